@@ -1,0 +1,3 @@
+module github.com/qmpc/qmpc
+
+go 1.26

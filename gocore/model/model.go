@@ -1,0 +1,199 @@
+// Package model is qmpc's graph IR: tensors with their quantization parameters and the
+// quantized operators between them. Importers (tflite, onnx, torch) produce a *Graph; the
+// cleartext evaluator (qnn) and the secure engine (engine) consume it.
+//
+// The IR follows TFLite's conventions: NHWC activations, OHWI convolution filters,
+// [1,H,W,C*M] depthwise filters, [O,I] fully-connected weights, int32 biases with
+// scale = s_in * s_w and zero point 0, and real = scale * (q - zero_point).
+package model
+
+import "fmt"
+
+// DType is an element type.
+type DType uint8
+
+// Element types. The numbering is qmpc's own; importers map theirs onto it.
+const (
+	Invalid DType = iota
+	Float32
+	Int32
+	Uint8
+	Int8
+	Int16
+	Int64
+	Bool
+)
+
+var dtypeNames = [...]string{"invalid", "float32", "int32", "uint8", "int8", "int16", "int64", "bool"}
+
+// String returns the numpy name of the type ("uint8", "float32", ...).
+func (d DType) String() string {
+	if int(d) < len(dtypeNames) {
+		return dtypeNames[d]
+	}
+	return fmt.Sprintf("dtype(%d)", uint8(d))
+}
+
+// Size is the size of one element in bytes (0 for Invalid).
+func (d DType) Size() int {
+	switch d {
+	case Float32, Int32:
+		return 4
+	case Uint8, Int8, Bool:
+		return 1
+	case Int16:
+		return 2
+	case Int64:
+		return 8
+	}
+	return 0
+}
+
+// ParseDType maps a numpy dtype name to a DType.
+func ParseDType(s string) (DType, error) {
+	for i, n := range dtypeNames {
+		if i > 0 && n == s {
+			return DType(i), nil
+		}
+	}
+	return Invalid, fmt.Errorf("unknown dtype %q", s)
+}
+
+// Quant holds affine quantization parameters: real = Scale[c] * (q - ZeroPoint[c]).
+// Per-tensor quantization has one entry; per-channel has one per index of dimension Axis.
+type Quant struct {
+	Scale     []float32
+	ZeroPoint []int64
+	Axis      int
+}
+
+// PerChannel reports whether q has more than one (scale, zero point) pair.
+func (q *Quant) PerChannel() bool { return q != nil && len(q.Scale) > 1 }
+
+// Tensor is a node value of the graph. Constant tensors (weights, biases, shapes, paddings)
+// carry Data in little-endian element order; activations have Data == nil.
+type Tensor struct {
+	Name  string
+	Shape []int
+	DType DType
+	Quant *Quant // nil when not quantized
+	Data  []byte // constant contents, nil for activations
+}
+
+// NumElements is the product of the shape (1 for a scalar).
+func (t *Tensor) NumElements() int { return NumElements(t.Shape) }
+
+// IsConst reports whether the tensor is a constant (has data).
+func (t *Tensor) IsConst() bool { return t.Data != nil }
+
+// NumElements is the product of the dimensions of shape.
+func NumElements(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}
+
+// Padding is a convolution/pooling padding scheme.
+type Padding uint8
+
+// Padding schemes (TFLite semantics).
+const (
+	PadSame Padding = iota
+	PadValid
+)
+
+// Activation is a fused activation function, applied as a clamp on the quantized output.
+type Activation uint8
+
+// Fused activations.
+const (
+	ActNone Activation = iota
+	ActRelu
+	ActReluN1To1
+	ActRelu6
+)
+
+var actNames = [...]string{"NONE", "RELU", "RELU_N1_TO_1", "RELU6"}
+
+func (a Activation) String() string {
+	if int(a) < len(actNames) {
+		return actNames[a]
+	}
+	return fmt.Sprintf("activation(%d)", uint8(a))
+}
+
+// OpKind names an operator.
+type OpKind uint16
+
+// Operators of the IR. Their input lists follow TFLite's builtin operators.
+const (
+	OpInvalid         OpKind = iota
+	OpConv2D                 // in: x, filter[O,KH,KW,I], bias[O] (optional, -1)
+	OpDepthwiseConv2D        // in: x, filter[1,KH,KW,I*M], bias[I*M] (optional)
+	OpFullyConnected         // in: x, weights[O,I], bias[O] (optional)
+	OpAveragePool2D          // in: x
+	OpMaxPool2D              // in: x
+	OpAdd                    // in: a, b (broadcasting as TFLite)
+	OpMul                    // in: a, b
+	OpMean                   // in: x, axes (const int32)
+	OpPad                    // in: x, paddings (const int32 [rank,2])
+	OpReshape                // in: x, shape (optional const)
+	OpSqueeze                // in: x
+	OpConcatenation          // in: x0, x1, ...
+	OpQuantize               // in: x (float32 or a requantization int8<->uint8)
+	OpDequantize             // in: x
+	OpSoftmax                // in: x
+	OpLogistic               // in: x
+	numOpKinds
+)
+
+var opNames = [...]string{"INVALID", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED",
+	"AVERAGE_POOL_2D", "MAX_POOL_2D", "ADD", "MUL", "MEAN", "PAD", "RESHAPE", "SQUEEZE",
+	"CONCATENATION", "QUANTIZE", "DEQUANTIZE", "SOFTMAX", "LOGISTIC"}
+
+// String returns the TFLite-style upper-case name of the op.
+func (k OpKind) String() string {
+	if int(k) < len(opNames) {
+		return opNames[k]
+	}
+	return fmt.Sprintf("op(%d)", uint16(k))
+}
+
+// Op is one operator node. Only the option fields that apply to Kind are meaningful.
+type Op struct {
+	Kind    OpKind
+	Name    string // a readable name (usually the first output tensor's name)
+	Inputs  []int  // tensor indices; -1 marks an absent optional input
+	Outputs []int  // tensor indices
+
+	Padding                Padding
+	StrideH, StrideW       int // conv, depthwise, pools
+	DilationH, DilationW   int // conv, depthwise (1 when absent)
+	FilterH, FilterW       int // pools
+	DepthMultiplier        int // depthwise
+	Activation             Activation
+	Axis                   int     // concatenation
+	KeepDims               bool    // mean; fully connected keep_num_dims
+	Beta                   float32 // softmax
+	NewShape               []int   // reshape (from options, if the shape input is absent)
+	SqueezeDims            []int   // squeeze
+}
+
+// Graph is a quantized model: a topologically ordered list of ops over a list of tensors.
+type Graph struct {
+	Tensors     []*Tensor
+	Ops         []*Op
+	Inputs      []int // graph input tensor indices
+	Outputs     []int // graph output tensor indices
+	Description string
+}
+
+// Value is a tensor's contents at run time: shape, type and raw little-endian data, the
+// same layout as a C-contiguous numpy array.
+type Value struct {
+	Shape []int
+	DType DType
+	Data  []byte
+}

@@ -1,0 +1,40 @@
+// Package net carries protocol messages between computing parties. Protocols see only the
+// Conn interface; implementations are in-memory pipes (all parties in one process) and
+// framed TCP over mutually authenticated TLS 1.3 (one process per party).
+package net
+
+// Conn is one party's endpoint to all other parties of a computation.
+//
+// Send queues a message for a peer (it may be buffered until Flush or the next Recv);
+// Recv blocks until the next message from a peer arrives and returns it, in the order that
+// peer sent them. A round is counted each time a party starts receiving after having sent.
+// Errors name the peer and are final for the computation.
+type Conn interface {
+	// ID is this party's index; N the number of parties.
+	ID() int
+	N() int
+	// Send queues msg (the callee may keep it: callers must not modify msg afterwards).
+	Send(to int, msg []byte) error
+	// Recv returns the next message from peer from.
+	Recv(from int) ([]byte, error)
+	// Flush pushes queued messages to the network.
+	Flush() error
+	// Stats returns the traffic counters so far.
+	Stats() Stats
+	// Close releases the endpoint; pending and later calls fail.
+	Close() error
+}
+
+// Stats counts one party's traffic.
+type Stats struct {
+	BytesSent     int64 // payload bytes sent to all peers
+	BytesReceived int64
+	Messages      int64 // messages sent
+	Rounds        int64 // communication rounds (send-then-receive turns)
+}
+
+// Sub returns s - t, for per-layer accounting.
+func (s Stats) Sub(t Stats) Stats {
+	return Stats{s.BytesSent - t.BytesSent, s.BytesReceived - t.BytesReceived,
+		s.Messages - t.Messages, s.Rounds - t.Rounds}
+}
