@@ -168,17 +168,17 @@ type Op struct {
 	Inputs  []int  // tensor indices; -1 marks an absent optional input
 	Outputs []int  // tensor indices
 
-	Padding                Padding
-	StrideH, StrideW       int // conv, depthwise, pools
-	DilationH, DilationW   int // conv, depthwise (1 when absent)
-	FilterH, FilterW       int // pools
-	DepthMultiplier        int // depthwise
-	Activation             Activation
-	Axis                   int     // concatenation
-	KeepDims               bool    // mean; fully connected keep_num_dims
-	Beta                   float32 // softmax
-	NewShape               []int   // reshape (from options, if the shape input is absent)
-	SqueezeDims            []int   // squeeze
+	Padding              Padding
+	StrideH, StrideW     int // conv, depthwise, pools
+	DilationH, DilationW int // conv, depthwise (1 when absent)
+	FilterH, FilterW     int // pools
+	DepthMultiplier      int // depthwise
+	Activation           Activation
+	Axis                 int     // concatenation
+	KeepDims             bool    // mean; fully connected keep_num_dims
+	Beta                 float32 // softmax
+	NewShape             []int   // reshape (from options, if the shape input is absent)
+	SqueezeDims          []int   // squeeze
 }
 
 // Graph is a quantized model: a topologically ordered list of ops over a list of tensors.
