@@ -179,7 +179,25 @@ type Op struct {
 	Beta                 float32 // softmax
 	NewShape             []int   // reshape (from options, if the shape input is absent)
 	SqueezeDims          []int   // squeeze
+
+	// Rounding is how the op requantizes (TFLite fixed point unless an importer says
+	// otherwise).
+	Rounding Rounding
 }
+
+// Rounding names a runtime's requantization arithmetic.
+type Rounding uint8
+
+// Requantization arithmetics.
+const (
+	// RoundTFLite is TFLite/gemmlowp: Q31 fixed-point multiplier, double rounding
+	// (SaturatingRoundingDoublingHighMul then RoundingDivideByPOT).
+	RoundTFLite Rounding = iota
+	// RoundHalfEven is ONNX Runtime / PyTorch (fbgemm, qnnpack): the accumulator times a
+	// float multiplier, rounded half to even. The IR keeps it as a fixed-point multiplier
+	// of enough precision; importers document their bound.
+	RoundHalfEven
+)
 
 // Graph is a quantized model: a topologically ordered list of ops over a list of tensors.
 type Graph struct {
