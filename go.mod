@@ -2,12 +2,14 @@ module github.com/qmpc/qmpc
 
 go 1.26.0
 
-require github.com/go-python/gopy v0.4.10
+require (
+	github.com/go-python/gopy v0.4.10
+	github.com/google/flatbuffers v2.0.8+incompatible
+)
 
 require (
 	github.com/gonuts/commander v0.1.0 // indirect
 	github.com/gonuts/flag v0.1.0 // indirect
-	github.com/google/flatbuffers v2.0.8+incompatible // indirect
 	github.com/pkg/errors v0.9.1 // indirect
 	golang.org/x/mod v0.42.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
