@@ -240,6 +240,13 @@ func (r *reader) tensors(sg *fb.SubGraph, bufs [][]byte) ([]*model.Tensor, error
 			if err != nil {
 				return nil, err
 			}
+			// Some converters (e.g. tflite-micro's person_detect.tflite) store the
+			// filter's quantized_dimension (3) on depthwise biases of shape [C].
+			// LiteRT rejects such files; TFLite Micro runs them, since kernels never
+			// read the bias's quantization. Read the only possible axis, 0.
+			if quant != nil && len(quant.Scale) > 1 && len(t.Shape) == 1 && t.Shape[0] == len(quant.Scale) {
+				quant.Axis = 0
+			}
 			t.Quant = quant
 		}
 
