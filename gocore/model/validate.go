@@ -889,6 +889,11 @@ func (c *opCheck) concat() error {
 		if err := sameDType(x, y); err != nil {
 			return err
 		}
+		if y.DType == Int8 { // TFLite requantizes uint8 inputs only
+			if err := sameQuant(x, y); err != nil {
+				return fmt.Errorf("int8 CONCATENATION: %w", err)
+			}
+		}
 		if len(x.Shape) != len(want) {
 			return errs.New(errs.Shape, "input %d %q has shape %v, want rank %d", i, x.Name, x.Shape, len(want))
 		}
