@@ -165,7 +165,7 @@ func summary(g *model.Graph, format string) string {
 		}
 	}
 	w.Flush()
-	fmt.Fprintf(w, "ops:\n  #\top\toutput\tshape\tdtype\toptions\n")
+	fmt.Fprintf(w, "ops:\n  #\top\tshape\tdtype\toptions\toutput\n")
 	counts := map[model.OpKind]int{}
 	var order []model.OpKind
 	for i, op := range g.Ops {
@@ -176,9 +176,9 @@ func summary(g *model.Graph, format string) string {
 		name, shape, dtype := "-", "-", "-"
 		if len(op.Outputs) > 0 && op.Outputs[0] >= 0 && op.Outputs[0] < len(g.Tensors) {
 			t := g.Tensors[op.Outputs[0]]
-			name, shape, dtype = t.Name, shapeString(t.Shape), t.DType.String()
+			name, shape, dtype = shortName(t.Name), shapeString(t.Shape), t.DType.String()
 		}
-		fmt.Fprintf(w, "  %d\t%s\t%s\t%s\t%s\t%s\n", i, op.Kind, name, shape, dtype, opOptions(g, op))
+		fmt.Fprintf(w, "  %d\t%s\t%s\t%s\t%s\t%s\n", i, op.Kind, shape, dtype, opOptions(g, op), name)
 	}
 	w.Flush()
 	b.WriteString("op counts:")
@@ -190,6 +190,17 @@ func summary(g *model.Graph, format string) string {
 	}
 	b.WriteByte('\n')
 	return b.String()
+}
+
+// shortName shortens a tensor name for a table: converters join the names of fused
+// nodes with ';', of which the first is kept, and long names keep their end.
+func shortName(s string) string {
+	s, _, _ = strings.Cut(s, ";")
+	const maxLen = 48
+	if r := []rune(s); len(r) > maxLen {
+		return "..." + string(r[len(r)-maxLen+3:])
+	}
+	return s
 }
 
 // opOptions is a short description of an op's options.

@@ -1,0 +1,43 @@
+"""qmpc: secure multi-party inference of quantized neural networks.
+
+Load a quantized TFLite model and run it::
+
+    import qmpc
+    m = qmpc.load("model.tflite")
+    print(m.summary())
+    y = m.run(x)          # cleartext, bit-exact with TFLite's reference kernels
+
+The computation is done by a Go core (compiled into ``qmpc._core`` at install time).
+Go code cannot be forked: after importing qmpc, use the ``spawn`` or ``forkserver``
+start method of :mod:`multiprocessing` (and for PyTorch DataLoader workers), not ``fork``.
+"""
+
+from __future__ import annotations
+
+from ._version import __version__
+from .errors import (
+    CancelledError,
+    ConfigError,
+    DTypeError,
+    ModelError,
+    PartyError,
+    QmpcError,
+    ShapeError,
+    UnsupportedOpError,
+)
+from .model import Model, TensorInfo, load
+
+__all__ = [
+    "__version__",
+    "load",
+    "Model",
+    "TensorInfo",
+    "QmpcError",
+    "ModelError",
+    "UnsupportedOpError",
+    "ShapeError",
+    "DTypeError",
+    "ConfigError",
+    "PartyError",
+    "CancelledError",
+]
