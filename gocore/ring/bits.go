@@ -1,0 +1,144 @@
+package ring
+
+import "fmt"
+
+// Words returns the number of uint64 words that hold n bits: ceil(n/64).
+func Words(n int) int { return (n + 63) / 64 }
+
+// Transpose64 transposes a 64x64 bit matrix in place: afterwards bit i of a[j] is what bit j
+// of a[i] was.
+func Transpose64(a *[64]uint64) {
+	m := uint64(0x00000000FFFFFFFF)
+	for s := 32; s != 0; s >>= 1 {
+		for k := 0; k < 64; k = (k + s + 1) &^ s {
+			t := ((a[k] >> uint(s)) ^ a[k+s]) & m
+			a[k+s] ^= t
+			a[k] ^= t << uint(s)
+		}
+		m ^= m << uint(s/2)
+	}
+}
+
+// ToPlanes bit-slices the w low bits of each element of vals into w planes: plane j occupies
+// planes[j*Words(n) : (j+1)*Words(n)] (n = len(vals)) and holds bit j of element i at bit
+// i%64 of word i/64. Padding bits of the last word are zero. It returns a new slice of
+// w*Words(n) words.
+func ToPlanes(vals []uint64, w int) []uint64 {
+	if w < 0 || w > 64 {
+		panic(fmt.Sprintf("ring.ToPlanes: width %d", w))
+	}
+	n := len(vals)
+	nw := Words(n)
+	out := make([]uint64, w*nw)
+	var blk [64]uint64
+	for b := 0; b < nw; b++ {
+		lo := b * 64
+		hi := min(lo+64, n)
+		copy(blk[:], vals[lo:hi])
+		clear(blk[hi-lo:])
+		Transpose64(&blk)
+		for j := 0; j < w; j++ {
+			out[j*nw+b] = blk[j]
+		}
+	}
+	return out
+}
+
+// FromPlanes is the inverse of ToPlanes: it returns the n w-bit values held in planes
+// (w*Words(n) words). Padding bits are ignored.
+func FromPlanes(planes []uint64, n, w int) []uint64 {
+	nw := Words(n)
+	if w < 0 || w > 64 || len(planes) != w*nw {
+		panic(fmt.Sprintf("ring.FromPlanes: %d words for n=%d w=%d", len(planes), n, w))
+	}
+	out := make([]uint64, n)
+	var blk [64]uint64
+	for b := 0; b < nw; b++ {
+		for j := 0; j < w; j++ {
+			blk[j] = planes[j*nw+b]
+		}
+		clear(blk[w:])
+		Transpose64(&blk)
+		lo := b * 64
+		hi := min(lo+64, n)
+		copy(out[lo:hi], blk[:hi-lo])
+	}
+	return out
+}
+
+// GatherBits gathers bits of w planes: src holds w planes of Words(srcN) words, and the
+// result holds w planes of Words(len(idx)) words with bit i of plane j equal to bit idx[i]
+// of src's plane j, or 0 where idx[i] < 0. It panics if an index is >= srcN.
+func GatherBits(src []uint64, srcN, w int, idx []int32) []uint64 {
+	sw := Words(srcN)
+	if len(src) != w*sw {
+		panic(fmt.Sprintf("ring.GatherBits: %d words for n=%d w=%d", len(src), srcN, w))
+	}
+	dw := Words(len(idx))
+	out := make([]uint64, w*dw)
+	for i, id := range idx {
+		if id < 0 {
+			continue
+		}
+		if int(id) >= srcN {
+			panic(fmt.Sprintf("ring.GatherBits: index %d out of range [0,%d)", id, srcN))
+		}
+		sword, sbit := int(id)>>6, uint(id)&63
+		dword, dbit := i>>6, uint(i)&63
+		for j := 0; j < w; j++ {
+			out[j*dw+dword] |= (src[j*sw+sword] >> sbit & 1) << dbit
+		}
+	}
+	return out
+}
+
+// ConcatBits joins w-plane bit vectors of lengths ns end to end: the result has w planes of
+// Words(sum ns) words.
+func ConcatBits(w int, planes [][]uint64, ns []int) []uint64 {
+	total := 0
+	for _, n := range ns {
+		total += n
+	}
+	dw := Words(total)
+	out := make([]uint64, w*dw)
+	off := 0
+	for k, p := range planes {
+		n := ns[k]
+		sw := Words(n)
+		for j := 0; j < w; j++ {
+			copyBits(out[j*dw:(j+1)*dw], off, p[j*sw:(j+1)*sw], n)
+		}
+		off += n
+	}
+	return out
+}
+
+// copyBits ORs the first n bits of src into dst starting at bit offset off (dst bits there
+// must be zero).
+func copyBits(dst []uint64, off int, src []uint64, n int) {
+	for i := 0; i < n; i += 64 {
+		v := src[i>>6]
+		if k := n - i; k < 64 {
+			v &= (uint64(1) << uint(k)) - 1
+		}
+		p := off + i
+		w, s := p>>6, uint(p)&63
+		dst[w] |= v << s
+		if s != 0 && w+1 < len(dst) {
+			dst[w+1] |= v >> (64 - s)
+		}
+	}
+}
+
+// MaskTail clears the padding bits (bits n..64*Words(n)-1) of each of the planes of p.
+func MaskTail(p []uint64, n int) {
+	nw := Words(n)
+	r := uint(n) & 63
+	if r == 0 || nw == 0 {
+		return
+	}
+	m := (uint64(1) << r) - 1
+	for j := nw - 1; j < len(p); j += nw {
+		p[j] &= m
+	}
+}
