@@ -82,7 +82,7 @@ def _contiguous(x: Any) -> np.ndarray:
         a = a.astype(np.float32)
     if a.dtype.byteorder == ">":
         a = a.astype(a.dtype.newbyteorder("<"))
-    return np.ascontiguousarray(a)
+    return a if a.flags.c_contiguous else a.copy(order="C")  # ascontiguousarray makes 0-d 1-d
 
 
 def pack(arrays: Sequence[Any]) -> bytes:
@@ -114,5 +114,5 @@ def unpack(data: bytes) -> tuple[list[np.ndarray], list[str]]:
         dtype = np.dtype(t["dtype"]).newbyteorder("<")
         count = t["nbytes"] // dtype.itemsize
         a = np.frombuffer(data, dtype=dtype, count=count, offset=base + t["offset"])
-        arrays.append(a.reshape(t["shape"]).astype(dtype.newbyteorder("="), copy=True))
+        arrays.append(a.reshape(tuple(t["shape"])).astype(dtype.newbyteorder("="), copy=True))
     return arrays, list(header.get("warnings") or [])
