@@ -1,13 +1,16 @@
 package pybind
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/model"
+	"github.com/qmpc/qmpc/gocore/qnn"
 )
 
 const digitsModel = "../examples/digits/digits_cnn_int8.tflite"
@@ -31,14 +34,14 @@ func TestLoadModelInfo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var info modelInfo
+	var info model.Info
 	if err := json.Unmarshal([]byte(s), &info); err != nil {
 		t.Fatal(err)
 	}
 	// Expected values from LiteRT's get_input_details() on the same file.
 	in := info.Inputs[0]
 	if len(info.Inputs) != 1 || in.Name != "serving_default_image:0" || in.DType != "int8" ||
-		in.ZeroPoint != -128 || float32(in.Scale) != float32(1.0/255) || len(in.Shape) != 4 {
+		in.ZeroPoint != -128 || in.Scale != float32(1.0/255) || len(in.Shape) != 4 {
 		t.Errorf("inputs = %+v", info.Inputs)
 	}
 	if len(info.Outputs) != 1 || info.Outputs[0].DType != "int8" || len(info.Outputs[0].Shape) != 2 || info.Outputs[0].Shape[1] != 10 {
@@ -48,7 +51,7 @@ func TestLoadModelInfo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"CONV_2D", "MAX_POOL_2D", "FULLY_CONNECTED", "(1, 8, 8, 1)", "RELU", "per-channel"} {
+	for _, want := range []string{"tflite model, 5 ops", "CONV_2D", "MAX_POOL_2D", "FULLY_CONNECTED", "RELU"} {
 		if !strings.Contains(sum, want) {
 			t.Errorf("summary lacks %q:\n%s", want, sum)
 		}
@@ -119,5 +122,44 @@ func TestExportUnsupportedDetails(t *testing.T) {
 		strings.Count(msg, "qmpc-details") != 1 ||
 		!strings.HasSuffix(msg, `qmpc-details: {"kind":"unsupported-op","ops":["LSTM","EXP"]}`) {
 		t.Errorf("message %q", msg)
+	}
+}
+
+func TestRunPlumbing(t *testing.T) {
+	m := loadDigits(t)
+	x := model.Value{Shape: []int{1, 8, 8, 1}, DType: model.Int8, Data: make([]byte, 64)}
+	for i := range x.Data {
+		x.Data[i] = byte(i * 3)
+	}
+	in, err := pack([]model.Value{x}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := m.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := unpack(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := qnn.Run(m.g, []model.Value{x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].DType != model.Int8 || !slices.Equal(got[0].Shape, []int{1, 10}) || !bytes.Equal(got[0].Data, want[0].Data) {
+		t.Errorf("Run = %+v, want %+v", got, want)
+	}
+
+	bad, _ := pack([]model.Value{{Shape: []int{8, 8}, DType: model.Int8, Data: make([]byte, 64)}}, nil)
+	if _, err := m.Run(bad); errs.KindOf(err) != errs.Shape {
+		t.Errorf("wrong shape: err = %v", err)
+	}
+	if _, err := m.Run([]byte("junk")); err == nil {
+		t.Error("junk input: no error")
+	}
+	var nilModel *Model
+	if _, err := nilModel.Run(in); err == nil {
+		t.Error("nil model: no error")
 	}
 }
