@@ -46,7 +46,8 @@ class TensorInfo:
             name=str(d["name"]),
             shape=tuple(int(x) for x in d["shape"]),
             dtype=np.dtype(d["dtype"]),
-            scale=float(d["scale"]),
+            # The core sends float32 scales; keep their exact value, as LiteRT reports them.
+            scale=float(np.float32(d["scale"])),
             zero_point=int(d["zero_point"]),
         )
 
