@@ -24,7 +24,10 @@ import (
 // with QuantizeMultiplier(double(s_in)/double(s_out)), Sched vector blocks of 16 RoundUp,
 // tail RoundAway, ActMin/ActMax the output type's range.
 //
-// Dequantize (DEQUANTIZE int8/uint8 -> float32): out = float32(x - InZeroPoint) * Scale.
+// Dequantize (DEQUANTIZE int8/uint8 -> float32), element i of n (vector blocks of 8):
+//
+//	i <  n - n%8: out = float32(float32(x) * Scale) + float32(-double(InZeroPoint) * double(Scale))
+//	i >= n - n%8: out = float32(double(Scale) * double(x - InZeroPoint))
 type QuantizeParams struct {
 	Kind        model.OpKind
 	InDType     model.DType
@@ -103,6 +106,15 @@ func (p *QuantizeParams) QuantizeFloat(x float32, i, n int) int32 {
 	}
 	q += p.Requant.OutZeroPoint
 	return min(max(q, p.Requant.ActMin), p.Requant.ActMax)
+}
+
+// Dequantize converts element i (of n) of a DEQUANTIZE input.
+func (p *QuantizeParams) Dequantize(x int32, i, n int) float32 {
+	if i < n-n%8 {
+		bias := float32(-float64(p.InZeroPoint) * float64(p.Scale))
+		return float32(float32(x)*p.Scale) + bias
+	}
+	return float32(float64(p.Scale) * float64(x-p.InZeroPoint))
 }
 
 // roundEvenToInt32 is x86 cvtps2dq: round half to even, out-of-range values become MinInt32.

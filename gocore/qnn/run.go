@@ -226,7 +226,7 @@ func (p *Plan) runOp(i int, op *model.Op, bufs []buffer) error {
 		case prm.Kind == model.OpDequantize:
 			f := bufs[op.Outputs[0]].f
 			for j, v := range x.i {
-				f[j] = float32(v-prm.InZeroPoint) * prm.Scale
+				f[j] = prm.Dequantize(v, j, len(x.i))
 			}
 		case x.f != nil:
 			for j, v := range x.f {

@@ -14,7 +14,7 @@ only (quantized_dimension set to 0 on those tensors; the values are unchanged).
 
 Usage:
   python tools/refdump/refdump.py [--out tests/_generated/ref] [--seeds 3] [--shared ../shared/models]
-                                  [--generated] [MODEL.tflite ...]
+                                  [--generated] [--no-shared] [MODEL.tflite ...]
 """
 import argparse
 import hashlib
@@ -127,11 +127,12 @@ def main():
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--shared", default=os.path.join(ROOT, "..", "shared", "models"))
     ap.add_argument("--generated", action="store_true", help="also dump tests/gen_models.py models")
+    ap.add_argument("--no-shared", action="store_true", help="skip the ../shared/models files")
     ap.add_argument("models", nargs="*")
     a = ap.parse_args()
     for m in a.models:
         dump(m, os.path.splitext(os.path.basename(m))[0], a.out, a.seeds)
-    if not a.models:
+    if not a.models and not a.no_shared:
         for rel in SHARED:
             p = os.path.join(a.shared, rel)
             if os.path.exists(p):

@@ -1,0 +1,252 @@
+"""Quantized test models for qmpc, generated with Keras and the official TFLite converter.
+
+Every case is a small Keras model built with fixed seeds (random weights and biases, so
+that every term of the integer arithmetic matters), converted by tf.lite.TFLiteConverter
+with a representative dataset to full-integer quantization, in up to three flavours:
+
+  i8   int8 inputs and outputs (per-channel int8 weights, the converter's default)
+  u8   uint8 inputs and outputs (inference_input_type/inference_output_type = tf.uint8;
+       the converter keeps int8 internals and adds QUANTIZE ops at the edges)
+  f32  float32 inputs and outputs (QUANTIZE float->int8 and DEQUANTIZE at the edges)
+
+generate() returns [(name, tflite_bytes)], names like "conv_same_i8". Converted files are
+cached in tests/_generated/models/<key>/ where key hashes this file's source and the
+TensorFlow version, so repeated runs do not reconvert (TensorFlow is then not even
+imported). Run this file directly to (re)build the cache and print timings.
+"""
+import hashlib
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CACHE_ROOT = os.path.join(HERE, "_generated", "models")
+
+ALL = ("i8", "u8", "f32")
+
+
+def _cases():
+    """Returns [(name, build, input_shapes, flavours)]. build() returns a keras.Model;
+    it is called with keras' global seed already set."""
+    import keras
+    from keras import layers as L
+
+    def rnd(depthwise=False):
+        bias = keras.initializers.RandomNormal(stddev=0.3)
+        if depthwise:
+            return dict(depthwise_initializer="glorot_uniform", bias_initializer=bias)
+        return dict(kernel_initializer="glorot_uniform", bias_initializer=bias)
+
+    def seq(shape, *ls):
+        x = inp = keras.Input(shape, batch_size=1)
+        for layer in ls:
+            x = layer(x)
+        return keras.Model(inp, x)
+
+    def conv_same():
+        return seq((9, 11, 5), L.Conv2D(8, 3, padding="same", **rnd()))
+
+    def conv_valid_s2_relu():
+        return seq((12, 9, 4), L.Conv2D(6, (3, 2), strides=2, padding="valid", activation="relu", **rnd()))
+
+    def conv_same_s2_odd():
+        return seq((13, 10, 3), L.Conv2D(4, 5, strides=(2, 1), padding="same", **rnd()))
+
+    def conv_dilation2_relu6():
+        return seq((12, 12, 6), L.Conv2D(7, 3, dilation_rate=2, padding="same", **rnd()), L.ReLU(6.0))
+
+    def conv_1x1_wide():
+        return seq((6, 7, 40), L.Conv2D(48, 1, **rnd()))
+
+    def depthwise_m1():
+        return seq((10, 10, 13), L.DepthwiseConv2D(3, padding="same", **rnd(True)))
+
+    def depthwise_m3_s2():
+        return seq((11, 9, 5), L.DepthwiseConv2D(3, strides=2, depth_multiplier=3, padding="valid", **rnd(True)))
+
+    def depthwise_dilation_relu6():
+        return seq((12, 12, 20), L.DepthwiseConv2D(3, dilation_rate=2, padding="same", **rnd(True)), L.ReLU(6.0))
+
+    def dense():
+        return seq((4, 4, 3), L.Flatten(), L.Dense(37, **rnd()), L.Dense(10, **rnd()))
+
+    def dense_relu_3d():
+        return seq((5, 16), L.Dense(24, activation="relu", **rnd()))
+
+    def avgpool():
+        return seq((11, 9, 6), L.AveragePooling2D(3, strides=2, padding="same"),
+                   L.AveragePooling2D(2, padding="valid"))
+
+    def maxpool():
+        return seq((11, 9, 6), L.MaxPooling2D(3, strides=2, padding="same"), L.MaxPooling2D(2))
+
+    def add_residual():
+        inp = keras.Input((7, 6, 7), batch_size=1)
+        y = L.Conv2D(7, 3, padding="same", **rnd())(inp)
+        z = L.Add()([inp, y])
+        z = L.Conv2D(9, 1, **rnd())(z)
+        w = L.Conv2D(9, 1, activation="relu", **rnd())(z)
+        return keras.Model(inp, L.Add()([z, w]))
+
+    def add_broadcast():
+        a = keras.Input((6, 5, 8), batch_size=1)
+        b = keras.Input((1, 1, 8), batch_size=1)
+        return keras.Model([a, b], L.Add()([a, b]))
+
+    def mul():
+        a = keras.Input((6, 5, 8), batch_size=1)
+        b = keras.Input((6, 5, 8), batch_size=1)
+        c = keras.Input((1, 1, 8), batch_size=1)
+        m = L.Multiply()([a, b])
+        return keras.Model([a, b, c], L.Multiply()([m, c]))
+
+    def mean_global():
+        return seq((7, 5, 40), L.Conv2D(40, 1, **rnd()), L.GlobalAveragePooling2D())
+
+    def mean_keepdims():
+        return seq((7, 5, 37), L.Conv2D(37, 1, **rnd()), L.GlobalAveragePooling2D(keepdims=True))
+
+    def pad():
+        return seq((5, 6, 3), L.ZeroPadding2D(((1, 2), (3, 0))), L.Conv2D(4, 3, **rnd()))
+
+    def reshape_squeeze():
+        inp = keras.Input((1, 6, 4), batch_size=1)
+        x = L.Conv2D(5, 1, **rnd())(inp)
+        x = L.Lambda(lambda t: keras.ops.squeeze(t, axis=1))(x)
+        x = L.Reshape((3, 10))(x)
+        return keras.Model(inp, L.Dense(6, **rnd())(x))
+
+    def concat():
+        inp = keras.Input((6, 6, 4), batch_size=1)
+        a = L.Conv2D(5, 3, padding="same", **rnd())(inp)
+        b = L.Conv2D(3, 1, activation="relu", **rnd())(inp)
+        c = L.DepthwiseConv2D(3, padding="same", **rnd(True))(inp)
+        return keras.Model(inp, L.Concatenate()([a, b, c]))
+
+    def softmax():
+        return seq((24,), L.Dense(10, **rnd()), L.Softmax())
+
+    def softmax_wide():
+        return seq((3, 40), L.Dense(40, **rnd()), L.Softmax())
+
+    def sigmoid():
+        return seq((5, 5, 3), L.Conv2D(6, 3, activation="sigmoid", **rnd()))
+
+    def mini_net():
+        inp = keras.Input((16, 16, 3), batch_size=1)
+        x = L.Conv2D(8, 3, strides=2, padding="same", activation="relu6", **rnd())(inp)
+        y = L.DepthwiseConv2D(3, padding="same", activation="relu6", **rnd(True))(x)
+        y = L.Conv2D(8, 1, **rnd())(y)
+        x = L.Add()([x, y])
+        x = L.MaxPooling2D(2)(x)
+        x = L.Conv2D(12, 3, padding="valid", activation="relu", **rnd())(x)
+        x = L.GlobalAveragePooling2D()(x)
+        x = L.Dense(5, **rnd())(x)
+        return keras.Model(inp, L.Softmax()(x))
+
+    return [
+        ("conv_same", conv_same, ALL),
+        ("conv_valid_s2_relu", conv_valid_s2_relu, ("i8",)),
+        ("conv_same_s2_odd", conv_same_s2_odd, ("i8",)),
+        ("conv_dilation2_relu6", conv_dilation2_relu6, ("i8",)),
+        ("conv_1x1_wide", conv_1x1_wide, ("i8",)),
+        ("depthwise_m1", depthwise_m1, ("i8", "u8")),
+        ("depthwise_m3_s2", depthwise_m3_s2, ("i8",)),
+        ("depthwise_dilation_relu6", depthwise_dilation_relu6, ("i8",)),
+        ("dense", dense, ("i8", "u8")),
+        ("dense_relu_3d", dense_relu_3d, ("i8",)),
+        ("avgpool", avgpool, ("i8", "u8")),
+        ("maxpool", maxpool, ("i8",)),
+        ("add_residual", add_residual, ("i8", "u8")),
+        ("add_broadcast", add_broadcast, ("i8",)),
+        ("mul", mul, ("i8",)),
+        ("mean_global", mean_global, ("i8",)),
+        ("mean_keepdims", mean_keepdims, ("i8",)),
+        ("pad", pad, ("i8",)),
+        ("reshape_squeeze", reshape_squeeze, ("i8",)),
+        ("concat", concat, ("i8", "u8")),
+        ("softmax", softmax, ("i8", "u8")),
+        ("softmax_wide", softmax_wide, ("i8",)),
+        ("sigmoid", sigmoid, ("i8", "u8")),
+        ("mini_net", mini_net, ALL),
+    ]
+
+
+def _tf_version():
+    from importlib import metadata
+
+    for dist in ("tensorflow-cpu", "tensorflow"):
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return "unknown"
+
+
+def _source_key():
+    h = hashlib.sha256(open(__file__, "rb").read())
+    h.update(_tf_version().encode())
+    return h.hexdigest()[:16]
+
+
+def _convert(model, input_shapes, flavour, seed):
+    import numpy as np
+    import tensorflow as tf
+
+    def rep():
+        rng = np.random.default_rng(seed)
+        for _ in range(32):
+            yield [rng.normal(0, 1, size=s).astype(np.float32) for s in input_shapes]
+
+    c = tf.lite.TFLiteConverter.from_keras_model(model)
+    c.optimizations = [tf.lite.Optimize.DEFAULT]
+    c.representative_dataset = rep
+    c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    if flavour == "i8":
+        c.inference_input_type = c.inference_output_type = tf.int8
+    elif flavour == "u8":
+        c.inference_input_type = c.inference_output_type = tf.uint8
+    return c.convert()
+
+
+def generate(cache_dir=None, only=None, verbose=False):
+    """Returns [(name, tflite_bytes)] for every case and flavour (or those whose name is in
+    only), converting what is not cached yet."""
+    key = _source_key()
+    d = cache_dir or os.path.join(CACHE_ROOT, key)
+    index = os.path.join(d, "INDEX")
+    if os.path.exists(index):
+        names = open(index).read().split()
+        if only is not None:
+            names = [n for n in names if n in only]
+        return [(n, open(os.path.join(d, n + ".tflite"), "rb").read()) for n in names]
+    os.makedirs(d, exist_ok=True)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+
+    out, names = [], []
+    for i, (base, build, flavours) in enumerate(_cases()):
+        keras.utils.set_random_seed(1000 + i)
+        model = build()
+        shapes = [tuple(t.shape) for t in model.inputs]
+        for fl in flavours:
+            name = f"{base}_{fl}"
+            t0 = time.time()
+            data = _convert(model, shapes, fl, seed=i)
+            if verbose:
+                print(f"{name}: {len(data)} bytes, {time.time() - t0:.1f}s", file=sys.stderr)
+            with open(os.path.join(d, name + ".tflite"), "wb") as f:
+                f.write(data)
+            out.append((name, data))
+            names.append(name)
+    with open(index, "w") as f:
+        f.write("\n".join(names) + "\n")
+    if only is not None:
+        out = [(n, b) for n, b in out if n in only]
+    return out
+
+
+if __name__ == "__main__":
+    t0 = time.time()
+    ms = generate(verbose=True)
+    print(f"{len(ms)} models in {time.time() - t0:.1f}s", file=sys.stderr)
