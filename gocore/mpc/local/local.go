@@ -12,11 +12,12 @@ import (
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/mpc/plain"
+	"github.com/qmpc/qmpc/gocore/mpc/rep3"
 	"github.com/qmpc/qmpc/gocore/net"
 )
 
 // Protocols lists the protocol names New accepts.
-func Protocols() []string { return []string{"plain"} }
+func Protocols() []string { return []string{plain.Name, rep3.Name} }
 
 // NewParty makes party conn.ID()'s endpoint of protocol name over conn. Protocols with a
 // setup phase (key exchange) communicate here, so all parties must call it concurrently.
@@ -24,6 +25,8 @@ func NewParty(name string, conn net.Conn) (mpc.Protocol, error) {
 	switch name {
 	case plain.Name:
 		return plain.New(conn)
+	case rep3.Name:
+		return rep3.New(conn)
 	}
 	return nil, errs.New(errs.Config, "unknown protocol %q (have %v)", name, Protocols())
 }
@@ -36,6 +39,11 @@ func Parties(name string, n int) (int, error) {
 			return 3, nil
 		}
 		return n, nil
+	case rep3.Name:
+		if n > 0 && n != 3 {
+			return 0, errs.New(errs.Config, "rep3 needs 3 parties, not %d", n)
+		}
+		return 3, nil
 	}
 	return 0, errs.New(errs.Config, "unknown protocol %q (have %v)", name, Protocols())
 }

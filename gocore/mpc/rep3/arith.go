@@ -1,0 +1,244 @@
+package rep3
+
+import (
+	"fmt"
+
+	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/ring"
+)
+
+// Input shares vals of party owner: one message of n words from owner to owner+1.
+func (p *Protocol) Input(owner int, vals []uint64, n int) (mpc.AShare, error) {
+	if err := checkParty("input", owner, false); err != nil {
+		return nil, err
+	}
+	if n < 0 {
+		return nil, errs.New(errs.Shape, "rep3 input: negative length %d", n)
+	}
+	if p.id == owner && len(vals) != n {
+		return nil, errs.New(errs.Shape, "rep3 input: %d values, want %d", len(vals), n)
+	}
+	a, b, err := p.input(owner, vals, n, false)
+	if err != nil {
+		return nil, fmt.Errorf("rep3 input from party %d: %w", owner, err)
+	}
+	return &AShare{a, b}, nil
+}
+
+// input shares n words of owner (arithmetically, or with XOR if xor) and returns this
+// party's components: x_o = F(k_{o-1}), x_{o+1} = v - x_o (sent to o+1), x_{o+2} = 0.
+func (p *Protocol) input(owner int, vals []uint64, n int, xor bool) (a, b []uint64, err error) {
+	switch p.id {
+	case owner: // holds (x_o, x_{o+1})
+		a = p.gPrev.Uint64s(n)
+		b = make([]uint64, n)
+		if xor {
+			ring.Xor(b, vals, a)
+		} else {
+			ring.Sub(b, vals, a)
+		}
+		if err := p.send(p.next, b); err != nil {
+			return nil, nil, err
+		}
+		return a, b, nil
+	case (owner + 1) % 3: // holds (x_{o+1}, x_{o+2} = 0)
+		a, err = p.recv(owner, n)
+		if err != nil {
+			return nil, nil, err
+		}
+		return a, make([]uint64, n), nil
+	default: // party o-1 holds (x_{o+2} = 0, x_o)
+		return make([]uint64, n), p.gNext.Uint64s(n), nil
+	}
+}
+
+// Open reveals x to party to (all if to < 0); the others get nil.
+func (p *Protocol) Open(x mpc.AShare, to int) ([]uint64, error) {
+	if err := checkParty("open", to, true); err != nil {
+		return nil, err
+	}
+	s := as(x)
+	v, err := p.open(s.a, s.b, to, false)
+	if err != nil {
+		return nil, fmt.Errorf("rep3 open: %w", err)
+	}
+	return v, nil
+}
+
+// open reveals the value with components (a, b) to party to (all if to < 0): the party
+// before the receiver sends its first component, which is the one the receiver lacks.
+func (p *Protocol) open(a, b []uint64, to int, xor bool) ([]uint64, error) {
+	if to < 0 || p.next == to {
+		if err := p.send(p.next, a); err != nil {
+			return nil, err
+		}
+	}
+	if to >= 0 && p.id != to {
+		return nil, nil
+	}
+	c, err := p.recv(p.prev, len(a))
+	if err != nil {
+		return nil, err
+	}
+	if xor {
+		ring.Xor(c, c, a)
+		ring.Xor(c, c, b)
+	} else {
+		ring.Add(c, c, a)
+		ring.Add(c, c, b)
+	}
+	return c, nil
+}
+
+// Public shares a public vector as (v, 0, 0): no communication.
+func (p *Protocol) Public(vals []uint64) mpc.AShare {
+	n := len(vals)
+	s := &AShare{make([]uint64, n), make([]uint64, n)}
+	switch p.id {
+	case 0:
+		copy(s.a, vals)
+	case 2:
+		copy(s.b, vals)
+	}
+	return s
+}
+
+func sameLen(op string, a, b int) {
+	if a != b {
+		panic(fmt.Sprintf("rep3.%s: lengths %d and %d", op, a, b))
+	}
+}
+
+func (p *Protocol) Add(x, y mpc.AShare) mpc.AShare {
+	s, t := as(x), as(y)
+	sameLen("Add", len(s.a), len(t.a))
+	z := &AShare{make([]uint64, len(s.a)), make([]uint64, len(s.a))}
+	ring.Add(z.a, s.a, t.a)
+	ring.Add(z.b, s.b, t.b)
+	return z
+}
+
+func (p *Protocol) Sub(x, y mpc.AShare) mpc.AShare {
+	s, t := as(x), as(y)
+	sameLen("Sub", len(s.a), len(t.a))
+	z := &AShare{make([]uint64, len(s.a)), make([]uint64, len(s.a))}
+	ring.Sub(z.a, s.a, t.a)
+	ring.Sub(z.b, s.b, t.b)
+	return z
+}
+
+func (p *Protocol) Neg(x mpc.AShare) mpc.AShare {
+	s := as(x)
+	z := &AShare{make([]uint64, len(s.a)), make([]uint64, len(s.a))}
+	ring.Neg(z.a, s.a)
+	ring.Neg(z.b, s.b)
+	return z
+}
+
+// AddPublic adds c to component x_0 (held by parties 0 and 2).
+func (p *Protocol) AddPublic(x mpc.AShare, c []uint64) mpc.AShare {
+	s := as(x)
+	if len(c) != 1 {
+		sameLen("AddPublic", len(s.a), len(c))
+	}
+	z := &AShare{ring.Clone(s.a), ring.Clone(s.b)}
+	switch p.id {
+	case 0:
+		ring.AddPublic(z.a, z.a, c)
+	case 2:
+		ring.AddPublic(z.b, z.b, c)
+	}
+	return z
+}
+
+func (p *Protocol) MulPublic(x mpc.AShare, c []uint64) mpc.AShare {
+	s := as(x)
+	if len(c) != 1 {
+		sameLen("MulPublic", len(s.a), len(c))
+	}
+	z := &AShare{make([]uint64, len(s.a)), make([]uint64, len(s.a))}
+	ring.MulPublic(z.a, s.a, c)
+	ring.MulPublic(z.b, s.b, c)
+	return z
+}
+
+func (p *Protocol) Gather(x mpc.AShare, idx []int32) mpc.AShare {
+	s := as(x)
+	return &AShare{ring.Gather(s.a, idx), ring.Gather(s.b, idx)}
+}
+
+func (p *Protocol) Concat(xs ...mpc.AShare) mpc.AShare {
+	as_, bs_ := make([][]uint64, len(xs)), make([][]uint64, len(xs))
+	for i, x := range xs {
+		s := as(x)
+		as_[i], bs_[i] = s.a, s.b
+	}
+	return &AShare{ring.Concat(as_...), ring.Concat(bs_...)}
+}
+
+func (p *Protocol) SumGroups(x mpc.AShare, k int) mpc.AShare {
+	s := as(x)
+	return &AShare{ring.SumGroups(s.a, k), ring.SumGroups(s.b, k)}
+}
+
+// Mul: z_i = x_i y_i + x_i y_{i+1} + x_{i+1} y_i + alpha_i, resharing. One message of n
+// words, one round.
+func (p *Protocol) Mul(x, y mpc.AShare) (mpc.AShare, error) {
+	s, t := as(x), as(y)
+	if len(s.a) != len(t.a) {
+		return nil, errs.New(errs.Shape, "rep3 mul: lengths %d and %d", len(s.a), len(t.a))
+	}
+	z := p.zeroShare(len(s.a))
+	for i := range z {
+		z[i] += s.a[i]*(t.a[i]+t.b[i]) + s.b[i]*t.a[i]
+	}
+	a, b, err := p.reshare(z)
+	if err != nil {
+		return nil, fmt.Errorf("rep3 mul: %w", err)
+	}
+	return &AShare{a, b}, nil
+}
+
+// MulSum sums the local cross terms of each group of k before resharing: one message of
+// len(x)/k words, one round.
+func (p *Protocol) MulSum(x, y mpc.AShare, k int) (mpc.AShare, error) {
+	s, t := as(x), as(y)
+	if len(s.a) != len(t.a) || k < 1 || len(s.a)%k != 0 {
+		return nil, errs.New(errs.Shape, "rep3 mulsum: lengths %d and %d, k=%d", len(s.a), len(t.a), k)
+	}
+	z := p.zeroShare(len(s.a) / k)
+	for i := range z {
+		sa, sb := s.a[i*k:(i+1)*k], s.b[i*k:(i+1)*k]
+		ta, tb := t.a[i*k:(i+1)*k], t.b[i*k:(i+1)*k]
+		var acc uint64
+		for j := range sa {
+			acc += sa[j]*(ta[j]+tb[j]) + sb[j]*ta[j]
+		}
+		z[i] += acc
+	}
+	a, b, err := p.reshare(z)
+	if err != nil {
+		return nil, fmt.Errorf("rep3 mulsum: %w", err)
+	}
+	return &AShare{a, b}, nil
+}
+
+// MatMul computes the local cross terms A_i (B_i + B_{i+1}) + A_{i+1} B_i with two GEMMs and
+// reshares the m*n outputs: one message of m*n words, one round.
+func (p *Protocol) MatMul(x, y mpc.AShare, m, k, n int) (mpc.AShare, error) {
+	s, t := as(x), as(y)
+	if m < 0 || k < 0 || n < 0 || len(s.a) != m*k || len(t.a) != k*n {
+		return nil, errs.New(errs.Shape, "rep3 matmul: lengths %d and %d for [%d,%d]x[%d,%d]", len(s.a), len(t.a), m, k, k, n)
+	}
+	tsum := make([]uint64, k*n)
+	ring.Add(tsum, t.a, t.b)
+	z := p.zeroShare(m * n)
+	ring.MatMulAdd(z, s.a, tsum, m, k, n)
+	ring.MatMulAdd(z, s.b, t.a, m, k, n)
+	a, b, err := p.reshare(z)
+	if err != nil {
+		return nil, fmt.Errorf("rep3 matmul: %w", err)
+	}
+	return &AShare{a, b}, nil
+}

@@ -1,0 +1,154 @@
+package rep3
+
+import (
+	"fmt"
+
+	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/ring"
+)
+
+func newB(n, w int) *BShare {
+	l := w * ring.Words(n)
+	return &BShare{n, w, make([]uint64, l), make([]uint64, l)}
+}
+
+// BPublic shares public w-bit values as (v, 0, 0): no communication.
+func (p *Protocol) BPublic(vals []uint64, w int) mpc.BShare {
+	planes := ring.ToPlanes(vals, w)
+	z := &BShare{len(vals), w, nil, nil}
+	zero := make([]uint64, len(planes))
+	switch p.id {
+	case 0:
+		z.a, z.b = planes, zero
+	case 2:
+		z.a, z.b = zero, planes
+	default:
+		z.a, z.b = zero, make([]uint64, len(planes))
+	}
+	return z
+}
+
+func sameShape(op string, x, y *BShare) {
+	if x.n != y.n || x.w != y.w {
+		panic(fmt.Sprintf("rep3.%s: shapes (n=%d,w=%d) and (n=%d,w=%d)", op, x.n, x.w, y.n, y.w))
+	}
+}
+
+func (p *Protocol) XOR(x, y mpc.BShare) mpc.BShare {
+	s, t := bs(x), bs(y)
+	sameShape("XOR", s, t)
+	z := newB(s.n, s.w)
+	ring.Xor(z.a, s.a, t.a)
+	ring.Xor(z.b, s.b, t.b)
+	return z
+}
+
+// NOT flips component 0 (held by parties 0 and 2).
+func (p *Protocol) NOT(x mpc.BShare) mpc.BShare {
+	s := bs(x)
+	z := &BShare{s.n, s.w, ring.Clone(s.a), ring.Clone(s.b)}
+	switch p.id {
+	case 0:
+		ring.Not(z.a, z.a)
+	case 2:
+		ring.Not(z.b, z.b)
+	}
+	return z
+}
+
+// AND computes all pairs with one message (all pairs' planes together) and one round:
+// z_i = x_i & y_i ^ x_i & y_{i+1} ^ x_{i+1} & y_i ^ alpha_i, reshared.
+func (p *Protocol) AND(x, y []mpc.BShare) ([]mpc.BShare, error) {
+	if len(x) != len(y) {
+		return nil, errs.New(errs.Shape, "rep3 and: %d and %d operands", len(x), len(y))
+	}
+	total := 0
+	for i := range x {
+		s, t := bs(x[i]), bs(y[i])
+		if s.n != t.n || s.w != t.w {
+			return nil, errs.New(errs.Shape, "rep3 and: pair %d: shapes (n=%d,w=%d) and (n=%d,w=%d)", i, s.n, s.w, t.n, t.w)
+		}
+		total += len(s.a)
+	}
+	xa, xb := make([]uint64, 0, total), make([]uint64, 0, total)
+	ya, yb := make([]uint64, 0, total), make([]uint64, 0, total)
+	for i := range x {
+		s, t := bs(x[i]), bs(y[i])
+		xa, xb = append(xa, s.a...), append(xb, s.b...)
+		ya, yb = append(ya, t.a...), append(yb, t.b...)
+	}
+	za, zb, err := p.andWords(xa, xb, ya, yb)
+	if err != nil {
+		return nil, fmt.Errorf("rep3 and: %w", err)
+	}
+	out := make([]mpc.BShare, len(x))
+	off := 0
+	for i := range x {
+		s := bs(x[i])
+		l := len(s.a)
+		out[i] = &BShare{s.n, s.w, za[off : off+l : off+l], zb[off : off+l : off+l]}
+		off += l
+	}
+	return out, nil
+}
+
+// andWords is the AND of replicated word vectors (one message, one round).
+func (p *Protocol) andWords(xa, xb, ya, yb []uint64) (za, zb []uint64, err error) {
+	z := p.zeroShareXor(len(xa))
+	for i := range z {
+		z[i] ^= xa[i]&(ya[i]^yb[i]) ^ xb[i]&ya[i]
+	}
+	return p.reshare(z)
+}
+
+func (p *Protocol) Bits(x mpc.BShare, lo, w int) mpc.BShare {
+	s := bs(x)
+	if lo < 0 || w < 0 || lo+w > s.w {
+		panic(fmt.Sprintf("rep3.Bits: planes [%d,%d) of %d", lo, lo+w, s.w))
+	}
+	nw := ring.Words(s.n)
+	return &BShare{s.n, w, ring.Clone(s.a[lo*nw : (lo+w)*nw]), ring.Clone(s.b[lo*nw : (lo+w)*nw])}
+}
+
+func (p *Protocol) JoinBits(xs ...mpc.BShare) mpc.BShare {
+	if len(xs) == 0 {
+		return newB(0, 0)
+	}
+	n := xs[0].Len()
+	w := 0
+	for _, x := range xs {
+		if x.Len() != n {
+			panic(fmt.Sprintf("rep3.JoinBits: lengths %d and %d", n, x.Len()))
+		}
+		w += x.Width()
+	}
+	z := &BShare{n, w, make([]uint64, 0, w*ring.Words(n)), make([]uint64, 0, w*ring.Words(n))}
+	for _, x := range xs {
+		s := bs(x)
+		z.a = append(z.a, s.a...)
+		z.b = append(z.b, s.b...)
+	}
+	return z
+}
+
+func (p *Protocol) BGather(x mpc.BShare, idx []int32) mpc.BShare {
+	s := bs(x)
+	return &BShare{len(idx), s.w, ring.GatherBits(s.a, s.n, s.w, idx), ring.GatherBits(s.b, s.n, s.w, idx)}
+}
+
+// OpenB reveals x to party to (all if to < 0) as w-bit values; the others get nil.
+func (p *Protocol) OpenB(x mpc.BShare, to int) ([]uint64, error) {
+	if err := checkParty("openb", to, true); err != nil {
+		return nil, err
+	}
+	s := bs(x)
+	v, err := p.open(s.a, s.b, to, true)
+	if err != nil {
+		return nil, fmt.Errorf("rep3 openb: %w", err)
+	}
+	if v == nil {
+		return nil, nil
+	}
+	return ring.FromPlanes(v, s.n, s.w), nil
+}

@@ -1,0 +1,213 @@
+package rep3
+
+import (
+	"fmt"
+
+	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/ring"
+)
+
+// A2B converts x to a w-bit binary sharing of x mod 2^w: party 1 inputs y = x_1 + x_2 mod
+// 2^w as a binary share (one message of w bits per element), and the adder adds the free
+// binary sharing of x_0. Rounds: 1 + (w > 1) + ceil(log2(w-1)).
+func (p *Protocol) A2B(x mpc.AShare, w int) (mpc.BShare, error) {
+	if w < 1 || w > 64 {
+		return nil, errs.New(errs.Internal, "rep3 a2b: width %d not in [1,64]", w)
+	}
+	s := as(x)
+	n := len(s.a)
+	l := w * ring.Words(n)
+	var yPlanes []uint64
+	if p.id == 1 {
+		y := make([]uint64, n)
+		ring.Add(y, s.a, s.b) // x_1 + x_2
+		yPlanes = ring.ToPlanes(y, w)
+	}
+	ya, yb, err := p.input(1, yPlanes, l, true)
+	if err != nil {
+		return nil, fmt.Errorf("rep3 a2b: %w", err)
+	}
+	// x_0 is component 0: party 0's first and party 2's second.
+	x0 := newB(n, w)
+	switch p.id {
+	case 0:
+		x0.a = ring.ToPlanes(s.a, w)
+	case 2:
+		x0.b = ring.ToPlanes(s.b, w)
+	}
+	sum, err := p.add(x0, &BShare{n, w, ya, yb})
+	if err != nil {
+		return nil, fmt.Errorf("rep3 a2b: %w", err)
+	}
+	return sum, nil
+}
+
+// add returns x + y mod 2^w with a Sklansky parallel-prefix adder: one AND round for the
+// generate bits g_j = x_j & y_j (j < w-1), then ceil(log2(w-1)) rounds of prefix
+// combination (G, P) o (G', P') = (G ^ P & G', P & P'), all planes of a level in one AND.
+func (p *Protocol) add(x, y *BShare) (*BShare, error) {
+	n, w := x.n, x.w
+	nw := ring.Words(n)
+	plane := func(v []uint64, j int) []uint64 { return v[j*nw : (j+1)*nw] }
+	// propagate p_j = x_j ^ y_j (local)
+	pa, pb := make([]uint64, w*nw), make([]uint64, w*nw)
+	ring.Xor(pa, x.a, y.a)
+	ring.Xor(pb, x.b, y.b)
+	sum := &BShare{n, w, pa, pb}
+	m := w - 1 // carries into bits 1..w-1 are the prefixes G[0..j], j < m
+	if m == 0 {
+		return sum, nil
+	}
+	l := m * nw
+	ga, gb, err := p.andWords(x.a[:l], x.b[:l], y.a[:l], y.b[:l])
+	if err != nil {
+		return nil, err
+	}
+	// P: group propagate (a copy of p, updated in place); G: group generate.
+	Pa, Pb := ring.Clone(pa[:l]), ring.Clone(pb[:l])
+	for d := 1; d < m; d *= 2 {
+		last := 2*d >= m
+		var xa, xb, ya, yb []uint64
+		var targets []int
+		for j := 0; j < m; j++ {
+			if j&d == 0 {
+				continue
+			}
+			k := (j &^ (2*d - 1)) + d - 1
+			targets = append(targets, j)
+			xa, xb = append(xa, plane(Pa, j)...), append(xb, plane(Pb, j)...)
+			ya, yb = append(ya, plane(ga, k)...), append(yb, plane(gb, k)...)
+			if !last {
+				xa, xb = append(xa, plane(Pa, j)...), append(xb, plane(Pb, j)...)
+				ya, yb = append(ya, plane(Pa, k)...), append(yb, plane(Pb, k)...)
+			}
+		}
+		za, zb, err := p.andWords(xa, xb, ya, yb)
+		if err != nil {
+			return nil, err
+		}
+		off := 0
+		for _, j := range targets {
+			ring.Xor(plane(ga, j), plane(ga, j), za[off:off+nw])
+			ring.Xor(plane(gb, j), plane(gb, j), zb[off:off+nw])
+			off += nw
+			if !last {
+				copy(plane(Pa, j), za[off:off+nw])
+				copy(plane(Pb, j), zb[off:off+nw])
+				off += nw
+			}
+		}
+	}
+	// sum_j = p_j ^ G[0..j-1]
+	ring.Xor(pa[nw:], pa[nw:], ga)
+	ring.Xor(pb[nw:], pb[nw:], gb)
+	return sum, nil
+}
+
+// B2A converts a w-bit binary share to an arithmetic share of its unsigned value. With
+// components b = b_0 ^ b_1 ^ b_2: party 0 knows c = b_0 ^ b_1 and inputs its bits c_j as ring
+// elements (one message of w words per element); b_2 is known to parties 1 and 2, so
+// [2^j b2_j] is a free arithmetic sharing; and b = sum_j 2^j (c_j + b2_j - 2 c_j b2_j), whose
+// products take one MulSum. Two rounds.
+func (p *Protocol) B2A(x mpc.BShare) (mpc.AShare, error) {
+	s := bs(x)
+	z, err := p.b2a(s)
+	if err != nil {
+		return nil, fmt.Errorf("rep3 b2a: %w", err)
+	}
+	return z, nil
+}
+
+// Bit2A is B2A for one bit (two rounds, one input word and one multiplication per element).
+func (p *Protocol) Bit2A(x mpc.BShare) (mpc.AShare, error) {
+	s := bs(x)
+	if s.w != 1 {
+		return nil, errs.New(errs.Internal, "rep3 bit2a: width %d, want 1", s.w)
+	}
+	z, err := p.b2a(s)
+	if err != nil {
+		return nil, fmt.Errorf("rep3 bit2a: %w", err)
+	}
+	return z, nil
+}
+
+func (p *Protocol) b2a(s *BShare) (*AShare, error) {
+	n, w := s.n, s.w
+	if w < 1 || w > 64 {
+		return nil, errs.New(errs.Internal, "width %d not in [1,64]", w)
+	}
+	// Party 0: the bits of c, element-major (index e*w + j).
+	var cbits []uint64
+	if p.id == 0 {
+		c := make([]uint64, len(s.a))
+		ring.Xor(c, s.a, s.b)
+		cbits = spreadBits(ring.FromPlanes(c, n, w), w)
+	}
+	ca, cb, err := p.input(0, cbits, n*w, false)
+	if err != nil {
+		return nil, err
+	}
+	// b_2 as a free arithmetic sharing: party 1's second component, party 2's first.
+	var b2 []uint64 // values of b_2 (parties 1 and 2)
+	switch p.id {
+	case 1:
+		b2 = ring.FromPlanes(s.b, n, w)
+	case 2:
+		b2 = ring.FromPlanes(s.a, n, w)
+	}
+	u := &AShare{make([]uint64, n*w), make([]uint64, n*w)}
+	if b2 != nil {
+		ub := spreadBits(b2, w)
+		for i := range ub {
+			ub[i] <<= uint(i % w)
+		}
+		if p.id == 1 {
+			u.b = ub
+		} else {
+			u.a = ub
+		}
+	}
+	t, err := p.MulSum(&AShare{ca, cb}, u, w)
+	if err != nil {
+		return nil, err
+	}
+	tt := as(t)
+	// z = sum_j 2^j c_j + b2 - 2 t
+	z := &AShare{weightedSum(ca, w), weightedSum(cb, w)}
+	for i := range z.a {
+		z.a[i] -= 2 * tt.a[i]
+		z.b[i] -= 2 * tt.b[i]
+	}
+	switch p.id {
+	case 1:
+		ring.Add(z.b, z.b, b2)
+	case 2:
+		ring.Add(z.a, z.a, b2)
+	}
+	return z, nil
+}
+
+// spreadBits returns the bits of the w-bit values v as 0/1 words, element-major.
+func spreadBits(v []uint64, w int) []uint64 {
+	out := make([]uint64, len(v)*w)
+	for e, x := range v {
+		for j := range w {
+			out[e*w+j] = x >> uint(j) & 1
+		}
+	}
+	return out
+}
+
+// weightedSum returns y[e] = sum_j 2^j v[e*w+j].
+func weightedSum(v []uint64, w int) []uint64 {
+	out := make([]uint64, len(v)/w)
+	for e := range out {
+		var s uint64
+		for j, x := range v[e*w : (e+1)*w] {
+			s += x << uint(j)
+		}
+		out[e] = s
+	}
+	return out
+}

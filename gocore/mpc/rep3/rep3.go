@@ -1,0 +1,236 @@
+// Package rep3 implements "rep3": three-party replicated secret sharing over Z_2^64 with
+// one semi-honest corruption (honest majority).
+//
+// Sources: Araki, Furukawa, Lindell, Nof and Ohara, "High-Throughput Semi-Honest Secure
+// Three-Party Computation with an Honest Majority", CCS 2016 (sharing, multiplication, PRF
+// zero-sharings); Mohassel and Rindal, "ABY3: A Mixed Protocol Framework for Machine
+// Learning", CCS 2018 (binary sharing and conversions). MP-SPDZ calls it replicated-ring.
+//
+// Threat model: three computing parties, at most one of which is corrupted; the corrupted
+// party follows the protocol (semi-honest) but tries to learn from what it sees. Inputs and
+// intermediate values stay secret; nothing is detected if a party deviates.
+//
+// Sharing: x = x_0 + x_1 + x_2 (mod 2^64); party i holds the pair (x_i, x_{i+1}) (indices
+// mod 3), so each component is known to two parties and any two parties know x. Binary
+// shares are the same with XOR in place of + on bit-sliced planes (see package mpc).
+//
+// Setup (New): party i samples a PRG key s_i with crypto/rand and sends it to party i-1 (one
+// message of 16 bytes). Then parties i and i+1 share k_i = s_{i+1}: party i holds k_i ("next"
+// key) and k_{i-1} ("prev" key). Every draw from a key is made by both its holders in the
+// same order, so their streams stay in lockstep. A zero-sharing is alpha_i = F(k_i) -
+// F(k_{i-1}) (XOR for binary): the alphas sum to zero and, to party j, alpha_{j+1} and
+// alpha_{j+2} are each masked by F(k_{j+1}), which party j does not know.
+//
+// Messages (each "one message of n words" is n 64-bit little-endian words):
+//   - Mul, MulSum, MatMul: party i sends z_i = (local cross terms) + alpha_i to party i-1,
+//     one message of len(output) words, one round. z_i is masked by F(k_i), unknown to
+//     party i-1, so it is uniformly random to its receiver.
+//   - AND: the same with & and ^, one message of all pairs' planes together, one round.
+//   - Input(owner o): x_o = F(k_{o-1}) (known to o and o-1), x_{o+2} = 0, and o sends
+//     x_{o+1} = v - x_o to party o+1: one message of n words, masked by F(k_{o-1}), which
+//     party o+1 does not hold. Party o-1 receives nothing and holds (0, x_o). The binary
+//     input used inside A2B and B2A is the same with XOR.
+//   - Open(to): party to-1 sends x_{to-1}, the component party to lacks: one message; it is
+//     determined by x and to's own components, so it reveals only x. Open(-1): every party
+//     sends its first component to the next.
+//   - A2B(w): party 1 holds x_1 and x_2 and inputs y = x_1 + x_2 mod 2^w as a binary share
+//     (one message of w bits per element); x_0 is a free binary sharing (known to parties
+//     0 and 2); a Sklansky parallel-prefix adder (one AND round for the generate bits,
+//     ceil(log2(w-1)) AND rounds for the prefix, only the w low bits) adds them.
+//   - B2A and Bit2A: with b = b_0 ^ b_1 ^ b_2 (binary components), party 0 knows
+//     c = b_0 ^ b_1 and inputs its w bits c_j as ring elements (one message of w words);
+//     b_2 is known to parties 1 and 2 and is a free arithmetic sharing, and
+//     b = sum_j 2^j (c_j + b2_j - 2 c_j b2_j), whose products are one MulSum (one message
+//     of n words per party). Two rounds for any w.
+//
+// A Protocol is one party's endpoint; its methods must be called by all three parties in
+// the same order with the same public arguments. It is not safe for concurrent use.
+package rep3
+
+import (
+	"fmt"
+
+	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/net"
+	"github.com/qmpc/qmpc/gocore/prg"
+	"github.com/qmpc/qmpc/gocore/ring"
+)
+
+// Name is the protocol's qmpc name.
+const Name = "rep3"
+
+// Protocol is one party of rep3.
+type Protocol struct {
+	conn       net.Conn
+	id         int
+	next, prev int      // party ids i+1 and i-1
+	gNext      *prg.PRG // key k_i, shared with party i+1
+	gPrev      *prg.PRG // key k_{i-1}, shared with party i-1
+}
+
+var _ mpc.Protocol = (*Protocol)(nil)
+
+// New sets up party conn.ID() of rep3: it exchanges PRG keys with its neighbours (all three
+// parties must call New concurrently).
+func New(conn net.Conn) (*Protocol, error) {
+	if conn == nil || conn.N() != 3 {
+		n := 0
+		if conn != nil {
+			n = conn.N()
+		}
+		return nil, errs.New(errs.Config, "rep3 needs exactly 3 parties, have %d", n)
+	}
+	id := conn.ID()
+	p := &Protocol{conn: conn, id: id, next: (id + 1) % 3, prev: (id + 2) % 3}
+	own := prg.NewKey()
+	if err := conn.Send(p.prev, own[:]); err != nil {
+		return nil, fmt.Errorf("rep3 setup: %w", err)
+	}
+	if err := conn.Flush(); err != nil {
+		return nil, fmt.Errorf("rep3 setup: %w", err)
+	}
+	msg, err := conn.Recv(p.next)
+	if err != nil {
+		return nil, fmt.Errorf("rep3 setup: %w", err)
+	}
+	if len(msg) != prg.KeySize {
+		return nil, errs.New(errs.Party, "rep3 setup: party %d sent a key of %d bytes", p.next, len(msg))
+	}
+	var nk prg.Key
+	copy(nk[:], msg)
+	p.gPrev = prg.New(own)
+	p.gNext = prg.New(nk)
+	return p, nil
+}
+
+func (p *Protocol) Name() string   { return Name }
+func (p *Protocol) ID() int        { return p.id }
+func (p *Protocol) N() int         { return 3 }
+func (p *Protocol) Conn() net.Conn { return p.conn }
+
+// AShare is party i's pair (x_i, x_{i+1}) of an arithmetic sharing.
+type AShare struct{ a, b []uint64 }
+
+// Len is the number of elements.
+func (x *AShare) Len() int { return len(x.a) }
+
+// FromComponents makes an arithmetic share from this party's components: a = x_i and b =
+// x_{i+1} for party i (the slices are kept, not copied). They must have the same length.
+func FromComponents(a, b []uint64) mpc.AShare {
+	if len(a) != len(b) {
+		panic(fmt.Sprintf("rep3.FromComponents: lengths %d and %d", len(a), len(b)))
+	}
+	return &AShare{a, b}
+}
+
+// Components returns party i's components (x_i, x_{i+1}) of x (not copies: do not modify).
+func Components(x mpc.AShare) (a, b []uint64) {
+	s := as(x)
+	return s.a, s.b
+}
+
+// BShare is party i's pair of binary components, each w planes of ring.Words(n) words.
+// Padding bits of the last word of a plane are unspecified.
+type BShare struct {
+	n, w int
+	a, b []uint64
+}
+
+// Len is the number of elements.
+func (x *BShare) Len() int { return x.n }
+
+// Width is the number of bits per element.
+func (x *BShare) Width() int { return x.w }
+
+// FromBComponents makes a binary share of n w-bit elements from this party's components
+// (bit-sliced planes as in ring.ToPlanes; the slices are kept, not copied).
+func FromBComponents(a, b []uint64, n, w int) mpc.BShare {
+	if w < 0 || len(a) != w*ring.Words(n) || len(b) != len(a) {
+		panic(fmt.Sprintf("rep3.FromBComponents: lengths %d and %d for n=%d w=%d", len(a), len(b), n, w))
+	}
+	return &BShare{n, w, a, b}
+}
+
+// BComponents returns party i's binary components (not copies: do not modify).
+func BComponents(x mpc.BShare) (a, b []uint64) {
+	s := bs(x)
+	return s.a, s.b
+}
+
+func as(x mpc.AShare) *AShare {
+	s, ok := x.(*AShare)
+	if !ok {
+		panic(fmt.Sprintf("rep3: arithmetic share of type %T", x))
+	}
+	return s
+}
+
+func bs(x mpc.BShare) *BShare {
+	s, ok := x.(*BShare)
+	if !ok {
+		panic(fmt.Sprintf("rep3: binary share of type %T", x))
+	}
+	return s
+}
+
+// zeroShare returns alpha_i = F(k_i) - F(k_{i-1}) (n words).
+func (p *Protocol) zeroShare(n int) []uint64 {
+	z := make([]uint64, n)
+	t := make([]uint64, n)
+	p.gNext.Fill(z)
+	p.gPrev.Fill(t)
+	ring.Sub(z, z, t)
+	return z
+}
+
+// zeroShareXor returns alpha_i = F(k_i) ^ F(k_{i-1}) (n words).
+func (p *Protocol) zeroShareXor(n int) []uint64 {
+	z := make([]uint64, n)
+	t := make([]uint64, n)
+	p.gNext.Fill(z)
+	p.gPrev.Fill(t)
+	ring.Xor(z, z, t)
+	return z
+}
+
+// send queues words for party to.
+func (p *Protocol) send(to int, v []uint64) error {
+	if err := p.conn.Send(to, ring.ToBytes(v)); err != nil {
+		return err
+	}
+	return p.conn.Flush()
+}
+
+// recv receives n words from party from.
+func (p *Protocol) recv(from, n int) ([]uint64, error) {
+	msg, err := p.conn.Recv(from)
+	if err != nil {
+		return nil, err
+	}
+	v, err := ring.FromBytes(msg, n)
+	if err != nil {
+		return nil, errs.New(errs.Party, "party %d: from party %d: %v", p.id, from, err)
+	}
+	return v, nil
+}
+
+// reshare turns the 3-out-of-3 sharing z (this party's z_i) into a replicated one: it sends
+// z_i to party i-1 and receives z_{i+1} from party i+1.
+func (p *Protocol) reshare(z []uint64) (a, b []uint64, err error) {
+	if err := p.send(p.prev, z); err != nil {
+		return nil, nil, err
+	}
+	b, err = p.recv(p.next, len(z))
+	if err != nil {
+		return nil, nil, err
+	}
+	return z, b, nil
+}
+
+func checkParty(op string, i int, allowAll bool) error {
+	if (allowAll && i < 0) || (i >= 0 && i < 3) {
+		return nil
+	}
+	return errs.New(errs.Config, "rep3 %s: party %d out of range [0,3)", op, i)
+}
