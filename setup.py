@@ -84,4 +84,8 @@ class BinaryDistribution(Distribution):
         return True
 
 
+# Metadata generation (egg_info, sdist) runs before build_py and wants the package folder.
+CORE_DIR.mkdir(parents=True, exist_ok=True)
+(CORE_DIR / "__init__.py").touch()
+
 setup(cmdclass={"build_py": build_py}, distclass=BinaryDistribution)
