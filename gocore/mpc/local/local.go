@@ -94,6 +94,17 @@ func RunParties(ps []mpc.Protocol, f func(p mpc.Protocol) error) error {
 	return err
 }
 
+// Each runs f on each of ps in its own goroutine, with the failure handling of Run, but
+// leaves the connections open when all parties succeed, so that a computation can proceed
+// in phases (setup, then timed work). After a failure the parties are unusable.
+func Each(ps []mpc.Protocol, f func(p mpc.Protocol) error) error {
+	conns := make([]net.Conn, len(ps))
+	for i, p := range ps {
+		conns[i] = p.Conn()
+	}
+	return runAll(conns, func(i int) error { return f(ps[i]) })
+}
+
 // runAll runs f(i) for every party concurrently; on the first failure it closes all conns.
 // It returns the first error that does not wrap net.ErrClosed, or else the first error.
 func runAll(conns []net.Conn, f func(i int) error) error {
