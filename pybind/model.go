@@ -49,7 +49,7 @@ func LoadModel(data []byte) (m *Model, err error) {
 	case "":
 		return nil, errs.New(errs.Model, "empty model file")
 	case "onnx":
-		return nil, errs.New(errs.Model, "ONNX models are not supported yet (only TFLite)")
+		return LoadONNX(data)
 	default:
 		return nil, errs.New(errs.Model, "unrecognized model format: expected a TFLite flatbuffer (file identifier \"TFL3\" at byte 4), got %d bytes starting %q",
 			len(data), data[:min(len(data), 8)])

@@ -15,7 +15,7 @@ func (m *Model) Run(inputs []byte) (out []byte, err error) {
 	if err != nil {
 		return nil, err
 	}
-	vals, warnings, err := prepareInputs(g, vals)
+	vals, warnings, err := prepareInputs(g, toIRLayout(g, vals))
 	if err != nil {
 		return nil, err
 	}
@@ -23,5 +23,5 @@ func (m *Model) Run(inputs []byte) (out []byte, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return pack(outs, warnings)
+	return pack(fromIRLayout(g, outs), warnings)
 }

@@ -370,7 +370,7 @@ func (c *opCheck) conv() error {
 	if !w.IsConst() {
 		return errs.New(errs.Model, "filter %q is not a constant", w.Name)
 	}
-	if w.DType != x.DType {
+	if w.DType != x.DType && !c.mixedWeightsOK(w) {
 		return errs.New(errs.DType, "filter %q is %v but input is %v", w.Name, w.DType, x.DType)
 	}
 	if w.Quant == nil {
@@ -430,13 +430,20 @@ func (c *opCheck) weightQuant(w *Tensor, chanAxis int) error {
 	if !w.Quant.PerChannel() {
 		return nil
 	}
-	if w.DType != Int8 {
+	if w.DType != Int8 && !c.mixedWeightsOK(w) {
 		return errs.New(errs.Model, "weights %q are %v with per-channel quantization; TFLite supports that for int8 only", w.Name, w.DType)
 	}
 	if w.Quant.Axis != chanAxis {
 		return errs.New(errs.Model, "weights %q are quantized per channel along axis %d, want %d", w.Name, w.Quant.Axis, chanAxis)
 	}
 	return nil
+}
+
+// mixedWeightsOK reports whether 8-bit weights may differ in type from the input, or be
+// uint8 per channel: ONNX Runtime and PyTorch (fbgemm) ops (RoundHalfEven) use uint8
+// activations with int8 weights, which the integer accumulation handles exactly.
+func (c *opCheck) mixedWeightsOK(w *Tensor) bool {
+	return c.op.Rounding == RoundHalfEven && isQ8(w.DType)
 }
 
 // bias checks an optional int32 bias of n elements.
@@ -474,7 +481,7 @@ func (c *opCheck) fullyConnected() error {
 	if !w.IsConst() {
 		return errs.New(errs.Model, "weights %q are not a constant", w.Name)
 	}
-	if w.DType != x.DType {
+	if w.DType != x.DType && !c.mixedWeightsOK(w) {
 		return errs.New(errs.DType, "weights %q are %v but input is %v", w.Name, w.DType, x.DType)
 	}
 	if w.Quant == nil {
@@ -539,8 +546,12 @@ func (c *opCheck) pool() error {
 	if err := sameDType(x, y); err != nil {
 		return err
 	}
-	if err := sameQuant(x, y); err != nil {
-		return err
+	// ONNX Runtime's QLinearAveragePool requantizes (RoundHalfEven); TFLite's pools keep
+	// the input's parameters.
+	if op.Kind == OpMaxPool2D || op.Rounding != RoundHalfEven {
+		if err := sameQuant(x, y); err != nil {
+			return err
+		}
 	}
 	oh := ConvOutSize(op.Padding, x.Shape[1], op.FilterH, op.StrideH, 1)
 	ow := ConvOutSize(op.Padding, x.Shape[2], op.FilterW, op.StrideW, 1)

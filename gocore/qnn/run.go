@@ -29,7 +29,13 @@ func NewPlan(g *model.Graph) (p *Plan, err error) {
 	for i, op := range g.Ops {
 		var prm any
 		var err error
-		switch op.Kind {
+		kind := op.Kind
+		if op.Rounding == model.RoundHalfEven && HalfEvenKinds(kind) {
+			kind = halfEvenKind // ONNX Runtime / PyTorch arithmetic (roundhalfeven_ops.go)
+		}
+		switch kind {
+		case halfEvenKind:
+			prm, err = PrepareHalfEven(g, op)
 		case model.OpConv2D, model.OpDepthwiseConv2D, model.OpFullyConnected:
 			prm, err = PrepareConv(g, op)
 		case model.OpAveragePool2D, model.OpMaxPool2D:
@@ -202,6 +208,14 @@ func (p *Plan) runOp(i int, op *model.Op, bufs []buffer) error {
 		}
 	}
 	switch prm := p.params[i].(type) {
+	case *HalfEvenParams:
+		xs := make([][]int32, len(op.Inputs))
+		for k, ti := range op.Inputs {
+			if ti >= 0 {
+				xs[k] = bufs[ti].i
+			}
+		}
+		prm.Run(xs, bufs[op.Inputs[0]].f, y, bufs[op.Outputs[0]].f)
 	case *ConvParams:
 		prm.Run(in(0), y)
 	case *PoolParams:
