@@ -93,6 +93,13 @@ def _cases():
         b = keras.Input((1, 1, 8), batch_size=1)
         return keras.Model([a, b], L.Add()([a, b]))
 
+    def add_broadcast_runs():
+        a = keras.Input((4, 4, 40), batch_size=1)
+        b = keras.Input((1, 1, 40), batch_size=1)
+        c = keras.Input((4, 4, 1), batch_size=1)
+        x = L.Add()([a, b])            # runs of 40 (five-fold, shared inner dimension)
+        return keras.Model([a, b, c], L.Add()([c, x]))  # runs of 40 along which c is a scalar
+
     def mul():
         a = keras.Input((6, 5, 8), batch_size=1)
         b = keras.Input((6, 5, 8), batch_size=1)
@@ -159,6 +166,7 @@ def _cases():
         ("maxpool", maxpool, ("i8",)),
         ("add_residual", add_residual, ("i8", "u8")),
         ("add_broadcast", add_broadcast, ("i8",)),
+        ("add_broadcast_runs", add_broadcast_runs, ("i8", "u8")),
         ("mul", mul, ("i8",)),
         ("mean_global", mean_global, ("i8",)),
         ("mean_keepdims", mean_keepdims, ("i8",)),
@@ -220,6 +228,11 @@ def generate(cache_dir=None, only=None, verbose=False):
         if only is not None:
             names = [n for n in names if n in only]
         return [(n, open(os.path.join(d, n + ".tflite"), "rb").read()) for n in names]
+    if cache_dir is None and os.path.isdir(CACHE_ROOT):  # drop caches of older sources
+        import shutil
+
+        for old in os.listdir(CACHE_ROOT):
+            shutil.rmtree(os.path.join(CACHE_ROOT, old), ignore_errors=True)
     os.makedirs(d, exist_ok=True)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras

@@ -2,6 +2,7 @@ package qnn
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/model"
@@ -57,24 +58,30 @@ func (br *Broadcast) Index(i int) (i1, i2 int) {
 }
 
 // AddParams are the parameters of a quantized ADD (TFLite's 8-bit general path). For
-// output element i (of n) with input elements x1 and x2:
+// output element i with input elements x1 and x2, and r = InSched.At(i % RunLen, RunLen):
 //
 //	a1 = (x1 - In1ZeroPoint) * 2^LeftShift
 //	a2 = (x2 - In2ZeroPoint) * 2^LeftShift
-//	s  = InSched.At(i, n).Mul(a1, In1Multiplier, In1Shift) + InSched.At(i, n).Mul(a2, In2Multiplier, In2Shift)
-//	out = Out.Apply(s, i, n)      (Out.Sched runs over the output elements too)
+//	s  = r.Mul(a1, In1Multiplier, In1Shift) + r.Mul(a2, In2Multiplier, In2Shift)
+//	out = Out.Apply(s, 0, 1)               (Out.Sched is RoundAway everywhere)
 //
 // with LeftShift = 20 and, as TFLite's add.cc, twice_max = 2*max(s1, s2) and multipliers
 // QuantizeMultiplier(s1/twice_max), QuantizeMultiplier(s2/twice_max),
-// QuantizeMultiplier(twice_max / (2^20 * s_out)). The schedules are LiteRT's x86 builtin
-// kernels' (vector blocks of 16 int8 or 8 uint8 elements; see Schedule). When the inputs
-// are broadcast, every element uses the Tail modes (TFLite's scalar broadcast kernels).
+// QuantizeMultiplier(twice_max / (2^20 * s_out)).
+//
+// LiteRT's x86 builtin kernel writes the output in runs of RunLen consecutive elements
+// and processes each run with a vector loop and a scalar tail, which round the inputs
+// differently (InSched): the whole tensor when the shapes are equal; TFLite's
+// "five-fold" broadcast runs otherwise (the innermost dimensions the inputs share, or,
+// when they share none, the run along which one input is a scalar); RunLen = 1 with
+// RoundAway for broadcasts TFLite handles generically.
 type AddParams struct {
 	In1ZeroPoint, In2ZeroPoint   int32
 	LeftShift                    int
 	In1Multiplier, In2Multiplier int32
 	In1Shift, In2Shift           int
 	InSched                      Schedule
+	RunLen                       int
 	Out                          Requant
 	Broadcast                    Broadcast
 }
@@ -143,28 +150,38 @@ func prepareAdd(g *model.Graph, op *model.Op) (*AddParams, error) {
 	if p.Broadcast, err = newBroadcast(a.Shape, b.Shape, y.Shape); err != nil {
 		return nil, err
 	}
+	p.Out.Sched = Uniform(RoundAway)
+	n := y.NumElements()
+	cat, bs := broadcastCategory(a.Shape, b.Shape)
+	int8 := y.DType == model.Int8
 	switch {
-	case !p.Broadcast.Same:
-		p.InSched, p.Out.Sched = Uniform(RoundAway), Uniform(RoundAway)
-	case y.DType == model.Int8:
-		p.InSched = Schedule{Block: 16, Vector: RoundSingle, Tail: RoundAway}
-		p.Out.Sched = Uniform(RoundAway)
-	default:
-		p.InSched = Schedule{Block: 8, Vector: RoundFloor, Tail: RoundAway}
-		p.Out.Sched = Uniform(RoundAway)
+	case cat == bcastNone && int8:
+		p.RunLen, p.InSched = n, Schedule{Block: 16, Vector: RoundSingle, Tail: RoundAway}
+	case cat == bcastNone:
+		p.RunLen, p.InSched = n, Schedule{Block: 8, Vector: RoundFloor, Tail: RoundAway}
+	case cat == bcastGeneric:
+		p.RunLen, p.InSched = 1, Uniform(RoundAway)
+	case bs[4] > 1 && int8:
+		p.RunLen, p.InSched = bs[4], Schedule{Block: 16, Vector: RoundSingle, Tail: RoundAway}
+	case bs[4] > 1:
+		p.RunLen, p.InSched = bs[4], Schedule{Block: 8, Vector: RoundFloor, Tail: RoundAway}
+	default: // one input is a scalar along runs of bs[3]
+		p.RunLen, p.InSched = bs[3], Schedule{Block: 8, Vector: RoundFloor, Tail: RoundAway}
+	}
+	if p.RunLen < 1 {
+		p.RunLen = 1
 	}
 	return p, nil
 }
 
 // Run evaluates the ADD on inputs x1, x2 into y.
 func (p *AddParams) Run(x1, x2, y []int32) {
-	n := len(y)
 	for i := range y {
 		i1, i2 := p.Broadcast.Index(i)
-		r := p.InSched.At(i, n)
+		r := p.InSched.At(i%p.RunLen, p.RunLen)
 		a1 := r.Mul((x1[i1]-p.In1ZeroPoint)*(1<<p.LeftShift), p.In1Multiplier, p.In1Shift)
 		a2 := r.Mul((x2[i2]-p.In2ZeroPoint)*(1<<p.LeftShift), p.In2Multiplier, p.In2Shift)
-		y[i] = p.Out.Apply(a1+a2, i, n)
+		y[i] = p.Out.Apply(a1+a2, 0, 1)
 	}
 }
 
@@ -213,4 +230,74 @@ func (p *MulParams) Run(x1, x2, y []int32) {
 		i1, i2 := p.Broadcast.Index(i)
 		y[i] = p.Out.Apply((x1[i1]-p.In1ZeroPoint)*(x2[i2]-p.In2ZeroPoint), i, n)
 	}
+}
+
+// Broadcast categories of TFLite's ProcessBroadcastShapes.
+const (
+	bcastNone = iota
+	bcastFiveFold
+	bcastGeneric
+)
+
+// broadcastCategory is TFLite's ProcessBroadcastShapes: whether two shapes are equal,
+// broadcast in TFLite's "five-fold" pattern (with its five run lengths y0..y4), or need
+// the generic kernel.
+func broadcastCategory(s0, s1 []int) (cat int, y [5]int) {
+	n := max(len(s0), len(s1))
+	ext := func(s []int) []int {
+		e := make([]int, n)
+		for i := range e {
+			e[i] = 1
+		}
+		copy(e[n-len(s):], s)
+		return e
+	}
+	e0, e1 := ext(s0), ext(s1)
+	if slices.Equal(e0, e1) {
+		return bcastNone, y
+	}
+	first := false // true: the first input broadcasts fast (kFirstInputBroadcastsFast)
+	found := false
+	for i := n - 1; i >= 0; i-- {
+		switch {
+		case e0[i] == e1[i]:
+			continue
+		case e0[i] == 1:
+			first = true
+		case e1[i] == 1:
+			first = false
+		default:
+			return bcastGeneric, y
+		}
+		found = true
+		break
+	}
+	if !found {
+		return bcastNone, y
+	}
+	sa, sb := e0, e1
+	if !first {
+		sa, sb = e1, e0
+	}
+	y = [5]int{1, 1, 1, 1, 1}
+	i := n - 1
+	for ; i >= 0 && sa[i] == sb[i]; i-- {
+		y[4] *= sb[i]
+	}
+	for ; i >= 0 && sa[i] == 1; i-- {
+		y[3] *= sb[i]
+	}
+	for ; i >= 0 && sa[i] == sb[i]; i-- {
+		y[2] *= sa[i]
+	}
+	for ; i >= 0 && sb[i] == 1; i-- {
+		y[1] *= sa[i]
+	}
+	for ; i >= 0 && sa[i] == sb[i]; i-- {
+		y[0] *= sb[i]
+	}
+	if i >= 0 {
+		return bcastGeneric, y
+	}
+	return bcastFiveFold, y
 }
