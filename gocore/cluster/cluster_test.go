@@ -1,0 +1,360 @@
+package cluster
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	stdnet "net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/net"
+)
+
+// sumComp is a test computation: the client deals additive shares of a vector; each
+// party sends its share to all others (rounds times, sleeping delay before each round)
+// and returns the sum, which must equal the client's vector.
+type sumComp struct {
+	id      int
+	conn    net.Conn
+	rounds  int
+	delay   time.Duration
+	stall   func(id int) bool // if true, this party hangs in Run until release is closed
+	release chan struct{}
+}
+
+func (c *sumComp) Start(conn net.Conn) error { c.conn = conn; return nil }
+func (c *sumComp) Info() ([]byte, error)     { return []byte(`{"what":"sum"}`), nil }
+func (c *sumComp) Run(in []byte) ([]byte, json.RawMessage, error) {
+	if c.stall != nil && c.stall(c.id) {
+		<-c.release
+	}
+	sum := u64s(in)
+	for r := 0; r < c.rounds; r++ {
+		time.Sleep(c.delay)
+		for j := range c.conn.N() {
+			if j != c.id {
+				c.conn.Send(j, in)
+			}
+		}
+		for j := range c.conn.N() {
+			if j != c.id {
+				b, err := c.conn.Recv(j)
+				if err != nil {
+					return nil, nil, fmt.Errorf("round %d: %w", r, err)
+				}
+				if r == 0 {
+					for i, v := range u64s(b) {
+						sum[i] += v
+					}
+				}
+			}
+		}
+	}
+	st, _ := json.Marshal(c.conn.Stats())
+	return bytesOf(sum), st, nil
+}
+
+func u64s(b []byte) []uint64 {
+	out := make([]uint64, len(b)/8)
+	for i := range out {
+		out[i] = binary.LittleEndian.Uint64(b[8*i:])
+	}
+	return out
+}
+
+func bytesOf(v []uint64) []byte {
+	b := make([]byte, 8*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint64(b[8*i:], x)
+	}
+	return b
+}
+
+func deal(v []uint64, n int) [][]byte {
+	shares := make([][]uint64, n)
+	last := append([]uint64(nil), v...)
+	for j := 0; j < n-1; j++ {
+		r := make([]byte, 8*len(v))
+		rand.Read(r)
+		shares[j] = u64s(r)
+		for i := range last {
+			last[i] -= shares[j][i]
+		}
+	}
+	shares[n-1] = last
+	out := make([][]byte, n)
+	for j := range out {
+		out[j] = bytesOf(shares[j])
+	}
+	return out
+}
+
+type testCluster struct {
+	t       *testing.T
+	cfg     *Config
+	path    string
+	comp    func(id int) *sumComp
+	cancels []context.CancelFunc
+	done    []chan error
+}
+
+func newTestCluster(t *testing.T, n int, step time.Duration, comp func(id int) *sumComp) *testCluster {
+	t.Helper()
+	dir := t.TempDir()
+	path, err := Generate(dir, CertOptions{Parties: n, Protocol: "plain", Timeouts: Timeouts{Step: Duration(step), Connect: Duration(10 * time.Second), Handshake: Duration(2 * time.Second)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range cfg.Parties {
+		cfg.Parties[i].Address = freeAddr(t)
+	}
+	if err := cfg.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err = Load(path); err != nil {
+		t.Fatal(err)
+	}
+	tc := &testCluster{t: t, cfg: cfg, path: path, comp: comp, cancels: make([]context.CancelFunc, n), done: make([]chan error, n)}
+	for i := range n {
+		tc.start(i)
+	}
+	t.Cleanup(func() {
+		for i := range n {
+			tc.stop(i)
+		}
+	})
+	return tc
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := stdnet.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func quietLogger() *slog.Logger {
+	if os.Getenv("QMPC_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func (tc *testCluster) start(i int) {
+	tc.t.Helper()
+	var p *Party
+	var err error
+	for try := 0; try < 50; try++ { // the port of a stopped party may take a moment to free
+		p, err = NewParty(PartyOptions{Config: tc.cfg, ID: i, Logger: quietLogger(),
+			Computation: func(id int) (Computation, error) { return tc.comp(id), nil }})
+		if err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		tc.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	tc.cancels[i] = cancel
+	done := make(chan error, 1)
+	tc.done[i] = done
+	go func() { done <- p.Run(ctx) }()
+}
+
+func (tc *testCluster) stop(i int) {
+	if tc.cancels[i] != nil {
+		tc.cancels[i]()
+		<-tc.done[i]
+		tc.cancels[i] = nil
+	}
+}
+
+func (tc *testCluster) infer(v []uint64) ([]uint64, error) {
+	c, err := NewClient(tc.cfg, "")
+	if err != nil {
+		return nil, err
+	}
+	ctx := context.Background()
+	s, err := c.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	if _, err := s.Info(ctx); err != nil {
+		return nil, err
+	}
+	outs, _, err := s.Run(ctx, deal(v, tc.cfg.N()))
+	if err != nil {
+		return nil, err
+	}
+	for j, o := range outs {
+		got := u64s(o)
+		for i := range v {
+			if got[i] != v[i] {
+				return nil, fmt.Errorf("party %d returned %v, want %v", j, got, v)
+			}
+		}
+	}
+	return u64s(outs[0]), nil
+}
+
+func TestClusterServesManyRequests(t *testing.T) {
+	tc := newTestCluster(t, 3, 2*time.Second, func(id int) *sumComp { return &sumComp{id: id, rounds: 2} })
+	for k := range 5 {
+		v := []uint64{uint64(k), 7, 1 << 63}
+		if _, err := tc.infer(v); err != nil {
+			t.Fatalf("request %d: %v", k, err)
+		}
+	}
+}
+
+func TestClusterPartyDiesMidInferenceAndComesBack(t *testing.T) {
+	const step = time.Second
+	tc := newTestCluster(t, 3, step, func(id int) *sumComp { return &sumComp{id: id, rounds: 20, delay: 20 * time.Millisecond} })
+	if _, err := tc.infer([]uint64{1}); err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	start := time.Now()
+	go func() { _, err := tc.infer([]uint64{2}); errc <- err }()
+	time.Sleep(150 * time.Millisecond)
+	tc.stop(2)
+	err := <-errc
+	if err == nil {
+		t.Fatal("inference succeeded without party 2")
+	}
+	if d := time.Since(start); d > 3*step {
+		t.Errorf("failure took %v, want < %v", d, 3*step)
+	}
+	if errs.KindOf(err) != errs.Party || !strings.Contains(err.Error(), "party 2") || !strings.Contains(err.Error(), "round") {
+		t.Errorf("error %q: want a party error naming party 2 and the step", err)
+	}
+	t.Log(err)
+	// While party 2 is away, requests fail within a bounded time.
+	start = time.Now()
+	if _, err := tc.infer([]uint64{3}); err == nil || !strings.Contains(err.Error(), "party 2") {
+		t.Errorf("without party 2: %v", err)
+	}
+	if d := time.Since(start); d > 3*step {
+		t.Errorf("refusal took %v", d)
+	}
+	tc.start(2)
+	var lastErr error
+	for try := 0; try < 50; try++ {
+		if _, lastErr = tc.infer([]uint64{4, 5}); lastErr == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if lastErr != nil {
+		t.Fatalf("after party 2 came back: %v", lastErr)
+	}
+}
+
+func TestClusterStalledParty(t *testing.T) {
+	const step = 500 * time.Millisecond
+	var stall sync.Map
+	release := make(chan struct{})
+	tc := newTestCluster(t, 3, step, func(id int) *sumComp {
+		return &sumComp{id: id, rounds: 1, stall: func(id int) bool { _, ok := stall.Load(id); return ok }, release: release}
+	})
+	defer close(release)
+	if _, err := tc.infer([]uint64{1}); err != nil {
+		t.Fatal(err)
+	}
+	stall.Store(1, true)
+	start := time.Now()
+	_, err := tc.infer([]uint64{2})
+	if err == nil || !strings.Contains(err.Error(), "party 1 sent no message") {
+		t.Fatalf("got %v", err)
+	}
+	if d := time.Since(start); d > 4*step {
+		t.Errorf("took %v", d)
+	}
+	t.Log(err)
+}
+
+func TestConfigMismatchIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	path, err := Generate(dir, CertOptions{Parties: 2, Protocol: "plain", Timeouts: Timeouts{Connect: Duration(3 * time.Second)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := Load(path)
+	cfg.Parties[0].Address, cfg.Parties[1].Address = freeAddr(t), freeAddr(t)
+	cfg.Save(path)
+	cfgA, _ := Load(path)
+	cfgB, _ := Load(path)
+	cfgB.Reveal = "argmax"
+	run := func(cfg *Config, id int, errc chan error) {
+		p, err := NewParty(PartyOptions{Config: cfg, ID: id, Logger: quietLogger(),
+			Computation: func(id int) (Computation, error) { return &sumComp{id: id}, nil }})
+		if err != nil {
+			errc <- err
+			return
+		}
+		errc <- p.Run(context.Background())
+	}
+	ea, eb := make(chan error, 1), make(chan error, 1)
+	go run(cfgA, 0, ea)
+	go run(cfgB, 1, eb)
+	for _, e := range []error{<-ea, <-eb} {
+		if e == nil || errs.KindOf(e) != errs.Config || !strings.Contains(e.Error(), `reveal: this side has`) {
+			t.Errorf("got %v, want a config error naming reveal", e)
+		}
+	}
+}
+
+func TestLoadRejectsBadConfigs(t *testing.T) {
+	dir := t.TempDir()
+	path, err := Generate(dir, CertOptions{Parties: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _ := os.ReadFile(path)
+	if fi, _ := os.Stat(filepath.Join(dir, "party1.key")); fi.Mode().Perm() != 0o600 {
+		t.Errorf("key mode %v", fi.Mode())
+	}
+	if _, err := Generate(dir, CertOptions{Parties: 3}); err == nil || !strings.Contains(err.Error(), "refusing to overwrite") {
+		t.Errorf("second Generate: %v", err)
+	}
+	tests := []struct{ name, from, to, want string }{
+		{"protocol", `"protocol": "rep3"`, `"protocol": "spdz"`, "protocol \"spdz\""},
+		{"address", `"address": "127.0.0.1:7101"`, `"address": "nowhere"`, "party 1 address"},
+		{"duplicate cert", `"cert": "party2.crt"`, `"cert": "party1.crt"`, "same certificate key as party 1"},
+		{"missing cert", `"cert": "client.crt"`, `"cert": "nope.crt"`, "client certificate"},
+		{"unknown field", `"protocol"`, `"protocl"`, "unknown field"},
+		{"timeout", `"step": "30s"`, `"step": "soon"`, "soon"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := strings.Replace(string(good), tc.from, tc.to, 1)
+			if s == string(good) {
+				t.Fatalf("%q not in config:\n%s", tc.from, good)
+			}
+			p := filepath.Join(dir, "bad.json")
+			os.WriteFile(p, []byte(s), 0o644)
+			_, err := Load(p)
+			if err == nil || errs.KindOf(err) != errs.Config || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want a config error containing %q", err, tc.want)
+			}
+		})
+	}
+}
