@@ -1,0 +1,89 @@
+package rep3
+
+import (
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/net"
+)
+
+// TestExternalClient: a client deals x and y, the parties multiply them, and the client
+// reconstructs x*y from the exported shares (oracle: cleartext products).
+func TestExternalClient(t *testing.T) {
+	x := []uint64{0, 1, 5, 1 << 63, ^uint64(0)}
+	y := []uint64{7, 1 << 40, 3, 2, ^uint64(0)}
+	n := len(x)
+	dx, err := Dealer{}.Deal(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dy, _ := Dealer{}.Deal(y)
+	for i := range 3 {
+		// A single party's payload does not contain x in the clear.
+		if strings.Contains(string(dx[i]), string([]byte{5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 128})) {
+			t.Errorf("party %d payload holds the cleartext", i)
+		}
+	}
+	conns := net.NewPipes(3)
+	outs := make([][]byte, 3)
+	var wg sync.WaitGroup
+	errc := make(chan error, 3)
+	for i := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, err := New(conns[i])
+			if err != nil {
+				errc <- err
+				return
+			}
+			a, err := p.ImportShares(dx[i], n)
+			if err != nil {
+				errc <- err
+				return
+			}
+			b, err := p.ImportShares(dy[i], n)
+			if err != nil {
+				errc <- err
+				return
+			}
+			z, err := p.Mul(a, b)
+			if err != nil {
+				errc <- err
+				return
+			}
+			outs[i], err = p.ExportShares(z)
+			if err != nil {
+				errc <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+	got, err := Dealer{}.Reconstruct(outs, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range x {
+		if got[k] != x[k]*y[k] {
+			t.Errorf("element %d: got %d, want %d", k, got[k], x[k]*y[k])
+		}
+	}
+	// A tampered copy is detected and names the two parties holding that component.
+	outs[1][8*n+2*8] ^= 1 // party 1's second component (x_2), element 2
+	if _, err := (Dealer{}).Reconstruct(outs, n); err == nil || errs.KindOf(err) != errs.Party ||
+		!strings.Contains(err.Error(), "parties 2 and 1") || !strings.Contains(err.Error(), "element 2") {
+		t.Errorf("tampered output: %v", err)
+	}
+	if _, err := (Dealer{}).Reconstruct(outs[:2], n); err == nil {
+		t.Error("two payloads accepted")
+	}
+	if _, err := (&Protocol{}).ImportShares(make([]byte, 15), 1); err == nil || errs.KindOf(err) != errs.Party {
+		t.Errorf("short payload: %v", err)
+	}
+}
