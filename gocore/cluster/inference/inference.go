@@ -1,0 +1,246 @@
+//go:build qmpcwip
+
+// Package inference serves model inference on a cluster (package cluster): the parties
+// evaluate a quantized model with the engine on secret shares, and a client that is not a
+// computing party secret-shares its input to them and reconstructs the output with the
+// protocol's mpc.Dealer. The model owner sends the public graph (engine.PublicGraph) to
+// the other parties at each session start and secret-shares the weights once per session.
+package inference
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/qmpc/qmpc/gocore/cluster"
+	"github.com/qmpc/qmpc/gocore/engine"
+	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/model"
+	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/mpc/local"
+	"github.com/qmpc/qmpc/gocore/mpc/plain"
+	"github.com/qmpc/qmpc/gocore/mpc/rep3"
+	"github.com/qmpc/qmpc/gocore/net"
+	"github.com/qmpc/qmpc/gocore/net/tlsnet"
+)
+
+// dealer returns the client side of protocol name for n parties.
+func dealer(name string, n int) (mpc.Dealer, error) {
+	switch name {
+	case rep3.Name:
+		return rep3.Dealer{}, nil
+	case plain.Name:
+		return plain.Dealer{N: n}, nil
+	}
+	return nil, errs.New(errs.Config, "protocol %q has no outside-client support", name)
+}
+
+// Info is what the leader tells clients: the public model and the session's settings.
+type Info struct {
+	Protocol    string       `json:"protocol"`
+	Reveal      string       `json:"reveal"`
+	ModelDigest string       `json:"model_digest"`
+	Graph       *model.Graph `json:"graph"` // engine.PublicGraph of the owner's model
+}
+
+// PartyStats is one party's cost of one inference.
+type PartyStats struct {
+	Party   int                 `json:"party"`
+	Seconds float64             `json:"seconds"`
+	Net     net.Stats           `json:"net"`   // this inference, all peers
+	Peers   []tlsnet.LinkStats  `json:"peers"` // this inference, per peer (computing parties)
+	Layers  []engine.LayerStats `json:"layers"`
+	Setup   engine.LayerStats   `json:"setup"` // this session's weight sharing
+}
+
+// EngineComputation evaluates a model with the engine. The owner passes its model g;
+// the other parties pass nil and receive the public graph from the owner at each session
+// start.
+func EngineComputation(cfg *cluster.Config, g *model.Graph) cluster.NewComputation {
+	return func(id int) (cluster.Computation, error) {
+		if id == cfg.Owner && g == nil {
+			return nil, errs.New(errs.Config, "party %d is the model owner and needs the model (--model)", id)
+		}
+		return &engineComp{cfg: cfg, id: id, full: g}, nil
+	}
+}
+
+// ModelDigest is the digest a config pins, as hex.
+func ModelDigest(g *model.Graph) string {
+	d := g.Digest()
+	return hex.EncodeToString(d[:])
+}
+
+type engineComp struct {
+	cfg   *cluster.Config
+	id    int
+	full  *model.Graph
+	info  Info
+	infoB []byte
+	conn  net.Conn
+	ext   mpc.External
+	party *engine.Party
+}
+
+func (c *engineComp) Start(conn net.Conn) error {
+	c.conn = conn
+	owner := c.cfg.Owner
+	g := c.full
+	if c.id == owner {
+		c.info = Info{Protocol: c.cfg.Protocol, Reveal: revealName(c.cfg.Reveal), ModelDigest: ModelDigest(g), Graph: engine.PublicGraph(g)}
+		b, err := json.Marshal(c.info)
+		if err != nil {
+			return errs.New(errs.Internal, "encoding the public model: %w", err)
+		}
+		c.infoB = b
+		for j := range conn.N() {
+			if j != c.id {
+				if err := conn.Send(j, b); err != nil {
+					return err
+				}
+			}
+		}
+		if err := conn.Flush(); err != nil {
+			return fmt.Errorf("sending the public model: %w", err)
+		}
+	} else {
+		b, err := conn.Recv(owner)
+		if err != nil {
+			return fmt.Errorf("receiving the public model from party %d: %w", owner, err)
+		}
+		if err := json.Unmarshal(b, &c.info); err != nil || c.info.Graph == nil {
+			return errs.New(errs.Party, "party %d sent a malformed public model: %v", owner, err)
+		}
+		if d := c.cfg.ModelDigest; d != "" && d != c.info.ModelDigest {
+			return errs.New(errs.Config, "the model owner (party %d) serves model %s, the config pins %s", owner, c.info.ModelDigest, d)
+		}
+		if err := c.info.Graph.Validate(); err != nil {
+			return errs.New(errs.Party, "the public model from party %d is invalid: %w", owner, err)
+		}
+		c.infoB = b
+		g = c.info.Graph
+	}
+	p, err := local.NewParty(c.cfg.Protocol, conn)
+	if err != nil {
+		return fmt.Errorf("protocol %s: %w", c.cfg.Protocol, err)
+	}
+	ext, ok := p.(mpc.External)
+	if !ok {
+		return errs.New(errs.Config, "protocol %s does not support an outside client", c.cfg.Protocol)
+	}
+	reveal, err := engine.ParseReveal(c.cfg.Reveal)
+	if err != nil {
+		return err
+	}
+	party, err := engine.NewParty(p, g, engine.Options{Owner: owner, Client: owner, Reveal: reveal})
+	if err != nil {
+		return err
+	}
+	if err := party.Setup(); err != nil {
+		return err
+	}
+	c.ext, c.party = ext, party
+	return nil
+}
+
+func revealName(s string) string {
+	if s == "" {
+		return "output"
+	}
+	return s
+}
+
+func (c *engineComp) Info() ([]byte, error) { return c.infoB, nil }
+
+func (c *engineComp) Run(in []byte) ([]byte, json.RawMessage, error) {
+	start := time.Now()
+	before := c.conn.Stats()
+	var peersBefore []tlsnet.LinkStats
+	mesh, _ := c.conn.(*tlsnet.Mesh)
+	if mesh != nil {
+		peersBefore = mesh.PeerStats()
+	}
+	g := c.info.Graph
+	parts, err := splitPayload(in, len(g.Inputs))
+	if err != nil {
+		return nil, nil, errs.New(errs.Party, "the client's input: %w", err)
+	}
+	shares := make([]mpc.AShare, len(parts))
+	for i, b := range parts {
+		t := g.Tensors[g.Inputs[i]]
+		if shares[i], err = c.ext.ImportShares(b, t.NumElements()); err != nil {
+			return nil, nil, errs.New(errs.Party, "the client's input %q: %w", t.Name, err)
+		}
+	}
+	outs, err := c.party.InferShares(shares)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Parts: the element count of every output (u32 each), then each output's shares.
+	exported := make([][]byte, len(outs)+1)
+	for i, s := range outs {
+		exported[0] = binary.LittleEndian.AppendUint32(exported[0], uint32(s.Len()))
+		if exported[i+1], err = c.ext.ExportShares(s); err != nil {
+			return nil, nil, err
+		}
+	}
+	st := PartyStats{Party: c.id, Seconds: time.Since(start).Seconds(), Net: c.conn.Stats().Sub(before),
+		Layers: c.party.Layers(), Setup: c.party.SetupStats()}
+	if mesh != nil {
+		for i, ps := range mesh.PeerStats() {
+			b := peersBefore[i]
+			st.Peers = append(st.Peers, tlsnet.LinkStats{Peer: ps.Peer, BytesSent: ps.BytesSent - b.BytesSent,
+				BytesReceived: ps.BytesReceived - b.BytesReceived, MessagesSent: ps.MessagesSent - b.MessagesSent,
+				MessagesRecv: ps.MessagesRecv - b.MessagesRecv})
+		}
+	}
+	sb, err := json.Marshal(st)
+	if err != nil {
+		return nil, nil, errs.New(errs.Internal, "encoding stats: %w", err)
+	}
+	return joinPayload(exported), sb, nil
+}
+
+// joinPayload frames parts as a count and length-prefixed parts (little endian u32).
+func joinPayload(parts [][]byte) []byte {
+	n := 4
+	for _, p := range parts {
+		n += 4 + len(p)
+	}
+	b := make([]byte, 0, n)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(parts)))
+	for _, p := range parts {
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(p)))
+		b = append(b, p...)
+	}
+	return b
+}
+
+func splitPayload(b []byte, want int) ([][]byte, error) {
+	if len(b) < 4 {
+		return nil, fmt.Errorf("payload of %d bytes", len(b))
+	}
+	n := int(binary.LittleEndian.Uint32(b))
+	if n != want {
+		return nil, fmt.Errorf("%d tensors, want %d", n, want)
+	}
+	b = b[4:]
+	out := make([][]byte, n)
+	for i := range out {
+		if len(b) < 4 {
+			return nil, fmt.Errorf("truncated payload")
+		}
+		l := int(binary.LittleEndian.Uint32(b))
+		b = b[4:]
+		if l > len(b) {
+			return nil, fmt.Errorf("truncated payload")
+		}
+		out[i], b = b[:l], b[l:]
+	}
+	if len(b) != 0 {
+		return nil, fmt.Errorf("%d trailing bytes", len(b))
+	}
+	return out, nil
+}

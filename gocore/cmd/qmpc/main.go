@@ -1,0 +1,177 @@
+// Command qmpc runs qmpc's computing parties on separate hosts and talks to them.
+//
+//	qmpc certs   --parties 3 --out cluster/           keys, certificates and cluster/cluster.json
+//	qmpc party   --config cluster/cluster.json --id 0 --model model.tflite
+//	qmpc party   --config cluster/cluster.json --id 1
+//	qmpc party   --config cluster/cluster.json --id 2
+//	qmpc infer   --config cluster/cluster.json --input x.npy --output y.npy
+//	qmpc inspect model.tflite
+//
+// Run "qmpc help" or "qmpc COMMAND --help" for details. Logs are structured (log/slog) on
+// standard error; --log-format json gives one JSON object per line.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/qmpc/qmpc/gocore/errs"
+)
+
+const usage = `qmpc: secure inference of quantized neural networks by several parties.
+
+Deploying three parties (one per host, or all on this machine for a try-out):
+
+  1. qmpc certs --parties 3 --out cluster/
+     makes a key and a certificate for each party and for the client, and cluster/cluster.json
+     listing every party's id, address (default 127.0.0.1:7100, 7101, 7102) and certificate.
+     For real hosts, edit the addresses in cluster.json, then copy cluster.json and all *.crt
+     files to every host, and each host only its own key (partyN.key; client.key to the client).
+  2. On each host start its party (the model owner, party 0 by default, gives the model):
+       qmpc party --config cluster/cluster.json --id 0 --model model.tflite
+       qmpc party --config cluster/cluster.json --id 1
+       qmpc party --config cluster/cluster.json --id 2
+     The parties connect to each other (mutually authenticated TLS 1.3, certificates pinned by
+     cluster.json), the owner secret-shares the weights once, and they serve requests until
+     stopped (Ctrl-C). If a party stops, the others wait for it and reconnect.
+  3. From the client: qmpc infer --config cluster/cluster.json --input x.npy --output y.npy
+     (Python: qmpc.Cluster("cluster/cluster.json").infer(x)).
+
+Commands:
+  certs     make keys, certificates and a cluster config
+  party     run one computing party
+  infer     run one inference on a cluster as its client
+  inspect   print a model's layers, shapes and quantization
+
+Global flags (before or after the command): --log-level debug|info|warn|error, --log-format text|json.
+Run "qmpc COMMAND --help" for a command's flags.
+`
+
+type command struct {
+	name string
+	run  func(ctx context.Context, args []string, log *slog.Logger, stdout io.Writer) error
+}
+
+func commands() []command {
+	return append([]command{
+		{"certs", runCerts},
+		{"inspect", runInspect},
+	}, engineCommands()...)
+}
+
+func main() { os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// Main runs the CLI with args (without the program name) and returns the exit status.
+func Main(args []string, stdout, stderr io.Writer) int {
+	args, level, format, err := globalFlags(args)
+	if err != nil {
+		fmt.Fprintln(stderr, "qmpc:", err)
+		return 2
+	}
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	if args[0] == "version" || args[0] == "--version" {
+		fmt.Fprintln(stdout, "qmpc (wire protocol 1)")
+		return 0
+	}
+	var handler slog.Handler
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		handler = slog.NewJSONHandler(stderr, opts)
+	} else {
+		handler = slog.NewTextHandler(stderr, opts)
+	}
+	log := slog.New(handler)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	for _, c := range commands() {
+		if c.name == args[0] {
+			err := c.run(ctx, args[1:], log, stdout)
+			switch {
+			case err == nil:
+				return 0
+			case errors.Is(err, flag.ErrHelp):
+				return 0
+			case errors.Is(err, errUsage):
+				return 2
+			}
+			fmt.Fprintf(stderr, "qmpc %s: %v\n", c.name, err)
+			if errs.KindOf(err) == errs.Config {
+				return 2
+			}
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "qmpc: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+var errUsage = errors.New("usage")
+
+// globalFlags removes --log-level and --log-format (anywhere in args).
+func globalFlags(args []string) (rest []string, level slog.Level, format string, err error) {
+	format = "text"
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, val, has := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || (name != "log-level" && name != "log-format") {
+			rest = append(rest, a)
+			continue
+		}
+		if !has {
+			if i+1 >= len(args) {
+				return nil, 0, "", fmt.Errorf("flag --%s needs a value", name)
+			}
+			i++
+			val = args[i]
+		}
+		if name == "log-level" {
+			if err := level.UnmarshalText([]byte(val)); err != nil {
+				return nil, 0, "", fmt.Errorf("--log-level %q: want debug, info, warn or error", val)
+			}
+		} else {
+			if val != "text" && val != "json" {
+				return nil, 0, "", fmt.Errorf("--log-format %q: want text or json", val)
+			}
+			format = val
+		}
+	}
+	return rest, level, format, nil
+}
+
+// newFlagSet makes a command's flag set whose --help prints synopsis and flags.
+func newFlagSet(name, synopsis string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintf(out, "usage: qmpc %s\n\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags; it returns errUsage after printing the problem, flag.ErrHelp for --help.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 && fs.Name() != "inspect" {
+		fmt.Fprintf(fs.Output(), "qmpc %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		fs.Usage()
+		return errUsage
+	}
+	return nil
+}
