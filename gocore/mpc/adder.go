@@ -1,0 +1,224 @@
+package mpc
+
+import (
+	"fmt"
+
+	"github.com/qmpc/qmpc/gocore/errs"
+)
+
+// Binary adders and comparisons on bit-sliced shares (w-bit elements, all elements of a
+// share in one batch). They use Sklansky's parallel-prefix network: one AND round for the
+// generate bits, then ceil(log2(w-1)) rounds in which every gate of a level goes into one
+// p.AND call. A w-bit addition of two secret operands costs about (w-1) + (w/2)*2*log2(w)
+// AND gates per element; with a public operand the generate round is free.
+
+// prefixGP computes, for every j, the (G, P) pair of the segment [0, j] of a carry chain
+// with Sklansky's network; P is skipped for segments that start at bit 0.
+type prefixGP struct {
+	c       *circ
+	x       []gp
+	d       int
+	pending []int
+	tmp     []bit
+}
+
+func (s *prefixGP) step(b *batch) bool {
+	for i, j := range s.pending {
+		s.x[j].g = s.c.xor(s.x[j].g, s.tmp[i])
+	}
+	s.pending, s.tmp = s.pending[:0], nil
+	m := len(s.x)
+	if s.d >= m {
+		return false
+	}
+	d := s.d
+	cnt := 0
+	for j := 0; j < m; j++ {
+		if j&d != 0 {
+			cnt++
+		}
+	}
+	s.tmp = make([]bit, cnt)
+	i := 0
+	for j := 0; j < m; j++ {
+		if j&d == 0 {
+			continue
+		}
+		base := j &^ (2*d - 1)
+		k := base + d - 1
+		b.and(&s.tmp[i], s.x[j].p, s.x[k].g)
+		s.pending = append(s.pending, j)
+		if base != 0 {
+			b.and(&s.x[j].p, s.x[j].p, s.x[k].p)
+		}
+		i++
+	}
+	s.d *= 2
+	return true
+}
+
+// addBits returns the w low bits of a + b + cin, where a and b are w bits (lowest first)
+// and cin a constant. Public (constant) operand bits make the generate gates free.
+func (c *circ) addBits(a, b []bit, cin bool) ([]bit, error) {
+	w := len(a)
+	if w == 0 {
+		return nil, nil
+	}
+	p := make([]bit, w)
+	for j := range w {
+		p[j] = c.xor(a[j], b[j])
+	}
+	// Generate bits for j < w-1 (the top carry is not needed); g_0 absorbs the carry-in:
+	// g_0 + p_0*cin, exclusive since g and p are.
+	x := make([]gp, w-1)
+	bt := &batch{}
+	for j := range x {
+		bt.and(&x[j].g, a[j], b[j])
+		x[j].p = p[j]
+	}
+	if err := c.run(bt); err != nil {
+		return nil, err
+	}
+	if cin && w > 1 {
+		x[0].g = c.xor(x[0].g, x[0].p)
+	}
+	if err := c.runAll(&prefixGP{c: c, x: x, d: 1}); err != nil {
+		return nil, err
+	}
+	sum := make([]bit, w)
+	sum[0] = p[0]
+	if cin {
+		sum[0] = c.not(p[0])
+	}
+	for j := 1; j < w; j++ {
+		sum[j] = c.xor(p[j], x[j-1].g)
+	}
+	return sum, nil
+}
+
+// constBits returns the w low bits of k as constants.
+func constBits(k uint64, w int) []bit {
+	out := make([]bit, w)
+	for j := range out {
+		out[j] = bit{v: j < 64 && k>>uint(j)&1 == 1}
+	}
+	return out
+}
+
+func checkSameShape(op string, a, b BShare) error {
+	if a.Len() != b.Len() || a.Width() != b.Width() {
+		return errs.New(errs.Shape, "%s: shapes (n=%d,w=%d) and (n=%d,w=%d)", op, a.Len(), a.Width(), b.Len(), b.Width())
+	}
+	return nil
+}
+
+// AddB returns a + b mod 2^w for w-bit binary shares of equal shape (Sklansky adder:
+// ceil(log2(w-1)) + 1 AND rounds).
+func AddB(p Protocol, a, b BShare) (BShare, error) {
+	if err := checkSameShape("mpc addb", a, b); err != nil {
+		return nil, err
+	}
+	c := &circ{p, a.Len()}
+	s, err := c.addBits(c.planes(a), c.planes(b), false)
+	if err != nil {
+		return nil, fmt.Errorf("mpc addb: %w", err)
+	}
+	return c.join(s), nil
+}
+
+// AddPublicB returns a + k mod 2^w for a w-bit binary share and a public constant k (the
+// same for every element). The generate gates are free, so it costs about half of AddB.
+func AddPublicB(p Protocol, a BShare, k uint64) (BShare, error) {
+	c := &circ{p, a.Len()}
+	s, err := c.addBits(c.planes(a), constBits(k, a.Width()), false)
+	if err != nil {
+		return nil, fmt.Errorf("mpc addpublicb: %w", err)
+	}
+	return c.join(s), nil
+}
+
+// SubB returns a - b mod 2^w, as a + NOT b + 1.
+func SubB(p Protocol, a, b BShare) (BShare, error) {
+	if err := checkSameShape("mpc subb", a, b); err != nil {
+		return nil, err
+	}
+	c := &circ{p, a.Len()}
+	s, err := c.addBits(c.planes(a), c.planes(p.NOT(b)), true)
+	if err != nil {
+		return nil, fmt.Errorf("mpc subb: %w", err)
+	}
+	return c.join(s), nil
+}
+
+// geq returns the sub-circuit of [a >= b] for unsigned bit vectors, the carry out of
+// a + NOT b + 1.
+func (c *circ) geq(a, b []bit, out *bit) (stepper, error) {
+	w := len(a)
+	if w == 0 {
+		*out = one
+		return nil, nil
+	}
+	leaves := make([]gp, w)
+	bt := &batch{}
+	for j := range w {
+		nb := c.not(b[j])
+		bt.and(&leaves[j].g, a[j], nb)
+		leaves[j].p = c.xor(a[j], nb)
+	}
+	if err := c.run(bt); err != nil {
+		return nil, err
+	}
+	leaves[0].g = c.xor(leaves[0].g, leaves[0].p) // carry-in 1
+	return c.carry(leaves, out), nil
+}
+
+// LessB returns the 1-bit share [a < b] of w-bit unsigned binary shares (a carry chain:
+// 1 + ceil(log2(w)) AND rounds, about 3w gates).
+func LessB(p Protocol, a, b BShare) (BShare, error) {
+	if err := checkSameShape("mpc lessb", a, b); err != nil {
+		return nil, err
+	}
+	c := &circ{p, a.Len()}
+	var ge bit
+	s, err := c.geq(c.planes(a), c.planes(b), &ge)
+	if err == nil {
+		err = c.runAll(s)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("mpc lessb: %w", err)
+	}
+	return c.share(c.not(ge)), nil
+}
+
+// LessSignedB returns [a < b] for w-bit two's complement binary shares: the unsigned
+// comparison with both sign bits flipped.
+func LessSignedB(p Protocol, a, b BShare) (BShare, error) {
+	if err := checkSameShape("mpc lesssignedb", a, b); err != nil {
+		return nil, err
+	}
+	c := &circ{p, a.Len()}
+	pa, pb := c.planes(a), c.planes(b)
+	if w := len(pa); w > 0 {
+		pa[w-1], pb[w-1] = c.not(pa[w-1]), c.not(pb[w-1])
+	}
+	var ge bit
+	s, err := c.geq(pa, pb, &ge)
+	if err == nil {
+		err = c.runAll(s)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("mpc lesssignedb: %w", err)
+	}
+	return c.share(c.not(ge)), nil
+}
+
+// LEPublicB returns [a <= k] for a w-bit unsigned binary share and a public k (the same
+// for every element); ceil(log2(w)) AND rounds, at most 2w gates.
+func LEPublicB(p Protocol, a BShare, k uint64) (BShare, error) {
+	c := &circ{p, a.Len()}
+	var le bit
+	if err := c.runAll(c.lePublic(c.planes(a), k, &le)); err != nil {
+		return nil, fmt.Errorf("mpc lepublicb: %w", err)
+	}
+	return c.share(le), nil
+}

@@ -1,0 +1,93 @@
+package mpc_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/qmpc/qmpc/gocore/mpc"
+)
+
+func maskW(v uint64, w int) uint64 {
+	if w >= 64 {
+		return v
+	}
+	return v & (1<<uint(w) - 1)
+}
+
+func signExt(v uint64, w int) int64 {
+	if w >= 64 {
+		return int64(v)
+	}
+	s := uint(64 - w)
+	return int64(v<<s) >> s
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func TestBinaryArithmetic(t *testing.T) {
+	forEachProtocol(t, func(t *testing.T, name string) {
+		for _, w := range []int{1, 2, 3, 5, 8, 13, 32, 63, 64} {
+			t.Run(fmt.Sprint("w=", w), func(t *testing.T) {
+				r := rand.New(rand.NewPCG(uint64(w), 7))
+				const n = 150
+				a, b := make([]uint64, n), make([]uint64, n)
+				edges := []uint64{0, 1, ^uint64(0), 1 << 63, 1<<63 - 1, 2}
+				for i := range a {
+					a[i], b[i] = r.Uint64(), r.Uint64()
+					if i < len(edges)*len(edges) {
+						a[i], b[i] = edges[i%len(edges)], edges[i/len(edges)]
+					}
+					if i%17 == 0 {
+						b[i] = a[i] // equal operands
+					}
+				}
+				k := r.Uint64()
+				ops := []struct {
+					name string
+					f    func(p mpc.Protocol, x, y mpc.BShare) (mpc.BShare, error)
+					want func(x, y uint64) uint64
+				}{
+					{"add", func(p mpc.Protocol, x, y mpc.BShare) (mpc.BShare, error) { return mpc.AddB(p, x, y) },
+						func(x, y uint64) uint64 { return maskW(x+y, w) }},
+					{"sub", func(p mpc.Protocol, x, y mpc.BShare) (mpc.BShare, error) { return mpc.SubB(p, x, y) },
+						func(x, y uint64) uint64 { return maskW(x-y, w) }},
+					{"addpublic", func(p mpc.Protocol, x, y mpc.BShare) (mpc.BShare, error) { return mpc.AddPublicB(p, x, k) },
+						func(x, y uint64) uint64 { return maskW(x+k, w) }},
+					{"less", func(p mpc.Protocol, x, y mpc.BShare) (mpc.BShare, error) { return mpc.LessB(p, x, y) },
+						func(x, y uint64) uint64 { return b2u(maskW(x, w) < maskW(y, w)) }},
+					{"lesssigned", func(p mpc.Protocol, x, y mpc.BShare) (mpc.BShare, error) { return mpc.LessSignedB(p, x, y) },
+						func(x, y uint64) uint64 { return b2u(signExt(x, w) < signExt(y, w)) }},
+					{"lepublic", func(p mpc.Protocol, x, y mpc.BShare) (mpc.BShare, error) { return mpc.LEPublicB(p, x, maskW(k, w)) },
+						func(x, y uint64) uint64 { return b2u(maskW(x, w) <= maskW(k, w)) }},
+					{"lepublic-a", func(p mpc.Protocol, x, y mpc.BShare) (mpc.BShare, error) {
+						return mpc.LEPublicB(p, x, maskW(a[3], w))
+					}, func(x, y uint64) uint64 { return b2u(maskW(x, w) <= maskW(a[3], w)) }},
+				}
+				for _, op := range ops {
+					got := evalB(t, name, [][]uint64{a, b}, func(p mpc.Protocol, xs []mpc.AShare) (mpc.BShare, error) {
+						x, err := p.A2B(xs[0], w)
+						if err != nil {
+							return nil, err
+						}
+						y, err := p.A2B(xs[1], w)
+						if err != nil {
+							return nil, err
+						}
+						return op.f(p, x, y)
+					})
+					for i := range a {
+						if want := op.want(a[i], b[i]); got[i] != want {
+							t.Fatalf("%s(%#x, %#x) = %#x, want %#x", op.name, maskW(a[i], w), maskW(b[i], w), got[i], want)
+						}
+					}
+				}
+			})
+		}
+	})
+}

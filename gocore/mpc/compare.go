@@ -1,0 +1,259 @@
+package mpc
+
+import (
+	"fmt"
+	"math/big"
+
+	"github.com/qmpc/qmpc/gocore/errs"
+)
+
+// Sign tests, exact truncation, clamping and maxima of signed arithmetic shares whose
+// values are known to lie in [-2^(bound-1), 2^(bound-1)): in that range x mod 2^bound is
+// x's two's complement pattern, so one A2B of bound bits exposes every bit of x.
+
+func checkBound(op string, bound, maxBound int) error {
+	if bound < 1 || bound > maxBound {
+		return errs.New(errs.Internal, "%s: bound %d bits not in [1,%d]", op, bound, maxBound)
+	}
+	return nil
+}
+
+// LTZ returns the 1-bit binary share [x < 0] of x in [-2^(bound-1), 2^(bound-1)): the top
+// plane of A2B(x, bound).
+func LTZ(p Protocol, x AShare, bound int) (BShare, error) {
+	if err := checkBound("mpc ltz", bound, 64); err != nil {
+		return nil, err
+	}
+	b, err := p.A2B(x, bound)
+	if err != nil {
+		return nil, fmt.Errorf("mpc ltz: a2b: %w", err)
+	}
+	return p.Bits(b, bound-1, 1), nil
+}
+
+// TruncFloor returns floor(x / 2^m) exactly for x in [-2^(bound-1), 2^(bound-1)): A2B(x,
+// bound), the planes [m, bound) are the two's complement of the quotient, then one B2A
+// of bound-m planes (signedB2A: sign plane flipped, offset removed locally).
+func TruncFloor(p Protocol, x AShare, m, bound int) (AShare, error) {
+	if err := checkBound("mpc truncfloor", bound, 64); err != nil {
+		return nil, err
+	}
+	if m < 0 {
+		return nil, errs.New(errs.Internal, "mpc truncfloor: negative shift %d", m)
+	}
+	if m == 0 {
+		return x, nil
+	}
+	b, err := p.A2B(x, bound)
+	if err != nil {
+		return nil, fmt.Errorf("mpc truncfloor: a2b: %w", err)
+	}
+	if m >= bound { // the quotient is 0 or -1: -[x < 0]
+		s, err := p.Bit2A(p.Bits(b, bound-1, 1))
+		if err != nil {
+			return nil, fmt.Errorf("mpc truncfloor: bit2a: %w", err)
+		}
+		return p.Neg(s), nil
+	}
+	y, err := signedB2A(p, p.Bits(b, m, bound-m))
+	if err != nil {
+		return nil, fmt.Errorf("mpc truncfloor: %w", err)
+	}
+	return y, nil
+}
+
+// Clamp returns min(max(x, lo), hi) elementwise for x in [-2^(bound-1), 2^(bound-1)) and
+// public lo <= hi: one A2B of x - lo, the comparisons [x-lo <= 0] and [x-lo <= H] (H = hi -
+// lo) on the planes, a mux in two AND rounds, and one B2A of bits(H) planes.
+func Clamp(p Protocol, x AShare, lo, hi int64, bound int) (AShare, error) {
+	if err := checkBound("mpc clamp", bound, 64); err != nil {
+		return nil, err
+	}
+	if lo > hi {
+		return nil, errs.New(errs.Internal, "mpc clamp: empty range [%d,%d]", lo, hi)
+	}
+	n := x.Len()
+	vmin := new(big.Int).Neg(new(big.Int).Lsh(big.NewInt(1), uint(bound-1)))
+	vmax := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), uint(bound-1)), big.NewInt(1))
+	blo, bhi := big.NewInt(lo), big.NewInt(hi)
+	switch {
+	case vmin.Cmp(blo) >= 0 && vmax.Cmp(bhi) <= 0:
+		return x, nil // already inside
+	case lo == hi || vmax.Cmp(blo) <= 0:
+		return p.Public(broadcast(uint64(lo), n)), nil
+	case vmin.Cmp(bhi) >= 0:
+		return p.Public(broadcast(uint64(hi), n)), nil
+	}
+	// y = x - lo in [vmin - lo, vmax - lo]
+	ymin, ymax := new(big.Int).Sub(vmin, blo), new(big.Int).Sub(vmax, blo)
+	bw := signedWidth(ymin, ymax)
+	if bw > 64 {
+		return nil, errs.New(errs.Internal, "mpc clamp: x - lo needs %d bits", bw)
+	}
+	H := uint64(hi - lo)
+	y := p.AddPublic(x, []uint64{-uint64(lo)})
+	yb, err := p.A2B(y, bw)
+	if err != nil {
+		return nil, fmt.Errorf("mpc clamp: a2b: %w", err)
+	}
+	c := &circ{p, n}
+	out, err := clampBits(c, c.planes(yb), H, nil, -1)
+	if err != nil {
+		return nil, fmt.Errorf("mpc clamp: %w", err)
+	}
+	a, err := p.B2A(c.join(out))
+	if err != nil {
+		return nil, fmt.Errorf("mpc clamp: b2a: %w", err)
+	}
+	return p.AddPublic(a, []uint64{uint64(lo)}), nil
+}
+
+// lessMask returns the arithmetic 0/1 share of [a < b] and d = b - a, for a and b in
+// [-2^(bound-1), 2^(bound-1)): the sign of a - b (bound+1 bits) and one Bit2A.
+func lessMask(p Protocol, a, b AShare, bound int) (s, d AShare, err error) {
+	sb, err := LTZ(p, p.Sub(a, b), bound+1)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err = p.Bit2A(sb)
+	if err != nil {
+		return nil, nil, fmt.Errorf("bit2a: %w", err)
+	}
+	return s, p.Sub(b, a), nil
+}
+
+// Max returns max(a, b) elementwise for a, b in [-2^(bound-1), 2^(bound-1)), bound <= 63:
+// s = [a < b] (A2B of a - b, one Bit2A), then a + s*(b - a) (one multiplication).
+func Max(p Protocol, a, b AShare, bound int) (AShare, error) {
+	if err := checkBound("mpc max", bound, 63); err != nil {
+		return nil, err
+	}
+	if a.Len() != b.Len() {
+		return nil, errs.New(errs.Shape, "mpc max: lengths %d and %d", a.Len(), b.Len())
+	}
+	s, d, err := lessMask(p, a, b, bound)
+	if err != nil {
+		return nil, fmt.Errorf("mpc max: %w", err)
+	}
+	t, err := p.Mul(s, d)
+	if err != nil {
+		return nil, fmt.Errorf("mpc max: mul: %w", err)
+	}
+	return p.Add(a, t), nil
+}
+
+// tournament describes one level of a pairwise reduction over consecutive groups: the
+// positions of the left and right operands, and where the winners and the odd leftovers
+// go in the next level (indices into Concat(winners, current)).
+type tournament struct {
+	left, right []int32
+	next        []int32
+	size        int // group size after the level
+}
+
+func newTournament(groups, k int) tournament {
+	half, odd := k/2, k%2
+	t := tournament{size: half + odd}
+	for g := range groups {
+		for j := range half {
+			t.left = append(t.left, int32(g*k+2*j))
+			t.right = append(t.right, int32(g*k+2*j+1))
+		}
+	}
+	nw := groups * half
+	for g := range groups {
+		for j := range half {
+			t.next = append(t.next, int32(g*half+j))
+		}
+		if odd == 1 {
+			t.next = append(t.next, int32(nw+g*k+k-1))
+		}
+	}
+	return t
+}
+
+func checkGroups(op string, n, k int) error {
+	if k < 1 || n%k != 0 {
+		return errs.New(errs.Shape, "%s: %d elements are not groups of %d", op, n, k)
+	}
+	return nil
+}
+
+// MaxGroups returns the maximum of each group of k consecutive elements (MAX_POOL after
+// gathering windows into groups), for values in [-2^(bound-1), 2^(bound-1)), bound <= 63:
+// a tournament of ceil(log2(k)) levels, each one batched Max over all pairs.
+func MaxGroups(p Protocol, x AShare, k int, bound int) (AShare, error) {
+	if err := checkBound("mpc maxgroups", bound, 63); err != nil {
+		return nil, err
+	}
+	if err := checkGroups("mpc maxgroups", x.Len(), k); err != nil {
+		return nil, err
+	}
+	groups := x.Len() / k
+	for level := 0; k > 1; level++ {
+		t := newTournament(groups, k)
+		m, err := Max(p, p.Gather(x, t.left), p.Gather(x, t.right), bound)
+		if err != nil {
+			return nil, fmt.Errorf("mpc maxgroups: level %d: %w", level, err)
+		}
+		x = p.Gather(p.Concat(m, x), t.next)
+		k = t.size
+	}
+	return x, nil
+}
+
+// Argmax returns, for each group of `classes` consecutive elements with values in
+// [-2^(bound-1), 2^(bound-1)), bound <= 63, the arithmetic share of the index of the
+// maximum within the group, the first index on ties (as numpy.argmax). A tournament of
+// (value, index) pairs: the right operand replaces the left only if strictly greater,
+// and left operands always hold the lower indices, so ties keep the lower index. Each of
+// the ceil(log2(classes)) levels is one A2B of bound+1 bits, one Bit2A and one batched
+// multiplication (the first level needs none for the index: it is 2j + s).
+func Argmax(p Protocol, x AShare, classes int, bound int) (AShare, error) {
+	if err := checkBound("mpc argmax", bound, 63); err != nil {
+		return nil, err
+	}
+	if err := checkGroups("mpc argmax", x.Len(), classes); err != nil {
+		return nil, err
+	}
+	groups := x.Len() / classes
+	idxVals := make([]uint64, x.Len())
+	for i := range idxVals {
+		idxVals[i] = uint64(i % classes)
+	}
+	idx := p.Public(idxVals)
+	k := classes
+	for level := 0; k > 1; level++ {
+		t := newTournament(groups, k)
+		a, b := p.Gather(x, t.left), p.Gather(x, t.right)
+		s, d, err := lessMask(p, a, b, bound)
+		if err != nil {
+			return nil, fmt.Errorf("mpc argmax: level %d: %w", level, err)
+		}
+		ia, ib := p.Gather(idx, t.left), p.Gather(idx, t.right)
+		var newV, newI AShare
+		if level == 0 {
+			// indices are public and ib - ia = 1
+			dv, err := p.Mul(s, d)
+			if err != nil {
+				return nil, fmt.Errorf("mpc argmax: level %d: mul: %w", level, err)
+			}
+			newV, newI = p.Add(a, dv), p.Add(ia, s)
+		} else {
+			m := s.Len()
+			prod, err := p.Mul(p.Concat(s, s), p.Concat(d, p.Sub(ib, ia)))
+			if err != nil {
+				return nil, fmt.Errorf("mpc argmax: level %d: mul: %w", level, err)
+			}
+			lo, hi := make([]int32, m), make([]int32, m)
+			for i := range m {
+				lo[i], hi[i] = int32(i), int32(m+i)
+			}
+			newV, newI = p.Add(a, p.Gather(prod, lo)), p.Add(ia, p.Gather(prod, hi))
+		}
+		x = p.Gather(p.Concat(newV, x), t.next)
+		idx = p.Gather(p.Concat(newI, idx), t.next)
+		k = t.size
+	}
+	return idx, nil
+}

@@ -1,0 +1,204 @@
+package mpc
+
+import (
+	"fmt"
+	"math/bits"
+	"sort"
+
+	"github.com/qmpc/qmpc/gocore/errs"
+)
+
+// Rounding division by a public divisor, as TFLite's AVERAGE_POOL computes it:
+//
+//	(x > 0 ? x + d/2 : x - d/2) / d     (C division, truncating toward zero; d/2 = floor)
+//
+// # As one floor division
+//
+// With d2 = floor(d/2): for x >= 0 the result is floor((x + d2)/d). For x < 0 it is
+// -floor((-x + d2)/d) = ceil((x - d2)/d) = floor((x - d2 + d - 1)/d). For odd d,
+// d - 1 - d2 = d2, so the result is floor((x + d2)/d) for every x. For even d, d - 1 - d2
+// = d2 - 1, so with y0 = floor((x + d2)/d) the result is y0 - c where c = 1 iff x < 0 and
+// d divides x + d2 (the two floors differ exactly there). If d | x + d2 then x + d2 =
+// y0*d, and x < 0 <=> y0*d < d2 < d <=> y0 <= 0 (d2 >= 1 for even d). So
+//
+//	result = y0 - [d even] * [d | x + d2] * [y0 <= 0].
+//
+// # Floor division by multiplication (Granlund and Montgomery, PLDI 1994)
+//
+// Let n' = x + d2 + K*d with K = ceil((2^(b-1) - d2)/d) + 1, so that d <= n' < 2^N (N
+// bits). With S = N + ceil(log2(d)), M = ceil(2^S / d) and e = M*d - 2^S (0 <= e < d):
+// write n' = q*d + rho, 0 <= rho < d; then n'*M / 2^S = q + (rho + n'*e/2^S)/d, and n'*e <
+// 2^N * d <= 2^S, so 0 <= rho + n'*e/2^S < rho + 1 <= d: floor(n'*M / 2^S) = q exactly.
+// The fractional part (n'*M mod 2^S) / 2^S = (rho + n'*e/2^S)/d is < 1/d iff rho = 0, and
+// since (n'*M mod 2^S) is an integer, rho = 0 iff (n'*M mod 2^S) < 2^S/d iff (n'*M mod
+// 2^S) < M (if d does not divide 2^S, M = floor(2^S/d) + 1; otherwise M = 2^S/d). So
+// with w = n'*M (< 2^64 is checked), after one A2B of w:
+//
+//	Q = planes [S, ...) of w = y0 + K >= 1,  [d | x + d2] = [planes [0, S) of w <= M-1],
+//	[y0 <= 0] = [Q <= K],
+//
+// and the result is Q - c - K, with c applied as a conditional decrement (a prefix AND of
+// Q's complemented planes). The exhaustive test checks every x of a 12-bit range for
+// every d in [1, 300].
+//
+// Elements with different divisors (the border windows of a SAME-padded pool) are
+// grouped by divisor; each distinct divisor is one pass (A2B, two AND rounds after the
+// comparison trees, B2A).
+
+// DivRoundPublic returns TFLite's rounding division (x > 0 ? x + d/2 : x - d/2) / d (C
+// truncation) elementwise, for x in [-2^(bound-1), 2^(bound-1)) and public divisors d[i]
+// >= 1 (len(d) == x.Len(), or 1 for all).
+func DivRoundPublic(p Protocol, x AShare, d []int64, bound int) (AShare, error) {
+	if err := checkBound("mpc divroundpublic", bound, 62); err != nil {
+		return nil, err
+	}
+	n := x.Len()
+	if len(d) != n && len(d) != 1 {
+		return nil, errs.New(errs.Shape, "mpc divroundpublic: %d divisors for %d elements", len(d), n)
+	}
+	div := func(i int) int64 {
+		if len(d) == 1 {
+			return d[0]
+		}
+		return d[i]
+	}
+	groups := map[int64][]int32{}
+	for i := range n {
+		v := div(i)
+		if v < 1 {
+			return nil, errs.New(errs.Internal, "mpc divroundpublic: divisor %d at element %d", v, i)
+		}
+		groups[v] = append(groups[v], int32(i))
+	}
+	if len(groups) == 1 {
+		y, err := divRoundGroup(p, x, uint64(div(0)), bound)
+		if err != nil {
+			return nil, fmt.Errorf("mpc divroundpublic: d=%d: %w", div(0), err)
+		}
+		return y, nil
+	}
+	ds := make([]int64, 0, len(groups))
+	for v := range groups {
+		ds = append(ds, v)
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	var sum AShare
+	for _, v := range ds {
+		idx := groups[v]
+		y, err := divRoundGroup(p, p.Gather(x, idx), uint64(v), bound)
+		if err != nil {
+			return nil, fmt.Errorf("mpc divroundpublic: d=%d: %w", v, err)
+		}
+		pos := make([]int32, n)
+		for i := range pos {
+			pos[i] = -1
+		}
+		for k, i := range idx {
+			pos[i] = int32(k)
+		}
+		back := p.Gather(y, pos)
+		if sum == nil {
+			sum = back
+		} else {
+			sum = p.Add(sum, back)
+		}
+	}
+	return sum, nil
+}
+
+// DivRoundPublicScalar is DivRoundPublic with one divisor for all elements.
+func DivRoundPublicScalar(p Protocol, x AShare, d int64, bound int) (AShare, error) {
+	return DivRoundPublic(p, x, []int64{d}, bound)
+}
+
+// divParams returns the magic-number parameters of the file comment for divisor d and
+// inputs of bound bits: the offset multiple K, the shift S, the multiplier M and the
+// width of w = n'*M.
+func divParams(d uint64, bound int) (k, s, m uint64, bw int, err error) {
+	d2 := d / 2
+	half := uint64(1) << uint(bound-1)
+	k = (half-d2+d-1)/d + 1 // half >= d2 is not guaranteed for tiny bounds: handled below
+	if d2 > half {
+		k = 1
+	}
+	// n' max = 2^(b-1) - 1 + d2 + K*d
+	hiK, loK := bits.Mul64(k, d)
+	nmax, c1 := bits.Add64(half-1+d2, loK, 0)
+	if hiK != 0 || c1 != 0 {
+		return 0, 0, 0, 0, errs.New(errs.Internal, "divisor %d too large for %d-bit inputs", d, bound)
+	}
+	nb := bits.Len64(nmax)
+	s = uint64(nb + bits.Len64(d-1))
+	if s > 63 {
+		return 0, 0, 0, 0, errs.New(errs.Internal, "divisor %d: shift %d too large", d, s)
+	}
+	m = (uint64(1)<<s + d - 1) / d
+	hi, lo := bits.Mul64(nmax, m)
+	if hi != 0 {
+		return 0, 0, 0, 0, errs.New(errs.Internal, "divisor %d with %d-bit inputs needs more than 64 bits", d, bound)
+	}
+	bw = max(bits.Len64(lo), int(s)+1)
+	return k, s, m, bw, nil
+}
+
+func divRoundGroup(p Protocol, x AShare, d uint64, bound int) (AShare, error) {
+	if d == 1 {
+		return x, nil
+	}
+	k, s, m, bw, err := divParams(d, bound)
+	if err != nil {
+		return nil, err
+	}
+	d2 := d / 2
+	w := p.MulPublic(p.AddPublic(x, []uint64{d2 + k*d}), []uint64{m})
+	wb, err := p.A2B(w, bw)
+	if err != nil {
+		return nil, fmt.Errorf("a2b of %d bits: %w", bw, err)
+	}
+	c := &circ{p, x.Len()}
+	wp := c.planes(wb)
+	q := wp[s:]
+	if d%2 == 1 {
+		y, err := p.B2A(c.join(q))
+		if err != nil {
+			return nil, fmt.Errorf("b2a: %w", err)
+		}
+		return p.AddPublic(y, []uint64{-k}), nil
+	}
+	nq := make([]bit, len(q))
+	for j := range q {
+		nq[j] = c.not(q[j])
+	}
+	var divisible, small bit
+	pre := newPrefixAnd(nq)
+	if err := c.runAll(c.lePublic(wp[:s], m-1, &divisible), c.lePublic(q, k, &small), pre); err != nil {
+		return nil, fmt.Errorf("comparisons: %w", err)
+	}
+	// c = divisible & small; plane j of Q flips iff c and Q's planes below j are zero.
+	t := make([]bit, len(q))
+	b := &batch{}
+	b.and(&t[0], divisible, small)
+	for j := 1; j < len(q); j++ {
+		b.and(&t[j], divisible, pre.out[j-1])
+	}
+	if err := c.run(b); err != nil {
+		return nil, fmt.Errorf("correction: %w", err)
+	}
+	out := make([]bit, len(q))
+	out[0] = c.xor(q[0], t[0])
+	b = &batch{}
+	for j := 1; j < len(q); j++ {
+		b.and(&t[j], t[j], small)
+	}
+	if err := c.run(b); err != nil {
+		return nil, fmt.Errorf("decrement: %w", err)
+	}
+	for j := 1; j < len(q); j++ {
+		out[j] = c.xor(q[j], t[j])
+	}
+	y, err := p.B2A(c.join(out))
+	if err != nil {
+		return nil, fmt.Errorf("b2a: %w", err)
+	}
+	return p.AddPublic(y, []uint64{-k}), nil
+}

@@ -1,0 +1,161 @@
+package mpc_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/mpc/local"
+)
+
+// protocols lists the protocols every block is tested with.
+var protocols = []string{"plain", "rep3"}
+
+func forEachProtocol(t *testing.T, f func(t *testing.T, name string)) {
+	for _, name := range protocols {
+		t.Run(name, func(t *testing.T) { f(t, name) })
+	}
+}
+
+// evalA inputs the vectors ins (party 0 owns them), applies f and opens its result to all
+// parties; it checks that every party opened the same values and returns them.
+func evalA(t *testing.T, name string, ins [][]uint64, f func(p mpc.Protocol, xs []mpc.AShare) (mpc.AShare, error)) []uint64 {
+	t.Helper()
+	got, err := tryEvalA(name, ins, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func tryEvalA(name string, ins [][]uint64, f func(p mpc.Protocol, xs []mpc.AShare) (mpc.AShare, error)) ([]uint64, error) {
+	var mu sync.Mutex
+	outs := map[int][]uint64{}
+	err := local.Run(name, 0, func(p mpc.Protocol) error {
+		xs := make([]mpc.AShare, len(ins))
+		for i, in := range ins {
+			var v []uint64
+			if p.ID() == 0 {
+				v = in
+			}
+			x, err := p.Input(0, v, len(in))
+			if err != nil {
+				return err
+			}
+			xs[i] = x
+		}
+		y, err := f(p, xs)
+		if err != nil {
+			return err
+		}
+		v, err := p.Open(y, -1)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		outs[p.ID()] = v
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	ref := outs[0]
+	for id, v := range outs {
+		if len(v) != len(ref) {
+			return nil, fmt.Errorf("party %d opened %d values, party 0 %d", id, len(v), len(ref))
+		}
+		for i := range v {
+			if v[i] != ref[i] {
+				return nil, fmt.Errorf("party %d opened %#x at %d, party 0 %#x", id, v[i], i, ref[i])
+			}
+		}
+	}
+	return ref, nil
+}
+
+// evalB is evalA for a binary result (opened with OpenB).
+func evalB(t *testing.T, name string, ins [][]uint64, f func(p mpc.Protocol, xs []mpc.AShare) (mpc.BShare, error)) []uint64 {
+	t.Helper()
+	var mu sync.Mutex
+	outs := map[int][]uint64{}
+	err := local.Run(name, 0, func(p mpc.Protocol) error {
+		xs := make([]mpc.AShare, len(ins))
+		for i, in := range ins {
+			var v []uint64
+			if p.ID() == 0 {
+				v = in
+			}
+			x, err := p.Input(0, v, len(in))
+			if err != nil {
+				return err
+			}
+			xs[i] = x
+		}
+		y, err := f(p, xs)
+		if err != nil {
+			return err
+		}
+		v, err := p.OpenB(y, -1)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		outs[p.ID()] = v
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return outs[0]
+}
+
+func u64s(v []int64) []uint64 {
+	out := make([]uint64, len(v))
+	for i, x := range v {
+		out[i] = uint64(x)
+	}
+	return out
+}
+
+func checkEq(t *testing.T, what string, got []uint64, want []int64, in func(i int) string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d results, want %d", what, len(got), len(want))
+	}
+	bad := 0
+	for i := range want {
+		if got[i] != uint64(want[i]) {
+			if bad < 10 {
+				t.Errorf("%s: element %d (%s): got %d, want %d", what, i, in(i), int64(got[i]), want[i])
+			}
+			bad++
+		}
+	}
+	if bad > 0 {
+		t.Fatalf("%s: %d of %d wrong", what, bad, len(want))
+	}
+}
+
+// signedRange returns n values in [-2^(b-1), 2^(b-1)): the edges first, then random.
+func signedRange(r *rand.Rand, b, n int) []int64 {
+	lo, hi := -int64(1)<<(b-1), int64(1)<<(b-1)-1
+	edges := []int64{0, 1, -1, 2, -2, lo, lo + 1, hi, hi - 1}
+	var out []int64
+	for _, e := range edges {
+		if e >= lo && e <= hi && len(out) < n {
+			out = append(out, e)
+		}
+	}
+	for len(out) < n {
+		if b >= 64 {
+			out = append(out, int64(r.Uint64()))
+		} else {
+			out = append(out, lo+int64(r.Uint64N(uint64(1)<<b)))
+		}
+	}
+	return out
+}
