@@ -67,7 +67,7 @@ func TestSharedVectorsBounded(t *testing.T) {
 
 	start := time.Now()
 	_, err := Read(data)
-	if el := time.Since(start); el > 2*time.Second {
+	if el := time.Since(start); el > 20*time.Second { // about 0.05 s; quadratic work takes minutes
 		t.Errorf("Read took %v on a %d-byte file", el, len(data))
 	}
 	if errs.KindOf(err) != errs.Model || !strings.Contains(err.Error(), "too many vector elements") {
