@@ -152,8 +152,9 @@ func (p *Party) Run(ctx context.Context) error {
 			backoff = min(2*backoff, 5*time.Second)
 			continue
 		}
-		first, backoff = false, 100*time.Millisecond
+		first = false
 		p.log.Info("session up", "session", sid)
+		began := time.Now()
 		err = p.session(ctx, mesh, sid)
 		if ctx.Err() != nil {
 			mesh.Abort("party shutting down")
@@ -162,6 +163,16 @@ func (p *Party) Run(ctx context.Context) error {
 		mesh.Abort(plainMessage(err))
 		p.setDown(err)
 		p.log.Warn("session ended; reconnecting", "session", sid, "err", plainMessage(err))
+		// A session that fails at once (e.g. the model cannot be set up) is retried with
+		// growing pauses, not in a tight loop.
+		if time.Since(began) > 10*time.Second {
+			backoff = 100 * time.Millisecond
+		} else {
+			if !sleep(ctx, backoff) {
+				return nil
+			}
+			backoff = min(2*backoff, 5*time.Second)
+		}
 	}
 }
 

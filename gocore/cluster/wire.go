@@ -3,6 +3,7 @@ package cluster
 import (
 	"encoding/json"
 	"regexp"
+	"strings"
 
 	"github.com/qmpc/qmpc/gocore/errs"
 )
@@ -58,6 +59,9 @@ func remoteError(m message, who string) error {
 	k := errs.Kind(m.Kind)
 	if k == "" {
 		k = errs.Party
+	}
+	if strings.HasPrefix(m.Error, who+":") {
+		return errs.New(k, "%s", m.Error)
 	}
 	return errs.New(k, "%s: %s", who, m.Error)
 }

@@ -50,7 +50,9 @@ func Infer(ctx context.Context, c *cluster.Client, in []model.Value) (*Result, e
 		return nil, errs.New(errs.Config, "the cluster serves model %s, the config pins %s", info.ModelDigest, d)
 	}
 	g := info.Graph
-	if err := checkInputs(g, in); err != nil {
+	// The client computes the graph's cleartext head (if any) and shares its outputs.
+	vals, err := engine.ClientInputs(g, in)
+	if err != nil {
 		return nil, err
 	}
 	d, err := dealer(cfg.Protocol, cfg.N())
@@ -58,7 +60,7 @@ func Infer(ctx context.Context, c *cluster.Client, in []model.Value) (*Result, e
 		return nil, err
 	}
 	parts := make([][][]byte, cfg.N())
-	for _, v := range in {
+	for _, v := range vals {
 		dealt, err := d.Deal(toRing(v))
 		if err != nil {
 			return nil, err
@@ -130,31 +132,6 @@ func splitHead(b []byte) ([]int, error) {
 		out = append(out, int(binary.LittleEndian.Uint32(b[8+i:])))
 	}
 	return out, nil
-}
-
-// checkInputs checks count, type and shape of the client's inputs.
-func checkInputs(g *model.Graph, in []model.Value) error {
-	if len(in) != len(g.Inputs) {
-		return errs.New(errs.Shape, "the model has %d input(s), got %d", len(g.Inputs), len(in))
-	}
-	for i, t := range g.Inputs {
-		tt := g.Tensors[t]
-		if in[i].DType != tt.DType {
-			return errs.New(errs.DType, "input %d %q: expected dtype %s, got %s", i, tt.Name, tt.DType, in[i].DType)
-		}
-		if !slices.Equal(in[i].Shape, tt.Shape) {
-			return errs.New(errs.Shape, "input %d %q: expected shape %v, got %v", i, tt.Name, tt.Shape, in[i].Shape)
-		}
-		if len(in[i].Data) != tt.NumElements()*tt.DType.Size() {
-			return errs.New(errs.Shape, "input %d %q: %d bytes for shape %v", i, tt.Name, len(in[i].Data), tt.Shape)
-		}
-		switch tt.DType {
-		case model.Uint8, model.Int8, model.Int16, model.Int32:
-		default:
-			return errs.New(errs.DType, "input %d %q: secure evaluation takes integer tensors, the model's is %s", i, tt.Name, tt.DType)
-		}
-	}
-	return nil
 }
 
 // toRing sign-extends integer tensor data to ring elements, as the engine does.

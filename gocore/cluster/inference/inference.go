@@ -116,9 +116,6 @@ func (c *engineComp) Start(conn net.Conn) error {
 		if d := c.cfg.ModelDigest; d != "" && d != c.info.ModelDigest {
 			return errs.New(errs.Config, "the model owner (party %d) serves model %s, the config pins %s", owner, c.info.ModelDigest, d)
 		}
-		if err := c.info.Graph.Validate(); err != nil {
-			return errs.New(errs.Party, "the public model from party %d is invalid: %w", owner, err)
-		}
 		c.infoB = b
 		g = c.info.Graph
 	}
@@ -163,13 +160,14 @@ func (c *engineComp) Run(in []byte) ([]byte, json.RawMessage, error) {
 		peersBefore = mesh.PeerStats()
 	}
 	g := c.info.Graph
-	parts, err := splitPayload(in, len(g.Inputs))
+	shared := c.party.SharedInputs()
+	parts, err := splitPayload(in, len(shared))
 	if err != nil {
 		return nil, nil, errs.New(errs.Party, "the client's input: %w", err)
 	}
 	shares := make([]mpc.AShare, len(parts))
 	for i, b := range parts {
-		t := g.Tensors[g.Inputs[i]]
+		t := g.Tensors[shared[i]]
 		if shares[i], err = c.ext.ImportShares(b, t.NumElements()); err != nil {
 			return nil, nil, errs.New(errs.Party, "the client's input %q: %w", t.Name, err)
 		}
