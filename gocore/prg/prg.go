@@ -40,11 +40,27 @@ func New(k Key) *PRG {
 	return &PRG{stream: cipher.NewCTR(block, iv[:])}
 }
 
+// zeros is the all-zero plaintext the keystream is generated from (never written).
+var zeros [16 << 10]byte
+
 // Read fills b with the next len(b) bytes of the stream. It never fails.
 func (g *PRG) Read(b []byte) (int, error) {
-	clear(b)
+	n := len(b)
+	for len(b) > 0 {
+		k := min(len(b), len(zeros))
+		g.stream.XORKeyStream(b[:k], zeros[:k])
+		b = b[k:]
+	}
+	return n, nil
+}
+
+// XorInto XORs the next 8*len(dst) bytes of the stream into dst.
+func (g *PRG) XorInto(dst []uint64) {
+	if len(dst) == 0 {
+		return
+	}
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), 8*len(dst))
 	g.stream.XORKeyStream(b, b)
-	return len(b), nil
 }
 
 // Fill fills dst with the next 8*len(dst) bytes of the stream, read as native-endian words.

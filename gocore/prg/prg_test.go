@@ -50,6 +50,18 @@ func TestLockstepAndChunking(t *testing.T) {
 	if fmt.Sprint(x) != fmt.Sprint(y) {
 		t.Fatal("chunked stream differs")
 	}
+	// XorInto XORs the same stream.
+	c, d := New(k), New(k)
+	v := []uint64{1, 2, 3}
+	c.XorInto(v)
+	w := d.Uint64s(3)
+	if v[0] != w[0]^1 || v[1] != w[1]^2 || v[2] != w[2]^3 {
+		t.Fatalf("XorInto = %v, stream %v", v, w)
+	}
+	long := New(k).Uint64s(5000) // longer than the internal zero block
+	if fmt.Sprint(long[:1000]) != fmt.Sprint(x) {
+		t.Fatal("long draw differs")
+	}
 	// Rough uniformity: about half the bits are set.
 	ones := 0
 	for _, v := range x {

@@ -50,3 +50,33 @@ func FromBytes(b []byte, n int) ([]uint64, error) {
 	}
 	return v, nil
 }
+
+// AsBytes returns the little-endian encoding of v. On little-endian machines it is a view of
+// v's memory (no copy): the caller must not modify v while the bytes are in use (for
+// example after passing them to net.Conn.Send, which may keep them). Elsewhere it is a copy.
+func AsBytes(v []uint64) []byte {
+	if nativeLittle {
+		if len(v) == 0 {
+			return []byte{}
+		}
+		return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 8*len(v))
+	}
+	return ToBytes(v)
+}
+
+// AsWords decodes a little-endian encoding of n words. Where possible (little-endian machine,
+// 8-byte aligned buffer) the result is a view of b's memory, so b must belong to the caller
+// and not be used otherwise afterwards; else it is a copy. It returns an error if
+// len(b) != 8*n.
+func AsWords(b []byte, n int) ([]uint64, error) {
+	if len(b) != 8*n {
+		return nil, fmt.Errorf("message of %d bytes, want %d (%d words)", len(b), 8*n, n)
+	}
+	if n == 0 {
+		return []uint64{}, nil
+	}
+	if nativeLittle && uintptr(unsafe.Pointer(&b[0]))%8 == 0 {
+		return unsafe.Slice((*uint64)(unsafe.Pointer(&b[0])), n), nil
+	}
+	return FromBytes(b, n)
+}

@@ -241,3 +241,28 @@ func BenchmarkPlanes(b *testing.B) {
 		}
 	})
 }
+
+func TestAsBytesAsWords(t *testing.T) {
+	v := []uint64{0x0102030405060708, 42}
+	b := AsBytes(v)
+	if fmt.Sprint(b) != fmt.Sprint(ToBytes(v)) {
+		t.Fatalf("AsBytes = %v", b)
+	}
+	w, err := AsWords(append([]byte(nil), b...), 2)
+	if err != nil || fmt.Sprint(w) != fmt.Sprint(v) {
+		t.Fatalf("AsWords = %v, %v", w, err)
+	}
+	// Misaligned buffers are copied.
+	buf := make([]byte, 17)
+	copy(buf[1:], b)
+	w, err = AsWords(buf[1:], 2)
+	if err != nil || fmt.Sprint(w) != fmt.Sprint(v) {
+		t.Fatalf("AsWords misaligned = %v, %v", w, err)
+	}
+	if _, err := AsWords(b, 3); err == nil {
+		t.Fatal("AsWords accepted a short buffer")
+	}
+	if w, err := AsWords(nil, 0); err != nil || len(w) != 0 {
+		t.Fatalf("AsWords empty = %v, %v", w, err)
+	}
+}

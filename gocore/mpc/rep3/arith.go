@@ -189,10 +189,12 @@ func (p *Protocol) Mul(x, y mpc.AShare) (mpc.AShare, error) {
 	if len(s.a) != len(t.a) {
 		return nil, errs.New(errs.Shape, "rep3 mul: lengths %d and %d", len(s.a), len(t.a))
 	}
-	z := p.zeroShare(len(s.a))
+	z := make([]uint64, len(s.a))
+	sa, sb, ta, tb := s.a, s.b[:len(z)], t.a[:len(z)], t.b[:len(z)]
 	for i := range z {
-		z[i] += s.a[i]*(t.a[i]+t.b[i]) + s.b[i]*t.a[i]
+		z[i] = sa[i]*(ta[i]+tb[i]) + sb[i]*ta[i]
 	}
+	p.addZeroShare(z)
 	a, b, err := p.reshare(z)
 	if err != nil {
 		return nil, fmt.Errorf("rep3 mul: %w", err)
@@ -207,7 +209,7 @@ func (p *Protocol) MulSum(x, y mpc.AShare, k int) (mpc.AShare, error) {
 	if len(s.a) != len(t.a) || k < 1 || len(s.a)%k != 0 {
 		return nil, errs.New(errs.Shape, "rep3 mulsum: lengths %d and %d, k=%d", len(s.a), len(t.a), k)
 	}
-	z := p.zeroShare(len(s.a) / k)
+	z := make([]uint64, len(s.a)/k)
 	for i := range z {
 		sa, sb := s.a[i*k:(i+1)*k], s.b[i*k:(i+1)*k]
 		ta, tb := t.a[i*k:(i+1)*k], t.b[i*k:(i+1)*k]
@@ -215,8 +217,9 @@ func (p *Protocol) MulSum(x, y mpc.AShare, k int) (mpc.AShare, error) {
 		for j := range sa {
 			acc += sa[j]*(ta[j]+tb[j]) + sb[j]*ta[j]
 		}
-		z[i] += acc
+		z[i] = acc
 	}
+	p.addZeroShare(z)
 	a, b, err := p.reshare(z)
 	if err != nil {
 		return nil, fmt.Errorf("rep3 mulsum: %w", err)
@@ -233,9 +236,10 @@ func (p *Protocol) MatMul(x, y mpc.AShare, m, k, n int) (mpc.AShare, error) {
 	}
 	tsum := make([]uint64, k*n)
 	ring.Add(tsum, t.a, t.b)
-	z := p.zeroShare(m * n)
+	z := make([]uint64, m*n)
 	ring.MatMulAdd(z, s.a, tsum, m, k, n)
 	ring.MatMulAdd(z, s.b, t.a, m, k, n)
+	p.addZeroShare(z)
 	a, b, err := p.reshare(z)
 	if err != nil {
 		return nil, fmt.Errorf("rep3 matmul: %w", err)

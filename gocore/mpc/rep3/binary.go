@@ -95,10 +95,12 @@ func (p *Protocol) AND(x, y []mpc.BShare) ([]mpc.BShare, error) {
 
 // andWords is the AND of replicated word vectors (one message, one round).
 func (p *Protocol) andWords(xa, xb, ya, yb []uint64) (za, zb []uint64, err error) {
-	z := p.zeroShareXor(len(xa))
-	for i := range z {
-		z[i] ^= xa[i]&(ya[i]^yb[i]) ^ xb[i]&ya[i]
+	z := make([]uint64, len(xa))
+	xb, ya, yb = xb[:len(z)], ya[:len(z)], yb[:len(z)]
+	for i, x := range xa[:len(z)] {
+		z[i] = x&(ya[i]^yb[i]) ^ xb[i]&ya[i]
 	}
+	p.xorZeroShare(z)
 	return p.reshare(z)
 }
 

@@ -64,6 +64,7 @@ func (p *Protocol) add(x, y *BShare) (*BShare, error) {
 	if err != nil {
 		return nil, err
 	}
+	ga = ring.Clone(ga) // ga was sent and must not change; gb was received and is ours
 	// P: group propagate (a copy of p, updated in place); G: group generate.
 	Pa, Pb := ring.Clone(pa[:l]), ring.Clone(pb[:l])
 	for d := 1; d < m; d *= 2 {

@@ -174,41 +174,47 @@ func bs(x mpc.BShare) *BShare {
 	return s
 }
 
-// zeroShare returns alpha_i = F(k_i) - F(k_{i-1}) (n words).
-func (p *Protocol) zeroShare(n int) []uint64 {
-	z := make([]uint64, n)
-	t := make([]uint64, n)
-	p.gNext.Fill(z)
-	p.gPrev.Fill(t)
-	ring.Sub(z, z, t)
-	return z
+// scratchWords is the chunk size in which arithmetic masks are drawn.
+const scratchWords = 2048
+
+// addZeroShare adds alpha_i = F(k_i) - F(k_{i-1}) to z.
+func (p *Protocol) addZeroShare(z []uint64) {
+	var t [scratchWords]uint64
+	for lo := 0; lo < len(z); lo += scratchWords {
+		c := z[lo:min(lo+scratchWords, len(z))]
+		u := t[:len(c)]
+		p.gNext.Fill(u)
+		for i := range c {
+			c[i] += u[i]
+		}
+		p.gPrev.Fill(u)
+		for i := range c {
+			c[i] -= u[i]
+		}
+	}
 }
 
-// zeroShareXor returns alpha_i = F(k_i) ^ F(k_{i-1}) (n words).
-func (p *Protocol) zeroShareXor(n int) []uint64 {
-	z := make([]uint64, n)
-	t := make([]uint64, n)
-	p.gNext.Fill(z)
-	p.gPrev.Fill(t)
-	ring.Xor(z, z, t)
-	return z
+// xorZeroShare XORs alpha_i = F(k_i) ^ F(k_{i-1}) into z.
+func (p *Protocol) xorZeroShare(z []uint64) {
+	p.gNext.XorInto(z)
+	p.gPrev.XorInto(z)
 }
 
-// send queues words for party to.
+// send sends words to party to. v must not be modified afterwards (the Conn may keep it).
 func (p *Protocol) send(to int, v []uint64) error {
-	if err := p.conn.Send(to, ring.ToBytes(v)); err != nil {
+	if err := p.conn.Send(to, ring.AsBytes(v)); err != nil {
 		return err
 	}
 	return p.conn.Flush()
 }
 
-// recv receives n words from party from.
+// recv receives n words from party from (the result may be modified by the caller).
 func (p *Protocol) recv(from, n int) ([]uint64, error) {
 	msg, err := p.conn.Recv(from)
 	if err != nil {
 		return nil, err
 	}
-	v, err := ring.FromBytes(msg, n)
+	v, err := ring.AsWords(msg, n)
 	if err != nil {
 		return nil, errs.New(errs.Party, "party %d: from party %d: %v", p.id, from, err)
 	}
@@ -216,7 +222,8 @@ func (p *Protocol) recv(from, n int) ([]uint64, error) {
 }
 
 // reshare turns the 3-out-of-3 sharing z (this party's z_i) into a replicated one: it sends
-// z_i to party i-1 and receives z_{i+1} from party i+1.
+// z_i to party i-1 and receives z_{i+1} from party i+1. z becomes the first component and
+// must not be modified afterwards.
 func (p *Protocol) reshare(z []uint64) (a, b []uint64, err error) {
 	if err := p.send(p.prev, z); err != nil {
 		return nil, nil, err
