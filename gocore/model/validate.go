@@ -900,7 +900,7 @@ func (c *opCheck) concat() error {
 		if err := sameDType(x, y); err != nil {
 			return err
 		}
-		if y.DType == Int8 { // TFLite requantizes uint8 inputs only
+		if y.DType == Int8 && c.op.Rounding != RoundHalfEven { // TFLite requantizes uint8 inputs only
 			if err := sameQuant(x, y); err != nil {
 				return fmt.Errorf("int8 CONCATENATION: %w", err)
 			}

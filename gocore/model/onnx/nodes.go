@@ -22,7 +22,12 @@ var floatOps = map[string]bool{
 func (c *converter) node(n *onnxpb.NodeProto) error {
 	for _, in := range n.GetInput() {
 		if v, ok := c.vals[in]; ok && v.kind == kBad {
-			// Downstream of an unsupported node: nothing more to learn here.
+			// Downstream of an unsupported node: list the node only if its kind is
+			// unsupported in any case (so that one error names every unknown kind).
+			if !knownOp(n) {
+				c.unsupported(n, opName(n))
+				return nil
+			}
 			for _, o := range n.GetOutput() {
 				c.vals[o] = &value{kind: kBad}
 			}
@@ -32,11 +37,11 @@ func (c *converter) node(n *onnxpb.NodeProto) error {
 	if len(n.GetOutput()) == 0 {
 		return c.nodeErr(n, "node has no outputs")
 	}
-	dom, op := n.GetDomain(), n.GetOpType()
-	if dom != "" && dom != "ai.onnx" && dom != "com.microsoft" {
-		c.unsupported(n, dom+"."+op)
+	if !knownOp(n) {
+		c.unsupported(n, opName(n))
 		return nil
 	}
+	op := n.GetOpType()
 	switch op {
 	case "Constant":
 		return c.constantNode(n)
@@ -72,11 +77,34 @@ func (c *converter) node(n *onnxpb.NodeProto) error {
 	case "Relu", "Clip":
 		return c.activation(n)
 	}
-	if floatOps[op] || op == "Transpose" {
-		return c.floatOrQuantizedOp(n)
+	return c.floatOrQuantizedOp(n)
+}
+
+// knownOps are the op types node handles (some only in some forms).
+var knownOps = map[string]bool{
+	"Constant": true, "Identity": true, "Dropout": true, "QuantizeLinear": true,
+	"DequantizeLinear": true, "QLinearConv": true, "QLinearMatMul": true, "QGemm": true,
+	"QLinearAdd": true, "QLinearMul": true, "QLinearAveragePool": true,
+	"QLinearGlobalAveragePool": true, "QLinearConcat": true, "Relu": true, "Clip": true,
+	"Transpose": true,
+}
+
+func knownOp(n *onnxpb.NodeProto) bool {
+	switch n.GetDomain() {
+	case "", "ai.onnx", "com.microsoft":
+		return knownOps[n.GetOpType()] || floatOps[n.GetOpType()]
 	}
-	c.unsupported(n, op)
-	return nil
+	return false
+}
+
+// opName is the name an unknown op is listed under: its type, prefixed by its domain
+// when that is not ONNX's or Microsoft's.
+func opName(n *onnxpb.NodeProto) string {
+	switch n.GetDomain() {
+	case "", "ai.onnx", "com.microsoft":
+		return n.GetOpType()
+	}
+	return n.GetDomain() + "." + n.GetOpType()
 }
 
 func (c *converter) constantNode(n *onnxpb.NodeProto) error {

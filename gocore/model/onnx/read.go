@@ -18,7 +18,7 @@ const (
 	MinOpset   = 10
 	MaxOpset   = 21
 	MSOpset    = 1
-	maxElems   = 1 << 28 // largest constant or activation accepted, in elements
+	maxElems   = 1 << 26 // largest constant or activation accepted, in elements
 	maxDimSize = 1 << 24
 )
 
