@@ -3,6 +3,7 @@ package tflite
 import (
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,4 +95,48 @@ func FuzzRead(f *testing.F) {
 		}
 		_ = g.Digest()
 	})
+}
+
+// TestRandomMutations is a quick, deterministic stand-in for the fuzzer in ordinary test
+// runs: byte mutations of the seed files must read into valid graphs or return errors of
+// user-facing kinds, with any recovered panic a bounds error.
+func TestRandomMutations(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 11))
+	for name, seed := range seedModels(t) {
+		for it := 0; it < 400; it++ {
+			m := append([]byte(nil), seed...)
+			for range 1 + r.IntN(4) {
+				i := r.IntN(len(m))
+				switch r.IntN(4) {
+				case 0:
+					m[i] ^= byte(1 << r.IntN(8))
+				case 1:
+					m[i] = byte(r.IntN(256))
+				case 2:
+					m[i] = 0xff
+				case 3:
+					m = m[:i]
+				}
+				if len(m) == 0 {
+					break
+				}
+			}
+			g, err := Read(m)
+			if err == nil {
+				if err := g.Validate(); err != nil {
+					t.Fatalf("%s mutation %d: graph does not validate: %v", name, it, err)
+				}
+				_ = model.Summary(g)
+				continue
+			}
+			switch errs.KindOf(err) {
+			case errs.Model, errs.Shape, errs.DType, errs.UnsupportedOp:
+			default:
+				t.Fatalf("%s mutation %d: error of kind %q: %v", name, it, errs.KindOf(err), err)
+			}
+			if msg := err.Error(); strings.Contains(msg, "runtime error") && !strings.Contains(msg, "out of range") {
+				t.Fatalf("%s mutation %d: unexpected recovered panic: %v", name, it, err)
+			}
+		}
+	}
 }
