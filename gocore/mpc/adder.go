@@ -2,6 +2,7 @@ package mpc
 
 import (
 	"fmt"
+	"math/big"
 
 	"github.com/qmpc/qmpc/gocore/errs"
 )
@@ -101,6 +102,17 @@ func constBits(k uint64, w int) []bit {
 	out := make([]bit, w)
 	for j := range out {
 		out[j] = bit{v: j < 64 && k>>uint(j)&1 == 1}
+	}
+	return out
+}
+
+// constBitsBig returns the w low bits of the two's complement of k (any w).
+func constBitsBig(k *big.Int, w int) []bit {
+	m := new(big.Int).Lsh(big.NewInt(1), uint(w))
+	v := new(big.Int).Mod(k, m) // in [0, 2^w)
+	out := make([]bit, w)
+	for j := range out {
+		out[j] = bit{v: v.Bit(j) == 1}
 	}
 	return out
 }

@@ -87,17 +87,30 @@ func Clamp(p Protocol, x AShare, lo, hi int64, bound int) (AShare, error) {
 	// y = x - lo in [vmin - lo, vmax - lo]
 	ymin, ymax := new(big.Int).Sub(vmin, blo), new(big.Int).Sub(vmax, blo)
 	bw := signedWidth(ymin, ymax)
-	if bw > 64 {
-		return nil, errs.New(errs.Internal, "mpc clamp: x - lo needs %d bits", bw)
-	}
 	H := uint64(hi - lo)
-	y := p.AddPublic(x, []uint64{-uint64(lo)})
-	yb, err := p.A2B(y, bw)
-	if err != nil {
-		return nil, fmt.Errorf("mpc clamp: a2b: %w", err)
-	}
 	c := &circ{p, n}
-	out, err := clampBits(c, c.planes(yb), H, nil, -1)
+	var yp []bit
+	if bw <= 64 {
+		yb, err := p.A2B(p.AddPublic(x, []uint64{-uint64(lo)}), bw)
+		if err != nil {
+			return nil, fmt.Errorf("mpc clamp: a2b: %w", err)
+		}
+		yp = c.planes(yb)
+	} else {
+		// x - lo does not fit 64 bits: subtract lo in binary on bw planes.
+		xb, err := p.A2B(x, bound)
+		if err != nil {
+			return nil, fmt.Errorf("mpc clamp: a2b: %w", err)
+		}
+		xp := c.planes(xb)
+		for len(xp) < bw {
+			xp = append(xp, xp[bound-1])
+		}
+		if yp, err = c.addBits(xp, constBitsBig(new(big.Int).Neg(blo), bw), false); err != nil {
+			return nil, fmt.Errorf("mpc clamp: subtract lo: %w", err)
+		}
+	}
+	out, err := clampBits(c, yp, H, nil, -1)
 	if err != nil {
 		return nil, fmt.Errorf("mpc clamp: %w", err)
 	}

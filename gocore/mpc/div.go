@@ -25,10 +25,11 @@ import (
 //
 // # Floor division by multiplication (Granlund and Montgomery, PLDI 1994)
 //
-// Let n' = x + d2 + K*d with K = ceil((2^(b-1) - d2)/d) + 1, so that d <= n' < 2^N (N
-// bits). With S = N + ceil(log2(d)), M = ceil(2^S / d) and e = M*d - 2^S (0 <= e < d):
-// write n' = q*d + rho, 0 <= rho < d; then n'*M / 2^S = q + (rho + n'*e/2^S)/d, and n'*e <
-// 2^N * d <= 2^S, so 0 <= rho + n'*e/2^S < rho + 1 <= d: floor(n'*M / 2^S) = q exactly.
+// Let n' = x + d2 + K*d with K = ceil((2^(b-1) - d2)/d) + 1, so that d <= n' <= nmax.
+// Take M = ceil(2^S / d), e = M*d - 2^S (0 <= e < d) and S such that nmax*e < 2^S (S =
+// N + ceil(log2(d)) with nmax < 2^N always works since e < d; the least such S is used):
+// write n' = q*d + rho, 0 <= rho < d; then n'*M / 2^S = q + (rho + n'*e/2^S)/d with
+// 0 <= n'*e/2^S < 1, so 0 <= rho + n'*e/2^S < rho + 1 <= d: floor(n'*M / 2^S) = q exactly.
 // The fractional part (n'*M mod 2^S) / 2^S = (rho + n'*e/2^S)/d is < 1/d iff rho = 0, and
 // since (n'*M mod 2^S) is an integer, rho = 0 iff (n'*M mod 2^S) < 2^S/d iff (n'*M mod
 // 2^S) < M (if d does not divide 2^S, M = floor(2^S/d) + 1; otherwise M = 2^S/d). So
@@ -82,28 +83,23 @@ func DivRoundPublic(p Protocol, x AShare, d []int64, bound int) (AShare, error) 
 		ds = append(ds, v)
 	}
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	var sum AShare
+	// Results are concatenated in divisor order, then put back in place with one Gather.
+	parts := make([]AShare, 0, len(ds))
+	pos := make([]int32, n)
+	off := 0
 	for _, v := range ds {
 		idx := groups[v]
 		y, err := divRoundGroup(p, p.Gather(x, idx), uint64(v), bound)
 		if err != nil {
 			return nil, fmt.Errorf("mpc divroundpublic: d=%d: %w", v, err)
 		}
-		pos := make([]int32, n)
-		for i := range pos {
-			pos[i] = -1
-		}
 		for k, i := range idx {
-			pos[i] = int32(k)
+			pos[i] = int32(off + k)
 		}
-		back := p.Gather(y, pos)
-		if sum == nil {
-			sum = back
-		} else {
-			sum = p.Add(sum, back)
-		}
+		off += len(idx)
+		parts = append(parts, y)
 	}
-	return sum, nil
+	return p.Gather(p.Concat(parts...), pos), nil
 }
 
 // DivRoundPublicScalar is DivRoundPublic with one divisor for all elements.
@@ -127,14 +123,25 @@ func divParams(d uint64, bound int) (k, s, m uint64, bw int, err error) {
 	if hiK != 0 || c1 != 0 {
 		return 0, 0, 0, 0, errs.New(errs.Internal, "divisor %d too large for %d-bit inputs", d, bound)
 	}
-	nb := bits.Len64(nmax)
-	s = uint64(nb + bits.Len64(d-1))
-	if s > 63 {
-		return 0, 0, 0, 0, errs.New(errs.Internal, "divisor %d: shift %d too large", d, s)
+	// The least S >= ceil(log2 d) with nmax*e < 2^S, e = M*d - 2^S (the condition of
+	// the proof; S = N + ceil(log2 d) always satisfies it, smaller S often do, e.g. S =
+	// log2 d with e = 0 for powers of two). w grows with S, so the least S is the best.
+	var lo uint64
+	found := false
+	for s = uint64(bits.Len64(d - 1)); s <= 63; s++ {
+		m = (uint64(1)<<s + d - 1) / d
+		e := m*d - uint64(1)<<s
+		if hi, pl := bits.Mul64(nmax, e); hi != 0 || pl >= uint64(1)<<s {
+			continue
+		}
+		hi, l := bits.Mul64(nmax, m)
+		if hi != 0 {
+			break
+		}
+		lo, found = l, true
+		break
 	}
-	m = (uint64(1)<<s + d - 1) / d
-	hi, lo := bits.Mul64(nmax, m)
-	if hi != 0 {
+	if !found {
 		return 0, 0, 0, 0, errs.New(errs.Internal, "divisor %d with %d-bit inputs needs more than 64 bits", d, bound)
 	}
 	bw = max(bits.Len64(lo), int(s)+1)

@@ -468,34 +468,27 @@ func (rq *requantizer) windows(acc AShare, elems []int) (AShare, error) {
 		}
 	}
 	p := rq.p
-	var sum AShare
+	where := make(map[int]int, len(elems))
+	for k, i := range elems {
+		where[i] = k
+	}
+	pos := make([]int32, len(elems))
+	parts := make([]AShare, 0, 2)
+	off := 0
 	for _, part := range [][]int{lowE, highE} {
 		idx := make([]int32, len(part))
-		pos := make([]int32, len(elems))
-		for k := range pos {
-			pos[k] = -1
-		}
-		where := map[int]int{}
-		for k, i := range elems {
-			where[i] = k
-		}
 		for k, i := range part {
 			idx[k] = int32(where[i])
-			pos[where[i]] = int32(k)
+			pos[where[i]] = int32(off + k)
 		}
-		sub := p.Gather(acc, idx)
-		y, err := rq.windows(sub, part)
+		y, err := rq.windows(p.Gather(acc, idx), part)
 		if err != nil {
 			return nil, err
 		}
-		back := p.Gather(y, pos)
-		if sum == nil {
-			sum = back
-		} else {
-			sum = p.Add(sum, back)
-		}
+		parts = append(parts, y)
+		off += len(part)
 	}
-	return sum, nil
+	return p.Gather(p.Concat(parts...), pos), nil
 }
 
 // pass requantizes acc, whose element k is global element elems[k], in one A2B; fold
