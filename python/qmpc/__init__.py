@@ -26,12 +26,22 @@ from .errors import (
     UnsupportedOpError,
 )
 from .model import Model, TensorInfo, load
+from .cluster import Cluster  # noqa: E402  (also makes qmpc.cluster available)
+from .secure import PROTOCOLS, LayerCost, SecureResult, Stats, estimate, protocols, secure_run
 
 __all__ = [
     "__version__",
     "load",
+    "Cluster",
     "Model",
     "TensorInfo",
+    "secure_run",
+    "estimate",
+    "protocols",
+    "PROTOCOLS",
+    "SecureResult",
+    "Stats",
+    "LayerCost",
     "QmpcError",
     "ModelError",
     "UnsupportedOpError",

@@ -1,0 +1,421 @@
+// Package engine evaluates a quantized graph on secret shares: each layer becomes calls to
+// an mpc.Protocol and to the protocol-generic building blocks of package mpc, with the
+// integer parameters prepared by package qnn (the cleartext oracle), so that the secure
+// output equals qnn.Run's bit for bit.
+//
+// Roles: the model owner (Options.Owner) inputs the secret parameters once (Setup); the
+// client (Options.Client) inputs the tensor and alone receives the output (Infer). Graph
+// structure and quantization parameters are public (see plan.go). Every computing party
+// runs the same code; the engine never knows whether its Conn is a pipe or a TLS socket.
+package engine
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/model"
+	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/net"
+)
+
+// Reveal selects what the client learns.
+type Reveal int
+
+const (
+	// RevealOutput opens the graph outputs (for a final SOFTMAX/LOGISTIC/DEQUANTIZE, its
+	// input is opened to the client, who applies it in the clear with the same kernel).
+	RevealOutput Reveal = iota
+	// RevealArgmax opens only the index of the largest logit (last axis, first index on
+	// ties) of the tensor that feeds the final softmax, or of the output itself.
+	RevealArgmax
+)
+
+// ParseReveal maps "output" / "argmax" to a Reveal.
+func ParseReveal(s string) (Reveal, error) {
+	switch s {
+	case "", "output", "logits":
+		return RevealOutput, nil
+	case "argmax", "top1":
+		return RevealArgmax, nil
+	}
+	return 0, errs.New(errs.Config, "reveal %q: want \"output\" or \"argmax\"", s)
+}
+
+// Options configures a party's engine. The same options must be given to every party.
+type Options struct {
+	Owner    int       // party that inputs the model parameters
+	Client   int       // party that inputs the tensor and receives the output
+	Reveal   Reveal    // what the client learns
+	Progress *Progress // optional: layer counter and cancellation, shared by local parties
+}
+
+// Progress counts finished layers and carries a cancellation flag. Safe for concurrent use.
+type Progress struct {
+	done, total atomic.Int64
+	cancelled   atomic.Bool
+}
+
+// Get returns (layers done, layers in total) of the current inference.
+func (p *Progress) Get() (done, total int) { return int(p.done.Load()), int(p.total.Load()) }
+
+// Cancel asks every party to stop at the next layer boundary.
+func (p *Progress) Cancel() { p.cancelled.Store(true) }
+
+// Cancelled reports whether Cancel was called.
+func (p *Progress) Cancelled() bool { return p != nil && p.cancelled.Load() }
+
+// LayerStats is one party's cost of one layer.
+type LayerStats struct {
+	Op       int     `json:"op"`
+	Kind     string  `json:"kind"`
+	Name     string  `json:"name"`
+	Shape    []int   `json:"shape"`
+	Seconds  float64 `json:"seconds"`
+	Net      net.Stats
+	Elements int `json:"elements"`
+}
+
+// Party is one computing party's engine for one model.
+type Party struct {
+	p     mpc.Protocol
+	g     *model.Graph
+	opt   Options
+	plan  *plan
+	pub   *model.Graph // g with stripped parameters zero-filled, for qnn's Prepare functions
+	ready bool
+
+	prepCache map[int]*prepared
+
+	consts  map[int]mpc.AShare    // shared secret constants (raw integer values)
+	derived map[string]mpc.AShare // shares derived from constants once (layouts, zero points)
+
+	setup  LayerStats
+	layers []LayerStats
+}
+
+// NewParty prepares party p's engine for graph g. The owner's g holds the parameters; the
+// other parties may hold PublicGraph(g).
+func NewParty(p mpc.Protocol, g *model.Graph, opt Options) (*Party, error) {
+	if opt.Owner < 0 || opt.Owner >= p.N() || opt.Client < 0 || opt.Client >= p.N() {
+		return nil, errs.New(errs.Config, "owner %d / client %d: want parties in [0,%d)", opt.Owner, opt.Client, p.N())
+	}
+	pl, err := makePlan(g)
+	if err != nil {
+		return nil, err
+	}
+	if p.ID() == opt.Owner {
+		for _, t := range SecretConstants(g) {
+			if g.Tensors[t].Data == nil {
+				return nil, errs.New(errs.Model, "model owner's graph lacks the data of tensor %q", g.Tensors[t].Name)
+			}
+		}
+	}
+	e := &Party{p: p, g: g, opt: opt, plan: pl, pub: publicView(g), prepCache: map[int]*prepared{},
+		consts: map[int]mpc.AShare{}, derived: map[string]mpc.AShare{}}
+	for _, oi := range pl.secure {
+		if _, err := e.prep(oi); err != nil {
+			return nil, fmt.Errorf("op %d %s %q: %w", oi, g.Ops[oi].Kind, g.Ops[oi].Name, err)
+		}
+	}
+	return e, nil
+}
+
+// Setup secret-shares the model parameters: the owner inputs each secret constant, in the
+// order of SecretConstants. Call once; Infer may then run many times.
+func (e *Party) Setup() error {
+	if e.ready {
+		return nil
+	}
+	start, before := time.Now(), e.p.Conn().Stats()
+	for _, t := range SecretConstants(e.g) {
+		tt := e.g.Tensors[t]
+		var vals []uint64
+		if e.p.ID() == e.opt.Owner {
+			v, err := toRing(model.Value{Shape: tt.Shape, DType: tt.DType, Data: tt.Data})
+			if err != nil {
+				return fmt.Errorf("setup: tensor %q: %w", tt.Name, err)
+			}
+			vals = v
+		}
+		s, err := e.p.Input(e.opt.Owner, vals, tt.NumElements())
+		if err != nil {
+			return fmt.Errorf("setup: sharing tensor %q: %w", tt.Name, err)
+		}
+		e.consts[t] = s
+	}
+	if err := e.p.Conn().Flush(); err != nil {
+		return fmt.Errorf("setup: %w", err)
+	}
+	e.setup = LayerStats{Op: -1, Kind: "SETUP", Name: "model parameters", Seconds: time.Since(start).Seconds(), Net: e.p.Conn().Stats().Sub(before)}
+	e.ready = true
+	return nil
+}
+
+// SetupStats returns this party's cost of Setup.
+func (e *Party) SetupStats() LayerStats { return e.setup }
+
+// Layers returns this party's per-layer costs of the last Infer.
+func (e *Party) Layers() []LayerStats { return e.layers }
+
+// Infer runs one secure inference. The client passes the graph inputs (others pass nil)
+// and receives the outputs; the other parties get nil.
+func (e *Party) Infer(in []model.Value) ([]model.Value, error) {
+	if err := e.Setup(); err != nil {
+		return nil, err
+	}
+	isClient := e.p.ID() == e.opt.Client
+	var vals []model.Value
+	if isClient {
+		v, err := ClientInputs(e.g, in)
+		if err != nil {
+			return nil, err
+		}
+		vals = v
+	}
+	shares := make([]mpc.AShare, len(e.plan.inputs))
+	for i, t := range e.plan.inputs {
+		var ring []uint64
+		if isClient {
+			r, err := toRing(vals[i])
+			if err != nil {
+				return nil, err
+			}
+			ring = r
+		}
+		s, err := e.p.Input(e.opt.Client, ring, e.g.Tensors[t].NumElements())
+		if err != nil {
+			return nil, fmt.Errorf("input %q: %w", e.g.Tensors[t].Name, err)
+		}
+		shares[i] = s
+	}
+	outShares, err := e.InferShares(shares)
+	if err != nil {
+		return nil, err
+	}
+	return e.reveal(outShares)
+}
+
+// SharedInputs lists the tensors the client secret-shares, in order (see ClientInputs).
+func (e *Party) SharedInputs() []int { return e.plan.inputs }
+
+// InferShares runs the secure part of the graph on already shared inputs (one per
+// SharedInputs tensor) and returns the shares of the tensors to reveal: RevealTensors() in order, or one
+// share of the argmax indices under RevealArgmax. A deployment whose client is not a
+// computing party uses it with the protocol's external sharing.
+func (e *Party) InferShares(in []mpc.AShare) ([]mpc.AShare, error) {
+	if err := e.Setup(); err != nil {
+		return nil, err
+	}
+	env := make(map[int]mpc.AShare, len(e.g.Tensors))
+	if len(in) != len(e.plan.inputs) {
+		return nil, errs.New(errs.Shape, "got %d shared inputs, want %d", len(in), len(e.plan.inputs))
+	}
+	for i, t := range e.plan.inputs {
+		env[t] = in[i]
+	}
+	for t, s := range e.consts {
+		env[t] = s
+	}
+	e.layers = e.layers[:0]
+	if pr := e.opt.Progress; pr != nil && e.p.ID() == 0 {
+		pr.total.Store(int64(len(e.plan.secure)))
+		pr.done.Store(0)
+	}
+	for _, oi := range e.plan.secure {
+		if e.opt.Progress.Cancelled() {
+			return nil, errs.New(errs.Cancelled, "inference cancelled before op %d", oi)
+		}
+		op := e.g.Ops[oi]
+		start, before := time.Now(), e.p.Conn().Stats()
+		out, err := e.evalOp(oi, op, env)
+		if err != nil {
+			return nil, fmt.Errorf("op %d %s %q: %w", oi, op.Kind, op.Name, err)
+		}
+		env[op.Outputs[0]] = out
+		ot := e.g.Tensors[op.Outputs[0]]
+		e.layers = append(e.layers, LayerStats{Op: oi, Kind: op.Kind.String(), Name: op.Name, Shape: ot.Shape,
+			Seconds: time.Since(start).Seconds(), Net: e.p.Conn().Stats().Sub(before), Elements: ot.NumElements()})
+		if pr := e.opt.Progress; pr != nil && e.p.ID() == 0 {
+			pr.done.Add(1)
+		}
+	}
+	var outs []mpc.AShare
+	for _, t := range e.plan.reveal {
+		s, ok := env[t]
+		if !ok {
+			return nil, errs.New(errs.Internal, "tensor %q to reveal was not computed", e.g.Tensors[t].Name)
+		}
+		outs = append(outs, s)
+	}
+	if e.opt.Reveal == RevealArgmax {
+		start, before := time.Now(), e.p.Conn().Stats()
+		t := e.plan.reveal[0]
+		shape := e.g.Tensors[t].Shape
+		classes := shape[len(shape)-1]
+		idx, err := mpc.Argmax(e.p, outs[0], classes, signedBound(e.g.Tensors[t].DType))
+		if err != nil {
+			return nil, fmt.Errorf("argmax: %w", err)
+		}
+		e.layers = append(e.layers, LayerStats{Op: -1, Kind: "ARGMAX", Name: "argmax", Shape: shape[:len(shape)-1],
+			Seconds: time.Since(start).Seconds(), Net: e.p.Conn().Stats().Sub(before), Elements: idx.Len()})
+		outs = []mpc.AShare{idx}
+	}
+	return outs, nil
+}
+
+// RevealTensors lists the tensors whose shares InferShares returns under RevealOutput.
+func (e *Party) RevealTensors() []int { return e.plan.reveal }
+
+// reveal opens the shares to the client, which finishes the graph in the clear.
+func (e *Party) reveal(outs []mpc.AShare) ([]model.Value, error) {
+	start, before := time.Now(), e.p.Conn().Stats()
+	opened := make([][]uint64, len(outs))
+	for i, s := range outs {
+		v, err := e.p.Open(s, e.opt.Client)
+		if err != nil {
+			return nil, fmt.Errorf("opening the output to the client: %w", err)
+		}
+		opened[i] = v
+	}
+	if err := e.p.Conn().Flush(); err != nil {
+		return nil, err
+	}
+	e.layers = append(e.layers, LayerStats{Op: -1, Kind: "OUTPUT", Name: "open to client",
+		Seconds: time.Since(start).Seconds(), Net: e.p.Conn().Stats().Sub(before)})
+	if e.p.ID() != e.opt.Client {
+		return nil, nil
+	}
+	return Finish(e.g, e.opt.Reveal, opened)
+}
+
+// Finish turns the opened values (RevealTensors order, or the argmax indices) into the
+// graph outputs on the client: it applies the cleartext tail (softmax, logistic,
+// dequantize, reshapes) with the same kernels as qnn.Run.
+func Finish(g *model.Graph, reveal Reveal, opened [][]uint64) ([]model.Value, error) {
+	pl, err := makePlan(g)
+	if err != nil {
+		return nil, err
+	}
+	if reveal == RevealArgmax {
+		return []model.Value{fromRing(opened[0], model.Int32, argmaxShape(g, pl))}, nil
+	}
+	known := map[int]model.Value{}
+	for i, t := range pl.reveal {
+		tt := g.Tensors[t]
+		known[t] = fromRing(opened[i], tt.DType, tt.Shape)
+	}
+	return finishTail(g, pl, known)
+}
+
+func checkInputs(g *model.Graph, in []model.Value) error {
+	if len(in) != len(g.Inputs) {
+		return errs.New(errs.Shape, "got %d input tensors, the model takes %d", len(in), len(g.Inputs))
+	}
+	for i, t := range g.Inputs {
+		tt := g.Tensors[t]
+		if in[i].DType != tt.DType {
+			return errs.New(errs.DType, "input %q: got %s, want %s", tt.Name, in[i].DType, tt.DType)
+		}
+		if !sameShape(in[i].Shape, tt.Shape) {
+			return errs.New(errs.Shape, "input %q: got shape %v, want %v", tt.Name, in[i].Shape, tt.Shape)
+		}
+		if len(in[i].Data) != tt.NumElements()*tt.DType.Size() {
+			return errs.New(errs.Shape, "input %q: %d bytes for shape %v", tt.Name, len(in[i].Data), tt.Shape)
+		}
+	}
+	return nil
+}
+
+func sameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// toRing converts integer tensor data to ring elements (two's complement, sign-extended).
+func toRing(v model.Value) ([]uint64, error) {
+	n := model.NumElements(v.Shape)
+	if len(v.Data) != n*v.DType.Size() {
+		return nil, errs.New(errs.Shape, "%d bytes for %d %s elements", len(v.Data), n, v.DType)
+	}
+	out := make([]uint64, n)
+	d := v.Data
+	switch v.DType {
+	case model.Uint8:
+		for i := range out {
+			out[i] = uint64(d[i])
+		}
+	case model.Int8:
+		for i := range out {
+			out[i] = uint64(int64(int8(d[i])))
+		}
+	case model.Int16:
+		for i := range out {
+			out[i] = uint64(int64(int16(binary.LittleEndian.Uint16(d[2*i:]))))
+		}
+	case model.Int32:
+		for i := range out {
+			out[i] = uint64(int64(int32(binary.LittleEndian.Uint32(d[4*i:]))))
+		}
+	case model.Int64:
+		for i := range out {
+			out[i] = binary.LittleEndian.Uint64(d[8*i:])
+		}
+	default:
+		return nil, errs.New(errs.DType, "secure evaluation takes integer tensors, got %s", v.DType)
+	}
+	return out, nil
+}
+
+// fromRing converts ring elements back to tensor data of type dt (truncating).
+func fromRing(vals []uint64, dt model.DType, shape []int) model.Value {
+	sz := dt.Size()
+	d := make([]byte, len(vals)*sz)
+	for i, x := range vals {
+		switch sz {
+		case 1:
+			d[i] = byte(x)
+		case 2:
+			binary.LittleEndian.PutUint16(d[2*i:], uint16(x))
+		case 4:
+			binary.LittleEndian.PutUint32(d[4*i:], uint32(x))
+		case 8:
+			binary.LittleEndian.PutUint64(d[8*i:], x)
+		}
+	}
+	return model.Value{Shape: append([]int(nil), shape...), DType: dt, Data: d}
+}
+
+// signedBound is the number of bits of a two's-complement range that holds every value
+// of type dt (for comparisons).
+func signedBound(dt model.DType) int {
+	switch dt {
+	case model.Uint8, model.Int8:
+		return 10
+	case model.Int16:
+		return 18
+	}
+	return 34
+}
+
+// argmaxShape is the shape of the argmax indices: the first graph output's shape without
+// its last axis (a [1, 1001] output gives [1]), or the revealed logits' if their number
+// of groups differs.
+func argmaxShape(g *model.Graph, pl *plan) []int {
+	t := g.Tensors[pl.reveal[0]].Shape
+	groups := model.NumElements(t) / max(1, t[len(t)-1])
+	o := g.Tensors[g.Outputs[0]].Shape
+	if len(o) > 0 && model.NumElements(o[:len(o)-1]) == groups {
+		return append([]int(nil), o[:len(o)-1]...)
+	}
+	return append([]int(nil), t[:len(t)-1]...)
+}

@@ -1,0 +1,258 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/qmpc/qmpc/gocore/model"
+	"github.com/qmpc/qmpc/gocore/model/tflite"
+	"github.com/qmpc/qmpc/gocore/model/tflite/tflitetest"
+	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/mpc/local"
+	"github.com/qmpc/qmpc/gocore/net"
+	"github.com/qmpc/qmpc/gocore/qnn"
+)
+
+var protocols = []string{"plain", "rep3"}
+
+// randomInputs draws inputs over each input type's full range (float inputs: uniform in a
+// range wider than the quantized one, so that clamping is exercised).
+func randomInputs(g *model.Graph, r *rand.Rand) []model.Value {
+	var in []model.Value
+	for _, t := range g.Inputs {
+		tt := g.Tensors[t]
+		n := tt.NumElements()
+		v := model.Value{Shape: tt.Shape, DType: tt.DType, Data: make([]byte, n*tt.DType.Size())}
+		switch tt.DType {
+		case model.Float32:
+			for i := 0; i < n; i++ {
+				binary.LittleEndian.PutUint32(v.Data[4*i:], math.Float32bits(float32(r.Float64()*6-3)))
+			}
+		default:
+			for i := range v.Data {
+				v.Data[i] = byte(r.Uint32())
+			}
+		}
+		in = append(in, v)
+	}
+	return in
+}
+
+func checkSecure(t *testing.T, g *model.Graph, in []model.Value, protocol string) *Result {
+	t.Helper()
+	want, err := qnn.Run(g, in)
+	if err != nil {
+		t.Fatalf("qnn.Run: %v", err)
+	}
+	res, err := RunLocal(protocol, g, in, Options{Owner: 0, Client: 1})
+	if err != nil {
+		t.Fatalf("RunLocal(%s): %v", protocol, err)
+	}
+	if len(res.Outputs) != len(want) {
+		t.Fatalf("%s: %d outputs, want %d", protocol, len(res.Outputs), len(want))
+	}
+	for i := range want {
+		if res.Outputs[i].DType != want[i].DType || !slices.Equal(res.Outputs[i].Shape, want[i].Shape) {
+			t.Fatalf("%s output %d: %v%v, want %v%v", protocol, i, res.Outputs[i].DType, res.Outputs[i].Shape, want[i].DType, want[i].Shape)
+		}
+		if !bytes.Equal(res.Outputs[i].Data, want[i].Data) {
+			diff := 0
+			for j := range want[i].Data {
+				if res.Outputs[i].Data[j] != want[i].Data[j] {
+					diff++
+				}
+			}
+			t.Fatalf("%s output %d differs from the cleartext evaluator in %d of %d bytes", protocol, i, diff, len(want[i].Data))
+		}
+	}
+	return res
+}
+
+// TestAllOps runs every op kind of the IR, uint8 per-tensor and int8 per-channel, through
+// every protocol and compares with the cleartext evaluator bit for bit.
+func TestAllOps(t *testing.T) {
+	for _, dt := range []model.DType{model.Uint8, model.Int8} {
+		for seed := uint64(1); seed <= 3; seed++ {
+			g := tflitetest.AllOps(dt, seed)
+			if err := g.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			r := rand.New(rand.NewPCG(seed, 7))
+			for _, p := range protocols {
+				t.Run(dt.String()+"/"+p, func(t *testing.T) {
+					checkSecure(t, g, randomInputs(g, r), p)
+				})
+			}
+		}
+	}
+}
+
+func sharedModel(t testing.TB, rel string) *model.Graph {
+	t.Helper()
+	path := filepath.Join("..", "..", "..", "shared", "models", rel)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Skipf("shared model %s not available (%v): skipped", rel, err)
+	}
+	g, err := tflite.Read(data)
+	if err != nil {
+		t.Fatalf("%s: %v", rel, err)
+	}
+	return g
+}
+
+// TestSharedModels: real third-party models, secure output equals cleartext bit for bit.
+func TestSharedModels(t *testing.T) {
+	models := []string{
+		"tflm/hello_world_int8.tflite",
+		"tflm/person_detect.tflite",
+		"coral/mobilenet_v1_0.25_128_quant.tflite",
+		"coral_2020/mobilenet_v1_0.25_128_quant.tflite",
+	}
+	if !testing.Short() {
+		models = append(models, "coral/mobilenet_v2_1.0_224_quant.tflite", "coral/tf2_mobilenet_v2_1.0_224_ptq.tflite")
+	}
+	for _, m := range models {
+		t.Run(m, func(t *testing.T) {
+			g := sharedModel(t, m)
+			r := rand.New(rand.NewPCG(42, 1))
+			in := randomInputs(g, r)
+			checkSecure(t, g, in, "rep3")
+		})
+	}
+}
+
+// TestArgmax: the client learns only the index of the largest logit.
+func TestArgmax(t *testing.T) {
+	g := tflitetest.AllOps(model.Uint8, 5)
+	in := randomInputs(g, rand.New(rand.NewPCG(5, 5)))
+	trace, err := qnn.RunTrace(g, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, err := makePlan(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logits := trace[pl.reveal[0]]
+	best, bestI := -1, 0
+	for i, b := range logits.Data {
+		if int(b) > best {
+			best, bestI = int(b), i
+		}
+	}
+	for _, p := range protocols {
+		res, err := RunLocal(p, g, in, Options{Owner: 0, Client: 1, Reveal: RevealArgmax})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := int32(binary.LittleEndian.Uint32(res.Outputs[0].Data))
+		if len(res.Outputs) != 1 || got != int32(bestI) {
+			t.Fatalf("%s argmax = %d, want %d (logits %v)", p, got, bestI, logits.Data)
+		}
+	}
+}
+
+// recordConn keeps every message a party receives.
+type recordConn struct {
+	net.Conn
+	mu   sync.Mutex
+	recv [][]byte
+}
+
+func (c *recordConn) Recv(from int) ([]byte, error) {
+	b, err := c.Conn.Recv(from)
+	c.mu.Lock()
+	c.recv = append(c.recv, append([]byte(nil), b...))
+	c.mu.Unlock()
+	return b, err
+}
+
+// TestPartyView checks what a non-client party sees under rep3: Infer returns nothing to
+// it, and the words it receives look uniformly random (a leaked 8-bit input, weight or
+// output value would be a word below 2^16, which a uniform 64-bit word is with
+// probability 2^-48).
+func TestPartyView(t *testing.T) {
+	g := sharedModel(t, "tflm/person_detect.tflite")
+	in := randomInputs(g, rand.New(rand.NewPCG(3, 3)))
+	pipes := net.NewPipes(3)
+	rec := make([]*recordConn, 3)
+	conns := make([]net.Conn, 3)
+	for i := range pipes {
+		rec[i] = &recordConn{Conn: pipes[i]}
+		conns[i] = rec[i]
+	}
+	ps := make([]mpc.Protocol, 3)
+	var wg sync.WaitGroup
+	errsCh := make(chan error, 3)
+	for i := range ps {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			p, err := local.NewParty("rep3", conns[i])
+			ps[i] = p
+			errsCh <- err
+		}(i)
+	}
+	wg.Wait()
+	close(errsCh)
+	for err := range errsCh {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	pub := PublicGraph(g)
+	outs := make([][]model.Value, 3)
+	err := local.RunParties(ps, func(p mpc.Protocol) error {
+		gp := pub
+		if p.ID() == 0 {
+			gp = g
+		}
+		e, err := NewParty(p, gp, Options{Owner: 0, Client: 1})
+		if err != nil {
+			return err
+		}
+		var mine []model.Value
+		if p.ID() == 1 {
+			mine = in
+		}
+		o, err := e.Infer(mine)
+		outs[p.ID()] = o
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if outs[0] != nil || outs[2] != nil || outs[1] == nil {
+		t.Fatalf("outputs reached parties other than the client: %v", outs)
+	}
+	for _, party := range []int{0, 2} {
+		small, words := 0, 0
+		for _, m := range rec[party].recv {
+			// Count the 64-bit words below 2^16, in messages of at least 128 words (shorter
+			// ones may be bit planes of fewer than 17 elements, whose high bits are 0).
+			if len(m)%8 != 0 || len(m) < 1024 {
+				continue
+			}
+			for i := 0; i+8 <= len(m); i += 8 {
+				words++
+				if binary.LittleEndian.Uint64(m[i:]) < 1<<16 {
+					small++
+				}
+			}
+		}
+		if words == 0 {
+			t.Fatalf("party %d received no words", party)
+		}
+		if small > words/1000+2 {
+			t.Fatalf("party %d received %d of %d words below 2^16: shares are not masked", party, small, words)
+		}
+	}
+}

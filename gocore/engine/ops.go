@@ -1,0 +1,405 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/model"
+	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/qnn"
+)
+
+// accBound: TFLite accumulates in int32, so every accumulator lies in [-2^31, 2^31).
+const accBound = 32
+
+// prepared holds an op's public integer parameters and index maps, computed once.
+type prepared struct {
+	conv *qnn.ConvParams
+	pool *qnn.PoolParams
+	add  *qnn.AddParams
+	mul  *qnn.MulParams
+	mean *qnn.MeanParams
+	rq   *qnn.QuantizeParams
+	cat  *qnn.ConcatParams
+	fits []*affineFit // concatenation inputs that need rescaling (nil where not)
+
+	xIdx, wIdx []int32 // gather maps for the input and the weights
+	bIdx       []int32 // bias broadcast
+	wZP        []uint64
+	counts     []int64
+	padVal     []uint64
+	idx2       []int32
+}
+
+// publicView returns g with every missing secret constant replaced by zeros, so that the
+// qnn Prepare functions (which also read weights) yield the public parameters on every
+// party. The zero weights are never used: the engine computes on the owner's shares.
+func publicView(g *model.Graph) *model.Graph {
+	pg := *g
+	pg.Tensors = make([]*model.Tensor, len(g.Tensors))
+	for i, t := range g.Tensors {
+		c := *t
+		if c.Data == nil && isConstLike(g, i) {
+			c.Data = make([]byte, c.NumElements()*c.DType.Size())
+		}
+		pg.Tensors[i] = &c
+	}
+	return &pg
+}
+
+// isConstLike reports whether tensor t is produced by no op and is not a graph input:
+// a constant whose data was stripped.
+func isConstLike(g *model.Graph, t int) bool {
+	if isGraphInput(g, t) {
+		return false
+	}
+	for _, op := range g.Ops {
+		for _, o := range op.Outputs {
+			if o == t {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (e *Party) prep(oi int) (*prepared, error) {
+	if p, ok := e.prepCache[oi]; ok {
+		return p, nil
+	}
+	g := e.pub
+	op := g.Ops[oi]
+	p := &prepared{}
+	var err error
+	switch op.Kind {
+	case model.OpConv2D, model.OpDepthwiseConv2D, model.OpFullyConnected:
+		p.conv, err = qnn.PrepareConv(g, op)
+		if err != nil {
+			return nil, err
+		}
+		c := p.conv
+		geo := geom2D{N: c.Batch, H: c.InH, W: c.InW, C: c.InC, OH: c.OutH, OW: c.OutW, KH: c.KH, KW: c.KW,
+			SH: c.StrideH, SW: c.StrideW, DH: c.DilationH, DW: c.DilationW, PadT: c.PadTop, PadL: c.PadLeft}
+		nOut := c.Batch * c.OutH * c.OutW * c.OutC
+		switch op.Kind {
+		case model.OpConv2D:
+			p.xIdx = geo.im2col()
+			p.wIdx = transpose(c.OutC, c.KH*c.KW*c.InC) // OHWI [O,K] -> [K,O]
+		case model.OpFullyConnected:
+			p.wIdx = transpose(c.OutC, c.InC)
+		case model.OpDepthwiseConv2D:
+			p.xIdx, p.wIdx = geo.depthwise(c.DepthMultiplier)
+		}
+		p.wZP = make([]uint64, len(p.wIdx))
+		for i := range p.wZP {
+			var o int
+			switch op.Kind {
+			case model.OpDepthwiseConv2D:
+				o = (i / (c.KH * c.KW)) % c.OutC
+			default:
+				o = i % c.OutC
+			}
+			p.wZP[i] = uint64(-int64(c.WeightZeroPoint[o]))
+		}
+		p.bIdx = make([]int32, nOut)
+		for i := range p.bIdx {
+			p.bIdx[i] = int32(i % c.OutC)
+		}
+	case model.OpAveragePool2D, model.OpMaxPool2D:
+		p.pool, err = qnn.PreparePool(g, op)
+		if err != nil {
+			return nil, err
+		}
+		c := p.pool
+		geo := geom2D{N: c.Batch, H: c.InH, W: c.InW, C: c.C, OH: c.OutH, OW: c.OutW, KH: c.FilterH, KW: c.FilterW,
+			SH: c.StrideH, SW: c.StrideW, DH: 1, DW: 1, PadT: c.PadTop, PadL: c.PadLeft}
+		idx, counts := geo.pool()
+		if op.Kind == model.OpMaxPool2D {
+			fillPadding(idx, c.FilterH*c.FilterW)
+		}
+		p.xIdx = idx
+		p.counts = make([]int64, len(counts))
+		for i, n := range counts {
+			p.counts[i] = int64(n)
+		}
+	case model.OpAdd, model.OpMul:
+		if op.Kind == model.OpAdd {
+			p.add, err = qnn.PrepareAdd(g, op)
+		} else {
+			p.mul, err = qnn.PrepareMul(g, op)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out := g.Tensors[op.Outputs[0]].Shape
+		p.xIdx = broadcast(g.Tensors[op.Inputs[0]].Shape, out)
+		p.idx2 = broadcast(g.Tensors[op.Inputs[1]].Shape, out)
+	case model.OpMean:
+		p.mean, err = qnn.PrepareMean(g, op)
+		if err != nil {
+			return nil, err
+		}
+		p.xIdx = reduceIndex(p.mean.InShape, p.mean.Axes)
+	case model.OpQuantize:
+		p.rq, err = qnn.PrepareQuantize(g, op)
+		if err != nil {
+			return nil, err
+		}
+	case model.OpConcatenation:
+		p.cat, err = qnn.PrepareConcat(g, op)
+		if err != nil {
+			return nil, err
+		}
+		var shapes [][]int
+		for _, in := range op.Inputs {
+			shapes = append(shapes, g.Tensors[in].Shape)
+		}
+		axis := op.Axis
+		if axis < 0 {
+			axis += len(shapes[0])
+		}
+		p.xIdx = concatIndex(shapes, axis)
+		p.fits = make([]*affineFit, len(op.Inputs))
+		for k, in := range op.Inputs {
+			if !p.cat.Rescale[k] {
+				continue
+			}
+			c, k := p.cat, k
+			lo, hi := rangeOf(g.Tensors[in].DType)
+			f, err := fitAffineFloor(func(x int64) int64 {
+				return int64(c.RescaleValue(k, int32(x)))
+			}, lo, hi)
+			if err != nil {
+				return nil, fmt.Errorf("rescaling input %d: %w", k, err)
+			}
+			p.fits[k] = f
+		}
+	case model.OpPad:
+		in := g.Tensors[op.Inputs[0]]
+		pads, err := padsOf(g.Tensors[op.Inputs[1]], len(in.Shape))
+		if err != nil {
+			return nil, err
+		}
+		var out []int
+		p.xIdx, out = padIndex(in.Shape, pads)
+		_ = out
+		zp := int64(0)
+		if in.Quant != nil && len(in.Quant.ZeroPoint) > 0 {
+			zp = in.Quant.ZeroPoint[0]
+		}
+		p.padVal = make([]uint64, len(p.xIdx))
+		for i, v := range p.xIdx {
+			if v < 0 {
+				p.padVal[i] = uint64(zp)
+			}
+		}
+	}
+	e.prepCache[oi] = p
+	return p, nil
+}
+
+// evalOp evaluates one op on shares and returns its output share.
+func (e *Party) evalOp(oi int, op *model.Op, env map[int]mpc.AShare) (mpc.AShare, error) {
+	in := func(k int) mpc.AShare { return env[op.Inputs[k]] }
+	switch op.Kind {
+	case model.OpReshape, model.OpSqueeze:
+		return in(0), nil
+	}
+	p, err := e.prep(oi)
+	if err != nil {
+		return nil, err
+	}
+	switch op.Kind {
+	case model.OpConv2D, model.OpDepthwiseConv2D, model.OpFullyConnected:
+		return e.conv(op, p, env)
+	case model.OpAveragePool2D:
+		c := p.pool
+		taps := c.FilterH * c.FilterW
+		sum := e.p.SumGroups(e.p.Gather(in(0), p.xIdx), taps)
+		q, err := mpc.DivRoundPublic(e.p, sum, p.counts, 8+bitsFor(taps)+2)
+		if err != nil {
+			return nil, err
+		}
+		return mpc.Clamp(e.p, q, int64(c.ActMin), int64(c.ActMax), 10)
+	case model.OpMaxPool2D:
+		c := p.pool
+		m, err := mpc.MaxGroups(e.p, e.p.Gather(in(0), p.xIdx), c.FilterH*c.FilterW, 10)
+		if err != nil {
+			return nil, err
+		}
+		return mpc.Clamp(e.p, m, int64(c.ActMin), int64(c.ActMax), 10)
+	case model.OpPad:
+		return e.p.AddPublic(e.p.Gather(in(0), p.xIdx), p.padVal), nil
+	case model.OpConcatenation:
+		parts := make([]mpc.AShare, len(op.Inputs))
+		for k := range op.Inputs {
+			x := in(k)
+			if f := p.fits[k]; f != nil {
+				// Inputs whose quantization differs from the output's are rescaled.
+				if x, err = e.applyFit(x, f, p.cat.OutMin, p.cat.OutMax); err != nil {
+					return nil, err
+				}
+			}
+			parts[k] = x
+		}
+		return e.p.Gather(e.p.Concat(parts...), p.xIdx), nil
+	case model.OpAdd:
+		return e.add(p.add, e.p.Gather(in(0), p.xIdx), e.p.Gather(in(1), p.idx2))
+	case model.OpMul:
+		c := p.mul
+		a := e.p.AddPublic(e.p.Gather(in(0), p.xIdx), []uint64{uint64(-int64(c.In1ZeroPoint))})
+		b := e.p.AddPublic(e.p.Gather(in(1), p.idx2), []uint64{uint64(-int64(c.In2ZeroPoint))})
+		prod, err := e.p.Mul(a, b)
+		if err != nil {
+			return nil, err
+		}
+		return e.requantElementwise(prod, &c.Out, 18)
+	case model.OpMean:
+		c := p.mean
+		sum := e.p.SumGroups(e.p.Gather(in(0), p.xIdx), c.N)
+		if c.Fast {
+			nch := c.OutShape[len(c.OutShape)-1]
+			return e.requant(sum, &c.Out, nch, bitsFor(c.N)+10)
+		}
+		sum = e.p.AddPublic(sum, []uint64{uint64(-int64(c.InZeroPoint) * int64(c.N))})
+		return e.requant(sum, &c.Out, 1, bitsFor(c.N)+10)
+	case model.OpQuantize:
+		c := p.rq
+		x := e.p.AddPublic(in(0), []uint64{uint64(-int64(c.InZeroPoint))})
+		return e.requantElementwise(x, &c.Requant, 10)
+	}
+	return nil, errs.New(errs.UnsupportedOp, "%s has no secure implementation", op.Kind)
+}
+
+// conv evaluates CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED:
+// acc = bias + sum (x - zx)(w - zw), one reshare per output; then requantization.
+func (e *Party) conv(op *model.Op, p *prepared, env map[int]mpc.AShare) (mpc.AShare, error) {
+	c := p.conv
+	key := fmt.Sprintf("w%d", op.Inputs[1])
+	w, ok := e.derived[key]
+	if !ok {
+		w = e.p.AddPublic(e.p.Gather(e.consts[op.Inputs[1]], p.wIdx), p.wZP)
+		e.derived[key] = w
+	}
+	x := e.p.AddPublic(env[op.Inputs[0]], []uint64{uint64(-int64(c.InZeroPoint))})
+	var acc mpc.AShare
+	var err error
+	switch op.Kind {
+	case model.OpConv2D:
+		k := c.KH * c.KW * c.InC
+		acc, err = e.p.MatMul(e.p.Gather(x, p.xIdx), w, c.Batch*c.OutH*c.OutW, k, c.OutC)
+	case model.OpFullyConnected:
+		acc, err = e.p.MatMul(x, w, c.Batch, c.InC, c.OutC)
+	case model.OpDepthwiseConv2D:
+		acc, err = e.p.MulSum(e.p.Gather(x, p.xIdx), w, c.KH*c.KW)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(op.Inputs) > 2 && op.Inputs[2] >= 0 {
+		acc = e.p.Add(acc, e.p.Gather(e.consts[op.Inputs[2]], p.bIdx))
+	}
+	return e.requant(acc, &c.Requant, c.OutC, accBound)
+}
+
+// add evaluates TFLite's quantized ADD: both inputs are shifted left by 20 bits and
+// rescaled to a common scale, summed, and requantized (see qnn.AddParams).
+func (e *Party) add(c *qnn.AddParams, a, b mpc.AShare) (mpc.AShare, error) {
+	n := a.Len()
+	shifted := func(x mpc.AShare, zp int32) mpc.AShare {
+		x = e.p.AddPublic(x, []uint64{uint64(-int64(zp))})
+		return e.p.MulPublic(x, []uint64{1 << c.LeftShift})
+	}
+	// Rescale both inputs in one batch: [a; b] with per-element multipliers.
+	both := e.p.Concat(shifted(a, c.In1ZeroPoint), shifted(b, c.In2ZeroPoint))
+	mult := make([]int32, 2*n)
+	shift := make([]int, 2*n)
+	modes := make([]mpc.RoundMode, 2*n)
+	for i := 0; i < n; i++ {
+		r := roundingOf(c.InSched.At(i, n))
+		mult[i], shift[i], modes[i] = c.In1Multiplier, c.In1Shift, r
+		mult[n+i], shift[n+i], modes[n+i] = c.In2Multiplier, c.In2Shift, r
+	}
+	scaled, err := mpc.MulQuantizedMultiplierRound(e.p, both, mpc.Requant{Mult: mult, Shift: shift, Round: modes},
+		elementIndex(2*n), 8+1+c.LeftShift+1)
+	if err != nil {
+		return nil, err
+	}
+	idxA, idxB := make([]int32, n), make([]int32, n)
+	for i := range idxA {
+		idxA[i], idxB[i] = int32(i), int32(n+i)
+	}
+	sum := e.p.Add(e.p.Gather(scaled, idxA), e.p.Gather(scaled, idxB))
+	return e.requantElementwise(sum, &c.Out, 8+1+c.LeftShift+2)
+}
+
+// requantElementwise applies rq whose schedule runs over the elements (not channels).
+func (e *Party) requantElementwise(x mpc.AShare, rq *qnn.Requant, bound int) (mpc.AShare, error) {
+	return e.requant(x, rq, x.Len(), bound)
+}
+
+// requant applies an output requantization (qnn.Requant) to accumulators of at most
+// bound bits (two's complement) whose channel is the element index modulo nchan.
+func (e *Party) requant(acc mpc.AShare, rq *qnn.Requant, nchan, bound int) (mpc.AShare, error) {
+	n := acc.Len()
+	mult := make([]int32, nchan)
+	shift := make([]int, nchan)
+	modes := make([]mpc.RoundMode, nchan)
+	for c := 0; c < nchan; c++ {
+		k := rq.Index(c)
+		mult[c], shift[c] = rq.Multiplier[k], rq.Shift[k]
+		modes[c] = roundingOf(rq.Sched.At(c, nchan))
+	}
+	var channel []int32
+	if nchan > 1 {
+		channel = make([]int32, n)
+		for i := range channel {
+			channel[i] = int32(i % nchan)
+		}
+	}
+	return mpc.RequantizeRound(e.p, acc, mpc.Requant{Mult: mult, Shift: shift, Round: modes,
+		OutZP: rq.OutZeroPoint, ActMin: rq.ActMin, ActMax: rq.ActMax}, channel, bound)
+}
+
+// elementIndex returns 0, 1, ..., n-1 (each element its own channel).
+func elementIndex(n int) []int32 {
+	idx := make([]int32, n)
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	return idx
+}
+
+func roundingOf(m qnn.RoundMode) mpc.RoundMode {
+	switch m {
+	case qnn.RoundUp:
+		return mpc.RoundUp
+	case qnn.RoundSingle:
+		return mpc.RoundSingle
+	}
+	return mpc.RoundAway
+}
+
+func bitsFor(n int) int {
+	b := 0
+	for (1 << b) < n {
+		b++
+	}
+	return b
+}
+
+// padsOf reads PAD's constant [rank, 2] int32 paddings.
+func padsOf(t *model.Tensor, rank int) ([][2]int, error) {
+	if t.Data == nil || t.NumElements() != 2*rank {
+		return nil, errs.New(errs.Model, "PAD paddings %q: want a constant [%d,2] tensor", t.Name, rank)
+	}
+	v, err := toRing(model.Value{Shape: t.Shape, DType: t.DType, Data: t.Data})
+	if err != nil {
+		return nil, err
+	}
+	pads := make([][2]int, rank)
+	for d := range pads {
+		pads[d] = [2]int{int(int64(v[2*d])), int(int64(v[2*d+1]))}
+	}
+	return pads, nil
+}

@@ -1,0 +1,232 @@
+"""Secure inference: all computing parties in this process (``secure_run``), and cost
+estimates (``estimate``).
+
+The parties run as goroutines of the Go core, connected by in-memory pipes: the protocol
+code and the bytes it sends are exactly those of a deployment over TLS (see
+``qmpc.Cluster``), only the transport differs.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from . import _bridge
+from .model import Inputs, Model
+
+#: Protocols and their threat models (see the README's table).
+PROTOCOLS: Mapping[str, str] = {
+    "rep3": "3 parties, honest majority, semi-honest: replicated secret sharing over Z_2^64",
+    "plain": "no security: the same secure code path in the clear (debugging, oracle)",
+}
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    """Cost of one layer (or of the parameter set-up, or of the total) over all parties."""
+
+    op: int
+    kind: str
+    name: str
+    shape: tuple[int, ...]
+    elements: int
+    seconds: float  #: wall time of the slowest party
+    bytes_sent: tuple[int, ...]  #: payload bytes sent by each party
+    rounds: int  #: communication rounds (the most of any party)
+
+    @classmethod
+    def _from_json(cls, d: Mapping[str, Any]) -> "LayerCost":
+        return cls(
+            op=int(d.get("op", -1)),
+            kind=str(d.get("kind", "")),
+            name=str(d.get("name", "")),
+            shape=tuple(d.get("shape") or ()),
+            elements=int(d.get("elements", 0)),
+            seconds=float(d.get("seconds", 0.0)),
+            bytes_sent=tuple(int(b) for b in d.get("bytes_sent") or ()),
+            rounds=int(d.get("rounds", 0)),
+        )
+
+    @property
+    def megabytes(self) -> float:
+        """Megabytes (10^6 bytes) sent by all parties together."""
+        return sum(self.bytes_sent) / 1e6
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Costs of a secure run: per layer, the one-time parameter sharing, and the total."""
+
+    protocol: str
+    parties: int
+    setup: LayerCost  #: the model owner sharing the parameters (once per model)
+    layers: tuple[LayerCost, ...]  #: one inference, layer by layer
+    total: LayerCost  #: sum over ``layers``
+    seconds: float  #: wall time of the whole local run (set-up included)
+
+    @classmethod
+    def _from_json(cls, s: str) -> "Stats":
+        d = json.loads(s)
+        return cls(
+            protocol=d["protocol"],
+            parties=int(d["parties"]),
+            setup=LayerCost._from_json(d["setup"]),
+            layers=tuple(LayerCost._from_json(x) for x in d.get("layers") or ()),
+            total=LayerCost._from_json(d["total"]),
+            seconds=float(d["seconds"]),
+        )
+
+    def by_kind(self) -> dict[str, LayerCost]:
+        """Costs summed per layer kind (``CONV_2D``, ``DEPTHWISE_CONV_2D``, ...)."""
+        out: dict[str, LayerCost] = {}
+        for layer in self.layers:
+            prev = out.get(layer.kind)
+            if prev is None:
+                out[layer.kind] = LayerCost(-1, layer.kind, layer.kind, (), layer.elements,
+                                            layer.seconds, layer.bytes_sent, layer.rounds)
+            else:
+                out[layer.kind] = LayerCost(
+                    -1, layer.kind, layer.kind, (), prev.elements + layer.elements,
+                    prev.seconds + layer.seconds,
+                    tuple(a + b for a, b in zip(prev.bytes_sent, layer.bytes_sent)),
+                    prev.rounds + layer.rounds)
+        return out
+
+    def table(self) -> str:
+        """A plain-text table: one line per layer, then the total and the set-up."""
+        head = f"{'#':>4} {'layer':<20} {'shape':<18} {'ms':>9} {'MB/party':>22} {'rounds':>7}"
+        lines = [head, "-" * len(head)]
+
+        def row(layer: LayerCost, label: str) -> str:
+            mb = "/".join(f"{b / 1e6:.2f}" for b in layer.bytes_sent)
+            shape = "x".join(str(d) for d in layer.shape)
+            return (f"{label:>4} {layer.kind[:20]:<20} {shape[:18]:<18} "
+                    f"{layer.seconds * 1e3:9.1f} {mb:>22} {layer.rounds:7d}")
+
+        for layer in self.layers:
+            lines.append(row(layer, str(layer.op) if layer.op >= 0 else ""))
+        lines.append("-" * len(head))
+        lines.append(row(self.total, ""))
+        lines.append(row(self.setup, ""))
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class SecureResult:
+    """What a secure run returns: the client's output and the costs."""
+
+    output: np.ndarray | list[np.ndarray]
+    stats: Stats
+    protocol: str
+    reveal: str = "output"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _progress_bar(total: int) -> Any:
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency
+        return None
+    return tqdm(total=total, desc="secure inference", unit="layer", leave=False)
+
+
+def secure_run(
+    model: Model,
+    x: Inputs,
+    protocol: str = "rep3",
+    *,
+    reveal: str = "output",
+    owner: int = 0,
+    client: int = 1,
+    progress: bool | None = None,
+) -> SecureResult:
+    """Run one secure inference with all computing parties in this process.
+
+    The model owner (party ``owner``) secret-shares the parameters, the client (party
+    ``client``) secret-shares ``x`` and alone receives the result; the parties see only
+    shares. The graph structure and the quantization parameters are public.
+
+    Args:
+        model: a model from :func:`qmpc.load`.
+        x: the input, as for :meth:`Model.run` (a float input is quantized with a warning).
+        protocol: ``"rep3"`` (3 parties, honest majority, semi-honest) or ``"plain"``
+            (no security; for debugging). See :data:`PROTOCOLS`.
+        reveal: ``"output"``: the client gets the model's outputs, bit-exact with
+            :meth:`Model.run` (a final SOFTMAX / LOGISTIC / DEQUANTIZE is applied by the
+            client in the clear to the revealed logits); ``"argmax"``: the client gets only
+            the index of the largest logit along the last axis (int32, first index on ties).
+        owner, client: party indices of the model owner and the client.
+        progress: show a tqdm bar (default: only when the run lasts more than a second).
+
+    Returns:
+        A :class:`SecureResult` with ``output`` and ``stats``.
+
+    Raises:
+        ShapeError, DTypeError: the input does not fit the model.
+        ConfigError: unknown protocol, reveal mode or party index.
+        UnsupportedOpError: the model has an op the secure engine cannot evaluate.
+        CancelledError: interrupted (Ctrl-C); the parties stop at the next layer.
+    """
+    run = _bridge.call(_bridge.core.NewSecureRun, model._handle, protocol, reveal, owner, client)
+    packed = _bridge.pack(model._arrange(x))
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["out"] = _bridge.call(run.Execute, _bridge.to_go(packed))
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+            box["err"] = e
+
+    t = threading.Thread(target=work, name="qmpc-secure-run", daemon=True)
+    start = time.monotonic()
+    t.start()
+    bar = None
+    try:
+        while t.is_alive():
+            t.join(0.05)
+            if bar is None and progress is not False and (
+                progress or time.monotonic() - start > 1.0
+            ):
+                total = run.Total()
+                if total > 0:
+                    bar = _progress_bar(total)
+            if bar is not None:
+                bar.n = run.Done()
+                bar.refresh()
+    except KeyboardInterrupt:
+        run.Cancel()
+        t.join()
+        raise
+    finally:
+        if bar is not None:
+            bar.n = run.Done()
+            bar.close()
+    if "err" in box:
+        raise box["err"]
+    arrays, warns = _bridge.unpack(_bridge.from_go(box["out"]))
+    for w in warns:
+        warnings.warn(w, UserWarning, stacklevel=2)
+    stats = Stats._from_json(_bridge.call(run.StatsJSON))
+    out: np.ndarray | list[np.ndarray] = arrays[0] if len(arrays) == 1 else arrays
+    return SecureResult(output=out, stats=stats, protocol=protocol, reveal=reveal)
+
+
+def estimate(model: Model, protocol: str = "rep3", *, reveal: str = "output") -> Stats:
+    """Costs of one secure inference of ``model``, without its parameters or an input.
+
+    The parties run the protocol on zero-valued parameters and inputs of the right shapes;
+    the communication of qmpc's protocols does not depend on the values, so bytes and
+    rounds are exact, and seconds are one run's on this machine (all parties local).
+    """
+    return Stats._from_json(_bridge.call(_bridge.core.Estimate, model._handle, protocol, reveal))
+
+
+def protocols() -> Sequence[str]:
+    """Names of the protocols :func:`secure_run` accepts in this build."""
+    return tuple(json.loads(_bridge.call(_bridge.core.Protocols)))
