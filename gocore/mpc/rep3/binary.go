@@ -63,22 +63,15 @@ func (p *Protocol) AND(x, y []mpc.BShare) ([]mpc.BShare, error) {
 	if len(x) != len(y) {
 		return nil, errs.New(errs.Shape, "rep3 and: %d and %d operands", len(x), len(y))
 	}
-	total := 0
+	xs, ys := make([]pair, len(x)), make([]pair, len(x))
 	for i := range x {
 		s, t := bs(x[i]), bs(y[i])
 		if s.n != t.n || s.w != t.w {
 			return nil, errs.New(errs.Shape, "rep3 and: pair %d: shapes (n=%d,w=%d) and (n=%d,w=%d)", i, s.n, s.w, t.n, t.w)
 		}
-		total += len(s.a)
+		xs[i], ys[i] = pair{s.a, s.b}, pair{t.a, t.b}
 	}
-	xa, xb := make([]uint64, 0, total), make([]uint64, 0, total)
-	ya, yb := make([]uint64, 0, total), make([]uint64, 0, total)
-	for i := range x {
-		s, t := bs(x[i]), bs(y[i])
-		xa, xb = append(xa, s.a...), append(xb, s.b...)
-		ya, yb = append(ya, t.a...), append(yb, t.b...)
-	}
-	za, zb, err := p.andWords(xa, xb, ya, yb)
+	za, zb, err := p.andMany(xs, ys)
 	if err != nil {
 		return nil, fmt.Errorf("rep3 and: %w", err)
 	}
@@ -93,12 +86,26 @@ func (p *Protocol) AND(x, y []mpc.BShare) ([]mpc.BShare, error) {
 	return out, nil
 }
 
-// andWords is the AND of replicated word vectors (one message, one round).
-func (p *Protocol) andWords(xa, xb, ya, yb []uint64) (za, zb []uint64, err error) {
-	z := make([]uint64, len(xa))
-	xb, ya, yb = xb[:len(z)], ya[:len(z)], yb[:len(z)]
-	for i, x := range xa[:len(z)] {
-		z[i] = x&(ya[i]^yb[i]) ^ xb[i]&ya[i]
+// pair is a party's two components of a word vector (a binary share's planes, or part).
+type pair struct{ a, b []uint64 }
+
+// andMany ANDs the replicated word vectors xs[k] and ys[k] (of equal lengths) with one
+// message and one round; the results are laid out end to end in za and zb.
+func (p *Protocol) andMany(xs, ys []pair) (za, zb []uint64, err error) {
+	total := 0
+	for _, x := range xs {
+		total += len(x.a)
+	}
+	z := make([]uint64, total)
+	off := 0
+	for k, x := range xs {
+		y := ys[k]
+		zk := z[off : off+len(x.a)]
+		xa, xb, ya, yb := x.a[:len(zk)], x.b[:len(zk)], y.a[:len(zk)], y.b[:len(zk)]
+		for i := range zk {
+			zk[i] = xa[i]&(ya[i]^yb[i]) ^ xb[i]&ya[i]
+		}
+		off += len(zk)
 	}
 	p.xorZeroShare(z)
 	return p.reshare(z)

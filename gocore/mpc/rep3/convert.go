@@ -60,7 +60,7 @@ func (p *Protocol) add(x, y *BShare) (*BShare, error) {
 		return sum, nil
 	}
 	l := m * nw
-	ga, gb, err := p.andWords(x.a[:l], x.b[:l], y.a[:l], y.b[:l])
+	ga, gb, err := p.andMany([]pair{{x.a[:l], x.b[:l]}}, []pair{{y.a[:l], y.b[:l]}})
 	if err != nil {
 		return nil, err
 	}
@@ -69,31 +69,38 @@ func (p *Protocol) add(x, y *BShare) (*BShare, error) {
 	Pa, Pb := ring.Clone(pa[:l]), ring.Clone(pb[:l])
 	for d := 1; d < m; d *= 2 {
 		last := 2*d >= m
-		var xa, xb, ya, yb []uint64
-		var targets []int
+		var xs, ys []pair
+		type target struct {
+			j    int
+			updP bool
+		}
+		var targets []target
 		for j := 0; j < m; j++ {
 			if j&d == 0 {
 				continue
 			}
 			k := (j &^ (2*d - 1)) + d - 1
-			targets = append(targets, j)
-			xa, xb = append(xa, plane(Pa, j)...), append(xb, plane(Pb, j)...)
-			ya, yb = append(ya, plane(ga, k)...), append(yb, plane(gb, k)...)
-			if !last {
-				xa, xb = append(xa, plane(Pa, j)...), append(xb, plane(Pb, j)...)
-				ya, yb = append(ya, plane(Pa, k)...), append(yb, plane(Pb, k)...)
+			pj := pair{plane(Pa, j), plane(Pb, j)}
+			xs, ys = append(xs, pj), append(ys, pair{plane(ga, k), plane(gb, k)})
+			// P_j is used later only as a multiplier (j >= 2d) or as the middle of the
+			// next level's block (j == 2d-1).
+			updP := !last && (j >= 2*d || j == 2*d-1)
+			if updP {
+				xs, ys = append(xs, pj), append(ys, pair{plane(Pa, k), plane(Pb, k)})
 			}
+			targets = append(targets, target{j, updP})
 		}
-		za, zb, err := p.andWords(xa, xb, ya, yb)
+		za, zb, err := p.andMany(xs, ys)
 		if err != nil {
 			return nil, err
 		}
 		off := 0
-		for _, j := range targets {
+		for _, t := range targets {
+			j := t.j
 			ring.Xor(plane(ga, j), plane(ga, j), za[off:off+nw])
 			ring.Xor(plane(gb, j), plane(gb, j), zb[off:off+nw])
 			off += nw
-			if !last {
+			if t.updP {
 				copy(plane(Pa, j), za[off:off+nw])
 				copy(plane(Pb, j), zb[off:off+nw])
 				off += nw

@@ -205,16 +205,14 @@ func TestCost(t *testing.T) {
 		}
 		total := int64(m)
 		for d := 1; d < m; d *= 2 {
-			cnt := int64(0)
 			for j := 0; j < m; j++ {
 				if j&d != 0 {
-					cnt++
+					total++ // G update
+					if 2*d < m && (j >= 2*d || j == 2*d-1) {
+						total++ // P update still needed by a later level
+					}
 				}
 			}
-			if 2*d < m {
-				cnt *= 2
-			}
-			total += cnt
 		}
 		return total
 	}
