@@ -66,22 +66,39 @@ func (p *ConvParams) Run(x, y []int32) {
 		p.gemmAcc(x, y)
 	}
 	n := p.OutC
-	rq := &p.Requant
-	parallelFor(len(y)/n, 64, func(lo, hi int) {
+	rows := len(y) / n
+	parallelFor(rows, 64, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			row := y[r*n : (r+1)*n]
-			for o, a := range row {
-				row[o] = rq.Apply(a, o, n)
-			}
+			p.fastRQ.apply(y[r*n : (r+1)*n])
 		}
 	})
 }
 
-// depthwiseAcc is a direct depthwise convolution.
+// depthwiseAcc is a direct depthwise convolution: the input is first widened to int16
+// with its zero point subtracted (and, for a depth multiplier M > 1, each input channel
+// repeated M times so that channel o of the expanded input is input channel o/M); each
+// output pixel then accumulates KH*KW channel-vector products.
 func (p *ConvParams) depthwiseAcc(x, acc []int32) {
+	C, M := p.OutC, p.DepthMultiplier
+	pixels := p.Batch * p.InH * p.InW
+	xe := make([]int16, pixels*C)
+	parallelFor(pixels, 256, func(lo, hi int) {
+		for px := lo; px < hi; px++ {
+			in := x[px*p.InC : (px+1)*p.InC]
+			out := xe[px*C : (px+1)*C]
+			if M == 1 {
+				for i, v := range in {
+					out[i] = int16(v - p.InZeroPoint)
+				}
+				continue
+			}
+			for o := range out {
+				out[o] = int16(in[o/M] - p.InZeroPoint)
+			}
+		}
+	})
 	rows := p.Batch * p.OutH
 	parallelFor(rows, 1, func(lo, hi int) {
-		C, M := p.OutC, p.DepthMultiplier
 		for r := lo; r < hi; r++ {
 			b, oy := r/p.OutH, r%p.OutH
 			for ox := range p.OutW {
@@ -97,73 +114,11 @@ func (p *ConvParams) depthwiseAcc(x, acc []int32) {
 						if ix < 0 || ix >= p.InW {
 							continue
 						}
-						in := x[((b*p.InH+iy)*p.InW+ix)*p.InC:][:p.InC]
-						w := p.Weights[(ky*p.KW+kx)*C:][:C]
-						if M == 1 {
-							for o := range out {
-								out[o] += (in[o] - p.InZeroPoint) * w[o]
-							}
-						} else {
-							for o := range out {
-								out[o] += (in[o/M] - p.InZeroPoint) * w[o]
-							}
-						}
+						px := (b*p.InH+iy)*p.InW + ix
+						mulAdd(out, xe[px*C:(px+1)*C], p.w16[(ky*p.KW+kx)*C:(ky*p.KW+kx+1)*C])
 					}
 				}
 			}
 		}
 	})
-}
-
-// gemmAcc computes CONV_2D and FULLY_CONNECTED accumulators as im2col + GEMM.
-func (p *ConvParams) gemmAcc(x, acc []int32) {
-	K := p.KH * p.KW * p.InC
-	rows := p.Batch * p.OutH * p.OutW
-	parallelFor(rows, 16, func(lo, hi int) {
-		patch := make([]int32, K)
-		for r := lo; r < hi; r++ {
-			p.im2colRow(x, r, patch)
-			out := acc[r*p.OutC : (r+1)*p.OutC]
-			for o := range out {
-				w := p.Weights[o*K : (o+1)*K]
-				s := p.Bias[o]
-				for k, v := range patch {
-					s += v * w[k]
-				}
-				out[o] = s
-			}
-		}
-	})
-}
-
-// im2colRow fills patch (KH*KW*InC) with the zero-point-subtracted input window of
-// output pixel r (in [0, Batch*OutH*OutW)); padding positions are 0.
-func (p *ConvParams) im2colRow(x []int32, r int, patch []int32) {
-	if p.Kind == kindFC {
-		in := x[r*p.InC : (r+1)*p.InC]
-		for i, v := range in {
-			patch[i] = v - p.InZeroPoint
-		}
-		return
-	}
-	ox := r % p.OutW
-	oy := (r / p.OutW) % p.OutH
-	b := r / (p.OutW * p.OutH)
-	k := 0
-	for ky := range p.KH {
-		iy := oy*p.StrideH - p.PadTop + ky*p.DilationH
-		for kx := range p.KW {
-			ix := ox*p.StrideW - p.PadLeft + kx*p.DilationW
-			dst := patch[k : k+p.InC]
-			k += p.InC
-			if iy < 0 || iy >= p.InH || ix < 0 || ix >= p.InW {
-				clear(dst)
-				continue
-			}
-			src := x[((b*p.InH+iy)*p.InW+ix)*p.InC:][:p.InC]
-			for i, v := range src {
-				dst[i] = v - p.InZeroPoint
-			}
-		}
-	}
 }

@@ -3,6 +3,7 @@ package qnn
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/model"
@@ -58,6 +59,26 @@ type ConvParams struct {
 	Requant         Requant
 
 	OutShape []int // shape of the output tensor
+
+	w16     []int16 // Weights as int16 for the cleartext kernels (set by init)
+	wPacked []int16 // CONV_2D / FULLY_CONNECTED weights padded for the GEMM (see gemm.go)
+	fastRQ  *fastRequant
+}
+
+// init precomputes the kernels' private data from the exported fields.
+func (p *ConvParams) init() error {
+	p.w16 = make([]int16, len(p.Weights))
+	for i, w := range p.Weights {
+		if w < math.MinInt16 || w > math.MaxInt16 {
+			return errs.New(errs.Model, "weight %d (after zero point) does not fit in 16 bits", w)
+		}
+		p.w16[i] = int16(w)
+	}
+	if p.Kind != model.OpDepthwiseConv2D {
+		p.wPacked = packWeights(p.w16, p.OutC, p.KH*p.KW*p.InC)
+	}
+	p.fastRQ = newFastRequant(&p.Requant, p.OutC)
+	return nil
 }
 
 // computePadding is TFLite's ComputePaddingWithOffset: the padding before the input (the
@@ -270,5 +291,8 @@ func prepareConv(g *model.Graph, op *model.Op) (*ConvParams, error) {
 		rq.Sched = Uniform(RoundUp)
 	}
 	p.Requant = rq
+	if err := p.init(); err != nil {
+		return nil, err
+	}
 	return p, nil
 }

@@ -321,3 +321,30 @@ func TestSoftmaxRow(t *testing.T) {
 		t.Errorf("got %v", got)
 	}
 }
+
+// The per-channel branch-free requantization equals Requant.Apply for every mode.
+func TestFastRequant(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, sched := range []Schedule{Uniform(RoundAway), Uniform(RoundUp), Uniform(RoundSingle), Uniform(RoundFloor),
+		{Block: 8, Vector: RoundUp, Tail: RoundAway}} {
+		const n = 21
+		q := Requant{Multiplier: make([]int32, n), Shift: make([]int, n), Sched: sched, OutZeroPoint: -3, ActMin: -128, ActMax: 127}
+		for c := range n {
+			q.Multiplier[c] = int32(1<<30 + r.IntN(1<<30))
+			q.Shift[c] = 2 - r.IntN(14)
+		}
+		f := newFastRequant(&q, n)
+		for range 5000 {
+			row := make([]int32, n)
+			want := make([]int32, n)
+			for c := range row {
+				row[c] = int32(r.IntN(1<<16)) - 1<<15
+				want[c] = q.Apply(row[c], c, n)
+			}
+			f.apply(row)
+			if !slices.Equal(row, want) {
+				t.Fatalf("%+v: got %v, want %v", sched, row, want)
+			}
+		}
+	}
+}

@@ -99,3 +99,73 @@ func perTensor(t *model.Tensor) (float32, int32, error) {
 	}
 	return t.Quant.Scale[0], int32(t.Quant.ZeroPoint[0]), nil
 }
+
+// fastRequant is a Requant unrolled per channel into one branch-free formula covering
+// every RoundMode:
+//
+//	t = (x*2^left*m + c1) >> s1
+//	y = clamp(((t + c2 + (t<0 ? away : 0)) >> s2) + zp, lo, hi)
+type fastRequant struct {
+	m, c1, c2, away []int64
+	left, s1, s2    []uint8
+	zp, lo, hi      int32
+	uniform         bool // every channel has the same parameters (those of channel 0)
+}
+
+func newFastRequant(q *Requant, n int) *fastRequant {
+	f := &fastRequant{m: make([]int64, n), c1: make([]int64, n), c2: make([]int64, n), away: make([]int64, n),
+		left: make([]uint8, n), s1: make([]uint8, n), s2: make([]uint8, n), zp: q.OutZeroPoint, lo: q.ActMin, hi: q.ActMax}
+	for c := range n {
+		k := q.Index(c)
+		shift := q.Shift[k]
+		left, right := max(shift, 0), max(-shift, 0)
+		f.m[c], f.left[c] = int64(q.Multiplier[k]), uint8(left)
+		f.c1[c], f.s1[c], f.s2[c] = 1<<30, 31, uint8(right)
+		if right > 0 {
+			f.c2[c] = 1 << (right - 1)
+		}
+		switch q.Sched.At(c, n) {
+		case RoundAway:
+			if right > 0 {
+				f.away[c] = -1
+			}
+		case RoundSingle:
+			f.c1[c], f.s1[c], f.c2[c], f.s2[c] = 1<<(30+right), uint8(31+right), 0, 0
+		case RoundFloor:
+			f.c2[c] = 0
+		}
+	}
+	f.uniform = true
+	for c := 1; c < n; c++ {
+		if f.m[c] != f.m[0] || f.c1[c] != f.c1[0] || f.c2[c] != f.c2[0] || f.away[c] != f.away[0] ||
+			f.left[c] != f.left[0] || f.s1[c] != f.s1[0] || f.s2[c] != f.s2[0] {
+			f.uniform = false
+			break
+		}
+	}
+	return f
+}
+
+// apply requantizes one row of n channel values in place.
+func (f *fastRequant) apply(row []int32) {
+	if f.uniform && len(f.m) > 0 {
+		m, c1, c2, away := f.m[0], f.c1[0], f.c2[0], f.away[0]
+		left, s1, s2 := f.left[0], f.s1[0], f.s2[0]
+		for c, x := range row {
+			xl := int64(x << left)
+			t := (xl*m + c1) >> s1
+			y := int32((t+c2+(t>>63)&away)>>s2) + f.zp
+			row[c] = min(max(y, f.lo), f.hi)
+		}
+		return
+	}
+	n := len(row)
+	m, c1, c2, away := f.m[:n], f.c1[:n], f.c2[:n], f.away[:n]
+	left, s1, s2 := f.left[:n], f.s1[:n], f.s2[:n]
+	for c, x := range row {
+		xl := int64(x << left[c])
+		t := (xl*m[c] + c1[c]) >> s1[c]
+		y := int32((t+c2[c]+(t>>63)&away[c])>>s2[c]) + f.zp
+		row[c] = min(max(y, f.lo), f.hi)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/model"
@@ -14,9 +15,29 @@ import (
 // safe for concurrent use by several goroutines (runs share nothing but read-only
 // parameters).
 type Plan struct {
-	g      *model.Graph
-	params []any // per op: *ConvParams, *PoolParams, *AddParams, ... (nil for RESHAPE/SQUEEZE)
-	consts map[int][]int32
+	g       *model.Graph
+	params  []any // per op: *ConvParams, *PoolParams, *AddParams, ... (nil for RESHAPE/SQUEEZE)
+	consts  map[int][]int32
+	lastUse []int     // per tensor: index of the last op reading it (len(Ops) for graph outputs)
+	arenas  sync.Pool // of *arena: activation buffers recycled across ops and runs
+}
+
+// arena recycles int32 activation buffers by length.
+type arena struct{ free map[int][][]int32 }
+
+func (a *arena) get(n int) ([]int32, bool) {
+	if l := a.free[n]; len(l) > 0 {
+		b := l[len(l)-1]
+		a.free[n] = l[:len(l)-1]
+		return b, true
+	}
+	return make([]int32, n), false
+}
+
+func (a *arena) put(b []int32) {
+	if b != nil {
+		a.free[len(b)] = append(a.free[len(b)], b)
+	}
 }
 
 // NewPlan validates g and prepares all its ops.
@@ -78,6 +99,17 @@ func NewPlan(g *model.Graph) (p *Plan, err error) {
 				p.consts[ti] = v
 			}
 		}
+	}
+	p.lastUse = make([]int, len(g.Tensors))
+	for i, op := range g.Ops {
+		for _, ti := range op.Inputs {
+			if ti >= 0 {
+				p.lastUse[ti] = i
+			}
+		}
+	}
+	for _, ti := range g.Outputs {
+		p.lastUse[ti] = len(g.Ops)
 	}
 	return p, nil
 }
@@ -155,6 +187,18 @@ func (p *Plan) run(inputs []model.Value, trace bool) (vals []model.Value, err er
 	for ti, v := range p.consts {
 		bufs[ti].i = v
 	}
+	ar, _ := p.arenas.Get().(*arena)
+	if ar == nil {
+		ar = &arena{free: map[int][][]int32{}}
+	}
+	defer p.arenas.Put(ar)
+	// release returns tensor ti's buffer to the arena (never constants').
+	release := func(ti int) {
+		if _, isConst := p.consts[ti]; !isConst && !trace {
+			ar.put(bufs[ti].i)
+			bufs[ti].i = nil
+		}
+	}
 	for k, ti := range g.Inputs {
 		t := g.Tensors[ti]
 		v := inputs[k]
@@ -171,9 +215,21 @@ func (p *Plan) run(inputs []model.Value, trace bool) (vals []model.Value, err er
 		bufs[ti] = b
 	}
 	for i, op := range g.Ops {
-		if err := p.runOp(i, op, bufs); err != nil {
+		if err := p.runOp(i, op, bufs, ar); err != nil {
 			return nil, fmt.Errorf("op %d %v %q: %w", i, op.Kind, op.Name, err)
 		}
+		for _, ti := range op.Inputs {
+			if ti >= 0 && p.lastUse[ti] == i && !slices.Contains(op.Outputs, ti) {
+				release(ti)
+			}
+		}
+	}
+	if !trace {
+		defer func() {
+			for _, ti := range g.Outputs {
+				release(ti)
+			}
+		}()
 	}
 	vals = make([]model.Value, len(g.Tensors))
 	for ti, t := range g.Tensors {
@@ -191,7 +247,7 @@ func (p *Plan) run(inputs []model.Value, trace bool) (vals []model.Value, err er
 	return vals, nil
 }
 
-func (p *Plan) runOp(i int, op *model.Op, bufs []buffer) error {
+func (p *Plan) runOp(i int, op *model.Op, bufs []buffer, ar *arena) error {
 	g := p.g
 	in := func(k int) []int32 { return bufs[op.Inputs[k]].i }
 	outT := g.Tensors[op.Outputs[0]]
@@ -199,7 +255,11 @@ func (p *Plan) runOp(i int, op *model.Op, bufs []buffer) error {
 	if outT.DType == model.Float32 {
 		bufs[op.Outputs[0]].f = make([]float32, n)
 	} else {
-		bufs[op.Outputs[0]].i = make([]int32, n)
+		b, reused := ar.get(n)
+		if _, he := p.params[i].(*HalfEvenParams); he && reused {
+			clear(b) // kernels outside this file may accumulate into their output
+		}
+		bufs[op.Outputs[0]].i = b
 	}
 	y := bufs[op.Outputs[0]].i
 	for k, ti := range op.Inputs {

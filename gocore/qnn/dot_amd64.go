@@ -1,0 +1,42 @@
+//go:build amd64 && !purego
+
+package qnn
+
+import "unsafe"
+
+//go:noescape
+func dot2x4AVX2(a0, a1, w *int16, ws, n int, out *[8]int32)
+
+func cpuidAVX2() bool
+
+var haveAVX2 = cpuidAVX2()
+
+// dot2x4 computes out[j] = a0·w[j] and out[4+j] = a1·w[j] for the 4 weight rows
+// w[j] = w[j*stride : j*stride+n] (n a positive multiple of 16).
+func dot2x4(a0, a1, w []int16, stride, n int, out *[8]int32) {
+	if haveAVX2 {
+		_ = a0[n-1]
+		_ = a1[n-1]
+		_ = w[3*stride+n-1]
+		dot2x4AVX2(unsafe.SliceData(a0), unsafe.SliceData(a1), unsafe.SliceData(w), 2*stride, n, out)
+		return
+	}
+	dot2x4Go(a0, a1, w, stride, n, out)
+}
+
+//go:noescape
+func mulAddAVX2(acc *int32, x, w *int16, n int)
+
+// mulAdd computes acc[i] += x[i]*w[i] for i < len(acc) (len(x), len(w) >= len(acc)).
+func mulAdd(acc []int32, x, w []int16) {
+	n := len(acc)
+	v := n &^ 7
+	if haveAVX2 && v > 0 {
+		_ = x[n-1]
+		_ = w[n-1]
+		mulAddAVX2(unsafe.SliceData(acc), unsafe.SliceData(x), unsafe.SliceData(w), v)
+	} else {
+		v = 0
+	}
+	mulAddGo(acc[v:], x[v:n], w[v:n])
+}

@@ -1,0 +1,116 @@
+#include "textflag.h"
+
+// func cpuidAVX2() bool
+// Reports whether the CPU has AVX2 and the OS saves YMM registers (OSXSAVE, XCR0 bits 1-2).
+TEXT ·cpuidAVX2(SB), NOSPLIT, $0-1
+	MOVL $1, AX
+	XORL CX, CX
+	CPUID
+	// ECX bit 27: OSXSAVE, bit 28: AVX
+	MOVL CX, R8
+	ANDL $0x18000000, R8
+	CMPL R8, $0x18000000
+	JNE  no
+	XORL CX, CX
+	XGETBV
+	ANDL $6, AX
+	CMPL AX, $6
+	JNE  no
+	MOVL $7, AX
+	XORL CX, CX
+	CPUID
+	// EBX bit 5: AVX2
+	ANDL $0x20, BX
+	JZ   no
+	MOVB $1, ret+0(FP)
+	RET
+no:
+	MOVB $0, ret+0(FP)
+	RET
+
+// func dot2x4AVX2(a0, a1, w *int16, ws, n int, out *[8]int32)
+// out[j] = sum_k a0[k]*w[j*ws/2 + k], out[4+j] = sum_k a1[k]*w[j*ws/2 + k] for j < 4,
+// k < n; ws is the byte stride between the 4 weight rows; n is a positive multiple of 16.
+TEXT ·dot2x4AVX2(SB), NOSPLIT, $0-48
+	MOVQ a0+0(FP), SI
+	MOVQ a1+8(FP), DI
+	MOVQ w+16(FP), R8
+	MOVQ ws+24(FP), R9
+	MOVQ n+32(FP), CX
+	MOVQ out+40(FP), DX
+	LEAQ (R8)(R9*1), R10
+	LEAQ (R10)(R9*1), R11
+	LEAQ (R11)(R9*1), R12
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	XORQ AX, AX
+
+loop:
+	VMOVDQU (SI)(AX*1), Y8
+	VMOVDQU (DI)(AX*1), Y9
+	VMOVDQU (R8)(AX*1), Y10
+	VPMADDWD Y10, Y8, Y11
+	VPADDD Y11, Y0, Y0
+	VPMADDWD Y10, Y9, Y12
+	VPADDD Y12, Y4, Y4
+	VMOVDQU (R10)(AX*1), Y13
+	VPMADDWD Y13, Y8, Y14
+	VPADDD Y14, Y1, Y1
+	VPMADDWD Y13, Y9, Y15
+	VPADDD Y15, Y5, Y5
+	VMOVDQU (R11)(AX*1), Y10
+	VPMADDWD Y10, Y8, Y11
+	VPADDD Y11, Y2, Y2
+	VPMADDWD Y10, Y9, Y12
+	VPADDD Y12, Y6, Y6
+	VMOVDQU (R12)(AX*1), Y13
+	VPMADDWD Y13, Y8, Y14
+	VPADDD Y14, Y3, Y3
+	VPMADDWD Y13, Y9, Y15
+	VPADDD Y15, Y7, Y7
+	ADDQ $32, AX
+	SUBQ $16, CX
+	JNZ  loop
+
+	// Horizontal sums: Y0..Y3 -> out[0:4], Y4..Y7 -> out[4:8].
+	VPHADDD Y1, Y0, Y0
+	VPHADDD Y3, Y2, Y2
+	VPHADDD Y2, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPADDD X1, X0, X0
+	VMOVDQU X0, (DX)
+	VPHADDD Y5, Y4, Y4
+	VPHADDD Y7, Y6, Y6
+	VPHADDD Y6, Y4, Y4
+	VEXTRACTI128 $1, Y4, X5
+	VPADDD X5, X4, X4
+	VMOVDQU X4, 16(DX)
+	VZEROUPPER
+	RET
+
+// func mulAddAVX2(acc *int32, x, w *int16, n int)
+// acc[i] += int32(x[i]) * int32(w[i]) for i < n; n is a positive multiple of 8.
+TEXT ·mulAddAVX2(SB), NOSPLIT, $0-32
+	MOVQ acc+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ w+16(FP), DX
+	MOVQ n+24(FP), CX
+	XORQ AX, AX
+
+maloop:
+	VPMOVSXWD (SI)(AX*2), Y0
+	VPMOVSXWD (DX)(AX*2), Y1
+	VPMULLD Y1, Y0, Y0
+	VPADDD (DI)(AX*4), Y0, Y0
+	VMOVDQU Y0, (DI)(AX*4)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLT  maloop
+	VZEROUPPER
+	RET
