@@ -1,0 +1,109 @@
+package engine
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/qmpc/qmpc/gocore/model"
+	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/mpc/local"
+)
+
+// benchChain runs a chain of graphs (the output shares of one feed the next, nothing is
+// revealed in between) under protocol, b.N inferences after one Setup, and reports the
+// inference seconds, MB sent per party (the most of any party) and rounds.
+func benchChain(b *testing.B, protocol string, graphs ...*model.Graph) {
+	in := randomInputs(graphs[0], rand.New(rand.NewPCG(1, 1)))
+	ps, err := local.New(protocol, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	parties := make([][]*Party, len(ps))
+	err = local.Each(ps, func(p mpc.Protocol) error {
+		for _, g := range graphs {
+			gp := g
+			if p.ID() != 0 {
+				gp = PublicGraph(g)
+			}
+			e, err := NewParty(p, gp, Options{Owner: 0, Client: 1})
+			if err != nil {
+				return err
+			}
+			if err := e.Setup(); err != nil {
+				return err
+			}
+			parties[p.ID()] = append(parties[p.ID()], e)
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var maxBytes, rounds int64
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		err = local.Each(ps, func(p mpc.Protocol) error {
+			before := p.Conn().Stats()
+			chain := parties[p.ID()]
+			var mine []model.Value
+			if p.ID() == 1 {
+				mine = in
+			}
+			shares := make([]mpc.AShare, 1)
+			var vals []uint64
+			if p.ID() == 1 {
+				v, err := ClientInputs(graphs[0], mine)
+				if err != nil {
+					return err
+				}
+				if vals, err = toRing(v[0]); err != nil {
+					return err
+				}
+			}
+			s, err := p.Input(1, vals, graphs[0].Tensors[chain[0].SharedInputs()[0]].NumElements())
+			if err != nil {
+				return err
+			}
+			shares[0] = s
+			for _, e := range chain {
+				if shares, err = e.InferShares(shares); err != nil {
+					return err
+				}
+			}
+			if _, err := p.Open(shares[0], 1); err != nil {
+				return err
+			}
+			st := p.Conn().Stats().Sub(before)
+			if p.ID() == 0 {
+				maxBytes, rounds = st.BytesSent, st.Rounds
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(time.Since(start).Seconds()/float64(b.N), "s/inference")
+	b.ReportMetric(float64(maxBytes)/1e6, "MB/party0")
+	b.ReportMetric(float64(rounds), "rounds")
+	for _, p := range ps {
+		p.Conn().Close()
+	}
+}
+
+// BenchmarkMobileNetV1 measures secure inference of the paper's MobileNetV1 models from
+// ../shared/models, all parties in this process over pipes (one image, exact mode).
+func BenchmarkMobileNetV1(b *testing.B) {
+	for _, protocol := range []string{"rep3"} {
+		b.Run(protocol+"/0.25_128", func(b *testing.B) {
+			benchChain(b, protocol, sharedModel(b, "coral/mobilenet_v1_0.25_128_quant.tflite"))
+		})
+		b.Run(protocol+"/1.0_224_chain", func(b *testing.B) {
+			benchChain(b, protocol,
+				sharedModel(b, "coral/mobilenet_v1_1.0_224_quant_embedding_extractor.tflite"),
+				sharedModel(b, "coral/mobilenet_quant_v1_224_head_layers.tflite"))
+		})
+	}
+}
