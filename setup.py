@@ -33,14 +33,17 @@ KEEP = {"__init__.py", "go.py", "pybind.py"}
 
 def _run(cmd: list[str], env: dict[str, str]) -> None:
     print("+", " ".join(cmd), flush=True)
-    subprocess.run(cmd, cwd=ROOT, env=env, check=True)
+    if subprocess.run(cmd, cwd=ROOT, env=env).returncode != 0:
+        # SystemExit, not an Exception: setuptools' editable installs ignore exceptions
+        # raised by build_py and would install a package without its core.
+        raise SystemExit(f"qmpc: building the Go core failed: {' '.join(cmd)}")
 
 
 def build_core() -> None:
     """Generate and compile the gopy extension into python/qmpc/_core."""
     go = os.environ.get("QMPC_GO") or shutil.which("go")
     if not go:
-        sys.exit("qmpc: building needs Go >= 1.26 on PATH (https://go.dev/dl/), or QMPC_GO")
+        raise SystemExit("qmpc: building needs Go >= 1.26 on PATH (https://go.dev/dl/), or QMPC_GO")
     env = dict(os.environ)
     env["CGO_ENABLED"] = "1"
     if "-buildvcs" not in env.get("GOFLAGS", ""):
@@ -65,7 +68,7 @@ def build_core() -> None:
         if f.name not in KEEP and not (f.name.startswith("_core.") and f.suffix == ".so"):
             f.unlink()
     if not list(CORE_DIR.glob("_core.*.so")):
-        sys.exit("qmpc: gopy did not produce the extension module")
+        raise SystemExit("qmpc: gopy did not produce the extension module")
     print(f"qmpc: built the Go core in {time.monotonic() - t0:.1f}s", flush=True)
 
 

@@ -68,7 +68,11 @@ if [ "$(cat "$VENV/.qmpc-build" 2>/dev/null)" != "$build_hash" ] ||
 	[ ! -x "$VENV/bin/qmpc" ]; then
 	say "building qmpc (Go core via gopy) and installing it in development mode"
 	t0=$SECONDS
+	rm -f "$VENV/.qmpc-build"
 	"$PY" -m pip install -q --no-build-isolation --no-deps -e .
+	# Check the result (setuptools' editable mode has hidden build failures before).
+	(cd "$VENV" && "$PY" -c 'import qmpc, qmpc._bridge as b; assert b.core.Version() == qmpc.__version__') ||
+		die "qmpc was installed but its Go core does not load"
 	echo "$build_hash" >"$VENV/.qmpc-build"
 	say "qmpc built in $((SECONDS - t0))s"
 fi
