@@ -1,7 +1,6 @@
-// Package qnn is qmpc's cleartext integer evaluator: TFLite's quantized kernels with
-// gemmlowp's fixed-point arithmetic, bit-exact with LiteRT. It is the oracle of the secure
-// engine, which reuses the integer parameters prepared here.
 package qnn
+
+// gemmlowp fixed-point arithmetic (see doc.go for the package documentation).
 
 import "math"
 
