@@ -29,7 +29,8 @@ import (
 //	CONCATENATION: each input with parameters different from the output's:
 //	      y = clamp(z_y + RNE((x - z_x) * m * 2^(sh-31)))               real float32(s_x / s_y)
 //	QUANTIZE float32 -> q: y = clamp(z_y + RNE(float32(x / s_y)))        (ONNX QuantizeLinear)
-//	QUANTIZE q -> q:       as CONCATENATION's requantization
+//	QUANTIZE q -> q:       as CONCATENATION's requantization, clamped to the range of the
+//	                       op's Activation (ONNX DequantizeLinear -> Relu/Clip -> QuantizeLinear)
 //	DEQUANTIZE:            y = float32(float32(x - z_x) * s_x)            (ONNX DequantizeLinear)
 //
 // Ops that do not requantize (MAX_POOL_2D, PAD, RESHAPE) use the TFLite kernels.
@@ -310,6 +311,10 @@ func prepareHalfEven(g *model.Graph, op *model.Op) (*HalfEvenParams, error) {
 		}
 		rq, zx, err := requantTo(x, y)
 		if err != nil {
+			return nil, err
+		}
+		// A fused activation narrows the range (DequantizeLinear -> Relu -> QuantizeLinear).
+		if rq.ActMin, rq.ActMax, err = halfEvenRange(op.Activation, y); err != nil {
 			return nil, err
 		}
 		p.Out, p.InZeroPoint = rq, zx

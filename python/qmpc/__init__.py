@@ -26,12 +26,14 @@ from .errors import (
     UnsupportedOpError,
 )
 from .model import Model, TensorInfo, load
+from .torch import from_torch  # imports PyTorch only when called
 from .cluster import Cluster  # noqa: E402  (also makes qmpc.cluster available)
 from .secure import PROTOCOLS, LayerCost, SecureResult, Stats, estimate, protocols, secure_run
 
 __all__ = [
     "__version__",
     "load",
+    "from_torch",
     "Cluster",
     "Model",
     "TensorInfo",

@@ -286,6 +286,12 @@ func (c *converter) activation(n *onnxpb.NodeProto) error {
 			return nil
 		}
 	}
+	if x.kind == kDQ {
+		// A standalone activation on a dequantized tensor (DequantizeLinear -> Relu ->
+		// QuantizeLinear): a requantizing QUANTIZE with the activation as its clamp.
+		c.vals[n.GetOutput()[0]] = &value{kind: kPend, node: n, ins: []*value{x}, nchw: x.nchw, act: act}
+		return nil
+	}
 	if x.kind != kPend || x.act != model.ActNone || !fusesActivation(x.node.GetOpType()) {
 		c.unsupported(n, n.GetOpType()+" not directly after a Conv, Gemm, MatMul, Add or Mul")
 		return nil
@@ -421,6 +427,13 @@ func (c *converter) finishGroup(p *value, q *qparams, name string) (*value, erro
 			xs = append(xs, x)
 		}
 		return c.emitConcat(n, xs, q, name)
+	case "Relu", "Clip":
+		x := src(0)
+		t := c.tensor(x)
+		o := &value{kind: kQ, nchw: x.nchw, flat: x.flat}
+		o.t = c.addTensor(name, slices.Clone(t.Shape), q.dtype, q.quant(0), nil)
+		c.addOp(&model.Op{Kind: model.OpQuantize, Inputs: []int{x.t}, Outputs: []int{o.t}, Activation: p.act, Rounding: model.RoundHalfEven})
+		return o, nil
 	case "MaxPool", "Flatten", "Reshape":
 		x := src(0)
 		if x == nil {

@@ -1,0 +1,426 @@
+"""Quantized PyTorch models into qmpc: :func:`from_torch`.
+
+A model quantized with ``torch.ao.quantization`` (FX graph mode, ``convert_fx``, or eager
+mode with ``QuantStub``/``DeQuantStub``, ``convert``; fbgemm/x86 or qnnpack configs) is
+read directly: the module is traced with :mod:`torch.fx`, run once on the example input
+to learn every intermediate tensor's shape and quantization parameters, and each
+quantized op is written with its exact integer weights, weight scales and zero points into
+an ONNX model in QDQ form (DequantizeLinear -> op -> QuantizeLinear), which qmpc's ONNX
+importer turns into its integer IR. Nothing goes through float weights, and
+``torch.onnx.export`` is not used (it no longer exports quantized modules).
+
+Layout: like PyTorch, the model takes NCHW tensors and returns what the PyTorch model
+returns (NCHW for 4-D outputs, 2-D logits as they are); qmpc's NHWC is internal.
+
+Arithmetic: PyTorch's kernels requantize with a float32 multiplier and add a float bias;
+qmpc uses the same multiplier exactly, the bias rounded to int32 at scale s_x*s_w, and
+round-half-even on exact integers, so outputs may differ from PyTorch's by one LSB on a
+small, measured fraction (tests/test_torch.py asserts the bound).
+
+Supported modules and functions: quantized Conv2d / ConvReLU2d (any groups = 1 or
+depthwise), Linear / LinearReLU, ``torch.ops.quantized.add`` / ``add_relu`` / ``mul`` /
+``mul_relu`` (FX add/mul, eager FloatFunctional), ``torch.cat``, MaxPool2d,
+AvgPool2d, AdaptiveAvgPool2d(1), flatten / view / reshape, ReLU on quantized tensors,
+quantize_per_tensor / Quantize and dequantize / DeQuantize, Identity and Dropout. Anything
+else is reported, all at once, as :class:`qmpc.UnsupportedOpError`.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+import numpy as np
+
+from .errors import UnsupportedOpError
+from .model import Model, load
+
+__all__ = ["from_torch", "to_onnx"]
+
+_OPSET = 13
+
+
+def from_torch(module: Any, example_input: Any) -> Model:
+    """Import a quantized PyTorch model.
+
+    Args:
+        module: the quantized model, as returned by
+            ``torch.ao.quantization.quantize_fx.convert_fx`` or
+            ``torch.ao.quantization.convert`` (in eval mode).
+        example_input: a float tensor (or numpy array) with the shape the model takes,
+            NCHW for images; the model is run on it once to record every intermediate
+            tensor's shape and quantization parameters. The batch size is that of the
+            example (use 1).
+
+    Returns:
+        A :class:`qmpc.Model` whose ``run(x)`` takes and returns numpy arrays with the
+        PyTorch model's input and output shapes (NCHW for images).
+
+    Raises:
+        UnsupportedOpError: the model uses modules or functions qmpc cannot evaluate (all
+            are listed).
+    """
+    return load(to_onnx(module, example_input))
+
+
+def to_onnx(module: Any, example_input: Any) -> bytes:
+    """The ONNX (QDQ form) model :func:`from_torch` imports, as bytes."""
+    import torch
+
+    x = example_input if isinstance(example_input, torch.Tensor) else torch.as_tensor(np.asarray(example_input))
+    x = x.to(torch.float32)
+    gm = module if isinstance(module, torch.fx.GraphModule) else torch.fx.symbolic_trace(module)
+    gm.eval()
+    values: dict[str, Any] = {}
+
+    class _Recorder(torch.fx.Interpreter):
+        def run_node(self, n):  # noqa: D401 - fx API
+            r = super().run_node(n)
+            values[n.name] = r
+            return r
+
+    with torch.no_grad():
+        _Recorder(gm).run(x)
+    return _Exporter(gm, values).export()
+
+
+class _Q:
+    """A quantized tensor in the ONNX graph: its QuantizeLinear output name and params."""
+
+    def __init__(self, name: str, scale: float, zp: int, dtype: str) -> None:
+        self.name, self.scale, self.zp, self.dtype = name, scale, zp, dtype
+
+
+class _F:
+    """A float tensor in the ONNX graph."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class _Exporter:
+    def __init__(self, gm, values: dict[str, Any]) -> None:
+        import torch
+        from onnx import helper  # noqa: F401 - fail early if onnx is missing
+
+        self.torch = torch
+        self.gm = gm
+        self.values = values
+        self.modules = dict(gm.named_modules())
+        self.nodes: list = []
+        self.inits: list = []
+        self.inputs: list = []
+        self.outputs: list = []
+        self.env: dict[str, Any] = {}
+        self.unsupported: list[str] = []
+        self.dq_cache: dict[str, str] = {}
+        self.n = 0
+
+    # ---- helpers ----
+    def uniq(self, base: str) -> str:
+        self.n += 1
+        return f"{base}__{self.n}"
+
+    def const(self, base: str, arr: np.ndarray) -> str:
+        from onnx import numpy_helper
+
+        name = self.uniq(base)
+        self.inits.append(numpy_helper.from_array(np.asarray(arr), name))
+        return name
+
+    def add(self, op: str, inputs: list[str], base: str, **attrs) -> str:
+        from onnx import helper
+
+        out = self.uniq(base)
+        self.nodes.append(helper.make_node(op, inputs, [out], name=out, **attrs))
+        return out
+
+    def qparams(self, t) -> tuple[float, int, str]:
+        torch = self.torch
+        if t.qscheme() not in (torch.per_tensor_affine, torch.per_tensor_symmetric):
+            raise UnsupportedOpError(f"activation quantized with {t.qscheme()}")
+        dt = {torch.quint8: "uint8", torch.qint8: "int8"}.get(t.dtype)
+        if dt is None:
+            raise UnsupportedOpError(f"activation dtype {t.dtype}")
+        return float(t.q_scale()), int(t.q_zero_point()), dt
+
+    def scale_zp(self, base: str, scale: float, zp: int, dtype: str) -> tuple[str, str]:
+        return (self.const(base + "_scale", np.array(scale, np.float32)),
+                self.const(base + "_zero_point", np.array(zp, dtype)))
+
+    def quantize(self, f: str, result, base: str) -> _Q:
+        s, z, dt = self.qparams(result)
+        sn, zn = self.scale_zp(base, s, z, dt)
+        return _Q(self.add("QuantizeLinear", [f, sn, zn], base + "_q"), s, z, dt)
+
+    def dq(self, q: _Q) -> str:
+        if q.name not in self.dq_cache:
+            sn, zn = self.scale_zp(q.name, q.scale, q.zp, q.dtype)
+            self.dq_cache[q.name] = self.add("DequantizeLinear", [q.name, sn, zn], q.name + "_dq")
+        return self.dq_cache[q.name]
+
+    def qweight(self, w, base: str) -> tuple[str, float | np.ndarray]:
+        """DequantizeLinear of a quantized weight tensor; returns its name and scale(s)."""
+        torch = self.torch
+        data = w.int_repr().numpy()
+        dt = {torch.qint8: "int8", torch.quint8: "uint8"}[w.dtype]
+        if w.qscheme() in (torch.per_channel_affine, torch.per_channel_symmetric,
+                           torch.per_channel_affine_float_qparams):
+            scales = w.q_per_channel_scales().numpy().astype(np.float32)
+            zps = w.q_per_channel_zero_points().numpy().astype(dt)
+            axis = int(w.q_per_channel_axis())
+            sn, zn = self.const(base + "_wscale", scales), self.const(base + "_wzp", zps)
+            name = self.add("DequantizeLinear", [self.const(base + "_w", data), sn, zn], base + "_wdq", axis=axis)
+            return name, scales
+        s = np.float32(w.q_scale())
+        sn, zn = self.const(base + "_wscale", np.array(s)), self.const(base + "_wzp", np.array(int(w.q_zero_point()), dt))
+        return self.add("DequantizeLinear", [self.const(base + "_w", data), sn, zn], base + "_wdq"), s
+
+    def qbias(self, bias, sx: float, sw, base: str) -> str:
+        """int32 bias at scale s_x * s_w (rounded half to even in float32, as fbgemm's
+        bias / (s_x * s_w)), with its DequantizeLinear."""
+        b = bias.detach().numpy().astype(np.float32)
+        s = (np.float32(sx) * np.asarray(sw, np.float32)).astype(np.float32)
+        s = np.broadcast_to(s, b.shape).astype(np.float32)
+        q = np.rint(b / s).astype(np.int64)
+        if np.abs(q).max(initial=0) >= 2**31:
+            raise UnsupportedOpError(f"{base}: bias does not fit int32 at scale s_x*s_w")
+        return self.add("DequantizeLinear", [self.const(base + "_b", q.astype(np.int32)), self.const(base + "_bscale", s),
+                                             self.const(base + "_bzp", np.zeros(b.shape, np.int32))], base + "_bdq", axis=0)
+
+    def arg(self, a):
+        torch = self.torch
+        if isinstance(a, torch.fx.Node):
+            return self.env[a.name]
+        return a
+
+    # ---- export ----
+    def export(self) -> bytes:
+        import onnx
+        from onnx import TensorProto, helper
+
+        for node in self.gm.graph.nodes:
+            try:
+                self.visit(node)
+            except UnsupportedOpError as e:
+                self.unsupported.append(f"{node.name}: {e}")
+                self.env[node.name] = None
+        if self.unsupported:
+            raise UnsupportedOpError("unsupported in the PyTorch model: " + "; ".join(self.unsupported))
+        g = helper.make_graph(self.nodes, "qmpc_from_torch", self.inputs, self.outputs, initializer=self.inits)
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", _OPSET)], producer_name="qmpc.from_torch")
+        m.ir_version = 8
+        return m.SerializeToString()
+
+    def visit(self, node) -> None:  # noqa: C901 - one dispatch
+        from onnx import TensorProto, helper
+
+        torch = self.torch
+        val = self.values.get(node.name)
+        op, tgt = node.op, node.target
+        if any(isinstance(a, torch.fx.Node) and self.env.get(a.name, 0) is None for a in node.all_input_nodes):
+            self.env[node.name] = None  # downstream of an unsupported node
+            return
+        if op == "placeholder":
+            shape = list(val.shape)
+            self.inputs.append(helper.make_tensor_value_info(node.name, TensorProto.FLOAT, shape))
+            self.env[node.name] = _F(node.name)
+            return
+        if op == "get_attr":
+            self.env[node.name] = val
+            return
+        if op == "output":
+            outs = node.args[0]
+            outs = list(outs) if isinstance(outs, (tuple, list)) else [outs]
+            for i, o in enumerate(outs):
+                v = self.arg(o)
+                if isinstance(v, _F):
+                    name = self.add("Identity", [v.name], f"output_{i}")
+                    self.outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, None))
+                elif isinstance(v, _Q):
+                    name = self.add("Identity", [v.name], f"output_{i}")
+                    et = TensorProto.UINT8 if v.dtype == "uint8" else TensorProto.INT8
+                    self.outputs.append(helper.make_tensor_value_info(name, et, None))
+                else:
+                    raise UnsupportedOpError(f"model output {i} is not a tensor")
+            return
+        args = [self.arg(a) for a in node.args]
+        if op == "call_module":
+            mod = self.modules[tgt]
+            self.env[node.name] = self.module(node, mod, args, val)
+            return
+        if op in ("call_function", "call_method"):
+            self.env[node.name] = self.function(node, tgt, args, val)
+            return
+        raise UnsupportedOpError(f"fx node kind {op}")
+
+    # Module handlers.
+    def module(self, node, mod, args, val):
+        torch = self.torch
+        nnq = torch.ao.nn.quantized
+        nniq = torch.ao.nn.intrinsic.quantized
+        name = node.name
+        x = args[0] if args else None
+        if isinstance(mod, (torch.nn.Identity, torch.nn.Dropout)) or type(mod).__name__ in ("Identity",):
+            return x
+        if isinstance(mod, nnq.Quantize):
+            return self.quantize(self.need_f(x, name), val, name)
+        if isinstance(mod, nnq.DeQuantize):
+            return _F(self.dq(self.need_q(x, name)))
+        if isinstance(mod, (nniq.ConvReLU2d, nnq.Conv2d)):
+            return self.conv(node, mod, self.need_q(x, name), val, relu=isinstance(mod, nniq.ConvReLU2d))
+        if isinstance(mod, (nniq.LinearReLU, nnq.Linear)):
+            return self.linear(node, mod, self.need_q(x, name), val, relu=isinstance(mod, nniq.LinearReLU))
+        if isinstance(mod, torch.nn.MaxPool2d):
+            return self.maxpool(name, x, mod.kernel_size, mod.stride, mod.padding, mod.dilation, mod.ceil_mode, val)
+        if isinstance(mod, torch.nn.AvgPool2d):
+            return self.avgpool(name, x, mod.kernel_size, mod.stride, mod.padding, mod.ceil_mode,
+                                mod.count_include_pad, mod.divisor_override, val)
+        if isinstance(mod, torch.nn.AdaptiveAvgPool2d):
+            return self.adaptive_avgpool(name, x, mod.output_size, val)
+        if isinstance(mod, (torch.nn.ReLU, nnq.ReLU6, torch.nn.ReLU6)):
+            return self.relu(name, x, val, six=not isinstance(mod, torch.nn.ReLU))
+        if isinstance(mod, torch.nn.Flatten):
+            return self.reshape(name, x, val)
+        raise UnsupportedOpError(f"module {type(mod).__module__}.{type(mod).__name__}")
+
+    def function(self, node, tgt, args, val):
+        torch = self.torch
+        name = node.name
+        qops = torch.ops.quantized
+        if tgt is torch.quantize_per_tensor:
+            return self.quantize(self.need_f(args[0], name), val, name)
+        if tgt == "dequantize" or tgt is torch.dequantize:
+            return _F(self.dq(self.need_q(args[0], name)))
+        if tgt in (qops.add, qops.add_relu, qops.mul, qops.mul_relu) or str(tgt) in (
+                "quantized.add", "quantized.add_relu", "quantized.mul", "quantized.mul_relu"):
+            a, b = self.need_q(args[0], name), self.need_q(args[1], name)
+            kind = "Mul" if "mul" in str(tgt) else "Add"
+            y = self.add(kind, [self.dq(a), self.dq(b)], name)
+            if "relu" in str(tgt):
+                y = self.add("Relu", [y], name + "_relu")
+            return self.quantize(y, val, name)
+        if tgt in (torch.cat, torch.concat) or str(tgt) == "quantized.cat":
+            xs = args[0]
+            axis = args[1] if len(args) > 1 else node.kwargs.get("dim", 0)
+            if not isinstance(val, torch.Tensor) or not val.is_quantized:
+                raise UnsupportedOpError("torch.cat of float tensors")
+            qs = [self.need_q(v, name) for v in xs]
+            return self.quantize(self.add("Concat", [self.dq(q) for q in qs], name, axis=int(axis)), val, name)
+        if tgt in (torch.flatten, "flatten", "view", "reshape", torch.reshape) or tgt in ("squeeze", "unsqueeze"):
+            return self.reshape(name, args[0], val)
+        if tgt == "size":
+            return val
+        if tgt is operator.getitem:
+            return val if not isinstance(val, torch.Tensor) else self._unsupported(f"getitem on a tensor")
+        if tgt in (torch.relu, torch.nn.functional.relu, "relu", torch.relu_):
+            return self.relu(name, args[0], val)
+        F = torch.nn.functional
+        if tgt in (F.max_pool2d, torch.max_pool2d):
+            k = args[1] if len(args) > 1 else node.kwargs["kernel_size"]
+            s = args[2] if len(args) > 2 else node.kwargs.get("stride") or k
+            p = args[3] if len(args) > 3 else node.kwargs.get("padding", 0)
+            return self.maxpool(name, args[0], k, s, p, node.kwargs.get("dilation", 1), node.kwargs.get("ceil_mode", False), val)
+        if tgt is F.adaptive_avg_pool2d:
+            return self.adaptive_avgpool(name, args[0], args[1] if len(args) > 1 else node.kwargs["output_size"], val)
+        if tgt in (torch.mean, "mean"):
+            dims = args[1] if len(args) > 1 else node.kwargs.get("dim")
+            if sorted(int(d) % 4 for d in dims) == [2, 3] and val.dim() == 4:
+                return self.adaptive_avgpool(name, args[0], 1, val)
+        if tgt in (torch.add, operator.add, "add", torch.mul, operator.mul, "mul") and not val.is_quantized:
+            raise UnsupportedOpError(f"float {getattr(tgt, '__name__', tgt)} (quantize the model so that it runs on quantized tensors)")
+        raise UnsupportedOpError(f"function {getattr(tgt, '__name__', tgt)}")
+
+    def _unsupported(self, what: str):
+        raise UnsupportedOpError(what)
+
+    def need_q(self, v, where: str) -> _Q:
+        if not isinstance(v, _Q):
+            raise UnsupportedOpError(f"{where}: expected a quantized tensor")
+        return v
+
+    def need_f(self, v, where: str) -> str:
+        if isinstance(v, _F):
+            return v.name
+        raise UnsupportedOpError(f"{where}: expected a float tensor")
+
+    # Op emitters.
+    def conv(self, node, mod, x: _Q, val, relu: bool) -> _Q:
+        if mod.padding_mode != "zeros":
+            raise UnsupportedOpError(f"Conv2d(padding_mode={mod.padding_mode})")
+        pad = mod.padding
+        if isinstance(pad, str):
+            raise UnsupportedOpError(f"Conv2d(padding='{pad}')")
+        name = node.name
+        w, sw = self.qweight(mod.weight(), name)
+        ins = [self.dq(x), w]
+        b = mod.bias()
+        if b is not None:
+            ins.append(self.qbias(b, x.scale, sw, name))
+        kh, kw = mod.kernel_size
+        y = self.add("Conv", ins, name, kernel_shape=[kh, kw], strides=list(mod.stride), dilations=list(mod.dilation),
+                     pads=[pad[0], pad[1], pad[0], pad[1]], group=mod.groups)
+        if relu:
+            y = self.add("Relu", [y], name + "_relu")
+        return self.quantize(y, val, name)
+
+    def linear(self, node, mod, x: _Q, val, relu: bool) -> _Q:
+        name = node.name
+        w, sw = self.qweight(mod.weight(), name)
+        ins = [self.dq(x), w]
+        b = mod.bias()
+        if b is not None:
+            ins.append(self.qbias(b, x.scale, sw, name))
+        y = self.add("Gemm", ins, name, transB=1)
+        if relu:
+            y = self.add("Relu", [y], name + "_relu")
+        return self.quantize(y, val, name)
+
+    def maxpool(self, name, x, k, s, p, d, ceil, val) -> _Q:
+        x = self.need_q(x, name)
+        pair = lambda v: [v, v] if isinstance(v, int) else list(v)  # noqa: E731
+        k, s, p, d = pair(k), pair(s if s else k), pair(p), pair(d)
+        if d != [1, 1]:
+            raise UnsupportedOpError("MaxPool2d(dilation)")
+        y = self.add("MaxPool", [self.dq(x)], name, kernel_shape=k, strides=s, pads=p + p, ceil_mode=int(bool(ceil)))
+        return self.quantize(y, val, name)
+
+    def avgpool(self, name, x, k, s, p, ceil, count_include_pad, divisor, val) -> _Q:
+        x = self.need_q(x, name)
+        pair = lambda v: [v, v] if isinstance(v, int) else list(v)  # noqa: E731
+        k, s, p = pair(k), pair(s if s else k), pair(p)
+        if divisor is not None:
+            raise UnsupportedOpError("AvgPool2d(divisor_override)")
+        y = self.add("AveragePool", [self.dq(x)], name, kernel_shape=k, strides=s, pads=p + p,
+                     ceil_mode=int(bool(ceil)), count_include_pad=int(bool(count_include_pad)))
+        return self.quantize(y, val, name)
+
+    def adaptive_avgpool(self, name, x, out_size, val) -> _Q:
+        x = self.need_q(x, name)
+        if out_size not in (1, (1, 1), [1, 1]):
+            raise UnsupportedOpError(f"AdaptiveAvgPool2d({out_size})")
+        return self.quantize(self.add("GlobalAveragePool", [self.dq(x)], name), val, name)
+
+    def relu(self, name, x, val, six: bool = False):
+        if isinstance(x, _F):
+            if six:
+                return _F(self.add("Clip", [x.name, self.const(name + "_min", np.array(0, np.float32)),
+                                           self.const(name + "_max", np.array(6, np.float32))], name))
+            return _F(self.add("Relu", [x.name], name))
+        x = self.need_q(x, name)
+        if six:
+            y = self.add("Clip", [self.dq(x), self.const(name + "_min", np.array(0, np.float32)),
+                                  self.const(name + "_max", np.array(6, np.float32))], name)
+        else:
+            y = self.add("Relu", [self.dq(x)], name)
+        return self.quantize(y, val, name)
+
+    def reshape(self, name, x, val):
+        torch = self.torch
+        shape = np.array(list(val.shape), np.int64)
+        if isinstance(x, _F):
+            return _F(self.add("Reshape", [x.name, self.const(name + "_shape", shape)], name))
+        x = self.need_q(x, name)
+        y = self.add("Reshape", [self.dq(x), self.const(name + "_shape", shape)], name)
+        assert isinstance(val, torch.Tensor)
+        return self.quantize(y, val, name)
