@@ -187,3 +187,52 @@ func absInt(x int) int {
 	}
 	return x
 }
+
+// TestTraceAgainstLiteRT compares every intermediate tensor of run 0 (dumped by
+// tools/refdump/refdump.py --trace) with qnn.RunTrace and reports the first op whose
+// output differs, which is what the secure engine's layer-by-layer debugging needs.
+func TestTraceAgainstLiteRT(t *testing.T) {
+	dir := os.Getenv("QMPC_REFDIR")
+	if dir == "" {
+		t.Skip("QMPC_REFDIR not set")
+	}
+	n := 0
+	for _, c := range loadRefCases(t, dir) {
+		td := filepath.Join(dir, c.name, "trace_0")
+		if _, err := os.Stat(td); err != nil || len(c.runs) == 0 {
+			continue
+		}
+		n++
+		t.Run(c.name, func(t *testing.T) {
+			g, err := tflite.Read(c.model)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vals, err := RunTrace(g, c.runs[0][0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			compared := 0
+			defer func() {
+				if compared == 0 && !t.Failed() {
+					t.Error("no tensor compared")
+				}
+			}()
+			for i, op := range g.Ops {
+				ti := op.Outputs[0]
+				want, err := readNpy(filepath.Join(td, fmt.Sprintf("t%d.npy", ti)))
+				if err != nil {
+					continue // LiteRT did not keep it (e.g. an in-place RESHAPE)
+				}
+				compared++
+				if got := vals[ti]; !bytes.Equal(got.Data, want.Data) {
+					nd, md := diffStats(got, want)
+					t.Fatalf("first difference at op %d %v %q: %d elements differ (max |diff| %d)", i, op.Kind, op.Name, nd, md)
+				}
+			}
+		})
+	}
+	if n == 0 {
+		t.Skip("no traces (run refdump.py --trace)")
+	}
+}

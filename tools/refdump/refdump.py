@@ -4,6 +4,7 @@ For each model, writes a directory OUT/<name>/ with
   model.path          absolute path of the .tflite file Go must read (models are not copied)
   in_<seed>_<k>.npy   input k for run <seed> (random over the full integer range)
   out_<seed>_<k>.npy  output k of LiteRT for that input
+  trace_0/t<i>.npy    (--trace) tensor i as LiteRT computed it for seed 0
 
 The oracle is LiteRT's builtin kernels without the default XNNPACK delegate
 (OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES), one thread.
@@ -64,7 +65,7 @@ def fix_for_litert(data):
     return bytes(b.Output())
 
 
-def interpreter(data, resolver="builtin", threads=1):
+def interpreter(data, resolver="builtin", threads=1, preserve=False):
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     res = {
@@ -73,7 +74,7 @@ def interpreter(data, resolver="builtin", threads=1):
         "ref": OpResolverType.BUILTIN_REF,
     }[resolver]
     it = Interpreter(model_content=fix_for_litert(data), experimental_op_resolver_type=res,
-                     num_threads=threads)
+                     num_threads=threads, experimental_preserve_all_tensors=preserve)
     it.allocate_tensors()
     return it
 
@@ -98,7 +99,7 @@ def run(it, xs):
     return [it.get_tensor(d["index"]).copy() for d in it.get_output_details()]
 
 
-def dump(path, name, out_dir, seeds, data=None):
+def dump(path, name, out_dir, seeds, data=None, trace=False):
     if data is None:
         data = open(path, "rb").read()
     d = os.path.join(out_dir, name)
@@ -109,7 +110,7 @@ def dump(path, name, out_dir, seeds, data=None):
             f.write(data)
     with open(os.path.join(d, "model.path"), "w") as f:
         f.write(os.path.abspath(path) + "\n")
-    it = interpreter(data)
+    it = interpreter(data, preserve=trace)
     for seed in range(seeds):
         rng = np.random.default_rng(seed)
         xs = [random_input(det, rng) for det in it.get_input_details()]
@@ -118,6 +119,19 @@ def dump(path, name, out_dir, seeds, data=None):
             np.save(os.path.join(d, f"in_{seed}_{k}.npy"), x)
         for k, y in enumerate(ys):
             np.save(os.path.join(d, f"out_{seed}_{k}.npy"), y)
+        if trace and seed == 0:
+            # Every tensor LiteRT computed (op outputs), by tensor index, for layer-by-layer
+            # comparison with qnn.RunTrace.
+            td = os.path.join(d, "trace_0")
+            os.makedirs(td, exist_ok=True)
+            outs = set()
+            for op in it._get_ops_details():
+                outs.update(int(i) for i in op["outputs"])
+            for ti in sorted(outs):
+                try:
+                    np.save(os.path.join(td, f"t{ti}.npy"), it.get_tensor(ti))
+                except ValueError:
+                    pass
     print(f"{name}: {seeds} runs", file=sys.stderr)
 
 
@@ -128,15 +142,16 @@ def main():
     ap.add_argument("--shared", default=os.path.join(ROOT, "..", "shared", "models"))
     ap.add_argument("--generated", action="store_true", help="also dump tests/gen_models.py models")
     ap.add_argument("--no-shared", action="store_true", help="skip the ../shared/models files")
+    ap.add_argument("--trace", action="store_true", help="also dump every intermediate tensor of seed 0")
     ap.add_argument("models", nargs="*")
     a = ap.parse_args()
     for m in a.models:
-        dump(m, os.path.splitext(os.path.basename(m))[0], a.out, a.seeds)
+        dump(m, os.path.splitext(os.path.basename(m))[0], a.out, a.seeds, trace=a.trace)
     if not a.models and not a.no_shared:
         for rel in SHARED:
             p = os.path.join(a.shared, rel)
             if os.path.exists(p):
-                dump(p, rel.replace("/", "__").removesuffix(".tflite"), a.out, a.seeds)
+                dump(p, rel.replace("/", "__").removesuffix(".tflite"), a.out, a.seeds, trace=a.trace)
             else:
                 print(f"skip {rel}: not found", file=sys.stderr)
     if a.generated:
@@ -144,7 +159,7 @@ def main():
         import gen_models
 
         for name, data in gen_models.generate():
-            dump(None, "gen__" + name, a.out, a.seeds, data=data)
+            dump(None, "gen__" + name, a.out, a.seeds, data=data, trace=a.trace)
 
 
 if __name__ == "__main__":
