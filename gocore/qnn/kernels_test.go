@@ -2,6 +2,7 @@ package qnn
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/big"
 	"math/rand/v2"
@@ -345,6 +346,66 @@ func TestFastRequant(t *testing.T) {
 			if !slices.Equal(row, want) {
 				t.Fatalf("%+v: got %v, want %v", sched, row, want)
 			}
+		}
+	}
+}
+
+// One Plan run from several goroutines at once gives each the same result as a
+// sequential run (buffers are recycled per run, never shared).
+func TestPlanConcurrentRuns(t *testing.T) {
+	var b gb
+	r := rand.New(rand.NewPCG(9, 9))
+	wd := make([]byte, 6*3*3*5)
+	for i := range wd {
+		wd[i] = byte(r.Uint32())
+	}
+	x := b.tensor("x", []int{1, 8, 8, 5}, model.Int8, 0.1, 3, nil)
+	w := b.tensor("w", []int{6, 3, 3, 5}, model.Int8, 0.02, 0, wd)
+	h := b.tensor("h", []int{1, 8, 8, 6}, model.Int8, 0.3, -2, nil)
+	y := b.tensor("y", []int{1, 4, 4, 6}, model.Int8, 0.3, -2, nil)
+	b.g.Ops = []*model.Op{
+		{Kind: model.OpConv2D, Inputs: []int{x, w, -1}, Outputs: []int{h}, Padding: model.PadSame, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1, Activation: model.ActRelu},
+		{Kind: model.OpAveragePool2D, Inputs: []int{h}, Outputs: []int{y}, Padding: model.PadValid, StrideH: 2, StrideW: 2, FilterH: 2, FilterW: 2},
+	}
+	b.g.Inputs, b.g.Outputs = []int{x}, []int{y}
+	p, err := NewPlan(&b.g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs := make([]model.Value, 16)
+	want := make([][]byte, len(inputs))
+	for i := range inputs {
+		d := make([]byte, 8*8*5)
+		for j := range d {
+			d[j] = byte(r.Uint32())
+		}
+		inputs[i] = model.Value{Shape: []int{1, 8, 8, 5}, DType: model.Int8, Data: d}
+		out, err := p.Run([]model.Value{inputs[i]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = out[0].Data
+	}
+	errc := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			for k := range 40 {
+				i := (g + k) % len(inputs)
+				out, err := p.Run([]model.Value{inputs[i]})
+				if err == nil && !slices.Equal(out[0].Data, want[i]) {
+					err = fmt.Errorf("goroutine %d run %d: output differs", g, k)
+				}
+				if err != nil {
+					errc <- err
+					return
+				}
+			}
+			errc <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errc; err != nil {
+			t.Error(err)
 		}
 	}
 }
