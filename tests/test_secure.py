@@ -1,0 +1,150 @@
+"""Secure inference (qmpc.secure_run) equals the cleartext evaluator bit for bit.
+
+Every model that tests/gen_models.py generates (each op, uint8 / int8 / float edges) and
+the real models of ../shared/models run under rep3 (three local parties) and under plain
+(the same code path in the clear); the outputs must equal ``Model.run``'s exactly, which
+is itself bit-exact with LiteRT (test_cleartext_vs_litert.py). Also: argmax reveal,
+estimates, statistics, and the errors a user can cause.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+qmpc = pytest.importorskip("qmpc")
+
+import gen_models  # noqa: E402
+from test_cleartext_vs_litert import GENERATED  # noqa: E402  (generated once, cached)
+
+
+def random_inputs(m, seed):
+    rng = np.random.default_rng(seed)
+    xs = []
+    for t in m.inputs:
+        dt = np.dtype(t.dtype)
+        if dt.kind in "iu":
+            info = np.iinfo(dt)
+            xs.append(rng.integers(info.min, int(info.max) + 1, size=t.shape, dtype=np.int64).astype(dt))
+        else:
+            scale = t.scale or 0.05
+            xs.append(rng.uniform(-130 * scale, 130 * scale, size=t.shape).astype(dt))
+    return xs
+
+
+def as_list(y):
+    return y if isinstance(y, list) else [y]
+
+
+def check_secure(m, xs, protocol="rep3"):
+    want = as_list(m.run(xs if len(xs) > 1 else xs[0]))
+    r = qmpc.secure_run(m, xs if len(xs) > 1 else xs[0], protocol=protocol, progress=False)
+    got = as_list(r.output)
+    assert len(got) == len(want)
+    for k, (g, w) in enumerate(zip(got, want)):
+        assert g.dtype == w.dtype and g.shape == w.shape
+        if not np.array_equal(g, w):
+            n = int((g != w).sum())
+            pytest.fail(f"{protocol} output {k}: {n} of {w.size} elements differ from the cleartext evaluator")
+    return r
+
+
+@pytest.mark.parametrize("name,data", GENERATED, ids=[n for n, _ in GENERATED])
+def test_generated_model_secure(name, data):
+    if isinstance(data, Exception):
+        pytest.skip(f"cannot generate models: {data}")
+    m = qmpc.load(data)
+    for seed in (0, 1):
+        check_secure(m, random_inputs(m, seed), "rep3")
+    check_secure(m, random_inputs(m, 2), "plain")
+
+
+SHARED = [
+    "tflm/hello_world_int8.tflite",
+    "tflm/person_detect.tflite",
+    "coral/mobilenet_v1_0.25_128_quant.tflite",
+    "coral_2020/mobilenet_v1_0.25_128_quant.tflite",
+    "coral/tf2_mobilenet_v2_1.0_224_ptq.tflite",
+]
+
+
+@pytest.mark.parametrize("rel", SHARED)
+def test_shared_model_secure(shared_model, rel):
+    m = qmpc.load(shared_model(rel))
+    r = check_secure(m, random_inputs(m, 0))
+    # Costs are reported per layer and per party.
+    assert r.stats.parties == 3
+    assert all(len(layer.bytes_sent) == 3 for layer in r.stats.layers)
+    assert r.stats.total.rounds == sum(layer.rounds for layer in r.stats.layers)
+    assert r.stats.total.bytes_sent == tuple(
+        sum(layer.bytes_sent[i] for layer in r.stats.layers) for i in range(3))
+    assert sum(r.stats.total.bytes_sent) > 0
+
+
+def test_cat_secure_top1(shared_model):
+    import images
+
+    m = qmpc.load(shared_model("coral/mobilenet_v1_0.25_128_quant.tflite"))
+    _, h, w, _ = m.inputs[0].shape
+    x = images.coral_input(shared_model("coral/cat.bmp"), h, w)
+    r = qmpc.secure_run(m, x, progress=False)
+    assert np.array_equal(r.output, m.run(x))
+    top3 = np.argsort(r.output.reshape(-1))[::-1][:3]
+    assert 283 in top3  # tiger cat (EXPECTED_OUTPUTS.md, section A)
+    a = qmpc.secure_run(m, x, reveal="argmax", progress=False)
+    assert a.output.dtype == np.int32 and a.output.shape == (1,)
+    assert int(a.output[0]) == int(np.argmax(m.run(x)))
+
+
+def test_argmax_reveal_digits(digits_model):
+    m = qmpc.load(digits_model)
+    for seed in range(5):
+        x = random_inputs(m, seed)[0]
+        r = qmpc.secure_run(m, x, reveal="argmax", progress=False)
+        assert r.output.shape == (1,)
+        assert int(r.output[0]) == int(np.argmax(m.run(x).reshape(-1)))
+
+
+def test_estimate_matches_a_run(digits_model):
+    m = qmpc.load(digits_model)
+    est = qmpc.estimate(m, "rep3")
+    r = qmpc.secure_run(m, random_inputs(m, 0)[0], progress=False)
+    # Communication does not depend on the values: bytes and rounds are exact.
+    assert est.total.bytes_sent == r.stats.total.bytes_sent
+    assert est.total.rounds == r.stats.total.rounds
+    assert [l.kind for l in est.layers] == [l.kind for l in r.stats.layers]
+    assert "CONV_2D" in r.stats.by_kind()
+    assert "TOTAL" in r.stats.table()
+
+
+def test_protocols_listed():
+    assert {"rep3", "plain"} <= set(qmpc.protocols())
+
+
+def test_float_input_is_quantized_with_warning(digits_model):
+    m = qmpc.load(digits_model)
+    t = m.inputs[0]
+    x = np.random.default_rng(0).uniform(-1, 1, size=t.shape).astype(np.float32)
+    with pytest.warns(UserWarning):
+        r = qmpc.secure_run(m, x, progress=False)
+    with pytest.warns(UserWarning):
+        assert np.array_equal(r.output, m.run(x))
+
+
+@pytest.mark.parametrize("kwargs,exc,text", [
+    ({"protocol": "spdz9"}, qmpc.ConfigError, "spdz9"),
+    ({"reveal": "everything"}, qmpc.ConfigError, "everything"),
+    ({"client": 7}, qmpc.ConfigError, "client"),
+])
+def test_bad_configuration(digits_model, kwargs, exc, text):
+    m = qmpc.load(digits_model)
+    with pytest.raises(exc, match=text):
+        qmpc.secure_run(m, random_inputs(m, 0)[0], progress=False, **kwargs)
+
+
+def test_bad_input(digits_model):
+    m = qmpc.load(digits_model)
+    t = m.inputs[0]
+    with pytest.raises(qmpc.ShapeError, match="shape"):
+        qmpc.secure_run(m, np.zeros((2, 3), dtype=t.dtype), progress=False)
+    with pytest.raises(qmpc.DTypeError):
+        qmpc.secure_run(m, np.zeros(t.shape, dtype=np.int32), progress=False)
