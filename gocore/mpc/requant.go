@@ -60,15 +60,23 @@ import (
 // [0, 2^h)] (an AND tree over the planes above h), L the h low planes and bm_j = [L's
 // planes below j are 0] (a prefix AND; bm_h = [L == 0]):
 //
-//	q' <= 0 <=> sign XOR hz&bm_h      q' <= H <=> sign XOR hz&[L <= H]
+//	inr = [0 <= q' <= H] = hz & [L <= H]      gtH = [q' > H] = NOT (sign XOR inr)
 //	c * [1 <= q' <= H] = tie & hz & D, D = [L <= min(zp-actMin, H)] XOR bm_h (RoundAway)
 //	                                     D = [L <= H] XOR bm_h, tie includes q's parity (HalfEven)
-//	out_j = (L_j & inr) ^ (tie&hz & D&bm_j) ^ (H_j & gtH),  inr = [1 <= q' <= H]
+//	out_j = (L_j & inr) ^ (tie&hz & D&bm_j) ^ (H_j & gtH)
+//
+// (at q' = 0 the mux outputs L = 0, as the clamp does; D excludes L = 0 so that the
+// correction never applies there). Without a possible correction (zp - actMin < 1 for
+// RoundAway, which covers int8 outputs without activation and ReLU-fused outputs, or
+// modes without ties) only hz and [L <= H] are computed, and [L <= H] is free when H =
+// 2^h - 1.
 //
 // The comparisons with public constants are carry trees with free leaves. All trees of
-// a level share one AND round; after them come two more rounds, then one B2A of h planes
-// (8 for uint8/int8 outputs). Per element, with Bq = Bw - E: about (Bq - h) + 2*2h + h*log2(h)/2
-// + |tie| gates for the trees and 3h + 3 for the two rounds, besides the A2B and the B2A.
+// a level share one AND round; after them come at most two more rounds, then one B2A of
+// h planes (8 for uint8/int8 outputs). Per element, with Bq = Bw - E: (Bq - h) gates for
+// hz, at most 2h for each comparison, h*log2(h)/2 for the prefix and |tie| for the tie
+// tree, then 2h + 2 (h + 1 without correction), besides the A2B and the B2A; see
+// TestCost for measured counts.
 //
 // # Per-channel shifts
 //
@@ -697,55 +705,55 @@ func clampBits(c *circ, x []bit, H uint64, tieLeaves []bit, K int64) ([]bit, err
 		hzLeaves = append(hzLeaves, c.not(sgn))
 	}
 	L := make([]bit, h)
-	nL := make([]bit, h)
 	for j := range h {
 		L[j] = xs(j)
-		nL[j] = c.not(L[j])
 	}
+	// Set 1: hz, [L <= H], and for the correction the prefix bm, the tie and [L <= K].
 	var hz, ltH, ltK, tie bit
-	pre := newPrefixAnd(nL)
-	steps := []stepper{newAndTree(hzLeaves, &hz), pre, c.lePublic(L, H, &ltH)}
+	steps := []stepper{newAndTree(hzLeaves, &hz), c.lePublic(L, H, &ltH)}
 	corr := tieLeaves != nil && K >= 0
+	var pre *prefixAnd
 	if corr {
-		if uint64(K) == H {
-			steps = append(steps, newAndTree(tieLeaves, &tie))
-		} else {
-			steps = append(steps, newAndTree(tieLeaves, &tie), c.lePublic(L, uint64(K), &ltK))
+		nL := make([]bit, h)
+		for j := range h {
+			nL[j] = c.not(L[j])
+		}
+		pre = newPrefixAnd(nL)
+		steps = append(steps, pre, newAndTree(tieLeaves, &tie))
+		if uint64(K) != H {
+			steps = append(steps, c.lePublic(L, uint64(K), &ltK))
 		}
 	}
 	if err := c.runAll(steps...); err != nil {
 		return nil, fmt.Errorf("clamp comparisons: %w", err)
 	}
-	if corr && uint64(K) == H {
-		ltK = ltH
-	}
-	bmh := pre.out[h-1] // [L == 0]
-	bm := func(j int) bit {
-		if j == 0 {
-			return one
-		}
-		return pre.out[j-1]
-	}
-	// Round A.
-	var a1, a2, th bit
+	// Round A: inr = [0 <= x <= H] = hz & [L <= H] (x = 0 outputs L = 0 like the clamp);
+	// the correction's tie & hz and D & bm_j, D = [1 <= L <= K] = [L <= K] ^ [L == 0].
+	var inr, th bit
 	var dj []bit
 	b := &batch{}
-	b.and(&a1, hz, bmh)
-	b.and(&a2, hz, ltH)
+	b.and(&inr, hz, ltH)
 	if corr {
+		if uint64(K) == H {
+			ltK = ltH
+		}
+		bmh := pre.out[h-1] // [L == 0]
 		D := c.xor(ltK, bmh)
 		b.and(&th, tie, hz)
 		dj = make([]bit, h)
 		for j := range h {
-			b.and(&dj[j], D, bm(j))
+			bm := one // planes below j are zero
+			if j > 0 {
+				bm = pre.out[j-1]
+			}
+			b.and(&dj[j], D, bm)
 		}
 	}
 	if err := c.run(b); err != nil {
 		return nil, fmt.Errorf("clamp select: %w", err)
 	}
-	inr := c.xor(a1, a2)
-	gtH := c.not(c.xor(sgn, a2))
-	// Round B.
+	gtH := c.not(c.xor(sgn, inr)) // x > H  <=>  not (x < 0 or 0 <= x <= H)
+	// Round B: the mux and the decrement.
 	o := make([]bit, h)
 	f := make([]bit, h)
 	b = &batch{}
