@@ -561,3 +561,51 @@ func TestANDTruthTable(t *testing.T) {
 		}
 	})
 }
+
+// TestEmpty runs every communicating method on empty vectors.
+func TestEmpty(t *testing.T) {
+	forEachProtocol(t, func(t *testing.T, name string) {
+		err := Run(name, 0, func(p mpc.Protocol) error {
+			var v []uint64
+			if p.ID() == 0 {
+				v = []uint64{}
+			}
+			x, err := p.Input(0, v, 0)
+			if err != nil {
+				return err
+			}
+			if x, err = p.Mul(x, x); err != nil {
+				return err
+			}
+			if x, err = p.MatMul(x, x, 0, 0, 0); err != nil {
+				return err
+			}
+			b, err := p.A2B(x, 8)
+			if err != nil {
+				return err
+			}
+			bs, err := p.AND([]mpc.BShare{b}, []mpc.BShare{b})
+			if err != nil {
+				return err
+			}
+			if x, err = p.B2A(bs[0]); err != nil {
+				return err
+			}
+			o, err := p.Open(x, -1)
+			if err != nil {
+				return err
+			}
+			ob, err := p.OpenB(b, -1)
+			if err != nil {
+				return err
+			}
+			if len(o) != 0 || len(ob) != 0 || o == nil {
+				return fmt.Errorf("opened %v %v", o, ob)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -156,7 +156,9 @@ func (p *Protocol) b2a(s *BShare) (*AShare, error) {
 	if err != nil {
 		return nil, err
 	}
-	// b_2 as a free arithmetic sharing: party 1's second component, party 2's first.
+	// b_2 is component 2 of the binary sharing: party 1's second, party 2's first. As a
+	// free arithmetic sharing [u] of u = 2^j b2_j (component 2 only), the cross terms of
+	// MulSum([c], [u], w) are: party 0 none, party 1 c_1 u, party 2 (c_2 + c_0) u.
 	var b2 []uint64 // values of b_2 (parties 1 and 2)
 	switch p.id {
 	case 1:
@@ -164,28 +166,29 @@ func (p *Protocol) b2a(s *BShare) (*AShare, error) {
 	case 2:
 		b2 = ring.FromPlanes(s.a, n, w)
 	}
-	u := &AShare{make([]uint64, n*w), make([]uint64, n*w)}
+	t := make([]uint64, n)
 	if b2 != nil {
-		ub := spreadBits(b2, w)
-		for i := range ub {
-			ub[i] <<= uint(i % w)
-		}
-		if p.id == 1 {
-			u.b = ub
-		} else {
-			u.a = ub
+		for e, v := range b2 {
+			var acc uint64
+			for j, x := range ca[e*w : (e+1)*w] {
+				if p.id == 2 {
+					x += cb[e*w+j]
+				}
+				acc += x & -(v >> uint(j) & 1) << uint(j)
+			}
+			t[e] = acc
 		}
 	}
-	t, err := p.MulSum(&AShare{ca, cb}, u, w)
+	p.addZeroShare(t)
+	ta, tb, err := p.reshare(t)
 	if err != nil {
 		return nil, err
 	}
-	tt := as(t)
 	// z = sum_j 2^j c_j + b2 - 2 t
 	z := &AShare{weightedSum(ca, w), weightedSum(cb, w)}
 	for i := range z.a {
-		z.a[i] -= 2 * tt.a[i]
-		z.b[i] -= 2 * tt.b[i]
+		z.a[i] -= 2 * ta[i]
+		z.b[i] -= 2 * tb[i]
 	}
 	switch p.id {
 	case 1:

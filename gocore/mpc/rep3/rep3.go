@@ -201,7 +201,11 @@ func (p *Protocol) xorZeroShare(z []uint64) {
 }
 
 // send sends words to party to. v must not be modified afterwards (the Conn may keep it).
+// Empty vectors are not sent (lengths are public, so the receiver expects nothing).
 func (p *Protocol) send(to int, v []uint64) error {
+	if len(v) == 0 {
+		return nil
+	}
 	if err := p.conn.Send(to, ring.AsBytes(v)); err != nil {
 		return err
 	}
@@ -210,6 +214,9 @@ func (p *Protocol) send(to int, v []uint64) error {
 
 // recv receives n words from party from (the result may be modified by the caller).
 func (p *Protocol) recv(from, n int) ([]uint64, error) {
+	if n == 0 {
+		return []uint64{}, nil
+	}
 	msg, err := p.conn.Recv(from)
 	if err != nil {
 		return nil, err
