@@ -9,6 +9,9 @@ with a representative dataset to full-integer quantization, in up to three flavo
        the converter keeps int8 internals and adds QUANTIZE ops at the edges)
   f32  float32 inputs and outputs (QUANTIZE float->int8 and DEQUANTIZE at the edges)
 
+Cases named hm_* are written directly as flatbuffers (see _handmade) for kernels the
+converter no longer emits (uint8 internals, uint8 rescaling CONCATENATION, SQUEEZE, ...).
+
 generate() returns [(name, tflite_bytes)], names like "conv_same_i8". Converted files are
 cached in tests/_generated/models/<key>/ where key hashes this file's source and the
 TensorFlow version, so repeated runs do not reconvert (TensorFlow is then not even
@@ -180,6 +183,156 @@ def _cases():
     ]
 
 
+def _handmade():
+    """Small models written directly as TFLite flatbuffers (no TensorFlow needed), for
+    what the converter does not produce any more: uint8 kernels end to end (the converter
+    keeps int8 internals), uint8 CONCATENATION of inputs with different scales, SQUEEZE,
+    int8->int8 QUANTIZE, fused RELU_N1_TO_1, int8 per-tensor weights, softmax with
+    beta != 1, several outputs. Returns [(name, bytes)]."""
+    import flatbuffers
+    import numpy as np
+    import ai_edge_litert.schema_py_generated as fb
+
+    TT = {"u8": fb.TensorType.UINT8, "i8": fb.TensorType.INT8, "i32": fb.TensorType.INT32,
+          "f32": fb.TensorType.FLOAT32}
+    BO, OPT = fb.BuiltinOperator, fb.BuiltinOptions
+
+    class M:
+        def __init__(self, seed):
+            self.rng = np.random.default_rng(seed)
+            self.tensors, self.buffers, self.ops, self.codes = [], [fb.BufferT()], [], []
+
+        def t(self, shape, dt, scale=None, zp=0, data=None, axis=0):
+            t = fb.TensorT()
+            t.shape, t.type, t.name = list(shape), TT[dt], f"t{len(self.tensors)}"
+            t.buffer = 0
+            if data is not None:
+                b = fb.BufferT()
+                b.data = list(np.ascontiguousarray(data).tobytes())
+                self.buffers.append(b)
+                t.buffer = len(self.buffers) - 1
+            if scale is not None:
+                q = fb.QuantizationParametersT()
+                q.scale = [float(v) for v in np.atleast_1d(scale)]
+                q.zeroPoint = [int(v) for v in np.broadcast_to(zp, len(q.scale))]
+                q.quantizedDimension = axis
+                t.quantization = q
+            self.tensors.append(t)
+            return len(self.tensors) - 1
+
+        def rand(self, shape, dt):
+            info = np.iinfo({"u8": np.uint8, "i8": np.int8}[dt])
+            return self.rng.integers(info.min, int(info.max) + 1, size=shape).astype(info.dtype)
+
+        def op(self, code, ins, outs, opt_type=0, opt=None, version=1):
+            if code not in [c.builtinCode for c in self.codes]:
+                c = fb.OperatorCodeT()
+                c.builtinCode, c.version = code, version
+                c.deprecatedBuiltinCode = min(code, 127)
+                self.codes.append(c)
+            o = fb.OperatorT()
+            o.opcodeIndex = [c.builtinCode for c in self.codes].index(code)
+            o.inputs, o.outputs = list(ins), list(outs)
+            o.builtinOptionsType, o.builtinOptions = opt_type, opt
+            self.ops.append(o)
+
+        def bytes(self, inputs, outputs):
+            m = fb.ModelT()
+            m.version, m.operatorCodes, m.buffers = 3, self.codes, self.buffers
+            sg = fb.SubGraphT()
+            sg.tensors, sg.inputs, sg.outputs, sg.operators = self.tensors, list(inputs), list(outputs), self.ops
+            m.subgraphs = [sg]
+            b = flatbuffers.Builder(1024)
+            b.Finish(m.Pack(b), file_identifier=b"TFL3")
+            return bytes(b.Output())
+
+    def opts(cls, **kw):
+        o = getattr(fb, cls)()
+        for k, v in kw.items():
+            setattr(o, k, v)
+        return o
+
+    def conv_opts(padding=0, stride=1, act=0, dil=1):
+        return opts("Conv2DOptionsT", padding=padding, strideW=stride, strideH=stride,
+                    fusedActivationFunction=act, dilationWFactor=dil, dilationHFactor=dil)
+
+    out = []
+
+    # uint8 CONCATENATION whose inputs have different scales and zero points.
+    m = M(1)
+    a = m.t([1, 4, 4, 3], "u8", 0.05, 100)
+    b = m.t([1, 4, 4, 5], "u8", 0.11, 30)
+    c = m.t([1, 4, 4, 2], "u8", 0.07, 90)
+    y = m.t([1, 4, 4, 10], "u8", 0.07, 90)
+    m.op(BO.CONCATENATION, [a, b, c], [y], OPT.ConcatenationOptions, opts("ConcatenationOptionsT", axis=-1))
+    out.append(("hm_concat_rescale_u8", m.bytes([a, b, c], [y])))
+
+    # uint8 CONV_2D, DEPTHWISE_CONV_2D (depth multiplier 2) and FULLY_CONNECTED without
+    # activation and with output zero points far from 0 (negative ties are not clamped),
+    # then SQUEEZE and a fused RELU_N1_TO_1.
+    m = M(2)
+    x = m.t([1, 7, 6, 3], "u8", 0.02, 128)
+    w = m.t([5, 3, 3, 3], "u8", 0.013, 120, m.rand([5, 3, 3, 3], "u8"))
+    bias = m.t([5], "i32", 0.02 * 0.013, 0, m.rng.integers(-3000, 3000, 5).astype(np.int32))
+    h = m.t([1, 7, 6, 5], "u8", 0.03, 131)
+    m.op(BO.CONV_2D, [x, w, bias], [h], OPT.Conv2DOptions, conv_opts(padding=0))
+    dw = m.t([1, 3, 3, 10], "u8", 0.02, 110, m.rand([1, 3, 3, 10], "u8"))
+    db = m.t([10], "i32", 0.03 * 0.02, 0, m.rng.integers(-2000, 2000, 10).astype(np.int32))
+    h2 = m.t([1, 1, 2, 10], "u8", 0.04, 125)
+    m.op(BO.DEPTHWISE_CONV_2D, [h, dw, db], [h2], OPT.DepthwiseConv2DOptions,
+         opts("DepthwiseConv2DOptionsT", padding=1, strideW=3, strideH=3, depthMultiplier=2,
+              fusedActivationFunction=0, dilationWFactor=1, dilationHFactor=2), version=2)
+    sq = m.t([2, 10], "u8", 0.04, 125)
+    m.op(BO.SQUEEZE, [h2], [sq], OPT.SqueezeOptions, opts("SqueezeOptionsT", squeezeDims=[0, 1]))
+    fw = m.t([7, 10], "u8", 0.01, 127, m.rand([7, 10], "u8"))
+    fbias = m.t([7], "i32", 0.04 * 0.01, 0, m.rng.integers(-500, 500, 7).astype(np.int32))
+    y = m.t([2, 7], "u8", 0.008, 128)
+    m.op(BO.FULLY_CONNECTED, [sq, fw, fbias], [y], OPT.FullyConnectedOptions,
+         opts("FullyConnectedOptionsT", fusedActivationFunction=2))
+    out.append(("hm_conv_dw_fc_u8", m.bytes([x], [y, h])))
+
+    # uint8 ADD (broadcast), MUL (broadcast) and two MEANs (fast and general) of one input.
+    m = M(3)
+    a = m.t([1, 5, 7, 20], "u8", 0.05, 120)
+    b = m.t([1, 1, 1, 20], "u8", 0.09, 100)
+    s = m.t([1, 5, 7, 20], "u8", 0.08, 110)
+    m.op(BO.ADD, [a, b], [s], OPT.AddOptions, opts("AddOptionsT", fusedActivationFunction=0))
+    c = m.t([1, 5, 7, 1], "u8", 0.03, 10)
+    p = m.t([1, 5, 7, 20], "u8", 0.06, 128)
+    m.op(BO.MUL, [s, c], [p], OPT.MulOptions, opts("MulOptionsT", fusedActivationFunction=0))
+    ax12 = m.t([2], "i32", data=np.array([1, 2], np.int32))
+    ax2 = m.t([1], "i32", data=np.array([-2], np.int32))
+    m1 = m.t([1, 1, 1, 20], "u8", 0.03, 125)
+    m2 = m.t([1, 5, 20], "u8", 0.04, 120)
+    m.op(BO.MEAN, [p, ax12], [m1], OPT.ReducerOptions, opts("ReducerOptionsT", keepDims=True))
+    m.op(BO.MEAN, [p, ax2], [m2], OPT.ReducerOptions, opts("ReducerOptionsT", keepDims=False))
+    out.append(("hm_add_mul_mean_u8", m.bytes([a, b, c], [m1, m2])))
+
+    # int8 -> int8 and uint8 -> uint8 QUANTIZE (requantization), int8 CONV_2D with
+    # per-tensor weights, int8 LOGISTIC with an unusual input scale, uint8 SOFTMAX with
+    # beta 0.7, uint8 PAD.
+    m = M(4)
+    x = m.t([1, 6, 6, 4], "i8", 0.1, 3)
+    r = m.t([1, 6, 6, 4], "i8", 0.037, -7)
+    m.op(BO.QUANTIZE, [x], [r])
+    w = m.t([3, 2, 2, 4], "i8", 0.02, 0, m.rand([3, 2, 2, 4], "i8"))
+    bias = m.t([3], "i32", 0.037 * 0.02, 0, m.rng.integers(-4000, 4000, 3).astype(np.int32))
+    h = m.t([1, 3, 3, 3], "i8", 0.06, -5)
+    m.op(BO.CONV_2D, [r, w, bias], [h], OPT.Conv2DOptions, conv_opts(padding=0, stride=2))
+    y1 = m.t([1, 3, 3, 3], "i8", 1 / 256, -128)
+    m.op(BO.LOGISTIC, [h], [y1])
+    u = m.t([3, 20], "u8", 0.3, 100)
+    u2 = m.t([3, 20], "u8", 0.25, 90)
+    m.op(BO.QUANTIZE, [u], [u2])
+    pads = m.t([2, 2], "i32", data=np.array([[1, 0], [2, 3]], np.int32))
+    u3 = m.t([4, 25], "u8", 0.25, 90)
+    m.op(BO.PAD, [u2, pads], [u3])
+    y2 = m.t([4, 25], "u8", 1 / 256, 0)
+    m.op(BO.SOFTMAX, [u3], [y2], OPT.SoftmaxOptions, opts("SoftmaxOptionsT", beta=0.7))
+    out.append(("hm_requant_logistic_softmax", m.bytes([x, u], [y1, y2])))
+    return out
+
+
 def _tf_version():
     from importlib import metadata
 
@@ -252,6 +405,11 @@ def generate(cache_dir=None, only=None, verbose=False):
                 f.write(data)
             out.append((name, data))
             names.append(name)
+    for name, data in _handmade():
+        with open(os.path.join(d, name + ".tflite"), "wb") as f:
+            f.write(data)
+        out.append((name, data))
+        names.append(name)
     with open(index, "w") as f:
         f.write("\n".join(names) + "\n")
     if only is not None:
