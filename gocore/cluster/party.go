@@ -539,6 +539,10 @@ func (p *Party) lead(ctx context.Context, mesh *tlsnet.Mesh, comp Computation) e
 				mesh.Send(j, encode(message{Op: "go"}))
 			}
 		}
+		if err := mesh.Flush(); err != nil { // before the computation's byte counters start
+			req.result <- result{err: err}
+			return err
+		}
 		if err := p.run(mesh, comp, req); err != nil {
 			return err
 		}

@@ -1,5 +1,3 @@
-//go:build qmpcwip
-
 package inference
 
 import (
@@ -28,6 +26,12 @@ type Result struct {
 // input's integer type) to the parties, and reconstructs the outputs. Errors name the
 // party and the step; a party whose shares disagree with another's is a qmpc:party error.
 func Infer(ctx context.Context, c *cluster.Client, in []model.Value) (*Result, error) {
+	return InferWith(ctx, c, in, nil)
+}
+
+// InferWith is Infer with a hook that prepares the inputs once the public graph is known
+// (e.g. quantizes float inputs, converts layouts); prepare may be nil.
+func InferWith(ctx context.Context, c *cluster.Client, in []model.Value, prepare func(g *model.Graph, in []model.Value) ([]model.Value, error)) (*Result, error) {
 	start := time.Now()
 	cfg := c.Config()
 	s, err := c.Connect(ctx)
@@ -50,6 +54,11 @@ func Infer(ctx context.Context, c *cluster.Client, in []model.Value) (*Result, e
 		return nil, errs.New(errs.Config, "the cluster serves model %s, the config pins %s", info.ModelDigest, d)
 	}
 	g := info.Graph
+	if prepare != nil {
+		if in, err = prepare(g, in); err != nil {
+			return nil, err
+		}
+	}
 	// The client computes the graph's cleartext head (if any) and shares its outputs.
 	vals, err := engine.ClientInputs(g, in)
 	if err != nil {
@@ -149,6 +158,45 @@ func toRing(v model.Value) []uint64 {
 			out[i] = uint64(int64(int16(binary.LittleEndian.Uint16(d[2*i:]))))
 		case model.Int32:
 			out[i] = uint64(int64(int32(binary.LittleEndian.Uint32(d[4*i:]))))
+		}
+	}
+	return out
+}
+
+// Summary merges the parties' statistics into the result type of a local run
+// (engine.RunLocal), so that a cluster inference reports like a local one: per layer the
+// slowest party's time, every party's bytes sent and the most rounds.
+func (r *Result) Summary() *engine.Result {
+	n := len(r.Parties)
+	out := &engine.Result{Protocol: r.Info.Protocol, Parties: n, Outputs: r.Outputs, Seconds: r.Seconds}
+	cost := func(get func(ps *PartyStats) []engine.LayerStats) []engine.LayerCost {
+		ref := get(&r.Parties[0])
+		costs := make([]engine.LayerCost, len(ref))
+		for i, l := range ref {
+			c := engine.LayerCost{Op: l.Op, Kind: l.Kind, Name: l.Name, Shape: l.Shape, Elements: l.Elements, BytesSent: make([]int64, n)}
+			for j := range r.Parties {
+				ls := get(&r.Parties[j])
+				if i < len(ls) {
+					c.Seconds = max(c.Seconds, ls[i].Seconds)
+					c.Rounds = max(c.Rounds, ls[i].Net.Rounds)
+					c.BytesSent[j] = ls[i].Net.BytesSent
+				}
+			}
+			costs[i] = c
+		}
+		return costs
+	}
+	if n == 0 {
+		return out
+	}
+	out.Setup = cost(func(ps *PartyStats) []engine.LayerStats { return []engine.LayerStats{ps.Setup} })[0]
+	out.Layers = cost(func(ps *PartyStats) []engine.LayerStats { return ps.Layers })
+	out.Total = engine.LayerCost{Op: -1, Kind: "TOTAL", Name: "inference", BytesSent: make([]int64, n)}
+	for _, l := range out.Layers {
+		out.Total.Seconds += l.Seconds
+		out.Total.Rounds += l.Rounds
+		for i, b := range l.BytesSent {
+			out.Total.BytesSent[i] += b
 		}
 	}
 	return out

@@ -1,5 +1,3 @@
-//go:build qmpcwip
-
 // Package inference serves model inference on a cluster (package cluster): the parties
 // evaluate a quantized model with the engine on secret shares, and a client that is not a
 // computing party secret-shares its input to them and reconstructs the output with the
@@ -177,15 +175,23 @@ func (c *engineComp) Run(in []byte) ([]byte, json.RawMessage, error) {
 		return nil, nil, err
 	}
 	// Parts: the element count of every output (u32 each), then each output's shares.
+	outStart := time.Now()
 	exported := make([][]byte, len(outs)+1)
+	toClient := 0
 	for i, s := range outs {
 		exported[0] = binary.LittleEndian.AppendUint32(exported[0], uint32(s.Len()))
 		if exported[i+1], err = c.ext.ExportShares(s); err != nil {
 			return nil, nil, err
 		}
+		toClient += len(exported[i+1])
 	}
+	// The output goes to the client over its own link, not between parties: the OUTPUT
+	// layer counts those bytes (a local run's OUTPUT layer counts the opening to the
+	// client party instead).
+	layers := append(c.party.Layers(), engine.LayerStats{Op: -1, Kind: "OUTPUT", Name: "shares to the client",
+		Seconds: time.Since(outStart).Seconds(), Net: net.Stats{BytesSent: int64(toClient), Messages: 1}})
 	st := PartyStats{Party: c.id, Seconds: time.Since(start).Seconds(), Net: c.conn.Stats().Sub(before),
-		Layers: c.party.Layers(), Setup: c.party.SetupStats()}
+		Layers: layers, Setup: c.party.SetupStats()}
 	if mesh != nil {
 		for i, ps := range mesh.PeerStats() {
 			b := peersBefore[i]

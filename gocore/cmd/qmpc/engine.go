@@ -1,5 +1,3 @@
-//go:build qmpcwip
-
 package main
 
 import (

@@ -1,5 +1,3 @@
-//go:build qmpcwip
-
 package main
 
 // Multi-process tests: the qmpc binary is built into a temporary directory and three
@@ -47,7 +45,7 @@ func qmpcBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "qmpc")
-		out, err := exec.Command("go", "build", "-tags", "qmpcwip", "-o", binPath, ".").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

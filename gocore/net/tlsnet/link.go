@@ -313,6 +313,8 @@ func (l *Link) Recv(ctx context.Context, timeout time.Duration) ([]byte, error) 
 			l.queue[0] = nil
 			l.queue = l.queue[1:]
 			l.mu.Unlock()
+			l.bytesRecv.Add(int64(len(m))) // counted when consumed, as the pipes do
+			l.msgsRecv.Add(1)
 			return m, nil
 		}
 		err := l.err
@@ -428,8 +430,6 @@ func (l *Link) readLoop() {
 					if msg == nil {
 						msg = []byte{}
 					}
-					l.bytesRecv.Add(int64(len(msg)))
-					l.msgsRecv.Add(1)
 					l.mu.Lock()
 					l.queue = append(l.queue, msg)
 					l.mu.Unlock()

@@ -1,0 +1,276 @@
+"""Deployed parties: run qmpc's computing parties as separate processes (one per host) and
+use them as a client.
+
+A cluster is described by one JSON file made by :func:`certs` (or ``qmpc certs``): each
+party's id, address and certificate, and the client's certificate. Parties talk over
+mutually authenticated TLS 1.3; a peer is accepted only with the certificate the file
+pins for it. The model owner (party 0 by default) secret-shares the weights once when the
+parties connect; they then serve many inferences::
+
+    import qmpc
+    path = qmpc.cluster.certs("cluster", parties=3)          # keys, certificates, cluster.json
+    procs = [qmpc.cluster.start_party(path, 0, model="model.tflite"),
+             qmpc.cluster.start_party(path, 1),
+             qmpc.cluster.start_party(path, 2)]               # or `qmpc party ...` on each host
+    r = qmpc.Cluster(path).infer(x)        # a qmpc.SecureResult, as secure_run returns
+    r.output, r.stats.table(), r.traffic()
+
+If a party dies, stalls or disconnects during an inference, :meth:`Cluster.infer` raises
+:class:`qmpc.PartyError` naming the party and the step within the step timeout (30 s by
+default); the other parties reconnect when it is back.
+
+A party runs in its own process: ``python -m qmpc.cluster party --config cluster.json --id N
+[--model M]``. Never run a party inside a notebook kernel or after ``fork``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from typing import IO, Any, Mapping, Sequence
+
+import numpy as np
+
+from . import _bridge
+from .secure import SecureResult, Stats
+
+__all__ = ["Cluster", "ClusterResult", "certs", "start_party", "stop_parties", "main"]
+
+
+def _core_fn(name: str) -> Any:
+    fn = getattr(_bridge.core, name, None)
+    if fn is None:
+        raise ImportError(
+            f"qmpc's compiled core lacks {name}: it was built without cluster support "
+            "(rebuild qmpc with the secure engine)"
+        )
+    return fn
+
+
+def certs(
+    out: str | os.PathLike[str],
+    parties: int = 3,
+    *,
+    protocol: str = "rep3",
+    host: str = "127.0.0.1",
+    base_port: int = 7100,
+    step_timeout: float = 0.0,
+    force: bool = False,
+) -> str:
+    """Make keys, self-signed certificates and ``cluster.json`` for a new cluster.
+
+    Party ``i`` listens on ``host:base_port+i``; edit the addresses in ``cluster.json`` for
+    separate hosts. Private keys (``partyN.key``, ``client.key``) are written with mode 0600:
+    give each host only its own. Existing keys are kept unless ``force``.
+
+    Returns:
+        The path of ``cluster.json``.
+    """
+    fn = _core_fn("GenerateCluster")
+    return str(
+        _bridge.call(fn, os.fspath(out), parties, protocol, host, base_port, float(step_timeout), force)
+    )
+
+
+@dataclass(frozen=True)
+class ClusterResult(SecureResult):
+    """One inference on a cluster: a :class:`qmpc.SecureResult` (``output``, ``stats``,
+    ``protocol``, ``reveal``) with, in addition, every party's own report.
+
+    ``stats`` has the same form as :func:`qmpc.secure_run`'s: per layer the slowest party's
+    time, every party's bytes sent and the most rounds; ``setup`` is the weights' sharing
+    of the current session (done once when the parties connect, not per inference).
+    ``parties[i]`` is party i's report: ``seconds``, ``net`` (bytes sent and received,
+    messages, rounds of this inference) and ``peers`` (the same per peer link).
+    """
+
+    parties: tuple[dict[str, Any], ...] = ()
+
+    def traffic(self) -> list[dict[str, Any]]:
+        """Per party and peer link: bytes and messages sent and received in this inference."""
+        rows = []
+        for p in self.parties:
+            for link in p.get("peers") or []:
+                rows.append(
+                    {
+                        "party": p["party"],
+                        "peer": link["peer"],
+                        "bytes_sent": link["bytes_sent"],
+                        "bytes_received": link["bytes_received"],
+                        "messages_sent": link["messages_sent"],
+                        "messages_received": link["messages_received"],
+                    }
+                )
+        return rows
+
+
+class Cluster:
+    """A client of running ``qmpc party`` processes.
+
+    Args:
+        config: path of ``cluster.json`` (from :func:`certs` or ``qmpc certs``).
+        key: the client's private key (default: the config's ``client.key``).
+        step_timeout: seconds; overrides the config's bound on every wait for a party.
+
+    Raises:
+        ConfigError: the file is malformed, or the key does not match the client's
+            certificate.
+    """
+
+    def __init__(
+        self,
+        config: str | os.PathLike[str],
+        *,
+        key: str | os.PathLike[str] | None = None,
+        step_timeout: float | None = None,
+    ) -> None:
+        fn = _core_fn("OpenCluster")
+        self._path = os.fspath(config)
+        self._handle = _bridge.call(fn, self._path, os.fspath(key) if key else "", float(step_timeout or 0))
+        self._config: dict[str, Any] = json.loads(_bridge.call(self._handle.ConfigJSON))
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The cluster's settings: protocol, owner, reveal, parties (id, address, pin), timeouts."""
+        return dict(self._config)
+
+    @property
+    def protocol(self) -> str:
+        return str(self._config["protocol"])
+
+    @property
+    def parties(self) -> list[dict[str, Any]]:
+        return list(self._config["parties"])
+
+    def __repr__(self) -> str:
+        addrs = ", ".join(p["address"] for p in self._config["parties"])
+        return f"<qmpc.Cluster {self.protocol} {self._path}: {addrs}>"
+
+    def infer(self, x: Any | Sequence[Any] | Mapping[str, Any]) -> ClusterResult:
+        """Run one secure inference: secret-share ``x`` to the parties, reconstruct the output.
+
+        Args:
+            x: the input array (a list of arrays for a model with several inputs), of the
+                model input's shape and integer dtype; float32 is quantized with the model's
+                input parameters, with a :class:`UserWarning`.
+
+        Raises:
+            PartyError: a party is unreachable, failed, stalled or disconnected (the
+                message names it and the step), or parties returned inconsistent shares.
+            ConfigError: the parties run other settings than this config.
+            ShapeError, DTypeError: the input does not fit the model.
+            CancelledError: interrupted (Ctrl-C closes the connections).
+        """
+        import warnings as _warnings
+
+        arrays = list(x) if isinstance(x, (list, tuple)) else [x]
+        packed = _bridge.to_go(_bridge.pack(arrays))
+        box: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                box["result"] = _bridge.call(self._handle.Infer, packed)
+            except BaseException as e:  # re-raised in the caller's thread
+                box["error"] = e
+
+        t = threading.Thread(target=work, name="qmpc-cluster-infer", daemon=True)
+        t.start()
+        try:
+            while t.is_alive():
+                t.join(0.1)
+        except KeyboardInterrupt:
+            _bridge.call(self._handle.Cancel)
+            t.join()
+            raise
+        if "error" in box:
+            raise box["error"]
+        res = box["result"]
+        outputs, warns = _bridge.unpack(_bridge.from_go(_bridge.call(res.Outputs)))
+        for w in warns:
+            _warnings.warn(w, UserWarning, stacklevel=2)
+        raw = json.loads(_bridge.call(res.StatsJSON))
+        parties = tuple(raw.pop("cluster", None) or ())
+        out: np.ndarray | list[np.ndarray] = outputs[0] if len(outputs) == 1 else outputs
+        return ClusterResult(
+            output=out,
+            stats=Stats._from_json(json.dumps(raw)),
+            protocol=self.protocol,
+            reveal=str(self._config.get("reveal") or "output"),
+            extra={"warnings": warns},
+            parties=parties,
+        )
+
+
+def start_party(
+    config: str | os.PathLike[str],
+    id: int,
+    *,
+    model: str | os.PathLike[str] | None = None,
+    key: str | os.PathLike[str] | None = None,
+    log: str | os.PathLike[str] | IO[Any] | None = None,
+    log_level: str = "info",
+) -> subprocess.Popen[bytes]:
+    """Start party ``id`` as a child process (``python -m qmpc.cluster party ...``).
+
+    Its structured logs go to ``log`` (a path or an open file; default: inherited stderr).
+    Stop it with :func:`stop_parties` (or ``proc.terminate()``).
+    """
+    cmd = [sys.executable, "-m", "qmpc.cluster", "party", "--config", os.fspath(config), "--id", str(id),
+           "--log-level", log_level]
+    if model is not None:
+        cmd += ["--model", os.fspath(model)]
+    if key is not None:
+        cmd += ["--key", os.fspath(key)]
+    out: Any = None
+    if isinstance(log, (str, os.PathLike)):
+        out = open(log, "ab")  # noqa: SIM115 - the child keeps it
+    elif log is not None:
+        out = log
+    try:
+        return subprocess.Popen(cmd, stdout=out, stderr=out if out is not None else None, stdin=subprocess.DEVNULL)
+    finally:
+        if isinstance(log, (str, os.PathLike)) and out is not None:
+            out.close()
+
+
+def stop_parties(procs: Sequence[subprocess.Popen[Any]], timeout: float = 10.0) -> None:
+    """Terminate party processes (SIGTERM, then SIGKILL after ``timeout`` seconds)."""
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m qmpc.cluster party --config cluster.json --id N [--model M]``."""
+    ap = argparse.ArgumentParser(prog="python -m qmpc.cluster", description="run a qmpc computing party")
+    sub = ap.add_subparsers(dest="command", required=True)
+    pp = sub.add_parser("party", help="run one computing party until SIGINT/SIGTERM")
+    pp.add_argument("--config", required=True, help="cluster.json (from qmpc certs)")
+    pp.add_argument("--id", type=int, required=True, help="this party's id")
+    pp.add_argument("--model", default="", help="the model (only the model owner gives it)")
+    pp.add_argument("--key", default="", help="private key (default: the config's)")
+    pp.add_argument("--log-level", default="info", choices=["debug", "info", "warn", "error"])
+    a = ap.parse_args(argv)
+    from .errors import QmpcError
+
+    try:
+        _bridge.call(_core_fn("ServeParty"), a.config, a.id, a.model, a.key, a.log_level)
+    except QmpcError as e:
+        print(f"qmpc party: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
