@@ -310,18 +310,17 @@ func (e *Party) add(c *qnn.AddParams, a, b mpc.AShare) (mpc.AShare, error) {
 		x = e.p.AddPublic(x, []uint64{uint64(-int64(zp))})
 		return e.p.MulPublic(x, []uint64{1 << c.LeftShift})
 	}
-	// Rescale both inputs in one batch: [a; b] with per-element multipliers.
+	// Rescale both inputs in one batch: [a; b], each element with its input's multiplier
+	// and the rounding of its position.
 	both := e.p.Concat(shifted(a, c.In1ZeroPoint), shifted(b, c.In2ZeroPoint))
-	mult := make([]int32, 2*n)
-	shift := make([]int, 2*n)
-	modes := make([]mpc.RoundMode, 2*n)
+	var t rqTable
+	channel := make([]int32, 2*n)
 	for i := 0; i < n; i++ {
 		r := roundingOf(c.InSched.At(i, n))
-		mult[i], shift[i], modes[i] = c.In1Multiplier, c.In1Shift, r
-		mult[n+i], shift[n+i], modes[n+i] = c.In2Multiplier, c.In2Shift, r
+		channel[i] = t.index(c.In1Multiplier, c.In1Shift, r)
+		channel[n+i] = t.index(c.In2Multiplier, c.In2Shift, r)
 	}
-	scaled, err := mpc.MulQuantizedMultiplierRound(e.p, both, mpc.Requant{Mult: mult, Shift: shift, Round: modes},
-		elementIndex(2*n), 8+1+c.LeftShift+1)
+	scaled, err := mpc.MulQuantizedMultiplierRound(e.p, both, t.q, channel, 8+1+c.LeftShift+1)
 	if err != nil {
 		return nil, err
 	}
@@ -333,6 +332,29 @@ func (e *Party) add(c *qnn.AddParams, a, b mpc.AShare) (mpc.AShare, error) {
 	return e.requantElementwise(sum, &c.Out, 8+1+c.LeftShift+2)
 }
 
+// rqTable collects the distinct (multiplier, shift, rounding) triples of a layer, so that
+// per-element parameters become a short per-channel table plus a channel index.
+type rqTable struct {
+	q    mpc.Requant
+	seen map[[3]int64]int32
+}
+
+func (t *rqTable) index(m int32, shift int, r mpc.RoundMode) int32 {
+	if t.seen == nil {
+		t.seen = map[[3]int64]int32{}
+	}
+	k := [3]int64{int64(m), int64(shift), int64(r)}
+	if c, ok := t.seen[k]; ok {
+		return c
+	}
+	c := int32(len(t.q.Mult))
+	t.q.Mult = append(t.q.Mult, m)
+	t.q.Shift = append(t.q.Shift, shift)
+	t.q.Round = append(t.q.Round, r)
+	t.seen[k] = c
+	return c
+}
+
 // requantElementwise applies rq whose schedule runs over the elements (not channels).
 func (e *Party) requantElementwise(x mpc.AShare, rq *qnn.Requant, bound int) (mpc.AShare, error) {
 	return e.requant(x, rq, x.Len(), bound)
@@ -342,32 +364,21 @@ func (e *Party) requantElementwise(x mpc.AShare, rq *qnn.Requant, bound int) (mp
 // bound bits (two's complement) whose channel is the element index modulo nchan.
 func (e *Party) requant(acc mpc.AShare, rq *qnn.Requant, nchan, bound int) (mpc.AShare, error) {
 	n := acc.Len()
-	mult := make([]int32, nchan)
-	shift := make([]int, nchan)
-	modes := make([]mpc.RoundMode, nchan)
+	var t rqTable
+	byChan := make([]int32, nchan)
 	for c := 0; c < nchan; c++ {
 		k := rq.Index(c)
-		mult[c], shift[c] = rq.Multiplier[k], rq.Shift[k]
-		modes[c] = roundingOf(rq.Sched.At(c, nchan))
+		byChan[c] = t.index(rq.Multiplier[k], rq.Shift[k], roundingOf(rq.Sched.At(c, nchan)))
 	}
 	var channel []int32
-	if nchan > 1 {
+	if len(t.q.Mult) > 1 {
 		channel = make([]int32, n)
 		for i := range channel {
-			channel[i] = int32(i % nchan)
+			channel[i] = byChan[i%nchan]
 		}
 	}
-	return mpc.RequantizeRound(e.p, acc, mpc.Requant{Mult: mult, Shift: shift, Round: modes,
-		OutZP: rq.OutZeroPoint, ActMin: rq.ActMin, ActMax: rq.ActMax}, channel, bound)
-}
-
-// elementIndex returns 0, 1, ..., n-1 (each element its own channel).
-func elementIndex(n int) []int32 {
-	idx := make([]int32, n)
-	for i := range idx {
-		idx[i] = int32(i)
-	}
-	return idx
+	t.q.OutZP, t.q.ActMin, t.q.ActMax = rq.OutZeroPoint, rq.ActMin, rq.ActMax
+	return mpc.RequantizeRound(e.p, acc, t.q, channel, bound)
 }
 
 func roundingOf(m qnn.RoundMode) mpc.RoundMode {
