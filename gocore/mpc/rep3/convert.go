@@ -117,7 +117,8 @@ func (p *Protocol) add(x, y *BShare) (*BShare, error) {
 // components b = b_0 ^ b_1 ^ b_2: party 0 knows c = b_0 ^ b_1 and inputs its bits c_j as ring
 // elements (one message of w words per element); b_2 is known to parties 1 and 2, so
 // [2^j b2_j] is a free arithmetic sharing; and b = sum_j 2^j (c_j + b2_j - 2 c_j b2_j), whose
-// products take one MulSum. Two rounds.
+// products take one MulSum. The role of party 0 rotates over three ranges of elements, so
+// each party sends about w/3 + 1 words per element. Two rounds.
 func (p *Protocol) B2A(x mpc.BShare) (mpc.AShare, error) {
 	s := bs(x)
 	z, err := p.b2a(s)
@@ -145,38 +146,79 @@ func (p *Protocol) b2a(s *BShare) (*AShare, error) {
 	if w < 1 || w > 64 {
 		return nil, errs.New(errs.Internal, "width %d not in [1,64]", w)
 	}
-	// Party 0: the bits of c, element-major (index e*w + j).
-	var cbits []uint64
-	if p.id == 0 {
-		c := make([]uint64, len(s.a))
-		ring.Xor(c, s.a, s.b)
-		cbits = spreadBits(ring.FromPlanes(c, n, w), w)
+	// The elements are split into three ranges of whole plane words; in range h the roles
+	// of the parties are rotated by h (party h plays party 0 above), so that each party
+	// sends a third of the w-words-per-element input.
+	nw := ring.Words(n)
+	type part struct {
+		lo, hi   int      // elements
+		wlo, whi int      // plane words
+		role     int      // (id - h) mod 3
+		ca, cb   []uint64 // this party's components of [c_j], element-major
+		b2       []uint64 // values of b_{h+2} (roles 1 and 2)
 	}
-	ca, cb, err := p.input(0, cbits, n*w, false)
-	if err != nil {
-		return nil, err
+	var parts [3]part
+	planes := func(v []uint64, q *part) []uint64 {
+		out := make([]uint64, 0, w*(q.whi-q.wlo))
+		for j := range w {
+			out = append(out, v[j*nw+q.wlo:j*nw+q.whi]...)
+		}
+		return out
 	}
-	// b_2 is component 2 of the binary sharing: party 1's second, party 2's first. As a
-	// free arithmetic sharing [u] of u = 2^j b2_j (component 2 only), the cross terms of
-	// MulSum([c], [u], w) are: party 0 none, party 1 c_1 u, party 2 (c_2 + c_0) u.
-	var b2 []uint64 // values of b_2 (parties 1 and 2)
-	switch p.id {
-	case 1:
-		b2 = ring.FromPlanes(s.b, n, w)
-	case 2:
-		b2 = ring.FromPlanes(s.a, n, w)
+	// Phase 1: the holder of range h (role 0) knows c = b_h ^ b_{h+1} and inputs its bits
+	// (x_h = F(k_{h-1}), x_{h+1} = c - x_h sent to party h+1, x_{h+2} = 0).
+	for h := range parts {
+		q := &parts[h]
+		q.wlo, q.whi = nw*h/3, nw*(h+1)/3
+		q.lo, q.hi = min(64*q.wlo, n), min(64*q.whi, n)
+		q.role = (p.id - h + 3) % 3
+		nh := q.hi - q.lo
+		switch q.role {
+		case 0:
+			c := planes(s.a, q)
+			ring.Xor(c, c, planes(s.b, q))
+			cbits := spreadBits(ring.FromPlanes(c, nh, w), w)
+			q.ca = p.gPrev.Uint64s(nh * w)
+			q.cb = cbits
+			ring.Sub(q.cb, cbits, q.ca)
+			if err := p.send(p.next, q.cb); err != nil {
+				return nil, err
+			}
+		case 1:
+			q.b2 = ring.FromPlanes(planes(s.b, q), nh, w)
+		case 2:
+			q.ca, q.cb = make([]uint64, nh*w), p.gNext.Uint64s(nh*w)
+			q.b2 = ring.FromPlanes(planes(s.a, q), nh, w)
+		}
 	}
+	for h := range parts {
+		q := &parts[h]
+		if q.role == 1 {
+			var err error
+			if q.ca, err = p.recv(h, (q.hi-q.lo)*w); err != nil {
+				return nil, err
+			}
+			q.cb = make([]uint64, len(q.ca))
+		}
+	}
+	// Phase 2: b_{h+2} is known to roles 1 and 2, a free arithmetic sharing [u] of
+	// u = 2^j b_j (component h+2). The cross terms of MulSum([c], [u], w) are: role 0 none,
+	// role 1 c_{h+1} u, role 2 (c_{h+2} + c_h) u. One reshare for all ranges.
 	t := make([]uint64, n)
-	if b2 != nil {
-		for e, v := range b2 {
+	for h := range parts {
+		q := &parts[h]
+		if q.role == 0 {
+			continue
+		}
+		for e, v := range q.b2 {
 			var acc uint64
-			for j, x := range ca[e*w : (e+1)*w] {
-				if p.id == 2 {
-					x += cb[e*w+j]
+			for j, x := range q.ca[e*w : (e+1)*w] {
+				if q.role == 2 {
+					x += q.cb[e*w+j]
 				}
 				acc += x & -(v >> uint(j) & 1) << uint(j)
 			}
-			t[e] = acc
+			t[q.lo+e] = acc
 		}
 	}
 	p.addZeroShare(t)
@@ -184,17 +226,23 @@ func (p *Protocol) b2a(s *BShare) (*AShare, error) {
 	if err != nil {
 		return nil, err
 	}
-	// z = sum_j 2^j c_j + b2 - 2 t
-	z := &AShare{weightedSum(ca, w), weightedSum(cb, w)}
+	// z = sum_j 2^j c_j + b_{h+2} - 2 t
+	z := &AShare{make([]uint64, n), make([]uint64, n)}
+	for h := range parts {
+		q := &parts[h]
+		za, zb := z.a[q.lo:q.hi], z.b[q.lo:q.hi]
+		copy(za, weightedSum(q.ca, w))
+		copy(zb, weightedSum(q.cb, w))
+		switch q.role {
+		case 1: // holds (x_{h+1}, x_{h+2})
+			ring.Add(zb, zb, q.b2)
+		case 2: // holds (x_{h+2}, x_h)
+			ring.Add(za, za, q.b2)
+		}
+	}
 	for i := range z.a {
 		z.a[i] -= 2 * ta[i]
 		z.b[i] -= 2 * tb[i]
-	}
-	switch p.id {
-	case 1:
-		ring.Add(z.b, z.b, b2)
-	case 2:
-		ring.Add(z.a, z.a, b2)
 	}
 	return z, nil
 }

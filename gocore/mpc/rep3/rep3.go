@@ -41,7 +41,9 @@
 //     c = b_0 ^ b_1 and inputs its w bits c_j as ring elements (one message of w words);
 //     b_2 is known to parties 1 and 2 and is a free arithmetic sharing, and
 //     b = sum_j 2^j (c_j + b2_j - 2 c_j b2_j), whose products are one MulSum (one message
-//     of n words per party). Two rounds for any w.
+//     of n words per party). The input message is masked by F(k_2), which its receiver
+//     (party 1) lacks. The role of party 0 rotates over three ranges of the elements, so
+//     each party sends w words for a third of them. Two rounds for any w.
 //
 // A Protocol is one party's endpoint; its methods must be called by all three parties in
 // the same order with the same public arguments. It is not safe for concurrent use.

@@ -248,6 +248,12 @@ func TestCost(t *testing.T) {
 		}, [3]c{{8 * 16 * int64(nw), 1}, {8 * 16 * int64(nw), 1}, {8 * 16 * int64(nw), 1}}},
 	}
 	for _, w := range []int{1, 2, 8, 32, 64} {
+		// B2A: party h inputs w words for each element of its range (a third of the plane
+		// words), and every party reshares one word per element.
+		b2aBytes := func(h int) int64 {
+			lo, hi := min(64*(nw*h/3), n), min(64*(nw*(h+1)/3), n)
+			return 8*int64(w*(hi-lo)) + 8*n
+		}
 		and := 8 * int64(nw) * andPlanes(w)
 		rounds := levels(w)
 		if w > 1 {
@@ -266,7 +272,7 @@ func TestCost(t *testing.T) {
 		}{fmt.Sprintf("B2A/w=%d", w), func(p mpc.Protocol, x, y mpc.AShare) error {
 			_, err := p.B2A(p.BPublic(make([]uint64, n), w))
 			return err
-		}, [3]c{{8*n*int64(w) + 8*n, 1}, {8 * n, 1}, {8 * n, 1}}})
+		}, [3]c{{b2aBytes(0), 2}, {b2aBytes(1), 2}, {b2aBytes(2), 2}}})
 	}
 	for _, tc := range cases {
 		got := cost(t, tc.f, n)
