@@ -40,3 +40,28 @@ func mulAdd(acc []int32, x, w []int16) {
 	}
 	mulAddGo(acc[v:], x[v:n], w[v:n])
 }
+
+//go:noescape
+func requantAVX2(x *int32, n int, p *rqBlock, pstride int, zp, lo, hi int32)
+
+const rqBlockSize = int(unsafe.Sizeof(rqBlock{}))
+
+// applyVec requantizes row with the AVX2 kernel where it can; it returns how many
+// leading values it did.
+func (f *fastRequant) applyVec(row []int32) int {
+	if !haveAVX2 || len(f.blocks) == 0 {
+		return 0
+	}
+	if f.uniform {
+		v := len(row) &^ 7
+		if v > 0 {
+			requantAVX2(unsafe.SliceData(row), v, &f.blocks[0], 0, f.zp, f.lo, f.hi)
+		}
+		return v
+	}
+	v := min(len(row), 8*len(f.blocks)) &^ 7
+	if v > 0 {
+		requantAVX2(unsafe.SliceData(row), v, &f.blocks[0], rqBlockSize, f.zp, f.lo, f.hi)
+	}
+	return v
+}

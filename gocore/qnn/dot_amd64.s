@@ -114,3 +114,62 @@ maloop:
 	JLT  maloop
 	VZEROUPPER
 	RET
+
+// func requantAVX2(x *int32, n int, p *rqBlock, pstride int, zp, lo, hi int32)
+// Requantizes n int32 values in place (n a positive multiple of 8), 8 lanes at a time with
+// the per-lane parameters of *p (advanced by pstride bytes per 8 values; 0 repeats them).
+// Per lane, with u = ((x << left) * m) + c1 + 2^62 as an unsigned 64-bit value:
+//   t = (u >> s1) - 2^(62-s1);  y = clamp(((t + c2 + (t<0 ? away : 0)) >> s2) + zp, lo, hi)
+// rqBlock layout (bytes): m 0, left 32, c1e 64, c1o 96, s1e 128, s1o 160, sube 192,
+// subo 224, c2 256, away 288, s2 320.
+TEXT ·requantAVX2(SB), NOSPLIT, $0-44
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	MOVQ p+16(FP), SI
+	MOVQ pstride+24(FP), R8
+	MOVL zp+32(FP), R9
+	VMOVD R9, X13
+	VPBROADCASTD X13, Y13
+	MOVL lo+36(FP), R9
+	VMOVD R9, X14
+	VPBROADCASTD X14, Y14
+	MOVL hi+40(FP), R9
+	VMOVD R9, X15
+	VPBROADCASTD X15, Y15
+	XORQ AX, AX
+
+rqloop:
+	VMOVDQU (DI)(AX*4), Y0
+	VMOVDQU 32(SI), Y1
+	VPSLLVD Y1, Y0, Y0
+	VMOVDQU (SI), Y2
+	VPMULDQ Y2, Y0, Y3
+	VPSRLQ $32, Y0, Y4
+	VPSRLQ $32, Y2, Y5
+	VPMULDQ Y5, Y4, Y4
+	VPADDQ 64(SI), Y3, Y3
+	VPADDQ 96(SI), Y4, Y4
+	VMOVDQU 128(SI), Y6
+	VPSRLVQ Y6, Y3, Y3
+	VMOVDQU 160(SI), Y7
+	VPSRLVQ Y7, Y4, Y4
+	VPSUBQ 192(SI), Y3, Y3
+	VPSUBQ 224(SI), Y4, Y4
+	VPSLLQ $32, Y4, Y4
+	VPBLENDD $0xAA, Y4, Y3, Y3
+	VPSRAD $31, Y3, Y6
+	VPAND 288(SI), Y6, Y6
+	VPADDD 256(SI), Y3, Y3
+	VPADDD Y6, Y3, Y3
+	VMOVDQU 320(SI), Y7
+	VPSRAVD Y7, Y3, Y3
+	VPADDD Y13, Y3, Y3
+	VPMAXSD Y14, Y3, Y3
+	VPMINSD Y15, Y3, Y3
+	VMOVDQU Y3, (DI)(AX*4)
+	ADDQ R8, SI
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLT  rqloop
+	VZEROUPPER
+	RET

@@ -109,7 +109,20 @@ type fastRequant struct {
 	m, c1, c2, away []int64
 	left, s1, s2    []uint8
 	zp, lo, hi      int32
-	uniform         bool // every channel has the same parameters (those of channel 0)
+	uniform         bool      // every channel has the same parameters (those of channel 0)
+	blocks          []rqBlock // the same parameters by blocks of 8 channels, for applyVec
+}
+
+// rqBlock holds fastRequant's parameters for 8 consecutive channels in the layout of the
+// AVX2 kernel (see dot_amd64.s): 64-bit values split into even and odd channels, the
+// first addend biased by 2^62 and the matching correction 2^(62-s1).
+type rqBlock struct {
+	m, left    [8]int32
+	c1e, c1o   [4]int64
+	s1e, s1o   [4]int64
+	sube, subo [4]int64
+	c2, away   [8]int32
+	s2         [8]int32
 }
 
 func newFastRequant(q *Requant, n int) *fastRequant {
@@ -143,11 +156,42 @@ func newFastRequant(q *Requant, n int) *fastRequant {
 			break
 		}
 	}
+	nb := n / 8
+	if f.uniform && n > 0 {
+		nb = 1
+	}
+	f.blocks = make([]rqBlock, nb)
+	for k := range f.blocks {
+		b := &f.blocks[k]
+		for l := range 8 {
+			c := 8*k + l
+			if f.uniform {
+				c = 0
+			}
+			b.m[l], b.left[l] = int32(f.m[c]), int32(f.left[c])
+			b.c2[l], b.away[l], b.s2[l] = int32(f.c2[c]), int32(f.away[c]), int32(f.s2[c])
+			c1, s1, sub := f.c1[c]+1<<62, int64(f.s1[c]), int64(1)<<(62-f.s1[c])
+			if l%2 == 0 {
+				b.c1e[l/2], b.s1e[l/2], b.sube[l/2] = c1, s1, sub
+			} else {
+				b.c1o[l/2], b.s1o[l/2], b.subo[l/2] = c1, s1, sub
+			}
+		}
+	}
 	return f
 }
 
 // apply requantizes one row of n channel values in place.
 func (f *fastRequant) apply(row []int32) {
+	if v := f.applyVec(row); v > 0 {
+		f.applyGo(row[v:], v)
+		return
+	}
+	f.applyGo(row, 0)
+}
+
+// applyGo requantizes row, whose first value is channel c0.
+func (f *fastRequant) applyGo(row []int32, c0 int) {
 	if f.uniform && len(f.m) > 0 {
 		m, c1, c2, away := f.m[0], f.c1[0], f.c2[0], f.away[0]
 		left, s1, s2 := f.left[0], f.s1[0], f.s2[0]
@@ -160,8 +204,8 @@ func (f *fastRequant) apply(row []int32) {
 		return
 	}
 	n := len(row)
-	m, c1, c2, away := f.m[:n], f.c1[:n], f.c2[:n], f.away[:n]
-	left, s1, s2 := f.left[:n], f.s1[:n], f.s2[:n]
+	m, c1, c2, away := f.m[c0:c0+n], f.c1[c0:c0+n], f.c2[c0:c0+n], f.away[c0:c0+n]
+	left, s1, s2 := f.left[c0:c0+n], f.s1[c0:c0+n], f.s2[c0:c0+n]
 	for c, x := range row {
 		xl := int64(x << left[c])
 		t := (xl*m[c] + c1[c]) >> s1[c]
