@@ -26,6 +26,7 @@ A party runs in its own process: ``python -m qmpc.cluster party --config cluster
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import subprocess
@@ -206,6 +207,15 @@ class Cluster:
         )
 
 
+_children: list[subprocess.Popen[bytes]] = []
+
+
+@atexit.register
+def _stop_children() -> None:
+    """Parties started by start_party do not outlive this process."""
+    stop_parties([p for p in _children if p.poll() is None], timeout=5.0)
+
+
 def start_party(
     config: str | os.PathLike[str],
     id: int,
@@ -218,7 +228,8 @@ def start_party(
     """Start party ``id`` as a child process (``python -m qmpc.cluster party ...``).
 
     Its structured logs go to ``log`` (a path or an open file; default: inherited stderr).
-    Stop it with :func:`stop_parties` (or ``proc.terminate()``).
+    Stop it with :func:`stop_parties` (or ``proc.terminate()``); parties still running when
+    this Python process exits are stopped then.
     """
     cmd = [sys.executable, "-m", "qmpc.cluster", "party", "--config", os.fspath(config), "--id", str(id),
            "--log-level", log_level]
@@ -232,7 +243,9 @@ def start_party(
     elif log is not None:
         out = log
     try:
-        return subprocess.Popen(cmd, stdout=out, stderr=out if out is not None else None, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=out if out is not None else None, stdin=subprocess.DEVNULL)
+        _children[:] = [p for p in _children if p.poll() is None] + [proc]
+        return proc
     finally:
         if isinstance(log, (str, os.PathLike)) and out is not None:
             out.close()
