@@ -1,0 +1,202 @@
+"""qmpc.from_torch against PyTorch (the oracle) on quantized models made here with fixed
+seeds: FX graph mode and eager mode (QuantStub/DeQuantStub), x86, fbgemm and qnnpack
+configurations, and a torchvision quantizable MobileNetV2 built without downloading weights.
+
+PyTorch requantizes with a float32 multiplier and adds a float bias; qmpc uses the same
+multiplier exactly, the bias rounded to int32 at scale s_x*s_w, and exact round-half-even.
+The outputs differ by one LSB on a small fraction, measured here and asserted as a bound
+(BOUNDS). The exported ONNX (qmpc.torch.to_onnx) is also run by ONNX Runtime, which must
+agree with qmpc bit for bit where its U8S8 kernels cannot saturate (x86/fbgemm configs use
+7-bit activations).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+import qmpc  # noqa: E402
+from qmpc.torch import to_onnx  # noqa: E402
+
+# torch.ao.quantization warns that it is deprecated (in favour of torchao's pt2e flow).
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+
+SHAPE = (1, 3, 16, 16)
+
+
+class Net(nn.Module):
+    """conv+BN+ReLU, depthwise + functional relu, pointwise, residual add, max pool,
+    global average pool, flatten, linear."""
+
+    def __init__(self, eager: bool = False) -> None:
+        super().__init__()
+        self.eager = eager
+        self.quant = torch.ao.quantization.QuantStub()
+        self.dequant = torch.ao.quantization.DeQuantStub()
+        self.c1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.bn = nn.BatchNorm2d(8)
+        self.r1 = nn.ReLU()
+        self.dw = nn.Conv2d(8, 8, 3, padding=1, groups=8)
+        self.r2 = nn.ReLU()
+        self.pw = nn.Conv2d(8, 8, 1)
+        self.add = torch.ao.nn.quantized.FloatFunctional()
+        self.mp = nn.MaxPool2d(2)
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(8, 10)
+
+    def forward(self, x):
+        if self.eager:
+            x = self.quant(x)
+        y = self.r1(self.bn(self.c1(x)))
+        z = self.pw(self.r2(self.dw(y)) if self.eager else torch.relu(self.dw(y)))
+        y = self.add.add(y, z) if self.eager else y + z
+        y = torch.flatten(self.gap(self.mp(y)), 1)
+        y = self.fc(y)
+        return self.dequant(y) if self.eager else y
+
+
+def make_net(eager: bool, seed: int = 0) -> Net:
+    torch.manual_seed(seed)
+    m = Net(eager).eval()
+    with torch.no_grad():
+        m.bn.running_mean.uniform_(-0.2, 0.2)
+        m.bn.running_var.uniform_(0.5, 1.5)
+        m.bn.weight.uniform_(0.5, 1.5)
+        m.bn.bias.uniform_(-0.2, 0.2)
+    return m
+
+
+def calib(n: int, seed: int, shape=SHAPE):
+    g = torch.Generator().manual_seed(seed)
+    return [torch.randn(shape, generator=g) for _ in range(n)]
+
+
+def quantize_fx(m, engine: str):
+    from torch.ao.quantization import get_default_qconfig_mapping
+    from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
+
+    torch.backends.quantized.engine = engine
+    p = prepare_fx(m, get_default_qconfig_mapping(engine), (torch.zeros(SHAPE),))
+    with torch.no_grad():
+        for x in calib(16, 1):
+            p(x)
+    return convert_fx(p)
+
+
+def quantize_eager(m, engine: str, fuse: list[list[str]]):
+    torch.backends.quantized.engine = engine
+    m.qconfig = torch.ao.quantization.get_default_qconfig(engine)
+    m = torch.ao.quantization.fuse_modules(m, fuse)
+    p = torch.ao.quantization.prepare(m)
+    with torch.no_grad():
+        for x in calib(16, 1, SHAPE):
+            p(x)
+    return torch.ao.quantization.convert(p)
+
+
+def compare(qm, shape, n: int, out_scale: float):
+    """(fraction of outputs that differ, max difference in LSB) qmpc vs PyTorch."""
+    m = qmpc.from_torch(qm, torch.zeros(shape))
+    d = []
+    with torch.no_grad():
+        for x in calib(n, 7, shape):
+            ref = qm(x)
+            got = m.run(x.numpy())
+            assert got.shape == tuple(ref.shape) and got.dtype == np.float32
+            d.append(np.rint(np.abs(got - ref.numpy()) / out_scale).ravel())
+    d = np.concatenate(d)
+    return float(np.mean(d > 0)), float(d.max())
+
+
+# (fraction of outputs differing, largest difference in LSB). Measured over 200 inputs x 10
+# logits: FX x86/fbgemm 0.5 %, eager x86/fbgemm 1.05 %, qnnpack 0 (bit-exact), all within
+# one LSB; the bounds leave room for the smaller sample the test draws.
+BOUNDS = {
+    ("fx", "x86"): (0.02, 1), ("fx", "fbgemm"): (0.02, 1), ("fx", "qnnpack"): (0.0, 0),
+    ("eager", "x86"): (0.03, 1), ("eager", "fbgemm"): (0.03, 1), ("eager", "qnnpack"): (0.0, 0),
+}
+
+
+@pytest.mark.parametrize("engine", ["x86", "fbgemm", "qnnpack"])
+@pytest.mark.parametrize("mode", ["fx", "eager"])
+def test_matches_pytorch(mode, engine):
+    if mode == "fx":
+        qm = quantize_fx(make_net(False), engine)
+        s = qm.fc.scale
+    else:
+        qm = quantize_eager(make_net(True), engine, [["c1", "bn", "r1"], ["dw", "r2"]])
+        s = qm.fc.scale
+    frac, mx = compare(qm, SHAPE, 40, s)
+    bf, bm = BOUNDS[(mode, engine)]
+    assert mx <= bm and frac <= bf, f"{frac:.4f} of outputs differ, max {mx} LSB"
+
+
+@pytest.mark.parametrize("engine", ["x86", "fbgemm"])
+def test_exported_onnx_runs_bit_exact_in_onnxruntime(engine):
+    ort = pytest.importorskip("onnxruntime")
+    qm = quantize_fx(make_net(False), engine)
+    data = to_onnx(qm, torch.zeros(SHAPE))
+    s = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    m = qmpc.load(data)
+    for x in calib(10, 9):
+        ref = s.run(None, {s.get_inputs()[0].name: x.numpy()})[0]
+        np.testing.assert_array_equal(m.run(x.numpy()), ref)
+
+
+def test_nchw_output_and_int_layout():
+    """A model that returns a 4-D map: NCHW out, as PyTorch."""
+
+    class ConvOnly(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c = nn.Conv2d(3, 5, 3, stride=2, padding=1)
+
+        def forward(self, x):
+            return self.c(x)
+
+    torch.manual_seed(3)
+    qm = quantize_fx(ConvOnly().eval(), "x86")
+    m = qmpc.from_torch(qm, torch.zeros(SHAPE))
+    assert m.inputs[0].shape == SHAPE
+    x = calib(1, 4)[0]
+    ref = qm(x).numpy()
+    got = m.run(x.numpy())
+    assert got.shape == ref.shape == (1, 5, 8, 8)
+    assert np.mean(np.rint(np.abs(got - ref) / qm.c.scale) > 0) <= 0.02
+
+
+def test_unsupported_reported_at_once():
+    class Odd(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c = nn.Conv2d(3, 4, 3)
+            self.up = nn.Upsample(scale_factor=2)
+
+        def forward(self, x):
+            y = self.up(self.c(x))
+            return torch.sigmoid(y) * 2
+
+    torch.manual_seed(0)
+    qm = quantize_fx(Odd().eval(), "x86")
+    with pytest.raises(qmpc.UnsupportedOpError):
+        qmpc.from_torch(qm, torch.zeros(SHAPE))
+
+
+def test_torchvision_mobilenet_v2():
+    tvq = pytest.importorskip("torchvision.models.quantization")
+    torch.manual_seed(0)
+    torch.backends.quantized.engine = "x86"
+    m = tvq.mobilenet_v2(weights=None, quantize=False).eval()  # random init, no download
+    m.fuse_model(is_qat=False)
+    m.qconfig = torch.ao.quantization.get_default_qconfig("x86")
+    p = torch.ao.quantization.prepare(m)
+    shape = (1, 3, 64, 64)
+    with torch.no_grad():
+        for x in calib(4, 1, shape):
+            p(x)
+    qm = torch.ao.quantization.convert(p)
+    frac, mx = compare(qm, shape, 3, qm.classifier[1].scale)
+    assert mx <= 1 and frac <= 0.05, f"{frac:.4f} of outputs differ, max {mx} LSB"
