@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/qmpc/qmpc/gocore/mpc"
@@ -54,11 +55,16 @@ func benchParties(b *testing.B, name string, n int, setup func(p mpc.Protocol) (
 	for i, p := range ps {
 		before[i] = p.Conn().Stats()
 	}
+	cpu0 := cpuSeconds()
 	b.ResetTimer()
 	for range b.N {
 		all(func(i int, p mpc.Protocol) error { return op(p, xs[i]) })
 	}
 	b.StopTimer()
+	// CPU time of all parties together (the process): on a shared machine wall time
+	// depends on the load, CPU time does not; with all parties on 2 idle cores the wall
+	// time is about half of it.
+	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
 	var maxB, sumB float64
 	var rounds int64
 	for i, p := range ps {
@@ -71,6 +77,14 @@ func benchParties(b *testing.B, name string, n int, setup func(p mpc.Protocol) (
 	b.ReportMetric(maxB, "B/elem/maxparty")
 	b.ReportMetric(sumB/float64(len(ps)), "B/elem/party")
 	b.ReportMetric(float64(rounds)/float64(b.N), "rounds/op")
+}
+
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
 // layerAcc returns MobileNet-like accumulators: mostly small, some large.

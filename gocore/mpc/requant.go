@@ -438,15 +438,16 @@ func (rq *requantizer) layout(chans []int, fold bool) (emax, bw, bx int, ok bool
 // windows runs one pass over the elements if their aligned range fits 64 bits, and
 // otherwise splits the distinct quotient planes in two and recurses.
 func (rq *requantizer) windows(acc AShare, elems []int) (AShare, error) {
-	chanSet := map[int]bool{}
+	seen := make([]bool, len(rq.chans))
 	for _, i := range elems {
-		chanSet[rq.chanOf(i)] = true
+		seen[rq.chanOf(i)] = true
 	}
-	chans := make([]int, 0, len(chanSet))
-	for c := range chanSet {
-		chans = append(chans, c)
+	var chans []int
+	for c, ok := range seen {
+		if ok {
+			chans = append(chans, c)
+		}
 	}
-	sort.Ints(chans)
 	if _, _, _, ok := rq.layout(chans, true); ok || len(elems) == 0 {
 		return rq.pass(acc, elems, chans, true)
 	}
@@ -467,34 +468,31 @@ func (rq *requantizer) windows(acc AShare, elems []int) (AShare, error) {
 	}
 	sort.Ints(ev)
 	split := ev[len(ev)/2]
-	var lowE, highE []int
-	for _, i := range elems {
-		if rq.chans[rq.chanOf(i)].e < split {
-			lowE = append(lowE, i)
-		} else {
-			highE = append(highE, i)
+	// Local positions and global ids of the two halves.
+	var idx [2][]int32
+	var part [2][]int
+	for k, i := range elems {
+		h := 0
+		if rq.chans[rq.chanOf(i)].e >= split {
+			h = 1
 		}
+		idx[h] = append(idx[h], int32(k))
+		part[h] = append(part[h], i)
 	}
 	p := rq.p
-	where := make(map[int]int, len(elems))
-	for k, i := range elems {
-		where[i] = k
-	}
 	pos := make([]int32, len(elems))
 	parts := make([]AShare, 0, 2)
 	off := 0
-	for _, part := range [][]int{lowE, highE} {
-		idx := make([]int32, len(part))
-		for k, i := range part {
-			idx[k] = int32(where[i])
-			pos[where[i]] = int32(off + k)
+	for h := range 2 {
+		for k, l := range idx[h] {
+			pos[l] = int32(off + k)
 		}
-		y, err := rq.windows(p.Gather(acc, idx), part)
+		y, err := rq.windows(p.Gather(acc, idx[h]), part[h])
 		if err != nil {
 			return nil, err
 		}
 		parts = append(parts, y)
-		off += len(part)
+		off += len(idx[h])
 	}
 	return p.Gather(p.Concat(parts...), pos), nil
 }
@@ -507,8 +505,7 @@ func (rq *requantizer) pass(acc AShare, elems []int, chans []int, fold bool) (AS
 	emax, bw, bx, _ := rq.layout(chans, fold)
 	mod := new(big.Int).Lsh(big.NewInt(1), 64)
 	// Per-channel aligned factor and constant, then per element.
-	type al struct{ mul, add uint64 }
-	als := make(map[int]al, len(chans))
+	als := make([]struct{ mul, add uint64 }, len(rq.chans))
 	for _, c := range chans {
 		cp := &rq.chans[c]
 		k := uint(emax - cp.e)
@@ -517,12 +514,18 @@ func (rq *requantizer) pass(acc AShare, elems []int, chans []int, fold bool) (AS
 			a.Add(a, new(big.Int).Lsh(big.NewInt(rq.g), uint(emax)))
 		}
 		a.Mod(a, mod)
-		als[c] = al{cp.mul << k, a.Uint64()}
+		als[c] = struct{ mul, add uint64 }{cp.mul << k, a.Uint64()}
 	}
-	mulV, addV := make([]uint64, n), make([]uint64, n)
-	for k, i := range elems {
-		a := als[rq.chanOf(i)]
-		mulV[k], addV[k] = a.mul, a.add
+	var mulV, addV []uint64
+	if len(chans) == 1 || rq.uniform(chans, als) {
+		a := als[chans[0]]
+		mulV, addV = []uint64{a.mul}, []uint64{a.add}
+	} else {
+		mulV, addV = make([]uint64, n), make([]uint64, n)
+		for k, i := range elems {
+			a := als[rq.chanOf(i)]
+			mulV[k], addV[k] = a.mul, a.add
+		}
 	}
 	w := p.AddPublic(p.MulPublic(acc, mulV), addV)
 	wb, err := p.A2B(w, bw)
@@ -530,7 +533,17 @@ func (rq *requantizer) pass(acc AShare, elems []int, chans []int, fold bool) (AS
 		return nil, fmt.Errorf("a2b of %d bits: %w", bw, err)
 	}
 	c := &circ{p, n}
-	wp := c.planes(wb)
+	// Only the planes from the lowest tie plane up are used.
+	lowest := emax
+	for _, ch := range chans {
+		if cp := &rq.chans[ch]; cp.tie >= 0 {
+			lowest = min(lowest, cp.tie+emax-cp.e)
+		}
+	}
+	wp := make([]bit, bw)
+	for j := lowest; j < bw; j++ {
+		wp[j] = bit{s: p.Bits(wb, j, 1)}
+	}
 	x := wp[emax:]
 	if rq.clamp && !fold {
 		// x = q + g in binary, q sign-extended to bx planes (a public addend: free
@@ -551,6 +564,17 @@ func (rq *requantizer) pass(acc AShare, elems []int, chans []int, fold bool) (AS
 		return rq.finishClamp(c, x, tie)
 	}
 	return rq.finishSigned(c, x, tie)
+}
+
+// uniform reports whether all channels have the same aligned factor and constant.
+func (rq *requantizer) uniform(chans []int, als []struct{ mul, add uint64 }) bool {
+	a := als[chans[0]]
+	for _, c := range chans[1:] {
+		if als[c] != a {
+			return false
+		}
+	}
+	return true
 }
 
 // tieLeaves returns the leaves of the tie AND tree (nil: no element can tie). Element k
