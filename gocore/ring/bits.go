@@ -19,6 +19,10 @@ func Transpose64(a *[64]uint64) {
 	}
 }
 
+// tile is the number of 64-element blocks ToPlanes and FromPlanes transpose before
+// touching the planes, so that each plane is written or read in runs of tile words.
+const tile = 16
+
 // ToPlanes bit-slices the w low bits of each element of vals into w planes: plane j occupies
 // planes[j*Words(n) : (j+1)*Words(n)] (n = len(vals)) and holds bit j of element i at bit
 // i%64 of word i/64. Padding bits of the last word are zero. It returns a new slice of
@@ -31,14 +35,21 @@ func ToPlanes(vals []uint64, w int) []uint64 {
 	nw := Words(n)
 	out := make([]uint64, w*nw)
 	var blk [64]uint64
-	for b := 0; b < nw; b++ {
-		lo := b * 64
-		hi := min(lo+64, n)
-		copy(blk[:], vals[lo:hi])
-		clear(blk[hi-lo:])
-		Transpose64(&blk)
+	var buf [64][tile]uint64
+	for b0 := 0; b0 < nw; b0 += tile {
+		nb := min(tile, nw-b0)
+		for t := 0; t < nb; t++ {
+			lo := (b0 + t) * 64
+			hi := min(lo+64, n)
+			copy(blk[:], vals[lo:hi])
+			clear(blk[hi-lo:])
+			Transpose64(&blk)
+			for j := 0; j < w; j++ {
+				buf[j][t] = blk[j]
+			}
+		}
 		for j := 0; j < w; j++ {
-			out[j*nw+b] = blk[j]
+			copy(out[j*nw+b0:j*nw+b0+nb], buf[j][:nb])
 		}
 	}
 	return out
@@ -53,15 +64,22 @@ func FromPlanes(planes []uint64, n, w int) []uint64 {
 	}
 	out := make([]uint64, n)
 	var blk [64]uint64
-	for b := 0; b < nw; b++ {
+	var buf [64][tile]uint64
+	for b0 := 0; b0 < nw; b0 += tile {
+		nb := min(tile, nw-b0)
 		for j := 0; j < w; j++ {
-			blk[j] = planes[j*nw+b]
+			copy(buf[j][:nb], planes[j*nw+b0:j*nw+b0+nb])
 		}
-		clear(blk[w:])
-		Transpose64(&blk)
-		lo := b * 64
-		hi := min(lo+64, n)
-		copy(out[lo:hi], blk[:hi-lo])
+		for t := 0; t < nb; t++ {
+			for j := 0; j < w; j++ {
+				blk[j] = buf[j][t]
+			}
+			clear(blk[w:])
+			Transpose64(&blk)
+			lo := (b0 + t) * 64
+			hi := min(lo+64, n)
+			copy(out[lo:hi], blk[:hi-lo])
+		}
 	}
 	return out
 }
