@@ -190,11 +190,16 @@ func (p *Protocol) Mul(x, y mpc.AShare) (mpc.AShare, error) {
 		return nil, errs.New(errs.Shape, "rep3 mul: lengths %d and %d", len(s.a), len(t.a))
 	}
 	z := make([]uint64, len(s.a))
-	sa, sb, ta, tb := s.a, s.b[:len(z)], t.a[:len(z)], t.b[:len(z)]
-	for i := range z {
-		z[i] = sa[i]*(ta[i]+tb[i]) + sb[i]*ta[i]
+	for lo := 0; lo < len(z); lo += scratchWords { // chunks stay in cache for the mask
+		hi := min(lo+scratchWords, len(z))
+		zc := z[lo:hi]
+		sa, sb, ta, tb := s.a[lo:hi], s.b[lo:hi], t.a[lo:hi], t.b[lo:hi]
+		sb, ta, tb = sb[:len(sa)], ta[:len(sa)], tb[:len(sa)]
+		for i := range zc[:len(sa)] {
+			zc[i] = sa[i]*(ta[i]+tb[i]) + sb[i]*ta[i]
+		}
+		p.addZeroShare(zc)
 	}
-	p.addZeroShare(z)
 	a, b, err := p.reshare(z)
 	if err != nil {
 		return nil, fmt.Errorf("rep3 mul: %w", err)
