@@ -2,6 +2,22 @@ package mpc
 
 import "fmt"
 
+// The protocol-generic building blocks (adder.go, compare.go, requant.go, div.go and this
+// file) are written once over Protocol.
+//
+// Security: the blocks never call Open or OpenB (TestRep3Views checks it), so every value
+// they handle stays secret-shared and their messages are exactly those of the protocol's
+// primitives (A2B, AND, B2A, Bit2A, Mul) with the public arguments given here; they
+// inherit the protocol's threat model. Which elements, widths and constants a block uses
+// depends only on public parameters (sizes, bounds, quantization parameters), never on
+// secret values.
+//
+// Sources: bit decomposition and exact truncation/comparison on binary shares as in
+// Damgard, Fitzi, Kiltz, Nielsen and Toft (TCC 2006) and Catrina and de Hoogh (SCN 2010);
+// Sklansky's parallel-prefix adder (IRE Trans. Electronic Computers, 1960); division by
+// invariant integers from Granlund and Montgomery (PLDI 1994); the rounding arithmetic of
+// gemmlowp and TFLite (Jacob et al., CVPR 2018).
+
 // This file is the small circuit engine under the protocol-generic binary blocks. Circuits
 // work on single planes ("bits": a 1-plane BShare covering all elements of a batch, or a
 // public constant that is the same for every element). Constants are folded: AND and XOR
