@@ -84,6 +84,9 @@ func (e *Party) prep(oi int) (*prepared, error) {
 		switch op.Kind {
 		case model.OpConv2D:
 			p.xIdx = geo.im2col()
+			if isIdentity(p.xIdx, c.Batch*c.InH*c.InW*c.InC) {
+				p.xIdx = nil // a 1x1 convolution with stride 1: the input is its own im2col
+			}
 			p.wIdx = transpose(c.OutC, c.KH*c.KW*c.InC) // OHWI [O,K] -> [K,O]
 		case model.OpFullyConnected:
 			p.wIdx = transpose(c.OutC, c.InC)
@@ -287,7 +290,10 @@ func (e *Party) conv(op *model.Op, p *prepared, env map[int]mpc.AShare) (mpc.ASh
 	switch op.Kind {
 	case model.OpConv2D:
 		k := c.KH * c.KW * c.InC
-		acc, err = e.p.MatMul(e.p.Gather(x, p.xIdx), w, c.Batch*c.OutH*c.OutW, k, c.OutC)
+		if p.xIdx != nil {
+			x = e.p.Gather(x, p.xIdx)
+		}
+		acc, err = e.p.MatMul(x, w, c.Batch*c.OutH*c.OutW, k, c.OutC)
 	case model.OpFullyConnected:
 		acc, err = e.p.MatMul(x, w, c.Batch, c.InC, c.OutC)
 	case model.OpDepthwiseConv2D:
@@ -297,7 +303,13 @@ func (e *Party) conv(op *model.Op, p *prepared, env map[int]mpc.AShare) (mpc.ASh
 		return nil, err
 	}
 	if len(op.Inputs) > 2 && op.Inputs[2] >= 0 {
-		acc = e.p.Add(acc, e.p.Gather(e.consts[op.Inputs[2]], p.bIdx))
+		bkey := fmt.Sprintf("b%d/%d", op.Inputs[2], len(p.bIdx))
+		bias, ok := e.derived[bkey]
+		if !ok {
+			bias = e.p.Gather(e.consts[op.Inputs[2]], p.bIdx)
+			e.derived[bkey] = bias
+		}
+		acc = e.p.Add(acc, bias)
 	}
 	return e.requant(acc, &c.Requant, c.OutC, accBound)
 }
@@ -389,6 +401,19 @@ func roundingOf(m qnn.RoundMode) mpc.RoundMode {
 		return mpc.RoundSingle
 	}
 	return mpc.RoundAway
+}
+
+// isIdentity reports whether idx is 0, 1, ..., n-1.
+func isIdentity(idx []int32, n int) bool {
+	if len(idx) != n {
+		return false
+	}
+	for i, v := range idx {
+		if v != int32(i) {
+			return false
+		}
+	}
+	return true
 }
 
 func bitsFor(n int) int {
