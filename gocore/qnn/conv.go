@@ -83,15 +83,13 @@ func (p *ConvParams) depthwiseAcc(x, acc []int32) {
 	pixels := p.Batch * p.InH * p.InW
 	xe := make([]int16, pixels*C)
 	parallelFor(pixels, 256, func(lo, hi int) {
+		if M == 1 {
+			subNarrow(xe[lo*C:hi*C], x[lo*C:hi*C], p.InZeroPoint)
+			return
+		}
 		for px := lo; px < hi; px++ {
 			in := x[px*p.InC : (px+1)*p.InC]
 			out := xe[px*C : (px+1)*C]
-			if M == 1 {
-				for i, v := range in {
-					out[i] = int16(v - p.InZeroPoint)
-				}
-				continue
-			}
 			for o := range out {
 				out[o] = int16(in[o/M] - p.InZeroPoint)
 			}
@@ -101,21 +99,36 @@ func (p *ConvParams) depthwiseAcc(x, acc []int32) {
 	parallelFor(rows, 1, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			b, oy := r/p.OutH, r%p.OutH
+			row := acc[(b*p.OutH+oy)*p.OutW*C:][:p.OutW*C]
 			for ox := range p.OutW {
-				out := acc[((b*p.OutH+oy)*p.OutW+ox)*C:][:C]
-				copy(out, p.Bias)
-				for ky := range p.KH {
-					iy := oy*p.StrideH - p.PadTop + ky*p.DilationH
-					if iy < 0 || iy >= p.InH {
+				copy(row[ox*C:(ox+1)*C], p.Bias)
+			}
+			for ky := range p.KH {
+				iy := oy*p.StrideH - p.PadTop + ky*p.DilationH
+				if iy < 0 || iy >= p.InH {
+					continue
+				}
+				for kx := range p.KW {
+					off := kx*p.DilationW - p.PadLeft // ix = ox*StrideW + off
+					if p.StrideW == 1 {
+						// One multiply-add over the whole run of valid output pixels, with the
+						// (ky, kx) weights tiled along the row.
+						ox0, ox1 := max(0, -off), min(p.OutW, p.InW-off)
+						if ox0 >= ox1 {
+							continue
+						}
+						px := (b*p.InH+iy)*p.InW + ox0 + off
+						mulAdd(row[ox0*C:ox1*C], xe[px*C:], p.wTile[(ky*p.KW+kx)*p.OutW*C:])
 						continue
 					}
-					for kx := range p.KW {
-						ix := ox*p.StrideW - p.PadLeft + kx*p.DilationW
+					w := p.w16[(ky*p.KW+kx)*C : (ky*p.KW+kx+1)*C]
+					for ox := range p.OutW {
+						ix := ox*p.StrideW + off
 						if ix < 0 || ix >= p.InW {
 							continue
 						}
 						px := (b*p.InH+iy)*p.InW + ix
-						mulAdd(out, xe[px*C:(px+1)*C], p.w16[(ky*p.KW+kx)*C:(ky*p.KW+kx+1)*C])
+						mulAdd(row[ox*C:(ox+1)*C], xe[px*C:(px+1)*C], w)
 					}
 				}
 			}

@@ -63,6 +63,7 @@ type ConvParams struct {
 	w16     []int16 // Weights as int16 for the cleartext kernels (set by init)
 	wPacked []int16 // CONV_2D / FULLY_CONNECTED weights padded for the GEMM (see gemm.go)
 	fastRQ  *fastRequant
+	wTile   []int16 // stride-1 DEPTHWISE_CONV_2D: per (ky, kx), the OutC weights repeated OutW times
 }
 
 // init precomputes the kernels' private data from the exported fields.
@@ -76,6 +77,14 @@ func (p *ConvParams) init() error {
 	}
 	if p.Kind != model.OpDepthwiseConv2D {
 		p.wPacked = packWeights(p.w16, p.OutC, p.KH*p.KW*p.InC)
+	} else if p.StrideW == 1 {
+		C, n := p.OutC, p.OutW*p.OutC
+		p.wTile = make([]int16, p.KH*p.KW*n)
+		for k := range p.KH * p.KW {
+			for ox := range p.OutW {
+				copy(p.wTile[k*n+ox*C:k*n+(ox+1)*C], p.w16[k*C:(k+1)*C])
+			}
+		}
 	}
 	p.fastRQ = newFastRequant(&p.Requant, p.OutC)
 	return nil

@@ -65,3 +65,19 @@ func (f *fastRequant) applyVec(row []int32) int {
 	}
 	return v
 }
+
+//go:noescape
+func subNarrowAVX2(dst *int16, src *int32, n int, zp int32)
+
+// subNarrow sets dst[i] = int16(src[i] - zp) for i < len(dst) (len(src) >= len(dst)).
+func subNarrow(dst []int16, src []int32, zp int32) {
+	n := len(dst)
+	v := n &^ 15
+	if haveAVX2 && v > 0 {
+		_ = src[n-1]
+		subNarrowAVX2(unsafe.SliceData(dst), unsafe.SliceData(src), v, zp)
+	} else {
+		v = 0
+	}
+	subNarrowGo(dst[v:], src[v:n], zp)
+}

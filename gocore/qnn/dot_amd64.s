@@ -173,3 +173,28 @@ rqloop:
 	JLT  rqloop
 	VZEROUPPER
 	RET
+
+// func subNarrowAVX2(dst *int16, src *int32, n int, zp int32)
+// dst[i] = int16(src[i] - zp) for i < n (n a positive multiple of 16; values must fit).
+TEXT ·subNarrowAVX2(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVL zp+24(FP), R9
+	VMOVD R9, X15
+	VPBROADCASTD X15, Y15
+	XORQ AX, AX
+
+snloop:
+	VMOVDQU (SI)(AX*4), Y0
+	VMOVDQU 32(SI)(AX*4), Y1
+	VPSUBD Y15, Y0, Y0
+	VPSUBD Y15, Y1, Y1
+	VPACKSSDW Y1, Y0, Y0
+	VPERMQ $0xD8, Y0, Y0
+	VMOVDQU Y0, (DI)(AX*2)
+	ADDQ $16, AX
+	CMPQ AX, CX
+	JLT  snloop
+	VZEROUPPER
+	RET

@@ -43,6 +43,14 @@ func dot2x4Go(a0, a1, w []int16, stride, n int, out *[8]int32) {
 	}
 }
 
+// subNarrowGo is the portable subNarrow.
+func subNarrowGo(dst []int16, src []int32, zp int32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = int16(v - zp)
+	}
+}
+
 // mulAddGo is the portable mulAdd.
 func mulAddGo(acc []int32, x, w []int16) {
 	x, w = x[:len(acc)], w[:len(acc)]
@@ -101,10 +109,7 @@ func (p *ConvParams) gemmAcc(x, acc []int32) {
 func (p *ConvParams) im2colRow16(x []int32, r int, dst []int16) {
 	zp := p.InZeroPoint
 	if p.Kind == kindFC {
-		in := x[r*p.InC : (r+1)*p.InC]
-		for i, v := range in {
-			dst[i] = int16(v - zp)
-		}
+		subNarrow(dst[:p.InC], x[r*p.InC:(r+1)*p.InC], zp)
 		clear(dst[p.InC:])
 		return
 	}
@@ -122,10 +127,7 @@ func (p *ConvParams) im2colRow16(x []int32, r int, dst []int16) {
 				clear(d)
 				continue
 			}
-			src := x[((b*p.InH+iy)*p.InW+ix)*p.InC:][:p.InC]
-			for i, v := range src {
-				d[i] = int16(v - zp)
-			}
+			subNarrow(d, x[((b*p.InH+iy)*p.InW+ix)*p.InC:][:p.InC], zp)
 		}
 	}
 	clear(dst[k:])

@@ -412,3 +412,46 @@ func TestPlanConcurrentRuns(t *testing.T) {
 		}
 	}
 }
+
+// The SIMD helpers equal their portable versions on lengths with tails.
+func TestSIMDHelpers(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, n := range []int{1, 7, 8, 15, 16, 17, 37, 100} {
+		src := make([]int32, n)
+		x, w := make([]int16, n), make([]int16, n)
+		for i := range src {
+			src[i] = int32(r.IntN(511)) - 255
+			x[i], w[i] = int16(r.IntN(511)-255), int16(r.IntN(511)-255)
+		}
+		got, want := make([]int16, n), make([]int16, n)
+		subNarrow(got, src, -7)
+		subNarrowGo(want, src, -7)
+		if !slices.Equal(got, want) {
+			t.Errorf("subNarrow n=%d", n)
+		}
+		a1, a2 := make([]int32, n), make([]int32, n)
+		for i := range a1 {
+			a1[i] = int32(r.IntN(1000))
+			a2[i] = a1[i]
+		}
+		mulAdd(a1, x, w)
+		mulAddGo(a2, x, w)
+		if !slices.Equal(a1, a2) {
+			t.Errorf("mulAdd n=%d", n)
+		}
+	}
+	const k = 48
+	a0, a1, wt := make([]int16, k), make([]int16, k), make([]int16, 4*k)
+	for i := range wt {
+		wt[i] = int16(r.IntN(511) - 255)
+	}
+	for i := range a0 {
+		a0[i], a1[i] = int16(r.IntN(511)-255), int16(r.IntN(511)-255)
+	}
+	var got, want [8]int32
+	dot2x4(a0, a1, wt, k, k, &got)
+	dot2x4Go(a0, a1, wt, k, k, &want)
+	if got != want {
+		t.Errorf("dot2x4: %v, want %v", got, want)
+	}
+}
