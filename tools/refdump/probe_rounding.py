@@ -6,6 +6,7 @@ op's actual input, applies several candidate requantization formulas and counts 
 outputs each formula gets wrong.
 
 Usage: python tools/refdump/probe_rounding.py MODEL.tflite [builtin|default|ref] [seeds]
+(PERCH=1 in the environment also lists the channels where each formula is wrong.)
 """
 import os
 import sys
@@ -20,8 +21,7 @@ def quantize_multiplier(real):
     if real == 0:
         return 0, 0
     q, e = np.frexp(real)
-    qf = int(np.round(q * (1 << 31))) if q >= 0 else -int(np.round(-q * (1 << 31)))
-    qf = int(np.floor(abs(q) * (1 << 31) + 0.5))
+    qf = int(np.floor(abs(q) * (1 << 31) + 0.5))  # multipliers are positive
     if qf == 1 << 31:
         qf //= 2
         e += 1
