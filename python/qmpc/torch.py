@@ -135,6 +135,13 @@ class _Exporter:
         self.nodes.append(helper.make_node(op, inputs, [out], name=out, **attrs))
         return out
 
+    def named(self, op: str, inputs: list[str], out: str) -> str:
+        """Like add, with the exact output name (graph outputs)."""
+        from onnx import helper
+
+        self.nodes.append(helper.make_node(op, inputs, [out], name=out))
+        return out
+
     def qparams(self, t) -> tuple[float, int, str]:
         torch = self.torch
         if t.qscheme() not in (torch.per_tensor_affine, torch.per_tensor_symmetric):
@@ -234,11 +241,12 @@ class _Exporter:
             outs = list(outs) if isinstance(outs, (tuple, list)) else [outs]
             for i, o in enumerate(outs):
                 v = self.arg(o)
+                oname = "output" if len(outs) == 1 else f"output_{i}"
                 if isinstance(v, _F):
-                    name = self.add("Identity", [v.name], f"output_{i}")
+                    name = self.named("Identity", [v.name], oname)
                     self.outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, None))
                 elif isinstance(v, _Q):
-                    name = self.add("Identity", [v.name], f"output_{i}")
+                    name = self.named("Identity", [v.name], oname)
                     et = TensorProto.UINT8 if v.dtype == "uint8" else TensorProto.INT8
                     self.outputs.append(helper.make_tensor_value_info(name, et, None))
                 else:
