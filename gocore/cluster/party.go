@@ -30,7 +30,10 @@ type PartyOptions struct {
 	Computation NewComputation
 	// ModelDigest is the model this party announces (the owner's), or "".
 	ModelDigest string
-	// Listener, if set, is used instead of listening on the configured address.
+	// Listen, if set, is the address to listen on instead of the configured one (behind
+	// NAT or a proxy, the configured address is where the others reach this party).
+	Listen string
+	// Listener, if set, is used instead of listening on an address.
 	Listener stdnet.Listener
 	// Logger receives structured logs (default slog.Default()).
 	Logger *slog.Logger
@@ -103,6 +106,9 @@ func NewParty(opt PartyOptions) (*Party, error) {
 	p.ln = opt.Listener
 	if p.ln == nil {
 		addr := cfg.Parties[opt.ID].Address
+		if opt.Listen != "" {
+			addr = opt.Listen
+		}
 		if p.ln, err = stdnet.Listen("tcp", addr); err != nil {
 			return nil, errs.New(errs.Config, "party %d: listening on %s: %w", opt.ID, addr, err)
 		}

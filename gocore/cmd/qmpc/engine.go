@@ -51,6 +51,7 @@ func runParty(ctx context.Context, args []string, log *slog.Logger, stdout io.Wr
 	id := fs.Int("id", -1, "this party's id in the config")
 	modelPath := fs.String("model", "", "the model (.tflite or .onnx); only the model owner gives it")
 	key := fs.String("key", "", "private key file (default: the config's key for this party)")
+	listen := fs.String("listen", "", "listen on this host:port instead of the config's address (behind NAT or a proxy)")
 	step, connect := timeoutFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -79,7 +80,7 @@ func runParty(ctx context.Context, args []string, log *slog.Logger, stdout io.Wr
 		}
 		log.Info("model loaded", "path", *modelPath, "digest", digest, "ops", len(g.Ops))
 	}
-	p, err := cluster.NewParty(cluster.PartyOptions{Config: cfg, ID: *id, KeyPath: *key, ModelDigest: digest,
+	p, err := cluster.NewParty(cluster.PartyOptions{Config: cfg, ID: *id, KeyPath: *key, ModelDigest: digest, Listen: *listen,
 		Computation: inference.EngineComputation(cfg, g), Logger: log})
 	if err != nil {
 		return err

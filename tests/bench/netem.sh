@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# Benchmark: rep3 MobileNetV1 between three `qmpc party` processes over emulated LAN and WAN
+# links; the client runs `qmpc infer`. Writes a Markdown table to $OUT (default
+# tests/bench/netem_results.md) and prints it.
+#
+#   bash tests/bench/netem.sh                      # MobileNetV1 0.25_128, 3 runs per setting
+#   MODELS="a.tflite b.tflite" REPS=5 bash tests/bench/netem.sh
+#
+# Links (override with LAN_RTT_MS, LAN_MBIT, WAN_RTT_MS, WAN_MBIT):
+#   LAN: 0.2 ms round trip, 10 Gbit/s;  WAN: 40 ms round trip, 100 Mbit/s.
+#
+# Emulation, chosen automatically (or QMPC_BENCH_MODE=netns|proxy):
+#   netns: as root with `ip netns` and the kernel's sch_netem: one network namespace per party
+#          and one for the client, joined by veth pairs to a bridge in another namespace; each
+#          host's egress has `tc netem delay RTT/2 rate R`. Addresses 10.213.0.0/24 exist only
+#          inside these namespaces, which the script deletes at exit.
+#   proxy: otherwise: every party on 127.0.0.1 behind tests/bench/delayproxy (a user-space
+#          link with RTT/2 delay per direction and rate R), parties started with --listen.
+# Everything is bounded: each inference has a 10-minute limit, parties are killed by PID.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+MODELS="${MODELS:-$ROOT/../shared/models/coral/mobilenet_v1_0.25_128_quant.tflite}"
+REPS="${REPS:-3}"
+OUT="${OUT:-$ROOT/tests/bench/netem_results.md}"
+LAN_RTT_MS="${LAN_RTT_MS:-0.2}"; LAN_MBIT="${LAN_MBIT:-10000}"
+WAN_RTT_MS="${WAN_RTT_MS:-40}"; WAN_MBIT="${WAN_MBIT:-100}"
+PY="${PY:-$ROOT/.venv/bin/python}"
+
+say() { echo "netem.sh: $*" >&2; }
+
+models=()
+for m in $MODELS; do
+	if [ -f "$m" ]; then models+=("$m"); else say "skipping absent model $m"; fi
+done
+if [ "${#models[@]}" -eq 0 ]; then
+	echo "netem.sh: SKIPPED: no model found (the MobileNets are in ../shared/models)"
+	exit 0
+fi
+
+TMP="$(mktemp -d /tmp/qmpc-bench.XXXXXX)"
+PIDS=()
+NETNS=()
+cleanup() {
+	for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null || true; done
+	for n in "${NETNS[@]:-}"; do [ -n "$n" ] && ip netns del "$n" 2>/dev/null || true; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+say "building qmpc and delayproxy"
+go build -o "$TMP/qmpc" ./gocore/cmd/qmpc
+go build -o "$TMP/delayproxy" ./tests/bench/delayproxy
+Q="$TMP/qmpc"
+
+# --- choose the emulation ---
+MODE="${QMPC_BENCH_MODE:-}"
+REASON=""
+if [ -z "$MODE" ]; then
+	if [ "$(id -u)" != 0 ]; then
+		MODE=proxy; REASON="not root"
+	elif ! command -v ip >/dev/null || ! ip netns add qmpcb-probe 2>/dev/null; then
+		MODE=proxy; REASON="ip netns unavailable"
+	else
+		if ip netns exec qmpcb-probe tc qdisc add dev lo root netem delay 1ms 2>/dev/null; then
+			MODE=netns
+		else
+			MODE=proxy; REASON="tc netem unavailable (kernel without sch_netem)"
+		fi
+		ip netns del qmpcb-probe
+	fi
+fi
+say "emulation: $MODE${REASON:+ ($REASON)}"
+
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# set_addresses CONFIG ADDR0 ADDR1 ADDR2
+set_addresses() {
+	"$PY" - "$@" <<'PYEOF'
+import json, sys
+path, addrs = sys.argv[1], sys.argv[2:]
+cfg = json.load(open(path))
+for p, a in zip(cfg["parties"], addrs):
+    p["address"] = a
+cfg["timeouts"]["step"] = "120s"
+json.dump(cfg, open(path, "w"), indent=2)
+PYEOF
+}
+
+# netns_setup RTT_MS MBIT: namespaces qmpcb-p0..2 (10.213.0.1-3), qmpcb-c (10.213.0.10)
+netns_setup() {
+	local half rate sw=qmpcb-sw
+	half="$("$PY" -c "print($1/2)")ms"
+	rate="$2mbit"
+	ip netns add $sw; NETNS+=($sw)
+	ip -n $sw link add br0 type bridge
+	ip -n $sw link set br0 up
+	local names=(p0 p1 p2 c) addrs=(10.213.0.1 10.213.0.2 10.213.0.3 10.213.0.10) i
+	for i in 0 1 2 3; do
+		local ns="qmpcb-${names[$i]}"
+		ip netns add "$ns"; NETNS+=("$ns")
+		ip link add "qb${names[$i]}" type veth peer name "qbs${names[$i]}"
+		ip link set "qb${names[$i]}" netns "$ns"
+		ip link set "qbs${names[$i]}" netns $sw
+		ip -n $sw link set "qbs${names[$i]}" master br0 up
+		ip -n "$ns" link set lo up
+		ip -n "$ns" link set "qb${names[$i]}" name eth0
+		ip -n "$ns" addr add "${addrs[$i]}/24" dev eth0
+		ip -n "$ns" link set eth0 up
+		ip netns exec "$ns" tc qdisc add dev eth0 root netem delay "$half" rate "$rate" limit 100000
+	done
+}
+
+netns_teardown() {
+	for n in qmpcb-p0 qmpcb-p1 qmpcb-p2 qmpcb-c qmpcb-sw; do ip netns del "$n" 2>/dev/null || true; done
+	NETNS=()
+}
+
+# run_setting NAME RTT_MS MBIT MODEL: prints "| row |" lines
+run_setting() {
+	local name="$1" rtt="$2" mbit="$3" model="$4" dir="$TMP/$1"
+	mkdir -p "$dir"
+	"$Q" certs --out "$dir" --parties 3 >/dev/null
+	local cfg="$dir/cluster.json" client=() launch=()
+	local pp=()
+	if [ "$MODE" = netns ]; then
+		netns_setup "$rtt" "$mbit"
+		set_addresses "$cfg" 10.213.0.1:7100 10.213.0.2:7100 10.213.0.3:7100
+		launch=("ip netns exec qmpcb-p0" "ip netns exec qmpcb-p1" "ip netns exec qmpcb-p2")
+		client=(ip netns exec qmpcb-c)
+	else
+		local l=() p=() maps=() i half
+		for i in 0 1 2; do l+=("127.0.0.1:$(free_port)"); p+=("127.0.0.1:$(free_port)"); done
+		set_addresses "$cfg" "${p[@]}"
+		for i in 0 1 2; do maps+=(-map "${p[$i]}=${l[$i]}"); pp+=(--listen "${l[$i]}"); done
+		half="$("$PY" -c "print($rtt/2)")ms"
+		"$TMP/delayproxy" -delay "$half" -rate "$mbit" "${maps[@]}" >"$dir/proxy.log" 2>&1 &
+		PIDS+=($!)
+		launch=("" "" "")
+	fi
+	local i
+	for i in 0 1 2; do
+		local extra=()
+		[ "$i" = 0 ] && extra=(--model "$model")
+		[ "$MODE" = proxy ] && extra+=("${pp[@]:$((2*i)):2}")
+		# shellcheck disable=SC2086
+		${launch[$i]} "$Q" party --config "$cfg" --id "$i" "${extra[@]}" >"$dir/party$i.log" 2>&1 &
+		PIDS+=($!)
+	done
+	# a random input of the model's shape and type
+	"$PY" - "$model" "$dir/x.npy" <<'PYEOF'
+import sys, numpy as np
+from ai_edge_litert.interpreter import Interpreter
+d = Interpreter(sys.argv[1]).get_input_details()[0]
+info = np.iinfo(d["dtype"])
+np.save(sys.argv[2], np.random.default_rng(0).integers(info.min, info.max + 1, d["shape"], dtype=d["dtype"]))
+PYEOF
+	# wait until the cluster serves (bounded), then measure
+	local ok=0 t
+	for t in $(seq 1 60); do
+		if timeout 600 "${client[@]}" "$Q" infer --config "$cfg" --input "$dir/x.npy" --output "$dir/y.npy" >/dev/null 2>&1; then ok=1; break; fi
+		sleep 1
+	done
+	if [ "$ok" != 1 ]; then
+		say "$name: the cluster did not serve; logs in $dir"; tail -5 "$dir"/party*.log >&2
+		return 1
+	fi
+	local r
+	for r in $(seq 1 "$REPS"); do
+		local s e
+		s="$(date +%s.%N)"
+		timeout 600 "${client[@]}" "$Q" infer --config "$cfg" --input "$dir/x.npy" --output "$dir/y.npy" --stats "$dir/stats$r.json" >/dev/null 2>>"$dir/client.log"
+		e="$(date +%s.%N)"
+		"$PY" - "$dir/stats$r.json" "$s" "$e" "$name" "$rtt" "$mbit" "$(basename "$model")" "$r" <<'PYEOF'
+import json, sys
+st = json.load(open(sys.argv[1]))
+start, end, name, rtt, mbit, model, rep = sys.argv[2:]
+mb = [p["net"]["BytesSent"] / 1e6 for p in st]
+rounds = max(p["net"]["Rounds"] for p in st)
+party_s = max(p["seconds"] for p in st)
+print(f"| {model} | {name} ({rtt} ms RTT, {mbit} Mbit/s) | {rep} | {float(end) - float(start):.2f} | {party_s:.2f} | {'/'.join(f'{m:.1f}' for m in mb)} | {rounds} |")
+PYEOF
+	done
+	for i in "${PIDS[@]}"; do kill "$i" 2>/dev/null || true; done
+	for i in "${PIDS[@]}"; do wait "$i" 2>/dev/null || true; done
+	PIDS=()
+	[ "$MODE" = netns ] && netns_teardown
+	return 0
+}
+
+rows="$TMP/rows.md"
+: >"$rows"
+for model in "${models[@]}"; do
+	run_setting LAN "$LAN_RTT_MS" "$LAN_MBIT" "$model" | tee -a "$rows"
+	run_setting WAN "$WAN_RTT_MS" "$WAN_MBIT" "$model" | tee -a "$rows"
+done
+
+{
+	echo "# rep3 MobileNetV1 between three party processes, LAN and WAN"
+	echo
+	echo "Produced by \`bash tests/bench/netem.sh\` on $(date -u +%Y-%m-%d) (commit $(git rev-parse --short HEAD 2>/dev/null || echo ?))."
+	echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), Linux $(uname -r); all three parties and the client on this one machine."
+	echo "Emulation: $MODE${REASON:+ ($REASON)}. TLS 1.3 between all parties and to the client."
+	echo
+	echo "Seconds: client wall time (connect, share, compute, reconstruct); party seconds: the slowest party's inference. MB: payload sent by each party (parties 0/1/2) in the inference. Rounds: the most of any party."
+	echo
+	echo "| model | link | run | client s | party s | MB sent per party | rounds |"
+	echo "|---|---|---|---|---|---|---|"
+	cat "$rows"
+} >"$OUT"
+cat "$OUT"
