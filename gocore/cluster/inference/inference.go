@@ -197,7 +197,7 @@ func (c *engineComp) Run(in []byte) ([]byte, json.RawMessage, error) {
 			b := peersBefore[i]
 			st.Peers = append(st.Peers, tlsnet.LinkStats{Peer: ps.Peer, BytesSent: ps.BytesSent - b.BytesSent,
 				BytesReceived: ps.BytesReceived - b.BytesReceived, MessagesSent: ps.MessagesSent - b.MessagesSent,
-				MessagesRecv: ps.MessagesRecv - b.MessagesRecv})
+				MessagesRecv: ps.MessagesRecv - b.MessagesRecv, Rounds: ps.Rounds - b.Rounds})
 		}
 	}
 	sb, err := json.Marshal(st)

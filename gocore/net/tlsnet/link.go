@@ -140,6 +140,7 @@ type Link struct {
 	closeOnce sync.Once
 
 	bytesSent, bytesRecv, msgsSent, msgsRecv atomic.Int64
+	rounds                                   atomic.Int64 // counted by Mesh
 }
 
 // Peer is the peer's id (ClientID for the client).
@@ -503,10 +504,13 @@ type LinkStats struct {
 	BytesReceived int64 `json:"bytes_received"`
 	MessagesSent  int64 `json:"messages_sent"`
 	MessagesRecv  int64 `json:"messages_received"`
+	// Rounds counts the times this side started receiving from the peer after sending to
+	// it (Mesh only).
+	Rounds int64 `json:"rounds"`
 }
 
 // Stats returns the link's counters.
 func (l *Link) Stats() LinkStats {
 	return LinkStats{Peer: l.peer, BytesSent: l.bytesSent.Load(), BytesReceived: l.bytesRecv.Load(),
-		MessagesSent: l.msgsSent.Load(), MessagesRecv: l.msgsRecv.Load()}
+		MessagesSent: l.msgsSent.Load(), MessagesRecv: l.msgsRecv.Load(), Rounds: l.rounds.Load()}
 }

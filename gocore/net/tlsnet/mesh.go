@@ -19,6 +19,7 @@ type Mesh struct {
 
 	pending   [][][]byte
 	sentSince bool
+	sentTo    []bool // per peer: sent since the last receive from it
 	rounds    atomic.Int64
 	closed    atomic.Bool
 }
@@ -36,7 +37,7 @@ func NewMesh(id int, links []*Link, opt Options) (*Mesh, error) {
 			return nil, errs.New(errs.Internal, "mesh: link %d missing or to the wrong peer", j)
 		}
 	}
-	return &Mesh{id: id, links: links, opt: opt.WithDefaults(), pending: make([][][]byte, len(links))}, nil
+	return &Mesh{id: id, links: links, opt: opt.WithDefaults(), pending: make([][][]byte, len(links)), sentTo: make([]bool, len(links))}, nil
 }
 
 // ID is this party's index.
@@ -65,6 +66,7 @@ func (m *Mesh) Send(to int, msg []byte) error {
 	}
 	m.pending[to] = append(m.pending[to], msg)
 	m.sentSince = true
+	m.sentTo[to] = true
 	return nil
 }
 
@@ -93,6 +95,10 @@ func (m *Mesh) Recv(from int) ([]byte, error) {
 	if m.sentSince {
 		m.rounds.Add(1)
 		m.sentSince = false
+	}
+	if m.sentTo[from] {
+		m.links[from].rounds.Add(1)
+		m.sentTo[from] = false
 	}
 	msg, err := m.links[from].Recv(context.Background(), m.opt.Timeout)
 	if err != nil {

@@ -408,6 +408,11 @@ func TestMeshExchange(t *testing.T) {
 		if s.Rounds != 1 || s.BytesSent != 2 || s.BytesReceived != 2 || s.Messages != 2 {
 			t.Errorf("party %d stats %+v", i, s)
 		}
+		for _, ls := range meshes[i].PeerStats() {
+			if ls.BytesSent != 1 || ls.BytesReceived != 1 || ls.Rounds != 1 {
+				t.Errorf("party %d link stats %+v", i, ls)
+			}
+		}
 	}
 	// A party that goes away makes the others fail promptly, naming it.
 	meshes[2].Abort("test kills party 2")
@@ -418,5 +423,32 @@ func TestMeshExchange(t *testing.T) {
 	var e *errs.Error
 	if !errors.As(err, &e) {
 		t.Fatal("not an errs.Error")
+	}
+}
+
+// TestRandomGarbageAfterHello: arbitrary bytes from an authenticated peer end the link with
+// an error (or are a valid message), never a panic or a hang.
+func TestRandomGarbageAfterHello(t *testing.T) {
+	opt := Options{MaxFrame: 1 << 10, MaxMessage: 1 << 12, Timeout: 300 * time.Millisecond}
+	rng := uint64(12345)
+	next := func() byte { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return byte(rng) }
+	for trial := 0; trial < 20; trial++ {
+		c, l := rawPeer(t, opt)
+		junk := make([]byte, 1+int(next())*4)
+		for i := range junk {
+			junk[i] = next()
+		}
+		if trial%2 == 0 && len(junk) >= headerLen { // a plausible header first
+			putHeader(junk, header{typ: frameType(1 + next()%5), len: uint32(next()), seq: 1})
+		}
+		c.Write(junk)
+		for {
+			if _, err := l.Recv(context.Background(), 2*time.Second); err != nil {
+				if errs.KindOf(err) != errs.Party {
+					t.Fatalf("trial %d: error kind %s: %v", trial, errs.KindOf(err), err)
+				}
+				break
+			}
+		}
 	}
 }
