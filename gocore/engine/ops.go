@@ -22,6 +22,7 @@ type prepared struct {
 	rq   *qnn.QuantizeParams
 	cat  *qnn.ConcatParams
 	fits []*affineFit // concatenation inputs that need rescaling (nil where not)
+	he   *qnn.HalfEvenParams
 
 	xIdx, wIdx []int32 // gather maps for the input and the weights
 	bIdx       []int32 // bias broadcast
@@ -71,43 +72,20 @@ func (e *Party) prep(oi int) (*prepared, error) {
 	op := g.Ops[oi]
 	p := &prepared{}
 	var err error
+	if op.Rounding == model.RoundHalfEven && qnn.HalfEvenKinds(op.Kind) {
+		if err := e.prepHalfEven(g, op, p); err != nil {
+			return nil, err
+		}
+		e.prepCache[oi] = p
+		return p, nil
+	}
 	switch op.Kind {
 	case model.OpConv2D, model.OpDepthwiseConv2D, model.OpFullyConnected:
 		p.conv, err = qnn.PrepareConv(g, op)
 		if err != nil {
 			return nil, err
 		}
-		c := p.conv
-		geo := geom2D{N: c.Batch, H: c.InH, W: c.InW, C: c.InC, OH: c.OutH, OW: c.OutW, KH: c.KH, KW: c.KW,
-			SH: c.StrideH, SW: c.StrideW, DH: c.DilationH, DW: c.DilationW, PadT: c.PadTop, PadL: c.PadLeft}
-		nOut := c.Batch * c.OutH * c.OutW * c.OutC
-		switch op.Kind {
-		case model.OpConv2D:
-			p.xIdx = geo.im2col()
-			if isIdentity(p.xIdx, c.Batch*c.InH*c.InW*c.InC) {
-				p.xIdx = nil // a 1x1 convolution with stride 1: the input is its own im2col
-			}
-			p.wIdx = transpose(c.OutC, c.KH*c.KW*c.InC) // OHWI [O,K] -> [K,O]
-		case model.OpFullyConnected:
-			p.wIdx = transpose(c.OutC, c.InC)
-		case model.OpDepthwiseConv2D:
-			p.xIdx, p.wIdx = geo.depthwise(c.DepthMultiplier)
-		}
-		p.wZP = make([]uint64, len(p.wIdx))
-		for i := range p.wZP {
-			var o int
-			switch op.Kind {
-			case model.OpDepthwiseConv2D:
-				o = (i / (c.KH * c.KW)) % c.OutC
-			default:
-				o = i % c.OutC
-			}
-			p.wZP[i] = uint64(-int64(c.WeightZeroPoint[o]))
-		}
-		p.bIdx = make([]int32, nOut)
-		for i := range p.bIdx {
-			p.bIdx[i] = int32(i % c.OutC)
-		}
+		p.convIndex(op)
 	case model.OpAveragePool2D, model.OpMaxPool2D:
 		p.pool, err = qnn.PreparePool(g, op)
 		if err != nil {
@@ -201,6 +179,43 @@ func (e *Party) prep(oi int) (*prepared, error) {
 	return p, nil
 }
 
+// convIndex prepares the gather maps of a convolution or fully-connected layer from
+// p.conv: im2col (or depthwise windows), the weight layout and zero points, the bias
+// broadcast.
+func (p *prepared) convIndex(op *model.Op) {
+	c := p.conv
+	geo := geom2D{N: c.Batch, H: c.InH, W: c.InW, C: c.InC, OH: c.OutH, OW: c.OutW, KH: c.KH, KW: c.KW,
+		SH: c.StrideH, SW: c.StrideW, DH: c.DilationH, DW: c.DilationW, PadT: c.PadTop, PadL: c.PadLeft}
+	nOut := c.Batch * c.OutH * c.OutW * c.OutC
+	switch op.Kind {
+	case model.OpConv2D:
+		p.xIdx = geo.im2col()
+		if isIdentity(p.xIdx, c.Batch*c.InH*c.InW*c.InC) {
+			p.xIdx = nil // a 1x1 convolution with stride 1: the input is its own im2col
+		}
+		p.wIdx = transpose(c.OutC, c.KH*c.KW*c.InC) // OHWI [O,K] -> [K,O]
+	case model.OpFullyConnected:
+		p.wIdx = transpose(c.OutC, c.InC)
+	case model.OpDepthwiseConv2D:
+		p.xIdx, p.wIdx = geo.depthwise(c.DepthMultiplier)
+	}
+	p.wZP = make([]uint64, len(p.wIdx))
+	for i := range p.wZP {
+		var o int
+		switch op.Kind {
+		case model.OpDepthwiseConv2D:
+			o = (i / (c.KH * c.KW)) % c.OutC
+		default:
+			o = i % c.OutC
+		}
+		p.wZP[i] = uint64(-int64(c.WeightZeroPoint[o]))
+	}
+	p.bIdx = make([]int32, nOut)
+	for i := range p.bIdx {
+		p.bIdx[i] = int32(i % c.OutC)
+	}
+}
+
 // evalOp evaluates one op on shares and returns its output share.
 func (e *Party) evalOp(oi int, op *model.Op, env map[int]mpc.AShare) (mpc.AShare, error) {
 	in := func(k int) mpc.AShare { return env[op.Inputs[k]] }
@@ -211,6 +226,9 @@ func (e *Party) evalOp(oi int, op *model.Op, env map[int]mpc.AShare) (mpc.AShare
 	p, err := e.prep(oi)
 	if err != nil {
 		return nil, err
+	}
+	if p.he != nil {
+		return e.evalHalfEven(op, p, env)
 	}
 	switch op.Kind {
 	case model.OpConv2D, model.OpDepthwiseConv2D, model.OpFullyConnected:
@@ -277,6 +295,16 @@ func (e *Party) evalOp(oi int, op *model.Op, env map[int]mpc.AShare) (mpc.AShare
 // conv evaluates CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED:
 // acc = bias + sum (x - zx)(w - zw), one reshare per output; then requantization.
 func (e *Party) conv(op *model.Op, p *prepared, env map[int]mpc.AShare) (mpc.AShare, error) {
+	acc, err := e.convAcc(op, p, env)
+	if err != nil {
+		return nil, err
+	}
+	return e.requant(acc, &p.conv.Requant, p.conv.OutC, accBound)
+}
+
+// convAcc computes the int32 accumulators bias + sum (x - zx)(w - zw) of a convolution or
+// fully-connected layer in NHWC order.
+func (e *Party) convAcc(op *model.Op, p *prepared, env map[int]mpc.AShare) (mpc.AShare, error) {
 	c := p.conv
 	key := fmt.Sprintf("w%d", op.Inputs[1])
 	w, ok := e.derived[key]
@@ -311,7 +339,7 @@ func (e *Party) conv(op *model.Op, p *prepared, env map[int]mpc.AShare) (mpc.ASh
 		}
 		acc = e.p.Add(acc, bias)
 	}
-	return e.requant(acc, &c.Requant, c.OutC, accBound)
+	return acc, nil
 }
 
 // add evaluates TFLite's quantized ADD: both inputs are shifted left by 20 bits and
@@ -327,8 +355,9 @@ func (e *Party) add(c *qnn.AddParams, a, b mpc.AShare) (mpc.AShare, error) {
 	both := e.p.Concat(shifted(a, c.In1ZeroPoint), shifted(b, c.In2ZeroPoint))
 	var t rqTable
 	channel := make([]int32, 2*n)
+	run := max(c.RunLen, 1)
 	for i := 0; i < n; i++ {
-		r := roundingOf(c.InSched.At(i, n))
+		r := roundingOf(c.InSched.At(i%run, run))
 		channel[i] = t.index(c.In1Multiplier, c.In1Shift, r)
 		channel[n+i] = t.index(c.In2Multiplier, c.In2Shift, r)
 	}
@@ -341,7 +370,7 @@ func (e *Party) add(c *qnn.AddParams, a, b mpc.AShare) (mpc.AShare, error) {
 		idxA[i], idxB[i] = int32(i), int32(n+i)
 	}
 	sum := e.p.Add(e.p.Gather(scaled, idxA), e.p.Gather(scaled, idxB))
-	return e.requantElementwise(sum, &c.Out, 8+1+c.LeftShift+2)
+	return e.requant(sum, &c.Out, 1, 8+1+c.LeftShift+2)
 }
 
 // rqTable collects the distinct (multiplier, shift, rounding) triples of a layer, so that
@@ -399,6 +428,8 @@ func roundingOf(m qnn.RoundMode) mpc.RoundMode {
 		return mpc.RoundUp
 	case qnn.RoundSingle:
 		return mpc.RoundSingle
+	case qnn.RoundFloor:
+		return mpc.RoundFloor
 	}
 	return mpc.RoundAway
 }

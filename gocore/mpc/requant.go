@@ -80,7 +80,12 @@ import (
 //
 // # Per-channel shifts
 //
-// Elements of different channels may have different E. Each element's w is multiplied by
+// Elements of different channels may have different E. If the protocol implements
+// PublicMasker (a local AND with a public per-element mask), each element's quotient is
+// read at its own plane: x_j = XOR over the distinct E of (plane E + j, masked to the
+// elements with that E), and the tie planes are masked likewise; w then needs only
+// max(E + width of q) bits, which fits 64 even with 32-bit accumulators. Otherwise each
+// element's w is multiplied by
 // 2^(Emax - E) (a public per-element factor, free), which aligns every quotient at plane
 // Emax; only the tie planes differ per element, and those (at most the spread of the
 // shifts) are masked per element with BGather. This needs the aligned range to fit in 64
@@ -207,8 +212,19 @@ func requantize(p Protocol, acc AShare, q Requant, channel []int32, accBound int
 			return nil, errs.New(errs.Internal, "element %d: channel %d out of range [0,%d)", i, c, nc)
 		}
 	}
-	if accBound < 1 || accBound > 32 {
-		return nil, errs.New(errs.Internal, "accumulator bound %d bits not in [1,32]", accBound)
+	// Accumulators are int32 (TFLite), except that round-half-even requantizations (ONNX
+	// Runtime / PyTorch ADD: RNE((A*a + B*b) / 2^R)) take wider exact sums, as long as
+	// |acc * M| stays below 2^62.
+	maxBound := 32
+	if allHalfEven(q) {
+		maxM := int32(0)
+		for _, m := range q.Mult {
+			maxM = max(maxM, m)
+		}
+		maxBound = max(32, 62-bitLen(uint64(maxM)))
+	}
+	if accBound < 1 || accBound > maxBound {
+		return nil, errs.New(errs.Internal, "accumulator bound %d bits not in [1,%d]", accBound, maxBound)
 	}
 	rq := &requantizer{p: p, n: n, channel: channel, clamp: clamp}
 	if clamp {
@@ -276,6 +292,9 @@ func requantize(p Protocol, acc AShare, q Requant, channel []int32, accBound int
 	if clamp && rq.hi == 0 {
 		// A single output value: no secret computation needed.
 		return p.Public(broadcast(uint64(rq.lo), n)), nil
+	}
+	if y, ok, err := rq.selectPass(acc); ok {
+		return y, err
 	}
 	all := make([]int, 0, n)
 	for i := range n {
@@ -800,4 +819,27 @@ func clampBits(c *circ, x []bit, H uint64, tieLeaves []bit, K int64) ([]bit, err
 		}
 	}
 	return out, nil
+}
+
+// allHalfEven reports whether every channel of q rounds half to even.
+func allHalfEven(q Requant) bool {
+	if q.Round == nil {
+		return false
+	}
+	for _, r := range q.Round {
+		if r != RoundHalfEven {
+			return false
+		}
+	}
+	return true
+}
+
+// bitLen is the number of bits of x (0 for 0).
+func bitLen(x uint64) int {
+	n := 0
+	for x != 0 {
+		n++
+		x >>= 1
+	}
+	return n
 }
