@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -18,9 +19,15 @@ import (
 // (parties stay connected across iterations), and reports bytes sent per party per
 // element (the maximum over parties and the mean) and rounds per operation.
 func benchParties(b *testing.B, name string, n int, setup func(p mpc.Protocol) (mpc.AShare, error), op func(p mpc.Protocol, x mpc.AShare) error) {
-	ps, err := local.New(name, 0)
+	base := strings.TrimSuffix(name, "+mask")
+	ps, err := local.New(base, 0)
 	if err != nil {
 		b.Fatal(err)
+	}
+	if base != name {
+		for i, p := range ps {
+			ps[i] = maskRep3{p}
+		}
 	}
 	defer func() {
 		for _, p := range ps {
@@ -107,12 +114,13 @@ func inputAcc(p mpc.Protocol, acc []uint64) (mpc.AShare, error) {
 
 func BenchmarkRequantize(b *testing.B) {
 	for _, n := range []int{100_000, 1_000_000} {
-		for _, perChannel := range []bool{false, true} {
+		for _, kind := range []string{"tensor", "channel", "channel+maskb"} {
+			perChannel := kind != "tensor"
+			proto := "rep3"
+			if kind == "channel+maskb" {
+				proto = "rep3+mask"
+			}
 			for _, accBound := range []int{32, 24} {
-				kind := "tensor"
-				if perChannel {
-					kind = "channel"
-				}
 				b.Run(fmt.Sprintf("rep3/n=%d/%s/acc=%d", n, kind, accBound), func(b *testing.B) {
 					acc := layerAcc(n, accBound)
 					mult, shift := []int32{0}, []int{0}
@@ -130,7 +138,7 @@ func BenchmarkRequantize(b *testing.B) {
 							channel[i] = int32(i % nc)
 						}
 					}
-					benchParties(b, "rep3", n, func(p mpc.Protocol) (mpc.AShare, error) { return inputAcc(p, acc) },
+					benchParties(b, proto, n, func(p mpc.Protocol) (mpc.AShare, error) { return inputAcc(p, acc) },
 						func(p mpc.Protocol, x mpc.AShare) error {
 							_, err := mpc.Requantize(p, x, mult, shift, channel, -128, -128, 127, accBound)
 							return err

@@ -49,13 +49,25 @@ func (c *counter) String() string {
 	return fmt.Sprintf("A2B widths %v, AND rounds %d, B2A widths %v, Bit2A %d, Mul %d", c.a2b, c.andRounds, c.b2a, c.bit2a, c.mul)
 }
 
-func countCost(t *testing.T, n int, f func(p mpc.Protocol, x mpc.AShare) (mpc.AShare, error)) *counter {
+// maskCounter is a counter whose protocol has MaskB.
+type maskCounter struct {
+	*counter
+	m maskPlain
+}
+
+func (c maskCounter) MaskB(x mpc.BShare, mask []uint64) mpc.BShare { return c.m.MaskB(x, mask) }
+
+func countCost(t *testing.T, n int, withMask bool, f func(p mpc.Protocol, x mpc.AShare) (mpc.AShare, error)) *counter {
 	t.Helper()
 	var cnt *counter
 	err := local.Run("plain", 1, func(p mpc.Protocol) error {
 		x := p.Public(make([]uint64, n))
 		cnt = &counter{Protocol: p}
-		_, err := f(cnt, x)
+		var q mpc.Protocol = cnt
+		if withMask {
+			q = maskCounter{cnt, maskPlain{p}}
+		}
+		_, err := f(q, x)
 		return err
 	})
 	if err != nil {
@@ -80,37 +92,44 @@ func TestCost(t *testing.T) {
 		f         func(p mpc.Protocol, x mpc.AShare) (mpc.AShare, error)
 		maxGates  int // per element
 		maxRounds int // AND rounds
+		mask      bool
 	}{
 		{"requantize/int8/per-tensor/acc24", func(p mpc.Protocol, x mpc.AShare) (mpc.AShare, error) {
 			return mpc.Requantize(p, x, []int32{m}, []int{s}, nil, -128, -128, 127, 24)
-		}, 20, 4},
+		}, 20, 4, false},
 		{"requantize/uint8/zp=128/per-tensor/acc24", func(p mpc.Protocol, x mpc.AShare) (mpc.AShare, error) {
 			return mpc.Requantize(p, x, []int32{m}, []int{s}, nil, 128, 0, 255, 24)
-		}, 70, 5},
+		}, 70, 5, false},
 		{"requantize/int8/relu6/per-channel/acc24", func(p mpc.Protocol, x mpc.AShare) (mpc.AShare, error) {
 			return mpc.Requantize(p, x, pc, ps, channels(n, 16), -10, -10, 90, 24)
-		}, 30, 6},
+		}, 30, 6, false},
 		{"requantize/int8/per-channel/acc32", func(p mpc.Protocol, x mpc.AShare) (mpc.AShare, error) {
 			return mpc.Requantize(p, x, pc, ps, channels(n, 16), 3, -128, 127, 32)
-		}, 80, 20},
+		}, 80, 20, false},
+		{"requantize/int8/per-channel/acc32/maskb", func(p mpc.Protocol, x mpc.AShare) (mpc.AShare, error) {
+			return mpc.Requantize(p, x, pc, ps, channels(n, 16), 3, -128, 127, 32)
+		}, 80, 7, true},
+		{"requantize/int8/per-channel/acc24/maskb", func(p mpc.Protocol, x mpc.AShare) (mpc.AShare, error) {
+			return mpc.Requantize(p, x, pc, ps, channels(n, 16), -10, -10, 90, 24)
+		}, 70, 6, true},
 		{"mulquantizedmultiplier/per-tensor/acc24", func(p mpc.Protocol, x mpc.AShare) (mpc.AShare, error) {
 			return mpc.MulQuantizedMultiplier(p, x, []int32{m}, []int{s}, nil, 24)
-		}, 60, 6},
+		}, 60, 6, false},
 		{"truncfloor/bound40/m16", func(p mpc.Protocol, x mpc.AShare) (mpc.AShare, error) {
 			return mpc.TruncFloor(p, x, 16, 40)
-		}, 0, 0},
+		}, 0, 0, false},
 		{"clamp/[0,255]/bound32", func(p mpc.Protocol, x mpc.AShare) (mpc.AShare, error) {
 			return mpc.Clamp(p, x, 0, 255, 32)
-		}, 35, 6},
+		}, 35, 6, false},
 		{"divround/d=49/bound20", func(p mpc.Protocol, x mpc.AShare) (mpc.AShare, error) {
 			return mpc.DivRoundPublic(p, x, []int64{49}, 20)
-		}, 0, 0},
+		}, 0, 0, false},
 		{"divround/d=4/bound20", func(p mpc.Protocol, x mpc.AShare) (mpc.AShare, error) {
 			return mpc.DivRoundPublic(p, x, []int64{4}, 20)
-		}, 110, 7},
+		}, 110, 7, false},
 	}
 	for _, tc := range cases {
-		c := countCost(t, n, tc.f)
+		c := countCost(t, n, tc.mask, tc.f)
 		gates := c.andGates / n
 		t.Logf("%-45s %3d AND gates/elem; %s", tc.name, gates, c)
 		if gates > tc.maxGates || c.andRounds > tc.maxRounds {

@@ -3,15 +3,65 @@ package mpc_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/mpc/local"
+	"github.com/qmpc/qmpc/gocore/mpc/plain"
+	"github.com/qmpc/qmpc/gocore/mpc/rep3"
 )
 
-// protocols lists the protocols every block is tested with.
-var protocols = []string{"plain", "rep3"}
+// protocols lists the protocols every block is tested with; "+mask" wraps a protocol
+// with a test implementation of mpc.PublicMasker (per-element plane selection).
+var protocols = []string{"plain", "rep3", "plain+mask", "rep3+mask"}
+
+// maskPlain and maskRep3 add MaskB to plain and rep3 through their exported share
+// accessors (for XOR sharings masking each component masks the value).
+type maskPlain struct{ mpc.Protocol }
+
+func (m maskPlain) MaskB(x mpc.BShare, mask []uint64) mpc.BShare {
+	return plain.FromPlanes(andPlanes(plain.Planes(x), mask), x.Len(), x.Width())
+}
+
+type maskRep3 struct{ mpc.Protocol }
+
+func (m maskRep3) MaskB(x mpc.BShare, mask []uint64) mpc.BShare {
+	a, b := rep3.BComponents(x)
+	return rep3.FromBComponents(andPlanes(a, mask), andPlanes(b, mask), x.Len(), x.Width())
+}
+
+func andPlanes(planes, mask []uint64) []uint64 {
+	out := make([]uint64, len(planes))
+	for k := range out {
+		out[k] = planes[k] & mask[k%len(mask)]
+	}
+	return out
+}
+
+// runProto is local.Run for the names of protocols.
+func runProto(name string, f func(p mpc.Protocol) error) error {
+	base, wrap := name, ""
+	if i := strings.IndexByte(name, '+'); i >= 0 {
+		base, wrap = name[:i], name[i+1:]
+	}
+	ps, err := local.New(base, 0)
+	if err != nil {
+		return err
+	}
+	if wrap == "mask" {
+		for i, p := range ps {
+			switch base {
+			case "plain":
+				ps[i] = maskPlain{p}
+			case "rep3":
+				ps[i] = maskRep3{p}
+			}
+		}
+	}
+	return local.RunParties(ps, f)
+}
 
 func forEachProtocol(t *testing.T, f func(t *testing.T, name string)) {
 	for _, name := range protocols {
@@ -33,7 +83,7 @@ func evalA(t *testing.T, name string, ins [][]uint64, f func(p mpc.Protocol, xs 
 func tryEvalA(name string, ins [][]uint64, f func(p mpc.Protocol, xs []mpc.AShare) (mpc.AShare, error)) ([]uint64, error) {
 	var mu sync.Mutex
 	outs := map[int][]uint64{}
-	err := local.Run(name, 0, func(p mpc.Protocol) error {
+	err := runProto(name, func(p mpc.Protocol) error {
 		xs := make([]mpc.AShare, len(ins))
 		for i, in := range ins {
 			var v []uint64
@@ -81,7 +131,7 @@ func evalB(t *testing.T, name string, ins [][]uint64, f func(p mpc.Protocol, xs 
 	t.Helper()
 	var mu sync.Mutex
 	outs := map[int][]uint64{}
-	err := local.Run(name, 0, func(p mpc.Protocol) error {
+	err := runProto(name, func(p mpc.Protocol) error {
 		xs := make([]mpc.AShare, len(ins))
 		for i, in := range ins {
 			var v []uint64

@@ -105,6 +105,10 @@ func TestRep3Views(t *testing.T) {
 			_, err := mpc.Requantize(p, x, []int32{1 << 30, 1<<31 - 1}, []int{-3, -9}, channels(n, 2), 5, -128, 127, 24)
 			return err
 		}},
+		{"requantize/maskb/acc32", func(p mpc.Protocol, x mpc.AShare) error {
+			_, err := mpc.Requantize(maskRep3{p}, x, []int32{1 << 30, 1<<31 - 1, 1<<30 + 7}, []int{-3, -9, -1}, channels(n, 3), 5, -128, 127, 32)
+			return err
+		}},
 		{"mulquantizedmultiplier", func(p mpc.Protocol, x mpc.AShare) error {
 			_, err := mpc.MulQuantizedMultiplier(p, x, []int32{1 << 30}, []int{-5}, nil, 24)
 			return err
