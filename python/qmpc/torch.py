@@ -199,6 +199,8 @@ class _Exporter:
         torch = self.torch
         if isinstance(a, torch.fx.Node):
             return self.env[a.name]
+        if isinstance(a, (list, tuple)):
+            return type(a)(self.arg(v) for v in a)
         return a
 
     # ---- export ----
@@ -296,6 +298,10 @@ class _Exporter:
         torch = self.torch
         name = node.name
         qops = torch.ops.quantized
+        if not isinstance(val, torch.Tensor):
+            # Shapes, sizes and other metadata (x.shape, x.size(0), getitem on them): the
+            # concrete values of the example run.
+            return val
         if tgt is torch.quantize_per_tensor:
             return self.quantize(self.need_f(args[0], name), val, name)
         if tgt == "dequantize" or tgt is torch.dequantize:
@@ -317,10 +323,8 @@ class _Exporter:
             return self.quantize(self.add("Concat", [self.dq(q) for q in qs], name, axis=int(axis)), val, name)
         if tgt in (torch.flatten, "flatten", "view", "reshape", torch.reshape) or tgt in ("squeeze", "unsqueeze"):
             return self.reshape(name, args[0], val)
-        if tgt == "size":
-            return val
         if tgt is operator.getitem:
-            return val if not isinstance(val, torch.Tensor) else self._unsupported(f"getitem on a tensor")
+            raise UnsupportedOpError("indexing a tensor")
         if tgt in (torch.relu, torch.nn.functional.relu, "relu", torch.relu_):
             return self.relu(name, args[0], val)
         F = torch.nn.functional
