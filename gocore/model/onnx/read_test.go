@@ -431,3 +431,56 @@ func FuzzReadONNX(f *testing.F) {
 		}
 	})
 }
+
+// TestTransposeWithoutDataMovement checks that a Transpose that only moves size-1
+// dimensions ([1,C,1,1] -> [1,1,1,C]) imports as a reshape: the model with it and the
+// model without it compute the same outputs.
+func TestTransposeWithoutDataMovement(t *testing.T) {
+	build := func(transpose bool) []byte {
+		b := &builder{}
+		b.f32("s", nil, 0.05)
+		b.i8("z", onnxpb.TensorProto_UINT8, nil, 100)
+		b.f32("s2", nil, 0.02)
+		b.i8("z2", onnxpb.TensorProto_UINT8, nil, 90)
+		b.f32("sw", nil, 0.01)
+		b.i8("zw", onnxpb.TensorProto_INT8, nil, 0)
+		w := make([]int32, 3*4)
+		for i := range w {
+			w[i] = int32(i*37%255) - 127
+		}
+		b.i8("w", onnxpb.TensorProto_INT8, []int64{3, 4}, w...)
+		b.f32("s3", nil, 0.1)
+		b.i8("z3", onnxpb.TensorProto_UINT8, nil, 128)
+		b.node("QuantizeLinear", "", []string{"x", "s", "z"}, []string{"q"})
+		b.node("QLinearGlobalAveragePool", "com.microsoft", []string{"q", "s", "z", "s2", "z2"}, []string{"g"})
+		in := "g"
+		if transpose {
+			b.node("Transpose", "", []string{"g"}, []string{"gt"}, ints("perm", 0, 2, 3, 1))
+			in = "gt"
+		}
+		b.node("Flatten", "", []string{in}, []string{"f"}, intAttr("axis", 1))
+		b.node("QGemm", "com.microsoft", []string{"f", "s2", "z2", "w", "sw", "zw", "", "s3", "z3"}, []string{"yq"}, intAttr("transB", 1))
+		b.node("DequantizeLinear", "", []string{"yq", "s3", "z3"}, []string{"y"})
+		return b.model(t, []int64{1, 4, 3, 3}, "y")
+	}
+	var outs [2][]byte
+	for k, tr := range []bool{false, true} {
+		g, err := onnx.Read(build(tr))
+		if err != nil {
+			t.Fatal(err)
+		}
+		xf := make([]float32, 36)
+		r := rand.New(rand.NewPCG(3, 3))
+		for i := range xf {
+			xf[i] = float32(r.NormFloat64())
+		}
+		o, err := qnn.Run(g, []model.Value{{Shape: []int{1, 3, 3, 4}, DType: model.Float32, Data: f32bytes(xf)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs[k] = o[0].Data
+	}
+	if !slices.Equal(outs[0], outs[1]) {
+		t.Errorf("outputs differ with the transpose: %v vs %v", outs[0], outs[1])
+	}
+}
