@@ -51,7 +51,7 @@ func (r *SecureRun) Execute(inputs []byte) (out []byte, err error) {
 		return nil, err
 	}
 	g := r.m.g
-	vals, warnings, err := prepareInputs(g, vals)
+	vals, warnings, err := prepareInputs(g, toIRLayout(g, vals))
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +62,7 @@ func (r *SecureRun) Execute(inputs []byte) (out []byte, err error) {
 	r.mu.Lock()
 	r.result = res
 	r.mu.Unlock()
-	return pack(res.Outputs, warnings)
+	return pack(fromIRLayout(g, res.Outputs), warnings)
 }
 
 // Done is the number of layers finished so far.

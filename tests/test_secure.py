@@ -148,3 +148,49 @@ def test_bad_input(digits_model):
         qmpc.secure_run(m, np.zeros((2, 3), dtype=t.dtype), progress=False)
     with pytest.raises(qmpc.DTypeError):
         qmpc.secure_run(m, np.zeros(t.shape, dtype=np.int32), progress=False)
+
+
+# --- ONNX Runtime and PyTorch models (round-half-even requantization, NCHW) -----------
+
+def _onnx_cases():
+    try:
+        import onnx_models as om
+    except ImportError as e:  # onnx / onnxruntime absent
+        return [("unavailable", e)]
+    cases = []
+    for name, build in om.FLOAT_MODELS.items():
+        for cfg in (om.QCONFIGS[0], om.QCONFIGS[-1]):
+            cases.append((f"{name}-{cfg.name}", (build, cfg)))
+    return cases
+
+
+ONNX_CASES = _onnx_cases()
+
+
+@pytest.mark.parametrize("name,case", ONNX_CASES, ids=[n for n, _ in ONNX_CASES])
+def test_onnx_model_secure(name, case):
+    if isinstance(case, Exception):
+        pytest.skip(f"cannot build ONNX models: {case}")
+    import onnx_models as om
+
+    build, cfg = case
+    fm, shape = build()
+    m = qmpc.load(om.quantize(fm, shape, cfg))
+    for x in om.inputs(shape, 2, seed=11):
+        want = m.run(x)
+        r = qmpc.secure_run(m, x, progress=False)
+        assert r.output.dtype == want.dtype and r.output.shape == want.shape
+        assert np.array_equal(r.output, want), f"{name}: secure differs from the cleartext evaluator"
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+def test_torch_model_secure():
+    torch = pytest.importorskip("torch")
+    import test_torch as tt
+
+    qm = tt.quantize_fx(tt.make_net(False, seed=3), "x86")
+    x = tt.calib(1, seed=5)[0]
+    m = qmpc.from_torch(qm, x)
+    want = m.run(x.numpy())
+    r = qmpc.secure_run(m, x.numpy(), progress=False)
+    assert np.array_equal(r.output, want)
