@@ -63,60 +63,95 @@ func TruncFloor(p Protocol, x AShare, m, bound int) (AShare, error) {
 }
 
 // Clamp returns min(max(x, lo), hi) elementwise for x in [-2^(bound-1), 2^(bound-1)) and
-// public lo <= hi: one A2B of x - lo, the comparisons [x-lo <= 0] and [x-lo <= H] (H = hi -
-// lo) on the planes, a mux in two AND rounds, and one B2A of bits(H) planes.
+// public lo <= hi: one A2B of x - lo, the comparisons [x-lo >= 0] and [x-lo <= H] (H = hi -
+// lo) on the planes, a mux in at most two AND rounds, and one B2A of bits(H) planes.
 func Clamp(p Protocol, x AShare, lo, hi int64, bound int) (AShare, error) {
-	if err := checkBound("mpc clamp", bound, 64); err != nil {
+	y, err := truncClamp(p, x, 0, lo, hi, bound)
+	if err != nil {
+		return nil, fmt.Errorf("mpc clamp: %w", err)
+	}
+	return y, nil
+}
+
+// TruncClamp returns clamp(floor(x / 2^m), lo, hi) elementwise for x in [-2^(bound-1),
+// 2^(bound-1)), 0 <= m <= 62 and public lo <= hi, exactly, with one A2B (of x - lo*2^m)
+// and one B2A of bits(hi - lo) planes: TruncFloor followed by Clamp in the cost of one.
+func TruncClamp(p Protocol, x AShare, m int, lo, hi int64, bound int) (AShare, error) {
+	y, err := truncClamp(p, x, m, lo, hi, bound)
+	if err != nil {
+		return nil, fmt.Errorf("mpc truncclamp: %w", err)
+	}
+	return y, nil
+}
+
+func truncClamp(p Protocol, x AShare, m int, lo, hi int64, bound int) (AShare, error) {
+	if err := checkBound("range", bound, 64); err != nil {
 		return nil, err
 	}
+	if m < 0 || m > 62 {
+		return nil, errs.New(errs.Internal, "shift %d not in [0,62]", m)
+	}
 	if lo > hi {
-		return nil, errs.New(errs.Internal, "mpc clamp: empty range [%d,%d]", lo, hi)
+		return nil, errs.New(errs.Internal, "empty range [%d,%d]", lo, hi)
 	}
 	n := x.Len()
 	vmin := new(big.Int).Neg(new(big.Int).Lsh(big.NewInt(1), uint(bound-1)))
 	vmax := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), uint(bound-1)), big.NewInt(1))
+	qmin, qmax := floorShift(vmin, m), floorShift(vmax, m)
 	blo, bhi := big.NewInt(lo), big.NewInt(hi)
 	switch {
-	case vmin.Cmp(blo) >= 0 && vmax.Cmp(bhi) <= 0:
-		return x, nil // already inside
-	case lo == hi || vmax.Cmp(blo) <= 0:
+	case qmin.Cmp(blo) >= 0 && qmax.Cmp(bhi) <= 0: // already inside
+		if m == 0 {
+			return x, nil
+		}
+		return TruncFloor(p, x, m, bound)
+	case lo == hi || qmax.Cmp(blo) <= 0:
 		return p.Public(broadcast(uint64(lo), n)), nil
-	case vmin.Cmp(bhi) >= 0:
+	case qmin.Cmp(bhi) >= 0:
 		return p.Public(broadcast(uint64(hi), n)), nil
 	}
-	// y = x - lo in [vmin - lo, vmax - lo]
-	ymin, ymax := new(big.Int).Sub(vmin, blo), new(big.Int).Sub(vmax, blo)
-	bw := signedWidth(ymin, ymax)
+	// y = x - lo*2^m, whose planes from m up hold q - lo.
+	off := new(big.Int).Lsh(blo, uint(m))
+	ymin, ymax := new(big.Int).Sub(vmin, off), new(big.Int).Sub(vmax, off)
+	bw := max(signedWidth(ymin, ymax), m+1)
+	bx := signedWidth(new(big.Int).Sub(qmin, blo), new(big.Int).Sub(qmax, blo))
 	H := uint64(hi - lo)
 	c := &circ{p, n}
-	var yp []bit
+	var q []bit
 	if bw <= 64 {
-		yb, err := p.A2B(p.AddPublic(x, []uint64{-uint64(lo)}), bw)
+		mod := new(big.Int).Lsh(big.NewInt(1), 64)
+		yb, err := p.A2B(p.AddPublic(x, []uint64{new(big.Int).Mod(new(big.Int).Neg(off), mod).Uint64()}), bw)
 		if err != nil {
-			return nil, fmt.Errorf("mpc clamp: a2b: %w", err)
+			return nil, fmt.Errorf("a2b: %w", err)
 		}
-		yp = c.planes(yb)
+		for j := m; j < bw; j++ {
+			q = append(q, bit{s: p.Bits(yb, j, 1)})
+		}
 	} else {
-		// x - lo does not fit 64 bits: subtract lo in binary on bw planes.
+		// x - lo*2^m does not fit 64 bits: subtract lo from the quotient in binary.
 		xb, err := p.A2B(x, bound)
 		if err != nil {
-			return nil, fmt.Errorf("mpc clamp: a2b: %w", err)
+			return nil, fmt.Errorf("a2b: %w", err)
 		}
-		xp := c.planes(xb)
-		for len(xp) < bw {
-			xp = append(xp, xp[bound-1])
+		sign := bit{s: p.Bits(xb, bound-1, 1)}
+		for j := m; j < m+bx; j++ {
+			if j < bound {
+				q = append(q, bit{s: p.Bits(xb, j, 1)})
+			} else {
+				q = append(q, sign)
+			}
 		}
-		if yp, err = c.addBits(xp, constBitsBig(new(big.Int).Neg(blo), bw), false); err != nil {
-			return nil, fmt.Errorf("mpc clamp: subtract lo: %w", err)
+		if q, err = c.addBits(q, constBitsBig(new(big.Int).Neg(blo), bx), false); err != nil {
+			return nil, fmt.Errorf("subtract lo: %w", err)
 		}
 	}
-	out, err := clampBits(c, yp, H, nil, -1)
+	out, err := clampBits(c, q, H, nil, -1)
 	if err != nil {
-		return nil, fmt.Errorf("mpc clamp: %w", err)
+		return nil, err
 	}
 	a, err := p.B2A(c.join(out))
 	if err != nil {
-		return nil, fmt.Errorf("mpc clamp: b2a: %w", err)
+		return nil, fmt.Errorf("b2a: %w", err)
 	}
 	return p.AddPublic(a, []uint64{uint64(lo)}), nil
 }

@@ -81,6 +81,41 @@ func TestClamp(t *testing.T) {
 	})
 }
 
+func TestTruncClamp(t *testing.T) {
+	forEachProtocol(t, func(t *testing.T, name string) {
+		for _, tc := range []struct {
+			m      int
+			lo, hi int64
+			bound  int
+		}{
+			{8, -128, 127, 32}, {8, 0, 255, 24}, {1, -3, 3, 6}, {20, -1, 0, 20}, {25, -1, 0, 20},
+			{3, 0, 6, 12}, {16, -1 << 40, 1 << 40, 64}, {0, 1, 1<<62 - 1, 64}, {5, 100, 200, 10},
+			{4, -5, 5, 8}, {62, -1, 0, 64}, {30, -7, 7, 64}, {2, -1 << 62, 1 << 62, 64},
+		} {
+			t.Run(fmt.Sprintf("m=%d/[%d,%d]/bound=%d", tc.m, tc.lo, tc.hi, tc.bound), func(t *testing.T) {
+				r := rand.New(rand.NewPCG(uint64(tc.m), uint64(tc.bound)))
+				x := signedRange(r, tc.bound, 300)
+				for _, q := range []int64{tc.lo - 1, tc.lo, tc.lo + 1, tc.hi - 1, tc.hi, tc.hi + 1} {
+					for _, d := range []int64{0, 1, -1} {
+						v := q<<uint(tc.m) + d
+						if q>>(62-tc.m) == 0 && v >= -1<<(tc.bound-1) && (tc.bound == 64 || v < 1<<(tc.bound-1)) {
+							x = append(x, v)
+						}
+					}
+				}
+				got := evalA(t, name, [][]uint64{u64s(x)}, func(p mpc.Protocol, xs []mpc.AShare) (mpc.AShare, error) {
+					return mpc.TruncClamp(p, xs[0], tc.m, tc.lo, tc.hi, tc.bound)
+				})
+				want := make([]int64, len(x))
+				for i, v := range x {
+					want[i] = min(max(v>>uint(tc.m), tc.lo), tc.hi)
+				}
+				checkEq(t, "truncclamp", got, want, func(i int) string { return fmt.Sprint("x=", x[i]) })
+			})
+		}
+	})
+}
+
 func TestMax(t *testing.T) {
 	forEachProtocol(t, func(t *testing.T, name string) {
 		for _, bound := range []int{1, 8, 32, 63} {
