@@ -126,7 +126,8 @@ func checkSameShape(op string, a, b BShare) error {
 
 // AddB returns a + b mod 2^w for w-bit binary shares of equal shape (Sklansky adder:
 // ceil(log2(w-1)) + 1 AND rounds).
-func AddB(p Protocol, a, b BShare) (BShare, error) {
+func AddB(p Protocol, a, b BShare) (_ BShare, err error) {
+	defer guard(&err, "mpc addb")
 	if err := checkSameShape("mpc addb", a, b); err != nil {
 		return nil, err
 	}
@@ -140,7 +141,8 @@ func AddB(p Protocol, a, b BShare) (BShare, error) {
 
 // AddPublicB returns a + k mod 2^w for a w-bit binary share and a public constant k (the
 // same for every element). The generate gates are free, so it costs about half of AddB.
-func AddPublicB(p Protocol, a BShare, k uint64) (BShare, error) {
+func AddPublicB(p Protocol, a BShare, k uint64) (_ BShare, err error) {
+	defer guard(&err, "mpc addpublicb")
 	c := &circ{p, a.Len()}
 	s, err := c.addBits(c.planes(a), constBits(k, a.Width()), false)
 	if err != nil {
@@ -150,7 +152,8 @@ func AddPublicB(p Protocol, a BShare, k uint64) (BShare, error) {
 }
 
 // SubB returns a - b mod 2^w, as a + NOT b + 1.
-func SubB(p Protocol, a, b BShare) (BShare, error) {
+func SubB(p Protocol, a, b BShare) (_ BShare, err error) {
+	defer guard(&err, "mpc subb")
 	if err := checkSameShape("mpc subb", a, b); err != nil {
 		return nil, err
 	}
@@ -186,7 +189,8 @@ func (c *circ) geq(a, b []bit, out *bit) (stepper, error) {
 
 // LessB returns the 1-bit share [a < b] of w-bit unsigned binary shares (a carry chain:
 // 1 + ceil(log2(w)) AND rounds, about 3w gates).
-func LessB(p Protocol, a, b BShare) (BShare, error) {
+func LessB(p Protocol, a, b BShare) (_ BShare, err error) {
+	defer guard(&err, "mpc lessb")
 	if err := checkSameShape("mpc lessb", a, b); err != nil {
 		return nil, err
 	}
@@ -204,7 +208,8 @@ func LessB(p Protocol, a, b BShare) (BShare, error) {
 
 // LessSignedB returns [a < b] for w-bit two's complement binary shares: the unsigned
 // comparison with both sign bits flipped.
-func LessSignedB(p Protocol, a, b BShare) (BShare, error) {
+func LessSignedB(p Protocol, a, b BShare) (_ BShare, err error) {
+	defer guard(&err, "mpc lesssignedb")
 	if err := checkSameShape("mpc lesssignedb", a, b); err != nil {
 		return nil, err
 	}
@@ -226,7 +231,8 @@ func LessSignedB(p Protocol, a, b BShare) (BShare, error) {
 
 // LEPublicB returns [a <= k] for a w-bit unsigned binary share and a public k (the same
 // for every element); ceil(log2(w)) AND rounds, at most 2w gates.
-func LEPublicB(p Protocol, a BShare, k uint64) (BShare, error) {
+func LEPublicB(p Protocol, a BShare, k uint64) (_ BShare, err error) {
+	defer guard(&err, "mpc lepublicb")
 	c := &circ{p, a.Len()}
 	var le bit
 	if err := c.runAll(c.lePublic(c.planes(a), k, &le)); err != nil {

@@ -1,6 +1,19 @@
 package mpc
 
-import "fmt"
+import (
+	"fmt"
+	"runtime/debug"
+
+	"github.com/qmpc/qmpc/gocore/errs"
+)
+
+// guard turns a panic inside an exported block (a protocol rejecting a share, a bug) into
+// an errs.Internal error naming the block; use as defer guard(&err, "mpc requantize").
+func guard(err *error, op string) {
+	if r := recover(); r != nil {
+		*err = errs.New(errs.Internal, "%s: panic: %v\n%s", op, r, debug.Stack())
+	}
+}
 
 // The protocol-generic building blocks (adder.go, compare.go, requant.go, div.go and this
 // file) are written once over Protocol.

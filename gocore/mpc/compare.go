@@ -20,7 +20,8 @@ func checkBound(op string, bound, maxBound int) error {
 
 // LTZ returns the 1-bit binary share [x < 0] of x in [-2^(bound-1), 2^(bound-1)): the top
 // plane of A2B(x, bound).
-func LTZ(p Protocol, x AShare, bound int) (BShare, error) {
+func LTZ(p Protocol, x AShare, bound int) (_ BShare, err error) {
+	defer guard(&err, "mpc ltz")
 	if err := checkBound("mpc ltz", bound, 64); err != nil {
 		return nil, err
 	}
@@ -34,7 +35,8 @@ func LTZ(p Protocol, x AShare, bound int) (BShare, error) {
 // TruncFloor returns floor(x / 2^m) exactly for x in [-2^(bound-1), 2^(bound-1)): A2B(x,
 // bound), the planes [m, bound) are the two's complement of the quotient, then one B2A
 // of bound-m planes (signedB2A: sign plane flipped, offset removed locally).
-func TruncFloor(p Protocol, x AShare, m, bound int) (AShare, error) {
+func TruncFloor(p Protocol, x AShare, m, bound int) (_ AShare, err error) {
+	defer guard(&err, "mpc truncfloor")
 	if err := checkBound("mpc truncfloor", bound, 64); err != nil {
 		return nil, err
 	}
@@ -65,7 +67,8 @@ func TruncFloor(p Protocol, x AShare, m, bound int) (AShare, error) {
 // Clamp returns min(max(x, lo), hi) elementwise for x in [-2^(bound-1), 2^(bound-1)) and
 // public lo <= hi: one A2B of x - lo, the comparisons [x-lo >= 0] and [x-lo <= H] (H = hi -
 // lo) on the planes, a mux in at most two AND rounds, and one B2A of bits(H) planes.
-func Clamp(p Protocol, x AShare, lo, hi int64, bound int) (AShare, error) {
+func Clamp(p Protocol, x AShare, lo, hi int64, bound int) (_ AShare, err error) {
+	defer guard(&err, "mpc clamp")
 	y, err := truncClamp(p, x, 0, lo, hi, bound)
 	if err != nil {
 		return nil, fmt.Errorf("mpc clamp: %w", err)
@@ -76,7 +79,8 @@ func Clamp(p Protocol, x AShare, lo, hi int64, bound int) (AShare, error) {
 // TruncClamp returns clamp(floor(x / 2^m), lo, hi) elementwise for x in [-2^(bound-1),
 // 2^(bound-1)), 0 <= m <= 62 and public lo <= hi, exactly, with one A2B (of x - lo*2^m)
 // and one B2A of bits(hi - lo) planes: TruncFloor followed by Clamp in the cost of one.
-func TruncClamp(p Protocol, x AShare, m int, lo, hi int64, bound int) (AShare, error) {
+func TruncClamp(p Protocol, x AShare, m int, lo, hi int64, bound int) (_ AShare, err error) {
+	defer guard(&err, "mpc truncclamp")
 	y, err := truncClamp(p, x, m, lo, hi, bound)
 	if err != nil {
 		return nil, fmt.Errorf("mpc truncclamp: %w", err)
@@ -172,7 +176,8 @@ func lessMask(p Protocol, a, b AShare, bound int) (s, d AShare, err error) {
 
 // Max returns max(a, b) elementwise for a, b in [-2^(bound-1), 2^(bound-1)), bound <= 63:
 // s = [a < b] (A2B of a - b, one Bit2A), then a + s*(b - a) (one multiplication).
-func Max(p Protocol, a, b AShare, bound int) (AShare, error) {
+func Max(p Protocol, a, b AShare, bound int) (_ AShare, err error) {
+	defer guard(&err, "mpc max")
 	if err := checkBound("mpc max", bound, 63); err != nil {
 		return nil, err
 	}
@@ -230,7 +235,8 @@ func checkGroups(op string, n, k int) error {
 // MaxGroups returns the maximum of each group of k consecutive elements (MAX_POOL after
 // gathering windows into groups), for values in [-2^(bound-1), 2^(bound-1)), bound <= 63:
 // a tournament of ceil(log2(k)) levels, each one batched Max over all pairs.
-func MaxGroups(p Protocol, x AShare, k int, bound int) (AShare, error) {
+func MaxGroups(p Protocol, x AShare, k int, bound int) (_ AShare, err error) {
+	defer guard(&err, "mpc maxgroups")
 	if err := checkBound("mpc maxgroups", bound, 63); err != nil {
 		return nil, err
 	}
@@ -257,7 +263,8 @@ func MaxGroups(p Protocol, x AShare, k int, bound int) (AShare, error) {
 // and left operands always hold the lower indices, so ties keep the lower index. Each of
 // the ceil(log2(classes)) levels is one A2B of bound+1 bits, one Bit2A and one batched
 // multiplication (the first level needs none for the index: it is 2j + s).
-func Argmax(p Protocol, x AShare, classes int, bound int) (AShare, error) {
+func Argmax(p Protocol, x AShare, classes int, bound int) (_ AShare, err error) {
+	defer guard(&err, "mpc argmax")
 	if err := checkBound("mpc argmax", bound, 63); err != nil {
 		return nil, err
 	}

@@ -307,3 +307,29 @@ func TestErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestEmpty(t *testing.T) {
+	forEachProtocol(t, func(t *testing.T, name string) {
+		blocks := map[string]func(p mpc.Protocol, x mpc.AShare) (mpc.AShare, error){
+			"requantize": func(p mpc.Protocol, x mpc.AShare) (mpc.AShare, error) {
+				return mpc.Requantize(p, x, []int32{1 << 30, 1 << 30}, []int{-3, -5}, []int32{}, 0, -128, 127, 32)
+			},
+			"mulqm": func(p mpc.Protocol, x mpc.AShare) (mpc.AShare, error) {
+				return mpc.MulQuantizedMultiplier(p, x, []int32{1 << 30}, []int{-3}, nil, 32)
+			},
+			"truncfloor": func(p mpc.Protocol, x mpc.AShare) (mpc.AShare, error) { return mpc.TruncFloor(p, x, 3, 16) },
+			"clamp":      func(p mpc.Protocol, x mpc.AShare) (mpc.AShare, error) { return mpc.Clamp(p, x, 0, 255, 16) },
+			"maxgroups":  func(p mpc.Protocol, x mpc.AShare) (mpc.AShare, error) { return mpc.MaxGroups(p, x, 4, 16) },
+			"argmax":     func(p mpc.Protocol, x mpc.AShare) (mpc.AShare, error) { return mpc.Argmax(p, x, 4, 16) },
+			"divround": func(p mpc.Protocol, x mpc.AShare) (mpc.AShare, error) {
+				return mpc.DivRoundPublic(p, x, []int64{}, 16)
+			},
+		}
+		for bn, f := range blocks {
+			got, err := tryEvalA(name, [][]uint64{{}}, func(p mpc.Protocol, xs []mpc.AShare) (mpc.AShare, error) { return f(p, xs[0]) })
+			if err != nil || len(got) != 0 {
+				t.Errorf("%s on 0 elements: %v, %v", bn, got, err)
+			}
+		}
+	})
+}

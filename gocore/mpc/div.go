@@ -49,7 +49,8 @@ import (
 // DivRoundPublic returns TFLite's rounding division (x > 0 ? x + d/2 : x - d/2) / d (C
 // truncation) elementwise, for x in [-2^(bound-1), 2^(bound-1)) and public divisors d[i]
 // >= 1 (len(d) == x.Len(), or 1 for all).
-func DivRoundPublic(p Protocol, x AShare, d []int64, bound int) (AShare, error) {
+func DivRoundPublic(p Protocol, x AShare, d []int64, bound int) (_ AShare, err error) {
+	defer guard(&err, "mpc divroundpublic")
 	if err := checkBound("mpc divroundpublic", bound, 62); err != nil {
 		return nil, err
 	}

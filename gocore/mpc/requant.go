@@ -146,7 +146,8 @@ func MulQuantizedMultiplier(p Protocol, acc AShare, mult []int32, shift []int, c
 // (q.Round; OutZP and the clamp are not applied). For RoundHalfEven the result is the
 // unsaturated value (qnn.MulHalfEven64), which equals qnn.MulHalfEven whenever it fits
 // int32.
-func MulQuantizedMultiplierRound(p Protocol, acc AShare, q Requant, channel []int32, accBound int) (AShare, error) {
+func MulQuantizedMultiplierRound(p Protocol, acc AShare, q Requant, channel []int32, accBound int) (_ AShare, err error) {
+	defer guard(&err, "mpc mulquantizedmultiplierround")
 	y, err := requantize(p, acc, q, channel, accBound, false)
 	if err != nil {
 		return nil, fmt.Errorf("mpc mulquantizedmultiplier: %w", err)
@@ -165,7 +166,8 @@ func Requantize(p Protocol, acc AShare, mult []int32, shift []int, channel []int
 }
 
 // RequantizeRound is Requantize with a rounding mode per channel (q.Round).
-func RequantizeRound(p Protocol, acc AShare, q Requant, channel []int32, accBound int) (AShare, error) {
+func RequantizeRound(p Protocol, acc AShare, q Requant, channel []int32, accBound int) (_ AShare, err error) {
+	defer guard(&err, "mpc requantizeround")
 	y, err := requantize(p, acc, q, channel, accBound, true)
 	if err != nil {
 		return nil, fmt.Errorf("mpc requantize: %w", err)
@@ -288,6 +290,9 @@ func requantize(p Protocol, acc AShare, q Requant, channel []int32, accBound int
 		if err != nil {
 			return nil, err
 		}
+	}
+	if n == 0 {
+		return p.Public([]uint64{}), nil
 	}
 	if clamp && rq.hi == 0 {
 		// A single output value: no secret computation needed.
