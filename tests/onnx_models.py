@@ -29,7 +29,8 @@ OPSET = 13  # the opset of the float models (ORT's quantizer keeps it for QDQ/QO
 class _Builder:
     """Collects nodes and initializers of a float NCHW graph."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, opset: int = OPSET) -> None:
+        self.opset = opset
         self.rng = np.random.default_rng(seed)
         self.nodes: list[onnx.NodeProto] = []
         self.inits: list[onnx.TensorProto] = []
@@ -80,7 +81,7 @@ class _Builder:
             [helper.make_tensor_value_info(x, TensorProto.FLOAT, shape)],
             [helper.make_tensor_value_info(y, TensorProto.FLOAT, None)],
             initializer=self.inits)
-        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)],
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", self.opset)],
                               producer_name="qmpc-tests")
         m.ir_version = 8
         m = onnx.shape_inference.infer_shapes(m)
@@ -128,9 +129,9 @@ def pools(seed: int = 4) -> tuple[onnx.ModelProto, list[int]]:
     return b.model("x", shape, y), shape
 
 
-def small_cnn(seed: int = 5) -> tuple[onnx.ModelProto, list[int]]:
+def small_cnn(seed: int = 5, opset: int = OPSET) -> tuple[onnx.ModelProto, list[int]]:
     """All of the above in one network (stem, depthwise block with residual, pools, linear)."""
-    b, shape = _Builder(seed), [1, 3, 16, 16]
+    b, shape = _Builder(seed, opset), [1, 3, 16, 16]
     y = b.node("Relu", [b.bn(b.conv("x", 3, 8, 3, stride=2), 8)])
     r = y
     y = b.node("Relu", [b.conv(y, 8, 8, 3, group=8)])

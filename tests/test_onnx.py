@@ -124,6 +124,17 @@ def test_full_range_int8_weights_bounded(name, cfg):
     assert np.mean(d > 0) <= FULL_RANGE_BOUNDS[name], f"{np.mean(d > 0):.4f} of outputs differ"
 
 
+@pytest.mark.parametrize("opset", [11, 17, 21])
+@pytest.mark.parametrize("cfg", [om.QConfig("qdq", "uint8", "uint8", False), om.QConfig("qoperator", "int8", "int8", True, True)],
+                         ids=lambda c: c.name)
+def test_opsets(opset, cfg):
+    fm, shape = om.small_cnn(opset=opset)
+    data = om.quantize(fm, shape, cfg)
+    assert any(o.version == opset for o in onnx.load_from_string(data).opset_import if o.domain in ("", "ai.onnx"))
+    d = lsb_diffs(data, shape, n=4)
+    assert d.max() == 0
+
+
 def test_layout_is_nchw_at_the_boundary():
     data, shape = quantized("conv_bn_relu", om.QConfig("qoperator", "uint8", "uint8", False))
     m = qmpc.load(data)

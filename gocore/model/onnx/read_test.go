@@ -484,3 +484,29 @@ func TestTransposeWithoutDataMovement(t *testing.T) {
 		t.Errorf("outputs differ with the transpose: %v vs %v", outs[0], outs[1])
 	}
 }
+
+// TestTestdata imports the models in testdata (written by ONNX Runtime's quantizer, see
+// testdata/README.md) and prepares them for evaluation.
+func TestTestdata(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.onnx")
+	if len(files) < 4 {
+		t.Fatalf("found %d models in testdata, want 4", len(files))
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := onnx.Read(data)
+		if err != nil {
+			t.Errorf("%s: %v", filepath.Base(f), err)
+			continue
+		}
+		if _, err := qnn.NewPlan(g); err != nil {
+			t.Errorf("%s: plan: %v", filepath.Base(f), err)
+		}
+		if !slices.Equal(g.InputLayouts, []model.Layout{model.LayoutNCHW}) {
+			t.Errorf("%s: input layouts %v", filepath.Base(f), g.InputLayouts)
+		}
+	}
+}
