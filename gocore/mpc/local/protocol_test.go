@@ -609,3 +609,49 @@ func TestEmpty(t *testing.T) {
 		}
 	})
 }
+
+// TestMaskB: both protocols implement mpc.PublicMasker, and masking a binary share masks
+// the opened value.
+func TestMaskB(t *testing.T) {
+	for _, name := range Protocols() {
+		t.Run(name, func(t *testing.T) {
+			vals := []uint64{0xff, 0x0f, 0xf0, 0xaa, 0x55}
+			mask := []uint64{0b10110}
+			err := Run(name, 0, func(p mpc.Protocol) error {
+				m, ok := p.(mpc.PublicMasker)
+				if !ok {
+					return fmt.Errorf("%s does not implement mpc.PublicMasker", name)
+				}
+				var in []uint64
+				if p.ID() == 0 {
+					in = vals
+				}
+				x, err := p.Input(0, in, len(vals))
+				if err != nil {
+					return err
+				}
+				b, err := p.A2B(x, 8)
+				if err != nil {
+					return err
+				}
+				got, err := p.OpenB(m.MaskB(b, mask), -1)
+				if err != nil {
+					return err
+				}
+				for i, v := range vals {
+					want := uint64(0)
+					if mask[0]>>i&1 == 1 {
+						want = v
+					}
+					if got[i] != want {
+						return fmt.Errorf("element %d: got %#x want %#x", i, got[i], want)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
