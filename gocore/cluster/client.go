@@ -117,14 +117,20 @@ func (s *Session) Run(ctx context.Context, payloads [][]byte) ([][]byte, []json.
 	step := time.Duration(s.cfg.Timeouts.Step)
 	var once sync.Once
 	var wg sync.WaitGroup
+	cut := make([]bool, n) // party j's wait was ended by the client
 	for j, l := range s.links {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			answered := false // the party replied with an error message (not a broken link)
 			defer func() {
 				if errl[j] != nil {
 					if rctx.Err() != nil && ctx.Err() == nil {
+						cut[j] = true
 						errl[j] = errs.New(errs.Party, "party %d did not answer within %v of the other parties' failure", j, step)
+					}
+					if j == leader && answered {
+						cancel() // the leader refused or failed the request: nothing else runs
 					}
 					once.Do(func() { time.AfterFunc(step, cancel) })
 				}
@@ -147,6 +153,7 @@ func (s *Session) Run(ctx context.Context, payloads [][]byte) ([][]byte, []json.
 			switch m.Op {
 			case "error":
 				errl[j] = remoteError(m, who)
+				answered = true
 				return
 			case "result":
 			default:
@@ -164,6 +171,13 @@ func (s *Session) Run(ctx context.Context, payloads [][]byte) ([][]byte, []json.
 		}()
 	}
 	wg.Wait()
+	if errl[leader] != nil && !cut[leader] {
+		for j := range errl {
+			if cut[j] {
+				errl[j] = nil // only the leader's own error matters then
+			}
+		}
+	}
 	if err := joinErrors("inference failed", errl); err != nil {
 		return nil, nil, err
 	}

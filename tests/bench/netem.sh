@@ -120,7 +120,7 @@ netns_teardown() {
 
 # run_setting NAME RTT_MS MBIT MODEL: prints "| row |" lines
 run_setting() {
-	local name="$1" rtt="$2" mbit="$3" model="$4" dir="$TMP/$1"
+	local name="$1" rtt="$2" mbit="$3" model="$4" dir="$TMP/$(basename "$4" .tflite)-$1"
 	mkdir -p "$dir"
 	"$Q" certs --out "$dir" --parties 3 >/dev/null
 	local cfg="$dir/cluster.json" client=() launch=()
