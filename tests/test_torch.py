@@ -229,3 +229,32 @@ def test_torchvision_mobilenet_v2():
     qm = torch.ao.quantization.convert(p)
     frac, mx = compare(qm, shape, 3, qm.classifier[1].scale)
     assert mx <= 1 and frac <= 0.05, f"{frac:.4f} of outputs differ, max {mx} LSB"
+
+
+@pytest.mark.parametrize("fmt", ["qdq", "qoperator"])
+def test_float_export_then_onnxruntime_quantizer(fmt):
+    """The other road from PyTorch: export the float model with torch.onnx.export (dynamic
+    batch), quantize with ONNX Runtime's quantize_static, load with qmpc.load."""
+    import io
+    import sys
+    from pathlib import Path
+
+    import onnx
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import onnx_models as om
+
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+                      nn.Conv2d(8, 8, 3, stride=2, padding=1, groups=8), nn.ReLU6(),
+                      nn.Conv2d(8, 16, 1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 10)).eval()
+    f = io.BytesIO()
+    torch.onnx.export(m, (torch.randn(SHAPE),), f, input_names=["x"], output_names=["y"],
+                      dynamic_axes={"x": {0: "batch"}}, dynamo=False, opset_version=17)
+    fm = onnx.load_from_string(f.getvalue())
+    cfg = om.QConfig(fmt, "uint8", "int8", True, True)  # 7-bit weights: ORT is integer-exact
+    data = om.quantize(fm, list(SHAPE), cfg)
+    q = qmpc.load(data)
+    assert q.inputs[0].shape == SHAPE  # the symbolic batch is fixed to 1
+    for x in om.inputs(list(SHAPE), 5, 7):
+        np.testing.assert_array_equal(q.run(x), om.ort_run(data, x))
