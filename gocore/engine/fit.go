@@ -68,11 +68,7 @@ func abs64(x int64) int64 {
 // applyFit computes clamp(floor((A*x + B) / 2^S), lo, hi) on shares.
 func (e *Party) applyFit(x mpc.AShare, f *affineFit, lo, hi int32) (mpc.AShare, error) {
 	v := e.p.AddPublic(e.p.MulPublic(x, []uint64{uint64(f.A)}), []uint64{uint64(f.B)})
-	y, err := mpc.TruncFloor(e.p, v, f.S, f.Bound+1)
-	if err != nil {
-		return nil, err
-	}
-	return mpc.Clamp(e.p, y, int64(lo), int64(hi), f.Bound+1-f.S+1)
+	return mpc.TruncClamp(e.p, v, f.S, int64(lo), int64(hi), f.Bound+1)
 }
 
 // rangeOf is the value range of an integer element type.
