@@ -84,10 +84,8 @@ type Party struct {
 	g     *model.Graph
 	opt   Options
 	plan  *plan
-	pub   *model.Graph // g with stripped parameters zero-filled, for qnn's Prepare functions
+	c     *Compiled
 	ready bool
-
-	prepCache map[int]*prepared
 
 	consts  map[int]mpc.AShare    // shared secret constants (raw integer values)
 	derived map[string]mpc.AShare // shares derived from constants once (layouts, zero points)
@@ -96,15 +94,50 @@ type Party struct {
 	layers []LayerStats
 }
 
-// NewParty prepares party p's engine for graph g. The owner's g holds the parameters; the
-// other parties may hold PublicGraph(g).
-func NewParty(p mpc.Protocol, g *model.Graph, opt Options) (*Party, error) {
-	if opt.Owner < 0 || opt.Owner >= p.N() || opt.Client < 0 || opt.Client >= p.N() {
-		return nil, errs.New(errs.Config, "owner %d / client %d: want parties in [0,%d)", opt.Owner, opt.Client, p.N())
-	}
+// Compiled is a graph's public evaluation plan: the split into the client's cleartext head,
+// the secure part and the client's cleartext tail, and every secure op's integer
+// parameters and gather maps. It depends only on the public graph, so all parties and any
+// number of runs may share one; it is read-only after Compile (safe for concurrent use).
+type Compiled struct {
+	plan *plan
+	ops  map[int]*prepared
+}
+
+// Compile prepares g for secure evaluation. Only g's public part is read: the secret
+// parameters are replaced by zeros first (the integer parameters and index maps do not
+// depend on them).
+func Compile(g *model.Graph) (*Compiled, error) {
 	pl, err := makePlan(g)
 	if err != nil {
 		return nil, err
+	}
+	pub := publicView(PublicGraph(g))
+	c := &Compiled{plan: pl, ops: make(map[int]*prepared, len(pl.secure))}
+	for _, oi := range pl.secure {
+		p, err := prepOp(pub, oi)
+		if err != nil {
+			return nil, fmt.Errorf("op %d %s %q: %w", oi, g.Ops[oi].Kind, g.Ops[oi].Name, err)
+		}
+		c.ops[oi] = p
+	}
+	return c, nil
+}
+
+// NewParty prepares party p's engine for graph g. The owner's g holds the parameters; the
+// other parties may hold PublicGraph(g).
+func NewParty(p mpc.Protocol, g *model.Graph, opt Options) (*Party, error) {
+	c, err := Compile(g)
+	if err != nil {
+		return nil, err
+	}
+	return NewPartyCompiled(p, g, c, opt)
+}
+
+// NewPartyCompiled is NewParty with a plan compiled once (Compile(g) or of any graph with
+// the same public part).
+func NewPartyCompiled(p mpc.Protocol, g *model.Graph, c *Compiled, opt Options) (*Party, error) {
+	if opt.Owner < 0 || opt.Owner >= p.N() || opt.Client < 0 || opt.Client >= p.N() {
+		return nil, errs.New(errs.Config, "owner %d / client %d: want parties in [0,%d)", opt.Owner, opt.Client, p.N())
 	}
 	if p.ID() == opt.Owner {
 		for _, t := range SecretConstants(g) {
@@ -113,14 +146,8 @@ func NewParty(p mpc.Protocol, g *model.Graph, opt Options) (*Party, error) {
 			}
 		}
 	}
-	e := &Party{p: p, g: g, opt: opt, plan: pl, pub: publicView(g), prepCache: map[int]*prepared{},
-		consts: map[int]mpc.AShare{}, derived: map[string]mpc.AShare{}}
-	for _, oi := range pl.secure {
-		if _, err := e.prep(oi); err != nil {
-			return nil, fmt.Errorf("op %d %s %q: %w", oi, g.Ops[oi].Kind, g.Ops[oi].Name, err)
-		}
-	}
-	return e, nil
+	return &Party{p: p, g: g, opt: opt, plan: c.plan, c: c,
+		consts: map[int]mpc.AShare{}, derived: map[string]mpc.AShare{}}, nil
 }
 
 // Setup secret-shares the model parameters: the owner inputs each secret constant, in the

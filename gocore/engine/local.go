@@ -38,6 +38,15 @@ type Result struct {
 // parties get PublicGraph(g)), with the client's inputs in. The protocol code is the one
 // that runs over TLS between hosts; only the Conn differs.
 func RunLocal(protocol string, g *model.Graph, in []model.Value, opt Options) (*Result, error) {
+	c, err := Compile(g)
+	if err != nil {
+		return nil, err
+	}
+	return RunLocalCompiled(protocol, g, c, in, opt)
+}
+
+// RunLocalCompiled is RunLocal with a plan compiled once (Compile), for repeated runs.
+func RunLocalCompiled(protocol string, g *model.Graph, c *Compiled, in []model.Value, opt Options) (*Result, error) {
 	start := time.Now()
 	ps, err := local.New(protocol, 0)
 	if err != nil {
@@ -56,7 +65,7 @@ func RunLocal(protocol string, g *model.Graph, in []model.Value, opt Options) (*
 		if p.ID() == opt.Owner {
 			gp = g
 		}
-		e, err := NewParty(p, gp, opt)
+		e, err := NewPartyCompiled(p, gp, c, opt)
 		if err != nil {
 			return err
 		}

@@ -64,19 +64,15 @@ func isConstLike(g *model.Graph, t int) bool {
 	return true
 }
 
-func (e *Party) prep(oi int) (*prepared, error) {
-	if p, ok := e.prepCache[oi]; ok {
-		return p, nil
-	}
-	g := e.pub
+// prepOp prepares op oi of the public graph g: its qnn parameters and index maps.
+func prepOp(g *model.Graph, oi int) (*prepared, error) {
 	op := g.Ops[oi]
 	p := &prepared{}
 	var err error
 	if op.Rounding == model.RoundHalfEven && qnn.HalfEvenKinds(op.Kind) {
-		if err := e.prepHalfEven(g, op, p); err != nil {
+		if err := p.prepHalfEven(g, op); err != nil {
 			return nil, err
 		}
-		e.prepCache[oi] = p
 		return p, nil
 	}
 	switch op.Kind {
@@ -175,7 +171,6 @@ func (e *Party) prep(oi int) (*prepared, error) {
 			}
 		}
 	}
-	e.prepCache[oi] = p
 	return p, nil
 }
 
@@ -223,10 +218,11 @@ func (e *Party) evalOp(oi int, op *model.Op, env map[int]mpc.AShare) (mpc.AShare
 	case model.OpReshape, model.OpSqueeze:
 		return in(0), nil
 	}
-	p, err := e.prep(oi)
-	if err != nil {
-		return nil, err
+	p, ok := e.c.ops[oi]
+	if !ok {
+		return nil, errs.New(errs.Internal, "op %d was not compiled", oi)
 	}
+	var err error
 	if p.he != nil {
 		return e.evalHalfEven(op, p, env)
 	}

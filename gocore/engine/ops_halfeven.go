@@ -12,7 +12,7 @@ import (
 // each formula. Here every one becomes affine local operations followed by one
 // mpc.RequantizeRound with RoundHalfEven, so the secure output equals qnn's bit for bit.
 
-func (e *Party) prepHalfEven(g *model.Graph, op *model.Op, p *prepared) error {
+func (p *prepared) prepHalfEven(g *model.Graph, op *model.Op) error {
 	he, err := qnn.PrepareHalfEven(g, op)
 	if err != nil {
 		return err
