@@ -3,7 +3,9 @@ package pybind
 import (
 	"bytes"
 	"fmt"
+	"sync"
 
+	"github.com/qmpc/qmpc/gocore/engine"
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/model"
 	"github.com/qmpc/qmpc/gocore/model/tflite"
@@ -15,6 +17,10 @@ type Model struct {
 	g      *model.Graph
 	plan   *qnn.Plan // the cleartext evaluator's prepared parameters (safe for concurrent use)
 	format string
+
+	secureOnce sync.Once
+	secure     *engine.Compiled // the secure engine's plan, compiled on first use
+	secureErr  error
 }
 
 // newModel prepares a graph for evaluation.

@@ -55,7 +55,11 @@ func (r *SecureRun) Execute(inputs []byte) (out []byte, err error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := engine.RunLocal(r.protocol, g, vals, r.opt)
+	c, err := r.m.compiled()
+	if err != nil {
+		return nil, err
+	}
+	res, err := engine.RunLocalCompiled(r.protocol, g, c, vals, r.opt)
 	if err != nil {
 		return nil, err
 	}
@@ -63,6 +67,12 @@ func (r *SecureRun) Execute(inputs []byte) (out []byte, err error) {
 	r.result = res
 	r.mu.Unlock()
 	return pack(fromIRLayout(g, res.Outputs), warnings)
+}
+
+// compiled returns the model's secure plan, compiled once.
+func (m *Model) compiled() (*engine.Compiled, error) {
+	m.secureOnce.Do(func() { m.secure, m.secureErr = engine.Compile(m.g) })
+	return m.secure, m.secureErr
 }
 
 // Done is the number of layers finished so far.
@@ -107,7 +117,11 @@ func Estimate(m *Model, protocol, reveal string) (s string, err error) {
 		tt := g.Tensors[t]
 		in[i] = model.Value{Shape: tt.Shape, DType: tt.DType, Data: make([]byte, tt.NumElements()*tt.DType.Size())}
 	}
-	res, err := engine.RunLocal(protocol, zg, in, engine.Options{Owner: 0, Client: 1 % max(1, partiesOf(protocol)), Reveal: rv})
+	c, err := m.compiled()
+	if err != nil {
+		return "", err
+	}
+	res, err := engine.RunLocalCompiled(protocol, zg, c, in, engine.Options{Owner: 0, Client: 1 % max(1, partiesOf(protocol)), Reveal: rv})
 	if err != nil {
 		return "", err
 	}
