@@ -97,9 +97,11 @@ func benchChain(b *testing.B, protocol string, graphs ...*model.Graph) {
 // ../shared/models, all parties in this process over pipes (one image, exact mode).
 func BenchmarkMobileNetV1(b *testing.B) {
 	for _, protocol := range []string{"rep3"} {
-		b.Run(protocol+"/0.25_128", func(b *testing.B) {
-			benchChain(b, protocol, sharedModel(b, "coral/mobilenet_v1_0.25_128_quant.tflite"))
-		})
+		for _, m := range []string{"0.25_128", "0.5_160", "0.75_192"} {
+			b.Run(protocol+"/"+m, func(b *testing.B) {
+				benchChain(b, protocol, sharedModel(b, "coral/mobilenet_v1_"+m+"_quant.tflite"))
+			})
+		}
 		b.Run(protocol+"/1.0_224_chain", func(b *testing.B) {
 			benchChain(b, protocol,
 				sharedModel(b, "coral/mobilenet_v1_1.0_224_quant_embedding_extractor.tflite"),
