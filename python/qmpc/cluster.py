@@ -225,13 +225,16 @@ def start_party(
     log: str | os.PathLike[str] | IO[Any] | None = None,
     log_level: str = "info",
 ) -> subprocess.Popen[bytes]:
-    """Start party ``id`` as a child process (``python -m qmpc.cluster party ...``).
+    """Start party ``id`` as a child process running :func:`main` (``party ...``).
 
     Its structured logs go to ``log`` (a path or an open file; default: inherited stderr).
     Stop it with :func:`stop_parties` (or ``proc.terminate()``); parties still running when
     this Python process exits are stopped then.
     """
-    cmd = [sys.executable, "-m", "qmpc.cluster", "party", "--config", os.fspath(config), "--id", str(id),
+    # (-c rather than -m qmpc.cluster: the package imports this module first, and runpy
+    # would warn about running an already imported module)
+    runner = "import sys; from qmpc.cluster import main; sys.exit(main(sys.argv[1:]))"
+    cmd = [sys.executable, "-c", runner, "party", "--config", os.fspath(config), "--id", str(id),
            "--log-level", log_level]
     if model is not None:
         cmd += ["--model", os.fspath(model)]
