@@ -32,7 +32,15 @@ var (
 	buildErr  error
 )
 
-// qmpcBinary builds the command once per test run.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+// qmpcBinary builds the command once per test run (removed by TestMain).
 func qmpcBinary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
