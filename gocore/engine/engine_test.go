@@ -117,7 +117,8 @@ func TestSharedModels(t *testing.T) {
 		"coral_2020/mobilenet_v1_0.25_128_quant.tflite",
 	}
 	if !testing.Short() {
-		models = append(models, "coral/mobilenet_v2_1.0_224_quant.tflite", "coral/tf2_mobilenet_v2_1.0_224_ptq.tflite")
+		models = append(models, "coral/mobilenet_v1_0.5_160_quant.tflite", "coral/mobilenet_v1_0.75_192_quant.tflite",
+			"coral/mobilenet_v2_1.0_224_quant.tflite", "coral/tf2_mobilenet_v2_1.0_224_ptq.tflite")
 	}
 	for _, m := range models {
 		t.Run(m, func(t *testing.T) {
@@ -254,5 +255,66 @@ func TestPartyView(t *testing.T) {
 		if small > words/1000+2 {
 			t.Fatalf("party %d received %d of %d words below 2^16: shares are not masked", party, small, words)
 		}
+	}
+}
+
+// TestMobileNetV1Chain: the full MobileNetV1 1.0_224 (the embedding extractor followed by
+// the head layers, the shares of the seam never opened) equals the cleartext chain.
+func TestMobileNetV1Chain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long")
+	}
+	ext := sharedModel(t, "coral/mobilenet_v1_1.0_224_quant_embedding_extractor.tflite")
+	head := sharedModel(t, "coral/mobilenet_quant_v1_224_head_layers.tflite")
+	in := randomInputs(ext, rand.New(rand.NewPCG(8, 8)))
+	mid, err := qnn.Run(ext, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := qnn.Run(head, mid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []model.Value
+	err = local.Run("rep3", 0, func(p mpc.Protocol) error {
+		var parties []*Party
+		for _, g := range []*model.Graph{ext, head} {
+			gp := g
+			if p.ID() != 0 {
+				gp = PublicGraph(g)
+			}
+			e, err := NewParty(p, gp, Options{Owner: 0, Client: 1})
+			if err != nil {
+				return err
+			}
+			parties = append(parties, e)
+		}
+		var vals []uint64
+		if p.ID() == 1 {
+			if vals, err = toRing(in[0]); err != nil {
+				return err
+			}
+		}
+		x, err := p.Input(1, vals, ext.Tensors[ext.Inputs[0]].NumElements())
+		if err != nil {
+			return err
+		}
+		shares := []mpc.AShare{x}
+		for _, e := range parties {
+			if shares, err = e.InferShares(shares); err != nil {
+				return err
+			}
+		}
+		out, err := parties[1].reveal(shares)
+		if p.ID() == 1 {
+			got = out
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !bytes.Equal(got[0].Data, want[0].Data) {
+		t.Fatalf("secure MobileNetV1 1.0_224 chain differs from the cleartext chain")
 	}
 }
