@@ -10,7 +10,9 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/model"
 	"github.com/qmpc/qmpc/gocore/model/tflite"
 	"github.com/qmpc/qmpc/gocore/model/tflite/tflitetest"
@@ -316,5 +318,25 @@ func TestMobileNetV1Chain(t *testing.T) {
 	}
 	if len(got) != 1 || !bytes.Equal(got[0].Data, want[0].Data) {
 		t.Fatalf("secure MobileNetV1 1.0_224 chain differs from the cleartext chain")
+	}
+}
+
+// TestCancel: a cancelled run stops every party with a cancelled error, not a hang.
+func TestCancel(t *testing.T) {
+	g := sharedModel(t, "coral/mobilenet_v1_0.25_128_quant.tflite")
+	in := randomInputs(g, rand.New(rand.NewPCG(1, 2)))
+	pr := &Progress{}
+	go func() {
+		for {
+			if d, _ := pr.Get(); d >= 3 {
+				pr.Cancel()
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	_, err := RunLocal("rep3", g, in, Options{Owner: 0, Client: 1, Progress: pr})
+	if errs.KindOf(err) != errs.Cancelled {
+		t.Fatalf("got %v, want a cancelled error", err)
 	}
 }
