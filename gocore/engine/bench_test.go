@@ -58,7 +58,7 @@ func benchChain(b *testing.B, protocol string, graphs ...*model.Graph) {
 				if err != nil {
 					return err
 				}
-				if vals, err = toRing(v[0]); err != nil {
+				if vals, err = ToRing(v[0]); err != nil {
 					return err
 				}
 			}

@@ -161,7 +161,7 @@ func (e *Party) Setup() error {
 		tt := e.g.Tensors[t]
 		var vals []uint64
 		if e.p.ID() == e.opt.Owner {
-			v, err := toRing(model.Value{Shape: tt.Shape, DType: tt.DType, Data: tt.Data})
+			v, err := ToRing(model.Value{Shape: tt.Shape, DType: tt.DType, Data: tt.Data})
 			if err != nil {
 				return fmt.Errorf("setup: tensor %q: %w", tt.Name, err)
 			}
@@ -206,7 +206,7 @@ func (e *Party) Infer(in []model.Value) ([]model.Value, error) {
 	for i, t := range e.plan.inputs {
 		var ring []uint64
 		if isClient {
-			r, err := toRing(vals[i])
+			r, err := ToRing(vals[i])
 			if err != nil {
 				return nil, err
 			}
@@ -327,12 +327,12 @@ func Finish(g *model.Graph, reveal Reveal, opened [][]uint64) ([]model.Value, er
 		return nil, err
 	}
 	if reveal == RevealArgmax {
-		return []model.Value{fromRing(opened[0], model.Int32, argmaxShape(g, pl))}, nil
+		return []model.Value{FromRing(opened[0], model.Int32, argmaxShape(g, pl))}, nil
 	}
 	known := map[int]model.Value{}
 	for i, t := range pl.reveal {
 		tt := g.Tensors[t]
-		known[t] = fromRing(opened[i], tt.DType, tt.Shape)
+		known[t] = FromRing(opened[i], tt.DType, tt.Shape)
 	}
 	return finishTail(g, pl, known)
 }
@@ -368,8 +368,9 @@ func sameShape(a, b []int) bool {
 	return true
 }
 
-// toRing converts integer tensor data to ring elements (two's complement, sign-extended).
-func toRing(v model.Value) ([]uint64, error) {
+// ToRing converts integer tensor data to ring elements (two's complement, sign-extended),
+// as parties and outside clients share it.
+func ToRing(v model.Value) ([]uint64, error) {
 	n := model.NumElements(v.Shape)
 	if len(v.Data) != n*v.DType.Size() {
 		return nil, errs.New(errs.Shape, "%d bytes for %d %s elements", len(v.Data), n, v.DType)
@@ -403,8 +404,8 @@ func toRing(v model.Value) ([]uint64, error) {
 	return out, nil
 }
 
-// fromRing converts ring elements back to tensor data of type dt (truncating).
-func fromRing(vals []uint64, dt model.DType, shape []int) model.Value {
+// FromRing converts ring elements back to tensor data of type dt (truncating).
+func FromRing(vals []uint64, dt model.DType, shape []int) model.Value {
 	sz := dt.Size()
 	d := make([]byte, len(vals)*sz)
 	for i, x := range vals {

@@ -293,7 +293,7 @@ func TestMobileNetV1Chain(t *testing.T) {
 		}
 		var vals []uint64
 		if p.ID() == 1 {
-			if vals, err = toRing(in[0]); err != nil {
+			if vals, err = ToRing(in[0]); err != nil {
 				return err
 			}
 		}

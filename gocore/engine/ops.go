@@ -456,7 +456,7 @@ func padsOf(t *model.Tensor, rank int) ([][2]int, error) {
 	if t.Data == nil || t.NumElements() != 2*rank {
 		return nil, errs.New(errs.Model, "PAD paddings %q: want a constant [%d,2] tensor", t.Name, rank)
 	}
-	v, err := toRing(model.Value{Shape: t.Shape, DType: t.DType, Data: t.Data})
+	v, err := ToRing(model.Value{Shape: t.Shape, DType: t.DType, Data: t.Data})
 	if err != nil {
 		return nil, err
 	}

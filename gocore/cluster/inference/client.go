@@ -70,7 +70,11 @@ func InferWith(ctx context.Context, c *cluster.Client, in []model.Value, prepare
 	}
 	parts := make([][][]byte, cfg.N())
 	for _, v := range vals {
-		dealt, err := d.Deal(toRing(v))
+		ring, err := engine.ToRing(v)
+		if err != nil {
+			return nil, err
+		}
+		dealt, err := d.Deal(ring)
 		if err != nil {
 			return nil, err
 		}
@@ -141,26 +145,6 @@ func splitHead(b []byte) ([]int, error) {
 		out = append(out, int(binary.LittleEndian.Uint32(b[8+i:])))
 	}
 	return out, nil
-}
-
-// toRing sign-extends integer tensor data to ring elements, as the engine does.
-func toRing(v model.Value) []uint64 {
-	n := model.NumElements(v.Shape)
-	out := make([]uint64, n)
-	d := v.Data
-	for i := range out {
-		switch v.DType {
-		case model.Uint8:
-			out[i] = uint64(d[i])
-		case model.Int8:
-			out[i] = uint64(int64(int8(d[i])))
-		case model.Int16:
-			out[i] = uint64(int64(int16(binary.LittleEndian.Uint16(d[2*i:]))))
-		case model.Int32:
-			out[i] = uint64(int64(int32(binary.LittleEndian.Uint32(d[4*i:]))))
-		}
-	}
-	return out
 }
 
 // Summary merges the parties' statistics into the result type of a local run
