@@ -5,9 +5,10 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
+
+	"codeberg.org/sbinet/npyio/npy"
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/model"
@@ -18,12 +19,6 @@ var npyTypes = map[string]model.DType{
 	"|u1": model.Uint8, "|i1": model.Int8, "<i2": model.Int16, "<i4": model.Int32,
 	"<i8": model.Int64, "<f4": model.Float32, "|b1": model.Bool,
 }
-
-var (
-	npyDescr   = regexp.MustCompile(`'descr':\s*'([^']*)'`)
-	npyFortran = regexp.MustCompile(`'fortran_order':\s*(True|False)`)
-	npyShape   = regexp.MustCompile(`'shape':\s*\(([^)]*)\)`)
-)
 
 // readNpy reads a .npy file (format versions 1-3) into a Value.
 func readNpy(path string) (model.Value, error) {
@@ -38,60 +33,79 @@ func readNpy(path string) (model.Value, error) {
 	return v, nil
 }
 
-func parseNpy(b []byte) (model.Value, error) {
+// parseNpy decodes a .npy file with npyio (codeberg.org/sbinet/npyio): C-order arrays of
+// the integer and float32 types qmpc takes, returned as raw little-endian data.
+func parseNpy(b []byte) (v model.Value, err error) {
 	bad := func(why string) (model.Value, error) {
 		return model.Value{}, errs.New(errs.DType, "not a .npy array qmpc reads: %s", why)
 	}
-	if len(b) < 10 || !bytes.Equal(b[:6], []byte("\x93NUMPY")) {
-		return bad("missing the \\x93NUMPY magic")
-	}
-	var hlen, off int
-	switch b[6] {
-	case 1:
-		hlen, off = int(binary.LittleEndian.Uint16(b[8:])), 10
-	case 2, 3:
-		if len(b) < 12 {
-			return bad("truncated header")
+	defer func() { // npyio may panic on malformed headers
+		if r := recover(); r != nil {
+			v, err = bad(fmt.Sprint(r))
 		}
-		hlen, off = int(binary.LittleEndian.Uint32(b[8:])), 12
-	default:
-		return bad(fmt.Sprintf("format version %d", b[6]))
+	}()
+	r, err := npy.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return bad(err.Error())
 	}
-	if off+hlen > len(b) {
-		return bad("truncated header")
-	}
-	h := string(b[off : off+hlen])
-	m := npyDescr.FindStringSubmatch(h)
-	if m == nil {
-		return bad("no descr")
-	}
-	dt, ok := npyTypes[m[1]]
+	descr := strings.Trim(r.Header.Descr.Type, "'\"")
+	dt, ok := npyTypes[descr]
 	if !ok {
-		return bad(fmt.Sprintf("element type %q (want uint8, int8, int16, int32, int64 or float32, little endian)", m[1]))
+		return bad(fmt.Sprintf("element type %q (want uint8, int8, int16, int32, int64 or float32, little endian)", descr))
 	}
-	if f := npyFortran.FindStringSubmatch(h); f == nil || f[1] != "False" {
+	if r.Header.Descr.Fortran {
 		return bad("Fortran order (save a C-contiguous array)")
 	}
-	s := npyShape.FindStringSubmatch(h)
-	if s == nil {
-		return bad("no shape")
+	shape := append([]int{}, r.Header.Descr.Shape...)
+	data, err := readNpyData(r, dt)
+	if err != nil {
+		return bad(err.Error())
 	}
-	shape := []int{}
-	for _, f := range strings.Split(s[1], ",") {
-		if f = strings.TrimSpace(f); f == "" {
-			continue
-		}
-		d, err := strconv.Atoi(f)
-		if err != nil || d < 0 {
-			return bad(fmt.Sprintf("shape %q", s[1]))
-		}
-		shape = append(shape, d)
-	}
-	data := b[off+hlen:]
 	if want := model.NumElements(shape) * dt.Size(); len(data) != want {
 		return bad(fmt.Sprintf("%d data bytes for shape %v of %s (want %d)", len(data), shape, dt, want))
 	}
 	return model.Value{Shape: shape, DType: dt, Data: data}, nil
+}
+
+// readNpyData reads the array's elements as dt and encodes them little endian.
+func readNpyData(r *npy.Reader, dt model.DType) ([]byte, error) {
+	var buf bytes.Buffer
+	var err error
+	switch dt {
+	case model.Uint8, model.Bool:
+		var x []uint8
+		if err = r.Read(&x); err == nil {
+			return x, nil
+		}
+	case model.Int8:
+		var x []int8
+		if err = r.Read(&x); err == nil {
+			err = binary.Write(&buf, binary.LittleEndian, x)
+		}
+	case model.Int16:
+		var x []int16
+		if err = r.Read(&x); err == nil {
+			err = binary.Write(&buf, binary.LittleEndian, x)
+		}
+	case model.Int32:
+		var x []int32
+		if err = r.Read(&x); err == nil {
+			err = binary.Write(&buf, binary.LittleEndian, x)
+		}
+	case model.Int64:
+		var x []int64
+		if err = r.Read(&x); err == nil {
+			err = binary.Write(&buf, binary.LittleEndian, x)
+		}
+	case model.Float32:
+		var x []float32
+		if err = r.Read(&x); err == nil {
+			err = binary.Write(&buf, binary.LittleEndian, x)
+		}
+	default:
+		err = fmt.Errorf("element type %s", dt)
+	}
+	return buf.Bytes(), err
 }
 
 // writeNpy writes v as a version 1.0 .npy file.
