@@ -148,97 +148,95 @@ func (p *Protocol) b2a(s *BShare) (*AShare, error) {
 	}
 	// The elements are split into three ranges of whole plane words; in range h the roles
 	// of the parties are rotated by h (party h plays party 0 above), so that each party
-	// sends a third of the w-words-per-element input.
+	// sends a third of the w-words-per-element input. Range h's input [c_j] has components
+	// x_h = F(k_{h-1}) (drawn by parties h and h-1), x_{h+1} = c - x_h (sent by party h to
+	// party h+1) and x_{h+2} = 0, element-major (element e's bit j at e*w+j).
+	//
+	// Every party computes its two components of z = sum_j 2^j c_j + b_{h+2} - 2 t, where
+	// t = MulSum([c], [u], w) with u_j = 2^j b_{h+2,j} (a free sharing known to roles 1
+	// and 2), in one pass over its components of [c] (nothing element-major is stored
+	// except the message):
+	//   role 0 holds (x_h, x_{h+1}):     z = (W(x_h), c - W(x_h)), no cross terms;
+	//   role 1 holds (x_{h+1}, x_{h+2}): z = (W(x_{h+1}), b), t = sum_j x_{h+1,j} u_j;
+	//   role 2 holds (x_{h+2}, x_h):     z = (b, W(x_h)), t = sum_j x_{h,j} u_j;
+	// with W(x) = sum_j 2^j x_j and b = b_{h+2}'s value; then z -= 2 reshare(t + alpha).
 	nw := ring.Words(n)
+	z := &AShare{make([]uint64, n), make([]uint64, n)}
+	t := make([]uint64, n)
 	type part struct {
-		lo, hi   int      // elements
-		wlo, whi int      // plane words
-		role     int      // (id - h) mod 3
-		ca, cb   []uint64 // this party's components of [c_j], element-major
-		b2       []uint64 // values of b_{h+2} (roles 1 and 2)
+		lo, hi   int // elements
+		wlo, whi int // plane words
+		role     int // (id - h) mod 3
 	}
 	var parts [3]part
-	planes := func(v []uint64, q *part) []uint64 {
-		out := make([]uint64, 0, w*(q.whi-q.wlo))
-		for j := range w {
-			out = append(out, v[j*nw+q.wlo:j*nw+q.whi]...)
-		}
-		return out
-	}
-	// Phase 1: the holder of range h (role 0) knows c = b_h ^ b_{h+1} and inputs its bits
-	// (x_h = F(k_{h-1}), x_{h+1} = c - x_h sent to party h+1, x_{h+2} = 0).
+	var buf [scratchWords]uint64
+	per := scratchWords / w // elements per PRG chunk
 	for h := range parts {
 		q := &parts[h]
 		q.wlo, q.whi = nw*h/3, nw*(h+1)/3
 		q.lo, q.hi = min(64*q.wlo, n), min(64*q.whi, n)
 		q.role = (p.id - h + 3) % 3
 		nh := q.hi - q.lo
+		za, zb := z.a[q.lo:q.hi], z.b[q.lo:q.hi]
 		switch q.role {
-		case 0:
-			c := planes(s.a, q)
-			ring.Xor(c, c, planes(s.b, q))
-			cbits := spreadBits(ring.FromPlanes(c, nh, w), w)
-			q.ca = p.gPrev.Uint64s(nh * w)
-			q.cb = cbits
-			ring.Sub(q.cb, cbits, q.ca)
-			if err := p.send(p.next, q.cb); err != nil {
+		case 0: // knows c = b_h ^ b_{h+1} (this party's two components)
+			planeValues(zb, s.a, s.b, nw, q.wlo, w) // zb = c for now
+			msg := make([]uint64, nh*w)
+			for e0 := 0; e0 < nh; e0 += per {
+				e1 := min(e0+per, nh)
+				r := buf[:(e1-e0)*w]
+				p.gPrev.Fill(r) // x_h
+				for e := e0; e < e1; e++ {
+					c := zb[e]
+					xs := r[(e-e0)*w : (e-e0+1)*w]
+					m := msg[e*w : (e+1)*w]
+					m = m[:len(xs)]
+					var wx uint64
+					for j, x := range xs {
+						m[j] = (c>>uint(j))&1 - x
+						wx += x << uint(j)
+					}
+					za[e] = wx
+					zb[e] = c - wx
+				}
+			}
+			if err := p.send(p.next, msg); err != nil {
 				return nil, err
 			}
-		case 1:
-			q.b2 = ring.FromPlanes(planes(s.b, q), nh, w)
-		case 2:
-			q.ca, q.cb = make([]uint64, nh*w), p.gNext.Uint64s(nh*w)
-			q.b2 = ring.FromPlanes(planes(s.a, q), nh, w)
+		case 1: // b_{h+2} is this party's second component
+			planeValues(zb, s.b, nil, nw, q.wlo, w)
+		case 2: // b_{h+2} is this party's first component; x_h is drawn
+			planeValues(za, s.a, nil, nw, q.wlo, w)
+			th := t[q.lo:q.hi]
+			for e0 := 0; e0 < nh; e0 += per {
+				e1 := min(e0+per, nh)
+				r := buf[:(e1-e0)*w]
+				p.gNext.Fill(r) // x_h
+				for e := e0; e < e1; e++ {
+					zb[e], th[e] = weightedCross(r[(e-e0)*w:(e-e0+1)*w], za[e])
+				}
+			}
 		}
 	}
 	for h := range parts {
 		q := &parts[h]
-		if q.role == 1 {
-			var err error
-			if q.ca, err = p.recv(h, (q.hi-q.lo)*w); err != nil {
-				return nil, err
-			}
-			q.cb = make([]uint64, len(q.ca))
-		}
-	}
-	// Phase 2: b_{h+2} is known to roles 1 and 2, a free arithmetic sharing [u] of
-	// u = 2^j b_j (component h+2). The cross terms of MulSum([c], [u], w) are: role 0 none,
-	// role 1 c_{h+1} u, role 2 (c_{h+2} + c_h) u. One reshare for all ranges.
-	t := make([]uint64, n)
-	for h := range parts {
-		q := &parts[h]
-		if q.role == 0 {
+		if q.role != 1 {
 			continue
 		}
-		for e, v := range q.b2 {
-			var acc uint64
-			for j, x := range q.ca[e*w : (e+1)*w] {
-				if q.role == 2 {
-					x += q.cb[e*w+j]
-				}
-				acc += x & -(v >> uint(j) & 1) << uint(j)
-			}
-			t[q.lo+e] = acc
+		nh := q.hi - q.lo
+		x, err := p.recv(h, nh*w) // x_{h+1}
+		if err != nil {
+			return nil, err
+		}
+		za, zb, th := z.a[q.lo:q.hi], z.b[q.lo:q.hi], t[q.lo:q.hi]
+		for e := range nh {
+			za[e], th[e] = weightedCross(x[e*w:(e+1)*w], zb[e])
 		}
 	}
 	p.addZeroShare(t)
 	ta, tb, err := p.reshare(t)
 	if err != nil {
 		return nil, err
-	}
-	// z = sum_j 2^j c_j + b_{h+2} - 2 t
-	z := &AShare{make([]uint64, n), make([]uint64, n)}
-	for h := range parts {
-		q := &parts[h]
-		za, zb := z.a[q.lo:q.hi], z.b[q.lo:q.hi]
-		copy(za, weightedSum(q.ca, w))
-		copy(zb, weightedSum(q.cb, w))
-		switch q.role {
-		case 1: // holds (x_{h+1}, x_{h+2})
-			ring.Add(zb, zb, q.b2)
-		case 2: // holds (x_{h+2}, x_h)
-			ring.Add(za, za, q.b2)
-		}
 	}
 	for i := range z.a {
 		z.a[i] -= 2 * ta[i]
@@ -247,26 +245,32 @@ func (p *Protocol) b2a(s *BShare) (*AShare, error) {
 	return z, nil
 }
 
-// spreadBits returns the bits of the w-bit values v as 0/1 words, element-major.
-func spreadBits(v []uint64, w int) []uint64 {
-	out := make([]uint64, len(v)*w)
-	for e, x := range v {
-		for j := range w {
-			out[e*w+j] = x >> uint(j) & 1
-		}
+// weightedCross returns W(x) = sum_j 2^j x_j and the cross term sum_j 2^j x_j b_j, where
+// b_j is bit j of b.
+func weightedCross(x []uint64, b uint64) (wx, cross uint64) {
+	for j, v := range x {
+		v <<= uint(j)
+		wx += v
+		cross += v & -(b >> uint(j) & 1)
 	}
-	return out
+	return wx, cross
 }
 
-// weightedSum returns y[e] = sum_j 2^j v[e*w+j].
-func weightedSum(v []uint64, w int) []uint64 {
-	out := make([]uint64, len(v)/w)
-	for e := range out {
-		var s uint64
-		for j, x := range v[e*w : (e+1)*w] {
-			s += x << uint(j)
+// planeValues writes into dst the w-bit values of the len(dst) elements that start at
+// plane word wlo of the w planes a (XOR b unless b is nil), each of nw words.
+func planeValues(dst, a, b []uint64, nw, wlo, w int) {
+	var blk [64]uint64
+	for lo := 0; lo < len(dst); lo += 64 {
+		k := wlo + lo/64
+		for j := range w {
+			v := a[j*nw+k]
+			if b != nil {
+				v ^= b[j*nw+k]
+			}
+			blk[j] = v
 		}
-		out[e] = s
+		clear(blk[w:])
+		ring.Transpose64(&blk)
+		copy(dst[lo:min(lo+64, len(dst))], blk[:])
 	}
-	return out
 }
