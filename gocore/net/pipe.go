@@ -17,8 +17,10 @@ var ErrClosed = errors.New("connection closed")
 // i). Each ordered pair of parties has an unbounded in-memory queue, so Send never blocks;
 // Recv blocks until a message arrives.
 //
-// Ownership: Send copies msg, so the caller may reuse it at once; Recv returns a buffer that
-// belongs to the caller.
+// Ownership: Send does not copy msg: the receiver's Recv returns the very buffer, so the
+// sender must not modify msg afterwards (as net.Conn requires of every caller) and the
+// receiver must treat it as read-only too unless it knows that the sender no longer reads
+// it (the sender may keep msg, e.g. as part of its own state).
 //
 // Counters are those a socket would give: BytesSent and BytesReceived count payload bytes,
 // Messages counts Send calls, and Rounds counts the Recv calls made after at least one Send
@@ -75,19 +77,18 @@ func (p *pipe) checkPeer(peer int) error {
 	return nil
 }
 
-// Send copies msg into party to's queue.
+// Send appends msg (not a copy) to party to's queue.
 func (p *pipe) Send(to int, msg []byte) error {
 	if err := p.checkPeer(to); err != nil {
 		return err
 	}
-	cp := append(make([]byte, 0, len(msg)), msg...)
 	h := p.h
 	h.mu.Lock()
 	if h.closed[p.id] {
 		h.mu.Unlock()
 		return errs.New(errs.Party, "party %d: send to party %d: %w (own endpoint)", p.id, to, ErrClosed)
 	}
-	h.queues[to][p.id] = append(h.queues[to][p.id], cp)
+	h.queues[to][p.id] = append(h.queues[to][p.id], msg)
 	h.conds[to].Broadcast()
 	h.mu.Unlock()
 	p.bytesSent.Add(int64(len(msg)))

@@ -21,17 +21,19 @@ func TestPipesOrderAndStats(t *testing.T) {
 	if err := c[0].Send(1, msg); err != nil {
 		t.Fatal(err)
 	}
-	msg[0] = 'X' // Send copied it
 	if err := c[0].Send(1, []byte("de")); err != nil {
 		t.Fatal(err)
 	}
 	if err := c[0].Send(2, []byte("f")); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"abc", "de"} {
+	for i, want := range []string{"abc", "de"} {
 		got, err := c[1].Recv(0)
 		if err != nil || string(got) != want {
 			t.Fatalf("Recv = %q, %v; want %q", got, err, want)
+		}
+		if i == 0 && &got[0] != &msg[0] {
+			t.Fatal("Send copied the message (pipes hand the sender's buffer over)")
 		}
 	}
 	if got, err := c[2].Recv(0); err != nil || string(got) != "f" {

@@ -77,15 +77,16 @@ func (p *Protocol) open(a, b []uint64, to int, xor bool) ([]uint64, error) {
 	if to >= 0 && p.id != to {
 		return nil, nil
 	}
-	c, err := p.recv(p.prev, len(a))
+	m, err := p.recv(p.prev, len(a))
 	if err != nil {
 		return nil, err
 	}
+	c := make([]uint64, len(a)) // m is read-only: it may be the sender's component
 	if xor {
-		ring.Xor(c, c, a)
+		ring.Xor(c, m, a)
 		ring.Xor(c, c, b)
 	} else {
-		ring.Add(c, c, a)
+		ring.Add(c, m, a)
 		ring.Add(c, c, b)
 	}
 	return c, nil

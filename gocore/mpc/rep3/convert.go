@@ -64,7 +64,9 @@ func (p *Protocol) add(x, y *BShare) (*BShare, error) {
 	if err != nil {
 		return nil, err
 	}
-	ga = ring.Clone(ga) // ga was sent and must not change; gb was received and is ours
+	// ga was sent and must not change. gb was received: it is the next party's ga, which
+	// that party (running this same code) drops after cloning it, so gb is ours to update.
+	ga = ring.Clone(ga)
 	// P: group propagate (a copy of p, updated in place); G: group generate.
 	Pa, Pb := ring.Clone(pa[:l]), ring.Clone(pb[:l])
 	for d := 1; d < m; d *= 2 {

@@ -214,7 +214,9 @@ func (p *Protocol) send(to int, v []uint64) error {
 	return p.conn.Flush()
 }
 
-// recv receives n words from party from (the result may be modified by the caller).
+// recv receives n words from party from. The result must be treated as read-only: over
+// in-memory pipes it is the sender's own buffer, which the sender may keep (a reshared z
+// is the sender's first component), unless every party drops what it sends at that step.
 func (p *Protocol) recv(from, n int) ([]uint64, error) {
 	if n == 0 {
 		return []uint64{}, nil
