@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -24,6 +25,13 @@ GENERATED = ROOT / "tests" / "_generated"
 
 # TensorFlow's C++ logging at import time is noise in test output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# TensorFlow and Triton (which PyTorch imports lazily, e.g. from torch.fx when it formats a
+# stack trace) each carry LLVM; loading both into one process aborts it ("LLVM ERROR:
+# inconsistency in registered CommandLine options"). qmpc's tests use PyTorch on the CPU
+# only, which needs no Triton: make `import triton` fail so that torch skips it.
+if "triton" not in sys.modules:
+    sys.modules["triton"] = None  # type: ignore[assignment]
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,8 @@ TFLite QUANTIZE formula written out in numpy for float inputs.
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -115,7 +115,8 @@ def generated_models(generated_dir: Path) -> dict[str, Path]:
         "multi": generated_dir / "api_v1_two_in_two_out.tflite",
     }
     if not all(p.is_file() for p in names.values()):
-        pytest.importorskip("tensorflow")
+        if importlib.util.find_spec("tensorflow") is None:  # not importorskip: keep TF out
+            pytest.skip("tensorflow is not installed")
         subprocess.run(
             [sys.executable, "-c", GENERATOR, str(generated_dir)], check=True, timeout=600
         )
