@@ -46,7 +46,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 # --- requirements ---
 req_hash="$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$VENV/.qmpc-requirements" 2>/dev/null)" != "$req_hash" ]; then
-	say "installing requirements-dev.txt (the first time downloads TensorFlow: a few minutes)"
+	say "installing requirements-dev.txt (the first time downloads TensorFlow and PyTorch: a few minutes)"
 	t0=$SECONDS
 	"$PY" -m pip install -q -r requirements-dev.txt
 	echo "$req_hash" >"$VENV/.qmpc-requirements"
