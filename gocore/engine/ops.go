@@ -321,7 +321,11 @@ func (e *Party) convAcc(op *model.Op, p *prepared, env map[int]mpc.AShare) (mpc.
 	case model.OpFullyConnected:
 		acc, err = e.p.MatMul(x, w, c.Batch, c.InC, c.OutC)
 	case model.OpDepthwiseConv2D:
-		acc, err = e.p.MulSum(e.p.Gather(x, p.xIdx), w, c.KH*c.KW)
+		if g, ok := e.p.(mpc.GatherMulSummer); ok {
+			acc, err = g.GatherMulSum(x, p.xIdx, w, c.KH*c.KW) // no KH*KW-fold copy of x
+		} else {
+			acc, err = e.p.MulSum(e.p.Gather(x, p.xIdx), w, c.KH*c.KW)
+		}
 	}
 	if err != nil {
 		return nil, err

@@ -137,18 +137,21 @@ func (p *Protocol) Neg(x mpc.AShare) mpc.AShare {
 	return z
 }
 
-// AddPublic adds c to component x_0 (held by parties 0 and 2).
+// AddPublic adds c to component x_0 (held by parties 0 and 2). The other components are
+// shared with x, not copied (shares are immutable).
 func (p *Protocol) AddPublic(x mpc.AShare, c []uint64) mpc.AShare {
 	s := as(x)
 	if len(c) != 1 {
 		sameLen("AddPublic", len(s.a), len(c))
 	}
-	z := &AShare{ring.Clone(s.a), ring.Clone(s.b)}
+	z := &AShare{s.a, s.b}
 	switch p.id {
 	case 0:
-		ring.AddPublic(z.a, z.a, c)
+		z.a = make([]uint64, len(s.a))
+		ring.AddPublic(z.a, s.a, c)
 	case 2:
-		ring.AddPublic(z.b, z.b, c)
+		z.b = make([]uint64, len(s.b))
+		ring.AddPublic(z.b, s.b, c)
 	}
 	return z
 }
@@ -229,6 +232,36 @@ func (p *Protocol) MulSum(x, y mpc.AShare, k int) (mpc.AShare, error) {
 	a, b, err := p.reshare(z)
 	if err != nil {
 		return nil, fmt.Errorf("rep3 mulsum: %w", err)
+	}
+	return &AShare{a, b}, nil
+}
+
+// GatherMulSum is MulSum(Gather(x, idx), w, k) without the gathered copy: the same cross
+// terms, read through idx, and the same message (len(idx)/k words, one round). It
+// implements mpc.GatherMulSummer.
+func (p *Protocol) GatherMulSum(x mpc.AShare, idx []int32, w mpc.AShare, k int) (mpc.AShare, error) {
+	s, t := as(x), as(w)
+	if len(idx) != len(t.a) || k < 1 || len(t.a)%k != 0 {
+		return nil, errs.New(errs.Shape, "rep3 gathermulsum: %d indices, %d weights, k=%d", len(idx), len(t.a), k)
+	}
+	xa, xb := s.a, s.b[:len(s.a)]
+	z := make([]uint64, len(t.a)/k)
+	for i := range z {
+		ix := idx[i*k : (i+1)*k]
+		ta, tb := t.a[i*k:(i+1)*k], t.b[i*k:(i+1)*k]
+		ta, tb = ta[:len(ix)], tb[:len(ix)]
+		var acc uint64
+		for j, q := range ix {
+			if q >= 0 {
+				acc += xa[q]*(ta[j]+tb[j]) + xb[q]*ta[j]
+			}
+		}
+		z[i] = acc
+	}
+	p.addZeroShare(z)
+	a, b, err := p.reshare(z)
+	if err != nil {
+		return nil, fmt.Errorf("rep3 gathermulsum: %w", err)
 	}
 	return &AShare{a, b}, nil
 }

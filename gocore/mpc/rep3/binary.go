@@ -44,15 +44,18 @@ func (p *Protocol) XOR(x, y mpc.BShare) mpc.BShare {
 	return z
 }
 
-// NOT flips component 0 (held by parties 0 and 2).
+// NOT flips component 0 (held by parties 0 and 2). The other components are shared with
+// x, not copied (shares are immutable).
 func (p *Protocol) NOT(x mpc.BShare) mpc.BShare {
 	s := bs(x)
-	z := &BShare{s.n, s.w, ring.Clone(s.a), ring.Clone(s.b)}
+	z := &BShare{s.n, s.w, s.a, s.b}
 	switch p.id {
 	case 0:
-		ring.Not(z.a, z.a)
+		z.a = make([]uint64, len(s.a))
+		ring.Not(z.a, s.a)
 	case 2:
-		ring.Not(z.b, z.b)
+		z.b = make([]uint64, len(s.b))
+		ring.Not(z.b, s.b)
 	}
 	return z
 }
@@ -116,8 +119,8 @@ func (p *Protocol) Bits(x mpc.BShare, lo, w int) mpc.BShare {
 	if lo < 0 || w < 0 || lo+w > s.w {
 		panic(fmt.Sprintf("rep3.Bits: planes [%d,%d) of %d", lo, lo+w, s.w))
 	}
-	nw := ring.Words(s.n)
-	return &BShare{s.n, w, ring.Clone(s.a[lo*nw : (lo+w)*nw]), ring.Clone(s.b[lo*nw : (lo+w)*nw])}
+	lo, hi := lo*ring.Words(s.n), (lo+w)*ring.Words(s.n)
+	return &BShare{s.n, w, s.a[lo:hi:hi], s.b[lo:hi:hi]} // views: shares are immutable
 }
 
 func (p *Protocol) JoinBits(xs ...mpc.BShare) mpc.BShare {
