@@ -16,7 +16,17 @@ import (
 // protocols lists the protocols every block is tested with: "plain" and "rep3" without
 // their mpc.PublicMasker (see runProto), "+mask" with a test implementation of it
 // (per-element plane selection).
-var protocols = []string{"plain", "rep3", "plain+mask", "rep3+mask"}
+// "rep3+high" exposes only its mpc.HighA2B (the window passes with pruned adders), and
+// "rep3+native" is rep3 with all its optional extensions.
+var protocols = []string{"plain", "rep3", "plain+mask", "rep3+mask", "rep3+high", "rep3+native"}
+
+// highOnly exposes the mpc.Protocol methods and mpc.HighA2B of a protocol.
+type highOnly struct {
+	mpc.Protocol
+	h mpc.HighA2B
+}
+
+func (h highOnly) A2BHigh(x mpc.AShare, w, lo int) (mpc.BShare, error) { return h.h.A2BHigh(x, w, lo) }
 
 // maskPlain and maskRep3 add MaskB to plain and rep3 through their exported share
 // accessors (for XOR sharings masking each component masks the value).
@@ -59,6 +69,11 @@ func runProto(name string, f func(p mpc.Protocol) error) error {
 		// it (the requantization's window passes) stay tested.
 		for i, p := range ps {
 			ps[i] = noMask{p}
+		}
+	}
+	if wrap == "high" {
+		for i, p := range ps {
+			ps[i] = highOnly{p, p.(mpc.HighA2B)}
 		}
 	}
 	if wrap == "mask" {

@@ -551,12 +551,6 @@ func (rq *requantizer) pass(acc AShare, elems []int, chans []int, fold bool) (AS
 			mulV[k], addV[k] = a.mul, a.add
 		}
 	}
-	w := p.AddPublic(p.MulPublic(acc, mulV), addV)
-	wb, err := p.A2B(w, bw)
-	if err != nil {
-		return nil, fmt.Errorf("a2b of %d bits: %w", bw, err)
-	}
-	c := &circ{p, n}
 	// Only the planes from the lowest tie plane up are used.
 	lowest := emax
 	for _, ch := range chans {
@@ -564,9 +558,15 @@ func (rq *requantizer) pass(acc AShare, elems []int, chans []int, fold bool) (AS
 			lowest = min(lowest, cp.tie+emax-cp.e)
 		}
 	}
+	w := p.AddPublic(p.MulPublic(acc, mulV), addV)
+	wb, err := a2bHigh(p, w, bw, lowest) // planes [lowest, bw)
+	if err != nil {
+		return nil, fmt.Errorf("a2b of %d bits: %w", bw, err)
+	}
+	c := &circ{p, n}
 	wp := make([]bit, bw)
 	for j := lowest; j < bw; j++ {
-		wp[j] = bit{s: p.Bits(wb, j, 1)}
+		wp[j] = bit{s: p.Bits(wb, j-lowest, 1)}
 	}
 	x := wp[emax:]
 	if rq.clamp && !fold {

@@ -127,7 +127,17 @@ func (rq *requantizer) selectPass(acc AShare) (y AShare, ok bool, err error) {
 		d := es[rq.chans[ch].e]
 		groups[d].mask[i>>6] |= 1 << uint(i&63)
 	}
-	wb, err := p.A2B(p.AddPublic(p.MulPublic(acc, mulV), addV), bw)
+	// The lowest plane read: a group's quotient plane or a used channel's tie plane.
+	base := bw - 1
+	for _, gr := range groups {
+		base = min(base, gr.e)
+	}
+	for c, cp := range rq.chans {
+		if used[c] && cp.tie >= 0 {
+			base = min(base, cp.tie)
+		}
+	}
+	wb, err := a2bHigh(p, p.AddPublic(p.MulPublic(acc, mulV), addV), bw, base) // planes [base, bw)
 	if err != nil {
 		return nil, true, fmt.Errorf("a2b of %d bits: %w", bw, err)
 	}
@@ -137,7 +147,7 @@ func (rq *requantizer) selectPass(acc AShare) (y AShare, ok bool, err error) {
 		if s, ok := planes[j]; ok {
 			return s
 		}
-		s := p.Bits(wb, j, 1)
+		s := p.Bits(wb, j-base, 1) // panics (a bug) if j < base
 		planes[j] = s
 		return s
 	}

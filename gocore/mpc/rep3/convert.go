@@ -12,8 +12,20 @@ import (
 // 2^w as a binary share (one message of w bits per element), and the adder adds the free
 // binary sharing of x_0. Rounds: 1 + (w > 1) + ceil(log2(w-1)).
 func (p *Protocol) A2B(x mpc.AShare, w int) (mpc.BShare, error) {
-	if w < 1 || w > 64 {
-		return nil, errs.New(errs.Internal, "rep3 a2b: width %d not in [1,64]", w)
+	return p.a2b(x, w, 0)
+}
+
+// A2BHigh is A2B returning only the planes [lo, w), as a (w-lo)-bit sharing of
+// floor((x mod 2^w) / 2^lo): the adder skips the gates that only the lower sum planes
+// need (the carry into plane lo is still computed). Same messages as A2B but fewer AND
+// planes; never more rounds. It implements mpc.HighA2B.
+func (p *Protocol) A2BHigh(x mpc.AShare, w, lo int) (mpc.BShare, error) {
+	return p.a2b(x, w, lo)
+}
+
+func (p *Protocol) a2b(x mpc.AShare, w, lo int) (mpc.BShare, error) {
+	if w < 1 || w > 64 || lo < 0 || lo >= w {
+		return nil, errs.New(errs.Internal, "rep3 a2b: width %d, low plane %d (want 0 <= lo < w <= 64)", w, lo)
 	}
 	s := as(x)
 	n := len(s.a)
@@ -29,24 +41,74 @@ func (p *Protocol) A2B(x mpc.AShare, w int) (mpc.BShare, error) {
 		return nil, fmt.Errorf("rep3 a2b: %w", err)
 	}
 	// x_0 is component 0: party 0's first and party 2's second.
-	x0 := newB(n, w)
+	x0 := &BShare{n: n, w: w}
 	switch p.id {
 	case 0:
-		x0.a = ring.ToPlanes(s.a, w)
+		x0.a, x0.b = ring.ToPlanes(s.a, w), make([]uint64, l)
+	case 1:
+		x0.a = make([]uint64, l)
+		x0.b = x0.a
 	case 2:
-		x0.b = ring.ToPlanes(s.b, w)
+		x0.a, x0.b = make([]uint64, l), ring.ToPlanes(s.b, w)
 	}
-	sum, err := p.add(x0, &BShare{n, w, ya, yb})
+	sum, err := p.add(x0, &BShare{n, w, ya, yb}, lo)
 	if err != nil {
 		return nil, fmt.Errorf("rep3 a2b: %w", err)
 	}
 	return sum, nil
 }
 
-// add returns x + y mod 2^w with a Sklansky parallel-prefix adder: one AND round for the
-// generate bits g_j = x_j & y_j (j < w-1), then ceil(log2(w-1)) rounds of prefix
-// combination (G, P) o (G', P') = (G ^ P & G', P & P'), all planes of a level in one AND.
-func (p *Protocol) add(x, y *BShare) (*BShare, error) {
+// prefixGate is one combination of a Sklansky level: G_j ^= P_j & G_k (if g) and
+// P_j &= P_k (if p).
+type prefixGate struct {
+	j, k int
+	g, p bool
+}
+
+// sklansky returns the levels of Sklansky's prefix network over m positions, pruned to the
+// gates that the group generates G[0..j], j >= need, depend on.
+func sklansky(m, need int) [][]prefixGate {
+	var levels [][]prefixGate
+	for d := 1; d < m; d *= 2 {
+		var gs []prefixGate
+		for j := 0; j < m; j++ {
+			if j&d != 0 {
+				gs = append(gs, prefixGate{j: j, k: (j &^ (2*d - 1)) + d - 1})
+			}
+		}
+		levels = append(levels, gs)
+	}
+	// Backward: which G_j and P_j values are needed after each level.
+	needG, needP := make([]bool, m), make([]bool, m)
+	for j := max(need, 0); j < m; j++ {
+		needG[j] = true
+	}
+	for li := len(levels) - 1; li >= 0; li-- {
+		gs := levels[li]
+		kept := gs[:0]
+		for _, g := range gs {
+			g.g, g.p = needG[g.j], needP[g.j]
+			// Entering values needed by this level's gates (G_j and P_j stay needed).
+			if g.g {
+				needP[g.j], needG[g.k] = true, true
+			}
+			if g.p {
+				needP[g.k] = true
+			}
+			if g.g || g.p {
+				kept = append(kept, g)
+			}
+		}
+		levels[li] = kept
+	}
+	return levels
+}
+
+// add returns the planes [lo, w) of x + y mod 2^w with a Sklansky parallel-prefix adder:
+// one AND round for the generate bits g_j = x_j & y_j (j < w-1), then ceil(log2(w-1))
+// rounds of prefix combination (G, P) o (G', P') = (G ^ P & G', P & P'), all planes of a
+// level in one AND; gates that only sum planes below lo need are skipped.
+func (p *Protocol) add(x, y *BShare, lo int) (*BShare, error) {
 	n, w := x.n, x.w
 	nw := ring.Words(n)
 	plane := func(v []uint64, j int) []uint64 { return v[j*nw : (j+1)*nw] }
@@ -54,10 +116,10 @@ func (p *Protocol) add(x, y *BShare) (*BShare, error) {
 	pa, pb := make([]uint64, w*nw), make([]uint64, w*nw)
 	ring.Xor(pa, x.a, y.a)
 	ring.Xor(pb, x.b, y.b)
-	sum := &BShare{n, w, pa, pb}
+	high := func() *BShare { return &BShare{n, w - lo, pa[lo*nw:], pb[lo*nw:]} }
 	m := w - 1 // carries into bits 1..w-1 are the prefixes G[0..j], j < m
 	if m == 0 {
-		return sum, nil
+		return high(), nil
 	}
 	l := m * nw
 	ga, gb, err := p.andMany([]pair{{x.a[:l], x.b[:l]}}, []pair{{y.a[:l], y.b[:l]}})
@@ -69,50 +131,44 @@ func (p *Protocol) add(x, y *BShare) (*BShare, error) {
 	ga = ring.Clone(ga)
 	// P: group propagate (a copy of p, updated in place); G: group generate.
 	Pa, Pb := ring.Clone(pa[:l]), ring.Clone(pb[:l])
-	for d := 1; d < m; d *= 2 {
-		last := 2*d >= m
+	for _, gates := range sklansky(m, lo-1) {
 		var xs, ys []pair
-		type target struct {
-			j    int
-			updP bool
+		for _, g := range gates {
+			pj := pair{plane(Pa, g.j), plane(Pb, g.j)}
+			if g.g {
+				xs, ys = append(xs, pj), append(ys, pair{plane(ga, g.k), plane(gb, g.k)})
+			}
+			if g.p {
+				xs, ys = append(xs, pj), append(ys, pair{plane(Pa, g.k), plane(Pb, g.k)})
+			}
 		}
-		var targets []target
-		for j := 0; j < m; j++ {
-			if j&d == 0 {
-				continue
-			}
-			k := (j &^ (2*d - 1)) + d - 1
-			pj := pair{plane(Pa, j), plane(Pb, j)}
-			xs, ys = append(xs, pj), append(ys, pair{plane(ga, k), plane(gb, k)})
-			// P_j is used later only as a multiplier (j >= 2d) or as the middle of the
-			// next level's block (j == 2d-1).
-			updP := !last && (j >= 2*d || j == 2*d-1)
-			if updP {
-				xs, ys = append(xs, pj), append(ys, pair{plane(Pa, k), plane(Pb, k)})
-			}
-			targets = append(targets, target{j, updP})
+		if len(xs) == 0 {
+			continue
 		}
 		za, zb, err := p.andMany(xs, ys)
 		if err != nil {
 			return nil, err
 		}
 		off := 0
-		for _, t := range targets {
-			j := t.j
-			ring.Xor(plane(ga, j), plane(ga, j), za[off:off+nw])
-			ring.Xor(plane(gb, j), plane(gb, j), zb[off:off+nw])
-			off += nw
-			if t.updP {
+		for _, g := range gates {
+			j := g.j
+			if g.g {
+				ring.Xor(plane(ga, j), plane(ga, j), za[off:off+nw])
+				ring.Xor(plane(gb, j), plane(gb, j), zb[off:off+nw])
+				off += nw
+			}
+			if g.p {
 				copy(plane(Pa, j), za[off:off+nw])
 				copy(plane(Pb, j), zb[off:off+nw])
 				off += nw
 			}
 		}
 	}
-	// sum_j = p_j ^ G[0..j-1]
-	ring.Xor(pa[nw:], pa[nw:], ga)
-	ring.Xor(pb[nw:], pb[nw:], gb)
-	return sum, nil
+	// sum_j = p_j ^ G[0..j-1] for j >= max(lo, 1)
+	from := max(lo, 1)
+	ring.Xor(pa[from*nw:], pa[from*nw:], ga[(from-1)*nw:])
+	ring.Xor(pb[from*nw:], pb[from*nw:], gb[(from-1)*nw:])
+	return high(), nil
 }
 
 // B2A converts a w-bit binary share to an arithmetic share of its unsigned value. With

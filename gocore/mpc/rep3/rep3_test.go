@@ -208,8 +208,10 @@ func TestCost(t *testing.T) {
 			for j := 0; j < m; j++ {
 				if j&d != 0 {
 					total++ // G update
-					if 2*d < m && (j >= 2*d || j == 2*d-1) {
-						total++ // P update still needed by a later level
+					// P update still needed by a later level: not at the last level, and
+					// not for blocks that start at bit 0 (their G needs no P).
+					if 2*d < m && j >= 2*d {
+						total++
 					}
 				}
 			}
