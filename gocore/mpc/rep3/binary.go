@@ -103,14 +103,20 @@ func (p *Protocol) andMany(xs, ys []pair) (za, zb []uint64, err error) {
 	off := 0
 	for k, x := range xs {
 		y := ys[k]
-		zk := z[off : off+len(x.a)]
-		xa, xb, ya, yb := x.a[:len(zk)], x.b[:len(zk)], y.a[:len(zk)], y.b[:len(zk)]
-		for i := range zk {
-			zk[i] = xa[i]&(ya[i]^yb[i]) ^ xb[i]&ya[i]
+		// In chunks that stay in cache for the mask (the PRG streams are consumed in the
+		// same order as by one xorZeroShare(z)).
+		for lo := 0; lo < len(x.a); lo += scratchWords {
+			hi := min(lo+scratchWords, len(x.a))
+			zk := z[off+lo : off+hi]
+			xa, xb, ya, yb := x.a[lo:hi], x.b[lo:hi], y.a[lo:hi], y.b[lo:hi]
+			xa, xb, ya, yb = xa[:len(zk)], xb[:len(zk)], ya[:len(zk)], yb[:len(zk)]
+			for i := range zk {
+				zk[i] = xa[i]&(ya[i]^yb[i]) ^ xb[i]&ya[i]
+			}
+			p.xorZeroShare(zk)
 		}
-		off += len(zk)
+		off += len(x.a)
 	}
-	p.xorZeroShare(z)
 	return p.reshare(z)
 }
 
