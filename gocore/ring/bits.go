@@ -19,6 +19,43 @@ func Transpose64(a *[64]uint64) {
 	}
 }
 
+// Transpose8x64 transposes an 8x64 bit matrix: afterwards bit j of out[i] is bit i of
+// p[j] (bits 8 and up of out[i] are zero). It is Transpose64 for at most 8 nonzero rows,
+// about five times cheaper: an 8x8 transpose of the bytes, then of the bits in each word.
+func Transpose8x64(p *[8]uint64, out *[64]uint64) {
+	r := *p
+	// Bytes: afterwards byte j of r[k] is byte k of p[j].
+	for k := 0; k < 8; k += 2 {
+		t := (r[k]>>8 ^ r[k+1]) & 0x00FF00FF00FF00FF
+		r[k+1] ^= t
+		r[k] ^= t << 8
+	}
+	for k := 0; k < 8; k = (k + 3) &^ 2 {
+		t := (r[k]>>16 ^ r[k+2]) & 0x0000FFFF0000FFFF
+		r[k+2] ^= t
+		r[k] ^= t << 16
+	}
+	for k := 0; k < 4; k++ {
+		t := (r[k]>>32 ^ r[k+4]) & 0x00000000FFFFFFFF
+		r[k+4] ^= t
+		r[k] ^= t << 32
+	}
+	// Bits of each word, an 8x8 matrix with row j in byte j: afterwards bit j of byte i
+	// is bit i of byte j.
+	for k, x := range r {
+		t := (x ^ x>>7) & 0x00AA00AA00AA00AA
+		x ^= t ^ t<<7
+		t = (x ^ x>>14) & 0x0000CCCC0000CCCC
+		x ^= t ^ t<<14
+		t = (x ^ x>>28) & 0x00000000F0F0F0F0
+		x ^= t ^ t<<28
+		o := out[8*k : 8*k+8]
+		for i := range o {
+			o[i] = x >> uint(8*i) & 0xFF
+		}
+	}
+}
+
 // tile is the number of 64-element blocks ToPlanes and FromPlanes transpose before
 // touching the planes, so that each plane is written or read in runs of tile words.
 const tile = 16

@@ -266,3 +266,29 @@ func TestAsBytesAsWords(t *testing.T) {
 		t.Fatalf("AsWords empty = %v, %v", w, err)
 	}
 }
+
+// TestTranspose8x64 compares Transpose8x64 with Transpose64 on random and edge rows.
+func TestTranspose8x64(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	for it := 0; it < 200; it++ {
+		var p [8]uint64
+		var full [64]uint64
+		for j := range p {
+			switch it {
+			case 0:
+				p[j] = ^uint64(0)
+			case 1:
+				p[j] = 1 << uint(j*9%64)
+			default:
+				p[j] = r.Uint64()
+			}
+			full[j] = p[j]
+		}
+		Transpose64(&full)
+		var out [64]uint64
+		Transpose8x64(&p, &out)
+		if out != full {
+			t.Fatalf("rows %x: got %x, want %x", p, out, full)
+		}
+	}
+}

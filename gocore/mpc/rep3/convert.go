@@ -318,6 +318,22 @@ func weightedCross(x []uint64, b uint64) (wx, cross uint64) {
 // plane word wlo of the w planes a (XOR b unless b is nil), each of nw words.
 func planeValues(dst, a, b []uint64, nw, wlo, w int) {
 	var blk [64]uint64
+	if w <= 8 { // the usual 8-bit results: a cheaper transpose
+		var r [8]uint64
+		for lo := 0; lo < len(dst); lo += 64 {
+			k := wlo + lo/64
+			for j := range w {
+				v := a[j*nw+k]
+				if b != nil {
+					v ^= b[j*nw+k]
+				}
+				r[j] = v
+			}
+			ring.Transpose8x64(&r, &blk)
+			copy(dst[lo:min(lo+64, len(dst))], blk[:])
+		}
+		return
+	}
 	for lo := 0; lo < len(dst); lo += 64 {
 		k := wlo + lo/64
 		for j := range w {
