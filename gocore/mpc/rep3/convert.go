@@ -250,9 +250,16 @@ func (p *Protocol) b2a(s *BShare) (*AShare, error) {
 					m := msg[e*w : (e+1)*w]
 					m = m[:len(xs)]
 					var wx uint64
-					for j, x := range xs {
-						m[j] = (c>>uint(j))&1 - x
-						wx += x << uint(j)
+					if len(xs) == 8 { // unrolled for the usual 8-bit results
+						m = m[:8]
+						m[0], m[1], m[2], m[3] = c&1-xs[0], c>>1&1-xs[1], c>>2&1-xs[2], c>>3&1-xs[3]
+						m[4], m[5], m[6], m[7] = c>>4&1-xs[4], c>>5&1-xs[5], c>>6&1-xs[6], c>>7&1-xs[7]
+						wx = xs[0] + xs[1]<<1 + xs[2]<<2 + xs[3]<<3 + xs[4]<<4 + xs[5]<<5 + xs[6]<<6 + xs[7]<<7
+					} else {
+						for j, x := range xs {
+							m[j] = (c>>uint(j))&1 - x
+							wx += x << uint(j)
+						}
 					}
 					za[e] = wx
 					zb[e] = c - wx
@@ -306,6 +313,14 @@ func (p *Protocol) b2a(s *BShare) (*AShare, error) {
 // weightedCross returns W(x) = sum_j 2^j x_j and the cross term sum_j 2^j x_j b_j, where
 // b_j is bit j of b.
 func weightedCross(x []uint64, b uint64) (wx, cross uint64) {
+	if len(x) == 8 { // unrolled for the usual 8-bit results
+		v0, v1, v2, v3 := x[0], x[1]<<1, x[2]<<2, x[3]<<3
+		v4, v5, v6, v7 := x[4]<<4, x[5]<<5, x[6]<<6, x[7]<<7
+		wx = v0 + v1 + v2 + v3 + v4 + v5 + v6 + v7
+		cross = v0&-(b&1) + v1&-(b>>1&1) + v2&-(b>>2&1) + v3&-(b>>3&1) +
+			v4&-(b>>4&1) + v5&-(b>>5&1) + v6&-(b>>6&1) + v7&-(b>>7&1)
+		return wx, cross
+	}
 	for j, v := range x {
 		v <<= uint(j)
 		wx += v
