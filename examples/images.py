@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-__all__ = ["read_rgb", "resize_bilinear", "coral_input", "read_labels", "top_k"]
+__all__ = ["read_rgb", "resize_bilinear", "coral_input", "person_detect_input", "read_labels", "top_k"]
 
 
 def read_rgb(path: str | Path) -> np.ndarray:
@@ -27,35 +27,48 @@ def read_rgb(path: str | Path) -> np.ndarray:
 
 
 def _interpolation(out_size: int, in_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """TFLite's ComputeInterpolationValues with half-pixel centers, in float32."""
+    """TFLite's ComputeInterpolationValues with half-pixel centers, in float32: the
+    fractional weights and the two source indices of each output position."""
     scale = np.float32(in_size) / np.float32(out_size)
     v = (np.arange(out_size, dtype=np.float32) + np.float32(0.5)) * scale - np.float32(0.5)
-    lo = np.maximum(np.floor(v), 0).astype(np.int64)
+    lo = np.maximum(np.floor(v).astype(np.int64), 0)
     hi = np.minimum(np.ceil(v).astype(np.int64), in_size - 1)
-    return v, lo, hi
+    return v - lo.astype(np.float32), lo, hi
 
 
 def resize_bilinear(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Resize [H, W, C] to float32 [height, width, C] as TFLite's reference RESIZE_BILINEAR
-    (align_corners=False, half_pixel_centers=True)."""
+    """Resize [H, W, C] to float32 [height, width, C] exactly as LiteRT's float
+    RESIZE_BILINEAR (optimized ResizeBilinearGeneric; align_corners=False,
+    half_pixel_centers=True): each output is the sum, in this order, of the four corners
+    times products of interpolation weights, in float32. tests/test_cleartext_vs_litert.py
+    checks it against LiteRT's own kernel."""
     x = image.astype(np.float32)
-    in_y, y0, y1 = _interpolation(height, x.shape[0])
-    in_x, x0, x1 = _interpolation(width, x.shape[1])
-    dy = (in_y - y0.astype(np.float32))[:, None, None]
-    dx = (in_x - x0.astype(np.float32))[None, :, None]
+    dy, y0, y1 = _interpolation(height, x.shape[0])
+    dx, x0, x1 = _interpolation(width, x.shape[1])
     one = np.float32(1)
-    return (
-        x[y0][:, x0] * (one - dy) * (one - dx)
-        + x[y1][:, x0] * dy * (one - dx)
-        + x[y0][:, x1] * (one - dy) * dx
-        + x[y1][:, x1] * dy * dx
-    ).astype(np.float32)
+    dy, dx = dy[:, None, None], dx[None, :, None]
+    out = np.zeros((height, width, x.shape[2]), np.float32)
+    out += x[y0][:, x0] * ((one - dy) * (one - dx))
+    out += x[y0][:, x1] * ((one - dy) * dx)
+    out += x[y1][:, x0] * (dy * (one - dx))
+    out += x[y1][:, x1] * (dy * dx)
+    return out
 
 
 def coral_input(path: str | Path, height: int, width: int) -> np.ndarray:
     """The uint8 [1, height, width, 3] input the Coral tests give a MobileNet for an image."""
     resized = resize_bilinear(read_rgb(path), height, width)
     return np.clip(resized, 0, 255).astype(np.uint8)[np.newaxis]  # truncates, as std::copy
+
+
+def person_detect_input(path: str | Path) -> np.ndarray:
+    """The int8 [1, H, W, 1] input of tflm/person_detect for an 8-bit grayscale BMP: the raw
+    pixel bytes, top row first, reinterpreted as int8 (no -128 shift), as the TFLM test does."""
+    with Image.open(path) as im:
+        if im.mode not in ("L", "P"):
+            raise ValueError(f"{path}: want an 8-bit grayscale BMP, got mode {im.mode}")
+        pixels = np.asarray(im, dtype=np.uint8)
+    return pixels.view(np.int8).reshape(1, pixels.shape[0], pixels.shape[1], 1)
 
 
 def read_labels(path: str | Path) -> list[str]:
