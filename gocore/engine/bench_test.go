@@ -21,20 +21,16 @@ func benchChain(b *testing.B, protocol string, graphs ...*model.Graph) {
 	}
 	parties := make([][]*Party, len(ps))
 	err = local.Each(ps, func(p mpc.Protocol) error {
-		for _, g := range graphs {
-			gp := g
-			if p.ID() != 0 {
-				gp = PublicGraph(g)
-			}
-			e, err := NewParty(p, gp, Options{Owner: 0, Client: 1})
-			if err != nil {
-				return err
-			}
+		chain, err := chainParties(p, graphs)
+		if err != nil {
+			return err
+		}
+		for _, e := range chain {
 			if err := e.Setup(); err != nil {
 				return err
 			}
-			parties[p.ID()] = append(parties[p.ID()], e)
 		}
+		parties[p.ID()] = chain
 		return nil
 	})
 	if err != nil {
@@ -91,6 +87,24 @@ func benchChain(b *testing.B, protocol string, graphs ...*model.Graph) {
 	for _, p := range ps {
 		p.Conn().Close()
 	}
+}
+
+// chainParties makes party p's engines for a chain of graphs (party 0 owns the models,
+// party 1 is the client).
+func chainParties(p mpc.Protocol, graphs []*model.Graph) ([]*Party, error) {
+	var chain []*Party
+	for _, g := range graphs {
+		gp := g
+		if p.ID() != 0 {
+			gp = PublicGraph(g)
+		}
+		e, err := NewParty(p, gp, Options{Owner: 0, Client: 1})
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, e)
+	}
+	return chain, nil
 }
 
 // BenchmarkMobileNetV1 measures secure inference of the paper's MobileNetV1 models from

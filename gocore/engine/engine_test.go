@@ -279,17 +279,9 @@ func TestMobileNetV1Chain(t *testing.T) {
 	}
 	var got []model.Value
 	err = local.Run("rep3", 0, func(p mpc.Protocol) error {
-		var parties []*Party
-		for _, g := range []*model.Graph{ext, head} {
-			gp := g
-			if p.ID() != 0 {
-				gp = PublicGraph(g)
-			}
-			e, err := NewParty(p, gp, Options{Owner: 0, Client: 1})
-			if err != nil {
-				return err
-			}
-			parties = append(parties, e)
+		parties, err := chainParties(p, []*model.Graph{ext, head})
+		if err != nil {
+			return err
 		}
 		var vals []uint64
 		if p.ID() == 1 {

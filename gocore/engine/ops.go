@@ -127,15 +127,7 @@ func prepOp(g *model.Graph, oi int) (*prepared, error) {
 		if err != nil {
 			return nil, err
 		}
-		var shapes [][]int
-		for _, in := range op.Inputs {
-			shapes = append(shapes, g.Tensors[in].Shape)
-		}
-		axis := op.Axis
-		if axis < 0 {
-			axis += len(shapes[0])
-		}
-		p.xIdx = concatIndex(shapes, axis)
+		p.xIdx = concatOpIndex(g, op)
 		p.fits = make([]*affineFit, len(op.Inputs))
 		for k, in := range op.Inputs {
 			if !p.cat.Rescale[k] {
@@ -432,6 +424,19 @@ func roundingOf(m qnn.RoundMode) mpc.RoundMode {
 		return mpc.RoundFloor
 	}
 	return mpc.RoundAway
+}
+
+// concatOpIndex is the gather map of a CONCATENATION op over its inputs laid end to end.
+func concatOpIndex(g *model.Graph, op *model.Op) []int32 {
+	var shapes [][]int
+	for _, in := range op.Inputs {
+		shapes = append(shapes, g.Tensors[in].Shape)
+	}
+	axis := op.Axis
+	if axis < 0 {
+		axis += len(shapes[0])
+	}
+	return concatIndex(shapes, axis)
 }
 
 // isIdentity reports whether idx is 0, 1, ..., n-1.

@@ -39,15 +39,7 @@ func (p *prepared) prepHalfEven(g *model.Graph, op *model.Op) error {
 	case model.OpMean:
 		p.xIdx = reduceIndex(g.Tensors[op.Inputs[0]].Shape, []int{1, 2})
 	case model.OpConcatenation:
-		var shapes [][]int
-		for _, in := range op.Inputs {
-			shapes = append(shapes, g.Tensors[in].Shape)
-		}
-		axis := op.Axis
-		if axis < 0 {
-			axis += len(shapes[0])
-		}
-		p.xIdx = concatIndex(shapes, axis)
+		p.xIdx = concatOpIndex(g, op)
 	case model.OpQuantize:
 		if he.FloatIn {
 			return errs.New(errs.UnsupportedOp, "QUANTIZE of a float tensor inside the graph")
