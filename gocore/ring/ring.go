@@ -151,8 +151,10 @@ func Concat(xs ...[]uint64) []uint64 {
 
 // Clone returns a copy of x (nil stays nil).
 func Clone(x []uint64) []uint64 {
-	if x == nil {
-		return nil
+	if len(x) == 0 {
+		return x[:0:0]
 	}
-	return append(make([]uint64, 0, len(x)), x...)
+	// Appending to nil lets the runtime skip zeroing the memory that the copy overwrites
+	// (make would clear it first).
+	return append([]uint64(nil), x...)
 }
