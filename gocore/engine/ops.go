@@ -294,11 +294,23 @@ func (e *Party) conv(op *model.Op, p *prepared, env map[int]mpc.AShare) (mpc.ASh
 // fully-connected layer in NHWC order.
 func (e *Party) convAcc(op *model.Op, p *prepared, env map[int]mpc.AShare) (mpc.AShare, error) {
 	c := p.conv
-	key := fmt.Sprintf("w%d", op.Inputs[1])
-	w, ok := e.derived[key]
-	if !ok {
-		w = e.p.AddPublic(e.p.Gather(e.consts[op.Inputs[1]], p.wIdx), p.wZP)
-		e.derived[key] = w
+	// weights returns the (cached) weight share minus the weight zero points: gathered by
+	// p.wIdx and offset by p.wZP, or in the tensor's own layout offset by zpc.
+	weights := func(gathered bool, zpc []uint64) mpc.AShare {
+		key := fmt.Sprintf("w%d", op.Inputs[1])
+		if !gathered {
+			key += "/compact"
+		}
+		w, ok := e.derived[key]
+		if !ok {
+			if gathered {
+				w = e.p.AddPublic(e.p.Gather(e.consts[op.Inputs[1]], p.wIdx), p.wZP)
+			} else {
+				w = e.p.AddPublic(e.consts[op.Inputs[1]], zpc)
+			}
+			e.derived[key] = w
+		}
+		return w
 	}
 	x := e.p.AddPublic(env[op.Inputs[0]], []uint64{uint64(-int64(c.InZeroPoint))})
 	var acc mpc.AShare
@@ -309,14 +321,20 @@ func (e *Party) convAcc(op *model.Op, p *prepared, env map[int]mpc.AShare) (mpc.
 		if p.xIdx != nil {
 			x = e.p.Gather(x, p.xIdx)
 		}
-		acc, err = e.p.MatMul(x, w, c.Batch*c.OutH*c.OutW, k, c.OutC)
+		acc, err = e.p.MatMul(x, weights(true, nil), c.Batch*c.OutH*c.OutW, k, c.OutC)
 	case model.OpFullyConnected:
-		acc, err = e.p.MatMul(x, w, c.Batch, c.InC, c.OutC)
+		acc, err = e.p.MatMul(x, weights(true, nil), c.Batch, c.InC, c.OutC)
 	case model.OpDepthwiseConv2D:
+		taps := c.KH * c.KW
 		if g, ok := e.p.(mpc.GatherMulSummer); ok {
-			acc, err = g.GatherMulSum(x, p.xIdx, w, c.KH*c.KW) // no KH*KW-fold copy of x
+			// Windows and weights read through their index maps: no KH*KW-fold copies.
+			zpc := make([]uint64, taps*c.OutC) // the [1, KH, KW, OC] filter's zero points
+			for i := range zpc {
+				zpc[i] = uint64(-int64(c.WeightZeroPoint[i%c.OutC]))
+			}
+			acc, err = g.GatherMulSum(x, p.xIdx, weights(false, zpc), p.wIdx, taps)
 		} else {
-			acc, err = e.p.MulSum(e.p.Gather(x, p.xIdx), w, c.KH*c.KW)
+			acc, err = e.p.MulSum(e.p.Gather(x, p.xIdx), weights(true, nil), taps)
 		}
 	}
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 )
 
 // TestGatherMulSum checks GatherMulSum against the cleartext sum (with padding indices)
-// and that it costs exactly the messages of MulSum(Gather(x, idx), w, k).
+// and that it costs exactly the messages of MulSum(Gather(x, xIdx), Gather(w, wIdx), k).
 func TestGatherMulSum(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 7))
 	for _, name := range local.Protocols() {
@@ -23,17 +23,22 @@ func TestGatherMulSum(t *testing.T) {
 					x[i] = r.Uint64()
 				}
 				x[0] = ^uint64(0)
+				nw := k + 3
+				w := make([]uint64, nw)
+				for i := range w {
+					w[i] = r.Uint64()
+				}
 				idx := make([]int32, n*k)
-				w := make([]uint64, n*k)
+				widx := make([]int32, n*k)
 				for i := range idx {
 					idx[i] = int32(r.IntN(nx+1) - 1) // -1: padding
-					w[i] = r.Uint64()
+					widx[i] = int32(r.IntN(nw))
 				}
 				want := make([]uint64, n)
 				for i := range want {
 					for j := range k {
 						if q := idx[i*k+j]; q >= 0 {
-							want[i] += x[q] * w[i*k+j]
+							want[i] += x[q] * w[widx[i*k+j]]
 						}
 					}
 				}
@@ -55,17 +60,17 @@ func TestGatherMulSum(t *testing.T) {
 					if err != nil {
 						return err
 					}
-					ws, err := p.Input(1, wv, n*k)
+					ws, err := p.Input(1, wv, nw)
 					if err != nil {
 						return err
 					}
 					s0 := p.Conn().Stats()
-					y, err := g.GatherMulSum(xs, idx, ws, k)
+					y, err := g.GatherMulSum(xs, idx, ws, widx, k)
 					if err != nil {
 						return err
 					}
 					s1 := p.Conn().Stats()
-					if _, err := p.MulSum(p.Gather(xs, idx), ws, k); err != nil {
+					if _, err := p.MulSum(p.Gather(xs, idx), p.Gather(ws, widx), k); err != nil {
 						return err
 					}
 					s2 := p.Conn().Stats()

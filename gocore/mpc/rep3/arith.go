@@ -236,24 +236,27 @@ func (p *Protocol) MulSum(x, y mpc.AShare, k int) (mpc.AShare, error) {
 	return &AShare{a, b}, nil
 }
 
-// GatherMulSum is MulSum(Gather(x, idx), w, k) without the gathered copy: the same cross
-// terms, read through idx, and the same message (len(idx)/k words, one round). It
-// implements mpc.GatherMulSummer.
-func (p *Protocol) GatherMulSum(x mpc.AShare, idx []int32, w mpc.AShare, k int) (mpc.AShare, error) {
+// GatherMulSum is MulSum(Gather(x, xIdx), Gather(w, wIdx), k) without the gathered
+// copies: the same cross terms, read through the index maps, and the same message
+// (len(xIdx)/k words, one round). It implements mpc.GatherMulSummer.
+func (p *Protocol) GatherMulSum(x mpc.AShare, xIdx []int32, w mpc.AShare, wIdx []int32, k int) (mpc.AShare, error) {
 	s, t := as(x), as(w)
-	if len(idx) != len(t.a) || k < 1 || len(t.a)%k != 0 {
-		return nil, errs.New(errs.Shape, "rep3 gathermulsum: %d indices, %d weights, k=%d", len(idx), len(t.a), k)
+	if len(xIdx) != len(wIdx) || k < 1 || len(xIdx)%k != 0 {
+		return nil, errs.New(errs.Shape, "rep3 gathermulsum: %d and %d indices, k=%d", len(xIdx), len(wIdx), k)
 	}
 	xa, xb := s.a, s.b[:len(s.a)]
-	z := make([]uint64, len(t.a)/k)
+	wa := t.a
+	ws := make([]uint64, len(wa)) // w_i + w_{i+1}
+	ring.Add(ws, t.a, t.b)
+	z := make([]uint64, len(xIdx)/k)
 	for i := range z {
-		ix := idx[i*k : (i+1)*k]
-		ta, tb := t.a[i*k:(i+1)*k], t.b[i*k:(i+1)*k]
-		ta, tb = ta[:len(ix)], tb[:len(ix)]
+		ix, iw := xIdx[i*k:(i+1)*k], wIdx[i*k:(i+1)*k]
+		iw = iw[:len(ix)]
 		var acc uint64
 		for j, q := range ix {
 			if q >= 0 {
-				acc += xa[q]*(ta[j]+tb[j]) + xb[q]*ta[j]
+				r := iw[j]
+				acc += xa[q]*ws[r] + xb[q]*wa[r]
 			}
 		}
 		z[i] = acc
