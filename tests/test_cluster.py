@@ -155,3 +155,18 @@ def test_wrong_key_and_bad_config(tmp_path: Path) -> None:
     with pytest.raises(qmpc.PartyError, match="party 0 at 127.0.0.1"):
         c.infer(np.zeros((1, 8, 8, 1), np.int8))
     assert time.monotonic() - start < STEP
+
+
+def test_cli_certs_and_infer(parties: Parties, digits_model: Path, digits_x: np.ndarray, tmp_path: Path) -> None:
+    """The `qmpc` console script's certs and infer subcommands (the same as the Go CLI's)."""
+    from qmpc import cli
+
+    assert cli.main(["certs", "--out", str(tmp_path / "c2"), "--parties", "3"]) == 0
+    assert json.loads((tmp_path / "c2" / "cluster.json").read_text())["protocol"] == "rep3"
+    _infer_until(qmpc.Cluster(parties.path), digits_x[:1])  # the cluster is up
+    x, y = tmp_path / "x.npy", tmp_path / "y.npy"
+    np.save(x, digits_x[:1])
+    assert cli.main(["infer", "--config", str(parties.path), "--input", str(x), "--output", str(y)]) == 0
+    assert np.array_equal(np.load(y), qmpc.load(digits_model).run(digits_x[:1]))
+    assert cli.main(["infer", "--config", str(parties.path), "--input", str(tmp_path / "missing.npy"),
+                     "--output", str(y)]) == 1

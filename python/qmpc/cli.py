@@ -1,4 +1,11 @@
-"""The ``qmpc`` command line: ``qmpc inspect MODEL`` prints a model's summary."""
+"""The ``qmpc`` command line (installed with the Python package):
+
+* ``qmpc inspect MODEL`` prints a model's summary;
+* ``qmpc certs``, ``qmpc party`` and ``qmpc infer`` make, run and use a cluster of parties
+  on separate hosts (docs/deploy.md), through the same Go code as ``qmpc.Cluster``. The Go
+  command ``go build -o qmpc ./gocore/cmd/qmpc`` has the same subcommands and needs no Python
+  (for party hosts).
+"""
 
 from __future__ import annotations
 
@@ -19,12 +26,35 @@ def _parser() -> argparse.ArgumentParser:
     ins = sub.add_parser("inspect", help="print a model's inputs, outputs and ops")
     ins.add_argument("model", help="path of a quantized model (.tflite)")
     ins.add_argument("--json", action="store_true", help="print inputs and outputs as JSON")
+
+    c = sub.add_parser("certs", help="make keys, certificates and cluster.json for a new cluster")
+    c.add_argument("--parties", type=int, default=3, help="number of computing parties (default 3)")
+    c.add_argument("--out", default="cluster", help="directory for keys, certificates and cluster.json")
+    c.add_argument("--protocol", default="rep3", help="rep3 (default) or plain (no secrecy, debugging)")
+    c.add_argument("--host", default="127.0.0.1", help="every party's address (edit cluster.json for separate hosts)")
+    c.add_argument("--base-port", type=int, default=7100, help="party i listens on base-port+i")
+    c.add_argument("--force", action="store_true", help="overwrite existing keys")
+
+    pa = sub.add_parser("party", help="run one computing party until Ctrl-C / SIGTERM")
+    pa.add_argument("--config", required=True, help="cluster.json (from qmpc certs)")
+    pa.add_argument("--id", type=int, required=True, help="this party's id")
+    pa.add_argument("--model", default="", help="the model (.tflite or .onnx): only the model owner gives it")
+    pa.add_argument("--key", default="", help="private key (default: the config's)")
+    pa.add_argument("--log-level", default="info", choices=["debug", "info", "warn", "error"])
+
+    inf = sub.add_parser("infer", help="secure inference on a running cluster (the client)")
+    inf.add_argument("--config", required=True, help="cluster.json (from qmpc certs)")
+    inf.add_argument("--input", required=True, help="input tensor (.npy)")
+    inf.add_argument("--output", required=True, help="where to write the output (.npy)")
+    inf.add_argument("--key", default=None, help="client private key (default: the config's)")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
+    if args.command in ("certs", "party", "infer"):
+        return _cluster_command(args)
     if args.command == "inspect":
         try:
             m = load(args.model)
@@ -41,6 +71,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print(m.summary(), end="")
     return 0
+
+
+def _cluster_command(args: argparse.Namespace) -> int:
+    from . import cluster
+
+    try:
+        if args.command == "certs":
+            path = cluster.certs(args.out, args.parties, protocol=args.protocol, host=args.host,
+                                 base_port=args.base_port, force=args.force)
+            print(path)
+            return 0
+        if args.command == "party":
+            return cluster.main(["party", "--config", args.config, "--id", str(args.id), "--model", args.model,
+                                 "--key", args.key, "--log-level", args.log_level])
+        import numpy as np
+
+        kw = {"key": args.key} if args.key else {}
+        r = cluster.Cluster(args.config, **kw).infer(np.load(args.input))
+        out = r.output if isinstance(r.output, list) else [r.output]
+        np.save(args.output, out[0])
+        for i, extra in enumerate(out[1:], start=1):
+            stem = args.output[:-4] if args.output.endswith(".npy") else args.output
+            np.save(f"{stem}_{i}.npy", extra)
+        t = r.stats.total
+        print(f"{args.output}: {out[0].dtype}{list(out[0].shape)}; {t.seconds:.3f} s, "
+              f"MB sent per party {[round(b / 1e6, 2) for b in t.bytes_sent]}, {t.rounds} rounds")
+        return 0
+    except (QmpcError, OSError, ValueError) as e:
+        print(f"qmpc {args.command}: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
 
 
 def _info(t: TensorInfo) -> dict[str, object]:
