@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -12,7 +13,7 @@ import (
 
 // benchChain runs a chain of graphs (the output shares of one feed the next, nothing is
 // revealed in between) under protocol, b.N inferences after one Setup, and reports the
-// inference seconds, MB sent per party (the most of any party) and rounds.
+// inference seconds, MB sent by each party and in all, and rounds.
 func benchChain(b *testing.B, protocol string, graphs ...*model.Graph) {
 	in := randomInputs(graphs[0], rand.New(rand.NewPCG(1, 1)))
 	ps, err := local.New(protocol, 0)
@@ -36,7 +37,8 @@ func benchChain(b *testing.B, protocol string, graphs ...*model.Graph) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var maxBytes, rounds int64
+	sent := make([]int64, len(ps))
+	var rounds int64
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
@@ -72,8 +74,9 @@ func benchChain(b *testing.B, protocol string, graphs ...*model.Graph) {
 				return err
 			}
 			st := p.Conn().Stats().Sub(before)
+			sent[p.ID()] = st.BytesSent // each party writes its own slot
 			if p.ID() == 0 {
-				maxBytes, rounds = st.BytesSent, st.Rounds
+				rounds = st.Rounds
 			}
 			return nil
 		})
@@ -82,7 +85,12 @@ func benchChain(b *testing.B, protocol string, graphs ...*model.Graph) {
 		}
 	}
 	b.ReportMetric(time.Since(start).Seconds()/float64(b.N), "s/inference")
-	b.ReportMetric(float64(maxBytes)/1e6, "MB/party0")
+	var total int64
+	for i, v := range sent {
+		b.ReportMetric(float64(v)/1e6, fmt.Sprintf("MB/party%d", i))
+		total += v
+	}
+	b.ReportMetric(float64(total)/1e6, "MB/total")
 	b.ReportMetric(float64(rounds), "rounds")
 	for _, p := range ps {
 		p.Conn().Close()
