@@ -112,6 +112,28 @@ func binaryTensors(g *model.Graph, op *model.Op) (a, b, y *model.Tensor, err err
 	return
 }
 
+// binaryOperands are a binary op's tensors with their per-tensor scales and zero points.
+type binaryOperands struct {
+	a, b, y    *model.Tensor
+	sa, sb, sy float32
+	za, zb, zy int32
+}
+
+// binaryQuant looks up a binary op's tensors and their per-tensor quantization.
+func binaryQuant(g *model.Graph, op *model.Op) (q binaryOperands, err error) {
+	if q.a, q.b, q.y, err = binaryTensors(g, op); err != nil {
+		return q, err
+	}
+	if q.sa, q.za, err = perTensor(q.a); err != nil {
+		return q, err
+	}
+	if q.sb, q.zb, err = perTensor(q.b); err != nil {
+		return q, err
+	}
+	q.sy, q.zy, err = perTensor(q.y)
+	return q, err
+}
+
 // PrepareAdd prepares an ADD op.
 func PrepareAdd(g *model.Graph, op *model.Op) (*AddParams, error) {
 	p, err := prepareAdd(g, op)
@@ -122,22 +144,12 @@ func PrepareAdd(g *model.Graph, op *model.Op) (*AddParams, error) {
 }
 
 func prepareAdd(g *model.Graph, op *model.Op) (*AddParams, error) {
-	a, b, y, err := binaryTensors(g, op)
+	q, err := binaryQuant(g, op)
 	if err != nil {
 		return nil, err
 	}
-	s1, z1, err := perTensor(a)
-	if err != nil {
-		return nil, err
-	}
-	s2, z2, err := perTensor(b)
-	if err != nil {
-		return nil, err
-	}
-	so, zo, err := perTensor(y)
-	if err != nil {
-		return nil, err
-	}
+	a, b, y := q.a, q.b, q.y
+	s1, z1, s2, z2, so, zo := q.sa, q.za, q.sb, q.zb, q.sy, q.zy
 	p := &AddParams{In1ZeroPoint: z1, In2ZeroPoint: z2, LeftShift: 20}
 	twiceMax := float64(2 * max(s1, s2))
 	p.In1Multiplier, p.In1Shift = QuantizeMultiplier(float64(s1) / twiceMax)
@@ -195,22 +207,12 @@ func PrepareMul(g *model.Graph, op *model.Op) (*MulParams, error) {
 }
 
 func prepareMul(g *model.Graph, op *model.Op) (*MulParams, error) {
-	a, b, y, err := binaryTensors(g, op)
+	q, err := binaryQuant(g, op)
 	if err != nil {
 		return nil, err
 	}
-	s1, z1, err := perTensor(a)
-	if err != nil {
-		return nil, err
-	}
-	s2, z2, err := perTensor(b)
-	if err != nil {
-		return nil, err
-	}
-	so, zo, err := perTensor(y)
-	if err != nil {
-		return nil, err
-	}
+	a, b, y := q.a, q.b, q.y
+	s1, z1, s2, z2, so, zo := q.sa, q.za, q.sb, q.zb, q.sy, q.zy
 	p := &MulParams{In1ZeroPoint: z1, In2ZeroPoint: z2}
 	m, sh := QuantizeMultiplier(float64(s1) * float64(s2) / float64(so))
 	p.Out = Requant{Multiplier: []int32{m}, Shift: []int{sh}, OutZeroPoint: zo, Sched: Uniform(RoundAway)}

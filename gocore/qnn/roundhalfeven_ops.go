@@ -177,22 +177,12 @@ func prepareHalfEven(g *model.Graph, op *model.Op) (*HalfEvenParams, error) {
 		p.Conv = conv
 		p.Out = *NewHalfEvenConvRequant(sx, sw, sy, zy, lo, hi)
 	case model.OpAdd, model.OpMul:
-		a, b, y, err := binaryTensors(g, op)
+		q, err := binaryQuant(g, op)
 		if err != nil {
 			return nil, err
 		}
-		sa, za, err := perTensor(a)
-		if err != nil {
-			return nil, err
-		}
-		sb, zb, err := perTensor(b)
-		if err != nil {
-			return nil, err
-		}
-		sy, zy, err := perTensor(y)
-		if err != nil {
-			return nil, err
-		}
+		a, b, y := q.a, q.b, q.y
+		sa, za, sb, zb, sy, zy := q.sa, q.za, q.sb, q.zb, q.sy, q.zy
 		if p.Broadcast, err = newBroadcast(a.Shape, b.Shape, y.Shape); err != nil {
 			return nil, err
 		}
