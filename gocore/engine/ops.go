@@ -145,13 +145,11 @@ func prepOp(g *model.Graph, oi int) (*prepared, error) {
 		}
 	case model.OpPad:
 		in := g.Tensors[op.Inputs[0]]
-		pads, err := padsOf(g.Tensors[op.Inputs[1]], len(in.Shape))
+		pads, err := g.Paddings(op)
 		if err != nil {
 			return nil, err
 		}
-		var out []int
-		p.xIdx, out = padIndex(in.Shape, pads)
-		_ = out
+		p.xIdx, _ = padIndex(in.Shape, pads)
 		zp := int64(0)
 		if in.Quant != nil && len(in.Quant.ZeroPoint) > 0 {
 			zp = in.Quant.ZeroPoint[0]
@@ -476,20 +474,4 @@ func bitsFor(n int) int {
 		b++
 	}
 	return b
-}
-
-// padsOf reads PAD's constant [rank, 2] int32 paddings.
-func padsOf(t *model.Tensor, rank int) ([][2]int, error) {
-	if t.Data == nil || t.NumElements() != 2*rank {
-		return nil, errs.New(errs.Model, "PAD paddings %q: want a constant [%d,2] tensor", t.Name, rank)
-	}
-	v, err := ToRing(model.Value{Shape: t.Shape, DType: t.DType, Data: t.Data})
-	if err != nil {
-		return nil, err
-	}
-	pads := make([][2]int, rank)
-	for d := range pads {
-		pads[d] = [2]int{int(int64(v[2*d])), int(int64(v[2*d+1]))}
-	}
-	return pads, nil
 }
