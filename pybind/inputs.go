@@ -76,7 +76,7 @@ func shapeString(s []int) string {
 // q = clamp(round(x / scale) + zeroPoint).
 func quantize(v model.Value, dt model.DType, scale float32, zeroPoint int64) (model.Value, error) {
 	n := model.NumElements(v.Shape)
-	lo, hi := intRange(dt)
+	lo, hi, _ := dt.IntRange()
 	out := model.Value{Shape: v.Shape, DType: dt, Data: make([]byte, n*dt.Size())}
 	for i := range n {
 		x := math.Float32frombits(binary.LittleEndian.Uint32(v.Data[4*i:]))
@@ -93,17 +93,4 @@ func quantize(v model.Value, dt model.DType, scale float32, zeroPoint int64) (mo
 		}
 	}
 	return out, nil
-}
-
-// intRange is the range of an integer element type.
-func intRange(dt model.DType) (lo, hi int64) {
-	switch dt {
-	case model.Uint8:
-		return 0, math.MaxUint8
-	case model.Int8:
-		return math.MinInt8, math.MaxInt8
-	case model.Int16:
-		return math.MinInt16, math.MaxInt16
-	}
-	return 0, 0
 }

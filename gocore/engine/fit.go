@@ -5,7 +5,6 @@ import (
 	"math/bits"
 
 	"github.com/qmpc/qmpc/gocore/errs"
-	"github.com/qmpc/qmpc/gocore/model"
 	"github.com/qmpc/qmpc/gocore/mpc"
 )
 
@@ -69,19 +68,6 @@ func abs64(x int64) int64 {
 func (e *Party) applyFit(x mpc.AShare, f *affineFit, lo, hi int32) (mpc.AShare, error) {
 	v := e.p.AddPublic(e.p.MulPublic(x, []uint64{uint64(f.A)}), []uint64{uint64(f.B)})
 	return mpc.TruncClamp(e.p, v, f.S, int64(lo), int64(hi), f.Bound+1)
-}
-
-// rangeOf is the value range of an integer element type.
-func rangeOf(dt model.DType) (int64, int64) {
-	switch dt {
-	case model.Uint8:
-		return 0, 255
-	case model.Int8:
-		return -128, 127
-	case model.Int16:
-		return -32768, 32767
-	}
-	return math.MinInt32, math.MaxInt32
 }
 
 // reduceIndex returns gather indices grouping, for each output element of a reduction

@@ -134,7 +134,10 @@ func prepOp(g *model.Graph, oi int) (*prepared, error) {
 				continue
 			}
 			c, k := p.cat, k
-			lo, hi := rangeOf(g.Tensors[in].DType)
+			lo, hi, ok := g.Tensors[in].DType.IntRange()
+			if !ok {
+				return nil, errs.New(errs.DType, "CONCATENATION input %q is %s, want an integer type", g.Tensors[in].Name, g.Tensors[in].DType)
+			}
 			f, err := fitAffineFloor(func(x int64) int64 {
 				return int64(c.RescaleValue(k, int32(x)))
 			}, lo, hi)

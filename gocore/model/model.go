@@ -7,7 +7,10 @@
 // scale = s_in * s_w and zero point 0, and real = scale * (q - zero_point).
 package model
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // DType is an element type.
 type DType uint8
@@ -47,6 +50,23 @@ func (d DType) Size() int {
 		return 8
 	}
 	return 0
+}
+
+// IntRange is the value range of an integer type; ok is false for the others.
+func (d DType) IntRange() (lo, hi int64, ok bool) {
+	switch d {
+	case Uint8:
+		return 0, math.MaxUint8, true
+	case Int8:
+		return math.MinInt8, math.MaxInt8, true
+	case Int16:
+		return math.MinInt16, math.MaxInt16, true
+	case Int32:
+		return math.MinInt32, math.MaxInt32, true
+	case Int64:
+		return math.MinInt64, math.MaxInt64, true
+	}
+	return 0, 0, false
 }
 
 // ParseDType maps a numpy dtype name to a DType.

@@ -43,15 +43,8 @@ func (q *Requant) Apply(acc int32, c, n int) int32 {
 
 // typeRange is the integer range of a quantized element type.
 func typeRange(d model.DType) (lo, hi int32, err error) {
-	switch d {
-	case model.Uint8:
-		return 0, 255, nil
-	case model.Int8:
-		return -128, 127, nil
-	case model.Int16:
-		return -32768, 32767, nil
-	case model.Int32:
-		return math.MinInt32, math.MaxInt32, nil
+	if l, h, ok := d.IntRange(); ok && d != model.Int64 {
+		return int32(l), int32(h), nil
 	}
 	return 0, 0, errs.New(errs.DType, "%v is not a quantized integer type", d)
 }
