@@ -239,6 +239,18 @@ func (c *opCheck) setOut(shape []int) error {
 
 func isQ8(d DType) bool { return d == Uint8 || d == Int8 }
 
+// quantInOut checks that x (input) and y (output) are quantized activations of the same
+// element type.
+func quantInOut(x, y *Tensor) error {
+	if err := quantAct("input", x); err != nil {
+		return err
+	}
+	if err := quantAct("output", y); err != nil {
+		return err
+	}
+	return sameDType(x, y)
+}
+
 // quantAct checks that t is an 8-bit activation with per-tensor quantization.
 func quantAct(what string, t *Tensor) error {
 	if !isQ8(t.DType) {
@@ -686,13 +698,7 @@ func (c *opCheck) mean() error {
 		return err
 	}
 	x, y := c.in(0), c.out()
-	if err := quantAct("input", x); err != nil {
-		return err
-	}
-	if err := quantAct("output", y); err != nil {
-		return err
-	}
-	if err := sameDType(x, y); err != nil {
+	if err := quantInOut(x, y); err != nil {
 		return err
 	}
 	if r := len(c.in(1).Shape); r > 1 {
@@ -745,13 +751,7 @@ func (c *opCheck) pad() error {
 		return err
 	}
 	x, y := c.in(0), c.out()
-	if err := quantAct("input", x); err != nil {
-		return err
-	}
-	if err := quantAct("output", y); err != nil {
-		return err
-	}
-	if err := sameDType(x, y); err != nil {
+	if err := quantInOut(x, y); err != nil {
 		return err
 	}
 	if err := sameQuant(x, y); err != nil {
@@ -950,13 +950,7 @@ func (c *opCheck) softmax() error {
 		return err
 	}
 	x, y := c.in(0), c.out()
-	if err := quantAct("input", x); err != nil {
-		return err
-	}
-	if err := quantAct("output", y); err != nil {
-		return err
-	}
-	if err := sameDType(x, y); err != nil {
+	if err := quantInOut(x, y); err != nil {
 		return err
 	}
 	if c.op.Kind == OpSoftmax {
