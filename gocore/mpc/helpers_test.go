@@ -107,6 +107,18 @@ func evalA(t *testing.T, name string, ins [][]uint64, f func(p mpc.Protocol, xs 
 }
 
 func tryEvalA(name string, ins [][]uint64, f func(p mpc.Protocol, xs []mpc.AShare) (mpc.AShare, error)) ([]uint64, error) {
+	return tryEval(name, ins, func(p mpc.Protocol, xs []mpc.AShare) ([]uint64, error) {
+		y, err := f(p, xs)
+		if err != nil {
+			return nil, err
+		}
+		return p.Open(y, -1)
+	})
+}
+
+// tryEval inputs ins (party 0 owns them), runs f, which computes and opens a result to
+// all parties, and checks that every party opened the same values.
+func tryEval(name string, ins [][]uint64, f func(p mpc.Protocol, xs []mpc.AShare) ([]uint64, error)) ([]uint64, error) {
 	var mu sync.Mutex
 	outs := map[int][]uint64{}
 	err := runProto(name, func(p mpc.Protocol) error {
@@ -122,11 +134,7 @@ func tryEvalA(name string, ins [][]uint64, f func(p mpc.Protocol, xs []mpc.AShar
 			}
 			xs[i] = x
 		}
-		y, err := f(p, xs)
-		if err != nil {
-			return err
-		}
-		v, err := p.Open(y, -1)
+		v, err := f(p, xs)
 		if err != nil {
 			return err
 		}
@@ -155,38 +163,17 @@ func tryEvalA(name string, ins [][]uint64, f func(p mpc.Protocol, xs []mpc.AShar
 // evalB is evalA for a binary result (opened with OpenB).
 func evalB(t *testing.T, name string, ins [][]uint64, f func(p mpc.Protocol, xs []mpc.AShare) (mpc.BShare, error)) []uint64 {
 	t.Helper()
-	var mu sync.Mutex
-	outs := map[int][]uint64{}
-	err := runProto(name, func(p mpc.Protocol) error {
-		xs := make([]mpc.AShare, len(ins))
-		for i, in := range ins {
-			var v []uint64
-			if p.ID() == 0 {
-				v = in
-			}
-			x, err := p.Input(0, v, len(in))
-			if err != nil {
-				return err
-			}
-			xs[i] = x
-		}
+	got, err := tryEval(name, ins, func(p mpc.Protocol, xs []mpc.AShare) ([]uint64, error) {
 		y, err := f(p, xs)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		v, err := p.OpenB(y, -1)
-		if err != nil {
-			return err
-		}
-		mu.Lock()
-		outs[p.ID()] = v
-		mu.Unlock()
-		return nil
+		return p.OpenB(y, -1)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return outs[0]
+	return got
 }
 
 func u64s(v []int64) []uint64 {
