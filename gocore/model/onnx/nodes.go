@@ -698,25 +698,19 @@ func (c *converter) qlinearBinary(n *onnxpb.NodeProto) error {
 }
 
 func (c *converter) qlinearAvgPool(n *onnxpb.NodeProto) error {
-	if attrInt(n, "channels_last", 0) != 0 {
-		c.unsupported(n, "QLinearAveragePool(channels_last)")
-		return nil
-	}
-	x, err := c.qin(n, 0)
-	if err != nil {
-		return err
-	}
-	q, err := c.qout(n, 3, 4)
-	if err != nil {
-		return err
-	}
-	v, err := c.emitAvgPool(n, x, q, n.GetOutput()[0])
-	return c.set(n, v, err)
+	return c.qlinearPool(n, "QLinearAveragePool", c.emitAvgPool)
 }
 
 func (c *converter) qlinearGAP(n *onnxpb.NodeProto) error {
+	return c.qlinearPool(n, "QLinearGlobalAveragePool", c.emitGAP)
+}
+
+// qlinearPool converts a com.microsoft QLinear pooling node (input x, x_scale, x_zp,
+// y_scale, y_zp) with emit.
+func (c *converter) qlinearPool(n *onnxpb.NodeProto, op string,
+	emit func(*onnxpb.NodeProto, *value, *qparams, string) (*value, error)) error {
 	if attrInt(n, "channels_last", 0) != 0 {
-		c.unsupported(n, "QLinearGlobalAveragePool(channels_last)")
+		c.unsupported(n, op+"(channels_last)")
 		return nil
 	}
 	x, err := c.qin(n, 0)
@@ -727,7 +721,7 @@ func (c *converter) qlinearGAP(n *onnxpb.NodeProto) error {
 	if err != nil {
 		return err
 	}
-	v, err := c.emitGAP(n, x, q, n.GetOutput()[0])
+	v, err := emit(n, x, q, n.GetOutput()[0])
 	return c.set(n, v, err)
 }
 
