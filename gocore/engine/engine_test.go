@@ -199,7 +199,7 @@ func TestPartyView(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			p, err := local.NewParty("rep3", conns[i])
+			p, err := local.NewParty("rep3", conns[i], mpc.Options{})
 			ps[i] = p
 			errsCh <- err
 		}(i)

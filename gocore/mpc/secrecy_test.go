@@ -55,7 +55,7 @@ func viewsOf(t *testing.T, acc []uint64, f func(p mpc.Protocol, x mpc.AShare) er
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ps[i], errs[i] = local.NewParty("rep3", recs[i])
+			ps[i], errs[i] = local.NewParty("rep3", recs[i], mpc.Options{})
 		}()
 	}
 	wg.Wait()

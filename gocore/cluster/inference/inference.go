@@ -18,21 +18,21 @@ import (
 	"github.com/qmpc/qmpc/gocore/model"
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/mpc/local"
-	"github.com/qmpc/qmpc/gocore/mpc/plain"
-	"github.com/qmpc/qmpc/gocore/mpc/rep3"
+	"github.com/qmpc/qmpc/gocore/mpc/registry"
 	"github.com/qmpc/qmpc/gocore/net"
 	"github.com/qmpc/qmpc/gocore/net/tlsnet"
 )
 
 // dealer returns the client side of protocol name for n parties.
 func dealer(name string, n int) (mpc.Dealer, error) {
-	switch name {
-	case rep3.Name:
-		return rep3.Dealer{}, nil
-	case plain.Name:
-		return plain.Dealer{N: n}, nil
+	s, err := registry.Lookup(name)
+	if err != nil {
+		return nil, err
 	}
-	return nil, errs.New(errs.Config, "protocol %q has no outside-client support", name)
+	if s.NewDealer == nil {
+		return nil, errs.New(errs.Config, "protocol %q has no outside-client support", name)
+	}
+	return s.NewDealer(n)
 }
 
 // Info is what the leader tells clients: the public model and the session's settings.
@@ -117,7 +117,7 @@ func (c *engineComp) Start(conn net.Conn) error {
 		c.infoB = b
 		g = c.info.Graph
 	}
-	p, err := local.NewParty(c.cfg.Protocol, conn)
+	p, err := local.NewParty(c.cfg.Protocol, conn, mpc.Options{})
 	if err != nil {
 		return fmt.Errorf("protocol %s: %w", c.cfg.Protocol, err)
 	}
