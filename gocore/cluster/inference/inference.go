@@ -158,6 +158,11 @@ func (c *engineComp) Run(in []byte) ([]byte, json.RawMessage, error) {
 		peersBefore = mesh.PeerStats()
 	}
 	g := c.info.Graph
+	// The offline phase of protocols that have one, for this request (reported as its
+	// PREPROCESS layer). TODO(next): run it for the next request while the party is idle.
+	if err := c.party.Preprocess(); err != nil {
+		return nil, nil, err
+	}
 	shared := c.party.SharedInputs()
 	parts, err := splitPayload(in, len(shared))
 	if err != nil {
