@@ -4,11 +4,11 @@ go 1.26.0
 
 require (
 	codeberg.org/sbinet/npyio v0.14.0
+	github.com/go-python/gopy v0.4.10
 	github.com/google/flatbuffers v2.0.8+incompatible
 )
 
 require (
-	github.com/go-python/gopy v0.4.10 // indirect
 	github.com/nlpodyssey/gopickle v0.3.0 // indirect
 	golang.org/x/text v0.34.0 // indirect
 	gonum.org/v1/gonum v0.17.0 // indirect
