@@ -212,7 +212,7 @@ func (e *Party) Setup() error {
 // without an offline phase. All parties call it at the same point; its cost is reported
 // as a PREPROCESS layer of the next inference.
 func (e *Party) Preprocess() error {
-	if _, ok := e.p.(mpc.Preprocessor); !ok {
+	if _, ok := mpc.Ext[mpc.Preprocessor](e.p); !ok {
 		return nil
 	}
 	d, err := e.c.Demand(e.g, e.p.N(), e.opt)
@@ -339,7 +339,7 @@ func (e *Party) InferShares(in []mpc.AShare) ([]mpc.AShare, error) {
 	}
 	// Verify before anything leaves: the shares returned here are opened to the client
 	// (Infer) or exported to an outside client (package cluster/inference).
-	if _, ok := e.p.(mpc.Verifier); ok {
+	if _, ok := mpc.Ext[mpc.Verifier](e.p); ok {
 		m := e.meter()
 		if err := mpc.Verify(e.p); err != nil {
 			return nil, fmt.Errorf("verifying the inference before the output leaves: %w", err)

@@ -40,7 +40,7 @@ type Verifier interface {
 
 // Verify runs p's integrity check, or does nothing for protocols without one.
 func Verify(p Protocol) error {
-	if v, ok := p.(Verifier); ok {
+	if v, ok := Ext[Verifier](p); ok {
 		return v.Verify()
 	}
 	return nil
@@ -74,7 +74,7 @@ type OfflineReporter interface {
 
 // Offline returns p's cumulative offline cost (zero for protocols without one).
 func Offline(p Protocol) PhaseStats {
-	if r, ok := p.(OfflineReporter); ok {
+	if r, ok := Ext[OfflineReporter](p); ok {
 		return r.OfflineStats()
 	}
 	return PhaseStats{}
@@ -90,7 +90,7 @@ type Preprocessor interface {
 
 // Preprocess runs p's offline phase for d, or does nothing.
 func Preprocess(p Protocol, d *Demand) error {
-	if pp, ok := p.(Preprocessor); ok && d != nil {
+	if pp, ok := Ext[Preprocessor](p); ok && d != nil {
 		return pp.Preprocess(d)
 	}
 	return nil

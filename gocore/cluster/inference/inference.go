@@ -121,7 +121,7 @@ func (c *engineComp) Start(conn net.Conn) error {
 	if err != nil {
 		return fmt.Errorf("protocol %s: %w", c.cfg.Protocol, err)
 	}
-	ext, ok := p.(mpc.External)
+	ext, ok := mpc.Ext[mpc.External](p)
 	if !ok {
 		return errs.New(errs.Config, "protocol %s does not support an outside client", c.cfg.Protocol)
 	}
