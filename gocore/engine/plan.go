@@ -15,15 +15,21 @@ import (
 // requantization multipliers and shifts) are public, as in the paper's artifact minus its
 // secret scales option. Constant tensors that are model parameters (filters, biases,
 // constant operands of ADD/MUL/CONCATENATION) are the model owner's secret; constant
-// tensors that describe structure (RESHAPE's shape, PAD's paddings, MEAN's axes) are
-// public. The client's input tensors are secret; the client alone learns the revealed
+// tensors that describe structure (RESHAPE's shape, PAD's paddings, MEAN's axes,
+// TRANSPOSE's perm, slice bounds, GATHER's indices, split sizes) are public. The client's input tensors are secret; the client alone learns the revealed
 // output.
 
 // structuralInputs lists, per op kind, the input positions that hold public structure.
 var structuralInputs = map[model.OpKind][]int{
-	model.OpReshape: {1},
-	model.OpPad:     {1},
-	model.OpMean:    {1},
+	model.OpReshape:      {1},
+	model.OpPad:          {1},
+	model.OpMean:         {1},
+	model.OpTranspose:    {1},
+	model.OpSlice:        {1, 2},
+	model.OpStridedSlice: {1, 2, 3},
+	model.OpGather:       {1},
+	model.OpExpandDims:   {1},
+	model.OpSplit:        {1},
 }
 
 // isStructural reports whether tensor t is used only as a structural operand.
@@ -107,6 +113,9 @@ var secureKinds = map[model.OpKind]bool{
 	model.OpAveragePool2D: true, model.OpMaxPool2D: true, model.OpAdd: true, model.OpMul: true,
 	model.OpMean: true, model.OpPad: true, model.OpReshape: true, model.OpSqueeze: true,
 	model.OpConcatenation: true, model.OpQuantize: true,
+	// Data movement: public index maps, free on shares.
+	model.OpTranspose: true, model.OpSlice: true, model.OpStridedSlice: true, model.OpPack: true,
+	model.OpGather: true, model.OpExpandDims: true, model.OpSplit: true,
 }
 
 func makePlan(g *model.Graph) (*plan, error) {
