@@ -222,7 +222,7 @@ func (g *Graph) sliceIndex(op *Op, x []int) ([]int, []int32, error) {
 			if op.Offset {
 				stop += begin[d]
 			}
-			start = sliceBound(start, n, s, op.BeginMask&bit != 0)
+			start = sliceBound(start, n, s, op.BeginMask&bit != 0, false)
 			if op.ShrinkAxisMask&bit != 0 {
 				if start < 0 || start >= n {
 					return nil, nil, errs.New(errs.Shape, "STRIDED_SLICE: index %d out of range for axis %d of size %d", begin[d], d, n)
@@ -230,7 +230,7 @@ func (g *Graph) sliceIndex(op *Op, x []int) ([]int, []int32, error) {
 				offset += start * st[d]
 				continue
 			}
-			stop = sliceBound(stop, n, s, op.EndMask&bit != 0)
+			stop = sliceBound(stop, n, s, op.EndMask&bit != 0, true)
 		}
 		cnt := 0
 		if s > 0 && stop > start {
@@ -249,16 +249,22 @@ func (g *Graph) sliceIndex(op *Op, x []int) ([]int, []int32, error) {
 	return out, affineIndex(out, offset, mult), nil
 }
 
-// sliceBound resolves a STRIDED_SLICE begin or end index as TFLite: a masked bound is the
-// start (or end) of the axis in the stride's direction; negative indices count from the
-// end; the result is clamped to [0, n] (positive stride) or [-1, n-1].
-func sliceBound(v, n, stride int, masked bool) int {
+// sliceBound resolves a STRIDED_SLICE begin (or end) index as TFLite: a masked bound is
+// the first (or past-the-last) position of the axis in the stride's direction; negative
+// indices count from the end; the result is clamped to [0, n] (positive stride) or
+// [-1, n-1].
+func sliceBound(v, n, stride int, masked, end bool) int {
 	if n == 0 {
 		return 0
 	}
 	if masked {
-		if stride > 0 {
+		switch {
+		case stride > 0 && end:
+			return n
+		case stride > 0:
 			return 0
+		case end:
+			return -1
 		}
 		return n - 1
 	}
