@@ -326,3 +326,27 @@ func broadcastIndex(from, to []int) []int {
 	}
 	return out
 }
+
+// EvalConstant computes one op on known inputs as FoldConstants does, for importers that
+// fold while they convert (ONNX): ins are the op's inputs in order (constants; for SHAPE a
+// tensor with a shape), out gives the result's type. op.Inputs and op.Outputs are ignored.
+// It returns nil when the op cannot be folded (a kind, type or variant folding leaves to
+// the evaluator).
+func EvalConstant(op *Op, ins []*Tensor, out *Tensor) (*Tensor, error) {
+	g := &Graph{Tensors: append(slices.Clone(ins), out)}
+	o := *op
+	o.Inputs = make([]int, len(ins))
+	for i := range o.Inputs {
+		o.Inputs[i] = i
+	}
+	o.Outputs = []int{len(ins)}
+	if !foldable(g, &o) {
+		return nil, nil
+	}
+	t, err := foldOp(g, &o)
+	if t == nil || err != nil {
+		return nil, err
+	}
+	t.Name, t.DType, t.Quant = out.Name, out.DType, out.Quant
+	return t, nil
+}
