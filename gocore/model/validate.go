@@ -958,14 +958,25 @@ func (c *opCheck) softmax() error {
 }
 
 // move checks a data-movement op on activations: 8-bit inputs and output of one type and
-// one quantization (these ops copy elements, they never requantize), constant structural
-// operands, and the output shape MoveIndex gives.
+// one quantization (these ops copy elements, they never requantize) or all float32,
+// constant structural operands, and the output shape MoveIndex gives.
 func (c *opCheck) move() error {
 	data := MoveDataInputs(c.op)
 	if err := c.arity(len(data), -1, len(data)); err != nil {
 		return err
 	}
 	y := c.out()
+	float := y.DType == Float32
+	for _, k := range data {
+		float = float && c.in(k).DType == Float32
+	}
+	if float { // float data movement (e.g. of a float input before its QUANTIZE)
+		shape, _, err := c.g.MoveIndex(c.op)
+		if err != nil {
+			return err
+		}
+		return c.setOut(shape)
+	}
 	if err := quantAct("output", y); err != nil {
 		return err
 	}

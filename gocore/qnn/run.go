@@ -315,8 +315,19 @@ func (p *Plan) runOp(i int, op *model.Op, bufs []buffer, ar *arena) error {
 			}
 		}
 	case *MoveParams:
-		xs := make([][]int32, 0, len(op.Inputs))
-		for _, k := range model.MoveDataInputs(op) {
+		data := model.MoveDataInputs(op)
+		if f := bufs[op.Outputs[0]].f; f != nil { // float data movement
+			var src []float32
+			for _, k := range data {
+				src = append(src, bufs[op.Inputs[k]].f...)
+			}
+			for j, s := range prm.Index {
+				f[j] = src[s]
+			}
+			break
+		}
+		xs := make([][]int32, 0, len(data))
+		for _, k := range data {
 			xs = append(xs, in(k))
 		}
 		prm.Run(xs, y)
