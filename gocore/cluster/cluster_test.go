@@ -100,12 +100,14 @@ func deal(v []uint64, n int) [][]byte {
 }
 
 type testCluster struct {
-	t       *testing.T
-	cfg     *Config
-	path    string
-	comp    func(id int) *sumComp
-	cancels []context.CancelFunc
-	done    []chan error
+	t         *testing.T
+	cfg       *Config
+	path      string
+	comp      func(id int) *sumComp
+	keys      []string // per party: its private key (default: the config's)
+	clientKey string
+	cancels   []context.CancelFunc
+	done      []chan error
 }
 
 func newTestCluster(t *testing.T, n int, step time.Duration, comp func(id int) *sumComp) *testCluster {
@@ -161,7 +163,11 @@ func (tc *testCluster) start(i int) {
 	var p *Party
 	var err error
 	for try := 0; try < 50; try++ { // the port of a stopped party may take a moment to free
-		p, err = NewParty(PartyOptions{Config: tc.cfg, ID: i, Logger: quietLogger(),
+		key := ""
+		if i < len(tc.keys) {
+			key = tc.keys[i]
+		}
+		p, err = NewParty(PartyOptions{Config: tc.cfg, ID: i, KeyPath: key, Logger: quietLogger(),
 			Computation: func(id int) (Computation, error) { return tc.comp(id), nil }})
 		if err == nil {
 			break
@@ -187,7 +193,7 @@ func (tc *testCluster) stop(i int) {
 }
 
 func (tc *testCluster) infer(v []uint64) ([]uint64, error) {
-	c, err := NewClient(tc.cfg, "")
+	c, err := NewClient(tc.cfg, tc.clientKey)
 	if err != nil {
 		return nil, err
 	}

@@ -94,6 +94,9 @@ type procCluster struct {
 	dir     string
 	cfgPath string
 	model   string
+	keys    []string // per party: --key (empty: the config's default)
+	client  string   // the client's --key (empty: the config's default)
+	env     [][]string
 	parties []*proc
 }
 
@@ -118,6 +121,13 @@ func newProcCluster(t *testing.T, model string, step time.Duration) *procCluster
 		t.Fatal(err)
 	}
 	pc := &procCluster{t: t, bin: bin, dir: dir, cfgPath: path, model: model, parties: make([]*proc, 3)}
+	pc.cleanup()
+	return pc
+}
+
+// cleanup kills the parties at the end of the test (and shows their logs if it failed).
+func (pc *procCluster) cleanup() {
+	t := pc.t
 	t.Cleanup(func() {
 		for i, p := range pc.parties {
 			if p != nil {
@@ -132,7 +142,6 @@ func newProcCluster(t *testing.T, model string, step time.Duration) *procCluster
 			}
 		}
 	})
-	return pc
 }
 
 func freePort(t *testing.T) string {
@@ -150,8 +159,14 @@ func (pc *procCluster) start(i int, extra ...string) *proc {
 	if i == 0 {
 		args = append(args, "--model", pc.model)
 	}
+	if i < len(pc.keys) && pc.keys[i] != "" {
+		args = append(args, "--key", pc.keys[i])
+	}
 	args = append(args, extra...)
 	p := &proc{cmd: exec.Command(pc.bin, args...), log: &syncBuffer{}, done: make(chan struct{})}
+	if i < len(pc.env) {
+		p.cmd.Env = append(os.Environ(), pc.env[i]...)
+	}
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
 		pc.t.Fatal(err)
@@ -185,7 +200,11 @@ func (pc *procCluster) infer(x model.Value, limit time.Duration) (model.Value, s
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, pc.bin, "infer", "--config", pc.cfgPath, "--input", in, "--output", out)
+	args := []string{"infer", "--config", pc.cfgPath, "--input", in, "--output", out}
+	if pc.client != "" {
+		args = append(args, "--key", pc.client)
+	}
+	cmd := exec.CommandContext(ctx, pc.bin, args...)
 	b, err := cmd.CombinedOutput()
 	if err != nil {
 		return model.Value{}, string(b), fmt.Errorf("%v: %s", err, b)
