@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Iterator
@@ -52,13 +53,15 @@ def _make_cluster(tmp: Path) -> Path:
 
 
 class Parties:
-    def __init__(self, path: Path, model: Path, logdir: Path) -> None:
+    def __init__(self, path: Path, model: Path, logdir: Path, keys: dict[int, Path] | None = None) -> None:
         self.path, self.model, self.logdir = path, model, logdir
+        self.keys = keys or {}
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
 
     def start(self, i: int) -> None:
         self.procs[i] = qc.start_party(
-            self.path, i, model=self.model if i == 0 else None, log=self.logdir / f"party{i}.log"
+            self.path, i, model=self.model if i == 0 else None, key=self.keys.get(i),
+            log=self.logdir / f"party{i}.log",
         )
 
     def stop(self) -> None:
@@ -170,3 +173,44 @@ def test_cli_certs_and_infer(parties: Parties, digits_model: Path, digits_x: np.
     assert np.array_equal(np.load(y), qmpc.load(digits_model).run(digits_x[:1]))
     assert cli.main(["infer", "--config", str(parties.path), "--input", str(tmp_path / "missing.npy"),
                      "--output", str(y)]) == 1
+
+
+def test_per_host_keys_serve(tmp_path: Path, digits_model: Path, digits_x: np.ndarray) -> None:
+    """Each party and the client make their key in their own directory (`qmpc keygen`, the
+    console script); `qmpc cluster-config` assembles cluster.json from the certificates;
+    the cluster serves, and a party whose key the file does not pin is refused."""
+    from qmpc import cli
+
+    hosts = {i: tmp_path / f"host{i}" for i in range(3)}
+    for i, d in hosts.items():
+        assert cli.main(["keygen", "--id", str(i), "--out", str(d)]) == 0
+        assert cli.main(["keygen", "--id", str(i), "--out", str(d)]) == 1  # keeps an existing key
+    assert cli.main(["keygen", "--client", "--out", str(tmp_path / "client")]) == 0
+    specs = []
+    for (i, d), port in zip(hosts.items(), _free_ports(3)):
+        specs += ["--party", f"{i}=127.0.0.1:{port},{d / f'party{i}.crt'}"]
+    path = tmp_path / "cluster.json"
+    assert cli.main(["cluster-config", *specs, "--client", str(tmp_path / "client" / "client.crt"),
+                     "--step-timeout", str(STEP), "--out", str(path)]) == 0
+    text = path.read_text()
+    assert "PRIVATE KEY" not in text and ".key" not in text
+    keys = {i: d / f"party{i}.key" for i, d in hosts.items()}
+    ps = Parties(path, digits_model, tmp_path, keys=keys)
+    for i in range(3):
+        ps.start(i)
+    try:
+        c = qmpc.Cluster(path, key=tmp_path / "client" / "client.key")
+        x = digits_x[:1]
+        np.testing.assert_array_equal(_infer_until(c, x).output, qmpc.load(digits_model).run(x))
+        with pytest.raises(qmpc.ConfigError, match="the client: key .* does not match the configured certificate"):
+            qmpc.Cluster(path, key=keys[1])
+        # Party 1 makes a new key; cluster.json still pins its old certificate.
+        qc.keygen(hosts[1], 1, force=True)
+        r = subprocess.run(
+            [sys.executable, "-c", "import sys; from qmpc.cluster import main; sys.exit(main(sys.argv[1:]))",
+             "party", "--config", str(path), "--id", "1", "--key", str(keys[1])],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert r.returncode == 1 and "party 1: key" in r.stderr and "does not match the configured certificate" in r.stderr, r.stderr
+    finally:
+        ps.stop()
