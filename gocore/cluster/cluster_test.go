@@ -231,6 +231,13 @@ func TestClusterServesManyRequests(t *testing.T) {
 	}
 }
 
+// faultSlack is what the tests allow beyond the documented bound (one step timeout) for
+// passing an error on and for scheduling.
+const faultSlack = time.Second
+
+// Party 2 shuts down (in process: it aborts its links) during an inference of 20 rounds;
+// the real faults (SIGKILL, SIGSTOP, a hang, at a chosen layer, in separate processes) are
+// tested in gocore/cmd/qmpc (TestProcessesFaultMidInference).
 func TestClusterPartyDiesMidInferenceAndComesBack(t *testing.T) {
 	const step = time.Second
 	tc := newTestCluster(t, 3, step, func(id int) *sumComp { return &sumComp{id: id, rounds: 20, delay: 20 * time.Millisecond} })
@@ -246,8 +253,8 @@ func TestClusterPartyDiesMidInferenceAndComesBack(t *testing.T) {
 	if err == nil {
 		t.Fatal("inference succeeded without party 2")
 	}
-	if d := time.Since(start); d > 3*step {
-		t.Errorf("failure took %v, want < %v", d, 3*step)
+	if d := time.Since(start); d > 150*time.Millisecond+step+faultSlack {
+		t.Errorf("failure took %v, want within one step (%v) of the stop", d, step)
 	}
 	if errs.KindOf(err) != errs.Party || !strings.Contains(err.Error(), "party 2") || !strings.Contains(err.Error(), "round") {
 		t.Errorf("error %q: want a party error naming party 2 and the step", err)
@@ -258,8 +265,8 @@ func TestClusterPartyDiesMidInferenceAndComesBack(t *testing.T) {
 	if _, err := tc.infer([]uint64{3}); err == nil || !strings.Contains(err.Error(), "party 2") {
 		t.Errorf("without party 2: %v", err)
 	}
-	if d := time.Since(start); d > 3*step {
-		t.Errorf("refusal took %v", d)
+	if d := time.Since(start); d > step+faultSlack {
+		t.Errorf("refusal took %v, want within one step (%v)", d, step)
 	}
 	tc.start(2)
 	var lastErr error
@@ -291,8 +298,8 @@ func TestClusterStalledParty(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "party 1 sent no message") {
 		t.Fatalf("got %v", err)
 	}
-	if d := time.Since(start); d > 4*step {
-		t.Errorf("took %v", d)
+	if d := time.Since(start); d > step+faultSlack {
+		t.Errorf("took %v, want within one step (%v)", d, step)
 	}
 	t.Log(err)
 }
