@@ -287,10 +287,13 @@ def start_party(
     key: str | os.PathLike[str] | None = None,
     log: str | os.PathLike[str] | IO[Any] | None = None,
     log_level: str = "info",
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start party ``id`` as a child process running :func:`main` (``party ...``).
 
     Its structured logs go to ``log`` (a path or an open file; default: inherited stderr).
+    ``env`` adds environment variables for the child (e.g. the testing aid
+    ``QMPC_TEST_PAUSE_AT_LAYER``, docs/deploy.md).
     Stop it with :func:`stop_parties` (or ``proc.terminate()``); parties still running when
     this Python process exits are stopped then.
     """
@@ -309,7 +312,9 @@ def start_party(
     elif log is not None:
         out = log
     try:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=out if out is not None else None, stdin=subprocess.DEVNULL)
+        child_env = {**os.environ, **env} if env else None
+        proc = subprocess.Popen(cmd, stdout=out, stderr=out if out is not None else None, stdin=subprocess.DEVNULL,
+                                env=child_env)
         _children[:] = [p for p in _children if p.poll() is None] + [proc]
         return proc
     finally:
