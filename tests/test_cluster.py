@@ -212,7 +212,20 @@ def test_ctrl_c_during_inference(parties: Parties, digits_x: np.ndarray) -> None
         c.infer(x)
     timer.join()
     assert time.monotonic() - start < STEP, "Ctrl-C did not interrupt the waiting inference"
+    parties.wait_log(0, "client left before its result", within=STEP)  # the leader saw it leave
     np.testing.assert_array_equal(_infer_until(c, x).output, want)
+
+
+def test_several_clients_at_once(parties: Parties, digits_model: Path, digits_x: np.ndarray) -> None:
+    """Three clients submit at the same time; party 0 orders the requests and every client
+    gets its own input's output."""
+    m = qmpc.load(digits_model)
+    _infer_until(qmpc.Cluster(parties.path), digits_x[:1])  # the cluster is up
+    threads = [_infer_in_thread(qmpc.Cluster(parties.path), digits_x[k : k + 1]) for k in range(3)]
+    for k, (t, box) in enumerate(threads):
+        t.join(60)
+        assert "result" in box, box
+        np.testing.assert_array_equal(box["result"].output, m.run(digits_x[k : k + 1]))  # type: ignore[attr-defined]
 
 
 def test_wrong_key_and_bad_config(tmp_path: Path) -> None:
