@@ -9,6 +9,7 @@ require (
 )
 
 require (
+	github.com/cloudflare/circl v1.6.5 // indirect
 	github.com/nlpodyssey/gopickle v0.3.0 // indirect
 	golang.org/x/text v0.34.0 // indirect
 	gonum.org/v1/gonum v0.17.0 // indirect
