@@ -11,7 +11,8 @@ import (
 )
 
 // TestGatherMulSum checks GatherMulSum against the cleartext sum (with padding indices)
-// and that it costs exactly the messages of MulSum(Gather(x, xIdx), Gather(w, wIdx), k).
+// and that it costs no more messages and bytes than MulSum(Gather(x, xIdx), Gather(w,
+// wIdx), k) (exactly as many for rep3; semi2k's Beaver masks have the ungathered shapes).
 func TestGatherMulSum(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 7))
 	for _, name := range local.Protocols() {
@@ -95,7 +96,7 @@ func TestGatherMulSum(t *testing.T) {
 							t.Fatalf("party %d: y[%d] = %#x, want %#x", id, i, v[i], want[i])
 						}
 					}
-					if c := costs[id]; c[0].BytesSent != c[1].BytesSent || c[0].Messages != c[1].Messages {
+					if c := costs[id]; c[0].BytesSent > c[1].BytesSent || c[0].Messages != c[1].Messages {
 						t.Fatalf("party %d: GatherMulSum sent %+v, MulSum of the gather %+v", id, c[0], c[1])
 					}
 				}

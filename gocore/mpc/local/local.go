@@ -13,11 +13,16 @@ import (
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/mpc/plain"
 	"github.com/qmpc/qmpc/gocore/mpc/rep3"
+	"github.com/qmpc/qmpc/gocore/mpc/semi2k"
 	"github.com/qmpc/qmpc/gocore/net"
 )
 
+// Semi2kDealer names semi2k with preprocessing "dealer" (a trusted third party, simulated
+// in-process), which only New can set up (both parties need the same dealer object).
+const Semi2kDealer = semi2k.Name + "-dealer"
+
 // Protocols lists the protocol names New accepts.
-func Protocols() []string { return []string{plain.Name, rep3.Name} }
+func Protocols() []string { return []string{plain.Name, rep3.Name, Semi2kDealer} }
 
 // NewParty makes party conn.ID()'s endpoint of protocol name over conn. Protocols with a
 // setup phase (key exchange) communicate here, so all parties must call it concurrently.
@@ -27,6 +32,10 @@ func NewParty(name string, conn net.Conn) (mpc.Protocol, error) {
 		return plain.New(conn)
 	case rep3.Name:
 		return rep3.New(conn)
+	case semi2k.Name:
+		return semi2k.New(conn, semi2k.Options{Preprocessing: semi2k.PreprocessingOT})
+	case Semi2kDealer:
+		return nil, errs.New(errs.Config, "%s: the trusted dealer is simulated in-process only (local.New)", name)
 	}
 	return nil, errs.New(errs.Config, "unknown protocol %q (have %v)", name, Protocols())
 }
@@ -44,6 +53,11 @@ func Parties(name string, n int) (int, error) {
 			return 0, errs.New(errs.Config, "rep3 needs 3 parties, not %d", n)
 		}
 		return 3, nil
+	case semi2k.Name, Semi2kDealer:
+		if n > 0 && n != 2 {
+			return 0, errs.New(errs.Config, "semi2k needs 2 parties, not %d", n)
+		}
+		return 2, nil
 	}
 	return 0, errs.New(errs.Config, "unknown protocol %q (have %v)", name, Protocols())
 }
@@ -57,8 +71,20 @@ func New(name string, n int) ([]mpc.Protocol, error) {
 	}
 	conns := net.NewPipes(n)
 	ps := make([]mpc.Protocol, n)
+	var dealer *semi2k.TrustedDealer
+	if name == Semi2kDealer {
+		if dealer, err = semi2k.NewTrustedDealer(nil); err != nil {
+			return nil, err
+		}
+	}
 	err = runAll(conns, func(i int) error {
-		p, err := NewParty(name, conns[i])
+		var p mpc.Protocol
+		var err error
+		if dealer != nil {
+			p, err = semi2k.New(conns[i], semi2k.Options{Preprocessing: semi2k.PreprocessingDealer, Dealer: dealer})
+		} else {
+			p, err = NewParty(name, conns[i])
+		}
 		ps[i] = p
 		return err
 	})
