@@ -45,8 +45,8 @@
 //     offline, the other party q draws a random R of X's shape and the parties obtain
 //     additive shares (U, V) of f(R, W) by Gilboa products (one correlated OT per bit of
 //     each element of W, o choosing with W's bits, q's correlation f(R, e_r) 2^b); online q
-//     sends D = X_q - R (len X words, one message, one round); o sets Z_o = f(X_o + D, W)
-//   - U and q sets Z_q = V. D is masked by R, uniform and never seen by o. The number
+//     sends D = X_q - R (len X words, one message, one round); o sets Z_o = U plus
+//     f(X_o + D, W) and q sets Z_q = V. D is masked by R, uniform and never seen by o. The number
 //     of bits of W is public: the owner sends the smallest of 9, 17, 33, 64 that holds every
 //     element as a signed integer (9 for any 8-bit weights minus their zero point), which
 //     reveals no more than the weights' type.
