@@ -294,6 +294,7 @@ func (p *Protocol) beaver(f Bilinear, x, w *AShare, z []uint64) error {
 		return err
 	}
 	lx, lw := len(x.v), len(w.v)
+	p.offline.Used.TripleWords += int64(lx + lw)
 	msg := make([]uint64, lx+lw)
 	ring.Sub(msg[:lx], x.v, a)
 	ring.Sub(msg[lx:], w.v, b)
@@ -313,6 +314,21 @@ func (p *Protocol) beaver(f Bilinear, x, w *AShare, z []uint64) error {
 	f.Apply(z, e, bf)
 	f.Apply(z, a, fw)
 	return nil
+}
+
+// macs is the number of multiplications of f (a one-sided product's correlation words
+// per bit of W).
+func macs(f Bilinear) int64 {
+	switch g := f.(type) {
+	case matMul:
+		return int64(g.m) * int64(g.k) * int64(g.n)
+	case matMulLeft:
+		return int64(g.m) * int64(g.k) * int64(g.n)
+	case gatherMul:
+		_, _, lo := g.Sizes()
+		return int64(lo) * int64(g.k)
+	}
+	return 0
 }
 
 // oneSidedFor tells whether f(x, w) uses a one-sided correlation: w held by one party, x
@@ -381,6 +397,9 @@ func (p *Protocol) oneSided(f Bilinear, x, w *AShare, z []uint64) (bool, error) 
 			wv = w.v
 		}
 		r, u, err = p.src.OneSided(f, owner, wv, bits)
+		_, lw, _ := f.Sizes()
+		p.offline.Used.OneSidedOTs += int64(lw * bits)
+		p.offline.Used.OneSidedWords += macs(f) * int64(bits)
 		return err
 	})
 	if err == errNoOneSided {

@@ -106,6 +106,16 @@ type OfflineStats struct {
 	Preprocessing string
 	Seconds       float64
 	Net           net.Stats
+	Used          Demand // the correlations drawn
+}
+
+// Demand counts correlated randomness by kind.
+type Demand struct {
+	ANDTriples    int64 // bit triples (64 per word)
+	DaBits        int64 // daBits (64 per word)
+	TripleWords   int64 // words of Beaver triples (elementwise, gather and matrix: len A + len B)
+	OneSidedOTs   int64 // correlated OTs of one-sided products (weights times bits)
+	OneSidedWords int64 // words of their vector correlations
 }
 
 // Protocol is one party of semi2k.
