@@ -30,6 +30,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/binary"
+	"unsafe"
 )
 
 // Fixed public keys (the first 32 bytes of the binary expansion of pi's fractional part).
@@ -111,6 +112,13 @@ type expander struct {
 	buf []byte
 }
 
+// littleEndian reports whether the host stores words little-endian (then expand writes the
+// keystream straight into the words).
+var littleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
+
 // expand fills dst with the words of seed's expansion: the first two words are seed
 // itself when len(dst) <= 2, else the stream pi'(seed+0), pi'(seed+1), ... read as
 // little-endian words.
@@ -119,18 +127,25 @@ func (e *expander) expand(dst []uint64, seed Block) {
 		copy(dst, seed[:])
 		return
 	}
+	var iv [16]byte
+	// CTR's counter is the IV read as a big-endian 128-bit integer; any fixed encoding of
+	// the seed serves.
+	binary.BigEndian.PutUint64(iv[0:8], seed[1])
+	binary.BigEndian.PutUint64(iv[8:16], seed[0])
+	ctr := cipher.NewCTR(e.h.piExp, iv[:])
+	if littleEndian {
+		b := unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), 8*len(dst))
+		clear(dst)
+		ctr.XORKeyStream(b, b)
+		return
+	}
 	n := 8 * len(dst)
 	if cap(e.buf) < n {
 		e.buf = make([]byte, n)
 	}
 	buf := e.buf[:n]
 	clear(buf)
-	var iv [16]byte
-	// CTR's counter is the IV read as a big-endian 128-bit integer; any fixed encoding of
-	// the seed serves.
-	binary.BigEndian.PutUint64(iv[0:8], seed[1])
-	binary.BigEndian.PutUint64(iv[8:16], seed[0])
-	cipher.NewCTR(e.h.piExp, iv[:]).XORKeyStream(buf, buf)
+	ctr.XORKeyStream(buf, buf)
 	for i := range dst {
 		dst[i] = binary.LittleEndian.Uint64(buf[8*i:])
 	}
