@@ -1,17 +1,30 @@
 package ot
 
+// Session setup and random OT. The base OTs of both directions run interleaved (NewSession):
+//
+//	round 1, each party:  A (32 bytes), as base-OT sender for the extension where it is
+//	                      the OT receiver
+//	round 2, each party:  B_1..B_128 (4 KB), as base-OT receiver with its extension-sender
+//	                      secret s as choices
+//
+// after which each party holds an extSender and an extReceiver (iknp.go). What each
+// message reveals is argued in baseot.go; random OT (SendRandomOT/RecvRandomOT) is the plain
+// IKNP extension of iknp.go with outputs H(j', q_j), H(j', q_j xor s) and H(j', t_j), and its
+// only message is the receiver's u (16 bytes per OT), pseudorandom to the sender.
+
 import (
 	"io"
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/net"
+	"github.com/qmpc/qmpc/gocore/prg"
 )
 
 // Kappa is the computational security parameter: the number of base OTs per direction and
 // the width of the IKNP matrix.
 const Kappa = 128
 
-// Block is a 128-bit OT message (two little-endian words: bits 0-63, then 64-127).
+// Block is a 128-bit OT message (two words: bits 0-63, then bits 64-127).
 type Block [2]uint64
 
 // Session is one party's end of the two OT extensions (one per direction) with one peer.
@@ -19,70 +32,154 @@ type Block [2]uint64
 type Session struct {
 	conn net.Conn
 	peer int
+	snd  *extSender   // this party is the OT sender
+	rcv  *extReceiver // this party is the OT receiver
+	rng  *prg.PRG     // local randomness (choice bits, triple shares)
+	h    *hasher
+	ex   expander
 }
 
-var errTODO = errs.New(errs.Internal, "ot: not implemented yet")
-
-// NewSession runs the base OTs of both directions with peer over conn (two rounds, about
-// 4.2 KB each way) and returns the party's end of both extensions. Both parties call it.
-// rnd supplies all randomness (crypto/rand.Reader in production).
+// NewSession runs the base OTs of both directions with peer over conn (two rounds, 4128
+// bytes each way) and returns the party's end of both extensions. Both parties call it.
+// rnd supplies all randomness (crypto/rand.Reader in production): the base-OT scalars, the
+// extension secret and a key for the session's local PRG.
 func NewSession(conn net.Conn, peer int, rnd io.Reader) (*Session, error) {
-	return nil, errTODO
+	if peer == conn.ID() || peer < 0 || peer >= conn.N() {
+		return nil, errs.New(errs.Config, "ot: party %d cannot run OT with party %d (of %d)", conn.ID(), peer, conn.N())
+	}
+	s := &Session{conn: conn, peer: peer, h: newHasher()}
+	s.ex.h = s.h
+	var key prg.Key
+	var sBytes [16]byte
+	if _, err := io.ReadFull(rnd, key[:]); err != nil {
+		return nil, errs.New(errs.Internal, "ot: read randomness: %w", err)
+	}
+	if _, err := io.ReadFull(rnd, sBytes[:]); err != nil {
+		return nil, errs.New(errs.Internal, "ot: read randomness: %w", err)
+	}
+	s.rng = prg.New(key)
+	sec := getBlock(sBytes[:])
+
+	bs, aMsg, err := baseSenderStart(rnd)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.send(aMsg); err != nil {
+		return nil, err
+	}
+	peerA, err := s.recv("base OT A")
+	if err != nil {
+		return nil, err
+	}
+	bMsg, keys, err := baseReceive(rnd, peerA, sec[:])
+	if err != nil {
+		return nil, err
+	}
+	if err := s.send(bMsg); err != nil {
+		return nil, err
+	}
+	peerB, err := s.recv("base OT B")
+	if err != nil {
+		return nil, err
+	}
+	k0, k1, err := bs.finish(peerB)
+	if err != nil {
+		return nil, err
+	}
+	s.snd = newExtSender(sec, keys)
+	s.rcv = newExtReceiver(k0, k1)
+	return s, nil
+}
+
+// send sends msg to the peer and flushes.
+func (s *Session) send(msg []byte) error {
+	if err := s.conn.Send(s.peer, msg); err != nil {
+		return errs.New(errs.Party, "ot: send to party %d: %w", s.peer, err)
+	}
+	if err := s.conn.Flush(); err != nil {
+		return errs.New(errs.Party, "ot: send to party %d: %w", s.peer, err)
+	}
+	return nil
+}
+
+// sendNoFlush queues msg for the peer.
+func (s *Session) sendNoFlush(msg []byte) error {
+	if err := s.conn.Send(s.peer, msg); err != nil {
+		return errs.New(errs.Party, "ot: send to party %d: %w", s.peer, err)
+	}
+	return nil
+}
+
+func (s *Session) flush() error {
+	if err := s.conn.Flush(); err != nil {
+		return errs.New(errs.Party, "ot: send to party %d: %w", s.peer, err)
+	}
+	return nil
+}
+
+// recv receives the next message from the peer; what names it in errors.
+func (s *Session) recv(what string) ([]byte, error) {
+	msg, err := s.conn.Recv(s.peer)
+	if err != nil {
+		return nil, errs.New(errs.Party, "ot: receive %s from party %d: %w", what, s.peer, err)
+	}
+	return msg, nil
+}
+
+// randomBits returns words(n) uniform words with the bits from n on cleared.
+func (s *Session) randomBits(n int) []uint64 {
+	c := s.rng.Uint64s(words(n))
+	if n%64 != 0 {
+		c[len(c)-1] &= 1<<(n%64) - 1
+	}
+	return c
+}
+
+func checkN(n int) error {
+	if n < 0 {
+		return errs.New(errs.Internal, "ot: negative OT count %d", n)
+	}
+	return nil
 }
 
 // SendRandomOT is the sender's end of n random OTs: m0[i], m1[i] are independent uniform
-// 128-bit blocks. The peer calls RecvRandomOT(n). No message is sent by the sender.
+// 128-bit blocks. The peer calls RecvRandomOT(n). The sender sends nothing; it receives the
+// receiver's one message.
 func (s *Session) SendRandomOT(n int) (m0, m1 []Block, err error) {
-	return nil, nil, errTODO
+	if err := checkN(n); err != nil || n == 0 {
+		return nil, nil, err
+	}
+	msg, err := s.recv("random OT extension")
+	if err != nil {
+		return nil, nil, err
+	}
+	q, base, err := s.snd.extend(msg, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	m0 = make([]Block, n)
+	s.h.tcrBatch(m0, q, base)
+	for j := range q {
+		q[j][0] ^= s.snd.s[0]
+		q[j][1] ^= s.snd.s[1]
+	}
+	s.h.tcrBatch(q, q, base)
+	return m0, q, nil
 }
 
 // RecvRandomOT is the receiver's end of n random OTs: c holds n uniform choice bits
-// packed 64 per word (bit i%64 of c[i/64]), mc[i] = m_{c_i}[i] of the sender. One message
-// (16 bytes per OT) goes to the sender.
+// packed 64 per word (bit i%64 of c[i/64]; the bits from n on are zero), mc[i] =
+// m_{c_i}[i] of the sender. One message (16 bytes per OT, n rounded up to a multiple of 64)
+// goes to the sender.
 func (s *Session) RecvRandomOT(n int) (c []uint64, mc []Block, err error) {
-	return nil, nil, errTODO
-}
-
-// SendCOT is the sender's end of n = len(delta)/l correlated OTs over Z_2^bits with vector
-// correlations: OT i has correlation delta[i*l : (i+1)*l]. It returns t (n*l words,
-// uniform mod 2^bits, high bits zero); the receiver gets t + c_i*delta_i mod 2^bits. Only
-// the low bits of each delta word matter (1 <= bits <= 64): use bits = 64-j when the
-// result is to be multiplied by 2^j. The sender sends n*l*bits bits of corrections
-// (packed) after receiving the receiver's 16 bytes per OT: one round trip.
-func (s *Session) SendCOT(delta []uint64, l, bits int) (t []uint64, err error) {
-	return nil, errTODO
-}
-
-// RecvCOT is the receiver's end of SendCOT: c holds the n choice bits (packed 64 per word);
-// it returns t + c_i*delta_i mod 2^bits (n*l words, high bits zero).
-func (s *Session) RecvCOT(c []uint64, n, l, bits int) ([]uint64, error) {
-	return nil, errTODO
-}
-
-// ProductW is party A's end of the one-sided (Gilboa) product: A holds W [m,k] (row
-// major) of signed integers that fit in bits bits (two's complement, 1 <= bits <= 64), the
-// peer (ProductX) holds X [k,n] over Z_2^64. A gets U [m,n], the peer V, with U + V = W*X
-// mod 2^64. A is the OT receiver of m*k*bits correlated OTs; one round trip.
-func (s *Session) ProductW(w []int64, m, k, n, bits int) (u []uint64, err error) {
-	return nil, errTODO
-}
-
-// ProductX is party B's end of ProductW: B holds X [k,n] (row major) and gets V [m,n].
-func (s *Session) ProductX(x []uint64, m, k, n, bits int) (v []uint64, err error) {
-	return nil, errTODO
-}
-
-// ANDTriples returns this party's XOR shares of n random AND triples, bit-sliced (triple i
-// is bit i%64 of word i/64; the words beyond n are zero): with the peer's shares,
-// (a0^a1)&(b0^b1) = c0^c1. Both parties call it. Two random OTs per triple (one per
-// direction); each party sends 16 bytes per triple, in one message.
-func (s *Session) ANDTriples(n int) (a, b, c []uint64, err error) {
-	return nil, nil, nil, errTODO
-}
-
-// BeaverTriples returns this party's additive shares over Z_2^64 of n random
-// multiplication triples: (a0+a1)*(b0+b1) = c0+c1 mod 2^64. Both parties call it. 64
-// correlated OTs per triple and direction (Gilboa); one round trip.
-func (s *Session) BeaverTriples(n int) (a, b, c []uint64, err error) {
-	return nil, nil, nil, errTODO
+	if err := checkN(n); err != nil || n == 0 {
+		return nil, nil, err
+	}
+	c = s.randomBits(n)
+	t, base, msg := s.rcv.extend(c, n)
+	if err := s.send(msg); err != nil {
+		return nil, nil, err
+	}
+	s.h.tcrBatch(t, t, base)
+	return c, t, nil
 }
