@@ -21,9 +21,11 @@ import (
 // (per-element plane selection).
 // "rep3+high" exposes only its mpc.HighA2B (the window passes with pruned adders), and
 // "rep3+native" is rep3 with all its optional extensions.
-// "semi2k-dealer+split" is semi2k (trusted-dealer preprocessing) whose inputs are split
-// into random components, so that the blocks run on shares no party holds in the clear.
-var protocols = []string{"plain", "rep3", "plain+mask", "rep3+mask", "rep3+high", "rep3+native", "semi2k-dealer+split"}
+// "semi2k+split" is semi2k whose inputs are split into random components, so that the
+// blocks run on shares no party holds in the clear (its inputs are otherwise held by
+// their owner, and products of held shares are local); "semi2k-dealer+split" the same
+// with trusted-dealer preprocessing.
+var protocols = []string{"plain", "rep3", "plain+mask", "rep3+mask", "rep3+high", "rep3+native", "semi2k+split", "semi2k-dealer+split"}
 
 // splitInput turns semi2k's inputs (held by their owner) into random additive components
 // drawn from a PRG both parties share (a test device: it is not a secure sharing).
@@ -87,7 +89,13 @@ func runProto(name string, f func(p mpc.Protocol) error) error {
 	if i := strings.IndexByte(name, '+'); i >= 0 {
 		base, wrap = name[:i], name[i+1:]
 	}
-	ps, err := local.New(base, 0)
+	var ps []mpc.Protocol
+	var err error
+	if b, ok := strings.CutSuffix(base, "-dealer"); ok {
+		ps, err = local.NewWith(b, 0, func(int) mpc.Options { return mpc.Options{Preprocessing: mpc.PreprocessingDealer} })
+	} else {
+		ps, err = local.New(base, 0)
+	}
 	if err != nil {
 		return err
 	}

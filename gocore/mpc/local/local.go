@@ -11,84 +11,64 @@ import (
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/mpc"
-	"github.com/qmpc/qmpc/gocore/mpc/plain"
-	"github.com/qmpc/qmpc/gocore/mpc/rep3"
-	"github.com/qmpc/qmpc/gocore/mpc/semi2k"
+	"github.com/qmpc/qmpc/gocore/mpc/registry"
 	"github.com/qmpc/qmpc/gocore/net"
 )
 
-// Semi2kDealer names semi2k with preprocessing "dealer" (a trusted third party, simulated
-// in-process), which only New can set up (both parties need the same dealer object).
-const Semi2kDealer = semi2k.Name + "-dealer"
-
-// Protocols lists the protocol names New accepts.
-func Protocols() []string { return []string{plain.Name, rep3.Name, Semi2kDealer} }
+// Protocols lists the protocol names New accepts (the available protocols of
+// package registry).
+func Protocols() []string { return registry.Names() }
 
 // NewParty makes party conn.ID()'s endpoint of protocol name over conn. Protocols with a
 // setup phase (key exchange) communicate here, so all parties must call it concurrently.
-func NewParty(name string, conn net.Conn) (mpc.Protocol, error) {
-	switch name {
-	case plain.Name:
-		return plain.New(conn)
-	case rep3.Name:
-		return rep3.New(conn)
-	case semi2k.Name:
-		return semi2k.New(conn, semi2k.Options{Preprocessing: semi2k.PreprocessingOT})
-	case Semi2kDealer:
-		return nil, errs.New(errs.Config, "%s: the trusted dealer is simulated in-process only (local.New)", name)
+func NewParty(name string, conn net.Conn, opt mpc.Options) (mpc.Protocol, error) {
+	s, err := registry.Lookup(name)
+	if err != nil {
+		return nil, err
 	}
-	return nil, errs.New(errs.Config, "unknown protocol %q (have %v)", name, Protocols())
+	if err := s.CheckPreprocessing(opt.Preprocessing); err != nil {
+		return nil, err
+	}
+	return s.New(conn, opt)
 }
 
-// Parties checks n for protocol name: n <= 0 selects the protocol's default (3).
+// Parties checks n for protocol name: n <= 0 selects the protocol's default.
 func Parties(name string, n int) (int, error) {
-	switch name {
-	case plain.Name:
-		if n <= 0 {
-			return 3, nil
-		}
-		return n, nil
-	case rep3.Name:
-		if n > 0 && n != 3 {
-			return 0, errs.New(errs.Config, "rep3 needs 3 parties, not %d", n)
-		}
-		return 3, nil
-	case semi2k.Name, Semi2kDealer:
-		if n > 0 && n != 2 {
-			return 0, errs.New(errs.Config, "semi2k needs 2 parties, not %d", n)
-		}
-		return 2, nil
+	s, err := registry.Lookup(name)
+	if err != nil {
+		return 0, err
 	}
-	return 0, errs.New(errs.Config, "unknown protocol %q (have %v)", name, Protocols())
+	return s.Parties(n)
 }
 
 // New connects n parties (n <= 0: the protocol's default) with pipes and returns their
 // protocol endpoints, after running the protocol's setup for all of them concurrently.
 func New(name string, n int) ([]mpc.Protocol, error) {
+	return NewWith(name, n, nil)
+}
+
+// NewWith is New with per-party options (opt(i) for party i; nil: defaults). Tests use it
+// to give each party a deterministic randomness source.
+func NewWith(name string, n int, opt func(id int) mpc.Options) ([]mpc.Protocol, error) {
 	n, err := Parties(name, n)
 	if err != nil {
 		return nil, err
 	}
 	conns := net.NewPipes(n)
 	ps := make([]mpc.Protocol, n)
-	var dealer *semi2k.TrustedDealer
-	if name == Semi2kDealer {
-		if dealer, err = semi2k.NewTrustedDealer(nil); err != nil {
-			return nil, err
-		}
-	}
 	err = runAll(conns, func(i int) error {
-		var p mpc.Protocol
-		var err error
-		if dealer != nil {
-			p, err = semi2k.New(conns[i], semi2k.Options{Preprocessing: semi2k.PreprocessingDealer, Dealer: dealer})
-		} else {
-			p, err = NewParty(name, conns[i])
+		var o mpc.Options
+		if opt != nil {
+			o = opt(i)
 		}
+		p, err := NewParty(name, conns[i], o)
 		ps[i] = p
 		return err
 	})
 	if err != nil {
+		for _, c := range conns {
+			c.Close()
+		}
 		return nil, fmt.Errorf("%s setup: %w", name, err)
 	}
 	return ps, nil

@@ -294,7 +294,7 @@ func (p *Protocol) beaver(f Bilinear, x, w *AShare, z []uint64) error {
 		return err
 	}
 	lx, lw := len(x.v), len(w.v)
-	p.offline.Used.TripleWords += int64(lx + lw)
+	p.used.TripleWords += int64(lx + lw)
 	msg := make([]uint64, lx+lw)
 	ring.Sub(msg[:lx], x.v, a)
 	ring.Sub(msg[lx:], w.v, b)
@@ -334,7 +334,7 @@ func macs(f Bilinear) int64 {
 // oneSidedFor tells whether f(x, w) uses a one-sided correlation: w held by one party, x
 // not, and a source that makes them.
 func (p *Protocol) oneSidedFor(x, w *AShare) bool {
-	return w.held >= 0 && x.held != w.held && p.src.Kind() == PreprocessingOT
+	return w.held >= 0 && x.held != w.held && p.kind == PreprocessingOT
 }
 
 // heldBits returns the public bit width class of the owner's values (9, 17, 33 or 64
@@ -398,8 +398,8 @@ func (p *Protocol) oneSided(f Bilinear, x, w *AShare, z []uint64) (bool, error) 
 		}
 		r, u, err = p.src.OneSided(f, owner, wv, bits)
 		_, lw, _ := f.Sizes()
-		p.offline.Used.OneSidedOTs += int64(lw * bits)
-		p.offline.Used.OneSidedWords += macs(f) * int64(bits)
+		p.used.OneSidedOTs += int64(lw * bits)
+		p.used.OneSidedWords += macs(f) * int64(bits)
 		return err
 	})
 	if err == errNoOneSided {

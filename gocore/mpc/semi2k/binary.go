@@ -72,7 +72,7 @@ func (p *Protocol) AND(x, y []mpc.BShare) ([]mpc.BShare, error) {
 		return out, nil
 	}
 	var a, b, c []uint64
-	p.offline.Used.ANDTriples += 64 * int64(total)
+	p.used.ANDTriples += 64 * int64(total)
 	err := p.offlineDo(func() (err error) {
 		a, b, c, err = p.src.ANDTriples(total)
 		return err

@@ -72,7 +72,7 @@ func (p *Protocol) b2a(s *BShare) (*AShare, error) {
 	}
 	nw := ring.Words(n)
 	var bin, arith []uint64
-	p.offline.Used.DaBits += 64 * int64(w*nw)
+	p.used.DaBits += 64 * int64(w*nw)
 	err := p.offlineDo(func() (err error) {
 		bin, arith, err = p.src.DaBits(w * nw)
 		return err

@@ -7,21 +7,25 @@ package semi2k
 // other's inputs.
 //
 // Simulation: the dealer holds two PRG keys k_0 and k_1. Party 0's components of every
-// correlation are drawn from k_0 alone (the dealer would send party 0 only its key); party
-// 1's random components are drawn from k_1, and its correction components (C_1 = f(A, B) -
-// C_0, the arithmetic parts of daBits) are what the dealer would send it. In this
-// in-process simulation party 1's Source computes those corrections itself from both keys,
-// in lockstep with party 0's draws, and counts their bytes as received from the dealer
-// (OfflineStats). A deployment with a real dealer would run this code in the dealer's
-// process and send the corrections; the computing parties' views are the same.
+// correlation are drawn from k_0 alone; party 1's random components are drawn from k_1,
+// and its correction components (C_1 = f(A, B) - C_0, the arithmetic parts of daBits) are
+// what the dealer would send it. In this simulation there is no third process: at setup
+// the two parties each send a 16-byte random contribution and both derive k_0 and k_1 from
+// the two contributions, and party 1's Source computes the dealer's corrections itself, in
+// lockstep with party 0's draws, counting their bytes as received from the dealer
+// (OfflineStats). So the simulation is NOT secure against either party (each could
+// derive the other's components); it reproduces exactly the online phase, messages and
+// cost of the dealer model. A deployment with a real dealer would run this file's
+// dealerSource in the dealer's process and send each party its components.
 //
-// One-sided products are not offered (the dealer never sees the owner's weights), so
+// One-sided products are not offered (a dealer never sees the owner's weights), so
 // products with held weights use ordinary matrix and gather triples.
 
 import (
 	"io"
 
 	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/net"
 	"github.com/qmpc/qmpc/gocore/prg"
 	"github.com/qmpc/qmpc/gocore/ring"
 )
@@ -32,13 +36,9 @@ type TrustedDealer struct {
 	k0, k1 prg.Key
 }
 
-// NewTrustedDealer draws the dealer's keys from rnd (nil: crypto/rand).
+// NewTrustedDealer makes a dealer with the keys drawn from rnd.
 func NewTrustedDealer(rnd io.Reader) (*TrustedDealer, error) {
 	d := &TrustedDealer{}
-	if rnd == nil {
-		d.k0, d.k1 = prg.NewKey(), prg.NewKey()
-		return d, nil
-	}
 	if _, err := io.ReadFull(rnd, d.k0[:]); err != nil {
 		return nil, errs.New(errs.Config, "semi2k dealer: randomness: %v", err)
 	}
@@ -46,6 +46,35 @@ func NewTrustedDealer(rnd io.Reader) (*TrustedDealer, error) {
 		return nil, errs.New(errs.Config, "semi2k dealer: randomness: %v", err)
 	}
 	return d, nil
+}
+
+// simulatedDealer sets up the in-process simulation of the dealer: both parties send a
+// random 16-byte contribution (one message each way) and derive the dealer's keys from
+// the XOR of the two.
+func simulatedDealer(conn net.Conn, rnd io.Reader) (*TrustedDealer, error) {
+	var own prg.Key
+	if _, err := io.ReadFull(rnd, own[:]); err != nil {
+		return nil, errs.New(errs.Config, "semi2k dealer: randomness: %v", err)
+	}
+	other := 1 - conn.ID()
+	if err := conn.Send(other, own[:]); err != nil {
+		return nil, err
+	}
+	if err := conn.Flush(); err != nil {
+		return nil, err
+	}
+	msg, err := conn.Recv(other)
+	if err != nil {
+		return nil, err
+	}
+	if len(msg) != prg.KeySize {
+		return nil, errs.New(errs.Party, "semi2k dealer: party %d sent a key of %d bytes", other, len(msg))
+	}
+	var k prg.Key
+	for i := range k {
+		k[i] = own[i] ^ msg[i]
+	}
+	return NewTrustedDealer(prg.New(k))
 }
 
 // Source returns party id's source of dealer correlations.

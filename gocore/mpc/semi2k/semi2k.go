@@ -65,57 +65,46 @@
 package semi2k
 
 import (
-	"crypto/rand"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/net"
-	"github.com/qmpc/qmpc/gocore/prg"
 	"github.com/qmpc/qmpc/gocore/ring"
 )
 
 // Name is the protocol's qmpc name.
 const Name = "semi2k"
 
-// Preprocessing kinds.
+// Spec is semi2k's registry entry (package mpc/registry).
+var Spec = mpc.Spec{
+	Name: Name, Paper: "semi2k",
+	Summary:    "2 parties (model owner and client), dishonest majority, semi-honest: additive sharing over Z_2^64 with an OT-based offline phase",
+	MinParties: 2, MaxParties: 2, DefaultParties: 2,
+	Corruption: mpc.DishonestMajority, Security: mpc.SemiHonest, Domain: mpc.Ring64,
+	Offline: true, Dealer: true,
+	New:       func(conn net.Conn, opt mpc.Options) (mpc.Protocol, error) { return New(conn, opt) },
+	NewDealer: func(int) (mpc.Dealer, error) { return ClientDealer{}, nil },
+}
+
+// Kinds of preprocessing, as Preprocessing reports them.
 const (
-	// PreprocessingOT is the two-party offline phase over oblivious transfer (the default).
+	// PreprocessingOT is the two-party offline phase over oblivious transfer (the default,
+	// mpc.PreprocessingDefault).
 	PreprocessingOT = "ot"
 	// PreprocessingDealer is a trusted third party that makes the correlations (CrypTen's
 	// and SPU's default), simulated in-process: only when the user asks for it.
-	PreprocessingDealer = "dealer"
+	PreprocessingDealer = mpc.PreprocessingDealer
 )
 
-// Options configure a party.
-type Options struct {
-	// Rand is the source of this party's keys (nil: crypto/rand).
-	Rand io.Reader
-	// Preprocessing is PreprocessingOT ("" selects it) or PreprocessingDealer.
-	Preprocessing string
-	// Dealer is the trusted dealer both parties share; required for PreprocessingDealer.
-	Dealer *TrustedDealer
-}
-
-// OfflineStats is the cumulative cost of the correlated randomness drawn so far by one
-// party: wall seconds spent making it and the messages it took (for the dealer: the bytes
-// the dealer would send to this party, counted as received).
-type OfflineStats struct {
-	Preprocessing string
-	Seconds       float64
-	Net           net.Stats
-	Used          Demand // the correlations drawn
-}
-
-// Demand counts correlated randomness by kind.
-type Demand struct {
-	ANDTriples    int64 // bit triples (64 per word)
-	DaBits        int64 // daBits (64 per word)
+// Used counts the correlated randomness drawn so far, by kind.
+type Used struct {
+	ANDTriples    int64 // bit triples
+	DaBits        int64 // daBits
 	TripleWords   int64 // words of Beaver triples (elementwise, gather and matrix: len A + len B)
 	OneSidedOTs   int64 // correlated OTs of one-sided products (weights times bits)
-	OneSidedWords int64 // words of their vector correlations
+	OneSidedWords int64 // words of their vector correlations (multiply-accumulates times bits)
 }
 
 // Protocol is one party of semi2k.
@@ -124,17 +113,19 @@ type Protocol struct {
 	id      int
 	other   int
 	src     Source
-	g       *prg.PRG // this party's private randomness (masks drawn online, if any)
-	offline OfflineStats
+	kind    string
+	offline mpc.PhaseStats
+	used    Used
 	// bitsCache holds the announced bit widths of held weights (see heldBits).
 	bitsCache map[*AShare]int
 }
 
 var _ mpc.Protocol = (*Protocol)(nil)
 
-// New sets up party conn.ID() of semi2k; both parties must call it concurrently (the OT
-// source runs its base OTs here).
-func New(conn net.Conn, opt Options) (*Protocol, error) {
+// New sets up party conn.ID() of semi2k; both parties must call it concurrently. With
+// the default preprocessing the OT source runs its base OTs here; with
+// mpc.PreprocessingDealer the parties set up the simulated dealer (dealer.go).
+func New(conn net.Conn, opt mpc.Options) (*Protocol, error) {
 	if conn == nil || conn.N() != 2 {
 		n := 0
 		if conn != nil {
@@ -142,34 +133,23 @@ func New(conn net.Conn, opt Options) (*Protocol, error) {
 		}
 		return nil, errs.New(errs.Config, "semi2k needs exactly 2 parties, have %d", n)
 	}
-	rnd := opt.Rand
-	if rnd == nil {
-		rnd = rand.Reader
-	}
-	var k prg.Key
-	if _, err := io.ReadFull(rnd, k[:]); err != nil {
-		return nil, errs.New(errs.Config, "semi2k: randomness: %v", err)
-	}
-	p := &Protocol{conn: conn, id: conn.ID(), other: 1 - conn.ID(), g: prg.New(k)}
-	pre := opt.Preprocessing
-	if pre == "" {
-		pre = PreprocessingOT
-	}
-	p.offline.Preprocessing = pre
-	var err error
-	err = p.offlineDo(func() error {
-		switch pre {
-		case PreprocessingDealer:
-			if opt.Dealer == nil {
-				return errs.New(errs.Config, "semi2k: preprocessing %q needs a TrustedDealer", pre)
+	rnd := opt.Reader()
+	p := &Protocol{conn: conn, id: conn.ID(), other: 1 - conn.ID()}
+	err := p.offlineDo(func() (err error) {
+		switch opt.Preprocessing {
+		case mpc.PreprocessingDealer:
+			p.kind = PreprocessingDealer
+			var d *TrustedDealer
+			if d, err = simulatedDealer(conn, rnd); err == nil {
+				p.src, err = d.Source(p.id)
 			}
-			p.src, err = opt.Dealer.Source(p.id)
 			return err
-		case PreprocessingOT:
+		case mpc.PreprocessingDefault:
+			p.kind = PreprocessingOT
 			p.src, err = newOTSource(conn, rnd)
 			return err
 		}
-		return errs.New(errs.Config, "semi2k: unknown preprocessing %q (have %q, %q)", pre, PreprocessingOT, PreprocessingDealer)
+		return errs.New(errs.Config, "semi2k: preprocessing %q: want \"\" (the OT-based offline phase) or %q", opt.Preprocessing, mpc.PreprocessingDealer)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("semi2k setup: %w", err)
@@ -182,18 +162,24 @@ func (p *Protocol) ID() int        { return p.id }
 func (p *Protocol) N() int         { return 2 }
 func (p *Protocol) Conn() net.Conn { return p.conn }
 
-// Preprocessing returns the kind of correlated randomness in use ("ot" or "dealer").
-func (p *Protocol) Preprocessing() string { return p.offline.Preprocessing }
+// Preprocessing returns the kind of correlated randomness in use: "ot" (the two-party
+// offline phase) or "dealer" (the simulated trusted dealer).
+func (p *Protocol) Preprocessing() string { return p.kind }
 
-// OfflineStats returns the cumulative offline cost so far (seconds and messages spent
-// making correlated randomness, including base OTs at setup).
-func (p *Protocol) OfflineStats() OfflineStats {
+// OfflineStats returns the cumulative offline cost so far: seconds and messages spent
+// making correlated randomness, including the base OTs at setup; with the dealer, the
+// bytes the dealer would send this party count as received. It implements
+// mpc.OfflineReporter.
+func (p *Protocol) OfflineStats() mpc.PhaseStats {
 	s := p.offline
 	if d, ok := p.src.(interface{ dealerBytes() int64 }); ok {
 		s.Net.BytesReceived += d.dealerBytes()
 	}
 	return s
 }
+
+// Used returns the correlated randomness drawn so far, by kind.
+func (p *Protocol) Used() Used { return p.used }
 
 // Verify does nothing: semi2k is semi-honest.
 func (p *Protocol) Verify() error { return nil }
@@ -203,13 +189,7 @@ func (p *Protocol) Verify() error { return nil }
 func (p *Protocol) offlineDo(f func() error) error {
 	start, before := time.Now(), p.conn.Stats()
 	err := f()
-	p.offline.Seconds += time.Since(start).Seconds()
-	d := p.conn.Stats().Sub(before)
-	o := &p.offline.Net
-	o.BytesSent += d.BytesSent
-	o.BytesReceived += d.BytesReceived
-	o.Messages += d.Messages
-	o.Rounds += d.Rounds
+	p.offline = p.offline.Add(mpc.PhaseStats{Seconds: time.Since(start).Seconds(), Net: p.conn.Stats().Sub(before)})
 	return err
 }
 
