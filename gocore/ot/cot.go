@@ -124,7 +124,7 @@ func (r *bitReader) read(w int) uint64 {
 // scratch) to sink. delta(o, scratch) returns OT o's correlation (l words; it may return
 // scratch after filling it).
 func (s *Session) cotSenderPhase(umsg []byte, L cotLayout, delta func(o int, scratch []uint64) []uint64, sink func(o int, t []uint64)) error {
-	q, base, err := s.snd.extend(umsg, L.n)
+	q, base, err := s.snd.extend(umsg, L.n, false)
 	if err != nil {
 		return err
 	}
@@ -239,7 +239,7 @@ func (s *Session) RecvCOT(c []uint64, n, l, bits int) ([]uint64, error) {
 	if len(c) < words(n) {
 		return nil, errs.New(errs.Internal, "ot: RecvCOT: %d choice words for %d OTs", len(c), n)
 	}
-	t, base, umsg := s.rcv.extend(c, n)
+	_, t, base, umsg := s.rcv.extend(c, n)
 	if err := s.send(umsg); err != nil {
 		return nil, err
 	}

@@ -67,7 +67,7 @@ func (s *Session) ProductW(w []int64, m, k, n, bits int) (u []uint64, err error)
 			c[o/64] |= (uint64(v) >> j & 1) << (o % 64)
 		}
 	}
-	t, base, umsg := s.rcv.extend(c, N)
+	_, t, base, umsg := s.rcv.extend(c, N)
 	if err := s.send(umsg); err != nil {
 		return nil, err
 	}

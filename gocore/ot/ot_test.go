@@ -278,7 +278,7 @@ func TestBeaverTriples(t *testing.T) {
 	}
 }
 
-// tamperConn flips one bit of the k-th message it receives (counting from 0), and records
+// tamperConn flips a bit in every 32 bytes of the k-th message it receives (counting from 0), and records
 // every received message.
 type tamperConn struct {
 	net.Conn
@@ -293,7 +293,9 @@ func (c *tamperConn) Recv(from int) ([]byte, error) {
 	}
 	if c.seen == c.k && len(msg) > 0 {
 		msg = append([]byte(nil), msg...)
-		msg[len(msg)/2] ^= 0x10
+		for i := 0; i < len(msg); i += 32 {
+			msg[i] ^= 0x10
+		}
 	}
 	c.seen++
 	c.log = append(c.log, msg)
@@ -326,12 +328,12 @@ func TestTamperingBreaksCorrelation(t *testing.T) {
 			p := net.NewPipes(2)
 			c0 := &tamperConn{Conn: p[0], k: -1}
 			c1 := &tamperConn{Conn: p[1], k: -1}
-			s0, s1 := sessions(t, c0, c1) // 2 messages each way so far
+			s0, s1 := sessions(t, c0, c1) // 3 messages each way so far
 			switch which {
 			case "extension message":
-				c1.k = 2 // the sender's copy of u
+				c1.k = 3 // the sender's copy of u
 			case "corrections":
-				c0.k = 2
+				c0.k = 3
 			}
 			var tt, y []uint64
 			run2(t, func() (err error) { tt, err = s1.SendCOT(delta, l, 64); return },
@@ -391,9 +393,46 @@ func TestViewUniform(t *testing.T) {
 				}
 				run2(t, func() error { _, err := s1.SendCOT(delta, 1, 64); return err },
 					func() error { _, err := s0.RecvCOT(c, n, 1, 64); return err })
-				checkBits(t, "receiver's corrections", c0.log[2])
-				checkBits(t, "sender's extension message", c1.log[2])
+				checkBits(t, "receiver's corrections", c0.log[3])
+				checkBits(t, "sender's extension message", c1.log[3])
 			})
+		}
+	}
+}
+
+// TestExtension checks the extension's correlation q_j = t_j xor c_j*s directly, for every
+// SoftSpoken parameter.
+func TestExtension(t *testing.T) {
+	for _, k := range []int{1, 2, 4, 8} {
+		for _, random := range []bool{false, true} {
+			p := net.NewPipes(2)
+			var s0, s1 *Session
+			run2(t, func() (err error) { s0, err = NewSessionK(p[0], 1, seeded(1), k); return },
+				func() (err error) { s1, err = NewSessionK(p[1], 0, seeded(2), k); return })
+			for _, n := range sizes {
+				var r []uint64
+				if !random {
+					r = s1.randomBits(n)
+				}
+				c, tt, b1, msg := s1.rcv.extend(r, n)
+				q, b0, err := s0.snd.extend(msg, n, random)
+				if err != nil || b0 != b1 {
+					t.Fatalf("k=%d: %v, tweak bases %d %d", k, err, b0, b1)
+				}
+				if len(msg) != msgLen(k, n, random) {
+					t.Fatalf("k=%d n=%d: message of %d bytes", k, n, len(msg))
+				}
+				for j := range n {
+					want := tt[j]
+					if bit(c, j) == 1 {
+						want[0] ^= s0.snd.s[0]
+						want[1] ^= s0.snd.s[1]
+					}
+					if q[j] != want {
+						t.Fatalf("k=%d random=%v n=%d row %d: q %x, t %x, c %d", k, random, n, j, q[j], tt[j], bit(c, j))
+					}
+				}
+			}
 		}
 	}
 }

@@ -44,6 +44,16 @@ type Session struct {
 // rnd supplies all randomness (crypto/rand.Reader in production): the base-OT scalars, the
 // extension secret and a key for the session's local PRG.
 func NewSession(conn net.Conn, peer int, rnd io.Reader) (*Session, error) {
+	return NewSessionK(conn, peer, rnd, DefaultK)
+}
+
+// NewSessionK is NewSession with SoftSpoken parameter k in {1, 2, 4, 8} (k = 1 is IKNP):
+// the OT receiver sends 128/k bits per OT, and both parties expand 128*2^k/k PRG bits per OT.
+// Both parties must use the same k.
+func NewSessionK(conn net.Conn, peer int, rnd io.Reader, k int) (*Session, error) {
+	if k != 1 && k != 2 && k != 4 && k != 8 {
+		return nil, errs.New(errs.Config, "ot: SoftSpoken parameter k = %d, want 1, 2, 4 or 8", k)
+	}
 	if peer == conn.ID() || peer < 0 || peer >= conn.N() {
 		return nil, errs.New(errs.Config, "ot: party %d cannot run OT with party %d (of %d)", conn.ID(), peer, conn.N())
 	}
@@ -86,8 +96,21 @@ func NewSession(conn net.Conn, peer int, rnd io.Reader) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.snd = newExtSender(sec, keys)
-	s.rcv = newExtReceiver(k0, k1)
+	rcv, setup := newExtReceiver(k, k0, k1, s.rng)
+	if err := s.send(setup); err != nil {
+		return nil, err
+	}
+	peerSetup, err := s.recv("extension setup")
+	if err != nil {
+		return nil, err
+	}
+	// The base-OT choices were sec, so this party holds k^{sec_i}_i: its extension secret
+	// is NOT sec (softspoken.go).
+	snd, err := newExtSender(k, Block{^sec[0], ^sec[1]}, keys, peerSetup)
+	if err != nil {
+		return nil, err
+	}
+	s.snd, s.rcv = snd, rcv
 	return s, nil
 }
 
@@ -153,7 +176,7 @@ func (s *Session) SendRandomOT(n int) (m0, m1 []Block, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	q, base, err := s.snd.extend(msg, n)
+	q, base, err := s.snd.extend(msg, n, true)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -175,8 +198,7 @@ func (s *Session) RecvRandomOT(n int) (c []uint64, mc []Block, err error) {
 	if err := checkN(n); err != nil || n == 0 {
 		return nil, nil, err
 	}
-	c = s.randomBits(n)
-	t, base, msg := s.rcv.extend(c, n)
+	c, t, base, msg := s.rcv.extend(nil, n)
 	if err := s.send(msg); err != nil {
 		return nil, nil, err
 	}

@@ -35,8 +35,7 @@ func (s *Session) ANDTriples(n int) (a, b, c []uint64, err error) {
 		return nil, nil, nil, err
 	}
 	nw := words(n)
-	b = s.randomBits(n)
-	t, baseR, umsg := s.rcv.extend(b, n)
+	b, t, baseR, umsg := s.rcv.extend(nil, n)
 	if err := s.send(umsg); err != nil {
 		return nil, nil, nil, err
 	}
@@ -44,7 +43,7 @@ func (s *Session) ANDTriples(n int) (a, b, c []uint64, err error) {
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	q, baseS, err := s.snd.extend(peerU, n)
+	q, baseS, err := s.snd.extend(peerU, n, true)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -86,7 +85,7 @@ func (s *Session) BeaverTriples(n int) (a, b, c []uint64, err error) {
 	N := 64 * n
 	L := cotLayout{n: N, l: 1, width: func(o int) int { return 64 - o%64 }}
 	// a's words are exactly the packed choice bits of the 64n OTs.
-	t, baseR, umsg := s.rcv.extend(a, N)
+	_, t, baseR, umsg := s.rcv.extend(a, N)
 	if err := s.send(umsg); err != nil {
 		return nil, nil, nil, err
 	}
