@@ -1,19 +1,20 @@
 package ot
 
-// Correlated OT over Z_2^w with vector correlations, from IKNP (iknp.go) with the ALSZ
+// Correlated OT over Z_2^w with vector correlations, from the OT extension (softspoken.go) with the ALSZ
 // correction: for OT j (tweak j') with correlation vector delta_j of l words and width w_j,
 //
 //	S:  x0 = E(H(j', q_j)), x1 = E(H(j', q_j xor s))   (E: the expansion of hash.go, l words)
 //	S -> R:  y_j = x1 - x0 - delta_j  mod 2^{w_j}, l values packed at w_j bits each
 //	S outputs t_j = x0 mod 2^{w_j};  R outputs E(H(j', t_j)) - r_j*y_j = t_j + r_j*delta_j.
 //
-// Messages: R's IKNP message u (16 bytes per OT; pseudorandom, iknp.go), then S's packed
+// Messages: R's extension message (128/k bits per OT, 4 bytes for k = 4;
+// pseudorandom, softspoken.go), then S's packed
 // corrections, sum over j of l*w_j bits, cut into chunks of at most maxChunkBytes so that
 // neither side holds more than a chunk of expanded vectors (all chunks are sent before R
 // reads any: one round trip in all).
 //
-// Security (semi-honest): S's view is u, as in iknp.go. R's view adds the y_j; R knows
-// x_{r_j} but x_{1-r_j} is the expansion of H(j', t_j xor s) with s unknown to R: by the TCR
+// Security (semi-honest): S's view is R's extension message, as in softspoken.go. R's view adds the y_j; R knows
+// x_{r_j}, but x_{1-r_j} is the expansion of H(j', t_j xor s) with s unknown to R: by the TCR
 // property of H and the PRG property of E it is pseudorandom given R's view, so y_j = +/-
 // (x_{1-r_j} - x_{r_j}) - delta_j (mod 2^w) is uniform and independent of delta_j. R's output
 // t_j + r_j*delta_j is what the functionality gives it. Width w_j only truncates; the words'
@@ -204,7 +205,7 @@ func checkCOT(n, l, bits int) error {
 // correlations: OT i has correlation delta[i*l : (i+1)*l]. It returns t (n*l words, uniform
 // mod 2^bits, high bits zero); the receiver (RecvCOT) gets t + c_i*delta_i mod 2^bits. Only
 // the low bits of each delta word matter (1 <= bits <= 64): use bits = 64-j when the result
-// is to be multiplied by 2^j. The sender receives the receiver's 16 bytes per OT and sends
+// is to be multiplied by 2^j. The sender receives the receiver's 128/k bits per OT and sends
 // n*l*bits bits of packed corrections: one round trip.
 func (s *Session) SendCOT(delta []uint64, l, bits int) (t []uint64, err error) {
 	if l < 1 || len(delta)%l != 0 {

@@ -14,7 +14,7 @@ package ot
 // the bits the width drops). Summing over p and j: U[i,:] = sum 2^j*y, V[i,:] = -sum 2^j*t,
 // U + V = W*X mod 2^64.
 //
-// Messages: A's IKNP message (16 bytes per OT, m*k*bits OTs) and B's corrections (n words
+// Messages: A's extension message (128/k bits per OT, m*k*bits OTs) and B's corrections (n words
 // at 64-j bits for each OT with bit j): one round trip. Security is that of correlated OT
 // (cot.go): B sees only pseudorandom u, A sees corrections that are uniform given its view
 // whatever X is. Both outputs are uniform subject to U + V = W*X (B's t is uniform).
@@ -43,7 +43,7 @@ func productLayout(m, k, n, bits int) cotLayout {
 // ProductW is party A's end of the one-sided (Gilboa) product: A holds W [m,k] (row
 // major) of signed integers that fit in bits bits (two's complement, 1 <= bits <= 64), the
 // peer (ProductX) holds X [k,n] over Z_2^64. A gets U [m,n], the peer V, with U + V = W*X
-// mod 2^64. A is the OT receiver of m*k*bits correlated OTs: it sends 16 bytes per OT and
+// mod 2^64. A is the OT receiver of m*k*bits correlated OTs: it sends 128/k bits per OT and
 // receives n*(64-j) bits per OT of weight bit j; one round trip.
 func (s *Session) ProductW(w []int64, m, k, n, bits int) (u []uint64, err error) {
 	if err := checkProduct(len(w), m, k, n, bits, "W"); err != nil {

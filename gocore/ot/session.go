@@ -1,16 +1,19 @@
 package ot
 
-// Session setup and random OT. The base OTs of both directions run interleaved (NewSession):
+// Session setup and random OT. The base OTs and the SoftSpoken setup of both directions
+// run interleaved (NewSessionK):
 //
 //	round 1, each party:  A (32 bytes), as base-OT sender for the extension where it is
 //	                      the OT receiver
-//	round 2, each party:  B_1..B_128 (4 KB), as base-OT receiver with its extension-sender
-//	                      secret s as choices
+//	round 2, each party:  B_1..B_128 (4 KB), as base-OT receiver for the extension where it
+//	                      is the OT sender (choices: the complement of its secret s)
+//	round 3, each party:  the GGM level sums of its trees (4 KB), as OT receiver
 //
-// after which each party holds an extSender and an extReceiver (iknp.go). What each
-// message reveals is argued in baseot.go; random OT (SendRandomOT/RecvRandomOT) is the plain
-// IKNP extension of iknp.go with outputs H(j', q_j), H(j', q_j xor s) and H(j', t_j), and its
-// only message is the receiver's u (16 bytes per OT), pseudorandom to the sender.
+// after which each party holds an extSender and an extReceiver (softspoken.go). What each
+// message reveals is argued in baseot.go and softspoken.go. Random OT
+// (SendRandomOT/RecvRandomOT) is the extension with random choices (c = u_0) and outputs
+// H(j', q_j), H(j', q_j xor s) and H(j', t_j); its only message is the receiver's
+// corrections (128/k - 1 bits per OT), pseudorandom to the sender.
 
 import (
 	"io"
@@ -39,8 +42,9 @@ type Session struct {
 	ex   expander
 }
 
-// NewSession runs the base OTs of both directions with peer over conn (two rounds, 4128
-// bytes each way) and returns the party's end of both extensions. Both parties call it.
+// NewSession runs the base OTs and the SoftSpoken setup (k = DefaultK) of both directions
+// with peer over conn (three rounds, 8224 bytes each way) and returns the party's end of
+// both extensions. Both parties call it.
 // rnd supplies all randomness (crypto/rand.Reader in production): the base-OT scalars, the
 // extension secret and a key for the session's local PRG.
 func NewSession(conn net.Conn, peer int, rnd io.Reader) (*Session, error) {
@@ -192,8 +196,8 @@ func (s *Session) SendRandomOT(n int) (m0, m1 []Block, err error) {
 
 // RecvRandomOT is the receiver's end of n random OTs: c holds n uniform choice bits
 // packed 64 per word (bit i%64 of c[i/64]; the bits from n on are zero), mc[i] =
-// m_{c_i}[i] of the sender. One message (16 bytes per OT, n rounded up to a multiple of 64)
-// goes to the sender.
+// m_{c_i}[i] of the sender. One message (128/k - 1 bits per OT, n rounded up to a multiple
+// of 64; 3.875 bytes for k = 4) goes to the sender.
 func (s *Session) RecvRandomOT(n int) (c []uint64, mc []Block, err error) {
 	if err := checkN(n); err != nil || n == 0 {
 		return nil, nil, err

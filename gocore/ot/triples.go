@@ -12,8 +12,8 @@ package ot
 //
 //	c_P = a_P*b_P xor u_P xor v_P,   c_0 xor c_1 = (a_0 xor a_1)*(b_0 xor b_1).
 //
-// Messages: each party's IKNP message u (16 bytes per triple), sent simultaneously: one
-// message each way, no further round. Security: random OT (iknp.go, session.go); a_P, b_P
+// Messages: each party's extension message (128/k - 1 bits per triple), sent simultaneously: one
+// message each way, no further round. Security: random OT (softspoken.go, session.go); a_P, b_P
 // are uniform (x0 xor x1 of independent pseudorandom bits; the receiver's uniform choices),
 // and the peer's view is only the pseudorandom u.
 //
@@ -21,15 +21,16 @@ package ot
 // party draws a_P, b_P uniform; the cross term a_P*b_Q (Q the peer) is 64 correlated OTs
 // with P's choice bits the bits of a_P, Q's correlation b_Q and width 64-j for bit j (see
 // gilboa.go for why the shares 2^j*y and -2^j*t are exact). c_P = a_P*b_P + (P's receiver
-// sums) + (P's sender sums). Messages per party and triple: 64 x 16 bytes of IKNP message,
-// then sum_j (64-j) = 2080 bits = 260 bytes of corrections: 1284 bytes, one round trip.
+// sums) + (P's sender sums). Messages per party and triple: 64 x 128/k bits of extension
+// message (256 bytes for k = 4), then sum_j (64-j) = 2080 bits = 260 bytes of corrections:
+// 516 bytes for k = 4 (1284 for IKNP), one round trip.
 // Security: that of correlated OT (cot.go); a_P, b_P never leave P.
 
 // ANDTriples returns this party's XOR shares of n random AND triples, bit-sliced (triple i
 // is bit i%64 of word i/64; the bits from n on are zero): with the peer's shares,
 // (a0^a1)&(b0^b1) = c0^c1. Both parties call it. Two random OTs per triple (one per
-// direction); each party sends 16 bytes per triple (n rounded up to a multiple of 64), in one
-// message, and receives the peer's.
+// direction); each party sends 128/k - 1 bits per triple (3.875 bytes for k = 4; n rounded
+// up to a multiple of 64) in one message, and receives the peer's.
 func (s *Session) ANDTriples(n int) (a, b, c []uint64, err error) {
 	if err := checkN(n); err != nil || n == 0 {
 		return nil, nil, nil, err
@@ -70,8 +71,8 @@ func (s *Session) ANDTriples(n int) (a, b, c []uint64, err error) {
 
 // BeaverTriples returns this party's additive shares over Z_2^64 of n random
 // multiplication triples: (a0+a1)*(b0+b1) = c0+c1 mod 2^64. Both parties call it. 64
-// correlated OTs per triple and direction (Gilboa); each party sends 1284 bytes per triple,
-// in two messages (one round trip).
+// correlated OTs per triple and direction (Gilboa); each party sends 516 bytes per triple
+// (k = 4) in two messages (one round trip).
 func (s *Session) BeaverTriples(n int) (a, b, c []uint64, err error) {
 	if err := checkN(n); err != nil || n == 0 {
 		return nil, nil, nil, err
