@@ -76,6 +76,29 @@ func (b *bitWriter) write(v uint64, w int) {
 	}
 }
 
+// writeVec writes every value of vs (each below 2^w) at width w.
+func (b *bitWriter) writeVec(vs []uint64, w int) {
+	acc, n, out := b.acc, b.n, b.out
+	if n == 0 && w == 64 {
+		for _, v := range vs {
+			out = binary.LittleEndian.AppendUint64(out, v)
+		}
+		b.out = out
+		return
+	}
+	for _, v := range vs {
+		acc |= v << n
+		if n+w >= 64 {
+			out = binary.LittleEndian.AppendUint64(out, acc)
+			acc = v >> (64 - n)
+			n += w - 64
+		} else {
+			n += w
+		}
+	}
+	b.acc, b.n, b.out = acc, n, out
+}
+
 func (b *bitWriter) bytes() []byte {
 	if b.n > 0 {
 		b.out = binary.LittleEndian.AppendUint64(b.out, b.acc)
@@ -105,6 +128,29 @@ func (r *bitReader) next() uint64 {
 	v := binary.LittleEndian.Uint64(r.in[r.pos:])
 	r.pos += 8
 	return v
+}
+
+// readVec reads len(dst) values of width w into dst.
+func (r *bitReader) readVec(dst []uint64, w int) {
+	cur, n := r.cur, r.n
+	m := widthMask(w)
+	for i := range dst {
+		v := cur >> n
+		if n+w >= 64 {
+			var nxt uint64
+			if r.pos+8 <= len(r.in) {
+				nxt = binary.LittleEndian.Uint64(r.in[r.pos:])
+				r.pos += 8
+			}
+			v |= nxt << (64 - n)
+			cur = nxt
+			n += w - 64
+		} else {
+			n += w
+		}
+		dst[i] = v & m
+	}
+	r.cur, r.n = cur, n
 }
 
 func (r *bitReader) read(w int) uint64 {
@@ -150,10 +196,12 @@ func (s *Session) cotSenderPhase(umsg []byte, L cotLayout, delta func(o int, scr
 			s.ex.expand(x0, h0[o])
 			s.ex.expand(x1, h1[o])
 			d := delta(o, scratch)
+			d = d[:len(x0)]
 			for i := range x0 {
-				bw.write((x1[i]-x0[i]-d[i])&m, w)
+				x1[i] = (x1[i] - x0[i] - d[i]) & m
 				x0[i] &= m
 			}
+			bw.writeVec(x1, w)
 			sink(o, x0)
 		}
 		if err := s.sendNoFlush(bw.bytes()); err != nil {
@@ -169,6 +217,7 @@ func (s *Session) cotSenderPhase(umsg []byte, L cotLayout, delta func(o int, scr
 func (s *Session) cotReceiverPhase(t []Block, base uint64, c []uint64, L cotLayout, sink func(o int, out []uint64)) error {
 	s.h.tcrBatch(t, t, base)
 	x := make([]uint64, L.l)
+	y := make([]uint64, L.l)
 	ends, sizes := L.chunks()
 	o := 0
 	for ci, end := range ends {
@@ -185,8 +234,9 @@ func (s *Session) cotReceiverPhase(t []Block, base uint64, c []uint64, L cotLayo
 			m := widthMask(w)
 			sel := -(c[o/64] >> (o % 64) & 1)
 			s.ex.expand(x, t[o])
+			br.readVec(y, w)
 			for i := range x {
-				x[i] = (x[i] - br.read(w)&sel) & m
+				x[i] = (x[i] - y[i]&sel) & m
 			}
 			sink(o, x)
 		}
