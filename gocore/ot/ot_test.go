@@ -391,7 +391,7 @@ func TestExtension(t *testing.T) {
 			var s0, s1 *Session
 			run2(t, func() (err error) { s0, err = NewSessionK(p[0], 1, seeded(1), k); return },
 				func() (err error) { s1, err = NewSessionK(p[1], 0, seeded(2), k); return })
-			for _, n := range sizes {
+			for _, n := range append(sizes, 2*64*tileWords+5) { // and several tiles
 				var r []uint64
 				if !random {
 					r = s1.randomBits(n)

@@ -169,9 +169,10 @@ func newExtSender(k int, s Block, keys [][16]byte, msg []byte) (*extSender, erro
 // words returns the number of 64-bit words holding n bits.
 func words(n int) int { return (n + 63) / 64 }
 
-// tileWords is how many words of each column are processed at a time (the k column tiles
-// and one stream tile stay in L1).
-const tileWords = 256
+// tileWords is how many words of each column are processed at a time: a tile of the
+// 128-column matrix (128 x tileWords words, 128 KB) is built from the streams and transposed
+// into rows while it is in cache.
+const tileWords = 128
 
 // extend is R's step. With choice bits r (at least words(n) words) it uses them; with r ==
 // nil the choices are u_0, uniform (the bits from n on cleared), and block 0's correction is
@@ -181,46 +182,45 @@ func (e *extReceiver) extend(r []uint64, n int) (c []uint64, t []Block, base uin
 	k, nw := e.k, words(n)
 	nb := Kappa / k
 	random := r == nil
-	if random {
-		r = make([]uint64, nw)
-	}
 	first := 0
 	if random {
+		r = make([]uint64, nw)
 		first = 1
 	}
-	cols := make([]uint64, Kappa*nw)
-	u := make([]uint64, nb*nw)
+	msg = make([]byte, 8*(nb-first)*nw)
+	t = make([]Block, n)
+	tile := make([]uint64, Kappa*tileWords)
+	u := make([]uint64, tileWords)
 	buf := make([]uint64, tileWords)
-	for b := range nb {
-		for w0 := 0; w0 < nw; w0 += tileWords {
-			tw := min(tileWords, nw-w0)
-			ub := u[b*nw+w0 : b*nw+w0+tw]
+	for w0 := 0; w0 < nw; w0 += tileWords {
+		tw := min(tileWords, nw-w0)
+		clear(tile)
+		for b := range nb {
+			ub := u[:tw]
+			clear(ub)
 			for x, g := range e.g[b] {
 				g.Fill(buf[:tw])
 				xorInto(ub, buf[:tw])
 				for i := range k {
 					if x>>i&1 == 1 {
-						col := (b*k + i) * nw
-						xorInto(cols[col+w0:col+w0+tw], buf[:tw])
+						xorInto(tile[(b*k+i)*tw:(b*k+i+1)*tw], buf[:tw])
 					}
 				}
 			}
+			if b == 0 && random {
+				copy(r[w0:], ub)
+				if w0+tw == nw && n%64 != 0 {
+					r[nw-1] &= 1<<(n%64) - 1
+				}
+				continue
+			}
+			off := 8 * ((b-first)*nw + w0)
+			for w := range ub {
+				binary.LittleEndian.PutUint64(msg[off+8*w:], ub[w]^r[w0+w])
+			}
 		}
+		colsToRows(t[min(n, 64*w0):min(n, 64*(w0+tw))], tile, tw)
 	}
-	if random {
-		copy(r, u[:nw])
-		if n%64 != 0 {
-			r[nw-1] &= 1<<(n%64) - 1
-		}
-	}
-	msg = make([]byte, 8*(nb-first)*nw)
-	for b := first; b < nb; b++ {
-		for w := range nw {
-			binary.LittleEndian.PutUint64(msg[8*((b-first)*nw+w):], u[b*nw+w]^r[w])
-		}
-	}
-	t = make([]Block, n)
-	colsToRows(t, cols, nw)
 	base = e.ctr
 	e.ctr += uint64(n)
 	return r, t, base, msg
@@ -247,37 +247,37 @@ func (e *extSender) extend(msg []byte, n int, random bool) (q []Block, base uint
 	if random {
 		first = 1
 	}
-	cols := make([]uint64, Kappa*nw)
+	q = make([]Block, n)
+	tile := make([]uint64, Kappa*tileWords)
 	buf := make([]uint64, tileWords)
-	for b := range nb {
-		delta := blockBits(e.s, b, k)
-		for w0 := 0; w0 < nw; w0 += tileWords {
-			tw := min(tileWords, nw-w0)
+	for w0 := 0; w0 < nw; w0 += tileWords {
+		tw := min(tileWords, nw-w0)
+		clear(tile)
+		for b := range nb {
+			delta := blockBits(e.s, b, k)
 			for x, g := range e.g[b] {
 				if g == nil {
 					continue
 				}
 				g.Fill(buf[:tw])
 				for i := range k {
-					col := (b*k + i) * nw
-					xorMasked(cols[col+w0:col+w0+tw], buf[:tw], -uint64((x^delta)>>i&1))
+					xorMasked(tile[(b*k+i)*tw:(b*k+i+1)*tw], buf[:tw], -uint64((x^delta)>>i&1))
+				}
+			}
+			if b < first {
+				continue
+			}
+			off := 8 * ((b-first)*nw + w0)
+			for i := range k {
+				mask := -uint64(delta >> i & 1)
+				col := tile[(b*k+i)*tw : (b*k+i+1)*tw]
+				for w := range col {
+					col[w] ^= binary.LittleEndian.Uint64(msg[off+8*w:]) & mask
 				}
 			}
 		}
-		if b < first {
-			continue
-		}
-		for i := range k {
-			mask := -uint64(delta >> i & 1)
-			col := cols[(b*k+i)*nw : (b*k+i+1)*nw]
-			off := 8 * (b - first) * nw
-			for w := range col {
-				col[w] ^= binary.LittleEndian.Uint64(msg[off+8*w:]) & mask
-			}
-		}
+		colsToRows(q[min(n, 64*w0):min(n, 64*(w0+tw))], tile, tw)
 	}
-	q = make([]Block, n)
-	colsToRows(q, cols, nw)
 	base = e.ctr
 	e.ctr += uint64(n)
 	return q, base, nil
