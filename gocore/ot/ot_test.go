@@ -472,3 +472,46 @@ func checkBitsUniform(t *testing.T, name string, msg []byte) {
 		}
 	}
 }
+
+// TestCosts: the cost functions equal the bytes the connections counted.
+func TestCosts(t *testing.T) {
+	p := net.NewPipes(2)
+	s0, s1 := sessions(t, p[0], p[1])
+	sent := func() [2]int64 { return [2]int64{p[0].Stats().BytesSent, p[1].Stats().BytesSent} }
+	if got := sent(); got != [2]int64{SetupBytes, SetupBytes} {
+		t.Fatalf("setup sent %v, want %d each", got, SetupBytes)
+	}
+	check := func(name string, before [2]int64, want0, want1 int64) {
+		t.Helper()
+		now := sent()
+		if now[0]-before[0] != want0 || now[1]-before[1] != want1 {
+			t.Fatalf("%s: sent %d / %d, cost functions say %d / %d", name, now[0]-before[0], now[1]-before[1], want0, want1)
+		}
+	}
+	for _, n := range []int{1, 65, 1000} {
+		b := sent()
+		run2(t, func() error { _, _, _, err := s0.ANDTriples(n); return err },
+			func() error { _, _, _, err := s1.ANDTriples(n); return err })
+		check("AND", b, ANDTriplesBytes(n, DefaultK), ANDTriplesBytes(n, DefaultK))
+		b = sent()
+		run2(t, func() error { _, _, _, err := s0.BeaverTriples(n); return err },
+			func() error { _, _, _, err := s1.BeaverTriples(n); return err })
+		check("Beaver", b, BeaverTriplesBytes(n, DefaultK), BeaverTriplesBytes(n, DefaultK))
+		b = sent()
+		run2(t, func() error { _, _, err := s0.SendRandomOT(n); return err },
+			func() error { _, _, err := s1.RecvRandomOT(n); return err })
+		check("ROT", b, 0, ExtensionBytes(n, DefaultK, true))
+		b = sent()
+		delta := make([]uint64, 3*n)
+		run2(t, func() error { _, err := s0.SendCOT(delta, 3, 50); return err },
+			func() error { _, err := s1.RecvCOT(make([]uint64, words(n)), n, 3, 50); return err })
+		rb, sb := COTBytes(n, 3, 50, DefaultK)
+		check("COT", b, sb, rb)
+	}
+	b := sent()
+	const m, k, n, bw = 3, 40, 17, 8
+	run2(t, func() error { _, err := s0.ProductW(make([]int64, m*k), m, k, n, bw); return err },
+		func() error { _, err := s1.ProductX(make([]uint64, k*n), m, k, n, bw); return err })
+	wb, xb := ProductBytes(m, k, n, bw, DefaultK)
+	check("product", b, wb, xb)
+}

@@ -84,7 +84,7 @@ func (s *Session) BeaverTriples(n int) (a, b, c []uint64, err error) {
 		c[i] = a[i] * b[i]
 	}
 	N := 64 * n
-	L := cotLayout{n: N, l: 1, width: func(o int) int { return 64 - o%64 }}
+	L := beaverLayout(n)
 	// a's words are exactly the packed choice bits of the 64n OTs.
 	_, t, baseR, umsg := s.rcv.extend(a, N)
 	if err := s.send(umsg); err != nil {
@@ -109,4 +109,9 @@ func (s *Session) BeaverTriples(n int) (a, b, c []uint64, err error) {
 		return nil, nil, nil, err
 	}
 	return a, b, c, nil
+}
+
+// beaverLayout: OT 64*i + j carries b_Q[i] at width 64-j.
+func beaverLayout(n int) cotLayout {
+	return cotLayout{n: 64 * n, l: 1, width: func(o int) int { return 64 - o%64 }}
 }

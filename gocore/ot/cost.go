@@ -1,0 +1,59 @@
+package ot
+
+// Traffic of each operation, for cost estimates before running (qmpc.estimate). The
+// numbers are exact payload bytes (the tests compare them with the connection counters);
+// k is the SoftSpoken parameter of the sessions (DefaultK unless NewSessionK was used).
+
+// SetupBytes is what each party sends in NewSessionK: A, 128 points B_i, 128 GGM level-sum
+// pairs (three messages).
+const SetupBytes = elemSize + Kappa*elemSize + 32*Kappa
+
+// ExtensionBytes is the size of the OT receiver's message for n OTs with chosen (random =
+// false) or random choices.
+func ExtensionBytes(n, k int, random bool) int64 {
+	if n == 0 {
+		return 0
+	}
+	return int64(msgLen(k, n, random))
+}
+
+// corrBytes is the size of the packed corrections of a correlated-OT layout.
+func corrBytes(L cotLayout) int64 {
+	_, sizes := L.chunks()
+	var t int64
+	for _, s := range sizes {
+		t += int64(s)
+	}
+	return t
+}
+
+// COTBytes returns the bytes sent by the receiver (its extension message) and by the sender
+// (the corrections) in SendCOT/RecvCOT of n OTs of l words at width bits.
+func COTBytes(n, l, bits, k int) (receiver, sender int64) {
+	if n == 0 {
+		return 0, 0
+	}
+	return ExtensionBytes(n, k, false), corrBytes(cotLayout{n: n, l: l, width: func(int) int { return bits }})
+}
+
+// ProductBytes returns the bytes sent by the W side (ProductW, the OT receiver) and by the X
+// side (ProductX) for W [m,k] of bits-bit entries times X [k,n]; kk is the SoftSpoken
+// parameter.
+func ProductBytes(m, k, n, bits, kk int) (wSide, xSide int64) {
+	N := m * k * bits
+	if N == 0 || n == 0 {
+		return 0, 0
+	}
+	return ExtensionBytes(N, kk, false), corrBytes(productLayout(m, k, n, bits))
+}
+
+// ANDTriplesBytes is what each party sends for n AND triples.
+func ANDTriplesBytes(n, k int) int64 { return ExtensionBytes(n, k, true) }
+
+// BeaverTriplesBytes is what each party sends for n Beaver triples over Z_2^64.
+func BeaverTriplesBytes(n, k int) int64 {
+	if n == 0 {
+		return 0
+	}
+	return ExtensionBytes(64*n, k, false) + corrBytes(beaverLayout(n))
+}
