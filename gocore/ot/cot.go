@@ -23,6 +23,7 @@ package ot
 
 import (
 	"encoding/binary"
+	"slices"
 
 	"github.com/qmpc/qmpc/gocore/errs"
 )
@@ -175,26 +176,28 @@ func (s *Session) cotSenderPhase(umsg []byte, L cotLayout, delta func(o int, scr
 	if err != nil {
 		return err
 	}
-	h0 := make([]Block, L.n)
-	s.h.tcrBatch(h0, q, base)
-	for j := range q {
-		q[j][0] ^= s.snd.s[0]
-		q[j][1] ^= s.snd.s[1]
-	}
-	s.h.tcrBatch(q, q, base)
-	h1 := q
 	x0 := make([]uint64, L.l)
 	x1 := make([]uint64, L.l)
 	scratch := make([]uint64, L.l)
+	var h0 []Block
 	ends, sizes := L.chunks()
 	o := 0
 	for ci, end := range ends {
+		// Hash the chunk's rows: h0 = H(q_j) beside q, then q_j becomes H(q_j xor s).
+		a := o
+		h0 = slices.Grow(h0[:0], end-a)[:end-a]
+		s.h.tcrBatch(h0, q[a:end], base+uint64(a))
+		for j := a; j < end; j++ {
+			q[j][0] ^= s.snd.s[0]
+			q[j][1] ^= s.snd.s[1]
+		}
+		s.h.tcrBatch(q[a:end], q[a:end], base+uint64(a))
 		bw := bitWriter{out: make([]byte, 0, sizes[ci])}
 		for ; o < end; o++ {
 			w := L.width(o)
 			m := widthMask(w)
-			s.ex.expand(x0, h0[o])
-			s.ex.expand(x1, h1[o])
+			s.ex.expand(x0, h0[o-a])
+			s.ex.expand(x1, q[o])
 			d := delta(o, scratch)
 			d = d[:len(x0)]
 			for i := range x0 {
@@ -215,12 +218,12 @@ func (s *Session) cotSenderPhase(umsg []byte, L cotLayout, delta func(o int, scr
 // extReceiver.extend with choice bits c; it receives the correction chunks and hands each
 // OT's output (l words, reused scratch) to sink.
 func (s *Session) cotReceiverPhase(t []Block, base uint64, c []uint64, L cotLayout, sink func(o int, out []uint64)) error {
-	s.h.tcrBatch(t, t, base)
 	x := make([]uint64, L.l)
 	y := make([]uint64, L.l)
 	ends, sizes := L.chunks()
 	o := 0
 	for ci, end := range ends {
+		s.h.tcrBatch(t[o:end], t[o:end], base+uint64(o))
 		msg, err := s.recv("COT corrections")
 		if err != nil {
 			return err

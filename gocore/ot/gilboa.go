@@ -86,6 +86,10 @@ func (s *Session) ProductW(w []int64, m, k, n, bits int) (u []uint64, err error)
 }
 
 // ProductX is party B's end of ProductW: B holds X [k,n] (row major) and gets V [m,n].
+//
+// Memory: besides U and V, A holds 20 bytes and B 16 bytes per OT (m*k*bits OTs) during the
+// call, plus one correction chunk (at most 8 MB) at a time on each side (over in-memory
+// pipes, B's chunks queue until A reads them). Split very large products by rows of W.
 func (s *Session) ProductX(x []uint64, m, k, n, bits int) (v []uint64, err error) {
 	if err := checkProduct(len(x), m, k, n, bits, "X"); err != nil {
 		return nil, err
