@@ -57,3 +57,7 @@ func BeaverTriplesBytes(n, k int) int64 {
 	}
 	return ExtensionBytes(64*n, k, false) + corrBytes(beaverLayout(n))
 }
+
+// VOLEBytes returns the bytes sent by the W side (VOLEW) and the X side (VOLEX) for n
+// scalars of bits bits times vectors of l words.
+func VOLEBytes(n, l, bits, k int) (wSide, xSide int64) { return ProductBytes(n, 1, l, bits, k) }

@@ -128,3 +128,92 @@ func (s *Session) ProductX(x []uint64, m, k, n, bits int) (v []uint64, err error
 	}
 	return v, s.flush()
 }
+
+// VOLEW is A's end of n vector OLEs over Z_2^64 by Gilboa's method: A holds n signed
+// scalars w (bits bits each, two's complement), B (VOLEX) holds n vectors of l words (x,
+// n*l words); A gets u, B gets v (n*l words each) with u[r*l+q] + v[r*l+q] = w[r]*x[r*l+q]
+// mod 2^64. It is ProductW without the sum over k (each scalar has its own vector): n*bits
+// correlated OTs of l words, at width 64-j for bit j, one round trip. Use it when the
+// vectors a weight multiplies are gathered (convolution windows, depthwise layers): lay the
+// gathered operands out as the vectors and scatter-add the outputs.
+func (s *Session) VOLEW(w []int64, l, bits int) (u []uint64, err error) {
+	if l < 1 || bits < 1 || bits > 64 {
+		return nil, errs.New(errs.Internal, "ot: VOLEW with l = %d, bits = %d (want l >= 1, 1 <= bits <= 64)", l, bits)
+	}
+	lo, hi := int64(-1)<<(bits-1), int64(uint64(1)<<(bits-1)-1)
+	for i, v := range w {
+		if v < lo || v > hi {
+			return nil, errs.New(errs.Config, "ot: VOLEW: w[%d] = %d does not fit in %d bits", i, v, bits)
+		}
+	}
+	n := len(w)
+	u = make([]uint64, n*l)
+	N := n * bits
+	if N == 0 {
+		return u, nil
+	}
+	c := make([]uint64, words(N))
+	for r, v := range w {
+		for j := range bits {
+			o := r*bits + j
+			c[o/64] |= (uint64(v) >> j & 1) << (o % 64)
+		}
+	}
+	_, t, base, umsg := s.rcv.extend(c, N)
+	if err := s.send(umsg); err != nil {
+		return nil, err
+	}
+	err = s.cotReceiverPhase(t, base, c, productLayout(n, 1, l, bits), func(o int, y []uint64) {
+		j := o % bits
+		row := u[(o/bits)*l : (o/bits+1)*l]
+		for q, yq := range y {
+			row[q] += yq << j
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// VOLEX is B's end of VOLEW: x holds n vectors of l words (n = len(x)/l); B gets v.
+func (s *Session) VOLEX(x []uint64, l, bits int) (v []uint64, err error) {
+	if l < 1 || len(x)%l != 0 {
+		return nil, errs.New(errs.Shape, "ot: VOLEX: %d words are not a multiple of l = %d", len(x), l)
+	}
+	n := len(x) / l
+	if bits < 1 || bits > 64 {
+		return nil, errs.New(errs.Internal, "ot: VOLEX with bits = %d (want 1 <= bits <= 64)", bits)
+	}
+	v = make([]uint64, n*l)
+	N := n * bits
+	if N == 0 {
+		return v, nil
+	}
+	umsg, err := s.recv("VOLE extension")
+	if err != nil {
+		return nil, err
+	}
+	err = s.cotSenderPhase(umsg, productLayout(n, 1, l, bits),
+		func(o int, scratch []uint64) []uint64 {
+			row := x[(o/bits)*l : (o/bits+1)*l]
+			if o%bits != bits-1 {
+				return row
+			}
+			for q, xq := range row {
+				scratch[q] = -xq
+			}
+			return scratch
+		},
+		func(o int, t []uint64) {
+			j := o % bits
+			row := v[(o/bits)*l : (o/bits+1)*l]
+			for q, tq := range t {
+				row[q] -= tq << j
+			}
+		})
+	if err != nil {
+		return nil, err
+	}
+	return v, s.flush()
+}

@@ -514,4 +514,36 @@ func TestCosts(t *testing.T) {
 		func() error { _, err := s1.ProductX(make([]uint64, k*n), m, k, n, bw); return err })
 	wb, xb := ProductBytes(m, k, n, bw, DefaultK)
 	check("product", b, wb, xb)
+	b = sent()
+	run2(t, func() error { _, err := s0.VOLEW(make([]int64, 33), 5, 16); return err },
+		func() error { _, err := s1.VOLEX(make([]uint64, 33*5), 5, 16); return err })
+	wb, xb = VOLEBytes(33, 5, 16, DefaultK)
+	check("VOLE", b, wb, xb)
+}
+
+func TestVOLE(t *testing.T) {
+	s0, s1 := newPair(t)
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, c := range []struct{ n, l, bits int }{{0, 3, 8}, {1, 1, 1}, {65, 3, 8}, {10, 5, 64}, {7, 70, 4}} {
+		w := make([]int64, c.n)
+		lo := int64(-1) << (c.bits - 1)
+		for i := range w {
+			w[i] = lo + int64(r.Uint64()>>(64-c.bits))
+		}
+		x := make([]uint64, c.n*c.l)
+		for i := range x {
+			x[i] = r.Uint64()
+		}
+		var u, v []uint64
+		run2(t, func() (err error) { u, err = s0.VOLEW(w, c.l, c.bits); return },
+			func() (err error) { v, err = s1.VOLEX(x, c.l, c.bits); return })
+		if len(u) != c.n*c.l || len(v) != c.n*c.l {
+			t.Fatalf("%+v: lengths %d %d", c, len(u), len(v))
+		}
+		for i := range u {
+			if u[i]+v[i] != uint64(w[i/c.l])*x[i] {
+				t.Fatalf("%+v: word %d wrong", c, i)
+			}
+		}
+	}
 }
