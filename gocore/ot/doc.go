@@ -16,9 +16,10 @@
 //     128 x n bit matrix is transposed with a 64x64 block transpose (transpose.go); the
 //     correlation-robust hash is the tweakable fixed-key-AES construction (TMMO) of Guo,
 //     Katz, Wang, Yu (S&P 2020) (hash.go).
-//   - Outputs: random OT (RandomOT), correlated OT over Z_2^64 with vector correlations
-//     (cot.go), the one-sided Gilboa matrix product (gilboa.go), AND triples and Beaver
-//     triples over Z_2^64 (triples.go).
+//   - Outputs: random OT (SendRandomOT/RecvRandomOT), correlated OT over Z_2^bits with
+//     vector correlations (SendCOT/RecvCOT, cot.go), the one-sided Gilboa matrix product
+//     (ProductW/ProductX) and batched vector OLE (VOLEW/VOLEX) (gilboa.go), AND triples and
+//     Beaver triples over Z_2^64 (triples.go). cost.go gives the exact bytes of each.
 //
 // # Sessions and roles
 //
@@ -28,7 +29,7 @@
 // SoftSpoken setup of both directions in three rounds, about 8 KB each way) and then call matching operations in the same order:
 // SendRandomOT on one side with RecvRandomOT on the other, SendCOT with RecvCOT, ProductW
 // (the party holding the plaintext matrix W, the OT receiver) with ProductX (the party
-// holding X, the OT sender); ANDTriples and BeaverTriples are symmetric (both parties call
+// holding X, the OT sender), VOLEW with VOLEX; ANDTriples and BeaverTriples are symmetric (both parties call
 // the same method). A Session is not safe for concurrent use, and the two parties' calls
 // must pair up one to one (the extensions' PRG streams and hash tweaks advance with every
 // call). Each operation costs one round trip or less (see each method).
