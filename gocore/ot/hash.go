@@ -147,8 +147,9 @@ func fromLE(b []Block) {
 // expander turns 128-bit seeds into word vectors; it keeps a scratch buffer, so it is not
 // safe for concurrent use.
 type expander struct {
-	h   *hasher
-	buf []byte
+	h     *hasher
+	buf   []byte
+	zeros []byte // never written: the plaintext the keystream is XORed onto
 }
 
 // littleEndian reports whether the host stores words little-endian (then expand writes the
@@ -172,19 +173,19 @@ func (e *expander) expand(dst []uint64, seed Block) {
 	binary.BigEndian.PutUint64(iv[0:8], seed[1])
 	binary.BigEndian.PutUint64(iv[8:16], seed[0])
 	ctr := cipher.NewCTR(e.h.piExp, iv[:])
+	n := 8 * len(dst)
+	if len(e.zeros) < n {
+		e.zeros = make([]byte, n)
+	}
 	if littleEndian {
-		b := unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), 8*len(dst))
-		clear(dst)
-		ctr.XORKeyStream(b, b)
+		ctr.XORKeyStream(unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), n), e.zeros[:n])
 		return
 	}
-	n := 8 * len(dst)
 	if cap(e.buf) < n {
 		e.buf = make([]byte, n)
 	}
 	buf := e.buf[:n]
-	clear(buf)
-	ctr.XORKeyStream(buf, buf)
+	ctr.XORKeyStream(buf, e.zeros[:n])
 	for i := range dst {
 		dst[i] = binary.LittleEndian.Uint64(buf[8*i:])
 	}
