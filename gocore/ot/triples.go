@@ -58,13 +58,17 @@ func (s *Session) ANDTriples(n int) (a, b, c []uint64, err error) {
 	s.h.tcrBatch(t, t, baseR)
 	a = make([]uint64, nw)
 	c = make([]uint64, nw)
-	for j := range n {
-		x0, x1, v := h0[j][0]&1, q[j][0]&1, t[j][0]&1
-		a[j/64] |= (x0 ^ x1) << (j % 64)
-		c[j/64] |= (x0 ^ v) << (j % 64)
-	}
-	for w := range c {
-		c[w] ^= a[w] & b[w]
+	for w := range nw {
+		lo := 64 * w
+		hi := min(n, lo+64)
+		h0w, qw, tw := h0[lo:hi], q[lo:hi], t[lo:hi]
+		var aw, cw uint64
+		for j := range h0w {
+			x0, x1, v := h0w[j][0]&1, qw[j][0]&1, tw[j][0]&1
+			aw |= (x0 ^ x1) << j
+			cw |= (x0 ^ v) << j
+		}
+		a[w], c[w] = aw, cw^aw&b[w]
 	}
 	return a, b, c, nil
 }
