@@ -61,3 +61,12 @@ func BeaverTriplesBytes(n, k int) int64 {
 // VOLEBytes returns the bytes sent by the W side (VOLEW) and the X side (VOLEX) for n
 // scalars of bits bits times vectors of l words.
 func VOLEBytes(n, l, bits, k int) (wSide, xSide int64) { return ProductBytes(n, 1, l, bits, k) }
+
+// COTWidthsBytes is COTBytes for per-OT widths.
+func COTWidthsBytes(l int, widths []uint8, k int) (receiver, sender int64) {
+	if len(widths) == 0 {
+		return 0, 0
+	}
+	return ExtensionBytes(len(widths), k, false),
+		corrBytes(cotLayout{n: len(widths), l: l, width: func(o int) int { return int(widths[o]) }})
+}

@@ -305,3 +305,64 @@ func (s *Session) RecvCOT(c []uint64, n, l, bits int) ([]uint64, error) {
 	}
 	return out, nil
 }
+
+// SendCOTWidths is SendCOT with a width per OT: OT i works mod 2^widths[i] (1..64), n =
+// len(widths) = len(delta)/l. The typical use is a Gilboa-style product where OT i's output
+// is multiplied by 2^j_i: widths[i] = 64 - j_i. The receiver calls RecvCOTWidths with the
+// same widths.
+func (s *Session) SendCOTWidths(delta []uint64, l int, widths []uint8) (t []uint64, err error) {
+	n := len(widths)
+	if l < 1 || len(delta) != n*l {
+		return nil, errs.New(errs.Internal, "ot: SendCOTWidths: %d correlation words for %d OTs of l = %d", len(delta), n, l)
+	}
+	if err := checkWidths(widths); err != nil || n == 0 {
+		return nil, err
+	}
+	umsg, err := s.recv("COT extension")
+	if err != nil {
+		return nil, err
+	}
+	t = make([]uint64, n*l)
+	L := cotLayout{n: n, l: l, width: func(o int) int { return int(widths[o]) }}
+	err = s.cotSenderPhase(umsg, L,
+		func(o int, _ []uint64) []uint64 { return delta[o*l : (o+1)*l] },
+		func(o int, x []uint64) { copy(t[o*l:], x) })
+	if err != nil {
+		return nil, err
+	}
+	return t, s.flush()
+}
+
+// RecvCOTWidths is the receiver's end of SendCOTWidths: c holds the len(widths) choice bits.
+func (s *Session) RecvCOTWidths(c []uint64, l int, widths []uint8) ([]uint64, error) {
+	n := len(widths)
+	if l < 1 {
+		return nil, errs.New(errs.Internal, "ot: RecvCOTWidths with l = %d", l)
+	}
+	if err := checkWidths(widths); err != nil || n == 0 {
+		return nil, err
+	}
+	if len(c) < words(n) {
+		return nil, errs.New(errs.Internal, "ot: RecvCOTWidths: %d choice words for %d OTs", len(c), n)
+	}
+	_, t, base, umsg := s.rcv.extend(c, n)
+	if err := s.send(umsg); err != nil {
+		return nil, err
+	}
+	out := make([]uint64, n*l)
+	L := cotLayout{n: n, l: l, width: func(o int) int { return int(widths[o]) }}
+	err := s.cotReceiverPhase(t, base, c, L, func(o int, x []uint64) { copy(out[o*l:], x) })
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func checkWidths(widths []uint8) error {
+	for i, w := range widths {
+		if w < 1 || w > 64 {
+			return errs.New(errs.Internal, "ot: OT %d has width %d (want 1..64)", i, w)
+		}
+	}
+	return nil
+}

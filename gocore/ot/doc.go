@@ -12,24 +12,26 @@
 //     (Ishai, Kilian, Nissim, Petrank, CRYPTO 2003) with the semi-honest optimisations of
 //     ALSZ (Asharov, Lindell, Schneider, Zohner, CCS 2013): base OTs on PRG seeds, random OT
 //     without a sender message, correlated OT with one correction word per OT. k = 4 costs
-//     the same CPU time as k = 1 and a quarter of the bytes (docs/design-notes.md). The
-//     128 x n bit matrix is transposed with a 64x64 block transpose (transpose.go); the
+//     about 15 % more CPU time than k = 1 and a quarter of the bytes (docs/design-notes.md).
+//     The 128 x n bit matrix is transposed with a 64x64 block transpose (transpose.go); the
 //     correlation-robust hash is the tweakable fixed-key-AES construction (TMMO) of Guo,
 //     Katz, Wang, Yu (S&P 2020) (hash.go).
-//   - Outputs: random OT (SendRandomOT/RecvRandomOT), correlated OT over Z_2^bits with
-//     vector correlations (SendCOT/RecvCOT, cot.go), the one-sided Gilboa matrix product
-//     (ProductW/ProductX) and batched vector OLE (VOLEW/VOLEX) (gilboa.go), AND triples and
-//     Beaver triples over Z_2^64 (triples.go). cost.go gives the exact bytes of each.
+//   - Outputs: random OT (SendRandomOT/RecvRandomOT); correlated OT over Z_2^bits with
+//     vector correlations (SendCOT/RecvCOT, or a width per OT: SendCOTWidths/RecvCOTWidths;
+//     cot.go); the one-sided Gilboa matrix product (ProductW/ProductX) and batched vector
+//     OLE (VOLEW/VOLEX) (gilboa.go); AND triples and Beaver triples over Z_2^64
+//     (triples.go). cost.go gives the exact bytes of each.
 //
 // # Sessions and roles
 //
 // A Session is one party's end of two OT extensions with one peer: in one it is the OT
 // sender, in the other the OT receiver, so either party can play either role at any time.
 // Both parties create their Session with NewSession (it runs the base OTs and the
-// SoftSpoken setup of both directions in three rounds, about 8 KB each way) and then call matching operations in the same order:
-// SendRandomOT on one side with RecvRandomOT on the other, SendCOT with RecvCOT, ProductW
-// (the party holding the plaintext matrix W, the OT receiver) with ProductX (the party
-// holding X, the OT sender), VOLEW with VOLEX; ANDTriples and BeaverTriples are symmetric (both parties call
+// SoftSpoken setup of both directions in three rounds, about 8 KB each way) and then call
+// matching operations in the same order: SendRandomOT on one side with RecvRandomOT on the
+// other, SendCOT with RecvCOT, SendCOTWidths with RecvCOTWidths, ProductW (the party holding
+// the plaintext matrix W, the OT receiver) with ProductX (the party holding X, the OT
+// sender), VOLEW with VOLEX; ANDTriples and BeaverTriples are symmetric (both parties call
 // the same method). A Session is not safe for concurrent use, and the two parties' calls
 // must pair up one to one (the extensions' PRG streams and hash tweaks advance with every
 // call). Each operation costs one round trip or less (see each method).

@@ -547,3 +547,38 @@ func TestVOLE(t *testing.T) {
 		}
 	}
 }
+
+func TestCOTWidths(t *testing.T) {
+	p := net.NewPipes(2)
+	s0, s1 := sessions(t, p[0], p[1])
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, n := range sizes {
+		const l = 2
+		widths := make([]uint8, n)
+		for i := range widths {
+			widths[i] = uint8(1 + r.IntN(64))
+		}
+		delta := make([]uint64, n*l)
+		for i := range delta {
+			delta[i] = r.Uint64()
+		}
+		c := make([]uint64, words(n))
+		for i := range c {
+			c[i] = r.Uint64()
+		}
+		b0, b1 := p[0].Stats().BytesSent, p[1].Stats().BytesSent
+		var tt, y []uint64
+		run2(t, func() (err error) { tt, err = s0.SendCOTWidths(delta, l, widths); return },
+			func() (err error) { y, err = s1.RecvCOTWidths(c, l, widths); return })
+		for i := range n * l {
+			m := widthMask(int(widths[i/l]))
+			if y[i] != (tt[i]+bit(c, i/l)*delta[i])&m || tt[i]&^m != 0 {
+				t.Fatalf("n=%d word %d (width %d) wrong", n, i, widths[i/l])
+			}
+		}
+		rb, sb := COTWidthsBytes(l, widths, DefaultK)
+		if p[0].Stats().BytesSent-b0 != sb || p[1].Stats().BytesSent-b1 != rb {
+			t.Fatalf("n=%d: sent %d / %d, cost functions say %d / %d", n, p[0].Stats().BytesSent-b0, p[1].Stats().BytesSent-b1, sb, rb)
+		}
+	}
+}
