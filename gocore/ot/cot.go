@@ -1,20 +1,20 @@
 package ot
 
-// Correlated OT over Z_2^w with vector correlations, from the OT extension (softspoken.go) with the ALSZ
-// correction: for OT j (tweak j') with correlation vector delta_j of l words and width w_j,
+// Correlated OT over Z_2^w with vector correlations, from the OT extension (softspoken.go)
+// with the ALSZ correction: for OT j (tweak j') with correlation vector delta_j of l words
+// and width w_j,
 //
 //	S:  x0 = E(H(j', q_j)), x1 = E(H(j', q_j xor s))   (E: the expansion of hash.go, l words)
 //	S -> R:  y_j = x1 - x0 - delta_j  mod 2^{w_j}, l values packed at w_j bits each
 //	S outputs t_j = x0 mod 2^{w_j};  R outputs E(H(j', t_j)) - r_j*y_j = t_j + r_j*delta_j.
 //
-// Messages: R's extension message (128/k bits per OT, 4 bytes for k = 4;
-// pseudorandom, softspoken.go), then S's packed
-// corrections, sum over j of l*w_j bits, cut into chunks of at most maxChunkBytes so that
-// neither side holds more than a chunk of expanded vectors (all chunks are sent before R
-// reads any: one round trip in all).
+// Messages: R's extension message (128/k bits per OT, 4 bytes for k = 4; pseudorandom,
+// softspoken.go), then S's packed corrections, sum over j of l*w_j bits, cut into chunks of
+// at most maxChunkBytes so that neither side holds more than a chunk of expanded vectors
+// (all chunks are sent before R reads any: one round trip in all).
 //
-// Security (semi-honest): S's view is R's extension message, as in softspoken.go. R's view adds the y_j; R knows
-// x_{r_j}, but x_{1-r_j} is the expansion of H(j', t_j xor s) with s unknown to R: by the TCR
+// Security (semi-honest): S's view is R's extension message, as in softspoken.go. R's view
+// adds the y_j; R knows x_{r_j}, but x_{1-r_j} is the expansion of H(j', t_j xor s) with s unknown to R: by the TCR
 // property of H and the PRG property of E it is pseudorandom given R's view, so y_j = +/-
 // (x_{1-r_j} - x_{r_j}) - delta_j (mod 2^w) is uniform and independent of delta_j. R's output
 // t_j + r_j*delta_j is what the functionality gives it. Width w_j only truncates; the words'

@@ -14,10 +14,10 @@ package ot
 // the bits the width drops). Summing over p and j: U[i,:] = sum 2^j*y, V[i,:] = -sum 2^j*t,
 // U + V = W*X mod 2^64.
 //
-// Messages: A's extension message (128/k bits per OT, m*k*bits OTs) and B's corrections (n words
-// at 64-j bits for each OT with bit j): one round trip. Security is that of correlated OT
-// (cot.go): B sees only pseudorandom u, A sees corrections that are uniform given its view
-// whatever X is. Both outputs are uniform subject to U + V = W*X (B's t is uniform).
+// Messages: A's extension message (128/k bits per OT, m*k*bits OTs) and B's corrections
+// (n words at 64-j bits for each OT with bit j): one round trip. Security is that of
+// correlated OT (cot.go): B sees only A's pseudorandom extension message, A sees corrections
+// that are uniform given its view whatever X is. Both outputs are uniform subject to U + V = W*X (B's t is uniform).
 
 import (
 	"github.com/qmpc/qmpc/gocore/errs"

@@ -278,8 +278,8 @@ func TestBeaverTriples(t *testing.T) {
 	}
 }
 
-// tamperConn flips a bit in every 32 bytes of the k-th message it receives (counting from 0), and records
-// every received message.
+// tamperConn flips a bit in every 32 bytes of the k-th message it receives (counting from
+// 0), and records every received message.
 type tamperConn struct {
 	net.Conn
 	k, seen int

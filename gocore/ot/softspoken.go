@@ -26,7 +26,8 @@ package ot
 //
 //	R: u_b = XOR_x R_x,  T_{b,i} = XOR_{x: x_i = 1} R_x        (i < k, the matrix columns)
 //	S: Q'_{b,i} = XOR_{x != Delta_b: (x xor Delta_b)_i = 1} R_x  = T_{b,i} xor Delta_{b,i} u_b
-//	R -> S:  d_b = u_b xor c  for every block b   (for random choices c := u_0 and d_0 is not sent)
+//	R -> S:  d_b = u_b xor c  for every block b
+//	         (for random choices c := u_0, and d_0 is not sent)
 //	S: Q_{b,i} = Q'_{b,i} xor Delta_{b,i} d_b = T_{b,i} xor s_{b*k+i} c
 //
 // so the 128 columns satisfy q_j = t_j xor c_j*s row-wise after the transpose (transpose.go),
@@ -36,8 +37,9 @@ package ot
 // Security (semi-honest, kappa = 128; Roy's theorem for the semi-honest protocol):
 //   - S's view: the GGM messages, masked by the keys k^{s_i}_i S never received (base-OT
 //     security), reveal only the off-path sums; r_{Delta_b} is pseudorandom to S (GGM
-//     puncturing), so every u_b, which XORs in R_{Delta_b}, is pseudorandom, and d_b = u_b xor c
-//     hides c (for random choices, c = u_0 is pseudorandom to S).
+//     puncturing), so every u_b, which XORs in R_{Delta_b}, is pseudorandom (the blocks'
+//     punctured seeds are independent), and d_b = u_b xor c hides c (for random choices,
+//     c = u_0 is pseudorandom to S).
 //   - R's view: its own seeds and the t_j; s is uniform and independent of R's view (S's
 //     base-OT choices are hidden by base-OT security), so H(j', t_j xor s) is pseudorandom
 //     by the TCR property.

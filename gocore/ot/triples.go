@@ -12,10 +12,11 @@ package ot
 //
 //	c_P = a_P*b_P xor u_P xor v_P,   c_0 xor c_1 = (a_0 xor a_1)*(b_0 xor b_1).
 //
-// Messages: each party's extension message (128/k - 1 bits per triple), sent simultaneously: one
-// message each way, no further round. Security: random OT (softspoken.go, session.go); a_P, b_P
-// are uniform (x0 xor x1 of independent pseudorandom bits; the receiver's uniform choices),
-// and the peer's view is only the pseudorandom u.
+// Messages: each party's extension message (128/k - 1 bits per triple), sent
+// simultaneously: one message each way, no further round. Security: random OT
+// (softspoken.go, session.go); a_P, b_P are uniform (x0 xor x1 of independent pseudorandom
+// bits; the receiver's uniform choices), and the peer's view is only the pseudorandom
+// extension message.
 //
 // Beaver triples over Z_2^64 (Gilboa products, the semi2k offline phase of MP-SPDZ): each
 // party draws a_P, b_P uniform; the cross term a_P*b_Q (Q the peer) is 64 correlated OTs
