@@ -14,12 +14,12 @@ package ot
 // (all chunks are sent before R reads any: one round trip in all).
 //
 // Security (semi-honest): S's view is R's extension message, as in softspoken.go. R's view
-// adds the y_j; R knows x_{r_j}, but x_{1-r_j} is the expansion of H(j', t_j xor s) with s unknown to R: by the TCR
-// property of H and the PRG property of E it is pseudorandom given R's view, so y_j = +/-
-// (x_{1-r_j} - x_{r_j}) - delta_j (mod 2^w) is uniform and independent of delta_j. R's output
-// t_j + r_j*delta_j is what the functionality gives it. Width w_j only truncates; the words'
-// high bits are never sent, so a correlation used after multiplication by 2^(64-w) costs w
-// bits per word.
+// adds the y_j; R knows x_{r_j}, but x_{1-r_j} is the expansion of H(j', t_j xor s) with s
+// unknown to R: by the TCR property of H and the PRG property of E it is pseudorandom given
+// R's view, so y_j = +/- (x_{1-r_j} - x_{r_j}) - delta_j (mod 2^w) is uniform and
+// independent of delta_j. R's output t_j + r_j*delta_j is what the functionality gives it.
+// Width w_j only truncates; the words' high bits are never sent, so a correlation used
+// after multiplication by 2^(64-w) costs w bits per word.
 
 import (
 	"encoding/binary"

@@ -17,7 +17,8 @@ package ot
 // Messages: A's extension message (128/k bits per OT, m*k*bits OTs) and B's corrections
 // (n words at 64-j bits for each OT with bit j): one round trip. Security is that of
 // correlated OT (cot.go): B sees only A's pseudorandom extension message, A sees corrections
-// that are uniform given its view whatever X is. Both outputs are uniform subject to U + V = W*X (B's t is uniform).
+// that are uniform given its view whatever X is. Both outputs are uniform subject to
+// U + V = W*X (B's t is uniform).
 
 import (
 	"github.com/qmpc/qmpc/gocore/errs"
