@@ -251,31 +251,38 @@ func (e *extSender) extend(msg []byte, n int, random bool) (q []Block, base uint
 	}
 	q = make([]Block, n)
 	tile := make([]uint64, Kappa*tileWords)
+	u := make([]uint64, tileWords)
 	buf := make([]uint64, tileWords)
 	for w0 := 0; w0 < nw; w0 += tileWords {
 		tw := min(tileWords, nw-w0)
 		clear(tile)
 		for b := range nb {
+			// With R_Delta taken as zero, T'_i = XOR_{x_i = 1} R_x and u' = XOR_x R_x (what
+			// R computes, less R_Delta): Q'_i = T'_i xor Delta_i*u', and Q_i = Q'_i xor
+			// Delta_i*d_b. The loops branch on the public x only.
 			delta := blockBits(e.s, b, k)
+			ub := u[:tw]
+			clear(ub)
 			for x, g := range e.g[b] {
 				if g == nil {
 					continue
 				}
 				g.Fill(buf[:tw])
+				xorInto(ub, buf[:tw])
 				for i := range k {
-					xorMasked(tile[(b*k+i)*tw:(b*k+i+1)*tw], buf[:tw], -uint64((x^delta)>>i&1))
+					if x>>i&1 == 1 {
+						xorInto(tile[(b*k+i)*tw:(b*k+i+1)*tw], buf[:tw])
+					}
 				}
 			}
-			if b < first {
-				continue
+			if b >= first {
+				off := 8 * ((b-first)*nw + w0)
+				for w := range ub {
+					ub[w] ^= binary.LittleEndian.Uint64(msg[off+8*w:])
+				}
 			}
-			off := 8 * ((b-first)*nw + w0)
 			for i := range k {
-				mask := -uint64(delta >> i & 1)
-				col := tile[(b*k+i)*tw : (b*k+i+1)*tw]
-				for w := range col {
-					col[w] ^= binary.LittleEndian.Uint64(msg[off+8*w:]) & mask
-				}
+				xorMasked(tile[(b*k+i)*tw:(b*k+i+1)*tw], ub, -uint64(delta>>i&1))
 			}
 		}
 		colsToRows(q[min(n, 64*w0):min(n, 64*(w0+tw))], tile, tw)
