@@ -48,14 +48,22 @@ func ProductBytes(m, k, n, bits, kk int) (wSide, xSide int64) {
 }
 
 // ANDTriplesBytes is what each party sends for n AND triples.
-func ANDTriplesBytes(n, k int) int64 { return ExtensionBytes(n, k, true) }
+func ANDTriplesBytes(n, k int) int64 {
+	var t int64
+	for off := 0; off < n; off += andBatch {
+		t += ExtensionBytes(min(andBatch, n-off), k, true)
+	}
+	return t
+}
 
 // BeaverTriplesBytes is what each party sends for n Beaver triples over Z_2^64.
 func BeaverTriplesBytes(n, k int) int64 {
-	if n == 0 {
-		return 0
+	var t int64
+	for off := 0; off < n; off += beaverBatch {
+		b := min(beaverBatch, n-off)
+		t += ExtensionBytes(64*b, k, false) + corrBytes(beaverLayout(b))
 	}
-	return ExtensionBytes(64*n, k, false) + corrBytes(beaverLayout(n))
+	return t
 }
 
 // VOLEBytes returns the bytes sent by the W side (VOLEW) and the X side (VOLEX) for n

@@ -473,6 +473,40 @@ func checkBitsUniform(t *testing.T, name string, msg []byte) {
 	}
 }
 
+// TestBatches: calls larger than one batch give correct triples (and the byte counts of the
+// cost functions).
+func TestBatches(t *testing.T) {
+	p := net.NewPipes(2)
+	s0, s1 := sessions(t, p[0], p[1])
+	for _, n := range []int{andBatch + 70, 2*beaverBatch + 3} {
+		b0 := p[0].Stats().BytesSent
+		var a0, b0s, c0, a1, b1, c1 []uint64
+		if n > andBatch {
+			run2(t, func() (err error) { a0, b0s, c0, err = s0.ANDTriples(n); return },
+				func() (err error) { a1, b1, c1, err = s1.ANDTriples(n); return })
+			for w := range words(n) {
+				if (a0[w]^a1[w])&(b0s[w]^b1[w]) != c0[w]^c1[w] {
+					t.Fatalf("AND n=%d word %d: not a triple", n, w)
+				}
+			}
+			if got := p[0].Stats().BytesSent - b0; got != ANDTriplesBytes(n, DefaultK) {
+				t.Fatalf("AND: sent %d, cost %d", got, ANDTriplesBytes(n, DefaultK))
+			}
+			continue
+		}
+		run2(t, func() (err error) { a0, b0s, c0, err = s0.BeaverTriples(n); return },
+			func() (err error) { a1, b1, c1, err = s1.BeaverTriples(n); return })
+		for i := range n {
+			if (a0[i]+a1[i])*(b0s[i]+b1[i]) != c0[i]+c1[i] {
+				t.Fatalf("Beaver n=%d triple %d wrong", n, i)
+			}
+		}
+		if got := p[0].Stats().BytesSent - b0; got != BeaverTriplesBytes(n, DefaultK) {
+			t.Fatalf("Beaver: sent %d, cost %d", got, BeaverTriplesBytes(n, DefaultK))
+		}
+	}
+}
+
 // TestCosts: the cost functions equal the bytes the connections counted.
 func TestCosts(t *testing.T) {
 	p := net.NewPipes(2)

@@ -31,11 +31,37 @@ package ot
 // is bit i%64 of word i/64; the bits from n on are zero): with the peer's shares,
 // (a0^a1)&(b0^b1) = c0^c1. Both parties call it. Two random OTs per triple (one per
 // direction); each party sends 128/k - 1 bits per triple (3.875 bytes for k = 4; n rounded
-// up to a multiple of 64) in one message, and receives the peer's.
+// up to a multiple of 64) in one message per batch of 2^21 triples, and receives the peer's.
 func (s *Session) ANDTriples(n int) (a, b, c []uint64, err error) {
 	if err := checkN(n); err != nil || n == 0 {
 		return nil, nil, nil, err
 	}
+	if n <= andBatch {
+		return s.andTriples(n)
+	}
+	a, b, c = make([]uint64, words(n)), make([]uint64, words(n)), make([]uint64, words(n))
+	for off := 0; off < n; off += andBatch {
+		ab, bb, cb, err := s.andTriples(min(andBatch, n-off))
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		copy(a[off/64:], ab)
+		copy(b[off/64:], bb)
+		copy(c[off/64:], cb)
+	}
+	return a, b, c, nil
+}
+
+// Batch sizes: a call for more triples runs consecutive batches (one message each way per
+// AND batch, one round trip per Beaver batch), so that the extension's rows (about 50 bytes
+// per OT) stay below about 100 MB. Both are multiples of 64.
+const (
+	andBatch    = 1 << 21
+	beaverBatch = 1 << 15
+)
+
+// andTriples is one batch of ANDTriples.
+func (s *Session) andTriples(n int) (a, b, c []uint64, err error) {
 	nw := words(n)
 	b, t, baseR, umsg := s.rcv.extend(nil, n)
 	if err := s.send(umsg); err != nil {
@@ -77,11 +103,29 @@ func (s *Session) ANDTriples(n int) (a, b, c []uint64, err error) {
 // BeaverTriples returns this party's additive shares over Z_2^64 of n random
 // multiplication triples: (a0+a1)*(b0+b1) = c0+c1 mod 2^64. Both parties call it. 64
 // correlated OTs per triple and direction (Gilboa); each party sends 516 bytes per triple
-// (k = 4) in two messages (one round trip).
+// (k = 4), one round trip per batch of 2^15 triples.
 func (s *Session) BeaverTriples(n int) (a, b, c []uint64, err error) {
 	if err := checkN(n); err != nil || n == 0 {
 		return nil, nil, nil, err
 	}
+	if n <= beaverBatch {
+		return s.beaverTriples(n)
+	}
+	a, b, c = make([]uint64, n), make([]uint64, n), make([]uint64, n)
+	for off := 0; off < n; off += beaverBatch {
+		ab, bb, cb, err := s.beaverTriples(min(beaverBatch, n-off))
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		copy(a[off:], ab)
+		copy(b[off:], bb)
+		copy(c[off:], cb)
+	}
+	return a, b, c, nil
+}
+
+// beaverTriples is one batch of BeaverTriples.
+func (s *Session) beaverTriples(n int) (a, b, c []uint64, err error) {
 	a = s.rng.Uint64s(n)
 	b = s.rng.Uint64s(n)
 	c = make([]uint64, n)
