@@ -40,27 +40,40 @@ func COTBytes(n, l, bits, k int) (receiver, sender int64) {
 // side (ProductX) for W [m,k] of bits-bit entries times X [k,n]; kk is the SoftSpoken
 // parameter.
 func ProductBytes(m, k, n, bits, kk int) (wSide, xSide int64) {
-	N := m * k * bits
-	if N == 0 || n == 0 {
+	return defaultBatching.productBytes(m, k, n, bits, kk)
+}
+
+func (bt batching) productBytes(m, k, n, bits, kk int) (wSide, xSide int64) {
+	if m*k*bits == 0 || n == 0 {
 		return 0, 0
 	}
-	return ExtensionBytes(N, kk, false), corrBytes(productLayout(m, k, n, bits))
+	rows := bt.items(k * bits)
+	for i0 := 0; i0 < m; i0 += rows {
+		mb := min(m, i0+rows) - i0
+		wSide += ExtensionBytes(mb*k*bits, kk, false)
+		xSide += corrBytes(productLayout(mb, k, n, bits))
+	}
+	return wSide, xSide
 }
 
 // ANDTriplesBytes is what each party sends for n AND triples.
-func ANDTriplesBytes(n, k int) int64 {
+func ANDTriplesBytes(n, k int) int64 { return defaultBatching.andBytes(n, k) }
+
+func (bt batching) andBytes(n, k int) int64 {
 	var t int64
-	for off := 0; off < n; off += andBatch {
-		t += ExtensionBytes(min(andBatch, n-off), k, true)
+	for off := 0; off < n; off += bt.and {
+		t += ExtensionBytes(min(bt.and, n-off), k, true)
 	}
 	return t
 }
 
 // BeaverTriplesBytes is what each party sends for n Beaver triples over Z_2^64.
-func BeaverTriplesBytes(n, k int) int64 {
+func BeaverTriplesBytes(n, k int) int64 { return defaultBatching.beaverBytes(n, k) }
+
+func (bt batching) beaverBytes(n, k int) int64 {
 	var t int64
-	for off := 0; off < n; off += beaverBatch {
-		b := min(beaverBatch, n-off)
+	for off := 0; off < n; off += bt.beaver {
+		b := min(bt.beaver, n-off)
 		t += ExtensionBytes(64*b, k, false) + corrBytes(beaverLayout(b))
 	}
 	return t
@@ -68,7 +81,18 @@ func BeaverTriplesBytes(n, k int) int64 {
 
 // VOLEBytes returns the bytes sent by the W side (VOLEW) and the X side (VOLEX) for n
 // scalars of bits bits times vectors of l words.
-func VOLEBytes(n, l, bits, k int) (wSide, xSide int64) { return ProductBytes(n, 1, l, bits, k) }
+func VOLEBytes(n, l, bits, k int) (wSide, xSide int64) {
+	return defaultBatching.voleBytes(n, l, bits, k)
+}
+
+func (bt batching) voleBytes(n, l, bits, k int) (wSide, xSide int64) {
+	nb := bt.items(bits)
+	for r0 := 0; r0 < n; r0 += nb {
+		w, x := bt.productBytes(min(n, r0+nb)-r0, 1, l, bits, k)
+		wSide, xSide = wSide+w, xSide+x
+	}
+	return wSide, xSide
+}
 
 // COTWidthsBytes is COTBytes for per-OT widths.
 func COTWidthsBytes(l int, widths []uint8, k int) (receiver, sender int64) {

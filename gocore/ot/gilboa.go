@@ -50,6 +50,40 @@ func (s *Session) ProductW(w []int64, m, k, n, bits int) (u []uint64, err error)
 	if err := checkProduct(len(w), m, k, n, bits, "W"); err != nil {
 		return nil, err
 	}
+	rows := s.batch.items(k * bits)
+	if m <= rows {
+		return s.productW(w, m, k, n, bits)
+	}
+	u = make([]uint64, m*n)
+	for i0 := 0; i0 < m; i0 += rows {
+		i1 := min(m, i0+rows)
+		ub, err := s.productW(w[i0*k:i1*k], i1-i0, k, n, bits)
+		if err != nil {
+			return nil, err
+		}
+		copy(u[i0*n:], ub)
+	}
+	return u, nil
+}
+
+// batching bounds the memory of one call: a call for more items runs consecutive batches
+// (one message each way per AND batch, one round trip per batch otherwise), so that the
+// extension's rows (16 to 50 bytes per OT) stay around 100 MB.
+type batching struct {
+	and, beaver int // triples per batch (multiples of 64)
+	ots         int // OTs per batch of products and VOLEs (whole rows of W, whole scalars)
+}
+
+var defaultBatching = batching{and: 1 << 21, beaver: 1 << 15, ots: 1 << 22}
+
+// items is how many items of perItem OTs one product or VOLE batch takes (at least one).
+func (b batching) items(perItem int) int { return max(1, b.ots/max(1, perItem)) }
+
+// productW is one batch of ProductW.
+func (s *Session) productW(w []int64, m, k, n, bits int) (u []uint64, err error) {
+	if err := checkProduct(len(w), m, k, n, bits, "W"); err != nil {
+		return nil, err
+	}
 	lo, hi := int64(-1)<<(bits-1), int64(uint64(1)<<(bits-1)-1)
 	for i, v := range w {
 		if v < lo || v > hi {
@@ -88,10 +122,32 @@ func (s *Session) ProductW(w []int64, m, k, n, bits int) (u []uint64, err error)
 
 // ProductX is party B's end of ProductW: B holds X [k,n] (row major) and gets V [m,n].
 //
-// Memory: besides U and V, A holds 20 bytes and B 16 bytes per OT (m*k*bits OTs) during the
-// call, plus one correction chunk (at most 8 MB) at a time on each side (over in-memory
-// pipes, B's chunks queue until A reads them). Split very large products by rows of W.
+// Memory: besides U and V, A holds 20 bytes and B 16 bytes per OT of the current batch (at
+// most 2^22 OTs: whole rows of W; one round trip per batch), plus one correction chunk (at
+// most 8 MB) at a time on each side (over in-memory pipes, B's chunks queue until A reads
+// them).
 func (s *Session) ProductX(x []uint64, m, k, n, bits int) (v []uint64, err error) {
+	if err := checkProduct(len(x), m, k, n, bits, "X"); err != nil {
+		return nil, err
+	}
+	rows := s.batch.items(k * bits)
+	if m <= rows {
+		return s.productX(x, m, k, n, bits)
+	}
+	v = make([]uint64, m*n)
+	for i0 := 0; i0 < m; i0 += rows {
+		i1 := min(m, i0+rows)
+		vb, err := s.productX(x, i1-i0, k, n, bits)
+		if err != nil {
+			return nil, err
+		}
+		copy(v[i0*n:], vb)
+	}
+	return v, nil
+}
+
+// productX is one batch of ProductX.
+func (s *Session) productX(x []uint64, m, k, n, bits int) (v []uint64, err error) {
 	if err := checkProduct(len(x), m, k, n, bits, "X"); err != nil {
 		return nil, err
 	}
@@ -138,6 +194,23 @@ func (s *Session) ProductX(x []uint64, m, k, n, bits int) (v []uint64, err error
 // vectors a weight multiplies are gathered (convolution windows, depthwise layers): lay the
 // gathered operands out as the vectors and scatter-add the outputs.
 func (s *Session) VOLEW(w []int64, l, bits int) (u []uint64, err error) {
+	nb := s.batch.items(bits)
+	if len(w) <= nb {
+		return s.voleW(w, l, bits)
+	}
+	u = make([]uint64, len(w)*l)
+	for r0 := 0; r0 < len(w); r0 += nb {
+		ub, err := s.voleW(w[r0:min(len(w), r0+nb)], l, bits)
+		if err != nil {
+			return nil, err
+		}
+		copy(u[r0*l:], ub)
+	}
+	return u, nil
+}
+
+// voleW is one batch of VOLEW.
+func (s *Session) voleW(w []int64, l, bits int) (u []uint64, err error) {
 	if l < 1 || bits < 1 || bits > 64 {
 		return nil, errs.New(errs.Internal, "ot: VOLEW with l = %d, bits = %d (want l >= 1, 1 <= bits <= 64)", l, bits)
 	}
@@ -179,6 +252,23 @@ func (s *Session) VOLEW(w []int64, l, bits int) (u []uint64, err error) {
 
 // VOLEX is B's end of VOLEW: x holds n vectors of l words (n = len(x)/l); B gets v.
 func (s *Session) VOLEX(x []uint64, l, bits int) (v []uint64, err error) {
+	nb := s.batch.items(bits)
+	if l < 1 || len(x) <= nb*l {
+		return s.voleX(x, l, bits)
+	}
+	v = make([]uint64, len(x))
+	for o := 0; o < len(x); o += nb * l {
+		vb, err := s.voleX(x[o:min(len(x), o+nb*l)], l, bits)
+		if err != nil {
+			return nil, err
+		}
+		copy(v[o:], vb)
+	}
+	return v, nil
+}
+
+// voleX is one batch of VOLEX.
+func (s *Session) voleX(x []uint64, l, bits int) (v []uint64, err error) {
 	if l < 1 || len(x)%l != 0 {
 		return nil, errs.New(errs.Shape, "ot: VOLEX: %d words are not a multiple of l = %d", len(x), l)
 	}

@@ -473,36 +473,61 @@ func checkBitsUniform(t *testing.T, name string, msg []byte) {
 	}
 }
 
-// TestBatches: calls larger than one batch give correct triples (and the byte counts of the
-// cost functions).
+// TestBatches: calls larger than one batch give correct results and the bytes the cost
+// functions predict (small batches set on the sessions).
 func TestBatches(t *testing.T) {
 	p := net.NewPipes(2)
 	s0, s1 := sessions(t, p[0], p[1])
-	for _, n := range []int{andBatch + 70, 2*beaverBatch + 3} {
-		b0 := p[0].Stats().BytesSent
-		var a0, b0s, c0, a1, b1, c1 []uint64
-		if n > andBatch {
-			run2(t, func() (err error) { a0, b0s, c0, err = s0.ANDTriples(n); return },
-				func() (err error) { a1, b1, c1, err = s1.ANDTriples(n); return })
-			for w := range words(n) {
-				if (a0[w]^a1[w])&(b0s[w]^b1[w]) != c0[w]^c1[w] {
-					t.Fatalf("AND n=%d word %d: not a triple", n, w)
-				}
-			}
-			if got := p[0].Stats().BytesSent - b0; got != ANDTriplesBytes(n, DefaultK) {
-				t.Fatalf("AND: sent %d, cost %d", got, ANDTriplesBytes(n, DefaultK))
-			}
-			continue
+	bt := batching{and: 128, beaver: 64, ots: 1000}
+	s0.batch, s1.batch = bt, bt
+	sent := func() int64 { return p[0].Stats().BytesSent }
+	const n = 2*128 + 70
+	b := sent()
+	var a0, b0, c0, a1, b1, c1 []uint64
+	run2(t, func() (err error) { a0, b0, c0, err = s0.ANDTriples(n); return },
+		func() (err error) { a1, b1, c1, err = s1.ANDTriples(n); return })
+	for w := range words(n) {
+		if (a0[w]^a1[w])&(b0[w]^b1[w]) != c0[w]^c1[w] {
+			t.Fatalf("AND word %d: not a triple", w)
 		}
-		run2(t, func() (err error) { a0, b0s, c0, err = s0.BeaverTriples(n); return },
-			func() (err error) { a1, b1, c1, err = s1.BeaverTriples(n); return })
-		for i := range n {
-			if (a0[i]+a1[i])*(b0s[i]+b1[i]) != c0[i]+c1[i] {
-				t.Fatalf("Beaver n=%d triple %d wrong", n, i)
-			}
+	}
+	if got := sent() - b; got != bt.andBytes(n, DefaultK) {
+		t.Fatalf("AND: sent %d, cost %d", got, bt.andBytes(n, DefaultK))
+	}
+	b = sent()
+	run2(t, func() (err error) { a0, b0, c0, err = s0.BeaverTriples(n); return },
+		func() (err error) { a1, b1, c1, err = s1.BeaverTriples(n); return })
+	for i := range n {
+		if (a0[i]+a1[i])*(b0[i]+b1[i]) != c0[i]+c1[i] {
+			t.Fatalf("Beaver triple %d wrong", i)
 		}
-		if got := p[0].Stats().BytesSent - b0; got != BeaverTriplesBytes(n, DefaultK) {
-			t.Fatalf("Beaver: sent %d, cost %d", got, BeaverTriplesBytes(n, DefaultK))
+	}
+	if got := sent() - b; got != bt.beaverBytes(n, DefaultK) {
+		t.Fatalf("Beaver: sent %d, cost %d", got, bt.beaverBytes(n, DefaultK))
+	}
+	// Products: 1000 OTs per batch = 7 rows of k*bits = 18*8.
+	runProduct(t, s0, s1, 23, 18, 5, 8, 77)
+	b0p, b1p := p[0].Stats().BytesSent, p[1].Stats().BytesSent
+	runProduct(t, s0, s1, 23, 18, 5, 8, 78)
+	wb, xb := bt.productBytes(23, 18, 5, 8, DefaultK)
+	if p[0].Stats().BytesSent-b0p != wb || p[1].Stats().BytesSent-b1p != xb {
+		t.Fatalf("product: sent %d / %d, cost %d / %d", p[0].Stats().BytesSent-b0p, p[1].Stats().BytesSent-b1p, wb, xb)
+	}
+	// VOLE: 1000/16 = 62 scalars per batch.
+	w := make([]int64, 200)
+	x := make([]uint64, 200*3)
+	for i := range w {
+		w[i] = int64(i) - 100
+		for q := range 3 {
+			x[3*i+q] = uint64(i*7+q) * 0x9e3779b97f4a7c15
+		}
+	}
+	var u, v []uint64
+	run2(t, func() (err error) { u, err = s0.VOLEW(w, 3, 16); return },
+		func() (err error) { v, err = s1.VOLEX(x, 3, 16); return })
+	for i := range u {
+		if u[i]+v[i] != uint64(w[i/3])*x[i] {
+			t.Fatalf("VOLE word %d wrong", i)
 		}
 	}
 }

@@ -40,6 +40,8 @@ type Session struct {
 	rng  *prg.PRG     // local randomness (choice bits, triple shares)
 	h    *hasher
 	ex   expander
+	// batch bounds the size of one extension (defaultBatching; tests shrink it).
+	batch batching
 }
 
 // NewSession runs the base OTs and the SoftSpoken setup (k = DefaultK) of both directions
@@ -61,7 +63,7 @@ func NewSessionK(conn net.Conn, peer int, rnd io.Reader, k int) (*Session, error
 	if peer == conn.ID() || peer < 0 || peer >= conn.N() {
 		return nil, errs.New(errs.Config, "ot: party %d cannot run OT with party %d (of %d)", conn.ID(), peer, conn.N())
 	}
-	s := &Session{conn: conn, peer: peer, h: newHasher()}
+	s := &Session{conn: conn, peer: peer, h: newHasher(), batch: defaultBatching}
 	s.ex.h = s.h
 	var key prg.Key
 	var sBytes [16]byte

@@ -36,12 +36,12 @@ func (s *Session) ANDTriples(n int) (a, b, c []uint64, err error) {
 	if err := checkN(n); err != nil || n == 0 {
 		return nil, nil, nil, err
 	}
-	if n <= andBatch {
+	if n <= s.batch.and {
 		return s.andTriples(n)
 	}
 	a, b, c = make([]uint64, words(n)), make([]uint64, words(n)), make([]uint64, words(n))
-	for off := 0; off < n; off += andBatch {
-		ab, bb, cb, err := s.andTriples(min(andBatch, n-off))
+	for off := 0; off < n; off += s.batch.and {
+		ab, bb, cb, err := s.andTriples(min(s.batch.and, n-off))
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -51,14 +51,6 @@ func (s *Session) ANDTriples(n int) (a, b, c []uint64, err error) {
 	}
 	return a, b, c, nil
 }
-
-// Batch sizes: a call for more triples runs consecutive batches (one message each way per
-// AND batch, one round trip per Beaver batch), so that the extension's rows (about 50 bytes
-// per OT) stay below about 100 MB. Both are multiples of 64.
-const (
-	andBatch    = 1 << 21
-	beaverBatch = 1 << 15
-)
 
 // andTriples is one batch of ANDTriples.
 func (s *Session) andTriples(n int) (a, b, c []uint64, err error) {
@@ -108,12 +100,12 @@ func (s *Session) BeaverTriples(n int) (a, b, c []uint64, err error) {
 	if err := checkN(n); err != nil || n == 0 {
 		return nil, nil, nil, err
 	}
-	if n <= beaverBatch {
+	if n <= s.batch.beaver {
 		return s.beaverTriples(n)
 	}
 	a, b, c = make([]uint64, n), make([]uint64, n), make([]uint64, n)
-	for off := 0; off < n; off += beaverBatch {
-		ab, bb, cb, err := s.beaverTriples(min(beaverBatch, n-off))
+	for off := 0; off < n; off += s.batch.beaver {
+		ab, bb, cb, err := s.beaverTriples(min(s.batch.beaver, n-off))
 		if err != nil {
 			return nil, nil, nil, err
 		}
