@@ -66,17 +66,6 @@ type bitWriter struct {
 	n   int // bits in acc, < 64
 }
 
-func (b *bitWriter) write(v uint64, w int) {
-	b.acc |= v << b.n
-	if b.n+w >= 64 {
-		b.out = binary.LittleEndian.AppendUint64(b.out, b.acc)
-		b.acc = v >> (64 - b.n) // 0 when b.n == 0 (Go shifts by 64 give 0)
-		b.n += w - 64
-	} else {
-		b.n += w
-	}
-}
-
 // writeVec writes every value of vs (each below 2^w) at width w.
 func (b *bitWriter) writeVec(vs []uint64, w int) {
 	acc, n, out := b.acc, b.n, b.out
@@ -152,19 +141,6 @@ func (r *bitReader) readVec(dst []uint64, w int) {
 		dst[i] = v & m
 	}
 	r.cur, r.n = cur, n
-}
-
-func (r *bitReader) read(w int) uint64 {
-	v := r.cur >> r.n
-	if r.n+w >= 64 {
-		nxt := r.next()
-		v |= nxt << (64 - r.n) // 0 when r.n == 0
-		r.cur = nxt
-		r.n += w - 64
-	} else {
-		r.n += w
-	}
-	return v & widthMask(w)
 }
 
 // cotSenderPhase runs S's side after receiving R's extension message umsg: it sends the

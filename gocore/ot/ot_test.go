@@ -89,7 +89,7 @@ func TestBitPacking(t *testing.T) {
 		w := 1 + r.IntN(64)
 		v := r.Uint64() & widthMask(w)
 		ws, vs = append(ws, w), append(vs, v)
-		bw.write(v, w)
+		bw.writeVec([]uint64{v}, w)
 		total += w
 	}
 	out := bw.bytes()
@@ -98,8 +98,9 @@ func TestBitPacking(t *testing.T) {
 	}
 	br := newBitReader(out)
 	for i, w := range ws {
-		if got := br.read(w); got != vs[i] {
-			t.Fatalf("value %d (width %d): got %x want %x", i, w, got, vs[i])
+		got := make([]uint64, 1)
+		if br.readVec(got, w); got[0] != vs[i] {
+			t.Fatalf("value %d (width %d): got %x want %x", i, w, got[0], vs[i])
 		}
 	}
 }
@@ -640,4 +641,13 @@ func TestCOTWidths(t *testing.T) {
 			t.Fatalf("n=%d: sent %d / %d, cost functions say %d / %d", n, p[0].Stats().BytesSent-b0, p[1].Stats().BytesSent-b1, sb, rb)
 		}
 	}
+}
+
+// randomBits returns words(n) uniform words with the bits from n on cleared.
+func (s *Session) randomBits(n int) []uint64 {
+	c := s.rng.Uint64s(words(n))
+	if n%64 != 0 {
+		c[len(c)-1] &= 1<<(n%64) - 1
+	}
+	return c
 }

@@ -155,15 +155,6 @@ func (s *Session) recv(what string) ([]byte, error) {
 	return msg, nil
 }
 
-// randomBits returns words(n) uniform words with the bits from n on cleared.
-func (s *Session) randomBits(n int) []uint64 {
-	c := s.rng.Uint64s(words(n))
-	if n%64 != 0 {
-		c[len(c)-1] &= 1<<(n%64) - 1
-	}
-	return c
-}
-
 func checkN(n int) error {
 	if n < 0 {
 		return errs.New(errs.Internal, "ot: negative OT count %d", n)
