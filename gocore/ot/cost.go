@@ -5,8 +5,8 @@ package ot
 // k is the SoftSpoken parameter of the sessions (DefaultK unless NewSessionK was used).
 
 // SetupBytes is what each party sends in NewSessionK: A, 128 points B_i, 128 GGM level-sum
-// pairs (three messages).
-const SetupBytes = elemSize + Kappa*elemSize + 32*Kappa
+// pairs and k (three messages).
+const SetupBytes = elemSize + Kappa*elemSize + 32*Kappa + 1
 
 // ExtensionBytes is the size of the OT receiver's message for n OTs with chosen (random =
 // false) or random choices.

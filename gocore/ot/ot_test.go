@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/bits"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 
@@ -650,4 +651,24 @@ func (s *Session) randomBits(n int) []uint64 {
 		c[len(c)-1] &= 1<<(n%64) - 1
 	}
 	return c
+}
+
+// TestSessionMismatch: parties with different k, or a bad k, fail at setup with an error.
+func TestSessionMismatch(t *testing.T) {
+	p := net.NewPipes(2)
+	var e0, e1 error
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); _, e0 = NewSessionK(p[0], 1, seeded(1), 4) }()
+	go func() { defer wg.Done(); _, e1 = NewSessionK(p[1], 0, seeded(2), 2) }()
+	wg.Wait()
+	if e0 == nil || e1 == nil || !strings.Contains(e0.Error(), "SoftSpoken k") {
+		t.Fatalf("mismatched k: errors %v / %v", e0, e1)
+	}
+	if _, err := NewSessionK(p[0], 1, seeded(1), 3); err == nil {
+		t.Fatal("k = 3 accepted")
+	}
+	if _, err := NewSession(p[0], 0, seeded(1)); err == nil {
+		t.Fatal("a session with oneself accepted")
+	}
 }

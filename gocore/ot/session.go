@@ -7,7 +7,7 @@ package ot
 //	                      the OT receiver
 //	round 2, each party:  B_1..B_128 (4 KB), as base-OT receiver for the extension where it
 //	                      is the OT sender (choices: the complement of its secret s)
-//	round 3, each party:  the GGM level sums of its trees (4 KB), as OT receiver
+//	round 3, each party:  the GGM level sums of its trees (4 KB) and k, as OT receiver
 //
 // after which each party holds an extSender and an extReceiver (softspoken.go). What each
 // message reveals is argued in baseot.go and softspoken.go. Random OT
@@ -45,7 +45,7 @@ type Session struct {
 }
 
 // NewSession runs the base OTs and the SoftSpoken setup (k = DefaultK) of both directions
-// with peer over conn (three rounds, 8224 bytes each way) and returns the party's end of
+// with peer over conn (three rounds, 8225 bytes each way) and returns the party's end of
 // both extensions. Both parties call it.
 // rnd supplies all randomness (crypto/rand.Reader in production): the base-OT scalars, the
 // extension secret and a key for the session's local PRG.
@@ -103,13 +103,17 @@ func NewSessionK(conn net.Conn, peer int, rnd io.Reader, k int) (*Session, error
 		return nil, err
 	}
 	rcv, setup := newExtReceiver(k, k0, k1, s.rng)
-	if err := s.send(setup); err != nil {
+	if err := s.send(append(setup, byte(k))); err != nil { // k last: a mismatch fails here
 		return nil, err
 	}
 	peerSetup, err := s.recv("extension setup")
 	if err != nil {
 		return nil, err
 	}
+	if len(peerSetup) == 0 || int(peerSetup[len(peerSetup)-1]) != k {
+		return nil, errs.New(errs.Config, "ot: party %d uses SoftSpoken k = %d, party %d another (setup message of %d bytes)", conn.ID(), k, peer, len(peerSetup))
+	}
+	peerSetup = peerSetup[:len(peerSetup)-1]
 	// The base-OT choices were sec, so this party holds k^{sec_i}_i: its extension secret
 	// is NOT sec (softspoken.go).
 	snd, err := newExtSender(k, Block{^sec[0], ^sec[1]}, keys, peerSetup)
