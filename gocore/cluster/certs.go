@@ -103,7 +103,7 @@ type AssembleOptions struct {
 	Parties []PartyEntry
 	// Client is the client's certificate file path.
 	Client      string
-	Protocol    string // default "rep3"
+	Protocol    string // default DefaultProtocol
 	Owner       int    // the model owner (default 0)
 	ModelDigest string // optional: pins the model (hex, as `qmpc inspect` prints)
 	Reveal      string // "output" (default) or "argmax"
@@ -154,7 +154,7 @@ func Assemble(path string, opt AssembleOptions) (*Config, error) {
 		}
 	}
 	if opt.Protocol == "" {
-		opt.Protocol = "rep3"
+		opt.Protocol = DefaultProtocol
 	}
 	cfg := &Config{Protocol: opt.Protocol, Owner: opt.Owner, ModelDigest: opt.ModelDigest, Reveal: opt.Reveal,
 		Parties: parties, Client: ClientEntry{Cert: clientPEM}, Timeouts: opt.Timeouts.WithDefaults()}
@@ -189,8 +189,8 @@ func readCert(path string) (string, error) {
 
 // CertOptions configures Generate.
 type CertOptions struct {
-	Parties  int    // number of computing parties (default 3)
-	Protocol string // default "rep3"
+	Parties  int    // number of computing parties (default: the protocol's)
+	Protocol string // default DefaultProtocol
 	Host     string // address of every party (default 127.0.0.1); edit the file for real hosts
 	BasePort int    // party i listens on BasePort+i (default 7100)
 	Owner    int    // the model owner (default 0)
@@ -207,11 +207,11 @@ type CertOptions struct {
 // so whoever runs it could impersonate any party. A deployment makes each key on its own
 // host with Keygen and assembles the config with Assemble.
 func Generate(dir string, opt CertOptions) (string, error) {
-	if opt.Parties == 0 {
-		opt.Parties = 3
-	}
 	if opt.Protocol == "" {
-		opt.Protocol = "rep3"
+		opt.Protocol = DefaultProtocol
+	}
+	if opt.Parties == 0 {
+		opt.Parties = defaultParties(opt.Protocol)
 	}
 	if opt.Host == "" {
 		opt.Host = "127.0.0.1"

@@ -177,7 +177,7 @@ func TestAssembleRefusesBadInput(t *testing.T) {
 		{"two parties, plain", AssembleOptions{Parties: all[:2], Client: crt(3), Protocol: "plain"}, ""},
 		{"gap", AssembleOptions{Parties: []PartyEntry{all[0], all[2]}, Client: crt(3), Protocol: "plain"}, "party 1 is missing"},
 		{"twice", AssembleOptions{Parties: []PartyEntry{all[0], all[1], spec(1, crt(1))}, Client: crt(3)}, "party 1 is given twice"},
-		{"rep3 needs 3", AssembleOptions{Parties: all[:2], Client: crt(3)}, "rep3 runs 3 parties"},
+		{"rep3 needs 3", AssembleOptions{Parties: all[:2], Client: crt(3)}, "rep3 needs 3 parties, not 2"},
 		{"same key twice", AssembleOptions{Parties: []PartyEntry{all[0], all[1], spec(2, crt(1))}, Client: crt(3)}, "party 2 has the same certificate key as party 1"},
 		{"client is a party", AssembleOptions{Parties: all, Client: crt(0)}, "the client has the same certificate key as party 0"},
 		{"private key", AssembleOptions{Parties: []PartyEntry{all[0], all[1], spec(2, filepath.Join(dirs[2], "party2.key"))}, Client: crt(3)}, "holds a private key"},

@@ -16,7 +16,7 @@ import json
 import sys
 from typing import Sequence
 
-from . import QmpcError, TensorInfo, __version__, load
+from . import QmpcError, TensorInfo, __version__, load, protocols
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="party ID listens on HOST:PORT; CERT is the certificate it made with qmpc keygen (repeat)")
     cc.add_argument("--client", required=True, help="the client's certificate (qmpc keygen --client)")
     cc.add_argument("--out", default="cluster.json", help="where to write the config")
-    cc.add_argument("--protocol", default="rep3", help="rep3 (default) or plain (no secrecy, debugging)")
+    cc.add_argument("--protocol", default="rep3", help="; ".join(
+        f"{p.name} ({p.summary})" for p in protocols()) + " (default rep3)")
     cc.add_argument("--owner", type=int, default=0, help="id of the party that holds the model")
     cc.add_argument("--model", default=None, help="optional: pin this model file's digest")
     cc.add_argument("--model-digest", default="", help="optional: pin this model digest (hex)")
@@ -52,9 +53,10 @@ def _parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("certs", help="one-host shortcut for tests and demos: every key, certificate and cluster.json "
                        "in one directory (whoever runs it holds every key; use keygen + cluster-config to deploy)")
-    c.add_argument("--parties", type=int, default=3, help="number of computing parties (default 3)")
+    c.add_argument("--parties", type=int, default=0, help="number of computing parties (default: the protocol's)")
     c.add_argument("--out", default="cluster", help="directory for keys, certificates and cluster.json")
-    c.add_argument("--protocol", default="rep3", help="rep3 (default) or plain (no secrecy, debugging)")
+    c.add_argument("--protocol", default="rep3", help="; ".join(
+        f"{p.name} ({p.summary})" for p in protocols()) + " (default rep3)")
     c.add_argument("--host", default="127.0.0.1", help="every party's address (edit cluster.json for separate hosts)")
     c.add_argument("--base-port", type=int, default=7100, help="party i listens on base-port+i")
     c.add_argument("--force", action="store_true", help="overwrite existing keys")

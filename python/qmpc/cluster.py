@@ -58,7 +58,7 @@ def _core_fn(name: str) -> Any:
 
 def certs(
     out: str | os.PathLike[str],
-    parties: int = 3,
+    parties: int = 0,
     *,
     protocol: str = "rep3",
     host: str = "127.0.0.1",
@@ -71,7 +71,8 @@ def certs(
 
     Whoever runs it holds every party's private key and could impersonate any party; for
     parties run by separate organisations use :func:`keygen` on each host and
-    :func:`cluster_config`. Party ``i`` listens on ``host:base_port+i``. Private keys
+    :func:`cluster_config`. ``parties`` 0 takes the
+    protocol's number of parties. Party ``i`` listens on ``host:base_port+i``. Private keys
     (``partyN.key``, ``client.key``) are written with mode 0600. Existing keys are kept
     unless ``force``.
 

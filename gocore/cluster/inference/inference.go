@@ -19,21 +19,21 @@ import (
 	"github.com/qmpc/qmpc/gocore/model"
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/mpc/local"
-	"github.com/qmpc/qmpc/gocore/mpc/plain"
-	"github.com/qmpc/qmpc/gocore/mpc/rep3"
+	"github.com/qmpc/qmpc/gocore/mpc/registry"
 	"github.com/qmpc/qmpc/gocore/net"
 	"github.com/qmpc/qmpc/gocore/net/tlsnet"
 )
 
 // dealer returns the client side of protocol name for n parties.
 func dealer(name string, n int) (mpc.Dealer, error) {
-	switch name {
-	case rep3.Name:
-		return rep3.Dealer{}, nil
-	case plain.Name:
-		return plain.Dealer{N: n}, nil
+	s, err := registry.Lookup(name)
+	if err != nil {
+		return nil, err
 	}
-	return nil, errs.New(errs.Config, "protocol %q has no outside-client support", name)
+	if s.NewDealer == nil {
+		return nil, errs.New(errs.Config, "protocol %q has no outside-client support", name)
+	}
+	return s.NewDealer(n)
 }
 
 // Info is what the leader tells clients: the public model and the session's settings.
@@ -139,11 +139,11 @@ func (c *engineComp) Start(conn net.Conn) error {
 		c.pause.failed = func() error { return meshErr(conn) }
 		pconn = c.pause
 	}
-	p, err := local.NewParty(c.cfg.Protocol, pconn)
+	p, err := local.NewParty(c.cfg.Protocol, pconn, mpc.Options{})
 	if err != nil {
 		return fmt.Errorf("protocol %s: %w", c.cfg.Protocol, err)
 	}
-	ext, ok := p.(mpc.External)
+	ext, ok := mpc.Ext[mpc.External](p)
 	if !ok {
 		return errs.New(errs.Config, "protocol %s does not support an outside client", c.cfg.Protocol)
 	}
@@ -171,6 +171,15 @@ func revealName(s string) string {
 
 func (c *engineComp) Info() ([]byte, error) { return c.infoB, nil }
 
+var _ cluster.Idler = (*engineComp)(nil)
+
+// NeedsIdle reports whether the protocol has an offline phase and no preprocessing is
+// ready for the next request (cluster.Idler).
+func (c *engineComp) NeedsIdle() bool { return c.party.NeedsPreprocess() }
+
+// Idle runs the protocol's offline phase for the next request while no client waits.
+func (c *engineComp) Idle() error { return c.party.Preprocess() }
+
 func (c *engineComp) Run(in []byte) ([]byte, json.RawMessage, error) {
 	start := time.Now()
 	before := c.conn.Stats()
@@ -180,6 +189,13 @@ func (c *engineComp) Run(in []byte) ([]byte, json.RawMessage, error) {
 		peersBefore = mesh.PeerStats()
 	}
 	g := c.info.Graph
+	// The offline phase of protocols that have one, if the parties were not idle long
+	// enough to run it before this request (Idle); reported as its PREPROCESS layer.
+	if c.NeedsIdle() {
+		if err := c.party.Preprocess(); err != nil {
+			return nil, nil, err
+		}
+	}
 	shared := c.party.SharedInputs()
 	parts, err := splitPayload(in, len(shared))
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/qmpc/qmpc/gocore/cluster"
 	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/mpc/registry"
 	"github.com/qmpc/qmpc/gocore/net/tlsnet"
 )
 
@@ -64,7 +65,7 @@ func runClusterConfig(ctx context.Context, args []string, log *slog.Logger, stdo
 	fs.Var(&parties, "party", "ID=HOST:PORT,CERT: party ID listens on HOST:PORT; CERT is the certificate it made with qmpc keygen (repeat for every party)")
 	client := fs.String("client", "", "the client's certificate (from qmpc keygen --client)")
 	out := fs.String("out", "cluster.json", "where to write the config")
-	protocol := fs.String("protocol", "rep3", "protocol: rep3 (3 parties, honest majority, semi-honest) or plain (no secrecy, for debugging)")
+	protocol := fs.String("protocol", cluster.DefaultProtocol, "protocol: "+registry.Help())
 	owner := fs.Int("owner", 0, "id of the party that holds the model")
 	modelPath := fs.String("model", "", "optional: pin this model file's digest (the owner then refuses to serve another)")
 	digest := fs.String("model-digest", "", "optional: pin this model digest (hex, as qmpc inspect prints)")
@@ -106,9 +107,9 @@ func runCerts(ctx context.Context, args []string, log *slog.Logger, stdout io.Wr
 		"One-host shortcut for tests and demos: makes every party's and the client's private key in DIR,\n"+
 		"so whoever runs it holds all keys and could impersonate any party. For a deployment, each party\n"+
 		"and the client run qmpc keygen on their own host, and qmpc cluster-config assembles cluster.json.", stdout)
-	parties := fs.Int("parties", 3, "number of computing parties")
+	parties := fs.Int("parties", 0, "number of computing parties (default: the protocol's)")
 	out := fs.String("out", "cluster", "directory for keys, certificates and cluster.json")
-	protocol := fs.String("protocol", "rep3", "protocol: rep3 (3 parties, honest majority, semi-honest) or plain (no secrecy, for debugging)")
+	protocol := fs.String("protocol", cluster.DefaultProtocol, "protocol: "+registry.Help())
 	host := fs.String("host", "127.0.0.1", "address of every party (edit cluster.json for separate hosts)")
 	basePort := fs.Int("base-port", 7100, "party i listens on base-port+i")
 	owner := fs.Int("owner", 0, "id of the party that holds the model")
