@@ -128,12 +128,15 @@ class SecureResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _progress_bar(total: int) -> Any:
+def _progress_bar(total: int, forced: bool) -> Any:
+    """A tqdm bar (a widget in notebooks); unless ``forced``, none when stderr is not a
+    terminal (tqdm's ``disable=None``), so that logs do not fill with redraws."""
     try:
         from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover - tqdm is a dependency
+    except ImportError:  # tqdm is optional
         return None
-    return tqdm(total=total, desc="secure inference", unit="layer", leave=False)
+    return tqdm(total=total, desc="secure inference", unit="layer", leave=False,
+                disable=False if forced else None)
 
 
 def secure_run(
@@ -162,7 +165,8 @@ def secure_run(
             client in the clear to the revealed logits); ``"argmax"``: the client gets only
             the index of the largest logit along the last axis (int32, first index on ties).
         owner, client: party indices of the model owner and the client.
-        progress: show a tqdm bar (default: only when the run lasts more than a second).
+        progress: show a tqdm bar (default: when the run lasts more than a second and
+            stderr is a terminal or a notebook; ``True``: always; ``False``: never).
 
     Returns:
         A :class:`SecureResult` with ``output`` and ``stats``.
@@ -195,7 +199,7 @@ def secure_run(
             ):
                 total = run.Total()
                 if total > 0:
-                    bar = _progress_bar(total)
+                    bar = _progress_bar(total, forced=bool(progress))
             if bar is not None:
                 bar.n = run.Done()
                 bar.refresh()
