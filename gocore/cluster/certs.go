@@ -14,8 +14,8 @@ import (
 
 // CertOptions configures Generate.
 type CertOptions struct {
-	Parties  int    // number of computing parties (default 3)
-	Protocol string // default "rep3"
+	Parties  int    // number of computing parties (default: the protocol's)
+	Protocol string // default DefaultProtocol
 	Host     string // address of every party (default 127.0.0.1); edit the file for real hosts
 	BasePort int    // party i listens on BasePort+i (default 7100)
 	Owner    int    // the model owner (default 0)
@@ -28,11 +28,11 @@ type CertOptions struct {
 // (mode 0600) per party (party<i>.crt, party<i>.key) and for the client (client.crt,
 // client.key), and cluster.json listing them. It returns the path of cluster.json.
 func Generate(dir string, opt CertOptions) (string, error) {
-	if opt.Parties == 0 {
-		opt.Parties = 3
-	}
 	if opt.Protocol == "" {
-		opt.Protocol = "rep3"
+		opt.Protocol = DefaultProtocol
+	}
+	if opt.Parties == 0 {
+		opt.Parties = defaultParties(opt.Protocol)
 	}
 	if opt.Host == "" {
 		opt.Host = "127.0.0.1"

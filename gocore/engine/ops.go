@@ -146,6 +146,12 @@ func prepOp(g *model.Graph, oi int) (*prepared, error) {
 			}
 			p.fits[k] = f
 		}
+	case model.OpTranspose, model.OpSlice, model.OpStridedSlice, model.OpPack, model.OpGather,
+		model.OpExpandDims, model.OpSplit:
+		// A public index map over the data inputs laid end to end: free on shares.
+		if _, p.xIdx, err = g.MoveIndex(op); err != nil {
+			return nil, err
+		}
 	case model.OpPad:
 		in := g.Tensors[op.Inputs[0]]
 		pads, err := g.Paddings(op)
@@ -240,6 +246,18 @@ func (e *Party) evalOp(oi int, op *model.Op, env map[int]mpc.AShare) (mpc.AShare
 		return mpc.Clamp(e.p, m, int64(c.ActMin), int64(c.ActMax), 10)
 	case model.OpPad:
 		return e.p.AddPublic(e.p.Gather(in(0), p.xIdx), p.padVal), nil
+	case model.OpTranspose, model.OpSlice, model.OpStridedSlice, model.OpPack, model.OpGather,
+		model.OpExpandDims, model.OpSplit:
+		data := model.MoveDataInputs(op)
+		x := in(data[0])
+		if len(data) > 1 {
+			parts := make([]mpc.AShare, len(data))
+			for i, k := range data {
+				parts[i] = in(k)
+			}
+			x = e.p.Concat(parts...)
+		}
+		return e.p.Gather(x, p.xIdx), nil
 	case model.OpConcatenation:
 		parts := make([]mpc.AShare, len(op.Inputs))
 		for k := range op.Inputs {
@@ -327,7 +345,7 @@ func (e *Party) convAcc(op *model.Op, p *prepared, env map[int]mpc.AShare) (mpc.
 		acc, err = e.p.MatMul(x, weights(true, nil), c.Batch, c.InC, c.OutC)
 	case model.OpDepthwiseConv2D:
 		taps := c.KH * c.KW
-		if g, ok := e.p.(mpc.GatherMulSummer); ok {
+		if g, ok := mpc.Ext[mpc.GatherMulSummer](e.p); ok {
 			// Windows and weights read through their index maps: no KH*KW-fold copies.
 			zpc := make([]uint64, taps*c.OutC) // the [1, KH, KW, OC] filter's zero points
 			for i := range zpc {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -15,15 +16,21 @@ import (
 // requantization multipliers and shifts) are public, as in the paper's artifact minus its
 // secret scales option. Constant tensors that are model parameters (filters, biases,
 // constant operands of ADD/MUL/CONCATENATION) are the model owner's secret; constant
-// tensors that describe structure (RESHAPE's shape, PAD's paddings, MEAN's axes) are
-// public. The client's input tensors are secret; the client alone learns the revealed
+// tensors that describe structure (RESHAPE's shape, PAD's paddings, MEAN's axes,
+// TRANSPOSE's perm, slice bounds, GATHER's indices, split sizes) are public. The client's input tensors are secret; the client alone learns the revealed
 // output.
 
 // structuralInputs lists, per op kind, the input positions that hold public structure.
 var structuralInputs = map[model.OpKind][]int{
-	model.OpReshape: {1},
-	model.OpPad:     {1},
-	model.OpMean:    {1},
+	model.OpReshape:      {1},
+	model.OpPad:          {1},
+	model.OpMean:         {1},
+	model.OpTranspose:    {1},
+	model.OpSlice:        {1, 2},
+	model.OpStridedSlice: {1, 2, 3},
+	model.OpGather:       {1},
+	model.OpExpandDims:   {1},
+	model.OpSplit:        {1},
 }
 
 // isStructural reports whether tensor t is used only as a structural operand.
@@ -85,10 +92,10 @@ func PublicGraph(g *model.Graph) *model.Graph {
 // graph outputs and are functions of their single input: SOFTMAX, LOGISTIC, DEQUANTIZE,
 // QUANTIZE, RESHAPE and SQUEEZE. Revealing their inputs to the client (who receives
 // their outputs anyway) lets the client compute them exactly with the cleartext kernels.
-// Leading QUANTIZE ops of float graph inputs form the head, which the client runs before
-// sharing.
+// Leading QUANTIZE ops of float graph inputs, and data movement between the two, form the
+// head, which the client runs before sharing.
 type plan struct {
-	head    []int // QUANTIZE ops on float graph inputs: the client runs them before sharing
+	head    []int // QUANTIZE ops on float graph inputs (and float data movement before them): the client runs them before sharing
 	inputs  []int // tensors the client secret-shares (integer graph inputs, head outputs)
 	secure  []int // op indices run under MPC, in order
 	tail    []int // op indices the client runs in the clear
@@ -107,6 +114,9 @@ var secureKinds = map[model.OpKind]bool{
 	model.OpAveragePool2D: true, model.OpMaxPool2D: true, model.OpAdd: true, model.OpMul: true,
 	model.OpMean: true, model.OpPad: true, model.OpReshape: true, model.OpSqueeze: true,
 	model.OpConcatenation: true, model.OpQuantize: true,
+	// Data movement: public index maps, free on shares.
+	model.OpTranspose: true, model.OpSlice: true, model.OpStridedSlice: true, model.OpPack: true,
+	model.OpGather: true, model.OpExpandDims: true, model.OpSplit: true,
 }
 
 func makePlan(g *model.Graph) (*plan, error) {
@@ -146,14 +156,28 @@ func makePlan(g *model.Graph) (*plan, error) {
 	p := &plan{outputs: g.Outputs}
 	var unsupported []string
 	counts := map[string]int{}
+	// floatHead: float tensors the client computes before sharing (float graph inputs and
+	// data movement on them, e.g. an NCHW input's TRANSPOSE before its QUANTIZE).
+	floatHead := map[int]bool{}
+	for _, t := range g.Inputs {
+		floatHead[t] = g.Tensors[t].DType == model.Float32
+	}
 	for i, op := range g.Ops {
 		if inTail[i] {
 			p.tail = append(p.tail, i)
 			continue
 		}
+		if model.IsMove(op.Kind) && g.Tensors[op.Outputs[0]].DType == model.Float32 {
+			data := model.MoveDataInputs(op)
+			if !slices.ContainsFunc(data, func(k int) bool { return !floatHead[op.Inputs[k]] }) {
+				p.head = append(p.head, i)
+				floatHead[op.Outputs[0]] = true
+				continue
+			}
+		}
 		if op.Kind == model.OpQuantize && g.Tensors[op.Inputs[0]].DType == model.Float32 {
 			// float -> int at the graph input: the client quantizes before sharing.
-			if isGraphInput(g, op.Inputs[0]) {
+			if floatHead[op.Inputs[0]] {
 				p.head = append(p.head, i)
 				continue
 			}
@@ -183,7 +207,9 @@ func makePlan(g *model.Graph) (*plan, error) {
 		}
 	}
 	for _, i := range p.head {
-		p.inputs = append(p.inputs, g.Ops[i].Outputs[0])
+		if g.Ops[i].Kind == model.OpQuantize {
+			p.inputs = append(p.inputs, g.Ops[i].Outputs[0])
+		}
 	}
 	// Revealed tensors: inputs of tail ops produced by the secure part, and graph outputs
 	// produced by the secure part.

@@ -166,12 +166,31 @@ const (
 	OpDequantize             // in: x
 	OpSoftmax                // in: x
 	OpLogistic               // in: x
+
+	// Data movement: each output element is one input element (a public index map, see
+	// MoveIndex). On activations they keep the quantization; on constants they fold.
+	OpTranspose    // in: x, perm (const)
+	OpSlice        // in: x, begin, size (const)
+	OpStridedSlice // in: x, begin, end, strides (const); masks in the options
+	OpPack         // in: x0, x1, ... (stacked along Axis)
+	OpGather       // in: params, indices (const); Axis
+	OpExpandDims   // in: x, axis (const)
+	OpSplit        // in: x, size_splits (const, optional); piece Piece of NumPieces along Axis
+
+	// Shape arithmetic: only on tensors known at import time, folded by FoldConstants.
+	OpShape      // in: x; out: int32 or int64 [rank(x)]
+	OpCast       // in: x; out: the output tensor's type
+	OpSub        // in: a, b (integer tensors)
+	OpFloorDiv   // in: a, b (integer tensors)
+	OpReduceProd // in: x, axes (integer tensors); KeepDims
 	numOpKinds
 )
 
 var opNames = [...]string{"INVALID", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED",
 	"AVERAGE_POOL_2D", "MAX_POOL_2D", "ADD", "MUL", "MEAN", "PAD", "RESHAPE", "SQUEEZE",
-	"CONCATENATION", "QUANTIZE", "DEQUANTIZE", "SOFTMAX", "LOGISTIC"}
+	"CONCATENATION", "QUANTIZE", "DEQUANTIZE", "SOFTMAX", "LOGISTIC",
+	"TRANSPOSE", "SLICE", "STRIDED_SLICE", "PACK", "GATHER", "EXPAND_DIMS", "SPLIT",
+	"SHAPE", "CAST", "SUB", "FLOOR_DIV", "REDUCE_PROD"}
 
 // String returns the TFLite-style upper-case name of the op.
 func (k OpKind) String() string {
@@ -199,6 +218,20 @@ type Op struct {
 	Beta                 float32 // softmax
 	NewShape             []int   // reshape (from options, if the shape input is absent)
 	SqueezeDims          []int   // squeeze
+
+	// STRIDED_SLICE masks (bit d applies to dimension d) and offset (end is relative to
+	// begin), as TFLite's StridedSliceOptions.
+	BeginMask, EndMask, ShrinkAxisMask, EllipsisMask, NewAxisMask int32
+	Offset                                                        bool
+	// Piece and NumPieces: a SPLIT op computes output Piece of NumPieces (importers turn a
+	// multi-output split or unpack into one op per output). Axis is the PACK, GATHER and
+	// (with a negative value counted from the end) the unpack axis.
+	Piece, NumPieces int
+	// DropAxis: the SPLIT piece loses its Axis dimension (TFLite UNPACK, ONNX Split then
+	// Squeeze).
+	DropAxis bool
+	// BatchDims: GATHER's batch_dims (only 0 is supported).
+	BatchDims int
 
 	// Rounding is how the op requantizes (TFLite fixed point unless an importer says
 	// otherwise).

@@ -120,6 +120,20 @@ func opDetails(g *Graph, op *Op) string {
 		if op.Beta != 1 {
 			parts = append(parts, fmt.Sprintf("beta=%g", op.Beta))
 		}
+	case OpTranspose:
+		if len(op.Inputs) > 1 && op.Inputs[1] >= 0 {
+			if perm, err := intData(g.Tensors[op.Inputs[1]]); err == nil {
+				parts = append(parts, fmt.Sprintf("perm=%v", perm))
+			}
+		}
+	case OpPack, OpGather:
+		parts = append(parts, fmt.Sprintf("axis=%d", op.Axis))
+	case OpSplit:
+		what := "piece"
+		if op.DropAxis {
+			what = "unpack"
+		}
+		parts = append(parts, fmt.Sprintf("%s %d/%d axis=%d", what, op.Piece+1, op.NumPieces, op.Axis))
 	}
 	if op.Activation != ActNone {
 		parts = append(parts, op.Activation.String())

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/qmpc/qmpc/gocore/errs"
@@ -69,12 +70,19 @@ func (c *UnsupportedCollector) Add(name string, opIndex int) {
 }
 
 // Err returns nil if nothing was added, else the errs.UnsupportedOp error wrapping an
-// *UnsupportedOpsError with everything added so far.
+// *UnsupportedOpsError with everything added so far, in order of first occurrence in the
+// model (ops may be added out of order, e.g. after constant folding).
 func (c *UnsupportedCollector) Err() error {
 	if len(c.ops) == 0 {
 		return nil
 	}
-	return NewUnsupportedOpsError(c.ops)
+	ops := slices.Clone(c.ops)
+	for i := range ops {
+		ops[i].Ops = slices.Clone(ops[i].Ops)
+		slices.Sort(ops[i].Ops)
+	}
+	slices.SortStableFunc(ops, func(a, b UnsupportedOp) int { return a.Ops[0] - b.Ops[0] })
+	return NewUnsupportedOpsError(ops)
 }
 
 // NewUnsupportedOpsError returns an errs.UnsupportedOp error wrapping

@@ -320,6 +320,10 @@ func (g *Graph) checkOp(op *Op, fill bool) error {
 		return c.quantize()
 	case OpSoftmax, OpLogistic:
 		return c.softmax()
+	case OpTranspose, OpSlice, OpStridedSlice, OpPack, OpGather, OpExpandDims, OpSplit:
+		return c.move()
+	case OpShape, OpCast, OpSub, OpFloorDiv, OpReduceProd:
+		return errs.New(errs.UnsupportedOp, "%v of a tensor not known at import time (qmpc folds it only on constants)", op.Kind)
 	}
 	return errs.New(errs.Model, "unknown op kind %v", op.Kind)
 }
@@ -850,27 +854,9 @@ func (c *opCheck) squeeze() error {
 	if err := sameDType(x, y); err != nil {
 		return err
 	}
-	drop := make([]bool, len(x.Shape))
-	if len(c.op.SqueezeDims) == 0 {
-		for i, d := range x.Shape {
-			drop[i] = d == 1
-		}
-	}
-	for _, a := range c.op.SqueezeDims {
-		na, ok := normAxis(a, len(x.Shape))
-		if !ok {
-			return errs.New(errs.Shape, "squeeze dimension %d out of range for input shape %v", a, x.Shape)
-		}
-		if x.Shape[na] != 1 {
-			return errs.New(errs.Shape, "squeeze dimension %d of input shape %v is not 1", a, x.Shape)
-		}
-		drop[na] = true
-	}
-	want := []int{}
-	for i, d := range x.Shape {
-		if !drop[i] {
-			want = append(want, d)
-		}
+	want, err := squeezeShape(x.Shape, c.op.SqueezeDims)
+	if err != nil {
+		return err
 	}
 	return c.setOut(want)
 }
@@ -969,4 +955,46 @@ func (c *opCheck) softmax() error {
 		return errs.New(errs.Model, "output %q has scale %v and zero point %d; TFLite requires 1/256 and %d", y.Name, s, y.Quant.ZeroPoint[0], wantZP)
 	}
 	return c.setOut(slices.Clone(x.Shape))
+}
+
+// move checks a data-movement op on activations: 8-bit inputs and output of one type and
+// one quantization (these ops copy elements, they never requantize) or all float32,
+// constant structural operands, and the output shape MoveIndex gives.
+func (c *opCheck) move() error {
+	data := MoveDataInputs(c.op)
+	if err := c.arity(len(data), -1, len(data)); err != nil {
+		return err
+	}
+	y := c.out()
+	float := y.DType == Float32
+	for _, k := range data {
+		float = float && c.in(k).DType == Float32
+	}
+	if float { // float data movement (e.g. of a float input before its QUANTIZE)
+		shape, _, err := c.g.MoveIndex(c.op)
+		if err != nil {
+			return err
+		}
+		return c.setOut(shape)
+	}
+	if err := quantAct("output", y); err != nil {
+		return err
+	}
+	for _, k := range data {
+		x := c.in(k)
+		if err := quantAct(fmt.Sprintf("input %d", k), x); err != nil {
+			return err
+		}
+		if err := sameDType(x, y); err != nil {
+			return err
+		}
+		if err := sameQuant(x, y); err != nil {
+			return err
+		}
+	}
+	shape, _, err := c.g.MoveIndex(c.op)
+	if err != nil {
+		return err
+	}
+	return c.setOut(shape)
 }

@@ -78,6 +78,9 @@ func NewPlan(g *model.Graph) (p *Plan, err error) {
 		case model.OpLogistic:
 			prm, err = PrepareLogistic(g, op)
 		case model.OpReshape, model.OpSqueeze:
+		case model.OpTranspose, model.OpSlice, model.OpStridedSlice, model.OpPack, model.OpGather,
+			model.OpExpandDims, model.OpSplit:
+			prm, err = PrepareMove(g, op)
 		default:
 			err = errs.New(errs.UnsupportedOp, "op %d: %v is not supported", i, op.Kind)
 		}
@@ -118,7 +121,7 @@ func NewPlan(g *model.Graph) (p *Plan, err error) {
 // to weights, biases, axes, shapes or paddings).
 func dataInput(kind model.OpKind, k int) bool {
 	switch kind {
-	case model.OpAdd, model.OpMul, model.OpConcatenation:
+	case model.OpAdd, model.OpMul, model.OpConcatenation, model.OpPack:
 		return true
 	}
 	return k == 0
@@ -128,8 +131,8 @@ func dataInput(kind model.OpKind, k int) bool {
 func (p *Plan) Graph() *model.Graph { return p.g }
 
 // Params returns the prepared parameters of op i: *ConvParams, *PoolParams, *AddParams,
-// *MulParams, *MeanParams, *PadParams, *ConcatParams, *QuantizeParams, *SoftmaxParams or
-// *LogisticParams; nil for RESHAPE and SQUEEZE.
+// *MulParams, *MeanParams, *PadParams, *ConcatParams, *QuantizeParams, *SoftmaxParams,
+// *LogisticParams or *MoveParams; nil for RESHAPE and SQUEEZE.
 func (p *Plan) Params(i int) any { return p.params[i] }
 
 // Run evaluates g on inputs and returns its outputs. See Plan.Run.
@@ -311,6 +314,23 @@ func (p *Plan) runOp(i int, op *model.Op, bufs []buffer, ar *arena) error {
 				y[j] = prm.Requant.Apply(v-prm.InZeroPoint, j, len(x.i))
 			}
 		}
+	case *MoveParams:
+		data := model.MoveDataInputs(op)
+		if f := bufs[op.Outputs[0]].f; f != nil { // float data movement
+			var src []float32
+			for _, k := range data {
+				src = append(src, bufs[op.Inputs[k]].f...)
+			}
+			for j, s := range prm.Index {
+				f[j] = src[s]
+			}
+			break
+		}
+		xs := make([][]int32, 0, len(data))
+		for _, k := range data {
+			xs = append(xs, in(k))
+		}
+		prm.Run(xs, y)
 	case *SoftmaxParams:
 		prm.Run(in(0), y)
 	case *LogisticParams:

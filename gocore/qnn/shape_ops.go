@@ -177,3 +177,34 @@ func (p *ConcatParams) Run(xs [][]int32, y []int32) {
 		}
 	}
 }
+
+// MoveParams are the parameters of a data-movement op (TRANSPOSE, SLICE, STRIDED_SLICE,
+// PACK, GATHER, EXPAND_DIMS, SPLIT): output element i is element Index[i] of the op's data
+// inputs laid end to end (model.MoveIndex). Quantization is unchanged, as in TFLite's
+// kernels, which copy the quantized values.
+type MoveParams struct {
+	Index []int32
+}
+
+// PrepareMove prepares a data-movement op.
+func PrepareMove(g *model.Graph, op *model.Op) (*MoveParams, error) {
+	_, idx, err := g.MoveIndex(op)
+	if err != nil {
+		return nil, fmt.Errorf("%v %q: %w", op.Kind, op.Name, err)
+	}
+	return &MoveParams{Index: idx}, nil
+}
+
+// Run gathers the output y from the data inputs xs.
+func (p *MoveParams) Run(xs [][]int32, y []int32) {
+	src := xs[0]
+	if len(xs) > 1 {
+		src = nil
+		for _, x := range xs {
+			src = append(src, x...)
+		}
+	}
+	for i, j := range p.Index {
+		y[i] = src[j]
+	}
+}

@@ -21,6 +21,7 @@ from .errors import (
     ConfigError,
     DTypeError,
     ModelError,
+    CheatingDetected,
     PartyError,
     QmpcError,
     ShapeError,
@@ -29,7 +30,17 @@ from .errors import (
 from .model import Model, TensorInfo, load
 from .torch import from_torch  # imports PyTorch only when called
 from .cluster import Cluster  # noqa: E402  (also makes qmpc.cluster available)
-from .secure import PROTOCOLS, LayerCost, SecureResult, Stats, estimate, protocols, secure_run
+from .secure import (
+    PROTOCOLS,
+    LayerCost,
+    PhaseCost,
+    ProtocolInfo,
+    SecureResult,
+    Stats,
+    estimate,
+    protocols,
+    secure_run,
+)
 
 __all__ = [
     "__version__",
@@ -42,6 +53,8 @@ __all__ = [
     "estimate",
     "protocols",
     "PROTOCOLS",
+    "ProtocolInfo",
+    "PhaseCost",
     "SecureResult",
     "Stats",
     "LayerCost",
@@ -52,5 +65,6 @@ __all__ = [
     "DTypeError",
     "ConfigError",
     "PartyError",
+    "CheatingDetected",
     "CancelledError",
 ]

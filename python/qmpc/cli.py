@@ -14,7 +14,7 @@ import json
 import sys
 from typing import Sequence
 
-from . import QmpcError, TensorInfo, __version__, load
+from . import QmpcError, TensorInfo, __version__, load, protocols
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,9 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     ins.add_argument("--json", action="store_true", help="print inputs and outputs as JSON")
 
     c = sub.add_parser("certs", help="make keys, certificates and cluster.json for a new cluster")
-    c.add_argument("--parties", type=int, default=3, help="number of computing parties (default 3)")
+    c.add_argument("--parties", type=int, default=0, help="number of computing parties (default: the protocol's)")
     c.add_argument("--out", default="cluster", help="directory for keys, certificates and cluster.json")
-    c.add_argument("--protocol", default="rep3", help="rep3 (default) or plain (no secrecy, debugging)")
+    c.add_argument("--protocol", default="rep3", help="; ".join(
+        f"{p.name} ({p.summary})" for p in protocols()) + " (default rep3)")
     c.add_argument("--host", default="127.0.0.1", help="every party's address (edit cluster.json for separate hosts)")
     c.add_argument("--base-port", type=int, default=7100, help="party i listens on base-port+i")
     c.add_argument("--force", action="store_true", help="overwrite existing keys")

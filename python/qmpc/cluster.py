@@ -55,7 +55,7 @@ def _core_fn(name: str) -> Any:
 
 def certs(
     out: str | os.PathLike[str],
-    parties: int = 3,
+    parties: int = 0,
     *,
     protocol: str = "rep3",
     host: str = "127.0.0.1",
@@ -65,7 +65,8 @@ def certs(
 ) -> str:
     """Make keys, self-signed certificates and ``cluster.json`` for a new cluster.
 
-    Party ``i`` listens on ``host:base_port+i``; edit the addresses in ``cluster.json`` for
+    ``parties`` 0 takes the protocol's number of parties. Party ``i`` listens on
+    ``host:base_port+i``; edit the addresses in ``cluster.json`` for
     separate hosts. Private keys (``partyN.key``, ``client.key``) are written with mode 0600:
     give each host only its own. Existing keys are kept unless ``force``.
 

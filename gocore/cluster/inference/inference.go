@@ -18,21 +18,21 @@ import (
 	"github.com/qmpc/qmpc/gocore/model"
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/mpc/local"
-	"github.com/qmpc/qmpc/gocore/mpc/plain"
-	"github.com/qmpc/qmpc/gocore/mpc/rep3"
+	"github.com/qmpc/qmpc/gocore/mpc/registry"
 	"github.com/qmpc/qmpc/gocore/net"
 	"github.com/qmpc/qmpc/gocore/net/tlsnet"
 )
 
 // dealer returns the client side of protocol name for n parties.
 func dealer(name string, n int) (mpc.Dealer, error) {
-	switch name {
-	case rep3.Name:
-		return rep3.Dealer{}, nil
-	case plain.Name:
-		return plain.Dealer{N: n}, nil
+	s, err := registry.Lookup(name)
+	if err != nil {
+		return nil, err
 	}
-	return nil, errs.New(errs.Config, "protocol %q has no outside-client support", name)
+	if s.NewDealer == nil {
+		return nil, errs.New(errs.Config, "protocol %q has no outside-client support", name)
+	}
+	return s.NewDealer(n)
 }
 
 // Info is what the leader tells clients: the public model and the session's settings.
@@ -117,11 +117,11 @@ func (c *engineComp) Start(conn net.Conn) error {
 		c.infoB = b
 		g = c.info.Graph
 	}
-	p, err := local.NewParty(c.cfg.Protocol, conn)
+	p, err := local.NewParty(c.cfg.Protocol, conn, mpc.Options{})
 	if err != nil {
 		return fmt.Errorf("protocol %s: %w", c.cfg.Protocol, err)
 	}
-	ext, ok := p.(mpc.External)
+	ext, ok := mpc.Ext[mpc.External](p)
 	if !ok {
 		return errs.New(errs.Config, "protocol %s does not support an outside client", c.cfg.Protocol)
 	}
@@ -158,6 +158,11 @@ func (c *engineComp) Run(in []byte) ([]byte, json.RawMessage, error) {
 		peersBefore = mesh.PeerStats()
 	}
 	g := c.info.Graph
+	// The offline phase of protocols that have one, for this request (reported as its
+	// PREPROCESS layer). TODO(next): run it for the next request while the party is idle.
+	if err := c.party.Preprocess(); err != nil {
+		return nil, nil, err
+	}
 	shared := c.party.SharedInputs()
 	parts, err := splitPayload(in, len(shared))
 	if err != nil {

@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"github.com/qmpc/qmpc/gocore/cluster"
+	"github.com/qmpc/qmpc/gocore/mpc/registry"
 )
 
 func runCerts(ctx context.Context, args []string, log *slog.Logger, stdout io.Writer) error {
 	fs := newFlagSet("certs", "certs --parties N --out DIR [flags]", stdout)
-	parties := fs.Int("parties", 3, "number of computing parties")
+	parties := fs.Int("parties", 0, "number of computing parties (default: the protocol's)")
 	out := fs.String("out", "cluster", "directory for keys, certificates and cluster.json")
-	protocol := fs.String("protocol", "rep3", "protocol: rep3 (3 parties, honest majority, semi-honest) or plain (no secrecy, for debugging)")
+	protocol := fs.String("protocol", cluster.DefaultProtocol, "protocol: "+registry.Help())
 	host := fs.String("host", "127.0.0.1", "address of every party (edit cluster.json for separate hosts)")
 	basePort := fs.Int("base-port", 7100, "party i listens on base-port+i")
 	owner := fs.Int("owner", 0, "id of the party that holds the model")

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/qmpc/qmpc/gocore/model"
+	"github.com/qmpc/qmpc/gocore/model/tflite/tflitetest"
+	fb "github.com/qmpc/qmpc/gocore/model/tflite/tflschema"
 )
 
 func TestCLI(t *testing.T) {
@@ -98,5 +100,34 @@ func TestNpy(t *testing.T) {
 		if _, err := parseNpy(bad); err == nil {
 			t.Errorf("accepted %q", bad)
 		}
+	}
+}
+
+// TestInspectListsEveryUnsupportedOp: `qmpc inspect` on a model with several unsupported
+// ops (unknown builtins, a custom op, shape arithmetic on activations that constant folding
+// cannot remove) names all of them in one error.
+func TestInspectListsEveryUnsupportedOp(t *testing.T) {
+	g := tflitetest.AllOps(model.Int8, 1)
+	data, err := tflitetest.Encode(g, &tflitetest.Options{
+		OpCode: map[int]fb.BuiltinOperator{
+			3: fb.BuiltinOperatorLSTM, 7: fb.BuiltinOperatorCAST, 13: fb.BuiltinOperatorTANH,
+		},
+		CustomCode: map[int]string{8: "TFLite_Detection_PostProcess"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "unsupported.tflite")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := Main([]string{"inspect", path}, &stdout, &stderr); code != 1 {
+		t.Fatalf("exit %d, want 1: %s", code, stderr.String())
+	}
+	want := "unsupported ops: LSTM (1), CAST(of a tensor not known at import time) (1), " +
+		"CUSTOM:TFLite_Detection_PostProcess (1), TANH (1)"
+	if !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr %q does not contain %q", stderr.String(), want)
 	}
 }

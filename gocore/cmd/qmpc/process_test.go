@@ -53,7 +53,7 @@ func qmpcBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "qmpc")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		out, err := exec.Command("go", "build", "-tags", buildTags, "-o", binPath, ".").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

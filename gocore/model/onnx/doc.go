@@ -10,6 +10,12 @@
 //     Mul, AveragePool, GlobalAveragePool, Concat, MaxPool, Reshape, Flatten, with Relu and
 //     Clip between the float op and its QuantizeLinear fused into the output clamp.
 //
+// Shape subgraphs on values known at import time (Shape, Gather, Unsqueeze, Squeeze,
+// Slice, Concat, Cast, integer Add/Sub/Mul/Div, ReduceProd, Reshape of constants, as
+// exporters write x.view(x.size(0), -1)) are folded into constants with
+// model.EvalConstant, the TFLite reader's folding, so a Reshape with a computed shape
+// imports as one with a constant shape.
+//
 // Activations and weights may be uint8 or int8 (also mixed, uint8 activations with int8
 // weights as fbgemm and ORT's U8S8 use), weights per tensor or per output channel.
 // Supported opsets: ai.onnx 10 to 21 (the operators above as those versions define them;

@@ -37,6 +37,15 @@ func (c *converter) node(n *onnxpb.NodeProto) error {
 	if len(n.GetOutput()) == 0 {
 		return c.nodeErr(n, "node has no outputs")
 	}
+	if foldOps[n.GetOpType()] && (n.GetDomain() == "" || n.GetDomain() == "ai.onnx") {
+		if ok, err := c.fold(n); err != nil || ok {
+			return err
+		}
+		if foldOnly[n.GetOpType()] {
+			c.unsupported(n, n.GetOpType()+"(of a tensor not known at import time)")
+			return nil
+		}
+	}
 	if !knownOp(n) {
 		c.unsupported(n, opName(n))
 		return nil

@@ -40,6 +40,10 @@ func (b *builder) i8(name string, dt onnxpb.TensorProto_DataType, dims []int64, 
 	b.inits = append(b.inits, &onnxpb.TensorProto{Name: proto.String(name), Dims: dims, DataType: proto.Int32(int32(dt)), RawData: raw})
 }
 
+func (b *builder) i64(name string, dims []int64, v ...int64) {
+	b.inits = append(b.inits, &onnxpb.TensorProto{Name: proto.String(name), Dims: dims, DataType: proto.Int32(int32(onnxpb.TensorProto_INT64)), Int64Data: v})
+}
+
 func (b *builder) i32(name string, dims []int64, v ...int32) {
 	b.inits = append(b.inits, &onnxpb.TensorProto{Name: proto.String(name), Dims: dims, DataType: proto.Int32(int32(onnxpb.TensorProto_INT32)), Int32Data: v})
 }
@@ -98,6 +102,9 @@ type convCase struct {
 	fcB                                  []int32
 	sfw                                  float32
 	U                                    int
+	// computedFlatten replaces the Flatten by a Reshape whose shape a subgraph computes
+	// (Shape, Gather, Unsqueeze, Slice, ReduceProd, Cast, Concat), as exporters write it.
+	computedFlatten bool
 }
 
 func (c *convCase) build(t testing.TB) []byte {
@@ -118,7 +125,23 @@ func (c *convCase) build(t testing.TB) []byte {
 	last, lastS, lastZ := "yq", "sy", "zy"
 	if c.fcW != nil {
 		oh, ow := c.outHW()
-		b.node("Flatten", "", []string{"yq"}, []string{"flat"}, intAttr("axis", 1))
+		if c.computedFlatten {
+			b.i64("zero", nil, 0)
+			b.i64("axis0", []int64{1}, 0)
+			b.i64("one", []int64{1}, 1)
+			b.i64("big", []int64{1}, math.MaxInt64)
+			b.node("Shape", "", []string{"yq"}, []string{"dims"})
+			b.node("Gather", "", []string{"dims", "zero"}, []string{"n"}, intAttr("axis", 0))
+			b.node("Unsqueeze", "", []string{"n", "axis0"}, []string{"n1"})
+			b.node("Slice", "", []string{"dims", "one", "big"}, []string{"chw"})
+			b.node("ReduceProd", "", []string{"chw"}, []string{"prod"}, intAttr("keepdims", 1))
+			b.node("Cast", "", []string{"prod"}, []string{"prod32"}, intAttr("to", int64(onnxpb.TensorProto_INT32)))
+			b.node("Cast", "", []string{"prod32"}, []string{"prod64"}, intAttr("to", int64(onnxpb.TensorProto_INT64)))
+			b.node("Concat", "", []string{"n1", "prod64"}, []string{"target"}, intAttr("axis", 0))
+			b.node("Reshape", "", []string{"yq", "target"}, []string{"flat"})
+		} else {
+			b.node("Flatten", "", []string{"yq"}, []string{"flat"}, intAttr("axis", 1))
+		}
 		b.f32("sfw", nil, c.sfw)
 		b.i8("fw", onnxpb.TensorProto_INT8, []int64{int64(c.U), int64(c.O * oh * ow)}, c.fcW...)
 		b.i32("fb", []int64{int64(c.U)}, c.fcB...)
@@ -254,9 +277,11 @@ func TestConvAgainstNCHWReference(t *testing.T) {
 		{"valid", 1, 1, 0, false, false, false, model.PadValid},
 		{"depthwise", 4, 1, 1, false, false, true, model.PadSame},
 		{"flatten-qgemm", 1, 2, 0, true, false, false, model.PadValid},
+		{"computed-reshape-qgemm", 1, 2, 0, true, false, false, model.PadValid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := randCase(rng, tc.group, tc.stride, tc.pad, tc.fc)
+			c.computedFlatten = strings.HasPrefix(tc.name, "computed")
 			g, err := onnx.Read(c.build(t))
 			if err != nil {
 				t.Fatal(err)

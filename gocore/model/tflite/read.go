@@ -124,7 +124,21 @@ func read(data []byte) (*model.Graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	if g.Ops, err = r.ops(&sg, codes, g.Tensors); err != nil {
+	var unsupported model.UnsupportedCollector
+	var source []int // per IR op, the index of the file's operator it comes from
+	if g.Ops, source, err = r.ops(&sg, codes, g.Tensors, &unsupported); err != nil {
+		return nil, err
+	}
+	// Shape subgraphs (SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE, ...) become constants.
+	ops := g.Ops
+	unfolded, err := model.FoldConstants(g)
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range unfolded {
+		unsupported.Add(fmt.Sprintf("%v(of a tensor not known at import time)", ops[i].Kind), source[i])
+	}
+	if err := unsupported.Err(); err != nil {
 		return nil, err
 	}
 	return g, nil
@@ -344,48 +358,58 @@ func (r *reader) opCodes(m *fb.Model) ([]opCode, error) {
 	return out, nil
 }
 
-func (r *reader) ops(sg *fb.SubGraph, codes []opCode, tensors []*model.Tensor) ([]*model.Op, error) {
+// ops reads the operators. Unsupported ones are added to unsupported and skipped; source
+// gives, per returned op, the index of the file's operator (a SPLIT or UNPACK becomes one
+// op per output).
+func (r *reader) ops(sg *fb.SubGraph, codes []opCode, tensors []*model.Tensor, unsupported *model.UnsupportedCollector) ([]*model.Op, []int, error) {
 	n := sg.OperatorsLength()
 	if err := r.vec("operators", n, 4); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := make([]*model.Op, 0, n)
-	var unsupported model.UnsupportedCollector
+	var source []int
 	var fop fb.Operator
 	for i := 0; i < n; i++ {
 		if !sg.Operators(&fop, i) {
-			return nil, malformed("cannot read operator %d", i)
+			return nil, nil, malformed("cannot read operator %d", i)
 		}
 		ci := fop.OpcodeIndex()
 		if int64(ci) >= int64(len(codes)) {
-			return nil, malformed("operator %d: opcode index %d out of range [0,%d)", i, ci, len(codes))
+			return nil, nil, malformed("operator %d: opcode index %d out of range [0,%d)", i, ci, len(codes))
 		}
 		code := codes[ci]
 		what := fmt.Sprintf("operator %d (%s)", i, code.name())
 		ins, err := r.indices(what+" inputs", fop.InputsLength(), fop.Inputs, len(tensors), true)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		outs, err := r.indices(what+" outputs", fop.OutputsLength(), fop.Outputs, len(tensors), false)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		op := &model.Op{Inputs: ins, Outputs: outs, DilationH: 1, DilationW: 1}
 		if len(outs) > 0 {
 			op.Name = tensors[outs[0]].Name
 		}
 		if bad, err := r.options(op, code, &fop, tensors, what); err != nil {
-			return nil, err
+			return nil, nil, err
 		} else if bad != "" {
 			unsupported.Add(bad, i)
 			continue
 		}
-		out = append(out, op)
+		if op.Kind == model.OpSplit {
+			// One IR op per output: piece k of the split.
+			op.NumPieces = len(op.Outputs)
+			for k, o := range op.Outputs {
+				piece := *op
+				piece.Piece, piece.Outputs, piece.Name = k, []int{o}, tensors[o].Name
+				out, source = append(out, &piece), append(source, i)
+			}
+			continue
+		}
+		out, source = append(out, op), append(source, i)
 	}
-	if err := unsupported.Err(); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return out, source, nil
 }
 
 // activation maps a fused activation; ok is false for TANH, SIGN_BIT and unknown values.
@@ -580,6 +604,89 @@ func (r *reader) options(op *model.Op, code opCode, fop *fb.Operator, tensors []
 		}
 	case fb.BuiltinOperatorLOGISTIC:
 		op.Kind = model.OpLogistic
+	case fb.BuiltinOperatorTRANSPOSE:
+		op.Kind = model.OpTranspose
+	case fb.BuiltinOperatorSLICE:
+		op.Kind = model.OpSlice
+	case fb.BuiltinOperatorSTRIDED_SLICE:
+		op.Kind = model.OpStridedSlice
+		if want(fb.BuiltinOptionsStridedSliceOptions) {
+			var o fb.StridedSliceOptions
+			o.Init(tab.Bytes, tab.Pos)
+			op.BeginMask, op.EndMask, op.ShrinkAxisMask = o.BeginMask(), o.EndMask(), o.ShrinkAxisMask()
+			op.EllipsisMask, op.NewAxisMask, op.Offset = o.EllipsisMask(), o.NewAxisMask(), o.Offset()
+			if op.EllipsisMask != 0 || op.NewAxisMask != 0 {
+				return "STRIDED_SLICE(ellipsis_mask or new_axis_mask)", nil
+			}
+		}
+	case fb.BuiltinOperatorPACK:
+		op.Kind = model.OpPack
+		if want(fb.BuiltinOptionsPackOptions) {
+			var o fb.PackOptions
+			o.Init(tab.Bytes, tab.Pos)
+			op.Axis = int(o.Axis())
+		}
+	case fb.BuiltinOperatorUNPACK:
+		op.Kind = model.OpSplit
+		op.DropAxis = true
+		if want(fb.BuiltinOptionsUnpackOptions) {
+			var o fb.UnpackOptions
+			o.Init(tab.Bytes, tab.Pos)
+			op.Axis = int(o.Axis())
+		}
+	case fb.BuiltinOperatorSPLIT, fb.BuiltinOperatorSPLIT_V:
+		// SPLIT(axis, x), SPLIT_V(x, size_splits, axis) -> IR SPLIT(x[, size_splits]).
+		op.Kind = model.OpSplit
+		axisAt, x := 0, 1
+		if code.builtin == fb.BuiltinOperatorSPLIT_V {
+			axisAt, x = 2, 0
+		}
+		if len(op.Inputs) <= max(axisAt, x) || op.Inputs[axisAt] < 0 || op.Inputs[x] < 0 {
+			return "", errs.New(errs.Model, "%s: %d inputs", what, len(op.Inputs))
+		}
+		at := tensors[op.Inputs[axisAt]]
+		ax, err := model.IntData(at)
+		if err != nil || len(ax) != 1 {
+			return code.name() + "(axis not a constant)", nil
+		}
+		op.Axis = ax[0]
+		if code.builtin == fb.BuiltinOperatorSPLIT {
+			op.Inputs = []int{op.Inputs[x]}
+		} else {
+			op.Inputs = op.Inputs[:2]
+		}
+	case fb.BuiltinOperatorGATHER:
+		op.Kind = model.OpGather
+		if want(fb.BuiltinOptionsGatherOptions) {
+			var o fb.GatherOptions
+			o.Init(tab.Bytes, tab.Pos)
+			op.Axis, op.BatchDims = int(o.Axis()), int(o.BatchDims())
+			if op.BatchDims != 0 {
+				return "GATHER(batch_dims)", nil
+			}
+		}
+	case fb.BuiltinOperatorEXPAND_DIMS:
+		op.Kind = model.OpExpandDims
+	case fb.BuiltinOperatorSHAPE:
+		op.Kind = model.OpShape
+	case fb.BuiltinOperatorCAST:
+		op.Kind = model.OpCast
+	case fb.BuiltinOperatorSUB:
+		op.Kind = model.OpSub
+		if want(fb.BuiltinOptionsSubOptions) {
+			var o fb.SubOptions
+			o.Init(tab.Bytes, tab.Pos)
+			return fused(o.FusedActivationFunction()), nil
+		}
+	case fb.BuiltinOperatorFLOOR_DIV:
+		op.Kind = model.OpFloorDiv
+	case fb.BuiltinOperatorREDUCE_PROD:
+		op.Kind = model.OpReduceProd
+		if want(fb.BuiltinOptionsReducerOptions) {
+			var o fb.ReducerOptions
+			o.Init(tab.Bytes, tab.Pos)
+			op.KeepDims = o.KeepDims()
+		}
 	default:
 		return code.name(), nil
 	}

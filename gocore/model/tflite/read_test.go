@@ -72,8 +72,9 @@ func TestRoundTrip(t *testing.T) {
 }
 
 // TestUnsupportedOpsListedAtOnce replaces several ops of a generated model by ops qmpc
-// does not support (and one supported op by an unsupported variant) and checks that one
-// error names all of them with their counts.
+// does not support (and one supported op by an unsupported variant, and shape arithmetic on
+// activations, which constant folding cannot remove) and checks that one error names all
+// of them with their counts, in model order.
 func TestUnsupportedOpsListedAtOnce(t *testing.T) {
 	g := tflitetest.AllOps(model.Uint8, 1)
 	// ops: 0 QUANTIZE 1 CONV 2 DW 3 PAD 4 MAXPOOL 5 AVGPOOL 6 ADD 7 MUL 8 CONCAT 9 MEAN
@@ -81,7 +82,8 @@ func TestUnsupportedOpsListedAtOnce(t *testing.T) {
 	data := encode(t, g, &tflitetest.Options{
 		OpCode: map[int]fb.BuiltinOperator{
 			3: fb.BuiltinOperatorLSTM, 4: fb.BuiltinOperatorTANH, 10: fb.BuiltinOperatorLSTM,
-			14: fb.BuiltinOperatorSTABLEHLO_ADD, // > 127: only in builtin_code
+			14: fb.BuiltinOperatorSTABLEHLO_ADD,                   // > 127: only in builtin_code
+			7:  fb.BuiltinOperatorCAST, 13: fb.BuiltinOperatorSUB, // of activations: not foldable
 		},
 		CustomCode: map[int]string{8: "TFLite_Detection_PostProcess"},
 		Activation: map[int]fb.ActivationFunctionType{1: fb.ActivationFunctionTypeTANH},
@@ -96,7 +98,8 @@ func TestUnsupportedOpsListedAtOnce(t *testing.T) {
 		t.Errorf("kind %q, want %q (%v)", k, errs.UnsupportedOp, err)
 	}
 	const want = "unsupported ops: CONV_2D(fused TANH) (1), LSTM (2), TANH (1), " +
-		"CUSTOM:TFLite_Detection_PostProcess (1), FULLY_CONNECTED(weights_format SHUFFLED4x16INT8) (1), STABLEHLO_ADD (1)"
+		"CAST(of a tensor not known at import time) (1), CUSTOM:TFLite_Detection_PostProcess (1), " +
+		"FULLY_CONNECTED(weights_format SHUFFLED4x16INT8) (1), SUB(of a tensor not known at import time) (1), STABLEHLO_ADD (1)"
 	if !strings.Contains(err.Error(), want) {
 		t.Errorf("error\n  %v\nwant it to contain\n  %s", err, want)
 	}

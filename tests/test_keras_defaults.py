@@ -1,0 +1,63 @@
+"""Keras models converted with the TFLite converter's defaults (dynamic batch) load, run
+bit-exact with LiteRT and run securely (tests/gen_keras_defaults.py makes them).
+
+Their RESHAPE shapes come from SHAPE -> STRIDED_SLICE -> PACK subgraphs, which qmpc folds
+at import; the NCHW model also moves data on activations (TRANSPOSE, STRIDED_SLICE, SPLIT,
+PACK, UNPACK, GATHER), which the secure engine evaluates as public index maps.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+qmpc = pytest.importorskip("qmpc")
+pytest.importorskip("ai_edge_litert.interpreter")
+
+import gen_keras_defaults  # noqa: E402
+from test_cleartext_vs_litert import check_equal  # noqa: E402
+from test_secure import check_secure, random_inputs  # noqa: E402
+
+
+def _generated():
+    try:
+        return gen_keras_defaults.generate()
+    except ImportError as e:  # TensorFlow absent
+        return [("unavailable", e)]
+
+
+MODELS = _generated()
+IDS = [n for n, _ in MODELS]
+
+
+def _skip_if_unavailable(data):
+    if isinstance(data, Exception):
+        pytest.skip(f"cannot generate models: {data}")
+
+
+@pytest.mark.parametrize("name,data", MODELS, ids=IDS)
+def test_folded_at_import(name, data):
+    _skip_if_unavailable(data)
+    summary = qmpc.load(data).summary()
+    kinds = set(re.findall(r"^\s+\d+\s+([A-Z_0-9]+)\s", summary, re.M))
+    assert "RESHAPE" in kinds or "nchw" in name, summary
+    if "nchw" in name:
+        assert {"TRANSPOSE", "STRIDED_SLICE", "SPLIT", "PACK", "GATHER"} <= kinds, summary
+        assert "SHAPE" not in kinds, summary
+    else:
+        assert not kinds & {"SHAPE", "STRIDED_SLICE", "PACK"}, f"shape subgraph left:\n{summary}"
+
+
+@pytest.mark.parametrize("name,data", MODELS, ids=IDS)
+def test_cleartext_equals_litert(name, data):
+    _skip_if_unavailable(data)
+    check_equal(data)
+
+
+@pytest.mark.parametrize("name,data", MODELS, ids=IDS)
+def test_secure_equals_cleartext(name, data):
+    _skip_if_unavailable(data)
+    m = qmpc.load(data)
+    check_secure(m, random_inputs(m, 0), "rep3")
+    if "mobilenet" not in name:  # keep CI short: the plain protocol adds nothing new there
+        check_secure(m, random_inputs(m, 1), "plain")
