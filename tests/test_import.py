@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import queue
 import subprocess
@@ -72,10 +73,27 @@ def _child_run(model: str, x: np.ndarray, q: "multiprocessing.Queue[tuple[str, o
         q.put((type(e).__name__, str(e)))
 
 
-def _in_child(method: str, model: Path, x: np.ndarray) -> tuple[str, object]:
+def _child_inherited(m: qmpc.Model, x: np.ndarray, q: "multiprocessing.Queue[tuple[str, object]]") -> None:
+    """Use the parent's Model object (fork copies it), then let it be collected."""
+    try:
+        try:
+            result: tuple[str, object] = ("ok", m.run(x))
+        except qmpc.QmpcError as e:
+            result = ("QmpcError", str(e))
+        del m
+        gc.collect()  # the handle's finalizer calls into Go: it must not hang either
+        q.put(result)
+    except BaseException as e:  # noqa: BLE001 - reported to the parent
+        q.put((type(e).__name__, str(e)))
+
+
+def _in_child(method: str, model: Path | qmpc.Model, x: np.ndarray) -> tuple[str, object]:
     ctx = multiprocessing.get_context(method)
     q = ctx.Queue()
-    p = ctx.Process(target=_child_run, args=(str(model), x, q), daemon=True)
+    if isinstance(model, qmpc.Model):  # fork only: the object is inherited, not pickled
+        p = ctx.Process(target=_child_inherited, args=(model, x, q), daemon=True)
+    else:
+        p = ctx.Process(target=_child_run, args=(str(model), x, q), daemon=True)
     p.start()
     try:
         # spawn re-imports qmpc (and numpy) in the child: allow it; fork must answer in 5 s.
@@ -100,6 +118,12 @@ def test_forked_child_raises_instead_of_hanging(digits_model: Path, repo_root: P
     else:
         assert value == _bridge.FORK_MESSAGE
         assert "fork" in str(value) and "spawn" in str(value)
+    kind, value = _in_child("fork", m, x)  # the parent's model object, used in the child
+    assert kind in ("ok", "QmpcError"), (kind, value)
+    if kind == "ok":
+        np.testing.assert_array_equal(value, want)
+    else:
+        assert value == _bridge.FORK_MESSAGE
     # The parent is unaffected.
     np.testing.assert_array_equal(m.run(x), want)
 

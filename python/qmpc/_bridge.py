@@ -53,10 +53,10 @@ os.register_at_fork(after_in_child=_mark_forked)
 
 def _guard(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     if name in ("IncRef", "DecRef"):
-        # Reference counts of Go handles, called by the wrappers' __init__/__del__: in a
-        # forked child they would hang (e.g. when an inherited object is collected), and
-        # raising from __del__ only prints noise. The child's copy of the Go heap is never
-        # used again, so skipping them is right.
+        # Reference counts of Go handles, called by the wrappers' __init__/__del__ (e.g.
+        # when an inherited object is collected in the child): raising from __del__ only
+        # prints noise, and any Go call in a forked child may hang. The child's copy of the
+        # Go heap is never used again, so skipping them is right.
         def refcount(*args: Any) -> Any:
             if _forked:
                 return None
