@@ -21,6 +21,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tarfile
 import textwrap
 import time
 from pathlib import Path
@@ -76,6 +77,17 @@ def test_auditwheel_reports_manylinux(wheel: Path) -> None:
     m = re.search(r'consistent with\s+the following platform tag: "(manylinux_\d+_\d+_\w+)"', r.stdout)
     assert m, r.stdout
     assert m.group(1) in wheel.name
+
+
+def test_sdist_has_the_go_sources_and_no_build_output(wheel: Path) -> None:
+    """The sdist (which scripts/wheel.sh built the wheel from) carries what gopy needs."""
+    (sdist,) = wheel.parent.glob(wheel.name.split("-cp3")[0] + ".tar.gz")
+    with tarfile.open(sdist) as tar:
+        names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
+    for need in ("setup.py", "pyproject.toml", "go.mod", "go.sum", "pybind/model.go", "python/qmpc/_bridge.py"):
+        assert need in names, need
+    assert any(n.startswith("gocore/engine/") and n.endswith(".go") for n in names)
+    assert not [n for n in names if n.endswith((".so", "_test.go")) or "/_core/" in n or "/testdata/" in n]
 
 
 USE = textwrap.dedent(
