@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Run every test: Go (gofmt, go vet, go test) and Python (pytest, which also executes the
-# notebooks). Sets up .venv first (scripts/setup.sh). Extra arguments go to pytest.
+# notebooks and checks their committed outputs, and builds the binary wheel with scripts/wheel.sh
+# and tests it in a fresh virtualenv without Go: tests/test_wheel.py, about 3 min the first
+# time, 30 s when the wheel is up to date; -m "not wheel" skips it). Sets up .venv first
+# (scripts/setup.sh). Extra arguments go to pytest.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
