@@ -32,7 +32,8 @@ func withSecrets(g *model.Graph, s viewtest.Secrets) *model.Graph {
 }
 
 // TestEngineView: a whole secure inference of the digits CNN and of person_detect, with
-// every protocol of the registry (plain excepted), through viewtest: what each party,
+// every protocol of the registry (plain excepted; with trusted-dealer preprocessing too
+// where a protocol has it), through viewtest: what each party,
 // the client included, receives during the weight sharing and the inference looks
 // uniform, has the same pattern, and does not depend on the model owner's weights or the
 // client's input (all zero vs all extreme); only the client gets opened values.
@@ -44,11 +45,26 @@ func TestEngineView(t *testing.T) {
 		} else {
 			g = sharedModel(t, rel)
 		}
+		type variant struct {
+			spec mpc.Spec
+			pre  string
+		}
+		var vs []variant
 		for _, spec := range registry.Available() {
 			if spec.Security == mpc.NoSecurity {
 				continue
 			}
-			t.Run(rel+"/"+spec.Name, func(t *testing.T) {
+			vs = append(vs, variant{spec, mpc.PreprocessingDefault})
+			if spec.Dealer {
+				vs = append(vs, variant{spec, mpc.PreprocessingDealer})
+			}
+		}
+		for _, v := range vs {
+			spec, label := v.spec, v.spec.Name
+			if v.pre != "" {
+				label += "+" + v.pre
+			}
+			t.Run(rel+"/"+label, func(t *testing.T) {
 				owner, client := mpc.Roles(spec.DefaultParties)
 				c, err := Compile(g)
 				if err != nil {
@@ -84,7 +100,7 @@ func TestEngineView(t *testing.T) {
 					_, err = e.Infer(in)
 					return err
 				}
-				rep, err := viewtest.Check(viewtest.Config{Protocol: spec.Name, MayOpen: func(i int) bool { return i == client }}, run)
+				rep, err := viewtest.Check(viewtest.Config{Protocol: spec.Name, Preprocessing: v.pre, MayOpen: func(i int) bool { return i == client }}, run)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -22,9 +22,9 @@ func (p *Protocol) Input(owner int, vals []uint64, n int) (mpc.AShare, error) {
 		if len(vals) != n {
 			return nil, errs.New(errs.Shape, "semi2k input: %d values, want %d", len(vals), n)
 		}
-		return &AShare{slices.Clone(vals), owner}, nil
+		return &AShare{v: slices.Clone(vals), held: owner}, nil
 	}
-	return &AShare{make([]uint64, n), owner}, nil
+	return &AShare{v: make([]uint64, n), held: owner}, nil
 }
 
 // Open reveals x to party to (both if to < 0): the party that does not receive sends its
@@ -88,12 +88,23 @@ func (p *Protocol) recvCopy(n int) ([]uint64, error) {
 	return slices.Clone(m), nil
 }
 
+// Bound marks x as holding signed integers of bits bits, a public promise (see
+// mpc.Bounder): one-sided products then take bits correlated OTs per element of x instead
+// of 64. It implements mpc.Bounder.
+func (p *Protocol) Bound(x mpc.AShare, bits int) mpc.AShare {
+	s := as(x)
+	if bits < 1 || bits > 64 {
+		panic(fmt.Sprintf("semi2k.Bound: %d bits", bits))
+	}
+	return &AShare{v: s.v, held: s.held, bits: bits}
+}
+
 // Public shares a public vector as held by party 0: no communication.
 func (p *Protocol) Public(vals []uint64) mpc.AShare {
 	if p.id == 0 {
-		return &AShare{slices.Clone(vals), 0}
+		return &AShare{v: slices.Clone(vals), held: 0}
 	}
-	return &AShare{make([]uint64, len(vals)), 0}
+	return &AShare{v: make([]uint64, len(vals)), held: 0}
 }
 
 func sameLen(op string, a, b int) {
@@ -107,7 +118,7 @@ func (p *Protocol) Add(x, y mpc.AShare) mpc.AShare {
 	sameLen("Add", len(s.v), len(t.v))
 	z := make([]uint64, len(s.v))
 	ring.Add(z, s.v, t.v)
-	return &AShare{z, sameHeld(s.held, t.held)}
+	return &AShare{v: z, held: sameHeld(s.held, t.held)}
 }
 
 func (p *Protocol) Sub(x, y mpc.AShare) mpc.AShare {
@@ -115,14 +126,14 @@ func (p *Protocol) Sub(x, y mpc.AShare) mpc.AShare {
 	sameLen("Sub", len(s.v), len(t.v))
 	z := make([]uint64, len(s.v))
 	ring.Sub(z, s.v, t.v)
-	return &AShare{z, sameHeld(s.held, t.held)}
+	return &AShare{v: z, held: sameHeld(s.held, t.held)}
 }
 
 func (p *Protocol) Neg(x mpc.AShare) mpc.AShare {
 	s := as(x)
 	z := make([]uint64, len(s.v))
 	ring.Neg(z, s.v)
-	return &AShare{z, s.held}
+	return &AShare{v: z, held: s.held}
 }
 
 // publicAdder is the party that adds public constants to a share held by held: the
@@ -137,11 +148,11 @@ func (p *Protocol) AddPublic(x mpc.AShare, c []uint64) mpc.AShare {
 		sameLen("AddPublic", len(s.v), len(c))
 	}
 	if p.id != publicAdder(s.held) {
-		return &AShare{s.v, s.held}
+		return &AShare{v: s.v, held: s.held}
 	}
 	z := make([]uint64, len(s.v))
 	ring.AddPublic(z, s.v, c)
-	return &AShare{z, s.held}
+	return &AShare{v: z, held: s.held}
 }
 
 func (p *Protocol) MulPublic(x mpc.AShare, c []uint64) mpc.AShare {
@@ -151,12 +162,12 @@ func (p *Protocol) MulPublic(x mpc.AShare, c []uint64) mpc.AShare {
 	}
 	z := make([]uint64, len(s.v))
 	ring.MulPublic(z, s.v, c)
-	return &AShare{z, s.held}
+	return &AShare{v: z, held: s.held}
 }
 
 func (p *Protocol) Gather(x mpc.AShare, idx []int32) mpc.AShare {
 	s := as(x)
-	return &AShare{ring.Gather(s.v, idx), s.held}
+	return &AShare{v: ring.Gather(s.v, idx), held: s.held, bits: s.bits}
 }
 
 func (p *Protocol) Concat(xs ...mpc.AShare) mpc.AShare {
@@ -165,12 +176,12 @@ func (p *Protocol) Concat(xs ...mpc.AShare) mpc.AShare {
 		s := as(x)
 		vs[i], hs[i] = s.v, s.held
 	}
-	return &AShare{ring.Concat(vs...), sameHeld(hs...)}
+	return &AShare{v: ring.Concat(vs...), held: sameHeld(hs...)}
 }
 
 func (p *Protocol) SumGroups(x mpc.AShare, k int) mpc.AShare {
 	s := as(x)
-	return &AShare{ring.SumGroups(s.v, k), s.held}
+	return &AShare{v: ring.SumGroups(s.v, k), held: s.held}
 }
 
 // Mul multiplies elementwise (a Beaver triple per element). One round.
@@ -262,15 +273,15 @@ func (p *Protocol) product(f Bilinear, x, w *AShare) (*AShare, error) {
 		if p.id == h {
 			f.Apply(z, x.v, w.v)
 		}
-		return &AShare{z, h}, nil
+		return &AShare{v: z, held: h}, nil
 	}
 	if p.oneSidedFor(x, w) {
 		ok, err := p.oneSided(f, x, w, z)
 		if ok || err != nil {
-			return &AShare{z, -1}, err
+			return &AShare{v: z, held: -1}, err
 		}
 	}
-	return &AShare{z, -1}, p.beaver(f, x, w, z)
+	return &AShare{v: z, held: -1}, p.beaver(f, x, w, z)
 }
 
 // beaver sets z = f(x, w) with a triple (A, B, C = f(A, B)): both parties send their
@@ -337,65 +348,29 @@ func (p *Protocol) oneSidedFor(x, w *AShare) bool {
 	return w.held >= 0 && x.held != w.held && p.kind == PreprocessingOT
 }
 
-// heldBits returns the public bit width class of the owner's values (9, 17, 33 or 64
-// bits as signed integers), announced by the owner, cached per weight share.
-func (p *Protocol) heldBits(w *AShare) (int, error) {
-	if p.bitsCache == nil {
-		p.bitsCache = map[*AShare]int{}
-	}
-	if b, ok := p.bitsCache[w]; ok {
-		return b, nil
-	}
-	var b int
-	if p.id == w.held {
-		b = bitClass(w.v)
-		if err := p.send([]uint64{uint64(b)}); err != nil {
-			return 0, err
-		}
-	} else {
-		m, err := p.recv(1)
-		if err != nil {
-			return 0, err
-		}
-		b = int(m[0])
-		if b != 9 && b != 17 && b != 33 && b != 64 {
-			return 0, errs.New(errs.Party, "party %d announced a weight width of %d bits", w.held, b)
-		}
-	}
-	p.bitsCache[w] = b
-	return b, nil
-}
-
-// bitClass returns the smallest of 9, 17, 33 and 64 such that every value of v is a signed
-// integer of that many bits.
-func bitClass(v []uint64) int {
-	var lo, hi int64
-	for _, x := range v {
-		lo, hi = min(lo, int64(x)), max(hi, int64(x))
-	}
-	for _, b := range []int{9, 17, 33} {
-		if lo >= -(1<<(b-1)) && hi < 1<<(b-1) {
-			return b
-		}
-	}
-	return 64
-}
-
 // oneSided sets z = f(x, w) for w held by its owner with a one-sided correlation (R, f(R,
 // W)): the non-owner sends D = x_q - R, the owner adds f(x_o + D, W). It returns false if
 // the source has no one-sided correlations.
 func (p *Protocol) oneSided(f Bilinear, x, w *AShare, z []uint64) (bool, error) {
 	owner := w.held
 	var r, u []uint64
-	err := p.offlineDo(func() error {
-		bits, err := p.heldBits(w)
-		if err != nil {
-			return err
+	bits := w.bits
+	if bits == 0 {
+		bits = 64
+	}
+	if p.id == owner && bits < 64 {
+		for _, v := range w.v {
+			if int64(v) < -(1<<(bits-1)) || int64(v) >= 1<<(bits-1) {
+				return true, errs.New(errs.Internal, "semi2k: a held operand breaks its declared bound of %d bits (%d)", bits, int64(v))
+			}
 		}
+	}
+	err := p.offlineDo(func() error {
 		var wv []uint64
 		if p.id == owner {
 			wv = w.v
 		}
+		var err error
 		r, u, err = p.src.OneSided(f, owner, wv, bits)
 		_, lw, _ := f.Sizes()
 		p.used.OneSidedOTs += int64(lw * bits)

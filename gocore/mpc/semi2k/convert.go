@@ -13,13 +13,24 @@ import (
 // Sklansky adder (mpc.AddB): its first AND round has one operand held by each party,
 // then ceil(log2(w-1)) prefix rounds. A held share converts locally.
 func (p *Protocol) A2B(x mpc.AShare, w int) (mpc.BShare, error) {
-	if w < 1 || w > 64 {
-		return nil, errs.New(errs.Internal, "semi2k a2b: width %d not in [1,64]", w)
+	return p.a2b(x, w, 0)
+}
+
+// A2BHigh is A2B returning only the planes [lo, w), with mpc.AddBHigh: the planes below
+// lo only contribute their carry (a carry tree, about 3 lo AND gates instead of the
+// prefix network's). It implements mpc.HighA2B.
+func (p *Protocol) A2BHigh(x mpc.AShare, w, lo int) (mpc.BShare, error) {
+	return p.a2b(x, w, lo)
+}
+
+func (p *Protocol) a2b(x mpc.AShare, w, lo int) (mpc.BShare, error) {
+	if w < 1 || w > 64 || lo < 0 || lo >= w {
+		return nil, errs.New(errs.Internal, "semi2k a2b: width %d, low plane %d (want 0 <= lo < w <= 64)", w, lo)
 	}
 	s := as(x)
 	n := len(s.v)
 	if s.held >= 0 {
-		return &BShare{n, w, ring.ToPlanes(s.v, w), s.held}, nil
+		return p.Bits(&BShare{n, w, ring.ToPlanes(s.v, w), s.held}, lo, w-lo), nil
 	}
 	mine := ring.ToPlanes(s.v, w)
 	zero := make([]uint64, len(mine))
@@ -27,7 +38,13 @@ func (p *Protocol) A2B(x mpc.AShare, w int) (mpc.BShare, error) {
 	if p.id == 1 {
 		x0.v, x1.v = zero, mine
 	}
-	z, err := mpc.AddB(p, x0, x1)
+	var z mpc.BShare
+	var err error
+	if lo == 0 {
+		z, err = mpc.AddB(p, x0, x1)
+	} else {
+		z, err = mpc.AddBHigh(p, x0, x1, lo)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("semi2k a2b: %w", err)
 	}
@@ -68,7 +85,7 @@ func (p *Protocol) b2a(s *BShare) (*AShare, error) {
 		if p.id == s.held {
 			z = ring.FromPlanes(s.v, n, w)
 		}
-		return &AShare{z, s.held}, nil
+		return &AShare{v: z, held: s.held}, nil
 	}
 	nw := ring.Words(n)
 	var bin, arith []uint64
@@ -99,5 +116,5 @@ func (p *Protocol) b2a(s *BShare) (*AShare, error) {
 			z[i] += (r - 2*cb*r + p0*cb) << uint(j)
 		}
 	}
-	return &AShare{z, -1}, nil
+	return &AShare{v: z, held: -1}, nil
 }

@@ -18,6 +18,10 @@
 //     same peer (each message against the 8 before it), subtracted word by word, pass
 //     the same tests: a mask used twice cancels in the difference (zero secrets give
 //     zero differences).
+//     Messages received while the endpoints are set up (New: key exchange, base OTs) are
+//     checked for their pattern only: base-OT messages are group elements, uniform in
+//     the group, whose encodings are not uniform bit strings (a Ristretto255 encoding
+//     has its lowest and highest bits clear).
 //  4. Opened values: values opened to i through the endpoint the computation calls
 //     (Open, OpenB: a block or the engine opening something) must not exist unless the
 //     computation declares them (Config.MayOpen); a block that opens one bit fails.
@@ -71,6 +75,8 @@ type Config struct {
 	// Protocol is the registry name; Parties the number of parties (0: its default).
 	Protocol string
 	Parties  int
+	// Preprocessing is every party's mpc.Options.Preprocessing ("": the default).
+	Preprocessing string
 	// Wrap, if set, wraps each party's endpoint (planted leaks in the harness's own
 	// tests; a wrapper should implement mpc.Wrapper so extensions survive).
 	Wrap func(p mpc.Protocol) mpc.Protocol
@@ -90,6 +96,7 @@ type Message struct {
 // View is what one party saw in one run.
 type View struct {
 	Messages []Message
+	Setup    int // how many of Messages arrived during the endpoint's setup (New)
 	Opened   [][]uint64 // values returned by Open/OpenB to this party
 }
 
@@ -134,13 +141,14 @@ func Check(cfg Config, c Computation) (*Report, error) {
 			v View
 			s Secrets
 		}{{a, Zero}, {b, Extreme}} {
-			words := collect(run.v.Messages)
+			msgs := run.v.Messages[run.v.Setup:]
+			words := collect(msgs)
 			rep.Words[obs] += len(words)
 			where := fmt.Sprintf("party %d, %s", obs, run.s)
 			if err := uniform(words, cfg.MinWords, where+": received words", rep); err != nil {
 				return rep, err
 			}
-			if err := uniform(differences(run.v.Messages), cfg.MinWords, where+": differences of messages", rep); err != nil {
+			if err := uniform(differences(msgs), cfg.MinWords, where+": differences of messages", rep); err != nil {
 				return rep, err
 			}
 			if len(run.v.Opened) > 0 && (cfg.MayOpen == nil || !cfg.MayOpen(obs)) {
@@ -173,12 +181,15 @@ func Run(cfg Config, n int, c Computation, s Secrets, sd [][32]byte) ([]View, er
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p, err := local.NewParty(cfg.Protocol, recs[i], mpc.Options{Rand: rand.NewChaCha8(sd[i])})
+			p, err := local.NewParty(cfg.Protocol, recs[i], mpc.Options{Rand: rand.NewChaCha8(sd[i]), Preprocessing: cfg.Preprocessing})
 			if err != nil {
 				errs[i] = err
 				conns[i].Close()
 				return
 			}
+			recs[i].mu.Lock()
+			recs[i].setup = len(recs[i].msgs)
+			recs[i].mu.Unlock()
 			if cfg.Wrap != nil {
 				p = cfg.Wrap(p)
 			}
@@ -194,7 +205,7 @@ func Run(cfg Config, n int, c Computation, s Secrets, sd [][32]byte) ([]View, er
 	}
 	views := make([]View, n)
 	for i, r := range recs {
-		views[i] = View{Messages: r.msgs, Opened: r.opened}
+		views[i] = View{Messages: r.msgs, Setup: r.setup, Opened: r.opened}
 	}
 	return views, nil
 }
@@ -204,6 +215,7 @@ type recorder struct {
 	net.Conn
 	mu     sync.Mutex
 	msgs   []Message
+	setup  int // messages received during New
 	opened [][]uint64
 }
 

@@ -31,6 +31,17 @@ func secret(p mpc.Protocol, owner int, s viewtest.Secrets) []uint64 {
 	return v
 }
 
+// mixed is the sum of the owner's and the client's secrets: a share that no party holds
+// in the clear (in semi2k, operations on one party's own input are that party's local
+// work and send nothing).
+func mixed(p mpc.Protocol, s viewtest.Secrets) (mpc.AShare, error) {
+	x, y, err := inputs(p, s)
+	if err != nil {
+		return nil, err
+	}
+	return p.Add(x, y), nil
+}
+
 // inputs shares the owner's (party 0) and the client's (party 1 % N) secrets.
 func inputs(p mpc.Protocol, s viewtest.Secrets) (x, y mpc.AShare, err error) {
 	client := 1 % p.N()
@@ -83,7 +94,7 @@ var blocks = map[string]viewtest.Computation{
 		return err
 	},
 	"A2B/AND/B2A": func(p mpc.Protocol, s viewtest.Secrets) error {
-		x, _, err := inputs(p, s)
+		x, err := mixed(p, s)
 		if err != nil {
 			return err
 		}
@@ -101,7 +112,7 @@ var blocks = map[string]viewtest.Computation{
 		return err
 	},
 	"A2BHigh": func(p mpc.Protocol, s viewtest.Secrets) error {
-		x, _, err := inputs(p, s)
+		x, err := mixed(p, s)
 		if err == nil {
 			if h, ok := mpc.Ext[mpc.HighA2B](p); ok {
 				_, err = h.A2BHigh(x, 48, 20)
@@ -110,7 +121,7 @@ var blocks = map[string]viewtest.Computation{
 		return err
 	},
 	"Requantize (round-away and half-even, per channel)": func(p mpc.Protocol, s viewtest.Secrets) error {
-		x, _, err := inputs(p, s)
+		x, err := mixed(p, s)
 		if err != nil {
 			return err
 		}
@@ -132,7 +143,7 @@ var blocks = map[string]viewtest.Computation{
 		return nil
 	},
 	"Clamp/MaxGroups/Argmax": func(p mpc.Protocol, s viewtest.Secrets) error {
-		x, _, err := inputs(p, s)
+		x, err := mixed(p, s)
 		if err != nil {
 			return err
 		}
@@ -152,12 +163,28 @@ var blocks = map[string]viewtest.Computation{
 }
 
 // TestProtocolsPassTheHarness: every available secure protocol of the registry, every
-// block. plain has no secrecy and must fail it (the harness is not blind).
+// block, with the protocol's own offline phase and, where it has one, with trusted-dealer
+// preprocessing. plain has no secrecy and must fail it (the harness is not blind).
 func TestProtocolsPassTheHarness(t *testing.T) {
+	type variant struct {
+		spec mpc.Spec
+		pre  string
+	}
+	var vs []variant
 	for _, spec := range registry.Available() {
+		vs = append(vs, variant{spec, mpc.PreprocessingDefault})
+		if spec.Dealer {
+			vs = append(vs, variant{spec, mpc.PreprocessingDealer})
+		}
+	}
+	for _, v := range vs {
+		spec, label := v.spec, v.spec.Name
+		if v.pre != "" {
+			label += "+" + v.pre
+		}
 		for name, c := range blocks {
-			t.Run(spec.Name+"/"+name, func(t *testing.T) {
-				rep, err := viewtest.Check(viewtest.Config{Protocol: spec.Name}, c)
+			t.Run(label+"/"+name, func(t *testing.T) {
+				rep, err := viewtest.Check(viewtest.Config{Protocol: spec.Name, Preprocessing: v.pre}, c)
 				if spec.Security == mpc.NoSecurity {
 					if err == nil && name != "GatherMulSum" && name != "A2BHigh" {
 						t.Fatalf("plain sends cleartext, yet passed: %v", rep)
