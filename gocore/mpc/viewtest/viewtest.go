@@ -96,7 +96,7 @@ type Message struct {
 // View is what one party saw in one run.
 type View struct {
 	Messages []Message
-	Setup    int // how many of Messages arrived during the endpoint's setup (New)
+	Setup    int        // how many of Messages arrived during the endpoint's setup (New)
 	Opened   [][]uint64 // values returned by Open/OpenB to this party
 }
 
