@@ -71,12 +71,7 @@ func (p *Protocol) AND(x, y []mpc.BShare) ([]mpc.BShare, error) {
 	if total == 0 {
 		return out, nil
 	}
-	var a, b, c []uint64
-	p.used.ANDTriples += 64 * int64(total)
-	err := p.offlineDo(func() (err error) {
-		a, b, c, err = p.src.ANDTriples(total)
-		return err
-	})
+	a, b, c, err := p.andTriples(total)
 	if err != nil {
 		return nil, fmt.Errorf("semi2k and: %w", err)
 	}
@@ -96,7 +91,8 @@ func (p *Protocol) AND(x, y []mpc.BShare) ([]mpc.BShare, error) {
 	if err != nil {
 		return nil, fmt.Errorf("semi2k and: %w", err)
 	}
-	z := c // c is this call's own: updated in place
+	z := make([]uint64, total)
+	copy(z, c)
 	d0, e0, d1, e1 := msg[:total], msg[total:], other[:total], other[total:]
 	e0, d1, e1 = e0[:len(d0)], d1[:len(d0)], e1[:len(d0)]
 	a, b, z = a[:len(d0)], b[:len(d0)], z[:len(d0)]

@@ -88,12 +88,7 @@ func (p *Protocol) b2a(s *BShare) (*AShare, error) {
 		return &AShare{v: z, held: s.held}, nil
 	}
 	nw := ring.Words(n)
-	var bin, arith []uint64
-	p.used.DaBits += 64 * int64(w*nw)
-	err := p.offlineDo(func() (err error) {
-		bin, arith, err = p.src.DaBits(w * nw)
-		return err
-	})
+	bin, arith, err := p.daBits(w * nw)
 	if err != nil {
 		return nil, err
 	}

@@ -104,6 +104,13 @@ type Used struct {
 	TripleWords   int64 // words of Beaver triples (elementwise, gather and matrix: len A + len B)
 	OneSidedOTs   int64 // correlated OTs of one-sided products (weights times bits)
 	OneSidedWords int64 // words of their vector correlations (multiply-accumulates times bits)
+	// Of ANDTriples and DaBits, those drawn just in time (not by Preprocess).
+	JITANDTriples, JITDaBits int64
+}
+
+// Left returns the AND triples and daBits drawn by Preprocess and not used yet.
+func (p *Protocol) Left() (andTriples, daBits int64) {
+	return 64 * int64(len(p.pool.a)), 64 * int64(len(p.pool.bin))
 }
 
 // Protocol is one party of semi2k.
@@ -115,6 +122,7 @@ type Protocol struct {
 	kind    string
 	offline mpc.PhaseStats
 	used    Used
+	pool    pools // correlations drawn ahead by Preprocess
 }
 
 var _ mpc.Protocol = (*Protocol)(nil)
