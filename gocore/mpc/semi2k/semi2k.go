@@ -24,10 +24,30 @@
 // party are computed by it alone. Held shares are how the model owner's weights reach the
 // one-sided products below.
 //
-// Correlated randomness comes from a Source (source.go), drawn just in time by each call
-// and accounted as offline cost (OfflineStats): either the two-party OT-based offline
-// phase, or, only when the user asks for preprocessing "dealer", a trusted third party
-// simulated in-process (dealer.go). Nothing else uses the dealer.
+// Correlated randomness comes from a Source (source.go) and is accounted as offline cost
+// (OfflineStats): either the two-party OT-based offline phase over package ot (the
+// default, otsource.go), or, only when the user asks for preprocessing "dealer", a trusted
+// third party simulated in-process (dealer.go; labelled "dealer" in Preprocessing and in
+// every result). Nothing else uses the dealer. Preprocess draws the AND triples and daBits
+// of a counted computation ahead in large batches (preprocess.go); product triples and
+// one-sided correlations, which depend on shapes and on the owner's weights, are drawn
+// just in time by each product.
+//
+// Design choices (measured on MobileNetV1 0.25_128, one inference: 413k requantized
+// outputs, 13.6M multiply-accumulates with the owner's weights, see BENCHMARKS.md):
+//   - Linear layers are one-sided products: the weights are the owner's, so the offline
+//     cost is one correlated OT per weight bit with a vector correlation of the output
+//     size (9 bits x 13.6M MACs x about 60 bits: ~0.9 GB from the client) instead of a
+//     Beaver triple per multiply-accumulate (64 OTs each way per MAC: ~100 GB), and online
+//     only the client's masked input D (the size of X, not of the MACs) travels.
+//   - Exact requantization is binary work: about 255 AND gates per output (A2BHigh of the
+//     63-bit scaled accumulator: a carry tree under the quotient's planes, a prefix
+//     network above; ties, zero point and clamp), 105M AND triples in all. From random OT
+//     (IKNP) each costs 16 bytes per party, so the AND triples are most of the offline
+//     bytes (~1.8 GB per party) and time; the online AND costs 2 bits per party.
+//   - B2A with daBits (one correlated OT each offline, w bits per element online, one
+//     round) rather than a second adder or the cross-term OT of the two parties' bits
+//     online (a round trip per conversion): 8-bit results need 8 daBits, 3.3M in all.
 //
 // Messages (each "n words" is one message of n 64-bit little-endian words; "both" means
 // each party sends one message to the other in the same round):
@@ -54,7 +74,10 @@
 //     [party 0] d&e. Pairs held by one party are ANDed by it alone.
 //   - A2B(w): x_0 and x_1 are free binary sharings (held by party 0 and party 1); the
 //     generic parallel-prefix adder of package mpc (mpc.AddB, Sklansky) adds them with
-//     AND: 1 + ceil(log2(w-1)) rounds. Held shares convert locally.
+//     AND: 1 + ceil(log2(w-1)) rounds. A2BHigh(w, lo) (mpc.HighA2B) adds them with
+//     mpc.AddBHigh: the planes below lo only give their carry (carry tree), the planes
+//     above a prefix network; a third fewer gates than AddB for the requantization's
+//     widths, at a few more rounds. Held shares convert locally.
 //   - B2A, Bit2A (daBits): with w random bits per element shared both ways (r in binary,
 //     [r] arithmetic), both send c = x ^ r (w bits per element), one round; then x = sum_j
 //     2^j (c_j + [r_j] - 2 c_j [r_j]), local. c is masked by the uniform r.
