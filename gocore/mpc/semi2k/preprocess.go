@@ -27,6 +27,7 @@ const batchWords = 1 << 16
 // pools holds correlations drawn ahead.
 type pools struct {
 	a, b, c []uint64 // AND triples
+	xab, xc []uint64 // cross triples
 	bin, ar []uint64 // daBits: binary words and their 64 arithmetic elements each
 }
 
@@ -36,7 +37,7 @@ func (p *Protocol) Preprocess(d *mpc.Demand) error {
 	if d == nil {
 		return nil
 	}
-	andWords, daWords, err := needs(d)
+	andWords, crossWords, daWords, err := needs(d)
 	if err != nil {
 		return fmt.Errorf("semi2k preprocess: %w", err)
 	}
@@ -49,6 +50,15 @@ func (p *Protocol) Preprocess(d *mpc.Demand) error {
 			}
 			p.pool.a, p.pool.b, p.pool.c = append(p.pool.a, a...), append(p.pool.b, b...), append(p.pool.c, c...)
 			andWords -= k
+		}
+		for crossWords > 0 {
+			k := min(crossWords, batchWords)
+			ab, c, err := p.src.CrossTriples(k)
+			if err != nil {
+				return err
+			}
+			p.pool.xab, p.pool.xc = append(p.pool.xab, ab...), append(p.pool.xc, c...)
+			crossWords -= k
 		}
 		for daWords > 0 {
 			k := min(daWords, batchWords)
@@ -85,6 +95,24 @@ func (p *Protocol) andTriples(words int) (a, b, c []uint64, err error) {
 	return a, b, c, err
 }
 
+// crossTriples returns words of cross triples, from the pool first.
+func (p *Protocol) crossTriples(words int) (ab, c []uint64, err error) {
+	p.used.CrossTriples += 64 * int64(words)
+	k := min(words, len(p.pool.xab))
+	ab, c = p.pool.xab[:k:k], p.pool.xc[:k:k]
+	p.pool.xab, p.pool.xc = p.pool.xab[k:], p.pool.xc[k:]
+	if k == words {
+		return ab, c, nil
+	}
+	p.used.JITCrossTriples += 64 * int64(words-k)
+	err = p.offlineDo(func() error {
+		jab, jc, err := p.src.CrossTriples(words - k)
+		ab, c = append(ab, jab...), append(c, jc...)
+		return err
+	})
+	return ab, c, err
+}
+
 // daBits returns words of daBits, from the pool first.
 func (p *Protocol) daBits(words int) (bin, ar []uint64, err error) {
 	p.used.DaBits += 64 * int64(words)
@@ -103,11 +131,12 @@ func (p *Protocol) daBits(words int) (bin, ar []uint64, err error) {
 	return bin, ar, err
 }
 
-// needs returns the AND triple words and daBit words the calls of d consume (AND calls
-// are counted as whole words per call: a slight overestimate where a call's operands
-// pad their last words).
-func needs(d *mpc.Demand) (andWords, daWords int, err error) {
-	adders := map[[3]int]int{} // (n, w, lo) -> AND words of one A2B
+// needs returns the AND triple, cross triple and daBit words the calls of d consume (AND
+// calls are counted as whole words per call: a slight overestimate where a call's
+// operands pad their last words).
+func needs(d *mpc.Demand) (andWords, crossWords, daWords int, err error) {
+	type cost struct{ and, cross int }
+	adders := map[[3]int]cost{} // (n, w, lo) -> words of one A2B
 	for _, c := range d.Calls {
 		cnt := int(c.Count)
 		switch c.Op {
@@ -117,32 +146,34 @@ func needs(d *mpc.Demand) (andWords, daWords int, err error) {
 			k := [3]int{c.N, c.W, c.Lo}
 			wds, ok := adders[k]
 			if !ok {
-				if wds, err = adderWords(c.N, c.W, c.Lo); err != nil {
-					return 0, 0, err
+				if wds.and, wds.cross, err = adderWords(c.N, c.W, c.Lo); err != nil {
+					return 0, 0, 0, err
 				}
 				adders[k] = wds
 			}
-			andWords += cnt * wds
+			andWords += cnt * wds.and
+			crossWords += cnt * wds.cross
 		case "B2A":
 			daWords += cnt * c.W * ring.Words(c.N)
 		case "Bit2A":
 			daWords += cnt * ring.Words(c.N)
 		}
 	}
-	return andWords, daWords, nil
+	return andWords, crossWords, daWords, nil
 }
 
-// adderWords counts the AND triple words of one A2B (lo = 0) or A2BHigh of n elements,
-// by running the same adder on the counting protocol.
-func adderWords(n, w, lo int) (int, error) {
+// adderWords counts the AND triple words of one A2B (lo = 0) or A2BHigh of n elements, by
+// running the same adder on the counting protocol; its first AND round (the generate
+// bits of party 0's and party 1's components) takes cross triples.
+func adderWords(n, w, lo int) (and, cross int, err error) {
 	cp := count.New(0, 2)
 	x, err := cp.Input(0, make([]uint64, n), n)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	b, err := cp.A2B(x, w)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	cp.Take()
 	if lo == 0 {
@@ -151,13 +182,20 @@ func adderWords(n, w, lo int) (int, error) {
 		_, err = mpc.AddBHigh(cp, b, b, lo)
 	}
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	planes := 0
+	first := true
 	for _, c := range cp.Take().Calls {
-		if c.Op == "AND" && n > 0 {
-			planes += int(c.Count) * c.N / n
+		if c.Op != "AND" || n == 0 {
+			continue
 		}
+		wds := int(c.Count) * c.N / n * ring.Words(n)
+		if first { // the first call is the generate round (identical later calls are merged into it)
+			cross, first = c.N/n*ring.Words(n), false
+			and += wds - cross
+			continue
+		}
+		and += wds
 	}
-	return planes * ring.Words(n), nil
+	return and, cross, nil
 }

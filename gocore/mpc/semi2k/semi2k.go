@@ -127,8 +127,9 @@ type Used struct {
 	TripleWords   int64 // words of Beaver triples (elementwise, gather and matrix: len A + len B)
 	OneSidedOTs   int64 // correlated OTs of one-sided products (weights times bits)
 	OneSidedWords int64 // words of their vector correlations (multiply-accumulates times bits)
-	// Of ANDTriples and DaBits, those drawn just in time (not by Preprocess).
-	JITANDTriples, JITDaBits int64
+	CrossTriples  int64 // bit triples with a held by party 0 and b by party 1
+	// Of those, the ones drawn just in time (not by Preprocess).
+	JITANDTriples, JITCrossTriples, JITDaBits int64
 }
 
 // Left returns the AND triples and daBits drawn by Preprocess and not used yet.
