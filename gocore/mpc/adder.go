@@ -148,6 +148,18 @@ func AddB(p Protocol, a, b BShare) (_ BShare, err error) {
 // every prefix of all w planes), at a few more rounds. Protocols whose AND gates are
 // expensive (two-party, from OT) implement HighA2B with it.
 func AddBHigh(p Protocol, a, b BShare, lo int) (_ BShare, err error) {
+	return addBHigh(p, a, b, lo, false)
+}
+
+// AddBHighRipple is AddBHigh with a ripple carry over the high planes (carry_{j+1} = g_j
+// ^ p_j & carry_j): w-lo-1 AND gates in as many rounds instead of the prefix network's
+// ~(w-lo) log2(w-lo) gates in log2(w-lo) rounds. For protocols whose AND gates cost far
+// more than rounds (two-party AND triples from OT, parties on one machine or a LAN).
+func AddBHighRipple(p Protocol, a, b BShare, lo int) (_ BShare, err error) {
+	return addBHigh(p, a, b, lo, true)
+}
+
+func addBHigh(p Protocol, a, b BShare, lo int, ripple bool) (_ BShare, err error) {
 	defer guard(&err, "mpc addbhigh")
 	if err := checkSameShape("mpc addbhigh", a, b); err != nil {
 		return nil, err
@@ -187,7 +199,17 @@ func AddBHigh(p Protocol, a, b BShare, lo int) (_ BShare, err error) {
 	for i := 1; i < len(x); i++ {
 		x[i] = gp{g[lo+i-1], prop[lo+i-1]}
 	}
-	if err := c.runAll(&prefixGP{c: c, x: x, d: 1}); err != nil {
+	if ripple {
+		for i := 1; i < len(x); i++ { // x[i].g becomes the carry into plane lo+i
+			var t bit
+			bt := &batch{}
+			bt.and(&t, x[i].p, x[i-1].g)
+			if err := c.run(bt); err != nil {
+				return nil, fmt.Errorf("mpc addbhigh: %w", err)
+			}
+			x[i].g = c.xor(x[i].g, t)
+		}
+	} else if err := c.runAll(&prefixGP{c: c, x: x, d: 1}); err != nil {
 		return nil, fmt.Errorf("mpc addbhigh: %w", err)
 	}
 	sum := make([]bit, w-lo)

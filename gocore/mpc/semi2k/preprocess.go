@@ -179,7 +179,7 @@ func adderWords(n, w, lo int) (and, cross int, err error) {
 	if lo == 0 {
 		_, err = mpc.AddB(cp, b, b)
 	} else {
-		_, err = mpc.AddBHigh(cp, b, b, lo)
+		_, err = mpc.AddBHighRipple(cp, b, b, lo)
 	}
 	if err != nil {
 		return 0, 0, err

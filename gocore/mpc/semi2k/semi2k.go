@@ -40,11 +40,12 @@
 //     size (9 bits x 13.6M MACs x about 60 bits: ~0.9 GB from the client) instead of a
 //     Beaver triple per multiply-accumulate (64 OTs each way per MAC: ~100 GB), and online
 //     only the client's masked input D (the size of X, not of the MACs) travels.
-//   - Exact requantization is binary work: about 255 AND gates per output (A2BHigh of the
-//     63-bit scaled accumulator: a carry tree under the quotient's planes, a prefix
-//     network above; ties, zero point and clamp), 105M AND triples in all. From random OT
-//     (IKNP) each costs 16 bytes per party, so the AND triples are most of the offline
-//     bytes (~1.8 GB per party) and time; the online AND costs 2 bits per party.
+//   - Exact requantization is binary work: about 185 AND gates per output (A2BHigh of the
+//     63-bit scaled accumulator: a carry tree under the quotient's planes, a ripple carry
+//     above; ties, zero point and clamp). From random OT (IKNP) a general AND triple
+//     costs 16 bytes per party, a cross triple (operands held by different parties: the
+//     adder's first round) 16 bytes from one party; so the AND triples are most of the
+//     offline bytes and time. Online an AND costs 2 bits per party (cross: 1).
 //   - B2A with daBits (one correlated OT each offline, w bits per element online, one
 //     round) rather than a second adder or the cross-term OT of the two parties' bits
 //     online (a round trip per conversion): 8-bit results need 8 daBits, 3.3M in all.
@@ -75,9 +76,9 @@
 //   - A2B(w): x_0 and x_1 are free binary sharings (held by party 0 and party 1); the
 //     generic parallel-prefix adder of package mpc (mpc.AddB, Sklansky) adds them with
 //     AND: 1 + ceil(log2(w-1)) rounds. A2BHigh(w, lo) (mpc.HighA2B) adds them with
-//     mpc.AddBHigh: the planes below lo only give their carry (carry tree), the planes
-//     above a prefix network; a third fewer gates than AddB for the requantization's
-//     widths, at a few more rounds. Held shares convert locally.
+//     mpc.AddBHighRipple: the planes below lo only give their carry (carry tree), the
+//     planes above a ripple carry; 151 gates instead of AddB's 363 for the
+//     requantization's widths, at about 20 more rounds. Held shares convert locally.
 //   - B2A, Bit2A (daBits): with w random bits per element shared both ways (r in binary,
 //     [r] arithmetic), both send c = x ^ r (w bits per element), one round; then x = sum_j
 //     2^j (c_j + [r_j] - 2 c_j [r_j]), local. c is masked by the uniform r.
