@@ -95,6 +95,37 @@ func BenchmarkMobileNetV1Semi2k(b *testing.B) {
 				}
 				b.ReportMetric(float64(off.Rounds), "rounds-offline")
 				b.ReportMetric(float64(on.Rounds), "rounds-online")
+				// Where the time and bytes go, by layer kind (party 1 is the client, which
+				// sends the one-sided products' correlations).
+				type agg struct {
+					offS, onS     float64
+					offMB, onMB   [2]float64
+					layers, elems int
+				}
+				kinds := map[string]*agg{}
+				var order []string
+				for _, l := range res.Layers {
+					a, ok := kinds[l.Kind]
+					if !ok {
+						a = &agg{}
+						kinds[l.Kind] = a
+						order = append(order, l.Kind)
+					}
+					o := l.Online()
+					a.layers++
+					a.elems += l.Elements
+					a.offS += l.Offline.Seconds
+					a.onS += o.Seconds
+					for i := range 2 {
+						a.offMB[i] += float64(l.Offline.BytesSent[i]) / 1e6
+						a.onMB[i] += float64(o.BytesSent[i]) / 1e6
+					}
+				}
+				for _, k := range order {
+					a := kinds[k]
+					b.Logf("%-18s %2d layers %7d outputs: offline %6.2f s, MB sent %7.1f / %7.1f; online %5.3f s, MB sent %5.1f / %5.1f",
+						k, a.layers, a.elems, a.offS, a.offMB[0], a.offMB[1], a.onS, a.onMB[0], a.onMB[1])
+				}
 			})
 		}
 	}
