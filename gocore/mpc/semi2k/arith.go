@@ -246,7 +246,9 @@ func (p *Protocol) MatMul(x, y mpc.AShare, m, k, n int) (mpc.AShare, error) {
 	}
 	var z *AShare
 	var err error
-	if s.held >= 0 && t.held != s.held { // the held operand goes second: W X
+	if s.held >= 0 && t.held != s.held && (t.held < 0 || bitsOf(s) < bitsOf(t)) {
+		// Only the left operand is held (or both are, by different parties, and the left
+		// one is declared narrower): it is the one-sided product's W, f(X, W) = W X.
 		z, err = p.product(matMulLeft{m, k, n}, t, s)
 	} else {
 		z, err = p.product(matMul{m, k, n}, s, t)
@@ -255,6 +257,14 @@ func (p *Protocol) MatMul(x, y mpc.AShare, m, k, n int) (mpc.AShare, error) {
 		return nil, fmt.Errorf("semi2k matmul: %w", err)
 	}
 	return z, nil
+}
+
+// bitsOf is the declared width of x's values (Bound), 64 if none.
+func bitsOf(x *AShare) int {
+	if x.bits == 0 {
+		return 64
+	}
+	return x.bits
 }
 
 // matMulLeft is f(X, W) = W X for W [m,k] and X [k,n].
@@ -354,10 +364,7 @@ func (p *Protocol) oneSidedFor(x, w *AShare) bool {
 func (p *Protocol) oneSided(f Bilinear, x, w *AShare, z []uint64) (bool, error) {
 	owner := w.held
 	var r, u []uint64
-	bits := w.bits
-	if bits == 0 {
-		bits = 64
-	}
+	bits := bitsOf(w)
 	if p.id == owner && bits < 64 {
 		for _, v := range w.v {
 			if int64(v) < -(1<<(bits-1)) || int64(v) >= 1<<(bits-1) {

@@ -2,9 +2,11 @@ package semi2k
 
 // The offline phase ahead of time (mpc.Preprocessor): from the counted calls of the next
 // computation (mpc.Demand, made on the public graph by package mpc/count), Preprocess
-// draws every AND triple and daBit the computation will consume in a few large batches
-// and keeps them in pools; AND, A2B and B2A take from the pools first and draw just in
-// time what is missing. Both parties compute the same counts from the same demand, so
+// draws every AND triple, cross triple and daBit the computation will consume in a few
+// large batches and keeps them in pools (replacing what an earlier Preprocess left); AND,
+// A2B and B2A take from the pools first and draw just in time what is missing. The counts
+// are exact but for work the counting protocol cannot see is local (ANDs and A2Bs of
+// shares held by one party), which they overestimate. Both parties compute the same counts from the same demand, so
 // their pools stay in lockstep. Triples of products and one-sided product correlations
 // depend on the product's shapes (and, one-sided, on the owner's weights), so they are
 // drawn just in time by each product; that work is accounted as offline all the same.
@@ -42,6 +44,7 @@ func (p *Protocol) Preprocess(d *mpc.Demand) error {
 		return fmt.Errorf("semi2k preprocess: %w", err)
 	}
 	err = p.offlineDo(func() error {
+		p.pool = pools{} // what an earlier Preprocess left (an overestimate) is dropped
 		for andWords > 0 {
 			k := min(andWords, batchWords)
 			a, b, c, err := p.src.ANDTriples(k)
@@ -131,9 +134,7 @@ func (p *Protocol) daBits(words int) (bin, ar []uint64, err error) {
 	return bin, ar, err
 }
 
-// needs returns the AND triple, cross triple and daBit words the calls of d consume (AND
-// calls are counted as whole words per call: a slight overestimate where a call's
-// operands pad their last words).
+// needs returns the AND triple, cross triple and daBit words the calls of d consume.
 func needs(d *mpc.Demand) (andWords, crossWords, daWords int, err error) {
 	type cost struct{ and, cross int }
 	adders := map[[3]int]cost{} // (n, w, lo) -> words of one A2B
@@ -141,7 +142,7 @@ func needs(d *mpc.Demand) (andWords, crossWords, daWords int, err error) {
 		cnt := int(c.Count)
 		switch c.Op {
 		case "AND":
-			andWords += cnt * ring.Words(c.N)
+			andWords += cnt * max(c.Words, ring.Words(c.N))
 		case "A2B":
 			k := [3]int{c.N, c.W, c.Lo}
 			wds, ok := adders[k]
@@ -186,12 +187,12 @@ func adderWords(n, w, lo int) (and, cross int, err error) {
 	}
 	first := true
 	for _, c := range cp.Take().Calls {
-		if c.Op != "AND" || n == 0 {
+		if c.Op != "AND" {
 			continue
 		}
-		wds := int(c.Count) * c.N / n * ring.Words(n)
+		wds := int(c.Count) * c.Words
 		if first { // the first call is the generate round (identical later calls are merged into it)
-			cross, first = c.N/n*ring.Words(n), false
+			cross, first = c.Words, false
 			and += wds - cross
 			continue
 		}
