@@ -62,8 +62,9 @@
 //     Y - B (len X + len Y words), one round; Z = C + f(E, B) + f(A, F) + [party 0] f(E,
 //     F). E and F are masked by the uniformly random A and B, whose other components the
 //     receiver never sees.
-//   - MatMul and GatherMulSum whose second operand W is held by party o (the owner's
-//     weights) and the first, X, is not, with OT-based preprocessing (one-sided product):
+//   - Products whose operand W is held by party o (the owner's weights) and the other, X,
+//     is not held by o, with OT-based preprocessing (one-sided product; W is the second
+//     operand, or for MatMul either one, the declared narrower if both are held):
 //     offline, the other party q draws a random R of X's shape and the parties obtain
 //     additive shares (U, V) of f(R, W) by Gilboa products (one correlated OT per bit of
 //     each element of W, o choosing with W's bits, q's correlation f(R, e_r) 2^b); online q
