@@ -327,15 +327,6 @@ func (e *Party) convAcc(op *model.Op, p *prepared, env map[int]mpc.AShare) (mpc.
 			} else {
 				w = e.p.AddPublic(e.consts[op.Inputs[1]], zpc)
 			}
-			// Weights minus zero points lie in a range the weight type and the zero
-			// points (public) give: declared for protocols that size products by it.
-			if lo, hi, ok := e.g.Tensors[op.Inputs[1]].DType.IntRange(); ok && hi < 1<<32 {
-				zlo, zhi := int64(0), int64(0)
-				for _, z := range c.WeightZeroPoint {
-					zlo, zhi = min(zlo, int64(z)), max(zhi, int64(z))
-				}
-				w = mpc.Bound(e.p, w, mpc.SignedBits(lo-zhi, hi-zlo))
-			}
 			e.derived[key] = w
 		}
 		return w

@@ -10,8 +10,17 @@ import (
 )
 
 // Input shares vals of party owner with no message: the owner's component is vals, the
-// other's 0, and the share is held by owner.
+// other's 0, and the share is held by owner. Its public range is unknown (InputRange
+// declares one).
 func (p *Protocol) Input(owner int, vals []uint64, n int) (mpc.AShare, error) {
+	return p.InputRange(owner, vals, n, 1, 0)
+}
+
+// InputRange is Input with a public range [lo, hi] of the values (lo > hi: unknown),
+// which one-sided products use to size their correlations. The owner checks that its
+// values lie in it. It implements mpc.RangedInput.
+func (p *Protocol) InputRange(owner int, vals []uint64, n int, lo, hi int64) (mpc.AShare, error) {
+	r := mkSpan(lo, hi)
 	if err := checkParty("input", owner, false); err != nil {
 		return nil, err
 	}
@@ -22,9 +31,16 @@ func (p *Protocol) Input(owner int, vals []uint64, n int) (mpc.AShare, error) {
 		if len(vals) != n {
 			return nil, errs.New(errs.Shape, "semi2k input: %d values, want %d", len(vals), n)
 		}
-		return &AShare{v: slices.Clone(vals), held: owner}, nil
+		if r.ok {
+			for i, x := range vals {
+				if int64(x) < lo || int64(x) > hi {
+					return nil, errs.New(errs.Internal, "semi2k input: value %d at %d outside the declared range [%d, %d]", int64(x), i, lo, hi)
+				}
+			}
+		}
+		return &AShare{slices.Clone(vals), owner, r}, nil
 	}
-	return &AShare{v: make([]uint64, n), held: owner}, nil
+	return &AShare{make([]uint64, n), owner, r}, nil
 }
 
 // Open reveals x to party to (both if to < 0): the party that does not receive sends its
@@ -88,23 +104,12 @@ func (p *Protocol) recvCopy(n int) ([]uint64, error) {
 	return slices.Clone(m), nil
 }
 
-// Bound marks x as holding signed integers of bits bits, a public promise (see
-// mpc.Bounder): one-sided products then take bits correlated OTs per element of x instead
-// of 64. It implements mpc.Bounder.
-func (p *Protocol) Bound(x mpc.AShare, bits int) mpc.AShare {
-	s := as(x)
-	if bits < 1 || bits > 64 {
-		panic(fmt.Sprintf("semi2k.Bound: %d bits", bits))
-	}
-	return &AShare{v: s.v, held: s.held, bits: bits}
-}
-
 // Public shares a public vector as held by party 0: no communication.
 func (p *Protocol) Public(vals []uint64) mpc.AShare {
 	if p.id == 0 {
-		return &AShare{v: slices.Clone(vals), held: 0}
+		return &AShare{slices.Clone(vals), 0, spanOf(vals)}
 	}
-	return &AShare{v: make([]uint64, len(vals)), held: 0}
+	return &AShare{make([]uint64, len(vals)), 0, spanOf(vals)}
 }
 
 func sameLen(op string, a, b int) {
@@ -118,7 +123,7 @@ func (p *Protocol) Add(x, y mpc.AShare) mpc.AShare {
 	sameLen("Add", len(s.v), len(t.v))
 	z := make([]uint64, len(s.v))
 	ring.Add(z, s.v, t.v)
-	return &AShare{v: z, held: sameHeld(s.held, t.held)}
+	return &AShare{z, sameHeld(s.held, t.held), s.r.add(t.r)}
 }
 
 func (p *Protocol) Sub(x, y mpc.AShare) mpc.AShare {
@@ -126,14 +131,14 @@ func (p *Protocol) Sub(x, y mpc.AShare) mpc.AShare {
 	sameLen("Sub", len(s.v), len(t.v))
 	z := make([]uint64, len(s.v))
 	ring.Sub(z, s.v, t.v)
-	return &AShare{v: z, held: sameHeld(s.held, t.held)}
+	return &AShare{z, sameHeld(s.held, t.held), s.r.add(t.r.neg())}
 }
 
 func (p *Protocol) Neg(x mpc.AShare) mpc.AShare {
 	s := as(x)
 	z := make([]uint64, len(s.v))
 	ring.Neg(z, s.v)
-	return &AShare{v: z, held: s.held}
+	return &AShare{z, s.held, s.r.neg()}
 }
 
 // publicAdder is the party that adds public constants to a share held by held: the
@@ -147,12 +152,13 @@ func (p *Protocol) AddPublic(x mpc.AShare, c []uint64) mpc.AShare {
 	if len(c) != 1 {
 		sameLen("AddPublic", len(s.v), len(c))
 	}
+	r := s.r.add(spanOf(c))
 	if p.id != publicAdder(s.held) {
-		return &AShare{v: s.v, held: s.held}
+		return &AShare{s.v, s.held, r}
 	}
 	z := make([]uint64, len(s.v))
 	ring.AddPublic(z, s.v, c)
-	return &AShare{v: z, held: s.held}
+	return &AShare{z, s.held, r}
 }
 
 func (p *Protocol) MulPublic(x mpc.AShare, c []uint64) mpc.AShare {
@@ -162,26 +168,36 @@ func (p *Protocol) MulPublic(x mpc.AShare, c []uint64) mpc.AShare {
 	}
 	z := make([]uint64, len(s.v))
 	ring.MulPublic(z, s.v, c)
-	return &AShare{v: z, held: s.held}
+	return &AShare{z, s.held, s.r.mul(spanOf(c))}
 }
 
 func (p *Protocol) Gather(x mpc.AShare, idx []int32) mpc.AShare {
 	s := as(x)
-	return &AShare{v: ring.Gather(s.v, idx), held: s.held, bits: s.bits}
+	r := s.r
+	if slices.ContainsFunc(idx, func(i int32) bool { return i < 0 }) { // zeros come in
+		r = r.union(mkSpan(0, 0))
+	}
+	return &AShare{ring.Gather(s.v, idx), s.held, r}
 }
 
 func (p *Protocol) Concat(xs ...mpc.AShare) mpc.AShare {
 	vs, hs := make([][]uint64, len(xs)), make([]int, len(xs))
+	r := mkSpan(0, 0)
 	for i, x := range xs {
 		s := as(x)
 		vs[i], hs[i] = s.v, s.held
+		if i == 0 {
+			r = s.r
+		} else {
+			r = r.union(s.r)
+		}
 	}
-	return &AShare{v: ring.Concat(vs...), held: sameHeld(hs...)}
+	return &AShare{ring.Concat(vs...), sameHeld(hs...), r}
 }
 
 func (p *Protocol) SumGroups(x mpc.AShare, k int) mpc.AShare {
 	s := as(x)
-	return &AShare{v: ring.SumGroups(s.v, k), held: s.held}
+	return &AShare{ring.SumGroups(s.v, k), s.held, s.r.scale(k)}
 }
 
 // Mul multiplies elementwise (a Beaver triple per element). One round.
@@ -259,13 +275,9 @@ func (p *Protocol) MatMul(x, y mpc.AShare, m, k, n int) (mpc.AShare, error) {
 	return z, nil
 }
 
-// bitsOf is the declared width of x's values (Bound), 64 if none.
-func bitsOf(x *AShare) int {
-	if x.bits == 0 {
-		return 64
-	}
-	return x.bits
-}
+// bitsOf is the width class of x's values from their public range (span.go): 9, 17, 33
+// or 64 bits.
+func bitsOf(x *AShare) int { return bitsFor(x.r) }
 
 // matMulLeft is f(X, W) = W X for W [m,k] and X [k,n].
 type matMulLeft struct{ m, k, n int }
@@ -364,14 +376,7 @@ func (p *Protocol) oneSidedFor(x, w *AShare) bool {
 func (p *Protocol) oneSided(f Bilinear, x, w *AShare, z []uint64) (bool, error) {
 	owner := w.held
 	var r, u []uint64
-	bits := bitsOf(w)
-	if p.id == owner && bits < 64 {
-		for _, v := range w.v {
-			if int64(v) < -(1<<(bits-1)) || int64(v) >= 1<<(bits-1) {
-				return true, errs.New(errs.Internal, "semi2k: a held operand breaks its declared bound of %d bits (%d)", bits, int64(v))
-			}
-		}
-	}
+	bits := bitsOf(w) // public: from the range InputRange declared (checked there)
 	err := p.offlineDo(func() error {
 		var wv []uint64
 		if p.id == owner {

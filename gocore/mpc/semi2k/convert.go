@@ -90,7 +90,11 @@ func (p *Protocol) b2a(s *BShare) (*AShare, error) {
 		if p.id == s.held {
 			z = ring.FromPlanes(s.v, n, w)
 		}
-		return &AShare{v: z, held: s.held}, nil
+		r := span{}
+		if s.w <= 62 {
+			r = mkSpan(0, int64(1)<<s.w-1)
+		}
+		return &AShare{v: z, held: s.held, r: r}, nil
 	}
 	nw := ring.Words(n)
 	bin, arith, err := p.daBits(w * nw)

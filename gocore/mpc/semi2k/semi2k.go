@@ -69,9 +69,12 @@
 //     additive shares (U, V) of f(R, W) by Gilboa products (one correlated OT per bit of
 //     each element of W, o choosing with W's bits, q's correlation f(R, e_r) 2^b); online q
 //     sends D = X_q - R (len X words, one message, one round); o sets Z_o = U plus
-//     f(X_o + D, W) and q sets Z_q = V. D is masked by R, uniform and never seen by o. The
-//     number of bits of W is public: 64, or what the caller declared with Bound from
-//     public information (the engine: 9 for 8-bit weights minus their zero points).
+//     f(X_o + D, W) and q sets Z_q = V. D is masked by R, uniform and never seen by o.
+//     The number of bits of W is public: the smallest of 9, 17, 33, 64 that holds W's
+//     public range, derived from the range Input was declared with (the tensor type's,
+//     mpc.RangedInput) and the public operations since (span.go); 9 for 8-bit weights
+//     minus their zero point. It never depends on the values (a width computed from
+//     the values leaked their magnitude; the view-test harness caught it).
 //   - AND (GMW): with bit triples (a, b, c = a & b), both send d = x ^ a and e = y ^ b for
 //     all pairs of the call together (2 bits per gate), one round; z = c ^ d&b ^ e&a ^
 //     [party 0] d&e. Pairs held by one party are ANDed by it alone.
@@ -230,7 +233,7 @@ func (p *Protocol) offlineDo(f func() error) error {
 type AShare struct {
 	v    []uint64
 	held int
-	bits int // public bound (Bound): signed integers of bits bits; 0: none
+	r    span // public range of the values of a held share (see span)
 }
 
 // Len is the number of elements.

@@ -1,6 +1,7 @@
 package viewtest_test
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -31,25 +32,25 @@ func secret(p mpc.Protocol, owner int, s viewtest.Secrets) []uint64 {
 	return v
 }
 
-// mixed is the sum of the owner's and the client's secrets: a share that no party holds
-// in the clear (in semi2k, operations on one party's own input are that party's local
-// work and send nothing).
+// inputs shares the owner's (party 0) and the client's (party 1 % N) secrets, declared as
+// 64-bit values (mpc.InputRange: the widest public range).
+func inputs(p mpc.Protocol, s viewtest.Secrets) (x, y mpc.AShare, err error) {
+	client := 1 % p.N()
+	if x, err = mpc.InputRange(p, 0, secret(p, 0, s), n, math.MinInt64, math.MaxInt64); err != nil {
+		return nil, nil, err
+	}
+	y, err = mpc.InputRange(p, client, secret(p, client, s), n, math.MinInt64, math.MaxInt64)
+	return x, y, err
+}
+
+// mixed returns the sum of both parties' secrets: a share no single party holds in the
+// clear, so that conversions and comparisons communicate under every protocol.
 func mixed(p mpc.Protocol, s viewtest.Secrets) (mpc.AShare, error) {
 	x, y, err := inputs(p, s)
 	if err != nil {
 		return nil, err
 	}
 	return p.Add(x, y), nil
-}
-
-// inputs shares the owner's (party 0) and the client's (party 1 % N) secrets.
-func inputs(p mpc.Protocol, s viewtest.Secrets) (x, y mpc.AShare, err error) {
-	client := 1 % p.N()
-	if x, err = p.Input(0, secret(p, 0, s), n); err != nil {
-		return nil, nil, err
-	}
-	y, err = p.Input(client, secret(p, client, s), n)
-	return x, y, err
 }
 
 // blocks is every protocol method that communicates and every protocol-generic block,
@@ -116,6 +117,8 @@ var blocks = map[string]viewtest.Computation{
 		if err == nil {
 			if h, ok := mpc.Ext[mpc.HighA2B](p); ok {
 				_, err = h.A2BHigh(x, 48, 20)
+			} else {
+				_, err = p.A2B(x, 48)
 			}
 		}
 		return err
