@@ -42,11 +42,11 @@
 //     only the client's masked input D (the size of X, not of the MACs) travels.
 //   - Exact requantization is binary work: about 177 AND gates per output (A2BHigh of the
 //     63-bit scaled accumulator: a carry tree under the quotient's planes, a ripple carry
-//     above; ties, zero point and clamp). From random OT (IKNP) a general AND triple
-//     costs 16 bytes per party, a cross triple (operands held by different parties: the
-//     adder's first round) 16 bytes from one party; so the AND triples are most of the
-//     offline bytes and time (73M gates: 47.4M general and 25.6M cross triples, ~1 GB per
-//     party). Online an AND costs 2 bits per party (cross: 1).
+//     above; ties, zero point and clamp): 73M gates, 47.4M general and 25.6M cross
+//     triples (operands held by different parties: the adder's first round; one random
+//     OT each instead of two). With SoftSpoken OT a triple costs ~3.9 bytes per party
+//     (~0.25 GB in all) but most of the offline CPU. Online an AND costs 2 bits per
+//     party (cross: 1).
 //   - B2A with daBits (one correlated OT each offline, w bits per element online, one
 //     round) rather than a second adder or the cross-term OT of the two parties' bits
 //     online (a round trip per conversion): 8-bit results need 8 daBits, 3.3M in all.
