@@ -13,6 +13,10 @@ import (
 // with it, the secure engine applies it locally to each share (free), and FoldConstants
 // applies it to constant data at import time.
 
+// maxMoveElements bounds the elements of a data-movement op's inputs and output (int32
+// index maps).
+const maxMoveElements = 1 << 30
+
 // IsMove reports whether ops of kind k are data movement (MoveIndex applies to them).
 func IsMove(k OpKind) bool {
 	switch k {
@@ -51,7 +55,15 @@ func (g *Graph) MoveIndex(op *Op) (shape []int, idx []int32, err error) {
 		}
 	}
 	x := g.Tensors[op.Inputs[0]].Shape
-	if NumElements(x) > 1<<30 {
+	total := 0
+	for _, k := range MoveDataInputs(op) {
+		n, ok := checkedElements(g.Tensors[op.Inputs[k]].Shape)
+		if !ok || n > maxMoveElements-total {
+			return nil, nil, errs.New(errs.Shape, "%v: inputs are too large", op.Kind)
+		}
+		total += n
+	}
+	if NumElements(x) > maxMoveElements {
 		return nil, nil, errs.New(errs.Shape, "%v: input %v is too large", op.Kind, x)
 	}
 	switch op.Kind {
@@ -416,6 +428,9 @@ func (g *Graph) gatherIndex(op *Op, x []int) ([]int, []int32, error) {
 	is := g.Tensors[op.Inputs[1]].Shape
 	out := append(append(slices.Clone(x[:axis]), is...), x[axis+1:]...)
 	outer, inner, n := NumElements(x[:axis]), NumElements(x[axis+1:]), x[axis]
+	if total, ok := checkedElements([]int{outer, len(ind), inner}); !ok || total > maxMoveElements {
+		return nil, nil, errs.New(errs.Shape, "GATHER: output %v is too large", out)
+	}
 	idx := make([]int32, 0, outer*len(ind)*inner)
 	for o := 0; o < outer; o++ {
 		for _, v := range ind {
