@@ -46,6 +46,17 @@ func MoveDataInputs(op *Op) []int {
 // row-major order, the flat index of the element it copies in the op's data inputs (see
 // MoveDataInputs) laid end to end. Structural operands must be constants.
 func (g *Graph) MoveIndex(op *Op) (shape []int, idx []int32, err error) {
+	return g.move(op, true)
+}
+
+// MoveShape returns a data-movement op's output shape, checking its operands as MoveIndex
+// does, without building the index map.
+func (g *Graph) MoveShape(op *Op) ([]int, error) {
+	shape, _, err := g.move(op, false)
+	return shape, err
+}
+
+func (g *Graph) move(op *Op, index bool) (shape []int, idx []int32, err error) {
 	if len(op.Inputs) == 0 || op.Inputs[0] < 0 {
 		return nil, nil, errs.New(errs.Model, "%v: no input", op.Kind)
 	}
@@ -68,19 +79,19 @@ func (g *Graph) MoveIndex(op *Op) (shape []int, idx []int32, err error) {
 	}
 	switch op.Kind {
 	case OpTranspose:
-		return g.transposeIndex(op, x)
+		return g.transposeIndex(op, x, index)
 	case OpSlice, OpStridedSlice:
-		return g.sliceIndex(op, x)
+		return g.sliceIndex(op, x, index)
 	case OpSplit:
-		return g.splitIndex(op, x)
+		return g.splitIndex(op, x, index)
 	case OpPack, OpConcatenation:
-		return g.stackIndex(op)
+		return g.stackIndex(op, index)
 	case OpGather:
-		return g.gatherIndex(op, x)
+		return g.gatherIndex(op, x, index)
 	case OpExpandDims, OpReshape, OpSqueeze:
 		s, err := g.reshapeLike(op, x)
-		if err != nil {
-			return nil, nil, err
+		if err != nil || !index {
+			return s, nil, err
 		}
 		idx := make([]int32, NumElements(x))
 		for i := range idx {
@@ -127,6 +138,14 @@ func affineIndex(outShape []int, offset int, mult []int) []int32 {
 	return idx
 }
 
+// optIndex is affineIndex when index is set, else nil.
+func optIndex(index bool, outShape []int, offset int, mult []int) []int32 {
+	if !index {
+		return nil
+	}
+	return affineIndex(outShape, offset, mult)
+}
+
 // constInts reads input k of op as integers (an error if it is absent or not constant).
 func (g *Graph) constInts(op *Op, k int, what string) ([]int, error) {
 	if k >= len(op.Inputs) || op.Inputs[k] < 0 {
@@ -139,7 +158,7 @@ func (g *Graph) constInts(op *Op, k int, what string) ([]int, error) {
 	return v, nil
 }
 
-func (g *Graph) transposeIndex(op *Op, x []int) ([]int, []int32, error) {
+func (g *Graph) transposeIndex(op *Op, x []int, index bool) ([]int, []int32, error) {
 	perm, err := g.constInts(op, 1, "perm")
 	if err != nil {
 		return nil, nil, err
@@ -161,13 +180,13 @@ func (g *Graph) transposeIndex(op *Op, x []int) ([]int, []int32, error) {
 		seen[p] = true
 		out[d], mult[d] = x[p], st[p]
 	}
-	return out, affineIndex(out, 0, mult), nil
+	return out, optIndex(index, out, 0, mult), nil
 }
 
 // sliceIndex handles SLICE (begin, size; size -1 takes the rest) and STRIDED_SLICE with
 // TFLite's semantics (strided_slice_logic.h): begin/end masks, negative indices, clamping,
 // shrink_axis_mask, offset; dimensions past the given begin are taken whole.
-func (g *Graph) sliceIndex(op *Op, x []int) ([]int, []int32, error) {
+func (g *Graph) sliceIndex(op *Op, x []int, index bool) ([]int, []int32, error) {
 	rank := len(x)
 	begin, err := g.constInts(op, 1, "begin")
 	if err != nil {
@@ -258,7 +277,7 @@ func (g *Graph) sliceIndex(op *Op, x []int) ([]int, []int32, error) {
 	if out == nil {
 		out = []int{}
 	}
-	return out, affineIndex(out, offset, mult), nil
+	return out, optIndex(index, out, offset, mult), nil
 }
 
 // sliceBound resolves a STRIDED_SLICE begin (or end) index as TFLite: a masked bound is
@@ -289,7 +308,7 @@ func sliceBound(v, n, stride int, masked, end bool) int {
 	return min(max(v, -1), n-1)
 }
 
-func (g *Graph) splitIndex(op *Op, x []int) ([]int, []int32, error) {
+func (g *Graph) splitIndex(op *Op, x []int, index bool) ([]int, []int32, error) {
 	axis, ok := normAxis(op.Axis, len(x))
 	if !ok {
 		return nil, nil, errs.New(errs.Shape, "SPLIT: axis %d out of range for input shape %v", op.Axis, x)
@@ -356,11 +375,11 @@ func (g *Graph) splitIndex(op *Op, x []int) ([]int, []int32, error) {
 	if out == nil {
 		out = []int{}
 	}
-	return out, affineIndex(out, start*st[axis], mult), nil
+	return out, optIndex(index, out, start*st[axis], mult), nil
 }
 
 // stackIndex handles CONCATENATION (along Axis) and PACK (along a new axis Axis).
-func (g *Graph) stackIndex(op *Op) ([]int, []int32, error) {
+func (g *Graph) stackIndex(op *Op, index bool) ([]int, []int32, error) {
 	x0 := g.Tensors[op.Inputs[0]].Shape
 	rank := len(x0)
 	pack := op.Kind == OpPack
@@ -402,6 +421,9 @@ func (g *Graph) stackIndex(op *Op) ([]int, []int32, error) {
 	} else {
 		out = append(out, x0[axis+1:]...)
 	}
+	if !index {
+		return out, nil, nil
+	}
 	idx := make([]int32, 0, total)
 	for o := 0; o < outer; o++ {
 		for k := range op.Inputs {
@@ -413,7 +435,7 @@ func (g *Graph) stackIndex(op *Op) ([]int, []int32, error) {
 	return out, idx, nil
 }
 
-func (g *Graph) gatherIndex(op *Op, x []int) ([]int, []int32, error) {
+func (g *Graph) gatherIndex(op *Op, x []int, index bool) ([]int, []int32, error) {
 	if op.BatchDims != 0 {
 		return nil, nil, errs.New(errs.UnsupportedOp, "GATHER with batch_dims %d", op.BatchDims)
 	}
@@ -430,6 +452,14 @@ func (g *Graph) gatherIndex(op *Op, x []int) ([]int, []int32, error) {
 	outer, inner, n := NumElements(x[:axis]), NumElements(x[axis+1:]), x[axis]
 	if total, ok := checkedElements([]int{outer, len(ind), inner}); !ok || total > maxMoveElements {
 		return nil, nil, errs.New(errs.Shape, "GATHER: output %v is too large", out)
+	}
+	for _, v := range ind {
+		if v < -n || v >= n {
+			return nil, nil, errs.New(errs.Shape, "GATHER: index %d out of range for axis %d of %v", v, axis, x)
+		}
+	}
+	if !index {
+		return out, nil, nil
 	}
 	idx := make([]int32, 0, outer*len(ind)*inner)
 	for o := 0; o < outer; o++ {

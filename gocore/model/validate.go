@@ -971,7 +971,7 @@ func (c *opCheck) move() error {
 		float = float && c.in(k).DType == Float32
 	}
 	if float { // float data movement (e.g. of a float input before its QUANTIZE)
-		shape, _, err := c.g.MoveIndex(c.op)
+		shape, err := c.g.MoveShape(c.op)
 		if err != nil {
 			return err
 		}
@@ -992,7 +992,7 @@ func (c *opCheck) move() error {
 			return err
 		}
 	}
-	shape, _, err := c.g.MoveIndex(c.op)
+	shape, err := c.g.MoveShape(c.op)
 	if err != nil {
 		return err
 	}
