@@ -3,7 +3,8 @@ bit-exact with LiteRT and run securely (tests/gen_keras_defaults.py makes them).
 
 Their RESHAPE shapes come from SHAPE -> STRIDED_SLICE -> PACK subgraphs, which qmpc folds
 at import; the NCHW model also moves data on activations (TRANSPOSE, STRIDED_SLICE, SPLIT,
-PACK, UNPACK, GATHER), which the secure engine evaluates as public index maps.
+PACK, UNPACK, GATHER, SPACE_TO_DEPTH, DEPTH_TO_SPACE), which the secure engine evaluates
+as public index maps.
 """
 from __future__ import annotations
 
@@ -42,7 +43,8 @@ def test_folded_at_import(name, data):
     kinds = set(re.findall(r"^\s+\d+\s+([A-Z_0-9]+)\s", summary, re.M))
     assert "RESHAPE" in kinds or "nchw" in name, summary
     if "nchw" in name:
-        assert {"TRANSPOSE", "STRIDED_SLICE", "SPLIT", "PACK", "GATHER"} <= kinds, summary
+        assert {"TRANSPOSE", "STRIDED_SLICE", "SPLIT", "PACK", "GATHER", "SPACE_TO_DEPTH",
+                "DEPTH_TO_SPACE"} <= kinds, summary
         assert "SHAPE" not in kinds, summary
     else:
         assert not kinds & {"SHAPE", "STRIDED_SLICE", "PACK"}, f"shape subgraph left:\n{summary}"

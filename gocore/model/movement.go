@@ -20,8 +20,19 @@ const maxMoveElements = 1 << 30
 // IsMove reports whether ops of kind k are data movement (MoveIndex applies to them).
 func IsMove(k OpKind) bool {
 	switch k {
+	case OpConcatenation, OpReshape, OpSqueeze:
+		return true
+	}
+	return IsIndexMap(k)
+}
+
+// IsIndexMap reports whether ops of kind k are the data movement that the evaluators
+// implement through MoveIndex alone (all but CONCATENATION, RESHAPE and SQUEEZE, which
+// have kernels of their own).
+func IsIndexMap(k OpKind) bool {
+	switch k {
 	case OpTranspose, OpSlice, OpStridedSlice, OpPack, OpGather, OpExpandDims, OpSplit,
-		OpConcatenation, OpReshape, OpSqueeze:
+		OpDepthToSpace, OpSpaceToDepth:
 		return true
 	}
 	return false
@@ -88,6 +99,8 @@ func (g *Graph) move(op *Op, index bool) (shape []int, idx []int32, err error) {
 		return g.stackIndex(op, index)
 	case OpGather:
 		return g.gatherIndex(op, x, index)
+	case OpDepthToSpace, OpSpaceToDepth:
+		return blockIndex(op, x, index)
 	case OpExpandDims, OpReshape, OpSqueeze:
 		s, err := g.reshapeLike(op, x)
 		if err != nil || !index {
@@ -526,4 +539,34 @@ func squeezeShape(x []int, dims []int) ([]int, error) {
 		}
 	}
 	return out, nil
+}
+
+// blockIndex handles DEPTH_TO_SPACE and SPACE_TO_DEPTH on NHWC tensors with TensorFlow's
+// (DCR) order: depth index (i*b + j)*C' + c holds the pixel at offset (i, j) of a b x b
+// block. Both are affine maps over a 6-D view of the output.
+func blockIndex(op *Op, x []int, index bool) ([]int, []int32, error) {
+	b := op.BlockSize
+	if len(x) != 4 || b < 1 {
+		return nil, nil, errs.New(errs.Shape, "%v: input shape %v, block size %d; want NHWC and a block size >= 1", op.Kind, x, b)
+	}
+	n, h, w, c := x[0], x[1], x[2], x[3]
+	st := strides(x)
+	var out, view, mult []int
+	if op.Kind == OpDepthToSpace {
+		if c%(b*b) != 0 {
+			return nil, nil, errs.New(errs.Shape, "DEPTH_TO_SPACE: %d channels do not divide by block size %d squared", c, b)
+		}
+		cc := c / (b * b)
+		out = []int{n, h * b, w * b, cc}
+		view = []int{n, h, b, w, b, cc} // out[n, h*b+i, w*b+j, c] = x[n, h, w, (i*b+j)*cc+c]
+		mult = []int{st[0], st[1], b * cc, st[2], cc, 1}
+	} else {
+		if h%b != 0 || w%b != 0 {
+			return nil, nil, errs.New(errs.Shape, "SPACE_TO_DEPTH: %dx%d does not divide by block size %d", h, w, b)
+		}
+		out = []int{n, h / b, w / b, c * b * b}
+		view = []int{n, h / b, w / b, b, b, c} // out[n, h, w, (i*b+j)*c+k] = x[n, h*b+i, w*b+j, k]
+		mult = []int{st[0], b * st[1], b * st[2], st[1], st[2], 1}
+	}
+	return out, optIndex(index, view, 0, mult), nil
 }

@@ -320,7 +320,8 @@ func (g *Graph) checkOp(op *Op, fill bool) error {
 		return c.quantize()
 	case OpSoftmax, OpLogistic:
 		return c.softmax()
-	case OpTranspose, OpSlice, OpStridedSlice, OpPack, OpGather, OpExpandDims, OpSplit:
+	case OpTranspose, OpSlice, OpStridedSlice, OpPack, OpGather, OpExpandDims, OpSplit,
+		OpDepthToSpace, OpSpaceToDepth:
 		return c.move()
 	case OpShape, OpCast, OpSub, OpFloorDiv, OpReduceProd:
 		return errs.New(errs.UnsupportedOp, "%v of a tensor not known at import time (qmpc folds it only on constants)", op.Kind)

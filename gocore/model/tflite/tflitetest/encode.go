@@ -76,6 +76,8 @@ var opCodes = map[model.OpKind]fb.BuiltinOperator{
 	model.OpSub:             fb.BuiltinOperatorSUB,
 	model.OpFloorDiv:        fb.BuiltinOperatorFLOOR_DIV,
 	model.OpReduceProd:      fb.BuiltinOperatorREDUCE_PROD,
+	model.OpDepthToSpace:    fb.BuiltinOperatorDEPTH_TO_SPACE,
+	model.OpSpaceToDepth:    fb.BuiltinOperatorSPACE_TO_DEPTH,
 }
 
 var tensorTypes = map[model.DType]fb.TensorType{
@@ -427,6 +429,14 @@ func options(b *flatbuffers.Builder, op *model.Op, i int, o *Options) (fb.Builti
 		fb.SubOptionsStart(b)
 		fb.SubOptionsAddFusedActivationFunction(b, act)
 		return fb.BuiltinOptionsSubOptions, fb.SubOptionsEnd(b), nil
+	case model.OpDepthToSpace:
+		fb.DepthToSpaceOptionsStart(b)
+		fb.DepthToSpaceOptionsAddBlockSize(b, int32(op.BlockSize))
+		return fb.BuiltinOptionsDepthToSpaceOptions, fb.DepthToSpaceOptionsEnd(b), nil
+	case model.OpSpaceToDepth:
+		fb.SpaceToDepthOptionsStart(b)
+		fb.SpaceToDepthOptionsAddBlockSize(b, int32(op.BlockSize))
+		return fb.BuiltinOptionsSpaceToDepthOptions, fb.SpaceToDepthOptionsEnd(b), nil
 	case model.OpReduceProd:
 		fb.ReducerOptionsStart(b)
 		fb.ReducerOptionsAddKeepDims(b, op.KeepDims)
