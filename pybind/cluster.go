@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -202,4 +203,73 @@ func ServeParty(configPath string, id int, modelPath, keyPath, logLevel string) 
 		return false, err
 	}
 	return true, nil
+}
+
+// Keygen makes a new private key (mode 0600) and self-signed certificate for party id, or
+// for the client when id is -1, in dir (what `qmpc keygen` does: the key stays on this
+// host, the certificate goes to whoever assembles cluster.json). It returns JSON with
+// "key", "cert" (paths) and "pin".
+func Keygen(dir string, id int, force bool) (s string, err error) {
+	defer guard(&err)
+	ident, err := cluster.Keygen(dir, id, force)
+	if err != nil {
+		return "", err
+	}
+	return toJSON(map[string]string{"key": ident.KeyPath, "cert": ident.CertPath, "pin": ident.Pin.String()})
+}
+
+// AssembleCluster writes a cluster config to path from the parties' addresses and
+// certificates and the client's certificate (what `qmpc cluster-config` does). parties
+// holds one "ID=HOST:PORT,CERT" per line; modelPath (a model file) or modelDigest, if
+// given, pins the model; timeouts in seconds (0: the defaults). It returns JSON with the
+// config's "hash", each party's "id", "address" and "pin", and the "client_pin".
+func AssembleCluster(path, parties, client, protocol string, owner int, modelPath, modelDigest, reveal string,
+	stepTimeout, connectTimeout float64, force bool) (s string, err error) {
+	defer guard(&err)
+	opt := cluster.AssembleOptions{Client: client, Protocol: protocol, Owner: owner, ModelDigest: modelDigest, Reveal: reveal, Force: force,
+		Timeouts: cluster.Timeouts{Step: cluster.Duration(time.Duration(stepTimeout * float64(time.Second))),
+			Connect: cluster.Duration(time.Duration(connectTimeout * float64(time.Second)))}}
+	for _, line := range strings.Split(parties, "\n") {
+		if line = strings.TrimSpace(line); line == "" {
+			continue
+		}
+		e, err := cluster.ParsePartySpec(line)
+		if err != nil {
+			return "", err
+		}
+		opt.Parties = append(opt.Parties, e)
+	}
+	if modelPath != "" {
+		if modelDigest != "" {
+			return "", errs.New(errs.Config, "give a model or a model digest, not both")
+		}
+		data, err := os.ReadFile(modelPath)
+		if err != nil {
+			return "", errs.New(errs.Model, "reading model: %w", err)
+		}
+		m, err := LoadModel(data)
+		if err != nil {
+			return "", err
+		}
+		opt.ModelDigest = inference.ModelDigest(m.g)
+	}
+	cfg, err := cluster.Assemble(path, opt)
+	if err != nil {
+		return "", err
+	}
+	type party struct {
+		ID      int    `json:"id"`
+		Address string `json:"address"`
+		Pin     string `json:"pin"`
+	}
+	out := struct {
+		Path    string  `json:"path"`
+		Hash    string  `json:"hash"`
+		Parties []party `json:"parties"`
+		Client  string  `json:"client_pin"`
+	}{Path: path, Hash: cfg.Hash(), Client: cfg.ClientPin().String()}
+	for i, p := range cfg.Parties {
+		out.Parties = append(out.Parties, party{p.ID, p.Address, cfg.Pin(i).String()})
+	}
+	return toJSON(out)
 }

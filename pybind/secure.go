@@ -6,7 +6,8 @@ import (
 	"github.com/qmpc/qmpc/gocore/engine"
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/model"
-	"github.com/qmpc/qmpc/gocore/mpc/local"
+	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/mpc/registry"
 )
 
 // SecureRun is one local secure inference: all computing parties of a protocol as
@@ -16,16 +17,18 @@ type SecureRun struct {
 	m        *Model
 	protocol string
 	opt      engine.Options
+	lo       engine.LocalOptions
 	progress *engine.Progress
 
 	mu     sync.Mutex
 	result *engine.Result
 }
 
-// NewSecureRun prepares a local secure run of model m under protocol ("rep3", "plain",
-// ...), revealing "output" or "argmax" to the client party; owner and client are party
-// indices.
-func NewSecureRun(m *Model, protocol, reveal string, owner, client int) (r *SecureRun, err error) {
+// NewSecureRun prepares a local secure run of model m under protocol (a name of package
+// mpc/registry), revealing "output" or "argmax" to the client party; owner and client
+// are party indices (negative: the protocol's default roles, mpc.Roles); preprocessing
+// is "" (the protocol's own offline phase) or "dealer" (a trusted dealer).
+func NewSecureRun(m *Model, protocol, reveal string, owner, client int, preprocessing string) (r *SecureRun, err error) {
 	defer guard(&err)
 	if _, err := m.graph(); err != nil {
 		return nil, err
@@ -34,11 +37,26 @@ func NewSecureRun(m *Model, protocol, reveal string, owner, client int) (r *Secu
 	if err != nil {
 		return nil, err
 	}
-	if _, err := local.Parties(protocol, 0); err != nil {
+	spec, err := registry.Lookup(protocol)
+	if err != nil {
 		return nil, err
 	}
+	if err := spec.CheckPreprocessing(preprocessing); err != nil {
+		return nil, err
+	}
+	n := spec.DefaultParties
+	do, dc := mpc.Roles(n)
+	if owner < 0 {
+		owner = do
+	}
+	if client < 0 {
+		client = dc
+	}
+	if owner >= n || client >= n {
+		return nil, errs.New(errs.Config, "protocol %s runs %d parties (0..%d): owner %d / client %d out of range", protocol, n, n-1, owner, client)
+	}
 	p := &engine.Progress{}
-	return &SecureRun{m: m, protocol: protocol, progress: p,
+	return &SecureRun{m: m, protocol: protocol, progress: p, lo: engine.LocalOptions{Preprocessing: preprocessing},
 		opt: engine.Options{Owner: owner, Client: client, Reveal: rv, Progress: p}}, nil
 }
 
@@ -59,7 +77,7 @@ func (r *SecureRun) Execute(inputs []byte) (out []byte, err error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := engine.RunLocalCompiled(r.protocol, g, c, vals, r.opt)
+	res, err := engine.RunLocalWith(r.protocol, g, c, vals, r.opt, r.lo)
 	if err != nil {
 		return nil, err
 	}
@@ -97,17 +115,22 @@ func (r *SecureRun) StatsJSON() (s string, err error) {
 }
 
 // Estimate measures the costs of one secure inference of m under protocol without the
-// model's parameters or a client input: it runs the protocol on zero-valued parameters
-// and inputs of the right shapes. The communication of the supported protocols does not
-// depend on the values, so bytes and rounds are exact; seconds are one run's. Returns the
-// engine.Result as JSON.
-func Estimate(m *Model, protocol, reveal string) (s string, err error) {
+// model's parameters or a client input: it runs the protocol (with its offline phase, or
+// the dealer's when preprocessing is "dealer") on zero-valued parameters and inputs of
+// the right shapes, with the protocol's default roles. The communication of the
+// supported protocols does not depend on the values, so bytes and rounds are exact;
+// seconds are one run's. Returns the engine.Result as JSON, with the counted demand.
+func Estimate(m *Model, protocol, reveal, preprocessing string) (s string, err error) {
 	defer guard(&err)
 	g, err := m.graph()
 	if err != nil {
 		return "", err
 	}
 	rv, err := engine.ParseReveal(reveal)
+	if err != nil {
+		return "", err
+	}
+	spec, err := registry.Lookup(protocol)
 	if err != nil {
 		return "", err
 	}
@@ -121,23 +144,30 @@ func Estimate(m *Model, protocol, reveal string) (s string, err error) {
 	if err != nil {
 		return "", err
 	}
-	res, err := engine.RunLocalCompiled(protocol, zg, c, in, engine.Options{Owner: 0, Client: 1 % max(1, partiesOf(protocol)), Reveal: rv})
+	owner, client := mpc.Roles(spec.DefaultParties)
+	res, err := engine.RunLocalWith(protocol, zg, c, in, engine.Options{Owner: owner, Client: client, Reveal: rv},
+		engine.LocalOptions{Preprocessing: preprocessing})
 	if err != nil {
 		return "", err
 	}
 	return toJSON(res)
 }
 
-func partiesOf(protocol string) int {
-	n, err := local.Parties(protocol, 0)
-	if err != nil {
-		return 1
-	}
-	return n
+// protocolEntry is one protocol of Protocols.
+type protocolEntry struct {
+	mpc.Spec
+	Domain    string `json:"domain"`
+	Available bool   `json:"available"`
 }
 
-// Protocols lists the protocol names secure runs accept, as JSON.
+// Protocols lists every protocol of the registry (package mpc/registry), available or
+// planned, in the paper's order, as JSON: name, paper column, summary, party counts,
+// corruption, security, domain, offline phase, dealer preprocessing, availability.
 func Protocols() (s string, err error) {
 	defer guard(&err)
-	return toJSON(local.Protocols())
+	var out []protocolEntry
+	for _, sp := range registry.All() {
+		out = append(out, protocolEntry{Spec: sp, Domain: sp.Domain.String(), Available: sp.Available()})
+	}
+	return toJSON(out)
 }

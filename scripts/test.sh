@@ -22,6 +22,12 @@ go vet ./...
 echo "== go test ./..."
 go test -timeout 30m ./...
 
+# The registry's test-only toy protocol (gocore/mpc/registry/toy.go) exists only in builds
+# with this tag: these tests iterate the registry and run it through local runs, the
+# Python binding's entry points, a cluster and the CLI without naming it.
+echo "== go test -tags qmpctest (a protocol added by one registry line)"
+go test -tags qmpctest -run 'Every|InferEqualsLocalRun' ./gocore/mpc/registry ./gocore/cluster/inference ./gocore/cmd/qmpc ./pybind
+
 echo "== pytest"
 status=0
 "$PY" -m pytest -q tests "$@" || status=$?

@@ -1,7 +1,9 @@
 """Three party processes on loopback (``python -m qmpc.cluster party``) and the Python
 client ``qmpc.Cluster``: the output equals the local secure run's (and the cleartext
-run's); a killed party gives a PartyError naming it within the step timeout, and the
-cluster serves again once it is back; a wrong key is a ConfigError.
+run's); a party killed during an inference (made to pause in a chosen layer by the
+QMPC_TEST_PAUSE_AT_LAYER test hook) gives a PartyError naming it and the layer within the
+step timeout, and the cluster serves again once it is back; Ctrl-C interrupts a waiting
+inference; a wrong key is a ConfigError; per-host keys (keygen, cluster-config) serve.
 
 The parties are this machine's child processes on free 127.0.0.1 ports; every wait is
 bounded and every process is stopped at the end.
@@ -12,6 +14,8 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 from typing import Iterator
@@ -52,14 +56,28 @@ def _make_cluster(tmp: Path) -> Path:
 
 
 class Parties:
-    def __init__(self, path: Path, model: Path, logdir: Path) -> None:
+    def __init__(self, path: Path, model: Path, logdir: Path, keys: dict[int, Path] | None = None) -> None:
         self.path, self.model, self.logdir = path, model, logdir
+        self.keys = keys or {}
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
 
-    def start(self, i: int) -> None:
+    def start(self, i: int, env: dict[str, str] | None = None) -> None:
         self.procs[i] = qc.start_party(
-            self.path, i, model=self.model if i == 0 else None, log=self.logdir / f"party{i}.log"
+            self.path, i, model=self.model if i == 0 else None, key=self.keys.get(i),
+            log=self.logdir / f"party{i}.log", env=env,
         )
+
+    def wait_log(self, i: int, text: str, count: int = 1, within: float = 60.0) -> str:
+        """Party i's log once it contains text count times (fails after within seconds)."""
+        deadline = time.monotonic() + within
+        path = self.logdir / f"party{i}.log"
+        while True:
+            s = path.read_text() if path.exists() else ""
+            if s.count(text) >= count:
+                return s
+            assert self.procs[i].poll() is None, f"party {i} exited:\n{s}"
+            assert time.monotonic() < deadline, f"party {i}: no {text!r} within {within} s:\n{s}"
+            time.sleep(0.02)
 
     def stop(self) -> None:
         qc.stop_parties(list(self.procs.values()))
@@ -124,19 +142,90 @@ def test_cluster_equals_local_secure_run(parties: Parties, digits_model: Path, d
             assert sum(row["bytes_sent"] for row in rows if row["party"] == p) == sent[p]
 
 
-def test_killed_party_then_back(parties: Parties, digits_x: np.ndarray) -> None:
+def _restart_paused(parties: Parties, i: int, layer: int) -> None:
+    """Restart party i with the QMPC_TEST_PAUSE_AT_LAYER hook; wait for the new session."""
+    ready = {j: parties.wait_log(j, "session ready").count("session ready") + 1 for j in range(3) if j != i}
+    parties.procs[i].kill()
+    parties.procs[i].wait(10)
+    (parties.logdir / f"party{i}.log").unlink()
+    parties.start(i, env={"QMPC_TEST_PAUSE_AT_LAYER": str(layer)})
+    parties.wait_log(i, "session ready")
+    for j, n in ready.items():
+        parties.wait_log(j, "session ready", n)
+
+
+def _infer_in_thread(c: qmpc.Cluster, x: np.ndarray) -> tuple[threading.Thread, dict[str, object]]:
+    box: dict[str, object] = {}
+
+    def work() -> None:
+        try:
+            box["result"] = c.infer(x)
+        except BaseException as e:  # noqa: BLE001 - inspected by the test
+            box["error"] = e
+        box["at"] = time.monotonic()
+
+    t = threading.Thread(target=work, daemon=True)
+    t.start()
+    return t, box
+
+
+def test_party_killed_mid_inference_then_back(parties: Parties, digits_model: Path, digits_x: np.ndarray) -> None:
+    """Party 2 is killed while an inference is under way (it paused in layer 1 by the test
+    hook, and the client is still waiting): infer raises a PartyError naming party 2 and
+    layer 1's op within one step (+1 s); once party 2 is back, the cluster serves again."""
+    c = qmpc.Cluster(parties.path)
+    x = digits_x[:1]
+    want = _infer_until(c, x)
+    op = want.stats.layers[1]
+    _restart_paused(parties, 2, 1)
+    t, box = _infer_in_thread(c, x)
+    log = parties.wait_log(2, "qmpc test hook: party 2 paused in layer 1")
+    assert t.is_alive(), f"the inference ended before the kill: {box}\n{log}"
+    killed = time.monotonic()
+    parties.procs[2].kill()
+    t.join(3 * STEP)
+    assert not t.is_alive()
+    err = box.get("error")
+    assert isinstance(err, qmpc.PartyError), box
+    assert "party 2 disconnected" in str(err) and f'{op.name}"' in str(err) and f"{op.kind} " in str(err), str(err)
+    assert float(box["at"]) - killed < STEP + 1.0  # type: ignore[arg-type]
+    parties.procs[2].wait(10)
+    parties.start(2)
+    np.testing.assert_array_equal(_infer_until(c, x).output, want.output)
+    assert parties.procs[0].poll() is None and parties.procs[1].poll() is None, parties.logs()
+
+
+def test_ctrl_c_during_inference(parties: Parties, digits_x: np.ndarray) -> None:
+    """Ctrl-C (KeyboardInterrupt in the main thread) while an inference waits for a party
+    whose computation hangs: infer raises KeyboardInterrupt at once (well before the step
+    timeout), and the next inference succeeds once the cluster has re-formed."""
+    import _thread
+
     c = qmpc.Cluster(parties.path)
     x = digits_x[:1]
     want = _infer_until(c, x).output
-    parties.procs[2].kill()
-    parties.procs[2].wait(10)
+    _restart_paused(parties, 1, 2)
+    timer = threading.Thread(target=lambda: (parties.wait_log(1, "qmpc test hook: party 1 paused"), _thread.interrupt_main()))
+    timer.start()
     start = time.monotonic()
-    with pytest.raises(qmpc.PartyError, match="party 2"):
+    with pytest.raises(KeyboardInterrupt):
         c.infer(x)
-    assert time.monotonic() - start < 3 * STEP
-    parties.start(2)
+    timer.join()
+    assert time.monotonic() - start < STEP, "Ctrl-C did not interrupt the waiting inference"
+    parties.wait_log(0, "client left before its result", within=STEP)  # the leader saw it leave
     np.testing.assert_array_equal(_infer_until(c, x).output, want)
-    assert parties.procs[0].poll() is None and parties.procs[1].poll() is None, parties.logs()
+
+
+def test_several_clients_at_once(parties: Parties, digits_model: Path, digits_x: np.ndarray) -> None:
+    """Three clients submit at the same time; party 0 orders the requests and every client
+    gets its own input's output."""
+    m = qmpc.load(digits_model)
+    _infer_until(qmpc.Cluster(parties.path), digits_x[:1])  # the cluster is up
+    threads = [_infer_in_thread(qmpc.Cluster(parties.path), digits_x[k : k + 1]) for k in range(3)]
+    for k, (t, box) in enumerate(threads):
+        t.join(60)
+        assert "result" in box, box
+        np.testing.assert_array_equal(box["result"].output, m.run(digits_x[k : k + 1]))  # type: ignore[attr-defined]
 
 
 def test_wrong_key_and_bad_config(tmp_path: Path) -> None:
@@ -170,3 +259,44 @@ def test_cli_certs_and_infer(parties: Parties, digits_model: Path, digits_x: np.
     assert np.array_equal(np.load(y), qmpc.load(digits_model).run(digits_x[:1]))
     assert cli.main(["infer", "--config", str(parties.path), "--input", str(tmp_path / "missing.npy"),
                      "--output", str(y)]) == 1
+
+
+def test_per_host_keys_serve(tmp_path: Path, digits_model: Path, digits_x: np.ndarray) -> None:
+    """Each party and the client make their key in their own directory (`qmpc keygen`, the
+    console script); `qmpc cluster-config` assembles cluster.json from the certificates;
+    the cluster serves, and a party whose key the file does not pin is refused."""
+    from qmpc import cli
+
+    hosts = {i: tmp_path / f"host{i}" for i in range(3)}
+    for i, d in hosts.items():
+        assert cli.main(["keygen", "--id", str(i), "--out", str(d)]) == 0
+        assert cli.main(["keygen", "--id", str(i), "--out", str(d)]) == 1  # keeps an existing key
+    assert cli.main(["keygen", "--client", "--out", str(tmp_path / "client")]) == 0
+    specs = []
+    for (i, d), port in zip(hosts.items(), _free_ports(3)):
+        specs += ["--party", f"{i}=127.0.0.1:{port},{d / f'party{i}.crt'}"]
+    path = tmp_path / "cluster.json"
+    assert cli.main(["cluster-config", *specs, "--client", str(tmp_path / "client" / "client.crt"),
+                     "--step-timeout", str(STEP), "--out", str(path)]) == 0
+    text = path.read_text()
+    assert "PRIVATE KEY" not in text and ".key" not in text
+    keys = {i: d / f"party{i}.key" for i, d in hosts.items()}
+    ps = Parties(path, digits_model, tmp_path, keys=keys)
+    for i in range(3):
+        ps.start(i)
+    try:
+        c = qmpc.Cluster(path, key=tmp_path / "client" / "client.key")
+        x = digits_x[:1]
+        np.testing.assert_array_equal(_infer_until(c, x).output, qmpc.load(digits_model).run(x))
+        with pytest.raises(qmpc.ConfigError, match="the client: key .* does not match the configured certificate"):
+            qmpc.Cluster(path, key=keys[1])
+        # Party 1 makes a new key; cluster.json still pins its old certificate.
+        qc.keygen(hosts[1], 1, force=True)
+        r = subprocess.run(
+            [sys.executable, "-c", "import sys; from qmpc.cluster import main; sys.exit(main(sys.argv[1:]))",
+             "party", "--config", str(path), "--id", "1", "--key", str(keys[1])],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert r.returncode == 1 and "party 1: key" in r.stderr and "does not match the configured certificate" in r.stderr, r.stderr
+    finally:
+        ps.stop()

@@ -18,7 +18,14 @@ What is exact and what is not (measured on x86-64 with AVX2, no AVX-VNNI):
   one LSB: FULL_RANGE_BOUNDS below bound that fraction; with reduce_range the same models
   are exact.
 * QDQ AveragePool runs in float32 in ORT; qmpc's integer round-half-even of the exact
-  average differs by one LSB near ties: SINGLE_OP_BOUNDS.
+  average differs by one LSB near ties: SINGLE_OP_BOUNDS, and QDQ_AVGPOOL_BOUND for the
+  ``branches`` model (an AveragePool inside a network).
+* On a CPU with AVX-VNNI (``avx_vnni`` or ``avx512_vnni`` in /proc/cpuinfo) ORT's U8S8
+  kernels do not saturate, and full-range int8 weights are bit-exact too (measured: every
+  model, every configuration, except the QDQ AveragePool above).
+
+Every bound is on the fraction of outputs that differ and on the size of a difference
+(max |d| in LSB).
 """
 
 from __future__ import annotations
@@ -76,15 +83,39 @@ def quantized(name: str, cfg: om.QConfig) -> tuple[bytes, list[int]]:
 EXACT_CONFIGS = [c for c in om.QCONFIGS if c.weight == "uint8"] + om.QCONFIGS_RR
 # (model, format) pairs where ORT runs an op in float (QDQ AveragePool): not exact.
 FLOAT_IN_ORT = {("branches", "qdq")}
+# Their bound: (fraction of outputs that differ, largest difference in LSB). Measured on the
+# 60 outputs of 12 inputs: 0.27 to 0.40 of the outputs differ, each by exactly one LSB (a
+# one-LSB difference of the pool near a tie, carried through Mul, GAP and the linear layer).
+QDQ_AVGPOOL_BOUND = (0.5, 1)
+
+
+def _vnni() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return False
+    return "avx_vnni" in flags or "avx512_vnni" in flags
+
+
+VNNI = _vnni()
+
+
+def assert_bounded(d: np.ndarray, frac: float, max_lsb: int) -> None:
+    """At most frac of the outputs differ, none by more than max_lsb LSB."""
+    assert frac < 1.0, "a bound of 1.0 on a fraction cannot fail"
+    got = float(np.mean(d > 0))
+    assert got <= frac, f"{got:.4f} of {d.size} outputs differ (bound {frac})"
+    assert d.max() <= max_lsb, f"max difference {d.max()} LSB (bound {max_lsb})"
 
 
 @pytest.mark.parametrize("cfg", EXACT_CONFIGS, ids=lambda c: c.name)
 @pytest.mark.parametrize("name", list(om.FLOAT_MODELS))
 def test_bit_exact_with_onnxruntime(name, cfg):
-    if (name, cfg.fmt) in FLOAT_IN_ORT:
-        pytest.skip("ORT runs QDQ AveragePool in float32; see test_single_op_agreement")
     data, shape = quantized(name, cfg)
     d = lsb_diffs(data, shape)
+    if (name, cfg.fmt) in FLOAT_IN_ORT:  # ORT runs QDQ AveragePool in float32
+        assert_bounded(d, *QDQ_AVGPOOL_BOUND)
+        return
     assert d.max() == 0, f"{int((d > 0).sum())}/{d.size} outputs differ, max {d.max()} LSB"
 
 
@@ -109,11 +140,14 @@ def test_single_op_agreement(op, cfg):
     assert np.mean(d > 0) <= frac, f"{np.mean(d > 0):.4f} of outputs differ (bound {frac})"
 
 
-# Full-range int8 weights: ORT's vpmaddubsw saturation (see the module docstring). Bounds
-# on the fraction of final outputs that differ, measured here and rounded up; a machine
-# with AVX-VNNI would show fewer differences, which still passes.
-FULL_RANGE_BOUNDS = {"conv_bn_relu": 0.15, "depthwise": 0.01, "residual": 0.15, "pools": 0.6,
-                     "small_cnn": 0.6, "branches": 1.0, "flatten_fc": 0.0}
+# Full-range int8 weights without AVX-VNNI: ORT's vpmaddubsw saturation (see the module
+# docstring). Fraction of final outputs that differ, measured on an AVX2 machine without
+# VNNI and rounded up. The size of those differences was not recorded there, and "branches"
+# was not measured at all: on such a machine the test checks these fractions only and
+# skips "branches" (the report of issue 15 lists this). With VNNI every model is exact
+# except the QDQ AveragePool of "branches" (QDQ_AVGPOOL_BOUND).
+FULL_RANGE_FRACTION_NO_VNNI = {"conv_bn_relu": 0.15, "depthwise": 0.01, "residual": 0.15, "pools": 0.6,
+                               "small_cnn": 0.6, "flatten_fc": 0.0}
 
 
 @pytest.mark.parametrize("cfg", [c for c in om.QCONFIGS if c.weight == "int8"], ids=lambda c: c.name)
@@ -121,7 +155,16 @@ FULL_RANGE_BOUNDS = {"conv_bn_relu": 0.15, "depthwise": 0.01, "residual": 0.15, 
 def test_full_range_int8_weights_bounded(name, cfg):
     data, shape = quantized(name, cfg)
     d = lsb_diffs(data, shape)
-    assert np.mean(d > 0) <= FULL_RANGE_BOUNDS[name], f"{np.mean(d > 0):.4f} of outputs differ"
+    if VNNI:
+        if (name, cfg.fmt) in FLOAT_IN_ORT:
+            assert_bounded(d, *QDQ_AVGPOOL_BOUND)
+        else:
+            assert d.max() == 0, f"{int((d > 0).sum())}/{d.size} outputs differ, max {d.max()} LSB"
+        return
+    if name not in FULL_RANGE_FRACTION_NO_VNNI:
+        pytest.skip(f"no bound measured for {name} on a CPU without AVX-VNNI")
+    got = float(np.mean(d > 0))
+    assert got <= FULL_RANGE_FRACTION_NO_VNNI[name], f"{got:.4f} of outputs differ"
 
 
 @pytest.mark.parametrize("opset", [11, 17, 21])

@@ -194,3 +194,53 @@ def test_torch_model_secure():
     want = m.run(x.numpy())
     r = qmpc.secure_run(m, x.numpy(), progress=False)
     assert np.array_equal(r.output, want)
+
+
+def test_readme_threat_model_table_matches_the_registry():
+    """The README's threat-model table lists exactly the registry's protocols (plain
+    excepted), in order, with the same parties, threat model, domain and availability."""
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Threat models", 1)[1]
+    rows = [r for r in section.splitlines() if r.startswith("| ") and "`" in r]
+    table = []
+    for r in rows:
+        cells = [c.strip() for c in r.strip("|").split("|")]
+        paper, parties, corruption, security, domain, name, status = cells
+        table.append((paper, parties, corruption, security, domain,
+                      name.strip("`"), status.startswith("available")))
+    registry = []
+    for p in qmpc.protocols(all=True):
+        if p.security == "none":
+            continue  # plain: described below the table
+        parties = f"{p.parties} (n)" if p.max_parties == 0 else str(p.parties)
+        registry.append((p.paper, parties, p.corruption, p.security, p.domain, p.name, p.available))
+    assert table == registry
+    assert re.search(r"\| `rep3` \| available", readme)
+
+
+def test_protocols_are_rich_entries(digits_model):
+    rep3 = next(p for p in qmpc.protocols() if p.name == "rep3")
+    assert rep3 == "rep3" and str(rep3) == "rep3"
+    assert (rep3.parties, rep3.corruption, rep3.security, rep3.domain, rep3.available) == (
+        3, "honest majority", "semi-honest", "Z_2^64", True)
+    assert all(p.available for p in qmpc.protocols())
+    planned = [p.name for p in qmpc.protocols(all=True) if not p.available]
+    assert "rep3-mal" in planned
+    with pytest.raises(qmpc.ConfigError, match="planned"):
+        qmpc.secure_run(qmpc.load(digits_model), np.zeros((1, 8, 8, 1), np.int8), protocol="rep3-mal")
+
+
+def test_offline_online_split_and_demand(digits_model):
+    m = qmpc.load(digits_model)
+    x = np.load(digits_model.parent / "test_images.npy")[:1]
+    r = qmpc.secure_run(m, x, protocol="rep3")
+    # rep3 has no offline phase: everything is online, and the split adds up.
+    assert r.stats.offline.bytes_sent == (0, 0, 0)
+    assert r.stats.online.bytes_sent == r.stats.total.bytes_sent
+    assert r.stats.online.rounds == r.stats.total.rounds
+    e = qmpc.estimate(m, protocol="rep3")
+    assert e.demand == r.stats.demand
+    assert e.demand["and"] > 0 and e.demand["macs_one_sided"] > 0

@@ -194,7 +194,10 @@ def test_nchw_output_and_int_layout():
     ref = qm(x).numpy()
     got = m.run(x.numpy())
     assert got.shape == ref.shape == (1, 5, 8, 8)
-    assert np.mean(np.rint(np.abs(got - ref) / qm.c.scale) > 0) <= 0.02
+    # Measured over 20 inputs x 320 outputs: at most 1 output of an input differs, by one
+    # LSB (PyTorch's float bias and multiplier, the module docstring).
+    d = np.rint(np.abs(got - ref) / qm.c.scale)
+    assert d.max() <= 1 and np.mean(d > 0) <= 0.02, f"{np.mean(d > 0):.4f} of outputs differ, max {d.max()} LSB"
 
 
 def test_unsupported_reported_at_once():

@@ -100,12 +100,14 @@ func deal(v []uint64, n int) [][]byte {
 }
 
 type testCluster struct {
-	t       *testing.T
-	cfg     *Config
-	path    string
-	comp    func(id int) *sumComp
-	cancels []context.CancelFunc
-	done    []chan error
+	t         *testing.T
+	cfg       *Config
+	path      string
+	comp      func(id int) *sumComp
+	keys      []string // per party: its private key (default: the config's)
+	clientKey string
+	cancels   []context.CancelFunc
+	done      []chan error
 }
 
 func newTestCluster(t *testing.T, n int, step time.Duration, comp func(id int) *sumComp) *testCluster {
@@ -161,7 +163,11 @@ func (tc *testCluster) start(i int) {
 	var p *Party
 	var err error
 	for try := 0; try < 50; try++ { // the port of a stopped party may take a moment to free
-		p, err = NewParty(PartyOptions{Config: tc.cfg, ID: i, Logger: quietLogger(),
+		key := ""
+		if i < len(tc.keys) {
+			key = tc.keys[i]
+		}
+		p, err = NewParty(PartyOptions{Config: tc.cfg, ID: i, KeyPath: key, Logger: quietLogger(),
 			Computation: func(id int) (Computation, error) { return tc.comp(id), nil }})
 		if err == nil {
 			break
@@ -187,7 +193,7 @@ func (tc *testCluster) stop(i int) {
 }
 
 func (tc *testCluster) infer(v []uint64) ([]uint64, error) {
-	c, err := NewClient(tc.cfg, "")
+	c, err := NewClient(tc.cfg, tc.clientKey)
 	if err != nil {
 		return nil, err
 	}
@@ -225,6 +231,13 @@ func TestClusterServesManyRequests(t *testing.T) {
 	}
 }
 
+// faultSlack is what the tests allow beyond the documented bound (one step timeout) for
+// passing an error on and for scheduling.
+const faultSlack = time.Second
+
+// Party 2 shuts down (in process: it aborts its links) during an inference of 20 rounds;
+// the real faults (SIGKILL, SIGSTOP, a hang, at a chosen layer, in separate processes) are
+// tested in gocore/cmd/qmpc (TestProcessesFaultMidInference).
 func TestClusterPartyDiesMidInferenceAndComesBack(t *testing.T) {
 	const step = time.Second
 	tc := newTestCluster(t, 3, step, func(id int) *sumComp { return &sumComp{id: id, rounds: 20, delay: 20 * time.Millisecond} })
@@ -240,8 +253,8 @@ func TestClusterPartyDiesMidInferenceAndComesBack(t *testing.T) {
 	if err == nil {
 		t.Fatal("inference succeeded without party 2")
 	}
-	if d := time.Since(start); d > 3*step {
-		t.Errorf("failure took %v, want < %v", d, 3*step)
+	if d := time.Since(start); d > 150*time.Millisecond+step+faultSlack {
+		t.Errorf("failure took %v, want within one step (%v) of the stop", d, step)
 	}
 	if errs.KindOf(err) != errs.Party || !strings.Contains(err.Error(), "party 2") || !strings.Contains(err.Error(), "round") {
 		t.Errorf("error %q: want a party error naming party 2 and the step", err)
@@ -252,8 +265,8 @@ func TestClusterPartyDiesMidInferenceAndComesBack(t *testing.T) {
 	if _, err := tc.infer([]uint64{3}); err == nil || !strings.Contains(err.Error(), "party 2") {
 		t.Errorf("without party 2: %v", err)
 	}
-	if d := time.Since(start); d > 3*step {
-		t.Errorf("refusal took %v", d)
+	if d := time.Since(start); d > step+faultSlack {
+		t.Errorf("refusal took %v, want within one step (%v)", d, step)
 	}
 	tc.start(2)
 	var lastErr error
@@ -285,8 +298,8 @@ func TestClusterStalledParty(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "party 1 sent no message") {
 		t.Fatalf("got %v", err)
 	}
-	if d := time.Since(start); d > 4*step {
-		t.Errorf("took %v", d)
+	if d := time.Since(start); d > step+faultSlack {
+		t.Errorf("took %v, want within one step (%v)", d, step)
 	}
 	t.Log(err)
 }

@@ -105,7 +105,7 @@ type ClientEntry struct {
 // settings are compared when two of them connect, and a mismatch is refused naming the
 // setting.
 type Config struct {
-	// Protocol is the qmpc protocol name ("rep3", "plain").
+	// Protocol is the qmpc protocol name (package mpc/registry; default DefaultProtocol).
 	Protocol string `json:"protocol"`
 	// Owner is the party that holds the model and secret-shares its weights.
 	Owner int `json:"owner"`
@@ -158,10 +158,11 @@ func (c *Config) Save(path string) error {
 
 func (c *Config) check() error {
 	if c.Protocol == "" {
-		c.Protocol = "rep3"
+		c.Protocol = DefaultProtocol
 	}
-	if !supportedProtocol(c.Protocol) {
-		return errs.New(errs.Config, "protocol %q: this build runs %s across hosts", c.Protocol, strings.Join(protocolNames(), ", "))
+	spec, err := clusterSpec(c.Protocol)
+	if err != nil {
+		return err
 	}
 	switch c.Reveal {
 	case "", "output", "argmax":
@@ -169,8 +170,8 @@ func (c *Config) check() error {
 		return errs.New(errs.Config, "reveal %q: want \"output\" or \"argmax\"", c.Reveal)
 	}
 	n := len(c.Parties)
-	if want := protocolParties(c.Protocol); want > 0 && n != want {
-		return errs.New(errs.Config, "protocol %s runs %d parties, the config lists %d", c.Protocol, want, n)
+	if _, err := spec.Parties(max(n, 1)); err != nil {
+		return errs.New(errs.Config, "the config lists %d parties: %w", n, err)
 	}
 	if n < 2 {
 		return errs.New(errs.Config, "a cluster needs at least 2 parties, the config lists %d", n)

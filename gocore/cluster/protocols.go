@@ -1,23 +1,33 @@
 package cluster
 
-import "sort"
+import (
+	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/mpc/registry"
+)
 
-// protocolParties gives, for each protocol a cluster can run, its required number of
-// parties (0: any number from 2). Package inference maps the names to implementations.
-var protocolPartyCounts = map[string]int{
-	"plain": 0,
-	"rep3":  3,
+// DefaultProtocol is the protocol of a config that names none.
+const DefaultProtocol = "rep3"
+
+// clusterSpec returns the registry entry of a protocol a cluster can run: an available
+// protocol with an outside-client side (mpc.Spec.NewDealer), with at least 2 parties.
+func clusterSpec(name string) (mpc.Spec, error) {
+	s, err := registry.Lookup(name)
+	if err != nil {
+		return mpc.Spec{}, err
+	}
+	if s.NewDealer == nil {
+		return mpc.Spec{}, errs.New(errs.Config, "protocol %s cannot serve a client that is not a computing party, so it cannot run as a cluster", name)
+	}
+	return s, nil
 }
 
-func supportedProtocol(name string) bool { _, ok := protocolPartyCounts[name]; return ok }
-
-func protocolParties(name string) int { return protocolPartyCounts[name] }
-
-func protocolNames() []string {
-	var out []string
-	for k := range protocolPartyCounts {
-		out = append(out, k)
+// defaultParties is the number of parties of a cluster of protocol name when none is
+// given: the protocol's default, at least 2.
+func defaultParties(name string) int {
+	s, err := registry.Lookup(name)
+	if err != nil {
+		return 3
 	}
-	sort.Strings(out)
-	return out
+	return max(2, s.DefaultParties)
 }

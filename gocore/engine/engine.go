@@ -13,7 +13,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync/atomic"
-	"time"
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/model"
@@ -67,7 +66,9 @@ func (p *Progress) Cancel() { p.cancelled.Store(true) }
 // Cancelled reports whether Cancel was called.
 func (p *Progress) Cancelled() bool { return p != nil && p.cancelled.Load() }
 
-// LayerStats is one party's cost of one layer.
+// LayerStats is one party's cost of one layer: Seconds and Net are the whole cost,
+// Offline the part of it spent on correlated randomness (mpc.OfflineReporter; zero for
+// protocols without an offline phase). Online = whole - Offline.
 type LayerStats struct {
 	Op       int     `json:"op"`
 	Kind     string  `json:"kind"`
@@ -75,7 +76,26 @@ type LayerStats struct {
 	Shape    []int   `json:"shape"`
 	Seconds  float64 `json:"seconds"`
 	Net      net.Stats
-	Elements int `json:"elements"`
+	Elements int            `json:"elements"`
+	Offline  mpc.PhaseStats `json:"offline"`
+}
+
+// meter measures one layer: the wall time, the traffic and the offline part.
+type meter struct {
+	p   mpc.Protocol
+	t   mpc.Timer
+	off mpc.PhaseStats
+}
+
+func (e *Party) meter() meter {
+	return meter{p: e.p, t: mpc.StartTimer(e.p.Conn()), off: mpc.Offline(e.p)}
+}
+
+// stats returns the layer's statistics so far.
+func (m meter) stats(op int, kind, name string, shape []int, elements int) LayerStats {
+	all := m.t.Stop()
+	return LayerStats{Op: op, Kind: kind, Name: name, Shape: shape, Seconds: all.Seconds, Net: all.Net,
+		Elements: elements, Offline: mpc.Offline(m.p).Sub(m.off)}
 }
 
 // Party is one computing party's engine for one model.
@@ -90,8 +110,9 @@ type Party struct {
 	consts  map[int]mpc.AShare    // shared secret constants (raw integer values)
 	derived map[string]mpc.AShare // shares derived from constants once (layouts, zero points)
 
-	setup  LayerStats
-	layers []LayerStats
+	setup   LayerStats
+	layers  []LayerStats
+	pending []LayerStats // preprocessing done since the last inference, reported with the next
 }
 
 // Compiled is a graph's public evaluation plan: the split into the client's cleartext head,
@@ -99,8 +120,9 @@ type Party struct {
 // parameters and gather maps. It depends only on the public graph, so all parties and any
 // number of runs may share one; it is read-only after Compile (safe for concurrent use).
 type Compiled struct {
-	plan *plan
-	ops  map[int]*prepared
+	plan    *plan
+	ops     map[int]*prepared
+	demands demandCache
 }
 
 // Compile prepares g for secure evaluation. Only g's public part is read: the secret
@@ -156,7 +178,7 @@ func (e *Party) Setup() error {
 	if e.ready {
 		return nil
 	}
-	start, before := time.Now(), e.p.Conn().Stats()
+	m := e.meter()
 	for _, t := range SecretConstants(e.g) {
 		tt := e.g.Tensors[t]
 		var vals []uint64
@@ -176,8 +198,48 @@ func (e *Party) Setup() error {
 	if err := e.p.Conn().Flush(); err != nil {
 		return fmt.Errorf("setup: %w", err)
 	}
-	e.setup = LayerStats{Op: -1, Kind: "SETUP", Name: "model parameters", Seconds: time.Since(start).Seconds(), Net: e.p.Conn().Stats().Sub(before)}
+	// Verify before anything leaves: the weight sharing is checked once, here.
+	if err := mpc.Verify(e.p); err != nil {
+		return fmt.Errorf("setup: verifying the model owner's parameters: %w", err)
+	}
+	e.setup = m.stats(-1, "SETUP", "model parameters", nil, 0)
 	e.ready = true
+	return nil
+}
+
+// NeedsPreprocess reports whether the protocol has an offline phase (mpc.Preprocessor)
+// and Preprocess has not run since the last inference.
+func (e *Party) NeedsPreprocess() bool {
+	if _, ok := mpc.Ext[mpc.Preprocessor](e.p); !ok {
+		return false
+	}
+	for _, l := range e.pending {
+		if l.Kind == "PREPROCESS" {
+			return false
+		}
+	}
+	return true
+}
+
+// Preprocess runs the protocol's offline phase for the next inference (mpc.Preprocessor),
+// with the demand counted on the public graph (Demand). It does nothing for protocols
+// without an offline phase. All parties call it at the same point; its cost is reported
+// as a PREPROCESS layer of the next inference.
+func (e *Party) Preprocess() error {
+	if _, ok := mpc.Ext[mpc.Preprocessor](e.p); !ok {
+		return nil
+	}
+	d, err := e.c.Demand(e.g, e.p.N(), e.opt)
+	if err != nil {
+		return err
+	}
+	m := e.meter()
+	if err := mpc.Preprocess(e.p, d.Infer); err != nil {
+		return fmt.Errorf("preprocessing: %w", err)
+	}
+	st := m.stats(-1, "PREPROCESS", "offline phase", nil, 0)
+	st.Offline = mpc.PhaseStats{Seconds: st.Seconds, Net: st.Net}
+	e.pending = append(e.pending, st)
 	return nil
 }
 
@@ -246,7 +308,8 @@ func (e *Party) InferShares(in []mpc.AShare) ([]mpc.AShare, error) {
 	for t, s := range e.consts {
 		env[t] = s
 	}
-	e.layers = e.layers[:0]
+	e.layers = append(e.layers[:0], e.pending...)
+	e.pending = e.pending[:0]
 	if pr := e.opt.Progress; pr != nil && e.p.ID() == 0 {
 		pr.total.Store(int64(len(e.plan.secure)))
 		pr.done.Store(0)
@@ -256,15 +319,14 @@ func (e *Party) InferShares(in []mpc.AShare) ([]mpc.AShare, error) {
 			return nil, errs.New(errs.Cancelled, "inference cancelled before op %d", oi)
 		}
 		op := e.g.Ops[oi]
-		start, before := time.Now(), e.p.Conn().Stats()
+		m := e.meter()
 		out, err := e.evalOp(oi, op, env)
 		if err != nil {
 			return nil, fmt.Errorf("op %d %s %q: %w", oi, op.Kind, op.Name, err)
 		}
 		env[op.Outputs[0]] = out
 		ot := e.g.Tensors[op.Outputs[0]]
-		e.layers = append(e.layers, LayerStats{Op: oi, Kind: op.Kind.String(), Name: op.Name, Shape: ot.Shape,
-			Seconds: time.Since(start).Seconds(), Net: e.p.Conn().Stats().Sub(before), Elements: ot.NumElements()})
+		e.layers = append(e.layers, m.stats(oi, op.Kind.String(), op.Name, ot.Shape, ot.NumElements()))
 		if pr := e.opt.Progress; pr != nil && e.p.ID() == 0 {
 			pr.done.Add(1)
 		}
@@ -278,7 +340,7 @@ func (e *Party) InferShares(in []mpc.AShare) ([]mpc.AShare, error) {
 		outs = append(outs, s)
 	}
 	if e.opt.Reveal == RevealArgmax {
-		start, before := time.Now(), e.p.Conn().Stats()
+		m := e.meter()
 		t := e.plan.reveal[0]
 		shape := e.g.Tensors[t].Shape
 		classes := shape[len(shape)-1]
@@ -286,9 +348,17 @@ func (e *Party) InferShares(in []mpc.AShare) ([]mpc.AShare, error) {
 		if err != nil {
 			return nil, fmt.Errorf("argmax: %w", err)
 		}
-		e.layers = append(e.layers, LayerStats{Op: -1, Kind: "ARGMAX", Name: "argmax", Shape: shape[:len(shape)-1],
-			Seconds: time.Since(start).Seconds(), Net: e.p.Conn().Stats().Sub(before), Elements: idx.Len()})
+		e.layers = append(e.layers, m.stats(-1, "ARGMAX", "argmax", shape[:len(shape)-1], idx.Len()))
 		outs = []mpc.AShare{idx}
+	}
+	// Verify before anything leaves: the shares returned here are opened to the client
+	// (Infer) or exported to an outside client (package cluster/inference).
+	if _, ok := mpc.Ext[mpc.Verifier](e.p); ok {
+		m := e.meter()
+		if err := mpc.Verify(e.p); err != nil {
+			return nil, fmt.Errorf("verifying the inference before the output leaves: %w", err)
+		}
+		e.layers = append(e.layers, m.stats(-1, "VERIFY", "integrity check", nil, 0))
 	}
 	return outs, nil
 }
@@ -298,7 +368,7 @@ func (e *Party) RevealTensors() []int { return e.plan.reveal }
 
 // reveal opens the shares to the client, which finishes the graph in the clear.
 func (e *Party) reveal(outs []mpc.AShare) ([]model.Value, error) {
-	start, before := time.Now(), e.p.Conn().Stats()
+	m := e.meter()
 	opened := make([][]uint64, len(outs))
 	for i, s := range outs {
 		v, err := e.p.Open(s, e.opt.Client)
@@ -310,8 +380,7 @@ func (e *Party) reveal(outs []mpc.AShare) ([]model.Value, error) {
 	if err := e.p.Conn().Flush(); err != nil {
 		return nil, err
 	}
-	e.layers = append(e.layers, LayerStats{Op: -1, Kind: "OUTPUT", Name: "open to client",
-		Seconds: time.Since(start).Seconds(), Net: e.p.Conn().Stats().Sub(before)})
+	e.layers = append(e.layers, m.stats(-1, "OUTPUT", "open to client", nil, 0))
 	if e.p.ID() != e.opt.Client {
 		return nil, nil
 	}

@@ -22,7 +22,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/qnn"
 )
 
-var protocols = []string{"plain", "rep3"}
+var protocols = []string{"plain", "rep3", "semi2k"}
 
 // randomInputs draws inputs over each input type's full range (float inputs: uniform in a
 // range wider than the quantized one, so that clamping is exercised).
@@ -176,88 +176,6 @@ func (c *recordConn) Recv(from int) ([]byte, error) {
 	c.recv = append(c.recv, append([]byte(nil), b...))
 	c.mu.Unlock()
 	return b, err
-}
-
-// TestPartyView checks what a non-client party sees under rep3: Infer returns nothing to
-// it, and the words it receives look uniformly random (a leaked 8-bit input, weight or
-// output value would be a word below 2^16, which a uniform 64-bit word is with
-// probability 2^-48).
-func TestPartyView(t *testing.T) {
-	g := sharedModel(t, "tflm/person_detect.tflite")
-	in := randomInputs(g, rand.New(rand.NewPCG(3, 3)))
-	pipes := net.NewPipes(3)
-	rec := make([]*recordConn, 3)
-	conns := make([]net.Conn, 3)
-	for i := range pipes {
-		rec[i] = &recordConn{Conn: pipes[i]}
-		conns[i] = rec[i]
-	}
-	ps := make([]mpc.Protocol, 3)
-	var wg sync.WaitGroup
-	errsCh := make(chan error, 3)
-	for i := range ps {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			p, err := local.NewParty("rep3", conns[i])
-			ps[i] = p
-			errsCh <- err
-		}(i)
-	}
-	wg.Wait()
-	close(errsCh)
-	for err := range errsCh {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	pub := PublicGraph(g)
-	outs := make([][]model.Value, 3)
-	err := local.RunParties(ps, func(p mpc.Protocol) error {
-		gp := pub
-		if p.ID() == 0 {
-			gp = g
-		}
-		e, err := NewParty(p, gp, Options{Owner: 0, Client: 1})
-		if err != nil {
-			return err
-		}
-		var mine []model.Value
-		if p.ID() == 1 {
-			mine = in
-		}
-		o, err := e.Infer(mine)
-		outs[p.ID()] = o
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if outs[0] != nil || outs[2] != nil || outs[1] == nil {
-		t.Fatalf("outputs reached parties other than the client: %v", outs)
-	}
-	for _, party := range []int{0, 2} {
-		small, words := 0, 0
-		for _, m := range rec[party].recv {
-			// Count the 64-bit words below 2^16, in messages of at least 128 words (shorter
-			// ones may be bit planes of fewer than 17 elements, whose high bits are 0).
-			if len(m)%8 != 0 || len(m) < 1024 {
-				continue
-			}
-			for i := 0; i+8 <= len(m); i += 8 {
-				words++
-				if binary.LittleEndian.Uint64(m[i:]) < 1<<16 {
-					small++
-				}
-			}
-		}
-		if words == 0 {
-			t.Fatalf("party %d received no words", party)
-		}
-		if small > words/1000+2 {
-			t.Fatalf("party %d received %d of %d words below 2^16: shares are not masked", party, small, words)
-		}
-	}
 }
 
 // TestMobileNetV1Chain: the full MobileNetV1 1.0_224 (the embedding extractor followed by

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -10,27 +12,64 @@ import (
 	"github.com/qmpc/qmpc/gocore/mpc/local"
 )
 
-// LayerCost is the cost of one layer over all parties.
-type LayerCost struct {
-	Op        int     `json:"op"`
-	Kind      string  `json:"kind"`
-	Name      string  `json:"name"`
-	Shape     []int   `json:"shape"`
-	Elements  int     `json:"elements"`
+// PhaseCost is the cost of one phase (offline or online) of a layer over all parties.
+type PhaseCost struct {
 	Seconds   float64 `json:"seconds"`    // slowest party
 	BytesSent []int64 `json:"bytes_sent"` // per party
 	Rounds    int64   `json:"rounds"`     // most rounds of any party
 }
 
+// LayerCost is the cost of one layer over all parties: Seconds, BytesSent and Rounds are
+// the whole cost, Offline the part spent on correlated randomness (the offline phase;
+// zero for protocols without one), and Online() the rest.
+type LayerCost struct {
+	Op        int       `json:"op"`
+	Kind      string    `json:"kind"`
+	Name      string    `json:"name"`
+	Shape     []int     `json:"shape"`
+	Elements  int       `json:"elements"`
+	Seconds   float64   `json:"seconds"`    // slowest party
+	BytesSent []int64   `json:"bytes_sent"` // per party
+	Rounds    int64     `json:"rounds"`     // most rounds of any party
+	Offline   PhaseCost `json:"offline"`
+}
+
+// Online is the layer's cost without its offline part.
+func (l LayerCost) Online() PhaseCost {
+	o := PhaseCost{Seconds: max(0, l.Seconds-l.Offline.Seconds), Rounds: max(0, l.Rounds-l.Offline.Rounds),
+		BytesSent: make([]int64, len(l.BytesSent))}
+	for i, b := range l.BytesSent {
+		o.BytesSent[i] = b
+		if i < len(l.Offline.BytesSent) {
+			o.BytesSent[i] -= l.Offline.BytesSent[i]
+		}
+	}
+	return o
+}
+
 // Result is the outcome of a local secure run.
 type Result struct {
-	Protocol string        `json:"protocol"`
-	Parties  int           `json:"parties"`
-	Outputs  []model.Value `json:"-"`
-	Setup    LayerCost     `json:"setup"`  // sharing the model parameters (once per model)
-	Layers   []LayerCost   `json:"layers"` // one inference
-	Total    LayerCost     `json:"total"`  // sum over Layers (Setup excluded)
-	Seconds  float64       `json:"seconds"`
+	Protocol      string           `json:"protocol"`
+	Preprocessing string           `json:"preprocessing"` // "" (the protocol's own offline phase) or "dealer"
+	Parties       int              `json:"parties"`
+	Outputs       []model.Value    `json:"-"`
+	Setup         LayerCost        `json:"setup"`                    // sharing the model parameters (once per model)
+	Layers        []LayerCost      `json:"layers"`                   // one inference (with its PREPROCESS layer, if any)
+	Total         LayerCost        `json:"total"`                    // sum over Layers (Setup excluded)
+	Offline       PhaseCost        `json:"offline"`                  // the offline part of Total
+	Online        PhaseCost        `json:"online"`                   // the online part of Total
+	Demand        *mpc.Demand      `json:"demand,omitempty"`         // one inference's protocol calls
+	DemandSummary map[string]int64 `json:"demand_summary,omitempty"` // Demand.Summary()
+	Seconds       float64          `json:"seconds"`
+}
+
+// LocalOptions configure a local run beyond the engine's Options.
+type LocalOptions struct {
+	// Preprocessing is every party's mpc.Options.Preprocessing: "" for the protocol's own
+	// offline phase, mpc.PreprocessingDealer for a trusted dealer (labelled in Result).
+	Preprocessing string
+	// Rand, if set, gives party i's randomness source (tests); nil: crypto/rand.
+	Rand func(id int) io.Reader
 }
 
 // RunLocal runs all computing parties of protocol as goroutines of this process, over
@@ -47,10 +86,22 @@ func RunLocal(protocol string, g *model.Graph, in []model.Value, opt Options) (*
 
 // RunLocalCompiled is RunLocal with a plan compiled once (Compile), for repeated runs.
 func RunLocalCompiled(protocol string, g *model.Graph, c *Compiled, in []model.Value, opt Options) (*Result, error) {
+	return RunLocalWith(protocol, g, c, in, opt, LocalOptions{})
+}
+
+// RunLocalWith is RunLocalCompiled with local options. Every party runs the protocol's
+// offline phase for the inference (Party.Preprocess) before the inference.
+func RunLocalWith(protocol string, g *model.Graph, c *Compiled, in []model.Value, opt Options, lo LocalOptions) (*Result, error) {
 	start := time.Now()
-	ps, err := local.New(protocol, 0)
+	ps, err := local.NewWith(protocol, 0, func(id int) mpc.Options {
+		o := mpc.Options{Preprocessing: lo.Preprocessing}
+		if lo.Rand != nil {
+			o.Rand = lo.Rand(id)
+		}
+		return o
+	})
 	if err != nil {
-		return nil, errs.New(errs.Config, "protocol %q: %w", protocol, err)
+		return nil, fmt.Errorf("protocol %q: %w", protocol, err)
 	}
 	n := len(ps)
 	if opt.Client >= n || opt.Owner >= n {
@@ -79,6 +130,9 @@ func RunLocalCompiled(protocol string, g *model.Graph, c *Compiled, in []model.V
 		if err := e.Setup(); err != nil {
 			return err
 		}
+		if err := e.Preprocess(); err != nil {
+			return err
+		}
 		o, err := e.Infer(mine)
 		if err != nil {
 			return err
@@ -93,25 +147,42 @@ func RunLocalCompiled(protocol string, g *model.Graph, c *Compiled, in []model.V
 	if err != nil {
 		return nil, err
 	}
-	r := &Result{Protocol: protocol, Parties: n, Outputs: outs, Seconds: time.Since(start).Seconds()}
+	r := &Result{Protocol: protocol, Preprocessing: lo.Preprocessing, Parties: n, Outputs: outs, Seconds: time.Since(start).Seconds()}
 	r.Setup = merge([]LayerStats{parties[0].SetupStats()}, parties, func(e *Party) []LayerStats { return []LayerStats{e.SetupStats()} })[0]
 	r.Layers = merge(parties[0].Layers(), parties, (*Party).Layers)
-	r.Total = LayerCost{Op: -1, Kind: "TOTAL", Name: "inference", BytesSent: make([]int64, n)}
-	for _, l := range r.Layers {
-		r.Total.Seconds += l.Seconds
-		r.Total.Rounds += l.Rounds
-		for i, b := range l.BytesSent {
-			r.Total.BytesSent[i] += b
-		}
+	r.Total = Sum(r.Layers, n)
+	r.Offline, r.Online = r.Total.Offline, r.Total.Online()
+	if d, err := c.Demand(g, n, opt); err == nil {
+		r.Demand, r.DemandSummary = d.Infer, d.Infer.Summary()
 	}
 	return r, nil
+}
+
+// Sum adds up layer costs (seconds and rounds add: layers run one after another).
+func Sum(layers []LayerCost, n int) LayerCost {
+	t := LayerCost{Op: -1, Kind: "TOTAL", Name: "inference", BytesSent: make([]int64, n),
+		Offline: PhaseCost{BytesSent: make([]int64, n)}}
+	for _, l := range layers {
+		t.Seconds += l.Seconds
+		t.Rounds += l.Rounds
+		t.Offline.Seconds += l.Offline.Seconds
+		t.Offline.Rounds += l.Offline.Rounds
+		for i, b := range l.BytesSent {
+			t.BytesSent[i] += b
+		}
+		for i, b := range l.Offline.BytesSent {
+			t.Offline.BytesSent[i] += b
+		}
+	}
+	return t
 }
 
 // merge combines the parties' per-layer statistics (same layer order on every party).
 func merge(ref []LayerStats, parties []*Party, get func(*Party) []LayerStats) []LayerCost {
 	out := make([]LayerCost, len(ref))
 	for i, l := range ref {
-		c := LayerCost{Op: l.Op, Kind: l.Kind, Name: l.Name, Shape: l.Shape, Elements: l.Elements, BytesSent: make([]int64, len(parties))}
+		c := LayerCost{Op: l.Op, Kind: l.Kind, Name: l.Name, Shape: l.Shape, Elements: l.Elements, BytesSent: make([]int64, len(parties)),
+			Offline: PhaseCost{BytesSent: make([]int64, len(parties))}}
 		for j, e := range parties {
 			ls := get(e)
 			if i >= len(ls) {
@@ -120,6 +191,9 @@ func merge(ref []LayerStats, parties []*Party, get func(*Party) []LayerStats) []
 			c.Seconds = max(c.Seconds, ls[i].Seconds)
 			c.Rounds = max(c.Rounds, ls[i].Net.Rounds)
 			c.BytesSent[j] = ls[i].Net.BytesSent
+			c.Offline.Seconds = max(c.Offline.Seconds, ls[i].Offline.Seconds)
+			c.Offline.Rounds = max(c.Offline.Rounds, ls[i].Offline.Net.Rounds)
+			c.Offline.BytesSent[j] = ls[i].Offline.Net.BytesSent
 		}
 		out[i] = c
 	}

@@ -346,7 +346,7 @@ func (e *Party) convAcc(op *model.Op, p *prepared, env map[int]mpc.AShare) (mpc.
 		acc, err = e.p.MatMul(x, weights(true, nil), c.Batch, c.InC, c.OutC)
 	case model.OpDepthwiseConv2D:
 		taps := c.KH * c.KW
-		if g, ok := e.p.(mpc.GatherMulSummer); ok {
+		if g, ok := mpc.Ext[mpc.GatherMulSummer](e.p); ok {
 			// Windows and weights read through their index maps: no KH*KW-fold copies.
 			zpc := make([]uint64, taps*c.OutC) // the [1, KH, KW, OC] filter's zero points
 			for i := range zpc {

@@ -19,6 +19,7 @@ const (
 	DType         Kind = "dtype"          // wrong tensor element type (qmpc.DTypeError)
 	Config        Kind = "config"         // bad or mismatched configuration (qmpc.ConfigError)
 	Party         Kind = "party"          // a peer failed, disconnected, timed out or cheated (qmpc.PartyError)
+	Cheating      Kind = "cheating"       // a malicious protocol's check failed (qmpc.CheatingDetected, a PartyError)
 	Cancelled     Kind = "cancelled"      // the run was cancelled (KeyboardInterrupt)
 	Internal      Kind = "internal"       // a bug in qmpc (recovered panic)
 )

@@ -13,7 +13,7 @@ type HighA2B interface {
 
 // a2bHigh returns the planes [lo, w) of A2B(x, w), with p's HighA2B where it has one.
 func a2bHigh(p Protocol, x AShare, w, lo int) (BShare, error) {
-	if h, ok := p.(HighA2B); ok {
+	if h, ok := Ext[HighA2B](p); ok {
 		return h.A2BHigh(x, w, lo)
 	}
 	b, err := p.A2B(x, w)

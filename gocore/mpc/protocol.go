@@ -1,7 +1,12 @@
 // Package mpc defines the Protocol interface that every secret-sharing protocol of qmpc
-// implements (plain, rep3, and later rep3-mal, semi2k, spdz2k), and the protocol-generic
-// building blocks written once over it: binary adders and comparisons, exact truncation
-// with TFLite's rounding rules, requantization, clamp, max and argmax.
+// implements (plain, rep3, and later rep3-mal, semi2k, spdz2k), the protocol registry's
+// entry type (Spec), the phases a protocol may take part in (Verify, Preprocess, offline
+// statistics: phases.go), and the protocol-generic building blocks written once over it:
+// binary adders and comparisons, exact truncation with TFLite's rounding rules,
+// requantization, clamp, max and argmax.
+//
+// The interface states what each method computes, not what it costs: each protocol's
+// package doc states its messages, bytes and rounds.
 //
 // Values live in the ring Z_2^64 (uint64 arithmetic wraps). Signed quantities are two's
 // complement. Two share types exist:
@@ -43,7 +48,7 @@ type Protocol interface {
 	Conn() net.Conn
 
 	// Input secret-shares vals, known to party owner only; the other parties pass nil and
-	// the length n. Costs one round (or none where correlated randomness allows it).
+	// the length n.
 	Input(owner int, vals []uint64, n int) (AShare, error)
 	// Open reveals x to party to (to < 0: to all). Parties that do not receive get nil.
 	Open(x AShare, to int) ([]uint64, error)
@@ -66,13 +71,11 @@ type Protocol interface {
 	// SumGroups sums consecutive groups of k elements: y[i] = sum_j x[i*k+j]. Local.
 	SumGroups(x AShare, k int) AShare
 
-	// Mul multiplies elementwise. One round.
+	// Mul multiplies elementwise.
 	Mul(a, b AShare) (AShare, error)
-	// MulSum returns y[i] = sum_{j<k} a[i*k+j]*b[i*k+j], at the communication cost of
-	// len(y) multiplications. One round.
+	// MulSum returns y[i] = sum_{j<k} a[i*k+j]*b[i*k+j].
 	MulSum(a, b AShare, k int) (AShare, error)
-	// MatMul multiplies a [m,k] by b [k,n] (row-major), giving [m,n], at the
-	// communication cost of m*n multiplications. One round.
+	// MatMul multiplies a [m,k] by b [k,n] (row-major), giving [m,n].
 	MatMul(a, b AShare, m, k, n int) (AShare, error)
 
 	// BPublic shares public w-bit values (no communication).
@@ -80,7 +83,8 @@ type Protocol interface {
 	// XOR, NOT (all bits) and XORPublic are local.
 	XOR(a, b BShare) BShare
 	NOT(a BShare) BShare
-	// AND of equal-shaped shares. One round; pass many pairs to share the round.
+	// AND of equal-shaped shares, pairwise; pass many pairs in one call so that a
+	// protocol can share its rounds among them.
 	AND(a, b []BShare) ([]BShare, error)
 	// Bits extracts planes [lo, lo+w) of x as a w-bit share (local).
 	Bits(x BShare, lo, w int) BShare

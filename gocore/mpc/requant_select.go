@@ -34,7 +34,7 @@ type egroup struct {
 // quotient plane (the aligned pass is the same thing then), or when even unaligned
 // intermediates exceed 64 bits.
 func (rq *requantizer) selectPass(acc AShare) (y AShare, ok bool, err error) {
-	pm, isPM := rq.p.(PublicMasker)
+	pm, isPM := Ext[PublicMasker](rq.p)
 	if !isPM || rq.n == 0 {
 		return nil, false, nil
 	}

@@ -33,6 +33,10 @@ func (c *recordConn) Recv(from int) ([]byte, error) {
 // themselves (all their secrecy then rests on the protocol's primitives).
 type noOpen struct{ mpc.Protocol }
 
+// Unwrap keeps the protocol's optional extensions (A2BHigh, MaskB, GatherMulSum) on the
+// real code path: the blocks find them through mpc.Ext.
+func (n noOpen) Unwrap() mpc.Protocol { return n.Protocol }
+
 func (noOpen) Open(mpc.AShare, int) ([]uint64, error) {
 	return nil, errors.New("a block called Open")
 }
@@ -55,7 +59,7 @@ func viewsOf(t *testing.T, acc []uint64, f func(p mpc.Protocol, x mpc.AShare) er
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ps[i], errs[i] = local.NewParty("rep3", recs[i])
+			ps[i], errs[i] = local.NewParty("rep3", recs[i], mpc.Options{})
 		}()
 	}
 	wg.Wait()

@@ -9,6 +9,8 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"fmt"
+	"io"
 	"unsafe"
 )
 
@@ -23,6 +25,15 @@ func NewKey() Key {
 	var k Key
 	rand.Read(k[:]) // never fails (Go 1.24+: crashes the program if the OS source fails)
 	return k
+}
+
+// ReadKey reads a key from r (crypto/rand in production; a deterministic reader in tests).
+func ReadKey(r io.Reader) (Key, error) {
+	var k Key
+	if _, err := io.ReadFull(r, k[:]); err != nil {
+		return k, fmt.Errorf("prg: reading a key: %w", err)
+	}
+	return k, nil
 }
 
 // PRG is an AES-CTR keystream. It is not safe for concurrent use.

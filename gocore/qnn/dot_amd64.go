@@ -2,14 +2,17 @@
 
 package qnn
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 //go:noescape
 func dot2x4AVX2(a0, a1, w *int16, ws, n int, out *[8]int32)
 
-func cpuidAVX2() bool
-
-var haveAVX2 = cpuidAVX2()
+// haveAVX2: the CPU has AVX2 and the OS saves the YMM registers (x/sys/cpu checks both).
+var haveAVX2 = cpu.X86.HasAVX2
 
 // dot2x4 computes out[j] = a0·w[j] and out[4+j] = a1·w[j] for the 4 weight rows
 // w[j] = w[j*stride : j*stride+n] (n a positive multiple of 16).

@@ -1,33 +1,5 @@
 #include "textflag.h"
 
-// func cpuidAVX2() bool
-// Reports whether the CPU has AVX2 and the OS saves YMM registers (OSXSAVE, XCR0 bits 1-2).
-TEXT ·cpuidAVX2(SB), NOSPLIT, $0-1
-	MOVL $1, AX
-	XORL CX, CX
-	CPUID
-	// ECX bit 27: OSXSAVE, bit 28: AVX
-	MOVL CX, R8
-	ANDL $0x18000000, R8
-	CMPL R8, $0x18000000
-	JNE  no
-	XORL CX, CX
-	XGETBV
-	ANDL $6, AX
-	CMPL AX, $6
-	JNE  no
-	MOVL $7, AX
-	XORL CX, CX
-	CPUID
-	// EBX bit 5: AVX2
-	ANDL $0x20, BX
-	JZ   no
-	MOVB $1, ret+0(FP)
-	RET
-no:
-	MOVB $0, ret+0(FP)
-	RET
-
 // func dot2x4AVX2(a0, a1, w *int16, ws, n int, out *[8]int32)
 // out[j] = sum_k a0[k]*w[j*ws/2 + k], out[4+j] = sum_k a1[k]*w[j*ws/2 + k] for j < 4,
 // k < n; ws is the byte stride between the 4 weight rows; n is a positive multiple of 16.

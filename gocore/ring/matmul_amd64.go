@@ -2,33 +2,14 @@
 
 package ring
 
-func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-
-func xgetbv() (eax, edx uint32)
+import "golang.org/x/sys/cpu"
 
 //go:noescape
 func gemm4x4AVX2(c *uint64, ldc int, a *uint64, lda int, panel *uint64, k int)
 
-// hasAVX2 reports whether the CPU and the OS support AVX2 (CPUID and XCR0 checks).
-func hasAVX2() bool {
-	maxID, _, _, _ := cpuid(0, 0)
-	if maxID < 7 {
-		return false
-	}
-	_, _, ecx1, _ := cpuid(1, 0)
-	const osxsave, avx = 1 << 27, 1 << 28
-	if ecx1&osxsave == 0 || ecx1&avx == 0 {
-		return false
-	}
-	if xcr0, _ := xgetbv(); xcr0&6 != 6 { // XMM and YMM state enabled by the OS
-		return false
-	}
-	_, ebx7, _, _ := cpuid(7, 0)
-	return ebx7&(1<<5) != 0
-}
-
-// useAVX2 selects the AVX2 kernel; set once at package initialization.
-var useAVX2 = hasAVX2()
+// useAVX2 selects the AVX2 kernel: the CPU has AVX2 and the OS saves the YMM registers
+// (golang.org/x/sys/cpu checks both).
+var useAVX2 = cpu.X86.HasAVX2
 
 // kernelAsm adds the 4x4 block a[4 rows at stride lda, k columns] * panel to c (stride
 // ldc) with AVX2. Callers check useAVX2.

@@ -20,6 +20,7 @@ from .errors import (
     ConfigError,
     DTypeError,
     ModelError,
+    CheatingDetected,
     PartyError,
     QmpcError,
     ShapeError,
@@ -28,7 +29,17 @@ from .errors import (
 from .model import Model, TensorInfo, load
 from .torch import from_torch  # imports PyTorch only when called
 from .cluster import Cluster  # noqa: E402  (also makes qmpc.cluster available)
-from .secure import PROTOCOLS, LayerCost, SecureResult, Stats, estimate, protocols, secure_run
+from .secure import (
+    PROTOCOLS,
+    LayerCost,
+    PhaseCost,
+    ProtocolInfo,
+    SecureResult,
+    Stats,
+    estimate,
+    protocols,
+    secure_run,
+)
 
 __all__ = [
     "__version__",
@@ -41,6 +52,8 @@ __all__ = [
     "estimate",
     "protocols",
     "PROTOCOLS",
+    "ProtocolInfo",
+    "PhaseCost",
     "SecureResult",
     "Stats",
     "LayerCost",
@@ -51,5 +64,6 @@ __all__ = [
     "DTypeError",
     "ConfigError",
     "PartyError",
+    "CheatingDetected",
     "CancelledError",
 ]

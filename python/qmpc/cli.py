@@ -1,8 +1,10 @@
 """The ``qmpc`` command line (installed with the Python package):
 
 * ``qmpc inspect MODEL`` prints a model's summary;
-* ``qmpc certs``, ``qmpc party`` and ``qmpc infer`` make, run and use a cluster of parties
-  on separate hosts (docs/deploy.md), through the same Go code as ``qmpc.Cluster``. The Go
+* ``qmpc keygen`` (on each host: its own key), ``qmpc cluster-config`` (cluster.json from
+  the certificates), ``qmpc party`` and ``qmpc infer`` make, run and use a cluster of parties
+  on separate hosts (docs/deploy.md), through the same Go code as ``qmpc.Cluster``;
+  ``qmpc certs`` makes every key on one host, for tests and demos. The Go
   command ``go build -o qmpc ./gocore/cmd/qmpc`` has the same subcommands and needs no Python
   (for party hosts).
 """
@@ -14,7 +16,7 @@ import json
 import sys
 from typing import Sequence
 
-from . import QmpcError, TensorInfo, __version__, load
+from . import QmpcError, TensorInfo, __version__, load, protocols
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,10 +29,34 @@ def _parser() -> argparse.ArgumentParser:
     ins.add_argument("model", help="path of a quantized model (.tflite)")
     ins.add_argument("--json", action="store_true", help="print inputs and outputs as JSON")
 
-    c = sub.add_parser("certs", help="make keys, certificates and cluster.json for a new cluster")
-    c.add_argument("--parties", type=int, default=3, help="number of computing parties (default 3)")
+    k = sub.add_parser("keygen", help="make this host's private key and certificate (the key stays here)")
+    who = k.add_mutually_exclusive_group(required=True)
+    who.add_argument("--id", type=int, help="this host's party id (writes partyN.key, partyN.crt)")
+    who.add_argument("--client", action="store_true", help="the client's key (client.key, client.crt)")
+    k.add_argument("--out", default=".", help="directory for the key and the certificate")
+    k.add_argument("--force", action="store_true", help="overwrite an existing key")
+
+    cc = sub.add_parser("cluster-config", help="assemble cluster.json from the parties' certificates and addresses")
+    cc.add_argument("--party", action="append", required=True, metavar="ID=HOST:PORT,CERT",
+                    help="party ID listens on HOST:PORT; CERT is the certificate it made with qmpc keygen (repeat)")
+    cc.add_argument("--client", required=True, help="the client's certificate (qmpc keygen --client)")
+    cc.add_argument("--out", default="cluster.json", help="where to write the config")
+    cc.add_argument("--protocol", default="rep3", help="; ".join(
+        f"{p.name} ({p.summary})" for p in protocols()) + " (default rep3)")
+    cc.add_argument("--owner", type=int, default=0, help="id of the party that holds the model")
+    cc.add_argument("--model", default=None, help="optional: pin this model file's digest")
+    cc.add_argument("--model-digest", default="", help="optional: pin this model digest (hex)")
+    cc.add_argument("--reveal", default="", help='what the client learns: "output" (default) or "argmax"')
+    cc.add_argument("--step-timeout", type=float, default=0.0, help="seconds (default 30)")
+    cc.add_argument("--connect-timeout", type=float, default=0.0, help="seconds (default 120)")
+    cc.add_argument("--force", action="store_true", help="overwrite an existing config")
+
+    c = sub.add_parser("certs", help="one-host shortcut for tests and demos: every key, certificate and cluster.json "
+                       "in one directory (whoever runs it holds every key; use keygen + cluster-config to deploy)")
+    c.add_argument("--parties", type=int, default=0, help="number of computing parties (default: the protocol's)")
     c.add_argument("--out", default="cluster", help="directory for keys, certificates and cluster.json")
-    c.add_argument("--protocol", default="rep3", help="rep3 (default) or plain (no secrecy, debugging)")
+    c.add_argument("--protocol", default="rep3", help="; ".join(
+        f"{p.name} ({p.summary})" for p in protocols()) + " (default rep3)")
     c.add_argument("--host", default="127.0.0.1", help="every party's address (edit cluster.json for separate hosts)")
     c.add_argument("--base-port", type=int, default=7100, help="party i listens on base-port+i")
     c.add_argument("--force", action="store_true", help="overwrite existing keys")
@@ -53,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
-    if args.command in ("certs", "party", "infer"):
+    if args.command in ("keygen", "cluster-config", "certs", "party", "infer"):
         return _cluster_command(args)
     if args.command == "inspect":
         try:
@@ -77,6 +103,22 @@ def _cluster_command(args: argparse.Namespace) -> int:
     from . import cluster
 
     try:
+        if args.command == "keygen":
+            k = cluster.keygen(args.out, None if args.client else args.id, client=args.client, force=args.force)
+            print(f"wrote {k['key']} (private key, mode 0600: keep it on this host, never copy it)")
+            print(f"wrote {k['cert']} (certificate: send it to whoever assembles cluster.json)")
+            print(f"pin {k['pin']}")
+            return 0
+        if args.command == "cluster-config":
+            r = cluster.cluster_config(args.out, args.party, args.client, protocol=args.protocol, owner=args.owner,
+                                       model=args.model, model_digest=args.model_digest, reveal=args.reveal,
+                                       step_timeout=args.step_timeout, connect_timeout=args.connect_timeout,
+                                       force=args.force)
+            print(f"wrote {r['path']} (config {r['hash']}); it holds certificates, no private key.")
+            for p in r["parties"]:
+                print(f"  party {p['id']}  {p['address']:<21}  pin {p['pin']}")
+            print(f"  client{'':<26}pin {r['client_pin']}")
+            return 0
         if args.command == "certs":
             path = cluster.certs(args.out, args.parties, protocol=args.protocol, host=args.host,
                                  base_port=args.base_port, force=args.force)

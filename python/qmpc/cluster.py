@@ -1,14 +1,17 @@
 """Deployed parties: run qmpc's computing parties as separate processes (one per host) and
 use them as a client.
 
-A cluster is described by one JSON file made by :func:`certs` (or ``qmpc certs``): each
-party's id, address and certificate, and the client's certificate. Parties talk over
-mutually authenticated TLS 1.3; a peer is accepted only with the certificate the file
-pins for it. The model owner (party 0 by default) secret-shares the weights once when the
-parties connect; they then serve many inferences::
+A cluster is described by one JSON file: each party's id, address and certificate, and the
+client's certificate. Each party and the client make their own key on their own host with
+:func:`keygen` (``qmpc keygen``) and hand over only the certificate; :func:`cluster_config`
+(``qmpc cluster-config``) assembles the file from the certificates and addresses.
+:func:`certs` (``qmpc certs``) makes every key in one directory: a shortcut for tests and
+demos on one host. Parties talk over mutually authenticated TLS 1.3; a peer is accepted
+only with the certificate the file pins for it. The model owner (party 0 by default)
+secret-shares the weights once when the parties connect; they then serve many inferences::
 
     import qmpc
-    path = qmpc.cluster.certs("cluster", parties=3)          # keys, certificates, cluster.json
+    path = qmpc.cluster.certs("cluster", parties=3)          # one-host demo: every key here
     procs = [qmpc.cluster.start_party(path, 0, model="model.tflite"),
              qmpc.cluster.start_party(path, 1),
              qmpc.cluster.start_party(path, 2)]               # or `qmpc party ...` on each host
@@ -40,7 +43,7 @@ import numpy as np
 from . import _bridge
 from .secure import SecureResult, Stats
 
-__all__ = ["Cluster", "ClusterResult", "certs", "start_party", "stop_parties", "main"]
+__all__ = ["Cluster", "ClusterResult", "certs", "cluster_config", "keygen", "start_party", "stop_parties", "main"]
 
 
 def _core_fn(name: str) -> Any:
@@ -55,7 +58,7 @@ def _core_fn(name: str) -> Any:
 
 def certs(
     out: str | os.PathLike[str],
-    parties: int = 3,
+    parties: int = 0,
     *,
     protocol: str = "rep3",
     host: str = "127.0.0.1",
@@ -63,11 +66,15 @@ def certs(
     step_timeout: float = 0.0,
     force: bool = False,
 ) -> str:
-    """Make keys, self-signed certificates and ``cluster.json`` for a new cluster.
+    """Make every key, self-signed certificate and ``cluster.json`` in one directory: the
+    one-host shortcut for tests and demos.
 
-    Party ``i`` listens on ``host:base_port+i``; edit the addresses in ``cluster.json`` for
-    separate hosts. Private keys (``partyN.key``, ``client.key``) are written with mode 0600:
-    give each host only its own. Existing keys are kept unless ``force``.
+    Whoever runs it holds every party's private key and could impersonate any party; for
+    parties run by separate organisations use :func:`keygen` on each host and
+    :func:`cluster_config`. ``parties`` 0 takes the
+    protocol's number of parties. Party ``i`` listens on ``host:base_port+i``. Private keys
+    (``partyN.key``, ``client.key``) are written with mode 0600. Existing keys are kept
+    unless ``force``.
 
     Returns:
         The path of ``cluster.json``.
@@ -76,6 +83,63 @@ def certs(
     return str(
         _bridge.call(fn, os.fspath(out), parties, protocol, host, base_port, float(step_timeout), force)
     )
+
+
+def keygen(out: str | os.PathLike[str], id: int | None = None, *, client: bool = False, force: bool = False) -> dict[str, str]:
+    """Make this host's private key and self-signed certificate in ``out``: for party ``id``
+    (``partyN.key``, ``partyN.crt``) or, with ``client=True``, for the client
+    (``client.key``, ``client.crt``).
+
+    The key (mode 0600) never leaves this host; send the certificate to whoever assembles
+    ``cluster.json`` (:func:`cluster_config`) and check that the file pins ``pin``.
+
+    Returns:
+        ``{"key": path, "cert": path, "pin": "sha256:..."}``.
+    """
+    if client == (id is not None):
+        raise ValueError("give a party id or client=True (not both)")
+    raw = _bridge.call(_core_fn("Keygen"), os.fspath(out), -1 if client else int(id or 0), force)
+    return dict(json.loads(raw))
+
+
+def cluster_config(
+    out: str | os.PathLike[str],
+    parties: Mapping[int, tuple[str, str | os.PathLike[str]]] | Sequence[str],
+    client: str | os.PathLike[str],
+    *,
+    protocol: str = "rep3",
+    owner: int = 0,
+    model: str | os.PathLike[str] | None = None,
+    model_digest: str = "",
+    reveal: str = "",
+    step_timeout: float = 0.0,
+    connect_timeout: float = 0.0,
+    force: bool = False,
+) -> dict[str, Any]:
+    """Assemble ``cluster.json`` from the parties' addresses and certificates.
+
+    Args:
+        out: where to write the config.
+        parties: ``{id: ("host:port", certificate path)}``, or specs ``"ID=HOST:PORT,CERT"``.
+        client: the client's certificate (from :func:`keygen` with ``client=True``).
+        model, model_digest: optional: pin the model (a file, or its digest as hex).
+        step_timeout, connect_timeout: seconds (0: the defaults, 30 s and 2 min).
+
+    The certificates are copied into the file; it holds no private key.
+
+    Returns:
+        ``{"path", "hash", "parties": [{"id", "address", "pin"}], "client_pin"}``.
+    """
+    if isinstance(parties, Mapping):
+        specs = [f"{i}={addr},{os.fspath(cert)}" for i, (addr, cert) in parties.items()]
+    else:
+        specs = list(parties)
+    raw = _bridge.call(
+        _core_fn("AssembleCluster"), os.fspath(out), "\n".join(specs), os.fspath(client), protocol, owner,
+        os.fspath(model) if model is not None else "", model_digest, reveal, float(step_timeout),
+        float(connect_timeout), force,
+    )
+    return dict(json.loads(raw))
 
 
 @dataclass(frozen=True)
@@ -224,10 +288,13 @@ def start_party(
     key: str | os.PathLike[str] | None = None,
     log: str | os.PathLike[str] | IO[Any] | None = None,
     log_level: str = "info",
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start party ``id`` as a child process running :func:`main` (``party ...``).
 
     Its structured logs go to ``log`` (a path or an open file; default: inherited stderr).
+    ``env`` adds environment variables for the child (e.g. the testing aid
+    ``QMPC_TEST_PAUSE_AT_LAYER``, docs/deploy.md).
     Stop it with :func:`stop_parties` (or ``proc.terminate()``); parties still running when
     this Python process exits are stopped then.
     """
@@ -246,7 +313,9 @@ def start_party(
     elif log is not None:
         out = log
     try:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=out if out is not None else None, stdin=subprocess.DEVNULL)
+        child_env = {**os.environ, **env} if env else None
+        proc = subprocess.Popen(cmd, stdout=out, stderr=out if out is not None else None, stdin=subprocess.DEVNULL,
+                                env=child_env)
         _children[:] = [p for p in _children if p.poll() is None] + [proc]
         return proc
     finally:

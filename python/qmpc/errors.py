@@ -25,6 +25,7 @@ __all__ = [
     "DTypeError",
     "ConfigError",
     "PartyError",
+    "CheatingDetected",
     "CancelledError",
     "from_go_message",
 ]
@@ -98,6 +99,14 @@ class PartyError(QmpcError):
     kind = "party"
 
 
+class CheatingDetected(PartyError):
+    """A malicious-secure protocol's integrity check failed: some party deviated from the
+    protocol. The run was aborted before any value that depends on secrets was opened, so
+    nobody (the client included) received an output."""
+
+    kind = "cheating"
+
+
 class CancelledError(QmpcError):
     """A run was cancelled (for example by KeyboardInterrupt)."""
 
@@ -113,6 +122,7 @@ _BY_KIND: dict[str, type[QmpcError]] = {
         DTypeError,
         ConfigError,
         PartyError,
+        CheatingDetected,
         CancelledError,
     )
 }

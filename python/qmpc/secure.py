@@ -13,23 +13,104 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 
 from . import _bridge
 from .model import Inputs, Model
 
-#: Protocols and their threat models (see the README's table).
-PROTOCOLS: Mapping[str, str] = {
-    "rep3": "3 parties, honest majority, semi-honest: replicated secret sharing over Z_2^64",
-    "plain": "no security: the same secure code path in the clear (debugging, oracle)",
-}
+@dataclass(frozen=True)
+class ProtocolInfo:
+    """One protocol of the registry (the Go core's ``mpc/registry``): its threat model.
+
+    ``str(info)`` is its name; ``info == "rep3"`` compares the name.
+    """
+
+    name: str
+    paper: str  #: the paper's column, by the MP-SPDZ program name of its artifact
+    summary: str
+    parties: int  #: the default number of computing parties
+    min_parties: int
+    max_parties: int  #: 0: no upper bound
+    corruption: str  #: "honest majority", "dishonest majority" or "none"
+    security: str  #: "semi-honest", "covert", "malicious, abort" or "none"
+    domain: str  #: e.g. "Z_2^64"
+    offline: bool  #: has an offline phase (correlated randomness)
+    dealer: bool  #: accepts ``preprocessing="dealer"`` (a trusted third party)
+    available: bool  #: built in this version (else planned)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            return self.name == other
+        if isinstance(other, ProtocolInfo):
+            return self.name == other.name
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+
+def _protocol_table() -> tuple[ProtocolInfo, ...]:
+    out = []
+    for d in json.loads(_bridge.call(_bridge.core.Protocols)):
+        out.append(ProtocolInfo(
+            name=d["name"], paper=d.get("paper", ""), summary=d.get("summary", ""),
+            parties=int(d["default_parties"]), min_parties=int(d["min_parties"]),
+            max_parties=int(d["max_parties"]), corruption=d["corruption"],
+            security=d["security"], domain=d["domain"], offline=bool(d["offline"]),
+            dealer=bool(d["dealer"]), available=bool(d["available"])))
+    return tuple(out)
+
+
+def protocols(all: bool = False) -> tuple[ProtocolInfo, ...]:
+    """The protocols :func:`secure_run` accepts in this build, with their threat models.
+
+    Args:
+        all: also list the settings of the paper that are planned but not built yet
+            (``available`` is False for those).
+    """
+    return tuple(p for p in _protocol_table() if all or p.available)
+
+
+#: The available protocols' one-line summaries, by name (from :func:`protocols`).
+PROTOCOLS: Mapping[str, str] = {p.name: p.summary for p in protocols()}
+
+
+@dataclass(frozen=True)
+class PhaseCost:
+    """Cost of one phase (offline or online) of a layer, over all parties."""
+
+    seconds: float  #: wall time of the slowest party
+    bytes_sent: tuple[int, ...]  #: payload bytes sent by each party
+    rounds: int  #: communication rounds (the most of any party)
+
+    @classmethod
+    def _from_json(cls, d: Mapping[str, Any] | None) -> "PhaseCost":
+        d = d or {}
+        return cls(
+            seconds=float(d.get("seconds", 0.0)),
+            bytes_sent=tuple(int(b) for b in d.get("bytes_sent") or ()),
+            rounds=int(d.get("rounds", 0)),
+        )
+
+    @property
+    def megabytes(self) -> float:
+        """Megabytes (10^6 bytes) sent by all parties together."""
+        return sum(self.bytes_sent) / 1e6
 
 
 @dataclass(frozen=True)
 class LayerCost:
-    """Cost of one layer (or of the parameter set-up, or of the total) over all parties."""
+    """Cost of one layer (or of the parameter set-up, or of the total) over all parties.
+
+    ``seconds``, ``bytes_sent`` and ``rounds`` are the whole cost; ``offline`` is the part
+    spent on correlated randomness (zero for protocols without an offline phase) and
+    ``online`` the rest.
+    """
 
     op: int
     kind: str
@@ -39,6 +120,7 @@ class LayerCost:
     seconds: float  #: wall time of the slowest party
     bytes_sent: tuple[int, ...]  #: payload bytes sent by each party
     rounds: int  #: communication rounds (the most of any party)
+    offline: PhaseCost = field(default_factory=lambda: PhaseCost(0.0, (), 0))
 
     @classmethod
     def _from_json(cls, d: Mapping[str, Any]) -> "LayerCost":
@@ -51,6 +133,17 @@ class LayerCost:
             seconds=float(d.get("seconds", 0.0)),
             bytes_sent=tuple(int(b) for b in d.get("bytes_sent") or ()),
             rounds=int(d.get("rounds", 0)),
+            offline=PhaseCost._from_json(d.get("offline")),
+        )
+
+    @property
+    def online(self) -> PhaseCost:
+        """The layer's cost without its offline part."""
+        off = self.offline.bytes_sent or (0,) * len(self.bytes_sent)
+        return PhaseCost(
+            seconds=max(0.0, self.seconds - self.offline.seconds),
+            bytes_sent=tuple(b - o for b, o in zip(self.bytes_sent, off)),
+            rounds=max(0, self.rounds - self.offline.rounds),
         )
 
     @property
@@ -67,8 +160,15 @@ class Stats:
     parties: int
     setup: LayerCost  #: the model owner sharing the parameters (once per model)
     layers: tuple[LayerCost, ...]  #: one inference, layer by layer
-    total: LayerCost  #: sum over ``layers``
+    total: LayerCost  #: sum over ``layers`` (offline + online)
     seconds: float  #: wall time of the whole local run (set-up included)
+    #: "" for the protocol's own offline phase, "dealer" for a trusted dealer
+    preprocessing: str = ""
+    #: what one inference asks of the protocol, counted on the public graph, by kind:
+    #: ``macs_one_sided`` / ``macs_shared`` (multiply-accumulates with one operand held
+    #: in the clear by one party / both shared), ``and`` (AND gates), ``a2b_bits``,
+    #: ``b2a_bits``, ``input``, ``open``, ... (``mpc.Demand.Summary`` in the Go core)
+    demand: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def _from_json(cls, s: str) -> "Stats":
@@ -80,7 +180,19 @@ class Stats:
             layers=tuple(LayerCost._from_json(x) for x in d.get("layers") or ()),
             total=LayerCost._from_json(d["total"]),
             seconds=float(d["seconds"]),
+            preprocessing=str(d.get("preprocessing") or ""),
+            demand={str(k): int(v) for k, v in (d.get("demand_summary") or {}).items()},
         )
+
+    @property
+    def offline(self) -> PhaseCost:
+        """The offline part of ``total`` (correlated randomness; zero for rep3)."""
+        return self.total.offline
+
+    @property
+    def online(self) -> PhaseCost:
+        """The online part of ``total``."""
+        return self.total.online
 
     def by_kind(self) -> dict[str, LayerCost]:
         """Costs summed per layer kind (``CONV_2D``, ``DEPTHWISE_CONV_2D``, ...)."""
@@ -142,8 +254,9 @@ def secure_run(
     protocol: str = "rep3",
     *,
     reveal: str = "output",
-    owner: int = 0,
-    client: int = 1,
+    owner: int | None = None,
+    client: int | None = None,
+    preprocessing: str = "",
     progress: bool | None = None,
 ) -> SecureResult:
     """Run one secure inference with all computing parties in this process.
@@ -155,13 +268,18 @@ def secure_run(
     Args:
         model: a model from :func:`qmpc.load`.
         x: the input, as for :meth:`Model.run` (a float input is quantized with a warning).
-        protocol: ``"rep3"`` (3 parties, honest majority, semi-honest) or ``"plain"``
-            (no security; for debugging). See :data:`PROTOCOLS`.
+        protocol: a name from :func:`protocols`, e.g. ``"rep3"`` (3 parties, honest
+            majority, semi-honest) or ``"plain"`` (no security; for debugging).
         reveal: ``"output"``: the client gets the model's outputs, bit-exact with
             :meth:`Model.run` (a final SOFTMAX / LOGISTIC / DEQUANTIZE is applied by the
             client in the clear to the revealed logits); ``"argmax"``: the client gets only
             the index of the largest logit along the last axis (int32, first index on ties).
-        owner, client: party indices of the model owner and the client.
+        owner, client: party indices of the model owner and the client (default: the
+            model owner is party 0 and the client party 1, as in the paper).
+        preprocessing: ``""`` (default): correlated randomness comes from the protocol's
+            own offline phase, run by the parties; ``"dealer"``: a trusted third party
+            deals it (outside the protocol's threat model; for comparison with tools that
+            do this by default). Only protocols with an offline phase accept ``"dealer"``.
         progress: show a tqdm bar (default: only when the run lasts more than a second).
 
     Returns:
@@ -173,7 +291,9 @@ def secure_run(
         UnsupportedOpError: the model has an op the secure engine cannot evaluate.
         CancelledError: interrupted (Ctrl-C); the parties stop at the next layer.
     """
-    run = _bridge.call(_bridge.core.NewSecureRun, model._handle, protocol, reveal, owner, client)
+    run = _bridge.call(_bridge.core.NewSecureRun, model._handle, protocol, reveal,
+                       -1 if owner is None else owner, -1 if client is None else client,
+                       preprocessing)
     packed = _bridge.pack(model._arrange(x))
     box: dict[str, Any] = {}
 
@@ -217,16 +337,15 @@ def secure_run(
     return SecureResult(output=out, stats=stats, protocol=protocol, reveal=reveal)
 
 
-def estimate(model: Model, protocol: str = "rep3", *, reveal: str = "output") -> Stats:
+def estimate(model: Model, protocol: str = "rep3", *, reveal: str = "output",
+             preprocessing: str = "") -> Stats:
     """Costs of one secure inference of ``model``, without its parameters or an input.
 
-    The parties run the protocol on zero-valued parameters and inputs of the right shapes;
-    the communication of qmpc's protocols does not depend on the values, so bytes and
-    rounds are exact, and seconds are one run's on this machine (all parties local).
+    The parties run the protocol (offline phase included) on zero-valued parameters and
+    inputs of the right shapes; the communication of qmpc's protocols does not depend on
+    the values, so bytes and rounds are exact, and seconds are one run's on this machine
+    (all parties local). ``stats.offline`` and ``stats.online`` split the cost;
+    ``stats.demand`` counts what the inference asks of the protocol.
     """
-    return Stats._from_json(_bridge.call(_bridge.core.Estimate, model._handle, protocol, reveal))
-
-
-def protocols() -> Sequence[str]:
-    """Names of the protocols :func:`secure_run` accepts in this build."""
-    return tuple(json.loads(_bridge.call(_bridge.core.Protocols)))
+    return Stats._from_json(_bridge.call(_bridge.core.Estimate, model._handle, protocol,
+                                         reveal, preprocessing))

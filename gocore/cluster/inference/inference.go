@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/qmpc/qmpc/gocore/cluster"
@@ -18,21 +19,21 @@ import (
 	"github.com/qmpc/qmpc/gocore/model"
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/mpc/local"
-	"github.com/qmpc/qmpc/gocore/mpc/plain"
-	"github.com/qmpc/qmpc/gocore/mpc/rep3"
+	"github.com/qmpc/qmpc/gocore/mpc/registry"
 	"github.com/qmpc/qmpc/gocore/net"
 	"github.com/qmpc/qmpc/gocore/net/tlsnet"
 )
 
 // dealer returns the client side of protocol name for n parties.
 func dealer(name string, n int) (mpc.Dealer, error) {
-	switch name {
-	case rep3.Name:
-		return rep3.Dealer{}, nil
-	case plain.Name:
-		return plain.Dealer{N: n}, nil
+	s, err := registry.Lookup(name)
+	if err != nil {
+		return nil, err
 	}
-	return nil, errs.New(errs.Config, "protocol %q has no outside-client support", name)
+	if s.NewDealer == nil {
+		return nil, errs.New(errs.Config, "protocol %q has no outside-client support", name)
+	}
+	return s.NewDealer(n)
 }
 
 // Info is what the leader tells clients: the public model and the session's settings.
@@ -56,12 +57,24 @@ type PartyStats struct {
 // EngineComputation evaluates a model with the engine. The owner passes its model g;
 // the other parties pass nil and receive the public graph from the owner at each session
 // start.
+//
+// It reads the testing aid PauseEnv (QMPC_TEST_PAUSE_AT_LAYER) from the environment.
 func EngineComputation(cfg *cluster.Config, g *model.Graph) cluster.NewComputation {
+	pauseAt, pauseErr := pauseFromEnv()
+	paused := false // the hook pauses in the process's first inference only
 	return func(id int) (cluster.Computation, error) {
 		if id == cfg.Owner && g == nil {
 			return nil, errs.New(errs.Config, "party %d is the model owner and needs the model (--model)", id)
 		}
-		return &engineComp{cfg: cfg, id: id, full: g}, nil
+		if pauseErr != nil {
+			return nil, pauseErr
+		}
+		c := &engineComp{cfg: cfg, id: id, full: g}
+		if pauseAt >= 0 && !paused {
+			c.pause = &pauseConn{at: pauseAt, id: id, out: os.Stderr, layer: func() int { return len(c.party.Layers()) }}
+			c.onPause = func() { paused = true }
+		}
+		return c, nil
 	}
 }
 
@@ -80,6 +93,9 @@ type engineComp struct {
 	conn  net.Conn
 	ext   mpc.External
 	party *engine.Party
+	// pause is the PauseEnv testing aid, or nil; onPause records that it fired.
+	pause   *pauseConn
+	onPause func()
 }
 
 func (c *engineComp) Start(conn net.Conn) error {
@@ -117,11 +133,17 @@ func (c *engineComp) Start(conn net.Conn) error {
 		c.infoB = b
 		g = c.info.Graph
 	}
-	p, err := local.NewParty(c.cfg.Protocol, conn)
+	var pconn net.Conn = conn
+	if c.pause != nil {
+		c.pause.Conn = conn
+		c.pause.failed = func() error { return meshErr(conn) }
+		pconn = c.pause
+	}
+	p, err := local.NewParty(c.cfg.Protocol, pconn, mpc.Options{})
 	if err != nil {
 		return fmt.Errorf("protocol %s: %w", c.cfg.Protocol, err)
 	}
-	ext, ok := p.(mpc.External)
+	ext, ok := mpc.Ext[mpc.External](p)
 	if !ok {
 		return errs.New(errs.Config, "protocol %s does not support an outside client", c.cfg.Protocol)
 	}
@@ -149,6 +171,15 @@ func revealName(s string) string {
 
 func (c *engineComp) Info() ([]byte, error) { return c.infoB, nil }
 
+var _ cluster.Idler = (*engineComp)(nil)
+
+// NeedsIdle reports whether the protocol has an offline phase and no preprocessing is
+// ready for the next request (cluster.Idler).
+func (c *engineComp) NeedsIdle() bool { return c.party.NeedsPreprocess() }
+
+// Idle runs the protocol's offline phase for the next request while no client waits.
+func (c *engineComp) Idle() error { return c.party.Preprocess() }
+
 func (c *engineComp) Run(in []byte) ([]byte, json.RawMessage, error) {
 	start := time.Now()
 	before := c.conn.Stats()
@@ -158,6 +189,13 @@ func (c *engineComp) Run(in []byte) ([]byte, json.RawMessage, error) {
 		peersBefore = mesh.PeerStats()
 	}
 	g := c.info.Graph
+	// The offline phase of protocols that have one, if the parties were not idle long
+	// enough to run it before this request (Idle); reported as its PREPROCESS layer.
+	if c.NeedsIdle() {
+		if err := c.party.Preprocess(); err != nil {
+			return nil, nil, err
+		}
+	}
 	shared := c.party.SharedInputs()
 	parts, err := splitPayload(in, len(shared))
 	if err != nil {
@@ -170,7 +208,16 @@ func (c *engineComp) Run(in []byte) ([]byte, json.RawMessage, error) {
 			return nil, nil, errs.New(errs.Party, "the client's input %q: %w", t.Name, err)
 		}
 	}
+	if c.pause != nil {
+		c.pause.active = true
+	}
 	outs, err := c.party.InferShares(shares)
+	if c.pause != nil {
+		c.pause.active = false
+		if c.pause.done {
+			c.onPause()
+		}
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -205,6 +252,14 @@ func (c *engineComp) Run(in []byte) ([]byte, json.RawMessage, error) {
 		return nil, nil, errs.New(errs.Internal, "encoding stats: %w", err)
 	}
 	return joinPayload(exported), sb, nil
+}
+
+// meshErr is the failure of a party mesh (nil while it works, and for other connections).
+func meshErr(conn net.Conn) error {
+	if m, ok := conn.(*tlsnet.Mesh); ok {
+		return m.Err()
+	}
+	return nil
 }
 
 // joinPayload frames parts as a count and length-prefixed parts (little endian u32).

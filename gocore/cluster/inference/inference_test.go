@@ -14,11 +14,14 @@ import (
 	"github.com/qmpc/qmpc/gocore/engine"
 	"github.com/qmpc/qmpc/gocore/model"
 	"github.com/qmpc/qmpc/gocore/model/tflite"
+	"github.com/qmpc/qmpc/gocore/mpc/registry"
 )
 
-// TestInferEqualsLocalRun: three in-process parties over TLS on loopback, the digits model,
-// rep3 and plain; the client's output equals engine.RunLocal's (oracle: the local secure
-// run, itself tested against the cleartext evaluator), and so do the per-layer bytes.
+// TestInferEqualsLocalRun: in-process parties over TLS on loopback, the digits model, every
+// protocol of the registry that can serve an outside client (with -tags qmpctest, the
+// registry's test-only toy too: nothing here names it); the client's output equals
+// engine.RunLocal's (oracle: the local secure run, itself tested against the cleartext
+// evaluator), and so do the per-layer bytes.
 func TestInferEqualsLocalRun(t *testing.T) {
 	data, err := os.ReadFile("../../../examples/digits/digits_cnn_int8.tflite")
 	if err != nil {
@@ -28,16 +31,20 @@ func TestInferEqualsLocalRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, protocol := range []string{"rep3", "plain"} {
+	for _, spec := range registry.Available() {
+		if spec.NewDealer == nil {
+			continue
+		}
+		protocol, n := spec.Name, max(2, spec.DefaultParties)
 		t.Run(protocol, func(t *testing.T) {
 			dir := t.TempDir()
-			path, err := cluster.Generate(dir, cluster.CertOptions{Parties: 3, Protocol: protocol,
+			path, err := cluster.Generate(dir, cluster.CertOptions{Parties: n, Protocol: protocol,
 				Timeouts: cluster.Timeouts{Step: cluster.Duration(5 * time.Second), Connect: cluster.Duration(10 * time.Second)}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			cfg, _ := cluster.Load(path)
-			lns := make([]stdnet.Listener, 3)
+			lns := make([]stdnet.Listener, n)
 			for i := range lns {
 				if lns[i], err = stdnet.Listen("tcp", "127.0.0.1:0"); err != nil {
 					t.Fatal(err)
@@ -49,8 +56,8 @@ func TestInferEqualsLocalRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 3)
-			for i := range 3 {
+			done := make(chan error, n)
+			for i := range n {
 				var mine *model.Graph
 				digest := ""
 				if i == cfg.Owner {
@@ -65,7 +72,7 @@ func TestInferEqualsLocalRun(t *testing.T) {
 			}
 			defer func() {
 				cancel()
-				for range 3 {
+				for range n {
 					<-done
 				}
 			}()

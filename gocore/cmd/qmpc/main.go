@@ -1,10 +1,11 @@
 // Command qmpc runs qmpc's computing parties on separate hosts and talks to them.
 //
-//	qmpc certs   --parties 3 --out cluster/           keys, certificates and cluster/cluster.json
-//	qmpc party   --config cluster/cluster.json --id 0 --model model.tflite
-//	qmpc party   --config cluster/cluster.json --id 1
-//	qmpc party   --config cluster/cluster.json --id 2
-//	qmpc infer   --config cluster/cluster.json --input x.npy --output y.npy
+//	qmpc keygen --id 1 --out keys/                  on party 1's host: its key and certificate
+//	qmpc cluster-config --party 0=HOST:PORT,party0.crt ... --client client.crt --out cluster.json
+//	qmpc party  --config cluster.json --id 0 --key keys/party0.key --model model.tflite
+//	qmpc party  --config cluster.json --id 1 --key keys/party1.key
+//	qmpc infer  --config cluster.json --key keys/client.key --input x.npy --output y.npy
+//	qmpc certs  --parties 3 --out cluster/          one-host shortcut (tests, demos): every key
 //	qmpc inspect model.tflite
 //
 // Run "qmpc help" or "qmpc COMMAND --help" for details. Logs are structured (log/slog) on
@@ -28,28 +29,35 @@ import (
 
 const usage = `qmpc: secure inference of quantized neural networks by several parties.
 
-Deploying three parties (one per host, or all on this machine for a try-out):
+Deploying three parties, one per host (each run by its own organisation):
 
-  1. qmpc certs --parties 3 --out cluster/
-     makes a key and a certificate for each party and for the client, and cluster/cluster.json
-     listing every party's id, address (default 127.0.0.1:7100, 7101, 7102) and certificate.
-     For real hosts, edit the addresses in cluster.json, then copy cluster.json and all *.crt
-     files to every host, and each host only its own key (partyN.key; client.key to the client).
+  1. Keys, on each host:   qmpc keygen --id 0 --out keys/    (party 1: --id 1, ...; the client: --client)
+     writes keys/party0.key (private: it never leaves the host) and keys/party0.crt (public)
+     and prints the certificate's pin. Each host sends only its .crt to whoever assembles:
+       qmpc cluster-config --party 0=hostA:7100,party0.crt --party 1=hostB:7100,party1.crt \
+                           --party 2=hostC:7100,party2.crt --client client.crt --out cluster.json
+     cluster.json holds the addresses and certificates (no key). Give it unchanged to every host;
+     each checks that it pins the value its keygen printed.
   2. On each host start its party (the model owner, party 0 by default, gives the model):
-       qmpc party --config cluster/cluster.json --id 0 --model model.tflite
-       qmpc party --config cluster/cluster.json --id 1
-       qmpc party --config cluster/cluster.json --id 2
+       qmpc party --config cluster.json --id 0 --key keys/party0.key --model model.tflite
+       qmpc party --config cluster.json --id 1 --key keys/party1.key
+       qmpc party --config cluster.json --id 2 --key keys/party2.key
      The parties connect to each other (mutually authenticated TLS 1.3, certificates pinned by
      cluster.json), the owner secret-shares the weights once, and they serve requests until
      stopped (Ctrl-C). If a party stops, the others wait for it and reconnect.
-  3. From the client: qmpc infer --config cluster/cluster.json --input x.npy --output y.npy
-     (Python: qmpc.Cluster("cluster/cluster.json").infer(x)).
+  3. From the client: qmpc infer --config cluster.json --key keys/client.key --input x.npy --output y.npy
+     (Python: qmpc.Cluster("cluster.json", key="keys/client.key").infer(x)).
+
+  For tests and demos on one host, qmpc certs --parties 3 --out cluster/ makes every key, the
+  certificates and cluster/cluster.json in one step (whoever runs it holds every key).
 
 Commands:
-  certs     make keys, certificates and a cluster config
-  party     run one computing party
-  infer     run one inference on a cluster as its client
-  inspect   print a model's layers, shapes and quantization
+  keygen          make this host's private key and certificate
+  cluster-config  assemble cluster.json from the parties' certificates and addresses
+  certs           one-host shortcut for tests and demos: every key, certificate and cluster.json
+  party           run one computing party
+  infer           run one inference on a cluster as its client
+  inspect         print a model's layers, shapes, quantization and digest
 
 Global flags (before or after the command): --log-level debug|info|warn|error, --log-format text|json.
 Run "qmpc COMMAND --help" for a command's flags.
@@ -62,6 +70,8 @@ type command struct {
 
 func commands() []command {
 	return append([]command{
+		{"keygen", runKeygen},
+		{"cluster-config", runClusterConfig},
 		{"certs", runCerts},
 		{"inspect", runInspect},
 	}, engineCommands()...)

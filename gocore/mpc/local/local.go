@@ -11,46 +11,45 @@ import (
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/mpc"
-	"github.com/qmpc/qmpc/gocore/mpc/plain"
-	"github.com/qmpc/qmpc/gocore/mpc/rep3"
+	"github.com/qmpc/qmpc/gocore/mpc/registry"
 	"github.com/qmpc/qmpc/gocore/net"
 )
 
-// Protocols lists the protocol names New accepts.
-func Protocols() []string { return []string{plain.Name, rep3.Name} }
+// Protocols lists the protocol names New accepts (the available protocols of
+// package registry).
+func Protocols() []string { return registry.Names() }
 
 // NewParty makes party conn.ID()'s endpoint of protocol name over conn. Protocols with a
 // setup phase (key exchange) communicate here, so all parties must call it concurrently.
-func NewParty(name string, conn net.Conn) (mpc.Protocol, error) {
-	switch name {
-	case plain.Name:
-		return plain.New(conn)
-	case rep3.Name:
-		return rep3.New(conn)
+func NewParty(name string, conn net.Conn, opt mpc.Options) (mpc.Protocol, error) {
+	s, err := registry.Lookup(name)
+	if err != nil {
+		return nil, err
 	}
-	return nil, errs.New(errs.Config, "unknown protocol %q (have %v)", name, Protocols())
+	if err := s.CheckPreprocessing(opt.Preprocessing); err != nil {
+		return nil, err
+	}
+	return s.New(conn, opt)
 }
 
-// Parties checks n for protocol name: n <= 0 selects the protocol's default (3).
+// Parties checks n for protocol name: n <= 0 selects the protocol's default.
 func Parties(name string, n int) (int, error) {
-	switch name {
-	case plain.Name:
-		if n <= 0 {
-			return 3, nil
-		}
-		return n, nil
-	case rep3.Name:
-		if n > 0 && n != 3 {
-			return 0, errs.New(errs.Config, "rep3 needs 3 parties, not %d", n)
-		}
-		return 3, nil
+	s, err := registry.Lookup(name)
+	if err != nil {
+		return 0, err
 	}
-	return 0, errs.New(errs.Config, "unknown protocol %q (have %v)", name, Protocols())
+	return s.Parties(n)
 }
 
 // New connects n parties (n <= 0: the protocol's default) with pipes and returns their
 // protocol endpoints, after running the protocol's setup for all of them concurrently.
 func New(name string, n int) ([]mpc.Protocol, error) {
+	return NewWith(name, n, nil)
+}
+
+// NewWith is New with per-party options (opt(i) for party i; nil: defaults). Tests use it
+// to give each party a deterministic randomness source.
+func NewWith(name string, n int, opt func(id int) mpc.Options) ([]mpc.Protocol, error) {
 	n, err := Parties(name, n)
 	if err != nil {
 		return nil, err
@@ -58,11 +57,18 @@ func New(name string, n int) ([]mpc.Protocol, error) {
 	conns := net.NewPipes(n)
 	ps := make([]mpc.Protocol, n)
 	err = runAll(conns, func(i int) error {
-		p, err := NewParty(name, conns[i])
+		var o mpc.Options
+		if opt != nil {
+			o = opt(i)
+		}
+		p, err := NewParty(name, conns[i], o)
 		ps[i] = p
 		return err
 	})
 	if err != nil {
+		for _, c := range conns {
+			c.Close()
+		}
 		return nil, fmt.Errorf("%s setup: %w", name, err)
 	}
 	return ps, nil

@@ -1,6 +1,7 @@
 package plain
 
 import (
+	"github.com/qmpc/qmpc/gocore/mpc"
 	"strings"
 	"testing"
 
@@ -16,7 +17,7 @@ func TestExternalRoundTrip(t *testing.T) {
 	}
 	outs := make([][]byte, 2)
 	for i, c := range net.NewPipes(2) {
-		p, _ := New(c)
+		p, _ := New(c, mpc.Options{})
 		s, err := p.ImportShares(pl[i], len(v))
 		if err != nil {
 			t.Fatal(err)

@@ -25,6 +25,16 @@ import (
 // Name is the protocol's qmpc name.
 const Name = "plain"
 
+// Spec is plain's registry entry: no secrecy, any number of parties (3 by default, like
+// rep3, so that the same tests run both).
+var Spec = mpc.Spec{
+	Name: Name, Summary: "no security: the same secure code path in the clear (debugging, oracle)",
+	MinParties: 1, DefaultParties: 3,
+	Corruption: mpc.NoCorruption, Security: mpc.NoSecurity, Domain: mpc.Ring64,
+	New:       func(conn net.Conn, opt mpc.Options) (mpc.Protocol, error) { return New(conn, opt) },
+	NewDealer: func(n int) (mpc.Dealer, error) { return Dealer{N: n}, nil },
+}
+
 // AShare is plain's arithmetic share: the cleartext vector.
 type AShare struct{ v []uint64 }
 
@@ -68,7 +78,10 @@ type Protocol struct {
 var _ mpc.Protocol = (*Protocol)(nil)
 
 // New returns party conn.ID()'s endpoint. No communication.
-func New(conn net.Conn) (*Protocol, error) {
+func New(conn net.Conn, opt mpc.Options) (*Protocol, error) {
+	if err := mpc.OnlyDefaultPreprocessing(Name, opt); err != nil {
+		return nil, err
+	}
 	if conn == nil || conn.N() < 1 {
 		return nil, errs.New(errs.Config, "plain: need a connection with at least one party")
 	}

@@ -1,6 +1,7 @@
 package rep3
 
 import (
+	"github.com/qmpc/qmpc/gocore/mpc"
 	"strings"
 	"sync"
 	"testing"
@@ -34,7 +35,7 @@ func TestExternalClient(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p, err := New(conns[i])
+			p, err := New(conns[i], mpc.Options{})
 			if err != nil {
 				errc <- err
 				return

@@ -14,7 +14,7 @@
 // mod 3), so each component is known to two parties and any two parties know x. Binary
 // shares are the same with XOR in place of + on bit-sliced planes (see package mpc).
 //
-// Setup (New): party i samples a PRG key s_i with crypto/rand and sends it to party i-1 (one
+// Setup (New): party i samples a PRG key s_i (crypto/rand, or Options.Rand in tests) and sends it to party i-1 (one
 // message of 16 bytes). Then parties i and i+1 share k_i = s_{i+1}: party i holds k_i ("next"
 // key) and k_{i-1} ("prev" key). Every draw from a key is made by both its holders in the
 // same order, so their streams stay in lockstep. A zero-sharing is alpha_i = F(k_i) -
@@ -73,9 +73,23 @@ type Protocol struct {
 
 var _ mpc.Protocol = (*Protocol)(nil)
 
+// Spec is rep3's registry entry (package mpc/registry).
+var Spec = mpc.Spec{
+	Name: Name, Paper: "replicated-ring",
+	Summary:    "3 parties, honest majority, semi-honest: replicated secret sharing over Z_2^64",
+	MinParties: 3, MaxParties: 3, DefaultParties: 3,
+	Corruption: mpc.HonestMajority, Security: mpc.SemiHonest, Domain: mpc.Ring64,
+	New:       func(conn net.Conn, opt mpc.Options) (mpc.Protocol, error) { return New(conn, opt) },
+	NewDealer: func(int) (mpc.Dealer, error) { return Dealer{}, nil },
+}
+
 // New sets up party conn.ID() of rep3: it exchanges PRG keys with its neighbours (all three
-// parties must call New concurrently).
-func New(conn net.Conn) (*Protocol, error) {
+// parties must call New concurrently). rep3 has no offline phase: it accepts only the
+// default preprocessing.
+func New(conn net.Conn, opt mpc.Options) (*Protocol, error) {
+	if err := mpc.OnlyDefaultPreprocessing(Name, opt); err != nil {
+		return nil, err
+	}
 	if conn == nil || conn.N() != 3 {
 		n := 0
 		if conn != nil {
@@ -85,7 +99,10 @@ func New(conn net.Conn) (*Protocol, error) {
 	}
 	id := conn.ID()
 	p := &Protocol{conn: conn, id: id, next: (id + 1) % 3, prev: (id + 2) % 3}
-	own := prg.NewKey()
+	own, err := prg.ReadKey(opt.Reader())
+	if err != nil {
+		return nil, fmt.Errorf("rep3 setup: %w", err)
+	}
 	if err := conn.Send(p.prev, own[:]); err != nil {
 		return nil, fmt.Errorf("rep3 setup: %w", err)
 	}

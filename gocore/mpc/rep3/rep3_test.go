@@ -47,7 +47,7 @@ func newParties(t testing.TB) ([]mpc.Protocol, []*recorder) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p, err := rep3.New(recs[i])
+			p, err := rep3.New(recs[i], mpc.Options{})
 			ps[i], errc[i] = p, err
 		}()
 	}
@@ -61,7 +61,7 @@ func newParties(t testing.TB) ([]mpc.Protocol, []*recorder) {
 }
 
 func TestNewNeedsThreeParties(t *testing.T) {
-	if _, err := rep3.New(net.NewPipes(2)[0]); errs.KindOf(err) != errs.Config {
+	if _, err := rep3.New(net.NewPipes(2)[0], mpc.Options{}); errs.KindOf(err) != errs.Config {
 		t.Fatalf("rep3 with 2 parties: %v", err)
 	}
 	if _, err := local.New("rep3", 4); errs.KindOf(err) != errs.Config {

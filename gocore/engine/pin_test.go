@@ -1,0 +1,54 @@
+package engine
+
+import (
+	"encoding/json"
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/qmpc/qmpc/gocore/model"
+)
+
+// TestRep3CostsPinned: rep3's bytes per party and rounds, layer by layer and for the
+// parameter sharing, on MobileNetV1 0.25_128 equal those measured before the protocol
+// registry existed (testdata/rep3_costs_mobilenet_v1_0.25_128.json, recorded with
+// engine.RunLocal at commit 1e06781). The registry, Verify and the offline/online split
+// must not change what rep3 sends.
+func TestRep3CostsPinned(t *testing.T) {
+	g := sharedModel(t, "coral/mobilenet_v1_0.25_128_quant.tflite")
+	b, err := os.ReadFile("testdata/rep3_costs_mobilenet_v1_0.25_128.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []struct {
+		Op     int     `json:"op"`
+		Kind   string  `json:"kind"`
+		Bytes  []int64 `json:"bytes"`
+		Rounds int64   `json:"rounds"`
+	}
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	in := g.Tensors[g.Inputs[0]]
+	x := model.Value{Shape: in.Shape, DType: in.DType, Data: make([]byte, in.NumElements())}
+	for i := range x.Data {
+		x.Data[i] = byte(i * 7)
+	}
+	r, err := RunLocal("rep3", g, []model.Value{x}, Options{Owner: 0, Client: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := append(r.Layers, r.Setup)
+	if len(got) != len(want) {
+		t.Fatalf("%d layers, pinned %d", len(got), len(want))
+	}
+	for i, w := range want {
+		l := got[i]
+		if l.Op != w.Op || l.Kind != w.Kind || l.Rounds != w.Rounds || !slices.Equal(l.BytesSent, w.Bytes) {
+			t.Errorf("layer %d %s: %v bytes, %d rounds; pinned %s %v bytes, %d rounds", l.Op, l.Kind, l.BytesSent, l.Rounds, w.Kind, w.Bytes, w.Rounds)
+		}
+	}
+	if r.Offline.Rounds != 0 || slices.Max(r.Offline.BytesSent) != 0 {
+		t.Errorf("rep3 has no offline phase, got %+v", r.Offline)
+	}
+}

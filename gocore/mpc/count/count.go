@@ -1,0 +1,248 @@
+// Package count is a counting protocol: it implements mpc.Protocol (and every optional
+// extension of package mpc) on shares that hold only their sizes, and records every call
+// with its public sizes in an mpc.Demand. Running the engine on a model's public graph
+// with it gives, exactly and without any data, what one inference asks of a protocol:
+// how many products (and which have an operand held in the clear by one party), AND
+// gates, conversions of each width, inputs and openings. Protocols with an offline phase
+// turn that into their correlated-randomness needs (mpc.Preprocessor).
+//
+// This is sound because control flow never depends on secret data: the engine and the
+// protocol-generic blocks call the protocol the same way whatever the values are (they
+// open nothing), so the calls of a real run equal the counted calls.
+//
+// It sends nothing. Open and OpenB return zeros to the receiver, nil to the others.
+package count
+
+import (
+	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/net"
+)
+
+// AShare is a counted arithmetic share: its length, and the party that holds it in the
+// clear (an input no other party's value has touched), or -1.
+type AShare struct {
+	n      int
+	holder int
+}
+
+// Len is the number of elements.
+func (a *AShare) Len() int { return a.n }
+
+// BShare is a counted binary share.
+type BShare struct{ n, w int }
+
+// Len is the number of elements.
+func (b *BShare) Len() int { return b.n }
+
+// Width is the number of bits per element.
+func (b *BShare) Width() int { return b.w }
+
+// Protocol counts the calls of party id of an n-party computation.
+type Protocol struct {
+	id, n int
+	conn  net.Conn
+	d     *mpc.Demand
+}
+
+var (
+	_ mpc.Protocol        = (*Protocol)(nil)
+	_ mpc.HighA2B         = (*Protocol)(nil)
+	_ mpc.PublicMasker    = (*Protocol)(nil)
+	_ mpc.GatherMulSummer = (*Protocol)(nil)
+)
+
+// New returns a counting endpoint that plays party id of n.
+func New(id, n int) *Protocol {
+	return &Protocol{id: id, n: n, conn: idle{id, n}, d: &mpc.Demand{}}
+}
+
+// Take returns the calls counted since the last Take and starts a new count.
+func (p *Protocol) Take() *mpc.Demand {
+	d := p.d
+	p.d = &mpc.Demand{}
+	return d
+}
+
+func (p *Protocol) add(c mpc.Call) {
+	if c.Op != "Input" && c.Op != "Open" && c.Op != "OpenB" {
+		c.Party = -1
+	}
+	switch c.Op {
+	case "Mul", "MulSum", "MatMul", "GatherMulSum":
+	default:
+		c.HolderA, c.HolderB = -1, -1
+	}
+	p.d.Add(c, 1)
+}
+
+func (p *Protocol) Name() string   { return "count" }
+func (p *Protocol) ID() int        { return p.id }
+func (p *Protocol) N() int         { return p.n }
+func (p *Protocol) Conn() net.Conn { return p.conn }
+
+func as(x mpc.AShare) *AShare { return x.(*AShare) }
+func bs(x mpc.BShare) *BShare { return x.(*BShare) }
+
+// joint is the holder of a value computed from operands held by ha and hb.
+func joint(ha, hb int) int {
+	if ha == hb {
+		return ha
+	}
+	return -1
+}
+
+func (p *Protocol) Input(owner int, vals []uint64, n int) (mpc.AShare, error) {
+	if owner < 0 || owner >= p.n {
+		return nil, errs.New(errs.Internal, "count: input owner %d of %d parties", owner, p.n)
+	}
+	p.add(mpc.Call{Op: "Input", N: n, Party: owner})
+	return &AShare{n, owner}, nil
+}
+
+func (p *Protocol) Open(x mpc.AShare, to int) ([]uint64, error) {
+	p.add(mpc.Call{Op: "Open", N: x.Len(), Party: to})
+	if to >= 0 && to != p.id {
+		return nil, nil
+	}
+	return make([]uint64, x.Len()), nil
+}
+
+// Public values are held by every party: as an operand they never make a product
+// one-sided, so they count as held by nobody in particular (-2 never equals a party).
+func (p *Protocol) Public(vals []uint64) mpc.AShare { return &AShare{len(vals), -2} }
+
+func (p *Protocol) Add(a, b mpc.AShare) mpc.AShare {
+	return &AShare{a.Len(), linear(as(a).holder, as(b).holder)}
+}
+func (p *Protocol) Sub(a, b mpc.AShare) mpc.AShare { return p.Add(a, b) }
+func (p *Protocol) Neg(a mpc.AShare) mpc.AShare    { return a }
+func (p *Protocol) AddPublic(a mpc.AShare, c []uint64) mpc.AShare {
+	return a
+}
+func (p *Protocol) MulPublic(a mpc.AShare, c []uint64) mpc.AShare { return a }
+func (p *Protocol) Gather(x mpc.AShare, idx []int32) mpc.AShare {
+	return &AShare{len(idx), as(x).holder}
+}
+func (p *Protocol) Concat(xs ...mpc.AShare) mpc.AShare {
+	n, h := 0, -2
+	for i, x := range xs {
+		n += x.Len()
+		if i == 0 {
+			h = as(x).holder
+		} else {
+			h = linear(h, as(x).holder)
+		}
+	}
+	return &AShare{n, h}
+}
+func (p *Protocol) SumGroups(x mpc.AShare, k int) mpc.AShare {
+	return &AShare{x.Len() / max(k, 1), as(x).holder}
+}
+
+// linear is the holder of a linear combination: public operands (-2) do not change it.
+func linear(ha, hb int) int {
+	switch {
+	case ha == -2:
+		return hb
+	case hb == -2:
+		return ha
+	}
+	return joint(ha, hb)
+}
+
+func holder(x mpc.AShare) int {
+	if h := as(x).holder; h >= 0 {
+		return h
+	}
+	return -1
+}
+
+func (p *Protocol) Mul(a, b mpc.AShare) (mpc.AShare, error) {
+	p.add(mpc.Call{Op: "Mul", N: a.Len(), HolderA: holder(a), HolderB: holder(b)})
+	return &AShare{a.Len(), -1}, nil
+}
+
+func (p *Protocol) MulSum(a, b mpc.AShare, k int) (mpc.AShare, error) {
+	n := a.Len() / max(k, 1)
+	p.add(mpc.Call{Op: "MulSum", N: n, K: k, HolderA: holder(a), HolderB: holder(b)})
+	return &AShare{n, -1}, nil
+}
+
+func (p *Protocol) MatMul(a, b mpc.AShare, m, k, n int) (mpc.AShare, error) {
+	p.add(mpc.Call{Op: "MatMul", M: m, K: k, N: n, HolderA: holder(a), HolderB: holder(b)})
+	return &AShare{m * n, -1}, nil
+}
+
+func (p *Protocol) GatherMulSum(x mpc.AShare, xIdx []int32, w mpc.AShare, wIdx []int32, k int) (mpc.AShare, error) {
+	n := len(xIdx) / max(k, 1)
+	p.add(mpc.Call{Op: "GatherMulSum", N: n, K: k, HolderA: holder(x), HolderB: holder(w)})
+	return &AShare{n, -1}, nil
+}
+
+func (p *Protocol) BPublic(vals []uint64, w int) mpc.BShare      { return &BShare{len(vals), w} }
+func (p *Protocol) XOR(a, b mpc.BShare) mpc.BShare               { return a }
+func (p *Protocol) NOT(a mpc.BShare) mpc.BShare                  { return a }
+func (p *Protocol) MaskB(x mpc.BShare, mask []uint64) mpc.BShare { return x }
+
+func (p *Protocol) AND(a, b []mpc.BShare) ([]mpc.BShare, error) {
+	bits := 0
+	for _, x := range a {
+		bits += x.Len() * x.Width()
+	}
+	p.add(mpc.Call{Op: "AND", N: bits})
+	return a, nil
+}
+
+func (p *Protocol) Bits(x mpc.BShare, lo, w int) mpc.BShare { return &BShare{x.Len(), w} }
+func (p *Protocol) JoinBits(xs ...mpc.BShare) mpc.BShare {
+	w := 0
+	for _, x := range xs {
+		w += x.Width()
+	}
+	return &BShare{xs[0].Len(), w}
+}
+func (p *Protocol) BGather(x mpc.BShare, idx []int32) mpc.BShare { return &BShare{len(idx), x.Width()} }
+
+func (p *Protocol) OpenB(x mpc.BShare, to int) ([]uint64, error) {
+	p.add(mpc.Call{Op: "OpenB", N: x.Len(), W: x.Width(), Party: to})
+	if to >= 0 && to != p.id {
+		return nil, nil
+	}
+	return make([]uint64, x.Len()), nil
+}
+
+func (p *Protocol) A2B(x mpc.AShare, w int) (mpc.BShare, error) {
+	p.add(mpc.Call{Op: "A2B", N: x.Len(), W: w})
+	return &BShare{x.Len(), w}, nil
+}
+
+func (p *Protocol) A2BHigh(x mpc.AShare, w, lo int) (mpc.BShare, error) {
+	p.add(mpc.Call{Op: "A2B", N: x.Len(), W: w, Lo: lo})
+	return &BShare{x.Len(), w - lo}, nil
+}
+
+func (p *Protocol) B2A(x mpc.BShare) (mpc.AShare, error) {
+	p.add(mpc.Call{Op: "B2A", N: x.Len(), W: x.Width()})
+	return &AShare{x.Len(), -1}, nil
+}
+
+func (p *Protocol) Bit2A(x mpc.BShare) (mpc.AShare, error) {
+	p.add(mpc.Call{Op: "Bit2A", N: x.Len()})
+	return &AShare{x.Len(), -1}, nil
+}
+
+// idle is the Conn of a counting party: it never carries a message.
+type idle struct{ id, n int }
+
+func (c idle) ID() int { return c.id }
+func (c idle) N() int  { return c.n }
+func (c idle) Send(to int, msg []byte) error {
+	return errs.New(errs.Internal, "count: the counting protocol sends nothing")
+}
+func (c idle) Recv(from int) ([]byte, error) {
+	return nil, errs.New(errs.Internal, "count: the counting protocol receives nothing")
+}
+func (c idle) Flush() error     { return nil }
+func (c idle) Stats() net.Stats { return net.Stats{} }
+func (c idle) Close() error     { return nil }

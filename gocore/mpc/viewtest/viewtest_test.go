@@ -1,0 +1,285 @@
+package viewtest_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/mpc/registry"
+	"github.com/qmpc/qmpc/gocore/mpc/viewtest"
+	"github.com/qmpc/qmpc/gocore/prg"
+)
+
+const n = 4096 // elements per secret vector: enough words for every statistical test
+
+// secret returns party owner's secret vector of n elements for s: zeros, or extreme
+// values (alternating the most negative int32 and all ones), or nil at other parties.
+func secret(p mpc.Protocol, owner int, s viewtest.Secrets) []uint64 {
+	if p.ID() != owner {
+		return nil
+	}
+	v := make([]uint64, n)
+	if s == viewtest.Extreme {
+		for i := range v {
+			if i%2 == 0 {
+				v[i] = uint64(0xffffffff80000000) // -2^31
+			} else {
+				v[i] = ^uint64(0)
+			}
+		}
+	}
+	return v
+}
+
+// inputs shares the owner's (party 0) and the client's (party 1 % N) secrets.
+func inputs(p mpc.Protocol, s viewtest.Secrets) (x, y mpc.AShare, err error) {
+	client := 1 % p.N()
+	if x, err = p.Input(0, secret(p, 0, s), n); err != nil {
+		return nil, nil, err
+	}
+	y, err = p.Input(client, secret(p, client, s), n)
+	return x, y, err
+}
+
+// blocks is every protocol method that communicates and every protocol-generic block,
+// through the protocol's own optional extensions (A2BHigh, MaskB, GatherMulSum).
+var blocks = map[string]viewtest.Computation{
+	"Input": func(p mpc.Protocol, s viewtest.Secrets) error { _, _, err := inputs(p, s); return err },
+	"Mul": func(p mpc.Protocol, s viewtest.Secrets) error {
+		x, y, err := inputs(p, s)
+		if err == nil {
+			_, err = p.Mul(x, y)
+		}
+		return err
+	},
+	"MulSum": func(p mpc.Protocol, s viewtest.Secrets) error {
+		x, y, err := inputs(p, s)
+		if err == nil {
+			_, err = p.MulSum(x, y, 4)
+		}
+		return err
+	},
+	"MatMul": func(p mpc.Protocol, s viewtest.Secrets) error {
+		x, y, err := inputs(p, s)
+		if err == nil {
+			_, err = p.MatMul(x, y, 64, 64, 64)
+		}
+		return err
+	},
+	"GatherMulSum": func(p mpc.Protocol, s viewtest.Secrets) error {
+		x, y, err := inputs(p, s)
+		if err != nil {
+			return err
+		}
+		g, ok := mpc.Ext[mpc.GatherMulSummer](p)
+		if !ok {
+			return nil
+		}
+		idx := make([]int32, 2*n)
+		for i := range idx {
+			idx[i] = int32((i * 7) % n)
+		}
+		_, err = g.GatherMulSum(x, idx, y, idx, 2)
+		return err
+	},
+	"A2B/AND/B2A": func(p mpc.Protocol, s viewtest.Secrets) error {
+		x, _, err := inputs(p, s)
+		if err != nil {
+			return err
+		}
+		b, err := p.A2B(x, 64)
+		if err != nil {
+			return err
+		}
+		if _, err := p.AND([]mpc.BShare{b}, []mpc.BShare{p.NOT(b)}); err != nil {
+			return err
+		}
+		if _, err := p.B2A(p.Bits(b, 0, 40)); err != nil {
+			return err
+		}
+		_, err = p.Bit2A(p.Bits(b, 63, 1))
+		return err
+	},
+	"A2BHigh": func(p mpc.Protocol, s viewtest.Secrets) error {
+		x, _, err := inputs(p, s)
+		if err == nil {
+			if h, ok := mpc.Ext[mpc.HighA2B](p); ok {
+				_, err = h.A2BHigh(x, 48, 20)
+			}
+		}
+		return err
+	},
+	"Requantize (round-away and half-even, per channel)": func(p mpc.Protocol, s viewtest.Secrets) error {
+		x, _, err := inputs(p, s)
+		if err != nil {
+			return err
+		}
+		acc, err := mpc.TruncFloor(p, x, 33, 64) // a 31-bit signed accumulator from 64-bit secrets
+		if err != nil {
+			return err
+		}
+		ch := make([]int32, n)
+		for i := range ch {
+			ch[i] = int32(i % 4)
+		}
+		for _, mode := range []mpc.RoundMode{mpc.RoundAway, mpc.RoundHalfEven} {
+			q := mpc.Requant{Mult: []int32{1 << 30, 1518500250, 1073741824, 2029539883}, Shift: []int{-7, -9, -1, -12},
+				Round: []mpc.RoundMode{mode, mode, mode, mode}, OutZP: -3, ActMin: -128, ActMax: 127}
+			if _, err = mpc.RequantizeRound(p, acc, q, ch, 32); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+	"Clamp/MaxGroups/Argmax": func(p mpc.Protocol, s viewtest.Secrets) error {
+		x, _, err := inputs(p, s)
+		if err != nil {
+			return err
+		}
+		v, err := mpc.TruncFloor(p, x, 40, 64)
+		if err != nil {
+			return err
+		}
+		if v, err = mpc.Clamp(p, v, -100, 100, 34); err != nil {
+			return err
+		}
+		if _, err := mpc.MaxGroups(p, v, 4, 10); err != nil {
+			return err
+		}
+		_, err = mpc.Argmax(p, v, 16, 10)
+		return err
+	},
+}
+
+// TestProtocolsPassTheHarness: every available secure protocol of the registry, every
+// block. plain has no secrecy and must fail it (the harness is not blind).
+func TestProtocolsPassTheHarness(t *testing.T) {
+	for _, spec := range registry.Available() {
+		for name, c := range blocks {
+			t.Run(spec.Name+"/"+name, func(t *testing.T) {
+				rep, err := viewtest.Check(viewtest.Config{Protocol: spec.Name}, c)
+				if spec.Security == mpc.NoSecurity {
+					if err == nil && name != "GatherMulSum" && name != "A2BHigh" {
+						t.Fatalf("plain sends cleartext, yet passed: %v", rep)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, w := range rep.Words {
+					if w == 0 && name != "Input" {
+						t.Errorf("party %d received nothing to test", i)
+					}
+				}
+				t.Log(rep)
+			})
+		}
+	}
+}
+
+// Planted leaks: wrappers around rep3 that leak as a buggy protocol would. Each must fail.
+
+// sendsWord: Mul also sends the owner's secret input words to the next party.
+type sendsWord struct{ mpc.Protocol }
+
+func (w sendsWord) Unwrap() mpc.Protocol { return w.Protocol }
+func (w sendsWord) Input(owner int, vals []uint64, k int) (mpc.AShare, error) {
+	c := w.Conn()
+	next := (w.ID() + 1) % w.N()
+	if w.ID() == owner {
+		c.Send(next, words(vals))
+	}
+	if (owner+1)%w.N() == w.ID() {
+		if _, err := c.Recv(owner); err != nil {
+			return nil, err
+		}
+	}
+	return w.Protocol.Input(owner, vals, k)
+}
+
+// reusesMask: Input also sends each value masked with the same pad every call.
+type reusesMask struct{ mpc.Protocol }
+
+func (w reusesMask) Unwrap() mpc.Protocol { return w.Protocol }
+func (w reusesMask) Input(owner int, vals []uint64, k int) (mpc.AShare, error) {
+	c := w.Conn()
+	next := (w.ID() + 1) % w.N()
+	if w.ID() == owner {
+		pad := prg.New(prg.Key{7}).Uint64s(k) // the same pad every call: the bug
+		m := make([]uint64, k)
+		for i := range m {
+			m[i] = vals[i] + pad[i]
+		}
+		c.Send(next, words(m))
+	}
+	if (owner+1)%w.N() == w.ID() {
+		if _, err := c.Recv(owner); err != nil {
+			return nil, err
+		}
+	}
+	return w.Protocol.Input(owner, vals, k)
+}
+
+func words(v []uint64) []byte {
+	b := make([]byte, 8*len(v))
+	for i, x := range v {
+		for j := range 8 {
+			b[8*i+j] = byte(x >> (8 * j))
+		}
+	}
+	return b
+}
+
+func TestPlantedLeaksFail(t *testing.T) {
+	twoInputs := func(p mpc.Protocol, s viewtest.Secrets) error {
+		x, y, err := inputs(p, s)
+		if err != nil {
+			return err
+		}
+		if _, err := p.Input(0, secret(p, 0, s), n); err != nil { // a second input: the pad repeats
+			return err
+		}
+		_, err = p.Mul(x, y)
+		return err
+	}
+	for _, tc := range []struct {
+		name string
+		wrap func(mpc.Protocol) mpc.Protocol
+		want string
+	}{
+		{"unmasked word", func(p mpc.Protocol) mpc.Protocol { return sendsWord{p} }, "received words"},
+		{"reused mask", func(p mpc.Protocol) mpc.Protocol { return reusesMask{p} }, "differences of messages"},
+		{"block opens a bit", nil, "opened"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := twoInputs
+			if tc.wrap == nil { // a buggy block: it opens the lowest bit of a product
+				c = func(p mpc.Protocol, s viewtest.Secrets) error {
+					x, y, err := inputs(p, s)
+					if err != nil {
+						return err
+					}
+					z, err := p.Mul(x, y)
+					if err != nil {
+						return err
+					}
+					b, err := p.A2B(z, 1)
+					if err != nil {
+						return err
+					}
+					_, err = p.OpenB(b, -1)
+					return err
+				}
+			}
+			_, err := viewtest.Check(viewtest.Config{Protocol: "rep3", Wrap: tc.wrap}, c)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want a leak found by %q", err, tc.want)
+			}
+			t.Log(err)
+		})
+	}
+	if _, err := viewtest.Check(viewtest.Config{Protocol: "rep3"}, twoInputs); err != nil {
+		t.Fatalf("the same computation without a planted leak: %v", err)
+	}
+}
