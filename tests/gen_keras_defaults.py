@@ -16,7 +16,8 @@ Cases (random weights, fixed seeds):
              weights=None): the smallest input the application accepts keeps CI fast
   nchw       a PyTorch-style NCHW input transposed to NHWC (TRANSPOSE), then slices with
              strides (STRIDED_SLICE), a channel split (SPLIT), a stack and unstack
-             (PACK/UNPACK), a channel gather with constant indices (GATHER) and a transpose
+             (PACK/UNPACK), a channel gather with constant indices (GATHER),
+             SPACE_TO_DEPTH and DEPTH_TO_SPACE around a 1x1 convolution, and a transpose
              back to NCHW at the output
 
 generate() returns [(name, tflite_bytes)], cached in tests/_generated/keras_defaults/<key>/
@@ -36,6 +37,7 @@ FLAVOURS = ("i8", "f32")
 
 def _cases():
     import keras
+    import tensorflow as tf
     from keras import layers as L
     from keras import ops as K
 
@@ -65,7 +67,10 @@ def _cases():
         x = L.Lambda(lambda ts: K.stack(ts, axis=1))([a, b])  # [N, 2, 8, 6, 4]
         u, v = L.Lambda(lambda t: K.unstack(t, axis=1))(x)
         x = L.Concatenate()([v, u])
-        x = L.Lambda(lambda t: K.take(t, [5, 0, 7, 2, 2, 1], axis=-1))(x)
+        x = L.Lambda(lambda t: K.take(t, [5, 0, 7, 2, 2, 1], axis=-1))(x)  # [N, 8, 6, 6]
+        x = L.Lambda(lambda t: tf.nn.space_to_depth(t, 2))(x)  # [N, 4, 3, 24]
+        x = L.Conv2D(8, 1, **rnd())(x)
+        x = L.Lambda(lambda t: tf.nn.depth_to_space(t, 2))(x)  # [N, 8, 6, 2]
         x = L.Conv2D(6, 3, **rnd())(x)
         return keras.Model(inp, L.Lambda(lambda t: K.transpose(t, (0, 3, 1, 2)))(x))  # -> NCHW
 

@@ -169,6 +169,39 @@ def flatten_fc(seed: int = 7) -> tuple[onnx.ModelProto, list[int]]:
     return b.model("x", shape, y), shape
 
 
+def compute_reshape_shapes(data: bytes) -> bytes:
+    """Replaces every Flatten (axis 1) and every Reshape's constant shape in a quantized
+    model by the subgraph torch.onnx.export writes for x.view(x.size(0), -1) with a dynamic
+    batch:
+    Concat(Unsqueeze(Gather(Shape(x), 0)), [-1]); the graph input's batch becomes symbolic.
+    (ORT's pre-processing would fold the subgraph if it were in the float model.)"""
+    m = onnx.load_from_string(data)
+    g = m.graph
+    nodes = []
+    for i, n in enumerate(g.node):
+        if n.op_type == "Flatten":
+            n = helper.make_node("Reshape", [n.input[0], ""], list(n.output), name=n.name)
+        if n.op_type == "Reshape":
+            p = f"computed_shape{i}_"
+            g.initializer.extend([numpy_helper.from_array(np.array(0, np.int64), p + "zero"),
+                                  numpy_helper.from_array(np.array([0], np.int64), p + "axes"),
+                                  numpy_helper.from_array(np.array([-1], np.int64), p + "minus1")])
+            nodes += [
+                helper.make_node("Shape", [n.input[0]], [p + "dims"], name=p + "shape"),
+                helper.make_node("Gather", [p + "dims", p + "zero"], [p + "n"], name=p + "gather", axis=0),
+                helper.make_node("Unsqueeze", [p + "n", p + "axes"], [p + "n1"], name=p + "unsqueeze"),
+                helper.make_node("Concat", [p + "n1", p + "minus1"], [p + "target"], name=p + "concat", axis=0),
+            ]
+            n.input[1] = p + "target"
+        nodes.append(n)
+    del g.node[:]
+    g.node.extend(nodes)
+    g.input[0].type.tensor_type.shape.dim[0].dim_param = "N"
+    g.output[0].type.tensor_type.shape.dim[0].dim_param = "N"
+    onnx.checker.check_model(m)
+    return m.SerializeToString()
+
+
 def single_op(op: str, seed: int = 8) -> tuple[onnx.ModelProto, list[int]]:
     """One op on the (quantized) input, to measure that op's agreement with ORT alone; the
     second operand of binary ops is a 1x1 convolution of the input (exact in both)."""

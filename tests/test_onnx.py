@@ -178,6 +178,22 @@ def test_opsets(opset, cfg):
     assert d.max() == 0
 
 
+@pytest.mark.parametrize("cfg", [om.QConfig("qoperator", "uint8", "uint8", False), om.QConfig("qdq", "int8", "int8", True, True)],
+                         ids=lambda c: c.name)
+def test_computed_reshape_is_folded(cfg):
+    """A Reshape whose shape a Shape -> Gather -> Unsqueeze -> Concat subgraph computes (a
+    symbolic batch, as torch.onnx.export writes x.view(x.size(0), -1)) is folded at import:
+    bit-exact with ORT, and the secure run equals the cleartext one."""
+    data, shape = quantized("flatten_fc", cfg)
+    data = om.compute_reshape_shapes(data)
+    kinds = [n.op_type for n in onnx.load_from_string(data).graph.node]
+    assert {"Shape", "Gather", "Unsqueeze", "Reshape"} <= set(kinds), kinds
+    assert lsb_diffs(data, shape, n=4).max() == 0
+    m = qmpc.load(data)
+    x = om.inputs(shape, 1, 3)[0]
+    assert np.array_equal(qmpc.secure_run(m, x, progress=False).output, m.run(x))
+
+
 def test_layout_is_nchw_at_the_boundary():
     data, shape = quantized("conv_bn_relu", om.QConfig("qoperator", "uint8", "uint8", False))
     m = qmpc.load(data)

@@ -69,6 +69,13 @@ func prepOp(g *model.Graph, oi int) (*prepared, error) {
 	op := g.Ops[oi]
 	p := &prepared{}
 	var err error
+	if model.IsIndexMap(op.Kind) {
+		// A public index map over the data inputs laid end to end: free on shares.
+		if _, p.xIdx, err = g.MoveIndex(op); err != nil {
+			return nil, err
+		}
+		return p, nil
+	}
 	if op.Rounding == model.RoundHalfEven && qnn.HalfEvenKinds(op.Kind) {
 		if err := p.prepHalfEven(g, op); err != nil {
 			return nil, err
@@ -145,12 +152,6 @@ func prepOp(g *model.Graph, oi int) (*prepared, error) {
 				return nil, fmt.Errorf("rescaling input %d: %w", k, err)
 			}
 			p.fits[k] = f
-		}
-	case model.OpTranspose, model.OpSlice, model.OpStridedSlice, model.OpPack, model.OpGather,
-		model.OpExpandDims, model.OpSplit:
-		// A public index map over the data inputs laid end to end: free on shares.
-		if _, p.xIdx, err = g.MoveIndex(op); err != nil {
-			return nil, err
 		}
 	case model.OpPad:
 		in := g.Tensors[op.Inputs[0]]
@@ -247,7 +248,7 @@ func (e *Party) evalOp(oi int, op *model.Op, env map[int]mpc.AShare) (mpc.AShare
 	case model.OpPad:
 		return e.p.AddPublic(e.p.Gather(in(0), p.xIdx), p.padVal), nil
 	case model.OpTranspose, model.OpSlice, model.OpStridedSlice, model.OpPack, model.OpGather,
-		model.OpExpandDims, model.OpSplit:
+		model.OpExpandDims, model.OpSplit, model.OpDepthToSpace, model.OpSpaceToDepth:
 		data := model.MoveDataInputs(op)
 		x := in(data[0])
 		if len(data) > 1 {

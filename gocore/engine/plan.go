@@ -116,7 +116,8 @@ var secureKinds = map[model.OpKind]bool{
 	model.OpConcatenation: true, model.OpQuantize: true,
 	// Data movement: public index maps, free on shares.
 	model.OpTranspose: true, model.OpSlice: true, model.OpStridedSlice: true, model.OpPack: true,
-	model.OpGather: true, model.OpExpandDims: true, model.OpSplit: true,
+	model.OpGather: true, model.OpExpandDims: true, model.OpSplit: true, model.OpDepthToSpace: true,
+	model.OpSpaceToDepth: true,
 }
 
 func makePlan(g *model.Graph) (*plan, error) {

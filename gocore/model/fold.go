@@ -110,7 +110,14 @@ func foldOp(g *Graph, op *Op) (*Tensor, error) {
 			}
 			src = append(src, x.Data...)
 		}
-		shape, idx, err := g.MoveIndex(op)
+		shape, err := g.MoveShape(op)
+		if err != nil {
+			return nil, err
+		}
+		if NumElements(shape) > foldBound(len(src)/max(size, 1)) {
+			return nil, nil // an amplifying GATHER of constants: left to the evaluator
+		}
+		_, idx, err := g.MoveIndex(op)
 		if err != nil {
 			return nil, err
 		}
@@ -128,6 +135,11 @@ func foldOp(g *Graph, op *Op) (*Tensor, error) {
 	}
 	return nil, nil
 }
+
+// foldBound is the largest result, in elements, folding computes from inputs of n
+// elements: folding never amplifies much (an import's work stays bounded by the file's
+// size, also for crafted files); larger results are left to the evaluator.
+func foldBound(n int) int { return 2*n + 1024 }
 
 // isInt reports whether t holds plain (unquantized) int32 or int64 values: shapes and
 // indices.
@@ -234,6 +246,9 @@ func foldArith(op *Op, a, b, y *Tensor) (*Tensor, error) {
 	bv, err := int64s(b)
 	if err != nil {
 		return nil, err
+	}
+	if NumElements(shape) > foldBound(len(av)+len(bv)) {
+		return nil, nil
 	}
 	ia, ib := broadcastIndex(a.Shape, shape), broadcastIndex(b.Shape, shape)
 	out := make([]int64, len(ia))

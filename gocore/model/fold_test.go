@@ -175,6 +175,12 @@ func TestMoveIndex(t *testing.T) {
 		{"expand dims", func(b *graphBuilder) *Op {
 			return &Op{Kind: OpExpandDims, Inputs: []int{iota8(b, 2, 2), i32(b, -1)}}
 		}, []int{2, 2, 1}, []int32{0, 1, 2, 3}},
+		{"depth to space", func(b *graphBuilder) *Op {
+			return &Op{Kind: OpDepthToSpace, BlockSize: 2, Inputs: []int{iota8(b, 1, 1, 2, 8)}}
+		}, []int{1, 2, 4, 2}, []int32{0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15}},
+		{"space to depth", func(b *graphBuilder) *Op {
+			return &Op{Kind: OpSpaceToDepth, BlockSize: 2, Inputs: []int{iota8(b, 1, 2, 4, 2)}}
+		}, []int{1, 1, 2, 8}, []int32{0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15}},
 		{"concatenation", func(b *graphBuilder) *Op {
 			return &Op{Kind: OpConcatenation, Axis: 1, Inputs: []int{iota8(b, 2, 1), iota8(b, 2, 2)}}
 		}, []int{2, 3}, []int32{0, 2, 3, 1, 4, 5}},

@@ -176,6 +176,8 @@ const (
 	OpGather       // in: params, indices (const); Axis
 	OpExpandDims   // in: x, axis (const)
 	OpSplit        // in: x, size_splits (const, optional); piece Piece of NumPieces along Axis
+	OpDepthToSpace // in: x (NHWC); BlockSize
+	OpSpaceToDepth // in: x (NHWC); BlockSize
 
 	// Shape arithmetic: only on tensors known at import time, folded by FoldConstants.
 	OpShape      // in: x; out: int32 or int64 [rank(x)]
@@ -190,6 +192,7 @@ var opNames = [...]string{"INVALID", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONN
 	"AVERAGE_POOL_2D", "MAX_POOL_2D", "ADD", "MUL", "MEAN", "PAD", "RESHAPE", "SQUEEZE",
 	"CONCATENATION", "QUANTIZE", "DEQUANTIZE", "SOFTMAX", "LOGISTIC",
 	"TRANSPOSE", "SLICE", "STRIDED_SLICE", "PACK", "GATHER", "EXPAND_DIMS", "SPLIT",
+	"DEPTH_TO_SPACE", "SPACE_TO_DEPTH",
 	"SHAPE", "CAST", "SUB", "FLOOR_DIV", "REDUCE_PROD"}
 
 // String returns the TFLite-style upper-case name of the op.
@@ -232,6 +235,8 @@ type Op struct {
 	DropAxis bool
 	// BatchDims: GATHER's batch_dims (only 0 is supported).
 	BatchDims int
+	// BlockSize: DEPTH_TO_SPACE and SPACE_TO_DEPTH (TensorFlow's DCR order).
+	BlockSize int
 
 	// Rounding is how the op requantizes (TFLite fixed point unless an importer says
 	// otherwise).

@@ -13,11 +13,26 @@ import (
 // with it, the secure engine applies it locally to each share (free), and FoldConstants
 // applies it to constant data at import time.
 
+// maxMoveElements bounds the elements of a data-movement op's inputs and output (int32
+// index maps).
+const maxMoveElements = 1 << 30
+
 // IsMove reports whether ops of kind k are data movement (MoveIndex applies to them).
 func IsMove(k OpKind) bool {
 	switch k {
+	case OpConcatenation, OpReshape, OpSqueeze:
+		return true
+	}
+	return IsIndexMap(k)
+}
+
+// IsIndexMap reports whether ops of kind k are the data movement that the evaluators
+// implement through MoveIndex alone (all but CONCATENATION, RESHAPE and SQUEEZE, which
+// have kernels of their own).
+func IsIndexMap(k OpKind) bool {
+	switch k {
 	case OpTranspose, OpSlice, OpStridedSlice, OpPack, OpGather, OpExpandDims, OpSplit,
-		OpConcatenation, OpReshape, OpSqueeze:
+		OpDepthToSpace, OpSpaceToDepth:
 		return true
 	}
 	return false
@@ -42,6 +57,17 @@ func MoveDataInputs(op *Op) []int {
 // row-major order, the flat index of the element it copies in the op's data inputs (see
 // MoveDataInputs) laid end to end. Structural operands must be constants.
 func (g *Graph) MoveIndex(op *Op) (shape []int, idx []int32, err error) {
+	return g.move(op, true)
+}
+
+// MoveShape returns a data-movement op's output shape, checking its operands as MoveIndex
+// does, without building the index map.
+func (g *Graph) MoveShape(op *Op) ([]int, error) {
+	shape, _, err := g.move(op, false)
+	return shape, err
+}
+
+func (g *Graph) move(op *Op, index bool) (shape []int, idx []int32, err error) {
 	if len(op.Inputs) == 0 || op.Inputs[0] < 0 {
 		return nil, nil, errs.New(errs.Model, "%v: no input", op.Kind)
 	}
@@ -51,24 +77,34 @@ func (g *Graph) MoveIndex(op *Op) (shape []int, idx []int32, err error) {
 		}
 	}
 	x := g.Tensors[op.Inputs[0]].Shape
-	if NumElements(x) > 1<<30 {
+	total := 0
+	for _, k := range MoveDataInputs(op) {
+		n, ok := checkedElements(g.Tensors[op.Inputs[k]].Shape)
+		if !ok || n > maxMoveElements-total {
+			return nil, nil, errs.New(errs.Shape, "%v: inputs are too large", op.Kind)
+		}
+		total += n
+	}
+	if NumElements(x) > maxMoveElements {
 		return nil, nil, errs.New(errs.Shape, "%v: input %v is too large", op.Kind, x)
 	}
 	switch op.Kind {
 	case OpTranspose:
-		return g.transposeIndex(op, x)
+		return g.transposeIndex(op, x, index)
 	case OpSlice, OpStridedSlice:
-		return g.sliceIndex(op, x)
+		return g.sliceIndex(op, x, index)
 	case OpSplit:
-		return g.splitIndex(op, x)
+		return g.splitIndex(op, x, index)
 	case OpPack, OpConcatenation:
-		return g.stackIndex(op)
+		return g.stackIndex(op, index)
 	case OpGather:
-		return g.gatherIndex(op, x)
+		return g.gatherIndex(op, x, index)
+	case OpDepthToSpace, OpSpaceToDepth:
+		return blockIndex(op, x, index)
 	case OpExpandDims, OpReshape, OpSqueeze:
 		s, err := g.reshapeLike(op, x)
-		if err != nil {
-			return nil, nil, err
+		if err != nil || !index {
+			return s, nil, err
 		}
 		idx := make([]int32, NumElements(x))
 		for i := range idx {
@@ -115,6 +151,14 @@ func affineIndex(outShape []int, offset int, mult []int) []int32 {
 	return idx
 }
 
+// optIndex is affineIndex when index is set, else nil.
+func optIndex(index bool, outShape []int, offset int, mult []int) []int32 {
+	if !index {
+		return nil
+	}
+	return affineIndex(outShape, offset, mult)
+}
+
 // constInts reads input k of op as integers (an error if it is absent or not constant).
 func (g *Graph) constInts(op *Op, k int, what string) ([]int, error) {
 	if k >= len(op.Inputs) || op.Inputs[k] < 0 {
@@ -127,7 +171,7 @@ func (g *Graph) constInts(op *Op, k int, what string) ([]int, error) {
 	return v, nil
 }
 
-func (g *Graph) transposeIndex(op *Op, x []int) ([]int, []int32, error) {
+func (g *Graph) transposeIndex(op *Op, x []int, index bool) ([]int, []int32, error) {
 	perm, err := g.constInts(op, 1, "perm")
 	if err != nil {
 		return nil, nil, err
@@ -149,13 +193,13 @@ func (g *Graph) transposeIndex(op *Op, x []int) ([]int, []int32, error) {
 		seen[p] = true
 		out[d], mult[d] = x[p], st[p]
 	}
-	return out, affineIndex(out, 0, mult), nil
+	return out, optIndex(index, out, 0, mult), nil
 }
 
 // sliceIndex handles SLICE (begin, size; size -1 takes the rest) and STRIDED_SLICE with
 // TFLite's semantics (strided_slice_logic.h): begin/end masks, negative indices, clamping,
 // shrink_axis_mask, offset; dimensions past the given begin are taken whole.
-func (g *Graph) sliceIndex(op *Op, x []int) ([]int, []int32, error) {
+func (g *Graph) sliceIndex(op *Op, x []int, index bool) ([]int, []int32, error) {
 	rank := len(x)
 	begin, err := g.constInts(op, 1, "begin")
 	if err != nil {
@@ -246,7 +290,7 @@ func (g *Graph) sliceIndex(op *Op, x []int) ([]int, []int32, error) {
 	if out == nil {
 		out = []int{}
 	}
-	return out, affineIndex(out, offset, mult), nil
+	return out, optIndex(index, out, offset, mult), nil
 }
 
 // sliceBound resolves a STRIDED_SLICE begin (or end) index as TFLite: a masked bound is
@@ -277,7 +321,7 @@ func sliceBound(v, n, stride int, masked, end bool) int {
 	return min(max(v, -1), n-1)
 }
 
-func (g *Graph) splitIndex(op *Op, x []int) ([]int, []int32, error) {
+func (g *Graph) splitIndex(op *Op, x []int, index bool) ([]int, []int32, error) {
 	axis, ok := normAxis(op.Axis, len(x))
 	if !ok {
 		return nil, nil, errs.New(errs.Shape, "SPLIT: axis %d out of range for input shape %v", op.Axis, x)
@@ -344,11 +388,11 @@ func (g *Graph) splitIndex(op *Op, x []int) ([]int, []int32, error) {
 	if out == nil {
 		out = []int{}
 	}
-	return out, affineIndex(out, start*st[axis], mult), nil
+	return out, optIndex(index, out, start*st[axis], mult), nil
 }
 
 // stackIndex handles CONCATENATION (along Axis) and PACK (along a new axis Axis).
-func (g *Graph) stackIndex(op *Op) ([]int, []int32, error) {
+func (g *Graph) stackIndex(op *Op, index bool) ([]int, []int32, error) {
 	x0 := g.Tensors[op.Inputs[0]].Shape
 	rank := len(x0)
 	pack := op.Kind == OpPack
@@ -390,6 +434,9 @@ func (g *Graph) stackIndex(op *Op) ([]int, []int32, error) {
 	} else {
 		out = append(out, x0[axis+1:]...)
 	}
+	if !index {
+		return out, nil, nil
+	}
 	idx := make([]int32, 0, total)
 	for o := 0; o < outer; o++ {
 		for k := range op.Inputs {
@@ -401,7 +448,7 @@ func (g *Graph) stackIndex(op *Op) ([]int, []int32, error) {
 	return out, idx, nil
 }
 
-func (g *Graph) gatherIndex(op *Op, x []int) ([]int, []int32, error) {
+func (g *Graph) gatherIndex(op *Op, x []int, index bool) ([]int, []int32, error) {
 	if op.BatchDims != 0 {
 		return nil, nil, errs.New(errs.UnsupportedOp, "GATHER with batch_dims %d", op.BatchDims)
 	}
@@ -416,6 +463,17 @@ func (g *Graph) gatherIndex(op *Op, x []int) ([]int, []int32, error) {
 	is := g.Tensors[op.Inputs[1]].Shape
 	out := append(append(slices.Clone(x[:axis]), is...), x[axis+1:]...)
 	outer, inner, n := NumElements(x[:axis]), NumElements(x[axis+1:]), x[axis]
+	if total, ok := checkedElements([]int{outer, len(ind), inner}); !ok || total > maxMoveElements {
+		return nil, nil, errs.New(errs.Shape, "GATHER: output %v is too large", out)
+	}
+	for _, v := range ind {
+		if v < -n || v >= n {
+			return nil, nil, errs.New(errs.Shape, "GATHER: index %d out of range for axis %d of %v", v, axis, x)
+		}
+	}
+	if !index {
+		return out, nil, nil
+	}
 	idx := make([]int32, 0, outer*len(ind)*inner)
 	for o := 0; o < outer; o++ {
 		for _, v := range ind {
@@ -481,4 +539,34 @@ func squeezeShape(x []int, dims []int) ([]int, error) {
 		}
 	}
 	return out, nil
+}
+
+// blockIndex handles DEPTH_TO_SPACE and SPACE_TO_DEPTH on NHWC tensors with TensorFlow's
+// (DCR) order: depth index (i*b + j)*C' + c holds the pixel at offset (i, j) of a b x b
+// block. Both are affine maps over a 6-D view of the output.
+func blockIndex(op *Op, x []int, index bool) ([]int, []int32, error) {
+	b := op.BlockSize
+	if len(x) != 4 || b < 1 {
+		return nil, nil, errs.New(errs.Shape, "%v: input shape %v, block size %d; want NHWC and a block size >= 1", op.Kind, x, b)
+	}
+	n, h, w, c := x[0], x[1], x[2], x[3]
+	st := strides(x)
+	var out, view, mult []int
+	if op.Kind == OpDepthToSpace {
+		if c%(b*b) != 0 {
+			return nil, nil, errs.New(errs.Shape, "DEPTH_TO_SPACE: %d channels do not divide by block size %d squared", c, b)
+		}
+		cc := c / (b * b)
+		out = []int{n, h * b, w * b, cc}
+		view = []int{n, h, b, w, b, cc} // out[n, h*b+i, w*b+j, c] = x[n, h, w, (i*b+j)*cc+c]
+		mult = []int{st[0], st[1], b * cc, st[2], cc, 1}
+	} else {
+		if h%b != 0 || w%b != 0 {
+			return nil, nil, errs.New(errs.Shape, "SPACE_TO_DEPTH: %dx%d does not divide by block size %d", h, w, b)
+		}
+		out = []int{n, h / b, w / b, c * b * b}
+		view = []int{n, h / b, w / b, b, b, c} // out[n, h, w, (i*b+j)*c+k] = x[n, h*b+i, w*b+j, k]
+		mult = []int{st[0], b * st[1], b * st[2], st[1], st[2], 1}
+	}
+	return out, optIndex(index, view, 0, mult), nil
 }

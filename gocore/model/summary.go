@@ -128,6 +128,8 @@ func opDetails(g *Graph, op *Op) string {
 		}
 	case OpPack, OpGather:
 		parts = append(parts, fmt.Sprintf("axis=%d", op.Axis))
+	case OpDepthToSpace, OpSpaceToDepth:
+		parts = append(parts, fmt.Sprintf("block=%d", op.BlockSize))
 	case OpSplit:
 		what := "piece"
 		if op.DropAxis {

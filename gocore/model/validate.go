@@ -320,7 +320,8 @@ func (g *Graph) checkOp(op *Op, fill bool) error {
 		return c.quantize()
 	case OpSoftmax, OpLogistic:
 		return c.softmax()
-	case OpTranspose, OpSlice, OpStridedSlice, OpPack, OpGather, OpExpandDims, OpSplit:
+	case OpTranspose, OpSlice, OpStridedSlice, OpPack, OpGather, OpExpandDims, OpSplit,
+		OpDepthToSpace, OpSpaceToDepth:
 		return c.move()
 	case OpShape, OpCast, OpSub, OpFloorDiv, OpReduceProd:
 		return errs.New(errs.UnsupportedOp, "%v of a tensor not known at import time (qmpc folds it only on constants)", op.Kind)
@@ -971,7 +972,7 @@ func (c *opCheck) move() error {
 		float = float && c.in(k).DType == Float32
 	}
 	if float { // float data movement (e.g. of a float input before its QUANTIZE)
-		shape, _, err := c.g.MoveIndex(c.op)
+		shape, err := c.g.MoveShape(c.op)
 		if err != nil {
 			return err
 		}
@@ -992,7 +993,7 @@ func (c *opCheck) move() error {
 			return err
 		}
 	}
-	shape, _, err := c.g.MoveIndex(c.op)
+	shape, err := c.g.MoveShape(c.op)
 	if err != nil {
 		return err
 	}

@@ -78,11 +78,12 @@ func NewPlan(g *model.Graph) (p *Plan, err error) {
 		case model.OpLogistic:
 			prm, err = PrepareLogistic(g, op)
 		case model.OpReshape, model.OpSqueeze:
-		case model.OpTranspose, model.OpSlice, model.OpStridedSlice, model.OpPack, model.OpGather,
-			model.OpExpandDims, model.OpSplit:
-			prm, err = PrepareMove(g, op)
 		default:
-			err = errs.New(errs.UnsupportedOp, "op %d: %v is not supported", i, op.Kind)
+			if !model.IsIndexMap(op.Kind) {
+				err = errs.New(errs.UnsupportedOp, "op %d: %v is not supported", i, op.Kind)
+				break
+			}
+			prm, err = PrepareMove(g, op)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("op %d: %w", i, err)

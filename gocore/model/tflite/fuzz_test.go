@@ -24,7 +24,8 @@ func seedModels(t testing.TB) map[string][]byte {
 		"tinyconv-int8-offset": encode(t, tflitetest.TinyConv(model.Int8, 2, 2, 2, 2, 2), &tflitetest.Options{OffsetBuffers: true}),
 		"allops-uint8-deprecated": encode(t, tflitetest.AllOps(model.Uint8, 3),
 			&tflitetest.Options{DeprecatedCodesOnly: true}),
-		"allops-int8": encode(t, tflitetest.AllOps(model.Int8, 4), nil),
+		"allops-int8":   encode(t, tflitetest.AllOps(model.Int8, 4), nil),
+		"shapeops-int8": encode(t, tflitetest.ShapeOps(model.Int8, 6), nil),
 		"allops-unsupported": encode(t, tflitetest.AllOps(model.Uint8, 5), &tflitetest.Options{
 			OpCode:     map[int]fb.BuiltinOperator{3: fb.BuiltinOperatorLSTM},
 			CustomCode: map[int]string{5: "Custom"},

@@ -667,6 +667,22 @@ func (r *reader) options(op *model.Op, code opCode, fop *fb.Operator, tensors []
 		}
 	case fb.BuiltinOperatorEXPAND_DIMS:
 		op.Kind = model.OpExpandDims
+	case fb.BuiltinOperatorDEPTH_TO_SPACE:
+		op.Kind = model.OpDepthToSpace
+		if !want(fb.BuiltinOptionsDepthToSpaceOptions) {
+			return "", missing("DepthToSpaceOptions")
+		}
+		var o fb.DepthToSpaceOptions
+		o.Init(tab.Bytes, tab.Pos)
+		op.BlockSize = int(o.BlockSize())
+	case fb.BuiltinOperatorSPACE_TO_DEPTH:
+		op.Kind = model.OpSpaceToDepth
+		if !want(fb.BuiltinOptionsSpaceToDepthOptions) {
+			return "", missing("SpaceToDepthOptions")
+		}
+		var o fb.SpaceToDepthOptions
+		o.Init(tab.Bytes, tab.Pos)
+		op.BlockSize = int(o.BlockSize())
 	case fb.BuiltinOperatorSHAPE:
 		op.Kind = model.OpShape
 	case fb.BuiltinOperatorCAST:

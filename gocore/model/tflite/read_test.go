@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -289,6 +290,31 @@ func TestPadV2(t *testing.T) {
 		}
 		if op := got.Ops[3]; op.Kind != model.OpPad || len(op.Inputs) != 2 {
 			t.Errorf("value %d: op 3 is %v with inputs %v, want PAD with 2 inputs", tc.value, op.Kind, op.Inputs)
+		}
+	}
+}
+
+// TestShapeSubgraphFolded reads the graph a Keras model with a dynamic batch converts to
+// (RESHAPE's shape from SHAPE -> STRIDED_SLICE -> PACK, with shape arithmetic on the way):
+// the shape ops are folded away and the RESHAPE gets the constant shape [1 120].
+func TestShapeSubgraphFolded(t *testing.T) {
+	for _, dt := range []model.DType{model.Int8, model.Uint8} {
+		g, err := Read(encode(t, tflitetest.ShapeOps(dt, 1), nil))
+		if err != nil {
+			t.Fatalf("%v: %v", dt, err)
+		}
+		var kinds []string
+		for _, op := range g.Ops {
+			kinds = append(kinds, op.Kind.String())
+			if op.Kind == model.OpReshape {
+				if s, err := model.IntData(g.Tensors[op.Inputs[1]]); err != nil || !slices.Equal(s, []int{1, 120}) {
+					t.Errorf("%v: RESHAPE shape %v (%v), want [1 120]", dt, s, err)
+				}
+			}
+		}
+		want := []string{"TRANSPOSE", "CONV_2D", "RESHAPE", "GATHER", "EXPAND_DIMS", "SLICE", "FULLY_CONNECTED"}
+		if !slices.Equal(kinds, want) {
+			t.Errorf("%v: ops %v, want %v", dt, kinds, want)
 		}
 	}
 }

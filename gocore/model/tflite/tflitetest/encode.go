@@ -65,6 +65,19 @@ var opCodes = map[model.OpKind]fb.BuiltinOperator{
 	model.OpDequantize:      fb.BuiltinOperatorDEQUANTIZE,
 	model.OpSoftmax:         fb.BuiltinOperatorSOFTMAX,
 	model.OpLogistic:        fb.BuiltinOperatorLOGISTIC,
+	model.OpTranspose:       fb.BuiltinOperatorTRANSPOSE,
+	model.OpSlice:           fb.BuiltinOperatorSLICE,
+	model.OpStridedSlice:    fb.BuiltinOperatorSTRIDED_SLICE,
+	model.OpPack:            fb.BuiltinOperatorPACK,
+	model.OpGather:          fb.BuiltinOperatorGATHER,
+	model.OpExpandDims:      fb.BuiltinOperatorEXPAND_DIMS,
+	model.OpShape:           fb.BuiltinOperatorSHAPE,
+	model.OpCast:            fb.BuiltinOperatorCAST,
+	model.OpSub:             fb.BuiltinOperatorSUB,
+	model.OpFloorDiv:        fb.BuiltinOperatorFLOOR_DIV,
+	model.OpReduceProd:      fb.BuiltinOperatorREDUCE_PROD,
+	model.OpDepthToSpace:    fb.BuiltinOperatorDEPTH_TO_SPACE,
+	model.OpSpaceToDepth:    fb.BuiltinOperatorSPACE_TO_DEPTH,
 }
 
 var tensorTypes = map[model.DType]fb.TensorType{
@@ -386,8 +399,48 @@ func options(b *flatbuffers.Builder, op *model.Op, i int, o *Options) (fb.Builti
 	case model.OpDequantize:
 		fb.DequantizeOptionsStart(b)
 		return fb.BuiltinOptionsDequantizeOptions, fb.DequantizeOptionsEnd(b), nil
-	case model.OpLogistic:
+	case model.OpLogistic, model.OpTranspose, model.OpSlice, model.OpExpandDims, model.OpCast,
+		model.OpFloorDiv:
 		return 0, 0, nil
+	case model.OpShape: // int32 shapes (the IR takes the type from the output tensor)
+		fb.ShapeOptionsStart(b)
+		fb.ShapeOptionsAddOutType(b, fb.TensorTypeINT32)
+		return fb.BuiltinOptionsShapeOptions, fb.ShapeOptionsEnd(b), nil
+	case model.OpStridedSlice:
+		fb.StridedSliceOptionsStart(b)
+		fb.StridedSliceOptionsAddBeginMask(b, op.BeginMask)
+		fb.StridedSliceOptionsAddEndMask(b, op.EndMask)
+		fb.StridedSliceOptionsAddShrinkAxisMask(b, op.ShrinkAxisMask)
+		fb.StridedSliceOptionsAddEllipsisMask(b, op.EllipsisMask)
+		fb.StridedSliceOptionsAddNewAxisMask(b, op.NewAxisMask)
+		fb.StridedSliceOptionsAddOffset(b, op.Offset)
+		return fb.BuiltinOptionsStridedSliceOptions, fb.StridedSliceOptionsEnd(b), nil
+	case model.OpPack:
+		fb.PackOptionsStart(b)
+		fb.PackOptionsAddValuesCount(b, int32(len(op.Inputs)))
+		fb.PackOptionsAddAxis(b, int32(op.Axis))
+		return fb.BuiltinOptionsPackOptions, fb.PackOptionsEnd(b), nil
+	case model.OpGather:
+		fb.GatherOptionsStart(b)
+		fb.GatherOptionsAddAxis(b, int32(op.Axis))
+		fb.GatherOptionsAddBatchDims(b, int32(op.BatchDims))
+		return fb.BuiltinOptionsGatherOptions, fb.GatherOptionsEnd(b), nil
+	case model.OpSub:
+		fb.SubOptionsStart(b)
+		fb.SubOptionsAddFusedActivationFunction(b, act)
+		return fb.BuiltinOptionsSubOptions, fb.SubOptionsEnd(b), nil
+	case model.OpDepthToSpace:
+		fb.DepthToSpaceOptionsStart(b)
+		fb.DepthToSpaceOptionsAddBlockSize(b, int32(op.BlockSize))
+		return fb.BuiltinOptionsDepthToSpaceOptions, fb.DepthToSpaceOptionsEnd(b), nil
+	case model.OpSpaceToDepth:
+		fb.SpaceToDepthOptionsStart(b)
+		fb.SpaceToDepthOptionsAddBlockSize(b, int32(op.BlockSize))
+		return fb.BuiltinOptionsSpaceToDepthOptions, fb.SpaceToDepthOptionsEnd(b), nil
+	case model.OpReduceProd:
+		fb.ReducerOptionsStart(b)
+		fb.ReducerOptionsAddKeepDims(b, op.KeepDims)
+		return fb.BuiltinOptionsReducerOptions, fb.ReducerOptionsEnd(b), nil
 	}
 	return 0, 0, fmt.Errorf("op %d: cannot encode %v", i, op.Kind)
 }

@@ -236,3 +236,65 @@ func TinyConv(dt model.DType, h, w, c, cout int, seed uint64) *model.Graph {
 	b.G.Description = fmt.Sprintf("tflitetest.TinyConv(%v, %d, %d, %d, %d, %d)", dt, h, w, c, cout, seed)
 	return b.G
 }
+
+// ShapeOps returns the graph a Keras model with a dynamic batch converts to, with an
+// NCHW input: input dt [1,3,4,5] -> TRANSPOSE to NHWC -> CONV_2D 3x3 SAME (6 channels) ->
+// RESHAPE to [1, 120] with the shape SHAPE -> STRIDED_SLICE (shrink) -> PACK with -1
+// computes, and a REDUCE_PROD -> CAST -> SUB -> FLOOR_DIV detour -> GATHER of 16 columns
+// -> EXPAND_DIMS -> SLICE -> FULLY_CONNECTED. Reading it folds the shape ops away.
+func ShapeOps(dt model.DType, seed uint64) *model.Graph {
+	b := NewBuilder(seed)
+	zp := int64(0)
+	if dt == model.Uint8 {
+		zp = 128
+	}
+	axis := 0
+	if dt == model.Uint8 {
+		axis = -1
+	}
+	const s = float32(0.05)
+	in := b.Input("input_nchw", dt, []int{1, 3, 4, 5}, s, zp)
+	x := b.Act("nhwc", dt, []int{1, 4, 5, 3}, s, zp)
+	b.Op(&model.Op{Kind: model.OpTranspose, Inputs: []int{in, b.Ints("perm", []int{4}, 0, 2, 3, 1)}, Outputs: []int{x}})
+	w := b.Weights("conv/weights", dt, []int{6, 3, 3, 3}, axis)
+	c := b.Act("conv", dt, []int{1, 4, 5, 6}, 0.1, zp)
+	b.Op(&model.Op{Kind: model.OpConv2D, Inputs: []int{x, w, b.Bias("conv/bias", 6, s, w)}, Outputs: []int{c},
+		Padding: model.PadSame, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1, Activation: model.ActRelu})
+	ints := func(name string, shape ...int) int { return b.Act(name, model.Int32, shape, 0, 0) }
+	shape := ints("shape", 4)
+	b.Op(&model.Op{Kind: model.OpShape, Inputs: []int{c}, Outputs: []int{shape}})
+	batch := ints("batch")
+	b.Op(&model.Op{Kind: model.OpStridedSlice, ShrinkAxisMask: 1, Outputs: []int{batch},
+		Inputs: []int{shape, b.Ints("begin", []int{1}, 0), b.Ints("end", []int{1}, 1), b.Ints("strides", []int{1}, 1)}})
+	// width = (prod(shape) - 0) // batch, through an int64 CAST and back.
+	prod := ints("prod")
+	b.Op(&model.Op{Kind: model.OpReduceProd, Inputs: []int{shape, b.Ints("axes", []int{1}, 0)}, Outputs: []int{prod}})
+	wide := b.Act("prod64", model.Int64, []int{}, 0, 0)
+	b.Op(&model.Op{Kind: model.OpCast, Inputs: []int{prod}, Outputs: []int{wide}})
+	back := ints("prod32")
+	b.Op(&model.Op{Kind: model.OpCast, Inputs: []int{wide}, Outputs: []int{back}})
+	diff := ints("diff")
+	b.Op(&model.Op{Kind: model.OpSub, Inputs: []int{back, b.Ints("zero", []int{}, 0)}, Outputs: []int{diff}})
+	width := ints("width")
+	b.Op(&model.Op{Kind: model.OpFloorDiv, Inputs: []int{diff, batch}, Outputs: []int{width}})
+	packed := ints("packed", 2)
+	b.Op(&model.Op{Kind: model.OpPack, Inputs: []int{batch, width}, Outputs: []int{packed}})
+	flat := b.Act("flat", dt, []int{1, 120}, 0.1, zp)
+	b.Op(&model.Op{Kind: model.OpReshape, Inputs: []int{c, packed}, Outputs: []int{flat}})
+	cols := make([]int, 16)
+	for i := range cols {
+		cols[i] = (i * 37) % 120
+	}
+	picked := b.Act("gather", dt, []int{1, 16}, 0.1, zp)
+	b.Op(&model.Op{Kind: model.OpGather, Axis: 1, Inputs: []int{flat, b.Ints("indices", []int{16}, cols...)}, Outputs: []int{picked}})
+	ex := b.Act("expand", dt, []int{1, 1, 16}, 0.1, zp)
+	b.Op(&model.Op{Kind: model.OpExpandDims, Inputs: []int{picked, b.Ints("expand_axis", []int{1}, 1)}, Outputs: []int{ex}})
+	sl := b.Act("slice", dt, []int{1, 1, 12}, 0.1, zp)
+	b.Op(&model.Op{Kind: model.OpSlice, Inputs: []int{ex, b.Ints("slice_begin", []int{3}, 0, 0, 4), b.Ints("slice_size", []int{3}, -1, -1, 12)}, Outputs: []int{sl}})
+	fw := b.Weights("fc/weights", dt, []int{5, 12}, axis)
+	y := b.Act("fc", dt, []int{1, 5}, 0.2, zp)
+	b.Op(&model.Op{Kind: model.OpFullyConnected, Inputs: []int{sl, fw, b.Bias("fc/bias", 5, 0.1, fw)}, Outputs: []int{y}})
+	b.Outputs(y)
+	b.G.Description = fmt.Sprintf("tflitetest.ShapeOps(%v, %d)", dt, seed)
+	return b.G
+}
