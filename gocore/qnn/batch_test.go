@@ -100,15 +100,17 @@ func readShared(t *testing.T, rel string) []byte {
 // models (round half even): a batch equals each image alone, bit for bit.
 func TestBatchEqualsPerImage(t *testing.T) {
 	graphs := map[string]func(t *testing.T) *model.Graph{
-		"allops/uint8":     func(*testing.T) *model.Graph { return tflitetest.AllOps(model.Uint8, 1) },
-		"allops/int8":      func(*testing.T) *model.Graph { return tflitetest.AllOps(model.Int8, 2) },
-		"movement":         func(*testing.T) *model.Graph { return tflitetest.Movement(false, 3) },
-		"movement/float":   func(*testing.T) *model.Graph { return tflitetest.Movement(true, 4) },
-		"tinyconv":         func(*testing.T) *model.Graph { return tflitetest.TinyConv(model.Int8, 5, 4, 2, 3, 5) },
-		"digits":           func(t *testing.T) *model.Graph { return readTFLite(t, "../../examples/digits/digits_cnn_int8.tflite") },
-		"hello_world":      func(t *testing.T) *model.Graph { return readTFLite(t, sharedPath("tflm/hello_world_int8.tflite")) },
-		"person_detect":    func(t *testing.T) *model.Graph { return readTFLite(t, sharedPath("tflm/person_detect.tflite")) },
-		"mobilenet_v1_025": func(t *testing.T) *model.Graph { return readTFLite(t, sharedPath("coral/mobilenet_v1_0.25_128_quant.tflite")) },
+		"allops/uint8":   func(*testing.T) *model.Graph { return tflitetest.AllOps(model.Uint8, 1) },
+		"allops/int8":    func(*testing.T) *model.Graph { return tflitetest.AllOps(model.Int8, 2) },
+		"movement":       func(*testing.T) *model.Graph { return tflitetest.Movement(false, 3) },
+		"movement/float": func(*testing.T) *model.Graph { return tflitetest.Movement(true, 4) },
+		"tinyconv":       func(*testing.T) *model.Graph { return tflitetest.TinyConv(model.Int8, 5, 4, 2, 3, 5) },
+		"digits":         func(t *testing.T) *model.Graph { return readTFLite(t, "../../examples/digits/digits_cnn_int8.tflite") },
+		"hello_world":    func(t *testing.T) *model.Graph { return readTFLite(t, sharedPath("tflm/hello_world_int8.tflite")) },
+		"person_detect":  func(t *testing.T) *model.Graph { return readTFLite(t, sharedPath("tflm/person_detect.tflite")) },
+		"mobilenet_v1_025": func(t *testing.T) *model.Graph {
+			return readTFLite(t, sharedPath("coral/mobilenet_v1_0.25_128_quant.tflite"))
+		},
 	}
 	files, _ := filepath.Glob("../../tests/_generated/onnx/*.onnx")
 	for _, f := range files {
