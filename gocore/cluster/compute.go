@@ -20,5 +20,15 @@ type Computation interface {
 	Run(in []byte) (out []byte, stats json.RawMessage, err error)
 }
 
+// Idler is an optional Computation extension: work to do between requests, such as a
+// protocol's offline phase for the next request. The leader calls NeedsIdle after the
+// session starts and after every request, while no request is waiting; if it reports
+// true, the leader tells every party to call Idle at the same point (a request that
+// arrives meanwhile waits for it).
+type Idler interface {
+	NeedsIdle() bool
+	Idle() error
+}
+
 // NewComputation makes a Computation for one session of party id.
 type NewComputation func(id int) (Computation, error)

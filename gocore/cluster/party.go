@@ -493,6 +493,9 @@ func (p *Party) session(ctx context.Context, mesh *tlsnet.Mesh, sid string) erro
 func (p *Party) lead(ctx context.Context, mesh *tlsnet.Mesh, comp Computation) error {
 	n := p.cfg.N()
 	for {
+		if err := p.idle(mesh, comp); err != nil {
+			return err
+		}
 		var req *request
 		select {
 		case req = <-p.queue:
@@ -566,8 +569,14 @@ func (p *Party) follow(ctx context.Context, mesh *tlsnet.Mesh, comp Computation)
 		if err != nil {
 			return err
 		}
+		if m.Op == "idle" {
+			if err := p.runIdle(comp); err != nil {
+				return err
+			}
+			continue
+		}
 		if m.Op != "run" {
-			return errs.New(errs.Party, "%s sent %q, expected run", from, m.Op)
+			return errs.New(errs.Party, "%s sent %q, expected run or idle", from, m.Op)
 		}
 		req, werr := p.claim(ctx, m.Request)
 		ack := message{Op: "ack", Party: p.id}
@@ -598,6 +607,37 @@ func (p *Party) follow(ctx context.Context, mesh *tlsnet.Mesh, comp Computation)
 			return err
 		}
 	}
+}
+
+// idle runs the computation's between-requests work (Idler) on every party, when it
+// has some and no request is waiting (leader).
+func (p *Party) idle(mesh *tlsnet.Mesh, comp Computation) error {
+	id, ok := comp.(Idler)
+	if !ok || !id.NeedsIdle() || len(p.queue) > 0 {
+		return nil
+	}
+	for j := range p.cfg.N() {
+		if j != p.id {
+			mesh.Send(j, encode(message{Op: "idle", Party: p.id}))
+		}
+	}
+	if err := mesh.Flush(); err != nil {
+		return err
+	}
+	return p.runIdle(comp)
+}
+
+func (p *Party) runIdle(comp Computation) error {
+	id, ok := comp.(Idler)
+	if !ok {
+		return errs.New(errs.Internal, "party %d: the leader asked for idle work this computation does not have", p.id)
+	}
+	start := time.Now()
+	if err := id.Idle(); err != nil {
+		return fmt.Errorf("party %d: between requests: %w", p.id, err)
+	}
+	p.log.Info("idle work done", "seconds", time.Since(start).Seconds())
+	return nil
 }
 
 // run evaluates req; a failure is returned to the client and ends the session.

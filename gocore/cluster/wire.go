@@ -16,6 +16,7 @@ import (
 // any failure:                                         -> {"op":"error","kind":...,"message":...}
 // leader -> party:  {"op":"run","request":R}   party -> leader: {"op":"ack","error":""}
 // leader -> party:  {"op":"go"} or {"op":"skip","error":"..."}
+// leader -> party:  {"op":"idle"} (between requests: every party runs its Idler work)
 // at session start, every party -> every party: {"op":"ready","nonce":...}
 type message struct {
 	Op      string          `json:"op"`

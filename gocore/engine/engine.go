@@ -207,6 +207,20 @@ func (e *Party) Setup() error {
 	return nil
 }
 
+// NeedsPreprocess reports whether the protocol has an offline phase (mpc.Preprocessor)
+// and Preprocess has not run since the last inference.
+func (e *Party) NeedsPreprocess() bool {
+	if _, ok := mpc.Ext[mpc.Preprocessor](e.p); !ok {
+		return false
+	}
+	for _, l := range e.pending {
+		if l.Kind == "PREPROCESS" {
+			return false
+		}
+	}
+	return true
+}
+
 // Preprocess runs the protocol's offline phase for the next inference (mpc.Preprocessor),
 // with the demand counted on the public graph (Demand). It does nothing for protocols
 // without an offline phase. All parties call it at the same point; its cost is reported

@@ -171,6 +171,15 @@ func revealName(s string) string {
 
 func (c *engineComp) Info() ([]byte, error) { return c.infoB, nil }
 
+var _ cluster.Idler = (*engineComp)(nil)
+
+// NeedsIdle reports whether the protocol has an offline phase and no preprocessing is
+// ready for the next request (cluster.Idler).
+func (c *engineComp) NeedsIdle() bool { return c.party.NeedsPreprocess() }
+
+// Idle runs the protocol's offline phase for the next request while no client waits.
+func (c *engineComp) Idle() error { return c.party.Preprocess() }
+
 func (c *engineComp) Run(in []byte) ([]byte, json.RawMessage, error) {
 	start := time.Now()
 	before := c.conn.Stats()
@@ -180,10 +189,12 @@ func (c *engineComp) Run(in []byte) ([]byte, json.RawMessage, error) {
 		peersBefore = mesh.PeerStats()
 	}
 	g := c.info.Graph
-	// The offline phase of protocols that have one, for this request (reported as its
-	// PREPROCESS layer). TODO(next): run it for the next request while the party is idle.
-	if err := c.party.Preprocess(); err != nil {
-		return nil, nil, err
+	// The offline phase of protocols that have one, if the parties were not idle long
+	// enough to run it before this request (Idle); reported as its PREPROCESS layer.
+	if c.NeedsIdle() {
+		if err := c.party.Preprocess(); err != nil {
+			return nil, nil, err
+		}
 	}
 	shared := c.party.SharedInputs()
 	parts, err := splitPayload(in, len(shared))
