@@ -69,28 +69,39 @@ func (r *SecureRun) Execute(inputs []byte) (out []byte, err error) {
 		return nil, err
 	}
 	g := r.m.g
-	vals, warnings, err := prepareInputs(g, toIRLayout(g, vals))
+	vals = toIRLayout(g, vals)
+	n := batchSize(g, vals)
+	bg, c, err := r.m.compiled(n)
 	if err != nil {
 		return nil, err
 	}
-	c, err := r.m.compiled()
+	vals, warnings, err := prepareInputs(bg, asBatched(bg, vals, n))
 	if err != nil {
 		return nil, err
 	}
-	res, err := engine.RunLocalWith(r.protocol, g, c, vals, r.opt, r.lo)
+	lo := r.lo
+	lo.Batch = n
+	res, err := engine.RunLocalWith(r.protocol, bg, c, vals, r.opt, lo)
 	if err != nil {
 		return nil, err
 	}
 	r.mu.Lock()
 	r.result = res
 	r.mu.Unlock()
-	return pack(fromIRLayout(g, res.Outputs), warnings)
+	return pack(fromIRLayout(g, unbatched(g, res.Outputs, n)), warnings)
 }
 
-// compiled returns the model's secure plan, compiled once.
-func (m *Model) compiled() (*engine.Compiled, error) {
-	m.secureOnce.Do(func() { m.secure, m.secureErr = engine.Compile(m.g) })
-	return m.secure, m.secureErr
+// compiled returns the model's secure plan for a batch of n (compiled once per size; the
+// last few sizes are kept).
+func (m *Model) compiled(n int) (*model.Graph, *engine.Compiled, error) {
+	m.secureOnce.Do(func() {
+		c, err := engine.Compile(m.g)
+		m.secure, m.secureErr = engine.NewBatches(m.g, c), err
+	})
+	if m.secureErr != nil {
+		return nil, nil, m.secureErr
+	}
+	return m.secure.Get(n)
 }
 
 // Done is the number of layers finished so far.
@@ -119,8 +130,9 @@ func (r *SecureRun) StatsJSON() (s string, err error) {
 // the dealer's when preprocessing is "dealer") on zero-valued parameters and inputs of
 // the right shapes, with the protocol's default roles. The communication of the
 // supported protocols does not depend on the values, so bytes and rounds are exact;
-// seconds are one run's. Returns the engine.Result as JSON, with the counted demand.
-func Estimate(m *Model, protocol, reveal, preprocessing string) (s string, err error) {
+// seconds are one run's. batch is the number of inputs evaluated in one pass (0 or 1: one).
+// Returns the engine.Result as JSON, with the counted demand.
+func Estimate(m *Model, protocol, reveal, preprocessing string, batch int) (s string, err error) {
 	defer guard(&err)
 	g, err := m.graph()
 	if err != nil {
@@ -134,19 +146,20 @@ func Estimate(m *Model, protocol, reveal, preprocessing string) (s string, err e
 	if err != nil {
 		return "", err
 	}
-	zg := engine.ZeroParameters(g)
-	in := make([]model.Value, len(g.Inputs))
-	for i, t := range g.Inputs {
-		tt := g.Tensors[t]
-		in[i] = model.Value{Shape: tt.Shape, DType: tt.DType, Data: make([]byte, tt.NumElements()*tt.DType.Size())}
-	}
-	c, err := m.compiled()
+	batch = max(batch, 1)
+	bg, c, err := m.compiled(batch)
 	if err != nil {
 		return "", err
 	}
+	zg := engine.ZeroParameters(bg)
+	in := make([]model.Value, len(g.Inputs))
+	for i, t := range bg.Inputs {
+		tt := bg.Tensors[t]
+		in[i] = model.Value{Shape: tt.Shape, DType: tt.DType, Data: make([]byte, tt.NumElements()*tt.DType.Size())}
+	}
 	owner, client := mpc.Roles(spec.DefaultParties)
 	res, err := engine.RunLocalWith(protocol, zg, c, in, engine.Options{Owner: owner, Client: client, Reveal: rv},
-		engine.LocalOptions{Preprocessing: preprocessing})
+		engine.LocalOptions{Preprocessing: preprocessing, Batch: batch})
 	if err != nil {
 		return "", err
 	}
