@@ -184,3 +184,27 @@ func Protocols() (s string, err error) {
 	}
 	return toJSON(out)
 }
+
+// Bench measures one secure pass of m over a batch of batch zero-valued inputs, all
+// parties of protocol in this process, with the model's own parameters (engine.Bench), and
+// returns the per-layer table (engine.Result.Table; what `qmpc bench` prints) or, when
+// asJSON, the engine.Result as JSON.
+func Bench(m *Model, protocol, reveal, preprocessing string, batch int, asJSON bool) (s string, err error) {
+	defer guard(&err)
+	g, err := m.graph()
+	if err != nil {
+		return "", err
+	}
+	rv, err := engine.ParseReveal(reveal)
+	if err != nil {
+		return "", err
+	}
+	res, err := engine.Bench(g, engine.BenchOptions{Protocol: protocol, Batch: batch, Reveal: rv, Preprocessing: preprocessing})
+	if err != nil {
+		return "", err
+	}
+	if asJSON {
+		return toJSON(res)
+	}
+	return res.Table(), nil
+}
