@@ -2,7 +2,9 @@ package engine
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -233,5 +235,39 @@ func TestForGraphSharesWeightsOnce(t *testing.T) {
 				checkRows(t, g, inputs[n], outs[n])
 			}
 		})
+	}
+}
+
+// TestBatchArgmax: revealing only the argmax of a batch gives one index per image, the
+// index of that image's largest logit (first on ties).
+func TestBatchArgmax(t *testing.T) {
+	g := digitsGraph(t)
+	const n = 5
+	bg, c, err := NewBatches(g, nil).Get(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imgs, in := stackImages(t, g, bg, n, 21)
+	res, err := RunLocalWith("rep3", bg, c, in, Options{Owner: 0, Client: 1, Reveal: RevealArgmax}, LocalOptions{Batch: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Outputs[0]; len(got.Data) != 4*n || !slices.Equal(got.Shape, []int{n}) {
+		t.Fatalf("argmax output %v with %d bytes, want [%d] int32", got.Shape, len(got.Data), n)
+	}
+	for i, img := range imgs {
+		want, err := qnn.Run(g, img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		best, bestI := -1000, 0
+		for j, b := range want[0].Data {
+			if v := int(int8(b)); v > best {
+				best, bestI = v, j
+			}
+		}
+		if got := int32(binary.LittleEndian.Uint32(res.Outputs[0].Data[4*i:])); got != int32(bestI) {
+			t.Errorf("image %d: argmax %d, want %d", i, got, bestI)
+		}
 	}
 }
