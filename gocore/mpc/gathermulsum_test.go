@@ -10,8 +10,12 @@ import (
 	"github.com/qmpc/qmpc/gocore/net"
 )
 
+// online is p's traffic so far outside its offline phase (making correlated randomness).
+func online(p mpc.Protocol) net.Stats { return p.Conn().Stats().Sub(mpc.Offline(p).Net) }
+
 // TestGatherMulSum checks GatherMulSum against the cleartext sum (with padding indices)
-// and that it costs exactly the messages of MulSum(Gather(x, xIdx), Gather(w, wIdx), k).
+// and that it costs no more messages and bytes than MulSum(Gather(x, xIdx), Gather(w,
+// wIdx), k) (exactly as many for rep3; semi2k's Beaver masks have the ungathered shapes).
 func TestGatherMulSum(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 7))
 	for _, name := range local.Protocols() {
@@ -64,16 +68,16 @@ func TestGatherMulSum(t *testing.T) {
 					if err != nil {
 						return err
 					}
-					s0 := p.Conn().Stats()
+					s0 := online(p)
 					y, err := g.GatherMulSum(xs, idx, ws, widx, k)
 					if err != nil {
 						return err
 					}
-					s1 := p.Conn().Stats()
+					s1 := online(p)
 					if _, err := p.MulSum(p.Gather(xs, idx), p.Gather(ws, widx), k); err != nil {
 						return err
 					}
-					s2 := p.Conn().Stats()
+					s2 := online(p)
 					if p.ID() < 3 {
 						costs[p.ID()] = [2]net.Stats{s1.Sub(s0), s2.Sub(s1)}
 					}
@@ -95,7 +99,7 @@ func TestGatherMulSum(t *testing.T) {
 							t.Fatalf("party %d: y[%d] = %#x, want %#x", id, i, v[i], want[i])
 						}
 					}
-					if c := costs[id]; c[0].BytesSent != c[1].BytesSent || c[0].Messages != c[1].Messages {
+					if c := costs[id]; c[0].BytesSent > c[1].BytesSent || c[0].Messages != c[1].Messages {
 						t.Fatalf("party %d: GatherMulSum sent %+v, MulSum of the gather %+v", id, c[0], c[1])
 					}
 				}

@@ -11,6 +11,9 @@ import (
 	"github.com/qmpc/qmpc/gocore/mpc/local"
 	"github.com/qmpc/qmpc/gocore/mpc/plain"
 	"github.com/qmpc/qmpc/gocore/mpc/rep3"
+	"github.com/qmpc/qmpc/gocore/mpc/semi2k"
+	"github.com/qmpc/qmpc/gocore/prg"
+	"github.com/qmpc/qmpc/gocore/ring"
 )
 
 // protocols lists the protocols every block is tested with: "plain" and "rep3" without
@@ -18,7 +21,33 @@ import (
 // (per-element plane selection).
 // "rep3+high" exposes only its mpc.HighA2B (the window passes with pruned adders), and
 // "rep3+native" is rep3 with all its optional extensions.
-var protocols = []string{"plain", "rep3", "plain+mask", "rep3+mask", "rep3+high", "rep3+native"}
+// "semi2k+split" is semi2k whose inputs are split into random components, so that the
+// blocks run on shares no party holds in the clear (its inputs are otherwise held by
+// their owner, and products of held shares are local); "semi2k-dealer+split" the same
+// with trusted-dealer preprocessing.
+var protocols = []string{"plain", "rep3", "plain+mask", "rep3+mask", "rep3+high", "rep3+native", "semi2k+split", "semi2k-dealer+split"}
+
+// splitInput turns semi2k's inputs (held by their owner) into random additive components
+// drawn from a PRG both parties share (a test device: it is not a secure sharing).
+type splitInput struct {
+	mpc.Protocol
+	g *prg.PRG
+}
+
+func (s splitInput) Input(owner int, vals []uint64, n int) (mpc.AShare, error) {
+	if _, err := s.Protocol.Input(owner, vals, n); err != nil {
+		return nil, err
+	}
+	r := s.g.Uint64s(n)
+	if s.ID() == owner {
+		ring.Sub(r, vals, r)
+	}
+	return semi2k.FromComponent(r), nil
+}
+
+func (s splitInput) MaskB(x mpc.BShare, mask []uint64) mpc.BShare {
+	return s.Protocol.(mpc.PublicMasker).MaskB(x, mask)
+}
 
 // highOnly exposes the mpc.Protocol methods and mpc.HighA2B of a protocol.
 type highOnly struct {
@@ -60,7 +89,13 @@ func runProto(name string, f func(p mpc.Protocol) error) error {
 	if i := strings.IndexByte(name, '+'); i >= 0 {
 		base, wrap = name[:i], name[i+1:]
 	}
-	ps, err := local.New(base, 0)
+	var ps []mpc.Protocol
+	var err error
+	if b, ok := strings.CutSuffix(base, "-dealer"); ok {
+		ps, err = local.NewWith(b, 0, func(int) mpc.Options { return mpc.Options{Preprocessing: mpc.PreprocessingDealer} })
+	} else {
+		ps, err = local.New(base, 0)
+	}
 	if err != nil {
 		return err
 	}
@@ -69,6 +104,12 @@ func runProto(name string, f func(p mpc.Protocol) error) error {
 		// it (the requantization's window passes) stay tested.
 		for i, p := range ps {
 			ps[i] = noMask{p}
+		}
+	}
+	if wrap == "split" {
+		k := prg.NewKey()
+		for i, p := range ps {
+			ps[i] = splitInput{p, prg.New(k)}
 		}
 	}
 	if wrap == "high" {

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/mpc/registry"
 )
 
 func vec(r *rand.Rand, n int) []uint64 {
@@ -64,10 +66,36 @@ func eq(t *testing.T, what string, got, want []uint64) {
 	}
 }
 
+// forEachProtocol runs f for every available protocol, and again as "name+dealer" with
+// trusted-dealer preprocessing for those that offer it.
 func forEachProtocol(t *testing.T, f func(t *testing.T, name string)) {
-	for _, name := range Protocols() {
+	var names []string
+	for _, s := range registry.Available() {
+		names = append(names, s.Name)
+		if s.Dealer {
+			names = append(names, s.Name+"+dealer")
+		}
+	}
+	for _, name := range names {
 		t.Run(name, func(t *testing.T) { f(t, name) })
 	}
+}
+
+// newP is New for the names of forEachProtocol.
+func newP(name string) ([]mpc.Protocol, error) {
+	if base, ok := strings.CutSuffix(name, "+dealer"); ok {
+		return NewWith(base, 0, func(int) mpc.Options { return mpc.Options{Preprocessing: mpc.PreprocessingDealer} })
+	}
+	return New(name, 0)
+}
+
+// runP is Run for the names of forEachProtocol.
+func runP(name string, f func(p mpc.Protocol) error) error {
+	ps, err := newP(name)
+	if err != nil {
+		return err
+	}
+	return RunParties(ps, f)
 }
 
 // openAll opens x to everybody and checks that all parties agree.
@@ -77,7 +105,7 @@ func TestInputOpen(t *testing.T) {
 	forEachProtocol(t, func(t *testing.T, name string) {
 		r := rand.New(rand.NewPCG(1, 1))
 		const n = 77
-		ps, err := New(name, 0)
+		ps, err := newP(name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,14 +164,14 @@ func TestInputOpen(t *testing.T) {
 
 func TestInputErrors(t *testing.T) {
 	forEachProtocol(t, func(t *testing.T, name string) {
-		err := Run(name, 0, func(p mpc.Protocol) error {
+		err := runP(name, func(p mpc.Protocol) error {
 			_, err := p.Input(0, []uint64{1, 2}, 3)
 			return err
 		})
 		if errs.KindOf(err) != errs.Shape {
 			t.Fatalf("Input with wrong length: %v", err)
 		}
-		err = Run(name, 0, func(p mpc.Protocol) error {
+		err = runP(name, func(p mpc.Protocol) error {
 			_, err := p.Input(7, nil, 3)
 			return err
 		})
@@ -243,7 +271,7 @@ func TestArithmetic(t *testing.T) {
 	forEachProtocol(t, func(t *testing.T, name string) {
 		for _, tc := range cases {
 			var got results[[]uint64]
-			err := Run(name, 0, func(p mpc.Protocol) error {
+			err := runP(name, func(p mpc.Protocol) error {
 				var xv, yv []uint64
 				if p.ID() == 0 {
 					xv = x
@@ -303,7 +331,7 @@ func TestMulSumMatMul(t *testing.T) {
 				}
 			}
 			var got, got2 results[[]uint64]
-			err := Run(name, 0, func(p mpc.Protocol) error {
+			err := runP(name, func(p mpc.Protocol) error {
 				var av, bv []uint64
 				if p.ID() == 0 {
 					av = a
@@ -355,14 +383,14 @@ func TestMulSumMatMul(t *testing.T) {
 			}
 		}
 		// Shape errors.
-		err := Run(name, 0, func(p mpc.Protocol) error {
+		err := runP(name, func(p mpc.Protocol) error {
 			_, err := p.MatMul(p.Public(make([]uint64, 6)), p.Public(make([]uint64, 6)), 2, 3, 3)
 			return err
 		})
 		if errs.KindOf(err) != errs.Shape {
 			t.Fatalf("MatMul with bad shapes: %v", err)
 		}
-		err = Run(name, 0, func(p mpc.Protocol) error {
+		err = runP(name, func(p mpc.Protocol) error {
 			_, err := p.Mul(p.Public(make([]uint64, 6)), p.Public(make([]uint64, 5)))
 			return err
 		})
@@ -384,7 +412,7 @@ func TestBinary(t *testing.T) {
 				}
 				type out struct{ xor, not, and, and2, pubxor, bits, join, gather, open0, a2b, b2a []uint64 }
 				var got results[out]
-				err := Run(name, 0, func(p mpc.Protocol) error {
+				err := runP(name, func(p mpc.Protocol) error {
 					var xv, yv []uint64
 					if p.ID() == 0 {
 						xv = x
@@ -515,7 +543,7 @@ func TestANDTruthTable(t *testing.T) {
 		a := []uint64{0, 0, 1, 1}
 		b := []uint64{0, 1, 0, 1}
 		var got results[[][]uint64]
-		err := Run(name, 0, func(p mpc.Protocol) error {
+		err := runP(name, func(p mpc.Protocol) error {
 			var av, bv []uint64
 			if p.ID() == 0 {
 				av, bv = a, b
@@ -565,7 +593,7 @@ func TestANDTruthTable(t *testing.T) {
 // TestEmpty runs every communicating method on empty vectors.
 func TestEmpty(t *testing.T) {
 	forEachProtocol(t, func(t *testing.T, name string) {
-		err := Run(name, 0, func(p mpc.Protocol) error {
+		err := runP(name, func(p mpc.Protocol) error {
 			var v []uint64
 			if p.ID() == 0 {
 				v = []uint64{}
@@ -617,7 +645,7 @@ func TestMaskB(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			vals := []uint64{0xff, 0x0f, 0xf0, 0xaa, 0x55}
 			mask := []uint64{0b10110}
-			err := Run(name, 0, func(p mpc.Protocol) error {
+			err := runP(name, func(p mpc.Protocol) error {
 				m, ok := p.(mpc.PublicMasker)
 				if !ok {
 					return fmt.Errorf("%s does not implement mpc.PublicMasker", name)

@@ -17,6 +17,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/mpc/plain"
 	"github.com/qmpc/qmpc/gocore/mpc/rep3"
+	"github.com/qmpc/qmpc/gocore/mpc/semi2k"
 )
 
 // planned returns the registry entry of a setting of the paper that is not built yet.
@@ -37,7 +38,7 @@ var field = mpc.Domain{Kind: "F_p", Bits: 128}
 // the extras. One line per protocol.
 func builtin() []mpc.Spec {
 	return append([]mpc.Spec{
-		planned("semi2k", "semi2k", 2, mpc.DishonestMajority, mpc.SemiHonest, mpc.Ring64, true),
+		semi2k.Spec,
 		planned("semi", "semi", 2, mpc.DishonestMajority, mpc.SemiHonest, field, true),
 		rep3.Spec,
 		planned("rep3-field", "rep-field", 3, mpc.HonestMajority, mpc.SemiHonest, field, false),

@@ -1,0 +1,105 @@
+package ot
+
+import (
+	"testing"
+
+	"github.com/qmpc/qmpc/gocore/net"
+)
+
+// benchPair returns two sessions and their conns (for byte counts).
+func benchPair(b *testing.B) (*Session, *Session, []net.Conn) {
+	c := net.NewPipes(2)
+	s0, s1 := sessions(b, c[0], c[1])
+	return s0, s1, c
+}
+
+// report adds per-item rates and the bytes each party sent per item (the larger of the
+// two parties) since before.
+func report(b *testing.B, c []net.Conn, before [2]net.Stats, items int, unit string) {
+	total := float64(items) * float64(b.N)
+	b.ReportMetric(total/b.Elapsed().Seconds(), unit+"/s")
+	sent := max(c[0].Stats().Sub(before[0]).BytesSent, c[1].Stats().Sub(before[1]).BytesSent)
+	b.ReportMetric(float64(sent)/total, "B/"+unit)
+	b.ReportMetric(0, "ns/op")
+}
+
+func stats(c []net.Conn) [2]net.Stats { return [2]net.Stats{c[0].Stats(), c[1].Stats()} }
+
+func BenchmarkOT(b *testing.B) {
+	const n = 1 << 20
+	b.Run("n=1M", func(b *testing.B) {
+		s0, s1, c := benchPair(b)
+		before := stats(c)
+		b.ResetTimer()
+		for range b.N {
+			run2(b, func() error { _, _, err := s0.SendRandomOT(n); return err },
+				func() error { _, _, err := s1.RecvRandomOT(n); return err })
+		}
+		report(b, c, before, n, "OT")
+	})
+}
+
+func BenchmarkCOT(b *testing.B) {
+	const n = 1 << 20
+	b.Run("n=1M/l=1/bits=64", func(b *testing.B) {
+		s0, s1, c := benchPair(b)
+		delta := make([]uint64, n)
+		choice := make([]uint64, words(n))
+		before := stats(c)
+		b.ResetTimer()
+		for range b.N {
+			run2(b, func() error { _, err := s0.SendCOT(delta, 1, 64); return err },
+				func() error { _, err := s1.RecvCOT(choice, n, 1, 64); return err })
+		}
+		report(b, c, before, n, "OT")
+	})
+}
+
+func BenchmarkANDTriples(b *testing.B) {
+	const n = 1 << 20
+	s0, s1, c := benchPair(b)
+	before := stats(c)
+	b.ResetTimer()
+	for range b.N {
+		run2(b, func() error { _, _, _, err := s0.ANDTriples(n); return err },
+			func() error { _, _, _, err := s1.ANDTriples(n); return err })
+	}
+	report(b, c, before, n, "triple")
+}
+
+func BenchmarkBeaverTriples(b *testing.B) {
+	const n = 1 << 14
+	s0, s1, c := benchPair(b)
+	before := stats(c)
+	b.ResetTimer()
+	for range b.N {
+		run2(b, func() error { _, _, _, err := s0.BeaverTriples(n); return err },
+			func() error { _, _, _, err := s1.BeaverTriples(n); return err })
+	}
+	report(b, c, before, n, "triple")
+}
+
+func BenchmarkGilboa(b *testing.B) {
+	const m, k, n, bw = 64, 576, 256, 8
+	b.Run("m=64/k=576/n=256/bits=8", func(b *testing.B) {
+		s0, s1, c := benchPair(b)
+		w := make([]int64, m*k)
+		x := make([]uint64, k*n)
+		before := stats(c)
+		b.ResetTimer()
+		for range b.N {
+			run2(b, func() error { _, err := s0.ProductW(w, m, k, n, bw); return err },
+				func() error { _, err := s1.ProductX(x, m, k, n, bw); return err })
+		}
+		report(b, c, before, m*k*bw, "OT")
+		b.ReportMetric(float64(c[1].Stats().Sub(before[1]).BytesSent)/float64(b.N)/1e6, "MB-B/op")
+		b.ReportMetric(float64(c[0].Stats().Sub(before[0]).BytesSent)/float64(b.N)/1e6, "MB-A/op")
+	})
+}
+
+func BenchmarkBaseOT(b *testing.B) {
+	for range b.N {
+		c := net.NewPipes(2)
+		sessions(b, c[0], c[1])
+	}
+}

@@ -1,0 +1,56 @@
+// Package ot is the oblivious-transfer layer of qmpc's two-party offline phase (the
+// semi2k protocol, issue 13): it turns a few public-key base OTs into millions of OTs and
+// those into the correlations a two-party, semi-honest protocol over Z_2^64 consumes,
+// without any trusted dealer.
+//
+// # Layers
+//
+//   - Base OT (baseot.go): kappa = 128 random OTs per direction, the "simplest OT" of Chou
+//     and Orlandi (LATINCRYPT 2015) over the Ristretto255 group of cloudflare/circl.
+//   - OT extension (iknp.go): IKNP (Ishai, Kilian, Nissim, Petrank, CRYPTO 2003) with the
+//     semi-honest optimisations of ALSZ (Asharov, Lindell, Schneider, Zohner, CCS 2013):
+//     base OTs on PRG seeds, random OT without a sender message, correlated OT with one
+//     correction word per OT. The 128 x n bit matrix is transposed with a 64x64 block
+//     transpose (transpose.go); the correlation-robust hash is the tweakable fixed-key-AES
+//     construction of Guo, Katz, Wang, Yu (S&P 2020) (hash.go).
+//   - Outputs: random OT (RandomOT), correlated OT over Z_2^64 with vector correlations
+//     (cot.go), the one-sided Gilboa matrix product (gilboa.go), AND triples and Beaver
+//     triples over Z_2^64 (triples.go).
+//
+// # Sessions and roles
+//
+// A Session is one party's end of two OT extensions with one peer: in one it is the OT
+// sender, in the other the OT receiver, so either party can play either role at any time.
+// Both parties create their Session with NewSession (it runs the base OTs of both
+// directions in two rounds) and then call matching operations in the same order:
+// SendRandomOT on one side with RecvRandomOT on the other, SendCOT with RecvCOT, ProductW
+// (the party holding the plaintext matrix W, the OT receiver) with ProductX (the party
+// holding X, the OT sender); ANDTriples and BeaverTriples are symmetric (both parties call
+// the same method). A Session is not safe for concurrent use, and the two parties' calls
+// must pair up one to one (the extensions' PRG streams and hash tweaks advance with every
+// call). Each operation costs one round trip or less (see each method).
+//
+// Randomness: NewSession draws the base-OT scalars and a 16-byte local PRG key from the
+// io.Reader it is given (crypto/rand.Reader in production, a seeded reader in tests); all
+// later local randomness (random choice bits, triple shares) comes from that PRG.
+//
+// # The one-sided matrix triple (for semi2k's linear layers)
+//
+// When the model owner A holds a weight matrix W [m,k] in the clear and the client's side of a
+// linear layer is a shared matrix X = X0 + X1 [k,n], the product W*X needs no generic Beaver
+// triple per multiply-accumulate. Offline, B draws a random R [k,n] (from a PRG seed) and
+// the two run ProductW(W) / ProductX(R): A gets U, B gets V with U + V = W*R (mod 2^64).
+// Online, B sends D = X1 - R (k*n words; A now knows X = X0 + D + R in masked form only), A
+// computes W*(X0 + D) + U and B keeps V: shares of W*X0 + W*D + W*R = W*(X0+X1) = W*X.
+// Online cost: k*n words one way, no round trip; offline cost: m*k*bits OTs, each with an
+// n-word correction at width 64-j for weight bit j. (The product of W with A's own share X0
+// is local.)
+//
+// # Threat model and parameters
+//
+// Two parties, semi-honest (passive) corruption of either, computational security
+// parameter kappa = 128 (128 base OTs, AES-128, Ristretto255 at about 126-bit security),
+// no statistical parameter (the IKNP semi-honest protocol has no cut-and-choose or
+// consistency check). Each file's header states what its messages contain and why they
+// reveal nothing.
+package ot
