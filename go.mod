@@ -4,13 +4,13 @@ go 1.26.0
 
 require (
 	codeberg.org/sbinet/npyio v0.14.0
+	github.com/cloudflare/circl v1.6.5
 	github.com/go-python/gopy v0.4.10
 	github.com/google/flatbuffers v2.0.8+incompatible
 )
 
 require (
 	github.com/bwesterb/go-ristretto v1.2.4 // indirect
-	github.com/cloudflare/circl v1.6.5 // indirect
 	github.com/nlpodyssey/gopickle v0.3.0 // indirect
 	golang.org/x/crypto v0.54.0 // indirect
 	golang.org/x/text v0.40.0 // indirect
