@@ -85,6 +85,7 @@ func TestSecureBatch(t *testing.T) {
 		"allops/uint8": tflitetest.AllOps(model.Uint8, 1),
 		"allops/int8":  tflitetest.AllOps(model.Int8, 2),
 		"movement":     tflitetest.Movement(false, 3),
+		"rows":         tflitetest.Rows(4),
 		"digits":       digitsGraph(t),
 	}
 	sizes := map[string][]int{}

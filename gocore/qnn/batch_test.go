@@ -271,3 +271,22 @@ func TestBatchRefusesMixingOps(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchRows: per-image tensors with several rows ([2, 12] -> [2N, 12]) and reshapes
+// into and out of them keep images apart.
+func TestBatchRows(t *testing.T) {
+	g := tflitetest.Rows(9)
+	if err := g.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{1, 3, 16} {
+		checkBatch(t, g, n)
+	}
+	bg, err := model.WithBatch(g, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := bg.Tensors[bg.Outputs[1]].Shape; !slices.Equal(s, []int{6, 5}) {
+		t.Errorf("fully connected output of a batch of 3: %v, want [6 5]", s)
+	}
+}

@@ -285,3 +285,27 @@ func Movement(floatIn bool, seed uint64) *model.Graph {
 	b.Outputs(ex, ss)
 	return b.G
 }
+
+// Rows returns a graph [1, 4, 6] int8 -> RESHAPE [2, 12] (two rows per image) -> FULLY_CONNECTED
+// [2, 5] -> ADD of a [1, 5] constant (broadcast along rows) -> RESHAPE [1, 10] -> SOFTMAX:
+// tensors whose leading dimension is not the image count (rows of [2N, ...]).
+func Rows(seed uint64) *model.Graph {
+	b := NewBuilder(seed)
+	const s, zp = float32(0.05), int64(3)
+	x := b.Input("x", model.Int8, []int{1, 4, 6}, s, zp)
+	r := b.Act("rows", model.Int8, []int{2, 12}, s, zp)
+	b.Op(&model.Op{Kind: model.OpReshape, Inputs: []int{x, b.Ints("shape", []int{2}, 2, 12)}, Outputs: []int{r}})
+	w := b.Weights("w", model.Int8, []int{5, 12}, 0)
+	bias := b.Bias("bias", 5, s, w)
+	fc := b.Act("fc", model.Int8, []int{2, 5}, 0.1, -2)
+	b.Op(&model.Op{Kind: model.OpFullyConnected, Inputs: []int{r, w, bias}, Outputs: []int{fc}})
+	c := b.Weights("c", model.Int8, []int{1, 5}, -1)
+	add := b.Act("add", model.Int8, []int{2, 5}, 0.12, 1)
+	b.Op(&model.Op{Kind: model.OpAdd, Inputs: []int{fc, c}, Outputs: []int{add}})
+	flat := b.Act("flat", model.Int8, []int{1, 10}, 0.12, 1)
+	b.Op(&model.Op{Kind: model.OpReshape, NewShape: []int{1, 10}, Inputs: []int{add}, Outputs: []int{flat}})
+	sm := b.Act("softmax", model.Int8, []int{1, 10}, 1.0/256, -128)
+	b.Op(&model.Op{Kind: model.OpSoftmax, Beta: 1, Inputs: []int{flat}, Outputs: []int{sm}})
+	b.Outputs(sm, fc)
+	return b.G
+}
