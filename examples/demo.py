@@ -41,10 +41,10 @@ def main() -> int:
     print(f"qmpc {qmpc.__version__}: {model!r}\n")
     print(model.summary())
 
-    from tqdm import tqdm
+    from tqdm import tqdm  # disable=None: no bar (no redraws) when stderr is not a terminal
 
     t0 = time.perf_counter()
-    results = [classify(model, img[np.newaxis]) for img in tqdm(images, desc="secure inference (rep3)")]
+    results = [classify(model, img[np.newaxis]) for img in tqdm(images, desc="secure inference (rep3)", disable=None)]
     elapsed = time.perf_counter() - t0
     predictions = np.array([int(np.argmax(r.output)) for r in results])
     exact = sum(np.array_equal(r.output, model.run(img[np.newaxis])) for r, img in zip(results, images))

@@ -244,6 +244,33 @@ def test_several_clients_at_once(parties: Parties, digits_model: Path, digits_x:
         np.testing.assert_array_equal(box["result"].output, m.run(digits_x[k : k + 1]))  # type: ignore[attr-defined]
 
 
+def test_reveal_argmax(tmp_path: Path, digits_model: Path, digits_x: np.ndarray) -> None:
+    """With "reveal": "argmax" the client gets the top-1 index, and each party sends it the
+    shares of one value instead of the ten logits'."""
+    path = _make_cluster(tmp_path)
+    cfg = json.loads(path.read_text())
+    cfg["reveal"] = "argmax"
+    path.write_text(json.dumps(cfg, indent=2))
+    ps = Parties(path, digits_model, tmp_path)
+    for i in range(3):
+        ps.start(i)
+    try:
+        c = qmpc.Cluster(path)
+        m = qmpc.load(digits_model)
+        for k in range(3):
+            x = digits_x[k : k + 1]
+            r = _infer_until(c, x)
+            assert r.reveal == "argmax"
+            assert int(np.asarray(r.output).reshape(-1)[0]) == int(np.argmax(m.run(x)))
+            out = [layer for layer in r.stats.layers if layer.kind == "OUTPUT"][0]
+            assert np.asarray(r.output).size == 1
+            # rep3: each party exports its two 8-byte components of each revealed element:
+            # 16 bytes for one index (the ten logits would be 160)
+            assert list(out.bytes_sent) == [16, 16, 16], out.bytes_sent
+    finally:
+        ps.stop()
+
+
 def test_wrong_key_and_bad_config(tmp_path: Path) -> None:
     path = _make_cluster(tmp_path)
     with pytest.raises(qmpc.ConfigError, match="does not match"):

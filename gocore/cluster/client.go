@@ -130,7 +130,11 @@ func (s *Session) Run(ctx context.Context, payloads [][]byte) ([][]byte, []json.
 						errl[j] = errs.New(errs.Party, "party %d did not answer within %v of the other parties' failure", j, step)
 					}
 					if j == leader && answered {
-						cancel() // the leader refused or failed the request: nothing else runs
+						// The leader refused or failed the request. The others get a short
+						// grace to report what they saw: the cause may be another party (the
+						// leader can time out on a party that is itself waiting for the
+						// stalled one, at the same moment).
+						time.AfterFunc(min(step/4, time.Second), cancel)
 					}
 					once.Do(func() { time.AfterFunc(step, cancel) })
 				}

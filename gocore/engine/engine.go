@@ -201,7 +201,11 @@ func (e *Party) Setup() error {
 			}
 			vals = v
 		}
-		s, err := e.p.Input(e.opt.Owner, vals, tt.NumElements())
+		lo, hi, ok := tt.DType.IntRange() // public: the tensor's type
+		if !ok {
+			lo, hi = 1, 0 // unknown
+		}
+		s, err := mpc.InputRange(e.p, e.opt.Owner, vals, tt.NumElements(), lo, hi)
 		if err != nil {
 			return fmt.Errorf("setup: sharing tensor %q: %w", tt.Name, err)
 		}

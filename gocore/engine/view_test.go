@@ -32,7 +32,8 @@ func withSecrets(g *model.Graph, s viewtest.Secrets) *model.Graph {
 }
 
 // TestEngineView: a whole secure inference of the digits CNN and of person_detect, with
-// every protocol of the registry (plain excepted), through viewtest: what each party,
+// every protocol of the registry (plain excepted; protocols with an offline phase on the
+// digits CNN only, as their OT offline phase for person_detect takes minutes), through viewtest: what each party,
 // the client included, receives during the weight sharing and the inference looks
 // uniform, has the same pattern, and does not depend on the model owner's weights or the
 // client's input (all zero vs all extreme); only the client gets opened values.
@@ -47,6 +48,9 @@ func TestEngineView(t *testing.T) {
 		for _, spec := range registry.Available() {
 			if spec.Security == mpc.NoSecurity {
 				continue
+			}
+			if spec.Offline && rel != "digits" {
+				continue // an OT offline phase for person_detect takes 6 minutes on 2 cores
 			}
 			t.Run(rel+"/"+spec.Name, func(t *testing.T) {
 				owner, client := mpc.Roles(spec.DefaultParties)

@@ -22,3 +22,20 @@ func a2bHigh(p Protocol, x AShare, w, lo int) (BShare, error) {
 	}
 	return p.Bits(b, lo, w-lo), nil
 }
+
+// RangedInput is an optional Protocol extension: Input with a public range [lo, hi] of
+// the values as signed integers (e.g. their tensor type's range), which the owner's
+// values must lie in. A protocol may use it to size its messages (semi2k's one-sided
+// products) without looking at the values.
+type RangedInput interface {
+	InputRange(owner int, vals []uint64, n int, lo, hi int64) (AShare, error)
+}
+
+// InputRange inputs vals with the public range [lo, hi] through p's RangedInput, or with
+// Input.
+func InputRange(p Protocol, owner int, vals []uint64, n int, lo, hi int64) (AShare, error) {
+	if r, ok := Ext[RangedInput](p); ok {
+		return r.InputRange(owner, vals, n, lo, hi)
+	}
+	return p.Input(owner, vals, n)
+}

@@ -1,7 +1,10 @@
 package ot
 
 import (
+	"fmt"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/qmpc/qmpc/gocore/net"
 )
@@ -13,17 +16,33 @@ func benchPair(b *testing.B) (*Session, *Session, []net.Conn) {
 	return s0, s1, c
 }
 
-// report adds per-item rates and the bytes each party sent per item (the larger of the
-// two parties) since before.
-func report(b *testing.B, c []net.Conn, before [2]net.Stats, items int, unit string) {
+// report adds per-item rates, the CPU time of both parties together per item (robust to
+// other load on the machine) and the bytes each party sent per item (the larger of the two
+// parties) since before.
+func report(b *testing.B, c []net.Conn, before snapshot, items int, unit string) {
 	total := float64(items) * float64(b.N)
 	b.ReportMetric(total/b.Elapsed().Seconds(), unit+"/s")
-	sent := max(c[0].Stats().Sub(before[0]).BytesSent, c[1].Stats().Sub(before[1]).BytesSent)
+	b.ReportMetric(float64(cpuTime()-before.cpu)/total, "cpu-ns/"+unit)
+	sent := max(c[0].Stats().Sub(before.net[0]).BytesSent, c[1].Stats().Sub(before.net[1]).BytesSent)
 	b.ReportMetric(float64(sent)/total, "B/"+unit)
 	b.ReportMetric(0, "ns/op")
 }
 
-func stats(c []net.Conn) [2]net.Stats { return [2]net.Stats{c[0].Stats(), c[1].Stats()} }
+// snapshot is the traffic of both parties and the process's CPU time at one moment.
+type snapshot struct {
+	net [2]net.Stats
+	cpu time.Duration
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func stats(c []net.Conn) snapshot {
+	return snapshot{[2]net.Stats{c[0].Stats(), c[1].Stats()}, cpuTime()}
+}
 
 func BenchmarkOT(b *testing.B) {
 	const n = 1 << 20
@@ -92,8 +111,8 @@ func BenchmarkGilboa(b *testing.B) {
 				func() error { _, err := s1.ProductX(x, m, k, n, bw); return err })
 		}
 		report(b, c, before, m*k*bw, "OT")
-		b.ReportMetric(float64(c[1].Stats().Sub(before[1]).BytesSent)/float64(b.N)/1e6, "MB-B/op")
-		b.ReportMetric(float64(c[0].Stats().Sub(before[0]).BytesSent)/float64(b.N)/1e6, "MB-A/op")
+		b.ReportMetric(float64(c[1].Stats().Sub(before.net[1]).BytesSent)/float64(b.N)/1e6, "MB-B/op")
+		b.ReportMetric(float64(c[0].Stats().Sub(before.net[0]).BytesSent)/float64(b.N)/1e6, "MB-A/op")
 	})
 }
 
@@ -101,5 +120,40 @@ func BenchmarkBaseOT(b *testing.B) {
 	for range b.N {
 		c := net.NewPipes(2)
 		sessions(b, c[0], c[1])
+	}
+}
+
+// BenchmarkSoftSpoken compares the SoftSpoken parameter k (k = 1 is IKNP) on 1M random OTs
+// and 1M AND triples.
+func BenchmarkSoftSpoken(b *testing.B) {
+	const n = 1 << 20
+	for _, k := range []int{1, 2, 4, 8} {
+		setup := func(b *testing.B) (*Session, *Session, []net.Conn) {
+			c := net.NewPipes(2)
+			var s0, s1 *Session
+			run2(b, func() (err error) { s0, err = NewSessionK(c[0], 1, seeded(1), k); return },
+				func() (err error) { s1, err = NewSessionK(c[1], 0, seeded(2), k); return })
+			return s0, s1, c
+		}
+		b.Run(fmt.Sprintf("k=%d/ROT", k), func(b *testing.B) {
+			s0, s1, c := setup(b)
+			before := stats(c)
+			b.ResetTimer()
+			for range b.N {
+				run2(b, func() error { _, _, err := s0.SendRandomOT(n); return err },
+					func() error { _, _, err := s1.RecvRandomOT(n); return err })
+			}
+			report(b, c, before, n, "OT")
+		})
+		b.Run(fmt.Sprintf("k=%d/AND", k), func(b *testing.B) {
+			s0, s1, c := setup(b)
+			before := stats(c)
+			b.ResetTimer()
+			for range b.N {
+				run2(b, func() error { _, _, _, err := s0.ANDTriples(n); return err },
+					func() error { _, _, _, err := s1.ANDTriples(n); return err })
+			}
+			report(b, c, before, n, "triple")
+		})
 	}
 }

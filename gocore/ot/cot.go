@@ -1,27 +1,29 @@
 package ot
 
-// Correlated OT over Z_2^w with vector correlations, from IKNP (iknp.go) with the ALSZ
-// correction: for OT j (tweak j') with correlation vector delta_j of l words and width w_j,
+// Correlated OT over Z_2^w with vector correlations, from the OT extension (softspoken.go)
+// with the ALSZ correction: for OT j (tweak j') with correlation vector delta_j of l words
+// and width w_j,
 //
 //	S:  x0 = E(H(j', q_j)), x1 = E(H(j', q_j xor s))   (E: the expansion of hash.go, l words)
 //	S -> R:  y_j = x1 - x0 - delta_j  mod 2^{w_j}, l values packed at w_j bits each
 //	S outputs t_j = x0 mod 2^{w_j};  R outputs E(H(j', t_j)) - r_j*y_j = t_j + r_j*delta_j.
 //
-// Messages: R's IKNP message u (16 bytes per OT; pseudorandom, iknp.go), then S's packed
-// corrections, sum over j of l*w_j bits, cut into chunks of at most maxChunkBytes so that
-// neither side holds more than a chunk of expanded vectors (all chunks are sent before R
-// reads any: one round trip in all).
+// Messages: R's extension message (128/k bits per OT, 4 bytes for k = 4; pseudorandom,
+// softspoken.go), then S's packed corrections, sum over j of l*w_j bits, cut into chunks of
+// at most maxChunkBytes so that neither side holds more than a chunk of expanded vectors
+// (all chunks are sent before R reads any: one round trip in all).
 //
-// Security (semi-honest): S's view is u, as in iknp.go. R's view adds the y_j; R knows
-// x_{r_j} but x_{1-r_j} is the expansion of H(j', t_j xor s) with s unknown to R: by the TCR
-// property of H and the PRG property of E it is pseudorandom given R's view, so y_j = +/-
-// (x_{1-r_j} - x_{r_j}) - delta_j (mod 2^w) is uniform and independent of delta_j. R's output
-// t_j + r_j*delta_j is what the functionality gives it. Width w_j only truncates; the words'
-// high bits are never sent, so a correlation used after multiplication by 2^(64-w) costs w
-// bits per word.
+// Security (semi-honest): S's view is R's extension message, as in softspoken.go. R's view
+// adds the y_j; R knows x_{r_j}, but x_{1-r_j} is the expansion of H(j', t_j xor s) with s
+// unknown to R: by the TCR property of H and the PRG property of E it is pseudorandom given
+// R's view, so y_j = +/- (x_{1-r_j} - x_{r_j}) - delta_j (mod 2^w) is uniform and
+// independent of delta_j. R's output t_j + r_j*delta_j is what the functionality gives it.
+// Width w_j only truncates; the words' high bits are never sent, so a correlation used
+// after multiplication by 2^(64-w) costs w bits per word.
 
 import (
 	"encoding/binary"
+	"slices"
 
 	"github.com/qmpc/qmpc/gocore/errs"
 )
@@ -64,15 +66,27 @@ type bitWriter struct {
 	n   int // bits in acc, < 64
 }
 
-func (b *bitWriter) write(v uint64, w int) {
-	b.acc |= v << b.n
-	if b.n+w >= 64 {
-		b.out = binary.LittleEndian.AppendUint64(b.out, b.acc)
-		b.acc = v >> (64 - b.n) // 0 when b.n == 0 (Go shifts by 64 give 0)
-		b.n += w - 64
-	} else {
-		b.n += w
+// writeVec writes every value of vs (each below 2^w) at width w.
+func (b *bitWriter) writeVec(vs []uint64, w int) {
+	acc, n, out := b.acc, b.n, b.out
+	if n == 0 && w == 64 {
+		for _, v := range vs {
+			out = binary.LittleEndian.AppendUint64(out, v)
+		}
+		b.out = out
+		return
 	}
+	for _, v := range vs {
+		acc |= v << n
+		if n+w >= 64 {
+			out = binary.LittleEndian.AppendUint64(out, acc)
+			acc = v >> (64 - n)
+			n += w - 64
+		} else {
+			n += w
+		}
+	}
+	b.acc, b.n, b.out = acc, n, out
 }
 
 func (b *bitWriter) bytes() []byte {
@@ -106,17 +120,27 @@ func (r *bitReader) next() uint64 {
 	return v
 }
 
-func (r *bitReader) read(w int) uint64 {
-	v := r.cur >> r.n
-	if r.n+w >= 64 {
-		nxt := r.next()
-		v |= nxt << (64 - r.n) // 0 when r.n == 0
-		r.cur = nxt
-		r.n += w - 64
-	} else {
-		r.n += w
+// readVec reads len(dst) values of width w into dst.
+func (r *bitReader) readVec(dst []uint64, w int) {
+	cur, n := r.cur, r.n
+	m := widthMask(w)
+	for i := range dst {
+		v := cur >> n
+		if n+w >= 64 {
+			var nxt uint64
+			if r.pos+8 <= len(r.in) {
+				nxt = binary.LittleEndian.Uint64(r.in[r.pos:])
+				r.pos += 8
+			}
+			v |= nxt << (64 - n)
+			cur = nxt
+			n += w - 64
+		} else {
+			n += w
+		}
+		dst[i] = v & m
 	}
-	return v & widthMask(w)
+	r.cur, r.n = cur, n
 }
 
 // cotSenderPhase runs S's side after receiving R's extension message umsg: it sends the
@@ -124,35 +148,39 @@ func (r *bitReader) read(w int) uint64 {
 // scratch) to sink. delta(o, scratch) returns OT o's correlation (l words; it may return
 // scratch after filling it).
 func (s *Session) cotSenderPhase(umsg []byte, L cotLayout, delta func(o int, scratch []uint64) []uint64, sink func(o int, t []uint64)) error {
-	q, base, err := s.snd.extend(umsg, L.n)
+	q, base, err := s.snd.extend(umsg, L.n, false)
 	if err != nil {
 		return err
 	}
-	h0 := make([]Block, L.n)
-	s.h.tcrBatch(h0, q, base)
-	for j := range q {
-		q[j][0] ^= s.snd.s[0]
-		q[j][1] ^= s.snd.s[1]
-	}
-	s.h.tcrBatch(q, q, base)
-	h1 := q
 	x0 := make([]uint64, L.l)
 	x1 := make([]uint64, L.l)
 	scratch := make([]uint64, L.l)
+	var h0 []Block
 	ends, sizes := L.chunks()
 	o := 0
 	for ci, end := range ends {
+		// Hash the chunk's rows: h0 = H(q_j) beside q, then q_j becomes H(q_j xor s).
+		a := o
+		h0 = slices.Grow(h0[:0], end-a)[:end-a]
+		s.h.tcrBatch(h0, q[a:end], base+uint64(a))
+		for j := a; j < end; j++ {
+			q[j][0] ^= s.snd.s[0]
+			q[j][1] ^= s.snd.s[1]
+		}
+		s.h.tcrBatch(q[a:end], q[a:end], base+uint64(a))
 		bw := bitWriter{out: make([]byte, 0, sizes[ci])}
 		for ; o < end; o++ {
 			w := L.width(o)
 			m := widthMask(w)
-			s.ex.expand(x0, h0[o])
-			s.ex.expand(x1, h1[o])
+			s.ex.expand(x0, h0[o-a])
+			s.ex.expand(x1, q[o])
 			d := delta(o, scratch)
+			d = d[:len(x0)]
 			for i := range x0 {
-				bw.write((x1[i]-x0[i]-d[i])&m, w)
+				x1[i] = (x1[i] - x0[i] - d[i]) & m
 				x0[i] &= m
 			}
+			bw.writeVec(x1, w)
 			sink(o, x0)
 		}
 		if err := s.sendNoFlush(bw.bytes()); err != nil {
@@ -166,11 +194,12 @@ func (s *Session) cotSenderPhase(umsg []byte, L cotLayout, delta func(o int, scr
 // extReceiver.extend with choice bits c; it receives the correction chunks and hands each
 // OT's output (l words, reused scratch) to sink.
 func (s *Session) cotReceiverPhase(t []Block, base uint64, c []uint64, L cotLayout, sink func(o int, out []uint64)) error {
-	s.h.tcrBatch(t, t, base)
 	x := make([]uint64, L.l)
+	y := make([]uint64, L.l)
 	ends, sizes := L.chunks()
 	o := 0
 	for ci, end := range ends {
+		s.h.tcrBatch(t[o:end], t[o:end], base+uint64(o))
 		msg, err := s.recv("COT corrections")
 		if err != nil {
 			return err
@@ -184,8 +213,9 @@ func (s *Session) cotReceiverPhase(t []Block, base uint64, c []uint64, L cotLayo
 			m := widthMask(w)
 			sel := -(c[o/64] >> (o % 64) & 1)
 			s.ex.expand(x, t[o])
+			br.readVec(y, w)
 			for i := range x {
-				x[i] = (x[i] - br.read(w)&sel) & m
+				x[i] = (x[i] - y[i]&sel) & m
 			}
 			sink(o, x)
 		}
@@ -204,7 +234,7 @@ func checkCOT(n, l, bits int) error {
 // correlations: OT i has correlation delta[i*l : (i+1)*l]. It returns t (n*l words, uniform
 // mod 2^bits, high bits zero); the receiver (RecvCOT) gets t + c_i*delta_i mod 2^bits. Only
 // the low bits of each delta word matter (1 <= bits <= 64): use bits = 64-j when the result
-// is to be multiplied by 2^j. The sender receives the receiver's 16 bytes per OT and sends
+// is to be multiplied by 2^j. The sender receives the receiver's 128/k bits per OT and sends
 // n*l*bits bits of packed corrections: one round trip.
 func (s *Session) SendCOT(delta []uint64, l, bits int) (t []uint64, err error) {
 	if l < 1 || len(delta)%l != 0 {
@@ -239,7 +269,7 @@ func (s *Session) RecvCOT(c []uint64, n, l, bits int) ([]uint64, error) {
 	if len(c) < words(n) {
 		return nil, errs.New(errs.Internal, "ot: RecvCOT: %d choice words for %d OTs", len(c), n)
 	}
-	t, base, umsg := s.rcv.extend(c, n)
+	_, t, base, umsg := s.rcv.extend(c, n)
 	if err := s.send(umsg); err != nil {
 		return nil, err
 	}
@@ -250,4 +280,65 @@ func (s *Session) RecvCOT(c []uint64, n, l, bits int) ([]uint64, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// SendCOTWidths is SendCOT with a width per OT: OT i works mod 2^widths[i] (1..64), n =
+// len(widths) = len(delta)/l. The typical use is a Gilboa-style product where OT i's output
+// is multiplied by 2^j_i: widths[i] = 64 - j_i. The receiver calls RecvCOTWidths with the
+// same widths.
+func (s *Session) SendCOTWidths(delta []uint64, l int, widths []uint8) (t []uint64, err error) {
+	n := len(widths)
+	if l < 1 || len(delta) != n*l {
+		return nil, errs.New(errs.Internal, "ot: SendCOTWidths: %d correlation words for %d OTs of l = %d", len(delta), n, l)
+	}
+	if err := checkWidths(widths); err != nil || n == 0 {
+		return nil, err
+	}
+	umsg, err := s.recv("COT extension")
+	if err != nil {
+		return nil, err
+	}
+	t = make([]uint64, n*l)
+	L := cotLayout{n: n, l: l, width: func(o int) int { return int(widths[o]) }}
+	err = s.cotSenderPhase(umsg, L,
+		func(o int, _ []uint64) []uint64 { return delta[o*l : (o+1)*l] },
+		func(o int, x []uint64) { copy(t[o*l:], x) })
+	if err != nil {
+		return nil, err
+	}
+	return t, s.flush()
+}
+
+// RecvCOTWidths is the receiver's end of SendCOTWidths: c holds the len(widths) choice bits.
+func (s *Session) RecvCOTWidths(c []uint64, l int, widths []uint8) ([]uint64, error) {
+	n := len(widths)
+	if l < 1 {
+		return nil, errs.New(errs.Internal, "ot: RecvCOTWidths with l = %d", l)
+	}
+	if err := checkWidths(widths); err != nil || n == 0 {
+		return nil, err
+	}
+	if len(c) < words(n) {
+		return nil, errs.New(errs.Internal, "ot: RecvCOTWidths: %d choice words for %d OTs", len(c), n)
+	}
+	_, t, base, umsg := s.rcv.extend(c, n)
+	if err := s.send(umsg); err != nil {
+		return nil, err
+	}
+	out := make([]uint64, n*l)
+	L := cotLayout{n: n, l: l, width: func(o int) int { return int(widths[o]) }}
+	err := s.cotReceiverPhase(t, base, c, L, func(o int, x []uint64) { copy(out[o*l:], x) })
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func checkWidths(widths []uint8) error {
+	for i, w := range widths {
+		if w < 1 || w > 64 {
+			return errs.New(errs.Internal, "ot: OT %d has width %d (want 1..64)", i, w)
+		}
+	}
+	return nil
 }

@@ -7,25 +7,31 @@
 //
 //   - Base OT (baseot.go): kappa = 128 random OTs per direction, the "simplest OT" of Chou
 //     and Orlandi (LATINCRYPT 2015) over the Ristretto255 group of cloudflare/circl.
-//   - OT extension (iknp.go): IKNP (Ishai, Kilian, Nissim, Petrank, CRYPTO 2003) with the
-//     semi-honest optimisations of ALSZ (Asharov, Lindell, Schneider, Zohner, CCS 2013):
-//     base OTs on PRG seeds, random OT without a sender message, correlated OT with one
-//     correction word per OT. The 128 x n bit matrix is transposed with a 64x64 block
-//     transpose (transpose.go); the correlation-robust hash is the tweakable fixed-key-AES
-//     construction of Guo, Katz, Wang, Yu (S&P 2020) (hash.go).
-//   - Outputs: random OT (RandomOT), correlated OT over Z_2^64 with vector correlations
-//     (cot.go), the one-sided Gilboa matrix product (gilboa.go), AND triples and Beaver
-//     triples over Z_2^64 (triples.go).
+//   - OT extension (softspoken.go): SoftSpoken OT (Roy, CRYPTO 2022), semi-honest variant,
+//     parameter k (DefaultK = 4): the receiver sends 128/k bits per OT. k = 1 is IKNP
+//     (Ishai, Kilian, Nissim, Petrank, CRYPTO 2003) with the semi-honest optimisations of
+//     ALSZ (Asharov, Lindell, Schneider, Zohner, CCS 2013): base OTs on PRG seeds, random OT
+//     without a sender message, correlated OT with one correction word per OT. k = 4 costs
+//     about 15 % more CPU time than k = 1 and a quarter of the bytes (docs/design-notes.md).
+//     The 128 x n bit matrix is transposed with a 64x64 block transpose (transpose.go); the
+//     correlation-robust hash is the tweakable fixed-key-AES construction (TMMO) of Guo,
+//     Katz, Wang, Yu (S&P 2020) (hash.go).
+//   - Outputs: random OT (SendRandomOT/RecvRandomOT); correlated OT over Z_2^bits with
+//     vector correlations (SendCOT/RecvCOT, or a width per OT: SendCOTWidths/RecvCOTWidths;
+//     cot.go); the one-sided Gilboa matrix product (ProductW/ProductX) and batched vector
+//     OLE (VOLEW/VOLEX) (gilboa.go); AND triples and Beaver triples over Z_2^64
+//     (triples.go). cost.go gives the exact bytes of each.
 //
 // # Sessions and roles
 //
 // A Session is one party's end of two OT extensions with one peer: in one it is the OT
 // sender, in the other the OT receiver, so either party can play either role at any time.
-// Both parties create their Session with NewSession (it runs the base OTs of both
-// directions in two rounds) and then call matching operations in the same order:
-// SendRandomOT on one side with RecvRandomOT on the other, SendCOT with RecvCOT, ProductW
-// (the party holding the plaintext matrix W, the OT receiver) with ProductX (the party
-// holding X, the OT sender); ANDTriples and BeaverTriples are symmetric (both parties call
+// Both parties create their Session with NewSession (it runs the base OTs and the
+// SoftSpoken setup of both directions in three rounds, about 8 KB each way) and then call
+// matching operations in the same order: SendRandomOT on one side with RecvRandomOT on the
+// other, SendCOT with RecvCOT, SendCOTWidths with RecvCOTWidths, ProductW (the party holding
+// the plaintext matrix W, the OT receiver) with ProductX (the party holding X, the OT
+// sender), VOLEW with VOLEX; ANDTriples and BeaverTriples are symmetric (both parties call
 // the same method). A Session is not safe for concurrent use, and the two parties' calls
 // must pair up one to one (the extensions' PRG streams and hash tweaks advance with every
 // call). Each operation costs one round trip or less (see each method).
@@ -50,7 +56,8 @@
 //
 // Two parties, semi-honest (passive) corruption of either, computational security
 // parameter kappa = 128 (128 base OTs, AES-128, Ristretto255 at about 126-bit security),
-// no statistical parameter (the IKNP semi-honest protocol has no cut-and-choose or
-// consistency check). Each file's header states what its messages contain and why they
+// no statistical parameter (the semi-honest protocols have no consistency check).
+// Malicious security (SoftSpoken's consistency check, Beaver-triple sacrificing) is not
+// provided. Each file's header states what its messages contain and why they
 // reveal nothing.
 package ot

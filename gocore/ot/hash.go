@@ -82,34 +82,74 @@ func (h *hasher) tcr(tweak uint64, x Block) Block {
 }
 
 // tcrBatch sets out[j] = H(base+j, x[j]) for every j (out and x may be the same slice).
-// The two passes keep independent AES calls next to each other, which the CPU overlaps.
+// The blocks go through AES in batches at distinct addresses so that the CPU overlaps the
+// independent encryptions (about 3x faster than one reused buffer).
 func (h *hasher) tcrBatch(out, x []Block, base uint64) {
-	var b [16]byte
-	p := make([]Block, 0, 256)
+	const batch = 256
+	var pb, yb [batch]Block
+	p, y := pb[:], yb[:]
+	pBytes := blockBytes(p)
+	yBytes := blockBytes(y)
 	for len(x) > 0 {
-		k := min(len(x), cap(p))
-		p = p[:k]
-		for j := range p {
-			putBlock(b[:], x[j])
-			h.pi.Encrypt(b[:], b[:])
-			p[j] = getBlock(b[:])
+		k := min(len(x), batch)
+		copy(p, x[:k])
+		toLE(p[:k])
+		for j := range k {
+			b := pBytes[16*j : 16*j+16]
+			h.pi.Encrypt(b, b) // p_j = pi(x_j)
 		}
-		for j := range p {
-			putBlock(b[:], Block{p[j][0] ^ base, p[j][1]})
-			h.pi.Encrypt(b[:], b[:])
-			y := getBlock(b[:])
-			out[j] = Block{y[0] ^ p[j][0], y[1] ^ p[j][1]}
-			base++
+		fromLE(p[:k])
+		for j := range k {
+			y[j] = Block{p[j][0] ^ (base + uint64(j)), p[j][1]}
 		}
+		toLE(y[:k])
+		for j := range k {
+			b := yBytes[16*j : 16*j+16]
+			h.pi.Encrypt(b, b) // pi(p_j xor tweak)
+		}
+		fromLE(y[:k])
+		for j := range k {
+			out[j] = Block{y[j][0] ^ p[j][0], y[j][1] ^ p[j][1]}
+		}
+		base += uint64(k)
 		x, out = x[k:], out[k:]
+	}
+}
+
+// blockBytes views blocks as bytes (native word order; see toLE).
+func blockBytes(b []Block) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(&b[0])), 16*len(b))
+}
+
+// toLE puts blocks into the little-endian byte order AES reads them in (a no-op on
+// little-endian hosts); fromLE undoes it.
+func toLE(b []Block) {
+	if littleEndian {
+		return
+	}
+	for j := range b {
+		var t [16]byte
+		putBlock(t[:], b[j])
+		b[j] = *(*Block)(unsafe.Pointer(&t))
+	}
+}
+
+func fromLE(b []Block) {
+	if littleEndian {
+		return
+	}
+	for j := range b {
+		t := *(*[16]byte)(unsafe.Pointer(&b[j]))
+		b[j] = getBlock(t[:])
 	}
 }
 
 // expander turns 128-bit seeds into word vectors; it keeps a scratch buffer, so it is not
 // safe for concurrent use.
 type expander struct {
-	h   *hasher
-	buf []byte
+	h     *hasher
+	buf   []byte
+	zeros []byte // never written: the plaintext the keystream is XORed onto
 }
 
 // littleEndian reports whether the host stores words little-endian (then expand writes the
@@ -133,19 +173,19 @@ func (e *expander) expand(dst []uint64, seed Block) {
 	binary.BigEndian.PutUint64(iv[0:8], seed[1])
 	binary.BigEndian.PutUint64(iv[8:16], seed[0])
 	ctr := cipher.NewCTR(e.h.piExp, iv[:])
+	n := 8 * len(dst)
+	if len(e.zeros) < n {
+		e.zeros = make([]byte, n)
+	}
 	if littleEndian {
-		b := unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), 8*len(dst))
-		clear(dst)
-		ctr.XORKeyStream(b, b)
+		ctr.XORKeyStream(unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), n), e.zeros[:n])
 		return
 	}
-	n := 8 * len(dst)
 	if cap(e.buf) < n {
 		e.buf = make([]byte, n)
 	}
 	buf := e.buf[:n]
-	clear(buf)
-	ctr.XORKeyStream(buf, buf)
+	ctr.XORKeyStream(buf, e.zeros[:n])
 	for i := range dst {
 		dst[i] = binary.LittleEndian.Uint64(buf[8*i:])
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/bits"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 
@@ -89,7 +90,7 @@ func TestBitPacking(t *testing.T) {
 		w := 1 + r.IntN(64)
 		v := r.Uint64() & widthMask(w)
 		ws, vs = append(ws, w), append(vs, v)
-		bw.write(v, w)
+		bw.writeVec([]uint64{v}, w)
 		total += w
 	}
 	out := bw.bytes()
@@ -98,8 +99,9 @@ func TestBitPacking(t *testing.T) {
 	}
 	br := newBitReader(out)
 	for i, w := range ws {
-		if got := br.read(w); got != vs[i] {
-			t.Fatalf("value %d (width %d): got %x want %x", i, w, got, vs[i])
+		got := make([]uint64, 1)
+		if br.readVec(got, w); got[0] != vs[i] {
+			t.Fatalf("value %d (width %d): got %x want %x", i, w, got[0], vs[i])
 		}
 	}
 }
@@ -278,8 +280,8 @@ func TestBeaverTriples(t *testing.T) {
 	}
 }
 
-// tamperConn flips one bit of the k-th message it receives (counting from 0), and records
-// every received message.
+// tamperConn flips a bit in every 32 bytes of the k-th message it receives (counting from
+// 0), and records every received message.
 type tamperConn struct {
 	net.Conn
 	k, seen int
@@ -293,7 +295,9 @@ func (c *tamperConn) Recv(from int) ([]byte, error) {
 	}
 	if c.seen == c.k && len(msg) > 0 {
 		msg = append([]byte(nil), msg...)
-		msg[len(msg)/2] ^= 0x10
+		for i := 0; i < len(msg); i += 32 {
+			msg[i] ^= 0x10
+		}
 	}
 	c.seen++
 	c.log = append(c.log, msg)
@@ -326,12 +330,12 @@ func TestTamperingBreaksCorrelation(t *testing.T) {
 			p := net.NewPipes(2)
 			c0 := &tamperConn{Conn: p[0], k: -1}
 			c1 := &tamperConn{Conn: p[1], k: -1}
-			s0, s1 := sessions(t, c0, c1) // 2 messages each way so far
+			s0, s1 := sessions(t, c0, c1) // 3 messages each way so far
 			switch which {
 			case "extension message":
-				c1.k = 2 // the sender's copy of u
+				c1.k = 3 // the sender's copy of u
 			case "corrections":
-				c0.k = 2
+				c0.k = 3
 			}
 			var tt, y []uint64
 			run2(t, func() (err error) { tt, err = s1.SendCOT(delta, l, 64); return },
@@ -356,24 +360,6 @@ func TestTamperingBreaksCorrelation(t *testing.T) {
 // ones and 2^63, the sender's extension message for all-zero and all-one choices.
 func TestViewUniform(t *testing.T) {
 	const n = 4096
-	checkBits := func(t *testing.T, name string, msg []byte) {
-		cnt := make([]int, 64)
-		words := len(msg) / 8
-		for w := range words {
-			for b := range 8 {
-				for k := range 8 {
-					cnt[8*b+k] += int(msg[8*w+b] >> k & 1)
-				}
-			}
-		}
-		for b, c := range cnt {
-			f := float64(c) / float64(words)
-			// 6 standard deviations of a fair coin's frequency.
-			if d := f - 0.5; d*d > 36*0.25/float64(words) {
-				t.Fatalf("%s: bit %d is one in %.3f of %d words", name, b, f, words)
-			}
-		}
-	}
 	for _, dv := range []uint64{0, ^uint64(0), 1 << 63} {
 		for _, cv := range []uint64{0, ^uint64(0)} {
 			t.Run(fmt.Sprintf("delta=%x/c=%x", dv, cv), func(t *testing.T) {
@@ -391,9 +377,298 @@ func TestViewUniform(t *testing.T) {
 				}
 				run2(t, func() error { _, err := s1.SendCOT(delta, 1, 64); return err },
 					func() error { _, err := s0.RecvCOT(c, n, 1, 64); return err })
-				checkBits(t, "receiver's corrections", c0.log[2])
-				checkBits(t, "sender's extension message", c1.log[2])
+				checkBitsUniform(t, "receiver's corrections", c0.log[3])
+				checkBitsUniform(t, "sender's extension message", c1.log[3])
 			})
 		}
+	}
+}
+
+// TestExtension checks the extension's correlation q_j = t_j xor c_j*s directly, for every
+// SoftSpoken parameter.
+func TestExtension(t *testing.T) {
+	for _, k := range []int{1, 2, 4, 8} {
+		for _, random := range []bool{false, true} {
+			p := net.NewPipes(2)
+			var s0, s1 *Session
+			run2(t, func() (err error) { s0, err = NewSessionK(p[0], 1, seeded(1), k); return },
+				func() (err error) { s1, err = NewSessionK(p[1], 0, seeded(2), k); return })
+			for _, n := range append(sizes, 2*64*tileWords+5) { // and several tiles
+				var r []uint64
+				if !random {
+					r = s1.randomBits(n)
+				}
+				c, tt, b1, msg := s1.rcv.extend(r, n)
+				q, b0, err := s0.snd.extend(msg, n, random)
+				if err != nil || b0 != b1 {
+					t.Fatalf("k=%d: %v, tweak bases %d %d", k, err, b0, b1)
+				}
+				if len(msg) != msgLen(k, n, random) {
+					t.Fatalf("k=%d n=%d: message of %d bytes", k, n, len(msg))
+				}
+				for j := range n {
+					want := tt[j]
+					if bit(c, j) == 1 {
+						want[0] ^= s0.snd.s[0]
+						want[1] ^= s0.snd.s[1]
+					}
+					if q[j] != want {
+						t.Fatalf("k=%d random=%v n=%d row %d: q %x, t %x, c %d", k, random, n, j, q[j], tt[j], bit(c, j))
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestProductViewUniform: the corrections A receives in a Gilboa product look uniform bit
+// by bit whether B's X is all zeros or all ones, and whatever A's W is; B's incoming
+// extension message likewise.
+func TestProductViewUniform(t *testing.T) {
+	const m, k, n, bw = 16, 16, 64, 8
+	for _, xv := range []uint64{0, ^uint64(0)} {
+		for _, wv := range []int64{0, -1, -128} {
+			t.Run(fmt.Sprintf("x=%x/w=%d", xv, wv), func(t *testing.T) {
+				p := net.NewPipes(2)
+				c0 := &tamperConn{Conn: p[0], k: -1}
+				c1 := &tamperConn{Conn: p[1], k: -1}
+				s0, s1 := sessions(t, c0, c1)
+				w := make([]int64, m*k)
+				for i := range w {
+					w[i] = wv
+				}
+				x := make([]uint64, k*n)
+				for i := range x {
+					x[i] = xv
+				}
+				run2(t, func() error { _, err := s0.ProductW(w, m, k, n, bw); return err },
+					func() error { _, err := s1.ProductX(x, m, k, n, bw); return err })
+				checkBitsUniform(t, "A's corrections", c0.log[3])
+				checkBitsUniform(t, "B's extension message", c1.log[3])
+			})
+		}
+	}
+}
+
+// checkBitsUniform fails if some bit position of msg's 64-bit words is one in a fraction of
+// the words more than 6 standard deviations of a fair coin away from 1/2 (deterministic
+// seeds: the test does not flake).
+func checkBitsUniform(t *testing.T, name string, msg []byte) {
+	t.Helper()
+	cnt := make([]int, 64)
+	words := len(msg) / 8
+	if words < 1000 {
+		t.Fatalf("%s: only %d words", name, words)
+	}
+	for w := range words {
+		for b := range 8 {
+			for k := range 8 {
+				cnt[8*b+k] += int(msg[8*w+b] >> k & 1)
+			}
+		}
+	}
+	for b, c := range cnt {
+		f := float64(c) / float64(words)
+		if d := f - 0.5; d*d > 36*0.25/float64(words) {
+			t.Fatalf("%s: bit %d is one in %.3f of %d words", name, b, f, words)
+		}
+	}
+}
+
+// TestBatches: calls larger than one batch give correct results and the bytes the cost
+// functions predict (small batches set on the sessions).
+func TestBatches(t *testing.T) {
+	p := net.NewPipes(2)
+	s0, s1 := sessions(t, p[0], p[1])
+	bt := batching{and: 128, beaver: 64, ots: 1000}
+	s0.batch, s1.batch = bt, bt
+	sent := func() int64 { return p[0].Stats().BytesSent }
+	const n = 2*128 + 70
+	b := sent()
+	var a0, b0, c0, a1, b1, c1 []uint64
+	run2(t, func() (err error) { a0, b0, c0, err = s0.ANDTriples(n); return },
+		func() (err error) { a1, b1, c1, err = s1.ANDTriples(n); return })
+	for w := range words(n) {
+		if (a0[w]^a1[w])&(b0[w]^b1[w]) != c0[w]^c1[w] {
+			t.Fatalf("AND word %d: not a triple", w)
+		}
+	}
+	if got := sent() - b; got != bt.andBytes(n, DefaultK) {
+		t.Fatalf("AND: sent %d, cost %d", got, bt.andBytes(n, DefaultK))
+	}
+	b = sent()
+	run2(t, func() (err error) { a0, b0, c0, err = s0.BeaverTriples(n); return },
+		func() (err error) { a1, b1, c1, err = s1.BeaverTriples(n); return })
+	for i := range n {
+		if (a0[i]+a1[i])*(b0[i]+b1[i]) != c0[i]+c1[i] {
+			t.Fatalf("Beaver triple %d wrong", i)
+		}
+	}
+	if got := sent() - b; got != bt.beaverBytes(n, DefaultK) {
+		t.Fatalf("Beaver: sent %d, cost %d", got, bt.beaverBytes(n, DefaultK))
+	}
+	// Products: 1000 OTs per batch = 7 rows of k*bits = 18*8.
+	runProduct(t, s0, s1, 23, 18, 5, 8, 77)
+	b0p, b1p := p[0].Stats().BytesSent, p[1].Stats().BytesSent
+	runProduct(t, s0, s1, 23, 18, 5, 8, 78)
+	wb, xb := bt.productBytes(23, 18, 5, 8, DefaultK)
+	if p[0].Stats().BytesSent-b0p != wb || p[1].Stats().BytesSent-b1p != xb {
+		t.Fatalf("product: sent %d / %d, cost %d / %d", p[0].Stats().BytesSent-b0p, p[1].Stats().BytesSent-b1p, wb, xb)
+	}
+	// VOLE: 1000/16 = 62 scalars per batch.
+	w := make([]int64, 200)
+	x := make([]uint64, 200*3)
+	for i := range w {
+		w[i] = int64(i) - 100
+		for q := range 3 {
+			x[3*i+q] = uint64(i*7+q) * 0x9e3779b97f4a7c15
+		}
+	}
+	var u, v []uint64
+	run2(t, func() (err error) { u, err = s0.VOLEW(w, 3, 16); return },
+		func() (err error) { v, err = s1.VOLEX(x, 3, 16); return })
+	for i := range u {
+		if u[i]+v[i] != uint64(w[i/3])*x[i] {
+			t.Fatalf("VOLE word %d wrong", i)
+		}
+	}
+}
+
+// TestCosts: the cost functions equal the bytes the connections counted.
+func TestCosts(t *testing.T) {
+	p := net.NewPipes(2)
+	s0, s1 := sessions(t, p[0], p[1])
+	sent := func() [2]int64 { return [2]int64{p[0].Stats().BytesSent, p[1].Stats().BytesSent} }
+	if got := sent(); got != [2]int64{SetupBytes, SetupBytes} {
+		t.Fatalf("setup sent %v, want %d each", got, SetupBytes)
+	}
+	check := func(name string, before [2]int64, want0, want1 int64) {
+		t.Helper()
+		now := sent()
+		if now[0]-before[0] != want0 || now[1]-before[1] != want1 {
+			t.Fatalf("%s: sent %d / %d, cost functions say %d / %d", name, now[0]-before[0], now[1]-before[1], want0, want1)
+		}
+	}
+	for _, n := range []int{1, 65, 1000} {
+		b := sent()
+		run2(t, func() error { _, _, _, err := s0.ANDTriples(n); return err },
+			func() error { _, _, _, err := s1.ANDTriples(n); return err })
+		check("AND", b, ANDTriplesBytes(n, DefaultK), ANDTriplesBytes(n, DefaultK))
+		b = sent()
+		run2(t, func() error { _, _, _, err := s0.BeaverTriples(n); return err },
+			func() error { _, _, _, err := s1.BeaverTriples(n); return err })
+		check("Beaver", b, BeaverTriplesBytes(n, DefaultK), BeaverTriplesBytes(n, DefaultK))
+		b = sent()
+		run2(t, func() error { _, _, err := s0.SendRandomOT(n); return err },
+			func() error { _, _, err := s1.RecvRandomOT(n); return err })
+		check("ROT", b, 0, ExtensionBytes(n, DefaultK, true))
+		b = sent()
+		delta := make([]uint64, 3*n)
+		run2(t, func() error { _, err := s0.SendCOT(delta, 3, 50); return err },
+			func() error { _, err := s1.RecvCOT(make([]uint64, words(n)), n, 3, 50); return err })
+		rb, sb := COTBytes(n, 3, 50, DefaultK)
+		check("COT", b, sb, rb)
+	}
+	b := sent()
+	const m, k, n, bw = 3, 40, 17, 8
+	run2(t, func() error { _, err := s0.ProductW(make([]int64, m*k), m, k, n, bw); return err },
+		func() error { _, err := s1.ProductX(make([]uint64, k*n), m, k, n, bw); return err })
+	wb, xb := ProductBytes(m, k, n, bw, DefaultK)
+	check("product", b, wb, xb)
+	b = sent()
+	run2(t, func() error { _, err := s0.VOLEW(make([]int64, 33), 5, 16); return err },
+		func() error { _, err := s1.VOLEX(make([]uint64, 33*5), 5, 16); return err })
+	wb, xb = VOLEBytes(33, 5, 16, DefaultK)
+	check("VOLE", b, wb, xb)
+}
+
+func TestVOLE(t *testing.T) {
+	s0, s1 := newPair(t)
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, c := range []struct{ n, l, bits int }{{0, 3, 8}, {1, 1, 1}, {65, 3, 8}, {10, 5, 64}, {7, 70, 4}} {
+		w := make([]int64, c.n)
+		lo := int64(-1) << (c.bits - 1)
+		for i := range w {
+			w[i] = lo + int64(r.Uint64()>>(64-c.bits))
+		}
+		x := make([]uint64, c.n*c.l)
+		for i := range x {
+			x[i] = r.Uint64()
+		}
+		var u, v []uint64
+		run2(t, func() (err error) { u, err = s0.VOLEW(w, c.l, c.bits); return },
+			func() (err error) { v, err = s1.VOLEX(x, c.l, c.bits); return })
+		if len(u) != c.n*c.l || len(v) != c.n*c.l {
+			t.Fatalf("%+v: lengths %d %d", c, len(u), len(v))
+		}
+		for i := range u {
+			if u[i]+v[i] != uint64(w[i/c.l])*x[i] {
+				t.Fatalf("%+v: word %d wrong", c, i)
+			}
+		}
+	}
+}
+
+func TestCOTWidths(t *testing.T) {
+	p := net.NewPipes(2)
+	s0, s1 := sessions(t, p[0], p[1])
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, n := range sizes {
+		const l = 2
+		widths := make([]uint8, n)
+		for i := range widths {
+			widths[i] = uint8(1 + r.IntN(64))
+		}
+		delta := make([]uint64, n*l)
+		for i := range delta {
+			delta[i] = r.Uint64()
+		}
+		c := make([]uint64, words(n))
+		for i := range c {
+			c[i] = r.Uint64()
+		}
+		b0, b1 := p[0].Stats().BytesSent, p[1].Stats().BytesSent
+		var tt, y []uint64
+		run2(t, func() (err error) { tt, err = s0.SendCOTWidths(delta, l, widths); return },
+			func() (err error) { y, err = s1.RecvCOTWidths(c, l, widths); return })
+		for i := range n * l {
+			m := widthMask(int(widths[i/l]))
+			if y[i] != (tt[i]+bit(c, i/l)*delta[i])&m || tt[i]&^m != 0 {
+				t.Fatalf("n=%d word %d (width %d) wrong", n, i, widths[i/l])
+			}
+		}
+		rb, sb := COTWidthsBytes(l, widths, DefaultK)
+		if p[0].Stats().BytesSent-b0 != sb || p[1].Stats().BytesSent-b1 != rb {
+			t.Fatalf("n=%d: sent %d / %d, cost functions say %d / %d", n, p[0].Stats().BytesSent-b0, p[1].Stats().BytesSent-b1, sb, rb)
+		}
+	}
+}
+
+// randomBits returns words(n) uniform words with the bits from n on cleared.
+func (s *Session) randomBits(n int) []uint64 {
+	c := s.rng.Uint64s(words(n))
+	if n%64 != 0 {
+		c[len(c)-1] &= 1<<(n%64) - 1
+	}
+	return c
+}
+
+// TestSessionMismatch: parties with different k, or a bad k, fail at setup with an error.
+func TestSessionMismatch(t *testing.T) {
+	p := net.NewPipes(2)
+	var e0, e1 error
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); _, e0 = NewSessionK(p[0], 1, seeded(1), 4) }()
+	go func() { defer wg.Done(); _, e1 = NewSessionK(p[1], 0, seeded(2), 2) }()
+	wg.Wait()
+	if e0 == nil || e1 == nil || !strings.Contains(e0.Error(), "SoftSpoken k") {
+		t.Fatalf("mismatched k: errors %v / %v", e0, e1)
+	}
+	if _, err := NewSessionK(p[0], 1, seeded(1), 3); err == nil {
+		t.Fatal("k = 3 accepted")
+	}
+	if _, err := NewSession(p[0], 0, seeded(1)); err == nil {
+		t.Fatal("a session with oneself accepted")
 	}
 }

@@ -1,16 +1,19 @@
 package ot
 
-// Session setup and random OT. The base OTs of both directions run interleaved (NewSession):
+// Session setup and random OT. The base OTs and the SoftSpoken setup of both directions
+// run interleaved (NewSessionK):
 //
 //	round 1, each party:  A (32 bytes), as base-OT sender for the extension where it is
 //	                      the OT receiver
-//	round 2, each party:  B_1..B_128 (4 KB), as base-OT receiver with its extension-sender
-//	                      secret s as choices
+//	round 2, each party:  B_1..B_128 (4 KB), as base-OT receiver for the extension where it
+//	                      is the OT sender (choices: the complement of its secret s)
+//	round 3, each party:  the GGM level sums of its trees (4 KB) and k, as OT receiver
 //
-// after which each party holds an extSender and an extReceiver (iknp.go). What each
-// message reveals is argued in baseot.go; random OT (SendRandomOT/RecvRandomOT) is the plain
-// IKNP extension of iknp.go with outputs H(j', q_j), H(j', q_j xor s) and H(j', t_j), and its
-// only message is the receiver's u (16 bytes per OT), pseudorandom to the sender.
+// after which each party holds an extSender and an extReceiver (softspoken.go). What each
+// message reveals is argued in baseot.go and softspoken.go. Random OT
+// (SendRandomOT/RecvRandomOT) is the extension with random choices (c = u_0) and outputs
+// H(j', q_j), H(j', q_j xor s) and H(j', t_j); its only message is the receiver's
+// corrections (128/k - 1 bits per OT), pseudorandom to the sender.
 
 import (
 	"io"
@@ -37,17 +40,30 @@ type Session struct {
 	rng  *prg.PRG     // local randomness (choice bits, triple shares)
 	h    *hasher
 	ex   expander
+	// batch bounds the size of one extension (defaultBatching; tests shrink it).
+	batch batching
 }
 
-// NewSession runs the base OTs of both directions with peer over conn (two rounds, 4128
-// bytes each way) and returns the party's end of both extensions. Both parties call it.
+// NewSession runs the base OTs and the SoftSpoken setup (k = DefaultK) of both directions
+// with peer over conn (three rounds, 8225 bytes each way) and returns the party's end of
+// both extensions. Both parties call it.
 // rnd supplies all randomness (crypto/rand.Reader in production): the base-OT scalars, the
 // extension secret and a key for the session's local PRG.
 func NewSession(conn net.Conn, peer int, rnd io.Reader) (*Session, error) {
+	return NewSessionK(conn, peer, rnd, DefaultK)
+}
+
+// NewSessionK is NewSession with SoftSpoken parameter k in {1, 2, 4, 8} (k = 1 is IKNP):
+// the OT receiver sends 128/k bits per OT, and both parties expand 128*2^k/k PRG bits per OT.
+// Both parties must use the same k.
+func NewSessionK(conn net.Conn, peer int, rnd io.Reader, k int) (*Session, error) {
+	if k != 1 && k != 2 && k != 4 && k != 8 {
+		return nil, errs.New(errs.Config, "ot: SoftSpoken parameter k = %d, want 1, 2, 4 or 8", k)
+	}
 	if peer == conn.ID() || peer < 0 || peer >= conn.N() {
 		return nil, errs.New(errs.Config, "ot: party %d cannot run OT with party %d (of %d)", conn.ID(), peer, conn.N())
 	}
-	s := &Session{conn: conn, peer: peer, h: newHasher()}
+	s := &Session{conn: conn, peer: peer, h: newHasher(), batch: defaultBatching}
 	s.ex.h = s.h
 	var key prg.Key
 	var sBytes [16]byte
@@ -86,8 +102,25 @@ func NewSession(conn net.Conn, peer int, rnd io.Reader) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.snd = newExtSender(sec, keys)
-	s.rcv = newExtReceiver(k0, k1)
+	rcv, setup := newExtReceiver(k, k0, k1, s.rng)
+	if err := s.send(append(setup, byte(k))); err != nil { // k last: a mismatch fails here
+		return nil, err
+	}
+	peerSetup, err := s.recv("extension setup")
+	if err != nil {
+		return nil, err
+	}
+	if len(peerSetup) == 0 || int(peerSetup[len(peerSetup)-1]) != k {
+		return nil, errs.New(errs.Config, "ot: party %d uses SoftSpoken k = %d, party %d another (setup message of %d bytes)", conn.ID(), k, peer, len(peerSetup))
+	}
+	peerSetup = peerSetup[:len(peerSetup)-1]
+	// The base-OT choices were sec, so this party holds k^{sec_i}_i: its extension secret
+	// is NOT sec (softspoken.go).
+	snd, err := newExtSender(k, Block{^sec[0], ^sec[1]}, keys, peerSetup)
+	if err != nil {
+		return nil, err
+	}
+	s.snd, s.rcv = snd, rcv
 	return s, nil
 }
 
@@ -126,15 +159,6 @@ func (s *Session) recv(what string) ([]byte, error) {
 	return msg, nil
 }
 
-// randomBits returns words(n) uniform words with the bits from n on cleared.
-func (s *Session) randomBits(n int) []uint64 {
-	c := s.rng.Uint64s(words(n))
-	if n%64 != 0 {
-		c[len(c)-1] &= 1<<(n%64) - 1
-	}
-	return c
-}
-
 func checkN(n int) error {
 	if n < 0 {
 		return errs.New(errs.Internal, "ot: negative OT count %d", n)
@@ -153,7 +177,7 @@ func (s *Session) SendRandomOT(n int) (m0, m1 []Block, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	q, base, err := s.snd.extend(msg, n)
+	q, base, err := s.snd.extend(msg, n, true)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -169,14 +193,13 @@ func (s *Session) SendRandomOT(n int) (m0, m1 []Block, err error) {
 
 // RecvRandomOT is the receiver's end of n random OTs: c holds n uniform choice bits
 // packed 64 per word (bit i%64 of c[i/64]; the bits from n on are zero), mc[i] =
-// m_{c_i}[i] of the sender. One message (16 bytes per OT, n rounded up to a multiple of 64)
-// goes to the sender.
+// m_{c_i}[i] of the sender. One message (128/k - 1 bits per OT, n rounded up to a multiple
+// of 64; 3.875 bytes for k = 4) goes to the sender.
 func (s *Session) RecvRandomOT(n int) (c []uint64, mc []Block, err error) {
 	if err := checkN(n); err != nil || n == 0 {
 		return nil, nil, err
 	}
-	c = s.randomBits(n)
-	t, base, msg := s.rcv.extend(c, n)
+	c, t, base, msg := s.rcv.extend(nil, n)
 	if err := s.send(msg); err != nil {
 		return nil, nil, err
 	}

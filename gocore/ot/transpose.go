@@ -7,16 +7,50 @@ package ot
 // addresses.
 
 // transpose64 transposes the 64x64 bit matrix a in place, where bit c of a[r] is the entry
-// in row r, column c.
+// in row r, column c: for j = 32, 16, ..., 1 it swaps the off-diagonal j x j sub-blocks of
+// every 2j x 2j block (constant shifts and masks, written out per level).
 func transpose64(a *[64]uint64) {
-	m := uint64(0x00000000ffffffff)
-	for j := 32; j != 0; j >>= 1 {
-		for k := 0; k < 64; k = (k + j + 1) &^ j {
-			t := (a[k]>>j ^ a[k+j]) & m
-			a[k+j] ^= t
-			a[k] ^= t << j
+	for b := 0; b < 64; b += 64 {
+		for k := b; k < b+32; k++ {
+			t := (a[k]>>32 ^ a[k+32]) & 0x00000000ffffffff
+			a[k+32] ^= t
+			a[k] ^= t << 32
 		}
-		m ^= m << (j >> 1)
+	}
+	for b := 0; b < 64; b += 32 {
+		for k := b; k < b+16; k++ {
+			t := (a[k]>>16 ^ a[k+16]) & 0x0000ffff0000ffff
+			a[k+16] ^= t
+			a[k] ^= t << 16
+		}
+	}
+	for b := 0; b < 64; b += 16 {
+		for k := b; k < b+8; k++ {
+			t := (a[k]>>8 ^ a[k+8]) & 0x00ff00ff00ff00ff
+			a[k+8] ^= t
+			a[k] ^= t << 8
+		}
+	}
+	for b := 0; b < 64; b += 8 {
+		for k := b; k < b+4; k++ {
+			t := (a[k]>>4 ^ a[k+4]) & 0x0f0f0f0f0f0f0f0f
+			a[k+4] ^= t
+			a[k] ^= t << 4
+		}
+	}
+	for b := 0; b < 64; b += 4 {
+		for k := b; k < b+2; k++ {
+			t := (a[k]>>2 ^ a[k+2]) & 0x3333333333333333
+			a[k+2] ^= t
+			a[k] ^= t << 2
+		}
+	}
+	for b := 0; b < 64; b += 2 {
+		for k := b; k < b+1; k++ {
+			t := (a[k]>>1 ^ a[k+1]) & 0x5555555555555555
+			a[k+1] ^= t
+			a[k] ^= t << 1
+		}
 	}
 }
 

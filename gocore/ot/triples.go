@@ -12,31 +12,50 @@ package ot
 //
 //	c_P = a_P*b_P xor u_P xor v_P,   c_0 xor c_1 = (a_0 xor a_1)*(b_0 xor b_1).
 //
-// Messages: each party's IKNP message u (16 bytes per triple), sent simultaneously: one
-// message each way, no further round. Security: random OT (iknp.go, session.go); a_P, b_P
-// are uniform (x0 xor x1 of independent pseudorandom bits; the receiver's uniform choices),
-// and the peer's view is only the pseudorandom u.
+// Messages: each party's extension message (128/k - 1 bits per triple), sent
+// simultaneously: one message each way, no further round. Security: random OT
+// (softspoken.go, session.go); a_P, b_P are uniform (x0 xor x1 of independent pseudorandom
+// bits; the receiver's uniform choices), and the peer's view is only the pseudorandom
+// extension message.
 //
 // Beaver triples over Z_2^64 (Gilboa products, the semi2k offline phase of MP-SPDZ): each
 // party draws a_P, b_P uniform; the cross term a_P*b_Q (Q the peer) is 64 correlated OTs
 // with P's choice bits the bits of a_P, Q's correlation b_Q and width 64-j for bit j (see
 // gilboa.go for why the shares 2^j*y and -2^j*t are exact). c_P = a_P*b_P + (P's receiver
-// sums) + (P's sender sums). Messages per party and triple: 64 x 16 bytes of IKNP message,
-// then sum_j (64-j) = 2080 bits = 260 bytes of corrections: 1284 bytes, one round trip.
+// sums) + (P's sender sums). Messages per party and triple: 64 x 128/k bits of extension
+// message (256 bytes for k = 4), then sum_j (64-j) = 2080 bits = 260 bytes of corrections:
+// 516 bytes for k = 4 (1284 for IKNP), one round trip.
 // Security: that of correlated OT (cot.go); a_P, b_P never leave P.
 
 // ANDTriples returns this party's XOR shares of n random AND triples, bit-sliced (triple i
 // is bit i%64 of word i/64; the bits from n on are zero): with the peer's shares,
 // (a0^a1)&(b0^b1) = c0^c1. Both parties call it. Two random OTs per triple (one per
-// direction); each party sends 16 bytes per triple (n rounded up to a multiple of 64), in one
-// message, and receives the peer's.
+// direction); each party sends 128/k - 1 bits per triple (3.875 bytes for k = 4; n rounded
+// up to a multiple of 64) in one message per batch of 2^21 triples, and receives the peer's.
 func (s *Session) ANDTriples(n int) (a, b, c []uint64, err error) {
 	if err := checkN(n); err != nil || n == 0 {
 		return nil, nil, nil, err
 	}
+	if n <= s.batch.and {
+		return s.andTriples(n)
+	}
+	a, b, c = make([]uint64, words(n)), make([]uint64, words(n)), make([]uint64, words(n))
+	for off := 0; off < n; off += s.batch.and {
+		ab, bb, cb, err := s.andTriples(min(s.batch.and, n-off))
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		copy(a[off/64:], ab)
+		copy(b[off/64:], bb)
+		copy(c[off/64:], cb)
+	}
+	return a, b, c, nil
+}
+
+// andTriples is one batch of ANDTriples.
+func (s *Session) andTriples(n int) (a, b, c []uint64, err error) {
 	nw := words(n)
-	b = s.randomBits(n)
-	t, baseR, umsg := s.rcv.extend(b, n)
+	b, t, baseR, umsg := s.rcv.extend(nil, n)
 	if err := s.send(umsg); err != nil {
 		return nil, nil, nil, err
 	}
@@ -44,7 +63,7 @@ func (s *Session) ANDTriples(n int) (a, b, c []uint64, err error) {
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	q, baseS, err := s.snd.extend(peerU, n)
+	q, baseS, err := s.snd.extend(peerU, n, true)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -58,25 +77,47 @@ func (s *Session) ANDTriples(n int) (a, b, c []uint64, err error) {
 	s.h.tcrBatch(t, t, baseR)
 	a = make([]uint64, nw)
 	c = make([]uint64, nw)
-	for j := range n {
-		x0, x1, v := h0[j][0]&1, q[j][0]&1, t[j][0]&1
-		a[j/64] |= (x0 ^ x1) << (j % 64)
-		c[j/64] |= (x0 ^ v) << (j % 64)
-	}
-	for w := range c {
-		c[w] ^= a[w] & b[w]
+	for w := range nw {
+		lo := 64 * w
+		hi := min(n, lo+64)
+		h0w, qw, tw := h0[lo:hi], q[lo:hi], t[lo:hi]
+		var aw, cw uint64
+		for j := range h0w {
+			x0, x1, v := h0w[j][0]&1, qw[j][0]&1, tw[j][0]&1
+			aw |= (x0 ^ x1) << j
+			cw |= (x0 ^ v) << j
+		}
+		a[w], c[w] = aw, cw^aw&b[w]
 	}
 	return a, b, c, nil
 }
 
 // BeaverTriples returns this party's additive shares over Z_2^64 of n random
 // multiplication triples: (a0+a1)*(b0+b1) = c0+c1 mod 2^64. Both parties call it. 64
-// correlated OTs per triple and direction (Gilboa); each party sends 1284 bytes per triple,
-// in two messages (one round trip).
+// correlated OTs per triple and direction (Gilboa); each party sends 516 bytes per triple
+// (k = 4), one round trip per batch of 2^15 triples.
 func (s *Session) BeaverTriples(n int) (a, b, c []uint64, err error) {
 	if err := checkN(n); err != nil || n == 0 {
 		return nil, nil, nil, err
 	}
+	if n <= s.batch.beaver {
+		return s.beaverTriples(n)
+	}
+	a, b, c = make([]uint64, n), make([]uint64, n), make([]uint64, n)
+	for off := 0; off < n; off += s.batch.beaver {
+		ab, bb, cb, err := s.beaverTriples(min(s.batch.beaver, n-off))
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		copy(a[off:], ab)
+		copy(b[off:], bb)
+		copy(c[off:], cb)
+	}
+	return a, b, c, nil
+}
+
+// beaverTriples is one batch of BeaverTriples.
+func (s *Session) beaverTriples(n int) (a, b, c []uint64, err error) {
 	a = s.rng.Uint64s(n)
 	b = s.rng.Uint64s(n)
 	c = make([]uint64, n)
@@ -84,9 +125,9 @@ func (s *Session) BeaverTriples(n int) (a, b, c []uint64, err error) {
 		c[i] = a[i] * b[i]
 	}
 	N := 64 * n
-	L := cotLayout{n: N, l: 1, width: func(o int) int { return 64 - o%64 }}
+	L := beaverLayout(n)
 	// a's words are exactly the packed choice bits of the 64n OTs.
-	t, baseR, umsg := s.rcv.extend(a, N)
+	_, t, baseR, umsg := s.rcv.extend(a, N)
 	if err := s.send(umsg); err != nil {
 		return nil, nil, nil, err
 	}
@@ -109,4 +150,9 @@ func (s *Session) BeaverTriples(n int) (a, b, c []uint64, err error) {
 		return nil, nil, nil, err
 	}
 	return a, b, c, nil
+}
+
+// beaverLayout: OT 64*i + j carries b_Q[i] at width 64-j.
+func beaverLayout(n int) cotLayout {
+	return cotLayout{n: 64 * n, l: 1, width: func(o int) int { return 64 - o%64 }}
 }

@@ -7,9 +7,10 @@ Load a quantized TFLite model and run it::
     print(m.summary())
     y = m.run(x)          # cleartext, bit-exact with TFLite's reference kernels
 
-The computation is done by a Go core (compiled into ``qmpc._core`` at install time).
-Go code cannot be forked: after importing qmpc, use the ``spawn`` or ``forkserver``
-start method of :mod:`multiprocessing` (and for PyTorch DataLoader workers), not ``fork``.
+The computation is done by a Go core (``qmpc._core``, compiled into the wheel). Go's
+runtime does not survive ``fork()``: in a child forked after ``import qmpc`` (the default
+start method of :mod:`multiprocessing` on Linux, PyTorch DataLoader workers) every qmpc call
+raises :class:`QmpcError` instead of hanging. Use the ``spawn`` start method.
 """
 
 from __future__ import annotations

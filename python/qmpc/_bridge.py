@@ -3,7 +3,12 @@
 Everything that touches gopy's generated module lives here, with the guards its pitfalls
 need (see GOPY.md in the design notes):
 
-* importing the generated module changes the working directory: the caller's is restored;
+* gopy's generated wrappers change the working directory while they load the extension:
+  setup.py removes those lines when it builds the core, so importing qmpc never does;
+* Go's runtime does not survive ``fork()``: a forked child (multiprocessing's default start
+  method on Linux, PyTorch DataLoader workers) would hang on its first Go call. Every call
+  into the extension goes through :func:`_guard_extension`'s wrappers, which raise
+  :class:`qmpc.QmpcError` in a forked child instead (:data:`FORK_MESSAGE`);
 * ``go.Slice_byte.from_bytes`` accepts only :class:`bytes`, and converting an empty Go slice
   to ``bytes`` aborts the process: :func:`to_go` and :func:`from_go` check both;
 * a Go error arrives as :class:`RuntimeError`: :func:`call` raises the typed
@@ -17,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import types
 from typing import Any, Callable, Sequence, TypeVar
 
 import numpy as np
@@ -26,23 +32,72 @@ from . import errors
 _T = TypeVar("_T")
 
 
+FORK_MESSAGE = (
+    "qmpc: this process was forked from one that had already imported qmpc, and Go's "
+    "runtime (qmpc's core) does not survive fork(): a call would hang. Start worker "
+    "processes with the 'spawn' method instead: multiprocessing.get_context('spawn'), "
+    "concurrent.futures.ProcessPoolExecutor(mp_context=multiprocessing.get_context('spawn')), "
+    "or torch.utils.data.DataLoader(..., multiprocessing_context='spawn')"
+)
+
+_forked = False
+
+
+def _mark_forked() -> None:
+    global _forked
+    _forked = True
+
+
+os.register_at_fork(after_in_child=_mark_forked)
+
+
+def _guard(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    if name in ("IncRef", "DecRef"):
+        # Reference counts of Go handles, called by the wrappers' __init__/__del__ (e.g.
+        # when an inherited object is collected in the child): raising from __del__ only
+        # prints noise, and any Go call in a forked child may hang. The child's copy of the
+        # Go heap is never used again, so skipping them is right.
+        def refcount(*args: Any) -> Any:
+            if _forked:
+                return None
+            return fn(*args)
+
+        return refcount
+
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if _forked:
+            raise errors.QmpcError(FORK_MESSAGE)
+        return fn(*args, **kwargs)
+
+    guarded.__name__ = name
+    return guarded
+
+
+def _guard_extension(ext: Any) -> types.SimpleNamespace:
+    """The extension module's functions, each refusing to run in a forked child."""
+    ns = types.SimpleNamespace()
+    for name in dir(ext):
+        value = getattr(ext, name)
+        if callable(value) and not name.startswith("__") and not isinstance(value, type):
+            value = _guard(name, value)
+        setattr(ns, name, value)
+    return ns
+
+
 def _import_core() -> tuple[Any, Any]:
-    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_core")
     try:
-        cwd: str | None = os.getcwd()
-    except OSError:  # the working directory was deleted: the generated code needs one
-        cwd = None
-        os.chdir(here)
-    try:
+        from ._core import _core as ext  # type: ignore[attr-defined]
         from ._core import go, pybind  # type: ignore[attr-defined]
     except ImportError as e:
         raise ImportError(
             "qmpc's compiled core (qmpc/_core) is missing or was built for another Python: "
-            "install qmpc with `pip install .` (needs Go >= 1.26) or run scripts/setup.sh"
+            "install qmpc with `pip install qmpc-*.whl`, `pip install .` (needs Go >= 1.26) "
+            "or run scripts/setup.sh"
         ) from e
-    finally:
-        if cwd is not None and os.getcwd() != cwd:
-            os.chdir(cwd)
+    # The generated wrappers call the extension through their module global `_core`.
+    guarded = _guard_extension(ext)
+    go._core = guarded
+    pybind._core = guarded
     return go, pybind
 
 

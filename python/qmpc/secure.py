@@ -247,12 +247,15 @@ class SecureResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _progress_bar(total: int, desc: str = "secure inference") -> Any:
+def _progress_bar(total: int, forced: bool) -> Any:
+    """A tqdm bar (a widget in notebooks); unless ``forced``, none when stderr is not a
+    terminal (tqdm's ``disable=None``), so that logs do not fill with redraws."""
     try:
         from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover - tqdm is a dependency
+    except ImportError:  # tqdm is optional
         return None
-    return tqdm(total=total, desc=desc, unit="layer", leave=False)
+    return tqdm(total=total, desc="secure inference", unit="layer", leave=False,
+                disable=False if forced else None)
 
 
 def secure_run(
@@ -290,7 +293,8 @@ def secure_run(
             own offline phase, run by the parties; ``"dealer"``: a trusted third party
             deals it (outside the protocol's threat model; for comparison with tools that
             do this by default). Only protocols with an offline phase accept ``"dealer"``.
-        progress: show a tqdm bar (default: only when the run lasts more than a second).
+        progress: show a tqdm bar (default: when the run lasts more than a second and
+            stderr is a terminal or a notebook; ``True``: always; ``False``: never).
 
     Returns:
         A :class:`SecureResult` with ``output`` and ``stats``.
@@ -325,7 +329,7 @@ def secure_run(
             ):
                 total = run.Total()
                 if total > 0:
-                    bar = _progress_bar(total)
+                    bar = _progress_bar(total, forced=bool(progress))
             if bar is not None:
                 bar.n = run.Done()
                 bar.refresh()

@@ -10,8 +10,17 @@ import (
 )
 
 // Input shares vals of party owner with no message: the owner's component is vals, the
-// other's 0, and the share is held by owner.
+// other's 0, and the share is held by owner. Its public range is unknown (InputRange
+// declares one).
 func (p *Protocol) Input(owner int, vals []uint64, n int) (mpc.AShare, error) {
+	return p.InputRange(owner, vals, n, 1, 0)
+}
+
+// InputRange is Input with a public range [lo, hi] of the values (lo > hi: unknown),
+// which one-sided products use to size their correlations. The owner checks that its
+// values lie in it. It implements mpc.RangedInput.
+func (p *Protocol) InputRange(owner int, vals []uint64, n int, lo, hi int64) (mpc.AShare, error) {
+	r := mkSpan(lo, hi)
 	if err := checkParty("input", owner, false); err != nil {
 		return nil, err
 	}
@@ -22,9 +31,16 @@ func (p *Protocol) Input(owner int, vals []uint64, n int) (mpc.AShare, error) {
 		if len(vals) != n {
 			return nil, errs.New(errs.Shape, "semi2k input: %d values, want %d", len(vals), n)
 		}
-		return &AShare{slices.Clone(vals), owner}, nil
+		if r.ok {
+			for i, x := range vals {
+				if int64(x) < lo || int64(x) > hi {
+					return nil, errs.New(errs.Internal, "semi2k input: value %d at %d outside the declared range [%d, %d]", int64(x), i, lo, hi)
+				}
+			}
+		}
+		return &AShare{slices.Clone(vals), owner, r}, nil
 	}
-	return &AShare{make([]uint64, n), owner}, nil
+	return &AShare{make([]uint64, n), owner, r}, nil
 }
 
 // Open reveals x to party to (both if to < 0): the party that does not receive sends its
@@ -91,9 +107,9 @@ func (p *Protocol) recvCopy(n int) ([]uint64, error) {
 // Public shares a public vector as held by party 0: no communication.
 func (p *Protocol) Public(vals []uint64) mpc.AShare {
 	if p.id == 0 {
-		return &AShare{slices.Clone(vals), 0}
+		return &AShare{slices.Clone(vals), 0, spanOf(vals)}
 	}
-	return &AShare{make([]uint64, len(vals)), 0}
+	return &AShare{make([]uint64, len(vals)), 0, spanOf(vals)}
 }
 
 func sameLen(op string, a, b int) {
@@ -107,7 +123,7 @@ func (p *Protocol) Add(x, y mpc.AShare) mpc.AShare {
 	sameLen("Add", len(s.v), len(t.v))
 	z := make([]uint64, len(s.v))
 	ring.Add(z, s.v, t.v)
-	return &AShare{z, sameHeld(s.held, t.held)}
+	return &AShare{z, sameHeld(s.held, t.held), s.r.add(t.r)}
 }
 
 func (p *Protocol) Sub(x, y mpc.AShare) mpc.AShare {
@@ -115,14 +131,14 @@ func (p *Protocol) Sub(x, y mpc.AShare) mpc.AShare {
 	sameLen("Sub", len(s.v), len(t.v))
 	z := make([]uint64, len(s.v))
 	ring.Sub(z, s.v, t.v)
-	return &AShare{z, sameHeld(s.held, t.held)}
+	return &AShare{z, sameHeld(s.held, t.held), s.r.add(t.r.neg())}
 }
 
 func (p *Protocol) Neg(x mpc.AShare) mpc.AShare {
 	s := as(x)
 	z := make([]uint64, len(s.v))
 	ring.Neg(z, s.v)
-	return &AShare{z, s.held}
+	return &AShare{z, s.held, s.r.neg()}
 }
 
 // publicAdder is the party that adds public constants to a share held by held: the
@@ -136,12 +152,13 @@ func (p *Protocol) AddPublic(x mpc.AShare, c []uint64) mpc.AShare {
 	if len(c) != 1 {
 		sameLen("AddPublic", len(s.v), len(c))
 	}
+	r := s.r.add(spanOf(c))
 	if p.id != publicAdder(s.held) {
-		return &AShare{s.v, s.held}
+		return &AShare{s.v, s.held, r}
 	}
 	z := make([]uint64, len(s.v))
 	ring.AddPublic(z, s.v, c)
-	return &AShare{z, s.held}
+	return &AShare{z, s.held, r}
 }
 
 func (p *Protocol) MulPublic(x mpc.AShare, c []uint64) mpc.AShare {
@@ -151,26 +168,36 @@ func (p *Protocol) MulPublic(x mpc.AShare, c []uint64) mpc.AShare {
 	}
 	z := make([]uint64, len(s.v))
 	ring.MulPublic(z, s.v, c)
-	return &AShare{z, s.held}
+	return &AShare{z, s.held, s.r.mul(spanOf(c))}
 }
 
 func (p *Protocol) Gather(x mpc.AShare, idx []int32) mpc.AShare {
 	s := as(x)
-	return &AShare{ring.Gather(s.v, idx), s.held}
+	r := s.r
+	if slices.ContainsFunc(idx, func(i int32) bool { return i < 0 }) { // zeros come in
+		r = r.union(mkSpan(0, 0))
+	}
+	return &AShare{ring.Gather(s.v, idx), s.held, r}
 }
 
 func (p *Protocol) Concat(xs ...mpc.AShare) mpc.AShare {
 	vs, hs := make([][]uint64, len(xs)), make([]int, len(xs))
+	r := mkSpan(0, 0)
 	for i, x := range xs {
 		s := as(x)
 		vs[i], hs[i] = s.v, s.held
+		if i == 0 {
+			r = s.r
+		} else {
+			r = r.union(s.r)
+		}
 	}
-	return &AShare{ring.Concat(vs...), sameHeld(hs...)}
+	return &AShare{ring.Concat(vs...), sameHeld(hs...), r}
 }
 
 func (p *Protocol) SumGroups(x mpc.AShare, k int) mpc.AShare {
 	s := as(x)
-	return &AShare{ring.SumGroups(s.v, k), s.held}
+	return &AShare{ring.SumGroups(s.v, k), s.held, s.r.scale(k)}
 }
 
 // Mul multiplies elementwise (a Beaver triple per element). One round.
@@ -262,15 +289,15 @@ func (p *Protocol) product(f Bilinear, x, w *AShare) (*AShare, error) {
 		if p.id == h {
 			f.Apply(z, x.v, w.v)
 		}
-		return &AShare{z, h}, nil
+		return &AShare{v: z, held: h}, nil // range unknown: products are not tracked
 	}
 	if p.oneSidedFor(x, w) {
 		ok, err := p.oneSided(f, x, w, z)
 		if ok || err != nil {
-			return &AShare{z, -1}, err
+			return &AShare{v: z, held: -1}, err
 		}
 	}
-	return &AShare{z, -1}, p.beaver(f, x, w, z)
+	return &AShare{v: z, held: -1}, p.beaver(f, x, w, z)
 }
 
 // beaver sets z = f(x, w) with a triple (A, B, C = f(A, B)): both parties send their
@@ -337,49 +364,10 @@ func (p *Protocol) oneSidedFor(x, w *AShare) bool {
 	return w.held >= 0 && x.held != w.held && p.kind == PreprocessingOT
 }
 
-// heldBits returns the public bit width class of the owner's values (9, 17, 33 or 64
-// bits as signed integers), announced by the owner, cached per weight share.
-func (p *Protocol) heldBits(w *AShare) (int, error) {
-	if p.bitsCache == nil {
-		p.bitsCache = map[*AShare]int{}
-	}
-	if b, ok := p.bitsCache[w]; ok {
-		return b, nil
-	}
-	var b int
-	if p.id == w.held {
-		b = bitClass(w.v)
-		if err := p.send([]uint64{uint64(b)}); err != nil {
-			return 0, err
-		}
-	} else {
-		m, err := p.recv(1)
-		if err != nil {
-			return 0, err
-		}
-		b = int(m[0])
-		if b != 9 && b != 17 && b != 33 && b != 64 {
-			return 0, errs.New(errs.Party, "party %d announced a weight width of %d bits", w.held, b)
-		}
-	}
-	p.bitsCache[w] = b
-	return b, nil
-}
-
-// bitClass returns the smallest of 9, 17, 33 and 64 such that every value of v is a signed
-// integer of that many bits.
-func bitClass(v []uint64) int {
-	var lo, hi int64
-	for _, x := range v {
-		lo, hi = min(lo, int64(x)), max(hi, int64(x))
-	}
-	for _, b := range []int{9, 17, 33} {
-		if lo >= -(1<<(b-1)) && hi < 1<<(b-1) {
-			return b
-		}
-	}
-	return 64
-}
+// heldBits returns the width class (9, 17, 33 or 64 bits as signed integers) of the
+// values of the held share w: from its public range (span), so both parties know it with
+// no message and it does not depend on the values.
+func (p *Protocol) heldBits(w *AShare) (int, error) { return bitsFor(w.r), nil }
 
 // oneSided sets z = f(x, w) for w held by its owner with a one-sided correlation (R, f(R,
 // W)): the non-owner sends D = x_q - R, the owner adds f(x_o + D, W). It returns false if

@@ -68,7 +68,11 @@ func (p *Protocol) b2a(s *BShare) (*AShare, error) {
 		if p.id == s.held {
 			z = ring.FromPlanes(s.v, n, w)
 		}
-		return &AShare{z, s.held}, nil
+		r := span{}
+		if s.w <= 62 {
+			r = mkSpan(0, int64(1)<<s.w-1)
+		}
+		return &AShare{z, s.held, r}, nil
 	}
 	nw := ring.Words(n)
 	var bin, arith []uint64
@@ -99,5 +103,5 @@ func (p *Protocol) b2a(s *BShare) (*AShare, error) {
 			z[i] += (r - 2*cb*r + p0*cb) << uint(j)
 		}
 	}
-	return &AShare{z, -1}, nil
+	return &AShare{v: z, held: -1}, nil
 }

@@ -46,10 +46,12 @@
 //     additive shares (U, V) of f(R, W) by Gilboa products (one correlated OT per bit of
 //     each element of W, o choosing with W's bits, q's correlation f(R, e_r) 2^b); online q
 //     sends D = X_q - R (len X words, one message, one round); o sets Z_o = U plus
-//     f(X_o + D, W) and q sets Z_q = V. D is masked by R, uniform and never seen by o. The number
-//     of bits of W is public: the owner sends the smallest of 9, 17, 33, 64 that holds every
-//     element as a signed integer (9 for any 8-bit weights minus their zero point), which
-//     reveals no more than the weights' type.
+//     f(X_o + D, W) and q sets Z_q = V. D is masked by R, uniform and never seen by o.
+//     The number of bits of W is public: the smallest of 9, 17, 33, 64 that holds W's
+//     public range, derived from the range Input was declared with (the tensor type's,
+//     mpc.RangedInput) and the public operations since (span.go); 9 for 8-bit weights
+//     minus their zero point. It never depends on the values (a width computed from
+//     the values leaked their magnitude; the view-test harness caught it).
 //   - AND (GMW): with bit triples (a, b, c = a & b), both send d = x ^ a and e = y ^ b for
 //     all pairs of the call together (2 bits per gate), one round; z = c ^ d&b ^ e&a ^
 //     [party 0] d&e. Pairs held by one party are ANDed by it alone.
@@ -116,8 +118,6 @@ type Protocol struct {
 	kind    string
 	offline mpc.PhaseStats
 	used    Used
-	// bitsCache holds the announced bit widths of held weights (see heldBits).
-	bitsCache map[*AShare]int
 }
 
 var _ mpc.Protocol = (*Protocol)(nil)
@@ -198,6 +198,7 @@ func (p *Protocol) offlineDo(f func() error) error {
 type AShare struct {
 	v    []uint64
 	held int
+	r    span // public range of the values of a held share (see span)
 }
 
 // Len is the number of elements.
@@ -205,7 +206,7 @@ func (x *AShare) Len() int { return len(x.v) }
 
 // FromComponent makes an arithmetic share from this party's additive component (kept,
 // not copied).
-func FromComponent(v []uint64) mpc.AShare { return &AShare{v, -1} }
+func FromComponent(v []uint64) mpc.AShare { return &AShare{v: v, held: -1} }
 
 // Component returns this party's additive component of x (not a copy: do not modify).
 func Component(x mpc.AShare) []uint64 { return as(x).v }

@@ -2,7 +2,8 @@
 // not depend on the other parties' secrets: the view tests of every protocol, at block
 // and at engine level, run through it.
 //
-// A party's view is every message it receives and every value opened to it. Check runs a
+// A party's view is every message it receives after the protocol's setup (key exchange,
+// base OTs: done before any secret exists) and every value opened to it. Check runs a
 // computation twice for each observing party i: run A with all-zero secrets and run B
 // with extreme secrets (all ones, the most negative values, ...: the Computation decides).
 // Every party's randomness comes from a deterministic source (mpc.Options.Rand); party
@@ -15,7 +16,8 @@
 //     test (every bit position) and the bytes a chi-square test over 256 values. An
 //     unmasked word (zero secrets give zero words) fails here.
 //  3. Differences: in each run, the words of two messages of the same length from the
-//     same peer (each message against the 8 before it), subtracted word by word, pass
+//     same peer (each message against the 8 before it, their first 2^15 words),
+//     subtracted word by word, pass
 //     the same tests: a mask used twice cancels in the difference (zero secrets give
 //     zero differences).
 //  4. Opened values: values opened to i through the endpoint the computation calls
@@ -81,16 +83,37 @@ type Config struct {
 	MinWords int
 }
 
-// Message is one received message.
-type Message struct {
-	From int
-	Data []byte
+// Header is the public shape of one received message: its sender and length.
+type Header struct {
+	From, Len int
 }
 
-// View is what one party saw in one run.
+// View is what one party saw in one run, summarised as it arrived (a whole inference's
+// messages do not fit in memory): the message pattern, the statistics of the received
+// words and of the differences of messages, and the number of values opened to it.
 type View struct {
-	Messages []Message
-	Opened   [][]uint64 // values returned by Open/OpenB to this party
+	Pattern []Header
+	Words   Stats // every whole 64-bit word received
+	Diffs   Stats // word-by-word differences of same-length messages from the same peer
+	Opened  int   // values returned by Open/OpenB to this party
+}
+
+// Stats counts, over a stream of 64-bit words, the ones of each bit position and the
+// occurrences of each byte value.
+type Stats struct {
+	N    int
+	Ones [64]int
+	Hist [256]int
+}
+
+func (st *Stats) add(w uint64) {
+	st.N++
+	for x := w; x != 0; x &= x - 1 {
+		st.Ones[bits.TrailingZeros64(x)]++
+	}
+	for j := 0; j < 8; j++ {
+		st.Hist[byte(w>>(8*j))]++
+	}
 }
 
 // Report summarises a Check: for each observing party, the number of words tested and
@@ -134,17 +157,16 @@ func Check(cfg Config, c Computation) (*Report, error) {
 			v View
 			s Secrets
 		}{{a, Zero}, {b, Extreme}} {
-			words := collect(run.v.Messages)
-			rep.Words[obs] += len(words)
+			rep.Words[obs] += run.v.Words.N
 			where := fmt.Sprintf("party %d, %s", obs, run.s)
-			if err := uniform(words, cfg.MinWords, where+": received words", rep); err != nil {
+			if err := uniform(&run.v.Words, cfg.MinWords, where+": received words", rep); err != nil {
 				return rep, err
 			}
-			if err := uniform(differences(run.v.Messages), cfg.MinWords, where+": differences of messages", rep); err != nil {
+			if err := uniform(&run.v.Diffs, cfg.MinWords, where+": differences of messages", rep); err != nil {
 				return rep, err
 			}
-			if len(run.v.Opened) > 0 && (cfg.MayOpen == nil || !cfg.MayOpen(obs)) {
-				return rep, fmt.Errorf("%s: %d values were opened to this party", where, len(run.v.Opened))
+			if run.v.Opened > 0 && (cfg.MayOpen == nil || !cfg.MayOpen(obs)) {
+				return rep, fmt.Errorf("%s: %d values were opened to this party", where, run.v.Opened)
 			}
 		}
 	}
@@ -161,7 +183,7 @@ func seeds(n int, tag byte) [][32]byte {
 }
 
 // Run runs c once with the given secrets and per-party seeds and returns every party's
-// view (the key setup included).
+// view from the end of the protocol's setup on.
 func Run(cfg Config, n int, c Computation, s Secrets, sd [][32]byte) ([]View, error) {
 	conns := net.NewPipes(n)
 	recs := make([]*recorder, n)
@@ -189,32 +211,76 @@ func Run(cfg Config, n int, c Computation, s Secrets, sd [][32]byte) ([]View, er
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	// The setup (key exchange, base OTs) happens before any secret exists: its messages
+	// are public-key material (group elements are not uniform bit strings) and are not
+	// part of the tested view.
+	for _, r := range recs {
+		r.reset()
+	}
 	if err := local.RunParties(ps, func(p mpc.Protocol) error { return c(p, s) }); err != nil {
 		return nil, err
 	}
 	views := make([]View, n)
 	for i, r := range recs {
-		views[i] = View{Messages: r.msgs, Opened: r.opened}
+		views[i] = r.view
 	}
 	return views, nil
 }
 
-// recorder logs every message its party receives.
+// lag is how many earlier messages of the same length from the same peer each message
+// is compared with; diffWords caps the words of a message that take part (the prefix).
+const (
+	lag       = 8
+	diffWords = 1 << 15
+)
+
+// recorder summarises every message its party receives into a View.
 type recorder struct {
 	net.Conn
-	mu     sync.Mutex
-	msgs   []Message
-	opened [][]uint64
+	mu   sync.Mutex
+	view View
+	last map[Header][][]uint64 // prefixes of the last lag messages per sender and length
+}
+
+func (r *recorder) reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.view, r.last = View{}, nil
 }
 
 func (r *recorder) Recv(from int) ([]byte, error) {
 	m, err := r.Conn.Recv(from)
 	if err == nil {
-		r.mu.Lock()
-		r.msgs = append(r.msgs, Message{From: from, Data: append([]byte(nil), m...)})
-		r.mu.Unlock()
+		r.record(from, m)
 	}
 	return m, err
+}
+
+func (r *recorder) record(from int, m []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h := Header{from, len(m)}
+	r.view.Pattern = append(r.view.Pattern, h)
+	nw := len(m) / 8
+	for i := 0; i < nw; i++ {
+		r.view.Words.add(binary.LittleEndian.Uint64(m[8*i:]))
+	}
+	pre := make([]uint64, min(nw, diffWords))
+	for i := range pre {
+		pre[i] = binary.LittleEndian.Uint64(m[8*i:])
+	}
+	if r.last == nil {
+		r.last = map[Header][][]uint64{}
+	}
+	for _, prev := range r.last[h] {
+		for i := range pre {
+			r.view.Diffs.add(pre[i] - prev[i])
+		}
+	}
+	r.last[h] = append(r.last[h], pre)
+	if len(r.last[h]) > lag {
+		r.last[h] = r.last[h][1:]
+	}
 }
 
 // opener records the values opened to its party; every extension of the wrapped
@@ -229,7 +295,9 @@ func (o *opener) Unwrap() mpc.Protocol { return o.Protocol }
 func (o *opener) Open(x mpc.AShare, to int) ([]uint64, error) {
 	v, err := o.Protocol.Open(x, to)
 	if v != nil {
-		o.rec.opened = append(o.rec.opened, v)
+		o.rec.mu.Lock()
+		o.rec.view.Opened++
+		o.rec.mu.Unlock()
 	}
 	return v, err
 }
@@ -237,90 +305,45 @@ func (o *opener) Open(x mpc.AShare, to int) ([]uint64, error) {
 func (o *opener) OpenB(x mpc.BShare, to int) ([]uint64, error) {
 	v, err := o.Protocol.OpenB(x, to)
 	if v != nil {
-		o.rec.opened = append(o.rec.opened, v)
+		o.rec.mu.Lock()
+		o.rec.view.Opened++
+		o.rec.mu.Unlock()
 	}
 	return v, err
 }
 
 func samePattern(a, b View) error {
-	if len(a.Messages) != len(b.Messages) {
-		return fmt.Errorf("received %d messages with zero secrets, %d with extreme ones", len(a.Messages), len(b.Messages))
+	if len(a.Pattern) != len(b.Pattern) {
+		return fmt.Errorf("received %d messages with zero secrets, %d with extreme ones", len(a.Pattern), len(b.Pattern))
 	}
-	for k := range a.Messages {
-		ma, mb := a.Messages[k], b.Messages[k]
-		if ma.From != mb.From || len(ma.Data) != len(mb.Data) {
+	for k := range a.Pattern {
+		ma, mb := a.Pattern[k], b.Pattern[k]
+		if ma != mb {
 			return fmt.Errorf("message %d: %d bytes from party %d with zero secrets, %d bytes from party %d with extreme ones",
-				k, len(ma.Data), ma.From, len(mb.Data), mb.From)
+				k, ma.Len, ma.From, mb.Len, mb.From)
 		}
 	}
 	return nil
 }
 
-// collect returns every whole 64-bit word of the messages.
-func collect(msgs []Message) []uint64 {
-	var out []uint64
-	for _, m := range msgs {
-		for i := 0; i+8 <= len(m.Data); i += 8 {
-			out = append(out, binary.LittleEndian.Uint64(m.Data[i:]))
-		}
-	}
-	return out
-}
-
-// lag is how many earlier messages of the same length from the same peer each message
-// is compared with.
-const lag = 8
-
-// differences subtracts, word by word, each message from each of the previous lag
-// messages of the same length from the same peer.
-func differences(msgs []Message) []uint64 {
-	type key struct{ from, n int }
-	last := map[key][][]byte{}
-	var out []uint64
-	for _, m := range msgs {
-		k := key{m.From, len(m.Data)}
-		for _, prev := range last[k] {
-			for i := 0; i+8 <= len(m.Data); i += 8 {
-				out = append(out, binary.LittleEndian.Uint64(m.Data[i:])-binary.LittleEndian.Uint64(prev[i:]))
-			}
-		}
-		last[k] = append(last[k], m.Data)
-		if len(last[k]) > lag {
-			last[k] = last[k][1:]
-		}
-	}
-	return out
-}
-
-// uniform tests words for uniformity: each bit position's frequency, and the byte
-// histogram's chi-square statistic.
-func uniform(words []uint64, minWords int, what string, rep *Report) error {
-	if len(words) < minWords {
-		if len(words) > 0 {
-			rep.Skipped = append(rep.Skipped, fmt.Sprintf("%s: %d words", what, len(words)))
+// uniform tests the counted words for uniformity: each bit position's frequency, and
+// the byte histogram's chi-square statistic.
+func uniform(st *Stats, minWords int, what string, rep *Report) error {
+	if st.N < minWords {
+		if st.N > 0 {
+			rep.Skipped = append(rep.Skipped, fmt.Sprintf("%s: %d words", what, st.N))
 		}
 		return nil
 	}
-	var ones [64]int
-	var hist [256]int
-	for _, w := range words {
-		for x := w; x != 0; x &= x - 1 {
-			ones[bits.TrailingZeros64(x)]++
-		}
-		for j := 0; j < 8; j++ {
-			hist[byte(w>>(8*j))]++
-		}
-	}
-	n := float64(len(words))
-	for j, c := range ones {
+	n := float64(st.N)
+	for j, c := range st.Ones {
 		if z := math.Abs(float64(c)-n/2) / math.Sqrt(n/4); z > 6.5 {
-			return fmt.Errorf("%s: bit %d is one in %d of %d words (%.1f standard deviations from half)", what, j, c, len(words), z)
+			return fmt.Errorf("%s: bit %d is one in %d of %d words (%.1f standard deviations from half)", what, j, c, st.N, z)
 		}
 	}
-	nb := 8 * n
-	exp := nb / 256
+	exp := 8 * n / 256
 	chi := 0.0
-	for _, c := range hist {
+	for _, c := range st.Hist {
 		d := float64(c) - exp
 		chi += d * d / exp
 	}

@@ -1,6 +1,7 @@
 package viewtest_test
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -31,14 +32,25 @@ func secret(p mpc.Protocol, owner int, s viewtest.Secrets) []uint64 {
 	return v
 }
 
-// inputs shares the owner's (party 0) and the client's (party 1 % N) secrets.
+// inputs shares the owner's (party 0) and the client's (party 1 % N) secrets, declared as
+// 64-bit values (mpc.InputRange: the widest public range).
 func inputs(p mpc.Protocol, s viewtest.Secrets) (x, y mpc.AShare, err error) {
 	client := 1 % p.N()
-	if x, err = p.Input(0, secret(p, 0, s), n); err != nil {
+	if x, err = mpc.InputRange(p, 0, secret(p, 0, s), n, math.MinInt64, math.MaxInt64); err != nil {
 		return nil, nil, err
 	}
-	y, err = p.Input(client, secret(p, client, s), n)
+	y, err = mpc.InputRange(p, client, secret(p, client, s), n, math.MinInt64, math.MaxInt64)
 	return x, y, err
+}
+
+// mixed returns the sum of both parties' secrets: a share no single party holds in the
+// clear, so that conversions and comparisons communicate under every protocol.
+func mixed(p mpc.Protocol, s viewtest.Secrets) (mpc.AShare, error) {
+	x, y, err := inputs(p, s)
+	if err != nil {
+		return nil, err
+	}
+	return p.Add(x, y), nil
 }
 
 // blocks is every protocol method that communicates and every protocol-generic block,
@@ -83,7 +95,7 @@ var blocks = map[string]viewtest.Computation{
 		return err
 	},
 	"A2B/AND/B2A": func(p mpc.Protocol, s viewtest.Secrets) error {
-		x, _, err := inputs(p, s)
+		x, err := mixed(p, s)
 		if err != nil {
 			return err
 		}
@@ -101,16 +113,18 @@ var blocks = map[string]viewtest.Computation{
 		return err
 	},
 	"A2BHigh": func(p mpc.Protocol, s viewtest.Secrets) error {
-		x, _, err := inputs(p, s)
+		x, err := mixed(p, s)
 		if err == nil {
 			if h, ok := mpc.Ext[mpc.HighA2B](p); ok {
 				_, err = h.A2BHigh(x, 48, 20)
+			} else {
+				_, err = p.A2B(x, 48)
 			}
 		}
 		return err
 	},
 	"Requantize (round-away and half-even, per channel)": func(p mpc.Protocol, s viewtest.Secrets) error {
-		x, _, err := inputs(p, s)
+		x, err := mixed(p, s)
 		if err != nil {
 			return err
 		}
@@ -132,7 +146,7 @@ var blocks = map[string]viewtest.Computation{
 		return nil
 	},
 	"Clamp/MaxGroups/Argmax": func(p mpc.Protocol, s viewtest.Secrets) error {
-		x, _, err := inputs(p, s)
+		x, err := mixed(p, s)
 		if err != nil {
 			return err
 		}

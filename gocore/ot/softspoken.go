@@ -1,0 +1,309 @@
+package ot
+
+// Semi-honest OT extension: SoftSpoken OT (Roy, "SoftSpokenOT: Quieter OT Extension from
+// Small-Field Silent VOLE in the Minicrypt Model", CRYPTO 2022), semi-honest variant, with
+// parameter k dividing 128. For k = 1 it is exactly IKNP (Ishai, Kilian, Nissim, Petrank,
+// CRYPTO 2003) with the ALSZ optimisations (Asharov, Lindell, Schneider, Zohner, CCS 2013):
+// base OTs on PRG seeds, and random OTs need no sender message. Larger k divides the
+// receiver's bytes by k at the cost of 2^k/k PRG streams per matrix column.
+//
+// Roles: the extension receiver R (chooses bits) and sender S (holds a uniform secret s in
+// {0,1}^128, cut into 128/k blocks Delta_b of k bits; bit i of Delta_b is s_{b*k+i}).
+//
+// Setup, per block b (after the base OTs of baseot.go, where R is the base-OT sender with keys
+// k0_i, k1_i and S the base-OT receiver with choices NOT s_i):
+//
+//	R draws a GGM tree (Goldreich, Goldwasser, Micali) of depth k from a random root (node
+//	children: the first 32 bytes of the AES-CTR stream keyed by the node); its 2^k leaves
+//	are seeds r_x, x in [0, 2^k). For each depth d it sends
+//	    R -> S:  (L_d xor k0_i, R_d xor k1_i),  i = b*k + (k-1-d)
+//	where L_d, R_d are the XORs of the left and right children at depth d+1. S, knowing the
+//	key of the side off its path to leaf Delta_b, rebuilds every leaf except r_{Delta_b} (a
+//	punctured PRF: (2^k - 1)-out-of-2^k OT from k base OTs). 32 bytes per base OT, 4 KB.
+//
+// One extension of n OTs with R's choices c in {0,1}^n. Each seed r_x keys an AES-CTR stream
+// G_x (package prg) that runs on across calls; R_x are its next n bits.
+//
+//	R: u_b = XOR_x R_x,  T_{b,i} = XOR_{x: x_i = 1} R_x        (i < k, the matrix columns)
+//	S: Q'_{b,i} = XOR_{x != Delta_b: (x xor Delta_b)_i = 1} R_x  = T_{b,i} xor Delta_{b,i} u_b
+//	R -> S:  d_b = u_b xor c  for every block b
+//	         (for random choices c := u_0, and d_0 is not sent)
+//	S: Q_{b,i} = Q'_{b,i} xor Delta_{b,i} d_b = T_{b,i} xor s_{b*k+i} c
+//
+// so the 128 columns satisfy q_j = t_j xor c_j*s row-wise after the transpose (transpose.go),
+// the IKNP correlation; outputs are H(j', q_j), H(j', q_j xor s) for S and H(j', t_j) for R
+// with H the TCR hash of hash.go and j' = ctr + j (a per-extension counter, the tweak).
+//
+// Security (semi-honest, kappa = 128; Roy's theorem for the semi-honest protocol):
+//   - S's view: the GGM messages, masked by the keys k^{s_i}_i S never received (base-OT
+//     security), reveal only the off-path sums; r_{Delta_b} is pseudorandom to S (GGM
+//     puncturing), so every u_b, which XORs in R_{Delta_b}, is pseudorandom (the blocks'
+//     punctured seeds are independent), and d_b = u_b xor c hides c (for random choices,
+//     c = u_0 is pseudorandom to S).
+//   - R's view: its own seeds and the t_j; s is uniform and independent of R's view (S's
+//     base-OT choices are hidden by base-OT security), so H(j', t_j xor s) is pseudorandom
+//     by the TCR property.
+//
+// Bytes from R per OT: 128/k bits (chosen choices) or 128/k - 1 bits (random choices), n
+// rounded up to a multiple of 64. Work per OT: 128*2^k/k PRG bits on R's side, about as
+// many on S's, plus about (2^k*k/2)/k word XORs per 64 OTs per block.
+
+import (
+	"encoding/binary"
+
+	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/prg"
+)
+
+// DefaultK is the SoftSpoken parameter NewSession uses (see docs/design-notes.md for the
+// measurements behind the choice).
+const DefaultK = 4
+
+// extSender is S's state of one extension.
+type extSender struct {
+	k   int
+	s   Block        // the secret; Delta_b = bits b*k .. b*k+k-1
+	g   [][]*prg.PRG // g[b][x], nil at x = Delta_b
+	ctr uint64       // tweak counter: OTs extended so far
+}
+
+// extReceiver is R's state of one extension.
+type extReceiver struct {
+	k   int
+	g   [][]*prg.PRG // g[b][x]
+	ctr uint64
+}
+
+func xorKey(a, b [16]byte) [16]byte {
+	for i := range a {
+		a[i] ^= b[i]
+	}
+	return a
+}
+
+// ggmChildren returns the two children of a GGM node.
+func ggmChildren(node [16]byte) (l, r [16]byte) {
+	var b [32]byte
+	prg.New(prg.Key(node)).Read(b[:])
+	copy(l[:], b[:16])
+	copy(r[:], b[16:])
+	return l, r
+}
+
+// delta returns block b of s as an integer (bit i = s_{b*k+i}).
+func blockBits(s Block, b, k int) int {
+	lo := b * k
+	return int(s[lo/64]>>(lo%64)) & (1<<k - 1)
+}
+
+// newExtReceiver draws R's GGM trees from rng and returns R's state and the setup message
+// for S. k0, k1 are R's base-OT keys.
+func newExtReceiver(k int, k0, k1 [][16]byte, rng *prg.PRG) (*extReceiver, []byte) {
+	nb := Kappa / k
+	e := &extReceiver{k: k, g: make([][]*prg.PRG, nb)}
+	msg := make([]byte, 0, 32*Kappa)
+	for b := range nb {
+		var root [16]byte
+		rng.Read(root[:])
+		level := [][16]byte{root}
+		for d := range k {
+			next := make([][16]byte, 2*len(level))
+			var sum [2][16]byte
+			for j, node := range level {
+				next[2*j], next[2*j+1] = ggmChildren(node)
+				sum[0] = xorKey(sum[0], next[2*j])
+				sum[1] = xorKey(sum[1], next[2*j+1])
+			}
+			i := b*k + k - 1 - d
+			l, r := xorKey(sum[0], k0[i]), xorKey(sum[1], k1[i])
+			msg = append(append(msg, l[:]...), r[:]...)
+			level = next
+		}
+		e.g[b] = make([]*prg.PRG, len(level))
+		for x, leaf := range level {
+			e.g[b][x] = prg.New(prg.Key(leaf))
+		}
+	}
+	return e, msg
+}
+
+// newExtSender rebuilds S's punctured trees from R's setup message; keys[i] is S's base-OT
+// key k^{NOT s_i}_i.
+func newExtSender(k int, s Block, keys [][16]byte, msg []byte) (*extSender, error) {
+	if len(msg) != 32*Kappa {
+		return nil, errs.New(errs.Party, "ot: extension setup message has %d bytes, want %d", len(msg), 32*Kappa)
+	}
+	nb := Kappa / k
+	e := &extSender{k: k, s: s, g: make([][]*prg.PRG, nb)}
+	for b := range nb {
+		delta := blockBits(s, b, k)
+		level := make([][16]byte, 1) // the root, unknown (the hole at p = 0)
+		p := 0
+		for d := range k {
+			pbit := delta >> (k - 1 - d) & 1
+			side := 1 - pbit // the sibling side of the path: S holds that key
+			next := make([][16]byte, 2*len(level))
+			var known [16]byte // XOR of the known children on side
+			for j, node := range level {
+				if j == p {
+					continue
+				}
+				next[2*j], next[2*j+1] = ggmChildren(node)
+				known = xorKey(known, next[2*j+side])
+			}
+			i := b*k + k - 1 - d
+			var enc [16]byte
+			copy(enc[:], msg[32*(b*k+d)+16*side:]) // R sends depth by depth
+			next[2*p+side] = xorKey(xorKey(enc, keys[i]), known)
+			p = 2*p + pbit
+			level = next
+		}
+		e.g[b] = make([]*prg.PRG, len(level))
+		for x, leaf := range level {
+			if x != delta {
+				e.g[b][x] = prg.New(prg.Key(leaf))
+			}
+		}
+	}
+	return e, nil
+}
+
+// words returns the number of 64-bit words holding n bits.
+func words(n int) int { return (n + 63) / 64 }
+
+// tileWords is how many words of each column are processed at a time: a tile of the
+// 128-column matrix (128 x tileWords words, 128 KB) is built from the streams and transposed
+// into rows while it is in cache.
+const tileWords = 128
+
+// extend is R's step. With choice bits r (at least words(n) words) it uses them; with r ==
+// nil the choices are u_0, uniform (the bits from n on cleared), and block 0's correction is
+// not sent. It returns the choices, the rows t_j, the tweak base of this extension and the
+// message (the d_b, little-endian words, block-major).
+func (e *extReceiver) extend(r []uint64, n int) (c []uint64, t []Block, base uint64, msg []byte) {
+	k, nw := e.k, words(n)
+	nb := Kappa / k
+	random := r == nil
+	first := 0
+	if random {
+		r = make([]uint64, nw)
+		first = 1
+	}
+	msg = make([]byte, 8*(nb-first)*nw)
+	t = make([]Block, n)
+	tile := make([]uint64, Kappa*tileWords)
+	u := make([]uint64, tileWords)
+	buf := make([]uint64, tileWords)
+	for w0 := 0; w0 < nw; w0 += tileWords {
+		tw := min(tileWords, nw-w0)
+		clear(tile)
+		for b := range nb {
+			ub := u[:tw]
+			clear(ub)
+			for x, g := range e.g[b] {
+				g.Fill(buf[:tw])
+				xorInto(ub, buf[:tw])
+				for i := range k {
+					if x>>i&1 == 1 {
+						xorInto(tile[(b*k+i)*tw:(b*k+i+1)*tw], buf[:tw])
+					}
+				}
+			}
+			if b == 0 && random {
+				copy(r[w0:], ub)
+				if w0+tw == nw && n%64 != 0 {
+					r[nw-1] &= 1<<(n%64) - 1
+				}
+				continue
+			}
+			off := 8 * ((b-first)*nw + w0)
+			for w := range ub {
+				binary.LittleEndian.PutUint64(msg[off+8*w:], ub[w]^r[w0+w])
+			}
+		}
+		colsToRows(t[min(n, 64*w0):min(n, 64*(w0+tw))], tile, tw)
+	}
+	base = e.ctr
+	e.ctr += uint64(n)
+	return r, t, base, msg
+}
+
+// msgLen is the size of R's message for n OTs.
+func msgLen(k, n int, random bool) int {
+	nb := Kappa / k
+	if random {
+		nb--
+	}
+	return 8 * nb * words(n)
+}
+
+// extend is S's step: from R's message (random: R used u_0 as choices) it returns the rows
+// q_j = t_j xor c_j*s and the tweak base.
+func (e *extSender) extend(msg []byte, n int, random bool) (q []Block, base uint64, err error) {
+	k, nw := e.k, words(n)
+	nb := Kappa / k
+	if want := msgLen(k, n, random); len(msg) != want {
+		return nil, 0, errs.New(errs.Party, "ot: extension message has %d bytes, want %d for %d OTs", len(msg), want, n)
+	}
+	first := 0
+	if random {
+		first = 1
+	}
+	q = make([]Block, n)
+	tile := make([]uint64, Kappa*tileWords)
+	u := make([]uint64, tileWords)
+	buf := make([]uint64, tileWords)
+	for w0 := 0; w0 < nw; w0 += tileWords {
+		tw := min(tileWords, nw-w0)
+		clear(tile)
+		for b := range nb {
+			// With R_Delta taken as zero, T'_i = XOR_{x_i = 1} R_x and u' = XOR_x R_x (what
+			// R computes, less R_Delta): Q'_i = T'_i xor Delta_i*u', and Q_i = Q'_i xor
+			// Delta_i*d_b. The loops branch on the public x only.
+			delta := blockBits(e.s, b, k)
+			ub := u[:tw]
+			clear(ub)
+			for x, g := range e.g[b] {
+				if g == nil {
+					continue
+				}
+				g.Fill(buf[:tw])
+				xorInto(ub, buf[:tw])
+				for i := range k {
+					if x>>i&1 == 1 {
+						xorInto(tile[(b*k+i)*tw:(b*k+i+1)*tw], buf[:tw])
+					}
+				}
+			}
+			if b >= first {
+				off := 8 * ((b-first)*nw + w0)
+				for w := range ub {
+					ub[w] ^= binary.LittleEndian.Uint64(msg[off+8*w:])
+				}
+			}
+			for i := range k {
+				xorMasked(tile[(b*k+i)*tw:(b*k+i+1)*tw], ub, -uint64(delta>>i&1))
+			}
+		}
+		colsToRows(q[min(n, 64*w0):min(n, 64*(w0+tw))], tile, tw)
+	}
+	base = e.ctr
+	e.ctr += uint64(n)
+	return q, base, nil
+}
+
+func xorInto(dst, src []uint64) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] ^= src[i]
+	}
+}
+
+// xorMasked XORs src AND mask into dst (mask all zeros or all ones: S's secret decides
+// which columns a stream enters without a branch).
+func xorMasked(dst, src []uint64, mask uint64) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] ^= src[i] & mask
+	}
+}
