@@ -54,6 +54,9 @@ func TestBatchRunAndSecure(t *testing.T) {
 			if !slices.Equal(y.Shape, []int{n, 10}) {
 				t.Fatalf("%s, batch of %d: output shape %v", name, n, y.Shape)
 			}
+			if name == "secure" && r.Images() != n {
+				t.Errorf("secure run of a batch of %d: Images() = %d", n, r.Images())
+			}
 			for i := range n {
 				want := run(m.Run, imgs[i])
 				if !bytes.Equal(y.Data[10*i:10*(i+1)], want.Data) {

@@ -2,6 +2,7 @@ package pybind
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/qmpc/qmpc/gocore/engine"
 	"github.com/qmpc/qmpc/gocore/errs"
@@ -19,6 +20,7 @@ type SecureRun struct {
 	opt      engine.Options
 	lo       engine.LocalOptions
 	progress *engine.Progress
+	images   atomic.Int64 // inputs of the current or last Execute (a batch: N)
 
 	mu     sync.Mutex
 	result *engine.Result
@@ -79,6 +81,7 @@ func (r *SecureRun) Execute(inputs []byte) (out []byte, err error) {
 	if err != nil {
 		return nil, err
 	}
+	r.images.Store(int64(n))
 	lo := r.lo
 	lo.Batch = n
 	res, err := engine.RunLocalWith(r.protocol, bg, c, vals, r.opt, lo)
@@ -109,6 +112,10 @@ func (r *SecureRun) Done() int { d, _ := r.progress.Get(); return d }
 
 // Total is the number of secure layers of the current inference (0 before it starts).
 func (r *SecureRun) Total() int { _, t := r.progress.Get(); return t }
+
+// Images is the number of inputs the current (or last) Execute evaluates in one pass (0
+// before it has read its inputs).
+func (r *SecureRun) Images() int { return int(r.images.Load()) }
 
 // Cancel asks the parties to stop at the next layer boundary; Execute then fails with a
 // cancelled error. It returns true.

@@ -59,6 +59,12 @@ def test_secure_batch_equals_each_image(digits, images, n):
             assert one.stats.total.rounds <= r.stats.total.rounds <= one.stats.total.rounds + 2
 
 
+def test_progress_bar_counts_images(digits, images, capsys):
+    r = qmpc.secure_run(digits, images[:3], protocol="rep3", progress=True)
+    np.testing.assert_array_equal(r.output, per_image(digits, images[:3]))
+    assert "secure inference (3 images)" in capsys.readouterr().err
+
+
 def test_mobilenet_secure_batch_rounds_of_one_image(shared_model):
     m = qmpc.load(shared_model("coral/mobilenet_v1_0.25_128_quant.tflite"))
     rng = np.random.default_rng(5)

@@ -247,14 +247,15 @@ class SecureResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _progress_bar(total: int, forced: bool) -> Any:
+def _progress_bar(total: int, forced: bool, images: int = 1) -> Any:
     """A tqdm bar (a widget in notebooks); unless ``forced``, none when stderr is not a
     terminal (tqdm's ``disable=None``), so that logs do not fill with redraws."""
     try:
         from tqdm.auto import tqdm
     except ImportError:  # tqdm is optional
         return None
-    return tqdm(total=total, desc="secure inference", unit="layer", leave=False,
+    desc = f"secure inference ({images} images)" if images > 1 else "secure inference"
+    return tqdm(total=total, desc=desc, unit="layer", leave=False,
                 disable=False if forced else None)
 
 
@@ -329,7 +330,7 @@ def secure_run(
             ):
                 total = run.Total()
                 if total > 0:
-                    bar = _progress_bar(total, forced=bool(progress))
+                    bar = _progress_bar(total, forced=bool(progress), images=int(run.Images()))
             if bar is not None:
                 bar.n = run.Done()
                 bar.refresh()
