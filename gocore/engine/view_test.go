@@ -33,7 +33,8 @@ func withSecrets(g *model.Graph, s viewtest.Secrets) *model.Graph {
 
 // TestEngineView: a whole secure inference of the digits CNN and of person_detect, with
 // every protocol of the registry (plain excepted; protocols with an offline phase on the
-// digits CNN only, as their OT offline phase for person_detect takes minutes), through viewtest: what each party,
+// digits CNN only, as their OT offline phase for person_detect takes minutes; with
+// trusted-dealer preprocessing on both), through viewtest: what each party,
 // the client included, receives during the weight sharing and the inference looks
 // uniform, has the same pattern, and does not depend on the model owner's weights or the
 // client's input (all zero vs all extreme); only the client gets opened values.
@@ -45,14 +46,28 @@ func TestEngineView(t *testing.T) {
 		} else {
 			g = sharedModel(t, rel)
 		}
+		type variant struct {
+			spec mpc.Spec
+			pre  string
+		}
+		var vs []variant
 		for _, spec := range registry.Available() {
 			if spec.Security == mpc.NoSecurity {
 				continue
 			}
-			if spec.Offline && rel != "digits" {
-				continue // an OT offline phase for person_detect takes 6 minutes on 2 cores
+			if !spec.Offline || rel == "digits" { // an OT offline phase for person_detect takes 6 minutes on 2 cores
+				vs = append(vs, variant{spec, mpc.PreprocessingDefault})
 			}
-			t.Run(rel+"/"+spec.Name, func(t *testing.T) {
+			if spec.Dealer {
+				vs = append(vs, variant{spec, mpc.PreprocessingDealer})
+			}
+		}
+		for _, v := range vs {
+			spec, label := v.spec, v.spec.Name
+			if v.pre != "" {
+				label += "+" + v.pre
+			}
+			t.Run(rel+"/"+label, func(t *testing.T) {
 				owner, client := mpc.Roles(spec.DefaultParties)
 				c, err := Compile(g)
 				if err != nil {
@@ -88,7 +103,7 @@ func TestEngineView(t *testing.T) {
 					_, err = e.Infer(in)
 					return err
 				}
-				rep, err := viewtest.Check(viewtest.Config{Protocol: spec.Name, MayOpen: func(i int) bool { return i == client }}, run)
+				rep, err := viewtest.Check(viewtest.Config{Protocol: spec.Name, Preprocessing: v.pre, MayOpen: func(i int) bool { return i == client }}, run)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -139,6 +139,86 @@ func AddB(p Protocol, a, b BShare) (_ BShare, err error) {
 	return c.join(s), nil
 }
 
+// AddBHigh returns the planes [lo, w) of a + b mod 2^w for w-bit binary shares of equal
+// shape, as a (w-lo)-bit share of floor(((a + b) mod 2^w) / 2^lo). The low planes only
+// matter through their carry: one AND round for all generate bits, a carry tree over the
+// planes below lo (about 2 lo gates, ceil(log2 lo) rounds), then Sklansky's prefix
+// network over the high planes with that carry as its lowest leaf (ceil(log2(w-lo))
+// rounds). For lo around half of w this is well under the gates of AddB (which computes
+// every prefix of all w planes), at a few more rounds. Protocols whose AND gates are
+// expensive (two-party, from OT) implement HighA2B with it.
+func AddBHigh(p Protocol, a, b BShare, lo int) (_ BShare, err error) {
+	return addBHigh(p, a, b, lo, false)
+}
+
+// AddBHighRipple is AddBHigh with a ripple carry over the high planes (carry_{j+1} = g_j
+// ^ p_j & carry_j): w-lo-1 AND gates in as many rounds instead of the prefix network's
+// ~(w-lo) log2(w-lo) gates in log2(w-lo) rounds. For protocols whose AND gates cost far
+// more than rounds (two-party AND triples from OT, parties on one machine or a LAN).
+func AddBHighRipple(p Protocol, a, b BShare, lo int) (_ BShare, err error) {
+	return addBHigh(p, a, b, lo, true)
+}
+
+func addBHigh(p Protocol, a, b BShare, lo int, ripple bool) (_ BShare, err error) {
+	defer guard(&err, "mpc addbhigh")
+	if err := checkSameShape("mpc addbhigh", a, b); err != nil {
+		return nil, err
+	}
+	w := a.Width()
+	if lo < 0 || lo >= w {
+		return nil, errs.New(errs.Internal, "mpc addbhigh: low plane %d of %d", lo, w)
+	}
+	if lo == 0 {
+		return AddB(p, a, b)
+	}
+	c := &circ{p, a.Len()}
+	pa, pb := c.planes(a), c.planes(b)
+	prop := make([]bit, w)
+	for j := range w {
+		prop[j] = c.xor(pa[j], pb[j])
+	}
+	g := make([]bit, w-1) // generate bits of the planes whose carry out is read
+	bt := &batch{}
+	for j := range g {
+		bt.and(&g[j], pa[j], pb[j])
+	}
+	if err := c.run(bt); err != nil {
+		return nil, fmt.Errorf("mpc addbhigh: %w", err)
+	}
+	low := make([]gp, lo)
+	for j := range low {
+		low[j] = gp{g[j], prop[j]}
+	}
+	// x[0] is the carry into plane lo (a segment from bit 0: its P is never read); x[i]
+	// for i >= 1 is plane lo+i-1. After the prefix network x[i].g is the carry into
+	// plane lo+i.
+	x := make([]gp, w-lo)
+	if err := c.runAll(c.carry(low, &x[0].g)); err != nil {
+		return nil, fmt.Errorf("mpc addbhigh: %w", err)
+	}
+	for i := 1; i < len(x); i++ {
+		x[i] = gp{g[lo+i-1], prop[lo+i-1]}
+	}
+	if ripple {
+		for i := 1; i < len(x); i++ { // x[i].g becomes the carry into plane lo+i
+			var t bit
+			bt := &batch{}
+			bt.and(&t, x[i].p, x[i-1].g)
+			if err := c.run(bt); err != nil {
+				return nil, fmt.Errorf("mpc addbhigh: %w", err)
+			}
+			x[i].g = c.xor(x[i].g, t)
+		}
+	} else if err := c.runAll(&prefixGP{c: c, x: x, d: 1}); err != nil {
+		return nil, fmt.Errorf("mpc addbhigh: %w", err)
+	}
+	sum := make([]bit, w-lo)
+	for i := range sum {
+		sum[i] = c.xor(prop[lo+i], x[i].g)
+	}
+	return c.join(sum), nil
+}
+
 // AddPublicB returns a + k mod 2^w for a w-bit binary share and a public constant k (the
 // same for every element). The generate gates are free, so it costs about half of AddB.
 func AddPublicB(p Protocol, a BShare, k uint64) (_ BShare, err error) {

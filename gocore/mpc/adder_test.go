@@ -91,3 +91,53 @@ func TestBinaryArithmetic(t *testing.T) {
 		}
 	})
 }
+
+// TestAddBHigh checks the high planes of a sum (prefix network and ripple carry) for
+// several low planes.
+func TestAddBHigh(t *testing.T) {
+	forEachProtocol(t, func(t *testing.T, name string) {
+		for _, w := range []int{2, 3, 8, 33, 63, 64} {
+			r := rand.New(rand.NewPCG(uint64(w), 9))
+			const n = 70
+			a, b := make([]uint64, n), make([]uint64, n)
+			for i := range a {
+				a[i], b[i] = r.Uint64(), r.Uint64()
+				if i%5 == 0 {
+					b[i] = -a[i] + uint64(i%3) // carries through every plane
+				}
+			}
+			for _, lo := range []int{1, w / 3, w / 2, w - 1} {
+				if lo < 1 {
+					continue
+				}
+				got := evalB(t, name, [][]uint64{a, b}, func(p mpc.Protocol, xs []mpc.AShare) (mpc.BShare, error) {
+					x, err := p.A2B(xs[0], w)
+					if err != nil {
+						return nil, err
+					}
+					y, err := p.A2B(xs[1], w)
+					if err != nil {
+						return nil, err
+					}
+					return mpc.AddBHigh(p, x, y, lo)
+				})
+				gotR := evalB(t, name, [][]uint64{a, b}, func(p mpc.Protocol, xs []mpc.AShare) (mpc.BShare, error) {
+					x, err := p.A2B(xs[0], w)
+					if err != nil {
+						return nil, err
+					}
+					y, err := p.A2B(xs[1], w)
+					if err != nil {
+						return nil, err
+					}
+					return mpc.AddBHighRipple(p, x, y, lo)
+				})
+				for i := range a {
+					if want := maskW(a[i]+b[i], w) >> uint(lo); got[i] != want || gotR[i] != want {
+						t.Fatalf("w=%d lo=%d: high planes of %#x + %#x = %#x (prefix), %#x (ripple), want %#x", w, lo, a[i], b[i], got[i], gotR[i], want)
+					}
+				}
+			}
+		}
+	})
+}

@@ -110,6 +110,9 @@ type Call struct {
 	M  int `json:"m,omitempty"`
 	W  int `json:"w,omitempty"`
 	Lo int `json:"lo,omitempty"`
+	// Words (AND) is the operands' size in bit-sliced words, w*ring.Words(n) summed over
+	// the pairs, for protocols that consume correlations word by word.
+	Words int `json:"words,omitempty"`
 	// Party is the input's owner (Input) or the receiver (Open, -1: all).
 	Party int `json:"party"`
 	// HolderA and HolderB: the party holding operand a / b in the clear, or -1.

@@ -186,11 +186,12 @@ func (p *Protocol) NOT(a mpc.BShare) mpc.BShare                  { return a }
 func (p *Protocol) MaskB(x mpc.BShare, mask []uint64) mpc.BShare { return x }
 
 func (p *Protocol) AND(a, b []mpc.BShare) ([]mpc.BShare, error) {
-	bits := 0
+	bits, words := 0, 0
 	for _, x := range a {
 		bits += x.Len() * x.Width()
+		words += x.Width() * ((x.Len() + 63) / 64)
 	}
-	p.add(mpc.Call{Op: "AND", N: bits})
+	p.add(mpc.Call{Op: "AND", N: bits, Words: words})
 	return a, nil
 }
 

@@ -262,7 +262,9 @@ func (p *Protocol) MatMul(x, y mpc.AShare, m, k, n int) (mpc.AShare, error) {
 	}
 	var z *AShare
 	var err error
-	if s.held >= 0 && t.held != s.held { // the held operand goes second: W X
+	if s.held >= 0 && t.held != s.held && (t.held < 0 || bitsOf(s) < bitsOf(t)) {
+		// Only the left operand is held (or both are, by different parties, and the left
+		// one is declared narrower): it is the one-sided product's W, f(X, W) = W X.
 		z, err = p.product(matMulLeft{m, k, n}, t, s)
 	} else {
 		z, err = p.product(matMul{m, k, n}, s, t)
@@ -272,6 +274,10 @@ func (p *Protocol) MatMul(x, y mpc.AShare, m, k, n int) (mpc.AShare, error) {
 	}
 	return z, nil
 }
+
+// bitsOf is the width class of x's values from their public range (span.go): 9, 17, 33
+// or 64 bits.
+func bitsOf(x *AShare) int { return bitsFor(x.r) }
 
 // matMulLeft is f(X, W) = W X for W [m,k] and X [k,n].
 type matMulLeft struct{ m, k, n int }
@@ -289,7 +295,7 @@ func (p *Protocol) product(f Bilinear, x, w *AShare) (*AShare, error) {
 		if p.id == h {
 			f.Apply(z, x.v, w.v)
 		}
-		return &AShare{v: z, held: h}, nil // range unknown: products are not tracked
+		return &AShare{v: z, held: h}, nil
 	}
 	if p.oneSidedFor(x, w) {
 		ok, err := p.oneSided(f, x, w, z)
@@ -364,26 +370,19 @@ func (p *Protocol) oneSidedFor(x, w *AShare) bool {
 	return w.held >= 0 && x.held != w.held && p.kind == PreprocessingOT
 }
 
-// heldBits returns the width class (9, 17, 33 or 64 bits as signed integers) of the
-// values of the held share w: from its public range (span), so both parties know it with
-// no message and it does not depend on the values.
-func (p *Protocol) heldBits(w *AShare) (int, error) { return bitsFor(w.r), nil }
-
 // oneSided sets z = f(x, w) for w held by its owner with a one-sided correlation (R, f(R,
 // W)): the non-owner sends D = x_q - R, the owner adds f(x_o + D, W). It returns false if
 // the source has no one-sided correlations.
 func (p *Protocol) oneSided(f Bilinear, x, w *AShare, z []uint64) (bool, error) {
 	owner := w.held
 	var r, u []uint64
+	bits := bitsOf(w) // public: from the range InputRange declared (checked there)
 	err := p.offlineDo(func() error {
-		bits, err := p.heldBits(w)
-		if err != nil {
-			return err
-		}
 		var wv []uint64
 		if p.id == owner {
 			wv = w.v
 		}
+		var err error
 		r, u, err = p.src.OneSided(f, owner, wv, bits)
 		_, lw, _ := f.Sizes()
 		p.used.OneSidedOTs += int64(lw * bits)

@@ -44,82 +44,116 @@ func (p *Protocol) NOT(x mpc.BShare) mpc.BShare {
 	return &BShare{s.n, s.w, z, s.held}
 }
 
-// AND computes all pairs with one message per party (d = x ^ a and e = y ^ b of every
-// pair not held by one party, 2 bits per gate) and one round: z = c ^ d&b ^ e&a ^ [party
-// 0] d&e. Pairs held by the same party are ANDed by it alone.
+// AND computes all pairs with one message per party and one round. Pairs held by the same
+// party are ANDed by it alone. Other pairs use bit triples (a, b, c = a & b): both send d
+// = x ^ a and e = y ^ b (2 bits per gate), z = c ^ d&b ^ e&a ^ [party 0] d&e. A pair whose
+// operands are held by different parties (u by party 0, v by party 1: the adder's first
+// round in A2B) uses a cross triple (a held by party 0, b by party 1): party 0 sends d =
+// u ^ a, party 1 sends e = v ^ b (1 bit per gate each); party 0 sets z_0 = c_0 ^ a&e ^
+// d&e, party 1 z_1 = c_1 ^ d&b.
 func (p *Protocol) AND(x, y []mpc.BShare) ([]mpc.BShare, error) {
 	if len(x) != len(y) {
 		return nil, errs.New(errs.Shape, "semi2k and: %d and %d operands", len(x), len(y))
 	}
 	out := make([]mpc.BShare, len(x))
-	total := 0
+	kind := make([]byte, len(x)) // 'l' local, 'x' cross, 'g' generic
+	gen, cross := 0, 0
 	for i := range x {
 		s, t := bs(x[i]), bs(y[i])
 		if s.n != t.n || s.w != t.w {
 			return nil, errs.New(errs.Shape, "semi2k and: pair %d: shapes (n=%d,w=%d) and (n=%d,w=%d)", i, s.n, s.w, t.n, t.w)
 		}
-		if h := sameHeld(s.held, t.held); h >= 0 {
+		switch {
+		case sameHeld(s.held, t.held) >= 0:
+			h := s.held
 			z := make([]uint64, len(s.v))
 			if p.id == h {
 				ring.And(z, s.v, t.v)
 			}
-			out[i] = &BShare{s.n, s.w, z, h}
-			continue
+			out[i], kind[i] = &BShare{s.n, s.w, z, h}, 'l'
+		case s.held >= 0 && t.held >= 0:
+			kind[i] = 'x'
+			cross += len(s.v)
+		default:
+			kind[i] = 'g'
+			gen += len(s.v)
 		}
-		total += len(s.v)
 	}
-	if total == 0 {
+	if gen+cross == 0 {
 		return out, nil
 	}
-	var a, b, c []uint64
-	p.used.ANDTriples += 64 * int64(total)
-	err := p.offlineDo(func() (err error) {
-		a, b, c, err = p.src.ANDTriples(total)
-		return err
-	})
+	a, b, c, err := p.andTriples(gen)
 	if err != nil {
 		return nil, fmt.Errorf("semi2k and: %w", err)
 	}
-	msg := make([]uint64, 2*total)
-	off := 0
+	xab, xc, err := p.crossTriples(cross)
+	if err != nil {
+		return nil, fmt.Errorf("semi2k and: %w", err)
+	}
+	msg := make([]uint64, 2*gen+cross)
+	og, ox := 0, 0
 	for i := range x {
-		if out[i] != nil {
-			continue
-		}
 		s, t := bs(x[i]), bs(y[i])
 		l := len(s.v)
-		ring.Xor(msg[off:off+l], s.v, a[off:off+l])
-		ring.Xor(msg[total+off:total+off+l], t.v, b[off:off+l])
-		off += l
+		switch kind[i] {
+		case 'g':
+			ring.Xor(msg[og:og+l], s.v, a[og:og+l])
+			ring.Xor(msg[gen+og:gen+og+l], t.v, b[og:og+l])
+			og += l
+		case 'x':
+			mine := s.v // this party's own operand of the pair
+			if s.held != p.id {
+				mine = t.v
+			}
+			ring.Xor(msg[2*gen+ox:2*gen+ox+l], mine, xab[ox:ox+l])
+			ox += l
+		}
 	}
 	other, err := p.exchange(msg)
 	if err != nil {
 		return nil, fmt.Errorf("semi2k and: %w", err)
 	}
-	z := c // c is this call's own: updated in place
-	d0, e0, d1, e1 := msg[:total], msg[total:], other[:total], other[total:]
+	z := make([]uint64, gen+cross)
+	zg, zx := z[:gen], z[gen:]
+	copy(zg, c)
+	d0, e0, d1, e1 := msg[:gen], msg[gen:2*gen], other[:gen], other[gen:2*gen]
 	e0, d1, e1 = e0[:len(d0)], d1[:len(d0)], e1[:len(d0)]
-	a, b, z = a[:len(d0)], b[:len(d0)], z[:len(d0)]
+	a, b, zg = a[:len(d0)], b[:len(d0)], zg[:len(d0)]
 	if p.id == 0 {
-		for i := range z {
+		for i := range zg {
 			d, e := d0[i]^d1[i], e0[i]^e1[i]
-			z[i] ^= d&b[i] ^ e&a[i] ^ d&e
+			zg[i] ^= d&b[i] ^ e&a[i] ^ d&e
 		}
 	} else {
-		for i := range z {
+		for i := range zg {
 			d, e := d0[i]^d1[i], e0[i]^e1[i]
-			z[i] ^= d&b[i] ^ e&a[i]
+			zg[i] ^= d&b[i] ^ e&a[i]
 		}
 	}
-	off = 0
-	for i := range x {
-		if out[i] != nil {
-			continue
+	copy(zx, xc)
+	mx, ux := msg[2*gen:], other[2*gen:]
+	mx, ux, xab = mx[:len(zx)], ux[:len(zx)], xab[:len(zx)]
+	if p.id == 0 { // d = own message, e = received
+		for i := range zx {
+			zx[i] ^= xab[i]&ux[i] ^ mx[i]&ux[i]
 		}
+	} else { // d = received, b = own
+		for i := range zx {
+			zx[i] ^= ux[i] & xab[i]
+		}
+	}
+	og, ox = 0, gen
+	for i := range x {
 		s := bs(x[i])
 		l := len(s.v)
-		out[i] = &BShare{s.n, s.w, z[off : off+l : off+l], -1}
-		off += l
+		switch kind[i] {
+		case 'g':
+			out[i] = &BShare{s.n, s.w, z[og : og+l : og+l], -1}
+			og += l
+		case 'x':
+			out[i] = &BShare{s.n, s.w, z[ox : ox+l : ox+l], -1}
+			ox += l
+		}
 	}
 	return out, nil
 }

@@ -114,6 +114,20 @@ func (s *dealerSource) ANDTriples(words int) (a, b, c []uint64, err error) {
 	return a1, b1, c1, nil
 }
 
+func (s *dealerSource) CrossTriples(words int) (ab, c []uint64, err error) {
+	a, c0 := s.g0.Uint64s(words), s.g0.Uint64s(words)
+	if s.id == 0 {
+		return a, c0, nil
+	}
+	b := s.g1.Uint64s(words)
+	c1 := make([]uint64, words)
+	for i := range c1 {
+		c1[i] = a[i]&b[i] ^ c0[i]
+	}
+	s.sent += 8 * int64(words)
+	return b, c1, nil
+}
+
 func (s *dealerSource) DaBits(words int) (bin, arith []uint64, err error) {
 	b0, r0 := s.g0.Uint64s(words), s.g0.Uint64s(64*words)
 	if s.id == 0 {

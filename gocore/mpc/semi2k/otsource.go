@@ -6,7 +6,8 @@ package semi2k
 // are those of package ot, whose files argue that they reveal nothing to a semi-honest
 // receiver; the values below are combined locally.
 //
-//   - AND triples: ot.Session.ANDTriples (two random OTs per triple).
+//   - AND triples: ot.Session.ANDTriples (two random OTs per triple); cross triples (a
+//     held by party 0, b by party 1) from one random OT each.
 //   - daBits: each party draws a random bit r_i; one correlated OT per bit (party 0
 //     chooses with r_0, party 1's correlation is r_1) gives additive shares s_0 + s_1 =
 //     r_0 r_1, and [r] = r_0 + r_1 - 2 r_0 r_1 with r = r_0 ^ r_1.
@@ -54,6 +55,43 @@ func (s *otSource) Kind() string { return PreprocessingOT }
 
 func (s *otSource) ANDTriples(words int) (a, b, c []uint64, err error) {
 	return s.s.ANDTriples(64 * words)
+}
+
+// CrossTriples: one random OT per triple with 1-bit messages (the low bit of each
+// block). For the first half of the words party 1 is the receiver: its choice bits are b,
+// party 0's a = m_0 ^ m_1, and c_0 = m_0, c_1 = m_b (so c_0 ^ c_1 = a & b); for the second
+// half the roles swap (party 0 chooses with a), which balances the bytes.
+func (s *otSource) CrossTriples(words int) (ab, c []uint64, err error) {
+	ab, c = make([]uint64, words), make([]uint64, words)
+	h := words / 2
+	for part, rng := range [2][2]int{{0, h}, {h, words}} {
+		n := 64 * (rng[1] - rng[0])
+		if n == 0 {
+			continue
+		}
+		receiver := 1 - part // party 1 chooses first, then party 0
+		dab, dc := ab[rng[0]:rng[1]], c[rng[0]:rng[1]]
+		if s.id == receiver {
+			ch, mc, err := s.s.RecvRandomOT(n)
+			if err != nil {
+				return nil, nil, err
+			}
+			copy(dab, ch)
+			for i, m := range mc {
+				dc[i/64] |= (m[0] & 1) << uint(i%64)
+			}
+			continue
+		}
+		m0, m1, err := s.s.SendRandomOT(n)
+		if err != nil {
+			return nil, nil, err
+		}
+		for i := range m0 {
+			dab[i/64] |= ((m0[i][0] ^ m1[i][0]) & 1) << uint(i%64)
+			dc[i/64] |= (m0[i][0] & 1) << uint(i%64)
+		}
+	}
+	return ab, c, nil
 }
 
 func (s *otSource) DaBits(words int) (bin, arith []uint64, err error) {

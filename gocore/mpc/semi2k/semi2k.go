@@ -24,10 +24,32 @@
 // party are computed by it alone. Held shares are how the model owner's weights reach the
 // one-sided products below.
 //
-// Correlated randomness comes from a Source (source.go), drawn just in time by each call
-// and accounted as offline cost (OfflineStats): either the two-party OT-based offline
-// phase, or, only when the user asks for preprocessing "dealer", a trusted third party
-// simulated in-process (dealer.go). Nothing else uses the dealer.
+// Correlated randomness comes from a Source (source.go) and is accounted as offline cost
+// (OfflineStats): either the two-party OT-based offline phase over package ot (the
+// default, otsource.go), or, only when the user asks for preprocessing "dealer", a trusted
+// third party simulated in-process (dealer.go; labelled "dealer" in Preprocessing and in
+// every result). Nothing else uses the dealer. Preprocess draws the AND triples and daBits
+// of a counted computation ahead in large batches (preprocess.go); product triples and
+// one-sided correlations, which depend on shapes and on the owner's weights, are drawn
+// just in time by each product.
+//
+// Design choices (measured on MobileNetV1 0.25_128, one inference: 413k requantized
+// outputs, 13.6M multiply-accumulates with the owner's weights, see BENCHMARKS.md):
+//   - Linear layers are one-sided products: the weights are the owner's, so the offline
+//     cost is one correlated OT per weight bit with a vector correlation of the output
+//     size (9 bits x 13.6M MACs x about 60 bits: ~0.9 GB from the client) instead of a
+//     Beaver triple per multiply-accumulate (64 OTs each way per MAC: ~100 GB), and online
+//     only the client's masked input D (the size of X, not of the MACs) travels.
+//   - Exact requantization is binary work: about 177 AND gates per output (A2BHigh of the
+//     63-bit scaled accumulator: a carry tree under the quotient's planes, a ripple carry
+//     above; ties, zero point and clamp): 73M gates, 47.4M general and 25.6M cross
+//     triples (operands held by different parties: the adder's first round; one random
+//     OT each instead of two). With SoftSpoken OT a triple costs ~3.9 bytes per party
+//     (~0.25 GB in all) but most of the offline CPU. Online an AND costs 2 bits per
+//     party (cross: 1).
+//   - B2A with daBits (one correlated OT each offline, w bits per element online, one
+//     round) rather than a second adder or the cross-term OT of the two parties' bits
+//     online (a round trip per conversion): 8-bit results need 8 daBits, 3.3M in all.
 //
 // Messages (each "n words" is one message of n 64-bit little-endian words; "both" means
 // each party sends one message to the other in the same round):
@@ -40,8 +62,9 @@
 //     Y - B (len X + len Y words), one round; Z = C + f(E, B) + f(A, F) + [party 0] f(E,
 //     F). E and F are masked by the uniformly random A and B, whose other components the
 //     receiver never sees.
-//   - MatMul and GatherMulSum whose second operand W is held by party o (the owner's
-//     weights) and the first, X, is not, with OT-based preprocessing (one-sided product):
+//   - Products whose operand W is held by party o (the owner's weights) and the other, X,
+//     is not held by o, with OT-based preprocessing (one-sided product; W is the second
+//     operand, or for MatMul either one, the declared narrower if both are held):
 //     offline, the other party q draws a random R of X's shape and the parties obtain
 //     additive shares (U, V) of f(R, W) by Gilboa products (one correlated OT per bit of
 //     each element of W, o choosing with W's bits, q's correlation f(R, e_r) 2^b); online q
@@ -57,7 +80,10 @@
 //     [party 0] d&e. Pairs held by one party are ANDed by it alone.
 //   - A2B(w): x_0 and x_1 are free binary sharings (held by party 0 and party 1); the
 //     generic parallel-prefix adder of package mpc (mpc.AddB, Sklansky) adds them with
-//     AND: 1 + ceil(log2(w-1)) rounds. Held shares convert locally.
+//     AND: 1 + ceil(log2(w-1)) rounds. A2BHigh(w, lo) (mpc.HighA2B) adds them with
+//     mpc.AddBHighRipple: the planes below lo only give their carry (carry tree), the
+//     planes above a ripple carry; 151 gates instead of AddB's 363 for the
+//     requantization's widths, at about 20 more rounds. Held shares convert locally.
 //   - B2A, Bit2A (daBits): with w random bits per element shared both ways (r in binary,
 //     [r] arithmetic), both send c = x ^ r (w bits per element), one round; then x = sum_j
 //     2^j (c_j + [r_j] - 2 c_j [r_j]), local. c is masked by the uniform r.
@@ -107,6 +133,14 @@ type Used struct {
 	TripleWords   int64 // words of Beaver triples (elementwise, gather and matrix: len A + len B)
 	OneSidedOTs   int64 // correlated OTs of one-sided products (weights times bits)
 	OneSidedWords int64 // words of their vector correlations (multiply-accumulates times bits)
+	CrossTriples  int64 // bit triples with a held by party 0 and b by party 1
+	// Of those, the ones drawn just in time (not by Preprocess).
+	JITANDTriples, JITCrossTriples, JITDaBits int64
+}
+
+// Left returns the AND triples and daBits drawn by Preprocess and not used yet.
+func (p *Protocol) Left() (andTriples, daBits int64) {
+	return 64 * int64(len(p.pool.a)), 64 * int64(len(p.pool.bin))
 }
 
 // Protocol is one party of semi2k.
@@ -118,6 +152,7 @@ type Protocol struct {
 	kind    string
 	offline mpc.PhaseStats
 	used    Used
+	pool    pools // correlations drawn ahead by Preprocess
 }
 
 var _ mpc.Protocol = (*Protocol)(nil)

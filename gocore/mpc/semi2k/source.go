@@ -15,6 +15,12 @@ type Source interface {
 	Kind() string
 	// ANDTriples returns components of `words` words of bit triples c = a & b.
 	ANDTriples(words int) (a, b, c []uint64, err error)
+	// CrossTriples returns `words` words of bit triples whose a is held by party 0 and b by
+	// party 1 (the other party's component of each is 0): a is party 0's first result and
+	// b party 1's; c (the second result) is a XOR sharing of a & b. One random OT per
+	// triple, half the cost of ANDTriples: for ANDs of a bit held by party 0 with one held
+	// by party 1 (the adder's first round in A2B).
+	CrossTriples(words int) (ab, c []uint64, err error)
 	// DaBits returns components of 64*words random bits r, in binary (words words; bit
 	// i%64 of word i/64 is bit i) and arithmetic (64*words ring elements, element i is
 	// [r_i]).

@@ -73,6 +73,8 @@ type Config struct {
 	// Protocol is the registry name; Parties the number of parties (0: its default).
 	Protocol string
 	Parties  int
+	// Preprocessing is every party's mpc.Options.Preprocessing ("": the default).
+	Preprocessing string
 	// Wrap, if set, wraps each party's endpoint (planted leaks in the harness's own
 	// tests; a wrapper should implement mpc.Wrapper so extensions survive).
 	Wrap func(p mpc.Protocol) mpc.Protocol
@@ -195,7 +197,7 @@ func Run(cfg Config, n int, c Computation, s Secrets, sd [][32]byte) ([]View, er
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p, err := local.NewParty(cfg.Protocol, recs[i], mpc.Options{Rand: rand.NewChaCha8(sd[i])})
+			p, err := local.NewParty(cfg.Protocol, recs[i], mpc.Options{Rand: rand.NewChaCha8(sd[i]), Preprocessing: cfg.Preprocessing})
 			if err != nil {
 				errs[i] = err
 				conns[i].Close()

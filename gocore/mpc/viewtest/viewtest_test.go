@@ -166,12 +166,28 @@ var blocks = map[string]viewtest.Computation{
 }
 
 // TestProtocolsPassTheHarness: every available secure protocol of the registry, every
-// block. plain has no secrecy and must fail it (the harness is not blind).
+// block, with the protocol's own offline phase and, where it has one, with trusted-dealer
+// preprocessing. plain has no secrecy and must fail it (the harness is not blind).
 func TestProtocolsPassTheHarness(t *testing.T) {
+	type variant struct {
+		spec mpc.Spec
+		pre  string
+	}
+	var vs []variant
 	for _, spec := range registry.Available() {
+		vs = append(vs, variant{spec, mpc.PreprocessingDefault})
+		if spec.Dealer {
+			vs = append(vs, variant{spec, mpc.PreprocessingDealer})
+		}
+	}
+	for _, v := range vs {
+		spec, label := v.spec, v.spec.Name
+		if v.pre != "" {
+			label += "+" + v.pre
+		}
 		for name, c := range blocks {
-			t.Run(spec.Name+"/"+name, func(t *testing.T) {
-				rep, err := viewtest.Check(viewtest.Config{Protocol: spec.Name}, c)
+			t.Run(label+"/"+name, func(t *testing.T) {
+				rep, err := viewtest.Check(viewtest.Config{Protocol: spec.Name, Preprocessing: v.pre}, c)
 				if spec.Security == mpc.NoSecurity {
 					if err == nil && name != "GatherMulSum" && name != "A2BHigh" {
 						t.Fatalf("plain sends cleartext, yet passed: %v", rep)
