@@ -107,7 +107,9 @@ func (r *ClusterResult) StatsJSON() (s string, err error) {
 }
 
 // Infer runs one inference: inputs are packed tensors (one per model input; float32 is
-// quantized with the model's input parameters, with a warning).
+// quantized with the model's input parameters, with a warning). A batch [N, ...] for a
+// batch-1 model is evaluated in one secure pass (the batch size travels with the request)
+// and gives [N, ...] outputs.
 func (c *Cluster) Infer(inputs []byte) (r *ClusterResult, err error) {
 	defer guard(&err)
 	if c.ctx.Err() != nil {
@@ -122,7 +124,16 @@ func (c *Cluster) Infer(inputs []byte) (r *ClusterResult, err error) {
 	var graph *model.Graph
 	prepare := func(g *model.Graph, in []model.Value) ([]model.Value, error) {
 		graph = g
-		v, w, err := prepareInputs(g, toIRLayout(g, in))
+		in = toIRLayout(g, in)
+		bg := g
+		n := batchSize(g, in)
+		if n > 1 { // a batch: checked against the batched graph's inputs
+			var err error
+			if bg, err = engine.BatchGraph(g, n); err != nil {
+				return nil, err
+			}
+		}
+		v, w, err := prepareInputs(bg, asBatched(bg, in, n))
 		warnings = w
 		return v, err
 	}

@@ -26,7 +26,8 @@ func prepareInputs(g *model.Graph, vals []model.Value) ([]model.Value, []string,
 		t := g.Tensors[g.Inputs[i]]
 		what := fmt.Sprintf("input %d %q", i, t.Name)
 		if !slices.Equal(v.Shape, t.Shape) {
-			return nil, nil, errs.New(errs.Shape, "%s: expected shape %s, got %s", what, shapeString(t.Shape), shapeString(v.Shape))
+			return nil, nil, errs.New(errs.Shape, "%s: expected shape %s (or %s for a batch of N), got %s", what, shapeString(t.Shape),
+				batchShapeString(t.Shape), shapeString(v.Shape))
 		}
 		switch {
 		case v.DType == t.DType:
@@ -70,6 +71,12 @@ func shapeString(s []int) string {
 		b = append(b, ',')
 	}
 	return string(append(b, ')'))
+}
+
+// batchShapeString formats model.BatchShape(s, N) with the letter N: (N, 8, 8, 1).
+func batchShapeString(s []int) string {
+	b := shapeString(model.BatchShape(s, 0))
+	return "(N" + b[2:]
 }
 
 // quantize converts a float32 value to the integer type dt with

@@ -19,8 +19,10 @@ type Model struct {
 	format string
 
 	secureOnce sync.Once
-	secure     *engine.Compiled // the secure engine's plan, compiled on first use
+	secure     *engine.Batches // the secure engine's plans per batch size, made on first use
 	secureErr  error
+
+	bp batchPlans // the cleartext plans of batches
 }
 
 // newModel prepares a graph for evaluation.

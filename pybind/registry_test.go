@@ -53,7 +53,7 @@ func TestEveryProtocolThroughTheBinding(t *testing.T) {
 			if err := json.Unmarshal([]byte(s), &res); err != nil || res.Parties != spec.DefaultParties {
 				t.Fatalf("stats %s: %v", s, err)
 			}
-			est, err := Estimate(m, spec.Name, "output", "")
+			est, err := Estimate(m, spec.Name, "output", "", 1)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,7 +3,9 @@ package pybind
 // Run evaluates the model in cleartext with qmpc's integer kernels (bit-exact with
 // TFLite's reference kernels). inputs holds one tensor per model input in the packed
 // format (tensors.go); the result holds the outputs, plus a warning per float input that
-// was quantized with the model's input parameters. Errors carry errs.Shape or errs.DType
+// was quantized with the model's input parameters. A batch of N (every input of shape
+// model.BatchShape(its shape, N), e.g. [N, H, W, C] for [1, H, W, C]) is evaluated in one
+// pass and gives outputs of shape BatchShape(output shape, N). Errors carry errs.Shape or errs.DType
 // for inputs that do not match the model.
 func (m *Model) Run(inputs []byte) (out []byte, err error) {
 	defer guard(&err)
@@ -15,13 +17,19 @@ func (m *Model) Run(inputs []byte) (out []byte, err error) {
 	if err != nil {
 		return nil, err
 	}
-	vals, warnings, err := prepareInputs(g, toIRLayout(g, vals))
+	vals = toIRLayout(g, vals)
+	n := batchSize(g, vals)
+	bg, plan, err := m.batchPlan(n)
 	if err != nil {
 		return nil, err
 	}
-	outs, err := m.plan.Run(vals)
+	vals, warnings, err := prepareInputs(bg, asBatched(bg, vals, n))
 	if err != nil {
 		return nil, err
 	}
-	return pack(fromIRLayout(g, outs), warnings)
+	outs, err := plan.Run(vals)
+	if err != nil {
+		return nil, err
+	}
+	return pack(fromIRLayout(g, unbatched(g, outs, n)), warnings)
 }

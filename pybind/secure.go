@@ -2,6 +2,7 @@ package pybind
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/qmpc/qmpc/gocore/engine"
 	"github.com/qmpc/qmpc/gocore/errs"
@@ -19,6 +20,7 @@ type SecureRun struct {
 	opt      engine.Options
 	lo       engine.LocalOptions
 	progress *engine.Progress
+	images   atomic.Int64 // inputs of the current or last Execute (a batch: N)
 
 	mu     sync.Mutex
 	result *engine.Result
@@ -69,28 +71,40 @@ func (r *SecureRun) Execute(inputs []byte) (out []byte, err error) {
 		return nil, err
 	}
 	g := r.m.g
-	vals, warnings, err := prepareInputs(g, toIRLayout(g, vals))
+	vals = toIRLayout(g, vals)
+	n := batchSize(g, vals)
+	bg, c, err := r.m.compiled(n)
 	if err != nil {
 		return nil, err
 	}
-	c, err := r.m.compiled()
+	vals, warnings, err := prepareInputs(bg, asBatched(bg, vals, n))
 	if err != nil {
 		return nil, err
 	}
-	res, err := engine.RunLocalWith(r.protocol, g, c, vals, r.opt, r.lo)
+	r.images.Store(int64(n))
+	lo := r.lo
+	lo.Batch = n
+	res, err := engine.RunLocalWith(r.protocol, bg, c, vals, r.opt, lo)
 	if err != nil {
 		return nil, err
 	}
 	r.mu.Lock()
 	r.result = res
 	r.mu.Unlock()
-	return pack(fromIRLayout(g, res.Outputs), warnings)
+	return pack(fromIRLayout(g, unbatched(g, res.Outputs, n)), warnings)
 }
 
-// compiled returns the model's secure plan, compiled once.
-func (m *Model) compiled() (*engine.Compiled, error) {
-	m.secureOnce.Do(func() { m.secure, m.secureErr = engine.Compile(m.g) })
-	return m.secure, m.secureErr
+// compiled returns the model's secure plan for a batch of n (compiled once per size; the
+// last few sizes are kept).
+func (m *Model) compiled(n int) (*model.Graph, *engine.Compiled, error) {
+	m.secureOnce.Do(func() {
+		c, err := engine.Compile(m.g)
+		m.secure, m.secureErr = engine.NewBatches(m.g, c), err
+	})
+	if m.secureErr != nil {
+		return nil, nil, m.secureErr
+	}
+	return m.secure.Get(n)
 }
 
 // Done is the number of layers finished so far.
@@ -98,6 +112,10 @@ func (r *SecureRun) Done() int { d, _ := r.progress.Get(); return d }
 
 // Total is the number of secure layers of the current inference (0 before it starts).
 func (r *SecureRun) Total() int { _, t := r.progress.Get(); return t }
+
+// Images is the number of inputs the current (or last) Execute evaluates in one pass (0
+// before it has read its inputs).
+func (r *SecureRun) Images() int { return int(r.images.Load()) }
 
 // Cancel asks the parties to stop at the next layer boundary; Execute then fails with a
 // cancelled error. It returns true.
@@ -119,8 +137,9 @@ func (r *SecureRun) StatsJSON() (s string, err error) {
 // the dealer's when preprocessing is "dealer") on zero-valued parameters and inputs of
 // the right shapes, with the protocol's default roles. The communication of the
 // supported protocols does not depend on the values, so bytes and rounds are exact;
-// seconds are one run's. Returns the engine.Result as JSON, with the counted demand.
-func Estimate(m *Model, protocol, reveal, preprocessing string) (s string, err error) {
+// seconds are one run's. batch is the number of inputs evaluated in one pass (0 or 1: one).
+// Returns the engine.Result as JSON, with the counted demand.
+func Estimate(m *Model, protocol, reveal, preprocessing string, batch int) (s string, err error) {
 	defer guard(&err)
 	g, err := m.graph()
 	if err != nil {
@@ -134,19 +153,20 @@ func Estimate(m *Model, protocol, reveal, preprocessing string) (s string, err e
 	if err != nil {
 		return "", err
 	}
-	zg := engine.ZeroParameters(g)
-	in := make([]model.Value, len(g.Inputs))
-	for i, t := range g.Inputs {
-		tt := g.Tensors[t]
-		in[i] = model.Value{Shape: tt.Shape, DType: tt.DType, Data: make([]byte, tt.NumElements()*tt.DType.Size())}
-	}
-	c, err := m.compiled()
+	batch = max(batch, 1)
+	bg, c, err := m.compiled(batch)
 	if err != nil {
 		return "", err
 	}
+	zg := engine.ZeroParameters(bg)
+	in := make([]model.Value, len(g.Inputs))
+	for i, t := range bg.Inputs {
+		tt := bg.Tensors[t]
+		in[i] = model.Value{Shape: tt.Shape, DType: tt.DType, Data: make([]byte, tt.NumElements()*tt.DType.Size())}
+	}
 	owner, client := mpc.Roles(spec.DefaultParties)
 	res, err := engine.RunLocalWith(protocol, zg, c, in, engine.Options{Owner: owner, Client: client, Reveal: rv},
-		engine.LocalOptions{Preprocessing: preprocessing})
+		engine.LocalOptions{Preprocessing: preprocessing, Batch: batch})
 	if err != nil {
 		return "", err
 	}
@@ -170,4 +190,28 @@ func Protocols() (s string, err error) {
 		out = append(out, protocolEntry{Spec: sp, Domain: sp.Domain.String(), Available: sp.Available()})
 	}
 	return toJSON(out)
+}
+
+// Bench measures one secure pass of m over a batch of batch zero-valued inputs, all
+// parties of protocol in this process, with the model's own parameters (engine.Bench), and
+// returns the per-layer table (engine.Result.Table; what `qmpc bench` prints) or, when
+// asJSON, the engine.Result as JSON.
+func Bench(m *Model, protocol, reveal, preprocessing string, batch int, asJSON bool) (s string, err error) {
+	defer guard(&err)
+	g, err := m.graph()
+	if err != nil {
+		return "", err
+	}
+	rv, err := engine.ParseReveal(reveal)
+	if err != nil {
+		return "", err
+	}
+	res, err := engine.Bench(g, engine.BenchOptions{Protocol: protocol, Batch: batch, Reveal: rv, Preprocessing: preprocessing})
+	if err != nil {
+		return "", err
+	}
+	if asJSON {
+		return toJSON(res)
+	}
+	return res.Table(), nil
 }

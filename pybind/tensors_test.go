@@ -118,7 +118,7 @@ func TestPrepareInputs(t *testing.T) {
 		msg  string
 	}{
 		{"count", []model.Value{u}, errs.Shape, "the model has 2 input(s), got 1"},
-		{"shape", []model.Value{{Shape: []int{5}, DType: model.Uint8, Data: u.Data}, s}, errs.Shape, `input 0 "u": expected shape (1, 5), got (5,)`},
+		{"shape", []model.Value{{Shape: []int{5}, DType: model.Uint8, Data: u.Data}, s}, errs.Shape, `input 0 "u": expected shape (1, 5) (or (N, 5) for a batch of N), got (5,)`},
 		{"dtype", []model.Value{u, {Shape: []int{2}, DType: model.Uint8, Data: s.Data}}, errs.DType, `input 1 "s": expected dtype int8 (or float32, quantized with the model's input parameters), got uint8`},
 		{"nan", []model.Value{u, nan}, errs.DType, "NaN"},
 	} {

@@ -142,6 +142,22 @@ def test_cluster_equals_local_secure_run(parties: Parties, digits_model: Path, d
             assert sum(row["bytes_sent"] for row in rows if row["party"] == p) == sent[p]
 
 
+def test_cluster_batch(parties: Parties, digits_model: Path, repo_root: Path) -> None:
+    """A batch travels with the request: one secure pass, every row equals the image alone."""
+    m = qmpc.load(digits_model)
+    images = np.load(repo_root / "examples" / "digits" / "test_images.npy")
+    c = qmpc.Cluster(parties.path)
+    one = _infer_until(c, images[:1])
+    for n in (1, 2, 7, 16):
+        X = images[:n]
+        r = c.infer(X)
+        assert r.output.shape == (n, 10)
+        np.testing.assert_array_equal(r.output, np.concatenate([m.run(X[i : i + 1]) for i in range(n)]))
+        assert r.stats.batch == n
+        assert r.stats.total.rounds <= one.stats.total.rounds + 2  # see test_batch.py
+        assert sum(r.stats.total.bytes_sent) <= 1.01 * n * sum(one.stats.total.bytes_sent)
+
+
 def _restart_paused(parties: Parties, i: int, layer: int) -> None:
     """Restart party i with the QMPC_TEST_PAUSE_AT_LAYER hook; wait for the new session."""
     ready = {j: parties.wait_log(j, "session ready").count("session ready") + 1 for j in range(3) if j != i}

@@ -123,6 +123,7 @@ type Compiled struct {
 	plan    *plan
 	ops     map[int]*prepared
 	demands demandCache
+	lastUse map[int]int // per tensor read by a secure op: the last such op (absent: revealed or not read)
 }
 
 // Compile prepares g for secure evaluation. Only g's public part is read: the secret
@@ -141,6 +142,17 @@ func Compile(g *model.Graph) (*Compiled, error) {
 			return nil, fmt.Errorf("op %d %s %q: %w", oi, g.Ops[oi].Kind, g.Ops[oi].Name, err)
 		}
 		c.ops[oi] = p
+	}
+	c.lastUse = map[int]int{}
+	for _, oi := range pl.secure {
+		for _, t := range g.Ops[oi].Inputs {
+			if t >= 0 {
+				c.lastUse[t] = oi
+			}
+		}
+	}
+	for _, t := range pl.reveal {
+		delete(c.lastUse, t) // kept until revealed
 	}
 	return c, nil
 }
@@ -329,6 +341,15 @@ func (e *Party) InferShares(in []mpc.AShare) ([]mpc.AShare, error) {
 			return nil, fmt.Errorf("op %d %s %q: %w", oi, op.Kind, op.Name, err)
 		}
 		env[op.Outputs[0]] = out
+		// Drop the shares no later secure op reads (a batch's activations are N times
+		// larger): everything but the constants and the tensors to reveal.
+		for _, t := range op.Inputs {
+			if last, ok := e.c.lastUse[t]; ok && last == oi {
+				if _, isConst := e.consts[t]; !isConst {
+					delete(env, t)
+				}
+			}
+		}
 		ot := e.g.Tensors[op.Outputs[0]]
 		e.layers = append(e.layers, m.stats(oi, op.Kind.String(), op.Name, ot.Shape, ot.NumElements()))
 		if pr := e.opt.Progress; pr != nil && e.p.ID() == 0 {

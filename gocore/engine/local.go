@@ -61,6 +61,25 @@ type Result struct {
 	Demand        *mpc.Demand      `json:"demand,omitempty"`         // one inference's protocol calls
 	DemandSummary map[string]int64 `json:"demand_summary,omitempty"` // Demand.Summary()
 	Seconds       float64          `json:"seconds"`
+
+	// Batch is the number of inputs evaluated in this one pass (LocalOptions.Batch; 1
+	// unless a batched graph ran); SecondsPerImage and BytesPerImage (all parties' bytes,
+	// Setup excluded) are Total divided by it.
+	Batch           int     `json:"batch"`
+	SecondsPerImage float64 `json:"seconds_per_image"`
+	BytesPerImage   float64 `json:"bytes_per_image"`
+}
+
+// SetBatch records that the run evaluated n inputs at once and fills in the per-image
+// costs.
+func (r *Result) SetBatch(n int) {
+	r.Batch = max(n, 1)
+	var bytes int64
+	for _, b := range r.Total.BytesSent {
+		bytes += b
+	}
+	r.SecondsPerImage = r.Total.Seconds / float64(r.Batch)
+	r.BytesPerImage = float64(bytes) / float64(r.Batch)
 }
 
 // LocalOptions configure a local run beyond the engine's Options.
@@ -70,6 +89,9 @@ type LocalOptions struct {
 	Preprocessing string
 	// Rand, if set, gives party i's randomness source (tests); nil: crypto/rand.
 	Rand func(id int) io.Reader
+	// Batch labels the result: the number of inputs the graph evaluates at once (a
+	// BatchGraph); 0 means 1.
+	Batch int
 }
 
 // RunLocal runs all computing parties of protocol as goroutines of this process, over
@@ -155,6 +177,7 @@ func RunLocalWith(protocol string, g *model.Graph, c *Compiled, in []model.Value
 	if d, err := c.Demand(g, n, opt); err == nil {
 		r.Demand, r.DemandSummary = d.Infer, d.Infer.Summary()
 	}
+	r.SetBatch(lo.Batch)
 	return r, nil
 }
 

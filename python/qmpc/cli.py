@@ -1,6 +1,8 @@
 """The ``qmpc`` command line (installed with the Python package):
 
 * ``qmpc inspect MODEL`` prints a model's summary;
+* ``qmpc bench MODEL [--protocol P] [--batch N]`` measures a secure inference locally and
+  prints the per-layer table (the Go command's ``bench``, same Go code);
 * ``qmpc keygen`` (on each host: its own key), ``qmpc cluster-config`` (cluster.json from
   the certificates), ``qmpc party`` and ``qmpc infer`` make, run and use a cluster of parties
   on separate hosts (docs/deploy.md), through the same Go code as ``qmpc.Cluster``;
@@ -28,6 +30,16 @@ def _parser() -> argparse.ArgumentParser:
     ins = sub.add_parser("inspect", help="print a model's inputs, outputs and ops")
     ins.add_argument("model", help="path of a quantized model (.tflite)")
     ins.add_argument("--json", action="store_true", help="print inputs and outputs as JSON")
+
+    b = sub.add_parser("bench", help="measure a secure inference locally (all parties in this process): "
+                       "per-layer seconds, MB per party, rounds, offline/online split")
+    b.add_argument("model", help="path of a quantized model (.tflite or .onnx)")
+    b.add_argument("--protocol", default="rep3", help="; ".join(
+        f"{p.name} ({p.summary})" for p in protocols()) + " (default rep3)")
+    b.add_argument("--batch", type=int, default=1, help="inputs evaluated in one secure pass (default 1)")
+    b.add_argument("--reveal", default="output", help='what the client learns: "output" (default) or "argmax"')
+    b.add_argument("--preprocessing", default="", help='"" (the protocol\'s offline phase) or "dealer"')
+    b.add_argument("--json", action="store_true", help="print the result as JSON")
 
     k = sub.add_parser("keygen", help="make this host's private key and certificate (the key stays here)")
     who = k.add_mutually_exclusive_group(required=True)
@@ -81,6 +93,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command in ("keygen", "cluster-config", "certs", "party", "infer"):
         return _cluster_command(args)
+    if args.command == "bench":
+        from . import _bridge
+
+        try:
+            m = load(args.model)
+            text = _bridge.call(_bridge.core.Bench, m._handle, args.protocol, args.reveal,
+                                args.preprocessing, int(args.batch), bool(args.json))
+        except (QmpcError, OSError) as e:
+            print(f"qmpc bench: {type(e).__name__}: {e}", file=sys.stderr)
+            return 1
+        print(text, end="" if text.endswith("\n") else "\n")
+        return 0
     if args.command == "inspect":
         try:
             m = load(args.model)

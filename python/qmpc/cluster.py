@@ -222,7 +222,9 @@ class Cluster:
         Args:
             x: the input array (a list of arrays for a model with several inputs), of the
                 model input's shape and integer dtype; float32 is quantized with the model's
-                input parameters, with a :class:`UserWarning`.
+                input parameters, with a :class:`UserWarning`. A batch ``[N, ...]`` for a
+                batch-1 model is evaluated in one secure pass (the rounds of one input) and
+                gives ``[N, ...]`` outputs, row i equal to input i alone.
 
         Raises:
             PartyError: a party is unreachable, failed, stalled or disconnected (the

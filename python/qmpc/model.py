@@ -127,10 +127,13 @@ class Model:
                 (see :attr:`inputs`). A float32 (or float64) array given for a uint8/int8
                 input is quantized with that input's scale and zero point, as TFLite's
                 QUANTIZE op does, with a :class:`UserWarning`. Non-contiguous arrays are
-                copied.
+                copied. A batch of N inputs stacked along a leading axis (``[N, H, W, C]``
+                for a ``[1, H, W, C]`` input, or ``[N, *shape]`` when the input has no
+                batch axis of 1) is evaluated in one pass.
 
         Returns:
-            The output array, or a list of arrays for a model with several outputs.
+            The output array, or a list of arrays for a model with several outputs; for a
+            batch, each of shape ``[N, ...]`` with row i equal to input i alone.
 
         Raises:
             ShapeError: an input has the wrong shape, or the number of inputs is wrong.

@@ -169,11 +169,18 @@ class Stats:
     #: in the clear by one party / both shared), ``and`` (AND gates), ``a2b_bits``,
     #: ``b2a_bits``, ``input``, ``open``, ... (``mpc.Demand.Summary`` in the Go core)
     demand: dict[str, int] = field(default_factory=dict)
+    #: inputs evaluated in this one secure pass (``x`` of shape [N, ...] on a batch-1 model)
+    batch: int = 1
+    seconds_per_image: float = 0.0  #: ``total.seconds / batch``
+    bytes_per_image: float = 0.0  #: all parties' bytes of ``total`` / ``batch``
 
     @classmethod
     def _from_json(cls, s: str) -> "Stats":
         d = json.loads(s)
         return cls(
+            batch=int(d.get("batch") or 1),
+            seconds_per_image=float(d.get("seconds_per_image") or 0.0),
+            bytes_per_image=float(d.get("bytes_per_image") or 0.0),
             protocol=d["protocol"],
             parties=int(d["parties"]),
             setup=LayerCost._from_json(d["setup"]),
@@ -240,14 +247,15 @@ class SecureResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _progress_bar(total: int, forced: bool) -> Any:
+def _progress_bar(total: int, forced: bool, images: int = 1) -> Any:
     """A tqdm bar (a widget in notebooks); unless ``forced``, none when stderr is not a
     terminal (tqdm's ``disable=None``), so that logs do not fill with redraws."""
     try:
         from tqdm.auto import tqdm
     except ImportError:  # tqdm is optional
         return None
-    return tqdm(total=total, desc="secure inference", unit="layer", leave=False,
+    desc = f"secure inference ({images} images)" if images > 1 else "secure inference"
+    return tqdm(total=total, desc=desc, unit="layer", leave=False,
                 disable=False if forced else None)
 
 
@@ -271,6 +279,9 @@ def secure_run(
     Args:
         model: a model from :func:`qmpc.load`.
         x: the input, as for :meth:`Model.run` (a float input is quantized with a warning).
+            A batch ``[N, ...]`` for a batch-1 model runs in one secure pass (the rounds of
+            one input, about N times the bytes) and gives ``[N, ...]`` outputs, each row
+            equal to that input alone; ``stats.batch`` and ``stats.seconds_per_image``.
         protocol: a name from :func:`protocols`, e.g. ``"rep3"`` (3 parties, honest
             majority, semi-honest) or ``"plain"`` (no security; for debugging).
         reveal: ``"output"``: the client gets the model's outputs, bit-exact with
@@ -319,7 +330,7 @@ def secure_run(
             ):
                 total = run.Total()
                 if total > 0:
-                    bar = _progress_bar(total, forced=bool(progress))
+                    bar = _progress_bar(total, forced=bool(progress), images=int(run.Images()))
             if bar is not None:
                 bar.n = run.Done()
                 bar.refresh()
@@ -342,8 +353,12 @@ def secure_run(
 
 
 def estimate(model: Model, protocol: str = "rep3", *, reveal: str = "output",
-             preprocessing: str = "") -> Stats:
+             preprocessing: str = "", batch: int = 1) -> Stats:
     """Costs of one secure inference of ``model``, without its parameters or an input.
+
+    With ``batch=N``, the cost of one secure pass over N inputs (``stats.batch``,
+    ``stats.seconds_per_image``, ``stats.bytes_per_image``): the rounds of one input, the
+    bytes about N times.
 
     The parties run the protocol (offline phase included) on zero-valued parameters and
     inputs of the right shapes; the communication of qmpc's protocols does not depend on
@@ -351,5 +366,7 @@ def estimate(model: Model, protocol: str = "rep3", *, reveal: str = "output",
     (all parties local). ``stats.offline`` and ``stats.online`` split the cost;
     ``stats.demand`` counts what the inference asks of the protocol.
     """
+    if int(batch) < 1:
+        raise ValueError(f"batch must be at least 1, got {batch}")
     return Stats._from_json(_bridge.call(_bridge.core.Estimate, model._handle, protocol,
-                                         reveal, preprocessing))
+                                         reveal, preprocessing, int(batch)))

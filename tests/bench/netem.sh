@@ -5,6 +5,7 @@
 #
 #   bash tests/bench/netem.sh                      # MobileNetV1 0.25_128, 3 runs per setting
 #   MODELS="a.tflite b.tflite" REPS=5 bash tests/bench/netem.sh
+#   BATCHES="1 16" bash tests/bench/netem.sh       # also batches of 16 images in one pass
 #
 # Links (override with LAN_RTT_MS, LAN_MBIT, WAN_RTT_MS, WAN_MBIT):
 #   LAN: 0.2 ms round trip, 10 Gbit/s;  WAN: 40 ms round trip, 100 Mbit/s.
@@ -23,6 +24,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 MODELS="${MODELS:-$ROOT/../shared/models/coral/mobilenet_v1_0.25_128_quant.tflite}"
 REPS="${REPS:-3}"
+BATCHES="${BATCHES:-1}"
+SETTINGS="${SETTINGS:-LAN WAN}"
 OUT="${OUT:-$ROOT/tests/bench/netem_results.md}"
 LAN_RTT_MS="${LAN_RTT_MS:-0.2}"; LAN_MBIT="${LAN_MBIT:-10000}"
 WAN_RTT_MS="${WAN_RTT_MS:-40}"; WAN_MBIT="${WAN_MBIT:-100}"
@@ -149,14 +152,19 @@ run_setting() {
 		${launch[$i]} "$Q" party --config "$cfg" --id "$i" "${extra[@]}" >"$dir/party$i.log" 2>&1 &
 		PIDS+=($!)
 	done
-	# a random input of the model's shape and type
-	"$PY" - "$model" "$dir/x.npy" <<'PYEOF'
+	# random inputs of the model's shape and type, and batches of them ([N, ...] for batch 1)
+	local b
+	for b in $BATCHES; do
+	"$PY" - "$model" "$dir/x$b.npy" "$b" <<'PYEOF'
 import sys, numpy as np
 from ai_edge_litert.interpreter import Interpreter
 d = Interpreter(sys.argv[1]).get_input_details()[0]
 info = np.iinfo(d["dtype"])
-np.save(sys.argv[2], np.random.default_rng(0).integers(info.min, info.max + 1, d["shape"], dtype=d["dtype"]))
+shape = [int(sys.argv[3])] + list(d["shape"][1:])
+np.save(sys.argv[2], np.random.default_rng(0).integers(info.min, info.max + 1, shape, dtype=d["dtype"]))
 PYEOF
+	done
+	cp "$dir/x$(echo $BATCHES | cut -d' ' -f1).npy" "$dir/x.npy"
 	# wait until the cluster serves (bounded), then measure
 	local ok=0 t
 	for t in $(seq 1 60); do
@@ -168,20 +176,23 @@ PYEOF
 		return 1
 	fi
 	local r
+	for b in $BATCHES; do
 	for r in $(seq 1 "$REPS"); do
 		local s e
 		s="$(date +%s.%N)"
-		timeout 600 "${client[@]}" "$Q" infer --config "$cfg" --input "$dir/x.npy" --output "$dir/y.npy" --stats "$dir/stats$r.json" >/dev/null 2>>"$dir/client.log"
+		timeout 600 "${client[@]}" "$Q" infer --config "$cfg" --input "$dir/x$b.npy" --output "$dir/y.npy" --stats "$dir/stats$b-$r.json" >/dev/null 2>>"$dir/client.log"
 		e="$(date +%s.%N)"
-		"$PY" - "$dir/stats$r.json" "$s" "$e" "$name" "$rtt" "$mbit" "$(basename "$model")" "$r" <<'PYEOF'
+		"$PY" - "$dir/stats$b-$r.json" "$s" "$e" "$name" "$rtt" "$mbit" "$(basename "$model")" "$r" "$b" <<'PYEOF'
 import json, sys
 st = json.load(open(sys.argv[1]))
-start, end, name, rtt, mbit, model, rep = sys.argv[2:]
+start, end, name, rtt, mbit, model, rep, batch = sys.argv[2:]
 mb = [p["net"]["BytesSent"] / 1e6 for p in st]
 rounds = max(p["net"]["Rounds"] for p in st)
 party_s = max(p["seconds"] for p in st)
-print(f"| {model} | {name} ({rtt} ms RTT, {mbit} Mbit/s) | {rep} | {float(end) - float(start):.2f} | {party_s:.2f} | {'/'.join(f'{m:.1f}' for m in mb)} | {rounds} |")
+client_s = float(end) - float(start)
+print(f"| {model} | {name} ({rtt} ms RTT, {mbit} Mbit/s) | {batch} | {rep} | {client_s:.2f} | {client_s / int(batch):.2f} | {party_s:.2f} | {'/'.join(f'{m:.1f}' for m in mb)} | {rounds} |")
 PYEOF
+	done
 	done
 	for i in "${PIDS[@]}"; do kill "$i" 2>/dev/null || true; done
 	for i in "${PIDS[@]}"; do wait "$i" 2>/dev/null || true; done
@@ -193,8 +204,8 @@ PYEOF
 rows="$TMP/rows.md"
 : >"$rows"
 for model in "${models[@]}"; do
-	run_setting LAN "$LAN_RTT_MS" "$LAN_MBIT" "$model" | tee -a "$rows"
-	run_setting WAN "$WAN_RTT_MS" "$WAN_MBIT" "$model" | tee -a "$rows"
+	case " $SETTINGS " in *" LAN "*) run_setting LAN "$LAN_RTT_MS" "$LAN_MBIT" "$model" | tee -a "$rows" ;; esac
+	case " $SETTINGS " in *" WAN "*) run_setting WAN "$WAN_RTT_MS" "$WAN_MBIT" "$model" | tee -a "$rows" ;; esac
 done
 
 {
@@ -204,10 +215,10 @@ done
 	echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), Linux $(uname -r); all three parties and the client on this one machine."
 	echo "Emulation: $MODE${REASON:+ ($REASON)}. TLS 1.3 between all parties and to the client."
 	echo
-	echo "Seconds: client wall time (connect, share, compute, reconstruct); party seconds: the slowest party's inference. MB: payload sent by each party (parties 0/1/2) in the inference. Rounds: the most of any party."
+	echo "Seconds: client wall time (connect, share, compute, reconstruct); per image: client seconds / batch (a batch of N images is one secure pass); party seconds: the slowest party's inference. MB: payload sent by each party (parties 0/1/2) in the inference. Rounds: the most of any party."
 	echo
-	echo "| model | link | run | client s | party s | MB sent per party | rounds |"
-	echo "|---|---|---|---|---|---|---|"
+	echo "| model | link | batch | run | client s | client s per image | party s | MB sent per party | rounds |"
+	echo "|---|---|---|---|---|---|---|---|---|"
 	cat "$rows"
 } >"$OUT"
 cat "$OUT"

@@ -20,6 +20,7 @@ type Result struct {
 	Parties []PartyStats // index = party id
 	Seconds float64      // client wall time, connect to output
 	Info    *Info        // the cluster's public model and settings
+	Batch   int          // inputs evaluated in one pass (1 unless the inputs were a batch)
 }
 
 // Infer connects to the cluster, secret-shares in (one value per graph input, of the
@@ -59,6 +60,21 @@ func InferWith(ctx context.Context, c *cluster.Client, in []model.Value, prepare
 			return nil, err
 		}
 	}
+	// A batch: every input holds N per-image values (model.BatchShape or the batched
+	// graph's shape); the parties evaluate the batched graph in one pass.
+	n, err := batchOf(g, in)
+	if err != nil {
+		return nil, err
+	}
+	if n > 1 {
+		if g, err = engine.BatchGraph(g, n); err != nil {
+			return nil, err
+		}
+		in = slices.Clone(in)
+		for k := range in {
+			in[k].Shape = g.Tensors[g.Inputs[k]].Shape
+		}
+	}
 	// The client computes the graph's cleartext head (if any) and shares its outputs.
 	vals, err := engine.ClientInputs(g, in)
 	if err != nil {
@@ -69,6 +85,9 @@ func InferWith(ctx context.Context, c *cluster.Client, in []model.Value, prepare
 		return nil, err
 	}
 	parts := make([][][]byte, cfg.N())
+	for j := range parts {
+		parts[j] = append(parts[j], binary.LittleEndian.AppendUint32(nil, uint32(n)))
+	}
 	for _, v := range vals {
 		ring, err := engine.ToRing(v)
 		if err != nil {
@@ -127,8 +146,42 @@ func InferWith(ctx context.Context, c *cluster.Client, in []model.Value, prepare
 	if res.Outputs, err = engine.Finish(g, reveal, opened); err != nil {
 		return nil, err
 	}
+	if n > 1 {
+		for k, ti := range info.Graph.Outputs {
+			if k < len(res.Outputs) {
+				res.Outputs[k].Shape = model.BatchShape(info.Graph.Tensors[ti].Shape, n)
+			}
+		}
+	}
+	res.Batch = n
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
+}
+
+// batchOf returns N when every input value is a batch of N per-image values for its
+// graph input (shape model.BatchShape(input shape, N), or the shape the batched graph
+// gives the input), 1 when the values are not batches (the input checks report wrong
+// shapes).
+func batchOf(g *model.Graph, in []model.Value) (int, error) {
+	if len(in) != len(g.Inputs) {
+		return 1, nil
+	}
+	n := 0
+	for k, v := range in {
+		s := g.Tensors[g.Inputs[k]].Shape
+		b, ok := model.BatchOf(s, v.Shape)
+		if !ok && len(s) > 0 && len(v.Shape) == len(s) && s[0] > 0 && v.Shape[0]%s[0] == 0 && slices.Equal(v.Shape[1:], s[1:]) {
+			b, ok = v.Shape[0]/s[0], true // [N*S0, S[1:]...]
+		}
+		if !ok {
+			return 1, nil
+		}
+		if n != 0 && b != n {
+			return 0, errs.New(errs.Shape, "input %d holds a batch of %d, input 0 a batch of %d", k, b, n)
+		}
+		n = b
+	}
+	return max(n, 1), nil
 }
 
 // splitHead reads the element counts (first part) of a party's result.
@@ -152,7 +205,7 @@ func splitHead(b []byte) ([]int, error) {
 // slowest party's time, every party's bytes sent and the most rounds.
 func (r *Result) Summary() *engine.Result {
 	n := len(r.Parties)
-	out := &engine.Result{Protocol: r.Info.Protocol, Parties: n, Outputs: r.Outputs, Seconds: r.Seconds}
+	out := &engine.Result{Protocol: r.Info.Protocol, Parties: n, Outputs: r.Outputs, Seconds: r.Seconds, Batch: max(r.Batch, 1)}
 	cost := func(get func(ps *PartyStats) []engine.LayerStats) []engine.LayerCost {
 		ref := get(&r.Parties[0])
 		costs := make([]engine.LayerCost, len(ref))
@@ -183,5 +236,6 @@ func (r *Result) Summary() *engine.Result {
 			out.Total.BytesSent[i] += b
 		}
 	}
+	out.SetBatch(r.Batch)
 	return out
 }

@@ -52,6 +52,7 @@ type PartyStats struct {
 	Peers   []tlsnet.LinkStats  `json:"peers"` // this inference, per peer (computing parties)
 	Layers  []engine.LayerStats `json:"layers"`
 	Setup   engine.LayerStats   `json:"setup"` // this session's weight sharing
+	Batch   int                 `json:"batch"` // inputs evaluated in this one pass
 }
 
 // EngineComputation evaluates a model with the engine. The owner passes its model g;
@@ -93,6 +94,10 @@ type engineComp struct {
 	conn  net.Conn
 	ext   mpc.External
 	party *engine.Party
+	// batches holds this party's graph's batched versions (compiled per batch size) and
+	// batched the parties evaluating them with the weights shared at Start.
+	batches *engine.Batches
+	batched map[int]*engine.Party
 	// pause is the PauseEnv testing aid, or nil; onPause records that it fired.
 	pause   *pauseConn
 	onPause func()
@@ -159,7 +164,32 @@ func (c *engineComp) Start(conn net.Conn) error {
 		return err
 	}
 	c.ext, c.party = ext, party
+	c.batches, c.batched = engine.NewBatches(g, nil), map[int]*engine.Party{}
 	return nil
+}
+
+// partyFor returns the engine party for a batch of n (the session's party for n == 1).
+// Every party calls it at the same point of a request.
+func (c *engineComp) partyFor(n int) (*engine.Party, error) {
+	if n == 1 {
+		return c.party, nil
+	}
+	if e, ok := c.batched[n]; ok {
+		return e, nil
+	}
+	bg, comp, err := c.batches.Get(n)
+	if err != nil {
+		return nil, err
+	}
+	e, err := c.party.ForGraph(bg, comp)
+	if err != nil {
+		return nil, err
+	}
+	if len(c.batched) >= 4 { // keep a few batch sizes
+		clear(c.batched)
+	}
+	c.batched[n] = e
+	return e, nil
 }
 
 func revealName(s string) string {
@@ -188,18 +218,35 @@ func (c *engineComp) Run(in []byte) ([]byte, json.RawMessage, error) {
 	if mesh != nil {
 		peersBefore = mesh.PeerStats()
 	}
-	g := c.info.Graph
-	// The offline phase of protocols that have one, if the parties were not idle long
-	// enough to run it before this request (Idle); reported as its PREPROCESS layer.
-	if c.NeedsIdle() {
-		if err := c.party.Preprocess(); err != nil {
-			return nil, nil, err
-		}
-	}
+	// The client's payload: the batch size (u32), then one part per shared input.
 	shared := c.party.SharedInputs()
-	parts, err := splitPayload(in, len(shared))
+	parts, err := splitPayload(in, len(shared)+1)
 	if err != nil {
 		return nil, nil, errs.New(errs.Party, "the client's input: %w", err)
+	}
+	if len(parts[0]) != 4 {
+		return nil, nil, errs.New(errs.Party, "the client's input: a batch header of %d bytes", len(parts[0]))
+	}
+	n := int(binary.LittleEndian.Uint32(parts[0]))
+	if n < 1 || n > engine.MaxBatch {
+		return nil, nil, errs.New(errs.Party, "the client's input: batch size %d, want 1 to %d", n, engine.MaxBatch)
+	}
+	parts = parts[1:]
+	party, err := c.partyFor(n)
+	if err != nil {
+		return nil, nil, err
+	}
+	g := c.info.Graph
+	if n > 1 {
+		g, _, _ = c.batches.Get(n)
+	}
+	// The offline phase of protocols that have one, if the parties were not idle long
+	// enough to run it before this request (Idle, which prepares a batch of 1); reported
+	// as its PREPROCESS layer.
+	if party.NeedsPreprocess() {
+		if err := party.Preprocess(); err != nil {
+			return nil, nil, err
+		}
 	}
 	shares := make([]mpc.AShare, len(parts))
 	for i, b := range parts {
@@ -211,7 +258,7 @@ func (c *engineComp) Run(in []byte) ([]byte, json.RawMessage, error) {
 	if c.pause != nil {
 		c.pause.active = true
 	}
-	outs, err := c.party.InferShares(shares)
+	outs, err := party.InferShares(shares)
 	if c.pause != nil {
 		c.pause.active = false
 		if c.pause.done {
@@ -235,10 +282,10 @@ func (c *engineComp) Run(in []byte) ([]byte, json.RawMessage, error) {
 	// The output goes to the client over its own link, not between parties: the OUTPUT
 	// layer counts those bytes (a local run's OUTPUT layer counts the opening to the
 	// client party instead).
-	layers := append(c.party.Layers(), engine.LayerStats{Op: -1, Kind: "OUTPUT", Name: "shares to the client",
+	layers := append(party.Layers(), engine.LayerStats{Op: -1, Kind: "OUTPUT", Name: "shares to the client",
 		Seconds: time.Since(outStart).Seconds(), Net: net.Stats{BytesSent: int64(toClient), Messages: 1}})
 	st := PartyStats{Party: c.id, Seconds: time.Since(start).Seconds(), Net: c.conn.Stats().Sub(before),
-		Layers: layers, Setup: c.party.SetupStats()}
+		Layers: layers, Setup: c.party.SetupStats(), Batch: n}
 	if mesh != nil {
 		for i, ps := range mesh.PeerStats() {
 			b := peersBefore[i]

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	stdnet "net"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/model"
 	"github.com/qmpc/qmpc/gocore/model/tflite"
 	"github.com/qmpc/qmpc/gocore/mpc/registry"
+	"github.com/qmpc/qmpc/gocore/qnn"
 )
 
 // TestInferEqualsLocalRun: in-process parties over TLS on loopback, the digits model, every
@@ -106,6 +108,46 @@ func TestInferEqualsLocalRun(t *testing.T) {
 						!equalInts(l.BytesSent, local.Layers[i].BytesSent)) {
 						t.Errorf("layer %d: cluster %+v, local %+v", i, l, local.Layers[i])
 					}
+				}
+			}
+			// Batches of 3 and 5 in the same session (the weights shared once), then one
+			// image again: every row equals the image alone.
+			for _, bn := range []int{3, 5, 1} {
+				var imgs []model.Value
+				for k := range bn {
+					x := model.Value{Shape: in.Shape, DType: in.DType, Data: make([]byte, in.NumElements())}
+					for i := range x.Data {
+						x.Data[i] = byte(i*5 + k*29 + bn)
+					}
+					imgs = append(imgs, x)
+				}
+				xb, err := model.Stack(imgs, in.Shape)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := Infer(context.Background(), c, []model.Value{xb})
+				if err != nil {
+					t.Fatalf("batch of %d: %v", bn, err)
+				}
+				out := g.Tensors[g.Outputs[0]]
+				if want := model.BatchShape(out.Shape, bn); !slices.Equal(res.Outputs[0].Shape, want) {
+					t.Fatalf("batch of %d: output shape %v, want %v", bn, res.Outputs[0].Shape, want)
+				}
+				rows, err := model.Unstack(res.Outputs[0], out.Shape, bn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for k, x := range imgs {
+					want, err := qnn.Run(g, []model.Value{x})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !bytes.Equal(rows[k].Data, want[0].Data) {
+						t.Errorf("batch of %d: row %d differs from the image alone", bn, k)
+					}
+				}
+				if sum := res.Summary(); sum.Batch != bn {
+					t.Errorf("batch of %d: summary says %d", bn, sum.Batch)
 				}
 			}
 		})

@@ -58,6 +58,9 @@ Commands:
   party           run one computing party
   infer           run one inference on a cluster as its client
   inspect         print a model's layers, shapes, quantization and digest
+  bench           measure a secure inference locally (all parties in this process): per-layer
+                  seconds, MB per party, rounds, offline/online split; --batch N for one pass
+                  over N inputs
 
 Global flags (before or after the command): --log-level debug|info|warn|error, --log-format text|json.
 Run "qmpc COMMAND --help" for a command's flags.
@@ -74,6 +77,7 @@ func commands() []command {
 		{"cluster-config", runClusterConfig},
 		{"certs", runCerts},
 		{"inspect", runInspect},
+		{"bench", runBench},
 	}, engineCommands()...)
 }
 
@@ -178,7 +182,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 		}
 		return errUsage
 	}
-	if fs.NArg() > 0 && fs.Name() != "inspect" {
+	if fs.NArg() > 0 && fs.Name() != "inspect" && fs.Name() != "bench" { // those take a MODEL
 		fmt.Fprintf(fs.Output(), "qmpc %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
 		fs.Usage()
 		return errUsage

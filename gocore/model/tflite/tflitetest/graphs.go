@@ -298,3 +298,76 @@ func ShapeOps(dt model.DType, seed uint64) *model.Graph {
 	b.G.Description = fmt.Sprintf("tflitetest.ShapeOps(%v, %d)", dt, seed)
 	return b.G
 }
+
+// Movement returns a graph whose input (int8, or float32 quantized after its transpose
+// when floatIn) is NCHW [1,3,4,5]: TRANSPOSE to NHWC, CONV_2D, then every data-movement
+// op on activations: STRIDED_SLICE (masks, negative stride), SPLIT, PACK, UNPACK
+// (SPLIT with DropAxis), GATHER, EXPAND_DIMS, SLICE and CONCATENATION.
+func Movement(floatIn bool, seed uint64) *model.Graph {
+	b := NewBuilder(seed)
+	const s, zp = float32(0.05), int64(-3)
+	var x int
+	if floatIn {
+		in := b.Input("input", model.Float32, []int{1, 3, 4, 5}, 0, 0)
+		tf := b.Act("nhwc_float", model.Float32, []int{1, 4, 5, 3}, 0, 0)
+		b.Op(&model.Op{Kind: model.OpTranspose, Inputs: []int{in, b.Ints("perm", []int{4}, 0, 2, 3, 1)}, Outputs: []int{tf}})
+		x = b.Act("nhwc", model.Int8, []int{1, 4, 5, 3}, s, zp)
+		b.Op(&model.Op{Kind: model.OpQuantize, Inputs: []int{tf}, Outputs: []int{x}})
+	} else {
+		in := b.Input("input", model.Int8, []int{1, 3, 4, 5}, s, zp)
+		x = b.Act("nhwc", model.Int8, []int{1, 4, 5, 3}, s, zp)
+		b.Op(&model.Op{Kind: model.OpTranspose, Inputs: []int{in, b.Ints("perm", []int{4}, 0, 2, 3, 1)}, Outputs: []int{x}})
+	}
+	w := b.Weights("w", model.Int8, []int{6, 3, 3, 3}, 0)
+	bias := b.Bias("b", 6, s, w)
+	const sa, za = float32(0.1), int64(5)
+	act := func(name string, shape ...int) int { return b.Act(name, model.Int8, shape, sa, za) }
+	c := act("conv", 1, 4, 5, 6)
+	b.Op(&model.Op{Kind: model.OpConv2D, Inputs: []int{x, w, bias}, Outputs: []int{c},
+		Padding: model.PadSame, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1})
+	// c[:, ::2, ::-2, :] -> [1, 2, 3, 6]
+	ss := act("strided", 1, 2, 3, 6)
+	b.Op(&model.Op{Kind: model.OpStridedSlice, BeginMask: 0b1111, EndMask: 0b1111, Outputs: []int{ss},
+		Inputs: []int{c, b.Ints("begin", []int{4}, 0, 0, 0, 0), b.Ints("end", []int{4}, 0, 0, 0, 0), b.Ints("strides", []int{4}, 1, 2, -2, 1)}})
+	sp := []int{act("split0", 1, 2, 3, 2), act("split1", 1, 2, 3, 4)}
+	sizes := b.Ints("sizes", []int{2}, 2, -1)
+	for k, o := range sp {
+		b.Op(&model.Op{Kind: model.OpSplit, Axis: -1, NumPieces: 2, Piece: k, Inputs: []int{ss, sizes}, Outputs: []int{o}})
+	}
+	pk := act("pack", 1, 2, 2, 3, 2)
+	half := act("half", 1, 2, 3, 2)
+	b.Op(&model.Op{Kind: model.OpSlice, Inputs: []int{sp[1], b.Ints("sbegin", []int{4}, 0, 0, 0, 1), b.Ints("ssize", []int{4}, -1, -1, -1, 2)}, Outputs: []int{half}})
+	b.Op(&model.Op{Kind: model.OpPack, Axis: 1, Inputs: []int{sp[0], half}, Outputs: []int{pk}})
+	un := act("unpack1", 1, 2, 3, 2)
+	b.Op(&model.Op{Kind: model.OpSplit, Axis: 1, NumPieces: 2, Piece: 1, DropAxis: true, Inputs: []int{pk}, Outputs: []int{un}})
+	ga := act("gather", 1, 2, 4, 2)
+	b.Op(&model.Op{Kind: model.OpGather, Axis: 2, Inputs: []int{un, b.Ints("indices", []int{4}, 2, 0, 0, 1)}, Outputs: []int{ga}})
+	ex := act("expand", 1, 2, 4, 1, 2)
+	b.Op(&model.Op{Kind: model.OpExpandDims, Inputs: []int{ga, b.Ints("axis", []int{1}, -2)}, Outputs: []int{ex}})
+	b.Outputs(ex, ss)
+	return b.G
+}
+
+// Rows returns a graph [1, 4, 6] int8 -> RESHAPE [2, 12] (two rows per image) -> FULLY_CONNECTED
+// [2, 5] -> ADD of a [1, 5] constant (broadcast along rows) -> RESHAPE [1, 10] -> SOFTMAX:
+// tensors whose leading dimension is not the image count (rows of [2N, ...]).
+func Rows(seed uint64) *model.Graph {
+	b := NewBuilder(seed)
+	const s, zp = float32(0.05), int64(3)
+	x := b.Input("x", model.Int8, []int{1, 4, 6}, s, zp)
+	r := b.Act("rows", model.Int8, []int{2, 12}, s, zp)
+	b.Op(&model.Op{Kind: model.OpReshape, Inputs: []int{x, b.Ints("shape", []int{2}, 2, 12)}, Outputs: []int{r}})
+	w := b.Weights("w", model.Int8, []int{5, 12}, 0)
+	bias := b.Bias("bias", 5, s, w)
+	fc := b.Act("fc", model.Int8, []int{2, 5}, 0.1, -2)
+	b.Op(&model.Op{Kind: model.OpFullyConnected, Inputs: []int{r, w, bias}, Outputs: []int{fc}})
+	c := b.Weights("c", model.Int8, []int{1, 5}, -1)
+	add := b.Act("add", model.Int8, []int{2, 5}, 0.12, 1)
+	b.Op(&model.Op{Kind: model.OpAdd, Inputs: []int{fc, c}, Outputs: []int{add}})
+	flat := b.Act("flat", model.Int8, []int{1, 10}, 0.12, 1)
+	b.Op(&model.Op{Kind: model.OpReshape, NewShape: []int{1, 10}, Inputs: []int{add}, Outputs: []int{flat}})
+	sm := b.Act("softmax", model.Int8, []int{1, 10}, 1.0/256, -128)
+	b.Op(&model.Op{Kind: model.OpSoftmax, Beta: 1, Inputs: []int{flat}, Outputs: []int{sm}})
+	b.Outputs(sm, fc)
+	return b.G
+}

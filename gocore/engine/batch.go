@@ -1,0 +1,122 @@
+package engine
+
+import (
+	"slices"
+	"sync"
+
+	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/model"
+	"github.com/qmpc/qmpc/gocore/mpc"
+)
+
+// Batches: one secure pass for N inputs. model.WithBatch turns a batch-1 graph into one
+// whose every layer works on N images at once; the engine evaluates it like any graph, so
+// a batch costs one image's rounds and about N times its bytes. The secret parameters
+// keep their tensor indices in the batched graph, so the weights shared once (Setup)
+// serve every batch size (Party.ForGraph).
+
+// MaxBatch bounds the batch size a party accepts (memory: every activation is N times
+// larger, and the index maps too).
+const MaxBatch = 4096
+
+// BatchGraph is model.WithBatch for the engine's graphs: g may be the owner's graph or a
+// PublicGraph (whose secret constants have no data; they have none in the result either).
+// For n == 1 it returns g.
+func BatchGraph(g *model.Graph, n int) (*model.Graph, error) {
+	if n == 1 {
+		return g, nil
+	}
+	if n < 1 || n > MaxBatch {
+		return nil, errs.New(errs.Shape, "batch size %d: want 1 to %d", n, MaxBatch)
+	}
+	pv := publicView(g) // stripped constants get zeros, so that the graph validates
+	bg, err := model.WithBatch(pv, n)
+	if err != nil {
+		return nil, err
+	}
+	for i, t := range g.Tensors {
+		if t.Data == nil && pv.Tensors[i].Data != nil {
+			bg.Tensors[i].Data = nil
+		}
+	}
+	return bg, nil
+}
+
+// Batches compiles a graph's batched versions on demand and keeps the last few, per batch
+// size. Safe for concurrent use.
+type Batches struct {
+	g  *model.Graph
+	c1 *Compiled
+
+	mu    sync.Mutex
+	m     map[int]*batchEntry
+	order []int // batch sizes, least recently used first
+}
+
+type batchEntry struct {
+	once sync.Once
+	g    *model.Graph
+	c    *Compiled
+	err  error
+}
+
+// batchesKept is how many batch sizes besides 1 a Batches keeps compiled.
+const batchesKept = 4
+
+// NewBatches returns a cache for g's batches; c, if not nil, is g's compiled plan (the
+// batch of 1).
+func NewBatches(g *model.Graph, c *Compiled) *Batches {
+	return &Batches{g: g, c1: c, m: map[int]*batchEntry{}}
+}
+
+// Graph returns the batch-1 graph.
+func (b *Batches) Graph() *model.Graph { return b.g }
+
+// Get returns the graph for a batch of n (BatchGraph) and its compiled plan.
+func (b *Batches) Get(n int) (*model.Graph, *Compiled, error) {
+	if n == 1 && b.c1 != nil {
+		return b.g, b.c1, nil
+	}
+	b.mu.Lock()
+	e, ok := b.m[n]
+	if !ok {
+		e = &batchEntry{}
+		b.m[n] = e
+	}
+	b.order = append(slices.DeleteFunc(b.order, func(k int) bool { return k == n }), n)
+	for len(b.order) > batchesKept {
+		delete(b.m, b.order[0])
+		b.order = b.order[1:]
+	}
+	b.mu.Unlock()
+	e.once.Do(func() {
+		e.g, e.err = BatchGraph(b.g, n)
+		if e.err == nil {
+			e.c, e.err = Compile(e.g)
+		}
+	})
+	return e.g, e.c, e.err
+}
+
+// ForGraph returns a party of the same protocol session, roles and shared parameters that
+// evaluates g instead: a graph with the same secret constants (the same tensor indices,
+// types and shapes), such as BatchGraph(e's graph, n); c is g's compiled plan. The
+// parameters are shared first if they were not (Setup), so every party must call it at
+// the same point. The two parties share the protocol: use one at a time.
+func (e *Party) ForGraph(g *model.Graph, c *Compiled) (*Party, error) {
+	if err := e.Setup(); err != nil {
+		return nil, err
+	}
+	mine, theirs := SecretConstants(e.g), SecretConstants(g)
+	if !slices.Equal(mine, theirs) {
+		return nil, errs.New(errs.Model, "the graph's secret parameters (%d tensors) are not the shared ones (%d tensors)", len(theirs), len(mine))
+	}
+	for _, t := range mine {
+		a, b := e.g.Tensors[t], g.Tensors[t]
+		if a.DType != b.DType || !slices.Equal(a.Shape, b.Shape) {
+			return nil, errs.New(errs.Model, "secret parameter %q: %v%v, shared %v%v", b.Name, b.DType, b.Shape, a.DType, a.Shape)
+		}
+	}
+	return &Party{p: e.p, g: g, opt: e.opt, plan: c.plan, c: c, ready: true, consts: e.consts,
+		derived: map[string]mpc.AShare{}, setup: e.setup}, nil
+}
