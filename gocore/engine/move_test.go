@@ -66,7 +66,7 @@ func moveGraph(floatIn bool, seed uint64) *model.Graph {
 // client runs before sharing.
 func TestMoveOps(t *testing.T) {
 	for _, floatIn := range []bool{false, true} {
-		g := tflitetest.Movement(floatIn, 3)
+		g := moveGraph(floatIn, 3)
 		if err := g.Validate(); err != nil {
 			t.Fatal(err)
 		}

@@ -218,15 +218,21 @@ class Stats:
         return out
 
     def table(self) -> str:
-        """A plain-text table: one line per layer, then the total and the set-up."""
-        head = f"{'#':>4} {'layer':<20} {'shape':<18} {'ms':>9} {'MB/party':>22} {'rounds':>7}"
+        """A plain-text table: one line per layer, then the total and the set-up.
+
+        ``MB/party`` is each party's whole traffic of the layer; ``offline MB/party`` the part
+        of it spent on correlated randomness (protocols with an offline phase).
+        """
+        head = (f"{'#':>4} {'layer':<20} {'shape':<18} {'ms':>9} {'MB/party':>22} "
+                f"{'offline MB/party':>22} {'rounds':>7}")
         lines = [head, "-" * len(head)]
 
         def row(layer: LayerCost, label: str) -> str:
             mb = "/".join(f"{b / 1e6:.2f}" for b in layer.bytes_sent)
+            off = "/".join(f"{b / 1e6:.2f}" for b in layer.offline.bytes_sent) or "-"
             shape = "x".join(str(d) for d in layer.shape)
             return (f"{label:>4} {layer.kind[:20]:<20} {shape[:18]:<18} "
-                    f"{layer.seconds * 1e3:9.1f} {mb:>22} {layer.rounds:7d}")
+                    f"{layer.seconds * 1e3:9.1f} {mb:>22} {off:>22} {layer.rounds:7d}")
 
         for layer in self.layers:
             lines.append(row(layer, str(layer.op) if layer.op >= 0 else ""))
