@@ -302,7 +302,7 @@ func ShapeOps(dt model.DType, seed uint64) *model.Graph {
 // Movement returns a graph whose input (int8, or float32 quantized after its transpose
 // when floatIn) is NCHW [1,3,4,5]: TRANSPOSE to NHWC, CONV_2D, then every data-movement
 // op on activations: STRIDED_SLICE (masks, negative stride), SPLIT, PACK, UNPACK
-// (SPLIT with DropAxis), GATHER, EXPAND_DIMS, SLICE and CONCATENATION.
+// (SPLIT with DropAxis), GATHER, EXPAND_DIMS, SLICE, SPACE_TO_DEPTH and DEPTH_TO_SPACE.
 func Movement(floatIn bool, seed uint64) *model.Graph {
 	b := NewBuilder(seed)
 	const s, zp = float32(0.05), int64(-3)
@@ -344,7 +344,11 @@ func Movement(floatIn bool, seed uint64) *model.Graph {
 	b.Op(&model.Op{Kind: model.OpGather, Axis: 2, Inputs: []int{un, b.Ints("indices", []int{4}, 2, 0, 0, 1)}, Outputs: []int{ga}})
 	ex := act("expand", 1, 2, 4, 1, 2)
 	b.Op(&model.Op{Kind: model.OpExpandDims, Inputs: []int{ga, b.Ints("axis", []int{1}, -2)}, Outputs: []int{ex}})
-	b.Outputs(ex, ss)
+	s2d := act("space_to_depth", 1, 1, 2, 8)
+	b.Op(&model.Op{Kind: model.OpSpaceToDepth, BlockSize: 2, Inputs: []int{ga}, Outputs: []int{s2d}})
+	d2s := act("depth_to_space", 1, 2, 4, 2)
+	b.Op(&model.Op{Kind: model.OpDepthToSpace, BlockSize: 2, Inputs: []int{s2d}, Outputs: []int{d2s}})
+	b.Outputs(ex, ss, d2s)
 	return b.G
 }
 
