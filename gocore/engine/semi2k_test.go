@@ -83,7 +83,7 @@ func TestSharedModelsSemi2k(t *testing.T) {
 // OTs, weights: none are sent) is excluded.
 func BenchmarkMobileNetV1Semi2k(b *testing.B) {
 	for _, pre := range semi2kPreprocessing {
-		for _, m := range []string{"0.25_128"} {
+		for _, m := range []string{"0.25_128", "0.5_160"} {
 			b.Run(preName(pre)+"/"+m, func(b *testing.B) {
 				g := sharedModel(b, "coral/mobilenet_v1_"+m+"_quant.tflite")
 				in := randomInputs(g, rand.New(rand.NewPCG(1, 1)))
