@@ -145,6 +145,18 @@ var blocks = map[string]viewtest.Computation{
 		}
 		return nil
 	},
+	"LookupTable": func(p mpc.Protocol, s viewtest.Secrets) error {
+		x, err := mixed(p, s)
+		if err != nil {
+			return err
+		}
+		table := make([]uint64, 256)
+		for i := range table {
+			table[i] = uint64(int64((i*37)%256 - 128))
+		}
+		_, err = mpc.LookupTable(p, x, -128, table)
+		return err
+	},
 	"Clamp/MaxGroups/Argmax": func(p mpc.Protocol, s viewtest.Secrets) error {
 		x, err := mixed(p, s)
 		if err != nil {
