@@ -24,6 +24,11 @@ type prepared struct {
 	fits []*affineFit // concatenation inputs that need rescaling (nil where not)
 	he   *qnn.HalfEvenParams
 
+	// lut is the table of an elementwise op of one 8-bit input (qnn.TableKinds):
+	// lut[v - lutLo] is the cleartext kernel's output for input v.
+	lut   []uint64
+	lutLo int64
+
 	xIdx, wIdx []int32 // gather maps for the input and the weights
 	bIdx       []int32 // bias broadcast
 	wZP        []uint64
@@ -79,6 +84,18 @@ func prepOp(g *model.Graph, oi int) (*prepared, error) {
 	if op.Rounding == model.RoundHalfEven && qnn.HalfEvenKinds(op.Kind) {
 		if err := p.prepHalfEven(g, op); err != nil {
 			return nil, err
+		}
+		return p, nil
+	}
+	if qnn.TableKinds(op.Kind) {
+		lo, table, err := qnn.ElementwiseTable(g, op)
+		if err != nil {
+			return nil, err
+		}
+		p.lutLo = int64(lo)
+		p.lut = make([]uint64, len(table))
+		for i, v := range table {
+			p.lut[i] = uint64(int64(v))
 		}
 		return p, nil
 	}
@@ -225,6 +242,9 @@ func (e *Party) evalOp(oi int, op *model.Op, env map[int]mpc.AShare) (mpc.AShare
 	var err error
 	if p.he != nil {
 		return e.evalHalfEven(op, p, env)
+	}
+	if p.lut != nil {
+		return mpc.LookupTable(e.p, in(0), p.lutLo, p.lut)
 	}
 	switch op.Kind {
 	case model.OpConv2D, model.OpDepthwiseConv2D, model.OpFullyConnected:

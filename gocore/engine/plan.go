@@ -92,6 +92,8 @@ func PublicGraph(g *model.Graph) *model.Graph {
 // graph outputs and are functions of their single input: SOFTMAX, LOGISTIC, DEQUANTIZE,
 // QUANTIZE, RESHAPE and SQUEEZE. Revealing their inputs to the client (who receives
 // their outputs anyway) lets the client compute them exactly with the cleartext kernels.
+// A LOGISTIC elsewhere runs on shares as a secure table lookup (mpc.LookupTable of the
+// table qnn.ElementwiseTable computes with the cleartext kernel).
 // Leading QUANTIZE ops of float graph inputs, and data movement between the two, form the
 // head, which the client runs before sharing.
 type plan struct {
@@ -118,6 +120,9 @@ var secureKinds = map[model.OpKind]bool{
 	model.OpTranspose: true, model.OpSlice: true, model.OpStridedSlice: true, model.OpPack: true,
 	model.OpGather: true, model.OpExpandDims: true, model.OpSplit: true, model.OpDepthToSpace: true,
 	model.OpSpaceToDepth: true,
+	// Elementwise functions of an 8-bit input (qnn.TableKinds) that are not in the
+	// client's tail: a secure lookup of the table their cleartext kernel computes.
+	model.OpLogistic: true,
 }
 
 func makePlan(g *model.Graph) (*plan, error) {
