@@ -59,8 +59,10 @@ func benchParties(b *testing.B, name string, n int, setup func(p mpc.Protocol) (
 		return err
 	})
 	before := make([]net.Stats, len(ps))
+	offBefore := make([]net.Stats, len(ps))
 	for i, p := range ps {
 		before[i] = p.Conn().Stats()
+		offBefore[i] = mpc.Offline(p).Net
 	}
 	cpu0 := cpuSeconds()
 	b.ResetTimer()
@@ -72,7 +74,7 @@ func benchParties(b *testing.B, name string, n int, setup func(p mpc.Protocol) (
 	// depends on the load, CPU time does not; with all parties on 2 idle cores the wall
 	// time is about half of it.
 	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
-	var maxB, sumB float64
+	var maxB, sumB, offB float64
 	var rounds int64
 	for i, p := range ps {
 		d := p.Conn().Stats().Sub(before[i])
@@ -80,10 +82,14 @@ func benchParties(b *testing.B, name string, n int, setup func(p mpc.Protocol) (
 		maxB = math.Max(maxB, per)
 		sumB += per
 		rounds = max(rounds, d.Rounds)
+		offB += float64(mpc.Offline(p).Net.Sub(offBefore[i]).BytesSent) / float64(b.N) / float64(n)
 	}
 	b.ReportMetric(maxB, "B/elem/maxparty")
 	b.ReportMetric(sumB/float64(len(ps)), "B/elem/party")
 	b.ReportMetric(float64(rounds)/float64(b.N), "rounds/op")
+	if offB > 0 { // protocols with an offline phase: its share of the bytes above
+		b.ReportMetric(offB/float64(len(ps)), "offline-B/elem/party")
+	}
 }
 
 func cpuSeconds() float64 {
@@ -182,4 +188,42 @@ func BenchmarkMaxGroups(b *testing.B) {
 				return err
 			})
 	})
+}
+
+// BenchmarkLookupTable: an 8-bit lookup (LookupTable with a random int8 table) on a share
+// that no party holds in the clear (the sum of two parties' inputs).
+func BenchmarkLookupTable(b *testing.B) {
+	const n = 100_000
+	r := rand.New(rand.NewPCG(3, 4))
+	table := make([]uint64, 256)
+	for i := range table {
+		table[i] = uint64(int64(r.IntN(256) - 128))
+	}
+	x := make([]uint64, n)
+	for i := range x {
+		x[i] = uint64(int64(r.IntN(256) - 128))
+	}
+	for _, proto := range []string{"rep3", "semi2k"} {
+		b.Run(fmt.Sprintf("%s/n=%d", proto, n), func(b *testing.B) {
+			benchParties(b, proto, n, func(p mpc.Protocol) (mpc.AShare, error) {
+				a, err := inputAcc(p, x)
+				if err != nil {
+					return nil, err
+				}
+				last := p.N() - 1
+				var z []uint64
+				if p.ID() == last {
+					z = make([]uint64, n)
+				}
+				zs, err := p.Input(last, z, n)
+				if err != nil {
+					return nil, err
+				}
+				return p.Add(a, zs), nil
+			}, func(p mpc.Protocol, x mpc.AShare) error {
+				_, err := mpc.LookupTable(p, x, -128, table)
+				return err
+			})
+		})
+	}
 }
