@@ -11,8 +11,9 @@ import (
 )
 
 // lutGraph is a squeeze-excitation-like block with a LOGISTIC in the middle of the graph
-// (so not in the client's tail): input [1,4,4,6] -> CONV_2D 1x1 -> LOGISTIC -> MUL of the
-// conv and its logistic (two activations, a swish) -> CONV_2D 1x1 -> output.
+// (so not in the client's tail): input [1,4,4,6] -> CONV_2D 1x1 -> HARD_SWISH -> LOGISTIC
+// -> MUL of the hard swish and its logistic (two activations, a gate) -> CONV_2D 1x1 ->
+// output.
 func lutGraph(dt model.DType, seed uint64) *model.Graph {
 	b := tflitetest.NewBuilder(seed)
 	zp := func(z int64) int64 { // given for uint8; int8 is shifted by -128
@@ -31,10 +32,12 @@ func lutGraph(dt model.DType, seed uint64) *model.Graph {
 	t1 := b.Act("conv1", dt, []int{1, 4, 4, 8}, 0.04, zp(120))
 	b.Op(&model.Op{Kind: model.OpConv2D, Inputs: []int{x, w1, b1}, Outputs: []int{t1},
 		Padding: model.PadSame, StrideH: 1, StrideW: 1})
+	hs := b.Act("hard_swish", dt, []int{1, 4, 4, 8}, 0.025, zp(110))
+	b.Op(&model.Op{Kind: model.OpHardSwish, Inputs: []int{t1}, Outputs: []int{hs}})
 	t2 := b.Act("logistic", dt, []int{1, 4, 4, 8}, 1.0/256, zp(0))
-	b.Op(&model.Op{Kind: model.OpLogistic, Inputs: []int{t1}, Outputs: []int{t2}})
-	t3 := b.Act("swish", dt, []int{1, 4, 4, 8}, 0.03, zp(100))
-	b.Op(&model.Op{Kind: model.OpMul, Inputs: []int{t1, t2}, Outputs: []int{t3}})
+	b.Op(&model.Op{Kind: model.OpLogistic, Inputs: []int{hs}, Outputs: []int{t2}})
+	t3 := b.Act("gated", dt, []int{1, 4, 4, 8}, 0.03, zp(100))
+	b.Op(&model.Op{Kind: model.OpMul, Inputs: []int{hs, t2}, Outputs: []int{t3}})
 	w2 := b.Weights("conv2/weights", dt, []int{5, 1, 1, 8}, axis)
 	b2 := b.Bias("conv2/bias", 5, 0.03, w2)
 	t4 := b.Act("output", dt, []int{1, 4, 4, 5}, 0.05, zp(128))
@@ -45,7 +48,7 @@ func lutGraph(dt model.DType, seed uint64) *model.Graph {
 	return b.G
 }
 
-// TestLookupOps: a LOGISTIC in the middle of the graph runs on shares as a lookup of the
+// TestLookupOps: a HARD_SWISH and a LOGISTIC in the middle of the graph run on shares as a lookup of the
 // table its cleartext kernel computes, and the result equals the cleartext evaluator bit
 // for bit under every available protocol of the registry, int8 and uint8.
 func TestLookupOps(t *testing.T) {

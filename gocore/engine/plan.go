@@ -122,7 +122,7 @@ var secureKinds = map[model.OpKind]bool{
 	model.OpSpaceToDepth: true,
 	// Elementwise functions of an 8-bit input (qnn.TableKinds) that are not in the
 	// client's tail: a secure lookup of the table their cleartext kernel computes.
-	model.OpLogistic: true,
+	model.OpLogistic: true, model.OpHardSwish: true,
 }
 
 func makePlan(g *model.Graph) (*plan, error) {

@@ -185,6 +185,9 @@ const (
 	OpSub        // in: a, b (integer tensors)
 	OpFloorDiv   // in: a, b (integer tensors)
 	OpReduceProd // in: x, axes (integer tensors); KeepDims
+
+	// Elementwise activations of one quantized input (besides LOGISTIC).
+	OpHardSwish // in: x
 	numOpKinds
 )
 
@@ -193,7 +196,8 @@ var opNames = [...]string{"INVALID", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONN
 	"CONCATENATION", "QUANTIZE", "DEQUANTIZE", "SOFTMAX", "LOGISTIC",
 	"TRANSPOSE", "SLICE", "STRIDED_SLICE", "PACK", "GATHER", "EXPAND_DIMS", "SPLIT",
 	"DEPTH_TO_SPACE", "SPACE_TO_DEPTH",
-	"SHAPE", "CAST", "SUB", "FLOOR_DIV", "REDUCE_PROD"}
+	"SHAPE", "CAST", "SUB", "FLOOR_DIV", "REDUCE_PROD",
+	"HARD_SWISH"}
 
 // String returns the TFLite-style upper-case name of the op.
 func (k OpKind) String() string {

@@ -320,6 +320,8 @@ func (g *Graph) checkOp(op *Op, fill bool) error {
 		return c.quantize()
 	case OpSoftmax, OpLogistic:
 		return c.softmax()
+	case OpHardSwish:
+		return c.unary()
 	case OpTranspose, OpSlice, OpStridedSlice, OpPack, OpGather, OpExpandDims, OpSplit,
 		OpDepthToSpace, OpSpaceToDepth:
 		return c.move()
@@ -932,6 +934,19 @@ func (c *opCheck) quantize() error {
 
 // softmax checks SOFTMAX and LOGISTIC, whose quantized outputs TFLite fixes to scale
 // 1/256 and zero point 0 (uint8) or -128 (int8).
+// unary checks an elementwise op of one quantized input whose output has the input's
+// shape and its own quantization (HARD_SWISH).
+func (c *opCheck) unary() error {
+	if err := c.arity(1, 1, 1); err != nil {
+		return err
+	}
+	x, y := c.in(0), c.out()
+	if err := quantInOut(x, y); err != nil {
+		return err
+	}
+	return c.setOut(slices.Clone(x.Shape))
+}
+
 func (c *opCheck) softmax() error {
 	if err := c.arity(1, 1, 1); err != nil {
 		return err

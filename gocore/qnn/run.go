@@ -77,6 +77,8 @@ func NewPlan(g *model.Graph) (p *Plan, err error) {
 			prm, err = PrepareSoftmax(g, op)
 		case model.OpLogistic:
 			prm, err = PrepareLogistic(g, op)
+		case model.OpHardSwish:
+			prm, err = PrepareHardSwish(g, op)
 		case model.OpReshape, model.OpSqueeze:
 		default:
 			if !model.IsIndexMap(op.Kind) {
@@ -133,7 +135,7 @@ func (p *Plan) Graph() *model.Graph { return p.g }
 
 // Params returns the prepared parameters of op i: *ConvParams, *PoolParams, *AddParams,
 // *MulParams, *MeanParams, *PadParams, *ConcatParams, *QuantizeParams, *SoftmaxParams,
-// *LogisticParams or *MoveParams; nil for RESHAPE and SQUEEZE.
+// *LogisticParams, *HardSwishParams or *MoveParams; nil for RESHAPE and SQUEEZE.
 func (p *Plan) Params(i int) any { return p.params[i] }
 
 // Run evaluates g on inputs and returns its outputs. See Plan.Run.
@@ -335,6 +337,8 @@ func (p *Plan) runOp(i int, op *model.Op, bufs []buffer, ar *arena) error {
 	case *SoftmaxParams:
 		prm.Run(in(0), y)
 	case *LogisticParams:
+		prm.Run(in(0), y)
+	case *HardSwishParams:
 		prm.Run(in(0), y)
 	case nil: // RESHAPE, SQUEEZE: same data, new shape
 		x := bufs[op.Inputs[0]]

@@ -8,9 +8,9 @@ import (
 )
 
 // TableKinds reports whether ops of kind are elementwise functions of one 8-bit input
-// that ElementwiseTable tabulates (LOGISTIC).
+// that ElementwiseTable tabulates (LOGISTIC, HARD_SWISH).
 func TableKinds(kind model.OpKind) bool {
-	return kind == model.OpLogistic
+	return kind == model.OpLogistic || kind == model.OpHardSwish
 }
 
 // ElementwiseTable tabulates an elementwise op of one int8 or uint8 input (TableKinds):
@@ -33,6 +33,12 @@ func ElementwiseTable(g *model.Graph, op *model.Op) (inLo int32, table []int32, 
 	switch op.Kind {
 	case model.OpLogistic:
 		p, err := PrepareLogistic(g, op)
+		if err != nil {
+			return 0, nil, err
+		}
+		run = p.Run
+	case model.OpHardSwish:
+		p, err := PrepareHardSwish(g, op)
 		if err != nil {
 			return 0, nil, err
 		}

@@ -604,6 +604,8 @@ func (r *reader) options(op *model.Op, code opCode, fop *fb.Operator, tensors []
 		}
 	case fb.BuiltinOperatorLOGISTIC:
 		op.Kind = model.OpLogistic
+	case fb.BuiltinOperatorHARD_SWISH:
+		op.Kind = model.OpHardSwish
 	case fb.BuiltinOperatorTRANSPOSE:
 		op.Kind = model.OpTranspose
 	case fb.BuiltinOperatorSLICE:
