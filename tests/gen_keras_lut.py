@@ -1,0 +1,71 @@
+"""Keras models whose 8-bit activations run on shares as lookup tables (issue 10): a
+HARD_SWISH and a LOGISTIC in the middle of the graph. Converted like
+tests/gen_keras_defaults.py (the converter's defaults, full-integer quantization, int8
+input and output), random weights, fixed seeds.
+
+  se_block          Conv2D -> Activation("hard_swish") -> squeeze-excitation (global
+                    average pool, 1x1 Conv2D with sigmoid: LOGISTIC) -> Multiply (MUL of
+                    two activations) -> 1x1 Conv2D, 8x8x3 input
+  mobilenet_v3_small  keras.applications.MobileNetV3Small(input_shape=(32, 32, 3),
+                    weights=None): the smallest input it accepts; HARD_SWISH, squeeze-
+                    excitation with hard sigmoids (ADD, RELU6, MUL), MUL of activations
+
+generate() returns [(name, tflite_bytes)], cached in tests/_generated/keras_lut/<key>/.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+
+import gen_keras_defaults
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CACHE_ROOT = os.path.join(HERE, "_generated", "keras_lut")
+
+
+def _cases():
+    import keras
+    from keras import layers as L
+
+    def se_block():
+        inp = keras.Input((8, 8, 3))
+        x = L.Conv2D(8, 3, padding="same")(inp)
+        x = L.Activation("hard_swish")(x)
+        s = L.GlobalAveragePooling2D(keepdims=True)(x)
+        s = L.Conv2D(8, 1, activation="sigmoid")(s)
+        x = L.Multiply()([x, s])
+        return keras.Model(inp, L.Conv2D(4, 1)(x))
+
+    def mobilenet_v3_small():
+        return keras.applications.MobileNetV3Small(input_shape=(32, 32, 3), weights=None)
+
+    return [("keras_se_block", se_block), ("keras_mobilenet_v3_small_32", mobilenet_v3_small)]
+
+
+def _key():
+    h = hashlib.sha256(open(__file__, "rb").read())
+    h.update(gen_keras_defaults._key().encode())  # the TensorFlow version, the converter settings
+    return h.hexdigest()[:16]
+
+
+def generate():
+    """Returns [(name, tflite_bytes)], converting what is not cached yet."""
+    d = os.path.join(CACHE_ROOT, _key())
+    index = os.path.join(d, "INDEX")
+    if os.path.exists(index):
+        names = open(index).read().split()
+        return [(n, open(os.path.join(d, n + ".tflite"), "rb").read()) for n in names]
+    os.makedirs(d, exist_ok=True)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+
+    out = []
+    for i, (name, build) in enumerate(_cases()):
+        keras.utils.set_random_seed(3000 + i)
+        data = gen_keras_defaults._convert(build(), "i8", seed=i)
+        with open(os.path.join(d, name + ".tflite"), "wb") as f:
+            f.write(data)
+        out.append((name, data))
+    with open(index, "w") as f:
+        f.write("\n".join(n for n, _ in out) + "\n")
+    return out
