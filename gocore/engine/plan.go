@@ -92,7 +92,7 @@ func PublicGraph(g *model.Graph) *model.Graph {
 // graph outputs and are functions of their single input: SOFTMAX, LOGISTIC, DEQUANTIZE,
 // QUANTIZE, RESHAPE and SQUEEZE. Revealing their inputs to the client (who receives
 // their outputs anyway) lets the client compute them exactly with the cleartext kernels.
-// A LOGISTIC elsewhere runs on shares as a secure table lookup (mpc.LookupTable of the
+// HARD_SWISH, and a LOGISTIC elsewhere, run on shares as a secure table lookup (mpc.LookupTable of the
 // table qnn.ElementwiseTable computes with the cleartext kernel).
 // Leading QUANTIZE ops of float graph inputs, and data movement between the two, form the
 // head, which the client runs before sharing.
