@@ -169,6 +169,21 @@ def flatten_fc(seed: int = 7) -> tuple[onnx.ModelProto, list[int]]:
     return b.model("x", shape, y), shape
 
 
+def movement(seed: int = 9) -> tuple[onnx.ModelProto, list[int]]:
+    """Data movement on activations: a Transpose swapping H and W, a channel shuffle as
+    ShuffleNet's (Reshape to 5-D, Transpose, Reshape back), a conv, and a Transpose to an
+    NHWC output."""
+    b, shape = _Builder(seed), [1, 4, 6, 8]
+    y = b.node("Relu", [b.conv("x", 4, 8, 3)])  # [1, 8, 6, 8]
+    y = b.node("Transpose", [y], "transpose", perm=[0, 1, 3, 2])  # [1, 8, 8, 6]
+    y = b.node("Reshape", [y, b.const("shape", np.array([1, 2, 4, 8, 6], np.int64))], "reshape")
+    y = b.node("Transpose", [y], "transpose", perm=[0, 2, 1, 3, 4])
+    y = b.node("Reshape", [y, b.const("shape", np.array([1, 8, 8, 6], np.int64))], "reshape")
+    y = b.conv(y, 8, 6, 1)
+    y = b.node("Transpose", [y], "transpose", perm=[0, 2, 3, 1])  # [1, 8, 6, 6]
+    return b.model("x", shape, y), shape
+
+
 def compute_reshape_shapes(data: bytes) -> bytes:
     """Replaces every Flatten (axis 1) and every Reshape's constant shape in a quantized
     model by the subgraph torch.onnx.export writes for x.view(x.size(0), -1) with a dynamic
@@ -227,6 +242,7 @@ FLOAT_MODELS: dict[str, Callable[[], tuple[onnx.ModelProto, list[int]]]] = {
     "small_cnn": small_cnn,
     "branches": branches,
     "flatten_fc": flatten_fc,
+    "movement": movement,
 }
 
 

@@ -15,7 +15,7 @@ import (
 var floatOps = map[string]bool{
 	"Conv": true, "Gemm": true, "MatMul": true, "Add": true, "Mul": true,
 	"AveragePool": true, "GlobalAveragePool": true, "MaxPool": true, "Concat": true,
-	"Flatten": true, "Reshape": true,
+	"Flatten": true, "Reshape": true, "Transpose": true,
 }
 
 // node converts one node.
@@ -246,9 +246,8 @@ func (c *converter) dequantizeLinear(n *onnxpb.NodeProto) error {
 	return nil
 }
 
-// emitDequantize appends a DEQUANTIZE of a kDQ value's source (for graph outputs).
-func (c *converter) emitDequantize(v *value, name string) *value {
-	src := v.src
+// emitDequantize appends a DEQUANTIZE of a quantized value (for graph outputs).
+func (c *converter) emitDequantize(src *value, name string) *value {
 	st := c.tensor(src)
 	o := &value{kind: kFloat, nchw: src.nchw, flat: src.flat}
 	o.t = c.addTensor(name, slices.Clone(st.Shape), model.Float32, nil, nil)
@@ -334,13 +333,10 @@ func (c *converter) floatOrQuantizedOp(n *onnxpb.NodeProto) error {
 		case "Flatten", "Reshape":
 			return c.reshape(n, x)
 		case "Transpose":
-			return c.transpose(n, x)
+			v, err := c.transpose(n, x, n.GetOutput()[0])
+			return c.set(n, v, err)
 		}
 		c.unsupported(n, op+" on a quantized tensor")
-		return nil
-	}
-	if op == "Transpose" {
-		c.unsupported(n, "Transpose (float)")
 		return nil
 	}
 	ins := make([]*value, len(n.GetInput()))
@@ -443,7 +439,7 @@ func (c *converter) finishGroup(p *value, q *qparams, name string) (*value, erro
 		o.t = c.addTensor(name, slices.Clone(t.Shape), q.dtype, q.quant(0), nil)
 		c.addOp(&model.Op{Kind: model.OpQuantize, Inputs: []int{x.t}, Outputs: []int{o.t}, Activation: p.act, Rounding: model.RoundHalfEven})
 		return o, nil
-	case "MaxPool", "Flatten", "Reshape":
+	case "MaxPool", "Flatten", "Reshape", "Transpose":
 		x := src(0)
 		if x == nil {
 			c.unsupported(n, op+" (QDQ) of a tensor that is not quantized")
@@ -451,9 +447,12 @@ func (c *converter) finishGroup(p *value, q *qparams, name string) (*value, erro
 		}
 		var v *value
 		var err error
-		if op == "MaxPool" {
+		switch op {
+		case "MaxPool":
 			v, err = c.emitMaxPool(n, x, name)
-		} else {
+		case "Transpose":
+			v, err = c.transpose(n, x, name)
+		default:
 			v, err = c.emitReshape(n, x, name)
 		}
 		if v == nil || err != nil {
@@ -504,9 +503,10 @@ func (c *converter) reshape(n *onnxpb.NodeProto, x *value) error {
 	return nil
 }
 
-// transpose supports permutations that move no data: all dimensions that change place
-// have size 1 (so a reshape), on 2-D values and 4-D values seen in ONNX order.
-func (c *converter) transpose(n *onnxpb.NodeProto, x *value) error {
+// transpose converts an ONNX Transpose of a quantized tensor. A permutation that moves
+// only size-1 dimensions is a reshape; any other becomes the IR's TRANSPOSE on the tensor
+// in ONNX order (data movement, free on shares).
+func (c *converter) transpose(n *onnxpb.NodeProto, x *value, name string) (*value, error) {
 	shape := c.onnxShape(x)
 	perm := attrInts(n, "perm")
 	if perm == nil {
@@ -515,17 +515,20 @@ func (c *converter) transpose(n *onnxpb.NodeProto, x *value) error {
 		}
 	}
 	if len(perm) != len(shape) {
-		return c.nodeErr(n, "perm %v for shape %v", perm, shape)
+		return nil, c.nodeErr(n, "perm %v for shape %v", perm, shape)
 	}
 	var nonUnit, permNonUnit []int
 	out := make([]int64, len(shape))
-	for i, p := range perm {
-		if p < 0 || int(p) >= len(shape) {
-			return c.nodeErr(n, "perm %v for shape %v", perm, shape)
+	p := make([]int, len(perm))
+	seen := make([]bool, len(shape))
+	for i, q := range perm {
+		if q < 0 || int(q) >= len(shape) || seen[q] {
+			return nil, c.nodeErr(n, "perm %v for shape %v", perm, shape)
 		}
-		out[i] = int64(shape[p])
-		if shape[p] != 1 {
-			permNonUnit = append(permNonUnit, int(p))
+		seen[q] = true
+		out[i], p[i] = int64(shape[q]), int(q)
+		if shape[q] != 1 {
+			permNonUnit = append(permNonUnit, int(q))
 		}
 	}
 	for i, d := range shape {
@@ -533,16 +536,16 @@ func (c *converter) transpose(n *onnxpb.NodeProto, x *value) error {
 			nonUnit = append(nonUnit, i)
 		}
 	}
-	if !slices.Equal(nonUnit, permNonUnit) {
-		c.unsupported(n, "Transpose(moving data)")
-		return nil
+	if slices.Equal(nonUnit, permNonUnit) {
+		return c.reshapeTo(n, x, out, name)
 	}
-	v, err := c.reshapeTo(n, x, out, n.GetOutput()[0])
-	if err != nil || v == nil {
-		return err
+	if x.nchw && slices.Equal(p, []int{0, 2, 3, 1}) {
+		// NCHW -> NHWC: the IR tensor already is.
+		o := *x
+		o.nchw = false
+		return &o, nil
 	}
-	c.vals[n.GetOutput()[0]] = v
-	return nil
+	return c.transposeTo(c.onnxOrder(x, name+"_onnx"), p, name), nil
 }
 
 // ---- QOperator ops ----
