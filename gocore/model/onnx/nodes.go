@@ -86,6 +86,9 @@ func (c *converter) node(n *onnxpb.NodeProto) error {
 	case "Relu", "Clip":
 		return c.activation(n)
 	}
+	if moveOps[op] {
+		return c.move(n)
+	}
 	return c.floatOrQuantizedOp(n)
 }
 
@@ -101,7 +104,7 @@ var knownOps = map[string]bool{
 func knownOp(n *onnxpb.NodeProto) bool {
 	switch n.GetDomain() {
 	case "", "ai.onnx", "com.microsoft":
-		return knownOps[n.GetOpType()] || floatOps[n.GetOpType()]
+		return knownOps[n.GetOpType()] || floatOps[n.GetOpType()] || moveOps[n.GetOpType()]
 	}
 	return false
 }
