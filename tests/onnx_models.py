@@ -186,8 +186,8 @@ def movement(seed: int = 9) -> tuple[onnx.ModelProto, list[int]]:
 
 def slicing(seed: int = 10) -> tuple[onnx.ModelProto, list[int]]:
     """More data movement on activations: Slice (a crop and a stride), Split into two,
-    Gather of channels with constant indices, Concat, DepthToSpace, and GlobalAveragePool
-    -> Squeeze -> Gemm (torchvision's flatten after a pool)."""
+    Gather of channels with constant indices, Concat, DepthToSpace, Unsqueeze -> Transpose ->
+    Squeeze (swapping H and W), SpaceToDepth, and GlobalAveragePool -> Squeeze -> Gemm."""
     b, shape = _Builder(seed), [1, 4, 8, 8]
     y = b.node("Relu", [b.conv("x", 4, 8, 3)])  # [1, 8, 8, 8]
     y = b.node("Slice", [y, b.const("starts", np.array([1, 0], np.int64)), b.const("ends", np.array([7, 8], np.int64)),
@@ -199,7 +199,11 @@ def slicing(seed: int = 10) -> tuple[onnx.ModelProto, list[int]]:
     g = b.node("Gather", [s2, b.const("indices", np.array([3, 0, 2, 1], np.int64))], "gather", axis=1)
     y = b.node("Concat", [b.conv(s1, 4, 4, 1), g], "concat", axis=1)  # [1, 8, 6, 4]
     y = b.node("DepthToSpace", [y], "d2s", blocksize=2)  # [1, 2, 12, 8]
-    y = b.node("Relu", [b.conv(y, 2, 8, 3)])
+    y = b.node("Unsqueeze", [y, b.const("axes", np.array([4], np.int64))], "unsqueeze")  # [1, 2, 12, 8, 1]
+    y = b.node("Transpose", [y], "transpose", perm=[0, 1, 4, 3, 2])  # [1, 2, 1, 8, 12]
+    y = b.node("Squeeze", [y, b.const("axes", np.array([2], np.int64))], "squeeze")  # [1, 2, 8, 12]
+    y = b.node("SpaceToDepth", [y], "s2d", blocksize=2)  # [1, 8, 4, 6]
+    y = b.node("Relu", [b.conv(y, 8, 8, 3)])
     y = b.node("GlobalAveragePool", [y], "gap")
     y = b.node("Squeeze", [y, b.const("axes", np.array([2, 3], np.int64))], "squeeze")
     y = b.gemm(y, 8, 10)

@@ -342,6 +342,22 @@ func (c *converter) floatOrQuantizedOp(n *onnxpb.NodeProto) error {
 		c.unsupported(n, op+" on a quantized tensor")
 		return nil
 	}
+	if x.kind == kDQ && (op == "Transpose" || op == "Reshape" || op == "Flatten") {
+		// Data movement on a DequantizeLinear's output: move the quantized tensor and keep
+		// the float view (the next QuantizeLinear requantizes if its parameters differ), so
+		// that chains of such ops (Unsqueeze -> Transpose -> Squeeze) import.
+		var v *value
+		if op == "Transpose" {
+			v, err = c.transpose(n, x.src, n.GetOutput()[0])
+		} else {
+			v, err = c.emitReshape(n, x.src, n.GetOutput()[0])
+		}
+		if err != nil || v == nil {
+			return err
+		}
+		c.vals[n.GetOutput()[0]] = &value{kind: kDQ, src: v, q: x.q, nchw: v.nchw}
+		return nil
+	}
 	ins := make([]*value, len(n.GetInput()))
 	for i := range ins {
 		v, err := c.input(n, i)
@@ -442,22 +458,13 @@ func (c *converter) finishGroup(p *value, q *qparams, name string) (*value, erro
 		o.t = c.addTensor(name, slices.Clone(t.Shape), q.dtype, q.quant(0), nil)
 		c.addOp(&model.Op{Kind: model.OpQuantize, Inputs: []int{x.t}, Outputs: []int{o.t}, Activation: p.act, Rounding: model.RoundHalfEven})
 		return o, nil
-	case "MaxPool", "Flatten", "Reshape", "Transpose":
+	case "MaxPool":
 		x := src(0)
 		if x == nil {
 			c.unsupported(n, op+" (QDQ) of a tensor that is not quantized")
 			return nil, nil
 		}
-		var v *value
-		var err error
-		switch op {
-		case "MaxPool":
-			v, err = c.emitMaxPool(n, x, name)
-		case "Transpose":
-			v, err = c.transpose(n, x, name)
-		default:
-			v, err = c.emitReshape(n, x, name)
-		}
+		v, err := c.emitMaxPool(n, x, name)
 		if v == nil || err != nil {
 			return nil, err
 		}
