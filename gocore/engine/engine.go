@@ -478,15 +478,15 @@ func ToRing(v model.Value) ([]uint64, error) {
 		}
 	case model.Int8:
 		for i := range out {
-			out[i] = uint64(int64(int8(d[i])))
+			out[i] = mpc.Int(int64(int8(d[i])))
 		}
 	case model.Int16:
 		for i := range out {
-			out[i] = uint64(int64(int16(binary.LittleEndian.Uint16(d[2*i:]))))
+			out[i] = mpc.Int(int64(int16(binary.LittleEndian.Uint16(d[2*i:]))))
 		}
 	case model.Int32:
 		for i := range out {
-			out[i] = uint64(int64(int32(binary.LittleEndian.Uint32(d[4*i:]))))
+			out[i] = mpc.Int(int64(int32(binary.LittleEndian.Uint32(d[4*i:]))))
 		}
 	case model.Int64:
 		for i := range out {

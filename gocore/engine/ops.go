@@ -203,7 +203,7 @@ func (p *prepared) convIndex(op *model.Op) {
 		default:
 			o = i % c.OutC
 		}
-		p.wZP[i] = uint64(-int64(c.WeightZeroPoint[o]))
+		p.wZP[i] = mpc.Int(-int64(c.WeightZeroPoint[o]))
 	}
 	p.bIdx = make([]int32, nOut)
 	for i := range p.bIdx {
@@ -276,8 +276,8 @@ func (e *Party) evalOp(oi int, op *model.Op, env map[int]mpc.AShare) (mpc.AShare
 		return e.add(p.add, e.p.Gather(in(0), p.xIdx), e.p.Gather(in(1), p.idx2))
 	case model.OpMul:
 		c := p.mul
-		a := e.p.AddPublic(e.p.Gather(in(0), p.xIdx), []uint64{uint64(-int64(c.In1ZeroPoint))})
-		b := e.p.AddPublic(e.p.Gather(in(1), p.idx2), []uint64{uint64(-int64(c.In2ZeroPoint))})
+		a := e.p.AddPublic(e.p.Gather(in(0), p.xIdx), []uint64{mpc.Int(-int64(c.In1ZeroPoint))})
+		b := e.p.AddPublic(e.p.Gather(in(1), p.idx2), []uint64{mpc.Int(-int64(c.In2ZeroPoint))})
 		prod, err := e.p.Mul(a, b)
 		if err != nil {
 			return nil, err
@@ -290,11 +290,11 @@ func (e *Party) evalOp(oi int, op *model.Op, env map[int]mpc.AShare) (mpc.AShare
 			nch := c.OutShape[len(c.OutShape)-1]
 			return e.requant(sum, &c.Out, nch, bitsFor(c.N)+10)
 		}
-		sum = e.p.AddPublic(sum, []uint64{uint64(-int64(c.InZeroPoint) * int64(c.N))})
+		sum = e.p.AddPublic(sum, []uint64{mpc.Int(-int64(c.InZeroPoint) * int64(c.N))})
 		return e.requant(sum, &c.Out, 1, bitsFor(c.N)+10)
 	case model.OpQuantize:
 		c := p.rq
-		x := e.p.AddPublic(in(0), []uint64{uint64(-int64(c.InZeroPoint))})
+		x := e.p.AddPublic(in(0), []uint64{mpc.Int(-int64(c.InZeroPoint))})
 		return e.requantElementwise(x, &c.Requant, 10)
 	}
 	return nil, errs.New(errs.UnsupportedOp, "%s has no secure implementation", op.Kind)
@@ -332,7 +332,7 @@ func (e *Party) convAcc(op *model.Op, p *prepared, env map[int]mpc.AShare) (mpc.
 		}
 		return w
 	}
-	x := e.p.AddPublic(env[op.Inputs[0]], []uint64{uint64(-int64(c.InZeroPoint))})
+	x := e.p.AddPublic(env[op.Inputs[0]], []uint64{mpc.Int(-int64(c.InZeroPoint))})
 	var acc mpc.AShare
 	var err error
 	switch op.Kind {
@@ -350,7 +350,7 @@ func (e *Party) convAcc(op *model.Op, p *prepared, env map[int]mpc.AShare) (mpc.
 			// Windows and weights read through their index maps: no KH*KW-fold copies.
 			zpc := make([]uint64, taps*c.OutC) // the [1, KH, KW, OC] filter's zero points
 			for i := range zpc {
-				zpc[i] = uint64(-int64(c.WeightZeroPoint[i%c.OutC]))
+				zpc[i] = mpc.Int(-int64(c.WeightZeroPoint[i%c.OutC]))
 			}
 			acc, err = g.GatherMulSum(x, p.xIdx, weights(false, zpc), p.wIdx, taps)
 		} else {
@@ -377,7 +377,7 @@ func (e *Party) convAcc(op *model.Op, p *prepared, env map[int]mpc.AShare) (mpc.
 func (e *Party) add(c *qnn.AddParams, a, b mpc.AShare) (mpc.AShare, error) {
 	n := a.Len()
 	shifted := func(x mpc.AShare, zp int32) mpc.AShare {
-		x = e.p.AddPublic(x, []uint64{uint64(-int64(zp))})
+		x = e.p.AddPublic(x, []uint64{mpc.Int(-int64(zp))})
 		return e.p.MulPublic(x, []uint64{1 << c.LeftShift})
 	}
 	// Rescale both inputs in one batch: [a; b], each element with its input's multiplier

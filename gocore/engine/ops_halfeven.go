@@ -64,7 +64,7 @@ func (e *Party) requantHalfEven(x mpc.AShare, rq qnn.HalfEvenRequant, channel []
 func (e *Party) evalHalfEven(op *model.Op, p *prepared, env map[int]mpc.AShare) (mpc.AShare, error) {
 	he := p.he
 	in := func(k int) mpc.AShare { return env[op.Inputs[k]] }
-	minus := func(x mpc.AShare, zp int64) mpc.AShare { return e.p.AddPublic(x, []uint64{uint64(-zp)}) }
+	minus := func(x mpc.AShare, zp int64) mpc.AShare { return e.p.AddPublic(x, []uint64{mpc.Int(-zp)}) }
 	switch op.Kind {
 	case model.OpConv2D, model.OpDepthwiseConv2D, model.OpFullyConnected:
 		acc, err := e.convAcc(op, p, env)
@@ -105,7 +105,7 @@ func (e *Party) evalHalfEven(op *model.Op, p *prepared, env map[int]mpc.AShare) 
 		zoff := make([]uint64, len(p.counts))
 		channel := make([]int32, len(p.counts))
 		for i, n := range p.counts {
-			zoff[i] = uint64(-n * int64(he.InZeroPoint))
+			zoff[i] = mpc.Int(-n * int64(he.InZeroPoint))
 			channel[i] = int32(n)
 		}
 		rq := he.Out

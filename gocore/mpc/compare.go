@@ -8,8 +8,9 @@ import (
 )
 
 // Sign tests, exact truncation, clamping and maxima of signed arithmetic shares whose
-// values are known to lie in [-2^(bound-1), 2^(bound-1)): in that range x mod 2^bound is
-// x's two's complement pattern, so one A2B of bound bits exposes every bit of x.
+// values are known to lie in [-2^(bound-1), 2^(bound-1)): one A2B of bound bits of
+// x + 2^(bound-1) exposes every bit of x's two's complement (a2bSigned), in Z_2^k and in
+// a prime field alike.
 
 func checkBound(op string, bound, maxBound int) error {
 	if bound < 1 || bound > maxBound {
@@ -18,18 +19,18 @@ func checkBound(op string, bound, maxBound int) error {
 	return nil
 }
 
-// LTZ returns the 1-bit binary share [x < 0] of x in [-2^(bound-1), 2^(bound-1)): the top
-// plane of A2B(x, bound).
+// LTZ returns the 1-bit binary share [x < 0] of x in [-2^(bound-1), 2^(bound-1)): the sign
+// plane of x's two's complement (a2bSigned).
 func LTZ(p Protocol, x AShare, bound int) (_ BShare, err error) {
 	defer guard(&err, "mpc ltz")
 	if err := checkBound("mpc ltz", bound, 64); err != nil {
 		return nil, err
 	}
-	b, err := p.A2B(x, bound)
+	b, err := a2bSigned(p, x, bound, bound-1)
 	if err != nil {
 		return nil, fmt.Errorf("mpc ltz: a2b: %w", err)
 	}
-	return p.Bits(b, bound-1, 1), nil
+	return b, nil
 }
 
 // TruncFloor returns floor(x / 2^m) exactly for x in [-2^(bound-1), 2^(bound-1)): A2B(x,
@@ -46,7 +47,7 @@ func TruncFloor(p Protocol, x AShare, m, bound int) (_ AShare, err error) {
 	if m == 0 {
 		return x, nil
 	}
-	b, err := p.A2B(x, bound)
+	b, err := a2bSigned(p, x, bound, 0)
 	if err != nil {
 		return nil, fmt.Errorf("mpc truncfloor: a2b: %w", err)
 	}
@@ -124,7 +125,7 @@ func truncClamp(p Protocol, x AShare, m int, lo, hi int64, bound int) (AShare, e
 	var q []bit
 	if bw <= 64 {
 		mod := new(big.Int).Lsh(big.NewInt(1), 64)
-		yb, err := p.A2B(p.AddPublic(x, []uint64{new(big.Int).Mod(new(big.Int).Neg(off), mod).Uint64()}), bw)
+		yb, err := a2bSigned(p, p.AddPublic(x, []uint64{new(big.Int).Mod(new(big.Int).Neg(off), mod).Uint64()}), bw, 0)
 		if err != nil {
 			return nil, fmt.Errorf("a2b: %w", err)
 		}
@@ -133,7 +134,7 @@ func truncClamp(p Protocol, x AShare, m int, lo, hi int64, bound int) (AShare, e
 		}
 	} else {
 		// x - lo*2^m does not fit 64 bits: subtract lo from the quotient in binary.
-		xb, err := p.A2B(x, bound)
+		xb, err := a2bSigned(p, x, bound, 0)
 		if err != nil {
 			return nil, fmt.Errorf("a2b: %w", err)
 		}

@@ -23,6 +23,31 @@ func a2bHigh(p Protocol, x AShare, w, lo int) (BShare, error) {
 	return p.Bits(b, lo, w-lo), nil
 }
 
+// a2bSigned returns the planes [lo, w) of the w-bit two's complement of x, in the
+// domain-neutral way: A2B of x + 2^(w-1), which lies in [0, 2^w) when x lies in
+// [-2^(w-1), 2^(w-1)), with plane w-1 flipped back. In Z_2^k this equals the planes of
+// A2B(x, w) bit for bit for every x (adding 2^(w-1) changes only plane w-1 mod 2^w), at
+// the same cost; in a prime field, where A2B of a negative x would decompose p + x, it is
+// correct for x in that range. Every comparison, truncation and requantization of a
+// signed value decomposes it this way.
+func a2bSigned(p Protocol, x AShare, w, lo int) (BShare, error) {
+	b, err := a2bHigh(p, p.AddPublic(x, []uint64{Int(1) << uint(w-1)}), w, lo)
+	if err != nil {
+		return nil, err
+	}
+	top := w - 1 - lo
+	if top == 0 {
+		return p.NOT(b), nil
+	}
+	return p.JoinBits(p.Bits(b, 0, top), p.NOT(p.Bits(b, top, 1))), nil
+}
+
+// Int is the encoding of the signed public constant v in the []uint64 arguments of
+// Protocol (Public, AddPublic, MulPublic, Input values): 64-bit two's complement. A
+// protocol over another domain (F_p) maps such a word to v mod p; values are meant as
+// signed integers of at most 63 bits.
+func Int(v int64) uint64 { return uint64(v) }
+
 // RangedInput is an optional Protocol extension: Input with a public range [lo, hi] of
 // the values as signed integers (e.g. their tensor type's range), which the owner's
 // values must lie in. A protocol may use it to size its messages (semi2k's one-sided

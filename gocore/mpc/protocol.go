@@ -8,8 +8,13 @@
 // The interface states what each method computes, not what it costs: each protocol's
 // package doc states its messages, bytes and rounds.
 //
-// Values live in the ring Z_2^64 (uint64 arithmetic wraps). Signed quantities are two's
-// complement. Two share types exist:
+// Values: every protocol built so far computes in the ring Z_2^64 (uint64 arithmetic
+// wraps). At the interface, public constants and input values are signed integers encoded
+// as 64-bit two's complement words (Int); a protocol over another domain (F_p) maps them
+// to its own. The blocks decompose signed values domain-neutrally (A2B of x + 2^(w-1),
+// a2bSigned) instead of relying on x mod 2^w being x's two's complement; C's int32 wrap
+// in requantization's left shift stays ring arithmetic. No field protocol exists yet, so
+// nothing tests the blocks outside Z_2^64. Two share types exist:
 //
 //   - AShare: an arithmetic sharing of a vector of n ring elements.
 //   - BShare: a bit-sliced binary (XOR) sharing of n elements of w bits each: plane j holds

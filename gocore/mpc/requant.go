@@ -360,7 +360,10 @@ func deriveChan(m int32, shift int, mode RoundMode) (chanParams, error) {
 }
 
 // wrapLeft replaces acc[i] by int32(acc[i] * 2^l) (C's wrapping int32 shift) for the
-// channels with a left shift: A2B of 32 bits of acc*2^l, then the signed value back.
+// channels with a left shift: A2B of 32 bits of acc*2^l, then the signed value back. This
+// is the one ring-specific decomposition (the wrap is arithmetic mod 2^32 of a value of up
+// to 63 bits): a field protocol would decompose all of acc*2^l (a2bSigned) and keep the
+// low 32 planes.
 func (rq *requantizer) wrapLeft(acc AShare) (AShare, error) {
 	p := rq.p
 	f := make([]uint64, rq.n)
@@ -559,7 +562,7 @@ func (rq *requantizer) pass(acc AShare, elems []int, chans []int, fold bool) (AS
 		}
 	}
 	w := p.AddPublic(p.MulPublic(acc, mulV), addV)
-	wb, err := a2bHigh(p, w, bw, lowest) // planes [lowest, bw)
+	wb, err := a2bSigned(p, w, bw, lowest) // planes [lowest, bw) of w's two's complement
 	if err != nil {
 		return nil, fmt.Errorf("a2b of %d bits: %w", bw, err)
 	}

@@ -137,7 +137,7 @@ func (rq *requantizer) selectPass(acc AShare) (y AShare, ok bool, err error) {
 			base = min(base, cp.tie)
 		}
 	}
-	wb, err := a2bHigh(p, p.AddPublic(p.MulPublic(acc, mulV), addV), bw, base) // planes [base, bw)
+	wb, err := a2bSigned(p, p.AddPublic(p.MulPublic(acc, mulV), addV), bw, base) // planes [base, bw)
 	if err != nil {
 		return nil, true, fmt.Errorf("a2b of %d bits: %w", bw, err)
 	}

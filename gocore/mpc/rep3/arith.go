@@ -29,6 +29,14 @@ func (p *Protocol) Input(owner int, vals []uint64, n int) (mpc.AShare, error) {
 // input shares n words of owner (arithmetically, or with XOR if xor) and returns this
 // party's components: x_o = F(k_{o-1}), x_{o+1} = v - x_o (sent to o+1), x_{o+2} = 0.
 func (p *Protocol) input(owner int, vals []uint64, n int, xor bool) (a, b []uint64, err error) {
+	a, b, err = p.input1(owner, vals, n, xor)
+	if err == nil && p.obs != nil {
+		p.obs.Input(owner, xor, Pair{a, b})
+	}
+	return a, b, err
+}
+
+func (p *Protocol) input1(owner int, vals []uint64, n int, xor bool) (a, b []uint64, err error) {
 	switch p.id {
 	case owner: // holds (x_o, x_{o+1})
 		a = p.gPrev.Uint64s(n)
@@ -69,6 +77,9 @@ func (p *Protocol) Open(x mpc.AShare, to int) ([]uint64, error) {
 // open reveals the value with components (a, b) to party to (all if to < 0): the party
 // before the receiver sends its first component, which is the one the receiver lacks.
 func (p *Protocol) open(a, b []uint64, to int, xor bool) ([]uint64, error) {
+	if p.obs != nil {
+		p.obs.Open(to, xor, Pair{a, b})
+	}
 	if to < 0 || p.next == to {
 		if err := p.send(p.next, a); err != nil {
 			return nil, err
@@ -208,6 +219,9 @@ func (p *Protocol) Mul(x, y mpc.AShare) (mpc.AShare, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rep3 mul: %w", err)
 	}
+	if p.obs != nil {
+		p.obs.Product(Relation{Kind: "mul"}, Pair{s.a, s.b}, Pair{t.a, t.b}, Pair{a, b})
+	}
 	return &AShare{a, b}, nil
 }
 
@@ -232,6 +246,9 @@ func (p *Protocol) MulSum(x, y mpc.AShare, k int) (mpc.AShare, error) {
 	a, b, err := p.reshare(z)
 	if err != nil {
 		return nil, fmt.Errorf("rep3 mulsum: %w", err)
+	}
+	if p.obs != nil {
+		p.obs.Product(Relation{Kind: "mulsum", K: k}, Pair{s.a, s.b}, Pair{t.a, t.b}, Pair{a, b})
 	}
 	return &AShare{a, b}, nil
 }
@@ -266,6 +283,9 @@ func (p *Protocol) GatherMulSum(x mpc.AShare, xIdx []int32, w mpc.AShare, wIdx [
 	if err != nil {
 		return nil, fmt.Errorf("rep3 gathermulsum: %w", err)
 	}
+	if p.obs != nil {
+		p.obs.Product(Relation{Kind: "gathermulsum", K: k, XIdx: xIdx, YIdx: wIdx}, Pair{s.a, s.b}, Pair{t.a, t.b}, Pair{a, b})
+	}
 	return &AShare{a, b}, nil
 }
 
@@ -285,6 +305,9 @@ func (p *Protocol) MatMul(x, y mpc.AShare, m, k, n int) (mpc.AShare, error) {
 	a, b, err := p.reshare(z)
 	if err != nil {
 		return nil, fmt.Errorf("rep3 matmul: %w", err)
+	}
+	if p.obs != nil {
+		p.obs.Product(Relation{Kind: "matmul", M: m, K: k, N: n}, Pair{s.a, s.b}, Pair{t.a, t.b}, Pair{a, b})
 	}
 	return &AShare{a, b}, nil
 }

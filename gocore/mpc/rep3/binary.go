@@ -117,7 +117,21 @@ func (p *Protocol) andMany(xs, ys []pair) (za, zb []uint64, err error) {
 		}
 		off += len(x.a)
 	}
-	return p.reshare(z)
+	za, zb, err = p.reshare(z)
+	if err == nil && p.obs != nil {
+		p.obs.Product(Relation{Kind: "and"}, joinPairs(xs), joinPairs(ys), Pair{za, zb})
+	}
+	return za, zb, err
+}
+
+// joinPairs lays the pairs' components end to end (for an Observer).
+func joinPairs(ps []pair) Pair {
+	var j Pair
+	for _, q := range ps {
+		j.A = append(j.A, q.a...)
+		j.B = append(j.B, q.b...)
+	}
+	return j
 }
 
 func (p *Protocol) Bits(x mpc.BShare, lo, w int) mpc.BShare {

@@ -229,6 +229,19 @@ func (p *Protocol) b2a(s *BShare) (*AShare, error) {
 	var parts [3]part
 	var buf [scratchWords]uint64
 	per := scratchWords / w // elements per PRG chunk
+	// For an Observer: this party's components of [c] and [u] (element-major, w per
+	// element), the operands of the multiply-sum t.
+	var cx, uy Pair
+	if p.obs != nil {
+		cx = Pair{make([]uint64, n*w), make([]uint64, n*w)}
+		uy = Pair{make([]uint64, n*w), make([]uint64, n*w)}
+	}
+	// weights sets dst[j] = 2^j * bit j of b (the components of [u] of one element).
+	weights := func(dst []uint64, b uint64) {
+		for j := range dst {
+			dst[j] = (b >> uint(j) & 1) << uint(j)
+		}
+	}
 	for h := range parts {
 		q := &parts[h]
 		q.wlo, q.whi = nw*h/3, nw*(h+1)/3
@@ -263,6 +276,11 @@ func (p *Protocol) b2a(s *BShare) (*AShare, error) {
 					}
 					za[e] = wx
 					zb[e] = c - wx
+					if p.obs != nil { // (x_h, x_{h+1}) = (r, c - r)
+						g := (q.lo + e) * w
+						copy(cx.A[g:g+w], xs)
+						copy(cx.B[g:g+w], m)
+					}
 				}
 			}
 			if err := p.send(p.next, msg); err != nil {
@@ -279,6 +297,11 @@ func (p *Protocol) b2a(s *BShare) (*AShare, error) {
 				p.gNext.Fill(r) // x_h
 				for e := e0; e < e1; e++ {
 					zb[e], th[e] = weightedCross(r[(e-e0)*w:(e-e0+1)*w], za[e])
+					if p.obs != nil { // (x_{h+2}, x_h) = (0, r); [u] = (u, 0)
+						g := (q.lo + e) * w
+						copy(cx.B[g:g+w], r[(e-e0)*w:(e-e0+1)*w])
+						weights(uy.A[g:g+w], za[e])
+					}
 				}
 			}
 		}
@@ -297,11 +320,21 @@ func (p *Protocol) b2a(s *BShare) (*AShare, error) {
 		for e := range nh {
 			za[e], th[e] = weightedCross(x[e*w:(e+1)*w], zb[e])
 		}
+		if p.obs != nil { // (x_{h+1}, x_{h+2}) = (x, 0); [u] = (0, u)
+			g := q.lo * w
+			copy(cx.A[g:g+nh*w], x)
+			for e := range nh {
+				weights(uy.B[g+e*w:g+(e+1)*w], zb[e])
+			}
+		}
 	}
 	p.addZeroShare(t)
 	ta, tb, err := p.reshare(t)
 	if err != nil {
 		return nil, err
+	}
+	if p.obs != nil {
+		p.obs.Product(Relation{Kind: "mulsum", K: w}, cx, uy, Pair{ta, tb})
 	}
 	for i := range z.a {
 		z.a[i] -= 2 * ta[i]

@@ -45,6 +45,11 @@
 //     (party 1) lacks. The role of party 0 rotates over three ranges of the elements, so
 //     each party sends w words for a third of them. Two rounds for any w.
 //
+// Checked variants: every input, product (those inside A2B, B2A and Bit2A included) and
+// opening is reported, with this party's components, to an optional Observer
+// (observe.go, NewObserved), so that a malicious-secure variant composes rep3 with its
+// own checks (mpc.Verifier) instead of copying the conversions.
+//
 // A Protocol is one party's endpoint; its methods must be called by all three parties in
 // the same order with the same public arguments. It is not safe for concurrent use.
 package rep3
@@ -69,6 +74,7 @@ type Protocol struct {
 	next, prev int      // party ids i+1 and i-1
 	gNext      *prg.PRG // key k_i, shared with party i+1
 	gPrev      *prg.PRG // key k_{i-1}, shared with party i-1
+	obs        Observer // nil, or a checked variant's observer (observe.go)
 }
 
 var _ mpc.Protocol = (*Protocol)(nil)
@@ -120,6 +126,17 @@ func New(conn net.Conn, opt mpc.Options) (*Protocol, error) {
 	copy(nk[:], msg)
 	p.gPrev = prg.New(own)
 	p.gNext = prg.New(nk)
+	return p, nil
+}
+
+// NewObserved is New with an Observer that sees every input, product and opening of this
+// party (observe.go): the constructor of checked variants.
+func NewObserved(conn net.Conn, opt mpc.Options, obs Observer) (*Protocol, error) {
+	p, err := New(conn, opt)
+	if err != nil {
+		return nil, err
+	}
+	p.obs = obs
 	return p, nil
 }
 

@@ -1,0 +1,41 @@
+package rep3
+
+// The seam for a checked (malicious) variant of rep3.
+//
+// A malicious-secure protocol built on replicated sharing keeps rep3's sharing, its
+// multiplication messages and its conversions, and adds a check that every step was done
+// honestly: every input is consistently shared, every product z = f(x, y) is correct,
+// every opened value is consistent (MP-SPDZ builds ps-rep-ring and sy-rep-ring this way
+// from replicated-ring). What the check needs is, for each such step and in the order all
+// parties take them, this party's replicated components of the operands and of the
+// result. An Observer receives exactly that, from every place in rep3 that communicates,
+// the products inside A2B (the adder's AND gates), B2A (its input and multiply-sum) and
+// Bit2A included: a variant supplies one (NewObserved), records what it must verify, and
+// implements mpc.Verifier; it never copies rep3's conversions. The semi-honest protocol
+// has none (nil) and pays nothing for the seam.
+
+// Pair is one party's two replicated components (x_i, x_{i+1}) of a vector (words, or
+// bit-sliced planes for binary shares).
+type Pair struct{ A, B []uint64 }
+
+// Relation names the function a product computes, with its public sizes.
+type Relation struct {
+	// Kind is "mul" (elementwise), "mulsum" (sums of K products), "matmul" (an [M,K] by
+	// [K,N] matrix product), "gathermulsum" (MulSum of x gathered by XIdx and y by YIdx)
+	// or "and" (bitwise AND of words: XOR-shared planes).
+	Kind       string
+	M, K, N    int
+	XIdx, YIdx []int32
+}
+
+// Observer sees every secret-dependent step of rep3, with this party's components. The
+// slices are rep3's own: an Observer must not modify them (it may keep them: rep3 does
+// not modify a share after making it).
+type Observer interface {
+	// Input: owner shared a vector (xor: binary planes); a, b are this party's components.
+	Input(owner int, xor bool, c Pair)
+	// Product: z = f(x, y) for the relation r, after the reshare that made z.
+	Product(r Relation, x, y, z Pair)
+	// Open: the value with these components is about to be opened to party to (-1: all).
+	Open(to int, xor bool, c Pair)
+}
