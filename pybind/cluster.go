@@ -121,10 +121,7 @@ func (c *Cluster) Infer(inputs []byte) (r *ClusterResult, err error) {
 		return nil, err
 	}
 	var warnings []string
-	var graph *model.Graph
 	prepare := func(g *model.Graph, in []model.Value) ([]model.Value, error) {
-		graph = g
-		in = toIRLayout(g, in)
 		bg := g
 		n := batchSize(g, in)
 		if n > 1 { // a batch: checked against the batched graph's inputs
@@ -144,7 +141,7 @@ func (c *Cluster) Infer(inputs []byte) (r *ClusterResult, err error) {
 		}
 		return nil, err
 	}
-	out, err := pack(fromIRLayout(graph, res.Outputs), warnings)
+	out, err := pack(res.Outputs, warnings)
 	if err != nil {
 		return nil, err
 	}

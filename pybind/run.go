@@ -17,7 +17,6 @@ func (m *Model) Run(inputs []byte) (out []byte, err error) {
 	if err != nil {
 		return nil, err
 	}
-	vals = toIRLayout(g, vals)
 	n := batchSize(g, vals)
 	bg, plan, err := m.batchPlan(n)
 	if err != nil {
@@ -31,5 +30,5 @@ func (m *Model) Run(inputs []byte) (out []byte, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return pack(fromIRLayout(g, unbatched(g, outs, n)), warnings)
+	return pack(unbatched(g, outs, n), warnings)
 }

@@ -71,7 +71,6 @@ func (r *SecureRun) Execute(inputs []byte) (out []byte, err error) {
 		return nil, err
 	}
 	g := r.m.g
-	vals = toIRLayout(g, vals)
 	n := batchSize(g, vals)
 	bg, c, err := r.m.compiled(n)
 	if err != nil {
@@ -91,7 +90,7 @@ func (r *SecureRun) Execute(inputs []byte) (out []byte, err error) {
 	r.mu.Lock()
 	r.result = res
 	r.mu.Unlock()
-	return pack(fromIRLayout(g, unbatched(g, res.Outputs, n)), warnings)
+	return pack(unbatched(g, res.Outputs, n), warnings)
 }
 
 // compiled returns the model's secure plan for a batch of n (compiled once per size; the

@@ -169,6 +169,47 @@ def flatten_fc(seed: int = 7) -> tuple[onnx.ModelProto, list[int]]:
     return b.model("x", shape, y), shape
 
 
+def movement(seed: int = 9) -> tuple[onnx.ModelProto, list[int]]:
+    """Data movement on activations: a Transpose swapping H and W, a channel shuffle as
+    ShuffleNet's (Reshape to 5-D, Transpose, Reshape back), a conv, and a Transpose to an
+    NHWC output."""
+    b, shape = _Builder(seed), [1, 4, 6, 8]
+    y = b.node("Relu", [b.conv("x", 4, 8, 3)])  # [1, 8, 6, 8]
+    y = b.node("Transpose", [y], "transpose", perm=[0, 1, 3, 2])  # [1, 8, 8, 6]
+    y = b.node("Reshape", [y, b.const("shape", np.array([1, 2, 4, 8, 6], np.int64))], "reshape")
+    y = b.node("Transpose", [y], "transpose", perm=[0, 2, 1, 3, 4])
+    y = b.node("Reshape", [y, b.const("shape", np.array([1, 8, 8, 6], np.int64))], "reshape")
+    y = b.conv(y, 8, 6, 1)
+    y = b.node("Transpose", [y], "transpose", perm=[0, 2, 3, 1])  # [1, 8, 6, 6]
+    return b.model("x", shape, y), shape
+
+
+def slicing(seed: int = 10) -> tuple[onnx.ModelProto, list[int]]:
+    """More data movement on activations: Slice (a crop and a stride), Split into two,
+    Gather of channels with constant indices, Concat, DepthToSpace, Unsqueeze -> Transpose ->
+    Squeeze (swapping H and W), SpaceToDepth, and GlobalAveragePool -> Squeeze -> Gemm."""
+    b, shape = _Builder(seed), [1, 4, 8, 8]
+    y = b.node("Relu", [b.conv("x", 4, 8, 3)])  # [1, 8, 8, 8]
+    y = b.node("Slice", [y, b.const("starts", np.array([1, 0], np.int64)), b.const("ends", np.array([7, 8], np.int64)),
+                         b.const("axes", np.array([2, 3], np.int64)), b.const("steps", np.array([1, 2], np.int64))],
+               "slice")  # [1, 8, 6, 4]
+    s1, s2 = b.name("split"), b.name("split")
+    b.nodes.append(helper.make_node("Split", [y, b.const("sizes", np.array([4, 4], np.int64))], [s1, s2],
+                                    name=s1, axis=1))
+    g = b.node("Gather", [s2, b.const("indices", np.array([3, 0, 2, 1], np.int64))], "gather", axis=1)
+    y = b.node("Concat", [b.conv(s1, 4, 4, 1), g], "concat", axis=1)  # [1, 8, 6, 4]
+    y = b.node("DepthToSpace", [y], "d2s", blocksize=2)  # [1, 2, 12, 8]
+    y = b.node("Unsqueeze", [y, b.const("axes", np.array([4], np.int64))], "unsqueeze")  # [1, 2, 12, 8, 1]
+    y = b.node("Transpose", [y], "transpose", perm=[0, 1, 4, 3, 2])  # [1, 2, 1, 8, 12]
+    y = b.node("Squeeze", [y, b.const("axes", np.array([2], np.int64))], "squeeze")  # [1, 2, 8, 12]
+    y = b.node("SpaceToDepth", [y], "s2d", blocksize=2)  # [1, 8, 4, 6]
+    y = b.node("Relu", [b.conv(y, 8, 8, 3)])
+    y = b.node("GlobalAveragePool", [y], "gap")
+    y = b.node("Squeeze", [y, b.const("axes", np.array([2, 3], np.int64))], "squeeze")
+    y = b.gemm(y, 8, 10)
+    return b.model("x", shape, y), shape
+
+
 def compute_reshape_shapes(data: bytes) -> bytes:
     """Replaces every Flatten (axis 1) and every Reshape's constant shape in a quantized
     model by the subgraph torch.onnx.export writes for x.view(x.size(0), -1) with a dynamic
@@ -227,6 +268,8 @@ FLOAT_MODELS: dict[str, Callable[[], tuple[onnx.ModelProto, list[int]]]] = {
     "small_cnn": small_cnn,
     "branches": branches,
     "flatten_fc": flatten_fc,
+    "movement": movement,
+    "slicing": slicing,
 }
 
 

@@ -109,7 +109,7 @@ func WithBatch(g *Graph, n int) (*Graph, error) {
 	}
 	b := &batcher{src: g, n: n, batched: make([]bool, len(g.Tensors))}
 	out := &Graph{Inputs: slices.Clone(g.Inputs), Outputs: slices.Clone(g.Outputs),
-		Description: g.Description, InputLayouts: slices.Clone(g.InputLayouts), OutputLayouts: slices.Clone(g.OutputLayouts)}
+		Description: g.Description}
 	if out.Description != "" {
 		out.Description += fmt.Sprintf(" (batch of %d)", n)
 	}

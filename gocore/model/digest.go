@@ -9,11 +9,11 @@ import (
 )
 
 // digestVersion tags the canonical encoding; change it when the encoding changes.
-const digestVersion = "qmpc-graph-digest-v1"
+const digestVersion = "qmpc-graph-digest-v2"
 
 // Digest returns the SHA-256 of a canonical encoding of g: every tensor (name, shape,
 // type, quantization, constant data), every op (kind, name, inputs, outputs and all
-// option fields) and the graph's inputs and outputs with their layouts, in order. The
+// option fields) and the graph's inputs and outputs, in order. The
 // description is left out. Two parties that compute the same digest evaluate the same model.
 func (g *Graph) Digest() [32]byte {
 	e := digestEncoder{h: sha256.New()}
@@ -67,13 +67,6 @@ func (g *Graph) Digest() [32]byte {
 	}
 	e.ints(g.Inputs)
 	e.ints(g.Outputs)
-	// Layouts change what callers pass and receive; a missing entry is LayoutIR.
-	for k := range g.Inputs {
-		e.int(int(layoutAt(g.InputLayouts, k)))
-	}
-	for k := range g.Outputs {
-		e.int(int(layoutAt(g.OutputLayouts, k)))
-	}
 	var out [32]byte
 	e.h.Sum(out[:0])
 	return out
@@ -83,13 +76,6 @@ func (g *Graph) Digest() [32]byte {
 func (g *Graph) DigestHex() string {
 	d := g.Digest()
 	return hex.EncodeToString(d[:])
-}
-
-func layoutAt(l []Layout, k int) Layout {
-	if k < len(l) {
-		return l[k]
-	}
-	return LayoutIR
 }
 
 type digestEncoder struct {

@@ -16,9 +16,6 @@ type TensorInfo struct {
 	Scales             []float32 `json:"scales"`
 	ZeroPoints         []int64   `json:"zero_points"`
 	QuantizedDimension int       `json:"quantized_dimension"`
-	// Layout is "NCHW" when the graph input or output is NCHW in the source runtime
-	// (Shape is then given in that order), empty otherwise.
-	Layout string `json:"layout,omitempty"`
 }
 
 // Info describes a graph: its inputs and outputs, op count, MACs and parameters.
@@ -53,11 +50,11 @@ func GraphInfo(g *Graph) Info {
 	macs, params := Totals(g)
 	info := Info{Description: g.Description, NumOps: len(g.Ops), MACs: macs, Params: params,
 		Digest: g.DigestHex(), Inputs: []TensorInfo{}, Outputs: []TensorInfo{}}
-	for k, i := range g.Inputs {
-		info.Inputs = append(info.Inputs, sourceLayout(TensorInfoOf(g, i), g.InputLayouts, k))
+	for _, i := range g.Inputs {
+		info.Inputs = append(info.Inputs, TensorInfoOf(g, i))
 	}
-	for k, i := range g.Outputs {
-		info.Outputs = append(info.Outputs, sourceLayout(TensorInfoOf(g, i), g.OutputLayouts, k))
+	for _, i := range g.Outputs {
+		info.Outputs = append(info.Outputs, TensorInfoOf(g, i))
 	}
 	return info
 }
@@ -65,18 +62,4 @@ func GraphInfo(g *Graph) Info {
 // InfoJSON is GraphInfo(g) as JSON.
 func InfoJSON(g *Graph) ([]byte, error) {
 	return json.Marshal(GraphInfo(g))
-}
-
-// sourceLayout reports a graph input's or output's shape in the source runtime's layout
-// (NCHW for ONNX and PyTorch images), which is how callers pass and receive it.
-func sourceLayout(ti TensorInfo, layouts []Layout, k int) TensorInfo {
-	if k < len(layouts) && layouts[k] == LayoutNCHW && len(ti.Shape) == 4 {
-		s := ti.Shape
-		ti.Shape = []int{s[0], s[3], s[1], s[2]}
-		ti.Layout = "NCHW"
-		if len(ti.Scales) > 1 {
-			ti.QuantizedDimension = []int{0, 2, 3, 1}[ti.QuantizedDimension]
-		}
-	}
-	return ti
 }

@@ -268,35 +268,6 @@ type Graph struct {
 	Inputs      []int // graph input tensor indices
 	Outputs     []int // graph output tensor indices
 	Description string
-
-	// InputLayouts and OutputLayouts give, per graph input and output, the dimension order
-	// the source runtime uses for it; nil (or a shorter slice) means LayoutIR. Callers that
-	// take tensors in the source runtime's layout convert at the boundary.
-	InputLayouts  []Layout
-	OutputLayouts []Layout
-}
-
-// Layout is the dimension order of a graph input or output in the source runtime.
-type Layout uint8
-
-// Layouts.
-const (
-	// LayoutIR: as the IR tensor (NHWC for images, as TFLite).
-	LayoutIR Layout = iota
-	// LayoutNCHW: the source runtime's 4-D tensor is NCHW (ONNX, PyTorch); the IR tensor
-	// is its NHWC transpose.
-	LayoutNCHW
-)
-
-// String returns "IR" or "NCHW".
-func (l Layout) String() string {
-	if l == LayoutNCHW {
-		return "NCHW"
-	}
-	if l == LayoutIR {
-		return "IR"
-	}
-	return fmt.Sprintf("layout(%d)", uint8(l))
 }
 
 // Value is a tensor's contents at run time: shape, type and raw little-endian data, the

@@ -10,7 +10,8 @@ importer turns into its integer IR. Nothing goes through float weights, and
 ``torch.onnx.export`` is not used (it no longer exports quantized modules).
 
 Layout: like PyTorch, the model takes NCHW tensors and returns what the PyTorch model
-returns (NCHW for 4-D outputs, 2-D logits as they are); qmpc's NHWC is internal.
+returns (NCHW for 4-D outputs, 2-D logits as they are); qmpc's NHWC is internal (TRANSPOSE
+ops in the imported graph, so every front end, the cluster's included, takes NCHW).
 
 Arithmetic: PyTorch's kernels requantize with a float32 multiplier and add a float bias;
 qmpc uses the same multiplier exactly, the bias rounded to int32 at scale s_x*s_w, and

@@ -3,8 +3,11 @@ package inference
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"io"
 	"log/slog"
+	"math"
+	"math/rand/v2"
 	stdnet "net"
 	"os"
 	"slices"
@@ -14,6 +17,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/cluster"
 	"github.com/qmpc/qmpc/gocore/engine"
 	"github.com/qmpc/qmpc/gocore/model"
+	"github.com/qmpc/qmpc/gocore/model/onnx"
 	"github.com/qmpc/qmpc/gocore/model/tflite"
 	"github.com/qmpc/qmpc/gocore/mpc/registry"
 	"github.com/qmpc/qmpc/gocore/qnn"
@@ -39,49 +43,7 @@ func TestInferEqualsLocalRun(t *testing.T) {
 		}
 		protocol, n := spec.Name, max(2, spec.DefaultParties)
 		t.Run(protocol, func(t *testing.T) {
-			dir := t.TempDir()
-			path, err := cluster.Generate(dir, cluster.CertOptions{Parties: n, Protocol: protocol,
-				Timeouts: cluster.Timeouts{Step: cluster.Duration(5 * time.Second), Connect: cluster.Duration(10 * time.Second)}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg, _ := cluster.Load(path)
-			lns := make([]stdnet.Listener, n)
-			for i := range lns {
-				if lns[i], err = stdnet.Listen("tcp", "127.0.0.1:0"); err != nil {
-					t.Fatal(err)
-				}
-				cfg.Parties[i].Address = lns[i].Addr().String()
-			}
-			cfg.Save(path)
-			if cfg, err = cluster.Load(path); err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, n)
-			for i := range n {
-				var mine *model.Graph
-				digest := ""
-				if i == cfg.Owner {
-					mine, digest = g, ModelDigest(g)
-				}
-				p, err := cluster.NewParty(cluster.PartyOptions{Config: cfg, ID: i, Listener: lns[i], ModelDigest: digest,
-					Computation: EngineComputation(cfg, mine), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-				if err != nil {
-					t.Fatal(err)
-				}
-				go func() { done <- p.Run(ctx) }()
-			}
-			defer func() {
-				cancel()
-				for range n {
-					<-done
-				}
-			}()
-			c, err := cluster.NewClient(cfg, "")
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := startCluster(t, g, protocol, n)
 			in := g.Tensors[g.Inputs[0]]
 			for k := range 2 {
 				x := model.Value{Shape: in.Shape, DType: in.DType, Data: make([]byte, in.NumElements())}
@@ -149,6 +111,104 @@ func TestInferEqualsLocalRun(t *testing.T) {
 				if sum := res.Summary(); sum.Batch != bn {
 					t.Errorf("batch of %d: summary says %d", bn, sum.Batch)
 				}
+			}
+		})
+	}
+}
+
+// startCluster runs n in-process parties of protocol over TLS on loopback, the owner
+// holding g, until the test ends, and returns a client of them.
+func startCluster(t *testing.T, g *model.Graph, protocol string, n int) *cluster.Client {
+	t.Helper()
+	dir := t.TempDir()
+	path, err := cluster.Generate(dir, cluster.CertOptions{Parties: n, Protocol: protocol,
+		Timeouts: cluster.Timeouts{Step: cluster.Duration(5 * time.Second), Connect: cluster.Duration(10 * time.Second)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := cluster.Load(path)
+	lns := make([]stdnet.Listener, n)
+	for i := range lns {
+		if lns[i], err = stdnet.Listen("tcp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		cfg.Parties[i].Address = lns[i].Addr().String()
+	}
+	cfg.Save(path)
+	if cfg, err = cluster.Load(path); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, n)
+	for i := range n {
+		var mine *model.Graph
+		digest := ""
+		if i == cfg.Owner {
+			mine, digest = g, ModelDigest(g)
+		}
+		p, err := cluster.NewParty(cluster.PartyOptions{Config: cfg, ID: i, Listener: lns[i], ModelDigest: digest,
+			Computation: EngineComputation(cfg, mine), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		go func() { done <- p.Run(ctx) }()
+	}
+	t.Cleanup(func() {
+		cancel()
+		for range n {
+			<-done
+		}
+	})
+	c, err := cluster.NewClient(cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestInferONNXIsNCHW: a cluster serving ONNX models (a 4-D NCHW output; Transposes and a
+// channel shuffle on activations) takes the NCHW input Model.run and ONNX Runtime take and
+// returns the output in the ONNX model's own shape, equal to the cleartext evaluator's
+// (which tests/test_onnx.py checks against ONNX Runtime): the layout change is in the
+// graph, so no front end converts.
+func TestInferONNXIsNCHW(t *testing.T) {
+	for _, tc := range []struct {
+		file    string
+		in, out []int
+	}{
+		{"conv_bn_relu-qoperator-u8u8-pertensor.onnx", []int{1, 3, 12, 12}, []int{1, 8, 6, 6}},
+		{"movement-qdq-u8i8-perchannel.onnx", []int{1, 4, 6, 8}, []int{1, 8, 6, 6}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			data, err := os.ReadFile("../../model/onnx/testdata/" + tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, err := onnx.Read(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if in, out := g.Tensors[g.Inputs[0]], g.Tensors[g.Outputs[0]]; !slices.Equal(in.Shape, tc.in) || !slices.Equal(out.Shape, tc.out) {
+				t.Fatalf("graph input %v, output %v; want the ONNX model's %v, %v", in.Shape, out.Shape, tc.in, tc.out)
+			}
+			c := startCluster(t, g, "rep3", 3)
+			r := rand.New(rand.NewPCG(5, 5))
+			xf := make([]byte, 4*model.NumElements(tc.in))
+			for i := 0; i < len(xf); i += 4 {
+				binary.LittleEndian.PutUint32(xf[i:], math.Float32bits(float32(r.NormFloat64())))
+			}
+			x := model.Value{Shape: tc.in, DType: model.Float32, Data: xf}
+			res, err := Infer(context.Background(), c, []model.Value{x})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := qnn.Run(g, []model.Value{x})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(res.Outputs[0].Shape, tc.out) || !bytes.Equal(res.Outputs[0].Data, want[0].Data) {
+				t.Fatalf("cluster output %v differs from the cleartext one %v", res.Outputs[0].Shape, want[0].Shape)
 			}
 		})
 	}

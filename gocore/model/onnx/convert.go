@@ -182,15 +182,14 @@ func (c *converter) graphInput(in *onnxpb.ValueInfoProto) error {
 		return fmt.Errorf("onnx graph input %q: %w", in.GetName(), err)
 	}
 	v := &value{kind: kFloatIn}
-	layout := model.LayoutIR
-	if len(shape) == 4 {
-		shape = nchwToNHWC(shape)
-		v.nchw, layout = true, model.LayoutNCHW
-	}
 	v.t = c.addTensor(in.GetName(), shape, model.Float32, nil, nil)
-	c.vals[in.GetName()] = v
 	c.g.Inputs = append(c.g.Inputs, v.t)
-	c.g.InputLayouts = append(c.g.InputLayouts, layout)
+	if len(shape) == 4 {
+		// The graph input keeps ONNX's NCHW; the IR's image ops work on NHWC.
+		v = c.transposeTo(v, []int{0, 2, 3, 1}, in.GetName()+"_nhwc")
+		v.kind, v.nchw = kFloatIn, true
+	}
+	c.vals[in.GetName()] = v
 	return nil
 }
 
@@ -203,24 +202,87 @@ func (c *converter) graphOutput(name string) error {
 	case kBad:
 		return nil // already reported
 	case kDQ:
-		v = c.emitDequantize(v, name)
-		c.vals[name] = v
+		// Back to ONNX's order on the quantized tensor, then DEQUANTIZE: the secure
+		// engine's tail (cleartext on the client) takes the DEQUANTIZE alone.
+		v = c.emitDequantize(c.onnxOrder(v.src, name+"_onnx"), name)
 	case kQ, kFloat:
+		if o := c.onnxOrder(v, name+"_onnx"); o.t != v.t {
+			// The graph output carries the ONNX output's name.
+			a, b := c.tensor(v), c.tensor(o)
+			a.Name, b.Name = b.Name, a.Name
+			v = o
+		}
 	default:
 		c.unsup.Add("graph output that is not a (de)quantized tensor", c.nodeIdx)
 		return nil
 	}
-	if v.flat != nil && v.flat[1]*v.flat[2] > 1 {
-		c.unsup.Add("graph output Flatten/Reshape of an NCHW tensor", c.nodeIdx)
-		return nil
-	}
-	layout := model.LayoutIR
-	if v.nchw {
-		layout = model.LayoutNCHW
-	}
+	c.vals[name] = v
 	c.g.Outputs = append(c.g.Outputs, v.t)
-	c.g.OutputLayouts = append(c.g.OutputLayouts, layout)
 	return nil
+}
+
+// transposeTo emits a TRANSPOSE of v's IR tensor (output dimension i is input dimension
+// perm[i]) and returns the result as a value in the IR's own order (nchw and flat unset).
+func (c *converter) transposeTo(v *value, perm []int, name string) *value {
+	xt := c.tensor(v)
+	shape := make([]int, len(perm))
+	p32 := make([]int32, len(perm))
+	for i, p := range perm {
+		shape[i], p32[i] = xt.Shape[p], int32(p)
+	}
+	pt := c.addTensor(name+"_perm", []int{len(perm)}, model.Int32, nil, int32Bytes(p32))
+	o := &value{kind: v.kind}
+	o.t = c.addTensor(name, shape, xt.DType, cloneQuant(xt.Quant), nil)
+	c.addOp(&model.Op{Kind: model.OpTranspose, Inputs: []int{v.t, pt}, Outputs: []int{o.t}})
+	return o
+}
+
+// irReshape emits a RESHAPE of v's IR tensor to shape and returns it as a value in the
+// IR's own order.
+func (c *converter) irReshape(v *value, shape []int, name string) *value {
+	xt := c.tensor(v)
+	s32 := make([]int32, len(shape))
+	for i, d := range shape {
+		s32[i] = int32(d)
+	}
+	st := c.addTensor(name+"_shape", []int{len(shape)}, model.Int32, nil, int32Bytes(s32))
+	o := &value{kind: v.kind}
+	o.t = c.addTensor(name, slices.Clone(shape), xt.DType, cloneQuant(xt.Quant), nil)
+	c.addOp(&model.Op{Kind: model.OpReshape, Inputs: []int{v.t, st}, Outputs: []int{o.t}, NewShape: slices.Clone(shape)})
+	return o
+}
+
+// onnxOrder returns v (kQ or kFloat) with its IR tensor in ONNX's dimension order: v
+// itself when it is already, else after a TRANSPOSE from NHWC to NCHW (for a flattened
+// NCHW tensor: RESHAPE to NHWC, TRANSPOSE, RESHAPE back). Data movement is free on shares.
+func (c *converter) onnxOrder(v *value, name string) *value {
+	switch {
+	case v.nchw:
+		return c.transposeTo(v, []int{0, 3, 1, 2}, name)
+	case v.flat != nil && v.flat[1]*v.flat[2] > 1 && v.flat[0] > 1:
+		s := c.tensor(v).Shape
+		f := v.flat
+		u := c.irReshape(v, []int{s[0], f[1], f[2], f[0]}, name+"_nhwc")
+		u = c.transposeTo(u, []int{0, 3, 1, 2}, name+"_nchw")
+		return c.irReshape(u, slices.Clone(s), name)
+	case v.flat != nil:
+		o := *v
+		o.flat = nil
+		return &o
+	}
+	return v
+}
+
+// asNHWC returns a 4-D quantized activation in the IR's NHWC layout (nchw set): v itself,
+// or a TRANSPOSE of a value held in ONNX's NCHW order (after a Transpose or Reshape the
+// importer computed in ONNX order).
+func (c *converter) asNHWC(v *value, name string) *value {
+	if v.kind != kQ || v.nchw || v.flat != nil || len(c.tensor(v).Shape) != 4 {
+		return v
+	}
+	o := c.transposeTo(v, []int{0, 2, 3, 1}, name)
+	o.nchw = true
+	return o
 }
 
 // ---- helpers on values ----

@@ -8,7 +8,9 @@
 //     DequantizeLinear, and MaxPool, Reshape, Flatten, Transpose on quantized tensors;
 //   - QDQ: DequantizeLinear -> float op -> QuantizeLinear, for Conv, Gemm, MatMul, Add,
 //     Mul, AveragePool, GlobalAveragePool, Concat, MaxPool, Reshape, Flatten, with Relu and
-//     Clip between the float op and its QuantizeLinear fused into the output clamp.
+//     Clip between the float op and its QuantizeLinear fused into the output clamp;
+//   - data movement on activations (either form): Transpose, Slice, Split, Gather with
+//     constant indices, Squeeze, Unsqueeze, DepthToSpace (DCR) and SpaceToDepth.
 //
 // Shape subgraphs on values known at import time (Shape, Gather, Unsqueeze, Squeeze,
 // Slice, Concat, Cast, integer Add/Sub/Mul/Div, ReduceProd, Reshape of constants, as
@@ -36,8 +38,10 @@
 // (depthwise to [1,KH,KW,C*M]), constants that broadcast against 4-D activations are
 // transposed likewise, channel axes of Concat and per-channel quantization are remapped,
 // and a Flatten/Reshape of an NCHW tensor that feeds a Gemm/MatMul has its permutation
-// folded into the weights. Graph inputs and outputs keep their ONNX meaning: a 4-D input
-// or output is NCHW in the model file and NHWC in the IR, and Graph.InputLayouts /
-// OutputLayouts say so (model.LayoutNCHW), so that the Python layer takes and returns NCHW
-// tensors, as ONNX Runtime does. A symbolic batch dimension is fixed to 1.
+// folded into the weights. Graph inputs and outputs have the ONNX model's shapes: a 4-D
+// input is followed by a TRANSPOSE to NHWC, and a 4-D output held as NHWC gets a TRANSPOSE
+// back, so every caller passes and receives NCHW tensors, as ONNX Runtime does. Ops that
+// reshape or move data in ONNX terms (Transpose, a Reshape of an NCHW map other than a
+// flatten, Slice, ...) work on the tensor in ONNX order, with a TRANSPOSE from NHWC first
+// and one back to NHWC before the next image op. A symbolic batch dimension is fixed to 1.
 package onnx

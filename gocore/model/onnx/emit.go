@@ -187,6 +187,7 @@ func (c *converter) biasTensor(n *onnxpb.NodeProto, b *value, nOut int, sx float
 
 // emitConv emits CONV_2D or DEPTHWISE_CONV_2D for an ONNX Conv/QLinearConv.
 func (c *converter) emitConv(n *onnxpb.NodeProto, x *value, w *constant, wq *qparams, b *value, q *qparams, act model.Activation, name string) (*value, error) {
+	x = c.asNHWC(x, name+"_nhwc")
 	xt := c.tensor(x)
 	if !x.nchw || len(xt.Shape) != 4 {
 		c.unsupported(n, fmt.Sprintf("%s(%d-D input)", n.GetOpType(), len(c.onnxShape(x))))
@@ -325,9 +326,8 @@ func permuteColumns(data []byte, rows, C, H, W, size int) []byte {
 // quantized constant (transposed to NHWC when it broadcasts against an NCHW tensor).
 func (c *converter) operand(n *onnxpb.NodeProto, v *value, nchw bool, name string) (int, []int, bool) {
 	if v.kind == kQ {
-		if v.flat != nil && v.flat[1]*v.flat[2] > 1 {
-			c.unsupported(n, n.GetOpType()+"(of a flattened NCHW tensor)")
-			return 0, nil, false
+		if v.flat != nil {
+			v = c.onnxOrder(v, name+"_onnx")
 		}
 		return v.t, c.tensor(v).Shape, true
 	}
@@ -360,6 +360,9 @@ func (c *converter) emitBinary(n *onnxpb.NodeProto, a, b *value, q *qparams, act
 		return nil, nil
 	}
 	nchw := (a.kind == kQ && a.nchw) || (b.kind == kQ && b.nchw)
+	if nchw {
+		a, b = c.asNHWC(a, name+"_a_nhwc"), c.asNHWC(b, name+"_b_nhwc")
+	}
 	for _, v := range []*value{a, b} {
 		if v.kind == kQ && !v.nchw && nchw {
 			c.unsupported(n, n.GetOpType()+"(of a 4-D and a lower-rank activation)")
@@ -391,6 +394,7 @@ func (c *converter) emitBinary(n *onnxpb.NodeProto, a, b *value, q *qparams, act
 // emitAvgPool emits AVERAGE_POOL_2D (padding must be none or TFLite's SAME with the
 // padding excluded from the count, count_include_pad = 0).
 func (c *converter) emitAvgPool(n *onnxpb.NodeProto, x *value, q *qparams, name string) (*value, error) {
+	x = c.asNHWC(x, name+"_nhwc")
 	xt := c.tensor(x)
 	if !x.nchw {
 		c.unsupported(n, n.GetOpType()+"(not 4-D)")
@@ -424,6 +428,7 @@ func (c *converter) emitAvgPool(n *onnxpb.NodeProto, x *value, q *qparams, name 
 
 // emitGAP emits a MEAN over H and W (keeping the dimensions), ONNX's GlobalAveragePool.
 func (c *converter) emitGAP(n *onnxpb.NodeProto, x *value, q *qparams, name string) (*value, error) {
+	x = c.asNHWC(x, name+"_nhwc")
 	xt := c.tensor(x)
 	if !x.nchw {
 		c.unsupported(n, n.GetOpType()+"(not 4-D)")
@@ -450,7 +455,15 @@ func (c *converter) emitConcat(n *onnxpb.NodeProto, xs []*value, q *qparams, nam
 	if axis < 0 || axis >= r {
 		return nil, c.nodeErr(n, "axis %d for rank %d", attrInt(n, "axis", 1), r)
 	}
-	nchw := xs[0].nchw
+	nchw := slices.ContainsFunc(xs, func(x *value) bool { return x.nchw })
+	xs = slices.Clone(xs)
+	for i, x := range xs {
+		if nchw {
+			xs[i] = c.asNHWC(x, fmt.Sprintf("%s_in%d_nhwc", name, i))
+		} else if x.flat != nil {
+			xs[i] = c.onnxOrder(x, fmt.Sprintf("%s_in%d_onnx", name, i))
+		}
+	}
 	ins := make([]int, len(xs))
 	var shape []int
 	for i, x := range xs {
@@ -488,6 +501,7 @@ func (c *converter) emitConcat(n *onnxpb.NodeProto, xs []*value, q *qparams, nam
 
 // emitMaxPool emits MAX_POOL_2D on a quantized tensor (its parameters are kept).
 func (c *converter) emitMaxPool(n *onnxpb.NodeProto, x *value, name string) (*value, error) {
+	x = c.asNHWC(x, name+"_nhwc")
 	xt := c.tensor(x)
 	if !x.nchw {
 		c.unsupported(n, n.GetOpType()+"(not 4-D)")
@@ -594,32 +608,23 @@ func (c *converter) reshapeTo(n *onnxpb.NodeProto, x *value, target []int64, nam
 		if s[2]*s[3] > 1 && s[1] > 1 {
 			o.flat = []int{s[1], s[2], s[3]}
 		}
+	case x.nchw && s[2]*s[3] > 1 && s[1] > 1, x.flat != nil && !slices.Equal(ts, s):
+		// Any other reshape of an NCHW tensor: in ONNX order (a TRANSPOSE first).
+		return c.reshapeTo(n, c.onnxOrder(x, name+"_onnx"), target, name)
 	case x.nchw:
-		if s[2]*s[3] > 1 && s[1] > 1 {
-			c.unsupported(n, n.GetOpType()+"(of an NCHW tensor, other than flattening)")
-			return nil, nil
-		}
 		irShape = ts
 		if len(ts) == 4 {
 			irShape, o.nchw = nchwToNHWC(ts), true
 		}
 	case x.flat != nil:
-		if slices.Equal(ts, s) {
-			o.flat = x.flat
-			irShape = ts
-		} else {
-			c.unsupported(n, n.GetOpType()+"(of a flattened NCHW tensor)")
-			return nil, nil
-		}
+		o.flat = x.flat
+		irShape = ts
 	default:
 		irShape = ts
-		if len(ts) == 4 {
-			// [N,C,1,1] and the like: NHWC holds the same element order only when the
-			// spatial or channel dimensions are trivial.
-			if ts[1] > 1 && ts[2]*ts[3] > 1 {
-				c.unsupported(n, n.GetOpType()+"(to an NCHW tensor)")
-				return nil, nil
-			}
+		if len(ts) == 4 && (ts[1] == 1 || ts[2]*ts[3] == 1) {
+			// [N,C,1,1] and the like: NHWC holds the same element order when the
+			// spatial or channel dimensions are trivial. Otherwise the result stays in
+			// ONNX order (asNHWC transposes it for the image ops).
 			irShape, o.nchw = nchwToNHWC(ts), true
 		}
 	}

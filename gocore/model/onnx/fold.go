@@ -22,8 +22,7 @@ var foldOps = map[string]bool{
 // foldOnly are the foldOps qmpc has no other use for: on unknown inputs they are
 // unsupported.
 var foldOnly = map[string]bool{
-	"Shape": true, "Gather": true, "Unsqueeze": true, "Squeeze": true, "Cast": true,
-	"Slice": true, "Sub": true, "Div": true, "ReduceProd": true,
+	"Shape": true, "Cast": true, "Sub": true, "Div": true, "ReduceProd": true,
 }
 
 func (k *constant) tensor() *model.Tensor {

@@ -15,7 +15,7 @@ import (
 var floatOps = map[string]bool{
 	"Conv": true, "Gemm": true, "MatMul": true, "Add": true, "Mul": true,
 	"AveragePool": true, "GlobalAveragePool": true, "MaxPool": true, "Concat": true,
-	"Flatten": true, "Reshape": true,
+	"Flatten": true, "Reshape": true, "Transpose": true,
 }
 
 // node converts one node.
@@ -86,6 +86,9 @@ func (c *converter) node(n *onnxpb.NodeProto) error {
 	case "Relu", "Clip":
 		return c.activation(n)
 	}
+	if moveOps[op] {
+		return c.move(n)
+	}
 	return c.floatOrQuantizedOp(n)
 }
 
@@ -101,7 +104,7 @@ var knownOps = map[string]bool{
 func knownOp(n *onnxpb.NodeProto) bool {
 	switch n.GetDomain() {
 	case "", "ai.onnx", "com.microsoft":
-		return knownOps[n.GetOpType()] || floatOps[n.GetOpType()]
+		return knownOps[n.GetOpType()] || floatOps[n.GetOpType()] || moveOps[n.GetOpType()]
 	}
 	return false
 }
@@ -246,9 +249,8 @@ func (c *converter) dequantizeLinear(n *onnxpb.NodeProto) error {
 	return nil
 }
 
-// emitDequantize appends a DEQUANTIZE of a kDQ value's source (for graph outputs).
-func (c *converter) emitDequantize(v *value, name string) *value {
-	src := v.src
+// emitDequantize appends a DEQUANTIZE of a quantized value (for graph outputs).
+func (c *converter) emitDequantize(src *value, name string) *value {
 	st := c.tensor(src)
 	o := &value{kind: kFloat, nchw: src.nchw, flat: src.flat}
 	o.t = c.addTensor(name, slices.Clone(st.Shape), model.Float32, nil, nil)
@@ -334,13 +336,26 @@ func (c *converter) floatOrQuantizedOp(n *onnxpb.NodeProto) error {
 		case "Flatten", "Reshape":
 			return c.reshape(n, x)
 		case "Transpose":
-			return c.transpose(n, x)
+			v, err := c.transpose(n, x, n.GetOutput()[0])
+			return c.set(n, v, err)
 		}
 		c.unsupported(n, op+" on a quantized tensor")
 		return nil
 	}
-	if op == "Transpose" {
-		c.unsupported(n, "Transpose (float)")
+	if x.kind == kDQ && (op == "Transpose" || op == "Reshape" || op == "Flatten") {
+		// Data movement on a DequantizeLinear's output: move the quantized tensor and keep
+		// the float view (the next QuantizeLinear requantizes if its parameters differ), so
+		// that chains of such ops (Unsqueeze -> Transpose -> Squeeze) import.
+		var v *value
+		if op == "Transpose" {
+			v, err = c.transpose(n, x.src, n.GetOutput()[0])
+		} else {
+			v, err = c.emitReshape(n, x.src, n.GetOutput()[0])
+		}
+		if err != nil || v == nil {
+			return err
+		}
+		c.vals[n.GetOutput()[0]] = &value{kind: kDQ, src: v, q: x.q, nchw: v.nchw}
 		return nil
 	}
 	ins := make([]*value, len(n.GetInput()))
@@ -443,19 +458,13 @@ func (c *converter) finishGroup(p *value, q *qparams, name string) (*value, erro
 		o.t = c.addTensor(name, slices.Clone(t.Shape), q.dtype, q.quant(0), nil)
 		c.addOp(&model.Op{Kind: model.OpQuantize, Inputs: []int{x.t}, Outputs: []int{o.t}, Activation: p.act, Rounding: model.RoundHalfEven})
 		return o, nil
-	case "MaxPool", "Flatten", "Reshape":
+	case "MaxPool":
 		x := src(0)
 		if x == nil {
 			c.unsupported(n, op+" (QDQ) of a tensor that is not quantized")
 			return nil, nil
 		}
-		var v *value
-		var err error
-		if op == "MaxPool" {
-			v, err = c.emitMaxPool(n, x, name)
-		} else {
-			v, err = c.emitReshape(n, x, name)
-		}
+		v, err := c.emitMaxPool(n, x, name)
 		if v == nil || err != nil {
 			return nil, err
 		}
@@ -504,9 +513,10 @@ func (c *converter) reshape(n *onnxpb.NodeProto, x *value) error {
 	return nil
 }
 
-// transpose supports permutations that move no data: all dimensions that change place
-// have size 1 (so a reshape), on 2-D values and 4-D values seen in ONNX order.
-func (c *converter) transpose(n *onnxpb.NodeProto, x *value) error {
+// transpose converts an ONNX Transpose of a quantized tensor. A permutation that moves
+// only size-1 dimensions is a reshape; any other becomes the IR's TRANSPOSE on the tensor
+// in ONNX order (data movement, free on shares).
+func (c *converter) transpose(n *onnxpb.NodeProto, x *value, name string) (*value, error) {
 	shape := c.onnxShape(x)
 	perm := attrInts(n, "perm")
 	if perm == nil {
@@ -515,17 +525,20 @@ func (c *converter) transpose(n *onnxpb.NodeProto, x *value) error {
 		}
 	}
 	if len(perm) != len(shape) {
-		return c.nodeErr(n, "perm %v for shape %v", perm, shape)
+		return nil, c.nodeErr(n, "perm %v for shape %v", perm, shape)
 	}
 	var nonUnit, permNonUnit []int
 	out := make([]int64, len(shape))
-	for i, p := range perm {
-		if p < 0 || int(p) >= len(shape) {
-			return c.nodeErr(n, "perm %v for shape %v", perm, shape)
+	p := make([]int, len(perm))
+	seen := make([]bool, len(shape))
+	for i, q := range perm {
+		if q < 0 || int(q) >= len(shape) || seen[q] {
+			return nil, c.nodeErr(n, "perm %v for shape %v", perm, shape)
 		}
-		out[i] = int64(shape[p])
-		if shape[p] != 1 {
-			permNonUnit = append(permNonUnit, int(p))
+		seen[q] = true
+		out[i], p[i] = int64(shape[q]), int(q)
+		if shape[q] != 1 {
+			permNonUnit = append(permNonUnit, int(q))
 		}
 	}
 	for i, d := range shape {
@@ -533,16 +546,16 @@ func (c *converter) transpose(n *onnxpb.NodeProto, x *value) error {
 			nonUnit = append(nonUnit, i)
 		}
 	}
-	if !slices.Equal(nonUnit, permNonUnit) {
-		c.unsupported(n, "Transpose(moving data)")
-		return nil
+	if slices.Equal(nonUnit, permNonUnit) {
+		return c.reshapeTo(n, x, out, name)
 	}
-	v, err := c.reshapeTo(n, x, out, n.GetOutput()[0])
-	if err != nil || v == nil {
-		return err
+	if x.nchw && slices.Equal(p, []int{0, 2, 3, 1}) {
+		// NCHW -> NHWC: the IR tensor already is.
+		o := *x
+		o.nchw = false
+		return &o, nil
 	}
-	c.vals[n.GetOutput()[0]] = v
-	return nil
+	return c.transposeTo(c.onnxOrder(x, name+"_onnx"), p, name), nil
 }
 
 // ---- QOperator ops ----

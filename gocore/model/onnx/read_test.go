@@ -298,11 +298,8 @@ func TestConvAgainstNCHWReference(t *testing.T) {
 			if slices.Contains(kinds, model.OpPad) != tc.wantPad || slices.Contains(kinds, model.OpDepthwiseConv2D) != tc.wantDWConv {
 				t.Errorf("ops %v", kinds)
 			}
-			if !slices.Equal(g.InputLayouts, []model.Layout{model.LayoutNCHW}) {
-				t.Errorf("input layouts %v", g.InputLayouts)
-			}
 			in := g.Tensors[g.Inputs[0]]
-			if !slices.Equal(in.Shape, []int{1, c.H, c.W, c.C}) {
+			if !slices.Equal(in.Shape, []int{1, c.C, c.H, c.W}) { // ONNX's NCHW
 				t.Fatalf("input shape %v", in.Shape)
 			}
 			plan, err := qnn.NewPlan(g)
@@ -312,13 +309,13 @@ func TestConvAgainstNCHWReference(t *testing.T) {
 			for trial := 0; trial < 5; trial++ {
 				// Quantized NCHW input; the float input is exactly (q - zx) * sx.
 				xq := make([]int32, c.C*c.H*c.W)
-				xf := make([]float32, len(xq)) // NHWC for the IR
+				xf := make([]float32, len(xq))
 				for ch := 0; ch < c.C; ch++ {
 					for i := 0; i < c.H; i++ {
 						for j := 0; j < c.W; j++ {
 							q := int32(rng.IntN(256))
 							xq[(ch*c.H+i)*c.W+j] = q
-							xf[(i*c.W+j)*c.C+ch] = float32(q-c.zx) * c.sx
+							xf[(ch*c.H+i)*c.W+j] = float32(q-c.zx) * c.sx
 						}
 					}
 				}
@@ -332,14 +329,8 @@ func TestConvAgainstNCHWReference(t *testing.T) {
 				if c.fcW != nil {
 					sOut, zOut = c.sy2, c.zy2
 				}
-				oh, ow := c.outHW()
-				for k := range want {
-					idx := k
-					if c.fcW == nil { // NCHW reference index -> NHWC IR index
-						o, r := k/(oh*ow), k%(oh*ow)
-						idx = r*c.O + o
-					}
-					f := math.Float32frombits(binary.LittleEndian.Uint32(got.Data[4*idx:]))
+				for k := range want { // NCHW, as the reference
+					f := math.Float32frombits(binary.LittleEndian.Uint32(got.Data[4*k:]))
 					if wf := float32(want[k]-zOut) * sOut; f != wf {
 						t.Fatalf("trial %d output %d: got %v, want %v (q %d)", trial, k, f, wf, want[k])
 					}
@@ -499,7 +490,7 @@ func TestTransposeWithoutDataMovement(t *testing.T) {
 		for i := range xf {
 			xf[i] = float32(r.NormFloat64())
 		}
-		o, err := qnn.Run(g, []model.Value{{Shape: []int{1, 3, 3, 4}, DType: model.Float32, Data: f32bytes(xf)}})
+		o, err := qnn.Run(g, []model.Value{{Shape: []int{1, 4, 3, 3}, DType: model.Float32, Data: f32bytes(xf)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -530,8 +521,9 @@ func TestTestdata(t *testing.T) {
 		if _, err := qnn.NewPlan(g); err != nil {
 			t.Errorf("%s: plan: %v", filepath.Base(f), err)
 		}
-		if !slices.Equal(g.InputLayouts, []model.Layout{model.LayoutNCHW}) {
-			t.Errorf("%s: input layouts %v", filepath.Base(f), g.InputLayouts)
+		// The NCHW input feeds a TRANSPOSE to the NHWC the IR's image ops use.
+		if op := g.Ops[0]; op.Kind != model.OpTranspose || op.Inputs[0] != g.Inputs[0] {
+			t.Errorf("%s: first op %v of input %d, want the input's TRANSPOSE", filepath.Base(f), op.Kind, op.Inputs[0])
 		}
 	}
 }
