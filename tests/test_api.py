@@ -395,6 +395,7 @@ def test_onnx_dispatch_by_contents() -> None:
         ("a: qmpc:party: peer 1: qmpc:cancelled: stop", qmpc.PartyError, "a: peer 1: qmpc:cancelled: stop", {}),
         ("qmpc:config: c\nqmpc-details: {\"kind\": \"config\"}", qmpc.ConfigError, "c", {"kind": "config"}),
         ("qmpc:cancelled: by user", qmpc.CancelledError, "by user", {}),
+        ("verify: qmpc:cheating: MAC check failed", qmpc.CheatingDetected, "verify: MAC check failed", {}),
         ("qmpc:model: m", qmpc.ModelError, "m", {}),
         ("plain Go error", qmpc.QmpcError, "plain Go error", {}),
         ("qmpc:internal: panic: boom", qmpc.QmpcError, "panic: boom", {}),
