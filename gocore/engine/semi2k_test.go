@@ -77,19 +77,31 @@ func TestSharedModelsSemi2k(t *testing.T) {
 	}
 }
 
-// BenchmarkMobileNetV1Semi2k measures one secure inference of MobileNetV1 with semi2k,
+// BenchmarkMobileNetV1Semi2k measures one secure inference of MobileNetV1 with semi2k
+// (and checks it bit for bit against the cleartext evaluator),
 // both parties in this process over pipes, and splits the offline phase (correlated
 // randomness) from the online phase: seconds, MB sent per party, rounds. Setup (base
 // OTs, weights: none are sent) is excluded.
 func BenchmarkMobileNetV1Semi2k(b *testing.B) {
 	for _, pre := range semi2kPreprocessing {
-		for _, m := range []string{"0.25_128", "0.5_160"} {
+		for _, m := range []string{"0.25_128", "0.5_160", "0.75_192"} {
 			b.Run(preName(pre)+"/"+m, func(b *testing.B) {
 				g := sharedModel(b, "coral/mobilenet_v1_"+m+"_quant.tflite")
 				in := randomInputs(g, rand.New(rand.NewPCG(1, 1)))
 				var res *Result
 				for i := 0; i < b.N; i++ {
 					res = runSemi2k(b, g, in, pre)
+				}
+				// The benchmark is also the bit-exactness check of the larger models with
+				// the OT offline phase (too long for the test suite).
+				want, err := qnn.Run(g, in)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for i := range want {
+					if !bytes.Equal(res.Outputs[i].Data, want[i].Data) {
+						b.Fatalf("output %d differs from the cleartext evaluator", i)
+					}
 				}
 				off, on := res.Offline, res.Online
 				b.ReportMetric(off.Seconds+on.Seconds, "s/inference")
