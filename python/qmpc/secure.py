@@ -299,7 +299,10 @@ def secure_run(
         preprocessing: ``""`` (default): correlated randomness comes from the protocol's
             own offline phase, run by the parties; ``"dealer"``: a trusted third party
             deals it (outside the protocol's threat model; for comparison with tools that
-            do this by default). Only protocols with an offline phase accept ``"dealer"``.
+            do this by default). The dealer is simulated in this process, with keys the
+            parties could both derive: it shows the costs of that model, not its security,
+            and a ``qmpc party`` cluster never uses it. Only protocols with an offline phase
+            accept ``"dealer"``.
         progress: show a tqdm bar (default: when the run lasts more than a second and
             stderr is a terminal or a notebook; ``True``: always; ``False``: never).
 
