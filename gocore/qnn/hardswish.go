@@ -1,7 +1,6 @@
 package qnn
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/qmpc/qmpc/gocore/errs"
@@ -33,17 +32,9 @@ func downScaleInt32ToInt16Multiplier(m int32) int16 {
 
 // PrepareHardSwish prepares a HARD_SWISH op with int8 or uint8 tensors.
 func PrepareHardSwish(g *model.Graph, op *model.Op) (*HardSwishParams, error) {
-	x, y, err := unaryTensors(g, op)
+	_, y, sx, zx, sy, zy, err := unaryQuant(g, op)
 	if err != nil {
 		return nil, err
-	}
-	sx, zx, err := perTensor(x)
-	if err != nil {
-		return nil, fmt.Errorf("%v %q: %w", op.Kind, op.Name, err)
-	}
-	sy, zy, err := perTensor(y)
-	if err != nil {
-		return nil, fmt.Errorf("%v %q: %w", op.Kind, op.Name, err)
 	}
 	lo, hi, err := typeRange(y.DType)
 	if err != nil || hi-lo != 255 {

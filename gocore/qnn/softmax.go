@@ -99,17 +99,9 @@ func (p *SoftmaxParams) Run(x, y []int32) {
 
 // PrepareLogistic prepares a LOGISTIC op.
 func PrepareLogistic(g *model.Graph, op *model.Op) (*LogisticParams, error) {
-	x, y, err := unaryTensors(g, op)
+	x, y, sx, zx, sy, zy, err := unaryQuant(g, op)
 	if err != nil {
 		return nil, err
-	}
-	sx, zx, err := perTensor(x)
-	if err != nil {
-		return nil, fmt.Errorf("%v %q: %w", op.Kind, op.Name, err)
-	}
-	sy, zy, err := perTensor(y)
-	if err != nil {
-		return nil, fmt.Errorf("%v %q: %w", op.Kind, op.Name, err)
 	}
 	lo, hi, err := typeRange(y.DType)
 	if err != nil {
@@ -132,6 +124,22 @@ func (p *LogisticParams) Run(x, y []int32) {
 	for i, v := range x {
 		y[i] = p.Table[uint8(v)]
 	}
+}
+
+// unaryQuant looks up a unary op's tensors and their per-tensor quantization (errors name
+// the op).
+func unaryQuant(g *model.Graph, op *model.Op) (x, y *model.Tensor, sx float32, zx int32, sy float32, zy int32, err error) {
+	if x, y, err = unaryTensors(g, op); err != nil {
+		return
+	}
+	if sx, zx, err = perTensor(x); err != nil {
+		err = fmt.Errorf("%v %q: %w", op.Kind, op.Name, err)
+		return
+	}
+	if sy, zy, err = perTensor(y); err != nil {
+		err = fmt.Errorf("%v %q: %w", op.Kind, op.Name, err)
+	}
+	return
 }
 
 func unaryTensors(g *model.Graph, op *model.Op) (x, y *model.Tensor, err error) {
