@@ -123,7 +123,14 @@ func (p *Protocol) genTriples(o ops, n int) (*triples, error) {
 	if o.xor {
 		lanes = 64
 	}
-	b, c := bucketParams(n, lanes)
+	key := [2]int{n, lanes}
+	bc, ok := p.params[key]
+	if !ok {
+		b, c := bucketParams(n, lanes)
+		bc = [2]int{b, c}
+		p.params[key] = bc
+	}
+	b, c := bc[0], bc[1]
 	t := n*b + c
 	tr := &triples{o: o, n: n, b: b, c: c, a: p.raw.Rand(t), bb: p.raw.Rand(t)}
 	if o.xor {
@@ -193,7 +200,8 @@ func (p *Protocol) scalarCheck(tr *triples, prods []product, zero *zeroTest) (fa
 	// 4 and 5: one opening of all rho and sigma: bucket sacrifices (N(B-1) each), then the
 	// products' (N each).
 	out := func(k int) int { return c + k*b } // triple index of bucket k's first
-	var m rep3.Pair
+	s := n * (b - 1)
+	m := rep3.Pair{A: make([]uint64, 0, 2*s+2*n), B: make([]uint64, 0, 2*s+2*n)}
 	push := func(x, y uint64) {
 		m.A = append(m.A, x)
 		m.B = append(m.B, y)
@@ -230,7 +238,6 @@ func (p *Protocol) scalarCheck(tr *triples, prods []product, zero *zeroTest) (fa
 	if err != nil {
 		return "", err
 	}
-	s := n * (b - 1)
 	// Bucket tests: c - c' - sigma*a' - rho*b' - rho*sigma.
 	va, vb := make([]uint64, 0, s), make([]uint64, 0, s)
 	for j := 1; j < b; j++ {

@@ -14,7 +14,6 @@ import (
 	"math/rand/v2"
 
 	"github.com/qmpc/qmpc/gocore/errs"
-	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/mpc/rep3"
 	"github.com/qmpc/qmpc/gocore/prg"
 	"github.com/qmpc/qmpc/gocore/ring"
@@ -31,60 +30,13 @@ func (pr product) xor() bool { return pr.rel.Kind == "and" }
 
 func sub(c rep3.Pair, lo, hi int) rep3.Pair { return rep3.Pair{A: c.A[lo:hi:hi], B: c.B[lo:hi:hi]} }
 
-// split cuts an elementwise relation into pieces of at most max words of x; other
-// relations stay whole.
-func split(pr product, max int) []product {
-	var per, k int // outputs per piece, operand words per output
-	switch pr.rel.Kind {
-	case "mul", "and":
-		per, k = max, 1
-	case "mulsum":
-		k = pr.rel.K
-		per = std(max / k)
-	default:
-		return []product{pr}
-	}
-	n := len(pr.z.A)
-	if n <= per {
-		return []product{pr}
-	}
-	var out []product
-	for lo := 0; lo < n; lo += per {
-		hi := min(lo+per, n)
-		out = append(out, product{pr.rel, sub(pr.x, lo*k, hi*k), sub(pr.y, lo*k, hi*k), sub(pr.z, lo, hi)})
-	}
-	return out
-}
-
-func std(n int) int { return max(n, 1) }
-
-// repeat returns d copies of v end to end.
-func repeat(v []uint64, d int) []uint64 {
-	out := make([]uint64, 0, d*len(v))
-	for range d {
-		out = append(out, v...)
-	}
-	return out
-}
-
-// sacrificed computes c = f(a, y) for the D stacked copies a of x's shape, with rep3's
-// own product (unobserved): D outputs of z's shape, end to end.
+// sacrificed computes c = f(a, y) for the D stacked copies a of x's shape (MatMul: D*M
+// rows; GatherMulSum: the index map repeated over the copies), with rep3's own product
+// (unobserved): D outputs of z's shape, end to end.
 func (p *Protocol) sacrificed(pr product, a rep3.Pair) (rep3.Pair, error) {
 	r := pr.rel
 	A := rep3.FromComponents(a.A, a.B)
 	switch r.Kind {
-	case "mul", "mulsum":
-		Y := rep3.FromComponents(repeat(pr.y.A, D), repeat(pr.y.B, D))
-		k := 1
-		if r.Kind == "mulsum" {
-			k = r.K
-		}
-		c, err := p.raw.MulSum(A, Y, k)
-		if err != nil {
-			return rep3.Pair{}, err
-		}
-		ca, cb := rep3.Components(c)
-		return rep3.Pair{A: ca, B: cb}, nil
 	case "matmul":
 		c, err := p.raw.MatMul(A, rep3.FromComponents(pr.y.A, pr.y.B), D*r.M, r.K, r.N)
 		if err != nil {
@@ -113,42 +65,15 @@ func (p *Protocol) sacrificed(pr product, a rep3.Pair) (rep3.Pair, error) {
 		}
 		ca, cb := rep3.Components(c)
 		return rep3.Pair{A: ca, B: cb}, nil
-	case "and":
-		n := 64 * len(a.A)
-		Ab := rep3.FromBComponents(a.A, a.B, n, 1)
-		Yb := rep3.FromBComponents(repeat(pr.y.A, D), repeat(pr.y.B, D), n, 1)
-		c, err := p.raw.AND([]mpc.BShare{Ab}, []mpc.BShare{Yb})
-		if err != nil {
-			return rep3.Pair{}, err
-		}
-		ca, cb := rep3.BComponents(c[0])
-		return rep3.Pair{A: ca, B: cb}, nil
 	}
 	return rep3.Pair{}, errs.New(errs.Internal, "%s: no check for relation %q", Name, r.Kind)
 }
 
-// fPublic computes f(rho, y) for a public rho (x's shape) and one component y of y: a
-// component of the sharing of f(rho, y), since f is linear in y.
+// fPublic computes f(rho, y) for a public rho (x's shape) and one component y of y (MatMul
+// or GatherMulSum): a component of the sharing of f(rho, y), since f is linear in y.
 func fPublic(r rep3.Relation, rho, y []uint64, nz int) []uint64 {
 	out := make([]uint64, nz)
 	switch r.Kind {
-	case "mul":
-		for i := range out {
-			out[i] = rho[i] * y[i]
-		}
-	case "and":
-		for i := range out {
-			out[i] = rho[i] & y[i]
-		}
-	case "mulsum":
-		k := r.K
-		for i := range out {
-			var s uint64
-			for j := i * k; j < (i+1)*k; j++ {
-				s += rho[j] * y[j]
-			}
-			out[i] = s
-		}
 	case "matmul":
 		ring.MatMulAdd(out, rho, y, r.M, r.K, r.N)
 	case "gathermulsum":
@@ -255,7 +180,11 @@ func (p *Protocol) check() error {
 	}
 	// 4. D-fold sacrifice of the other products: D scalars tau; rho = tau*x - a opened.
 	tau := g.Uint64s(D)
-	var rho rep3.Pair
+	nrho := 0
+	for _, pr := range other {
+		nrho += D * len(pr.x.A)
+	}
+	rho := rep3.Pair{A: make([]uint64, 0, nrho), B: make([]uint64, 0, nrho)}
 	for i, pr := range other {
 		nx := len(pr.x.A)
 		a := as[i]
@@ -290,12 +219,6 @@ func (p *Protocol) check() error {
 	// 5. Hashes: zero test and imports to the next party, openings to the previous one;
 	// then every party's verdict to both others, so that all abort together.
 	return p.exchange(zero.send.Sum(nil), zero.expect.Sum(nil), failed)
-}
-
-func xorOf(a, b []uint64) []uint64 {
-	out := make([]uint64, len(a))
-	ring.Xor(out, a, b)
-	return out
 }
 
 // exchange sends and compares the hashes of a check and agrees on the verdict.

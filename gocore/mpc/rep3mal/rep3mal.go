@@ -105,6 +105,7 @@ type Protocol struct {
 	raw            *rep3.Protocol // the same party, unobserved: the check's own products
 	rec            *recorder
 	opt            mpc.Options
+	params         map[[2]int][2]int // bucket parameters by (triples, lanes)
 }
 
 var (
@@ -122,7 +123,7 @@ func New(conn net.Conn, opt mpc.Options) (*Protocol, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", Name, err)
 	}
-	p := &Protocol{Protocol: inner, raw: inner.Unobserved(), rec: rec, opt: opt}
+	p := &Protocol{Protocol: inner, raw: inner.Unobserved(), rec: rec, opt: opt, params: map[[2]int][2]int{}}
 	rec.p = p
 	return p, nil
 }
@@ -221,13 +222,11 @@ func (r *recorder) takeErr() error {
 // Input needs no record (see the package doc).
 func (r *recorder) Input(int, bool, rep3.Pair) {}
 
-// Product records z = f(x, y), in pieces of at most batchWords/4 words where the
-// relation is elementwise, and checks the batch when it is full.
+// Product records z = f(x, y) and checks the batch when it is full.
 func (r *recorder) Product(rel rep3.Relation, x, y, z rep3.Pair) {
-	for _, pr := range split(product{rel, x, y, z}, batchWords/4) {
-		r.products = append(r.products, pr)
-		r.words += pr.size()
-	}
+	pr := product{rel, x, y, z}
+	r.products = append(r.products, pr)
+	r.words += pr.size()
 	if r.words >= batchWords && !r.checking && r.err == nil {
 		r.err = r.p.check()
 	}
