@@ -69,6 +69,26 @@ func (p *Protocol) sacrificed(pr product, a rep3.Pair) (rep3.Pair, error) {
 	return rep3.Pair{}, errs.New(errs.Internal, "%s: no check for relation %q", Name, r.Kind)
 }
 
+// smallerMasked returns a GatherMulSum with its operands swapped when y (e.g. a
+// convolution's weights) is smaller than x, so that the sacrifice masks and opens the
+// smaller one (the relation is the same: products commute). Skipped terms (x index < 0)
+// stay skipped.
+func smallerMasked(pr product) product {
+	r := pr.rel
+	if r.Kind != "gathermulsum" || len(pr.y.A) >= len(pr.x.A) {
+		return pr
+	}
+	xi := make([]int32, len(r.XIdx))
+	for j, q := range r.XIdx {
+		xi[j] = r.YIdx[j]
+		if q < 0 {
+			xi[j] = -1
+		}
+	}
+	r.XIdx, r.YIdx = xi, r.XIdx
+	return product{r, pr.y, pr.x, pr.z}
+}
+
 // fPublic computes f(rho, y) for a public rho (x's shape) and one component y of y (MatMul
 // or GatherMulSum): a component of the sharing of f(rho, y), since f is linear in y.
 func fPublic(r rep3.Relation, rho, y []uint64, nz int) []uint64 {
@@ -129,7 +149,7 @@ func (p *Protocol) check() error {
 		case "and":
 			bin, nBin = append(bin, pr), nBin+len(pr.x.A)
 		default:
-			other = append(other, pr)
+			other = append(other, smallerMasked(pr))
 		}
 	}
 	// 1. Everything a cheater could falsify is sent before the coin: the triples and the
