@@ -70,6 +70,9 @@ type Result struct {
 	Messages []int64 `json:"messages"`
 	// Tampered is whether LocalOptions.Tamper altered a message.
 	Tampered bool `json:"tampered"`
+	// MessageSizes[p][k] is the length in bytes of party p's message k
+	// (LocalOptions.MessageSizes; else nil).
+	MessageSizes [][]int `json:"message_sizes,omitempty"`
 	// MessageRanges[p] splits party p's messages 0 .. Messages[p]-1 by phase, in the
 	// order they were sent (for tamper tests that target a phase).
 	MessageRanges [][]MessageRange `json:"message_ranges"`
@@ -108,6 +111,9 @@ type LocalOptions struct {
 	// simulates a cheating party; see net.Tamper). Result.Tampered, and Tamper.Fired also
 	// after a failed run, tell whether the message existed and was altered.
 	Tamper *Tamper
+	// MessageSizes records the length of every message each party sends in
+	// Result.MessageSizes (a testing aid for tamper sweeps).
+	MessageSizes bool
 }
 
 // Tamper makes party Party's connection a net.Tamperer for Spec, counting messages from
@@ -162,6 +168,13 @@ func RunLocalWith(protocol string, g *model.Graph, c *Compiled, in []model.Value
 			t.Report = tamperer.Report()
 			t.Fired = t.Report.Altered
 		}()
+	}
+	var logs []*net.SizeLog
+	if lo.MessageSizes {
+		for i, c := range conns {
+			l := net.NewSizeLog(c)
+			conns[i], logs = l, append(logs, l)
+		}
 	}
 	ps, err := local.NewOver(protocol, conns, func(id int) mpc.Options {
 		o := mpc.Options{Preprocessing: lo.Preprocessing}
@@ -222,6 +235,9 @@ func RunLocalWith(protocol string, g *model.Graph, c *Compiled, in []model.Value
 		r.Messages[i] = p.Conn().Stats().Messages
 	}
 	r.Tampered = tamperer != nil && tamperer.Tampered()
+	for _, l := range logs {
+		r.MessageSizes = append(r.MessageSizes, l.Sizes())
+	}
 	r.Setup = merge([]LayerStats{parties[0].SetupStats()}, parties, func(e *Party) []LayerStats { return []LayerStats{e.SetupStats()} })[0]
 	r.Input = merge([]LayerStats{parties[0].InputStats()}, parties, func(e *Party) []LayerStats { return []LayerStats{e.InputStats()} })[0]
 	r.Layers = merge(parties[0].Layers(), parties, (*Party).Layers)

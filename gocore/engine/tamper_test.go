@@ -10,6 +10,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/model"
 	"github.com/qmpc/qmpc/gocore/model/tflite/tflitetest"
 	"github.com/qmpc/qmpc/gocore/net"
+	"github.com/qmpc/qmpc/gocore/prg"
 	"github.com/qmpc/qmpc/gocore/qnn"
 )
 
@@ -40,6 +41,18 @@ func TestTamperRep3(t *testing.T) {
 	}
 	if !bytes.Equal(clean.Outputs[0].Data, want[0].Data) || clean.Tampered {
 		t.Fatalf("untampered run: output differs from the cleartext evaluator or Tampered set")
+	}
+	if sized, err := RunLocalWith("rep3", g, c, in, opt, LocalOptions{MessageSizes: true}); err != nil {
+		t.Fatal(err)
+	} else {
+		for p, sz := range sized.MessageSizes {
+			if int64(len(sz)) != clean.Messages[p] || sz[0] != prg.KeySize { // the PRG key
+				t.Errorf("party %d: %d message sizes (first %v), want %d starting with a %d-byte key", p, len(sz), sz[:1], clean.Messages[p], prg.KeySize)
+			}
+		}
+	}
+	if clean.MessageSizes != nil {
+		t.Errorf("MessageSizes recorded without being asked for")
 	}
 	if len(clean.Messages) != 3 {
 		t.Fatalf("Messages = %v, want one count per party", clean.Messages)

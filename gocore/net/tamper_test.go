@@ -186,3 +186,19 @@ func BenchmarkTamperer(b *testing.B) {
 		})
 	}
 }
+
+func TestSizeLog(t *testing.T) {
+	conns := NewPipes(3)
+	s := NewSizeLog(conns[1])
+	for _, m := range []sent{{0, words(1, 2)}, {2, []byte{1}}, {0, nil}} {
+		if err := s.Send(m.to, m.msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := s.Sizes(); len(got) != 3 || got[0] != 16 || got[1] != 1 || got[2] != 0 {
+		t.Fatalf("Sizes = %v, want [16 1 0]", got)
+	}
+	if got, err := conns[0].Recv(1); err != nil || len(got) != 16 {
+		t.Fatalf("Recv = %v, %v", got, err)
+	}
+}
