@@ -27,11 +27,13 @@ def _words(size: int) -> int:
 
 
 def sample_tampers(stats: qmpc.Stats, count: int, seed: int,
-                   kinds: tuple[str, ...] = ("xor",)) -> Iterator[tuple[qmpc.Tamper, str]]:
+                   kinds: tuple[str, ...] = ("xor",),
+                   in_place: bool = False) -> Iterator[tuple[qmpc.Tamper, str]]:
     """Draws ``count`` tampers uniformly over the messages of ``stats`` (from a run with
     ``message_sizes=True``): each message of each party equally likely, then a word of it,
     then a kind from ``kinds`` (``"xor"``, ``"add"``: a uniform nonzero 64-bit value;
-    ``"replay"``: replay=1). Yields (tamper, phase of the message)."""
+    ``"replay"``: replay=1), with ``in_place`` (qmpc.Tamper). Yields (tamper, phase of the
+    message)."""
     sizes = stats.message_sizes
     if not sizes:
         raise ValueError("stats has no message sizes: run secure_run(..., message_sizes=True)")
@@ -45,11 +47,11 @@ def sample_tampers(stats: qmpc.Stats, count: int, seed: int,
         kind = kinds[int(rng.integers(len(kinds)))]
         value = int(rng.integers(1, 2**64, dtype=np.uint64))
         if kind == "xor":
-            t = qmpc.Tamper(party=p, message=k, word=word, xor=value)
+            t = qmpc.Tamper(party=p, message=k, word=word, xor=value, in_place=in_place)
         elif kind == "add":
-            t = qmpc.Tamper(party=p, message=k, word=word, add=value)
+            t = qmpc.Tamper(party=p, message=k, word=word, add=value, in_place=in_place)
         elif kind == "replay":
-            t = qmpc.Tamper(party=p, message=k, replay=1)
+            t = qmpc.Tamper(party=p, message=k, replay=1, in_place=in_place)
         else:
             raise ValueError(f"unknown tamper kind {kind!r}")
         yield t, phase_of(stats, p, k)
@@ -81,13 +83,13 @@ class SweepReport:
 
 
 def sweep(model: qmpc.Model, x: Any, protocol: str, runs: int, seed: int,
-          kinds: tuple[str, ...] = ("xor",), **kw: Any) -> SweepReport:
+          kinds: tuple[str, ...] = ("xor",), in_place: bool = False, **kw: Any) -> SweepReport:
     """Runs ``runs`` randomly tampered secure inferences of ``model`` on ``x`` and
     classifies them against the cleartext result ``model.run(x)``."""
     want = model.run(x)
     clean = qmpc.secure_run(model, x, protocol=protocol, progress=False, message_sizes=True, **kw)
     rep = SweepReport()
-    for t, phase in sample_tampers(clean.stats, runs, seed, kinds):
+    for t, phase in sample_tampers(clean.stats, runs, seed, kinds, in_place):
         rep.runs += 1
         c = rep.by_phase.setdefault(phase, collections.Counter())
         try:

@@ -147,6 +147,7 @@ def test_tamper_is_frozen_and_typed(digits):
     with pytest.raises(AttributeError):
         t.message = 41  # type: ignore[misc]
     assert t.spec() == "message=40,word=0,xor=0x1"
+    assert qmpc.Tamper(party=0, message=1, replay=2, in_place=True).spec() == "message=1,word=0,replay=2,inplace=true"
     m, x = digits
     with pytest.raises(TypeError):
         qmpc.secure_run(m, x, protocol="rep3", progress=False, tamper="message=40,xor=1")  # type: ignore[arg-type]
@@ -176,3 +177,24 @@ def test_rep3_random_sweep(digits):
     assert rep.runs == 200 and rep.tampered == 200
     assert not rep.raised
     assert rep.silent_wrong > 0
+
+
+def test_rep3_in_place_tamper_is_a_consistent_wrong_component(digits, clean):
+    """Party 1's reshare in the last FULLY_CONNECTED layer becomes its own first
+    component and party 0's second. Altered in place (both copies +2^40), the shared
+    logit 0 is 2^40 larger and saturates to 127: a consistent-looking wrong replicated
+    value, which rep3 opens without complaint."""
+    m, x = digits
+    want = m.run(x)
+    fc = [ph for ph in clean.stats.message_phases[1] if ph.phase == "FULLY_CONNECTED"][-1]
+    k = fc.messages[0]
+    r = qmpc.secure_run(m, x, protocol="rep3", progress=False,
+                        tamper=qmpc.Tamper(party=1, message=k, add=2**40, in_place=True))
+    assert r.tampered is True
+    assert r.output[0, 0] == 127 and want[0, 0] != 127
+    np.testing.assert_array_equal(r.output[0, 1:], want[0, 1:])
+    # The same alteration of the copy only: no error either (whether the output changes
+    # depends on which copy of the component the rest of the computation reads).
+    r = qmpc.secure_run(m, x, protocol="rep3", progress=False,
+                        tamper=qmpc.Tamper(party=1, message=k, add=2**40))
+    assert r.tampered is True

@@ -33,12 +33,19 @@ import (
 // If the message ends inside word Word, only the bytes it has are changed (the word is
 // read with its missing high bytes as zero and written back truncated); if it ends before
 // the word, nothing is changed.
+//
+// By default the altered message is a copy and the sender's buffer is untouched. InPlace
+// alters the sender's buffer itself: where the protocol keeps the bytes it sends as part
+// of its own state (rep3 keeps a reshared z_i as its first component, and sends it as the
+// receiver's second component), sender and receiver then hold the same wrong value, a
+// consistent-looking but wrong replicated component rather than a mismatched one.
 type Tamper struct {
 	Message int
 	Word    int
 	Xor     uint64
 	Add     uint64
 	Replay  int
+	InPlace bool
 }
 
 // Validate checks that t selects exactly one alteration and has no negative index.
@@ -69,11 +76,14 @@ func (t Tamper) String() string {
 	default:
 		s += fmt.Sprintf(",word=%d,xor=%#x", t.Word, t.Xor)
 	}
+	if t.InPlace {
+		s += ",inplace=true"
+	}
 	return s
 }
 
 // ParseTamper reads a Tamper from comma-separated key=value pairs, keys message, word,
-// xor, add and replay; numbers in decimal or with a 0x / 0b / 0o prefix (xor and add are
+// xor, add, replay and inplace (true or false); numbers in decimal or with a 0x / 0b / 0o prefix (xor and add are
 // unsigned 64-bit). Example: "message=40,xor=1". The result is validated.
 func ParseTamper(s string) (Tamper, error) {
 	var t Tamper
@@ -82,7 +92,7 @@ func ParseTamper(s string) (Tamper, error) {
 		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		if !ok || k == "" || seen[k] {
-			return Tamper{}, errs.New(errs.Config, "tamper %q: want key=value pairs (message, word, xor, add, replay), each once", s)
+			return Tamper{}, errs.New(errs.Config, "tamper %q: want key=value pairs (message, word, xor, add, replay, inplace), each once", s)
 		}
 		seen[k] = true
 		var err error
@@ -102,8 +112,10 @@ func ParseTamper(s string) (Tamper, error) {
 			t.Xor, err = strconv.ParseUint(v, 0, 64)
 		case "add":
 			t.Add, err = strconv.ParseUint(v, 0, 64)
+		case "inplace":
+			t.InPlace, err = strconv.ParseBool(v)
 		default:
-			return Tamper{}, errs.New(errs.Config, "tamper %q: unknown key %q (want message, word, xor, add, replay)", s, k)
+			return Tamper{}, errs.New(errs.Config, "tamper %q: unknown key %q (want message, word, xor, add, replay, inplace)", s, k)
 		}
 		if err != nil {
 			return Tamper{}, errs.New(errs.Config, "tamper %q: %s: %v", s, k, err)
@@ -126,7 +138,7 @@ type TamperReport struct {
 // Tamperer is a Conn that sends what its inner Conn's party sends, except for the one
 // message its Tamper alters. All other messages pass through untouched and uncopied; the
 // altered message is a copy (the protocol's buffer, which the sender may keep as part of
-// its state, is never modified). Like every Conn, it is used by one party's goroutine;
+// its state, is modified only with Tamper.InPlace). Like every Conn, it is used by one party's goroutine;
 // Report and Tampered may be called from any goroutine.
 type Tamperer struct {
 	Conn
@@ -179,10 +191,15 @@ func (c *Tamperer) Send(to int, msg []byte) error {
 		return c.Conn.Send(to, msg)
 	}
 	out := c.alter(to, msg)
+	altered := !bytes.Equal(out, msg)
+	if c.t.InPlace && altered {
+		copy(msg, out)
+		out = msg
+	}
 	c.to.Store(int64(to))
 	c.size.Store(int64(len(msg)))
 	c.reached.Store(true)
-	c.altered.Store(!bytes.Equal(out, msg))
+	c.altered.Store(altered)
 	c.history = nil
 	return c.Conn.Send(to, out)
 }

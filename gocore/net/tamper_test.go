@@ -58,6 +58,9 @@ func TestTamperer(t *testing.T) {
 		{"replay three back (padded)", Tamper{Message: 5, Replay: 3}, words(1, 2, 0), true, true},
 		{"replay four back: only three earlier", Tamper{Message: 5, Replay: 4}, nil, true, false},
 		{"message beyond the last", Tamper{Message: 7, Xor: 1}, nil, false, false},
+		{"in place: xor", Tamper{Message: 2, Word: 2, Xor: 3, InPlace: true}, words(4, 5, 5), true, true},
+		{"in place: replay (padded)", Tamper{Message: 2, Replay: 1, InPlace: true}, words(1, 2, 0), true, true},
+		{"in place: nothing to change", Tamper{Message: 1, Word: 1, Xor: 1, InPlace: true}, nil, true, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,8 +77,12 @@ func TestTamperer(t *testing.T) {
 				}
 			}
 			for i, s := range script {
-				if !bytes.Equal(s.msg, orig[i]) {
-					t.Fatalf("message %d: the sender's buffer was modified", i)
+				want := orig[i]
+				if i == tc.tamper.Message && tc.tamper.InPlace && tc.want != nil {
+					want = tc.want // the sender's buffer is the altered message
+				}
+				if !bytes.Equal(s.msg, want) {
+					t.Fatalf("message %d: the sender's buffer is %v, want %v", i, s.msg, want)
 				}
 			}
 			for i, s := range script {
@@ -90,8 +97,8 @@ func TestTamperer(t *testing.T) {
 				if !bytes.Equal(got, want) {
 					t.Errorf("message %d to %d: got %v, want %v", i, s.to, got, want)
 				}
-				if i != tc.tamper.Message && len(got) > 0 && &got[0] != &s.msg[0] {
-					t.Errorf("message %d was copied (only the chosen message may be)", i)
+				if (i != tc.tamper.Message || tc.tamper.InPlace) && len(got) > 0 && &got[0] != &s.msg[0] {
+					t.Errorf("message %d was copied (only the chosen message may be, and not in place)", i)
 				}
 			}
 			r := tp.Report()
@@ -120,6 +127,9 @@ func TestParseTamper(t *testing.T) {
 		{"message=40,xor=1", Tamper{Message: 40, Xor: 1}, true},
 		{" message = 3 , word=2, add=0xffffffffffffffff", Tamper{Message: 3, Word: 2, Add: ^uint64(0)}, true},
 		{"message=0,replay=1", Tamper{Replay: 1}, true},
+		{"message=5,add=1,inplace=true", Tamper{Message: 5, Add: 1, InPlace: true}, true},
+		{"message=5,add=1,inplace=0", Tamper{Message: 5, Add: 1}, true},
+		{"message=5,add=1,inplace=maybe", Tamper{}, false},
 		{"xor=0x8000000000000000,message=7", Tamper{Message: 7, Xor: 1 << 63}, true},
 		{"message=1", Tamper{}, false},                         // no alteration
 		{"message=1,xor=1,add=1", Tamper{}, false},             // two alterations

@@ -311,6 +311,11 @@ class Tamper:
       message of the wrong size before any check of its content.
 
     A message shorter than ``8*(word+1)`` bytes has only its present bytes changed.
+
+    By default the altered message is a copy. ``in_place=True`` alters the sender's own
+    buffer too: where the protocol keeps what it sends as part of its shares (rep3 keeps a
+    reshared value as its first component, the receiver's second), sender and receiver
+    then hold the same wrong value, a consistent-looking but wrong replicated component.
     :attr:`SecureResult.tampered` (and the ``tampered`` attribute of an exception that the
     run raises) tells whether the message existed and was altered.
 
@@ -329,6 +334,7 @@ class Tamper:
     add: int = 0
     replay: int | None = None
     word: int = 0
+    in_place: bool = False
 
     def spec(self) -> str:
         """The alteration in the Go core's format (that of ``QMPC_TEST_TAMPER``)."""
@@ -339,6 +345,8 @@ class Tamper:
             parts.append(f"add={int(self.add) % 2**64:#x}")
         if self.replay is not None:
             parts.append(f"replay={int(self.replay)}")
+        if self.in_place:
+            parts.append("inplace=true")
         return ",".join(parts)
 
 
