@@ -198,3 +198,14 @@ def test_rep3_in_place_tamper_is_a_consistent_wrong_component(digits, clean):
     r = qmpc.secure_run(m, x, protocol="rep3", progress=False,
                         tamper=qmpc.Tamper(party=1, message=k, add=2**40))
     assert r.tampered is True
+
+
+def test_exception_carries_tampered(digits):
+    """When a tampered run raises, the exception says whether the tamper fired: semi2k's
+    first message is a base-OT group element, and a flipped byte is not a valid encoding."""
+    m, x = digits
+    with pytest.raises(qmpc.PartyError) as e:
+        qmpc.secure_run(m, x, protocol="semi2k", progress=False,
+                        tamper=qmpc.Tamper(party=0, message=0, xor=0xFF))
+    assert e.value.tampered is True
+    assert "bad group element" in str(e.value)
