@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/qmpc/qmpc/gocore/cluster"
@@ -65,7 +66,8 @@ type PartyStats struct {
 func EngineComputation(cfg *cluster.Config, g *model.Graph) cluster.NewComputation {
 	pauseAt, pauseErr := pauseFromEnv()
 	tamper, tamperErr := tamperFromEnv()
-	paused := false // the hook pauses in the process's first inference only
+	paused := false          // the hook pauses in the process's first inference only
+	var tampered atomic.Bool // the tamper hook alters one session only: the first that reaches its message
 	return func(id int) (cluster.Computation, error) {
 		if id == cfg.Owner && g == nil {
 			return nil, errs.New(errs.Config, "party %d is the model owner and needs the model (--model)", id)
@@ -76,7 +78,10 @@ func EngineComputation(cfg *cluster.Config, g *model.Graph) cluster.NewComputati
 		if tamperErr != nil {
 			return nil, tamperErr
 		}
-		c := &engineComp{cfg: cfg, id: id, full: g, tamperSpec: tamper, hookOut: os.Stderr}
+		c := &engineComp{cfg: cfg, id: id, full: g, hookOut: os.Stderr}
+		if tamper != nil && !tampered.Load() {
+			c.tamperSpec, c.onTamper = tamper, func() { tampered.Store(true) }
+		}
 		if pauseAt >= 0 && !paused {
 			c.pause = &pauseConn{at: pauseAt, id: id, out: os.Stderr, layer: func() int { return len(c.party.Layers()) }}
 			c.onPause = func() { paused = true }
@@ -112,6 +117,7 @@ type engineComp struct {
 	tamperSpec  *net.Tamper
 	tamper      *net.Tamperer
 	tamperNoted bool
+	onTamper    func() // called once the tampered message was sent
 	hookOut     io.Writer
 }
 

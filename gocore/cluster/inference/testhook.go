@@ -66,8 +66,9 @@ func (c *pauseConn) Send(to int, msg []byte) error {
 
 // TamperEnv names the testing aid that makes a party process cheat: a party started with
 // QMPC_TEST_TAMPER set to a net.ParseTamper spec (e.g. "message=40,xor=1") alters that
-// message of every session's protocol connection (messages counted from the protocol's
-// set-up in the session, as in a local run; the owner's public model, the client's input
+// message of its protocol connection in the first session that sends it, and no other
+// (messages counted from the protocol's set-up in the session, as in a local run; so a
+// test sees one cheated request and the parties serving the next ones; the owner's public model, the client's input
 // shares and the output shares to the client travel outside that connection and are not
 // counted). When the message has been sent it writes
 //
@@ -97,6 +98,9 @@ func (c *engineComp) noteTamper() {
 	}
 	if r := c.tamper.Report(); r.Reached {
 		c.tamperNoted = true
+		if c.onTamper != nil {
+			c.onTamper()
+		}
 		fmt.Fprintf(c.hookOut, "qmpc test hook: party %d tampered with message %d (to party %d, %d bytes, altered %v)\n",
 			c.id, c.tamper.Spec().Message, r.To, r.Bytes, r.Altered)
 	}
