@@ -205,7 +205,6 @@ func TestCircuitBitExact(t *testing.T) {
 	t.Logf("messages per party: %v", msgs)
 }
 
-
 // outcome classifies one tampered run against the honest output.
 type outcome int
 
