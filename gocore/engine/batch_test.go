@@ -97,8 +97,8 @@ func TestSecureBatch(t *testing.T) {
 	for _, spec := range registry.Available() {
 		for name, g := range graphs {
 			exact := strings.HasPrefix(name, "mobilenet")
-			if exact && spec.Offline {
-				continue // MobileNetV1 under an OT offline phase takes minutes on 2 cores; the small graphs cover it
+			if exact && (spec.Offline || spec.Security == mpc.MaliciousAbort) {
+				continue // MobileNetV1 under an OT offline phase or rep3-mal's checks takes minutes on 2 cores; the small graphs cover it
 			}
 			t.Run(spec.Name+"/"+name, func(t *testing.T) {
 				var rounds []int64
@@ -143,9 +143,16 @@ func TestSecureBatch(t *testing.T) {
 					t.Logf("batch of %d: %d rounds (one image %d), %.3f x one image's bytes", n, res.Total.Rounds, one.Total.Rounds,
 						float64(totalBytes(res))/float64(totalBytes(one)))
 				}
+				// A malicious protocol checks its pending products whenever they reach a
+				// memory bound (rep3mal: 2^20 words), so a larger batch may take a few more
+				// check rounds; everything else is the rounds of one image.
+				slack := one.Total.Rounds/20 + 1
+				if spec.Security == mpc.MaliciousAbort {
+					slack = one.Total.Rounds/4 + 1
+				}
 				for k, r := range rounds {
-					if r > one.Total.Rounds+one.Total.Rounds/20+1 {
-						t.Errorf("batch of %d: %d rounds, one image %d: more than 5%% (+1) above", ns[k], r, one.Total.Rounds)
+					if r > one.Total.Rounds+slack {
+						t.Errorf("batch of %d: %d rounds, one image %d: more than %d above", ns[k], r, one.Total.Rounds, slack)
 					}
 				}
 			})
