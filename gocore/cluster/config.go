@@ -113,10 +113,14 @@ type Config struct {
 	// parties and clients refuse an owner that announces another one.
 	ModelDigest string `json:"model_digest,omitempty"`
 	// Reveal is what the client learns: "output" (default) or "argmax".
-	Reveal   string       `json:"reveal,omitempty"`
-	Parties  []PartyEntry `json:"parties"`
-	Client   ClientEntry  `json:"client"`
-	Timeouts Timeouts     `json:"timeouts"`
+	Reveal string `json:"reveal,omitempty"`
+	// MaxSessions bounds the client requests the cluster serves at once, each in its own
+	// session (lane) with its own protocol instance; the leader refuses a request beyond
+	// it with a qmpc:busy error naming the bound. Default DefaultMaxSessions.
+	MaxSessions int          `json:"max_sessions,omitempty"`
+	Parties     []PartyEntry `json:"parties"`
+	Client      ClientEntry  `json:"client"`
+	Timeouts    Timeouts     `json:"timeouts"`
 
 	dir      string       // directory of the file, for relative paths
 	pins     []tlsnet.Pin // per party
@@ -163,6 +167,9 @@ func (c *Config) check() error {
 	spec, err := clusterSpec(c.Protocol)
 	if err != nil {
 		return err
+	}
+	if c.MaxSessions < 0 || c.MaxSessions > 1024 {
+		return errs.New(errs.Config, "max_sessions %d: want 1 to 1024 (0: the default, %d)", c.MaxSessions, DefaultMaxSessions)
 	}
 	switch c.Reveal {
 	case "", "output", "argmax":
@@ -233,6 +240,17 @@ func (c *Config) loadCert(s string) ([]byte, tlsnet.Pin, error) {
 	}
 	_, pin, err := tlsnet.ParseCertPEM(b)
 	return b, pin, err
+}
+
+// DefaultMaxSessions is the bound on concurrent sessions of a config that gives none.
+const DefaultMaxSessions = 4
+
+// Sessions is the bound on concurrent client sessions (MaxSessions or its default).
+func (c *Config) Sessions() int {
+	if c.MaxSessions > 0 {
+		return c.MaxSessions
+	}
+	return DefaultMaxSessions
 }
 
 // N is the number of parties.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/qmpc/qmpc/gocore/errs"
@@ -13,14 +14,14 @@ import (
 
 // PauseEnv names the testing aid that lets a fault test know that an inference is under
 // way: a party process started with QMPC_TEST_PAUSE_AT_LAYER=K, in its first inference
-// that reaches secure layer K (counting from 0, in the order of the per-layer stats),
-// flushes what it has sent, writes
+// that reaches secure layer K (counting from 0, in the order of the per-layer stats; with
+// concurrent sessions, the first of any lane), flushes what it has sent, writes
 //
 //	qmpc test hook: party P paused in layer L
 //
 // to standard error and waits before sending its first message of that layer, until its
-// session fails (the test kills or stops it, or the other parties give up on it after one
-// step timeout). Only party processes read it (EngineComputation); it is not meant for
+// lane or session fails (the test kills or stops it, its client disconnects, or the other
+// parties give up on it after one step timeout). Only party processes read it (EngineComputation); it is not meant for
 // deployments.
 const PauseEnv = "QMPC_TEST_PAUSE_AT_LAYER"
 
@@ -37,23 +38,22 @@ func pauseFromEnv() (int, error) {
 	return k, nil
 }
 
-// pauseConn is the protocol's connection with the PauseEnv hook: it pauses before the
-// first message sent while the engine is in layer at or later.
+// pauseConn is a lane's protocol connection with the PauseEnv hook: it pauses before the
+// first message sent while the engine is in layer at or later, once per process (fired).
 type pauseConn struct {
 	net.Conn
 	at     int
 	id     int
 	layer  func() int   // secure layers done in the running inference
-	failed func() error // the session's failure, nil while it works
+	failed func() error // the lane's failure, nil while it works
 	out    io.Writer
-	active bool // an inference is running
-	done   bool // paused once already
+	fired  *atomic.Bool // shared by the process's lanes
+	active bool         // an inference is running on this lane
 }
 
 func (c *pauseConn) Send(to int, msg []byte) error {
-	if c.active && !c.done {
-		if l := c.layer(); l >= c.at {
-			c.done = true
+	if c.active && !c.fired.Load() {
+		if l := c.layer(); l >= c.at && c.fired.CompareAndSwap(false, true) {
 			c.Conn.Flush() // the others receive everything of the layers before
 			fmt.Fprintf(c.out, "qmpc test hook: party %d paused in layer %d\n", c.id, l)
 			for c.failed() == nil {
