@@ -22,6 +22,7 @@ from .errors import (
     DTypeError,
     ModelError,
     CheatingDetected,
+    ClusterBusy,
     PartyError,
     QmpcError,
     ShapeError,
@@ -66,5 +67,6 @@ __all__ = [
     "ConfigError",
     "PartyError",
     "CheatingDetected",
+    "ClusterBusy",
     "CancelledError",
 ]

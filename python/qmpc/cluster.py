@@ -8,7 +8,10 @@ client's certificate. Each party and the client make their own key on their own 
 :func:`certs` (``qmpc certs``) makes every key in one directory: a shortcut for tests and
 demos on one host. Parties talk over mutually authenticated TLS 1.3; a peer is accepted
 only with the certificate the file pins for it. The model owner (party 0 by default)
-secret-shares the weights once when the parties connect; they then serve many inferences::
+secret-shares the weights once when the parties start (kept when they reconnect); they then
+serve many inferences, several clients at once (up to ``max_sessions`` in the config,
+default 4, each request in its own session with its own protocol randomness; one more
+raises :class:`qmpc.ClusterBusy`)::
 
     import qmpc
     path = qmpc.cluster.certs("cluster", parties=3)          # one-host demo: every key here
@@ -149,7 +152,8 @@ class ClusterResult(SecureResult):
 
     ``stats`` has the same form as :func:`qmpc.secure_run`'s: per layer the slowest party's
     time, every party's bytes sent and the most rounds; ``setup`` is the weights' sharing
-    of the current session (done once when the parties connect, not per inference).
+    (done once when the parties start, not per inference; ``parties[i]["setup_reused"]``
+    says it was done before the parties last reconnected).
     ``parties[i]`` is party i's report: ``seconds``, ``net`` (bytes sent and received,
     messages, rounds of this inference) and ``peers`` (the same per peer link).
     """
@@ -227,6 +231,8 @@ class Cluster:
                 gives ``[N, ...]`` outputs, row i equal to input i alone.
 
         Raises:
+            ClusterBusy: the cluster already serves ``max_sessions`` requests (a
+                PartyError; nothing ran).
             PartyError: a party is unreachable, failed, stalled or disconnected (the
                 message names it and the step), or parties returned inconsistent shares.
             ConfigError: the parties run other settings than this config.
