@@ -3,6 +3,7 @@ package pybind
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -211,6 +212,43 @@ func ServeParty(configPath string, id int, modelPath, keyPath, logLevel string) 
 		return false, err
 	}
 	return true, nil
+}
+
+// BenchCluster measures one inference of a batch of zero-valued inputs on the running
+// cluster of configPath, as its client (what `qmpc bench --cluster` does), and returns the
+// per-layer table (or the summary as JSON). modelPath, if given, must be the model the
+// cluster serves.
+func BenchCluster(configPath, keyPath, modelPath string, batch int, asJSON bool) (s string, err error) {
+	defer guard(&err)
+	cfg, err := cluster.Load(configPath)
+	if err != nil {
+		return "", err
+	}
+	digest := ""
+	if modelPath != "" {
+		data, err := os.ReadFile(modelPath)
+		if err != nil {
+			return "", errs.New(errs.Model, "reading model: %w", err)
+		}
+		m, err := LoadModel(data)
+		if err != nil {
+			return "", err
+		}
+		digest = inference.ModelDigest(m.g)
+	}
+	c, err := cluster.NewClient(cfg, keyPath)
+	if err != nil {
+		return "", err
+	}
+	res, err := inference.Bench(context.Background(), c, batch, digest)
+	if err != nil {
+		return "", err
+	}
+	sum := res.Summary()
+	if asJSON {
+		return toJSON(sum)
+	}
+	return fmt.Sprintf("cluster %s (%s, %d parties), client wall time %.3f s\n", configPath, cfg.Protocol, cfg.N(), res.Seconds) + sum.Table(), nil
 }
 
 // Keygen makes a new private key (mode 0600) and self-signed certificate for party id, or

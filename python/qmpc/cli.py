@@ -2,7 +2,8 @@
 
 * ``qmpc inspect MODEL`` prints a model's summary;
 * ``qmpc bench MODEL [--protocol P] [--batch N]`` measures a secure inference locally and
-  prints the per-layer table (the Go command's ``bench``, same Go code);
+  prints the per-layer table (the Go command's ``bench``, same Go code); with
+  ``--cluster cluster.json`` it measures one inference on a running cluster as its client;
 * ``qmpc keygen`` (on each host: its own key), ``qmpc cluster-config`` (cluster.json from
   the certificates), ``qmpc party`` and ``qmpc infer`` make, run and use a cluster of parties
   on separate hosts (docs/deploy.md), through the same Go code as ``qmpc.Cluster``;
@@ -31,15 +32,19 @@ def _parser() -> argparse.ArgumentParser:
     ins.add_argument("model", help="path of a quantized model (.tflite)")
     ins.add_argument("--json", action="store_true", help="print inputs and outputs as JSON")
 
-    b = sub.add_parser("bench", help="measure a secure inference locally (all parties in this process): "
-                       "per-layer seconds, MB per party, rounds, offline/online split")
-    b.add_argument("model", help="path of a quantized model (.tflite or .onnx)")
+    b = sub.add_parser("bench", help="measure a secure inference locally (all parties in this process) or on a "
+                       "running cluster (--cluster): per-layer seconds, MB per party, rounds, offline/online split")
+    b.add_argument("model", nargs="?", default="", help="path of a quantized model (.tflite or .onnx); "
+                   "optional with --cluster (then it must be the model the cluster serves)")
     b.add_argument("--protocol", default="rep3", help="; ".join(
         f"{p.name} ({p.summary})" for p in protocols()) + " (default rep3)")
     b.add_argument("--batch", type=int, default=1, help="inputs evaluated in one secure pass (default 1)")
     b.add_argument("--reveal", default="output", help='what the client learns: "output" (default) or "argmax"')
     b.add_argument("--preprocessing", default="", help='"" (the protocol\'s offline phase) or "dealer"')
     b.add_argument("--json", action="store_true", help="print the result as JSON")
+    b.add_argument("--cluster", default="", help="measure on this running cluster (its cluster.json) as its client, "
+                   "with the cluster's protocol, reveal and model, over a batch of zero inputs")
+    b.add_argument("--key", default="", help="with --cluster: the client's private key (default: the config's)")
 
     k = sub.add_parser("keygen", help="make this host's private key and certificate (the key stays here)")
     who = k.add_mutually_exclusive_group(required=True)
@@ -97,9 +102,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         from . import _bridge
 
         try:
-            m = load(args.model)
-            text = _bridge.call(_bridge.core.Bench, m._handle, args.protocol, args.reveal,
-                                args.preprocessing, int(args.batch), bool(args.json))
+            if args.cluster:
+                text = _bridge.call(_bridge.core.BenchCluster, args.cluster, args.key, args.model,
+                                    int(args.batch), bool(args.json))
+            elif not args.model:
+                print("qmpc bench: give a model (or --cluster cluster.json)", file=sys.stderr)
+                return 2
+            else:
+                m = load(args.model)
+                text = _bridge.call(_bridge.core.Bench, m._handle, args.protocol, args.reveal,
+                                    args.preprocessing, int(args.batch), bool(args.json))
         except (QmpcError, OSError) as e:
             print(f"qmpc bench: {type(e).__name__}: {e}", file=sys.stderr)
             return 1

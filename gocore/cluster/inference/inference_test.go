@@ -12,12 +12,14 @@ import (
 	stdnet "net"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/qmpc/qmpc/gocore/cluster"
 	"github.com/qmpc/qmpc/gocore/engine"
+	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/model"
 	"github.com/qmpc/qmpc/gocore/model/onnx"
 	"github.com/qmpc/qmpc/gocore/model/tflite"
@@ -414,4 +416,45 @@ func (tc *testCluster) stop(i int) {
 func (tc *testCluster) restart(i int, fresh bool) {
 	tc.stop(i)
 	tc.start(i, fresh)
+}
+
+// TestBenchOnCluster: Bench on a cluster reports, per layer, the rounds and bytes of the
+// local benchmark of the same model, protocol and batch (engine.Bench), and refuses a model
+// the cluster does not serve.
+func TestBenchOnCluster(t *testing.T) {
+	data, err := os.ReadFile("../../../examples/digits/digits_cnn_int8.tflite")
+	if err != nil {
+		t.Skip("example model absent:", err)
+	}
+	g, err := tflite.Read(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := startTestCluster(t, g, "rep3", 0)
+	for _, n := range []int{1, 4} {
+		res, err := Bench(context.Background(), tc.client, n, ModelDigest(g))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := res.Summary()
+		local, err := engine.Bench(g, engine.BenchOptions{Protocol: "rep3", Batch: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Batch != n || len(sum.Layers) != len(local.Layers) {
+			t.Fatalf("batch %d: cluster %d layers (batch %d), local %d", n, len(sum.Layers), sum.Batch, len(local.Layers))
+		}
+		for i, l := range sum.Layers {
+			if l.Kind != "OUTPUT" && (l.Name != local.Layers[i].Name || l.Rounds != local.Layers[i].Rounds ||
+				!equalInts(l.BytesSent, local.Layers[i].BytesSent)) {
+				t.Errorf("batch %d, layer %d: cluster %+v, local %+v", n, i, l, local.Layers[i])
+			}
+		}
+		if !strings.Contains(sum.Table(), "TOTAL") {
+			t.Errorf("table without a total:\n%s", sum.Table())
+		}
+	}
+	if _, err := Bench(context.Background(), tc.client, 1, "00"); errs.KindOf(err) != errs.Config {
+		t.Errorf("another model's digest: got %v, want a config error", err)
+	}
 }
