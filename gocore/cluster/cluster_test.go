@@ -291,6 +291,12 @@ func (tc *testCluster) inferMany(vs [][]uint64) []error {
 // barrier returns a hook that makes party 0's Run of its first want requests wait until
 // all of them run at the same time (or fail after a generous bound: then they did not).
 func barrier(want int) func(id, elements int) error {
+	hook, _ := barrierDone(want)
+	return hook
+}
+
+// barrierDone is barrier, also returning the channel closed when all want run.
+func barrierDone(want int) (func(id, elements int) error, chan struct{}) {
 	var mu sync.Mutex
 	in := 0
 	all := make(chan struct{})
@@ -313,7 +319,7 @@ func barrier(want int) func(id, elements int) error {
 		case <-time.After(20 * time.Second):
 			return fmt.Errorf("%d requests did not run at the same time", want)
 		}
-	}
+	}, all
 }
 
 // Several clients are served at the same time, each on its own lane: party 0 holds every
@@ -373,7 +379,7 @@ func TestClusterRefusesBeyondMaxSessions(t *testing.T) {
 // A request that fails on one party ends its own lane on every party; the request on
 // another lane at the same time, and later ones, are served.
 func TestClusterFailedSessionSparesOthers(t *testing.T) {
-	hook := barrier(2)
+	hook, both := barrierDone(2)
 	tc := newTestClusterWith(t, 3, 30*time.Second, func(c *Config) { c.MaxSessions = 2 },
 		func(id int) *sumComp {
 			return &sumComp{id: id, rounds: 5, hook: func(id, elements int) error {
@@ -381,6 +387,7 @@ func TestClusterFailedSessionSparesOthers(t *testing.T) {
 					return err
 				}
 				if id == 2 && elements == 2 {
+					<-both // fails once both requests run at party 0
 					return fmt.Errorf("party 2 cannot do this request")
 				}
 				return nil
@@ -598,4 +605,17 @@ func TestLoadRejectsBadConfigs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A party whose heap holds more than max_memory_mb refuses new requests with a busy error
+// naming the bound (the test process's heap is well over 1 MB).
+func TestClusterRefusesOverMemoryBound(t *testing.T) {
+	tc := newTestClusterWith(t, 3, 30*time.Second, func(c *Config) { c.MaxMemoryMB = 1 },
+		func(id int) *sumComp { return &sumComp{id: id, rounds: 1} })
+	keep := make([]byte, 4<<20) // at least this much heap
+	_, err := tc.infer([]uint64{1})
+	if errs.KindOf(err) != errs.Busy || !strings.Contains(err.Error(), "max_memory_mb") {
+		t.Errorf("got %v, want a busy error naming max_memory_mb", err)
+	}
+	_ = keep[len(keep)-1]
 }

@@ -117,7 +117,11 @@ type Config struct {
 	// MaxSessions bounds the client requests the cluster serves at once, each in its own
 	// session (lane) with its own protocol instance; the leader refuses a request beyond
 	// it with a qmpc:busy error naming the bound. Default DefaultMaxSessions.
-	MaxSessions int          `json:"max_sessions,omitempty"`
+	MaxSessions int `json:"max_sessions,omitempty"`
+	// MaxMemoryMB, if not 0, bounds each party's memory for new requests: a party whose Go
+	// heap holds more refuses them (qmpc:busy, naming the bound) while the running ones go
+	// on. It is checked when a request is accepted, not enforced during one.
+	MaxMemoryMB int          `json:"max_memory_mb,omitempty"`
 	Parties     []PartyEntry `json:"parties"`
 	Client      ClientEntry  `json:"client"`
 	Timeouts    Timeouts     `json:"timeouts"`
@@ -170,6 +174,9 @@ func (c *Config) check() error {
 	}
 	if c.MaxSessions < 0 || c.MaxSessions > 1024 {
 		return errs.New(errs.Config, "max_sessions %d: want 1 to 1024 (0: the default, %d)", c.MaxSessions, DefaultMaxSessions)
+	}
+	if c.MaxMemoryMB < 0 {
+		return errs.New(errs.Config, "max_memory_mb %d: want 0 (no bound) or more", c.MaxMemoryMB)
 	}
 	switch c.Reveal {
 	case "", "output", "argmax":

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"runtime/metrics"
 	"sort"
 	"sync"
 	"time"
@@ -263,6 +264,9 @@ func (ls *lanes) work(w *worker) {
 			select {
 			case <-w.wake:
 				continue
+			case <-w.conn.Done(): // another party ended the lane while this one idles
+				fail(w.conn.Err())
+				return
 			case <-ls.ctx.Done():
 				return
 			}
@@ -392,6 +396,11 @@ func (ls *lanes) dispatch(req *request) error {
 		return nil
 	default:
 	}
+	if err := p.overMemory(); err != nil {
+		p.log.Warn("request refused: memory bound", "request", req.id, "err", plainMessage(err))
+		req.finish(result{err: err})
+		return nil
+	}
 	id, ok, err := ls.pick()
 	if err != nil {
 		req.finish(result{err: err})
@@ -408,6 +417,7 @@ func (ls *lanes) dispatch(req *request) error {
 		return err
 	}
 	var missing []string
+	busy := false // a party refused for its memory bound
 	step := time.Duration(p.cfg.Timeouts.Step)
 	for j := range p.cfg.N() {
 		if j == p.id {
@@ -426,6 +436,7 @@ func (ls *lanes) dispatch(req *request) error {
 		}
 		if m.Error != "" {
 			missing = append(missing, m.Error)
+			busy = busy || m.Kind == string(errs.Busy)
 		}
 	}
 	w := ls.workers[id]
@@ -438,21 +449,23 @@ func (ls *lanes) dispatch(req *request) error {
 			req.finish(result{err: err})
 			return err
 		}
-		req.finish(result{err: errs.New(errs.Party, "request %s skipped: %s", req.id, why)})
+		kind := errs.Party
+		if busy {
+			kind = errs.Busy
+		}
+		req.finish(result{err: errs.New(kind, "request %s skipped: %s", req.id, why)})
 		return nil
 	}
-	if err := ls.sendCtl(message{Op: "go"}); err != nil {
-		req.finish(result{err: err})
-		return err
-	}
+	// The job is queued here before the others start it: a lane that one of them ends at
+	// once still fails this request, not the next.
 	if !w.push(req) {
 		req.finish(result{err: errs.New(errs.Party, "party %d: %s", p.id, plainMessage(w.ended()))})
-		return nil
+	} else {
+		st := ls.state[id]
+		st.jobs++
+		st.serving++
 	}
-	st := ls.state[id]
-	st.jobs++
-	st.serving++
-	return nil
+	return ls.sendCtl(message{Op: "go"})
 }
 
 // event updates a lane's state after its worker reports, and schedules idle work (leader).
@@ -527,9 +540,12 @@ func (ls *lanes) follow() error {
 		} else if werr == nil && w.ended() != nil {
 			werr = errs.New(errs.Party, "party %d: %s", p.id, plainMessage(w.ended()))
 		}
+		if werr == nil {
+			werr = p.overMemory()
+		}
 		ack := message{Op: "ack", Party: p.id}
 		if werr != nil {
-			ack.Error = plainMessage(werr)
+			ack.Error, ack.Kind = plainMessage(werr), string(errs.KindOf(werr))
 		}
 		ls.ctl.Send(leader, encode(ack))
 		b, err = ls.ctl.recv(ls.ctx, leader, 0)
@@ -602,5 +618,25 @@ func (p *Party) run(w *worker, lc Lane, req *request) (err error) {
 	p.log.Info("inference done", "request", req.id, "lane", w.id, "seconds", time.Since(start).Seconds(),
 		"bytes_sent", w.conn.Stats().Sub(before).BytesSent)
 	req.finish(result{out: out, stats: stats})
+	return nil
+}
+
+// overMemory returns a qmpc:busy error while this party's Go heap holds more than
+// Config.MaxMemoryMB (nil without a bound): a party over it refuses new requests, and the
+// running ones go on.
+func (p *Party) overMemory() error {
+	limit := int64(p.cfg.MaxMemoryMB) << 20
+	if limit <= 0 {
+		return nil
+	}
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 {
+		return nil
+	}
+	if used := int64(sample[0].Value.Uint64()); used > limit {
+		return errs.New(errs.Busy, "party %d holds %d MB, over its bound of %d MB (max_memory_mb in the cluster config); try again when a session ends",
+			p.id, used>>20, p.cfg.MaxMemoryMB)
+	}
 	return nil
 }
