@@ -11,6 +11,7 @@ import (
 	stdnet "net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -618,4 +619,50 @@ func TestClusterRefusesOverMemoryBound(t *testing.T) {
 		t.Errorf("got %v, want a busy error naming max_memory_mb", err)
 	}
 	_ = keep[len(keep)-1]
+}
+
+// After concurrent sessions, a failed one, a client that left and the parties' shutdown,
+// no goroutine is left behind (lanes, readers, workers, links).
+func TestClusterLeavesNoGoroutines(t *testing.T) {
+	base := runtime.NumGoroutine()
+	func() {
+		hook, both := barrierDone(2)
+		tc := newTestClusterWith(t, 3, 30*time.Second, func(c *Config) { c.MaxSessions = 3 },
+			func(id int) *sumComp {
+				return &sumComp{id: id, rounds: 3, slow: 4, hook: func(id, elements int) error {
+					if err := hook(id, elements); err != nil {
+						return err
+					}
+					if id == 1 && elements == 2 {
+						<-both
+						return fmt.Errorf("party 1 fails this one")
+					}
+					return nil
+				}}
+			})
+		tc.inferMany([][]uint64{{1, 2}, {3, 4, 5}})
+		c, err := NewClient(tc.cfg, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := c.Connect(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		s.Run(ctx, deal([]uint64{1, 2, 3, 4}, 3)) // slow: the client gives up and leaves
+		cancel()
+		s.Close()
+		for i := range 3 {
+			tc.stop(i)
+		}
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > base {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines, %d before:\n%s", runtime.NumGoroutine(), base, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
