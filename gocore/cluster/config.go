@@ -9,11 +9,13 @@
 // stay in separate files (mode 0600) on their own hosts.
 //
 // Topology: party i dials every party j > i and accepts from every j < i; the client dials
-// every party. Party 0 leads: it orders client requests and tells the others which to run.
-// The model owner (Config.Owner) secret-shares the weights once per session (at start-up,
-// and again after a party reconnects). Any failure of a party link ends the session on
-// every party within Timeouts.Step; the survivors then reconnect and serve the next
-// request once all parties are back.
+// every party. Party 0 leads: it gives each client request to one of the session's lanes
+// (session.go), at most Config.Sessions() at once, each with its own protocol instance,
+// multiplexed over the party links (mux.go). The computation's Start (the model owner's
+// weight sharing, which package inference keeps across reconnects) runs once per session.
+// A failed request ends only its lane; any failure of a party link ends the session on
+// every party within Timeouts.Step; the survivors then reconnect and serve the next request
+// once all parties are back.
 package cluster
 
 import (
