@@ -160,9 +160,9 @@ func (c *Cluster) Infer(inputs []byte) (r *ClusterResult, err error) {
 // GenerateCluster writes keys, certificates and cluster.json for a new cluster into dir
 // (see `qmpc certs`) and returns the path of cluster.json. Parties listen on
 // host:basePort+i. stepTimeout (seconds, 0 for the default 30) bounds every wait.
-func GenerateCluster(dir string, parties int, protocol, host string, basePort int, stepTimeout float64, force bool) (path string, err error) {
+func GenerateCluster(dir string, parties int, protocol, host string, basePort int, stepTimeout float64, maxSessions int, force bool) (path string, err error) {
 	defer guard(&err)
-	return cluster.Generate(dir, cluster.CertOptions{Parties: parties, Protocol: protocol, Host: host, BasePort: basePort, Force: force,
+	return cluster.Generate(dir, cluster.CertOptions{Parties: parties, Protocol: protocol, Host: host, BasePort: basePort, MaxSessions: maxSessions, Force: force,
 		Timeouts: cluster.Timeouts{Step: cluster.Duration(time.Duration(stepTimeout * float64(time.Second)))}})
 }
 
@@ -270,9 +270,10 @@ func Keygen(dir string, id int, force bool) (s string, err error) {
 // given, pins the model; timeouts in seconds (0: the defaults). It returns JSON with the
 // config's "hash", each party's "id", "address" and "pin", and the "client_pin".
 func AssembleCluster(path, parties, client, protocol string, owner int, modelPath, modelDigest, reveal string,
-	stepTimeout, connectTimeout float64, force bool) (s string, err error) {
+	stepTimeout, connectTimeout float64, maxSessions int, force bool) (s string, err error) {
 	defer guard(&err)
-	opt := cluster.AssembleOptions{Client: client, Protocol: protocol, Owner: owner, ModelDigest: modelDigest, Reveal: reveal, Force: force,
+	opt := cluster.AssembleOptions{Client: client, Protocol: protocol, Owner: owner, ModelDigest: modelDigest, Reveal: reveal,
+		MaxSessions: maxSessions, Force: force,
 		Timeouts: cluster.Timeouts{Step: cluster.Duration(time.Duration(stepTimeout * float64(time.Second))),
 			Connect: cluster.Duration(time.Duration(connectTimeout * float64(time.Second)))}}
 	for _, line := range strings.Split(parties, "\n") {

@@ -62,11 +62,11 @@ class Cluster3:
     """Three party processes of one cluster config, with their logs."""
 
     def __init__(self, tmp: Path, model: Path, max_sessions: int, env: dict[int, dict[str, str]] | None = None) -> None:
-        self.path = Path(qc.certs(tmp / "cluster", parties=3, step_timeout=STEP))
+        self.path = Path(qc.certs(tmp / "cluster", parties=3, step_timeout=STEP, max_sessions=max_sessions))
         cfg = json.loads(self.path.read_text())
+        assert cfg["max_sessions"] == max_sessions
         for p, port in zip(cfg["parties"], _free_ports(3)):
             p["address"] = f"127.0.0.1:{port}"
-        cfg["max_sessions"] = max_sessions
         self.path.write_text(json.dumps(cfg, indent=2))
         self.logdir = tmp
         self.procs = [

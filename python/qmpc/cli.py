@@ -66,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     cc.add_argument("--reveal", default="", help='what the client learns: "output" (default) or "argmax"')
     cc.add_argument("--step-timeout", type=float, default=0.0, help="seconds (default 30)")
     cc.add_argument("--connect-timeout", type=float, default=0.0, help="seconds (default 120)")
+    cc.add_argument("--max-sessions", type=int, default=0, help="client requests served at once, each in its own session (default 4)")
     cc.add_argument("--force", action="store_true", help="overwrite an existing config")
 
     c = sub.add_parser("certs", help="one-host shortcut for tests and demos: every key, certificate and cluster.json "
@@ -76,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         f"{p.name} ({p.summary})" for p in protocols()) + " (default rep3)")
     c.add_argument("--host", default="127.0.0.1", help="every party's address (edit cluster.json for separate hosts)")
     c.add_argument("--base-port", type=int, default=7100, help="party i listens on base-port+i")
+    c.add_argument("--max-sessions", type=int, default=0, help="client requests served at once, each in its own session (default 4)")
     c.add_argument("--force", action="store_true", help="overwrite existing keys")
 
     pa = sub.add_parser("party", help="run one computing party until Ctrl-C / SIGTERM")
@@ -149,7 +151,7 @@ def _cluster_command(args: argparse.Namespace) -> int:
             r = cluster.cluster_config(args.out, args.party, args.client, protocol=args.protocol, owner=args.owner,
                                        model=args.model, model_digest=args.model_digest, reveal=args.reveal,
                                        step_timeout=args.step_timeout, connect_timeout=args.connect_timeout,
-                                       force=args.force)
+                                       max_sessions=args.max_sessions, force=args.force)
             print(f"wrote {r['path']} (config {r['hash']}); it holds certificates, no private key.")
             for p in r["parties"]:
                 print(f"  party {p['id']}  {p['address']:<21}  pin {p['pin']}")
@@ -157,7 +159,7 @@ def _cluster_command(args: argparse.Namespace) -> int:
             return 0
         if args.command == "certs":
             path = cluster.certs(args.out, args.parties, protocol=args.protocol, host=args.host,
-                                 base_port=args.base_port, force=args.force)
+                                 base_port=args.base_port, max_sessions=args.max_sessions, force=args.force)
             print(path)
             return 0
         if args.command == "party":

@@ -67,6 +67,7 @@ def certs(
     host: str = "127.0.0.1",
     base_port: int = 7100,
     step_timeout: float = 0.0,
+    max_sessions: int = 0,
     force: bool = False,
 ) -> str:
     """Make every key, self-signed certificate and ``cluster.json`` in one directory: the
@@ -75,7 +76,8 @@ def certs(
     Whoever runs it holds every party's private key and could impersonate any party; for
     parties run by separate organisations use :func:`keygen` on each host and
     :func:`cluster_config`. ``parties`` 0 takes the
-    protocol's number of parties. Party ``i`` listens on ``host:base_port+i``. Private keys
+    protocol's number of parties. Party ``i`` listens on ``host:base_port+i``.
+    ``max_sessions`` bounds the client requests served at once (0: the default, 4). Private keys
     (``partyN.key``, ``client.key``) are written with mode 0600. Existing keys are kept
     unless ``force``.
 
@@ -84,7 +86,7 @@ def certs(
     """
     fn = _core_fn("GenerateCluster")
     return str(
-        _bridge.call(fn, os.fspath(out), parties, protocol, host, base_port, float(step_timeout), force)
+        _bridge.call(fn, os.fspath(out), parties, protocol, host, base_port, float(step_timeout), int(max_sessions), force)
     )
 
 
@@ -117,6 +119,7 @@ def cluster_config(
     reveal: str = "",
     step_timeout: float = 0.0,
     connect_timeout: float = 0.0,
+    max_sessions: int = 0,
     force: bool = False,
 ) -> dict[str, Any]:
     """Assemble ``cluster.json`` from the parties' addresses and certificates.
@@ -127,6 +130,7 @@ def cluster_config(
         client: the client's certificate (from :func:`keygen` with ``client=True``).
         model, model_digest: optional: pin the model (a file, or its digest as hex).
         step_timeout, connect_timeout: seconds (0: the defaults, 30 s and 2 min).
+        max_sessions: client requests served at once, each in its own session (0: 4).
 
     The certificates are copied into the file; it holds no private key.
 
@@ -140,7 +144,7 @@ def cluster_config(
     raw = _bridge.call(
         _core_fn("AssembleCluster"), os.fspath(out), "\n".join(specs), os.fspath(client), protocol, owner,
         os.fspath(model) if model is not None else "", model_digest, reveal, float(step_timeout),
-        float(connect_timeout), force,
+        float(connect_timeout), int(max_sessions), force,
     )
     return dict(json.loads(raw))
 
