@@ -228,7 +228,11 @@ def test_ctrl_c_during_inference(parties: Parties, digits_x: np.ndarray) -> None
         c.infer(x)
     timer.join()
     assert time.monotonic() - start < STEP, "Ctrl-C did not interrupt the waiting inference"
-    parties.wait_log(0, "client left before its result", within=STEP)  # the leader saw it leave
+    # The leader saw it leave, or ended its session because another party saw it leave.
+    deadline = time.monotonic() + STEP
+    while not any(s in parties.wait_log(0, "") for s in ("client left before its result", "the client disconnected")):
+        assert time.monotonic() < deadline, parties.logs()
+        time.sleep(0.02)
     np.testing.assert_array_equal(_infer_until(c, x).output, want)
 
 

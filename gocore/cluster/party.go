@@ -532,6 +532,12 @@ func (p *Party) serveClient(ctx context.Context, l *tlsnet.Link) {
 				return
 			}
 			if res.err != nil {
+				select {
+				case <-l.Done(): // its session ended because the client left (clientLeft)
+					log.Info("client left before its result", "request", req.id)
+					return
+				default:
+				}
 				l.Send(encode(errorMessage(p.id, res.err)))
 				continue
 			}
