@@ -104,8 +104,9 @@ func (b *Batches) Get(n int) (*model.Graph, *Compiled, error) {
 // with its own correlated randomness (its own keys, its own offline phase), all using the
 // weights shared once. This needs shares that are plain values of the protocol's sharing,
 // independent of an instance's keys: true of every protocol of the registry (replicated
-// and additive shares without MACs). e and the returned party may run concurrently: the
-// shared parameters are only read.
+// and additive shares without MACs; rep3-mal checks the weights' sharing once, in Setup,
+// and each instance checks its own products, in which the weights are factors). e and the
+// returned party may run concurrently: the shared parameters are only read.
 func (e *Party) WithProtocol(p mpc.Protocol) (*Party, error) {
 	if !e.ready {
 		return nil, errs.New(errs.Internal, "the parameters are not shared yet (Setup)")

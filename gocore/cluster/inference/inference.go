@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -73,10 +74,13 @@ type PartyStats struct {
 // its own protocol instance over its own channel, using the shared weights
 // (engine.Party.WithProtocol).
 //
-// It reads the testing aid PauseEnv (QMPC_TEST_PAUSE_AT_LAYER) from the environment.
+// It reads the testing aids PauseEnv (QMPC_TEST_PAUSE_AT_LAYER) and TamperEnv
+// (QMPC_TEST_TAMPER) from the environment.
 func EngineComputation(cfg *cluster.Config, g *model.Graph) cluster.NewComputation {
 	pauseAt, pauseErr := pauseFromEnv()
-	fired := new(atomic.Bool) // the hook pauses in the process's first inference only
+	tamper, tamperErr := tamperFromEnv()
+	fired := new(atomic.Bool)    // the pause hook pauses in the process's first inference only
+	tampered := new(atomic.Bool) // the tamper hook has altered its message
 	held := &heldWeights{}
 	return func(id int) (cluster.Computation, error) {
 		if id == cfg.Owner && g == nil {
@@ -85,7 +89,11 @@ func EngineComputation(cfg *cluster.Config, g *model.Graph) cluster.NewComputati
 		if pauseErr != nil {
 			return nil, pauseErr
 		}
-		c := &engineComp{cfg: cfg, id: id, full: g, held: held, pauseAt: pauseAt, fired: fired}
+		if tamperErr != nil {
+			return nil, tamperErr
+		}
+		c := &engineComp{cfg: cfg, id: id, full: g, held: held, pauseAt: pauseAt, fired: fired,
+			tamper: tamper, tampered: tampered, hookOut: os.Stderr}
 		return c, nil
 	}
 }
@@ -103,18 +111,19 @@ type heldWeights struct {
 	epoch  string
 	digest string
 	party  *engine.Party // holds the shares (engine.Party.WithProtocol)
+	sent   int           // messages this party sent sharing them (TamperEnv's numbering)
 }
 
-func (h *heldWeights) get() (string, string, *engine.Party) {
+func (h *heldWeights) get() (string, string, *engine.Party, int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.epoch, h.digest, h.party
+	return h.epoch, h.digest, h.party, h.sent
 }
 
-func (h *heldWeights) set(epoch, digest string, p *engine.Party) {
+func (h *heldWeights) set(epoch, digest string, p *engine.Party, sent int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.epoch, h.digest, h.party = epoch, digest, p
+	h.epoch, h.digest, h.party, h.sent = epoch, digest, p, sent
 }
 
 // engineComp is one session's computation at one party.
@@ -133,6 +142,14 @@ type engineComp struct {
 	// pauseAt is the PauseEnv testing aid's layer (-1: off); fired records that it paused.
 	pauseAt int
 	fired   *atomic.Bool
+	// tamper is the TamperEnv testing aid (nil: off); tampered records that it fired;
+	// keySetup and weightsSent are the messages this party sent in its protocol's set-up
+	// and in the weights' sharing (lanes count after them, as a local run does).
+	tamper      *net.Tamper
+	tampered    *atomic.Bool
+	keySetup    int
+	weightsSent int
+	hookOut     io.Writer
 }
 
 // weightsMsg is what each party tells the others at session start: the sharing it holds
@@ -179,7 +196,7 @@ func (c *engineComp) Start(conn net.Conn) error {
 	}
 	// Keep the weights of an earlier session if every party holds the same sharing of
 	// this model; else share them again.
-	epoch, digest, heldParty := c.held.get()
+	epoch, digest, heldParty, heldSent := c.held.get()
 	var nonce [16]byte
 	rand.Read(nonce[:])
 	mine := weightsMsg{Epoch: epoch, Digest: digest, Nonce: hex.EncodeToString(nonce[:])}
@@ -210,13 +227,29 @@ func (c *engineComp) Start(conn net.Conn) error {
 		h.Write([]byte(m.Nonce))
 	}
 	if reuse {
-		c.base, c.reused = heldParty, true
+		c.base, c.reused, c.weightsSent = heldParty, true, heldSent
+		if c.tamper != nil { // the protocol's set-up, as a lane has it
+			c.keySetup = -1
+		}
 	} else {
-		c.held.set("", "", nil)
-		p, err := local.NewParty(c.cfg.Protocol, conn, mpc.Options{})
+		c.held.set("", "", nil, 0)
+		var pconn net.Conn = conn
+		var hook *tamperHook
+		if c.tamper != nil && !c.tampered.Load() {
+			var err error
+			if hook, err = newTamperHook(conn, *c.tamper, c.tamper.Message, c.id, c.hookOut, c.tampered); err != nil {
+				return err
+			}
+			pconn = hook.t
+			defer hook.note()
+		}
+		sent := func() int { return int(conn.Stats().Messages) }
+		before := sent()
+		p, err := local.NewParty(c.cfg.Protocol, pconn, mpc.Options{})
 		if err != nil {
 			return fmt.Errorf("protocol %s: %w", c.cfg.Protocol, err)
 		}
+		c.keySetup = sent() - before
 		if _, ok := mpc.Ext[mpc.External](p); !ok {
 			return errs.New(errs.Config, "protocol %s does not support an outside client", c.cfg.Protocol)
 		}
@@ -228,11 +261,12 @@ func (c *engineComp) Start(conn net.Conn) error {
 		if err != nil {
 			return err
 		}
+		before = sent()
 		if err := base.Setup(); err != nil {
 			return err
 		}
-		c.base = base
-		c.held.set(hex.EncodeToString(h.Sum(nil)[:12]), c.info.ModelDigest, base)
+		c.base, c.weightsSent = base, sent()-before
+		c.held.set(hex.EncodeToString(h.Sum(nil)[:12]), c.info.ModelDigest, base, c.weightsSent)
 	}
 	c.batches = engine.NewBatches(g, nil)
 	return nil
@@ -256,6 +290,15 @@ func (c *engineComp) Lane(conn net.Conn) (cluster.Lane, error) {
 		l.pause = &pauseConn{Conn: conn, at: c.pauseAt, id: c.id, out: os.Stderr, fired: c.fired,
 			layer: func() int { return len(l.party.Layers()) }, failed: func() error { return connErr(conn) }}
 		pconn = l.pause
+	}
+	// The lane's messages after its protocol set-up count as the local run's after the
+	// weights' sharing (TamperEnv).
+	if c.tamper != nil && !c.tampered.Load() && c.keySetup >= 0 && c.tamper.Message >= c.keySetup+c.weightsSent {
+		hook, err := newTamperHook(pconn, *c.tamper, c.tamper.Message-c.weightsSent, c.id, c.hookOut, c.tampered)
+		if err != nil {
+			return nil, err
+		}
+		l.tamper, pconn = hook, hook.t
 	}
 	p, err := local.NewParty(c.cfg.Protocol, pconn, mpc.Options{})
 	if err != nil {
@@ -281,7 +324,8 @@ type engineLane struct {
 	party *engine.Party
 	// batched holds the parties evaluating batched graphs with the shared weights.
 	batched map[int]*engine.Party
-	pause   *pauseConn // the PauseEnv testing aid, or nil
+	pause   *pauseConn  // the PauseEnv testing aid, or nil
+	tamper  *tamperHook // the TamperEnv testing aid, or nil
 }
 
 // partyFor returns the engine party for a batch of n (the lane's party for n == 1).
@@ -315,12 +359,16 @@ var _ cluster.Idler = (*engineLane)(nil)
 func (c *engineLane) NeedsIdle() bool { return c.party.NeedsPreprocess() }
 
 // Idle runs the protocol's offline phase for the next request while no client waits.
-func (c *engineLane) Idle() error { return c.party.Preprocess() }
+func (c *engineLane) Idle() error {
+	defer c.tamper.note()
+	return c.party.Preprocess()
+}
 
 // Close releases the lane (its protocol instance ends with its channel).
 func (c *engineLane) Close() {}
 
 func (c *engineLane) Run(in []byte) ([]byte, json.RawMessage, error) {
+	defer c.tamper.note()
 	start := time.Now()
 	before := c.conn.Stats()
 	var peersBefore []tlsnet.LinkStats

@@ -232,7 +232,7 @@ func equalInts(a, b []int64) bool {
 }
 
 // TestConcurrentSessionsAndWeightsKept: three clients at once on the digits model, under
-// every cluster protocol, each equal to the cleartext run; the weights are shared at the
+// rep3, semi2k and rep3-mal, each equal to the cleartext run; the weights are shared at the
 // first session and not again when a party's server restarts in the same process (its
 // shares kept); a party with no shares (a new process) makes them shared again.
 func TestConcurrentSessionsAndWeightsKept(t *testing.T) {
@@ -244,7 +244,7 @@ func TestConcurrentSessionsAndWeightsKept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, protocol := range []string{"rep3", "semi2k"} {
+	for _, protocol := range []string{"rep3", "semi2k", "rep3-mal"} {
 		t.Run(protocol, func(t *testing.T) {
 			tc := startTestCluster(t, g, protocol, 0)
 			in := g.Tensors[g.Inputs[0]]
