@@ -111,19 +111,21 @@ type heldWeights struct {
 	epoch  string
 	digest string
 	party  *engine.Party // holds the shares (engine.Party.WithProtocol)
-	sent   int           // messages this party sent sharing them (TamperEnv's numbering)
+	// keySetup and sent: the messages this party sent in the protocol's set-up and in the
+	// sharing (TamperEnv's numbering).
+	keySetup, sent int
 }
 
-func (h *heldWeights) get() (string, string, *engine.Party, int) {
+func (h *heldWeights) get() (string, string, *engine.Party, [2]int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.epoch, h.digest, h.party, h.sent
+	return h.epoch, h.digest, h.party, [2]int{h.keySetup, h.sent}
 }
 
-func (h *heldWeights) set(epoch, digest string, p *engine.Party, sent int) {
+func (h *heldWeights) set(epoch, digest string, p *engine.Party, counts [2]int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.epoch, h.digest, h.party, h.sent = epoch, digest, p, sent
+	h.epoch, h.digest, h.party, h.keySetup, h.sent = epoch, digest, p, counts[0], counts[1]
 }
 
 // engineComp is one session's computation at one party.
@@ -227,12 +229,9 @@ func (c *engineComp) Start(conn net.Conn) error {
 		h.Write([]byte(m.Nonce))
 	}
 	if reuse {
-		c.base, c.reused, c.weightsSent = heldParty, true, heldSent
-		if c.tamper != nil { // the protocol's set-up, as a lane has it
-			c.keySetup = -1
-		}
+		c.base, c.reused, c.keySetup, c.weightsSent = heldParty, true, heldSent[0], heldSent[1]
 	} else {
-		c.held.set("", "", nil, 0)
+		c.held.set("", "", nil, [2]int{})
 		var pconn net.Conn = conn
 		var hook *tamperHook
 		if c.tamper != nil && !c.tampered.Load() {
@@ -266,7 +265,7 @@ func (c *engineComp) Start(conn net.Conn) error {
 			return err
 		}
 		c.base, c.weightsSent = base, sent()-before
-		c.held.set(hex.EncodeToString(h.Sum(nil)[:12]), c.info.ModelDigest, base, c.weightsSent)
+		c.held.set(hex.EncodeToString(h.Sum(nil)[:12]), c.info.ModelDigest, base, [2]int{c.keySetup, c.weightsSent})
 	}
 	c.batches = engine.NewBatches(g, nil)
 	return nil
@@ -293,7 +292,7 @@ func (c *engineComp) Lane(conn net.Conn) (cluster.Lane, error) {
 	}
 	// The lane's messages after its protocol set-up count as the local run's after the
 	// weights' sharing (TamperEnv).
-	if c.tamper != nil && !c.tampered.Load() && c.keySetup >= 0 && c.tamper.Message >= c.keySetup+c.weightsSent {
+	if c.tamper != nil && !c.tampered.Load() && c.tamper.Message >= c.keySetup+c.weightsSent {
 		hook, err := newTamperHook(pconn, *c.tamper, c.tamper.Message-c.weightsSent, c.id, c.hookOut, c.tampered)
 		if err != nil {
 			return nil, err
