@@ -22,6 +22,7 @@ from .errors import (
     DTypeError,
     ModelError,
     CheatingDetected,
+    ClusterBusy,
     PartyError,
     QmpcError,
     ShapeError,
@@ -70,5 +71,6 @@ __all__ = [
     "ConfigError",
     "PartyError",
     "CheatingDetected",
+    "ClusterBusy",
     "CancelledError",
 ]

@@ -244,3 +244,36 @@ func (r *Result) Summary() *engine.Result {
 	out.SetBatch(r.Batch)
 	return out
 }
+
+// Bench runs one inference on the cluster over a batch of batch zero-valued inputs (the
+// protocols' communication does not depend on the values) and returns the result, whose
+// Summary is the per-layer table of a local run (engine.Bench) measured on the cluster's
+// links. If digest is not "", the cluster must serve that model.
+func Bench(ctx context.Context, c *cluster.Client, batch int, digest string) (*Result, error) {
+	n := max(batch, 1)
+	if n > engine.MaxBatch {
+		return nil, errs.New(errs.Shape, "batch %d: at most %d", n, engine.MaxBatch)
+	}
+	res, err := InferWith(ctx, c, nil, func(g *model.Graph, _ []model.Value) ([]model.Value, error) {
+		in := make([]model.Value, len(g.Inputs))
+		for i, t := range g.Inputs {
+			tt := g.Tensors[t]
+			if tt.DType.Size() == 0 {
+				return nil, errs.New(errs.DType, "input %q has type %v", tt.Name, tt.DType)
+			}
+			shape := tt.Shape
+			if n > 1 {
+				shape = model.BatchShape(tt.Shape, n)
+			}
+			in[i] = model.Value{Shape: shape, DType: tt.DType, Data: make([]byte, n*tt.NumElements()*tt.DType.Size())}
+		}
+		return in, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if digest != "" && res.Info.ModelDigest != digest {
+		return nil, errs.New(errs.Config, "the cluster serves model %s, not the given one (%s)", res.Info.ModelDigest, digest)
+	}
+	return res, nil
+}
