@@ -144,7 +144,7 @@ func TestSecureBatch(t *testing.T) {
 						float64(totalBytes(res))/float64(totalBytes(one)))
 				}
 				// A malicious protocol checks its pending products whenever they reach a
-				// memory bound (rep3mal: 2^20 words), so a larger batch may take a few more
+				// memory bound (rep3mal: 2^22 words), so a larger batch may take a few more
 				// check rounds; everything else is the rounds of one image.
 				slack := one.Total.Rounds/20 + 1
 				if spec.Security == mpc.MaliciousAbort {

@@ -86,7 +86,7 @@ const D = 40
 
 // batchWords bounds the recorded operand words (x, y and z of all recorded products)
 // before a batch is checked without waiting for Verify.
-const batchWords = 1 << 20
+const batchWords = 1 << 22
 
 // Spec is rep3-mal's registry entry.
 var Spec = mpc.Spec{
