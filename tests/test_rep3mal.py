@@ -106,3 +106,16 @@ def test_cheating_party_process_caught(tmp_path: Path, digits):
         np.testing.assert_array_equal(_infer_until(c, x).output, m.run(x))
     finally:
         ps.stop()
+
+
+def test_pytorch_model_bit_exact():
+    """A PyTorch model quantized by FX (qnnpack) and imported with qmpc.from_torch: rep3-mal
+    equals the cleartext run."""
+    torch = pytest.importorskip("torch")
+    from test_torch import SHAPE, calib, make_net, quantize_fx
+
+    qm = quantize_fx(make_net(False), "qnnpack")
+    m = qmpc.from_torch(qm, torch.zeros(SHAPE))
+    x = next(iter(calib(1, 3, SHAPE))).numpy()
+    r = qmpc.secure_run(m, x, protocol="rep3-mal", progress=False)
+    np.testing.assert_array_equal(r.output, m.run(x))
