@@ -2,12 +2,17 @@ package engine
 
 import (
 	"encoding/json"
+	"flag"
+	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/qmpc/qmpc/gocore/model"
 )
+
+var updatePins = flag.Bool("update-pins", false, "rewrite testdata/rep3_costs_*.json from this run (TestRep3CostsPinned)")
 
 // TestRep3CostsPinned: rep3's bytes per party and rounds, layer by layer and for the
 // parameter sharing, on MobileNetV1 0.25_128 equal those measured before the protocol
@@ -39,6 +44,27 @@ func TestRep3CostsPinned(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := append(r.Layers, r.Setup)
+	if *updatePins {
+		var lines []string
+		for _, l := range got {
+			b, err := json.Marshal(struct {
+				Op     int     `json:"op"`
+				Kind   string  `json:"kind"`
+				Bytes  []int64 `json:"bytes"`
+				Rounds int64   `json:"rounds"`
+			}{l.Op, l.Kind, l.BytesSent, l.Rounds})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines = append(lines, string(b))
+		}
+		out := fmt.Sprintf("[%s]\n", strings.Join(lines, ",\n"))
+		if err := os.WriteFile("testdata/rep3_costs_mobilenet_v1_0.25_128.json", []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Log("pinned costs rewritten")
+		return
+	}
 	if len(got) != len(want) {
 		t.Fatalf("%d layers, pinned %d", len(got), len(want))
 	}
