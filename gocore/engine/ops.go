@@ -33,8 +33,11 @@ type prepared struct {
 	bIdx       []int32 // bias broadcast
 	wZP        []uint64
 	counts     []int64
-	padVal     []uint64
-	idx2       []int32
+	// poolInRange: a pool's input type lies inside its activation range, so the clamp
+	// after the average or maximum (which stays inside the inputs' range) is the identity.
+	poolInRange bool
+	padVal      []uint64
+	idx2        []int32
 }
 
 // publicView returns g with every missing secret constant replaced by zeros, so that the
@@ -122,6 +125,9 @@ func prepOp(g *model.Graph, oi int) (*prepared, error) {
 		p.counts = make([]int64, len(counts))
 		for i, n := range counts {
 			p.counts[i] = int64(n)
+		}
+		if lo, hi, ok := g.Tensors[op.Inputs[0]].DType.IntRange(); ok && lo >= int64(c.ActMin) && hi <= int64(c.ActMax) {
+			p.poolInRange = true
 		}
 	case model.OpAdd, model.OpMul:
 		if op.Kind == model.OpAdd {
@@ -254,15 +260,15 @@ func (e *Party) evalOp(oi int, op *model.Op, env map[int]mpc.AShare) (mpc.AShare
 		taps := c.FilterH * c.FilterW
 		sum := e.p.SumGroups(e.p.Gather(in(0), p.xIdx), taps)
 		q, err := mpc.DivRoundPublic(e.p, sum, p.counts, 8+bitsFor(taps)+2)
-		if err != nil {
-			return nil, err
+		if err != nil || p.poolInRange { // a rounded average of values in range
+			return q, err
 		}
 		return mpc.Clamp(e.p, q, int64(c.ActMin), int64(c.ActMax), 10)
 	case model.OpMaxPool2D:
 		c := p.pool
 		m, err := mpc.MaxGroups(e.p, e.p.Gather(in(0), p.xIdx), c.FilterH*c.FilterW, 10)
-		if err != nil {
-			return nil, err
+		if err != nil || p.poolInRange {
+			return m, err
 		}
 		return mpc.Clamp(e.p, m, int64(c.ActMin), int64(c.ActMax), 10)
 	case model.OpPad:
