@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math/bits"
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/model"
@@ -36,8 +37,11 @@ type prepared struct {
 	// poolInRange: a pool's input type lies inside its activation range, so the clamp
 	// after the average or maximum (which stays inside the inputs' range) is the identity.
 	poolInRange bool
-	padVal      []uint64
-	idx2        []int32
+	// poolInBits > 0: a pool's input values lie in [0, 2^poolInBits) (an unsigned type),
+	// so an average pool's sums are never negative.
+	poolInBits int
+	padVal     []uint64
+	idx2       []int32
 }
 
 // publicView returns g with every missing secret constant replaced by zeros, so that the
@@ -126,8 +130,11 @@ func prepOp(g *model.Graph, oi int) (*prepared, error) {
 		for i, n := range counts {
 			p.counts[i] = int64(n)
 		}
-		if lo, hi, ok := g.Tensors[op.Inputs[0]].DType.IntRange(); ok && lo >= int64(c.ActMin) && hi <= int64(c.ActMax) {
-			p.poolInRange = true
+		if lo, hi, ok := g.Tensors[op.Inputs[0]].DType.IntRange(); ok {
+			p.poolInRange = lo >= int64(c.ActMin) && hi <= int64(c.ActMax)
+			if lo >= 0 && hi < 1<<16 {
+				p.poolInBits = bits.Len64(uint64(hi))
+			}
 		}
 	case model.OpAdd, model.OpMul:
 		if op.Kind == model.OpAdd {
@@ -259,7 +266,13 @@ func (e *Party) evalOp(oi int, op *model.Op, env map[int]mpc.AShare) (mpc.AShare
 		c := p.pool
 		taps := c.FilterH * c.FilterW
 		sum := e.p.SumGroups(e.p.Gather(in(0), p.xIdx), taps)
-		q, err := mpc.DivRoundPublic(e.p, sum, p.counts, 8+bitsFor(taps)+2)
+		var q mpc.AShare
+		var err error
+		if p.poolInBits > 0 { // sums of unsigned values: no correction for negative sums
+			q, err = mpc.DivRoundPublicNonNeg(e.p, sum, p.counts, p.poolInBits+bitsFor(taps))
+		} else {
+			q, err = mpc.DivRoundPublic(e.p, sum, p.counts, 8+bitsFor(taps)+2)
+		}
 		if err != nil || p.poolInRange { // a rounded average of values in range
 			return q, err
 		}
