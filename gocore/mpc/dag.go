@@ -42,6 +42,7 @@ type dnode struct {
 	depth int    // AND rounds before the node's value exists
 	in    BShare // dIn
 	val   BShare // once evaluated (without the complement of the signals that use it)
+	nval  BShare // NOT val, once a complemented signal has read it
 }
 
 func (s sig) isConst() bool { return s.n == nil }
@@ -336,7 +337,10 @@ func (d *dag) value(s sig) BShare {
 		}
 	}
 	if s.inv {
-		return d.p.NOT(n.val)
+		if n.nval == nil {
+			n.nval = d.p.NOT(n.val)
+		}
+		return n.nval
 	}
 	return n.val
 }
