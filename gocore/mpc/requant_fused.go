@@ -22,10 +22,12 @@ type A2BSplitter interface {
 
 // fusedPass requantizes all elements with the clamp in one circuit over the A2B's
 // operands, when the protocol implements A2BSplitter and the layer is of the usual form:
-// one aligned pass (w fits 64 bits with every quotient at plane E = emax and the zero
-// point folded in), H = actMax - actMin = 2^h - 1 (so that [L <= H] is always true), no
-// correction of ties possible (tie leaves would be nil), and q' wider than h bits. ok is
-// false otherwise, and the caller takes the general path.
+// H = actMax - actMin = 2^h - 1 (so that [L <= H] is always true), no correction of ties
+// possible (tie leaves would be nil), and for every channel q' (zero point folded in)
+// wider than h bits with w = q' * 2^E + ... within 64 bits. ok is false otherwise, and
+// the caller takes the general path. Elements of different quotient planes E (per-channel
+// shifts) are gathered into one circuit per E (local BGather), all evaluated in the same
+// rounds, and scattered back before one B2A.
 //
 // # The circuit
 //
@@ -57,40 +59,73 @@ func (rq *requantizer) fusedPass(acc AShare) (AShare, bool, error) {
 	if rq.hi != 1<<uint(h)-1 {
 		return nil, false, nil
 	}
-	used := make([]bool, len(rq.chans))
-	for i := range rq.n {
-		used[rq.chanOf(i)] = true
+	// Elements are grouped by quotient plane E (per-channel shifts); each group is its own
+	// circuit on its own width, all of them in the same rounds.
+	type group struct {
+		e, bw  int
+		lo, hi *big.Int // range of q' over the group's channels
+		elems  []int32
 	}
-	var chans []int
-	for c, u := range used {
-		if u {
-			chans = append(chans, c)
-			if rq.corrK() >= 0 && rq.chans[c].tie >= 0 {
+	var groups []*group
+	byE := map[int]*group{}
+	chanGroup := make([]*group, len(rq.chans))
+	g := big.NewInt(rq.g)
+	for i := range rq.n {
+		c := rq.chanOf(i)
+		gr := chanGroup[c]
+		if gr == nil {
+			cp := &rq.chans[c]
+			if rq.corrK() >= 0 && cp.tie >= 0 {
 				return nil, false, nil // a tie correction may apply
 			}
+			// q' = floor(w / 2^e) + g over the channel's accumulator range
+			lo := new(big.Int).Add(floorShift(cp.wmin, cp.e), g)
+			hi := new(big.Int).Add(floorShift(cp.wmax, cp.e), g)
+			gr = byE[cp.e]
+			if gr == nil {
+				gr = &group{e: cp.e, lo: lo, hi: hi}
+				byE[cp.e] = gr
+				groups = append(groups, gr)
+			}
+			if lo.Cmp(gr.lo) < 0 {
+				gr.lo = lo
+			}
+			if hi.Cmp(gr.hi) > 0 {
+				gr.hi = hi
+			}
+			chanGroup[c] = gr
+		}
+		gr.elems = append(gr.elems, int32(i))
+	}
+	for _, gr := range groups {
+		// At least h+1 planes of q' (sign-extending a narrower q' is harmless).
+		gr.bw = gr.e + max(signedWidth(gr.lo, gr.hi), h+1)
+		if gr.bw > 64 {
+			return nil, false, nil
 		}
 	}
-	emax, bw, bx, fits := rq.layout(chans, true)
-	if !fits || bx <= h {
-		return nil, false, nil
+	bwMax := 0
+	for _, gr := range groups {
+		bwMax = max(bwMax, gr.bw)
 	}
 	p := rq.p
 	n := rq.n
+	// w = acc*mul + add + g*2^e + 2^(bw-1): q' at plane e, offset binary of the group's width.
 	mod := new(big.Int).Lsh(big.NewInt(1), 64)
 	type al struct{ mul, add uint64 }
 	als := make([]al, len(rq.chans))
-	for _, c := range chans {
+	for c, gr := range chanGroup {
+		if gr == nil {
+			continue
+		}
 		cp := &rq.chans[c]
-		k := uint(emax - cp.e)
-		a := new(big.Int).Lsh(cp.add, k)
-		a.Add(a, new(big.Int).Lsh(big.NewInt(rq.g), uint(emax)))
-		// the offset 2^(bw-1) of a2bSigned
-		a.Add(a, new(big.Int).Lsh(big.NewInt(1), uint(bw-1)))
-		als[c] = al{cp.mul << k, a.Mod(a, mod).Uint64()}
+		a := new(big.Int).Add(cp.add, new(big.Int).Lsh(g, uint(cp.e)))
+		a.Add(a, new(big.Int).Lsh(big.NewInt(1), uint(gr.bw-1)))
+		als[c] = al{cp.mul, a.Mod(a, mod).Uint64()}
 	}
 	var mulV, addV []uint64
-	if len(chans) == 1 {
-		mulV, addV = []uint64{als[chans[0]].mul}, []uint64{als[chans[0]].add}
+	if rq.channel == nil {
+		mulV, addV = []uint64{als[0].mul}, []uint64{als[0].add}
 	} else {
 		mulV, addV = make([]uint64, n), make([]uint64, n)
 		for i := range n {
@@ -99,21 +134,53 @@ func (rq *requantizer) fusedPass(acc AShare) (AShare, bool, error) {
 		}
 	}
 	w := p.AddPublic(p.MulPublic(acc, mulV), addV)
-	a, b, err := sp.A2BSplit(w, bw)
+	a, b, err := sp.A2BSplit(w, bwMax)
 	if err != nil {
-		return nil, true, fmt.Errorf("a2b operands of %d bits: %w", bw, err)
+		return nil, true, fmt.Errorf("a2b operands of %d bits: %w", bwMax, err)
 	}
 	d := &dag{p: p}
-	out, err := d.eval(clampCircuit(d, d.inputs(a), d.inputs(b), emax, h))
+	var outs []sig
+	for _, gr := range groups {
+		ag, bg := a, b
+		if len(groups) > 1 {
+			ag, bg = p.BGather(a, gr.elems), p.BGather(b, gr.elems)
+		}
+		if gr.bw < bwMax {
+			ag, bg = p.Bits(ag, 0, gr.bw), p.Bits(bg, 0, gr.bw)
+		}
+		outs = append(outs, clampCircuit(d, d.inputs(ag), d.inputs(bg), gr.e, h)...)
+	}
+	res, err := d.eval(outs)
 	if err != nil {
 		return nil, true, fmt.Errorf("adder and clamp: %w", err)
 	}
 	c := &circ{p, n}
-	y, err := p.B2A(c.join(out))
+	y := c.join(res[:h])
+	if len(groups) > 1 {
+		// Scatter each group's h planes back to the elements' places (zeros elsewhere)
+		// and combine (local).
+		y = nil
+		for k, gr := range groups {
+			idx := make([]int32, n)
+			for i := range idx {
+				idx[i] = -1
+			}
+			for j, i := range gr.elems {
+				idx[i] = int32(j)
+			}
+			part := p.BGather((&circ{p, len(gr.elems)}).join(res[k*h:(k+1)*h]), idx)
+			if y == nil {
+				y = part
+			} else {
+				y = p.XOR(y, part)
+			}
+		}
+	}
+	ya, err := p.B2A(y)
 	if err != nil {
 		return nil, true, fmt.Errorf("b2a: %w", err)
 	}
-	return p.AddPublic(y, []uint64{uint64(rq.lo)}), true, nil
+	return p.AddPublic(ya, []uint64{uint64(rq.lo)}), true, nil
 }
 
 // clampCircuit returns the h planes of clamp(floor(w / 2^E), 0, 2^h - 1), where w is the

@@ -143,6 +143,30 @@ func TestRequantizeFused(t *testing.T) {
 			if fused == 0 {
 				t.Fatal("no case took the fused pass")
 			}
+			// Per-channel shifts in one call: one circuit per quotient plane, same rounds.
+			for _, mode := range modes {
+				var cs []rqCase
+				for _, s := range []int{-12, -9, -8, -5, -1, 0, 1, 4} {
+					for _, m := range []int32{1 << 30, math.MaxInt32, int32(1<<30 + r.IntN(1<<30))} {
+						acc := signedRange(r, 32, 30)
+						acc = append(acc, tieAccs(r, mode, m, s, math.MinInt32, math.MaxInt32, 8)...)
+						cs = append(cs, rqCase{mult: []int32{m}, shift: []int{s}, acc: acc, accBound: 32,
+							round: []mpc.RoundMode{mode}})
+					}
+				}
+				tc := batchCases("", cs)
+				for _, a := range []act{{0, 0, 255}, {-128, -128, 127}, {5, 5, 20}} {
+					tc.zp, tc.lo, tc.hi = a.zp, a.lo, a.hi
+					tc.name = fmt.Sprintf("%v/per-channel shifts/zp=%d/[%d,%d]", mode, a.zp, a.lo, a.hi)
+					splits, ands := runFused(t, name, &tc)
+					if splits != 1 {
+						t.Errorf("%s: fused pass not taken", tc.name)
+					}
+					if ands > 8 {
+						t.Errorf("%s: %d AND rounds, want at most 8", tc.name, ands)
+					}
+				}
+			}
 		})
 	}
 }
