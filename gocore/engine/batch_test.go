@@ -143,9 +143,20 @@ func TestSecureBatch(t *testing.T) {
 					t.Logf("batch of %d: %d rounds (one image %d), %.3f x one image's bytes", n, res.Total.Rounds, one.Total.Rounds,
 						float64(totalBytes(res))/float64(totalBytes(one)))
 				}
+				// The round counter counts a receive after a send: rep3's B2A rotates roles
+				// over three ranges of 64-element words, so a layer of at most 128 elements
+				// counts up to one round fewer per B2A than the same layer batched (the
+				// messages' dependencies are the same; see docs/design-notes.md). Allow 5 %
+				// (+1), or two rounds per such small layer.
+				small := int64(0)
+				for _, l := range one.Layers {
+					if l.Elements > 0 && l.Elements <= 128 {
+						small += 2
+					}
+				}
 				for k, r := range rounds {
-					if r > one.Total.Rounds+one.Total.Rounds/20+1 {
-						t.Errorf("batch of %d: %d rounds, one image %d: more than 5%% (+1) above", ns[k], r, one.Total.Rounds)
+					if lim := one.Total.Rounds + max(one.Total.Rounds/20+1, small); r > lim {
+						t.Errorf("batch of %d: %d rounds, one image %d: more than %d above", ns[k], r, one.Total.Rounds, lim-one.Total.Rounds)
 					}
 				}
 			})
