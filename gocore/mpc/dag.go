@@ -344,3 +344,22 @@ func (d *dag) value(s sig) BShare {
 	}
 	return n.val
 }
+
+// lePublic returns [L <= k] for the unsigned value of the bits l (lowest first) and a
+// public k >= 0: NOT the carry out of L + (2^h - 1 - k) (free leaves), 1 if k >= 2^h - 1.
+func (d *dag) lePublic(l []sig, k int64) sig {
+	h := len(l)
+	if h < 63 && k >= 1<<uint(h)-1 {
+		return sigOne
+	}
+	c := uint64(1)<<uint(h) - 1 - uint64(k)
+	leaves := make([]gpair, h)
+	for j := range h {
+		if c>>uint(j)&1 == 1 {
+			leaves[j] = gpair{g: l[j], p: not(l[j])}
+		} else {
+			leaves[j] = gpair{g: sigZero, p: l[j]}
+		}
+	}
+	return not(newSpans(d, leaves).G(0, h))
+}

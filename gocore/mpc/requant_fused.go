@@ -65,6 +65,12 @@ func (rq *requantizer) fusedPass(acc AShare) (AShare, bool, error) {
 		e, bw  int
 		lo, hi *big.Int // range of q' over the group's channels
 		elems  []int32
+		ties   []bool // per element of the group: its channel can need the tie correction
+		nTies  int
+	}
+	corr := rq.corrK() >= 0 // a correction can apply inside the clamp range
+	if corr && rq.halfEven {
+		return nil, false, nil // its tie leaves include q's parity: general path
 	}
 	var groups []*group
 	byE := map[int]*group{}
@@ -75,8 +81,8 @@ func (rq *requantizer) fusedPass(acc AShare) (AShare, bool, error) {
 		gr := chanGroup[c]
 		if gr == nil {
 			cp := &rq.chans[c]
-			if rq.corrK() >= 0 && cp.tie >= 0 {
-				return nil, false, nil // a tie correction may apply
+			if corr && cp.tie >= 0 && cp.tie != 31 {
+				return nil, false, nil // RoundAway's ties start at plane 31
 			}
 			// q' = floor(w / 2^e) + g over the channel's accumulator range
 			lo := new(big.Int).Add(floorShift(cp.wmin, cp.e), g)
@@ -96,6 +102,11 @@ func (rq *requantizer) fusedPass(acc AShare) (AShare, bool, error) {
 			chanGroup[c] = gr
 		}
 		gr.elems = append(gr.elems, int32(i))
+		t := corr && rq.chans[c].tie >= 0
+		gr.ties = append(gr.ties, t)
+		if t {
+			gr.nTies++
+		}
 	}
 	for _, gr := range groups {
 		// At least h+1 planes of q' (sign-extending a narrower q' is harmless).
@@ -148,7 +159,20 @@ func (rq *requantizer) fusedPass(acc AShare) (AShare, bool, error) {
 		if gr.bw < bwMax {
 			ag, bg = p.Bits(ag, 0, gr.bw), p.Bits(bg, 0, gr.bw)
 		}
-		outs = append(outs, clampCircuit(d, d.inputs(ag), d.inputs(bg), gr.e, h)...)
+		var tp *tieParams
+		if gr.nTies > 0 {
+			tp = &tieParams{lo: 31, allowed: sigOne, k: rq.corrK()}
+			if gr.nTies < len(gr.elems) {
+				m := make([]uint64, len(gr.elems))
+				for j, t := range gr.ties {
+					if t {
+						m[j] = 1
+					}
+				}
+				tp.allowed = d.input(p.BPublic(m, 1))
+			}
+		}
+		outs = append(outs, clampCircuit(d, d.inputs(ag), d.inputs(bg), gr.e, h, tp)...)
 	}
 	res, err := d.eval(outs)
 	if err != nil {
@@ -186,7 +210,7 @@ func (rq *requantizer) fusedPass(acc AShare) (AShare, bool, error) {
 // clampCircuit returns the h planes of clamp(floor(w / 2^E), 0, 2^h - 1), where w is the
 // two's complement value of bw = len(a) bits whose offset binary w + 2^(bw-1) is a + b mod
 // 2^bw (see fusedPass); it needs E + h < bw.
-func clampCircuit(d *dag, a, b []sig, E, h int) []sig {
+func clampCircuit(d *dag, a, b []sig, E, h int, tie *tieParams) []sig {
 	bw := len(a)
 	top := bw - 1
 	k := E + h
@@ -215,15 +239,41 @@ func clampCircuit(d *dag, a, b []sig, E, h int) []sig {
 		conds = append(conds, not(d.xor(d.xor(leaves[j].g, pp[j]), r(j+1))))
 	}
 	chunks := d.andChunks(conds)
+	// The tie: planes [tie.lo, E) of w are zero (pattern 0, carry-in from plane 0), for
+	// the allowed elements.
+	var tieL []sig
+	if tie != nil {
+		tieL = append(tieL, tie.allowed, not(d.xor(sp.G(0, tie.lo), pp[tie.lo])))
+		for j := tie.lo; j < E-1; j++ {
+			tieL = append(tieL, not(d.xor(d.xor(leaves[j].g, pp[j]), pp[j+1])))
+		}
+		tieL = d.andChunks(tieL)
+	}
 	branch := func(cin sig) []sig {
 		eq := not(d.xor(sp.carry(E, k, cin), r(k)))
 		hz := d.andAll(append([]sig{eq}, chunks...)...)
 		sgn := not(d.xor(pp[top], sp.carry(E, top, cin))) // plane top of w' complemented
 		gtH := not(d.xor(sgn, hz))
 		o := make([]sig, h)
+		L := make([]sig, h)
 		for i := range h {
-			L := d.xor(pp[E+i], sp.carry(E, E+i, cin))
-			o[i] = d.xor(d.andAll(append([]sig{L, eq}, chunks...)...), gtH)
+			L[i] = d.xor(pp[E+i], sp.carry(E, E+i, cin))
+			o[i] = d.xor(d.andAll(append([]sig{L[i], eq}, chunks...)...), gtH)
+		}
+		if tie == nil {
+			return o
+		}
+		// Decrement by tie & hz & D, D = [1 <= L <= k]: plane i flips when also the
+		// planes of L below i are zero (bm_i).
+		nL := make([]sig, h)
+		for i := range h {
+			nL[i] = not(L[i])
+		}
+		bm := func(i int) sig { return d.andAll(nL[:i]...) }
+		D := d.xor(d.lePublic(L, tie.k), bm(h))
+		for i := range h {
+			fl := append([]sig{eq, D, bm(i)}, chunks...)
+			o[i] = d.xor(o[i], d.andAll(append(fl, tieL...)...))
 		}
 		return o
 	}
@@ -237,4 +287,13 @@ func clampCircuit(d *dag, a, b []sig, E, h int) []sig {
 		out[i] = d.xor(o0[i], d.and(cE, d.xor(o0[i], o1[i])))
 	}
 	return out
+}
+
+// tieParams is the tie correction of clampCircuit (RoundAway with zp - actMin >= 1): the
+// tie planes start at lo, allowed marks the elements that can tie (sigOne: all), and
+// the correction applies for 1 <= q' <= k.
+type tieParams struct {
+	lo      int
+	allowed sig
+	k       int64
 }
