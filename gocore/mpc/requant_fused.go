@@ -61,13 +61,6 @@ func (rq *requantizer) fusedPass(acc AShare) (AShare, bool, error) {
 	}
 	// Elements are grouped by quotient plane E (per-channel shifts); each group is its own
 	// circuit on its own width, all of them in the same rounds.
-	type group struct {
-		e, bw  int
-		lo, hi *big.Int // range of q' over the group's channels
-		elems  []int32
-		ties   []bool // per element of the group: its channel can need the tie correction
-		nTies  int
-	}
 	corr := rq.corrK() >= 0 // a correction can apply inside the clamp range
 	if corr && rq.halfEven {
 		return nil, false, nil // its tie leaves include q's parity: general path
@@ -115,13 +108,35 @@ func (rq *requantizer) fusedPass(acc AShare) (AShare, bool, error) {
 			return nil, false, nil
 		}
 	}
+	if len(groups) > 1 {
+		// Each group's planes are whole words of 64 elements: for small groups (a fully
+		// connected layer with a shift per channel) that padding can cost more than one
+		// circuit with every quotient aligned at the largest plane (w times 2^(E-e)),
+		// which is taken instead where it fits.
+		words := func(k int) int { return (k + 63) / 64 }
+		wg := 0
+		for _, gr := range groups {
+			wg += words(len(gr.elems))
+		}
+		if n := rq.n; wg > words(n)+words(n)/4 {
+			if m := mergeGroups(groups, h, rq.n); m != nil {
+				for c, gr := range chanGroup {
+					if gr != nil {
+						chanGroup[c] = m
+					}
+				}
+				groups = []*group{m}
+			}
+		}
+	}
 	bwMax := 0
 	for _, gr := range groups {
 		bwMax = max(bwMax, gr.bw)
 	}
 	p := rq.p
 	n := rq.n
-	// w = acc*mul + add + g*2^e + 2^(bw-1): q' at plane e, offset binary of the group's width.
+	// w = (acc*mul + add)*2^k + g*2^e + 2^(bw-1): q' at the group's plane e, offset binary
+	// of the group's width.
 	mod := new(big.Int).Lsh(big.NewInt(1), 64)
 	type al struct{ mul, add uint64 }
 	als := make([]al, len(rq.chans))
@@ -130,9 +145,11 @@ func (rq *requantizer) fusedPass(acc AShare) (AShare, bool, error) {
 			continue
 		}
 		cp := &rq.chans[c]
-		a := new(big.Int).Add(cp.add, new(big.Int).Lsh(g, uint(cp.e)))
+		k := uint(gr.e - cp.e) // alignment (0 unless groups were merged)
+		a := new(big.Int).Lsh(cp.add, k)
+		a.Add(a, new(big.Int).Lsh(g, uint(gr.e)))
 		a.Add(a, new(big.Int).Lsh(big.NewInt(1), uint(gr.bw-1)))
-		als[c] = al{cp.mul, a.Mod(a, mod).Uint64()}
+		als[c] = al{cp.mul << k, a.Mod(a, mod).Uint64()}
 	}
 	var mulV, addV []uint64
 	if rq.channel == nil {
@@ -205,6 +222,44 @@ func (rq *requantizer) fusedPass(acc AShare) (AShare, bool, error) {
 		return nil, true, fmt.Errorf("b2a: %w", err)
 	}
 	return p.AddPublic(ya, []uint64{uint64(rq.lo)}), true, nil
+}
+
+// group is the elements of one fused circuit: quotient plane e, width bw, the range of q'
+// over its channels, its elements, and which of them can need the tie correction.
+type group struct {
+	e, bw  int
+	lo, hi *big.Int
+	elems  []int32
+	ties   []bool
+	nTies  int
+}
+
+// mergeGroups returns one group of all n elements with every quotient aligned at the
+// largest plane, or nil when that needs more than 64 bits or a tie correction (whose
+// planes would differ per element).
+func mergeGroups(groups []*group, h, n int) *group {
+	m := &group{lo: groups[0].lo, hi: groups[0].hi}
+	for _, gr := range groups {
+		if gr.nTies > 0 {
+			return nil
+		}
+		m.e = max(m.e, gr.e)
+		if gr.lo.Cmp(m.lo) < 0 {
+			m.lo = gr.lo
+		}
+		if gr.hi.Cmp(m.hi) > 0 {
+			m.hi = gr.hi
+		}
+	}
+	m.bw = m.e + max(signedWidth(m.lo, m.hi), h+1)
+	if m.bw > 64 {
+		return nil
+	}
+	m.elems, m.ties = make([]int32, n), make([]bool, n)
+	for i := range m.elems {
+		m.elems[i] = int32(i)
+	}
+	return m
 }
 
 // clampCircuit returns the h planes of clamp(floor(w / 2^E), 0, 2^h - 1), where w is the

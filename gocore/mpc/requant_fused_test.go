@@ -157,6 +157,27 @@ func TestRequantizeFused(t *testing.T) {
 							round: []mpc.RoundMode{mode}})
 					}
 				}
+				// and a small layer (a few elements per shift: one aligned circuit, or
+				// word-padded groups where the tie correction applies)
+				var small []rqCase
+				for k, c := range cs {
+					if k%3 == 0 {
+						c.acc = []int64{c.acc[0], c.acc[5], c.acc[len(c.acc)-1]}
+						c.accBound = 12
+						for i, a := range c.acc {
+							c.acc[i] = a >> 20
+						}
+						small = append(small, c)
+					}
+				}
+				for _, a := range []act{{0, 0, 255}, {10, 0, 255}} {
+					tc := batchCases("", small)
+					tc.zp, tc.lo, tc.hi = a.zp, a.lo, a.hi
+					tc.name = fmt.Sprintf("%v/small per-channel/zp=%d/[%d,%d]", mode, a.zp, a.lo, a.hi)
+					if splits, _ := runFused(t, name, &tc); splits != 1 {
+						t.Errorf("%s: fused pass not taken", tc.name)
+					}
+				}
 				tc := batchCases("", cs)
 				for _, a := range []act{{0, 0, 255}, {-128, -128, 127}, {5, 5, 20}} {
 					tc.zp, tc.lo, tc.hi = a.zp, a.lo, a.hi
