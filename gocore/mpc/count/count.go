@@ -1,5 +1,6 @@
 // Package count is a counting protocol: it implements mpc.Protocol (and every optional
-// extension of package mpc) on shares that hold only their sizes, and records every call
+// extension of package mpc that does not change which calls the blocks make; Splitter
+// adds mpc.A2BSplitter, which does) on shares that hold only their sizes, and records every call
 // with its public sizes in an mpc.Demand. Running the engine on a model's public graph
 // with it gives, exactly and without any data, what one inference asks of a protocol:
 // how many products (and which have an operand held in the clear by one party), AND
