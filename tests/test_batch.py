@@ -84,7 +84,10 @@ def test_estimate_batch(digits):
     one = qmpc.estimate(digits, "rep3")
     four = qmpc.estimate(digits, "rep3", batch=4)
     assert one.batch == 1 and four.batch == 4
-    assert 3.9 * sum(one.total.bytes_sent) <= sum(four.total.bytes_sent) <= 4.04 * sum(one.total.bytes_sent)
+    # Below 4x: bit-sliced planes are padded to 64-element words, and rep3's fused
+    # requantization pads each shift group of a small per-channel layer (digits: 128
+    # outputs, several shifts), which a batch shares (3.79x here).
+    assert 3.7 * sum(one.total.bytes_sent) <= sum(four.total.bytes_sent) <= 4.04 * sum(one.total.bytes_sent)
     with pytest.raises(ValueError):
         qmpc.estimate(digits, "rep3", batch=0)
 

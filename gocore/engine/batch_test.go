@@ -143,15 +143,25 @@ func TestSecureBatch(t *testing.T) {
 					t.Logf("batch of %d: %d rounds (one image %d), %.3f x one image's bytes", n, res.Total.Rounds, one.Total.Rounds,
 						float64(totalBytes(res))/float64(totalBytes(one)))
 				}
-				// A malicious protocol checks its pending products whenever they reach a
-				// memory bound (rep3mal: 2^22 words), so a larger batch may take a few more
-				// check rounds; everything else is the rounds of one image.
-				slack := one.Total.Rounds/20 + 1
+				// The round counter counts a receive after a send: rep3's B2A rotates roles
+				// over three ranges of 64-element words, so a layer of at most 128 elements
+				// counts up to one round fewer per B2A than the same layer batched (the
+				// messages' dependencies are the same; see docs/design-notes.md). Allow 5 %
+				// (+1), or two rounds per such small layer. A malicious protocol also checks
+				// its pending products whenever they reach a memory bound (rep3mal: 2^22
+				// words), so a larger batch may take a few more check rounds.
+				small := int64(0)
+				for _, l := range one.Layers {
+					if l.Elements > 0 && l.Elements <= 128 {
+						small += 2
+					}
+				}
+				slack := max(one.Total.Rounds/20+1, small)
 				if spec.Security == mpc.MaliciousAbort {
-					slack = one.Total.Rounds/4 + 1
+					slack = max(slack, one.Total.Rounds/4+1)
 				}
 				for k, r := range rounds {
-					if r > one.Total.Rounds+slack {
+					if lim := one.Total.Rounds + slack; r > lim {
 						t.Errorf("batch of %d: %d rounds, one image %d: more than %d above", ns[k], r, one.Total.Rounds, slack)
 					}
 				}

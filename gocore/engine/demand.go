@@ -21,6 +21,7 @@ type Demands struct {
 type demandKey struct {
 	n, owner, client int
 	reveal           Reveal
+	split            bool // counted with mpc.A2BSplitter
 }
 
 type demandCache struct {
@@ -33,7 +34,18 @@ type demandCache struct {
 // the roles of opt: it runs the engine on the public graph with zero parameters over the
 // counting protocol (package mpc/count). The result is cached in c.
 func (c *Compiled) Demand(g *model.Graph, n int, opt Options) (*Demands, error) {
-	key := demandKey{n, opt.Owner, opt.Client, opt.Reveal}
+	return c.demand(g, n, opt, false)
+}
+
+// DemandOf is Demand for protocol p: counted with the optional extensions that change
+// which calls the blocks make (mpc.A2BSplitter), as p has them.
+func (c *Compiled) DemandOf(p mpc.Protocol, g *model.Graph, opt Options) (*Demands, error) {
+	_, split := mpc.Ext[mpc.A2BSplitter](p)
+	return c.demand(g, p.N(), opt, split)
+}
+
+func (c *Compiled) demand(g *model.Graph, n int, opt Options, split bool) (*Demands, error) {
+	key := demandKey{n, opt.Owner, opt.Client, opt.Reveal, split}
 	c.demands.mu.Lock()
 	defer c.demands.mu.Unlock()
 	if d, ok := c.demands.m[key]; ok {
@@ -42,7 +54,11 @@ func (c *Compiled) Demand(g *model.Graph, n int, opt Options) (*Demands, error) 
 	// The counting party plays the model owner (so that Setup inputs the parameters) and
 	// passes no client input unless it is the client too.
 	p := count.New(opt.Owner, n)
-	cp, err := NewPartyCompiled(p, PublicGraphWithZeros(g), c, Options{Owner: opt.Owner, Client: opt.Client, Reveal: opt.Reveal})
+	var pp mpc.Protocol = p
+	if split {
+		pp = &count.Splitter{Protocol: p}
+	}
+	cp, err := NewPartyCompiled(pp, PublicGraphWithZeros(g), c, Options{Owner: opt.Owner, Client: opt.Client, Reveal: opt.Reveal})
 	if err != nil {
 		return nil, fmt.Errorf("counting the protocol demand: %w", err)
 	}

@@ -246,7 +246,7 @@ func (e *Party) Preprocess() error {
 	if _, ok := mpc.Ext[mpc.Preprocessor](e.p); !ok {
 		return nil
 	}
-	d, err := e.c.Demand(e.g, e.p.N(), e.opt)
+	d, err := e.c.DemandOf(e.p, e.g, e.opt)
 	if err != nil {
 		return err
 	}

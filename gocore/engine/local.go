@@ -243,7 +243,7 @@ func RunLocalWith(protocol string, g *model.Graph, c *Compiled, in []model.Value
 	r.Layers = merge(parties[0].Layers(), parties, (*Party).Layers)
 	r.Total = Sum(r.Layers, n)
 	r.Offline, r.Online = r.Total.Offline, r.Total.Online()
-	if d, err := c.Demand(g, n, opt); err == nil {
+	if d, err := c.DemandOf(ps[0], g, opt); err == nil {
 		r.Demand, r.DemandSummary = d.Infer, d.Infer.Summary()
 	}
 	r.SetBatch(lo.Batch)

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math/bits"
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/model"
@@ -33,6 +34,12 @@ type prepared struct {
 	bIdx       []int32 // bias broadcast
 	wZP        []uint64
 	counts     []int64
+	// poolInRange: a pool's input type lies inside its activation range, so the clamp
+	// after the average or maximum (which stays inside the inputs' range) is the identity.
+	poolInRange bool
+	// poolInBits > 0: a pool's input values lie in [0, 2^poolInBits) (an unsigned type),
+	// so an average pool's sums are never negative.
+	poolInBits int
 	padVal     []uint64
 	idx2       []int32
 }
@@ -122,6 +129,12 @@ func prepOp(g *model.Graph, oi int) (*prepared, error) {
 		p.counts = make([]int64, len(counts))
 		for i, n := range counts {
 			p.counts[i] = int64(n)
+		}
+		if lo, hi, ok := g.Tensors[op.Inputs[0]].DType.IntRange(); ok {
+			p.poolInRange = lo >= int64(c.ActMin) && hi <= int64(c.ActMax)
+			if lo >= 0 && hi < 1<<16 {
+				p.poolInBits = bits.Len64(uint64(hi))
+			}
 		}
 	case model.OpAdd, model.OpMul:
 		if op.Kind == model.OpAdd {
@@ -253,16 +266,22 @@ func (e *Party) evalOp(oi int, op *model.Op, env map[int]mpc.AShare) (mpc.AShare
 		c := p.pool
 		taps := c.FilterH * c.FilterW
 		sum := e.p.SumGroups(e.p.Gather(in(0), p.xIdx), taps)
-		q, err := mpc.DivRoundPublic(e.p, sum, p.counts, 8+bitsFor(taps)+2)
-		if err != nil {
-			return nil, err
+		var q mpc.AShare
+		var err error
+		if p.poolInBits > 0 { // sums of unsigned values: no correction for negative sums
+			q, err = mpc.DivRoundPublicNonNeg(e.p, sum, p.counts, p.poolInBits+bitsFor(taps))
+		} else {
+			q, err = mpc.DivRoundPublic(e.p, sum, p.counts, 8+bitsFor(taps)+2)
+		}
+		if err != nil || p.poolInRange { // a rounded average of values in range
+			return q, err
 		}
 		return mpc.Clamp(e.p, q, int64(c.ActMin), int64(c.ActMax), 10)
 	case model.OpMaxPool2D:
 		c := p.pool
 		m, err := mpc.MaxGroups(e.p, e.p.Gather(in(0), p.xIdx), c.FilterH*c.FilterW, 10)
-		if err != nil {
-			return nil, err
+		if err != nil || p.poolInRange {
+			return m, err
 		}
 		return mpc.Clamp(e.p, m, int64(c.ActMin), int64(c.ActMax), 10)
 	case model.OpPad:

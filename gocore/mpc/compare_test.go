@@ -221,6 +221,63 @@ func TestDivRoundPublicExhaustive(t *testing.T) {
 	checkEq(t, "divround", got, want, func(i int) string { return fmt.Sprintf("x=%d d=%d", x[i], d[i]) })
 }
 
+// TestDivRoundPublicNonNeg: every x of [0, 2^12) for every divisor in [1, 300] in plain,
+// and edge values (0, the top of the range, ties k*d + d/2) for several bounds in every
+// protocol, against TFLite's rounding.
+func TestDivRoundPublicNonNeg(t *testing.T) {
+	const bound = 12
+	var x, d []int64
+	for dv := int64(1); dv <= 300; dv++ {
+		for v := int64(0); v < 1<<bound; v++ {
+			x = append(x, v)
+			d = append(d, dv)
+		}
+	}
+	got := evalA(t, "plain", [][]uint64{u64s(x)}, func(p mpc.Protocol, xs []mpc.AShare) (mpc.AShare, error) {
+		return mpc.DivRoundPublicNonNeg(p, xs[0], d, bound)
+	})
+	want := make([]int64, len(x))
+	for i := range x {
+		want[i] = tfliteAvg(x[i], d[i])
+	}
+	checkEq(t, "divround nonneg", got, want, func(i int) string { return fmt.Sprintf("x=%d d=%d", x[i], d[i]) })
+
+	forEachProtocol(t, func(t *testing.T, name string) {
+		for _, tc := range []struct {
+			bound int
+			ds    []int64
+		}{
+			{12, []int64{16}}, {12, []int64{4, 6, 9, 16}}, {1, []int64{1, 2, 3}}, {23, []int64{2, 7, 1 << 20}}, {40, []int64{16, 1 << 20}},
+		} {
+			r := rand.New(rand.NewPCG(uint64(tc.bound), 99))
+			top := int64(1)<<tc.bound - 1
+			x := []int64{0, 1, top, top - 1}
+			for len(x) < 300 {
+				if len(x)%3 == 0 {
+					dv := tc.ds[r.IntN(len(tc.ds))]
+					if v := int64(r.IntN(50))*dv + dv/2; v <= top {
+						x = append(x, v)
+						continue
+					}
+				}
+				x = append(x, int64(r.Uint64N(uint64(top)+1)))
+			}
+			dd := make([]int64, len(x))
+			for i := range dd {
+				dd[i] = tc.ds[i%len(tc.ds)]
+			}
+			got := evalA(t, name, [][]uint64{u64s(x)}, func(p mpc.Protocol, xs []mpc.AShare) (mpc.AShare, error) {
+				return mpc.DivRoundPublicNonNeg(p, xs[0], dd, tc.bound)
+			})
+			want := make([]int64, len(x))
+			for i := range x {
+				want[i] = tfliteAvg(x[i], dd[i])
+			}
+			checkEq(t, fmt.Sprintf("bound=%d", tc.bound), got, want, func(i int) string { return fmt.Sprintf("x=%d d=%d", x[i], dd[i]) })
+		}
+	})
+}
+
 func TestDivRoundPublic(t *testing.T) {
 	forEachProtocol(t, func(t *testing.T, name string) {
 		for _, tc := range []struct {

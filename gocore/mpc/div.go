@@ -54,6 +54,23 @@ func DivRoundPublic(p Protocol, x AShare, d []int64, bound int) (_ AShare, err e
 	if err := checkBound("mpc divroundpublic", bound, 62); err != nil {
 		return nil, err
 	}
+	return divRoundPublic(p, x, d, bound, false)
+}
+
+// DivRoundPublicNonNeg is DivRoundPublic for x known to lie in [0, 2^bound) (e.g. a sum
+// of uint8 values): then the result is floor((x + d/2) / d) for every d, and the even
+// divisors' correction for negative x (its comparison trees and two AND rounds) is left
+// out: one A2B and one B2A.
+func DivRoundPublicNonNeg(p Protocol, x AShare, d []int64, bound int) (_ AShare, err error) {
+	defer guard(&err, "mpc divroundpublicnonneg")
+	if err := checkBound("mpc divroundpublicnonneg", bound, 61); err != nil {
+		return nil, err
+	}
+	// [0, 2^bound) lies in the signed range of bound+1 bits.
+	return divRoundPublic(p, x, d, bound+1, true)
+}
+
+func divRoundPublic(p Protocol, x AShare, d []int64, bound int, nonneg bool) (_ AShare, err error) {
 	n := x.Len()
 	if len(d) != n && len(d) != 1 {
 		return nil, errs.New(errs.Shape, "mpc divroundpublic: %d divisors for %d elements", len(d), n)
@@ -73,7 +90,7 @@ func DivRoundPublic(p Protocol, x AShare, d []int64, bound int) (_ AShare, err e
 		groups[v] = append(groups[v], int32(i))
 	}
 	if len(groups) == 1 {
-		y, err := divRoundGroup(p, x, uint64(div(0)), bound)
+		y, err := divRoundGroup(p, x, uint64(div(0)), bound, nonneg)
 		if err != nil {
 			return nil, fmt.Errorf("mpc divroundpublic: d=%d: %w", div(0), err)
 		}
@@ -90,7 +107,7 @@ func DivRoundPublic(p Protocol, x AShare, d []int64, bound int) (_ AShare, err e
 	off := 0
 	for _, v := range ds {
 		idx := groups[v]
-		y, err := divRoundGroup(p, p.Gather(x, idx), uint64(v), bound)
+		y, err := divRoundGroup(p, p.Gather(x, idx), uint64(v), bound, nonneg)
 		if err != nil {
 			return nil, fmt.Errorf("mpc divroundpublic: d=%d: %w", v, err)
 		}
@@ -149,7 +166,8 @@ func divParams(d uint64, bound int) (k, s, m uint64, bw int, err error) {
 	return k, s, m, bw, nil
 }
 
-func divRoundGroup(p Protocol, x AShare, d uint64, bound int) (AShare, error) {
+// divRoundGroup divides by one divisor; nonneg says that x >= 0 (no correction).
+func divRoundGroup(p Protocol, x AShare, d uint64, bound int, nonneg bool) (AShare, error) {
 	if d == 1 {
 		return x, nil
 	}
@@ -159,6 +177,18 @@ func divRoundGroup(p Protocol, x AShare, d uint64, bound int) (AShare, error) {
 	}
 	d2 := d / 2
 	w := p.MulPublic(p.AddPublic(x, []uint64{d2 + k*d}), []uint64{m})
+	if d%2 == 1 || nonneg {
+		// Q = planes [S, bw) of w, with the protocol's pruned A2B where it has one.
+		qb, err := a2bHigh(p, w, bw, int(s))
+		if err != nil {
+			return nil, fmt.Errorf("a2b of %d bits: %w", bw, err)
+		}
+		y, err := p.B2A(qb)
+		if err != nil {
+			return nil, fmt.Errorf("b2a: %w", err)
+		}
+		return p.AddPublic(y, []uint64{-k}), nil
+	}
 	wb, err := p.A2B(w, bw)
 	if err != nil {
 		return nil, fmt.Errorf("a2b of %d bits: %w", bw, err)
@@ -166,13 +196,6 @@ func divRoundGroup(p Protocol, x AShare, d uint64, bound int) (AShare, error) {
 	c := &circ{p, x.Len()}
 	wp := c.planes(wb)
 	q := wp[s:]
-	if d%2 == 1 {
-		y, err := p.B2A(c.join(q))
-		if err != nil {
-			return nil, fmt.Errorf("b2a: %w", err)
-		}
-		return p.AddPublic(y, []uint64{-k}), nil
-	}
 	nq := make([]bit, len(q))
 	for j := range q {
 		nq[j] = c.not(q[j])

@@ -194,6 +194,8 @@ func (d *Demand) Summary() map[string]int64 {
 			s["and"] += n
 		case "A2B":
 			s["a2b_bits"] += n * int64(c.W-c.Lo)
+		case "A2BSplit":
+			s["a2b_split_bits"] += n * int64(c.W)
 		case "B2A":
 			s["b2a_bits"] += n * int64(c.W)
 		case "Bit2A":

@@ -298,6 +298,9 @@ func requantize(p Protocol, acc AShare, q Requant, channel []int32, accBound int
 		// A single output value: no secret computation needed.
 		return p.Public(broadcast(uint64(rq.lo), n)), nil
 	}
+	if y, ok, err := rq.fusedPass(acc); ok {
+		return y, err
+	}
 	if y, ok, err := rq.selectPass(acc); ok {
 		return y, err
 	}

@@ -185,6 +185,7 @@ class Stats:
     #: what one inference asks of the protocol, counted on the public graph, by kind:
     #: ``macs_one_sided`` / ``macs_shared`` (multiply-accumulates with one operand held
     #: in the clear by one party / both shared), ``and`` (AND gates), ``a2b_bits``,
+    #: ``a2b_split_bits`` (the A2B operands of rep3's fused requantization),
     #: ``b2a_bits``, ``input``, ``open``, ... (``mpc.Demand.Summary`` in the Go core)
     demand: dict[str, int] = field(default_factory=dict)
     #: inputs evaluated in this one secure pass (``x`` of shape [N, ...] on a batch-1 model)

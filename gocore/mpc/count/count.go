@@ -1,5 +1,6 @@
 // Package count is a counting protocol: it implements mpc.Protocol (and every optional
-// extension of package mpc) on shares that hold only their sizes, and records every call
+// extension of package mpc that does not change which calls the blocks make; Splitter
+// adds mpc.A2BSplitter, which does) on shares that hold only their sizes, and records every call
 // with its public sizes in an mpc.Demand. Running the engine on a model's public graph
 // with it gives, exactly and without any data, what one inference asks of a protocol:
 // how many products (and which have an operand held in the clear by one party), AND
@@ -231,6 +232,21 @@ func (p *Protocol) B2A(x mpc.BShare) (mpc.AShare, error) {
 func (p *Protocol) Bit2A(x mpc.BShare) (mpc.AShare, error) {
 	p.add(mpc.Call{Op: "Bit2A", N: x.Len()})
 	return &AShare{x.Len(), -1}, nil
+}
+
+// Splitter is a counting endpoint that also implements mpc.A2BSplitter, for counting what
+// a protocol with that extension (rep3) asks: the blocks take other paths with it
+// (requantization's fused circuit), so a protocol's demand is counted with the
+// extensions it has (Protocol alone lacks this one).
+type Splitter struct{ *Protocol }
+
+// NewSplitter returns a counting endpoint with mpc.A2BSplitter for party id of n.
+func NewSplitter(id, n int) *Splitter { return &Splitter{New(id, n)} }
+
+// A2BSplit records the operands' input (an "A2BSplit" call of n elements, w bits).
+func (p *Splitter) A2BSplit(x mpc.AShare, w int) (mpc.BShare, mpc.BShare, error) {
+	p.add(mpc.Call{Op: "A2BSplit", N: x.Len(), W: w})
+	return &BShare{x.Len(), w}, &BShare{x.Len(), w}, nil
 }
 
 // idle is the Conn of a counting party: it never carries a message.

@@ -23,17 +23,32 @@ func (p *Protocol) A2BHigh(x mpc.AShare, w, lo int) (mpc.BShare, error) {
 	return p.a2b(x, w, lo)
 }
 
-func (p *Protocol) a2b(x mpc.AShare, w, lo int) (mpc.BShare, error) {
-	if w < 1 || w > 64 || lo < 0 || lo >= w {
-		return nil, errs.New(errs.Internal, "rep3 a2b: width %d, low plane %d (want 0 <= lo < w <= 64)", w, lo)
+// A2BSplit returns the operands of A2B's adder: a w-bit binary sharing of x_0 (free:
+// component 0, which parties 0 and 2 hold) and one of y = x_1 + x_2 (input by party 1,
+// one message of w bits per element to party 2), with x_0 + y = x. It implements
+// mpc.A2BSplitter.
+func (p *Protocol) A2BSplit(x mpc.AShare, w int) (a, b mpc.BShare, err error) {
+	if w < 1 || w > 64 {
+		return nil, nil, errs.New(errs.Internal, "rep3 a2bsplit: width %d not in [1,64]", w)
 	}
+	x0, y, err := p.a2bOperands(x, w)
+	if err != nil {
+		return nil, nil, fmt.Errorf("rep3 a2bsplit: %w", err)
+	}
+	return x0, y, nil
+}
+
+// a2bOperands returns the binary sharings of x_0 and of x_1 + x_2 (w bits each); in the
+// checked form (an Observer attached: convert_checked.go), those of S and 2C with S + 2C =
+// x mod 2^w, from the components' free sharings and one AND round.
+func (p *Protocol) a2bOperands(x mpc.AShare, w int) (x0, y *BShare, err error) {
 	s := as(x)
 	if p.obs != nil {
-		z, err := p.a2bChecked(s, w, lo)
+		x0, y, err = p.a2bCheckedOperands(s, w)
 		if err != nil {
-			return nil, fmt.Errorf("rep3 a2b (checked): %w", err)
+			return nil, nil, fmt.Errorf("checked operands: %w", err)
 		}
-		return z, nil
+		return x0, y, nil
 	}
 	n := len(s.a)
 	l := w * ring.Words(n)
@@ -45,10 +60,10 @@ func (p *Protocol) a2b(x mpc.AShare, w, lo int) (mpc.BShare, error) {
 	}
 	ya, yb, err := p.input(1, yPlanes, l, true)
 	if err != nil {
-		return nil, fmt.Errorf("rep3 a2b: %w", err)
+		return nil, nil, err
 	}
 	// x_0 is component 0: party 0's first and party 2's second.
-	x0 := &BShare{n: n, w: w}
+	x0 = &BShare{n: n, w: w}
 	switch p.id {
 	case 0:
 		x0.a, x0.b = ring.ToPlanes(s.a, w), make([]uint64, l)
@@ -58,7 +73,18 @@ func (p *Protocol) a2b(x mpc.AShare, w, lo int) (mpc.BShare, error) {
 	case 2:
 		x0.a, x0.b = make([]uint64, l), ring.ToPlanes(s.b, w)
 	}
-	sum, err := p.add(x0, &BShare{n, w, ya, yb}, lo)
+	return x0, &BShare{n, w, ya, yb}, nil
+}
+
+func (p *Protocol) a2b(x mpc.AShare, w, lo int) (mpc.BShare, error) {
+	if w < 1 || w > 64 || lo < 0 || lo >= w {
+		return nil, errs.New(errs.Internal, "rep3 a2b: width %d, low plane %d (want 0 <= lo < w <= 64)", w, lo)
+	}
+	x0, y, err := p.a2bOperands(x, w)
+	if err != nil {
+		return nil, fmt.Errorf("rep3 a2b: %w", err)
+	}
+	sum, err := p.add(x0, y, lo)
 	if err != nil {
 		return nil, fmt.Errorf("rep3 a2b: %w", err)
 	}

@@ -15,8 +15,9 @@ package rep3
 //   - A2B(w): X_j, the binary sharing of component x_j (held by parties j and j-1), needs
 //     no message. A full-adder layer reduces x_0 + x_1 + x_2 to S + 2C with S = X_0 ^ X_1 ^
 //     X_2 (local) and C = maj(X_0, X_1, X_2) = ((X_0 ^ X_1) & (X_1 ^ X_2)) ^ X_1 (one AND,
-//     w-1 planes), and the Sklansky adder adds S and C shifted by one. One AND round more
-//     than the semi-honest A2B, no input message.
+//     w-1 planes); S and C shifted by one are the adder's operands (A2B, A2BHigh) or are
+//     returned as they are (A2BSplit, whose caller adds them in its own circuit). One AND
+//     round more than the semi-honest A2B, no input message.
 //   - B2A(w): B_j, the arithmetic sharing of the bits of binary component b_j (element-major,
 //     w ring elements per element), is free. c = b_0 ^ b_1 = B_0 + B_1 - 2 B_0 B_1 (one Mul
 //     of n*w elements) and b = sum_j 2^j (c_j + b2_j - 2 c_j b2_j), whose products are one
@@ -28,8 +29,9 @@ import (
 	"github.com/qmpc/qmpc/gocore/ring"
 )
 
-// a2bChecked is a2b's checked form (see above).
-func (p *Protocol) a2bChecked(s *AShare, w, lo int) (*BShare, error) {
+// a2bCheckedOperands returns A2B's adder operands in the checked form (see above): S and
+// C shifted by one plane, with S + 2C = x mod 2^w.
+func (p *Protocol) a2bCheckedOperands(s *AShare, w int) (sum, carry *BShare, err error) {
 	n := len(s.a)
 	nw := ring.Words(n)
 	l := w * nw
@@ -48,9 +50,10 @@ func (p *Protocol) a2bChecked(s *AShare, w, lo int) (*BShare, error) {
 	}
 	x0, x1, x2 := comp(0), comp(1), comp(2)
 	// S = X_0 ^ X_1 ^ X_2: this party's pair is (x_id, x_{id+1}) as planes.
-	sum := &BShare{n, w, own, nxt}
+	sum = &BShare{n, w, own, nxt}
+	carry = &BShare{n, w, make([]uint64, l), make([]uint64, l)}
 	if w == 1 {
-		return p.add(sum, &BShare{n, w, zero, zero}, lo)
+		return sum, carry, nil
 	}
 	m := (w - 1) * nw // the carry out of the top plane is not needed
 	u := pair{make([]uint64, m), make([]uint64, m)}
@@ -61,13 +64,12 @@ func (p *Protocol) a2bChecked(s *AShare, w, lo int) (*BShare, error) {
 	ring.Xor(v.b, x1.b[:m], x2.b[:m])
 	ca, cb, err := p.andMany([]pair{u}, []pair{v})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// C << 1: plane k+1 of the carry share is maj plane k.
-	c := &BShare{n, w, make([]uint64, l), make([]uint64, l)}
-	ring.Xor(c.a[nw:], ca, x1.a[:m])
-	ring.Xor(c.b[nw:], cb, x1.b[:m])
-	return p.add(sum, c, lo)
+	ring.Xor(carry.a[nw:], ca, x1.a[:m])
+	ring.Xor(carry.b[nw:], cb, x1.b[:m])
+	return sum, carry, nil
 }
 
 // b2aChecked is b2a's checked form (see above).

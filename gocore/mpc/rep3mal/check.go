@@ -238,20 +238,28 @@ func (p *Protocol) check() error {
 	}
 	// 5. Hashes: zero test and imports to the next party, openings to the previous one;
 	// then every party's verdict to both others, so that all abort together.
-	return p.exchange(zero.send.Sum(nil), zero.expect.Sum(nil), failed)
+	var salt [32]byte
+	g.Read(salt[:])
+	return p.exchange(zero.send.Sum(nil), zero.expect.Sum(nil), salt[:], failed)
 }
 
 // exchange sends and compares the hashes of a check and agrees on the verdict.
-// failed names a failure found earlier in the check ("" if none).
-func (p *Protocol) exchange(zeroSend, zeroExpect []byte, failed string) error {
+// failed names a failure found earlier in the check ("" if none). Every digest is sent
+// as SHA-256(salt || digest) with the check's salt from the coin, so that equal digests in
+// two checks (e.g. of nothing) are not equal messages.
+func (p *Protocol) exchange(zeroSend, zeroExpect, salt []byte, failed string) error {
 	r := p.rec
 	conn := p.Conn()
 	id := p.ID()
 	next, prev := (id+1)%3, (id+2)%3
-	toNext := append(append([]byte{}, zeroSend...), r.importSend.Sum(nil)...)
-	toPrev := r.openSend.Sum(nil)
-	expectPrev := append(append([]byte{}, zeroExpect...), r.importRecv.Sum(nil)...)
-	expectNext := r.openRecv.Sum(nil)
+	salted := func(d []byte) []byte {
+		h := sha256.Sum256(append(append([]byte{}, salt...), d...))
+		return h[:]
+	}
+	toNext := append(salted(zeroSend), salted(r.importSend.Sum(nil))...)
+	toPrev := salted(r.openSend.Sum(nil))
+	expectPrev := append(salted(zeroExpect), salted(r.importRecv.Sum(nil))...)
+	expectNext := salted(r.openRecv.Sum(nil))
 	r.openSend.Reset()
 	r.openRecv.Reset()
 	r.importSend.Reset()

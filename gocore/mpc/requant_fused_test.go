@@ -1,0 +1,196 @@
+package mpc_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync/atomic"
+	"testing"
+
+	"github.com/qmpc/qmpc/gocore/mpc"
+)
+
+// fusedProbe exposes a protocol's mpc.Protocol methods and an mpc.A2BSplitter, and
+// counts the A2BSplit calls (fused passes taken) and, on party 0, the AND rounds.
+type fusedProbe struct {
+	mpc.Protocol
+	s             mpc.A2BSplitter
+	splits, ands  *atomic.Int64
+	countAndsHere bool
+}
+
+func (f fusedProbe) A2BSplit(x mpc.AShare, w int) (mpc.BShare, mpc.BShare, error) {
+	if f.countAndsHere {
+		f.splits.Add(1)
+	}
+	return f.s.A2BSplit(x, w)
+}
+
+func (f fusedProbe) AND(a, b []mpc.BShare) ([]mpc.BShare, error) {
+	if f.countAndsHere {
+		f.ands.Add(1)
+	}
+	return f.Protocol.AND(a, b)
+}
+
+// sumSplit is a test A2BSplitter for any protocol: the operands are A2B(x) and a public
+// zero (the fused circuit's result does not depend on how x is split).
+type sumSplit struct{ mpc.Protocol }
+
+func (s sumSplit) A2BSplit(x mpc.AShare, w int) (mpc.BShare, mpc.BShare, error) {
+	a, err := s.A2B(x, w)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, s.BPublic(make([]uint64, x.Len()), w), nil
+}
+
+// runFused runs tc (with the clamp) on name's protocol behind a fusedProbe and returns
+// the number of fused passes and of AND rounds of party 0.
+func runFused(t *testing.T, name string, tc *rqCase) (splits, ands int64) {
+	t.Helper()
+	var sc, ac atomic.Int64
+	q := mpc.Requant{Mult: tc.mult, Shift: tc.shift, Round: tc.round, OutZP: tc.zp, ActMin: tc.lo, ActMax: tc.hi}
+	got, err := tryEval(name, [][]uint64{u64s(tc.acc)}, func(p mpc.Protocol, xs []mpc.AShare) ([]uint64, error) {
+		s, ok := mpc.Ext[mpc.A2BSplitter](p)
+		if !ok {
+			s = sumSplit{p}
+		}
+		fp := fusedProbe{Protocol: p, s: s, splits: &sc, ands: &ac, countAndsHere: p.ID() == 0}
+		y, err := mpc.RequantizeRound(fp, xs[0], q, tc.channel, tc.accBound)
+		if err != nil {
+			return nil, err
+		}
+		return p.Open(y, -1)
+	})
+	if err != nil {
+		t.Fatalf("%s: %v", tc.name, err)
+	}
+	checkEq(t, tc.name, got, tc.want(true), func(i int) string {
+		c := 0
+		if tc.channel != nil {
+			c = int(tc.channel[i])
+		}
+		return fmt.Sprintf("acc=%d M=%d shift=%d zp=%d [%d,%d]", tc.acc[i], tc.mult[c], tc.shift[c], tc.zp, tc.lo, tc.hi)
+	})
+	return sc.Load(), ac.Load()
+}
+
+// TestRequantizeFused: the fused adder-and-clamp circuit (mpc.A2BSplitter) against the
+// cleartext kernels, per tensor and per channel with one shift, for every rounding mode,
+// accumulators at the int32 edges and at ties, zero points at the ends of the int8 and
+// uint8 ranges, clamp ranges 2^h - 1 for several h, and shifts of both signs (positive
+// shifts of 32-bit accumulators wrap first). Where the fused pass applies (no tie
+// correction possible, q' wider than h bits) it must be taken, and with TFLite's
+// quotient planes 34 <= E < 64 it takes at most 7 AND rounds.
+func TestRequantizeFused(t *testing.T) {
+	type act struct{ zp, lo, hi int32 }
+	acts := []act{
+		{0, 0, 255}, {255, 0, 255}, {-128, -128, 127}, {127, -128, 127}, {0, -128, 127},
+		{5, 5, 20}, {-3, -3, -2}, {100000, -3, 4}, {-100000, 0, 63},
+	}
+	modes := []mpc.RoundMode{mpc.RoundAway, mpc.RoundUp, mpc.RoundSingle, mpc.RoundFloor}
+	shifts := []int{-31, -20, -12, -8, -5, -1, 0, 1, 4, 10}
+	for _, name := range []string{"plain", "rep3+native"} {
+		t.Run(name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(21, 22))
+			fused := 0
+			for _, mode := range modes {
+				for _, s := range shifts {
+					for ai, a := range acts {
+						if name != "plain" && ai%3 != 0 && s%2 != 0 {
+							continue // a subset on rep3: plain checks the circuit
+						}
+						// channels: edge multipliers and accumulator bounds, one shift
+						var cs []rqCase
+						for _, m := range []int32{1 << 30, math.MaxInt32, int32(1<<30 + r.IntN(1<<30)), 12345} {
+							for _, ab := range []int{32, 20, 9} {
+								lo, hi := -int64(1)<<(ab-1), int64(1)<<(ab-1)-1
+								acc := signedRange(r, ab, 24)
+								acc = append(acc, tieAccs(r, mode, m, s, lo, hi, 12)...)
+								cs = append(cs, rqCase{mult: []int32{m}, shift: []int{s}, acc: acc, accBound: ab,
+									round: []mpc.RoundMode{mode}})
+							}
+						}
+						tc := batchCases("", cs)
+						tc.zp, tc.lo, tc.hi = a.zp, a.lo, a.hi
+						tc.name = fmt.Sprintf("%v/shift%d/zp=%d/[%d,%d]", mode, s, a.zp, a.lo, a.hi)
+						splits, ands := runFused(t, name, &tc)
+						h := 0
+						for uint64(a.hi-a.lo)>>uint(h) != 0 {
+							h++
+						}
+						tieFix := mode == mpc.RoundAway && s < 0 && a.zp-a.lo >= 1
+						wide := s >= -12 // q' has more than h planes
+						if wide && uint64(a.hi-a.lo) == 1<<uint(h)-1 && splits != 1 {
+							t.Errorf("%s: fused pass not taken", tc.name)
+						}
+						if splits == 1 {
+							fused++
+							// the carry into E after 6 rounds, then the select; for E
+							// just above 32 the zero test's tree takes one more round
+							want := int64(7)
+							if E := 31 - s; E < 34 {
+								want = 8
+							}
+							if tieFix {
+								want += 3 // the tie test, [L <= k] and the decrement
+							}
+							if s < 0 && ands > want {
+								t.Errorf("%s: %d AND rounds, want %d", tc.name, ands, want)
+							}
+						}
+					}
+				}
+			}
+			if fused == 0 {
+				t.Fatal("no case took the fused pass")
+			}
+			// Per-channel shifts in one call: one circuit per quotient plane, same rounds.
+			for _, mode := range modes {
+				var cs []rqCase
+				for _, s := range []int{-12, -9, -8, -5, -1, 0, 1, 4} {
+					for _, m := range []int32{1 << 30, math.MaxInt32, int32(1<<30 + r.IntN(1<<30))} {
+						acc := signedRange(r, 32, 30)
+						acc = append(acc, tieAccs(r, mode, m, s, math.MinInt32, math.MaxInt32, 8)...)
+						cs = append(cs, rqCase{mult: []int32{m}, shift: []int{s}, acc: acc, accBound: 32,
+							round: []mpc.RoundMode{mode}})
+					}
+				}
+				// and a small layer (a few elements per shift: one aligned circuit, or
+				// word-padded groups where the tie correction applies)
+				var small []rqCase
+				for k, c := range cs {
+					if k%3 == 0 {
+						c.acc = []int64{c.acc[0], c.acc[5], c.acc[len(c.acc)-1]}
+						c.accBound = 12
+						for i, a := range c.acc {
+							c.acc[i] = a >> 20
+						}
+						small = append(small, c)
+					}
+				}
+				for _, a := range []act{{0, 0, 255}, {10, 0, 255}} {
+					tc := batchCases("", small)
+					tc.zp, tc.lo, tc.hi = a.zp, a.lo, a.hi
+					tc.name = fmt.Sprintf("%v/small per-channel/zp=%d/[%d,%d]", mode, a.zp, a.lo, a.hi)
+					if splits, _ := runFused(t, name, &tc); splits != 1 {
+						t.Errorf("%s: fused pass not taken", tc.name)
+					}
+				}
+				tc := batchCases("", cs)
+				for _, a := range []act{{0, 0, 255}, {-128, -128, 127}, {5, 5, 20}} {
+					tc.zp, tc.lo, tc.hi = a.zp, a.lo, a.hi
+					tc.name = fmt.Sprintf("%v/per-channel shifts/zp=%d/[%d,%d]", mode, a.zp, a.lo, a.hi)
+					splits, ands := runFused(t, name, &tc)
+					if splits != 1 {
+						t.Errorf("%s: fused pass not taken", tc.name)
+					}
+					if ands > 8 {
+						t.Errorf("%s: %d AND rounds, want at most 8", tc.name, ands)
+					}
+				}
+			}
+		})
+	}
+}
