@@ -152,16 +152,25 @@ func (p *Protocol) genTriples(o ops, n int) (*triples, error) {
 	return tr, nil
 }
 
-// permute applies the coin's permutation to the triples (step 2).
+// permute applies the coin's permutation to the triples (step 2). The six words of a
+// triple are first interleaved, so that the random reads touch one cache line per triple.
 func (tr *triples) permute(r *rand.Rand) {
-	perm := r.Perm(len(tr.a.A))
-	for _, v := range []*rep3.Pair{&tr.a, &tr.bb, &tr.cc} {
-		na, nb := make([]uint64, len(perm)), make([]uint64, len(perm))
-		for i, j := range perm {
-			na[i], nb[i] = v.A[j], v.B[j]
-		}
-		*v = rep3.Pair{A: na, B: nb}
+	t := len(tr.a.A)
+	perm := r.Perm(t)
+	src := make([]uint64, 6*t)
+	for i := range t {
+		q := src[6*i : 6*i+6 : 6*i+6]
+		q[0], q[1], q[2], q[3], q[4], q[5] = tr.a.A[i], tr.a.B[i], tr.bb.A[i], tr.bb.B[i], tr.cc.A[i], tr.cc.B[i]
 	}
+	var out [6][]uint64
+	for k := range out {
+		out[k] = make([]uint64, t)
+	}
+	for i, j := range perm {
+		q := src[6*j : 6*j+6 : 6*j+6]
+		out[0][i], out[1][i], out[2][i], out[3][i], out[4][i], out[5][i] = q[0], q[1], q[2], q[3], q[4], q[5]
+	}
+	tr.a, tr.bb, tr.cc = rep3.Pair{A: out[0], B: out[1]}, rep3.Pair{A: out[2], B: out[3]}, rep3.Pair{A: out[4], B: out[5]}
 }
 
 // addPublic adds the public k to this party's components of a sharing (component 0,
