@@ -90,7 +90,7 @@ def _key():
     return h.hexdigest()[:16]
 
 
-def _convert(model, flavour, seed):
+def _convert(model, flavour, seed, amplitude=1.0):
     import numpy as np
     import tensorflow as tf
 
@@ -99,7 +99,7 @@ def _convert(model, flavour, seed):
     def rep():
         rng = np.random.default_rng(seed)
         for _ in range(16):
-            yield [rng.normal(0, 1, size=shape).astype(np.float32)]
+            yield [rng.normal(0, amplitude, size=shape).astype(np.float32)]
 
     c = tf.lite.TFLiteConverter.from_keras_model(model)
     c.optimizations = [tf.lite.Optimize.DEFAULT]
