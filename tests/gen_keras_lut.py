@@ -1,14 +1,12 @@
 """Keras models whose 8-bit activations run on shares as lookup tables (issue 10): a
 HARD_SWISH, a LOGISTIC and a TANH in the middle of the graph. Converted like
 tests/gen_keras_defaults.py (the converter's defaults, full-integer quantization, int8
-input and output), random weights, fixed seeds.
+input and output), random weights, fixed seeds. keras.applications.MobileNetV3Small
+(HARD_SWISH, squeeze-excitation) moved to tests/gen_keras_apps.py.
 
   se_block          Conv2D -> Activation("hard_swish") -> squeeze-excitation (global
                     average pool, 1x1 Conv2D with sigmoid: LOGISTIC) -> Multiply (MUL of
                     two activations) -> 1x1 Conv2D, 8x8x3 input
-  mobilenet_v3_small  keras.applications.MobileNetV3Small(input_shape=(32, 32, 3),
-                    weights=None): the smallest input it accepts; HARD_SWISH, squeeze-
-                    excitation with hard sigmoids (ADD, RELU6, MUL), MUL of activations
   tanh_mid          Dense -> Activation("tanh") -> Dense: a TANH in the middle (16 inputs)
   tanh_a<amp>       Activation("tanh") on the int8 input itself (256 values, so a test can
                     feed every input value), calibrated on inputs of standard deviation
@@ -50,11 +48,7 @@ def _cases():
         inp = keras.Input((256,))
         return keras.Model(inp, L.Activation("tanh")(inp))
 
-    def mobilenet_v3_small():
-        return keras.applications.MobileNetV3Small(input_shape=(32, 32, 3), weights=None)
-
-    cases = [("keras_se_block", se_block, 1.0), ("keras_mobilenet_v3_small_32", mobilenet_v3_small, 1.0),
-             ("keras_tanh_mid", tanh_mid, 1.0)]
+    cases = [("keras_se_block", se_block, 1.0), ("keras_tanh_mid", tanh_mid, 1.0)]
     cases += [(f"keras_tanh_a{amp:g}", tanh_only, amp) for amp in TANH_AMPLITUDES]
     return cases
 
