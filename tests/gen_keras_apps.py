@@ -6,8 +6,17 @@ quantization with a seeded representative dataset (tests/gen_keras_defaults.py's
 input and output) and ``f32`` (float input and output; the converter adds QUANTIZE and
 DEQUANTIZE).
 
+Two departures from ``weights=None`` as it comes, so that the outputs say something:
+``classifier_activation=None`` (the classifier's logits are the output; with SOFTMAX over
+1000 classes and random weights every quantized probability is the same, and a comparison
+of outputs would test nothing), and random BatchNormalization statistics (gamma, beta,
+moving mean and variance, seeded): with the initial ones (identity) the logits of
+MobileNetV2/V3 have a standard deviation of ~1e-11 and quantize to one value. With both,
+each model's int8 output takes over 100 distinct values on one random image (the tests
+check that it takes at least 20).
+
   mobilenet_v2_035_32      MobileNetV2(alpha=0.35, input_shape=(32, 32, 3)): ReLU6,
-                           residual ADDs, MEAN, FULLY_CONNECTED, SOFTMAX
+                           residual ADDs, MEAN, FULLY_CONNECTED
   mobilenet_v3_small_32    MobileNetV3Small(input_shape=(32, 32, 3)): HARD_SWISH,
                            squeeze-excitation (MEAN, hard sigmoid as ADD + ReLU6 + MUL by a
                            constant, MUL of two activations)
@@ -77,20 +86,36 @@ def _efficientnet_lite():
     x = mbconv(x, 40, 3, 2, 6)
     x = bn_relu6(L.Conv2D(64, 1, use_bias=False)(x))
     x = L.GlobalAveragePooling2D()(x)
-    return keras.Model(inp, L.Dense(10, activation="softmax")(x))
+    return keras.Model(inp, L.Dense(10)(x))
+
+
+def randomize_batchnorm(model, seed):
+    """Gives every BatchNormalization layer random statistics, as a trained network has."""
+    import keras
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            c = layer.get_weights()[0].shape
+            layer.set_weights([rng.uniform(0.5, 1.5, c).astype(np.float32),  # gamma
+                               rng.normal(0, 0.2, c).astype(np.float32),  # beta
+                               rng.normal(0, 0.2, c).astype(np.float32),  # moving mean
+                               rng.uniform(0.5, 2.0, c).astype(np.float32)])  # moving variance
+    return model
 
 
 def _cases():
     import keras
 
     apps = keras.applications
-    shape = (32, 32, 3)
+    kw = dict(input_shape=(32, 32, 3), weights=None, classifier_activation=None)
     return [
-        ("mobilenet_v2_035_32", lambda: apps.MobileNetV2(alpha=0.35, input_shape=shape, weights=None)),
-        ("mobilenet_v3_small_32", lambda: apps.MobileNetV3Small(input_shape=shape, weights=None)),
-        ("mobilenet_v3_large_32", lambda: apps.MobileNetV3Large(input_shape=shape, weights=None)),
-        ("resnet50_32", lambda: apps.ResNet50(input_shape=shape, weights=None)),
-        ("efficientnet_b0_32", lambda: apps.EfficientNetB0(input_shape=shape, weights=None)),
+        ("mobilenet_v2_035_32", lambda: apps.MobileNetV2(alpha=0.35, **kw)),
+        ("mobilenet_v3_small_32", lambda: apps.MobileNetV3Small(**kw)),
+        ("mobilenet_v3_large_32", lambda: apps.MobileNetV3Large(**kw)),
+        ("resnet50_32", lambda: apps.ResNet50(**kw)),
+        ("efficientnet_b0_32", lambda: apps.EfficientNetB0(**kw)),
         ("efficientnet_lite_32", _efficientnet_lite),
     ]
 
@@ -129,7 +154,7 @@ def generate(verbose=False):
         if base not in sel:
             continue
         keras.utils.set_random_seed(4000 + i)
-        model = build()
+        model = randomize_batchnorm(build(), seed=4000 + i)
         for fl in sel[base]:
             t0 = time.time()
             data = gen_keras_defaults._convert(model, fl, seed=i)
