@@ -89,20 +89,7 @@ def _efficientnet_lite():
     return keras.Model(inp, L.Dense(10)(x))
 
 
-def randomize_batchnorm(model, seed):
-    """Gives every BatchNormalization layer random statistics, as a trained network has."""
-    import keras
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            c = layer.get_weights()[0].shape
-            layer.set_weights([rng.uniform(0.5, 1.5, c).astype(np.float32),  # gamma
-                               rng.normal(0, 0.2, c).astype(np.float32),  # beta
-                               rng.normal(0, 0.2, c).astype(np.float32),  # moving mean
-                               rng.uniform(0.5, 2.0, c).astype(np.float32)])  # moving variance
-    return model
+randomize_batchnorm = gen_keras_defaults.randomize_batchnorm
 
 
 def _cases():
