@@ -211,6 +211,29 @@ def test_party_killed_mid_inference_then_back(parties: Parties, digits_model: Pa
     assert parties.procs[0].poll() is None and parties.procs[1].poll() is None, parties.logs()
 
 
+def test_cheating_party_rep3_silently_wrong(tmp_path: Path, digits_model: Path, digits_x: np.ndarray) -> None:
+    """Party 2 runs with the test-only QMPC_TEST_TAMPER hook (docs/testing.md): it adds
+    2^40 to word 0 of its first message in the FULLY_CONNECTED layer (the number a local
+    run gives). Under rep3 (semi-honest) the client gets a wrong output and no error; the
+    message is counted from the session's start, so the next request is right."""
+    m = qmpc.load(digits_model)
+    x = digits_x[:1]
+    local = qmpc.secure_run(m, x, protocol="rep3", progress=False)
+    k = [ph for ph in local.stats.message_phases[2] if ph.phase == "FULLY_CONNECTED"][-1].messages[0]
+    ps = Parties(_make_cluster(tmp_path), digits_model, tmp_path)
+    try:
+        for i in range(3):
+            ps.start(i, env={"QMPC_TEST_TAMPER": f"message={k},add={2**40}"} if i == 2 else None)
+        c = qmpc.Cluster(ps.path)
+        r = _infer_until(c, x)
+        assert not np.array_equal(r.output, m.run(x)), (r.output, m.run(x), ps.logs())
+        ps.wait_log(2, f"qmpc test hook: party 2 tampered with message {k} (to party 1, 80 bytes, altered true)",
+                    within=10)
+        np.testing.assert_array_equal(c.infer(x).output, m.run(x))
+    finally:
+        ps.stop()
+
+
 def test_ctrl_c_during_inference(parties: Parties, digits_x: np.ndarray) -> None:
     """Ctrl-C (KeyboardInterrupt in the main thread) while an inference waits for a party
     whose computation hangs: infer raises KeyboardInterrupt at once (well before the step

@@ -197,7 +197,8 @@ func joinErrors(what string, errl []error) error {
 			continue
 		}
 		msgs = append(msgs, plainMessage(err))
-		if k := errs.KindOf(err); kind == "" || k == errs.Party {
+		// A failed integrity check names the cause; lost peers (Party) come next.
+		if k := errs.KindOf(err); kind == "" || k == errs.Cheating || (k == errs.Party && kind != errs.Cheating) {
 			kind = k
 		}
 	}

@@ -210,13 +210,15 @@ func (r *Result) Summary() *engine.Result {
 		ref := get(&r.Parties[0])
 		costs := make([]engine.LayerCost, len(ref))
 		for i, l := range ref {
-			c := engine.LayerCost{Op: l.Op, Kind: l.Kind, Name: l.Name, Shape: l.Shape, Elements: l.Elements, BytesSent: make([]int64, n)}
+			c := engine.LayerCost{Op: l.Op, Kind: l.Kind, Name: l.Name, Shape: l.Shape, Elements: l.Elements, BytesSent: make([]int64, n),
+				Messages: make([]int64, n)}
 			for j := range r.Parties {
 				ls := get(&r.Parties[j])
 				if i < len(ls) {
 					c.Seconds = max(c.Seconds, ls[i].Seconds)
 					c.Rounds = max(c.Rounds, ls[i].Net.Rounds)
 					c.BytesSent[j] = ls[i].Net.BytesSent
+					c.Messages[j] = ls[i].Net.Messages
 				}
 			}
 			costs[i] = c
@@ -228,12 +230,15 @@ func (r *Result) Summary() *engine.Result {
 	}
 	out.Setup = cost(func(ps *PartyStats) []engine.LayerStats { return []engine.LayerStats{ps.Setup} })[0]
 	out.Layers = cost(func(ps *PartyStats) []engine.LayerStats { return ps.Layers })
-	out.Total = engine.LayerCost{Op: -1, Kind: "TOTAL", Name: "inference", BytesSent: make([]int64, n)}
+	out.Total = engine.LayerCost{Op: -1, Kind: "TOTAL", Name: "inference", BytesSent: make([]int64, n), Messages: make([]int64, n)}
 	for _, l := range out.Layers {
 		out.Total.Seconds += l.Seconds
 		out.Total.Rounds += l.Rounds
 		for i, b := range l.BytesSent {
 			out.Total.BytesSent[i] += b
+		}
+		for i, m := range l.Messages {
+			out.Total.Messages[i] += m
 		}
 	}
 	out.SetBatch(r.Batch)

@@ -10,7 +10,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/qmpc/qmpc/gocore/cluster"
@@ -59,10 +61,13 @@ type PartyStats struct {
 // the other parties pass nil and receive the public graph from the owner at each session
 // start.
 //
-// It reads the testing aid PauseEnv (QMPC_TEST_PAUSE_AT_LAYER) from the environment.
+// It reads the testing aids PauseEnv (QMPC_TEST_PAUSE_AT_LAYER) and TamperEnv
+// (QMPC_TEST_TAMPER) from the environment.
 func EngineComputation(cfg *cluster.Config, g *model.Graph) cluster.NewComputation {
 	pauseAt, pauseErr := pauseFromEnv()
-	paused := false // the hook pauses in the process's first inference only
+	tamper, tamperErr := tamperFromEnv()
+	paused := false          // the hook pauses in the process's first inference only
+	var tampered atomic.Bool // the tamper hook alters one session only: the first that reaches its message
 	return func(id int) (cluster.Computation, error) {
 		if id == cfg.Owner && g == nil {
 			return nil, errs.New(errs.Config, "party %d is the model owner and needs the model (--model)", id)
@@ -70,7 +75,13 @@ func EngineComputation(cfg *cluster.Config, g *model.Graph) cluster.NewComputati
 		if pauseErr != nil {
 			return nil, pauseErr
 		}
-		c := &engineComp{cfg: cfg, id: id, full: g}
+		if tamperErr != nil {
+			return nil, tamperErr
+		}
+		c := &engineComp{cfg: cfg, id: id, full: g, hookOut: os.Stderr}
+		if tamper != nil && !tampered.Load() {
+			c.tamperSpec, c.onTamper = tamper, func() { tampered.Store(true) }
+		}
 		if pauseAt >= 0 && !paused {
 			c.pause = &pauseConn{at: pauseAt, id: id, out: os.Stderr, layer: func() int { return len(c.party.Layers()) }}
 			c.onPause = func() { paused = true }
@@ -101,6 +112,13 @@ type engineComp struct {
 	// pause is the PauseEnv testing aid, or nil; onPause records that it fired.
 	pause   *pauseConn
 	onPause func()
+	// tamper is the TamperEnv testing aid's wrapper of this session's protocol
+	// connection (made from tamperSpec), or nil; tamperNoted: its line was written.
+	tamperSpec  *net.Tamper
+	tamper      *net.Tamperer
+	tamperNoted bool
+	onTamper    func() // called once the tampered message was sent
+	hookOut     io.Writer
 }
 
 func (c *engineComp) Start(conn net.Conn) error {
@@ -143,6 +161,14 @@ func (c *engineComp) Start(conn net.Conn) error {
 		c.pause.Conn = conn
 		c.pause.failed = func() error { return meshErr(conn) }
 		pconn = c.pause
+	}
+	if c.tamperSpec != nil {
+		t, err := net.NewTamperer(pconn, *c.tamperSpec)
+		if err != nil {
+			return err
+		}
+		c.tamper, pconn = t, t
+		defer c.noteTamper()
 	}
 	p, err := local.NewParty(c.cfg.Protocol, pconn, mpc.Options{})
 	if err != nil {
@@ -208,9 +234,13 @@ var _ cluster.Idler = (*engineComp)(nil)
 func (c *engineComp) NeedsIdle() bool { return c.party.NeedsPreprocess() }
 
 // Idle runs the protocol's offline phase for the next request while no client waits.
-func (c *engineComp) Idle() error { return c.party.Preprocess() }
+func (c *engineComp) Idle() error {
+	defer c.noteTamper()
+	return c.party.Preprocess()
+}
 
 func (c *engineComp) Run(in []byte) ([]byte, json.RawMessage, error) {
+	defer c.noteTamper()
 	start := time.Now()
 	before := c.conn.Stats()
 	var peersBefore []tlsnet.LinkStats

@@ -63,3 +63,45 @@ func (c *pauseConn) Send(to int, msg []byte) error {
 	}
 	return c.Conn.Send(to, msg)
 }
+
+// TamperEnv names the testing aid that makes a party process cheat: a party started with
+// QMPC_TEST_TAMPER set to a net.ParseTamper spec (e.g. "message=40,xor=1") alters that
+// message of its protocol connection in the first session that sends it, and no other
+// (messages counted from the protocol's set-up in the session, as in a local run; so a
+// test sees one cheated request and the parties serving the next ones; the owner's public model, the client's input
+// shares and the output shares to the client travel outside that connection and are not
+// counted). When the message has been sent it writes
+//
+//	qmpc test hook: party P tampered with message K (to party J, B bytes, altered true)
+//
+// to standard error. It simulates a cheating party for tests and demonstrations; only
+// party processes read it (EngineComputation); it is not meant for deployments.
+const TamperEnv = "QMPC_TEST_TAMPER"
+
+// tamperFromEnv returns the alteration of TamperEnv, or nil when unset.
+func tamperFromEnv() (*net.Tamper, error) {
+	s := os.Getenv(TamperEnv)
+	if s == "" {
+		return nil, nil
+	}
+	t, err := net.ParseTamper(s)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", TamperEnv, err)
+	}
+	return &t, nil
+}
+
+// noteTamper writes the TamperEnv line once the session's tampered message was sent.
+func (c *engineComp) noteTamper() {
+	if c.tamper == nil || c.tamperNoted {
+		return
+	}
+	if r := c.tamper.Report(); r.Reached {
+		c.tamperNoted = true
+		if c.onTamper != nil {
+			c.onTamper()
+		}
+		fmt.Fprintf(c.hookOut, "qmpc test hook: party %d tampered with message %d (to party %d, %d bytes, altered %v)\n",
+			c.id, c.tamper.Spec().Message, r.To, r.Bytes, r.Altered)
+	}
+}
