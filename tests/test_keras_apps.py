@@ -1,7 +1,8 @@
 """keras.applications models with random weights, converted with the converter's defaults
 (tests/gen_keras_apps.py): cleartext bit-exact with LiteRT's builtin kernels, and secure
 inference equal to cleartext bit for bit under rep3, semi2k (the labelled simulated
-dealer on every model; its OT offline phase on the two smallest) and plain."""
+dealer on every model; its OT offline phase on the two smallest), rep3-mal (on two small
+models: ~10 s each, ResNet50 takes ~4 min and 6.6 GB) and plain."""
 from __future__ import annotations
 
 import re
@@ -103,3 +104,16 @@ def test_plain_equals_cleartext(name, data):
     _skip_if_unavailable(data)
     m = qmpc.load(data)
     check_secure(m, random_inputs(m, 2), "plain")
+
+
+# rep3-mal where this build has it, on MobileNetV3Small (HARD_SWISH, squeeze-excitation
+# MULs) and the EfficientNet-lite-like net.
+MAL = [c for c in MODELS if c[0] in ("keras_mobilenet_v3_small_32_i8", "keras_efficientnet_lite_32_i8")]
+
+
+@pytest.mark.skipif("rep3-mal" not in [p.name for p in qmpc.protocols()], reason="no rep3-mal in this build")
+@pytest.mark.parametrize("name,data", MAL, ids=[n for n, _ in MAL])
+def test_rep3mal_equals_cleartext(name, data):
+    _skip_if_unavailable(data)
+    m = qmpc.load(data)
+    check_secure(m, random_inputs(m, 3), "rep3-mal")
