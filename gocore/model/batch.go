@@ -205,9 +205,9 @@ func (b *batcher) op(op *Op) error {
 		}
 	}
 	switch op.Kind {
-	case OpConv2D, OpDepthwiseConv2D, OpAveragePool2D, OpMaxPool2D, OpLogistic, OpHardSwish, OpSpaceToDepth, OpDepthToSpace:
+	case OpConv2D, OpDepthwiseConv2D, OpAveragePool2D, OpMaxPool2D, OpLogistic, OpHardSwish, OpTanh, OpSpaceToDepth, OpDepthToSpace:
 		// Axis 0 is the batch of NHWC: every image on its own (SPACE_TO_DEPTH and
-		// DEPTH_TO_SPACE move data within H, W and C only). LOGISTIC and HARD_SWISH are
+		// DEPTH_TO_SPACE move data within H, W and C only). LOGISTIC, HARD_SWISH and TANH are
 		// elementwise.
 	case OpFullyConnected:
 		// Rows of [rows, I]: an image's rows are its own when the features are not on axis 0.

@@ -188,6 +188,7 @@ const (
 
 	// Elementwise activations of one quantized input (besides LOGISTIC).
 	OpHardSwish // in: x
+	OpTanh      // in: x
 	numOpKinds
 )
 
@@ -197,7 +198,7 @@ var opNames = [...]string{"INVALID", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONN
 	"TRANSPOSE", "SLICE", "STRIDED_SLICE", "PACK", "GATHER", "EXPAND_DIMS", "SPLIT",
 	"DEPTH_TO_SPACE", "SPACE_TO_DEPTH",
 	"SHAPE", "CAST", "SUB", "FLOOR_DIV", "REDUCE_PROD",
-	"HARD_SWISH"}
+	"HARD_SWISH", "TANH"}
 
 // String returns the TFLite-style upper-case name of the op.
 func (k OpKind) String() string {

@@ -8,9 +8,9 @@ import (
 )
 
 // TableKinds reports whether ops of kind are elementwise functions of one 8-bit input
-// that ElementwiseTable tabulates (LOGISTIC, HARD_SWISH).
+// that ElementwiseTable tabulates (LOGISTIC, HARD_SWISH, TANH).
 func TableKinds(kind model.OpKind) bool {
-	return kind == model.OpLogistic || kind == model.OpHardSwish
+	return kind == model.OpLogistic || kind == model.OpHardSwish || kind == model.OpTanh
 }
 
 // ElementwiseTable tabulates an elementwise op of one int8 or uint8 input (TableKinds):
@@ -39,6 +39,12 @@ func ElementwiseTable(g *model.Graph, op *model.Op) (inLo int32, table []int32, 
 		run = p.Run
 	case model.OpHardSwish:
 		p, err := PrepareHardSwish(g, op)
+		if err != nil {
+			return 0, nil, err
+		}
+		run = p.Run
+	case model.OpTanh:
+		p, err := PrepareTanh(g, op)
 		if err != nil {
 			return 0, nil, err
 		}
