@@ -23,7 +23,7 @@ import (
 // structuralInputs lists, per op kind, the input positions that hold public structure.
 var structuralInputs = map[model.OpKind][]int{
 	model.OpReshape:      {1},
-	model.OpPad:          {1},
+	model.OpPad:          {1, 2},
 	model.OpMean:         {1},
 	model.OpTranspose:    {1},
 	model.OpSlice:        {1, 2},

@@ -158,7 +158,7 @@ const (
 	OpAdd                    // in: a, b (broadcasting as TFLite)
 	OpMul                    // in: a, b
 	OpMean                   // in: x, axes (const int32)
-	OpPad                    // in: x, paddings (const int32 [rank,2])
+	OpPad                    // in: x, paddings (const int32 [rank,2]), optional value (const scalar; default the zero point)
 	OpReshape                // in: x, shape (optional const)
 	OpSqueeze                // in: x
 	OpConcatenation          // in: x0, x1, ...

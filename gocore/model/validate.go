@@ -753,8 +753,33 @@ func (g *Graph) Paddings(op *Op) ([][2]int, error) {
 	return out, nil
 }
 
+// PadValue returns the stored value a PAD op fills the padding with: its optional third
+// input (TFLite PADV2's constant_values, a scalar constant of the input's type), else the
+// input's zero point (a real 0; 0 for unquantized tensors). A max pool padded with the
+// type's minimum sees "-inf" padding: a padded position never exceeds a real one.
+func (g *Graph) PadValue(op *Op) (int32, error) {
+	x := g.Tensors[op.Inputs[0]]
+	if len(op.Inputs) < 3 || op.Inputs[2] < 0 {
+		if x.Quant != nil && len(x.Quant.ZeroPoint) > 0 {
+			return int32(x.Quant.ZeroPoint[0]), nil
+		}
+		return 0, nil
+	}
+	c := g.Tensors[op.Inputs[2]]
+	if !c.IsConst() || c.NumElements() != 1 || c.DType != x.DType {
+		return 0, errs.New(errs.Model, "pad value %q: want a scalar constant of the input's type %v", c.Name, x.DType)
+	}
+	switch c.DType {
+	case Uint8:
+		return int32(c.Data[0]), nil
+	case Int8:
+		return int32(int8(c.Data[0])), nil
+	}
+	return 0, errs.New(errs.Model, "pad value %q of type %v, want uint8 or int8", c.Name, c.DType)
+}
+
 func (c *opCheck) pad() error {
-	if err := c.arity(2, 2, 2); err != nil {
+	if err := c.arity(2, 3, 2); err != nil {
 		return err
 	}
 	x, y := c.in(0), c.out()
@@ -766,6 +791,9 @@ func (c *opCheck) pad() error {
 	}
 	pads, err := c.g.Paddings(c.op)
 	if err != nil {
+		return err
+	}
+	if _, err := c.g.PadValue(c.op); err != nil {
 		return err
 	}
 	want := make([]int, len(x.Shape))

@@ -299,6 +299,10 @@ class _Exporter:
         torch = self.torch
         name = node.name
         qops = torch.ops.quantized
+        if tgt in ("chunk", torch.chunk, "split", torch.split) and isinstance(val, (tuple, list)):
+            return self.split(node, name, args, val)
+        if tgt is operator.getitem and isinstance(args[0], list) and isinstance(args[1], int):
+            return args[0][args[1]]  # an output of a split
         if not isinstance(val, torch.Tensor):
             # Shapes, sizes and other metadata (x.shape, x.size(0), getitem on them): the
             # concrete values of the example run.
@@ -324,6 +328,10 @@ class _Exporter:
             return self.quantize(self.add("Concat", [self.dq(q) for q in qs], name, axis=int(axis)), val, name)
         if tgt in (torch.flatten, "flatten", "view", "reshape", torch.reshape) or tgt in ("squeeze", "unsqueeze"):
             return self.reshape(name, args[0], val)
+        if tgt in ("contiguous", "clone", torch.clone):
+            return args[0]
+        if tgt in (torch.transpose, "transpose", torch.permute, "permute"):
+            return self.transpose(node, name, tgt, args, val)
         if tgt is operator.getitem:
             raise UnsupportedOpError("indexing a tensor")
         if tgt in (torch.relu, torch.nn.functional.relu, "relu", torch.relu_):
@@ -338,8 +346,10 @@ class _Exporter:
             return self.adaptive_avgpool(name, args[0], args[1] if len(args) > 1 else node.kwargs["output_size"], val)
         if tgt in (torch.mean, "mean"):
             dims = args[1] if len(args) > 1 else node.kwargs.get("dim")
-            if sorted(int(d) % 4 for d in dims) == [2, 3] and val.dim() == 4:
-                return self.adaptive_avgpool(name, args[0], 1, val)
+            keep = len(args) > 2 and bool(args[2]) or bool(node.kwargs.get("keepdim", False))
+            if dims is not None and sorted(int(d) % 4 for d in dims) == [2, 3]:
+                y = self.adaptive_avgpool(name, args[0], 1, val)
+                return y if keep else self.reshape(name + "_squeeze", y, val)
         if tgt in (torch.add, operator.add, "add", torch.mul, operator.mul, "mul") and not val.is_quantized:
             raise UnsupportedOpError(f"float {getattr(tgt, '__name__', tgt)} (quantize the model so that it runs on quantized tensors)")
         raise UnsupportedOpError(f"function {getattr(tgt, '__name__', tgt)}")
@@ -426,6 +436,44 @@ class _Exporter:
                                   self.const(name + "_max", np.array(6, np.float32))], name)
         else:
             y = self.add("Relu", [self.dq(x)], name)
+        return self.quantize(y, val, name)
+
+    def split(self, node, name, args, val) -> list:
+        """chunk / split along one dimension: ONNX Split with the sizes of the example run."""
+        from onnx import helper
+
+        torch = self.torch
+        x = args[0]
+        dim = args[2] if len(args) > 2 else node.kwargs.get("dim", 0)
+        dim = int(dim) % val[0].dim()
+        sizes = np.array([int(v.shape[dim]) for v in val], np.int64)
+        outs = [self.uniq(f"{name}_{i}") for i in range(len(val))]
+        if isinstance(x, _F):
+            inp = x.name
+        else:
+            inp = self.dq(self.need_q(x, name))
+        self.nodes.append(helper.make_node("Split", [inp, self.const(name + "_split", sizes)], outs, name=outs[0], axis=dim))
+        if isinstance(x, _F):
+            return [_F(o) for o in outs]
+        res = []
+        for o, v in zip(outs, val):
+            assert isinstance(v, torch.Tensor) and v.is_quantized
+            res.append(self.quantize(o, v, o))
+        return res
+
+    def transpose(self, node, name, tgt, args, val):
+        x = args[0]
+        r = val.dim()
+        if tgt == "transpose" or tgt is self.torch.transpose:
+            a, b = int(args[1]) % r, int(args[2]) % r
+            perm = list(range(r))
+            perm[a], perm[b] = perm[b], perm[a]
+        else:
+            dims = args[1:] if len(args) > 2 or isinstance(args[1], int) else args[1]
+            perm = [int(d) % r for d in dims]
+        if isinstance(x, _F):
+            return _F(self.add("Transpose", [x.name], name, perm=perm))
+        y = self.add("Transpose", [self.dq(self.need_q(x, name))], name, perm=perm)
         return self.quantize(y, val, name)
 
     def reshape(self, name, x, val):
