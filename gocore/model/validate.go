@@ -322,6 +322,8 @@ func (g *Graph) checkOp(op *Op, fill bool) error {
 		return c.softmax()
 	case OpHardSwish:
 		return c.unary()
+	case OpLookup:
+		return c.lookup()
 	case OpTranspose, OpSlice, OpStridedSlice, OpPack, OpGather, OpExpandDims, OpSplit,
 		OpDepthToSpace, OpSpaceToDepth:
 		return c.move()
@@ -971,6 +973,23 @@ func (c *opCheck) unary() error {
 	x, y := c.in(0), c.out()
 	if err := quantInOut(x, y); err != nil {
 		return err
+	}
+	return c.setOut(slices.Clone(x.Shape))
+}
+
+func (c *opCheck) lookup() error {
+	if err := c.arity(2, 2, 2); err != nil {
+		return err
+	}
+	x, t, y := c.in(0), c.in(1), c.out()
+	if err := quantInOut(x, y); err != nil {
+		return err
+	}
+	if x.DType.Size() != 1 || y.DType.Size() != 1 {
+		return errs.New(errs.DType, "input %v and output %v, want 8-bit types", x.DType, y.DType)
+	}
+	if !t.IsConst() || t.DType != y.DType || t.NumElements() != 256 {
+		return errs.New(errs.Model, "table %q: want a constant of 256 values of the output's type %v", t.Name, y.DType)
 	}
 	return c.setOut(slices.Clone(x.Shape))
 }

@@ -39,6 +39,23 @@ from .model import Model, load
 __all__ = ["from_torch", "to_onnx"]
 
 _OPSET = 13
+# qmpc's own ONNX op: Lookup(x, x_scale, x_zero_point, table, y_scale, y_zero_point), an
+# elementwise function of an 8-bit x as the table of its 256 outputs (gocore/model/onnx).
+_LOOKUP_DOMAIN = "ai.qmpc"
+
+
+def _lookup_modules(torch) -> tuple:
+    """Elementwise activation modules that run on quantized tensors and are exported as a
+    table (their quantized kernels' outputs for the 256 input values)."""
+    nnq = torch.ao.nn.quantized
+    return (nnq.Hardswish, nnq.ELU, nnq.LeakyReLU, nnq.Sigmoid, torch.nn.Hardsigmoid, torch.nn.Hardswish,
+            torch.nn.Sigmoid, torch.nn.Tanh, torch.nn.Hardtanh, torch.nn.LeakyReLU, torch.nn.ELU)
+
+
+def _lookup_functions(torch) -> tuple:
+    F = torch.nn.functional
+    return (F.hardsigmoid, F.hardswish, torch.sigmoid, torch.tanh, F.hardtanh, F.leaky_relu, F.elu,
+            "sigmoid", "tanh")
 
 
 def from_torch(module: Any, example_input: Any) -> Model:
@@ -218,7 +235,10 @@ class _Exporter:
         if self.unsupported:
             raise UnsupportedOpError("unsupported in the PyTorch model: " + "; ".join(self.unsupported))
         g = helper.make_graph(self.nodes, "qmpc_from_torch", self.inputs, self.outputs, initializer=self.inits)
-        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", _OPSET)], producer_name="qmpc.from_torch")
+        opsets = [helper.make_opsetid("", _OPSET)]
+        if getattr(self, "lookups", False):
+            opsets.append(helper.make_opsetid(_LOOKUP_DOMAIN, 1))
+        m = helper.make_model(g, opset_imports=opsets, producer_name="qmpc.from_torch")
         m.ir_version = 8
         return m.SerializeToString()
 
@@ -293,6 +313,8 @@ class _Exporter:
             return self.relu(name, x, val, six=not isinstance(mod, torch.nn.ReLU))
         if isinstance(mod, torch.nn.Flatten):
             return self.reshape(name, x, val)
+        if isinstance(mod, _lookup_modules(torch)) and isinstance(x, _Q):
+            return self.lookup(name, x, mod, val)
         raise UnsupportedOpError(f"module {type(mod).__module__}.{type(mod).__name__}")
 
     def function(self, node, tgt, args, val):
@@ -342,6 +364,14 @@ class _Exporter:
             s = args[2] if len(args) > 2 else node.kwargs.get("stride") or k
             p = args[3] if len(args) > 3 else node.kwargs.get("padding", 0)
             return self.maxpool(name, args[0], k, s, p, node.kwargs.get("dilation", 1), node.kwargs.get("ceil_mode", False), val)
+        if tgt in (F.avg_pool2d, torch._C._nn.avg_pool2d):
+            k = args[1] if len(args) > 1 else node.kwargs["kernel_size"]
+            s = args[2] if len(args) > 2 else node.kwargs.get("stride") or k
+            p = args[3] if len(args) > 3 else node.kwargs.get("padding", 0)
+            ceil = args[4] if len(args) > 4 else node.kwargs.get("ceil_mode", False)
+            cip = args[5] if len(args) > 5 else node.kwargs.get("count_include_pad", True)
+            div = args[6] if len(args) > 6 else node.kwargs.get("divisor_override")
+            return self.avgpool(name, args[0], k, s, p, ceil, cip, div, val)
         if tgt is F.adaptive_avg_pool2d:
             return self.adaptive_avgpool(name, args[0], args[1] if len(args) > 1 else node.kwargs["output_size"], val)
         if tgt in (torch.mean, "mean"):
@@ -350,6 +380,11 @@ class _Exporter:
             if dims is not None and sorted(int(d) % 4 for d in dims) == [2, 3]:
                 y = self.adaptive_avgpool(name, args[0], 1, val)
                 return y if keep else self.reshape(name + "_squeeze", y, val)
+        if (tgt in _lookup_functions(torch) and args and isinstance(args[0], _Q) and val.is_quantized
+                and tuple(val.shape) == tuple(self.values[node.args[0].name].shape)):
+            kwargs = {k: v for k, v in node.kwargs.items()}
+            fn = tgt if callable(tgt) else (lambda t, _m=tgt: getattr(t, _m)())
+            return self.lookup(name, args[0], lambda t: fn(t, *args[1:], **kwargs), val)
         if tgt in (torch.add, operator.add, "add", torch.mul, operator.mul, "mul") and not val.is_quantized:
             raise UnsupportedOpError(f"float {getattr(tgt, '__name__', tgt)} (quantize the model so that it runs on quantized tensors)")
         raise UnsupportedOpError(f"function {getattr(tgt, '__name__', tgt)}")
@@ -437,6 +472,33 @@ class _Exporter:
         else:
             y = self.add("Relu", [self.dq(x)], name)
         return self.quantize(y, val, name)
+
+    def lookup(self, name, x: _Q, fn, val) -> _Q:
+        """An elementwise function of an 8-bit quantized tensor as qmpc's Lookup: the table
+        of its 256 outputs, computed by running PyTorch's own quantized op (fn) on every
+        value of the input's type with the input's scale and zero point."""
+        from onnx import helper
+
+        torch = self.torch
+        dt = torch.quint8 if x.dtype == "uint8" else torch.qint8
+        lo = 0 if x.dtype == "uint8" else -128
+        raw = torch.arange(lo, lo + 256, dtype=torch.uint8 if x.dtype == "uint8" else torch.int8)
+        q = torch._make_per_tensor_quantized_tensor(raw, x.scale, x.zp)
+        assert q.dtype == dt
+        with torch.no_grad():
+            y = fn(q)
+        s, z, ydt = self.qparams(val)
+        ys, yz, ytype = self.qparams(y)
+        if (ys, yz, ytype) != (s, z, ydt):
+            raise UnsupportedOpError(f"{name}: output quantization of the tabulated op ({ys}, {yz}) differs from the model's ({s}, {z})")
+        table = y.int_repr().numpy().astype(ydt)
+        xs, xz = self.scale_zp(name + "_in", x.scale, x.zp, x.dtype)
+        sn, zn = self.scale_zp(name, s, z, ydt)
+        out = self.uniq(name)
+        self.nodes.append(helper.make_node("Lookup", [x.name, xs, xz, self.const(name + "_table", table), sn, zn], [out],
+                                           name=out, domain=_LOOKUP_DOMAIN))
+        self.lookups = True
+        return _Q(out, s, z, ydt)
 
     def split(self, node, name, args, val) -> list:
         """chunk / split along one dimension: ONNX Split with the sizes of the example run."""

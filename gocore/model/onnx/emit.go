@@ -426,8 +426,9 @@ func (c *converter) emitBinary(n *onnxpb.NodeProto, a, b *value, q *qparams, act
 	return o, nil
 }
 
-// emitAvgPool emits AVERAGE_POOL_2D (padding must be none or TFLite's SAME with the
-// padding excluded from the count, count_include_pad = 0).
+// emitAvgPool emits AVERAGE_POOL_2D (padding must be none, TFLite's SAME with the
+// padding excluded from the count, count_include_pad = 0, or explicit pads with
+// count_include_pad = 1; no ceil_mode).
 func (c *converter) emitAvgPool(n *onnxpb.NodeProto, x *value, q *qparams, name string) (*value, error) {
 	x = c.asNHWC(x, name+"_nhwc")
 	xt := c.tensor(x)
@@ -448,6 +449,14 @@ func (c *converter) emitAvgPool(n *onnxpb.NodeProto, x *value, q *qparams, name 
 	if win.ceil {
 		c.unsupported(n, n.GetOpType()+"(ceil_mode=1)")
 		return nil, nil
+	}
+	if win.pads != [4]int{} && attrInt(n, "count_include_pad", 0) != 0 {
+		// count_include_pad = 1 (without ceil_mode every window lies in the padded input):
+		// a PAD with the zero point (a real 0), then a VALID pool dividing by kh*kw.
+		x = c.padInput(x, &win, name)
+		pad, explicit = model.PadValid, false
+		H, W = H+win.pads[0]+win.pads[2], W+win.pads[1]+win.pads[3]
+		win.pads = [4]int{}
 	}
 	if explicit || (pad == model.PadSame && attrInt(n, "count_include_pad", 0) != 0) {
 		c.unsupported(n, n.GetOpType()+"(padding other than TFLite SAME without count_include_pad)")
