@@ -261,3 +261,22 @@ def test_float_export_then_onnxruntime_quantizer(fmt):
     assert q.inputs[0].shape == SHAPE  # the symbolic batch is fixed to 1
     for x in om.inputs(list(SHAPE), 5, 7):
         np.testing.assert_array_equal(q.run(x), om.ort_run(data, x))
+
+
+def test_engine_qconfig_mismatch_warns():
+    """A qnnpack-prepared model imported while the engine is x86 (PyTorch's outputs then
+    saturate): a warning naming both settings; none when they match."""
+    import warnings
+
+    qm = quantize_fx(make_net(False), "qnnpack")
+    torch.backends.quantized.engine = "x86"
+    with pytest.warns(UserWarning, match=r"qnnpack.*engine is 'x86'"):
+        qmpc.from_torch(qm, torch.zeros(SHAPE))
+    torch.backends.quantized.engine = "qnnpack"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        qmpc.from_torch(qm, torch.zeros(SHAPE))
+    qx = quantize_fx(make_net(False), "x86")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        qmpc.from_torch(qx, torch.zeros(SHAPE))

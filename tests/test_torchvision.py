@@ -207,6 +207,8 @@ POOLS = {
     "max_ceil": lambda: nn.MaxPool2d(3, 2, ceil_mode=True),
     "max_pad_ceil": lambda: nn.MaxPool2d(3, 2, 1, ceil_mode=True),
     "max_2_ceil": lambda: nn.MaxPool2d(2, 2, ceil_mode=True),
+    "avg_pad": lambda: nn.AvgPool2d(3, 1, 1),  # Inception's branch pools (count_include_pad)
+    "avg_pad_stride": lambda: nn.AvgPool2d(3, 2, 1),
 }
 
 

@@ -20,10 +20,18 @@ small, measured fraction (tests/test_torch.py asserts the bound).
 
 Supported modules and functions: quantized Conv2d / ConvReLU2d (any groups = 1 or
 depthwise), Linear / LinearReLU, ``torch.ops.quantized.add`` / ``add_relu`` / ``mul`` /
-``mul_relu`` (FX add/mul, eager FloatFunctional), ``torch.cat``, MaxPool2d,
-AvgPool2d, AdaptiveAvgPool2d(1), flatten / view / reshape, ReLU on quantized tensors,
+``mul_relu`` (FX add/mul, eager FloatFunctional), ``torch.cat``, MaxPool2d (any padding,
+ceil_mode), AvgPool2d / ``F.avg_pool2d`` (no padding, or padding with
+count_include_pad=True; no ceil_mode), AdaptiveAvgPool2d(1) and ``mean`` over H and W,
+flatten / view / reshape, transpose / permute / contiguous, chunk / split, ReLU on
+quantized tensors, elementwise activations on quantized tensors (quantized Hardswish,
+Hardsigmoid, Sigmoid, Tanh, Hardtanh, LeakyReLU, ELU: exported as qmpc's ``ai.qmpc.Lookup``
+node with the 256-entry table PyTorch's own kernel computes under the current engine),
 quantize_per_tensor / Quantize and dequantize / DeQuantize, Identity and Dropout. Anything
-else is reported, all at once, as :class:`qmpc.UnsupportedOpError`.
+else is reported, all at once, as :class:`qmpc.UnsupportedOpError`. torchvision's
+quantizable models import (tests/test_torchvision.py). A warning names the engine and the
+qconfig when ``torch.backends.quantized.engine`` does not match the qnnpack qconfig the
+model's per-tensor weights indicate.
 """
 
 from __future__ import annotations
@@ -87,6 +95,7 @@ def to_onnx(module: Any, example_input: Any) -> bytes:
 
     x = example_input if isinstance(example_input, torch.Tensor) else torch.as_tensor(np.asarray(example_input))
     x = x.to(torch.float32)
+    _check_engine(module)
     gm = module if isinstance(module, torch.fx.GraphModule) else torch.fx.symbolic_trace(module)
     gm.eval()
     values: dict[str, Any] = {}
@@ -100,6 +109,39 @@ def to_onnx(module: Any, example_input: Any) -> bytes:
     with torch.no_grad():
         _Recorder(gm).run(x)
     return _Exporter(gm, values).export()
+
+
+def _check_engine(module: Any) -> None:
+    """Warn when torch.backends.quantized.engine does not match the qconfig the model was
+    prepared with, as far as the converted model shows it: torch.ao.quantization's qnnpack
+    qconfigs quantize weights per tensor with full-range 8-bit activations, its x86/fbgemm
+    ones per channel with 7-bit activations. A qnnpack-prepared model run under the x86 or
+    fbgemm engine saturates in fbgemm's u8s8 kernels, so PyTorch's own outputs then differ
+    from qmpc's (which computes exactly) by tens of LSB."""
+    import warnings
+
+    import torch
+
+    engine = torch.backends.quantized.engine
+    if engine not in ("x86", "fbgemm", "onednn"):
+        return
+    nnq = torch.ao.nn.quantized
+    schemes = set()
+    for mod in module.modules():
+        if isinstance(mod, (nnq.Conv2d, nnq.Linear)):
+            try:
+                schemes.add(mod.weight().qscheme())
+            except Exception:  # noqa: BLE001 - a module without packed weights
+                continue
+    per_tensor = {torch.per_tensor_affine, torch.per_tensor_symmetric}
+    if schemes and schemes <= per_tensor:
+        warnings.warn(
+            "the model's weights are quantized per tensor, as the qnnpack qconfig "
+            "(get_default_qconfig('qnnpack') / get_default_qconfig_mapping('qnnpack')) does, but "
+            f"torch.backends.quantized.engine is '{engine}': PyTorch's {engine} kernels saturate on "
+            "full-range 8-bit activations, so PyTorch's own outputs can differ from qmpc's by tens "
+            "of LSB. Run the PyTorch model with torch.backends.quantized.engine = 'qnnpack' to "
+            "compare (qmpc's result does not depend on the engine).", UserWarning, stacklevel=3)
 
 
 class _Q:
