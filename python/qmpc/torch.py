@@ -352,6 +352,8 @@ class _Exporter:
         if isinstance(mod, torch.nn.AdaptiveAvgPool2d):
             return self.adaptive_avgpool(name, x, mod.output_size, val)
         if isinstance(mod, (torch.nn.ReLU, nnq.ReLU6, torch.nn.ReLU6)):
+            if isinstance(mod, torch.nn.ReLU6) and isinstance(x, _Q):
+                self.check_qnnpack_clamp(node, mod)
             return self.relu(name, x, val, six=not isinstance(mod, torch.nn.ReLU))
         if isinstance(mod, torch.nn.Flatten):
             return self.reshape(name, x, val)
@@ -433,6 +435,26 @@ class _Exporter:
 
     def _unsupported(self, what: str):
         raise UnsupportedOpError(what)
+
+    def check_qnnpack_clamp(self, node, mod) -> None:
+        """PyTorch's qnnpack clamp (quantized hardtanh, behind torch.nn.ReLU6 on a quantized
+        tensor) writes the results of a channels-last input in the input's memory order into
+        a contiguous output, so its elements land at the wrong positions (PyTorch 2.15; a
+        quantized convolution's output is channels-last under qnnpack). qmpc computes ReLU6;
+        warn that PyTorch's own output is scrambled."""
+        import warnings
+
+        torch = self.torch
+        if torch.backends.quantized.engine != "qnnpack":
+            return
+        x = self.values.get(node.args[0].name) if node.args else None
+        if isinstance(x, torch.Tensor) and x.dim() == 4 and not x.is_contiguous():
+            warnings.warn(
+                f"{node.name}: torch.nn.ReLU6 on a channels-last quantized tensor under "
+                "torch.backends.quantized.engine = 'qnnpack' returns its elements in the wrong "
+                "positions (PyTorch's qnnpack clamp ignores the input's memory format), so "
+                "PyTorch's output differs from qmpc's ReLU6; use torch.nn.ReLU6 on x.contiguous(), "
+                "or nn.ReLU, or the x86 engine, for a PyTorch reference.", UserWarning, stacklevel=4)
 
     def need_q(self, v, where: str) -> _Q:
         if not isinstance(v, _Q):
