@@ -3,6 +3,7 @@ package pybind
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -159,9 +160,9 @@ func (c *Cluster) Infer(inputs []byte) (r *ClusterResult, err error) {
 // GenerateCluster writes keys, certificates and cluster.json for a new cluster into dir
 // (see `qmpc certs`) and returns the path of cluster.json. Parties listen on
 // host:basePort+i. stepTimeout (seconds, 0 for the default 30) bounds every wait.
-func GenerateCluster(dir string, parties int, protocol, host string, basePort int, stepTimeout float64, force bool) (path string, err error) {
+func GenerateCluster(dir string, parties int, protocol, host string, basePort int, stepTimeout float64, maxSessions int, force bool) (path string, err error) {
 	defer guard(&err)
-	return cluster.Generate(dir, cluster.CertOptions{Parties: parties, Protocol: protocol, Host: host, BasePort: basePort, Force: force,
+	return cluster.Generate(dir, cluster.CertOptions{Parties: parties, Protocol: protocol, Host: host, BasePort: basePort, MaxSessions: maxSessions, Force: force,
 		Timeouts: cluster.Timeouts{Step: cluster.Duration(time.Duration(stepTimeout * float64(time.Second)))}})
 }
 
@@ -213,6 +214,43 @@ func ServeParty(configPath string, id int, modelPath, keyPath, logLevel string) 
 	return true, nil
 }
 
+// BenchCluster measures one inference of a batch of zero-valued inputs on the running
+// cluster of configPath, as its client (what `qmpc bench --cluster` does), and returns the
+// per-layer table (or the summary as JSON). modelPath, if given, must be the model the
+// cluster serves.
+func BenchCluster(configPath, keyPath, modelPath string, batch int, asJSON bool) (s string, err error) {
+	defer guard(&err)
+	cfg, err := cluster.Load(configPath)
+	if err != nil {
+		return "", err
+	}
+	digest := ""
+	if modelPath != "" {
+		data, err := os.ReadFile(modelPath)
+		if err != nil {
+			return "", errs.New(errs.Model, "reading model: %w", err)
+		}
+		m, err := LoadModel(data)
+		if err != nil {
+			return "", err
+		}
+		digest = inference.ModelDigest(m.g)
+	}
+	c, err := cluster.NewClient(cfg, keyPath)
+	if err != nil {
+		return "", err
+	}
+	res, err := inference.Bench(context.Background(), c, batch, digest)
+	if err != nil {
+		return "", err
+	}
+	sum := res.Summary()
+	if asJSON {
+		return toJSON(sum)
+	}
+	return fmt.Sprintf("cluster %s (%s, %d parties), client wall time %.3f s\n", configPath, cfg.Protocol, cfg.N(), res.Seconds) + sum.Table(), nil
+}
+
 // Keygen makes a new private key (mode 0600) and self-signed certificate for party id, or
 // for the client when id is -1, in dir (what `qmpc keygen` does: the key stays on this
 // host, the certificate goes to whoever assembles cluster.json). It returns JSON with
@@ -232,9 +270,10 @@ func Keygen(dir string, id int, force bool) (s string, err error) {
 // given, pins the model; timeouts in seconds (0: the defaults). It returns JSON with the
 // config's "hash", each party's "id", "address" and "pin", and the "client_pin".
 func AssembleCluster(path, parties, client, protocol string, owner int, modelPath, modelDigest, reveal string,
-	stepTimeout, connectTimeout float64, force bool) (s string, err error) {
+	stepTimeout, connectTimeout float64, maxSessions int, force bool) (s string, err error) {
 	defer guard(&err)
-	opt := cluster.AssembleOptions{Client: client, Protocol: protocol, Owner: owner, ModelDigest: modelDigest, Reveal: reveal, Force: force,
+	opt := cluster.AssembleOptions{Client: client, Protocol: protocol, Owner: owner, ModelDigest: modelDigest, Reveal: reveal,
+		MaxSessions: maxSessions, Force: force,
 		Timeouts: cluster.Timeouts{Step: cluster.Duration(time.Duration(stepTimeout * float64(time.Second))),
 			Connect: cluster.Duration(time.Duration(connectTimeout * float64(time.Second)))}}
 	for _, line := range strings.Split(parties, "\n") {

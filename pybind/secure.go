@@ -9,6 +9,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/model"
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/mpc/registry"
+	"github.com/qmpc/qmpc/gocore/net"
 )
 
 // SecureRun is one local secure inference: all computing parties of a protocol as
@@ -22,8 +23,9 @@ type SecureRun struct {
 	progress *engine.Progress
 	images   atomic.Int64 // inputs of the current or last Execute (a batch: N)
 
-	mu     sync.Mutex
-	result *engine.Result
+	mu       sync.Mutex
+	result   *engine.Result
+	tampered bool // the last Execute's tamper fired
 }
 
 // NewSecureRun prepares a local secure run of model m under protocol (a name of package
@@ -62,10 +64,45 @@ func NewSecureRun(m *Model, protocol, reveal string, owner, client int, preproce
 		opt: engine.Options{Owner: owner, Client: client, Reveal: rv, Progress: p}}, nil
 }
 
+// SetTamper makes the next Executes alter one message that party sends (a testing aid
+// that simulates a cheating party; net.Tamper): spec is net.ParseTamper's format, e.g.
+// "message=40,word=0,xor=0x1"; an empty spec removes the tamper. It returns true.
+func (r *SecureRun) SetTamper(party int, spec string) (ok bool, err error) {
+	defer guard(&err)
+	if spec == "" {
+		r.lo.Tamper = nil
+		return true, nil
+	}
+	t, err := net.ParseTamper(spec)
+	if err != nil {
+		return false, err
+	}
+	r.lo.Tamper = &engine.Tamper{Party: party, Spec: t}
+	return true, nil
+}
+
+// SetMessageSizes makes the next Executes record the length of every message each party
+// sends (engine.Result.MessageSizes, in StatsJSON; a testing aid). It returns true.
+func (r *SecureRun) SetMessageSizes(on bool) bool {
+	r.lo.MessageSizes = on
+	return true
+}
+
+// Tampered reports whether the last Execute's tamper (SetTamper) altered its message,
+// also when that Execute failed.
+func (r *SecureRun) Tampered() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.tampered
+}
+
 // Execute runs the inference on the packed inputs and returns the packed outputs (with
 // any input warnings).
 func (r *SecureRun) Execute(inputs []byte) (out []byte, err error) {
 	defer guard(&err)
+	r.mu.Lock()
+	r.tampered = false
+	r.mu.Unlock()
 	vals, err := unpack(inputs)
 	if err != nil {
 		return nil, err
@@ -84,6 +121,9 @@ func (r *SecureRun) Execute(inputs []byte) (out []byte, err error) {
 	lo := r.lo
 	lo.Batch = n
 	res, err := engine.RunLocalWith(r.protocol, bg, c, vals, r.opt, lo)
+	r.mu.Lock()
+	r.tampered = lo.Tamper != nil && lo.Tamper.Fired
+	r.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}

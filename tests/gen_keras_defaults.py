@@ -13,7 +13,10 @@ Cases (random weights, fixed seeds):
 
   seq        Sequential: Conv2D, ReLU, MaxPooling2D, Flatten, Dense (12x12x3 input)
   mobilenet  keras.applications.MobileNet(alpha=0.25, input_shape=(96, 96, 3),
-             weights=None): the smallest input the application accepts keeps CI fast
+             weights=None, classifier_activation=None) with random BatchNormalization
+             statistics: the smallest input the application accepts keeps CI fast; the
+             logits are the output (a SOFTMAX over 1000 classes of a random network, and
+             identity BatchNormalization, gave one constant output value)
   nchw       a PyTorch-style NCHW input transposed to NHWC (TRANSPOSE), then slices with
              strides (STRIDED_SLICE), a channel split (SPLIT), a stack and unstack
              (PACK/UNPACK), a channel gather with constant indices (GATHER),
@@ -56,7 +59,8 @@ def _cases():
         ])
 
     def mobilenet():
-        return keras.applications.MobileNet(alpha=0.25, input_shape=(96, 96, 3), weights=None)
+        return randomize_batchnorm(keras.applications.MobileNet(
+            alpha=0.25, input_shape=(96, 96, 3), weights=None, classifier_activation=None), seed=7)
 
     def nchw():
         inp = keras.Input((3, 10, 12))
@@ -77,6 +81,24 @@ def _cases():
     return [("keras_seq", seq), ("keras_mobilenet_025_96", mobilenet), ("keras_nchw_transpose", nchw)]
 
 
+def randomize_batchnorm(model, seed):
+    """Gives every BatchNormalization layer random statistics, as a trained network has
+    (with weights=None they are the identity, and deep applications' outputs come out
+    nearly constant)."""
+    import keras
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            c = layer.get_weights()[0].shape
+            layer.set_weights([rng.uniform(0.5, 1.5, c).astype(np.float32),  # gamma
+                               rng.normal(0, 0.2, c).astype(np.float32),  # beta
+                               rng.normal(0, 0.2, c).astype(np.float32),  # moving mean
+                               rng.uniform(0.5, 2.0, c).astype(np.float32)])  # moving variance
+    return model
+
+
 def _key():
     from importlib import metadata
 
@@ -90,7 +112,7 @@ def _key():
     return h.hexdigest()[:16]
 
 
-def _convert(model, flavour, seed):
+def _convert(model, flavour, seed, amplitude=1.0):
     import numpy as np
     import tensorflow as tf
 
@@ -99,7 +121,7 @@ def _convert(model, flavour, seed):
     def rep():
         rng = np.random.default_rng(seed)
         for _ in range(16):
-            yield [rng.normal(0, 1, size=shape).astype(np.float32)]
+            yield [rng.normal(0, amplitude, size=shape).astype(np.float32)]
 
     c = tf.lite.TFLiteConverter.from_keras_model(model)
     c.optimizations = [tf.lite.Optimize.DEFAULT]

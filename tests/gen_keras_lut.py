@@ -1,14 +1,17 @@
 """Keras models whose 8-bit activations run on shares as lookup tables (issue 10): a
-HARD_SWISH and a LOGISTIC in the middle of the graph. Converted like
+HARD_SWISH, a LOGISTIC and a TANH in the middle of the graph. Converted like
 tests/gen_keras_defaults.py (the converter's defaults, full-integer quantization, int8
-input and output), random weights, fixed seeds.
+input and output), random weights, fixed seeds. keras.applications.MobileNetV3Small
+(HARD_SWISH, squeeze-excitation) moved to tests/gen_keras_apps.py.
 
   se_block          Conv2D -> Activation("hard_swish") -> squeeze-excitation (global
                     average pool, 1x1 Conv2D with sigmoid: LOGISTIC) -> Multiply (MUL of
                     two activations) -> 1x1 Conv2D, 8x8x3 input
-  mobilenet_v3_small  keras.applications.MobileNetV3Small(input_shape=(32, 32, 3),
-                    weights=None): the smallest input it accepts; HARD_SWISH, squeeze-
-                    excitation with hard sigmoids (ADD, RELU6, MUL), MUL of activations
+  tanh_mid          Dense -> Activation("tanh") -> Dense: a TANH in the middle (16 inputs)
+  tanh_a<amp>       Activation("tanh") on the int8 input itself (256 values, so a test can
+                    feed every input value), calibrated on inputs of standard deviation
+                    <amp>: input scales from 1/64 to 1/4 or so, where tanh goes from nearly
+                    linear to saturated
 
 generate() returns [(name, tflite_bytes)], cached in tests/_generated/keras_lut/<key>/.
 """
@@ -36,10 +39,22 @@ def _cases():
         x = L.Multiply()([x, s])
         return keras.Model(inp, L.Conv2D(4, 1)(x))
 
-    def mobilenet_v3_small():
-        return keras.applications.MobileNetV3Small(input_shape=(32, 32, 3), weights=None)
+    def tanh_mid():
+        inp = keras.Input((16,))
+        x = L.Dense(24, activation="tanh")(inp)
+        return keras.Model(inp, L.Dense(6)(x))
 
-    return [("keras_se_block", se_block), ("keras_mobilenet_v3_small_32", mobilenet_v3_small)]
+    def tanh_only():
+        inp = keras.Input((256,))
+        return keras.Model(inp, L.Activation("tanh")(inp))
+
+    cases = [("keras_se_block", se_block, 1.0), ("keras_tanh_mid", tanh_mid, 1.0)]
+    cases += [(f"keras_tanh_a{amp:g}", tanh_only, amp) for amp in TANH_AMPLITUDES]
+    return cases
+
+
+# Standard deviations of the representative data of the TANH-only models.
+TANH_AMPLITUDES = (0.3, 1.0, 3.0, 10.0)
 
 
 def _key():
@@ -60,9 +75,9 @@ def generate():
     import keras
 
     out = []
-    for i, (name, build) in enumerate(_cases()):
+    for i, (name, build, amp) in enumerate(_cases()):
         keras.utils.set_random_seed(3000 + i)
-        data = gen_keras_defaults._convert(build(), "i8", seed=i)
+        data = gen_keras_defaults._convert(build(), "i8", seed=i, amplitude=amp)
         with open(os.path.join(d, name + ".tflite"), "wb") as f:
             f.write(data)
         out.append((name, data))

@@ -85,16 +85,16 @@ GENERATOR = textwrap.dedent(
         c.inference_output_type = tf.int8
         return c.convert()
 
-    # Unsupported ops: TANH (twice) and EXP, around supported FULLY_CONNECTED layers.
+    # Unsupported ops: ELU (twice) and EXP, around supported FULLY_CONNECTED layers.
     x = tf.keras.Input(shape=(4,), batch_size=1)
     h = tf.keras.layers.Dense(8)(x)
-    h = tf.keras.layers.Activation("tanh")(h)
+    h = tf.keras.layers.Activation("elu")(h)
     h = tf.keras.layers.Dense(4)(h)
     h = tf.keras.layers.Lambda(lambda t: tf.math.exp(t))(h)
     h = tf.keras.layers.Dense(3)(h)
-    h = tf.keras.layers.Activation("tanh")(h)
+    h = tf.keras.layers.Activation("elu")(h)
     data = convert(tf.keras.Model(x, h), [(1, 4)])
-    open(os.path.join(out, "api_v1_unsupported.tflite"), "wb").write(data)
+    open(os.path.join(out, "api_v2_unsupported.tflite"), "wb").write(data)
 
     # Two inputs, two outputs: ADD and FULLY_CONNECTED.
     a = tf.keras.Input(shape=(6,), batch_size=1, name="a")
@@ -111,7 +111,7 @@ GENERATOR = textwrap.dedent(
 @pytest.fixture(scope="session")
 def generated_models(generated_dir: Path) -> dict[str, Path]:
     names = {
-        "unsupported": generated_dir / "api_v1_unsupported.tflite",
+        "unsupported": generated_dir / "api_v2_unsupported.tflite",
         "multi": generated_dir / "api_v1_two_in_two_out.tflite",
     }
     if not all(p.is_file() for p in names.values()):
@@ -363,8 +363,8 @@ def test_garbage_with_tflite_identifier(digits_model: Path) -> None:
 def test_unsupported_ops_listed_all_at_once(generated_models) -> None:
     with pytest.raises(qmpc.UnsupportedOpError) as e:
         qmpc.load(generated_models["unsupported"])
-    assert e.value.ops == ["TANH", "EXP"]
-    assert "TANH (2)" in str(e.value) and "EXP (1)" in str(e.value)
+    assert e.value.ops == ["ELU", "EXP"]
+    assert "ELU (2)" in str(e.value) and "EXP (1)" in str(e.value)
     assert isinstance(e.value, qmpc.ModelError)
 
 

@@ -107,6 +107,7 @@ type AssembleOptions struct {
 	Owner       int    // the model owner (default 0)
 	ModelDigest string // optional: pins the model (hex, as `qmpc inspect` prints)
 	Reveal      string // "output" (default) or "argmax"
+	MaxSessions int    // concurrent client sessions (0: DefaultMaxSessions)
 	Timeouts    Timeouts
 	Force       bool // overwrite an existing file
 }
@@ -156,7 +157,7 @@ func Assemble(path string, opt AssembleOptions) (*Config, error) {
 	if opt.Protocol == "" {
 		opt.Protocol = DefaultProtocol
 	}
-	cfg := &Config{Protocol: opt.Protocol, Owner: opt.Owner, ModelDigest: opt.ModelDigest, Reveal: opt.Reveal,
+	cfg := &Config{Protocol: opt.Protocol, Owner: opt.Owner, ModelDigest: opt.ModelDigest, Reveal: opt.Reveal, MaxSessions: opt.MaxSessions,
 		Parties: parties, Client: ClientEntry{Cert: clientPEM}, Timeouts: opt.Timeouts.WithDefaults()}
 	cfg.dir = filepath.Dir(path)
 	if err := cfg.check(); err != nil {
@@ -195,8 +196,10 @@ type CertOptions struct {
 	BasePort int    // party i listens on BasePort+i (default 7100)
 	Owner    int    // the model owner (default 0)
 	Model    string // optional model digest to pin
-	Timeouts Timeouts
-	Force    bool // overwrite existing key files
+	// MaxSessions bounds the concurrent client sessions (0: DefaultMaxSessions).
+	MaxSessions int
+	Timeouts    Timeouts
+	Force       bool // overwrite existing key files
 }
 
 // Generate writes a new cluster into dir: a self-signed certificate and a private key
@@ -225,7 +228,7 @@ func Generate(dir string, opt CertOptions) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", errs.New(errs.Config, "creating %s: %w", dir, err)
 	}
-	cfg := &Config{Protocol: opt.Protocol, Owner: opt.Owner, ModelDigest: opt.Model, Timeouts: opt.Timeouts.WithDefaults()}
+	cfg := &Config{Protocol: opt.Protocol, Owner: opt.Owner, ModelDigest: opt.Model, MaxSessions: opt.MaxSessions, Timeouts: opt.Timeouts.WithDefaults()}
 	names := make([]string, 0, opt.Parties+1)
 	for i := range opt.Parties {
 		names = append(names, IdentityName(i))

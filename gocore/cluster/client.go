@@ -129,7 +129,9 @@ func (s *Session) Run(ctx context.Context, payloads [][]byte) ([][]byte, []json.
 						cut[j] = true
 						errl[j] = errs.New(errs.Party, "party %d did not answer within %v of the other parties' failure", j, step)
 					}
-					if j == leader && answered {
+					if j == leader && answered && errs.KindOf(errl[j]) == errs.Busy {
+						cancel() // refused before anything ran: the others have nothing to say
+					} else if j == leader && answered {
 						// The leader refused or failed the request. The others get a short
 						// grace to report what they saw: the cause may be another party (the
 						// leader can time out on a party that is itself waiting for the
@@ -197,7 +199,8 @@ func joinErrors(what string, errl []error) error {
 			continue
 		}
 		msgs = append(msgs, plainMessage(err))
-		if k := errs.KindOf(err); kind == "" || k == errs.Party {
+		// A failed integrity check names the cause; lost peers (Party) come next.
+		if k := errs.KindOf(err); kind == "" || k == errs.Cheating || (k == errs.Party && kind != errs.Cheating) {
 			kind = k
 		}
 	}

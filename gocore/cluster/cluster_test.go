@@ -11,6 +11,7 @@ import (
 	stdnet "net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -30,17 +31,46 @@ type sumComp struct {
 	delay   time.Duration
 	stall   func(id int) bool // if true, this party hangs in Run until release is closed
 	release chan struct{}
+	// hook, if set, runs at the start of every Run, given the number of elements (which
+	// the client chooses, unlike its shares).
+	hook func(id int, elements int) error
+	// slow, if not 0, makes requests of this many elements take 2000 rounds; then
+	// slowEnded, if set, receives when they return.
+	slow      int
+	slowEnded chan struct{}
 }
 
-func (c *sumComp) Start(conn net.Conn) error { c.conn = conn; return nil }
+func (c *sumComp) Start(conn net.Conn) error { return nil }
 func (c *sumComp) Info() ([]byte, error)     { return []byte(`{"what":"sum"}`), nil }
+
+// Lane returns the computation on one lane: a copy of c on its own channel.
+func (c *sumComp) Lane(conn net.Conn) (Lane, error) {
+	l := *c
+	l.conn = conn
+	return &l, nil
+}
+
+func (c *sumComp) Close() {}
+
 func (c *sumComp) Run(in []byte) ([]byte, json.RawMessage, error) {
 	if c.stall != nil && c.stall(c.id) {
 		<-c.release
 	}
+	if c.hook != nil {
+		if err := c.hook(c.id, len(in)/8); err != nil {
+			return nil, nil, err
+		}
+	}
 	sum := u64s(in)
-	for r := 0; r < c.rounds; r++ {
-		time.Sleep(c.delay)
+	rounds, delay := c.rounds, c.delay
+	if c.slow > 0 && len(in)/8 == c.slow {
+		rounds, delay = 2000, 10*time.Millisecond // 20 s unless the lane ends
+		if c.slowEnded != nil {
+			defer func() { c.slowEnded <- struct{}{} }()
+		}
+	}
+	for r := 0; r < rounds; r++ {
+		time.Sleep(delay)
 		for j := range c.conn.N() {
 			if j != c.id {
 				c.conn.Send(j, in)
@@ -111,6 +141,11 @@ type testCluster struct {
 }
 
 func newTestCluster(t *testing.T, n int, step time.Duration, comp func(id int) *sumComp) *testCluster {
+	return newTestClusterWith(t, n, step, nil, comp)
+}
+
+// testConfig writes a cluster config of n parties on free loopback ports.
+func testConfig(t *testing.T, n int, step time.Duration) (*Config, string) {
 	t.Helper()
 	dir := t.TempDir()
 	path, err := Generate(dir, CertOptions{Parties: n, Protocol: "plain", Timeouts: Timeouts{Step: Duration(step), Connect: Duration(10 * time.Second), Handshake: Duration(2 * time.Second)}})
@@ -130,16 +165,7 @@ func newTestCluster(t *testing.T, n int, step time.Duration, comp func(id int) *
 	if cfg, err = Load(path); err != nil {
 		t.Fatal(err)
 	}
-	tc := &testCluster{t: t, cfg: cfg, path: path, comp: comp, cancels: make([]context.CancelFunc, n), done: make([]chan error, n)}
-	for i := range n {
-		tc.start(i)
-	}
-	t.Cleanup(func() {
-		for i := range n {
-			tc.stop(i)
-		}
-	})
-	return tc
+	return cfg, path
 }
 
 func freeAddr(t *testing.T) string {
@@ -219,6 +245,216 @@ func (tc *testCluster) infer(v []uint64) ([]uint64, error) {
 		}
 	}
 	return u64s(outs[0]), nil
+}
+
+// newTestClusterWith is newTestCluster with the config changed by edit before the parties start.
+func newTestClusterWith(t *testing.T, n int, step time.Duration, edit func(*Config), comp func(id int) *sumComp) *testCluster {
+	t.Helper()
+	tc := &testCluster{t: t}
+	tc.cfg, tc.path = testConfig(t, n, step)
+	if edit != nil {
+		edit(tc.cfg)
+		if err := tc.cfg.Save(tc.path); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		if tc.cfg, err = Load(tc.path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tc.comp, tc.cancels, tc.done = comp, make([]context.CancelFunc, n), make([]chan error, n)
+	for i := range n {
+		tc.start(i)
+	}
+	t.Cleanup(func() {
+		for i := range n {
+			tc.stop(i)
+		}
+	})
+	return tc
+}
+
+// inferMany runs one request per vector at the same time, each from its own client.
+func (tc *testCluster) inferMany(vs [][]uint64) []error {
+	errl := make([]error, len(vs))
+	var wg sync.WaitGroup
+	for k, v := range vs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errl[k] = tc.infer(v)
+		}()
+	}
+	wg.Wait()
+	return errl
+}
+
+// barrier returns a hook that makes party 0's Run of its first want requests wait until
+// all of them run at the same time (or fail after a generous bound: then they did not).
+func barrier(want int) func(id, elements int) error {
+	hook, _ := barrierDone(want)
+	return hook
+}
+
+// barrierDone is barrier, also returning the channel closed when all want run.
+func barrierDone(want int) (func(id, elements int) error, chan struct{}) {
+	var mu sync.Mutex
+	in := 0
+	all := make(chan struct{})
+	return func(id, elements int) error {
+		if id != 0 {
+			return nil
+		}
+		mu.Lock()
+		if in >= want {
+			mu.Unlock()
+			return nil
+		}
+		if in++; in == want {
+			close(all)
+		}
+		mu.Unlock()
+		select {
+		case <-all:
+			return nil
+		case <-time.After(20 * time.Second):
+			return fmt.Errorf("%d requests did not run at the same time", want)
+		}
+	}, all
+}
+
+// Several clients are served at the same time, each on its own lane: party 0 holds every
+// request until all of them are running.
+func TestClusterServesConcurrentSessions(t *testing.T) {
+	hook := barrier(3)
+	tc := newTestClusterWith(t, 3, 30*time.Second, func(c *Config) { c.MaxSessions = 3 },
+		func(id int) *sumComp { return &sumComp{id: id, rounds: 3, hook: hook} })
+	vs := [][]uint64{{1, 2, 3}, {4, 5, 6}, {7, 8, 9}}
+	for k, err := range tc.inferMany(vs) {
+		if err != nil {
+			t.Errorf("client %d: %v", k, err)
+		}
+	}
+	// The lanes stay open for the next requests.
+	for k, err := range tc.inferMany([][]uint64{{1}, {2}, {3}, {4}, {5}, {6}}[:3]) {
+		if err != nil {
+			t.Errorf("second round, client %d: %v", k, err)
+		}
+	}
+}
+
+// Beyond max_sessions requests in flight, the leader refuses at once with a busy error
+// naming the bound; once a session is free again, requests are served.
+func TestClusterRefusesBeyondMaxSessions(t *testing.T) {
+	hold := make(chan struct{})
+	var running sync.WaitGroup
+	running.Add(2)
+	tc := newTestClusterWith(t, 3, 30*time.Second, func(c *Config) { c.MaxSessions = 2 },
+		func(id int) *sumComp {
+			return &sumComp{id: id, rounds: 1, hook: func(id, elements int) error {
+				if id == 0 && elements == 2 {
+					running.Done()
+					<-hold
+				}
+				return nil
+			}}
+		})
+	errc := make(chan []error, 1)
+	go func() { errc <- tc.inferMany([][]uint64{{1, 2}, {3, 4}}) }()
+	running.Wait() // both sessions serve a request
+	_, err := tc.infer([]uint64{5})
+	if errs.KindOf(err) != errs.Busy || !strings.Contains(err.Error(), "maximum of 2 concurrent sessions") || !strings.Contains(err.Error(), "max_sessions") {
+		t.Errorf("third request: got %v, want a busy error naming the bound", err)
+	}
+	close(hold)
+	for k, err := range <-errc {
+		if err != nil {
+			t.Errorf("held request %d: %v", k, err)
+		}
+	}
+	if _, err := tc.infer([]uint64{6}); err != nil {
+		t.Errorf("after the sessions ended: %v", err)
+	}
+}
+
+// A request that fails on one party ends its own lane on every party; the request on
+// another lane at the same time, and later ones, are served.
+func TestClusterFailedSessionSparesOthers(t *testing.T) {
+	hook, both := barrierDone(2)
+	tc := newTestClusterWith(t, 3, 30*time.Second, func(c *Config) { c.MaxSessions = 2 },
+		func(id int) *sumComp {
+			return &sumComp{id: id, rounds: 5, hook: func(id, elements int) error {
+				if err := hook(id, elements); err != nil {
+					return err
+				}
+				if id == 2 && elements == 2 {
+					<-both // fails once both requests run at party 0
+					return fmt.Errorf("party 2 cannot do this request")
+				}
+				return nil
+			}}
+		})
+	errl := tc.inferMany([][]uint64{{1, 2}, {3, 4, 5}})
+	if errl[0] == nil || !strings.Contains(errl[0].Error(), "party 2 cannot do this request") {
+		t.Errorf("failing request: got %v", errl[0])
+	}
+	if errl[1] != nil {
+		t.Errorf("the other session: %v", errl[1])
+	}
+	for k, err := range tc.inferMany([][]uint64{{7, 8, 9}, {1, 1, 1}}) {
+		if err != nil {
+			t.Errorf("afterwards, client %d: %v", k, err)
+		}
+	}
+}
+
+// A client that disconnects during its request ends that request's lane on every party
+// at once (not after its 20 s or a step timeout); another client's request at the same time
+// is served, and both sessions are free again right after.
+func TestClusterClientLeavesMidRequest(t *testing.T) {
+	started, ended := make(chan struct{}, 3), make(chan struct{}, 3)
+	tc := newTestClusterWith(t, 3, 30*time.Second, func(c *Config) { c.MaxSessions = 2 },
+		func(id int) *sumComp {
+			return &sumComp{id: id, rounds: 1, slow: 4, slowEnded: ended, hook: func(id, elements int) error {
+				if elements == 4 {
+					started <- struct{}{}
+				}
+				return nil
+			}}
+		})
+	c, err := NewClient(tc.cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := c.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { _, _, err := s.Run(ctx, deal([]uint64{1, 2, 3, 4}, 3)); errc <- err }()
+	for range 3 {
+		<-started
+	}
+	if _, err := tc.infer([]uint64{9, 9}); err != nil {
+		t.Errorf("the other client, while the first one's request runs: %v", err)
+	}
+	cancel()
+	s.Close()
+	<-errc
+	// Every party's slow Run returns at once (its lane ended), not after its 20 s.
+	for range 3 {
+		select {
+		case <-ended:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the request of the client that left still runs")
+		}
+	}
+	for k, err := range tc.inferMany([][]uint64{{1}, {2}}) {
+		if err != nil {
+			t.Errorf("afterwards, client %d: %v", k, err)
+		}
+	}
 }
 
 func TestClusterServesManyRequests(t *testing.T) {
@@ -369,5 +605,64 @@ func TestLoadRejectsBadConfigs(t *testing.T) {
 				t.Errorf("got %v, want a config error containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// A party whose heap holds more than max_memory_mb refuses new requests with a busy error
+// naming the bound (the test process's heap is well over 1 MB).
+func TestClusterRefusesOverMemoryBound(t *testing.T) {
+	tc := newTestClusterWith(t, 3, 30*time.Second, func(c *Config) { c.MaxMemoryMB = 1 },
+		func(id int) *sumComp { return &sumComp{id: id, rounds: 1} })
+	keep := make([]byte, 4<<20) // at least this much heap
+	_, err := tc.infer([]uint64{1})
+	if errs.KindOf(err) != errs.Busy || !strings.Contains(err.Error(), "max_memory_mb") {
+		t.Errorf("got %v, want a busy error naming max_memory_mb", err)
+	}
+	_ = keep[len(keep)-1]
+}
+
+// After concurrent sessions, a failed one, a client that left and the parties' shutdown,
+// no goroutine is left behind (lanes, readers, workers, links).
+func TestClusterLeavesNoGoroutines(t *testing.T) {
+	base := runtime.NumGoroutine()
+	func() {
+		hook, both := barrierDone(2)
+		tc := newTestClusterWith(t, 3, 30*time.Second, func(c *Config) { c.MaxSessions = 3 },
+			func(id int) *sumComp {
+				return &sumComp{id: id, rounds: 3, slow: 4, hook: func(id, elements int) error {
+					if err := hook(id, elements); err != nil {
+						return err
+					}
+					if id == 1 && elements == 2 {
+						<-both
+						return fmt.Errorf("party 1 fails this one")
+					}
+					return nil
+				}}
+			})
+		tc.inferMany([][]uint64{{1, 2}, {3, 4, 5}})
+		c, err := NewClient(tc.cfg, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := c.Connect(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		s.Run(ctx, deal([]uint64{1, 2, 3, 4}, 3)) // slow: the client gives up and leaves
+		cancel()
+		s.Close()
+		for i := range 3 {
+			tc.stop(i)
+		}
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > base {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines, %d before:\n%s", runtime.NumGoroutine(), base, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

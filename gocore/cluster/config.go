@@ -9,11 +9,13 @@
 // stay in separate files (mode 0600) on their own hosts.
 //
 // Topology: party i dials every party j > i and accepts from every j < i; the client dials
-// every party. Party 0 leads: it orders client requests and tells the others which to run.
-// The model owner (Config.Owner) secret-shares the weights once per session (at start-up,
-// and again after a party reconnects). Any failure of a party link ends the session on
-// every party within Timeouts.Step; the survivors then reconnect and serve the next
-// request once all parties are back.
+// every party. Party 0 leads: it gives each client request to one of the session's lanes
+// (session.go), at most Config.Sessions() at once, each with its own protocol instance,
+// multiplexed over the party links (mux.go). The computation's Start (the model owner's
+// weight sharing, which package inference keeps across reconnects) runs once per session.
+// A failed request ends only its lane; any failure of a party link ends the session on
+// every party within Timeouts.Step; the survivors then reconnect and serve the next request
+// once all parties are back.
 package cluster
 
 import (
@@ -113,10 +115,18 @@ type Config struct {
 	// parties and clients refuse an owner that announces another one.
 	ModelDigest string `json:"model_digest,omitempty"`
 	// Reveal is what the client learns: "output" (default) or "argmax".
-	Reveal   string       `json:"reveal,omitempty"`
-	Parties  []PartyEntry `json:"parties"`
-	Client   ClientEntry  `json:"client"`
-	Timeouts Timeouts     `json:"timeouts"`
+	Reveal string `json:"reveal,omitempty"`
+	// MaxSessions bounds the client requests the cluster serves at once, each in its own
+	// session (lane) with its own protocol instance; the leader refuses a request beyond
+	// it with a qmpc:busy error naming the bound. Default DefaultMaxSessions.
+	MaxSessions int `json:"max_sessions,omitempty"`
+	// MaxMemoryMB, if not 0, bounds each party's memory for new requests: a party whose Go
+	// heap holds more refuses them (qmpc:busy, naming the bound) while the running ones go
+	// on. It is checked when a request is accepted, not enforced during one.
+	MaxMemoryMB int          `json:"max_memory_mb,omitempty"`
+	Parties     []PartyEntry `json:"parties"`
+	Client      ClientEntry  `json:"client"`
+	Timeouts    Timeouts     `json:"timeouts"`
 
 	dir      string       // directory of the file, for relative paths
 	pins     []tlsnet.Pin // per party
@@ -163,6 +173,12 @@ func (c *Config) check() error {
 	spec, err := clusterSpec(c.Protocol)
 	if err != nil {
 		return err
+	}
+	if c.MaxSessions < 0 || c.MaxSessions > 1024 {
+		return errs.New(errs.Config, "max_sessions %d: want 1 to 1024 (0: the default, %d)", c.MaxSessions, DefaultMaxSessions)
+	}
+	if c.MaxMemoryMB < 0 {
+		return errs.New(errs.Config, "max_memory_mb %d: want 0 (no bound) or more", c.MaxMemoryMB)
 	}
 	switch c.Reveal {
 	case "", "output", "argmax":
@@ -233,6 +249,17 @@ func (c *Config) loadCert(s string) ([]byte, tlsnet.Pin, error) {
 	}
 	_, pin, err := tlsnet.ParseCertPEM(b)
 	return b, pin, err
+}
+
+// DefaultMaxSessions is the bound on concurrent sessions of a config that gives none.
+const DefaultMaxSessions = 4
+
+// Sessions is the bound on concurrent client sessions (MaxSessions or its default).
+func (c *Config) Sessions() int {
+	if c.MaxSessions > 0 {
+		return c.MaxSessions
+	}
+	return DefaultMaxSessions
 }
 
 // N is the number of parties.

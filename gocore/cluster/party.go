@@ -65,19 +65,6 @@ type Party struct {
 	served  int
 }
 
-type request struct {
-	id      string
-	payload []byte
-	result  chan result   // buffered, receives exactly one result
-	gone    chan struct{} // closed when the client disconnects
-}
-
-type result struct {
-	out   []byte
-	stats []byte
-	err   error
-}
-
 // NewParty loads the party's key and starts listening.
 func NewParty(opt PartyOptions) (*Party, error) {
 	cfg := opt.Config
@@ -444,226 +431,6 @@ func (p *Party) await(ctx context.Context, j int) (*tlsnet.Link, error) {
 	}
 }
 
-// session runs the computation's start and then serves requests until a link fails.
-func (p *Party) session(ctx context.Context, mesh *tlsnet.Mesh, sid string) error {
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		<-sctx.Done()
-		if ctx.Err() != nil { // shutting down: stop the running computation now
-			mesh.Abort("party shutting down")
-		}
-	}()
-	for j := range p.cfg.N() {
-		if l := mesh.Link(j); l != nil {
-			go func() {
-				select {
-				case <-l.Done():
-					cancel()
-				case <-sctx.Done():
-				}
-			}()
-		}
-	}
-	comp, err := p.opt.Computation(p.id)
-	if err != nil {
-		return err
-	}
-	start := time.Now()
-	if err := comp.Start(mesh); err != nil {
-		return fmt.Errorf("session start: %w", err)
-	}
-	info, err := comp.Info()
-	if err != nil {
-		return err
-	}
-	p.log.Info("session ready", "session", sid, "setup_seconds", time.Since(start).Seconds(), "bytes_sent", mesh.Stats().BytesSent)
-	p.setUp(info)
-	if p.id == leader {
-		err = p.lead(sctx, mesh, comp)
-	} else {
-		err = p.follow(sctx, mesh, comp)
-	}
-	if e := mesh.Err(); e != nil && (err == nil || errs.KindOf(err) == errs.Cancelled) {
-		err = e
-	}
-	return err
-}
-
-func (p *Party) lead(ctx context.Context, mesh *tlsnet.Mesh, comp Computation) error {
-	n := p.cfg.N()
-	for {
-		if err := p.idle(mesh, comp); err != nil {
-			return err
-		}
-		var req *request
-		select {
-		case req = <-p.queue:
-		case <-ctx.Done():
-			return errs.New(errs.Cancelled, "session closed")
-		}
-		select {
-		case <-req.gone:
-			continue
-		default:
-		}
-		for j := range n {
-			if j != p.id {
-				mesh.Send(j, encode(message{Op: "run", Request: req.id, Party: p.id}))
-			}
-		}
-		var missing []string
-		for j := range n {
-			if j == p.id {
-				continue
-			}
-			b, err := mesh.Recv(j)
-			if err != nil {
-				req.result <- result{err: fmt.Errorf("agreeing on request: %w", err)}
-				return err
-			}
-			m, err := decode(b, tlsnet.PeerName(j))
-			if err != nil {
-				return err
-			}
-			if m.Error != "" {
-				missing = append(missing, m.Error)
-			}
-		}
-		if len(missing) > 0 {
-			why := fmt.Sprint(missing)
-			for j := range n {
-				if j != p.id {
-					mesh.Send(j, encode(message{Op: "skip", Error: why}))
-				}
-			}
-			if err := mesh.Flush(); err != nil {
-				return err
-			}
-			req.result <- result{err: errs.New(errs.Party, "request %s skipped: %s", req.id, why)}
-			continue
-		}
-		for j := range n {
-			if j != p.id {
-				mesh.Send(j, encode(message{Op: "go"}))
-			}
-		}
-		if err := mesh.Flush(); err != nil { // before the computation's byte counters start
-			req.result <- result{err: err}
-			return err
-		}
-		if err := p.run(mesh, comp, req); err != nil {
-			return err
-		}
-	}
-}
-
-func (p *Party) follow(ctx context.Context, mesh *tlsnet.Mesh, comp Computation) error {
-	from := tlsnet.PeerName(leader)
-	for {
-		b, err := mesh.Link(leader).Recv(ctx, 0) // idle: the leader's pings keep the link up
-		if err != nil {
-			return err
-		}
-		m, err := decode(b, from)
-		if err != nil {
-			return err
-		}
-		if m.Op == "idle" {
-			if err := p.runIdle(comp); err != nil {
-				return err
-			}
-			continue
-		}
-		if m.Op != "run" {
-			return errs.New(errs.Party, "%s sent %q, expected run or idle", from, m.Op)
-		}
-		req, werr := p.claim(ctx, m.Request)
-		ack := message{Op: "ack", Party: p.id}
-		if werr != nil {
-			ack.Error = plainMessage(werr)
-		}
-		mesh.Send(leader, encode(ack))
-		b, err = mesh.Recv(leader)
-		if err != nil {
-			if req != nil {
-				req.result <- result{err: err}
-			}
-			return err
-		}
-		if m, err = decode(b, from); err != nil {
-			return err
-		}
-		if m.Op != "go" {
-			if req != nil {
-				req.result <- result{err: errs.New(errs.Party, "request skipped: %s", m.Error)}
-			}
-			continue
-		}
-		if req == nil {
-			return errs.New(errs.Internal, "leader runs a request this party does not have")
-		}
-		if err := p.run(mesh, comp, req); err != nil {
-			return err
-		}
-	}
-}
-
-// idle runs the computation's between-requests work (Idler) on every party, when it
-// has some and no request is waiting (leader).
-func (p *Party) idle(mesh *tlsnet.Mesh, comp Computation) error {
-	id, ok := comp.(Idler)
-	if !ok || !id.NeedsIdle() || len(p.queue) > 0 {
-		return nil
-	}
-	for j := range p.cfg.N() {
-		if j != p.id {
-			mesh.Send(j, encode(message{Op: "idle", Party: p.id}))
-		}
-	}
-	if err := mesh.Flush(); err != nil {
-		return err
-	}
-	return p.runIdle(comp)
-}
-
-func (p *Party) runIdle(comp Computation) error {
-	id, ok := comp.(Idler)
-	if !ok {
-		return errs.New(errs.Internal, "party %d: the leader asked for idle work this computation does not have", p.id)
-	}
-	start := time.Now()
-	if err := id.Idle(); err != nil {
-		return fmt.Errorf("party %d: between requests: %w", p.id, err)
-	}
-	p.log.Info("idle work done", "seconds", time.Since(start).Seconds())
-	return nil
-}
-
-// run evaluates req; a failure is returned to the client and ends the session.
-func (p *Party) run(mesh *tlsnet.Mesh, comp Computation, req *request) (err error) {
-	start := time.Now()
-	defer func() {
-		if r := recover(); r != nil {
-			err = errs.New(errs.Internal, "party %d: panic while running request %s: %v", p.id, req.id, r)
-			req.result <- result{err: err}
-		}
-	}()
-	p.log.Info("inference started", "request", req.id)
-	out, stats, err := comp.Run(req.payload)
-	if err != nil {
-		p.log.Error("inference failed", "request", req.id, "err", plainMessage(err))
-		req.result <- result{err: err}
-		return fmt.Errorf("party %d: %w", p.id, err)
-	}
-	p.stMu.Lock()
-	p.served++
-	p.stMu.Unlock()
-	p.log.Info("inference done", "request", req.id, "seconds", time.Since(start).Seconds(), "bytes_sent", mesh.Stats().BytesSent)
-	req.result <- result{out: out, stats: stats}
-	return nil
-}
-
 // slot returns the rendezvous channel of request id (followers).
 func (p *Party) slot(id string) chan *request {
 	p.pendMu.Lock()
@@ -731,7 +498,7 @@ func (p *Party) serveClient(ctx context.Context, l *tlsnet.Link) {
 				l.Send(encode(errorMessage(p.id, errs.New(errs.Party, "bad request id"))))
 				return
 			}
-			req := &request{id: m.Request, payload: payload, result: make(chan result, 1), gone: make(chan struct{})}
+			req := newRequest(m.Request, payload)
 			if p.id == leader {
 				if _, err := p.waitReady(ctx, step); err != nil {
 					l.Send(encode(errorMessage(p.id, err)))
@@ -740,7 +507,7 @@ func (p *Party) serveClient(ctx context.Context, l *tlsnet.Link) {
 				select {
 				case p.queue <- req:
 				default:
-					l.Send(encode(errorMessage(p.id, errs.New(errs.Party, "party %d: too many queued requests", p.id))))
+					l.Send(encode(errorMessage(p.id, errs.New(errs.Busy, "party %d: too many queued requests", p.id))))
 					continue
 				}
 			} else {
@@ -757,6 +524,7 @@ func (p *Party) serveClient(ctx context.Context, l *tlsnet.Link) {
 			case <-l.Done():
 				close(req.gone)
 				p.dropSlotIf(req)
+				req.clientLeft()
 				log.Info("client left before its result", "request", req.id)
 				return
 			case <-ctx.Done():
@@ -764,6 +532,12 @@ func (p *Party) serveClient(ctx context.Context, l *tlsnet.Link) {
 				return
 			}
 			if res.err != nil {
+				select {
+				case <-l.Done(): // its session ended because the client left (clientLeft)
+					log.Info("client left before its result", "request", req.id)
+					return
+				default:
+				}
 				l.Send(encode(errorMessage(p.id, res.err)))
 				continue
 			}

@@ -14,9 +14,7 @@ import (
 // client -> party:  {"op":"info"}                      -> {"op":"info","info":...}
 // client -> party:  {"op":"infer","request":R} payload -> {"op":"result","stats":...} payload
 // any failure:                                         -> {"op":"error","kind":...,"message":...}
-// leader -> party:  {"op":"run","request":R}   party -> leader: {"op":"ack","error":""}
-// leader -> party:  {"op":"go"} or {"op":"skip","error":"..."}
-// leader -> party:  {"op":"idle"} (between requests: every party runs its Idler work)
+// leader -> party on the control lane (session.go): lane, run/ack/go/skip, idle
 // at session start, every party -> every party: {"op":"ready","nonce":...}
 type message struct {
 	Op      string          `json:"op"`
@@ -26,6 +24,7 @@ type message struct {
 	Kind    string          `json:"kind,omitempty"`
 	Error   string          `json:"error,omitempty"`
 	Nonce   string          `json:"nonce,omitempty"`
+	Lane    uint32          `json:"lane,omitempty"`
 	Party   int             `json:"party"`
 }
 

@@ -98,6 +98,27 @@ func (b *Batches) Get(n int) (*model.Graph, *Compiled, error) {
 	return e.g, e.c, e.err
 }
 
+// WithProtocol returns a party that evaluates e's graph on another instance p of the same
+// protocol, with the same party id, parties and roles, and the model parameters e shared
+// (Setup, which must have run): one protocol instance per concurrent client session, each
+// with its own correlated randomness (its own keys, its own offline phase), all using the
+// weights shared once. This needs shares that are plain values of the protocol's sharing,
+// independent of an instance's keys: true of every protocol of the registry (replicated
+// and additive shares without MACs; rep3-mal checks the weights' sharing once, in Setup,
+// and each instance checks its own products, in which the weights are factors). e and the
+// returned party may run concurrently: the shared parameters are only read.
+func (e *Party) WithProtocol(p mpc.Protocol) (*Party, error) {
+	if !e.ready {
+		return nil, errs.New(errs.Internal, "the parameters are not shared yet (Setup)")
+	}
+	if p.Name() != e.p.Name() || p.ID() != e.p.ID() || p.N() != e.p.N() {
+		return nil, errs.New(errs.Internal, "protocol instance %s party %d of %d, the parameters are shared under %s party %d of %d",
+			p.Name(), p.ID(), p.N(), e.p.Name(), e.p.ID(), e.p.N())
+	}
+	return &Party{p: p, g: e.g, opt: e.opt, plan: e.plan, c: e.c, ready: true, consts: e.consts,
+		derived: map[string]mpc.AShare{}, setup: e.setup}, nil
+}
+
 // ForGraph returns a party of the same protocol session, roles and shared parameters that
 // evaluates g instead: a graph with the same secret constants (the same tensor indices,
 // types and shapes), such as BatchGraph(e's graph, n); c is g's compiled plan. The

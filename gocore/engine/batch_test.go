@@ -97,8 +97,8 @@ func TestSecureBatch(t *testing.T) {
 	for _, spec := range registry.Available() {
 		for name, g := range graphs {
 			exact := strings.HasPrefix(name, "mobilenet")
-			if exact && spec.Offline {
-				continue // MobileNetV1 under an OT offline phase takes minutes on 2 cores; the small graphs cover it
+			if exact && (spec.Offline || spec.Security == mpc.MaliciousAbort) {
+				continue // MobileNetV1 under an OT offline phase or rep3-mal's checks takes minutes on 2 cores; the small graphs cover it
 			}
 			t.Run(spec.Name+"/"+name, func(t *testing.T) {
 				var rounds []int64
@@ -143,9 +143,16 @@ func TestSecureBatch(t *testing.T) {
 					t.Logf("batch of %d: %d rounds (one image %d), %.3f x one image's bytes", n, res.Total.Rounds, one.Total.Rounds,
 						float64(totalBytes(res))/float64(totalBytes(one)))
 				}
+				// A malicious protocol checks its pending products whenever they reach a
+				// memory bound (rep3mal: 2^22 words), so a larger batch may take a few more
+				// check rounds; everything else is the rounds of one image.
+				slack := one.Total.Rounds/20 + 1
+				if spec.Security == mpc.MaliciousAbort {
+					slack = one.Total.Rounds/4 + 1
+				}
 				for k, r := range rounds {
-					if r > one.Total.Rounds+one.Total.Rounds/20+1 {
-						t.Errorf("batch of %d: %d rounds, one image %d: more than 5%% (+1) above", ns[k], r, one.Total.Rounds)
+					if r > one.Total.Rounds+slack {
+						t.Errorf("batch of %d: %d rounds, one image %d: more than %d above", ns[k], r, one.Total.Rounds, slack)
 					}
 				}
 			})
@@ -273,5 +280,101 @@ func TestBatchArgmax(t *testing.T) {
 		if got := int32(binary.LittleEndian.Uint32(res.Outputs[0].Data[4*i:])); got != int32(bestI) {
 			t.Errorf("image %d: argmax %d, want %d", i, got, bestI)
 		}
+	}
+}
+
+// TestWithProtocolRunsConcurrentInstances: the weights shared once under one protocol
+// instance serve two other instances (their own pipes and keys) running at the same time,
+// as the cluster's concurrent sessions do; each gives the cleartext result and shares
+// nothing again.
+func TestWithProtocolRunsConcurrentInstances(t *testing.T) {
+	g := digitsGraph(t)
+	pub := PublicGraph(g)
+	for _, spec := range registry.Available() {
+		t.Run(spec.Name, func(t *testing.T) {
+			base, err := local.New(spec.Name, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := len(base)
+			opt := Options{}
+			opt.Owner, opt.Client = mpc.Roles(n)
+			shared := make([]*Party, n)
+			err = local.RunParties(base, func(p mpc.Protocol) error {
+				mine := pub
+				if p.ID() == opt.Owner {
+					mine = g
+				}
+				e, err := NewParty(p, mine, opt)
+				if err != nil {
+					return err
+				}
+				shared[p.ID()] = e
+				return e.Setup()
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			const lanes = 2
+			imgs := make([][]model.Value, lanes)
+			outs := make([][]model.Value, lanes)
+			r := rand.New(rand.NewPCG(5, 6))
+			for k := range imgs {
+				imgs[k] = randomInputs(g, r)
+			}
+			var wg sync.WaitGroup
+			errl := make([]error, lanes)
+			for k := range lanes {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					ps, err := local.New(spec.Name, n)
+					if err != nil {
+						errl[k] = err
+						return
+					}
+					errl[k] = local.RunParties(ps, func(p mpc.Protocol) error {
+						e, err := shared[p.ID()].WithProtocol(p)
+						if err != nil {
+							return err
+						}
+						if err := e.Preprocess(); err != nil {
+							return err
+						}
+						var in []model.Value
+						if p.ID() == opt.Client {
+							in = imgs[k]
+						}
+						o, err := e.Infer(in)
+						if p.ID() == opt.Client {
+							outs[k] = o
+						}
+						return err
+					})
+				}()
+			}
+			wg.Wait()
+			for k := range lanes {
+				if errl[k] != nil {
+					t.Fatalf("instance %d: %v", k, errl[k])
+				}
+				want, err := qnn.Run(g, imgs[k])
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range want {
+					if !bytes.Equal(outs[k][i].Data, want[i].Data) {
+						t.Errorf("instance %d output %d differs from the cleartext run", k, i)
+					}
+				}
+			}
+			other, err := local.New(spec.Name, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := shared[0].WithProtocol(other[1]); err == nil {
+				t.Error("WithProtocol took another party's instance")
+			}
+		})
 	}
 }

@@ -111,6 +111,7 @@ type Party struct {
 	derived map[string]mpc.AShare // shares derived from constants once (layouts, zero points)
 
 	setup   LayerStats
+	input   LayerStats // the client's input sharing in the last Infer (not one of layers)
 	layers  []LayerStats
 	pending []LayerStats // preprocessing done since the last inference, reported with the next
 }
@@ -262,6 +263,11 @@ func (e *Party) Preprocess() error {
 // SetupStats returns this party's cost of Setup.
 func (e *Party) SetupStats() LayerStats { return e.setup }
 
+// InputStats returns this party's cost of sharing the client's inputs in the last Infer
+// (it runs after the PREPROCESS layer and before the first secure layer; InferShares,
+// whose inputs are shared by other means, has none).
+func (e *Party) InputStats() LayerStats { return e.input }
+
 // Layers returns this party's per-layer costs of the last Infer.
 func (e *Party) Layers() []LayerStats { return e.layers }
 
@@ -280,8 +286,11 @@ func (e *Party) Infer(in []model.Value) ([]model.Value, error) {
 		}
 		vals = v
 	}
+	m := e.meter()
 	shares := make([]mpc.AShare, len(e.plan.inputs))
+	elements := 0
 	for i, t := range e.plan.inputs {
+		elements += e.g.Tensors[t].NumElements()
 		var ring []uint64
 		if isClient {
 			r, err := ToRing(vals[i])
@@ -296,6 +305,7 @@ func (e *Party) Infer(in []model.Value) ([]model.Value, error) {
 		}
 		shares[i] = s
 	}
+	e.input = m.stats(-1, "INPUT", "client input", nil, elements)
 	outShares, err := e.InferShares(shares)
 	if err != nil {
 		return nil, err

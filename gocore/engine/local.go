@@ -10,6 +10,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/model"
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/mpc/local"
+	"github.com/qmpc/qmpc/gocore/net"
 )
 
 // PhaseCost is the cost of one phase (offline or online) of a layer over all parties.
@@ -32,6 +33,7 @@ type LayerCost struct {
 	BytesSent []int64   `json:"bytes_sent"` // per party
 	Rounds    int64     `json:"rounds"`     // most rounds of any party
 	Offline   PhaseCost `json:"offline"`
+	Messages  []int64   `json:"messages"` // messages sent, per party
 }
 
 // Online is the layer's cost without its offline part.
@@ -54,6 +56,7 @@ type Result struct {
 	Parties       int              `json:"parties"`
 	Outputs       []model.Value    `json:"-"`
 	Setup         LayerCost        `json:"setup"`                    // sharing the model parameters (once per model)
+	Input         LayerCost        `json:"input"`                    // the client sharing its inputs (not in Layers or Total)
 	Layers        []LayerCost      `json:"layers"`                   // one inference (with its PREPROCESS layer, if any)
 	Total         LayerCost        `json:"total"`                    // sum over Layers (Setup excluded)
 	Offline       PhaseCost        `json:"offline"`                  // the offline part of Total
@@ -61,6 +64,18 @@ type Result struct {
 	Demand        *mpc.Demand      `json:"demand,omitempty"`         // one inference's protocol calls
 	DemandSummary map[string]int64 `json:"demand_summary,omitempty"` // Demand.Summary()
 	Seconds       float64          `json:"seconds"`
+	// Messages is the number of messages each party sent in the whole run (protocol
+	// setup, parameter sharing, preprocessing, inference): the range of a Tamper's
+	// Spec.Message for that party.
+	Messages []int64 `json:"messages"`
+	// Tampered is whether LocalOptions.Tamper altered a message.
+	Tampered bool `json:"tampered"`
+	// MessageSizes[p][k] is the length in bytes of party p's message k
+	// (LocalOptions.MessageSizes; else nil).
+	MessageSizes [][]int `json:"message_sizes,omitempty"`
+	// MessageRanges[p] splits party p's messages 0 .. Messages[p]-1 by phase, in the
+	// order they were sent (for tamper tests that target a phase).
+	MessageRanges [][]MessageRange `json:"message_ranges"`
 
 	// Batch is the number of inputs evaluated in this one pass (LocalOptions.Batch; 1
 	// unless a batched graph ran); SecondsPerImage and BytesPerImage (all parties' bytes,
@@ -92,6 +107,25 @@ type LocalOptions struct {
 	// Batch labels the result: the number of inputs the graph evaluates at once (a
 	// BatchGraph); 0 means 1.
 	Batch int
+	// Tamper, if set, alters one message that one party sends (a testing aid that
+	// simulates a cheating party; see net.Tamper). Result.Tampered, and Tamper.Fired also
+	// after a failed run, tell whether the message existed and was altered.
+	Tamper *Tamper
+	// MessageSizes records the length of every message each party sends in
+	// Result.MessageSizes (a testing aid for tamper sweeps).
+	MessageSizes bool
+}
+
+// Tamper makes party Party's connection a net.Tamperer for Spec, counting messages from
+// the protocol's setup on (the first message the protocol sends is message 0). It is a
+// testing aid: it simulates a cheating party, for tests and demonstrations.
+type Tamper struct {
+	Party int
+	Spec  net.Tamper
+	// Fired is set by the run (also when it fails): whether the party sent message
+	// Spec.Message and it was altered. Report is the Tamperer's full report.
+	Fired  bool
+	Report net.TamperReport
 }
 
 // RunLocal runs all computing parties of protocol as goroutines of this process, over
@@ -115,7 +149,34 @@ func RunLocalCompiled(protocol string, g *model.Graph, c *Compiled, in []model.V
 // offline phase for the inference (Party.Preprocess) before the inference.
 func RunLocalWith(protocol string, g *model.Graph, c *Compiled, in []model.Value, opt Options, lo LocalOptions) (*Result, error) {
 	start := time.Now()
-	ps, err := local.NewWith(protocol, 0, func(id int) mpc.Options {
+	n, err := local.Parties(protocol, 0)
+	if err != nil {
+		return nil, fmt.Errorf("protocol %q: %w", protocol, err)
+	}
+	conns := net.NewPipes(n)
+	var tamperer *net.Tamperer
+	if t := lo.Tamper; t != nil {
+		t.Fired, t.Report = false, net.TamperReport{}
+		if t.Party < 0 || t.Party >= n {
+			return nil, errs.New(errs.Config, "tamper: protocol %s has %d parties, not party %d", protocol, n, t.Party)
+		}
+		if tamperer, err = net.NewTamperer(conns[t.Party], t.Spec); err != nil {
+			return nil, err
+		}
+		conns[t.Party] = tamperer
+		defer func() {
+			t.Report = tamperer.Report()
+			t.Fired = t.Report.Altered
+		}()
+	}
+	var logs []*net.SizeLog
+	if lo.MessageSizes {
+		for i, c := range conns {
+			l := net.NewSizeLog(c)
+			conns[i], logs = l, append(logs, l)
+		}
+	}
+	ps, err := local.NewOver(protocol, conns, func(id int) mpc.Options {
 		o := mpc.Options{Preprocessing: lo.Preprocessing}
 		if lo.Rand != nil {
 			o.Rand = lo.Rand(id)
@@ -125,7 +186,6 @@ func RunLocalWith(protocol string, g *model.Graph, c *Compiled, in []model.Value
 	if err != nil {
 		return nil, fmt.Errorf("protocol %q: %w", protocol, err)
 	}
-	n := len(ps)
 	if opt.Client >= n || opt.Owner >= n {
 		return nil, errs.New(errs.Config, "protocol %s has %d parties: owner %d / client %d out of range", protocol, n, opt.Owner, opt.Client)
 	}
@@ -170,7 +230,16 @@ func RunLocalWith(protocol string, g *model.Graph, c *Compiled, in []model.Value
 		return nil, err
 	}
 	r := &Result{Protocol: protocol, Preprocessing: lo.Preprocessing, Parties: n, Outputs: outs, Seconds: time.Since(start).Seconds()}
+	r.Messages = make([]int64, n)
+	for i, p := range ps {
+		r.Messages[i] = p.Conn().Stats().Messages
+	}
+	r.Tampered = tamperer != nil && tamperer.Tampered()
+	for _, l := range logs {
+		r.MessageSizes = append(r.MessageSizes, l.Sizes())
+	}
 	r.Setup = merge([]LayerStats{parties[0].SetupStats()}, parties, func(e *Party) []LayerStats { return []LayerStats{e.SetupStats()} })[0]
+	r.Input = merge([]LayerStats{parties[0].InputStats()}, parties, func(e *Party) []LayerStats { return []LayerStats{e.InputStats()} })[0]
 	r.Layers = merge(parties[0].Layers(), parties, (*Party).Layers)
 	r.Total = Sum(r.Layers, n)
 	r.Offline, r.Online = r.Total.Offline, r.Total.Online()
@@ -178,13 +247,62 @@ func RunLocalWith(protocol string, g *model.Graph, c *Compiled, in []model.Value
 		r.Demand, r.DemandSummary = d.Infer, d.Infer.Summary()
 	}
 	r.SetBatch(lo.Batch)
+	r.MessageRanges = r.messageRanges()
 	return r, nil
+}
+
+// MessageRange is the messages From .. To-1 that a party sent in one phase of a local
+// run: "protocol" (the protocol's own set-up, e.g. key exchange), "parameters" (Setup),
+// "input" (the client's input sharing), or a layer of Result.Layers (Phase its Kind,
+// Layer its index; Layer is -1 for the others).
+type MessageRange struct {
+	Phase string `json:"phase"`
+	Layer int    `json:"layer"`
+	From  int64  `json:"from"`
+	To    int64  `json:"to"`
+}
+
+// messageRanges splits each party's messages by phase in the order a local run sends
+// them: protocol set-up, parameters, PREPROCESS layer(s), input, the other layers. The
+// protocol's set-up is what the metered phases leave of Messages.
+func (r *Result) messageRanges() [][]MessageRange {
+	out := make([][]MessageRange, len(r.Messages))
+	for p, total := range r.Messages {
+		at := func(l LayerCost) int64 {
+			if p < len(l.Messages) {
+				return l.Messages[p]
+			}
+			return 0
+		}
+		metered := at(r.Setup) + at(r.Input)
+		for _, l := range r.Layers {
+			metered += at(l)
+		}
+		var rs []MessageRange
+		next := int64(0)
+		add := func(phase string, layer int, n int64) {
+			rs = append(rs, MessageRange{Phase: phase, Layer: layer, From: next, To: next + n})
+			next += n
+		}
+		add("protocol", -1, total-metered)
+		add("parameters", -1, at(r.Setup))
+		i := 0
+		for ; i < len(r.Layers) && r.Layers[i].Kind == "PREPROCESS"; i++ {
+			add(r.Layers[i].Kind, i, at(r.Layers[i]))
+		}
+		add("input", -1, at(r.Input))
+		for ; i < len(r.Layers); i++ {
+			add(r.Layers[i].Kind, i, at(r.Layers[i]))
+		}
+		out[p] = rs
+	}
+	return out
 }
 
 // Sum adds up layer costs (seconds and rounds add: layers run one after another).
 func Sum(layers []LayerCost, n int) LayerCost {
 	t := LayerCost{Op: -1, Kind: "TOTAL", Name: "inference", BytesSent: make([]int64, n),
-		Offline: PhaseCost{BytesSent: make([]int64, n)}}
+		Offline: PhaseCost{BytesSent: make([]int64, n)}, Messages: make([]int64, n)}
 	for _, l := range layers {
 		t.Seconds += l.Seconds
 		t.Rounds += l.Rounds
@@ -196,6 +314,11 @@ func Sum(layers []LayerCost, n int) LayerCost {
 		for i, b := range l.Offline.BytesSent {
 			t.Offline.BytesSent[i] += b
 		}
+		for i, m := range l.Messages {
+			if i < n {
+				t.Messages[i] += m
+			}
+		}
 	}
 	return t
 }
@@ -205,7 +328,7 @@ func merge(ref []LayerStats, parties []*Party, get func(*Party) []LayerStats) []
 	out := make([]LayerCost, len(ref))
 	for i, l := range ref {
 		c := LayerCost{Op: l.Op, Kind: l.Kind, Name: l.Name, Shape: l.Shape, Elements: l.Elements, BytesSent: make([]int64, len(parties)),
-			Offline: PhaseCost{BytesSent: make([]int64, len(parties))}}
+			Offline: PhaseCost{BytesSent: make([]int64, len(parties))}, Messages: make([]int64, len(parties))}
 		for j, e := range parties {
 			ls := get(e)
 			if i >= len(ls) {
@@ -214,6 +337,7 @@ func merge(ref []LayerStats, parties []*Party, get func(*Party) []LayerStats) []
 			c.Seconds = max(c.Seconds, ls[i].Seconds)
 			c.Rounds = max(c.Rounds, ls[i].Net.Rounds)
 			c.BytesSent[j] = ls[i].Net.BytesSent
+			c.Messages[j] = ls[i].Net.Messages
 			c.Offline.Seconds = max(c.Offline.Seconds, ls[i].Offline.Seconds)
 			c.Offline.Rounds = max(c.Offline.Rounds, ls[i].Offline.Net.Rounds)
 			c.Offline.BytesSent[j] = ls[i].Offline.Net.BytesSent

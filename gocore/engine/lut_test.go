@@ -12,8 +12,8 @@ import (
 
 // lutGraph is a squeeze-excitation-like block with a LOGISTIC in the middle of the graph
 // (so not in the client's tail): input [1,4,4,6] -> CONV_2D 1x1 -> HARD_SWISH -> LOGISTIC
-// -> MUL of the hard swish and its logistic (two activations, a gate) -> CONV_2D 1x1 ->
-// output.
+// -> MUL of the hard swish and its logistic (two activations, a gate) -> TANH -> CONV_2D
+// 1x1 -> output.
 func lutGraph(dt model.DType, seed uint64) *model.Graph {
 	b := tflitetest.NewBuilder(seed)
 	zp := func(z int64) int64 { // given for uint8; int8 is shifted by -128
@@ -38,18 +38,20 @@ func lutGraph(dt model.DType, seed uint64) *model.Graph {
 	b.Op(&model.Op{Kind: model.OpLogistic, Inputs: []int{hs}, Outputs: []int{t2}})
 	t3 := b.Act("gated", dt, []int{1, 4, 4, 8}, 0.03, zp(100))
 	b.Op(&model.Op{Kind: model.OpMul, Inputs: []int{hs, t2}, Outputs: []int{t3}})
+	th := b.Act("tanh", dt, []int{1, 4, 4, 8}, 1.0/128, zp(128))
+	b.Op(&model.Op{Kind: model.OpTanh, Inputs: []int{t3}, Outputs: []int{th}})
 	w2 := b.Weights("conv2/weights", dt, []int{5, 1, 1, 8}, axis)
 	b2 := b.Bias("conv2/bias", 5, 0.03, w2)
 	t4 := b.Act("output", dt, []int{1, 4, 4, 5}, 0.05, zp(128))
-	b.Op(&model.Op{Kind: model.OpConv2D, Inputs: []int{t3, w2, b2}, Outputs: []int{t4},
+	b.Op(&model.Op{Kind: model.OpConv2D, Inputs: []int{th, w2, b2}, Outputs: []int{t4},
 		Padding: model.PadSame, StrideH: 1, StrideW: 1})
 	b.Outputs(t4)
 	b.G.Description = fmt.Sprintf("engine.lutGraph(%v, %d)", dt, seed)
 	return b.G
 }
 
-// TestLookupOps: a HARD_SWISH and a LOGISTIC in the middle of the graph run on shares as a lookup of the
-// table its cleartext kernel computes, and the result equals the cleartext evaluator bit
+// TestLookupOps: a HARD_SWISH, a LOGISTIC and a TANH in the middle of the graph run on
+// shares as a lookup of the table their cleartext kernels compute, and the result equals the cleartext evaluator bit
 // for bit under every available protocol of the registry, int8 and uint8.
 func TestLookupOps(t *testing.T) {
 	for _, dt := range []model.DType{model.Int8, model.Uint8} {

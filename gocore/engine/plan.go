@@ -93,7 +93,7 @@ func PublicGraph(g *model.Graph) *model.Graph {
 // graph outputs and are functions of their single input: SOFTMAX, LOGISTIC, DEQUANTIZE,
 // QUANTIZE, RESHAPE and SQUEEZE. Revealing their inputs to the client (who receives
 // their outputs anyway) lets the client compute them exactly with the cleartext kernels.
-// HARD_SWISH, and a LOGISTIC elsewhere, run on shares as a secure table lookup (mpc.LookupTable of the
+// HARD_SWISH, TANH, and a LOGISTIC elsewhere, run on shares as a secure table lookup (mpc.LookupTable of the
 // table qnn.ElementwiseTable computes with the cleartext kernel).
 // Leading QUANTIZE ops of float graph inputs, and data movement between the two, form the
 // head, which the client runs before sharing.
@@ -123,7 +123,7 @@ var secureKinds = map[model.OpKind]bool{
 	model.OpSpaceToDepth: true,
 	// Elementwise functions of an 8-bit input (qnn.TableKinds) that are not in the
 	// client's tail: a secure lookup of the table their cleartext kernel computes.
-	model.OpLogistic: true, model.OpHardSwish: true, model.OpLookup: true,
+	model.OpLogistic: true, model.OpHardSwish: true, model.OpTanh: true, model.OpLookup: true,
 }
 
 func makePlan(g *model.Graph) (*plan, error) {

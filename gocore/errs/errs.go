@@ -20,6 +20,7 @@ const (
 	Config        Kind = "config"         // bad or mismatched configuration (qmpc.ConfigError)
 	Party         Kind = "party"          // a peer failed, disconnected, timed out or cheated (qmpc.PartyError)
 	Cheating      Kind = "cheating"       // a malicious protocol's check failed (qmpc.CheatingDetected, a PartyError)
+	Busy          Kind = "busy"           // the cluster serves its maximum of concurrent sessions (qmpc.ClusterBusy, a PartyError)
 	Cancelled     Kind = "cancelled"      // the run was cancelled (KeyboardInterrupt)
 	Internal      Kind = "internal"       // a bug in qmpc (recovered panic)
 )

@@ -188,6 +188,7 @@ const (
 
 	// Elementwise activations of one quantized input (besides LOGISTIC).
 	OpHardSwish // in: x
+	OpTanh      // in: x
 	// LOOKUP: any elementwise function of one 8-bit input, as the table of its 256
 	// outputs (out = table[x - min of x's type]), which an importer computes with the
 	// source runtime's own kernel (e.g. PyTorch's quantized Hardswish or Hardsigmoid).
@@ -201,7 +202,7 @@ var opNames = [...]string{"INVALID", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONN
 	"TRANSPOSE", "SLICE", "STRIDED_SLICE", "PACK", "GATHER", "EXPAND_DIMS", "SPLIT",
 	"DEPTH_TO_SPACE", "SPACE_TO_DEPTH",
 	"SHAPE", "CAST", "SUB", "FLOOR_DIV", "REDUCE_PROD",
-	"HARD_SWISH", "LOOKUP"}
+	"HARD_SWISH", "TANH", "LOOKUP"}
 
 // String returns the TFLite-style upper-case name of the op.
 func (k OpKind) String() string {

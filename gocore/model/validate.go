@@ -320,7 +320,7 @@ func (g *Graph) checkOp(op *Op, fill bool) error {
 		return c.quantize()
 	case OpSoftmax, OpLogistic:
 		return c.softmax()
-	case OpHardSwish:
+	case OpHardSwish, OpTanh:
 		return c.unary()
 	case OpLookup:
 		return c.lookup()
@@ -965,7 +965,7 @@ func (c *opCheck) quantize() error {
 // softmax checks SOFTMAX and LOGISTIC, whose quantized outputs TFLite fixes to scale
 // 1/256 and zero point 0 (uint8) or -128 (int8).
 // unary checks an elementwise op of one quantized input whose output has the input's
-// shape and its own quantization (HARD_SWISH).
+// shape and its own quantization (HARD_SWISH, TANH).
 func (c *opCheck) unary() error {
 	if err := c.arity(1, 1, 1); err != nil {
 		return err

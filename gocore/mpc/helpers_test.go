@@ -25,7 +25,7 @@ import (
 // blocks run on shares no party holds in the clear (its inputs are otherwise held by
 // their owner, and products of held shares are local); "semi2k-dealer+split" the same
 // with trusted-dealer preprocessing.
-var protocols = []string{"plain", "rep3", "plain+mask", "rep3+mask", "rep3+high", "rep3+native", "semi2k+split", "semi2k-dealer+split"}
+var protocols = []string{"plain", "rep3", "plain+mask", "rep3+mask", "rep3+high", "rep3+native", "semi2k+split", "semi2k-dealer+split", "rep3-mal"}
 
 // splitInput turns semi2k's inputs (held by their owner) into random additive components
 // drawn from a PRG both parties share (a test device: it is not a secure sharing).

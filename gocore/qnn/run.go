@@ -79,6 +79,8 @@ func NewPlan(g *model.Graph) (p *Plan, err error) {
 			prm, err = PrepareLogistic(g, op)
 		case model.OpHardSwish:
 			prm, err = PrepareHardSwish(g, op)
+		case model.OpTanh:
+			prm, err = PrepareTanh(g, op)
 		case model.OpLookup:
 			prm, err = PrepareLookup(g, op)
 		case model.OpReshape, model.OpSqueeze:
@@ -137,7 +139,8 @@ func (p *Plan) Graph() *model.Graph { return p.g }
 
 // Params returns the prepared parameters of op i: *ConvParams, *PoolParams, *AddParams,
 // *MulParams, *MeanParams, *PadParams, *ConcatParams, *QuantizeParams, *SoftmaxParams,
-// *LogisticParams, *HardSwishParams, *LookupParams or *MoveParams; nil for RESHAPE and SQUEEZE.
+// *LogisticParams, *HardSwishParams, *TanhParams, *LookupParams or *MoveParams; nil for RESHAPE
+// and SQUEEZE.
 func (p *Plan) Params(i int) any { return p.params[i] }
 
 // Run evaluates g on inputs and returns its outputs. See Plan.Run.
@@ -341,6 +344,8 @@ func (p *Plan) runOp(i int, op *model.Op, bufs []buffer, ar *arena) error {
 	case *LogisticParams:
 		prm.Run(in(0), y)
 	case *HardSwishParams:
+		prm.Run(in(0), y)
+	case *TanhParams:
 		prm.Run(in(0), y)
 	case *LookupParams:
 		prm.Run(in(0), y)

@@ -8,9 +8,10 @@ import (
 )
 
 // TableKinds reports whether ops of kind are elementwise functions of one 8-bit input
-// that ElementwiseTable tabulates (LOGISTIC, HARD_SWISH, LOOKUP).
+// that ElementwiseTable tabulates (LOGISTIC, HARD_SWISH, TANH, LOOKUP).
 func TableKinds(kind model.OpKind) bool {
-	return kind == model.OpLogistic || kind == model.OpHardSwish || kind == model.OpLookup
+	return kind == model.OpLogistic || kind == model.OpHardSwish || kind == model.OpTanh ||
+		kind == model.OpLookup
 }
 
 // LookupParams are the parameters of LOOKUP: out = Table[x - InLo].
@@ -61,6 +62,12 @@ func ElementwiseTable(g *model.Graph, op *model.Op) (inLo int32, table []int32, 
 		run = p.Run
 	case model.OpHardSwish:
 		p, err := PrepareHardSwish(g, op)
+		if err != nil {
+			return 0, nil, err
+		}
+		run = p.Run
+	case model.OpTanh:
+		p, err := PrepareTanh(g, op)
 		if err != nil {
 			return 0, nil, err
 		}

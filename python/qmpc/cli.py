@@ -2,7 +2,8 @@
 
 * ``qmpc inspect MODEL`` prints a model's summary;
 * ``qmpc bench MODEL [--protocol P] [--batch N]`` measures a secure inference locally and
-  prints the per-layer table (the Go command's ``bench``, same Go code);
+  prints the per-layer table (the Go command's ``bench``, same Go code); with
+  ``--cluster cluster.json`` it measures one inference on a running cluster as its client;
 * ``qmpc keygen`` (on each host: its own key), ``qmpc cluster-config`` (cluster.json from
   the certificates), ``qmpc party`` and ``qmpc infer`` make, run and use a cluster of parties
   on separate hosts (docs/deploy.md), through the same Go code as ``qmpc.Cluster``;
@@ -31,15 +32,19 @@ def _parser() -> argparse.ArgumentParser:
     ins.add_argument("model", help="path of a quantized model (.tflite)")
     ins.add_argument("--json", action="store_true", help="print inputs and outputs as JSON")
 
-    b = sub.add_parser("bench", help="measure a secure inference locally (all parties in this process): "
-                       "per-layer seconds, MB per party, rounds, offline/online split")
-    b.add_argument("model", help="path of a quantized model (.tflite or .onnx)")
+    b = sub.add_parser("bench", help="measure a secure inference locally (all parties in this process) or on a "
+                       "running cluster (--cluster): per-layer seconds, MB per party, rounds, offline/online split")
+    b.add_argument("model", nargs="?", default="", help="path of a quantized model (.tflite or .onnx); "
+                   "optional with --cluster (then it must be the model the cluster serves)")
     b.add_argument("--protocol", default="rep3", help="; ".join(
         f"{p.name} ({p.summary})" for p in protocols()) + " (default rep3)")
     b.add_argument("--batch", type=int, default=1, help="inputs evaluated in one secure pass (default 1)")
     b.add_argument("--reveal", default="output", help='what the client learns: "output" (default) or "argmax"')
     b.add_argument("--preprocessing", default="", help='"" (the protocol\'s offline phase) or "dealer"')
     b.add_argument("--json", action="store_true", help="print the result as JSON")
+    b.add_argument("--cluster", default="", help="measure on this running cluster (its cluster.json) as its client, "
+                   "with the cluster's protocol, reveal and model, over a batch of zero inputs")
+    b.add_argument("--key", default="", help="with --cluster: the client's private key (default: the config's)")
 
     k = sub.add_parser("keygen", help="make this host's private key and certificate (the key stays here)")
     who = k.add_mutually_exclusive_group(required=True)
@@ -61,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     cc.add_argument("--reveal", default="", help='what the client learns: "output" (default) or "argmax"')
     cc.add_argument("--step-timeout", type=float, default=0.0, help="seconds (default 30)")
     cc.add_argument("--connect-timeout", type=float, default=0.0, help="seconds (default 120)")
+    cc.add_argument("--max-sessions", type=int, default=0, help="client requests served at once, each in its own session (default 4)")
     cc.add_argument("--force", action="store_true", help="overwrite an existing config")
 
     c = sub.add_parser("certs", help="one-host shortcut for tests and demos: every key, certificate and cluster.json "
@@ -71,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         f"{p.name} ({p.summary})" for p in protocols()) + " (default rep3)")
     c.add_argument("--host", default="127.0.0.1", help="every party's address (edit cluster.json for separate hosts)")
     c.add_argument("--base-port", type=int, default=7100, help="party i listens on base-port+i")
+    c.add_argument("--max-sessions", type=int, default=0, help="client requests served at once, each in its own session (default 4)")
     c.add_argument("--force", action="store_true", help="overwrite existing keys")
 
     pa = sub.add_parser("party", help="run one computing party until Ctrl-C / SIGTERM")
@@ -97,9 +104,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         from . import _bridge
 
         try:
-            m = load(args.model)
-            text = _bridge.call(_bridge.core.Bench, m._handle, args.protocol, args.reveal,
-                                args.preprocessing, int(args.batch), bool(args.json))
+            if args.cluster:
+                text = _bridge.call(_bridge.core.BenchCluster, args.cluster, args.key, args.model,
+                                    int(args.batch), bool(args.json))
+            elif not args.model:
+                print("qmpc bench: give a model (or --cluster cluster.json)", file=sys.stderr)
+                return 2
+            else:
+                m = load(args.model)
+                text = _bridge.call(_bridge.core.Bench, m._handle, args.protocol, args.reveal,
+                                    args.preprocessing, int(args.batch), bool(args.json))
         except (QmpcError, OSError) as e:
             print(f"qmpc bench: {type(e).__name__}: {e}", file=sys.stderr)
             return 1
@@ -137,7 +151,7 @@ def _cluster_command(args: argparse.Namespace) -> int:
             r = cluster.cluster_config(args.out, args.party, args.client, protocol=args.protocol, owner=args.owner,
                                        model=args.model, model_digest=args.model_digest, reveal=args.reveal,
                                        step_timeout=args.step_timeout, connect_timeout=args.connect_timeout,
-                                       force=args.force)
+                                       max_sessions=args.max_sessions, force=args.force)
             print(f"wrote {r['path']} (config {r['hash']}); it holds certificates, no private key.")
             for p in r["parties"]:
                 print(f"  party {p['id']}  {p['address']:<21}  pin {p['pin']}")
@@ -145,7 +159,7 @@ def _cluster_command(args: argparse.Namespace) -> int:
             return 0
         if args.command == "certs":
             path = cluster.certs(args.out, args.parties, protocol=args.protocol, host=args.host,
-                                 base_port=args.base_port, force=args.force)
+                                 base_port=args.base_port, max_sessions=args.max_sessions, force=args.force)
             print(path)
             return 0
         if args.command == "party":

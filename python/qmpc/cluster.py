@@ -8,7 +8,10 @@ client's certificate. Each party and the client make their own key on their own 
 :func:`certs` (``qmpc certs``) makes every key in one directory: a shortcut for tests and
 demos on one host. Parties talk over mutually authenticated TLS 1.3; a peer is accepted
 only with the certificate the file pins for it. The model owner (party 0 by default)
-secret-shares the weights once when the parties connect; they then serve many inferences::
+secret-shares the weights once when the parties start (kept when they reconnect); they then
+serve many inferences, several clients at once (up to ``max_sessions`` in the config,
+default 4, each request in its own session with its own protocol randomness; one more
+raises :class:`qmpc.ClusterBusy`)::
 
     import qmpc
     path = qmpc.cluster.certs("cluster", parties=3)          # one-host demo: every key here
@@ -64,6 +67,7 @@ def certs(
     host: str = "127.0.0.1",
     base_port: int = 7100,
     step_timeout: float = 0.0,
+    max_sessions: int = 0,
     force: bool = False,
 ) -> str:
     """Make every key, self-signed certificate and ``cluster.json`` in one directory: the
@@ -72,7 +76,8 @@ def certs(
     Whoever runs it holds every party's private key and could impersonate any party; for
     parties run by separate organisations use :func:`keygen` on each host and
     :func:`cluster_config`. ``parties`` 0 takes the
-    protocol's number of parties. Party ``i`` listens on ``host:base_port+i``. Private keys
+    protocol's number of parties. Party ``i`` listens on ``host:base_port+i``.
+    ``max_sessions`` bounds the client requests served at once (0: the default, 4). Private keys
     (``partyN.key``, ``client.key``) are written with mode 0600. Existing keys are kept
     unless ``force``.
 
@@ -81,7 +86,7 @@ def certs(
     """
     fn = _core_fn("GenerateCluster")
     return str(
-        _bridge.call(fn, os.fspath(out), parties, protocol, host, base_port, float(step_timeout), force)
+        _bridge.call(fn, os.fspath(out), parties, protocol, host, base_port, float(step_timeout), int(max_sessions), force)
     )
 
 
@@ -114,6 +119,7 @@ def cluster_config(
     reveal: str = "",
     step_timeout: float = 0.0,
     connect_timeout: float = 0.0,
+    max_sessions: int = 0,
     force: bool = False,
 ) -> dict[str, Any]:
     """Assemble ``cluster.json`` from the parties' addresses and certificates.
@@ -124,6 +130,7 @@ def cluster_config(
         client: the client's certificate (from :func:`keygen` with ``client=True``).
         model, model_digest: optional: pin the model (a file, or its digest as hex).
         step_timeout, connect_timeout: seconds (0: the defaults, 30 s and 2 min).
+        max_sessions: client requests served at once, each in its own session (0: 4).
 
     The certificates are copied into the file; it holds no private key.
 
@@ -137,7 +144,7 @@ def cluster_config(
     raw = _bridge.call(
         _core_fn("AssembleCluster"), os.fspath(out), "\n".join(specs), os.fspath(client), protocol, owner,
         os.fspath(model) if model is not None else "", model_digest, reveal, float(step_timeout),
-        float(connect_timeout), force,
+        float(connect_timeout), int(max_sessions), force,
     )
     return dict(json.loads(raw))
 
@@ -149,7 +156,8 @@ class ClusterResult(SecureResult):
 
     ``stats`` has the same form as :func:`qmpc.secure_run`'s: per layer the slowest party's
     time, every party's bytes sent and the most rounds; ``setup`` is the weights' sharing
-    of the current session (done once when the parties connect, not per inference).
+    (done once when the parties start, not per inference; ``parties[i]["setup_reused"]``
+    says it was done before the parties last reconnected).
     ``parties[i]`` is party i's report: ``seconds``, ``net`` (bytes sent and received,
     messages, rounds of this inference) and ``peers`` (the same per peer link).
     """
@@ -227,6 +235,8 @@ class Cluster:
                 gives ``[N, ...]`` outputs, row i equal to input i alone.
 
         Raises:
+            ClusterBusy: the cluster already serves ``max_sessions`` requests (a
+                PartyError; nothing ran).
             PartyError: a party is unreachable, failed, stalled or disconnected (the
                 message names it and the step), or parties returned inconsistent shares.
             ConfigError: the parties run other settings than this config.

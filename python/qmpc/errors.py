@@ -26,6 +26,7 @@ __all__ = [
     "ConfigError",
     "PartyError",
     "CheatingDetected",
+    "ClusterBusy",
     "CancelledError",
     "from_go_message",
 ]
@@ -107,6 +108,14 @@ class CheatingDetected(PartyError):
     kind = "cheating"
 
 
+class ClusterBusy(PartyError):
+    """The cluster already serves its maximum of concurrent client sessions
+    (``max_sessions`` in ``cluster.json``, default 4); nothing ran. Try again when one
+    ends, or raise the bound on every party."""
+
+    kind = "busy"
+
+
 class CancelledError(QmpcError):
     """A run was cancelled (for example by KeyboardInterrupt)."""
 
@@ -123,6 +132,7 @@ _BY_KIND: dict[str, type[QmpcError]] = {
         ConfigError,
         PartyError,
         CheatingDetected,
+        ClusterBusy,
         CancelledError,
     )
 }

@@ -121,6 +121,7 @@ class LayerCost:
     bytes_sent: tuple[int, ...]  #: payload bytes sent by each party
     rounds: int  #: communication rounds (the most of any party)
     offline: PhaseCost = field(default_factory=lambda: PhaseCost(0.0, (), 0))
+    messages: tuple[int, ...] = ()  #: messages sent by each party
 
     @classmethod
     def _from_json(cls, d: Mapping[str, Any]) -> "LayerCost":
@@ -134,6 +135,7 @@ class LayerCost:
             bytes_sent=tuple(int(b) for b in d.get("bytes_sent") or ()),
             rounds=int(d.get("rounds", 0)),
             offline=PhaseCost._from_json(d.get("offline")),
+            messages=tuple(int(m) for m in d.get("messages") or ()),
         )
 
     @property
@@ -150,6 +152,22 @@ class LayerCost:
     def megabytes(self) -> float:
         """Megabytes (10^6 bytes) sent by all parties together."""
         return sum(self.bytes_sent) / 1e6
+
+
+@dataclass(frozen=True)
+class MessagePhase:
+    """The messages one party sent in one phase of a local run (:attr:`Stats.message_phases`).
+
+    ``phase`` is ``"protocol"`` (the protocol's own set-up, e.g. key exchange),
+    ``"parameters"`` (sharing the model parameters), ``"input"`` (the client sharing its
+    input) or a layer's kind (``"PREPROCESS"``, ``"CONV_2D"``, ..., ``"OUTPUT"``), then
+    ``layer`` is its index in :attr:`Stats.layers` (else -1). ``messages`` are the indices
+    a :class:`Tamper` of that party can name.
+    """
+
+    phase: str
+    layer: int
+    messages: range
 
 
 @dataclass(frozen=True)
@@ -173,6 +191,16 @@ class Stats:
     batch: int = 1
     seconds_per_image: float = 0.0  #: ``total.seconds / batch``
     bytes_per_image: float = 0.0  #: all parties' bytes of ``total`` / ``batch``
+    #: messages each party sent in the whole run (protocol set-up, parameters, input,
+    #: layers): a :class:`Tamper` of party ``p`` can name messages ``0 .. messages[p]-1``
+    messages: tuple[int, ...] = ()
+    #: per party, its messages split by phase in the order sent (local runs)
+    message_phases: tuple[tuple[MessagePhase, ...], ...] = ()
+    #: the client sharing its input (local runs; not part of ``layers`` or ``total``)
+    input: LayerCost | None = None
+    #: ``message_sizes[p][k]``: bytes of party ``p``'s message ``k`` (only with
+    #: ``secure_run(..., message_sizes=True)``, else empty)
+    message_sizes: tuple[tuple[int, ...], ...] = ()
 
     @classmethod
     def _from_json(cls, s: str) -> "Stats":
@@ -189,6 +217,13 @@ class Stats:
             seconds=float(d["seconds"]),
             preprocessing=str(d.get("preprocessing") or ""),
             demand={str(k): int(v) for k, v in (d.get("demand_summary") or {}).items()},
+            messages=tuple(int(m) for m in d.get("messages") or ()),
+            message_phases=tuple(
+                tuple(MessagePhase(str(r["phase"]), int(r["layer"]), range(int(r["from"]), int(r["to"])))
+                      for r in rs or ())
+                for rs in d.get("message_ranges") or ()),
+            input=LayerCost._from_json(d["input"]) if d.get("input") else None,
+            message_sizes=tuple(tuple(int(b) for b in sz or ()) for sz in d.get("message_sizes") or ()),
         )
 
     @property
@@ -251,6 +286,68 @@ class SecureResult:
     protocol: str
     reveal: str = "output"
     extra: dict[str, Any] = field(default_factory=dict)
+    #: with ``secure_run(..., tamper=...)``: whether the tampered message existed and was
+    #: altered (False: the party sent fewer messages, or the alteration changed nothing)
+    tampered: bool = False
+
+
+@dataclass(frozen=True)
+class Tamper:
+    """Alter one message that one computing party sends: simulates a cheating party; for
+    tests and demonstrations (a testing aid, not part of any protocol).
+
+    Pass it to :func:`secure_run` (``tamper=``). Party ``party`` sends its messages as the
+    protocol says, except message number ``message`` (0-based, counted over everything the
+    party sends from the protocol's set-up on, to any peer; :attr:`Stats.messages` and
+    :attr:`Stats.message_phases` of an untampered run give the range), which is altered in
+    exactly one way:
+
+    - ``xor``: 64-bit word ``word`` of the message (bytes ``8*word`` to ``8*word+7``,
+      little-endian) is xored with ``xor`` (0 < xor < 2**64);
+    - ``add``: ``add`` is added to word ``word`` modulo 2**64 (negative values wrap);
+    - ``replay=d`` (d >= 1): the message is replaced by the d-th most recent earlier message
+      the party sent to the same peer (1: the previous one), cut or padded with zero bytes
+      to the replaced message's length, so that the receiver does not reject it as a
+      message of the wrong size before any check of its content.
+
+    A message shorter than ``8*(word+1)`` bytes has only its present bytes changed.
+
+    By default the altered message is a copy. ``in_place=True`` alters the sender's own
+    buffer too: where the protocol keeps what it sends as part of its shares (rep3 keeps a
+    reshared value as its first component, the receiver's second), sender and receiver
+    then hold the same wrong value, a consistent-looking but wrong replicated component.
+    :attr:`SecureResult.tampered` (and the ``tampered`` attribute of an exception that the
+    run raises) tells whether the message existed and was altered.
+
+    Example::
+
+        qmpc.secure_run(m, x, protocol="rep3", tamper=qmpc.Tamper(party=2, message=40, xor=1))
+        # rep3 (semi-honest) cannot notice: the output may silently be wrong
+
+    Parties of a ``qmpc party`` cluster take the same alteration from the test-only
+    environment variable ``QMPC_TEST_TAMPER`` (e.g. ``message=40,xor=1``; docs/testing.md).
+    """
+
+    party: int
+    message: int
+    xor: int = 0
+    add: int = 0
+    replay: int | None = None
+    word: int = 0
+    in_place: bool = False
+
+    def spec(self) -> str:
+        """The alteration in the Go core's format (that of ``QMPC_TEST_TAMPER``)."""
+        parts = [f"message={int(self.message)}", f"word={int(self.word)}"]
+        if self.xor:
+            parts.append(f"xor={int(self.xor):#x}" if self.xor > 0 else f"xor={int(self.xor)}")
+        if self.add:
+            parts.append(f"add={int(self.add) % 2**64:#x}")
+        if self.replay is not None:
+            parts.append(f"replay={int(self.replay)}")
+        if self.in_place:
+            parts.append("inplace=true")
+        return ",".join(parts)
 
 
 def _progress_bar(total: int, forced: bool, images: int = 1) -> Any:
@@ -275,6 +372,8 @@ def secure_run(
     client: int | None = None,
     preprocessing: str = "",
     progress: bool | None = None,
+    tamper: Tamper | None = None,
+    message_sizes: bool = False,
 ) -> SecureResult:
     """Run one secure inference with all computing parties in this process.
 
@@ -305,6 +404,12 @@ def secure_run(
             accept ``"dealer"``.
         progress: show a tqdm bar (default: when the run lasts more than a second and
             stderr is a terminal or a notebook; ``True``: always; ``False``: never).
+        tamper: a testing aid (:class:`Tamper`): one party alters one message it sends,
+            simulating a cheating party. ``result.tampered`` tells whether it did; if the
+            run raises, the exception has the same ``tampered`` attribute.
+        message_sizes: a testing aid: record the length of every message each party
+            sends in ``result.stats.message_sizes`` (to pick a word inside a message for
+            a :class:`Tamper`).
 
     Returns:
         A :class:`SecureResult` with ``output`` and ``stats``.
@@ -318,6 +423,12 @@ def secure_run(
     run = _bridge.call(_bridge.core.NewSecureRun, model._handle, protocol, reveal,
                        -1 if owner is None else owner, -1 if client is None else client,
                        preprocessing)
+    if tamper is not None:
+        if not isinstance(tamper, Tamper):
+            raise TypeError(f"tamper must be a qmpc.Tamper, not {type(tamper).__name__}")
+        _bridge.call(run.SetTamper, int(tamper.party), tamper.spec())
+    if message_sizes:
+        run.SetMessageSizes(True)
     packed = _bridge.pack(model._arrange(x))
     box: dict[str, Any] = {}
 
@@ -352,13 +463,19 @@ def secure_run(
             bar.n = run.Done()
             bar.close()
     if "err" in box:
+        if tamper is not None:
+            try:
+                box["err"].tampered = bool(run.Tampered())
+            except AttributeError:  # an exception type without a __dict__
+                pass
         raise box["err"]
     arrays, warns = _bridge.unpack(_bridge.from_go(box["out"]))
     for w in warns:
         warnings.warn(w, UserWarning, stacklevel=2)
     stats = Stats._from_json(_bridge.call(run.StatsJSON))
     out: np.ndarray | list[np.ndarray] = arrays[0] if len(arrays) == 1 else arrays
-    return SecureResult(output=out, stats=stats, protocol=protocol, reveal=reveal)
+    return SecureResult(output=out, stats=stats, protocol=protocol, reveal=reveal,
+                        tampered=tamper is not None and bool(run.Tampered()))
 
 
 def estimate(model: Model, protocol: str = "rep3", *, reveal: str = "output",

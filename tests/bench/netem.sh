@@ -6,6 +6,7 @@
 #   bash tests/bench/netem.sh                      # MobileNetV1 0.25_128, 3 runs per setting
 #   MODELS="a.tflite b.tflite" REPS=5 bash tests/bench/netem.sh
 #   BATCHES="1 16" bash tests/bench/netem.sh       # also batches of 16 images in one pass
+#   CLIENTS=4 bash tests/bench/netem.sh            # 4 clients at once (each its own session)
 #
 # Links (override with LAN_RTT_MS, LAN_MBIT, WAN_RTT_MS, WAN_MBIT):
 #   LAN: 0.2 ms round trip, 10 Gbit/s;  WAN: 40 ms round trip, 100 Mbit/s.
@@ -25,6 +26,7 @@ cd "$ROOT"
 MODELS="${MODELS:-$ROOT/../shared/models/coral/mobilenet_v1_0.25_128_quant.tflite}"
 REPS="${REPS:-3}"
 BATCHES="${BATCHES:-1}"
+CLIENTS="${CLIENTS:-1}"
 SETTINGS="${SETTINGS:-LAN WAN}"
 OUT="${OUT:-$ROOT/tests/bench/netem_results.md}"
 LAN_RTT_MS="${LAN_RTT_MS:-0.2}"; LAN_MBIT="${LAN_MBIT:-10000}"
@@ -81,13 +83,14 @@ free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)
 
 # set_addresses CONFIG ADDR0 ADDR1 ADDR2
 set_addresses() {
-	"$PY" - "$@" <<'PYEOF'
+	"$PY" - "$CLIENTS" "$@" <<'PYEOF'
 import json, sys
-path, addrs = sys.argv[1], sys.argv[2:]
+clients, path, addrs = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
 cfg = json.load(open(path))
 for p, a in zip(cfg["parties"], addrs):
     p["address"] = a
 cfg["timeouts"]["step"] = "120s"
+cfg["max_sessions"] = max(4, clients)
 json.dump(cfg, open(path, "w"), indent=2)
 PYEOF
 }
@@ -178,19 +181,28 @@ PYEOF
 	local r
 	for b in $BATCHES; do
 	for r in $(seq 1 "$REPS"); do
-		local s e
+		local s e k cp=() failed=0
 		s="$(date +%s.%N)"
-		timeout 600 "${client[@]}" "$Q" infer --config "$cfg" --input "$dir/x$b.npy" --output "$dir/y.npy" --stats "$dir/stats$b-$r.json" >/dev/null 2>>"$dir/client.log"
+		for k in $(seq 1 "$CLIENTS"); do
+			timeout 600 "${client[@]}" "$Q" infer --config "$cfg" --input "$dir/x$b.npy" --output "$dir/y$k.npy" --stats "$dir/stats$b-$r-$k.json" >/dev/null 2>>"$dir/client.log" &
+			cp+=($!)
+		done
+		for k in "${cp[@]}"; do wait "$k" || failed=1; done
 		e="$(date +%s.%N)"
-		"$PY" - "$dir/stats$b-$r.json" "$s" "$e" "$name" "$rtt" "$mbit" "$(basename "$model")" "$r" "$b" <<'PYEOF'
+		if [ "$failed" != 0 ]; then
+			say "$name: a client failed (batch $b, run $r); see $dir/client.log"
+			continue
+		fi
+		"$PY" - "$dir/stats$b-$r-1.json" "$s" "$e" "$name" "$rtt" "$mbit" "$(basename "$model")" "$r" "$b" "$CLIENTS" <<'PYEOF'
 import json, sys
 st = json.load(open(sys.argv[1]))
-start, end, name, rtt, mbit, model, rep, batch = sys.argv[2:]
+start, end, name, rtt, mbit, model, rep, batch, clients = sys.argv[2:]
 mb = [p["net"]["BytesSent"] / 1e6 for p in st]
 rounds = max(p["net"]["Rounds"] for p in st)
 party_s = max(p["seconds"] for p in st)
 client_s = float(end) - float(start)
-print(f"| {model} | {name} ({rtt} ms RTT, {mbit} Mbit/s) | {batch} | {rep} | {client_s:.2f} | {client_s / int(batch):.2f} | {party_s:.2f} | {'/'.join(f'{m:.1f}' for m in mb)} | {rounds} |")
+images = int(batch) * int(clients)
+print(f"| {model} | {name} ({rtt} ms RTT, {mbit} Mbit/s) | {clients} | {batch} | {rep} | {client_s:.2f} | {client_s / images:.2f} | {party_s:.2f} | {'/'.join(f'{m:.1f}' for m in mb)} | {rounds} |")
 PYEOF
 	done
 	done
@@ -215,10 +227,10 @@ done
 	echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), Linux $(uname -r); all three parties and the client on this one machine."
 	echo "Emulation: $MODE${REASON:+ ($REASON)}. TLS 1.3 between all parties and to the client."
 	echo
-	echo "Seconds: client wall time (connect, share, compute, reconstruct); per image: client seconds / batch (a batch of N images is one secure pass); party seconds: the slowest party's inference. MB: payload sent by each party (parties 0/1/2) in the inference. Rounds: the most of any party."
+	echo "Seconds: client wall time (connect, share, compute, reconstruct; with several clients at once, each its own \`qmpc infer\` process and session, from the first start to the last end); per image: client seconds / (clients x batch) (a batch of N images is one secure pass); party seconds: the slowest party's inference (of client 1). MB: payload sent by each party (parties 0/1/2) in the inference (of client 1). Rounds: the most of any party."
 	echo
-	echo "| model | link | batch | run | client s | client s per image | party s | MB sent per party | rounds |"
-	echo "|---|---|---|---|---|---|---|---|---|"
+	echo "| model | link | clients | batch | run | client s | client s per image | party s | MB sent per party | rounds |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
 	cat "$rows"
 } >"$OUT"
 cat "$OUT"

@@ -210,13 +210,15 @@ func (r *Result) Summary() *engine.Result {
 		ref := get(&r.Parties[0])
 		costs := make([]engine.LayerCost, len(ref))
 		for i, l := range ref {
-			c := engine.LayerCost{Op: l.Op, Kind: l.Kind, Name: l.Name, Shape: l.Shape, Elements: l.Elements, BytesSent: make([]int64, n)}
+			c := engine.LayerCost{Op: l.Op, Kind: l.Kind, Name: l.Name, Shape: l.Shape, Elements: l.Elements, BytesSent: make([]int64, n),
+				Messages: make([]int64, n)}
 			for j := range r.Parties {
 				ls := get(&r.Parties[j])
 				if i < len(ls) {
 					c.Seconds = max(c.Seconds, ls[i].Seconds)
 					c.Rounds = max(c.Rounds, ls[i].Net.Rounds)
 					c.BytesSent[j] = ls[i].Net.BytesSent
+					c.Messages[j] = ls[i].Net.Messages
 				}
 			}
 			costs[i] = c
@@ -228,14 +230,50 @@ func (r *Result) Summary() *engine.Result {
 	}
 	out.Setup = cost(func(ps *PartyStats) []engine.LayerStats { return []engine.LayerStats{ps.Setup} })[0]
 	out.Layers = cost(func(ps *PartyStats) []engine.LayerStats { return ps.Layers })
-	out.Total = engine.LayerCost{Op: -1, Kind: "TOTAL", Name: "inference", BytesSent: make([]int64, n)}
+	out.Total = engine.LayerCost{Op: -1, Kind: "TOTAL", Name: "inference", BytesSent: make([]int64, n), Messages: make([]int64, n)}
 	for _, l := range out.Layers {
 		out.Total.Seconds += l.Seconds
 		out.Total.Rounds += l.Rounds
 		for i, b := range l.BytesSent {
 			out.Total.BytesSent[i] += b
 		}
+		for i, m := range l.Messages {
+			out.Total.Messages[i] += m
+		}
 	}
 	out.SetBatch(r.Batch)
 	return out
+}
+
+// Bench runs one inference on the cluster over a batch of batch zero-valued inputs (the
+// protocols' communication does not depend on the values) and returns the result, whose
+// Summary is the per-layer table of a local run (engine.Bench) measured on the cluster's
+// links. If digest is not "", the cluster must serve that model.
+func Bench(ctx context.Context, c *cluster.Client, batch int, digest string) (*Result, error) {
+	n := max(batch, 1)
+	if n > engine.MaxBatch {
+		return nil, errs.New(errs.Shape, "batch %d: at most %d", n, engine.MaxBatch)
+	}
+	res, err := InferWith(ctx, c, nil, func(g *model.Graph, _ []model.Value) ([]model.Value, error) {
+		in := make([]model.Value, len(g.Inputs))
+		for i, t := range g.Inputs {
+			tt := g.Tensors[t]
+			if tt.DType.Size() == 0 {
+				return nil, errs.New(errs.DType, "input %q has type %v", tt.Name, tt.DType)
+			}
+			shape := tt.Shape
+			if n > 1 {
+				shape = model.BatchShape(tt.Shape, n)
+			}
+			in[i] = model.Value{Shape: shape, DType: tt.DType, Data: make([]byte, n*tt.NumElements()*tt.DType.Size())}
+		}
+		return in, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if digest != "" && res.Info.ModelDigest != digest {
+		return nil, errs.New(errs.Config, "the cluster serves model %s, not the given one (%s)", res.Info.ModelDigest, digest)
+	}
+	return res, nil
 }

@@ -2,15 +2,21 @@
 // evaluate a quantized model with the engine on secret shares, and a client that is not a
 // computing party secret-shares its input to them and reconstructs the output with the
 // protocol's mpc.Dealer. The model owner sends the public graph (engine.PublicGraph) to
-// the other parties at each session start and secret-shares the weights once per session.
+// the other parties at each session start and secret-shares the weights once per party
+// start (EngineComputation).
 package inference
 
 import (
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/qmpc/qmpc/gocore/cluster"
@@ -51,18 +57,31 @@ type PartyStats struct {
 	Net     net.Stats           `json:"net"`   // this inference, all peers
 	Peers   []tlsnet.LinkStats  `json:"peers"` // this inference, per peer (computing parties)
 	Layers  []engine.LayerStats `json:"layers"`
-	Setup   engine.LayerStats   `json:"setup"` // this session's weight sharing
-	Batch   int                 `json:"batch"` // inputs evaluated in this one pass
+	Setup   engine.LayerStats   `json:"setup"` // the weights' sharing (once per party start)
+	// SetupReused: the weights were shared in an earlier session (before a reconnect).
+	SetupReused bool `json:"setup_reused,omitempty"`
+	Batch       int  `json:"batch"` // inputs evaluated in this one pass
 }
 
 // EngineComputation evaluates a model with the engine. The owner passes its model g;
 // the other parties pass nil and receive the public graph from the owner at each session
 // start.
 //
-// It reads the testing aid PauseEnv (QMPC_TEST_PAUSE_AT_LAYER) from the environment.
+// The weights are secret-shared once per party start: every party keeps its shares across
+// sessions (a session ends when a party link fails), and a new session re-shares them
+// only if some party lacks the shares of the others (it restarted, e.g. the owner with
+// another model). Each of the session's lanes (concurrent client sessions) evaluates with
+// its own protocol instance over its own channel, using the shared weights
+// (engine.Party.WithProtocol).
+//
+// It reads the testing aids PauseEnv (QMPC_TEST_PAUSE_AT_LAYER) and TamperEnv
+// (QMPC_TEST_TAMPER) from the environment.
 func EngineComputation(cfg *cluster.Config, g *model.Graph) cluster.NewComputation {
 	pauseAt, pauseErr := pauseFromEnv()
-	paused := false // the hook pauses in the process's first inference only
+	tamper, tamperErr := tamperFromEnv()
+	fired := new(atomic.Bool)    // the pause hook pauses in the process's first inference only
+	tampered := new(atomic.Bool) // the tamper hook has altered its message
+	held := &heldWeights{}
 	return func(id int) (cluster.Computation, error) {
 		if id == cfg.Owner && g == nil {
 			return nil, errs.New(errs.Config, "party %d is the model owner and needs the model (--model)", id)
@@ -70,11 +89,11 @@ func EngineComputation(cfg *cluster.Config, g *model.Graph) cluster.NewComputati
 		if pauseErr != nil {
 			return nil, pauseErr
 		}
-		c := &engineComp{cfg: cfg, id: id, full: g}
-		if pauseAt >= 0 && !paused {
-			c.pause = &pauseConn{at: pauseAt, id: id, out: os.Stderr, layer: func() int { return len(c.party.Layers()) }}
-			c.onPause = func() { paused = true }
+		if tamperErr != nil {
+			return nil, tamperErr
 		}
+		c := &engineComp{cfg: cfg, id: id, full: g, held: held, pauseAt: pauseAt, fired: fired,
+			tamper: tamper, tampered: tampered, hookOut: os.Stderr}
 		return c, nil
 	}
 }
@@ -85,26 +104,65 @@ func ModelDigest(g *model.Graph) string {
 	return hex.EncodeToString(d[:])
 }
 
+// heldWeights are a party's shares of the model parameters, kept across sessions. epoch
+// names one sharing: all parties derive it from the nonces they exchange when they share.
+type heldWeights struct {
+	mu     sync.Mutex
+	epoch  string
+	digest string
+	party  *engine.Party // holds the shares (engine.Party.WithProtocol)
+	// keySetup and sent: the messages this party sent in the protocol's set-up and in the
+	// sharing (TamperEnv's numbering).
+	keySetup, sent int
+}
+
+func (h *heldWeights) get() (string, string, *engine.Party, [2]int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.epoch, h.digest, h.party, [2]int{h.keySetup, h.sent}
+}
+
+func (h *heldWeights) set(epoch, digest string, p *engine.Party, counts [2]int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.epoch, h.digest, h.party, h.keySetup, h.sent = epoch, digest, p, counts[0], counts[1]
+}
+
+// engineComp is one session's computation at one party.
 type engineComp struct {
 	cfg   *cluster.Config
 	id    int
 	full  *model.Graph
+	held  *heldWeights
 	info  Info
 	infoB []byte
-	conn  net.Conn
-	ext   mpc.External
-	party *engine.Party
-	// batches holds this party's graph's batched versions (compiled per batch size) and
-	// batched the parties evaluating them with the weights shared at Start.
+	// base holds the shared weights (its protocol instance is not used after Start).
+	base   *engine.Party
+	reused bool // the weights were shared in an earlier session
+	// batches holds the graph's batched versions (compiled per batch size), for all lanes.
 	batches *engine.Batches
-	batched map[int]*engine.Party
-	// pause is the PauseEnv testing aid, or nil; onPause records that it fired.
-	pause   *pauseConn
-	onPause func()
+	// pauseAt is the PauseEnv testing aid's layer (-1: off); fired records that it paused.
+	pauseAt int
+	fired   *atomic.Bool
+	// tamper is the TamperEnv testing aid (nil: off); tampered records that it fired;
+	// keySetup and weightsSent are the messages this party sent in its protocol's set-up
+	// and in the weights' sharing (lanes count after them, as a local run does).
+	tamper      *net.Tamper
+	tampered    *atomic.Bool
+	keySetup    int
+	weightsSent int
+	hookOut     io.Writer
+}
+
+// weightsMsg is what each party tells the others at session start: the sharing it holds
+// and a fresh nonce for the epoch of a new sharing.
+type weightsMsg struct {
+	Epoch  string `json:"epoch"`
+	Digest string `json:"digest"`
+	Nonce  string `json:"nonce"`
 }
 
 func (c *engineComp) Start(conn net.Conn) error {
-	c.conn = conn
 	owner := c.cfg.Owner
 	g := c.full
 	if c.id == owner {
@@ -138,46 +196,147 @@ func (c *engineComp) Start(conn net.Conn) error {
 		c.infoB = b
 		g = c.info.Graph
 	}
-	var pconn net.Conn = conn
-	if c.pause != nil {
-		c.pause.Conn = conn
-		c.pause.failed = func() error { return meshErr(conn) }
-		pconn = c.pause
+	// Keep the weights of an earlier session if every party holds the same sharing of
+	// this model; else share them again.
+	epoch, digest, heldParty, heldSent := c.held.get()
+	var nonce [16]byte
+	rand.Read(nonce[:])
+	mine := weightsMsg{Epoch: epoch, Digest: digest, Nonce: hex.EncodeToString(nonce[:])}
+	mb, _ := json.Marshal(mine)
+	for j := range conn.N() {
+		if j != c.id {
+			conn.Send(j, mb)
+		}
 	}
-	p, err := local.NewParty(c.cfg.Protocol, pconn, mpc.Options{})
-	if err != nil {
-		return fmt.Errorf("protocol %s: %w", c.cfg.Protocol, err)
+	all := make([]weightsMsg, conn.N())
+	all[c.id] = mine
+	for j := range conn.N() {
+		if j == c.id {
+			continue
+		}
+		b, err := conn.Recv(j)
+		if err != nil {
+			return fmt.Errorf("agreeing on the weights: %w", err)
+		}
+		if err := json.Unmarshal(b, &all[j]); err != nil {
+			return errs.New(errs.Party, "party %d sent a malformed weights message: %v", j, err)
+		}
 	}
-	ext, ok := mpc.Ext[mpc.External](p)
-	if !ok {
-		return errs.New(errs.Config, "protocol %s does not support an outside client", c.cfg.Protocol)
+	reuse := heldParty != nil && epoch != "" && digest == c.info.ModelDigest
+	h := sha256.New()
+	for _, m := range all {
+		reuse = reuse && m.Epoch == epoch && m.Digest == digest
+		h.Write([]byte(m.Nonce))
 	}
-	reveal, err := engine.ParseReveal(c.cfg.Reveal)
-	if err != nil {
-		return err
+	if reuse {
+		c.base, c.reused, c.keySetup, c.weightsSent = heldParty, true, heldSent[0], heldSent[1]
+	} else {
+		c.held.set("", "", nil, [2]int{})
+		var pconn net.Conn = conn
+		var hook *tamperHook
+		if c.tamper != nil && !c.tampered.Load() {
+			var err error
+			if hook, err = newTamperHook(conn, *c.tamper, c.tamper.Message, c.id, c.hookOut, c.tampered); err != nil {
+				return err
+			}
+			pconn = hook.t
+			defer hook.note()
+		}
+		sent := func() int { return int(conn.Stats().Messages) }
+		before := sent()
+		p, err := local.NewParty(c.cfg.Protocol, pconn, mpc.Options{})
+		if err != nil {
+			return fmt.Errorf("protocol %s: %w", c.cfg.Protocol, err)
+		}
+		c.keySetup = sent() - before
+		if _, ok := mpc.Ext[mpc.External](p); !ok {
+			return errs.New(errs.Config, "protocol %s does not support an outside client", c.cfg.Protocol)
+		}
+		reveal, err := engine.ParseReveal(c.cfg.Reveal)
+		if err != nil {
+			return err
+		}
+		base, err := engine.NewParty(p, g, engine.Options{Owner: owner, Client: owner, Reveal: reveal})
+		if err != nil {
+			return err
+		}
+		before = sent()
+		if err := base.Setup(); err != nil {
+			return err
+		}
+		c.base, c.weightsSent = base, sent()-before
+		c.held.set(hex.EncodeToString(h.Sum(nil)[:12]), c.info.ModelDigest, base, [2]int{c.keySetup, c.weightsSent})
 	}
-	party, err := engine.NewParty(p, g, engine.Options{Owner: owner, Client: owner, Reveal: reveal})
-	if err != nil {
-		return err
-	}
-	if err := party.Setup(); err != nil {
-		return err
-	}
-	c.ext, c.party = ext, party
-	c.batches, c.batched = engine.NewBatches(g, nil), map[int]*engine.Party{}
+	c.batches = engine.NewBatches(g, nil)
 	return nil
 }
 
-// partyFor returns the engine party for a batch of n (the session's party for n == 1).
+func revealName(s string) string {
+	if s == "" {
+		return "output"
+	}
+	return s
+}
+
+func (c *engineComp) Info() ([]byte, error) { return c.infoB, nil }
+
+// Lane starts a protocol instance of its own over conn (its own keys and randomness
+// streams) that evaluates with the session's shared weights.
+func (c *engineComp) Lane(conn net.Conn) (cluster.Lane, error) {
+	l := &engineLane{comp: c, conn: conn}
+	var pconn net.Conn = conn
+	if c.pauseAt >= 0 {
+		l.pause = &pauseConn{Conn: conn, at: c.pauseAt, id: c.id, out: os.Stderr, fired: c.fired,
+			layer: func() int { return len(l.party.Layers()) }, failed: func() error { return connErr(conn) }}
+		pconn = l.pause
+	}
+	// The lane's messages after its protocol set-up count as the local run's after the
+	// weights' sharing (TamperEnv).
+	if c.tamper != nil && !c.tampered.Load() && c.tamper.Message >= c.keySetup+c.weightsSent {
+		hook, err := newTamperHook(pconn, *c.tamper, c.tamper.Message-c.weightsSent, c.id, c.hookOut, c.tampered)
+		if err != nil {
+			return nil, err
+		}
+		l.tamper, pconn = hook, hook.t
+	}
+	p, err := local.NewParty(c.cfg.Protocol, pconn, mpc.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("protocol %s: %w", c.cfg.Protocol, err)
+	}
+	ext, ok := mpc.Ext[mpc.External](p)
+	if !ok {
+		return nil, errs.New(errs.Config, "protocol %s does not support an outside client", c.cfg.Protocol)
+	}
+	party, err := c.base.WithProtocol(p)
+	if err != nil {
+		return nil, err
+	}
+	l.ext, l.party, l.batched = ext, party, map[int]*engine.Party{}
+	return l, nil
+}
+
+// engineLane is one lane's computation at one party.
+type engineLane struct {
+	comp  *engineComp
+	conn  net.Conn
+	ext   mpc.External
+	party *engine.Party
+	// batched holds the parties evaluating batched graphs with the shared weights.
+	batched map[int]*engine.Party
+	pause   *pauseConn  // the PauseEnv testing aid, or nil
+	tamper  *tamperHook // the TamperEnv testing aid, or nil
+}
+
+// partyFor returns the engine party for a batch of n (the lane's party for n == 1).
 // Every party calls it at the same point of a request.
-func (c *engineComp) partyFor(n int) (*engine.Party, error) {
+func (c *engineLane) partyFor(n int) (*engine.Party, error) {
 	if n == 1 {
 		return c.party, nil
 	}
 	if e, ok := c.batched[n]; ok {
 		return e, nil
 	}
-	bg, comp, err := c.batches.Get(n)
+	bg, comp, err := c.comp.batches.Get(n)
 	if err != nil {
 		return nil, err
 	}
@@ -192,31 +351,29 @@ func (c *engineComp) partyFor(n int) (*engine.Party, error) {
 	return e, nil
 }
 
-func revealName(s string) string {
-	if s == "" {
-		return "output"
-	}
-	return s
-}
-
-func (c *engineComp) Info() ([]byte, error) { return c.infoB, nil }
-
-var _ cluster.Idler = (*engineComp)(nil)
+var _ cluster.Idler = (*engineLane)(nil)
 
 // NeedsIdle reports whether the protocol has an offline phase and no preprocessing is
 // ready for the next request (cluster.Idler).
-func (c *engineComp) NeedsIdle() bool { return c.party.NeedsPreprocess() }
+func (c *engineLane) NeedsIdle() bool { return c.party.NeedsPreprocess() }
 
 // Idle runs the protocol's offline phase for the next request while no client waits.
-func (c *engineComp) Idle() error { return c.party.Preprocess() }
+func (c *engineLane) Idle() error {
+	defer c.tamper.note()
+	return c.party.Preprocess()
+}
 
-func (c *engineComp) Run(in []byte) ([]byte, json.RawMessage, error) {
+// Close releases the lane (its protocol instance ends with its channel).
+func (c *engineLane) Close() {}
+
+func (c *engineLane) Run(in []byte) ([]byte, json.RawMessage, error) {
+	defer c.tamper.note()
 	start := time.Now()
 	before := c.conn.Stats()
 	var peersBefore []tlsnet.LinkStats
-	mesh, _ := c.conn.(*tlsnet.Mesh)
-	if mesh != nil {
-		peersBefore = mesh.PeerStats()
+	ps, _ := c.conn.(interface{ PeerStats() []tlsnet.LinkStats })
+	if ps != nil {
+		peersBefore = ps.PeerStats()
 	}
 	// The client's payload: the batch size (u32), then one part per shared input.
 	shared := c.party.SharedInputs()
@@ -236,9 +393,9 @@ func (c *engineComp) Run(in []byte) ([]byte, json.RawMessage, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	g := c.info.Graph
+	g := c.comp.info.Graph
 	if n > 1 {
-		g, _, _ = c.batches.Get(n)
+		g, _, _ = c.comp.batches.Get(n)
 	}
 	// The offline phase of protocols that have one, if the parties were not idle long
 	// enough to run it before this request (Idle, which prepares a batch of 1); reported
@@ -256,14 +413,12 @@ func (c *engineComp) Run(in []byte) ([]byte, json.RawMessage, error) {
 		}
 	}
 	if c.pause != nil {
+		c.pause.layer = func() int { return len(party.Layers()) }
 		c.pause.active = true
 	}
 	outs, err := party.InferShares(shares)
 	if c.pause != nil {
 		c.pause.active = false
-		if c.pause.done {
-			c.onPause()
-		}
 	}
 	if err != nil {
 		return nil, nil, err
@@ -284,14 +439,14 @@ func (c *engineComp) Run(in []byte) ([]byte, json.RawMessage, error) {
 	// client party instead).
 	layers := append(party.Layers(), engine.LayerStats{Op: -1, Kind: "OUTPUT", Name: "shares to the client",
 		Seconds: time.Since(outStart).Seconds(), Net: net.Stats{BytesSent: int64(toClient), Messages: 1}})
-	st := PartyStats{Party: c.id, Seconds: time.Since(start).Seconds(), Net: c.conn.Stats().Sub(before),
-		Layers: layers, Setup: c.party.SetupStats(), Batch: n}
-	if mesh != nil {
-		for i, ps := range mesh.PeerStats() {
+	st := PartyStats{Party: c.comp.id, Seconds: time.Since(start).Seconds(), Net: c.conn.Stats().Sub(before),
+		Layers: layers, Setup: c.party.SetupStats(), SetupReused: c.comp.reused, Batch: n}
+	if ps != nil {
+		for i, s := range ps.PeerStats() {
 			b := peersBefore[i]
-			st.Peers = append(st.Peers, tlsnet.LinkStats{Peer: ps.Peer, BytesSent: ps.BytesSent - b.BytesSent,
-				BytesReceived: ps.BytesReceived - b.BytesReceived, MessagesSent: ps.MessagesSent - b.MessagesSent,
-				MessagesRecv: ps.MessagesRecv - b.MessagesRecv, Rounds: ps.Rounds - b.Rounds})
+			st.Peers = append(st.Peers, tlsnet.LinkStats{Peer: s.Peer, BytesSent: s.BytesSent - b.BytesSent,
+				BytesReceived: s.BytesReceived - b.BytesReceived, MessagesSent: s.MessagesSent - b.MessagesSent,
+				MessagesRecv: s.MessagesRecv - b.MessagesRecv, Rounds: s.Rounds - b.Rounds})
 		}
 	}
 	sb, err := json.Marshal(st)
@@ -301,10 +456,10 @@ func (c *engineComp) Run(in []byte) ([]byte, json.RawMessage, error) {
 	return joinPayload(exported), sb, nil
 }
 
-// meshErr is the failure of a party mesh (nil while it works, and for other connections).
-func meshErr(conn net.Conn) error {
-	if m, ok := conn.(*tlsnet.Mesh); ok {
-		return m.Err()
+// connErr is the failure of a party channel that reports one (nil while it works).
+func connErr(conn net.Conn) error {
+	if c, ok := conn.(interface{ Err() error }); ok {
+		return c.Err()
 	}
 	return nil
 }

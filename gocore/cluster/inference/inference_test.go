@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -11,14 +12,18 @@ import (
 	stdnet "net"
 	"os"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/qmpc/qmpc/gocore/cluster"
 	"github.com/qmpc/qmpc/gocore/engine"
+	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/model"
 	"github.com/qmpc/qmpc/gocore/model/onnx"
 	"github.com/qmpc/qmpc/gocore/model/tflite"
+	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/mpc/registry"
 	"github.com/qmpc/qmpc/gocore/qnn"
 )
@@ -224,4 +229,232 @@ func equalInts(a, b []int64) bool {
 		}
 	}
 	return true
+}
+
+// TestConcurrentSessionsAndWeightsKept: three clients at once on the digits model, under
+// rep3, semi2k and rep3-mal, each equal to the cleartext run; the weights are shared at the
+// first session and not again when a party's server restarts in the same process (its
+// shares kept); a party with no shares (a new process) makes them shared again.
+func TestConcurrentSessionsAndWeightsKept(t *testing.T) {
+	data, err := os.ReadFile("../../../examples/digits/digits_cnn_int8.tflite")
+	if err != nil {
+		t.Skip("example model absent:", err)
+	}
+	g, err := tflite.Read(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, protocol := range []string{"rep3", "semi2k", "rep3-mal"} {
+		t.Run(protocol, func(t *testing.T) {
+			tc := startTestCluster(t, g, protocol, 0)
+			in := g.Tensors[g.Inputs[0]]
+			run := func(what string, clients int) ([]*Result, error) {
+				t.Helper()
+				res := make([]*Result, clients)
+				errl := make([]error, clients)
+				xs := make([]model.Value, clients)
+				var wg sync.WaitGroup
+				for k := range clients {
+					xs[k] = model.Value{Shape: in.Shape, DType: in.DType, Data: make([]byte, in.NumElements())}
+					for i := range xs[k].Data {
+						xs[k].Data[i] = byte(i*3 + k*11)
+					}
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						res[k], errl[k] = Infer(context.Background(), tc.client, []model.Value{xs[k]})
+					}()
+				}
+				wg.Wait()
+				for k := range clients {
+					if errl[k] != nil {
+						return nil, fmt.Errorf("%s, client %d: %w", what, k, errl[k])
+					}
+					want, err := qnn.Run(g, []model.Value{xs[k]})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !bytes.Equal(res[k].Outputs[0].Data, want[0].Data) {
+						t.Fatalf("%s, client %d: differs from the cleartext run", what, k)
+					}
+				}
+				return res, nil
+			}
+			for _, r := range retry(t, func() ([]*Result, error) { return run("first session", 3) }) {
+				if r.Parties[0].SetupReused {
+					t.Error("first session: weights reported as reused")
+				}
+			}
+			tc.restart(1, false) // the same process: party 1 keeps its shares
+			for k, r := range retry(t, func() ([]*Result, error) { return run("after a reconnect", 3) }) {
+				for _, ps := range r.Parties {
+					if !ps.SetupReused {
+						t.Errorf("after a reconnect, client %d: party %d shared the weights again", k, ps.Party)
+					}
+				}
+			}
+			tc.restart(1, true) // a new process: no shares
+			for _, r := range retry(t, func() ([]*Result, error) { return run("after a restart", 1) }) {
+				if r.Parties[0].SetupReused {
+					t.Error("after party 1 restarted without its shares: weights reported as reused")
+				}
+			}
+		})
+	}
+}
+
+// retry runs f until it succeeds, for at most 10 s (a restarted party's peers reconnect).
+func retry(t *testing.T, f func() ([]*Result, error)) []*Result {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r, err := f()
+		if err == nil {
+			return r
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// testCluster is in-process parties over TLS on loopback that a test can restart.
+type testCluster struct {
+	t       *testing.T
+	cfg     *cluster.Config
+	g       *model.Graph
+	comps   []cluster.NewComputation
+	cancels []context.CancelFunc
+	done    []chan error
+	client  *cluster.Client
+}
+
+// startTestCluster runs the parties of protocol (n 0: its default), the owner holding g.
+func startTestCluster(t *testing.T, g *model.Graph, protocol string, n int) *testCluster {
+	t.Helper()
+	if n == 0 {
+		n = max(2, must2(registry.Lookup(protocol)).DefaultParties)
+	}
+	dir := t.TempDir()
+	path, err := cluster.Generate(dir, cluster.CertOptions{Parties: n, Protocol: protocol,
+		Timeouts: cluster.Timeouts{Step: cluster.Duration(5 * time.Second), Connect: cluster.Duration(10 * time.Second)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := cluster.Load(path)
+	for i := range cfg.Parties {
+		l, err := stdnet.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Parties[i].Address = l.Addr().String()
+		l.Close()
+	}
+	cfg.Save(path)
+	if cfg, err = cluster.Load(path); err != nil {
+		t.Fatal(err)
+	}
+	tc := &testCluster{t: t, cfg: cfg, g: g, comps: make([]cluster.NewComputation, n), cancels: make([]context.CancelFunc, n), done: make([]chan error, n)}
+	for i := range n {
+		tc.start(i, true)
+	}
+	t.Cleanup(func() {
+		for i := range n {
+			tc.stop(i)
+		}
+	})
+	if tc.client, err = cluster.NewClient(cfg, ""); err != nil {
+		t.Fatal(err)
+	}
+	return tc
+}
+
+func must2(s mpc.Spec, err error) mpc.Spec {
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// start runs party i; fresh makes a new computation (as a new process would), else the
+// party keeps its previous one (and its shares of the weights).
+func (tc *testCluster) start(i int, fresh bool) {
+	var mine *model.Graph
+	digest := ""
+	if i == tc.cfg.Owner {
+		mine, digest = tc.g, ModelDigest(tc.g)
+	}
+	if fresh || tc.comps[i] == nil {
+		tc.comps[i] = EngineComputation(tc.cfg, mine)
+	}
+	var p *cluster.Party
+	var err error
+	for try := 0; try < 50; try++ { // a stopped party's port may take a moment to free
+		if p, err = cluster.NewParty(cluster.PartyOptions{Config: tc.cfg, ID: i, ModelDigest: digest,
+			Computation: tc.comps[i], Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		tc.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	tc.cancels[i], tc.done[i] = cancel, make(chan error, 1)
+	go func() { tc.done[i] <- p.Run(ctx) }()
+}
+
+func (tc *testCluster) stop(i int) {
+	if tc.cancels[i] != nil {
+		tc.cancels[i]()
+		<-tc.done[i]
+		tc.cancels[i] = nil
+	}
+}
+
+func (tc *testCluster) restart(i int, fresh bool) {
+	tc.stop(i)
+	tc.start(i, fresh)
+}
+
+// TestBenchOnCluster: Bench on a cluster reports, per layer, the rounds and bytes of the
+// local benchmark of the same model, protocol and batch (engine.Bench), and refuses a model
+// the cluster does not serve.
+func TestBenchOnCluster(t *testing.T) {
+	data, err := os.ReadFile("../../../examples/digits/digits_cnn_int8.tflite")
+	if err != nil {
+		t.Skip("example model absent:", err)
+	}
+	g, err := tflite.Read(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := startTestCluster(t, g, "rep3", 0)
+	for _, n := range []int{1, 4} {
+		res, err := Bench(context.Background(), tc.client, n, ModelDigest(g))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := res.Summary()
+		local, err := engine.Bench(g, engine.BenchOptions{Protocol: "rep3", Batch: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Batch != n || len(sum.Layers) != len(local.Layers) {
+			t.Fatalf("batch %d: cluster %d layers (batch %d), local %d", n, len(sum.Layers), sum.Batch, len(local.Layers))
+		}
+		for i, l := range sum.Layers {
+			if l.Kind != "OUTPUT" && (l.Name != local.Layers[i].Name || l.Rounds != local.Layers[i].Rounds ||
+				!equalInts(l.BytesSent, local.Layers[i].BytesSent)) {
+				t.Errorf("batch %d, layer %d: cluster %+v, local %+v", n, i, l, local.Layers[i])
+			}
+		}
+		if !strings.Contains(sum.Table(), "TOTAL") {
+			t.Errorf("table without a total:\n%s", sum.Table())
+		}
+	}
+	if _, err := Bench(context.Background(), tc.client, 1, "00"); errs.KindOf(err) != errs.Config {
+		t.Errorf("another model's digest: got %v, want a config error", err)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/qmpc/qmpc/gocore/errs"
@@ -13,14 +14,14 @@ import (
 
 // PauseEnv names the testing aid that lets a fault test know that an inference is under
 // way: a party process started with QMPC_TEST_PAUSE_AT_LAYER=K, in its first inference
-// that reaches secure layer K (counting from 0, in the order of the per-layer stats),
-// flushes what it has sent, writes
+// that reaches secure layer K (counting from 0, in the order of the per-layer stats; with
+// concurrent sessions, the first of any lane), flushes what it has sent, writes
 //
 //	qmpc test hook: party P paused in layer L
 //
 // to standard error and waits before sending its first message of that layer, until its
-// session fails (the test kills or stops it, or the other parties give up on it after one
-// step timeout). Only party processes read it (EngineComputation); it is not meant for
+// lane or session fails (the test kills or stops it, its client disconnects, or the other
+// parties give up on it after one step timeout). Only party processes read it (EngineComputation); it is not meant for
 // deployments.
 const PauseEnv = "QMPC_TEST_PAUSE_AT_LAYER"
 
@@ -37,23 +38,22 @@ func pauseFromEnv() (int, error) {
 	return k, nil
 }
 
-// pauseConn is the protocol's connection with the PauseEnv hook: it pauses before the
-// first message sent while the engine is in layer at or later.
+// pauseConn is a lane's protocol connection with the PauseEnv hook: it pauses before the
+// first message sent while the engine is in layer at or later, once per process (fired).
 type pauseConn struct {
 	net.Conn
 	at     int
 	id     int
 	layer  func() int   // secure layers done in the running inference
-	failed func() error // the session's failure, nil while it works
+	failed func() error // the lane's failure, nil while it works
 	out    io.Writer
-	active bool // an inference is running
-	done   bool // paused once already
+	fired  *atomic.Bool // shared by the process's lanes
+	active bool         // an inference is running on this lane
 }
 
 func (c *pauseConn) Send(to int, msg []byte) error {
-	if c.active && !c.done {
-		if l := c.layer(); l >= c.at {
-			c.done = true
+	if c.active && !c.fired.Load() {
+		if l := c.layer(); l >= c.at && c.fired.CompareAndSwap(false, true) {
 			c.Conn.Flush() // the others receive everything of the layers before
 			fmt.Fprintf(c.out, "qmpc test hook: party %d paused in layer %d\n", c.id, l)
 			for c.failed() == nil {
@@ -62,4 +62,69 @@ func (c *pauseConn) Send(to int, msg []byte) error {
 		}
 	}
 	return c.Conn.Send(to, msg)
+}
+
+// TamperEnv names the testing aid that makes a party process cheat: a party started with
+// QMPC_TEST_TAMPER set to a net.ParseTamper spec (e.g. "message=40,xor=1") alters that
+// message of its protocol connection, counted as in a local run (from the protocol's
+// set-up, then the weights' sharing, then the session's requests; the owner's public
+// model, the client's input shares and the output shares to the client travel outside
+// the protocol and are not counted). In a cluster the weights are shared under the
+// session's first protocol instance and each lane (concurrent client session) runs its
+// own instance: a message after the weights' sharing is counted on every lane opened
+// before the alteration fired, as if its requests followed the sharing, so the first lane
+// to reach it alters it and the next requests on that lane are not altered (lanes opened
+// at the same time may each alter one request). When the message has been sent it writes
+//
+//	qmpc test hook: party P tampered with message K (to party J, B bytes, altered true)
+//
+// to standard error. It simulates a cheating party for tests and demonstrations; only
+// party processes read it (EngineComputation); it is not meant for deployments.
+const TamperEnv = "QMPC_TEST_TAMPER"
+
+// tamperFromEnv returns the alteration of TamperEnv, or nil when unset.
+func tamperFromEnv() (*net.Tamper, error) {
+	s := os.Getenv(TamperEnv)
+	if s == "" {
+		return nil, nil
+	}
+	t, err := net.ParseTamper(s)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", TamperEnv, err)
+	}
+	return &t, nil
+}
+
+// tamperHook is the TamperEnv aid on one protocol connection.
+type tamperHook struct {
+	t       *net.Tamperer
+	message int // the index as TamperEnv gave it (local-run numbering)
+	id      int
+	out     io.Writer
+	fired   *atomic.Bool // shared by the process's sessions and lanes
+	noted   bool
+}
+
+// newTamperHook wraps conn so that its message at (counted on conn) is altered as spec says.
+func newTamperHook(conn net.Conn, spec net.Tamper, at, id int, out io.Writer, fired *atomic.Bool) (*tamperHook, error) {
+	local := spec
+	local.Message = at
+	t, err := net.NewTamperer(conn, local)
+	if err != nil {
+		return nil, err
+	}
+	return &tamperHook{t: t, message: spec.Message, id: id, out: out, fired: fired}, nil
+}
+
+// note writes the TamperEnv line once the tampered message was sent.
+func (h *tamperHook) note() {
+	if h == nil || h.noted {
+		return
+	}
+	if r := h.t.Report(); r.Reached {
+		h.noted = true
+		h.fired.Store(true)
+		fmt.Fprintf(h.out, "qmpc test hook: party %d tampered with message %d (to party %d, %d bytes, altered %v)\n",
+			h.id, h.message, r.To, r.Bytes, r.Altered)
+	}
 }

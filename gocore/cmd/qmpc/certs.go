@@ -72,6 +72,7 @@ func runClusterConfig(ctx context.Context, args []string, log *slog.Logger, stdo
 	reveal := fs.String("reveal", "", `what the client learns: "output" (default) or "argmax"`)
 	step := fs.Duration("step-timeout", 30*time.Second, "longest wait for a peer before an inference fails")
 	connect := fs.Duration("connect-timeout", 2*time.Minute, "how long a starting party waits for the others")
+	maxSessions := fs.Int("max-sessions", 0, "client requests served at once, each in its own session (default 4)")
 	force := fs.Bool("force", false, "overwrite an existing config")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -87,7 +88,7 @@ func runClusterConfig(ctx context.Context, args []string, log *slog.Logger, stdo
 		*digest = modelDigest(g)
 	}
 	cfg, err := cluster.Assemble(*out, cluster.AssembleOptions{Parties: parties, Client: *client, Protocol: *protocol,
-		Owner: *owner, ModelDigest: strings.ToLower(*digest), Reveal: *reveal, Force: *force,
+		Owner: *owner, ModelDigest: strings.ToLower(*digest), Reveal: *reveal, MaxSessions: *maxSessions, Force: *force,
 		Timeouts: cluster.Timeouts{Step: cluster.Duration(*step), Connect: cluster.Duration(*connect)}})
 	if err != nil {
 		return err
@@ -116,6 +117,7 @@ func runCerts(ctx context.Context, args []string, log *slog.Logger, stdout io.Wr
 	modelPath := fs.String("model", "", "optional model file whose digest the config pins")
 	step := fs.Duration("step-timeout", 30*time.Second, "longest wait for a peer before an inference fails")
 	connect := fs.Duration("connect-timeout", 2*time.Minute, "how long a starting party waits for the others")
+	maxSessions := fs.Int("max-sessions", 0, "client requests served at once, each in its own session (default 4)")
 	force := fs.Bool("force", false, "overwrite existing keys")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -129,7 +131,7 @@ func runCerts(ctx context.Context, args []string, log *slog.Logger, stdout io.Wr
 		digest = modelDigest(g)
 	}
 	path, err := cluster.Generate(*out, cluster.CertOptions{Parties: *parties, Protocol: *protocol, Host: *host,
-		BasePort: *basePort, Owner: *owner, Model: digest, Force: *force,
+		BasePort: *basePort, Owner: *owner, Model: digest, MaxSessions: *maxSessions, Force: *force,
 		Timeouts: cluster.Timeouts{Step: cluster.Duration(*step), Connect: cluster.Duration(*connect)}})
 	if err != nil {
 		return err

@@ -59,7 +59,7 @@ func TestProcessesPerHostKeys(t *testing.T) {
 	// The assembler has only the certificates.
 	asm := filepath.Join(root, "assembler")
 	os.MkdirAll(asm, 0o755)
-	args := []string{"cluster-config", "--out", filepath.Join(asm, "cluster.json"), "--step-timeout", "5s", "--connect-timeout", "20s"}
+	args := []string{"cluster-config", "--out", filepath.Join(asm, "cluster.json"), "--step-timeout", "5s", "--connect-timeout", "20s", "--max-sessions", "3"}
 	for i := range 3 {
 		crt := filepath.Join(asm, fmt.Sprintf("party%d.crt", i))
 		copyFile(t, filepath.Join(hostDirs[i], fmt.Sprintf("party%d.crt", i)), crt)
@@ -79,6 +79,9 @@ func TestProcessesPerHostKeys(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(asm, "cluster.json"))
 	if bytes.Contains(b, []byte("PRIVATE KEY")) {
 		t.Fatal("cluster.json holds a private key")
+	}
+	if !bytes.Contains(b, []byte(`"max_sessions": 3`)) {
+		t.Errorf("cluster.json lacks --max-sessions 3:\n%s", b)
 	}
 	// Every host gets the same cluster.json and uses its own key.
 	pc := &procCluster{t: t, bin: bin, dir: root, cfgPath: filepath.Join(asm, "cluster.json"), model: digitsModel, parties: make([]*proc, 3),

@@ -118,7 +118,7 @@ func TestInspectListsEveryUnsupportedOp(t *testing.T) {
 	g := tflitetest.AllOps(model.Int8, 1)
 	data, err := tflitetest.Encode(g, &tflitetest.Options{
 		OpCode: map[int]fb.BuiltinOperator{
-			3: fb.BuiltinOperatorLSTM, 7: fb.BuiltinOperatorCAST, 13: fb.BuiltinOperatorTANH,
+			3: fb.BuiltinOperatorLSTM, 7: fb.BuiltinOperatorCAST, 13: fb.BuiltinOperatorELU,
 		},
 		CustomCode: map[int]string{8: "TFLite_Detection_PostProcess"},
 	})
@@ -134,7 +134,7 @@ func TestInspectListsEveryUnsupportedOp(t *testing.T) {
 		t.Fatalf("exit %d, want 1: %s", code, stderr.String())
 	}
 	want := "unsupported ops: LSTM (1), CAST(of a tensor not known at import time) (1), " +
-		"CUSTOM:TFLite_Detection_PostProcess (1), TANH (1)"
+		"CUSTOM:TFLite_Detection_PostProcess (1), ELU (1)"
 	if !strings.Contains(stderr.String(), want) {
 		t.Errorf("stderr %q does not contain %q", stderr.String(), want)
 	}

@@ -279,6 +279,47 @@ func TestProcessesInferenceEqualsLocalRun(t *testing.T) {
 	}
 }
 
+// TestProcessesTamperRep3 runs a cheating party process (the QMPC_TEST_TAMPER testing
+// aid): party 2 adds 2^40 to word 0 of its reshare in the digits model's last
+// FULLY_CONNECTED layer (the message index of a local run: the protocol's messages are
+// counted alike). Under rep3 (semi-honest) the client gets a wrong output without an
+// error; the message is counted from the session's start, so the next request of the
+// session is not tampered with and is right again.
+func TestProcessesTamperRep3(t *testing.T) {
+	g := loadOrSkip(t, digitsModel)
+	x := inputFor(g, 3)
+	local, err := engine.RunLocal("rep3", g, []model.Value{x}, engine.Options{Owner: 0, Client: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := local.Outputs[0]
+	k := int64(-1)
+	for _, r := range local.MessageRanges[2] {
+		if r.Phase == "FULLY_CONNECTED" {
+			k = r.From
+		}
+	}
+	if k < 0 {
+		t.Fatalf("party 2 sends no message in a FULLY_CONNECTED layer: %+v", local.MessageRanges[2])
+	}
+	pc := newProcCluster(t, digitsModel, 5*time.Second)
+	pc.env = [][]string{nil, nil, {fmt.Sprintf("QMPC_TEST_TAMPER=message=%d,add=0x10000000000", k)}}
+	for i := range 3 {
+		pc.start(i)
+	}
+	y := pc.inferUntil(x, 60*time.Second)
+	if bytes.Equal(y.Data, want.Data) {
+		t.Fatalf("tampered inference: the output %v is right", y.Data)
+	}
+	line := fmt.Sprintf("qmpc test hook: party 2 tampered with message %d (to party 1, 80 bytes, altered true)", k)
+	if log := pc.waitLog(2, "qmpc test hook:", 1, 10*time.Second); !strings.Contains(log, line) {
+		t.Errorf("party 2's log lacks %q:\n%s", line, log)
+	}
+	if y, out, err := pc.infer(x, 30*time.Second); err != nil || !bytes.Equal(y.Data, want.Data) {
+		t.Errorf("the next request: %v %s, output %v, want %v", err, out, y.Data, want.Data)
+	}
+}
+
 // waitLog waits until party i's log contains want count times (or more); it fails the
 // test after limit.
 func (pc *procCluster) waitLog(i int, want string, count int, limit time.Duration) string {

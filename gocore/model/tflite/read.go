@@ -602,6 +602,8 @@ func (r *reader) options(op *model.Op, code opCode, fop *fb.Operator, tensors []
 		op.Kind = model.OpLogistic
 	case fb.BuiltinOperatorHARD_SWISH:
 		op.Kind = model.OpHardSwish
+	case fb.BuiltinOperatorTANH:
+		op.Kind = model.OpTanh
 	case fb.BuiltinOperatorTRANSPOSE:
 		op.Kind = model.OpTranspose
 	case fb.BuiltinOperatorSLICE:

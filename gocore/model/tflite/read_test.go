@@ -82,7 +82,7 @@ func TestUnsupportedOpsListedAtOnce(t *testing.T) {
 	// 10 SQUEEZE 11 FC 12 RESHAPE 13 SOFTMAX 14 LOGISTIC 15 DEQUANTIZE
 	data := encode(t, g, &tflitetest.Options{
 		OpCode: map[int]fb.BuiltinOperator{
-			3: fb.BuiltinOperatorLSTM, 4: fb.BuiltinOperatorTANH, 10: fb.BuiltinOperatorLSTM,
+			3: fb.BuiltinOperatorLSTM, 4: fb.BuiltinOperatorELU, 10: fb.BuiltinOperatorLSTM,
 			14: fb.BuiltinOperatorSTABLEHLO_ADD,                   // > 127: only in builtin_code
 			7:  fb.BuiltinOperatorCAST, 13: fb.BuiltinOperatorSUB, // of activations: not foldable
 		},
@@ -98,7 +98,7 @@ func TestUnsupportedOpsListedAtOnce(t *testing.T) {
 	if k := errs.KindOf(err); k != errs.UnsupportedOp {
 		t.Errorf("kind %q, want %q (%v)", k, errs.UnsupportedOp, err)
 	}
-	const want = "unsupported ops: CONV_2D(fused TANH) (1), LSTM (2), TANH (1), " +
+	const want = "unsupported ops: CONV_2D(fused TANH) (1), LSTM (2), ELU (1), " +
 		"CAST(of a tensor not known at import time) (1), CUSTOM:TFLite_Detection_PostProcess (1), " +
 		"FULLY_CONNECTED(weights_format SHUFFLED4x16INT8) (1), SUB(of a tensor not known at import time) (1), STABLEHLO_ADD (1)"
 	if !strings.Contains(err.Error(), want) {

@@ -54,9 +54,22 @@ func NewWith(name string, n int, opt func(id int) mpc.Options) ([]mpc.Protocol, 
 	if err != nil {
 		return nil, err
 	}
-	conns := net.NewPipes(n)
+	return NewOver(name, net.NewPipes(n), opt)
+}
+
+// NewOver is NewWith over the given connections (conns[i] is party i's; their number must
+// be one the protocol accepts), for example pipes of which one is wrapped in a
+// net.Tamperer. On failure it closes them all.
+func NewOver(name string, conns []net.Conn, opt func(id int) mpc.Options) ([]mpc.Protocol, error) {
+	n := len(conns)
+	if _, err := Parties(name, max(n, 1)); err != nil {
+		for _, c := range conns {
+			c.Close()
+		}
+		return nil, err
+	}
 	ps := make([]mpc.Protocol, n)
-	err = runAll(conns, func(i int) error {
+	err := runAll(conns, func(i int) error {
 		var o mpc.Options
 		if opt != nil {
 			o = opt(i)

@@ -17,6 +17,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/mpc/plain"
 	"github.com/qmpc/qmpc/gocore/mpc/rep3"
+	"github.com/qmpc/qmpc/gocore/mpc/rep3mal"
 	"github.com/qmpc/qmpc/gocore/mpc/semi2k"
 )
 
@@ -44,7 +45,7 @@ func builtin() []mpc.Spec {
 		planned("rep3-field", "rep-field", 3, mpc.HonestMajority, mpc.SemiHonest, field, false),
 		planned("spdz2k", "spdz2k", 2, mpc.DishonestMajority, mpc.MaliciousAbort, mpc.Domain{Kind: "Z_2^k", Bits: 64}, true),
 		planned("cowgear", "cowgear", 2, mpc.DishonestMajority, mpc.Covert, field, true),
-		planned("rep3-mal", "ps-rep-ring", 3, mpc.HonestMajority, mpc.MaliciousAbort, mpc.Ring64, false),
+		rep3mal.Spec,
 		planned("rep3-field-mal", "ps-rep-field", 3, mpc.HonestMajority, mpc.MaliciousAbort, field, false),
 		plain.Spec,
 	}, extra()...)

@@ -77,20 +77,23 @@ func (p *Protocol) Open(x mpc.AShare, to int) ([]uint64, error) {
 // open reveals the value with components (a, b) to party to (all if to < 0): the party
 // before the receiver sends its first component, which is the one the receiver lacks.
 func (p *Protocol) open(a, b []uint64, to int, xor bool) ([]uint64, error) {
-	if p.obs != nil {
-		p.obs.Open(to, xor, Pair{a, b})
-	}
 	if to < 0 || p.next == to {
 		if err := p.send(p.next, a); err != nil {
 			return nil, err
 		}
 	}
 	if to >= 0 && p.id != to {
+		if p.obs != nil {
+			p.obs.Open(to, xor, Pair{a, b}, nil)
+		}
 		return nil, nil
 	}
 	m, err := p.recv(p.prev, len(a))
 	if err != nil {
 		return nil, err
+	}
+	if p.obs != nil {
+		p.obs.Open(to, xor, Pair{a, b}, m)
 	}
 	c := make([]uint64, len(a)) // m is read-only: it may be the sender's component
 	if xor {

@@ -28,6 +28,13 @@ func (p *Protocol) a2b(x mpc.AShare, w, lo int) (mpc.BShare, error) {
 		return nil, errs.New(errs.Internal, "rep3 a2b: width %d, low plane %d (want 0 <= lo < w <= 64)", w, lo)
 	}
 	s := as(x)
+	if p.obs != nil {
+		z, err := p.a2bChecked(s, w, lo)
+		if err != nil {
+			return nil, fmt.Errorf("rep3 a2b (checked): %w", err)
+		}
+		return z, nil
+	}
 	n := len(s.a)
 	l := w * ring.Words(n)
 	var yPlanes []uint64
@@ -129,6 +136,9 @@ func (p *Protocol) add(x, y *BShare, lo int) (*BShare, error) {
 	// ga was sent and must not change. gb was received: it is the next party's ga, which
 	// that party (running this same code) drops after cloning it, so gb is ours to update.
 	ga = ring.Clone(ga)
+	if p.obs != nil { // the Observer keeps gb: update a copy
+		gb = ring.Clone(gb)
+	}
 	// P: group propagate (a copy of p, updated in place); G: group generate.
 	Pa, Pb := ring.Clone(pa[:l]), ring.Clone(pb[:l])
 	for _, gates := range sklansky(m, lo-1) {
@@ -203,6 +213,9 @@ func (p *Protocol) b2a(s *BShare) (*AShare, error) {
 	n, w := s.n, s.w
 	if w < 1 || w > 64 {
 		return nil, errs.New(errs.Internal, "width %d not in [1,64]", w)
+	}
+	if p.obs != nil {
+		return p.b2aChecked(s)
 	}
 	// The elements are split into three ranges of whole plane words; in range h the roles
 	// of the parties are rotated by h (party h plays party 0 above), so that each party

@@ -36,6 +36,40 @@ type Observer interface {
 	Input(owner int, xor bool, c Pair)
 	// Product: z = f(x, y) for the relation r, after the reshare that made z.
 	Product(r Relation, x, y, z Pair)
-	// Open: the value with these components is about to be opened to party to (-1: all).
-	Open(to int, xor bool, c Pair)
+	// Open: the value with these components was opened to party to (-1: all); got is the
+	// component this party received (x_{i-1} for party i; nil if it received nothing).
+	Open(to int, xor bool, c Pair, got []uint64)
+}
+
+// Unobserved returns a view of p that shares its connection and PRG streams but reports
+// nothing to the Observer: a checked variant computes its own check products with it.
+// Calls through the view and through p must still be made in the same order by all
+// parties (they draw from the same streams).
+func (p *Protocol) Unobserved() *Protocol {
+	q := *p
+	q.obs = nil
+	return &q
+}
+
+// Rand returns this party's components of a uniformly random replicated sharing of n
+// words (arithmetic, or binary planes: the same words serve both): component j is drawn
+// from key k_{j-1}, held by parties j and j-1, so party i draws (F(k_{i-1}), F(k_i)). No
+// communication; to any one party the value is uniform (one component is unknown to it).
+func (p *Protocol) Rand(n int) Pair {
+	return Pair{p.gPrev.Uint64s(n), p.gNext.Uint64s(n)}
+}
+
+// Checked reports whether an Observer is attached: the conversions then use their
+// checked forms (convert.go), whose every step is a product or a local operation on
+// components that two parties hold, so that the Observer's checks cover them.
+func (p *Protocol) Checked() bool { return p.obs != nil }
+
+// OpenPair opens the words with this party's components c (XOR-shared if xor) to party to
+// (all if to < 0), reported to the Observer as an opening: a checked variant's own masked
+// openings use it.
+func (p *Protocol) OpenPair(c Pair, to int, xor bool) ([]uint64, error) {
+	if err := checkParty("open", to, true); err != nil {
+		return nil, err
+	}
+	return p.open(c.A, c.B, to, xor)
 }

@@ -39,7 +39,7 @@ func (r *observer) Product(rel rep3.Relation, x, y, z rep3.Pair) {
 	r.recs = append(r.recs, record{kind: "product", rel: rel, xor: rel.Kind == "and", x: clone(x), y: clone(y), z: clone(z)})
 }
 
-func (r *observer) Open(to int, xor bool, c rep3.Pair) {
+func (r *observer) Open(to int, xor bool, c rep3.Pair, _ []uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.recs = append(r.recs, record{kind: "open", xor: xor, z: clone(c)})

@@ -65,6 +65,7 @@ var opCodes = map[model.OpKind]fb.BuiltinOperator{
 	model.OpDequantize:      fb.BuiltinOperatorDEQUANTIZE,
 	model.OpSoftmax:         fb.BuiltinOperatorSOFTMAX,
 	model.OpLogistic:        fb.BuiltinOperatorLOGISTIC,
+	model.OpTanh:            fb.BuiltinOperatorTANH,
 	model.OpTranspose:       fb.BuiltinOperatorTRANSPOSE,
 	model.OpSlice:           fb.BuiltinOperatorSLICE,
 	model.OpStridedSlice:    fb.BuiltinOperatorSTRIDED_SLICE,
@@ -399,7 +400,7 @@ func options(b *flatbuffers.Builder, op *model.Op, i int, o *Options) (fb.Builti
 	case model.OpDequantize:
 		fb.DequantizeOptionsStart(b)
 		return fb.BuiltinOptionsDequantizeOptions, fb.DequantizeOptionsEnd(b), nil
-	case model.OpLogistic, model.OpTranspose, model.OpSlice, model.OpExpandDims, model.OpCast,
+	case model.OpLogistic, model.OpTanh, model.OpTranspose, model.OpSlice, model.OpExpandDims, model.OpCast,
 		model.OpFloorDiv:
 		return 0, 0, nil
 	case model.OpShape: // int32 shapes (the IR takes the type from the output tensor)

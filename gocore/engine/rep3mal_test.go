@@ -1,0 +1,146 @@
+package engine
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/model"
+	"github.com/qmpc/qmpc/gocore/model/tflite/tflitetest"
+	"github.com/qmpc/qmpc/gocore/net"
+)
+
+// TestSharedModelsRep3Mal: the malicious three-party protocol's output equals cleartext
+// bit for bit on the real models (every check passes when nobody cheats).
+func TestSharedModelsRep3Mal(t *testing.T) {
+	models := []string{
+		"tflm/hello_world_int8.tflite",
+		"tflm/person_detect.tflite",
+		"coral/mobilenet_v1_0.25_128_quant.tflite",
+	}
+	for _, m := range models {
+		t.Run(m, func(t *testing.T) {
+			g := sharedModel(t, m)
+			in := randomInputs(g, rand.New(rand.NewPCG(42, 1)))
+			res := checkSecure(t, g, in, "rep3-mal")
+			t.Logf("%s: %.2f s, %d/%d/%d bytes, %d rounds", m, res.Total.Seconds,
+				res.Total.BytesSent[0], res.Total.BytesSent[1], res.Total.BytesSent[2], res.Total.Rounds)
+		})
+	}
+}
+
+// rep3malTamper runs g under rep3-mal with tm (nil: none), deterministic randomness.
+func rep3malTamper(t *testing.T, g *model.Graph, c *Compiled, in []model.Value, tm *Tamper) (*Result, error) {
+	t.Helper()
+	return RunLocalWith("rep3-mal", g, c, in, Options{Owner: 0, Client: 1},
+		LocalOptions{Tamper: tm, MessageSizes: tm == nil, Rand: func(id int) io.Reader { return rand.NewChaCha8([32]byte{byte(id), 3}) }})
+}
+
+// words is the number of 64-bit words of message k of party p (at least 1).
+func words(res *Result, p, k int) int { return max(int(res.MessageSizes[p][k])/8, 1) }
+
+// tamperOutcome runs one tampered inference and classifies it: "detected" (errs.Cheating),
+// "unchanged" (the tamper altered nothing), or a failure message.
+func tamperOutcome(t *testing.T, g *model.Graph, c *Compiled, in []model.Value, want []byte, tm *Tamper) string {
+	res, err := rep3malTamper(t, g, c, in, tm)
+	fired := tm.Fired
+	switch {
+	case err != nil && errs.KindOf(err) == errs.Cheating:
+		return "detected"
+	case err != nil:
+		return fmt.Sprintf("error that is not a cheating report: %v", err)
+	case !fired:
+		return "unchanged"
+	case bytes.Equal(res.Outputs[0].Data, want):
+		// e.g. an in-place change of the party's own PRG key: a different random key,
+		// used consistently, is not a deviation that matters.
+		return "altered, undetected, output unchanged"
+	}
+	return "altered, undetected, WRONG OUTPUT"
+}
+
+// TestRep3MalTamperEveryMessage: on a small convolutional model, every message of every
+// party (protocol set-up, weight sharing, input, every layer's products and conversions,
+// the checks' triples, coin, openings, hashes and verdicts, the opening to the client) is
+// altered by a bit flip; every fifth also by an added offset, a replay of the party's
+// previous message to the same peer, and an in-place offset (a consistent-looking but
+// wrong replicated component). Every altered run must end in errs.Cheating.
+func TestRep3MalTamperEveryMessage(t *testing.T) {
+	g := tflitetest.TinyConv(model.Int8, 4, 4, 2, 3, 5)
+	c, err := Compile(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := randomInputs(g, rand.New(rand.NewPCG(5, 1)))
+	clean, err := rep3malTamper(t, g, c, in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := clean.Outputs[0].Data
+	counts := map[string]int{}
+	for p := range 3 {
+		for k := range int(clean.Messages[p]) {
+			specs := []net.Tamper{{Message: k, Word: k % words(clean, p, k), Xor: 1 << (k % 64)}}
+			if k%5 == 0 {
+				specs = append(specs, net.Tamper{Message: k, Add: 0x9e3779b97f4a7c15},
+					net.Tamper{Message: k, Replay: 1}, net.Tamper{Message: k, Add: 1 << 40, InPlace: true})
+			}
+			for _, s := range specs {
+				oc := tamperOutcome(t, g, c, in, want, &Tamper{Party: p, Spec: s})
+				counts[oc]++
+				if oc != "detected" && oc != "unchanged" && !(s.InPlace && oc == "altered, undetected, output unchanged") {
+					t.Errorf("party %d, %v: %s", p, s, oc)
+				}
+			}
+		}
+	}
+	t.Logf("messages per party %v: %v", clean.Messages, counts)
+}
+
+// TestRep3MalRandomTamperSweep: random (party, message, word, xor) over all messages of a
+// small model; zero undetected changes. QMPC_TAMPER_SWEEP sets the number of runs (the
+// 10,000-run sweep of BENCHMARKS.md); CI runs 300.
+func TestRep3MalRandomTamperSweep(t *testing.T) {
+	runs := 300
+	if s := os.Getenv("QMPC_TAMPER_SWEEP"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = n
+	}
+	g := tflitetest.TinyConv(model.Int8, 4, 4, 2, 3, 5)
+	c, err := Compile(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := randomInputs(g, rand.New(rand.NewPCG(5, 1)))
+	clean, err := rep3malTamper(t, g, c, in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := clean.Outputs[0].Data
+	total := clean.Messages[0] + clean.Messages[1] + clean.Messages[2]
+	r := rand.New(rand.NewPCG(11, 13))
+	counts := map[string]int{}
+	for range runs {
+		k := r.Int64N(total) // uniform over all messages of all parties
+		p := 0
+		for k >= clean.Messages[p] {
+			k -= clean.Messages[p]
+			p++
+		}
+		s := net.Tamper{Message: int(k), Word: r.IntN(words(clean, p, int(k))), Xor: r.Uint64() | 1}
+		oc := tamperOutcome(t, g, c, in, want, &Tamper{Party: p, Spec: s})
+		counts[oc]++
+		if oc != "detected" && oc != "altered, undetected, output unchanged" {
+			t.Errorf("party %d, %v: %s", p, s, oc)
+		}
+	}
+	t.Logf("%d random tampers over %v messages: %v", runs, clean.Messages, counts)
+}

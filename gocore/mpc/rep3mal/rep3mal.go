@@ -1,0 +1,250 @@
+// Package rep3mal implements "rep3-mal": three-party replicated secret sharing over Z_2^64
+// secure against one malicious party, with abort (honest majority). The honest parties
+// and the client either get the correct output, bit for bit the same as rep3's, or an
+// errs.Cheating error before any value that depends on secrets is opened.
+//
+// Construction: rep3 (Araki, Furukawa, Lindell, Nof, Ohara, CCS 2016; package rep3) with
+// every step checked afterwards, in the style of "compute semi-honestly, then verify"
+// (Lindell and Nof, "A Framework for Constructing Fast MPC over Arithmetic Circuits with
+// Malicious Adversaries and an Honest-Majority", CCS 2017; MP-SPDZ's ps-rep-ring, the
+// paper's setting, verifies the same way). rep3 runs unchanged except that its
+// conversions take their checked forms (rep3/convert_checked.go: ABY3's malicious A2B and
+// B2A, where every step is a product or local), and it reports every product and opening
+// to this package (rep3.Observer). This package adds:
+//
+//   - Product check (check.go). Each product z = f(x, y) (elementwise Mul, MulSum,
+//     MatMul, GatherMulSum, AND) is verified by sacrificing a random product that
+//     shares the factor y: with a uniformly random sharing a, c = f(a, y) is computed by
+//     rep3 (its errors fixed before the challenge), then the parties toss a coin tau,
+//     open rho = tau*x - a and check that tau*z - c - f(rho, y) = 0. If z = f(x,y) + E and
+//     c = f(a,y) + E', the checked value is tau*E - E': over a field this is the classic
+//     sacrifice (Damgard, Pastro, Smart, Zakarias, CRYPTO 2012). Over Z_2^64 a single
+//     check catches E != 0 only with probability 1/2 (tau*2^63 vanishes for even tau:
+//     Cramer, Damgard, Escudero, Scholl, Xing, "SPDZ2k", CRYPTO 2018, section 1), so the
+//     check is repeated D = 40 times with independent a and tau: a wrong product passes
+//     with probability at most 2^-40. For binary relations tau is a random bit per bit
+//     (tau & E ^ E' passes a flipped bit with probability 1/2 per repetition).
+//     rho is uniform (masked by a, which no single party knows), so opening it reveals
+//     nothing; the checked value is a function of the adversary's errors and the public
+//     tau only.
+//   - Coin (coin.go). tau comes from a commit-then-reveal coin toss among the three
+//     parties (SHA-256 commitments to 32-byte seeds), after all sacrificed products of
+//     the batch are sent: a cheater cannot choose E' knowing tau.
+//   - Opening check. In rep3 a value opened to party r arrives as the component x_{r-1}
+//     from party r-1; party r+1 holds the same component and sends a SHA-256 hash of
+//     every such component to r, which compares it with what it received (Araki et al.,
+//     S&P 2017, "compare views"). The zero test of the checked values works the same
+//     way: party i sends H(v_i + v_{i+1}) to party i+1, which compares it with H(-v_{i+2})
+//     from its own copy. With one corrupted party every component has an honest holder,
+//     so honest parties compare honest copies.
+//   - Inputs. rep3's input has no room for inconsistency: the owner's first component is
+//     drawn by a PRG key the owner shares with its predecessor, the second is sent to its
+//     successor, the third is zero; a party that later uses another copy than the one it
+//     sent or drew makes products and openings wrong, which the checks above catch. The
+//     shares an outside client deals (ImportShares) are cross-checked by hashes between
+//     the two holders of each component; outputs exported to an outside client reach it
+//     from both holders of each component and Dealer.Reconstruct compares them.
+//
+// Statistical security: 2^-40 per check batch (D = 40), plus the collision and
+// commitment terms of SHA-256. Computational assumptions: those of rep3 (AES-based PRG).
+//
+// When: the checks of products and openings made so far run in Verify, which the engine
+// calls after the weights are shared and before anything is opened or exported (mpc
+// phases.go); to bound memory, a batch is also checked as soon as the recorded products
+// reach batchWords (its failure is reported by the next Verify: nothing is opened in
+// between). Open and OpenB run the opening check of what they opened before returning.
+//
+// Messages, in addition to rep3's: per check batch, one sacrificed product per recorded
+// product (D times its output size, one rep3 reshare each), two coin messages of 32 bytes
+// to each peer, one opening of rho to all (D times the masked operand's size), and one
+// message of 64 bytes to the next party and one of 32 bytes to the previous one (hashes).
+//
+// Cost: about 2D times rep3's product traffic plus D times the masked operands; this is
+// the simplest sound check over Z_2^64 and is far from the protocol family's floor
+// (see BENCHMARKS.md and docs/design-notes.md for the measured cost and the faster
+// checks, distributed zero-knowledge proofs over a Galois ring or MACs over Z_2^(64+s),
+// that replace the D-fold sacrifice without changing this package's interface).
+package rep3mal
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"hash"
+
+	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/mpc/rep3"
+	"github.com/qmpc/qmpc/gocore/net"
+	"github.com/qmpc/qmpc/gocore/ring"
+)
+
+// Name is the protocol's qmpc name.
+const Name = "rep3-mal"
+
+// D is the number of repetitions of the sacrifice check (statistical security 2^-D).
+const D = 40
+
+// batchWords bounds the recorded operand words (x, y and z of all recorded products)
+// before a batch is checked without waiting for Verify.
+const batchWords = 1 << 22
+
+// Spec is rep3-mal's registry entry.
+var Spec = mpc.Spec{
+	Name: Name, Paper: "ps-rep-ring",
+	Summary:    "3 parties, honest majority, malicious with abort: rep3 with every product and opening checked (2^-40)",
+	MinParties: 3, MaxParties: 3, DefaultParties: 3,
+	Corruption: mpc.HonestMajority, Security: mpc.MaliciousAbort, Domain: mpc.Ring64,
+	New:       func(conn net.Conn, opt mpc.Options) (mpc.Protocol, error) { return New(conn, opt) },
+	NewDealer: func(int) (mpc.Dealer, error) { return Dealer{}, nil },
+}
+
+// Protocol is one party of rep3-mal: rep3's methods (with checked conversions) plus the
+// checks. It is not safe for concurrent use.
+type Protocol struct {
+	*rep3.Protocol                // observed: reports to rec
+	raw            *rep3.Protocol // the same party, unobserved: the check's own products
+	rec            *recorder
+	opt            mpc.Options
+	params         map[[2]int][2]int // bucket parameters by (triples, lanes)
+}
+
+var (
+	_ mpc.Protocol = (*Protocol)(nil)
+	_ mpc.Verifier = (*Protocol)(nil)
+)
+
+// New sets up party conn.ID() of rep3-mal (all three parties call it concurrently).
+func New(conn net.Conn, opt mpc.Options) (*Protocol, error) {
+	if err := mpc.OnlyDefaultPreprocessing(Name, opt); err != nil {
+		return nil, err
+	}
+	rec := newRecorder()
+	inner, err := rep3.NewObserved(conn, opt, rec)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", Name, err)
+	}
+	p := &Protocol{Protocol: inner, raw: inner.Unobserved(), rec: rec, opt: opt, params: map[[2]int][2]int{}}
+	rec.p = p
+	return p, nil
+}
+
+// Name is "rep3-mal".
+func (p *Protocol) Name() string { return Name }
+
+// Verify checks every product and opening since the last check: it returns an
+// errs.Cheating error naming the failed check, or a network error.
+func (p *Protocol) Verify() error {
+	if err := p.rec.takeErr(); err != nil {
+		return err
+	}
+	return p.check()
+}
+
+// Open opens x to party to (all if to < 0), then checks the opening (and everything
+// recorded before it) before returning the value.
+func (p *Protocol) Open(x mpc.AShare, to int) ([]uint64, error) {
+	v, err := p.Protocol.Open(x, to)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Verify(); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// OpenB is Open for binary shares.
+func (p *Protocol) OpenB(x mpc.BShare, to int) ([]uint64, error) {
+	v, err := p.Protocol.OpenB(x, to)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Verify(); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// ImportShares imports an outside client's shares and records both components for the
+// cross-check between their two holders.
+func (p *Protocol) ImportShares(payload []byte, n int) (mpc.AShare, error) {
+	x, err := p.Protocol.ImportShares(payload, n)
+	if err != nil {
+		return nil, err
+	}
+	a, b := rep3.Components(x)
+	p.rec.importHashes(a, b)
+	return x, nil
+}
+
+// Dealer is rep3-mal's client side: rep3's, with a mismatch between the two copies of an
+// output component reported as cheating.
+type Dealer struct{}
+
+// Deal is rep3's.
+func (Dealer) Deal(vals []uint64) ([][]byte, error) { return rep3.Dealer{}.Deal(vals) }
+
+// Reconstruct is rep3's; a party whose copy differs from the other holder's is cheating.
+func (Dealer) Reconstruct(payloads [][]byte, n int) ([]uint64, error) {
+	v, err := rep3.Dealer{}.Reconstruct(payloads, n)
+	if err != nil && errs.KindOf(err) == errs.Party {
+		return nil, errs.New(errs.Cheating, "%s output check: %v", Name, err)
+	}
+	return v, err
+}
+
+// recorder is the rep3.Observer of one party: it keeps the products to check and hashes
+// the components that openings and imports must agree on.
+type recorder struct {
+	p        *Protocol
+	products []product
+	words    int
+	err      error // the first failure of a check run from inside an observed call
+	// openSend hashes this party's copy of the components its predecessor receives in
+	// openings; openRecv what this party received (compared with its successor's hash).
+	openSend, openRecv hash.Hash
+	// importSend hashes the second components of imported shares (compared by the
+	// successor with its first); importRecv the first components.
+	importSend, importRecv hash.Hash
+	checking               bool
+}
+
+func newRecorder() *recorder {
+	return &recorder{openSend: sha256.New(), openRecv: sha256.New(), importSend: sha256.New(), importRecv: sha256.New()}
+}
+
+func (r *recorder) takeErr() error {
+	err := r.err
+	r.err = nil
+	return err
+}
+
+// Input needs no record (see the package doc).
+func (r *recorder) Input(int, bool, rep3.Pair) {}
+
+// Product records z = f(x, y) and checks the batch when it is full.
+func (r *recorder) Product(rel rep3.Relation, x, y, z rep3.Pair) {
+	pr := product{rel, x, y, z}
+	r.products = append(r.products, pr)
+	r.words += pr.size()
+	if r.words >= batchWords && !r.checking && r.err == nil {
+		r.err = r.p.check()
+	}
+}
+
+// Open hashes this party's copy of the component its predecessor receives (if it
+// receives) and what this party received.
+func (r *recorder) Open(to int, _ bool, c rep3.Pair, got []uint64) {
+	id := r.p.ID()
+	if to < 0 || to == (id+2)%3 {
+		r.openSend.Write(ring.AsBytes(c.B))
+	}
+	if got != nil {
+		r.openRecv.Write(ring.AsBytes(got))
+	}
+}
+
+func (r *recorder) importHashes(a, b []uint64) {
+	r.importSend.Write(ring.AsBytes(b))
+	r.importRecv.Write(ring.AsBytes(a))
+}

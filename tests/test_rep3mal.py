@@ -1,0 +1,108 @@
+"""rep3-mal (issue 9): three parties, honest majority, malicious with abort.
+
+The output equals the cleartext run bit for bit; a party that alters any message (a
+simulated cheater, ``qmpc.Tamper``) makes the run raise ``qmpc.CheatingDetected`` before
+the client sees anything, where rep3 returns a wrong output without complaint; a random
+sweep finds no undetected change; a cheating ``qmpc party`` process makes the client's
+request fail with ``CheatingDetected`` and the next request is served correctly.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+qmpc = pytest.importorskip("qmpc")
+
+from tamper_sweep import sweep  # noqa: E402
+from test_cluster import STEP, Parties, _free_ports, _infer_until  # noqa: E402
+
+import qmpc.cluster as qc  # noqa: E402
+
+DIGITS = Path(__file__).resolve().parent.parent / "examples" / "digits"
+
+
+@pytest.fixture(scope="module")
+def digits():
+    m = qmpc.load(DIGITS / "digits_cnn_int8.tflite")
+    x = np.load(DIGITS / "test_images.npy")[0:2]
+    return m, x
+
+
+def _fc_message(m, x, party: int) -> int:
+    """The first message party sends in the last FULLY_CONNECTED layer (under rep3)."""
+    r = qmpc.secure_run(m, x, protocol="rep3", progress=False)
+    return [ph for ph in r.stats.message_phases[party] if ph.phase == "FULLY_CONNECTED"][-1].messages[0]
+
+
+def test_bit_exact_and_listed(digits):
+    m, x = digits
+    r = qmpc.secure_run(m, x, protocol="rep3-mal", progress=False)
+    np.testing.assert_array_equal(r.output, m.run(x))
+    info = next(p for p in qmpc.protocols() if p.name == "rep3-mal")
+    assert (info.parties, info.corruption, info.security, info.available) == (3, "honest majority", "malicious, abort", True)
+    assert [l.kind for l in r.stats.layers][-2:] == ["VERIFY", "OUTPUT"] or any(l.kind == "VERIFY" for l in r.stats.layers)
+    e = qmpc.estimate(m, protocol="rep3-mal")
+    assert e.total.rounds > 0
+
+
+@pytest.mark.parametrize("party", [0, 2])
+def test_tamper_caught_where_rep3_is_silently_wrong(digits, party):
+    m, x = digits
+    k = _fc_message(m, x, party)
+    t = qmpc.Tamper(party=party, message=k, add=2**40)
+    bad = qmpc.secure_run(m, x, protocol="rep3", tamper=t, progress=False)
+    assert bad.tampered and not np.array_equal(bad.output, m.run(x))
+    # The same party, the same kind of deviation, under rep3-mal: every message of the
+    # layer (rep3-mal numbers its messages differently, so try them all).
+    r = qmpc.secure_run(m, x, protocol="rep3-mal", progress=False)
+    ph = [p for p in r.stats.message_phases[party] if p.phase == "FULLY_CONNECTED"][-1]
+    for j in ph.messages:
+        with pytest.raises(qmpc.CheatingDetected, match="rep3-mal") as e:
+            qmpc.secure_run(m, x, protocol="rep3-mal", tamper=qmpc.Tamper(party=party, message=j, add=2**40), progress=False)
+        assert e.value.tampered and isinstance(e.value, qmpc.PartyError)
+
+
+def test_random_sweep_no_undetected_change(digits):
+    m, x = digits
+    rep = sweep(m, x[:1], "rep3-mal", runs=60, seed=3, kinds=("xor", "add", "replay"))
+    assert rep.silent_wrong == 0, rep
+    assert rep.tampered > 0
+
+
+def test_cheating_party_process_caught(tmp_path: Path, digits):
+    """Party 2 runs with the test-only QMPC_TEST_TAMPER hook under rep3-mal: the client's
+    request fails with CheatingDetected (a PartyError naming the check) and the parties
+    serve the next request correctly."""
+    m, x = digits
+    x = x[:1]
+    local = qmpc.secure_run(m, x, protocol="rep3-mal", progress=False)
+    k = [ph for ph in local.stats.message_phases[2] if ph.phase == "FULLY_CONNECTED"][-1].messages[0]
+    path = Path(qc.certs(tmp_path / "cluster", parties=3, protocol="rep3-mal", step_timeout=STEP))
+    cfg = json.loads(path.read_text())
+    for p, port in zip(cfg["parties"], _free_ports(3)):
+        p["address"] = f"127.0.0.1:{port}"
+    path.write_text(json.dumps(cfg, indent=2))
+    ps = Parties(path, DIGITS / "digits_cnn_int8.tflite", tmp_path)
+    try:
+        for i in range(3):
+            ps.start(i, env={"QMPC_TEST_TAMPER": f"message={k},add={2**40}"} if i == 2 else None)
+        c = qmpc.Cluster(path)
+        deadline = time.monotonic() + 60
+        while True:  # until the cluster is up; the first inference is the cheated one
+            try:
+                r = c.infer(x)
+                pytest.fail(f"no CheatingDetected: {r.output} {ps.logs()}")
+            except qmpc.CheatingDetected as e:
+                assert "check" in str(e)
+                break
+            except qmpc.PartyError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        np.testing.assert_array_equal(_infer_until(c, x).output, m.run(x))
+    finally:
+        ps.stop()
