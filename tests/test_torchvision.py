@@ -249,7 +249,22 @@ POOLS = {
     "max_2_ceil": lambda: nn.MaxPool2d(2, 2, ceil_mode=True),
     "avg_pad": lambda: nn.AvgPool2d(3, 1, 1),  # Inception's branch pools (count_include_pad)
     "avg_pad_stride": lambda: nn.AvgPool2d(3, 2, 1),
+    "avg_pad_exclude": lambda: nn.AvgPool2d(3, 2, 1, count_include_pad=False),
+    "avg_ceil": lambda: nn.AvgPool2d(3, 2, ceil_mode=True),
+    "avg_pad_ceil": lambda: nn.AvgPool2d(3, 2, 1, ceil_mode=True),
+    "avg_pad_ceil_exclude": lambda: nn.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False),
+    "avg_2_ceil": lambda: nn.AvgPool2d(2, 2, ceil_mode=True),
 }
+
+
+# Average pools whose divisor can be even (windows clipped by count_include_pad=False or by
+# ceil_mode, or a 2x2 window) meet exact ties (x.5), which PyTorch's kernels round one way
+# or the other depending on the code path (half to even on a lone window, away from zero in
+# the test's layout; measured): one LSB at ties, where qmpc rounds half to even as ONNX
+# Runtime does. Measured on the 3 inputs below (x86 unless named): avg_pad_exclude 27 of 378
+# outputs, avg_pad_ceil_exclude 27 (qnnpack 12: ceil_mode takes PyTorch's non-qnnpack
+# path), avg_2_ceil 116; every other pool here is bit-exact on both engines.
+POOL_TIES = {"avg_pad_exclude": ("x86",), "avg_pad_ceil_exclude": ("x86", "qnnpack"), "avg_2_ceil": ("x86",)}
 
 
 @pytest.mark.parametrize("engine", ["x86", "qnnpack"])
@@ -273,7 +288,11 @@ def test_pools(pool, engine):
             ref = qm(x).numpy()
             got = q.run(x.numpy())
             assert got.shape == ref.shape
-            np.testing.assert_array_equal(got, ref)
+            if pool in POOL_TIES and engine in POOL_TIES[pool]:
+                d = np.rint(np.abs(got - ref) / qm.quant.scale)
+                assert d.max() <= 1, f"{d.max()} LSB"
+            else:
+                np.testing.assert_array_equal(got, ref)
     x = seeded(1, 9, shape)[0].numpy()
     np.testing.assert_array_equal(qmpc.secure_run(q, x, protocol="rep3").output, q.run(x))
 

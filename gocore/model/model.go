@@ -118,10 +118,14 @@ func NumElements(shape []int) int {
 // Padding is a convolution/pooling padding scheme.
 type Padding uint8
 
-// Padding schemes (TFLite semantics).
+// Padding schemes (TFLite semantics), and explicit pads for pools.
 const (
 	PadSame Padding = iota
 	PadValid
+	// PadExplicit (pools only) places the windows with Op.Pads; as with SAME, taps outside
+	// the input are left out (a max over the taps inside, an average dividing by their
+	// number): ONNX/PyTorch pools with count_include_pad = 0, and with ceil_mode.
+	PadExplicit
 )
 
 // Activation is a fused activation function, applied as a clamp on the quantized output.
@@ -220,10 +224,11 @@ type Op struct {
 	Outputs []int  // tensor indices
 
 	Padding              Padding
-	StrideH, StrideW     int // conv, depthwise, pools
-	DilationH, DilationW int // conv, depthwise (1 when absent)
-	FilterH, FilterW     int // pools
-	DepthMultiplier      int // depthwise
+	Pads                 [4]int // PadExplicit: top, left, bottom, right
+	StrideH, StrideW     int    // conv, depthwise, pools
+	DilationH, DilationW int    // conv, depthwise (1 when absent)
+	FilterH, FilterW     int    // pools
+	DepthMultiplier      int    // depthwise
 	Activation           Activation
 	Axis                 int     // concatenation
 	KeepDims             bool    // mean; fully connected keep_num_dims

@@ -361,8 +361,9 @@ func (c *opCheck) windowOptions(dilation bool) error {
 	if dilation && (op.DilationH < 1 || op.DilationW < 1) {
 		return errs.New(errs.Model, "dilations (%d,%d), want >= 1", op.DilationH, op.DilationW)
 	}
-	if op.Padding != PadSame && op.Padding != PadValid {
-		return errs.New(errs.Model, "unknown padding %d", op.Padding)
+	if op.Padding != PadSame && op.Padding != PadValid &&
+		(op.Padding != PadExplicit || (op.Kind != OpAveragePool2D && op.Kind != OpMaxPool2D)) {
+		return errs.New(errs.Model, "unknown padding %d for %v", op.Padding, op.Kind)
 	}
 	if op.Activation > ActRelu6 {
 		return errs.New(errs.Model, "unknown fused activation %v", op.Activation)
@@ -439,10 +440,31 @@ func (c *opCheck) conv() error {
 }
 
 func padName(p Padding) string {
-	if p == PadSame {
+	switch p {
+	case PadSame:
 		return "SAME"
+	case PadExplicit:
+		return "EXPLICIT"
 	}
 	return "VALID"
+}
+
+// PoolOutSize is the output size of a pool's window along one dimension: ConvOutSize for
+// SAME and VALID, and for PadExplicit floor((in + before + after - filter) / stride) + 1,
+// 0 unless every window holds at least one tap of the input.
+func PoolOutSize(op *Op, axis, in, filter, stride int) int {
+	if op.Padding != PadExplicit {
+		return ConvOutSize(op.Padding, in, filter, stride, 1)
+	}
+	before, after := op.Pads[axis], op.Pads[axis+2]
+	if stride <= 0 || filter <= 0 || before < 0 || after < 0 || before >= filter || in+before+after < filter {
+		return 0
+	}
+	out := (in+before+after-filter)/stride + 1
+	if (out-1)*stride-before >= in {
+		return 0
+	}
+	return out
 }
 
 // weightQuant checks that a weight tensor is quantized per tensor, or per channel along
@@ -574,11 +596,11 @@ func (c *opCheck) pool() error {
 			return err
 		}
 	}
-	oh := ConvOutSize(op.Padding, x.Shape[1], op.FilterH, op.StrideH, 1)
-	ow := ConvOutSize(op.Padding, x.Shape[2], op.FilterW, op.StrideW, 1)
+	oh := PoolOutSize(op, 0, x.Shape[1], op.FilterH, op.StrideH)
+	ow := PoolOutSize(op, 1, x.Shape[2], op.FilterW, op.StrideW)
 	if oh < 1 || ow < 1 {
-		return errs.New(errs.Shape, "window %dx%d does not fit the %dx%d input with %v padding",
-			op.FilterH, op.FilterW, x.Shape[1], x.Shape[2], padName(op.Padding))
+		return errs.New(errs.Shape, "window %dx%d does not fit the %dx%d input with %v padding %v",
+			op.FilterH, op.FilterW, x.Shape[1], x.Shape[2], padName(op.Padding), op.Pads)
 	}
 	return c.setOut([]int{x.Shape[0], oh, ow, x.Shape[3]})
 }

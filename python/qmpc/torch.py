@@ -513,6 +513,11 @@ class _Exporter:
         k, s, p = pair(k), pair(s if s else k), pair(p)
         if divisor is not None:
             raise UnsupportedOpError("AvgPool2d(divisor_override)")
+        torch = self.torch
+        if torch.backends.quantized.engine == "qnnpack" and x.dtype == "uint8" and not ceil:
+            # PyTorch runs this case with qnnpack's average pooling, which divides by the
+            # whole window (padding counted) whatever count_include_pad says.
+            count_include_pad = True
         y = self.add("AveragePool", [self.dq(x)], name, kernel_shape=k, strides=s, pads=p + p,
                      ceil_mode=int(bool(ceil)), count_include_pad=int(bool(count_include_pad)))
         return self.quantize(y, val, name)

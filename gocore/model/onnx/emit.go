@@ -426,9 +426,10 @@ func (c *converter) emitBinary(n *onnxpb.NodeProto, a, b *value, q *qparams, act
 	return o, nil
 }
 
-// emitAvgPool emits AVERAGE_POOL_2D (padding must be none, TFLite's SAME with the
-// padding excluded from the count, count_include_pad = 0, or explicit pads with
-// count_include_pad = 1; no ceil_mode).
+// emitAvgPool emits AVERAGE_POOL_2D with any pads and ceil_mode: the divisor is the number
+// of taps inside the input (count_include_pad = 0) or inside the padded input
+// (count_include_pad = 1, a PAD with the zero point first), as ONNX Runtime and PyTorch
+// define it.
 func (c *converter) emitAvgPool(n *onnxpb.NodeProto, x *value, q *qparams, name string) (*value, error) {
 	x = c.asNHWC(x, name+"_nhwc")
 	xt := c.tensor(x)
@@ -445,31 +446,37 @@ func (c *converter) emitAvgPool(n *onnxpb.NodeProto, x *value, q *qparams, name 
 		c.unsupported(n, n.GetOpType()+"(dilations)")
 		return nil, nil
 	}
-	pad, explicit := win.irPadding(H, W)
-	if win.ceil {
-		c.unsupported(n, n.GetOpType()+"(ceil_mode=1)")
-		return nil, nil
-	}
-	if win.pads != [4]int{} && attrInt(n, "count_include_pad", 0) != 0 {
-		// count_include_pad = 1 (without ceil_mode every window lies in the padded input):
-		// a PAD with the zero point (a real 0), then a VALID pool dividing by kh*kw.
-		x = c.padInput(x, &win, name)
-		pad, explicit = model.PadValid, false
-		H, W = H+win.pads[0]+win.pads[2], W+win.pads[1]+win.pads[3]
-		win.pads = [4]int{}
-	}
-	if explicit || (pad == model.PadSame && attrInt(n, "count_include_pad", 0) != 0) {
-		c.unsupported(n, n.GetOpType()+"(padding other than TFLite SAME without count_include_pad)")
-		return nil, nil
-	}
 	if q.dtype != xt.DType {
 		c.unsupported(n, n.GetOpType()+"(changing the element type)")
 		return nil, nil
 	}
-	oh, ow := win.outSize(H, W)
+	oh, ow := win.outSize(H, W) // ceil_mode included
+	cip := attrInt(n, "count_include_pad", 0) != 0
+	pad, explicit := win.irPadding(H, W)
+	var pads [4]int
+	if win.ceil || explicit || (pad == model.PadSame && cip) {
+		p := win.pads
+		if cip && p != [4]int{} {
+			// The padding counts: a PAD with the zero point (a real 0) first, and the
+			// windows placed in the padded input, where only ceil_mode's overhang is left
+			// out of the count (PyTorch and ONNX Runtime clip the divisor's window to the
+			// padded input).
+			x = c.padInput(x, &win, name)
+			H, W = H+p[0]+p[2], W+p[1]+p[3]
+			p = [4]int{}
+		}
+		// ceil_mode: the bottom and right pads grow to hold the last windows; taps
+		// outside the input are not counted (model.PadExplicit).
+		p[2] = max(p[2], (oh-1)*win.sh+win.kh-H-p[0])
+		p[3] = max(p[3], (ow-1)*win.sw+win.kw-W-p[1])
+		pad = model.PadValid
+		if p != [4]int{} {
+			pad, pads = model.PadExplicit, p
+		}
+	}
 	o := &value{kind: kQ, nchw: true}
 	o.t = c.addTensor(name, []int{xt.Shape[0], oh, ow, xt.Shape[3]}, q.dtype, q.quant(0), nil)
-	c.addOp(&model.Op{Kind: model.OpAveragePool2D, Inputs: []int{x.t}, Outputs: []int{o.t}, Padding: pad,
+	c.addOp(&model.Op{Kind: model.OpAveragePool2D, Inputs: []int{x.t}, Outputs: []int{o.t}, Padding: pad, Pads: pads,
 		StrideH: win.sh, StrideW: win.sw, FilterH: win.kh, FilterW: win.kw, Rounding: model.RoundHalfEven})
 	return o, nil
 }
