@@ -261,3 +261,51 @@ def test_float_export_then_onnxruntime_quantizer(fmt):
     assert q.inputs[0].shape == SHAPE  # the symbolic batch is fixed to 1
     for x in om.inputs(list(SHAPE), 5, 7):
         np.testing.assert_array_equal(q.run(x), om.ort_run(data, x))
+
+
+def test_engine_qconfig_mismatch_warns():
+    """A qnnpack-prepared model imported while the engine is x86 (PyTorch's outputs then
+    saturate): a warning naming both settings; none when they match."""
+    import warnings
+
+    qm = quantize_fx(make_net(False), "qnnpack")
+    torch.backends.quantized.engine = "x86"
+    with pytest.warns(UserWarning, match=r"qnnpack.*engine is 'x86'"):
+        qmpc.from_torch(qm, torch.zeros(SHAPE))
+    torch.backends.quantized.engine = "qnnpack"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        qmpc.from_torch(qm, torch.zeros(SHAPE))
+    qx = quantize_fx(make_net(False), "x86")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        qmpc.from_torch(qx, torch.zeros(SHAPE))
+
+
+class _Contiguous(nn.Module):
+    def __init__(self, m: nn.Module) -> None:
+        super().__init__()
+        self.m = m
+
+    def forward(self, x):
+        return self.m(x.contiguous())
+
+
+def test_fx_qnnpack_relu6_block():
+    """The issue's FX qnnpack depthwise Conv2d + BatchNorm2d + ReLU6 block: PyTorch's qnnpack
+    clamp (torch.nn.ReLU6 on a quantized tensor) puts the elements of a channels-last input
+    (a qnnpack convolution's output) at the wrong positions, 98 % of them here. qmpc warns
+    and computes ReLU6: bit-exact with PyTorch once ReLU6 gets a contiguous tensor."""
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+                      nn.Conv2d(8, 8, 3, padding=1, groups=8), nn.BatchNorm2d(8), nn.ReLU6(),
+                      nn.Conv2d(8, 4, 1)).eval()
+    qm = quantize_fx(m, "qnnpack")
+    with pytest.warns(UserWarning, match="ReLU6 on a channels-last"):
+        q = qmpc.from_torch(qm, torch.zeros(SHAPE))
+    relu6 = getattr(qm, "5")
+    assert isinstance(relu6, nn.ReLU6)
+    setattr(qm, "5", _Contiguous(relu6))  # PyTorch's reference without the layout bug
+    with torch.no_grad():
+        for x in calib(5, 3):
+            np.testing.assert_array_equal(q.run(x.numpy()), qm(x).numpy())

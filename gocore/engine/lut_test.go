@@ -76,3 +76,58 @@ func TestLookupOps(t *testing.T) {
 		}
 	}
 }
+
+// padPoolLookupGraph: input [1,7,7,4] -> PAD with the type's minimum (PADV2's value; the
+// importers' "-inf" padding of a max pool) -> MAX_POOL_2D 3x3/2 VALID -> LOOKUP (a random
+// table) -> output.
+func padPoolLookupGraph(dt model.DType, seed uint64) *model.Graph {
+	b := tflitetest.NewBuilder(seed)
+	lo, zp := int64(0), int64(100)
+	if dt == model.Int8 {
+		lo, zp = -128, -28
+	}
+	x := b.Input("input", dt, []int{1, 7, 7, 4}, 0.05, zp)
+	p := b.Ints("pad/paddings", []int{4, 2}, 0, 0, 1, 1, 1, 1, 0, 0)
+	v := b.Tensor(&model.Tensor{Name: "pad/value", DType: dt, Shape: []int{}, Data: []byte{byte(lo)},
+		Quant: &model.Quant{Scale: []float32{0.05}, ZeroPoint: []int64{zp}}})
+	t1 := b.Act("pad", dt, []int{1, 9, 9, 4}, 0.05, zp)
+	b.Op(&model.Op{Kind: model.OpPad, Inputs: []int{x, p, v}, Outputs: []int{t1}})
+	t2 := b.Act("maxpool", dt, []int{1, 4, 4, 4}, 0.05, zp)
+	b.Op(&model.Op{Kind: model.OpMaxPool2D, Inputs: []int{t1}, Outputs: []int{t2},
+		Padding: model.PadValid, StrideH: 2, StrideW: 2, FilterH: 3, FilterW: 3})
+	table := make([]byte, 256)
+	for i := range table {
+		table[i] = byte(b.Rand().IntN(256))
+	}
+	tt := b.Tensor(&model.Tensor{Name: "lookup/table", DType: dt, Shape: []int{256}, Data: table})
+	t3 := b.Act("lookup", dt, []int{1, 4, 4, 4}, 0.1, zp)
+	b.Op(&model.Op{Kind: model.OpLookup, Inputs: []int{t2, tt}, Outputs: []int{t3}})
+	b.Outputs(t3)
+	b.G.Description = fmt.Sprintf("engine.padPoolLookupGraph(%v, %d)", dt, seed)
+	return b.G
+}
+
+// TestPadValuePoolLookup: a PAD with a constant value other than the zero point, a max pool
+// over it and a LOOKUP op run on shares equal to the cleartext evaluator under every
+// protocol, int8 and uint8; the table and the pad value are public structure.
+func TestPadValuePoolLookup(t *testing.T) {
+	for _, dt := range []model.DType{model.Int8, model.Uint8} {
+		g := padPoolLookupGraph(dt, 3)
+		if err := g.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		for _, op := range g.Ops {
+			for pos, in := range op.Inputs {
+				if pos > 0 && !isStructural(g, in) {
+					t.Errorf("%v: input %d of %v is not public structure", dt, pos, op.Kind)
+				}
+			}
+		}
+		r := rand.New(rand.NewPCG(4, 5))
+		for _, spec := range registry.Available() {
+			t.Run(dt.String()+"/"+spec.Name, func(t *testing.T) {
+				checkSecure(t, g, randomInputs(g, r), spec.Name)
+			})
+		}
+	}
+}

@@ -190,14 +190,14 @@ func prepOp(g *model.Graph, oi int) (*prepared, error) {
 			return nil, err
 		}
 		p.xIdx, _ = padIndex(in.Shape, pads)
-		zp := int64(0)
-		if in.Quant != nil && len(in.Quant.ZeroPoint) > 0 {
-			zp = in.Quant.ZeroPoint[0]
+		val, err := g.PadValue(op)
+		if err != nil {
+			return nil, err
 		}
 		p.padVal = make([]uint64, len(p.xIdx))
 		for i, v := range p.xIdx {
 			if v < 0 {
-				p.padVal[i] = uint64(zp)
+				p.padVal[i] = mpc.Int(int64(val))
 			}
 		}
 	}

@@ -23,7 +23,7 @@ import (
 // structuralInputs lists, per op kind, the input positions that hold public structure.
 var structuralInputs = map[model.OpKind][]int{
 	model.OpReshape:      {1},
-	model.OpPad:          {1},
+	model.OpPad:          {1, 2},
 	model.OpMean:         {1},
 	model.OpTranspose:    {1},
 	model.OpSlice:        {1, 2},
@@ -31,6 +31,7 @@ var structuralInputs = map[model.OpKind][]int{
 	model.OpGather:       {1},
 	model.OpExpandDims:   {1},
 	model.OpSplit:        {1},
+	model.OpLookup:       {1},
 }
 
 // isStructural reports whether tensor t is used only as a structural operand.
@@ -122,7 +123,7 @@ var secureKinds = map[model.OpKind]bool{
 	model.OpSpaceToDepth: true,
 	// Elementwise functions of an 8-bit input (qnn.TableKinds) that are not in the
 	// client's tail: a secure lookup of the table their cleartext kernel computes.
-	model.OpLogistic: true, model.OpHardSwish: true, model.OpTanh: true,
+	model.OpLogistic: true, model.OpHardSwish: true, model.OpTanh: true, model.OpLookup: true,
 }
 
 func makePlan(g *model.Graph) (*plan, error) {

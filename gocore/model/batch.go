@@ -205,10 +205,10 @@ func (b *batcher) op(op *Op) error {
 		}
 	}
 	switch op.Kind {
-	case OpConv2D, OpDepthwiseConv2D, OpAveragePool2D, OpMaxPool2D, OpLogistic, OpHardSwish, OpTanh, OpSpaceToDepth, OpDepthToSpace:
+	case OpConv2D, OpDepthwiseConv2D, OpAveragePool2D, OpMaxPool2D, OpLogistic, OpHardSwish, OpTanh, OpLookup, OpSpaceToDepth, OpDepthToSpace:
 		// Axis 0 is the batch of NHWC: every image on its own (SPACE_TO_DEPTH and
-		// DEPTH_TO_SPACE move data within H, W and C only). LOGISTIC, HARD_SWISH and TANH are
-		// elementwise.
+		// DEPTH_TO_SPACE move data within H, W and C only). LOGISTIC, HARD_SWISH, TANH and
+		// LOOKUP are elementwise.
 	case OpFullyConnected:
 		// Rows of [rows, I]: an image's rows are its own when the features are not on axis 0.
 		if len(xs) < 2 {

@@ -50,6 +50,9 @@ func (g *Graph) Digest() [32]byte {
 		e.ints(op.Inputs)
 		e.ints(op.Outputs)
 		e.int(int(op.Padding))
+		if op.Padding == PadExplicit { // (digests of other graphs are unchanged)
+			e.ints(op.Pads[:])
+		}
 		e.int(op.StrideH)
 		e.int(op.StrideW)
 		e.int(op.DilationH)

@@ -118,10 +118,14 @@ func NumElements(shape []int) int {
 // Padding is a convolution/pooling padding scheme.
 type Padding uint8
 
-// Padding schemes (TFLite semantics).
+// Padding schemes (TFLite semantics), and explicit pads for pools.
 const (
 	PadSame Padding = iota
 	PadValid
+	// PadExplicit (pools only) places the windows with Op.Pads; as with SAME, taps outside
+	// the input are left out (a max over the taps inside, an average dividing by their
+	// number): ONNX/PyTorch pools with count_include_pad = 0, and with ceil_mode.
+	PadExplicit
 )
 
 // Activation is a fused activation function, applied as a clamp on the quantized output.
@@ -158,7 +162,7 @@ const (
 	OpAdd                    // in: a, b (broadcasting as TFLite)
 	OpMul                    // in: a, b
 	OpMean                   // in: x, axes (const int32)
-	OpPad                    // in: x, paddings (const int32 [rank,2])
+	OpPad                    // in: x, paddings (const int32 [rank,2]), optional value (const scalar; default the zero point)
 	OpReshape                // in: x, shape (optional const)
 	OpSqueeze                // in: x
 	OpConcatenation          // in: x0, x1, ...
@@ -189,6 +193,10 @@ const (
 	// Elementwise activations of one quantized input (besides LOGISTIC).
 	OpHardSwish // in: x
 	OpTanh      // in: x
+	// LOOKUP: any elementwise function of one 8-bit input, as the table of its 256
+	// outputs (out = table[x - min of x's type]), which an importer computes with the
+	// source runtime's own kernel (e.g. PyTorch's quantized Hardswish or Hardsigmoid).
+	OpLookup // in: x, table (const, 256 values of the output's type)
 	numOpKinds
 )
 
@@ -198,7 +206,7 @@ var opNames = [...]string{"INVALID", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONN
 	"TRANSPOSE", "SLICE", "STRIDED_SLICE", "PACK", "GATHER", "EXPAND_DIMS", "SPLIT",
 	"DEPTH_TO_SPACE", "SPACE_TO_DEPTH",
 	"SHAPE", "CAST", "SUB", "FLOOR_DIV", "REDUCE_PROD",
-	"HARD_SWISH", "TANH"}
+	"HARD_SWISH", "TANH", "LOOKUP"}
 
 // String returns the TFLite-style upper-case name of the op.
 func (k OpKind) String() string {
@@ -216,10 +224,11 @@ type Op struct {
 	Outputs []int  // tensor indices
 
 	Padding              Padding
-	StrideH, StrideW     int // conv, depthwise, pools
-	DilationH, DilationW int // conv, depthwise (1 when absent)
-	FilterH, FilterW     int // pools
-	DepthMultiplier      int // depthwise
+	Pads                 [4]int // PadExplicit: top, left, bottom, right
+	StrideH, StrideW     int    // conv, depthwise, pools
+	DilationH, DilationW int    // conv, depthwise (1 when absent)
+	FilterH, FilterW     int    // pools
+	DepthMultiplier      int    // depthwise
 	Activation           Activation
 	Axis                 int     // concatenation
 	KeepDims             bool    // mean; fully connected keep_num_dims

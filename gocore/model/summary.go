@@ -103,6 +103,9 @@ func opDetails(g *Graph, op *Op) string {
 		}
 	case OpAveragePool2D, OpMaxPool2D:
 		parts = append(parts, fmt.Sprintf("%dx%d/%d", op.FilterH, op.FilterW, op.StrideH), padName(op.Padding))
+		if op.Padding == PadExplicit {
+			parts = append(parts, fmt.Sprintf("pads=%d,%d,%d,%d", op.Pads[0], op.Pads[1], op.Pads[2], op.Pads[3]))
+		}
 	case OpFullyConnected:
 		if op.KeepDims {
 			parts = append(parts, "keep_num_dims")

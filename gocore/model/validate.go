@@ -322,6 +322,8 @@ func (g *Graph) checkOp(op *Op, fill bool) error {
 		return c.softmax()
 	case OpHardSwish, OpTanh:
 		return c.unary()
+	case OpLookup:
+		return c.lookup()
 	case OpTranspose, OpSlice, OpStridedSlice, OpPack, OpGather, OpExpandDims, OpSplit,
 		OpDepthToSpace, OpSpaceToDepth:
 		return c.move()
@@ -359,8 +361,9 @@ func (c *opCheck) windowOptions(dilation bool) error {
 	if dilation && (op.DilationH < 1 || op.DilationW < 1) {
 		return errs.New(errs.Model, "dilations (%d,%d), want >= 1", op.DilationH, op.DilationW)
 	}
-	if op.Padding != PadSame && op.Padding != PadValid {
-		return errs.New(errs.Model, "unknown padding %d", op.Padding)
+	if op.Padding != PadSame && op.Padding != PadValid &&
+		(op.Padding != PadExplicit || (op.Kind != OpAveragePool2D && op.Kind != OpMaxPool2D)) {
+		return errs.New(errs.Model, "unknown padding %d for %v", op.Padding, op.Kind)
 	}
 	if op.Activation > ActRelu6 {
 		return errs.New(errs.Model, "unknown fused activation %v", op.Activation)
@@ -437,10 +440,31 @@ func (c *opCheck) conv() error {
 }
 
 func padName(p Padding) string {
-	if p == PadSame {
+	switch p {
+	case PadSame:
 		return "SAME"
+	case PadExplicit:
+		return "EXPLICIT"
 	}
 	return "VALID"
+}
+
+// PoolOutSize is the output size of a pool's window along one dimension: ConvOutSize for
+// SAME and VALID, and for PadExplicit floor((in + before + after - filter) / stride) + 1,
+// 0 unless every window holds at least one tap of the input.
+func PoolOutSize(op *Op, axis, in, filter, stride int) int {
+	if op.Padding != PadExplicit {
+		return ConvOutSize(op.Padding, in, filter, stride, 1)
+	}
+	before, after := op.Pads[axis], op.Pads[axis+2]
+	if stride <= 0 || filter <= 0 || before < 0 || after < 0 || before >= filter || in+before+after < filter {
+		return 0
+	}
+	out := (in+before+after-filter)/stride + 1
+	if (out-1)*stride-before >= in {
+		return 0
+	}
+	return out
 }
 
 // weightQuant checks that a weight tensor is quantized per tensor, or per channel along
@@ -572,11 +596,11 @@ func (c *opCheck) pool() error {
 			return err
 		}
 	}
-	oh := ConvOutSize(op.Padding, x.Shape[1], op.FilterH, op.StrideH, 1)
-	ow := ConvOutSize(op.Padding, x.Shape[2], op.FilterW, op.StrideW, 1)
+	oh := PoolOutSize(op, 0, x.Shape[1], op.FilterH, op.StrideH)
+	ow := PoolOutSize(op, 1, x.Shape[2], op.FilterW, op.StrideW)
 	if oh < 1 || ow < 1 {
-		return errs.New(errs.Shape, "window %dx%d does not fit the %dx%d input with %v padding",
-			op.FilterH, op.FilterW, x.Shape[1], x.Shape[2], padName(op.Padding))
+		return errs.New(errs.Shape, "window %dx%d does not fit the %dx%d input with %v padding %v",
+			op.FilterH, op.FilterW, x.Shape[1], x.Shape[2], padName(op.Padding), op.Pads)
 	}
 	return c.setOut([]int{x.Shape[0], oh, ow, x.Shape[3]})
 }
@@ -753,8 +777,33 @@ func (g *Graph) Paddings(op *Op) ([][2]int, error) {
 	return out, nil
 }
 
+// PadValue returns the stored value a PAD op fills the padding with: its optional third
+// input (TFLite PADV2's constant_values, a scalar constant of the input's type), else the
+// input's zero point (a real 0; 0 for unquantized tensors). A max pool padded with the
+// type's minimum sees "-inf" padding: a padded position never exceeds a real one.
+func (g *Graph) PadValue(op *Op) (int32, error) {
+	x := g.Tensors[op.Inputs[0]]
+	if len(op.Inputs) < 3 || op.Inputs[2] < 0 {
+		if x.Quant != nil && len(x.Quant.ZeroPoint) > 0 {
+			return int32(x.Quant.ZeroPoint[0]), nil
+		}
+		return 0, nil
+	}
+	c := g.Tensors[op.Inputs[2]]
+	if !c.IsConst() || c.NumElements() != 1 || c.DType != x.DType {
+		return 0, errs.New(errs.Model, "pad value %q: want a scalar constant of the input's type %v", c.Name, x.DType)
+	}
+	switch c.DType {
+	case Uint8:
+		return int32(c.Data[0]), nil
+	case Int8:
+		return int32(int8(c.Data[0])), nil
+	}
+	return 0, errs.New(errs.Model, "pad value %q of type %v, want uint8 or int8", c.Name, c.DType)
+}
+
 func (c *opCheck) pad() error {
-	if err := c.arity(2, 2, 2); err != nil {
+	if err := c.arity(2, 3, 2); err != nil {
 		return err
 	}
 	x, y := c.in(0), c.out()
@@ -766,6 +815,9 @@ func (c *opCheck) pad() error {
 	}
 	pads, err := c.g.Paddings(c.op)
 	if err != nil {
+		return err
+	}
+	if _, err := c.g.PadValue(c.op); err != nil {
 		return err
 	}
 	want := make([]int, len(x.Shape))
@@ -943,6 +995,23 @@ func (c *opCheck) unary() error {
 	x, y := c.in(0), c.out()
 	if err := quantInOut(x, y); err != nil {
 		return err
+	}
+	return c.setOut(slices.Clone(x.Shape))
+}
+
+func (c *opCheck) lookup() error {
+	if err := c.arity(2, 2, 2); err != nil {
+		return err
+	}
+	x, t, y := c.in(0), c.in(1), c.out()
+	if err := quantInOut(x, y); err != nil {
+		return err
+	}
+	if x.DType.Size() != 1 || y.DType.Size() != 1 {
+		return errs.New(errs.DType, "input %v and output %v, want 8-bit types", x.DType, y.DType)
+	}
+	if !t.IsConst() || t.DType != y.DType || t.NumElements() != 256 {
+		return errs.New(errs.Model, "table %q: want a constant of 256 values of the output's type %v", t.Name, y.DType)
 	}
 	return c.setOut(slices.Clone(x.Shape))
 }

@@ -55,9 +55,12 @@ func preparePool(g *model.Graph, op *model.Op) (*PoolParams, error) {
 	p := &PoolParams{Kind: op.Kind, Batch: x.Shape[0], InH: x.Shape[1], InW: x.Shape[2], C: x.Shape[3],
 		OutH: y.Shape[1], OutW: y.Shape[2], FilterH: op.FilterH, FilterW: op.FilterW,
 		StrideH: op.StrideH, StrideW: op.StrideW}
-	if op.Padding == model.PadSame {
+	switch op.Padding {
+	case model.PadSame:
 		p.PadTop = computePadding(p.StrideH, 1, p.InH, p.FilterH, p.OutH)
 		p.PadLeft = computePadding(p.StrideW, 1, p.InW, p.FilterW, p.OutW)
+	case model.PadExplicit:
+		p.PadTop, p.PadLeft = op.Pads[0], op.Pads[1]
 	}
 	p.ActMin, p.ActMax, err = activationRange(op.Activation, y)
 	if err != nil {

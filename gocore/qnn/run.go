@@ -81,6 +81,8 @@ func NewPlan(g *model.Graph) (p *Plan, err error) {
 			prm, err = PrepareHardSwish(g, op)
 		case model.OpTanh:
 			prm, err = PrepareTanh(g, op)
+		case model.OpLookup:
+			prm, err = PrepareLookup(g, op)
 		case model.OpReshape, model.OpSqueeze:
 		default:
 			if !model.IsIndexMap(op.Kind) {
@@ -137,7 +139,8 @@ func (p *Plan) Graph() *model.Graph { return p.g }
 
 // Params returns the prepared parameters of op i: *ConvParams, *PoolParams, *AddParams,
 // *MulParams, *MeanParams, *PadParams, *ConcatParams, *QuantizeParams, *SoftmaxParams,
-// *LogisticParams, *HardSwishParams, *TanhParams or *MoveParams; nil for RESHAPE and SQUEEZE.
+// *LogisticParams, *HardSwishParams, *TanhParams, *LookupParams or *MoveParams; nil for RESHAPE
+// and SQUEEZE.
 func (p *Plan) Params(i int) any { return p.params[i] }
 
 // Run evaluates g on inputs and returns its outputs. See Plan.Run.
@@ -343,6 +346,8 @@ func (p *Plan) runOp(i int, op *model.Op, bufs []buffer, ar *arena) error {
 	case *HardSwishParams:
 		prm.Run(in(0), y)
 	case *TanhParams:
+		prm.Run(in(0), y)
+	case *LookupParams:
 		prm.Run(in(0), y)
 	case nil: // RESHAPE, SQUEEZE: same data, new shape
 		x := bufs[op.Inputs[0]]

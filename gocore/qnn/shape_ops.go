@@ -9,7 +9,7 @@ import (
 
 // PadParams are the parameters of PAD: the output is the input surrounded by
 // Paddings[d] = (before, after) elements along each dimension d, filled with Value (the
-// output zero point, i.e. a real 0).
+// output zero point, i.e. a real 0, or PADV2's constant value: model.Graph.PadValue).
 type PadParams struct {
 	InShape  []int
 	OutShape []int
@@ -27,11 +27,14 @@ func PreparePad(g *model.Graph, op *model.Op) (*PadParams, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%v %q: %w", op.Kind, op.Name, err)
 	}
-	_, zy, err := perTensor(y)
+	if _, _, err := perTensor(y); err != nil {
+		return nil, fmt.Errorf("%v %q: %w", op.Kind, op.Name, err)
+	}
+	v, err := g.PadValue(op)
 	if err != nil {
 		return nil, fmt.Errorf("%v %q: %w", op.Kind, op.Name, err)
 	}
-	return &PadParams{InShape: x.Shape, OutShape: y.Shape, Paddings: pads, Value: zy}, nil
+	return &PadParams{InShape: x.Shape, OutShape: y.Shape, Paddings: pads, Value: v}, nil
 }
 
 // Run evaluates the PAD on x into y.

@@ -8,9 +8,32 @@ import (
 )
 
 // TableKinds reports whether ops of kind are elementwise functions of one 8-bit input
-// that ElementwiseTable tabulates (LOGISTIC, HARD_SWISH, TANH).
+// that ElementwiseTable tabulates (LOGISTIC, HARD_SWISH, TANH, LOOKUP).
 func TableKinds(kind model.OpKind) bool {
-	return kind == model.OpLogistic || kind == model.OpHardSwish || kind == model.OpTanh
+	return kind == model.OpLogistic || kind == model.OpHardSwish || kind == model.OpTanh ||
+		kind == model.OpLookup
+}
+
+// LookupParams are the parameters of LOOKUP: out = Table[x - InLo].
+type LookupParams struct {
+	InLo  int32
+	Table []int32
+}
+
+// PrepareLookup prepares a LOOKUP op (its table is the op's constant input).
+func PrepareLookup(g *model.Graph, op *model.Op) (*LookupParams, error) {
+	lo, t, err := ElementwiseTable(g, op)
+	if err != nil {
+		return nil, err
+	}
+	return &LookupParams{InLo: lo, Table: t}, nil
+}
+
+// Run evaluates the LOOKUP on x into y.
+func (p *LookupParams) Run(x, y []int32) {
+	for i, v := range x {
+		y[i] = p.Table[uint8(v-p.InLo)]
+	}
 }
 
 // ElementwiseTable tabulates an elementwise op of one int8 or uint8 input (TableKinds):
@@ -49,6 +72,20 @@ func ElementwiseTable(g *model.Graph, op *model.Op) (inLo int32, table []int32, 
 			return 0, nil, err
 		}
 		run = p.Run
+	case model.OpLookup:
+		t := g.Tensors[op.Inputs[1]]
+		if !t.IsConst() || t.NumElements() != 256 || t.DType.Size() != 1 {
+			return 0, nil, errs.New(errs.Model, "%v %q: table %q is not 256 constant 8-bit values", op.Kind, op.Name, t.Name)
+		}
+		table = make([]int32, 256)
+		for i, b := range t.Data {
+			if t.DType == model.Int8 {
+				table[i] = int32(int8(b))
+			} else {
+				table[i] = int32(b)
+			}
+		}
+		return lo, table, nil
 	default:
 		return 0, nil, errs.New(errs.UnsupportedOp, "%v %q: no lookup table for this op", op.Kind, op.Name)
 	}

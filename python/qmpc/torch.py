@@ -20,10 +20,18 @@ small, measured fraction (tests/test_torch.py asserts the bound).
 
 Supported modules and functions: quantized Conv2d / ConvReLU2d (any groups = 1 or
 depthwise), Linear / LinearReLU, ``torch.ops.quantized.add`` / ``add_relu`` / ``mul`` /
-``mul_relu`` (FX add/mul, eager FloatFunctional), ``torch.cat``, MaxPool2d,
-AvgPool2d, AdaptiveAvgPool2d(1), flatten / view / reshape, ReLU on quantized tensors,
+``mul_relu`` (FX add/mul, eager FloatFunctional), ``torch.cat``, MaxPool2d (any padding,
+ceil_mode), AvgPool2d / ``F.avg_pool2d`` (no padding, or padding with
+count_include_pad=True; no ceil_mode), AdaptiveAvgPool2d(1) and ``mean`` over H and W,
+flatten / view / reshape, transpose / permute / contiguous, chunk / split, ReLU on
+quantized tensors, elementwise activations on quantized tensors (quantized Hardswish,
+Hardsigmoid, Sigmoid, Tanh, Hardtanh, LeakyReLU, ELU: exported as qmpc's ``ai.qmpc.Lookup``
+node with the 256-entry table PyTorch's own kernel computes under the current engine),
 quantize_per_tensor / Quantize and dequantize / DeQuantize, Identity and Dropout. Anything
-else is reported, all at once, as :class:`qmpc.UnsupportedOpError`.
+else is reported, all at once, as :class:`qmpc.UnsupportedOpError`. torchvision's
+quantizable models import (tests/test_torchvision.py). A warning names the engine and the
+qconfig when ``torch.backends.quantized.engine`` does not match the qnnpack qconfig the
+model's per-tensor weights indicate.
 """
 
 from __future__ import annotations
@@ -39,6 +47,23 @@ from .model import Model, load
 __all__ = ["from_torch", "to_onnx"]
 
 _OPSET = 13
+# qmpc's own ONNX op: Lookup(x, x_scale, x_zero_point, table, y_scale, y_zero_point), an
+# elementwise function of an 8-bit x as the table of its 256 outputs (gocore/model/onnx).
+_LOOKUP_DOMAIN = "ai.qmpc"
+
+
+def _lookup_modules(torch) -> tuple:
+    """Elementwise activation modules that run on quantized tensors and are exported as a
+    table (their quantized kernels' outputs for the 256 input values)."""
+    nnq = torch.ao.nn.quantized
+    return (nnq.Hardswish, nnq.ELU, nnq.LeakyReLU, nnq.Sigmoid, torch.nn.Hardsigmoid, torch.nn.Hardswish,
+            torch.nn.Sigmoid, torch.nn.Tanh, torch.nn.Hardtanh, torch.nn.LeakyReLU, torch.nn.ELU)
+
+
+def _lookup_functions(torch) -> tuple:
+    F = torch.nn.functional
+    return (F.hardsigmoid, F.hardswish, torch.sigmoid, torch.tanh, F.hardtanh, F.leaky_relu, F.elu,
+            "sigmoid", "tanh")
 
 
 def from_torch(module: Any, example_input: Any) -> Model:
@@ -70,6 +95,7 @@ def to_onnx(module: Any, example_input: Any) -> bytes:
 
     x = example_input if isinstance(example_input, torch.Tensor) else torch.as_tensor(np.asarray(example_input))
     x = x.to(torch.float32)
+    _check_engine(module)
     gm = module if isinstance(module, torch.fx.GraphModule) else torch.fx.symbolic_trace(module)
     gm.eval()
     values: dict[str, Any] = {}
@@ -83,6 +109,39 @@ def to_onnx(module: Any, example_input: Any) -> bytes:
     with torch.no_grad():
         _Recorder(gm).run(x)
     return _Exporter(gm, values).export()
+
+
+def _check_engine(module: Any) -> None:
+    """Warn when torch.backends.quantized.engine does not match the qconfig the model was
+    prepared with, as far as the converted model shows it: torch.ao.quantization's qnnpack
+    qconfigs quantize weights per tensor with full-range 8-bit activations, its x86/fbgemm
+    ones per channel with 7-bit activations. A qnnpack-prepared model run under the x86 or
+    fbgemm engine saturates in fbgemm's u8s8 kernels, so PyTorch's own outputs then differ
+    from qmpc's (which computes exactly) by tens of LSB."""
+    import warnings
+
+    import torch
+
+    engine = torch.backends.quantized.engine
+    if engine not in ("x86", "fbgemm", "onednn"):
+        return
+    nnq = torch.ao.nn.quantized
+    schemes = set()
+    for mod in module.modules():
+        if isinstance(mod, (nnq.Conv2d, nnq.Linear)):
+            try:
+                schemes.add(mod.weight().qscheme())
+            except Exception:  # noqa: BLE001 - a module without packed weights
+                continue
+    per_tensor = {torch.per_tensor_affine, torch.per_tensor_symmetric}
+    if schemes and schemes <= per_tensor:
+        warnings.warn(
+            "the model's weights are quantized per tensor, as the qnnpack qconfig "
+            "(get_default_qconfig('qnnpack') / get_default_qconfig_mapping('qnnpack')) does, but "
+            f"torch.backends.quantized.engine is '{engine}': PyTorch's {engine} kernels saturate on "
+            "full-range 8-bit activations, so PyTorch's own outputs can differ from qmpc's by tens "
+            "of LSB. Run the PyTorch model with torch.backends.quantized.engine = 'qnnpack' to "
+            "compare (qmpc's result does not depend on the engine).", UserWarning, stacklevel=3)
 
 
 class _Q:
@@ -218,7 +277,10 @@ class _Exporter:
         if self.unsupported:
             raise UnsupportedOpError("unsupported in the PyTorch model: " + "; ".join(self.unsupported))
         g = helper.make_graph(self.nodes, "qmpc_from_torch", self.inputs, self.outputs, initializer=self.inits)
-        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", _OPSET)], producer_name="qmpc.from_torch")
+        opsets = [helper.make_opsetid("", _OPSET)]
+        if getattr(self, "lookups", False):
+            opsets.append(helper.make_opsetid(_LOOKUP_DOMAIN, 1))
+        m = helper.make_model(g, opset_imports=opsets, producer_name="qmpc.from_torch")
         m.ir_version = 8
         return m.SerializeToString()
 
@@ -290,15 +352,23 @@ class _Exporter:
         if isinstance(mod, torch.nn.AdaptiveAvgPool2d):
             return self.adaptive_avgpool(name, x, mod.output_size, val)
         if isinstance(mod, (torch.nn.ReLU, nnq.ReLU6, torch.nn.ReLU6)):
+            if isinstance(mod, torch.nn.ReLU6) and isinstance(x, _Q):
+                self.check_qnnpack_clamp(node, mod)
             return self.relu(name, x, val, six=not isinstance(mod, torch.nn.ReLU))
         if isinstance(mod, torch.nn.Flatten):
             return self.reshape(name, x, val)
+        if isinstance(mod, _lookup_modules(torch)) and isinstance(x, _Q):
+            return self.lookup(name, x, mod, val)
         raise UnsupportedOpError(f"module {type(mod).__module__}.{type(mod).__name__}")
 
     def function(self, node, tgt, args, val):
         torch = self.torch
         name = node.name
         qops = torch.ops.quantized
+        if tgt in ("chunk", torch.chunk, "split", torch.split) and isinstance(val, (tuple, list)):
+            return self.split(node, name, args, val)
+        if tgt is operator.getitem and isinstance(args[0], list) and isinstance(args[1], int):
+            return args[0][args[1]]  # an output of a split
         if not isinstance(val, torch.Tensor):
             # Shapes, sizes and other metadata (x.shape, x.size(0), getitem on them): the
             # concrete values of the example run.
@@ -324,6 +394,10 @@ class _Exporter:
             return self.quantize(self.add("Concat", [self.dq(q) for q in qs], name, axis=int(axis)), val, name)
         if tgt in (torch.flatten, "flatten", "view", "reshape", torch.reshape) or tgt in ("squeeze", "unsqueeze"):
             return self.reshape(name, args[0], val)
+        if tgt in ("contiguous", "clone", torch.clone):
+            return args[0]
+        if tgt in (torch.transpose, "transpose", torch.permute, "permute"):
+            return self.transpose(node, name, tgt, args, val)
         if tgt is operator.getitem:
             raise UnsupportedOpError("indexing a tensor")
         if tgt in (torch.relu, torch.nn.functional.relu, "relu", torch.relu_):
@@ -334,18 +408,53 @@ class _Exporter:
             s = args[2] if len(args) > 2 else node.kwargs.get("stride") or k
             p = args[3] if len(args) > 3 else node.kwargs.get("padding", 0)
             return self.maxpool(name, args[0], k, s, p, node.kwargs.get("dilation", 1), node.kwargs.get("ceil_mode", False), val)
+        if tgt in (F.avg_pool2d, torch._C._nn.avg_pool2d):
+            k = args[1] if len(args) > 1 else node.kwargs["kernel_size"]
+            s = args[2] if len(args) > 2 else node.kwargs.get("stride") or k
+            p = args[3] if len(args) > 3 else node.kwargs.get("padding", 0)
+            ceil = args[4] if len(args) > 4 else node.kwargs.get("ceil_mode", False)
+            cip = args[5] if len(args) > 5 else node.kwargs.get("count_include_pad", True)
+            div = args[6] if len(args) > 6 else node.kwargs.get("divisor_override")
+            return self.avgpool(name, args[0], k, s, p, ceil, cip, div, val)
         if tgt is F.adaptive_avg_pool2d:
             return self.adaptive_avgpool(name, args[0], args[1] if len(args) > 1 else node.kwargs["output_size"], val)
         if tgt in (torch.mean, "mean"):
             dims = args[1] if len(args) > 1 else node.kwargs.get("dim")
-            if sorted(int(d) % 4 for d in dims) == [2, 3] and val.dim() == 4:
-                return self.adaptive_avgpool(name, args[0], 1, val)
+            keep = len(args) > 2 and bool(args[2]) or bool(node.kwargs.get("keepdim", False))
+            if dims is not None and sorted(int(d) % 4 for d in dims) == [2, 3]:
+                y = self.adaptive_avgpool(name, args[0], 1, val)
+                return y if keep else self.reshape(name + "_squeeze", y, val)
+        if (tgt in _lookup_functions(torch) and args and isinstance(args[0], _Q) and val.is_quantized
+                and tuple(val.shape) == tuple(self.values[node.args[0].name].shape)):
+            kwargs = {k: v for k, v in node.kwargs.items()}
+            fn = tgt if callable(tgt) else (lambda t, _m=tgt: getattr(t, _m)())
+            return self.lookup(name, args[0], lambda t: fn(t, *args[1:], **kwargs), val)
         if tgt in (torch.add, operator.add, "add", torch.mul, operator.mul, "mul") and not val.is_quantized:
             raise UnsupportedOpError(f"float {getattr(tgt, '__name__', tgt)} (quantize the model so that it runs on quantized tensors)")
         raise UnsupportedOpError(f"function {getattr(tgt, '__name__', tgt)}")
 
     def _unsupported(self, what: str):
         raise UnsupportedOpError(what)
+
+    def check_qnnpack_clamp(self, node, mod) -> None:
+        """PyTorch's qnnpack clamp (quantized hardtanh, behind torch.nn.ReLU6 on a quantized
+        tensor) writes the results of a channels-last input in the input's memory order into
+        a contiguous output, so its elements land at the wrong positions (PyTorch 2.15; a
+        quantized convolution's output is channels-last under qnnpack). qmpc computes ReLU6;
+        warn that PyTorch's own output is scrambled."""
+        import warnings
+
+        torch = self.torch
+        if torch.backends.quantized.engine != "qnnpack":
+            return
+        x = self.values.get(node.args[0].name) if node.args else None
+        if isinstance(x, torch.Tensor) and x.dim() == 4 and not x.is_contiguous():
+            warnings.warn(
+                f"{node.name}: torch.nn.ReLU6 on a channels-last quantized tensor under "
+                "torch.backends.quantized.engine = 'qnnpack' returns its elements in the wrong "
+                "positions (PyTorch's qnnpack clamp ignores the input's memory format), so "
+                "PyTorch's output differs from qmpc's ReLU6; use torch.nn.ReLU6 on x.contiguous(), "
+                "or nn.ReLU, or the x86 engine, for a PyTorch reference.", UserWarning, stacklevel=4)
 
     def need_q(self, v, where: str) -> _Q:
         if not isinstance(v, _Q):
@@ -404,6 +513,11 @@ class _Exporter:
         k, s, p = pair(k), pair(s if s else k), pair(p)
         if divisor is not None:
             raise UnsupportedOpError("AvgPool2d(divisor_override)")
+        torch = self.torch
+        if torch.backends.quantized.engine == "qnnpack" and x.dtype == "uint8" and not ceil:
+            # PyTorch runs this case with qnnpack's average pooling, which divides by the
+            # whole window (padding counted) whatever count_include_pad says.
+            count_include_pad = True
         y = self.add("AveragePool", [self.dq(x)], name, kernel_shape=k, strides=s, pads=p + p,
                      ceil_mode=int(bool(ceil)), count_include_pad=int(bool(count_include_pad)))
         return self.quantize(y, val, name)
@@ -426,6 +540,71 @@ class _Exporter:
                                   self.const(name + "_max", np.array(6, np.float32))], name)
         else:
             y = self.add("Relu", [self.dq(x)], name)
+        return self.quantize(y, val, name)
+
+    def lookup(self, name, x: _Q, fn, val) -> _Q:
+        """An elementwise function of an 8-bit quantized tensor as qmpc's Lookup: the table
+        of its 256 outputs, computed by running PyTorch's own quantized op (fn) on every
+        value of the input's type with the input's scale and zero point."""
+        from onnx import helper
+
+        torch = self.torch
+        dt = torch.quint8 if x.dtype == "uint8" else torch.qint8
+        lo = 0 if x.dtype == "uint8" else -128
+        raw = torch.arange(lo, lo + 256, dtype=torch.uint8 if x.dtype == "uint8" else torch.int8)
+        q = torch._make_per_tensor_quantized_tensor(raw, x.scale, x.zp)
+        assert q.dtype == dt
+        with torch.no_grad():
+            y = fn(q)
+        s, z, ydt = self.qparams(val)
+        ys, yz, ytype = self.qparams(y)
+        if (ys, yz, ytype) != (s, z, ydt):
+            raise UnsupportedOpError(f"{name}: output quantization of the tabulated op ({ys}, {yz}) differs from the model's ({s}, {z})")
+        table = y.int_repr().numpy().astype(ydt)
+        xs, xz = self.scale_zp(name + "_in", x.scale, x.zp, x.dtype)
+        sn, zn = self.scale_zp(name, s, z, ydt)
+        out = self.uniq(name)
+        self.nodes.append(helper.make_node("Lookup", [x.name, xs, xz, self.const(name + "_table", table), sn, zn], [out],
+                                           name=out, domain=_LOOKUP_DOMAIN))
+        self.lookups = True
+        return _Q(out, s, z, ydt)
+
+    def split(self, node, name, args, val) -> list:
+        """chunk / split along one dimension: ONNX Split with the sizes of the example run."""
+        from onnx import helper
+
+        torch = self.torch
+        x = args[0]
+        dim = args[2] if len(args) > 2 else node.kwargs.get("dim", 0)
+        dim = int(dim) % val[0].dim()
+        sizes = np.array([int(v.shape[dim]) for v in val], np.int64)
+        outs = [self.uniq(f"{name}_{i}") for i in range(len(val))]
+        if isinstance(x, _F):
+            inp = x.name
+        else:
+            inp = self.dq(self.need_q(x, name))
+        self.nodes.append(helper.make_node("Split", [inp, self.const(name + "_split", sizes)], outs, name=outs[0], axis=dim))
+        if isinstance(x, _F):
+            return [_F(o) for o in outs]
+        res = []
+        for o, v in zip(outs, val):
+            assert isinstance(v, torch.Tensor) and v.is_quantized
+            res.append(self.quantize(o, v, o))
+        return res
+
+    def transpose(self, node, name, tgt, args, val):
+        x = args[0]
+        r = val.dim()
+        if tgt == "transpose" or tgt is self.torch.transpose:
+            a, b = int(args[1]) % r, int(args[2]) % r
+            perm = list(range(r))
+            perm[a], perm[b] = perm[b], perm[a]
+        else:
+            dims = args[1:] if len(args) > 2 or isinstance(args[1], int) else args[1]
+            perm = [int(d) % r for d in dims]
+        if isinstance(x, _F):
+            return _F(self.add("Transpose", [x.name], name, perm=perm))
+        y = self.add("Transpose", [self.dq(self.need_q(x, name))], name, perm=perm)
         return self.quantize(y, val, name)
 
     def reshape(self, name, x, val):

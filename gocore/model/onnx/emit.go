@@ -13,6 +13,9 @@ import (
 type window struct {
 	kh, kw, sh, sw, dh, dw int
 	pads                   [4]int // top, left, bottom, right
+	// ceil is ceil_mode = 1 where it changes an output size: the output sizes round up,
+	// and a last window that would start in the end padding is dropped (ONNX and PyTorch).
+	ceil bool
 }
 
 // readWindow reads kernel_shape (or the given kernel), strides, dilations, pads and
@@ -80,21 +83,42 @@ func (c *converter) readWindow(n *onnxpb.NodeProto, h, w, kh, kw int) (win windo
 	}
 	if attrInt(n, "ceil_mode", 0) != 0 {
 		// ceil_mode only matters when the floor and ceil output sizes differ.
-		for _, d := range [][4]int{{h + win.pads[0] + win.pads[2], win.kh, win.sh, win.dh}, {w + win.pads[1] + win.pads[3], win.kw, win.sw, win.dw}} {
-			eff := (d[1]-1)*d[3] + 1
-			if (d[0]-eff)%d[2] != 0 {
-				c.unsupported(n, n.GetOpType()+"(ceil_mode=1)")
-				return win, false, nil
-			}
+		win.ceil = true
+		oh, ow := win.outSize(h, w)
+		win.ceil = false
+		if fh, fw := win.outSize(h, w); fh != oh || fw != ow {
+			win.ceil = true
 		}
 	}
 	return win, true, nil
 }
 
+// outSize is the output size of the window over an h x w input: floor((in + pads - eff) /
+// stride) + 1, or with ceil_mode the ceiling, less one when the last window would start
+// in the end padding (PyTorch's pooling_output_shape, ONNX Runtime's pool attributes).
 func (w *window) outSize(h, wd int) (int, int) {
-	oh := (h+w.pads[0]+w.pads[2]-((w.kh-1)*w.dh+1))/w.sh + 1
-	ow := (wd+w.pads[1]+w.pads[3]-((w.kw-1)*w.dw+1))/w.sw + 1
-	return oh, ow
+	size := func(in, pb, pe, k, s, d int) int {
+		num := in + pb + pe - ((k-1)*d + 1)
+		if !w.ceil {
+			return num/s + 1
+		}
+		out := (num+s-1)/s + 1
+		if (out-1)*s >= in+pb {
+			out--
+		}
+		return out
+	}
+	return size(h, w.pads[0], w.pads[2], w.kh, w.sh, w.dh), size(wd, w.pads[1], w.pads[3], w.kw, w.sw, w.dw)
+}
+
+// ceilPads returns the window's pads with the bottom and right pads grown so that a VALID
+// window over the padded input has the ceil_mode output size.
+func (w *window) ceilPads(h, wd int) [4]int {
+	p := w.pads
+	oh, ow := w.outSize(h, wd)
+	p[2] = max(p[2], (oh-1)*w.sh+(w.kh-1)*w.dh+1-h-p[0])
+	p[3] = max(p[3], (ow-1)*w.sw+(w.kw-1)*w.dw+1-wd-p[1])
+	return p
 }
 
 // irPadding maps the ONNX pads to TFLite's SAME or VALID when they are equal to one of
@@ -119,14 +143,25 @@ func (w *window) irPadding(h, wd int) (p model.Padding, explicit bool) {
 // padInput emits a PAD of x (NHWC) by the window's pads; the padding value is the zero
 // point (PAD's quantized semantics), which a convolution's (x - z_x) turns into zero.
 func (c *converter) padInput(x *value, w *window, name string) *value {
+	return c.padBy(x, w.pads, nil, name)
+}
+
+// padBy emits a PAD of x (NHWC) by pads (top, left, bottom, right), with the stored value
+// *val (PADV2) or the zero point when val is nil.
+func (c *converter) padBy(x *value, p [4]int, val *int32, name string) *value {
 	xt := c.tensor(x)
-	pads := []int32{0, 0, int32(w.pads[0]), int32(w.pads[2]), int32(w.pads[1]), int32(w.pads[3]), 0, 0}
+	pads := []int32{0, 0, int32(p[0]), int32(p[2]), int32(p[1]), int32(p[3]), 0, 0}
 	pt := c.addTensor(name+"_paddings", []int{4, 2}, model.Int32, nil, int32Bytes(pads))
+	ins := []int{x.t, pt}
+	if val != nil {
+		b := []byte{byte(*val)}
+		ins = append(ins, c.addTensor(name+"_pad_value", []int{}, xt.DType, cloneQuant(xt.Quant), b))
+	}
 	s := xt.Shape
 	o := &value{kind: kQ, nchw: x.nchw}
-	o.t = c.addTensor(name+"_padded", []int{s[0], s[1] + w.pads[0] + w.pads[2], s[2] + w.pads[1] + w.pads[3], s[3]},
+	o.t = c.addTensor(name+"_padded", []int{s[0], s[1] + p[0] + p[2], s[2] + p[1] + p[3], s[3]},
 		xt.DType, cloneQuant(xt.Quant), nil)
-	c.addOp(&model.Op{Kind: model.OpPad, Inputs: []int{x.t, pt}, Outputs: []int{o.t}})
+	c.addOp(&model.Op{Kind: model.OpPad, Inputs: ins, Outputs: []int{o.t}})
 	return o
 }
 
@@ -391,8 +426,10 @@ func (c *converter) emitBinary(n *onnxpb.NodeProto, a, b *value, q *qparams, act
 	return o, nil
 }
 
-// emitAvgPool emits AVERAGE_POOL_2D (padding must be none or TFLite's SAME with the
-// padding excluded from the count, count_include_pad = 0).
+// emitAvgPool emits AVERAGE_POOL_2D with any pads and ceil_mode: the divisor is the number
+// of taps inside the input (count_include_pad = 0) or inside the padded input
+// (count_include_pad = 1, a PAD with the zero point first), as ONNX Runtime and PyTorch
+// define it.
 func (c *converter) emitAvgPool(n *onnxpb.NodeProto, x *value, q *qparams, name string) (*value, error) {
 	x = c.asNHWC(x, name+"_nhwc")
 	xt := c.tensor(x)
@@ -409,19 +446,37 @@ func (c *converter) emitAvgPool(n *onnxpb.NodeProto, x *value, q *qparams, name 
 		c.unsupported(n, n.GetOpType()+"(dilations)")
 		return nil, nil
 	}
-	pad, explicit := win.irPadding(H, W)
-	if explicit || (pad == model.PadSame && attrInt(n, "count_include_pad", 0) != 0) {
-		c.unsupported(n, n.GetOpType()+"(padding other than TFLite SAME without count_include_pad)")
-		return nil, nil
-	}
 	if q.dtype != xt.DType {
 		c.unsupported(n, n.GetOpType()+"(changing the element type)")
 		return nil, nil
 	}
-	oh, ow := win.outSize(H, W)
+	oh, ow := win.outSize(H, W) // ceil_mode included
+	cip := attrInt(n, "count_include_pad", 0) != 0
+	pad, explicit := win.irPadding(H, W)
+	var pads [4]int
+	if win.ceil || explicit || (pad == model.PadSame && cip) {
+		p := win.pads
+		if cip && p != [4]int{} {
+			// The padding counts: a PAD with the zero point (a real 0) first, and the
+			// windows placed in the padded input, where only ceil_mode's overhang is left
+			// out of the count (PyTorch and ONNX Runtime clip the divisor's window to the
+			// padded input).
+			x = c.padInput(x, &win, name)
+			H, W = H+p[0]+p[2], W+p[1]+p[3]
+			p = [4]int{}
+		}
+		// ceil_mode: the bottom and right pads grow to hold the last windows; taps
+		// outside the input are not counted (model.PadExplicit).
+		p[2] = max(p[2], (oh-1)*win.sh+win.kh-H-p[0])
+		p[3] = max(p[3], (ow-1)*win.sw+win.kw-W-p[1])
+		pad = model.PadValid
+		if p != [4]int{} {
+			pad, pads = model.PadExplicit, p
+		}
+	}
 	o := &value{kind: kQ, nchw: true}
 	o.t = c.addTensor(name, []int{xt.Shape[0], oh, ow, xt.Shape[3]}, q.dtype, q.quant(0), nil)
-	c.addOp(&model.Op{Kind: model.OpAveragePool2D, Inputs: []int{x.t}, Outputs: []int{o.t}, Padding: pad,
+	c.addOp(&model.Op{Kind: model.OpAveragePool2D, Inputs: []int{x.t}, Outputs: []int{o.t}, Padding: pad, Pads: pads,
 		StrideH: win.sh, StrideW: win.sw, FilterH: win.kh, FilterW: win.kw, Rounding: model.RoundHalfEven})
 	return o, nil
 }
@@ -520,12 +575,18 @@ func (c *converter) emitMaxPool(n *onnxpb.NodeProto, x *value, name string) (*va
 		c.unsupported(n, "MaxPool(dilations)")
 		return nil, nil
 	}
-	pad, explicit := win.irPadding(H, W)
-	if explicit {
-		c.unsupported(n, "MaxPool(padding other than TFLite SAME)")
-		return nil, nil
-	}
 	oh, ow := win.outSize(H, W)
+	pad, explicit := win.irPadding(H, W)
+	if explicit || win.ceil {
+		// Explicit (or ceil_mode) padding: a PAD with the type's minimum, which never
+		// exceeds a real value (a padded position never wins), then a VALID pool.
+		lo := int32(0)
+		if xt.DType == model.Int8 {
+			lo = -128
+		}
+		x = c.padBy(x, win.ceilPads(H, W), &lo, name)
+		pad = model.PadValid
+	}
 	o := &value{kind: kQ, nchw: true}
 	o.t = c.addTensor(name, []int{xt.Shape[0], oh, ow, xt.Shape[3]}, xt.DType, cloneQuant(xt.Quant), nil)
 	c.addOp(&model.Op{Kind: model.OpMaxPool2D, Inputs: []int{x.t}, Outputs: []int{o.t}, Padding: pad,

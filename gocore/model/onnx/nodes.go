@@ -50,6 +50,9 @@ func (c *converter) node(n *onnxpb.NodeProto) error {
 		c.unsupported(n, opName(n))
 		return nil
 	}
+	if n.GetDomain() == LookupDomain {
+		return c.lookup(n)
+	}
 	op := n.GetOpType()
 	switch op {
 	case "Constant":
@@ -105,8 +108,46 @@ func knownOp(n *onnxpb.NodeProto) bool {
 	switch n.GetDomain() {
 	case "", "ai.onnx", "com.microsoft":
 		return knownOps[n.GetOpType()] || floatOps[n.GetOpType()] || moveOps[n.GetOpType()]
+	case LookupDomain:
+		return n.GetOpType() == "Lookup"
 	}
 	return false
+}
+
+// LookupDomain is the domain of qmpc's own ONNX op, Lookup(x, x_scale, x_zero_point,
+// table, y_scale, y_zero_point) -> y: an elementwise function of an 8-bit quantized x as
+// the table of its 256 outputs, y = table[x - min of x's type] (the IR's LOOKUP), which
+// qmpc.torch writes for activations such as PyTorch's quantized Hardswish, computing the
+// table with PyTorch's own kernel.
+const LookupDomain = "ai.qmpc"
+
+func (c *converter) lookup(n *onnxpb.NodeProto) error {
+	x, err := c.qin(n, 0)
+	if err != nil {
+		return err
+	}
+	if x.kind != kQ {
+		c.unsupported(n, "Lookup(of a constant)")
+		return nil
+	}
+	t, err := c.constIn(n, 3, "table")
+	if err != nil {
+		return err
+	}
+	q, err := c.qout(n, 4, 5)
+	if err != nil {
+		return err
+	}
+	xt := c.tensor(x)
+	if t.dtype != q.dtype || t.n() != 256 || xt.DType.Size() != 1 {
+		return c.nodeErr(n, "table of %d %v values for a %v input and %v output, want 256 of the output's type", t.n(), t.dtype, xt.DType, q.dtype)
+	}
+	name := n.GetOutput()[0]
+	tt := c.addTensor(name+"_table", []int{256}, t.dtype, nil, t.data)
+	o := &value{kind: kQ, nchw: x.nchw, flat: x.flat}
+	o.t = c.addTensor(name, slices.Clone(xt.Shape), q.dtype, q.quant(0), nil)
+	c.addOp(&model.Op{Kind: model.OpLookup, Inputs: []int{x.t, tt}, Outputs: []int{o.t}})
+	return c.set(n, o, nil)
 }
 
 // opName is the name an unknown op is listed under: its type, prefixed by its domain

@@ -540,12 +540,8 @@ func (r *reader) options(op *model.Op, code opCode, fop *fb.Operator, tensors []
 	case fb.BuiltinOperatorPAD:
 		op.Kind = model.OpPad
 	case fb.BuiltinOperatorPADV2:
-		// PADV2 pads with an explicit value; it is a PAD when that value is the zero point.
-		if !padV2IsPad(op, tensors) {
-			return "PADV2(constant value other than the zero point)", nil
-		}
+		// PADV2 pads with an explicit value (a scalar constant: model.Graph.PadValue).
 		op.Kind = model.OpPad
-		op.Inputs = op.Inputs[:2]
 	case fb.BuiltinOperatorRESHAPE:
 		op.Kind = model.OpReshape
 		if want(fb.BuiltinOptionsReshapeOptions) {
@@ -726,30 +722,4 @@ func depthMultiplier(stored int, op *model.Op, tensors []*model.Tensor) int {
 		return stored
 	}
 	return f[3] / x[3]
-}
-
-// padV2IsPad reports whether a PADV2's constant value is a scalar constant equal to the
-// input's zero point (or 0 for unquantized inputs).
-func padV2IsPad(op *model.Op, tensors []*model.Tensor) bool {
-	if len(op.Inputs) != 3 || op.Inputs[0] < 0 || op.Inputs[2] < 0 {
-		return false
-	}
-	x, c := tensors[op.Inputs[0]], tensors[op.Inputs[2]]
-	if !c.IsConst() || c.NumElements() != 1 || c.DType != x.DType {
-		return false
-	}
-	var v int64
-	switch c.DType {
-	case model.Uint8:
-		v = int64(c.Data[0])
-	case model.Int8:
-		v = int64(int8(c.Data[0]))
-	default:
-		return false
-	}
-	var zp int64
-	if x.Quant != nil && len(x.Quant.ZeroPoint) == 1 {
-		zp = x.Quant.ZeroPoint[0]
-	}
-	return v == zp
 }

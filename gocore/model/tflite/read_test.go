@@ -264,32 +264,29 @@ func TestTruncatedEverywhere(t *testing.T) {
 	}
 }
 
+// TestPadV2 reads PADV2 as a PAD that keeps its constant value (the zero point or any other
+// value of the input's type, e.g. the minimum that pads a max pool).
 func TestPadV2(t *testing.T) {
-	for _, tc := range []struct {
-		value byte
-		ok    bool
-	}{{0, true}, {5, false}} {
+	for _, value := range []byte{0, 5} {
 		g := tflitetest.AllOps(model.Uint8, 1)
 		pad := g.Ops[3] // PAD; its input's zero point is 0
 		if pad.Kind != model.OpPad || g.Tensors[pad.Inputs[0]].Quant.ZeroPoint[0] != 0 {
 			t.Fatal("AllOps changed: op 3 is not a PAD of an input with zero point 0")
 		}
 		g.Tensors = append(g.Tensors, &model.Tensor{Name: "pad/value", DType: model.Uint8, Shape: []int{},
-			Quant: g.Tensors[pad.Inputs[0]].Quant, Data: []byte{tc.value}})
+			Quant: g.Tensors[pad.Inputs[0]].Quant, Data: []byte{value}})
 		pad.Inputs = append(pad.Inputs, len(g.Tensors)-1)
 		data := encode(t, g, &tflitetest.Options{OpCode: map[int]fb.BuiltinOperator{3: fb.BuiltinOperatorPADV2}})
 		got, err := Read(data)
-		if !tc.ok {
-			if errs.KindOf(err) != errs.UnsupportedOp || !strings.Contains(err.Error(), "PADV2(constant value other than the zero point) (1)") {
-				t.Errorf("value %d: got %v, want an unsupported PADV2", tc.value, err)
-			}
-			continue
-		}
 		if err != nil {
-			t.Fatalf("value %d: %v", tc.value, err)
+			t.Fatalf("value %d: %v", value, err)
 		}
-		if op := got.Ops[3]; op.Kind != model.OpPad || len(op.Inputs) != 2 {
-			t.Errorf("value %d: op 3 is %v with inputs %v, want PAD with 2 inputs", tc.value, op.Kind, op.Inputs)
+		op := got.Ops[3]
+		if op.Kind != model.OpPad || len(op.Inputs) != 3 {
+			t.Fatalf("value %d: op 3 is %v with inputs %v, want PAD with 3 inputs", value, op.Kind, op.Inputs)
+		}
+		if v, err := got.PadValue(op); err != nil || v != int32(value) {
+			t.Errorf("value %d: PadValue = %d, %v", value, v, err)
 		}
 	}
 }
