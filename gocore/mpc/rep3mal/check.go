@@ -1,7 +1,8 @@
 package rep3mal
 
-// The batch check: D-fold sacrifice of every recorded product, the zero test of the
-// checked values and the opening and import cross-checks (package doc). All three parties
+// The batch check: elementwise products against bucket-verified triples (bucket.go),
+// matrix products by the D-fold sacrifice, the zero test of the tested values and the
+// opening and import cross-checks (package doc). All three parties
 // run it at the same point with the same recorded relations (their public sizes agree
 // because every party makes the same calls).
 
@@ -26,7 +27,6 @@ type product struct {
 }
 
 func (pr product) size() int { return len(pr.x.A) + len(pr.y.A) + len(pr.z.A) }
-func (pr product) xor() bool { return pr.rel.Kind == "and" }
 
 func sub(c rep3.Pair, lo, hi int) rep3.Pair { return rep3.Pair{A: c.A[lo:hi:hi], B: c.B[lo:hi:hi]} }
 

@@ -12,24 +12,32 @@
 // B2A, where every step is a product or local), and it reports every product and opening
 // to this package (rep3.Observer). This package adds:
 //
-//   - Product check (check.go). Each product z = f(x, y) (elementwise Mul, MulSum,
-//     MatMul, GatherMulSum, AND) is verified by sacrificing a random product that
-//     shares the factor y: with a uniformly random sharing a, c = f(a, y) is computed by
-//     rep3 (its errors fixed before the challenge), then the parties toss a coin tau,
-//     open rho = tau*x - a and check that tau*z - c - f(rho, y) = 0. If z = f(x,y) + E and
-//     c = f(a,y) + E', the checked value is tau*E - E': over a field this is the classic
-//     sacrifice (Damgard, Pastro, Smart, Zakarias, CRYPTO 2012). Over Z_2^64 a single
-//     check catches E != 0 only with probability 1/2 (tau*2^63 vanishes for even tau:
-//     Cramer, Damgard, Escudero, Scholl, Xing, "SPDZ2k", CRYPTO 2018, section 1), so the
-//     check is repeated D = 40 times with independent a and tau: a wrong product passes
-//     with probability at most 2^-40. For binary relations tau is a random bit per bit
-//     (tau & E ^ E' passes a flipped bit with probability 1/2 per repetition).
-//     rho is uniform (masked by a, which no single party knows), so opening it reveals
-//     nothing; the checked value is a function of the adversary's errors and the public
-//     tau only.
-//   - Coin (coin.go). tau comes from a commit-then-reveal coin toss among the three
-//     parties (SHA-256 commitments to 32-byte seeds), after all sacrificed products of
-//     the batch are sent: a cheater cannot choose E' knowing tau.
+//   - Elementwise product check (bucket.go). Every Mul, every term of a MulSum and every
+//     word of AND gates is verified with a multiplication triple (a, b, c = ab): open rho
+//     = x - a and sigma = y - b (uniform: masked by a and b) and test z - c - sigma*a -
+//     rho*b - rho*sigma = 0, which is z's error minus the triple's. The triples are made by
+//     rep3's own (semi-honest) product and verified by cut-and-choose and bucketing
+//     (Furukawa, Lindell, Nof, Pinkas, Eurocrypt 2017; Araki et al., S&P 2017): after a
+//     random permutation, C triples are opened and the rest form buckets of B, each
+//     bucket's first triple checked against the others by the same test. No random scalar
+//     is used, so the argument holds over Z_2^64 (Eerikson et al., ITC 2020); B is the
+//     smallest size whose exact combinatorial bound is at most 2^-40 for the batch.
+//   - Matrix product check (check.go). MatMul and GatherMulSum (convolutions) are verified
+//     by sacrificing a random product that shares one factor: with a uniformly random
+//     sharing a, c = f(a, y) is computed by rep3 (its errors fixed before the challenge),
+//     then the coin gives tau, rho = tau*x - a is opened and tau*z - c - f(rho, y) = 0 is
+//     tested. If z = f(x,y) + E and c = f(a,y) + E', the tested value is tau*E - E': over a
+//     field the classic sacrifice (Damgard, Pastro, Smart, Zakarias, CRYPTO 2012). Over
+//     Z_2^64 one test catches E != 0 only with probability 1/2 (tau*2^63 vanishes for even
+//     tau: Cramer, Damgard, Escudero, Scholl, Xing, "SPDZ2k", CRYPTO 2018, section 1), so it
+//     is repeated D = 40 times with independent a and tau. The smaller operand (for a
+//     convolution, the weights) is the one masked. rho is uniform (masked by a, which no
+//     single party knows); the tested value depends on the adversary's errors and the
+//     public tau only.
+//   - Coin (check.go). The permutation, tau and the hashes' salt come from a
+//     commit-then-reveal coin toss among the three parties (SHA-256 commitments to 32-byte
+//     seeds), after all triples and sacrificed products of the batch are sent: a cheater
+//     cannot choose its errors knowing them.
 //   - Opening check. In rep3 a value opened to party r arrives as the component x_{r-1}
 //     from party r-1; party r+1 holds the same component and sends a SHA-256 hash of
 //     every such component to r, which compares it with what it received (Araki et al.,
@@ -54,16 +62,18 @@
 // reach batchWords (its failure is reported by the next Verify: nothing is opened in
 // between). Open and OpenB run the opening check of what they opened before returning.
 //
-// Messages, in addition to rep3's: per check batch, one sacrificed product per recorded
-// product (D times its output size, one rep3 reshare each), two coin messages of 32 bytes
-// to each peer, one opening of rho to all (D times the masked operand's size), and one
-// message of 64 bytes to the next party and one of 32 bytes to the previous one (hashes).
+// Messages, in addition to rep3's, per check batch: the triples (one rep3 reshare of N*B
+// + C words per domain), the sacrificed matrix products (D times their output size), two
+// coin messages of 32 bytes to each peer, the openings of the C triples, of the buckets'
+// and the products' rho and sigma, and of the matrix products' rho (D times the masked
+// operand), one message of 64 bytes to the next party and one of 32 bytes to the previous
+// one (salted hashes), and a one-byte verdict to each peer.
 //
-// Cost: about 2D times rep3's product traffic plus D times the masked operands; this is
-// the simplest sound check over Z_2^64 and is far from the protocol family's floor
-// (see BENCHMARKS.md and docs/design-notes.md for the measured cost and the faster
-// checks, distributed zero-knowledge proofs over a Galois ring or MACs over Z_2^(64+s),
-// that replace the D-fold sacrifice without changing this package's interface).
+// Cost: about 9-12 words per elementwise product (B = 3 or 4) and D times the output and
+// masked operand of each matrix product; on MobileNetV1 0.25_128 about 27x rep3's bytes
+// (BENCHMARKS.md). Sublinear checks (distributed zero-knowledge proofs over a Galois ring)
+// or MACs over Z_2^(64+s) would replace both checks without changing this package's
+// interface (docs/design-notes.md).
 package rep3mal
 
 import (
