@@ -53,8 +53,11 @@
 //     the two holders of each component; outputs exported to an outside client reach it
 //     from both holders of each component and Dealer.Reconstruct compares them.
 //
-// Statistical security: 2^-40 per check batch (D = 40), plus the collision and
-// commitment terms of SHA-256. Computational assumptions: those of rep3 (AES-based PRG).
+// Statistical security: each of the two checks lets a wrong product pass with probability
+// at most 2^-40 per batch, so a run with k check batches (one or a few per inference:
+// BENCHMARKS.md) is wrong without an abort with probability at most 2k * 2^-40, plus the
+// collision and commitment terms of SHA-256. Computational assumptions: those of rep3
+// (AES-based PRG) and SHA-256.
 //
 // When: the checks of products and openings made so far run in Verify, which the engine
 // calls after the weights are shared and before anything is opened or exported (mpc
