@@ -32,7 +32,7 @@ package rep3mal
 //	C(T-t, C)/C(T, C) * C(N, k)/C(NB, t),
 //
 // and a bad output triple is needed to hide a wrong product in step 5. bucketParams picks
-// the smallest B (with C = B) for which the maximum over k is at most 2^-40; for AND
+// the smallest B (with C = B) for which the maximum over k is at most 2^-46; for AND
 // words the 64 bit lanes share one permutation, so the bound is multiplied by 64 (union
 // bound over the lanes). Zero tests and openings are checked as in check.go.
 
@@ -44,8 +44,9 @@ import (
 	"github.com/qmpc/qmpc/gocore/mpc/rep3"
 )
 
-// securityBits is the statistical security of every check.
-const securityBits = 40
+// securityBits is the statistical security of each check of a batch: 46 bits, so that a
+// run of up to 32 batches with two checks each keeps 40 bits (package doc).
+const securityBits = 46
 
 // bucketParams returns the bucket size B and the number C = B of opened triples for n
 // verified triples in `lanes` parallel instances (1, or 64 for AND words).

@@ -21,7 +21,7 @@
 //     random permutation, C triples are opened and the rest form buckets of B, each
 //     bucket's first triple checked against the others by the same test. No random scalar
 //     is used, so the argument holds over Z_2^64 (Eerikson et al., ITC 2020); B is the
-//     smallest size whose exact combinatorial bound is at most 2^-40 for the batch.
+//     smallest size whose exact combinatorial bound is at most 2^-46 for the batch.
 //   - Matrix product check (check.go). MatMul and GatherMulSum (convolutions) are verified
 //     by sacrificing a random product that shares one factor: with a uniformly random
 //     sharing a, c = f(a, y) is computed by rep3 (its errors fixed before the challenge),
@@ -30,7 +30,7 @@
 //     field the classic sacrifice (Damgard, Pastro, Smart, Zakarias, CRYPTO 2012). Over
 //     Z_2^64 one test catches E != 0 only with probability 1/2 (tau*2^63 vanishes for even
 //     tau: Cramer, Damgard, Escudero, Scholl, Xing, "SPDZ2k", CRYPTO 2018, section 1), so it
-//     is repeated D = 40 times with independent a and tau. The smaller operand (for a
+//     is repeated D = 46 times with independent a and tau. The smaller operand (for a
 //     convolution, the weights) is the one masked. rho is uniform (masked by a, which no
 //     single party knows); the tested value depends on the adversary's errors and the
 //     public tau only.
@@ -54,10 +54,10 @@
 //     from both holders of each component and Dealer.Reconstruct compares them.
 //
 // Statistical security: each of the two checks lets a wrong product pass with probability
-// at most 2^-40 per batch, so a run with k check batches (one or a few per inference:
-// BENCHMARKS.md) is wrong without an abort with probability at most 2k * 2^-40, plus the
-// collision and commitment terms of SHA-256. Computational assumptions: those of rep3
-// (AES-based PRG) and SHA-256.
+// at most 2^-46 per batch (securityBits), so a run with up to 32 check batches (MobileNetV1
+// 0.25_128 has 8) is wrong without an abort with probability at most 64 * 2^-46 = 2^-40,
+// plus the collision and commitment terms of SHA-256. Computational assumptions: those of
+// rep3 (AES-based PRG) and SHA-256.
 //
 // When: the checks of products and openings made so far run in Verify, which the engine
 // calls after the weights are shared and before anything is opened or exported (mpc
@@ -94,8 +94,9 @@ import (
 // Name is the protocol's qmpc name.
 const Name = "rep3-mal"
 
-// D is the number of repetitions of the sacrifice check (statistical security 2^-D).
-const D = 40
+// D is the number of repetitions of the sacrifice check: a wrong matrix product passes
+// with probability at most 2^-D per batch.
+const D = securityBits
 
 // batchWords bounds the recorded operand words (x, y and z of all recorded products)
 // before a batch is checked without waiting for Verify.
@@ -104,7 +105,7 @@ const batchWords = 1 << 22
 // Spec is rep3-mal's registry entry.
 var Spec = mpc.Spec{
 	Name: Name, Paper: "ps-rep-ring",
-	Summary:    "3 parties, honest majority, malicious with abort: rep3 with every product and opening checked (2^-40)",
+	Summary:    "3 parties, honest majority, malicious with abort: rep3 with every product and opening checked (40-bit statistical security per run)",
 	MinParties: 3, MaxParties: 3, DefaultParties: 3,
 	Corruption: mpc.HonestMajority, Security: mpc.MaliciousAbort, Domain: mpc.Ring64,
 	New:       func(conn net.Conn, opt mpc.Options) (mpc.Protocol, error) { return New(conn, opt) },
