@@ -64,13 +64,10 @@ func tamperOutcome(t *testing.T, g *model.Graph, c *Compiled, in []model.Value, 
 	return "altered, undetected, WRONG OUTPUT"
 }
 
-// TestRep3MalTamperEveryMessage: on a small convolutional model, every message of every
-// party (protocol set-up, weight sharing, input, every layer's products and conversions,
-// the checks' triples, coin, openings, hashes and verdicts, the opening to the client) is
-// altered by a bit flip; every fifth also by an added offset, a replay of the party's
-// previous message to the same peer, and an in-place offset (a consistent-looking but
-// wrong replicated component). Every altered run must end in errs.Cheating.
-func TestRep3MalTamperEveryMessage(t *testing.T) {
+// tamperModel is the small convolutional model of the tamper tests, compiled, with its
+// input and an untampered rep3-mal run (message sizes recorded).
+func tamperModel(t *testing.T) (*model.Graph, *Compiled, []model.Value, *Result) {
+	t.Helper()
 	g := tflitetest.TinyConv(model.Int8, 4, 4, 2, 3, 5)
 	c, err := Compile(g)
 	if err != nil {
@@ -81,6 +78,17 @@ func TestRep3MalTamperEveryMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return g, c, in, clean
+}
+
+// TestRep3MalTamperEveryMessage: on a small convolutional model, every message of every
+// party (protocol set-up, weight sharing, input, every layer's products and conversions,
+// the checks' triples, coin, openings, hashes and verdicts, the opening to the client) is
+// altered by a bit flip; every fifth also by an added offset, a replay of the party's
+// previous message to the same peer, and an in-place offset (a consistent-looking but
+// wrong replicated component). Every altered run must end in errs.Cheating.
+func TestRep3MalTamperEveryMessage(t *testing.T) {
+	g, c, in, clean := tamperModel(t)
 	want := clean.Outputs[0].Data
 	counts := map[string]int{}
 	for p := range 3 {
@@ -114,16 +122,7 @@ func TestRep3MalRandomTamperSweep(t *testing.T) {
 		}
 		runs = n
 	}
-	g := tflitetest.TinyConv(model.Int8, 4, 4, 2, 3, 5)
-	c, err := Compile(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := randomInputs(g, rand.New(rand.NewPCG(5, 1)))
-	clean, err := rep3malTamper(t, g, c, in, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, c, in, clean := tamperModel(t)
 	want := clean.Outputs[0].Data
 	total := clean.Messages[0] + clean.Messages[1] + clean.Messages[2]
 	r := rand.New(rand.NewPCG(11, 13))
