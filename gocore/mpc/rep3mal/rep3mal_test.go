@@ -1,12 +1,9 @@
 package rep3mal_test
 
 import (
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"sync"
 	"testing"
 
 	"github.com/qmpc/qmpc/gocore/errs"
@@ -15,54 +12,6 @@ import (
 	"github.com/qmpc/qmpc/gocore/mpc/rep3mal"
 	"github.com/qmpc/qmpc/gocore/net"
 )
-
-// tamper alters the message number msg (0-based, over all sends of the party) that its
-// party sends: XOR x into word w, add a to it, or (replay >= 0) send a copy of the
-// party's earlier message number replay instead (resized to the original's length).
-type tamper struct {
-	party, msg, word int
-	x, a             uint64
-	replay           int
-}
-
-type tamperConn struct {
-	net.Conn
-	t     tamper
-	mu    sync.Mutex
-	count int
-	sent  [][]byte
-	fired bool
-}
-
-func (c *tamperConn) Send(to int, msg []byte) error {
-	c.mu.Lock()
-	k := c.count
-	c.count++
-	if c.t.replay >= 0 {
-		c.sent = append(c.sent, msg)
-	}
-	if k == c.t.msg {
-		m := slices.Clone(msg)
-		switch {
-		case c.t.replay >= 0 && c.t.replay < k:
-			old := c.sent[c.t.replay]
-			clear(m)
-			copy(m, old)
-			c.fired = !slices.Equal(m, msg)
-		case len(m) >= 8:
-			w := c.t.word % (len(m) / 8)
-			v := binary.LittleEndian.Uint64(m[8*w:])
-			binary.LittleEndian.PutUint64(m[8*w:], (v^c.t.x)+c.t.a)
-			c.fired = !slices.Equal(m, msg)
-		case len(m) > 0:
-			m[c.t.word%len(m)] ^= byte(c.t.x | 1)
-			c.fired = true
-		}
-		msg = m
-	}
-	c.mu.Unlock()
-	return c.Conn.Send(to, msg)
-}
 
 // circuit runs every kind of step once: both parties' inputs, Mul, MulSum, MatMul,
 // GatherMulSum, A2B, AND, B2A, Bit2A, then Verify and an opening to all.
@@ -135,53 +84,52 @@ func circuit(p mpc.Protocol) ([]uint64, error) {
 	return p.Open(p.Concat(m, s, mm, gm, back, bit), -1)
 }
 
-// run runs the circuit under rep3-mal with tamper t (t.party < 0: none), setup
-// included; it returns party 0's output (nil if any party failed), the first error,
-// whether the tamper altered a message, and each party's number of messages.
-func run(t tamper) (out []uint64, err error, fired bool, msgs [3]int64) {
+// run runs the circuit under rep3-mal, setup included, with party's messages altered by
+// t (party < 0: none; then every party's message sizes are recorded). It returns party
+// 0's output (nil if any party failed), the first error, whether a message was altered,
+// and each party's message sizes (untampered runs only).
+func run(party int, t net.Tamper) (out []uint64, err error, fired bool, sizes [3][]int) {
 	conns := net.NewPipes(3)
-	var tc *tamperConn
-	if t.party >= 0 {
-		tc = &tamperConn{Conn: conns[t.party], t: t}
-		conns[t.party] = tc
+	var tc *net.Tamperer
+	var logs [3]*net.SizeLog
+	if party >= 0 {
+		if tc, err = net.NewTamperer(conns[party], t); err != nil {
+			return nil, err, false, sizes
+		}
+		conns[party] = tc
+	} else {
+		for i := range conns {
+			logs[i] = net.NewSizeLog(conns[i])
+			conns[i] = logs[i]
+		}
+	}
+	ps, err := local.NewOver(rep3mal.Name, conns, nil)
+	if err != nil {
+		return nil, err, tc != nil && tc.Tampered(), sizes
 	}
 	outs := make([][]uint64, 3)
-	var wg sync.WaitGroup
-	errsOf := make([]error, 3)
-	for i := range 3 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p, err := rep3mal.New(conns[i], mpc.Options{})
-			if err == nil {
-				outs[i], err = circuit(p)
-			}
-			msgs[i] = conns[i].Stats().Messages
-			if err != nil {
-				errsOf[i] = err
-				for _, c := range conns { // nobody waits forever
-					c.Close()
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	for _, c := range conns {
-		c.Close()
-	}
-	for _, e := range errsOf {
-		if e != nil && (err == nil || errors.Is(err, net.ErrClosed)) {
-			err = e
+	err = local.RunParties(ps, func(p mpc.Protocol) error {
+		o, err := circuit(p)
+		outs[p.ID()] = o
+		return err
+	})
+	for i, l := range logs {
+		if l != nil {
+			sizes[i] = l.Sizes()
 		}
 	}
 	if tc != nil {
-		fired = tc.fired
+		fired = tc.Tampered()
 	}
 	if err != nil {
-		return nil, err, fired, msgs
+		return nil, err, fired, sizes
 	}
-	return outs[0], nil, fired, msgs
+	return outs[0], nil, fired, sizes
 }
+
+// words is the number of 64-bit words of a message of size bytes (at least 1: a shorter
+// message's bytes are word 0's).
+func words(size int) int { return max((size+7)/8, 1) }
 
 func TestCircuitBitExact(t *testing.T) {
 	var want []uint64
@@ -195,14 +143,14 @@ func TestCircuitBitExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err, _, msgs := run(tamper{party: -1})
+	got, err, _, sizes := run(-1, net.Tamper{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("rep3-mal %v, rep3 %v", got, want)
 	}
-	t.Logf("messages per party: %v", msgs)
+	t.Logf("messages per party: %d %d %d", len(sizes[0]), len(sizes[1]), len(sizes[2]))
 }
 
 // outcome classifies one tampered run against the honest output.
@@ -215,8 +163,8 @@ const (
 	other                    // an error that is not errs.Cheating
 )
 
-func classify(want []uint64, t tamper) (outcome, error) {
-	got, err, fired, _ := run(t)
+func classify(want []uint64, party int, t net.Tamper) (outcome, error) {
+	got, err, fired, _ := run(party, t)
 	if !fired && err == nil {
 		return unchanged, nil
 	}
@@ -237,19 +185,19 @@ func classify(want []uint64, t tamper) (outcome, error) {
 // offset, a replay of the party's previous message. Every altered run must end in
 // errs.Cheating at some party; none may return a wrong output.
 func TestEveryMessageTampered(t *testing.T) {
-	want, err, _, msgs := run(tamper{party: -1})
+	want, err, _, sizes := run(-1, net.Tamper{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	counts := map[outcome]int{}
 	for party := range 3 {
-		for k := range int(msgs[party]) {
-			for _, tm := range []tamper{
-				{party: party, msg: k, word: k, x: 1 << (k % 64), replay: -1},
-				{party: party, msg: k, word: 0, a: 0x9e3779b97f4a7c15, replay: -1},
-				{party: party, msg: k, replay: k - 1},
+		for k, size := range sizes[party] {
+			for _, tm := range []net.Tamper{
+				{Message: k, Word: k % words(size), Xor: 1 << (k % 64)},
+				{Message: k, Add: 0x9e3779b97f4a7c15},
+				{Message: k, Replay: 1},
 			} {
-				oc, err := classify(want, tm)
+				oc, err := classify(want, party, tm)
 				counts[oc]++
 				switch oc {
 				case wrong:
@@ -264,14 +212,14 @@ func TestEveryMessageTampered(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("messages per party %v; outcomes: %d detected, %d unchanged, %d wrong, %d other",
-		msgs, counts[detected], counts[unchanged], counts[wrong], counts[other])
+	t.Logf("messages per party %d %d %d; outcomes: %d detected, %d unchanged, %d wrong, %d other",
+		len(sizes[0]), len(sizes[1]), len(sizes[2]), counts[detected], counts[unchanged], counts[wrong], counts[other])
 }
 
 // TestRandomTamperSweep: random (party, message, word, xor) over the circuit's messages;
 // zero undetected output changes.
 func TestRandomTamperSweep(t *testing.T) {
-	want, err, _, msgs := run(tamper{party: -1})
+	want, err, _, sizes := run(-1, net.Tamper{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,8 +231,9 @@ func TestRandomTamperSweep(t *testing.T) {
 	counts := map[outcome]int{}
 	for range runs {
 		party := r.IntN(3)
-		tm := tamper{party: party, msg: r.IntN(int(msgs[party])), word: r.IntN(1 << 20), x: r.Uint64() | 1, replay: -1}
-		oc, err := classify(want, tm)
+		k := r.IntN(len(sizes[party]))
+		tm := net.Tamper{Message: k, Word: r.IntN(words(sizes[party][k])), Xor: r.Uint64() | 1}
+		oc, err := classify(want, party, tm)
 		counts[oc]++
 		if oc == wrong || oc == other {
 			t.Errorf("%+v: outcome %d (%v)", tm, oc, err)
