@@ -182,7 +182,7 @@ func classify(want []uint64, party int, t net.Tamper) (outcome, error) {
 // TestEveryMessageTampered alters every message of every party (setup, inputs,
 // products' reshares, the conversions' products, the check's own triples, coin, openings,
 // hashes and verdicts, and the output opening) in three ways: a flipped bit, an added
-// offset, a replay of the party's previous message. Every altered run must end in
+// offset, a replay of the party's previous message to the same peer. Every altered run must end in
 // errs.Cheating at some party; none may return a wrong output.
 func TestEveryMessageTampered(t *testing.T) {
 	want, err, _, sizes := run(-1, net.Tamper{})
