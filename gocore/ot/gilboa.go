@@ -108,11 +108,7 @@ func (s *Session) productW(w []int64, m, k, n, bits int) (u []uint64, err error)
 	}
 	kb := k * bits
 	err = s.cotReceiverPhase(t, base, c, productLayout(m, k, n, bits), func(o int, y []uint64) {
-		j := o % bits
-		row := u[(o/kb)*n : (o/kb+1)*n]
-		for q, yq := range y {
-			row[q] += yq << j
-		}
+		addShifted(u[(o/kb)*n:(o/kb+1)*n], y, o%bits)
 	})
 	if err != nil {
 		return nil, err
@@ -165,21 +161,9 @@ func (s *Session) productX(x []uint64, m, k, n, bits int) (v []uint64, err error
 		func(o int, scratch []uint64) []uint64 {
 			p := (o / bits) % k
 			row := x[p*n : (p+1)*n]
-			if o%bits != bits-1 {
-				return row
-			}
-			for q, xq := range row {
-				scratch[q] = -xq
-			}
-			return scratch
+			return signedRow(row, o, bits, scratch)
 		},
-		func(o int, t []uint64) {
-			j := o % bits
-			row := v[(o/kb)*n : (o/kb+1)*n]
-			for q, tq := range t {
-				row[q] -= tq << j
-			}
-		})
+		func(o int, t []uint64) { subShifted(v[(o/kb)*n:(o/kb+1)*n], t, o%bits) })
 	if err != nil {
 		return nil, err
 	}
@@ -238,11 +222,7 @@ func (s *Session) voleW(w []int64, l, bits int) (u []uint64, err error) {
 		return nil, err
 	}
 	err = s.cotReceiverPhase(t, base, c, productLayout(n, 1, l, bits), func(o int, y []uint64) {
-		j := o % bits
-		row := u[(o/bits)*l : (o/bits+1)*l]
-		for q, yq := range y {
-			row[q] += yq << j
-		}
+		addShifted(u[(o/bits)*l:(o/bits+1)*l], y, o%bits)
 	})
 	if err != nil {
 		return nil, err
@@ -288,23 +268,38 @@ func (s *Session) voleX(x []uint64, l, bits int) (v []uint64, err error) {
 	err = s.cotSenderPhase(umsg, productLayout(n, 1, l, bits),
 		func(o int, scratch []uint64) []uint64 {
 			row := x[(o/bits)*l : (o/bits+1)*l]
-			if o%bits != bits-1 {
-				return row
-			}
-			for q, xq := range row {
-				scratch[q] = -xq
-			}
-			return scratch
+			return signedRow(row, o, bits, scratch)
 		},
-		func(o int, t []uint64) {
-			j := o % bits
-			row := v[(o/bits)*l : (o/bits+1)*l]
-			for q, tq := range t {
-				row[q] -= tq << j
-			}
-		})
+		func(o int, t []uint64) { subShifted(v[(o/bits)*l:(o/bits+1)*l], t, o%bits) })
 	if err != nil {
 		return nil, err
 	}
 	return v, s.flush()
+}
+
+// signedRow is the sender's correlation for OT o of a scalar of bits bits in two's
+// complement: the row for every bit but the top one, its negation (written to scratch) for
+// the top (sign) bit.
+func signedRow(row []uint64, o, bits int, scratch []uint64) []uint64 {
+	if o%bits != bits-1 {
+		return row
+	}
+	for q, xq := range row {
+		scratch[q] = -xq
+	}
+	return scratch
+}
+
+// addShifted adds y << j to row; subShifted subtracts t << j (bit j's weight in a
+// product's share).
+func addShifted(row, y []uint64, j int) {
+	for q, yq := range y {
+		row[q] += yq << j
+	}
+}
+
+func subShifted(row, t []uint64, j int) {
+	for q, tq := range t {
+		row[q] -= tq << j
+	}
 }
