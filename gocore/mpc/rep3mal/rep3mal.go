@@ -157,19 +157,16 @@ func (p *Protocol) Verify() error {
 // Open opens x to party to (all if to < 0), then checks the opening (and everything
 // recorded before it) before returning the value.
 func (p *Protocol) Open(x mpc.AShare, to int) ([]uint64, error) {
-	v, err := p.Protocol.Open(x, to)
-	if err != nil {
-		return nil, err
-	}
-	if err := p.Verify(); err != nil {
-		return nil, err
-	}
-	return v, nil
+	return p.verified(p.Protocol.Open(x, to))
 }
 
 // OpenB is Open for binary shares.
 func (p *Protocol) OpenB(x mpc.BShare, to int) ([]uint64, error) {
-	v, err := p.Protocol.OpenB(x, to)
+	return p.verified(p.Protocol.OpenB(x, to))
+}
+
+// verified returns an opening's result once Verify has checked it (and everything before).
+func (p *Protocol) verified(v []uint64, err error) ([]uint64, error) {
 	if err != nil {
 		return nil, err
 	}
