@@ -19,6 +19,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/mpc/rep3"
 	"github.com/qmpc/qmpc/gocore/mpc/rep3mal"
 	"github.com/qmpc/qmpc/gocore/mpc/semi2k"
+	"github.com/qmpc/qmpc/gocore/mpc/spdz2k"
 )
 
 // planned returns the registry entry of a setting of the paper that is not built yet.
@@ -48,6 +49,7 @@ func builtin() []mpc.Spec {
 		rep3mal.Spec,
 		planned("rep3-field-mal", "ps-rep-field", 3, mpc.HonestMajority, mpc.MaliciousAbort, field, false),
 		plain.Spec,
+		spdz2k.DealerSpec,
 	}, extra()...)
 }
 

@@ -1,0 +1,330 @@
+package spdz2k
+
+// The binary half of spdz2k: TinyOT-style authenticated bits (Nielsen, Nordholt, Orlandi,
+// Burra, CRYPTO 2012) in the bit-sliced layout of package mpc. Party i holds, for every
+// bit of a shared value, its XOR component x_i, the MAC M_i = K_j ^ x_i*Delta_j of that
+// component under the other party's key, and its own key K_i for the other's component.
+// XOR is local on all three; XOR with a public bit c flips party 0's component and sets
+// party 1's key K_1 ^= c*Delta_1 (then M_0 = K_1 ^ x_0*Delta_1 still holds); AND with a
+// public bit zeroes the three where c = 0. AND of two shared bits uses an authenticated
+// triple (the message is in the package doc). A party that sends a wrong bit b' = b ^ 1
+// must send the MAC K ^ b'*Delta = M ^ Delta of the other's key, i.e. guess Delta: the
+// hash comparison in Verify fails except with probability 2^-64 (the low 64 bits of
+// Delta are uniform to it).
+
+import (
+	"fmt"
+
+	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/ot"
+	"github.com/qmpc/qmpc/gocore/ring"
+)
+
+// BShare is one party's share of n elements of w bits, bit-sliced: plane j is words
+// [j*W, (j+1)*W) of x with W = ring.Words(n) (padding bits unspecified), and the MAC and
+// key of bit i of plane j are m[j*n+i] and k[j*n+i]. A public share (pub) holds the
+// value itself in x at both parties and no MACs.
+type BShare struct {
+	n, w int
+	pub  bool
+	x    []uint64
+	m, k []ot.Block
+}
+
+// Len is the number of elements.
+func (x *BShare) Len() int { return x.n }
+
+// Width is the number of bits per element.
+func (x *BShare) Width() int { return x.w }
+
+func bs(x mpc.BShare) *BShare {
+	s, ok := x.(*BShare)
+	if !ok {
+		panic(fmt.Sprintf("spdz2k: binary share of type %T", x))
+	}
+	return s
+}
+
+// bitAt returns bit i of plane j of words x with W words per plane.
+func bitAt(x []uint64, W, j, i int) uint64 { return x[j*W+i/64] >> (i % 64) & 1 }
+
+// mask returns all ones if b is 1 and zero if it is 0.
+func mask(b uint64) uint64 { return -b }
+
+// BPublic shares public w-bit values (no communication).
+func (p *Protocol) BPublic(vals []uint64, w int) mpc.BShare {
+	v := make([]uint64, len(vals))
+	for i, x := range vals {
+		if w < 64 {
+			x &= 1<<w - 1
+		}
+		v[i] = x
+	}
+	return &BShare{n: len(vals), w: w, pub: true, x: ring.ToPlanes(v, w)}
+}
+
+// shared returns x as an authenticated share (a public value becomes party 0's
+// component, with party 1 holding the key c*Delta_1).
+func (p *Protocol) shared(x *BShare) *BShare {
+	if !x.pub {
+		return x
+	}
+	y := &BShare{n: x.n, w: x.w, x: make([]uint64, len(x.x)), m: make([]ot.Block, x.n*x.w), k: make([]ot.Block, x.n*x.w)}
+	if p.id == 0 {
+		copy(y.x, x.x)
+	} else {
+		p.xorKeys(y, x.x)
+	}
+	return y
+}
+
+// xorKeys sets k ^= c*Delta for every bit c of the public planes c (party 1's side of
+// XOR with a public value).
+func (p *Protocol) xorKeys(y *BShare, c []uint64) {
+	W := ring.Words(y.n)
+	for j := 0; j < y.w; j++ {
+		for i := 0; i < y.n; i++ {
+			mk := mask(bitAt(c, W, j, i))
+			kk := &y.k[j*y.n+i]
+			kk[0] ^= p.delta[0] & mk
+			kk[1] ^= p.delta[1] & mk
+		}
+	}
+}
+
+func clone(x *BShare) *BShare {
+	y := &BShare{n: x.n, w: x.w, pub: x.pub, x: append([]uint64(nil), x.x...)}
+	if !x.pub {
+		y.m = append([]ot.Block(nil), x.m...)
+		y.k = append([]ot.Block(nil), x.k...)
+	}
+	return y
+}
+
+// xorPublic returns x ^ c for public planes c.
+func (p *Protocol) xorPublic(x *BShare, c []uint64) *BShare {
+	y := clone(x)
+	if x.pub || p.id == 0 {
+		ring.Xor(y.x, y.x, c)
+		return y
+	}
+	p.xorKeys(y, c)
+	return y
+}
+
+func sameShape(op string, a, b *BShare) {
+	if a.n != b.n || a.w != b.w {
+		panic(fmt.Sprintf("spdz2k %s: shapes %dx%d and %dx%d", op, a.n, a.w, b.n, b.w))
+	}
+}
+
+// XOR is local.
+func (p *Protocol) XOR(a, b mpc.BShare) mpc.BShare {
+	x, y := bs(a), bs(b)
+	sameShape("XOR", x, y)
+	switch {
+	case x.pub:
+		return p.xorPublic(y, x.x)
+	case y.pub:
+		return p.xorPublic(x, y.x)
+	}
+	z := &BShare{n: x.n, w: x.w, x: make([]uint64, len(x.x)), m: make([]ot.Block, len(x.m)), k: make([]ot.Block, len(x.k))}
+	ring.Xor(z.x, x.x, y.x)
+	xorBlocks(z.m, x.m, y.m)
+	xorBlocks(z.k, x.k, y.k)
+	return z
+}
+
+func xorBlocks(dst, a, b []ot.Block) {
+	b = b[:len(a)]
+	for i := range a {
+		dst[i] = ot.Block{a[i][0] ^ b[i][0], a[i][1] ^ b[i][1]}
+	}
+}
+
+// NOT complements every bit (XOR with the public all-ones value). Local.
+func (p *Protocol) NOT(a mpc.BShare) mpc.BShare {
+	x := bs(a)
+	ones := make([]uint64, len(x.x))
+	for i := range ones {
+		ones[i] = ^uint64(0)
+	}
+	return p.xorPublic(x, ones)
+}
+
+// andPublic returns x & c for public planes c (local).
+func andPublic(x *BShare, c []uint64) *BShare {
+	y := &BShare{n: x.n, w: x.w, pub: x.pub, x: make([]uint64, len(x.x))}
+	ring.And(y.x, x.x, c)
+	if x.pub {
+		return y
+	}
+	W := ring.Words(x.n)
+	y.m, y.k = make([]ot.Block, len(x.m)), make([]ot.Block, len(x.k))
+	for j := 0; j < x.w; j++ {
+		for i := 0; i < x.n; i++ {
+			mk := mask(bitAt(c, W, j, i))
+			t := j*x.n + i
+			y.m[t] = ot.Block{x.m[t][0] & mk, x.m[t][1] & mk}
+			y.k[t] = ot.Block{x.k[t][0] & mk, x.k[t][1] & mk}
+		}
+	}
+	return y
+}
+
+// AND computes the pairs a[i] & b[i] in one round: pairs with a public operand locally,
+// the others with authenticated triples (both parties send d = x ^ a and e = y ^ b for
+// all pairs in one message; the MACs of the sent bits and the expected MACs of the
+// received ones go into the check's hashes).
+func (p *Protocol) AND(a, b []mpc.BShare) ([]mpc.BShare, error) {
+	if len(a) != len(b) {
+		return nil, fmt.Errorf("spdz2k AND: %d left and %d right operands", len(a), len(b))
+	}
+	out := make([]mpc.BShare, len(a))
+	type pending struct {
+		i          int
+		x, y       *BShare
+		ta, tb, tc *BShare
+		off        int // word offset of d in the message; e follows
+	}
+	var todo []pending
+	words := 0
+	for i := range a {
+		x, y := bs(a[i]), bs(b[i])
+		sameShape("AND", x, y)
+		switch {
+		case x.pub:
+			out[i] = andPublic(y, x.x)
+		case y.pub:
+			out[i] = andPublic(x, y.x)
+		default:
+			todo = append(todo, pending{i: i, x: x, y: y, off: words})
+			words += 2 * len(x.x)
+		}
+	}
+	if len(todo) == 0 {
+		return out, nil
+	}
+	msg := make([]uint64, words)
+	for t := range todo {
+		q := &todo[t]
+		err := p.offlineDo(func() (err error) {
+			q.ta, q.tb, q.tc, err = p.src.ANDTriples(q.x.n, q.x.w)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("spdz2k AND: triples: %w", err)
+		}
+		nw := len(q.x.x)
+		ring.Xor(msg[q.off:q.off+nw], q.x.x, q.ta.x)
+		ring.Xor(msg[q.off+nw:q.off+2*nw], q.y.x, q.tb.x)
+	}
+	if err := p.send(ring.ToBytes(msg)); err != nil {
+		return nil, fmt.Errorf("spdz2k AND: %w", err)
+	}
+	raw, err := p.recv("AND masks", 8*words)
+	if err != nil {
+		return nil, fmt.Errorf("spdz2k AND: %w", err)
+	}
+	peer, _ := ring.FromBytes(raw, words)
+	for _, q := range todo {
+		nw := len(q.x.x)
+		d := XorWords(msg[q.off:q.off+nw], peer[q.off:q.off+nw])
+		e := XorWords(msg[q.off+nw:q.off+2*nw], peer[q.off+nw:q.off+2*nw])
+		// The MACs of what this party sent (d_i = x_i ^ a_i: MAC M_x ^ M_a) and the
+		// expected MACs of what it received.
+		p.check.sentBits(q.x, q.ta)
+		p.check.sentBits(q.y, q.tb)
+		p.check.recvBits(peer[q.off:q.off+nw], p.delta, q.x, q.ta)
+		p.check.recvBits(peer[q.off+nw:q.off+2*nw], p.delta, q.y, q.tb)
+		// z = c ^ d&b ^ e&a ^ d&e.
+		z := p.XOR(q.tc, andPublic(q.tb, d))
+		z = p.XOR(z, andPublic(q.ta, e))
+		de := make([]uint64, nw)
+		ring.And(de, d, e)
+		out[q.i] = p.xorPublic(bs(z), de)
+	}
+	if err := p.maybeVerify(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// XorWords returns a ^ b as a new slice.
+func XorWords(a, b []uint64) []uint64 {
+	d := make([]uint64, len(a))
+	ring.Xor(d, a, b)
+	return d
+}
+
+// Bits extracts planes [lo, lo+w) of x (local).
+func (p *Protocol) Bits(x mpc.BShare, lo, w int) mpc.BShare {
+	s := bs(x)
+	if lo < 0 || w < 0 || lo+w > s.w {
+		panic(fmt.Sprintf("spdz2k Bits: planes [%d,%d) of %d", lo, lo+w, s.w))
+	}
+	W := ring.Words(s.n)
+	y := &BShare{n: s.n, w: w, pub: s.pub, x: s.x[lo*W : (lo+w)*W]}
+	if !s.pub {
+		y.m, y.k = s.m[lo*s.n:(lo+w)*s.n], s.k[lo*s.n:(lo+w)*s.n]
+	}
+	return y
+}
+
+// JoinBits stacks the planes of xs, xs[0] lowest (local).
+func (p *Protocol) JoinBits(xs ...mpc.BShare) mpc.BShare {
+	if len(xs) == 0 {
+		panic("spdz2k JoinBits: no shares")
+	}
+	pub := true
+	for _, x := range xs {
+		pub = pub && bs(x).pub
+	}
+	n := bs(xs[0]).n
+	y := &BShare{n: n, pub: pub}
+	for _, x := range xs {
+		s := bs(x)
+		if s.n != n {
+			panic(fmt.Sprintf("spdz2k JoinBits: lengths %d and %d", n, s.n))
+		}
+		if !pub {
+			s = p.shared(s)
+			y.m = append(y.m, s.m...)
+			y.k = append(y.k, s.k...)
+		}
+		y.w += s.w
+		y.x = append(y.x, s.x...)
+	}
+	return y
+}
+
+// BGather is Gather for binary shares (idx[i] < 0 gives 0). Local.
+func (p *Protocol) BGather(x mpc.BShare, idx []int32) mpc.BShare {
+	s := bs(x)
+	y := &BShare{n: len(idx), w: s.w, pub: s.pub, x: ring.GatherBits(s.x, s.n, s.w, idx)}
+	if s.pub {
+		return y
+	}
+	y.m, y.k = make([]ot.Block, len(idx)*s.w), make([]ot.Block, len(idx)*s.w)
+	for j := 0; j < s.w; j++ {
+		for i, q := range idx {
+			if q >= 0 {
+				y.m[j*y.n+i] = s.m[j*s.n+int(q)]
+				y.k[j*y.n+i] = s.k[j*s.n+int(q)]
+			}
+		}
+	}
+	return y
+}
+
+// MaskB ANDs every plane of x with a public per-element bit mask (the layout of one
+// plane), locally (mpc.PublicMasker).
+func (p *Protocol) MaskB(x mpc.BShare, m []uint64) mpc.BShare {
+	s := bs(x)
+	planes := make([]uint64, len(s.x))
+	W := ring.Words(s.n)
+	for j := 0; j < s.w; j++ {
+		copy(planes[j*W:(j+1)*W], m)
+	}
+	return andPublic(s, planes)
+}
