@@ -22,7 +22,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/qnn"
 )
 
-var protocols = []string{"plain", "rep3", "semi2k", "rep3-mal"}
+var protocols = []string{"plain", "rep3", "semi2k", "rep3-mal", "spdz2k-dealer"}
 
 // randomInputs draws inputs over each input type's full range (float inputs: uniform in a
 // range wider than the quantized one, so that clamping is exercised).

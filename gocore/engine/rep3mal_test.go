@@ -34,10 +34,11 @@ func TestSharedModelsRep3Mal(t *testing.T) {
 	}
 }
 
-// rep3malTamper runs g under rep3-mal with tm (nil: none), deterministic randomness.
-func rep3malTamper(t *testing.T, g *model.Graph, c *Compiled, in []model.Value, tm *Tamper) (*Result, error) {
+// runTampered runs g under the malicious protocol proto with tm (nil: none),
+// deterministic randomness.
+func runTampered(t *testing.T, proto string, g *model.Graph, c *Compiled, in []model.Value, tm *Tamper) (*Result, error) {
 	t.Helper()
-	return RunLocalWith("rep3-mal", g, c, in, Options{Owner: 0, Client: 1},
+	return RunLocalWith(proto, g, c, in, Options{Owner: 0, Client: 1},
 		LocalOptions{Tamper: tm, MessageSizes: tm == nil, Rand: func(id int) io.Reader { return rand.NewChaCha8([32]byte{byte(id), 3}) }})
 }
 
@@ -46,8 +47,8 @@ func words(res *Result, p, k int) int { return max(int(res.MessageSizes[p][k])/8
 
 // tamperOutcome runs one tampered inference and classifies it: "detected" (errs.Cheating),
 // "unchanged" (the tamper altered nothing), or a failure message.
-func tamperOutcome(t *testing.T, g *model.Graph, c *Compiled, in []model.Value, want []byte, tm *Tamper) string {
-	res, err := rep3malTamper(t, g, c, in, tm)
+func tamperOutcome(t *testing.T, proto string, g *model.Graph, c *Compiled, in []model.Value, want []byte, tm *Tamper) string {
+	res, err := runTampered(t, proto, g, c, in, tm)
 	fired := tm.Fired
 	switch {
 	case err != nil && errs.KindOf(err) == errs.Cheating:
@@ -65,8 +66,8 @@ func tamperOutcome(t *testing.T, g *model.Graph, c *Compiled, in []model.Value, 
 }
 
 // tamperModel is the small convolutional model of the tamper tests, compiled, with its
-// input and an untampered rep3-mal run (message sizes recorded).
-func tamperModel(t *testing.T) (*model.Graph, *Compiled, []model.Value, *Result) {
+// input and an untampered run of proto (message sizes recorded).
+func tamperModel(t *testing.T, proto string) (*model.Graph, *Compiled, []model.Value, *Result) {
 	t.Helper()
 	g := tflitetest.TinyConv(model.Int8, 4, 4, 2, 3, 5)
 	c, err := Compile(g)
@@ -74,7 +75,7 @@ func tamperModel(t *testing.T) (*model.Graph, *Compiled, []model.Value, *Result)
 		t.Fatal(err)
 	}
 	in := randomInputs(g, rand.New(rand.NewPCG(5, 1)))
-	clean, err := rep3malTamper(t, g, c, in, nil)
+	clean, err := runTampered(t, proto, g, c, in, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,11 +88,14 @@ func tamperModel(t *testing.T) (*model.Graph, *Compiled, []model.Value, *Result)
 // altered by a bit flip; every fifth also by an added offset, a replay of the party's
 // previous message to the same peer, and an in-place offset (a consistent-looking but
 // wrong replicated component). Every altered run must end in errs.Cheating.
-func TestRep3MalTamperEveryMessage(t *testing.T) {
-	g, c, in, clean := tamperModel(t)
+func TestRep3MalTamperEveryMessage(t *testing.T) { tamperEveryMessage(t, "rep3-mal") }
+
+// tamperEveryMessage is TestRep3MalTamperEveryMessage for the malicious protocol proto.
+func tamperEveryMessage(t *testing.T, proto string) {
+	g, c, in, clean := tamperModel(t, proto)
 	want := clean.Outputs[0].Data
 	counts := map[string]int{}
-	for p := range 3 {
+	for p := range clean.Messages {
 		for k := range int(clean.Messages[p]) {
 			specs := []net.Tamper{{Message: k, Word: k % words(clean, p, k), Xor: 1 << (k % 64)}}
 			if k%5 == 0 {
@@ -99,7 +103,7 @@ func TestRep3MalTamperEveryMessage(t *testing.T) {
 					net.Tamper{Message: k, Replay: 1}, net.Tamper{Message: k, Add: 1 << 40, InPlace: true})
 			}
 			for _, s := range specs {
-				oc := tamperOutcome(t, g, c, in, want, &Tamper{Party: p, Spec: s})
+				oc := tamperOutcome(t, proto, g, c, in, want, &Tamper{Party: p, Spec: s})
 				counts[oc]++
 				if oc != "detected" && oc != "unchanged" && !(s.InPlace && oc == "altered, undetected, output unchanged") {
 					t.Errorf("party %d, %v: %s", p, s, oc)
@@ -113,7 +117,10 @@ func TestRep3MalTamperEveryMessage(t *testing.T) {
 // TestRep3MalRandomTamperSweep: random (party, message, word, xor) over all messages of a
 // small model; zero undetected changes. QMPC_TAMPER_SWEEP sets the number of runs (the
 // 10,000-run sweep of BENCHMARKS.md); CI runs 300.
-func TestRep3MalRandomTamperSweep(t *testing.T) {
+func TestRep3MalRandomTamperSweep(t *testing.T) { randomTamperSweep(t, "rep3-mal") }
+
+// randomTamperSweep is TestRep3MalRandomTamperSweep for the malicious protocol proto.
+func randomTamperSweep(t *testing.T, proto string) {
 	runs := 300
 	if s := os.Getenv("QMPC_TAMPER_SWEEP"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -122,9 +129,12 @@ func TestRep3MalRandomTamperSweep(t *testing.T) {
 		}
 		runs = n
 	}
-	g, c, in, clean := tamperModel(t)
+	g, c, in, clean := tamperModel(t, proto)
 	want := clean.Outputs[0].Data
-	total := clean.Messages[0] + clean.Messages[1] + clean.Messages[2]
+	var total int64
+	for _, m := range clean.Messages {
+		total += m
+	}
 	r := rand.New(rand.NewPCG(11, 13))
 	counts := map[string]int{}
 	for range runs {
@@ -135,7 +145,7 @@ func TestRep3MalRandomTamperSweep(t *testing.T) {
 			p++
 		}
 		s := net.Tamper{Message: int(k), Word: r.IntN(words(clean, p, int(k))), Xor: r.Uint64() | 1}
-		oc := tamperOutcome(t, g, c, in, want, &Tamper{Party: p, Spec: s})
+		oc := tamperOutcome(t, proto, g, c, in, want, &Tamper{Party: p, Spec: s})
 		counts[oc]++
 		if oc != "detected" && oc != "altered, undetected, output unchanged" {
 			t.Errorf("party %d, %v: %s", p, s, oc)

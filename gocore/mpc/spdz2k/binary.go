@@ -9,14 +9,13 @@ package spdz2k
 // public bit zeroes the three where c = 0. AND of two shared bits uses an authenticated
 // triple (the message is in the package doc). A party that sends a wrong bit b' = b ^ 1
 // must send the MAC K ^ b'*Delta = M ^ Delta of the other's key, i.e. guess Delta: the
-// hash comparison in Verify fails except with probability 2^-64 (the low 64 bits of
-// Delta are uniform to it).
+// hash comparison in Verify fails except with probability 2^-64 (Delta is uniform to
+// it).
 
 import (
 	"fmt"
 
 	"github.com/qmpc/qmpc/gocore/mpc"
-	"github.com/qmpc/qmpc/gocore/ot"
 	"github.com/qmpc/qmpc/gocore/ring"
 )
 
@@ -28,7 +27,7 @@ type BShare struct {
 	n, w int
 	pub  bool
 	x    []uint64
-	m, k []ot.Block
+	m, k []uint64 // MACs of own bits and keys of the other's bits, in GF(2)^64
 }
 
 // Len is the number of elements.
@@ -69,7 +68,7 @@ func (p *Protocol) shared(x *BShare) *BShare {
 	if !x.pub {
 		return x
 	}
-	y := &BShare{n: x.n, w: x.w, x: make([]uint64, len(x.x)), m: make([]ot.Block, x.n*x.w), k: make([]ot.Block, x.n*x.w)}
+	y := &BShare{n: x.n, w: x.w, x: make([]uint64, len(x.x)), m: make([]uint64, x.n*x.w), k: make([]uint64, x.n*x.w)}
 	if p.id == 0 {
 		copy(y.x, x.x)
 	} else {
@@ -84,10 +83,7 @@ func (p *Protocol) xorKeys(y *BShare, c []uint64) {
 	W := ring.Words(y.n)
 	for j := 0; j < y.w; j++ {
 		for i := 0; i < y.n; i++ {
-			mk := mask(bitAt(c, W, j, i))
-			kk := &y.k[j*y.n+i]
-			kk[0] ^= p.delta[0] & mk
-			kk[1] ^= p.delta[1] & mk
+			y.k[j*y.n+i] ^= p.delta & mask(bitAt(c, W, j, i))
 		}
 	}
 }
@@ -95,8 +91,8 @@ func (p *Protocol) xorKeys(y *BShare, c []uint64) {
 func clone(x *BShare) *BShare {
 	y := &BShare{n: x.n, w: x.w, pub: x.pub, x: append([]uint64(nil), x.x...)}
 	if !x.pub {
-		y.m = append([]ot.Block(nil), x.m...)
-		y.k = append([]ot.Block(nil), x.k...)
+		y.m = append([]uint64(nil), x.m...)
+		y.k = append([]uint64(nil), x.k...)
 	}
 	return y
 }
@@ -128,18 +124,11 @@ func (p *Protocol) XOR(a, b mpc.BShare) mpc.BShare {
 	case y.pub:
 		return p.xorPublic(x, y.x)
 	}
-	z := &BShare{n: x.n, w: x.w, x: make([]uint64, len(x.x)), m: make([]ot.Block, len(x.m)), k: make([]ot.Block, len(x.k))}
+	z := &BShare{n: x.n, w: x.w, x: make([]uint64, len(x.x)), m: make([]uint64, len(x.m)), k: make([]uint64, len(x.k))}
 	ring.Xor(z.x, x.x, y.x)
-	xorBlocks(z.m, x.m, y.m)
-	xorBlocks(z.k, x.k, y.k)
+	ring.Xor(z.m, x.m, y.m)
+	ring.Xor(z.k, x.k, y.k)
 	return z
-}
-
-func xorBlocks(dst, a, b []ot.Block) {
-	b = b[:len(a)]
-	for i := range a {
-		dst[i] = ot.Block{a[i][0] ^ b[i][0], a[i][1] ^ b[i][1]}
-	}
 }
 
 // NOT complements every bit (XOR with the public all-ones value). Local.
@@ -160,13 +149,13 @@ func andPublic(x *BShare, c []uint64) *BShare {
 		return y
 	}
 	W := ring.Words(x.n)
-	y.m, y.k = make([]ot.Block, len(x.m)), make([]ot.Block, len(x.k))
+	y.m, y.k = make([]uint64, len(x.m)), make([]uint64, len(x.k))
 	for j := 0; j < x.w; j++ {
 		for i := 0; i < x.n; i++ {
 			mk := mask(bitAt(c, W, j, i))
 			t := j*x.n + i
-			y.m[t] = ot.Block{x.m[t][0] & mk, x.m[t][1] & mk}
-			y.k[t] = ot.Block{x.k[t][0] & mk, x.k[t][1] & mk}
+			y.m[t] = x.m[t] & mk
+			y.k[t] = x.k[t] & mk
 		}
 	}
 	return y
@@ -229,25 +218,58 @@ func (p *Protocol) AND(a, b []mpc.BShare) ([]mpc.BShare, error) {
 	peer, _ := ring.FromBytes(raw, words)
 	for _, q := range todo {
 		nw := len(q.x.x)
-		d := XorWords(msg[q.off:q.off+nw], peer[q.off:q.off+nw])
-		e := XorWords(msg[q.off+nw:q.off+2*nw], peer[q.off+nw:q.off+2*nw])
-		// The MACs of what this party sent (d_i = x_i ^ a_i: MAC M_x ^ M_a) and the
-		// expected MACs of what it received.
-		p.check.sentBits(q.x, q.ta)
-		p.check.sentBits(q.y, q.tb)
-		p.check.recvBits(peer[q.off:q.off+nw], p.delta, q.x, q.ta)
-		p.check.recvBits(peer[q.off+nw:q.off+2*nw], p.delta, q.y, q.tb)
-		// z = c ^ d&b ^ e&a ^ d&e.
-		z := p.XOR(q.tc, andPublic(q.tb, d))
-		z = p.XOR(z, andPublic(q.ta, e))
-		de := make([]uint64, nw)
-		ring.And(de, d, e)
-		out[q.i] = p.xorPublic(bs(z), de)
+		out[q.i] = p.andFinish(q.x, q.y, q.ta, q.tb, q.tc, msg[q.off:q.off+2*nw], peer[q.off:q.off+2*nw])
 	}
 	if err := p.maybeVerify(); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// andFinish completes one AND pair in a single pass over the bits: with the opened d = x
+// ^ a and e = y ^ b (own: this party's sent components, peer: the other's), z = c ^
+// d&b ^ e&a ^ d&e; it also feeds the check's hashes with the MACs of the sent bits
+// (M_x ^ M_a, M_y ^ M_b) and the expected MACs of the received ones (K_x ^ K_a ^
+// d_peer*Delta, K_y ^ K_b ^ e_peer*Delta), in the order d then e.
+func (p *Protocol) andFinish(x, y, a, b, c *BShare, own, peer []uint64) *BShare {
+	n, w, nw := x.n, x.w, len(x.x)
+	d, e := XorWords(own[:nw], peer[:nw]), XorWords(own[nw:], peer[nw:])
+	z := &BShare{n: n, w: w, x: make([]uint64, nw), m: make([]uint64, n*w), k: make([]uint64, n*w)}
+	for t := range z.x {
+		z.x[t] = c.x[t] ^ d[t]&b.x[t] ^ e[t]&a.x[t]
+		if p.id == 0 {
+			z.x[t] ^= d[t] & e[t]
+		}
+	}
+	W := ring.Words(n)
+	dl := p.delta
+	if p.id == 0 {
+		dl = 0 // party 0 does not add the public d&e to its keys
+	}
+	ck := &p.check
+	sd := make([]uint64, 0, 2*n*w)
+	rd := make([]uint64, 0, 2*n*w)
+	se := make([]uint64, 0, n*w)
+	re := make([]uint64, 0, n*w)
+	for j := 0; j < w; j++ {
+		for i := 0; i < n; i++ {
+			q := j*n + i
+			sh := uint(i % 64)
+			wi := j*W + i/64
+			md, me := -(d[wi] >> sh & 1), -(e[wi] >> sh & 1)
+			pd, pe := -(peer[wi] >> sh & 1), -(peer[nw+wi] >> sh & 1)
+			z.m[q] = c.m[q] ^ b.m[q]&md ^ a.m[q]&me
+			z.k[q] = c.k[q] ^ b.k[q]&md ^ a.k[q]&me ^ dl&md&me
+			sd = append(sd, x.m[q]^a.m[q])
+			se = append(se, y.m[q]^b.m[q])
+			rd = append(rd, x.k[q]^a.k[q]^p.delta&pd)
+			re = append(re, y.k[q]^b.k[q]^p.delta&pe)
+		}
+	}
+	ck.hashWords(ck.sent, append(sd, se...))
+	ck.hashWords(ck.exp, append(rd, re...))
+	ck.bits += int64(2 * n * w)
+	return z
 }
 
 // XorWords returns a ^ b as a new slice.
@@ -305,7 +327,7 @@ func (p *Protocol) BGather(x mpc.BShare, idx []int32) mpc.BShare {
 	if s.pub {
 		return y
 	}
-	y.m, y.k = make([]ot.Block, len(idx)*s.w), make([]ot.Block, len(idx)*s.w)
+	y.m, y.k = make([]uint64, len(idx)*s.w), make([]uint64, len(idx)*s.w)
 	for j := 0; j < s.w; j++ {
 		for i, q := range idx {
 			if q >= 0 {

@@ -14,10 +14,10 @@ package spdz2k
 // it after seeing the other's.
 //
 // Binary: every bit a party sends has a MAC under the other's key; the sender hashes
-// (SHA-256) the low 64 bits of the MACs of all bits it sent since the last check, the
+// (SHA-256) the MACs of all bits it sent since the last check, the
 // receiver hashes the expected MACs K ^ b*Delta of the bits it received, and the two
 // hashes are compared. A wrong bit needs the MAC M ^ Delta: the cheater must guess the
-// low 64 bits of Delta (probability 2^-64), or find a SHA-256 collision.
+// Delta (probability 2^-64), or find a SHA-256 collision.
 
 import (
 	"bytes"
@@ -26,8 +26,8 @@ import (
 	"hash"
 
 	"github.com/qmpc/qmpc/gocore/errs"
-	"github.com/qmpc/qmpc/gocore/ot"
 	"github.com/qmpc/qmpc/gocore/prg"
+	"github.com/qmpc/qmpc/gocore/ring"
 	"github.com/qmpc/qmpc/gocore/ring128"
 )
 
@@ -54,10 +54,15 @@ func (c *checker) opened(y, m ring128.Vec) {
 	c.pending += y.Len()
 }
 
-// put64 appends the low 64 bits of a MAC to the buffer of h, flushing when full.
+// flush feeds the buffer to h.
 func (c *checker) flush(h hash.Hash) {
 	h.Write(c.buf)
 	c.buf = c.buf[:0]
+}
+
+// hashWords feeds words to h (little-endian).
+func (c *checker) hashWords(h hash.Hash, v []uint64) {
+	h.Write(ring.AsBytes(v))
 }
 
 // sentBits hashes the MACs of the bits this party sent: those of the XOR of xs.
@@ -66,7 +71,7 @@ func (c *checker) sentBits(xs ...*BShare) {
 	for i := range xs[0].m {
 		var m uint64
 		for _, x := range xs {
-			m ^= x.m[i][0]
+			m ^= x.m[i]
 		}
 		c.buf = binary.LittleEndian.AppendUint64(c.buf, m)
 		if len(c.buf) >= 1<<16 {
@@ -79,16 +84,16 @@ func (c *checker) sentBits(xs ...*BShare) {
 
 // recvBits hashes the expected MACs of the bits the other party sent (planes peer, its
 // component of the XOR of xs): K ^ b*Delta with K the XOR of xs's keys.
-func (c *checker) recvBits(peer []uint64, delta [2]uint64, xs ...*BShare) {
+func (c *checker) recvBits(peer []uint64, delta uint64, xs ...*BShare) {
 	n, w := xs[0].n, xs[0].w
 	W := (n + 63) / 64
 	c.buf = c.buf[:0]
 	for j := 0; j < w; j++ {
 		for i := 0; i < n; i++ {
 			q := j*n + i
-			k := delta[0] & mask(bitAt(peer, W, j, i))
+			k := delta & mask(bitAt(peer, W, j, i))
 			for _, x := range xs {
-				k ^= x.k[q][0]
+				k ^= x.k[q]
 			}
 			c.buf = binary.LittleEndian.AppendUint64(c.buf, k)
 			if len(c.buf) >= 1<<16 {
@@ -99,30 +104,23 @@ func (c *checker) recvBits(peer []uint64, delta [2]uint64, xs ...*BShare) {
 	c.flush(c.exp)
 }
 
-// macHash returns SHA-256 of the low 64 bits of the given MACs (one opening's check).
-func macHash(m []ot.Block) []byte {
-	h := sha256.New()
-	var b [8]byte
-	for _, x := range m {
-		binary.LittleEndian.PutUint64(b[:], x[0])
-		h.Write(b[:])
-	}
-	return h.Sum(nil)
+// macHash returns SHA-256 of the given MACs (one opening's check).
+func macHash(m []uint64) []byte {
+	h := sha256.Sum256(ring.AsBytes(m))
+	return h[:]
 }
 
 // expectedHash returns macHash of the expected MACs K ^ b*Delta of the other party's bits
 // (planes peer) of x.
-func expectedHash(peer []uint64, delta [2]uint64, x *BShare) []byte {
+func expectedHash(peer []uint64, delta uint64, x *BShare) []byte {
 	W := (x.n + 63) / 64
-	h := sha256.New()
-	var b [8]byte
+	k := make([]uint64, len(x.k))
 	for j := 0; j < x.w; j++ {
 		for i := 0; i < x.n; i++ {
-			binary.LittleEndian.PutUint64(b[:], x.k[j*x.n+i][0]^delta[0]&mask(bitAt(peer, W, j, i)))
-			h.Write(b[:])
+			k[j*x.n+i] = x.k[j*x.n+i] ^ delta&mask(bitAt(peer, W, j, i))
 		}
 	}
-	return h.Sum(nil)
+	return macHash(k)
 }
 
 // maybeVerify runs the check when the list of opened values is long.

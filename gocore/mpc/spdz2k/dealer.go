@@ -13,12 +13,11 @@ package spdz2k
 // honest code never uses the other's keys). DealerBytes counts what a real dealer would
 // send: party 0's components come from a seed it would share with the dealer, party 1
 // receives its arithmetic components (x_1 and m_1, 32 bytes per element); for bits each
-// party receives one 16-byte block per bit (a key or a MAC) and party 1 its bit.
+// party receives one 8-byte word per bit (a key or a MAC) and party 1 its bit.
 
 import (
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/net"
-	"github.com/qmpc/qmpc/gocore/ot"
 	"github.com/qmpc/qmpc/gocore/prg"
 	"github.com/qmpc/qmpc/gocore/ring"
 	"github.com/qmpc/qmpc/gocore/ring128"
@@ -32,7 +31,7 @@ type dealer struct {
 	id     int
 	g      *prg.PRG
 	alpha  [2]uint64
-	delta  [2]ot.Block
+	delta  [2]uint64
 	amac   ring128.Scalar // alpha = alpha_0 + alpha_1 (65 bits)
 	nbytes int64
 }
@@ -62,7 +61,7 @@ func simulatedDealer(conn net.Conn, rng *prg.PRG) (*dealer, error) {
 	d := &dealer{id: conn.ID(), g: prg.New(k)}
 	keys := d.g.Uint64s(6)
 	d.alpha = [2]uint64{keys[0], keys[1]}
-	d.delta = [2]ot.Block{{keys[2], keys[3]}, {keys[4], keys[5]}}
+	d.delta = [2]uint64{keys[2], keys[3]}
 	d.amac = ring128.Scalar{Lo: keys[0]}.Add(ring128.Scalar{Lo: keys[1]})
 	return d, nil
 }
@@ -70,7 +69,7 @@ func simulatedDealer(conn net.Conn, rng *prg.PRG) (*dealer, error) {
 func (d *dealer) Kind() string       { return PreprocessingDealer }
 func (d *dealer) DealerBytes() int64 { return d.nbytes }
 
-func (d *dealer) Keys() (uint64, [2]uint64) { return d.alpha[d.id], d.delta[d.id] }
+func (d *dealer) Keys() (uint64, uint64) { return d.alpha[d.id], d.delta[d.id] }
 
 func (d *dealer) randVec(n int) ring128.Vec {
 	v := ring128.Vec{Lo: d.g.Uint64s(n), Hi: d.g.Uint64s(n)}
@@ -98,9 +97,9 @@ func (d *dealer) auth(v ring128.Vec) *AShare {
 // w planes).
 func (d *dealer) authBits(v []uint64, n, w int) *BShare {
 	x0 := d.g.Uint64s(len(v))
-	k := [2][]ot.Block{d.blocks(n * w), d.blocks(n * w)}
-	d.nbytes += 16 * int64(n*w)
-	s := &BShare{n: n, w: w, x: x0, k: k[d.id], m: make([]ot.Block, n*w)}
+	k := [2][]uint64{d.g.Uint64s(n * w), d.g.Uint64s(n * w)}
+	d.nbytes += 8 * int64(n*w)
+	s := &BShare{n: n, w: w, x: x0, k: k[d.id], m: make([]uint64, n*w)}
 	if d.id == 1 {
 		d.nbytes += int64(len(v)) * 8
 		s.x = XorWords(v, x0)
@@ -112,19 +111,10 @@ func (d *dealer) authBits(v []uint64, n, w int) *BShare {
 		for i := 0; i < n; i++ {
 			mk := mask(bitAt(s.x, W, j, i))
 			q := j*n + i
-			s.m[q] = ot.Block{kj[q][0] ^ dj[0]&mk, kj[q][1] ^ dj[1]&mk}
+			s.m[q] = kj[q] ^ dj&mk
 		}
 	}
 	return s
-}
-
-func (d *dealer) blocks(n int) []ot.Block {
-	w := d.g.Uint64s(2 * n)
-	b := make([]ot.Block, n)
-	for i := range b {
-		b[i] = ot.Block{w[2*i], w[2*i+1]}
-	}
-	return b
 }
 
 func (d *dealer) InputMask(owner, n int) (ring128.Vec, *AShare, error) {

@@ -11,9 +11,10 @@ import (
 type Source interface {
 	// Kind is the preprocessing's name ("dealer").
 	Kind() string
-	// Keys returns this party's MAC key shares: alpha_i (arithmetic) and Delta_i
-	// (binary, GF(2)^128).
-	Keys() (alpha uint64, delta [2]uint64)
+	// Keys returns this party's MAC keys: its share alpha_i of the arithmetic key and its
+	// binary key Delta_i (GF(2)^64: a source with 128-bit TinyOT MACs keeps the low
+	// halves, for which every MAC relation holds as well).
+	Keys() (alpha uint64, delta uint64)
 	// DealerBytes is what a trusted dealer would have sent this party so far (0 for a
 	// source without a dealer).
 	DealerBytes() int64

@@ -14,7 +14,8 @@
 //     Two-Party Computation" (TinyOT), CRYPTO 2012, and Frederiksen, Keller, Orsini,
 //     Scholl (Tinier), Asiacrypt 2015: bits shared by XOR, each party's bit authenticated
 //     by a pairwise information-theoretic MAC under the other party's global key Delta in
-//     GF(2)^128; AND with authenticated bit triples.
+//     GF(2)^64 here (TinyOT uses 128 bits; 64 suffice for the statistical parameter);
+//     AND with authenticated bit triples.
 //   - Rotaru and Wood, "MArBled Circuits", INDOCRYPT 2019, and Escudero, Ghosh, Keller,
 //     Rachuri, Scholl, "Improved Primitives for MPC over Mixed Arithmetic-Binary
 //     Circuits" (edaBits), CRYPTO 2020: conversions between the two worlds with random
@@ -24,8 +25,8 @@
 // Parameters: k = 64 (the computation's ring, Z_2^64), s = 64 (statistical parameter of the
 // MACs): shares and MACs live in Z_2^128 (package ring128). alpha = alpha_0 + alpha_1
 // with alpha_i uniform in [0, 2^64) (so alpha mod 2^64 is uniform given either share).
-// Binary MACs: Delta_i uniform in GF(2)^128; the checks compare SHA-256 hashes of the
-// low 64 bits of the MACs.
+// Binary MACs: Delta_i uniform in GF(2)^64; the checks compare SHA-256 hashes of the
+// MACs.
 //
 // Sharing: [x] = (x_0, x_1, m_0, m_1) with x_0 + x_1 = x and m_0 + m_1 = alpha*x (mod
 // 2^128); only x mod 2^64 is the value (the upper 64 bits are noise that the openings
@@ -137,9 +138,9 @@ type Protocol struct {
 	id      int
 	other   int
 	src     Source
-	alpha   uint64    // alpha_i
-	delta   [2]uint64 // Delta_i
-	rng     *prg.PRG  // local randomness (coin seeds, commitment nonces)
+	alpha   uint64   // alpha_i
+	delta   uint64   // Delta_i
+	rng     *prg.PRG // local randomness (coin seeds, commitment nonces)
 	offline mpc.PhaseStats
 	check   checker
 }
