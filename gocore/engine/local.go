@@ -230,6 +230,11 @@ func RunLocalWith(protocol string, g *model.Graph, c *Compiled, in []model.Value
 		return nil, err
 	}
 	r := &Result{Protocol: protocol, Preprocessing: lo.Preprocessing, Parties: n, Outputs: outs, Seconds: time.Since(start).Seconds()}
+	// A protocol that names its preprocessing (e.g. spdz2k-dealer, which always uses the
+	// trusted dealer) labels the result with it.
+	if pp, ok := mpc.Ext[interface{ Preprocessing() string }](ps[0]); ok && pp.Preprocessing() == mpc.PreprocessingDealer {
+		r.Preprocessing = mpc.PreprocessingDealer
+	}
 	r.Messages = make([]int64, n)
 	for i, p := range ps {
 		r.Messages[i] = p.Conn().Stats().Messages
