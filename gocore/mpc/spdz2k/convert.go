@@ -46,9 +46,15 @@ func weighted(b *AShare, n, w int, coef func(j, i int) uint64) *AShare {
 // A2B converts x to a w-bit binary sharing of x mod 2^w: with w daBits r_j and a random
 // [t], both open c = x - r - 2^w t (r = sum_j 2^j r_j) and the binary adder adds the
 // public c mod 2^w and the bits of r.
-func (p *Protocol) A2B(x mpc.AShare, w int) (mpc.BShare, error) {
-	if w < 1 || w > 64 {
-		return nil, errs.New(errs.Config, "spdz2k A2B: width %d out of [1,64]", w)
+func (p *Protocol) A2B(x mpc.AShare, w int) (mpc.BShare, error) { return p.a2b(x, w, 0) }
+
+// A2BHigh returns the planes [lo, w) of A2B(x, w) (mpc.HighA2B): the same opening, and
+// mpc.AddBHigh, whose planes below lo only give their carry (fewer AND gates).
+func (p *Protocol) A2BHigh(x mpc.AShare, w, lo int) (mpc.BShare, error) { return p.a2b(x, w, lo) }
+
+func (p *Protocol) a2b(x mpc.AShare, w, lo int) (mpc.BShare, error) {
+	if w < 1 || w > 64 || lo < 0 || lo >= w {
+		return nil, errs.New(errs.Config, "spdz2k A2B: width %d, low plane %d (want 0 <= lo < w <= 64)", w, lo)
 	}
 	s := as(x)
 	n := s.Len()
@@ -72,7 +78,12 @@ func (p *Protocol) A2B(x mpc.AShare, w int) (mpc.BShare, error) {
 		return nil, fmt.Errorf("spdz2k A2B: %w", err)
 	}
 	p.check.opened(v, c.m)
-	out, err := mpc.AddB(p, p.BPublic(v.Lo, w), bin)
+	var out mpc.BShare
+	if lo == 0 {
+		out, err = mpc.AddB(p, p.BPublic(v.Lo, w), bin)
+	} else {
+		out, err = mpc.AddBHigh(p, p.BPublic(v.Lo, w), bin, lo)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("spdz2k A2B: %w", err)
 	}
