@@ -23,6 +23,9 @@ func TestSharedModelsSpdz2k(t *testing.T) {
 			res := checkSecure(t, g, in, "spdz2k-dealer")
 			t.Logf("%s: %.2f s (offline %.2f s), %d/%d bytes sent online, %d rounds", m, res.Total.Seconds, res.Offline.Seconds,
 				res.Total.BytesSent[0], res.Total.BytesSent[1], res.Total.Rounds)
+			if testing.Verbose() {
+				t.Log("\n" + res.Table())
+			}
 		})
 	}
 }

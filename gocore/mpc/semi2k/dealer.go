@@ -25,6 +25,7 @@ import (
 	"io"
 
 	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/net"
 	"github.com/qmpc/qmpc/gocore/prg"
 	"github.com/qmpc/qmpc/gocore/ring"
@@ -52,27 +53,9 @@ func NewTrustedDealer(rnd io.Reader) (*TrustedDealer, error) {
 // random 16-byte contribution (one message each way) and derive the dealer's keys from
 // the XOR of the two.
 func simulatedDealer(conn net.Conn, rnd io.Reader) (*TrustedDealer, error) {
-	var own prg.Key
-	if _, err := io.ReadFull(rnd, own[:]); err != nil {
-		return nil, errs.New(errs.Config, "semi2k dealer: randomness: %v", err)
-	}
-	other := 1 - conn.ID()
-	if err := conn.Send(other, own[:]); err != nil {
-		return nil, err
-	}
-	if err := conn.Flush(); err != nil {
-		return nil, err
-	}
-	msg, err := conn.Recv(other)
+	k, err := mpc.SimulatedDealerKey(conn, rnd, Name)
 	if err != nil {
 		return nil, err
-	}
-	if len(msg) != prg.KeySize {
-		return nil, errs.New(errs.Party, "semi2k dealer: party %d sent a key of %d bytes", other, len(msg))
-	}
-	var k prg.Key
-	for i := range k {
-		k[i] = own[i] ^ msg[i]
 	}
 	return NewTrustedDealer(prg.New(k))
 }

@@ -16,7 +16,7 @@ package spdz2k
 // party receives one 8-byte word per bit (a key or a MAC) and party 1 its bit.
 
 import (
-	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/net"
 	"github.com/qmpc/qmpc/gocore/prg"
 	"github.com/qmpc/qmpc/gocore/ring"
@@ -38,25 +38,9 @@ type dealer struct {
 
 // simulatedDealer sets up the simulation: one 16-byte message each way.
 func simulatedDealer(conn net.Conn, rng *prg.PRG) (*dealer, error) {
-	var own prg.Key
-	rng.Read(own[:])
-	other := 1 - conn.ID()
-	if err := conn.Send(other, own[:]); err != nil {
-		return nil, err
-	}
-	if err := conn.Flush(); err != nil {
-		return nil, err
-	}
-	msg, err := conn.Recv(other)
+	k, err := mpc.SimulatedDealerKey(conn, rng, Name)
 	if err != nil {
 		return nil, err
-	}
-	if len(msg) != prg.KeySize {
-		return nil, errs.New(errs.Party, "spdz2k dealer: party %d sent a key of %d bytes", other, len(msg))
-	}
-	var k prg.Key
-	for i := range k {
-		k[i] = own[i] ^ msg[i]
 	}
 	d := &dealer{id: conn.ID(), g: prg.New(k)}
 	keys := d.g.Uint64s(6)
