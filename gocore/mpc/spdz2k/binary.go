@@ -15,6 +15,7 @@ package spdz2k
 import (
 	"fmt"
 
+	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/ring"
 )
@@ -207,6 +208,7 @@ func (p *Protocol) AND(a, b []mpc.BShare) ([]mpc.BShare, error) {
 		nw := len(q.x.x)
 		ring.Xor(msg[q.off:q.off+nw], q.x.x, q.ta.x)
 		ring.Xor(msg[q.off+nw:q.off+2*nw], q.y.x, q.tb.x)
+		ring.MaskTail(msg[q.off:q.off+2*nw], q.x.n)
 	}
 	if err := p.send(ring.ToBytes(msg)); err != nil {
 		return nil, fmt.Errorf("spdz2k AND: %w", err)
@@ -216,6 +218,11 @@ func (p *Protocol) AND(a, b []mpc.BShare) ([]mpc.BShare, error) {
 		return nil, fmt.Errorf("spdz2k AND: %w", err)
 	}
 	peer, _ := ring.FromBytes(raw, words)
+	for _, q := range todo {
+		if err := p.checkTail("AND masks", peer[q.off:q.off+2*len(q.x.x)], q.x.n); err != nil {
+			return nil, err
+		}
+	}
 	for _, q := range todo {
 		nw := len(q.x.x)
 		out[q.i] = p.andFinish(q.x, q.y, q.ta, q.tb, q.tc, msg[q.off:q.off+2*nw], peer[q.off:q.off+2*nw])
@@ -270,6 +277,22 @@ func (p *Protocol) andFinish(x, y, a, b, c *BShare, own, peer []uint64) *BShare 
 	ck.hashWords(ck.exp, append(rd, re...))
 	ck.bits += int64(2 * n * w)
 	return z
+}
+
+// checkTail returns an errs.Cheating error if a received bit message has a padding bit
+// set (planes of n bits; the sender clears them, so a set one is a deviation).
+func (p *Protocol) checkTail(what string, planes []uint64, n int) error {
+	W := ring.Words(n)
+	if n%64 == 0 || W == 0 {
+		return nil
+	}
+	m := ^uint64(0) << (n % 64)
+	for j := W - 1; j < len(planes); j += W {
+		if planes[j]&m != 0 {
+			return errs.New(errs.Cheating, "spdz2k party %d: %s from party %d: padding bits set", p.id, what, p.other)
+		}
+	}
+	return nil
 }
 
 // XorWords returns a ^ b as a new slice.

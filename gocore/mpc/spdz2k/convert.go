@@ -105,7 +105,9 @@ func (p *Protocol) B2A(x mpc.BShare) (mpc.AShare, error) {
 		return nil, fmt.Errorf("spdz2k B2A: %w", err)
 	}
 	d := bs(p.XOR(s, bin))
-	if err := p.send(ring.ToBytes(d.x)); err != nil {
+	sent := append([]uint64(nil), d.x...)
+	ring.MaskTail(sent, n)
+	if err := p.send(ring.ToBytes(sent)); err != nil {
 		return nil, fmt.Errorf("spdz2k B2A: %w", err)
 	}
 	raw, err := p.recv("B2A mask", 8*len(d.x))
@@ -113,6 +115,9 @@ func (p *Protocol) B2A(x mpc.BShare) (mpc.AShare, error) {
 		return nil, fmt.Errorf("spdz2k B2A: %w", err)
 	}
 	peer, _ := ring.FromBytes(raw, len(d.x))
+	if err := p.checkTail("B2A mask", peer, n); err != nil {
+		return nil, err
+	}
 	p.check.sentBits(d)
 	p.check.recvBits(peer, p.delta, d)
 	c := XorWords(d.x, peer)
@@ -153,7 +158,9 @@ func (p *Protocol) OpenB(x mpc.BShare, to int) ([]uint64, error) {
 	}
 	sends, gets := to < 0 || to == p.other, to < 0 || to == p.id
 	if sends {
-		msg := append(ring.ToBytes(s.x), macHash(s.m)...)
+		own := append([]uint64(nil), s.x...)
+		ring.MaskTail(own, s.n)
+		msg := append(ring.ToBytes(own), macHash(s.m)...)
 		if err := p.send(msg); err != nil {
 			return nil, fmt.Errorf("spdz2k OpenB: %w", err)
 		}
@@ -166,6 +173,9 @@ func (p *Protocol) OpenB(x mpc.BShare, to int) ([]uint64, error) {
 			return nil, fmt.Errorf("spdz2k OpenB: %w", err)
 		}
 		peer, _ := ring.FromBytes(raw[:8*len(s.x)], len(s.x))
+		if err := p.checkTail("opened bits", peer, s.n); err != nil {
+			return nil, fmt.Errorf("spdz2k OpenB: %w", err)
+		}
 		if string(expectedHash(peer, p.delta, s)) != string(raw[8*len(s.x):]) {
 			failed = append(failed, "opened bits' MACs")
 		}
