@@ -157,3 +157,47 @@ func BenchmarkSoftSpoken(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMalicious compares the malicious extension (KOS check, NewSessionMalicious) with
+// the semi-honest one on 1M random OTs and 1M correlated OTs (one word at 64 bits), for
+// SoftSpoken k = 1 and 4.
+func BenchmarkMalicious(b *testing.B) {
+	const n = 1 << 20
+	for _, k := range []int{1, 4} {
+		for _, mal := range []bool{false, true} {
+			mode := "semi-honest"
+			if mal {
+				mode = "malicious"
+			}
+			setup := func(b *testing.B) (*Session, *Session, []net.Conn) {
+				c := net.NewPipes(2)
+				var s0, s1 *Session
+				run2(b, func() (err error) { s0, err = newSession(c[0], 1, seeded(1), k, mal); return },
+					func() (err error) { s1, err = newSession(c[1], 0, seeded(2), k, mal); return })
+				return s0, s1, c
+			}
+			b.Run(fmt.Sprintf("k=%d/%s/ROT", k, mode), func(b *testing.B) {
+				s0, s1, c := setup(b)
+				before := stats(c)
+				b.ResetTimer()
+				for range b.N {
+					run2(b, func() error { _, _, err := s0.SendRandomOT(n); return err },
+						func() error { _, _, err := s1.RecvRandomOT(n); return err })
+				}
+				report(b, c, before, n, "OT")
+			})
+			b.Run(fmt.Sprintf("k=%d/%s/COT", k, mode), func(b *testing.B) {
+				s0, s1, c := setup(b)
+				delta := make([]uint64, n)
+				choice := make([]uint64, words(n))
+				before := stats(c)
+				b.ResetTimer()
+				for range b.N {
+					run2(b, func() error { _, err := s0.SendCOT(delta, 1, 64); return err },
+						func() error { _, err := s1.RecvCOT(choice, n, 1, 64); return err })
+				}
+				report(b, c, before, n, "OT")
+			})
+		}
+	}
+}

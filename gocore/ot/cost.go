@@ -17,6 +17,18 @@ func ExtensionBytes(n, k int, random bool) int64 {
 	return int64(msgLen(k, n, random))
 }
 
+// MaliciousExtensionBytes is ExtensionBytes on a malicious session (NewSessionMalicious):
+// the extension of n + KOSExtra rows (n rounded up to a multiple of 64) and the 32-byte
+// check. The other *Bytes functions give semi-honest sessions' traffic; on a malicious
+// session each extension (one per call or batch) sends
+// MaliciousExtensionBytes - ExtensionBytes more, and nothing else changes.
+func MaliciousExtensionBytes(n, k int, random bool) int64 {
+	if n == 0 {
+		return 0
+	}
+	return int64(msgLen(k, kosRows(n), random) + kosCheckBytes)
+}
+
 // corrBytes is the size of the packed corrections of a correlated-OT layout.
 func corrBytes(L cotLayout) int64 {
 	_, sizes := L.chunks()
