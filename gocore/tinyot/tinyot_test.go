@@ -428,10 +428,10 @@ func TestOpenWrongBit(t *testing.T) {
 type outcome int
 
 const (
-	harmless outcome = iota // no error, triples correct (the alteration changed nothing)
-	caught                  // the honest party failed with a cheating or party error
-	undetected              // no error at the honest party, but wrong triples
-	notSent                 // the message does not exist or was not altered
+	harmless   outcome = iota // no error, triples correct (the alteration changed nothing)
+	caught                    // the honest party failed with a cheating or party error
+	undetected                // no error at the honest party, but wrong triples
+	notSent                   // the message does not exist or was not altered
 )
 
 func sweepRun(t *testing.T, cheater int, tm net.Tamper, n, batch int) (outcome, [2][]int, error) {
