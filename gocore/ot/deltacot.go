@@ -41,7 +41,6 @@ func (s *Session) SendDeltaCOT(n int) (k []Block, err error) {
 	if err := checkN(n); err != nil || n == 0 {
 		return nil, err
 	}
-	k = make([]Block, 0, n)
 	for off := 0; off < n; off += deltaCOTBatch {
 		nb := min(deltaCOTBatch, n-off)
 		msg, err := s.recv("Delta-COT extension")
@@ -51,6 +50,9 @@ func (s *Session) SendDeltaCOT(n int) (k []Block, err error) {
 		q, _, err := s.snd.extend(msg, nb, false)
 		if err != nil {
 			return nil, err
+		}
+		if nb == n {
+			return q, nil
 		}
 		k = append(k, q...)
 	}
@@ -67,7 +69,6 @@ func (s *Session) RecvDeltaCOT(b []uint64, n int) (m []Block, err error) {
 	if len(b) < words(n) {
 		return nil, errs.New(errs.Internal, "ot: RecvDeltaCOT: %d choice words for %d COTs", len(b), n)
 	}
-	m = make([]Block, 0, n)
 	for off := 0; off < n; off += deltaCOTBatch {
 		nb := min(deltaCOTBatch, n-off)
 		c := make([]uint64, words(nb)) // extend reads whole words: clear the bits past nb
@@ -78,6 +79,9 @@ func (s *Session) RecvDeltaCOT(b []uint64, n int) (m []Block, err error) {
 		_, t, _, msg := s.rcv.extend(c, nb)
 		if err := s.sendNoFlush(msg); err != nil {
 			return nil, err
+		}
+		if nb == n {
+			return t, s.flush()
 		}
 		m = append(m, t...)
 	}

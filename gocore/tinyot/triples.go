@@ -8,35 +8,43 @@ package tinyot
 // M_P[v_P] = K_Q[v_P] xor v_P*Delta_Q and key K_P[v_Q]; H the TCR hash of hash.go with a
 // fresh tweak per (triple, use, key owner); lsb the lowest bit of a block.
 //
-// Leaky AND, for each of N = l*B triples j:
+// Leaky AND, for each of N = l*B triples j (H(K) is short for H(tweak_j, K) with the
+// tweak of the key's owner; "bits 1..127" means bit 0 cleared):
 //
 //	(1) random aBits [x], [y], [r]                                  (abits.go; 3 bits each)
-//	(2) P -> Q:  u_P = lsb H0(K_P[x_Q]) xor lsb H0(K_P[x_Q] xor Delta_P) xor y_P   (1 bit)
-//	             G_P = H1(K_P[x_Q]) xor H1(K_P[x_Q] xor Delta_P) xor C_P        (128 bits)
-//	             with C_P = K_P[y_Q] xor M_P[y_P] xor y_P*Delta_P
+//	(2) P -> Q:  u_P = lsb H(K_P[x_Q]) xor lsb H(K_P[x_Q] xor Delta_P) xor y_P    (1 bit)
+//	             G_P = bits 1..127 of H(K_P[x_Q]) xor H(K_P[x_Q] xor Delta_P) xor C_P
+//	             with C_P = K_P[y_Q] xor M_P[y_P] xor y_P*Delta_P               (16 bytes)
 //	    (party 0 adds a commitment SHA-256("tinyot-seed" || rho || s_0) to a seed s_0)
 //	    P's share of z, from two half-ANDs (one per cross term):
-//	      z_P = x_P y_P xor lsb H0(K_P[x_Q]) xor lsb H0(M_P[x_P]) xor x_P u_Q
+//	      z_P = x_P y_P xor lsb H(K_P[x_Q]) xor lsb H(M_P[x_P]) xor x_P u_Q
 //	(3) P -> Q:  d_P = z_P xor r_P (1 bit); [z] = [r] with Q's key K_Q[z_P] = K_Q[r_P]
 //	    xor d_P*Delta_Q (the standard way to authenticate a chosen bit from a random one)
-//	    Check value: G'_P = H1(M_P[x_P]) xor H1(K_P[x_Q]) xor M_P[z_P] xor K_P[z_Q]
-//	                        xor x_P (G_Q xor C_P) xor z_P*Delta_P,
+//	    Check value, bits 1..127 of
+//	      G'_P = H(M_P[x_P]) xor H(K_P[x_Q]) xor M_P[z_P] xor K_P[z_Q]
+//	             xor x_P (G_Q xor C_P) xor z_P*Delta_P,
 //	    appended to the sym hash; Check (open.go) tests G'_0 = G'_1 for every j.
+//
+// WRK17 computes z with the leaky AND's own hashes; here bit 0 of the one hash H serves the
+// two half-ANDs and bits 1..127 the check, so each party hashes three blocks per leaky
+// triple (H(K), H(K xor Delta), H(M)). Bit 0 and bits 1..127 of the hash at the point the
+// receiver cannot compute are independent pseudorandom pads, one for y_P, one for C_P.
 //
 // Correctness: C_0 xor C_1 = y (Delta_0 xor Delta_1), since K_P[y_Q] xor M_Q[y_Q] =
 // y_Q Delta_P. The party holding M[x_P] = K_Q[x_P] xor x_P Delta_Q gets from G_Q exactly
-// H1(K_Q[x_P]) xor x_P C_Q (if x_P = 1, H1(M) = H1(K xor Delta) and the two hashes
-// swap), so G'_0 xor G'_1 = (z xor x y)(Delta_0 xor Delta_1): zero iff z = x AND y. The
-// half-ANDs are the same trick on one bit: lsb H0(M_P[x_P]) xor x_P u_Q = lsb H0(K_Q[x_P])
-// xor x_P y_Q, and Q keeps lsb H0(K_Q[x_P]), so the cross terms x_P y_Q are XOR-shared.
+// H(K_Q[x_P]) xor x_P C_Q on bits 1..127 (if x_P = 1, H(M) = H(K xor Delta) and the two
+// hashes swap), so G'_0 xor G'_1 = (z xor x y)(Delta_0 xor Delta_1) on bits 1..127: zero
+// iff z = x AND y, except with probability 2^-127 over the honest party's Delta. The
+// half-ANDs are the same trick on bit 0: lsb H(M_P[x_P]) xor x_P u_Q = lsb H(K_Q[x_P]) xor
+// x_P y_Q, and Q keeps lsb H(K_Q[x_P]), so the cross terms x_P y_Q are XOR-shared.
 //
-// Leakage (WRK17's F_LaAND): Q's hashes at K_Q[x_P] xor Delta_Q are pseudorandom to P
-// (TCR, Delta_Q unknown), so u_Q and G_Q are one-time padded; d_Q is padded by the random
-// r_Q. A cheating P can change u_P or G_P by an error e; this changes Q's z_Q or G'_Q by
+// Leakage (WRK17's F_LaAND): Q's hash at K_Q[x_P] xor Delta_Q is pseudorandom to P (TCR,
+// Delta_Q unknown), so u_Q and G_Q are one-time padded; d_Q is padded by the random r_Q.
+// A cheating P can change u_P or G_P by an error e; this changes Q's z_Q or G'_Q by
 // x_Q*e, so the check fails exactly when x_Q = 1: P learns x_Q from passing, and is caught
 // with probability 1/2 (a guess of x_Q). Any other deviation (a wrong d_P, a wrong z, a
 // share without its MAC) shifts G'_Q by a multiple of Delta_Q, which P would have to
-// guess (2^-128). So every passing triple is correct, and each attacked one leaks its
+// guess (2^-127). So every passing triple is correct, and each attacked one leaks its
 // x_Q at the price of a 1/2 chance of being caught.
 //
 // Combining (WRK17), after every leaky triple is fixed:
@@ -137,11 +145,11 @@ func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
 		me, other = 1, 0
 	}
 	base := p.tweak
-	p.tweak += 4 * uint64(N)
-	tweak := func(use, owner uint64) uint64 { return base + (2*use+owner)*uint64(N) }
+	p.tweak += 2 * uint64(N)
+	tweak := func(owner uint64) uint64 { return base + owner*uint64(N) }
 
-	// (2) u, G; keep lsb H0(K_P[x_Q]), lsb H0(M_P[x_P]) and V = H1(M_P[x_P]) xor
-	// H1(K_P[x_Q]) xor x_P C_P for the check value.
+	// (2) u, G; keep lsb H(K_P[x_Q]), lsb H(M_P[x_P]) and V = H(M_P[x_P]) xor H(K_P[x_Q])
+	// xor x_P C_P (bits 1..127) for the check value.
 	delta := p.delta
 	u := make([]uint64, nw)
 	h0k := make([]uint64, nw)
@@ -167,23 +175,19 @@ func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
 			for j := range m {
 				kd[j] = xorBlock(kk[j], delta)
 			}
-			p.h.batch(hk[:m], kk[:m], tweak(0, me)+uint64(lo))
-			p.h.batch(hd[:m], kd[:m], tweak(0, me)+uint64(lo))
-			p.h.batch(hm[:m], mx[lo:hi], tweak(0, other)+uint64(lo))
+			p.h.batch(hk[:m], kk[:m], tweak(me)+uint64(lo))
+			p.h.batch(hd[:m], kd[:m], tweak(me)+uint64(lo))
+			p.h.batch(hm[:m], mx[lo:hi], tweak(other)+uint64(lo))
 			for j := range m {
 				i := lo + j
 				u[i/64] |= (hk[j][0] ^ hd[j][0]) & 1 << (i % 64)
 				h0k[i/64] |= hk[j][0] & 1 << (i % 64)
 				h0m[i/64] |= hm[j][0] & 1 << (i % 64)
-			}
-			p.h.batch(hk[:m], kk[:m], tweak(1, me)+uint64(lo))
-			p.h.batch(hd[:m], kd[:m], tweak(1, me)+uint64(lo))
-			p.h.batch(hm[:m], mx[lo:hi], tweak(1, other)+uint64(lo))
-			for j := range m {
-				i := lo + j
 				cp := xorBlock(xorBlock(ky[i], my[i]), andBlock(delta, mask(y, i)))
-				putBlock(gOut[16*i:], xorBlock(xorBlock(hk[j], hd[j]), cp))
-				v[i] = xorBlock(xorBlock(hm[j], hk[j]), andBlock(cp, mask(x, i)))
+				g := xorBlock(xorBlock(hk[j], hd[j]), cp)
+				putBlock(gOut[16*i:], ot.Block{g[0] &^ 1, g[1]})
+				vi := xorBlock(xorBlock(hm[j], hk[j]), andBlock(cp, mask(x, i)))
+				v[i] = ot.Block{vi[0] &^ 1, vi[1]}
 			}
 		}
 	}
@@ -245,6 +249,7 @@ func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
 				g := ot.Block{binary.LittleEndian.Uint64(gq[16*i:]), binary.LittleEndian.Uint64(gq[16*i+8:])}
 				gp := xorBlock(xorBlock(v[i], xorBlock(mz[i], kz[i])), andBlock(g, mask(x, i)))
 				gp = xorBlock(gp, andBlock(delta, mask(z, i)))
+				gp[0] &^= 1 // bit 0 is the half-AND's (see the file comment)
 				putBlock(buf[16*(i-lo):], gp)
 			}
 			p.sym.Write(buf[:16*(hi-lo)])
