@@ -90,6 +90,12 @@ type Party struct {
 	// Batch is the number of AND triples Triples makes per batch (DefaultBatch; smaller
 	// batches need larger buckets, bucket.go). Both parties must use the same value.
 	Batch int
+	// TotalTriples is the number of triples the session will make over all its calls of
+	// Triples (0: each call counts alone). The bucket size keeps StatBits bits of
+	// statistical security over all ceil(TotalTriples/Batch) batches (a union bound), so
+	// a caller that makes its triples in many calls sets it once. Both parties must use
+	// the same value.
+	TotalTriples int
 }
 
 // NewParty returns this party's end over conn with peer, on top of the OT session sess
@@ -143,9 +149,7 @@ func NewBits(n int) Bits {
 // Slice returns bits [lo, hi) of x as a new Bits (copies).
 func (x Bits) Slice(lo, hi int) Bits {
 	out := NewBits(hi - lo)
-	for j := lo; j < hi; j++ {
-		out.X[(j-lo)/64] |= getBit(x.X, j) << ((j - lo) % 64)
-	}
+	out.X = sliceBits(x.X, lo, hi)
 	copy(out.M, x.M[lo:hi])
 	copy(out.K, x.K[lo:hi])
 	return out
@@ -224,4 +228,54 @@ func (p *Party) recv(what string, want int) ([]byte, error) {
 func (p *Party) resetCheck() {
 	p.sent, p.expect, p.sym = sha256.New(), sha256.New(), sha256.New()
 	p.pending = false
+}
+
+// Concat returns the bits of xs one after the other (copies).
+func Concat(xs ...Bits) Bits {
+	n := 0
+	for _, x := range xs {
+		n += x.N
+	}
+	out := NewBits(n)
+	off := 0
+	for _, x := range xs {
+		place(&out, x, off)
+		off += x.N
+	}
+	return out
+}
+
+// And returns x AND y from the triples (a, b, c) (c = a AND b; at least x.N of each, the
+// first x.N are used), with one opening of x xor a and y xor b (one message each way):
+// z = c xor d*b xor e*a xor d*e with d = x xor a, e = y xor b public. The MACs of the
+// opened d and e are checked by the next Check, which must pass before any value that
+// depends on z is revealed. Both parties call it.
+func (p *Party) And(x, y, a, b, c Bits) (Bits, error) {
+	n := x.N
+	if y.N != n || a.N < n || b.N < n || c.N < n {
+		return Bits{}, errs.New(errs.Internal, "tinyot: And of %d and %d bits with %d/%d/%d triples", x.N, y.N, a.N, b.N, c.N)
+	}
+	if a.N > n {
+		a, b, c = a.Slice(0, n), b.Slice(0, n), c.Slice(0, n)
+	}
+	de, err := p.Open(Concat(Xor(x, a), Xor(y, b)))
+	if err != nil {
+		return Bits{}, err
+	}
+	d := sliceBits(de, 0, n)
+	e := sliceBits(de, n, 2*n)
+	de2 := make([]uint64, len(d))
+	for w := range d {
+		de2[w] = d[w] & e[w]
+	}
+	return p.XorPublic(Xor(Xor(c, AndPublic(b, d)), AndPublic(a, e)), de2), nil
+}
+
+// sliceBits returns bits [lo, hi) of x, packed from bit 0.
+func sliceBits(x []uint64, lo, hi int) []uint64 {
+	out := make([]uint64, words(hi-lo))
+	for j := lo; j < hi; j++ {
+		out[(j-lo)/64] |= getBit(x, j) << ((j - lo) % 64)
+	}
+	return out
 }

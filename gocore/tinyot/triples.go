@@ -79,8 +79,10 @@ import (
 // Triples returns this party's shares of n authenticated AND triples: with the peer's
 // shares, (a_0 xor a_1) AND (b_0 xor b_1) = c_0 xor c_1 for every triple, all MAC
 // relations holding. Both parties call it. It runs in batches of p.Batch triples with the
-// bucket size of BucketSize(batch, number of batches) and ends with Check (so it also
-// checks any openings pending before the call): errs.Cheating if the peer deviated.
+// bucket size of BucketSize(batch, batches), batches counted over max(n, p.TotalTriples)
+// triples, and ends with Check (so it also checks any openings pending before the call):
+// errs.Cheating if the peer deviated. Memory: about 400 bytes per triple of a batch while
+// it runs (0.4 GB per party for DefaultBatch), and 96 bytes per triple returned.
 func (p *Party) Triples(n int) (a, b, c Bits, err error) {
 	if n < 0 || p.Batch < 1 {
 		return Bits{}, Bits{}, Bits{}, errs.New(errs.Internal, "tinyot: %d triples in batches of %d", n, p.Batch)
@@ -89,7 +91,7 @@ func (p *Party) Triples(n int) (a, b, c Bits, err error) {
 	if n == 0 {
 		return a, b, c, nil
 	}
-	batches := (n + p.Batch - 1) / p.Batch
+	batches := (max(n, p.TotalTriples) + p.Batch - 1) / p.Batch
 	for off := 0; off < n; off += p.Batch {
 		l := min(p.Batch, n-off)
 		ta, tb, tc, err := p.triplesBatch(l, BucketSize(l, batches))
