@@ -7,14 +7,19 @@ package tinyot
 //
 //	each party -> peer:  its shares x_i (n bits packed, ceil(n/64) words)
 //
-// Both learn x = x_0 xor x_1. Party i appends its MACs M_i[j] to a running hash "sent",
-// and the MACs it expects from the peer, K_i[j] xor x_peer[j]*Delta_i, to a hash
-// "expect". No MAC travels at this point.
+// Both learn x = x_0 xor x_1. No MAC travels at this point; party i appends to a running
+// hash (the "check hash") the block
 //
-// Check runs the equality test below on (sym, sent_0, expect_0) against (sym, expect_1,
-// sent_1) (the sym hash holds values both parties must agree on, from the triple
-// generation), then starts new hashes. It costs three messages (1.5 round trips) however
-// many bits were opened, and nothing when nothing was opened since the last Check.
+//	D_i[j] = M_i[j] xor K_i[j] xor x_peer[j]*Delta_i
+//
+// (its own MAC, and the MAC it expects from the peer). For honest parties D_0[j] = K_0[j]
+// xor K_1[j] xor x_0[j] Delta_1 xor x_1[j] Delta_0 = D_1[j]: one symmetric value, which
+// each party can compute once x is public, so both hashes must agree.
+//
+// Check runs the equality test below on the two check hashes (which also hold the
+// values the triple generation asks both parties to agree on, triples.go) and starts a
+// new hash. It costs three messages (1.5 round trips) however many bits were opened, and
+// nothing when nothing was opened since the last Check.
 //
 // Equality test (commit, reveal, open; the F_EQ of WRK17 realised with a random-oracle
 // commitment):
@@ -24,18 +29,19 @@ package tinyot
 //	party 0 -> 1:  rho, v_0                (64 bytes)
 //
 // Party 0 fails if v_1 != v_0; party 1 fails if the opening does not match c or v_0 !=
-// v_1; both with errs.Cheating. v_i is the SHA-256 of the three running hashes.
+// v_1; both with errs.Cheating. v_i is the party's check hash (SHA-256).
 //
-// Security. Soundness: to pass, a cheater that sent x_i' != x_i for some opened bit must
-// make the peer's hash of expected MACs match while the expected MAC of that bit is
-// M_i xor Delta_peer; it knows M_i but not Delta_peer, so it must guess Delta_peer
-// (2^-128) or find a SHA-256 collision. Party 0 is bound by its commitment before it sees
-// v_1, and party 1 sends v_1 before it sees v_0, so neither can copy the other's value.
-// Privacy: an honest party's shares of opened bits are meant to be public; its MACs are
-// M_i = K_peer xor x_i*Delta_peer, which the peer can compute itself once x is open, so
-// the hashes reveal nothing new; if the peer cheated, the honest party aborts, and what
-// the hash of its expected MACs reveals is hidden behind SHA-256 of values involving its
-// 128-bit Delta. The commitment hides v_0 (random oracle, 256-bit rho).
+// Security. Soundness: if party i sent x_i' != x_i for some opened bit, the peer's D
+// value of that bit is M_peer xor K_peer xor x_i' Delta_peer, Delta_peer away from the
+// honest one; party i knows every other term (M_peer = K_i xor x_peer Delta_i, its own
+// M_i = K_peer xor x_i Delta_peer) but not Delta_peer, so to make the hashes agree it must
+// guess Delta_peer (2^-128) or find a SHA-256 collision. Party 0 is bound by its
+// commitment before it sees v_1, and party 1 sends v_1 before it sees v_0, so neither can
+// copy the other's value. Privacy: opened shares are meant to be public, and the D values
+// of honest parties are computable by each party from x and its own state, so the hashes
+// reveal nothing new; if the peer cheated, the honest party aborts, and its hash hides the
+// values involving its 128-bit Delta (SHA-256 as a random oracle). The commitment hides
+// v_0 (random oracle, 256-bit rho).
 
 import (
 	"bytes"
@@ -86,22 +92,20 @@ func (p *Party) Open(x Bits) ([]uint64, error) {
 	return out, nil
 }
 
-// record appends the MACs of this party's opened shares to the sent hash and the expected
-// MACs of the peer's shares to the expect hash.
+// record appends D[j] = M[j] xor K[j] xor peer[j]*Delta of every opened bit to the check
+// hash.
 func (p *Party) record(m, k []ot.Block, peer []uint64) {
 	const chunk = 4096
 	buf := make([]byte, 16*min(chunk, len(m)))
+	d := p.delta
 	for lo := 0; lo < len(m); lo += chunk {
 		hi := min(len(m), lo+chunk)
 		b := buf[:16*(hi-lo)]
 		for j := lo; j < hi; j++ {
-			putBlock(b[16*(j-lo):], m[j])
+			s := mask(peer, j)
+			putBlock(b[16*(j-lo):], ot.Block{m[j][0] ^ k[j][0] ^ d[0]&s, m[j][1] ^ k[j][1] ^ d[1]&s})
 		}
-		p.sent.Write(b)
-		for j := lo; j < hi; j++ {
-			putBlock(b[16*(j-lo):], xorBlock(k[j], andBlock(p.delta, mask(peer, j))))
-		}
-		p.expect.Write(b)
+		p.sym.Write(b)
 	}
 	p.pending = true
 }
@@ -118,18 +122,9 @@ func (p *Party) Check() error {
 	if !p.pending {
 		return nil
 	}
-	sym, sent, expect := p.sym.Sum(nil), p.sent.Sum(nil), p.expect.Sum(nil)
+	v := p.sym.Sum(nil)
 	p.resetCheck()
-	h := sha256.New()
-	h.Write(sym)
-	if p.first {
-		h.Write(sent)
-		h.Write(expect)
-	} else {
-		h.Write(expect)
-		h.Write(sent)
-	}
-	return p.equal(h.Sum(nil))
+	return p.equal(v)
 }
 
 func commit(rho, v []byte) []byte {

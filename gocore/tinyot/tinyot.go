@@ -83,9 +83,9 @@ type Party struct {
 	h     hasher
 	tweak uint64 // hash tweaks used so far (triples.go)
 
-	// Opening obligations since the last Check (open.go).
-	sent, expect, sym hash.Hash
-	pending           bool
+	// The check hash of the values to compare since the last Check (open.go).
+	sym     hash.Hash
+	pending bool
 
 	// Batch is the number of AND triples Triples makes per batch (DefaultBatch; smaller
 	// batches need larger buckets, bucket.go). Both parties must use the same value.
@@ -226,7 +226,7 @@ func (p *Party) recv(what string, want int) ([]byte, error) {
 }
 
 func (p *Party) resetCheck() {
-	p.sent, p.expect, p.sym = sha256.New(), sha256.New(), sha256.New()
+	p.sym = sha256.New()
 	p.pending = false
 }
 

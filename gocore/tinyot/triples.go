@@ -23,7 +23,7 @@ package tinyot
 //	    Check value, bits 1..127 of
 //	      G'_P = H(M_P[x_P]) xor H(K_P[x_Q]) xor M_P[z_P] xor K_P[z_Q]
 //	             xor x_P (G_Q xor C_P) xor z_P*Delta_P,
-//	    appended to the sym hash; Check (open.go) tests G'_0 = G'_1 for every j.
+//	    appended to the check hash; Check (open.go) tests G'_0 = G'_1 for every j.
 //
 // WRK17 computes z with the leaky AND's own hashes; here bit 0 of the one hash H serves the
 // two half-ANDs and bits 1..127 the check, so each party hashes three blocks per leaky
@@ -241,7 +241,7 @@ func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
 	for i := range N {
 		kz[i] = xorBlock(kz[i], andBlock(delta, mask(dq, i)))
 	}
-	// G'_P into the sym hash.
+	// G'_P into the check hash.
 	{
 		buf := make([]byte, 16*hashChunk)
 		gq := in2[8*nw:]
