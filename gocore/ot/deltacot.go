@@ -1,0 +1,89 @@
+package ot
+
+// Delta-COT: the raw correlation of the OT extension, for TinyOT-style authenticated bits
+// (package tinyot). The extension of softspoken.go leaves S with rows q_j and R with rows
+// t_j such that
+//
+//	q_j = t_j xor c_j*s        (s: S's extension secret, the same for every call)
+//
+// which is exactly an information-theoretic MAC on R's choice bit c_j under S's global key
+// Delta = s: S keeps the key K_j = q_j, R the MAC M_j = t_j = K_j xor c_j*Delta. No hash
+// is applied (the correlation itself is the output).
+//
+// Messages: R's extension message with chosen choices (128/k bits per COT, n rounded up to
+// a multiple of 64; 4 bytes for k = 4), one message per batch of deltaCOTBatch COTs, sent
+// by R; S sends nothing. Security (semi-honest): the message is pseudorandom to S
+// (softspoken.go), so S learns nothing about c; R's view is its seeds and its MACs t_j,
+// and s is uniform and independent of that view, so R learns nothing about Delta (a MAC
+// can be forged only by guessing Delta: probability 2^-128). Against a malicious R, that
+// it cannot make the correlation inconsistent (different choice bits in different
+// columns, which leaks bits of s to R through later uses of the keys) is the extension's
+// consistency check: the semi-honest extension of softspoken.go has none, and the
+// malicious variant (issue 14) must cover these calls too.
+//
+// Counters: the COT rows advance the extension's tweak counter like any other call, so no
+// row given out here is ever hashed by another output of the session.
+
+import "github.com/qmpc/qmpc/gocore/errs"
+
+// deltaCOTBatch bounds the COTs of one extension message (a multiple of 64).
+const deltaCOTBatch = 1 << 20
+
+// Delta is the sender-side global correlation of this session's extension (the
+// SoftSpoken/IKNP secret s), the same for every call.
+func (s *Session) Delta() Block { return s.snd.s }
+
+// SendDeltaCOT is the OT sender's end of n Delta-correlated OTs: it returns the keys K_j;
+// the receiver (RecvDeltaCOT) gets M_j = K_j xor b_j*Delta() for its choice bits b_j. The
+// sender receives one message per batch of 2^20 COTs (128/k bits per COT) and sends
+// nothing.
+func (s *Session) SendDeltaCOT(n int) (k []Block, err error) {
+	if err := checkN(n); err != nil || n == 0 {
+		return nil, err
+	}
+	for off := 0; off < n; off += deltaCOTBatch {
+		nb := min(deltaCOTBatch, n-off)
+		msg, err := s.recv("Delta-COT extension")
+		if err != nil {
+			return nil, err
+		}
+		q, _, err := s.snd.extend(msg, nb, false)
+		if err != nil {
+			return nil, err
+		}
+		if nb == n {
+			return q, nil
+		}
+		k = append(k, q...)
+	}
+	return k, nil
+}
+
+// RecvDeltaCOT is the OT receiver's end of SendDeltaCOT: b holds the n choice bits (bit j
+// in word j/64, at least words(n) words) and it returns M_j = K_j xor b_j*Delta, Delta the
+// peer's Delta(). It sends one message per batch of 2^20 COTs (128/k bits per COT).
+func (s *Session) RecvDeltaCOT(b []uint64, n int) (m []Block, err error) {
+	if err := checkN(n); err != nil || n == 0 {
+		return nil, err
+	}
+	if len(b) < words(n) {
+		return nil, errs.New(errs.Internal, "ot: RecvDeltaCOT: %d choice words for %d COTs", len(b), n)
+	}
+	for off := 0; off < n; off += deltaCOTBatch {
+		nb := min(deltaCOTBatch, n-off)
+		c := make([]uint64, words(nb)) // extend reads whole words: clear the bits past nb
+		copy(c, b[off/64:])
+		if nb%64 != 0 {
+			c[len(c)-1] &= 1<<(nb%64) - 1
+		}
+		_, t, _, msg := s.rcv.extend(c, nb)
+		if err := s.sendNoFlush(msg); err != nil {
+			return nil, err
+		}
+		if nb == n {
+			return t, s.flush()
+		}
+		m = append(m, t...)
+	}
+	return m, s.flush()
+}
