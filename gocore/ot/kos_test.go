@@ -360,3 +360,44 @@ func TestMaliciousModeMismatch(t *testing.T) {
 		t.Fatalf("errors %v, %v; want config errors on both sides", e0, e1)
 	}
 }
+
+// TestMaliciousDeltaCOT: on a malicious session, a Delta-COT whose extension message is
+// altered in transit, or whose receiver flips one correction bit consistently with the
+// transcript, is caught by the sender (errs.Cheating) before it returns any key.
+func TestMaliciousDeltaCOT(t *testing.T) {
+	const n = 1000
+	b := make([]uint64, words(n))
+	for i := range b {
+		b[i] = 0x5555aaaa3333cccc * uint64(i+1)
+	}
+	for _, w := range []int{0, 17, 200} {
+		p := net.NewPipes(2)
+		tp, _ := net.NewTamperer(p[1], net.Tamper{Message: 3, Word: w, Xor: 1 << 9})
+		s0, s1 := malSessions(t, p[0], tp, DefaultK)
+		eS, eR := run2errs(func() error { _, err := s0.SendDeltaCOT(n); return err },
+			func() error { _, err := s1.RecvDeltaCOT(b, n); return err })
+		if eR != nil || errs.KindOf(eS) != errs.Cheating {
+			t.Fatalf("word %d: sender %v, receiver %v; want a cheating error at the sender", w, eS, eR)
+		}
+	}
+	p := net.NewPipes(2)
+	s0, s1 := malSessions(t, p[0], p[1], DefaultK)
+	caught := 0
+	for blk := range Kappa / DefaultK {
+		s1.cheat = &rcvCheat{body: func(msg []byte, N int) { msg[8*blk*words(N)] ^= 4 }} // row 2, block blk
+		eS, eR := run2errs(func() error { _, err := s0.SendDeltaCOT(n); return err },
+			func() error { _, err := s1.RecvDeltaCOT(b, n); return err })
+		if eR != nil {
+			t.Fatal(eR)
+		}
+		if (blockBits(s0.Delta(), blk, DefaultK) != 0) != (eS != nil) {
+			t.Fatalf("block %d of Delta = %d, sender error %v", blk, blockBits(s0.Delta(), blk, DefaultK), eS)
+		}
+		if eS != nil {
+			caught++
+		}
+	}
+	if caught < Kappa/DefaultK/2 {
+		t.Fatalf("only %d of %d blocks caught", caught, Kappa/DefaultK)
+	}
+}
