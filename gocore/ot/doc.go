@@ -16,11 +16,14 @@
 //     The 128 x n bit matrix is transposed with a 64x64 block transpose (transpose.go); the
 //     correlation-robust hash is the tweakable fixed-key-AES construction (TMMO) of Guo,
 //     Katz, Wang, Yu (S&P 2020) (hash.go).
+//   - Malicious extension (kos.go): the KOS consistency check on the SoftSpoken rows,
+//     per session (NewSessionMalicious).
 //   - Outputs: random OT (SendRandomOT/RecvRandomOT); correlated OT over Z_2^bits with
 //     vector correlations (SendCOT/RecvCOT, or a width per OT: SendCOTWidths/RecvCOTWidths;
 //     cot.go); the one-sided Gilboa matrix product (ProductW/ProductX) and batched vector
 //     OLE (VOLEW/VOLEX) (gilboa.go); AND triples and Beaver triples over Z_2^64
-//     (triples.go). cost.go gives the exact bytes of each.
+//     (triples.go); Delta-COT, the raw correlation M_j = K_j xor b_j*Delta for TinyOT
+//     (deltacot.go). cost.go gives the exact bytes of each.
 //
 // # Sessions and roles
 //
@@ -54,10 +57,26 @@
 //
 // # Threat model and parameters
 //
-// Two parties, semi-honest (passive) corruption of either, computational security
-// parameter kappa = 128 (128 base OTs, AES-128, Ristretto255 at about 126-bit security),
-// no statistical parameter (the semi-honest protocols have no consistency check).
-// Malicious security (SoftSpoken's consistency check, Beaver-triple sacrificing) is not
-// provided. Each file's header states what its messages contain and why they
-// reveal nothing.
+// Two parties, computational security parameter kappa = 128 (128 base OTs, AES-128,
+// Ristretto255 at about 126-bit security).
+//
+// NewSession/NewSessionK: semi-honest (passive) corruption of either party; no statistical
+// parameter (no consistency check). This is what semi2k uses; its speed and bytes are
+// unchanged by the malicious option.
+//
+// NewSessionMalicious: the OT extension is secure against a malicious party in either role
+// (kos.go): every extension of either direction carries the consistency check of Keller,
+// Orsini and Scholl (CRYPTO 2015, the corrected proof of ePrint 2015/546) on the SoftSpoken
+// rows (k = 1: KOS itself; k > 1: Roy's malicious SoftSpokenOT, the same check over the
+// subspace VOLE), with KOSExtra = kappa + 64 extra OTs and a Fiat-Shamir challenge
+// (SHA-256 of the receiver's message) evaluated as a GHASH polynomial hash. A failed check
+// is an errs.Cheating error naming the check, raised before any output of that extension.
+// Statistical security: a receiver that learns m bits of the sender's secret passes with
+// probability at most 2^-m, plus the hash term (N+1)/2^128 per challenge tried (q tries:
+// below 2^-40 for q < 2^64, N < 2^23); we claim 40 bits. Why KOS-on-SoftSpoken and not
+// the alternatives: docs/design-notes.md. Malicious security covers the extension (random
+// OT, correlated OT, Delta-COT, the products' OTs): a malicious OT sender can still choose
+// its correlation freely, which the COT functionality allows; the triples of triples.go and
+// the Gilboa products get no sacrifice or MAC here (their malicious use needs the
+// protocol above, e.g. spdz2k's MAC check).
 package ot
