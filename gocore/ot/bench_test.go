@@ -201,3 +201,30 @@ func BenchmarkMalicious(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGilboa128 is the one-sided product over Z_2^128 with nx = 2 matrices (spdz2k's
+// mask and MAC mask) sharing the OTs: W [16 x 576] (8-bit) times X, X' [576 x 64], on
+// semi-honest and malicious sessions. Items are OTs (each carries 2 x 64 elements).
+func BenchmarkGilboa128(b *testing.B) {
+	const m, k, n, bw, nx = 16, 576, 64, 8, 2
+	for _, mal := range []bool{false, true} {
+		b.Run(fmt.Sprintf("m=%d/k=%d/n=%d/bits=%d/nx=%d/malicious=%v", m, k, n, bw, nx, mal), func(b *testing.B) {
+			c := net.NewPipes(2)
+			var s0, s1 *Session
+			run2(b, func() (err error) { s0, err = newSession(c[0], 1, seeded(1), DefaultK, mal); return },
+				func() (err error) { s1, err = newSession(c[1], 0, seeded(2), DefaultK, mal); return })
+			w := make([]int64, m*k)
+			for i := range w {
+				w[i] = int64(i%255) - 127
+			}
+			xs := [][]uint64{make([]uint64, 2*k*n), make([]uint64, 2*k*n)}
+			before := stats(c)
+			b.ResetTimer()
+			for range b.N {
+				run2(b, func() error { _, err := s0.ProductW128(w, m, k, n, bw, nx); return err },
+					func() error { _, err := s1.ProductX128(xs, m, k, n, bw); return err })
+			}
+			report(b, c, before, m*k*bw, "OT")
+		})
+	}
+}

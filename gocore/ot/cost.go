@@ -114,3 +114,37 @@ func COTWidthsBytes(l int, widths []uint8, k int) (receiver, sender int64) {
 	return ExtensionBytes(len(widths), k, false),
 		corrBytes(cotLayout{n: len(widths), l: l, width: func(o int) int { return int(widths[o]) }})
 }
+
+// COT128Bytes returns the bytes sent by the receiver and by the sender in
+// SendCOT128/RecvCOT128 of n OTs of l elements at width w (semi-honest session; on a
+// malicious one the receiver's part is MaliciousExtensionBytes).
+func COT128Bytes(n, l, w, k int) (receiver, sender int64) {
+	if n == 0 {
+		return 0, 0
+	}
+	return ExtensionBytes(n, k, false), corrBytes(cotLayout{n: n, l: l, width: func(int) int { return w }})
+}
+
+// Product128Bytes returns the bytes sent by the W side (ProductW128, the OT receiver) and
+// the X side (ProductX128) for W [m,k] of bits-bit entries times nx matrices [k,n] over
+// Z_2^128; kk is the SoftSpoken parameter, malicious whether the session is malicious.
+func Product128Bytes(m, k, n, bits, nx, kk int, malicious bool) (wSide, xSide int64) {
+	return defaultBatching.product128Bytes(m, k, n, bits, nx, kk, malicious)
+}
+
+func (bt batching) product128Bytes(m, k, n, bits, nx, kk int, malicious bool) (wSide, xSide int64) {
+	if m*k*bits == 0 || n == 0 {
+		return 0, 0
+	}
+	rows := bt.items(k * bits)
+	for i0 := 0; i0 < m; i0 += rows {
+		mb := min(m, i0+rows) - i0
+		if malicious {
+			wSide += MaliciousExtensionBytes(mb*k*bits, kk, false)
+		} else {
+			wSide += ExtensionBytes(mb*k*bits, kk, false)
+		}
+		xSide += corrBytes(product128Layout(mb, k, n, bits, nx))
+	}
+	return wSide, xSide
+}
