@@ -29,6 +29,7 @@ package ot
 // B's corrections grow with nx (nx*n*(128-j) bits per OT of bit j). One round trip per batch.
 
 import (
+	"encoding/binary"
 	"math/bits"
 
 	"github.com/qmpc/qmpc/gocore/errs"
@@ -91,20 +92,60 @@ func (s *Session) cot128SenderPhase(umsg []byte, L cotLayout, delta func(o int, 
 	return nil
 }
 
-// writeElems packs elements (lo[e], hi[e]) at w bits each.
+// writeElems packs elements (lo[e], hi[e]) at w bits each (lo at min(w, 64) bits, then hi
+// at w - 64 bits if w > 64), as bitWriter.writeVec would one value at a time.
 func writeElems(bw *bitWriter, lo, hi []uint64, w int) {
-	for e := range lo {
-		bw.writeVec(lo[e:e+1], min(w, 64))
-		if w > 64 {
-			bw.writeVec(hi[e:e+1], w-64)
+	acc, n, out := bw.acc, bw.n, bw.out
+	put := func(v uint64, w int) {
+		acc |= v << n
+		if n+w >= 64 {
+			out = binary.LittleEndian.AppendUint64(out, acc)
+			acc = v >> (64 - n) // 0 for n = 0
+			n += w - 64
+		} else {
+			n += w
 		}
 	}
+	wl, wh := min(w, 64), w-64
+	for e := range lo {
+		put(lo[e], wl)
+		if wh > 0 {
+			put(hi[e], wh)
+		}
+	}
+	bw.acc, bw.n, bw.out = acc, n, out
+}
+
+// readElem reads one element written by writeElems.
+func (r *bitReader) readElem(w int) (lo, hi uint64) {
+	lo = r.get(min(w, 64))
+	if w > 64 {
+		hi = r.get(w - 64)
+	}
+	return lo, hi
+}
+
+// get reads one value of w bits (1 <= w <= 64), as readVec does.
+func (r *bitReader) get(w int) uint64 {
+	v := r.cur >> r.n
+	if r.n+w >= 64 {
+		var nxt uint64
+		if r.pos+8 <= len(r.in) {
+			nxt = binary.LittleEndian.Uint64(r.in[r.pos:])
+			r.pos += 8
+		}
+		v |= nxt << (64 - r.n) // 0 for r.n = 0
+		r.cur = nxt
+		r.n += w - 64
+	} else {
+		r.n += w
+	}
+	return v & widthMask(w)
 }
 
 // cot128ReceiverPhase is cotReceiverPhase at 128-bit elements.
 func (s *Session) cot128ReceiverPhase(t []Block, base uint64, c []uint64, L cotLayout, sink func(o int, out []uint64)) error {
 	x := make([]uint64, 2*L.l)
-	var one [1]uint64
 	ends, sizes := L.chunks()
 	o := 0
 	for ci, end := range ends {
@@ -123,13 +164,7 @@ func (s *Session) cot128ReceiverPhase(t []Block, base uint64, c []uint64, L cotL
 			sel := -(c[o/64] >> (o % 64) & 1)
 			s.ex.expand(x, t[o])
 			for e := 0; e < 2*L.l; e += 2 {
-				br.readVec(one[:], min(w, 64))
-				ylo := one[0]
-				var yhi uint64
-				if w > 64 {
-					br.readVec(one[:], w-64)
-					yhi = one[0]
-				}
+				ylo, yhi := br.readElem(w)
 				lo, b := bits.Sub64(x[e], ylo&sel, 0)
 				hi, _ := bits.Sub64(x[e+1], yhi&sel, b)
 				x[e], x[e+1] = lo&mlo, hi&mhi
