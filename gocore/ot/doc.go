@@ -23,7 +23,9 @@
 //     cot.go); the one-sided Gilboa matrix product (ProductW/ProductX) and batched vector
 //     OLE (VOLEW/VOLEX) (gilboa.go); AND triples and Beaver triples over Z_2^64
 //     (triples.go); Delta-COT, the raw correlation M_j = K_j xor b_j*Delta for TinyOT
-//     (deltacot.go). cost.go gives the exact bytes of each.
+//     (deltacot.go); correlated OT and the one-sided Gilboa product over Z_2^128 with several
+//     X matrices on the same OTs, for spdz2k (SendCOT128/RecvCOT128,
+//     ProductW128/ProductX128; gilboa128.go). cost.go gives the exact bytes of each.
 //
 // # Sessions and roles
 //
