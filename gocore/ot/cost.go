@@ -148,3 +148,23 @@ func (bt batching) product128Bytes(m, k, n, bits, nx, kk int, malicious bool) (w
 	}
 	return wSide, xSide
 }
+
+// VOLE128Bytes returns the bytes sent by the W side (VOLEW128) and the X side (VOLEX128) for
+// n scalars used at nbits bits times vectors of l elements over Z_2^128.
+func VOLE128Bytes(n, l, nbits, k int, malicious bool) (wSide, xSide int64) {
+	return defaultBatching.vole128Bytes(n, l, nbits, k, malicious)
+}
+
+func (bt batching) vole128Bytes(n, l, nbits, k int, malicious bool) (wSide, xSide int64) {
+	nb := bt.items(nbits)
+	for r0 := 0; r0 < n; r0 += nb {
+		N := (min(n, r0+nb) - r0) * nbits
+		if malicious {
+			wSide += MaliciousExtensionBytes(N, k, false)
+		} else {
+			wSide += ExtensionBytes(N, k, false)
+		}
+		xSide += corrBytes(vole128Layout(min(n, r0+nb)-r0, l, nbits))
+	}
+	return wSide, xSide
+}

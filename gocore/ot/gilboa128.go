@@ -372,10 +372,10 @@ func (s *Session) productX128(xs [][]uint64, m, k, n, wbits int, v [][]uint64, i
 	return s.flush()
 }
 
-// addShifted128 adds y << j to row (elements interleaved lo, hi; 0 <= j < 64).
+// addShifted128 adds y << j to row (elements interleaved lo, hi; 0 <= j < 128).
 func addShifted128(row, y []uint64, j int) {
 	for e := 0; e < len(y); e += 2 {
-		lo, hi := y[e]<<j, y[e+1]<<j|y[e]>>(64-j) // y[e]>>64 is 0 in Go for j = 0
+		lo, hi := shl128(y[e], y[e+1], j)
 		var c uint64
 		row[e], c = bits.Add64(row[e], lo, 0)
 		row[e+1], _ = bits.Add64(row[e+1], hi, c)
@@ -385,9 +385,105 @@ func addShifted128(row, y []uint64, j int) {
 // subShifted128 subtracts t << j from row.
 func subShifted128(row, t []uint64, j int) {
 	for e := 0; e < len(t); e += 2 {
-		lo, hi := t[e]<<j, t[e+1]<<j|t[e]>>(64-j)
+		lo, hi := shl128(t[e], t[e+1], j)
 		var b uint64
 		row[e], b = bits.Sub64(row[e], lo, 0)
 		row[e+1], _ = bits.Sub64(row[e+1], hi, b)
 	}
+}
+
+// VOLEW128 is A's end of n vector OLEs over Z_2^128 with 128-bit scalars (Gilboa's method,
+// as VOLEW): A holds n scalars a_r (2n words, interleaved lo, hi) of which it uses the low
+// nbits bits (1 <= nbits <= 128; the scalar is a_r mod 2^nbits, unsigned, so nbits = 128
+// takes the ring element itself), B (VOLEX128) holds n vectors of l elements (x, 2*n*l
+// words); A gets u, B gets v (2*n*l words each) with u_r + v_r = a_r*x_r mod 2^128. It runs
+// n*nbits correlated OTs of l elements, at width 128 - j for bit j (sum_j (128-j) bits per
+// element: 8256 for nbits = 128), one round trip per batch. Typical uses: Beaver-triple
+// cross terms over Z_2^128 (l = 1, nbits = 128) and, with the roles chosen so that the
+// short operand chooses, MAC cross terms alpha_i*x (ProductW128 with W = alpha_i, m = k =
+// 1, bits = 64 costs only 64 OTs for a whole vector x).
+func (s *Session) VOLEW128(a []uint64, l, nbits int) (u []uint64, err error) {
+	if l < 1 || nbits < 1 || nbits > 128 || len(a)%2 != 0 {
+		return nil, errs.New(errs.Internal, "ot: VOLEW128 with %d words, l = %d, nbits = %d", len(a), l, nbits)
+	}
+	n := len(a) / 2
+	u = make([]uint64, 2*n*l)
+	nb := s.batch.items(nbits)
+	for r0 := 0; r0 < n; r0 += nb {
+		r1 := min(n, r0+nb)
+		if err := s.voleW128(a[2*r0:2*r1], l, nbits, u[2*r0*l:2*r1*l]); err != nil {
+			return nil, err
+		}
+	}
+	return u, nil
+}
+
+func vole128Layout(n, l, nbits int) cotLayout {
+	return cotLayout{n: n * nbits, l: l, width: func(o int) int { return 128 - o%nbits }}
+}
+
+func (s *Session) voleW128(a []uint64, l, nbits int, u []uint64) error {
+	n := len(a) / 2
+	N := n * nbits
+	if N == 0 {
+		return nil
+	}
+	c := make([]uint64, words(N))
+	for r := range n {
+		for j := range nbits {
+			o := r*nbits + j
+			c[o/64] |= (a[2*r+j/64] >> (j % 64) & 1) << (o % 64)
+		}
+	}
+	_, t, base, umsg := s.rcvExtend(c, N)
+	if err := s.send(umsg); err != nil {
+		return err
+	}
+	return s.cot128ReceiverPhase(t, base, c, vole128Layout(n, l, nbits), func(o int, y []uint64) {
+		r := o / nbits
+		addShifted128(u[2*r*l:2*(r+1)*l], y, o%nbits)
+	})
+}
+
+// VOLEX128 is B's end of VOLEW128: x holds n vectors of l elements (2*n*l words); B gets v.
+func (s *Session) VOLEX128(x []uint64, l, nbits int) (v []uint64, err error) {
+	if l < 1 || nbits < 1 || nbits > 128 || len(x)%(2*l) != 0 {
+		return nil, errs.New(errs.Internal, "ot: VOLEX128 with %d words, l = %d, nbits = %d", len(x), l, nbits)
+	}
+	n := len(x) / (2 * l)
+	v = make([]uint64, 2*n*l)
+	nb := s.batch.items(nbits)
+	for r0 := 0; r0 < n; r0 += nb {
+		r1 := min(n, r0+nb)
+		if err := s.voleX128(x[2*r0*l:2*r1*l], l, nbits, v[2*r0*l:2*r1*l]); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+func (s *Session) voleX128(x []uint64, l, nbits int, v []uint64) error {
+	n := len(x) / (2 * l)
+	if n*nbits == 0 {
+		return nil
+	}
+	umsg, err := s.recv("VOLE128 extension")
+	if err != nil {
+		return err
+	}
+	err = s.cot128SenderPhase(umsg, vole128Layout(n, l, nbits),
+		func(o int, _ []uint64) []uint64 { r := o / nbits; return x[2*r*l : 2*(r+1)*l] },
+		func(o int, t []uint64) { r := o / nbits; subShifted128(v[2*r*l:2*(r+1)*l], t, o%nbits) })
+	if err != nil {
+		return err
+	}
+	return s.flush()
+}
+
+// shl128 returns (lo, hi) << j for 0 <= j < 128.
+func shl128(lo, hi uint64, j int) (uint64, uint64) {
+	if j >= 64 {
+		return 0, lo << (j - 64)
+	}
+	return lo << j, hi<<j | lo>>(64-j) // lo>>64 is 0 in Go for j = 0
 }

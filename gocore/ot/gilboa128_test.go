@@ -179,3 +179,59 @@ func TestProduct128Tampered(t *testing.T) {
 		t.Fatalf("X side: %v; W side: %v; want a cheating error at the X side and a failed W side", eX, eW)
 	}
 }
+
+// TestVOLE128: u_r + v_r = a_r*x_r mod 2^128 for 128-bit scalars used at nbits bits, on
+// both kinds of session and across batches.
+func TestVOLE128(t *testing.T) {
+	for _, mal := range []bool{false, true} {
+		s0, s1, _ := pairFor(t, mal)
+		r := rand.New(rand.NewPCG(41, 42))
+		for _, c := range []struct{ n, l, nbits int }{{0, 1, 128}, {1, 1, 128}, {5, 3, 128}, {7, 2, 64}, {4, 1, 65}, {3, 4, 1}, {9, 1, 100}} {
+			for _, small := range []bool{false, true} {
+				if small {
+					bt := batching{and: 64, beaver: 64, ots: 2 * c.nbits} // two scalars per batch
+					s0.batch, s1.batch = bt, bt
+				} else {
+					s0.batch, s1.batch = defaultBatching, defaultBatching
+				}
+				a := make([]uint64, 2*c.n)
+				x := make([]uint64, 2*c.n*c.l)
+				for i := range a {
+					a[i] = r.Uint64()
+				}
+				for i := range x {
+					x[i] = r.Uint64()
+				}
+				var u, v []uint64
+				run2(t, func() (err error) { u, err = s0.VOLEW128(a, c.l, c.nbits); return },
+					func() (err error) { v, err = s1.VOLEX128(x, c.l, c.nbits); return })
+				mlo, mhi := mask128(c.nbits)
+				for rr := range c.n {
+					al, ah := a[2*rr]&mlo, a[2*rr+1]&mhi
+					for q := range c.l {
+						e := 2 * (rr*c.l + q)
+						wl, wh := mul128(al, ah, x[e], x[e+1])
+						gl, gh := add128(u[e], u[e+1], v[e], v[e+1])
+						if gl != wl || gh != wh {
+							t.Fatalf("mal=%v %+v batch-small=%v: scalar %d element %d = %x:%x, want %x:%x", mal, c, small, rr, q, gh, gl, wh, wl)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestVOLE128Costs(t *testing.T) {
+	for _, mal := range []bool{false, true} {
+		s0, s1, p := pairFor(t, mal)
+		const n, l, nbits = 50, 2, 128
+		b0, b1 := p[0].Stats().BytesSent, p[1].Stats().BytesSent
+		run2(t, func() error { _, err := s0.VOLEW128(make([]uint64, 2*n), l, nbits); return err },
+			func() error { _, err := s1.VOLEX128(make([]uint64, 2*n*l), l, nbits); return err })
+		wb, xb := VOLE128Bytes(n, l, nbits, DefaultK, mal)
+		if g0, g1 := p[0].Stats().BytesSent-b0, p[1].Stats().BytesSent-b1; g0 != wb || g1 != xb {
+			t.Fatalf("mal=%v: sent %d / %d bytes, cost says %d / %d", mal, g0, g1, wb, xb)
+		}
+	}
+}
