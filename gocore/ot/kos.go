@@ -4,9 +4,14 @@ package ot
 // "Actively Secure OT Extension with Optimal Overhead" (CRYPTO 2015; the proof as corrected
 // in the updated ePrint 2015/546), run on the rows of the SoftSpoken extension
 // (softspoken.go) after the receiver's corrections. For SoftSpoken parameter k = 1 the
-// extension is IKNP and this is exactly KOS's protocol; for k > 1 it is the malicious
-// SoftSpokenOT of Roy (CRYPTO 2022), whose check is the same universal-hash check applied to
-// the subspace VOLE (each row's correlation is repeated within the k-bit blocks of s).
+// extension is IKNP and this is exactly KOS's protocol. For k > 1 it follows Roy's malicious
+// SoftSpokenOT (CRYPTO 2022), which generalises the KOS-style universal-hash check to the
+// subspace VOLE: a malicious receiver's rows then deviate only within the k-bit blocks of s
+// (one correction per block and OT), a subset of the deviations KOS's analysis covers,
+// plus inconsistent GGM setup messages, which Roy's analysis treats as the receiver choosing
+// the punctured seeds per value of Delta_b. We run the check on the corrected IKNP-form rows
+// with a GF(2^128) hash (as libOTe-style implementations do) rather than on the
+// uncorrected small-field VOLE; the literal KOS proof applies to k = 1.
 //
 // Roles as in softspoken.go: receiver R (choices), sender S (secret s). Per extension of n
 // OTs, R extends N = 64*ceil(n/64) + KOSExtra rows, the last KOSExtra (= kappa + 64 = 192)
