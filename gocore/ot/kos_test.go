@@ -401,3 +401,58 @@ func TestMaliciousDeltaCOT(t *testing.T) {
 		t.Fatalf("only %d of %d blocks caught", caught, Kappa/DefaultK)
 	}
 }
+
+// TestMaliciousGGMSetupDeviation plays a receiver that sends wrong GGM level sums in the
+// SoftSpoken setup while keeping its own trees, and binds its challenges to what it sent
+// (the alteration is made in its own buffer, net.Tamper.InPlace, before the session hashes
+// it). The sender then rebuilds different seeds on the altered side. If that side is the one
+// the sender uses (the sibling of its path to leaf Delta_b), the rows of block b differ and
+// the first extension fails the check; if not, the alteration is invisible and the OTs are
+// correct. The outcome reveals one bit of Delta_b, the selective failure KOS/Roy allow.
+func TestMaliciousGGMSetupDeviation(t *testing.T) {
+	const n = 500
+	for _, k := range []int{1, 4} {
+		caught, harmless := 0, 0
+		for _, w := range []int{0, 2, 5, 17, 100, 257, 511} {
+			p := net.NewPipes(2)
+			tp, _ := net.NewTamperer(p[1], net.Tamper{Message: 2, Word: w, Xor: 1 << 3, InPlace: true})
+			s0, s1 := malSessions(t, p[0], tp, k)
+			pair := 8 * w / 32 // = b*k + d
+			b, d := pair/k, pair%k
+			side := (8 * w % 32) / 16
+			pbit := blockBits(s0.snd.s, b, k) >> (k - 1 - d) & 1
+			used := side == 1-pbit
+			var m0, m1, mc []Block
+			var c []uint64
+			eS, eR := run2errs(func() (err error) { m0, m1, err = s0.SendRandomOT(n); return },
+				func() (err error) { c, mc, err = s1.RecvRandomOT(n); return })
+			if eR != nil {
+				t.Fatal(eR)
+			}
+			if used {
+				if errs.KindOf(eS) != errs.Cheating {
+					t.Fatalf("k=%d word %d (block %d depth %d, used side): sender %v, want cheating", k, w, b, d, eS)
+				}
+				caught++
+				continue
+			}
+			if eS != nil {
+				t.Fatalf("k=%d word %d: unused side altered, yet %v", k, w, eS)
+			}
+			for i := range n {
+				want := m0[i]
+				if bit(c, i) == 1 {
+					want = m1[i]
+				}
+				if mc[i] != want {
+					t.Fatalf("k=%d word %d: OT %d wrong after a passed check", k, w, i)
+				}
+			}
+			harmless++
+		}
+		t.Logf("k=%d: %d caught, %d on the unused side", k, caught, harmless)
+		if caught == 0 {
+			t.Fatalf("k=%d: no deviation caught", k)
+		}
+	}
+}

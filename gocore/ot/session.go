@@ -132,10 +132,11 @@ func newSession(conn net.Conn, peer int, rnd io.Reader, k int, mal bool) (*Sessi
 	if mal {
 		mode |= 0x80
 	}
-	s.sid[1] = sha256.Sum256(setup)
-	if err := s.send(append(setup, mode)); err != nil {
+	setupMsg := append(setup, mode)
+	if err := s.send(setupMsg); err != nil {
 		return nil, err
 	}
+	s.sid[1] = sha256.Sum256(setupMsg[:len(setupMsg)-1]) // read back: the bytes as sent
 	peerSetup, err := s.recv("extension setup")
 	if err != nil {
 		return nil, err
