@@ -241,7 +241,10 @@ func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
 	for i := range N {
 		kz[i] = xorBlock(kz[i], andBlock(delta, mask(dq, i)))
 	}
-	// G'_P into the check hash.
+	// G'_P into the check hash; the leaky triples' MACs and keys into one record each,
+	// for the random accesses of the combining step (one or two cache lines per triple
+	// instead of six).
+	lt := make([]leaky, N)
 	{
 		buf := make([]byte, 16*hashChunk)
 		gq := in2[8*nw:]
@@ -253,11 +256,14 @@ func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
 				gp = xorBlock(gp, andBlock(delta, mask(z, i)))
 				gp[0] &^= 1 // bit 0 is the half-AND's (see the file comment)
 				putBlock(buf[16*(i-lo):], gp)
+				lt[i] = leaky{mx[i], kx[i], my[i], ky[i], mz[i], kz[i]}
 			}
 			p.sym.Write(buf[:16*(hi-lo)])
 		}
 		p.pending = true
 	}
+	ab, v, in2 = Bits{}, nil, nil
+	mx, kx, my, ky, mz, kz, mr, kr = nil, nil, nil, nil, nil, nil, nil, nil
 
 	// (4) The bucket seed: party 1 reveals s_1 after d_0 arrived, then party 0 opens s_0.
 	var seed prg.Key
@@ -295,12 +301,14 @@ func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
 	dk := NewBits(l * (bs - 1))
 	for i := range l {
 		f := perm[i*bs]
+		tf := &lt[f]
 		for k := 1; k < bs; k++ {
 			e := perm[i*bs+k]
+			te := &lt[e]
 			o := i*(bs-1) + k - 1
 			dk.X[o/64] |= (getBit(y, f) ^ getBit(y, e)) << (o % 64)
-			dk.M[o] = xorBlock(my[f], my[e])
-			dk.K[o] = xorBlock(ky[f], ky[e])
+			dk.M[o] = xorBlock(tf.my, te.my)
+			dk.K[o] = xorBlock(tf.ky, te.ky)
 		}
 	}
 	dOpen, err := p.Open(dk)
@@ -310,29 +318,34 @@ func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
 	a, b, c = NewBits(l), NewBits(l), NewBits(l)
 	for i := range l {
 		f := perm[i*bs]
+		tf := &lt[f]
 		xb, zb := getBit(x, f), getBit(z, f)
-		xm, xk := mx[f], kx[f]
-		zm, zk := mz[f], kz[f]
+		xm, xk := tf.mx, tf.kx
+		zm, zk := tf.mz, tf.kz
 		for k := 1; k < bs; k++ {
 			e := perm[i*bs+k]
+			te := &lt[e]
 			o := i*(bs-1) + k - 1
 			dm := mask(dOpen, o)
 			xe := getBit(x, e)
 			xb ^= xe
-			xm, xk = xorBlock(xm, mx[e]), xorBlock(xk, kx[e])
+			xm, xk = xorBlock(xm, te.mx), xorBlock(xk, te.kx)
 			zb ^= getBit(z, e) ^ xe&dm&1
-			zm = xorBlock(xorBlock(zm, mz[e]), andBlock(mx[e], dm))
-			zk = xorBlock(xorBlock(zk, kz[e]), andBlock(kx[e], dm))
+			zm = xorBlock(xorBlock(zm, te.mz), andBlock(te.mx, dm))
+			zk = xorBlock(xorBlock(zk, te.kz), andBlock(te.kx, dm))
 		}
 		a.X[i/64] |= xb << (i % 64)
 		a.M[i], a.K[i] = xm, xk
 		b.X[i/64] |= getBit(y, f) << (i % 64)
-		b.M[i], b.K[i] = my[f], ky[f]
+		b.M[i], b.K[i] = tf.my, tf.ky
 		c.X[i/64] |= zb << (i % 64)
 		c.M[i], c.K[i] = zm, zk
 	}
 	return a, b, c, nil
 }
+
+// leaky is one leaky triple's MACs and keys.
+type leaky struct{ mx, kx, my, ky, mz, kz ot.Block }
 
 func seedCommit(rho, s []byte) []byte {
 	h := sha256.New()
