@@ -6,7 +6,7 @@ package tinyot
 // its authors' implementation (both parties send the same messages). Notation: this party
 // P, the peer Q, Delta_P P's key; [v] an authenticated bit with P's share v_P, MAC
 // M_P[v_P] = K_Q[v_P] xor v_P*Delta_Q and key K_P[v_Q]; H the TCR hash of hash.go with a
-// fresh tweak per (triple, use, key owner); lsb the lowest bit of a block.
+// fresh tweak per (triple, key owner); lsb the lowest bit of a block.
 //
 // Leaky AND, for each of N = l*B triples j (H(K) is short for H(tweak_j, K) with the
 // tweak of the key's owner; "bits 1..127" means bit 0 cleared):
