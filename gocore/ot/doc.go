@@ -20,7 +20,9 @@
 //     vector correlations (SendCOT/RecvCOT, or a width per OT: SendCOTWidths/RecvCOTWidths;
 //     cot.go); the one-sided Gilboa matrix product (ProductW/ProductX) and batched vector
 //     OLE (VOLEW/VOLEX) (gilboa.go); AND triples and Beaver triples over Z_2^64
-//     (triples.go). cost.go gives the exact bytes of each.
+//     (triples.go); the raw Delta-correlated OT M = K xor b*Delta for TinyOT's
+//     authenticated bits (Delta, SendDeltaCOT/RecvDeltaCOT; deltacot.go, used by package
+//     tinyot). cost.go gives the exact bytes of each.
 //
 // # Sessions and roles
 //
