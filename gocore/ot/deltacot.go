@@ -59,7 +59,10 @@ func (s *Session) SendDeltaCOT(n int) (k []Block, err error) {
 		if nb == n {
 			return q, nil
 		}
-		k = append(k, q...)
+		if k == nil {
+			k = make([]Block, n)
+		}
+		copy(k[off:], q)
 	}
 	return k, nil
 }
@@ -88,7 +91,10 @@ func (s *Session) RecvDeltaCOT(b []uint64, n int) (m []Block, err error) {
 		if nb == n {
 			return t, s.flush()
 		}
-		m = append(m, t...)
+		if m == nil {
+			m = make([]Block, n)
+		}
+		copy(m[off:], t)
 	}
 	return m, s.flush()
 }

@@ -1,7 +1,8 @@
-// Package ot is the oblivious-transfer layer of qmpc's two-party offline phase (the
-// semi2k protocol, issue 13): it turns a few public-key base OTs into millions of OTs and
-// those into the correlations a two-party, semi-honest protocol over Z_2^64 consumes,
-// without any trusted dealer.
+// Package ot is the oblivious-transfer layer of qmpc's two-party offline phases (the
+// semi2k protocol, issue 13, and the malicious spdz2k, issue 14): it turns a few public-key
+// base OTs into millions of OTs and those into the correlations a two-party protocol over
+// Z_2^64 or Z_2^128 (or GF(2), TinyOT) consumes, without any trusted dealer, semi-honestly
+// or, on a malicious session, with the OT extension secure against an active peer.
 //
 // # Layers
 //
@@ -22,10 +23,12 @@
 //     vector correlations (SendCOT/RecvCOT, or a width per OT: SendCOTWidths/RecvCOTWidths;
 //     cot.go); the one-sided Gilboa matrix product (ProductW/ProductX) and batched vector
 //     OLE (VOLEW/VOLEX) (gilboa.go); AND triples and Beaver triples over Z_2^64
-//     (triples.go); Delta-COT, the raw correlation M_j = K_j xor b_j*Delta for TinyOT
-//     (deltacot.go); correlated OT and the one-sided Gilboa product over Z_2^128 with several
-//     X matrices on the same OTs, for spdz2k (SendCOT128/RecvCOT128,
-//     ProductW128/ProductX128; gilboa128.go). cost.go gives the exact bytes of each.
+//     (triples.go); the raw Delta-correlated OT M = K xor b*Delta for TinyOT's
+//     authenticated bits (Delta, SendDeltaCOT/RecvDeltaCOT; deltacot.go, used by package
+//     tinyot); correlated OT, the one-sided Gilboa product (several X matrices on the same
+//     OTs) and vector OLE over Z_2^128, for spdz2k (SendCOT128/RecvCOT128,
+//     ProductW128/ProductX128, VOLEW128/VOLEX128; gilboa128.go). cost.go gives the exact
+//     bytes of each.
 //
 // # Sessions and roles
 //

@@ -501,7 +501,7 @@ func TestTriplesTamperSweep(t *testing.T) {
 	for cheater := range 2 {
 		for m := setup; m < len(sizes[cheater]); m++ {
 			nw := max(1, (sizes[cheater][m]+7)/8)
-			ext := m == setup // the aBits' extension message (one for 3*N <= 2^20 bits)
+			ext := m < setup+3 // the aBits' extension messages (x, y, r: one each for N <= 2^20)
 			var tms []net.Tamper
 			per := 16
 			if testing.Short() {

@@ -6,7 +6,7 @@ package tinyot
 // its authors' implementation (both parties send the same messages). Notation: this party
 // P, the peer Q, Delta_P P's key; [v] an authenticated bit with P's share v_P, MAC
 // M_P[v_P] = K_Q[v_P] xor v_P*Delta_Q and key K_P[v_Q]; H the TCR hash of hash.go with a
-// fresh tweak per (triple, use, key owner); lsb the lowest bit of a block.
+// fresh tweak per (triple, key owner); lsb the lowest bit of a block.
 //
 // Leaky AND, for each of N = l*B triples j (H(K) is short for H(tweak_j, K) with the
 // tweak of the key's owner; "bits 1..127" means bit 0 cleared):
@@ -60,10 +60,12 @@ package tinyot
 //	    discarded. x leaks only if every x^k in the bucket leaked; bucket.go gives B.
 //	(6) Check (open.go): the G' values and the MACs of the d^k.
 //
-// Messages per party and leaky triple: 3 aBits (3 x 128/k bits of extension message, 12
-// bytes for k = 4), u and d (2 bits), G (16 bytes); per batch 32 + 16 + 32 bytes of seed
-// and commitment, (B-1) bits of openings per output triple, and the 96-byte check. For B
-// = 3: about 3 x 28.3 = 85 bytes per AND triple.
+// Messages per party and leaky triple: 3 aBits (three Delta-COT extension messages, 3 x
+// 128/k bits, 12 bytes for k = 4), u and d (2 bits), G (16 bytes); per batch 32 + 16 + 32
+// bytes of seed and commitment, (B-1) bits of openings per output triple, and the 96 bytes
+// of the check. For B = 3: about 3 x 28.3 = 85 bytes per AND triple and party; for B =
+// 4, 113. Rounds per batch: the three extension messages and the keys (1), u and G (1), d
+// (1), the seed (1.5), the openings (1), the check (1.5).
 
 import (
 	"bytes"
@@ -81,26 +83,31 @@ import (
 // relations holding. Both parties call it. It runs in batches of p.Batch triples with the
 // bucket size of BucketSize(batch, batches), batches counted over max(n, p.TotalTriples)
 // triples, and ends with Check (so it also checks any openings pending before the call):
-// errs.Cheating if the peer deviated. Memory: about 400 bytes per triple of a batch while
-// it runs (0.4 GB per party for DefaultBatch), and 96 bytes per triple returned.
+// errs.Cheating if the peer deviated. Memory: about 650 bytes per triple of a batch while
+// it runs (bucket size 3), and 96 bytes per triple returned.
 func (p *Party) Triples(n int) (a, b, c Bits, err error) {
 	if n < 0 || p.Batch < 1 {
 		return Bits{}, Bits{}, Bits{}, errs.New(errs.Internal, "tinyot: %d triples in batches of %d", n, p.Batch)
 	}
-	a, b, c = NewBits(n), NewBits(n), NewBits(n)
 	if n == 0 {
-		return a, b, c, nil
+		return NewBits(0), NewBits(0), NewBits(0), nil
 	}
 	batches := (max(n, p.TotalTriples) + p.Batch - 1) / p.Batch
-	for off := 0; off < n; off += p.Batch {
-		l := min(p.Batch, n-off)
-		ta, tb, tc, err := p.triplesBatch(l, BucketSize(l, batches))
-		if err != nil {
-			return Bits{}, Bits{}, Bits{}, err
+	if n <= p.Batch {
+		a, b, c, err = p.triplesBatch(n, BucketSize(n, batches))
+	} else {
+		a, b, c = NewBits(n), NewBits(n), NewBits(n)
+		for off := 0; off < n && err == nil; off += p.Batch {
+			l := min(p.Batch, n-off)
+			var ta, tb, tc Bits
+			ta, tb, tc, err = p.triplesBatch(l, BucketSize(l, batches))
+			place(&a, ta, off)
+			place(&b, tb, off)
+			place(&c, tc, off)
 		}
-		place(&a, ta, off)
-		place(&b, tb, off)
-		place(&c, tc, off)
+	}
+	if err != nil {
+		return Bits{}, Bits{}, Bits{}, err
 	}
 	if err := p.Check(); err != nil {
 		return Bits{}, Bits{}, Bits{}, err
@@ -128,19 +135,34 @@ const hashChunk = 4096
 func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
 	N := l * bs
 	nw := words(N)
-	np := 64 * nw
-	// (1) x, y, r: one Authenticate of 3*np bits (each part word-aligned).
-	rnd := p.rng.Uint64s(3 * nw)
-	for i := range 3 {
-		clearTail(rnd[i*nw:(i+1)*nw], N)
+	// (1) x, y, r: three Delta-COTs each way, their MACs and keys gathered into one
+	// record per leaky triple (for the combining step's random accesses: one or two cache
+	// lines per triple instead of six) as they arrive.
+	x, y, r := p.rng.Uint64s(nw), p.rng.Uint64s(nw), p.rng.Uint64s(nw)
+	lt := make([]leaky, N)
+	for _, part := range []struct {
+		bits []uint64
+		m    func(*leaky) *ot.Block
+	}{{x, func(t *leaky) *ot.Block { return &t.mx }}, {y, func(t *leaky) *ot.Block { return &t.my }}, {r, func(t *leaky) *ot.Block { return &t.mz }}} {
+		clearTail(part.bits, N)
+		m, err := p.ot.RecvDeltaCOT(part.bits, N) // sends: all three go out before any key arrives
+		if err != nil {
+			return a, b, c, err
+		}
+		for i := range lt {
+			*part.m(&lt[i]) = m[i]
+		}
 	}
-	ab, err := p.Authenticate(rnd, 3*np)
-	if err != nil {
-		return a, b, c, err
+	for _, k := range []func(*leaky) *ot.Block{
+		func(t *leaky) *ot.Block { return &t.kx }, func(t *leaky) *ot.Block { return &t.ky }, func(t *leaky) *ot.Block { return &t.kz }} {
+		keys, err := p.ot.SendDeltaCOT(N)
+		if err != nil {
+			return a, b, c, err
+		}
+		for i := range lt {
+			*k(&lt[i]) = keys[i]
+		}
 	}
-	x, y, r := ab.X[:nw], ab.X[nw:2*nw], ab.X[2*nw:]
-	mx, my, mr := ab.M[:N], ab.M[np:np+N], ab.M[2*np:2*np+N]
-	kx, ky, kr := ab.K[:N], ab.K[np:np+N], ab.K[2*np:2*np+N]
 
 	me, other := uint64(0), uint64(1)
 	if !p.first {
@@ -166,6 +188,7 @@ func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
 	var s0, rho [16]byte
 	{
 		kk := make([]ot.Block, hashChunk)
+		mm := make([]ot.Block, hashChunk)
 		kd := make([]ot.Block, hashChunk)
 		hk := make([]ot.Block, hashChunk)
 		hd := make([]ot.Block, hashChunk)
@@ -173,19 +196,19 @@ func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
 		for lo := 0; lo < N; lo += hashChunk {
 			hi := min(N, lo+hashChunk)
 			m := hi - lo
-			copy(kk, kx[lo:hi])
 			for j := range m {
+				kk[j], mm[j] = lt[lo+j].kx, lt[lo+j].mx
 				kd[j] = xorBlock(kk[j], delta)
 			}
 			p.h.batch(hk[:m], kk[:m], tweak(me)+uint64(lo))
 			p.h.batch(hd[:m], kd[:m], tweak(me)+uint64(lo))
-			p.h.batch(hm[:m], mx[lo:hi], tweak(other)+uint64(lo))
+			p.h.batch(hm[:m], mm[:m], tweak(other)+uint64(lo))
 			for j := range m {
 				i := lo + j
 				u[i/64] |= (hk[j][0] ^ hd[j][0]) & 1 << (i % 64)
 				h0k[i/64] |= hk[j][0] & 1 << (i % 64)
 				h0m[i/64] |= hm[j][0] & 1 << (i % 64)
-				cp := xorBlock(xorBlock(ky[i], my[i]), andBlock(delta, mask(y, i)))
+				cp := xorBlock(xorBlock(lt[i].ky, lt[i].my), andBlock(delta, mask(y, i)))
 				g := xorBlock(xorBlock(hk[j], hd[j]), cp)
 				putBlock(gOut[16*i:], ot.Block{g[0] &^ 1, g[1]})
 				vi := xorBlock(xorBlock(hm[j], hk[j]), andBlock(cp, mask(x, i)))
@@ -235,21 +258,18 @@ func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
 		dq[w] = binary.LittleEndian.Uint64(in3[8*w:])
 	}
 	clearTail(dq, N)
-	// [z]: this party's MACs are those of r; its keys for the peer's z shares move by d_Q.
-	mz := mr
-	kz := kr
-	for i := range N {
-		kz[i] = xorBlock(kz[i], andBlock(delta, mask(dq, i)))
-	}
-	// G'_P into the check hash.
+	// [z]: this party's MACs are those of r (lt's mz); its keys for the peer's z shares
+	// (kz) move by d_Q. Then G'_P into the check hash.
 	{
 		buf := make([]byte, 16*hashChunk)
 		gq := in2[8*nw:]
 		for lo := 0; lo < N; lo += hashChunk {
 			hi := min(N, lo+hashChunk)
 			for i := lo; i < hi; i++ {
+				t := &lt[i]
+				t.kz = xorBlock(t.kz, andBlock(delta, mask(dq, i)))
 				g := ot.Block{binary.LittleEndian.Uint64(gq[16*i:]), binary.LittleEndian.Uint64(gq[16*i+8:])}
-				gp := xorBlock(xorBlock(v[i], xorBlock(mz[i], kz[i])), andBlock(g, mask(x, i)))
+				gp := xorBlock(xorBlock(v[i], xorBlock(t.mz, t.kz)), andBlock(g, mask(x, i)))
 				gp = xorBlock(gp, andBlock(delta, mask(z, i)))
 				gp[0] &^= 1 // bit 0 is the half-AND's (see the file comment)
 				putBlock(buf[16*(i-lo):], gp)
@@ -258,6 +278,7 @@ func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
 		}
 		p.pending = true
 	}
+	v, in2 = nil, nil
 
 	// (4) The bucket seed: party 1 reveals s_1 after d_0 arrived, then party 0 opens s_0.
 	var seed prg.Key
@@ -295,12 +316,14 @@ func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
 	dk := NewBits(l * (bs - 1))
 	for i := range l {
 		f := perm[i*bs]
+		tf := &lt[f]
 		for k := 1; k < bs; k++ {
 			e := perm[i*bs+k]
+			te := &lt[e]
 			o := i*(bs-1) + k - 1
 			dk.X[o/64] |= (getBit(y, f) ^ getBit(y, e)) << (o % 64)
-			dk.M[o] = xorBlock(my[f], my[e])
-			dk.K[o] = xorBlock(ky[f], ky[e])
+			dk.M[o] = xorBlock(tf.my, te.my)
+			dk.K[o] = xorBlock(tf.ky, te.ky)
 		}
 	}
 	dOpen, err := p.Open(dk)
@@ -310,29 +333,34 @@ func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
 	a, b, c = NewBits(l), NewBits(l), NewBits(l)
 	for i := range l {
 		f := perm[i*bs]
+		tf := &lt[f]
 		xb, zb := getBit(x, f), getBit(z, f)
-		xm, xk := mx[f], kx[f]
-		zm, zk := mz[f], kz[f]
+		xm, xk := tf.mx, tf.kx
+		zm, zk := tf.mz, tf.kz
 		for k := 1; k < bs; k++ {
 			e := perm[i*bs+k]
+			te := &lt[e]
 			o := i*(bs-1) + k - 1
 			dm := mask(dOpen, o)
 			xe := getBit(x, e)
 			xb ^= xe
-			xm, xk = xorBlock(xm, mx[e]), xorBlock(xk, kx[e])
+			xm, xk = xorBlock(xm, te.mx), xorBlock(xk, te.kx)
 			zb ^= getBit(z, e) ^ xe&dm&1
-			zm = xorBlock(xorBlock(zm, mz[e]), andBlock(mx[e], dm))
-			zk = xorBlock(xorBlock(zk, kz[e]), andBlock(kx[e], dm))
+			zm = xorBlock(xorBlock(zm, te.mz), andBlock(te.mx, dm))
+			zk = xorBlock(xorBlock(zk, te.kz), andBlock(te.kx, dm))
 		}
 		a.X[i/64] |= xb << (i % 64)
 		a.M[i], a.K[i] = xm, xk
 		b.X[i/64] |= getBit(y, f) << (i % 64)
-		b.M[i], b.K[i] = my[f], ky[f]
+		b.M[i], b.K[i] = tf.my, tf.ky
 		c.X[i/64] |= zb << (i % 64)
 		c.M[i], c.K[i] = zm, zk
 	}
 	return a, b, c, nil
 }
+
+// leaky is one leaky triple's MACs and keys.
+type leaky struct{ mx, kx, my, ky, mz, kz ot.Block }
 
 func seedCommit(rho, s []byte) []byte {
 	h := sha256.New()
