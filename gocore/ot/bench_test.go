@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/qmpc/qmpc/gocore/net"
+	"github.com/qmpc/qmpc/gocore/ring128"
 )
 
 // benchPair returns two sessions and their conns (for byte counts).
@@ -217,7 +218,7 @@ func BenchmarkGilboa128(b *testing.B) {
 			for i := range w {
 				w[i] = int64(i%255) - 127
 			}
-			xs := [][]uint64{make([]uint64, 2*k*n), make([]uint64, 2*k*n)}
+			xs := []ring128.Vec{ring128.Make(k * n), ring128.Make(k * n)}
 			before := stats(c)
 			b.ResetTimer()
 			for range b.N {
@@ -239,8 +240,8 @@ func BenchmarkVOLE128(b *testing.B) {
 			var s0, s1 *Session
 			run2(b, func() (err error) { s0, err = newSession(c[0], 1, seeded(1), DefaultK, mal); return },
 				func() (err error) { s1, err = newSession(c[1], 0, seeded(2), DefaultK, mal); return })
-			a := make([]uint64, 2*n)
-			x := make([]uint64, 2*n)
+			a := ring128.Make(n)
+			x := ring128.Make(n)
 			before := stats(c)
 			b.ResetTimer()
 			for range b.N {

@@ -3,8 +3,9 @@ package ot
 // Correlated OT and the one-sided Gilboa product over Z_2^128, for spdz2k's linear layers
 // (issue 14: SPDZ2k with k = s = 64 works modulo 2^128).
 //
-// Ring elements are pairs of words (lo, hi), value lo + 2^64*hi, stored interleaved: element
-// e of a vector v is (v[2e], v[2e+1]). Arithmetic uses math/bits (Add64/Sub64 carries).
+// Vectors are ring128.Vec (structure of arrays: element e is Hi[e]*2^64 + Lo[e], the
+// lead's type for spdz2k); arithmetic uses math/bits (Add64/Sub64 carries). Inside the
+// correlated OTs an expanded vector of l elements is 2l words, lo words first.
 //
 // Correlated OT over Z_2^w (1 <= w <= 128) with vector correlations of l elements is cot.go's
 // protocol at 128-bit words: for OT j (tweak j') with correlation delta_j,
@@ -33,6 +34,7 @@ import (
 	"math/bits"
 
 	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/ring128"
 )
 
 // mask128 returns the masks of the low and high word of a value mod 2^w.
@@ -41,16 +43,18 @@ func mask128(w int) (lo, hi uint64) {
 }
 
 // cot128SenderPhase is cotSenderPhase at 128-bit elements: L.l is the number of elements
-// per OT and L.width(o) in 1..128; delta and sink handle 2*L.l words.
+// per OT and L.width(o) in 1..128. delta(o, scratch) returns OT o's correlation as 2*L.l
+// words (lo words, then hi words; it may fill and return scratch); sink gets S's output in
+// the same layout.
 func (s *Session) cot128SenderPhase(umsg []byte, L cotLayout, delta func(o int, scratch []uint64) []uint64, sink func(o int, t []uint64)) error {
 	q, base, err := s.sndExtend(umsg, L.n, false)
 	if err != nil {
 		return err
 	}
-	x0 := make([]uint64, 2*L.l)
-	x1 := make([]uint64, 2*L.l)
-	y := make([]uint64, 2*L.l)
-	scratch := make([]uint64, 2*L.l)
+	l := L.l
+	x0 := make([]uint64, 2*l)
+	x1 := make([]uint64, 2*l)
+	scratch := make([]uint64, 2*l)
 	var h0 []Block
 	ends, sizes := L.chunks()
 	o := 0
@@ -72,17 +76,17 @@ func (s *Session) cot128SenderPhase(umsg []byte, L cotLayout, delta func(o int, 
 			mlo, mhi := mask128(w)
 			s.ex.expand(x0, h0[o-a])
 			s.ex.expand(x1, q[o])
-			d := delta(o, scratch)[:2*L.l]
-			for e := 0; e < 2*L.l; e += 2 {
+			d := delta(o, scratch)[:2*l]
+			for e := range l {
 				lo, b := bits.Sub64(x1[e], x0[e], 0)
-				hi, _ := bits.Sub64(x1[e+1], x0[e+1], b)
+				hi, _ := bits.Sub64(x1[l+e], x0[l+e], b)
 				lo, b = bits.Sub64(lo, d[e], 0)
-				hi, _ = bits.Sub64(hi, d[e+1], b)
-				y[e/2], y[L.l+e/2] = lo&mlo, hi&mhi
+				hi, _ = bits.Sub64(hi, d[l+e], b)
+				x1[e], x1[l+e] = lo&mlo, hi&mhi
 				x0[e] &= mlo
-				x0[e+1] &= mhi
+				x0[l+e] &= mhi
 			}
-			writeElems(&bw, y[:L.l], y[L.l:], w)
+			writeElems(&bw, x1[:l], x1[l:], w)
 			sink(o, x0)
 		}
 		if err := s.sendNoFlush(bw.bytes()); err != nil {
@@ -143,9 +147,11 @@ func (r *bitReader) get(w int) uint64 {
 	return v & widthMask(w)
 }
 
-// cot128ReceiverPhase is cotReceiverPhase at 128-bit elements.
+// cot128ReceiverPhase is cotReceiverPhase at 128-bit elements (layout as
+// cot128SenderPhase).
 func (s *Session) cot128ReceiverPhase(t []Block, base uint64, c []uint64, L cotLayout, sink func(o int, out []uint64)) error {
-	x := make([]uint64, 2*L.l)
+	l := L.l
+	x := make([]uint64, 2*l)
 	ends, sizes := L.chunks()
 	o := 0
 	for ci, end := range ends {
@@ -163,11 +169,11 @@ func (s *Session) cot128ReceiverPhase(t []Block, base uint64, c []uint64, L cotL
 			mlo, mhi := mask128(w)
 			sel := -(c[o/64] >> (o % 64) & 1)
 			s.ex.expand(x, t[o])
-			for e := 0; e < 2*L.l; e += 2 {
+			for e := range l {
 				ylo, yhi := br.readElem(w)
 				lo, b := bits.Sub64(x[e], ylo&sel, 0)
-				hi, _ := bits.Sub64(x[e+1], yhi&sel, b)
-				x[e], x[e+1] = lo&mlo, hi&mhi
+				hi, _ := bits.Sub64(x[l+e], yhi&sel, b)
+				x[e], x[l+e] = lo&mlo, hi&mhi
 			}
 			sink(o, x)
 		}
@@ -182,51 +188,70 @@ func checkCOT128(n, l, w int) error {
 	return nil
 }
 
+func checkVec(v ring128.Vec, what string) error {
+	if len(v.Lo) != len(v.Hi) {
+		return errs.New(errs.Internal, "ot: %s has %d low and %d high words", what, len(v.Lo), len(v.Hi))
+	}
+	return nil
+}
+
+// gatherElems copies elements [a, a+l) of v into dst (lo words, then hi words).
+func gatherElems(dst []uint64, v ring128.Vec, a, l int) {
+	copy(dst[:l], v.Lo[a:a+l])
+	copy(dst[l:2*l], v.Hi[a:a+l])
+}
+
 // SendCOT128 is SendCOT over Z_2^w, 1 <= w <= 128, with 128-bit elements: delta holds n
-// correlations of l elements (2*l words each, interleaved lo, hi), and it returns t (n*l
+// correlations of l elements (OT i: elements i*l .. i*l+l-1), and it returns t (n*l
 // elements, uniform mod 2^w); the receiver (RecvCOT128) gets t + c_i*delta_i mod 2^w. The
 // sender receives the receiver's extension message and sends n*l*w bits: one round trip.
-func (s *Session) SendCOT128(delta []uint64, l, w int) (t []uint64, err error) {
-	if l < 1 || len(delta)%(2*l) != 0 {
-		return nil, errs.New(errs.Internal, "ot: SendCOT128: %d correlation words are not a multiple of 2l = %d", len(delta), 2*l)
+func (s *Session) SendCOT128(delta ring128.Vec, l, w int) (t ring128.Vec, err error) {
+	if err := checkVec(delta, "SendCOT128's delta"); err != nil {
+		return t, err
 	}
-	n := len(delta) / (2 * l)
+	if l < 1 || delta.Len()%l != 0 {
+		return t, errs.New(errs.Internal, "ot: SendCOT128: %d correlation elements are not a multiple of l = %d", delta.Len(), l)
+	}
+	n := delta.Len() / l
 	if err := checkCOT128(n, l, w); err != nil || n == 0 {
-		return nil, err
+		return ring128.Make(0), err
 	}
 	umsg, err := s.recv("COT128 extension")
 	if err != nil {
-		return nil, err
+		return t, err
 	}
-	t = make([]uint64, 2*n*l)
+	t = ring128.Make(n * l)
 	L := cotLayout{n: n, l: l, width: func(int) int { return w }}
 	err = s.cot128SenderPhase(umsg, L,
-		func(o int, _ []uint64) []uint64 { return delta[2*o*l : 2*(o+1)*l] },
-		func(o int, x []uint64) { copy(t[2*o*l:], x) })
+		func(o int, scratch []uint64) []uint64 { gatherElems(scratch, delta, o*l, l); return scratch },
+		func(o int, x []uint64) { copy(t.Lo[o*l:], x[:l]); copy(t.Hi[o*l:], x[l:]) })
 	if err != nil {
-		return nil, err
+		return t, err
 	}
 	return t, s.flush()
 }
 
 // RecvCOT128 is the receiver's end of SendCOT128: c holds the n choice bits; it returns
-// t + c_i*delta_i mod 2^w (n*l elements, 2 words each).
-func (s *Session) RecvCOT128(c []uint64, n, l, w int) ([]uint64, error) {
+// t + c_i*delta_i mod 2^w (n*l elements).
+func (s *Session) RecvCOT128(c []uint64, n, l, w int) (ring128.Vec, error) {
 	if err := checkCOT128(n, l, w); err != nil || n == 0 {
-		return nil, err
+		return ring128.Make(0), err
 	}
 	if len(c) < words(n) {
-		return nil, errs.New(errs.Internal, "ot: RecvCOT128: %d choice words for %d OTs", len(c), n)
+		return ring128.Vec{}, errs.New(errs.Internal, "ot: RecvCOT128: %d choice words for %d OTs", len(c), n)
 	}
 	_, t, base, umsg := s.rcvExtend(c, n)
 	if err := s.send(umsg); err != nil {
-		return nil, err
+		return ring128.Vec{}, err
 	}
-	out := make([]uint64, 2*n*l)
+	out := ring128.Make(n * l)
 	L := cotLayout{n: n, l: l, width: func(int) int { return w }}
-	err := s.cot128ReceiverPhase(t, base, c, L, func(o int, x []uint64) { copy(out[2*o*l:], x) })
+	err := s.cot128ReceiverPhase(t, base, c, L, func(o int, x []uint64) {
+		copy(out.Lo[o*l:], x[:l])
+		copy(out.Hi[o*l:], x[l:])
+	})
 	if err != nil {
-		return nil, err
+		return ring128.Vec{}, err
 	}
 	return out, nil
 }
@@ -239,12 +264,12 @@ func product128Layout(m, k, n, bits, nx int) cotLayout {
 // ProductW128 is party A's end of the one-sided product over Z_2^128: A holds W [m,k] (row
 // major) of signed integers of bits bits (1 <= bits <= 64, two's complement); the peer
 // (ProductX128) holds nx >= 1 matrices X_1..X_nx [k,n] over Z_2^128. A gets U_1..U_nx
-// ([m,n] each, 2*m*n words, elements interleaved lo, hi), the peer V_1..V_nx, with U_x + V_x
-// = W*X_x mod 2^128. All nx products use the same m*k*bits correlated OTs (A's choice bits
-// are W's bits): A sends 128/k bits per OT (plus the KOS check on a malicious session) and
-// receives nx*n*(128-j) bits per OT of weight bit j; one round trip per batch.
-func (s *Session) ProductW128(w []int64, m, k, n, bits, nx int) (u [][]uint64, err error) {
-	if err := checkProduct128(len(w), 0, m, k, n, bits, nx, "W"); err != nil {
+// ([m,n] each, row major), the peer V_1..V_nx, with U_x + V_x = W*X_x mod 2^128. All nx
+// products use the same m*k*bits correlated OTs (A's choice bits are W's bits): A sends
+// 128/k bits per OT (plus the KOS check on a malicious session) and receives
+// nx*n*(128-j) bits per OT of weight bit j; one round trip per batch.
+func (s *Session) ProductW128(w []int64, m, k, n, bits, nx int) (u []ring128.Vec, err error) {
+	if err := checkProduct128(len(w), m, k, n, bits, nx, "W"); err != nil {
 		return nil, err
 	}
 	lo, hi := int64(-1)<<(bits-1), int64(uint64(1)<<(bits-1)-1)
@@ -253,9 +278,9 @@ func (s *Session) ProductW128(w []int64, m, k, n, bits, nx int) (u [][]uint64, e
 			return nil, errs.New(errs.Config, "ot: ProductW128: W[%d] = %d does not fit in %d bits", i, v, bits)
 		}
 	}
-	u = make([][]uint64, nx)
+	u = make([]ring128.Vec, nx)
 	for x := range u {
-		u[x] = make([]uint64, 2*m*n)
+		u[x] = ring128.Make(m * n)
 	}
 	rows := s.batch.items(k * bits)
 	for i0 := 0; i0 < m; i0 += rows {
@@ -267,7 +292,7 @@ func (s *Session) ProductW128(w []int64, m, k, n, bits, nx int) (u [][]uint64, e
 	return u, nil
 }
 
-func checkProduct128(lenW, nxs, m, k, n, bits, nx int, what string) error {
+func checkProduct128(lenW, m, k, n, bits, nx int, what string) error {
 	if m < 0 || k < 0 || n < 0 || bits < 1 || bits > 64 || nx < 1 {
 		return errs.New(errs.Internal, "ot: 128-bit product with m = %d, k = %d, n = %d, bits = %d, %d matrices", m, k, n, bits, nx)
 	}
@@ -277,8 +302,8 @@ func checkProduct128(lenW, nxs, m, k, n, bits, nx int, what string) error {
 	return nil
 }
 
-// productW128 is one batch: rows i0.. of U.
-func (s *Session) productW128(w []int64, m, k, n, bits, nx int, u [][]uint64, i0 int) error {
+// productW128 is one batch: rows i0.. of the U_x.
+func (s *Session) productW128(w []int64, m, k, n, bits, nx int, u []ring128.Vec, i0 int) error {
 	N := m * k * bits
 	if N == 0 || n == 0 {
 		return nil
@@ -294,30 +319,33 @@ func (s *Session) productW128(w []int64, m, k, n, bits, nx int, u [][]uint64, i0
 	if err := s.send(umsg); err != nil {
 		return err
 	}
-	kb := k * bits
+	kb, l := k*bits, nx*n
 	return s.cot128ReceiverPhase(t, base, c, product128Layout(m, k, n, bits, nx), func(o int, y []uint64) {
 		i := i0 + o/kb
 		for x := range nx {
-			addShifted128(u[x][2*i*n:2*(i+1)*n], y[2*x*n:2*(x+1)*n], o%bits)
+			addShifted128(u[x].Lo[i*n:(i+1)*n], u[x].Hi[i*n:(i+1)*n], y[x*n:(x+1)*n], y[l+x*n:l+(x+1)*n], o%bits)
 		}
 	})
 }
 
-// ProductX128 is party B's end of ProductW128: xs holds the nx matrices X_x [k,n] (2*k*n
-// words each, row major, elements interleaved lo, hi); B gets V_1..V_nx.
-func (s *Session) ProductX128(xs [][]uint64, m, k, n, bits int) (v [][]uint64, err error) {
+// ProductX128 is party B's end of ProductW128: xs holds the nx matrices X_x [k,n] (row
+// major); B gets V_1..V_nx.
+func (s *Session) ProductX128(xs []ring128.Vec, m, k, n, bits int) (v []ring128.Vec, err error) {
 	nx := len(xs)
-	if err := checkProduct128(0, nx, m, k, n, bits, nx, "X"); err != nil {
+	if err := checkProduct128(0, m, k, n, bits, nx, "X"); err != nil {
 		return nil, err
 	}
 	for x, X := range xs {
-		if len(X) != 2*k*n {
-			return nil, errs.New(errs.Shape, "ot: ProductX128: X_%d has %d words, want 2 x %d x %d", x, len(X), k, n)
+		if err := checkVec(X, "ProductX128's X"); err != nil {
+			return nil, err
+		}
+		if X.Len() != k*n {
+			return nil, errs.New(errs.Shape, "ot: ProductX128: X_%d has %d elements, want %d x %d", x, X.Len(), k, n)
 		}
 	}
-	v = make([][]uint64, nx)
+	v = make([]ring128.Vec, nx)
 	for x := range v {
-		v[x] = make([]uint64, 2*m*n)
+		v[x] = ring128.Make(m * n)
 	}
 	rows := s.batch.items(k * bits)
 	for i0 := 0; i0 < m; i0 += rows {
@@ -329,8 +357,8 @@ func (s *Session) ProductX128(xs [][]uint64, m, k, n, bits int) (v [][]uint64, e
 	return v, nil
 }
 
-// productX128 is one batch: rows i0.. of V.
-func (s *Session) productX128(xs [][]uint64, m, k, n, wbits int, v [][]uint64, i0 int) error {
+// productX128 is one batch: rows i0.. of the V_x.
+func (s *Session) productX128(xs []ring128.Vec, m, k, n, wbits int, v []ring128.Vec, i0 int) error {
 	nx := len(xs)
 	N := m * k * wbits
 	if N == 0 || n == 0 {
@@ -340,22 +368,18 @@ func (s *Session) productX128(xs [][]uint64, m, k, n, wbits int, v [][]uint64, i
 	if err != nil {
 		return err
 	}
-	kb := k * wbits
+	kb, l := k*wbits, nx*n
 	err = s.cot128SenderPhase(umsg, product128Layout(m, k, n, wbits, nx),
 		func(o int, scratch []uint64) []uint64 {
 			p := (o / wbits) % k
-			neg := o%wbits == wbits-1 // the sign bit: correlation -X[p,:]
 			for x, X := range xs {
-				row := X[2*p*n : 2*(p+1)*n]
-				dst := scratch[2*x*n : 2*(x+1)*n]
-				if !neg {
-					copy(dst, row)
-					continue
-				}
-				for e := 0; e < len(row); e += 2 {
-					lo, b := bits.Sub64(0, row[e], 0)
-					hi, _ := bits.Sub64(0, row[e+1], b)
-					dst[e], dst[e+1] = lo, hi
+				copy(scratch[x*n:(x+1)*n], X.Lo[p*n:(p+1)*n])
+				copy(scratch[l+x*n:l+(x+1)*n], X.Hi[p*n:(p+1)*n])
+			}
+			if o%wbits == wbits-1 { // the sign bit: correlation -X[p,:]
+				for e := range l {
+					lo, b := bits.Sub64(0, scratch[e], 0)
+					scratch[e], scratch[l+e] = lo, -scratch[l+e]-b
 				}
 			}
 			return scratch
@@ -363,7 +387,7 @@ func (s *Session) productX128(xs [][]uint64, m, k, n, wbits int, v [][]uint64, i
 		func(o int, t []uint64) {
 			i := i0 + o/kb
 			for x := range nx {
-				subShifted128(v[x][2*i*n:2*(i+1)*n], t[2*x*n:2*(x+1)*n], o%wbits)
+				subShifted128(v[x].Lo[i*n:(i+1)*n], v[x].Hi[i*n:(i+1)*n], t[x*n:(x+1)*n], t[l+x*n:l+(x+1)*n], o%wbits)
 			}
 		})
 	if err != nil {
@@ -372,47 +396,52 @@ func (s *Session) productX128(xs [][]uint64, m, k, n, wbits int, v [][]uint64, i
 	return s.flush()
 }
 
-// addShifted128 adds y << j to row (elements interleaved lo, hi; 0 <= j < 128).
-func addShifted128(row, y []uint64, j int) {
-	for e := 0; e < len(y); e += 2 {
-		lo, hi := shl128(y[e], y[e+1], j)
+// addShifted128 adds (ylo, yhi) << j to (lo, hi) elementwise (0 <= j < 128).
+func addShifted128(lo, hi, ylo, yhi []uint64, j int) {
+	hi = hi[:len(lo)]
+	for e := range lo {
+		sl, sh := shl128(ylo[e], yhi[e], j)
 		var c uint64
-		row[e], c = bits.Add64(row[e], lo, 0)
-		row[e+1], _ = bits.Add64(row[e+1], hi, c)
+		lo[e], c = bits.Add64(lo[e], sl, 0)
+		hi[e] += sh + c
 	}
 }
 
-// subShifted128 subtracts t << j from row.
-func subShifted128(row, t []uint64, j int) {
-	for e := 0; e < len(t); e += 2 {
-		lo, hi := shl128(t[e], t[e+1], j)
+// subShifted128 subtracts (tlo, thi) << j from (lo, hi).
+func subShifted128(lo, hi, tlo, thi []uint64, j int) {
+	hi = hi[:len(lo)]
+	for e := range lo {
+		sl, sh := shl128(tlo[e], thi[e], j)
 		var b uint64
-		row[e], b = bits.Sub64(row[e], lo, 0)
-		row[e+1], _ = bits.Sub64(row[e+1], hi, b)
+		lo[e], b = bits.Sub64(lo[e], sl, 0)
+		hi[e] -= sh + b
 	}
 }
 
 // VOLEW128 is A's end of n vector OLEs over Z_2^128 with 128-bit scalars (Gilboa's method,
-// as VOLEW): A holds n scalars a_r (2n words, interleaved lo, hi) of which it uses the low
-// nbits bits (1 <= nbits <= 128; the scalar is a_r mod 2^nbits, unsigned, so nbits = 128
-// takes the ring element itself), B (VOLEX128) holds n vectors of l elements (x, 2*n*l
-// words); A gets u, B gets v (2*n*l words each) with u_r + v_r = a_r*x_r mod 2^128. It runs
-// n*nbits correlated OTs of l elements, at width 128 - j for bit j (sum_j (128-j) bits per
-// element: 8256 for nbits = 128), one round trip per batch. Typical uses: Beaver-triple
-// cross terms over Z_2^128 (l = 1, nbits = 128) and, with the roles chosen so that the
-// short operand chooses, MAC cross terms alpha_i*x (ProductW128 with W = alpha_i, m = k =
-// 1, bits = 64 costs only 64 OTs for a whole vector x).
-func (s *Session) VOLEW128(a []uint64, l, nbits int) (u []uint64, err error) {
-	if l < 1 || nbits < 1 || nbits > 128 || len(a)%2 != 0 {
-		return nil, errs.New(errs.Internal, "ot: VOLEW128 with %d words, l = %d, nbits = %d", len(a), l, nbits)
+// as VOLEW): A holds n scalars a_r of which it uses the low nbits bits (1 <= nbits <= 128;
+// the scalar is a_r mod 2^nbits, unsigned, so nbits = 128 takes the ring element itself), B
+// (VOLEX128) holds n vectors of l elements (x: n*l elements, vector r at r*l); A gets u, B
+// gets v (n*l elements each) with u_r + v_r = a_r*x_r mod 2^128. It runs n*nbits
+// correlated OTs of l elements, at width 128 - j for bit j (sum_j (128-j) bits per element:
+// 8256 for nbits = 128), one round trip per batch. Typical uses: Beaver-triple cross terms
+// over Z_2^128 (l = 1, nbits = 128) and, with the roles chosen so that the short operand
+// chooses, MAC cross terms alpha_i*x (ProductW128 with W = alpha_i as a signed 64-bit
+// value, m = k = 1, bits = 64, costs only 64 OTs for a whole vector x).
+func (s *Session) VOLEW128(a ring128.Vec, l, nbits int) (u ring128.Vec, err error) {
+	if err := checkVec(a, "VOLEW128's scalars"); err != nil {
+		return u, err
 	}
-	n := len(a) / 2
-	u = make([]uint64, 2*n*l)
+	if l < 1 || nbits < 1 || nbits > 128 {
+		return u, errs.New(errs.Internal, "ot: VOLEW128 with l = %d, nbits = %d", l, nbits)
+	}
+	n := a.Len()
+	u = ring128.Make(n * l)
 	nb := s.batch.items(nbits)
 	for r0 := 0; r0 < n; r0 += nb {
 		r1 := min(n, r0+nb)
-		if err := s.voleW128(a[2*r0:2*r1], l, nbits, u[2*r0*l:2*r1*l]); err != nil {
-			return nil, err
+		if err := s.voleW128(a.Slice(r0, r1), l, nbits, u.Slice(r0*l, r1*l)); err != nil {
+			return u, err
 		}
 	}
 	return u, nil
@@ -422,8 +451,8 @@ func vole128Layout(n, l, nbits int) cotLayout {
 	return cotLayout{n: n * nbits, l: l, width: func(o int) int { return 128 - o%nbits }}
 }
 
-func (s *Session) voleW128(a []uint64, l, nbits int, u []uint64) error {
-	n := len(a) / 2
+func (s *Session) voleW128(a ring128.Vec, l, nbits int, u ring128.Vec) error {
+	n := a.Len()
 	N := n * nbits
 	if N == 0 {
 		return nil
@@ -432,7 +461,11 @@ func (s *Session) voleW128(a []uint64, l, nbits int, u []uint64) error {
 	for r := range n {
 		for j := range nbits {
 			o := r*nbits + j
-			c[o/64] |= (a[2*r+j/64] >> (j % 64) & 1) << (o % 64)
+			word := a.Lo[r]
+			if j >= 64 {
+				word = a.Hi[r]
+			}
+			c[o/64] |= (word >> (j % 64) & 1) << (o % 64)
 		}
 	}
 	_, t, base, umsg := s.rcvExtend(c, N)
@@ -441,29 +474,32 @@ func (s *Session) voleW128(a []uint64, l, nbits int, u []uint64) error {
 	}
 	return s.cot128ReceiverPhase(t, base, c, vole128Layout(n, l, nbits), func(o int, y []uint64) {
 		r := o / nbits
-		addShifted128(u[2*r*l:2*(r+1)*l], y, o%nbits)
+		addShifted128(u.Lo[r*l:(r+1)*l], u.Hi[r*l:(r+1)*l], y[:l], y[l:], o%nbits)
 	})
 }
 
-// VOLEX128 is B's end of VOLEW128: x holds n vectors of l elements (2*n*l words); B gets v.
-func (s *Session) VOLEX128(x []uint64, l, nbits int) (v []uint64, err error) {
-	if l < 1 || nbits < 1 || nbits > 128 || len(x)%(2*l) != 0 {
-		return nil, errs.New(errs.Internal, "ot: VOLEX128 with %d words, l = %d, nbits = %d", len(x), l, nbits)
+// VOLEX128 is B's end of VOLEW128: x holds n vectors of l elements; B gets v.
+func (s *Session) VOLEX128(x ring128.Vec, l, nbits int) (v ring128.Vec, err error) {
+	if err := checkVec(x, "VOLEX128's vectors"); err != nil {
+		return v, err
 	}
-	n := len(x) / (2 * l)
-	v = make([]uint64, 2*n*l)
+	if l < 1 || nbits < 1 || nbits > 128 || x.Len()%l != 0 {
+		return v, errs.New(errs.Internal, "ot: VOLEX128 with %d elements, l = %d, nbits = %d", x.Len(), l, nbits)
+	}
+	n := x.Len() / l
+	v = ring128.Make(n * l)
 	nb := s.batch.items(nbits)
 	for r0 := 0; r0 < n; r0 += nb {
 		r1 := min(n, r0+nb)
-		if err := s.voleX128(x[2*r0*l:2*r1*l], l, nbits, v[2*r0*l:2*r1*l]); err != nil {
-			return nil, err
+		if err := s.voleX128(x.Slice(r0*l, r1*l), l, nbits, v.Slice(r0*l, r1*l)); err != nil {
+			return v, err
 		}
 	}
 	return v, nil
 }
 
-func (s *Session) voleX128(x []uint64, l, nbits int, v []uint64) error {
-	n := len(x) / (2 * l)
+func (s *Session) voleX128(x ring128.Vec, l, nbits int, v ring128.Vec) error {
+	n := x.Len() / l
 	if n*nbits == 0 {
 		return nil
 	}
@@ -472,8 +508,11 @@ func (s *Session) voleX128(x []uint64, l, nbits int, v []uint64) error {
 		return err
 	}
 	err = s.cot128SenderPhase(umsg, vole128Layout(n, l, nbits),
-		func(o int, _ []uint64) []uint64 { r := o / nbits; return x[2*r*l : 2*(r+1)*l] },
-		func(o int, t []uint64) { r := o / nbits; subShifted128(v[2*r*l:2*(r+1)*l], t, o%nbits) })
+		func(o int, scratch []uint64) []uint64 { gatherElems(scratch, x, (o/nbits)*l, l); return scratch },
+		func(o int, t []uint64) {
+			r := o / nbits
+			subShifted128(v.Lo[r*l:(r+1)*l], v.Hi[r*l:(r+1)*l], t[:l], t[l:], o%nbits)
+		})
 	if err != nil {
 		return err
 	}

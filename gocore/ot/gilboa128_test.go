@@ -8,6 +8,7 @@ import (
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/net"
+	"github.com/qmpc/qmpc/gocore/ring128"
 )
 
 // u128 helpers for the cleartext reference: (lo, hi).
@@ -20,6 +21,15 @@ func add128(alo, ahi, blo, bhi uint64) (uint64, uint64) {
 func mul128(alo, ahi, blo, bhi uint64) (uint64, uint64) {
 	hi, lo := bits.Mul64(alo, blo)
 	return lo, hi + alo*bhi + ahi*blo
+}
+
+// randVec returns n uniform elements.
+func randVec(r *rand.Rand, n int) ring128.Vec {
+	v := ring128.Make(n)
+	for i := range n {
+		v.Lo[i], v.Hi[i] = r.Uint64(), r.Uint64()
+	}
+	return v
 }
 
 // pairFor returns sessions of either mode.
@@ -38,26 +48,23 @@ func TestCOT128(t *testing.T) {
 		for _, n := range sizes {
 			for _, l := range []int{1, 3} {
 				for _, w := range []int{128, 127, 100, 65, 64, 63, 1} {
-					delta := make([]uint64, 2*n*l)
-					for i := range delta {
-						delta[i] = r.Uint64()
-					}
+					delta := randVec(r, n*l)
 					c := make([]uint64, words(n)+1)
 					for i := range c {
 						c[i] = r.Uint64()
 					}
-					var tt, y []uint64
+					var tt, y ring128.Vec
 					run2(t, func() (err error) { tt, err = s1.SendCOT128(delta, l, w); return },
 						func() (err error) { y, err = s0.RecvCOT128(c, n, l, w); return })
-					if len(tt) != 2*n*l || len(y) != 2*n*l {
-						t.Fatalf("lengths %d %d", len(tt), len(y))
+					if tt.Len() != n*l || y.Len() != n*l || len(tt.Hi) != n*l || len(y.Hi) != n*l {
+						t.Fatalf("lengths %d %d", tt.Len(), y.Len())
 					}
 					mlo, mhi := mask128(w)
-					for e := 0; e < 2*n*l; e += 2 {
-						b := bit(c, e/(2*l))
-						lo, hi := add128(tt[e], tt[e+1], delta[e]&-b, delta[e+1]&-b)
-						if y[e] != lo&mlo || y[e+1] != hi&mhi || tt[e]&^mlo != 0 || tt[e+1]&^mhi != 0 {
-							t.Fatalf("mal=%v n=%d l=%d w=%d element %d: got (%x,%x) want (%x,%x)", mal, n, l, w, e/2, y[e], y[e+1], lo&mlo, hi&mhi)
+					for e := range n * l {
+						b := bit(c, e/l)
+						lo, hi := add128(tt.Lo[e], tt.Hi[e], delta.Lo[e]&-b, delta.Hi[e]&-b)
+						if y.Lo[e] != lo&mlo || y.Hi[e] != hi&mhi || tt.Lo[e]&^mlo != 0 || tt.Hi[e]&^mhi != 0 {
+							t.Fatalf("mal=%v n=%d l=%d w=%d element %d: got (%x,%x) want (%x,%x)", mal, n, l, w, e, y.Lo[e], y.Hi[e], lo&mlo, hi&mhi)
 						}
 					}
 				}
@@ -79,14 +86,11 @@ func runProduct128(t *testing.T, s0, s1 *Session, m, k, n, bw, nx int, seed uint
 	if len(w) > 1 {
 		w[0], w[1] = lo, -lo-1
 	}
-	xs := make([][]uint64, nx)
+	xs := make([]ring128.Vec, nx)
 	for x := range xs {
-		xs[x] = make([]uint64, 2*k*n)
-		for i := range xs[x] {
-			xs[x][i] = r.Uint64()
-		}
+		xs[x] = randVec(r, k*n)
 	}
-	var u, v [][]uint64
+	var u, v []ring128.Vec
 	run2(t, func() (err error) { u, err = s0.ProductW128(w, m, k, n, bw, nx); return },
 		func() (err error) { v, err = s1.ProductX128(xs, m, k, n, bw); return })
 	if len(u) != nx || len(v) != nx {
@@ -98,11 +102,11 @@ func runProduct128(t *testing.T, s0, s1 *Session, m, k, n, bw, nx int, seed uint
 				var wl, wh uint64
 				for p := range k {
 					wi := uint64(w[i*k+p])
-					pl, ph := mul128(wi, uint64(w[i*k+p]>>63), xs[x][2*(p*n+q)], xs[x][2*(p*n+q)+1])
+					pl, ph := mul128(wi, uint64(w[i*k+p]>>63), xs[x].Lo[p*n+q], xs[x].Hi[p*n+q])
 					wl, wh = add128(wl, wh, pl, ph)
 				}
-				e := 2 * (i*n + q)
-				gl, gh := add128(u[x][e], u[x][e+1], v[x][e], v[x][e+1])
+				e := i*n + q
+				gl, gh := add128(u[x].Lo[e], u[x].Hi[e], v[x].Lo[e], v[x].Hi[e])
 				if gl != wl || gh != wh {
 					t.Fatalf("[%dx%d]x[%dx%d] bits %d, X_%d entry (%d,%d) = %x:%x, want %x:%x", m, k, k, n, bw, x, i, q, gh, gl, wh, wl)
 				}
@@ -149,7 +153,7 @@ func TestProduct128Costs(t *testing.T) {
 	}
 	n, l, w := 100, 3, 100
 	b0, b1 = p[0].Stats().BytesSent, p[1].Stats().BytesSent
-	run2(t, func() error { _, err := s1.SendCOT128(make([]uint64, 2*n*l), l, w); return err },
+	run2(t, func() error { _, err := s1.SendCOT128(ring128.Make(n*l), l, w); return err },
 		func() error { _, err := s0.RecvCOT128(make([]uint64, words(n)), n, l, w); return err })
 	rb, sb := COT128Bytes(n, l, w, DefaultK)
 	if g0, g1 := p[0].Stats().BytesSent-b0, p[1].Stats().BytesSent-b1; g0 != rb || g1 != sb {
@@ -164,7 +168,7 @@ func TestProduct128Tampered(t *testing.T) {
 	tp, _ := net.NewTamperer(p[0], net.Tamper{Message: 3, Word: 5, Xor: 1 << 20})
 	s0, s1 := malSessions(t, tp, p[1], DefaultK)
 	w := []int64{3, -2, 7, 1, 0, -8}
-	xs := [][]uint64{make([]uint64, 2*3*4), make([]uint64, 2*3*4)}
+	xs := []ring128.Vec{ring128.Make(3 * 4), ring128.Make(3 * 4)}
 	eW, eX := run2errs(func() error {
 		_, err := s0.ProductW128(w, 2, 3, 4, 4, 2)
 		return err
@@ -194,24 +198,18 @@ func TestVOLE128(t *testing.T) {
 				} else {
 					s0.batch, s1.batch = defaultBatching, defaultBatching
 				}
-				a := make([]uint64, 2*c.n)
-				x := make([]uint64, 2*c.n*c.l)
-				for i := range a {
-					a[i] = r.Uint64()
-				}
-				for i := range x {
-					x[i] = r.Uint64()
-				}
-				var u, v []uint64
+				a := randVec(r, c.n)
+				x := randVec(r, c.n*c.l)
+				var u, v ring128.Vec
 				run2(t, func() (err error) { u, err = s0.VOLEW128(a, c.l, c.nbits); return },
 					func() (err error) { v, err = s1.VOLEX128(x, c.l, c.nbits); return })
 				mlo, mhi := mask128(c.nbits)
 				for rr := range c.n {
-					al, ah := a[2*rr]&mlo, a[2*rr+1]&mhi
+					al, ah := a.Lo[rr]&mlo, a.Hi[rr]&mhi
 					for q := range c.l {
-						e := 2 * (rr*c.l + q)
-						wl, wh := mul128(al, ah, x[e], x[e+1])
-						gl, gh := add128(u[e], u[e+1], v[e], v[e+1])
+						e := rr*c.l + q
+						wl, wh := mul128(al, ah, x.Lo[e], x.Hi[e])
+						gl, gh := add128(u.Lo[e], u.Hi[e], v.Lo[e], v.Hi[e])
 						if gl != wl || gh != wh {
 							t.Fatalf("mal=%v %+v batch-small=%v: scalar %d element %d = %x:%x, want %x:%x", mal, c, small, rr, q, gh, gl, wh, wl)
 						}
@@ -227,8 +225,8 @@ func TestVOLE128Costs(t *testing.T) {
 		s0, s1, p := pairFor(t, mal)
 		const n, l, nbits = 50, 2, 128
 		b0, b1 := p[0].Stats().BytesSent, p[1].Stats().BytesSent
-		run2(t, func() error { _, err := s0.VOLEW128(make([]uint64, 2*n), l, nbits); return err },
-			func() error { _, err := s1.VOLEX128(make([]uint64, 2*n*l), l, nbits); return err })
+		run2(t, func() error { _, err := s0.VOLEW128(ring128.Make(n), l, nbits); return err },
+			func() error { _, err := s1.VOLEX128(ring128.Make(n*l), l, nbits); return err })
 		wb, xb := VOLE128Bytes(n, l, nbits, DefaultK, mal)
 		if g0, g1 := p[0].Stats().BytesSent-b0, p[1].Stats().BytesSent-b1; g0 != wb || g1 != xb {
 			t.Fatalf("mal=%v: sent %d / %d bytes, cost says %d / %d", mal, g0, g1, wb, xb)
