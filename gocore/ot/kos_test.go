@@ -456,3 +456,30 @@ func TestMaliciousGGMSetupDeviation(t *testing.T) {
 		}
 	}
 }
+
+// TestMaliciousReplayedExtension: the receiver's second extension message replaced by its
+// first (same length: two calls of the same size) is caught; the challenge covers the tweak
+// counter, and the replayed rows do not match the sender's new rows.
+func TestMaliciousReplayedExtension(t *testing.T) {
+	for _, k := range []int{1, 4} {
+		p := net.NewPipes(2)
+		tp, _ := net.NewTamperer(p[1], net.Tamper{Message: 4, Replay: 1})
+		s0, s1 := malSessions(t, p[0], tp, k)
+		for call := range 2 {
+			eS, eR := run2errs(func() error { _, _, err := s0.SendRandomOT(777); return err },
+				func() error { _, _, err := s1.RecvRandomOT(777); return err })
+			if eR != nil {
+				t.Fatal(eR)
+			}
+			if call == 0 && eS != nil {
+				t.Fatalf("k=%d: first call failed: %v", k, eS)
+			}
+			if call == 1 && errs.KindOf(eS) != errs.Cheating {
+				t.Fatalf("k=%d: replayed message: sender %v, want cheating", k, eS)
+			}
+		}
+		if !tp.Tampered() {
+			t.Fatal("nothing replayed")
+		}
+	}
+}
