@@ -483,3 +483,79 @@ func TestMaliciousReplayedExtension(t *testing.T) {
 		}
 	}
 }
+
+// TestXXTables: the table-driven xx equals the two-GHASH one (which TestGFMulMatchesGHASH
+// ties to GCM), for several sizes on both sides of xxTableRows.
+func TestXXTables(t *testing.T) {
+	r := rand.New(rand.NewPCG(51, 52))
+	for _, W := range []int{1, 3, 64, 300, xxTableRows/64 + 3} {
+		var seed [32]byte
+		for i := range seed {
+			seed[i] = byte(r.Uint32())
+		}
+		N := 64 * W
+		rows := make([]Block, N)
+		for j := range rows {
+			rows[j] = Block{r.Uint64(), r.Uint64()}
+		}
+		x := make([]uint64, W)
+		for i := range x {
+			x[i] = r.Uint64()
+		}
+		p := newPolyHash(seed)
+		tt := p.sum(rows)
+		want := xxGHASH(p, tt, rows, x)
+		var h, zero [16]byte
+		blk, _ := aes.NewCipher(seed[:16])
+		blk.Encrypt(h[:], zero[:])
+		if got := xxTables(h, x); got != want {
+			t.Fatalf("W=%d: tables %x, GHASH %x", W, got, want)
+		}
+		if tt != p.sum(rows) {
+			t.Fatal("xxGHASH did not restore the rows")
+		}
+	}
+}
+
+// TestMaliciousLargeExtension runs the table-driven receiver check (N >= xxTableRows):
+// honest calls pass, a flipped correction in a block where s is nonzero is caught.
+func TestMaliciousLargeExtension(t *testing.T) {
+	const n = xxTableRows + 100
+	p := net.NewPipes(2)
+	s0, s1 := malSessions(t, p[0], p[1], DefaultK)
+	b := 1
+	for blockBits(s0.snd.s, b, DefaultK) == 0 {
+		b++
+	}
+	for _, cheat := range []bool{false, true, false} {
+		s1.cheat = nil
+		if cheat {
+			s1.cheat = &rcvCheat{body: func(msg []byte, N int) { msg[8*(b-1)*words(N)+1000] ^= 0x40 }}
+		}
+		var m0, m1, mc []Block
+		var c []uint64
+		eS, eR := run2errs(func() (err error) { m0, m1, err = s0.SendRandomOT(n); return },
+			func() (err error) { c, mc, err = s1.RecvRandomOT(n); return })
+		if eR != nil {
+			t.Fatal(eR)
+		}
+		if cheat {
+			if errs.KindOf(eS) != errs.Cheating {
+				t.Fatalf("flipped correction in block %d: sender %v", b, eS)
+			}
+			continue
+		}
+		if eS != nil {
+			t.Fatal(eS)
+		}
+		for i := range n {
+			want := m0[i]
+			if bit(c, i) == 1 {
+				want = m1[i]
+			}
+			if mc[i] != want {
+				t.Fatalf("OT %d wrong", i)
+			}
+		}
+	}
+}
