@@ -39,8 +39,9 @@
 // matching operations in the same order: SendRandomOT on one side with RecvRandomOT on the
 // other, SendCOT with RecvCOT, SendCOTWidths with RecvCOTWidths, ProductW (the party holding
 // the plaintext matrix W, the OT receiver) with ProductX (the party holding X, the OT
-// sender), VOLEW with VOLEX; ANDTriples and BeaverTriples are symmetric (both parties call
-// the same method). A Session is not safe for concurrent use, and the two parties' calls
+// sender), VOLEW with VOLEX (and likewise the 128-bit SendCOT128/RecvCOT128,
+// ProductW128/ProductX128, VOLEW128/VOLEX128, and SendDeltaCOT/RecvDeltaCOT); ANDTriples
+// and BeaverTriples are symmetric (both parties call the same method). A Session is not safe for concurrent use, and the two parties' calls
 // must pair up one to one (the extensions' PRG streams and hash tweaks advance with every
 // call). Each operation costs one round trip or less (see each method).
 //
