@@ -97,6 +97,10 @@ type Party struct {
 	// a caller that makes its triples in many calls sets it once. Both parties must use
 	// the same value.
 	TotalTriples int
+
+	// leakyX, if set (tests only), sees this party's x shares of each batch's leaky
+	// triples.
+	leakyX func(x []uint64)
 }
 
 // NewParty returns this party's end over conn with peer, on top of the OT session sess

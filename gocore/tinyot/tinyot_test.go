@@ -536,3 +536,63 @@ func TestTriplesTamperSweep(t *testing.T) {
 	t.Logf("messages per party %d/%d; outcomes: %d caught, %d harmless, %d undetected (%d of them in the extension message), %d not sent",
 		len(sizes[0]), len(sizes[1]), total[caught], total[harmless], total[undetected], extUndetected, total[notSent])
 }
+
+// TestLeakIsExactlyX: altering the cheater's u bit or G block of leaky triple j is caught
+// exactly when the honest party's share x_Q[j] is 1 (the guess WRK17's leaky AND allows,
+// and the reason for bucketing); when x_Q[j] = 0 the triples come out correct.
+func TestLeakIsExactlyX(t *testing.T) {
+	const n, batch = 100, 100
+	var seen [2]int // runs with x_Q[j] = 0, 1
+	for cheater := range 2 {
+		for _, j := range []int{0, 1, 37, 64, 200, 511, 512, 599} {
+			for _, field := range []string{"u", "G"} {
+				conns := net.NewPipes(2)
+				ps0, e0, e1 := newParties(conns)
+				if e0 != nil || e1 != nil {
+					t.Fatal(e0, e1)
+				}
+				honest := 1 - cheater
+				var xq []uint64
+				ps0[honest].leakyX = func(x []uint64) { xq = append([]uint64(nil), x...) }
+				N := n * BucketSize(n, 1)
+				nw := words(N)
+				// Message 0 of the tinyot connection (the OT session keeps its own) is u, G.
+				tm := net.Tamper{Message: 0, Word: j / 64, Xor: 1 << (j % 64)}
+				if field == "G" {
+					tm = net.Tamper{Message: 0, Word: nw + 2*j + 1, Xor: 1 << 40}
+				}
+				tc, err := net.NewTamperer(conns[cheater], tm)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ps0[cheater].conn = tc
+				var a, b, c [2]Bits
+				for _, p := range ps0 {
+					p.Batch = batch
+				}
+				e := [2]error{}
+				e[0], e[1] = run2(conns, func() (err error) { a[0], b[0], c[0], err = ps0[0].Triples(n); return },
+					func() (err error) { a[1], b[1], c[1], err = ps0[1].Triples(n); return })
+				if !tc.Tampered() {
+					t.Fatalf("cheater %d %s j=%d: not altered", cheater, field, j)
+				}
+				wantCaught := getBit(xq, j) == 1
+				seen[getBit(xq, j)]++
+				if caught := e[honest] != nil; caught != wantCaught {
+					t.Fatalf("cheater %d %s j=%d: x_Q = %d, caught = %v (%v)", cheater, field, j, getBit(xq, j), caught, e[honest])
+				}
+				if e[honest] == nil {
+					if err := checkTriples(ps0, a, b, c); err != nil {
+						t.Fatalf("cheater %d %s j=%d: passed with wrong triples: %v", cheater, field, j, err)
+					}
+				} else if errs.KindOf(e[honest]) != errs.Cheating {
+					t.Fatalf("cheater %d %s j=%d: %v, want a cheating error", cheater, field, j, e[honest])
+				}
+			}
+		}
+	}
+	if seen[0] == 0 || seen[1] == 0 {
+		t.Fatalf("x_Q was %d times 0 and %d times 1: the test saw one case only", seen[0], seen[1])
+	}
+	t.Logf("%d alterations passed unnoticed with x_Q = 0, %d were caught with x_Q = 1", seen[0], seen[1])
+}
