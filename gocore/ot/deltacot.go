@@ -93,3 +93,13 @@ func (s *Session) RecvDeltaCOT(b []uint64, n int) (m []Block, err error) {
 	}
 	return m, s.flush()
 }
+
+// DeltaCOTBytes is what the receiver of n Delta-COTs sends (RecvDeltaCOT; the sender sends
+// nothing); k is the SoftSpoken parameter.
+func DeltaCOTBytes(n, k int) int64 {
+	var t int64
+	for off := 0; off < n; off += deltaCOTBatch {
+		t += ExtensionBytes(min(deltaCOTBatch, n-off), k, false)
+	}
+	return t
+}

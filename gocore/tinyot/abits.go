@@ -61,7 +61,6 @@ func (p *Party) Input(owner bool, x []uint64, n int) (Bits, error) {
 		return Bits{}, errs.New(errs.Internal, "tinyot: Input of %d bits", n)
 	}
 	b := NewBits(n)
-	var err error
 	if owner {
 		if len(x) < words(n) {
 			return Bits{}, errs.New(errs.Internal, "tinyot: Input of %d bits from %d words", n, len(x))

@@ -136,8 +136,18 @@ func TestAuthenticateRandomInput(t *testing.T) {
 		for _, c := range cases {
 			x := [2][]uint64{randWords(r, n), randWords(r, n)}
 			var b [2]Bits
+			sent := [2]int64{conns[0].Stats().BytesSent, conns[1].Stats().BytesSent}
 			must2(t, conns, func() (err error) { b[0], err = c.run(0, x[0]); return },
 				func() (err error) { b[1], err = c.run(1, x[1]); return })
+			for i := range 2 {
+				want := AuthenticateBytes(n, ot.DefaultK)
+				if c.name == "input0" && i == 1 || c.name == "input1" && i == 0 {
+					want = 0
+				}
+				if got := conns[i].Stats().BytesSent - sent[i]; got != want {
+					t.Fatalf("%s n=%d: party %d sent %d bytes, want %d", c.name, n, i, got, want)
+				}
+			}
 			got, err := verify(ps, b[0], b[1])
 			if err != nil {
 				t.Fatalf("%s n=%d: %v", c.name, n, err)
@@ -147,14 +157,25 @@ func TestAuthenticateRandomInput(t *testing.T) {
 					t.Fatalf("%s n=%d: bits %x, want %x", c.name, n, got, want)
 				}
 			}
-			// Opening agrees with the shares and the check passes.
+			// Opening agrees with the shares and the check passes; the bytes are as the
+			// cost functions say.
 			var o [2][]uint64
+			before := [2]int64{conns[0].Stats().BytesSent, conns[1].Stats().BytesSent}
 			must2(t, conns, func() (err error) { o[0], err = ps[0].Open(b[0]); return },
 				func() (err error) { o[1], err = ps[1].Open(b[1]); return })
 			if !equalWords(o[0], got) || !equalWords(o[1], got) {
 				t.Fatalf("%s n=%d: opened %x / %x, want %x", c.name, n, o[0], o[1], got)
 			}
 			must2(t, conns, ps[0].Check, ps[1].Check)
+			for i := range 2 {
+				want := OpenBytes(n)
+				if n > 0 {
+					want += CheckBytes(i == 0)
+				}
+				if got := conns[i].Stats().BytesSent - before[i]; got != want {
+					t.Fatalf("%s n=%d: party %d sent %d bytes opening, want %d", c.name, n, i, got, want)
+				}
+			}
 		}
 	}
 }
@@ -259,8 +280,15 @@ func TestTriples(t *testing.T) {
 	} {
 		ps[0].Batch, ps[1].Batch = tc.batch, tc.batch
 		var a, b, c [2]Bits
+		before := [2]int64{conns[0].Stats().BytesSent, conns[1].Stats().BytesSent}
 		must2(t, conns, func() (err error) { a[0], b[0], c[0], err = ps[0].Triples(tc.n); return },
 			func() (err error) { a[1], b[1], c[1], err = ps[1].Triples(tc.n); return })
+		for i := range 2 {
+			got := conns[i].Stats().BytesSent - before[i]
+			if want := TriplesBytes(tc.n, tc.batch, 0, ot.DefaultK, i == 0); got != want {
+				t.Fatalf("n=%d batch=%d: party %d sent %d bytes, TriplesBytes says %d", tc.n, tc.batch, i, got, want)
+			}
+		}
 		if a[0].N != tc.n || c[1].N != tc.n {
 			t.Fatalf("n=%d: got %d, %d triples", tc.n, a[0].N, c[1].N)
 		}
