@@ -25,8 +25,10 @@
 //     (both parties' shares, or one party's input).
 //   - open.go: openings with deferred MAC check (Open, Check) and the equality test
 //     they end with (commit, reveal, open).
-//   - triples.go and bucket.go: authenticated AND triples, WRK17's leaky AND and bucket
-//     combining, with the bucket size for 40-bit statistical security.
+//   - triples.go, bucket.go and hash.go: authenticated AND triples, WRK17's leaky AND
+//     (with a fixed-key-AES TCR hash) and bucket combining, with the bucket size for
+//     40-bit statistical security; And uses a triple (one opening).
+//   - cost.go: the exact bytes of each operation.
 //
 // # Threat model
 //
