@@ -11,15 +11,20 @@ package ot
 // is applied (the correlation itself is the output).
 //
 // Messages: R's extension message with chosen choices (128/k bits per COT, n rounded up to
-// a multiple of 64; 4 bytes for k = 4), one message per batch of deltaCOTBatch COTs, sent
+// a multiple of 64; 4 bytes for k = 4; on a malicious session plus KOSExtra rows and 32
+// bytes), one message per batch of deltaCOTBatch COTs, sent
 // by R; S sends nothing. Security (semi-honest): the message is pseudorandom to S
 // (softspoken.go), so S learns nothing about c; R's view is its seeds and its MACs t_j,
 // and s is uniform and independent of that view, so R learns nothing about Delta (a MAC
-// can be forged only by guessing Delta: probability 2^-128). Against a malicious R, that
-// it cannot make the correlation inconsistent (different choice bits in different
-// columns, which leaks bits of s to R through later uses of the keys) is the extension's
-// consistency check: the semi-honest extension of softspoken.go has none, and the
-// malicious variant (issue 14) must cover these calls too.
+// can be forged only by guessing Delta: probability 2^-128).
+//
+// Malicious R (sessions from NewSessionMalicious): every batch is a malicious extension
+// (kos.go): KOSExtra extra rows and the 32-byte KOS check appended to R's message, verified
+// by S before it returns any key, so rows inconsistent with one choice bit per COT (which
+// would leak bits of Delta through later uses of the keys) make S fail with errs.Cheating.
+// What remains is KOS's selective failure: R may guess m bits of Delta and pass with
+// probability 2^-m, learning them; the consumer (TinyOT) must tolerate that, as KOS's
+// Delta-OT does. On semi-honest sessions there is no check.
 //
 // Counters: the COT rows advance the extension's tweak counter like any other call, so no
 // row given out here is ever hashed by another output of the session.
@@ -47,7 +52,7 @@ func (s *Session) SendDeltaCOT(n int) (k []Block, err error) {
 		if err != nil {
 			return nil, err
 		}
-		q, _, err := s.snd.extend(msg, nb, false)
+		q, _, err := s.sndExtend(msg, nb, false)
 		if err != nil {
 			return nil, err
 		}
@@ -79,7 +84,7 @@ func (s *Session) RecvDeltaCOT(b []uint64, n int) (m []Block, err error) {
 		if nb%64 != 0 {
 			c[len(c)-1] &= 1<<(nb%64) - 1
 		}
-		_, t, _, msg := s.rcv.extend(c, nb)
+		_, t, _, msg := s.rcvExtend(c, nb)
 		if err := s.sendNoFlush(msg); err != nil {
 			return nil, err
 		}

@@ -674,7 +674,16 @@ func TestSessionMismatch(t *testing.T) {
 }
 
 func TestDeltaCOT(t *testing.T) {
-	s0, s1 := newPair(t)
+	for _, mal := range []bool{false, true} {
+		t.Run(fmt.Sprintf("malicious=%v", mal), func(t *testing.T) { testDeltaCOT(t, mal) })
+	}
+}
+
+func testDeltaCOT(t *testing.T, mal bool) {
+	p := net.NewPipes(2)
+	var s0, s1 *Session
+	run2(t, func() (err error) { s0, err = newSession(p[0], 1, seeded(1), DefaultK, mal); return },
+		func() (err error) { s1, err = newSession(p[1], 0, seeded(2), DefaultK, mal); return })
 	r := rand.New(rand.NewPCG(8, 9))
 	for _, n := range append(sizes, deltaCOTBatch+65) {
 		for dir := range 2 { // party dir is the sender
