@@ -100,11 +100,16 @@ func (s *Session) RecvDeltaCOT(b []uint64, n int) (m []Block, err error) {
 }
 
 // DeltaCOTBytes is what the receiver of n Delta-COTs sends (RecvDeltaCOT; the sender sends
-// nothing); k is the SoftSpoken parameter.
-func DeltaCOTBytes(n, k int) int64 {
+// nothing); k is the SoftSpoken parameter, malicious whether the session is malicious
+// (NewSessionMalicious: each batch's extension carries the KOS rows and check).
+func DeltaCOTBytes(n, k int, malicious bool) int64 {
 	var t int64
 	for off := 0; off < n; off += deltaCOTBatch {
-		t += ExtensionBytes(min(deltaCOTBatch, n-off), k, false)
+		if malicious {
+			t += MaliciousExtensionBytes(min(deltaCOTBatch, n-off), k, false)
+		} else {
+			t += ExtensionBytes(min(deltaCOTBatch, n-off), k, false)
+		}
 	}
 	return t
 }

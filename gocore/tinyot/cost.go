@@ -2,7 +2,7 @@ package tinyot
 
 // Traffic of each operation, for cost estimates before running: exact payload bytes per
 // party (the tests compare them with the connection counters); k is the SoftSpoken
-// parameter of the OT session.
+// parameter of the (malicious) OT session.
 
 import "github.com/qmpc/qmpc/gocore/ot"
 
@@ -20,7 +20,7 @@ func CheckBytes(first bool) int64 {
 
 // AuthenticateBytes is what each party sends in Authenticate or Random of n bits (its
 // extension message); Input costs the owner as much and the other party nothing.
-func AuthenticateBytes(n, k int) int64 { return ot.DeltaCOTBytes(n, k) }
+func AuthenticateBytes(n, k int) int64 { return ot.DeltaCOTBytes(n, k, true) }
 
 // TriplesBytes is what party 0 (first) or party 1 sends in Triples(n) with the given
 // Batch and TotalTriples, the final Check included.
@@ -35,7 +35,7 @@ func TriplesBytes(n, batch, total, k int, first bool) int64 {
 		bs := BucketSize(l, batches)
 		N := l * bs
 		nw := int64(words(N))
-		t += 3 * ot.DeltaCOTBytes(N, k) // x, y, r
+		t += 3 * ot.DeltaCOTBytes(N, k, true) // x, y, r
 		t += 8*nw + 16*int64(N)         // u, G
 		t += 8 * nw                     // d
 		if first {
