@@ -36,8 +36,8 @@ func TriplesBytes(n, batch, total, k int, first bool) int64 {
 		N := l * bs
 		nw := int64(words(N))
 		t += 3 * ot.DeltaCOTBytes(N, k, true) // x, y, r
-		t += 8*nw + 16*int64(N)         // u, G
-		t += 8 * nw                     // d
+		t += 8*nw + 16*int64(N)               // u, G
+		t += 8 * nw                           // d
 		if first {
 			t += 32 + 32 // seed commitment, opening
 		} else {
