@@ -98,3 +98,18 @@ func (s *Session) RecvDeltaCOT(b []uint64, n int) (m []Block, err error) {
 	}
 	return m, s.flush()
 }
+
+// DeltaCOTBytes is what the receiver of n Delta-COTs sends (RecvDeltaCOT; the sender sends
+// nothing); k is the SoftSpoken parameter, malicious whether the session is malicious
+// (NewSessionMalicious: each batch's extension carries the KOS rows and check).
+func DeltaCOTBytes(n, k int, malicious bool) int64 {
+	var t int64
+	for off := 0; off < n; off += deltaCOTBatch {
+		if malicious {
+			t += MaliciousExtensionBytes(min(deltaCOTBatch, n-off), k, false)
+		} else {
+			t += ExtensionBytes(min(deltaCOTBatch, n-off), k, false)
+		}
+	}
+	return t
+}

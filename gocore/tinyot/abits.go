@@ -9,13 +9,13 @@ package tinyot
 //
 // (ot/deltacot.go). For a shared bit both parties authenticate their share in their own
 // extension; both extension messages go out at once, so Authenticate costs one message
-// each way (128/k bits per bit and party, 4 bytes for k = 4) and no further round.
+// each way (128/k bits per bit and party, 4 bytes for k = 4, plus the malicious
+// extension's KOSExtra rows and 32-byte check per call) and no further round.
 //
 // Threat model: the party authenticating its bits is the OT receiver and learns nothing
-// about the peer's Delta as long as the extension's consistency check holds it to one
-// choice bit per OT (see the package doc: the malicious extension is helper "mot"'s
-// part); the sender learns nothing about the bits (the extension message is
-// pseudorandom). A party can always authenticate whatever bits it likes; that is the
+// about the peer's Delta beyond KOS's selective failure (the malicious extension's
+// consistency check holds it to one choice bit per OT; package doc); the sender learns
+// nothing about the bits (the extension message is pseudorandom). A party can always authenticate whatever bits it likes; that is the
 // functionality (it chooses its own share), and only the AND triples (triples.go) check
 // relations between bits.
 
@@ -61,7 +61,6 @@ func (p *Party) Input(owner bool, x []uint64, n int) (Bits, error) {
 		return Bits{}, errs.New(errs.Internal, "tinyot: Input of %d bits", n)
 	}
 	b := NewBits(n)
-	var err error
 	if owner {
 		if len(x) < words(n) {
 			return Bits{}, errs.New(errs.Internal, "tinyot: Input of %d bits from %d words", n, len(x))

@@ -25,8 +25,10 @@
 //     (both parties' shares, or one party's input).
 //   - open.go: openings with deferred MAC check (Open, Check) and the equality test
 //     they end with (commit, reveal, open).
-//   - triples.go and bucket.go: authenticated AND triples, WRK17's leaky AND and bucket
-//     combining, with the bucket size for 40-bit statistical security.
+//   - triples.go, bucket.go and hash.go: authenticated AND triples, WRK17's leaky AND
+//     (with a fixed-key-AES TCR hash) and bucket combining, with the bucket size for
+//     40-bit statistical security; And uses a triple (one opening).
+//   - cost.go: the exact bytes of each operation.
 //
 // # Threat model
 //
@@ -36,12 +38,16 @@
 // protocol must run before it reveals any output; an abort may leak the random
 // preprocessing values of the aborted run, nothing else.
 //
-// Malicious security of the authenticated bits relies on the consistency check of the
-// OT extension against a malicious OT receiver (which would otherwise authenticate
-// inconsistent choice bits and learn bits of the peer's Delta from whether later checks
-// pass): that check is the work of the malicious ot.Session (issue 14, helper "mot"). Over
-// the current semi-honest extension, this package is malicious against a party that
-// runs the extension honestly and deviates anywhere else.
+// The authenticated bits need the maliciously secure OT extension (ot.NewSessionMalicious;
+// NewParty refuses a semi-honest session): without its KOS consistency check a party
+// could authenticate inconsistent choice bits and learn bits of the peer's Delta from
+// whether later checks pass. With it, a cheating OT receiver is caught before any key is
+// used, except for KOS's selective failure: it may guess m bits of the peer's Delta and
+// pass with probability 2^-m, learning them. Every argument here that needs a guess of
+// Delta (forging a MAC, passing the leaky-AND check with a wrong triple) keeps at least
+// 127 - m unknown bits, so the success probability stays 2^-m * 2^-(127-m) = 2^-127
+// overall: the leak is tolerated as in WRK17, whose F_abit is the same KOS-based
+// construction.
 //
 // A Party is not safe for concurrent use, and both parties must make the same calls in
 // the same order (Open and Check included).
@@ -97,15 +103,23 @@ type Party struct {
 	// a caller that makes its triples in many calls sets it once. Both parties must use
 	// the same value.
 	TotalTriples int
+
+	// leakyX, if set (tests only), sees this party's x shares of each batch's leaky
+	// triples.
+	leakyX func(x []uint64)
 }
 
-// NewParty returns this party's end over conn with peer, on top of the OT session sess
-// between the same two parties (its extension secret becomes this party's Delta). rnd
+// NewParty returns this party's end over conn with peer, on top of the malicious OT
+// session sess (ot.NewSessionMalicious) between the same two parties (its extension
+// secret becomes this party's Delta). rnd
 // supplies the key of the party's PRG (crypto/rand.Reader in production). No message is
 // sent.
 func NewParty(conn net.Conn, peer int, sess *ot.Session, rnd io.Reader) (*Party, error) {
 	if peer == conn.ID() || peer < 0 || peer >= conn.N() {
 		return nil, errs.New(errs.Config, "tinyot: party %d cannot pair with party %d (of %d)", conn.ID(), peer, conn.N())
+	}
+	if !sess.Malicious() {
+		return nil, errs.New(errs.Config, "tinyot: the OT session with party %d is semi-honest; authenticated bits need ot.NewSessionMalicious", peer)
 	}
 	key, err := prg.ReadKey(rnd)
 	if err != nil {

@@ -46,7 +46,7 @@ func must2(t testing.TB, conns []net.Conn, f0, f1 func() error) {
 func newParties(conns []net.Conn) (ps [2]*Party, e0, e1 error) {
 	f := func(i int) func() error {
 		return func() error {
-			s, err := ot.NewSession(conns[i], 1-i, seeded(byte(1+i)))
+			s, err := ot.NewSessionMalicious(conns[i], 1-i, seeded(byte(1+i)), ot.DefaultK)
 			if err != nil {
 				return err
 			}
@@ -136,8 +136,18 @@ func TestAuthenticateRandomInput(t *testing.T) {
 		for _, c := range cases {
 			x := [2][]uint64{randWords(r, n), randWords(r, n)}
 			var b [2]Bits
+			sent := [2]int64{conns[0].Stats().BytesSent, conns[1].Stats().BytesSent}
 			must2(t, conns, func() (err error) { b[0], err = c.run(0, x[0]); return },
 				func() (err error) { b[1], err = c.run(1, x[1]); return })
+			for i := range 2 {
+				want := AuthenticateBytes(n, ot.DefaultK)
+				if c.name == "input0" && i == 1 || c.name == "input1" && i == 0 {
+					want = 0
+				}
+				if got := conns[i].Stats().BytesSent - sent[i]; got != want {
+					t.Fatalf("%s n=%d: party %d sent %d bytes, want %d", c.name, n, i, got, want)
+				}
+			}
 			got, err := verify(ps, b[0], b[1])
 			if err != nil {
 				t.Fatalf("%s n=%d: %v", c.name, n, err)
@@ -147,14 +157,25 @@ func TestAuthenticateRandomInput(t *testing.T) {
 					t.Fatalf("%s n=%d: bits %x, want %x", c.name, n, got, want)
 				}
 			}
-			// Opening agrees with the shares and the check passes.
+			// Opening agrees with the shares and the check passes; the bytes are as the
+			// cost functions say.
 			var o [2][]uint64
+			before := [2]int64{conns[0].Stats().BytesSent, conns[1].Stats().BytesSent}
 			must2(t, conns, func() (err error) { o[0], err = ps[0].Open(b[0]); return },
 				func() (err error) { o[1], err = ps[1].Open(b[1]); return })
 			if !equalWords(o[0], got) || !equalWords(o[1], got) {
 				t.Fatalf("%s n=%d: opened %x / %x, want %x", c.name, n, o[0], o[1], got)
 			}
 			must2(t, conns, ps[0].Check, ps[1].Check)
+			for i := range 2 {
+				want := OpenBytes(n)
+				if n > 0 {
+					want += CheckBytes(i == 0)
+				}
+				if got := conns[i].Stats().BytesSent - before[i]; got != want {
+					t.Fatalf("%s n=%d: party %d sent %d bytes opening, want %d", c.name, n, i, got, want)
+				}
+			}
 		}
 	}
 }
@@ -259,8 +280,15 @@ func TestTriples(t *testing.T) {
 	} {
 		ps[0].Batch, ps[1].Batch = tc.batch, tc.batch
 		var a, b, c [2]Bits
+		before := [2]int64{conns[0].Stats().BytesSent, conns[1].Stats().BytesSent}
 		must2(t, conns, func() (err error) { a[0], b[0], c[0], err = ps[0].Triples(tc.n); return },
 			func() (err error) { a[1], b[1], c[1], err = ps[1].Triples(tc.n); return })
+		for i := range 2 {
+			got := conns[i].Stats().BytesSent - before[i]
+			if want := TriplesBytes(tc.n, tc.batch, 0, ot.DefaultK, i == 0); got != want {
+				t.Fatalf("n=%d batch=%d: party %d sent %d bytes, TriplesBytes says %d", tc.n, tc.batch, i, got, want)
+			}
+		}
 		if a[0].N != tc.n || c[1].N != tc.n {
 			t.Fatalf("n=%d: got %d, %d triples", tc.n, a[0].N, c[1].N)
 		}
@@ -480,14 +508,11 @@ func sweepRun(t *testing.T, cheater int, tm net.Tamper, n, batch int) (outcome, 
 }
 
 // TestTriplesTamperSweep alters one message of the triple generation (every message after
-// the OT session setup, of either party; 16 words and bit patterns each, and a replay of
-// the previous message) and counts
-// the outcomes: an alteration must either be caught by the honest party or change nothing
-// (e.g. a flipped padding bit past the last triple); no run may end with wrong triples and
-// no error. The extension messages of the aBits are in the sweep too, though their
-// consistency is the OT extension's check (package doc): over the semi-honest extension
-// an alteration there may also be caught, be harmless, or (reported, not failed) leave a
-// broken MAC relation.
+// the OT session setup, of either party, the Delta-COT extension messages included; 16
+// words and bit patterns each, and a replay of the previous message) and counts the
+// outcomes: an alteration must either be caught by the honest party or change nothing
+// (the honest x share was 0, or a padding bit past the last triple); no run may end with
+// wrong triples or a broken MAC relation and no error.
 func TestTriplesTamperSweep(t *testing.T) {
 	const n, batch = 300, 300
 	_, sizes, err := sweepRun(t, -1, net.Tamper{}, n, batch)
@@ -497,11 +522,9 @@ func TestTriplesTamperSweep(t *testing.T) {
 	const setup = 3 // ot.NewSession's messages
 	r := rand.New(rand.NewPCG(5, 6))
 	var total [4]int
-	extUndetected := 0
 	for cheater := range 2 {
 		for m := setup; m < len(sizes[cheater]); m++ {
 			nw := max(1, (sizes[cheater][m]+7)/8)
-			ext := m < setup+3 // the aBits' extension messages (x, y, r: one each for N <= 2^20)
 			var tms []net.Tamper
 			per := 16
 			if testing.Short() {
@@ -519,9 +542,6 @@ func TestTriplesTamperSweep(t *testing.T) {
 			for _, tm := range tms {
 				o, _, err := sweepRun(t, cheater, tm, n, batch)
 				switch {
-				case o == undetected && ext:
-					extUndetected++
-					t.Logf("party %d %v (extension message): not caught: %v", cheater, tm, err)
 				case o == undetected:
 					t.Errorf("party %d %v: not caught: %v", cheater, tm, err)
 				case err != nil:
@@ -533,6 +553,76 @@ func TestTriplesTamperSweep(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("messages per party %d/%d; outcomes: %d caught, %d harmless, %d undetected (%d of them in the extension message), %d not sent",
-		len(sizes[0]), len(sizes[1]), total[caught], total[harmless], total[undetected], extUndetected, total[notSent])
+	t.Logf("messages per party %d/%d; outcomes: %d caught, %d harmless, %d undetected, %d not sent",
+		len(sizes[0]), len(sizes[1]), total[caught], total[harmless], total[undetected], total[notSent])
+}
+
+// TestLeakIsExactlyX: altering the cheater's u bit or G block of leaky triple j is caught
+// exactly when the honest party's share x_Q[j] is 1 (the guess WRK17's leaky AND allows,
+// and the reason for bucketing); when x_Q[j] = 0 the triples come out correct.
+func TestLeakIsExactlyX(t *testing.T) {
+	const n, batch = 100, 100
+	var seen [2]int // runs with x_Q[j] = 0, 1
+	for cheater := range 2 {
+		for _, j := range []int{0, 1, 37, 64, 200, 511, 512, 599} {
+			for _, field := range []string{"u", "G"} {
+				conns := net.NewPipes(2)
+				ps0, e0, e1 := newParties(conns)
+				if e0 != nil || e1 != nil {
+					t.Fatal(e0, e1)
+				}
+				honest := 1 - cheater
+				var xq []uint64
+				ps0[honest].leakyX = func(x []uint64) { xq = append([]uint64(nil), x...) }
+				N := n * BucketSize(n, 1)
+				nw := words(N)
+				// Message 0 of the tinyot connection (the OT session keeps its own) is u, G.
+				tm := net.Tamper{Message: 0, Word: j / 64, Xor: 1 << (j % 64)}
+				if field == "G" {
+					tm = net.Tamper{Message: 0, Word: nw + 2*j + 1, Xor: 1 << 40}
+				}
+				tc, err := net.NewTamperer(conns[cheater], tm)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ps0[cheater].conn = tc
+				var a, b, c [2]Bits
+				for _, p := range ps0 {
+					p.Batch = batch
+				}
+				e := [2]error{}
+				e[0], e[1] = run2(conns, func() (err error) { a[0], b[0], c[0], err = ps0[0].Triples(n); return },
+					func() (err error) { a[1], b[1], c[1], err = ps0[1].Triples(n); return })
+				if !tc.Tampered() {
+					t.Fatalf("cheater %d %s j=%d: not altered", cheater, field, j)
+				}
+				wantCaught := getBit(xq, j) == 1
+				seen[getBit(xq, j)]++
+				if caught := e[honest] != nil; caught != wantCaught {
+					t.Fatalf("cheater %d %s j=%d: x_Q = %d, caught = %v (%v)", cheater, field, j, getBit(xq, j), caught, e[honest])
+				}
+				if e[honest] == nil {
+					if err := checkTriples(ps0, a, b, c); err != nil {
+						t.Fatalf("cheater %d %s j=%d: passed with wrong triples: %v", cheater, field, j, err)
+					}
+				} else if errs.KindOf(e[honest]) != errs.Cheating {
+					t.Fatalf("cheater %d %s j=%d: %v, want a cheating error", cheater, field, j, e[honest])
+				}
+			}
+		}
+	}
+	if seen[0] == 0 || seen[1] == 0 {
+		t.Fatalf("x_Q was %d times 0 and %d times 1: the test saw one case only", seen[0], seen[1])
+	}
+	t.Logf("%d alterations passed unnoticed with x_Q = 0, %d were caught with x_Q = 1", seen[0], seen[1])
+}
+
+func TestNewPartyNeedsMaliciousSession(t *testing.T) {
+	conns := net.NewPipes(2)
+	var s [2]*ot.Session
+	must2(t, conns, func() (err error) { s[0], err = ot.NewSession(conns[0], 1, seeded(1)); return },
+		func() (err error) { s[1], err = ot.NewSession(conns[1], 0, seeded(2)); return })
+	if _, err := NewParty(conns[0], 1, s[0], seeded(3)); errs.KindOf(err) != errs.Config {
+		t.Fatalf("NewParty over a semi-honest session: %v, want a config error", err)
+	}
 }

@@ -164,6 +164,9 @@ func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
 		}
 	}
 
+	if p.leakyX != nil {
+		p.leakyX(x)
+	}
 	me, other := uint64(0), uint64(1)
 	if !p.first {
 		me, other = 1, 0
