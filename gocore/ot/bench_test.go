@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/qmpc/qmpc/gocore/net"
+	"github.com/qmpc/qmpc/gocore/ring128"
 )
 
 // benchPair returns two sessions and their conns (for byte counts).
@@ -156,4 +157,128 @@ func BenchmarkSoftSpoken(b *testing.B) {
 			report(b, c, before, n, "triple")
 		})
 	}
+}
+
+// BenchmarkMalicious compares the malicious extension (KOS check, NewSessionMalicious) with
+// the semi-honest one on 1M random OTs and 1M correlated OTs (one word at 64 bits), for
+// SoftSpoken k = 1 and 4.
+func BenchmarkMalicious(b *testing.B) {
+	const n = 1 << 20
+	for _, k := range []int{1, 4} {
+		for _, mal := range []bool{false, true} {
+			mode := "semi-honest"
+			if mal {
+				mode = "malicious"
+			}
+			setup := func(b *testing.B) (*Session, *Session, []net.Conn) {
+				c := net.NewPipes(2)
+				var s0, s1 *Session
+				run2(b, func() (err error) { s0, err = newSession(c[0], 1, seeded(1), k, mal); return },
+					func() (err error) { s1, err = newSession(c[1], 0, seeded(2), k, mal); return })
+				return s0, s1, c
+			}
+			b.Run(fmt.Sprintf("k=%d/%s/ROT", k, mode), func(b *testing.B) {
+				s0, s1, c := setup(b)
+				before := stats(c)
+				b.ResetTimer()
+				for range b.N {
+					run2(b, func() error { _, _, err := s0.SendRandomOT(n); return err },
+						func() error { _, _, err := s1.RecvRandomOT(n); return err })
+				}
+				report(b, c, before, n, "OT")
+			})
+			b.Run(fmt.Sprintf("k=%d/%s/COT", k, mode), func(b *testing.B) {
+				s0, s1, c := setup(b)
+				delta := make([]uint64, n)
+				choice := make([]uint64, words(n))
+				before := stats(c)
+				b.ResetTimer()
+				for range b.N {
+					run2(b, func() error { _, err := s0.SendCOT(delta, 1, 64); return err },
+						func() error { _, err := s1.RecvCOT(choice, n, 1, 64); return err })
+				}
+				report(b, c, before, n, "OT")
+			})
+		}
+	}
+}
+
+// BenchmarkGilboa128 is the one-sided product over Z_2^128 with nx = 2 matrices (spdz2k's
+// mask and MAC mask) sharing the OTs: W [16 x 576] (8-bit) times X, X' [576 x 64], on
+// semi-honest and malicious sessions. Items are OTs (each carries 2 x 64 elements).
+func BenchmarkGilboa128(b *testing.B) {
+	const m, k, n, bw, nx = 16, 576, 64, 8, 2
+	for _, mal := range []bool{false, true} {
+		b.Run(fmt.Sprintf("m=%d/k=%d/n=%d/bits=%d/nx=%d/malicious=%v", m, k, n, bw, nx, mal), func(b *testing.B) {
+			c := net.NewPipes(2)
+			var s0, s1 *Session
+			run2(b, func() (err error) { s0, err = newSession(c[0], 1, seeded(1), DefaultK, mal); return },
+				func() (err error) { s1, err = newSession(c[1], 0, seeded(2), DefaultK, mal); return })
+			w := make([]int64, m*k)
+			for i := range w {
+				w[i] = int64(i%255) - 127
+			}
+			xs := []ring128.Vec{ring128.Make(k * n), ring128.Make(k * n)}
+			before := stats(c)
+			b.ResetTimer()
+			for range b.N {
+				run2(b, func() error { _, err := s0.ProductW128(w, m, k, n, bw, nx); return err },
+					func() error { _, err := s1.ProductX128(xs, m, k, n, bw); return err })
+			}
+			report(b, c, before, m*k*bw, "OT")
+		})
+	}
+}
+
+// BenchmarkVOLE128 is n = 16K products of 128-bit scalars by single 128-bit elements (l = 1,
+// nbits = 128): the cross term of a Beaver triple over Z_2^128, 128 correlated OTs each.
+func BenchmarkVOLE128(b *testing.B) {
+	const n = 1 << 14
+	for _, mal := range []bool{false, true} {
+		b.Run(fmt.Sprintf("n=16K/l=1/nbits=128/malicious=%v", mal), func(b *testing.B) {
+			c := net.NewPipes(2)
+			var s0, s1 *Session
+			run2(b, func() (err error) { s0, err = newSession(c[0], 1, seeded(1), DefaultK, mal); return },
+				func() (err error) { s1, err = newSession(c[1], 0, seeded(2), DefaultK, mal); return })
+			a := ring128.Make(n)
+			x := ring128.Make(n)
+			before := stats(c)
+			b.ResetTimer()
+			for range b.N {
+				run2(b, func() error { _, err := s0.VOLEW128(a, 1, 128); return err },
+					func() error { _, err := s1.VOLEX128(x, 1, 128); return err })
+			}
+			report(b, c, before, n, "product")
+		})
+	}
+}
+
+// BenchmarkKOSCheck times the pieces of the malicious extension's check on 1M rows: the
+// Fiat-Shamir seed over a k = 4 message (4 bytes per row), the receiver's two GHASH passes
+// (kosProve) and the sender's one (kosVerify).
+func BenchmarkKOSCheck(b *testing.B) {
+	const n = 1 << 20
+	rows := make([]Block, n)
+	x := make([]uint64, words(n))
+	msg := make([]byte, 4*n)
+	var sid [32]byte
+	b.Run("seed", func(b *testing.B) {
+		for range b.N {
+			kosSeed(sid, 0, n, msg)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/row")
+	})
+	b.Run("prove", func(b *testing.B) {
+		for range b.N {
+			kosProve(sid, rows, x)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/row")
+	})
+	b.Run("verify", func(b *testing.B) {
+		chk := make([]byte, 32)
+		for range b.N {
+			kosVerify(sid, rows, Block{}, chk)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/row")
+	})
 }

@@ -17,6 +17,18 @@ func ExtensionBytes(n, k int, random bool) int64 {
 	return int64(msgLen(k, n, random))
 }
 
+// MaliciousExtensionBytes is ExtensionBytes on a malicious session (NewSessionMalicious):
+// the extension of n + KOSExtra rows (n rounded up to a multiple of 64) and the 32-byte
+// check. The other *Bytes functions give semi-honest sessions' traffic; on a malicious
+// session each extension (one per call or batch) sends
+// MaliciousExtensionBytes - ExtensionBytes more, and nothing else changes.
+func MaliciousExtensionBytes(n, k int, random bool) int64 {
+	if n == 0 {
+		return 0
+	}
+	return int64(msgLen(k, kosRows(n), random) + kosCheckBytes)
+}
+
 // corrBytes is the size of the packed corrections of a correlated-OT layout.
 func corrBytes(L cotLayout) int64 {
 	_, sizes := L.chunks()
@@ -101,4 +113,58 @@ func COTWidthsBytes(l int, widths []uint8, k int) (receiver, sender int64) {
 	}
 	return ExtensionBytes(len(widths), k, false),
 		corrBytes(cotLayout{n: len(widths), l: l, width: func(o int) int { return int(widths[o]) }})
+}
+
+// COT128Bytes returns the bytes sent by the receiver and by the sender in
+// SendCOT128/RecvCOT128 of n OTs of l elements at width w (semi-honest session; on a
+// malicious one the receiver's part is MaliciousExtensionBytes).
+func COT128Bytes(n, l, w, k int) (receiver, sender int64) {
+	if n == 0 {
+		return 0, 0
+	}
+	return ExtensionBytes(n, k, false), corrBytes(cotLayout{n: n, l: l, width: func(int) int { return w }})
+}
+
+// Product128Bytes returns the bytes sent by the W side (ProductW128, the OT receiver) and
+// the X side (ProductX128) for W [m,k] of bits-bit entries times nx matrices [k,n] over
+// Z_2^128; kk is the SoftSpoken parameter, malicious whether the session is malicious.
+func Product128Bytes(m, k, n, bits, nx, kk int, malicious bool) (wSide, xSide int64) {
+	return defaultBatching.product128Bytes(m, k, n, bits, nx, kk, malicious)
+}
+
+func (bt batching) product128Bytes(m, k, n, bits, nx, kk int, malicious bool) (wSide, xSide int64) {
+	if m*k*bits == 0 || n == 0 {
+		return 0, 0
+	}
+	rows := bt.items(k * bits)
+	for i0 := 0; i0 < m; i0 += rows {
+		mb := min(m, i0+rows) - i0
+		if malicious {
+			wSide += MaliciousExtensionBytes(mb*k*bits, kk, false)
+		} else {
+			wSide += ExtensionBytes(mb*k*bits, kk, false)
+		}
+		xSide += corrBytes(product128Layout(mb, k, n, bits, nx))
+	}
+	return wSide, xSide
+}
+
+// VOLE128Bytes returns the bytes sent by the W side (VOLEW128) and the X side (VOLEX128) for
+// n scalars used at nbits bits times vectors of l elements over Z_2^128.
+func VOLE128Bytes(n, l, nbits, k int, malicious bool) (wSide, xSide int64) {
+	return defaultBatching.vole128Bytes(n, l, nbits, k, malicious)
+}
+
+func (bt batching) vole128Bytes(n, l, nbits, k int, malicious bool) (wSide, xSide int64) {
+	nb := bt.items(nbits)
+	for r0 := 0; r0 < n; r0 += nb {
+		N := (min(n, r0+nb) - r0) * nbits
+		if malicious {
+			wSide += MaliciousExtensionBytes(N, k, false)
+		} else {
+			wSide += ExtensionBytes(N, k, false)
+		}
+		xSide += corrBytes(vole128Layout(min(n, r0+nb)-r0, l, nbits))
+	}
+	return wSide, xSide
 }

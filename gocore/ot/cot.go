@@ -148,7 +148,7 @@ func (r *bitReader) readVec(dst []uint64, w int) {
 // scratch) to sink. delta(o, scratch) returns OT o's correlation (l words; it may return
 // scratch after filling it).
 func (s *Session) cotSenderPhase(umsg []byte, L cotLayout, delta func(o int, scratch []uint64) []uint64, sink func(o int, t []uint64)) error {
-	q, base, err := s.snd.extend(umsg, L.n, false)
+	q, base, err := s.sndExtend(umsg, L.n, false)
 	if err != nil {
 		return err
 	}
@@ -269,7 +269,7 @@ func (s *Session) RecvCOT(c []uint64, n, l, bits int) ([]uint64, error) {
 	if len(c) < words(n) {
 		return nil, errs.New(errs.Internal, "ot: RecvCOT: %d choice words for %d OTs", len(c), n)
 	}
-	_, t, base, umsg := s.rcv.extend(c, n)
+	_, t, base, umsg := s.rcvExtend(c, n)
 	if err := s.send(umsg); err != nil {
 		return nil, err
 	}
@@ -321,7 +321,7 @@ func (s *Session) RecvCOTWidths(c []uint64, l int, widths []uint8) ([]uint64, er
 	if len(c) < words(n) {
 		return nil, errs.New(errs.Internal, "ot: RecvCOTWidths: %d choice words for %d OTs", len(c), n)
 	}
-	_, t, base, umsg := s.rcv.extend(c, n)
+	_, t, base, umsg := s.rcvExtend(c, n)
 	if err := s.send(umsg); err != nil {
 		return nil, err
 	}

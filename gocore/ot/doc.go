@@ -1,7 +1,8 @@
-// Package ot is the oblivious-transfer layer of qmpc's two-party offline phase (the
-// semi2k protocol, issue 13): it turns a few public-key base OTs into millions of OTs and
-// those into the correlations a two-party, semi-honest protocol over Z_2^64 consumes,
-// without any trusted dealer.
+// Package ot is the oblivious-transfer layer of qmpc's two-party offline phases (the
+// semi2k protocol, issue 13, and the malicious spdz2k, issue 14): it turns a few public-key
+// base OTs into millions of OTs and those into the correlations a two-party protocol over
+// Z_2^64 or Z_2^128 (or GF(2), TinyOT) consumes, without any trusted dealer, semi-honestly
+// or, on a malicious session, with the OT extension secure against an active peer.
 //
 // # Layers
 //
@@ -16,11 +17,18 @@
 //     The 128 x n bit matrix is transposed with a 64x64 block transpose (transpose.go); the
 //     correlation-robust hash is the tweakable fixed-key-AES construction (TMMO) of Guo,
 //     Katz, Wang, Yu (S&P 2020) (hash.go).
+//   - Malicious extension (kos.go): the KOS consistency check on the SoftSpoken rows,
+//     per session (NewSessionMalicious).
 //   - Outputs: random OT (SendRandomOT/RecvRandomOT); correlated OT over Z_2^bits with
 //     vector correlations (SendCOT/RecvCOT, or a width per OT: SendCOTWidths/RecvCOTWidths;
 //     cot.go); the one-sided Gilboa matrix product (ProductW/ProductX) and batched vector
 //     OLE (VOLEW/VOLEX) (gilboa.go); AND triples and Beaver triples over Z_2^64
-//     (triples.go). cost.go gives the exact bytes of each.
+//     (triples.go); the raw Delta-correlated OT M = K xor b*Delta for TinyOT's
+//     authenticated bits (Delta, SendDeltaCOT/RecvDeltaCOT; deltacot.go, used by package
+//     tinyot); correlated OT, the one-sided Gilboa product (several X matrices on the same
+//     OTs) and vector OLE over Z_2^128, for spdz2k (SendCOT128/RecvCOT128,
+//     ProductW128/ProductX128, VOLEW128/VOLEX128; gilboa128.go). cost.go gives the exact
+//     bytes of each.
 //
 // # Sessions and roles
 //
@@ -31,8 +39,9 @@
 // matching operations in the same order: SendRandomOT on one side with RecvRandomOT on the
 // other, SendCOT with RecvCOT, SendCOTWidths with RecvCOTWidths, ProductW (the party holding
 // the plaintext matrix W, the OT receiver) with ProductX (the party holding X, the OT
-// sender), VOLEW with VOLEX; ANDTriples and BeaverTriples are symmetric (both parties call
-// the same method). A Session is not safe for concurrent use, and the two parties' calls
+// sender), VOLEW with VOLEX (and likewise the 128-bit SendCOT128/RecvCOT128,
+// ProductW128/ProductX128, VOLEW128/VOLEX128, and SendDeltaCOT/RecvDeltaCOT); ANDTriples
+// and BeaverTriples are symmetric (both parties call the same method). A Session is not safe for concurrent use, and the two parties' calls
 // must pair up one to one (the extensions' PRG streams and hash tweaks advance with every
 // call). Each operation costs one round trip or less (see each method).
 //
@@ -54,10 +63,26 @@
 //
 // # Threat model and parameters
 //
-// Two parties, semi-honest (passive) corruption of either, computational security
-// parameter kappa = 128 (128 base OTs, AES-128, Ristretto255 at about 126-bit security),
-// no statistical parameter (the semi-honest protocols have no consistency check).
-// Malicious security (SoftSpoken's consistency check, Beaver-triple sacrificing) is not
-// provided. Each file's header states what its messages contain and why they
-// reveal nothing.
+// Two parties, computational security parameter kappa = 128 (128 base OTs, AES-128,
+// Ristretto255 at about 126-bit security).
+//
+// NewSession/NewSessionK: semi-honest (passive) corruption of either party; no statistical
+// parameter (no consistency check). This is what semi2k uses; its speed and bytes are
+// unchanged by the malicious option.
+//
+// NewSessionMalicious: the OT extension is secure against a malicious party in either role
+// (kos.go): every extension of either direction carries the consistency check of Keller,
+// Orsini and Scholl (CRYPTO 2015, the corrected proof of ePrint 2015/546) on the SoftSpoken
+// rows (k = 1: KOS itself; k > 1: Roy's malicious SoftSpokenOT, the same check over the
+// subspace VOLE), with KOSExtra = kappa + 64 extra OTs and a Fiat-Shamir challenge
+// (SHA-256 of the receiver's message) evaluated as a GHASH polynomial hash. A failed check
+// is an errs.Cheating error naming the check, raised before any output of that extension.
+// Statistical security: a receiver that learns m bits of the sender's secret passes with
+// probability at most 2^-m, plus the hash term (N+1)/2^128 per challenge tried (q tries:
+// below 2^-40 for q < 2^64, N < 2^23); we claim 40 bits. Why KOS-on-SoftSpoken and not
+// the alternatives: docs/design-notes.md. Malicious security covers the extension (random
+// OT, correlated OT, Delta-COT, the products' OTs): a malicious OT sender can still choose
+// its correlation freely, which the COT functionality allows; the triples of triples.go and
+// the Gilboa products get no sacrifice or MAC here (their malicious use needs the
+// protocol above, e.g. spdz2k's MAC check).
 package ot

@@ -9,6 +9,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/net"
 	"github.com/qmpc/qmpc/gocore/ot"
 	"github.com/qmpc/qmpc/gocore/prg"
+	"github.com/qmpc/qmpc/gocore/ring128"
 )
 
 // The one-sided matrix triple: party 0 (the model owner) holds W in the clear, the input X
@@ -83,4 +84,60 @@ func Example_oneSidedMatrixTriple() {
 	}
 	fmt.Println("shares of W*X:", ok)
 	// Output: shares of W*X: true
+}
+
+// spdz2k's offline step for a linear layer, on malicious sessions: the owner (party 0)
+// multiplies its plaintext weights W by two matrices of party 1 over Z_2^128, a mask R and a
+// MAC mask R', with one set of OTs (ProductW128/ProductX128, nx = 2). Each pair of outputs
+// is an additive sharing of W*R and W*R' mod 2^128.
+func Example_product128TwoMasks() {
+	const m, k, n, bits = 2, 3, 4, 8
+	w := []int64{1, -2, 3, -128, 127, 0} // [m,k]
+	r := ring128.Vec{Lo: prg.New(prg.Key{3}).Uint64s(k * n), Hi: prg.New(prg.Key{4}).Uint64s(k * n)}
+	r2 := ring128.Vec{Lo: prg.New(prg.Key{5}).Uint64s(k * n), Hi: prg.New(prg.Key{6}).Uint64s(k * n)}
+
+	conns := net.NewPipes(2)
+	var u, v []ring128.Vec
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { // party 0: the owner of W, OT receiver choosing with W's bits
+		defer wg.Done()
+		s, err := ot.NewSessionMalicious(conns[0], 1, rand.Reader, ot.DefaultK)
+		if err != nil {
+			panic(err)
+		}
+		if u, err = s.ProductW128(w, m, k, n, bits, 2); err != nil {
+			panic(err)
+		}
+	}()
+	go func() { // party 1: holds R and R', OT sender
+		defer wg.Done()
+		s, err := ot.NewSessionMalicious(conns[1], 0, rand.Reader, ot.DefaultK)
+		if err != nil {
+			panic(err)
+		}
+		if v, err = s.ProductX128([]ring128.Vec{r, r2}, m, k, n, bits); err != nil {
+			panic(err)
+		}
+	}()
+	wg.Wait()
+
+	wv := ring128.Make(m * k) // W as ring elements (sign-extended)
+	for i, x := range w {
+		wv.Lo[i], wv.Hi[i] = uint64(x), uint64(x>>63)
+	}
+	for x, mask := range []ring128.Vec{r, r2} {
+		want := ring128.Make(m * n)
+		ring128.MatMulAdd(want, wv, mask, m, k, n)
+		got := ring128.Make(m * n)
+		ring128.Add(got, u[x], v[x])
+		ok := true
+		for i := range m * n {
+			ok = ok && got.At(i) == want.At(i)
+		}
+		fmt.Printf("shares of W*mask %d: %v\n", x, ok)
+	}
+	// Output:
+	// shares of W*mask 0: true
+	// shares of W*mask 1: true
 }

@@ -102,7 +102,7 @@ func (s *Session) productW(w []int64, m, k, n, bits int) (u []uint64, err error)
 			c[o/64] |= (uint64(v) >> j & 1) << (o % 64)
 		}
 	}
-	_, t, base, umsg := s.rcv.extend(c, N)
+	_, t, base, umsg := s.rcvExtend(c, N)
 	if err := s.send(umsg); err != nil {
 		return nil, err
 	}
@@ -217,7 +217,7 @@ func (s *Session) voleW(w []int64, l, bits int) (u []uint64, err error) {
 			c[o/64] |= (uint64(v) >> j & 1) << (o % 64)
 		}
 	}
-	_, t, base, umsg := s.rcv.extend(c, N)
+	_, t, base, umsg := s.rcvExtend(c, N)
 	if err := s.send(umsg); err != nil {
 		return nil, err
 	}

@@ -672,3 +672,48 @@ func TestSessionMismatch(t *testing.T) {
 		t.Fatal("a session with oneself accepted")
 	}
 }
+
+func TestDeltaCOT(t *testing.T) {
+	for _, mal := range []bool{false, true} {
+		t.Run(fmt.Sprintf("malicious=%v", mal), func(t *testing.T) { testDeltaCOT(t, mal) })
+	}
+}
+
+func testDeltaCOT(t *testing.T, mal bool) {
+	p := net.NewPipes(2)
+	var s0, s1 *Session
+	run2(t, func() (err error) { s0, err = newSession(p[0], 1, seeded(1), DefaultK, mal); return },
+		func() (err error) { s1, err = newSession(p[1], 0, seeded(2), DefaultK, mal); return })
+	r := rand.New(rand.NewPCG(8, 9))
+	for _, n := range append(sizes, deltaCOTBatch+65) {
+		for dir := range 2 { // party dir is the sender
+			snd, rcv := s0, s1
+			if dir == 1 {
+				snd, rcv = s1, s0
+			}
+			b := make([]uint64, words(n)+1)
+			for i := range b {
+				b[i] = r.Uint64()
+			}
+			var k, m []Block
+			run2(t, func() (err error) { k, err = snd.SendDeltaCOT(n); return },
+				func() (err error) { m, err = rcv.RecvDeltaCOT(b, n); return })
+			if len(k) != n || len(m) != n {
+				t.Fatalf("n=%d: lengths %d %d", n, len(k), len(m))
+			}
+			d := snd.Delta()
+			if d == rcv.Delta() {
+				t.Fatalf("both parties have Delta %x", d)
+			}
+			for j := range n {
+				want := k[j]
+				if bit(b, j) == 1 {
+					want = Block{want[0] ^ d[0], want[1] ^ d[1]}
+				}
+				if m[j] != want {
+					t.Fatalf("n=%d dir=%d COT %d: M = %x, want K xor b*Delta = %x", n, dir, j, m[j], want)
+				}
+			}
+		}
+	}
+}

@@ -16,6 +16,7 @@ package ot
 // corrections (128/k - 1 bits per OT), pseudorandom to the sender.
 
 import (
+	"crypto/sha256"
 	"io"
 
 	"github.com/qmpc/qmpc/gocore/errs"
@@ -42,6 +43,13 @@ type Session struct {
 	ex   expander
 	// batch bounds the size of one extension (defaultBatching; tests shrink it).
 	batch batching
+	// mal selects the maliciously secure extension (kos.go); sid[0] and sid[1] bind its
+	// challenges to this session's extension where this party is the sender and the
+	// receiver (the hashes of the two SoftSpoken setup messages).
+	mal bool
+	sid [2][32]byte
+	// cheat is a test-only malicious receiver (kos.go); always nil otherwise.
+	cheat *rcvCheat
 }
 
 // NewSession runs the base OTs and the SoftSpoken setup (k = DefaultK) of both directions
@@ -57,13 +65,30 @@ func NewSession(conn net.Conn, peer int, rnd io.Reader) (*Session, error) {
 // the OT receiver sends 128/k bits per OT, and both parties expand 128*2^k/k PRG bits per OT.
 // Both parties must use the same k.
 func NewSessionK(conn net.Conn, peer int, rnd io.Reader, k int) (*Session, error) {
+	return newSession(conn, peer, rnd, k, false)
+}
+
+// NewSessionMalicious is NewSessionK with the maliciously secure extension: every
+// extension of either direction runs the KOS consistency check (kos.go), so a peer that
+// deviates as OT receiver is caught (an errs.Cheating error) before any output of that
+// extension is computed. It costs KOSExtra = 192 extra OTs and 32 bytes per extension (per
+// call or batch) and no extra round. Both parties must call NewSessionMalicious with the
+// same k (k = 1: KOS on IKNP; k > 1: Roy's malicious SoftSpokenOT).
+func NewSessionMalicious(conn net.Conn, peer int, rnd io.Reader, k int) (*Session, error) {
+	return newSession(conn, peer, rnd, k, true)
+}
+
+// Malicious reports whether the session runs the maliciously secure extension.
+func (s *Session) Malicious() bool { return s.mal }
+
+func newSession(conn net.Conn, peer int, rnd io.Reader, k int, mal bool) (*Session, error) {
 	if k != 1 && k != 2 && k != 4 && k != 8 {
 		return nil, errs.New(errs.Config, "ot: SoftSpoken parameter k = %d, want 1, 2, 4 or 8", k)
 	}
 	if peer == conn.ID() || peer < 0 || peer >= conn.N() {
 		return nil, errs.New(errs.Config, "ot: party %d cannot run OT with party %d (of %d)", conn.ID(), peer, conn.N())
 	}
-	s := &Session{conn: conn, peer: peer, h: newHasher(), batch: defaultBatching}
+	s := &Session{conn: conn, peer: peer, h: newHasher(), batch: defaultBatching, mal: mal}
 	s.ex.h = s.h
 	var key prg.Key
 	var sBytes [16]byte
@@ -103,17 +128,24 @@ func NewSessionK(conn net.Conn, peer int, rnd io.Reader, k int) (*Session, error
 		return nil, err
 	}
 	rcv, setup := newExtReceiver(k, k0, k1, s.rng)
-	if err := s.send(append(setup, byte(k))); err != nil { // k last: a mismatch fails here
+	mode := byte(k) // k last, with bit 7 for the malicious extension: a mismatch fails here
+	if mal {
+		mode |= 0x80
+	}
+	setupMsg := append(setup, mode)
+	if err := s.send(setupMsg); err != nil {
 		return nil, err
 	}
+	s.sid[1] = sha256.Sum256(setupMsg[:len(setupMsg)-1]) // read back: the bytes as sent
 	peerSetup, err := s.recv("extension setup")
 	if err != nil {
 		return nil, err
 	}
-	if len(peerSetup) == 0 || int(peerSetup[len(peerSetup)-1]) != k {
-		return nil, errs.New(errs.Config, "ot: party %d uses SoftSpoken k = %d, party %d another (setup message of %d bytes)", conn.ID(), k, peer, len(peerSetup))
+	if len(peerSetup) == 0 || peerSetup[len(peerSetup)-1] != mode {
+		return nil, errs.New(errs.Config, "ot: party %d uses SoftSpoken k = %d (malicious: %v), party %d another (setup message of %d bytes)", conn.ID(), k, mal, peer, len(peerSetup))
 	}
 	peerSetup = peerSetup[:len(peerSetup)-1]
+	s.sid[0] = sha256.Sum256(peerSetup)
 	// The base-OT choices were sec, so this party holds k^{sec_i}_i: its extension secret
 	// is NOT sec (softspoken.go).
 	snd, err := newExtSender(k, Block{^sec[0], ^sec[1]}, keys, peerSetup)
@@ -177,7 +209,7 @@ func (s *Session) SendRandomOT(n int) (m0, m1 []Block, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	q, base, err := s.snd.extend(msg, n, true)
+	q, base, err := s.sndExtend(msg, n, true)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -199,7 +231,7 @@ func (s *Session) RecvRandomOT(n int) (c []uint64, mc []Block, err error) {
 	if err := checkN(n); err != nil || n == 0 {
 		return nil, nil, err
 	}
-	c, t, base, msg := s.rcv.extend(nil, n)
+	c, t, base, msg := s.rcvExtend(nil, n)
 	if err := s.send(msg); err != nil {
 		return nil, nil, err
 	}

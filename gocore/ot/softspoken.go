@@ -189,7 +189,7 @@ func (e *extReceiver) extend(r []uint64, n int) (c []uint64, t []Block, base uin
 		r = make([]uint64, nw)
 		first = 1
 	}
-	msg = make([]byte, 8*(nb-first)*nw)
+	msg = make([]byte, 8*(nb-first)*nw, 8*(nb-first)*nw+kosCheckBytes)
 	t = make([]Block, n)
 	tile := make([]uint64, Kappa*tileWords)
 	u := make([]uint64, tileWords)

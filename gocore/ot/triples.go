@@ -55,7 +55,7 @@ func (s *Session) ANDTriples(n int) (a, b, c []uint64, err error) {
 // andTriples is one batch of ANDTriples.
 func (s *Session) andTriples(n int) (a, b, c []uint64, err error) {
 	nw := words(n)
-	b, t, baseR, umsg := s.rcv.extend(nil, n)
+	b, t, baseR, umsg := s.rcvExtend(nil, n)
 	if err := s.send(umsg); err != nil {
 		return nil, nil, nil, err
 	}
@@ -63,7 +63,7 @@ func (s *Session) andTriples(n int) (a, b, c []uint64, err error) {
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	q, baseS, err := s.snd.extend(peerU, n, true)
+	q, baseS, err := s.sndExtend(peerU, n, true)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -127,7 +127,7 @@ func (s *Session) beaverTriples(n int) (a, b, c []uint64, err error) {
 	N := 64 * n
 	L := beaverLayout(n)
 	// a's words are exactly the packed choice bits of the 64n OTs.
-	_, t, baseR, umsg := s.rcv.extend(a, N)
+	_, t, baseR, umsg := s.rcvExtend(a, N)
 	if err := s.send(umsg); err != nil {
 		return nil, nil, nil, err
 	}

@@ -1,0 +1,70 @@
+package tinyot
+
+import (
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkTriples: authenticated AND triples, both parties in one process over pipes.
+// Metrics: triples per second (wall clock), CPU time of both parties together per triple,
+// bytes sent per triple (the larger party; the two differ only by the seed messages) and
+// the bucket size.
+func BenchmarkTriples(b *testing.B) {
+	for _, n := range []int{1 << 16, 1 << 20} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			ps, conns := pair(b)
+			ps[0].Batch, ps[1].Batch = n, n
+			s0, s1 := conns[0].Stats(), conns[1].Stats()
+			cpu := cpuTime()
+			b.ResetTimer()
+			for range b.N {
+				must2(b, conns, func() error { _, _, _, err := ps[0].Triples(n); return err },
+					func() error { _, _, _, err := ps[1].Triples(n); return err })
+			}
+			total := float64(n) * float64(b.N)
+			b.ReportMetric(total/b.Elapsed().Seconds(), "triples/s")
+			b.ReportMetric(float64(cpuTime()-cpu)/total, "cpu-ns/triple")
+			sent := max(conns[0].Stats().Sub(s0).BytesSent, conns[1].Stats().Sub(s1).BytesSent)
+			b.ReportMetric(float64(sent)/total, "B/triple")
+			b.ReportMetric(float64(BucketSize(n, 1)), "bucket")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+// BenchmarkOpenCheck: opening n bits and checking their MACs (the online cost per opened
+// bit).
+func BenchmarkOpenCheck(b *testing.B) {
+	const n = 1 << 20
+	ps, conns := pair(b)
+	var x [2]Bits
+	must2(b, conns, func() (err error) { x[0], err = ps[0].Random(n); return },
+		func() (err error) { x[1], err = ps[1].Random(n); return })
+	cpu := cpuTime()
+	b.ResetTimer()
+	for range b.N {
+		must2(b, conns, func() error {
+			if _, err := ps[0].Open(x[0]); err != nil {
+				return err
+			}
+			return ps[0].Check()
+		}, func() error {
+			if _, err := ps[1].Open(x[1]); err != nil {
+				return err
+			}
+			return ps[1].Check()
+		})
+	}
+	total := float64(n) * float64(b.N)
+	b.ReportMetric(total/b.Elapsed().Seconds(), "bits/s")
+	b.ReportMetric(float64(cpuTime()-cpu)/total, "cpu-ns/bit")
+	b.ReportMetric(0, "ns/op")
+}

@@ -1,0 +1,406 @@
+package tinyot
+
+// Authenticated AND triples: the leaky AND and bucket combining of Wang, Ranellucci, Katz,
+// "Authenticated Garbling and Efficient Maliciously Secure Two-Party Computation" (CCS
+// 2017, section 3 "leaky AND" and "combining leaky ANDs"; WRK17), in the symmetric form of
+// its authors' implementation (both parties send the same messages). Notation: this party
+// P, the peer Q, Delta_P P's key; [v] an authenticated bit with P's share v_P, MAC
+// M_P[v_P] = K_Q[v_P] xor v_P*Delta_Q and key K_P[v_Q]; H the TCR hash of hash.go with a
+// fresh tweak per (triple, key owner); lsb the lowest bit of a block.
+//
+// Leaky AND, for each of N = l*B triples j (H(K) is short for H(tweak_j, K) with the
+// tweak of the key's owner; "bits 1..127" means bit 0 cleared):
+//
+//	(1) random aBits [x], [y], [r]                                  (abits.go; 3 bits each)
+//	(2) P -> Q:  u_P = lsb H(K_P[x_Q]) xor lsb H(K_P[x_Q] xor Delta_P) xor y_P    (1 bit)
+//	             G_P = bits 1..127 of H(K_P[x_Q]) xor H(K_P[x_Q] xor Delta_P) xor C_P
+//	             with C_P = K_P[y_Q] xor M_P[y_P] xor y_P*Delta_P               (16 bytes)
+//	    (party 0 adds a commitment SHA-256("tinyot-seed" || rho || s_0) to a seed s_0)
+//	    P's share of z, from two half-ANDs (one per cross term):
+//	      z_P = x_P y_P xor lsb H(K_P[x_Q]) xor lsb H(M_P[x_P]) xor x_P u_Q
+//	(3) P -> Q:  d_P = z_P xor r_P (1 bit); [z] = [r] with Q's key K_Q[z_P] = K_Q[r_P]
+//	    xor d_P*Delta_Q (the standard way to authenticate a chosen bit from a random one)
+//	    Check value, bits 1..127 of
+//	      G'_P = H(M_P[x_P]) xor H(K_P[x_Q]) xor M_P[z_P] xor K_P[z_Q]
+//	             xor x_P (G_Q xor C_P) xor z_P*Delta_P,
+//	    appended to the check hash; Check (open.go) tests G'_0 = G'_1 for every j.
+//
+// WRK17 computes z with the leaky AND's own hashes; here bit 0 of the one hash H serves the
+// two half-ANDs and bits 1..127 the check, so each party hashes three blocks per leaky
+// triple (H(K), H(K xor Delta), H(M)). Bit 0 and bits 1..127 of the hash at the point the
+// receiver cannot compute are independent pseudorandom pads, one for y_P, one for C_P.
+//
+// Correctness: C_0 xor C_1 = y (Delta_0 xor Delta_1), since K_P[y_Q] xor M_Q[y_Q] =
+// y_Q Delta_P. The party holding M[x_P] = K_Q[x_P] xor x_P Delta_Q gets from G_Q exactly
+// H(K_Q[x_P]) xor x_P C_Q on bits 1..127 (if x_P = 1, H(M) = H(K xor Delta) and the two
+// hashes swap), so G'_0 xor G'_1 = (z xor x y)(Delta_0 xor Delta_1) on bits 1..127: zero
+// iff z = x AND y, except with probability 2^-127 over the honest party's Delta. The
+// half-ANDs are the same trick on bit 0: lsb H(M_P[x_P]) xor x_P u_Q = lsb H(K_Q[x_P]) xor
+// x_P y_Q, and Q keeps lsb H(K_Q[x_P]), so the cross terms x_P y_Q are XOR-shared.
+//
+// Leakage (WRK17's F_LaAND): Q's hash at K_Q[x_P] xor Delta_Q is pseudorandom to P (TCR,
+// Delta_Q unknown), so u_Q and G_Q are one-time padded; d_Q is padded by the random r_Q.
+// A cheating P can change u_P or G_P by an error e; this changes Q's z_Q or G'_Q by
+// x_Q*e, so the check fails exactly when x_Q = 1: P learns x_Q from passing, and is caught
+// with probability 1/2 (a guess of x_Q). Any other deviation (a wrong d_P, a wrong z, a
+// share without its MAC) shifts G'_Q by a multiple of Delta_Q, which P would have to
+// guess (2^-127). So every passing triple is correct, and each attacked one leaks its
+// x_Q at the price of a 1/2 chance of being caught.
+//
+// Combining (WRK17), after every leaky triple is fixed:
+//
+//	(4) party 1 -> 0:  s_1 (16 bytes), sent only after party 1 has received d_0;
+//	    party 0 -> 1:  rho, s_0 (opens the commitment).  Seed s = s_0 xor s_1.
+//	(5) A permutation of the N triples from the PRG keyed by s (Fisher-Yates) cuts them
+//	    into l buckets of B. In a bucket (x^1, y^1, z^1), ..., (x^B, y^B, z^B) the parties
+//	    open d^k = y^1 xor y^k for k >= 2 (Open: one message each way, MACs checked by
+//	    Check) and output
+//	      x = XOR_k x^k,   y = y^1,   z = z^1 xor XOR_{k>=2} (z^k xor d^k x^k)
+//	    (x^k y^1 = x^k y^k xor x^k d^k). The opened d^k reveal nothing: y^k is uniform and
+//	    discarded. x leaks only if every x^k in the bucket leaked; bucket.go gives B.
+//	(6) Check (open.go): the G' values and the MACs of the d^k.
+//
+// Messages per party and leaky triple: 3 aBits (three Delta-COT extension messages, 3 x
+// 128/k bits, 12 bytes for k = 4), u and d (2 bits), G (16 bytes); per batch 32 + 16 + 32
+// bytes of seed and commitment, (B-1) bits of openings per output triple, and the 96 bytes
+// of the check. For B = 3: about 3 x 28.3 = 85 bytes per AND triple and party; for B =
+// 4, 113. Rounds per batch: the three extension messages and the keys (1), u and G (1), d
+// (1), the seed (1.5), the openings (1), the check (1.5).
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"math/bits"
+
+	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/ot"
+	"github.com/qmpc/qmpc/gocore/prg"
+)
+
+// Triples returns this party's shares of n authenticated AND triples: with the peer's
+// shares, (a_0 xor a_1) AND (b_0 xor b_1) = c_0 xor c_1 for every triple, all MAC
+// relations holding. Both parties call it. It runs in batches of p.Batch triples with the
+// bucket size of BucketSize(batch, batches), batches counted over max(n, p.TotalTriples)
+// triples, and ends with Check (so it also checks any openings pending before the call):
+// errs.Cheating if the peer deviated. Memory: about 650 bytes per triple of a batch while
+// it runs (bucket size 3), and 96 bytes per triple returned.
+func (p *Party) Triples(n int) (a, b, c Bits, err error) {
+	if n < 0 || p.Batch < 1 {
+		return Bits{}, Bits{}, Bits{}, errs.New(errs.Internal, "tinyot: %d triples in batches of %d", n, p.Batch)
+	}
+	if n == 0 {
+		return NewBits(0), NewBits(0), NewBits(0), nil
+	}
+	batches := (max(n, p.TotalTriples) + p.Batch - 1) / p.Batch
+	if n <= p.Batch {
+		a, b, c, err = p.triplesBatch(n, BucketSize(n, batches))
+	} else {
+		a, b, c = NewBits(n), NewBits(n), NewBits(n)
+		for off := 0; off < n && err == nil; off += p.Batch {
+			l := min(p.Batch, n-off)
+			var ta, tb, tc Bits
+			ta, tb, tc, err = p.triplesBatch(l, BucketSize(l, batches))
+			place(&a, ta, off)
+			place(&b, tb, off)
+			place(&c, tc, off)
+		}
+	}
+	if err != nil {
+		return Bits{}, Bits{}, Bits{}, err
+	}
+	if err := p.Check(); err != nil {
+		return Bits{}, Bits{}, Bits{}, err
+	}
+	return a, b, c, nil
+}
+
+// place copies src into dst at bit offset off.
+func place(dst *Bits, src Bits, off int) {
+	if off%64 == 0 {
+		copy(dst.X[off/64:], src.X)
+	} else {
+		for j := range src.N {
+			dst.X[(off+j)/64] |= getBit(src.X, j) << ((off + j) % 64)
+		}
+	}
+	copy(dst.M[off:], src.M)
+	copy(dst.K[off:], src.K)
+}
+
+// hashChunk is how many blocks are hashed at a time (scratch buffers of this size).
+const hashChunk = 4096
+
+// triplesBatch makes l triples from l*bs leaky ones.
+func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
+	N := l * bs
+	nw := words(N)
+	// (1) x, y, r: three Delta-COTs each way, their MACs and keys gathered into one
+	// record per leaky triple (for the combining step's random accesses: one or two cache
+	// lines per triple instead of six) as they arrive.
+	x, y, r := p.rng.Uint64s(nw), p.rng.Uint64s(nw), p.rng.Uint64s(nw)
+	lt := make([]leaky, N)
+	for _, part := range []struct {
+		bits []uint64
+		m    func(*leaky) *ot.Block
+	}{{x, func(t *leaky) *ot.Block { return &t.mx }}, {y, func(t *leaky) *ot.Block { return &t.my }}, {r, func(t *leaky) *ot.Block { return &t.mz }}} {
+		clearTail(part.bits, N)
+		m, err := p.ot.RecvDeltaCOT(part.bits, N) // sends: all three go out before any key arrives
+		if err != nil {
+			return a, b, c, err
+		}
+		for i := range lt {
+			*part.m(&lt[i]) = m[i]
+		}
+	}
+	for _, k := range []func(*leaky) *ot.Block{
+		func(t *leaky) *ot.Block { return &t.kx }, func(t *leaky) *ot.Block { return &t.ky }, func(t *leaky) *ot.Block { return &t.kz }} {
+		keys, err := p.ot.SendDeltaCOT(N)
+		if err != nil {
+			return a, b, c, err
+		}
+		for i := range lt {
+			*k(&lt[i]) = keys[i]
+		}
+	}
+
+	if p.leakyX != nil {
+		p.leakyX(x)
+	}
+	me, other := uint64(0), uint64(1)
+	if !p.first {
+		me, other = 1, 0
+	}
+	base := p.tweak
+	p.tweak += 2 * uint64(N)
+	tweak := func(owner uint64) uint64 { return base + owner*uint64(N) }
+
+	// (2) u, G; keep lsb H(K_P[x_Q]), lsb H(M_P[x_P]) and V = H(M_P[x_P]) xor H(K_P[x_Q])
+	// xor x_P C_P (bits 1..127) for the check value.
+	delta := p.delta
+	u := make([]uint64, nw)
+	h0k := make([]uint64, nw)
+	h0m := make([]uint64, nw)
+	v := make([]ot.Block, N)
+	seedLen := 0
+	if p.first {
+		seedLen = 32
+	}
+	msg2 := make([]byte, 8*nw+16*N, 8*nw+16*N+seedLen)
+	gOut := msg2[8*nw:]
+	var s0, rho [16]byte
+	{
+		kk := make([]ot.Block, hashChunk)
+		mm := make([]ot.Block, hashChunk)
+		kd := make([]ot.Block, hashChunk)
+		hk := make([]ot.Block, hashChunk)
+		hd := make([]ot.Block, hashChunk)
+		hm := make([]ot.Block, hashChunk)
+		for lo := 0; lo < N; lo += hashChunk {
+			hi := min(N, lo+hashChunk)
+			m := hi - lo
+			for j := range m {
+				kk[j], mm[j] = lt[lo+j].kx, lt[lo+j].mx
+				kd[j] = xorBlock(kk[j], delta)
+			}
+			p.h.batch(hk[:m], kk[:m], tweak(me)+uint64(lo))
+			p.h.batch(hd[:m], kd[:m], tweak(me)+uint64(lo))
+			p.h.batch(hm[:m], mm[:m], tweak(other)+uint64(lo))
+			for j := range m {
+				i := lo + j
+				u[i/64] |= (hk[j][0] ^ hd[j][0]) & 1 << (i % 64)
+				h0k[i/64] |= hk[j][0] & 1 << (i % 64)
+				h0m[i/64] |= hm[j][0] & 1 << (i % 64)
+				cp := xorBlock(xorBlock(lt[i].ky, lt[i].my), andBlock(delta, mask(y, i)))
+				g := xorBlock(xorBlock(hk[j], hd[j]), cp)
+				putBlock(gOut[16*i:], ot.Block{g[0] &^ 1, g[1]})
+				vi := xorBlock(xorBlock(hm[j], hk[j]), andBlock(cp, mask(x, i)))
+				v[i] = ot.Block{vi[0] &^ 1, vi[1]}
+			}
+		}
+	}
+	for w := range nw {
+		u[w] ^= y[w]
+		binary.LittleEndian.PutUint64(msg2[8*w:], u[w])
+	}
+	if p.first {
+		p.rng.Read(s0[:])
+		p.rng.Read(rho[:])
+		msg2 = append(msg2, seedCommit(rho[:], s0[:])...)
+	}
+	if err := p.send(msg2); err != nil {
+		return a, b, c, err
+	}
+	peerSeedLen := 32 - seedLen
+	in2, err := p.recv("leaky-AND message", 8*nw+16*N+peerSeedLen)
+	if err != nil {
+		return a, b, c, err
+	}
+	peerCommit := in2[8*nw+16*N:]
+
+	// z_P and (3) d_P.
+	z := make([]uint64, nw)
+	d := make([]byte, 8*nw)
+	for w := range nw {
+		uq := binary.LittleEndian.Uint64(in2[8*w:])
+		z[w] = x[w]&y[w] ^ h0k[w] ^ h0m[w] ^ x[w]&uq
+		if w == nw-1 {
+			clearTail(z[w:], N)
+		}
+		binary.LittleEndian.PutUint64(d[8*w:], z[w]^r[w])
+	}
+	if err := p.send(d); err != nil {
+		return a, b, c, err
+	}
+	in3, err := p.recv("leaky-AND d", 8*nw)
+	if err != nil {
+		return a, b, c, err
+	}
+	dq := make([]uint64, nw)
+	for w := range dq {
+		dq[w] = binary.LittleEndian.Uint64(in3[8*w:])
+	}
+	clearTail(dq, N)
+	// [z]: this party's MACs are those of r (lt's mz); its keys for the peer's z shares
+	// (kz) move by d_Q. Then G'_P into the check hash.
+	{
+		buf := make([]byte, 16*hashChunk)
+		gq := in2[8*nw:]
+		for lo := 0; lo < N; lo += hashChunk {
+			hi := min(N, lo+hashChunk)
+			for i := lo; i < hi; i++ {
+				t := &lt[i]
+				t.kz = xorBlock(t.kz, andBlock(delta, mask(dq, i)))
+				g := ot.Block{binary.LittleEndian.Uint64(gq[16*i:]), binary.LittleEndian.Uint64(gq[16*i+8:])}
+				gp := xorBlock(xorBlock(v[i], xorBlock(t.mz, t.kz)), andBlock(g, mask(x, i)))
+				gp = xorBlock(gp, andBlock(delta, mask(z, i)))
+				gp[0] &^= 1 // bit 0 is the half-AND's (see the file comment)
+				putBlock(buf[16*(i-lo):], gp)
+			}
+			p.sym.Write(buf[:16*(hi-lo)])
+		}
+		p.pending = true
+	}
+	v, in2 = nil, nil
+
+	// (4) The bucket seed: party 1 reveals s_1 after d_0 arrived, then party 0 opens s_0.
+	var seed prg.Key
+	if p.first {
+		s1, err := p.recv("bucket seed", 16)
+		if err != nil {
+			return a, b, c, err
+		}
+		if err := p.send(append(append([]byte(nil), rho[:]...), s0[:]...)); err != nil {
+			return a, b, c, err
+		}
+		for i := range seed {
+			seed[i] = s0[i] ^ s1[i]
+		}
+	} else {
+		var s1 [16]byte
+		p.rng.Read(s1[:])
+		if err := p.send(s1[:]); err != nil {
+			return a, b, c, err
+		}
+		open, err := p.recv("bucket seed opening", 32)
+		if err != nil {
+			return a, b, c, err
+		}
+		if !bytes.Equal(seedCommit(open[:16], open[16:]), peerCommit) {
+			return a, b, c, errs.New(errs.Cheating, "tinyot: party %d's bucket seed does not match its commitment", p.peer)
+		}
+		for i := range seed {
+			seed[i] = open[16+i] ^ s1[i]
+		}
+	}
+
+	// (5) Buckets and the openings d^k = y^1 xor y^k.
+	perm := permutation(prg.New(seed), N)
+	dk := NewBits(l * (bs - 1))
+	for i := range l {
+		f := perm[i*bs]
+		tf := &lt[f]
+		for k := 1; k < bs; k++ {
+			e := perm[i*bs+k]
+			te := &lt[e]
+			o := i*(bs-1) + k - 1
+			dk.X[o/64] |= (getBit(y, f) ^ getBit(y, e)) << (o % 64)
+			dk.M[o] = xorBlock(tf.my, te.my)
+			dk.K[o] = xorBlock(tf.ky, te.ky)
+		}
+	}
+	dOpen, err := p.Open(dk)
+	if err != nil {
+		return a, b, c, err
+	}
+	a, b, c = NewBits(l), NewBits(l), NewBits(l)
+	for i := range l {
+		f := perm[i*bs]
+		tf := &lt[f]
+		xb, zb := getBit(x, f), getBit(z, f)
+		xm, xk := tf.mx, tf.kx
+		zm, zk := tf.mz, tf.kz
+		for k := 1; k < bs; k++ {
+			e := perm[i*bs+k]
+			te := &lt[e]
+			o := i*(bs-1) + k - 1
+			dm := mask(dOpen, o)
+			xe := getBit(x, e)
+			xb ^= xe
+			xm, xk = xorBlock(xm, te.mx), xorBlock(xk, te.kx)
+			zb ^= getBit(z, e) ^ xe&dm&1
+			zm = xorBlock(xorBlock(zm, te.mz), andBlock(te.mx, dm))
+			zk = xorBlock(xorBlock(zk, te.kz), andBlock(te.kx, dm))
+		}
+		a.X[i/64] |= xb << (i % 64)
+		a.M[i], a.K[i] = xm, xk
+		b.X[i/64] |= getBit(y, f) << (i % 64)
+		b.M[i], b.K[i] = tf.my, tf.ky
+		c.X[i/64] |= zb << (i % 64)
+		c.M[i], c.K[i] = zm, zk
+	}
+	return a, b, c, nil
+}
+
+// leaky is one leaky triple's MACs and keys.
+type leaky struct{ mx, kx, my, ky, mz, kz ot.Block }
+
+func seedCommit(rho, s []byte) []byte {
+	h := sha256.New()
+	h.Write([]byte("tinyot-seed"))
+	h.Write(rho)
+	h.Write(s)
+	return h.Sum(nil)
+}
+
+// permutation returns a uniformly random permutation of [0, n) drawn from g (Fisher-Yates
+// with unbiased bounded integers: Lemire's multiply-and-reject).
+func permutation(g *prg.PRG, n int) []int {
+	perm := make([]int, n)
+	for i := range perm {
+		perm[i] = i
+	}
+	buf := make([]uint64, 1024)
+	used := len(buf)
+	next := func() uint64 {
+		if used == len(buf) {
+			g.Fill(buf)
+			used = 0
+		}
+		used++
+		return buf[used-1]
+	}
+	for i := n - 1; i > 0; i-- {
+		bound := uint64(i + 1)
+		hi, lo := bits.Mul64(next(), bound)
+		if lo < bound {
+			thresh := -bound % bound
+			for lo < thresh {
+				hi, lo = bits.Mul64(next(), bound)
+			}
+		}
+		j := int(hi)
+		perm[i], perm[j] = perm[j], perm[i]
+	}
+	return perm
+}
