@@ -626,3 +626,33 @@ func TestNewPartyNeedsMaliciousSession(t *testing.T) {
 		t.Fatalf("NewParty over a semi-honest session: %v, want a config error", err)
 	}
 }
+
+// TestTake: triples taken from the pool in uneven amounts are correct, and the pool
+// generates whole batches only when it runs short.
+func TestTake(t *testing.T) {
+	ps, conns := pair(t)
+	ps[0].Batch, ps[1].Batch = 300, 300
+	for _, n := range []int{0, 1, 100, 299, 300, 301, 700} {
+		var a, b, c [2]Bits
+		have := ps[0].pool[0].N
+		before := conns[0].Stats().BytesSent
+		must2(t, conns, func() (err error) { a[0], b[0], c[0], err = ps[0].Take(n); return },
+			func() (err error) { a[1], b[1], c[1], err = ps[1].Take(n); return })
+		if a[0].N != n || c[1].N != n {
+			t.Fatalf("n=%d: got %d triples", n, a[0].N)
+		}
+		if err := checkTriples(ps, a, b, c); err != nil {
+			t.Fatalf("n=%d: %v", n, err)
+		}
+		k := 0
+		if have < n {
+			k = (n - have + 299) / 300
+		}
+		if got, want := conns[0].Stats().BytesSent-before, TriplesBytes(300*k, 300, 0, ot.DefaultK, true); got != want {
+			t.Fatalf("n=%d with %d in the pool: sent %d bytes, want %d (%d batches)", n, have, got, want, k)
+		}
+		if left := ps[0].pool[0].N; left != have+300*k-n || left != ps[1].pool[2].N {
+			t.Fatalf("n=%d: %d left in the pool", n, left)
+		}
+	}
+}

@@ -410,3 +410,32 @@ func permutation(g *prg.PRG, n int) []int {
 	}
 	return perm
 }
+
+// Take returns n triples from this party's pool of triples, first generating whole batches
+// of p.Batch triples (Triples, so every batch gets the bucket size of a full batch) while
+// the pool has fewer than n. Both parties call it with the same n. The pool keeps the
+// unused rest (fewer than p.Batch triples) for the next call.
+func (p *Party) Take(n int) (a, b, c Bits, err error) {
+	if n < 0 || p.Batch < 1 {
+		return Bits{}, Bits{}, Bits{}, errs.New(errs.Internal, "tinyot: Take %d triples in batches of %d", n, p.Batch)
+	}
+	have := p.pool[0].N
+	if have < n {
+		k := (n - have + p.Batch - 1) / p.Batch
+		na, nb, nc, err := p.Triples(k * p.Batch)
+		if err != nil {
+			return Bits{}, Bits{}, Bits{}, err
+		}
+		if have == 0 {
+			p.pool = [3]Bits{na, nb, nc}
+		} else {
+			p.pool = [3]Bits{Concat(p.pool[0], na), Concat(p.pool[1], nb), Concat(p.pool[2], nc)}
+		}
+	}
+	var out [3]Bits
+	for i, t := range p.pool {
+		out[i] = t.Slice(0, n)
+		p.pool[i] = t.Slice(n, t.N)
+	}
+	return out[0], out[1], out[2], nil
+}
