@@ -34,7 +34,8 @@
 // # Threat model
 //
 // Two parties, static malicious corruption of either, computational security kappa =
-// 128, statistical security at least 40 bits per call of Triples (bucket.go). A cheating
+// 128, statistical security at least 40 bits per call of Triples, or over the whole
+// session when Party.TotalTriples declares its triples in advance (bucket.go). A cheating
 // party is caught (errs.Cheating) by Check, which Triples runs itself and the online
 // protocol must run before it reveals any output; an abort may leak the random
 // preprocessing values of the aborted run, nothing else.
