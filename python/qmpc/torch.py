@@ -20,13 +20,13 @@ small, measured fraction (tests/test_torch.py asserts the bound).
 
 Supported modules and functions: quantized Conv2d / ConvReLU2d (any groups = 1 or
 depthwise), Linear / LinearReLU, ``torch.ops.quantized.add`` / ``add_relu`` / ``mul`` /
-``mul_relu`` (FX add/mul, eager FloatFunctional), ``torch.cat``, MaxPool2d (any padding, dilation,
-ceil_mode), AvgPool2d / ``F.avg_pool2d`` (any padding, ceil_mode, count_include_pad both
-ways, divisor_override: a depthwise all-ones convolution), AdaptiveAvgPool2d(1) and ``mean`` over H and W,
-flatten / view / reshape, transpose / permute / contiguous, chunk / split, ReLU on
-quantized tensors, elementwise activations on quantized tensors (quantized Hardswish,
-Hardsigmoid, Sigmoid, Tanh, Hardtanh, LeakyReLU, ELU: exported as qmpc's ``ai.qmpc.Lookup``
-node with the 256-entry table PyTorch's own kernel computes under the current engine),
+``mul_relu`` (FX add/mul, eager FloatFunctional), ``torch.cat``, MaxPool2d (any padding,
+dilation, ceil_mode), AvgPool2d / ``F.avg_pool2d`` (any padding, ceil_mode,
+count_include_pad both ways, divisor_override: a depthwise all-ones convolution),
+AdaptiveAvgPool2d(1) and ``mean`` over H and W, flatten / view / reshape, transpose /
+permute / contiguous, chunk / split, ReLU on quantized tensors, elementwise activations
+on quantized tensors (quantized Hardswish, Hardsigmoid, Sigmoid, Tanh, Hardtanh,
+LeakyReLU, ELU: exported as qmpc's ``ai.qmpc.Lookup`` node with the 256-entry table PyTorch's own kernel computes under the current engine),
 quantize_per_tensor / Quantize and dequantize / DeQuantize, Identity and Dropout. Anything
 else is reported, all at once, as :class:`qmpc.UnsupportedOpError`. torchvision's
 quantizable models import (tests/test_torchvision.py). A warning names the engine and the
