@@ -26,12 +26,13 @@ count_include_pad both ways, divisor_override: a depthwise all-ones convolution)
 AdaptiveAvgPool2d(1) and ``mean`` over H and W, flatten / view / reshape, transpose /
 permute / contiguous, chunk / split, ReLU on quantized tensors, elementwise activations
 on quantized tensors (quantized Hardswish, Hardsigmoid, Sigmoid, Tanh, Hardtanh,
-LeakyReLU, ELU: exported as qmpc's ``ai.qmpc.Lookup`` node with the 256-entry table PyTorch's own kernel computes under the current engine),
-quantize_per_tensor / Quantize and dequantize / DeQuantize, Identity and Dropout. Anything
-else is reported, all at once, as :class:`qmpc.UnsupportedOpError`. torchvision's
-quantizable models import (tests/test_torchvision.py). A warning names the engine and the
-qconfig when ``torch.backends.quantized.engine`` does not match the qnnpack qconfig the
-model's per-tensor weights indicate.
+LeakyReLU, ELU: exported as qmpc's ``ai.qmpc.Lookup`` node with the 256-entry table
+PyTorch's own kernel computes under the current engine), quantize_per_tensor / Quantize
+and dequantize / DeQuantize, Identity and Dropout. Anything else is reported, all at
+once, as :class:`qmpc.UnsupportedOpError`. torchvision's quantizable models import
+(tests/test_torchvision.py). A warning names the engine and the qconfig when
+``torch.backends.quantized.engine`` does not match the qnnpack qconfig the model's
+per-tensor weights indicate.
 """
 
 from __future__ import annotations
