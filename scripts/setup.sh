@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up the development environment in the repository: a Python virtualenv in .venv with
-# the pinned requirements (requirements-dev.txt) and qmpc installed in development mode
+# the pinned requirements (requirements-dev.txt, then requirements-convert.txt without
+# dependency resolution) and qmpc installed in development mode
 # (pip install -e ., which compiles the Go core with gopy into python/qmpc/_core).
 #
 # Needs Go >= 1.26, Python >= 3.11 (python3.11, or set QMPC_PYTHON) and a C compiler.
@@ -44,11 +45,13 @@ fi
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # --- requirements ---
-req_hash="$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)"
+req_hash="$(cat requirements.txt requirements-dev.txt requirements-convert.txt | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$VENV/.qmpc-requirements" 2>/dev/null)" != "$req_hash" ]; then
 	say "installing requirements-dev.txt (the first time downloads TensorFlow and PyTorch: a few minutes)"
 	t0=$SECONDS
 	"$PY" -m pip install -q -r requirements-dev.txt
+	# The PyTorch-to-TFLite converter: --no-deps, as requirements-convert.txt explains.
+	"$PY" -m pip install -q --no-deps -r requirements-convert.txt
 	echo "$req_hash" >"$VENV/.qmpc-requirements"
 	say "requirements installed in $((SECONDS - t0))s"
 fi

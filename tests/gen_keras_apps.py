@@ -156,7 +156,48 @@ def generate(verbose=False):
     return out
 
 
+RESNET50_224 = "keras_resnet50_224_i8"
+
+
+def resnet50_224(verbose=False):
+    """keras.applications.ResNet50 at its full input size, 224x224 (issue 10's benchmark
+    model): the same recipe as resnet50_32 (random weights, seed 4003, random BatchNorm
+    statistics, logits, converter defaults, int8 I/O), about 1.5 minutes of conversion on two
+    cores the first time. Returns the TFLite bytes, cached in
+    tests/_generated/keras_apps/<key>/keras_resnet50_224_i8.tflite (written there for
+    ``qmpc bench`` too; ``python tests/gen_keras_apps.py resnet50_224`` prints the path)."""
+    return open(resnet50_224_path(verbose), "rb").read()
+
+
+def resnet50_224_path(verbose=False):
+    """The cached file's path (converted first if absent)."""
+    sel = {"resnet50_224": ("i8",)}
+    d = os.path.join(CACHE_ROOT, _key(sel))
+    path = os.path.join(d, RESNET50_224 + ".tflite")
+    if os.path.exists(path):
+        return path
+    os.makedirs(d, exist_ok=True)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+
+    i = ALL.index("resnet50_32")
+    keras.utils.set_random_seed(4000 + i)
+    model = randomize_batchnorm(keras.applications.ResNet50(
+        input_shape=(224, 224, 3), weights=None, classifier_activation=None), seed=4000 + i)
+    t0 = time.time()
+    data = gen_keras_defaults._convert(model, "i8", seed=i)
+    if verbose:
+        print(f"{RESNET50_224}: {len(data)} bytes, {time.time() - t0:.1f}s", file=sys.stderr)
+    with open(path + ".tmp", "wb") as f:
+        f.write(data)
+    os.replace(path + ".tmp", path)
+    return path
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["resnet50_224"]:
+        print(resnet50_224_path(verbose=True))
+        sys.exit(0)
     t0 = time.time()
     ms = generate(verbose=True)
     print(f"{len(ms)} models in {time.time() - t0:.1f}s", file=sys.stderr)

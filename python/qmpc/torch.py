@@ -21,17 +21,18 @@ small, measured fraction (tests/test_torch.py asserts the bound).
 Supported modules and functions: quantized Conv2d / ConvReLU2d (any groups = 1 or
 depthwise), Linear / LinearReLU, ``torch.ops.quantized.add`` / ``add_relu`` / ``mul`` /
 ``mul_relu`` (FX add/mul, eager FloatFunctional), ``torch.cat``, MaxPool2d (any padding,
-ceil_mode), AvgPool2d / ``F.avg_pool2d`` (no padding, or padding with
-count_include_pad=True; no ceil_mode), AdaptiveAvgPool2d(1) and ``mean`` over H and W,
-flatten / view / reshape, transpose / permute / contiguous, chunk / split, ReLU on
-quantized tensors, elementwise activations on quantized tensors (quantized Hardswish,
-Hardsigmoid, Sigmoid, Tanh, Hardtanh, LeakyReLU, ELU: exported as qmpc's ``ai.qmpc.Lookup``
-node with the 256-entry table PyTorch's own kernel computes under the current engine),
-quantize_per_tensor / Quantize and dequantize / DeQuantize, Identity and Dropout. Anything
-else is reported, all at once, as :class:`qmpc.UnsupportedOpError`. torchvision's
-quantizable models import (tests/test_torchvision.py). A warning names the engine and the
-qconfig when ``torch.backends.quantized.engine`` does not match the qnnpack qconfig the
-model's per-tensor weights indicate.
+dilation, ceil_mode), AvgPool2d / ``F.avg_pool2d`` (any padding, ceil_mode,
+count_include_pad both ways, divisor_override: a depthwise all-ones convolution),
+AdaptiveAvgPool2d(1) and ``mean`` over H and W, flatten / view / reshape, transpose /
+permute / contiguous, chunk / split, ReLU on quantized tensors, elementwise activations
+on quantized tensors (quantized Hardswish, Hardsigmoid, Sigmoid, Tanh, Hardtanh,
+LeakyReLU, ELU: exported as qmpc's ``ai.qmpc.Lookup`` node with the 256-entry table
+PyTorch's own kernel computes under the current engine), quantize_per_tensor / Quantize
+and dequantize / DeQuantize, Identity and Dropout. Anything else is reported, all at
+once, as :class:`qmpc.UnsupportedOpError`. torchvision's quantizable models import
+(tests/test_torchvision.py). A warning names the engine and the qconfig when
+``torch.backends.quantized.engine`` does not match the qnnpack qconfig the model's
+per-tensor weights indicate.
 """
 
 from __future__ import annotations
@@ -348,7 +349,7 @@ class _Exporter:
             return self.maxpool(name, x, mod.kernel_size, mod.stride, mod.padding, mod.dilation, mod.ceil_mode, val)
         if isinstance(mod, torch.nn.AvgPool2d):
             return self.avgpool(name, x, mod.kernel_size, mod.stride, mod.padding, mod.ceil_mode,
-                                mod.count_include_pad, mod.divisor_override, val)
+                                mod.count_include_pad, mod.divisor_override, val, self.in_hw(node))
         if isinstance(mod, torch.nn.AdaptiveAvgPool2d):
             return self.adaptive_avgpool(name, x, mod.output_size, val)
         if isinstance(mod, (torch.nn.ReLU, nnq.ReLU6, torch.nn.ReLU6)):
@@ -407,7 +408,9 @@ class _Exporter:
             k = args[1] if len(args) > 1 else node.kwargs["kernel_size"]
             s = args[2] if len(args) > 2 else node.kwargs.get("stride") or k
             p = args[3] if len(args) > 3 else node.kwargs.get("padding", 0)
-            return self.maxpool(name, args[0], k, s, p, node.kwargs.get("dilation", 1), node.kwargs.get("ceil_mode", False), val)
+            d = args[4] if len(args) > 4 else node.kwargs.get("dilation", 1)
+            ceil = args[5] if len(args) > 5 else node.kwargs.get("ceil_mode", False)
+            return self.maxpool(name, args[0], k, s, p, d, ceil, val)
         if tgt in (F.avg_pool2d, torch._C._nn.avg_pool2d):
             k = args[1] if len(args) > 1 else node.kwargs["kernel_size"]
             s = args[2] if len(args) > 2 else node.kwargs.get("stride") or k
@@ -415,7 +418,7 @@ class _Exporter:
             ceil = args[4] if len(args) > 4 else node.kwargs.get("ceil_mode", False)
             cip = args[5] if len(args) > 5 else node.kwargs.get("count_include_pad", True)
             div = args[6] if len(args) > 6 else node.kwargs.get("divisor_override")
-            return self.avgpool(name, args[0], k, s, p, ceil, cip, div, val)
+            return self.avgpool(name, args[0], k, s, p, ceil, cip, div, val, self.in_hw(node))
         if tgt is F.adaptive_avg_pool2d:
             return self.adaptive_avgpool(name, args[0], args[1] if len(args) > 1 else node.kwargs["output_size"], val)
         if tgt in (torch.mean, "mean"):
@@ -502,24 +505,60 @@ class _Exporter:
         x = self.need_q(x, name)
         pair = lambda v: [v, v] if isinstance(v, int) else list(v)  # noqa: E731
         k, s, p, d = pair(k), pair(s if s else k), pair(p), pair(d)
-        if d != [1, 1]:
-            raise UnsupportedOpError("MaxPool2d(dilation)")
-        y = self.add("MaxPool", [self.dq(x)], name, kernel_shape=k, strides=s, pads=p + p, ceil_mode=int(bool(ceil)))
+        y = self.add("MaxPool", [self.dq(x)], name, kernel_shape=k, strides=s, pads=p + p, dilations=d,
+                     ceil_mode=int(bool(ceil)))
         return self.quantize(y, val, name)
 
-    def avgpool(self, name, x, k, s, p, ceil, count_include_pad, divisor, val) -> _Q:
+    def in_hw(self, node) -> tuple[int, int] | None:
+        """The spatial size (H, W) of node's first input, from the recorded run."""
+        x = self.values.get(node.args[0].name) if node.args else None
+        return tuple(x.shape[-2:]) if isinstance(x, self.torch.Tensor) and x.dim() == 4 else None
+
+    def avgpool(self, name, x, k, s, p, ceil, count_include_pad, divisor, val, in_hw=None) -> _Q:
         x = self.need_q(x, name)
         pair = lambda v: [v, v] if isinstance(v, int) else list(v)  # noqa: E731
         k, s, p = pair(k), pair(s if s else k), pair(p)
-        if divisor is not None:
-            raise UnsupportedOpError("AvgPool2d(divisor_override)")
         torch = self.torch
-        if torch.backends.quantized.engine == "qnnpack" and x.dtype == "uint8" and not ceil:
+        qnnpack_pool = torch.backends.quantized.engine == "qnnpack" and x.dtype == "uint8" and not ceil
+        if divisor is not None and qnnpack_pool:
+            import warnings
+
+            warnings.warn(
+                f"{name}: AvgPool2d(divisor_override={divisor}) on a quint8 tensor without ceil_mode under "
+                "torch.backends.quantized.engine = 'qnnpack' runs qnnpack's average pooling, which ignores "
+                "divisor_override and divides by the whole window; qmpc does as PyTorch does here (use the x86 "
+                "engine, or ceil_mode, for a PyTorch reference that honours divisor_override).",
+                UserWarning, stacklevel=4)
+            divisor = None
+        if divisor is not None:
+            return self.avgpool_divisor(name, x, k, s, p, int(divisor), val, in_hw)
+        if qnnpack_pool:
             # PyTorch runs this case with qnnpack's average pooling, which divides by the
             # whole window (padding counted) whatever count_include_pad says.
             count_include_pad = True
         y = self.add("AveragePool", [self.dq(x)], name, kernel_shape=k, strides=s, pads=p + p,
                      ceil_mode=int(bool(ceil)), count_include_pad=int(bool(count_include_pad)))
+        return self.quantize(y, val, name)
+
+    def avgpool_divisor(self, name, x: _Q, k, s, p, divisor: int, val, in_hw) -> _Q:
+        """AvgPool2d(divisor_override=D): the sum of each window's taps inside the input
+        (padding adds zeros), divided by D whatever the window. That is a depthwise
+        convolution with an all-ones kernel (int8 weight 1 at scale 1/D, no bias), its
+        padding the pool's (ceil_mode's overhang as extra bottom/right padding), requantized
+        to the pool's output scale: y = z_y + round(sum(x - z_x) * s_x / (D * s_y)), rounded
+        half to even on the exact product as qmpc's other ops (PyTorch rounds the float32
+        product, so the two can differ by one LSB at exact ties, D even)."""
+        if divisor < 1:
+            raise UnsupportedOpError(f"{name}: AvgPool2d(divisor_override={divisor})")
+        if in_hw is None or val is None or val.dim() != 4:
+            raise UnsupportedOpError(f"{name}: AvgPool2d(divisor_override) needs a 4-D NCHW input")
+        c, (oh, ow) = int(val.shape[1]), val.shape[-2:]
+        pads = [p[0], p[1]] + [max(0, (o - 1) * st + kk - n - pp) for o, st, kk, n, pp in
+                               zip((oh, ow), s, k, in_hw, p)]
+        w = self.add("DequantizeLinear", [self.const(name + "_w", np.ones((c, 1, k[0], k[1]), np.int8)),
+                                          self.const(name + "_wscale", np.array(np.float32(1.0) / np.float32(divisor))),
+                                          self.const(name + "_wzp", np.array(0, np.int8))], name + "_wdq")
+        y = self.add("Conv", [self.dq(x), w], name, kernel_shape=list(k), strides=list(s), pads=pads, group=c)
         return self.quantize(y, val, name)
 
     def adaptive_avgpool(self, name, x, out_size, val) -> _Q:

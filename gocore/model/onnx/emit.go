@@ -572,8 +572,7 @@ func (c *converter) emitMaxPool(n *onnxpb.NodeProto, x *value, name string) (*va
 		return nil, err
 	}
 	if win.dh != 1 || win.dw != 1 {
-		c.unsupported(n, "MaxPool(dilations)")
-		return nil, nil
+		return c.emitDilatedMaxPool(n, x, &win, name)
 	}
 	oh, ow := win.outSize(H, W)
 	pad, explicit := win.irPadding(H, W)
@@ -591,6 +590,58 @@ func (c *converter) emitMaxPool(n *onnxpb.NodeProto, x *value, name string) (*va
 	o.t = c.addTensor(name, []int{xt.Shape[0], oh, ow, xt.Shape[3]}, xt.DType, cloneQuant(xt.Quant), nil)
 	c.addOp(&model.Op{Kind: model.OpMaxPool2D, Inputs: []int{x.t}, Outputs: []int{o.t}, Padding: pad,
 		StrideH: win.sh, StrideW: win.sw, FilterH: win.kh, FilterW: win.kw})
+	return o, nil
+}
+
+// emitDilatedMaxPool emits a max pool with dilations (ONNX MaxPool's dilations, PyTorch's
+// MaxPool2d(dilation=)) with ops the IR has: a PAD with the type's minimum for the pads and
+// ceil_mode (as in emitMaxPool), then a GATHER with constant indices that lays out each
+// output's kh*kw taps side by side (data movement, free on shares), and a MAX_POOL_2D
+// of a 1 x kh*kw window over them: [N,H,W,C] -> [N,H*W,C] -> gather [N,OH*OW*KH*KW,C] ->
+// [N,OH*OW,KH*KW,C] -> max [N,OH*OW,1,C] -> [N,OH,OW,C]. The max is over the same taps as
+// the dilated window, so the result and the secure cost (the comparisons of a kh*kw max)
+// are those of a dilated pool; the gathered tensor is kh*kw times the output's size.
+func (c *converter) emitDilatedMaxPool(n *onnxpb.NodeProto, x *value, win *window, name string) (*value, error) {
+	xt := c.tensor(x)
+	N, H, W, C := xt.Shape[0], xt.Shape[1], xt.Shape[2], xt.Shape[3]
+	oh, ow := win.outSize(H, W)
+	if oh < 1 || ow < 1 {
+		return nil, c.nodeErr(n, "output size %dx%d", oh, ow)
+	}
+	if p := win.ceilPads(H, W); p != [4]int{} {
+		lo := int32(0)
+		if xt.DType == model.Int8 {
+			lo = -128
+		}
+		x = c.padBy(x, p, &lo, name)
+		H, W = H+p[0]+p[2], W+p[1]+p[3]
+	}
+	taps := win.kh * win.kw
+	if N*oh*ow*taps*C > maxElems {
+		return nil, c.nodeErr(n, "%d taps for each of %dx%d outputs: too large", taps, oh, ow)
+	}
+	flat := c.irReshape(x, []int{N, H * W, C}, name+"_flat")
+	idx := make([]int64, 0, oh*ow*taps)
+	for y := 0; y < oh; y++ {
+		for xo := 0; xo < ow; xo++ {
+			for a := 0; a < win.kh; a++ {
+				for b := 0; b < win.kw; b++ {
+					idx = append(idx, int64((y*win.sh+a*win.dh)*W+xo*win.sw+b*win.dw))
+				}
+			}
+		}
+	}
+	it := c.int32Tensor(name+"_taps_idx", []int{len(idx)}, idx)
+	g := &value{kind: kQ}
+	g.t = c.addTensor(name+"_taps", []int{N, len(idx), C}, xt.DType, cloneQuant(xt.Quant), nil)
+	c.addOp(&model.Op{Kind: model.OpGather, Axis: 1, Inputs: []int{flat.t, it}, Outputs: []int{g.t}})
+	g = c.irReshape(g, []int{N, oh * ow, taps, C}, name+"_windows")
+	m := &value{kind: kQ}
+	m.t = c.addTensor(name+"_max", []int{N, oh * ow, 1, C}, xt.DType, cloneQuant(xt.Quant), nil)
+	c.addOp(&model.Op{Kind: model.OpMaxPool2D, Inputs: []int{g.t}, Outputs: []int{m.t}, Padding: model.PadValid,
+		StrideH: 1, StrideW: taps, FilterH: 1, FilterW: taps})
+	o := c.irReshape(m, []int{N, oh, ow, C}, name)
+	o.nchw = true
 	return o, nil
 }
 
