@@ -1,0 +1,681 @@
+package spdz2k
+
+// The OT-based offline phase of spdz2k (preprocessing "ot"): MAC keys, authenticated
+// values and authenticated triples made by the two parties themselves, secure against a
+// malicious party (no dealer). Binary AND triples come from package tinyot.
+//
+// Sources (read, not copied):
+//   - Cramer, Damgård, Escudero, Scholl, Xing, "SPDZ2k: Efficient MPC mod 2^k for
+//     Dishonest Majority", CRYPTO 2018 (below "SPDZ2k"): the authentication protocol
+//     Π_[[·]] on top of a vector-OLE functionality F_vOLE^{k,s} (alpha fixed at
+//     initialisation), its check (authenticate one extra random value, open a random
+//     linear combination, MAC-check it), and the triple protocol Π_Triple (tau random bits
+//     a_h per triple, OT products a_h*b, the combination a = sum_h r_h a_h with public
+//     random r_h, authentication, and the sacrifice with a second triple sharing b).
+//   - Keller, Orsini, Scholl, "MASCOT", CCS 2016: COPEe, the correlated-OT-with-errors
+//     protocol that implements F_vOLE from base OTs on the bits of alpha (SPDZ2k uses it
+//     over Z_2^{k+s}).
+//   - MP-SPDZ's Spdz2kTripleGenerator (tau = 2k + 4s bits per triple) as a reference
+//     reading of Π_Triple.
+//
+// Parameters: k = s = 64, elements of Z_2^128; alpha_i in Z_2^64; tau = 384.
+//
+// Threat model: two parties, static malicious corruption of either, security with abort
+// (errs.Cheating at both parties: every check ends with a verdict exchange). kappa = 128
+// (the OT extension and AES); statistical security at least 40 bits per call (below).
+//
+// # Keys and COPEe (F_vOLE)
+//
+// Setup, on one malicious OT session (ot.NewSessionMalicious, the KOS-checked extension):
+// party 0 receives 64 random OTs from party 1, then party 1 from party 0. The receiver's
+// random choice bits ARE its key share alpha_i (uniform in Z_2^64) and it keeps the 64
+// seeds k_l^{alpha_l}; the sender keeps both seeds k_l^0, k_l^1 of every OT. Each seed keys
+// an AES-CTR stream (package prg). So alpha_i is fixed once, by the base OTs, and every
+// later authentication uses the same alpha_i: a party cannot change its key between
+// calls (this is why we do not run a fresh Gilboa product per call, where the alpha side
+// would choose its bits anew each time and only a check could notice).
+//
+// Extend (party j authenticates its vector x of n elements under alpha_i, i = 1 - j): for
+// l = 0..63 both expand the streams to t_l^0, t_l^1 (j) and t_l^{alpha_l} (i), n elements
+// each. Message j -> i: u_l = t_l^0 - t_l^1 + x mod 2^(128-l) for every l (the low word
+// whole, the high word at 64 - l bits: 772 bytes per element). i computes q_l = t_l^{alpha_l}
+// + alpha_l u_l = t_l^0 + alpha_l x and outputs U = sum_l 2^l q_l; j outputs V = -sum_l 2^l
+// t_l^0; U + V = alpha_i x mod 2^128. Secrecy of x: u_l is masked by t_l^{1-alpha_l},
+// pseudorandom to i (it never has that seed; the random OTs are maliciously secure).
+// Secrecy of alpha_i: i sends nothing. A malicious j may use a different x^(l) in each
+// row; then U + V = sum_l 2^l alpha_{i,l} x^(l), an error that depends on bits of alpha_i.
+//
+// # Authentication with check (SPDZ2k Π_[[·]])
+//
+// To authenticate a sharing x = x_0 + x_1 (n elements; for an input mask only the owner's
+// component is nonzero and only it runs Extend), each party appends one uniform extra
+// element to its component; each party j that has a component runs Extend with it (both
+// directions in the same round); party i's MAC share is m_i = alpha_i x_i + U_i + V_i.
+// Check: (1, 2) a coin (each commits to a 32-byte seed with SHA-256, then reveals) gives
+// r_h uniform in Z_2^64; (3) each sends y_i = x_i,extra + sum_h r_h x_i,h (masked by its
+// uniform extra element); (4, 5) each commits to z_i = m_i(y) - alpha_i y, then reveals;
+// (6) verdict exchange. Honestly z_0 + z_1 = m(y) - alpha y = 0. A party whose rows were
+// inconsistent, or who sends a wrong y_i or z_i, passes only if it predicts an expression
+// in the bits of the other's alpha and the coin; SPDZ2k's analysis of Π_[[·]] bounds this
+// by 2^(-s + log2(s+1)) ~ 2^-57 for values used modulo 2^k, at the price of letting the
+// cheater learn the few alpha bits it guessed when it is not caught, which the MAC check
+// tolerates (alpha keeps s - (guessed bits) unknown bits; a guess of m bits succeeds
+// with probability 2^-m).
+//
+// # Triples (SPDZ2k Π_Triple), elementwise
+//
+// For N products per batch: party i draws tau = 384 random bits a_i,q,h per product q and
+// b_i,q uniform in Z_2^128. Cross terms, on the OT session, party 0 choosing first: the
+// chooser i runs RecvCOT128 with its bits a_i,q,h as choice bits, the other runs
+// SendCOT128 with correlation b_j,q for the tau OTs of product q (128-bit elements): i
+// gets s + a_i,q,h b_j,q, j gets s. So c_i,q,h = a_i,q,h b_i,q + (its receiver outputs) -
+// (its sender outputs) are additive shares of a_q,h b_q with a_q,h = a_0,q,h + a_1,q,h.
+// Combine: a coin (commit, reveal) seeds public r_q,h, r'_q,h uniform in Z_2^128 and a
+// sacrifice challenge t in Z_2^64; a_q = sum_h r_q,h a_q,h, a'_q = sum_h r'_q,h a_q,h, c_q,
+// c'_q likewise from the c_q,h: [a], [b], [c = ab], [a'], [c' = a'b] (local). Authenticate
+// the five (above). Sacrifice: open rho = t a - a' (one round), open sigma = t c - c' -
+// rho b (one round), and check sigma = 0 together with the MACs of every opened rho and
+// sigma (coin for chi in Z_2^64, commit, reveal z_i, verdict: the batched MAC check). An
+// error e in c and e' in c' with e != 0 mod 2^64 leaves sigma = t e - e' != 0 except when
+// t e = e' mod 2^128, probability at most 2^-64 over t, which is fixed after the errors.
+// Privacy: the OT sender's b_j is protected by the OT; a malicious sender can use wrong
+// correlations and learn, through the sacrifice's outcome, bits of the honest chooser's
+// a-bits; if it learns m >= 40 bits it passes with probability <= 2^-40, and otherwise the
+// honest bits keep min-entropy >= tau - 40 and (a, a') is a universal hash of them with
+// 256 output bits: by the leftover hash lemma (a, a') is 2^-((384-40-256)/2) = 2^-44 close
+// to uniform. rho is masked by a' (uniform), sigma is 0 when nobody cheats. MulSum
+// triples are elementwise triples summed in groups (sums of MACs are MACs of sums).
+//
+// # What is not built
+//
+// Matrix triples and gathered triples with index maps (both need tau bits per entry of
+// A with vector correlations: SPDZ2k-style matrix triples, Chen et al. Asiacrypt 2020)
+// and daBits return an errs.Config error. AND triples come from tinyot (WRK17, checked
+// there), their 128-bit MACs and Delta truncated to the low 64 bits, for which every MAC
+// relation holds as well.
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"io"
+	"math/bits"
+
+	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/net"
+	"github.com/qmpc/qmpc/gocore/ot"
+	"github.com/qmpc/qmpc/gocore/prg"
+	"github.com/qmpc/qmpc/gocore/ring"
+	"github.com/qmpc/qmpc/gocore/ring128"
+	"github.com/qmpc/qmpc/gocore/tinyot"
+)
+
+// PreprocessingOT is the preprocessing kind of the OT-based offline phase.
+const PreprocessingOT = "ot"
+
+const (
+	keyBits     = 64      // alpha_i in Z_2^64 (s = 64)
+	tripleTau   = 384     // bits a_h per triple (tau = 2k + 4s)
+	authChunk   = 1 << 13 // elements per COPEe message
+	tripleChunk = 1 << 10 // products per triple batch (tau*N OTs)
+)
+
+// otSource is one party's end of the OT-based offline phase.
+type otSource struct {
+	conn      net.Conn
+	id, other int
+	sess      *ot.Session
+	bin       *tinyot.Party
+	rng       *prg.PRG
+	alpha     uint64
+	recv      [keyBits]*prg.PRG    // COPEe receiver: stream of seed k_l^{alpha_l}
+	send      [keyBits][2]*prg.PRG // COPEe sender: streams of both seeds of the peer's OT l
+}
+
+// newOTSource runs the setup (the malicious OT session and the COPEe base OTs in both
+// directions); both parties call it concurrently. rnd supplies local randomness.
+func newOTSource(conn net.Conn, rnd io.Reader) (*otSource, error) {
+	if conn == nil || conn.N() != 2 {
+		return nil, errs.New(errs.Config, "spdz2k offline: needs exactly 2 parties")
+	}
+	s := &otSource{conn: conn, id: conn.ID(), other: 1 - conn.ID()}
+	key, err := prg.ReadKey(rnd)
+	if err != nil {
+		return nil, errs.New(errs.Config, "spdz2k offline: randomness: %v", err)
+	}
+	s.rng = prg.New(key)
+	if s.sess, err = ot.NewSessionMalicious(conn, s.other, s.rng, ot.DefaultK); err != nil {
+		return nil, err
+	}
+	if s.bin, err = tinyot.NewParty(conn, s.other, s.sess, s.rng); err != nil {
+		return nil, err
+	}
+	for turn := 0; turn < 2; turn++ {
+		if turn == s.id { // this party's key: it receives
+			c, mc, err := s.sess.RecvRandomOT(keyBits)
+			if err != nil {
+				return nil, err
+			}
+			s.alpha = c[0]
+			for l := range keyBits {
+				s.recv[l] = prg.New(blockKey(mc[l]))
+			}
+		} else {
+			m0, m1, err := s.sess.SendRandomOT(keyBits)
+			if err != nil {
+				return nil, err
+			}
+			for l := range keyBits {
+				s.send[l] = [2]*prg.PRG{prg.New(blockKey(m0[l])), prg.New(blockKey(m1[l]))}
+			}
+		}
+	}
+	return s, nil
+}
+
+func blockKey(b ot.Block) prg.Key {
+	var k prg.Key
+	binary.LittleEndian.PutUint64(k[:8], b[0])
+	binary.LittleEndian.PutUint64(k[8:], b[1])
+	return k
+}
+
+func (s *otSource) Kind() string       { return PreprocessingOT }
+func (s *otSource) DealerBytes() int64 { return 0 }
+func (s *otSource) Keys() (uint64, uint64) {
+	return s.alpha, s.bin.Delta()[0]
+}
+
+// rowBytes is the size of COPEe row l for n elements.
+func rowBytes(n, l int) int { return 8*n + 8*ring.Words(n*(64-l)) }
+
+// copeeBytes is the size of one Extend message for n elements.
+func copeeBytes(n int) int {
+	t := 0
+	for l := range keyBits {
+		t += rowBytes(n, l)
+	}
+	return t
+}
+
+func (s *otSource) fill(g *prg.PRG, n int) (lo, hi []uint64) {
+	lo, hi = make([]uint64, n), make([]uint64, n)
+	g.Fill(lo)
+	g.Fill(hi)
+	return lo, hi
+}
+
+// copeeSend is the sender's Extend with x: it adds its output V to m and returns the
+// message.
+func (s *otSource) copeeSend(x, m ring128.Vec) []byte {
+	n := x.Len()
+	msg := make([]byte, 0, copeeBytes(n))
+	u := make([]uint64, n)
+	for l := range keyBits {
+		t0lo, t0hi := s.fill(s.send[l][0], n)
+		t1lo, t1hi := s.fill(s.send[l][1], n)
+		hmask := ^uint64(0) >> l
+		for e := range n {
+			lo, b := bits.Sub64(t0lo[e], t1lo[e], 0)
+			hi := t0hi[e] - t1hi[e] - b
+			lo, c := bits.Add64(lo, x.Lo[e], 0)
+			hi += x.Hi[e] + c
+			t1lo[e], u[e] = lo, hi&hmask
+			sl, sh := shl2(t0lo[e], t0hi[e], l)
+			m.Lo[e], b = bits.Sub64(m.Lo[e], sl, 0)
+			m.Hi[e] -= sh + b
+		}
+		msg = append(msg, ring.AsBytes(t1lo)...)
+		msg = appendPacked(msg, u, 64-l)
+	}
+	return msg
+}
+
+// copeeRecv is the receiver's Extend: it adds its output U to m.
+func (s *otSource) copeeRecv(msg []byte, m ring128.Vec) {
+	n := m.Len()
+	ulo, uhi := make([]uint64, n), make([]uint64, n)
+	off := 0
+	for l := range keyBits {
+		tlo, thi := s.fill(s.recv[l], n)
+		getWords(ulo, msg[off:off+8*n])
+		off += 8 * n
+		pw := ring.Words(n * (64 - l))
+		unpack(uhi, msg[off:off+8*pw], 64-l)
+		off += 8 * pw
+		sel := -(s.alpha >> l & 1)
+		for e := range n {
+			lo, c := bits.Add64(tlo[e], ulo[e]&sel, 0)
+			hi := thi[e] + uhi[e]&sel + c
+			sl, sh := shl2(lo, hi, l)
+			m.Lo[e], c = bits.Add64(m.Lo[e], sl, 0)
+			m.Hi[e] += sh + c
+		}
+	}
+}
+
+// shl2 returns (lo, hi) << j for 0 <= j < 64.
+func shl2(lo, hi uint64, j int) (uint64, uint64) {
+	if j == 0 {
+		return lo, hi
+	}
+	return lo << j, hi<<j | lo>>(64-j)
+}
+
+// appendPacked appends the values v (each < 2^w, 1 <= w <= 64) packed at w bits,
+// little-endian, in whole words.
+func appendPacked(out []byte, v []uint64, w int) []byte {
+	if w == 64 {
+		return append(out, ring.AsBytes(v)...)
+	}
+	var acc uint64
+	n := 0
+	for _, x := range v {
+		acc |= x << n
+		if n+w >= 64 {
+			out = binary.LittleEndian.AppendUint64(out, acc)
+			acc = x >> (64 - n) // n > 0 here since w < 64
+			n += w - 64
+		} else {
+			n += w
+		}
+	}
+	if n > 0 {
+		out = binary.LittleEndian.AppendUint64(out, acc)
+	}
+	return out
+}
+
+// unpack reads len(v) values of w bits written by appendPacked.
+func unpack(v []uint64, b []byte, w int) {
+	if w == 64 {
+		getWords(v, b)
+		return
+	}
+	mask := uint64(1)<<w - 1
+	pos, n := 0, 0
+	word := func() uint64 {
+		if pos+8 > len(b) {
+			return 0
+		}
+		x := binary.LittleEndian.Uint64(b[pos:])
+		pos += 8
+		return x
+	}
+	cur := word()
+	for i := range v {
+		x := cur >> n
+		if n+w >= 64 {
+			nxt := word()
+			if n > 0 {
+				x |= nxt << (64 - n)
+			}
+			cur = nxt
+			n += w - 64
+		} else {
+			n += w
+		}
+		v[i] = x & mask
+	}
+}
+
+// getWords decodes len(v) little-endian words from b.
+func getWords(v []uint64, b []byte) {
+	for i := range v {
+		v[i] = binary.LittleEndian.Uint64(b[8*i:])
+	}
+}
+
+// exchange sends b and receives the peer's message of the same length.
+func (s *otSource) exchange(what string, b []byte) ([]byte, error) {
+	if err := s.conn.Send(s.other, b); err != nil {
+		return nil, err
+	}
+	if err := s.conn.Flush(); err != nil {
+		return nil, err
+	}
+	return s.recvN(what, len(b))
+}
+
+func (s *otSource) recvN(what string, n int) ([]byte, error) {
+	msg, err := s.conn.Recv(s.other)
+	if err != nil {
+		return nil, err
+	}
+	if len(msg) != n {
+		return nil, errs.New(errs.Cheating, "spdz2k offline party %d: %s from party %d: %d bytes, want %d", s.id, what, s.other, len(msg), n)
+	}
+	return msg, nil
+}
+
+// coin returns a PRG keyed by a jointly random seed (commit with SHA-256, reveal); a
+// wrong opening of the commitment is errs.Cheating.
+func (s *otSource) coin(label string) (*prg.PRG, error) {
+	seed := make([]byte, 32)
+	s.rng.Read(seed)
+	com := sha256.Sum256(append([]byte("spdz2k offline coin "+label), seed...))
+	peerCom, err := s.exchange(label+" coin commitment", com[:])
+	if err != nil {
+		return nil, err
+	}
+	peerSeed, err := s.exchange(label+" coin", seed)
+	if err != nil {
+		return nil, err
+	}
+	if got := sha256.Sum256(append([]byte("spdz2k offline coin "+label), peerSeed...)); !bytes.Equal(got[:], peerCom) {
+		return nil, errs.New(errs.Cheating, "spdz2k offline party %d: %s coin: party %d opened its commitment wrongly", s.id, label, s.other)
+	}
+	seeds := [2][]byte{seed, peerSeed}
+	if s.id == 1 {
+		seeds = [2][]byte{peerSeed, seed}
+	}
+	h := sha256.Sum256(append(append([]byte("spdz2k offline key "+label), seeds[0]...), seeds[1]...))
+	var k prg.Key
+	copy(k[:], h[:])
+	return prg.New(k), nil
+}
+
+func scalarBytes(x ring128.Scalar) []byte {
+	b := make([]byte, 16)
+	binary.LittleEndian.PutUint64(b, x.Lo)
+	binary.LittleEndian.PutUint64(b[8:], x.Hi)
+	return b
+}
+
+func bytesScalar(b []byte) ring128.Scalar {
+	return ring128.Scalar{Lo: binary.LittleEndian.Uint64(b), Hi: binary.LittleEndian.Uint64(b[8:])}
+}
+
+// checkZero is the MAC check of one opened value y with this party's MAC share my
+// (commit to z_i = my - alpha_i y, reveal, z_0 + z_1 = 0), followed by the verdict
+// exchange; failed lists failures found before it.
+func (s *otSource) checkZero(label string, y, my ring128.Scalar, failed []string) error {
+	z := my.Sub(y.Mul(ring128.Scalar{Lo: s.alpha}))
+	open := append(scalarBytes(z), make([]byte, 16)...)
+	s.rng.Read(open[16:])
+	zc := sha256.Sum256(append([]byte("spdz2k offline z"), open...))
+	peerC, err := s.exchange(label+" MAC check commitment", zc[:])
+	if err != nil {
+		return err
+	}
+	peerZ, err := s.exchange(label+" MAC check value", open)
+	if err != nil {
+		return err
+	}
+	if got := sha256.Sum256(append([]byte("spdz2k offline z"), peerZ...)); !bytes.Equal(got[:], peerC) {
+		failed = append(failed, label+" MAC check commitment")
+	} else if z.Add(bytesScalar(peerZ)) != (ring128.Scalar{}) {
+		failed = append(failed, label+" MACs")
+	}
+	v := []byte{1}
+	if len(failed) > 0 {
+		v[0] = 0
+	}
+	peer, err := s.exchange(label+" verdict", v)
+	if err != nil {
+		return err
+	}
+	if len(failed) > 0 {
+		return errs.New(errs.Cheating, "spdz2k offline party %d: check failed: %v (party %d cheated)", s.id, failed, s.other)
+	}
+	if peer[0] != 1 {
+		return errs.New(errs.Cheating, "spdz2k offline party %d: party %d reports a failed check", s.id, s.other)
+	}
+	return nil
+}
+
+// authenticate returns this party's share of the sharing whose component here is x
+// (Π_[[·]] with its check). sends[j] says whether party j's component may be nonzero
+// (public; a party with sends false must pass zeros and runs no Extend).
+func (s *otSource) authenticate(x ring128.Vec, sends [2]bool) (*AShare, error) {
+	n := x.Len()
+	ext := ring128.Make(n + 1)
+	copy(ext.Lo, x.Lo)
+	copy(ext.Hi, x.Hi)
+	if sends[s.id] {
+		ext.Lo[n], ext.Hi[n] = s.rng.Uint64s(1)[0], s.rng.Uint64s(1)[0]
+	}
+	m := ring128.Make(n + 1)
+	ring128.MulScalar(m, ext, ring128.Scalar{Lo: s.alpha})
+	for a := 0; a < n+1; a += authChunk {
+		b := min(n+1, a+authChunk)
+		if sends[s.id] {
+			msg := s.copeeSend(ext.Slice(a, b), m.Slice(a, b))
+			if err := s.conn.Send(s.other, msg); err != nil {
+				return nil, err
+			}
+			if err := s.conn.Flush(); err != nil {
+				return nil, err
+			}
+		}
+		if sends[s.other] {
+			msg, err := s.recvN("COPEe corrections", copeeBytes(b-a))
+			if err != nil {
+				return nil, err
+			}
+			s.copeeRecv(msg, m.Slice(a, b))
+		}
+	}
+	// The check: y = x_extra + sum_h r_h x_h, opened, MAC-checked.
+	g, err := s.coin("authentication")
+	if err != nil {
+		return nil, err
+	}
+	r := g.Uint64s(n)
+	y := ring128.Dot(ext.Slice(0, n), r).Add(ext.At(n))
+	my := ring128.Dot(m.Slice(0, n), r).Add(m.At(n))
+	peer, err := s.exchange("authentication check value", scalarBytes(y))
+	if err != nil {
+		return nil, err
+	}
+	y = y.Add(bytesScalar(peer))
+	if err := s.checkZero("authentication", y, my, nil); err != nil {
+		return nil, err
+	}
+	return &AShare{x: ext.Slice(0, n), m: m.Slice(0, n)}, nil
+}
+
+func (s *otSource) randVec(n int) ring128.Vec {
+	return ring128.Vec{Lo: s.rng.Uint64s(n), Hi: s.rng.Uint64s(n)}
+}
+
+func (s *otSource) InputMask(owner, n int) (ring128.Vec, *AShare, error) {
+	if owner < 0 || owner > 1 || n < 0 {
+		return ring128.Vec{}, nil, errs.New(errs.Internal, "spdz2k offline: input mask of party %d, %d elements", owner, n)
+	}
+	var r ring128.Vec
+	x := ring128.Make(n)
+	if s.id == owner {
+		r = s.randVec(n)
+		x = r.Clone()
+	}
+	var sends [2]bool
+	sends[owner] = true
+	sh, err := s.authenticate(x, sends)
+	if err != nil {
+		return ring128.Vec{}, nil, err
+	}
+	return r, sh, nil
+}
+
+func (s *otSource) Random(n int) (*AShare, error) {
+	return s.authenticate(s.randVec(n), [2]bool{true, true})
+}
+
+func (s *otSource) Triple(f bilinear) (a, b, c *AShare, err error) {
+	g, ok := f.(gatherMul)
+	if !ok || g.xIdx != nil || g.wIdx != nil {
+		return nil, nil, nil, errs.New(errs.Config, "spdz2k offline: %T triples (matrix products, gathers with index maps) are not built yet in the OT-based offline phase; use preprocessing %q", f, PreprocessingDealer)
+	}
+	nx, nw, _ := f.sizes()
+	if nx != nw || g.k < 1 || nx%g.k != 0 {
+		return nil, nil, nil, errs.New(errs.Internal, "spdz2k offline: elementwise triple with %d and %d elements, groups of %d", nx, nw, g.k)
+	}
+	a, b, c = &AShare{x: ring128.Make(nx), m: ring128.Make(nx)}, &AShare{x: ring128.Make(nx), m: ring128.Make(nx)}, &AShare{x: ring128.Make(nx), m: ring128.Make(nx)}
+	for lo := 0; lo < nx; lo += tripleChunk {
+		hi := min(nx, lo+tripleChunk)
+		ta, tb, tc, err := s.triples(hi - lo)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		for _, p := range [][2]*AShare{{a, ta}, {b, tb}, {c, tc}} {
+			copy(p[0].x.Lo[lo:], p[1].x.Lo)
+			copy(p[0].x.Hi[lo:], p[1].x.Hi)
+			copy(p[0].m.Lo[lo:], p[1].m.Lo)
+			copy(p[0].m.Hi[lo:], p[1].m.Hi)
+		}
+	}
+	if g.k > 1 {
+		c = &AShare{x: ring128.SumGroups(c.x, g.k), m: ring128.SumGroups(c.m, g.k)}
+	}
+	return a, b, c, nil
+}
+
+// triples makes N authenticated, sacrificed elementwise triples (Π_Triple).
+func (s *otSource) triples(N int) (a, b, c *AShare, err error) {
+	const tw = tripleTau / 64
+	nOT := N * tripleTau
+	abits := s.rng.Uint64s(N * tw) // bit h of product q: word q*tw + h/64
+	bv := s.randVec(N)
+	brep := ring128.Make(nOT)
+	for q := range N {
+		for h := range tripleTau {
+			brep.Lo[q*tripleTau+h], brep.Hi[q*tripleTau+h] = bv.Lo[q], bv.Hi[q]
+		}
+	}
+	// Cross terms: party 0 chooses first.
+	var got, gave ring128.Vec
+	for turn := 0; turn < 2; turn++ {
+		if turn == s.id {
+			got, err = s.sess.RecvCOT128(abits, nOT, 1, 128)
+		} else {
+			gave, err = s.sess.SendCOT128(brep, 1, 128)
+		}
+		if err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	// c_{q,h} = a_{q,h} b_q + got - gave (this party's share).
+	ch := ring128.Make(nOT)
+	ring128.Sub(ch, got, gave)
+	for o := range nOT {
+		if abits[o/64]>>(o%64)&1 == 1 {
+			lo, cr := bits.Add64(ch.Lo[o], brep.Lo[o], 0)
+			ch.Lo[o], ch.Hi[o] = lo, ch.Hi[o]+brep.Hi[o]+cr
+		}
+	}
+	// Combine with public coefficients.
+	g, err := s.coin("triple combination")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	t := ring128.Scalar{Lo: g.Uint64s(1)[0]}
+	five := ring128.Make(5 * N) // a, b, c, a', c'
+	copy(five.Lo[N:2*N], bv.Lo)
+	copy(five.Hi[N:2*N], bv.Hi)
+	coef := make([]uint64, 4*tripleTau)
+	for q := range N {
+		g.Fill(coef)
+		var aq, cq, aq2, cq2 ring128.Scalar
+		for h := range tripleTau {
+			r := ring128.Scalar{Lo: coef[4*h], Hi: coef[4*h+1]}
+			r2 := ring128.Scalar{Lo: coef[4*h+2], Hi: coef[4*h+3]}
+			o := q*tripleTau + h
+			if abits[o/64]>>(o%64)&1 == 1 {
+				aq, aq2 = aq.Add(r), aq2.Add(r2)
+			}
+			cv := ch.At(o)
+			cq, cq2 = cq.Add(r.Mul(cv)), cq2.Add(r2.Mul(cv))
+		}
+		for i, v := range []ring128.Scalar{aq, cq, aq2, cq2} {
+			j := []int{0, 2, 3, 4}[i]*N + q
+			five.Lo[j], five.Hi[j] = v.Lo, v.Hi
+		}
+	}
+	sh, err := s.authenticate(five, [2]bool{true, true})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	part := func(i int) *AShare {
+		return &AShare{x: sh.x.Slice(i*N, (i+1)*N), m: sh.m.Slice(i*N, (i+1)*N)}
+	}
+	A, B, C, A2, C2 := part(0), part(1), part(2), part(3), part(4)
+	// Sacrifice: rho = t a - a', sigma = t c - c' - rho b.
+	rho, mrho := ring128.Make(N), ring128.Make(N)
+	ring128.MulScalar(rho, A.x, t)
+	ring128.Sub(rho, rho, A2.x)
+	ring128.MulScalar(mrho, A.m, t)
+	ring128.Sub(mrho, mrho, A2.m)
+	msg, err := s.exchange("sacrifice rho", vecBytes(rho))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rhoOpen := bytesVec(msg, N)
+	ring128.Add(rhoOpen, rhoOpen, rho)
+	sig, msig, tmp := ring128.Make(N), ring128.Make(N), ring128.Make(N)
+	ring128.MulScalar(sig, C.x, t)
+	ring128.Sub(sig, sig, C2.x)
+	ring128.Mul(tmp, rhoOpen, B.x)
+	ring128.Sub(sig, sig, tmp)
+	ring128.MulScalar(msig, C.m, t)
+	ring128.Sub(msig, msig, C2.m)
+	ring128.Mul(tmp, rhoOpen, B.m)
+	ring128.Sub(msig, msig, tmp)
+	msg, err = s.exchange("sacrifice sigma", vecBytes(sig))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sigOpen := bytesVec(msg, N)
+	ring128.Add(sigOpen, sigOpen, sig)
+	var failed []string
+	for q := range N {
+		if sigOpen.Lo[q] != 0 || sigOpen.Hi[q] != 0 {
+			failed = append(failed, "triple sacrifice")
+			break
+		}
+	}
+	// The MAC check of every opened rho and sigma (batched, chi in Z_2^64).
+	g, err = s.coin("sacrifice check")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	chi := g.Uint64s(2 * N)
+	y := ring128.Dot(rhoOpen, chi[:N]).Add(ring128.Dot(sigOpen, chi[N:]))
+	my := ring128.Dot(mrho, chi[:N]).Add(ring128.Dot(msig, chi[N:]))
+	if err := s.checkZero("sacrifice", y, my, failed); err != nil {
+		return nil, nil, nil, err
+	}
+	return A, B, C, nil
+}
+
+// ANDTriples returns tinyot's triples in the bit-sliced layout (bit i of plane j is
+// triple j*n + i), MACs and keys truncated to their low 64 bits.
+func (s *otSource) ANDTriples(n, w int) (a, b, c *BShare, err error) {
+	if n < 0 || w < 0 {
+		return nil, nil, nil, errs.New(errs.Internal, "spdz2k offline: %d x %d AND triples", n, w)
+	}
+	ta, tb, tc, err := s.bin.Triples(n * w)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return toBShare(ta, n, w), toBShare(tb, n, w), toBShare(tc, n, w), nil
+}
+
+// toBShare converts n*w tinyot bits (bit j*n+i) to n elements of w planes.
+func toBShare(x tinyot.Bits, n, w int) *BShare {
+	W := ring.Words(n)
+	y := &BShare{n: n, w: w, x: make([]uint64, W*w), m: make([]uint64, n*w), k: make([]uint64, n*w)}
+	for j := range w {
+		for i := range n {
+			q := j*n + i
+			y.x[j*W+i/64] |= (x.X[q/64] >> (q % 64) & 1) << (i % 64)
+			y.m[q] = x.M[q][0]
+			y.k[q] = x.K[q][0]
+		}
+	}
+	return y
+}
+
+func (s *otSource) DaBits(n, w int) (*BShare, *AShare, error) {
+	return nil, nil, errs.New(errs.Config, "spdz2k offline: daBits are not built yet in the OT-based offline phase; use preprocessing %q", PreprocessingDealer)
+}
