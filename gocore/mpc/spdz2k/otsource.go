@@ -231,8 +231,9 @@ func (s *otSource) copeeSend(x, m ring128.Vec) []byte {
 	return msg
 }
 
-// copeeRecv is the receiver's Extend: it adds its output U to m.
-func (s *otSource) copeeRecv(msg []byte, m ring128.Vec) {
+// copeeRecv is the receiver's Extend: it adds its output U to m. A set padding bit is a
+// deviation (errs.Cheating).
+func (s *otSource) copeeRecv(msg []byte, m ring128.Vec) error {
 	n := m.Len()
 	ulo, uhi := make([]uint64, n), make([]uint64, n)
 	off := 0
@@ -241,7 +242,9 @@ func (s *otSource) copeeRecv(msg []byte, m ring128.Vec) {
 		getWords(ulo, msg[off:off+8*n])
 		off += 8 * n
 		pw := ring.Words(n * (64 - l))
-		unpack(uhi, msg[off:off+8*pw], 64-l)
+		if !unpack(uhi, msg[off:off+8*pw], 64-l) {
+			return errs.New(errs.Cheating, "spdz2k offline party %d: COPEe row %d from party %d has set padding bits", s.id, l, s.other)
+		}
 		off += 8 * pw
 		sel := -(s.alpha >> l & 1)
 		for e := range n {
@@ -252,6 +255,7 @@ func (s *otSource) copeeRecv(msg []byte, m ring128.Vec) {
 			m.Hi[e] += sh + c
 		}
 	}
+	return nil
 }
 
 // shl2 returns (lo, hi) << j for 0 <= j < 64.
@@ -286,11 +290,15 @@ func appendPacked(out []byte, v []uint64, w int) []byte {
 	return out
 }
 
-// unpack reads len(v) values of w bits written by appendPacked.
-func unpack(v []uint64, b []byte, w int) {
+// unpack reads len(v) values of w bits written by appendPacked; it reports false if a
+// padding bit after the last value is set.
+func unpack(v []uint64, b []byte, w int) bool {
 	if w == 64 {
 		getWords(v, b)
-		return
+		return true
+	}
+	if rem := len(v) * w % 64; rem != 0 && binary.LittleEndian.Uint64(b[len(b)-8:])>>rem != 0 {
+		return false
 	}
 	mask := uint64(1)<<w - 1
 	pos, n := 0, 0
@@ -317,6 +325,7 @@ func unpack(v []uint64, b []byte, w int) {
 		}
 		v[i] = x & mask
 	}
+	return true
 }
 
 // getWords decodes len(v) little-endian words from b.
@@ -453,7 +462,9 @@ func (s *otSource) authenticate(x ring128.Vec, sends [2]bool) (*AShare, error) {
 			if err != nil {
 				return nil, err
 			}
-			s.copeeRecv(msg, m.Slice(a, b))
+			if err := s.copeeRecv(msg, m.Slice(a, b)); err != nil {
+				return nil, err
+			}
 		}
 	}
 	// The check: y = x_extra + sum_h r_h x_h, opened, MAC-checked.

@@ -3,6 +3,8 @@ package spdz2k
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -95,7 +97,15 @@ func TestPackUnpack(t *testing.T) {
 				t.Fatalf("w=%d n=%d: %d bytes", w, n, len(b))
 			}
 			got := make([]uint64, n)
-			unpack(got, b, w)
+			if !unpack(got, b, w) {
+				t.Fatalf("w=%d n=%d: padding reported set", w, n)
+			}
+			if rem := n * w % 64; rem != 0 {
+				b[len(b)-1] ^= 0x80
+				if unpack(got, b, w) {
+					t.Fatalf("w=%d n=%d: a set padding bit is not reported", w, n)
+				}
+			}
 			for i := range v {
 				if got[i] != v[i] {
 					t.Fatalf("w=%d n=%d: element %d is %x, want %x", w, n, i, got[i], v[i])
@@ -284,3 +294,237 @@ func TestOTSourceOnline(t *testing.T) {
 }
 
 var _ mpc.Protocol = (*Protocol)(nil)
+
+// offlineScript is what the tamper sweep runs: setup, random values, input masks of both
+// parties and elementwise triples.
+type offlineOut struct {
+	src     *otSource
+	rnd     *AShare
+	mask    [2]*AShare
+	maskVal [2]ring128.Vec
+	a, b, c *AShare
+}
+
+func offlineScript(conn net.Conn, seed byte, o *offlineOut) (err error) {
+	if o.src, err = newOTSource(conn, seededReader(seed)); err != nil {
+		return err
+	}
+	if o.rnd, err = o.src.Random(4); err != nil {
+		return err
+	}
+	for owner := range 2 {
+		if o.maskVal[owner], o.mask[owner], err = o.src.InputMask(owner, 3); err != nil {
+			return err
+		}
+	}
+	o.a, o.b, o.c, err = o.src.Triple(gatherMul{xLen: 3, wLen: 3, k: 1})
+	return err
+}
+
+// verifyShared is checkShared without testing.T.
+func verifyShared(alpha ring128.Scalar, sh [2]*AShare, want *ring128.Vec) (ring128.Vec, error) {
+	n := sh[0].Len()
+	x, m, am := ring128.Make(n), ring128.Make(n), ring128.Make(n)
+	ring128.Add(x, sh[0].x, sh[1].x)
+	ring128.Add(m, sh[0].m, sh[1].m)
+	ring128.MulScalar(am, x, alpha)
+	for i := range n {
+		if want != nil && x.At(i) != want.At(i) {
+			return x, fmt.Errorf("element %d is %v, want %v", i, x.At(i), want.At(i))
+		}
+		if m.At(i) != am.At(i) {
+			return x, fmt.Errorf("MAC of element %d is wrong", i)
+		}
+	}
+	return x, nil
+}
+
+func verifyOffline(o [2]*offlineOut) error {
+	alpha := alphaOf([2]*otSource{o[0].src, o[1].src})
+	if _, err := verifyShared(alpha, [2]*AShare{o[0].rnd, o[1].rnd}, nil); err != nil {
+		return fmt.Errorf("random: %w", err)
+	}
+	for owner := range 2 {
+		if _, err := verifyShared(alpha, [2]*AShare{o[0].mask[owner], o[1].mask[owner]}, &o[owner].maskVal[owner]); err != nil {
+			return fmt.Errorf("input mask of %d: %w", owner, err)
+		}
+	}
+	A, err := verifyShared(alpha, [2]*AShare{o[0].a, o[1].a}, nil)
+	if err != nil {
+		return fmt.Errorf("triple A: %w", err)
+	}
+	B, err := verifyShared(alpha, [2]*AShare{o[0].b, o[1].b}, nil)
+	if err != nil {
+		return fmt.Errorf("triple B: %w", err)
+	}
+	C := ring128.Make(A.Len())
+	ring128.Mul(C, A, B)
+	if _, err := verifyShared(alpha, [2]*AShare{o[0].c, o[1].c}, &C); err != nil {
+		return fmt.Errorf("triple C: %w", err)
+	}
+	return nil
+}
+
+type tamperOutcome int
+
+const (
+	tCaught tamperOutcome = iota
+	tHarmless
+	tUndetected
+	tNotSent
+)
+
+// offlineTamperRun runs offlineScript with one altered message of party cheater (or, for
+// cheater < 0, honestly with the message sizes logged).
+func offlineTamperRun(cheater int, tm net.Tamper) (tamperOutcome, [2][]int, error) {
+	o, sizes, _, err := offlineTamperRunOut(cheater, tm)
+	return o, sizes, err
+}
+
+// offlineTamperRunOut is offlineTamperRun that also returns the parties' outputs.
+func offlineTamperRunOut(cheater int, tm net.Tamper) (tamperOutcome, [2][]int, [2]*offlineOut, error) {
+	conns := net.NewPipes(2)
+	var logs [2]*net.SizeLog
+	var tc *net.Tamperer
+	if cheater >= 0 {
+		var err error
+		if tc, err = net.NewTamperer(conns[cheater], tm); err != nil {
+			return tCaught, [2][]int{}, [2]*offlineOut{}, err
+		}
+		conns[cheater] = tc
+	} else {
+		for i := range conns {
+			logs[i] = net.NewSizeLog(conns[i])
+			conns[i] = logs[i]
+		}
+	}
+	var o [2]*offlineOut
+	o[0], o[1] = &offlineOut{}, &offlineOut{}
+	e0, e1 := both(conns, func() error { return offlineScript(conns[0], 1, o[0]) },
+		func() error { return offlineScript(conns[1], 2, o[1]) })
+	var sizes [2][]int
+	for i, l := range logs {
+		if l != nil {
+			sizes[i] = l.Sizes()
+		}
+	}
+	if cheater < 0 {
+		if e0 != nil || e1 != nil {
+			return tCaught, sizes, o, fmt.Errorf("honest run: %v; %v", e0, e1)
+		}
+		return tHarmless, sizes, o, verifyOffline(o)
+	}
+	if !tc.Tampered() {
+		return tNotSent, sizes, o, nil
+	}
+	if eh := []error{e0, e1}[1-cheater]; eh != nil {
+		// Cheating (a failed check), Party (a malformed message) or Config (the OT
+		// session's setup parameters differ) are aborts; Internal would be a bug.
+		if k := errs.KindOf(eh); k != errs.Cheating && k != errs.Party && k != errs.Config {
+			return tCaught, sizes, o, fmt.Errorf("honest party's error of kind %s: %v", k, eh)
+		}
+		return tCaught, sizes, o, nil
+	}
+	if []error{e0, e1}[cheater] != nil {
+		return tCaught, sizes, o, fmt.Errorf("the cheater failed but the honest party did not")
+	}
+	if err := verifyOffline(o); err != nil {
+		return tUndetected, sizes, o, err
+	}
+	return tHarmless, sizes, o, nil
+}
+
+// TestOTSourceTamperSweep alters one message of the offline phase (every message of
+// either party from the OT session's setup on: base OTs, COPEe rows, coins, check values,
+// the triples' OT extensions and corrections, the sacrifice openings, verdicts; several
+// words and bit patterns each, and a replay of the previous message) and counts the
+// outcomes. Every alteration must be caught by the honest party or leave every
+// correlation correct (e.g. a COPEe row l of the cheater's value when the honest alpha
+// bit l is 0: the selective failure SPDZ2k's analysis allows); none may leave a wrong
+// correlation undetected.
+func TestOTSourceTamperSweep(t *testing.T) {
+	_, sizes, err := offlineTamperRun(-1, net.Tamper{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	per := 3 // QMPC_SWEEP_PER overrides (the report's numbers: 6)
+	if v, err := strconv.Atoi(os.Getenv("QMPC_SWEEP_PER")); err == nil && v > 0 {
+		per = v
+	}
+	if testing.Short() {
+		per = 1
+	}
+	var total [4]int
+	for cheater := range 2 {
+		for m := range sizes[cheater] {
+			nw := max(1, (sizes[cheater][m]+7)/8)
+			var tms []net.Tamper
+			for i := range per {
+				w := []int{0, nw - 1}[min(i, 1)]
+				if i >= 2 {
+					w = r.IntN(nw)
+				}
+				xor := []uint64{1, 1 << 63, r.Uint64() | 1, 1 << r.IntN(64)}[i%4]
+				tms = append(tms, net.Tamper{Message: m, Word: w, Xor: xor})
+			}
+			tms = append(tms, net.Tamper{Message: m, Replay: 1})
+			for _, tm := range tms {
+				o, _, err := offlineTamperRun(cheater, tm)
+				switch {
+				case o == tUndetected:
+					t.Errorf("party %d %v (message of %d bytes): not caught: %v", cheater, tm, sizes[cheater][m], err)
+				case err != nil:
+					t.Errorf("party %d %v: %v", cheater, tm, err)
+				case o == tHarmless && testing.Verbose():
+					t.Logf("party %d %v (message of %d bytes): harmless", cheater, tm, sizes[cheater][m])
+				}
+				total[o]++
+			}
+		}
+	}
+	t.Logf("messages per party %d/%d; outcomes: %d caught, %d harmless, %d undetected, %d not sent",
+		len(sizes[0]), len(sizes[1]), total[tCaught], total[tHarmless], total[tUndetected], total[tNotSent])
+}
+
+// TestOTSourceCOPEeSelectiveFailure: a cheater that adds 1 to row l of its COPEe message
+// (its random value's first element) changes the honest party's MAC share by
+// 2^l * alpha_l: the authentication check catches it exactly when the honest alpha bit l
+// is 1 and, when it is 0, nothing changed (the selective failure that SPDZ2k's analysis
+// allows: the cheater learns that bit and is caught with probability 1/2 per guessed bit).
+func TestOTSourceCOPEeSelectiveFailure(t *testing.T) {
+	_, sizes, err := offlineTamperRun(-1, net.Tamper{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for cheater := range 2 {
+		// The COPEe message of Random(4): the first message of copeeBytes(5) bytes.
+		msg := -1
+		for m, sz := range sizes[cheater] {
+			if sz == copeeBytes(5) {
+				msg = m
+				break
+			}
+		}
+		if msg < 0 {
+			t.Fatalf("party %d: no COPEe message of %d bytes in %v", cheater, copeeBytes(5), sizes[cheater])
+		}
+		seen := [2]int{}
+		for _, l := range []int{0, 1, 5, 17, 33, 62, 63} {
+			word := 0
+			for j := range l {
+				word += rowBytes(5, j) / 8
+			}
+			o, _, out, err := offlineTamperRunOut(cheater, net.Tamper{Message: msg, Word: word, Xor: 1})
+			if err != nil && o != tCaught {
+				t.Fatalf("party %d row %d: %v", cheater, l, err)
+			}
+			bit := out[1-cheater].src.alpha >> l & 1
+			if (o == tCaught) != (bit == 1) {
+				t.Fatalf("party %d row %d: outcome %d with honest alpha bit %d", cheater, l, o, bit)
+			}
+			seen[bit]++
+		}
+		t.Logf("party %d: %d rows caught (alpha bit 1), %d harmless (alpha bit 0)", cheater, seen[1], seen[0])
+	}
+}
