@@ -62,37 +62,50 @@ package spdz2k
 // tolerates (alpha keeps s - (guessed bits) unknown bits; a guess of m bits succeeds
 // with probability 2^-m).
 //
-// # Triples (SPDZ2k Π_Triple), elementwise
+// # Triples (SPDZ2k Π_Triple, for any of the online phase's bilinear maps)
 //
-// For N products per batch: party i draws tau = 384 random bits a_i,q,h per product q and
-// b_i,q uniform in Z_2^128. Cross terms, on the OT session, party 0 choosing first: the
-// chooser i runs RecvCOT128 with its bits a_i,q,h as choice bits, the other runs
-// SendCOT128 with correlation b_j,q for the tau OTs of product q (128-bit elements): i
-// gets s + a_i,q,h b_j,q, j gets s. So c_i,q,h = a_i,q,h b_i,q + (its receiver outputs) -
-// (its sender outputs) are additive shares of a_q,h b_q with a_q,h = a_0,q,h + a_1,q,h.
-// Combine: a coin (commit, reveal) seeds public r_q,h, r'_q,h uniform in Z_2^128 and a
-// sacrifice challenge t in Z_2^64; a_q = sum_h r_q,h a_q,h, a'_q = sum_h r'_q,h a_q,h, c_q,
-// c'_q likewise from the c_q,h: [a], [b], [c = ab], [a'], [c' = a'b] (local). Authenticate
-// the five (above). Sacrifice: open rho = t a - a' (one round), open sigma = t c - c' -
-// rho b (one round), and check sigma = 0 together with the MACs of every opened rho and
-// sigma (coin for chi in Z_2^64, commit, reveal z_i, verdict: the batched MAC check). An
-// error e in c and e' in c' with e != 0 mod 2^64 leaves sigma = t e - e' != 0 except when
-// t e = e' mod 2^128, probability at most 2^-64 over t, which is fixed after the errors.
-// Privacy: the OT sender's b_j is protected by the OT; a malicious sender can use wrong
+// A triple is [A], [B], [C = f(A, B)] for f elementwise, MulSum, a gathered sum with index
+// maps or a matrix product. f is listed as product terms ("units"): unit u pairs an entry
+// q of A with l entries of B (a matrix product: one unit per entry A[i,p], l = n, B's row
+// p; the others: one unit per pair, l = 1), each product adding into an entry of C.
+// Party i draws tau = 384 random bits a_i,q,h per entry of A and B_i uniform in Z_2^128.
+// Cross terms, on the OT session, party 0 choosing first: the chooser i runs
+// RecvCOT128 with the bits a_i,q,h of each unit's entry as choice bits (tau OTs per unit),
+// the other runs SendCOT128 with the unit's B_j entries as the correlation (l elements of
+// 128 bits): i gets s + a_i,q,h B_j, j gets s. So a_i,q,h B_i + (its receiver outputs) -
+// (its sender outputs) are additive shares of a_q,h B with a_q,h = a_0,q,h + a_1,q,h.
+// Combine: after a batch's OTs, a coin (commit, reveal) seeds public r_q,h, r'_q,h uniform
+// in Z_2^128 for every entry q of the batch (an entry's units are never split between
+// batches); A[q] = sum_h r_q,h a_q,h, A'[q] = sum_h r'_q,h a_q,h, and each unit's products
+// are combined with the same coefficients and added into C and C' = f(A', B) (local).
+// Authenticate the five (above; an entry of A in no product term is a random share).
+// Sacrifice: a coin drawn after the authentication gives t in Z_2^64 (after, because a
+// party chooses the shares it authenticates: knowing t it could add d to C and t*d to
+// C'); open rho = t A - A' (one round); open sigma = t C - C' - f(rho, B) (one round);
+// check sigma = 0 together with the MACs of every opened rho and sigma (coin for chi in
+// Z_2^64, commit, reveal z_i, verdict: the batched MAC check). Errors E in C and E' in C'
+// (fixed before t) with some entry of E nonzero mod 2^64 leave sigma = t E - E' != 0
+// except when t E = E' mod 2^128 at that entry, probability at most 2^-64 over t. A
+// chooser that uses different bits for the same entry q in two units (possible with
+// repeated entries in gathers) makes E = (sum_h r_q,h delta_h) B[r] with a nonzero delta
+// in {-1, 0, 1}^tau, i.e. a uniform multiple of B[r], caught as above except with
+// probability about 2^-57; the coefficients are drawn after all OTs of q, so the chooser
+// cannot pick delta with sum_h r_q,h delta_h = 0.
+// Privacy: the OT sender's B_j is protected by the OT; a malicious sender can use wrong
 // correlations and learn, through the sacrifice's outcome, bits of the honest chooser's
 // a-bits; if it learns m >= 40 bits it passes with probability <= 2^-40, and otherwise the
-// honest bits keep min-entropy >= tau - 40 and (a, a') is a universal hash of them with
-// 256 output bits: by the leftover hash lemma (a, a') is 2^-((384-40-256)/2) = 2^-44 close
-// to uniform. rho is masked by a' (uniform), sigma is 0 when nobody cheats. MulSum
-// triples are elementwise triples summed in groups (sums of MACs are MACs of sums).
+// honest bits of an entry keep min-entropy >= tau - 40 and (A[q], A'[q]) is a universal
+// hash of them with 256 output bits: by the leftover hash lemma (A[q], A'[q]) is
+// 2^-((384-40-256)/2) = 2^-44 close to uniform. rho is masked by A' (uniform), sigma is 0
+// when nobody cheats. Cost: tau correlated OTs of l 128-bit elements per unit and
+// direction, i.e. 384 * 16 bytes = 6 KB of corrections per multiply-accumulate and
+// direction, plus five authentications (772 bytes per element and direction).
 //
 // # What is not built
 //
-// Matrix triples and gathered triples with index maps (both need tau bits per entry of
-// A with vector correlations: SPDZ2k-style matrix triples, Chen et al. Asiacrypt 2020)
-// and daBits return an errs.Config error. AND triples come from tinyot (WRK17, checked
-// there), their 128-bit MACs and Delta truncated to the low 64 bits, for which every MAC
-// relation holds as well.
+// daBits return an errs.Config error. AND triples come from tinyot (WRK17, checked there),
+// their 128-bit MACs and Delta truncated to the low 64 bits, for which every MAC relation
+// holds as well.
 
 import (
 	"bytes"
@@ -100,6 +113,7 @@ import (
 	"encoding/binary"
 	"io"
 	"math/bits"
+	"sort"
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/net"
@@ -114,10 +128,9 @@ import (
 const PreprocessingOT = "ot"
 
 const (
-	keyBits     = 64      // alpha_i in Z_2^64 (s = 64)
-	tripleTau   = 384     // bits a_h per triple (tau = 2k + 4s)
-	authChunk   = 1 << 13 // elements per COPEe message
-	tripleChunk = 1 << 10 // products per triple batch (tau*N OTs)
+	keyBits   = 64      // alpha_i in Z_2^64 (s = 64)
+	tripleTau = 384     // bits a_h per triple (tau = 2k + 4s)
+	authChunk = 1 << 13 // elements per COPEe message
 )
 
 // otSource is one party's end of the OT-based offline phase.
@@ -130,6 +143,10 @@ type otSource struct {
 	alpha     uint64
 	recv      [keyBits]*prg.PRG    // COPEe receiver: stream of seed k_l^{alpha_l}
 	send      [keyBits][2]*prg.PRG // COPEe sender: streams of both seeds of the peer's OT l
+
+	// beforeAuth, if set (tests only), may change this party's components of A, B, C, A'
+	// and C' just before Triple authenticates them: a cheater choosing its shares.
+	beforeAuth func(A, B, C, A2, C2 ring128.Vec)
 }
 
 // newOTSource runs the setup (the malicious OT session and the COPEe base OTs in both
@@ -513,133 +530,227 @@ func (s *otSource) Random(n int) (*AShare, error) {
 	return s.authenticate(s.randVec(n), [2]bool{true, true})
 }
 
-func (s *otSource) Triple(f bilinear) (a, b, c *AShare, err error) {
-	g, ok := f.(gatherMul)
-	if !ok || g.xIdx != nil || g.wIdx != nil {
-		return nil, nil, nil, errs.New(errs.Config, "spdz2k offline: %T triples (matrix products, gathers with index maps) are not built yet in the OT-based offline phase; use preprocessing %q", f, PreprocessingDealer)
-	}
-	nx, nw, _ := f.sizes()
-	if nx != nw || g.k < 1 || nx%g.k != 0 {
-		return nil, nil, nil, errs.New(errs.Internal, "spdz2k offline: elementwise triple with %d and %d elements, groups of %d", nx, nw, g.k)
-	}
-	a, b, c = &AShare{x: ring128.Make(nx), m: ring128.Make(nx)}, &AShare{x: ring128.Make(nx), m: ring128.Make(nx)}, &AShare{x: ring128.Make(nx), m: ring128.Make(nx)}
-	for lo := 0; lo < nx; lo += tripleChunk {
-		hi := min(nx, lo+tripleChunk)
-		ta, tb, tc, err := s.triples(hi - lo)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		for _, p := range [][2]*AShare{{a, ta}, {b, tb}, {c, tc}} {
-			copy(p[0].x.Lo[lo:], p[1].x.Lo)
-			copy(p[0].x.Hi[lo:], p[1].x.Hi)
-			copy(p[0].m.Lo[lo:], p[1].m.Lo)
-			copy(p[0].m.Hi[lo:], p[1].m.Hi)
-		}
-	}
-	if g.k > 1 {
-		c = &AShare{x: ring128.SumGroups(c.x, g.k), m: ring128.SumGroups(c.m, g.k)}
-	}
-	return a, b, c, nil
+// termPlan lists the product terms of a bilinear map f(A, B) for Π_Triple: unit u pairs A
+// entry aIdx[u] with the l B entries bIdx(u, e), and product e adds into C entry
+// cIdx(u, e). Units are sorted by A entry.
+type termPlan struct {
+	nA, nB, nC, l int
+	aIdx          []int
+	bIdx, cIdx    func(u, e int) int
 }
 
-// triples makes N authenticated, sacrificed elementwise triples (Π_Triple).
-func (s *otSource) triples(N int) (a, b, c *AShare, err error) {
+// planOf returns f's product terms: a matrix product has one unit per entry of A (l = n,
+// B's row), a gathered sum one unit per pair (l = 1).
+func planOf(f bilinear) (termPlan, error) {
+	nA, nB, nC := f.sizes()
+	switch g := f.(type) {
+	case matMul:
+		P := termPlan{nA: nA, nB: nB, nC: nC, l: g.n, aIdx: make([]int, g.m*g.k)}
+		for u := range P.aIdx {
+			P.aIdx[u] = u
+		}
+		P.bIdx = func(u, e int) int { return (u%g.k)*g.n + e }
+		P.cIdx = func(u, e int) int { return (u/g.k)*g.n + e }
+		return P, nil
+	case gatherMul:
+		pairs := g.xLen
+		if g.xIdx != nil {
+			pairs = len(g.xIdx)
+		}
+		xi := func(j int) int {
+			if g.xIdx == nil {
+				return j
+			}
+			return int(g.xIdx[j])
+		}
+		wi := func(j int) int {
+			if g.wIdx == nil {
+				return j
+			}
+			return int(g.wIdx[j])
+		}
+		var js []int // the pairs with both operands, sorted by A entry
+		for j := range pairs {
+			if xi(j) >= 0 && wi(j) >= 0 {
+				js = append(js, j)
+			}
+		}
+		sort.SliceStable(js, func(a, b int) bool { return xi(js[a]) < xi(js[b]) })
+		P := termPlan{nA: nA, nB: nB, nC: nC, l: 1, aIdx: make([]int, len(js))}
+		for u, j := range js {
+			P.aIdx[u] = xi(j)
+		}
+		P.bIdx = func(u, _ int) int { return wi(js[u]) }
+		P.cIdx = func(u, _ int) int { return js[u] / g.k }
+		return P, nil
+	}
+	return termPlan{}, errs.New(errs.Internal, "spdz2k offline: triples for %T", f)
+}
+
+// tripleBatchElems bounds tau * l * (units of a batch), the 128-bit elements of one
+// batch's correlated OTs (16 MB per array).
+const tripleBatchElems = 1 << 20
+
+// Triple returns an authenticated triple [A], [B], [C = f(A, B)] (Π_Triple generalised
+// to bilinear maps: tau bits per entry of A, one correlated OT per bit and unit with the
+// unit's B entries as the correlation, the combination per entry of A, the sacrifice
+// with a second A' and C' = f(A', B)).
+func (s *otSource) Triple(f bilinear) (a, b, c *AShare, err error) {
+	P, err := planOf(f)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	const tw = tripleTau / 64
-	nOT := N * tripleTau
-	abits := s.rng.Uint64s(N * tw) // bit h of product q: word q*tw + h/64
-	bv := s.randVec(N)
-	brep := ring128.Make(nOT)
-	for q := range N {
+	abits := s.rng.Uint64s(P.nA * tw) // bit h of A entry q: word q*tw + h/64
+	bv := s.randVec(P.nB)
+	// Local accumulators: this party's A, C, A', C' (an entry of A without any product
+	// term is a random share).
+	A, A2 := s.randVec(P.nA), s.randVec(P.nA)
+	C, C2 := ring128.Make(P.nC), ring128.Make(P.nC)
+	per := max(1, tripleBatchElems/(tripleTau*P.l))
+	for u0 := 0; u0 < len(P.aIdx); {
+		u1 := min(len(P.aIdx), u0+per)
+		for u1 < len(P.aIdx) && P.aIdx[u1] == P.aIdx[u1-1] { // keep an A entry's units together
+			u1++
+		}
+		if err := s.tripleBatch(P, u0, u1, abits, bv, A, A2, C, C2); err != nil {
+			return nil, nil, nil, err
+		}
+		u0 = u1
+	}
+	if s.beforeAuth != nil {
+		s.beforeAuth(A, bv, C, A2, C2)
+	}
+	sh, err := s.authenticate(ring128.Concat(A, bv, C, A2, C2), [2]bool{true, true})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	o := 0
+	part := func(n int) *AShare {
+		p := &AShare{x: sh.x.Slice(o, o+n), m: sh.m.Slice(o, o+n)}
+		o += n
+		return p
+	}
+	ta, tb, tc, ta2, tc2 := part(P.nA), part(P.nB), part(P.nC), part(P.nA), part(P.nC)
+	if err := s.sacrifice(f, ta, tb, tc, ta2, tc2); err != nil {
+		return nil, nil, nil, err
+	}
+	return ta, tb, tc, nil
+}
+
+// tripleBatch runs the correlated OTs of units [u0, u1) and adds their combined products
+// to C and C' (and sets A, A' of their A entries).
+func (s *otSource) tripleBatch(P termPlan, u0, u1 int, abits []uint64, bv, A, A2, C, C2 ring128.Vec) error {
+	const tw = tripleTau / 64
+	U, l := u1-u0, P.l
+	nOT := U * tripleTau
+	choice := make([]uint64, ring.Words(nOT))
+	corr := ring128.Make(nOT * l)
+	for u := range U {
+		q := P.aIdx[u0+u]
 		for h := range tripleTau {
-			brep.Lo[q*tripleTau+h], brep.Hi[q*tripleTau+h] = bv.Lo[q], bv.Hi[q]
+			o := u*tripleTau + h
+			choice[o/64] |= (abits[q*tw+h/64] >> (h % 64) & 1) << (o % 64)
+			for e := range l {
+				r := P.bIdx(u0+u, e)
+				corr.Lo[o*l+e], corr.Hi[o*l+e] = bv.Lo[r], bv.Hi[r]
+			}
 		}
 	}
 	// Cross terms: party 0 chooses first.
 	var got, gave ring128.Vec
+	var err error
 	for turn := 0; turn < 2; turn++ {
 		if turn == s.id {
-			got, err = s.sess.RecvCOT128(abits, nOT, 1, 128)
+			got, err = s.sess.RecvCOT128(choice, nOT, l, 128)
 		} else {
-			gave, err = s.sess.SendCOT128(brep, 1, 128)
+			gave, err = s.sess.SendCOT128(corr, l, 128)
 		}
 		if err != nil {
-			return nil, nil, nil, err
+			return err
 		}
 	}
-	// c_{q,h} = a_{q,h} b_q + got - gave (this party's share).
-	ch := ring128.Make(nOT)
-	ring128.Sub(ch, got, gave)
+	// This party's share of a_{q,h} * B[bIdx]: a_i * B_i + got - gave.
+	ring128.Sub(got, got, gave)
 	for o := range nOT {
-		if abits[o/64]>>(o%64)&1 == 1 {
-			lo, cr := bits.Add64(ch.Lo[o], brep.Lo[o], 0)
-			ch.Lo[o], ch.Hi[o] = lo, ch.Hi[o]+brep.Hi[o]+cr
+		if choice[o/64]>>(o%64)&1 == 1 {
+			ring128.Add(got.Slice(o*l, (o+1)*l), got.Slice(o*l, (o+1)*l), corr.Slice(o*l, (o+1)*l))
 		}
 	}
-	// Combine with public coefficients.
+	// Combine with public coefficients drawn now, after the OTs.
 	g, err := s.coin("triple combination")
 	if err != nil {
-		return nil, nil, nil, err
+		return err
+	}
+	coef := make([]uint64, 4*tripleTau)
+	for u := range U {
+		q := P.aIdx[u0+u]
+		if u == 0 || q != P.aIdx[u0+u-1] { // a new A entry: its coefficients
+			g.Fill(coef)
+			var aq, aq2 ring128.Scalar
+			for h := range tripleTau {
+				if abits[q*tw+h/64]>>(h%64)&1 == 1 {
+					aq = aq.Add(ring128.Scalar{Lo: coef[4*h], Hi: coef[4*h+1]})
+					aq2 = aq2.Add(ring128.Scalar{Lo: coef[4*h+2], Hi: coef[4*h+3]})
+				}
+			}
+			A.Lo[q], A.Hi[q], A2.Lo[q], A2.Hi[q] = aq.Lo, aq.Hi, aq2.Lo, aq2.Hi
+		}
+		for e := range l {
+			var cq, cq2 ring128.Scalar
+			for h := range tripleTau {
+				cv := got.At((u*tripleTau+h)*l + e)
+				cq = cq.Add(ring128.Scalar{Lo: coef[4*h], Hi: coef[4*h+1]}.Mul(cv))
+				cq2 = cq2.Add(ring128.Scalar{Lo: coef[4*h+2], Hi: coef[4*h+3]}.Mul(cv))
+			}
+			z := P.cIdx(u0+u, e)
+			v, v2 := C.At(z).Add(cq), C2.At(z).Add(cq2)
+			C.Lo[z], C.Hi[z], C2.Lo[z], C2.Hi[z] = v.Lo, v.Hi, v2.Lo, v2.Hi
+		}
+	}
+	return nil
+}
+
+// sacrifice checks [C] = f([A], [B]) with [C'] = f([A'], [B]): a coin (after the
+// authentication, so that no party can choose its authenticated shares knowing t) gives
+// t in Z_2^64; open rho = t A - A'; open sigma = t C - C' - f(rho, B); sigma must be 0 and
+// every opened value passes the batched MAC check.
+func (s *otSource) sacrifice(f bilinear, A, B, C, A2, C2 *AShare) error {
+	g, err := s.coin("sacrifice challenge")
+	if err != nil {
+		return err
 	}
 	t := ring128.Scalar{Lo: g.Uint64s(1)[0]}
-	five := ring128.Make(5 * N) // a, b, c, a', c'
-	copy(five.Lo[N:2*N], bv.Lo)
-	copy(five.Hi[N:2*N], bv.Hi)
-	coef := make([]uint64, 4*tripleTau)
-	for q := range N {
-		g.Fill(coef)
-		var aq, cq, aq2, cq2 ring128.Scalar
-		for h := range tripleTau {
-			r := ring128.Scalar{Lo: coef[4*h], Hi: coef[4*h+1]}
-			r2 := ring128.Scalar{Lo: coef[4*h+2], Hi: coef[4*h+3]}
-			o := q*tripleTau + h
-			if abits[o/64]>>(o%64)&1 == 1 {
-				aq, aq2 = aq.Add(r), aq2.Add(r2)
-			}
-			cv := ch.At(o)
-			cq, cq2 = cq.Add(r.Mul(cv)), cq2.Add(r2.Mul(cv))
-		}
-		for i, v := range []ring128.Scalar{aq, cq, aq2, cq2} {
-			j := []int{0, 2, 3, 4}[i]*N + q
-			five.Lo[j], five.Hi[j] = v.Lo, v.Hi
-		}
-	}
-	sh, err := s.authenticate(five, [2]bool{true, true})
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	part := func(i int) *AShare {
-		return &AShare{x: sh.x.Slice(i*N, (i+1)*N), m: sh.m.Slice(i*N, (i+1)*N)}
-	}
-	A, B, C, A2, C2 := part(0), part(1), part(2), part(3), part(4)
-	// Sacrifice: rho = t a - a', sigma = t c - c' - rho b.
-	rho, mrho := ring128.Make(N), ring128.Make(N)
+	nA, nC := A.Len(), C.Len()
+	rho, mrho := ring128.Make(nA), ring128.Make(nA)
 	ring128.MulScalar(rho, A.x, t)
 	ring128.Sub(rho, rho, A2.x)
 	ring128.MulScalar(mrho, A.m, t)
 	ring128.Sub(mrho, mrho, A2.m)
 	msg, err := s.exchange("sacrifice rho", vecBytes(rho))
 	if err != nil {
-		return nil, nil, nil, err
+		return err
 	}
-	rhoOpen := bytesVec(msg, N)
+	rhoOpen := bytesVec(msg, nA)
 	ring128.Add(rhoOpen, rhoOpen, rho)
-	sig, msig, tmp := ring128.Make(N), ring128.Make(N), ring128.Make(N)
+	sig, msig := ring128.Make(nC), ring128.Make(nC)
 	ring128.MulScalar(sig, C.x, t)
 	ring128.Sub(sig, sig, C2.x)
-	ring128.Mul(tmp, rhoOpen, B.x)
-	ring128.Sub(sig, sig, tmp)
 	ring128.MulScalar(msig, C.m, t)
 	ring128.Sub(msig, msig, C2.m)
-	ring128.Mul(tmp, rhoOpen, B.m)
-	ring128.Sub(msig, msig, tmp)
+	rb, rbm := ring128.Make(nC), ring128.Make(nC)
+	f.apply(rb, rhoOpen, B.x)
+	f.apply(rbm, rhoOpen, B.m)
+	ring128.Sub(sig, sig, rb)
+	ring128.Sub(msig, msig, rbm)
 	msg, err = s.exchange("sacrifice sigma", vecBytes(sig))
 	if err != nil {
-		return nil, nil, nil, err
+		return err
 	}
-	sigOpen := bytesVec(msg, N)
+	sigOpen := bytesVec(msg, nC)
 	ring128.Add(sigOpen, sigOpen, sig)
 	var failed []string
-	for q := range N {
+	for q := range nC {
 		if sigOpen.Lo[q] != 0 || sigOpen.Hi[q] != 0 {
 			failed = append(failed, "triple sacrifice")
 			break
@@ -648,15 +759,12 @@ func (s *otSource) triples(N int) (a, b, c *AShare, err error) {
 	// The MAC check of every opened rho and sigma (batched, chi in Z_2^64).
 	g, err = s.coin("sacrifice check")
 	if err != nil {
-		return nil, nil, nil, err
+		return err
 	}
-	chi := g.Uint64s(2 * N)
-	y := ring128.Dot(rhoOpen, chi[:N]).Add(ring128.Dot(sigOpen, chi[N:]))
-	my := ring128.Dot(mrho, chi[:N]).Add(ring128.Dot(msig, chi[N:]))
-	if err := s.checkZero("sacrifice", y, my, failed); err != nil {
-		return nil, nil, nil, err
-	}
-	return A, B, C, nil
+	chi := g.Uint64s(nA + nC)
+	y := ring128.Dot(rhoOpen, chi[:nA]).Add(ring128.Dot(sigOpen, chi[nA:]))
+	my := ring128.Dot(mrho, chi[:nA]).Add(ring128.Dot(msig, chi[nA:]))
+	return s.checkZero("sacrifice", y, my, failed)
 }
 
 // ANDTriples returns tinyot's triples in the bit-sliced layout (bit i of plane j is
