@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"syscall"
 	"sync"
 	"testing"
 
@@ -580,11 +581,21 @@ func TestOTSourceCOPEeSelectiveFailure(t *testing.T) {
 	}
 }
 
+// cpuTime is this process's user+system CPU time in seconds (getrusage).
+func cpuTime() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
 // BenchmarkOTSource measures the OT-based offline phase over in-process pipes (both
 // parties in this process, so on 2 cores the two share the CPU): authenticated random
 // values (Random: COPEe both ways + check) and elementwise triples (Triple: tau = 384
 // COTs per triple each way, five authentications, sacrifice). Reported per item: ns,
-// bytes sent per party (the average of the two), and items/s.
+// bytes sent per party (the average of the two), items/s, and the CPU time of both
+// parties together per item (the machine may be shared: CPU time varies less than wall time).
 func BenchmarkOTSource(b *testing.B) {
 	for _, bc := range []struct {
 		name string
@@ -597,17 +608,25 @@ func BenchmarkOTSource(b *testing.B) {
 			_, _, _, err := s.Triple(gatherMul{xLen: n, wLen: n, k: 1})
 			return err
 		}},
+		// n counts the multiply-accumulates of a 16x16 by 16x16 matrix triple.
+		{"matmul16", 16 * 16 * 16, func(s *otSource, n int) error {
+			_, _, _, err := s.Triple(matMul{16, 16, 16})
+			return err
+		}},
 	} {
 		b.Run(fmt.Sprintf("%s/n=%d", bc.name, bc.n), func(b *testing.B) {
 			conns := net.NewPipes(2)
 			s := otPair(b, conns)
 			before := [2]net.Stats{conns[0].Stats(), conns[1].Stats()}
+			cpu0 := cpuTime()
 			b.ResetTimer()
 			for range b.N {
 				mustBoth(b, conns, func() error { return bc.run(s[0], bc.n) }, func() error { return bc.run(s[1], bc.n) })
 			}
 			b.StopTimer()
+			cpu := cpuTime() - cpu0
 			items := float64(b.N * bc.n)
+			b.ReportMetric(cpu*1e9/items, "cpu-ns/item")
 			sent := float64(conns[0].Stats().Sub(before[0]).BytesSent+conns[1].Stats().Sub(before[1]).BytesSent) / 2
 			b.ReportMetric(b.Elapsed().Seconds()*1e9/items, "ns/item")
 			b.ReportMetric(sent/items, "B/item/party")
