@@ -5,8 +5,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
-	"syscall"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/qmpc/qmpc/gocore/errs"
