@@ -56,11 +56,13 @@ package spdz2k
 // uniform extra element); (4, 5) each commits to z_i = m_i(y) - alpha_i y, then reveals;
 // (6) verdict exchange. Honestly z_0 + z_1 = m(y) - alpha y = 0. A party whose rows were
 // inconsistent, or who sends a wrong y_i or z_i, passes only if it predicts an expression
-// in the bits of the other's alpha and the coin; SPDZ2k's analysis of Π_[[·]] bounds this
-// by 2^(-s + log2(s+1)) ~ 2^-57 for values used modulo 2^k, at the price of letting the
-// cheater learn the few alpha bits it guessed when it is not caught, which the MAC check
-// tolerates (alpha keeps s - (guessed bits) unknown bits; a guess of m bits succeeds
-// with probability 2^-m).
+// in the bits of the other's alpha and the coin. SPDZ2k proves Π_[[·]] secure with this
+// check (an error that matters modulo 2^k passes with probability of the order of the MAC
+// check's 2^(-s + log2(s+1)) ~ 2^-57; we follow the paper and did not re-derive its
+// bound), at the price of letting the cheater learn the alpha bits it guessed when it is
+// not caught (a guess of m bits succeeds with probability 2^-m, and alpha keeps s - m
+// unknown bits for the MAC checks). The same holds for a wrong y_i that flips bit 127 of
+// y: it passes iff alpha is even.
 //
 // # Triples (SPDZ2k Π_Triple, for any of the online phase's bilinear maps)
 //

@@ -123,7 +123,7 @@ func TestOTSourceRandomAndInputMask(t *testing.T) {
 	if s[0].alpha == s[1].alpha || s[0].Kind() != PreprocessingOT {
 		t.Fatalf("keys %x %x kind %q", s[0].alpha, s[1].alpha, s[0].Kind())
 	}
-	for _, n := range []int{1, 7, authChunk + 3} {
+	for _, n := range []int{0, 1, 7, authChunk + 3} {
 		var sh [2]*AShare
 		mustBoth(t, conns,
 			func() (err error) { sh[0], err = s[0].Random(n); return },
@@ -153,6 +153,7 @@ func TestOTSourceTriples(t *testing.T) {
 		name string
 		f    bilinear
 	}{
+		{"mul 0", gatherMul{xLen: 0, wLen: 0, k: 1}},
 		{"mul 1", gatherMul{xLen: 1, wLen: 1, k: 1}},
 		{"mul 5", gatherMul{xLen: 5, wLen: 5, k: 1}},
 		{"mul two batches", gatherMul{xLen: tripleBatchElems/tripleTau + 3, wLen: tripleBatchElems/tripleTau + 3, k: 1}},
