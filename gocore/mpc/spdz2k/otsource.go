@@ -4,7 +4,7 @@ package spdz2k
 // values and authenticated triples made by the two parties themselves, secure against a
 // malicious party (no dealer). Binary AND triples come from package tinyot.
 //
-// Sources (read, not copied):
+// Sources (read, not copied; see also the daBits section):
 //   - Cramer, Damgård, Escudero, Scholl, Xing, "SPDZ2k: Efficient MPC mod 2^k for
 //     Dishonest Majority", CRYPTO 2018 (below "SPDZ2k"): the authentication protocol
 //     Π_[[·]] on top of a vector-OLE functionality F_vOLE^{k,s} (alpha fixed at
@@ -103,17 +103,25 @@ package spdz2k
 // direction, i.e. 384 * 16 bytes = 6 KB of corrections per multiply-accumulate and
 // direction, plus five authentications (772 bytes per element and direction).
 //
-// # What is not built
+// # daBits (Rotaru and Wood, INDOCRYPT 2019)
 //
-// daBits return an errs.Config error. AND triples come from tinyot (WRK17, checked there),
-// their 128-bit MACs and Delta truncated to the low 64 bits, for which every MAC relation
-// holds as well.
+// Each party inputs random bits in both worlds (private daBits), checked by cut-and-choose
+// (64 opened in both worlds) and random buckets (privateDaBits: statistical security 40
+// bits by daBitSecurity's bound); the two parties' verified daBits are XORed: in binary
+// locally, in arithmetic as b_0 + b_1 - 2 b_0 b_1 with one authenticated triple (DaBits).
+// About 12-14 KB per daBit and party, dominated by the triple: correct but expensive (the
+// edaBits of Escudero et al., CRYPTO 2020, or a cheaper product of the two private bits
+// would be the next step).
+//
+// AND triples come from tinyot (WRK17, checked there), their 128-bit MACs and Delta
+// truncated to the low 64 bits, for which every MAC relation holds as well.
 
 import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"io"
+	"math"
 	"math/bits"
 	"sort"
 
@@ -149,6 +157,9 @@ type otSource struct {
 	// beforeAuth, if set (tests only), may change this party's components of A, B, C, A'
 	// and C' just before Triple authenticates them: a cheater choosing its shares.
 	beforeAuth func(A, B, C, A2, C2 ring128.Vec)
+	// daBitInput, if set (tests only), may change the arithmetic values and bits a daBit
+	// owner inputs: a cheater inputting inconsistent daBits.
+	daBitInput func(x ring128.Vec, bits []uint64)
 }
 
 // newOTSource runs the setup (the malicious OT session and the COPEe base OTs in both
@@ -797,6 +808,268 @@ func toBShare(x tinyot.Bits, n, w int) *BShare {
 	return y
 }
 
+// daBitStatBits is the statistical security of the daBits' bucket check.
+const daBitStatBits = 40
+
+// log2Binom is log2 of the binomial coefficient (n choose k).
+func log2Binom(n, k int) float64 {
+	a, _ := math.Lgamma(float64(n + 1))
+	b, _ := math.Lgamma(float64(k + 1))
+	c, _ := math.Lgamma(float64(n - k + 1))
+	return (a - b - c) / math.Ln2
+}
+
+// daBitOpened is the number of private daBits the cut-and-choose opens.
+const daBitOpened = 64
+
+// daBitSecurity is -log2 of the largest probability that a party that made t = u*B of its
+// N*B + C private daBits inconsistent keeps one: none of them among the C opened (random),
+// and they fill u whole buckets (a bucket mixing good and bad daBits fails its check with
+// certainty; one of only bad daBits, inconsistent in the same way, passes):
+// binom(M - t, C)/binom(M, C) * binom(N, u)/binom(N*B, u*B) with M = N*B + C.
+func daBitSecurity(N, B, C int) float64 {
+	M := N*B + C
+	best := math.Inf(1)
+	for u := 1; u <= N; u++ {
+		t := u * B
+		opened := log2Binom(M, C) - log2Binom(M-t, C) // grows with u; the rest is >= 0
+		if opened >= best {
+			break
+		}
+		best = min(best, opened+log2Binom(N*B, t)-log2Binom(N, u))
+	}
+	return best
+}
+
+// daBitPool is the fewest buckets a private daBit check uses (small calls check a pool
+// of this many and keep what they need: with few buckets the bound needs large ones).
+const daBitPool = 1 << 10
+
+// daBitBucket is the smallest bucket size with daBitStatBits bits for N buckets.
+func daBitBucket(N int) int {
+	for B := 2; B < 64; B++ {
+		if daBitSecurity(N, B, daBitOpened) >= daBitStatBits {
+			return B
+		}
+	}
+	panic("spdz2k offline: no daBit bucket size")
+}
+
+// pickBits returns the bits idx of x (copies).
+func pickBits(x tinyot.Bits, idx []int) tinyot.Bits {
+	y := tinyot.NewBits(len(idx))
+	for j, q := range idx {
+		y.X[j/64] |= (x.X[q/64] >> (q % 64) & 1) << (j % 64)
+		y.M[j], y.K[j] = x.M[q], x.K[q]
+	}
+	return y
+}
+
+// pickShare returns the elements idx of x.
+func pickShare(x *AShare, idx []int) *AShare {
+	i32 := make([]int32, len(idx))
+	for j, q := range idx {
+		i32[j] = int32(q)
+	}
+	return &AShare{x: ring128.Gather(x.x, i32), m: ring128.Gather(x.m, i32)}
+}
+
+// privateDaBits returns want daBits whose bits party owner chose (Rotaru and Wood,
+// INDOCRYPT 2019: input in both worlds, check by cut-and-choose and random buckets, as
+// for triples in Furukawa, Lindell, Nof, Weinstein, Eurocrypt 2017): the owner inputs
+// N*B + C random bits in both worlds (arithmetic: authenticate with only its component;
+// binary: tinyot Input), N = max(want, daBitPool), C = daBitOpened. A coin then permutes
+// them; C are opened in both worlds and must agree and be bits (this catches an owner
+// that made most of them inconsistent in the same way, which buckets alone cannot); the
+// others form N buckets of B; in each, for the first
+// daBit d_1 and every other d_j, the binary c = b_1 xor b_j is opened and the arithmetic
+// [b_1] - [b_j] (c = 0) or [b_1] + [b_j] - 1 (c = 1) is opened and must be 0, with the
+// batched MAC check and tinyot's Check. A consistent daBit (arithmetic value = binary bit
+// in {0, 1}) passes with any consistent partner; an inconsistent d_1 passes only with
+// partners inconsistent in the same way, so the owner keeps a bad daBit only if its bad
+// ones fill whole buckets (daBitSecurity). Privacy: c is masked by the discarded b_j,
+// uniform when the owner is honest (the peer learns nothing about b_1); the opened
+// arithmetic values are 0.
+func (s *otSource) privateDaBits(owner, want int) (tinyot.Bits, *AShare, error) {
+	N := max(want, daBitPool)
+	B := daBitBucket(N)
+	M := N*B + daBitOpened
+	var bitsIn []uint64
+	x := ring128.Make(M)
+	if s.id == owner {
+		bitsIn = s.rng.Uint64s(ring.Words(M))
+		if M%64 != 0 {
+			bitsIn[len(bitsIn)-1] &= 1<<(M%64) - 1
+		}
+		for j := range M {
+			x.Lo[j] = bitsIn[j/64] >> (j % 64) & 1
+		}
+		if s.daBitInput != nil {
+			s.daBitInput(x, bitsIn)
+		}
+	}
+	var sends [2]bool
+	sends[owner] = true
+	arith, err := s.authenticate(x, sends)
+	if err != nil {
+		return tinyot.Bits{}, nil, err
+	}
+	bin, err := s.bin.Input(s.id == owner, bitsIn, M)
+	if err != nil {
+		return tinyot.Bits{}, nil, err
+	}
+	g, err := s.coin("daBit buckets")
+	if err != nil {
+		return tinyot.Bits{}, nil, err
+	}
+	perm := make([]int, M) // Fisher-Yates with the joint coin
+	for i := range perm {
+		perm[i] = i
+	}
+	r := g.Uint64s(M)
+	for i := M - 1; i > 0; i-- {
+		j := int(r[i] % uint64(i+1)) // bias <= M/2^64
+		perm[i], perm[j] = perm[j], perm[i]
+	}
+	opened := perm[N*B:]
+	keep := make([]int, want)
+	firsts := make([]int, 0, N*(B-1))
+	others := make([]int, 0, N*(B-1))
+	for k := range N {
+		if k < want {
+			keep[k] = perm[k*B]
+		}
+		for j := 1; j < B; j++ {
+			firsts = append(firsts, perm[k*B])
+			others = append(others, perm[k*B+j])
+		}
+	}
+	c, err := s.bin.Open(tinyot.Xor(pickBits(bin, firsts), pickBits(bin, others)))
+	if err != nil {
+		return tinyot.Bits{}, nil, err
+	}
+	ob, err := s.bin.Open(pickBits(bin, opened))
+	if err != nil {
+		return tinyot.Bits{}, nil, err
+	}
+	d1, dj := pickShare(arith, firsts), pickShare(arith, others)
+	y, my := ring128.Make(len(firsts)), ring128.Make(len(firsts))
+	for q := range firsts {
+		if c[q/64]>>(q%64)&1 == 0 { // b_1 - b_j
+			v, m := d1.x.At(q).Sub(dj.x.At(q)), d1.m.At(q).Sub(dj.m.At(q))
+			y.Lo[q], y.Hi[q], my.Lo[q], my.Hi[q] = v.Lo, v.Hi, m.Lo, m.Hi
+			continue
+		}
+		// b_1 + b_j - 1: party 0 subtracts the public 1, every MAC share alpha_i * 1.
+		v, m := d1.x.At(q).Add(dj.x.At(q)), d1.m.At(q).Add(dj.m.At(q)).Sub(ring128.Scalar{Lo: s.alpha})
+		if s.id == 0 {
+			v = v.Sub(ring128.Scalar{Lo: 1})
+		}
+		y.Lo[q], y.Hi[q], my.Lo[q], my.Hi[q] = v.Lo, v.Hi, m.Lo, m.Hi
+	}
+	oa := pickShare(arith, opened)
+	y, my = ring128.Concat(y, oa.x), ring128.Concat(my, oa.m)
+	msg, err := s.exchange("daBit checks", vecBytes(y))
+	if err != nil {
+		return tinyot.Bits{}, nil, err
+	}
+	yOpen := bytesVec(msg, y.Len())
+	ring128.Add(yOpen, yOpen, y)
+	var failed []string
+	nb := len(firsts)
+	for q := range nb {
+		if yOpen.Lo[q] != 0 || yOpen.Hi[q] != 0 {
+			failed = append(failed, "daBit bucket check")
+			break
+		}
+	}
+	for q := range opened {
+		if yOpen.Lo[nb+q] != ob[q/64]>>(q%64)&1 || yOpen.Hi[nb+q] != 0 {
+			failed = append(failed, "daBit cut-and-choose")
+			break
+		}
+	}
+	g, err = s.coin("daBit MAC check")
+	if err != nil {
+		return tinyot.Bits{}, nil, err
+	}
+	chi := g.Uint64s(yOpen.Len())
+	if err := s.checkZero("daBit buckets", ring128.Dot(yOpen, chi), ring128.Dot(my, chi), failed); err != nil {
+		return tinyot.Bits{}, nil, err
+	}
+	if err := s.bin.Check(); err != nil {
+		return tinyot.Bits{}, nil, err
+	}
+	return pickBits(bin, keep), pickShare(arith, keep), nil
+}
+
+// DaBits returns n*w random bits in both worlds: each party's verified private daBits
+// (privateDaBits), combined by XOR: binary locally, arithmetic as b_0 + b_1 - 2 b_0 b_1
+// with an authenticated triple (Beaver: E = b_0 - A and F = b_1 - B opened and
+// MAC-checked). Neither party knows b = b_0 xor b_1: each b_i is uniform and secret to the
+// other. Cost per daBit: B private daBits per party (B = daBitBucket(n*w): 5 for calls of
+// up to 2^13 daBits, calls of fewer than 2^10 checking a pool of 2^10; 4 from 2^14, 3 from
+// 2^19) plus the 64 opened, and one triple (about 11.6 KB per party).
 func (s *otSource) DaBits(n, w int) (*BShare, *AShare, error) {
-	return nil, nil, errs.New(errs.Config, "spdz2k offline: daBits are not built yet in the OT-based offline phase; use preprocessing %q", PreprocessingDealer)
+	if n < 0 || w < 0 {
+		return nil, nil, errs.New(errs.Internal, "spdz2k offline: %d x %d daBits", n, w)
+	}
+	N := n * w
+	if N == 0 {
+		return toBShare(tinyot.NewBits(0), n, w), &AShare{x: ring128.Make(0), m: ring128.Make(0)}, nil
+	}
+	b0, a0, err := s.privateDaBits(0, N)
+	if err != nil {
+		return nil, nil, err
+	}
+	b1, a1, err := s.privateDaBits(1, N)
+	if err != nil {
+		return nil, nil, err
+	}
+	ta, tb, tc, err := s.Triple(gatherMul{xLen: N, wLen: N, k: 1})
+	if err != nil {
+		return nil, nil, err
+	}
+	e, f := ring128.Make(N), ring128.Make(N)
+	ring128.Sub(e, a0.x, ta.x)
+	ring128.Sub(f, a1.x, tb.x)
+	me, mf := ring128.Make(N), ring128.Make(N)
+	ring128.Sub(me, a0.m, ta.m)
+	ring128.Sub(mf, a1.m, tb.m)
+	msg, err := s.exchange("daBit Beaver openings", vecBytes(ring128.Concat(e, f)))
+	if err != nil {
+		return nil, nil, err
+	}
+	ef := bytesVec(msg, 2*N)
+	ring128.Add(ef, ef, ring128.Concat(e, f))
+	E, F := ef.Slice(0, N), ef.Slice(N, 2*N)
+	g, err := s.coin("daBit Beaver check")
+	if err != nil {
+		return nil, nil, err
+	}
+	chi := g.Uint64s(2 * N)
+	if err := s.checkZero("daBit Beaver", ring128.Dot(ef, chi), ring128.Dot(ring128.Concat(me, mf), chi), nil); err != nil {
+		return nil, nil, err
+	}
+	// prod = C + E*B + F*A + E*F; b = b_0 + b_1 - 2 prod.
+	px, pm, t := tc.x.Clone(), tc.m.Clone(), ring128.Make(N)
+	for _, pr := range [][3]ring128.Vec{{E, tb.x, px}, {F, ta.x, px}, {E, tb.m, pm}, {F, ta.m, pm}} {
+		ring128.Mul(t, pr[0], pr[1])
+		ring128.Add(pr[2], pr[2], t)
+	}
+	ring128.Mul(t, E, F)
+	if s.id == 0 {
+		ring128.Add(px, px, t)
+	}
+	ring128.MulScalar(t, t, ring128.Scalar{Lo: s.alpha})
+	ring128.Add(pm, pm, t)
+	ax, am := ring128.Make(N), ring128.Make(N)
+	ring128.Add(ax, a0.x, a1.x)
+	ring128.Add(am, a0.m, a1.m)
+	two := ring128.Scalar{Lo: 2}
+	ring128.MulScalar(px, px, two)
+	ring128.MulScalar(pm, pm, two)
+	ring128.Sub(ax, ax, px)
+	ring128.Sub(am, am, pm)
+	return toBShare(tinyot.Xor(b0, b1), n, w), &AShare{x: ax, m: am}, nil
 }

@@ -239,14 +239,6 @@ func TestOTSourceANDTriples(t *testing.T) {
 	}
 }
 
-func TestOTSourceNotBuilt(t *testing.T) {
-	conns := net.NewPipes(2)
-	s := otPair(t, conns)
-	if _, _, err := s[0].DaBits(3, 2); errs.KindOf(err) != errs.Config {
-		t.Fatalf("daBits: %v", err)
-	}
-}
-
 // otProtocols returns two online spdz2k parties on top of the OT-based source (what New
 // would make with this preprocessing).
 func otProtocols(t testing.TB, conns []net.Conn) [2]*Protocol {
@@ -261,14 +253,14 @@ func otProtocols(t testing.TB, conns []net.Conn) [2]*Protocol {
 }
 
 // TestOTSourceOnline runs the online phase on the OT-based preprocessing: inputs,
-// multiplication, MulSum, AND, opening.
+// multiplication, MulSum, MatMul, AND, A2B and B2A (daBits), openings.
 func TestOTSourceOnline(t *testing.T) {
 	conns := net.NewPipes(2)
 	p := otProtocols(t, conns)
 	x := []uint64{3, 1 << 63, 12345, ^uint64(0), 7, 9}
 	y := []uint64{5, 2, 1 << 40, 3, ^uint64(6), 11}
 	var out [2][]uint64
-	var bout [2][]uint64
+	var bout, conv, conv2 [2][]uint64
 	run := func(i int) func() error {
 		return func() error {
 			var xv, yv []uint64
@@ -312,7 +304,22 @@ func TestOTSourceOnline(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			bout[i], err = p[i].OpenB(zb2[0], -1)
+			if bout[i], err = p[i].OpenB(zb2[0], -1); err != nil {
+				return err
+			}
+			// Conversions with daBits: A2B of the inputs, then B2A back.
+			xb2, err := p[i].A2B(X, 64)
+			if err != nil {
+				return err
+			}
+			if conv[i], err = p[i].OpenB(xb2, -1); err != nil {
+				return err
+			}
+			back, err := p[i].B2A(xb2)
+			if err != nil {
+				return err
+			}
+			conv2[i], err = p[i].Open(back, -1)
 			return err
 		}
 	}
@@ -336,6 +343,9 @@ func TestOTSourceOnline(t *testing.T) {
 	for i := range 2 {
 		if fmt.Sprint(out[i]) != fmt.Sprint(want) {
 			t.Fatalf("party %d opened %v, want %v", i, out[i], want)
+		}
+		if fmt.Sprint(conv[i]) != fmt.Sprint(x) || fmt.Sprint(conv2[i]) != fmt.Sprint(x) {
+			t.Fatalf("party %d: A2B opened %v, B2A(A2B) %v, want %v", i, conv[i], conv2[i], x)
 		}
 		if fmt.Sprint(bout[i]) != fmt.Sprint([]uint64{0x3c, 0}) {
 			t.Fatalf("party %d opened AND %x", i, bout[i])
@@ -669,5 +679,89 @@ func BenchmarkOTSource(b *testing.B) {
 			b.ReportMetric(sent/items, "B/item/party")
 			b.ReportMetric(items/b.Elapsed().Seconds(), "items/s")
 		})
+	}
+}
+
+func TestDaBitBucket(t *testing.T) {
+	for _, tc := range []struct{ n, b int }{{daBitPool, 5}, {1 << 12, 5}, {1 << 14, 4}, {1 << 17, 4}, {1 << 19, 3}, {1 << 22, 3}} {
+		if b := daBitBucket(tc.n); b != tc.b || daBitSecurity(tc.n, b, daBitOpened) < daBitStatBits || daBitSecurity(tc.n, b-1, daBitOpened) >= daBitStatBits {
+			t.Errorf("%d daBits: bucket %d (%.1f bits), want %d", tc.n, b, daBitSecurity(tc.n, b, daBitOpened), tc.b)
+		}
+	}
+}
+
+// checkDaBits checks that both worlds hold the same bits, with every MAC relation.
+func checkDaBits(t *testing.T, s [2]*otSource, n, w int, bin [2]*BShare, arith [2]*AShare) {
+	t.Helper()
+	x := checkShared(t, "daBits arithmetic", alphaOf(s), arith, nil)
+	var delta [2]uint64
+	_, delta[0] = s[0].Keys()
+	_, delta[1] = s[1].Keys()
+	W := ring.Words(n)
+	ones := 0
+	for j := range w {
+		for i := range n {
+			q := j*n + i
+			b := bitAt(bin[0].x, W, j, i) ^ bitAt(bin[1].x, W, j, i)
+			if x.Lo[q] != b || x.Hi[q] != 0 {
+				t.Fatalf("daBit %d of plane %d: arithmetic %v, binary %d", i, j, x.At(q), b)
+			}
+			ones += int(b)
+			for p := range 2 {
+				if bin[p].m[q] != bin[1-p].k[q]^delta[1-p]&mask(bitAt(bin[p].x, W, j, i)) {
+					t.Fatalf("daBit %d of plane %d, party %d: binary MAC relation fails", i, j, p)
+				}
+			}
+		}
+	}
+	if n*w >= 64 && (ones == 0 || ones == n*w) {
+		t.Fatalf("%d daBits all equal", n*w)
+	}
+}
+
+func TestOTSourceDaBits(t *testing.T) {
+	conns := net.NewPipes(2)
+	s := otPair(t, conns)
+	for _, tc := range []struct{ n, w int }{{0, 3}, {1, 1}, {70, 3}} {
+		var bin [2]*BShare
+		var arith [2]*AShare
+		mustBoth(t, conns,
+			func() (err error) { bin[0], arith[0], err = s[0].DaBits(tc.n, tc.w); return },
+			func() (err error) { bin[1], arith[1], err = s[1].DaBits(tc.n, tc.w); return })
+		if bin[0].Len() != tc.n || bin[0].Width() != tc.w || arith[0].Len() != tc.n*tc.w {
+			t.Fatalf("daBits %dx%d: shapes %d %d %d", tc.n, tc.w, bin[0].Len(), bin[0].Width(), arith[0].Len())
+		}
+		checkDaBits(t, s, tc.n, tc.w, bin, arith)
+	}
+}
+
+// TestOTSourceDaBitsCheating: an owner that inputs an inconsistent daBit (an arithmetic
+// value other than its bit: the other bit, 2, a bit plus 2^64; or a flipped binary bit)
+// is caught by the bucket check whatever bucket it lands in.
+func TestOTSourceDaBitsCheating(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		tweak func(x ring128.Vec, bits []uint64)
+	}{
+		{"arithmetic flipped", func(x ring128.Vec, bits []uint64) { x.Lo[3] ^= 1 }},
+		{"arithmetic 2", func(x ring128.Vec, bits []uint64) { x.Lo[0] = 2 }},
+		{"arithmetic + 2^64", func(x ring128.Vec, bits []uint64) { x.Hi[5]++ }},
+		{"binary flipped", func(x ring128.Vec, bits []uint64) { bits[0] ^= 1 << 7 }},
+		{"all arithmetic flipped", func(x ring128.Vec, bits []uint64) {
+			for i := range x.Lo {
+				x.Lo[i] ^= 1
+			}
+		}},
+	} {
+		for cheater := range 2 {
+			conns := net.NewPipes(2)
+			s := otPair(t, conns)
+			s[cheater].daBitInput = tc.tweak
+			e0, e1 := both(conns, func() error { _, _, err := s[0].DaBits(20, 2); return err },
+				func() error { _, _, err := s[1].DaBits(20, 2); return err })
+			if eh := []error{e0, e1}[1-cheater]; errs.KindOf(eh) != errs.Cheating {
+				t.Fatalf("%s by party %d: honest party's error %v", tc.name, cheater, eh)
+			}
+		}
 	}
 }
