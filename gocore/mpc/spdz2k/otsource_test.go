@@ -655,6 +655,7 @@ func BenchmarkOTSource(b *testing.B) {
 			_, _, _, err := s.Triple(gatherMul{xLen: n, wLen: n, k: 1})
 			return err
 		}},
+		{"dabits", 1 << 12, func(s *otSource, n int) error { _, _, err := s.DaBits(n, 1); return err }},
 		// n counts the multiply-accumulates of a 16x16 by 16x16 matrix triple.
 		{"matmul16", 16 * 16 * 16, func(s *otSource, n int) error {
 			_, _, _, err := s.Triple(matMul{16, 16, 16})
