@@ -27,13 +27,15 @@
 //     they end with (commit, reveal, open).
 //   - triples.go, bucket.go and hash.go: authenticated AND triples, WRK17's leaky AND
 //     (with a fixed-key-AES TCR hash) and bucket combining, with the bucket size for
-//     40-bit statistical security; And uses a triple (one opening).
+//     40-bit statistical security; Take hands out triples from a pool filled in whole
+//     batches; And uses a triple (one opening).
 //   - cost.go: the exact bytes of each operation.
 //
 // # Threat model
 //
 // Two parties, static malicious corruption of either, computational security kappa =
-// 128, statistical security at least 40 bits per call of Triples (bucket.go). A cheating
+// 128, statistical security at least 40 bits per call of Triples, or over the whole
+// session when Party.TotalTriples declares its triples in advance (bucket.go). A cheating
 // party is caught (errs.Cheating) by Check, which Triples runs itself and the online
 // protocol must run before it reveals any output; an abort may leak the random
 // preprocessing values of the aborted run, nothing else.
@@ -103,6 +105,9 @@ type Party struct {
 	// a caller that makes its triples in many calls sets it once. Both parties must use
 	// the same value.
 	TotalTriples int
+
+	// pool holds generated triples not yet taken (Take).
+	pool [3]Bits
 
 	// leakyX, if set (tests only), sees this party's x shares of each batch's leaky
 	// triples.

@@ -315,28 +315,19 @@ func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
 	}
 
 	// (5) Buckets and the openings d^k = y^1 xor y^k.
+	// One pass over the buckets (the only random accesses to lt): the openings' shares,
+	// MACs and keys, the outputs but for the d^k x^k terms, and the x^k (k >= 2) in bucket
+	// order for those terms.
 	perm := permutation(prg.New(seed), N)
-	dk := NewBits(l * (bs - 1))
-	for i := range l {
-		f := perm[i*bs]
-		tf := &lt[f]
-		for k := 1; k < bs; k++ {
-			e := perm[i*bs+k]
-			te := &lt[e]
-			o := i*(bs-1) + k - 1
-			dk.X[o/64] |= (getBit(y, f) ^ getBit(y, e)) << (o % 64)
-			dk.M[o] = xorBlock(tf.my, te.my)
-			dk.K[o] = xorBlock(tf.ky, te.ky)
-		}
-	}
-	dOpen, err := p.Open(dk)
-	if err != nil {
-		return a, b, c, err
-	}
+	nd := l * (bs - 1)
+	dk := NewBits(nd)
+	xs := make([]ot.Block, 2*nd) // MAC and key of x^k, k >= 2
+	xsb := make([]uint64, words(nd))
 	a, b, c = NewBits(l), NewBits(l), NewBits(l)
 	for i := range l {
 		f := perm[i*bs]
 		tf := &lt[f]
+		yf := getBit(y, f)
 		xb, zb := getBit(x, f), getBit(z, f)
 		xm, xk := tf.mx, tf.kx
 		zm, zk := tf.mz, tf.kz
@@ -344,20 +335,35 @@ func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
 			e := perm[i*bs+k]
 			te := &lt[e]
 			o := i*(bs-1) + k - 1
-			dm := mask(dOpen, o)
 			xe := getBit(x, e)
+			dk.X[o/64] |= (yf ^ getBit(y, e)) << (o % 64)
+			dk.M[o] = xorBlock(tf.my, te.my)
+			dk.K[o] = xorBlock(tf.ky, te.ky)
+			xs[2*o], xs[2*o+1] = te.mx, te.kx
+			xsb[o/64] |= xe << (o % 64)
 			xb ^= xe
 			xm, xk = xorBlock(xm, te.mx), xorBlock(xk, te.kx)
-			zb ^= getBit(z, e) ^ xe&dm&1
-			zm = xorBlock(xorBlock(zm, te.mz), andBlock(te.mx, dm))
-			zk = xorBlock(xorBlock(zk, te.kz), andBlock(te.kx, dm))
+			zb ^= getBit(z, e)
+			zm, zk = xorBlock(zm, te.mz), xorBlock(zk, te.kz)
 		}
 		a.X[i/64] |= xb << (i % 64)
 		a.M[i], a.K[i] = xm, xk
-		b.X[i/64] |= getBit(y, f) << (i % 64)
+		b.X[i/64] |= yf << (i % 64)
 		b.M[i], b.K[i] = tf.my, tf.ky
 		c.X[i/64] |= zb << (i % 64)
 		c.M[i], c.K[i] = zm, zk
+	}
+	lt = nil
+	dOpen, err := p.Open(dk)
+	if err != nil {
+		return a, b, c, err
+	}
+	for o := range nd {
+		i := o / (bs - 1)
+		dm := mask(dOpen, o)
+		c.X[i/64] ^= getBit(xsb, o) & dm & 1 << (i % 64)
+		c.M[i] = xorBlock(c.M[i], andBlock(xs[2*o], dm))
+		c.K[i] = xorBlock(c.K[i], andBlock(xs[2*o+1], dm))
 	}
 	return a, b, c, nil
 }
@@ -403,4 +409,33 @@ func permutation(g *prg.PRG, n int) []int {
 		perm[i], perm[j] = perm[j], perm[i]
 	}
 	return perm
+}
+
+// Take returns n triples from this party's pool of triples, first generating whole batches
+// of p.Batch triples (Triples, so every batch gets the bucket size of a full batch) while
+// the pool has fewer than n. Both parties call it with the same n. The pool keeps the
+// unused rest (fewer than p.Batch triples) for the next call.
+func (p *Party) Take(n int) (a, b, c Bits, err error) {
+	if n < 0 || p.Batch < 1 {
+		return Bits{}, Bits{}, Bits{}, errs.New(errs.Internal, "tinyot: Take %d triples in batches of %d", n, p.Batch)
+	}
+	have := p.pool[0].N
+	if have < n {
+		k := (n - have + p.Batch - 1) / p.Batch
+		na, nb, nc, err := p.Triples(k * p.Batch)
+		if err != nil {
+			return Bits{}, Bits{}, Bits{}, err
+		}
+		if have == 0 {
+			p.pool = [3]Bits{na, nb, nc}
+		} else {
+			p.pool = [3]Bits{Concat(p.pool[0], na), Concat(p.pool[1], nb), Concat(p.pool[2], nc)}
+		}
+	}
+	var out [3]Bits
+	for i, t := range p.pool {
+		out[i] = t.Slice(0, n)
+		p.pool[i] = t.Slice(n, t.N)
+	}
+	return out[0], out[1], out[2], nil
 }

@@ -235,9 +235,8 @@ func (p *Protocol) AND(a, b []mpc.BShare) ([]mpc.BShare, error) {
 
 // andFinish completes one AND pair in a single pass over the bits: with the opened d = x
 // ^ a and e = y ^ b (own: this party's sent components, peer: the other's), z = c ^
-// d&b ^ e&a ^ d&e; it also feeds the check's hashes with the MACs of the sent bits
-// (M_x ^ M_a, M_y ^ M_b) and the expected MACs of the received ones (K_x ^ K_a ^
-// d_peer*Delta, K_y ^ K_b ^ e_peer*Delta), in the order d then e.
+// d&b ^ e&a ^ d&e; it also feeds the binary check with the D values of the opened bits
+// (M ^ K ^ b_peer*Delta for d = x ^ a, then for e = y ^ b; check.go).
 func (p *Protocol) andFinish(x, y, a, b, c *BShare, own, peer []uint64) *BShare {
 	n, w, nw := x.n, x.w, len(x.x)
 	d, e := XorWords(own[:nw], peer[:nw]), XorWords(own[nw:], peer[nw:])
@@ -253,11 +252,7 @@ func (p *Protocol) andFinish(x, y, a, b, c *BShare, own, peer []uint64) *BShare 
 	if p.id == 0 {
 		dl = 0 // party 0 does not add the public d&e to its keys
 	}
-	ck := &p.check
-	sd := make([]uint64, 0, 2*n*w)
-	rd := make([]uint64, 0, 2*n*w)
-	se := make([]uint64, 0, n*w)
-	re := make([]uint64, 0, n*w)
+	dd := make([]uint64, 2*n*w) // the D values of d, then e (check.go)
 	for j := 0; j < w; j++ {
 		for i := 0; i < n; i++ {
 			q := j*n + i
@@ -267,15 +262,11 @@ func (p *Protocol) andFinish(x, y, a, b, c *BShare, own, peer []uint64) *BShare 
 			pd, pe := -(peer[wi] >> sh & 1), -(peer[nw+wi] >> sh & 1)
 			z.m[q] = c.m[q] ^ b.m[q]&md ^ a.m[q]&me
 			z.k[q] = c.k[q] ^ b.k[q]&md ^ a.k[q]&me ^ dl&md&me
-			sd = append(sd, x.m[q]^a.m[q])
-			se = append(se, y.m[q]^b.m[q])
-			rd = append(rd, x.k[q]^a.k[q]^p.delta&pd)
-			re = append(re, y.k[q]^b.k[q]^p.delta&pe)
+			dd[q] = x.m[q] ^ a.m[q] ^ x.k[q] ^ a.k[q] ^ p.delta&pd
+			dd[n*w+q] = y.m[q] ^ b.m[q] ^ y.k[q] ^ b.k[q] ^ p.delta&pe
 		}
 	}
-	ck.hashWords(ck.sent, append(sd, se...))
-	ck.hashWords(ck.exp, append(rd, re...))
-	ck.bits += int64(2 * n * w)
+	p.check.hashD(dd)
 	return z
 }
 

@@ -13,11 +13,14 @@ package spdz2k
 // coin is commit-then-reveal (SHA-256 of a 32-byte random seed): neither party can bias
 // it after seeing the other's.
 //
-// Binary: every bit a party sends has a MAC under the other's key; the sender hashes
-// (SHA-256) the MACs of all bits it sent since the last check, the
-// receiver hashes the expected MACs K ^ b*Delta of the bits it received, and the two
-// hashes are compared. A wrong bit needs the MAC M ^ Delta: the cheater must guess the
-// Delta (probability 2^-64), or find a SHA-256 collision.
+// Binary: every bit a party sends has a MAC under the other's key. For every bit of an
+// opened share, party i computes D_i = M_i ^ K_i ^ b_j*Delta_i (its MAC of the bit it
+// sent, its key of the bit it received, the received bit b_j); when both parties sent
+// their true bits, D_0 = D_1 (both are the XOR of the two MAC relations), so the parties
+// compare SHA-256 hashes of all their D since the last check (tinyot's one-hash check).
+// A wrong bit changes the cheater's required D by the other's Delta: it must guess Delta
+// (probability 2^-64) or find a SHA-256 collision. The hash travels inside the coin's
+// commitment, so neither party can echo the other's.
 
 import (
 	"bytes"
@@ -33,16 +36,15 @@ import (
 
 // checker holds what the next check covers.
 type checker struct {
-	ys, ms    []ring128.Vec // opened values and this party's MAC shares of them
-	pending   int           // elements in ys
-	sent, exp hash.Hash     // binary: MACs of sent bits, expected MACs of received bits
-	bits      int64         // bits hashed since the last check
-	buf       []byte
+	ys, ms  []ring128.Vec // opened values and this party's MAC shares of them
+	pending int           // elements in ys
+	d       hash.Hash     // binary: the D values of every opened bit
+	bits    int64         // bits hashed since the last check
 }
 
 func (c *checker) reset() {
 	c.ys, c.ms, c.pending, c.bits = nil, nil, 0, 0
-	c.sent, c.exp = sha256.New(), sha256.New()
+	c.d = sha256.New()
 }
 
 func (c *checker) empty() bool { return c.pending == 0 && c.bits == 0 }
@@ -54,54 +56,24 @@ func (c *checker) opened(y, m ring128.Vec) {
 	c.pending += y.Len()
 }
 
-// flush feeds the buffer to h.
-func (c *checker) flush(h hash.Hash) {
-	h.Write(c.buf)
-	c.buf = c.buf[:0]
+// hashD feeds D values to the binary check.
+func (c *checker) hashD(v []uint64) {
+	c.d.Write(ring.AsBytes(v))
+	c.bits += int64(len(v))
 }
 
-// hashWords feeds words to h (little-endian).
-func (c *checker) hashWords(h hash.Hash, v []uint64) {
-	h.Write(ring.AsBytes(v))
-}
-
-// sentBits hashes the MACs of the bits this party sent: those of the XOR of xs.
-func (c *checker) sentBits(xs ...*BShare) {
-	c.buf = c.buf[:0]
-	for i := range xs[0].m {
-		var m uint64
-		for _, x := range xs {
-			m ^= x.m[i]
-		}
-		c.buf = binary.LittleEndian.AppendUint64(c.buf, m)
-		if len(c.buf) >= 1<<16 {
-			c.flush(c.sent)
+// openedBits feeds the D values of the opened share s (the other party's component
+// planes peer) to the binary check: M ^ K ^ b*Delta per bit.
+func (c *checker) openedBits(s *BShare, peer []uint64, delta uint64) {
+	W := ring.Words(s.n)
+	d := make([]uint64, len(s.m))
+	for j := 0; j < s.w; j++ {
+		for i := 0; i < s.n; i++ {
+			q := j*s.n + i
+			d[q] = s.m[q] ^ s.k[q] ^ delta&mask(bitAt(peer, W, j, i))
 		}
 	}
-	c.flush(c.sent)
-	c.bits += int64(len(xs[0].m))
-}
-
-// recvBits hashes the expected MACs of the bits the other party sent (planes peer, its
-// component of the XOR of xs): K ^ b*Delta with K the XOR of xs's keys.
-func (c *checker) recvBits(peer []uint64, delta uint64, xs ...*BShare) {
-	n, w := xs[0].n, xs[0].w
-	W := (n + 63) / 64
-	c.buf = c.buf[:0]
-	for j := 0; j < w; j++ {
-		for i := 0; i < n; i++ {
-			q := j*n + i
-			k := delta & mask(bitAt(peer, W, j, i))
-			for _, x := range xs {
-				k ^= x.k[q]
-			}
-			c.buf = binary.LittleEndian.AppendUint64(c.buf, k)
-			if len(c.buf) >= 1<<16 {
-				c.flush(c.exp)
-			}
-		}
-	}
-	c.flush(c.exp)
+	c.hashD(d)
 }
 
 // macHash returns SHA-256 of the given MACs (one opening's check).
@@ -148,21 +120,21 @@ func (p *Protocol) runCheck() error {
 	// Rounds 1 and 2: the coin (commit, reveal) and the binary hashes.
 	seed := make([]byte, 32)
 	p.rng.Read(seed)
-	com := sha256.Sum256(append([]byte("spdz2k coin"), seed...))
-	msg := append(com[:], c.sent.Sum(nil)...)
-	peer, err := p.exchange("coin commitment", msg)
+	open1 := append(seed, c.d.Sum(nil)...)
+	com := sha256.Sum256(append([]byte("spdz2k coin"), open1...))
+	peerCom, err := p.exchange("coin commitment", com[:])
 	if err != nil {
 		return err
 	}
-	peerSeed, err := p.exchange("coin", seed)
+	peerOpen, err := p.exchange("coin", open1)
 	if err != nil {
 		return err
 	}
+	peerSeed := peerOpen[:32]
 	var failed []string
-	if got := sha256.Sum256(append([]byte("spdz2k coin"), peerSeed...)); !bytes.Equal(got[:], peer[:32]) {
+	if got := sha256.Sum256(append([]byte("spdz2k coin"), peerOpen...)); !bytes.Equal(got[:], peerCom) {
 		failed = append(failed, "coin commitment")
-	}
-	if !bytes.Equal(peer[32:], c.exp.Sum(nil)) {
+	} else if !bytes.Equal(peerOpen[32:], open1[32:]) {
 		failed = append(failed, "binary MACs")
 	}
 	// The coefficients and z_i.

@@ -118,8 +118,7 @@ func (p *Protocol) B2A(x mpc.BShare) (mpc.AShare, error) {
 	if err := p.checkTail("B2A mask", peer, n); err != nil {
 		return nil, err
 	}
-	p.check.sentBits(d)
-	p.check.recvBits(peer, p.delta, d)
+	p.check.openedBits(d, peer, p.delta)
 	c := XorWords(d.x, peer)
 	W := ring.Words(n)
 	z := weighted(arith, n, w, func(j, i int) uint64 {

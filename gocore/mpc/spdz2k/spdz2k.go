@@ -60,7 +60,7 @@
 //     masked by A and B, uniform in Z_2^128.
 //   - AND (TinyOT, authenticated bit triple <a>, <b>, <c = a&b>): both send their bits of
 //     d = x ^ a and e = y ^ b for all pairs of the call together (2 bits per gate), one
-//     round; the MACs of the sent bits go into a running hash. Masked by a and b.
+//     round; the bits' MAC values go into the binary check's hash. Masked by a and b.
 //   - A2B(w): with w daBits r_j and a random [t]: both send their components of c = x - r
 //   - 2^w t (16 bytes per element), one round, on the MAC-check list; then the binary
 //     adder (mpc.AddB) adds the public c mod 2^w and the bits of r. c is uniform (r masks
@@ -68,10 +68,10 @@
 //   - B2A(w), Bit2A: with w daBits per element: both send their bits of c = x ^ r (w bits
 //     per element), one round, MACs hashed; x = sum_j 2^j (c_j + [r_j] - 2 c_j [r_j]).
 //   - Verify (the batched check of everything since the last one), 5 rounds: (1) both send
-//     a commitment to a coin seed and the hash of the MACs of every bit they sent; (2)
-//     both reveal the seed: the coefficients chi_j in Z_2^64 come from the XOR of the two;
-//     each compares the other's hash with its own hash of the expected MACs K ^
-//     bit*Delta; (3) both commit to z_i = sum_j chi_j m_ij - alpha_i * sum_j chi_j y_j; (4)
+//     a commitment to a coin seed and to the hash of the values D = M ^ K ^ b*Delta of
+//     every bit opened since the last check (check.go); (2) both open the commitment:
+//     the coefficients chi_j in Z_2^64 come from the two seeds, and the two hashes must
+//     be equal; (3) both commit to z_i = sum_j chi_j m_ij - alpha_i * sum_j chi_j y_j; (4)
 //     both reveal z_i, check z_0 + z_1 = 0; (5) both send a verdict byte. z_i reveals
 //     nothing: z_0 = -z_1 when nobody cheated, and each party can compute its own.
 //   - Open(x, to): Verify, then both send their components of y = x + 2^64 t ([t]
