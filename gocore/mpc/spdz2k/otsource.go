@@ -952,6 +952,11 @@ func (s *otSource) privateDaBits(owner, want int) (tinyot.Bits, *AShare, error) 
 	if err != nil {
 		return tinyot.Bits{}, nil, err
 	}
+	// The binary openings are checked before anything depends on them (a wrong c would
+	// make the arithmetic check open b_1 - b_j + 1 or the like).
+	if err := s.bin.Check(); err != nil {
+		return tinyot.Bits{}, nil, err
+	}
 	d1, dj := pickShare(arith, firsts), pickShare(arith, others)
 	y, my := ring128.Make(len(firsts)), ring128.Make(len(firsts))
 	for q := range firsts {
@@ -995,9 +1000,6 @@ func (s *otSource) privateDaBits(owner, want int) (tinyot.Bits, *AShare, error) 
 	}
 	chi := g.Uint64s(yOpen.Len())
 	if err := s.checkZero("daBit buckets", ring128.Dot(yOpen, chi), ring128.Dot(my, chi), failed); err != nil {
-		return tinyot.Bits{}, nil, err
-	}
-	if err := s.bin.Check(); err != nil {
 		return tinyot.Bits{}, nil, err
 	}
 	return pickBits(bin, keep), pickShare(arith, keep), nil

@@ -770,7 +770,7 @@ func TestOTSourceDaBitsCheating(t *testing.T) {
 // TestOTSourceDaBitTamperSweep alters one message of a daBit generation (setup included;
 // one bit pattern per message and a replay) and counts the outcomes, as the other sweep:
 // the honest party must abort or hold correct daBits (at commit time: 68/66 messages,
-// 249 caught, 1 harmless, 0 undetected). Skipped with -short (about 40 s on a loaded
+// 251 caught, 1 harmless, 0 undetected). Skipped with -short (about 40 s on a loaded
 // machine).
 func TestOTSourceDaBitTamperSweep(t *testing.T) {
 	if testing.Short() {
