@@ -1,8 +1,9 @@
 package spdz2k
 
 // The OT-based offline phase of spdz2k (preprocessing "ot"): MAC keys, authenticated
-// values and authenticated triples made by the two parties themselves, secure against a
-// malicious party (no dealer). Binary AND triples come from package tinyot.
+// values, authenticated triples and daBits made by the two parties themselves, secure
+// against a malicious party (no dealer). Binary AND triples come from package tinyot.
+// newOTSource makes one party's Source; New does not offer it yet (the lead's wiring).
 //
 // Sources (read, not copied; see also the daBits section):
 //   - Cramer, Damgård, Escudero, Scholl, Xing, "SPDZ2k: Efficient MPC mod 2^k for
