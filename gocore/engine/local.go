@@ -114,6 +114,9 @@ type LocalOptions struct {
 	// MessageSizes records the length of every message each party sends in
 	// Result.MessageSizes (a testing aid for tamper sweeps).
 	MessageSizes bool
+	// Spec, if set, is the protocol's registry entry, used instead of looking protocol up
+	// in the registry (tests of a protocol that is built but not listed yet).
+	Spec *mpc.Spec
 }
 
 // Tamper makes party Party's connection a net.Tamperer for Spec, counting messages from
@@ -149,7 +152,13 @@ func RunLocalCompiled(protocol string, g *model.Graph, c *Compiled, in []model.V
 // offline phase for the inference (Party.Preprocess) before the inference.
 func RunLocalWith(protocol string, g *model.Graph, c *Compiled, in []model.Value, opt Options, lo LocalOptions) (*Result, error) {
 	start := time.Now()
-	n, err := local.Parties(protocol, 0)
+	var n int
+	var err error
+	if lo.Spec != nil {
+		n, err = lo.Spec.Parties(0)
+	} else {
+		n, err = local.Parties(protocol, 0)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("protocol %q: %w", protocol, err)
 	}
@@ -176,13 +185,19 @@ func RunLocalWith(protocol string, g *model.Graph, c *Compiled, in []model.Value
 			conns[i], logs = l, append(logs, l)
 		}
 	}
-	ps, err := local.NewOver(protocol, conns, func(id int) mpc.Options {
+	opts := func(id int) mpc.Options {
 		o := mpc.Options{Preprocessing: lo.Preprocessing}
 		if lo.Rand != nil {
 			o.Rand = lo.Rand(id)
 		}
 		return o
-	})
+	}
+	var ps []mpc.Protocol
+	if lo.Spec != nil {
+		ps, err = local.NewOverSpec(*lo.Spec, conns, opts)
+	} else {
+		ps, err = local.NewOver(protocol, conns, opts)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("protocol %q: %w", protocol, err)
 	}

@@ -61,10 +61,26 @@ func NewWith(name string, n int, opt func(id int) mpc.Options) ([]mpc.Protocol, 
 // be one the protocol accepts), for example pipes of which one is wrapped in a
 // net.Tamperer. On failure it closes them all.
 func NewOver(name string, conns []net.Conn, opt func(id int) mpc.Options) ([]mpc.Protocol, error) {
-	n := len(conns)
-	if _, err := Parties(name, max(n, 1)); err != nil {
+	s, err := registry.Lookup(name)
+	if err != nil {
 		for _, c := range conns {
 			c.Close()
+		}
+		return nil, err
+	}
+	return NewOverSpec(s, conns, opt)
+}
+
+// NewOverSpec is NewOver for a protocol given by its registry entry, which need not be
+// in the registry (tests of a protocol that is not listed yet).
+func NewOverSpec(s mpc.Spec, conns []net.Conn, opt func(id int) mpc.Options) ([]mpc.Protocol, error) {
+	n := len(conns)
+	if _, err := s.Parties(max(n, 1)); err != nil || s.New == nil {
+		for _, c := range conns {
+			c.Close()
+		}
+		if err == nil {
+			err = errs.New(errs.Config, "protocol %s is not built", s.Name)
 		}
 		return nil, err
 	}
@@ -74,7 +90,10 @@ func NewOver(name string, conns []net.Conn, opt func(id int) mpc.Options) ([]mpc
 		if opt != nil {
 			o = opt(i)
 		}
-		p, err := NewParty(name, conns[i], o)
+		if err := s.CheckPreprocessing(o.Preprocessing); err != nil {
+			return err
+		}
+		p, err := s.New(conns[i], o)
 		ps[i] = p
 		return err
 	})
@@ -82,7 +101,7 @@ func NewOver(name string, conns []net.Conn, opt func(id int) mpc.Options) ([]mpc
 		for _, c := range conns {
 			c.Close()
 		}
-		return nil, fmt.Errorf("%s setup: %w", name, err)
+		return nil, fmt.Errorf("%s setup: %w", s.Name, err)
 	}
 	return ps, nil
 }
