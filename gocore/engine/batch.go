@@ -115,6 +115,9 @@ func (e *Party) WithProtocol(p mpc.Protocol) (*Party, error) {
 		return nil, errs.New(errs.Internal, "protocol instance %s party %d of %d, the parameters are shared under %s party %d of %d",
 			p.Name(), p.ID(), p.N(), e.p.Name(), e.p.ID(), e.p.N())
 	}
+	if k, ok := mpc.Ext[mpc.KeyedShares](p); ok && !k.SameKeys(e.p) {
+		return nil, errs.New(errs.Config, "protocol %s binds shares to its instance's MAC keys, and this instance's keys are not those the parameters were shared under: share them again (Setup) under it", p.Name())
+	}
 	return &Party{p: p, g: e.g, opt: e.opt, plan: e.plan, c: e.c, ready: true, consts: e.consts,
 		derived: map[string]mpc.AShare{}, setup: e.setup}, nil
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"encoding/binary"
+	"github.com/qmpc/qmpc/gocore/errs"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -324,6 +325,22 @@ func TestWithProtocolRunsConcurrentInstances(t *testing.T) {
 			})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if _, ok := mpc.Ext[mpc.KeyedShares](base[0]); ok {
+				// Shares bound to an instance's MAC keys (spdz2k) cannot move to another
+				// instance: WithProtocol must refuse, naming the reason.
+				other, err := local.New(spec.Name, n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				err = local.RunParties(other, func(p mpc.Protocol) error {
+					_, err := shared[p.ID()].WithProtocol(p)
+					return err
+				})
+				if errs.KindOf(err) != errs.Config || !strings.Contains(err.Error(), "MAC keys") {
+					t.Fatalf("WithProtocol across MAC keys: %v, want a config error", err)
+				}
+				return
 			}
 			const lanes = 2
 			imgs := make([][]model.Value, lanes)

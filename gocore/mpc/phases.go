@@ -240,3 +240,12 @@ func StartTimer(conn net.Conn) Timer {
 func (t Timer) Stop() PhaseStats {
 	return PhaseStats{Seconds: time.Since(t.start).Seconds(), Net: t.conn.Stats().Sub(t.before)}
 }
+
+// KeyedShares is implemented by protocols whose shares are bound to the MAC keys of the
+// protocol instance that made them (SPDZ-style MACs: spdz2k). SameKeys reports whether
+// shares made by other (an instance of the same protocol) are valid under p's keys;
+// the engine refuses to move shared parameters between instances with different keys
+// (engine.Party.WithProtocol).
+type KeyedShares interface {
+	SameKeys(other Protocol) bool
+}

@@ -13,10 +13,12 @@ package spdz2k
 // it).
 
 import (
+	"crypto/sha256"
 	"fmt"
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/prg"
 	"github.com/qmpc/qmpc/gocore/ring"
 )
 
@@ -208,7 +210,7 @@ func (p *Protocol) AND(a, b []mpc.BShare) ([]mpc.BShare, error) {
 		nw := len(q.x.x)
 		ring.Xor(msg[q.off:q.off+nw], q.x.x, q.ta.x)
 		ring.Xor(msg[q.off+nw:q.off+2*nw], q.y.x, q.tb.x)
-		ring.MaskTail(msg[q.off:q.off+2*nw], q.x.n)
+		p.fillTail(msg[q.off:q.off+2*nw], q.x.n)
 	}
 	if err := p.send(ring.ToBytes(msg)); err != nil {
 		return nil, fmt.Errorf("spdz2k AND: %w", err)
@@ -270,18 +272,52 @@ func (p *Protocol) andFinish(x, y, a, b, c *BShare, own, peer []uint64) *BShare 
 	return z
 }
 
-// checkTail returns an errs.Cheating error if a received bit message has a padding bit
-// set (planes of n bits; the sender clears them, so a set one is a deviation).
+// Padding bits of bit messages. The bits past n in the last word of each plane carry
+// no value; the sender fills them from a public pseudorandom stream (padOut, keyed by its
+// party index) and the receiver checks them against its copy of that stream (padIn), so
+// that a message's words look uniform whatever the values (the view tests) and an
+// altered padding bit is reported like any other deviation.
+
+// padKey is the public key of party id's padding stream.
+func padKey(id int) prg.Key {
+	h := sha256.Sum256([]byte{'s', 'p', 'd', 'z', '2', 'k', ' ', 'p', 'a', 'd', byte(id)})
+	var k prg.Key
+	copy(k[:], h[:])
+	return k
+}
+
+// tailMask returns the padding mask of the last word of a plane of n bits (0: none).
+func tailMask(n int) uint64 {
+	if n%64 == 0 {
+		return 0
+	}
+	return ^uint64(0) << (n % 64)
+}
+
+// fillTail sets the padding bits of the planes (n bits each) from padOut.
+func (p *Protocol) fillTail(planes []uint64, n int) {
+	m, W := tailMask(n), ring.Words(n)
+	if m == 0 || W == 0 {
+		return
+	}
+	for j := W - 1; j < len(planes); j += W {
+		planes[j] = planes[j]&^m | p.padOut.Uint64s(1)[0]&m
+	}
+}
+
+// checkTail returns an errs.Cheating error if the padding bits of a received bit message
+// (planes of n bits) are not the sender's padding stream.
 func (p *Protocol) checkTail(what string, planes []uint64, n int) error {
-	W := ring.Words(n)
-	if n%64 == 0 || W == 0 {
+	m, W := tailMask(n), ring.Words(n)
+	if m == 0 || W == 0 {
 		return nil
 	}
-	m := ^uint64(0) << (n % 64)
+	bad := false
 	for j := W - 1; j < len(planes); j += W {
-		if planes[j]&m != 0 {
-			return errs.New(errs.Cheating, "spdz2k party %d: %s from party %d: padding bits set", p.id, what, p.other)
-		}
+		bad = bad || (planes[j]^p.padIn.Uint64s(1)[0])&m != 0
+	}
+	if bad {
+		return errs.New(errs.Cheating, "spdz2k party %d: %s from party %d: padding bits altered", p.id, what, p.other)
 	}
 	return nil
 }

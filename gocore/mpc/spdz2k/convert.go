@@ -106,7 +106,7 @@ func (p *Protocol) B2A(x mpc.BShare) (mpc.AShare, error) {
 	}
 	d := bs(p.XOR(s, bin))
 	sent := append([]uint64(nil), d.x...)
-	ring.MaskTail(sent, n)
+	p.fillTail(sent, n)
 	if err := p.send(ring.ToBytes(sent)); err != nil {
 		return nil, fmt.Errorf("spdz2k B2A: %w", err)
 	}
@@ -158,7 +158,7 @@ func (p *Protocol) OpenB(x mpc.BShare, to int) ([]uint64, error) {
 	sends, gets := to < 0 || to == p.other, to < 0 || to == p.id
 	if sends {
 		own := append([]uint64(nil), s.x...)
-		ring.MaskTail(own, s.n)
+		p.fillTail(own, s.n)
 		msg := append(ring.ToBytes(own), macHash(s.m)...)
 		if err := p.send(msg); err != nil {
 			return nil, fmt.Errorf("spdz2k OpenB: %w", err)

@@ -146,16 +146,19 @@ const maxPending = 1 << 22
 
 // Protocol is one party of spdz2k.
 type Protocol struct {
-	name    string
-	conn    net.Conn
-	id      int
-	other   int
-	src     Source
-	alpha   uint64   // alpha_i
-	delta   uint64   // Delta_i
-	rng     *prg.PRG // local randomness (coin seeds, commitment nonces)
-	offline mpc.PhaseStats
-	check   checker
+	name  string
+	conn  net.Conn
+	id    int
+	other int
+	src   Source
+	alpha uint64   // alpha_i
+	delta uint64   // Delta_i
+	rng   *prg.PRG // local randomness (coin seeds, commitment nonces)
+	// padOut and padIn are the public padding streams of this party's and the other's
+	// bit messages (binary.go).
+	padOut, padIn *prg.PRG
+	offline       mpc.PhaseStats
+	check         checker
 }
 
 var (
@@ -177,7 +180,8 @@ func New(conn net.Conn, opt mpc.Options) (*Protocol, error) {
 	if err != nil {
 		return nil, errs.New(errs.Config, "spdz2k: randomness: %v", err)
 	}
-	p := &Protocol{name: Name, conn: conn, id: conn.ID(), other: 1 - conn.ID(), rng: prg.New(key)}
+	p := &Protocol{name: Name, conn: conn, id: conn.ID(), other: 1 - conn.ID(), rng: prg.New(key),
+		padOut: prg.New(padKey(conn.ID())), padIn: prg.New(padKey(1 - conn.ID()))}
 	p.check.reset()
 	err = p.offlineDo(func() (err error) {
 		switch opt.Preprocessing {
@@ -201,6 +205,13 @@ func (p *Protocol) Name() string   { return p.name }
 func (p *Protocol) ID() int        { return p.id }
 func (p *Protocol) N() int         { return 2 }
 func (p *Protocol) Conn() net.Conn { return p.conn }
+
+// SameKeys reports whether shares made by other are valid under p's MAC keys
+// (mpc.KeyedShares): the same party of an instance with the same alpha_i and Delta_i.
+func (p *Protocol) SameKeys(other mpc.Protocol) bool {
+	q, ok := mpc.Ext[*Protocol](other)
+	return ok && q.id == p.id && q.alpha == p.alpha && q.delta == p.delta
+}
 
 // Preprocessing returns the kind of correlated randomness in use.
 func (p *Protocol) Preprocessing() string { return p.src.Kind() }
