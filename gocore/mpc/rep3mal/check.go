@@ -24,6 +24,8 @@ import (
 type product struct {
 	rel     rep3.Relation
 	x, y, z rep3.Pair
+	// next and prev are the zero-share words of a Mul or MulSum (rep3.MaskObserver).
+	next, prev []uint64
 }
 
 func (pr product) size() int { return len(pr.x.A) + len(pr.y.A) + len(pr.z.A) }
@@ -86,7 +88,7 @@ func smallerMasked(pr product) product {
 		}
 	}
 	r.XIdx, r.YIdx = xi, r.XIdx
-	return product{r, pr.y, pr.x, pr.z}
+	return product{rel: r, x: pr.y, y: pr.x, z: pr.z}
 }
 
 // fPublic computes f(rho, y) for a public rho (x's shape) and one component y of y (MatMul
@@ -140,11 +142,15 @@ func (p *Protocol) check() error {
 	defer func() { r.checking = false }()
 	prods := r.products
 	r.products, r.words = nil, 0
-	var arith, bin, other []product
+	var arith, bin, other, proved []product
 	var nArith, nBin int
 	for _, pr := range prods {
 		switch pr.rel.Kind {
 		case "mul", "mulsum":
+			if p.proofs {
+				proved = append(proved, pr)
+				continue
+			}
 			arith, nArith = append(arith, pr), nArith+len(pr.x.A)
 		case "and":
 			bin, nBin = append(bin, pr), nBin+len(pr.x.A)
@@ -236,7 +242,17 @@ func (p *Protocol) check() error {
 			zero.add(false, va, vb)
 		}
 	}
-	// 5. Hashes: zero test and imports to the next party, openings to the previous one;
+	// 5. The proofs of the arithmetic elementwise products (dzkp.go).
+	if len(proved) > 0 {
+		f, err := p.proveProducts(proved, g)
+		if err != nil {
+			return fmt.Errorf("%s check: product proofs: %w", Name, err)
+		}
+		if failed == "" {
+			failed = f
+		}
+	}
+	// 6. Hashes: zero test and imports to the next party, openings to the previous one;
 	// then every party's verdict to both others, so that all abort together.
 	var salt [32]byte
 	g.Read(salt[:])

@@ -119,6 +119,10 @@ type Protocol struct {
 	raw            *rep3.Protocol // the same party, unobserved: the check's own products
 	rec            *recorder
 	opt            mpc.Options
+	// proofs selects the check of the arithmetic elementwise products (Mul, MulSum):
+	// distributed zero-knowledge proofs (dzkp.go) if true, bucket-verified triples
+	// (bucket.go) if false.
+	proofs bool
 	params         map[[2]int][2]int // bucket parameters by (triples, lanes)
 }
 
@@ -137,7 +141,7 @@ func New(conn net.Conn, opt mpc.Options) (*Protocol, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", Name, err)
 	}
-	p := &Protocol{Protocol: inner, raw: inner.Unobserved(), rec: rec, opt: opt, params: map[[2]int][2]int{}}
+	p := &Protocol{Protocol: inner, raw: inner.Unobserved(), rec: rec, opt: opt, params: map[[2]int][2]int{}, proofs: true}
 	rec.p = p
 	return p, nil
 }
@@ -218,6 +222,7 @@ type recorder struct {
 	// successor with its first); importRecv the first components.
 	importSend, importRecv hash.Hash
 	checking               bool
+	masks                  [2][]uint64 // from ProductMasks, for the next Product
 }
 
 func newRecorder() *recorder {
@@ -233,9 +238,14 @@ func (r *recorder) takeErr() error {
 // Input needs no record (see the package doc).
 func (r *recorder) Input(int, bool, rep3.Pair) {}
 
+// ProductMasks keeps the zero-share words of the arithmetic product reported next (the
+// proof of that product needs them: dzkp.go).
+func (r *recorder) ProductMasks(next, prev []uint64) { r.masks = [2][]uint64{next, prev} }
+
 // Product records z = f(x, y) and checks the batch when it is full.
 func (r *recorder) Product(rel rep3.Relation, x, y, z rep3.Pair) {
-	pr := product{rel, x, y, z}
+	pr := product{rel: rel, x: x, y: y, z: z, next: r.masks[0], prev: r.masks[1]}
+	r.masks = [2][]uint64{}
 	r.products = append(r.products, pr)
 	r.words += pr.size()
 	if r.words >= batchWords && !r.checking && r.err == nil {

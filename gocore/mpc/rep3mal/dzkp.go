@@ -1,0 +1,565 @@
+package rep3mal
+
+// Distributed zero-knowledge proofs of the arithmetic elementwise products (Mul, and the
+// terms of MulSum, those inside the checked conversions included).
+//
+// Source: Boyle, Gilboa, Ishai and Nof, "Practical Fully Secure Three-Party Computation
+// via Sublinear Distributed Zero-Knowledge Proofs", CCS 2019 (the proof of a degree-2
+// relation held by a prover whose inputs are additively shared between two verifiers, by
+// recursive polynomial compression with public coins), over Z_2^64 through the Galois ring
+// GR(2^64, 56) (package galois) as in Boyle, Gilboa, Ishai and Nof, "Efficient Fully
+// Secure Computation via Distributed Zero-Knowledge Proofs", Asiacrypt 2020: random
+// coefficients and challenges are drawn from the ring's exceptional set, where the
+// Schwartz-Zippel lemma holds (galois package doc). The first compression step is the
+// multilinear form of the proof (one polynomial in s variables, evaluated in the points
+// {0, 1, inf}^s, inf standing for the leading coefficient, so that the prover computes
+// its polynomial over Z_2^64 with no division); the later steps halve an inner product
+// in GR, and the last one is masked as in the papers' zero-knowledge variant.
+//
+// Statement. In rep3's product party i sends z_i = x_i y_i + x_i y_{i+1} + x_{i+1} y_i +
+// alpha_i to party i-1, with alpha_i = F(k_i) - F(k_{i-1}) (rep3.MaskObserver). Party i is
+// the prover of its own messages; its two verifiers hold its inputs additively: party i-1
+// (V-) holds x_i, y_i, the received z_i and F(k_{i-1}); party i+1 (V+) holds x_{i+1},
+// y_{i+1} and F(k_i). Per output e (a MulSum output sums its K terms) the claim is
+//
+//	sum over terms j of e of <a_j, b_j> = w_e, a_j = (x_i, x_{i+1}), b_j = (y_i + y_{i+1}, y_i),
+//	w_e = z_i - alpha_i,
+//
+// with V-'s shares a = (x_i, 0), b = (y_i, y_i), w = z_i + F(k_{i-1}) and V+'s a = (0,
+// x_{i+1}), b = (y_{i+1}, 0), w = -F(k_i). All three parties prove at once, and each is
+// V- of the next party and V+ of the previous one.
+//
+// Protocol, per check batch (after the batch's coin, which fixes the products):
+//  1. Lift. Each record's outputs are laid out as 2^s blocks of m (zero-padded): output
+//     l*m + t. psi_t, uniform in GR from the batch coin, one per t. The prover's
+//     polynomial is H(X) = sum over records, t, terms of psi_t <f_t(X), g_t(X)> with f, g
+//     the multilinear extensions over l in {0,1}^s; at a grid point l it equals c_l =
+//     sum_t psi_t w_{l,t} if every claim holds. The prover sends (additively shared: the
+//     V- share is drawn from the PRG key the prover shares with V-, rep3.Rand, the V+ share
+//     is sent) H's values at the 3^s - 2^s points of {0,1,inf}^s off the grid; the
+//     verifiers use their shares of c_l at the grid points. A coin gives r in S^s (S the
+//     exceptional set) and the claim becomes <A, B> = H(r), with A = psi_t f_t(r), B =
+//     g_t(r): vectors over GR of length 2 per term / 2^s, which every party computes from
+//     its components (a linear fold: no message).
+//  2. Halving. While the vectors are longer than 1: the prover sends shares of h(0) =
+//     <A_lo, B_lo> and h(inf) = <A_hi - A_lo, B_hi - B_lo> of h(X) = <(1-X)A_lo + X A_hi,
+//     (1-X)B_lo + X B_hi>; the verifiers take h(1) = c - h(0); a coin gives r; the claim
+//     becomes h(r) about the folded vectors.
+//  3. Last step, masked: with fresh random M, N from the prover, f(X) = (1-X)M + XA, g(X)
+//     = (1-X)N + XB, h = f g; the prover sends shares of M, N, h(0), h(inf), the
+//     verifiers take h(1) = c, a coin gives r outside {0, 1}, the two verifiers exchange
+//     their shares of f(r), g(r), h(r) and each checks f(r) g(r) = h(r).
+//
+// Soundness: if some claim of prover i is false, then with probability at least 1 -
+// 2^-56 over psi (the combination of Z_2^64 errors with coefficients from GR, galois
+// doc) some c_l differs from the true H*(l), so the polynomial H the verifiers use
+// differs from H* (degree at most 2 in each of s variables, total 2s); it agrees with H*
+// at r with probability at most 2s/2^56; each halving step turns a false claim into a
+// true one with probability at most 2/2^56 (h - h* has degree 2), and so does the last
+// step. With R halving steps a false claim passes with probability at most (1 + 2s + 2R +
+// 2)/2^56 per prover and batch: with s = 6 and R <= 40, below 2^-49; over the three
+// provers and up to 256 check batches per run, below 2^-40. Challenges come from the
+// commit-then-reveal coin (check.go) after the prover's message is sent.
+//
+// Zero knowledge (one corrupted verifier): every share a verifier receives is the value
+// minus a PRG word of the key the prover shares with the other verifier, so it is
+// uniform; the verifiers' grid values are their own data; what is opened at the end,
+// f(r) and g(r), is uniform because (1-r) is a unit and M, N are uniform and secret, and
+// h(r) = f(r) g(r) then follows.
+//
+// Messages per batch: the lift's 3^s - 2^s ring elements (D words each) from each prover
+// to its V+, two elements per halving step, four in the last step, three from each
+// verifier to the other, and a coin (two messages to each peer) per step: a few hundred
+// KB and 2(R + 2) rounds, independent of the number of products beyond log2.
+
+import (
+	"fmt"
+	"io"
+	"math/bits"
+
+	"github.com/qmpc/qmpc/gocore/galois"
+	"github.com/qmpc/qmpc/gocore/prg"
+	"github.com/qmpc/qmpc/gocore/ring"
+)
+
+// liftVars is s, the number of variables of the first compression step: it divides the
+// vectors by 2^s at a prover cost of (3^s - 2^s)/2^s ring-by-word products per output.
+const liftVars = 6
+
+// zkRecord is one recorded product laid out for the lift.
+type zkRecord struct {
+	product
+	k, n, m int // terms per output, outputs, outputs per block
+}
+
+// zkLift holds the lift's point tables: points of {0,1,inf}^s in base 3 (digit j for
+// variable j: 0, 1, 2 = inf).
+type zkLift struct {
+	s, grid, points int
+	gridPt          []int // base-3 index of grid point l (digits = bits of l)
+	offGrid         []int // base-3 indices with at least one inf digit
+}
+
+func newLift(s int) *zkLift {
+	z := &zkLift{s: s, grid: 1 << s, points: 1}
+	for range s {
+		z.points *= 3
+	}
+	isGrid := make([]bool, z.points)
+	for l := range z.grid {
+		q, pw := 0, 1
+		for j := range s {
+			q += (l >> j & 1) * pw
+			pw *= 3
+		}
+		z.gridPt = append(z.gridPt, q)
+		isGrid[q] = true
+	}
+	for q := range z.points {
+		if !isGrid[q] {
+			z.offGrid = append(z.offGrid, q)
+		}
+	}
+	return z
+}
+
+// extend writes the values at {0,1,inf}^s of the multilinear polynomial with values in
+// (length 2^s, bit j of the index = variable j) to out (length 3^s); tmp has 3^s words.
+// Variable by variable: (v0, v1) becomes (v0, v1, v1 - v0), the values at 0, 1 and the
+// leading coefficient.
+func (z *zkLift) extend(in, out, tmp []uint64) {
+	src, dst := tmp, out
+	if z.s%2 == 0 {
+		src, dst = out, tmp
+	}
+	copy(src, in)
+	pw := 1 // 3^j
+	for j := range z.s {
+		highs := z.grid >> (j + 1)
+		for h := range highs {
+			c0 := src[pw*2*h : pw*(2*h+1)]
+			c1 := src[pw*(2*h+1) : pw*(2*h+2)]
+			n := dst[pw*3*h : pw*3*(h+1)]
+			for lo := range pw {
+				v0, v1 := c0[lo], c1[lo]
+				n[lo], n[pw+lo], n[2*pw+lo] = v0, v1, v1-v0
+			}
+		}
+		src, dst = dst, src
+		pw *= 3
+	}
+}
+
+// basis returns, for every point q of {0,1,inf}^s, prod_j beta_{q_j}(r_j) with beta_0(r) =
+// 1-r, beta_1(r) = r, beta_inf(r) = r^2 - r: the value at r of a polynomial of degree at
+// most 2 per variable is sum_q basis[q] * value(q); at the grid points these are the
+// multilinear weights eq(r, l).
+func (z *zkLift) basis(r []galois.Elem) []galois.Elem {
+	out := make([]galois.Elem, z.points)
+	out[0] = galois.FromScalar(1)
+	n := 1
+	for j := range z.s {
+		b := lineBasis(&r[j])
+		for q := n - 1; q >= 0; q-- {
+			for d := 2; d >= 0; d-- {
+				out[q+d*n].Mul(&out[q], &b[d])
+			}
+		}
+		n *= 3
+	}
+	return out
+}
+
+// lineBasis is (1-r, r, r^2-r).
+func lineBasis(r *galois.Elem) [3]galois.Elem {
+	one := galois.FromScalar(1)
+	var b [3]galois.Elem
+	b[0].Sub(&one, r)
+	b[1] = *r
+	var r2 galois.Elem
+	r2.Mul(r, r)
+	b[2].Sub(&r2, r)
+	return b
+}
+
+// evalLine is h(r) for h of degree 2 given h(0), h(1), h(inf).
+func evalLine(h0, h1, hinf, r *galois.Elem) galois.Elem {
+	b := lineBasis(r)
+	var out, t galois.Elem
+	out.Mul(h0, &b[0])
+	t.Mul(h1, &b[1])
+	out.Add(&out, &t)
+	t.Mul(hinf, &b[2])
+	out.Add(&out, &t)
+	return out
+}
+
+// zkInstance is one proof as one party sees it: the prover's full vectors, or a
+// verifier's additive shares of them and of the claim c.
+type zkInstance struct {
+	a, b []galois.Elem
+	c    galois.Elem
+}
+
+// halves returns the prover's h(0) = <a_lo, b_lo> and h(inf) = <a_hi - a_lo, b_hi - b_lo>
+// for a halving step.
+func halves(in *zkInstance) (h0, hinf galois.Elem) {
+	half := len(in.a) / 2
+	var w0, w2 galois.Wide
+	var da, db galois.Elem
+	for j := range half {
+		w0.MulAdd(&in.a[j], &in.b[j])
+		da.Sub(&in.a[half+j], &in.a[j])
+		db.Sub(&in.b[half+j], &in.b[j])
+		w2.MulAdd(&da, &db)
+	}
+	w0.Reduce(&h0)
+	w2.Reduce(&hinf)
+	return
+}
+
+// fold replaces the vectors by lo + r (hi - lo).
+func (in *zkInstance) fold(r *galois.Elem) {
+	half := len(in.a) / 2
+	for _, v := range [][]galois.Elem{in.a, in.b} {
+		var d, t galois.Elem
+		for j := range half {
+			d.Sub(&v[half+j], &v[j])
+			t.Mul(r, &d)
+			v[j].Add(&v[j], &t)
+		}
+	}
+	in.a, in.b = in.a[:half], in.b[:half]
+}
+
+func toElems(w []uint64) []galois.Elem {
+	out := make([]galois.Elem, len(w)/galois.D)
+	for i := range out {
+		copy(out[i][:], w[i*galois.D:(i+1)*galois.D])
+	}
+	return out
+}
+
+func toWords(es []galois.Elem) []uint64 {
+	out := make([]uint64, 0, len(es)*galois.D)
+	for i := range es {
+		out = append(out, es[i][:]...)
+	}
+	return out
+}
+
+// sharedSend sends vals - maskA (A: the words of the key this party shares with its V-,
+// which draws the same words as its B) to the next party (V+) and receives the previous
+// party's message: returns this party's V- shares (its B words) and V+ shares (received)
+// of the other two provers' values. All parties call it with the same count.
+func (p *Protocol) sharedSend(vals []galois.Elem) (vm, vp []galois.Elem, err error) {
+	n := len(vals) * galois.D
+	mask := p.raw.Rand(n)
+	msg := toWords(vals)
+	for i := range msg {
+		msg[i] -= mask.A[i]
+	}
+	conn := p.Conn()
+	next, prev := (p.ID()+1)%3, (p.ID()+2)%3
+	if err := sendFlush(conn, next, ring.AsBytes(msg)); err != nil {
+		return nil, nil, err
+	}
+	m, err := conn.Recv(prev)
+	if err != nil {
+		return nil, nil, err
+	}
+	got, err := ring.AsWords(m, n)
+	if err != nil {
+		return nil, nil, fmt.Errorf("party %d's proof message: %w", prev, err)
+	}
+	return toElems(mask.B), toElems(got), nil
+}
+
+// challenges tosses a coin and draws n elements of the exceptional set outside {0, 1}.
+func (p *Protocol) challenges(n int) ([]galois.Elem, string, error) {
+	g, failed, err := p.coin()
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]galois.Elem, n)
+	zero, one := galois.FromScalar(0), galois.FromScalar(1)
+	for i := range out {
+		for {
+			out[i] = galois.Exceptional(g)
+			if out[i] != zero && out[i] != one {
+				break
+			}
+		}
+	}
+	return out, failed, nil
+}
+
+// proveProducts runs the three proofs of the arithmetic elementwise products prods (all
+// parties at once; g is the batch's coin) and returns a failure description ("" if
+// every proof verifies).
+func (p *Protocol) proveProducts(prods []product, g *prg.PRG) (failed string, err error) {
+	note := func(f string) {
+		if failed == "" && f != "" {
+			failed = f
+		}
+	}
+	lift := newLift(liftVars)
+	G := lift.grid
+	recs := make([]zkRecord, len(prods))
+	terms := 0
+	for i, pr := range prods {
+		k := 1
+		if pr.rel.Kind == "mulsum" {
+			k = pr.rel.K
+		}
+		n := len(pr.z.A)
+		recs[i] = zkRecord{product: pr, k: k, n: n, m: (n + G - 1) / G}
+		terms += recs[i].m * k
+	}
+	// psi_t per record and block position.
+	psi := make([][]galois.Elem, len(recs))
+	for i, r := range recs {
+		psi[i] = make([]galois.Elem, r.m)
+		for t := range psi[i] {
+			psi[i][t] = galois.Uniform(g)
+		}
+	}
+
+	// 1. Lift: the prover's values off the grid.
+	hq := make([]galois.Elem, lift.points)
+	{
+		in := make([][]uint64, 4)
+		ext := make([][]uint64, 4)
+		for j := range in {
+			in[j] = make([]uint64, G)
+			ext[j] = make([]uint64, lift.points)
+		}
+		tmp := make([]uint64, lift.points)
+		acc := make([]uint64, lift.points)
+		for ri, r := range recs {
+			for t := range r.m {
+				clear(acc)
+				for k := range r.k {
+					for l := range G {
+						e := l*r.m + t
+						if e >= r.n {
+							in[0][l], in[1][l], in[2][l], in[3][l] = 0, 0, 0, 0
+							continue
+						}
+						q := e*r.k + k
+						xa, xb, ya, yb := r.x.A[q], r.x.B[q], r.y.A[q], r.y.B[q]
+						in[0][l], in[1][l], in[2][l], in[3][l] = xa, xb, ya+yb, ya
+					}
+					for j := range in {
+						lift.extend(in[j], ext[j], tmp)
+					}
+					for _, q := range lift.offGrid {
+						acc[q] += ext[0][q]*ext[2][q] + ext[1][q]*ext[3][q]
+					}
+				}
+				for _, q := range lift.offGrid {
+					hq[q].AddScaled(&psi[ri][t], acc[q])
+				}
+			}
+		}
+	}
+	off := make([]galois.Elem, len(lift.offGrid))
+	for i, q := range lift.offGrid {
+		off[i] = hq[q]
+	}
+	vmOff, vpOff, err := p.sharedSend(off)
+	if err != nil {
+		return "", fmt.Errorf("lift: %w", err)
+	}
+	rs, f, err := p.challenges(lift.s)
+	if err != nil {
+		return "", err
+	}
+	note(f)
+	basis := lift.basis(rs)
+
+	// Folds of this party's four component vectors: F[v][rec][t*k + term].
+	comps := func(r zkRecord) [4][]uint64 { return [4][]uint64{r.x.A, r.x.B, r.y.A, r.y.B} }
+	folded := make([][4][]galois.Elem, len(recs))
+	for ri, r := range recs {
+		cs := comps(r)
+		for v := range 4 {
+			out := make([]galois.Elem, r.m*r.k)
+			for t := range r.m {
+				for l := range G {
+					e := l*r.m + t
+					if e >= r.n {
+						break
+					}
+					w := &basis[lift.gridPt[l]]
+					src := cs[v][e*r.k : (e+1)*r.k]
+					dst := out[t*r.k : (t+1)*r.k]
+					for k := range r.k {
+						dst[k].AddScaled(w, src[k])
+					}
+				}
+			}
+			folded[ri][v] = out
+		}
+	}
+	// Grid claims of the two proofs this party verifies: V- of the next prover (w = z_B +
+	// next mask), V+ of the previous one (w = -prev mask).
+	claim := func(share func(r zkRecord, e int) uint64, offShares []galois.Elem) galois.Elem {
+		var c galois.Elem
+		for l := range G {
+			var cl galois.Elem
+			for ri, r := range recs {
+				for t := range r.m {
+					e := l*r.m + t
+					if e >= r.n {
+						break
+					}
+					cl.AddScaled(&psi[ri][t], share(r, e))
+				}
+			}
+			var t galois.Elem
+			t.Mul(&cl, &basis[lift.gridPt[l]])
+			c.Add(&c, &t)
+		}
+		for i, q := range lift.offGrid {
+			var t galois.Elem
+			t.Mul(&offShares[i], &basis[q])
+			c.Add(&c, &t)
+		}
+		return c
+	}
+	L := 0
+	for _, r := range recs {
+		L += 2 * r.m * r.k
+	}
+	Lp := 1
+	if L > 1 {
+		Lp = 1 << bits.Len(uint(L-1))
+	}
+	own := &zkInstance{a: make([]galois.Elem, Lp), b: make([]galois.Elem, Lp)}
+	vm := &zkInstance{a: make([]galois.Elem, Lp), b: make([]galois.Elem, Lp)}
+	vp := &zkInstance{a: make([]galois.Elem, Lp), b: make([]galois.Elem, Lp)}
+	vm.c = claim(func(r zkRecord, e int) uint64 { return r.z.B[e] + r.next[e] }, vmOff)
+	vp.c = claim(func(r zkRecord, e int) uint64 { return -r.prev[e] }, vpOff)
+	pos := 0
+	for ri, r := range recs {
+		fx := folded[ri]
+		for t := range r.m {
+			ps := &psi[ri][t]
+			for k := range r.k {
+				j := t*r.k + k
+				var pxa, pxb, yab galois.Elem
+				pxa.Mul(ps, &fx[0][j])
+				pxb.Mul(ps, &fx[1][j])
+				yab.Add(&fx[2][j], &fx[3][j])
+				own.a[pos], own.a[pos+1] = pxa, pxb
+				own.b[pos], own.b[pos+1] = yab, fx[2][j]
+				vm.a[pos] = pxb
+				vm.b[pos], vm.b[pos+1] = fx[3][j], fx[3][j]
+				vp.a[pos+1] = pxa
+				vp.b[pos] = fx[2][j]
+				pos += 2
+			}
+		}
+	}
+
+	// 2. Halving steps.
+	for len(own.a) > 1 {
+		h0, hinf := halves(own)
+		sm, sp, err := p.sharedSend([]galois.Elem{h0, hinf})
+		if err != nil {
+			return "", fmt.Errorf("halving: %w", err)
+		}
+		rs, f, err := p.challenges(1)
+		if err != nil {
+			return "", err
+		}
+		note(f)
+		r := &rs[0]
+		for _, v := range []struct {
+			in *zkInstance
+			sh []galois.Elem
+		}{{vm, sm}, {vp, sp}} {
+			var h1 galois.Elem
+			h1.Sub(&v.in.c, &v.sh[0])
+			v.in.c = evalLine(&v.sh[0], &h1, &v.sh[1], r)
+			v.in.fold(r)
+		}
+		own.fold(r)
+	}
+
+	// 3. The masked last step.
+	var mn [2 * galois.D * 8]byte
+	if _, err := io.ReadFull(p.opt.Reader(), mn[:]); err != nil {
+		return "", fmt.Errorf("proof masks: %w", err)
+	}
+	mw, err := ring.AsWords(mn[:], 2*galois.D)
+	if err != nil {
+		return "", err
+	}
+	me := toElems(mw)
+	M, N := me[0], me[1]
+	var h0, hinf, da, db galois.Elem
+	h0.Mul(&M, &N)
+	da.Sub(&own.a[0], &M)
+	db.Sub(&own.b[0], &N)
+	hinf.Mul(&da, &db)
+	sm, sp, err := p.sharedSend([]galois.Elem{M, N, h0, hinf})
+	if err != nil {
+		return "", fmt.Errorf("last step: %w", err)
+	}
+	rs, f, err = p.challenges(1)
+	if err != nil {
+		return "", err
+	}
+	note(f)
+	r := &rs[0]
+	final := func(in *zkInstance, sh []galois.Elem) []galois.Elem {
+		one := galois.FromScalar(1)
+		var omr, t1, t2 galois.Elem
+		omr.Sub(&one, r)
+		var fr, gr galois.Elem
+		t1.Mul(&omr, &sh[0])
+		t2.Mul(r, &in.a[0])
+		fr.Add(&t1, &t2)
+		t1.Mul(&omr, &sh[1])
+		t2.Mul(r, &in.b[0])
+		gr.Add(&t1, &t2)
+		hr := evalLine(&sh[2], &in.c, &sh[3], r)
+		return []galois.Elem{fr, gr, hr}
+	}
+	fm, fp := final(vm, sm), final(vp, sp)
+	conn := p.Conn()
+	id := p.ID()
+	next, prev := (id+1)%3, (id+2)%3
+	if err := sendFlush(conn, prev, ring.AsBytes(toWords(fm))); err != nil {
+		return "", err
+	}
+	if err := sendFlush(conn, next, ring.AsBytes(toWords(fp))); err != nil {
+		return "", err
+	}
+	for _, v := range []struct {
+		from, prover int
+		mine         []galois.Elem
+	}{{prev, next, fm}, {next, prev, fp}} {
+		m, err := conn.Recv(v.from)
+		if err != nil {
+			return "", err
+		}
+		w, err := ring.AsWords(m, 3*galois.D)
+		if err != nil {
+			note(fmt.Sprintf("product proof (party %d's last message has %d bytes)", v.from, len(m)))
+			continue
+		}
+		o := toElems(w)
+		var fr, gr, hr, prod galois.Elem
+		fr.Add(&v.mine[0], &o[0])
+		gr.Add(&v.mine[1], &o[1])
+		hr.Add(&v.mine[2], &o[2])
+		prod.Mul(&fr, &gr)
+		if prod != hr {
+			note(fmt.Sprintf("product proof (party %d's proof of its products does not verify)", v.prover))
+		}
+	}
+	return failed, nil
+}

@@ -1,0 +1,158 @@
+package rep3mal_test
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/mpc/local"
+	"github.com/qmpc/qmpc/gocore/mpc/rep3mal"
+	"github.com/qmpc/qmpc/gocore/net"
+)
+
+// mulCircuit: two inputs, one Mul of n words and one MulSum, Verify, open.
+func mulCircuit(p mpc.Protocol, n int) ([]uint64, error) {
+	x, y := make([]uint64, n), make([]uint64, n)
+	for i := range x {
+		x[i], y[i] = uint64(i*i+3), uint64(7*i+1)
+	}
+	X, err := p.Input(0, x, n)
+	if err != nil {
+		return nil, err
+	}
+	Y, err := p.Input(1, y, n)
+	if err != nil {
+		return nil, err
+	}
+	m, err := p.Mul(X, Y)
+	if err != nil {
+		return nil, err
+	}
+	s, err := p.MulSum(X, Y, n)
+	if err != nil {
+		return nil, err
+	}
+	if err := mpc.Verify(p); err != nil {
+		return nil, err
+	}
+	return p.Open(p.Concat(m, s), -1)
+}
+
+// runMul runs mulCircuit with the products checked by proofs (or by triples), party's
+// messages altered by tm if party >= 0; it returns every party's error and the message
+// sizes of an untampered run.
+func runMul(t *testing.T, proofs bool, party int, tm net.Tamper, n int) (first error, errsOut [3]error, sizes [3][]int) {
+	t.Helper()
+	conns := net.NewPipes(3)
+	var logs [3]*net.SizeLog
+	if party >= 0 {
+		tc, err := net.NewTamperer(conns[party], tm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns[party] = tc
+	} else {
+		for i := range conns {
+			logs[i] = net.NewSizeLog(conns[i])
+			conns[i] = logs[i]
+		}
+	}
+	ps, err := local.NewOver(rep3mal.Name, conns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		rep3mal.SetProofs(p, proofs)
+	}
+	var want []uint64
+	// All parties run to the end (the verdict exchange makes them abort together), so
+	// that every party's own error is kept.
+	var wg sync.WaitGroup
+	for _, p := range ps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o, err := mulCircuit(p, n)
+			errsOut[p.ID()] = err
+			if err == nil && p.ID() == 0 {
+				want = o
+			}
+		}()
+	}
+	wg.Wait()
+	for _, c := range conns {
+		c.Close()
+	}
+	for _, err := range errsOut {
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	for i, l := range logs {
+		if l != nil {
+			sizes[i] = l.Sizes()
+		}
+	}
+	if party < 0 && want != nil {
+		x := func(i int) uint64 { return uint64(i*i + 3) }
+		y := func(i int) uint64 { return uint64(7*i + 1) }
+		var sum uint64
+		for i := range n {
+			if want[i] != x(i)*y(i) {
+				t.Fatalf("product %d wrong", i)
+			}
+			sum += x(i) * y(i)
+		}
+		if want[n] != sum {
+			t.Fatal("sum of products wrong")
+		}
+	}
+	return first, errsOut, sizes
+}
+
+// TestProofCatchesWrongProduct: each party in turn sends a wrong Mul message (its z_i
+// plus 2^63, or plus 1, in one word): the proof of that party's products fails (its
+// verifiers name it) and every party aborts with errs.Cheating; without the alteration
+// all proofs verify. The same alterations are caught by the triple check (the fallback).
+func TestProofCatchesWrongProduct(t *testing.T) {
+	const n = 37
+	for _, proofs := range []bool{true, false} {
+		_, errs0, sizes := runMul(t, proofs, -1, net.Tamper{}, n)
+		for i, err := range errs0 {
+			if err != nil {
+				t.Fatalf("proofs=%v: honest party %d: %v", proofs, i, err)
+			}
+		}
+		for party := range 3 {
+			k := -1
+			for i, s := range sizes[party] {
+				if s == 8*n { // the last such is the Mul's reshare (the first may be an input)
+					k = i
+				}
+			}
+			if k < 0 {
+				t.Fatalf("party %d sent no message of %d words", party, n)
+			}
+			for _, tm := range []net.Tamper{{Message: k, Word: 5, Add: 1 << 63}, {Message: k, Word: 36, Add: 1}} {
+				_, got, _ := runMul(t, proofs, party, tm, n)
+				named := false
+				for i, err := range got {
+					if errs.KindOf(err) != errs.Cheating {
+						t.Fatalf("proofs=%v, prover %d, %+v: party %d: %v", proofs, party, tm, i, err)
+					}
+					want := "product check"
+					if proofs {
+						want = fmt.Sprintf("product proof (party %d's proof", party)
+					}
+					named = named || strings.Contains(err.Error(), want)
+				}
+				if !named {
+					t.Fatalf("proofs=%v, prover %d: no party names the failed check: %v", proofs, party, got)
+				}
+			}
+		}
+	}
+}
