@@ -127,6 +127,19 @@ func TestRingLaws(t *testing.T) {
 	}
 }
 
+// TestKaratsuba: MulAdd equals the schoolbook product.
+func TestKaratsuba(t *testing.T) {
+	es := randElems(20)
+	for i := 0; i+1 < len(es); i++ {
+		var a, b Wide
+		a.MulAdd(&es[i], &es[i+1])
+		b.mulAddSchool(&es[i], &es[i+1])
+		if a != b {
+			t.Fatal("Karatsuba differs from schoolbook")
+		}
+	}
+}
+
 // TestExceptionalDifferenceIsUnit: a non-zero e in Z_2^64 (even 2^63) times the difference
 // of two distinct exceptional elements is not zero; two exceptional elements drawn from
 // the same generator differ.
@@ -154,5 +167,13 @@ func BenchmarkMulAdd(b *testing.B) {
 	var w Wide
 	for b.Loop() {
 		w.MulAdd(&es[0], &es[1])
+	}
+}
+
+func BenchmarkMulAddSchool(b *testing.B) {
+	es := randElems(2)
+	var w Wide
+	for b.Loop() {
+		w.mulAddSchool(&es[0], &es[1])
 	}
 }

@@ -44,7 +44,6 @@ func TestLiftExtendAndBasis(t *testing.T) {
 	}
 }
 
-
 // SetProofs selects the check of the arithmetic elementwise products of p (a rep3-mal
 // party): proofs (true) or bucket-verified triples (false). For tests.
 func SetProofs(p mpc.Protocol, on bool) { p.(*Protocol).proofs = on }

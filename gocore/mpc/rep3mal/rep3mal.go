@@ -123,7 +123,7 @@ type Protocol struct {
 	// distributed zero-knowledge proofs (dzkp.go) if true, bucket-verified triples
 	// (bucket.go) if false.
 	proofs bool
-	params         map[[2]int][2]int // bucket parameters by (triples, lanes)
+	params map[[2]int][2]int // bucket parameters by (triples, lanes)
 }
 
 var (
