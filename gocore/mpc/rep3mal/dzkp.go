@@ -232,6 +232,48 @@ func (in *zkInstance) fold(r *galois.Elem) {
 	in.a, in.b = in.a[:half], in.b[:half]
 }
 
+// bitsOf packs the coefficients (0 or 1) of an exceptional element into a word.
+func bitsOf(e *galois.Elem) uint64 {
+	var b uint64
+	for c := range galois.D {
+		b |= (e[c] & 1) << uint(c)
+	}
+	return b
+}
+
+// nibbles returns, for each coefficient c, the 4-bit index whose bit dt is coefficient
+// c of psi_{t0+dt} (0 past the end).
+func nibbles(bits []uint64, t0 int) [galois.D]uint8 {
+	var w [4]uint64
+	for dt := range 4 {
+		if t0+dt < len(bits) {
+			w[dt] = bits[t0+dt]
+		}
+	}
+	var out [galois.D]uint8
+	for c := range out {
+		out[c] = uint8(w[0]>>uint(c)&1 | (w[1]>>uint(c)&1)<<1 | (w[2]>>uint(c)&1)<<2 | (w[3]>>uint(c)&1)<<3)
+	}
+	return out
+}
+
+// addSubsetSums adds psi_{t0} v0 + ... + psi_{t0+3} v3 to e for exceptional psi (0/1
+// coefficients, given as nibbles): coefficient c receives the sum of the v whose psi has
+// coefficient c set, looked up in the table of the 16 subset sums ("four Russians": 11
+// additions and D look-ups instead of 4 D products).
+func addSubsetSums(e *galois.Elem, nib *[galois.D]uint8, v0, v1, v2, v3 uint64) {
+	var t [16]uint64
+	t[1], t[2], t[4], t[8] = v0, v1, v2, v3
+	t[3] = v0 + v1
+	t[5], t[6], t[7] = v0+v2, v1+v2, t[3]+v2
+	for i := 9; i < 16; i++ {
+		t[i] = t[i-8] + v3
+	}
+	for c := range e {
+		e[c] += t[nib[c]&15]
+	}
+}
+
 func toElems(w []uint64) []galois.Elem {
 	out := make([]galois.Elem, len(w)/galois.D)
 	for i := range out {
@@ -316,12 +358,16 @@ func (p *Protocol) proveProducts(prods []product, g *prg.PRG) (failed string, er
 		recs[i] = zkRecord{product: pr, k: k, n: n, m: (n + G - 1) / G}
 		terms += recs[i].m * k
 	}
-	// psi_t per record and block position.
+	// psi_t per record and block position, from the exceptional set (bit c of psiBits is
+	// the coefficient of X^c).
 	psi := make([][]galois.Elem, len(recs))
+	psiBits := make([][]uint64, len(recs))
 	for i, r := range recs {
 		psi[i] = make([]galois.Elem, r.m)
+		psiBits[i] = make([]uint64, r.m)
 		for t := range psi[i] {
-			psi[i][t] = galois.Uniform(g)
+			psi[i][t] = galois.Exceptional(g)
+			psiBits[i][t] = bitsOf(&psi[i][t])
 		}
 	}
 
@@ -335,30 +381,46 @@ func (p *Protocol) proveProducts(prods []product, g *prg.PRG) (failed string, er
 			ext[j] = make([]uint64, lift.points)
 		}
 		tmp := make([]uint64, lift.points)
-		acc := make([]uint64, lift.points)
+		var acc [4][]uint64
+		for j := range acc {
+			acc[j] = make([]uint64, lift.points)
+		}
 		for ri, r := range recs {
-			for t := range r.m {
-				clear(acc)
-				for k := range r.k {
-					for l := range G {
-						e := l*r.m + t
-						if e >= r.n {
-							in[0][l], in[1][l], in[2][l], in[3][l] = 0, 0, 0, 0
+			for t0 := 0; t0 < r.m; t0 += 4 {
+				for dt := range 4 {
+					clear(acc[dt])
+					t := t0 + dt
+					if t >= r.m {
+						continue
+					}
+					for k := range r.k {
+						zero := true
+						for l := range G {
+							e := l*r.m + t
+							if e >= r.n {
+								in[0][l], in[1][l], in[2][l], in[3][l] = 0, 0, 0, 0
+								continue
+							}
+							q := e*r.k + k
+							xa, xb, ya, yb := r.x.A[q], r.x.B[q], r.y.A[q], r.y.B[q]
+							in[0][l], in[1][l], in[2][l], in[3][l] = xa, xb, ya+yb, ya
+							zero = zero && (xa|xb) == 0
+						}
+						if zero {
 							continue
 						}
-						q := e*r.k + k
-						xa, xb, ya, yb := r.x.A[q], r.x.B[q], r.y.A[q], r.y.B[q]
-						in[0][l], in[1][l], in[2][l], in[3][l] = xa, xb, ya+yb, ya
-					}
-					for j := range in {
-						lift.extend(in[j], ext[j], tmp)
-					}
-					for _, q := range lift.offGrid {
-						acc[q] += ext[0][q]*ext[2][q] + ext[1][q]*ext[3][q]
+						for j := range in {
+							lift.extend(in[j], ext[j], tmp)
+						}
+						a := acc[dt]
+						for _, q := range lift.offGrid {
+							a[q] += ext[0][q]*ext[2][q] + ext[1][q]*ext[3][q]
+						}
 					}
 				}
+				nib := nibbles(psiBits[ri], t0)
 				for _, q := range lift.offGrid {
-					hq[q].AddScaled(&psi[ri][t], acc[q])
+					addSubsetSums(&hq[q], &nib, acc[0][q], acc[1][q], acc[2][q], acc[3][q])
 				}
 			}
 		}
@@ -394,8 +456,10 @@ func (p *Protocol) proveProducts(prods []product, g *prg.PRG) (failed string, er
 					w := &basis[lift.gridPt[l]]
 					src := cs[v][e*r.k : (e+1)*r.k]
 					dst := out[t*r.k : (t+1)*r.k]
-					for k := range r.k {
-						dst[k].AddScaled(w, src[k])
+					for k, x := range src {
+						if x != 0 {
+							dst[k].AddScaled(w, x)
+						}
 					}
 				}
 			}
@@ -409,12 +473,16 @@ func (p *Protocol) proveProducts(prods []product, g *prg.PRG) (failed string, er
 		for l := range G {
 			var cl galois.Elem
 			for ri, r := range recs {
-				for t := range r.m {
-					e := l*r.m + t
-					if e >= r.n {
-						break
+				var v [4]uint64
+				for t0 := 0; t0 < r.m; t0 += 4 {
+					for dt := range 4 {
+						v[dt] = 0
+						if e := l*r.m + t0 + dt; t0+dt < r.m && e < r.n {
+							v[dt] = share(r, e)
+						}
 					}
-					cl.AddScaled(&psi[ri][t], share(r, e))
+					nib := nibbles(psiBits[ri], t0)
+					addSubsetSums(&cl, &nib, v[0], v[1], v[2], v[3])
 				}
 			}
 			var t galois.Elem

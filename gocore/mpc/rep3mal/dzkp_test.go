@@ -175,6 +175,9 @@ func BenchmarkProducts(b *testing.B) {
 					var x []uint64
 					if p.ID() == 0 {
 						x = make([]uint64, n)
+						for i := range x {
+							x[i] = uint64(i) * 0x9e3779b97f4a7c15
+						}
 					}
 					X, err := p.Input(0, x, n)
 					if err != nil {
