@@ -289,12 +289,14 @@ func (p *Protocol) GatherMulSum(x mpc.AShare, xIdx []int32, w mpc.AShare, wIdx [
 		}
 		z[i] = acc
 	}
-	p.addZeroShare(z)
+	next, prev := p.productMasks(len(z))
+	p.addZeroShareTo(z, next, prev)
 	a, b, err := p.reshare(z)
 	if err != nil {
 		return nil, fmt.Errorf("rep3 gathermulsum: %w", err)
 	}
 	if p.obs != nil {
+		p.reportMasks(next, prev)
 		p.obs.Product(Relation{Kind: "gathermulsum", K: k, XIdx: xIdx, YIdx: wIdx}, Pair{s.a, s.b}, Pair{t.a, t.b}, Pair{a, b})
 	}
 	return &AShare{a, b}, nil
@@ -312,12 +314,14 @@ func (p *Protocol) MatMul(x, y mpc.AShare, m, k, n int) (mpc.AShare, error) {
 	z := make([]uint64, m*n)
 	ring.MatMulAdd(z, s.a, tsum, m, k, n)
 	ring.MatMulAdd(z, s.b, t.a, m, k, n)
-	p.addZeroShare(z)
+	next, prev := p.productMasks(len(z))
+	p.addZeroShareTo(z, next, prev)
 	a, b, err := p.reshare(z)
 	if err != nil {
 		return nil, fmt.Errorf("rep3 matmul: %w", err)
 	}
 	if p.obs != nil {
+		p.reportMasks(next, prev)
 		p.obs.Product(Relation{Kind: "matmul", M: m, K: k, N: n}, Pair{s.a, s.b}, Pair{t.a, t.b}, Pair{a, b})
 	}
 	return &AShare{a, b}, nil

@@ -47,8 +47,8 @@ type Observer interface {
 // know (party i+1 holds k_i, party i-1 holds k_{i-1}).
 type MaskObserver interface {
 	Observer
-	// ProductMasks immediately precedes the Product report of every Mul and MulSum (those
-	// inside the conversions included): next[e] = F(k_i) and prev[e] = F(k_{i-1}) are the
+	// ProductMasks immediately precedes the Product report of every arithmetic product
+	// (Mul, MulSum, GatherMulSum, MatMul; those inside the conversions included): next[e] = F(k_i) and prev[e] = F(k_{i-1}) are the
 	// words this party drew for output e, so that z_i[e] includes next[e] - prev[e].
 	ProductMasks(next, prev []uint64)
 }

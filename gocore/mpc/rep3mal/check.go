@@ -143,6 +143,7 @@ func (p *Protocol) check() error {
 	prods := r.products
 	r.products, r.words = nil, 0
 	var arith, bin, other, proved []product
+	var dots []dotRecord
 	var nArith, nBin int
 	for _, pr := range prods {
 		switch pr.rel.Kind {
@@ -155,6 +156,12 @@ func (p *Protocol) check() error {
 		case "and":
 			bin, nBin = append(bin, pr), nBin+len(pr.x.A)
 		default:
+			if p.proofs {
+				if d, ok := dotOf(pr); ok {
+					dots = append(dots, d)
+					continue
+				}
+			}
 			other = append(other, smallerMasked(pr))
 		}
 	}
@@ -242,9 +249,9 @@ func (p *Protocol) check() error {
 			zero.add(false, va, vb)
 		}
 	}
-	// 5. The proofs of the arithmetic elementwise products (dzkp.go).
-	if len(proved) > 0 {
-		f, err := p.proveProducts(proved, g)
+	// 5. The proofs of the arithmetic products (dzkp.go, dot.go).
+	if len(proved)+len(dots) > 0 {
+		f, err := p.proveProducts(proved, dots, g)
 		if err != nil {
 			return fmt.Errorf("%s check: product proofs: %w", Name, err)
 		}

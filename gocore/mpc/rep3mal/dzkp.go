@@ -339,16 +339,14 @@ func (p *Protocol) challenges(n int) ([]galois.Elem, string, error) {
 // proveProducts runs the three proofs of the arithmetic elementwise products prods (all
 // parties at once; g is the batch's coin) and returns a failure description ("" if
 // every proof verifies).
-func (p *Protocol) proveProducts(prods []product, g *prg.PRG) (failed string, err error) {
+func (p *Protocol) proveProducts(prods []product, dots []dotRecord, g *prg.PRG) (failed string, err error) {
 	note := func(f string) {
 		if failed == "" && f != "" {
 			failed = f
 		}
 	}
-	lift := newLift(liftVars)
-	G := lift.grid
+	G := 1 << liftVars
 	recs := make([]zkRecord, len(prods))
-	terms := 0
 	for i, pr := range prods {
 		k := 1
 		if pr.rel.Kind == "mulsum" {
@@ -356,7 +354,6 @@ func (p *Protocol) proveProducts(prods []product, g *prg.PRG) (failed string, er
 		}
 		n := len(pr.z.A)
 		recs[i] = zkRecord{product: pr, k: k, n: n, m: (n + G - 1) / G}
-		terms += recs[i].m * k
 	}
 	// psi_t per record and block position, from the exceptional set (bit c of psiBits is
 	// the coefficient of X^c).
@@ -370,6 +367,72 @@ func (p *Protocol) proveProducts(prods []product, g *prg.PRG) (failed string, er
 			psiBits[i][t] = bitsOf(&psi[i][t])
 		}
 	}
+	// u_a and v_b of the dot records (dot.go).
+	us := make([][]uint64, len(dots))
+	vs := make([][]galois.Elem, len(dots))
+	for i, d := range dots {
+		us[i] = make([]uint64, d.na)
+		for a := range us[i] {
+			e := galois.Exceptional(g)
+			us[i][a] = bitsOf(&e)
+		}
+		vs[i] = make([]galois.Elem, d.p)
+		for b := range vs[i] {
+			vs[i][b] = galois.Exceptional(g)
+		}
+	}
+	own, vm, vp := &zkInstance{}, &zkInstance{}, &zkInstance{}
+	gamma := galois.FromScalar(1)
+	if len(recs) > 0 {
+		var f string
+		gamma, f, err = p.lift(recs, psi, psiBits, own, vm, vp)
+		if err != nil {
+			return "", err
+		}
+		note(f)
+	}
+	for i := range dots {
+		sh := dots[i].shares(us[i], vs[i])
+		for j := range sh.la {
+			var gla, glb galois.Elem
+			gla.Mul(&gamma, &sh.la[j])
+			glb.Mul(&gamma, &sh.lb[j])
+			var rab galois.Elem
+			rab.Add(&sh.ra[j], &sh.rb[j])
+			var z galois.Elem
+			own.a = append(own.a, gla, glb)
+			own.b = append(own.b, rab, sh.ra[j])
+			vm.a = append(vm.a, glb, z)
+			vm.b = append(vm.b, sh.rb[j], sh.rb[j])
+			vp.a = append(vp.a, z, gla)
+			vp.b = append(vp.b, sh.ra[j], z)
+		}
+		var t galois.Elem
+		t.Mul(&gamma, &sh.cm)
+		vm.c.Add(&vm.c, &t)
+		t.Mul(&gamma, &sh.cp)
+		vp.c.Add(&vp.c, &t)
+	}
+	// Zero-pad to a power of two.
+	L := len(own.a)
+	Lp := 1
+	if L > 1 {
+		Lp = 1 << bits.Len(uint(L-1))
+	}
+	for _, in := range []*zkInstance{own, vm, vp} {
+		for len(in.a) < Lp {
+			in.a = append(in.a, galois.Elem{})
+			in.b = append(in.b, galois.Elem{})
+		}
+	}
+	return p.halvingAndLast(own, vm, vp, failed)
+}
+
+// lift runs step 1 for the elementwise records: the prover's message, the coin (r and
+// gamma), and the lifted vectors appended to own, vm and vp with the claims' shares.
+func (p *Protocol) lift(recs []zkRecord, psi [][]galois.Elem, psiBits [][]uint64, own, vm, vp *zkInstance) (gamma galois.Elem, failed string, err error) {
+	lift := newLift(liftVars)
+	G := lift.grid
 
 	// 1. Lift: the prover's values off the grid.
 	hq := make([]galois.Elem, lift.points)
@@ -431,14 +494,14 @@ func (p *Protocol) proveProducts(prods []product, g *prg.PRG) (failed string, er
 	}
 	vmOff, vpOff, err := p.sharedSend(off)
 	if err != nil {
-		return "", fmt.Errorf("lift: %w", err)
+		return gamma, "", fmt.Errorf("lift: %w", err)
 	}
-	rs, f, err := p.challenges(lift.s)
+	rs, failed, err := p.challenges(lift.s + 1)
 	if err != nil {
-		return "", err
+		return gamma, "", err
 	}
-	note(f)
-	basis := lift.basis(rs)
+	gamma = rs[lift.s]
+	basis := lift.basis(rs[:lift.s])
 
 	// Folds of this party's four component vectors: F[v][rec][t*k + term].
 	comps := func(r zkRecord) [4][]uint64 { return [4][]uint64{r.x.A, r.x.B, r.y.A, r.y.B} }
@@ -500,13 +563,9 @@ func (p *Protocol) proveProducts(prods []product, g *prg.PRG) (failed string, er
 	for _, r := range recs {
 		L += 2 * r.m * r.k
 	}
-	Lp := 1
-	if L > 1 {
-		Lp = 1 << bits.Len(uint(L-1))
-	}
-	own := &zkInstance{a: make([]galois.Elem, Lp), b: make([]galois.Elem, Lp)}
-	vm := &zkInstance{a: make([]galois.Elem, Lp), b: make([]galois.Elem, Lp)}
-	vp := &zkInstance{a: make([]galois.Elem, Lp), b: make([]galois.Elem, Lp)}
+	own.a, own.b = make([]galois.Elem, L), make([]galois.Elem, L)
+	vm.a, vm.b = make([]galois.Elem, L), make([]galois.Elem, L)
+	vp.a, vp.b = make([]galois.Elem, L), make([]galois.Elem, L)
 	vm.c = claim(func(r zkRecord, e int) uint64 { return r.z.B[e] + r.next[e] }, vmOff)
 	vp.c = claim(func(r zkRecord, e int) uint64 { return -r.prev[e] }, vpOff)
 	pos := 0
@@ -531,6 +590,17 @@ func (p *Protocol) proveProducts(prods []product, g *prg.PRG) (failed string, er
 		}
 	}
 
+	return gamma, failed, nil
+}
+
+// halvingAndLast runs steps 2 and 3 on the three instances (vectors of a power-of-two
+// length) and returns the failures found (appended to failed).
+func (p *Protocol) halvingAndLast(own, vm, vp *zkInstance, failed string) (string, error) {
+	note := func(f string) {
+		if failed == "" && f != "" {
+			failed = f
+		}
+	}
 	// 2. Halving steps.
 	for len(own.a) > 1 {
 		h0, hinf := halves(own)
@@ -576,7 +646,7 @@ func (p *Protocol) proveProducts(prods []product, g *prg.PRG) (failed string, er
 	if err != nil {
 		return "", fmt.Errorf("last step: %w", err)
 	}
-	rs, f, err = p.challenges(1)
+	rs, f, err := p.challenges(1)
 	if err != nil {
 		return "", err
 	}

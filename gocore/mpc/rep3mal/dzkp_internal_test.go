@@ -5,6 +5,7 @@ import (
 
 	"github.com/qmpc/qmpc/gocore/galois"
 	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/mpc/rep3"
 	"github.com/qmpc/qmpc/gocore/prg"
 )
 
@@ -47,3 +48,40 @@ func TestLiftExtendAndBasis(t *testing.T) {
 // SetProofs selects the check of the arithmetic elementwise products of p (a rep3-mal
 // party): proofs (true) or bucket-verified triples (false). For tests.
 func SetProofs(p mpc.Protocol, on bool) { p.(*Protocol).proofs = on }
+
+// TestDotOf: the factored form is found for a matrix product and a convolution-like
+// gather (period = channels, padding skipped) and refused for an index map without it.
+func TestDotOf(t *testing.T) {
+	mk := func(n int) rep3.Pair { return rep3.Pair{A: make([]uint64, n), B: make([]uint64, n)} }
+	mm := product{rel: rep3.Relation{Kind: "matmul", M: 4, K: 3, N: 5}, z: mk(20)}
+	if d, ok := dotOf(mm); !ok || d.p != 5 || d.na != 4 || d.ybar[2*3+1] != 1*5+2 {
+		t.Fatalf("matmul: %v %+v", ok, d)
+	}
+	var xi, yi []int32
+	for a := range 6 {
+		for b := range 4 {
+			for k := range 3 {
+				x := int32(a*3 + k)
+				if a == 0 && k == 0 {
+					x = -1 // padding: its y index is arbitrary
+				}
+				xi = append(xi, x)
+				y := int32(b*3 + k)
+				if x < 0 {
+					y = 99
+				}
+				yi = append(yi, y)
+			}
+		}
+	}
+	conv := product{rel: rep3.Relation{Kind: "gathermulsum", K: 3, XIdx: xi, YIdx: yi}, z: mk(24)}
+	if d, ok := dotOf(conv); !ok || d.p != 4 || d.na != 6 || d.ybar[0] != 0 {
+		t.Fatalf("conv: %v %+v", ok, d)
+	}
+	yr := append([]int32(nil), yi...)
+	yr[len(yr)-1] = 0 // the last output's last term breaks every period below 24
+	odd := product{rel: rep3.Relation{Kind: "gathermulsum", K: 3, XIdx: xi, YIdx: yr}, z: mk(24)}
+	if d, ok := dotOf(odd); ok && d.p != 24 {
+		t.Fatalf("irregular map factored with period %d", d.p)
+	}
+}

@@ -35,10 +35,49 @@ func mulCircuit(p mpc.Protocol, n int) ([]uint64, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A [2,6] x [6,5] matrix product (10 outputs) and a convolution-like GatherMulSum: 12
+	// outputs e = 3a + b, 5 terms each, x index a + k (-1: padding), y index 5b + k.
+	iota := func(k int) []int32 {
+		v := make([]int32, k)
+		for i := range v {
+			v[i] = int32(i)
+		}
+		return v
+	}
+	mm, err := p.MatMul(p.Gather(X, iota(12)), p.Gather(Y, iota(30)), 2, 6, 5)
+	if err != nil {
+		return nil, err
+	}
+	xi, yi := convIndex()
+	g, ok := mpc.Ext[mpc.GatherMulSummer](p)
+	if !ok {
+		return nil, fmt.Errorf("no GatherMulSum")
+	}
+	gm, err := g.GatherMulSum(X, xi, Y, yi, 5)
+	if err != nil {
+		return nil, err
+	}
 	if err := mpc.Verify(p); err != nil {
 		return nil, err
 	}
-	return p.Open(p.Concat(m, s), -1)
+	return p.Open(p.Concat(m, s, mm, gm), -1)
+}
+
+// convIndex is the index maps of mulCircuit's GatherMulSum.
+func convIndex() (xi, yi []int32) {
+	for a := range 4 {
+		for b := range 3 {
+			for k := range 5 {
+				x := int32(a + k)
+				if (a+k)%4 == 0 {
+					x = -1
+				}
+				xi = append(xi, x)
+				yi = append(yi, int32(5*b+k))
+			}
+		}
+	}
+	return xi, yi
 }
 
 // runMul runs mulCircuit with the products checked by proofs (or by triples), party's
@@ -109,12 +148,35 @@ func runMul(t *testing.T, proofs bool, party int, tm net.Tamper, n int) (first e
 		if want[n] != sum {
 			t.Fatal("sum of products wrong")
 		}
+		for i := range 2 {
+			for j := range 5 {
+				var v uint64
+				for k := range 6 {
+					v += x(6*i+k) * y(5*k+j)
+				}
+				if want[n+1+5*i+j] != v {
+					t.Fatalf("matrix product (%d,%d) wrong", i, j)
+				}
+			}
+		}
+		xi, yi := convIndex()
+		for e := range 12 {
+			var v uint64
+			for k := range 5 {
+				if q := xi[5*e+k]; q >= 0 {
+					v += x(int(q)) * y(int(yi[5*e+k]))
+				}
+			}
+			if want[n+11+e] != v {
+				t.Fatalf("gathered product %d wrong", e)
+			}
+		}
 	}
 	return first, errsOut, sizes
 }
 
-// TestProofCatchesWrongProduct: each party in turn sends a wrong Mul message (its z_i
-// plus 2^63, or plus 1, in one word): the proof of that party's products fails (its
+// TestProofCatchesWrongProduct: each party in turn sends a wrong Mul, MatMul or
+// GatherMulSum message (its z_i plus 2^63, or plus 1, in one word): the proof of that party's products fails (its
 // verifiers name it) and every party aborts with errs.Cheating; without the alteration
 // all proofs verify. The same alterations are caught by the triple check (the fallback).
 func TestProofCatchesWrongProduct(t *testing.T) {
@@ -127,30 +189,32 @@ func TestProofCatchesWrongProduct(t *testing.T) {
 			}
 		}
 		for party := range 3 {
-			k := -1
-			for i, s := range sizes[party] {
-				if s == 8*n { // the last such is the Mul's reshare (the first may be an input)
-					k = i
-				}
-			}
-			if k < 0 {
-				t.Fatalf("party %d sent no message of %d words", party, n)
-			}
-			for _, tm := range []net.Tamper{{Message: k, Word: 5, Add: 1 << 63}, {Message: k, Word: 36, Add: 1}} {
-				_, got, _ := runMul(t, proofs, party, tm, n)
-				named := false
-				for i, err := range got {
-					if errs.KindOf(err) != errs.Cheating {
-						t.Fatalf("proofs=%v, prover %d, %+v: party %d: %v", proofs, party, tm, i, err)
+			for _, words := range []int{n, 10, 12} { // Mul, MatMul, GatherMulSum
+				k := -1
+				for i, s := range sizes[party] {
+					if s == 8*words { // the last such is the product's reshare (the first may be an input)
+						k = i
 					}
-					want := "product check"
-					if proofs {
-						want = fmt.Sprintf("product proof (party %d's proof", party)
-					}
-					named = named || strings.Contains(err.Error(), want)
 				}
-				if !named {
-					t.Fatalf("proofs=%v, prover %d: no party names the failed check: %v", proofs, party, got)
+				if k < 0 {
+					t.Fatalf("party %d sent no message of %d words", party, words)
+				}
+				for _, tm := range []net.Tamper{{Message: k, Word: 5, Add: 1 << 63}, {Message: k, Word: words - 1, Add: 1}} {
+					_, got, _ := runMul(t, proofs, party, tm, n)
+					named := false
+					for i, err := range got {
+						if errs.KindOf(err) != errs.Cheating {
+							t.Fatalf("proofs=%v, prover %d, %+v: party %d: %v", proofs, party, tm, i, err)
+						}
+						want := "product check"
+						if proofs {
+							want = fmt.Sprintf("product proof (party %d's proof", party)
+						}
+						named = named || strings.Contains(err.Error(), want)
+					}
+					if !named {
+						t.Fatalf("proofs=%v, prover %d, %d words: no party names the failed check: %v", proofs, party, words, got)
+					}
 				}
 			}
 		}
