@@ -14,8 +14,13 @@ package rep3mal
 //	sum_e u_a v_b (sum_k <a_{e,k}, b_{e,k}> - w_e) = sum_{b,k} <L_{b,k}, R_{b,k}> - sum_e psi_e w_e,
 //	L_{b,k} = sum_a u_a (x_i, x_{i+1})[xi(aP+b,k)],  R_{b,k} = v_b (y_i + y_{i+1}, y_i)[yi(b,k)],
 //
-// (the prover's gate of rep3's product, dzkp.go), and L, R are linear in each party's
-// components, so the verifiers hold additive shares of them as for the lifted vectors.
+// (the prover's gate of rep3's product, dzkp.go). When moreover xi(e,k) depends only on
+// (a, k) (a matrix product, or a convolution that is not depthwise), the sum over b moves
+// into R and the inner product has length 2*K only:
+//
+//	sum_k <sum_a u_a (x_i, x_{i+1})[xi(a,k)], sum_b v_b (y_i + y_{i+1}, y_i)[yi(b,k)]>.
+//
+// L and R are linear in each party's components, so the verifiers hold additive shares of them as for the lifted vectors.
 // Soundness of the combination: for a non-zero error matrix E (indexed by a and b), E v
 // is non-zero except with probability 2^-56 (a non-zero row, combined with coefficients
 // from the exceptional set), and then u^T (E v) is non-zero except with probability
@@ -32,6 +37,27 @@ type dotRecord struct {
 	k, p, na int     // terms per output, P, outputs / P
 	xi       []int32 // x index of term k of output e at e*k + k (< 0: no term)
 	ybar     []int32 // y index of term k for column b at b*k + k (< 0: no term uses it)
+	// xbar, if not nil, is the x index of term k for row a at a*k + k (xi depends only
+	// on a and k): the inner product then has length 2*K.
+	xbar []int32
+}
+
+// rowPattern returns xbar if xi((a*p+b), k) does not depend on b.
+func rowPattern(xi []int32, k, n, p int) []int32 {
+	na := n / p
+	xbar := make([]int32, na*k)
+	for a := range na {
+		copy(xbar[a*k:(a+1)*k], xi[a*p*k:(a*p+1)*k])
+		for b := 1; b < p; b++ {
+			row := xi[(a*p+b)*k : (a*p+b+1)*k]
+			for j, q := range row {
+				if q != xbar[a*k+j] {
+					return nil
+				}
+			}
+		}
+	}
+	return xbar
 }
 
 // maxDotLen bounds 2*P*K for the factored form (longer inner products would make the
@@ -59,7 +85,7 @@ func dotOf(pr product) (dotRecord, bool) {
 				ybar[b*r.K+k] = int32(k*r.N + b)
 			}
 		}
-		return dotRecord{product: pr, k: r.K, p: r.N, na: r.M, xi: xi, ybar: ybar}, true
+		return dotRecord{product: pr, k: r.K, p: r.N, na: r.M, xi: xi, ybar: ybar, xbar: rowPattern(xi, r.K, n, r.N)}, true
 	case "gathermulsum":
 		k := r.K
 		if k == 0 || n == 0 || len(r.XIdx) != n*k {
@@ -75,7 +101,7 @@ func dotOf(pr product) (dotRecord, bool) {
 			}
 			tries++
 			if ybar, ok := columnPattern(r.XIdx, r.YIdx, k, n, p); ok {
-				return dotRecord{product: pr, k: k, p: p, na: n / p, xi: r.XIdx, ybar: ybar}, true
+				return dotRecord{product: pr, k: k, p: p, na: n / p, xi: r.XIdx, ybar: ybar, xbar: rowPattern(r.XIdx, k, n, p)}, true
 			}
 		}
 	}
@@ -128,6 +154,9 @@ type dotShares struct {
 
 // shares computes d's contribution with u (na bits words) and v (P elements).
 func (d *dotRecord) shares(uBits []uint64, v []galois.Elem) dotShares {
+	if d.xbar != nil {
+		return d.rowShares(uBits, v)
+	}
 	pk := d.p * d.k
 	s := dotShares{la: make([]galois.Elem, pk), lb: make([]galois.Elem, pk), ra: make([]galois.Elem, pk), rb: make([]galois.Elem, pk)}
 	xa, xb := d.x.A, d.x.B
@@ -168,7 +197,13 @@ func (d *dotRecord) shares(uBits []uint64, v []galois.Elem) dotShares {
 			}
 		}
 	}
-	// Claims: sum_b v_b sum_a u_a w_{aP+b}, w = z_B + next (V-) or -prev (V+).
+	s.cm, s.cp = d.claims(nibs, v)
+	return s
+}
+
+// claims returns the claim shares sum_b v_b sum_a u_a w_{aP+b} with w = z_B + next (as V-
+// of the next prover) and w = -prev (as V+ of the previous one).
+func (d *dotRecord) claims(nibs [][galois.D]uint8, v []galois.Elem) (cm, cp galois.Elem) {
 	for b := range d.p {
 		var tm, tp galois.Elem
 		for a0 := 0; a0 < d.na; a0 += 4 {
@@ -184,9 +219,46 @@ func (d *dotRecord) shares(uBits []uint64, v []galois.Elem) dotShares {
 		}
 		var t galois.Elem
 		t.Mul(&tm, &v[b])
-		s.cm.Add(&s.cm, &t)
+		cm.Add(&cm, &t)
 		t.Mul(&tp, &v[b])
-		s.cp.Add(&s.cp, &t)
+		cp.Add(&cp, &t)
 	}
+	return cm, cp
+}
+
+// rowShares is shares for the form of length 2*K: L_k = sum_a u_a x[xbar(a,k)], R_k =
+// sum_b v_b y[ybar(b,k)].
+func (d *dotRecord) rowShares(uBits []uint64, v []galois.Elem) dotShares {
+	k := d.k
+	s := dotShares{la: make([]galois.Elem, k), lb: make([]galois.Elem, k), ra: make([]galois.Elem, k), rb: make([]galois.Elem, k)}
+	nibs := make([][galois.D]uint8, (d.na+3)/4)
+	for g := range nibs {
+		nibs[g] = nibbles(uBits, 4*g)
+	}
+	xa, xb := d.x.A, d.x.B
+	for a0 := 0; a0 < d.na; a0 += 4 {
+		for j := range k {
+			var va, vb [4]uint64
+			for da := range 4 {
+				if a0+da < d.na {
+					if q := d.xbar[(a0+da)*k+j]; q >= 0 {
+						va[da], vb[da] = xa[q], xb[q]
+					}
+				}
+			}
+			addSubsetSums(&s.la[j], &nibs[a0/4], va[0], va[1], va[2], va[3])
+			addSubsetSums(&s.lb[j], &nibs[a0/4], vb[0], vb[1], vb[2], vb[3])
+		}
+	}
+	ya, yb := d.y.A, d.y.B
+	for b := range d.p {
+		for j := range k {
+			if q := d.ybar[b*k+j]; q >= 0 {
+				s.ra[j].AddScaled(&v[b], ya[q])
+				s.rb[j].AddScaled(&v[b], yb[q])
+			}
+		}
+	}
+	s.cm, s.cp = d.claims(nibs, v)
 	return s
 }

@@ -75,8 +75,21 @@ func TestDotOf(t *testing.T) {
 		}
 	}
 	conv := product{rel: rep3.Relation{Kind: "gathermulsum", K: 3, XIdx: xi, YIdx: yi}, z: mk(24)}
-	if d, ok := dotOf(conv); !ok || d.p != 4 || d.na != 6 || d.ybar[0] != 0 {
+	if d, ok := dotOf(conv); !ok || d.p != 4 || d.na != 6 || d.ybar[0] != 0 || d.xbar == nil {
 		t.Fatalf("conv: %v %+v", ok, d)
+	}
+	// Depthwise: the x index depends on the channel b too: no row pattern.
+	dx := append([]int32(nil), xi...)
+	for e := range 24 {
+		for k := range 3 {
+			if dx[e*3+k] >= 0 {
+				dx[e*3+k] += int32(100 * (e % 4))
+			}
+		}
+	}
+	dw := product{rel: rep3.Relation{Kind: "gathermulsum", K: 3, XIdx: dx, YIdx: yi}, z: mk(24)}
+	if d, ok := dotOf(dw); !ok || d.p != 4 || d.xbar != nil {
+		t.Fatalf("depthwise: %v %+v", ok, d)
 	}
 	yr := append([]int32(nil), yi...)
 	yr[len(yr)-1] = 0 // the last output's last term breaks every period below 24

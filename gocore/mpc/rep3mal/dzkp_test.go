@@ -57,10 +57,29 @@ func mulCircuit(p mpc.Protocol, n int) ([]uint64, error) {
 	if err != nil {
 		return nil, err
 	}
+	dxi, dyi := depthwiseIndex()
+	dw, err := g.GatherMulSum(X, dxi, Y, dyi, 3)
+	if err != nil {
+		return nil, err
+	}
 	if err := mpc.Verify(p); err != nil {
 		return nil, err
 	}
-	return p.Open(p.Concat(m, s, mm, gm), -1)
+	return p.Open(p.Concat(m, s, mm, gm, dw), -1)
+}
+
+// depthwiseIndex is a depthwise-convolution-like map: 15 outputs e = 3a + b (channel b),
+// 3 terms, x index 3(a+k) + b (depends on the channel), y index 3b + k.
+func depthwiseIndex() (xi, yi []int32) {
+	for a := range 5 {
+		for b := range 3 {
+			for k := range 3 {
+				xi = append(xi, int32(3*(a+k)+b))
+				yi = append(yi, int32(3*b+k))
+			}
+		}
+	}
+	return xi, yi
 }
 
 // convIndex is the index maps of mulCircuit's GatherMulSum.
@@ -171,6 +190,16 @@ func runMul(t *testing.T, proofs bool, party int, tm net.Tamper, n int) (first e
 				t.Fatalf("gathered product %d wrong", e)
 			}
 		}
+		dxi, dyi := depthwiseIndex()
+		for e := range 15 {
+			var v uint64
+			for k := range 3 {
+				v += x(int(dxi[3*e+k])) * y(int(dyi[3*e+k]))
+			}
+			if want[n+23+e] != v {
+				t.Fatalf("depthwise product %d wrong", e)
+			}
+		}
 	}
 	return first, errsOut, sizes
 }
@@ -189,7 +218,7 @@ func TestProofCatchesWrongProduct(t *testing.T) {
 			}
 		}
 		for party := range 3 {
-			for _, words := range []int{n, 10, 12} { // Mul, MatMul, GatherMulSum
+			for _, words := range []int{n, 10, 12, 15} { // Mul, MatMul, convolution, depthwise
 				k := -1
 				for i, s := range sizes[party] {
 					if s == 8*words { // the last such is the product's reshare (the first may be an input)
