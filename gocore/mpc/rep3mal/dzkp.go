@@ -225,6 +225,9 @@ func (in *zkInstance) fold(r *galois.Elem) {
 		var d, t galois.Elem
 		for j := range half {
 			d.Sub(&v[half+j], &v[j])
+			if d.IsZero() { // a verifier's share is zero at every other position
+				continue
+			}
 			t.Mul(r, &d)
 			v[j].Add(&v[j], &t)
 		}
