@@ -31,7 +31,8 @@ package rep3mal
 //
 // Protocol, per check batch (after the batch's coin, which fixes the products):
 //  1. Lift. Each record's outputs are laid out as 2^s blocks of m (zero-padded): output
-//     l*m + t. psi_t, uniform in GR from the batch coin, one per t. The prover's
+//     l*m + t. psi_t, uniform in the exceptional set, from the batch coin, one per t
+//     (so that psi_t times a word is a subset sum: addSubsetSums). The prover's
 //     polynomial is H(X) = sum over records, t, terms of psi_t <f_t(X), g_t(X)> with f, g
 //     the multilinear extensions over l in {0,1}^s; at a grid point l it equals c_l =
 //     sum_t psi_t w_{l,t} if every claim holds. The prover sends (additively shared: the
@@ -51,8 +52,8 @@ package rep3mal
 //     their shares of f(r), g(r), h(r) and each checks f(r) g(r) = h(r).
 //
 // Soundness: if some claim of prover i is false, then with probability at least 1 -
-// 2^-56 over psi (the combination of Z_2^64 errors with coefficients from GR, galois
-// doc) some c_l differs from the true H*(l), so the polynomial H the verifiers use
+// 2^-56 over psi (a non-zero Z_2^64 error times psi_t takes 2^56 distinct values as
+// psi_t runs over the exceptional set, galois doc) some c_l differs from the true H*(l), so the polynomial H the verifiers use
 // differs from H* (degree at most 2 in each of s variables, total 2s); it agrees with H*
 // at r with probability at most 2s/2^56; each halving step turns a false claim into a
 // true one with probability at most 2/2^56 (h - h* has degree 2), and so does the last
@@ -297,7 +298,10 @@ func toWords(es []galois.Elem) []uint64 {
 // which draws the same words as its B) to the next party (V+) and receives the previous
 // party's message: returns this party's V- shares (its B words) and V+ shares (received)
 // of the other two provers' values. All parties call it with the same count.
-func (p *Protocol) sharedSend(vals []galois.Elem) (vm, vp []galois.Elem, err error) {
+//
+// A message of the wrong length is reported in failed (its shares taken as zero), so that
+// every party still reaches the verdict exchange.
+func (p *Protocol) sharedSend(vals []galois.Elem) (vm, vp []galois.Elem, failed string, err error) {
 	n := len(vals) * galois.D
 	mask := p.raw.Rand(n)
 	msg := toWords(vals)
@@ -307,17 +311,18 @@ func (p *Protocol) sharedSend(vals []galois.Elem) (vm, vp []galois.Elem, err err
 	conn := p.Conn()
 	next, prev := (p.ID()+1)%3, (p.ID()+2)%3
 	if err := sendFlush(conn, next, ring.AsBytes(msg)); err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	m, err := conn.Recv(prev)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	got, err := ring.AsWords(m, n)
 	if err != nil {
-		return nil, nil, fmt.Errorf("party %d's proof message: %w", prev, err)
+		got = make([]uint64, n)
+		failed = fmt.Sprintf("product proof (party %d's proof message has %d bytes, not %d)", prev, len(m), 8*n)
 	}
-	return toElems(mask.B), toElems(got), nil
+	return toElems(mask.B), toElems(got), failed, nil
 }
 
 // challenges tosses a coin and draws n elements of the exceptional set outside {0, 1}.
@@ -495,13 +500,16 @@ func (p *Protocol) lift(recs []zkRecord, psi [][]galois.Elem, psiBits [][]uint64
 	for i, q := range lift.offGrid {
 		off[i] = hq[q]
 	}
-	vmOff, vpOff, err := p.sharedSend(off)
+	vmOff, vpOff, failed, err := p.sharedSend(off)
 	if err != nil {
 		return gamma, "", fmt.Errorf("lift: %w", err)
 	}
-	rs, failed, err := p.challenges(lift.s + 1)
+	rs, f, err := p.challenges(lift.s + 1)
 	if err != nil {
 		return gamma, "", err
+	}
+	if failed == "" {
+		failed = f
 	}
 	gamma = rs[lift.s]
 	basis := lift.basis(rs[:lift.s])
@@ -607,10 +615,11 @@ func (p *Protocol) halvingAndLast(own, vm, vp *zkInstance, failed string) (strin
 	// 2. Halving steps.
 	for len(own.a) > 1 {
 		h0, hinf := halves(own)
-		sm, sp, err := p.sharedSend([]galois.Elem{h0, hinf})
+		sm, sp, f, err := p.sharedSend([]galois.Elem{h0, hinf})
 		if err != nil {
 			return "", fmt.Errorf("halving: %w", err)
 		}
+		note(f)
 		rs, f, err := p.challenges(1)
 		if err != nil {
 			return "", err
@@ -645,10 +654,11 @@ func (p *Protocol) halvingAndLast(own, vm, vp *zkInstance, failed string) (strin
 	da.Sub(&own.a[0], &M)
 	db.Sub(&own.b[0], &N)
 	hinf.Mul(&da, &db)
-	sm, sp, err := p.sharedSend([]galois.Elem{M, N, h0, hinf})
+	sm, sp, f, err := p.sharedSend([]galois.Elem{M, N, h0, hinf})
 	if err != nil {
 		return "", fmt.Errorf("last step: %w", err)
 	}
+	note(f)
 	rs, f, err := p.challenges(1)
 	if err != nil {
 		return "", err
