@@ -278,6 +278,69 @@ func addSubsetSums(e *galois.Elem, nib *[galois.D]uint8, v0, v1, v2, v3 uint64) 
 	}
 }
 
+// zkBases are the four vectors every party's view of the three proofs is made of: with
+// A, B the a-side and YA, YB the b-side words of this party's two components (after the
+// lift, or a dot record's L and R), pair j of the prover's vectors is a = (A_j, B_j), b =
+// (YA_j + YB_j, YA_j); of its share as V- of the next prover a = (B_j, 0), b = (YB_j,
+// YB_j); as V+ of the previous one a = (0, A_j), b = (YA_j, 0) (dzkp.go's statement).
+// A halving step pairs entries of equal parity, so it halves the four bases alike: each
+// is folded once instead of six interleaved vectors.
+type zkBases struct{ a, b, ya, yb []galois.Elem }
+
+func (z *zkBases) push(a, b, ya, yb *galois.Elem) {
+	z.a, z.b, z.ya, z.yb = append(z.a, *a), append(z.b, *b), append(z.ya, *ya), append(z.yb, *yb)
+}
+
+// halves is the prover's h(0) and h(inf) for the halving step of the bases.
+func (z *zkBases) halves() (h0, hinf galois.Elem) {
+	half := len(z.a) / 2
+	var w0, w2 galois.Wide
+	var s, da, db, dya, dyb, ds galois.Elem
+	for j := range half {
+		s.Add(&z.ya[j], &z.yb[j])
+		w0.MulAdd(&z.a[j], &s)
+		w0.MulAdd(&z.b[j], &z.ya[j])
+		da.Sub(&z.a[half+j], &z.a[j])
+		db.Sub(&z.b[half+j], &z.b[j])
+		dya.Sub(&z.ya[half+j], &z.ya[j])
+		dyb.Sub(&z.yb[half+j], &z.yb[j])
+		ds.Add(&dya, &dyb)
+		w2.MulAdd(&da, &ds)
+		w2.MulAdd(&db, &dya)
+	}
+	w0.Reduce(&h0)
+	w2.Reduce(&hinf)
+	return
+}
+
+// fold folds the four bases with r.
+func (z *zkBases) fold(r *galois.Elem) {
+	half := len(z.a) / 2
+	for _, v := range []*[]galois.Elem{&z.a, &z.b, &z.ya, &z.yb} {
+		w := *v
+		var d, t galois.Elem
+		for j := range half {
+			d.Sub(&w[half+j], &w[j])
+			if d.IsZero() {
+				continue
+			}
+			t.Mul(r, &d)
+			w[j].Add(&w[j], &t)
+		}
+		*v = w[:half]
+	}
+}
+
+// instances expands bases of length 1 into the three interleaved instances (length 2).
+func (z *zkBases) instances() (own, vm, vp *zkInstance) {
+	var ab, zero galois.Elem
+	ab.Add(&z.ya[0], &z.yb[0])
+	own = &zkInstance{a: []galois.Elem{z.a[0], z.b[0]}, b: []galois.Elem{ab, z.ya[0]}}
+	vm = &zkInstance{a: []galois.Elem{z.b[0], zero}, b: []galois.Elem{z.yb[0], z.yb[0]}}
+	vp = &zkInstance{a: []galois.Elem{zero, z.a[0]}, b: []galois.Elem{z.ya[0], zero}}
+	return
+}
+
 func toElems(w []uint64) []galois.Elem {
 	out := make([]galois.Elem, len(w)/galois.D)
 	for i := range out {
@@ -389,11 +452,12 @@ func (p *Protocol) proveProducts(prods []product, dots []dotRecord, g *prg.PRG) 
 			vs[i][b] = galois.Exceptional(g)
 		}
 	}
-	own, vm, vp := &zkInstance{}, &zkInstance{}, &zkInstance{}
+	bases := &zkBases{}
+	var cm, cp galois.Elem // claim shares as V- of the next prover, V+ of the previous
 	gamma := galois.FromScalar(1)
 	if len(recs) > 0 {
 		var f string
-		gamma, f, err = p.lift(recs, psi, psiBits, own, vm, vp)
+		gamma, cm, cp, f, err = p.lift(recs, psi, psiBits, bases)
 		if err != nil {
 			return "", err
 		}
@@ -405,40 +469,30 @@ func (p *Protocol) proveProducts(prods []product, dots []dotRecord, g *prg.PRG) 
 			var gla, glb galois.Elem
 			gla.Mul(&gamma, &sh.la[j])
 			glb.Mul(&gamma, &sh.lb[j])
-			var rab galois.Elem
-			rab.Add(&sh.ra[j], &sh.rb[j])
-			var z galois.Elem
-			own.a = append(own.a, gla, glb)
-			own.b = append(own.b, rab, sh.ra[j])
-			vm.a = append(vm.a, glb, z)
-			vm.b = append(vm.b, sh.rb[j], sh.rb[j])
-			vp.a = append(vp.a, z, gla)
-			vp.b = append(vp.b, sh.ra[j], z)
+			bases.push(&gla, &glb, &sh.ra[j], &sh.rb[j])
 		}
 		var t galois.Elem
 		t.Mul(&gamma, &sh.cm)
-		vm.c.Add(&vm.c, &t)
+		cm.Add(&cm, &t)
 		t.Mul(&gamma, &sh.cp)
-		vp.c.Add(&vp.c, &t)
+		cp.Add(&cp, &t)
 	}
 	// Zero-pad to a power of two.
-	L := len(own.a)
-	Lp := 1
-	if L > 1 {
-		Lp = 1 << bits.Len(uint(L-1))
+	n := len(bases.a)
+	np := 1
+	if n > 1 {
+		np = 1 << bits.Len(uint(n-1))
 	}
-	for _, in := range []*zkInstance{own, vm, vp} {
-		for len(in.a) < Lp {
-			in.a = append(in.a, galois.Elem{})
-			in.b = append(in.b, galois.Elem{})
-		}
+	var zero galois.Elem
+	for len(bases.a) < np {
+		bases.push(&zero, &zero, &zero, &zero)
 	}
-	return p.halvingAndLast(own, vm, vp, failed)
+	return p.halvingAndLast(bases, cm, cp, failed)
 }
 
 // lift runs step 1 for the elementwise records: the prover's message, the coin (r and
 // gamma), and the lifted vectors appended to own, vm and vp with the claims' shares.
-func (p *Protocol) lift(recs []zkRecord, psi [][]galois.Elem, psiBits [][]uint64, own, vm, vp *zkInstance) (gamma galois.Elem, failed string, err error) {
+func (p *Protocol) lift(recs []zkRecord, psi [][]galois.Elem, psiBits [][]uint64, bases *zkBases) (gamma, cm, cp galois.Elem, failed string, err error) {
 	lift := newLift(liftVars)
 	G := lift.grid
 
@@ -502,11 +556,11 @@ func (p *Protocol) lift(recs []zkRecord, psi [][]galois.Elem, psiBits [][]uint64
 	}
 	vmOff, vpOff, failed, err := p.sharedSend(off)
 	if err != nil {
-		return gamma, "", fmt.Errorf("lift: %w", err)
+		return gamma, cm, cp, "", fmt.Errorf("lift: %w", err)
 	}
 	rs, f, err := p.challenges(lift.s + 1)
 	if err != nil {
-		return gamma, "", err
+		return gamma, cm, cp, "", err
 	}
 	if failed == "" {
 		failed = f
@@ -570,49 +624,60 @@ func (p *Protocol) lift(recs []zkRecord, psi [][]galois.Elem, psiBits [][]uint64
 		}
 		return c
 	}
-	L := 0
-	for _, r := range recs {
-		L += 2 * r.m * r.k
-	}
-	own.a, own.b = make([]galois.Elem, L), make([]galois.Elem, L)
-	vm.a, vm.b = make([]galois.Elem, L), make([]galois.Elem, L)
-	vp.a, vp.b = make([]galois.Elem, L), make([]galois.Elem, L)
-	vm.c = claim(func(r zkRecord, e int) uint64 { return r.z.B[e] + r.next[e] }, vmOff)
-	vp.c = claim(func(r zkRecord, e int) uint64 { return -r.prev[e] }, vpOff)
-	pos := 0
+	cm = claim(func(r zkRecord, e int) uint64 { return r.z.B[e] + r.next[e] }, vmOff)
+	cp = claim(func(r zkRecord, e int) uint64 { return -r.prev[e] }, vpOff)
 	for ri, r := range recs {
 		fx := folded[ri]
 		for t := range r.m {
 			ps := &psi[ri][t]
 			for k := range r.k {
 				j := t*r.k + k
-				var pxa, pxb, yab galois.Elem
+				var pxa, pxb galois.Elem
 				pxa.Mul(ps, &fx[0][j])
 				pxb.Mul(ps, &fx[1][j])
-				yab.Add(&fx[2][j], &fx[3][j])
-				own.a[pos], own.a[pos+1] = pxa, pxb
-				own.b[pos], own.b[pos+1] = yab, fx[2][j]
-				vm.a[pos] = pxb
-				vm.b[pos], vm.b[pos+1] = fx[3][j], fx[3][j]
-				vp.a[pos+1] = pxa
-				vp.b[pos] = fx[2][j]
-				pos += 2
+				bases.push(&pxa, &pxb, &fx[2][j], &fx[3][j])
 			}
 		}
 	}
-
-	return gamma, failed, nil
+	return gamma, cm, cp, failed, nil
 }
 
-// halvingAndLast runs steps 2 and 3 on the three instances (vectors of a power-of-two
-// length) and returns the failures found (appended to failed).
-func (p *Protocol) halvingAndLast(own, vm, vp *zkInstance, failed string) (string, error) {
+// halvingAndLast runs steps 2 and 3 on the bases (a power-of-two length) with this
+// party's claim shares cm (V- of the next prover) and cp (V+ of the previous one), and
+// returns the failures found (appended to failed).
+func (p *Protocol) halvingAndLast(bases *zkBases, cm, cp galois.Elem, failed string) (string, error) {
 	note := func(f string) {
 		if failed == "" && f != "" {
 			failed = f
 		}
 	}
-	// 2. Halving steps.
+	// 2. Halving steps: on the bases while they hold more than one pair, then on the
+	// interleaved vectors of length 2.
+	for len(bases.a) > 1 {
+		h0, hinf := bases.halves()
+		sm, sp, f, err := p.sharedSend([]galois.Elem{h0, hinf})
+		if err != nil {
+			return "", fmt.Errorf("halving: %w", err)
+		}
+		note(f)
+		rs, f, err := p.challenges(1)
+		if err != nil {
+			return "", err
+		}
+		note(f)
+		r := &rs[0]
+		for _, v := range []struct {
+			c  *galois.Elem
+			sh []galois.Elem
+		}{{&cm, sm}, {&cp, sp}} {
+			var h1 galois.Elem
+			h1.Sub(v.c, &v.sh[0])
+			*v.c = evalLine(&v.sh[0], &h1, &v.sh[1], r)
+		}
+		bases.fold(r)
+	}
+	own, vm, vp := bases.instances()
+	vm.c, vp.c = cm, cp
 	for len(own.a) > 1 {
 		h0, hinf := halves(own)
 		sm, sp, f, err := p.sharedSend([]galois.Elem{h0, hinf})
