@@ -35,7 +35,7 @@ import "github.com/qmpc/qmpc/gocore/galois"
 type dotRecord struct {
 	product
 	k, p, na int     // terms per output, P, outputs / P
-	xi       []int32 // x index of term k of output e at e*k + k (< 0: no term)
+	xi       []int32 // x index of term k of output e at e*k + k (< 0: no term; nil if xbar is set and xi is not needed)
 	ybar     []int32 // y index of term k for column b at b*k + k (< 0: no term uses it)
 	// xbar, if not nil, is the x index of term k for row a at a*k + k (xi depends only
 	// on a and k): the inner product then has length 2*K.
@@ -60,8 +60,8 @@ func rowPattern(xi []int32, k, n, p int) []int32 {
 	return xbar
 }
 
-// maxDotLen bounds 2*P*K for the factored form (longer inner products would make the
-// halving steps cost more than the sacrifice).
+// maxDotLen bounds the factored form's inner product (2K, or 2*P*K without the row
+// pattern): longer ones would make the halving steps cost more than the sacrifice.
 const maxDotLen = 1 << 16
 
 // dotOf returns pr in the factored form, or false if it has none.
@@ -70,14 +70,13 @@ func dotOf(pr product) (dotRecord, bool) {
 	n := len(pr.z.A)
 	switch r.Kind {
 	case "matmul":
-		if r.M*r.N != n || 2*r.N*r.K > maxDotLen || r.K == 0 {
+		if r.M*r.N != n || r.K == 0 || 2*r.K > maxDotLen {
 			return dotRecord{}, false
 		}
-		xi := make([]int32, n*r.K)
-		for e := range n {
-			for k := range r.K {
-				xi[e*r.K+k] = int32((e/r.N)*r.K + k)
-			}
+		// x[m,k] depends on the row m only: the form of length 2K.
+		xbar := make([]int32, r.M*r.K)
+		for i := range xbar {
+			xbar[i] = int32(i)
 		}
 		ybar := make([]int32, r.N*r.K)
 		for b := range r.N {
@@ -85,7 +84,7 @@ func dotOf(pr product) (dotRecord, bool) {
 				ybar[b*r.K+k] = int32(k*r.N + b)
 			}
 		}
-		return dotRecord{product: pr, k: r.K, p: r.N, na: r.M, xi: xi, ybar: ybar, xbar: rowPattern(xi, r.K, n, r.N)}, true
+		return dotRecord{product: pr, k: r.K, p: r.N, na: r.M, ybar: ybar, xbar: xbar}, true
 	case "gathermulsum":
 		k := r.K
 		if k == 0 || n == 0 || len(r.XIdx) != n*k {
@@ -93,15 +92,20 @@ func dotOf(pr product) (dotRecord, bool) {
 		}
 		tries := 0
 		for p := 1; p <= n && tries < 8; p++ {
-			if n%p != 0 || 2*p*k > maxDotLen {
+			if n%p != 0 {
 				continue
 			}
 			if p < n && !rowsAgree(r.XIdx, r.YIdx, k, 0, p) {
 				continue
 			}
 			tries++
-			if ybar, ok := columnPattern(r.XIdx, r.YIdx, k, n, p); ok {
-				return dotRecord{product: pr, k: k, p: p, na: n / p, xi: r.XIdx, ybar: ybar, xbar: rowPattern(r.XIdx, k, n, p)}, true
+			ybar, ok := columnPattern(r.XIdx, r.YIdx, k, n, p)
+			if !ok {
+				continue
+			}
+			d := dotRecord{product: pr, k: k, p: p, na: n / p, xi: r.XIdx, ybar: ybar, xbar: rowPattern(r.XIdx, k, n, p)}
+			if length := 2 * p * k; (d.xbar != nil && 2*k <= maxDotLen) || length <= maxDotLen {
+				return d, true
 			}
 		}
 	}

@@ -54,8 +54,13 @@ func SetProofs(p mpc.Protocol, on bool) { p.(*Protocol).proofs = on }
 func TestDotOf(t *testing.T) {
 	mk := func(n int) rep3.Pair { return rep3.Pair{A: make([]uint64, n), B: make([]uint64, n)} }
 	mm := product{rel: rep3.Relation{Kind: "matmul", M: 4, K: 3, N: 5}, z: mk(20)}
-	if d, ok := dotOf(mm); !ok || d.p != 5 || d.na != 4 || d.ybar[2*3+1] != 1*5+2 {
+	if d, ok := dotOf(mm); !ok || d.p != 5 || d.na != 4 || d.ybar[2*3+1] != 1*5+2 || d.xbar[3*3+2] != 3*3+2 {
 		t.Fatalf("matmul: %v %+v", ok, d)
+	}
+	// A large matrix product (a classifier layer) keeps the form of length 2K.
+	big := product{rel: rep3.Relation{Kind: "matmul", M: 1, K: 256, N: 1001}, z: mk(1001)}
+	if _, ok := dotOf(big); !ok {
+		t.Fatal("1x256 by 256x1001: no factored form")
 	}
 	var xi, yi []int32
 	for a := range 6 {
