@@ -1,7 +1,8 @@
 package rep3mal
 
-// Distributed zero-knowledge proofs of the arithmetic elementwise products (Mul, and the
-// terms of MulSum, those inside the checked conversions included).
+// Distributed zero-knowledge proofs of the arithmetic products: Mul and MulSum (those
+// inside the checked conversions included) here, MatMul and GatherMulSum outputs as
+// dot-product gates in dot.go, all in one proof per prover and batch.
 //
 // Source: Boyle, Gilboa, Ishai and Nof, "Practical Fully Secure Three-Party Computation
 // via Sublinear Distributed Zero-Knowledge Proofs", CCS 2019 (the proof of a degree-2
@@ -53,20 +54,24 @@ package rep3mal
 //
 // Soundness: if some claim of prover i is false, then with probability at least 1 -
 // 2^-56 over psi (a non-zero Z_2^64 error times psi_t takes 2^56 distinct values as
-// psi_t runs over the exceptional set, galois doc) some c_l differs from the true H*(l), so the polynomial H the verifiers use
-// differs from H* (degree at most 2 in each of s variables, total 2s); it agrees with H*
-// at r with probability at most 2s/2^56; each halving step turns a false claim into a
-// true one with probability at most 2/2^56 (h - h* has degree 2), and so does the last
-// step. With R halving steps a false claim passes with probability at most (1 + 2s + 2R +
-// 2)/2^56 per prover and batch: with s = 6 and R <= 40, below 2^-49; over the three
-// provers and up to 256 check batches per run, below 2^-40. Challenges come from the
-// commit-then-reveal coin (check.go) after the prover's message is sent.
+// psi_t runs over the exceptional set, galois doc) some c_l differs from the true H*(l),
+// so the polynomial H the verifiers use differs from H* (degree at most 2 in each of s
+// variables, total 2s); it agrees with H* at r with probability at most 2s/2^56 (the
+// Schwartz-Zippel bound over the exceptional set). The dot-product claims fail to show
+// with probability at most 2^-55 (dot.go) and are joined with a challenge gamma
+// (2^-56). Each halving step turns a false claim into a true one with probability at
+// most 2/2^56 (h - h* has degree 2), and so does the last step. With R halving steps a
+// false claim passes with probability at most (1 + 2s + 3 + 2R + 2)/2^56 per prover and
+// batch: with s = 6 and R <= 40 (the vectors are far shorter than 2^40), below 2^-49.3.
+// Challenges come from the commit-then-reveal coin (check.go) after the prover's message
+// is sent.
 //
 // Zero knowledge (one corrupted verifier): every share a verifier receives is the value
 // minus a PRG word of the key the prover shares with the other verifier, so it is
-// uniform; the verifiers' grid values are their own data; what is opened at the end,
-// f(r) and g(r), is uniform because (1-r) is a unit and M, N are uniform and secret, and
-// h(r) = f(r) g(r) then follows.
+// uniform; the verifiers' grid values and h(1) are their own linear combinations, never
+// opened; what is opened at the end, f(r) and g(r), is uniform because (1-r) is a unit
+// (every challenge is drawn outside {0, 1}) and M, N are uniform and secret, and h(r) =
+// f(r) g(r) then follows. A proof message of the wrong length counts as a failed proof.
 //
 // Messages per batch: the lift's 3^s - 2^s ring elements (D words each) from each prover
 // to its V+, two elements per halving step, four in the last step, three from each
@@ -84,7 +89,8 @@ import (
 )
 
 // liftVars is s, the number of variables of the first compression step: it divides the
-// vectors by 2^s at a prover cost of (3^s - 2^s)/2^s ring-by-word products per output.
+// vectors by 2^s at a prover cost of (3^s - 2^s)/2^s ring-by-word products (subset sums)
+// per output.
 const liftVars = 6
 
 // zkRecord is one recorded product laid out for the lift.
