@@ -83,6 +83,7 @@ import (
 	"io"
 	"math/bits"
 
+	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/galois"
 	"github.com/qmpc/qmpc/gocore/prg"
 	"github.com/qmpc/qmpc/gocore/ring"
@@ -458,7 +459,25 @@ func (p *Protocol) proveProducts(prods []product, dots []dotRecord, g *prg.PRG) 
 			vs[i][b] = galois.Exceptional(g)
 		}
 	}
-	bases := &zkBases{}
+	// The bases' length: 1 per term and block position of the elementwise records, P*K or K
+	// per dot record, then a power of two.
+	n := 0
+	for _, r := range recs {
+		n += r.m * r.k
+	}
+	for _, d := range dots {
+		if d.xbar != nil {
+			n += d.k
+		} else {
+			n += d.p * d.k
+		}
+	}
+	np := 1
+	if n > 1 {
+		np = 1 << bits.Len(uint(n-1))
+	}
+	bases := &zkBases{a: make([]galois.Elem, 0, np), b: make([]galois.Elem, 0, np),
+		ya: make([]galois.Elem, 0, np), yb: make([]galois.Elem, 0, np)}
 	var cm, cp galois.Elem // claim shares as V- of the next prover, V+ of the previous
 	gamma := galois.FromScalar(1)
 	if len(recs) > 0 {
@@ -484,10 +503,8 @@ func (p *Protocol) proveProducts(prods []product, dots []dotRecord, g *prg.PRG) 
 		cp.Add(&cp, &t)
 	}
 	// Zero-pad to a power of two.
-	n := len(bases.a)
-	np := 1
-	if n > 1 {
-		np = 1 << bits.Len(uint(n-1))
+	if len(bases.a) != n {
+		return "", errs.New(errs.Internal, "%s: proof vectors of %d pairs, want %d", Name, len(bases.a), n)
 	}
 	var zero galois.Elem
 	for len(bases.a) < np {
