@@ -364,16 +364,18 @@ func toWords(es []galois.Elem) []uint64 {
 	return out
 }
 
-// sharedSend sends vals - maskA (A: the words of the key this party shares with its V-,
-// which draws the same words as its B) to the next party (V+) and receives the previous
-// party's message: returns this party's V- shares (its B words) and V+ shares (received)
-// of the other two provers' values. All parties call it with the same count.
+// step is one message of the three proofs and its coin: it sends vals - maskA (A: the
+// words of the key this party shares with its V-, which draws the same words as its B)
+// to the next party (V+), commits to its coin seed in the same round, receives the
+// previous party's message, reveals the coin and draws n challenges from the exceptional
+// set outside {0, 1}. It returns this party's V- shares (its B words) and V+ shares
+// (received) of the other two provers' values. All parties call it with the same counts.
 //
 // A message of the wrong length is reported in failed (its shares taken as zero), so that
 // every party still reaches the verdict exchange.
-func (p *Protocol) sharedSend(vals []galois.Elem) (vm, vp []galois.Elem, failed string, err error) {
-	n := len(vals) * galois.D
-	mask := p.raw.Rand(n)
+func (p *Protocol) step(vals []galois.Elem, n int) (vm, vp, rs []galois.Elem, failed string, err error) {
+	words := len(vals) * galois.D
+	mask := p.raw.Rand(words)
 	msg := toWords(vals)
 	for i := range msg {
 		msg[i] -= mask.A[i]
@@ -381,37 +383,39 @@ func (p *Protocol) sharedSend(vals []galois.Elem) (vm, vp []galois.Elem, failed 
 	conn := p.Conn()
 	next, prev := (p.ID()+1)%3, (p.ID()+2)%3
 	if err := sendFlush(conn, next, ring.AsBytes(msg)); err != nil {
-		return nil, nil, "", err
+		return nil, nil, nil, "", err
+	}
+	c, err := p.coinCommit()
+	if err != nil {
+		return nil, nil, nil, "", err
 	}
 	m, err := conn.Recv(prev)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, nil, "", err
 	}
-	got, err := ring.AsWords(m, n)
+	got, err := ring.AsWords(m, words)
 	if err != nil {
-		got = make([]uint64, n)
-		failed = fmt.Sprintf("product proof (party %d's proof message has %d bytes, not %d)", prev, len(m), 8*n)
+		got = make([]uint64, words)
+		failed = fmt.Sprintf("product proof (party %d's proof message has %d bytes, not %d)", prev, len(m), 8*words)
 	}
-	return toElems(mask.B), toElems(got), failed, nil
-}
-
-// challenges tosses a coin and draws n elements of the exceptional set outside {0, 1}.
-func (p *Protocol) challenges(n int) ([]galois.Elem, string, error) {
-	g, failed, err := p.coin()
+	g, f, err := c.reveal(p)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, nil, "", err
 	}
-	out := make([]galois.Elem, n)
+	if failed == "" {
+		failed = f
+	}
+	rs = make([]galois.Elem, n)
 	zero, one := galois.FromScalar(0), galois.FromScalar(1)
-	for i := range out {
+	for i := range rs {
 		for {
-			out[i] = galois.Exceptional(g)
-			if out[i] != zero && out[i] != one {
+			rs[i] = galois.Exceptional(g)
+			if rs[i] != zero && rs[i] != one {
 				break
 			}
 		}
 	}
-	return out, failed, nil
+	return toElems(mask.B), toElems(got), rs, failed, nil
 }
 
 // proveProducts runs the three proofs of the arithmetic elementwise products prods (all
@@ -577,16 +581,9 @@ func (p *Protocol) lift(recs []zkRecord, psi [][]galois.Elem, psiBits [][]uint64
 	for i, q := range lift.offGrid {
 		off[i] = hq[q]
 	}
-	vmOff, vpOff, failed, err := p.sharedSend(off)
+	vmOff, vpOff, rs, failed, err := p.step(off, lift.s+1)
 	if err != nil {
 		return gamma, cm, cp, "", fmt.Errorf("lift: %w", err)
-	}
-	rs, f, err := p.challenges(lift.s + 1)
-	if err != nil {
-		return gamma, cm, cp, "", err
-	}
-	if failed == "" {
-		failed = f
 	}
 	gamma = rs[lift.s]
 	basis := lift.basis(rs[:lift.s])
@@ -678,14 +675,9 @@ func (p *Protocol) halvingAndLast(bases *zkBases, cm, cp galois.Elem, failed str
 	// interleaved vectors of length 2.
 	for len(bases.a) > 1 {
 		h0, hinf := bases.halves()
-		sm, sp, f, err := p.sharedSend([]galois.Elem{h0, hinf})
+		sm, sp, rs, f, err := p.step([]galois.Elem{h0, hinf}, 1)
 		if err != nil {
 			return "", fmt.Errorf("halving: %w", err)
-		}
-		note(f)
-		rs, f, err := p.challenges(1)
-		if err != nil {
-			return "", err
 		}
 		note(f)
 		r := &rs[0]
@@ -703,14 +695,9 @@ func (p *Protocol) halvingAndLast(bases *zkBases, cm, cp galois.Elem, failed str
 	vm.c, vp.c = cm, cp
 	for len(own.a) > 1 {
 		h0, hinf := halves(own)
-		sm, sp, f, err := p.sharedSend([]galois.Elem{h0, hinf})
+		sm, sp, rs, f, err := p.step([]galois.Elem{h0, hinf}, 1)
 		if err != nil {
 			return "", fmt.Errorf("halving: %w", err)
-		}
-		note(f)
-		rs, f, err := p.challenges(1)
-		if err != nil {
-			return "", err
 		}
 		note(f)
 		r := &rs[0]
@@ -742,14 +729,9 @@ func (p *Protocol) halvingAndLast(bases *zkBases, cm, cp galois.Elem, failed str
 	da.Sub(&own.a[0], &M)
 	db.Sub(&own.b[0], &N)
 	hinf.Mul(&da, &db)
-	sm, sp, f, err := p.sharedSend([]galois.Elem{M, N, h0, hinf})
+	sm, sp, rs, f, err := p.step([]galois.Elem{M, N, h0, hinf}, 1)
 	if err != nil {
 		return "", fmt.Errorf("last step: %w", err)
-	}
-	note(f)
-	rs, f, err := p.challenges(1)
-	if err != nil {
-		return "", err
 	}
 	note(f)
 	r := &rs[0]
