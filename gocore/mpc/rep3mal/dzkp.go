@@ -75,8 +75,9 @@ package rep3mal
 //
 // Messages per batch: the lift's 3^s - 2^s ring elements (D words each) from each prover
 // to its V+, two elements per halving step, four in the last step, three from each
-// verifier to the other, and a coin (two messages to each peer) per step: a few hundred
-// KB and 2(R + 2) rounds, independent of the number of products beyond log2.
+// verifier to the other, and a coin per step (its commitments travel with the step's
+// message, its reveal in a second round): a few hundred KB and about 2(R + 2) + 1 rounds,
+// independent of the number of products beyond log2.
 
 import (
 	"fmt"
