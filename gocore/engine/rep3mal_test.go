@@ -28,8 +28,8 @@ func TestSharedModelsRep3Mal(t *testing.T) {
 			g := sharedModel(t, m)
 			in := randomInputs(g, rand.New(rand.NewPCG(42, 1)))
 			res := checkSecure(t, g, in, "rep3-mal")
-			t.Logf("%s: %.2f s, %d/%d/%d bytes, %d rounds", m, res.Total.Seconds,
-				res.Total.BytesSent[0], res.Total.BytesSent[1], res.Total.BytesSent[2], res.Total.Rounds)
+			t.Logf("%s: %.2f s, %d/%d/%d bytes, %d rounds\n%s", m, res.Total.Seconds,
+				res.Total.BytesSent[0], res.Total.BytesSent[1], res.Total.BytesSent[2], res.Total.Rounds, res.Table())
 		})
 	}
 }

@@ -208,6 +208,7 @@ func (p *Protocol) Mul(x, y mpc.AShare) (mpc.AShare, error) {
 		return nil, errs.New(errs.Shape, "rep3 mul: lengths %d and %d", len(s.a), len(t.a))
 	}
 	z := make([]uint64, len(s.a))
+	next, prev := p.productMasks(len(z))
 	for lo := 0; lo < len(z); lo += scratchWords { // chunks stay in cache for the mask
 		hi := min(lo+scratchWords, len(z))
 		zc := z[lo:hi]
@@ -216,13 +217,18 @@ func (p *Protocol) Mul(x, y mpc.AShare) (mpc.AShare, error) {
 		for i := range zc[:len(sa)] {
 			zc[i] = sa[i]*(ta[i]+tb[i]) + sb[i]*ta[i]
 		}
-		p.addZeroShare(zc)
+		if next != nil {
+			p.addZeroShareTo(zc, next[lo:hi], prev[lo:hi])
+		} else {
+			p.addZeroShare(zc)
+		}
 	}
 	a, b, err := p.reshare(z)
 	if err != nil {
 		return nil, fmt.Errorf("rep3 mul: %w", err)
 	}
 	if p.obs != nil {
+		p.reportMasks(next, prev)
 		p.obs.Product(Relation{Kind: "mul"}, Pair{s.a, s.b}, Pair{t.a, t.b}, Pair{a, b})
 	}
 	return &AShare{a, b}, nil
@@ -245,12 +251,14 @@ func (p *Protocol) MulSum(x, y mpc.AShare, k int) (mpc.AShare, error) {
 		}
 		z[i] = acc
 	}
-	p.addZeroShare(z)
+	next, prev := p.productMasks(len(z))
+	p.addZeroShareTo(z, next, prev)
 	a, b, err := p.reshare(z)
 	if err != nil {
 		return nil, fmt.Errorf("rep3 mulsum: %w", err)
 	}
 	if p.obs != nil {
+		p.reportMasks(next, prev)
 		p.obs.Product(Relation{Kind: "mulsum", K: k}, Pair{s.a, s.b}, Pair{t.a, t.b}, Pair{a, b})
 	}
 	return &AShare{a, b}, nil
@@ -281,12 +289,14 @@ func (p *Protocol) GatherMulSum(x mpc.AShare, xIdx []int32, w mpc.AShare, wIdx [
 		}
 		z[i] = acc
 	}
-	p.addZeroShare(z)
+	next, prev := p.productMasks(len(z))
+	p.addZeroShareTo(z, next, prev)
 	a, b, err := p.reshare(z)
 	if err != nil {
 		return nil, fmt.Errorf("rep3 gathermulsum: %w", err)
 	}
 	if p.obs != nil {
+		p.reportMasks(next, prev)
 		p.obs.Product(Relation{Kind: "gathermulsum", K: k, XIdx: xIdx, YIdx: wIdx}, Pair{s.a, s.b}, Pair{t.a, t.b}, Pair{a, b})
 	}
 	return &AShare{a, b}, nil
@@ -304,12 +314,14 @@ func (p *Protocol) MatMul(x, y mpc.AShare, m, k, n int) (mpc.AShare, error) {
 	z := make([]uint64, m*n)
 	ring.MatMulAdd(z, s.a, tsum, m, k, n)
 	ring.MatMulAdd(z, s.b, t.a, m, k, n)
-	p.addZeroShare(z)
+	next, prev := p.productMasks(len(z))
+	p.addZeroShareTo(z, next, prev)
 	a, b, err := p.reshare(z)
 	if err != nil {
 		return nil, fmt.Errorf("rep3 matmul: %w", err)
 	}
 	if p.obs != nil {
+		p.reportMasks(next, prev)
 		p.obs.Product(Relation{Kind: "matmul", M: m, K: k, N: n}, Pair{s.a, s.b}, Pair{t.a, t.b}, Pair{a, b})
 	}
 	return &AShare{a, b}, nil

@@ -367,12 +367,14 @@ func (p *Protocol) b2a(s *BShare) (*AShare, error) {
 			}
 		}
 	}
-	p.addZeroShare(t)
+	next, prev := p.productMasks(len(t))
+	p.addZeroShareTo(t, next, prev)
 	ta, tb, err := p.reshare(t)
 	if err != nil {
 		return nil, err
 	}
 	if p.obs != nil {
+		p.reportMasks(next, prev)
 		p.obs.Product(Relation{Kind: "mulsum", K: w}, cx, uy, Pair{ta, tb})
 	}
 	for i := range z.a {

@@ -41,6 +41,34 @@ type Observer interface {
 	Open(to int, xor bool, c Pair, got []uint64)
 }
 
+// MaskObserver is an Observer that also sees the zero shares of arithmetic products: a
+// proof that party i computed its z_i correctly (z_i = x_i y_i + x_i y_{i+1} + x_{i+1} y_i
+// + alpha_i) needs alpha_i = F(k_i) - F(k_{i-1}), whose two parts the two other parties
+// know (party i+1 holds k_i, party i-1 holds k_{i-1}).
+type MaskObserver interface {
+	Observer
+	// ProductMasks immediately precedes the Product report of every arithmetic product
+	// (Mul, MulSum, GatherMulSum, MatMul; those inside the conversions included): next[e] = F(k_i) and prev[e] = F(k_{i-1}) are the
+	// words this party drew for output e, so that z_i[e] includes next[e] - prev[e].
+	ProductMasks(next, prev []uint64)
+}
+
+// productMasks returns buffers for an arithmetic product's zero-share words if the
+// Observer wants them (nil, nil otherwise).
+func (p *Protocol) productMasks(n int) (next, prev []uint64) {
+	if _, ok := p.obs.(MaskObserver); ok {
+		return make([]uint64, n), make([]uint64, n)
+	}
+	return nil, nil
+}
+
+// reportMasks hands a product's zero-share words to a MaskObserver.
+func (p *Protocol) reportMasks(next, prev []uint64) {
+	if m, ok := p.obs.(MaskObserver); ok {
+		m.ProductMasks(next, prev)
+	}
+}
+
 // Unobserved returns a view of p that shares its connection and PRG streams but reports
 // nothing to the Observer: a checked variant computes its own check products with it.
 // Calls through the view and through p must still be made in the same order by all

@@ -217,18 +217,29 @@ func bs(x mpc.BShare) *BShare {
 const scratchWords = 2048
 
 // addZeroShare adds alpha_i = F(k_i) - F(k_{i-1}) to z.
-func (p *Protocol) addZeroShare(z []uint64) {
+func (p *Protocol) addZeroShare(z []uint64) { p.addZeroShareTo(z, nil, nil) }
+
+// addZeroShareTo is addZeroShare that also keeps the words drawn: F(k_i) in next and
+// F(k_{i-1}) in prev (both nil: not kept; else of z's length).
+func (p *Protocol) addZeroShareTo(z, next, prev []uint64) {
 	var t [scratchWords]uint64
 	for lo := 0; lo < len(z); lo += scratchWords {
-		c := z[lo:min(lo+scratchWords, len(z))]
+		hi := min(lo+scratchWords, len(z))
+		c := z[lo:hi]
 		u := t[:len(c)]
 		p.gNext.Fill(u)
 		for i := range c {
 			c[i] += u[i]
 		}
+		if next != nil {
+			copy(next[lo:hi], u)
+		}
 		p.gPrev.Fill(u)
 		for i := range c {
 			c[i] -= u[i]
+		}
+		if prev != nil {
+			copy(prev[lo:hi], u)
 		}
 	}
 }

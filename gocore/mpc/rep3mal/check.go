@@ -24,6 +24,8 @@ import (
 type product struct {
 	rel     rep3.Relation
 	x, y, z rep3.Pair
+	// next and prev are the zero-share words of a Mul or MulSum (rep3.MaskObserver).
+	next, prev []uint64
 }
 
 func (pr product) size() int { return len(pr.x.A) + len(pr.y.A) + len(pr.z.A) }
@@ -86,7 +88,7 @@ func smallerMasked(pr product) product {
 		}
 	}
 	r.XIdx, r.YIdx = xi, r.XIdx
-	return product{r, pr.y, pr.x, pr.z}
+	return product{rel: r, x: pr.y, y: pr.x, z: pr.z}
 }
 
 // fPublic computes f(rho, y) for a public rho (x's shape) and one component y of y (MatMul
@@ -140,15 +142,26 @@ func (p *Protocol) check() error {
 	defer func() { r.checking = false }()
 	prods := r.products
 	r.products, r.words = nil, 0
-	var arith, bin, other []product
+	var arith, bin, other, proved []product
+	var dots []dotRecord
 	var nArith, nBin int
 	for _, pr := range prods {
 		switch pr.rel.Kind {
 		case "mul", "mulsum":
+			if p.proofs {
+				proved = append(proved, pr)
+				continue
+			}
 			arith, nArith = append(arith, pr), nArith+len(pr.x.A)
 		case "and":
 			bin, nBin = append(bin, pr), nBin+len(pr.x.A)
 		default:
+			if p.proofs {
+				if d, ok := dotOf(pr); ok {
+					dots = append(dots, d)
+					continue
+				}
+			}
 			other = append(other, smallerMasked(pr))
 		}
 	}
@@ -236,7 +249,17 @@ func (p *Protocol) check() error {
 			zero.add(false, va, vb)
 		}
 	}
-	// 5. Hashes: zero test and imports to the next party, openings to the previous one;
+	// 5. The proofs of the arithmetic products (dzkp.go, dot.go).
+	if len(proved)+len(dots) > 0 {
+		f, err := p.proveProducts(proved, dots, g)
+		if err != nil {
+			return fmt.Errorf("%s check: product proofs: %w", Name, err)
+		}
+		if failed == "" {
+			failed = f
+		}
+	}
+	// 6. Hashes: zero test and imports to the next party, openings to the previous one;
 	// then every party's verdict to both others, so that all abort together.
 	var salt [32]byte
 	g.Read(salt[:])
@@ -327,25 +350,48 @@ func sendFlush(conn interface {
 // A seed that does not match its commitment is reported in failed (the check goes on to
 // the verdict exchange, so that all parties abort together).
 func (p *Protocol) coin() (g *prg.PRG, failed string, err error) {
+	c, err := p.coinCommit()
+	if err != nil {
+		return nil, "", err
+	}
+	return c.reveal(p)
+}
+
+// coinState is a coin between its commitment and its reveal.
+type coinState struct{ seed [32]byte }
+
+func coinCommitment(i int, s []byte) []byte {
+	h := sha256.Sum256(append([]byte{byte(i)}, s...))
+	return h[:]
+}
+
+// coinCommit draws this party's seed and sends its commitment to both peers (the first
+// half of coin: other messages may be sent and received before the reveal, in the same
+// order at all parties).
+func (p *Protocol) coinCommit() (*coinState, error) {
 	conn := p.Conn()
 	id := p.ID()
-	var seed [32]byte
-	if _, err := io.ReadFull(p.opt.Reader(), seed[:]); err != nil {
-		return nil, "", fmt.Errorf("%s coin: %w", Name, err)
+	c := &coinState{}
+	if _, err := io.ReadFull(p.opt.Reader(), c.seed[:]); err != nil {
+		return nil, fmt.Errorf("%s coin: %w", Name, err)
 	}
-	commit := func(i int, s []byte) []byte {
-		h := sha256.Sum256(append([]byte{byte(i)}, s...))
-		return h[:]
-	}
-	peers := []int{(id + 1) % 3, (id + 2) % 3}
-	for _, to := range peers {
-		if err := conn.Send(to, commit(id, seed[:])); err != nil {
-			return nil, "", fmt.Errorf("%s coin: %w", Name, err)
+	for _, to := range []int{(id + 1) % 3, (id + 2) % 3} {
+		if err := conn.Send(to, coinCommitment(id, c.seed[:])); err != nil {
+			return nil, fmt.Errorf("%s coin: %w", Name, err)
 		}
 	}
 	if err := conn.Flush(); err != nil {
-		return nil, "", fmt.Errorf("%s coin: %w", Name, err)
+		return nil, fmt.Errorf("%s coin: %w", Name, err)
 	}
+	return c, nil
+}
+
+// reveal receives the peers' commitments, reveals this party's seed, checks the peers'
+// seeds and returns the coin's PRG (the second half of coin).
+func (c *coinState) reveal(p *Protocol) (g *prg.PRG, failed string, err error) {
+	conn := p.Conn()
+	id := p.ID()
+	peers := []int{(id + 1) % 3, (id + 2) % 3}
 	coms := map[int][]byte{}
 	for _, from := range peers {
 		m, err := conn.Recv(from)
@@ -355,7 +401,7 @@ func (p *Protocol) coin() (g *prg.PRG, failed string, err error) {
 		coms[from] = m
 	}
 	for _, to := range peers {
-		if err := conn.Send(to, seed[:]); err != nil {
+		if err := conn.Send(to, c.seed[:]); err != nil {
 			return nil, "", fmt.Errorf("%s coin: %w", Name, err)
 		}
 	}
@@ -363,13 +409,13 @@ func (p *Protocol) coin() (g *prg.PRG, failed string, err error) {
 		return nil, "", fmt.Errorf("%s coin: %w", Name, err)
 	}
 	seeds := [3][]byte{}
-	seeds[id] = seed[:]
+	seeds[id] = c.seed[:]
 	for _, from := range peers {
 		m, err := conn.Recv(from)
 		if err != nil {
 			return nil, "", fmt.Errorf("%s coin: %w", Name, err)
 		}
-		if len(m) != 32 || !bytes.Equal(commit(from, m), coms[from]) {
+		if len(m) != 32 || !bytes.Equal(coinCommitment(from, m), coms[from]) {
 			failed = fmt.Sprintf("coin toss (party %d's seed does not match its commitment)", from)
 		}
 		seeds[from] = m

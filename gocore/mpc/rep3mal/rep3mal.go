@@ -12,8 +12,21 @@
 // B2A, where every step is a product or local), and it reports every product and opening
 // to this package (rep3.Observer). This package adds:
 //
-//   - Elementwise product check (bucket.go). Every Mul, every term of a MulSum and every
-//     word of AND gates is verified with a multiplication triple (a, b, c = ab): open rho
+//   - Product proofs (dzkp.go, dot.go), the default. Every arithmetic product a party
+//     sends (Mul, MulSum, and MatMul and the GatherMulSum of convolutions, those inside
+//     the checked conversions included) is proven correct by that party in a distributed
+//     zero-knowledge proof whose verifiers are the other two parties (Boyle, Gilboa,
+//     Ishai, Nof, CCS 2019), over Z_2^64 through the Galois ring GR(2^64, 56) (the same
+//     authors, Asiacrypt 2020; package galois). The proof's messages grow with the
+//     logarithm of the number of products, not with the number: each prover's statement is
+//     compressed to one inner product by random coefficients from the ring's exceptional
+//     set, a first multilinear step divides its length by 2^6, and halving steps with
+//     public coins do the rest; a dot product (a MatMul or convolution output) is one
+//     gate whatever its length. The statement needs each product's zero-share words
+//     (rep3.MaskObserver). Soundness, zero knowledge and the messages are argued in dzkp.go.
+//   - Elementwise product check by triples (bucket.go): AND words, and the arithmetic
+//     elementwise products when proofs are switched off (Protocol.proofs, the fallback kept
+//     in code), are verified with multiplication triples (a, b, c = ab): open rho
 //     = x - a and sigma = y - b (uniform: masked by a and b) and test z - c - sigma*a -
 //     rho*b - rho*sigma = 0, which is z's error minus the triple's. The triples are made by
 //     rep3's own (semi-honest) product and verified by cut-and-choose and bucketing
@@ -22,8 +35,9 @@
 //     bucket's first triple checked against the others by the same test. No random scalar
 //     is used, so the argument holds over Z_2^64 (Eerikson et al., ITC 2020); B is the
 //     smallest size whose exact combinatorial bound is at most 2^-46 for the batch.
-//   - Matrix product check (check.go). MatMul and GatherMulSum (convolutions) are verified
-//     by sacrificing a random product that shares one factor: with a uniformly random
+//   - Matrix product check by sacrifice (check.go), for MatMul and GatherMulSum products
+//     that lack the factored form of dot.go (none in the engine's plans) or when proofs
+//     are off: with a uniformly random
 //     sharing a, c = f(a, y) is computed by rep3 (its errors fixed before the challenge),
 //     then the coin gives tau, rho = tau*x - a is opened and tau*z - c - f(rho, y) = 0 is
 //     tested. If z = f(x,y) + E and c = f(a,y) + E', the tested value is tau*E - E': over a
@@ -53,11 +67,14 @@
 //     the two holders of each component; outputs exported to an outside client reach it
 //     from both holders of each component and Dealer.Reconstruct compares them.
 //
-// Statistical security: each of the two checks lets a wrong product pass with probability
-// at most 2^-46 per batch (securityBits), so a run with up to 32 check batches (MobileNetV1
-// 0.25_128 has 8) is wrong without an abort with probability at most 64 * 2^-46 = 2^-40,
-// plus the collision and commitment terms of SHA-256. Computational assumptions: those of
-// rep3 (AES-based PRG) and SHA-256.
+// Statistical security: per check batch, a wrong AND word passes the triple check with
+// probability at most 2^-46, a wrong product of the sacrifice (if any runs) at most 2^-46,
+// and a wrong arithmetic product the proofs at most 3 * 100 * 2^-56 < 2^-47.7 (three
+// provers; per prover (1 + 2s + 2R + 5)/2^56 with s = 6 lift variables and R <= 40
+// halving steps: the Schwartz-Zippel bound over the exceptional set of 2^56 points,
+// dzkp.go). A batch thus errs with probability below 2^-44.6, and a run of up to 24 check
+// batches (MobileNetV1 0.25_128 has 8) keeps 40 bits, plus the collision and commitment
+// terms of SHA-256. Computational assumptions: those of rep3 (AES-based PRG) and SHA-256.
 //
 // When: the checks of products and openings made so far run in Verify, which the engine
 // calls after the weights are shared and before anything is opened or exported (mpc
@@ -65,18 +82,20 @@
 // reach batchWords (its failure is reported by the next Verify: nothing is opened in
 // between). Open and OpenB run the opening check of what they opened before returning.
 //
-// Messages, in addition to rep3's, per check batch: the triples (one rep3 reshare of N*B
-// + C words per domain), the sacrificed matrix products (D times their output size), two
-// coin messages of 32 bytes to each peer, the openings of the C triples, of the buckets'
-// and the products' rho and sigma, and of the matrix products' rho (D times the masked
-// operand), one message of 64 bytes to the next party and one of 32 bytes to the previous
-// one (salted hashes), and a one-byte verdict to each peer.
+// Messages, in addition to rep3's, per check batch: the proofs' (dzkp.go: about 300 KB
+// per party for the first step, one or two ring elements per halving step, each with a
+// coin), the triples of the AND words (one rep3 AND of N*B + C words), the sacrificed
+// matrix products if any (D times their output size), two coin messages of 32 bytes to
+// each peer, the openings of the C triples, of the buckets' and the AND words' rho and
+// sigma, and of the sacrificed products' rho (D times the masked operand), one message of
+// 64 bytes to the next party and one of 32 bytes to the previous one (salted hashes), and
+// a one-byte verdict to each peer.
 //
-// Cost: about 9-12 words per elementwise product (B = 3 or 4) and D times the output and
-// masked operand of each matrix product; on MobileNetV1 0.25_128 about 27x rep3's bytes
-// (BENCHMARKS.md). Sublinear checks (distributed zero-knowledge proofs over a Galois ring)
-// or MACs over Z_2^(64+s) would replace both checks without changing this package's
-// interface (docs/design-notes.md).
+// Cost: the proofs add almost no bytes; their work is about (3^6 - 2^6)/2^6 ring-by-word
+// products per elementwise output, 56 word products per product term for the
+// verifiers' folds, and each prover's halving steps on vectors of 2/64 of the terms; the
+// AND words still cost about 9-12 bits per AND (B = 3 or 4). BENCHMARKS.md has the
+// measured totals per layer (docs/design-notes.md).
 package rep3mal
 
 import (
@@ -119,7 +138,11 @@ type Protocol struct {
 	raw            *rep3.Protocol // the same party, unobserved: the check's own products
 	rec            *recorder
 	opt            mpc.Options
-	params         map[[2]int][2]int // bucket parameters by (triples, lanes)
+	// proofs selects the check of the arithmetic elementwise products (Mul, MulSum):
+	// distributed zero-knowledge proofs (dzkp.go) if true, bucket-verified triples
+	// (bucket.go) if false.
+	proofs bool
+	params map[[2]int][2]int // bucket parameters by (triples, lanes)
 }
 
 var (
@@ -137,7 +160,7 @@ func New(conn net.Conn, opt mpc.Options) (*Protocol, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", Name, err)
 	}
-	p := &Protocol{Protocol: inner, raw: inner.Unobserved(), rec: rec, opt: opt, params: map[[2]int][2]int{}}
+	p := &Protocol{Protocol: inner, raw: inner.Unobserved(), rec: rec, opt: opt, params: map[[2]int][2]int{}, proofs: true}
 	rec.p = p
 	return p, nil
 }
@@ -218,6 +241,7 @@ type recorder struct {
 	// successor with its first); importRecv the first components.
 	importSend, importRecv hash.Hash
 	checking               bool
+	masks                  [2][]uint64 // from ProductMasks, for the next Product
 }
 
 func newRecorder() *recorder {
@@ -233,9 +257,14 @@ func (r *recorder) takeErr() error {
 // Input needs no record (see the package doc).
 func (r *recorder) Input(int, bool, rep3.Pair) {}
 
+// ProductMasks keeps the zero-share words of the arithmetic product reported next (the
+// proof of that product needs them: dzkp.go).
+func (r *recorder) ProductMasks(next, prev []uint64) { r.masks = [2][]uint64{next, prev} }
+
 // Product records z = f(x, y) and checks the batch when it is full.
 func (r *recorder) Product(rel rep3.Relation, x, y, z rep3.Pair) {
-	pr := product{rel, x, y, z}
+	pr := product{rel: rel, x: x, y: y, z: z, next: r.masks[0], prev: r.masks[1]}
+	r.masks = [2][]uint64{}
 	r.products = append(r.products, pr)
 	r.words += pr.size()
 	if r.words >= batchWords && !r.checking && r.err == nil {

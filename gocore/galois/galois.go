@@ -1,0 +1,205 @@
+// Package galois implements the Galois ring GR(2^64, D) = Z_2^64[X]/(F(X)), D = 56, the
+// extension of Z_2^64 over which rep3-mal's distributed zero-knowledge proofs run.
+//
+// F(X) = X^56 + X^7 + X^4 + X^2 + 1 is monic and irreducible modulo 2 (the pentanomial
+// of degree 56 in the standard tables; TestModulusIrreducible checks it with Rabin's
+// test), so GR(2^64, 56) is a local ring whose residue field is GF(2^56), Z_2^64 is its
+// subring of constants, and an element is a unit exactly when its reduction modulo 2 is
+// not zero (Wan, "Lectures on Finite Fields and Galois Rings", ch. 14).
+//
+// Exceptional set: the 2^56 elements whose coefficients are all 0 or 1 reduce to the 2^56
+// distinct elements of GF(2^56), so the difference of any two distinct ones is a unit.
+// Over such a set the Schwartz-Zippel lemma holds (Abspoel, Cramer, Damgard, Escudero,
+// Yuan, "Efficient information-theoretic secure multiparty computation over Z/p^kZ via
+// Galois rings", TCC 2019, lemma on exceptional sets): a non-zero polynomial of total
+// degree t vanishes at a uniform point of S^n with probability at most t/2^56. Write it
+// as 2^v g with g non-zero modulo 2; it vanishes only where g does modulo 2, a non-zero
+// polynomial over the field GF(2^56). Likewise, for a non-zero e in GR and u uniform in
+// S, u*e = c for at most one u (u*e = u'*e means (u-u')e = 0 with u-u' a unit), so a
+// fixed non-zero combination survives a random coefficient from S with probability at
+// most 2^-56.
+package galois
+
+import "github.com/qmpc/qmpc/gocore/prg"
+
+// D is the extension degree.
+const D = 56
+
+// taps are the exponents below D of F(X) = X^56 + X^7 + X^4 + X^2 + 1:
+// X^56 = -(X^7 + X^4 + X^2 + 1) in the ring.
+var taps = [...]int{7, 4, 2, 0}
+
+// Elem is an element of GR(2^64, D): the coefficients of X^0..X^(D-1).
+type Elem [D]uint64
+
+// Wide is an unreduced product (degree at most 2D-2): products are summed in a Wide and
+// reduced once.
+type Wide [2*D - 1]uint64
+
+// FromScalar returns the constant c.
+func FromScalar(c uint64) Elem {
+	var e Elem
+	e[0] = c
+	return e
+}
+
+// IsZero reports whether e is 0.
+func (e *Elem) IsZero() bool {
+	var o uint64
+	for _, c := range e {
+		o |= c
+	}
+	return o == 0
+}
+
+// Add sets e = x + y.
+func (e *Elem) Add(x, y *Elem) {
+	for i := range e {
+		e[i] = x[i] + y[i]
+	}
+}
+
+// Sub sets e = x - y.
+func (e *Elem) Sub(x, y *Elem) {
+	for i := range e {
+		e[i] = x[i] - y[i]
+	}
+}
+
+// AddScaled adds c*x to e for a constant c in Z_2^64.
+func (e *Elem) AddScaled(x *Elem, c uint64) {
+	for i := range e {
+		e[i] += x[i] * c
+	}
+}
+
+// Mul sets e = x * y.
+func (e *Elem) Mul(x, y *Elem) {
+	var w Wide
+	w.MulAdd(x, y)
+	w.Reduce(e)
+}
+
+// MulAdd adds the unreduced product x*y to w: two levels of Karatsuba (D = 4 * 14) over
+// a product-scanning 14 x 14 schoolbook, 9 * 196 word products instead of D^2 = 3136.
+func (w *Wide) MulAdd(x, y *Elem) {
+	var p [2*D - 1]uint64
+	kara56(&p, (*[D]uint64)(x), (*[D]uint64)(y))
+	for i := range w {
+		w[i] += p[i]
+	}
+}
+
+const h1, h2 = D / 2, D / 4 // 28, 14
+
+// kara56 sets p = x*y (degree < 2D-1) by Karatsuba on halves of 28.
+func kara56(p *[2*D - 1]uint64, x, y *[D]uint64) {
+	var lo, hi, mid [2*h1 - 1]uint64
+	var sx, sy [h1]uint64
+	x0, x1 := (*[h1]uint64)(x[:h1]), (*[h1]uint64)(x[h1:])
+	y0, y1 := (*[h1]uint64)(y[:h1]), (*[h1]uint64)(y[h1:])
+	kara28(&lo, x0, y0)
+	kara28(&hi, x1, y1)
+	for i := range h1 {
+		sx[i] = x0[i] + x1[i]
+		sy[i] = y0[i] + y1[i]
+	}
+	kara28(&mid, &sx, &sy)
+	*p = [2*D - 1]uint64{}
+	for i := range lo {
+		m := mid[i] - lo[i] - hi[i]
+		p[i] += lo[i]
+		p[i+h1] += m
+		p[i+2*h1] += hi[i]
+	}
+}
+
+// kara28 sets p = x*y by Karatsuba on halves of 14.
+func kara28(p *[2*h1 - 1]uint64, x, y *[h1]uint64) {
+	var lo, hi, mid [2*h2 - 1]uint64
+	var sx, sy [h2]uint64
+	x0, x1 := (*[h2]uint64)(x[:h2]), (*[h2]uint64)(x[h2:])
+	y0, y1 := (*[h2]uint64)(y[:h2]), (*[h2]uint64)(y[h2:])
+	school14(&lo, x0, y0)
+	school14(&hi, x1, y1)
+	for i := range h2 {
+		sx[i] = x0[i] + x1[i]
+		sy[i] = y0[i] + y1[i]
+	}
+	school14(&mid, &sx, &sy)
+	*p = [2*h1 - 1]uint64{}
+	for i := range lo {
+		m := mid[i] - lo[i] - hi[i]
+		p[i] += lo[i]
+		p[i+h2] += m
+		p[i+2*h2] += hi[i]
+	}
+}
+
+// school14 sets p = x*y (operand scanning on a local array).
+func school14(p *[2*h2 - 1]uint64, x, y *[h2]uint64) {
+	var t [2*h2 - 1]uint64
+	for i := range h2 {
+		xi := x[i]
+		r := (*[h2]uint64)(t[i : i+h2])
+		r[0] += xi * y[0]
+		r[1] += xi * y[1]
+		r[2] += xi * y[2]
+		r[3] += xi * y[3]
+		r[4] += xi * y[4]
+		r[5] += xi * y[5]
+		r[6] += xi * y[6]
+		r[7] += xi * y[7]
+		r[8] += xi * y[8]
+		r[9] += xi * y[9]
+		r[10] += xi * y[10]
+		r[11] += xi * y[11]
+		r[12] += xi * y[12]
+		r[13] += xi * y[13]
+	}
+	*p = t
+}
+
+// mulAddSchool is the schoolbook MulAdd (the reference of the tests).
+func (w *Wide) mulAddSchool(x, y *Elem) {
+	for i := range D {
+		xi := x[i]
+		r := w[i : i+D : i+D]
+		for j := range r {
+			r[j] += xi * y[j]
+		}
+	}
+}
+
+// Reduce sets e = w mod F.
+func (w *Wide) Reduce(e *Elem) {
+	t := *w
+	for j := 2*D - 2; j >= D; j-- {
+		c := t[j]
+		if c == 0 {
+			continue
+		}
+		for _, k := range taps {
+			t[j-D+k] -= c
+		}
+	}
+	copy(e[:], t[:D])
+}
+
+// Exceptional returns an element of the exceptional set (coefficients 0 or 1) drawn from g:
+// uniform over the set's 2^56 elements.
+func Exceptional(g *prg.PRG) Elem {
+	var e Elem
+	bits := g.Uint64s(1)[0]
+	for i := range e {
+		e[i] = bits >> uint(i) & 1
+	}
+	return e
+}
+
+// Uniform returns a uniformly random element drawn from g.
+func Uniform(g *prg.PRG) Elem {
+	var e Elem
+	copy(e[:], g.Uint64s(D))
+	return e
+}

@@ -1,0 +1,179 @@
+package galois
+
+import (
+	"testing"
+
+	"github.com/qmpc/qmpc/gocore/prg"
+)
+
+// gf2MulMod multiplies binary polynomials (bit i: X^i) modulo f of degree D.
+func gf2MulMod(a, b, f uint64) uint64 {
+	var r uint64
+	for b != 0 {
+		if b&1 != 0 {
+			r ^= a
+		}
+		b >>= 1
+		a <<= 1
+		if a>>D&1 != 0 {
+			a ^= f
+		}
+	}
+	return r
+}
+
+func gf2Mod(a, b uint64) uint64 {
+	for a != 0 && bitLen(a) >= bitLen(b) {
+		a ^= b << uint(bitLen(a)-bitLen(b))
+	}
+	return a
+}
+
+func bitLen(a uint64) int {
+	n := 0
+	for a != 0 {
+		n++
+		a >>= 1
+	}
+	return n
+}
+
+func gf2Gcd(a, b uint64) uint64 {
+	for b != 0 {
+		a, b = b, gf2Mod(a, b)
+	}
+	return a
+}
+
+// TestModulusIrreducible: Rabin's test for F mod 2: X^(2^56) = X mod F, and
+// gcd(X^(2^(56/q)) - X, F) = 1 for the prime divisors q = 2, 7 of 56.
+func TestModulusIrreducible(t *testing.T) {
+	f := uint64(1) << D
+	for _, k := range taps {
+		f |= 1 << uint(k)
+	}
+	pow := func(k int) uint64 { // X^(2^k) mod F
+		x := uint64(2)
+		for range k {
+			x = gf2MulMod(x, x, f)
+		}
+		return x
+	}
+	if pow(D) != 2 {
+		t.Fatal("X^(2^56) != X mod F")
+	}
+	for _, q := range []int{2, 7} {
+		if g := gf2Gcd(f, pow(D/q)^2); g != 1 {
+			t.Fatalf("gcd(X^(2^%d) - X, F) = %#x", D/q, g)
+		}
+	}
+}
+
+func randElems(n int) []Elem {
+	g := prg.New(prg.Key{1})
+	out := make([]Elem, n)
+	for i := range out {
+		out[i] = Uniform(g)
+	}
+	return out
+}
+
+// TestRingLaws: commutativity, associativity and distributivity of the product, and
+// multiplication by X^56 equals multiplication by -(X^7 + X^4 + X^2 + 1).
+func TestRingLaws(t *testing.T) {
+	es := randElems(12)
+	for i := 0; i+2 < len(es); i += 3 {
+		x, y, z := &es[i], &es[i+1], &es[i+2]
+		var xy, yx, xyz1, yz, xyz2, s, l, r1, r2, r Elem
+		xy.Mul(x, y)
+		yx.Mul(y, x)
+		if xy != yx {
+			t.Fatal("x*y != y*x")
+		}
+		xyz1.Mul(&xy, z)
+		yz.Mul(y, z)
+		xyz2.Mul(x, &yz)
+		if xyz1 != xyz2 {
+			t.Fatal("(xy)z != x(yz)")
+		}
+		s.Add(y, z)
+		l.Mul(x, &s)
+		r1.Mul(x, y)
+		r2.Mul(x, z)
+		r.Add(&r1, &r2)
+		if l != r {
+			t.Fatal("x(y+z) != xy+xz")
+		}
+	}
+	// X^28 * X^28 = X^56 = -(X^7 + X^4 + X^2 + 1).
+	var a, p Elem
+	a[28] = 1
+	p.Mul(&a, &a)
+	var want Elem
+	for _, k := range taps {
+		want[k] = ^uint64(0)
+	}
+	if p != want {
+		t.Fatalf("X^56 = %v", p)
+	}
+	// Constants multiply coefficientwise.
+	var c, d Elem
+	c = FromScalar(5)
+	d.Mul(&c, &es[0])
+	var e Elem
+	e.AddScaled(&es[0], 5)
+	if d != e {
+		t.Fatal("5*x != x+x+x+x+x")
+	}
+}
+
+// TestKaratsuba: MulAdd equals the schoolbook product.
+func TestKaratsuba(t *testing.T) {
+	es := randElems(20)
+	for i := 0; i+1 < len(es); i++ {
+		var a, b Wide
+		a.MulAdd(&es[i], &es[i+1])
+		b.mulAddSchool(&es[i], &es[i+1])
+		if a != b {
+			t.Fatal("Karatsuba differs from schoolbook")
+		}
+	}
+}
+
+// TestExceptionalDifferenceIsUnit: a non-zero e in Z_2^64 (even 2^63) times the difference
+// of two distinct exceptional elements is not zero; two exceptional elements drawn from
+// the same generator differ.
+func TestExceptionalDifferenceIsUnit(t *testing.T) {
+	g := prg.New(prg.Key{2})
+	for range 100 {
+		u, v := Exceptional(g), Exceptional(g)
+		if u == v {
+			t.Fatal("two draws are equal")
+		}
+		var diff, p Elem
+		diff.Sub(&u, &v)
+		for _, c := range []uint64{1 << 63, 3 << 62, 12345} {
+			k := FromScalar(c)
+			p.Mul(&diff, &k)
+			if p.IsZero() {
+				t.Fatalf("%#x * (u - v) = 0", c)
+			}
+		}
+	}
+}
+
+func BenchmarkMulAdd(b *testing.B) {
+	es := randElems(2)
+	var w Wide
+	for b.Loop() {
+		w.MulAdd(&es[0], &es[1])
+	}
+}
+
+func BenchmarkMulAddSchool(b *testing.B) {
+	es := randElems(2)
+	var w Wide
+	for b.Loop() {
+		w.mulAddSchool(&es[0], &es[1])
+	}
+}

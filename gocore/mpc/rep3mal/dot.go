@@ -1,0 +1,268 @@
+package rep3mal
+
+// The dot-product relations (MatMul and the GatherMulSum of convolutions) in the same
+// proof as the elementwise products (dzkp.go), each dot product one "gate" whose cost does
+// not grow with its length.
+//
+// A MatMul or GatherMulSum output e sums K terms x[xi(e,k)] * y[yi(e,k)]. When the
+// outputs split as e = a*P + b such that yi(e,k) depends only on (b, k) (a matrix product:
+// b is the output column, P = N; a convolution: b is the output channel, P the number of
+// channels, a the pixel; terms with xi < 0 are padding and contribute nothing), the
+// random combination of the claims with psi_e = u_a v_b (u, v from the exceptional set,
+// drawn from the batch coin) factors into one inner product of length 2*P*K:
+//
+//	sum_e u_a v_b (sum_k <a_{e,k}, b_{e,k}> - w_e) = sum_{b,k} <L_{b,k}, R_{b,k}> - sum_e psi_e w_e,
+//	L_{b,k} = sum_a u_a (x_i, x_{i+1})[xi(aP+b,k)],  R_{b,k} = v_b (y_i + y_{i+1}, y_i)[yi(b,k)],
+//
+// (the prover's gate of rep3's product, dzkp.go). When moreover xi(e,k) depends only on
+// (a, k) (a matrix product, or a convolution that is not depthwise), the sum over b moves
+// into R and the inner product has length 2*K only:
+//
+//	sum_k <sum_a u_a (x_i, x_{i+1})[xi(a,k)], sum_b v_b (y_i + y_{i+1}, y_i)[yi(b,k)]>.
+//
+// L and R are linear in each party's components, so the verifiers hold additive shares of them as for the lifted vectors.
+// Soundness of the combination: for a non-zero error matrix E (indexed by a and b), E v
+// is non-zero except with probability 2^-56 (a non-zero row, combined with coefficients
+// from the exceptional set), and then u^T (E v) is non-zero except with probability
+// 2^-56: 2^-55 together. The inner product joins the lifted one, multiplied by a
+// challenge gamma from the lift's coin (two false claims cannot cancel except with
+// probability 2^-56), and the halving steps prove the sum. A product without this
+// structure (none in the engine's plans) keeps the sacrifice check (check.go).
+
+import "github.com/qmpc/qmpc/gocore/galois"
+
+// dotRecord is a MatMul or GatherMulSum product in the factored form above.
+type dotRecord struct {
+	product
+	k, p, na int     // terms per output, P, outputs / P
+	xi       []int32 // x index of term k of output e at e*k + k (< 0: no term; nil if xbar is set and xi is not needed)
+	ybar     []int32 // y index of term k for column b at b*k + k (< 0: no term uses it)
+	// xbar, if not nil, is the x index of term k for row a at a*k + k (xi depends only
+	// on a and k): the inner product then has length 2*K.
+	xbar []int32
+}
+
+// rowPattern returns xbar if xi((a*p+b), k) does not depend on b.
+func rowPattern(xi []int32, k, n, p int) []int32 {
+	na := n / p
+	xbar := make([]int32, na*k)
+	for a := range na {
+		copy(xbar[a*k:(a+1)*k], xi[a*p*k:(a*p+1)*k])
+		for b := 1; b < p; b++ {
+			row := xi[(a*p+b)*k : (a*p+b+1)*k]
+			for j, q := range row {
+				if q != xbar[a*k+j] {
+					return nil
+				}
+			}
+		}
+	}
+	return xbar
+}
+
+// maxDotLen bounds the factored form's inner product (2K, or 2*P*K without the row
+// pattern): longer ones would make the halving steps cost more than the sacrifice.
+const maxDotLen = 1 << 16
+
+// dotOf returns pr in the factored form, or false if it has none.
+func dotOf(pr product) (dotRecord, bool) {
+	r := pr.rel
+	n := len(pr.z.A)
+	switch r.Kind {
+	case "matmul":
+		if r.M*r.N != n || r.K == 0 || 2*r.K > maxDotLen {
+			return dotRecord{}, false
+		}
+		// x[m,k] depends on the row m only: the form of length 2K.
+		xbar := make([]int32, r.M*r.K)
+		for i := range xbar {
+			xbar[i] = int32(i)
+		}
+		ybar := make([]int32, r.N*r.K)
+		for b := range r.N {
+			for k := range r.K {
+				ybar[b*r.K+k] = int32(k*r.N + b)
+			}
+		}
+		return dotRecord{product: pr, k: r.K, p: r.N, na: r.M, ybar: ybar, xbar: xbar}, true
+	case "gathermulsum":
+		k := r.K
+		if k == 0 || n == 0 || len(r.XIdx) != n*k {
+			return dotRecord{}, false
+		}
+		tries := 0
+		for p := 1; p <= n && tries < 8; p++ {
+			if n%p != 0 {
+				continue
+			}
+			if p < n && !rowsAgree(r.XIdx, r.YIdx, k, 0, p) {
+				continue
+			}
+			tries++
+			ybar, ok := columnPattern(r.XIdx, r.YIdx, k, n, p)
+			if !ok {
+				continue
+			}
+			d := dotRecord{product: pr, k: k, p: p, na: n / p, xi: r.XIdx, ybar: ybar, xbar: rowPattern(r.XIdx, k, n, p)}
+			if length := 2 * p * k; (d.xbar != nil && 2*k <= maxDotLen) || length <= maxDotLen {
+				return d, true
+			}
+		}
+	}
+	return dotRecord{}, false
+}
+
+// rowsAgree reports whether outputs e and f use the same y indices where both have a term.
+func rowsAgree(xi, yi []int32, k, e, f int) bool {
+	for j := range k {
+		if xi[e*k+j] >= 0 && xi[f*k+j] >= 0 && yi[e*k+j] != yi[f*k+j] {
+			return false
+		}
+	}
+	return true
+}
+
+// columnPattern returns ybar for period p if every term's y index depends only on (e mod
+// p, k).
+func columnPattern(xi, yi []int32, k, n, p int) ([]int32, bool) {
+	ybar := make([]int32, p*k)
+	for i := range ybar {
+		ybar[i] = -1
+	}
+	for e := range n {
+		row := (e % p) * k
+		for j := range k {
+			if xi[e*k+j] < 0 {
+				continue
+			}
+			y := yi[e*k+j]
+			switch s := &ybar[row+j]; {
+			case y < 0:
+				return nil, false
+			case *s < 0:
+				*s = y
+			case *s != y:
+				return nil, false
+			}
+		}
+	}
+	return ybar, true
+}
+
+// dotShares is one dot record's contribution to the proof, as this party computes it from
+// its components: L and R of its own components, and its verifier shares of the claim.
+type dotShares struct {
+	la, lb, ra, rb []galois.Elem // L from x_A and x_B, R from y_A and y_B (length P*K)
+	cm, cp         galois.Elem   // claim shares: as V- of the next prover, as V+ of the previous
+}
+
+// shares computes d's contribution with u (na bits words) and v (P elements).
+func (d *dotRecord) shares(uBits []uint64, v []galois.Elem) dotShares {
+	if d.xbar != nil {
+		return d.rowShares(uBits, v)
+	}
+	pk := d.p * d.k
+	s := dotShares{la: make([]galois.Elem, pk), lb: make([]galois.Elem, pk), ra: make([]galois.Elem, pk), rb: make([]galois.Elem, pk)}
+	xa, xb := d.x.A, d.x.B
+	nibs := make([][galois.D]uint8, (d.na+3)/4)
+	for g := range nibs {
+		nibs[g] = nibbles(uBits, 4*g)
+	}
+	for a0 := 0; a0 < d.na; a0 += 4 {
+		nib := &nibs[a0/4]
+		for b := range d.p {
+			for j := range d.k {
+				var va, vb [4]uint64
+				nz := false
+				for da := range 4 {
+					if a0+da >= d.na {
+						break
+					}
+					e := (a0+da)*d.p + b
+					if q := d.xi[e*d.k+j]; q >= 0 {
+						va[da], vb[da] = xa[q], xb[q]
+						nz = nz || (xa[q]|xb[q]) != 0
+					}
+				}
+				if !nz {
+					continue
+				}
+				addSubsetSums(&s.la[b*d.k+j], nib, va[0], va[1], va[2], va[3])
+				addSubsetSums(&s.lb[b*d.k+j], nib, vb[0], vb[1], vb[2], vb[3])
+			}
+		}
+	}
+	ya, yb := d.y.A, d.y.B
+	for b := range d.p {
+		for j := range d.k {
+			if q := d.ybar[b*d.k+j]; q >= 0 {
+				s.ra[b*d.k+j].AddScaled(&v[b], ya[q])
+				s.rb[b*d.k+j].AddScaled(&v[b], yb[q])
+			}
+		}
+	}
+	s.cm, s.cp = d.claims(nibs, v)
+	return s
+}
+
+// claims returns the claim shares sum_b v_b sum_a u_a w_{aP+b} with w = z_B + next (as V-
+// of the next prover) and w = -prev (as V+ of the previous one).
+func (d *dotRecord) claims(nibs [][galois.D]uint8, v []galois.Elem) (cm, cp galois.Elem) {
+	for b := range d.p {
+		var tm, tp galois.Elem
+		for a0 := 0; a0 < d.na; a0 += 4 {
+			var wm, wp [4]uint64
+			for da := range 4 {
+				if a0+da < d.na {
+					e := (a0+da)*d.p + b
+					wm[da], wp[da] = d.z.B[e]+d.next[e], -d.prev[e]
+				}
+			}
+			addSubsetSums(&tm, &nibs[a0/4], wm[0], wm[1], wm[2], wm[3])
+			addSubsetSums(&tp, &nibs[a0/4], wp[0], wp[1], wp[2], wp[3])
+		}
+		var t galois.Elem
+		t.Mul(&tm, &v[b])
+		cm.Add(&cm, &t)
+		t.Mul(&tp, &v[b])
+		cp.Add(&cp, &t)
+	}
+	return cm, cp
+}
+
+// rowShares is shares for the form of length 2*K: L_k = sum_a u_a x[xbar(a,k)], R_k =
+// sum_b v_b y[ybar(b,k)].
+func (d *dotRecord) rowShares(uBits []uint64, v []galois.Elem) dotShares {
+	k := d.k
+	s := dotShares{la: make([]galois.Elem, k), lb: make([]galois.Elem, k), ra: make([]galois.Elem, k), rb: make([]galois.Elem, k)}
+	nibs := make([][galois.D]uint8, (d.na+3)/4)
+	for g := range nibs {
+		nibs[g] = nibbles(uBits, 4*g)
+	}
+	xa, xb := d.x.A, d.x.B
+	for a0 := 0; a0 < d.na; a0 += 4 {
+		for j := range k {
+			var va, vb [4]uint64
+			for da := range 4 {
+				if a0+da < d.na {
+					if q := d.xbar[(a0+da)*k+j]; q >= 0 {
+						va[da], vb[da] = xa[q], xb[q]
+					}
+				}
+			}
+			addSubsetSums(&s.la[j], &nibs[a0/4], va[0], va[1], va[2], va[3])
+			addSubsetSums(&s.lb[j], &nibs[a0/4], vb[0], vb[1], vb[2], vb[3])
+		}
+	}
+	ya, yb := d.y.A, d.y.B
+	for b := range d.p {
+		for j := range k {
+			if q := d.ybar[b*k+j]; q >= 0 {
+				s.ra[j].AddScaled(&v[b], ya[q])
+				s.rb[j].AddScaled(&v[b], yb[q])
+			}
+		}
+	}
+	s.cm, s.cp = d.claims(nibs, v)
+	return s
+}

@@ -1,0 +1,105 @@
+package rep3mal
+
+import (
+	"testing"
+
+	"github.com/qmpc/qmpc/gocore/galois"
+	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/mpc/rep3"
+	"github.com/qmpc/qmpc/gocore/prg"
+)
+
+// TestLiftExtendAndBasis: the product of two multilinear polynomials, computed from their
+// extensions to {0,1,inf}^s point by point and evaluated at a random r with basis, equals
+// the product of their values at r (each the eq-weighted sum over the grid).
+func TestLiftExtendAndBasis(t *testing.T) {
+	g := prg.New(prg.Key{3})
+	for _, s := range []int{1, 2, 3, 6} {
+		z := newLift(s)
+		a, b := g.Uint64s(z.grid), g.Uint64s(z.grid)
+		ea, eb, tmp := make([]uint64, z.points), make([]uint64, z.points), make([]uint64, z.points)
+		z.extend(a, ea, tmp)
+		z.extend(b, eb, tmp)
+		for l, q := range z.gridPt {
+			if ea[q] != a[l] {
+				t.Fatalf("s=%d: extension differs from the values at grid point %d", s, l)
+			}
+		}
+		r := make([]galois.Elem, s)
+		for j := range r {
+			r[j] = galois.Exceptional(g)
+		}
+		basis := z.basis(r)
+		var fa, fb, prod, lhs galois.Elem
+		for l, q := range z.gridPt {
+			fa.AddScaled(&basis[q], a[l])
+			fb.AddScaled(&basis[q], b[l])
+		}
+		prod.Mul(&fa, &fb)
+		for q := range z.points {
+			lhs.AddScaled(&basis[q], ea[q]*eb[q])
+		}
+		if lhs != prod {
+			t.Fatalf("s=%d: sum_q basis(r)_q (fg)(q) != f(r) g(r)", s)
+		}
+	}
+}
+
+// SetProofs selects the check of the arithmetic elementwise products of p (a rep3-mal
+// party): proofs (true) or bucket-verified triples (false). For tests.
+func SetProofs(p mpc.Protocol, on bool) { p.(*Protocol).proofs = on }
+
+// TestDotOf: the factored form is found for a matrix product and a convolution-like
+// gather (period = channels, padding skipped) and refused for an index map without it.
+func TestDotOf(t *testing.T) {
+	mk := func(n int) rep3.Pair { return rep3.Pair{A: make([]uint64, n), B: make([]uint64, n)} }
+	mm := product{rel: rep3.Relation{Kind: "matmul", M: 4, K: 3, N: 5}, z: mk(20)}
+	if d, ok := dotOf(mm); !ok || d.p != 5 || d.na != 4 || d.ybar[2*3+1] != 1*5+2 || d.xbar[3*3+2] != 3*3+2 {
+		t.Fatalf("matmul: %v %+v", ok, d)
+	}
+	// A large matrix product (a classifier layer) keeps the form of length 2K.
+	big := product{rel: rep3.Relation{Kind: "matmul", M: 1, K: 256, N: 1001}, z: mk(1001)}
+	if _, ok := dotOf(big); !ok {
+		t.Fatal("1x256 by 256x1001: no factored form")
+	}
+	var xi, yi []int32
+	for a := range 6 {
+		for b := range 4 {
+			for k := range 3 {
+				x := int32(a*3 + k)
+				if a == 0 && k == 0 {
+					x = -1 // padding: its y index is arbitrary
+				}
+				xi = append(xi, x)
+				y := int32(b*3 + k)
+				if x < 0 {
+					y = 99
+				}
+				yi = append(yi, y)
+			}
+		}
+	}
+	conv := product{rel: rep3.Relation{Kind: "gathermulsum", K: 3, XIdx: xi, YIdx: yi}, z: mk(24)}
+	if d, ok := dotOf(conv); !ok || d.p != 4 || d.na != 6 || d.ybar[0] != 0 || d.xbar == nil {
+		t.Fatalf("conv: %v %+v", ok, d)
+	}
+	// Depthwise: the x index depends on the channel b too: no row pattern.
+	dx := append([]int32(nil), xi...)
+	for e := range 24 {
+		for k := range 3 {
+			if dx[e*3+k] >= 0 {
+				dx[e*3+k] += int32(100 * (e % 4))
+			}
+		}
+	}
+	dw := product{rel: rep3.Relation{Kind: "gathermulsum", K: 3, XIdx: dx, YIdx: yi}, z: mk(24)}
+	if d, ok := dotOf(dw); !ok || d.p != 4 || d.xbar != nil {
+		t.Fatalf("depthwise: %v %+v", ok, d)
+	}
+	yr := append([]int32(nil), yi...)
+	yr[len(yr)-1] = 0 // the last output's last term breaks every period below 24
+	odd := product{rel: rep3.Relation{Kind: "gathermulsum", K: 3, XIdx: xi, YIdx: yr}, z: mk(24)}
+	if d, ok := dotOf(odd); ok && d.p != 24 {
+		t.Fatalf("irregular map factored with period %d", d.p)
+	}
+}

@@ -1,0 +1,290 @@
+package rep3mal_test
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/mpc/local"
+	"github.com/qmpc/qmpc/gocore/mpc/rep3mal"
+	"github.com/qmpc/qmpc/gocore/net"
+)
+
+// mulCircuit: two inputs, one Mul of n words and one MulSum, Verify, open.
+func mulCircuit(p mpc.Protocol, n int) ([]uint64, error) {
+	x, y := make([]uint64, n), make([]uint64, n)
+	for i := range x {
+		x[i], y[i] = uint64(i*i+3), uint64(7*i+1)
+	}
+	X, err := p.Input(0, x, n)
+	if err != nil {
+		return nil, err
+	}
+	Y, err := p.Input(1, y, n)
+	if err != nil {
+		return nil, err
+	}
+	m, err := p.Mul(X, Y)
+	if err != nil {
+		return nil, err
+	}
+	s, err := p.MulSum(X, Y, n)
+	if err != nil {
+		return nil, err
+	}
+	// A [2,6] x [6,5] matrix product (10 outputs) and a convolution-like GatherMulSum: 12
+	// outputs e = 3a + b, 5 terms each, x index a + k (-1: padding), y index 5b + k.
+	iota := func(k int) []int32 {
+		v := make([]int32, k)
+		for i := range v {
+			v[i] = int32(i)
+		}
+		return v
+	}
+	mm, err := p.MatMul(p.Gather(X, iota(12)), p.Gather(Y, iota(30)), 2, 6, 5)
+	if err != nil {
+		return nil, err
+	}
+	xi, yi := convIndex()
+	g, ok := mpc.Ext[mpc.GatherMulSummer](p)
+	if !ok {
+		return nil, fmt.Errorf("no GatherMulSum")
+	}
+	gm, err := g.GatherMulSum(X, xi, Y, yi, 5)
+	if err != nil {
+		return nil, err
+	}
+	dxi, dyi := depthwiseIndex()
+	dw, err := g.GatherMulSum(X, dxi, Y, dyi, 3)
+	if err != nil {
+		return nil, err
+	}
+	if err := mpc.Verify(p); err != nil {
+		return nil, err
+	}
+	return p.Open(p.Concat(m, s, mm, gm, dw), -1)
+}
+
+// depthwiseIndex is a depthwise-convolution-like map: 15 outputs e = 3a + b (channel b),
+// 3 terms, x index 3(a+k) + b (depends on the channel), y index 3b + k.
+func depthwiseIndex() (xi, yi []int32) {
+	for a := range 5 {
+		for b := range 3 {
+			for k := range 3 {
+				xi = append(xi, int32(3*(a+k)+b))
+				yi = append(yi, int32(3*b+k))
+			}
+		}
+	}
+	return xi, yi
+}
+
+// convIndex is the index maps of mulCircuit's GatherMulSum.
+func convIndex() (xi, yi []int32) {
+	for a := range 4 {
+		for b := range 3 {
+			for k := range 5 {
+				x := int32(a + k)
+				if (a+k)%4 == 0 {
+					x = -1
+				}
+				xi = append(xi, x)
+				yi = append(yi, int32(5*b+k))
+			}
+		}
+	}
+	return xi, yi
+}
+
+// runMul runs mulCircuit with the products checked by proofs (or by triples), party's
+// messages altered by tm if party >= 0; it returns every party's error and the message
+// sizes of an untampered run.
+func runMul(t *testing.T, proofs bool, party int, tm net.Tamper, n int) (first error, errsOut [3]error, sizes [3][]int) {
+	t.Helper()
+	conns := net.NewPipes(3)
+	var logs [3]*net.SizeLog
+	if party >= 0 {
+		tc, err := net.NewTamperer(conns[party], tm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns[party] = tc
+	} else {
+		for i := range conns {
+			logs[i] = net.NewSizeLog(conns[i])
+			conns[i] = logs[i]
+		}
+	}
+	ps, err := local.NewOver(rep3mal.Name, conns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		rep3mal.SetProofs(p, proofs)
+	}
+	var want []uint64
+	// All parties run to the end (the verdict exchange makes them abort together), so
+	// that every party's own error is kept.
+	var wg sync.WaitGroup
+	for _, p := range ps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o, err := mulCircuit(p, n)
+			errsOut[p.ID()] = err
+			if err == nil && p.ID() == 0 {
+				want = o
+			}
+		}()
+	}
+	wg.Wait()
+	for _, c := range conns {
+		c.Close()
+	}
+	for _, err := range errsOut {
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	for i, l := range logs {
+		if l != nil {
+			sizes[i] = l.Sizes()
+		}
+	}
+	if party < 0 && want != nil {
+		x := func(i int) uint64 { return uint64(i*i + 3) }
+		y := func(i int) uint64 { return uint64(7*i + 1) }
+		var sum uint64
+		for i := range n {
+			if want[i] != x(i)*y(i) {
+				t.Fatalf("product %d wrong", i)
+			}
+			sum += x(i) * y(i)
+		}
+		if want[n] != sum {
+			t.Fatal("sum of products wrong")
+		}
+		for i := range 2 {
+			for j := range 5 {
+				var v uint64
+				for k := range 6 {
+					v += x(6*i+k) * y(5*k+j)
+				}
+				if want[n+1+5*i+j] != v {
+					t.Fatalf("matrix product (%d,%d) wrong", i, j)
+				}
+			}
+		}
+		xi, yi := convIndex()
+		for e := range 12 {
+			var v uint64
+			for k := range 5 {
+				if q := xi[5*e+k]; q >= 0 {
+					v += x(int(q)) * y(int(yi[5*e+k]))
+				}
+			}
+			if want[n+11+e] != v {
+				t.Fatalf("gathered product %d wrong", e)
+			}
+		}
+		dxi, dyi := depthwiseIndex()
+		for e := range 15 {
+			var v uint64
+			for k := range 3 {
+				v += x(int(dxi[3*e+k])) * y(int(dyi[3*e+k]))
+			}
+			if want[n+23+e] != v {
+				t.Fatalf("depthwise product %d wrong", e)
+			}
+		}
+	}
+	return first, errsOut, sizes
+}
+
+// TestProofCatchesWrongProduct: each party in turn sends a wrong Mul, MatMul or
+// GatherMulSum message (its z_i plus 2^63, or plus 1, in one word): the proof of that party's products fails (its
+// verifiers name it) and every party aborts with errs.Cheating; without the alteration
+// all proofs verify. The same alterations are caught by the triple check (the fallback).
+func TestProofCatchesWrongProduct(t *testing.T) {
+	const n = 37
+	for _, proofs := range []bool{true, false} {
+		_, errs0, sizes := runMul(t, proofs, -1, net.Tamper{}, n)
+		for i, err := range errs0 {
+			if err != nil {
+				t.Fatalf("proofs=%v: honest party %d: %v", proofs, i, err)
+			}
+		}
+		for party := range 3 {
+			for _, words := range []int{n, 10, 12, 15} { // Mul, MatMul, convolution, depthwise
+				k := -1
+				for i, s := range sizes[party] {
+					if s == 8*words { // the last such is the product's reshare (the first may be an input)
+						k = i
+					}
+				}
+				if k < 0 {
+					t.Fatalf("party %d sent no message of %d words", party, words)
+				}
+				for _, tm := range []net.Tamper{{Message: k, Word: 5, Add: 1 << 63}, {Message: k, Word: words - 1, Add: 1}} {
+					_, got, _ := runMul(t, proofs, party, tm, n)
+					named := false
+					for i, err := range got {
+						if errs.KindOf(err) != errs.Cheating {
+							t.Fatalf("proofs=%v, prover %d, %+v: party %d: %v", proofs, party, tm, i, err)
+						}
+						want := "product check"
+						if proofs {
+							want = fmt.Sprintf("product proof (party %d's proof", party)
+						}
+						named = named || strings.Contains(err.Error(), want)
+					}
+					if !named {
+						t.Fatalf("proofs=%v, prover %d, %d words: no party names the failed check: %v", proofs, party, words, got)
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkProducts: one Mul of 2^18 words and its check (all three parties in this
+// process), by proofs and by bucket-verified triples.
+func BenchmarkProducts(b *testing.B) {
+	const n = 1 << 18
+	for _, proofs := range []bool{true, false} {
+		b.Run(fmt.Sprintf("proofs=%v", proofs), func(b *testing.B) {
+			for b.Loop() {
+				ps, err := local.NewOver(rep3mal.Name, net.NewPipes(3), nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, p := range ps {
+					rep3mal.SetProofs(p, proofs)
+				}
+				err = local.RunParties(ps, func(p mpc.Protocol) error {
+					var x []uint64
+					if p.ID() == 0 {
+						x = make([]uint64, n)
+						for i := range x {
+							x[i] = uint64(i) * 0x9e3779b97f4a7c15
+						}
+					}
+					X, err := p.Input(0, x, n)
+					if err != nil {
+						return err
+					}
+					if _, err := p.Mul(X, X); err != nil {
+						return err
+					}
+					return mpc.Verify(p)
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
