@@ -129,6 +129,16 @@ func (rq *requantizer) fusedPass(acc AShare) (AShare, bool, error) {
 			}
 		}
 	}
+	// The leaf form (LeafSplitter): one group without ties, and room for q' - 1 (its
+	// output is the branch cE = 0 plus cE & beta, see leafPass).
+	var ls LeafSplitter
+	if l, ok := leafSplitter(rq.p); ok && len(groups) == 1 {
+		gr := groups[0]
+		bw := gr.e + max(signedWidth(new(big.Int).Sub(gr.lo, big.NewInt(1)), gr.hi), h+1)
+		if gr.nTies == 0 && h <= 8 && gr.e >= 1 && bw <= 64 && bw-gr.e-h >= 2 {
+			gr.bw, ls = bw, l
+		}
+	}
 	bwMax := 0
 	for _, gr := range groups {
 		bwMax = max(bwMax, gr.bw)
@@ -162,6 +172,10 @@ func (rq *requantizer) fusedPass(acc AShare) (AShare, bool, error) {
 		}
 	}
 	w := p.AddPublic(p.MulPublic(acc, mulV), addV)
+	if ls != nil {
+		y, err := rq.leafPass(ls, w, groups[0], h)
+		return y, true, err
+	}
 	a, b, err := sp.A2BSplit(w, bwMax)
 	if err != nil {
 		return nil, true, fmt.Errorf("a2b operands of %d bits: %w", bwMax, err)
