@@ -323,7 +323,11 @@ func (p *Protocol) b2a(s, c, beta *BShare) (*AShare, error) {
 		switch q.role {
 		case 0: // knows c = b_h ^ b_{h+1} (this party's two components)
 			planeValues(zb, s.a, s.b, nw, q.wlo, w) // zb = c for now
-			msg := make([]uint64, nh*w)
+			ext := 0 // the four masked products of B2AAnd follow the B2A's words
+			if c != nil {
+				ext = 4 * nh
+			}
+			msg := make([]uint64, nh*w, nh*w+ext)
 			for e0 := 0; e0 < nh; e0 += per {
 				e1 := min(e0+per, nh)
 				r := buf[:(e1-e0)*w]
@@ -356,7 +360,8 @@ func (p *Protocol) b2a(s, c, beta *BShare) (*AShare, error) {
 			}
 			if c != nil { // the four masked products g_cb - r_cb, after the B2A's words
 				r := p.gPrev.Uint64s(4 * nh)
-				ext := make([]uint64, 4*nh)
+				msg = msg[:nh*w+ext]
+				ext := msg[nh*w:]
 				for e := range nh {
 					i := q.lo + e
 					u := (c.a[i>>6] ^ c.b[i>>6]) >> uint(i&63) & 1
@@ -366,7 +371,6 @@ func (p *Protocol) b2a(s, c, beta *BShare) (*AShare, error) {
 						ext[4*e+cb] = g - r[4*e+cb]
 					}
 				}
-				msg = append(msg, ext...)
 			}
 			if err := p.send(p.next, msg); err != nil {
 				return nil, err
