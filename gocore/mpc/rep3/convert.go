@@ -323,7 +323,7 @@ func (p *Protocol) b2a(s, c, beta *BShare) (*AShare, error) {
 		switch q.role {
 		case 0: // knows c = b_h ^ b_{h+1} (this party's two components)
 			planeValues(zb, s.a, s.b, nw, q.wlo, w) // zb = c for now
-			ext := 0 // the four masked products of B2AAnd follow the B2A's words
+			ext := 0                                // the four masked products of B2AAnd follow the B2A's words
 			if c != nil {
 				ext = 4 * nh
 			}

@@ -248,6 +248,57 @@ func (p *Protocol) leafShares(av []uint64, w int, second, first []uint64, chunks
 	for j, lf := range l.Leaves {
 		lc[j], ls[j] = idx[chunkKey{lf.Lo, lf.K}], sel[skey{lf.Src, lf.SLo, lf.SW}]
 	}
+	// Leaves whose table has at most one v per t (equalities, propagates) read one plane
+	// per t; leaves whose table is a suffix {v >= s_t} (generates, carries out) read a
+	// suffix XOR of the chunk's planes; others take the subset tables. pick[j][t] is the
+	// plane (or suffix) index of leaf j at t, -1 for none.
+	const (
+		general = iota
+		single
+		suffix
+	)
+	kind := make([]int, len(l.Leaves))
+	pick := make([][]int8, len(l.Leaves))
+	for j, lf := range l.Leaves {
+		nv := 1 << uint(lf.K)
+		all := uint64(1)<<uint(nv) - 1
+		pk := make([]int8, len(lf.Tab))
+		isSingle, isSuffix := true, true
+		for t, m := range lf.Tab {
+			m &= all
+			switch {
+			case m == 0:
+				pk[t] = -1
+			case m&(m-1) == 0:
+				pk[t] = int8(bits.TrailingZeros64(m))
+			default:
+				isSingle = false
+			}
+			// a suffix {v >= s}: m = all &^ (2^s - 1)
+			if s := bits.TrailingZeros64(m | 1<<uint(nv)); m != all&^(1<<uint(s)-1) {
+				isSuffix = false
+			}
+		}
+		switch {
+		case isSingle:
+			kind[j], pick[j] = single, pk
+		case isSuffix:
+			for t, m := range lf.Tab {
+				m &= all
+				if m == 0 {
+					pk[t] = -1
+				} else {
+					pk[t] = int8(bits.TrailingZeros64(m))
+				}
+			}
+			kind[j], pick[j] = suffix, pk
+		}
+	}
+	sufOff := []int{0}
+	for _, ck := range chunks {
+		sufOff = append(sufOff, sufOff[len(sufOff)-1]+1<<uint(ck.k))
+	}
+	suf := make([]uint64, sufOff[len(chunks)])
 	u := make([]uint64, len(l.Leaves)*nw)
 	for wi := range nw {
 		for q, k := range sels {
@@ -281,6 +332,12 @@ func (p *Protocol) leafShares(av []uint64, w int, second, first []uint64, chunks
 					e[s] = e[s&(s-1)] ^ pl
 				}
 			}
+			sf := suf[sufOff[c]:sufOff[c+1]]
+			acc := uint64(0)
+			for v := nv - 1; v >= 0; v-- {
+				acc ^= o[v*nw+wi]
+				sf[v] = acc
+			}
 		}
 		for j, lf := range l.Leaves {
 			c, q := lc[j], ls[j]
@@ -288,6 +345,26 @@ func (p *Protocol) leafShares(av []uint64, w int, second, first []uint64, chunks
 			ng := (1<<uint(lf.K) + 3) / 4
 			ds := dsel[selOff[q]:selOff[q+1]]
 			var acc uint64
+			switch kind[j] {
+			case single:
+				o := oh[off[c]:off[c+1]]
+				for t, v := range pick[j] {
+					if v >= 0 {
+						acc ^= ds[t] & o[int(v)*nw+wi]
+					}
+				}
+				u[j*nw+wi] = acc
+				continue
+			case suffix:
+				sf := suf[sufOff[c]:sufOff[c+1]]
+				for t, v := range pick[j] {
+					if v >= 0 {
+						acc ^= ds[t] & sf[v]
+					}
+				}
+				u[j*nw+wi] = acc
+				continue
+			}
 			for t, m := range lf.Tab {
 				x := tb[m&15]
 				for g := 1; g < ng; g++ {

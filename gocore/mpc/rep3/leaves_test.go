@@ -40,6 +40,13 @@ func TestA2BSplitLeaves(t *testing.T) {
 							tab[i] = 1 << uint(i)
 						}
 					}
+					if j == 1 && w >= 3 { // a suffix table {v >= t}, as carries are
+						K, sw, slo, lo = 3, 3, 0, w-3
+						tab = make([]uint64, 8)
+						for i := range tab {
+							tab[i] = 0xff &^ (1<<uint(i) - 1)
+						}
+					}
 					l.Leaves = append(l.Leaves, mpc.SplitLeaf{Lo: lo, K: K, Src: r.IntN(2), SLo: slo, SW: sw, Tab: tab})
 				}
 				xs := make([]uint64, n)
