@@ -118,7 +118,11 @@ func (rq *requantizer) fusedPass(acc AShare) (AShare, bool, error) {
 		for _, gr := range groups {
 			wg += words(len(gr.elems))
 		}
-		if n := rq.n; wg > words(n)+words(n)/4 {
+		// With a LeafSplitter, one aligned circuit is taken wherever it fits: the leaf
+		// form needs one group, and the choice must not depend on the element count (a
+		// batch must take the rounds of one image).
+		_, leaves := leafSplitter(rq.p)
+		if n := rq.n; wg > words(n)+words(n)/4 || leaves {
 			if m := mergeGroups(groups, h, rq.n); m != nil {
 				for c, gr := range chanGroup {
 					if gr != nil {
