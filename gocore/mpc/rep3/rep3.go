@@ -37,11 +37,12 @@
 //     (one message of w bits per element); x_0 is a free binary sharing (known to parties
 //     0 and 2); a Sklansky parallel-prefix adder (one AND round for the generate bits,
 //     ceil(log2(w-1)) AND rounds for the prefix, only the w low bits) adds them.
-//   - A2BSplitLeaves (leaves.go): party 1 inputs, besides any planes of y = x_1 + x_2, the
-//     one-hot vectors of chunks of y (2^K bits per K-bit chunk and element, to party 2);
-//     parties 0 and 2, who know x_0, select public functions f(x_0, chunk) from their
-//     components locally and reshare the results with two messages of one bit per leaf
-//     and element (party 0 to party 2, party 2 to party 1). One round.
+//   - A2BSplitLeaves (leaves.go): for half of the elements party 1 (b = x_1 + x_2), for
+//     the other half party 0 (b = x_0 + x_1) sends the one-hot vectors of chunks of b
+//     (2^K bits per K-bit chunk and element) to party 2, the other a-holder drawing its
+//     part from k_0; the two parties that know a (x_0, resp. x_2) select public functions
+//     f(a, chunk) from their parts locally and reshare the results with two messages of
+//     one bit per leaf and element. One round.
 //   - B2A and Bit2A: with b = b_0 ^ b_1 ^ b_2 (binary components), party 0 knows
 //     c = b_0 ^ b_1 and inputs its w bits c_j as ring elements (one message of w words);
 //     b_2 is known to parties 1 and 2 and is a free arithmetic sharing, and
