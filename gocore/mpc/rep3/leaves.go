@@ -101,7 +101,7 @@ func (p *Protocol) A2BSplitLeaves(x mpc.AShare, w, nb int, l *mpc.SplitLeaves) (
 	}
 	rs := []*rng{{owner: 1, keyed: 0, wlo: 0, whi: nw, lo: 0, hi: n}}
 	if nb == 0 {
-		mid := nw / 2
+		mid := (nw + 1) / 2 // range A takes the extra word of an odd count
 		rs = []*rng{
 			{owner: 1, keyed: 0, wlo: 0, whi: mid, lo: 0, hi: min(64*mid, n)},
 			{owner: 0, keyed: 1, wlo: mid, whi: nw, lo: min(64*mid, n), hi: n},

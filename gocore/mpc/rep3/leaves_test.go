@@ -107,7 +107,7 @@ func TestA2BSplitLeaves(t *testing.T) {
 					av, bv := opened[0], opened[1]
 					if !planes {
 						av, bv = make([]uint64, n), make([]uint64, n)
-						mid := 64 * (((n + 63) / 64) / 2) // first element of the second range
+						mid := 64 * (((n+63)/64 + 1) / 2) // first element of the second range
 						for i := range n {
 							av[i] = x0[i]
 							if i >= mid {
