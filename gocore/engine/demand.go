@@ -22,6 +22,7 @@ type demandKey struct {
 	n, owner, client int
 	reveal           Reveal
 	split            bool // counted with mpc.A2BSplitter
+	leaves           bool // and with mpc.LeafSplitter
 }
 
 type demandCache struct {
@@ -34,18 +35,18 @@ type demandCache struct {
 // the roles of opt: it runs the engine on the public graph with zero parameters over the
 // counting protocol (package mpc/count). The result is cached in c.
 func (c *Compiled) Demand(g *model.Graph, n int, opt Options) (*Demands, error) {
-	return c.demand(g, n, opt, false)
+	return c.demand(g, n, opt, false, false)
 }
 
 // DemandOf is Demand for protocol p: counted with the optional extensions that change
-// which calls the blocks make (mpc.A2BSplitter), as p has them.
+// which calls the blocks make (mpc.A2BSplitter, mpc.LeafSplitter), as p has them.
 func (c *Compiled) DemandOf(p mpc.Protocol, g *model.Graph, opt Options) (*Demands, error) {
 	_, split := mpc.Ext[mpc.A2BSplitter](p)
-	return c.demand(g, p.N(), opt, split)
+	return c.demand(g, p.N(), opt, split, split && mpc.HasLeafSplits(p))
 }
 
-func (c *Compiled) demand(g *model.Graph, n int, opt Options, split bool) (*Demands, error) {
-	key := demandKey{n, opt.Owner, opt.Client, opt.Reveal, split}
+func (c *Compiled) demand(g *model.Graph, n int, opt Options, split, leaves bool) (*Demands, error) {
+	key := demandKey{n, opt.Owner, opt.Client, opt.Reveal, split, leaves}
 	c.demands.mu.Lock()
 	defer c.demands.mu.Unlock()
 	if d, ok := c.demands.m[key]; ok {
@@ -55,7 +56,10 @@ func (c *Compiled) demand(g *model.Graph, n int, opt Options, split bool) (*Dema
 	// passes no client input unless it is the client too.
 	p := count.New(opt.Owner, n)
 	var pp mpc.Protocol = p
-	if split {
+	switch {
+	case leaves:
+		pp = &count.LeafSplitter{Splitter: &count.Splitter{Protocol: p}}
+	case split:
 		pp = &count.Splitter{Protocol: p}
 	}
 	cp, err := NewPartyCompiled(pp, PublicGraphWithZeros(g), c, Options{Owner: opt.Owner, Client: opt.Client, Reveal: opt.Reveal})

@@ -67,6 +67,27 @@ func (t *tally) A2BSplit(x mpc.AShare, w int) (mpc.BShare, mpc.BShare, error) {
 	s, _ := mpc.Ext[mpc.A2BSplitter](t.Protocol)
 	return s.A2BSplit(x, w)
 }
+func (t *tally) LeafSplits() bool { return mpc.HasLeafSplits(t.Protocol) }
+func (t *tally) A2BSplitLeaves(x mpc.AShare, w, bits int, l *mpc.SplitLeaves) (mpc.BShare, mpc.BShare, []mpc.BShare, error) {
+	in := bits
+	seen := map[[2]int]bool{}
+	for _, lf := range l.Leaves {
+		if k := [2]int{lf.Lo, lf.K}; !seen[k] {
+			seen[k] = true
+			in += 1 << uint(lf.K)
+		}
+	}
+	t.add("leaf_split_bits", int64(x.Len()*in))
+	t.add("leaves", int64(x.Len()*len(l.Leaves)))
+	s, _ := mpc.Ext[mpc.LeafSplitter](t.Protocol)
+	return s.A2BSplitLeaves(x, w, bits, l)
+}
+func (t *tally) B2AAnd(x, c, beta mpc.BShare) (mpc.AShare, error) {
+	t.add("b2a_bits", int64(x.Len()*x.Width()))
+	t.add("b2a_and", int64(x.Len()))
+	s, _ := mpc.Ext[mpc.LeafSplitter](t.Protocol)
+	return s.B2AAnd(x, c, beta)
+}
 func (t *tally) B2A(x mpc.BShare) (mpc.AShare, error) {
 	t.add("b2a_bits", int64(x.Len()*x.Width()))
 	return t.Protocol.B2A(x)

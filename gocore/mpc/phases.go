@@ -163,7 +163,8 @@ func (d *Demand) Merge(e *Demand) {
 // Summary totals the demand by kind, in elements: "input" (elements input), "mul"
 // (elementwise products of two shares), "macs_shared" (multiply-accumulates of two
 // shared operands), "macs_one_sided" (with an operand held in the clear by one party),
-// "and" (AND gates), "a2b_bits", "b2a_bits", "bit2a", "open", "open_bits".
+// "and" (AND gates), "a2b_bits", "a2b_split_bits", "leaf_split_bits" (one-hot and operand
+// planes input for leaves), "leaves", "b2a_bits", "bit2a", "open", "open_bits".
 func (d *Demand) Summary() map[string]int64 {
 	s := map[string]int64{}
 	for _, c := range d.Calls {
@@ -196,8 +197,14 @@ func (d *Demand) Summary() map[string]int64 {
 			s["a2b_bits"] += n * int64(c.W-c.Lo)
 		case "A2BSplit":
 			s["a2b_split_bits"] += n * int64(c.W)
+		case "A2BSplitLeaves":
+			s["leaf_split_bits"] += n * int64(c.W)
+			s["leaves"] += n * int64(c.K)
 		case "B2A":
 			s["b2a_bits"] += n * int64(c.W)
+		case "B2AAnd":
+			s["b2a_bits"] += n * int64(c.W)
+			s["b2a_and"] += n
 		case "Bit2A":
 			s["bit2a"] += n
 		case "Open":

@@ -118,7 +118,11 @@ func (rq *requantizer) fusedPass(acc AShare) (AShare, bool, error) {
 		for _, gr := range groups {
 			wg += words(len(gr.elems))
 		}
-		if n := rq.n; wg > words(n)+words(n)/4 {
+		// With a LeafSplitter, one aligned circuit is taken wherever it fits: the leaf
+		// form needs one group, and the choice must not depend on the element count (a
+		// batch must take the rounds of one image).
+		_, leaves := leafSplitter(rq.p)
+		if n := rq.n; wg > words(n)+words(n)/4 || leaves {
 			if m := mergeGroups(groups, h, rq.n); m != nil {
 				for c, gr := range chanGroup {
 					if gr != nil {
@@ -127,6 +131,16 @@ func (rq *requantizer) fusedPass(acc AShare) (AShare, bool, error) {
 				}
 				groups = []*group{m}
 			}
+		}
+	}
+	// The leaf form (LeafSplitter): one group without ties, and room for q' - 1 (its
+	// output is the branch cE = 0 plus cE & beta, see leafPass).
+	var ls LeafSplitter
+	if l, ok := leafSplitter(rq.p); ok && len(groups) == 1 {
+		gr := groups[0]
+		bw := gr.e + max(signedWidth(new(big.Int).Sub(gr.lo, big.NewInt(1)), gr.hi), h+1)
+		if gr.nTies == 0 && h <= 8 && gr.e >= 1 && bw <= 64 && bw-gr.e-h >= 2 {
+			gr.bw, ls = bw, l
 		}
 	}
 	bwMax := 0
@@ -162,6 +176,10 @@ func (rq *requantizer) fusedPass(acc AShare) (AShare, bool, error) {
 		}
 	}
 	w := p.AddPublic(p.MulPublic(acc, mulV), addV)
+	if ls != nil {
+		y, err := rq.leafPass(ls, w, groups[0], h)
+		return y, true, err
+	}
 	a, b, err := sp.A2BSplit(w, bwMax)
 	if err != nil {
 		return nil, true, fmt.Errorf("a2b operands of %d bits: %w", bwMax, err)

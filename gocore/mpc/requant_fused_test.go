@@ -33,6 +33,24 @@ func (f fusedProbe) AND(a, b []mpc.BShare) ([]mpc.BShare, error) {
 	return f.Protocol.AND(a, b)
 }
 
+// LeafSplits is the wrapped protocol's (so that the probe takes the same path).
+func (f fusedProbe) LeafSplits() bool { return mpc.HasLeafSplits(f.Protocol) }
+
+// A2BSplitLeaves counts a fused pass, as A2BSplit does.
+func (f fusedProbe) A2BSplitLeaves(x mpc.AShare, w, bits int, l *mpc.SplitLeaves) (mpc.BShare, mpc.BShare, []mpc.BShare, error) {
+	if f.countAndsHere {
+		f.splits.Add(1)
+	}
+	ls, _ := mpc.Ext[mpc.LeafSplitter](f.Protocol)
+	return ls.A2BSplitLeaves(x, w, bits, l)
+}
+
+// B2AAnd is the wrapped protocol's.
+func (f fusedProbe) B2AAnd(x, c, beta mpc.BShare) (mpc.AShare, error) {
+	ls, _ := mpc.Ext[mpc.LeafSplitter](f.Protocol)
+	return ls.B2AAnd(x, c, beta)
+}
+
 // sumSplit is a test A2BSplitter for any protocol: the operands are A2B(x) and a public
 // zero (the fused circuit's result does not depend on how x is split).
 type sumSplit struct{ mpc.Protocol }
@@ -192,5 +210,54 @@ func TestRequantizeFused(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRequantizeLeaves: rep3's leaf form of the fused pass (mpc.LeafSplitter) at the
+// outputs' edges: accumulators whose quotient q' = q + zp - actMin lies at -2..2 and
+// H-2..H+2 (the clamp's corners, where the branch cE = 0 and cE & beta differ), and at
+// the accumulator range's ends (q' - 1 must not wrap), for uint8, int8 and 4-bit
+// outputs and quotient planes E from 31 to 50; and its AND rounds: 4 after the leaves'
+// round (the carry into E over at most 16 chunks, then the selects), against 7.
+func TestRequantizeLeaves(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	type act struct{ zp, lo, hi int32 }
+	// {-2048, 0, 255} with M = 2^30 and shift -19: q' = q - 2048 spans exactly [-2^12, 0]
+	// (the least signed width), so the branch cE = 0 would wrap at acc = -2^31 without the
+	// extra plane.
+	for _, a := range []act{{0, 0, 255}, {-128, -128, 127}, {3, 0, 15}, {-5, -128, 127}, {-2048, 0, 255}} {
+		for _, s := range []int{0, -3, -5, -8, -12, -19} {
+			var cs []rqCase
+			for _, m := range []int32{1 << 30, math.MaxInt32, int32(1<<30 + r.IntN(1<<30))} {
+				for _, ab := range []int{32, 24} {
+					if a.zp == -2048 && (m != 1<<30 || ab != 32) {
+						continue
+					}
+					lo, hi := -int64(1)<<(ab-1), int64(1)<<(ab-1)-1
+					acc := []int64{lo, lo + 1, lo + 2, lo + 3, hi - 1, hi, 0, -1, 1}
+					E := 31 - s
+					for _, q := range []int64{-2, -1, 0, 1, 2, int64(a.hi-a.lo) - 2, int64(a.hi-a.lo) - 1, int64(a.hi - a.lo), int64(a.hi-a.lo) + 1, int64(a.hi-a.lo) + 2} {
+						// acc*m/2^E ~ q - (zp - actMin)
+						x := (q - int64(a.zp-a.lo)) << uint(E) / int64(m)
+						for d := int64(-2); d <= 2; d++ {
+							if v := x + d; v >= lo && v <= hi {
+								acc = append(acc, v)
+							}
+						}
+					}
+					cs = append(cs, rqCase{mult: []int32{m}, shift: []int{s}, acc: acc, accBound: ab, round: []mpc.RoundMode{mpc.RoundUp}})
+				}
+			}
+			tc := batchCases("", cs)
+			tc.zp, tc.lo, tc.hi = a.zp, a.lo, a.hi
+			tc.name = fmt.Sprintf("shift%d/zp=%d/[%d,%d]", s, a.zp, a.lo, a.hi)
+			splits, ands := runFused(t, "rep3+native", &tc)
+			if splits != 1 {
+				t.Errorf("%s: fused pass not taken", tc.name)
+			}
+			if ands > 4 {
+				t.Errorf("%s: %d AND rounds, want 4", tc.name, ands)
+			}
+		}
 	}
 }

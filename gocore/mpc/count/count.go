@@ -1,6 +1,6 @@
 // Package count is a counting protocol: it implements mpc.Protocol (and every optional
 // extension of package mpc that does not change which calls the blocks make; Splitter
-// adds mpc.A2BSplitter, which does) on shares that hold only their sizes, and records every call
+// adds mpc.A2BSplitter and LeafSplitter mpc.LeafSplitter, which do) on shares that hold only their sizes, and records every call
 // with its public sizes in an mpc.Demand. Running the engine on a model's public graph
 // with it gives, exactly and without any data, what one inference asks of a protocol:
 // how many products (and which have an operand held in the clear by one party), AND
@@ -247,6 +247,41 @@ func NewSplitter(id, n int) *Splitter { return &Splitter{New(id, n)} }
 func (p *Splitter) A2BSplit(x mpc.AShare, w int) (mpc.BShare, mpc.BShare, error) {
 	p.add(mpc.Call{Op: "A2BSplit", N: x.Len(), W: w})
 	return &BShare{x.Len(), w}, &BShare{x.Len(), w}, nil
+}
+
+// LeafSplitter is a counting endpoint that also implements mpc.LeafSplitter (rep3 without
+// an Observer): the fused requantization takes its leaf form with it.
+type LeafSplitter struct{ *Splitter }
+
+// NewLeafSplitter returns a counting endpoint with mpc.LeafSplitter for party id of n.
+func NewLeafSplitter(id, n int) *LeafSplitter { return &LeafSplitter{NewSplitter(id, n)} }
+
+// LeafSplits is true.
+func (p *LeafSplitter) LeafSplits() bool { return true }
+
+// A2BSplitLeaves records one "A2BSplitLeaves" call of n elements: W the planes party 1
+// inputs (bits of b and each distinct chunk's 2^K one-hot planes), K the leaves.
+func (p *LeafSplitter) A2BSplitLeaves(x mpc.AShare, w, bits int, l *mpc.SplitLeaves) (mpc.BShare, mpc.BShare, []mpc.BShare, error) {
+	in := bits
+	seen := map[[2]int]bool{}
+	for _, lf := range l.Leaves {
+		if k := [2]int{lf.Lo, lf.K}; !seen[k] {
+			seen[k] = true
+			in += 1 << uint(lf.K)
+		}
+	}
+	p.add(mpc.Call{Op: "A2BSplitLeaves", N: x.Len(), W: in, K: len(l.Leaves)})
+	ls := make([]mpc.BShare, len(l.Leaves))
+	for i := range ls {
+		ls[i] = &BShare{x.Len(), 1}
+	}
+	return &BShare{x.Len(), bits}, &BShare{x.Len(), bits}, ls, nil
+}
+
+// B2AAnd records a "B2AAnd" call (n elements, w bits).
+func (p *LeafSplitter) B2AAnd(x, c, beta mpc.BShare) (mpc.AShare, error) {
+	p.add(mpc.Call{Op: "B2AAnd", N: x.Len(), W: x.Width()})
+	return &AShare{x.Len(), -1}, nil
 }
 
 // idle is the Conn of a counting party: it never carries a message.

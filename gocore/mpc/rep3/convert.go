@@ -215,9 +215,35 @@ func (p *Protocol) add(x, y *BShare, lo int) (*BShare, error) {
 // each party sends about w/3 + 1 words per element. Two rounds.
 func (p *Protocol) B2A(x mpc.BShare) (mpc.AShare, error) {
 	s := bs(x)
-	z, err := p.b2a(s)
+	z, err := p.b2a(s, nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("rep3 b2a: %w", err)
+	}
+	return z, nil
+}
+
+// B2AAnd returns B2A(x) + (c & beta) as an arithmetic sharing, with c and beta one plane
+// each (mpc.B2AAnder): the same two rounds as B2A. The AND's arithmetic value rides on the
+// B2A's messages: with u = c_h ^ c_{h+1} and v likewise (known to the role-0 party h of
+// an element range) and c_{h+2}, beta_{h+2} (known to the other two), c & beta is one of
+// the four g_cb = (u ^ c)(v ^ b), selected by (c_{h+2}, beta_{h+2}). Party h appends the
+// four g_cb - r_cb (r_cb = F(k_{h-1}), which its receiver h+1 lacks) to its B2A input
+// message; party h+1 takes the entry of the actual pair, party h+2 the matching r_cb:
+// a 3-out-of-3 sharing of c & beta that is added to the B2A's product before its one
+// reshare (ABY3's 3-party OT for bit injection, Mohassel and Rindal, CCS 2018, section
+// 5.4, with 4 messages for the AND of two bits). Four more words per element from the
+// role-0 party (4/3 per party on average). Not in the checked form (an Observer).
+func (p *Protocol) B2AAnd(x, c, beta mpc.BShare) (mpc.AShare, error) {
+	s, cs, be := bs(x), bs(c), bs(beta)
+	if cs.w != 1 || be.w != 1 || cs.n != s.n || be.n != s.n {
+		return nil, errs.New(errs.Internal, "rep3 b2aand: shapes (%d,%d), (%d,%d), (%d,%d)", s.n, s.w, cs.n, cs.w, be.n, be.w)
+	}
+	if p.obs != nil {
+		return nil, errs.New(errs.Internal, "rep3 b2aand: not available in the checked form")
+	}
+	z, err := p.b2a(s, cs, be)
+	if err != nil {
+		return nil, fmt.Errorf("rep3 b2aand: %w", err)
 	}
 	return z, nil
 }
@@ -228,14 +254,16 @@ func (p *Protocol) Bit2A(x mpc.BShare) (mpc.AShare, error) {
 	if s.w != 1 {
 		return nil, errs.New(errs.Internal, "rep3 bit2a: width %d, want 1", s.w)
 	}
-	z, err := p.b2a(s)
+	z, err := p.b2a(s, nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("rep3 bit2a: %w", err)
 	}
 	return z, nil
 }
 
-func (p *Protocol) b2a(s *BShare) (*AShare, error) {
+// b2a is B2A(s), plus the arithmetic value of the bit c & beta when c and beta (one plane
+// each) are given (B2AAnd).
+func (p *Protocol) b2a(s, c, beta *BShare) (*AShare, error) {
 	n, w := s.n, s.w
 	if w < 1 || w > 64 {
 		return nil, errs.New(errs.Internal, "width %d not in [1,64]", w)
@@ -260,6 +288,10 @@ func (p *Protocol) b2a(s *BShare) (*AShare, error) {
 	nw := ring.Words(n)
 	z := &AShare{make([]uint64, n), make([]uint64, n)}
 	t := make([]uint64, n)
+	var tp []uint64 // the share of c & beta (3-out-of-3), with c
+	if c != nil {
+		tp = make([]uint64, n)
+	}
 	type part struct {
 		lo, hi   int // elements
 		wlo, whi int // plane words
@@ -291,7 +323,11 @@ func (p *Protocol) b2a(s *BShare) (*AShare, error) {
 		switch q.role {
 		case 0: // knows c = b_h ^ b_{h+1} (this party's two components)
 			planeValues(zb, s.a, s.b, nw, q.wlo, w) // zb = c for now
-			msg := make([]uint64, nh*w)
+			ext := 0                                // the four masked products of B2AAnd follow the B2A's words
+			if c != nil {
+				ext = 4 * nh
+			}
+			msg := make([]uint64, nh*w, nh*w+ext)
 			for e0 := 0; e0 < nh; e0 += per {
 				e1 := min(e0+per, nh)
 				r := buf[:(e1-e0)*w]
@@ -322,6 +358,20 @@ func (p *Protocol) b2a(s *BShare) (*AShare, error) {
 					}
 				}
 			}
+			if c != nil { // the four masked products g_cb - r_cb, after the B2A's words
+				r := p.gPrev.Uint64s(4 * nh)
+				msg = msg[:nh*w+ext]
+				ext := msg[nh*w:]
+				for e := range nh {
+					i := q.lo + e
+					u := (c.a[i>>6] ^ c.b[i>>6]) >> uint(i&63) & 1
+					v := (beta.a[i>>6] ^ beta.b[i>>6]) >> uint(i&63) & 1
+					for cb := range 4 {
+						g := (u ^ uint64(cb&1)) & (v ^ uint64(cb>>1))
+						ext[4*e+cb] = g - r[4*e+cb]
+					}
+				}
+			}
 			if err := p.send(p.next, msg); err != nil {
 				return nil, err
 			}
@@ -343,6 +393,14 @@ func (p *Protocol) b2a(s *BShare) (*AShare, error) {
 					}
 				}
 			}
+			if c != nil { // r_cb for the actual (c_{h+2}, beta_{h+2})
+				r := p.gNext.Uint64s(4 * nh)
+				for e := range nh {
+					i := q.lo + e
+					cb := c.a[i>>6]>>uint(i&63)&1 | (beta.a[i>>6]>>uint(i&63)&1)<<1
+					tp[i] += r[4*e+int(cb)]
+				}
+			}
 		}
 	}
 	for h := range parts {
@@ -351,9 +409,22 @@ func (p *Protocol) b2a(s *BShare) (*AShare, error) {
 			continue
 		}
 		nh := q.hi - q.lo
-		x, err := p.recv(h, nh*w) // x_{h+1}
+		ext := 0
+		if c != nil {
+			ext = 4 * nh
+		}
+		x, err := p.recv(h, nh*w+ext) // x_{h+1}, then the masked products
 		if err != nil {
 			return nil, err
+		}
+		if c != nil {
+			m := x[nh*w:]
+			x = x[:nh*w]
+			for e := range nh {
+				i := q.lo + e
+				cb := c.b[i>>6]>>uint(i&63)&1 | (beta.b[i>>6]>>uint(i&63)&1)<<1
+				tp[i] += m[4*e+int(cb)]
+			}
 		}
 		za, zb, th := z.a[q.lo:q.hi], z.b[q.lo:q.hi], t[q.lo:q.hi]
 		for e := range nh {
@@ -366,6 +437,21 @@ func (p *Protocol) b2a(s *BShare) (*AShare, error) {
 				weights(uy.B[g+e*w:g+(e+1)*w], zb[e])
 			}
 		}
+	}
+	if c != nil { // reshare tp - 2t instead, and add it (only unobserved: checked variants decline leaves)
+		for i := range t {
+			t[i] = tp[i] - 2*t[i]
+		}
+		p.addZeroShare(t)
+		ta, tb, err := p.reshare(t)
+		if err != nil {
+			return nil, err
+		}
+		for i := range z.a {
+			z.a[i] += ta[i]
+			z.b[i] += tb[i]
+		}
+		return z, nil
 	}
 	next, prev := p.productMasks(len(t))
 	p.addZeroShareTo(t, next, prev)

@@ -37,13 +37,21 @@
 //     (one message of w bits per element); x_0 is a free binary sharing (known to parties
 //     0 and 2); a Sklansky parallel-prefix adder (one AND round for the generate bits,
 //     ceil(log2(w-1)) AND rounds for the prefix, only the w low bits) adds them.
+//   - A2BSplitLeaves (leaves.go): for half of the elements party 1 (b = x_1 + x_2), for
+//     the other half party 0 (b = x_0 + x_1) sends the one-hot vectors of chunks of b
+//     (2^K bits per K-bit chunk and element) to party 2, the other a-holder drawing its
+//     part from k_0; the two parties that know a (x_0, resp. x_2) select public functions
+//     f(a, chunk) from their parts locally and reshare the results with two messages of
+//     one bit per leaf and element. One round.
 //   - B2A and Bit2A: with b = b_0 ^ b_1 ^ b_2 (binary components), party 0 knows
 //     c = b_0 ^ b_1 and inputs its w bits c_j as ring elements (one message of w words);
 //     b_2 is known to parties 1 and 2 and is a free arithmetic sharing, and
 //     b = sum_j 2^j (c_j + b2_j - 2 c_j b2_j), whose products are one MulSum (one message
 //     of n words per party). The input message is masked by F(k_2), which its receiver
 //     (party 1) lacks. The role of party 0 rotates over three ranges of the elements, so
-//     each party sends w words for a third of them. Two rounds for any w.
+//     each party sends w words for a third of them. Two rounds for any w. B2AAnd(x, c,
+//     beta) adds the AND of two one-plane sharings in the same two rounds: four more
+//     words per element in the role-0 party's input message (convert.go).
 //
 // Checked variants: every input, product (those inside A2B, B2A and Bit2A included) and
 // opening is reported, with this party's components, to an optional Observer

@@ -1,0 +1,61 @@
+package mpc
+
+// LeafSplitter is an optional Protocol extension for protocols whose A2B operands are each
+// known in the clear to some parties (rep3: a = x_0 to parties 0 and 2, b = x_1 + x_2 to
+// party 1). Besides the operands it returns leaves: one-plane binary shares of public
+// functions f(a, v) of a and of a chunk v of b's bits, all at the depth of one AND gate,
+// whatever f is. A circuit over such leaves starts from (generate, propagate) pairs of
+// whole chunks, or from equality and comparison tests of chunks, instead of single
+// planes, and so needs fewer AND rounds after them (requant_leaves.go).
+//
+// LeafSplits reports whether A2BSplitLeaves may be called (a checked variant of a
+// protocol that has the method declines: the leaves come from one party's input, which
+// its checks do not cover).
+type LeafSplitter interface {
+	A2BSplitter
+	LeafSplits() bool
+	// A2BSplitLeaves returns binary sharings of planes [0, bits) of the operands a and b
+	// of A2BSplit(x, w) (a + b = x mod 2^w) and, for each leaf, a one-plane sharing of
+	// leaf.f(a, v) with v = b's planes [Lo, Lo+K) as an integer (see SplitLeaf).
+	A2BSplitLeaves(x AShare, w, bits int, l *SplitLeaves) (a, b BShare, leaves []BShare, err error)
+	// B2AAnd returns B2A(x) + (c AND beta) for one-plane c and beta, in the rounds of
+	// B2A(x): the select of a carry-select circuit rides on the conversion.
+	B2AAnd(x, c, beta BShare) (AShare, error)
+}
+
+// SplitLeaves describes the leaves of A2BSplitLeaves. Derive (nil: none) computes, per
+// element, NDerived public functions of a (a as a w-bit value) into out, for the parties
+// that know a; source 0 of a leaf is a itself and source s >= 1 is out[s-1].
+type SplitLeaves struct {
+	NDerived int
+	Derive   func(a uint64, out []uint64)
+	Leaves   []SplitLeaf
+}
+
+// SplitLeaf is the function f(a, v) = bit v of Tab[t], where t = bits [SLo, SLo+SW) of
+// source Src and v = b's planes [Lo, Lo+K) (1 <= K <= MaxLeafChunk, len(Tab) = 2^SW).
+type SplitLeaf struct {
+	Lo, K        int
+	Src, SLo, SW int
+	Tab          []uint64
+}
+
+// MaxLeafChunk is the widest chunk of b a leaf may read (its one-hot takes 2^K bits per
+// element).
+const MaxLeafChunk = 4
+
+// leafSplitter returns p's LeafSplitter when p has one that is available.
+func leafSplitter(p Protocol) (LeafSplitter, bool) {
+	l, ok := Ext[LeafSplitter](p)
+	if !ok || !l.LeafSplits() {
+		return nil, false
+	}
+	return l, true
+}
+
+// HasLeafSplits reports whether p takes the leaf form of the fused requantization
+// (LeafSplitter, available): counting the calls of a protocol must use the same form.
+func HasLeafSplits(p Protocol) bool {
+	_, ok := leafSplitter(p)
+	return ok
+}

@@ -1,0 +1,270 @@
+package mpc
+
+import (
+	"fmt"
+	"math/bits"
+)
+
+// leafPass is fusedPass's circuit built on leaves (LeafSplitter) instead of single planes,
+// for one group without tie corrections and h <= 8 (the caller checks, and gives bw room
+// for q' - 1). The arithmetic is that of clampCircuit, with w' = a + b mod 2^bw (offset
+// binary of w), k = E + h, m = bw - k:
+//
+//   - cE, the carry into plane E: chunks of [0, E) of at most 4 planes, each a (generate,
+//     propagate) pair of leaves ([t + v >= 2^K] and [t + v = 2^K - 1], t and v the chunk's
+//     values in a and b), combined by a balanced carry tree: ceil(log2 chunks) rounds
+//     after the leaves (4 for E <= 48 with 3-plane chunks).
+//   - The branch cE = 0 (q0 = q' - cE): L, planes [E, k) of w', from 4-plane chunks whose
+//     sum planes, carry out and [sum all ones] are leaves (per carry in beyond the first
+//     chunk), chained by one select per chunk (h <= 8: L and the carry c_k into plane k
+//     one round after the leaves).
+//   - hz = [planes [k, bw) of w' are 1 0 ... 0]: with A' = a >> k and B' = b >> k (m
+//     bits), hz = Z_{c_k}, Z_z = [B' = 2^(m-1) - A' - z mod 2^m], an AND tree of one
+//     equality leaf per 4-plane chunk of B' (the threshold is a public function of a,
+//     a derived value); pos = plane bw-1 of w' = Pos_{c_k}, Pos_z = a_top ^ b_top ^
+//     (carry into plane bw-1 of A' + B' + z), a carry tree over chunk leaves.
+//   - o0_i = L_i & hz ^ (pos ^ hz) (clampCircuit's L_i & hz ^ gtH) with hz = Z_0 ^ c_k &
+//     (Z_0 ^ Z_1) expanded as L_i & Z_0 ^ (L_i & c_k) & (Z_0 ^ Z_1), so that no product
+//     waits for hz; beta = [0 <= q0 <= H - 1] = hz & NOT [L all ones], expanded the same
+//     way.
+//   - The output is clamp(q0 + cE) = o0 + (cE & beta) (clamp is monotone with slope at
+//     most 1, and q0 = q' - 1 does not wrap): LeafSplitter.B2AAnd converts o0 and adds
+//     the AND in the B2A's two rounds, instead of clampCircuit's second branch and select
+//     round before the B2A.
+//
+// Depths (AND rounds after the leaves' round): cE 4 (at most 16 chunks), o0 and beta 4.
+// Per requantization: the leaves' round, 4 AND rounds, the B2A's 2, against 7 + 2; and
+// about a fifth of the AND gates (the leaves cost party 1 nothing to reshare, and its
+// one-hot input replaces the planes of b).
+func (rq *requantizer) leafPass(ls LeafSplitter, w AShare, gr *group, h int) (AShare, error) {
+	p := rq.p
+	E, bw := gr.e, gr.bw
+	k := E + h
+	m := bw - k
+	mask := func(n int) uint64 {
+		if n >= 64 {
+			return ^uint64(0)
+		}
+		return 1<<uint(n) - 1
+	}
+	sl := &SplitLeaves{
+		NDerived: 2,
+		Derive: func(a uint64, out []uint64) {
+			ap := a >> uint(k) & mask(m)
+			t0 := (uint64(1)<<uint(m-1) - ap) & mask(m)
+			out[0] = t0
+			out[1] = (t0 - 1) & mask(m)
+		},
+	}
+	d := &dag{p: p}
+	var nodes []*dnode
+	leaf := func(lo, K, src, slo, sw int, f func(t, v uint64) bool) sig {
+		tab := make([]uint64, 1<<uint(sw))
+		for t := range tab {
+			for v := range 1 << uint(K) {
+				if f(uint64(t), uint64(v)) {
+					tab[t] |= 1 << uint(v)
+				}
+			}
+		}
+		sl.Leaves = append(sl.Leaves, SplitLeaf{Lo: lo, K: K, Src: src, SLo: slo, SW: sw, Tab: tab})
+		s := d.input(nil)
+		nodes = append(nodes, s.n)
+		return s
+	}
+	// gp returns the (generate, propagate) leaves of planes [lo, lo+K) read from the
+	// chunk [clo, clo+ck) of b (the chunk may be wider: its upper planes are ignored),
+	// with carry in cin for the generate (the propagate is independent of it).
+	gp := func(clo, ck, lo, K, cin int, wantP bool) gpair {
+		sh := uint(lo - clo)
+		g := leaf(clo, ck, 0, lo, K, func(t, v uint64) bool { return t+(v>>sh&mask(K))+uint64(cin) >= 1<<uint(K) })
+		pp := sigZero
+		if wantP {
+			pp = leaf(clo, ck, 0, lo, K, func(t, v uint64) bool { return t+(v>>sh&mask(K)) == 1<<uint(K)-1 })
+		}
+		return gpair{g, pp}
+	}
+	// cE: chunks of [0, E).
+	kl := min(max((E+15)/16, 1), MaxLeafChunk)
+	var low []gpair
+	for lo := 0; lo < E; lo += kl {
+		K := min(kl, E-lo)
+		low = append(low, gp(lo, K, lo, K, 0, lo > 0))
+	}
+	cE := newCtree(d, low).G(0, len(low))
+	// L: 4-plane chunks of [E, k), with carry in 0 into E (the branch cE = 0): the sum
+	// planes, the carry out and [sum planes all ones], per carry in (one for the first
+	// chunk).
+	type lchunk struct {
+		s   [2][]sig // sum planes for carry in 0 / 1
+		co  [2]sig   // carry out
+		one [2]sig   // sum planes all ones
+	}
+	var lch []lchunk
+	for lo := E; lo < k; lo += MaxLeafChunk {
+		K := min(MaxLeafChunk, k-lo)
+		var c lchunk
+		for y := range 2 {
+			if lo == E && y == 1 {
+				break
+			}
+			for i := range K {
+				c.s[y] = append(c.s[y], leaf(lo, K, 0, lo, K, func(t, v uint64) bool { return (t+v+uint64(y))>>uint(i)&1 == 1 }))
+			}
+			c.co[y] = leaf(lo, K, 0, lo, K, func(t, v uint64) bool { return t+v+uint64(y) >= 1<<uint(K) })
+			c.one[y] = leaf(lo, K, 0, lo, K, func(t, v uint64) bool { return (t+v+uint64(y))&mask(K) == mask(K) })
+		}
+		lch = append(lch, c)
+	}
+	// Upper planes [k, bw): 4-plane chunks of B'.
+	var zl [2][]sig
+	var up [2][]gpair
+	ptop := sigZero
+	for lo := k; lo < bw; lo += MaxLeafChunk {
+		K := min(MaxLeafChunk, bw-lo)
+		for z := range 2 {
+			zl[z] = append(zl[z], leaf(lo, K, 1+z, lo-k, K, func(t, v uint64) bool { return t == v }))
+		}
+		kc := K // planes of this chunk below bw-1
+		if lo+K == bw {
+			kc = K - 1
+			top := uint(bw - 1 - lo)
+			ptop = leaf(lo, K, 0, bw-1, 1, func(t, v uint64) bool { return t^(v>>top&1) == 1 })
+		}
+		if kc == 0 {
+			continue
+		}
+		if lo == k {
+			for z := range 2 {
+				up[z] = append(up[z], gp(lo, K, lo, kc, z, false))
+			}
+			continue
+		}
+		g := gp(lo, K, lo, kc, 0, true)
+		up[0], up[1] = append(up[0], g), append(up[1], g)
+	}
+	var Z, Pos [2]sig
+	for z := range 2 {
+		Z[z] = d.andTree(zl[z])
+		Pos[z] = ptop
+		if len(up[z]) > 0 {
+			Pos[z] = d.xor(ptop, newCtree(d, up[z]).G(0, len(up[z])))
+		}
+	}
+	dZ, dPos := d.xor(Z[0], Z[1]), d.xor(Pos[0], Pos[1])
+	// The branch cE = 0: L, the carry c_k into plane k and [L all ones], chunk by chunk.
+	var L, ones []sig
+	c := sigZero
+	for j, ch := range lch {
+		if j == 0 {
+			L = append(L, ch.s[0]...)
+			ones = append(ones, ch.one[0])
+			c = ch.co[0]
+			continue
+		}
+		sel := func(x0, x1 sig) sig { return d.xor(x0, d.and(c, d.xor(x0, x1))) }
+		for i := range ch.s[0] {
+			L = append(L, sel(ch.s[0][i], ch.s[1][i]))
+		}
+		ones = append(ones, sel(ch.one[0], ch.one[1]))
+		c = sel(ch.co[0], ch.co[1])
+	}
+	hz := d.xor(Z[0], d.and(c, dZ))
+	gtH := d.xor(d.xor(Pos[0], d.and(c, dPos)), hz)
+	o0 := make([]sig, h)
+	for i := range h {
+		o0[i] = d.xor(d.xor(d.and(L[i], Z[0]), d.and(d.and(L[i], c), dZ)), gtH)
+	}
+	// beta = [0 <= q0 <= H - 1] = hz & NOT [L all ones], so that the output is o0 + cE &
+	// beta (o1 = clamp(q0 + 1) = o0 + beta; q0 = q' - 1 does not wrap: bw has room).
+	nAll := not(d.andTree(ones))
+	beta := d.xor(d.and(Z[0], nAll), d.and(d.and(c, nAll), dZ))
+	outs := append(o0, cE, beta)
+	_, _, lv, err := ls.A2BSplitLeaves(w, bw, 0, sl)
+	if err != nil {
+		return nil, fmt.Errorf("a2b leaves of %d bits: %w", bw, err)
+	}
+	if len(lv) != len(nodes) {
+		return nil, fmt.Errorf("a2b leaves: %d shares for %d leaves", len(lv), len(nodes))
+	}
+	for j, n := range nodes {
+		n.in = lv[j]
+	}
+	res, err := d.eval(outs)
+	if err != nil {
+		return nil, fmt.Errorf("leaf circuit: %w", err)
+	}
+	cc := &circ{p, rq.n}
+	y, err := ls.B2AAnd(cc.join(res[:h]), cc.join(res[h:h+1]), cc.join(res[h+1:h+2]))
+	if err != nil {
+		return nil, fmt.Errorf("b2a: %w", err)
+	}
+	return p.AddPublic(y, []uint64{uint64(rq.lo)}), nil
+}
+
+// andTree is the AND of xs as a balanced tree (ceil(log2 len) levels above the deepest),
+// 1 for no operands.
+func (d *dag) andTree(xs []sig) sig {
+	if len(xs) == 0 {
+		return sigOne
+	}
+	for len(xs) > 1 {
+		next := make([]sig, 0, (len(xs)+1)/2)
+		for i := 0; i+1 < len(xs); i += 2 {
+			next = append(next, d.and(xs[i], xs[i+1]))
+		}
+		if len(xs)%2 == 1 {
+			next = append(next, xs[len(xs)-1])
+		}
+		xs = next
+	}
+	return xs[0]
+}
+
+// ctree is a carry tree over (generate, propagate) leaves of equal depth: G of [lo, hi)
+// splits off a high part of 2^(ceil(log2 (hi-lo)) - 1) leaves, so that G of s leaves is
+// ceil(log2 s) rounds above them; P is a balanced AND tree. Memoized.
+type ctree struct {
+	d      *dag
+	leaves []gpair
+	gm, pm map[[2]int]sig
+}
+
+func newCtree(d *dag, leaves []gpair) *ctree {
+	return &ctree{d: d, leaves: leaves, gm: map[[2]int]sig{}, pm: map[[2]int]sig{}}
+}
+
+func (c *ctree) split(lo, hi int) int {
+	s := hi - lo
+	return hi - 1<<uint(bits.Len(uint(s-1))-1)
+}
+
+// G is the carry out of leaves [lo, hi) with carry in 0.
+func (c *ctree) G(lo, hi int) sig {
+	if hi-lo == 1 {
+		return c.leaves[lo].g
+	}
+	key := [2]int{lo, hi}
+	if v, ok := c.gm[key]; ok {
+		return v
+	}
+	mid := c.split(lo, hi)
+	v := c.d.xor(c.G(mid, hi), c.d.and(c.P(mid, hi), c.G(lo, mid)))
+	c.gm[key] = v
+	return v
+}
+
+// P is the AND of the propagate leaves of [lo, hi).
+func (c *ctree) P(lo, hi int) sig {
+	if hi-lo == 1 {
+		return c.leaves[lo].p
+	}
+	key := [2]int{lo, hi}
+	if v, ok := c.pm[key]; ok {
+		return v
+	}
+	mid := c.split(lo, hi)
+	v := c.d.and(c.P(mid, hi), c.P(lo, mid))
+	c.pm[key] = v
+	return v
+}
