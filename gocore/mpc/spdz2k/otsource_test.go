@@ -245,7 +245,8 @@ func otProtocols(t testing.TB, conns []net.Conn) [2]*Protocol {
 	s := otPair(t, conns)
 	var p [2]*Protocol
 	for i := range 2 {
-		p[i] = &Protocol{name: Name, conn: conns[i], id: i, other: 1 - i, src: s[i], rng: seededReader(byte(10 + i))}
+		p[i] = &Protocol{name: Name, conn: conns[i], id: i, other: 1 - i, src: s[i], rng: seededReader(byte(10 + i)),
+			padOut: prg.New(padKey(i)), padIn: prg.New(padKey(1 - i))}
 		p[i].check.reset()
 		p[i].alpha, p[i].delta = s[i].Keys()
 	}
