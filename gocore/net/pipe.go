@@ -152,3 +152,26 @@ func (p *pipe) Close() error {
 	h.mu.Unlock()
 	return nil
 }
+
+// RunPair runs f0 and f1, the two parties of a two-party protocol over conns[0] and
+// conns[1], concurrently. A party that fails closes its connection, so that the other's
+// pending Recv fails instead of waiting forever. It returns both errors (tests compare
+// what each party saw, e.g. that the honest one reports the cheater).
+func RunPair(conns []Conn, f0, f1 func() error) (e0, e1 error) {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if e0 = f0(); e0 != nil {
+			conns[0].Close()
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if e1 = f1(); e1 != nil {
+			conns[1].Close()
+		}
+	}()
+	wg.Wait()
+	return e0, e1
+}

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
-	"sync"
 	"testing"
 
 	"github.com/qmpc/qmpc/gocore/errs"
@@ -16,26 +15,8 @@ import (
 
 func seeded(seed byte) *prg.PRG { return prg.New(prg.Key{seed, 0x7a, 0x17}) }
 
-// run2 runs f0 and f1 concurrently; a party that fails closes its connection, so that
-// the other's pending Recv fails instead of hanging.
-func run2(conns []net.Conn, f0, f1 func() error) (e0, e1 error) {
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		if e0 = f0(); e0 != nil {
-			conns[0].Close()
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		if e1 = f1(); e1 != nil {
-			conns[1].Close()
-		}
-	}()
-	wg.Wait()
-	return e0, e1
-}
+// run2 runs the two parties (net.RunPair).
+func run2(conns []net.Conn, f0, f1 func() error) (e0, e1 error) { return net.RunPair(conns, f0, f1) }
 
 func must2(t testing.TB, conns []net.Conn, f0, f1 func() error) {
 	t.Helper()

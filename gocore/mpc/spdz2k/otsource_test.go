@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 
@@ -19,26 +18,8 @@ import (
 
 func seededReader(seed byte) *prg.PRG { return prg.New(prg.Key{seed, 0x0f, 0xf1}) }
 
-// both runs f0 and f1 concurrently; a party that fails closes its connection so that the
-// other's pending Recv fails instead of hanging.
-func both(conns []net.Conn, f0, f1 func() error) (e0, e1 error) {
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		if e0 = f0(); e0 != nil {
-			conns[0].Close()
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		if e1 = f1(); e1 != nil {
-			conns[1].Close()
-		}
-	}()
-	wg.Wait()
-	return e0, e1
-}
+// both runs the two parties (net.RunPair).
+func both(conns []net.Conn, f0, f1 func() error) (e0, e1 error) { return net.RunPair(conns, f0, f1) }
 
 func mustBoth(t testing.TB, conns []net.Conn, f0, f1 func() error) {
 	t.Helper()
