@@ -58,7 +58,7 @@ func TestSpdz2kRandomTamperSweep(t *testing.T) { randomTamperSweep(t, "spdz2k-de
 // BENCHMARKS.md), so the test passes its Spec.
 func TestSpdz2kOT(t *testing.T) {
 	if testing.Short() {
-		t.Skip("spdz2k's OT offline phase takes about a minute on the small model")
+		t.Skip("spdz2k's OT offline phase takes about 20 s on the small model")
 	}
 	g := tflitetest.TinyConv(model.Int8, 4, 4, 2, 3, 5)
 	c, err := Compile(g)
