@@ -78,7 +78,7 @@
 //     nothing: z_0 = -z_1 when nobody cheated, and each party can compute its own.
 //   - Open(x, to): Verify, then both send their components of y = x + 2^64 t ([t]
 //     random) if to < 0, or y = x - r with an input mask r of party to; the MAC check of
-//     y (rounds 2-5 above); the receiver takes y mod 2^64 (plus r). y is uniform except
+//     y (the five rounds of Verify); the receiver takes y mod 2^64 (plus r). y is uniform except
 //     for x mod 2^64 when opened to all.
 //   - OpenB(x, to): Verify, then the sending party (both if to < 0) sends its bits and
 //     the hash of their MACs; the receiver checks the hash; verdict exchange.
