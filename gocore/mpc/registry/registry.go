@@ -95,7 +95,7 @@ func Lookup(name string) (mpc.Spec, error) {
 		if !s.Available() {
 			status := "is planned but not built yet"
 			if s.Summary != "" {
-				status = "is not available yet: " + s.Summary
+				status = "is planned, not listed yet: " + s.Summary
 			}
 			return mpc.Spec{}, errs.New(errs.Config, "protocol %q (%s, %s) %s; available: %s",
 				name, s.Corruption, s.Security, status, strings.Join(Names(), ", "))
