@@ -148,18 +148,38 @@ func (r *bitReader) readVec(dst []uint64, w int) {
 // scratch) to sink. delta(o, scratch) returns OT o's correlation (l words; it may return
 // scratch after filling it).
 func (s *Session) cotSenderPhase(umsg []byte, L cotLayout, delta func(o int, scratch []uint64) []uint64, sink func(o int, t []uint64)) error {
+	scratch := make([]uint64, L.l)
+	return s.cotSendChunks(umsg, L, L.l, func(o int, x0, x1 []uint64, bw *bitWriter) {
+		w := L.width(o)
+		m := widthMask(w)
+		d := delta(o, scratch)
+		d = d[:len(x0)]
+		for i := range x0 {
+			x1[i] = (x1[i] - x0[i] - d[i]) & m
+			x0[i] &= m
+		}
+		bw.writeVec(x1, w)
+		sink(o, x0)
+	})
+}
+
+// cotSendChunks is the sender's side of every correlated OT of the session (cot.go's
+// Z_2^w elements, gilboa128.go's Z_2^128 ones), once the receiver's extension message
+// umsg is in: per chunk of L it hashes the rows (h0 = H(q_j) beside q, then q_j becomes
+// H(q_j xor s)), expands both pads of OT o into words words x0 and x1 and lets elem turn
+// them into the receiver's correction (written to bw) and the sender's output; then it
+// sends the chunk's corrections.
+func (s *Session) cotSendChunks(umsg []byte, L cotLayout, words int, elem func(o int, x0, x1 []uint64, bw *bitWriter)) error {
 	q, base, err := s.sndExtend(umsg, L.n, false)
 	if err != nil {
 		return err
 	}
-	x0 := make([]uint64, L.l)
-	x1 := make([]uint64, L.l)
-	scratch := make([]uint64, L.l)
+	x0 := make([]uint64, words)
+	x1 := make([]uint64, words)
 	var h0 []Block
 	ends, sizes := L.chunks()
 	o := 0
 	for ci, end := range ends {
-		// Hash the chunk's rows: h0 = H(q_j) beside q, then q_j becomes H(q_j xor s).
 		a := o
 		h0 = slices.Grow(h0[:0], end-a)[:end-a]
 		s.h.tcrBatch(h0, q[a:end], base+uint64(a))
@@ -170,18 +190,9 @@ func (s *Session) cotSenderPhase(umsg []byte, L cotLayout, delta func(o int, scr
 		s.h.tcrBatch(q[a:end], q[a:end], base+uint64(a))
 		bw := bitWriter{out: make([]byte, 0, sizes[ci])}
 		for ; o < end; o++ {
-			w := L.width(o)
-			m := widthMask(w)
 			s.ex.expand(x0, h0[o-a])
 			s.ex.expand(x1, q[o])
-			d := delta(o, scratch)
-			d = d[:len(x0)]
-			for i := range x0 {
-				x1[i] = (x1[i] - x0[i] - d[i]) & m
-				x0[i] &= m
-			}
-			bw.writeVec(x1, w)
-			sink(o, x0)
+			elem(o, x0, x1, &bw)
 		}
 		if err := s.sendNoFlush(bw.bytes()); err != nil {
 			return err
@@ -194,30 +205,40 @@ func (s *Session) cotSenderPhase(umsg []byte, L cotLayout, delta func(o int, scr
 // extReceiver.extend with choice bits c; it receives the correction chunks and hands each
 // OT's output (l words, reused scratch) to sink.
 func (s *Session) cotReceiverPhase(t []Block, base uint64, c []uint64, L cotLayout, sink func(o int, out []uint64)) error {
-	x := make([]uint64, L.l)
 	y := make([]uint64, L.l)
+	return s.cotRecvChunks(t, base, L, "COT", L.l, func(o int, x []uint64, br *bitReader) {
+		w := L.width(o)
+		m := widthMask(w)
+		sel := -(c[o/64] >> (o % 64) & 1)
+		br.readVec(y, w)
+		for i := range x {
+			x[i] = (x[i] - y[i]&sel) & m
+		}
+		sink(o, x)
+	})
+}
+
+// cotRecvChunks is the receiver's side of every correlated OT of the session (the twin of
+// cotSendChunks): per chunk of L it hashes its rows t, receives the chunk's corrections
+// (what names the kind in errors), expands OT o's pad into words words x and lets elem
+// apply the correction read from br.
+func (s *Session) cotRecvChunks(t []Block, base uint64, L cotLayout, what string, words int, elem func(o int, x []uint64, br *bitReader)) error {
+	x := make([]uint64, words)
 	ends, sizes := L.chunks()
 	o := 0
 	for ci, end := range ends {
 		s.h.tcrBatch(t[o:end], t[o:end], base+uint64(o))
-		msg, err := s.recv("COT corrections")
+		msg, err := s.recv(what + " corrections")
 		if err != nil {
 			return err
 		}
 		if len(msg) != sizes[ci] {
-			return errs.New(errs.Party, "ot: COT correction chunk %d has %d bytes, want %d", ci, len(msg), sizes[ci])
+			return errs.New(errs.Party, "ot: %s correction chunk %d has %d bytes, want %d", what, ci, len(msg), sizes[ci])
 		}
 		br := newBitReader(msg)
 		for ; o < end; o++ {
-			w := L.width(o)
-			m := widthMask(w)
-			sel := -(c[o/64] >> (o % 64) & 1)
 			s.ex.expand(x, t[o])
-			br.readVec(y, w)
-			for i := range x {
-				x[i] = (x[i] - y[i]&sel) & m
-			}
-			sink(o, x)
+			elem(o, x, br)
 		}
 	}
 	return nil

@@ -47,53 +47,24 @@ func mask128(w int) (lo, hi uint64) {
 // words (lo words, then hi words; it may fill and return scratch); sink gets S's output in
 // the same layout.
 func (s *Session) cot128SenderPhase(umsg []byte, L cotLayout, delta func(o int, scratch []uint64) []uint64, sink func(o int, t []uint64)) error {
-	q, base, err := s.sndExtend(umsg, L.n, false)
-	if err != nil {
-		return err
-	}
 	l := L.l
-	x0 := make([]uint64, 2*l)
-	x1 := make([]uint64, 2*l)
 	scratch := make([]uint64, 2*l)
-	var h0 []Block
-	ends, sizes := L.chunks()
-	o := 0
-	for ci, end := range ends {
-		a := o
-		if cap(h0) < end-a {
-			h0 = make([]Block, end-a)
+	return s.cotSendChunks(umsg, L, 2*l, func(o int, x0, x1 []uint64, bw *bitWriter) {
+		w := L.width(o)
+		mlo, mhi := mask128(w)
+		d := delta(o, scratch)[:2*l]
+		for e := range l {
+			lo, b := bits.Sub64(x1[e], x0[e], 0)
+			hi, _ := bits.Sub64(x1[l+e], x0[l+e], b)
+			lo, b = bits.Sub64(lo, d[e], 0)
+			hi, _ = bits.Sub64(hi, d[l+e], b)
+			x1[e], x1[l+e] = lo&mlo, hi&mhi
+			x0[e] &= mlo
+			x0[l+e] &= mhi
 		}
-		h0 = h0[:end-a]
-		s.h.tcrBatch(h0, q[a:end], base+uint64(a))
-		for j := a; j < end; j++ {
-			q[j][0] ^= s.snd.s[0]
-			q[j][1] ^= s.snd.s[1]
-		}
-		s.h.tcrBatch(q[a:end], q[a:end], base+uint64(a))
-		bw := bitWriter{out: make([]byte, 0, sizes[ci])}
-		for ; o < end; o++ {
-			w := L.width(o)
-			mlo, mhi := mask128(w)
-			s.ex.expand(x0, h0[o-a])
-			s.ex.expand(x1, q[o])
-			d := delta(o, scratch)[:2*l]
-			for e := range l {
-				lo, b := bits.Sub64(x1[e], x0[e], 0)
-				hi, _ := bits.Sub64(x1[l+e], x0[l+e], b)
-				lo, b = bits.Sub64(lo, d[e], 0)
-				hi, _ = bits.Sub64(hi, d[l+e], b)
-				x1[e], x1[l+e] = lo&mlo, hi&mhi
-				x0[e] &= mlo
-				x0[l+e] &= mhi
-			}
-			writeElems(&bw, x1[:l], x1[l:], w)
-			sink(o, x0)
-		}
-		if err := s.sendNoFlush(bw.bytes()); err != nil {
-			return err
-		}
-	}
-	return nil
+		writeElems(bw, x1[:l], x1[l:], w)
+		sink(o, x0)
+	})
 }
 
 // writeElems packs elements (lo[e], hi[e]) at w bits each (lo at min(w, 64) bits, then hi
@@ -151,34 +122,18 @@ func (r *bitReader) get(w int) uint64 {
 // cot128SenderPhase).
 func (s *Session) cot128ReceiverPhase(t []Block, base uint64, c []uint64, L cotLayout, sink func(o int, out []uint64)) error {
 	l := L.l
-	x := make([]uint64, 2*l)
-	ends, sizes := L.chunks()
-	o := 0
-	for ci, end := range ends {
-		s.h.tcrBatch(t[o:end], t[o:end], base+uint64(o))
-		msg, err := s.recv("COT128 corrections")
-		if err != nil {
-			return err
+	return s.cotRecvChunks(t, base, L, "COT128", 2*l, func(o int, x []uint64, br *bitReader) {
+		w := L.width(o)
+		mlo, mhi := mask128(w)
+		sel := -(c[o/64] >> (o % 64) & 1)
+		for e := range l {
+			ylo, yhi := br.readElem(w)
+			lo, b := bits.Sub64(x[e], ylo&sel, 0)
+			hi, _ := bits.Sub64(x[l+e], yhi&sel, b)
+			x[e], x[l+e] = lo&mlo, hi&mhi
 		}
-		if len(msg) != sizes[ci] {
-			return errs.New(errs.Party, "ot: COT128 correction chunk %d has %d bytes, want %d", ci, len(msg), sizes[ci])
-		}
-		br := newBitReader(msg)
-		for ; o < end; o++ {
-			w := L.width(o)
-			mlo, mhi := mask128(w)
-			sel := -(c[o/64] >> (o % 64) & 1)
-			s.ex.expand(x, t[o])
-			for e := range l {
-				ylo, yhi := br.readElem(w)
-				lo, b := bits.Sub64(x[e], ylo&sel, 0)
-				hi, _ := bits.Sub64(x[l+e], yhi&sel, b)
-				x[e], x[l+e] = lo&mlo, hi&mhi
-			}
-			sink(o, x)
-		}
-	}
-	return nil
+		sink(o, x)
+	})
 }
 
 func checkCOT128(n, l, w int) error {
