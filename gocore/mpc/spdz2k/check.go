@@ -65,14 +65,8 @@ func (c *checker) hashD(v []uint64) {
 // openedBits feeds the D values of the opened share s (the other party's component
 // planes peer) to the binary check: M ^ K ^ b*Delta per bit.
 func (c *checker) openedBits(s *BShare, peer []uint64, delta uint64) {
-	W := ring.Words(s.n)
-	d := make([]uint64, len(s.m))
-	for j := 0; j < s.w; j++ {
-		for i := 0; i < s.n; i++ {
-			q := j*s.n + i
-			d[q] = s.m[q] ^ s.k[q] ^ delta&mask(bitAt(peer, W, j, i))
-		}
-	}
+	d := expectedMACs(peer, delta, s)
+	ring.Xor(d, d, s.m)
 	c.hashD(d)
 }
 
@@ -82,17 +76,17 @@ func macHash(m []uint64) []byte {
 	return h[:]
 }
 
-// expectedHash returns macHash of the expected MACs K ^ b*Delta of the other party's bits
-// (planes peer) of x.
-func expectedHash(peer []uint64, delta uint64, x *BShare) []byte {
-	W := (x.n + 63) / 64
+// expectedMACs returns the MACs K ^ b*Delta that the other party's bits b (planes peer)
+// of x must carry under this party's keys.
+func expectedMACs(peer []uint64, delta uint64, x *BShare) []uint64 {
+	W := ring.Words(x.n)
 	k := make([]uint64, len(x.k))
 	for j := 0; j < x.w; j++ {
 		for i := 0; i < x.n; i++ {
 			k[j*x.n+i] = x.k[j*x.n+i] ^ delta&mask(bitAt(peer, W, j, i))
 		}
 	}
-	return macHash(k)
+	return k
 }
 
 // maybeVerify runs the check when the list of opened values is long.

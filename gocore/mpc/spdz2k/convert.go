@@ -175,7 +175,7 @@ func (p *Protocol) OpenB(x mpc.BShare, to int) ([]uint64, error) {
 		if err := p.checkTail("opened bits", peer, s.n); err != nil {
 			return nil, fmt.Errorf("spdz2k OpenB: %w", err)
 		}
-		if string(expectedHash(peer, p.delta, s)) != string(raw[8*len(s.x):]) {
+		if string(macHash(expectedMACs(peer, p.delta, s))) != string(raw[8*len(s.x):]) {
 			failed = append(failed, "opened bits' MACs")
 		}
 		out = ring.FromPlanes(XorWords(s.x, peer), s.n, s.w)
