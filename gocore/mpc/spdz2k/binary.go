@@ -241,7 +241,7 @@ func (p *Protocol) AND(a, b []mpc.BShare) ([]mpc.BShare, error) {
 // (M ^ K ^ b_peer*Delta for d = x ^ a, then for e = y ^ b; check.go).
 func (p *Protocol) andFinish(x, y, a, b, c *BShare, own, peer []uint64) *BShare {
 	n, w, nw := x.n, x.w, len(x.x)
-	d, e := XorWords(own[:nw], peer[:nw]), XorWords(own[nw:], peer[nw:])
+	d, e := xorWords(own[:nw], peer[:nw]), xorWords(own[nw:], peer[nw:])
 	z := &BShare{n: n, w: w, x: make([]uint64, nw), m: make([]uint64, n*w), k: make([]uint64, n*w)}
 	for t := range z.x {
 		z.x[t] = c.x[t] ^ d[t]&b.x[t] ^ e[t]&a.x[t]
@@ -322,8 +322,8 @@ func (p *Protocol) checkTail(what string, planes []uint64, n int) error {
 	return nil
 }
 
-// XorWords returns a ^ b as a new slice.
-func XorWords(a, b []uint64) []uint64 {
+// xorWords returns a ^ b as a new slice.
+func xorWords(a, b []uint64) []uint64 {
 	d := make([]uint64, len(a))
 	ring.Xor(d, a, b)
 	return d

@@ -119,7 +119,7 @@ func (p *Protocol) B2A(x mpc.BShare) (mpc.AShare, error) {
 		return nil, err
 	}
 	p.check.openedBits(d, peer, p.delta)
-	c := XorWords(d.x, peer)
+	c := xorWords(d.x, peer)
 	W := ring.Words(n)
 	z := weighted(arith, n, w, func(j, i int) uint64 {
 		if bitAt(c, W, j, i) == 1 {
@@ -178,7 +178,7 @@ func (p *Protocol) OpenB(x mpc.BShare, to int) ([]uint64, error) {
 		if string(macHash(expectedMACs(peer, p.delta, s))) != string(raw[8*len(s.x):]) {
 			failed = append(failed, "opened bits' MACs")
 		}
-		out = ring.FromPlanes(XorWords(s.x, peer), s.n, s.w)
+		out = ring.FromPlanes(xorWords(s.x, peer), s.n, s.w)
 	}
 	if err := p.verdict(failed); err != nil {
 		return nil, fmt.Errorf("spdz2k OpenB: %w", err)

@@ -86,7 +86,7 @@ func (d *dealer) authBits(v []uint64, n, w int) *BShare {
 	s := &BShare{n: n, w: w, x: x0, k: k[d.id], m: make([]uint64, n*w)}
 	if d.id == 1 {
 		d.nbytes += int64(len(v)) * 8
-		s.x = XorWords(v, x0)
+		s.x = xorWords(v, x0)
 	}
 	// M_i = K_j ^ x_i * Delta_j.
 	kj, dj := k[1-d.id], d.delta[1-d.id]
