@@ -621,7 +621,7 @@ func (s *otSource) Triple(f bilinear) (a, b, c *AShare, err error) {
 	// term is a random share).
 	A, A2 := s.randVec(P.nA), s.randVec(P.nA)
 	C, C2 := ring128.Make(P.nC), ring128.Make(P.nC)
-	per := max(1, tripleBatchElems/(tripleTau*P.l))
+	per := max(1, tripleBatchElems/(tripleTau*max(1, P.l)))
 	for u0 := 0; u0 < len(P.aIdx); {
 		u1 := min(len(P.aIdx), u0+per)
 		for u1 < len(P.aIdx) && P.aIdx[u1] == P.aIdx[u1-1] { // keep an A entry's units together
