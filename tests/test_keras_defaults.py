@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 
 qmpc = pytest.importorskip("qmpc")
+
+import listed  # noqa: E402
 pytest.importorskip("ai_edge_litert.interpreter")
 
 import gen_keras_defaults  # noqa: E402
@@ -68,7 +70,7 @@ def test_cleartext_equals_litert(name, data):
 
 
 # Every protocol of this build but plain (run below on the small models).
-PROTOCOLS = [p.name for p in qmpc.protocols() if p.name != "plain"]
+PROTOCOLS = [p.name for p in listed.protocols() if p.name != "plain"]
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)

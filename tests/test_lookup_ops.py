@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 
 qmpc = pytest.importorskip("qmpc")
+
+import listed  # noqa: E402
 pytest.importorskip("ai_edge_litert.interpreter")
 
 import gen_keras_lut  # noqa: E402
@@ -27,7 +29,7 @@ def _generated():
 
 MODELS = _generated()
 IDS = [n for n, _ in MODELS]
-PROTOCOLS = [p.name for p in qmpc.protocols() if p.name != "plain"]
+PROTOCOLS = [p.name for p in listed.protocols() if p.name != "plain"]
 
 
 def _skip_if_unavailable(data):

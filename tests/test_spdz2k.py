@@ -1,10 +1,12 @@
 """spdz2k (issue 14): two parties, dishonest majority, malicious with abort.
 
-This build has spdz2k's online phase with a simulated trusted dealer, under the name
-``spdz2k-dealer`` (the dealer is outside the threat model and labelled as such; ``spdz2k``
-itself stays planned until its OT offline phase exists). The output equals the cleartext
-run bit for bit; a party that alters any message raises ``qmpc.CheatingDetected`` where
-semi2k returns a wrong output without complaint; a random sweep finds no undetected change.
+``spdz2k`` runs the two parties' own maliciously secure OT-based offline phase; a model
+whose offline phase would send more than 20 GB per party is refused at once with a
+``ConfigError`` that names the prediction. ``spdz2k-dealer`` is the same online phase with
+a simulated trusted dealer (outside the threat model, labelled as such). The output equals
+the cleartext run bit for bit; a party that alters any message raises
+``qmpc.CheatingDetected`` where semi2k returns a wrong output without complaint; a random
+sweep finds no undetected change.
 """
 from __future__ import annotations
 
@@ -35,10 +37,33 @@ def test_bit_exact_listed_and_labelled(digits):
     assert (info.parties, info.corruption, info.security, info.available) == (2, "dishonest majority", "malicious, abort", True)
     assert "dealer" in info.summary
     assert r.stats.preprocessing == "dealer"
-    planned = next(p for p in qmpc.protocols(all=True) if p.name == "spdz2k")
-    assert not planned.available
-    with pytest.raises(qmpc.ConfigError, match="spdz2k"):
-        qmpc.secure_run(m, x, protocol="spdz2k", progress=False)
+
+
+def test_ot_offline_phase_bit_exact_and_checked(digits):
+    """spdz2k itself: the OT offline phase (malicious OT extension, COPEe, triples with
+    sacrifice, TinyOT, daBits) and the online phase, bit-exact; one altered message of the
+    offline phase of each party is caught."""
+    m, x = digits
+    x = x[:1]
+    info = next(p for p in qmpc.protocols() if p.name == "spdz2k")
+    assert (info.parties, info.security, info.available, info.offline) == (2, "malicious, abort", True, True)
+    r = qmpc.secure_run(m, x, protocol="spdz2k", progress=False)
+    np.testing.assert_array_equal(r.output, m.run(x))
+    assert r.stats.preprocessing != "dealer"
+    assert r.stats.offline.bytes_sent[0] > 100 * r.stats.online.bytes_sent[0]
+    for party in (0, 1):
+        with pytest.raises(qmpc.CheatingDetected) as e:
+            qmpc.secure_run(m, x, protocol="spdz2k", progress=False,
+                            tamper=qmpc.Tamper(party=party, message=r.stats.messages[party] // 2, xor=1 << 5))
+        assert e.value.tampered
+
+
+def test_offline_budget_refuses_large_models(shared_model):
+    """MobileNetV1 0.25_128's OT offline phase would send hundreds of GB per party: spdz2k
+    refuses it at once, naming the prediction and the alternatives."""
+    m = qmpc.load(shared_model("coral/mobilenet_v1_0.25_128_quant.tflite"))
+    with pytest.raises(qmpc.ConfigError, match=r"GB per party.*spdz2k-dealer"):
+        qmpc.estimate(m, protocol="spdz2k")
 
 
 def _fc_messages(r, party: int) -> list[int]:

@@ -35,6 +35,8 @@ import numpy as np
 import pytest
 
 qmpc = pytest.importorskip("qmpc")
+
+import listed  # noqa: E402
 torch = pytest.importorskip("torch")
 pytest.importorskip("ai_edge_litert.interpreter")
 litert_torch = pytest.importorskip("litert_torch")
@@ -192,7 +194,7 @@ def test_cleartext_equals_litert(name):
     check_equal(generated(name)[1], seeds=(0, 1, 2))
 
 
-@pytest.mark.parametrize("protocol", [p.name for p in qmpc.protocols()])
+@pytest.mark.parametrize("protocol", [p.name for p in listed.protocols()])
 @pytest.mark.parametrize("name", list(SHAPES))
 def test_secure_equals_cleartext(name, protocol):
     """Every protocol of the registry (semi2k with its OT offline phase and with the

@@ -14,7 +14,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/model/tflite/tflitetest"
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/mpc/local"
-	"github.com/qmpc/qmpc/gocore/mpc/registry"
+	"github.com/qmpc/qmpc/gocore/mpc/registry/registrytest"
 	"github.com/qmpc/qmpc/gocore/qnn"
 )
 
@@ -95,7 +95,7 @@ func TestSecureBatch(t *testing.T) {
 		graphs["mobilenet_v1_0.25_128"] = g
 		sizes["mobilenet_v1_0.25_128"] = []int{4}
 	}
-	for _, spec := range registry.Available() {
+	for _, spec := range registrytest.Protocols() {
 		for name, g := range graphs {
 			exact := strings.HasPrefix(name, "mobilenet")
 			if exact && (spec.Offline || spec.Security == mpc.MaliciousAbort) {
@@ -177,7 +177,7 @@ func TestSecureBatch(t *testing.T) {
 func TestForGraphSharesWeightsOnce(t *testing.T) {
 	g := digitsGraph(t)
 	pub := PublicGraph(g)
-	for _, spec := range registry.Available() {
+	for _, spec := range registrytest.Protocols() {
 		t.Run(spec.Name, func(t *testing.T) {
 			ps, err := local.New(spec.Name, 0)
 			if err != nil {
@@ -301,7 +301,7 @@ func TestBatchArgmax(t *testing.T) {
 func TestWithProtocolRunsConcurrentInstances(t *testing.T) {
 	g := digitsGraph(t)
 	pub := PublicGraph(g)
-	for _, spec := range registry.Available() {
+	for _, spec := range registrytest.Protocols() {
 		t.Run(spec.Name, func(t *testing.T) {
 			base, err := local.New(spec.Name, 0)
 			if err != nil {

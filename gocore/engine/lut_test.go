@@ -7,7 +7,7 @@ import (
 
 	"github.com/qmpc/qmpc/gocore/model"
 	"github.com/qmpc/qmpc/gocore/model/tflite/tflitetest"
-	"github.com/qmpc/qmpc/gocore/mpc/registry"
+	"github.com/qmpc/qmpc/gocore/mpc/registry/registrytest"
 )
 
 // lutGraph is a squeeze-excitation-like block with a LOGISTIC in the middle of the graph
@@ -67,7 +67,7 @@ func TestLookupOps(t *testing.T) {
 			t.Fatalf("%v: tail %v, secure %v: want every op on shares", dt, pl.tail, pl.secure)
 		}
 		r := rand.New(rand.NewPCG(8, 9))
-		for _, spec := range registry.Available() {
+		for _, spec := range registrytest.Protocols() {
 			t.Run(dt.String()+"/"+spec.Name, func(t *testing.T) {
 				for range 2 {
 					checkSecure(t, g, randomInputs(g, r), spec.Name)
@@ -124,7 +124,7 @@ func TestPadValuePoolLookup(t *testing.T) {
 			}
 		}
 		r := rand.New(rand.NewPCG(4, 5))
-		for _, spec := range registry.Available() {
+		for _, spec := range registrytest.Protocols() {
 			t.Run(dt.String()+"/"+spec.Name, func(t *testing.T) {
 				checkSecure(t, g, randomInputs(g, r), spec.Name)
 			})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/qmpc/qmpc/gocore/errs"
@@ -84,6 +85,16 @@ func TestSpdz2kOT(t *testing.T) {
 	}
 	t.Logf("offline %.1f s, online %.2f s; bytes sent %v; messages %v", clean.Offline.Seconds, clean.Total.Seconds-clean.Offline.Seconds,
 		clean.Total.BytesSent, clean.Messages)
+	// The offline budget's prediction (spdz2k.PredictOffline) against the run.
+	pred, err := spdz2k.PredictOffline(clean.Demand)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := float64(clean.Offline.BytesSent[0])
+	t.Logf("predicted offline %.1f MB per party (%v), measured %.1f MB", pred.Total()/1e6, pred, got/1e6)
+	if r := pred.Total() / got; r < 0.5 || r > 1.5 {
+		t.Errorf("predicted offline bytes %.0f, measured %.0f (ratio %.2f)", pred.Total(), got, r)
+	}
 	// One message early in the offline phase (the OT setup), one in the middle (triples and
 	// daBits of the layers) and the last ones (the output's MAC check), both parties.
 	for p := range 2 {
@@ -96,4 +107,21 @@ func TestSpdz2kOT(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSpdz2kOfflineBudget: spdz2k with its OT offline phase refuses MobileNetV1 0.25_128,
+// whose offline phase would send far more than spdz2k.MaxOfflineBytes, with a Config error
+// that names the prediction, before any offline work of the inference.
+func TestSpdz2kOfflineBudget(t *testing.T) {
+	g := sharedModel(t, "coral/mobilenet_v1_0.25_128_quant.tflite")
+	c, err := Compile(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := randomInputs(g, rand.New(rand.NewPCG(1, 1)))
+	_, err = RunLocalWith(spdz2k.Name, g, c, in, Options{Owner: 0, Client: 1}, LocalOptions{Spec: &spdz2k.Spec})
+	if errs.KindOf(err) != errs.Config || !strings.Contains(err.Error(), "GB per party") || !strings.Contains(err.Error(), "spdz2k-dealer") {
+		t.Fatalf("got %v, want a Config error naming the predicted GB per party", err)
+	}
+	t.Log(err)
 }

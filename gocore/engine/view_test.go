@@ -9,7 +9,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/model"
 	"github.com/qmpc/qmpc/gocore/model/tflite"
 	"github.com/qmpc/qmpc/gocore/mpc"
-	"github.com/qmpc/qmpc/gocore/mpc/registry"
+	"github.com/qmpc/qmpc/gocore/mpc/registry/registrytest"
 	"github.com/qmpc/qmpc/gocore/mpc/viewtest"
 )
 
@@ -51,7 +51,7 @@ func TestEngineView(t *testing.T) {
 			pre  string
 		}
 		var vs []variant
-		for _, spec := range registry.Available() {
+		for _, spec := range registrytest.Protocols() {
 			if spec.Security == mpc.NoSecurity {
 				continue
 			}

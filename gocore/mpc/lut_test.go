@@ -7,7 +7,7 @@ import (
 
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/mpc/local"
-	"github.com/qmpc/qmpc/gocore/mpc/registry"
+	"github.com/qmpc/qmpc/gocore/mpc/registry/registrytest"
 )
 
 // lutTables returns test tables of size m: random values of several widths (8-bit signed,
@@ -79,7 +79,7 @@ func TestLookupTable(t *testing.T) {
 // TestLookupTableRegistry runs the int8 lookup under every available protocol of the
 // registry with its default number of parties and preprocessing.
 func TestLookupTableRegistry(t *testing.T) {
-	for _, spec := range registry.Available() {
+	for _, spec := range registrytest.Protocols() {
 		t.Run(spec.Name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(11, 1))
 			run := func(ins [][]uint64, f func(p mpc.Protocol, xs []mpc.AShare) (mpc.AShare, error)) ([]uint64, error) {

@@ -32,13 +32,6 @@ func planned(name, paper string, parties int, c mpc.Corruption, s mpc.Security, 
 		Corruption: c, Security: s, Domain: d, Offline: offline}
 }
 
-// withSummary returns s with a one-line status for a planned entry (shown when a user asks
-// for it).
-func withSummary(s mpc.Spec, summary string) mpc.Spec {
-	s.Summary = summary
-	return s
-}
-
 // field is the prime field domain of the paper's field columns (MP-SPDZ's default
 // 128-bit prime for these programs).
 var field = mpc.Domain{Kind: "F_p", Bits: 128}
@@ -51,8 +44,7 @@ func builtin() []mpc.Spec {
 		planned("semi", "semi", 2, mpc.DishonestMajority, mpc.SemiHonest, field, true),
 		rep3.Spec,
 		planned("rep3-field", "rep-field", 3, mpc.HonestMajority, mpc.SemiHonest, field, false),
-		withSummary(planned("spdz2k", "spdz2k", 2, mpc.DishonestMajority, mpc.MaliciousAbort, mpc.Domain{Kind: "Z_2^k", Bits: 64}, true),
-			"built, but its OT-based offline phase is far too slow for real models yet (BENCHMARKS.md); its online phase runs as spdz2k-dealer, with a simulated trusted dealer"),
+		spdz2k.Spec,
 		planned("cowgear", "cowgear", 2, mpc.DishonestMajority, mpc.Covert, field, true),
 		rep3mal.Spec,
 		planned("rep3-field-mal", "ps-rep-field", 3, mpc.HonestMajority, mpc.MaliciousAbort, field, false),

@@ -49,8 +49,9 @@
 // COPEe authentication with SPDZ2k's check, SPDZ2k triples with sacrifice, TinyOT AND
 // triples, Rotaru-Wood daBits), or, only when the user asks for preprocessing "dealer",
 // a simulated trusted dealer (dealer.go, labelled "dealer" in every result). The
-// registry lists the dealer variant as "spdz2k-dealer" (DealerSpec) and keeps "spdz2k"
-// planned until the OT offline phase is fast enough for real models (design notes).
+// registry lists both: "spdz2k" (Spec, the OT offline phase; Preprocess refuses a model
+// whose offline phase would send more than MaxOfflineBytes per party, budget.go) and
+// "spdz2k-dealer" (DealerSpec).
 //
 // Messages (128-bit elements are 16 bytes; "both" means each party sends one message to
 // the other in the same round):
@@ -110,7 +111,7 @@ const (
 var Spec = mpc.Spec{
 	Name: Name, Paper: "spdz2k",
 	Summary: "2 parties (model owner and client), dishonest majority, malicious with abort: SPDZ2k MACs over Z_2^128 " +
-		"and TinyOT bits, with a malicious OT-based offline phase",
+		"and TinyOT bits, with a malicious OT-based offline phase (costly: small models; a model whose offline phase would send more than 20 GB per party is refused)",
 	MinParties: 2, MaxParties: 2, DefaultParties: 2,
 	Corruption: mpc.DishonestMajority, Security: mpc.MaliciousAbort, Domain: mpc.Ring64,
 	Offline: true, Dealer: true,
@@ -119,8 +120,8 @@ var Spec = mpc.Spec{
 
 // DealerSpec is the registry entry of spdz2k's online phase with the simulated trusted
 // dealer (package mpc/registry). It is a separate name so that a user gets the dealer
-// only by asking for it; "spdz2k" itself stays planned until its OT-based offline phase
-// is built.
+// only by asking for it; its online phase is spdz2k's, and it serves models whose OT-based
+// offline phase is beyond the budget (budget.go).
 var DealerSpec = mpc.Spec{
 	Name: DealerName,
 	Summary: "spdz2k's online phase (2 parties, malicious with abort: SPDZ2k MACs over Z_2^128, TinyOT bits) " +

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/qmpc/qmpc/gocore/mpc"
-	"github.com/qmpc/qmpc/gocore/mpc/registry"
+	"github.com/qmpc/qmpc/gocore/mpc/registry/registrytest"
 	"github.com/qmpc/qmpc/gocore/mpc/viewtest"
 	"github.com/qmpc/qmpc/gocore/prg"
 )
@@ -186,7 +186,7 @@ func TestProtocolsPassTheHarness(t *testing.T) {
 		pre  string
 	}
 	var vs []variant
-	for _, spec := range registry.Available() {
+	for _, spec := range registrytest.Protocols() {
 		vs = append(vs, variant{spec, mpc.PreprocessingDefault})
 		if spec.Dealer {
 			vs = append(vs, variant{spec, mpc.PreprocessingDealer})

@@ -1,0 +1,160 @@
+package spdz2k
+
+// The offline budget. spdz2k's OT-based offline phase (otsource.go) is correct but costly:
+// several KB per multiply-accumulate and per daBit. So that a user who picks "spdz2k" for a
+// model it cannot serve gets a clear error at once instead of hours of offline work,
+// Preprocess (mpc.Preprocessor, run by the engine before every inference) predicts, from
+// the counted calls of the inference (mpc.Demand), the bytes the offline phase will send
+// per party, and refuses a computation above MaxOfflineBytes with an errs.Config error that
+// names the prediction and where it goes. The simulated dealer has no budget (its cost is
+// not sent by the parties).
+//
+// The prediction (PredictOffline) follows the OT source's message sizes: Π_Triple sends
+// tau correlated OTs of l Z_2^128 elements per unit (16 l bytes of corrections and about 4
+// bytes of OT extension per OT) and authenticates five vectors (A, B, C, A', C'); the other
+// items are measured per item at batch sizes of 2^12 and more (BENCHMARKS.md, "spdz2k's
+// OT-based offline phase"). Small calls cost more per item (the cut-and-choose and the
+// buckets of daBits and AND triples have a fixed part), so the prediction is a lower bound
+// for tiny models and close for large ones; TestSpdz2kOT checks it against a run.
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/mpc/count"
+)
+
+// MaxOfflineBytes is the most the OT-based offline phase may send per party for one
+// inference (20 GB, issue 14's budget for MobileNetV1 0.25_128); above it Preprocess
+// refuses the computation before any offline work.
+const MaxOfflineBytes = 20 << 30
+
+// Bytes sent per party by the OT source, per item (BENCHMARKS.md).
+const (
+	costAuth   = 772    // an authenticated random value (COPEe both ways and the check)
+	costMask   = 386    // an input mask (COPEe one way)
+	costDaBit  = 15_627 // a daBit (Rotaru-Wood: private daBits, cut-and-choose, buckets, one triple)
+	costAND    = 85     // an authenticated AND triple (tinyot, buckets of 3)
+	costPerOT  = 4      // OT extension bytes per correlated OT (SoftSpoken k = 4, KOS check)
+	costCorrEl = 16     // one Z_2^128 correction of a correlated OT
+)
+
+// OfflineCost is a predicted offline cost in bytes sent per party, by correlation.
+type OfflineCost map[string]float64
+
+// Total is the sum over correlations.
+func (c OfflineCost) Total() float64 {
+	t := 0.0
+	for _, v := range c {
+		t += v
+	}
+	return t
+}
+
+// String lists the parts, largest first, in GB.
+func (c OfflineCost) String() string {
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return c[keys[i]] > c[keys[j]] })
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %.2f GB", k, c[k]/1e9))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// tripleCost is Π_Triple's bytes for units product terms pairing an entry of A with l
+// entries of B, with nA, nB, nC entries of A, B and C.
+func tripleCost(units, l, nA, nB, nC int64) float64 {
+	return float64(units*tripleTau*(costCorrEl*l+costPerOT) + (2*nA+nB+2*nC)*costAuth)
+}
+
+// PredictOffline predicts what the OT-based offline phase sends per party for the calls
+// counted in d (see the file comment for its accuracy).
+func PredictOffline(d *mpc.Demand) (OfflineCost, error) {
+	c := OfflineCost{}
+	adders := map[[3]int]int64{}
+	for _, call := range d.Calls {
+		cnt := float64(call.Count)
+		n, k, m := int64(call.N), int64(call.K), int64(call.M)
+		switch call.Op {
+		case "Input":
+			c["input masks"] += cnt * float64(n*costMask)
+		case "Mul":
+			c["triples"] += cnt * tripleCost(n, 1, n, n, n)
+		case "MulSum", "GatherMulSum":
+			c["triples"] += cnt * tripleCost(n*k, 1, n*k, n*k, n)
+		case "MatMul":
+			c["matrix triples"] += cnt * tripleCost(m*k, n, m*k, k*n, m*n)
+		case "AND":
+			c["AND triples"] += cnt * float64(n*costAND)
+		case "A2B":
+			key := [3]int{call.N, call.W, call.Lo}
+			ands, ok := adders[key]
+			if !ok {
+				var err error
+				if ands, err = adderANDs(call.N, call.W, call.Lo); err != nil {
+					return nil, err
+				}
+				adders[key] = ands
+			}
+			c["daBits"] += cnt * float64(n*int64(call.W)*costDaBit)
+			c["AND triples"] += cnt * float64(ands*costAND)
+			c["random values"] += cnt * float64(n*costAuth)
+		case "B2A":
+			c["daBits"] += cnt * float64(n*int64(call.W)*costDaBit)
+		case "Bit2A":
+			c["daBits"] += cnt * float64(n*costDaBit)
+		}
+	}
+	return c, nil
+}
+
+// adderANDs counts the AND gates of A2B's adder (mpc.AddB, or mpc.AddBHigh for lo > 0)
+// on n elements of w bits, by running it on the counting protocol.
+func adderANDs(n, w, lo int) (int64, error) {
+	cp := count.New(0, 2)
+	x, err := cp.Input(0, make([]uint64, n), n)
+	if err != nil {
+		return 0, err
+	}
+	b, err := cp.A2B(x, w)
+	if err != nil {
+		return 0, err
+	}
+	cp.Take()
+	if lo == 0 {
+		_, err = mpc.AddB(cp, cp.BPublic(make([]uint64, n), w), b)
+	} else {
+		_, err = mpc.AddBHigh(cp, cp.BPublic(make([]uint64, n), w), b, lo)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return cp.Take().Summary()["and"], nil
+}
+
+// Preprocess checks the offline budget of the inference counted in d (mpc.Preprocessor):
+// with the OT source, a prediction above MaxOfflineBytes is an errs.Config error. spdz2k
+// draws its correlations just in time, so nothing else happens here.
+func (p *Protocol) Preprocess(d *mpc.Demand) error {
+	if d == nil || p.src.Kind() != PreprocessingOT {
+		return nil
+	}
+	c, err := PredictOffline(d)
+	if err != nil {
+		return fmt.Errorf("spdz2k: predicting the offline cost: %w", err)
+	}
+	if t := c.Total(); t > MaxOfflineBytes {
+		return errs.New(errs.Config, "spdz2k: this model's OT-based offline phase would send about %.0f GB per party per inference (%s), "+
+			"more than the %d GB budget; use a smaller model, spdz2k-dealer (a simulated trusted dealer, outside the threat model), "+
+			"or another threat model (rep3-mal: three parties, malicious; semi2k: two parties, semi-honest)",
+			t/1e9, c, MaxOfflineBytes>>30)
+	}
+	return nil
+}
