@@ -57,3 +57,64 @@ func gf64Reduce(hi, lo uint64) uint64 {
 	}
 	return lo
 }
+
+// F64Wide is an unreduced sum of products (coefficients 0..127): inner products are
+// summed in a F64Wide and reduced once.
+type F64Wide struct{ Hi, Lo uint64 }
+
+// MulAdd adds the carry-less product a*b to w.
+func (w *F64Wide) MulAdd(a, b F64) {
+	hi, lo := clmul(uint64(a), uint64(b))
+	w.Hi ^= hi
+	w.Lo ^= lo
+}
+
+// Reduce returns w mod F.
+func (w *F64Wide) Reduce() F64 { return F64(gf64Reduce(w.Hi, w.Lo)) }
+
+// F64Table multiplies by a constant c with eight look-ups: entry [i][b] is c * b * X^(8i)
+// for the byte b (reduced). Setting it costs 2048 additions: worth it for vectors of more
+// than a few hundred products by the same c.
+type F64Table [8][256]F64
+
+// Set makes t the table of c.
+func (t *F64Table) Set(c F64) {
+	x := c
+	for i := range t {
+		row := &t[i]
+		row[0] = 0
+		for j := range 8 { // row[1<<j] = c X^(8i+j)
+			row[1<<j] = x
+			x = x.mulX()
+		}
+		for b := 3; b < 256; b++ {
+			if b&(b-1) != 0 {
+				low := b & -b
+				row[b] = row[b^low] ^ row[low]
+			}
+		}
+	}
+}
+
+// Mul returns c*b.
+func (t *F64Table) Mul(b F64) F64 {
+	return t[0][uint8(b)] ^ t[1][uint8(b>>8)] ^ t[2][uint8(b>>16)] ^ t[3][uint8(b>>24)] ^
+		t[4][uint8(b>>32)] ^ t[5][uint8(b>>40)] ^ t[6][uint8(b>>48)] ^ t[7][uint8(b>>56)]
+}
+
+// mulX returns a*X.
+func (a F64) mulX() F64 {
+	r := a << 1
+	if a>>63 != 0 {
+		r ^= gf64Taps
+	}
+	return r
+}
+
+// MulXPow returns a*X^k for k < 64.
+func (a F64) MulXPow(k uint) F64 {
+	if k == 0 {
+		return a
+	}
+	return F64(gf64Reduce(uint64(a)>>(64-k), uint64(a)<<k))
+}

@@ -96,3 +96,27 @@ func BenchmarkGF64Mul(b *testing.B) {
 	}
 	_ = x
 }
+
+// TestF64TableAndWide: the table product and the reduced wide sums equal Mul.
+func TestF64TableAndWide(t *testing.T) {
+	g := prg.New(prg.Key{5})
+	w := g.Uint64s(64)
+	var tab F64Table
+	for i := 0; i+1 < len(w); i += 2 {
+		a, b := F64(w[i]), F64(w[i+1])
+		tab.Set(a)
+		k := uint(w[i] % 64)
+		if tab.Mul(b) != a.Mul(b) || tab.Mul(1) != a || tab.Mul(0) != 0 || b.MulXPow(k) != b.Mul(F64(1)<<k) {
+			t.Fatalf("table product of %#x and %#x", a, b)
+		}
+	}
+	var acc F64Wide
+	var want F64
+	for i := 0; i+1 < len(w); i += 2 {
+		acc.MulAdd(F64(w[i]), F64(w[i+1]))
+		want ^= F64(w[i]).Mul(F64(w[i+1]))
+	}
+	if acc.Reduce() != want {
+		t.Fatal("wide sum differs from the sum of products")
+	}
+}

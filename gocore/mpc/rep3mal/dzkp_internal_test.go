@@ -18,8 +18,8 @@ func TestLiftExtendAndBasis(t *testing.T) {
 		z := newLift(s)
 		a, b := g.Uint64s(z.grid), g.Uint64s(z.grid)
 		ea, eb, tmp := make([]uint64, z.points), make([]uint64, z.points), make([]uint64, z.points)
-		z.extend(a, ea, tmp)
-		z.extend(b, eb, tmp)
+		z.extend(a, ea, tmp, false)
+		z.extend(b, eb, tmp, false)
 		for l, q := range z.gridPt {
 			if ea[q] != a[l] {
 				t.Fatalf("s=%d: extension differs from the values at grid point %d", s, l)
@@ -29,7 +29,7 @@ func TestLiftExtendAndBasis(t *testing.T) {
 		for j := range r {
 			r[j] = galois.Exceptional(g)
 		}
-		basis := z.basis(r)
+		basis := liftBasis(grAlg{}, z, r)
 		var fa, fb, prod, lhs galois.Elem
 		for l, q := range z.gridPt {
 			fa.AddScaled(&basis[q], a[l])
