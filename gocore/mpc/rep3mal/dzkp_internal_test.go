@@ -103,3 +103,19 @@ func TestDotOf(t *testing.T) {
 		t.Fatalf("irregular map factored with period %d", d.p)
 	}
 }
+
+// TestTranspose64: bit j of row i moves to bit i of row j.
+func TestTranspose64(t *testing.T) {
+	g := prg.New(prg.Key{4})
+	var a [64]uint64
+	copy(a[:], g.Uint64s(64))
+	in := a
+	transpose64(&a)
+	for i := range 64 {
+		for j := range 64 {
+			if a[j]>>uint(i)&1 != in[i]>>uint(j)&1 {
+				t.Fatalf("bit (%d,%d) not transposed", i, j)
+			}
+		}
+	}
+}
