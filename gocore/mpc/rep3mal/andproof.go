@@ -80,37 +80,51 @@ func (gfAlg) challenge(g *prg.PRG) galois.F64 {
 }
 
 // halves is the prover's h(0) = <a_lo, b_lo> and h(inf) = <a_hi - a_lo, b_hi - b_lo> of
-// the bases' interleaved vectors (a = (A, B), b = (YA + YB, YA)), summed unreduced.
+// the bases' interleaved vectors (a = (A, B), b = (YA + YB, YA)), summed unreduced, in
+// chunks that stay in cache.
 func (gfAlg) halves(z *zkBases[galois.F64]) (h0, hinf galois.F64) {
 	half := len(z.a) / 2
 	var w0, w2 galois.F64Wide
-	a, b, ya, yb := z.a[:2*half], z.b[:2*half], z.ya[:2*half], z.yb[:2*half]
-	for j := range half {
-		w0.MulAdd(a[j], ya[j]^yb[j])
-		w0.MulAdd(b[j], ya[j])
-		dya := ya[half+j] ^ ya[j]
-		w2.MulAdd(a[half+j]^a[j], dya^yb[half+j]^yb[j])
-		w2.MulAdd(b[half+j]^b[j], dya)
+	const chunk = 256
+	var s, da, db, dya, ds [chunk]galois.F64
+	for lo := 0; lo < half; lo += chunk {
+		n := min(chunk, half-lo)
+		a, b, ya, yb := z.a[lo:lo+n], z.b[lo:lo+n], z.ya[lo:lo+n], z.yb[lo:lo+n]
+		ah, bh, yah, ybh := z.a[half+lo:half+lo+n], z.b[half+lo:half+lo+n], z.ya[half+lo:half+lo+n], z.yb[half+lo:half+lo+n]
+		for j := range n {
+			s[j] = ya[j] ^ yb[j]
+			da[j], db[j] = ah[j]^a[j], bh[j]^b[j]
+			dya[j] = yah[j] ^ ya[j]
+			ds[j] = dya[j] ^ ybh[j] ^ yb[j]
+		}
+		w0.Dot(a, s[:n])
+		w0.Dot(b, ya)
+		w2.Dot(da[:n], ds[:n])
+		w2.Dot(db[:n], dya[:n])
 	}
 	return w0.Reduce(), w2.Reduce()
 }
 
-// fold replaces w by lo + r (hi - lo), with r's table for long vectors.
+// fold replaces w by lo + r (hi - lo).
 func (gfAlg) fold(w []galois.F64, r *galois.F64) []galois.F64 {
 	half := len(w) / 2
-	lo, hi := w[:half], w[half:2*half]
-	if half < 512 {
-		for j := range lo {
-			lo[j] ^= r.Mul(hi[j] ^ lo[j])
+	const chunk = 256
+	var d, prod [chunk]galois.F64
+	var hi, lo [chunk]uint64
+	acc := galois.F64Acc{Hi: hi[:], Lo: lo[:]}
+	for o := 0; o < half; o += chunk {
+		n := min(chunk, half-o)
+		v, vh := w[o:o+n], w[half+o:half+o+n]
+		for j := range n {
+			d[j] = vh[j] ^ v[j]
 		}
-		return lo
+		acc.AddScaled(d[:n], *r)
+		acc.Reduce(prod[:n])
+		for j := range n {
+			v[j] ^= prod[j]
+		}
 	}
-	var tab galois.F64Table
-	tab.Set(*r)
-	for j := range lo {
-		lo[j] ^= tab.Mul(hi[j] ^ lo[j])
-	}
-	return lo
+	return w[:half]
 }
 
 // andStatement is this party's part of the proofs of the AND words of a batch before the
@@ -120,11 +134,12 @@ type andStatement struct {
 	// xa, xb, ya, yb: this party's components of the operands; wm, wp its claim words as
 	// V- of the next prover (z_B ^ next mask) and V+ of the previous one (prev mask); all
 	// laid out end to end over the batch's AND words.
-	xa, xb, ya, yb, wm, wp []uint64
-	psi                    []galois.F64 // per block position t
-	lift                   *zkLift
-	off                    []uint64     // the prover's values off the grid
-	cgm, cgp               []galois.F64 // the grid claims' shares c_l (V-, V+)
+	xa, xb, ya, yb []uint64
+	wm, wp         []galois.F64
+	psi            []galois.F64 // per block position t
+	lift           *zkLift
+	off            []uint64     // the prover's values off the grid
+	cgm, cgp       []galois.F64 // the grid claims' shares c_l (V-, V+)
 }
 
 // newAndStatement lays out the AND words of ands, draws psi from the batch coin g and
@@ -137,18 +152,20 @@ func newAndStatement(ands []product, g *prg.PRG) *andStatement {
 	G := st.lift.grid
 	st.m = (st.n + G - 1) / G
 	size := G * st.m
-	for _, v := range []*[]uint64{&st.xa, &st.xb, &st.ya, &st.yb, &st.wm, &st.wp} {
+	for _, v := range []*[]uint64{&st.xa, &st.xb, &st.ya, &st.yb} {
 		*v = make([]uint64, 0, size)
 	}
+	st.wm, st.wp = make([]galois.F64, size), make([]galois.F64, size)
+	off := 0
 	for _, pr := range ands {
 		st.xa, st.xb = append(st.xa, pr.x.A...), append(st.xb, pr.x.B...)
 		st.ya, st.yb = append(st.ya, pr.y.A...), append(st.yb, pr.y.B...)
 		for e := range pr.z.B {
-			st.wm = append(st.wm, pr.z.B[e]^pr.next[e])
+			st.wm[off+e], st.wp[off+e] = galois.F64(pr.z.B[e]^pr.next[e]), galois.F64(pr.prev[e])
 		}
-		st.wp = append(st.wp, pr.prev...)
+		off += len(pr.z.B)
 	}
-	for _, v := range []*[]uint64{&st.xa, &st.xb, &st.ya, &st.yb, &st.wm, &st.wp} {
+	for _, v := range []*[]uint64{&st.xa, &st.xb, &st.ya, &st.yb} {
 		*v = (*v)[:size] // the zero words past n (capacity size, zeroed by make)
 	}
 	st.psi = make([]galois.F64, st.m)
@@ -159,8 +176,8 @@ func newAndStatement(ands []product, g *prg.PRG) *andStatement {
 	return st
 }
 
-// liftValues computes the prover's H off the grid (st.off) and the verifiers' grid
-// claims, one block position t at a time with psi_t's multiplication table.
+// liftValues computes the prover's H off the grid (st.off), one block position t at a
+// time, and the verifiers' grid claims.
 func (st *andStatement) liftValues() {
 	lift := st.lift
 	G, m := lift.grid, st.m
@@ -171,19 +188,15 @@ func (st *andStatement) liftValues() {
 		ext[j] = make([]uint64, lift.points)
 	}
 	tmp := make([]uint64, lift.points)
-	acc := make([]galois.F64, len(lift.offGrid))
-	st.cgm, st.cgp = make([]galois.F64, G), make([]galois.F64, G)
-	var tab galois.F64Table
+	prods := make([]galois.F64, len(lift.offGrid))
+	acc := galois.NewF64Acc(len(lift.offGrid))
 	for t := range m {
-		tab.Set(st.psi[t])
 		zero := uint64(0)
 		for l := range G {
 			e := l*m + t
 			xa, xb, ya := st.xa[e], st.xb[e], st.ya[e]
 			in[0][l], in[1][l], in[2][l], in[3][l] = xa, xb, ya^st.yb[e], ya
 			zero |= xa | xb
-			st.cgm[l] ^= tab.Mul(galois.F64(st.wm[e]))
-			st.cgp[l] ^= tab.Mul(galois.F64(st.wp[e]))
 		}
 		if zero == 0 {
 			continue
@@ -193,14 +206,22 @@ func (st *andStatement) liftValues() {
 		}
 		e0, e1, e2, e3 := ext[0], ext[1], ext[2], ext[3]
 		for i, q := range lift.offGrid {
-			if w := e0[q]&e2[q] ^ e1[q]&e3[q]; w != 0 {
-				acc[i] ^= tab.Mul(galois.F64(w))
-			}
+			prods[i] = galois.F64(e0[q]&e2[q] ^ e1[q]&e3[q])
 		}
+		acc.AddScaled(prods, st.psi[t]) // H(q) += psi_t P_{q,t}, unreduced
 	}
-	st.off = make([]uint64, len(acc))
-	for i, v := range acc {
+	acc.Reduce(prods)
+	st.off = make([]uint64, len(prods))
+	for i, v := range prods {
 		st.off[i] = uint64(v)
+	}
+	// c_l = sum_t psi_t W_{l,t}: one inner product per block.
+	st.cgm, st.cgp = make([]galois.F64, G), make([]galois.F64, G)
+	for l := range G {
+		var wm, wp galois.F64Wide
+		wm.Dot(st.psi, st.wm[l*m:(l+1)*m])
+		wp.Dot(st.psi, st.wp[l*m:(l+1)*m])
+		st.cgm[l], st.cgp[l] = wm.Reduce(), wp.Reduce()
 	}
 }
 

@@ -296,6 +296,7 @@ type arithStatement struct {
 	recs    []zkRecord
 	psi     [][]galois.Elem
 	psiBits [][]uint64
+	nibs    [][][galois.D]uint8 // nibbles of psiBits per record and group of four t
 	dots    []dotRecord
 	us      [][]uint64
 	vs      [][]galois.Elem
@@ -327,6 +328,13 @@ func newArithStatement(prods []product, dots []dotRecord, g *prg.PRG) *arithStat
 		for t := range st.psi[i] {
 			st.psi[i][t] = galois.Exceptional(g)
 			st.psiBits[i][t] = bitsOf(&st.psi[i][t])
+		}
+	}
+	st.nibs = make([][][galois.D]uint8, len(st.recs))
+	for i, r := range st.recs {
+		st.nibs[i] = make([][galois.D]uint8, (r.m+3)/4)
+		for j := range st.nibs[i] {
+			st.nibs[i][j] = nibbles(st.psiBits[i], 4*j)
 		}
 	}
 	// u_a and v_b of the dot records (dot.go).
@@ -423,7 +431,7 @@ func (st *arithStatement) finish(sm, sp []uint64, g *prg.PRG) (*zkProof[galois.E
 // liftValues is step 1's message for the elementwise records: the prover's polynomial
 // H at the points of {0,1,inf}^s off the grid.
 func (st *arithStatement) liftValues() []galois.Elem {
-	recs, psiBits, lift := st.recs, st.psiBits, st.lift
+	recs, lift := st.recs, st.lift
 	G := lift.grid
 
 	// 1. Lift: the prover's values off the grid.
@@ -473,9 +481,9 @@ func (st *arithStatement) liftValues() []galois.Elem {
 						}
 					}
 				}
-				nib := nibbles(psiBits[ri], t0)
+				nib := &st.nibs[ri][t0/4]
 				for _, q := range lift.offGrid {
-					addSubsetSums(&hq[q], &nib, acc[0][q], acc[1][q], acc[2][q], acc[3][q])
+					addSubsetSums(&hq[q], nib, acc[0][q], acc[1][q], acc[2][q], acc[3][q])
 				}
 			}
 		}
@@ -492,7 +500,7 @@ func (st *arithStatement) liftValues() []galois.Elem {
 // of the previous one; vmOff and vpOff are this party's shares of their values off the
 // grid).
 func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, bases *zkBases[galois.Elem]) (cm, cp galois.Elem) {
-	recs, psi, psiBits, lift := st.recs, st.psi, st.psiBits, st.lift
+	recs, psi, lift := st.recs, st.psi, st.lift
 	G := lift.grid
 
 	// Folds of this party's four component vectors: F[v][rec][t*k + term].
@@ -523,21 +531,21 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, bases *zkB
 	}
 	// Grid claims of the two proofs this party verifies: V- of the next prover (w = z_B +
 	// next mask), V+ of the previous one (w = -prev mask).
-	claim := func(share func(r zkRecord, e int) uint64, offShares []galois.Elem) galois.Elem {
+	claim := func(ws [][]uint64, offShares []galois.Elem) galois.Elem {
 		var c galois.Elem
 		for l := range G {
 			var cl galois.Elem
 			for ri, r := range recs {
 				var v [4]uint64
+				w := ws[ri]
 				for t0 := 0; t0 < r.m; t0 += 4 {
 					for dt := range 4 {
 						v[dt] = 0
 						if e := l*r.m + t0 + dt; t0+dt < r.m && e < r.n {
-							v[dt] = share(r, e)
+							v[dt] = w[e]
 						}
 					}
-					nib := nibbles(psiBits[ri], t0)
-					addSubsetSums(&cl, &nib, v[0], v[1], v[2], v[3])
+					addSubsetSums(&cl, &st.nibs[ri][t0/4], v[0], v[1], v[2], v[3])
 				}
 			}
 			var t galois.Elem
@@ -551,8 +559,15 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, bases *zkB
 		}
 		return c
 	}
-	cm = claim(func(r zkRecord, e int) uint64 { return r.z.B[e] + r.next[e] }, vmOff)
-	cp = claim(func(r zkRecord, e int) uint64 { return -r.prev[e] }, vpOff)
+	wm, wp := make([][]uint64, len(recs)), make([][]uint64, len(recs))
+	for ri, r := range recs {
+		wm[ri], wp[ri] = make([]uint64, r.n), make([]uint64, r.n)
+		for e := range r.n {
+			wm[ri][e], wp[ri][e] = r.z.B[e]+r.next[e], -r.prev[e]
+		}
+	}
+	cm = claim(wm, vmOff)
+	cp = claim(wp, vpOff)
 	for ri, r := range recs {
 		fx := folded[ri]
 		for t := range r.m {
