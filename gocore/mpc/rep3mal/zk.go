@@ -53,15 +53,13 @@ func (z *zkBases[E]) push(a, b, ya, yb *E) {
 	z.a, z.b, z.ya, z.yb = append(z.a, *a), append(z.b, *b), append(z.ya, *ya), append(z.yb, *yb)
 }
 
-// padPow2 zero-pads the bases to a power of two (at least 1).
-func (z *zkBases[E]) padPow2() {
-	n := len(z.a)
-	np := 1
-	if n > 1 {
-		np = 1 << bits.Len(uint(n-1))
-	}
-	var zero E
-	for len(z.a) < np {
+// padEven appends a zero pair if the bases' length is odd: a halving step pairs entry j
+// with entry j + ceil(n/2), the last one of an odd length with zero. (The same proof as
+// with the bases zero-padded to a power of two, with the zeros placed where they cost no
+// products: the number of steps, ceil(log2 n), and the messages are the same.)
+func (z *zkBases[E]) padEven() {
+	if len(z.a)%2 == 1 {
+		var zero E
 		z.push(&zero, &zero, &zero, &zero)
 	}
 }
@@ -75,7 +73,7 @@ type zkInstance[E any] struct {
 
 // zkProof is one party's state in the three proofs of one algebra (as the prover of its
 // own statement, V- of the next party's and V+ of the previous one's) after the first
-// step: bases of a power-of-two length and the claim shares cm (as V-) and cp (as V+).
+// step: the bases (at least one pair) and the claim shares cm (as V-) and cp (as V+).
 type zkProof[E comparable] struct {
 	alg         zkAlg[E]
 	bases       *zkBases[E]
@@ -99,14 +97,18 @@ type zkStepper interface {
 }
 
 func newZKProof[E comparable](alg zkAlg[E], bases *zkBases[E], cm, cp E) *zkProof[E] {
-	bases.padPow2()
+	if len(bases.a) == 0 {
+		var zero E
+		bases.push(&zero, &zero, &zero, &zero)
+	}
 	return &zkProof[E]{alg: alg, bases: bases, cm: cm, cp: cp}
 }
 
 func (s *zkProof[E]) what() string { return s.alg.what() }
 func (s *zkProof[E]) xor() bool    { return s.alg.xor() }
 
-// left is log2 of the bases' length, plus 1 for the interleaved instances of length 2.
+// left is ceil(log2) of the bases' length, plus 1 for the interleaved instances of
+// length 2.
 func (s *zkProof[E]) left() int {
 	if s.own != nil {
 		if len(s.own.a) > 1 {
@@ -114,7 +116,7 @@ func (s *zkProof[E]) left() int {
 		}
 		return 0
 	}
-	return bits.Len(uint(len(s.bases.a)))
+	return bits.Len(uint(len(s.bases.a)-1)) + 1
 }
 
 func (s *zkProof[E]) encode(es ...E) []uint64 {
@@ -142,6 +144,7 @@ func (s *zkProof[E]) halvingMsg() []uint64 {
 	}
 	var h0, hinf E
 	if s.own == nil {
+		s.bases.padEven()
 		h0, hinf = s.alg.halves(s.bases)
 	} else {
 		h0, hinf = s.halvesInstance()
