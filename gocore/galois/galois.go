@@ -20,7 +20,11 @@
 // most 2^-56.
 package galois
 
-import "github.com/qmpc/qmpc/gocore/prg"
+import (
+	mbits "math/bits"
+
+	"github.com/qmpc/qmpc/gocore/prg"
+)
 
 // D is the extension degree.
 const D = 56
@@ -202,4 +206,17 @@ func Uniform(g *prg.PRG) Elem {
 	var e Elem
 	copy(e[:], g.Uint64s(D))
 	return e
+}
+
+// MulAddBits adds x times the exceptional element with coefficient bits (bit c: the
+// coefficient of X^c, c < D) to w, by shifted additions (no word products).
+func (w *Wide) MulAddBits(x *Elem, bits uint64) {
+	for bits != 0 {
+		c := mbits.TrailingZeros64(bits)
+		bits &= bits - 1
+		r := (*[D]uint64)(w[c : c+D])
+		for i := range r {
+			r[i] += x[i]
+		}
+	}
 }

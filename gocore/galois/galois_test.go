@@ -177,3 +177,34 @@ func BenchmarkMulAddSchool(b *testing.B) {
 		w.mulAddSchool(&es[0], &es[1])
 	}
 }
+
+// TestMulAddBits: the shifted additions equal the product with the exceptional element.
+func TestMulAddBits(t *testing.T) {
+	g := prg.New(prg.Key{8})
+	for range 20 {
+		x, e := Uniform(g), Exceptional(g)
+		var bits uint64
+		for c := range D {
+			bits |= e[c] << uint(c)
+		}
+		var w Wide
+		w.MulAddBits(&x, bits)
+		var got, want Elem
+		w.Reduce(&got)
+		want.Mul(&x, &e)
+		if got != want {
+			t.Fatal("MulAddBits differs from Mul")
+		}
+	}
+}
+
+func BenchmarkMulAddBits(b *testing.B) {
+	g := prg.New(prg.Key{9})
+	x, y := Uniform(g), Uniform(g)
+	bits := g.Uint64s(1)[0] & (1<<D - 1)
+	var w Wide
+	for b.Loop() {
+		w.MulAddBits(&x, bits)
+	}
+	_ = y
+}
