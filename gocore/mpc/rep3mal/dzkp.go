@@ -46,7 +46,8 @@ package rep3mal
 //  2. Halving. While the vectors are longer than 1: the prover sends shares of h(0) =
 //     <A_lo, B_lo> and h(inf) = <A_hi - A_lo, B_hi - B_lo> of h(X) = <(1-X)A_lo + X A_hi,
 //     (1-X)B_lo + X B_hi>; the verifiers take h(1) = c - h(0); a coin gives r; the claim
-//     becomes h(r) about the folded vectors.
+//     becomes h(r) about the folded vectors. (lo is the first ceil(n/2) entries, hi the
+//     rest with one zero appended to an odd length: ceil(log2 n) steps.)
 //  3. Last step, masked: with fresh random M, N from the prover, f(X) = (1-X)M + XA, g(X)
 //     = (1-X)N + XB, h = f g; the prover sends shares of M, N, h(0), h(inf), the
 //     verifiers take h(1) = c, a coin gives r outside {0, 1}, the two verifiers exchange
@@ -77,7 +78,9 @@ package rep3mal
 // to its V+, two elements per halving step, four in the last step, three from each
 // verifier to the other, and a coin per step (its commitments travel with the step's
 // message, its reveal in a second round): a few hundred KB and about 2(R + 2) + 1 rounds,
-// independent of the number of products beyond log2.
+// independent of the number of products beyond log2. Steps 2 and 3 are zk.go's, written
+// once for this ring and for GF(2^64) (the AND words' proof, andproof.go, whose messages
+// travel in the same rounds).
 
 import (
 	"math/bits"

@@ -45,8 +45,8 @@ func TestLiftExtendAndBasis(t *testing.T) {
 	}
 }
 
-// SetProofs selects the check of the arithmetic elementwise products of p (a rep3-mal
-// party): proofs (true) or bucket-verified triples (false). For tests.
+// SetProofs selects the check of the products of p (a rep3-mal party): proofs (true) or
+// bucket-verified triples and the sacrifice (false). For tests.
 func SetProofs(p mpc.Protocol, on bool) { p.(*Protocol).proofs = on }
 
 // TestDotOf: the factored form is found for a matrix product and a convolution-like
