@@ -303,3 +303,22 @@ func transpose64(a *[64]uint64) {
 		m ^= m << uint(j)
 	}
 }
+
+// points is h at the points of {0,1,inf}^v but skip, summed unreduced (zk.go).
+func (a gfAlg) points(z *zkBases[galois.F64], lift *zkLift, skip int) []galois.F64 {
+	acc := make([]galois.F64Wide, lift.points)
+	stepPoints(a, z, lift, func(ext *[4][]galois.F64) {
+		xa, xb, ya, yb := ext[0], ext[1], ext[2], ext[3]
+		for q := range acc {
+			if q != skip {
+				acc[q].MulAdd(xa[q], ya[q]^yb[q])
+				acc[q].MulAdd(xb[q], ya[q])
+			}
+		}
+	})
+	out := make([]galois.F64, lift.points)
+	for q := range acc {
+		out[q] = acc[q].Reduce()
+	}
+	return out
+}

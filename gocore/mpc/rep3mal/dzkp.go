@@ -597,3 +597,25 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, bases *zkB
 	}
 	return cm, cp
 }
+
+// points is h at the points of {0,1,inf}^v but skip, summed unreduced (zk.go).
+func (a grAlg) points(z *zkBases[galois.Elem], lift *zkLift, skip int) []galois.Elem {
+	acc := make([]galois.Wide, lift.points)
+	stepPoints(a, z, lift, func(ext *[4][]galois.Elem) {
+		xa, xb, ya, yb := ext[0], ext[1], ext[2], ext[3]
+		var s galois.Elem
+		for q := range acc {
+			if q == skip {
+				continue
+			}
+			s.Add(&ya[q], &yb[q])
+			acc[q].MulAdd(&xa[q], &s)
+			acc[q].MulAdd(&xb[q], &ya[q])
+		}
+	})
+	out := make([]galois.Elem, lift.points)
+	for q := range acc {
+		acc[q].Reduce(&out[q])
+	}
+	return out
+}

@@ -38,6 +38,42 @@ type zkAlg[E comparable] interface {
 	halves(z *zkBases[E]) (h0, hinf E)
 	// fold replaces v by lo + r (hi - lo) and returns the first half.
 	fold(v []E, r *E) []E
+	// points is the prover's h at the points of {0,1,inf}^v (base-3 indices, lift's
+	// tables) of a compression step in v variables, except the grid point skip (left
+	// zero): the bases' length is a multiple of 2^v, entry b*B + j in block b.
+	points(z *zkBases[E], lift *zkLift, skip int) []E
+}
+
+// foldVars is the number of variables of a compression step after the lift: a step
+// divides the vectors' length by 2^foldVars (BGIN19 allow any compression factor; 4
+// halves the rounds of halving by 2 for about 1.5 times the prover's products).
+const foldVars = 2
+
+// stepVars is the number of variables of the step on vectors of length n > 1.
+func stepVars(n int) int { return min(foldVars, bits.Len(uint(n-1))) }
+
+// extendE writes the values at {0,1,inf}^v of the multilinear polynomial with values in
+// (length 2^v) to out (length 3^v), as zkLift.extend over the algebra (tmp: 3^v).
+func extendE[E comparable](a zkAlg[E], z *zkLift, in, out, tmp []E) {
+	src, dst := tmp, out
+	if z.s%2 == 0 {
+		src, dst = out, tmp
+	}
+	copy(src, in)
+	pw := 1
+	for j := range z.s {
+		for h := range z.grid >> (j + 1) {
+			c0 := src[pw*2*h : pw*(2*h+1)]
+			c1 := src[pw*(2*h+1) : pw*(2*h+2)]
+			n := dst[pw*3*h : pw*3*(h+1)]
+			for lo := range pw {
+				n[lo], n[pw+lo] = c0[lo], c1[lo]
+				a.sub(&n[2*pw+lo], &c1[lo], &c0[lo])
+			}
+		}
+		src, dst = dst, src
+		pw *= 3
+	}
 }
 
 // zkBases are the four vectors every party's view of the three proofs is made of: with
@@ -53,13 +89,13 @@ func (z *zkBases[E]) push(a, b, ya, yb *E) {
 	z.a, z.b, z.ya, z.yb = append(z.a, *a), append(z.b, *b), append(z.ya, *ya), append(z.yb, *yb)
 }
 
-// padEven appends a zero pair if the bases' length is odd: a halving step pairs entry j
-// with entry j + ceil(n/2), the last one of an odd length with zero. (The same proof as
+// padTo appends zero pairs up to a multiple of k: a step in v variables splits the bases
+// into 2^v blocks of ceil(n/2^v), the last one completed with zeros. (The same proof as
 // with the bases zero-padded to a power of two, with the zeros placed where they cost no
-// products: the number of steps, ceil(log2 n), and the messages are the same.)
-func (z *zkBases[E]) padEven() {
-	if len(z.a)%2 == 1 {
-		var zero E
+// products.)
+func (z *zkBases[E]) padTo(k int) {
+	var zero E
+	for len(z.a)%k != 0 {
 		z.push(&zero, &zero, &zero, &zero)
 	}
 }
@@ -79,8 +115,10 @@ type zkProof[E comparable] struct {
 	bases       *zkBases[E]
 	cm, cp      E
 	own, vm, vp *zkInstance[E] // after the bases reach length 1
-	m, n        E              // the last step's masks
-	fm, fp      []E            // the last step's f(r), g(r), h(r) as V- and V+
+	lifts       [foldVars + 1]*zkLift
+	v           int // the variables of the current step
+	m, n        E   // the last step's masks
+	fm, fp      []E // the last step's f(r), g(r), h(r) as V- and V+
 }
 
 // zkStepper is a zkProof of any algebra, as the lockstep driver sees it.
@@ -116,7 +154,18 @@ func (s *zkProof[E]) left() int {
 		}
 		return 0
 	}
-	return bits.Len(uint(len(s.bases.a)-1)) + 1
+	steps := 1 // the instances' halving step
+	for n := len(s.bases.a); n > 1; n = (n + 1<<stepVars(n) - 1) >> stepVars(n) {
+		steps++
+	}
+	return steps
+}
+
+func (s *zkProof[E]) lift(v int) *zkLift {
+	if s.lifts[v] == nil {
+		s.lifts[v] = newLift(v)
+	}
+	return s.lifts[v]
 }
 
 func (s *zkProof[E]) encode(es ...E) []uint64 {
@@ -137,38 +186,70 @@ func (s *zkProof[E]) decode(v []uint64) []E {
 	return out
 }
 
-// halvingMsg is h(0), h(inf) of the next halving step.
+// halvingMsg is the next compression step's message: h at the points of {0,1,inf}^v but
+// the last grid point (v = 1: h(0), h(inf)).
 func (s *zkProof[E]) halvingMsg() []uint64 {
 	if s.own == nil && len(s.bases.a) == 1 {
 		s.own, s.vm, s.vp = s.instances()
 	}
-	var h0, hinf E
-	if s.own == nil {
-		s.bases.padEven()
-		h0, hinf = s.alg.halves(s.bases)
-	} else {
-		h0, hinf = s.halvesInstance()
+	if s.own != nil {
+		h0, hinf := s.halvesInstance()
+		return s.encode(h0, hinf)
 	}
-	return s.encode(h0, hinf)
+	s.v = stepVars(len(s.bases.a))
+	s.bases.padTo(1 << s.v)
+	if s.v == 1 {
+		h0, hinf := s.alg.halves(s.bases)
+		return s.encode(h0, hinf)
+	}
+	lift := s.lift(s.v)
+	last := lift.gridPt[lift.grid-1]
+	hs := s.alg.points(s.bases, lift, last)
+	return s.encode(append(hs[:last:last], hs[last+1:]...)...)
 }
 
-// halvingApply takes this party's V- and V+ shares of the other provers' h(0), h(inf),
-// draws the challenge r and folds: the claims become h(r) (with h(1) = c - h(0)).
+// halvingApply takes this party's V- and V+ shares of the other provers' step messages,
+// draws the challenges r and folds: the claims c become h(r), with h at the last grid
+// point c minus h at the others.
 func (s *zkProof[E]) halvingApply(sm, sp []uint64, g *prg.PRG) {
 	a := s.alg
+	if s.own == nil {
+		v := s.v
+		rs := make([]E, v)
+		for i := range rs {
+			rs[i] = a.challenge(g)
+		}
+		lift := s.lift(v)
+		last := lift.gridPt[lift.grid-1]
+		basis := liftBasis(a, lift, rs)
+		claim := func(c *E, msg []uint64) {
+			sh := s.decode(msg)
+			hs := make([]E, 0, lift.points)
+			hs = append(append(append(hs, sh[:last]...), *c), sh[last:]...)
+			for _, q := range lift.gridPt[:lift.grid-1] {
+				a.sub(&hs[last], &hs[last], &hs[q])
+			}
+			var out, t E
+			for q := range hs {
+				a.mul(&t, &basis[q], &hs[q])
+				a.add(&out, &out, &t)
+			}
+			*c = out
+		}
+		claim(&s.cm, sm)
+		claim(&s.cp, sp)
+		for i := v - 1; i >= 0; i-- { // the top variable first: block b = index / B
+			for _, w := range []*[]E{&s.bases.a, &s.bases.b, &s.bases.ya, &s.bases.yb} {
+				*w = a.fold(*w, &rs[i])
+			}
+		}
+		return
+	}
 	r := a.challenge(g)
 	line := func(c *E, sh []E) {
 		var h1 E
 		a.sub(&h1, c, &sh[0])
 		*c = evalLine(a, &sh[0], &h1, &sh[1], &r)
-	}
-	if s.own == nil {
-		line(&s.cm, s.decode(sm))
-		line(&s.cp, s.decode(sp))
-		for _, v := range []*[]E{&s.bases.a, &s.bases.b, &s.bases.ya, &s.bases.yb} {
-			*v = a.fold(*v, &r)
-		}
-		return
 	}
 	line(&s.vm.c, s.decode(sm))
 	line(&s.vp.c, s.decode(sp))
@@ -503,4 +584,33 @@ func (p *Protocol) prove(prods []product, dots []dotRecord, ands []product, g *p
 		ps = append(ps, and.finish(sm[0], sp[0], lg))
 	}
 	return p.runProofs(ps, failed)
+}
+
+// stepPoints is the common part of the algebras' points kernels: for each j < B it
+// extends the four bases' entries of the 2^v blocks to {0,1,inf}^v and hands them to
+// acc (j's contribution to h at every point but skip).
+func stepPoints[E comparable](a zkAlg[E], z *zkBases[E], lift *zkLift, acc func(ext *[4][]E)) {
+	G, P := lift.grid, lift.points
+	B := len(z.a) / G
+	var in, ext [4][]E
+	for k := range in {
+		in[k], ext[k] = make([]E, G), make([]E, P)
+	}
+	tmp := make([]E, P)
+	var zero E
+	for j := range B {
+		nz := false
+		for b := range G {
+			e := b*B + j
+			in[0][b], in[1][b], in[2][b], in[3][b] = z.a[e], z.b[e], z.ya[e], z.yb[e]
+			nz = nz || z.a[e] != zero || z.b[e] != zero
+		}
+		if !nz { // the a side is zero: no contribution
+			continue
+		}
+		for k := range in {
+			extendE(a, lift, in[k], ext[k], tmp)
+		}
+		acc(&ext)
+	}
 }
