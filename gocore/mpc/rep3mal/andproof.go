@@ -30,22 +30,24 @@ package rep3mal
 //     GF(2^64)^s, and every party folds its components lane by lane to bases of length
 //     64 m (one pair per block position and lane): A_{t,j} = psi_t X^j f^x_{t,j}(r),
 //     Y_{t,j} = f^y_{t,j}(r).
-//  2, 3. Halving and the masked last step over GF(2^64) (zk.go).
+//  2, 3. Compression steps and the masked last step over GF(2^64) (zk.go).
 //
 // Soundness: if some AND word of prover i is wrong, its error word E_t at some position t
 // is non-zero as an element of GF(2^64), and sum_t psi_t E_t vanishes with probability
 // 2^-64 over the psi; then H differs from the true H* at a grid point, and the rest is
 // dzkp.go's argument with 2^64 in place of 2^56 (every element of a field is in the
 // exceptional set): a false claim passes with probability at most (1 + 2s + 2R + 3)/2^64
-// per prover and batch, below 2^-57 with s = 6 and R <= 40.
+// per prover and batch, below 2^-57 with s = 6 and R <= 40 variables folded after the
+// lift.
 //
 // Zero knowledge: as dzkp.go's (the verifiers' shares are masked with PRG words of the
 // key the prover shares with the other verifier; the opened f(r), g(r) are uniform
 // because 1 - r is invertible, r outside {0, 1}).
 //
 // Messages, per batch, in the rounds of the arithmetic proof (zk.go's lockstep): the
-// lift's 3^s - 2^s = 665 words from each prover to its V+, two words per halving step,
-// four in the last step and three from each verifier to the other.
+// lift's 3^s - 2^s = 665 words from each prover to its V+, eight words per compression
+// step (two in a step of one variable), four in the last step and three from each
+// verifier to the other.
 
 import (
 	"github.com/qmpc/qmpc/gocore/galois"

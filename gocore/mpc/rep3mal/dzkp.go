@@ -46,8 +46,13 @@ package rep3mal
 //  2. Halving. While the vectors are longer than 1: the prover sends shares of h(0) =
 //     <A_lo, B_lo> and h(inf) = <A_hi - A_lo, B_hi - B_lo> of h(X) = <(1-X)A_lo + X A_hi,
 //     (1-X)B_lo + X B_hi>; the verifiers take h(1) = c - h(0); a coin gives r; the claim
-//     becomes h(r) about the folded vectors. (lo is the first ceil(n/2) entries, hi the
-//     rest with one zero appended to an odd length: ceil(log2 n) steps.)
+//     becomes h(r) about the folded vectors. Implemented (zk.go) as steps in v = 2
+//     variables, each two halvings at once: the vectors (zero-padded to a multiple of 4)
+//     are 4 blocks b in {0,1}^2, h(X1, X2) = <f(X), g(X)> with f, g multilinear over the
+//     blocks; the prover sends h at the 9 points of {0,1,inf}^2 but the grid point (1, 1),
+//     which the verifiers take as c minus h at the other three grid points; a coin gives
+//     (r1, r2), the claim becomes h(r1, r2) (liftBasis) and the vectors are folded by r2,
+//     then r1. A step in one variable (h(0), h(inf)) where one variable is left.
 //  3. Last step, masked: with fresh random M, N from the prover, f(X) = (1-X)M + XA, g(X)
 //     = (1-X)N + XB, h = f g; the prover sends shares of M, N, h(0), h(inf), the
 //     verifiers take h(1) = c, a coin gives r outside {0, 1}, the two verifiers exchange
@@ -61,7 +66,8 @@ package rep3mal
 // Schwartz-Zippel bound over the exceptional set). The dot-product claims fail to show
 // with probability at most 2^-55 (dot.go) and are joined with a challenge gamma
 // (2^-56). Each halving step turns a false claim into a true one with probability at
-// most 2/2^56 (h - h* has degree 2), and so does the last step. With R halving steps a
+// most 2/2^56 (h - h* has degree 2), a step in two variables with 4/2^56 (total degree
+// 4), and so does the last step. With R variables folded after the lift a
 // false claim passes with probability at most (1 + 2s + 3 + 2R + 2)/2^56 per prover and
 // batch: with s = 6 and R <= 40 (the vectors are far shorter than 2^40), below 2^-49.3.
 // Challenges come from the commit-then-reveal coin (check.go) after the prover's message
@@ -75,7 +81,8 @@ package rep3mal
 // f(r) g(r) then follows. A proof message of the wrong length counts as a failed proof.
 //
 // Messages per batch: the lift's 3^s - 2^s ring elements (D words each) from each prover
-// to its V+, two elements per halving step, four in the last step, three from each
+// to its V+, eight elements per compression step (two in a step of one variable), four
+// in the last step, three from each
 // verifier to the other, and a coin per step (its commitments travel with the step's
 // message, its reveal in a second round): a few hundred KB and about 2(R + 2) + 1 rounds,
 // independent of the number of products beyond log2. Steps 2 and 3 are zk.go's, written

@@ -24,8 +24,8 @@
 //     number: each prover's statement is compressed to one inner product by random
 //     coefficients (from the ring's exceptional set; any field element for GF(2^64)), a
 //     first multilinear step divides its length by 2^6 (for AND words: 64 words of 64 bit
-//     lanes become 64 field elements, one per lane), and halving steps with public coins
-//     do the rest; a dot product (a MatMul or convolution output) is one gate whatever its
+//     lanes become 64 field elements, one per lane), and compression steps with public
+//     coins, each dividing the length by 4, do the rest; a dot product (a MatMul or convolution output) is one gate whatever its
 //     length. The steps that do not depend on the algebra are written once (zk.go), and
 //     the two proofs of a batch run in the same rounds. The statement needs each
 //     product's zero-share words (rep3.MaskObserver). Soundness, zero knowledge and the
@@ -75,7 +75,8 @@
 //
 // Statistical security: per check batch, a wrong arithmetic product passes the proofs
 // with probability at most 3 * 100 * 2^-56 < 2^-47.7 (three provers; per prover (1 + 2s
-// + 2R + 5)/2^56 with s = 6 lift variables and R <= 40 halving steps: the Schwartz-Zippel
+// + 2R + 5)/2^56 with s = 6 lift variables and R <= 40 variables folded after the lift
+// (two per compression step): the Schwartz-Zippel
 // bound over the exceptional set of 2^56 points, dzkp.go), a wrong AND word the AND proofs
 // at most 3 * 100 * 2^-64 < 2^-55.7 (the same bound over the field GF(2^64), andproof.go),
 // and a wrong product of the sacrifice (if any runs: none in the engine's plans) at most
@@ -99,9 +100,11 @@
 //     words each, about 298 KB; only if the batch has Mul or MulSum products) and 665
 //     GF(2^64) elements (5.3 KB; only if it has AND words); the round's coin (a 32-byte
 //     commitment to each peer with the message, the 32-byte seed to each peer after it);
-//   - halving steps, ceil(log2) of the longer proof's vectors (16-20 for MobileNetV1):
-//     to the next party h(0) and h(inf) of each proof still halving (2 x 56 words, 2
-//     words), and the round's coin;
+//   - compression steps, ceil(log4) of the longer proof's vectors plus one (9-11 for
+//     MobileNetV1): to the next party h at the 8 points of {0,1,inf}^2 but one grid
+//     point of each proof still compressing (8 x 56 words, 8 words; h(0), h(inf) in the
+//     steps of one variable: the last before length 1 if the length is a power of two
+//     times 2, and the one on the interleaved instances), and the round's coin;
 //   - last step: M, N, h(0), h(inf) of each proof (4 x 56 + 4 words) to the next party and
 //     the round's coin, then each verifier's shares of f(r), g(r), h(r) (3 x 56 + 3 words)
 //     to the other verifier of each proof (one message to each peer);
@@ -118,10 +121,10 @@
 // Cost: the proofs add about 0.3 MB per party and batch, nearly all the arithmetic lift
 // (MobileNetV1 0.25_128: 56.6 MB per party, 1.54x rep3's 36.8 MB); their work is about
 // (3^6 - 2^6)/2^6 ring-by-word products per elementwise output, 56 word products per
-// product term for the verifiers' folds, the GR halving steps on vectors of 2/64 of the
+// product term for the verifiers' folds, the GR compression steps on vectors of 2/64 of the
 // terms, and for the AND words bit-sliced extensions (XOR and AND on words) with one
 // carry-less product per word and lift point (PCLMULQDQ on amd64), a 64 x 64 bit
-// transpose and byte-table look-ups per 64 words for the folds, and GF(2^64) halving on
+// transpose and byte-table look-ups per 64 words for the folds, and GF(2^64) steps on
 // one element per AND word. BENCHMARKS.md has the measured totals per layer
 // (docs/design-notes.md).
 package rep3mal
