@@ -127,17 +127,24 @@ func TestRingLaws(t *testing.T) {
 	}
 }
 
-// TestKaratsuba: MulAdd equals the schoolbook product.
+// TestKaratsuba: MulAdd (Karatsuba, and the AVX-512 schoolbook where the processor has
+// it) equals the Go schoolbook product, also when adding to a non-zero sum.
 func TestKaratsuba(t *testing.T) {
+	has := hasAVX512
+	defer func() { hasAVX512 = has }()
 	es := randElems(20)
-	for i := 0; i+1 < len(es); i++ {
+	for _, h := range []bool{false, has} {
+		hasAVX512 = h
 		var a, b Wide
-		a.MulAdd(&es[i], &es[i+1])
-		b.mulAddSchool(&es[i], &es[i+1])
-		if a != b {
-			t.Fatal("Karatsuba differs from schoolbook")
+		for i := 0; i+1 < len(es); i++ {
+			a.MulAdd(&es[i], &es[i+1])
+			b.mulAddSchool(&es[i], &es[i+1])
+			if a != b {
+				t.Fatalf("MulAdd (AVX-512 %v) differs from schoolbook", h)
+			}
 		}
 	}
+	t.Logf("AVX-512: %v", has)
 }
 
 // TestExceptionalDifferenceIsUnit: a non-zero e in Z_2^64 (even 2^63) times the difference
@@ -162,6 +169,13 @@ func TestExceptionalDifferenceIsUnit(t *testing.T) {
 	}
 }
 
+func BenchmarkMulAddKaratsuba(b *testing.B) {
+	has := hasAVX512
+	defer func() { hasAVX512 = has }()
+	hasAVX512 = false
+	BenchmarkMulAdd(b)
+}
+
 func BenchmarkMulAdd(b *testing.B) {
 	es := randElems(2)
 	var w Wide
@@ -176,35 +190,4 @@ func BenchmarkMulAddSchool(b *testing.B) {
 	for b.Loop() {
 		w.mulAddSchool(&es[0], &es[1])
 	}
-}
-
-// TestMulAddBits: the shifted additions equal the product with the exceptional element.
-func TestMulAddBits(t *testing.T) {
-	g := prg.New(prg.Key{8})
-	for range 20 {
-		x, e := Uniform(g), Exceptional(g)
-		var bits uint64
-		for c := range D {
-			bits |= e[c] << uint(c)
-		}
-		var w Wide
-		w.MulAddBits(&x, bits)
-		var got, want Elem
-		w.Reduce(&got)
-		want.Mul(&x, &e)
-		if got != want {
-			t.Fatal("MulAddBits differs from Mul")
-		}
-	}
-}
-
-func BenchmarkMulAddBits(b *testing.B) {
-	g := prg.New(prg.Key{9})
-	x, y := Uniform(g), Uniform(g)
-	bits := g.Uint64s(1)[0] & (1<<D - 1)
-	var w Wide
-	for b.Loop() {
-		w.MulAddBits(&x, bits)
-	}
-	_ = y
 }

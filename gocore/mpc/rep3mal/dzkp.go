@@ -287,24 +287,13 @@ func (grAlg) halves(z *zkBases[galois.Elem]) (h0, hinf galois.Elem) {
 // is zero at every other position: zero differences are skipped).
 func (grAlg) fold(w []galois.Elem, r *galois.Elem) []galois.Elem {
 	half := len(w) / 2
-	rb, exc := uint64(0), true // r's coefficient bits, if r is in the exceptional set
-	for c, x := range r {
-		exc = exc && x <= 1
-		rb |= x << uint(c)
-	}
 	var d, t galois.Elem
 	for j := range half {
 		d.Sub(&w[half+j], &w[j])
 		if d.IsZero() {
 			continue
 		}
-		if exc { // r*d by shifted additions
-			var wd galois.Wide
-			wd.MulAddBits(&d, rb)
-			wd.Reduce(&t)
-		} else {
-			t.Mul(r, &d)
-		}
+		t.Mul(r, &d)
 		w[j].Add(&w[j], &t)
 	}
 	return w[:half]
