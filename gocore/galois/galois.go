@@ -68,8 +68,25 @@ func (e *Elem) Sub(x, y *Elem) {
 
 // AddScaled adds c*x to e for a constant c in Z_2^64.
 func (e *Elem) AddScaled(x *Elem, c uint64) {
+	if hasAVX512 {
+		addScaledAVX512((*[D]uint64)(e), (*[D]uint64)(x), c)
+		return
+	}
 	for i := range e {
 		e[i] += x[i] * c
+	}
+}
+
+// AddLookup adds t[idx[c]] to coefficient c of e (idx[c] < 16): with t the 16 subset sums
+// of four words and idx the 4-bit patterns of four exceptional elements, the sum of the
+// four products.
+func (e *Elem) AddLookup(t *[16]uint64, idx *[D]uint8) {
+	if hasAVX512 {
+		addLookupAVX512((*[D]uint64)(e), t, idx)
+		return
+	}
+	for c := range e {
+		e[c] += t[idx[c]&15]
 	}
 }
 

@@ -191,3 +191,32 @@ func BenchmarkMulAddSchool(b *testing.B) {
 		w.mulAddSchool(&es[0], &es[1])
 	}
 }
+
+// TestVectorPaths: AddScaled and AddLookup with AVX-512 (where the processor has it) equal
+// the Go loops.
+func TestVectorPaths(t *testing.T) {
+	has := hasAVX512
+	defer func() { hasAVX512 = has }()
+	g := prg.New(prg.Key{10})
+	x, e0 := Uniform(g), Uniform(g)
+	c := g.Uint64s(1)[0]
+	var tab [16]uint64
+	copy(tab[:], g.Uint64s(16))
+	var idx [D]uint8
+	for i, w := range g.Uint64s(D) {
+		idx[i] = uint8(w % 16)
+	}
+	var want [2]Elem
+	for k, h := range []bool{false, has} {
+		hasAVX512 = h
+		e := e0
+		e.AddScaled(&x, c)
+		e.AddLookup(&tab, &idx)
+		want[k] = e
+	}
+	for i := range e0 {
+		if want[0][i] != e0[i]+x[i]*c+tab[idx[i]] || want[1] != want[0] {
+			t.Fatal("AddScaled or AddLookup differs")
+		}
+	}
+}

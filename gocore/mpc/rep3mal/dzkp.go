@@ -230,9 +230,7 @@ func addSubsetSums(e *galois.Elem, nib *[galois.D]uint8, v0, v1, v2, v3 uint64) 
 	for i := 9; i < 16; i++ {
 		t[i] = t[i-8] + v3
 	}
-	for c := range e {
-		e[c] += t[nib[c]&15]
-	}
+	e.AddLookup(&t, nib)
 }
 
 // grAlg is GR(2^64, 56), the algebra of the proofs of the arithmetic products.
