@@ -144,28 +144,41 @@ func newLift(s int) *zkLift {
 // Variable by variable: (v0, v1) becomes (v0, v1, v1 - v0), the values at 0, 1 and the
 // leading coefficient (over GF(2), for bit-sliced words: v1 ^ v0, if xor).
 func (z *zkLift) extend(in, out, tmp []uint64, xor bool) {
-	src, dst := tmp, out
+	// Variable 0 from in (pairs of words), then the others ping-ponging between tmp and
+	// out so that the last one writes out.
+	dst, src := out, tmp
 	if z.s%2 == 0 {
-		src, dst = out, tmp
+		dst, src = tmp, out
 	}
-	copy(src, in)
-	pw := 1 // 3^j
-	for j := range z.s {
+	d, v := dst[:3*(len(in)/2)], in[:len(in)/2*2]
+	for h := range len(v) / 2 {
+		v0, v1 := v[2*h], v[2*h+1]
+		w := v1 - v0
+		if xor {
+			w = v1 ^ v0
+		}
+		d[3*h], d[3*h+1], d[3*h+2] = v0, v1, w
+	}
+	src, dst = dst, src
+	pw := 3 // 3^j
+	for j := 1; j < z.s; j++ {
 		highs := z.grid >> (j + 1)
 		for h := range highs {
 			c0 := src[pw*2*h : pw*(2*h+1)]
 			c1 := src[pw*(2*h+1) : pw*(2*h+2)]
 			n := dst[pw*3*h : pw*3*(h+1)]
+			n0, n1, n2 := n[:pw], n[pw:2*pw], n[2*pw:3*pw]
+			c1 = c1[:len(c0)]
 			if xor {
-				for lo := range pw {
-					v0, v1 := c0[lo], c1[lo]
-					n[lo], n[pw+lo], n[2*pw+lo] = v0, v1, v1^v0
+				for lo, v0 := range c0 {
+					v1 := c1[lo]
+					n0[lo], n1[lo], n2[lo] = v0, v1, v1^v0
 				}
 				continue
 			}
-			for lo := range pw {
-				v0, v1 := c0[lo], c1[lo]
-				n[lo], n[pw+lo], n[2*pw+lo] = v0, v1, v1-v0
+			for lo, v0 := range c0 {
+				v1 := c1[lo]
+				n0[lo], n1[lo], n2[lo] = v0, v1, v1-v0
 			}
 		}
 		src, dst = dst, src
