@@ -308,6 +308,15 @@ func transpose64(a *[64]uint64) {
 
 // points is h at the points of {0,1,inf}^v but skip, summed unreduced (zk.go).
 func (a gfAlg) points(z *zkBases[galois.F64], lift *zkLift, skip int) []galois.F64 {
+	if lift.s == 2 {
+		return points2(z, skip)
+	}
+	return gfPoints(z, lift, skip)
+}
+
+// gfPoints is points for any v, through the generic extension.
+func gfPoints(z *zkBases[galois.F64], lift *zkLift, skip int) []galois.F64 {
+	a := gfAlg{}
 	acc := make([]galois.F64Wide, lift.points)
 	stepPoints(a, z, lift, func(ext *[4][]galois.F64) {
 		xa, xb, ya, yb := ext[0], ext[1], ext[2], ext[3]
@@ -320,6 +329,50 @@ func (a gfAlg) points(z *zkBases[galois.F64], lift *zkLift, skip int) []galois.F
 	})
 	out := make([]galois.F64, lift.points)
 	for q := range acc {
+		out[q] = acc[q].Reduce()
+	}
+	return out
+}
+
+// points2 is points for v = 2 (the compression steps by 4), in chunks: the four bases'
+// entries of the 4 blocks are extended to the 9 points of {0,1,inf}^2 with XOR (point
+// d0 + 3 d1; the value at inf is v1 ^ v0), and each point's two inner products are
+// carry-less dot products over the chunk.
+func points2(z *zkBases[galois.F64], skip int) []galois.F64 {
+	const chunk = 256
+	B := len(z.a) / 4
+	var xa, xb, s, ya [9][chunk]galois.F64
+	var acc [9]galois.F64Wide
+	ext := func(dst *[9][chunk]galois.F64, v []galois.F64, j, i int) {
+		v0, v1, v2, v3 := v[j], v[B+j], v[2*B+j], v[3*B+j] // blocks (d0, d1) = 00, 10, 01, 11
+		i0, i1 := v1^v0, v3^v2
+		dst[0][i], dst[1][i], dst[2][i] = v0, v1, i0
+		dst[3][i], dst[4][i], dst[5][i] = v2, v3, i1
+		dst[6][i], dst[7][i], dst[8][i] = v2^v0, v3^v1, i1^i0
+	}
+	var yb [9][chunk]galois.F64
+	for lo := 0; lo < B; lo += chunk {
+		n := min(chunk, B-lo)
+		for i := range n {
+			j := lo + i
+			ext(&xa, z.a, j, i)
+			ext(&xb, z.b, j, i)
+			ext(&ya, z.ya, j, i)
+			ext(&yb, z.yb, j, i)
+		}
+		for q := range 9 {
+			if q == skip {
+				continue
+			}
+			for i := range n {
+				s[q][i] = ya[q][i] ^ yb[q][i]
+			}
+			acc[q].Dot(xa[q][:n], s[q][:n])
+			acc[q].Dot(xb[q][:n], ya[q][:n])
+		}
+	}
+	out := make([]galois.F64, 9)
+	for q := range out {
 		out[q] = acc[q].Reduce()
 	}
 	return out

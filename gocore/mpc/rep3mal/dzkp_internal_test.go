@@ -119,3 +119,25 @@ func TestTranspose64(t *testing.T) {
 		}
 	}
 }
+
+// TestPoints2: the compression step's values for v = 2 over GF(2^64) (chunked, XOR
+// extension) equal the generic ones, for lengths below and above a chunk.
+func TestPoints2(t *testing.T) {
+	g := prg.New(prg.Key{11})
+	lift := newLift(2)
+	skip := lift.gridPt[lift.grid-1]
+	for _, B := range []int{1, 5, 300} {
+		z := &zkBases[galois.F64]{}
+		for range 4 * B {
+			w := g.Uint64s(4)
+			a, b, ya, yb := galois.F64(w[0]), galois.F64(w[1]), galois.F64(w[2]), galois.F64(w[3])
+			z.push(&a, &b, &ya, &yb)
+		}
+		got, want := points2(z, skip), gfPoints(z, lift, skip)
+		for q := range want {
+			if q != skip && got[q] != want[q] {
+				t.Fatalf("B=%d: point %d differs", B, q)
+			}
+		}
+	}
+}
