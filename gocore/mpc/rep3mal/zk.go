@@ -17,8 +17,8 @@ import (
 )
 
 // zkAlg is the algebra of one proof: its elements E, their encoding in words, the
-// additive sharing of the messages (arithmetic or XOR), the challenges, and the two
-// vector kernels of a halving step.
+// additive sharing of the messages (arithmetic or XOR), the challenges, and the vector
+// kernels of the compression steps.
 type zkAlg[E comparable] interface {
 	// what names the proof in failures ("product proof", "AND proof").
 	what() string
@@ -81,8 +81,8 @@ func extendE[E comparable](a zkAlg[E], z *zkLift, in, out, tmp []E) {
 // lift, or a dot record's L and R), pair j of the prover's vectors is a = (A_j, B_j), b =
 // (YA_j + YB_j, YA_j); of its share as V- of the next prover a = (B_j, 0), b = (YB_j,
 // YB_j); as V+ of the previous one a = (0, A_j), b = (YA_j, 0) (dzkp.go's statement).
-// A halving step pairs entries of equal parity, so it halves the four bases alike: each
-// is folded once instead of six interleaved vectors.
+// A compression step splits the bases into blocks alike (entries of the interleaved
+// vectors in pairs), so each of the four is folded instead of six interleaved vectors.
 type zkBases[E any] struct{ a, b, ya, yb []E }
 
 func (z *zkBases[E]) push(a, b, ya, yb *E) {
@@ -123,10 +123,10 @@ type zkProof[E comparable] struct {
 
 // zkStepper is a zkProof of any algebra, as the lockstep driver sees it.
 type zkStepper interface {
-	left() int            // halving steps before the last step
-	xor() bool            // XOR shares
-	halvingMsg() []uint64 // this round's values as prover
-	halvingApply(sm, sp []uint64, g *prg.PRG)
+	left() int         // compression steps before the last step
+	xor() bool         // XOR shares
+	stepMsg() []uint64 // this round's values as prover
+	stepApply(sm, sp []uint64, g *prg.PRG)
 	lastMsg(rnd io.Reader) ([]uint64, error)
 	lastApply(sm, sp []uint64, g *prg.PRG) (toPrev, toNext []uint64)
 	lastWords() int
@@ -186,9 +186,9 @@ func (s *zkProof[E]) decode(v []uint64) []E {
 	return out
 }
 
-// halvingMsg is the next compression step's message: h at the points of {0,1,inf}^v but
+// stepMsg is the next compression step's message: h at the points of {0,1,inf}^v but
 // the last grid point (v = 1: h(0), h(inf)).
-func (s *zkProof[E]) halvingMsg() []uint64 {
+func (s *zkProof[E]) stepMsg() []uint64 {
 	if s.own == nil && len(s.bases.a) == 1 {
 		s.own, s.vm, s.vp = s.instances()
 	}
@@ -208,10 +208,10 @@ func (s *zkProof[E]) halvingMsg() []uint64 {
 	return s.encode(append(hs[:last:last], hs[last+1:]...)...)
 }
 
-// halvingApply takes this party's V- and V+ shares of the other provers' step messages,
+// stepApply takes this party's V- and V+ shares of the other provers' step messages,
 // draws the challenges r and folds: the claims c become h(r), with h at the last grid
 // point c minus h at the others.
-func (s *zkProof[E]) halvingApply(sm, sp []uint64, g *prg.PRG) {
+func (s *zkProof[E]) stepApply(sm, sp []uint64, g *prg.PRG) {
 	a := s.alg
 	if s.own == nil {
 		v := s.v
@@ -434,7 +434,7 @@ func (p *Protocol) zkRound(parts [][]uint64, xor []bool) (vm, vp [][]uint64, g *
 	return vm, vp, g, failed, nil
 }
 
-// runProofs runs steps 2 and 3 of the proofs ps in lockstep (a proof with fewer halving
+// runProofs runs steps 2 and 3 of the proofs ps in lockstep (a proof with fewer compression
 // steps joins later, so that all reach the last step together) and returns the first
 // failure found (appended to failed).
 func (p *Protocol) runProofs(ps []zkStepper, failed string) (string, error) {
@@ -447,7 +447,7 @@ func (p *Protocol) runProofs(ps []zkStepper, failed string) (string, error) {
 	for _, s := range ps {
 		R = max(R, s.left())
 	}
-	// 2. Halving steps.
+	// 2. Compression steps.
 	for k := range R {
 		var act []zkStepper
 		var parts [][]uint64
@@ -455,17 +455,17 @@ func (p *Protocol) runProofs(ps []zkStepper, failed string) (string, error) {
 		for _, s := range ps {
 			if s.left() == R-k {
 				act = append(act, s)
-				parts = append(parts, s.halvingMsg())
+				parts = append(parts, s.stepMsg())
 				xor = append(xor, s.xor())
 			}
 		}
 		sm, sp, g, f, err := p.zkRound(parts, xor)
 		if err != nil {
-			return "", fmt.Errorf("halving: %w", err)
+			return "", fmt.Errorf("compression step: %w", err)
 		}
 		note(f)
 		for i, s := range act {
-			s.halvingApply(sm[i], sp[i], g)
+			s.stepApply(sm[i], sp[i], g)
 		}
 	}
 	// 3. The masked last step.
