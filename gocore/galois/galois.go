@@ -196,17 +196,25 @@ func (w *Wide) mulAddSchool(x, y *Elem) {
 
 // Reduce sets e = w mod F.
 func (w *Wide) Reduce(e *Elem) {
-	t := *w
-	for j := 2*D - 2; j >= D; j-- {
-		c := t[j]
-		if c == 0 {
-			continue
-		}
+	// h[u] is the coefficient of X^(D+u); X^(D+u) = -(X^(u+7) + X^(u+4) + X^(u+2) + X^u).
+	// Terms that land at D or above (u + k >= D, only for u >= D-7) go back into h first,
+	// from the top down; then every other term lands in e.
+	var h [D]uint64
+	copy(h[:D-1], w[D:2*D-1])
+	for u := D - 2; u >= D-taps[0]; u-- {
 		for _, k := range taps {
-			t[j-D+k] -= c
+			if u+k >= D {
+				h[u+k-D] -= h[u]
+			}
 		}
 	}
-	copy(e[:], t[:D])
+	*e = Elem(w[:D])
+	for _, k := range taps {
+		lo, src := e[k:], h[:D-k]
+		for u, c := range src {
+			lo[u] -= c
+		}
+	}
 }
 
 // Exceptional returns an element of the exceptional set (coefficients 0 or 1) drawn from g:

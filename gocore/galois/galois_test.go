@@ -220,3 +220,23 @@ func TestVectorPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestReduce: Reduce equals the reduction one top coefficient at a time.
+func TestReduce(t *testing.T) {
+	g := prg.New(prg.Key{12})
+	for range 20 {
+		var w Wide
+		copy(w[:2*D-1], g.Uint64s(2*D-1))
+		ref := w
+		for j := 2*D - 2; j >= D; j-- {
+			for _, k := range taps {
+				ref[j-D+k] -= ref[j]
+			}
+		}
+		var e Elem
+		w.Reduce(&e)
+		if e != Elem(ref[:D]) {
+			t.Fatal("Reduce differs from the reference")
+		}
+	}
+}
