@@ -524,13 +524,29 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, bases *zkB
 	recs, psi, lift := st.recs, st.psi, st.lift
 	G := lift.grid
 
-	// Folds of this party's four component vectors: F[v][rec][t*k + term].
+	// Folds of this party's four component vectors, written straight into the bases:
+	// entry off + t*k + term of record ri (the a side multiplied by psi_t below).
 	comps := func(r zkRecord) [4][]uint64 { return [4][]uint64{r.x.A, r.x.B, r.y.A, r.y.B} }
-	folded := make([][4][]galois.Elem, len(recs))
-	for ri, r := range recs {
+	start := len(bases.a)
+	grow := func(v []galois.Elem, n int) []galois.Elem { // n zero elements appended
+		if cap(v)-len(v) >= n {
+			v = v[:len(v)+n]
+			clear(v[len(v)-n:])
+			return v
+		}
+		return append(v, make([]galois.Elem, n)...)
+	}
+	total := 0
+	for _, r := range recs {
+		total += r.m * r.k
+	}
+	bases.a, bases.b, bases.ya, bases.yb = grow(bases.a, total), grow(bases.b, total), grow(bases.ya, total), grow(bases.yb, total)
+	dsts := [4][]galois.Elem{bases.a[start:], bases.b[start:], bases.ya[start:], bases.yb[start:]}
+	off := 0
+	for _, r := range recs {
 		cs := comps(r)
 		for v := range 4 {
-			out := make([]galois.Elem, r.m*r.k)
+			out := dsts[v][off : off+r.m*r.k]
 			for t := range r.m {
 				for l := range G {
 					e := l*r.m + t
@@ -547,8 +563,8 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, bases *zkB
 					}
 				}
 			}
-			folded[ri][v] = out
 		}
+		off += r.m * r.k
 	}
 	// Grid claims of the two proofs this party verifies: V- of the next prover (w = z_B +
 	// next mask), V+ of the previous one (w = -prev mask).
@@ -589,18 +605,17 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, bases *zkB
 	}
 	cm = claim(wm, vmOff)
 	cp = claim(wp, vpOff)
+	off = 0
 	for ri, r := range recs {
-		fx := folded[ri]
 		for t := range r.m {
 			ps := &psi[ri][t]
 			for k := range r.k {
-				j := t*r.k + k
-				var pxa, pxb galois.Elem
-				pxa.Mul(ps, &fx[0][j])
-				pxb.Mul(ps, &fx[1][j])
-				bases.push(&pxa, &pxb, &fx[2][j], &fx[3][j])
+				j := off + t*r.k + k
+				dsts[0][j].Mul(ps, &dsts[0][j])
+				dsts[1][j].Mul(ps, &dsts[1][j])
 			}
 		}
+		off += r.m * r.k
 	}
 	return cm, cp
 }
