@@ -1,11 +1,12 @@
 package galois
 
-// GF(2^64) = GR(2, 64) = GF(2)[X]/(X^64 + X^4 + X^3 + X + 1): the field for a proof of
-// AND gates (bits) of the same shape as the Z_2^64 proof (rep3mal design notes, "what
-// remains"). Over a field every element is in the exceptional set: a non-zero polynomial
-// of total degree t vanishes at a uniform point with probability at most t/2^64.
-// Go has no carry-less multiply intrinsic, so the product is computed with a table of the
-// 16 multiples of one operand by 4-bit windows of the other.
+// GF(2^64) = GR(2, 64) = GF(2)[X]/(X^64 + X^4 + X^3 + X + 1): the field of rep3mal's
+// proof of AND words (bits), of the same shape as the Z_2^64 proof. Over a field every
+// element is in the exceptional set: a non-zero polynomial of total degree t vanishes at
+// a uniform point with probability at most t/2^64.
+// Go has no carry-less multiply intrinsic: on amd64 processors with PCLMULQDQ the
+// products, inner products and scaled sums use it (clmul_amd64.s), elsewhere a table of
+// the 16 multiples of one operand by 4-bit windows of the other.
 
 import "unsafe"
 
