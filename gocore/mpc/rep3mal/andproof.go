@@ -189,7 +189,6 @@ func (st *andStatement) liftValues() {
 		in[j] = make([]uint64, G)
 		ext[j] = make([]uint64, lift.points)
 	}
-	tmp := make([]uint64, lift.points)
 	prods := make([]galois.F64, len(lift.offGrid))
 	acc := galois.NewF64Acc(len(lift.offGrid))
 	for t := range m {
@@ -204,7 +203,7 @@ func (st *andStatement) liftValues() {
 			continue
 		}
 		for j := range in {
-			lift.extend(in[j], ext[j], tmp, true)
+			lift.extend(in[j], ext[j], true)
 		}
 		e0, e1, e2, e3 := ext[0], ext[1], ext[2], ext[3]
 		for i, q := range lift.offGrid {

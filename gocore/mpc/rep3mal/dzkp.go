@@ -114,6 +114,10 @@ type zkLift struct {
 	s, grid, points int
 	gridPt          []int // base-3 index of grid point l (digits = bits of l)
 	offGrid         []int // base-3 indices with at least one inf digit
+	// diffs are the points off the grid as (q, q1, q0): q's first inf digit from the top
+	// that is followed only by 0/1 digits, replaced by 1 and by 0; ordered so that q1 and
+	// q0 come before q (variable by variable, the lower digits already extended).
+	diffs [][3]int32
 }
 
 func newLift(s int) *zkLift {
@@ -136,53 +140,41 @@ func newLift(s int) *zkLift {
 			z.offGrid = append(z.offGrid, q)
 		}
 	}
+	pw := 1
+	for range s {
+		for q := range z.points {
+			if q/pw%3 != 2 {
+				continue
+			}
+			high := true // digits above j are 0 or 1
+			for h := q / (3 * pw); h > 0; h /= 3 {
+				high = high && h%3 != 2
+			}
+			if high {
+				z.diffs = append(z.diffs, [3]int32{int32(q), int32(q - pw), int32(q - 2*pw)})
+			}
+		}
+		pw *= 3
+	}
 	return z
 }
 
 // extend writes the values at {0,1,inf}^s of the multilinear polynomial with values in
-// (length 2^s, bit j of the index = variable j) to out (length 3^s); tmp has 3^s words.
-// Variable by variable: (v0, v1) becomes (v0, v1, v1 - v0), the values at 0, 1 and the
-// leading coefficient (over GF(2), for bit-sliced words: v1 ^ v0, if xor).
-func (z *zkLift) extend(in, out, tmp []uint64, xor bool) {
-	// Variable 0 from in (pairs of words), then the others ping-ponging between tmp and
-	// out so that the last one writes out.
-	dst, src := out, tmp
-	if z.s%2 == 0 {
-		dst, src = tmp, out
+// (length 2^s, bit j of the index = variable j) to out (length 3^s): the values on the
+// grid, then one difference per point off the grid, v(.., inf, ..) = v(.., 1, ..) - v(..,
+// 0, ..) (over GF(2), for bit-sliced words: v1 ^ v0, if xor), in the order of diffs.
+func (z *zkLift) extend(in, out []uint64, xor bool) {
+	for l, q := range z.gridPt {
+		out[q] = in[l]
 	}
-	d, v := dst[:3*(len(in)/2)], in[:len(in)/2*2]
-	for h := range len(v) / 2 {
-		v0, v1 := v[2*h], v[2*h+1]
-		w := v1 - v0
-		if xor {
-			w = v1 ^ v0
+	if xor {
+		for _, d := range z.diffs {
+			out[d[0]] = out[d[1]] ^ out[d[2]]
 		}
-		d[3*h], d[3*h+1], d[3*h+2] = v0, v1, w
+		return
 	}
-	src, dst = dst, src
-	pw := 3 // 3^j
-	for j := 1; j < z.s; j++ {
-		highs := z.grid >> (j + 1)
-		for h := range highs {
-			c0 := src[pw*2*h : pw*(2*h+1)]
-			c1 := src[pw*(2*h+1) : pw*(2*h+2)]
-			n := dst[pw*3*h : pw*3*(h+1)]
-			n0, n1, n2 := n[:pw], n[pw:2*pw], n[2*pw:3*pw]
-			c1 = c1[:len(c0)]
-			if xor {
-				for lo, v0 := range c0 {
-					v1 := c1[lo]
-					n0[lo], n1[lo], n2[lo] = v0, v1, v1^v0
-				}
-				continue
-			}
-			for lo, v0 := range c0 {
-				v1 := c1[lo]
-				n0[lo], n1[lo], n2[lo] = v0, v1, v1-v0
-			}
-		}
-		src, dst = dst, src
-		pw *= 3
+	for _, d := range z.diffs {
+		out[d[0]] = out[d[1]] - out[d[2]]
 	}
 }
 
@@ -464,7 +456,6 @@ func (st *arithStatement) liftValues() []galois.Elem {
 			in[j] = make([]uint64, G)
 			ext[j] = make([]uint64, lift.points)
 		}
-		tmp := make([]uint64, lift.points)
 		var acc [4][]uint64
 		for j := range acc {
 			acc[j] = make([]uint64, lift.points)
@@ -494,7 +485,7 @@ func (st *arithStatement) liftValues() []galois.Elem {
 							continue
 						}
 						for j := range in {
-							lift.extend(in[j], ext[j], tmp, false)
+							lift.extend(in[j], ext[j], false)
 						}
 						a := acc[dt]
 						for _, q := range lift.offGrid {

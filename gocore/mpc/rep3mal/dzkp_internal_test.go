@@ -18,8 +18,21 @@ func TestLiftExtendAndBasis(t *testing.T) {
 		z := newLift(s)
 		a, b := g.Uint64s(z.grid), g.Uint64s(z.grid)
 		ea, eb, tmp := make([]uint64, z.points), make([]uint64, z.points), make([]uint64, z.points)
-		z.extend(a, ea, tmp, false)
-		z.extend(b, eb, tmp, false)
+		z.extend(a, ea, false)
+		z.extend(b, eb, false)
+		for _, xor := range []bool{false, true} { // the differences equal the variable-by-variable extension
+			ref, got := make([]uint64, z.points), make([]uint64, z.points)
+			z.extendRef(a, ref, tmp, xor)
+			z.extend(a, got, xor)
+			for q := range ref {
+				if ref[q] != got[q] {
+					t.Fatalf("s=%d xor=%v: point %d differs from the reference extension", s, xor, q)
+				}
+			}
+		}
+		if len(z.diffs) != len(z.offGrid) {
+			t.Fatalf("s=%d: %d differences for %d points off the grid", s, len(z.diffs), len(z.offGrid))
+		}
 		for l, q := range z.gridPt {
 			if ea[q] != a[l] {
 				t.Fatalf("s=%d: extension differs from the values at grid point %d", s, l)
@@ -139,5 +152,52 @@ func TestPoints2(t *testing.T) {
 				t.Fatalf("B=%d: point %d differs", B, q)
 			}
 		}
+	}
+}
+
+// extendRef (the tests' reference) writes the values at {0,1,inf}^s of the multilinear polynomial with values in
+// (length 2^s, bit j of the index = variable j) to out (length 3^s); tmp has 3^s words.
+// Variable by variable: (v0, v1) becomes (v0, v1, v1 - v0), the values at 0, 1 and the
+// leading coefficient (over GF(2), for bit-sliced words: v1 ^ v0, if xor).
+func (z *zkLift) extendRef(in, out, tmp []uint64, xor bool) {
+	// Variable 0 from in (pairs of words), then the others ping-ponging between tmp and
+	// out so that the last one writes out.
+	dst, src := out, tmp
+	if z.s%2 == 0 {
+		dst, src = tmp, out
+	}
+	d, v := dst[:3*(len(in)/2)], in[:len(in)/2*2]
+	for h := range len(v) / 2 {
+		v0, v1 := v[2*h], v[2*h+1]
+		w := v1 - v0
+		if xor {
+			w = v1 ^ v0
+		}
+		d[3*h], d[3*h+1], d[3*h+2] = v0, v1, w
+	}
+	src, dst = dst, src
+	pw := 3 // 3^j
+	for j := 1; j < z.s; j++ {
+		highs := z.grid >> (j + 1)
+		for h := range highs {
+			c0 := src[pw*2*h : pw*(2*h+1)]
+			c1 := src[pw*(2*h+1) : pw*(2*h+2)]
+			n := dst[pw*3*h : pw*3*(h+1)]
+			n0, n1, n2 := n[:pw], n[pw:2*pw], n[2*pw:3*pw]
+			c1 = c1[:len(c0)]
+			if xor {
+				for lo, v0 := range c0 {
+					v1 := c1[lo]
+					n0[lo], n1[lo], n2[lo] = v0, v1, v1^v0
+				}
+				continue
+			}
+			for lo, v0 := range c0 {
+				v1 := c1[lo]
+				n0[lo], n1[lo], n2[lo] = v0, v1, v1-v0
+			}
+		}
+		src, dst = dst, src
+		pw *= 3
 	}
 }

@@ -53,26 +53,13 @@ const foldVars = 2
 func stepVars(n int) int { return min(foldVars, bits.Len(uint(n-1))) }
 
 // extendE writes the values at {0,1,inf}^v of the multilinear polynomial with values in
-// (length 2^v) to out (length 3^v), as zkLift.extend over the algebra (tmp: 3^v).
-func extendE[E comparable](a zkAlg[E], z *zkLift, in, out, tmp []E) {
-	src, dst := tmp, out
-	if z.s%2 == 0 {
-		src, dst = out, tmp
+// (length 2^v) to out (length 3^v), as zkLift.extend over the algebra.
+func extendE[E comparable](a zkAlg[E], z *zkLift, in, out []E) {
+	for l, q := range z.gridPt {
+		out[q] = in[l]
 	}
-	copy(src, in)
-	pw := 1
-	for j := range z.s {
-		for h := range z.grid >> (j + 1) {
-			c0 := src[pw*2*h : pw*(2*h+1)]
-			c1 := src[pw*(2*h+1) : pw*(2*h+2)]
-			n := dst[pw*3*h : pw*3*(h+1)]
-			for lo := range pw {
-				n[lo], n[pw+lo] = c0[lo], c1[lo]
-				a.sub(&n[2*pw+lo], &c1[lo], &c0[lo])
-			}
-		}
-		src, dst = dst, src
-		pw *= 3
+	for _, d := range z.diffs {
+		a.sub(&out[d[0]], &out[d[1]], &out[d[2]])
 	}
 }
 
@@ -596,7 +583,6 @@ func stepPoints[E comparable](a zkAlg[E], z *zkBases[E], lift *zkLift, acc func(
 	for k := range in {
 		in[k], ext[k] = make([]E, G), make([]E, P)
 	}
-	tmp := make([]E, P)
 	var zero E
 	for j := range B {
 		nz := false
@@ -609,7 +595,7 @@ func stepPoints[E comparable](a zkAlg[E], z *zkBases[E], lift *zkLift, acc func(
 			continue
 		}
 		for k := range in {
-			extendE(a, lift, in[k], ext[k], tmp)
+			extendE(a, lift, in[k], ext[k])
 		}
 		acc(&ext)
 	}
