@@ -103,8 +103,8 @@
 //   - compression steps, ceil(log4) of the longer proof's vectors plus one (9-11 for
 //     MobileNetV1): to the next party h at the 8 points of {0,1,inf}^2 but one grid
 //     point of each proof still compressing (8 x 56 words, 8 words; h(0), h(inf) in the
-//     steps of one variable: the last before length 1 if the length is a power of two
-//     times 2, and the one on the interleaved instances), and the round's coin;
+//     steps of one variable: when two entries are left, and on the interleaved
+//     instances), and the round's coin;
 //   - last step: M, N, h(0), h(inf) of each proof (4 x 56 + 4 words) to the next party and
 //     the round's coin, then each verifier's shares of f(r), g(r), h(r) (3 x 56 + 3 words)
 //     to the other verifier of each proof (one message to each peer);
