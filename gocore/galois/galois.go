@@ -32,9 +32,9 @@ var taps = [...]int{7, 4, 2, 0}
 // Elem is an element of GR(2^64, D): the coefficients of X^0..X^(D-1).
 type Elem [D]uint64
 
-// Wide is an unreduced product (degree at most 2D-2): products are summed in a Wide and
-// reduced once.
-type Wide [2*D - 1]uint64
+// Wide is an unreduced product (degree at most 2D-2; the last word stays zero): products
+// are summed in a Wide and reduced once.
+type Wide [2 * D]uint64
 
 // FromScalar returns the constant c.
 func FromScalar(c uint64) Elem {
@@ -68,8 +68,25 @@ func (e *Elem) Sub(x, y *Elem) {
 
 // AddScaled adds c*x to e for a constant c in Z_2^64.
 func (e *Elem) AddScaled(x *Elem, c uint64) {
+	if hasAVX512 {
+		addScaledAVX512((*[D]uint64)(e), (*[D]uint64)(x), c)
+		return
+	}
 	for i := range e {
 		e[i] += x[i] * c
+	}
+}
+
+// AddLookup adds t[idx[c]] to coefficient c of e (idx[c] < 16): with t the 16 subset sums
+// of four words and idx the 4-bit patterns of four exceptional elements, the sum of the
+// four products.
+func (e *Elem) AddLookup(t *[16]uint64, idx *[D]uint8) {
+	if hasAVX512 {
+		addLookupAVX512((*[D]uint64)(e), t, idx)
+		return
+	}
+	for c := range e {
+		e[c] += t[idx[c]&15]
 	}
 }
 
@@ -80,12 +97,18 @@ func (e *Elem) Mul(x, y *Elem) {
 	w.Reduce(e)
 }
 
-// MulAdd adds the unreduced product x*y to w: two levels of Karatsuba (D = 4 * 14) over
-// a product-scanning 14 x 14 schoolbook, 9 * 196 word products instead of D^2 = 3136.
+// MulAdd adds the unreduced product x*y to w: with AVX-512 (amd64 processors with
+// AVX512F and AVX512DQ) a schoolbook of 448 eight-lane products (mul_amd64.s), else two
+// levels of Karatsuba (D = 4 * 14) over a product-scanning 14 x 14 schoolbook, 9 * 196
+// word products instead of D^2 = 3136.
 func (w *Wide) MulAdd(x, y *Elem) {
+	if hasAVX512 {
+		mulAdd56AVX512((*[2 * D]uint64)(w), (*[D]uint64)(x), (*[D]uint64)(y))
+		return
+	}
 	var p [2*D - 1]uint64
 	kara56(&p, (*[D]uint64)(x), (*[D]uint64)(y))
-	for i := range w {
+	for i := range p {
 		w[i] += p[i]
 	}
 }
@@ -173,17 +196,25 @@ func (w *Wide) mulAddSchool(x, y *Elem) {
 
 // Reduce sets e = w mod F.
 func (w *Wide) Reduce(e *Elem) {
-	t := *w
-	for j := 2*D - 2; j >= D; j-- {
-		c := t[j]
-		if c == 0 {
-			continue
-		}
+	// h[u] is the coefficient of X^(D+u); X^(D+u) = -(X^(u+7) + X^(u+4) + X^(u+2) + X^u).
+	// Terms that land at D or above (u + k >= D, only for u >= D-7) go back into h first,
+	// from the top down; then every other term lands in e.
+	var h [D]uint64
+	copy(h[:D-1], w[D:2*D-1])
+	for u := D - 2; u >= D-taps[0]; u-- {
 		for _, k := range taps {
-			t[j-D+k] -= c
+			if u+k >= D {
+				h[u+k-D] -= h[u]
+			}
 		}
 	}
-	copy(e[:], t[:D])
+	*e = Elem(w[:D])
+	for _, k := range taps {
+		lo, src := e[k:], h[:D-k]
+		for u, c := range src {
+			lo[u] -= c
+		}
+	}
 }
 
 // Exceptional returns an element of the exceptional set (coefficients 0 or 1) drawn from g:

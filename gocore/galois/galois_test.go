@@ -127,17 +127,24 @@ func TestRingLaws(t *testing.T) {
 	}
 }
 
-// TestKaratsuba: MulAdd equals the schoolbook product.
+// TestKaratsuba: MulAdd (Karatsuba, and the AVX-512 schoolbook where the processor has
+// it) equals the Go schoolbook product, also when adding to a non-zero sum.
 func TestKaratsuba(t *testing.T) {
+	has := hasAVX512
+	defer func() { hasAVX512 = has }()
 	es := randElems(20)
-	for i := 0; i+1 < len(es); i++ {
+	for _, h := range []bool{false, has} {
+		hasAVX512 = h
 		var a, b Wide
-		a.MulAdd(&es[i], &es[i+1])
-		b.mulAddSchool(&es[i], &es[i+1])
-		if a != b {
-			t.Fatal("Karatsuba differs from schoolbook")
+		for i := 0; i+1 < len(es); i++ {
+			a.MulAdd(&es[i], &es[i+1])
+			b.mulAddSchool(&es[i], &es[i+1])
+			if a != b {
+				t.Fatalf("MulAdd (AVX-512 %v) differs from schoolbook", h)
+			}
 		}
 	}
+	t.Logf("AVX-512: %v", has)
 }
 
 // TestExceptionalDifferenceIsUnit: a non-zero e in Z_2^64 (even 2^63) times the difference
@@ -162,6 +169,13 @@ func TestExceptionalDifferenceIsUnit(t *testing.T) {
 	}
 }
 
+func BenchmarkMulAddKaratsuba(b *testing.B) {
+	has := hasAVX512
+	defer func() { hasAVX512 = has }()
+	hasAVX512 = false
+	BenchmarkMulAdd(b)
+}
+
 func BenchmarkMulAdd(b *testing.B) {
 	es := randElems(2)
 	var w Wide
@@ -175,5 +189,54 @@ func BenchmarkMulAddSchool(b *testing.B) {
 	var w Wide
 	for b.Loop() {
 		w.mulAddSchool(&es[0], &es[1])
+	}
+}
+
+// TestVectorPaths: AddScaled and AddLookup with AVX-512 (where the processor has it) equal
+// the Go loops.
+func TestVectorPaths(t *testing.T) {
+	has := hasAVX512
+	defer func() { hasAVX512 = has }()
+	g := prg.New(prg.Key{10})
+	x, e0 := Uniform(g), Uniform(g)
+	c := g.Uint64s(1)[0]
+	var tab [16]uint64
+	copy(tab[:], g.Uint64s(16))
+	var idx [D]uint8
+	for i, w := range g.Uint64s(D) {
+		idx[i] = uint8(w % 16)
+	}
+	var want [2]Elem
+	for k, h := range []bool{false, has} {
+		hasAVX512 = h
+		e := e0
+		e.AddScaled(&x, c)
+		e.AddLookup(&tab, &idx)
+		want[k] = e
+	}
+	for i := range e0 {
+		if want[0][i] != e0[i]+x[i]*c+tab[idx[i]] || want[1] != want[0] {
+			t.Fatal("AddScaled or AddLookup differs")
+		}
+	}
+}
+
+// TestReduce: Reduce equals the reduction one top coefficient at a time.
+func TestReduce(t *testing.T) {
+	g := prg.New(prg.Key{12})
+	for range 20 {
+		var w Wide
+		copy(w[:2*D-1], g.Uint64s(2*D-1))
+		ref := w
+		for j := 2*D - 2; j >= D; j-- {
+			for _, k := range taps {
+				ref[j-D+k] -= ref[j]
+			}
+		}
+		var e Elem
+		w.Reduce(&e)
+		if e != Elem(ref[:D]) {
+			t.Fatal("Reduce differs from the reference")
+		}
 	}
 }

@@ -96,3 +96,87 @@ func BenchmarkGF64Mul(b *testing.B) {
 	}
 	_ = x
 }
+
+// TestF64TableAndWide: the table product and the reduced wide sums equal Mul.
+func TestF64TableAndWide(t *testing.T) {
+	g := prg.New(prg.Key{5})
+	w := g.Uint64s(64)
+	var tab F64Table
+	for i := 0; i+1 < len(w); i += 2 {
+		a, b := F64(w[i]), F64(w[i+1])
+		tab.Set(a)
+		k := uint(w[i] % 64)
+		if tab.Mul(b) != a.Mul(b) || tab.Mul(1) != a || tab.Mul(0) != 0 || b.MulXPow(k) != b.Mul(F64(1)<<k) {
+			t.Fatalf("table product of %#x and %#x", a, b)
+		}
+	}
+	var acc F64Wide
+	var want F64
+	for i := 0; i+1 < len(w); i += 2 {
+		acc.MulAdd(F64(w[i]), F64(w[i+1]))
+		want ^= F64(w[i]).Mul(F64(w[i+1]))
+	}
+	if acc.Reduce() != want {
+		t.Fatal("wide sum differs from the sum of products")
+	}
+}
+
+// TestCLMULPaths: the PCLMULQDQ products (if the processor has them) and the inner
+// product equal the Go ones.
+func TestCLMULPaths(t *testing.T) {
+	has := hasCLMUL
+	defer func() { hasCLMUL = has }()
+	for _, h := range []bool{false, has} {
+		hasCLMUL = h
+		testCLMULPaths(t)
+	}
+	t.Logf("PCLMULQDQ: %v", has)
+}
+
+func testCLMULPaths(t *testing.T) {
+	g := prg.New(prg.Key{6})
+	w := g.Uint64s(201)
+	a, b := make([]F64, 100), make([]F64, 100)
+	var want F64Wide
+	for i := range a {
+		a[i], b[i] = F64(w[2*i]), F64(w[2*i+1])
+		hi, lo := clmulSoft(w[2*i], w[2*i+1])
+		h2, l2 := clmul(w[2*i], w[2*i+1])
+		if hi != h2 || lo != l2 {
+			t.Fatal("clmul differs from clmulSoft")
+		}
+		want.Hi ^= hi
+		want.Lo ^= lo
+	}
+	var got F64Wide
+	got.Dot(a, b)
+	if got != want {
+		t.Fatal("Dot differs from the sum of products")
+	}
+	acc := NewF64Acc(len(a))
+	acc.AddScaled(a, b[0])
+	acc.AddScaled(b, a[1])
+	out := make([]F64, len(a))
+	acc.Reduce(out)
+	for i := range a {
+		if out[i] != a[i].Mul(b[0])^b[i].Mul(a[1]) || acc.Hi[i]|acc.Lo[i] != 0 {
+			t.Fatal("F64Acc differs from the products")
+		}
+	}
+}
+
+func BenchmarkF64Dot(b *testing.B) {
+	g := prg.New(prg.Key{7})
+	x, y := make([]F64, 1024), make([]F64, 1024)
+	for i, v := range g.Uint64s(2048) {
+		if i < 1024 {
+			x[i] = F64(v)
+		} else {
+			y[i-1024] = F64(v)
+		}
+	}
+	for b.Loop() {
+		var w F64Wide
+		w.Dot(x, y)
+	}
+}

@@ -100,6 +100,7 @@ func (p *Protocol) andMany(xs, ys []pair) (za, zb []uint64, err error) {
 		total += len(x.a)
 	}
 	z := make([]uint64, total)
+	next, prev := p.productMasks(total)
 	off := 0
 	for k, x := range xs {
 		y := ys[k]
@@ -113,12 +114,17 @@ func (p *Protocol) andMany(xs, ys []pair) (za, zb []uint64, err error) {
 			for i := range zk {
 				zk[i] = xa[i]&(ya[i]^yb[i]) ^ xb[i]&ya[i]
 			}
-			p.xorZeroShare(zk)
+			if next != nil {
+				p.xorZeroShareTo(zk, next[off+lo:off+hi], prev[off+lo:off+hi])
+			} else {
+				p.xorZeroShare(zk)
+			}
 		}
 		off += len(x.a)
 	}
 	za, zb, err = p.reshare(z)
 	if err == nil && p.obs != nil {
+		p.reportMasks(next, prev)
 		p.obs.Product(Relation{Kind: "and"}, joinPairs(xs), joinPairs(ys), Pair{za, zb})
 	}
 	return za, zb, err

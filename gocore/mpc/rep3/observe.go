@@ -41,15 +41,16 @@ type Observer interface {
 	Open(to int, xor bool, c Pair, got []uint64)
 }
 
-// MaskObserver is an Observer that also sees the zero shares of arithmetic products: a
-// proof that party i computed its z_i correctly (z_i = x_i y_i + x_i y_{i+1} + x_{i+1} y_i
-// + alpha_i) needs alpha_i = F(k_i) - F(k_{i-1}), whose two parts the two other parties
-// know (party i+1 holds k_i, party i-1 holds k_{i-1}).
+// MaskObserver is an Observer that also sees the zero shares of products: a proof that
+// party i computed its z_i correctly (z_i = x_i y_i + x_i y_{i+1} + x_{i+1} y_i + alpha_i)
+// needs alpha_i = F(k_i) - F(k_{i-1}) (for AND words F(k_i) ^ F(k_{i-1})), whose two parts
+// the two other parties know (party i+1 holds k_i, party i-1 holds k_{i-1}).
 type MaskObserver interface {
 	Observer
-	// ProductMasks immediately precedes the Product report of every arithmetic product
-	// (Mul, MulSum, GatherMulSum, MatMul; those inside the conversions included): next[e] = F(k_i) and prev[e] = F(k_{i-1}) are the
-	// words this party drew for output e, so that z_i[e] includes next[e] - prev[e].
+	// ProductMasks immediately precedes the Product report of every product (Mul,
+	// MulSum, GatherMulSum, MatMul and AND; those inside the conversions included):
+	// next[e] = F(k_i) and prev[e] = F(k_{i-1}) are the words this party drew for output e,
+	// so that z_i[e] includes next[e] - prev[e] (AND: next[e] ^ prev[e]).
 	ProductMasks(next, prev []uint64)
 }
 

@@ -258,6 +258,16 @@ func (p *Protocol) xorZeroShare(z []uint64) {
 	p.gPrev.XorInto(z)
 }
 
+// xorZeroShareTo is xorZeroShare that also keeps the words drawn: F(k_i) in next and
+// F(k_{i-1}) in prev (of z's length; the streams advance as in xorZeroShare).
+func (p *Protocol) xorZeroShareTo(z, next, prev []uint64) {
+	p.gNext.Fill(next)
+	p.gPrev.Fill(prev)
+	for i := range z {
+		z[i] ^= next[i] ^ prev[i]
+	}
+}
+
 // send sends words to party to. v must not be modified afterwards (the Conn may keep it).
 // Empty vectors are not sent (lengths are public, so the receiver expects nothing).
 func (p *Protocol) send(to int, v []uint64) error {

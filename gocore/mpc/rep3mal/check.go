@@ -133,16 +133,19 @@ func (z *zeroTest) add(xor bool, va, vb []uint64) {
 	z.expect.Write(ring.AsBytes(e))
 }
 
-// check runs the batch check of everything recorded since the last one: the
-// elementwise products (Mul, MulSum, AND) against bucket-verified triples (bucket.go),
-// the others (MatMul, GatherMulSum) by the D-fold sacrifice, then the hash exchange.
+// check runs the batch check of everything recorded since the last one: the products
+// (Mul, MulSum, AND words, and MatMul and GatherMulSum in the factored form of dot.go)
+// by the distributed zero-knowledge proofs (dzkp.go, andproof.go), MatMul and
+// GatherMulSum without that form by the D-fold sacrifice, then the hash exchange. With
+// proofs off (SetProofs) the elementwise products are checked against bucket-verified
+// triples (bucket.go) and all matrix products by the sacrifice.
 func (p *Protocol) check() error {
 	r := p.rec
 	r.checking = true
 	defer func() { r.checking = false }()
 	prods := r.products
 	r.products, r.words = nil, 0
-	var arith, bin, other, proved []product
+	var arith, bin, other, proved, ands []product
 	var dots []dotRecord
 	var nArith, nBin int
 	for _, pr := range prods {
@@ -154,6 +157,10 @@ func (p *Protocol) check() error {
 			}
 			arith, nArith = append(arith, pr), nArith+len(pr.x.A)
 		case "and":
+			if p.proofs {
+				ands = append(ands, pr)
+				continue
+			}
 			bin, nBin = append(bin, pr), nBin+len(pr.x.A)
 		default:
 			if p.proofs {
@@ -249,9 +256,9 @@ func (p *Protocol) check() error {
 			zero.add(false, va, vb)
 		}
 	}
-	// 5. The proofs of the arithmetic products (dzkp.go, dot.go).
-	if len(proved)+len(dots) > 0 {
-		f, err := p.proveProducts(proved, dots, g)
+	// 5. The proofs of the products (dzkp.go, dot.go, andproof.go).
+	if len(proved)+len(dots)+len(ands) > 0 {
+		f, err := p.prove(proved, dots, ands, g)
 		if err != nil {
 			return fmt.Errorf("%s check: product proofs: %w", Name, err)
 		}

@@ -18,8 +18,21 @@ func TestLiftExtendAndBasis(t *testing.T) {
 		z := newLift(s)
 		a, b := g.Uint64s(z.grid), g.Uint64s(z.grid)
 		ea, eb, tmp := make([]uint64, z.points), make([]uint64, z.points), make([]uint64, z.points)
-		z.extend(a, ea, tmp)
-		z.extend(b, eb, tmp)
+		z.extend(a, ea, false)
+		z.extend(b, eb, false)
+		for _, xor := range []bool{false, true} { // the differences equal the variable-by-variable extension
+			ref, got := make([]uint64, z.points), make([]uint64, z.points)
+			z.extendRef(a, ref, tmp, xor)
+			z.extend(a, got, xor)
+			for q := range ref {
+				if ref[q] != got[q] {
+					t.Fatalf("s=%d xor=%v: point %d differs from the reference extension", s, xor, q)
+				}
+			}
+		}
+		if len(z.diffs) != len(z.offGrid) {
+			t.Fatalf("s=%d: %d differences for %d points off the grid", s, len(z.diffs), len(z.offGrid))
+		}
 		for l, q := range z.gridPt {
 			if ea[q] != a[l] {
 				t.Fatalf("s=%d: extension differs from the values at grid point %d", s, l)
@@ -29,7 +42,7 @@ func TestLiftExtendAndBasis(t *testing.T) {
 		for j := range r {
 			r[j] = galois.Exceptional(g)
 		}
-		basis := z.basis(r)
+		basis := liftBasis(grAlg{}, z, r)
 		var fa, fb, prod, lhs galois.Elem
 		for l, q := range z.gridPt {
 			fa.AddScaled(&basis[q], a[l])
@@ -45,8 +58,8 @@ func TestLiftExtendAndBasis(t *testing.T) {
 	}
 }
 
-// SetProofs selects the check of the arithmetic elementwise products of p (a rep3-mal
-// party): proofs (true) or bucket-verified triples (false). For tests.
+// SetProofs selects the check of the products of p (a rep3-mal party): proofs (true) or
+// bucket-verified triples and the sacrifice (false). For tests.
 func SetProofs(p mpc.Protocol, on bool) { p.(*Protocol).proofs = on }
 
 // TestDotOf: the factored form is found for a matrix product and a convolution-like
@@ -101,5 +114,90 @@ func TestDotOf(t *testing.T) {
 	odd := product{rel: rep3.Relation{Kind: "gathermulsum", K: 3, XIdx: xi, YIdx: yr}, z: mk(24)}
 	if d, ok := dotOf(odd); ok && d.p != 24 {
 		t.Fatalf("irregular map factored with period %d", d.p)
+	}
+}
+
+// TestTranspose64: bit j of row i moves to bit i of row j.
+func TestTranspose64(t *testing.T) {
+	g := prg.New(prg.Key{4})
+	var a [64]uint64
+	copy(a[:], g.Uint64s(64))
+	in := a
+	transpose64(&a)
+	for i := range 64 {
+		for j := range 64 {
+			if a[j]>>uint(i)&1 != in[i]>>uint(j)&1 {
+				t.Fatalf("bit (%d,%d) not transposed", i, j)
+			}
+		}
+	}
+}
+
+// TestPoints2: the compression step's values for v = 2 over GF(2^64) (chunked, XOR
+// extension) equal the generic ones, for lengths below and above a chunk.
+func TestPoints2(t *testing.T) {
+	g := prg.New(prg.Key{11})
+	lift := newLift(2)
+	skip := lift.gridPt[lift.grid-1]
+	for _, B := range []int{1, 5, 300} {
+		z := &zkBases[galois.F64]{}
+		for range 4 * B {
+			w := g.Uint64s(4)
+			a, b, ya, yb := galois.F64(w[0]), galois.F64(w[1]), galois.F64(w[2]), galois.F64(w[3])
+			z.push(&a, &b, &ya, &yb)
+		}
+		got, want := points2(z, skip), gfPoints(z, lift, skip)
+		for q := range want {
+			if q != skip && got[q] != want[q] {
+				t.Fatalf("B=%d: point %d differs", B, q)
+			}
+		}
+	}
+}
+
+// extendRef (the tests' reference) writes the values at {0,1,inf}^s of the multilinear polynomial with values in
+// (length 2^s, bit j of the index = variable j) to out (length 3^s); tmp has 3^s words.
+// Variable by variable: (v0, v1) becomes (v0, v1, v1 - v0), the values at 0, 1 and the
+// leading coefficient (over GF(2), for bit-sliced words: v1 ^ v0, if xor).
+func (z *zkLift) extendRef(in, out, tmp []uint64, xor bool) {
+	// Variable 0 from in (pairs of words), then the others ping-ponging between tmp and
+	// out so that the last one writes out.
+	dst, src := out, tmp
+	if z.s%2 == 0 {
+		dst, src = tmp, out
+	}
+	d, v := dst[:3*(len(in)/2)], in[:len(in)/2*2]
+	for h := range len(v) / 2 {
+		v0, v1 := v[2*h], v[2*h+1]
+		w := v1 - v0
+		if xor {
+			w = v1 ^ v0
+		}
+		d[3*h], d[3*h+1], d[3*h+2] = v0, v1, w
+	}
+	src, dst = dst, src
+	pw := 3 // 3^j
+	for j := 1; j < z.s; j++ {
+		highs := z.grid >> (j + 1)
+		for h := range highs {
+			c0 := src[pw*2*h : pw*(2*h+1)]
+			c1 := src[pw*(2*h+1) : pw*(2*h+2)]
+			n := dst[pw*3*h : pw*3*(h+1)]
+			n0, n1, n2 := n[:pw], n[pw:2*pw], n[2*pw:3*pw]
+			c1 = c1[:len(c0)]
+			if xor {
+				for lo, v0 := range c0 {
+					v1 := c1[lo]
+					n0[lo], n1[lo], n2[lo] = v0, v1, v1^v0
+				}
+				continue
+			}
+			for lo, v0 := range c0 {
+				v1 := c1[lo]
+				n0[lo], n1[lo], n2[lo] = v0, v1, v1-v0
+			}
+		}
+		src, dst = dst, src
+		pw *= 3
 	}
 }

@@ -288,3 +288,186 @@ func BenchmarkProducts(b *testing.B) {
 		})
 	}
 }
+
+// andCircuit: two inputs of n values, A2B of both (the adder's AND words), then one AND
+// of their 13 low bit planes, Verify, and the opened AND.
+func andCircuit(p mpc.Protocol, n int) ([]uint64, error) {
+	x, y := make([]uint64, n), make([]uint64, n)
+	for i := range x {
+		x[i], y[i] = uint64(i*i*977+3), uint64(0x9e3779b97f4a7c15*uint64(i+1))
+	}
+	X, err := p.Input(0, x, n)
+	if err != nil {
+		return nil, err
+	}
+	Y, err := p.Input(1, y, n)
+	if err != nil {
+		return nil, err
+	}
+	bx, err := p.A2B(X, 64)
+	if err != nil {
+		return nil, err
+	}
+	by, err := p.A2B(Y, 64)
+	if err != nil {
+		return nil, err
+	}
+	z, err := p.AND([]mpc.BShare{p.Bits(bx, 0, andPlanes)}, []mpc.BShare{p.Bits(by, 0, andPlanes)})
+	if err != nil {
+		return nil, err
+	}
+	if err := mpc.Verify(p); err != nil {
+		return nil, err
+	}
+	return p.OpenB(z[0], -1)
+}
+
+const andPlanes = 13
+
+// runAND runs andCircuit with party's messages altered by tm (party < 0: none, and the
+// output is compared with x & y on the low 13 bits); it returns every party's error and
+// the message sizes of an untampered run.
+func runAND(t *testing.T, party int, tm net.Tamper, n int) (errsOut [3]error, sizes [3][]int) {
+	t.Helper()
+	conns := net.NewPipes(3)
+	var logs [3]*net.SizeLog
+	if party >= 0 {
+		tc, err := net.NewTamperer(conns[party], tm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns[party] = tc
+	} else {
+		for i := range conns {
+			logs[i] = net.NewSizeLog(conns[i])
+			conns[i] = logs[i]
+		}
+	}
+	ps, err := local.NewOver(rep3mal.Name, conns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []uint64
+	var wg sync.WaitGroup
+	for _, p := range ps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o, err := andCircuit(p, n)
+			errsOut[p.ID()] = err
+			if err == nil && p.ID() == 0 {
+				out = o
+			}
+		}()
+	}
+	wg.Wait()
+	for _, c := range conns {
+		c.Close()
+	}
+	for i, l := range logs {
+		if l != nil {
+			sizes[i] = l.Sizes()
+		}
+	}
+	if party < 0 && errsOut[0] == nil {
+		for i := range n {
+			x, y := uint64(i*i*977+3), uint64(0x9e3779b97f4a7c15*uint64(i+1))
+			if want := x & y & (1<<andPlanes - 1); out[i] != want {
+				t.Fatalf("AND %d: %#x, want %#x", i, out[i], want)
+			}
+		}
+	}
+	return errsOut, sizes
+}
+
+// TestProofCatchesWrongAND: each party in turn sends a wrong AND word (one bit flipped,
+// or all bits of one word) in the reshare of the explicit AND: the AND proof of that
+// party fails (its verifiers name it) and every party aborts with errs.Cheating before
+// the AND is opened; without the alteration all proofs verify and the output is x & y.
+func TestProofCatchesWrongAND(t *testing.T) {
+	const n = 37
+	errs0, sizes := runAND(t, -1, net.Tamper{}, n)
+	for i, err := range errs0 {
+		if err != nil {
+			t.Fatalf("honest party %d: %v", i, err)
+		}
+	}
+	for party := range 3 {
+		// The AND's reshare: 13 planes of one word (37 values), the last message of that
+		// size before the proofs' first message (the lifts': 665 elements of GF(2^64), and
+		// as many of GR if there are arithmetic products); the opening of the AND after
+		// them has the same size.
+		k := -1
+		for i, s := range sizes[party] {
+			if s >= 8*665 {
+				break
+			}
+			if s == 8*andPlanes {
+				k = i
+			}
+		}
+		if k < 0 {
+			t.Fatalf("party %d sent no message of %d words: %v", party, andPlanes, sizes[party])
+		}
+		for _, tm := range []net.Tamper{{Message: k, Word: 3, Xor: 1 << 17}, {Message: k, Word: andPlanes - 1, Xor: ^uint64(0)}, {Message: k, Word: 0, Xor: 1}} {
+			got, _ := runAND(t, party, tm, n)
+			named := false
+			for i, err := range got {
+				if errs.KindOf(err) != errs.Cheating {
+					t.Fatalf("prover %d, %+v: party %d: %v", party, tm, i, err)
+				}
+				named = named || strings.Contains(err.Error(), fmt.Sprintf("AND proof (party %d's proof of its AND words", party))
+			}
+			if !named {
+				t.Fatalf("prover %d, %+v: no party names the AND proof: %v", party, tm, got)
+			}
+		}
+	}
+}
+
+// BenchmarkANDWords: A2B of 2^16 values, then one AND of its 2^16 words (2^22 bit
+// gates), each checked (all three parties in this process), by the proofs and by
+// bucket-verified triples.
+func BenchmarkANDWords(b *testing.B) {
+	const n = 1 << 10 // values of 64 bits: 64 planes of n/64 words
+	for _, proofs := range []bool{true, false} {
+		b.Run(fmt.Sprintf("proofs=%v", proofs), func(b *testing.B) {
+			for b.Loop() {
+				ps, err := local.NewOver(rep3mal.Name, net.NewPipes(3), nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, p := range ps {
+					rep3mal.SetProofs(p, proofs)
+				}
+				err = local.RunParties(ps, func(p mpc.Protocol) error {
+					var x []uint64
+					if p.ID() == 0 {
+						x = make([]uint64, 64*n)
+						for i := range x {
+							x[i] = uint64(i) * 0x9e3779b97f4a7c15
+						}
+					}
+					X, err := p.Input(0, x, 64*n)
+					if err != nil {
+						return err
+					}
+					bx, err := p.A2B(X, 64)
+					if err != nil {
+						return err
+					}
+					if err := mpc.Verify(p); err != nil {
+						return err
+					}
+					if _, err := p.AND([]mpc.BShare{bx}, []mpc.BShare{bx}); err != nil {
+						return err
+					}
+					return mpc.Verify(p)
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -12,21 +12,27 @@
 // B2A, where every step is a product or local), and it reports every product and opening
 // to this package (rep3.Observer). This package adds:
 //
-//   - Product proofs (dzkp.go, dot.go), the default. Every arithmetic product a party
-//     sends (Mul, MulSum, and MatMul and the GatherMulSum of convolutions, those inside
-//     the checked conversions included) is proven correct by that party in a distributed
-//     zero-knowledge proof whose verifiers are the other two parties (Boyle, Gilboa,
-//     Ishai, Nof, CCS 2019), over Z_2^64 through the Galois ring GR(2^64, 56) (the same
-//     authors, Asiacrypt 2020; package galois). The proof's messages grow with the
-//     logarithm of the number of products, not with the number: each prover's statement is
-//     compressed to one inner product by random coefficients from the ring's exceptional
-//     set, a first multilinear step divides its length by 2^6, and halving steps with
-//     public coins do the rest; a dot product (a MatMul or convolution output) is one
-//     gate whatever its length. The statement needs each product's zero-share words
-//     (rep3.MaskObserver). Soundness, zero knowledge and the messages are argued in dzkp.go.
-//   - Elementwise product check by triples (bucket.go): AND words, and the arithmetic
-//     elementwise products when proofs are switched off (Protocol.proofs, the fallback kept
-//     in code), are verified with multiplication triples (a, b, c = ab): open rho
+//   - Product proofs (dzkp.go, dot.go, andproof.go, zk.go), the default. Every product a
+//     party sends is proven correct by that party in a distributed zero-knowledge proof
+//     whose verifiers are the other two parties (Boyle, Gilboa, Ishai, Nof, CCS 2019):
+//     the arithmetic ones (Mul, MulSum, and MatMul and the GatherMulSum of convolutions,
+//     those inside the checked conversions included) over Z_2^64 through the Galois ring
+//     GR(2^64, 56) (the same authors, Asiacrypt 2020; package galois), the AND words (the
+//     binary products of A2B's adders, comparisons and B2A) over GF(2^64), the bits
+//     embedded in the field as in the CCS 2019 paper's Boolean case (andproof.go). The
+//     proof's messages grow with the logarithm of the number of products, not with the
+//     number: each prover's statement is compressed to one inner product by random
+//     coefficients (from the ring's exceptional set; any field element for GF(2^64)), a
+//     first multilinear step divides its length by 2^6 (for AND words: 64 words of 64 bit
+//     lanes become 64 field elements, one per lane), and compression steps with public
+//     coins, each dividing the length by 4, do the rest; a dot product (a MatMul or convolution output) is one gate whatever its
+//     length. The steps that do not depend on the algebra are written once (zk.go), and
+//     the two proofs of a batch run in the same rounds. The statement needs each
+//     product's zero-share words (rep3.MaskObserver). Soundness, zero knowledge and the
+//     messages are argued in dzkp.go and andproof.go.
+//   - Elementwise product check by triples (bucket.go), kept in code as the fallback when
+//     proofs are switched off (Protocol.proofs, for tests): the elementwise products and
+//     AND words are verified with multiplication triples (a, b, c = ab): open rho
 //     = x - a and sigma = y - b (uniform: masked by a and b) and test z - c - sigma*a -
 //     rho*b - rho*sigma = 0, which is z's error minus the triple's. The triples are made by
 //     rep3's own (semi-honest) product and verified by cut-and-choose and bucketing
@@ -67,14 +73,19 @@
 //     the two holders of each component; outputs exported to an outside client reach it
 //     from both holders of each component and Dealer.Reconstruct compares them.
 //
-// Statistical security: per check batch, a wrong AND word passes the triple check with
-// probability at most 2^-46, a wrong product of the sacrifice (if any runs) at most 2^-46,
-// and a wrong arithmetic product the proofs at most 3 * 100 * 2^-56 < 2^-47.7 (three
-// provers; per prover (1 + 2s + 2R + 5)/2^56 with s = 6 lift variables and R <= 40
-// halving steps: the Schwartz-Zippel bound over the exceptional set of 2^56 points,
-// dzkp.go). A batch thus errs with probability below 2^-44.6, and a run of up to 24 check
-// batches (MobileNetV1 0.25_128 has 8) keeps 40 bits, plus the collision and commitment
-// terms of SHA-256. Computational assumptions: those of rep3 (AES-based PRG) and SHA-256.
+// Statistical security: per check batch, a wrong arithmetic product passes the proofs
+// with probability at most 3 * 100 * 2^-56 < 2^-47.7 (three provers; per prover (1 + 2s
+// + 2R + 5)/2^56 with s = 6 lift variables and R <= 40 variables folded after the lift
+// (two per compression step): the Schwartz-Zippel
+// bound over the exceptional set of 2^56 points, dzkp.go), a wrong AND word the AND proofs
+// at most 3 * 100 * 2^-64 < 2^-55.7 (the same bound over the field GF(2^64), andproof.go),
+// and a wrong product of the sacrifice (if any runs: none in the engine's plans) at most
+// 2^-46. A batch thus errs with probability below 2^-47.7 + 2^-55.7 + 2^-46 < 2^-45.6,
+// and a run of up to 24 check batches (MobileNetV1 0.25_128 has 8) keeps 40 bits (2^-41.0),
+// plus the collision and commitment terms of SHA-256. (With proofs switched off, a test
+// setting, the triple checks of the elementwise products and of the AND words, 2^-46
+// each, take the proofs' place.) Computational assumptions: those of rep3 (AES-based PRG)
+// and SHA-256.
 //
 // When: the checks of products and openings made so far run in Verify, which the engine
 // calls after the weights are shared and before anything is opened or exported (mpc
@@ -82,20 +93,40 @@
 // reach batchWords (its failure is reported by the next Verify: nothing is opened in
 // between). Open and OpenB run the opening check of what they opened before returning.
 //
-// Messages, in addition to rep3's, per check batch: the proofs' (dzkp.go: about 300 KB
-// per party for the first step, one or two ring elements per halving step, each with a
-// coin), the triples of the AND words (one rep3 AND of N*B + C words), the sacrificed
-// matrix products if any (D times their output size), two coin messages of 32 bytes to
-// each peer, the openings of the C triples, of the buckets' and the AND words' rho and
-// sigma, and of the sacrificed products' rho (D times the masked operand), one message of
-// 64 bytes to the next party and one of 32 bytes to the previous one (salted hashes), and
-// a one-byte verdict to each peer.
+// Messages, in addition to rep3's, per check batch (default path, proofs on; zk.go runs
+// the two proofs in the same rounds, each round one message to the next party carrying
+// both proofs' parts, masked as additive (GR) or XOR (GF(2^64)) shares, and a coin):
+//   - lift: to the next party the prover's values off the grid, 665 GR elements (56
+//     words each, about 298 KB; only if the batch has Mul or MulSum products) and 665
+//     GF(2^64) elements (5.3 KB; only if it has AND words); the round's coin (a 32-byte
+//     commitment to each peer with the message, the 32-byte seed to each peer after it);
+//   - compression steps, ceil(log4) of the longer proof's vectors plus one (9-11 for
+//     MobileNetV1): to the next party h at the 8 points of {0,1,inf}^2 but one grid
+//     point of each proof still compressing (8 x 56 words, 8 words; h(0), h(inf) in the
+//     steps of one variable: when two entries are left, and on the interleaved
+//     instances), and the round's coin;
+//   - last step: M, N, h(0), h(inf) of each proof (4 x 56 + 4 words) to the next party and
+//     the round's coin, then each verifier's shares of f(r), g(r), h(r) (3 x 56 + 3 words)
+//     to the other verifier of each proof (one message to each peer);
+//   - the sacrificed matrix products if any (D times their output size) and the openings
+//     of their rho (D times the masked operand);
+//   - the batch coin (two messages of 32 bytes to each peer), the salted hashes (one
+//     message of 64 bytes to the next party and one of 32 bytes to the previous one) and a
+//     one-byte verdict to each peer.
 //
-// Cost: the proofs add almost no bytes; their work is about (3^6 - 2^6)/2^6 ring-by-word
-// products per elementwise output, 56 word products per product term for the
-// verifiers' folds, and each prover's halving steps on vectors of 2/64 of the terms; the
-// AND words still cost about 9-12 bits per AND (B = 3 or 4). BENCHMARKS.md has the
-// measured totals per layer (docs/design-notes.md).
+// With proofs off, the triples of the elementwise products and AND words (one rep3 product
+// or AND of N*B + C words each) and the openings of the C triples and of the buckets' and
+// products' rho and sigma replace the proofs' messages.
+//
+// Cost: the proofs add about 0.3 MB per party and batch, nearly all the arithmetic lift
+// (MobileNetV1 0.25_128: 56.6 MB per party, 1.54x rep3's 36.8 MB); their work is about
+// (3^6 - 2^6)/2^6 ring-by-word products per elementwise output, 56 word products per
+// product term for the verifiers' folds, the GR compression steps on vectors of 2/64 of the
+// terms, and for the AND words bit-sliced extensions (XOR and AND on words) with one
+// carry-less product per word and lift point (PCLMULQDQ on amd64), a 64 x 64 bit
+// transpose and byte-table look-ups per 64 words for the folds, and GF(2^64) steps on
+// one element per AND word. BENCHMARKS.md has the measured totals per layer
+// (docs/design-notes.md).
 package rep3mal
 
 import (
@@ -138,9 +169,9 @@ type Protocol struct {
 	raw            *rep3.Protocol // the same party, unobserved: the check's own products
 	rec            *recorder
 	opt            mpc.Options
-	// proofs selects the check of the arithmetic elementwise products (Mul, MulSum):
-	// distributed zero-knowledge proofs (dzkp.go) if true, bucket-verified triples
-	// (bucket.go) if false.
+	// proofs selects the check of the products: distributed zero-knowledge proofs
+	// (dzkp.go, dot.go, andproof.go) if true; if false, bucket-verified triples
+	// (bucket.go) for Mul, MulSum and AND words and the sacrifice for matrix products.
 	proofs bool
 	params map[[2]int][2]int // bucket parameters by (triples, lanes)
 }

@@ -1,0 +1,73 @@
+#include "textflag.h"
+
+// func addScaledAVX512(e, x *[56]uint64, c uint64)
+//
+// e[i] += x[i]*c for i < 56: 7 eight-lane products.
+TEXT ·addScaledAVX512(SB), NOSPLIT, $0-24
+	MOVQ         e+0(FP), DI
+	MOVQ         x+8(FP), SI
+	VPBROADCASTQ c+16(FP), Z0
+	VPMULLQ      0(SI), Z0, Z1
+	VPADDQ       0(DI), Z1, Z1
+	VMOVDQU64    Z1, 0(DI)
+	VPMULLQ      64(SI), Z0, Z2
+	VPADDQ       64(DI), Z2, Z2
+	VMOVDQU64    Z2, 64(DI)
+	VPMULLQ      128(SI), Z0, Z3
+	VPADDQ       128(DI), Z3, Z3
+	VMOVDQU64    Z3, 128(DI)
+	VPMULLQ      192(SI), Z0, Z4
+	VPADDQ       192(DI), Z4, Z4
+	VMOVDQU64    Z4, 192(DI)
+	VPMULLQ      256(SI), Z0, Z5
+	VPADDQ       256(DI), Z5, Z5
+	VMOVDQU64    Z5, 256(DI)
+	VPMULLQ      320(SI), Z0, Z6
+	VPADDQ       320(DI), Z6, Z6
+	VMOVDQU64    Z6, 320(DI)
+	VPMULLQ      384(SI), Z0, Z7
+	VPADDQ       384(DI), Z7, Z7
+	VMOVDQU64    Z7, 384(DI)
+	VZEROUPPER
+	RET
+
+// func addLookupAVX512(e *[56]uint64, t *[16]uint64, idx *[56]uint8)
+//
+// e[i] += t[idx[i]] for i < 56 (idx[i] < 16): 7 eight-lane look-ups in the 16 words of t
+// (VPERMI2Q).
+TEXT ·addLookupAVX512(SB), NOSPLIT, $0-24
+	MOVQ      e+0(FP), DI
+	MOVQ      t+8(FP), AX
+	MOVQ      idx+16(FP), SI
+	VMOVDQU64 0(AX), Z0
+	VMOVDQU64 64(AX), Z1
+	VPMOVZXBQ 0(SI), Z2
+	VPERMI2Q  Z1, Z0, Z2
+	VPADDQ    0(DI), Z2, Z2
+	VMOVDQU64 Z2, 0(DI)
+	VPMOVZXBQ 8(SI), Z3
+	VPERMI2Q  Z1, Z0, Z3
+	VPADDQ    64(DI), Z3, Z3
+	VMOVDQU64 Z3, 64(DI)
+	VPMOVZXBQ 16(SI), Z4
+	VPERMI2Q  Z1, Z0, Z4
+	VPADDQ    128(DI), Z4, Z4
+	VMOVDQU64 Z4, 128(DI)
+	VPMOVZXBQ 24(SI), Z5
+	VPERMI2Q  Z1, Z0, Z5
+	VPADDQ    192(DI), Z5, Z5
+	VMOVDQU64 Z5, 192(DI)
+	VPMOVZXBQ 32(SI), Z6
+	VPERMI2Q  Z1, Z0, Z6
+	VPADDQ    256(DI), Z6, Z6
+	VMOVDQU64 Z6, 256(DI)
+	VPMOVZXBQ 40(SI), Z7
+	VPERMI2Q  Z1, Z0, Z7
+	VPADDQ    320(DI), Z7, Z7
+	VMOVDQU64 Z7, 320(DI)
+	VPMOVZXBQ 48(SI), Z8
+	VPERMI2Q  Z1, Z0, Z8
+	VPADDQ    384(DI), Z8, Z8
+	VMOVDQU64 Z8, 384(DI)
+	VZEROUPPER
+	RET

@@ -1,0 +1,23 @@
+package galois
+
+import "golang.org/x/sys/cpu"
+
+//go:generate go run ./internal/genmul -o mul_amd64.s
+
+// hasAVX512 selects the AVX-512 (VPMULLQ) schoolbook product for MulAdd.
+var hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ
+
+// mulAdd56AVX512 adds the product of x and y (coefficients 0..110) to acc.
+//
+//go:noescape
+func mulAdd56AVX512(acc *[2 * D]uint64, x, y *[D]uint64)
+
+// addScaledAVX512 adds x*c to e.
+//
+//go:noescape
+func addScaledAVX512(e, x *[D]uint64, c uint64)
+
+// addLookupAVX512 adds t[idx[i]] to e[i] (idx[i] < 16).
+//
+//go:noescape
+func addLookupAVX512(e *[D]uint64, t *[16]uint64, idx *[D]uint8)

@@ -1,0 +1,378 @@
+package rep3mal
+
+// Distributed zero-knowledge proofs of the AND words (the binary products of A2B's
+// adders, comparisons and B2A), over GF(2^64).
+//
+// Source: Boyle, Gilboa, Ishai and Nof, CCS 2019, for Boolean circuits: the bits are
+// embedded in an extension field of GF(2) large enough for the soundness, here GF(2^64)
+// (galois.F64), and the proof is that of dzkp.go with the field in place of the Galois
+// ring (zk.go holds the steps both share).
+//
+// Statement. rep3's AND of words sends z_i = x_i & (y_i ^ y_{i+1}) ^ x_{i+1} & y_i ^
+// alpha_i, alpha_i = F(k_i) ^ F(k_{i-1}) (rep3.MaskObserver), from party i to party i-1:
+// per bit lane the same degree-2 relation as the arithmetic product, over GF(2), with the
+// same shares held by the verifiers (V- holds x_i, y_i, z_i, F(k_{i-1}); V+ holds x_{i+1},
+// y_{i+1}, F(k_i)). All AND words of a batch are laid end to end, n words of 64 lanes.
+//
+// Protocol (steps 2 and 3 are zk.go's, in the same rounds as the arithmetic proof):
+//  1. Lift. Word e = l*m + t (l in {0,1}^s, s = andLiftVars, t < m = ceil(n/2^s), zero
+//     words past n). The random combination of the 64 n bit claims uses psi_{t,j} =
+//     psi_t X^j for lane j, psi_t uniform in GF(2^64) from the batch coin: the claims of
+//     the 64 lanes of word e combine to psi_t times the word read as an element of
+//     GF(2^64) (bit j the coefficient of X^j), so the prover's polynomial H(X) = sum_{t,j}
+//     psi_{t,j} f_{t,j}(X) g_{t,j}(X) (f, g multilinear in s variables over the blocks l)
+//     has at a point q of {0,1,inf}^s the value sum_t psi_t P_{q,t}, where P_{q,t} is the
+//     word of lane products of the bit-sliced extensions (the extension of bits at inf is
+//     v1 ^ v0, a bit: the prover works on words with XOR and AND, 64 lanes at once). It
+//     sends H's values off the grid (3^s - 2^s field elements, XOR-shared like dzkp.go's),
+//     the verifiers take their shares of c_l = sum_t psi_t W_{l,t} at the grid points (W
+//     the claims' words: z_B ^ F(k_{i-1}) for V-, F(k_i) for V+). A coin gives r in
+//     GF(2^64)^s, and every party folds its components lane by lane to bases of length
+//     64 m (one pair per block position and lane): A_{t,j} = psi_t X^j f^x_{t,j}(r),
+//     Y_{t,j} = f^y_{t,j}(r).
+//  2, 3. Compression steps and the masked last step over GF(2^64) (zk.go).
+//
+// Soundness: if some AND word of prover i is wrong, its error word E_t at some position t
+// is non-zero as an element of GF(2^64), and sum_t psi_t E_t vanishes with probability
+// 2^-64 over the psi; then H differs from the true H* at a grid point, and the rest is
+// dzkp.go's argument with 2^64 in place of 2^56 (every element of a field is in the
+// exceptional set): a false claim passes with probability at most (1 + 2s + 2R + 3)/2^64
+// per prover and batch, below 2^-57 with s = 6 and R <= 40 variables folded after the
+// lift.
+//
+// Zero knowledge: as dzkp.go's (the verifiers' shares are masked with PRG words of the
+// key the prover shares with the other verifier; the opened f(r), g(r) are uniform
+// because 1 - r is invertible, r outside {0, 1}).
+//
+// Messages, per batch, in the rounds of the arithmetic proof (zk.go's lockstep): the
+// lift's 3^s - 2^s = 665 words from each prover to its V+, eight words per compression
+// step (two in a step of one variable), four in the last step and three from each
+// verifier to the other.
+
+import (
+	"github.com/qmpc/qmpc/gocore/galois"
+	"github.com/qmpc/qmpc/gocore/prg"
+)
+
+// andLiftVars is s for the AND words: the bases have 64 * ceil(n / 2^s) pairs for n words.
+const andLiftVars = 6
+
+const andProof = "AND proof"
+
+// gfAlg is GF(2^64), the algebra of the proofs of the AND words.
+type gfAlg struct{}
+
+func (gfAlg) what() string                    { return andProof }
+func (gfAlg) words() int                      { return 1 }
+func (gfAlg) put(dst []uint64, e *galois.F64) { dst[0] = uint64(*e) }
+func (gfAlg) get(src []uint64) galois.F64     { return galois.F64(src[0]) }
+func (gfAlg) add(z, x, y *galois.F64)         { *z = *x ^ *y }
+func (gfAlg) sub(z, x, y *galois.F64)         { *z = *x ^ *y }
+func (gfAlg) mul(z, x, y *galois.F64)         { *z = x.Mul(*y) }
+func (gfAlg) one() galois.F64                 { return 1 }
+func (gfAlg) xor() bool                       { return true }
+
+// challenge is uniform in GF(2^64) outside {0, 1}.
+func (gfAlg) challenge(g *prg.PRG) galois.F64 {
+	for {
+		if r := galois.F64(g.Uint64s(1)[0]); r > 1 {
+			return r
+		}
+	}
+}
+
+// halves is the prover's h(0) = <a_lo, b_lo> and h(inf) = <a_hi - a_lo, b_hi - b_lo> of
+// the bases' interleaved vectors (a = (A, B), b = (YA + YB, YA)), summed unreduced, in
+// chunks that stay in cache.
+func (gfAlg) halves(z *zkBases[galois.F64]) (h0, hinf galois.F64) {
+	half := len(z.a) / 2
+	var w0, w2 galois.F64Wide
+	const chunk = 256
+	var s, da, db, dya, ds [chunk]galois.F64
+	for lo := 0; lo < half; lo += chunk {
+		n := min(chunk, half-lo)
+		a, b, ya, yb := z.a[lo:lo+n], z.b[lo:lo+n], z.ya[lo:lo+n], z.yb[lo:lo+n]
+		ah, bh, yah, ybh := z.a[half+lo:half+lo+n], z.b[half+lo:half+lo+n], z.ya[half+lo:half+lo+n], z.yb[half+lo:half+lo+n]
+		for j := range n {
+			s[j] = ya[j] ^ yb[j]
+			da[j], db[j] = ah[j]^a[j], bh[j]^b[j]
+			dya[j] = yah[j] ^ ya[j]
+			ds[j] = dya[j] ^ ybh[j] ^ yb[j]
+		}
+		w0.Dot(a, s[:n])
+		w0.Dot(b, ya)
+		w2.Dot(da[:n], ds[:n])
+		w2.Dot(db[:n], dya[:n])
+	}
+	return w0.Reduce(), w2.Reduce()
+}
+
+// fold replaces w by lo + r (hi - lo).
+func (gfAlg) fold(w []galois.F64, r *galois.F64) []galois.F64 {
+	half := len(w) / 2
+	const chunk = 256
+	var d, prod [chunk]galois.F64
+	var hi, lo [chunk]uint64
+	acc := galois.F64Acc{Hi: hi[:], Lo: lo[:]}
+	for o := 0; o < half; o += chunk {
+		n := min(chunk, half-o)
+		v, vh := w[o:o+n], w[half+o:half+o+n]
+		for j := range n {
+			d[j] = vh[j] ^ v[j]
+		}
+		acc.AddScaled(d[:n], *r)
+		acc.Reduce(prod[:n])
+		for j := range n {
+			v[j] ^= prod[j]
+		}
+	}
+	return w[:half]
+}
+
+// andStatement is this party's part of the proofs of the AND words of a batch before the
+// lift's coin.
+type andStatement struct {
+	n, m int
+	// xa, xb, ya, yb: this party's components of the operands; wm, wp its claim words as
+	// V- of the next prover (z_B ^ next mask) and V+ of the previous one (prev mask); all
+	// laid out end to end over the batch's AND words.
+	xa, xb, ya, yb []uint64
+	wm, wp         []galois.F64
+	psi            []galois.F64 // per block position t
+	lift           *zkLift
+	off            []uint64     // the prover's values off the grid
+	cgm, cgp       []galois.F64 // the grid claims' shares c_l (V-, V+)
+}
+
+// newAndStatement lays out the AND words of ands, draws psi from the batch coin g and
+// computes the lift's message and the grid claims.
+func newAndStatement(ands []product, g *prg.PRG) *andStatement {
+	st := &andStatement{lift: newLift(andLiftVars)}
+	for _, pr := range ands {
+		st.n += len(pr.z.A)
+	}
+	G := st.lift.grid
+	st.m = (st.n + G - 1) / G
+	size := G * st.m
+	for _, v := range []*[]uint64{&st.xa, &st.xb, &st.ya, &st.yb} {
+		*v = make([]uint64, 0, size)
+	}
+	st.wm, st.wp = make([]galois.F64, size), make([]galois.F64, size)
+	off := 0
+	for _, pr := range ands {
+		st.xa, st.xb = append(st.xa, pr.x.A...), append(st.xb, pr.x.B...)
+		st.ya, st.yb = append(st.ya, pr.y.A...), append(st.yb, pr.y.B...)
+		for e := range pr.z.B {
+			st.wm[off+e], st.wp[off+e] = galois.F64(pr.z.B[e]^pr.next[e]), galois.F64(pr.prev[e])
+		}
+		off += len(pr.z.B)
+	}
+	for _, v := range []*[]uint64{&st.xa, &st.xb, &st.ya, &st.yb} {
+		*v = (*v)[:size] // the zero words past n (capacity size, zeroed by make)
+	}
+	st.psi = make([]galois.F64, st.m)
+	for t, w := range g.Uint64s(st.m) {
+		st.psi[t] = galois.F64(w)
+	}
+	st.liftValues()
+	return st
+}
+
+// liftValues computes the prover's H off the grid (st.off), one block position t at a
+// time, and the verifiers' grid claims.
+func (st *andStatement) liftValues() {
+	lift := st.lift
+	G, m := lift.grid, st.m
+	var in [4][]uint64
+	var ext [4][]uint64
+	for j := range in {
+		in[j] = make([]uint64, G)
+		ext[j] = make([]uint64, lift.points)
+	}
+	prods := make([]galois.F64, len(lift.offGrid))
+	acc := galois.NewF64Acc(len(lift.offGrid))
+	for t := range m {
+		zero := uint64(0)
+		for l := range G {
+			e := l*m + t
+			xa, xb, ya := st.xa[e], st.xb[e], st.ya[e]
+			in[0][l], in[1][l], in[2][l], in[3][l] = xa, xb, ya^st.yb[e], ya
+			zero |= xa | xb
+		}
+		if zero == 0 {
+			continue
+		}
+		for j := range in {
+			lift.extend(in[j], ext[j], true)
+		}
+		e0, e1, e2, e3 := ext[0], ext[1], ext[2], ext[3]
+		for i, q := range lift.offGrid {
+			prods[i] = galois.F64(e0[q]&e2[q] ^ e1[q]&e3[q])
+		}
+		acc.AddScaled(prods, st.psi[t]) // H(q) += psi_t P_{q,t}, unreduced
+	}
+	acc.Reduce(prods)
+	st.off = make([]uint64, len(prods))
+	for i, v := range prods {
+		st.off[i] = uint64(v)
+	}
+	// c_l = sum_t psi_t W_{l,t}: one inner product per block.
+	st.cgm, st.cgp = make([]galois.F64, G), make([]galois.F64, G)
+	for l := range G {
+		var wm, wp galois.F64Wide
+		wm.Dot(st.psi, st.wm[l*m:(l+1)*m])
+		wp.Dot(st.psi, st.wp[l*m:(l+1)*m])
+		st.cgm[l], st.cgp[l] = wm.Reduce(), wp.Reduce()
+	}
+}
+
+// finish takes this party's shares of the other provers' lift messages (sm as V-, sp as
+// V+) and the lift's coin, and returns the proof's state for the halving steps.
+func (st *andStatement) finish(sm, sp []uint64, g *prg.PRG) *zkProof[galois.F64] {
+	a := gfAlg{}
+	lift := st.lift
+	G, m := lift.grid, st.m
+	rs := make([]galois.F64, lift.s)
+	for i := range rs {
+		rs[i] = a.challenge(g)
+	}
+	basis := liftBasis(a, lift, rs)
+	claim := func(grid []galois.F64, off []uint64) galois.F64 {
+		var c galois.F64
+		for l := range G {
+			c ^= grid[l].Mul(basis[lift.gridPt[l]])
+		}
+		for i, q := range lift.offGrid {
+			c ^= galois.F64(off[i]).Mul(basis[q])
+		}
+		return c
+	}
+	cm, cp := claim(st.cgm, sm), claim(st.cgp, sp)
+	// Tables of the grid weights, eight blocks l at a time: wt[g][b] = sum of the weights
+	// of the blocks 8g + k whose bit k of b is set.
+	var wt [8][256]galois.F64
+	for gi := range wt {
+		for k := range 8 {
+			wt[gi][1<<k] = basis[lift.gridPt[8*gi+k]]
+		}
+		for b := 3; b < 256; b++ {
+			if b&(b-1) != 0 {
+				low := b & -b
+				wt[gi][b] = wt[gi][b^low] ^ wt[gi][low]
+			}
+		}
+	}
+	np := 64 * m
+	bases := &zkBases[galois.F64]{a: make([]galois.F64, np), b: make([]galois.F64, np),
+		ya: make([]galois.F64, np), yb: make([]galois.F64, np)}
+	var blk [64]uint64
+	var tab galois.F64Table
+	for t := range m {
+		tab.Set(st.psi[t])
+		for v, src := range [4][]uint64{st.xa, st.xb, st.ya, st.yb} {
+			for l := range G {
+				blk[l] = src[l*m+t]
+			}
+			transpose64(&blk) // blk[j]: bit l is lane j of block l's word
+			dst := [4][]galois.F64{bases.a, bases.b, bases.ya, bases.yb}[v][64*t : 64*t+64]
+			for j, w := range blk {
+				if w == 0 {
+					continue
+				}
+				f := wt[0][uint8(w)] ^ wt[1][uint8(w>>8)] ^ wt[2][uint8(w>>16)] ^ wt[3][uint8(w>>24)] ^
+					wt[4][uint8(w>>32)] ^ wt[5][uint8(w>>40)] ^ wt[6][uint8(w>>48)] ^ wt[7][uint8(w>>56)]
+				if v < 2 { // the a side: times psi_t X^j
+					f = tab.Mul(f.MulXPow(uint(j)))
+				}
+				dst[j] = f
+			}
+		}
+	}
+	return newZKProof(a, bases, cm, cp)
+}
+
+// transpose64 transposes the 64x64 bit matrix a: bit j of a[i] becomes bit i of a[j].
+func transpose64(a *[64]uint64) {
+	m := uint64(0x00000000FFFFFFFF)
+	for j := 32; j != 0; {
+		for k := 0; k < 64; k = (k + j + 1) &^ j {
+			t := (a[k]>>uint(j) ^ a[k+j]) & m
+			a[k] ^= t << uint(j)
+			a[k+j] ^= t
+		}
+		j >>= 1
+		m ^= m << uint(j)
+	}
+}
+
+// points is h at the points of {0,1,inf}^v but skip, summed unreduced (zk.go).
+func (a gfAlg) points(z *zkBases[galois.F64], lift *zkLift, skip int) []galois.F64 {
+	if lift.s == 2 {
+		return points2(z, skip)
+	}
+	return gfPoints(z, lift, skip)
+}
+
+// gfPoints is points for any v, through the generic extension.
+func gfPoints(z *zkBases[galois.F64], lift *zkLift, skip int) []galois.F64 {
+	a := gfAlg{}
+	acc := make([]galois.F64Wide, lift.points)
+	stepPoints(a, z, lift, func(ext *[4][]galois.F64) {
+		xa, xb, ya, yb := ext[0], ext[1], ext[2], ext[3]
+		for q := range acc {
+			if q != skip {
+				acc[q].MulAdd(xa[q], ya[q]^yb[q])
+				acc[q].MulAdd(xb[q], ya[q])
+			}
+		}
+	})
+	out := make([]galois.F64, lift.points)
+	for q := range acc {
+		out[q] = acc[q].Reduce()
+	}
+	return out
+}
+
+// points2 is points for v = 2 (the compression steps by 4), in chunks: the four bases'
+// entries of the 4 blocks are extended to the 9 points of {0,1,inf}^2 with XOR (point
+// d0 + 3 d1; the value at inf is v1 ^ v0), and each point's two inner products are
+// carry-less dot products over the chunk.
+func points2(z *zkBases[galois.F64], skip int) []galois.F64 {
+	const chunk = 256
+	B := len(z.a) / 4
+	var xa, xb, s, ya [9][chunk]galois.F64
+	var acc [9]galois.F64Wide
+	ext := func(dst *[9][chunk]galois.F64, v []galois.F64, j, i int) {
+		v0, v1, v2, v3 := v[j], v[B+j], v[2*B+j], v[3*B+j] // blocks (d0, d1) = 00, 10, 01, 11
+		i0, i1 := v1^v0, v3^v2
+		dst[0][i], dst[1][i], dst[2][i] = v0, v1, i0
+		dst[3][i], dst[4][i], dst[5][i] = v2, v3, i1
+		dst[6][i], dst[7][i], dst[8][i] = v2^v0, v3^v1, i1^i0
+	}
+	var yb [9][chunk]galois.F64
+	for lo := 0; lo < B; lo += chunk {
+		n := min(chunk, B-lo)
+		for i := range n {
+			j := lo + i
+			ext(&xa, z.a, j, i)
+			ext(&xb, z.b, j, i)
+			ext(&ya, z.ya, j, i)
+			ext(&yb, z.yb, j, i)
+		}
+		for q := range 9 {
+			if q == skip {
+				continue
+			}
+			for i := range n {
+				s[q][i] = ya[q][i] ^ yb[q][i]
+			}
+			acc[q].Dot(xa[q][:n], s[q][:n])
+			acc[q].Dot(xb[q][:n], ya[q][:n])
+		}
+	}
+	out := make([]galois.F64, 9)
+	for q := range out {
+		out[q] = acc[q].Reduce()
+	}
+	return out
+}
