@@ -161,6 +161,16 @@ type otSource struct {
 	// daBitInput, if set (tests only), may change the arithmetic values and bits a daBit
 	// owner inputs: a cheater inputting inconsistent daBits.
 	daBitInput func(x ring128.Vec, bits []uint64)
+	// edaBitInput, if set (tests only), may change the arithmetic values and the bits
+	// (plane j in words [j*W, (j+1)*W)) a private edaBit owner inputs.
+	edaBitInput func(x ring128.Vec, planes []uint64, W int)
+	// edaBitMin, if positive (tests only), replaces the constant edaBitMin: smaller
+	// checks with larger buckets.
+	edaBitMin int
+
+	// eda holds checked edaBits not yet handed out, by length (edabits.go).
+	eda        map[int]*edaPool
+	edaRefills map[int]int
 }
 
 // newOTSource runs the setup (the malicious OT session and the COPEe base OTs in both
