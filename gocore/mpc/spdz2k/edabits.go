@@ -88,12 +88,12 @@ const edaBitOpened = 64
 // edaBitMin is the fewest buckets a private edaBit check uses: a smaller call checks
 // this many and keeps the rest in a pool for later calls of the same length. Each refill
 // of a length's pool doubles it, up to edaBitMaxGrow doublings: a small model makes few
-// edaBits, a large one reaches buckets of 4, which keep 40 bits from 2^14 buckets on
-// (45.4 bits; 5 below). Buckets of 3 need 2^19 (40.2 bits), which for 64-bit edaBits
+// edaBits (buckets of 6 for 2^8), a large one reaches buckets of 4, which keep 40 bits
+// from 2^14 buckets on (45.4 bits; 5 from 2^10). Buckets of 3 need 2^19 (40.2 bits), which for 64-bit edaBits
 // would hold about 4 GB of private edaBits at once.
 const (
-	edaBitMin     = 1 << 10
-	edaBitMaxGrow = 4
+	edaBitMin     = 1 << 8
+	edaBitMaxGrow = 6
 )
 
 // edaBitBucket is the smallest bucket size with daBitStatBits bits of statistical

@@ -14,7 +14,7 @@ import (
 // TestEdaBitBucket: the bucket sizes for edaBitOpened opened edaBits (the parameters in
 // the design notes) keep 40 bits, and one less would not.
 func TestEdaBitBucket(t *testing.T) {
-	for _, tc := range []struct{ n, b int }{{edaBitMin, 5}, {1 << 12, 5}, {edaBitMin << edaBitMaxGrow, 4}, {1 << 17, 4}, {1 << 19, 3}, {1 << 20, 3}} {
+	for _, tc := range []struct{ n, b int }{{edaBitMin, 6}, {1 << 10, 5}, {1 << 12, 5}, {edaBitMin << edaBitMaxGrow, 4}, {1 << 17, 4}, {1 << 19, 3}, {1 << 20, 3}} {
 		b := edaBitBucket(tc.n)
 		sec := daBitSecurity(tc.n, b, edaBitOpened)
 		if b != tc.b || sec < daBitStatBits || daBitSecurity(tc.n, b-1, edaBitOpened) >= daBitStatBits {

@@ -110,9 +110,9 @@ package spdz2k
 // (64 opened in both worlds) and random buckets (privateDaBits: statistical security 40
 // bits by daBitSecurity's bound); the two parties' verified daBits are XORed: in binary
 // locally, in arithmetic as b_0 + b_1 - 2 b_0 b_1 with one authenticated triple (DaBits).
-// About 12-14 KB per daBit and party, dominated by the triple: correct but expensive (the
-// edaBits of Escudero et al., CRYPTO 2020, or a cheaper product of the two private bits
-// would be the next step).
+// About 12-14 KB per daBit and party, dominated by the triple: correct but expensive; the
+// online phase uses them only for B2A of fewer than 4 bits, and edaBits (edabits.go)
+// for A2B and wider B2A.
 //
 // AND triples come from tinyot (WRK17, checked there), their 128-bit MACs and Delta
 // truncated to the low 64 bits, for which every MAC relation holds as well.
