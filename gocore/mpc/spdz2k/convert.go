@@ -43,7 +43,10 @@ func weighted(b *AShare, n, w int, coef func(j, i int) uint64) *AShare {
 func (p *Protocol) A2B(x mpc.AShare, w int) (mpc.BShare, error) { return p.a2b(x, w, 0) }
 
 // A2BHigh returns the planes [lo, w) of A2B(x, w) (mpc.HighA2B): the same opening, and
-// mpc.AddBHigh, whose planes below lo only give their carry (fewer AND gates).
+// mpc.AddBHighRipple, whose planes below lo only give their carry and whose high planes
+// are a ripple carry: w-lo-1 AND gates in as many rounds instead of the prefix network's
+// ~(w-lo) log2(w-lo) (AND triples from OT cost far more than rounds: on MobileNetV1
+// 0.25_128 this takes the AND triples from 105.6 M to 73.4 M, rounds from 2391 to 3031).
 func (p *Protocol) A2BHigh(x mpc.AShare, w, lo int) (mpc.BShare, error) { return p.a2b(x, w, lo) }
 
 func (p *Protocol) a2b(x mpc.AShare, w, lo int) (mpc.BShare, error) {
@@ -78,7 +81,7 @@ func (p *Protocol) a2b(x mpc.AShare, w, lo int) (mpc.BShare, error) {
 	if lo == 0 {
 		out, err = mpc.AddB(p, p.BPublic(v.Lo, w), bin)
 	} else {
-		out, err = mpc.AddBHigh(p, p.BPublic(v.Lo, w), bin, lo)
+		out, err = mpc.AddBHighRipple(p, p.BPublic(v.Lo, w), bin, lo)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("spdz2k A2B: %w", err)

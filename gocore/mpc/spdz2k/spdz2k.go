@@ -66,7 +66,8 @@
 //     round; the bits' MAC values go into the binary check's hash. Masked by a and b.
 //   - A2B(w): with an edaBit [r], <b> (r = b mod 2^w, r's higher bits uniform): both send
 //     their components of c = x - r (16 bytes per element), one round, on the MAC-check
-//     list; then the binary adder (mpc.AddB) adds the public c mod 2^w and b. c is
+//     list; then the binary adder (mpc.AddB; A2BHigh: mpc.AddBHighRipple) adds the
+//     public c mod 2^w and b. c is
 //     uniform (b masks the low w bits, r's high part the rest).
 //   - B2A(w) for w >= 4: with a 64-bit edaBit: a ripple-carry adder y = x + b mod 2^64
 //     (63 ANDs, 63 rounds), y opened (64 bits per element, uniform; MACs hashed), [x] = y -
