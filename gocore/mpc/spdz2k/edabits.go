@@ -347,8 +347,9 @@ func (s *otSource) privateEdaBits(owner, want, m int) ([]tinyot.Bits, *AShare, e
 
 // EdaBits returns n edaBits of length m (1 <= m <= 64): the bits as n elements of m
 // planes, and [r] with r = sum_j 2^j b_j mod 2^m and r's bits above m uniform (see the
-// file comment). A call that the pool of length m cannot serve makes at least
-// edaBitMin * 2^refills (refills so far for m, at most edaBitMaxGrow) and keeps the rest.
+// file comment). A call that the pool of length m cannot serve refills it, each refill
+// making max(what is missing, edaBitMin * 2^refills) (refills so far for m, at most
+// edaBitMaxGrow doublings) but at most edaBitMin << edaBitMaxGrow, and keeps the rest.
 func (s *otSource) EdaBits(n, m int) (*BShare, *AShare, error) {
 	if n < 0 || m < 1 || m > 64 {
 		return nil, nil, errs.New(errs.Internal, "spdz2k offline: %d edaBits of length %d", n, m)
@@ -360,8 +361,10 @@ func (s *otSource) EdaBits(n, m int) (*BShare, *AShare, error) {
 		s.eda, s.edaRefills = map[int]*edaPool{}, map[int]int{}
 	}
 	pool := s.eda[m]
-	if have := pool.len(); have < n {
-		gen := max(n-have, s.edaMin()<<min(s.edaRefills[m], edaBitMaxGrow))
+	for have := pool.len(); have < n; have = pool.len() {
+		// One refill: at most edaBitMin << edaBitMaxGrow at a time (bounded memory: about
+		// 0.5 GB per party for 2^14 edaBits of 64 bits, their private ones and triples).
+		gen := min(max(n-have, s.edaMin()<<min(s.edaRefills[m], edaBitMaxGrow)), s.edaMin()<<edaBitMaxGrow)
 		s.edaRefills[m]++
 		b0, a0, err := s.privateEdaBits(0, gen, m)
 		if err != nil {
