@@ -16,7 +16,8 @@ package spdz2k
 //
 // Threat model: as the rest of otsource.go (two parties, static malicious corruption of
 // either, abort with errs.Cheating at both parties; statistical security 40 bits per
-// call by edaBitSecurity's bound, computational kappa = 128).
+// private edaBit check by daBitSecurity's bound (edaBitBucket), computational kappa =
+// 128).
 //
 // # What an edaBit is here ("loose" edaBits)
 //
@@ -67,6 +68,23 @@ package spdz2k
 // 2^m: the carry out of bit m - 1 stays in r's arithmetic high part. b is uniform and
 // unknown to a corrupt party (the honest party's b_i is uniform and secret), and so are
 // r's bits above m (the honest party's high part).
+//
+// # Messages (in order, per private edaBit check and owner, then the combination)
+//
+//   - owner -> peer: COPEe corrections of the M values (772 bytes each) and the
+//     authentication check (coin: commitment and seed both ways; the check value y_i both
+//     ways; z_i commitment, z_i, verdict both ways: otsource.go's authenticate);
+//   - owner -> peer: the Delta-COT extension message of tinyot Input (m*M bits);
+//   - both: the permutation coin (commitment, seed);
+//   - both, m - 1 rounds: the adder's AND openings d = x ^ a, e = y ^ b (2 bits per gate;
+//     tinyot And), preceded by tinyot's AND triple generation messages (triples.go);
+//   - both: the opened z (m bits per bucket pair) and the C opened edaBits' bits (tinyot
+//     Open), then tinyot Check (commitment, value, opening);
+//   - both: the arithmetic openings a + f and the C opened values (16 bytes each), then
+//     the MAC check coin, z_i commitment, z_i, verdict (checkZero).
+//
+// The combination adds tinyot's triple messages, m - 1 rounds of AND openings and a
+// tinyot Check.
 //
 // Cost per edaBit of length m and party (B the bucket size): its own B private edaBits
 // (a 772-byte COPEe row each plus m bits of tinyot input) plus the peer's, 2(B-1)(m-1)
