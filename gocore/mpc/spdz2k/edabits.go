@@ -42,15 +42,17 @@ package spdz2k
 // low m bits of each opened arithmetic value must equal its opened bits. Buckets: the
 // other N*B form N buckets of B; for the first edaBit a of a bucket and every other f,
 // both parties compute <z> = <a> + <f> mod 2^m with a ripple-carry binary adder (m - 1
-// AND triples) and [a] + [f] locally, open z (tinyot Open) and a + f (one message each
+// AND triples: the owner's personal triples, personalTriples, since every input of
+// these adders is the owner's) and [a] + [f] locally, open z (tinyot Open) and a + f (one message each
 // way), check the binary openings (tinyot Check) and then that the low m bits of the
 // opened a + f equal z, with the batched MAC check of every opened arithmetic value
 // (coin chi in Z_2^64, commit, reveal, verdict). The first edaBit of the first `want`
 // buckets is kept.
 //
 // Soundness: let delta(e) = (arithmetic value - bits) mod 2^m for a private edaBit e
-// (any value the owner chose: the binary bits are bits by construction, the AND triples
-// and the openings are authenticated, so the adder's z is the true sum of the bits, and
+// (any value the owner chose: the binary bits are bits by construction, the personal
+// triples are checked before use (correct except with probability 2^-40) and the
+// openings are authenticated, so the adder's z is the true sum of the bits, and
 // a wrong opened arithmetic value changes it modulo 2^64, caught by the MAC check except
 // with probability about 2^-57). A bucket passes iff delta(a) + delta(f) = 0 for every
 // other f: a bucket mixing edaBits with delta = 0 and delta != 0 fails, so the owner
@@ -76,20 +78,24 @@ package spdz2k
 //     ways; z_i commitment, z_i, verdict both ways: otsource.go's authenticate);
 //   - owner -> peer: the Delta-COT extension message of tinyot Input (m*M bits);
 //   - both: the permutation coin (commitment, seed);
+//   - the personal triples (personalTriples): owner -> peer the Delta-COT extension of
+//     3 bits per triple, both the permutation coin, both the openings of d, e and the
+//     opened triples, then of v, and tinyot Check;
 //   - both, m - 1 rounds: the adder's AND openings d = x ^ a, e = y ^ b (2 bits per gate;
-//     tinyot And), preceded by tinyot's AND triple generation messages (triples.go);
+//     tinyot And);
 //   - both: the opened z (m bits per bucket pair) and the C opened edaBits' bits (tinyot
 //     Open), then tinyot Check (commitment, value, opening);
 //   - both: the arithmetic openings a + f and the C opened values (16 bytes each), then
 //     the MAC check coin, z_i commitment, z_i, verdict (checkZero).
 //
-// The combination adds tinyot's triple messages, m - 1 rounds of AND openings and a
-// tinyot Check.
+// The combination adds tinyot's AND triple messages (triples.go), m - 1 rounds of AND
+// openings and a tinyot Check.
 //
 // Cost per edaBit of length m and party (B the bucket size): its own B private edaBits
-// (a 772-byte COPEe row each plus m bits of tinyot input) plus the peer's, 2(B-1)(m-1)
-// AND triples for the two bucket checks, m - 1 for the combination, and the openings
-// (m bits and 16 bytes per bucket pair). Measured in BenchmarkOTSource (BENCHMARKS.md).
+// (a 772-byte COPEe row each plus m bits of tinyot input), (B-1)(m-1) personal triples
+// for its bucket checks (about 37 bytes each) and the peer's as many, m - 1 tinyot AND
+// triples for the combination (85-113 bytes), and the openings (m bits and 16 bytes per
+// bucket pair). Measured in BenchmarkOTSource (BENCHMARKS.md).
 
 import (
 	"github.com/qmpc/qmpc/gocore/errs"
@@ -177,9 +183,9 @@ func pickPlanes(x []tinyot.Bits, idx []int) []tinyot.Bits {
 
 // addPlanes returns the planes of (x + y) mod 2^m for the m planes x and y of n bits
 // each (a ripple-carry adder: carry c_1 = x_0 & y_0, c_{j+1} = c_j ^ ((x_j ^ c_j) & (y_j ^
-// c_j)), sum bit j = x_j ^ y_j ^ c_j): (m-1)*n AND triples in m - 1 rounds of tinyot
-// And, whose openings the caller's next tinyot Check verifies.
-func (s *otSource) addPlanes(x, y []tinyot.Bits) ([]tinyot.Bits, error) {
+// c_j)), sum bit j = x_j ^ y_j ^ c_j): (m-1)*n AND triples from triples, in m - 1 rounds
+// of tinyot And, whose openings the caller's next tinyot Check verifies.
+func (s *otSource) addPlanes(x, y []tinyot.Bits, triples func(n int) (a, b, c tinyot.Bits, err error)) ([]tinyot.Bits, error) {
 	m := len(x)
 	out := make([]tinyot.Bits, m)
 	out[0] = tinyot.Xor(x[0], y[0])
@@ -187,7 +193,7 @@ func (s *otSource) addPlanes(x, y []tinyot.Bits) ([]tinyot.Bits, error) {
 		return out, nil
 	}
 	n := x[0].N
-	ta, tb, tc, err := s.bin.Triples((m - 1) * n)
+	ta, tb, tc, err := triples((m - 1) * n)
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +317,9 @@ func (s *otSource) privateEdaBits(owner, want, m int) ([]tinyot.Bits, *AShare, e
 			others = append(others, perm[k*B+j])
 		}
 	}
-	z, err := s.addPlanes(pickPlanes(bin, firsts), pickPlanes(bin, others))
+	// The bucket adders' inputs are all the owner's: its personal triples suffice.
+	personal := func(n int) (a, b, c tinyot.Bits, err error) { return s.personalTriples(owner, n) }
+	z, err := s.addPlanes(pickPlanes(bin, firsts), pickPlanes(bin, others), personal)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -392,7 +400,7 @@ func (s *otSource) EdaBits(n, m int) (*BShare, *AShare, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		b, err := s.addPlanes(b0, b1)
+		b, err := s.addPlanes(b0, b1, s.bin.Triples)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -421,4 +429,125 @@ func (s *otSource) EdaBits(n, m int) (*BShare, *AShare, error) {
 	arith := &AShare{x: pool.arith.x.Slice(0, n).Clone(), m: pool.arith.m.Slice(0, n).Clone()}
 	pool.arith = &AShare{x: pool.arith.x.Slice(n, n+rest).Clone(), m: pool.arith.m.Slice(n, n+rest).Clone()}
 	return toBShare(tinyot.Concat(take...), n, m), arith, nil
+}
+
+// personalChunk is the most personal triples checked at once (2^20: buckets of 3, 42.2
+// bits; about 0.3 GB of tinyot bits per party).
+const personalChunk = 1 << 20
+
+// bitRange returns bits [lo, hi) of x, packed from bit 0.
+func bitRange(x []uint64, lo, hi int) []uint64 {
+	out := make([]uint64, ring.Words(hi-lo))
+	for j := lo; j < hi; j++ {
+		out[(j-lo)/64] |= (x[j/64] >> (j % 64) & 1) << ((j - lo) % 64)
+	}
+	return out
+}
+
+// personalTriples returns n authenticated AND triples whose bits party owner chose and
+// knows (the edaBits paper's use of triples known to one party for the checks of that
+// party's private edaBits, as MP-SPDZ's personal triples): they may only be used in
+// circuits whose inputs the owner knows anyway (its private edaBits' bucket adders).
+// Check (as for private daBits and edaBits): the owner inputs M = N*B + C random triples
+// (a, b, c = a & b) with tinyot Input; a coin permutes them; C are opened and must
+// satisfy c = a & b; the others form N buckets of B, and for the first triple t_1 of a
+// bucket and each other t_j, d = a_1 ^ a_j and e = b_1 ^ b_j are opened and then v =
+// c_1 ^ c_j ^ d b_j ^ e a_j ^ d e (which is (c_1 ^ a_1 b_1) ^ (c_j ^ a_j b_j)), which must
+// be 0; tinyot Check authenticates every opened bit. A bad triple (c != a & b) passes
+// only with a partner as bad, so the owner keeps one only if bad triples fill whole
+// buckets and none is opened: daBitSecurity's bound (edaBitBucket: B = 3 from 2^19
+// triples, and calls are at most personalChunk). Privacy: d and e are masked by the
+// discarded t_j, v is 0; the adder's openings x ^ a, y ^ b are masked by the kept a, b.
+// Cost per triple and owner: B x 3 bits of tinyot Input (about 12 bytes each at B = 3)
+// and 3 bits of openings per bucket pair: about 37 bytes, against 85 for a tinyot triple.
+func (s *otSource) personalTriples(owner, n int) (a, b, c tinyot.Bits, err error) {
+	if n > personalChunk {
+		a, b, c = tinyot.NewBits(0), tinyot.NewBits(0), tinyot.NewBits(0)
+		for off := 0; off < n; off += personalChunk {
+			ta, tb, tc, err := s.personalTriples(owner, min(personalChunk, n-off))
+			if err != nil {
+				return a, b, c, err
+			}
+			a, b, c = tinyot.Concat(a, ta), tinyot.Concat(b, tb), tinyot.Concat(c, tc)
+		}
+		return a, b, c, nil
+	}
+	N := max(n, s.edaMin())
+	B := edaBitBucket(N)
+	M := N*B + edaBitOpened
+	W := ring.Words(M)
+	var in []uint64
+	if s.id == owner {
+		av, bv := s.rng.Uint64s(W), s.rng.Uint64s(W)
+		cv := make([]uint64, W)
+		for i := range cv {
+			cv[i] = av[i] & bv[i]
+		}
+		if s.personalInput != nil {
+			s.personalInput(av, bv, cv)
+		}
+		in = make([]uint64, ring.Words(3*M))
+		for k, v := range [][]uint64{av, bv, cv} {
+			for q := range M {
+				b := k*M + q
+				in[b/64] |= (v[q/64] >> (q % 64) & 1) << (b % 64)
+			}
+		}
+	}
+	all, err := s.bin.Input(s.id == owner, in, 3*M)
+	if err != nil {
+		return a, b, c, err
+	}
+	A, Bb, Cc := all.Slice(0, M), all.Slice(M, 2*M), all.Slice(2*M, 3*M)
+	perm, err := s.coinPerm("personal triple buckets", M)
+	if err != nil {
+		return a, b, c, err
+	}
+	opened := perm[N*B:]
+	keep := make([]int, n)
+	firsts := make([]int, 0, N*(B-1))
+	others := make([]int, 0, N*(B-1))
+	for k := range N {
+		if k < n {
+			keep[k] = perm[k*B]
+		}
+		for j := 1; j < B; j++ {
+			firsts = append(firsts, perm[k*B])
+			others = append(others, perm[k*B+j])
+		}
+	}
+	L, C := len(firsts), len(opened)
+	fa, fb, fc := pickBits(A, firsts), pickBits(Bb, firsts), pickBits(Cc, firsts)
+	oa, ob, oc := pickBits(A, others), pickBits(Bb, others), pickBits(Cc, others)
+	op, err := s.bin.Open(tinyot.Concat(tinyot.Xor(fa, oa), tinyot.Xor(fb, ob),
+		pickBits(A, opened), pickBits(Bb, opened), pickBits(Cc, opened)))
+	if err != nil {
+		return a, b, c, err
+	}
+	d, e := bitRange(op, 0, L), bitRange(op, L, 2*L)
+	ca, cb, cc := bitRange(op, 2*L, 2*L+C), bitRange(op, 2*L+C, 2*L+2*C), bitRange(op, 2*L+2*C, 2*L+3*C)
+	de := make([]uint64, len(d))
+	for i := range de {
+		de[i] = d[i] & e[i]
+	}
+	v := tinyot.Xor(tinyot.Xor(fc, oc), tinyot.Xor(tinyot.AndPublic(ob, d), tinyot.AndPublic(oa, e)))
+	vo, err := s.bin.Open(s.bin.XorPublic(v, de))
+	if err != nil {
+		return a, b, c, err
+	}
+	if err := s.bin.Check(); err != nil {
+		return a, b, c, err
+	}
+	ring.MaskTail(vo, L)
+	for i := range vo {
+		if vo[i] != 0 {
+			return a, b, c, errs.New(errs.Cheating, "spdz2k offline party %d: personal triple bucket check of party %d's triples failed", s.id, owner)
+		}
+	}
+	for i := range ca {
+		if ca[i]&cb[i] != cc[i] {
+			return a, b, c, errs.New(errs.Cheating, "spdz2k offline party %d: personal triple cut-and-choose of party %d's triples failed", s.id, owner)
+		}
+	}
+	return pickBits(A, keep), pickBits(Bb, keep), pickBits(Cc, keep), nil
 }

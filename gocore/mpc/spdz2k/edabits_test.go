@@ -7,8 +7,10 @@ import (
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/net"
+	"github.com/qmpc/qmpc/gocore/ot"
 	"github.com/qmpc/qmpc/gocore/ring"
 	"github.com/qmpc/qmpc/gocore/ring128"
+	"github.com/qmpc/qmpc/gocore/tinyot"
 )
 
 // TestEdaBitBucket: the bucket sizes for edaBitOpened opened edaBits (the parameters in
@@ -137,6 +139,66 @@ func TestOTSourceEdaBitsCheating(t *testing.T) {
 			}
 			if _, err := verifyEdaBits(s, n, m, bin, arith); err != nil {
 				t.Fatalf("%s by party %d: %v", tc.name, cheater, err)
+			}
+		}
+	}
+}
+
+// TestPersonalTriples: personal triples are correct AND triples with every MAC relation;
+// an owner that inputs a wrong c (one triple, or all of them: then every bucket passes and
+// the cut-and-choose must catch it) is caught.
+func TestPersonalTriples(t *testing.T) {
+	const n = 300
+	for _, tc := range []struct {
+		name  string
+		tweak func(a, b, c []uint64)
+	}{
+		{"honest", nil},
+		{"one c flipped", func(a, b, c []uint64) { c[1] ^= 1 << 5 }},
+		{"every c flipped", func(a, b, c []uint64) {
+			for i := range c {
+				c[i] = ^c[i]
+			}
+		}},
+	} {
+		for owner := range 2 {
+			conns := net.NewPipes(2)
+			s := otPair(t, conns)
+			s[0].edaBitMin, s[1].edaBitMin = testEdaMin, testEdaMin
+			s[owner].personalInput = tc.tweak
+			var tr [2][3]tinyot.Bits
+			e0, e1 := both(conns,
+				func() (err error) { tr[0][0], tr[0][1], tr[0][2], err = s[0].personalTriples(owner, n); return },
+				func() (err error) { tr[1][0], tr[1][1], tr[1][2], err = s[1].personalTriples(owner, n); return })
+			if tc.tweak != nil {
+				if eh := []error{e0, e1}[1-owner]; errs.KindOf(eh) != errs.Cheating {
+					t.Fatalf("%s by party %d: honest party's error %v", tc.name, owner, eh)
+				}
+				continue
+			}
+			if e0 != nil || e1 != nil {
+				t.Fatalf("owner %d: %v; %v", owner, e0, e1)
+			}
+			d := [2]ot.Block{s[0].bin.Delta(), s[1].bin.Delta()}
+			for q := range n {
+				var v [3]uint64
+				for k := range 3 {
+					for p := range 2 {
+						x := tr[p][k]
+						bit := x.X[q/64] >> (q % 64) & 1
+						v[k] ^= bit
+						want := tr[1-p][k].K[q]
+						if bit == 1 {
+							want = ot.Block{want[0] ^ d[1-p][0], want[1] ^ d[1-p][1]}
+						}
+						if x.M[q] != want {
+							t.Fatalf("owner %d: triple %d component %d: party %d's MAC relation fails", owner, q, k, p)
+						}
+					}
+				}
+				if v[0]&v[1] != v[2] {
+					t.Fatalf("owner %d: triple %d is (%d, %d, %d)", owner, q, v[0], v[1], v[2])
+				}
 			}
 		}
 	}

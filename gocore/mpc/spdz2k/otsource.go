@@ -164,6 +164,9 @@ type otSource struct {
 	// edaBitInput, if set (tests only), may change the arithmetic values and the bits
 	// (plane j in words [j*W, (j+1)*W)) a private edaBit owner inputs.
 	edaBitInput func(x ring128.Vec, planes []uint64, W int)
+	// personalInput, if set (tests only), may change the bits a, b, c (bit q in word
+	// q/64) of the personal triples this party inputs.
+	personalInput func(a, b, c []uint64)
 	// edaBitMin, if positive (tests only), replaces the constant edaBitMin: smaller
 	// checks with larger buckets.
 	edaBitMin int
