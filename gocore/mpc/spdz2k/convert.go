@@ -95,7 +95,7 @@ const a2bFullEda = 32
 
 // b2aEdaMinWidth is the narrowest B2A that uses a 64-bit edaBit instead of w daBits
 // (BENCHMARKS.md: a daBit costs about 15.6 KB per party, a 64-bit edaBit with the 63
-// online AND gates of its adder about as much as three daBits).
+// online AND gates of its adder about 22 KB and 63 rounds instead of one).
 const b2aEdaMinWidth = 4
 
 // B2A converts a w-bit binary sharing to an arithmetic sharing of the unsigned value.
