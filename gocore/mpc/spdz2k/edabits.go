@@ -498,22 +498,35 @@ func (s *otSource) personalTriples(owner, n int) (a, b, c tinyot.Bits, err error
 	if err != nil {
 		return a, b, c, err
 	}
-	A, Bb, Cc := all.Slice(0, M), all.Slice(M, 2*M), all.Slice(2*M, 3*M)
 	perm, err := s.coinPerm("personal triple buckets", M)
 	if err != nil {
 		return a, b, c, err
 	}
-	opened := perm[N*B:]
+	// Permute once (one random gather per component, straight from the input), so that
+	// bucket k is positions [k*B, (k+1)*B) and the opened triples [N*B, M): the gathers
+	// below are strided, not random.
+	idx := make([]int, M)
+	var A, Bb, Cc tinyot.Bits
+	for k, dst := range []*tinyot.Bits{&A, &Bb, &Cc} {
+		for q, p := range perm {
+			idx[q] = k*M + p
+		}
+		*dst = pickBits(all, idx)
+	}
+	opened := make([]int, M-N*B)
+	for q := range opened {
+		opened[q] = N*B + q
+	}
 	keep := make([]int, n)
 	firsts := make([]int, 0, N*(B-1))
 	others := make([]int, 0, N*(B-1))
 	for k := range N {
 		if k < n {
-			keep[k] = perm[k*B]
+			keep[k] = k * B
 		}
 		for j := 1; j < B; j++ {
-			firsts = append(firsts, perm[k*B])
-			others = append(others, perm[k*B+j])
+			firsts = append(firsts, k*B)
+			others = append(others, k*B+j)
 		}
 	}
 	L, C := len(firsts), len(opened)
