@@ -1,8 +1,10 @@
 package spdz2k
 
-// Conversions between the arithmetic and the binary world with daBits (random bits
-// authenticated in both; Rotaru and Wood, INDOCRYPT 2019; Escudero et al., CRYPTO 2020),
-// and the openings of binary values.
+// Conversions between the arithmetic and the binary world with edaBits (a random value
+// authenticated arithmetically with its low bits in binary; Escudero, Ghosh, Keller,
+// Rachuri, Scholl, CRYPTO 2020) and, for narrow B2A and Bit2A, daBits (random bits
+// authenticated in both; Rotaru and Wood, INDOCRYPT 2019), and the openings of binary
+// values.
 
 import (
 	"fmt"
@@ -12,17 +14,6 @@ import (
 	"github.com/qmpc/qmpc/gocore/ring"
 	"github.com/qmpc/qmpc/gocore/ring128"
 )
-
-// shl returns v * 2^w mod 2^128 (0 <= w <= 64).
-func shl(v ring128.Vec, w int) ring128.Vec {
-	y := ring128.Make(v.Len())
-	if w == 64 {
-		copy(y.Hi, v.Lo)
-		return y
-	}
-	ring128.MulU64(y, v, []uint64{1 << w})
-	return y
-}
 
 // weighted returns sum_j 2^j c_j [b_j] for the arithmetic daBits b (element j*n+i is
 // bit j of element i) and public coefficients coef (nil: all 1).
@@ -43,13 +34,19 @@ func weighted(b *AShare, n, w int, coef func(j, i int) uint64) *AShare {
 	return z
 }
 
-// A2B converts x to a w-bit binary sharing of x mod 2^w: with w daBits r_j and a random
-// [t], both open c = x - r - 2^w t (r = sum_j 2^j r_j) and the binary adder adds the
-// public c mod 2^w and the bits of r.
+// A2B converts x to a w-bit binary sharing of x mod 2^w: with one edaBit of length w
+// (r, its bits b; r = b mod 2^w and r's bits from w up uniform, source.go), both open c
+// = x - r and the binary adder adds the public c mod 2^w and the bits b. For w >
+// a2bFullEda the edaBit is one of B2A's 64-bit edaBits, of which the w low bits are used
+// (r = b mod 2^64 implies r = (b mod 2^w) mod 2^w, and b's bits from w up are uniform
+// and secret like r's high part): one pool of edaBits serves both conversions.
 func (p *Protocol) A2B(x mpc.AShare, w int) (mpc.BShare, error) { return p.a2b(x, w, 0) }
 
 // A2BHigh returns the planes [lo, w) of A2B(x, w) (mpc.HighA2B): the same opening, and
-// mpc.AddBHigh, whose planes below lo only give their carry (fewer AND gates).
+// mpc.AddBHighRipple, whose planes below lo only give their carry and whose high planes
+// are a ripple carry: w-lo-1 AND gates in as many rounds instead of the prefix network's
+// ~(w-lo) log2(w-lo) (AND triples from OT cost far more than rounds: on MobileNetV1
+// 0.25_128 this takes the AND triples from 105.6 M to 73.4 M, rounds from 2391 to 3031).
 func (p *Protocol) A2BHigh(x mpc.AShare, w, lo int) (mpc.BShare, error) { return p.a2b(x, w, lo) }
 
 func (p *Protocol) a2b(x mpc.AShare, w, lo int) (mpc.BShare, error) {
@@ -59,20 +56,22 @@ func (p *Protocol) a2b(x mpc.AShare, w, lo int) (mpc.BShare, error) {
 	s := as(x)
 	n := s.Len()
 	var bin *BShare
-	var arith, t *AShare
+	var r *AShare
+	m := w
+	if w > a2bFullEda {
+		m = 64
+	}
 	err := p.offlineDo(func() (err error) {
-		if bin, arith, err = p.src.DaBits(n, w); err != nil {
-			return err
-		}
-		t, err = p.src.Random(n)
+		bin, r, err = p.src.EdaBits(n, m)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("spdz2k A2B: %w", err)
 	}
-	r := weighted(arith, n, w, func(j, _ int) uint64 { return 1 << j })
+	if m != w {
+		bin = bs(p.Bits(bin, 0, w))
+	}
 	c := as(p.Sub(s, r))
-	c = as(p.Sub(c, &AShare{x: shl(t.x, w), m: shl(t.m, w)}))
 	v, err := p.exchangeVec("A2B", c.x)
 	if err != nil {
 		return nil, fmt.Errorf("spdz2k A2B: %w", err)
@@ -82,7 +81,7 @@ func (p *Protocol) a2b(x mpc.AShare, w, lo int) (mpc.BShare, error) {
 	if lo == 0 {
 		out, err = mpc.AddB(p, p.BPublic(v.Lo, w), bin)
 	} else {
-		out, err = mpc.AddBHigh(p, p.BPublic(v.Lo, w), bin, lo)
+		out, err = mpc.AddBHighRipple(p, p.BPublic(v.Lo, w), bin, lo)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("spdz2k A2B: %w", err)
@@ -90,14 +89,30 @@ func (p *Protocol) a2b(x mpc.AShare, w, lo int) (mpc.BShare, error) {
 	return out, p.maybeVerify()
 }
 
-// B2A converts a w-bit binary sharing to an arithmetic sharing of the unsigned value:
-// with w daBits r_j per element, both open c = x ^ r (MACs hashed) and x = sum_j 2^j
-// (c_j + [r_j] - 2 c_j [r_j]).
+// a2bFullEda is the widest A2B that uses an edaBit of its own width rather than a
+// 64-bit one.
+const a2bFullEda = 32
+
+// b2aEdaMinWidth is the narrowest B2A that uses a 64-bit edaBit instead of w daBits
+// (BENCHMARKS.md: a daBit costs about 15.6 KB per party, a 64-bit edaBit with the 63
+// online AND gates of its adder about 22 KB and 63 rounds instead of one).
+const b2aEdaMinWidth = 4
+
+// B2A converts a w-bit binary sharing to an arithmetic sharing of the unsigned value.
+// From b2aEdaMinWidth bits on, with one 64-bit edaBit (r, bits b; r = b mod 2^64) per
+// element: <y> = <x> + <b> mod 2^64 by a ripple-carry adder (x zero-extended: 63 AND
+// gates in 63 rounds), y is opened (64 bits per element, uniform since b is; MACs
+// hashed) and [x] = y - [r] modulo 2^64 (the bits from 64 up are noise, as everywhere).
+// Narrower values use w daBits r_j per element: both open c = x ^ r (MACs hashed) and x
+// = sum_j 2^j (c_j + [r_j] - 2 c_j [r_j]).
 func (p *Protocol) B2A(x mpc.BShare) (mpc.AShare, error) {
 	s := bs(x)
 	n, w := s.n, s.w
 	if s.pub {
 		return p.Public(ring.FromPlanes(s.x, n, w)), nil
+	}
+	if w >= b2aEdaMinWidth {
+		return p.b2aEda(s)
 	}
 	var bin *BShare
 	var arith *AShare
@@ -105,21 +120,10 @@ func (p *Protocol) B2A(x mpc.BShare) (mpc.AShare, error) {
 		return nil, fmt.Errorf("spdz2k B2A: %w", err)
 	}
 	d := bs(p.XOR(s, bin))
-	sent := append([]uint64(nil), d.x...)
-	p.fillTail(sent, n)
-	if err := p.send(ring.ToBytes(sent)); err != nil {
-		return nil, fmt.Errorf("spdz2k B2A: %w", err)
-	}
-	raw, err := p.recv("B2A mask", 8*len(d.x))
+	c, err := p.openMasked("B2A mask", d)
 	if err != nil {
 		return nil, fmt.Errorf("spdz2k B2A: %w", err)
 	}
-	peer, _ := ring.FromBytes(raw, len(d.x))
-	if err := p.checkTail("B2A mask", peer, n); err != nil {
-		return nil, err
-	}
-	p.check.openedBits(d, peer, p.delta)
-	c := xorWords(d.x, peer)
 	W := ring.Words(n)
 	z := weighted(arith, n, w, func(j, i int) uint64 {
 		if bitAt(c, W, j, i) == 1 {
@@ -128,6 +132,81 @@ func (p *Protocol) B2A(x mpc.BShare) (mpc.AShare, error) {
 		return 1 << j
 	})
 	return p.addPublic(z, ring.FromPlanes(c, n, w)), nil
+}
+
+// openMasked opens the binary share d, masked by correlated randomness (one message each
+// way; the MACs go into the binary check's hash), and returns its planes.
+func (p *Protocol) openMasked(what string, d *BShare) ([]uint64, error) {
+	sent := append([]uint64(nil), d.x...)
+	p.fillTail(sent, d.n)
+	if err := p.send(ring.ToBytes(sent)); err != nil {
+		return nil, err
+	}
+	raw, err := p.recv(what, 8*len(d.x))
+	if err != nil {
+		return nil, err
+	}
+	peer, _ := ring.FromBytes(raw, len(d.x))
+	if err := p.checkTail(what, peer, d.n); err != nil {
+		return nil, err
+	}
+	p.check.openedBits(d, peer, p.delta)
+	return xorWords(d.x, peer), nil
+}
+
+// b2aEda is B2A with a 64-bit edaBit (see B2A).
+func (p *Protocol) b2aEda(s *BShare) (mpc.AShare, error) {
+	n, w := s.n, s.w
+	var bin *BShare
+	var r *AShare
+	if err := p.offlineDo(func() (err error) { bin, r, err = p.src.EdaBits(n, 64); return err }); err != nil {
+		return nil, fmt.Errorf("spdz2k B2A: %w", err)
+	}
+	// Ripple carry: c_1 = x_0 & b_0, c_{j+1} = c_j ^ ((x_j ^ c_j) & (b_j ^ c_j)) below
+	// w, c_{j+1} = b_j & c_j from w on (x_j = 0); y_j = x_j ^ b_j ^ c_j.
+	sum := make([]mpc.BShare, 64)
+	var c mpc.BShare
+	for j := 0; j < 64; j++ {
+		bj := p.Bits(bin, j, 1)
+		var xj mpc.BShare
+		if j < w {
+			xj = p.Bits(s, j, 1)
+		}
+		switch {
+		case j == 0:
+			sum[0] = p.XOR(xj, bj)
+		case xj != nil:
+			sum[j] = p.XOR(p.XOR(xj, bj), c)
+		default:
+			sum[j] = p.XOR(bj, c)
+		}
+		if j == 63 {
+			break
+		}
+		var g []mpc.BShare
+		var err error
+		switch {
+		case j == 0:
+			g, err = p.AND([]mpc.BShare{xj}, []mpc.BShare{bj})
+		case xj != nil:
+			g, err = p.AND([]mpc.BShare{p.XOR(xj, c)}, []mpc.BShare{p.XOR(bj, c)})
+		default:
+			g, err = p.AND([]mpc.BShare{bj}, []mpc.BShare{c})
+		}
+		if err != nil {
+			return nil, fmt.Errorf("spdz2k B2A: %w", err)
+		}
+		if j > 0 && xj != nil {
+			c = p.XOR(c, g[0])
+		} else {
+			c = g[0]
+		}
+	}
+	y, err := p.openMasked("B2A sum", bs(p.JoinBits(sum...)))
+	if err != nil {
+		return nil, fmt.Errorf("spdz2k B2A: %w", err)
+	}
+	return p.addPublic(as(p.Neg(r)), ring.FromPlanes(y, n, 64)), nil
 }
 
 // Bit2A converts a 1-bit binary sharing to an arithmetic sharing of the bit.

@@ -149,3 +149,14 @@ func (d *dealer) DaBits(n, w int) (*BShare, *AShare, error) {
 	}
 	return d.authBits(v, n, w), d.auth(vals), nil
 }
+
+// EdaBits gives r uniform in Z_2^128 and the bits of r mod 2^m (the OT source's loose
+// edaBits with their uniform high part).
+func (d *dealer) EdaBits(n, m int) (*BShare, *AShare, error) {
+	r := d.randVec(n)
+	v := make([]uint64, n)
+	for i := range v {
+		v[i] = lowBits(r.Lo[i], m)
+	}
+	return d.authBits(ring.ToPlanes(v, m), n, m), d.auth(r), nil
+}

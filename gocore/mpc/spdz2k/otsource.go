@@ -110,9 +110,9 @@ package spdz2k
 // (64 opened in both worlds) and random buckets (privateDaBits: statistical security 40
 // bits by daBitSecurity's bound); the two parties' verified daBits are XORed: in binary
 // locally, in arithmetic as b_0 + b_1 - 2 b_0 b_1 with one authenticated triple (DaBits).
-// About 12-14 KB per daBit and party, dominated by the triple: correct but expensive (the
-// edaBits of Escudero et al., CRYPTO 2020, or a cheaper product of the two private bits
-// would be the next step).
+// About 12-14 KB per daBit and party, dominated by the triple: correct but expensive; the
+// online phase uses them only for B2A of fewer than 4 bits, and edaBits (edabits.go)
+// for A2B and wider B2A.
 //
 // AND triples come from tinyot (WRK17, checked there), their 128-bit MACs and Delta
 // truncated to the low 64 bits, for which every MAC relation holds as well.
@@ -161,6 +161,19 @@ type otSource struct {
 	// daBitInput, if set (tests only), may change the arithmetic values and bits a daBit
 	// owner inputs: a cheater inputting inconsistent daBits.
 	daBitInput func(x ring128.Vec, bits []uint64)
+	// edaBitInput, if set (tests only), may change the arithmetic values and the bits
+	// (plane j in words [j*W, (j+1)*W)) a private edaBit owner inputs.
+	edaBitInput func(x ring128.Vec, planes []uint64, W int)
+	// personalInput, if set (tests only), may change the bits a, b, c (bit q in word
+	// q/64) of the personal triples this party inputs.
+	personalInput func(a, b, c []uint64)
+	// edaBitMin, if positive (tests only), replaces the constant edaBitMin: smaller
+	// checks with larger buckets.
+	edaBitMin int
+
+	// eda holds checked edaBits not yet handed out, by length (edabits.go).
+	eda        map[int]*edaPool
+	edaRefills map[int]int
 }
 
 // newOTSource runs the setup (the malicious OT session and the COPEe base OTs in both

@@ -621,8 +621,8 @@ func cpuTime() float64 {
 
 // BenchmarkOTSource measures the OT-based offline phase over in-process pipes (both
 // parties in this process, so on 2 cores the two share the CPU): authenticated random
-// values (Random: COPEe both ways + check) and elementwise triples (Triple: tau = 384
-// COTs per triple each way, five authentications, sacrifice). Reported per item: ns,
+// values (Random: COPEe both ways + check), elementwise triples (Triple: tau = 384
+// COTs per triple each way, five authentications, sacrifice), daBits and edaBits. Reported per item: ns,
 // bytes sent per party (the average of the two), items/s, and the CPU time of both
 // parties together per item (the machine may be shared: CPU time varies less than wall time).
 func BenchmarkOTSource(b *testing.B) {
@@ -638,6 +638,11 @@ func BenchmarkOTSource(b *testing.B) {
 			return err
 		}},
 		{"dabits", 1 << 12, func(s *otSource, n int) error { _, _, err := s.DaBits(n, 1); return err }},
+		// edaBits of the lengths spdz2k's conversions use (A2B of 63 bits in the
+		// requantization, B2A with 64), one whole pool refill of 2^14 (buckets of 4).
+		{"edabits63", 1 << 14, func(s *otSource, n int) error { _, _, err := s.EdaBits(n, 63); return err }},
+		{"edabits64", 1 << 14, func(s *otSource, n int) error { _, _, err := s.EdaBits(n, 64); return err }},
+		{"edabits16", 1 << 14, func(s *otSource, n int) error { _, _, err := s.EdaBits(n, 16); return err }},
 		// n counts the multiply-accumulates of a 16x16 by 16x16 matrix triple.
 		{"matmul16", 16 * 16 * 16, func(s *otSource, n int) error {
 			_, _, _, err := s.Triple(matMul{16, 16, 16})

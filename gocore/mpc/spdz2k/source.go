@@ -31,6 +31,10 @@ type Source interface {
 	// DaBits returns n*w random bits r, in binary as n elements of w planes and in
 	// arithmetic as n*w elements (element j*n+i is plane j of element i).
 	DaBits(n, w int) (bin *BShare, arith *AShare, err error)
+	// EdaBits returns n edaBits of length m (1 <= m <= 64): bits b as n elements of m
+	// planes and [r] with r = sum_j 2^j b_j mod 2^m, r's bits from m up uniform and
+	// unknown to both parties ("loose" edaBits, edabits.go).
+	EdaBits(n, m int) (bin *BShare, arith *AShare, err error)
 }
 
 // bilinear is a bilinear map f(X, W) over Z_2^128: a matrix product or a gathered sum of

@@ -18,9 +18,10 @@
 //     AND with authenticated bit triples.
 //   - Rotaru and Wood, "MArBled Circuits", INDOCRYPT 2019, and Escudero, Ghosh, Keller,
 //     Rachuri, Scholl, "Improved Primitives for MPC over Mixed Arithmetic-Binary
-//     Circuits" (edaBits), CRYPTO 2020: conversions between the two worlds with random
-//     bits authenticated in both (daBits); A2B opens x minus a random value whose bits
-//     are known in binary and adds them back with a binary adder.
+//     Circuits" (edaBits), CRYPTO 2020: conversions between the two worlds with a random
+//     value whose low bits are also authenticated in binary (edaBits) or random bits
+//     authenticated in both (daBits); A2B opens x minus a random value whose bits are
+//     known in binary and adds them back with a binary adder.
 //
 // Parameters: k = 64 (the computation's ring, Z_2^64), s = 64 (statistical parameter of the
 // MACs): shares and MACs live in Z_2^128 (package ring128). alpha = alpha_0 + alpha_1
@@ -47,7 +48,7 @@
 // Correlated randomness comes from a Source (source.go): by default the two parties'
 // own maliciously secure offline phase over OT (otsource.go: KOS-checked OT extension,
 // COPEe authentication with SPDZ2k's check, SPDZ2k triples with sacrifice, TinyOT AND
-// triples, Rotaru-Wood daBits), or, only when the user asks for preprocessing "dealer",
+// triples, Rotaru-Wood daBits, edaBits in edabits.go), or, only when the user asks for preprocessing "dealer",
 // a simulated trusted dealer (dealer.go, labelled "dealer" in every result). The
 // registry lists both: "spdz2k" (Spec, the OT offline phase; Preprocess refuses a model
 // whose offline phase would send more than MaxOfflineBytes per party, budget.go) and
@@ -64,12 +65,16 @@
 //   - AND (TinyOT, authenticated bit triple <a>, <b>, <c = a&b>): both send their bits of
 //     d = x ^ a and e = y ^ b for all pairs of the call together (2 bits per gate), one
 //     round; the bits' MAC values go into the binary check's hash. Masked by a and b.
-//   - A2B(w): with w daBits r_j and a random [t]: both send their components of c = x - r
-//   - 2^w t (16 bytes per element), one round, on the MAC-check list; then the binary
-//     adder (mpc.AddB) adds the public c mod 2^w and the bits of r. c is uniform (r masks
-//     the low w bits, 2^w t the rest).
-//   - B2A(w), Bit2A: with w daBits per element: both send their bits of c = x ^ r (w bits
-//     per element), one round, MACs hashed; x = sum_j 2^j (c_j + [r_j] - 2 c_j [r_j]).
+//   - A2B(w): with an edaBit [r], <b> (r = b mod 2^w, r's higher bits uniform): both send
+//     their components of c = x - r (16 bytes per element), one round, on the MAC-check
+//     list; then the binary adder (mpc.AddB; A2BHigh: mpc.AddBHighRipple) adds the
+//     public c mod 2^w and b. c is
+//     uniform (b masks the low w bits, r's high part the rest).
+//   - B2A(w) for w >= 4: with a 64-bit edaBit: a ripple-carry adder y = x + b mod 2^64
+//     (63 ANDs, 63 rounds), y opened (64 bits per element, uniform; MACs hashed), [x] = y -
+//     [r]. Narrower B2A and Bit2A: with w daBits per element: both send their bits of c =
+//     x ^ r (w bits per element), one round, MACs hashed; x = sum_j 2^j (c_j + [r_j] - 2
+//     c_j [r_j]).
 //   - Verify (the batched check of everything since the last one), 5 rounds: (1) both send
 //     a commitment to a coin seed and to the hash of the values D = M ^ K ^ b*Delta of
 //     every bit opened since the last check (check.go); (2) both open the commitment:

@@ -1,0 +1,566 @@
+package spdz2k
+
+// edaBits in the OT-based offline phase: a random value r authenticated arithmetically
+// together with its m low bits authenticated in binary (TinyOT), for the conversions
+// (convert.go).
+//
+// Source: Escudero, Ghosh, Keller, Rachuri, Scholl, "Improved Primitives for MPC over
+// Mixed Arithmetic-Binary Circuits", CRYPTO 2020 (the edaBits paper), its malicious
+// dishonest-majority protocol: each party generates private edaBits (values it chooses,
+// input in both worlds), their consistency is checked by cut-and-choose and bucketing
+// (a bucket's first edaBit is added to each other one with the binary adder and with
+// arithmetic addition, and the two sums are opened and compared), and the parties'
+// checked private edaBits are summed (binary adder with AND triples; arithmetic addition
+// locally). MP-SPDZ's EdabitShuffleSacrifice (Protocols/ShuffleSacrifice.hpp) was read
+// as a reference for the non-strict check; nothing is copied.
+//
+// Threat model: as the rest of otsource.go (two parties, static malicious corruption of
+// either, abort with errs.Cheating at both parties; statistical security 40 bits per
+// private edaBit check by daBitSecurity's bound (edaBitBucket), computational kappa =
+// 128).
+//
+// # What an edaBit is here ("loose" edaBits)
+//
+// An edaBit of length m (1 <= m <= 64) is [r] in Z_2^128 and bits <b_0>, ..., <b_{m-1}>
+// with r = sum_j 2^j b_j mod 2^m. The bits of r above m are NOT zero: they are uniform
+// and unknown to either party (each party's private value is uniform in Z_2^128 with its
+// low m bits input in binary, and the sum of the two is uniform). This is the paper's
+// non-strict edaBit (the sum of the parties' private edaBits carries into bit m; the
+// paper, and MP-SPDZ's default for A2B, keep the carry in the arithmetic value instead of
+// converting it), with the carry and everything above it masked by the uniform high
+// part. It is what the conversions need: A2B opens x - r, whose bits above m are
+// uniform thanks to r's high part, so no extra random [t] * 2^m is needed (convert.go);
+// B2A uses m = 64, for which r is exactly sum_j 2^j b_j modulo 2^64, the computation's
+// ring.
+//
+// # Private edaBits (privateEdaBits) and their check
+//
+// The owner draws M = N*B + C uniform values v in Z_2^128 (N = max(want, edaBitMin)), B
+// and C from edaBitBucket: it authenticates v arithmetically (Π_[[·]], only its
+// component, otsource.go) and inputs the m low bits of every v in binary (tinyot Input).
+// A coin permutes the M edaBits. Cut-and-choose: C are opened in both worlds, and the
+// low m bits of each opened arithmetic value must equal its opened bits. Buckets: the
+// other N*B form N buckets of B; for the first edaBit a of a bucket and every other f,
+// both parties compute <z> = <a> + <f> mod 2^m with a ripple-carry binary adder (m - 1
+// AND triples: the owner's personal triples, personalTriples, since every input of
+// these adders is the owner's) and [a] + [f] locally, open z (tinyot Open) and a + f (one message each
+// way), check the binary openings (tinyot Check) and then that the low m bits of the
+// opened a + f equal z, with the batched MAC check of every opened arithmetic value
+// (coin chi in Z_2^64, commit, reveal, verdict). The first edaBit of the first `want`
+// buckets is kept.
+//
+// Soundness: let delta(e) = (arithmetic value - bits) mod 2^m for a private edaBit e
+// (any value the owner chose: the binary bits are bits by construction, the personal
+// triples are checked before use (correct except with probability 2^-40) and the
+// openings are authenticated, so the adder's z is the true sum of the bits, and
+// a wrong opened arithmetic value changes it modulo 2^64, caught by the MAC check except
+// with probability about 2^-57). A bucket passes iff delta(a) + delta(f) = 0 for every
+// other f: a bucket mixing edaBits with delta = 0 and delta != 0 fails, so the owner
+// keeps a bad edaBit only if its bad ones fill whole buckets and none was opened: the
+// bound of daBitSecurity (Rotaru-Wood's and the edaBits paper's combinatorics: bad
+// elements fill u whole buckets, none of the C opened), evaluated in edaBitBucket.
+// Privacy of the owner's kept edaBit a (honest owner): each opened z = a + f mod 2^m and
+// a + f (whose bits from m up are masked by f's uniform high part) is masked by a fresh
+// f that is discarded; the opened edaBits are discarded.
+//
+// # Combining the two parties' private edaBits (EdaBits)
+//
+// With (a_i, <b_i>) party i's checked private edaBits: <b> = <b_0> + <b_1> mod 2^m (the
+// ripple-carry adder, m - 1 AND triples) and [r] = [a_0] + [a_1] (local). Then r = b mod
+// 2^m: the carry out of bit m - 1 stays in r's arithmetic high part. b is uniform and
+// unknown to a corrupt party (the honest party's b_i is uniform and secret), and so are
+// r's bits above m (the honest party's high part).
+//
+// # Messages (in order, per private edaBit check and owner, then the combination)
+//
+//   - owner -> peer: COPEe corrections of the M values (772 bytes each) and the
+//     authentication check (coin: commitment and seed both ways; the check value y_i both
+//     ways; z_i commitment, z_i, verdict both ways: otsource.go's authenticate);
+//   - owner -> peer: the Delta-COT extension message of tinyot Input (m*M bits);
+//   - both: the permutation coin (commitment, seed);
+//   - the personal triples (personalTriples): owner -> peer the Delta-COT extension of
+//     3 bits per triple, both the permutation coin, both the openings of d, e and the
+//     opened triples, then of v, and tinyot Check;
+//   - both, m - 1 rounds: the adder's AND openings d = x ^ a, e = y ^ b (2 bits per gate;
+//     tinyot And);
+//   - both: the opened z (m bits per bucket pair) and the C opened edaBits' bits (tinyot
+//     Open), then tinyot Check (commitment, value, opening);
+//   - both: the arithmetic openings a + f and the C opened values (16 bytes each), then
+//     the MAC check coin, z_i commitment, z_i, verdict (checkZero).
+//
+// The combination adds tinyot's AND triple messages (triples.go), m - 1 rounds of AND
+// openings and a tinyot Check.
+//
+// Cost per edaBit of length m and party (B the bucket size): its own B private edaBits
+// (a 772-byte COPEe row each plus m bits of tinyot input), (B-1)(m-1) personal triples
+// for its bucket checks (about 37 bytes each) and the peer's as many, m - 1 tinyot AND
+// triples for the combination (85-113 bytes), and the openings (m bits and 16 bytes per
+// bucket pair). Measured in BenchmarkOTSource (BENCHMARKS.md).
+
+import (
+	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/ring"
+	"github.com/qmpc/qmpc/gocore/ring128"
+	"github.com/qmpc/qmpc/gocore/tinyot"
+)
+
+// edaBitOpened is the number of private edaBits the cut-and-choose opens per check. Its
+// size hardly matters for the bound (the worst attack makes B edaBits bad, which the
+// opening misses with probability about 1 - B*C/M): 64 as for daBits.
+const edaBitOpened = 64
+
+// edaBitMin is the fewest buckets a private edaBit check uses: a smaller call checks
+// this many and keeps the rest in a pool for later calls of the same length. Each refill
+// of a length's pool doubles it, up to edaBitMaxGrow doublings: a small model makes few
+// edaBits (buckets of 6 for 2^8), a large one reaches buckets of 4, which keep 40 bits
+// from 2^14 buckets on (45.4 bits; 5 from 2^10). Buckets of 3 need 2^19 (40.2 bits), which for 64-bit edaBits
+// would hold about 4 GB of private edaBits at once.
+const (
+	edaBitMin     = 1 << 8
+	edaBitMaxGrow = 6
+)
+
+// edaBitBucket is the smallest bucket size with daBitStatBits bits of statistical
+// security for N buckets and edaBitOpened opened edaBits.
+func edaBitBucket(N int) int {
+	for B := 2; B < 64; B++ {
+		if daBitSecurity(N, B, edaBitOpened) >= daBitStatBits {
+			return B
+		}
+	}
+	panic("spdz2k offline: no edaBit bucket size")
+}
+
+// edaPool holds checked edaBits of one length not yet handed out: planes[j] is bit j of
+// every element.
+type edaPool struct {
+	planes []tinyot.Bits
+	arith  *AShare
+}
+
+// edaMin is edaBitMin, or the tests' smaller value.
+func (s *otSource) edaMin() int {
+	if s.edaBitMin > 0 {
+		return s.edaBitMin
+	}
+	return edaBitMin
+}
+
+func (p *edaPool) len() int {
+	if p == nil || p.arith == nil {
+		return 0
+	}
+	return p.arith.Len()
+}
+
+// coinPerm returns a uniformly random permutation of [0, M) from a joint coin
+// (Fisher-Yates; the bias of r mod (i+1) is at most M/2^64).
+func (s *otSource) coinPerm(label string, M int) ([]int, error) {
+	g, err := s.coin(label)
+	if err != nil {
+		return nil, err
+	}
+	perm := make([]int, M)
+	for i := range perm {
+		perm[i] = i
+	}
+	r := g.Uint64s(M)
+	for i := M - 1; i > 0; i-- {
+		j := int(r[i] % uint64(i+1))
+		perm[i], perm[j] = perm[j], perm[i]
+	}
+	return perm, nil
+}
+
+// pickPlanes returns the elements idx of every plane.
+func pickPlanes(x []tinyot.Bits, idx []int) []tinyot.Bits {
+	y := make([]tinyot.Bits, len(x))
+	for j := range x {
+		y[j] = pickBits(x[j], idx)
+	}
+	return y
+}
+
+// addPlanes returns the planes of (x + y) mod 2^m for the m planes x and y of n bits
+// each (a ripple-carry adder: carry c_1 = x_0 & y_0, c_{j+1} = c_j ^ ((x_j ^ c_j) & (y_j ^
+// c_j)), sum bit j = x_j ^ y_j ^ c_j): (m-1)*n AND triples from triples, in m - 1 rounds
+// of tinyot And, whose openings the caller's next tinyot Check verifies.
+func (s *otSource) addPlanes(x, y []tinyot.Bits, triples func(n int) (a, b, c tinyot.Bits, err error)) ([]tinyot.Bits, error) {
+	m := len(x)
+	out := make([]tinyot.Bits, m)
+	out[0] = tinyot.Xor(x[0], y[0])
+	if m == 1 {
+		return out, nil
+	}
+	n := x[0].N
+	ta, tb, tc, err := triples((m - 1) * n)
+	if err != nil {
+		return nil, err
+	}
+	var c tinyot.Bits
+	for j := 0; j < m-1; j++ {
+		u, v := x[j], y[j]
+		if j > 0 {
+			u, v = tinyot.Xor(u, c), tinyot.Xor(v, c)
+		}
+		t, err := s.bin.And(u, v, ta.Slice(j*n, (j+1)*n), tb.Slice(j*n, (j+1)*n), tc.Slice(j*n, (j+1)*n))
+		if err != nil {
+			return nil, err
+		}
+		if j == 0 {
+			c = t
+		} else {
+			c = tinyot.Xor(c, t)
+		}
+		out[j+1] = tinyot.Xor(tinyot.Xor(x[j+1], y[j+1]), c)
+	}
+	return out, nil
+}
+
+// lowBits returns v mod 2^m (1 <= m <= 64).
+func lowBits(v uint64, m int) uint64 {
+	if m == 64 {
+		return v
+	}
+	return v & (1<<m - 1)
+}
+
+// planeValue returns sum_j 2^j (bit q of opened plane j) for the opened planes o (plane
+// j is words [j*W, (j+1)*W)).
+func planeValue(o []uint64, W, m, q int) uint64 {
+	var v uint64
+	for j := range m {
+		v |= (o[j*W+q/64] >> (q % 64) & 1) << j
+	}
+	return v
+}
+
+// openPlanes opens the planes x (tinyot Open of all of them at once) and returns them
+// as m planes of W words.
+func (s *otSource) openPlanes(x []tinyot.Bits) ([]uint64, int, error) {
+	n := x[0].N
+	W := ring.Words(n)
+	o, err := s.bin.Open(tinyot.Concat(x...))
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]uint64, len(x)*W)
+	for j := range x {
+		for q := range n {
+			b := (j*n + q)
+			out[j*W+q/64] |= (o[b/64] >> (b % 64) & 1) << (q % 64)
+		}
+	}
+	return out, W, nil
+}
+
+// privateEdaBits returns want checked edaBits of length m whose values party owner
+// chose (see the file comment): m planes of want bits and the arithmetic values.
+func (s *otSource) privateEdaBits(owner, want, m int) ([]tinyot.Bits, *AShare, error) {
+	N := max(want, s.edaMin())
+	B := edaBitBucket(N)
+	M := N*B + edaBitOpened
+	x := ring128.Make(M)
+	var in []uint64 // the bits, plane j in words [j*W, (j+1)*W)
+	W := ring.Words(M)
+	if s.id == owner {
+		x = s.randVec(M)
+		in = make([]uint64, m*W)
+		for j := range m {
+			for q := range M {
+				in[j*W+q/64] |= (x.Lo[q] >> j & 1) << (q % 64)
+			}
+		}
+		if s.edaBitInput != nil {
+			s.edaBitInput(x, in, W)
+		}
+	}
+	var sends [2]bool
+	sends[owner] = true
+	arith, err := s.authenticate(x, sends)
+	if err != nil {
+		return nil, nil, err
+	}
+	// One tinyot Input of all m planes (bit j*M + q is bit j of edaBit q).
+	var flat []uint64
+	if s.id == owner {
+		flat = make([]uint64, ring.Words(m*M))
+		for j := range m {
+			for q := range M {
+				b := j*M + q
+				flat[b/64] |= (in[j*W+q/64] >> (q % 64) & 1) << (b % 64)
+			}
+		}
+	}
+	all, err := s.bin.Input(s.id == owner, flat, m*M)
+	if err != nil {
+		return nil, nil, err
+	}
+	bin := make([]tinyot.Bits, m)
+	for j := range m {
+		bin[j] = all.Slice(j*M, (j+1)*M)
+	}
+	perm, err := s.coinPerm("edaBit buckets", M)
+	if err != nil {
+		return nil, nil, err
+	}
+	opened := perm[N*B:]
+	keep := make([]int, want)
+	firsts := make([]int, 0, N*(B-1))
+	others := make([]int, 0, N*(B-1))
+	for k := range N {
+		if k < want {
+			keep[k] = perm[k*B]
+		}
+		for j := 1; j < B; j++ {
+			firsts = append(firsts, perm[k*B])
+			others = append(others, perm[k*B+j])
+		}
+	}
+	// The bucket adders' inputs are all the owner's: its personal triples suffice.
+	personal := func(n int) (a, b, c tinyot.Bits, err error) { return s.personalTriples(owner, n) }
+	z, err := s.addPlanes(pickPlanes(bin, firsts), pickPlanes(bin, others), personal)
+	if err != nil {
+		return nil, nil, err
+	}
+	zOpen, zW, err := s.openPlanes(z)
+	if err != nil {
+		return nil, nil, err
+	}
+	cOpen, cW, err := s.openPlanes(pickPlanes(bin, opened))
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.bin.Check(); err != nil {
+		return nil, nil, err
+	}
+	d1, dj := pickShare(arith, firsts), pickShare(arith, others)
+	y, my := ring128.Make(len(firsts)), ring128.Make(len(firsts))
+	ring128.Add(y, d1.x, dj.x)
+	ring128.Add(my, d1.m, dj.m)
+	oa := pickShare(arith, opened)
+	y, my = ring128.Concat(y, oa.x), ring128.Concat(my, oa.m)
+	msg, err := s.exchange("edaBit checks", vecBytes(y))
+	if err != nil {
+		return nil, nil, err
+	}
+	yOpen := bytesVec(msg, y.Len())
+	ring128.Add(yOpen, yOpen, y)
+	var failed []string
+	nb := len(firsts)
+	for q := range nb {
+		if lowBits(yOpen.Lo[q], m) != planeValue(zOpen, zW, m, q) {
+			failed = append(failed, "edaBit bucket check")
+			break
+		}
+	}
+	for q := range opened {
+		if lowBits(yOpen.Lo[nb+q], m) != planeValue(cOpen, cW, m, q) {
+			failed = append(failed, "edaBit cut-and-choose")
+			break
+		}
+	}
+	g, err := s.coin("edaBit MAC check")
+	if err != nil {
+		return nil, nil, err
+	}
+	chi := g.Uint64s(yOpen.Len())
+	if err := s.checkZero("edaBit buckets", ring128.Dot(yOpen, chi), ring128.Dot(my, chi), failed); err != nil {
+		return nil, nil, err
+	}
+	return pickPlanes(bin, keep), pickShare(arith, keep), nil
+}
+
+// EdaBits returns n edaBits of length m (1 <= m <= 64): the bits as n elements of m
+// planes, and [r] with r = sum_j 2^j b_j mod 2^m and r's bits above m uniform (see the
+// file comment). A call that the pool of length m cannot serve refills it, each refill
+// making max(what is missing, edaBitMin * 2^refills) (refills so far for m, at most
+// edaBitMaxGrow doublings) but at most edaBitMin << edaBitMaxGrow, and keeps the rest.
+func (s *otSource) EdaBits(n, m int) (*BShare, *AShare, error) {
+	if n < 0 || m < 1 || m > 64 {
+		return nil, nil, errs.New(errs.Internal, "spdz2k offline: %d edaBits of length %d", n, m)
+	}
+	if n == 0 {
+		return toBShare(tinyot.NewBits(0), 0, m), &AShare{x: ring128.Make(0), m: ring128.Make(0)}, nil
+	}
+	if s.eda == nil {
+		s.eda, s.edaRefills = map[int]*edaPool{}, map[int]int{}
+	}
+	pool := s.eda[m]
+	for have := pool.len(); have < n; have = pool.len() {
+		// One refill: at most edaBitMin << edaBitMaxGrow at a time (bounded memory: about
+		// 0.5 GB per party for 2^14 edaBits of 64 bits, their private ones and triples).
+		gen := min(max(n-have, s.edaMin()<<min(s.edaRefills[m], edaBitMaxGrow)), s.edaMin()<<edaBitMaxGrow)
+		s.edaRefills[m]++
+		b0, a0, err := s.privateEdaBits(0, gen, m)
+		if err != nil {
+			return nil, nil, err
+		}
+		b1, a1, err := s.privateEdaBits(1, gen, m)
+		if err != nil {
+			return nil, nil, err
+		}
+		b, err := s.addPlanes(b0, b1, s.bin.Triples)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := s.bin.Check(); err != nil {
+			return nil, nil, err
+		}
+		r := &AShare{x: ring128.Make(gen), m: ring128.Make(gen)}
+		ring128.Add(r.x, a0.x, a1.x)
+		ring128.Add(r.m, a0.m, a1.m)
+		if have == 0 {
+			pool = &edaPool{planes: b, arith: r}
+		} else {
+			for j := range m {
+				pool.planes[j] = tinyot.Concat(pool.planes[j], b[j])
+			}
+			pool.arith = &AShare{x: ring128.Concat(pool.arith.x, r.x), m: ring128.Concat(pool.arith.m, r.m)}
+		}
+		s.eda[m] = pool
+	}
+	take := make([]tinyot.Bits, m)
+	for j := range m {
+		take[j] = pool.planes[j].Slice(0, n)
+		pool.planes[j] = pool.planes[j].Slice(n, pool.planes[j].N)
+	}
+	rest := pool.len() - n
+	arith := &AShare{x: pool.arith.x.Slice(0, n).Clone(), m: pool.arith.m.Slice(0, n).Clone()}
+	pool.arith = &AShare{x: pool.arith.x.Slice(n, n+rest).Clone(), m: pool.arith.m.Slice(n, n+rest).Clone()}
+	return toBShare(tinyot.Concat(take...), n, m), arith, nil
+}
+
+// personalChunk is the most personal triples checked at once (2^20: buckets of 3, 42.2
+// bits; about 0.3 GB of tinyot bits per party).
+const personalChunk = 1 << 20
+
+// bitRange returns bits [lo, hi) of x, packed from bit 0.
+func bitRange(x []uint64, lo, hi int) []uint64 {
+	out := make([]uint64, ring.Words(hi-lo))
+	for j := lo; j < hi; j++ {
+		out[(j-lo)/64] |= (x[j/64] >> (j % 64) & 1) << ((j - lo) % 64)
+	}
+	return out
+}
+
+// personalTriples returns n authenticated AND triples whose bits party owner chose and
+// knows (the edaBits paper's use of triples known to one party for the checks of that
+// party's private edaBits, as MP-SPDZ's personal triples): they may only be used in
+// circuits whose inputs the owner knows anyway (its private edaBits' bucket adders).
+// Check (as for private daBits and edaBits): the owner inputs M = N*B + C random triples
+// (a, b, c = a & b) with tinyot Input; a coin permutes them; C are opened and must
+// satisfy c = a & b; the others form N buckets of B, and for the first triple t_1 of a
+// bucket and each other t_j, d = a_1 ^ a_j and e = b_1 ^ b_j are opened and then v =
+// c_1 ^ c_j ^ d b_j ^ e a_j ^ d e (which is (c_1 ^ a_1 b_1) ^ (c_j ^ a_j b_j)), which must
+// be 0; tinyot Check authenticates every opened bit. A bad triple (c != a & b) passes
+// only with a partner as bad, so the owner keeps one only if bad triples fill whole
+// buckets and none is opened: daBitSecurity's bound (edaBitBucket: B = 3 from 2^19
+// triples, and calls are at most personalChunk). Privacy: d and e are masked by the
+// discarded t_j, v is 0; the adder's openings x ^ a, y ^ b are masked by the kept a, b.
+// Cost per triple and owner: B x 3 bits of tinyot Input (about 12 bytes each at B = 3)
+// and 3 bits of openings per bucket pair: about 37 bytes, against 85 for a tinyot triple.
+func (s *otSource) personalTriples(owner, n int) (a, b, c tinyot.Bits, err error) {
+	if n > personalChunk {
+		a, b, c = tinyot.NewBits(0), tinyot.NewBits(0), tinyot.NewBits(0)
+		for off := 0; off < n; off += personalChunk {
+			ta, tb, tc, err := s.personalTriples(owner, min(personalChunk, n-off))
+			if err != nil {
+				return a, b, c, err
+			}
+			a, b, c = tinyot.Concat(a, ta), tinyot.Concat(b, tb), tinyot.Concat(c, tc)
+		}
+		return a, b, c, nil
+	}
+	N := max(n, s.edaMin())
+	B := edaBitBucket(N)
+	M := N*B + edaBitOpened
+	W := ring.Words(M)
+	var in []uint64
+	if s.id == owner {
+		av, bv := s.rng.Uint64s(W), s.rng.Uint64s(W)
+		cv := make([]uint64, W)
+		for i := range cv {
+			cv[i] = av[i] & bv[i]
+		}
+		if s.personalInput != nil {
+			s.personalInput(av, bv, cv)
+		}
+		in = make([]uint64, ring.Words(3*M))
+		for k, v := range [][]uint64{av, bv, cv} {
+			for q := range M {
+				b := k*M + q
+				in[b/64] |= (v[q/64] >> (q % 64) & 1) << (b % 64)
+			}
+		}
+	}
+	all, err := s.bin.Input(s.id == owner, in, 3*M)
+	if err != nil {
+		return a, b, c, err
+	}
+	perm, err := s.coinPerm("personal triple buckets", M)
+	if err != nil {
+		return a, b, c, err
+	}
+	// Permute once (one random gather per component, straight from the input), so that
+	// bucket k is positions [k*B, (k+1)*B) and the opened triples [N*B, M): the gathers
+	// below are strided, not random.
+	idx := make([]int, M)
+	var A, Bb, Cc tinyot.Bits
+	for k, dst := range []*tinyot.Bits{&A, &Bb, &Cc} {
+		for q, p := range perm {
+			idx[q] = k*M + p
+		}
+		*dst = pickBits(all, idx)
+	}
+	opened := make([]int, M-N*B)
+	for q := range opened {
+		opened[q] = N*B + q
+	}
+	keep := make([]int, n)
+	firsts := make([]int, 0, N*(B-1))
+	others := make([]int, 0, N*(B-1))
+	for k := range N {
+		if k < n {
+			keep[k] = k * B
+		}
+		for j := 1; j < B; j++ {
+			firsts = append(firsts, k*B)
+			others = append(others, k*B+j)
+		}
+	}
+	L, C := len(firsts), len(opened)
+	fa, fb, fc := pickBits(A, firsts), pickBits(Bb, firsts), pickBits(Cc, firsts)
+	oa, ob, oc := pickBits(A, others), pickBits(Bb, others), pickBits(Cc, others)
+	op, err := s.bin.Open(tinyot.Concat(tinyot.Xor(fa, oa), tinyot.Xor(fb, ob),
+		pickBits(A, opened), pickBits(Bb, opened), pickBits(Cc, opened)))
+	if err != nil {
+		return a, b, c, err
+	}
+	d, e := bitRange(op, 0, L), bitRange(op, L, 2*L)
+	ca, cb, cc := bitRange(op, 2*L, 2*L+C), bitRange(op, 2*L+C, 2*L+2*C), bitRange(op, 2*L+2*C, 2*L+3*C)
+	de := make([]uint64, len(d))
+	for i := range de {
+		de[i] = d[i] & e[i]
+	}
+	v := tinyot.Xor(tinyot.Xor(fc, oc), tinyot.Xor(tinyot.AndPublic(ob, d), tinyot.AndPublic(oa, e)))
+	vo, err := s.bin.Open(s.bin.XorPublic(v, de))
+	if err != nil {
+		return a, b, c, err
+	}
+	if err := s.bin.Check(); err != nil {
+		return a, b, c, err
+	}
+	ring.MaskTail(vo, L)
+	for i := range vo {
+		if vo[i] != 0 {
+			return a, b, c, errs.New(errs.Cheating, "spdz2k offline party %d: personal triple bucket check of party %d's triples failed", s.id, owner)
+		}
+	}
+	for i := range ca {
+		if ca[i]&cb[i] != cc[i] {
+			return a, b, c, errs.New(errs.Cheating, "spdz2k offline party %d: personal triple cut-and-choose of party %d's triples failed", s.id, owner)
+		}
+	}
+	return pickBits(A, keep), pickBits(Bb, keep), pickBits(Cc, keep), nil
+}

@@ -1,0 +1,288 @@
+package spdz2k
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/net"
+	"github.com/qmpc/qmpc/gocore/ot"
+	"github.com/qmpc/qmpc/gocore/ring"
+	"github.com/qmpc/qmpc/gocore/ring128"
+	"github.com/qmpc/qmpc/gocore/tinyot"
+)
+
+// TestEdaBitBucket: the bucket sizes for edaBitOpened opened edaBits (the parameters in
+// the design notes) keep 40 bits, and one less would not.
+func TestEdaBitBucket(t *testing.T) {
+	for _, tc := range []struct{ n, b int }{{edaBitMin, 6}, {1 << 10, 5}, {1 << 12, 5}, {edaBitMin << edaBitMaxGrow, 4}, {1 << 17, 4}, {1 << 19, 3}, {1 << 20, 3}} {
+		b := edaBitBucket(tc.n)
+		sec := daBitSecurity(tc.n, b, edaBitOpened)
+		if b != tc.b || sec < daBitStatBits || daBitSecurity(tc.n, b-1, edaBitOpened) >= daBitStatBits {
+			t.Errorf("%d edaBits: bucket %d (%.1f bits), want %d", tc.n, b, sec, tc.b)
+		}
+		t.Logf("N = %d: B = %d, C = %d, %.1f bits", tc.n, b, edaBitOpened, sec)
+	}
+}
+
+// verifyEdaBits checks that the arithmetic values agree with the bits modulo 2^m, with
+// every arithmetic and binary MAC relation, and returns the arithmetic values.
+func verifyEdaBits(s [2]*otSource, n, m int, bin [2]*BShare, arith [2]*AShare) (ring128.Vec, error) {
+	if bin[0].Len() != n || bin[0].Width() != m || arith[0].Len() != n || bin[1].Len() != n || arith[1].Len() != n {
+		return ring128.Vec{}, fmt.Errorf("shapes %d %d %d, want %d x %d", bin[0].Len(), bin[0].Width(), arith[0].Len(), n, m)
+	}
+	x, err := verifyShared(alphaOf(s), arith, nil)
+	if err != nil {
+		return x, err
+	}
+	var delta [2]uint64
+	_, delta[0] = s[0].Keys()
+	_, delta[1] = s[1].Keys()
+	W := ring.Words(n)
+	for i := range n {
+		var v uint64
+		for j := range m {
+			b := bitAt(bin[0].x, W, j, i) ^ bitAt(bin[1].x, W, j, i)
+			v |= b << j
+			q := j*n + i
+			for p := range 2 {
+				if bin[p].m[q] != bin[1-p].k[q]^delta[1-p]&mask(bitAt(bin[p].x, W, j, i)) {
+					return x, fmt.Errorf("edaBit %d bit %d, party %d: binary MAC relation fails", i, j, p)
+				}
+			}
+		}
+		if lowBits(x.Lo[i], m) != v {
+			return x, fmt.Errorf("edaBit %d: arithmetic %v, bits %#x (length %d)", i, x.At(i), v, m)
+		}
+	}
+	return x, nil
+}
+
+// testEdaMin is the tests' smallest private edaBit check (bucket size 8).
+const testEdaMin = 256
+
+func TestOTSourceEdaBits(t *testing.T) {
+	conns := net.NewPipes(2)
+	s := otPair(t, conns)
+	s[0].edaBitMin, s[1].edaBitMin = testEdaMin, testEdaMin
+	// (1, 8) and (70, 8) share one pool; 64 is the B2A length; (20000, 1) needs two
+	// refills of at most testEdaMin << edaBitMaxGrow (and, with one bit, no AND).
+	for _, tc := range []struct{ n, m int }{{0, 3}, {1, 8}, {70, 8}, {5, 1}, {100, 64}, {20000, 1}} {
+		var bin [2]*BShare
+		var arith [2]*AShare
+		mustBoth(t, conns,
+			func() (err error) { bin[0], arith[0], err = s[0].EdaBits(tc.n, tc.m); return },
+			func() (err error) { bin[1], arith[1], err = s[1].EdaBits(tc.n, tc.m); return })
+		x, err := verifyEdaBits(s, tc.n, tc.m, bin, arith)
+		if err != nil {
+			t.Fatalf("%d edaBits of length %d: %v", tc.n, tc.m, err)
+		}
+		distinct := map[uint64]bool{}
+		for i := range tc.n {
+			distinct[x.Hi[i]] = true
+		}
+		if tc.n > 1 && len(distinct) < tc.n {
+			t.Fatalf("%d edaBits of length %d: high words not uniform (%d distinct)", tc.n, tc.m, len(distinct))
+		}
+	}
+	if got := s[0].eda[8].len(); got != testEdaMin-71 {
+		t.Fatalf("pool of length 8 holds %d edaBits, want %d", got, testEdaMin-71)
+	}
+}
+
+// TestOTSourceEdaBitsCheating: an owner that inputs inconsistent private edaBits (an
+// arithmetic value whose low m bits differ from its bits: a flipped bit, one of the top
+// bit, all of them off by the same amount; or a flipped binary bit) is caught whatever
+// buckets they land in; a change of the arithmetic value above bit m is no inconsistency
+// (loose edaBits) and must leave correct edaBits.
+func TestOTSourceEdaBitsCheating(t *testing.T) {
+	const n, m = 20, 5
+	for _, tc := range []struct {
+		name   string
+		caught bool
+		tweak  func(x ring128.Vec, planes []uint64, W int)
+	}{
+		{"arithmetic bit 0 flipped", true, func(x ring128.Vec, planes []uint64, W int) { x.Lo[3] ^= 1 }},
+		{"arithmetic top bit flipped", true, func(x ring128.Vec, planes []uint64, W int) { x.Lo[7] ^= 1 << (m - 1) }},
+		{"binary bit flipped", true, func(x ring128.Vec, planes []uint64, W int) { planes[2*W] ^= 1 << 9 }},
+		{"all arithmetic + 1", true, func(x ring128.Vec, planes []uint64, W int) {
+			for i := range x.Lo {
+				x.Lo[i]++
+			}
+		}},
+		{"all arithmetic + 2^(m-1)", true, func(x ring128.Vec, planes []uint64, W int) {
+			for i := range x.Lo {
+				x.Lo[i] += 1 << (m - 1)
+			}
+		}},
+		{"arithmetic + 2^m (harmless)", false, func(x ring128.Vec, planes []uint64, W int) { x.Lo[4] += 1 << m }},
+	} {
+		for cheater := range 2 {
+			conns := net.NewPipes(2)
+			s := otPair(t, conns)
+			s[cheater].edaBitInput = tc.tweak
+			s[0].edaBitMin, s[1].edaBitMin = testEdaMin, testEdaMin
+			var bin [2]*BShare
+			var arith [2]*AShare
+			e0, e1 := both(conns, func() (err error) { bin[0], arith[0], err = s[0].EdaBits(n, m); return },
+				func() (err error) { bin[1], arith[1], err = s[1].EdaBits(n, m); return })
+			eh := []error{e0, e1}[1-cheater]
+			if tc.caught {
+				if errs.KindOf(eh) != errs.Cheating {
+					t.Fatalf("%s by party %d: honest party's error %v", tc.name, cheater, eh)
+				}
+				continue
+			}
+			if e0 != nil || e1 != nil {
+				t.Fatalf("%s by party %d: %v; %v", tc.name, cheater, e0, e1)
+			}
+			if _, err := verifyEdaBits(s, n, m, bin, arith); err != nil {
+				t.Fatalf("%s by party %d: %v", tc.name, cheater, err)
+			}
+		}
+	}
+}
+
+// TestPersonalTriples: personal triples are correct AND triples with every MAC relation;
+// an owner that inputs a wrong c (one triple, or all of them: then every bucket passes and
+// the cut-and-choose must catch it) is caught.
+func TestPersonalTriples(t *testing.T) {
+	const n = 300
+	for _, tc := range []struct {
+		name  string
+		tweak func(a, b, c []uint64)
+	}{
+		{"honest", nil},
+		{"one c flipped", func(a, b, c []uint64) { c[1] ^= 1 << 5 }},
+		{"every c flipped", func(a, b, c []uint64) {
+			for i := range c {
+				c[i] = ^c[i]
+			}
+		}},
+	} {
+		for owner := range 2 {
+			conns := net.NewPipes(2)
+			s := otPair(t, conns)
+			s[0].edaBitMin, s[1].edaBitMin = testEdaMin, testEdaMin
+			s[owner].personalInput = tc.tweak
+			var tr [2][3]tinyot.Bits
+			e0, e1 := both(conns,
+				func() (err error) { tr[0][0], tr[0][1], tr[0][2], err = s[0].personalTriples(owner, n); return },
+				func() (err error) { tr[1][0], tr[1][1], tr[1][2], err = s[1].personalTriples(owner, n); return })
+			if tc.tweak != nil {
+				if eh := []error{e0, e1}[1-owner]; errs.KindOf(eh) != errs.Cheating {
+					t.Fatalf("%s by party %d: honest party's error %v", tc.name, owner, eh)
+				}
+				continue
+			}
+			if e0 != nil || e1 != nil {
+				t.Fatalf("owner %d: %v; %v", owner, e0, e1)
+			}
+			d := [2]ot.Block{s[0].bin.Delta(), s[1].bin.Delta()}
+			for q := range n {
+				var v [3]uint64
+				for k := range 3 {
+					for p := range 2 {
+						x := tr[p][k]
+						bit := x.X[q/64] >> (q % 64) & 1
+						v[k] ^= bit
+						want := tr[1-p][k].K[q]
+						if bit == 1 {
+							want = ot.Block{want[0] ^ d[1-p][0], want[1] ^ d[1-p][1]}
+						}
+						if x.M[q] != want {
+							t.Fatalf("owner %d: triple %d component %d: party %d's MAC relation fails", owner, q, k, p)
+						}
+					}
+				}
+				if v[0]&v[1] != v[2] {
+					t.Fatalf("owner %d: triple %d is (%d, %d, %d)", owner, q, v[0], v[1], v[2])
+				}
+			}
+		}
+	}
+}
+
+// TestOTSourceEdaBitTamperSweep alters one message of an edaBit generation (setup
+// included; one bit pattern per message, a second with -v... and a replay) and counts the
+// outcomes: the honest party must abort or hold correct edaBits. Skipped with -short.
+func TestOTSourceEdaBitTamperSweep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long sweep")
+	}
+	const n, m = 8, 3
+	run := func(cheater int, tm net.Tamper) (tamperOutcome, [2][]int, error) {
+		conns := net.NewPipes(2)
+		var tc *net.Tamperer
+		var logs [2]*net.SizeLog
+		if cheater >= 0 {
+			var err error
+			if tc, err = net.NewTamperer(conns[cheater], tm); err != nil {
+				return tCaught, [2][]int{}, err
+			}
+			conns[cheater] = tc
+		} else {
+			for i := range 2 {
+				logs[i] = net.NewSizeLog(conns[i])
+				conns[i] = logs[i]
+			}
+		}
+		var s [2]*otSource
+		var bin [2]*BShare
+		var arith [2]*AShare
+		script := func(i int) func() error {
+			return func() (err error) {
+				if s[i], err = newOTSource(conns[i], seededReader(byte(i+1))); err != nil {
+					return err
+				}
+				s[i].edaBitMin = testEdaMin
+				bin[i], arith[i], err = s[i].EdaBits(n, m)
+				return err
+			}
+		}
+		e0, e1 := both(conns, script(0), script(1))
+		if cheater < 0 {
+			if e0 != nil || e1 != nil {
+				return tCaught, [2][]int{}, fmt.Errorf("honest run: %v; %v", e0, e1)
+			}
+			return tHarmless, [2][]int{logs[0].Sizes(), logs[1].Sizes()}, nil
+		}
+		if !tc.Tampered() {
+			return tNotSent, [2][]int{}, nil
+		}
+		if eh := []error{e0, e1}[1-cheater]; eh != nil {
+			if k := errs.KindOf(eh); k != errs.Cheating && k != errs.Party && k != errs.Config {
+				return tCaught, [2][]int{}, fmt.Errorf("honest party's error of kind %s: %v", k, eh)
+			}
+			return tCaught, [2][]int{}, nil
+		}
+		if _, err := verifyEdaBits(s, n, m, bin, arith); err != nil {
+			return tUndetected, [2][]int{}, err
+		}
+		return tHarmless, [2][]int{}, nil
+	}
+	_, sizes, err := run(-1, net.Tamper{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	var total [4]int
+	for cheater := range 2 {
+		for msg := range sizes[cheater] {
+			nw := max(1, (sizes[cheater][msg]+7)/8)
+			for _, tm := range []net.Tamper{{Message: msg, Word: r.IntN(nw), Xor: 1 << r.IntN(64)}, {Message: msg, Replay: 1}} {
+				o, _, err := run(cheater, tm)
+				switch {
+				case o == tUndetected:
+					t.Errorf("party %d %v: not caught: %v", cheater, tm, err)
+				case err != nil:
+					t.Errorf("party %d %v: %v", cheater, tm, err)
+				}
+				total[o]++
+			}
+		}
+	}
+	t.Logf("messages per party %d/%d; outcomes: %d caught, %d harmless, %d undetected, %d not sent",
+		len(sizes[0]), len(sizes[1]), total[tCaught], total[tHarmless], total[tUndetected], total[tNotSent])
+}
