@@ -37,6 +37,10 @@ const (
 	costAuth   = 772    // an authenticated random value (COPEe both ways and the check)
 	costMask   = 386    // an input mask (COPEe one way)
 	costDaBit  = 15_627 // a daBit (Rotaru-Wood: private daBits, cut-and-choose, buckets, one triple)
+	// An edaBit of m bits costs about costEda0 + costEdaBit*m (41,859 bytes at m = 64 and
+	// 12,834 at m = 16, refills of 2^14 in buckets of 4).
+	costEda0   = 3_159
+	costEdaBit = 605
 	costAND    = 85     // an authenticated AND triple (tinyot, buckets of 3)
 	costPerOT  = 4      // OT extension bytes per correlated OT (SoftSpoken k = 4, KOS check)
 	costCorrEl = 16     // one Z_2^128 correction of a correlated OT
@@ -93,7 +97,7 @@ func PredictOffline(d *mpc.Demand) (OfflineCost, error) {
 			c["matrix triples"] += cnt * tripleCost(m*k, n, m*k, k*n, m*n)
 		case "AND":
 			c["AND triples"] += cnt * float64(n*costAND)
-		case "A2B":
+		case "A2B": // one edaBit per element (a 64-bit one above a2bFullEda) and the adder
 			key := [3]int{call.N, call.W, call.Lo}
 			ands, ok := adders[key]
 			if !ok {
@@ -103,10 +107,18 @@ func PredictOffline(d *mpc.Demand) (OfflineCost, error) {
 				}
 				adders[key] = ands
 			}
-			c["daBits"] += cnt * float64(n*int64(call.W)*costDaBit)
+			m := int64(call.W)
+			if call.W > a2bFullEda {
+				m = 64
+			}
+			c["edaBits"] += cnt * float64(n*(costEda0+costEdaBit*m))
 			c["AND triples"] += cnt * float64(ands*costAND)
-			c["random values"] += cnt * float64(n*costAuth)
 		case "B2A":
+			if call.W >= b2aEdaMinWidth { // a 64-bit edaBit and a 63-AND ripple-carry adder
+				c["edaBits"] += cnt * float64(n*(costEda0+costEdaBit*64))
+				c["AND triples"] += cnt * float64(n*63*costAND)
+				continue
+			}
 			c["daBits"] += cnt * float64(n*int64(call.W)*costDaBit)
 		case "Bit2A":
 			c["daBits"] += cnt * float64(n*costDaBit)
@@ -115,8 +127,9 @@ func PredictOffline(d *mpc.Demand) (OfflineCost, error) {
 	return c, nil
 }
 
-// adderANDs counts the AND gates of A2B's adder (mpc.AddB, or mpc.AddBHigh for lo > 0)
-// on n elements of w bits, by running it on the counting protocol.
+// adderANDs counts the AND gates of A2B's adder (mpc.AddB, or mpc.AddBHighRipple for lo >
+// 0) on n elements of w bits, by running it on the counting protocol (which counts the
+// ANDs with the public operand too: an overestimate).
 func adderANDs(n, w, lo int) (int64, error) {
 	cp := count.New(0, 2)
 	x, err := cp.Input(0, make([]uint64, n), n)
@@ -131,7 +144,7 @@ func adderANDs(n, w, lo int) (int64, error) {
 	if lo == 0 {
 		_, err = mpc.AddB(cp, cp.BPublic(make([]uint64, n), w), b)
 	} else {
-		_, err = mpc.AddBHigh(cp, cp.BPublic(make([]uint64, n), w), b, lo)
+		_, err = mpc.AddBHighRipple(cp, cp.BPublic(make([]uint64, n), w), b, lo)
 	}
 	if err != nil {
 		return 0, err
