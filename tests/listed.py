@@ -1,7 +1,7 @@
 """The registry's protocols as the registry-wide tests iterate them.
 
 ``spdz2k`` runs its own maliciously secure OT-based offline phase, which costs about
-1.6 GB per party and 20-30 s on the digits model on this kind of machine (BENCHMARKS.md).
+0.33 GB per party on the digits model and minutes of CPU (BENCHMARKS.md).
 Its online phase is exactly ``spdz2k-dealer``'s (the same code with correlations from a
 labelled dealer), which every registry-wide test runs; ``tests/test_spdz2k.py`` and the
 Go tests (``TestSpdz2kOT``) run ``spdz2k`` itself with the OT phase, bit-exact and
