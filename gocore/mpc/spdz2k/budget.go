@@ -13,9 +13,11 @@ package spdz2k
 // tau correlated OTs of l Z_2^128 elements per unit (16 l bytes of corrections and about 4
 // bytes of OT extension per OT) and authenticates five vectors (A, B, C, A', C'); the other
 // items are measured per item at batch sizes of 2^12 and more (BENCHMARKS.md, "spdz2k's
-// OT-based offline phase"). Small calls cost more per item (the cut-and-choose and the
-// buckets of daBits and AND triples have a fixed part), so the prediction is a lower bound
-// for tiny models and close for large ones; TestSpdz2kOT checks it against a run.
+// OT-based offline phase" and "spdz2k's conversions with edaBits"). Small calls cost more
+// per item (the cut-and-choose and the buckets of edaBits, daBits and AND triples have a
+// fixed part, and edaBit pools refill from 2^8), so the prediction is low for tiny models
+// (0.55x on the tamper tests' small convolution, 0.83x on the digits CNN) and close for
+// large ones; TestSpdz2kOT checks it against a run.
 
 import (
 	"fmt"
@@ -37,10 +39,10 @@ const (
 	costAuth   = 772    // an authenticated random value (COPEe both ways and the check)
 	costMask   = 386    // an input mask (COPEe one way)
 	costDaBit  = 15_627 // a daBit (Rotaru-Wood: private daBits, cut-and-choose, buckets, one triple)
-	// An edaBit of m bits costs about costEda0 + costEdaBit*m (41,859 bytes at m = 64 and
-	// 12,834 at m = 16, refills of 2^14 in buckets of 4).
-	costEda0   = 3_159
-	costEdaBit = 605
+	// An edaBit of m bits costs about costEda0 + costEdaBit*m (16,815 bytes at m = 64 and
+	// 6,871 at m = 16, refills of 2^14 in buckets of 4, personal triples in the checks).
+	costEda0   = 3_556
+	costEdaBit = 207
 	costAND    = 85     // an authenticated AND triple (tinyot, buckets of 3)
 	costPerOT  = 4      // OT extension bytes per correlated OT (SoftSpoken k = 4, KOS check)
 	costCorrEl = 16     // one Z_2^128 correction of a correlated OT
