@@ -172,6 +172,27 @@ func (s *otSource) coinPerm(label string, M int) ([]int, error) {
 	return perm, nil
 }
 
+// buckets splits a permutation of N*B + opened items into N buckets of B (the items
+// perm[k*B ..]) and the opened rest: keep holds the first item of each of the first want
+// buckets, and (firsts[i], others[i]) pair each bucket's first item with each of its
+// other items, for the bucket checks.
+func buckets(perm []int, N, B, want int) (opened, keep, firsts, others []int) {
+	opened = perm[N*B:]
+	keep = make([]int, want)
+	firsts = make([]int, 0, N*(B-1))
+	others = make([]int, 0, N*(B-1))
+	for k := range N {
+		if k < want {
+			keep[k] = perm[k*B]
+		}
+		for j := 1; j < B; j++ {
+			firsts = append(firsts, perm[k*B])
+			others = append(others, perm[k*B+j])
+		}
+	}
+	return opened, keep, firsts, others
+}
+
 // pickPlanes returns the elements idx of every plane.
 func pickPlanes(x []tinyot.Bits, idx []int) []tinyot.Bits {
 	y := make([]tinyot.Bits, len(x))
@@ -304,19 +325,7 @@ func (s *otSource) privateEdaBits(owner, want, m int) ([]tinyot.Bits, *AShare, e
 	if err != nil {
 		return nil, nil, err
 	}
-	opened := perm[N*B:]
-	keep := make([]int, want)
-	firsts := make([]int, 0, N*(B-1))
-	others := make([]int, 0, N*(B-1))
-	for k := range N {
-		if k < want {
-			keep[k] = perm[k*B]
-		}
-		for j := 1; j < B; j++ {
-			firsts = append(firsts, perm[k*B])
-			others = append(others, perm[k*B+j])
-		}
-	}
+	opened, keep, firsts, others := buckets(perm, N, B, want)
 	// The bucket adders' inputs are all the owner's: its personal triples suffice.
 	personal := func(n int) (a, b, c tinyot.Bits, err error) { return s.personalTriples(owner, n) }
 	z, err := s.addPlanes(pickPlanes(bin, firsts), pickPlanes(bin, others), personal)

@@ -932,32 +932,11 @@ func (s *otSource) privateDaBits(owner, want int) (tinyot.Bits, *AShare, error) 
 	if err != nil {
 		return tinyot.Bits{}, nil, err
 	}
-	g, err := s.coin("daBit buckets")
+	perm, err := s.coinPerm("daBit buckets", M)
 	if err != nil {
 		return tinyot.Bits{}, nil, err
 	}
-	perm := make([]int, M) // Fisher-Yates with the joint coin
-	for i := range perm {
-		perm[i] = i
-	}
-	r := g.Uint64s(M)
-	for i := M - 1; i > 0; i-- {
-		j := int(r[i] % uint64(i+1)) // bias <= M/2^64
-		perm[i], perm[j] = perm[j], perm[i]
-	}
-	opened := perm[N*B:]
-	keep := make([]int, want)
-	firsts := make([]int, 0, N*(B-1))
-	others := make([]int, 0, N*(B-1))
-	for k := range N {
-		if k < want {
-			keep[k] = perm[k*B]
-		}
-		for j := 1; j < B; j++ {
-			firsts = append(firsts, perm[k*B])
-			others = append(others, perm[k*B+j])
-		}
-	}
+	opened, keep, firsts, others := buckets(perm, N, B, want)
 	c, err := s.bin.Open(tinyot.Xor(pickBits(bin, firsts), pickBits(bin, others)))
 	if err != nil {
 		return tinyot.Bits{}, nil, err
@@ -1008,7 +987,7 @@ func (s *otSource) privateDaBits(owner, want int) (tinyot.Bits, *AShare, error) 
 			break
 		}
 	}
-	g, err = s.coin("daBit MAC check")
+	g, err := s.coin("daBit MAC check")
 	if err != nil {
 		return tinyot.Bits{}, nil, err
 	}
