@@ -75,7 +75,10 @@ func (c *pauseConn) Send(to int, msg []byte) error {
 // own instance: a message after the weights' sharing is counted on every lane opened
 // before the alteration fired, as if its requests followed the sharing, so the first lane
 // to reach it alters it and the next requests on that lane are not altered (lanes opened
-// at the same time may each alter one request). When the message has been sent it writes
+// at the same time may each alter one request). A lane of a protocol whose shares are bound
+// to its instance's MAC keys (mpc.KeyedShares: spdz2k) shares the weights again under its
+// own instance, so its messages are counted exactly as a local run's. When the message has
+// been sent it writes
 //
 //	qmpc test hook: party P tampered with message K (to party J, B bytes, altered true)
 //
