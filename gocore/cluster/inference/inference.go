@@ -160,7 +160,8 @@ type engineComp struct {
 	base *engine.Party
 	// graph is the graph the parties evaluate (the owner's with its weights, the
 	// others' public one); lanes of a protocol whose shares are bound to its instance's
-	// MAC keys (mpc.KeyedShares) share the weights again under their own instance.
+	// MAC keys (mpc.KeyedShares) share the weights under their own instance (base then
+	// holds no shares).
 	graph  *model.Graph
 	reused bool // the weights were shared in an earlier session
 	// batches holds the graph's batched versions (compiled per batch size), for all lanes.
@@ -285,9 +286,13 @@ func (c *engineComp) Start(conn net.Conn) error {
 		if err != nil {
 			return err
 		}
+		// A protocol whose shares are bound to its instance's MAC keys shares the weights
+		// in every lane instead (Lane), not here.
 		before = sent()
-		if err := base.Setup(); err != nil {
-			return err
+		if _, keyed := mpc.Ext[mpc.KeyedShares](p); !keyed {
+			if err := base.Setup(); err != nil {
+				return err
+			}
 		}
 		c.base, c.weightsSent = base, sent()-before
 		c.held.set(hex.EncodeToString(h.Sum(nil)[:12]), c.info.ModelDigest, base, [2]int{c.keySetup, c.weightsSent})
@@ -542,7 +547,7 @@ func (c *engineLane) RunClient(in []byte, client cluster.ClientConn) ([]byte, js
 	out.Net.Messages++
 	layers := append(party.Layers(), out)
 	st := PartyStats{Party: c.comp.id, Seconds: time.Since(start).Seconds(), Net: c.conn.Stats().Sub(before),
-		Layers: layers, Setup: c.party.SetupStats(), SetupReused: c.comp.reused, Batch: n, Input: input}
+		Layers: layers, Setup: c.party.SetupStats(), SetupReused: c.comp.reused && !c.comp.keyed(), Batch: n, Input: input}
 	if ps != nil {
 		for i, s := range ps.PeerStats() {
 			b := peersBefore[i]
