@@ -7,9 +7,15 @@ a simulated trusted dealer (outside the threat model, labelled as such). The out
 the cleartext run bit for bit; a party that alters any message raises
 ``qmpc.CheatingDetected`` where semi2k returns a wrong output without complaint; a random
 sweep finds no undetected change.
+Two ``qmpc party`` processes serve ``qmpc.Cluster`` clients with the same output; a party
+that cheats towards the other, or alters its share to the client, makes the request fail
+with ``CheatingDetected`` and the next request is served.
 """
 from __future__ import annotations
 
+import json
+import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +24,9 @@ import pytest
 qmpc = pytest.importorskip("qmpc")
 
 from tamper_sweep import sweep  # noqa: E402
+from test_cluster import STEP, Parties, _free_ports, _infer_until  # noqa: E402
+
+import qmpc.cluster as qc  # noqa: E402
 
 DIGITS = Path(__file__).resolve().parent.parent / "examples" / "digits"
 
@@ -100,3 +109,93 @@ def test_estimate_matches_run(digits):
     r = qmpc.secure_run(m, x[:1], protocol="spdz2k-dealer", progress=False)
     assert e.total.rounds == r.stats.total.rounds
     assert e.online.bytes_sent == r.stats.online.bytes_sent
+
+
+# --- Two `qmpc party` processes over TLS (spdz2k's client protocol, gocore/mpc/spdz2k/client.go)
+
+def _spdz2k_cluster(tmp_path: Path) -> Path:
+    path = Path(qc.certs(tmp_path / "cluster", parties=2, protocol="spdz2k-dealer", step_timeout=STEP))
+    cfg = json.loads(path.read_text())
+    for p, port in zip(cfg["parties"], _free_ports(2)):
+        p["address"] = f"127.0.0.1:{port}"
+    path.write_text(json.dumps(cfg, indent=2))
+    return path
+
+
+def _first_infer(c: qmpc.Cluster, x: np.ndarray, ps: Parties, within: float = 60.0) -> qmpc.CheatingDetected:
+    """The first request once the cluster is up, which must fail with CheatingDetected."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            r = c.infer(x)
+            pytest.fail(f"no CheatingDetected: {r.output} {ps.logs()}")
+        except qmpc.CheatingDetected as e:
+            return e
+        except qmpc.PartyError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def test_cluster_bit_exact(tmp_path: Path, digits):
+    """Two party processes over TLS: the client's checked input and output give the
+    cleartext run's output bit for bit, request after request, and a batch."""
+    m, x = digits
+    ps = Parties(_spdz2k_cluster(tmp_path), DIGITS / "digits_cnn_int8.tflite", tmp_path)
+    try:
+        for i in range(2):
+            ps.start(i)
+        c = qmpc.Cluster(ps.path)
+        assert c.protocol == "spdz2k-dealer" and len(c.parties) == 2
+        for k in range(len(x)):
+            r = _infer_until(c, x[k : k + 1])
+            np.testing.assert_array_equal(r.output, m.run(x[k : k + 1]))
+            assert r.stats.protocol == "spdz2k-dealer" and r.stats.parties == 2
+        np.testing.assert_array_equal(c.infer(x).output, m.run(x))
+    finally:
+        ps.stop()
+
+
+def test_cluster_cheating_party_caught(tmp_path: Path, digits):
+    """Party 1 alters a message to party 0 in the last FULLY_CONNECTED layer (the test-only
+    QMPC_TEST_TAMPER hook, counted as in a local run): the client's request fails with
+    CheatingDetected, and the next request is served correctly."""
+    m, x = digits
+    x = x[:1]
+    k = _fc_messages(qmpc.secure_run(m, x, protocol="spdz2k-dealer", progress=False), 1)[0]
+    ps = Parties(_spdz2k_cluster(tmp_path), DIGITS / "digits_cnn_int8.tflite", tmp_path)
+    try:
+        for i in range(2):
+            ps.start(i, env={"QMPC_TEST_TAMPER": f"message={k},add={2**40}"} if i == 1 else None)
+        c = qmpc.Cluster(ps.path)
+        e = _first_infer(c, x, ps)
+        assert "check failed" in str(e)
+        np.testing.assert_array_equal(_infer_until(c, x).output, m.run(x))
+        assert "tampered with message" in ps.wait_log(1, "tampered with message")
+    finally:
+        ps.stop()
+
+
+@pytest.mark.parametrize("party,spec,match", [
+    (0, "message=0,word=5,add=1", "triple check"),       # its input mask a (element 5)
+    (1, "message=0,word=300,xor=1", "triple check"),     # its c (element 300 - 4*64 = 44)
+    (1, "message=1,word=0,xor=4", r"w = r\*y"),         # its output share y' (element 0)
+    (0, "message=1,word=25,add=1", r"w = r\*y"),        # its r (element 25 - 20 = 5)
+])
+def test_cluster_share_to_client_altered(tmp_path: Path, digits, party, spec, match):
+    """A party alters what it sends to the client (the test-only QMPC_TEST_TAMPER_CLIENT
+    hook): its input-mask triple or its output share. The client's check catches it
+    (CheatingDetected), and the next request is served correctly."""
+    m, x = digits
+    x = x[:1]
+    ps = Parties(_spdz2k_cluster(tmp_path), DIGITS / "digits_cnn_int8.tflite", tmp_path)
+    try:
+        for i in range(2):
+            ps.start(i, env={"QMPC_TEST_TAMPER_CLIENT": spec} if i == party else None)
+        c = qmpc.Cluster(ps.path)
+        e = _first_infer(c, x, ps)
+        assert re.search(match, str(e)), e
+        np.testing.assert_array_equal(_infer_until(c, x).output, m.run(x))
+        assert "altered true" in ps.wait_log(party, "tampered with client message")
+    finally:
+        ps.stop()

@@ -100,6 +100,19 @@ func (s *Session) Info(ctx context.Context) ([]byte, error) {
 // statistics. Each wait is bounded by the step timeout of a silent link; a failure names
 // every party that reported one.
 func (s *Session) Run(ctx context.Context, payloads [][]byte) ([][]byte, []json.RawMessage, error) {
+	return s.RunRounds(ctx, payloads, nil)
+}
+
+// RoundFunc answers one round of a request's exchange with the parties (ClientLane):
+// msgs[j] is party j's message; it returns the reply to each party, or an error that
+// aborts the request (every party is told, and RunRounds returns the error).
+type RoundFunc func(msgs [][]byte) ([][]byte, error)
+
+// RunRounds is Run for a computation whose parties exchange messages with the client
+// while the request runs: every time all parties have sent a round message, rounds
+// answers them. rounds may be nil when the computation has no such exchange (a party
+// that sends one then fails the request).
+func (s *Session) RunRounds(ctx context.Context, payloads [][]byte, rounds RoundFunc) ([][]byte, []json.RawMessage, error) {
 	n := len(s.links)
 	if len(payloads) != n {
 		return nil, nil, errs.New(errs.Internal, "%d payloads for %d parties", len(payloads), n)
@@ -118,6 +131,7 @@ func (s *Session) Run(ctx context.Context, payloads [][]byte) ([][]byte, []json.
 	var once sync.Once
 	var wg sync.WaitGroup
 	cut := make([]bool, n) // party j's wait was ended by the client
+	rs := newRoundState(n, rounds)
 	for j, l := range s.links {
 		wg.Add(1)
 		go func() {
@@ -125,6 +139,7 @@ func (s *Session) Run(ctx context.Context, payloads [][]byte) ([][]byte, []json.
 			answered := false // the party replied with an error message (not a broken link)
 			defer func() {
 				if errl[j] != nil {
+					rs.breakOff() // a round can no longer complete
 					if rctx.Err() != nil && ctx.Err() == nil {
 						cut[j] = true
 						errl[j] = errs.New(errs.Party, "party %d did not answer within %v of the other parties' failure", j, step)
@@ -146,15 +161,44 @@ func (s *Session) Run(ctx context.Context, payloads [][]byte) ([][]byte, []json.
 				errl[j] = err
 				return
 			}
-			b, err := l.Recv(rctx, 0)
-			if err != nil {
-				errl[j] = err
-				return
-			}
-			m, err := decode(b, who)
-			if err != nil {
-				errl[j] = err
-				return
+			var m message
+			for { // round messages (RunRounds), then the answer
+				b, err := l.Recv(rctx, 0)
+				if err != nil {
+					errl[j] = err
+					return
+				}
+				if m, err = decode(b, who); err != nil {
+					errl[j] = err
+					return
+				}
+				if m.Op != "round" {
+					break
+				}
+				if m.Request != id {
+					errl[j] = errs.New(errs.Party, "%s sent a round of request %s, not %s", who, m.Request, id)
+					return
+				}
+				msg, err := l.Recv(rctx, 0)
+				if err != nil {
+					errl[j] = err
+					return
+				}
+				if rounds == nil {
+					errl[j] = errs.New(errs.Party, "%s asked for a client round this computation does not have", who)
+					return
+				}
+				reply, err := rs.submit(rctx, j, msg)
+				if err != nil {
+					// The request is aborted (the client's check failed, or another
+					// party failed first): tell this party, whose error is not the cause.
+					l.Send(encode(message{Op: "error", Request: id, Kind: string(errs.KindOf(err)), Error: plainMessage(err)}))
+					return
+				}
+				if err := l.SendMany([][]byte{encode(message{Op: "round", Request: id}), reply}); err != nil {
+					errl[j] = err
+					return
+				}
 			}
 			switch m.Op {
 			case "error":
@@ -171,12 +215,16 @@ func (s *Session) Run(ctx context.Context, payloads [][]byte) ([][]byte, []json.
 				return
 			}
 			stats[j] = m.Stats
+			var err error
 			if outs[j], err = l.Recv(rctx, 0); err != nil {
 				errl[j] = err
 			}
 		}()
 	}
 	wg.Wait()
+	if err := rs.failure(); err != nil {
+		return nil, nil, err
+	}
 	if errl[leader] != nil && !cut[leader] {
 		for j := range errl {
 			if cut[j] {
@@ -188,6 +236,79 @@ func (s *Session) Run(ctx context.Context, payloads [][]byte) ([][]byte, []json.
 		return nil, nil, err
 	}
 	return outs, stats, nil
+}
+
+// roundState collects the parties' messages of a request's rounds (RunRounds): when all
+// of them have sent round k's message, the last one to arrive runs the RoundFunc and the
+// others take their replies.
+type roundState struct {
+	n      int
+	f      RoundFunc
+	mu     sync.Mutex
+	cur    *round
+	broken chan struct{} // closed when a party failed (no round can complete)
+	once   sync.Once
+	err    error // the RoundFunc's failure
+}
+
+type round struct {
+	msgs    [][]byte
+	got     int
+	done    chan struct{}
+	replies [][]byte
+	err     error
+}
+
+func newRoundState(n int, f RoundFunc) *roundState {
+	return &roundState{n: n, f: f, cur: &round{msgs: make([][]byte, n), done: make(chan struct{})}, broken: make(chan struct{})}
+}
+
+func (rs *roundState) breakOff() { rs.once.Do(func() { close(rs.broken) }) }
+
+// failure is the RoundFunc's error, if it failed.
+func (rs *roundState) failure() error {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.err
+}
+
+// submit gives party j's message of the current round and waits for its reply.
+func (rs *roundState) submit(ctx context.Context, j int, msg []byte) ([]byte, error) {
+	rs.mu.Lock()
+	r := rs.cur
+	if r.msgs[j] != nil {
+		rs.mu.Unlock()
+		return nil, errs.New(errs.Party, "party %d sent two round messages before the others sent one", j)
+	}
+	r.msgs[j] = msg
+	r.got++
+	if r.got == rs.n {
+		r.replies, r.err = rs.f(r.msgs)
+		if r.err == nil && len(r.replies) != rs.n {
+			r.err = errs.New(errs.Internal, "%d round replies for %d parties", len(r.replies), rs.n)
+		}
+		if r.err != nil && rs.err == nil {
+			rs.err = r.err
+		}
+		close(r.done)
+		rs.cur = &round{msgs: make([][]byte, rs.n), done: make(chan struct{})}
+	}
+	rs.mu.Unlock()
+	select {
+	case <-r.done:
+	default:
+		select {
+		case <-r.done:
+		case <-rs.broken:
+			return nil, errs.New(errs.Party, "another party failed during the request")
+		case <-ctx.Done():
+			return nil, errs.New(errs.Cancelled, "request cancelled: %v", ctx.Err())
+		}
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return r.replies[j], nil
 }
 
 // joinErrors combines per-party errors into one, of kind Party if any is.

@@ -32,6 +32,21 @@ type Lane interface {
 	Close()
 }
 
+// ClientConn is a running request's channel to its client (ClientLane).
+type ClientConn interface {
+	// RoundTrip sends msg to the client and returns the client's reply. It fails if the
+	// client aborts the request, disconnects or the lane ends meanwhile.
+	RoundTrip(msg []byte) ([]byte, error)
+}
+
+// ClientLane is an optional Lane extension for computations whose requests exchange
+// messages with the client while they run (an interactive client protocol such as
+// mpc.ClientIO's input). The party calls RunClient instead of Run; the client answers
+// the rounds with Session.RunRounds.
+type ClientLane interface {
+	RunClient(in []byte, client ClientConn) (out []byte, stats json.RawMessage, err error)
+}
+
 // Idler is an optional Lane extension: work to do between requests, such as a protocol's
 // offline phase for the next request. The leader calls NeedsIdle after the lane starts
 // and after every request, while no request is waiting; if it reports true, the leader

@@ -499,6 +499,7 @@ func (p *Party) serveClient(ctx context.Context, l *tlsnet.Link) {
 				return
 			}
 			req := newRequest(m.Request, payload)
+			req.link, req.ctx = l, ctx
 			if p.id == leader {
 				if _, err := p.waitReady(ctx, step); err != nil {
 					l.Send(encode(errorMessage(p.id, err)))

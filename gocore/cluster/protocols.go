@@ -10,13 +10,14 @@ import (
 const DefaultProtocol = "rep3"
 
 // clusterSpec returns the registry entry of a protocol a cluster can run: an available
-// protocol with an outside-client side (mpc.Spec.NewDealer), with at least 2 parties.
+// protocol with an outside-client side (mpc.Spec.NewDealer or NewClient), with at least 2
+// parties.
 func clusterSpec(name string) (mpc.Spec, error) {
 	s, err := registry.Lookup(name)
 	if err != nil {
 		return mpc.Spec{}, err
 	}
-	if s.NewDealer == nil {
+	if !s.OutsideClient() {
 		return mpc.Spec{}, errs.New(errs.Config, "protocol %s cannot serve a client that is not a computing party, so it cannot run as a cluster", name)
 	}
 	return s, nil

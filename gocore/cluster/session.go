@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"runtime/metrics"
 	"sort"
@@ -32,9 +33,12 @@ import (
 type request struct {
 	id      string
 	payload []byte
-	result  chan result   // buffered, receives exactly one result (finish)
-	gone    chan struct{} // closed when the client disconnects
-	once    sync.Once
+	// link is the client's connection to this party and ctx the party's (ClientConn).
+	link   *tlsnet.Link
+	ctx    context.Context
+	result chan result   // buffered, receives exactly one result (finish)
+	gone   chan struct{} // closed when the client disconnects
+	once   sync.Once
 
 	mu      sync.Mutex
 	running *lane // the lane evaluating it, while it does
@@ -606,7 +610,14 @@ func (p *Party) run(w *worker, lc Lane, req *request) (err error) {
 		}
 	}()
 	p.log.Info("inference started", "request", req.id, "lane", w.id)
-	out, stats, err := lc.Run(req.payload)
+	var out []byte
+	var stats json.RawMessage
+	if cl, ok := lc.(ClientLane); ok && req.link != nil {
+		cc := &clientConn{p: p, req: req, lane: w.conn}
+		out, stats, err = cl.RunClient(req.payload, cc)
+	} else {
+		out, stats, err = lc.Run(req.payload)
+	}
 	if err != nil {
 		p.log.Error("inference failed", "request", req.id, "lane", w.id, "err", plainMessage(err))
 		req.finish(result{err: err})
@@ -639,4 +650,51 @@ func (p *Party) overMemory() error {
 			p.id, used>>20, p.cfg.MaxMemoryMB)
 	}
 	return nil
+}
+
+// clientConn is a running request's channel to its client: a round message and its
+// payload to the client, and the client's round message and payload back, on the
+// client's link (which serveClient does not read while the request runs).
+//
+//	party -> client: {"op":"round","request":R} payload
+//	client -> party: {"op":"round","request":R} payload, or {"op":"error",...} to abort
+type clientConn struct {
+	p    *Party
+	req  *request
+	lane *lane
+}
+
+func (c *clientConn) RoundTrip(msg []byte) ([]byte, error) {
+	l, id := c.req.link, c.req.id
+	if err := l.SendMany([][]byte{encode(message{Op: "round", Request: id, Party: c.p.id}), msg}); err != nil {
+		return nil, err
+	}
+	// The wait ends with the client's answer, its link, the lane or the party.
+	ctx, cancel := context.WithCancel(c.req.ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-c.lane.Done():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	b, err := l.Recv(ctx, 0)
+	if err != nil {
+		if e := c.lane.Err(); e != nil {
+			return nil, e
+		}
+		return nil, err
+	}
+	m, err := decode(b, "the client")
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case m.Op == "error":
+		return nil, errs.New(errs.Party, "the client aborted request %s: %s", id, m.Error)
+	case m.Op != "round" || m.Request != id:
+		return nil, errs.New(errs.Party, "the client sent %q for request %q during request %s", m.Op, m.Request, id)
+	}
+	return l.Recv(ctx, 0)
 }

@@ -13,6 +13,9 @@ import (
 //
 // client -> party:  {"op":"info"}                      -> {"op":"info","info":...}
 // client -> party:  {"op":"infer","request":R} payload -> {"op":"result","stats":...} payload
+// while R runs, for a ClientLane (session.go, clientConn): party -> client
+// {"op":"round","request":R} payload, client -> party {"op":"round","request":R} payload
+// (or {"op":"error",...}: the client aborts R)
 // any failure:                                         -> {"op":"error","kind":...,"message":...}
 // leader -> party on the control lane (session.go): lane, run/ack/go/skip, idle
 // at session start, every party -> every party: {"op":"ready","nonce":...}

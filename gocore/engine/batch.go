@@ -98,6 +98,12 @@ func (b *Batches) Get(n int) (*model.Graph, *Compiled, error) {
 	return e.g, e.c, e.err
 }
 
+// Protocol returns the party's protocol instance.
+func (e *Party) Protocol() mpc.Protocol { return e.p }
+
+// Options returns the party's roles and settings.
+func (e *Party) Options() Options { return e.opt }
+
 // WithProtocol returns a party that evaluates e's graph on another instance p of the same
 // protocol, with the same party id, parties and roles, and the model parameters e shared
 // (Setup, which must have run): one protocol instance per concurrent client session, each

@@ -121,7 +121,14 @@ type Spec struct {
 	// NewDealer returns the client side of External for n parties (nil: the protocol
 	// cannot serve a client that is not a computing party).
 	NewDealer func(n int) (Dealer, error) `json:"-"`
+	// NewClient returns the client side of ClientIO for n parties (nil: the protocol has
+	// no interactive client protocol; it may have NewDealer instead).
+	NewClient func(n int) (Client, error) `json:"-"`
 }
+
+// OutsideClient reports whether the protocol can serve a client that is not a computing
+// party (External with NewDealer, or ClientIO with NewClient).
+func (s Spec) OutsideClient() bool { return s.NewDealer != nil || s.NewClient != nil }
 
 // Available reports whether the protocol is built.
 func (s Spec) Available() bool { return s.New != nil }

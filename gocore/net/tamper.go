@@ -216,6 +216,16 @@ func (c *Tamperer) alter(to int, msg []byte) []byte {
 		copy(out, h[len(h)-t.Replay])
 		return out
 	}
+	return t.Apply(msg)
+}
+
+// Apply returns msg with t's Xor or Add applied to word Word (a copy; msg itself when
+// the message ends before the word). A Replay needs the sender's history and is not
+// applied here (msg is returned).
+func (t Tamper) Apply(msg []byte) []byte {
+	if t.Replay > 0 {
+		return msg
+	}
 	lo := 8 * t.Word
 	if lo >= len(msg) || lo < 0 {
 		return msg

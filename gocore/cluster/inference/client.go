@@ -80,7 +80,7 @@ func InferWith(ctx context.Context, c *cluster.Client, in []model.Value, prepare
 	if err != nil {
 		return nil, err
 	}
-	d, err := dealer(cfg.Protocol, cfg.N())
+	cl, d, err := clientSide(cfg.Protocol, cfg.N())
 	if err != nil {
 		return nil, err
 	}
@@ -88,24 +88,39 @@ func InferWith(ctx context.Context, c *cluster.Client, in []model.Value, prepare
 	for j := range parts {
 		parts[j] = append(parts[j], binary.LittleEndian.AppendUint32(nil, uint32(n)))
 	}
-	for _, v := range vals {
-		ring, err := engine.ToRing(v)
-		if err != nil {
+	rings := make([][]uint64, len(vals))
+	for k, v := range vals {
+		if rings[k], err = engine.ToRing(v); err != nil {
 			return nil, err
 		}
-		dealt, err := d.Deal(ring)
-		if err != nil {
-			return nil, err
+	}
+	var rounds cluster.RoundFunc
+	if cl != nil {
+		// The input travels in the request's round (mpc.Client.Input).
+		inputDone := false
+		rounds = func(msgs [][]byte) ([][]byte, error) {
+			if inputDone {
+				return nil, errs.New(errs.Party, "the parties asked for a second client round")
+			}
+			inputDone = true
+			return cl.Input(rings, msgs)
 		}
-		for j := range parts {
-			parts[j] = append(parts[j], dealt[j])
+	} else {
+		for _, r := range rings {
+			dealt, err := d.Deal(r)
+			if err != nil {
+				return nil, err
+			}
+			for j := range parts {
+				parts[j] = append(parts[j], dealt[j])
+			}
 		}
 	}
 	payloads := make([][]byte, cfg.N())
 	for j := range payloads {
 		payloads[j] = joinPayload(parts[j])
 	}
-	outs, stats, err := s.Run(ctx, payloads)
+	outs, stats, err := s.RunRounds(ctx, payloads, rounds)
 	if err != nil {
 		return nil, err
 	}
@@ -125,18 +140,32 @@ func InferWith(ctx context.Context, c *cluster.Client, in []model.Value, prepare
 		} else if !slices.Equal(head, counts) {
 			return nil, errs.New(errs.Party, "parties 0 and %d return outputs of different sizes (%v, %v)", j, counts, head)
 		}
-		if split[j], err = splitPayload(o, len(counts)+1); err != nil {
+		nparts := len(counts) + 1
+		if cl != nil {
+			nparts = 2 // the counts and mpc.ClientIO's output message
+		}
+		if split[j], err = splitPayload(o, nparts); err != nil {
 			return nil, errs.New(errs.Party, "party %d sent a malformed result: %v", j, err)
 		}
 	}
 	opened := make([][]uint64, len(counts))
-	for k, n := range counts {
+	if cl != nil {
 		per := make([][]byte, len(outs))
 		for j := range outs {
-			per[j] = split[j][k+1]
+			per[j] = split[j][1]
 		}
-		if opened[k], err = d.Reconstruct(per, n); err != nil {
-			return nil, fmt.Errorf("output %d: %w", k, err)
+		if opened, err = cl.Output(per, counts); err != nil {
+			return nil, fmt.Errorf("output: %w", err)
+		}
+	} else {
+		for k, n := range counts {
+			per := make([][]byte, len(outs))
+			for j := range outs {
+				per[j] = split[j][k+1]
+			}
+			if opened[k], err = d.Reconstruct(per, n); err != nil {
+				return nil, fmt.Errorf("output %d: %w", k, err)
+			}
 		}
 	}
 	reveal, err := engine.ParseReveal(info.Reveal)
@@ -229,6 +258,14 @@ func (r *Result) Summary() *engine.Result {
 		return out
 	}
 	out.Setup = cost(func(ps *PartyStats) []engine.LayerStats { return []engine.LayerStats{ps.Setup} })[0]
+	if r.Parties[0].Input != nil {
+		out.Input = cost(func(ps *PartyStats) []engine.LayerStats {
+			if ps.Input == nil {
+				return nil
+			}
+			return []engine.LayerStats{*ps.Input}
+		})[0]
+	}
 	out.Layers = cost(func(ps *PartyStats) []engine.LayerStats { return ps.Layers })
 	out.Total = engine.LayerCost{Op: -1, Kind: "TOTAL", Name: "inference", BytesSent: make([]int64, n), Messages: make([]int64, n)}
 	for _, l := range out.Layers {

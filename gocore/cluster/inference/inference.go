@@ -30,16 +30,29 @@ import (
 	"github.com/qmpc/qmpc/gocore/net/tlsnet"
 )
 
-// dealer returns the client side of protocol name for n parties.
-func dealer(name string, n int) (mpc.Dealer, error) {
+// clientSide returns the client side of protocol name for n parties: its interactive
+// mpc.Client if it has one, else its mpc.Dealer.
+func clientSide(name string, n int) (mpc.Client, mpc.Dealer, error) {
 	s, err := registry.Lookup(name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if s.NewDealer == nil {
-		return nil, errs.New(errs.Config, "protocol %q has no outside-client support", name)
+	switch {
+	case s.NewClient != nil:
+		c, err := s.NewClient(n)
+		return c, nil, err
+	case s.NewDealer != nil:
+		d, err := s.NewDealer(n)
+		return nil, d, err
 	}
-	return s.NewDealer(n)
+	return nil, nil, errs.New(errs.Config, "protocol %q has no outside-client support", name)
+}
+
+// outsideClient reports whether protocol instance p can serve an outside client.
+func outsideClient(p mpc.Protocol) bool {
+	_, ext := mpc.Ext[mpc.External](p)
+	_, cio := mpc.Ext[mpc.ClientIO](p)
+	return ext || cio
 }
 
 // Info is what the leader tells clients: the public model and the session's settings.
@@ -61,6 +74,9 @@ type PartyStats struct {
 	// SetupReused: the weights were shared in an earlier session (before a reconnect).
 	SetupReused bool `json:"setup_reused,omitempty"`
 	Batch       int  `json:"batch"` // inputs evaluated in this one pass
+	// Input is the client's input protocol between the parties (mpc.ClientIO), or nil
+	// when the input needs none (mpc.External: the parties import the client's shares).
+	Input *engine.LayerStats `json:"input,omitempty"`
 }
 
 // EngineComputation evaluates a model with the engine. The owner passes its model g;
@@ -79,6 +95,7 @@ type PartyStats struct {
 func EngineComputation(cfg *cluster.Config, g *model.Graph) cluster.NewComputation {
 	pauseAt, pauseErr := pauseFromEnv()
 	tamper, tamperErr := tamperFromEnv()
+	clientHook, clientErr := clientTamperFromEnv()
 	fired := new(atomic.Bool)    // the pause hook pauses in the process's first inference only
 	tampered := new(atomic.Bool) // the tamper hook has altered its message
 	held := &heldWeights{}
@@ -92,8 +109,11 @@ func EngineComputation(cfg *cluster.Config, g *model.Graph) cluster.NewComputati
 		if tamperErr != nil {
 			return nil, tamperErr
 		}
+		if clientErr != nil {
+			return nil, clientErr
+		}
 		c := &engineComp{cfg: cfg, id: id, full: g, held: held, pauseAt: pauseAt, fired: fired,
-			tamper: tamper, tampered: tampered, hookOut: os.Stderr}
+			tamper: tamper, tampered: tampered, clientHook: clientHook, hookOut: os.Stderr}
 		return c, nil
 	}
 }
@@ -137,7 +157,12 @@ type engineComp struct {
 	info  Info
 	infoB []byte
 	// base holds the shared weights (its protocol instance is not used after Start).
-	base   *engine.Party
+	base *engine.Party
+	// graph is the graph the parties evaluate (the owner's with its weights, the
+	// others' public one); lanes of a protocol whose shares are bound to its instance's
+	// MAC keys (mpc.KeyedShares) share the weights under their own instance (base then
+	// holds no shares).
+	graph  *model.Graph
 	reused bool // the weights were shared in an earlier session
 	// batches holds the graph's batched versions (compiled per batch size), for all lanes.
 	batches *engine.Batches
@@ -149,6 +174,7 @@ type engineComp struct {
 	// and in the weights' sharing (lanes count after them, as a local run does).
 	tamper      *net.Tamper
 	tampered    *atomic.Bool
+	clientHook  *clientTamper // the ClientTamperEnv testing aid (nil: off)
 	keySetup    int
 	weightsSent int
 	hookOut     io.Writer
@@ -249,7 +275,7 @@ func (c *engineComp) Start(conn net.Conn) error {
 			return fmt.Errorf("protocol %s: %w", c.cfg.Protocol, err)
 		}
 		c.keySetup = sent() - before
-		if _, ok := mpc.Ext[mpc.External](p); !ok {
+		if !outsideClient(p) {
 			return errs.New(errs.Config, "protocol %s does not support an outside client", c.cfg.Protocol)
 		}
 		reveal, err := engine.ParseReveal(c.cfg.Reveal)
@@ -260,13 +286,18 @@ func (c *engineComp) Start(conn net.Conn) error {
 		if err != nil {
 			return err
 		}
+		// A protocol whose shares are bound to its instance's MAC keys shares the weights
+		// in every lane instead (Lane), not here.
 		before = sent()
-		if err := base.Setup(); err != nil {
-			return err
+		if _, keyed := mpc.Ext[mpc.KeyedShares](p); !keyed {
+			if err := base.Setup(); err != nil {
+				return err
+			}
 		}
 		c.base, c.weightsSent = base, sent()-before
 		c.held.set(hex.EncodeToString(h.Sum(nil)[:12]), c.info.ModelDigest, base, [2]int{c.keySetup, c.weightsSent})
 	}
+	c.graph = g
 	c.batches = engine.NewBatches(g, nil)
 	return nil
 }
@@ -291,9 +322,15 @@ func (c *engineComp) Lane(conn net.Conn) (cluster.Lane, error) {
 		pconn = l.pause
 	}
 	// The lane's messages after its protocol set-up count as the local run's after the
-	// weights' sharing (TamperEnv).
+	// weights' sharing (TamperEnv); a lane that shares the weights again (keyed) counts
+	// its messages exactly as a local run does.
+	keyed := c.keyed()
 	if c.tamper != nil && !c.tampered.Load() && c.tamper.Message >= c.keySetup+c.weightsSent {
-		hook, err := newTamperHook(pconn, *c.tamper, c.tamper.Message-c.weightsSent, c.id, c.hookOut, c.tampered)
+		at := c.tamper.Message - c.weightsSent
+		if keyed {
+			at = c.tamper.Message
+		}
+		hook, err := newTamperHook(pconn, *c.tamper, at, c.id, c.hookOut, c.tampered)
 		if err != nil {
 			return nil, err
 		}
@@ -303,23 +340,41 @@ func (c *engineComp) Lane(conn net.Conn) (cluster.Lane, error) {
 	if err != nil {
 		return nil, fmt.Errorf("protocol %s: %w", c.cfg.Protocol, err)
 	}
-	ext, ok := mpc.Ext[mpc.External](p)
-	if !ok {
+	l.ext, _ = mpc.Ext[mpc.External](p)
+	l.cio, _ = mpc.Ext[mpc.ClientIO](p)
+	if l.ext == nil && l.cio == nil {
 		return nil, errs.New(errs.Config, "protocol %s does not support an outside client", c.cfg.Protocol)
 	}
-	party, err := c.base.WithProtocol(p)
+	var party *engine.Party
+	if keyed {
+		// The weights' shares are bound to the session instance's MAC keys: share them
+		// under this lane's instance (every party does so at the same point).
+		if party, err = engine.NewParty(p, c.graph, c.base.Options()); err == nil {
+			err = party.Setup()
+		}
+	} else {
+		party, err = c.base.WithProtocol(p)
+	}
 	if err != nil {
 		return nil, err
 	}
-	l.ext, l.party, l.batched = ext, party, map[int]*engine.Party{}
+	l.party, l.batched = party, map[int]*engine.Party{}
 	return l, nil
+}
+
+// keyed reports whether the protocol binds shares to its instance's MAC keys
+// (mpc.KeyedShares), so that lanes cannot use the weights shared at Start.
+func (c *engineComp) keyed() bool {
+	_, ok := mpc.Ext[mpc.KeyedShares](c.base.Protocol())
+	return ok
 }
 
 // engineLane is one lane's computation at one party.
 type engineLane struct {
 	comp  *engineComp
 	conn  net.Conn
-	ext   mpc.External
+	ext   mpc.External // the protocol's client side: ext, or cio
+	cio   mpc.ClientIO
 	party *engine.Party
 	// batched holds the parties evaluating batched graphs with the shared weights.
 	batched map[int]*engine.Party
@@ -366,8 +421,18 @@ func (c *engineLane) Idle() error {
 // Close releases the lane (its protocol instance ends with its channel).
 func (c *engineLane) Close() {}
 
+var _ cluster.ClientLane = (*engineLane)(nil)
+
+// Run serves a request of a protocol with a one-way client side (mpc.External).
 func (c *engineLane) Run(in []byte) ([]byte, json.RawMessage, error) {
+	return c.RunClient(in, nil)
+}
+
+// RunClient serves a request; a protocol with an interactive client side (mpc.ClientIO)
+// exchanges its input round with the client over client.
+func (c *engineLane) RunClient(in []byte, client cluster.ClientConn) ([]byte, json.RawMessage, error) {
 	defer c.tamper.note()
+	toClient := c.comp.clientHook.request(c.comp.id, c.comp.hookOut)
 	start := time.Now()
 	before := c.conn.Stats()
 	var peersBefore []tlsnet.LinkStats
@@ -375,9 +440,14 @@ func (c *engineLane) Run(in []byte) ([]byte, json.RawMessage, error) {
 	if ps != nil {
 		peersBefore = ps.PeerStats()
 	}
-	// The client's payload: the batch size (u32), then one part per shared input.
+	// The client's payload: the batch size (u32), then one part per shared input (none
+	// with mpc.ClientIO, whose input travels in the request's round).
 	shared := c.party.SharedInputs()
-	parts, err := splitPayload(in, len(shared)+1)
+	nparts := len(shared) + 1
+	if c.cio != nil {
+		nparts = 1
+	}
+	parts, err := splitPayload(in, nparts)
 	if err != nil {
 		return nil, nil, errs.New(errs.Party, "the client's input: %w", err)
 	}
@@ -405,11 +475,31 @@ func (c *engineLane) Run(in []byte) ([]byte, json.RawMessage, error) {
 			return nil, nil, err
 		}
 	}
-	shares := make([]mpc.AShare, len(parts))
-	for i, b := range parts {
-		t := g.Tensors[shared[i]]
-		if shares[i], err = c.ext.ImportShares(b, t.NumElements()); err != nil {
-			return nil, nil, errs.New(errs.Party, "the client's input %q: %w", t.Name, err)
+	var shares []mpc.AShare
+	var input *engine.LayerStats
+	if c.cio != nil {
+		if client == nil {
+			return nil, nil, errs.New(errs.Internal, "protocol %s needs a round trip with the client", c.comp.cfg.Protocol)
+		}
+		ns := make([]int, len(shared))
+		elements := 0
+		for i, t := range shared {
+			ns[i] = g.Tensors[t].NumElements()
+			elements += ns[i]
+		}
+		m := c.meter(party)
+		if shares, err = c.cio.ClientInput(ns, toClient.roundTrip(client)); err != nil {
+			return nil, nil, fmt.Errorf("the client's input: %w", err)
+		}
+		st := m.stats("INPUT", "client input", elements)
+		input = &st
+	} else {
+		shares = make([]mpc.AShare, len(parts))
+		for i, b := range parts {
+			t := g.Tensors[shared[i]]
+			if shares[i], err = c.ext.ImportShares(b, t.NumElements()); err != nil {
+				return nil, nil, errs.New(errs.Party, "the client's input %q: %w", t.Name, err)
+			}
 		}
 	}
 	if c.pause != nil {
@@ -423,24 +513,41 @@ func (c *engineLane) Run(in []byte) ([]byte, json.RawMessage, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	// Parts: the element count of every output (u32 each), then each output's shares.
-	outStart := time.Now()
-	exported := make([][]byte, len(outs)+1)
-	toClient := 0
-	for i, s := range outs {
+	// Parts: the element count of every output (u32 each), then each output's shares
+	// (mpc.External), or the one message of mpc.ClientIO's output protocol.
+	m := c.meter(party)
+	exported := [][]byte{nil}
+	sent := 0
+	for _, s := range outs {
 		exported[0] = binary.LittleEndian.AppendUint32(exported[0], uint32(s.Len()))
-		if exported[i+1], err = c.ext.ExportShares(s); err != nil {
-			return nil, nil, err
+	}
+	if c.cio != nil {
+		b, err := c.cio.ClientOutput(outs)
+		if err != nil {
+			return nil, nil, fmt.Errorf("the output to the client: %w", err)
 		}
-		toClient += len(exported[i+1])
+		exported = append(exported, toClient.alter(b))
+	} else {
+		for _, s := range outs {
+			b, err := c.ext.ExportShares(s)
+			if err != nil {
+				return nil, nil, err
+			}
+			exported = append(exported, toClient.alter(b))
+		}
+	}
+	for _, b := range exported[1:] {
+		sent += len(b)
 	}
 	// The output goes to the client over its own link, not between parties: the OUTPUT
 	// layer counts those bytes (a local run's OUTPUT layer counts the opening to the
-	// client party instead).
-	layers := append(party.Layers(), engine.LayerStats{Op: -1, Kind: "OUTPUT", Name: "shares to the client",
-		Seconds: time.Since(outStart).Seconds(), Net: net.Stats{BytesSent: int64(toClient), Messages: 1}})
+	// client party instead) and what the parties exchanged for it (mpc.ClientIO).
+	out := m.stats("OUTPUT", "shares to the client", 0)
+	out.Net.BytesSent += int64(sent)
+	out.Net.Messages++
+	layers := append(party.Layers(), out)
 	st := PartyStats{Party: c.comp.id, Seconds: time.Since(start).Seconds(), Net: c.conn.Stats().Sub(before),
-		Layers: layers, Setup: c.party.SetupStats(), SetupReused: c.comp.reused, Batch: n}
+		Layers: layers, Setup: c.party.SetupStats(), SetupReused: c.comp.reused && !c.comp.keyed(), Batch: n, Input: input}
 	if ps != nil {
 		for i, s := range ps.PeerStats() {
 			b := peersBefore[i]
@@ -454,6 +561,25 @@ func (c *engineLane) Run(in []byte) ([]byte, json.RawMessage, error) {
 		return nil, nil, errs.New(errs.Internal, "encoding stats: %w", err)
 	}
 	return joinPayload(exported), sb, nil
+}
+
+// layerMeter measures a phase of a request outside the engine's layers (the client's
+// input and output protocols): wall time, traffic between the parties, offline part.
+type layerMeter struct {
+	p   mpc.Protocol
+	t   mpc.Timer
+	off mpc.PhaseStats
+}
+
+func (c *engineLane) meter(e *engine.Party) layerMeter {
+	p := e.Protocol()
+	return layerMeter{p: p, t: mpc.StartTimer(p.Conn()), off: mpc.Offline(p)}
+}
+
+func (m layerMeter) stats(kind, name string, elements int) engine.LayerStats {
+	all := m.t.Stop()
+	return engine.LayerStats{Op: -1, Kind: kind, Name: name, Seconds: all.Seconds, Net: all.Net, Elements: elements,
+		Offline: mpc.Offline(m.p).Sub(m.off)}
 }
 
 // connErr is the failure of a party channel that reports one (nil while it works).

@@ -25,6 +25,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/model/tflite"
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/mpc/registry"
+	"github.com/qmpc/qmpc/gocore/net"
 	"github.com/qmpc/qmpc/gocore/qnn"
 )
 
@@ -43,7 +44,7 @@ func TestInferEqualsLocalRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, spec := range registry.Available() {
-		if spec.NewDealer == nil {
+		if !spec.OutsideClient() {
 			continue
 		}
 		protocol, n := spec.Name, max(2, spec.DefaultParties)
@@ -125,6 +126,13 @@ func TestInferEqualsLocalRun(t *testing.T) {
 // holding g, until the test ends, and returns a client of them.
 func startCluster(t *testing.T, g *model.Graph, protocol string, n int) *cluster.Client {
 	t.Helper()
+	return startClusterWith(t, g, protocol, n, nil)
+}
+
+// startClusterWith is startCluster with hook applied to every party's computation of
+// every session (e.g. to set a testing aid on one party), if not nil.
+func startClusterWith(t *testing.T, g *model.Graph, protocol string, n int, hook func(id int, c *engineComp)) *cluster.Client {
+	t.Helper()
 	dir := t.TempDir()
 	path, err := cluster.Generate(dir, cluster.CertOptions{Parties: n, Protocol: protocol,
 		Timeouts: cluster.Timeouts{Step: cluster.Duration(5 * time.Second), Connect: cluster.Duration(10 * time.Second)}})
@@ -151,8 +159,19 @@ func startCluster(t *testing.T, g *model.Graph, protocol string, n int) *cluster
 		if i == cfg.Owner {
 			mine, digest = g, ModelDigest(g)
 		}
+		comp := EngineComputation(cfg, mine)
+		if hook != nil {
+			base := comp
+			comp = func(id int) (cluster.Computation, error) {
+				c, err := base(id)
+				if err == nil {
+					hook(id, c.(*engineComp))
+				}
+				return c, err
+			}
+		}
 		p, err := cluster.NewParty(cluster.PartyOptions{Config: cfg, ID: i, Listener: lns[i], ModelDigest: digest,
-			Computation: EngineComputation(cfg, mine), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			Computation: comp, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err != nil {
 			cancel()
 			t.Fatal(err)
@@ -456,5 +475,89 @@ func TestBenchOnCluster(t *testing.T) {
 	}
 	if _, err := Bench(context.Background(), tc.client, 1, "00"); errs.KindOf(err) != errs.Config {
 		t.Errorf("another model's digest: got %v, want a config error", err)
+	}
+}
+
+// TestSpdz2kClusterCatchesCheating: a two-party spdz2k-dealer cluster over TLS whose party
+// 1 alters one message to party 0 in the last layer (the TamperEnv aid), or whose party
+// lies to the client in the input round or the output (the ClientTamperEnv aid): the
+// client's request fails with errs.Cheating, and the next request is served correctly.
+func TestSpdz2kClusterCatchesCheating(t *testing.T) {
+	data, err := os.ReadFile("../../../examples/digits/digits_cnn_int8.tflite")
+	if err != nil {
+		t.Skip("example model absent:", err)
+	}
+	g, err := tflite.Read(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const protocol = "spdz2k-dealer"
+	if _, err := registry.Lookup(protocol); err != nil {
+		t.Skip(err)
+	}
+	in := g.Tensors[g.Inputs[0]]
+	x := model.Value{Shape: in.Shape, DType: in.DType, Data: make([]byte, in.NumElements())}
+	for i := range x.Data {
+		x.Data[i] = byte(i * 3)
+	}
+	want, err := qnn.Run(g, []model.Value{x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, err := engine.RunLocal(protocol, g, []model.Value{x}, engine.Options{Owner: 0, Client: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := local.MessageRanges[1]
+	last := rs[len(rs)-1]
+	for _, r := range rs {
+		if r.Layer >= 0 && r.Phase != "VERIFY" && r.Phase != "OUTPUT" && r.To > r.From {
+			last = r
+		}
+	}
+	cases := []struct {
+		name string
+		hook func(id int, c *engineComp)
+	}{
+		{"party 1 alters a message of " + last.Phase, func(id int, c *engineComp) {
+			if id == 1 {
+				c.tamper = &net.Tamper{Message: int(last.From), Xor: 1 << 20}
+			}
+		}},
+		{"party 0 lies in the input round", func(id int, c *engineComp) {
+			if id == 0 && c.clientHook == nil {
+				c.clientHook = &clientTamper{t: net.Tamper{Message: 0, Word: 3, Add: 1}}
+			}
+		}},
+		{"party 1 lies in the output", func(id int, c *engineComp) {
+			if id == 1 && c.clientHook == nil {
+				c.clientHook = &clientTamper{t: net.Tamper{Message: 1, Word: 0, Xor: 1 << 40}}
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var hooks sync.Map // one clientTamper per party process
+			c := startClusterWith(t, g, protocol, 2, func(id int, comp *engineComp) {
+				tc.hook(id, comp)
+				if comp.clientHook != nil {
+					h, _ := hooks.LoadOrStore(id, comp.clientHook)
+					comp.clientHook = h.(*clientTamper)
+				}
+				comp.hookOut = io.Discard
+			})
+			_, err := Infer(context.Background(), c, []model.Value{x})
+			if errs.KindOf(err) != errs.Cheating {
+				t.Fatalf("got %v, want a cheating error", err)
+			}
+			t.Log(err)
+			res, err := Infer(context.Background(), c, []model.Value{x})
+			if err != nil {
+				t.Fatalf("the next request: %v", err)
+			}
+			if !bytes.Equal(res.Outputs[0].Data, want[0].Data) {
+				t.Fatalf("the next request: %v, want %v", res.Outputs[0].Data, want[0].Data)
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/qmpc/qmpc/gocore/cluster"
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/net"
 )
@@ -74,7 +75,10 @@ func (c *pauseConn) Send(to int, msg []byte) error {
 // own instance: a message after the weights' sharing is counted on every lane opened
 // before the alteration fired, as if its requests followed the sharing, so the first lane
 // to reach it alters it and the next requests on that lane are not altered (lanes opened
-// at the same time may each alter one request). When the message has been sent it writes
+// at the same time may each alter one request). A lane of a protocol whose shares are bound
+// to its instance's MAC keys (mpc.KeyedShares: spdz2k) shares the weights again under its
+// own instance, so its messages are counted exactly as a local run's. When the message has
+// been sent it writes
 //
 //	qmpc test hook: party P tampered with message K (to party J, B bytes, altered true)
 //
@@ -127,4 +131,78 @@ func (h *tamperHook) note() {
 		fmt.Fprintf(h.out, "qmpc test hook: party %d tampered with message %d (to party %d, %d bytes, altered %v)\n",
 			h.id, h.message, r.To, r.Bytes, r.Altered)
 	}
+}
+
+// ClientTamperEnv names the testing aid that makes a party process alter what it sends to
+// the client: a party started with QMPC_TEST_TAMPER_CLIENT set to a net.ParseTamper spec
+// with xor or add (e.g. "message=1,word=0,xor=1") alters that message of the protocol's
+// client side in the first request that sends it, counting the party's protocol messages
+// to the client from 0 in each request: with an interactive client protocol
+// (mpc.ClientIO, e.g. spdz2k) message 0 is the input round and 1 the output; with a
+// one-way one (mpc.External) the messages are the output shares of each output tensor,
+// in order. When the message has been sent it writes
+//
+//	qmpc test hook: party P tampered with client message K (B bytes, altered true)
+//
+// to standard error. It simulates a party that lies to the client, for tests; only party
+// processes read it (EngineComputation); it is not meant for deployments.
+const ClientTamperEnv = "QMPC_TEST_TAMPER_CLIENT"
+
+// clientTamper is the ClientTamperEnv aid of one party process (nil: off).
+type clientTamper struct {
+	t     net.Tamper
+	id    int
+	out   io.Writer
+	fired atomic.Bool
+}
+
+func clientTamperFromEnv() (*clientTamper, error) {
+	s := os.Getenv(ClientTamperEnv)
+	if s == "" {
+		return nil, nil
+	}
+	t, err := net.ParseTamper(s)
+	if err == nil && t.Replay > 0 {
+		err = errs.New(errs.Config, "replay is not supported (xor or add)")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ClientTamperEnv, err)
+	}
+	return &clientTamper{t: t}, nil
+}
+
+// clientMessages counts one request's messages to the client for the ClientTamperEnv aid.
+type clientMessages struct {
+	h    *clientTamper
+	sent int
+}
+
+// request starts counting a request's messages (nil when the aid is off or has fired).
+func (h *clientTamper) request(id int, out io.Writer) *clientMessages {
+	if h == nil || h.fired.Load() {
+		return nil
+	}
+	h.id, h.out = id, out
+	return &clientMessages{h: h}
+}
+
+// alter returns the message to send to the client in place of b.
+func (c *clientMessages) alter(b []byte) []byte {
+	if c == nil {
+		return b
+	}
+	k := c.sent
+	c.sent++
+	if k != c.h.t.Message || !c.h.fired.CompareAndSwap(false, true) {
+		return b
+	}
+	out := c.h.t.Apply(b)
+	fmt.Fprintf(c.h.out, "qmpc test hook: party %d tampered with client message %d (%d bytes, altered %v)\n",
+		c.h.id, k, len(b), len(out) != len(b) || string(out) != string(b))
+	return out
+}
+
+// roundTrip is client's RoundTrip with the outgoing message passed through alter.
+func (c *clientMessages) roundTrip(client cluster.ClientConn) func([]byte) ([]byte, error) {
+	return func(b []byte) ([]byte, error) { return client.RoundTrip(c.alter(b)) }
 }

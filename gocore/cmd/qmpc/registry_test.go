@@ -24,7 +24,7 @@ func TestProcessesEveryProtocol(t *testing.T) {
 	g := loadOrSkip(t, digitsModel)
 	bin := qmpcBinary(t)
 	for _, spec := range registry.Available() {
-		if spec.NewDealer == nil || spec.Name == "rep3" {
+		if !spec.OutsideClient() || spec.Name == "rep3" {
 			continue
 		}
 		t.Run(spec.Name, func(t *testing.T) {

@@ -120,7 +120,8 @@ var Spec = mpc.Spec{
 	MinParties: 2, MaxParties: 2, DefaultParties: 2,
 	Corruption: mpc.DishonestMajority, Security: mpc.MaliciousAbort, Domain: mpc.Ring64,
 	Offline: true, Dealer: true,
-	New: func(conn net.Conn, opt mpc.Options) (mpc.Protocol, error) { return New(conn, opt) },
+	New:       func(conn net.Conn, opt mpc.Options) (mpc.Protocol, error) { return New(conn, opt) },
+	NewClient: newClient,
 }
 
 // DealerSpec is the registry entry of spdz2k's online phase with the simulated trusted
@@ -144,6 +145,14 @@ var DealerSpec = mpc.Spec{
 		}
 		return p, err
 	},
+	NewClient: newClient,
+}
+
+func newClient(n int) (mpc.Client, error) {
+	if n != 2 {
+		return nil, errs.New(errs.Config, "spdz2k needs exactly 2 parties, have %d", n)
+	}
+	return Client{}, nil
 }
 
 // maxPending is the number of opened ring elements after which the MAC check runs
