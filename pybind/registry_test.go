@@ -8,6 +8,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/model"
 	"github.com/qmpc/qmpc/gocore/mpc/registry"
+	"github.com/qmpc/qmpc/gocore/mpc/registry/registrytest"
 	"github.com/qmpc/qmpc/gocore/qnn"
 )
 
@@ -27,7 +28,7 @@ func TestEveryProtocolThroughTheBinding(t *testing.T) {
 		t.Fatal(err)
 	}
 	in, _ := pack([]model.Value{x}, nil)
-	for _, spec := range registry.Available() {
+	for _, spec := range registrytest.Protocols() {
 		t.Run(spec.Name, func(t *testing.T) {
 			r, err := NewSecureRun(m, spec.Name, "output", -1, -1, "")
 			if err != nil {

@@ -25,6 +25,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/model/tflite"
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/mpc/registry"
+	"github.com/qmpc/qmpc/gocore/mpc/registry/registrytest"
 	"github.com/qmpc/qmpc/gocore/net"
 	"github.com/qmpc/qmpc/gocore/qnn"
 )
@@ -43,7 +44,7 @@ func TestInferEqualsLocalRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, spec := range registry.Available() {
+	for _, spec := range registrytest.Protocols() {
 		if !spec.OutsideClient() {
 			continue
 		}
@@ -119,6 +120,40 @@ func TestInferEqualsLocalRun(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSpdz2kOTCluster: spdz2k with its own OT offline phase (registry-wide tests run its
+// online phase as spdz2k-dealer) serves one request of the digits model over TLS,
+// bit-exact with the cleartext evaluator.
+func TestSpdz2kOTCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spdz2k's OT offline phase takes about a minute on the digits model")
+	}
+	data, err := os.ReadFile("../../../examples/digits/digits_cnn_int8.tflite")
+	if err != nil {
+		t.Skip("example model absent:", err)
+	}
+	g, err := tflite.Read(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := startCluster(t, g, "spdz2k", 2)
+	in := g.Tensors[g.Inputs[0]]
+	x := model.Value{Shape: in.Shape, DType: in.DType, Data: make([]byte, in.NumElements())}
+	for i := range x.Data {
+		x.Data[i] = byte(i*11 + 3)
+	}
+	res, err := Infer(context.Background(), c, []model.Value{x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := qnn.Run(g, []model.Value{x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(res.Outputs[0].Data, want[0].Data) {
+		t.Fatalf("cluster %v, cleartext %v", res.Outputs[0].Data, want[0].Data)
 	}
 }
 

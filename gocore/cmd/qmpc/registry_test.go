@@ -12,7 +12,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/cluster"
 	"github.com/qmpc/qmpc/gocore/engine"
 	"github.com/qmpc/qmpc/gocore/model"
-	"github.com/qmpc/qmpc/gocore/mpc/registry"
+	"github.com/qmpc/qmpc/gocore/mpc/registry/registrytest"
 )
 
 // TestProcessesEveryProtocol: for every protocol of the registry that can serve an outside
@@ -23,7 +23,7 @@ import (
 func TestProcessesEveryProtocol(t *testing.T) {
 	g := loadOrSkip(t, digitsModel)
 	bin := qmpcBinary(t)
-	for _, spec := range registry.Available() {
+	for _, spec := range registrytest.Protocols() {
 		if !spec.OutsideClient() || spec.Name == "rep3" {
 			continue
 		}

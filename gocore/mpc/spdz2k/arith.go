@@ -205,9 +205,9 @@ func (p *Protocol) GatherMulSum(x mpc.AShare, xIdx []int32, w mpc.AShare, wIdx [
 	return p.beaver("GatherMulSum", gatherMul{xLen: x.Len(), wLen: w.Len(), xIdx: xIdx, wIdx: wIdx, k: k}, as(x), as(w))
 }
 
-// Open reveals x to party to (to < 0: to both) after checking everything so far: both
-// open y = x + 2^64 t (to < 0, [t] random) or y = x - r (r an input mask of party to),
-// and y's MACs are checked before anyone uses it.
+// Open reveals x mod 2^64 to party to (to < 0: to both) after checking everything so
+// far: both open y = x + 2^64 t ([t] random), minus r (an input mask of party to) if to
+// >= 0, and y's MACs are checked before anyone uses it.
 func (p *Protocol) Open(x mpc.AShare, to int) ([]uint64, error) {
 	if err := checkParty("Open", to, true); err != nil {
 		return nil, err
@@ -220,23 +220,25 @@ func (p *Protocol) Open(x mpc.AShare, to int) ([]uint64, error) {
 	var y *AShare
 	var r ring128.Vec
 	err := p.offlineDo(func() error {
+		// 2^64 t for a random [t] randomises the bits from 64 up (the low word of t becomes
+		// the high word), which carry the overflow of earlier products: whoever learns the
+		// value, everyone or party to, learns only its low 64 bits.
+		t, err := p.src.Random(n)
+		if err != nil {
+			return err
+		}
+		y = &AShare{x: s.x.Clone(), m: s.m.Clone()}
+		ring128.Add(y.x, y.x, ring128.Vec{Lo: make([]uint64, n), Hi: t.x.Lo})
+		ring128.Add(y.m, y.m, ring128.Vec{Lo: make([]uint64, n), Hi: t.m.Lo})
 		if to < 0 {
-			t, err := p.src.Random(n)
-			if err != nil {
-				return err
-			}
-			// 2^64 t: the low word of t becomes the high word.
-			y = &AShare{x: s.x.Clone(), m: s.m.Clone()}
-			ring128.Add(y.x, y.x, ring128.Vec{Lo: make([]uint64, n), Hi: t.x.Lo})
-			ring128.Add(y.m, y.m, ring128.Vec{Lo: make([]uint64, n), Hi: t.m.Lo})
 			return nil
 		}
+		// Opened to party to only: both open y - r for an input mask r that only to knows.
 		var mk *AShare
-		var err error
 		if r, mk, err = p.src.InputMask(to, n); err != nil {
 			return err
 		}
-		y = as(p.Sub(s, mk))
+		y = as(p.Sub(y, mk))
 		return nil
 	})
 	if err != nil {

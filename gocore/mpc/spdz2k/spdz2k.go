@@ -83,9 +83,10 @@
 //     both reveal z_i, check z_0 + z_1 = 0; (5) both send a verdict byte. z_i reveals
 //     nothing: z_0 = -z_1 when nobody cheated, and each party can compute its own.
 //   - Open(x, to): Verify, then both send their components of y = x + 2^64 t ([t]
-//     random) if to < 0, or y = x - r with an input mask r of party to; the MAC check of
-//     y (the five rounds of Verify); the receiver takes y mod 2^64 (plus r). y is uniform except
-//     for x mod 2^64 when opened to all.
+//     random), minus an input mask r of party to if to >= 0; the MAC check of y (the five
+//     rounds of Verify); the receiver takes y mod 2^64 (plus r). y is uniform except for
+//     x mod 2^64 when opened to all, and uniform when opened to one party; the receiver
+//     learns x mod 2^64 and nothing of x's bits from 64 up (t masks them).
 //   - OpenB(x, to): Verify, then the sending party (both if to < 0) sends its bits and
 //     the hash of their MACs; the receiver checks the hash; verdict exchange.
 //
