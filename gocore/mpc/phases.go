@@ -56,7 +56,8 @@ type PhaseStats struct {
 func (s PhaseStats) Add(t PhaseStats) PhaseStats {
 	return PhaseStats{s.Seconds + t.Seconds, net.Stats{
 		BytesSent: s.Net.BytesSent + t.Net.BytesSent, BytesReceived: s.Net.BytesReceived + t.Net.BytesReceived,
-		Messages: s.Net.Messages + t.Net.Messages, Rounds: s.Net.Rounds + t.Net.Rounds}}
+		Messages: s.Net.Messages + t.Net.Messages, Rounds: s.Net.Rounds + t.Net.Rounds,
+		Hops: s.Net.Hops + t.Net.Hops, Clock: max(s.Net.Clock, t.Net.Clock)}}
 }
 
 // Sub returns s - t.
