@@ -41,8 +41,8 @@ type SplitLeaf struct {
 }
 
 // MaxLeafChunk is the widest chunk of b a leaf may read (its one-hot takes 2^K bits per
-// element).
-const MaxLeafChunk = 4
+// element; a table row, 2^K bits, fits a uint64).
+const MaxLeafChunk = 6
 
 // leafSplitter returns p's LeafSplitter when p has one that is available.
 func leafSplitter(p Protocol) (LeafSplitter, bool) {
