@@ -86,6 +86,7 @@ type Protocol struct {
 	gNext      *prg.PRG // key k_i, shared with party i+1
 	gPrev      *prg.PRG // key k_{i-1}, shared with party i-1
 	obs        Observer // nil, or a checked variant's observer (observe.go)
+	eager      bool     // reshare products at once (Unobserved views: their callers read components)
 }
 
 var _ mpc.Protocol = (*Protocol)(nil)
@@ -156,8 +157,13 @@ func (p *Protocol) ID() int        { return p.id }
 func (p *Protocol) N() int         { return 3 }
 func (p *Protocol) Conn() net.Conn { return p.conn }
 
-// AShare is party i's pair (x_i, x_{i+1}) of an arithmetic sharing.
-type AShare struct{ a, b []uint64 }
+// AShare is party i's pair (x_i, x_{i+1}) of an arithmetic sharing, or, while toks is
+// not empty, party i's z_i of a 3-out-of-3 sharing whose resharing is deferred (b nil:
+// a pending product, deferred.go).
+type AShare struct {
+	a, b []uint64
+	toks []*pendToken
+}
 
 // Len is the number of elements.
 func (x *AShare) Len() int { return len(x.a) }
@@ -168,10 +174,12 @@ func FromComponents(a, b []uint64) mpc.AShare {
 	if len(a) != len(b) {
 		panic(fmt.Sprintf("rep3.FromComponents: lengths %d and %d", len(a), len(b)))
 	}
-	return &AShare{a, b}
+	return &AShare{a: a, b: b}
 }
 
 // Components returns party i's components (x_i, x_{i+1}) of x (not copies: do not modify).
+// x must not be a pending product (deferred.go): only shares of an Unobserved view or of
+// an observed protocol, which reshare at once, or shares that a method has settled.
 func Components(x mpc.AShare) (a, b []uint64) {
 	s := as(x)
 	return s.a, s.b
@@ -205,7 +213,18 @@ func BComponents(x mpc.BShare) (a, b []uint64) {
 	return s.a, s.b
 }
 
+// as returns x's replicated components; x must not be pending (methods that accept a
+// pending product settle it first, or use anyAS).
 func as(x mpc.AShare) *AShare {
+	s := anyAS(x)
+	if s.pending() {
+		panic("rep3: a pending product read as a replicated share (settle it first)")
+	}
+	return s
+}
+
+// anyAS returns x, pending or not.
+func anyAS(x mpc.AShare) *AShare {
 	s, ok := x.(*AShare)
 	if !ok {
 		panic(fmt.Sprintf("rep3: arithmetic share of type %T", x))
