@@ -176,7 +176,7 @@ func (p *Protocol) AddPublic(x mpc.AShare, c []uint64) mpc.AShare {
 	if len(c) != 1 {
 		sameLen("AddPublic", len(s.a), len(c))
 	}
-	z := &AShare{s.a, s.b, s.toks}
+	z := &AShare{a: s.a, b: s.b, toks: s.toks}
 	switch {
 	case p.id == 0:
 		z.a = make([]uint64, len(s.a))

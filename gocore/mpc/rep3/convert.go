@@ -446,6 +446,10 @@ func (p *Protocol) b2a(s, c, beta *BShare) (*AShare, error) {
 			t[i] = tp[i] - 2*t[i]
 		}
 		p.addZeroShare(t)
+		if p.defers() { // pending (deferred.go): z's first component plus this party's term
+			ring.Add(t, t, z.a)
+			return p.product(t)
+		}
 		ta, tb, err := p.reshare(t)
 		if err != nil {
 			return nil, err
@@ -455,6 +459,14 @@ func (p *Protocol) b2a(s, c, beta *BShare) (*AShare, error) {
 			z.b[i] += tb[i]
 		}
 		return z, nil
+	}
+	if p.defers() { // pending (deferred.go): z's first component minus twice this party's
+		// term, then the zero share (not doubled: it masks every bit of the message)
+		for i := range t {
+			t[i] = z.a[i] - 2*t[i]
+		}
+		p.addZeroShare(t)
+		return p.product(t)
 	}
 	next, prev := p.productMasks(len(t))
 	p.addZeroShareTo(t, next, prev)

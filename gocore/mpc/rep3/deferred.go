@@ -14,7 +14,9 @@ package rep3
 // then take one message delay instead of two.
 //
 // Security: settling sends party i-1 the same z_i as the eager resharing (masked by
-// F(k_i), which party i-1 lacks), whatever linear function of pending products it is.
+// F(k_i), which party i-1 lacks); for a linear function of pending products, which a
+// public factor may have stripped of low mask bits, the terms are masked again by a
+// fresh zero sharing first (sendable).
 // A2BSplitLeaves instead sends z_i to the other a-holder of its element range (see
 // leaves.go); a party that saw both kinds of messages for the same product could add
 // up all three terms, so a product whose terms went to the leaves is spent (settling
@@ -48,7 +50,7 @@ func (p *Protocol) defers() bool { return p.obs == nil && !p.eager }
 // this party's: pending if p defers, else reshared.
 func (p *Protocol) product(z []uint64) (*AShare, error) {
 	if p.defers() {
-		return &AShare{a: z, toks: []*pendToken{{}}}, nil
+		return &AShare{a: z, toks: []*pendToken{{}}, masked: true}, nil
 	}
 	a, b, err := p.reshare(z)
 	if err != nil {
@@ -69,7 +71,7 @@ func (p *Protocol) settle(x mpc.AShare) (*AShare, error) {
 			return nil, errs.New(errs.Internal, "rep3: a product that went to A2BSplitLeaves' exchange is settled")
 		}
 	}
-	a, b, err := p.reshare(s.a)
+	a, b, err := p.reshare(p.sendable(s))
 	if err != nil {
 		return nil, fmt.Errorf("deferred reshare: %w", err)
 	}
@@ -78,6 +80,20 @@ func (p *Protocol) settle(x mpc.AShare) (*AShare, error) {
 	}
 	s.a, s.b, s.toks = a, b, nil
 	return s, nil
+}
+
+// sendable returns the term of pending s that this party may send: s.a as a product made
+// it (masked by its zero share), or, after linear methods (a public factor can clear low
+// bits of the mask: 2 z_i is even), s.a plus a fresh zero share. The terms still add up
+// to the value, and every message is uniformly random to its receiver.
+func (p *Protocol) sendable(s *AShare) []uint64 {
+	if s.masked {
+		return s.a
+	}
+	t := make([]uint64, len(s.a))
+	copy(t, s.a)
+	p.addZeroShare(t)
+	return t
 }
 
 // settleAll settles every share of xs.

@@ -39,10 +39,11 @@ func run3(t *testing.T, f func(p *Protocol) error) {
 	}
 }
 
-// TestA2BSplitLeavesPending: a pending product (a MulSum, then linear methods) goes to
+// TestA2BSplitLeavesPending: a pending product (a MulSum) goes to
 // A2BSplitLeaves without its resharing, with b = z_1 (range A) or z_0 (range B) and a the
 // other two terms; every leaf equals its table at (a, b's chunk), chunks up to
-// MaxLeafChunk wide; afterwards settling a share derived from the product is refused,
+// MaxLeafChunk wide (pending shares after linear methods: TestDivRoundAverage in package
+// mpc); afterwards settling a share derived from the product is refused,
 // and a product that was settled before goes through the replicated path.
 func TestA2BSplitLeavesPending(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
@@ -72,7 +73,7 @@ func TestA2BSplitLeavesPending(t *testing.T) {
 				for i := range xs {
 					xs[i], ys[i] = r.Uint64(), r.Uint64()
 				}
-				var z [3][]uint64 // each party's term of the pending w = x*y + 5
+				var z [3][]uint64 // each party's term of the pending w = x*y
 				var leaves [][]uint64
 				var mu sync.Mutex
 				run3(t, func(p *Protocol) error {
@@ -88,8 +89,10 @@ func TestA2BSplitLeavesPending(t *testing.T) {
 					if err != nil {
 						return err
 					}
-					wv := p.AddPublic(p.MulPublic(prod, []uint64{1}), []uint64{5})
-					if s := anyAS(wv); !s.fresh() {
+					// The product as it is (masked by its zero share: its terms are the
+					// operands; after a linear method they are masked again, see sendable).
+					wv := prod
+					if s := anyAS(wv); !s.fresh() || !s.masked {
 						return fmt.Errorf("w is not a fresh pending share")
 					}
 					mu.Lock()
@@ -107,7 +110,7 @@ func TestA2BSplitLeavesPending(t *testing.T) {
 						}
 						out = append(out, v)
 					}
-					if _, err := p.settle(p.Neg(prod)); errs.KindOf(err) != errs.Internal {
+					if _, err := p.settle(p.AddPublic(p.Neg(prod), []uint64{5})); errs.KindOf(err) != errs.Internal {
 						return fmt.Errorf("settling a spent product: %v, want an internal error", err)
 					}
 					// Settled first: the replicated path, same leaves of the new split.
@@ -131,7 +134,7 @@ func TestA2BSplitLeavesPending(t *testing.T) {
 				nw := (n + 63) / 64
 				mid := min(64*((nw+1)/2), n)
 				for i := range n {
-					want := xs[i]*ys[i] + 5
+					want := xs[i] * ys[i]
 					if z[0][i]+z[1][i]+z[2][i] != want {
 						t.Fatalf("element %d: terms add to %x, want %x", i, z[0][i]+z[1][i]+z[2][i], want)
 					}

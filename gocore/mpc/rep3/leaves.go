@@ -92,6 +92,7 @@ func (p *Protocol) A2BSplitLeaves(x mpc.AShare, w, nb int, l *mpc.SplitLeaves) (
 		for _, t := range s.toks {
 			t.spent = true
 		}
+		s = &AShare{a: p.sendable(s)} // the terms, masked (deferred.go)
 	} else if s, err = p.settle(x); err != nil {
 		return nil, nil, nil, fmt.Errorf("rep3 a2bsplitleaves: %w", err)
 	}

@@ -24,7 +24,10 @@
 // Messages (each "one message of n words" is n 64-bit little-endian words):
 //   - Mul, MulSum, MatMul: party i sends z_i = (local cross terms) + alpha_i to party i-1,
 //     one message of len(output) words, one round. z_i is masked by F(k_i), unknown to
-//     party i-1, so it is uniformly random to its receiver.
+//     party i-1, so it is uniformly random to its receiver. MulSum, MatMul, GatherMulSum
+//     and B2A defer that message (deferred.go) to the first method that is not linear;
+//     A2BSplitLeaves and A2BSplitArithLeaves replace it by an exchange between the
+//     a-holders in their input step.
 //   - AND: the same with & and ^, one message of all pairs' planes together, one round.
 //   - Input(owner o): x_o = F(k_{o-1}) (known to o and o-1), x_{o+2} = 0, and o sends
 //     x_{o+1} = v - x_o to party o+1: one message of n words, masked by F(k_{o-1}), which
@@ -43,6 +46,10 @@
 //     part from k_0; the two parties that know a (x_0, resp. x_2) select public functions
 //     f(a, chunk) from their parts locally and reshare the results with two messages of
 //     one bit per leaf and element. One round.
+//   - A2BSplitArithLeaves (arith_leaves.go): party 1 inputs one-hot vectors as ring
+//     elements to party 2 (a word per entry), parties 0 and 2 compute additive shares of
+//     public functions f(a, chunk) in Z_2^64 and reshare them (a word per leaf and
+//     element from party 0 to 2 and from 2 to 1). One round.
 //   - B2A and Bit2A: with b = b_0 ^ b_1 ^ b_2 (binary components), party 0 knows
 //     c = b_0 ^ b_1 and inputs its w bits c_j as ring elements (one message of w words);
 //     b_2 is known to parties 1 and 2 and is a free arithmetic sharing, and
@@ -161,8 +168,9 @@ func (p *Protocol) Conn() net.Conn { return p.conn }
 // not empty, party i's z_i of a 3-out-of-3 sharing whose resharing is deferred (b nil:
 // a pending product, deferred.go).
 type AShare struct {
-	a, b []uint64
-	toks []*pendToken
+	a, b   []uint64
+	toks   []*pendToken
+	masked bool // pending, as a product made it: a is masked by a fresh zero share
 }
 
 // Len is the number of elements.

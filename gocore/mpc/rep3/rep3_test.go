@@ -286,10 +286,15 @@ func TestCost(t *testing.T) {
 			name string
 			f    func(p mpc.Protocol, x, y mpc.AShare) error
 			want [3]c
-		}{fmt.Sprintf("B2A/w=%d", w), func(p mpc.Protocol, x, y mpc.AShare) error {
-			_, err := p.B2A(p.BPublic(make([]uint64, n), w))
+		}{fmt.Sprintf("B2A/w=%d+OpenTo2", w), func(p mpc.Protocol, x, y mpc.AShare) error {
+			// The B2A's resharing is deferred (deferred.go) to the opening.
+			z, err := p.B2A(p.BPublic(make([]uint64, n), w))
+			if err != nil {
+				return err
+			}
+			_, err = p.Open(z, 2)
 			return err
-		}, [3]c{{b2aBytes(0), 2}, {b2aBytes(1), 2}, {b2aBytes(2), 2}}})
+		}, [3]c{{b2aBytes(0), 2}, {b2aBytes(1) + 8*n, 2}, {b2aBytes(2), 2}}})
 	}
 	for _, tc := range cases {
 		got := cost(t, tc.f, n)
