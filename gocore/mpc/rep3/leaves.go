@@ -485,17 +485,17 @@ func (p *Protocol) leafShares(av []uint64, w int, oh []uint64, chunks []chunkKey
 	u := make([]uint64, len(l.Leaves)*nw)
 	for wi := range nw {
 		for q, k := range sels {
+			// ds[t] = AND over j of (plane j if bit j of t, else its complement), built
+			// by doubling: 2^(j+1) entries from 2^j with one AND each.
 			ds := dsel[selOff[q]:selOff[q+1]]
-			for t := range ds {
-				v := ^uint64(0)
-				for j := range k.sw {
-					pl := sp[k.src][(k.slo+j)*nw+wi]
-					if t>>uint(j)&1 == 0 {
-						pl = ^pl
-					}
-					v &= pl
+			ds[0] = ^uint64(0)
+			for j, size := 0, 1; j < k.sw; j, size = j+1, 2*size {
+				pl := sp[k.src][(k.slo+j)*nw+wi]
+				lo, hi := ds[:size], ds[size:2*size]
+				for t, v := range lo {
+					hi[t] = v & pl
+					lo[t] = v &^ pl
 				}
-				ds[t] = v
 			}
 		}
 		for c, ck := range chunks {
