@@ -6,7 +6,7 @@ package rep3
 // counterpart of leaves.go, for few elements (the one-hot costs a word per entry).
 //
 // Construction (one range, roles of leaves.go's range A). The operands: a = x_0 and b =
-// x_1 + x_2 of a replicated x; of a fresh pending product (deferred.go), a = z_0 + z_2
+// x_1 + x_2 of a replicated x; of a pending product (deferred.go), a = z_0 + z_2
 // (parties 0 and 2 exchange their terms) and b = z_1. Party 1 inputs the one-hot vector
 // e_v (2^K ring elements, entry v is 1) of each chunk as an additive sharing between the
 // a-holders: party 0 draws its part R = F(k_0) (k_0 is shared by parties 0 and 1), party
@@ -58,11 +58,8 @@ func (p *Protocol) A2BSplitArithLeaves(x mpc.AShare, w int, l []mpc.ArithLeaf) (
 		}
 	}
 	s := anyAS(x)
-	pend := s.fresh()
+	pend := s.pending()
 	if pend {
-		for _, t := range s.toks {
-			t.spent = true
-		}
 		s = &AShare{a: p.sendable(s)} // the terms, masked (deferred.go)
 	} else {
 		var err error

@@ -13,16 +13,19 @@ package rep3
 // same step as the one-hot input of b. The product's resharing and the one-hot input
 // then take one message delay instead of two.
 //
-// Security: settling sends party i-1 the same z_i as the eager resharing (masked by
-// F(k_i), which party i-1 lacks); for a linear function of pending products, which a
-// public factor may have stripped of low mask bits, the terms are masked again by a
-// fresh zero sharing first (sendable).
-// A2BSplitLeaves instead sends z_i to the other a-holder of its element range (see
-// leaves.go); a party that saw both kinds of messages for the same product could add
-// up all three terms, so a product whose terms went to the leaves is spent (settling
-// it, or a share derived from it, is refused), and a product one of whose shares was
-// settled goes to the leaves through the replicated path. The tokens below track this
-// per product, for every share derived from it.
+// Security: a pending product's terms leave a party either in a settle (to party i-1, as
+// the eager resharing) or in A2BSplitLeaves' exchange (to the other a-holder). The first
+// time, a product's terms go as the product made them, masked by its zero sharing
+// (F(k_i) - F(k_{i-1}) in z_i, and F(k_i) is unknown to both possible receivers of z_i:
+// party i-1, and in the exchanges party 2 for z_0 and z_1, party 0 for z_2 (it lacks
+// F(k_1)) and party 1 for z_2 (it lacks F(k_2))). Every later send of terms of the same
+// product (another share derived from it, for a second consumer), and every send after
+// linear methods (a public factor can clear low bits of the mask: 2 z_i is even), adds a
+// fresh zero sharing first (sendable): each message is then masked by its own fresh PRF
+// output that the receiver lacks, so that a party that sees, say, z_2 + alpha_2 in an
+// exchange and z_1 + alpha'_1 in a later settle learns nothing of z_0 + z_1 + z_2. The
+// tokens below record, per product and for every share derived from it, whether its
+// terms were sent.
 //
 // Only the plain semi-honest protocol defers: with an Observer (checked variants) or in
 // an Unobserved view (whose callers read components) products reshare at once.
@@ -30,14 +33,12 @@ package rep3
 import (
 	"fmt"
 
-	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/mpc"
 )
 
 // pendToken is the state of one deferred product, shared by every share derived from it.
 type pendToken struct {
-	settled bool // some share derived from it was reshared
-	spent   bool // its terms went to A2BSplitLeaves' exchange
+	sent bool // some share derived from it was settled or exchanged
 }
 
 // pending reports whether s is a pending product (party i's z_i only).
@@ -60,34 +61,32 @@ func (p *Protocol) product(z []uint64) (*AShare, error) {
 }
 
 // settle returns x as a replicated share: a pending x is reshared (one message to party
-// i-1 and one from party i+1) and becomes replicated in place.
+// i-1 and one from party i+1, see sendable) and becomes replicated in place.
 func (p *Protocol) settle(x mpc.AShare) (*AShare, error) {
 	s := anyAS(x)
 	if !s.pending() {
 		return s, nil
 	}
-	for _, t := range s.toks {
-		if t.spent {
-			return nil, errs.New(errs.Internal, "rep3: a product that went to A2BSplitLeaves' exchange is settled")
-		}
-	}
 	a, b, err := p.reshare(p.sendable(s))
 	if err != nil {
 		return nil, fmt.Errorf("deferred reshare: %w", err)
-	}
-	for _, t := range s.toks {
-		t.settled = true
 	}
 	s.a, s.b, s.toks = a, b, nil
 	return s, nil
 }
 
-// sendable returns the term of pending s that this party may send: s.a as a product made
-// it (masked by its zero share), or, after linear methods (a public factor can clear low
-// bits of the mask: 2 z_i is even), s.a plus a fresh zero share. The terms still add up
-// to the value, and every message is uniformly random to its receiver.
+// sendable returns the terms of pending s that this party may send, and records that
+// terms of its products were sent: s.a itself the first time for a share as a product
+// made it (masked by the product's zero sharing); else (after linear methods, or when
+// terms of one of its products were sent before) s.a plus a fresh zero sharing. The terms
+// still add up to the value, and every message is uniformly random to its receiver.
 func (p *Protocol) sendable(s *AShare) []uint64 {
-	if s.masked {
+	fresh := s.masked
+	for _, t := range s.toks {
+		fresh = fresh && !t.sent
+		t.sent = true
+	}
+	if fresh {
 		return s.a
 	}
 	t := make([]uint64, len(s.a))
@@ -125,20 +124,6 @@ func linear(xs ...*AShare) (bool, []*pendToken) {
 		}
 	}
 	return len(toks) > 0, toks
-}
-
-// fresh reports whether s is pending and none of its products was settled or spent: it
-// may go to A2BSplitLeaves' exchange.
-func (s *AShare) fresh() bool {
-	if !s.pending() {
-		return false
-	}
-	for _, t := range s.toks {
-		if t.settled || t.spent {
-			return false
-		}
-	}
-	return true
 }
 
 var _ mpc.AShare = (*AShare)(nil)

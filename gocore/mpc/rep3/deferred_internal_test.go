@@ -6,7 +6,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/net"
 )
@@ -43,7 +42,8 @@ func run3(t *testing.T, f func(p *Protocol) error) {
 // A2BSplitLeaves without its resharing, with b = z_1 (range A) or z_0 (range B) and a the
 // other two terms; every leaf equals its table at (a, b's chunk), chunks up to
 // MaxLeafChunk wide (pending shares after linear methods: TestDivRoundAverage in package
-// mpc); afterwards settling a share derived from the product is refused,
+// mpc); afterwards a share derived from the product is still opened right (its terms
+// sent again, freshly masked),
 // and a product that was settled before goes through the replicated path.
 func TestA2BSplitLeavesPending(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
@@ -92,7 +92,7 @@ func TestA2BSplitLeavesPending(t *testing.T) {
 					// The product as it is (masked by its zero share: its terms are the
 					// operands; after a linear method they are masked again, see sendable).
 					wv := prod
-					if s := anyAS(wv); !s.fresh() || !s.masked {
+					if s := anyAS(wv); !s.pending() || !s.masked {
 						return fmt.Errorf("w is not a fresh pending share")
 					}
 					mu.Lock()
@@ -110,8 +110,15 @@ func TestA2BSplitLeavesPending(t *testing.T) {
 						}
 						out = append(out, v)
 					}
-					if _, err := p.settle(p.AddPublic(p.Neg(prod), []uint64{5})); errs.KindOf(err) != errs.Internal {
-						return fmt.Errorf("settling a spent product: %v, want an internal error", err)
+					// A second consumer of the product: its terms go again, freshly masked.
+					v, err := p.Open(p.AddPublic(p.Neg(prod), []uint64{5}), -1)
+					if err != nil {
+						return err
+					}
+					for i := range v {
+						if v[i] != 5-xs[i]*ys[i] {
+							return fmt.Errorf("element %d: 5 - x*y after the leaves = %x, want %x", i, v[i], 5-xs[i]*ys[i])
+						}
 					}
 					// Settled first: the replicated path, same leaves of the new split.
 					q, err := p.MulSum(x, y, 1)

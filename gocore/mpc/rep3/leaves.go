@@ -82,16 +82,13 @@ func (p *Protocol) A2BSplitLeaves(x mpc.AShare, w, nb int, l *mpc.SplitLeaves) (
 			chunks = append(chunks, k)
 		}
 	}
-	// A fresh pending product (deferred.go) goes in without its resharing: in range A, b =
-	// z_1 (party 1's alone) and a = z_0 + z_2, which parties 0 and 2 exchange in the input
-	// step; in range B, b = z_0 and a = z_1 + z_2 (parties 1 and 2). Anything else is
-	// settled first.
+	// A pending product (deferred.go) goes in without its resharing: in range A, b = z_1
+	// (party 1's alone) and a = z_0 + z_2, which parties 0 and 2 exchange in the input
+	// step; in range B, b = z_0 and a = z_1 + z_2 (parties 1 and 2). With operand planes
+	// wanted it is settled first.
 	s := anyAS(x)
-	pend := nb == 0 && s.fresh()
+	pend := nb == 0 && s.pending()
 	if pend {
-		for _, t := range s.toks {
-			t.spent = true
-		}
 		s = &AShare{a: p.sendable(s)} // the terms, masked (deferred.go)
 	} else if s, err = p.settle(x); err != nil {
 		return nil, nil, nil, fmt.Errorf("rep3 a2bsplitleaves: %w", err)

@@ -128,9 +128,11 @@ var blocks = map[string]viewtest.Computation{
 		for i := range eq {
 			eq[i] = 1 << uint(i)
 		}
-		_, _, _, err = l.A2BSplitLeaves(z, 64, 0, &mpc.SplitLeaves{Leaves: []mpc.SplitLeaf{
-			{Lo: 0, K: 6, SLo: 0, SW: 6, Tab: eq}, {Lo: 58, K: 6, SLo: 58, SW: 6, Tab: eq}}})
-		return err
+		if _, _, _, err = l.A2BSplitLeaves(z, 64, 0, &mpc.SplitLeaves{Leaves: []mpc.SplitLeaf{
+			{Lo: 0, K: 6, SLo: 0, SW: 6, Tab: eq}, {Lo: 58, K: 6, SLo: 58, SW: 6, Tab: eq}}}); err != nil {
+			return err
+		}
+		return used(p, z) // a second consumer: the product's terms sent again
 	},
 	"MulSum/A2BSplitArithLeaves": func(p mpc.Protocol, s viewtest.Secrets) error {
 		x, y, err := inputs(p, s)
