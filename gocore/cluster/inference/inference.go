@@ -425,6 +425,7 @@ func (c *engineLane) Run(in []byte) ([]byte, json.RawMessage, error) {
 	}
 	// Parts: the element count of every output (u32 each), then each output's shares.
 	outStart := time.Now()
+	outBefore := c.conn.Stats() // exporting may settle a deferred resharing (rep3)
 	exported := make([][]byte, len(outs)+1)
 	toClient := 0
 	for i, s := range outs {
@@ -436,9 +437,13 @@ func (c *engineLane) Run(in []byte) ([]byte, json.RawMessage, error) {
 	}
 	// The output goes to the client over its own link, not between parties: the OUTPUT
 	// layer counts those bytes (a local run's OUTPUT layer counts the opening to the
-	// client party instead).
+	// client party instead), and the parties' traffic of the export itself (rep3 settles
+	// the last layer's deferred resharing there).
+	outNet := c.conn.Stats().Sub(outBefore)
+	outNet.BytesSent += int64(toClient)
+	outNet.Messages++
 	layers := append(party.Layers(), engine.LayerStats{Op: -1, Kind: "OUTPUT", Name: "shares to the client",
-		Seconds: time.Since(outStart).Seconds(), Net: net.Stats{BytesSent: int64(toClient), Messages: 1}})
+		Seconds: time.Since(outStart).Seconds(), Net: outNet})
 	st := PartyStats{Party: c.comp.id, Seconds: time.Since(start).Seconds(), Net: c.conn.Stats().Sub(before),
 		Layers: layers, Setup: c.party.SetupStats(), SetupReused: c.comp.reused, Batch: n}
 	if ps != nil {
