@@ -32,6 +32,7 @@ package rep3
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/qmpc/qmpc/gocore/mpc"
 )
@@ -95,15 +96,40 @@ func (p *Protocol) sendable(s *AShare) []uint64 {
 	return t
 }
 
-// settleAll settles every share of xs.
+// settleAll settles every share of xs in one round: all messages are sent before any is
+// received (two pending operands of a product cost one round, not two).
 func (p *Protocol) settleAll(xs ...mpc.AShare) ([]*AShare, error) {
 	out := make([]*AShare, len(xs))
+	var pend []*AShare
 	for i, x := range xs {
-		s, err := p.settle(x)
-		if err != nil {
-			return nil, err
+		out[i] = anyAS(x)
+		if s := out[i]; s.pending() && !slices.Contains(pend, s) {
+			pend = append(pend, s)
 		}
-		out[i] = s
+	}
+	if len(pend) <= 1 {
+		for i, x := range xs {
+			s, err := p.settle(x)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = s
+		}
+		return out, nil
+	}
+	sent := make([][]uint64, len(pend))
+	for k, s := range pend {
+		sent[k] = p.sendable(s)
+		if err := p.send(p.prev, sent[k]); err != nil {
+			return nil, fmt.Errorf("deferred reshare: %w", err)
+		}
+	}
+	for k, s := range pend {
+		b, err := p.recv(p.next, len(sent[k]))
+		if err != nil {
+			return nil, fmt.Errorf("deferred reshare: %w", err)
+		}
+		s.a, s.b, s.toks = sent[k], b, nil
 	}
 	return out, nil
 }
