@@ -32,10 +32,20 @@ def digits():
     return m, x
 
 
-def _fc_message(m, x, party: int) -> int:
-    """The first message party sends in the last FULLY_CONNECTED layer (under rep3)."""
+def _fc_tamper(m, x, party: int) -> "qmpc.Tamper":
+    """The first alteration (add 2^40 to word 0, or xor it with all ones) of a message
+    party sends in the last FULLY_CONNECTED layer (under rep3) that changes rep3's output
+    in three runs out of three (the effect of some alterations depends on the random
+    shares, e.g. a flipped one-hot bit)."""
     r = qmpc.secure_run(m, x, protocol="rep3", progress=False)
-    return [ph for ph in r.stats.message_phases[party] if ph.phase == "FULLY_CONNECTED"][-1].messages[0]
+    want = m.run(x)
+    ph = [ph for ph in r.stats.message_phases[party] if ph.phase == "FULLY_CONNECTED"][-1]
+    for j in ph.messages:
+        for t in (qmpc.Tamper(party=party, message=j, add=2**40), qmpc.Tamper(party=party, message=j, xor=2**64 - 1)):
+            if all(not np.array_equal(qmpc.secure_run(m, x, protocol="rep3", tamper=t, progress=False).output, want)
+                   for _ in range(3)):
+                return t
+    raise AssertionError(f"party {party}: no message of the last FULLY_CONNECTED layer changes the output")
 
 
 def test_bit_exact_and_listed(digits):
@@ -52,8 +62,7 @@ def test_bit_exact_and_listed(digits):
 @pytest.mark.parametrize("party", [0, 2])
 def test_tamper_caught_where_rep3_is_silently_wrong(digits, party):
     m, x = digits
-    k = _fc_message(m, x, party)
-    t = qmpc.Tamper(party=party, message=k, add=2**40)
+    t = _fc_tamper(m, x, party)
     bad = qmpc.secure_run(m, x, protocol="rep3", tamper=t, progress=False)
     assert bad.tampered and not np.array_equal(bad.output, m.run(x))
     # The same party, the same kind of deviation, under rep3-mal: every message of the

@@ -107,5 +107,8 @@ func (r *Result) Table() string {
 	row("", r.Setup)
 	fmt.Fprintf(&b, "MB/party: the most any party sent. %d images in %.3f s: %.2f images/s (secure layers; whole run %.3f s).\n",
 		batch, r.Total.Seconds, float64(batch)/max(r.Total.Seconds, 1e-9), r.Seconds)
+	if r.Total.Hops > 0 {
+		fmt.Fprintf(&b, "Latency: %d one-way hops on the longest chain of messages (rounds count send-then-receive turns).\n", r.Total.Hops)
+	}
 	return b.String()
 }

@@ -82,6 +82,20 @@ func (t *tally) A2BSplitLeaves(x mpc.AShare, w, bits int, l *mpc.SplitLeaves) (m
 	s, _ := mpc.Ext[mpc.LeafSplitter](t.Protocol)
 	return s.A2BSplitLeaves(x, w, bits, l)
 }
+func (t *tally) A2BSplitArithLeaves(x mpc.AShare, w int, l []mpc.ArithLeaf) ([]mpc.AShare, error) {
+	in := 0
+	seen := map[[2]int]bool{}
+	for _, lf := range l {
+		if k := [2]int{lf.Lo, lf.K}; !seen[k] {
+			seen[k] = true
+			in += 1 << uint(lf.K)
+		}
+	}
+	t.add("arith_leaf_split_words", int64(x.Len()*in))
+	t.add("arith_leaves", int64(x.Len()*len(l)))
+	s, _ := mpc.Ext[mpc.ArithLeafSplitter](t.Protocol)
+	return s.A2BSplitArithLeaves(x, w, l)
+}
 func (t *tally) B2AAnd(x, c, beta mpc.BShare) (mpc.AShare, error) {
 	t.add("b2a_bits", int64(x.Len()*x.Width()))
 	t.add("b2a_and", int64(x.Len()))

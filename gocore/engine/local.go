@@ -24,16 +24,21 @@ type PhaseCost struct {
 // the whole cost, Offline the part spent on correlated randomness (the offline phase;
 // zero for protocols without one), and Online() the rest.
 type LayerCost struct {
-	Op        int       `json:"op"`
-	Kind      string    `json:"kind"`
-	Name      string    `json:"name"`
-	Shape     []int     `json:"shape"`
-	Elements  int       `json:"elements"`
-	Seconds   float64   `json:"seconds"`    // slowest party
-	BytesSent []int64   `json:"bytes_sent"` // per party
-	Rounds    int64     `json:"rounds"`     // most rounds of any party
-	Offline   PhaseCost `json:"offline"`
-	Messages  []int64   `json:"messages"` // messages sent, per party
+	Op        int     `json:"op"`
+	Kind      string  `json:"kind"`
+	Name      string  `json:"name"`
+	Shape     []int   `json:"shape"`
+	Elements  int     `json:"elements"`
+	Seconds   float64 `json:"seconds"`    // slowest party
+	BytesSent []int64 `json:"bytes_sent"` // per party
+	Rounds    int64   `json:"rounds"`     // most rounds of any party
+	// Hops is the layer's latency in one-way message delays: the growth of the parties'
+	// largest hop count (net.Stats.Hops) over the layer, with in-memory pipes (0 over
+	// other links). Rounds counts each party's send-then-receive turns and misses a
+	// message that depends on one received in the same turn; Hops does not.
+	Hops     int64     `json:"hops"`
+	Offline  PhaseCost `json:"offline"`
+	Messages []int64   `json:"messages"` // messages sent, per party
 }
 
 // Online is the layer's cost without its offline part.
@@ -326,6 +331,7 @@ func Sum(layers []LayerCost, n int) LayerCost {
 	for _, l := range layers {
 		t.Seconds += l.Seconds
 		t.Rounds += l.Rounds
+		t.Hops += l.Hops
 		t.Offline.Seconds += l.Offline.Seconds
 		t.Offline.Rounds += l.Offline.Rounds
 		for i, b := range l.BytesSent {
@@ -349,6 +355,7 @@ func merge(ref []LayerStats, parties []*Party, get func(*Party) []LayerStats) []
 	for i, l := range ref {
 		c := LayerCost{Op: l.Op, Kind: l.Kind, Name: l.Name, Shape: l.Shape, Elements: l.Elements, BytesSent: make([]int64, len(parties)),
 			Offline: PhaseCost{BytesSent: make([]int64, len(parties))}, Messages: make([]int64, len(parties))}
+		var start, end int64 // the parties' largest hop counts before and after the layer
 		for j, e := range parties {
 			ls := get(e)
 			if i >= len(ls) {
@@ -356,12 +363,14 @@ func merge(ref []LayerStats, parties []*Party, get func(*Party) []LayerStats) []
 			}
 			c.Seconds = max(c.Seconds, ls[i].Seconds)
 			c.Rounds = max(c.Rounds, ls[i].Net.Rounds)
+			start, end = max(start, ls[i].Net.Clock-ls[i].Net.Hops), max(end, ls[i].Net.Clock)
 			c.BytesSent[j] = ls[i].Net.BytesSent
 			c.Messages[j] = ls[i].Net.Messages
 			c.Offline.Seconds = max(c.Offline.Seconds, ls[i].Offline.Seconds)
 			c.Offline.Rounds = max(c.Offline.Rounds, ls[i].Offline.Net.Rounds)
 			c.Offline.BytesSent[j] = ls[i].Offline.Net.BytesSent
 		}
+		c.Hops = end - start
 		out[i] = c
 	}
 	return out

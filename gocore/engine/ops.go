@@ -269,7 +269,7 @@ func (e *Party) evalOp(oi int, op *model.Op, env map[int]mpc.AShare) (mpc.AShare
 		var q mpc.AShare
 		var err error
 		if p.poolInBits > 0 { // sums of unsigned values: no correction for negative sums
-			q, err = mpc.DivRoundPublicNonNeg(e.p, sum, p.counts, p.poolInBits+bitsFor(taps))
+			q, err = mpc.DivRoundAverage(e.p, sum, p.counts, p.poolInBits, p.poolInBits+bitsFor(taps))
 		} else {
 			q, err = mpc.DivRoundPublic(e.p, sum, p.counts, 8+bitsFor(taps)+2)
 		}

@@ -19,7 +19,8 @@ var updatePins = flag.Bool("update-pins", false, "rewrite testdata/rep3_costs_*.
 // (testdata/rep3_costs_mobilenet_v1_0.25_128.json, first recorded with engine.RunLocal
 // at commit 1e06781). Infrastructure (the registry, Verify, the offline/online split)
 // must not change what rep3 sends; a change of the circuits that does rewrites the file
-// with -update-pins, in a commit that states the costs before and after.
+// with -update-pins, in a commit that states the costs before and after. The totals must
+// also meet issue 11's round, hop and byte targets.
 func TestRep3CostsPinned(t *testing.T) {
 	g := sharedModel(t, "coral/mobilenet_v1_0.25_128_quant.tflite")
 	b, err := os.ReadFile("testdata/rep3_costs_mobilenet_v1_0.25_128.json")
@@ -74,6 +75,16 @@ func TestRep3CostsPinned(t *testing.T) {
 		if l.Op != w.Op || l.Kind != w.Kind || l.Rounds != w.Rounds || !slices.Equal(l.BytesSent, w.Bytes) {
 			t.Errorf("layer %d %s: %v bytes, %d rounds; pinned %s %v bytes, %d rounds", l.Op, l.Kind, l.BytesSent, l.Rounds, w.Kind, w.Bytes, w.Rounds)
 		}
+	}
+	// Issue 11's targets, independent of the pins: at most 200 rounds, and at most 200
+	// one-way hops (the honest latency: a message that depends on one received in the
+	// same turn counts), with at most 1.2 times the bytes per party of before the issue
+	// (34.97 MB, the most of any party).
+	if r.Total.Rounds > 200 || r.Total.Hops > 200 {
+		t.Errorf("%d rounds, %d hops; issue 11 wants at most 200", r.Total.Rounds, r.Total.Hops)
+	}
+	if m := slices.Max(r.Total.BytesSent); m > 41_964_000 {
+		t.Errorf("%d bytes sent by one party, more than 1.2 x 34.97 MB", m)
 	}
 	if r.Offline.Rounds != 0 || slices.Max(r.Offline.BytesSent) != 0 {
 		t.Errorf("rep3 has no offline phase, got %+v", r.Offline)

@@ -390,3 +390,49 @@ func TestEmpty(t *testing.T) {
 		}
 	})
 }
+
+// TestDivRoundAverage: every sum of d uint8 values, for divisors whose arithmetic fits
+// two leaf chunks (rep3+native: arithmetic leaves and one product, two rounds) and others (the
+// A2B path), against TFLite's rounding, in every protocol; in rep3 the input is also a
+// pending product (its terms go to the leaves without a resharing).
+func TestDivRoundAverage(t *testing.T) {
+	forEachProtocol(t, func(t *testing.T, name string) {
+		for _, d := range []int64{2, 3, 16, 25} {
+			for _, pending := range []bool{false, true} {
+				var x []int64
+				for v := int64(0); v <= 255*d; v += 1 + int64(d/8) {
+					x = append(x, v)
+				}
+				x = append(x, 255*d)
+				var rounds int64
+				got := evalA(t, name, [][]uint64{u64s(x)}, func(p mpc.Protocol, xs []mpc.AShare) (mpc.AShare, error) {
+					in := xs[0]
+					if pending {
+						ones := make([]uint64, len(x))
+						for i := range ones {
+							ones[i] = 1
+						}
+						var err error
+						if in, err = p.MulSum(in, p.Public(ones), 1); err != nil {
+							return nil, err
+						}
+					}
+					before := p.Conn().Stats()
+					y, err := mpc.DivRoundAverage(p, in, []int64{d}, 8, 8+5)
+					if r := p.Conn().Stats().Sub(before).Rounds; p.ID() == 0 {
+						rounds = r
+					}
+					return y, err
+				})
+				want := make([]int64, len(x))
+				for i := range x {
+					want[i] = tfliteAvg(x[i], d)
+				}
+				checkEq(t, fmt.Sprintf("d=%d pending=%v", d, pending), got, want, func(i int) string { return fmt.Sprintf("x=%d", x[i]) })
+				if name == "rep3+native" && d == 16 && rounds > 2 {
+					t.Errorf("d=16: %d rounds, want at most 2 (arithmetic leaves and one product)", rounds)
+				}
+			}
+		}
+	})
+}

@@ -70,6 +70,117 @@ func DivRoundPublicNonNeg(p Protocol, x AShare, d []int64, bound int) (_ AShare,
 	return divRoundPublic(p, x, d, bound+1, true)
 }
 
+// DivRoundAverage is DivRoundPublicNonNeg for x a sum of d[i] values in [0, 2^inBits)
+// (an average pool's sum; x < 2^bound as for DivRoundPublicNonNeg): then the result
+// lies in [0, 2^inBits), and a protocol with arithmetic leaves (ArithLeafSplitter)
+// computes it from two leaves and one product when the divisor's arithmetic takes at
+// most 2*MaxLeafChunk planes (divLeaves); otherwise DivRoundPublicNonNeg's path.
+func DivRoundAverage(p Protocol, x AShare, d []int64, inBits, bound int) (_ AShare, err error) {
+	defer guard(&err, "mpc divroundaverage")
+	if err := checkBound("mpc divroundaverage", bound, 61); err != nil {
+		return nil, err
+	}
+	if inBits < 1 || inBits > 16 {
+		return nil, errs.New(errs.Internal, "mpc divroundaverage: %d-bit inputs", inBits)
+	}
+	if l, ok := arithLeafSplitter(p); ok && x.Len() > 0 && (len(d) == 1 || allEqual(d)) && d[0] > 1 {
+		if y, ok, err := divLeaves(p, l, x, uint64(d[0]), inBits); ok {
+			if err != nil {
+				return nil, fmt.Errorf("mpc divroundaverage: d=%d: %w", d[0], err)
+			}
+			return y, nil
+		}
+	}
+	return divRoundPublic(p, x, d, bound+1, true)
+}
+
+func allEqual(d []int64) bool {
+	for _, v := range d {
+		if v != d[0] {
+			return false
+		}
+	}
+	return true
+}
+
+// divLeaves computes floor((x + d2) / d) for 0 <= x <= (2^inBits - 1) * d through
+// arithmetic leaves (ArithLeafSplitter). With M, S as above for nmax = (2^inBits - 1) * d
+// + d2 (no offset K: x >= 0), w = (x + d2) * M < 2^bw, and Q = floor(w / 2^S). The
+// operands a + b = w mod 2^64 are split at plane l (S <= l, l <= MaxLeafChunk, bw - l <=
+// MaxLeafChunk): a = a_hi 2^l + a_lo, b = v_hi 2^l + v_lo (mod 2^bw), G_lo = [a_lo + v_lo
+// >= 2^l] and P_hi = [a_hi + v_hi = 2^(bw-l) - 1]. The carry out of plane bw-1 is G_hi +
+// P_hi G_lo (G_hi and P_hi exclusive), so that
+//
+//	Q = L_lo + L_hi - 2^(bw-S) P_hi G_lo,
+//	L_lo = ((a_lo + v_lo) mod 2^l) >> S + 2^(l-S) G_lo,  L_hi = 2^(l-S) ((a_hi + v_hi) mod 2^(bw-l)),
+//
+// four leaves (two of each chunk) and one product: the leaves' round and the product's.
+// ok is false when the planes do not fit two chunks.
+func divLeaves(p Protocol, l ArithLeafSplitter, x AShare, d uint64, inBits int) (AShare, bool, error) {
+	d2 := d / 2
+	hiN, nmax := bits.Mul64((uint64(1)<<uint(inBits))-1, d)
+	if hiN != 0 || nmax+d2 < nmax {
+		return nil, false, nil
+	}
+	nmax += d2
+	var s, m uint64
+	found := false
+	for s = uint64(bits.Len64(d - 1)); s <= 2*MaxLeafChunk; s++ {
+		m = (uint64(1)<<s + d - 1) / d
+		e := m*d - uint64(1)<<s
+		if hi, pl := bits.Mul64(nmax, e); hi == 0 && pl < uint64(1)<<s {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return nil, false, nil
+	}
+	hi, top := bits.Mul64(nmax, m)
+	bw := bits.Len64(top)
+	S := int(s)
+	lp := max(S, bw-MaxLeafChunk, 1)
+	if hi != 0 || lp > MaxLeafChunk || lp >= bw {
+		return nil, false, nil
+	}
+	K1, K2 := lp, bw-lp
+	tab := func(K, SW int, f func(t, v uint64) uint64) []uint64 {
+		out := make([]uint64, 1<<uint(SW+K))
+		for t := range uint64(1) << uint(SW) {
+			for v := range uint64(1) << uint(K) {
+				out[t<<uint(K)+v] = f(t, v)
+			}
+		}
+		return out
+	}
+	b2 := func(c bool) uint64 {
+		if c {
+			return 1
+		}
+		return 0
+	}
+	m1, m2 := uint64(1)<<uint(K1)-1, uint64(1)<<uint(K2)-1
+	leaves := []ArithLeaf{
+		{Lo: 0, K: K1, SLo: 0, SW: K1, Tab: tab(K1, K1, func(t, v uint64) uint64 {
+			return ((t+v)&m1)>>uint(S) + b2(t+v > m1)<<uint(K1-S)
+		})},
+		{Lo: 0, K: K1, SLo: 0, SW: K1, Tab: tab(K1, K1, func(t, v uint64) uint64 { return b2(t+v > m1) })},
+		{Lo: K1, K: K2, SLo: K1, SW: K2, Tab: tab(K2, K2, func(t, v uint64) uint64 { return ((t + v) & m2) << uint(K1-S) })},
+		{Lo: K1, K: K2, SLo: K1, SW: K2, Tab: tab(K2, K2, func(t, v uint64) uint64 { return b2(t+v == m2) })},
+	}
+	w := p.MulPublic(p.AddPublic(x, []uint64{d2}), []uint64{m})
+	lv, err := l.A2BSplitArithLeaves(w, bw, leaves)
+	if err != nil {
+		return nil, true, fmt.Errorf("arithmetic leaves of %d bits: %w", bw, err)
+	}
+	pg, err := p.Mul(lv[3], lv[1])
+	if err != nil {
+		return nil, true, fmt.Errorf("carry product: %w", err)
+	}
+	q := p.Add(lv[0], lv[2])
+	return p.Sub(q, p.MulPublic(pg, []uint64{uint64(1) << uint(bw-S)})), true, nil
+}
+
 func divRoundPublic(p Protocol, x AShare, d []int64, bound int, nonneg bool) (_ AShare, err error) {
 	n := x.Len()
 	if len(d) != n && len(d) != 1 {

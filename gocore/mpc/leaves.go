@@ -41,8 +41,8 @@ type SplitLeaf struct {
 }
 
 // MaxLeafChunk is the widest chunk of b a leaf may read (its one-hot takes 2^K bits per
-// element).
-const MaxLeafChunk = 4
+// element; a table row, 2^K bits, fits a uint64).
+const MaxLeafChunk = 6
 
 // leafSplitter returns p's LeafSplitter when p has one that is available.
 func leafSplitter(p Protocol) (LeafSplitter, bool) {
@@ -58,4 +58,35 @@ func leafSplitter(p Protocol) (LeafSplitter, bool) {
 func HasLeafSplits(p Protocol) bool {
 	_, ok := leafSplitter(p)
 	return ok
+}
+
+// ArithLeafSplitter is an optional extension of LeafSplitter: arithmetic leaves. Each is
+// an arithmetic sharing of a public function f(a, v) in Z_2^64 of the operand a and of a
+// chunk v of the operand b, at the depth of one resharing (rep3: the owner of b inputs
+// the one-hot vector of v as ring elements). A sum of leaves of different chunks is then
+// any value that is a sum of per-chunk terms, without a B2A: the rounding division of the
+// average pools (div.go) is two leaves, and one product for the carry between them.
+type ArithLeafSplitter interface {
+	LeafSplitter
+	// A2BSplitArithLeaves returns, for each leaf, an arithmetic sharing of
+	// Tab[t*2^K + v], t = bits [SLo, SLo+SW) of a and v = b's planes [Lo, Lo+K), with a +
+	// b = x mod 2^w the operands of A2BSplit(x, w).
+	A2BSplitArithLeaves(x AShare, w int, l []ArithLeaf) ([]AShare, error)
+}
+
+// ArithLeaf is the function f(a, v) = Tab[t*2^K + v] (len(Tab) = 2^(SW+K), 1 <= K <=
+// MaxLeafChunk, SW <= MaxLeafChunk) of A2BSplitArithLeaves.
+type ArithLeaf struct {
+	Lo, K   int
+	SLo, SW int
+	Tab     []uint64
+}
+
+// arithLeafSplitter returns p's ArithLeafSplitter when it has one that is available.
+func arithLeafSplitter(p Protocol) (ArithLeafSplitter, bool) {
+	l, ok := Ext[ArithLeafSplitter](p)
+	if !ok || !l.LeafSplits() {
+		return nil, false
+	}
+	return l, true
 }

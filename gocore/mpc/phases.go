@@ -56,7 +56,8 @@ type PhaseStats struct {
 func (s PhaseStats) Add(t PhaseStats) PhaseStats {
 	return PhaseStats{s.Seconds + t.Seconds, net.Stats{
 		BytesSent: s.Net.BytesSent + t.Net.BytesSent, BytesReceived: s.Net.BytesReceived + t.Net.BytesReceived,
-		Messages: s.Net.Messages + t.Net.Messages, Rounds: s.Net.Rounds + t.Net.Rounds}}
+		Messages: s.Net.Messages + t.Net.Messages, Rounds: s.Net.Rounds + t.Net.Rounds,
+		Hops: s.Net.Hops + t.Net.Hops, Clock: max(s.Net.Clock, t.Net.Clock)}}
 }
 
 // Sub returns s - t.
@@ -164,7 +165,8 @@ func (d *Demand) Merge(e *Demand) {
 // (elementwise products of two shares), "macs_shared" (multiply-accumulates of two
 // shared operands), "macs_one_sided" (with an operand held in the clear by one party),
 // "and" (AND gates), "a2b_bits", "a2b_split_bits", "leaf_split_bits" (one-hot and operand
-// planes input for leaves), "leaves", "b2a_bits", "bit2a", "open", "open_bits".
+// planes input for leaves), "leaves", "arith_leaf_split_words" (one-hot words input for
+// arithmetic leaves), "arith_leaves", "b2a_bits", "bit2a", "open", "open_bits".
 func (d *Demand) Summary() map[string]int64 {
 	s := map[string]int64{}
 	for _, c := range d.Calls {
@@ -200,6 +202,9 @@ func (d *Demand) Summary() map[string]int64 {
 		case "A2BSplitLeaves":
 			s["leaf_split_bits"] += n * int64(c.W)
 			s["leaves"] += n * int64(c.K)
+		case "A2BSplitArithLeaves":
+			s["arith_leaf_split_words"] += n * int64(c.W)
+			s["arith_leaves"] += n * int64(c.K)
 		case "B2A":
 			s["b2a_bits"] += n * int64(c.W)
 		case "B2AAnd":

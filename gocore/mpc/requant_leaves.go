@@ -10,32 +10,37 @@ import (
 // for q' - 1). The arithmetic is that of clampCircuit, with w' = a + b mod 2^bw (offset
 // binary of w), k = E + h, m = bw - k:
 //
-//   - cE, the carry into plane E: chunks of [0, E) of at most 4 planes, each a (generate,
+//   - cE, the carry into plane E: at most 8 chunks of [0, E) (at most MaxLeafChunk
+//     planes each, as even as possible: 4-5 planes for E = 34..40), each a (generate,
 //     propagate) pair of leaves ([t + v >= 2^K] and [t + v = 2^K - 1], t and v the chunk's
 //     values in a and b), combined by a balanced carry tree: ceil(log2 chunks) rounds
-//     after the leaves (4 for E <= 48 with 3-plane chunks).
+//     after the leaves (3 for E <= 48).
 //   - The branch cE = 0 (q0 = q' - cE): L, planes [E, k) of w', from 4-plane chunks whose
-//     sum planes, carry out and [sum all ones] are leaves (per carry in beyond the first
-//     chunk), chained by one select per chunk (h <= 8: L and the carry c_k into plane k
-//     one round after the leaves).
+//     sum planes and carry out are leaves (per carry in beyond the first chunk), chained
+//     by one select per chunk (h <= 8: L and the carry c_k into plane k one round after
+//     the leaves).
 //   - hz = [planes [k, bw) of w' are 1 0 ... 0]: with A' = a >> k and B' = b >> k (m
 //     bits), hz = Z_{c_k}, Z_z = [B' = 2^(m-1) - A' - z mod 2^m], an AND tree of one
-//     equality leaf per 4-plane chunk of B' (the threshold is a public function of a,
-//     a derived value); pos = plane bw-1 of w' = Pos_{c_k}, Pos_z = a_top ^ b_top ^
-//     (carry into plane bw-1 of A' + B' + z), a carry tree over chunk leaves.
+//     equality leaf per chunk of B' (at most 4 chunks for m <= 4 * MaxLeafChunk; the
+//     threshold is a public function of a, a derived value); pos = plane bw-1 of w' =
+//     Pos_{c_k}, Pos_z = a_top ^ b_top ^ (carry into plane bw-1 of A' + B' + z), a carry
+//     tree over chunk leaves: both 2 rounds after the leaves.
 //   - o0_i = L_i & hz ^ (pos ^ hz) (clampCircuit's L_i & hz ^ gtH) with hz = Z_0 ^ c_k &
 //     (Z_0 ^ Z_1) expanded as L_i & Z_0 ^ (L_i & c_k) & (Z_0 ^ Z_1), so that no product
 //     waits for hz; beta = [0 <= q0 <= H - 1] = hz & NOT [L all ones], expanded the same
-//     way.
+//     way, with [L all ones] the AND of the chunks' [sum all ones] for carry in 0 (a
+//     chunk whose sum is all ones has no carry out): one round for h <= 8.
 //   - The output is clamp(q0 + cE) = o0 + (cE & beta) (clamp is monotone with slope at
 //     most 1, and q0 = q' - 1 does not wrap): LeafSplitter.B2AAnd converts o0 and adds
 //     the AND in the B2A's two rounds, instead of clampCircuit's second branch and select
 //     round before the B2A.
 //
-// Depths (AND rounds after the leaves' round): cE 4 (at most 16 chunks), o0 and beta 4.
-// Per requantization: the leaves' round, 4 AND rounds, the B2A's 2, against 7 + 2; and
-// about a fifth of the AND gates (the leaves cost party 1 nothing to reshare, and its
-// one-hot input replaces the planes of b).
+// Depths (AND rounds after the leaves' round): cE 3 (at most 8 chunks), o0 and beta 3
+// (Z and Pos 2, c_k and [L all ones] 1). Per requantization: the leaves' round, 3 AND
+// rounds, the B2A's 2, against 7 + 2 for the fused circuit over single planes; and
+// about a fifth of its AND gates (the leaves cost party 1 nothing to reshare, and its
+// one-hot input replaces the planes of b). Wider chunks cost one-hot planes (2^K bits
+// per chunk and element) and the a-holders' leaf evaluation, not rounds.
 func (rq *requantizer) leafPass(ls LeafSplitter, w AShare, gr *group, h int) (AShare, error) {
 	p := rq.p
 	E, bw := gr.e, gr.bw
@@ -84,25 +89,23 @@ func (rq *requantizer) leafPass(ls LeafSplitter, w AShare, gr *group, h int) (AS
 		}
 		return gpair{g, pp}
 	}
-	// cE: chunks of [0, E).
-	kl := min(max((E+15)/16, 1), MaxLeafChunk)
+	// cE: at most 8 chunks of [0, E) (3 AND rounds).
 	var low []gpair
-	for lo := 0; lo < E; lo += kl {
-		K := min(kl, E-lo)
-		low = append(low, gp(lo, K, lo, K, 0, lo > 0))
+	for _, ch := range leafChunks(0, E, 8) {
+		low = append(low, gp(ch[0], ch[1], ch[0], ch[1], 0, ch[0] > 0))
 	}
 	cE := newCtree(d, low).G(0, len(low))
 	// L: 4-plane chunks of [E, k), with carry in 0 into E (the branch cE = 0): the sum
-	// planes, the carry out and [sum planes all ones], per carry in (one for the first
-	// chunk).
+	// planes and the carry out per carry in (one for the first chunk), and [sum planes
+	// all ones] for carry in 0.
 	type lchunk struct {
 		s   [2][]sig // sum planes for carry in 0 / 1
 		co  [2]sig   // carry out
-		one [2]sig   // sum planes all ones
+		one sig      // sum planes all ones, carry in 0
 	}
 	var lch []lchunk
-	for lo := E; lo < k; lo += MaxLeafChunk {
-		K := min(MaxLeafChunk, k-lo)
+	for lo := E; lo < k; lo += 4 {
+		K := min(4, k-lo)
 		var c lchunk
 		for y := range 2 {
 			if lo == E && y == 1 {
@@ -112,16 +115,19 @@ func (rq *requantizer) leafPass(ls LeafSplitter, w AShare, gr *group, h int) (AS
 				c.s[y] = append(c.s[y], leaf(lo, K, 0, lo, K, func(t, v uint64) bool { return (t+v+uint64(y))>>uint(i)&1 == 1 }))
 			}
 			c.co[y] = leaf(lo, K, 0, lo, K, func(t, v uint64) bool { return t+v+uint64(y) >= 1<<uint(K) })
-			c.one[y] = leaf(lo, K, 0, lo, K, func(t, v uint64) bool { return (t+v+uint64(y))&mask(K) == mask(K) })
+			if y == 0 {
+				c.one = leaf(lo, K, 0, lo, K, func(t, v uint64) bool { return (t+v)&mask(K) == mask(K) })
+			}
 		}
 		lch = append(lch, c)
 	}
-	// Upper planes [k, bw): 4-plane chunks of B'.
+	// Upper planes [k, bw): at most 4 chunks of B' (the zero and sign tests 2 AND rounds
+	// deep, so that o0 and beta are 3).
 	var zl [2][]sig
 	var up [2][]gpair
 	ptop := sigZero
-	for lo := k; lo < bw; lo += MaxLeafChunk {
-		K := min(MaxLeafChunk, bw-lo)
+	for _, ch := range leafChunks(k, bw-k, 4) {
+		lo, K := ch[0], ch[1]
 		for z := range 2 {
 			zl[z] = append(zl[z], leaf(lo, K, 1+z, lo-k, K, func(t, v uint64) bool { return t == v }))
 		}
@@ -153,12 +159,11 @@ func (rq *requantizer) leafPass(ls LeafSplitter, w AShare, gr *group, h int) (AS
 	}
 	dZ, dPos := d.xor(Z[0], Z[1]), d.xor(Pos[0], Pos[1])
 	// The branch cE = 0: L, the carry c_k into plane k and [L all ones], chunk by chunk.
-	var L, ones []sig
+	var L []sig
 	c := sigZero
 	for j, ch := range lch {
 		if j == 0 {
 			L = append(L, ch.s[0]...)
-			ones = append(ones, ch.one[0])
 			c = ch.co[0]
 			continue
 		}
@@ -166,7 +171,6 @@ func (rq *requantizer) leafPass(ls LeafSplitter, w AShare, gr *group, h int) (AS
 		for i := range ch.s[0] {
 			L = append(L, sel(ch.s[0][i], ch.s[1][i]))
 		}
-		ones = append(ones, sel(ch.one[0], ch.one[1]))
 		c = sel(ch.co[0], ch.co[1])
 	}
 	hz := d.xor(Z[0], d.and(c, dZ))
@@ -177,7 +181,13 @@ func (rq *requantizer) leafPass(ls LeafSplitter, w AShare, gr *group, h int) (AS
 	}
 	// beta = [0 <= q0 <= H - 1] = hz & NOT [L all ones], so that the output is o0 + cE &
 	// beta (o1 = clamp(q0 + 1) = o0 + beta; q0 = q' - 1 does not wrap: bw has room).
-	nAll := not(d.andTree(ones))
+	// [L all ones]: a chunk whose sum planes (carry in 0) are all ones has no carry out,
+	// so the next chunk's carry in is 0 as well: the AND of the chunks' carry-in-0 tests.
+	var ones0 []sig
+	for _, ch := range lch {
+		ones0 = append(ones0, ch.one)
+	}
+	nAll := not(d.andTree(ones0))
 	beta := d.xor(d.and(Z[0], nAll), d.and(d.and(c, nAll), dZ))
 	outs := append(o0, cE, beta)
 	_, _, lv, err := ls.A2BSplitLeaves(w, bw, 0, sl)
@@ -200,6 +210,26 @@ func (rq *requantizer) leafPass(ls LeafSplitter, w AShare, gr *group, h int) (AS
 		return nil, fmt.Errorf("b2a: %w", err)
 	}
 	return p.AddPublic(y, []uint64{uint64(rq.lo)}), nil
+}
+
+// leafChunks splits the n planes from lo into at most c chunks of nearly equal width
+// (the wider first), each at most MaxLeafChunk planes; more chunks only if n > c *
+// MaxLeafChunk. Each chunk is [lo, width].
+func leafChunks(lo, n, c int) [][2]int {
+	if n <= 0 {
+		return nil
+	}
+	c = max(min(c, n), (n+MaxLeafChunk-1)/MaxLeafChunk)
+	out := make([][2]int, 0, c)
+	for i := range c {
+		k := n / c
+		if i < n%c {
+			k++
+		}
+		out = append(out, [2]int{lo, k})
+		lo += k
+	}
+	return out
 }
 
 // andTree is the AND of xs as a balanced tree (ceil(log2 len) levels above the deepest),

@@ -31,10 +31,19 @@ type Stats struct {
 	BytesReceived int64
 	Messages      int64 // messages sent
 	Rounds        int64 // communication rounds (send-then-receive turns)
+	// Hops is the length of the longest chain of messages, each sent after the previous
+	// one was received, that ends at this party (a Lamport clock: a message carries its
+	// sender's count, and receiving it sets this party's count to at least one more).
+	// Unlike Rounds it counts a message that depends on one received in the same turn,
+	// so the most Hops of any party is the computation's latency in one-way delays. Only
+	// the in-memory pipes keep it (0 elsewhere). Sub keeps s's Hops in Clock and
+	// subtracts Hops, so that a phase's start is Clock - Hops.
+	Hops  int64
+	Clock int64
 }
 
 // Sub returns s - t, for per-layer accounting.
 func (s Stats) Sub(t Stats) Stats {
 	return Stats{s.BytesSent - t.BytesSent, s.BytesReceived - t.BytesReceived,
-		s.Messages - t.Messages, s.Rounds - t.Rounds}
+		s.Messages - t.Messages, s.Rounds - t.Rounds, s.Hops - t.Hops, s.Clock}
 }

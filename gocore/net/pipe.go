@@ -25,7 +25,7 @@ var ErrClosed = errors.New("connection closed")
 // Counters are those a socket would give: BytesSent and BytesReceived count payload bytes,
 // Messages counts Send calls, and Rounds counts the Recv calls made after at least one Send
 // since the previous Recv (so a batch of sends followed by receives is one round, as for
-// tlsnet.Mesh).
+// tlsnet.Mesh); Hops is a Lamport clock over the messages (see Stats).
 //
 // Close of any endpoint makes its own pending and later calls fail, and makes every pending
 // and later Recv from it (once the messages it sent before closing are consumed) fail with
@@ -33,13 +33,13 @@ var ErrClosed = errors.New("connection closed")
 func NewPipes(n int) []Conn {
 	h := &hub{
 		n:      n,
-		queues: make([][][][]byte, n),
+		queues: make([][][]tagged, n),
 		closed: make([]bool, n),
 		conds:  make([]*sync.Cond, n),
 	}
 	conns := make([]Conn, n)
 	for i := range n {
-		h.queues[i] = make([][][]byte, n)
+		h.queues[i] = make([][]tagged, n)
 		h.conds[i] = sync.NewCond(&h.mu)
 		conns[i] = &pipe{id: i, h: h}
 	}
@@ -51,9 +51,15 @@ func NewPipes(n int) []Conn {
 type hub struct {
 	mu     sync.Mutex
 	n      int
-	queues [][][][]byte
+	queues [][][]tagged
 	closed []bool
 	conds  []*sync.Cond
+}
+
+// tagged is a queued message with its sender's hop count when it was sent.
+type tagged struct {
+	msg  []byte
+	hops int64
 }
 
 type pipe struct {
@@ -65,6 +71,7 @@ type pipe struct {
 	bytesRecv atomic.Int64
 	msgs      atomic.Int64
 	rounds    atomic.Int64
+	hops      atomic.Int64 // written only by the owning party's goroutine
 }
 
 func (p *pipe) ID() int { return p.id }
@@ -88,7 +95,7 @@ func (p *pipe) Send(to int, msg []byte) error {
 		h.mu.Unlock()
 		return errs.New(errs.Party, "party %d: send to party %d: %w (own endpoint)", p.id, to, ErrClosed)
 	}
-	h.queues[to][p.id] = append(h.queues[to][p.id], msg)
+	h.queues[to][p.id] = append(h.queues[to][p.id], tagged{msg, p.hops.Load()})
 	h.conds[to].Broadcast()
 	h.mu.Unlock()
 	p.bytesSent.Add(int64(len(msg)))
@@ -114,11 +121,14 @@ func (p *pipe) Recv(from int) ([]byte, error) {
 			return nil, errs.New(errs.Party, "party %d: receive from party %d: %w (own endpoint)", p.id, from, ErrClosed)
 		}
 		if q := h.queues[p.id][from]; len(q) > 0 {
-			msg := q[0]
-			q[0] = nil
+			m := q[0]
+			q[0] = tagged{}
 			h.queues[p.id][from] = q[1:]
-			p.bytesRecv.Add(int64(len(msg)))
-			return msg, nil
+			p.bytesRecv.Add(int64(len(m.msg)))
+			if m.hops+1 > p.hops.Load() {
+				p.hops.Store(m.hops + 1)
+			}
+			return m.msg, nil
 		}
 		if h.closed[from] {
 			return nil, errs.New(errs.Party, "party %d: receive from party %d: %w by party %d", p.id, from, ErrClosed, from)
@@ -137,6 +147,8 @@ func (p *pipe) Stats() Stats {
 		BytesReceived: p.bytesRecv.Load(),
 		Messages:      p.msgs.Load(),
 		Rounds:        p.rounds.Load(),
+		Hops:          p.hops.Load(),
+		Clock:         p.hops.Load(),
 	}
 }
 
@@ -145,7 +157,7 @@ func (p *pipe) Close() error {
 	h := p.h
 	h.mu.Lock()
 	h.closed[p.id] = true
-	h.queues[p.id] = make([][][]byte, h.n) // drop what nobody will read
+	h.queues[p.id] = make([][]tagged, h.n) // drop what nobody will read
 	for _, c := range h.conds {
 		c.Broadcast()
 	}

@@ -52,10 +52,12 @@ func TestPipesOrderAndStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := c[0].Stats()
-	if s != (Stats{BytesSent: 6, BytesReceived: 3, Messages: 3, Rounds: 1}) {
+	// Hops: "gh" and "i" were each sent after receiving one message of party 0, so
+	// party 0's chain is two messages long although it counts one round.
+	if s != (Stats{BytesSent: 6, BytesReceived: 3, Messages: 3, Rounds: 1, Hops: 2, Clock: 2}) {
 		t.Fatalf("party 0 stats %+v", s)
 	}
-	if s := c[1].Stats(); s != (Stats{BytesSent: 2, BytesReceived: 5, Messages: 1, Rounds: 0}) {
+	if s := c[1].Stats(); s != (Stats{BytesSent: 2, BytesReceived: 5, Messages: 1, Rounds: 0, Hops: 1, Clock: 1}) {
 		t.Fatalf("party 1 stats %+v", s)
 	}
 	if err := c[0].Send(0, nil); errs.KindOf(err) != errs.Internal {
@@ -63,6 +65,36 @@ func TestPipesOrderAndStats(t *testing.T) {
 	}
 	if _, err := c[0].Recv(3); errs.KindOf(err) != errs.Internal {
 		t.Fatalf("recv from 3: %v", err)
+	}
+}
+
+// TestPipesHops: a one-way message (party 1 to 2) that party 2 forwards to party 0 in the
+// same turn as party 0's own message to party 1: one round each, three hops for party 0
+// (the chain 0 -> 1 -> 2 -> 0), and Sub keeps the end clock.
+func TestPipesHops(t *testing.T) {
+	c := NewPipes(3)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(c[0].Send(1, []byte("a")))
+	before := c[0].Stats()
+	_, err := c[1].Recv(0)
+	must(err)
+	must(c[1].Send(2, []byte("b")))
+	_, err = c[2].Recv(1)
+	must(err)
+	must(c[2].Send(0, []byte("c")))
+	_, err = c[0].Recv(2)
+	must(err)
+	s := c[0].Stats()
+	if s.Rounds != 1 || s.Hops != 3 {
+		t.Fatalf("party 0: %d rounds, %d hops; want 1 and 3", s.Rounds, s.Hops)
+	}
+	if d := s.Sub(before); d.Hops != 3 || d.Clock != 3 || d.Clock-d.Hops != before.Clock {
+		t.Fatalf("Sub: %+v", d)
 	}
 }
 

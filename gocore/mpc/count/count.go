@@ -278,6 +278,25 @@ func (p *LeafSplitter) A2BSplitLeaves(x mpc.AShare, w, bits int, l *mpc.SplitLea
 	return &BShare{x.Len(), bits}, &BShare{x.Len(), bits}, ls, nil
 }
 
+// A2BSplitArithLeaves records one "A2BSplitArithLeaves" call of n elements: W the one-hot
+// words party 1 inputs per element (2^K per distinct chunk), K the leaves.
+func (p *LeafSplitter) A2BSplitArithLeaves(x mpc.AShare, w int, l []mpc.ArithLeaf) ([]mpc.AShare, error) {
+	in := 0
+	seen := map[[2]int]bool{}
+	for _, lf := range l {
+		if k := [2]int{lf.Lo, lf.K}; !seen[k] {
+			seen[k] = true
+			in += 1 << uint(lf.K)
+		}
+	}
+	p.add(mpc.Call{Op: "A2BSplitArithLeaves", N: x.Len(), W: in, K: len(l)})
+	out := make([]mpc.AShare, len(l))
+	for i := range out {
+		out[i] = &AShare{x.Len(), -1}
+	}
+	return out, nil
+}
+
 // B2AAnd records a "B2AAnd" call (n elements, w bits).
 func (p *LeafSplitter) B2AAnd(x, c, beta mpc.BShare) (mpc.AShare, error) {
 	p.add(mpc.Call{Op: "B2AAnd", N: x.Len(), W: x.Width()})

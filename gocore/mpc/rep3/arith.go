@@ -23,7 +23,7 @@ func (p *Protocol) Input(owner int, vals []uint64, n int) (mpc.AShare, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rep3 input from party %d: %w", owner, err)
 	}
-	return &AShare{a, b}, nil
+	return &AShare{a: a, b: b}, nil
 }
 
 // input shares n words of owner (arithmetically, or with XOR if xor) and returns this
@@ -66,7 +66,10 @@ func (p *Protocol) Open(x mpc.AShare, to int) ([]uint64, error) {
 	if err := checkParty("open", to, true); err != nil {
 		return nil, err
 	}
-	s := as(x)
+	s, err := p.settle(x)
+	if err != nil {
+		return nil, fmt.Errorf("rep3 open: %w", err)
+	}
 	v, err := p.open(s.a, s.b, to, false)
 	if err != nil {
 		return nil, fmt.Errorf("rep3 open: %w", err)
@@ -109,7 +112,7 @@ func (p *Protocol) open(a, b []uint64, to int, xor bool) ([]uint64, error) {
 // Public shares a public vector as (v, 0, 0): no communication.
 func (p *Protocol) Public(vals []uint64) mpc.AShare {
 	n := len(vals)
-	s := &AShare{make([]uint64, n), make([]uint64, n)}
+	s := &AShare{a: make([]uint64, n), b: make([]uint64, n)}
 	switch p.id {
 	case 0:
 		copy(s.a, vals)
@@ -125,45 +128,60 @@ func sameLen(op string, a, b int) {
 	}
 }
 
+// Add, Sub and Neg work on first components only when an operand is a pending product
+// (deferred.go): the result is pending.
 func (p *Protocol) Add(x, y mpc.AShare) mpc.AShare {
-	s, t := as(x), as(y)
+	s, t := anyAS(x), anyAS(y)
 	sameLen("Add", len(s.a), len(t.a))
-	z := &AShare{make([]uint64, len(s.a)), make([]uint64, len(s.a))}
+	if pend, toks := linear(s, t); pend {
+		z := &AShare{a: make([]uint64, len(s.a)), toks: toks}
+		ring.Add(z.a, s.a, t.a)
+		return z
+	}
+	z := &AShare{a: make([]uint64, len(s.a)), b: make([]uint64, len(s.a))}
 	ring.Add(z.a, s.a, t.a)
 	ring.Add(z.b, s.b, t.b)
 	return z
 }
 
 func (p *Protocol) Sub(x, y mpc.AShare) mpc.AShare {
-	s, t := as(x), as(y)
+	s, t := anyAS(x), anyAS(y)
 	sameLen("Sub", len(s.a), len(t.a))
-	z := &AShare{make([]uint64, len(s.a)), make([]uint64, len(s.a))}
+	if pend, toks := linear(s, t); pend {
+		z := &AShare{a: make([]uint64, len(s.a)), toks: toks}
+		ring.Sub(z.a, s.a, t.a)
+		return z
+	}
+	z := &AShare{a: make([]uint64, len(s.a)), b: make([]uint64, len(s.a))}
 	ring.Sub(z.a, s.a, t.a)
 	ring.Sub(z.b, s.b, t.b)
 	return z
 }
 
 func (p *Protocol) Neg(x mpc.AShare) mpc.AShare {
-	s := as(x)
-	z := &AShare{make([]uint64, len(s.a)), make([]uint64, len(s.a))}
+	s := anyAS(x)
+	z := &AShare{a: make([]uint64, len(s.a)), toks: s.toks}
 	ring.Neg(z.a, s.a)
-	ring.Neg(z.b, s.b)
+	if !s.pending() {
+		z.b = make([]uint64, len(s.a))
+		ring.Neg(z.b, s.b)
+	}
 	return z
 }
 
-// AddPublic adds c to component x_0 (held by parties 0 and 2). The other components are
-// shared with x, not copied (shares are immutable).
+// AddPublic adds c to component x_0 (held by parties 0 and 2; of a pending product, z_0,
+// party 0's). The other components are shared with x, not copied (shares are immutable).
 func (p *Protocol) AddPublic(x mpc.AShare, c []uint64) mpc.AShare {
-	s := as(x)
+	s := anyAS(x)
 	if len(c) != 1 {
 		sameLen("AddPublic", len(s.a), len(c))
 	}
-	z := &AShare{s.a, s.b}
-	switch p.id {
-	case 0:
+	z := &AShare{a: s.a, b: s.b, toks: s.toks}
+	switch {
+	case p.id == 0:
 		z.a = make([]uint64, len(s.a))
 		ring.AddPublic(z.a, s.a, c)
-	case 2:
+	case p.id == 2 && !s.pending():
 		z.b = make([]uint64, len(s.b))
 		ring.AddPublic(z.b, s.b, c)
 	}
@@ -171,39 +189,56 @@ func (p *Protocol) AddPublic(x mpc.AShare, c []uint64) mpc.AShare {
 }
 
 func (p *Protocol) MulPublic(x mpc.AShare, c []uint64) mpc.AShare {
-	s := as(x)
+	s := anyAS(x)
 	if len(c) != 1 {
 		sameLen("MulPublic", len(s.a), len(c))
 	}
-	z := &AShare{make([]uint64, len(s.a)), make([]uint64, len(s.a))}
+	z := &AShare{a: make([]uint64, len(s.a)), toks: s.toks}
 	ring.MulPublic(z.a, s.a, c)
-	ring.MulPublic(z.b, s.b, c)
+	if !s.pending() {
+		z.b = make([]uint64, len(s.a))
+		ring.MulPublic(z.b, s.b, c)
+	}
 	return z
 }
 
 func (p *Protocol) Gather(x mpc.AShare, idx []int32) mpc.AShare {
-	s := as(x)
-	return &AShare{ring.Gather(s.a, idx), ring.Gather(s.b, idx)}
+	s := anyAS(x)
+	if s.pending() {
+		return &AShare{a: ring.Gather(s.a, idx), toks: s.toks}
+	}
+	return &AShare{a: ring.Gather(s.a, idx), b: ring.Gather(s.b, idx)}
 }
 
 func (p *Protocol) Concat(xs ...mpc.AShare) mpc.AShare {
+	ss := make([]*AShare, len(xs))
 	as_, bs_ := make([][]uint64, len(xs)), make([][]uint64, len(xs))
 	for i, x := range xs {
-		s := as(x)
-		as_[i], bs_[i] = s.a, s.b
+		ss[i] = anyAS(x)
+		as_[i], bs_[i] = ss[i].a, ss[i].b
 	}
-	return &AShare{ring.Concat(as_...), ring.Concat(bs_...)}
+	if pend, toks := linear(ss...); pend {
+		return &AShare{a: ring.Concat(as_...), toks: toks}
+	}
+	return &AShare{a: ring.Concat(as_...), b: ring.Concat(bs_...)}
 }
 
 func (p *Protocol) SumGroups(x mpc.AShare, k int) mpc.AShare {
-	s := as(x)
-	return &AShare{ring.SumGroups(s.a, k), ring.SumGroups(s.b, k)}
+	s := anyAS(x)
+	if s.pending() {
+		return &AShare{a: ring.SumGroups(s.a, k), toks: s.toks}
+	}
+	return &AShare{a: ring.SumGroups(s.a, k), b: ring.SumGroups(s.b, k)}
 }
 
 // Mul: z_i = x_i y_i + x_i y_{i+1} + x_{i+1} y_i + alpha_i, resharing. One message of n
 // words, one round.
 func (p *Protocol) Mul(x, y mpc.AShare) (mpc.AShare, error) {
-	s, t := as(x), as(y)
+	st, err := p.settleAll(x, y)
+	if err != nil {
+		return nil, fmt.Errorf("rep3 mul: %w", err)
+	}
+	s, t := st[0], st[1]
 	if len(s.a) != len(t.a) {
 		return nil, errs.New(errs.Shape, "rep3 mul: lengths %d and %d", len(s.a), len(t.a))
 	}
@@ -231,13 +266,17 @@ func (p *Protocol) Mul(x, y mpc.AShare) (mpc.AShare, error) {
 		p.reportMasks(next, prev)
 		p.obs.Product(Relation{Kind: "mul"}, Pair{s.a, s.b}, Pair{t.a, t.b}, Pair{a, b})
 	}
-	return &AShare{a, b}, nil
+	return &AShare{a: a, b: b}, nil
 }
 
 // MulSum sums the local cross terms of each group of k before resharing: one message of
 // len(x)/k words, one round.
 func (p *Protocol) MulSum(x, y mpc.AShare, k int) (mpc.AShare, error) {
-	s, t := as(x), as(y)
+	st, err := p.settleAll(x, y)
+	if err != nil {
+		return nil, fmt.Errorf("rep3 mulsum: %w", err)
+	}
+	s, t := st[0], st[1]
 	if len(s.a) != len(t.a) || k < 1 || len(s.a)%k != 0 {
 		return nil, errs.New(errs.Shape, "rep3 mulsum: lengths %d and %d, k=%d", len(s.a), len(t.a), k)
 	}
@@ -253,22 +292,27 @@ func (p *Protocol) MulSum(x, y mpc.AShare, k int) (mpc.AShare, error) {
 	}
 	next, prev := p.productMasks(len(z))
 	p.addZeroShareTo(z, next, prev)
-	a, b, err := p.reshare(z)
+	r, err := p.product(z)
 	if err != nil {
 		return nil, fmt.Errorf("rep3 mulsum: %w", err)
 	}
 	if p.obs != nil {
+		a, b := r.a, r.b
 		p.reportMasks(next, prev)
 		p.obs.Product(Relation{Kind: "mulsum", K: k}, Pair{s.a, s.b}, Pair{t.a, t.b}, Pair{a, b})
 	}
-	return &AShare{a, b}, nil
+	return r, nil
 }
 
 // GatherMulSum is MulSum(Gather(x, xIdx), Gather(w, wIdx), k) without the gathered
 // copies: the same cross terms, read through the index maps, and the same message
 // (len(xIdx)/k words, one round). It implements mpc.GatherMulSummer.
 func (p *Protocol) GatherMulSum(x mpc.AShare, xIdx []int32, w mpc.AShare, wIdx []int32, k int) (mpc.AShare, error) {
-	s, t := as(x), as(w)
+	st, err := p.settleAll(x, w)
+	if err != nil {
+		return nil, fmt.Errorf("rep3 gathermulsum: %w", err)
+	}
+	s, t := st[0], st[1]
 	if len(xIdx) != len(wIdx) || k < 1 || len(xIdx)%k != 0 {
 		return nil, errs.New(errs.Shape, "rep3 gathermulsum: %d and %d indices, k=%d", len(xIdx), len(wIdx), k)
 	}
@@ -291,21 +335,26 @@ func (p *Protocol) GatherMulSum(x mpc.AShare, xIdx []int32, w mpc.AShare, wIdx [
 	}
 	next, prev := p.productMasks(len(z))
 	p.addZeroShareTo(z, next, prev)
-	a, b, err := p.reshare(z)
+	r, err := p.product(z)
 	if err != nil {
 		return nil, fmt.Errorf("rep3 gathermulsum: %w", err)
 	}
 	if p.obs != nil {
+		a, b := r.a, r.b
 		p.reportMasks(next, prev)
 		p.obs.Product(Relation{Kind: "gathermulsum", K: k, XIdx: xIdx, YIdx: wIdx}, Pair{s.a, s.b}, Pair{t.a, t.b}, Pair{a, b})
 	}
-	return &AShare{a, b}, nil
+	return r, nil
 }
 
 // MatMul computes the local cross terms A_i (B_i + B_{i+1}) + A_{i+1} B_i with two GEMMs and
 // reshares the m*n outputs: one message of m*n words, one round.
 func (p *Protocol) MatMul(x, y mpc.AShare, m, k, n int) (mpc.AShare, error) {
-	s, t := as(x), as(y)
+	st, err := p.settleAll(x, y)
+	if err != nil {
+		return nil, fmt.Errorf("rep3 matmul: %w", err)
+	}
+	s, t := st[0], st[1]
 	if m < 0 || k < 0 || n < 0 || len(s.a) != m*k || len(t.a) != k*n {
 		return nil, errs.New(errs.Shape, "rep3 matmul: lengths %d and %d for [%d,%d]x[%d,%d]", len(s.a), len(t.a), m, k, k, n)
 	}
@@ -316,13 +365,14 @@ func (p *Protocol) MatMul(x, y mpc.AShare, m, k, n int) (mpc.AShare, error) {
 	ring.MatMulAdd(z, s.b, t.a, m, k, n)
 	next, prev := p.productMasks(len(z))
 	p.addZeroShareTo(z, next, prev)
-	a, b, err := p.reshare(z)
+	r, err := p.product(z)
 	if err != nil {
 		return nil, fmt.Errorf("rep3 matmul: %w", err)
 	}
 	if p.obs != nil {
+		a, b := r.a, r.b
 		p.reportMasks(next, prev)
 		p.obs.Product(Relation{Kind: "matmul", M: m, K: k, N: n}, Pair{s.a, s.b}, Pair{t.a, t.b}, Pair{a, b})
 	}
-	return &AShare{a, b}, nil
+	return r, nil
 }

@@ -42,7 +42,10 @@ func (p *Protocol) A2BSplit(x mpc.AShare, w int) (a, b mpc.BShare, err error) {
 // checked form (an Observer attached: convert_checked.go), those of S and 2C with S + 2C =
 // x mod 2^w, from the components' free sharings and one AND round.
 func (p *Protocol) a2bOperands(x mpc.AShare, w int) (x0, y *BShare, err error) {
-	s := as(x)
+	s, err := p.settle(x)
+	if err != nil {
+		return nil, nil, err
+	}
 	if p.obs != nil {
 		x0, y, err = p.a2bCheckedOperands(s, w)
 		if err != nil {
@@ -286,7 +289,7 @@ func (p *Protocol) b2a(s, c, beta *BShare) (*AShare, error) {
 	//   role 2 holds (x_{h+2}, x_h):     z = (b, W(x_h)), t = sum_j x_{h,j} u_j;
 	// with W(x) = sum_j 2^j x_j and b = b_{h+2}'s value; then z -= 2 reshare(t + alpha).
 	nw := ring.Words(n)
-	z := &AShare{make([]uint64, n), make([]uint64, n)}
+	z := &AShare{a: make([]uint64, n), b: make([]uint64, n)}
 	t := make([]uint64, n)
 	var tp []uint64 // the share of c & beta (3-out-of-3), with c
 	if c != nil {
@@ -443,6 +446,10 @@ func (p *Protocol) b2a(s, c, beta *BShare) (*AShare, error) {
 			t[i] = tp[i] - 2*t[i]
 		}
 		p.addZeroShare(t)
+		if p.defers() { // pending (deferred.go): z's first component plus this party's term
+			ring.Add(t, t, z.a)
+			return p.product(t)
+		}
 		ta, tb, err := p.reshare(t)
 		if err != nil {
 			return nil, err
@@ -452,6 +459,14 @@ func (p *Protocol) b2a(s, c, beta *BShare) (*AShare, error) {
 			z.b[i] += tb[i]
 		}
 		return z, nil
+	}
+	if p.defers() { // pending (deferred.go): z's first component minus twice this party's
+		// term, then the zero share (not doubled: it masks every bit of the message)
+		for i := range t {
+			t[i] = z.a[i] - 2*t[i]
+		}
+		p.addZeroShare(t)
+		return p.product(t)
 	}
 	next, prev := p.productMasks(len(t))
 	p.addZeroShareTo(t, next, prev)

@@ -93,11 +93,11 @@ func (p *Protocol) b2aChecked(s *BShare) (*AShare, error) {
 	comp := func(j int) *AShare {
 		switch (j - p.id + 3) % 3 {
 		case 0:
-			return &AShare{own, zero}
+			return &AShare{a: own, b: zero}
 		case 1:
-			return &AShare{zero, nxt}
+			return &AShare{a: zero, b: nxt}
 		}
-		return &AShare{zero, zero}
+		return &AShare{a: zero, b: zero}
 	}
 	b0, b1, b2 := comp(0), comp(1), comp(2)
 	t1, err := p.Mul(b0, b1)
@@ -105,8 +105,8 @@ func (p *Protocol) b2aChecked(s *BShare) (*AShare, error) {
 		return nil, fmt.Errorf("b0 & b1: %w", err)
 	}
 	t := as(t1)
-	c := &AShare{make([]uint64, n*w), make([]uint64, n*w)}
-	u := &AShare{make([]uint64, n*w), make([]uint64, n*w)}
+	c := &AShare{a: make([]uint64, n*w), b: make([]uint64, n*w)}
+	u := &AShare{a: make([]uint64, n*w), b: make([]uint64, n*w)}
 	for i := range c.a {
 		c.a[i] = b0.a[i] + b1.a[i] - 2*t.a[i]
 		c.b[i] = b0.b[i] + b1.b[i] - 2*t.b[i]
@@ -119,7 +119,7 @@ func (p *Protocol) b2aChecked(s *BShare) (*AShare, error) {
 		return nil, fmt.Errorf("c . b2: %w", err)
 	}
 	tt := as(t2)
-	z := &AShare{make([]uint64, n), make([]uint64, n)}
+	z := &AShare{a: make([]uint64, n), b: make([]uint64, n)}
 	for e := range n {
 		var za, zb uint64
 		for j := range w {

@@ -15,6 +15,8 @@ package rep3
 // as a computing-party client does after Open(x, client).
 
 import (
+	"fmt"
+
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/prg"
@@ -41,7 +43,11 @@ func (p *Protocol) ImportShares(payload []byte, n int) (mpc.AShare, error) {
 
 // ExportShares encodes party i's pair (x_i, x_{i+1}) for the client.
 func (p *Protocol) ExportShares(x mpc.AShare) ([]byte, error) {
-	a, b := Components(x)
+	s, err := p.settle(x)
+	if err != nil {
+		return nil, fmt.Errorf("rep3 export: %w", err)
+	}
+	a, b := s.a, s.b
 	out := make([]byte, 16*len(a))
 	ring.PutBytes(out[:8*len(a)], a)
 	ring.PutBytes(out[8*len(a):], b)

@@ -82,7 +82,17 @@ func (p *Protocol) A2BSplitLeaves(x mpc.AShare, w, nb int, l *mpc.SplitLeaves) (
 			chunks = append(chunks, k)
 		}
 	}
-	s := as(x)
+	// A pending product (deferred.go) goes in without its resharing: in range A, b = z_1
+	// (party 1's alone) and a = z_0 + z_2, which parties 0 and 2 exchange in the input
+	// step; in range B, b = z_0 and a = z_1 + z_2 (parties 1 and 2). With operand planes
+	// wanted it is settled first.
+	s := anyAS(x)
+	pend := nb == 0 && s.pending()
+	if pend {
+		s = &AShare{a: p.sendable(s)} // the terms, masked (deferred.go)
+	} else if s, err = p.settle(x); err != nil {
+		return nil, nil, nil, fmt.Errorf("rep3 a2bsplitleaves: %w", err)
+	}
 	n := len(s.a)
 	nw := ring.Words(n)
 	// Two ranges of whole words: in range A, b = x_1 + x_2 is party 1's and a = x_0 is
@@ -98,6 +108,7 @@ func (p *Protocol) A2BSplitLeaves(x mpc.AShare, w, nb int, l *mpc.SplitLeaves) (
 		off          []int    // layout of the range's input
 		oh           []uint64 // a-holders: this party's part of the one-hots
 		ya, yb       []uint64 // this party's components of the leaves
+		av           []uint64 // a-holders of a pending product: a = own z + the other's
 	}
 	rs := []*rng{{owner: 1, keyed: 0, wlo: 0, whi: nw, lo: 0, hi: n}}
 	if nb == 0 {
@@ -109,6 +120,9 @@ func (p *Protocol) A2BSplitLeaves(x mpc.AShare, w, nb int, l *mpc.SplitLeaves) (
 	}
 	// a's values (this party's component, if it holds a) and b's (the owner's).
 	aOf := func(r *rng) []uint64 {
+		if pend {
+			return r.av
+		}
 		switch {
 		case r.owner == 1 && p.id == 0, r.owner == 0 && p.id == 2:
 			return s.a[r.lo:r.hi] // x_0 for party 0, x_2 for party 2: first components
@@ -135,12 +149,21 @@ func (p *Protocol) A2BSplitLeaves(x mpc.AShare, w, nb int, l *mpc.SplitLeaves) (
 		if p.id == 1 {
 			k0 = p.gPrev
 		}
+		if pend && p.id != r.owner { // the a-holders exchange their terms of the product
+			if err := p.send(3-r.owner-p.id, s.a[r.lo:r.hi]); err != nil {
+				return nil, nil, nil, fmt.Errorf("rep3 a2bsplitleaves: exchange: %w", err)
+			}
+		}
 		switch p.id {
 		case r.keyed:
 			r.oh = k0.Uint64s(total)
 		case r.owner:
 			y := make([]uint64, r.hi-r.lo)
-			ring.Add(y, s.a[r.lo:r.hi], s.b[r.lo:r.hi])
+			if pend {
+				copy(y, s.a[r.lo:r.hi]) // b = this party's term z
+			} else {
+				ring.Add(y, s.a[r.lo:r.hi], s.b[r.lo:r.hi])
+			}
 			yp := ring.ToPlanes(y, w)
 			vals := make([]uint64, total)
 			copy(vals, yp[:nb*rw])
@@ -175,8 +198,16 @@ func (p *Protocol) A2BSplitLeaves(x mpc.AShare, w, nb int, l *mpc.SplitLeaves) (
 			}
 		}
 	}
-	if p.id == 2 {
-		for _, r := range rs {
+	for _, r := range rs {
+		if pend && p.id != r.owner {
+			z, err := p.recv(3-r.owner-p.id, r.hi-r.lo)
+			if err != nil {
+				return nil, nil, nil, fmt.Errorf("rep3 a2bsplitleaves: exchange: %w", err)
+			}
+			r.av = make([]uint64, r.hi-r.lo)
+			ring.Add(r.av, s.a[r.lo:r.hi], z)
+		}
+		if p.id == 2 {
 			m, err := p.recv(r.owner, r.off[len(chunks)])
 			if err != nil {
 				return nil, nil, nil, fmt.Errorf("rep3 a2bsplitleaves: input: %w", err)
@@ -451,17 +482,17 @@ func (p *Protocol) leafShares(av []uint64, w int, oh []uint64, chunks []chunkKey
 	u := make([]uint64, len(l.Leaves)*nw)
 	for wi := range nw {
 		for q, k := range sels {
+			// ds[t] = AND over j of (plane j if bit j of t, else its complement), built
+			// by doubling: 2^(j+1) entries from 2^j with one AND each.
 			ds := dsel[selOff[q]:selOff[q+1]]
-			for t := range ds {
-				v := ^uint64(0)
-				for j := range k.sw {
-					pl := sp[k.src][(k.slo+j)*nw+wi]
-					if t>>uint(j)&1 == 0 {
-						pl = ^pl
-					}
-					v &= pl
+			ds[0] = ^uint64(0)
+			for j, size := 0, 1; j < k.sw; j, size = j+1, 2*size {
+				pl := sp[k.src][(k.slo+j)*nw+wi]
+				lo, hi := ds[:size], ds[size:2*size]
+				for t, v := range lo {
+					hi[t] = v & pl
+					lo[t] = v &^ pl
 				}
-				ds[t] = v
 			}
 		}
 		for c, ck := range chunks {

@@ -28,7 +28,7 @@ func TestA2BSplitLeaves(t *testing.T) {
 					derive := func(a uint64, out []uint64) { out[0] = (a*2654435761 + 17) & mask }
 					l := &mpc.SplitLeaves{NDerived: 1, Derive: derive}
 					for j := range 12 {
-						K := 1 + r.IntN(min(4, w))
+						K := 1 + r.IntN(min(mpc.MaxLeafChunk, w))
 						lo := r.IntN(w - K + 1)
 						sw := r.IntN(min(5, w+1))
 						slo := r.IntN(w - sw + 1)

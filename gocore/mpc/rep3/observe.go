@@ -77,6 +77,7 @@ func (p *Protocol) reportMasks(next, prev []uint64) {
 func (p *Protocol) Unobserved() *Protocol {
 	q := *p
 	q.obs = nil
+	q.eager = true
 	return &q
 }
 

@@ -24,7 +24,10 @@
 // Messages (each "one message of n words" is n 64-bit little-endian words):
 //   - Mul, MulSum, MatMul: party i sends z_i = (local cross terms) + alpha_i to party i-1,
 //     one message of len(output) words, one round. z_i is masked by F(k_i), unknown to
-//     party i-1, so it is uniformly random to its receiver.
+//     party i-1, so it is uniformly random to its receiver. MulSum, MatMul, GatherMulSum
+//     and B2A defer that message (deferred.go) to the first method that is not linear;
+//     A2BSplitLeaves and A2BSplitArithLeaves replace it by an exchange between the
+//     a-holders in their input step.
 //   - AND: the same with & and ^, one message of all pairs' planes together, one round.
 //   - Input(owner o): x_o = F(k_{o-1}) (known to o and o-1), x_{o+2} = 0, and o sends
 //     x_{o+1} = v - x_o to party o+1: one message of n words, masked by F(k_{o-1}), which
@@ -43,6 +46,10 @@
 //     part from k_0; the two parties that know a (x_0, resp. x_2) select public functions
 //     f(a, chunk) from their parts locally and reshare the results with two messages of
 //     one bit per leaf and element. One round.
+//   - A2BSplitArithLeaves (arith_leaves.go): party 1 inputs one-hot vectors as ring
+//     elements to party 2 (a word per entry), parties 0 and 2 compute additive shares of
+//     public functions f(a, chunk) in Z_2^64 and reshare them (a word per leaf and
+//     element from party 0 to 2 and from 2 to 1). One round.
 //   - B2A and Bit2A: with b = b_0 ^ b_1 ^ b_2 (binary components), party 0 knows
 //     c = b_0 ^ b_1 and inputs its w bits c_j as ring elements (one message of w words);
 //     b_2 is known to parties 1 and 2 and is a free arithmetic sharing, and
@@ -86,6 +93,7 @@ type Protocol struct {
 	gNext      *prg.PRG // key k_i, shared with party i+1
 	gPrev      *prg.PRG // key k_{i-1}, shared with party i-1
 	obs        Observer // nil, or a checked variant's observer (observe.go)
+	eager      bool     // reshare products at once (Unobserved views: their callers read components)
 }
 
 var _ mpc.Protocol = (*Protocol)(nil)
@@ -156,8 +164,14 @@ func (p *Protocol) ID() int        { return p.id }
 func (p *Protocol) N() int         { return 3 }
 func (p *Protocol) Conn() net.Conn { return p.conn }
 
-// AShare is party i's pair (x_i, x_{i+1}) of an arithmetic sharing.
-type AShare struct{ a, b []uint64 }
+// AShare is party i's pair (x_i, x_{i+1}) of an arithmetic sharing, or, while toks is
+// not empty, party i's z_i of a 3-out-of-3 sharing whose resharing is deferred (b nil:
+// a pending product, deferred.go).
+type AShare struct {
+	a, b   []uint64
+	toks   []*pendToken
+	masked bool // pending, as a product made it: a is masked by a fresh zero share
+}
 
 // Len is the number of elements.
 func (x *AShare) Len() int { return len(x.a) }
@@ -168,10 +182,12 @@ func FromComponents(a, b []uint64) mpc.AShare {
 	if len(a) != len(b) {
 		panic(fmt.Sprintf("rep3.FromComponents: lengths %d and %d", len(a), len(b)))
 	}
-	return &AShare{a, b}
+	return &AShare{a: a, b: b}
 }
 
 // Components returns party i's components (x_i, x_{i+1}) of x (not copies: do not modify).
+// x must not be a pending product (deferred.go): only shares of an Unobserved view or of
+// an observed protocol, which reshare at once, or shares that a method has settled.
 func Components(x mpc.AShare) (a, b []uint64) {
 	s := as(x)
 	return s.a, s.b
@@ -205,7 +221,18 @@ func BComponents(x mpc.BShare) (a, b []uint64) {
 	return s.a, s.b
 }
 
+// as returns x's replicated components; x must not be pending (methods that accept a
+// pending product settle it first, or use anyAS).
 func as(x mpc.AShare) *AShare {
+	s := anyAS(x)
+	if s.pending() {
+		panic("rep3: a pending product read as a replicated share (settle it first)")
+	}
+	return s
+}
+
+// anyAS returns x, pending or not.
+func anyAS(x mpc.AShare) *AShare {
 	s, ok := x.(*AShare)
 	if !ok {
 		panic(fmt.Sprintf("rep3: arithmetic share of type %T", x))

@@ -237,12 +237,27 @@ func TestCost(t *testing.T) {
 			[3]c{{0, 0}, {8 * n, 0}, {0, 0}}},
 		{"Mul", func(p mpc.Protocol, x, y mpc.AShare) error { _, err := p.Mul(x, y); return err },
 			[3]c{{8 * n, 1}, {8 * n, 1}, {8 * n, 1}}},
+		// MulSum and MatMul defer their resharing (deferred.go) to the next method that is
+		// not linear: here an opening to party 2 (party 1 sends one more message, in the
+		// same round).
 		{"MulSum/k=10", func(p mpc.Protocol, x, y mpc.AShare) error { _, err := p.MulSum(x, y, 10); return err },
-			[3]c{{8 * n / 10, 1}, {8 * n / 10, 1}, {8 * n / 10, 1}}},
-		{"MatMul/m=10/k=100/n=7", func(p mpc.Protocol, x, y mpc.AShare) error {
-			_, err := p.MatMul(x, p.Gather(y, make([]int32, 700)), 10, 100, 7)
+			[3]c{{0, 0}, {0, 0}, {0, 0}}},
+		{"MulSum/k=10+AddPublic+OpenTo2", func(p mpc.Protocol, x, y mpc.AShare) error {
+			z, err := p.MulSum(x, y, 10)
+			if err != nil {
+				return err
+			}
+			_, err = p.Open(p.AddPublic(z, []uint64{3}), 2)
 			return err
-		}, [3]c{{8 * 70, 1}, {8 * 70, 1}, {8 * 70, 1}}},
+		}, [3]c{{8 * n / 10, 1}, {16 * n / 10, 1}, {8 * n / 10, 1}}},
+		{"MatMul/m=10/k=100/n=7+OpenTo2", func(p mpc.Protocol, x, y mpc.AShare) error {
+			z, err := p.MatMul(x, p.Gather(y, make([]int32, 700)), 10, 100, 7)
+			if err != nil {
+				return err
+			}
+			_, err = p.Open(z, 2)
+			return err
+		}, [3]c{{8 * 70, 1}, {16 * 70, 1}, {8 * 70, 1}}},
 		{"AND/2x8bit", func(p mpc.Protocol, x, y mpc.AShare) error {
 			b := p.BPublic(make([]uint64, n), 8)
 			_, err := p.AND([]mpc.BShare{b, b}, []mpc.BShare{b, b})
@@ -271,10 +286,15 @@ func TestCost(t *testing.T) {
 			name string
 			f    func(p mpc.Protocol, x, y mpc.AShare) error
 			want [3]c
-		}{fmt.Sprintf("B2A/w=%d", w), func(p mpc.Protocol, x, y mpc.AShare) error {
-			_, err := p.B2A(p.BPublic(make([]uint64, n), w))
+		}{fmt.Sprintf("B2A/w=%d+OpenTo2", w), func(p mpc.Protocol, x, y mpc.AShare) error {
+			// The B2A's resharing is deferred (deferred.go) to the opening.
+			z, err := p.B2A(p.BPublic(make([]uint64, n), w))
+			if err != nil {
+				return err
+			}
+			_, err = p.Open(z, 2)
 			return err
-		}, [3]c{{b2aBytes(0), 2}, {b2aBytes(1), 2}, {b2aBytes(2), 2}}})
+		}, [3]c{{b2aBytes(0), 2}, {b2aBytes(1) + 8*n, 2}, {b2aBytes(2), 2}}})
 	}
 	for _, tc := range cases {
 		got := cost(t, tc.f, n)
