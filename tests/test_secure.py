@@ -228,9 +228,9 @@ def test_protocols_are_rich_entries(digits_model):
         3, "honest majority", "semi-honest", "Z_2^64", True)
     assert all(p.available for p in qmpc.protocols())
     planned = [p.name for p in qmpc.protocols(all=True) if not p.available]
-    assert "spdz2k" in planned
+    assert "cowgear" in planned and "spdz2k" not in planned
     with pytest.raises(qmpc.ConfigError, match="planned"):
-        qmpc.secure_run(qmpc.load(digits_model), np.zeros((1, 8, 8, 1), np.int8), protocol="spdz2k")
+        qmpc.secure_run(qmpc.load(digits_model), np.zeros((1, 8, 8, 1), np.int8), protocol="cowgear")
 
 
 def test_offline_online_split_and_demand(digits_model):
