@@ -51,12 +51,11 @@ func TestSpdz2kTamperEveryMessage(t *testing.T) { tamperEveryMessage(t, "spdz2k-
 func TestSpdz2kRandomTamperSweep(t *testing.T) { randomTamperSweep(t, "spdz2k-dealer") }
 
 // TestSpdz2kOT runs spdz2k with its own OT-based offline phase (malicious OT extension,
-// COPEe authentication, SPDZ2k triples with sacrifice, TinyOT AND triples, Rotaru-Wood
+// COPEe authentication, SPDZ2k triples with sacrifice, TinyOT AND triples, edaBits and
 // daBits) end to end on the small convolutional model of the tamper tests: the output
-// equals the cleartext evaluator's, and an altered message of either party, in the
-// offline phase and in the online phase, ends in errs.Cheating. spdz2k is built but not
-// listed in the registry yet (its offline phase is too slow for real models, see
-// BENCHMARKS.md), so the test passes its Spec.
+// equals the cleartext evaluator's, an altered message of either party, in the offline
+// phase and in the online phase, ends in errs.Cheating, and the offline budget's
+// prediction is close to the measured bytes.
 func TestSpdz2kOT(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spdz2k's OT offline phase takes about 20 s on the small model")
