@@ -73,7 +73,9 @@ def test_rep3_tampered_reshare_silently_wrong(digits, clean, party):
         runs = [qmpc.secure_run(m, x, protocol="rep3", progress=False,
                                 tamper=qmpc.Tamper(party=party, message=k, add=2**40)) for _ in range(3)]
         assert all(r.tampered is True for r in runs)
-        if all(not np.array_equal(r.output, want) for r in runs):  # wrong whatever the shares
+        # Whether an offset changes the output can depend on the random shares (a carry
+        # into a plane that the requantization drops): one wrong run of three suffices.
+        if any(not np.array_equal(r.output, want) for r in runs):
             wrong += 1
             break
     assert wrong, f"party {party}: no tampered message of the last FULLY_CONNECTED layer changed the output"
