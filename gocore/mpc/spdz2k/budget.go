@@ -32,7 +32,7 @@ import (
 // MaxOfflineBytes is the most the OT-based offline phase may send per party for one
 // inference (20 GB, issue 14's budget for MobileNetV1 0.25_128); above it Preprocess
 // refuses the computation before any offline work.
-const MaxOfflineBytes = 20 << 30
+const MaxOfflineBytes = 20e9
 
 // Bytes sent per party by the OT source, per item (BENCHMARKS.md).
 const (
@@ -169,7 +169,7 @@ func (p *Protocol) Preprocess(d *mpc.Demand) error {
 		return errs.New(errs.Config, "spdz2k: this model's OT-based offline phase would send about %.0f GB per party per inference (%s), "+
 			"more than the %d GB budget; use a smaller model, spdz2k-dealer (a simulated trusted dealer, outside the threat model), "+
 			"or another threat model (rep3-mal: three parties, malicious; semi2k: two parties, semi-honest)",
-			t/1e9, c, MaxOfflineBytes>>30)
+			t/1e9, c, int64(MaxOfflineBytes/1e9))
 	}
 	return nil
 }
