@@ -36,14 +36,7 @@ import (
 // engine.RunLocal's (oracle: the local secure run, itself tested against the cleartext
 // evaluator), and so do the per-layer bytes.
 func TestInferEqualsLocalRun(t *testing.T) {
-	data, err := os.ReadFile("../../../examples/digits/digits_cnn_int8.tflite")
-	if err != nil {
-		t.Skip("example model absent:", err)
-	}
-	g, err := tflite.Read(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := digitsGraph(t)
 	for _, spec := range registrytest.Protocols() {
 		if !spec.OutsideClient() {
 			continue
@@ -130,14 +123,7 @@ func TestSpdz2kOTCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spdz2k's OT offline phase takes about a minute on the digits model")
 	}
-	data, err := os.ReadFile("../../../examples/digits/digits_cnn_int8.tflite")
-	if err != nil {
-		t.Skip("example model absent:", err)
-	}
-	g, err := tflite.Read(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := digitsGraph(t)
 	c := startCluster(t, g, "spdz2k", 2)
 	in := g.Tensors[g.Inputs[0]]
 	x := model.Value{Shape: in.Shape, DType: in.DType, Data: make([]byte, in.NumElements())}
@@ -155,6 +141,20 @@ func TestSpdz2kOTCluster(t *testing.T) {
 	if !bytes.Equal(res.Outputs[0].Data, want[0].Data) {
 		t.Fatalf("cluster %v, cleartext %v", res.Outputs[0].Data, want[0].Data)
 	}
+}
+
+// digitsGraph reads the bundled digits model (skipped where the example is absent).
+func digitsGraph(t *testing.T) *model.Graph {
+	t.Helper()
+	data, err := os.ReadFile("../../../examples/digits/digits_cnn_int8.tflite")
+	if err != nil {
+		t.Skip("example model absent:", err)
+	}
+	g, err := tflite.Read(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
 
 // startCluster runs n in-process parties of protocol over TLS on loopback, the owner
@@ -290,14 +290,7 @@ func equalInts(a, b []int64) bool {
 // first session and not again when a party's server restarts in the same process (its
 // shares kept); a party with no shares (a new process) makes them shared again.
 func TestConcurrentSessionsAndWeightsKept(t *testing.T) {
-	data, err := os.ReadFile("../../../examples/digits/digits_cnn_int8.tflite")
-	if err != nil {
-		t.Skip("example model absent:", err)
-	}
-	g, err := tflite.Read(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := digitsGraph(t)
 	for _, protocol := range []string{"rep3", "semi2k", "rep3-mal"} {
 		t.Run(protocol, func(t *testing.T) {
 			tc := startTestCluster(t, g, protocol, 0)
@@ -476,14 +469,7 @@ func (tc *testCluster) restart(i int, fresh bool) {
 // local benchmark of the same model, protocol and batch (engine.Bench), and refuses a model
 // the cluster does not serve.
 func TestBenchOnCluster(t *testing.T) {
-	data, err := os.ReadFile("../../../examples/digits/digits_cnn_int8.tflite")
-	if err != nil {
-		t.Skip("example model absent:", err)
-	}
-	g, err := tflite.Read(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := digitsGraph(t)
 	tc := startTestCluster(t, g, "rep3", 0)
 	for _, n := range []int{1, 4} {
 		res, err := Bench(context.Background(), tc.client, n, ModelDigest(g))
@@ -518,14 +504,7 @@ func TestBenchOnCluster(t *testing.T) {
 // lies to the client in the input round or the output (the ClientTamperEnv aid): the
 // client's request fails with errs.Cheating, and the next request is served correctly.
 func TestSpdz2kClusterCatchesCheating(t *testing.T) {
-	data, err := os.ReadFile("../../../examples/digits/digits_cnn_int8.tflite")
-	if err != nil {
-		t.Skip("example model absent:", err)
-	}
-	g, err := tflite.Read(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := digitsGraph(t)
 	const protocol = "spdz2k-dealer"
 	if _, err := registry.Lookup(protocol); err != nil {
 		t.Skip(err)
