@@ -32,7 +32,7 @@ package rep3mal
 //
 // Protocol, per check batch (after the batch's coin, which fixes the products):
 //  1. Lift. Each record's outputs are laid out as 2^s blocks of m (zero-padded): output
-//     l*m + t. psi_t, uniform in the exceptional set, from the batch coin, one per t
+//     t*2^s + l. psi_t, uniform in the exceptional set, from the batch coin, one per t
 //     (so that psi_t times a word is a subset sum: addSubsetSums). The prover's
 //     polynomial is H(X) = sum over records, t, terms of psi_t <f_t(X), g_t(X)> with f, g
 //     the multilinear extensions over l in {0,1}^s; at a grid point l it equals c_l =
@@ -175,6 +175,17 @@ func (z *zkLift) extend(in, out []uint64, xor bool) {
 	}
 	for _, d := range z.diffs {
 		out[d[0]] = out[d[1]] - out[d[2]]
+	}
+}
+
+// extend4 is extend (over Z_2^64) of four polynomials at once, one per lane.
+func (z *zkLift) extend4(in, out [][4]uint64) {
+	for l, q := range z.gridPt {
+		out[q] = in[l]
+	}
+	for _, d := range z.diffs {
+		a, b := &out[d[1]], &out[d[2]]
+		out[d[0]] = [4]uint64{a[0] - b[0], a[1] - b[1], a[2] - b[2], a[3] - b[3]}
 	}
 }
 
@@ -442,69 +453,96 @@ func (st *arithStatement) finish(sm, sp []uint64, g *prg.PRG) (*zkProof[galois.E
 }
 
 // liftValues is step 1's message for the elementwise records: the prover's polynomial
-// H at the points of {0,1,inf}^s off the grid.
+// H at the points of {0,1,inf}^s off the grid. The four block positions t0..t0+3 that
+// share a subset-sum table are extended side by side (lanes of extend4), and the groups
+// of four are split among parallel workers (each with its own sums of H, added at the
+// end: the values are sums in GR, so the split does not change them).
 func (st *arithStatement) liftValues() []galois.Elem {
 	recs, lift := st.recs, st.lift
-	G := lift.grid
-
-	// 1. Lift: the prover's values off the grid.
-	hq := make([]galois.Elem, lift.points)
-	{
-		in := make([][]uint64, 4)
-		ext := make([][]uint64, 4)
+	type job struct{ ri, t0 int }
+	var jobs []job
+	for ri, r := range recs {
+		for t0 := 0; t0 < r.m; t0 += 4 {
+			jobs = append(jobs, job{ri, t0})
+		}
+	}
+	parts := parallel(len(jobs), func(lo, hi int) []galois.Elem {
+		hq := make([]galois.Elem, lift.points)
+		var in [4][][4]uint64
+		var ext [4][][4]uint64
 		for j := range in {
-			in[j] = make([]uint64, G)
-			ext[j] = make([]uint64, lift.points)
+			in[j] = make([][4]uint64, lift.grid)
+			ext[j] = make([][4]uint64, lift.points)
 		}
-		var acc [4][]uint64
-		for j := range acc {
-			acc[j] = make([]uint64, lift.points)
-		}
-		for ri, r := range recs {
-			for t0 := 0; t0 < r.m; t0 += 4 {
-				for dt := range 4 {
-					clear(acc[dt])
-					t := t0 + dt
-					if t >= r.m {
-						continue
-					}
-					for k := range r.k {
-						zero := true
-						for l := range G {
-							e := l*r.m + t
-							if e >= r.n {
-								in[0][l], in[1][l], in[2][l], in[3][l] = 0, 0, 0, 0
-								continue
-							}
-							q := e*r.k + k
-							xa, xb, ya, yb := r.x.A[q], r.x.B[q], r.y.A[q], r.y.B[q]
-							in[0][l], in[1][l], in[2][l], in[3][l] = xa, xb, ya+yb, ya
-							zero = zero && (xa|xb) == 0
-						}
-						if zero {
-							continue
-						}
-						for j := range in {
-							lift.extend(in[j], ext[j], false)
-						}
-						a := acc[dt]
-						for _, q := range lift.offGrid {
-							a[q] += ext[0][q]*ext[2][q] + ext[1][q]*ext[3][q]
-						}
-					}
-				}
-				nib := &st.nibs[ri][t0/4]
+		acc := make([][4]uint64, lift.points)
+		for _, jb := range jobs[lo:hi] {
+			r := recs[jb.ri]
+			if st.liftGroup(r, jb.t0, &in, &ext, acc) {
+				nib := &st.nibs[jb.ri][jb.t0/4]
 				for _, q := range lift.offGrid {
-					addSubsetSums(&hq[q], nib, acc[0][q], acc[1][q], acc[2][q], acc[3][q])
+					a := &acc[q]
+					addSubsetSums(&hq[q], nib, a[0], a[1], a[2], a[3])
 				}
 			}
 		}
-	}
+		return hq
+	})
 	off := make([]galois.Elem, len(lift.offGrid))
 	for i, q := range lift.offGrid {
-		off[i] = hq[q]
+		for _, hq := range parts {
+			off[i].Add(&off[i], &hq[q])
+		}
 	}
 	return off
+}
+
+// liftGroup computes acc[q][dt] = P_{q,t0+dt}, the prover's word sum over the terms of
+// record r at block position t0+dt of the products of its extended a and b sides at
+// the points q off the grid. Output e = t*G + l is in block l at position t (zero past
+// n). Terms whose a side or b side is zero in all four lanes contribute nothing and are
+// skipped. It reports whether any term contributed.
+func (st *arithStatement) liftGroup(r zkRecord, t0 int, in, ext *[4][][4]uint64, acc [][4]uint64) bool {
+	lift := st.lift
+	G := lift.grid
+	any := false
+	for k := range r.k {
+		var za, zb uint64
+		for l := range G {
+			for dt := range 4 {
+				e := (t0+dt)*G + l
+				if t0+dt >= r.m || e >= r.n {
+					in[0][l][dt], in[1][l][dt], in[2][l][dt], in[3][l][dt] = 0, 0, 0, 0
+					continue
+				}
+				q := e*r.k + k
+				xa, xb, ya, yb := r.x.A[q], r.x.B[q], r.y.A[q], r.y.B[q]
+				in[0][l][dt], in[1][l][dt], in[2][l][dt], in[3][l][dt] = xa, xb, ya+yb, ya
+				za |= xa | xb
+				zb |= ya | yb
+			}
+		}
+		if za == 0 || zb == 0 {
+			continue
+		}
+		for j := range in {
+			lift.extend4(in[j], ext[j])
+		}
+		if !any {
+			for _, q := range lift.offGrid {
+				acc[q] = [4]uint64{}
+			}
+			any = true
+		}
+		e0, e1, e2, e3 := ext[0], ext[1], ext[2], ext[3]
+		for _, q := range lift.offGrid {
+			a, x0, x1, y0, y1 := &acc[q], &e0[q], &e1[q], &e2[q], &e3[q]
+			a[0] += x0[0]*y0[0] + x1[0]*y1[0]
+			a[1] += x0[1]*y0[1] + x1[1]*y1[1]
+			a[2] += x0[2]*y0[2] + x1[2]*y1[2]
+			a[3] += x0[3]*y0[3] + x1[3]*y1[3]
+		}
+	}
+	return any
 }
 
 // liftFold is step 1 after the coin: with the basis at the coin's point r, it appends the
@@ -540,7 +578,7 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, bases *zkB
 			out := dsts[v][off : off+r.m*r.k]
 			for t := range r.m {
 				for l := range G {
-					e := l*r.m + t
+					e := t*G + l
 					if e >= r.n {
 						break
 					}
@@ -569,7 +607,7 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, bases *zkB
 				for t0 := 0; t0 < r.m; t0 += 4 {
 					for dt := range 4 {
 						v[dt] = 0
-						if e := l*r.m + t0 + dt; t0+dt < r.m && e < r.n {
+						if e := (t0+dt)*G + l; t0+dt < r.m && e < r.n {
 							v[dt] = w[e]
 						}
 					}
