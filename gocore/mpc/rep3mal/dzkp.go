@@ -90,8 +90,6 @@ package rep3mal
 // travel in the same rounds).
 
 import (
-	"math/bits"
-
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/galois"
 	"github.com/qmpc/qmpc/gocore/prg"
@@ -326,13 +324,14 @@ type arithStatement struct {
 	vs      [][]galois.Elem
 	lift    *zkLift
 	off     []galois.Elem // the prover's values off the grid (nil: no elementwise records)
+	arena   *arena[galois.Elem]
 }
 
 // newArithStatement draws the coefficients of the elementwise products prods and the dot
 // records from the batch coin g and computes the lift's message.
-func newArithStatement(prods []product, dots []dotRecord, g *prg.PRG) *arithStatement {
+func newArithStatement(prods []product, dots []dotRecord, g *prg.PRG, ar *arena[galois.Elem]) *arithStatement {
 	G := 1 << liftVars
-	st := &arithStatement{dots: dots, lift: newLift(liftVars)}
+	st := &arithStatement{dots: dots, lift: newLift(liftVars), arena: ar}
 	st.recs = make([]zkRecord, len(prods))
 	for i, pr := range prods {
 		k := 1
@@ -409,12 +408,14 @@ func (st *arithStatement) finish(sm, sp []uint64, g *prg.PRG) (*zkProof[galois.E
 			n += d.p * d.k
 		}
 	}
-	np := 1
-	if n > 1 {
-		np = 1 << bits.Len(uint(n-1))
+	nRec := 0
+	for _, r := range st.recs {
+		nRec += r.m * r.k
 	}
-	bases := &zkBases[galois.Elem]{a: make([]galois.Elem, 0, np), b: make([]galois.Elem, 0, np),
-		ya: make([]galois.Elem, 0, np), yb: make([]galois.Elem, 0, np)}
+	// The bases: the lifted records' folds first (written in place by liftFold, zeroed by
+	// the arena), then the dot records' pairs; room for the padding of the first step.
+	bases := &zkBases[galois.Elem]{a: st.arena.get(nRec, n+3), b: st.arena.get(nRec, n+3),
+		ya: st.arena.get(nRec, n+3), yb: st.arena.get(nRec, n+3)}
 	var cm, cp galois.Elem // claim shares as V- of the next prover, V+ of the previous
 	gamma := a.one()
 	if st.off != nil {
@@ -430,7 +431,8 @@ func (st *arithStatement) finish(sm, sp []uint64, g *prg.PRG) (*zkProof[galois.E
 			}
 			return out
 		}
-		cm, cp = st.liftFold(liftBasis(a, st.lift, rs[:st.lift.s]), decode(sm), decode(sp), bases)
+		cm, cp = st.liftFold(liftBasis(a, st.lift, rs[:st.lift.s]), decode(sm), decode(sp),
+			[4][]galois.Elem{bases.a, bases.b, bases.ya, bases.yb})
 	}
 	for i := range st.dots {
 		sh := st.dots[i].shares(st.us[i], st.vs[i])
@@ -545,107 +547,98 @@ func (st *arithStatement) liftGroup(r zkRecord, t0 int, in, ext *[4][][4]uint64,
 	return any
 }
 
-// liftFold is step 1 after the coin: with the basis at the coin's point r, it appends the
-// lifted vectors to bases and returns the claims' shares (as V- of the next prover and V+
-// of the previous one; vmOff and vpOff are this party's shares of their values off the
-// grid).
-func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, bases *zkBases[galois.Elem]) (cm, cp galois.Elem) {
+// liftFold is step 1 after the coin: with the basis at the coin's point r, it writes the
+// lifted vectors to dsts (the bases a, b, ya, yb: zeroed, one entry per record's block
+// position and term) and returns the claims' shares (as V- of the next prover and V+ of
+// the previous one; vmOff and vpOff are this party's shares of their values off the
+// grid). Both passes are split among parallel workers by records' block positions.
+func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, dsts [4][]galois.Elem) (cm, cp galois.Elem) {
 	recs, psi, lift := st.recs, st.psi, st.lift
 	G := lift.grid
-
-	// Folds of this party's four component vectors, written straight into the bases:
-	// entry off + t*k + term of record ri (the a side multiplied by psi_t below).
-	comps := func(r zkRecord) [4][]uint64 { return [4][]uint64{r.x.A, r.x.B, r.y.A, r.y.B} }
-	start := len(bases.a)
-	grow := func(v []galois.Elem, n int) []galois.Elem { // n zero elements appended
-		if cap(v)-len(v) >= n {
-			v = v[:len(v)+n]
-			clear(v[len(v)-n:])
-			return v
-		}
-		return append(v, make([]galois.Elem, n)...)
-	}
-	total := 0
-	for _, r := range recs {
-		total += r.m * r.k
-	}
-	bases.a, bases.b, bases.ya, bases.yb = grow(bases.a, total), grow(bases.b, total), grow(bases.ya, total), grow(bases.yb, total)
-	dsts := [4][]galois.Elem{bases.a[start:], bases.b[start:], bases.ya[start:], bases.yb[start:]}
+	// Jobs of up to 64 block positions (a multiple of 4: the claims' subset sums take
+	// four at a time) of one record; off is the record's first entry in the bases.
+	type job struct{ ri, off, t0, t1 int }
+	var jobs []job
 	off := 0
-	for _, r := range recs {
-		cs := comps(r)
-		for v := range 4 {
-			out := dsts[v][off : off+r.m*r.k]
-			for t := range r.m {
-				for l := range G {
-					e := t*G + l
-					if e >= r.n {
-						break
-					}
-					w := &basis[lift.gridPt[l]]
-					src := cs[v][e*r.k : (e+1)*r.k]
-					dst := out[t*r.k : (t+1)*r.k]
-					for k, x := range src {
-						if x != 0 {
-							dst[k].AddScaled(w, x)
-						}
-					}
-				}
-			}
+	for ri, r := range recs {
+		for t0 := 0; t0 < r.m; t0 += 64 {
+			jobs = append(jobs, job{ri, off, t0, min(t0+64, r.m)})
 		}
 		off += r.m * r.k
 	}
-	// Grid claims of the two proofs this party verifies: V- of the next prover (w = z_B +
-	// next mask), V+ of the previous one (w = -prev mask).
-	claim := func(ws [][]uint64, offShares []galois.Elem) galois.Elem {
-		var c galois.Elem
-		for l := range G {
-			var cl galois.Elem
-			for ri, r := range recs {
-				var v [4]uint64
-				w := ws[ri]
-				for t0 := 0; t0 < r.m; t0 += 4 {
-					for dt := range 4 {
-						v[dt] = 0
-						if e := (t0+dt)*G + l; t0+dt < r.m && e < r.n {
-							v[dt] = w[e]
+	// Folds of this party's four component vectors: entry off + t*k + term of record ri,
+	// the a side then multiplied by psi_t.
+	parallel(len(jobs), func(lo, hi int) struct{} {
+		for _, jb := range jobs[lo:hi] {
+			r := recs[jb.ri]
+			cs := [4][]uint64{r.x.A, r.x.B, r.y.A, r.y.B}
+			for t := jb.t0; t < jb.t1; t++ {
+				base := jb.off + t*r.k
+				for v := range 4 {
+					dst := dsts[v][base : base+r.k]
+					for l := range G {
+						e := t*G + l
+						if e >= r.n {
+							break
+						}
+						w := &basis[lift.gridPt[l]]
+						for k, x := range cs[v][e*r.k : (e+1)*r.k] {
+							if x != 0 {
+								dst[k].AddScaled(w, x)
+							}
 						}
 					}
-					addSubsetSums(&cl, &st.nibs[ri][t0/4], v[0], v[1], v[2], v[3])
+				}
+				ps := &psi[jb.ri][t]
+				for j := base; j < base+r.k; j++ {
+					dsts[0][j].Mul(ps, &dsts[0][j])
+					dsts[1][j].Mul(ps, &dsts[1][j])
 				}
 			}
-			var t galois.Elem
-			t.Mul(&cl, &basis[lift.gridPt[l]])
+		}
+		return struct{}{}
+	})
+	// Grid claims of the two proofs this party verifies, c_l = sum_t psi_t w_{l,t}: as V-
+	// of the next prover w = z_B + next mask, as V+ of the previous one w = -prev mask.
+	type sums struct{ m, p []galois.Elem }
+	parts := parallel(len(jobs), func(lo, hi int) sums {
+		c := sums{make([]galois.Elem, G), make([]galois.Elem, G)}
+		for _, jb := range jobs[lo:hi] {
+			r := recs[jb.ri]
+			for t0 := jb.t0; t0 < jb.t1; t0 += 4 {
+				nib := &st.nibs[jb.ri][t0/4]
+				for l := range G {
+					var vm, vp [4]uint64
+					for dt := range 4 {
+						if e := (t0+dt)*G + l; t0+dt < r.m && e < r.n {
+							vm[dt], vp[dt] = r.z.B[e]+r.next[e], -r.prev[e]
+						}
+					}
+					addSubsetSums(&c.m[l], nib, vm[0], vm[1], vm[2], vm[3])
+					addSubsetSums(&c.p[l], nib, vp[0], vp[1], vp[2], vp[3])
+				}
+			}
+		}
+		return c
+	})
+	claim := func(cl func(sums) []galois.Elem, offShares []galois.Elem) galois.Elem {
+		var c, t galois.Elem
+		for l := range G {
+			var s galois.Elem
+			for _, pt := range parts {
+				s.Add(&s, &cl(pt)[l])
+			}
+			t.Mul(&s, &basis[lift.gridPt[l]])
 			c.Add(&c, &t)
 		}
 		for i, q := range lift.offGrid {
-			var t galois.Elem
 			t.Mul(&offShares[i], &basis[q])
 			c.Add(&c, &t)
 		}
 		return c
 	}
-	wm, wp := make([][]uint64, len(recs)), make([][]uint64, len(recs))
-	for ri, r := range recs {
-		wm[ri], wp[ri] = make([]uint64, r.n), make([]uint64, r.n)
-		for e := range r.n {
-			wm[ri][e], wp[ri][e] = r.z.B[e]+r.next[e], -r.prev[e]
-		}
-	}
-	cm = claim(wm, vmOff)
-	cp = claim(wp, vpOff)
-	off = 0
-	for ri, r := range recs {
-		for t := range r.m {
-			ps := &psi[ri][t]
-			for k := range r.k {
-				j := off + t*r.k + k
-				dsts[0][j].Mul(ps, &dsts[0][j])
-				dsts[1][j].Mul(ps, &dsts[1][j])
-			}
-		}
-		off += r.m * r.k
-	}
+	cm = claim(func(s sums) []galois.Elem { return s.m }, vmOff)
+	cp = claim(func(s sums) []galois.Elem { return s.p }, vpOff)
 	return cm, cp
 }
 

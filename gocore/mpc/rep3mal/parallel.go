@@ -33,3 +33,30 @@ func parallel[T any](n int, f func(lo, hi int) T) []T {
 	wg.Wait()
 	return out
 }
+
+// arena keeps a party's large proof vectors from one check batch to the next (they are
+// dropped when the batch's proof ends), so that a batch neither allocates nor faults in
+// tens of MB afresh. Not safe for concurrent use; reset before each batch.
+type arena[E any] struct {
+	bufs [][]E
+	used int
+}
+
+func (a *arena[E]) reset() { a.used = 0 }
+
+// get returns a zeroed slice of length n and capacity at least c (c >= n), valid until
+// the next reset.
+func (a *arena[E]) get(n, c int) []E {
+	if a.used == len(a.bufs) {
+		a.bufs = append(a.bufs, nil)
+	}
+	b := a.bufs[a.used]
+	if cap(b) < c {
+		b = make([]E, c)
+		a.bufs[a.used] = b
+	}
+	a.used++
+	b = b[:n]
+	clear(b)
+	return b
+}

@@ -135,6 +135,7 @@ import (
 	"hash"
 
 	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/galois"
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/mpc/rep3"
 	"github.com/qmpc/qmpc/gocore/net"
@@ -173,7 +174,8 @@ type Protocol struct {
 	// (dzkp.go, dot.go, andproof.go) if true; if false, bucket-verified triples
 	// (bucket.go) for Mul, MulSum and AND words and the sacrifice for matrix products.
 	proofs bool
-	params map[[2]int][2]int // bucket parameters by (triples, lanes)
+	params map[[2]int][2]int  // bucket parameters by (triples, lanes)
+	elems  arena[galois.Elem] // the arithmetic proof's bases, reused by every batch
 }
 
 var (

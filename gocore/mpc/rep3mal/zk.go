@@ -535,7 +535,8 @@ func (p *Protocol) prove(prods []product, dots []dotRecord, ands []product, g *p
 	var parts [][]uint64
 	var xor []bool
 	if len(prods)+len(dots) > 0 {
-		arith = newArithStatement(prods, dots, g)
+		p.elems.reset()
+		arith = newArithStatement(prods, dots, g, &p.elems)
 		if m := arith.liftMsg(); m != nil {
 			parts, xor = append(parts, m), append(xor, false)
 		}
