@@ -15,7 +15,7 @@ package rep3mal
 // y_{i+1}, F(k_i)). All AND words of a batch are laid end to end, n words of 64 lanes.
 //
 // Protocol (steps 2 and 3 are zk.go's, in the same rounds as the arithmetic proof):
-//  1. Lift. Word e = l*m + t (l in {0,1}^s, s = andLiftVars, t < m = ceil(n/2^s), zero
+//  1. Lift. Word e = t*2^s + l (l in {0,1}^s, s = andLiftVars, t < m = ceil(n/2^s), zero
 //     words past n). The random combination of the 64 n bit claims uses psi_{t,j} =
 //     psi_t X^j for lane j, psi_t uniform in GF(2^64) from the batch coin: the claims of
 //     the 64 lanes of word e combine to psi_t times the word read as an element of
@@ -142,12 +142,13 @@ type andStatement struct {
 	lift           *zkLift
 	off            []uint64     // the prover's values off the grid
 	cgm, cgp       []galois.F64 // the grid claims' shares c_l (V-, V+)
+	arena          *arena[galois.F64]
 }
 
 // newAndStatement lays out the AND words of ands, draws psi from the batch coin g and
 // computes the lift's message and the grid claims.
-func newAndStatement(ands []product, g *prg.PRG) *andStatement {
-	st := &andStatement{lift: newLift(andLiftVars)}
+func newAndStatement(ands []product, g *prg.PRG, ar *arena[galois.F64]) *andStatement {
+	st := &andStatement{lift: newLift(andLiftVars), arena: ar}
 	for _, pr := range ands {
 		st.n += len(pr.z.A)
 	}
@@ -178,56 +179,87 @@ func newAndStatement(ands []product, g *prg.PRG) *andStatement {
 	return st
 }
 
-// liftValues computes the prover's H off the grid (st.off), one block position t at a
-// time, and the verifiers' grid claims.
+// liftValues computes the lift's message (the prover's H off the grid, from the
+// bit-sliced extensions of four block positions side by side) and the grid claims' shares
+// c_l; the block positions are split among parallel workers (XOR of their sums).
+// Positions where every lane's a side or b side is zero contribute nothing and are skipped.
 func (st *andStatement) liftValues() {
 	lift := st.lift
 	G, m := lift.grid, st.m
-	var in [4][]uint64
-	var ext [4][]uint64
-	for j := range in {
-		in[j] = make([]uint64, G)
-		ext[j] = make([]uint64, lift.points)
-	}
-	prods := make([]galois.F64, len(lift.offGrid))
-	acc := galois.NewF64Acc(len(lift.offGrid))
-	for t := range m {
-		zero := uint64(0)
-		for l := range G {
-			e := l*m + t
-			xa, xb, ya := st.xa[e], st.xb[e], st.ya[e]
-			in[0][l], in[1][l], in[2][l], in[3][l] = xa, xb, ya^st.yb[e], ya
-			zero |= xa | xb
-		}
-		if zero == 0 {
-			continue
-		}
+	type sums struct{ off, cm, cp []galois.F64 }
+	parts := parallel((m+3)/4, func(lo, hi int) sums {
+		var in, ext [4][][4]uint64
 		for j := range in {
-			lift.extend(in[j], ext[j], true)
+			in[j] = make([][4]uint64, G)
+			ext[j] = make([][4]uint64, lift.points)
 		}
-		e0, e1, e2, e3 := ext[0], ext[1], ext[2], ext[3]
-		for i, q := range lift.offGrid {
-			prods[i] = galois.F64(e0[q]&e2[q] ^ e1[q]&e3[q])
+		prods := make([]galois.F64, len(lift.offGrid))
+		acc := galois.NewF64Acc(len(lift.offGrid))
+		accM, accP := galois.NewF64Acc(G), galois.NewF64Acc(G)
+		for t0 := 4 * lo; t0 < min(4*hi, m); t0 += 4 {
+			var live [4]bool
+			for dt := range 4 {
+				t := t0 + dt
+				if t >= m {
+					for l := range G {
+						in[0][l][dt], in[1][l][dt], in[2][l][dt], in[3][l][dt] = 0, 0, 0, 0
+					}
+					continue
+				}
+				xa, xb := st.xa[t*G:(t+1)*G], st.xb[t*G:(t+1)*G]
+				ya, yb := st.ya[t*G:(t+1)*G], st.yb[t*G:(t+1)*G]
+				var za, zb uint64
+				for l := range G {
+					in[0][l][dt], in[1][l][dt], in[2][l][dt], in[3][l][dt] = xa[l], xb[l], ya[l]^yb[l], ya[l]
+					za |= xa[l] | xb[l]
+					zb |= ya[l] | yb[l]
+				}
+				live[dt] = za != 0 && zb != 0
+				accM.AddScaled(st.wm[t*G:(t+1)*G], st.psi[t])
+				accP.AddScaled(st.wp[t*G:(t+1)*G], st.psi[t])
+			}
+			if !live[0] && !live[1] && !live[2] && !live[3] {
+				continue
+			}
+			for j := range in {
+				lift.extend4xor(in[j], ext[j])
+			}
+			e0, e1, e2, e3 := ext[0], ext[1], ext[2], ext[3]
+			for dt := range 4 {
+				if !live[dt] {
+					continue
+				}
+				for i, q := range lift.offGrid {
+					prods[i] = galois.F64(e0[q][dt]&e2[q][dt] ^ e1[q][dt]&e3[q][dt])
+				}
+				acc.AddScaled(prods, st.psi[t0+dt]) // H(q) += psi_t P_{q,t}, unreduced
+			}
 		}
-		acc.AddScaled(prods, st.psi[t]) // H(q) += psi_t P_{q,t}, unreduced
-	}
-	acc.Reduce(prods)
-	st.off = make([]uint64, len(prods))
-	for i, v := range prods {
-		st.off[i] = uint64(v)
-	}
-	// c_l = sum_t psi_t W_{l,t}: one inner product per block.
+		out := sums{make([]galois.F64, len(lift.offGrid)), make([]galois.F64, G), make([]galois.F64, G)}
+		acc.Reduce(out.off)
+		accM.Reduce(out.cm)
+		accP.Reduce(out.cp)
+		return out
+	})
+	st.off = make([]uint64, len(lift.offGrid))
 	st.cgm, st.cgp = make([]galois.F64, G), make([]galois.F64, G)
-	for l := range G {
-		var wm, wp galois.F64Wide
-		wm.Dot(st.psi, st.wm[l*m:(l+1)*m])
-		wp.Dot(st.psi, st.wp[l*m:(l+1)*m])
-		st.cgm[l], st.cgp[l] = wm.Reduce(), wp.Reduce()
+	for _, pt := range parts {
+		for i, v := range pt.off {
+			st.off[i] ^= uint64(v)
+		}
+		for l := range G {
+			st.cgm[l] ^= pt.cm[l]
+			st.cgp[l] ^= pt.cp[l]
+		}
 	}
 }
 
-// finish takes this party's shares of the other provers' lift messages (sm as V-, sp as
-// V+) and the lift's coin, and returns the proof's state for the halving steps.
+// finish takes this party's shares of the other provers' lift values and the lift's
+// coin, and returns the proof's state for the compression steps: every party folds its
+// four components lane by lane at r (bit-sliced: 64 words of a block position are
+// transposed so that word j holds lane j of the 64 blocks, and the fold of a lane is a
+// sum of the blocks' weights, looked up a byte at a time), the a side times psi_t X^j.
+// Block positions are split among parallel workers.
 func (st *andStatement) finish(sm, sp []uint64, g *prg.PRG) *zkProof[galois.F64] {
 	a := gfAlg{}
 	lift := st.lift
@@ -263,31 +295,38 @@ func (st *andStatement) finish(sm, sp []uint64, g *prg.PRG) *zkProof[galois.F64]
 		}
 	}
 	np := 64 * m
-	bases := &zkBases[galois.F64]{a: make([]galois.F64, np), b: make([]galois.F64, np),
-		ya: make([]galois.F64, np), yb: make([]galois.F64, np)}
-	var blk [64]uint64
-	var tab galois.F64Table
-	for t := range m {
-		tab.Set(st.psi[t])
-		for v, src := range [4][]uint64{st.xa, st.xb, st.ya, st.yb} {
-			for l := range G {
-				blk[l] = src[l*m+t]
-			}
-			transpose64(&blk) // blk[j]: bit l is lane j of block l's word
-			dst := [4][]galois.F64{bases.a, bases.b, bases.ya, bases.yb}[v][64*t : 64*t+64]
-			for j, w := range blk {
-				if w == 0 {
-					continue
+	bases := &zkBases[galois.F64]{a: st.arena.get(np, np+3), b: st.arena.get(np, np+3),
+		ya: st.arena.get(np, np+3), yb: st.arena.get(np, np+3)}
+	dsts := [4][]galois.F64{bases.a, bases.b, bases.ya, bases.yb}
+	parallel(m, func(lo, hi int) struct{} {
+		var blk [64]uint64
+		var d [64]galois.F64
+		acc := galois.NewF64Acc(64)
+		for t := lo; t < hi; t++ {
+			for v, src := range [4][]uint64{st.xa, st.xb, st.ya, st.yb} {
+				copy(blk[:], src[t*G:(t+1)*G])
+				transpose64(&blk) // blk[j]: bit l is lane j of block l's word
+				dst := dsts[v][64*t : 64*t+64]
+				for j, w := range blk {
+					var f galois.F64
+					if w != 0 {
+						f = wt[0][uint8(w)] ^ wt[1][uint8(w>>8)] ^ wt[2][uint8(w>>16)] ^ wt[3][uint8(w>>24)] ^
+							wt[4][uint8(w>>32)] ^ wt[5][uint8(w>>40)] ^ wt[6][uint8(w>>48)] ^ wt[7][uint8(w>>56)]
+					}
+					if v < 2 {
+						d[j] = f.MulXPow(uint(j))
+					} else {
+						dst[j] = f
+					}
 				}
-				f := wt[0][uint8(w)] ^ wt[1][uint8(w>>8)] ^ wt[2][uint8(w>>16)] ^ wt[3][uint8(w>>24)] ^
-					wt[4][uint8(w>>32)] ^ wt[5][uint8(w>>40)] ^ wt[6][uint8(w>>48)] ^ wt[7][uint8(w>>56)]
 				if v < 2 { // the a side: times psi_t X^j
-					f = tab.Mul(f.MulXPow(uint(j)))
+					acc.AddScaled(d[:], st.psi[t])
+					acc.Reduce(dst)
 				}
-				dst[j] = f
 			}
 		}
-	}
+		return struct{}{}
+	})
 	return newZKProof(a, bases, cm, cp)
 }
 

@@ -176,6 +176,17 @@ func (z *zkLift) extend(in, out []uint64, xor bool) {
 	}
 }
 
+// extend4xor is extend over GF(2) (bit-sliced words) of four polynomials at once.
+func (z *zkLift) extend4xor(in, out [][4]uint64) {
+	for l, q := range z.gridPt {
+		out[q] = in[l]
+	}
+	for _, d := range z.diffs {
+		a, b := &out[d[1]], &out[d[2]]
+		out[d[0]] = [4]uint64{a[0] ^ b[0], a[1] ^ b[1], a[2] ^ b[2], a[3] ^ b[3]}
+	}
+}
+
 // extend4 is extend (over Z_2^64) of four polynomials at once, one per lane.
 func (z *zkLift) extend4(in, out [][4]uint64) {
 	for l, q := range z.gridPt {
