@@ -187,7 +187,7 @@ func (st *andStatement) liftValues() {
 	lift := st.lift
 	G, m := lift.grid, st.m
 	type sums struct{ off, cm, cp []galois.F64 }
-	parts := parallel((m+3)/4, func(lo, hi int) sums {
+	parts := parallel((m+3)/4, 8, func(lo, hi int) sums {
 		var in, ext [4][][4]uint64
 		for j := range in {
 			in[j] = make([][4]uint64, G)
@@ -298,7 +298,7 @@ func (st *andStatement) finish(sm, sp []uint64, g *prg.PRG) *zkProof[galois.F64]
 	bases := &zkBases[galois.F64]{a: st.arena.get(np, np+3), b: st.arena.get(np, np+3),
 		ya: st.arena.get(np, np+3), yb: st.arena.get(np, np+3)}
 	dsts := [4][]galois.F64{bases.a, bases.b, bases.ya, bases.yb}
-	parallel(m, func(lo, hi int) struct{} {
+	parallel(m, 32, func(lo, hi int) struct{} {
 		var blk [64]uint64
 		var d [64]galois.F64
 		acc := galois.NewF64Acc(64)
@@ -356,7 +356,7 @@ func (a gfAlg) points(z *zkBases[galois.F64], lift *zkLift, skip int) []galois.F
 func gfPoints(z *zkBases[galois.F64], lift *zkLift, skip int) []galois.F64 {
 	a := gfAlg{}
 	acc := make([]galois.F64Wide, lift.points)
-	stepPoints(a, z, lift, func(ext *[4][]galois.F64) {
+	stepPoints(a, z, lift, 0, len(z.a)/lift.grid, func(ext *[4][]galois.F64) {
 		xa, xb, ya, yb := ext[0], ext[1], ext[2], ext[3]
 		for q := range acc {
 			if q != skip {

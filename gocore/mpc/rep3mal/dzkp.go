@@ -307,18 +307,22 @@ func (grAlg) halves(z *zkBases[galois.Elem]) (h0, hinf galois.Elem) {
 }
 
 // fold replaces w by lo + r (hi - lo) (a verifier's share of the interleaved instances
-// is zero at every other position: zero differences are skipped).
+// is zero at every other position: zero differences are skipped), split among parallel
+// workers.
 func (grAlg) fold(w []galois.Elem, r *galois.Elem) []galois.Elem {
 	half := len(w) / 2
-	var d, t galois.Elem
-	for j := range half {
-		d.Sub(&w[half+j], &w[j])
-		if d.IsZero() {
-			continue
+	parallel(half, 256, func(lo, hi int) struct{} {
+		var d, t galois.Elem
+		for j := lo; j < hi; j++ {
+			d.Sub(&w[half+j], &w[j])
+			if d.IsZero() {
+				continue
+			}
+			t.Mul(r, &d)
+			w[j].Add(&w[j], &t)
 		}
-		t.Mul(r, &d)
-		w[j].Add(&w[j], &t)
-	}
+		return struct{}{}
+	})
 	return w[:half]
 }
 
@@ -479,7 +483,7 @@ func (st *arithStatement) liftValues() []galois.Elem {
 			jobs = append(jobs, job{ri, t0})
 		}
 	}
-	parts := parallel(len(jobs), func(lo, hi int) []galois.Elem {
+	parts := parallel(len(jobs), 8, func(lo, hi int) []galois.Elem {
 		hq := make([]galois.Elem, lift.points)
 		var in [4][][4]uint64
 		var ext [4][][4]uint64
@@ -579,7 +583,7 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, dsts [4][]
 	}
 	// Folds of this party's four component vectors: entry off + t*k + term of record ri,
 	// the a side then multiplied by psi_t.
-	parallel(len(jobs), func(lo, hi int) struct{} {
+	parallel(len(jobs), 2, func(lo, hi int) struct{} {
 		for _, jb := range jobs[lo:hi] {
 			r := recs[jb.ri]
 			cs := [4][]uint64{r.x.A, r.x.B, r.y.A, r.y.B}
@@ -612,7 +616,7 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, dsts [4][]
 	// Grid claims of the two proofs this party verifies, c_l = sum_t psi_t w_{l,t}: as V-
 	// of the next prover w = z_B + next mask, as V+ of the previous one w = -prev mask.
 	type sums struct{ m, p []galois.Elem }
-	parts := parallel(len(jobs), func(lo, hi int) sums {
+	parts := parallel(len(jobs), 2, func(lo, hi int) sums {
 		c := sums{make([]galois.Elem, G), make([]galois.Elem, G)}
 		for _, jb := range jobs[lo:hi] {
 			r := recs[jb.ri]
@@ -653,24 +657,34 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, dsts [4][]
 	return cm, cp
 }
 
-// points is h at the points of {0,1,inf}^v but skip, summed unreduced (zk.go).
+// points is h at the points of {0,1,inf}^v but skip, summed unreduced (zk.go), the block
+// positions split among parallel workers (their reduced sums added).
 func (a grAlg) points(z *zkBases[galois.Elem], lift *zkLift, skip int) []galois.Elem {
-	acc := make([]galois.Wide, lift.points)
-	stepPoints(a, z, lift, func(ext *[4][]galois.Elem) {
-		xa, xb, ya, yb := ext[0], ext[1], ext[2], ext[3]
-		var s galois.Elem
-		for q := range acc {
-			if q == skip {
-				continue
+	parts := parallel(len(z.a)/lift.grid, 64, func(lo, hi int) []galois.Elem {
+		acc := make([]galois.Wide, lift.points)
+		stepPoints(a, z, lift, lo, hi, func(ext *[4][]galois.Elem) {
+			xa, xb, ya, yb := ext[0], ext[1], ext[2], ext[3]
+			var s galois.Elem
+			for q := range acc {
+				if q == skip {
+					continue
+				}
+				s.Add(&ya[q], &yb[q])
+				acc[q].MulAdd(&xa[q], &s)
+				acc[q].MulAdd(&xb[q], &ya[q])
 			}
-			s.Add(&ya[q], &yb[q])
-			acc[q].MulAdd(&xa[q], &s)
-			acc[q].MulAdd(&xb[q], &ya[q])
+		})
+		out := make([]galois.Elem, lift.points)
+		for q := range acc {
+			acc[q].Reduce(&out[q])
 		}
+		return out
 	})
-	out := make([]galois.Elem, lift.points)
-	for q := range acc {
-		acc[q].Reduce(&out[q])
+	out := parts[0]
+	for _, pt := range parts[1:] {
+		for q := range out {
+			out[q].Add(&out[q], &pt[q])
+		}
 	}
 	return out
 }

@@ -5,18 +5,14 @@ import (
 	"sync"
 )
 
-// minChunk is the least number of items a worker of parallel gets: below it the work is
-// done on the calling goroutine.
-const minChunk = 16
-
-// parallel splits [0, n) into at most GOMAXPROCS contiguous ranges of at least minChunk
-// items, runs f on each in its own goroutine and returns the results in the ranges'
+// parallel splits [0, n) into at most GOMAXPROCS contiguous ranges of at least grain
+// items (below that the work is done on the calling goroutine), runs f on each in its own goroutine and returns the results in the ranges'
 // order. A party's prover and verifier work is a sum of independent parts (the lift's
 // block positions, the folds' records and components, a step's points), so the ranges'
 // results are combined by the caller in a fixed order and the proof's messages do not
 // depend on the split.
-func parallel[T any](n int, f func(lo, hi int) T) []T {
-	w := min(runtime.GOMAXPROCS(0), n/minChunk)
+func parallel[T any](n, grain int, f func(lo, hi int) T) []T {
+	w := min(runtime.GOMAXPROCS(0), n/grain)
 	if w <= 1 {
 		return []T{f(0, n)}
 	}

@@ -575,10 +575,11 @@ func (p *Protocol) prove(prods []product, dots []dotRecord, ands []product, g *p
 	return p.runProofs(ps, failed)
 }
 
-// stepPoints is the common part of the algebras' points kernels: for each j < B it
+// stepPoints is the common part of the algebras' points kernels: for each j in [lo, hi)
+// (j < B) it
 // extends the four bases' entries of the 2^v blocks to {0,1,inf}^v and hands them to
 // acc (j's contribution to h at every point but skip).
-func stepPoints[E comparable](a zkAlg[E], z *zkBases[E], lift *zkLift, acc func(ext *[4][]E)) {
+func stepPoints[E comparable](a zkAlg[E], z *zkBases[E], lift *zkLift, lo, hi int, acc func(ext *[4][]E)) {
 	G, P := lift.grid, lift.points
 	B := len(z.a) / G
 	var in, ext [4][]E
@@ -586,14 +587,15 @@ func stepPoints[E comparable](a zkAlg[E], z *zkBases[E], lift *zkLift, acc func(
 		in[k], ext[k] = make([]E, G), make([]E, P)
 	}
 	var zero E
-	for j := range B {
-		nz := false
+	for j := lo; j < hi; j++ {
+		nza, nzb := false, false
 		for b := range G {
 			e := b*B + j
 			in[0][b], in[1][b], in[2][b], in[3][b] = z.a[e], z.b[e], z.ya[e], z.yb[e]
-			nz = nz || z.a[e] != zero || z.b[e] != zero
+			nza = nza || z.a[e] != zero || z.b[e] != zero
+			nzb = nzb || z.ya[e] != zero || z.yb[e] != zero
 		}
-		if !nz { // the a side is zero: no contribution
+		if !nza || !nzb { // the a side or the b side is zero: no contribution
 			continue
 		}
 		for k := range in {
