@@ -69,7 +69,8 @@ package rep3mal
 // most 2/2^56 (h - h* has degree 2), a step in two variables with 4/2^56 (total degree
 // 4), and so does the last step. With R variables folded after the lift a
 // false claim passes with probability at most (1 + 2s + 3 + 2R + 2)/2^56 per prover and
-// batch: with s = 6 and R <= 40 (the vectors are far shorter than 2^40), below 2^-49.3.
+// batch: with s = 7 and R <= 40 (the vectors are far shorter than 2^40), 100/2^56, below
+// 2^-49.3.
 // Challenges come from the commit-then-reveal coin (check.go) after the prover's message
 // is sent.
 //
@@ -97,8 +98,11 @@ import (
 
 // liftVars is s, the number of variables of the first compression step: it divides the
 // vectors by 2^s at a prover cost of (3^s - 2^s)/2^s ring-by-word products (subset sums)
-// per output.
-const liftVars = 6
+// per output, and the lift's message has 3^s - 2^s ring elements. s = 7 (2059 elements,
+// 922 KB per prover and batch) costs less CPU than s = 6 since the lift became cheaper
+// than the GR compression steps it shortens (BENCHMARKS.md, session 6: 6.7-7.3 against
+// 7.4-7.8 CPU s for MobileNetV1 0.25_128, for 7.7 % more bytes); s = 8 costs more of both.
+const liftVars = 7
 
 // zkRecord is one recorded product laid out for the lift.
 type zkRecord struct {

@@ -23,7 +23,7 @@
 //     proof's messages grow with the logarithm of the number of products, not with the
 //     number: each prover's statement is compressed to one inner product by random
 //     coefficients (from the ring's exceptional set; any field element for GF(2^64)), a
-//     first multilinear step divides its length by 2^6 (for AND words: 64 words of 64 bit
+//     first multilinear step divides its length by 2^7 (for AND words by 2^6: 64 words of 64 bit
 //     lanes become 64 field elements, one per lane), and compression steps with public
 //     coins, each dividing the length by 4, do the rest; a dot product (a MatMul or convolution output) is one gate whatever its
 //     length. The steps that do not depend on the algebra are written once (zk.go), and
@@ -75,7 +75,7 @@
 //
 // Statistical security: per check batch, a wrong arithmetic product passes the proofs
 // with probability at most 3 * 100 * 2^-56 < 2^-47.7 (three provers; per prover (1 + 2s
-// + 2R + 5)/2^56 with s = 6 lift variables and R <= 40 variables folded after the lift
+// + 2R + 5)/2^56 with s = 7 lift variables and R <= 40 variables folded after the lift
 // (two per compression step): the Schwartz-Zippel
 // bound over the exceptional set of 2^56 points, dzkp.go), a wrong AND word the AND proofs
 // at most 3 * 100 * 2^-64 < 2^-55.7 (the same bound over the field GF(2^64), andproof.go),
@@ -96,8 +96,8 @@
 // Messages, in addition to rep3's, per check batch (default path, proofs on; zk.go runs
 // the two proofs in the same rounds, each round one message to the next party carrying
 // both proofs' parts, masked as additive (GR) or XOR (GF(2^64)) shares, and a coin):
-//   - lift: to the next party the prover's values off the grid, 665 GR elements (56
-//     words each, about 298 KB; only if the batch has Mul or MulSum products) and 665
+//   - lift: to the next party the prover's values off the grid, 2059 GR elements (56
+//     words each, about 922 KB; only if the batch has Mul or MulSum products) and 665
 //     GF(2^64) elements (5.3 KB; only if it has AND words); the round's coin (a 32-byte
 //     commitment to each peer with the message, the 32-byte seed to each peer after it);
 //   - compression steps, ceil(log4) of the longer proof's vectors plus one (9-11 for
@@ -118,10 +118,10 @@
 // or AND of N*B + C words each) and the openings of the C triples and of the buckets' and
 // products' rho and sigma replace the proofs' messages.
 //
-// Cost: the proofs add about 0.3 MB per party and batch, nearly all the arithmetic lift
-// (MobileNetV1 0.25_128: 56.6 MB per party, 1.54x rep3's 36.8 MB); their work is about
-// (3^6 - 2^6)/2^6 ring-by-word products per elementwise output, 56 word products per
-// product term for the verifiers' folds, the GR compression steps on vectors of 2/64 of the
+// Cost: the proofs add about 0.9 MB per party and batch, nearly all the arithmetic lift
+// (MobileNetV1 0.25_128: 61.1 MB per party, 1.66x rep3's 36.8 MB); their work is about
+// (3^7 - 2^7)/2^7 ring-by-word products per elementwise output, 56 word products per
+// product term for the verifiers' folds, the GR compression steps on vectors of 2/128 of the
 // terms, and for the AND words bit-sliced extensions (XOR and AND on words) with one
 // carry-less product per word and lift point (PCLMULQDQ on amd64), a 64 x 64 bit
 // transpose and byte-table look-ups per 64 words for the folds, and GF(2^64) steps on
