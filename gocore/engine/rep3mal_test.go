@@ -34,6 +34,23 @@ func TestSharedModelsRep3Mal(t *testing.T) {
 	}
 }
 
+// TestMobileNetV1ChainRep3Mal: MobileNetV1 1.0_224 (extractor and head, TestMobileNetV1Chain)
+// under rep3-mal equals the cleartext chain. Opt-in (QMPC_REP3MAL_CHAIN=1): it takes
+// minutes on a shared 2-core machine. It logs the seconds, each party's bytes and the
+// rounds (BENCHMARKS.md, rep3-mal session 6; CPU and peak memory from /usr/bin/time).
+func TestMobileNetV1ChainRep3Mal(t *testing.T) {
+	if os.Getenv("QMPC_REP3MAL_CHAIN") == "" {
+		t.Skip("opt-in: QMPC_REP3MAL_CHAIN=1")
+	}
+	stats, elapsed := mobileNetV1Chain(t, "rep3-mal")
+	var most, rounds int64
+	for _, s := range stats {
+		most, rounds = max(most, s.BytesSent), max(rounds, s.Rounds)
+	}
+	t.Logf("rep3-mal MobileNetV1 1.0_224 chain: bit-exact, %.2f s, %.1f MB sent by the busiest party (%d/%d/%d bytes), %d rounds",
+		elapsed.Seconds(), float64(most)/1e6, stats[0].BytesSent, stats[1].BytesSent, stats[2].BytesSent, rounds)
+}
+
 // runTampered runs g under the malicious protocol proto with tm (nil: none),
 // deterministic randomness.
 func runTampered(t *testing.T, proto string, g *model.Graph, c *Compiled, in []model.Value, tm *Tamper) (*Result, error) {
