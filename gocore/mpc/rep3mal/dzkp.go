@@ -496,9 +496,10 @@ func (st *arithStatement) liftValues() []galois.Elem {
 			ext[j] = make([][4]uint64, lift.points)
 		}
 		acc := make([][4]uint64, lift.points)
+		var zeroed [4]bool
 		for _, jb := range jobs[lo:hi] {
 			r := recs[jb.ri]
-			if st.liftGroup(r, jb.t0, &in, &ext, acc) {
+			if st.liftGroup(r, jb.t0, &in, &ext, &zeroed, acc) {
 				nib := &st.nibs[jb.ri][jb.t0/4]
 				for _, q := range lift.offGrid {
 					a := &acc[q]
@@ -519,15 +520,20 @@ func (st *arithStatement) liftValues() []galois.Elem {
 
 // liftGroup computes acc[q][dt] = P_{q,t0+dt}, the prover's word sum over the terms of
 // record r at block position t0+dt of the products of its extended a and b sides at
-// the points q off the grid. Output e = t*G + l is in block l at position t (zero past
-// n). Terms whose a side or b side is zero in all four lanes contribute nothing and are
-// skipped. It reports whether any term contributed.
-func (st *arithStatement) liftGroup(r zkRecord, t0 int, in, ext *[4][][4]uint64, acc [][4]uint64) bool {
+// the points q off the grid: x_A (y_A + y_B) + x_B y_A. Output e = t*G + l is in block l
+// at position t (zero past n). A component that is zero in all four lanes (common in the
+// checked conversions, whose operands are single components: rep3/convert_checked.go) is
+// not extended and drops out of the product; terms whose a side or b side is zero
+// contribute nothing and are skipped. It reports whether any term contributed.
+//
+// zeroed[j] records that ext[j] holds zeros (kept across calls: a zero component is
+// cleared once, not extended).
+func (st *arithStatement) liftGroup(r zkRecord, t0 int, in, ext *[4][][4]uint64, zeroed *[4]bool, acc [][4]uint64) bool {
 	lift := st.lift
 	G := lift.grid
 	any := false
 	for k := range r.k {
-		var za, zb uint64
+		var nz [4]uint64
 		for l := range G {
 			for dt := range 4 {
 				e := (t0+dt)*G + l
@@ -537,16 +543,15 @@ func (st *arithStatement) liftGroup(r zkRecord, t0 int, in, ext *[4][][4]uint64,
 				}
 				q := e*r.k + k
 				xa, xb, ya, yb := r.x.A[q], r.x.B[q], r.y.A[q], r.y.B[q]
-				in[0][l][dt], in[1][l][dt], in[2][l][dt], in[3][l][dt] = xa, xb, ya+yb, ya
-				za |= xa | xb
-				zb |= ya | yb
+				in[0][l][dt], in[1][l][dt], in[2][l][dt], in[3][l][dt] = xa, xb, ya, yb
+				nz[0] |= xa
+				nz[1] |= xb
+				nz[2] |= ya
+				nz[3] |= yb
 			}
 		}
-		if za == 0 || zb == 0 {
+		if nz[0]|nz[1] == 0 || nz[2]|nz[3] == 0 {
 			continue
-		}
-		for j := range in {
-			lift.extend4(in[j], ext[j])
 		}
 		if !any {
 			for _, q := range lift.offGrid {
@@ -554,13 +559,50 @@ func (st *arithStatement) liftGroup(r zkRecord, t0 int, in, ext *[4][][4]uint64,
 			}
 			any = true
 		}
-		e0, e1, e2, e3 := ext[0], ext[1], ext[2], ext[3]
-		for _, q := range lift.offGrid {
-			a, x0, x1, y0, y1 := &acc[q], &e0[q], &e1[q], &e2[q], &e3[q]
-			a[0] += x0[0]*y0[0] + x1[0]*y1[0]
-			a[1] += x0[1]*y0[1] + x1[1]*y1[1]
-			a[2] += x0[2]*y0[2] + x1[2]*y1[2]
-			a[3] += x0[3]*y0[3] + x1[3]*y1[3]
+		for j := range in {
+			switch {
+			case nz[j] != 0:
+				lift.extend4(in[j], ext[j])
+				zeroed[j] = false
+			case !zeroed[j]:
+				clear(ext[j])
+				zeroed[j] = true
+			}
+		}
+		x0, x1, y0, y1 := ext[0], ext[1], ext[2], ext[3]
+		switch {
+		case nz[2] == 0: // x_A y_B
+			for _, q := range lift.offGrid {
+				a, u, w := &acc[q], &x0[q], &y1[q]
+				a[0] += u[0] * w[0]
+				a[1] += u[1] * w[1]
+				a[2] += u[2] * w[2]
+				a[3] += u[3] * w[3]
+			}
+		case nz[1] == 0: // x_A (y_A + y_B)
+			for _, q := range lift.offGrid {
+				a, u, v, w := &acc[q], &x0[q], &y0[q], &y1[q]
+				a[0] += u[0] * (v[0] + w[0])
+				a[1] += u[1] * (v[1] + w[1])
+				a[2] += u[2] * (v[2] + w[2])
+				a[3] += u[3] * (v[3] + w[3])
+			}
+		case nz[3] == 0: // (x_A + x_B) y_A
+			for _, q := range lift.offGrid {
+				a, u, v, w := &acc[q], &x0[q], &x1[q], &y0[q]
+				a[0] += (u[0] + v[0]) * w[0]
+				a[1] += (u[1] + v[1]) * w[1]
+				a[2] += (u[2] + v[2]) * w[2]
+				a[3] += (u[3] + v[3]) * w[3]
+			}
+		default:
+			for _, q := range lift.offGrid {
+				a, u, v, w, z := &acc[q], &x0[q], &x1[q], &y0[q], &y1[q]
+				a[0] += u[0]*(w[0]+z[0]) + v[0]*w[0]
+				a[1] += u[1]*(w[1]+z[1]) + v[1]*w[1]
+				a[2] += u[2]*(w[2]+z[2]) + v[2]*w[2]
+				a[3] += u[3]*(w[3]+z[3]) + v[3]*w[3]
+			}
 		}
 	}
 	return any
