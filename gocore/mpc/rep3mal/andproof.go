@@ -147,7 +147,7 @@ type andStatement struct {
 
 // newAndStatement lays out the AND words of ands, draws psi from the batch coin g and
 // computes the lift's message and the grid claims.
-func newAndStatement(ands []product, g *prg.PRG, ar *arena[galois.F64]) *andStatement {
+func newAndStatement(ands []product, g *prg.PRG, ar *arena[galois.F64], words *arena[uint64]) *andStatement {
 	st := &andStatement{lift: newLift(andLiftVars), arena: ar}
 	for _, pr := range ands {
 		st.n += len(pr.z.A)
@@ -155,21 +155,22 @@ func newAndStatement(ands []product, g *prg.PRG, ar *arena[galois.F64]) *andStat
 	G := st.lift.grid
 	st.m = (st.n + G - 1) / G
 	size := G * st.m
+	// The operands and claims end to end, zero past n (the arenas' slices are zeroed).
 	for _, v := range []*[]uint64{&st.xa, &st.xb, &st.ya, &st.yb} {
-		*v = make([]uint64, 0, size)
+		*v = words.get(size, size)
 	}
-	st.wm, st.wp = make([]galois.F64, size), make([]galois.F64, size)
+	st.wm, st.wp = ar.get(size, size), ar.get(size, size)
 	off := 0
 	for _, pr := range ands {
-		st.xa, st.xb = append(st.xa, pr.x.A...), append(st.xb, pr.x.B...)
-		st.ya, st.yb = append(st.ya, pr.y.A...), append(st.yb, pr.y.B...)
-		for e := range pr.z.B {
-			st.wm[off+e], st.wp[off+e] = galois.F64(pr.z.B[e]^pr.next[e]), galois.F64(pr.prev[e])
+		copy(st.xa[off:], pr.x.A)
+		copy(st.xb[off:], pr.x.B)
+		copy(st.ya[off:], pr.y.A)
+		copy(st.yb[off:], pr.y.B)
+		wm, wp := st.wm[off:off+len(pr.z.B)], st.wp[off:off+len(pr.z.B)]
+		for e, z := range pr.z.B {
+			wm[e], wp[e] = galois.F64(z^pr.next[e]), galois.F64(pr.prev[e])
 		}
 		off += len(pr.z.B)
-	}
-	for _, v := range []*[]uint64{&st.xa, &st.xb, &st.ya, &st.yb} {
-		*v = (*v)[:size] // the zero words past n (capacity size, zeroed by make)
 	}
 	st.psi = make([]galois.F64, st.m)
 	for t, w := range g.Uint64s(st.m) {

@@ -176,7 +176,8 @@ type Protocol struct {
 	proofs bool
 	params map[[2]int][2]int  // bucket parameters by (triples, lanes)
 	elems  arena[galois.Elem] // the arithmetic proof's bases, reused by every batch
-	f64s   arena[galois.F64]  // the AND proof's bases
+	f64s   arena[galois.F64]  // the AND proof's bases and claims
+	words  arena[uint64]      // the AND proof's operands
 }
 
 var (
