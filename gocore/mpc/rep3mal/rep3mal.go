@@ -127,6 +127,15 @@
 // transpose and byte-table look-ups per 64 words for the folds, and GF(2^64) steps on
 // one element per AND word. BENCHMARKS.md has the measured totals per layer
 // (docs/design-notes.md).
+//
+// Implementation (none of it changes a message): the lifts lay a record's outputs out
+// block-minor (output t*2^s + l, so that the 2^s blocks of a position are contiguous
+// words) and extend four block positions side by side; terms and components that are
+// zero (the checked conversions' single-component operands) are neither extended nor
+// multiplied; the lifts, the folds and the GR compression steps are sums of independent
+// parts, split among GOMAXPROCS goroutines of the party (parallel.go) and added in a
+// fixed order; the proofs' large vectors come from per-party arenas reused by every
+// batch (held for the party's lifetime: about the largest batch's bases).
 package rep3mal
 
 import (
