@@ -57,7 +57,7 @@
 //     of n words per party). The input message is masked by F(k_2), which its receiver
 //     (party 1) lacks. The role of party 0 rotates over three ranges of the elements, so
 //     each party sends w words for a third of them. Two rounds for any w. B2AAnd(x, c,
-//     beta) adds the AND of two one-plane sharings in the same two rounds: four more
+//     beta) adds the AND of two one-plane sharings in the same two rounds: three more
 //     words per element in the role-0 party's input message (convert.go).
 //
 // Checked variants: every input, product (those inside A2B, B2A and Bit2A included) and
