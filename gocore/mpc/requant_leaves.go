@@ -34,7 +34,6 @@ import (
 //     most 1, and q0 = q' - 1 does not wrap): LeafSplitter.B2AAnd converts o0 and adds
 //     the AND in the B2A's two rounds, instead of clampCircuit's second branch and select
 //     round before the B2A.
-//
 //   - With a ChunkB2Aer (rep3) the output planes o0 are not computed: with A and B the
 //     chunk [E, k) of a and b, L = A + B - 2^h c_k, and clamp(q0) = hz L + H gtH (hz = 1
 //     forces gtH = 0), so the output hz (A + B) - 2^h (c_k & hz) + H gtH + cE & beta, with
