@@ -46,8 +46,9 @@ type SplitLeaves struct {
 //	sel (A + B) + sum_k ws[k] xs[k] + c beta   (mod 2^64)
 //
 // for one-plane binary sharings sel, xs[k], c and beta of the same elements, in the rounds
-// of a B2A. rep3: each element costs its b-owner 5 + len(xs) words (convert_chunk.go),
-// where B2AAnd of SumK planes costs the role-0 party SumK + 3.
+// of a B2A. rep3 (convert_chunk.go): per element, 4 words and 1 + len(xs) bits from the
+// owner of b and 1 + len(xs) words from party 2, where B2AAnd of SumK planes costs the
+// role-0 party SumK + 3 words.
 type ChunkB2Aer interface {
 	LeafSplitter
 	ChunkB2A(l *SplitLeaves, sel BShare, xs []BShare, ws []uint64, c, beta BShare) (AShare, error)

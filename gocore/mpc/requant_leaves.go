@@ -38,9 +38,10 @@ import (
 //     chunk [E, k) of a and b, L = A + B - 2^h c_k, and clamp(q0) = hz L + H gtH (hz = 1
 //     forces gtH = 0), so the output hz (A + B) - 2^h (c_k & hz) + H gtH + cE & beta, with
 //     c_k & hz = c_k & Z_1, is converted from the five bits hz, c_k & Z_1, gtH, cE, beta
-//     and the operands' chunk (ChunkB2A: 7 words per element from the owner of b instead
-//     of h + 3 from every party in turn), and neither L's sum-plane leaves nor o0's
-//     3h AND gates are needed. Same depths, same rounds.
+//     and the operands' chunk (ChunkB2A, rep3: 4 words and 3 bits per element from the
+//     owner of b and 3 words from party 2, instead of h + 3 words from every party in
+//     turn), and neither L's sum-plane leaves nor o0's 3h AND gates are needed. Same
+//     depths, same rounds.
 //
 // Depths (AND rounds after the leaves' round): cE 3 (at most 8 chunks), o0 and beta 3
 // (Z and Pos 2, c_k and [L all ones] 1). Per requantization: the leaves' round, 3 AND

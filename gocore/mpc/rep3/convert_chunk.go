@@ -12,32 +12,40 @@ package rep3
 // In each element range of A2BSplitLeaves (leaves.go) the owner O of b knows B (planes
 // [SumLo, SumLo+SumK) of b) and the a-holders P (the one that shares k_0 with O) and Q
 // (party 2) know A (the same planes of a). For a one-plane binary sharing x, O holds
-// two of its components, whose XOR is u, and P and Q both hold the third, s: x = u ^ s =
-// u + s - 2 u s. The output
+// two of its components, whose XOR is u, and P and Q both hold the third, s: x = u ^ s.
+// The output
 //
 //	V = sel (A + B) + sum_k w_k x_k + c beta
 //
-// expands into terms that one party knows (O's: u_sel B, w_k u_k, u_c u_beta; the
-// a-holders': s_sel A, w_k s_k) and products X K of a value X that only O knows with a
-// value K that P and Q both know:
+// is a sum of terms of two kinds, with F the PRF of O and Q (which P lacks):
 //
-//	X = u_sel                 K = A (1 - 2 s_sel)      (sel A = u A (1 - 2s) + s A)
-//	X = B (1 - 2 u_sel)       K = s_sel                (sel B = u B + s B (1 - 2u))
-//	X = -2 w_k u_k            K = s_k                  (one per x_k)
-//	X = B', C', D'            K = s_c, s_beta, s_c s_beta  (c beta, as in B2AAnd)
+//   - Owner-sent (a value X only O knows times a value K both a-holders know): O sends
+//     X - r to P (r from F); P's term is (X - r) K, Q's r K. With x = u ^ s = u + s - 2us:
+//     sel B = u B + s (B (1 - 2u)), O's term u B and X = B (1 - 2 u_sel), K = s_sel;
+//     c beta = u_c u_beta + B' s_c + C' s_beta + D' s_c s_beta (B2AAnd's coefficients):
+//     O's term u_c u_beta, three words X. Four words per element.
+//   - Party-2-sent (one bit x times a value K both a-holders know: sel A with K = A, and
+//     w_k x_k with K = w_k): O sends the bit d = u ^ rho to P (rho from F); with e = rho ^
+//     s, which Q knows, x = d ^ e and x K = d K + e K - 2 d e K. Q sends m = e K - r to P
+//     (r from F). P's term d K - 2 d m, Q's e K, O's -2 d r (O knows d and r): the sum is
+//     K (d + e - 2de) = x K. One bit from O and one word from Q per element and bit.
 //
-// Messages: O sends m = X - r to P for each X (5 + len(xs) words per element), with r =
-// F(k) drawn from the key O shares with Q; P's term is sum m K plus the a-holders' known
-// terms, Q's is sum r K, O's its own terms. The three terms, with a fresh zero sharing,
-// are a 3-out-of-3 sharing of V that is returned pending (deferred.go) or reshared, as
-// B2A's product is. One message delay, as B2A's input; then the resharing.
+// Messages, one step (P receives both; nothing depends on anything received in it): O
+// -> P four words and 1 + len(xs) bits per element; Q -> P 1 + len(xs) words per
+// element. The three terms, with a fresh zero sharing, are a 3-out-of-3 sharing of V,
+// returned pending (deferred.go) or reshared, as B2A's product is. One message delay, as
+// B2A's input; then the resharing.
 //
-// Security: P receives only m = X - F(k), uniformly random to it (it lacks the key of O
-// and Q); Q and O receive nothing here; the terms are revealed only through the zero-
-// shared resharing. Against B2AAnd of SumK planes (SumK + 3 words from the role-0 party,
-// every party in turn), this costs 5 + len(xs) words from the owners of b only (parties 0
-// and 1), sent on the links between them (the one-hot input goes to party 2), and the
-// circuit needs neither the sum planes of the chunk nor the clamp's AND per output plane.
+// Security (one semi-honest corruption): only P receives, and everything it receives is
+// masked by a fresh output of F: the words X - r and e K - r by uniform words, the bits
+// d by uniform bits rho. O and Q receive nothing here; the terms are revealed only
+// through the zero-shared resharing. Against B2AAnd of SumK planes (SumK + 3 words from
+// the role-0 party, each party in turn), the owners of b (parties 1 and 0) send four
+// words and party 2 1 + len(xs) words per element, on the links to the keyed a-holder
+// (the one-hot input goes to party 2), and the circuit needs neither the sum planes of
+// the chunk nor the clamp's AND per output plane. The split of the terms between O and Q
+// balances the parties: with len(xs) = 2 (requant_leaves.go) the owners send 16 and
+// party 2 24 bytes per element, on top of the leaf circuit's 31 / 31 / 16.5.
 // Semi-honest only (LeafSplits is false with an Observer).
 
 import (
@@ -45,6 +53,7 @@ import (
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/prg"
 )
 
 var _ mpc.ChunkB2Aer = (*Protocol)(nil)
@@ -73,85 +82,130 @@ func (p *Protocol) ChunkB2A(l *mpc.SplitLeaves, sel mpc.BShare, xs []mpc.BShare,
 		return nil, errs.New(errs.Internal, "rep3 chunkb2a: no chunk kept by A2BSplitLeaves")
 	}
 	n := cs.n
-	bits := append([]mpc.BShare{sel, c, beta}, xs...)
-	bsh := make([]*BShare, len(bits))
-	for i, x := range bits {
-		bsh[i] = bs(x)
-		if bsh[i].w != 1 || bsh[i].n != n {
-			return nil, errs.New(errs.Internal, "rep3 chunkb2a: operand %d is (%d, %d), want (%d, 1)", i, bsh[i].n, bsh[i].w, n)
-		}
-	}
 	if len(ws) != len(xs) {
 		return nil, errs.New(errs.Internal, "rep3 chunkb2a: %d weights for %d bits", len(ws), len(xs))
 	}
-	sb, cb, bb, xb := bsh[0], bsh[1], bsh[2], bsh[3:]
-	bit := func(v []uint64, i int) uint64 { return v[i>>6] >> uint(i&63) & 1 }
-	nx := 5 + len(xs) // X words per element
+	// The party-2-sent bits (sel, then xs) and the owner-sent ones (c, beta).
+	qb := make([]*BShare, 0, 1+len(xs))
+	for i, x := range append([]mpc.BShare{sel}, xs...) {
+		b := bs(x)
+		if b.w != 1 || b.n != n {
+			return nil, errs.New(errs.Internal, "rep3 chunkb2a: bit %d is (%d, %d), want (%d, 1)", i, b.n, b.w, n)
+		}
+		qb = append(qb, b)
+	}
+	cb, bb := bs(c), bs(beta)
+	if cb.w != 1 || cb.n != n || bb.w != 1 || bb.n != n {
+		return nil, errs.New(errs.Internal, "rep3 chunkb2a: c, beta are (%d, %d), (%d, %d), want (%d, 1)", cb.n, cb.w, bb.n, bb.w, n)
+	}
+	sb := qb[0]
+	nq, no := len(qb), 4
 	t := make([]uint64, n)
-	var msgs []struct {
+	type out struct {
 		to  int
 		msg []uint64
 	}
+	var outs []out
 	for _, r := range cs.rs {
 		nh := r.hi - r.lo
 		if nh == 0 {
 			continue
 		}
-		switch p.id {
-		case r.owner:
-			g := p.gNext // the key shared with party 2: k_1 for owner 1, k_2 for owner 0
-			if r.owner == 0 {
-				g = p.gPrev
+		rw := (nh + 63) / 64 // the range starts at a whole word (leaves.go)
+		w0 := r.lo / 64
+		var f *prg.PRG // F: the key of the owner and party 2 (k_1 for owner 1, k_2 for owner 0)
+		switch {
+		case p.id == r.owner && r.owner == 1, p.id == 2 && r.owner == 0:
+			f = p.gNext
+		case p.id == r.owner && r.owner == 0, p.id == 2 && r.owner == 1:
+			f = p.gPrev
+		}
+		if f == nil { // the keyed a-holder: it receives, below
+			continue
+		}
+		rho := f.Uint64s(nq * rw) // bit planes
+		rq := f.Uint64s(nq * nh)  // masks of party 2's words
+		ro := f.Uint64s(no * nh)  // masks of the owner's words
+		if p.id == r.owner {
+			m := make([]uint64, no*nh+nq*rw)
+			d := m[no*nh:]
+			for j, x := range qb { // d = u ^ rho, bit-sliced
+				for k := range rw {
+					d[j*rw+k] = x.a[w0+k] ^ x.b[w0+k] ^ rho[j*rw+k]
+				}
 			}
-			rnd := g.Uint64s(nx * nh)
-			m := make([]uint64, nx*nh)
 			for e := range nh {
 				i := r.lo + e
 				B := r.v[e]
-				us, uc, ub := bit(sb.a, i)^bit(sb.b, i), bit(cb.a, i)^bit(cb.b, i), bit(bb.a, i)^bit(bb.b, i)
+				us := bitAt(sb.a, i) ^ bitAt(sb.b, i)
+				uc, ub := bitAt(cb.a, i)^bitAt(cb.b, i), bitAt(bb.a, i)^bitAt(bb.b, i)
 				own := us*B + uc*ub
-				x := m[nx*e : nx*e+nx]
-				x[0] = us
-				x[1] = B - 2*us*B
-				cf := andCoefs(uc, ub)
-				x[2], x[3], x[4] = cf[0], cf[1], cf[2]
-				for k, xk := range xb {
-					uk := bit(xk.a, i) ^ bit(xk.b, i)
-					own += ws[k] * uk
-					x[5+k] = -(2 * ws[k] * uk)
-				}
-				for j := range x {
-					x[j] -= rnd[nx*e+j]
+				for j := range nq {
+					own -= 2 * bitAt(d[j*rw:], e) * rq[nq*e+j]
 				}
 				t[i] = own
+				cf := andCoefs(uc, ub)
+				x := m[no*e : no*e+no]
+				x[0], x[1], x[2], x[3] = B-2*us*B-ro[no*e], cf[0]-ro[no*e+1], cf[1]-ro[no*e+2], cf[2]-ro[no*e+3]
 			}
-			msgs = append(msgs, struct {
-				to  int
-				msg []uint64
-			}{r.keyed, m})
-		default: // an a-holder: the keyed one receives m later; party 2 draws r now
-			if p.id == 2 {
-				g := p.gPrev // k_1, shared with owner 1
-				if r.owner == 0 {
-					g = p.gNext // k_2, shared with owner 0
-				}
-				rnd := g.Uint64s(nx * nh)
-				p.chunkTerms(t, r, rnd, sb, cb, bb, xb, ws, false)
-			}
+			outs = append(outs, out{r.keyed, m})
+			continue
 		}
+		// Party 2 (Q): e = rho ^ s, m = e K - r; its term sum e K + the owner's masks' r K.
+		m := make([]uint64, nq*nh)
+		for e := range nh {
+			i := r.lo + e
+			A := r.v[e]
+			ss, sc, st := p.third(sb, r, i), p.third(cb, r, i), p.third(bb, r, i)
+			v := ro[no*e]*ss + ro[no*e+1]*sc + ro[no*e+2]*st + ro[no*e+3]*(sc&st)
+			for j, x := range qb {
+				ej := bitAt(rho[j*rw:], e) ^ p.third(x, r, i)
+				K := A
+				if j > 0 {
+					K = ws[j-1]
+				}
+				v += ej * K
+				m[nq*e+j] = ej*K - rq[nq*e+j]
+			}
+			t[i] += v
+		}
+		outs = append(outs, out{r.keyed, m})
 	}
-	for _, m := range msgs {
-		if err := p.send(m.to, m.msg); err != nil {
+	for _, o := range outs {
+		if err := p.send(o.to, o.msg); err != nil {
 			return nil, fmt.Errorf("rep3 chunkb2a: %w", err)
 		}
 	}
 	for _, r := range cs.rs {
-		if nh := r.hi - r.lo; nh > 0 && p.id == r.keyed {
-			m, err := p.recv(r.owner, nx*nh)
-			if err != nil {
-				return nil, fmt.Errorf("rep3 chunkb2a: %w", err)
+		nh := r.hi - r.lo
+		if nh == 0 || p.id != r.keyed {
+			continue
+		}
+		rw := (nh + 63) / 64
+		mo, err := p.recv(r.owner, no*nh+nq*rw)
+		if err != nil {
+			return nil, fmt.Errorf("rep3 chunkb2a: %w", err)
+		}
+		mq, err := p.recv(2, nq*nh)
+		if err != nil {
+			return nil, fmt.Errorf("rep3 chunkb2a: %w", err)
+		}
+		d := mo[no*nh:]
+		for e := range nh {
+			i := r.lo + e
+			A := r.v[e]
+			ss, sc, st := p.third(sb, r, i), p.third(cb, r, i), p.third(bb, r, i)
+			x := mo[no*e : no*e+no]
+			v := x[0]*ss + x[1]*sc + x[2]*st + x[3]*(sc&st)
+			for j := range nq {
+				K := A
+				if j > 0 {
+					K = ws[j-1]
+				}
+				dj := bitAt(d[j*rw:], e)
+				v += dj*K - 2*dj*mq[nq*e+j]
 			}
-			p.chunkTerms(t, r, m, sb, cb, bb, xb, ws, true)
+			t[i] += v
 		}
 	}
 	p.addZeroShare(t)
@@ -162,35 +216,14 @@ func (p *Protocol) ChunkB2A(l *mpc.SplitLeaves, sel mpc.BShare, xs []mpc.BShare,
 	return z, nil
 }
 
-// chunkTerms adds an a-holder's terms of range r to t: sum_j x_j K_j for its component x
-// of the owner's values X (m received, or the drawn r), plus, with known, the terms the
-// a-holders know (s_sel A + sum_k w_k s_k; added by the keyed a-holder only).
-func (p *Protocol) chunkTerms(t []uint64, r chunkRange, x []uint64, sb, cb, bb *BShare, xb []*BShare, ws []uint64, known bool) {
-	nx := 5 + len(xb)
-	// The third component s: party owner+1 holds it second, party owner+2 first.
-	third := func(s *BShare, i int) uint64 {
-		v := s.a
-		if p.id == (r.owner+1)%3 {
-			v = s.b
-		}
-		return v[i>>6] >> uint(i&63) & 1
+// bitAt is bit i of the plane v.
+func bitAt(v []uint64, i int) uint64 { return v[i>>6] >> uint(i&63) & 1 }
+
+// third is an a-holder's copy of x's third component (the one the owner of range r
+// lacks) at element i: party owner+1 holds it second, party owner+2 first.
+func (p *Protocol) third(x *BShare, r chunkRange, i int) uint64 {
+	if p.id == (r.owner+1)%3 {
+		return bitAt(x.b, i)
 	}
-	for e := range r.hi - r.lo {
-		i := r.lo + e
-		A := r.v[e]
-		ss, sc, st := third(sb, i), third(cb, i), third(bb, i)
-		xe := x[nx*e : nx*e+nx]
-		v := xe[0]*(A-2*ss*A) + xe[1]*ss + xe[2]*sc + xe[3]*st + xe[4]*(sc&st)
-		if known {
-			v += ss * A
-		}
-		for k, xk := range xb {
-			sk := third(xk, i)
-			v += xe[5+k] * sk
-			if known {
-				v += ws[k] * sk
-			}
-		}
-		t[i] += v
-	}
+	return bitAt(x.a, i)
 }

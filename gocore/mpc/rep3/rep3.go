@@ -60,8 +60,8 @@
 //     beta) adds the AND of two one-plane sharings in the same two rounds: three more
 //     words per element in the role-0 party's input message (convert.go). ChunkB2A
 //     (convert_chunk.go) converts a requantization's output from the A2B operands' chunk
-//     kept by A2BSplitLeaves and five binary bits: 7 words per element from the owner
-//     of b (parties 1 and 0), one message, in the rounds of B2A.
+//     kept by A2BSplitLeaves and five binary bits: 4 words and 3 bits per element from
+//     the owner of b (parties 1 and 0) and 3 words from party 2, in the rounds of B2A.
 //
 // Checked variants: every input, product (those inside A2B, B2A and Bit2A included) and
 // opening is reported, with this party's components, to an optional Observer
