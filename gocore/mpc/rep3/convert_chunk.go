@@ -31,8 +31,8 @@ package rep3
 //     K (d + e - 2de) = x K. One bit from O and one word from Q per element and bit.
 //
 // Messages, one step (P receives both; nothing depends on anything received in it): O
-// -> P four words and 1 + len(xs) bits per element; Q -> P 1 + len(xs) words per
-// element. The three terms, with a fresh zero sharing, are a 3-out-of-3 sharing of V,
+// -> P 1 + len(xs) bits (bit planes, first) and four words per element; Q -> P 1 +
+// len(xs) words per element. The three terms, with a fresh zero sharing, are a 3-out-of-3 sharing of V,
 // returned pending (deferred.go) or reshared, as B2A's product is. One message delay, as
 // B2A's input; then the resharing.
 //
@@ -127,8 +127,8 @@ func (p *Protocol) ChunkB2A(l *mpc.SplitLeaves, sel mpc.BShare, xs []mpc.BShare,
 		rq := f.Uint64s(nq * nh)  // masks of party 2's words
 		ro := f.Uint64s(no * nh)  // masks of the owner's words
 		if p.id == r.owner {
-			m := make([]uint64, no*nh+nq*rw)
-			d := m[no*nh:]
+			m := make([]uint64, nq*rw+no*nh) // the bits d (planes), then the words
+			d, xw := m[:nq*rw], m[nq*rw:]
 			for j, x := range qb { // d = u ^ rho, bit-sliced
 				for k := range rw {
 					d[j*rw+k] = x.a[w0+k] ^ x.b[w0+k] ^ rho[j*rw+k]
@@ -145,7 +145,7 @@ func (p *Protocol) ChunkB2A(l *mpc.SplitLeaves, sel mpc.BShare, xs []mpc.BShare,
 				}
 				t[i] = own
 				cf := andCoefs(uc, ub)
-				x := m[no*e : no*e+no]
+				x := xw[no*e : no*e+no]
 				x[0], x[1], x[2], x[3] = B-2*us*B-ro[no*e], cf[0]-ro[no*e+1], cf[1]-ro[no*e+2], cf[2]-ro[no*e+3]
 			}
 			outs = append(outs, out{r.keyed, m})
@@ -182,7 +182,7 @@ func (p *Protocol) ChunkB2A(l *mpc.SplitLeaves, sel mpc.BShare, xs []mpc.BShare,
 			continue
 		}
 		rw := (nh + 63) / 64
-		mo, err := p.recv(r.owner, no*nh+nq*rw)
+		mo, err := p.recv(r.owner, nq*rw+no*nh)
 		if err != nil {
 			return nil, fmt.Errorf("rep3 chunkb2a: %w", err)
 		}
@@ -190,12 +190,12 @@ func (p *Protocol) ChunkB2A(l *mpc.SplitLeaves, sel mpc.BShare, xs []mpc.BShare,
 		if err != nil {
 			return nil, fmt.Errorf("rep3 chunkb2a: %w", err)
 		}
-		d := mo[no*nh:]
+		d, xw := mo[:nq*rw], mo[nq*rw:]
 		for e := range nh {
 			i := r.lo + e
 			A := r.v[e]
 			ss, sc, st := p.third(sb, r, i), p.third(cb, r, i), p.third(bb, r, i)
-			x := mo[no*e : no*e+no]
+			x := xw[no*e : no*e+no]
 			v := x[0]*ss + x[1]*sc + x[2]*st + x[3]*(sc&st)
 			for j := range nq {
 				K := A
