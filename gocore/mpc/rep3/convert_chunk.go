@@ -32,13 +32,14 @@ package rep3
 //
 // Messages, one step (P receives both; nothing depends on anything received in it): O
 // -> P 1 + len(xs) bits (bit planes, first) and four words per element; Q -> P 1 +
-// len(xs) words per element. The three terms, with a fresh zero sharing, are a 3-out-of-3 sharing of V,
-// returned pending (deferred.go) or reshared, as B2A's product is. One message delay, as
-// B2A's input; then the resharing.
+// len(xs) words per element. The three terms, with a fresh zero sharing, are a
+// 3-out-of-3 sharing of V, returned pending (deferred.go) or reshared, as B2A's product
+// is. One message delay, as B2A's input; then the resharing.
 //
 // Security (one semi-honest corruption): only P receives, and everything it receives is
 // masked by a fresh output of F: the words X - r and e K - r by uniform words, the bits
-// d by uniform bits rho. O and Q receive nothing here; the terms are revealed only
+// d by uniform bits rho (m = e K - r is uniform whatever rho, so d and m together are
+// too). O and Q receive nothing here; the terms are revealed only
 // through the zero-shared resharing. Against B2AAnd of SumK planes (SumK + 3 words from
 // the role-0 party, each party in turn), the owners of b (parties 1 and 0) send four
 // words and party 2 1 + len(xs) words per element, on the links to the keyed a-holder
