@@ -31,6 +31,9 @@ import (
 // to read never holds up another (the inboxes are unbounded, as the links' own queues are;
 // a lane's messages are what its protocol sends in one round). The headers travel inside
 // the authenticated TLS links; a lane's traffic counters count its messages, not headers.
+// Each lane keeps its own Lamport clock (net.Stats.Hops): a batch is sent at the lane's
+// clock (the link's clock frame, tlsnet.Link.SendManyAt, read with the header), and
+// receiving a message of the batch sets the lane's clock to at least that plus one.
 
 const (
 	laneHeaderLen = 9
@@ -105,7 +108,7 @@ func (m *mux) read(j int) {
 	defer m.wg.Done()
 	l := m.mesh.Link(j)
 	for {
-		h, err := l.Recv(m.ctx, 0)
+		h, clock, err := l.RecvAt(m.ctx, 0)
 		if err != nil {
 			m.fail(err)
 			return
@@ -135,7 +138,7 @@ func (m *mux) read(j int) {
 			}
 		}
 		if ln := m.get(id, true); ln != nil {
-			ln.deliver(j, msgs)
+			ln.deliver(j, msgs, clock)
 		}
 	}
 }
@@ -151,7 +154,7 @@ func (m *mux) get(id uint32, create bool) *lane {
 	ln := m.lanes[id]
 	if ln == nil && create {
 		n := m.mesh.N()
-		ln = &lane{m: m, id: id, inbox: make([][][]byte, n), notify: make(chan struct{}, 1), done: make(chan struct{}),
+		ln = &lane{m: m, id: id, inbox: make([][]stampedMsg, n), notify: make(chan struct{}, 1), done: make(chan struct{}),
 			pending: make([][][]byte, n), sentTo: make([]bool, n), peer: make([]laneCounters, n)}
 		m.lanes[id] = ln
 	}
@@ -184,8 +187,8 @@ type lane struct {
 	id uint32
 
 	mu     sync.Mutex
-	inbox  [][][]byte // per peer
-	err    error      // the lane's end
+	inbox  [][]stampedMsg // per peer
+	err    error          // the lane's end
 	notify chan struct{}
 	done   chan struct{}
 
@@ -193,14 +196,23 @@ type lane struct {
 	sentSince bool
 	sentTo    []bool
 	rounds    atomic.Int64
+	hops      atomic.Int64 // the lane's Lamport clock, written only by the lane's user
 	peer      []laneCounters
+}
+
+// stampedMsg is a received message with its sender's lane clock when it was sent.
+type stampedMsg struct {
+	msg   []byte
+	clock int64
 }
 
 var _ net.Conn = (*lane)(nil)
 
-func (ln *lane) deliver(from int, msgs [][]byte) {
+func (ln *lane) deliver(from int, msgs [][]byte, clock int64) {
 	ln.mu.Lock()
-	ln.inbox[from] = append(ln.inbox[from], msgs...)
+	for _, m := range msgs {
+		ln.inbox[from] = append(ln.inbox[from], stampedMsg{m, clock})
+	}
 	ln.mu.Unlock()
 	select {
 	case ln.notify <- struct{}{}:
@@ -283,7 +295,7 @@ func (ln *lane) Flush() error {
 		ln.pending[j] = nil
 		batch := make([][]byte, 0, len(q)+1)
 		batch = append(append(batch, laneHeader(ln.id, len(q), laneData, "")), q...)
-		if err := ln.m.mesh.Link(j).SendMany(batch); err != nil {
+		if err := ln.m.mesh.Link(j).SendManyAt(batch, ln.hops.Load()); err != nil {
 			return fmt.Errorf("party %d: %w", ln.m.id, err)
 		}
 		c := &ln.peer[j]
@@ -327,13 +339,16 @@ func (ln *lane) recv(ctx context.Context, from int, timeout time.Duration) ([]by
 		ln.mu.Lock()
 		err := ln.err
 		if err == nil && len(ln.inbox[from]) > 0 {
-			msg := ln.inbox[from][0]
-			ln.inbox[from][0] = nil
+			m := ln.inbox[from][0]
+			ln.inbox[from][0] = stampedMsg{}
 			ln.inbox[from] = ln.inbox[from][1:]
 			ln.mu.Unlock()
-			ln.peer[from].bytesRecv.Add(int64(len(msg)))
+			ln.peer[from].bytesRecv.Add(int64(len(m.msg)))
 			ln.peer[from].msgsRecv.Add(1)
-			return msg, nil
+			if m.clock+1 > ln.hops.Load() {
+				ln.hops.Store(m.clock + 1)
+			}
+			return m.msg, nil
 		}
 		ln.mu.Unlock()
 		if err != nil {
@@ -362,6 +377,8 @@ func (ln *lane) Stats() net.Stats {
 		s.Messages += c.msgsSent.Load()
 	}
 	s.Rounds = ln.rounds.Load()
+	s.Hops = ln.hops.Load()
+	s.Clock = s.Hops
 	return s
 }
 

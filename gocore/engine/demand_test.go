@@ -102,6 +102,11 @@ func (t *tally) B2AAnd(x, c, beta mpc.BShare) (mpc.AShare, error) {
 	s, _ := mpc.Ext[mpc.LeafSplitter](t.Protocol)
 	return s.B2AAnd(x, c, beta)
 }
+func (t *tally) ChunkB2A(l *mpc.SplitLeaves, sel mpc.BShare, xs []mpc.BShare, ws []uint64, c, beta mpc.BShare) (mpc.AShare, error) {
+	t.add("chunk_b2a_words", int64(sel.Len()*(5+len(xs))))
+	s, _ := mpc.Ext[mpc.ChunkB2Aer](t.Protocol)
+	return s.ChunkB2A(l, sel, xs, ws, c, beta)
+}
 func (t *tally) B2A(x mpc.BShare) (mpc.AShare, error) {
 	t.add("b2a_bits", int64(x.Len()*x.Width()))
 	return t.Protocol.B2A(x)

@@ -33,8 +33,8 @@ type LayerCost struct {
 	BytesSent []int64 `json:"bytes_sent"` // per party
 	Rounds    int64   `json:"rounds"`     // most rounds of any party
 	// Hops is the layer's latency in one-way message delays: the growth of the parties'
-	// largest hop count (net.Stats.Hops) over the layer, with in-memory pipes (0 over
-	// other links). Rounds counts each party's send-then-receive turns and misses a
+	// largest hop count (net.Stats.Hops) over the layer (in-memory pipes, tlsnet.Mesh
+	// and the cluster's lanes keep it). Rounds counts each party's send-then-receive turns and misses a
 	// message that depends on one received in the same turn; Hops does not.
 	Hops     int64     `json:"hops"`
 	Offline  PhaseCost `json:"offline"`

@@ -78,13 +78,14 @@ func TestRep3CostsPinned(t *testing.T) {
 	}
 	// Issue 11's targets, independent of the pins: at most 200 rounds, and at most 200
 	// one-way hops (the honest latency: a message that depends on one received in the
-	// same turn counts), with at most 1.2 times the bytes per party of before the issue
-	// (34.97 MB, the most of any party).
+	// same turn counts); bytes: issue 11 allowed 1.2 times those of before the issue
+	// (34.97 MB, the most of any party); since the chunk B2A (rep3.ChunkB2A, 23.12 MB)
+	// the bound is 24 MB, so that a change that gives the saving back fails here.
 	if r.Total.Rounds > 200 || r.Total.Hops > 200 {
 		t.Errorf("%d rounds, %d hops; issue 11 wants at most 200", r.Total.Rounds, r.Total.Hops)
 	}
-	if m := slices.Max(r.Total.BytesSent); m > 41_964_000 {
-		t.Errorf("%d bytes sent by one party, more than 1.2 x 34.97 MB", m)
+	if m := slices.Max(r.Total.BytesSent); m > 24_000_000 {
+		t.Errorf("%d bytes sent by one party, more than 24 MB (0.69 x 34.97 MB)", m)
 	}
 	if r.Offline.Rounds != 0 || slices.Max(r.Offline.BytesSent) != 0 {
 		t.Errorf("rep3 has no offline phase, got %+v", r.Offline)

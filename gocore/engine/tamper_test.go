@@ -95,9 +95,12 @@ func TestTamperRep3(t *testing.T) {
 		}
 
 		// The party's messages from the CONV_2D layer on (its reshare, the truncation's
-		// conversions, the opening to the client): a flipped bit 40 of word 0 is never
-		// noticed by rep3, and it changes the output for at least one message of every
-		// party (not for all: some alter only bits that the truncation or the ReLU drops).
+		// conversions, the opening to the client): a flipped bit 40 or bit 3 of word 0 is
+		// never noticed by rep3, and it changes the output for at least one message of
+		// every party (not for all: some alter only bits that the truncation or the ReLU
+		// drops; in a message of bit planes word 0 bit j is element j's plane, in one of
+		// ring words element 0's word, where bit 40 is dropped by the 8-bit output and
+		// bit 3 is not).
 		var first int
 		for _, r := range clean.MessageRanges[p] {
 			if r.Phase == "CONV_2D" {
@@ -106,15 +109,19 @@ func TestTamperRep3(t *testing.T) {
 		}
 		changed := 0
 		for k := first; k < n; k++ {
-			tm := &Tamper{Party: p, Spec: net.Tamper{Message: k, Xor: 1 << 40}}
-			res, err := RunLocalWith("rep3", g, c, in, opt, seeded(tm))
-			if err != nil {
-				t.Fatalf("party %d, message %d: rep3 raised %v (semi-honest: it cannot notice)", p, k, err)
+			c1 := false
+			for _, bit := range []uint{40, 3} {
+				tm := &Tamper{Party: p, Spec: net.Tamper{Message: k, Xor: 1 << bit}}
+				res, err := RunLocalWith("rep3", g, c, in, opt, seeded(tm))
+				if err != nil {
+					t.Fatalf("party %d, message %d: rep3 raised %v (semi-honest: it cannot notice)", p, k, err)
+				}
+				if !res.Tampered || !tm.Fired || tm.Report.Bytes == 0 {
+					t.Fatalf("party %d, message %d: Tampered %v report %+v", p, k, res.Tampered, tm.Report)
+				}
+				c1 = c1 || !bytes.Equal(res.Outputs[0].Data, want[0].Data)
 			}
-			if !res.Tampered || !tm.Fired || tm.Report.Bytes == 0 {
-				t.Fatalf("party %d, message %d: Tampered %v report %+v", p, k, res.Tampered, tm.Report)
-			}
-			if !bytes.Equal(res.Outputs[0].Data, want[0].Data) {
+			if c1 {
 				changed++
 			}
 		}

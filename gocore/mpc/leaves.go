@@ -26,10 +26,32 @@ type LeafSplitter interface {
 // SplitLeaves describes the leaves of A2BSplitLeaves. Derive (nil: none) computes, per
 // element, NDerived public functions of a (a as a w-bit value) into out, for the parties
 // that know a; source 0 of a leaf is a itself and source s >= 1 is out[s-1].
+//
+// With SumK > 0, A2BSplitLeaves also keeps, in Sum (the protocol's own state, opaque to
+// the caller), what ChunkB2A needs of planes [SumLo, SumLo+SumK) of a and b.
 type SplitLeaves struct {
 	NDerived int
 	Derive   func(a uint64, out []uint64)
 	Leaves   []SplitLeaf
+	SumLo    int
+	SumK     int
+	Sum      any
+}
+
+// ChunkB2Aer is an optional extension of LeafSplitter: the B2A of a requantization's
+// output computed from the operands' chunk instead of from its bit planes. With A and B the
+// values of planes [SumLo, SumLo+SumK) of the operands a and b of the A2BSplitLeaves call
+// that filled l, ChunkB2A returns an arithmetic sharing of
+//
+//	sel (A + B) + sum_k ws[k] xs[k] + c beta   (mod 2^64)
+//
+// for one-plane binary sharings sel, xs[k], c and beta of the same elements, in the rounds
+// of a B2A. rep3 (convert_chunk.go): per element, 4 words and 1 + len(xs) bits from the
+// owner of b and 1 + len(xs) words from party 2, where B2AAnd of SumK planes costs the
+// role-0 party SumK + 3 words.
+type ChunkB2Aer interface {
+	LeafSplitter
+	ChunkB2A(l *SplitLeaves, sel BShare, xs []BShare, ws []uint64, c, beta BShare) (AShare, error)
 }
 
 // SplitLeaf is the function f(a, v) = bit v of Tab[t], where t = bits [SLo, SLo+SW) of

@@ -166,7 +166,8 @@ func (d *Demand) Merge(e *Demand) {
 // shared operands), "macs_one_sided" (with an operand held in the clear by one party),
 // "and" (AND gates), "a2b_bits", "a2b_split_bits", "leaf_split_bits" (one-hot and operand
 // planes input for leaves), "leaves", "arith_leaf_split_words" (one-hot words input for
-// arithmetic leaves), "arith_leaves", "b2a_bits", "bit2a", "open", "open_bits".
+// arithmetic leaves), "arith_leaves", "b2a_bits", "chunk_b2a_words" (words the owners
+// of b input for ChunkB2A), "bit2a", "open", "open_bits".
 func (d *Demand) Summary() map[string]int64 {
 	s := map[string]int64{}
 	for _, c := range d.Calls {
@@ -210,6 +211,8 @@ func (d *Demand) Summary() map[string]int64 {
 		case "B2AAnd":
 			s["b2a_bits"] += n * int64(c.W)
 			s["b2a_and"] += n
+		case "ChunkB2A":
+			s["chunk_b2a_words"] += n * int64(c.W)
 		case "Bit2A":
 			s["bit2a"] += n
 		case "Open":

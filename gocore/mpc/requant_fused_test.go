@@ -51,6 +51,19 @@ func (f fusedProbe) B2AAnd(x, c, beta mpc.BShare) (mpc.AShare, error) {
 	return ls.B2AAnd(x, c, beta)
 }
 
+// chunkProbe is a fusedProbe that also exposes the wrapped protocol's mpc.ChunkB2Aer, so
+// that the leaf circuit takes the chunk form of its B2A (fusedProbe alone: B2AAnd).
+type chunkProbe struct{ fusedProbe }
+
+// ChunkB2A is the wrapped protocol's.
+func (f chunkProbe) ChunkB2A(l *mpc.SplitLeaves, sel mpc.BShare, xs []mpc.BShare, ws []uint64, c, beta mpc.BShare) (mpc.AShare, error) {
+	cb, ok := mpc.Ext[mpc.ChunkB2Aer](f.Protocol)
+	if !ok {
+		return nil, fmt.Errorf("%T has no ChunkB2A", f.Protocol)
+	}
+	return cb.ChunkB2A(l, sel, xs, ws, c, beta)
+}
+
 // sumSplit is a test A2BSplitter for any protocol: the operands are A2B(x) and a public
 // zero (the fused circuit's result does not depend on how x is split).
 type sumSplit struct{ mpc.Protocol }
@@ -67,6 +80,13 @@ func (s sumSplit) A2BSplit(x mpc.AShare, w int) (mpc.BShare, mpc.BShare, error) 
 // the number of fused passes and of AND rounds of party 0.
 func runFused(t *testing.T, name string, tc *rqCase) (splits, ands int64) {
 	t.Helper()
+	return runFusedForm(t, name, tc, false)
+}
+
+// runFusedForm is runFused, with chunk: behind a chunkProbe (the leaf circuit's chunk
+// B2A where the protocol has one).
+func runFusedForm(t *testing.T, name string, tc *rqCase, chunk bool) (splits, ands int64) {
+	t.Helper()
 	var sc, ac atomic.Int64
 	q := mpc.Requant{Mult: tc.mult, Shift: tc.shift, Round: tc.round, OutZP: tc.zp, ActMin: tc.lo, ActMax: tc.hi}
 	got, err := tryEval(name, [][]uint64{u64s(tc.acc)}, func(p mpc.Protocol, xs []mpc.AShare) ([]uint64, error) {
@@ -75,7 +95,11 @@ func runFused(t *testing.T, name string, tc *rqCase) (splits, ands int64) {
 			s = sumSplit{p}
 		}
 		fp := fusedProbe{Protocol: p, s: s, splits: &sc, ands: &ac, countAndsHere: p.ID() == 0}
-		y, err := mpc.RequantizeRound(fp, xs[0], q, tc.channel, tc.accBound)
+		var pp mpc.Protocol = fp
+		if chunk {
+			pp = chunkProbe{fp}
+		}
+		y, err := mpc.RequantizeRound(pp, xs[0], q, tc.channel, tc.accBound)
 		if err != nil {
 			return nil, err
 		}
@@ -251,12 +275,14 @@ func TestRequantizeLeaves(t *testing.T) {
 			tc := batchCases("", cs)
 			tc.zp, tc.lo, tc.hi = a.zp, a.lo, a.hi
 			tc.name = fmt.Sprintf("shift%d/zp=%d/[%d,%d]", s, a.zp, a.lo, a.hi)
-			splits, ands := runFused(t, "rep3+native", &tc)
-			if splits != 1 {
-				t.Errorf("%s: fused pass not taken", tc.name)
-			}
-			if ands > 4 {
-				t.Errorf("%s: %d AND rounds, want 4", tc.name, ands)
+			for _, chunk := range []bool{false, true} { // B2AAnd of the output planes; ChunkB2A
+				splits, ands := runFusedForm(t, "rep3+native", &tc, chunk)
+				if splits != 1 {
+					t.Errorf("%s (chunk %v): fused pass not taken", tc.name, chunk)
+				}
+				if ands > 4 {
+					t.Errorf("%s (chunk %v): %d AND rounds, want 4", tc.name, chunk, ands)
+				}
 			}
 		}
 	}

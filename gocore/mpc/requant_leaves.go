@@ -34,6 +34,14 @@ import (
 //     most 1, and q0 = q' - 1 does not wrap): LeafSplitter.B2AAnd converts o0 and adds
 //     the AND in the B2A's two rounds, instead of clampCircuit's second branch and select
 //     round before the B2A.
+//   - With a ChunkB2Aer (rep3) the output planes o0 are not computed: with A and B the
+//     chunk [E, k) of a and b, L = A + B - 2^h c_k, and clamp(q0) = hz L + H gtH (hz = 1
+//     forces gtH = 0), so the output hz (A + B) - 2^h (c_k & hz) + H gtH + cE & beta, with
+//     c_k & hz = c_k & Z_1, is converted from the five bits hz, c_k & Z_1, gtH, cE, beta
+//     and the operands' chunk (ChunkB2A, rep3: 4 words and 3 bits per element from the
+//     owner of b and 3 words from party 2, instead of h + 3 words from every party in
+//     turn), and neither L's sum-plane leaves nor o0's 3h AND gates are needed. Same
+//     depths, same rounds.
 //
 // Depths (AND rounds after the leaves' round): cE 3 (at most 8 chunks), o0 and beta 3
 // (Z and Pos 2, c_k and [L all ones] 1). Per requantization: the leaves' round, 3 AND
@@ -52,6 +60,9 @@ func (rq *requantizer) leafPass(ls LeafSplitter, w AShare, gr *group, h int) (AS
 		}
 		return 1<<uint(n) - 1
 	}
+	// With a ChunkB2Aer the output is converted from the chunk [E, k) of the operands
+	// (see the end): the circuit needs neither L's sum planes nor o0.
+	cb, chunked := ls.(ChunkB2Aer)
 	sl := &SplitLeaves{
 		NDerived: 2,
 		Derive: func(a uint64, out []uint64) {
@@ -112,6 +123,9 @@ func (rq *requantizer) leafPass(ls LeafSplitter, w AShare, gr *group, h int) (AS
 				break
 			}
 			for i := range K {
+				if chunked {
+					break
+				}
 				c.s[y] = append(c.s[y], leaf(lo, K, 0, lo, K, func(t, v uint64) bool { return (t+v+uint64(y))>>uint(i)&1 == 1 }))
 			}
 			c.co[y] = leaf(lo, K, 0, lo, K, func(t, v uint64) bool { return t+v+uint64(y) >= 1<<uint(K) })
@@ -175,9 +189,12 @@ func (rq *requantizer) leafPass(ls LeafSplitter, w AShare, gr *group, h int) (AS
 	}
 	hz := d.xor(Z[0], d.and(c, dZ))
 	gtH := d.xor(d.xor(Pos[0], d.and(c, dPos)), hz)
-	o0 := make([]sig, h)
+	var o0 []sig
 	for i := range h {
-		o0[i] = d.xor(d.xor(d.and(L[i], Z[0]), d.and(d.and(L[i], c), dZ)), gtH)
+		if chunked {
+			break
+		}
+		o0 = append(o0, d.xor(d.xor(d.and(L[i], Z[0]), d.and(d.and(L[i], c), dZ)), gtH))
 	}
 	// beta = [0 <= q0 <= H - 1] = hz & NOT [L all ones], so that the output is o0 + cE &
 	// beta (o1 = clamp(q0 + 1) = o0 + beta; q0 = q' - 1 does not wrap: bw has room).
@@ -190,6 +207,12 @@ func (rq *requantizer) leafPass(ls LeafSplitter, w AShare, gr *group, h int) (AS
 	nAll := not(d.andTree(ones0))
 	beta := d.xor(d.and(Z[0], nAll), d.and(d.and(c, nAll), dZ))
 	outs := append(o0, cE, beta)
+	if chunked {
+		// hz & c = c & Z_1 (hz is Z_c), 3 deep: clamp(q0) = hz L + H gtH with L = A + B -
+		// 2^h c, A and B planes [E, k) of the operands (carry in 0 into E).
+		outs = []sig{cE, beta, hz, gtH, d.and(c, Z[1])}
+		sl.SumLo, sl.SumK = E, h
+	}
 	_, _, lv, err := ls.A2BSplitLeaves(w, bw, 0, sl)
 	if err != nil {
 		return nil, fmt.Errorf("a2b leaves of %d bits: %w", bw, err)
@@ -205,6 +228,17 @@ func (rq *requantizer) leafPass(ls LeafSplitter, w AShare, gr *group, h int) (AS
 		return nil, fmt.Errorf("leaf circuit: %w", err)
 	}
 	cc := &circ{p, rq.n}
+	if chunked {
+		// out = hz (A + B) - 2^h (c & Z_1) + H gtH + cE beta: hz = 1 gives L (and gtH =
+		// 0); hz = 0 gives 0 or H (c & Z_1 = 0 then), and beta = 0.
+		H := uint64(1)<<uint(h) - 1
+		y, err := cb.ChunkB2A(sl, cc.join(res[2:3]), []BShare{cc.join(res[4:5]), cc.join(res[3:4])},
+			[]uint64{-(uint64(1) << uint(h)), H}, cc.join(res[0:1]), cc.join(res[1:2]))
+		if err != nil {
+			return nil, fmt.Errorf("chunk b2a: %w", err)
+		}
+		return p.AddPublic(y, []uint64{uint64(rq.lo)}), nil
+	}
 	y, err := ls.B2AAnd(cc.join(res[:h]), cc.join(res[h:h+1]), cc.join(res[h+1:h+2]))
 	if err != nil {
 		return nil, fmt.Errorf("b2a: %w", err)

@@ -35,9 +35,10 @@ type Stats struct {
 	// one was received, that ends at this party (a Lamport clock: a message carries its
 	// sender's count, and receiving it sets this party's count to at least one more).
 	// Unlike Rounds it counts a message that depends on one received in the same turn,
-	// so the most Hops of any party is the computation's latency in one-way delays. Only
-	// the in-memory pipes keep it (0 elsewhere). Sub keeps s's Hops in Clock and
-	// subtracts Hops, so that a phase's start is Clock - Hops.
+	// so the most Hops of any party is the computation's latency in one-way delays. The
+	// in-memory pipes, tlsnet.Mesh and the cluster's lanes keep it (their TLS links carry
+	// the clock in clock frames). Sub keeps s's Hops in Clock and subtracts Hops, so that
+	// a phase's start is Clock - Hops.
 	Hops  int64
 	Clock int64
 }

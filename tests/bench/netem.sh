@@ -199,10 +199,12 @@ st = json.load(open(sys.argv[1]))
 start, end, name, rtt, mbit, model, rep, batch, clients = sys.argv[2:]
 mb = [p["net"]["BytesSent"] / 1e6 for p in st]
 rounds = max(p["net"]["Rounds"] for p in st)
+hops = max(p["net"].get("Hops", 0) for p in st)
+load = open("/proc/loadavg").read().split()[0]
 party_s = max(p["seconds"] for p in st)
 client_s = float(end) - float(start)
 images = int(batch) * int(clients)
-print(f"| {model} | {name} ({rtt} ms RTT, {mbit} Mbit/s) | {clients} | {batch} | {rep} | {client_s:.2f} | {client_s / images:.2f} | {party_s:.2f} | {'/'.join(f'{m:.1f}' for m in mb)} | {rounds} |")
+print(f"| {model} | {name} ({rtt} ms RTT, {mbit} Mbit/s) | {clients} | {batch} | {rep} | {client_s:.2f} | {client_s / images:.2f} | {party_s:.2f} | {'/'.join(f'{m:.1f}' for m in mb)} | {rounds} | {hops} | {load} |")
 PYEOF
 	done
 	done
@@ -227,10 +229,10 @@ done
 	echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), Linux $(uname -r); all three parties and the client on this one machine."
 	echo "Emulation: $MODE${REASON:+ ($REASON)}. TLS 1.3 between all parties and to the client."
 	echo
-	echo "Seconds: client wall time (connect, share, compute, reconstruct; with several clients at once, each its own \`qmpc infer\` process and session, from the first start to the last end); per image: client seconds / (clients x batch) (a batch of N images is one secure pass); party seconds: the slowest party's inference (of client 1). MB: payload sent by each party (parties 0/1/2) in the inference (of client 1). Rounds: the most of any party."
+	echo "Seconds: client wall time (connect, share, compute, reconstruct; with several clients at once, each its own \`qmpc infer\` process and session, from the first start to the last end); per image: client seconds / (clients x batch) (a batch of N images is one secure pass); party seconds: the slowest party's inference (of client 1). MB: payload sent by each party (parties 0/1/2) in the inference (of client 1). Rounds: the most of any party. Hops: the most growth of any party's Lamport clock over the inference (one-way delays on the longest chain of messages; 0 from binaries whose TLS links do not carry the clock). Load: the 1-minute load average when the run ended (the machine may be shared)."
 	echo
-	echo "| model | link | clients | batch | run | client s | client s per image | party s | MB sent per party | rounds |"
-	echo "|---|---|---|---|---|---|---|---|---|---|"
+	echo "| model | link | clients | batch | run | client s | client s per image | party s | MB sent per party | rounds | hops | load |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 	cat "$rows"
 } >"$OUT"
 cat "$OUT"

@@ -241,6 +241,7 @@ func (r *Result) Summary() *engine.Result {
 		for i, l := range ref {
 			c := engine.LayerCost{Op: l.Op, Kind: l.Kind, Name: l.Name, Shape: l.Shape, Elements: l.Elements, BytesSent: make([]int64, n),
 				Messages: make([]int64, n)}
+			var start, end int64 // the parties' largest lane clocks before and after the layer
 			for j := range r.Parties {
 				ls := get(&r.Parties[j])
 				if i < len(ls) {
@@ -248,8 +249,10 @@ func (r *Result) Summary() *engine.Result {
 					c.Rounds = max(c.Rounds, ls[i].Net.Rounds)
 					c.BytesSent[j] = ls[i].Net.BytesSent
 					c.Messages[j] = ls[i].Net.Messages
+					start, end = max(start, ls[i].Net.Clock-ls[i].Net.Hops), max(end, ls[i].Net.Clock)
 				}
 			}
+			c.Hops = end - start
 			costs[i] = c
 		}
 		return costs
@@ -271,6 +274,7 @@ func (r *Result) Summary() *engine.Result {
 	for _, l := range out.Layers {
 		out.Total.Seconds += l.Seconds
 		out.Total.Rounds += l.Rounds
+		out.Total.Hops += l.Hops
 		for i, b := range l.BytesSent {
 			out.Total.BytesSent[i] += b
 		}

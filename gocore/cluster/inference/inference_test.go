@@ -490,6 +490,13 @@ func TestBenchOnCluster(t *testing.T) {
 				t.Errorf("batch %d, layer %d: cluster %+v, local %+v", n, i, l, local.Layers[i])
 			}
 		}
+		// The lanes keep the Lamport clock over the TLS links (clock frames): a multi-round
+		// computation reports its hops, at least one per counted round. (Not always the
+		// local run's per layer: the first request's session setup can leave the parties'
+		// clocks apart when layer 0 starts, which moves the longest chain by a hop.)
+		if sum.Total.Hops < sum.Total.Rounds || sum.Total.Rounds < 2 || sum.Total.Hops > local.Total.Hops+2 {
+			t.Errorf("batch %d: %d hops for %d rounds over TLS (local: %d hops)", n, sum.Total.Hops, sum.Total.Rounds, local.Total.Hops)
+		}
 		if !strings.Contains(sum.Table(), "TOTAL") {
 			t.Errorf("table without a total:\n%s", sum.Table())
 		}

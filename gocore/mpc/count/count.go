@@ -303,6 +303,13 @@ func (p *LeafSplitter) B2AAnd(x, c, beta mpc.BShare) (mpc.AShare, error) {
 	return &AShare{x.Len(), -1}, nil
 }
 
+// ChunkB2A records a "ChunkB2A" call: n elements, W the words input per element (5 +
+// len(xs), rep3's count).
+func (p *LeafSplitter) ChunkB2A(l *mpc.SplitLeaves, sel mpc.BShare, xs []mpc.BShare, ws []uint64, c, beta mpc.BShare) (mpc.AShare, error) {
+	p.add(mpc.Call{Op: "ChunkB2A", N: sel.Len(), W: 5 + len(xs)})
+	return &AShare{sel.Len(), -1}, nil
+}
+
 // idle is the Conn of a counting party: it never carries a message.
 type idle struct{ id, n int }
 

@@ -228,14 +228,23 @@ func (p *Protocol) B2A(x mpc.BShare) (mpc.AShare, error) {
 // B2AAnd returns B2A(x) + (c & beta) as an arithmetic sharing, with c and beta one plane
 // each (mpc.B2AAnder): the same two rounds as B2A. The AND's arithmetic value rides on the
 // B2A's messages: with u = c_h ^ c_{h+1} and v likewise (known to the role-0 party h of
-// an element range) and c_{h+2}, beta_{h+2} (known to the other two), c & beta is one of
-// the four g_cb = (u ^ c)(v ^ b), selected by (c_{h+2}, beta_{h+2}). Party h appends the
-// four g_cb - r_cb (r_cb = F(k_{h-1}), which its receiver h+1 lacks) to its B2A input
-// message; party h+1 takes the entry of the actual pair, party h+2 the matching r_cb:
-// a 3-out-of-3 sharing of c & beta that is added to the B2A's product before its one
-// reshare (ABY3's 3-party OT for bit injection, Mohassel and Rindal, CCS 2018, section
-// 5.4, with 4 messages for the AND of two bits). Four more words per element from the
-// role-0 party (4/3 per party on average). Not in the checked form (an Observer).
+// an element range) and s = c_{h+2}, t = beta_{h+2} (known to the other two), c & beta =
+// (u ^ s)(v ^ t) is, as a polynomial in s and t,
+//
+//	A + B s + C t + D s t,  A = u v,  B = v (1 - 2u),  C = u (1 - 2v),  D = (1 - 2u)(1 - 2v),
+//
+// with coefficients that party h knows. Party h inputs B, C and D as it inputs the B2A's
+// bits (x_h = F(k_{h-1}), which its receiver h+1 lacks; x_{h+1} = value - x_h appended to
+// its B2A input message; x_{h+2} = 0) and keeps A as its own term; B s + C t + D s t is
+// then a linear function of the input whose public coefficients (s, t, s t) are known to
+// the parties holding x_h and x_{h+1}: party h+1 adds x_{h+1}'s combination, party h+2
+// x_h's. That is a 3-out-of-3 sharing of c & beta, added to the B2A's product before its
+// one reshare (the bit injection of ABY3, Mohassel and Rindal, CCS 2018, section 5.4,
+// with the AND's polynomial instead of its four-entry table: three words per element
+// instead of four). Three more words per element from the role-0 party (one per party
+// on average). Security: as the B2A's input, every appended word is masked by a fresh
+// F(k_{h-1}) output its receiver lacks, and party h's own term is masked by the reshare's
+// zero sharing. Not in the checked form (an Observer).
 func (p *Protocol) B2AAnd(x, c, beta mpc.BShare) (mpc.AShare, error) {
 	s, cs, be := bs(x), bs(c), bs(beta)
 	if cs.w != 1 || be.w != 1 || cs.n != s.n || be.n != s.n {
@@ -326,9 +335,9 @@ func (p *Protocol) b2a(s, c, beta *BShare) (*AShare, error) {
 		switch q.role {
 		case 0: // knows c = b_h ^ b_{h+1} (this party's two components)
 			planeValues(zb, s.a, s.b, nw, q.wlo, w) // zb = c for now
-			ext := 0                                // the four masked products of B2AAnd follow the B2A's words
+			ext := 0                                // B2AAnd's three coefficients follow the B2A's words
 			if c != nil {
-				ext = 4 * nh
+				ext = andWords * nh
 			}
 			msg := make([]uint64, nh*w, nh*w+ext)
 			for e0 := 0; e0 < nh; e0 += per {
@@ -361,18 +370,19 @@ func (p *Protocol) b2a(s, c, beta *BShare) (*AShare, error) {
 					}
 				}
 			}
-			if c != nil { // the four masked products g_cb - r_cb, after the B2A's words
-				r := p.gPrev.Uint64s(4 * nh)
+			if c != nil { // B, C, D minus x_h after the B2A's words; A is this party's term
+				r := p.gPrev.Uint64s(andWords * nh)
 				msg = msg[:nh*w+ext]
 				ext := msg[nh*w:]
 				for e := range nh {
 					i := q.lo + e
 					u := (c.a[i>>6] ^ c.b[i>>6]) >> uint(i&63) & 1
 					v := (beta.a[i>>6] ^ beta.b[i>>6]) >> uint(i&63) & 1
-					for cb := range 4 {
-						g := (u ^ uint64(cb&1)) & (v ^ uint64(cb>>1))
-						ext[4*e+cb] = g - r[4*e+cb]
+					cf := andCoefs(u, v)
+					for k := range andWords {
+						ext[andWords*e+k] = cf[k] - r[andWords*e+k]
 					}
+					tp[i] += u & v
 				}
 			}
 			if err := p.send(p.next, msg); err != nil {
@@ -396,12 +406,12 @@ func (p *Protocol) b2a(s, c, beta *BShare) (*AShare, error) {
 					}
 				}
 			}
-			if c != nil { // r_cb for the actual (c_{h+2}, beta_{h+2})
-				r := p.gNext.Uint64s(4 * nh)
+			if c != nil { // x_h's combination with (s, t, s t) = (c_{h+2}, beta_{h+2}, both)
+				r := p.gNext.Uint64s(andWords * nh)
 				for e := range nh {
 					i := q.lo + e
-					cb := c.a[i>>6]>>uint(i&63)&1 | (beta.a[i>>6]>>uint(i&63)&1)<<1
-					tp[i] += r[4*e+int(cb)]
+					st, tt := c.a[i>>6]>>uint(i&63)&1, beta.a[i>>6]>>uint(i&63)&1
+					tp[i] += andTerm(r[andWords*e:andWords*e+andWords], st, tt)
 				}
 			}
 		}
@@ -414,9 +424,9 @@ func (p *Protocol) b2a(s, c, beta *BShare) (*AShare, error) {
 		nh := q.hi - q.lo
 		ext := 0
 		if c != nil {
-			ext = 4 * nh
+			ext = andWords * nh
 		}
-		x, err := p.recv(h, nh*w+ext) // x_{h+1}, then the masked products
+		x, err := p.recv(h, nh*w+ext) // x_{h+1}, then B2AAnd's coefficients' x_{h+1}
 		if err != nil {
 			return nil, err
 		}
@@ -425,8 +435,8 @@ func (p *Protocol) b2a(s, c, beta *BShare) (*AShare, error) {
 			x = x[:nh*w]
 			for e := range nh {
 				i := q.lo + e
-				cb := c.b[i>>6]>>uint(i&63)&1 | (beta.b[i>>6]>>uint(i&63)&1)<<1
-				tp[i] += m[4*e+int(cb)]
+				st, tt := c.b[i>>6]>>uint(i&63)&1, beta.b[i>>6]>>uint(i&63)&1
+				tp[i] += andTerm(m[andWords*e:andWords*e+andWords], st, tt)
 			}
 		}
 		za, zb, th := z.a[q.lo:q.hi], z.b[q.lo:q.hi], t[q.lo:q.hi]
@@ -483,6 +493,21 @@ func (p *Protocol) b2a(s, c, beta *BShare) (*AShare, error) {
 		z.b[i] -= 2 * tb[i]
 	}
 	return z, nil
+}
+
+// andWords is the number of words B2AAnd's role-0 party inputs per element: the
+// coefficients B, C, D of (u ^ s)(v ^ t) = A + B s + C t + D s t.
+const andWords = 3
+
+// andCoefs returns B, C, D of (u ^ s)(v ^ t) = u v + B s + C t + D s t for bits u, v.
+func andCoefs(u, v uint64) [andWords]uint64 {
+	return [andWords]uint64{v - 2*u*v, u - 2*u*v, 1 - 2*u - 2*v + 4*u*v}
+}
+
+// andTerm returns B s + C t + D s t for one component x = (B, C, D) of the coefficients'
+// sharing and the bits s, t.
+func andTerm(x []uint64, s, t uint64) uint64 {
+	return x[0]*s + x[1]*t + x[2]*(s&t)
 }
 
 // weightedCross returns W(x) = sum_j 2^j x_j and the cross term sum_j 2^j x_j b_j, where

@@ -69,6 +69,9 @@ func (p *Protocol) A2BSplitLeaves(x mpc.AShare, w, nb int, l *mpc.SplitLeaves) (
 	if w < 1 || w > 64 || nb < 0 || nb > w {
 		return nil, nil, nil, errs.New(errs.Internal, "rep3 a2bsplitleaves: width %d, %d planes", w, nb)
 	}
+	if l.SumK < 0 || l.SumK > 63 || l.SumLo < 0 || l.SumLo+l.SumK > w {
+		return nil, nil, nil, errs.New(errs.Internal, "rep3 a2bsplitleaves: chunk [%d, +%d) of %d planes", l.SumLo, l.SumK, w)
+	}
 	var chunks []chunkKey
 	idx := map[chunkKey]int{}
 	for j, lf := range l.Leaves {
@@ -109,6 +112,7 @@ func (p *Protocol) A2BSplitLeaves(x mpc.AShare, w, nb int, l *mpc.SplitLeaves) (
 		oh           []uint64 // a-holders: this party's part of the one-hots
 		ya, yb       []uint64 // this party's components of the leaves
 		av           []uint64 // a-holders of a pending product: a = own z + the other's
+		bv           []uint64 // the owner: b's values
 	}
 	rs := []*rng{{owner: 1, keyed: 0, wlo: 0, whi: nw, lo: 0, hi: n}}
 	if nb == 0 {
@@ -164,6 +168,7 @@ func (p *Protocol) A2BSplitLeaves(x mpc.AShare, w, nb int, l *mpc.SplitLeaves) (
 			} else {
 				ring.Add(y, s.a[r.lo:r.hi], s.b[r.lo:r.hi])
 			}
+			r.bv = y
 			yp := ring.ToPlanes(y, w)
 			vals := make([]uint64, total)
 			copy(vals, yp[:nb*rw])
@@ -342,6 +347,23 @@ func (p *Protocol) A2BSplitLeaves(x mpc.AShare, w, nb int, l *mpc.SplitLeaves) (
 			}
 			r.ya, r.yb = y0, y1
 		}
+	}
+	if l.SumK > 0 { // ChunkB2A's state: this party's values of the chunk, per range
+		cs := &chunkSplit{n: n}
+		msk := uint64(1)<<uint(l.SumK) - 1
+		for _, r := range rs {
+			cr := chunkRange{owner: r.owner, keyed: r.keyed, lo: r.lo, hi: r.hi}
+			v := aOf(r)
+			if p.id == r.owner {
+				v = r.bv
+			}
+			cr.v = make([]uint64, len(v))
+			for i, x := range v {
+				cr.v[i] = x >> uint(l.SumLo) & msk
+			}
+			cs.rs = append(cs.rs, cr)
+		}
+		l.Sum = cs
 	}
 	// Assemble each leaf's plane from the ranges.
 	leaves = make([]mpc.BShare, nl)

@@ -57,8 +57,11 @@
 //     of n words per party). The input message is masked by F(k_2), which its receiver
 //     (party 1) lacks. The role of party 0 rotates over three ranges of the elements, so
 //     each party sends w words for a third of them. Two rounds for any w. B2AAnd(x, c,
-//     beta) adds the AND of two one-plane sharings in the same two rounds: four more
-//     words per element in the role-0 party's input message (convert.go).
+//     beta) adds the AND of two one-plane sharings in the same two rounds: three more
+//     words per element in the role-0 party's input message (convert.go). ChunkB2A
+//     (convert_chunk.go) converts a requantization's output from the A2B operands' chunk
+//     kept by A2BSplitLeaves and five binary bits: 4 words and 3 bits per element from
+//     the owner of b (parties 1 and 0) and 3 words from party 2, in the rounds of B2A.
 //
 // Checked variants: every input, product (those inside A2B, B2A and Bit2A included) and
 // opening is reported, with this party's components, to an optional Observer

@@ -205,6 +205,24 @@ var blocks = map[string]viewtest.Computation{
 		}
 		return nil
 	},
+	"Requantize (leaf circuit: rep3's leaves and ChunkB2A)": func(p mpc.Protocol, s viewtest.Secrets) error {
+		// Per tensor, round-up, [0, 255]: the form MobileNet's layers take (requant_leaves.go).
+		x, err := mixed(p, s)
+		if err != nil {
+			return err
+		}
+		acc, err := mpc.TruncFloor(p, x, 33, 64)
+		if err != nil {
+			return err
+		}
+		q := mpc.Requant{Mult: []int32{1<<30 + 12345}, Shift: []int{-8}, Round: []mpc.RoundMode{mpc.RoundUp},
+			OutZP: 0, ActMin: 0, ActMax: 255}
+		y, err := mpc.RequantizeRound(p, acc, q, nil, 32)
+		if err != nil {
+			return err
+		}
+		return used(p, y) // the pending output's terms sent
+	},
 	"LookupTable": func(p mpc.Protocol, s viewtest.Secrets) error {
 		x, err := mixed(p, s)
 		if err != nil {

@@ -8,7 +8,7 @@ import (
 
 // Wire format. Every frame is a 16-byte header followed by its payload:
 //
-//	byte 0     type (frameHello, frameData, frameMore, framePing, frameClose)
+//	byte 0     type (frameHello, frameData, frameMore, framePing, frameClose, frameClock)
 //	bytes 1-3  zero (reserved; anything else is a malformed frame)
 //	bytes 4-7  payload length, big endian, at most Options.MaxFrame
 //	bytes 8-15 sequence number, big endian: 0 for the hello, then +1 per frame, per
@@ -26,7 +26,11 @@ const (
 	frameMore  frameType = 3 // payload: a non-final part of a message
 	framePing  frameType = 4 // empty: keeps an idle link alive
 	frameClose frameType = 5 // payload: UTF-8 reason; the sender closes the link
+	frameClock frameType = 6 // payload: 8 bytes, big endian: the sender's Lamport clock
 )
+
+// clockLen is a clock frame's payload length.
+const clockLen = 8
 
 func (t frameType) String() string {
 	switch t {
@@ -40,6 +44,8 @@ func (t frameType) String() string {
 		return "ping"
 	case frameClose:
 		return "close"
+	case frameClock:
+		return "clock"
 	}
 	return fmt.Sprintf("type %d", uint8(t))
 }
@@ -72,7 +78,7 @@ func readHeader(r io.Reader, buf []byte, want uint64, maxFrame int) (header, err
 	if buf[1] != 0 || buf[2] != 0 || buf[3] != 0 {
 		return h, &FrameError{"malformed header (reserved bytes set)"}
 	}
-	if h.typ < frameHello || h.typ > frameClose {
+	if h.typ < frameHello || h.typ > frameClock {
 		return h, &FrameError{fmt.Sprintf("malformed header (unknown %s)", h.typ)}
 	}
 	if int64(h.len) > int64(maxFrame) {
@@ -87,6 +93,9 @@ func readHeader(r io.Reader, buf []byte, want uint64, maxFrame int) (header, err
 	}
 	if h.typ == framePing && h.len != 0 {
 		return h, &FrameError{"malformed ping (non-empty)"}
+	}
+	if h.typ == frameClock && h.len != clockLen {
+		return h, &FrameError{fmt.Sprintf("malformed clock frame (%d bytes)", h.len)}
 	}
 	return h, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -21,8 +22,8 @@ import (
 	"github.com/qmpc/qmpc/gocore/errs"
 )
 
-// WireVersion is the version of the frame format and hello exchange.
-const WireVersion = 1
+// WireVersion is the version of the frame format and hello exchange (2: clock frames).
+const WireVersion = 2
 
 // Options bounds a link's waits and sizes. Zero fields take the defaults.
 type Options struct {
@@ -129,10 +130,11 @@ type Link struct {
 	wmu       sync.Mutex
 	bw        *bufio.Writer
 	wseq      uint64
+	wclock    int64        // the clock of the last clock frame sent (0 before any)
 	lastWrite atomic.Int64 // unix nanoseconds
 
 	mu     sync.Mutex
-	queue  [][]byte
+	queue  []stamped
 	err    error // final reader error
 	notify chan struct{}
 
@@ -141,6 +143,12 @@ type Link struct {
 
 	bytesSent, bytesRecv, msgsSent, msgsRecv atomic.Int64
 	rounds                                   atomic.Int64 // counted by Mesh
+}
+
+// stamped is a received message with the sender's Lamport clock when it was sent.
+type stamped struct {
+	msg   []byte
+	clock int64
 }
 
 // Peer is the peer's id (ClientID for the client).
@@ -250,8 +258,14 @@ func handshake(ctx context.Context, c *tls.Conn, peer int, hello Hello, opt Opti
 // Send writes one message (split into frames of at most MaxFrame bytes) and flushes.
 func (l *Link) Send(msg []byte) error { return l.SendMany([][]byte{msg}) }
 
-// SendMany writes several messages and flushes once.
-func (l *Link) SendMany(msgs [][]byte) error {
+// SendMany writes several messages and flushes once. They carry clock 0 (see SendManyAt).
+func (l *Link) SendMany(msgs [][]byte) error { return l.SendManyAt(msgs, 0) }
+
+// SendManyAt is SendMany for messages sent at the sender's Lamport clock clock (the
+// length of the longest chain of messages that ends at the sender, net.Stats.Hops): the
+// receiver's RecvAt returns it with each message. A clock frame precedes the messages
+// when clock differs from the last one sent.
+func (l *Link) SendManyAt(msgs [][]byte, clock int64) error {
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
 	if err := l.failed(); err != nil {
@@ -259,6 +273,16 @@ func (l *Link) SendMany(msgs [][]byte) error {
 	}
 	l.c.SetWriteDeadline(time.Now().Add(l.opt.Timeout))
 	var hdr [headerLen]byte
+	if clock != l.wclock {
+		var cb [headerLen + clockLen]byte
+		putHeader(cb[:], header{typ: frameClock, len: clockLen, seq: l.wseq})
+		binary.BigEndian.PutUint64(cb[headerLen:], uint64(clock))
+		l.wseq++
+		if _, err := l.bw.Write(cb[:]); err != nil {
+			return l.writeFailed(err)
+		}
+		l.wclock = clock
+	}
 	for _, msg := range msgs {
 		for first := true; first || len(msg) > 0; first = false {
 			n, typ := len(msg), frameData
@@ -301,6 +325,13 @@ func (l *Link) writeFailed(err error) error {
 // message arrives, the link fails (a silent peer fails it within Options.Timeout) or ctx
 // ends.
 func (l *Link) Recv(ctx context.Context, timeout time.Duration) ([]byte, error) {
+	m, _, err := l.RecvAt(ctx, timeout)
+	return m, err
+}
+
+// RecvAt is Recv that also returns the sender's Lamport clock when it sent the message
+// (SendManyAt; 0 for messages sent without one).
+func (l *Link) RecvAt(ctx context.Context, timeout time.Duration) ([]byte, int64, error) {
 	var tc <-chan time.Time
 	if timeout > 0 {
 		t := time.NewTimer(timeout)
@@ -311,24 +342,24 @@ func (l *Link) Recv(ctx context.Context, timeout time.Duration) ([]byte, error) 
 		l.mu.Lock()
 		if len(l.queue) > 0 {
 			m := l.queue[0]
-			l.queue[0] = nil
+			l.queue[0] = stamped{}
 			l.queue = l.queue[1:]
 			l.mu.Unlock()
-			l.bytesRecv.Add(int64(len(m))) // counted when consumed, as the pipes do
+			l.bytesRecv.Add(int64(len(m.msg))) // counted when consumed, as the pipes do
 			l.msgsRecv.Add(1)
-			return m, nil
+			return m.msg, m.clock, nil
 		}
 		err := l.err
 		l.mu.Unlock()
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		select {
 		case <-l.notify:
 		case <-tc:
-			return nil, errs.New(errs.Party, "%s sent no message for %v (stalled)", PeerName(l.peer), timeout)
+			return nil, 0, errs.New(errs.Party, "%s sent no message for %v (stalled)", PeerName(l.peer), timeout)
 		case <-ctx.Done():
-			return nil, errs.New(errs.Cancelled, "waiting for %s: %w", PeerName(l.peer), ctx.Err())
+			return nil, 0, errs.New(errs.Cancelled, "waiting for %s: %w", PeerName(l.peer), ctx.Err())
 		}
 	}
 }
@@ -403,6 +434,7 @@ func (l *Link) readLoop() {
 	var hdr [headerLen]byte
 	seq := uint64(1)
 	var partial []byte
+	var clock int64 // the peer's clock for the messages that follow (clock frames)
 	for {
 		l.c.SetReadDeadline(time.Now().Add(l.opt.Timeout))
 		h, err := readHeader(l.c, hdr[:], seq, l.opt.MaxFrame)
@@ -420,6 +452,8 @@ func (l *Link) readLoop() {
 			if err == nil {
 				switch h.typ {
 				case framePing:
+				case frameClock:
+					clock = int64(binary.BigEndian.Uint64(body))
 				case frameMore:
 					partial = append(partial, body...)
 				case frameData:
@@ -432,7 +466,7 @@ func (l *Link) readLoop() {
 						msg = []byte{}
 					}
 					l.mu.Lock()
-					l.queue = append(l.queue, msg)
+					l.queue = append(l.queue, stamped{msg, clock})
 					l.mu.Unlock()
 					select {
 					case l.notify <- struct{}{}:

@@ -11,7 +11,9 @@ import (
 
 // Mesh is one computing party's net.Conn over TLS links to every other party. Sends are
 // queued until Flush or the next Recv; each Recv waits at most Options.Timeout for the
-// message.
+// message. It keeps the Lamport clock of net.Stats.Hops as the in-memory pipes do: its
+// messages carry its clock in the links' clock frames (Link.SendManyAt), and receiving
+// one sets its clock to at least the sender's plus one.
 type Mesh struct {
 	id    int
 	links []*Link
@@ -21,6 +23,7 @@ type Mesh struct {
 	sentSince bool
 	sentTo    []bool // per peer: sent since the last receive from it
 	rounds    atomic.Int64
+	hops      atomic.Int64 // written only by the goroutine that uses the mesh
 	closed    atomic.Bool
 }
 
@@ -77,7 +80,7 @@ func (m *Mesh) Flush() error {
 			continue
 		}
 		m.pending[j] = nil
-		if err := m.links[j].SendMany(q); err != nil {
+		if err := m.links[j].SendManyAt(q, m.hops.Load()); err != nil {
 			return fmt.Errorf("party %d: %w", m.id, err)
 		}
 	}
@@ -100,9 +103,12 @@ func (m *Mesh) Recv(from int) ([]byte, error) {
 		m.links[from].rounds.Add(1)
 		m.sentTo[from] = false
 	}
-	msg, err := m.links[from].Recv(context.Background(), m.opt.Timeout)
+	msg, clock, err := m.links[from].RecvAt(context.Background(), m.opt.Timeout)
 	if err != nil {
 		return nil, fmt.Errorf("party %d: %w", m.id, err)
+	}
+	if clock+1 > m.hops.Load() {
+		m.hops.Store(clock + 1)
 	}
 	return msg, nil
 }
@@ -118,6 +124,8 @@ func (m *Mesh) Stats() net.Stats {
 		}
 	}
 	s.Rounds = m.rounds.Load()
+	s.Hops = m.hops.Load()
+	s.Clock = s.Hops
 	return s
 }
 

@@ -293,6 +293,7 @@ func TestBadFrames(t *testing.T) {
 		{"unknown type", nil, []byte{99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 0, "unknown type 99"},
 		{"second hello", []frame{{frameHello, 1, []byte("{}")}}, nil, 0, "unexpected hello"},
 		{"ping with body", []frame{{framePing, 1, []byte("x")}}, nil, 0, "malformed ping"},
+		{"short clock frame", []frame{{frameClock, 1, []byte{1, 2, 3}}}, nil, 0, "malformed clock frame (3 bytes)"},
 		{"truncated frame then silence", nil, []byte{2, 0, 0, 0, 0, 0, 0, 50, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2}, 0, "sent nothing for 400ms"},
 		{"silence", nil, nil, 0, "sent nothing for 400ms"},
 		{"close with reason", []frame{{frameClose, 1, []byte("bye")}}, nil, 0, "party 0 closed the connection: bye"},
@@ -413,6 +414,47 @@ func TestMeshExchange(t *testing.T) {
 				t.Errorf("party %d link stats %+v", i, ls)
 			}
 		}
+	}
+	// Hops (the Lamport clock in the links' clock frames): after the round every clock
+	// is 1; a chain 0 -> 1 -> 2 -> 0 of one-way messages, each sent after receiving the
+	// previous one, ends at party 0 with clock 4, as the in-memory pipes count it
+	// (TestPipesHops). Without the clock frames party 0 would report 0 hops.
+	for i := range n {
+		if s := meshes[i].Stats(); s.Hops != 1 || s.Clock != 1 {
+			t.Errorf("party %d after one round: %d hops, clock %d; want 1", i, s.Hops, s.Clock)
+		}
+	}
+	before := meshes[0].Stats()
+	chain := make(chan error, 2)
+	for i := 1; i < n; i++ {
+		go func() {
+			m := meshes[i]
+			b, err := m.Recv(i - 1)
+			if err == nil {
+				err = m.Send((i+1)%n, b)
+			}
+			if err == nil {
+				err = m.Flush()
+			}
+			chain <- err
+		}()
+	}
+	if err := meshes[0].Send(1, []byte{7}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := meshes[0].Recv(2); err != nil || b[0] != 7 {
+		t.Fatalf("chain: %v %v", b, err)
+	}
+	for range n - 1 {
+		if err := <-chain; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := meshes[0].Stats(); s.Hops != 4 || s.Sub(before).Hops != 3 {
+		t.Errorf("party 0 after the chain: %d hops (%d in the chain); want 4 (3)", s.Hops, s.Sub(before).Hops)
+	}
+	if s := meshes[1].Stats(); s.Hops != 2 {
+		t.Errorf("party 1 after the chain: %d hops, want 2", s.Hops)
 	}
 	// A party that goes away makes the others fail promptly, naming it.
 	meshes[2].Abort("test kills party 2")
