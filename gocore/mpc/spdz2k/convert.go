@@ -154,55 +154,64 @@ func (p *Protocol) openMasked(what string, d *BShare) ([]uint64, error) {
 	return xorWords(d.x, peer), nil
 }
 
-// b2aEda is B2A with a 64-bit edaBit (see B2A).
+// b2aEda is B2A with a 64-bit edaBit (see B2A). With x of w bits and the edaBit's bits
+// b, y = x + b mod 2^64 has the low planes of the w-bit sum x + (b mod 2^w), whose carry
+// out c_w Sklansky's adder (mpc.AddB on w+1 planes, the top ones zero) gives in 1 +
+// ceil(log2 w) rounds, and above them the increment of b's high part by c_w: y_j = b_j ^
+// (c_w & b_w & ... & b_{j-1}) for j > w, y_w = b_w ^ c_w. The prefix products depend only
+// on the edaBit and come with it from the offline phase (Source.CarryEdaBits), so the
+// increment is one AND round of 63 - w gates (the ripple carry took 63 - w rounds).
 func (p *Protocol) b2aEda(s *BShare) (mpc.AShare, error) {
+	n, w := s.n, s.w
+	if w >= 63 {
+		return p.b2aEdaFull(s)
+	}
+	var bin, pre *BShare
+	var r *AShare
+	if err := p.offlineDo(func() (err error) { bin, r, pre, err = p.src.CarryEdaBits(n, w); return err }); err != nil {
+		return nil, fmt.Errorf("spdz2k B2A: %w", err)
+	}
+	zero := p.BPublic(make([]uint64, n), 1)
+	low, err := mpc.AddB(p, p.JoinBits(s, zero), p.JoinBits(p.Bits(bin, 0, w), zero))
+	if err != nil {
+		return nil, fmt.Errorf("spdz2k B2A: %w", err)
+	}
+	cw := p.Bits(low, w, 1)
+	rep := make([]mpc.BShare, 63-w)
+	for t := range rep {
+		rep[t] = cw
+	}
+	inc, err := p.AND([]mpc.BShare{p.JoinBits(rep...)}, []mpc.BShare{pre})
+	if err != nil {
+		return nil, fmt.Errorf("spdz2k B2A: %w", err)
+	}
+	// Carry into plane j: c_w for j = w, plane j-w-1 of inc above.
+	carry := p.JoinBits(cw, inc[0])
+	sum := p.JoinBits(p.Bits(low, 0, w), p.XOR(p.Bits(bin, w, 64-w), carry))
+	y, err := p.openMasked("B2A sum", bs(sum))
+	if err != nil {
+		return nil, fmt.Errorf("spdz2k B2A: %w", err)
+	}
+	return p.addPublic(as(p.Neg(r)), ring.FromPlanes(y, n, 64)), nil
+}
+
+// b2aEdaFull is B2A of 63 or 64 bits: x + b mod 2^64 with Sklansky's adder.
+func (p *Protocol) b2aEdaFull(s *BShare) (mpc.AShare, error) {
 	n, w := s.n, s.w
 	var bin *BShare
 	var r *AShare
 	if err := p.offlineDo(func() (err error) { bin, r, err = p.src.EdaBits(n, 64); return err }); err != nil {
 		return nil, fmt.Errorf("spdz2k B2A: %w", err)
 	}
-	// Ripple carry: c_1 = x_0 & b_0, c_{j+1} = c_j ^ ((x_j ^ c_j) & (b_j ^ c_j)) below
-	// w, c_{j+1} = b_j & c_j from w on (x_j = 0); y_j = x_j ^ b_j ^ c_j.
-	sum := make([]mpc.BShare, 64)
-	var c mpc.BShare
-	for j := 0; j < 64; j++ {
-		bj := p.Bits(bin, j, 1)
-		var xj mpc.BShare
-		if j < w {
-			xj = p.Bits(s, j, 1)
-		}
-		switch {
-		case j == 0:
-			sum[0] = p.XOR(xj, bj)
-		case xj != nil:
-			sum[j] = p.XOR(p.XOR(xj, bj), c)
-		default:
-			sum[j] = p.XOR(bj, c)
-		}
-		if j == 63 {
-			break
-		}
-		var g []mpc.BShare
-		var err error
-		switch {
-		case j == 0:
-			g, err = p.AND([]mpc.BShare{xj}, []mpc.BShare{bj})
-		case xj != nil:
-			g, err = p.AND([]mpc.BShare{p.XOR(xj, c)}, []mpc.BShare{p.XOR(bj, c)})
-		default:
-			g, err = p.AND([]mpc.BShare{bj}, []mpc.BShare{c})
-		}
-		if err != nil {
-			return nil, fmt.Errorf("spdz2k B2A: %w", err)
-		}
-		if j > 0 && xj != nil {
-			c = p.XOR(c, g[0])
-		} else {
-			c = g[0]
-		}
+	x := mpc.BShare(s)
+	if w < 64 {
+		x = p.JoinBits(s, p.BPublic(make([]uint64, n), 64-w))
 	}
-	y, err := p.openMasked("B2A sum", bs(p.JoinBits(sum...)))
+	sum, err := mpc.AddB(p, x, bin)
+	if err != nil {
+		return nil, fmt.Errorf("spdz2k B2A: %w", err)
+	}
+	y, err := p.openMasked("B2A sum", bs(sum))
 	if err != nil {
 		return nil, fmt.Errorf("spdz2k B2A: %w", err)
 	}
