@@ -133,7 +133,7 @@ func PredictOffline(d *mpc.Demand) (OfflineCost, error) {
 	return c, nil
 }
 
-// adderANDs counts the AND gates of A2B's adder (mpc.AddB, or mpc.AddBHighRipple for lo >
+// adderANDs counts the AND gates of A2B's adder (mpc.AddB, or mpc.AddBHighSparse for lo >
 // 0) on n elements of w bits, by running it on the counting protocol (which counts the
 // ANDs with the public operand too: an overestimate).
 func adderANDs(n, w, lo int) (int64, error) {
@@ -150,7 +150,7 @@ func adderANDs(n, w, lo int) (int64, error) {
 	if lo == 0 {
 		_, err = mpc.AddB(cp, cp.BPublic(make([]uint64, n), w), b)
 	} else {
-		_, err = mpc.AddBHighRipple(cp, cp.BPublic(make([]uint64, n), w), b, lo)
+		_, err = mpc.AddBHighSparse(cp, cp.BPublic(make([]uint64, n), w), b, lo)
 	}
 	if err != nil {
 		return 0, err

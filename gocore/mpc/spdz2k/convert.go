@@ -43,10 +43,13 @@ func weighted(b *AShare, n, w int, coef func(j, i int) uint64) *AShare {
 func (p *Protocol) A2B(x mpc.AShare, w int) (mpc.BShare, error) { return p.a2b(x, w, 0) }
 
 // A2BHigh returns the planes [lo, w) of A2B(x, w) (mpc.HighA2B): the same opening, and
-// mpc.AddBHighRipple, whose planes below lo only give their carry and whose high planes
-// are a ripple carry: w-lo-1 AND gates in as many rounds instead of the prefix network's
-// ~(w-lo) log2(w-lo) (AND triples from OT cost far more than rounds: on MobileNetV1
-// 0.25_128 this takes the AND triples from 105.6 M to 73.4 M, rounds from 2391 to 3031).
+// mpc.AddBHighSparse, one Sklansky prefix network over all planes pruned to the carries of
+// the planes [lo, w): ceil(log2(w-1)) AND rounds (6 for requantization's w = 63). On
+// MobileNetV1 0.25_128 (spdz2k-dealer, B2A as below) the alternatives measured: the
+// ripple carry over the high planes (mpc.AddBHighRipple) 1350 rounds and about 10.9 GB of
+// AND triples per party predicted for the OT offline phase; the carry tree followed by a
+// prefix network over the high planes (mpc.AddBHigh) 710 rounds, 13.6 GB; this one 581
+// rounds, 15.8 GB (BENCHMARKS.md, "spdz2k, session 6").
 func (p *Protocol) A2BHigh(x mpc.AShare, w, lo int) (mpc.BShare, error) { return p.a2b(x, w, lo) }
 
 func (p *Protocol) a2b(x mpc.AShare, w, lo int) (mpc.BShare, error) {
@@ -81,7 +84,7 @@ func (p *Protocol) a2b(x mpc.AShare, w, lo int) (mpc.BShare, error) {
 	if lo == 0 {
 		out, err = mpc.AddB(p, p.BPublic(v.Lo, w), bin)
 	} else {
-		out, err = mpc.AddBHighRipple(p, p.BPublic(v.Lo, w), bin, lo)
+		out, err = mpc.AddBHighSparse(p, p.BPublic(v.Lo, w), bin, lo)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("spdz2k A2B: %w", err)
@@ -94,15 +97,16 @@ func (p *Protocol) a2b(x mpc.AShare, w, lo int) (mpc.BShare, error) {
 const a2bFullEda = 32
 
 // b2aEdaMinWidth is the narrowest B2A that uses a 64-bit edaBit instead of w daBits
-// (BENCHMARKS.md: a daBit costs about 15.6 KB per party, a 64-bit edaBit with the 63
-// online AND gates of its adder about 22 KB and 63 rounds instead of one).
+// (BENCHMARKS.md: a daBit costs about 15.6 KB per party, a 64-bit edaBit with the AND
+// gates of its adder about 28 KB (8 bits) and 6 rounds instead of one).
 const b2aEdaMinWidth = 4
 
 // B2A converts a w-bit binary sharing to an arithmetic sharing of the unsigned value.
 // From b2aEdaMinWidth bits on, with one 64-bit edaBit (r, bits b; r = b mod 2^64) per
-// element: <y> = <x> + <b> mod 2^64 by a ripple-carry adder (x zero-extended: 63 AND
-// gates in 63 rounds), y is opened (64 bits per element, uniform since b is; MACs
-// hashed) and [x] = y - [r] modulo 2^64 (the bits from 64 up are noise, as everywhere).
+// element: <y> = <x> + <b> mod 2^64 (x zero-extended; b2aEda: 1 + ceil(log2 w) rounds for
+// the low w planes and one for the increment above them), y is opened (64 bits per
+// element, uniform since b is; MACs hashed) and [x] = y - [r] modulo 2^64 (the bits from
+// 64 up are noise, as everywhere).
 // Narrower values use w daBits r_j per element: both open c = x ^ r (MACs hashed) and x
 // = sum_j 2^j (c_j + [r_j] - 2 c_j [r_j]).
 func (p *Protocol) B2A(x mpc.BShare) (mpc.AShare, error) {
