@@ -13,49 +13,12 @@ import (
 // p.AND call. A w-bit addition of two secret operands costs about (w-1) + (w/2)*2*log2(w)
 // AND gates per element; with a public operand the generate round is free.
 
-// prefixGP computes, for every j, the (G, P) pair of the segment [0, j] of a carry chain
-// with Sklansky's network; P is skipped for segments that start at bit 0.
-type prefixGP struct {
-	c       *circ
-	x       []gp
-	d       int
-	pending []int
-	tmp     []bit
-}
-
-func (s *prefixGP) step(b *batch) bool {
-	for i, j := range s.pending {
-		s.x[j].g = s.c.xor(s.x[j].g, s.tmp[i])
-	}
-	s.pending, s.tmp = s.pending[:0], nil
-	m := len(s.x)
-	if s.d >= m {
-		return false
-	}
-	d := s.d
-	cnt := 0
-	for j := 0; j < m; j++ {
-		if j&d != 0 {
-			cnt++
-		}
-	}
-	s.tmp = make([]bit, cnt)
-	i := 0
-	for j := 0; j < m; j++ {
-		if j&d == 0 {
-			continue
-		}
-		base := j &^ (2*d - 1)
-		k := base + d - 1
-		b.and(&s.tmp[i], s.x[j].p, s.x[k].g)
-		s.pending = append(s.pending, j)
-		if base != 0 {
-			b.and(&s.x[j].p, s.x[j].p, s.x[k].p)
-		}
-		i++
-	}
-	s.d *= 2
-	return true
+// prefixGP returns Sklansky's network over the leaves x: afterwards x[j] holds the (G, P)
+// pair of the segment [0, j] for every j (P is skipped for segments that start at bit 0).
+func (c *circ) prefixGP(x []gp) stepper {
+	s := newSparsePrefix(c, len(x), 0)
+	s.x = x
+	return s
 }
 
 // addBits returns the w low bits of a + b + cin, where a and b are w bits (lowest first)
@@ -83,7 +46,7 @@ func (c *circ) addBits(a, b []bit, cin bool) ([]bit, error) {
 	if cin && w > 1 {
 		x[0].g = c.xor(x[0].g, x[0].p)
 	}
-	if err := c.runAll(&prefixGP{c: c, x: x, d: 1}); err != nil {
+	if err := c.runAll(c.prefixGP(x)); err != nil {
 		return nil, err
 	}
 	sum := make([]bit, w)
@@ -209,7 +172,7 @@ func addBHigh(p Protocol, a, b BShare, lo int, ripple bool) (_ BShare, err error
 			}
 			x[i].g = c.xor(x[i].g, t)
 		}
-	} else if err := c.runAll(&prefixGP{c: c, x: x, d: 1}); err != nil {
+	} else if err := c.runAll(c.prefixGP(x)); err != nil {
 		return nil, fmt.Errorf("mpc addbhigh: %w", err)
 	}
 	sum := make([]bit, w-lo)
@@ -262,8 +225,10 @@ func AddBHighSparse(p Protocol, a, b BShare, lo int) (_ BShare, err error) {
 	return c.join(sum), nil
 }
 
-// sparsePrefix is Sklansky's network (prefixGP) over m leaves computing only the prefixes
-// [0, j] for j >= from and the nodes they depend on. node[l][j] says whether leaf j is
+// sparsePrefix is Sklansky's network over m leaves computing only the prefixes [0, j] for
+// j >= from and the nodes they depend on (from = 0: the whole network, prefixGP): at level
+// d = 1, 2, 4, ... every j with j&d != 0 is combined with the segment ending at
+// (j &^ (2d-1)) + d - 1. node[l][j] says whether leaf j is
 // combined at level l (d = 2^l); leaf[j] whether leaf j is read at all.
 type sparsePrefix struct {
 	c       *circ
