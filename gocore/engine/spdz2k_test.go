@@ -20,6 +20,7 @@ import (
 
 // TestSharedModelsSpdz2k: spdz2k's online phase (with the simulated trusted dealer)
 // equals cleartext bit for bit on the real models, every MAC check passing.
+// QMPC_SPDZ2K_LARGE=1 adds MobileNetV1 0.5_160 (a few minutes of CPU, about 3 GB).
 func TestSharedModelsSpdz2k(t *testing.T) {
 	models := []string{
 		"tflm/hello_world_int8.tflite",
@@ -28,6 +29,9 @@ func TestSharedModelsSpdz2k(t *testing.T) {
 	}
 	if testing.Short() {
 		models = models[:2]
+	}
+	if os.Getenv("QMPC_SPDZ2K_LARGE") != "" {
+		models = append(models, "coral/mobilenet_v1_0.5_160_quant.tflite")
 	}
 	for _, m := range models {
 		t.Run(m, func(t *testing.T) {
