@@ -71,3 +71,32 @@ func TestB2AWidths(t *testing.T) {
 		})
 	}
 }
+
+// TestB2AEmpty: B2A of no elements (every path) returns an empty share without
+// communication errors, with either source.
+func TestB2AEmpty(t *testing.T) {
+	for _, pre := range []string{PreprocessingDealer, PreprocessingOT} {
+		conns := net.NewPipes(2)
+		var p [2]*Protocol
+		if pre == PreprocessingOT {
+			p = otProtocols(t, conns)
+		} else {
+			p = newPair(t, conns, pre)
+		}
+		run := func(i int) func() error {
+			return func() error {
+				for _, w := range []int{2, 8, 64} {
+					a, err := p[i].B2A(p[i].shared(bs(p[i].BPublic(nil, w))))
+					if err != nil {
+						return err
+					}
+					if a.Len() != 0 {
+						return fmt.Errorf("w = %d: %d elements", w, a.Len())
+					}
+				}
+				return nil
+			}
+		}
+		mustBoth(t, conns, run(0), run(1))
+	}
+}

@@ -408,6 +408,9 @@ func (s *otSource) CarryEdaBits(n, w int) (bin *BShare, arith *AShare, pre *BSha
 	}
 	np := 63 - w
 	prod := make([]tinyot.Bits, np)
+	for t := range prod {
+		prod[t] = tinyot.NewBits(n)
+	}
 	prod[0] = take[w]
 	if n > 0 && np > 1 {
 		ta, tb, tc, err := s.bin.Triples((np - 1) * n)
