@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"io"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/model"
@@ -17,6 +20,7 @@ import (
 
 // TestSharedModelsSpdz2k: spdz2k's online phase (with the simulated trusted dealer)
 // equals cleartext bit for bit on the real models, every MAC check passing.
+// QMPC_SPDZ2K_LARGE=1 adds MobileNetV1 0.5_160 (a few minutes of CPU, about 3 GB).
 func TestSharedModelsSpdz2k(t *testing.T) {
 	models := []string{
 		"tflm/hello_world_int8.tflite",
@@ -25,6 +29,9 @@ func TestSharedModelsSpdz2k(t *testing.T) {
 	}
 	if testing.Short() {
 		models = models[:2]
+	}
+	if os.Getenv("QMPC_SPDZ2K_LARGE") != "" {
+		models = append(models, "coral/mobilenet_v1_0.5_160_quant.tflite")
 	}
 	for _, m := range models {
 		t.Run(m, func(t *testing.T) {
@@ -49,6 +56,64 @@ func TestSpdz2kTamperEveryMessage(t *testing.T) { tamperEveryMessage(t, "spdz2k-
 // TestSpdz2kRandomTamperSweep: random (party, message, word, xor), zero undetected output
 // changes (QMPC_TAMPER_SWEEP sets the number of runs; CI runs 300).
 func TestSpdz2kRandomTamperSweep(t *testing.T) { randomTamperSweep(t, "spdz2k-dealer") }
+
+// TestSpdz2kOTRandomTamperSweep: spdz2k with its own OT-based offline phase (the
+// registry's "spdz2k"), random (party, message, word, xor or offset) over every message of
+// the whole run on the small convolutional model of the tamper tests, offline phase
+// (OT extension, COPEe, triples, edaBits with their carry products, AND triples) and
+// online phase alike: every altered run must end in errs.Cheating or leave the output
+// unchanged. Opt-in (each run repeats the offline phase, about a second):
+// QMPC_SPDZ2K_OT_SWEEP=N runs N tampers and logs the counts every 100 runs.
+func TestSpdz2kOTRandomTamperSweep(t *testing.T) {
+	runs := 0
+	if s := os.Getenv("QMPC_SPDZ2K_OT_SWEEP"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = n
+	}
+	if runs == 0 {
+		t.Skip("set QMPC_SPDZ2K_OT_SWEEP=N to run N tampered runs of spdz2k's OT offline phase and online phase")
+	}
+	const proto = "spdz2k"
+	g, c, in, clean := tamperModel(t, proto)
+	want := clean.Outputs[0].Data
+	var total int64
+	for _, m := range clean.Messages {
+		total += m
+	}
+	r := rand.New(rand.NewPCG(17, 19))
+	counts := map[string]int{}
+	start := time.Now()
+	for i := range runs {
+		k := r.Int64N(total) // uniform over all messages of both parties
+		p := 0
+		for k >= clean.Messages[p] {
+			k -= clean.Messages[p]
+			p++
+		}
+		s := net.Tamper{Message: int(k), Word: r.IntN(words(clean, p, int(k)))}
+		if r.IntN(2) == 0 {
+			s.Xor = r.Uint64() | 1
+		} else {
+			s.Add = r.Uint64() | 1
+		}
+		oc := tamperOutcome(t, proto, g, c, in, want, &Tamper{Party: p, Spec: s})
+		counts[oc]++
+		switch oc {
+		case "detected", "unchanged":
+		case "altered, undetected, output unchanged": // named, so that each can be explained
+			t.Logf("party %d, message %d (%d bytes), %v: %s", p, k, clean.MessageSizes[p][k], s, oc)
+		default:
+			t.Errorf("party %d, %v: %s", p, s, oc)
+		}
+		if (i+1)%100 == 0 || i+1 == runs {
+			t.Logf("%d tampers over %v messages in %.0f s (%.2f runs/s): %v", i+1, clean.Messages,
+				time.Since(start).Seconds(), float64(i+1)/time.Since(start).Seconds(), counts)
+		}
+	}
+}
 
 // TestSpdz2kOT runs spdz2k with its own OT-based offline phase (malicious OT extension,
 // COPEe authentication, SPDZ2k triples with sacrifice, TinyOT AND triples, edaBits and

@@ -13,49 +13,12 @@ import (
 // p.AND call. A w-bit addition of two secret operands costs about (w-1) + (w/2)*2*log2(w)
 // AND gates per element; with a public operand the generate round is free.
 
-// prefixGP computes, for every j, the (G, P) pair of the segment [0, j] of a carry chain
-// with Sklansky's network; P is skipped for segments that start at bit 0.
-type prefixGP struct {
-	c       *circ
-	x       []gp
-	d       int
-	pending []int
-	tmp     []bit
-}
-
-func (s *prefixGP) step(b *batch) bool {
-	for i, j := range s.pending {
-		s.x[j].g = s.c.xor(s.x[j].g, s.tmp[i])
-	}
-	s.pending, s.tmp = s.pending[:0], nil
-	m := len(s.x)
-	if s.d >= m {
-		return false
-	}
-	d := s.d
-	cnt := 0
-	for j := 0; j < m; j++ {
-		if j&d != 0 {
-			cnt++
-		}
-	}
-	s.tmp = make([]bit, cnt)
-	i := 0
-	for j := 0; j < m; j++ {
-		if j&d == 0 {
-			continue
-		}
-		base := j &^ (2*d - 1)
-		k := base + d - 1
-		b.and(&s.tmp[i], s.x[j].p, s.x[k].g)
-		s.pending = append(s.pending, j)
-		if base != 0 {
-			b.and(&s.x[j].p, s.x[j].p, s.x[k].p)
-		}
-		i++
-	}
-	s.d *= 2
-	return true
+// prefixGP returns Sklansky's network over the leaves x: afterwards x[j] holds the (G, P)
+// pair of the segment [0, j] for every j (P is skipped for segments that start at bit 0).
+func (c *circ) prefixGP(x []gp) stepper {
+	s := newSparsePrefix(c, len(x), 0)
+	s.x = x
+	return s
 }
 
 // addBits returns the w low bits of a + b + cin, where a and b are w bits (lowest first)
@@ -83,7 +46,7 @@ func (c *circ) addBits(a, b []bit, cin bool) ([]bit, error) {
 	if cin && w > 1 {
 		x[0].g = c.xor(x[0].g, x[0].p)
 	}
-	if err := c.runAll(&prefixGP{c: c, x: x, d: 1}); err != nil {
+	if err := c.runAll(c.prefixGP(x)); err != nil {
 		return nil, err
 	}
 	sum := make([]bit, w)
@@ -209,7 +172,7 @@ func addBHigh(p Protocol, a, b BShare, lo int, ripple bool) (_ BShare, err error
 			}
 			x[i].g = c.xor(x[i].g, t)
 		}
-	} else if err := c.runAll(&prefixGP{c: c, x: x, d: 1}); err != nil {
+	} else if err := c.runAll(c.prefixGP(x)); err != nil {
 		return nil, fmt.Errorf("mpc addbhigh: %w", err)
 	}
 	sum := make([]bit, w-lo)
@@ -217,6 +180,122 @@ func addBHigh(p Protocol, a, b BShare, lo int, ripple bool) (_ BShare, err error
 		sum[i] = c.xor(prop[lo+i], x[i].g)
 	}
 	return c.join(sum), nil
+}
+
+// AddBHighSparse is AddBHigh with one Sklansky prefix network over all planes, pruned to
+// the gates that the carries into planes [lo, w) need: the carries of the high planes come
+// ceil(log2(w-1)) rounds after the generate round (AddBHigh's carry tree and the prefix
+// network over the high planes take about log2(lo) + log2(w-lo) rounds, the ripple w-lo),
+// at more gates than the ripple carry and about as many as AddBHigh for lo around w/2.
+func AddBHighSparse(p Protocol, a, b BShare, lo int) (_ BShare, err error) {
+	defer guard(&err, "mpc addbhighsparse")
+	if err := checkSameShape("mpc addbhighsparse", a, b); err != nil {
+		return nil, err
+	}
+	w := a.Width()
+	if lo < 0 || lo >= w {
+		return nil, errs.New(errs.Internal, "mpc addbhighsparse: low plane %d of %d", lo, w)
+	}
+	if lo == 0 {
+		return AddB(p, a, b)
+	}
+	c := &circ{p, a.Len()}
+	pa, pb := c.planes(a), c.planes(b)
+	m := w - 1 // leaves 0..m-1; the carry into plane j is G of the prefix [0, j-1]
+	s := newSparsePrefix(c, m, lo-1)
+	x := make([]gp, m)
+	bt := &batch{}
+	for j := range m {
+		if s.leaf[j] {
+			bt.and(&x[j].g, pa[j], pb[j])
+			x[j].p = c.xor(pa[j], pb[j])
+		}
+	}
+	if err := c.run(bt); err != nil {
+		return nil, fmt.Errorf("mpc addbhighsparse: %w", err)
+	}
+	s.x = x
+	if err := c.runAll(s); err != nil {
+		return nil, fmt.Errorf("mpc addbhighsparse: %w", err)
+	}
+	sum := make([]bit, w-lo)
+	for i := range sum {
+		sum[i] = c.xor(c.xor(pa[lo+i], pb[lo+i]), x[lo+i-1].g)
+	}
+	return c.join(sum), nil
+}
+
+// sparsePrefix is Sklansky's network over m leaves computing only the prefixes [0, j] for
+// j >= from and the nodes they depend on (from = 0: the whole network, prefixGP): at level
+// d = 1, 2, 4, ... every j with j&d != 0 is combined with the segment ending at
+// (j &^ (2d-1)) + d - 1. node[l][j] says whether leaf j is
+// combined at level l (d = 2^l); leaf[j] whether leaf j is read at all.
+type sparsePrefix struct {
+	c       *circ
+	x       []gp
+	level   int
+	node    [][]bool
+	leaf    []bool
+	pending []int
+	tmp     []bit
+}
+
+func newSparsePrefix(c *circ, m, from int) *sparsePrefix {
+	levels := 0
+	for d := 1; d < m; d *= 2 {
+		levels++
+	}
+	need := make([]bool, m)
+	for j := from; j < m; j++ {
+		need[j] = true
+	}
+	node := make([][]bool, levels)
+	for l := levels - 1; l >= 0; l-- {
+		d := 1 << l
+		node[l] = make([]bool, m)
+		for j := range m {
+			if need[j] && j&d != 0 {
+				node[l][j] = true
+				need[j&^(2*d-1)+d-1] = true
+			}
+		}
+	}
+	return &sparsePrefix{c: c, node: node, leaf: need}
+}
+
+func (s *sparsePrefix) step(b *batch) bool {
+	for i, j := range s.pending {
+		s.x[j].g = s.c.xor(s.x[j].g, s.tmp[i])
+	}
+	s.pending, s.tmp = s.pending[:0], nil
+	if s.level >= len(s.node) {
+		return false
+	}
+	d := 1 << s.level
+	nodes := s.node[s.level]
+	s.level++
+	cnt := 0
+	for _, on := range nodes {
+		if on {
+			cnt++
+		}
+	}
+	s.tmp = make([]bit, cnt)
+	i := 0
+	for j, on := range nodes {
+		if !on {
+			continue
+		}
+		base := j &^ (2*d - 1)
+		k := base + d - 1
+		b.and(&s.tmp[i], s.x[j].p, s.x[k].g)
+		s.pending = append(s.pending, j)
+		if base != 0 {
+			b.and(&s.x[j].p, s.x[j].p, s.x[k].p)
+		}
+		i++
+	}
+	return true
 }
 
 // AddPublicB returns a + k mod 2^w for a w-bit binary share and a public constant k (the

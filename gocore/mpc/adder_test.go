@@ -92,7 +92,8 @@ func TestBinaryArithmetic(t *testing.T) {
 	})
 }
 
-// TestAddBHigh checks the high planes of a sum (prefix network and ripple carry) for
+// TestAddBHigh checks the high planes of a sum (prefix network, ripple carry and the
+// pruned full-width prefix network) for
 // several low planes.
 func TestAddBHigh(t *testing.T) {
 	forEachProtocol(t, func(t *testing.T, name string) {
@@ -110,31 +111,24 @@ func TestAddBHigh(t *testing.T) {
 				if lo < 1 {
 					continue
 				}
-				got := evalB(t, name, [][]uint64{a, b}, func(p mpc.Protocol, xs []mpc.AShare) (mpc.BShare, error) {
-					x, err := p.A2B(xs[0], w)
-					if err != nil {
-						return nil, err
-					}
-					y, err := p.A2B(xs[1], w)
-					if err != nil {
-						return nil, err
-					}
-					return mpc.AddBHigh(p, x, y, lo)
-				})
-				gotR := evalB(t, name, [][]uint64{a, b}, func(p mpc.Protocol, xs []mpc.AShare) (mpc.BShare, error) {
-					x, err := p.A2B(xs[0], w)
-					if err != nil {
-						return nil, err
-					}
-					y, err := p.A2B(xs[1], w)
-					if err != nil {
-						return nil, err
-					}
-					return mpc.AddBHighRipple(p, x, y, lo)
-				})
-				for i := range a {
-					if want := maskW(a[i]+b[i], w) >> uint(lo); got[i] != want || gotR[i] != want {
-						t.Fatalf("w=%d lo=%d: high planes of %#x + %#x = %#x (prefix), %#x (ripple), want %#x", w, lo, a[i], b[i], got[i], gotR[i], want)
+				adders := map[string]func(mpc.Protocol, mpc.BShare, mpc.BShare, int) (mpc.BShare, error){
+					"prefix": mpc.AddBHigh, "ripple": mpc.AddBHighRipple, "sparse prefix": mpc.AddBHighSparse}
+				for kind, add := range adders {
+					got := evalB(t, name, [][]uint64{a, b}, func(p mpc.Protocol, xs []mpc.AShare) (mpc.BShare, error) {
+						x, err := p.A2B(xs[0], w)
+						if err != nil {
+							return nil, err
+						}
+						y, err := p.A2B(xs[1], w)
+						if err != nil {
+							return nil, err
+						}
+						return add(p, x, y, lo)
+					})
+					for i := range a {
+						if want := maskW(a[i]+b[i], w) >> uint(lo); got[i] != want {
+							t.Fatalf("w=%d lo=%d: high planes of %#x + %#x = %#x (%s), want %#x", w, lo, a[i], b[i], got[i], kind, want)
+						}
 					}
 				}
 			}

@@ -209,11 +209,21 @@ func (p *Protocol) GatherMulSum(x mpc.AShare, xIdx []int32, w mpc.AShare, wIdx [
 // far: both open y = x + 2^64 t ([t] random), minus r (an input mask of party to) if to
 // >= 0, and y's MACs are checked before anyone uses it.
 func (p *Protocol) Open(x mpc.AShare, to int) ([]uint64, error) {
-	if err := checkParty("Open", to, true); err != nil {
+	v, err := p.open128(x, to)
+	if err != nil || v.Lo == nil {
 		return nil, err
 	}
+	return v.Lo, nil
+}
+
+// open128 is Open returning, to each party that learns the value, the whole Z_2^128
+// element it reconstructs (x + 2^64 t: its high word is uniform; TestOpenHighWord).
+func (p *Protocol) open128(x mpc.AShare, to int) (ring128.Vec, error) {
+	if err := checkParty("Open", to, true); err != nil {
+		return ring128.Vec{}, err
+	}
 	if err := p.Verify(); err != nil {
-		return nil, fmt.Errorf("spdz2k Open: %w", err)
+		return ring128.Vec{}, fmt.Errorf("spdz2k Open: %w", err)
 	}
 	s := as(x)
 	n := s.Len()
@@ -242,23 +252,23 @@ func (p *Protocol) Open(x mpc.AShare, to int) ([]uint64, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("spdz2k Open: %w", err)
+		return ring128.Vec{}, fmt.Errorf("spdz2k Open: %w", err)
 	}
 	v, err := p.exchangeVec("output", y.x)
 	if err != nil {
-		return nil, fmt.Errorf("spdz2k Open: %w", err)
+		return ring128.Vec{}, fmt.Errorf("spdz2k Open: %w", err)
 	}
 	p.check.opened(v, y.m)
 	if err := p.runCheck(); err != nil {
-		return nil, fmt.Errorf("spdz2k Open: %w", err)
+		return ring128.Vec{}, fmt.Errorf("spdz2k Open: %w", err)
 	}
 	switch {
 	case to < 0:
-		return v.Lo, nil
+		return v, nil
 	case to == p.id:
-		out := make([]uint64, n)
-		ring.Add(out, v.Lo, r.Lo)
+		out := ring128.Make(n)
+		ring128.Add(out, v, r)
 		return out, nil
 	}
-	return nil, nil
+	return ring128.Vec{}, nil
 }

@@ -116,9 +116,13 @@ func PredictOffline(d *mpc.Demand) (OfflineCost, error) {
 			c["edaBits"] += cnt * float64(n*(costEda0+costEdaBit*m))
 			c["AND triples"] += cnt * float64(ands*costAND)
 		case "B2A":
-			if call.W >= b2aEdaMinWidth { // a 64-bit edaBit and a 63-AND ripple-carry adder
+			if call.W >= b2aEdaMinWidth { // a 64-bit edaBit, its carry products and the adder
+				ands, err := b2aANDs(call.W)
+				if err != nil {
+					return nil, err
+				}
 				c["edaBits"] += cnt * float64(n*(costEda0+costEdaBit*64))
-				c["AND triples"] += cnt * float64(n*63*costAND)
+				c["AND triples"] += cnt * float64(n*ands*costAND)
 				continue
 			}
 			c["daBits"] += cnt * float64(n*int64(call.W)*costDaBit)
@@ -129,7 +133,7 @@ func PredictOffline(d *mpc.Demand) (OfflineCost, error) {
 	return c, nil
 }
 
-// adderANDs counts the AND gates of A2B's adder (mpc.AddB, or mpc.AddBHighRipple for lo >
+// adderANDs counts the AND gates of A2B's adder (mpc.AddB, or mpc.AddBHighSparse for lo >
 // 0) on n elements of w bits, by running it on the counting protocol (which counts the
 // ANDs with the public operand too: an overestimate).
 func adderANDs(n, w, lo int) (int64, error) {
@@ -146,7 +150,7 @@ func adderANDs(n, w, lo int) (int64, error) {
 	if lo == 0 {
 		_, err = mpc.AddB(cp, cp.BPublic(make([]uint64, n), w), b)
 	} else {
-		_, err = mpc.AddBHighRipple(cp, cp.BPublic(make([]uint64, n), w), b, lo)
+		_, err = mpc.AddBHighSparse(cp, cp.BPublic(make([]uint64, n), w), b, lo)
 	}
 	if err != nil {
 		return 0, err
@@ -172,4 +176,16 @@ func (p *Protocol) Preprocess(d *mpc.Demand) error {
 			t/1e9, c, int64(MaxOfflineBytes/1e9))
 	}
 	return nil
+}
+
+// b2aANDs counts the AND triples per element of B2A of w >= b2aEdaMinWidth bits
+// (convert.go): Sklansky's adder of w+1 planes (counted on the counting protocol, with its
+// overestimate), for w <= 62 the 62 - w offline prefix products of the edaBit's planes and
+// the 63 - w gates of the increment.
+func b2aANDs(w int) (int64, error) {
+	if w >= 63 {
+		return adderANDs(1, 64, 0)
+	}
+	a, err := adderANDs(1, w+1, 0)
+	return a + int64(62-w) + int64(63-w), err
 }

@@ -43,10 +43,13 @@ func weighted(b *AShare, n, w int, coef func(j, i int) uint64) *AShare {
 func (p *Protocol) A2B(x mpc.AShare, w int) (mpc.BShare, error) { return p.a2b(x, w, 0) }
 
 // A2BHigh returns the planes [lo, w) of A2B(x, w) (mpc.HighA2B): the same opening, and
-// mpc.AddBHighRipple, whose planes below lo only give their carry and whose high planes
-// are a ripple carry: w-lo-1 AND gates in as many rounds instead of the prefix network's
-// ~(w-lo) log2(w-lo) (AND triples from OT cost far more than rounds: on MobileNetV1
-// 0.25_128 this takes the AND triples from 105.6 M to 73.4 M, rounds from 2391 to 3031).
+// mpc.AddBHighSparse, one Sklansky prefix network over all planes pruned to the carries of
+// the planes [lo, w): ceil(log2(w-1)) AND rounds (6 for requantization's w = 63). On
+// MobileNetV1 0.25_128 (spdz2k-dealer, B2A as below) the alternatives measured: the
+// ripple carry over the high planes (mpc.AddBHighRipple) 1350 rounds and about 10.9 GB of
+// AND triples per party predicted for the OT offline phase; the carry tree followed by a
+// prefix network over the high planes (mpc.AddBHigh) 710 rounds, 13.6 GB; this one 581
+// rounds, 15.8 GB (BENCHMARKS.md, "spdz2k, session 6").
 func (p *Protocol) A2BHigh(x mpc.AShare, w, lo int) (mpc.BShare, error) { return p.a2b(x, w, lo) }
 
 func (p *Protocol) a2b(x mpc.AShare, w, lo int) (mpc.BShare, error) {
@@ -81,7 +84,7 @@ func (p *Protocol) a2b(x mpc.AShare, w, lo int) (mpc.BShare, error) {
 	if lo == 0 {
 		out, err = mpc.AddB(p, p.BPublic(v.Lo, w), bin)
 	} else {
-		out, err = mpc.AddBHighRipple(p, p.BPublic(v.Lo, w), bin, lo)
+		out, err = mpc.AddBHighSparse(p, p.BPublic(v.Lo, w), bin, lo)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("spdz2k A2B: %w", err)
@@ -94,15 +97,16 @@ func (p *Protocol) a2b(x mpc.AShare, w, lo int) (mpc.BShare, error) {
 const a2bFullEda = 32
 
 // b2aEdaMinWidth is the narrowest B2A that uses a 64-bit edaBit instead of w daBits
-// (BENCHMARKS.md: a daBit costs about 15.6 KB per party, a 64-bit edaBit with the 63
-// online AND gates of its adder about 22 KB and 63 rounds instead of one).
+// (BENCHMARKS.md: a daBit costs about 15.6 KB per party, a 64-bit edaBit with the AND
+// gates of its adder about 28 KB (8 bits) and 6 rounds instead of one).
 const b2aEdaMinWidth = 4
 
 // B2A converts a w-bit binary sharing to an arithmetic sharing of the unsigned value.
 // From b2aEdaMinWidth bits on, with one 64-bit edaBit (r, bits b; r = b mod 2^64) per
-// element: <y> = <x> + <b> mod 2^64 by a ripple-carry adder (x zero-extended: 63 AND
-// gates in 63 rounds), y is opened (64 bits per element, uniform since b is; MACs
-// hashed) and [x] = y - [r] modulo 2^64 (the bits from 64 up are noise, as everywhere).
+// element: <y> = <x> + <b> mod 2^64 (x zero-extended; b2aEda: 1 + ceil(log2 w) rounds for
+// the low w planes and one for the increment above them), y is opened (64 bits per
+// element, uniform since b is; MACs hashed) and [x] = y - [r] modulo 2^64 (the bits from
+// 64 up are noise, as everywhere).
 // Narrower values use w daBits r_j per element: both open c = x ^ r (MACs hashed) and x
 // = sum_j 2^j (c_j + [r_j] - 2 c_j [r_j]).
 func (p *Protocol) B2A(x mpc.BShare) (mpc.AShare, error) {
@@ -154,55 +158,64 @@ func (p *Protocol) openMasked(what string, d *BShare) ([]uint64, error) {
 	return xorWords(d.x, peer), nil
 }
 
-// b2aEda is B2A with a 64-bit edaBit (see B2A).
+// b2aEda is B2A with a 64-bit edaBit (see B2A). With x of w bits and the edaBit's bits
+// b, y = x + b mod 2^64 has the low planes of the w-bit sum x + (b mod 2^w), whose carry
+// out c_w Sklansky's adder (mpc.AddB on w+1 planes, the top ones zero) gives in 1 +
+// ceil(log2 w) rounds, and above them the increment of b's high part by c_w: y_j = b_j ^
+// (c_w & b_w & ... & b_{j-1}) for j > w, y_w = b_w ^ c_w. The prefix products depend only
+// on the edaBit and come with it from the offline phase (Source.CarryEdaBits), so the
+// increment is one AND round of 63 - w gates (the ripple carry took 63 - w rounds).
 func (p *Protocol) b2aEda(s *BShare) (mpc.AShare, error) {
+	n, w := s.n, s.w
+	if w >= 63 {
+		return p.b2aEdaFull(s)
+	}
+	var bin, pre *BShare
+	var r *AShare
+	if err := p.offlineDo(func() (err error) { bin, r, pre, err = p.src.CarryEdaBits(n, w); return err }); err != nil {
+		return nil, fmt.Errorf("spdz2k B2A: %w", err)
+	}
+	zero := p.BPublic(make([]uint64, n), 1)
+	low, err := mpc.AddB(p, p.JoinBits(s, zero), p.JoinBits(p.Bits(bin, 0, w), zero))
+	if err != nil {
+		return nil, fmt.Errorf("spdz2k B2A: %w", err)
+	}
+	cw := p.Bits(low, w, 1)
+	rep := make([]mpc.BShare, 63-w)
+	for t := range rep {
+		rep[t] = cw
+	}
+	inc, err := p.AND([]mpc.BShare{p.JoinBits(rep...)}, []mpc.BShare{pre})
+	if err != nil {
+		return nil, fmt.Errorf("spdz2k B2A: %w", err)
+	}
+	// Carry into plane j: c_w for j = w, plane j-w-1 of inc above.
+	carry := p.JoinBits(cw, inc[0])
+	sum := p.JoinBits(p.Bits(low, 0, w), p.XOR(p.Bits(bin, w, 64-w), carry))
+	y, err := p.openMasked("B2A sum", bs(sum))
+	if err != nil {
+		return nil, fmt.Errorf("spdz2k B2A: %w", err)
+	}
+	return p.addPublic(as(p.Neg(r)), ring.FromPlanes(y, n, 64)), nil
+}
+
+// b2aEdaFull is B2A of 63 or 64 bits: x + b mod 2^64 with Sklansky's adder.
+func (p *Protocol) b2aEdaFull(s *BShare) (mpc.AShare, error) {
 	n, w := s.n, s.w
 	var bin *BShare
 	var r *AShare
 	if err := p.offlineDo(func() (err error) { bin, r, err = p.src.EdaBits(n, 64); return err }); err != nil {
 		return nil, fmt.Errorf("spdz2k B2A: %w", err)
 	}
-	// Ripple carry: c_1 = x_0 & b_0, c_{j+1} = c_j ^ ((x_j ^ c_j) & (b_j ^ c_j)) below
-	// w, c_{j+1} = b_j & c_j from w on (x_j = 0); y_j = x_j ^ b_j ^ c_j.
-	sum := make([]mpc.BShare, 64)
-	var c mpc.BShare
-	for j := 0; j < 64; j++ {
-		bj := p.Bits(bin, j, 1)
-		var xj mpc.BShare
-		if j < w {
-			xj = p.Bits(s, j, 1)
-		}
-		switch {
-		case j == 0:
-			sum[0] = p.XOR(xj, bj)
-		case xj != nil:
-			sum[j] = p.XOR(p.XOR(xj, bj), c)
-		default:
-			sum[j] = p.XOR(bj, c)
-		}
-		if j == 63 {
-			break
-		}
-		var g []mpc.BShare
-		var err error
-		switch {
-		case j == 0:
-			g, err = p.AND([]mpc.BShare{xj}, []mpc.BShare{bj})
-		case xj != nil:
-			g, err = p.AND([]mpc.BShare{p.XOR(xj, c)}, []mpc.BShare{p.XOR(bj, c)})
-		default:
-			g, err = p.AND([]mpc.BShare{bj}, []mpc.BShare{c})
-		}
-		if err != nil {
-			return nil, fmt.Errorf("spdz2k B2A: %w", err)
-		}
-		if j > 0 && xj != nil {
-			c = p.XOR(c, g[0])
-		} else {
-			c = g[0]
-		}
+	x := mpc.BShare(s)
+	if w < 64 {
+		x = p.JoinBits(s, p.BPublic(make([]uint64, n), 64-w))
 	}
-	y, err := p.openMasked("B2A sum", bs(p.JoinBits(sum...)))
+	sum, err := mpc.AddB(p, x, bin)
+	if err != nil {
+		return nil, fmt.Errorf("spdz2k B2A: %w", err)
+	}
+	y, err := p.openMasked("B2A sum", bs(sum))
 	if err != nil {
 		return nil, fmt.Errorf("spdz2k B2A: %w", err)
 	}

@@ -160,3 +160,18 @@ func (d *dealer) EdaBits(n, m int) (*BShare, *AShare, error) {
 	}
 	return d.authBits(ring.ToPlanes(v, m), n, m), d.auth(r), nil
 }
+
+// CarryEdaBits gives EdaBits(n, 64) and the prefix products of the planes from w on
+// (Source), computed by the dealer from the bits it dealt.
+func (d *dealer) CarryEdaBits(n, w int) (*BShare, *AShare, *BShare, error) {
+	r := d.randVec(n)
+	planes := ring.ToPlanes(r.Lo, 64)
+	W := ring.Words(n)
+	np := 63 - w
+	pre := make([]uint64, np*W)
+	copy(pre, planes[w*W:(w+1)*W])
+	for t := 1; t < np; t++ {
+		ring.And(pre[t*W:(t+1)*W], pre[(t-1)*W:t*W], planes[(w+t)*W:(w+t+1)*W])
+	}
+	return d.authBits(planes, n, 64), d.auth(r), d.authBits(pre, n, np), nil
+}

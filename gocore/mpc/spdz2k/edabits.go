@@ -386,11 +386,62 @@ func (s *otSource) privateEdaBits(owner, want, m int) ([]tinyot.Bits, *AShare, e
 // making max(what is missing, edaBitMin * 2^refills) (refills so far for m, at most
 // edaBitMaxGrow doublings) but at most edaBitMin << edaBitMaxGrow, and keeps the rest.
 func (s *otSource) EdaBits(n, m int) (*BShare, *AShare, error) {
+	take, arith, err := s.edaTake(n, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	return toBShare(tinyot.Concat(take...), n, m), arith, nil
+}
+
+// CarryEdaBits returns n edaBits of length 64 as EdaBits(n, 64) and the prefix products
+// of their planes from w on (Source): plane t of pre is b_w & ... & b_{w+t}, made here
+// with tinyot AND triples, one plane after the other (62 - w rounds of tinyot And per
+// call, 62 - w AND triples per element), and verified by a tinyot Check before they are
+// returned.
+func (s *otSource) CarryEdaBits(n, w int) (bin *BShare, arith *AShare, pre *BShare, err error) {
+	if w < 1 || w > 62 {
+		return nil, nil, nil, errs.New(errs.Internal, "spdz2k offline: carry edaBits from plane %d", w)
+	}
+	take, arith, err := s.edaTake(n, 64)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	np := 63 - w
+	prod := make([]tinyot.Bits, np)
+	for t := range prod {
+		prod[t] = tinyot.NewBits(n)
+	}
+	prod[0] = take[w]
+	if n > 0 && np > 1 {
+		ta, tb, tc, err := s.bin.Triples((np - 1) * n)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		for t := 1; t < np; t++ {
+			sl := func(x tinyot.Bits) tinyot.Bits { return x.Slice((t-1)*n, t*n) }
+			if prod[t], err = s.bin.And(prod[t-1], take[w+t], sl(ta), sl(tb), sl(tc)); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+		if err := s.bin.Check(); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return toBShare(tinyot.Concat(take...), n, 64), arith, toBShare(tinyot.Concat(prod...), n, np), nil
+}
+
+// edaTake takes n edaBits of length m from the pool of that length (refilling it as
+// EdaBits says), as m planes of tinyot bits and the arithmetic shares.
+func (s *otSource) edaTake(n, m int) ([]tinyot.Bits, *AShare, error) {
 	if n < 0 || m < 1 || m > 64 {
 		return nil, nil, errs.New(errs.Internal, "spdz2k offline: %d edaBits of length %d", n, m)
 	}
 	if n == 0 {
-		return toBShare(tinyot.NewBits(0), 0, m), &AShare{x: ring128.Make(0), m: ring128.Make(0)}, nil
+		take := make([]tinyot.Bits, m)
+		for j := range take {
+			take[j] = tinyot.NewBits(0)
+		}
+		return take, &AShare{x: ring128.Make(0), m: ring128.Make(0)}, nil
 	}
 	if s.eda == nil {
 		s.eda, s.edaRefills = map[int]*edaPool{}, map[int]int{}
@@ -437,7 +488,7 @@ func (s *otSource) EdaBits(n, m int) (*BShare, *AShare, error) {
 	rest := pool.len() - n
 	arith := &AShare{x: pool.arith.x.Slice(0, n).Clone(), m: pool.arith.m.Slice(0, n).Clone()}
 	pool.arith = &AShare{x: pool.arith.x.Slice(n, n+rest).Clone(), m: pool.arith.m.Slice(n, n+rest).Clone()}
-	return toBShare(tinyot.Concat(take...), n, m), arith, nil
+	return take, arith, nil
 }
 
 // personalChunk is the most personal triples checked at once (2^20: buckets of 3, 42.2

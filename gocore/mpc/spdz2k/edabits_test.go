@@ -2,7 +2,6 @@ package spdz2k
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/qmpc/qmpc/gocore/errs"
@@ -204,85 +203,70 @@ func TestPersonalTriples(t *testing.T) {
 	}
 }
 
-// TestOTSourceEdaBitTamperSweep alters one message of an edaBit generation (setup
-// included; one bit pattern per message, a second with -v... and a replay) and counts the
-// outcomes: the honest party must abort or hold correct edaBits. Skipped with -short.
+// TestOTSourceEdaBitTamperSweep alters each message of an edaBit generation (setup
+// included; a random bit flip and a replay, sourceTamperSweep) and counts the outcomes:
+// the honest party must abort or hold correct edaBits. Skipped with -short.
 func TestOTSourceEdaBitTamperSweep(t *testing.T) {
-	if testing.Short() {
-		t.Skip("long sweep")
-	}
 	const n, m = 8, 3
-	run := func(cheater int, tm net.Tamper) (tamperOutcome, [2][]int, error) {
-		conns := net.NewPipes(2)
-		var tc *net.Tamperer
-		var logs [2]*net.SizeLog
-		if cheater >= 0 {
-			var err error
-			if tc, err = net.NewTamperer(conns[cheater], tm); err != nil {
-				return tCaught, [2][]int{}, err
-			}
-			conns[cheater] = tc
-		} else {
-			for i := range 2 {
-				logs[i] = net.NewSizeLog(conns[i])
-				conns[i] = logs[i]
-			}
+	var bin [2]*BShare
+	var arith [2]*AShare
+	sourceTamperSweep(t, 11, 0, func(i int, s *otSource) (err error) {
+		s.edaBitMin = testEdaMin
+		bin[i], arith[i], err = s.EdaBits(n, m)
+		return err
+	}, func(s [2]*otSource) error {
+		_, err := verifyEdaBits(s, n, m, bin, arith)
+		return err
+	})
+}
+
+// TestOTSourceCarryEdaBitTamperSweep is the sweep of CarryEdaBits (64-bit edaBits and
+// the prefix products of their planes from w = 60 on) over each party's last
+// carrySweepLast messages (the products' AND triples, tinyot ANDs and check; the edaBit
+// generation before them is TestOTSourceEdaBitTamperSweep's, and a 64-bit one per run
+// makes a sweep of every message take about 10 minutes): the honest party must abort or
+// hold correct edaBits and correct products, with valid MACs.
+func TestOTSourceCarryEdaBitTamperSweep(t *testing.T) {
+	const carrySweepLast = 8
+	const n, w = 8, 60
+	var bin, pre [2]*BShare
+	var arith [2]*AShare
+	sourceTamperSweep(t, 13, carrySweepLast, func(i int, s *otSource) (err error) {
+		s.edaBitMin = testEdaMin
+		bin[i], arith[i], pre[i], err = s.CarryEdaBits(n, w)
+		return err
+	}, func(s [2]*otSource) error {
+		if _, err := verifyEdaBits(s, n, 64, bin, arith); err != nil {
+			return err
 		}
-		var s [2]*otSource
-		var bin [2]*BShare
-		var arith [2]*AShare
-		script := func(i int) func() error {
-			return func() (err error) {
-				if s[i], err = newOTSource(conns[i], seededReader(byte(i+1))); err != nil {
-					return err
+		return verifyCarryProducts(s, n, w, bin, pre)
+	})
+}
+
+// verifyCarryProducts checks that plane t of pre is the AND of planes w..w+t of bin, with
+// valid MACs.
+func verifyCarryProducts(s [2]*otSource, n, w int, bin, pre [2]*BShare) error {
+	var delta [2]uint64
+	_, delta[0] = s[0].Keys()
+	_, delta[1] = s[1].Keys()
+	W := ring.Words(n)
+	if pre[0].Width() != 63-w || pre[1].Width() != 63-w {
+		return fmt.Errorf("%d and %d product planes, want %d", pre[0].Width(), pre[1].Width(), 63-w)
+	}
+	for i := range n {
+		prod := uint64(1)
+		for t := range 63 - w {
+			prod &= bitAt(bin[0].x, W, w+t, i) ^ bitAt(bin[1].x, W, w+t, i)
+			if got := bitAt(pre[0].x, W, t, i) ^ bitAt(pre[1].x, W, t, i); got != prod {
+				return fmt.Errorf("element %d: product plane %d is %d, want %d", i, t, got, prod)
+			}
+			q := t*n + i
+			for p := range 2 {
+				if pre[p].m[q] != pre[1-p].k[q]^delta[1-p]&mask(bitAt(pre[p].x, W, t, i)) {
+					return fmt.Errorf("element %d product plane %d, party %d: binary MAC relation fails", i, t, p)
 				}
-				s[i].edaBitMin = testEdaMin
-				bin[i], arith[i], err = s[i].EdaBits(n, m)
-				return err
-			}
-		}
-		e0, e1 := both(conns, script(0), script(1))
-		if cheater < 0 {
-			if e0 != nil || e1 != nil {
-				return tCaught, [2][]int{}, fmt.Errorf("honest run: %v; %v", e0, e1)
-			}
-			return tHarmless, [2][]int{logs[0].Sizes(), logs[1].Sizes()}, nil
-		}
-		if !tc.Tampered() {
-			return tNotSent, [2][]int{}, nil
-		}
-		if eh := []error{e0, e1}[1-cheater]; eh != nil {
-			if k := errs.KindOf(eh); k != errs.Cheating && k != errs.Party && k != errs.Config {
-				return tCaught, [2][]int{}, fmt.Errorf("honest party's error of kind %s: %v", k, eh)
-			}
-			return tCaught, [2][]int{}, nil
-		}
-		if _, err := verifyEdaBits(s, n, m, bin, arith); err != nil {
-			return tUndetected, [2][]int{}, err
-		}
-		return tHarmless, [2][]int{}, nil
-	}
-	_, sizes, err := run(-1, net.Tamper{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := rand.New(rand.NewPCG(11, 12))
-	var total [4]int
-	for cheater := range 2 {
-		for msg := range sizes[cheater] {
-			nw := max(1, (sizes[cheater][msg]+7)/8)
-			for _, tm := range []net.Tamper{{Message: msg, Word: r.IntN(nw), Xor: 1 << r.IntN(64)}, {Message: msg, Replay: 1}} {
-				o, _, err := run(cheater, tm)
-				switch {
-				case o == tUndetected:
-					t.Errorf("party %d %v: not caught: %v", cheater, tm, err)
-				case err != nil:
-					t.Errorf("party %d %v: %v", cheater, tm, err)
-				}
-				total[o]++
 			}
 		}
 	}
-	t.Logf("messages per party %d/%d; outcomes: %d caught, %d harmless, %d undetected, %d not sent",
-		len(sizes[0]), len(sizes[1]), total[tCaught], total[tHarmless], total[tUndetected], total[tNotSent])
+	return nil
 }

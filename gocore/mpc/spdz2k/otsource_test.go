@@ -760,10 +760,51 @@ func TestOTSourceDaBitsCheating(t *testing.T) {
 // 251 caught, 1 harmless, 0 undetected). Skipped with -short (about 40 s on a loaded
 // machine).
 func TestOTSourceDaBitTamperSweep(t *testing.T) {
+	const n, w = 8, 2
+	var bin [2]*BShare
+	var arith [2]*AShare
+	sourceTamperSweep(t, 9, 0, func(i int, s *otSource) (err error) {
+		bin[i], arith[i], err = s.DaBits(n, w)
+		return err
+	}, func(s [2]*otSource) error {
+		// Correct daBits: both worlds agree bit by bit, with valid MACs.
+		x, err := verifyShared(alphaOf(s), arith, nil)
+		if err != nil {
+			return err
+		}
+		W := ring.Words(n)
+		_, d0 := s[0].Keys()
+		_, d1 := s[1].Keys()
+		delta := [2]uint64{d0, d1}
+		for j := range w {
+			for i := range n {
+				q := j*n + i
+				b := bitAt(bin[0].x, W, j, i) ^ bitAt(bin[1].x, W, j, i)
+				if x.Lo[q] != b || x.Hi[q] != 0 {
+					return fmt.Errorf("daBit %d: arithmetic %v, binary %d", q, x.At(q), b)
+				}
+				for p := range 2 {
+					if bin[p].m[q] != bin[1-p].k[q]^delta[1-p]&mask(bitAt(bin[p].x, W, j, i)) {
+						return fmt.Errorf("daBit %d: binary MAC of party %d", q, p)
+					}
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// sourceTamperSweep is the offline sweeps' harness: gen(i, s) makes party i's
+// correlations on its fresh OT source s (both parties run it, the source's setup
+// included), verify checks the two parties' outputs. After an honest run that logs the
+// message sizes, every message of both parties (last > 0: each party's last ones) is
+// altered once by a random bit flip and once replayed: the honest party must abort (a cheating, party or config error) or
+// verify must accept what both hold. It logs the counts; skipped with -short.
+func sourceTamperSweep(t *testing.T, seed uint64, last int, gen func(i int, s *otSource) error, verify func(s [2]*otSource) error) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("long sweep")
 	}
-	const n, w = 8, 2
 	run := func(cheater int, tm net.Tamper) (tamperOutcome, [2][]int, error) {
 		conns := net.NewPipes(2)
 		var tc *net.Tamperer
@@ -781,15 +822,12 @@ func TestOTSourceDaBitTamperSweep(t *testing.T) {
 			}
 		}
 		var s [2]*otSource
-		var bin [2]*BShare
-		var arith [2]*AShare
 		script := func(i int) func() error {
 			return func() (err error) {
 				if s[i], err = newOTSource(conns[i], seededReader(byte(i+1))); err != nil {
 					return err
 				}
-				bin[i], arith[i], err = s[i].DaBits(n, w)
-				return err
+				return gen(i, s[i])
 			}
 		}
 		e0, e1 := both(conns, script(0), script(1))
@@ -808,28 +846,8 @@ func TestOTSourceDaBitTamperSweep(t *testing.T) {
 			}
 			return tCaught, [2][]int{}, nil
 		}
-		// Correct daBits: both worlds agree bit by bit, with valid MACs.
-		x, err := verifyShared(alphaOf(s), arith, nil)
-		if err != nil {
+		if err := verify(s); err != nil {
 			return tUndetected, [2][]int{}, err
-		}
-		W := ring.Words(n)
-		_, d0 := s[0].Keys()
-		_, d1 := s[1].Keys()
-		delta := [2]uint64{d0, d1}
-		for j := range w {
-			for i := range n {
-				q := j*n + i
-				b := bitAt(bin[0].x, W, j, i) ^ bitAt(bin[1].x, W, j, i)
-				if x.Lo[q] != b || x.Hi[q] != 0 {
-					return tUndetected, [2][]int{}, fmt.Errorf("daBit %d: arithmetic %v, binary %d", q, x.At(q), b)
-				}
-				for p := range 2 {
-					if bin[p].m[q] != bin[1-p].k[q]^delta[1-p]&mask(bitAt(bin[p].x, W, j, i)) {
-						return tUndetected, [2][]int{}, fmt.Errorf("daBit %d: binary MAC of party %d", q, p)
-					}
-				}
-			}
 		}
 		return tHarmless, [2][]int{}, nil
 	}
@@ -837,10 +855,14 @@ func TestOTSourceDaBitTamperSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := rand.New(rand.NewPCG(9, 10))
+	r := rand.New(rand.NewPCG(seed, seed+1))
 	var total [4]int
 	for cheater := range 2 {
-		for m := range sizes[cheater] {
+		from := 0
+		if last > 0 {
+			from = max(0, len(sizes[cheater])-last)
+		}
+		for m := from; m < len(sizes[cheater]); m++ {
 			nw := max(1, (sizes[cheater][m]+7)/8)
 			for _, tm := range []net.Tamper{{Message: m, Word: r.IntN(nw), Xor: 1 << r.IntN(64)}, {Message: m, Replay: 1}} {
 				o, _, err := run(cheater, tm)

@@ -35,6 +35,11 @@ type Source interface {
 	// planes and [r] with r = sum_j 2^j b_j mod 2^m, r's bits from m up uniform and
 	// unknown to both parties ("loose" edaBits, edabits.go).
 	EdaBits(n, m int) (bin *BShare, arith *AShare, err error)
+	// CarryEdaBits returns n edaBits of length 64 (as EdaBits(n, 64)) and the prefix
+	// products of their planes from w on (1 <= w <= 62): n elements of 63 - w planes,
+	// plane t being b_w & b_{w+1} & ... & b_{w+t}. They depend only on the edaBit, so
+	// B2A's carry above plane w is one AND round online (convert.go).
+	CarryEdaBits(n, w int) (bin *BShare, arith *AShare, pre *BShare, err error)
 }
 
 // bilinear is a bilinear map f(X, W) over Z_2^128: a matrix product or a gathered sum of

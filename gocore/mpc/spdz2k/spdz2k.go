@@ -67,12 +67,15 @@
 //     round; the bits' MAC values go into the binary check's hash. Masked by a and b.
 //   - A2B(w): with an edaBit [r], <b> (r = b mod 2^w, r's higher bits uniform): both send
 //     their components of c = x - r (16 bytes per element), one round, on the MAC-check
-//     list; then the binary adder (mpc.AddB; A2BHigh: mpc.AddBHighRipple) adds the
-//     public c mod 2^w and b. c is
+//     list; then the binary adder (mpc.AddB; A2BHigh: mpc.AddBHighSparse, a Sklansky
+//     network pruned to the wanted planes' carries) adds the public c mod 2^w and b. c is
 //     uniform (b masks the low w bits, r's high part the rest).
-//   - B2A(w) for w >= 4: with a 64-bit edaBit: a ripple-carry adder y = x + b mod 2^64
-//     (63 ANDs, 63 rounds), y opened (64 bits per element, uniform; MACs hashed), [x] = y -
-//     [r]. Narrower B2A and Bit2A: with w daBits per element: both send their bits of c =
+//   - B2A(w) for 4 <= w <= 62: with a 64-bit edaBit and the prefix products of its planes
+//     from w on (offline, Source.CarryEdaBits): y = x + b mod 2^64 by Sklansky's adder
+//     over the low w planes (1 + ceil(log2 w) rounds) and one AND round c_w & (prefix
+//     products) for the increment of the high planes, y opened (64 bits per element,
+//     uniform; MACs hashed), [x] = y - [r]; 63 and 64 bits: Sklansky's adder over all
+//     planes. Narrower B2A and Bit2A: with w daBits per element: both send their bits of c =
 //     x ^ r (w bits per element), one round, MACs hashed; x = sum_j 2^j (c_j + [r_j] - 2
 //     c_j [r_j]).
 //   - Verify (the batched check of everything since the last one), 5 rounds: (1) both send
