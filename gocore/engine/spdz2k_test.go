@@ -62,10 +62,14 @@ func TestSpdz2kRandomTamperSweep(t *testing.T) { randomTamperSweep(t, "spdz2k-de
 // the whole run on the small convolutional model of the tamper tests, offline phase
 // (OT extension, COPEe, triples, edaBits with their carry products, AND triples) and
 // online phase alike: every altered run must end in errs.Cheating or leave the output
-// unchanged. Opt-in (each run repeats the offline phase, about a second):
-// QMPC_SPDZ2K_OT_SWEEP=N runs N tampers and logs the counts every 100 runs.
+// unchanged. Each run repeats the offline phase (about a second on an idle machine), so
+// the default is 3 runs (none with -short); QMPC_SPDZ2K_OT_SWEEP=N runs N tampers and logs
+// the counts every 100 runs.
 func TestSpdz2kOTRandomTamperSweep(t *testing.T) {
-	runs := 0
+	runs := 3
+	if testing.Short() {
+		runs = 0
+	}
 	if s := os.Getenv("QMPC_SPDZ2K_OT_SWEEP"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
@@ -74,7 +78,7 @@ func TestSpdz2kOTRandomTamperSweep(t *testing.T) {
 		runs = n
 	}
 	if runs == 0 {
-		t.Skip("set QMPC_SPDZ2K_OT_SWEEP=N to run N tampered runs of spdz2k's OT offline phase and online phase")
+		t.Skip("-short: each tampered run repeats spdz2k's OT offline phase")
 	}
 	const proto = "spdz2k"
 	g, c, in, clean := tamperModel(t, proto)
