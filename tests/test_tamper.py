@@ -61,22 +61,28 @@ def test_message_accounting(clean):
 
 @pytest.mark.parametrize("party", [0, 2])
 def test_rep3_tampered_reshare_silently_wrong(digits, clean, party):
-    """Adding 2^40 to word 0 of a message party 0 or 2 sends in the last FULLY_CONNECTED
-    layer (the first one that matters: rep3 defers the product's resharing, so the layer's
-    first message settles the previous layer's output, and a term of a weight component
-    that is zero changes nothing) makes the output wrong, and rep3 raises nothing."""
+    """Adding 2^40 or 2^3 to word 0 of a message party 0 or 2 sends in the last
+    FULLY_CONNECTED layer (the first one that matters: rep3 defers the product's resharing,
+    so the layer's first message settles the previous layer's output, and a term of a
+    weight component that is zero changes nothing) makes the output wrong, and rep3 raises
+    nothing. Two offsets: a word of a 64-bit share changes with 2^40, but a word of bit
+    planes (the owner's bits lead its ChunkB2A message) holds one bit per output, 10 here,
+    so only the low offset reaches a used bit."""
     m, x = digits
     want = m.run(x)
     fc = [ph for ph in clean.stats.message_phases[party] if ph.phase == "FULLY_CONNECTED"][-1]
     wrong = 0
     for k in fc.messages:
-        runs = [qmpc.secure_run(m, x, protocol="rep3", progress=False,
-                                tamper=qmpc.Tamper(party=party, message=k, add=2**40)) for _ in range(3)]
-        assert all(r.tampered is True for r in runs)
-        # Whether an offset changes the output can depend on the random shares (a carry
-        # into a plane that the requantization drops): one wrong run of three suffices.
-        if any(not np.array_equal(r.output, want) for r in runs):
-            wrong += 1
+        for add in (2**40, 2**3):
+            runs = [qmpc.secure_run(m, x, protocol="rep3", progress=False,
+                                    tamper=qmpc.Tamper(party=party, message=k, add=add)) for _ in range(3)]
+            assert all(r.tampered is True for r in runs)
+            # Whether an offset changes the output can depend on the random shares (a carry
+            # into a plane that the requantization drops): one wrong run of three suffices.
+            if any(not np.array_equal(r.output, want) for r in runs):
+                wrong += 1
+                break
+        if wrong:
             break
     assert wrong, f"party {party}: no tampered message of the last FULLY_CONNECTED layer changed the output"
 
