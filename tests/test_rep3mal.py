@@ -64,8 +64,10 @@ def test_bit_exact_and_listed(digits):
 def test_tamper_caught_where_rep3_is_silently_wrong(digits, party):
     m, x = digits
     t = _fc_tamper(m, x, party)
-    bad = qmpc.secure_run(m, x, protocol="rep3", tamper=t, progress=False)
-    assert bad.tampered and not np.array_equal(bad.output, m.run(x))
+    # Whether the alteration changes rep3's output can depend on the random shares (it
+    # changed three runs of three in _fc_tamper): one silently wrong run of three shows it.
+    bads = [qmpc.secure_run(m, x, protocol="rep3", tamper=t, progress=False) for _ in range(3)]
+    assert all(b.tampered for b in bads) and any(not np.array_equal(b.output, m.run(x)) for b in bads)
     # The same party, the same kind of deviation, under rep3-mal: every message of the
     # layer (rep3-mal numbers its messages differently, so try them all).
     r = qmpc.secure_run(m, x, protocol="rep3-mal", progress=False)
