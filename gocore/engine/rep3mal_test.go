@@ -59,6 +59,21 @@ func runTampered(t *testing.T, proto string, g *model.Graph, c *Compiled, in []m
 		LocalOptions{Tamper: tm, MessageSizes: tm == nil, Rand: func(id int) io.Reader { return rand.NewChaCha8([32]byte{byte(id), 3}) }})
 }
 
+// randomMessage picks a message uniformly among all messages of all parties of the clean
+// run res: its sender p and its index k among p's messages.
+func randomMessage(r *rand.Rand, res *Result) (p, k int) {
+	var total int64
+	for _, m := range res.Messages {
+		total += m
+	}
+	i := r.Int64N(total)
+	for i >= res.Messages[p] {
+		i -= res.Messages[p]
+		p++
+	}
+	return p, int(i)
+}
+
 // words is the number of 64-bit words of message k of party p (at least 1).
 func words(res *Result, p, k int) int { return max(int(res.MessageSizes[p][k])/8, 1) }
 
@@ -148,20 +163,11 @@ func randomTamperSweep(t *testing.T, proto string) {
 	}
 	g, c, in, clean := tamperModel(t, proto)
 	want := clean.Outputs[0].Data
-	var total int64
-	for _, m := range clean.Messages {
-		total += m
-	}
 	r := rand.New(rand.NewPCG(11, 13))
 	counts := map[string]int{}
 	for range runs {
-		k := r.Int64N(total) // uniform over all messages of all parties
-		p := 0
-		for k >= clean.Messages[p] {
-			k -= clean.Messages[p]
-			p++
-		}
-		s := net.Tamper{Message: int(k), Word: r.IntN(words(clean, p, int(k))), Xor: r.Uint64() | 1}
+		p, k := randomMessage(r, clean)
+		s := net.Tamper{Message: k, Word: r.IntN(words(clean, p, k)), Xor: r.Uint64() | 1}
 		oc := tamperOutcome(t, proto, g, c, in, want, &Tamper{Party: p, Spec: s})
 		counts[oc]++
 		if oc != "detected" && oc != "altered, undetected, output unchanged" {

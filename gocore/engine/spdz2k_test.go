@@ -83,21 +83,12 @@ func TestSpdz2kOTRandomTamperSweep(t *testing.T) {
 	const proto = "spdz2k"
 	g, c, in, clean := tamperModel(t, proto)
 	want := clean.Outputs[0].Data
-	var total int64
-	for _, m := range clean.Messages {
-		total += m
-	}
 	r := rand.New(rand.NewPCG(17, 19))
 	counts := map[string]int{}
 	start := time.Now()
 	for i := range runs {
-		k := r.Int64N(total) // uniform over all messages of both parties
-		p := 0
-		for k >= clean.Messages[p] {
-			k -= clean.Messages[p]
-			p++
-		}
-		s := net.Tamper{Message: int(k), Word: r.IntN(words(clean, p, int(k)))}
+		p, k := randomMessage(r, clean)
+		s := net.Tamper{Message: k, Word: r.IntN(words(clean, p, k))}
 		if r.IntN(2) == 0 {
 			s.Xor = r.Uint64() | 1
 		} else {
