@@ -29,8 +29,13 @@ type clientResult struct {
 	partyErr  [2]error
 }
 
+// newPair returns the two parties of a spdz2k run over conns: made by New with the given
+// preprocessing, or for PreprocessingOT directly on the OT-based source (otProtocols).
 func newPair(t *testing.T, conns []net.Conn, preprocessing string) [2]*Protocol {
 	t.Helper()
+	if preprocessing == PreprocessingOT {
+		return otProtocols(t, conns)
+	}
 	var p [2]*Protocol
 	mustBoth(t, conns,
 		func() (err error) {

@@ -22,12 +22,7 @@ func TestB2AWidths(t *testing.T) {
 				t.Skip("OT source")
 			}
 			conns := net.NewPipes(2)
-			var p [2]*Protocol
-			if pre == PreprocessingOT {
-				p = otProtocols(t, conns)
-			} else {
-				p = newPair(t, conns, pre)
-			}
+			p := newPair(t, conns, pre)
 			rng := rand.New(rand.NewPCG(uint64(len(pre)), 3))
 			for _, w := range widths {
 				vals := []uint64{0, 1, ^uint64(0), 1<<(w-1) | 1}
@@ -77,12 +72,7 @@ func TestB2AWidths(t *testing.T) {
 func TestB2AEmpty(t *testing.T) {
 	for _, pre := range []string{PreprocessingDealer, PreprocessingOT} {
 		conns := net.NewPipes(2)
-		var p [2]*Protocol
-		if pre == PreprocessingOT {
-			p = otProtocols(t, conns)
-		} else {
-			p = newPair(t, conns, pre)
-		}
+		p := newPair(t, conns, pre)
 		run := func(i int) func() error {
 			return func() error {
 				for _, w := range []int{2, 8, 64} {
