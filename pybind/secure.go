@@ -1,6 +1,9 @@
 package pybind
 
 import (
+	"encoding/binary"
+	"io"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 
@@ -79,6 +82,25 @@ func (r *SecureRun) SetTamper(party int, spec string) (ok bool, err error) {
 	}
 	r.lo.Tamper = &engine.Tamper{Party: party, Spec: t}
 	return true, nil
+}
+
+// SetTestSeed makes the next Executes draw every party's randomness from a ChaCha8
+// stream keyed by (seed, party) instead of crypto/rand (on = false restores crypto/rand).
+// A testing aid, offered only through qmpc.Tamper: with a fixed seed every share is
+// predictable, so a tamper test sees the same shares in every run. It returns true.
+func (r *SecureRun) SetTestSeed(seed int64, on bool) bool {
+	if !on {
+		r.lo.Rand = nil
+		return true
+	}
+	r.lo.Rand = func(id int) io.Reader {
+		var key [32]byte
+		binary.LittleEndian.PutUint64(key[:], uint64(seed))
+		binary.LittleEndian.PutUint64(key[8:], uint64(id))
+		copy(key[16:], "qmpc test seed")
+		return rand.NewChaCha8(key)
+	}
+	return true
 }
 
 // SetMessageSizes makes the next Executes record the length of every message each party

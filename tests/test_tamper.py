@@ -67,24 +67,45 @@ def test_rep3_tampered_reshare_silently_wrong(digits, clean, party):
     weight component that is zero changes nothing) makes the output wrong, and rep3 raises
     nothing. Two offsets: a word of a 64-bit share changes with 2^40, but a word of bit
     planes (the owner's bits lead its ChunkB2A message) holds one bit per output, 10 here,
-    so only the low offset reaches a used bit."""
+    so only the low offset reaches a used bit. Whether an offset changes the output can
+    depend on the random shares (a carry into a plane that the requantization drops), so
+    the runs are seeded (Tamper.seed): each run repeats exactly."""
     m, x = digits
     want = m.run(x)
     fc = [ph for ph in clean.stats.message_phases[party] if ph.phase == "FULLY_CONNECTED"][-1]
-    wrong = 0
+    wrong = []
     for k in fc.messages:
         for add in (2**40, 2**3):
-            runs = [qmpc.secure_run(m, x, protocol="rep3", progress=False,
-                                    tamper=qmpc.Tamper(party=party, message=k, add=add)) for _ in range(3)]
-            assert all(r.tampered is True for r in runs)
-            # Whether an offset changes the output can depend on the random shares (a carry
-            # into a plane that the requantization drops): one wrong run of three suffices.
-            if any(not np.array_equal(r.output, want) for r in runs):
-                wrong += 1
-                break
-        if wrong:
-            break
+            r = qmpc.secure_run(m, x, protocol="rep3", progress=False,
+                                tamper=qmpc.Tamper(party=party, message=k, add=add, seed=11))
+            assert r.tampered is True
+            if not np.array_equal(r.output, want):
+                wrong.append((k, add))
     assert wrong, f"party {party}: no tampered message of the last FULLY_CONNECTED layer changed the output"
+
+
+def test_seeded_tamper_repeats_exactly(digits, clean):
+    """Tamper.seed fixes every party's randomness: two runs with the same seed give the same
+    output even for an alteration whose effect depends on the shares, and some such
+    alteration gives a right output under one seed and a wrong one under another (so the
+    seed does reach the shares). Party 2's messages of the last FULLY_CONNECTED layer
+    include such alterations (add 2^40 to a word of a ring share: whether the carry reaches
+    a plane the requantization keeps depends on the shares)."""
+    m, x = digits
+    want = m.run(x)
+    fc = [ph for ph in clean.stats.message_phases[2] if ph.phase == "FULLY_CONNECTED"][-1]
+    for k in fc.messages:
+        for add in (2**40, 2**3):
+            right = set()
+            for seed in range(1, 7):
+                a, b = (qmpc.secure_run(m, x, protocol="rep3", progress=False,
+                                        tamper=qmpc.Tamper(party=2, message=k, add=add, seed=seed)).output
+                        for _ in range(2))
+                np.testing.assert_array_equal(a, b, err_msg=f"message {k}, add {add}, seed {seed}: runs differ")
+                right.add(bool(np.array_equal(a, want)))
+            if right == {True, False}:
+                return
+    pytest.fail("no alteration of party 2's last FULLY_CONNECTED messages depends on the seed")
 
 
 def test_rep3_some_tampered_message_of_each_layer_changes_the_output(digits, clean):
@@ -169,6 +190,7 @@ def test_tamper_is_frozen_and_typed(digits):
         t.message = 41  # type: ignore[misc]
     assert t.spec() == "message=40,word=0,xor=0x1"
     assert qmpc.Tamper(party=0, message=1, replay=2, in_place=True).spec() == "message=1,word=0,replay=2,inplace=true"
+    assert qmpc.Tamper(party=2, message=40, xor=1, seed=5).spec() == "message=40,word=0,xor=0x1"
     m, x = digits
     with pytest.raises(TypeError):
         qmpc.secure_run(m, x, protocol="rep3", progress=False, tamper="message=40,xor=1")  # type: ignore[arg-type]

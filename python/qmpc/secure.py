@@ -320,6 +320,12 @@ class Tamper:
     :attr:`SecureResult.tampered` (and the ``tampered`` attribute of an exception that the
     run raises) tells whether the message existed and was altered.
 
+    ``seed`` (an int) makes the run draw every party's randomness from a stream keyed by
+    the seed and the party's index instead of the operating system's generator, so that
+    the run repeats exactly: the same shares, the same messages, the same effect of the
+    alteration (whether an alteration changes a semi-honest protocol's output can depend
+    on the random shares). For tests only: with a known seed the shares hide nothing.
+
     Example::
 
         qmpc.secure_run(m, x, protocol="rep3", tamper=qmpc.Tamper(party=2, message=40, xor=1))
@@ -336,6 +342,7 @@ class Tamper:
     replay: int | None = None
     word: int = 0
     in_place: bool = False
+    seed: int | None = None
 
     def spec(self) -> str:
         """The alteration in the Go core's format (that of ``QMPC_TEST_TAMPER``)."""
@@ -428,6 +435,8 @@ def secure_run(
         if not isinstance(tamper, Tamper):
             raise TypeError(f"tamper must be a qmpc.Tamper, not {type(tamper).__name__}")
         _bridge.call(run.SetTamper, int(tamper.party), tamper.spec())
+        if tamper.seed is not None:
+            run.SetTestSeed(int(tamper.seed) % 2**63, True)
     if message_sizes:
         run.SetMessageSizes(True)
     packed = _bridge.pack(model._arrange(x))
