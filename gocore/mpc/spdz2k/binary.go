@@ -71,7 +71,7 @@ func (p *Protocol) shared(x *BShare) *BShare {
 	if !x.pub {
 		return x
 	}
-	y := &BShare{n: x.n, w: x.w, x: make([]uint64, len(x.x)), m: make([]uint64, x.n*x.w), k: make([]uint64, x.n*x.w)}
+	y := newBShare(x.n, x.w)
 	if p.id == 0 {
 		copy(y.x, x.x)
 	} else {
@@ -83,20 +83,33 @@ func (p *Protocol) shared(x *BShare) *BShare {
 // xorKeys sets k ^= c*Delta for every bit c of the public planes c (party 1's side of
 // XOR with a public value).
 func (p *Protocol) xorKeys(y *BShare, c []uint64) {
-	W := ring.Words(y.n)
-	for j := 0; j < y.w; j++ {
-		for i := 0; i < y.n; i++ {
-			y.k[j*y.n+i] ^= p.delta & mask(bitAt(c, W, j, i))
+	forBits(c, y.n, y.w, func(q int, m uint64) { y.k[q] ^= p.delta & m })
+}
+
+// forBits calls f(j*n+i, mask) for bit i of every plane j of the planes c (n bits each),
+// mask being all ones where the bit is 1 and zero where it is 0, one word of 64 bits at
+// a time.
+func forBits(c []uint64, n, w int, f func(q int, m uint64)) {
+	W := ring.Words(n)
+	for j := 0; j < w; j++ {
+		for i := 0; i < n; i += 64 {
+			word := c[j*W+i/64]
+			q := j*n + i
+			for u := range min(64, n-i) {
+				f(q+u, -(word >> u & 1))
+			}
 		}
 	}
 }
 
 func clone(x *BShare) *BShare {
-	y := &BShare{n: x.n, w: x.w, pub: x.pub, x: append([]uint64(nil), x.x...)}
-	if !x.pub {
-		y.m = append([]uint64(nil), x.m...)
-		y.k = append([]uint64(nil), x.k...)
+	if x.pub {
+		return &BShare{n: x.n, w: x.w, pub: true, x: append([]uint64(nil), x.x...)}
 	}
+	y := newBShare(x.n, x.w)
+	copy(y.x, x.x)
+	copy(y.m, x.m)
+	copy(y.k, x.k)
 	return y
 }
 
@@ -127,7 +140,7 @@ func (p *Protocol) XOR(a, b mpc.BShare) mpc.BShare {
 	case y.pub:
 		return p.xorPublic(x, y.x)
 	}
-	z := &BShare{n: x.n, w: x.w, x: make([]uint64, len(x.x)), m: make([]uint64, len(x.m)), k: make([]uint64, len(x.k))}
+	z := newBShare(x.n, x.w)
 	ring.Xor(z.x, x.x, y.x)
 	ring.Xor(z.m, x.m, y.m)
 	ring.Xor(z.k, x.k, y.k)
@@ -146,21 +159,17 @@ func (p *Protocol) NOT(a mpc.BShare) mpc.BShare {
 
 // andPublic returns x & c for public planes c (local).
 func andPublic(x *BShare, c []uint64) *BShare {
-	y := &BShare{n: x.n, w: x.w, pub: x.pub, x: make([]uint64, len(x.x))}
-	ring.And(y.x, x.x, c)
 	if x.pub {
+		y := &BShare{n: x.n, w: x.w, pub: true, x: make([]uint64, len(x.x))}
+		ring.And(y.x, x.x, c)
 		return y
 	}
-	W := ring.Words(x.n)
-	y.m, y.k = make([]uint64, len(x.m)), make([]uint64, len(x.k))
-	for j := 0; j < x.w; j++ {
-		for i := 0; i < x.n; i++ {
-			mk := mask(bitAt(c, W, j, i))
-			t := j*x.n + i
-			y.m[t] = x.m[t] & mk
-			y.k[t] = x.k[t] & mk
-		}
-	}
+	y := newBShare(x.n, x.w)
+	ring.And(y.x, x.x, c)
+	forBits(c, x.n, x.w, func(t int, mk uint64) {
+		y.m[t] = x.m[t] & mk
+		y.k[t] = x.k[t] & mk
+	})
 	return y
 }
 
@@ -235,41 +244,74 @@ func (p *Protocol) AND(a, b []mpc.BShare) ([]mpc.BShare, error) {
 	return out, nil
 }
 
-// andFinish completes one AND pair in a single pass over the bits: with the opened d = x
-// ^ a and e = y ^ b (own: this party's sent components, peer: the other's), z = c ^
-// d&b ^ e&a ^ d&e; it also feeds the binary check with the D values of the opened bits
-// (M ^ K ^ b_peer*Delta for d = x ^ a, then for e = y ^ b; check.go).
+// andFinish completes one AND pair: with the opened d = x ^ a and e = y ^ b (own: this
+// party's sent components, peer: the other's), z = c ^ d&b ^ e&a ^ d&e; it also feeds the
+// binary check with the D values of the opened bits (M ^ K ^ b_peer*Delta for d = x ^ a
+// and for e = y ^ b; check.go). The MACs and keys are computed one word of bits at a
+// time (the 64 bits' masks come from shifting the word), and the D values go to the hash
+// in chunks of andChunk elements of one plane, d's then e's (the same order at both
+// parties), from a buffer the Protocol reuses (BenchmarkAndFinish).
 func (p *Protocol) andFinish(x, y, a, b, c *BShare, own, peer []uint64) *BShare {
 	n, w, nw := x.n, x.w, len(x.x)
-	d, e := xorWords(own[:nw], peer[:nw]), xorWords(own[nw:], peer[nw:])
-	z := &BShare{n: n, w: w, x: make([]uint64, nw), m: make([]uint64, n*w), k: make([]uint64, n*w)}
+	z := newBShare(n, w)
 	for t := range z.x {
-		z.x[t] = c.x[t] ^ d[t]&b.x[t] ^ e[t]&a.x[t]
+		d, e := own[t]^peer[t], own[nw+t]^peer[nw+t]
+		z.x[t] = c.x[t] ^ d&b.x[t] ^ e&a.x[t]
 		if p.id == 0 {
-			z.x[t] ^= d[t] & e[t]
+			z.x[t] ^= d & e
 		}
 	}
 	W := ring.Words(n)
-	dl := p.delta
+	delta, dl := p.delta, p.delta
 	if p.id == 0 {
 		dl = 0 // party 0 does not add the public d&e to its keys
 	}
-	dd := make([]uint64, 2*n*w) // the D values of d, then e (check.go)
+	if len(p.andBuf) < 2*andChunk {
+		p.andBuf = make([]uint64, 2*andChunk)
+	}
 	for j := 0; j < w; j++ {
-		for i := 0; i < n; i++ {
-			q := j*n + i
-			sh := uint(i % 64)
-			wi := j*W + i/64
-			md, me := -(d[wi] >> sh & 1), -(e[wi] >> sh & 1)
-			pd, pe := -(peer[wi] >> sh & 1), -(peer[nw+wi] >> sh & 1)
-			z.m[q] = c.m[q] ^ b.m[q]&md ^ a.m[q]&me
-			z.k[q] = c.k[q] ^ b.k[q]&md ^ a.k[q]&me ^ dl&md&me
-			dd[q] = x.m[q] ^ a.m[q] ^ x.k[q] ^ a.k[q] ^ p.delta&pd
-			dd[n*w+q] = y.m[q] ^ b.m[q] ^ y.k[q] ^ b.k[q] ^ p.delta&pe
+		for i0 := 0; i0 < n; i0 += andChunk {
+			i1 := min(i0+andChunk, n)
+			dd, de := p.andBuf[:i1-i0], p.andBuf[andChunk:andChunk+i1-i0]
+			for i := i0; i < i1; i += 64 {
+				t := j*W + i/64
+				dw, ew := own[t]^peer[t], own[nw+t]^peer[nw+t]
+				pdw, pew := peer[t], peer[nw+t]
+				q := j*n + i
+				zm := z.m[q : q+min(64, i1-i)]
+				zk := z.k[q:][:len(zm)]
+				cm, ck := c.m[q:][:len(zm)], c.k[q:][:len(zm)]
+				am, ak := a.m[q:][:len(zm)], a.k[q:][:len(zm)]
+				bm, bk := b.m[q:][:len(zm)], b.k[q:][:len(zm)]
+				xm, xk := x.m[q:][:len(zm)], x.k[q:][:len(zm)]
+				ym, yk := y.m[q:][:len(zm)], y.k[q:][:len(zm)]
+				od, oe := dd[i-i0:][:len(zm)], de[i-i0:][:len(zm)]
+				for u := range zm {
+					md, me := -(dw & 1), -(ew & 1)
+					pd, pe := -(pdw & 1), -(pew & 1)
+					dw, ew, pdw, pew = dw>>1, ew>>1, pdw>>1, pew>>1
+					zm[u] = cm[u] ^ bm[u]&md ^ am[u]&me
+					zk[u] = ck[u] ^ bk[u]&md ^ ak[u]&me ^ dl&md&me
+					od[u] = xm[u] ^ am[u] ^ xk[u] ^ ak[u] ^ delta&pd
+					oe[u] = ym[u] ^ bm[u] ^ yk[u] ^ bk[u] ^ delta&pe
+				}
+			}
+			p.check.hashD(dd)
+			p.check.hashD(de)
 		}
 	}
-	p.check.hashD(dd)
 	return z
+}
+
+// andChunk is the number of elements whose D values andFinish hashes at a time.
+const andChunk = 1024
+
+// newBShare returns a zero secret share of n elements and w planes (bits, MACs and
+// keys in one allocation; each slice capped at its length).
+func newBShare(n, w int) *BShare {
+	nw, nm := w*ring.Words(n), n*w
+	buf := make([]uint64, nw+2*nm)
+	return &BShare{n: n, w: w, x: buf[:nw:nw], m: buf[nw : nw+nm : nw+nm], k: buf[nw+nm:]}
 }
 
 // Padding bits of bit messages. The bits past n in the last word of each plane carry
@@ -353,19 +395,37 @@ func (p *Protocol) JoinBits(xs ...mpc.BShare) mpc.BShare {
 		pub = pub && bs(x).pub
 	}
 	n := bs(xs[0]).n
-	y := &BShare{n: n, pub: pub}
+	w := 0
 	for _, x := range xs {
-		s := bs(x)
-		if s.n != n {
+		if s := bs(x); s.n != n {
 			panic(fmt.Sprintf("spdz2k JoinBits: lengths %d and %d", n, s.n))
 		}
-		if !pub {
-			s = p.shared(s)
-			y.m = append(y.m, s.m...)
-			y.k = append(y.k, s.k...)
+		w += bs(x).w
+	}
+	var y *BShare
+	if pub {
+		y = &BShare{n: n, w: w, pub: true, x: make([]uint64, w*ring.Words(n))}
+	} else {
+		y = newBShare(n, w)
+	}
+	px, pm := 0, 0
+	for _, x := range xs {
+		s := bs(x)
+		switch {
+		case pub:
+		case !s.pub:
+			copy(y.m[pm:], s.m)
+			copy(y.k[pm:], s.k)
+		case p.id == 1:
+			// A public operand in a secret share: party 0 holds it as its component
+			// (below), party 1 the keys c*Delta_1 (shared).
+			forBits(s.x, n, s.w, func(q int, m uint64) { y.k[pm+q] = p.delta & m })
 		}
-		y.w += s.w
-		y.x = append(y.x, s.x...)
+		if pub || !s.pub || p.id == 0 {
+			copy(y.x[px:], s.x)
+		}
+		px += len(s.x)
+		pm += s.n * s.w
 	}
 	return y
 }

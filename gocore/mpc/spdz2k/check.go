@@ -79,13 +79,8 @@ func macHash(m []uint64) []byte {
 // expectedMACs returns the MACs K ^ b*Delta that the other party's bits b (planes peer)
 // of x must carry under this party's keys.
 func expectedMACs(peer []uint64, delta uint64, x *BShare) []uint64 {
-	W := ring.Words(x.n)
 	k := make([]uint64, len(x.k))
-	for j := 0; j < x.w; j++ {
-		for i := 0; i < x.n; i++ {
-			k[j*x.n+i] = x.k[j*x.n+i] ^ delta&mask(bitAt(peer, W, j, i))
-		}
-	}
+	forBits(peer, x.n, x.w, func(q int, m uint64) { k[q] = x.k[q] ^ delta&m })
 	return k
 }
 

@@ -92,10 +92,14 @@ func (d *dealer) authBits(v []uint64, n, w int) *BShare {
 	kj, dj := k[1-d.id], d.delta[1-d.id]
 	W := ring.Words(n)
 	for j := 0; j < w; j++ {
-		for i := 0; i < n; i++ {
-			mk := mask(bitAt(s.x, W, j, i))
+		for i := 0; i < n; i += 64 {
+			word := s.x[j*W+i/64]
 			q := j*n + i
-			s.m[q] = kj[q] ^ dj&mk
+			m := s.m[q : q+min(64, n-i)]
+			kq := kj[q:][:len(m)]
+			for u := range m {
+				m[u] = kq[u] ^ dj&-(word>>u&1)
+			}
 		}
 	}
 	return s
