@@ -15,6 +15,9 @@ package spdz2k
 import (
 	"crypto/sha256"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/mpc"
@@ -234,9 +237,13 @@ func (p *Protocol) AND(a, b []mpc.BShare) ([]mpc.BShare, error) {
 			return nil, err
 		}
 	}
-	for _, q := range todo {
+	gates := make([]andGate, len(todo))
+	for t, q := range todo {
 		nw := len(q.x.x)
-		out[q.i] = p.andFinish(q.x, q.y, q.ta, q.tb, q.tc, msg[q.off:q.off+2*nw], peer[q.off:q.off+2*nw])
+		gates[t] = andGate{x: q.x, y: q.y, a: q.ta, b: q.tb, c: q.tc, own: msg[q.off : q.off+2*nw], peer: peer[q.off : q.off+2*nw]}
+	}
+	for t, z := range p.andFinish(gates) {
+		out[todo[t].i] = z
 	}
 	if err := p.maybeVerify(); err != nil {
 		return nil, err
@@ -244,66 +251,119 @@ func (p *Protocol) AND(a, b []mpc.BShare) ([]mpc.BShare, error) {
 	return out, nil
 }
 
-// andFinish completes one AND pair: with the opened d = x ^ a and e = y ^ b (own: this
-// party's sent components, peer: the other's), z = c ^ d&b ^ e&a ^ d&e; it also feeds the
-// binary check with the D values of the opened bits (M ^ K ^ b_peer*Delta for d = x ^ a
-// and for e = y ^ b; check.go). The MACs and keys are computed one word of bits at a
-// time (the 64 bits' masks come from shifting the word), and the D values go to the hash
-// in chunks of andChunk elements of one plane, d's then e's (the same order at both
-// parties), from a buffer the Protocol reuses (BenchmarkAndFinish).
-func (p *Protocol) andFinish(x, y, a, b, c *BShare, own, peer []uint64) *BShare {
-	n, w, nw := x.n, x.w, len(x.x)
-	z := newBShare(n, w)
-	for t := range z.x {
-		d, e := own[t]^peer[t], own[nw+t]^peer[nw+t]
-		z.x[t] = c.x[t] ^ d&b.x[t] ^ e&a.x[t]
-		if p.id == 0 {
-			z.x[t] ^= d & e
+// andGate is one AND pair of a call after the exchange: operands x, y, triple a, b, c,
+// and the masks d = x ^ a, e = y ^ b as this party sent them (own) and as the other did
+// (peer), d's planes then e's.
+type andGate struct {
+	x, y, a, b, c *BShare
+	own, peer     []uint64
+}
+
+// andFinish completes the AND pairs of one call: with the opened d and e, z = c ^ d&b ^
+// e&a ^ d&e; it also feeds the binary check with the D values of the opened bits (M ^ K
+// ^ b_peer*Delta for d = x ^ a and for e = y ^ b; check.go). The MACs and keys are
+// computed one word of bits at a time (the 64 bits' masks come from shifting the word),
+// in chunks of andChunk elements of one plane spread over GOMAXPROCS workers; each
+// chunk's D values (d's, then e's) are hashed with SHA-256 by its worker, and the chunk
+// digests go to the check's hash in the order of the gates, planes and chunks, which
+// depends only on public sizes, so both parties hash the same sequence (a hash of
+// collision-resistant digests is collision resistant). BenchmarkAndFinish.
+func (p *Protocol) andFinish(gates []andGate) []*BShare {
+	type unit struct{ g, j, i0, i1 int }
+	var units []unit
+	zs := make([]*BShare, len(gates))
+	for g, q := range gates {
+		n, w, nw := q.x.n, q.x.w, len(q.x.x)
+		z := newBShare(n, w)
+		own, peer := q.own, q.peer
+		for t := range z.x {
+			d, e := own[t]^peer[t], own[nw+t]^peer[nw+t]
+			z.x[t] = q.c.x[t] ^ d&q.b.x[t] ^ e&q.a.x[t]
+			if p.id == 0 {
+				z.x[t] ^= d & e
+			}
+		}
+		zs[g] = z
+		for j := 0; j < w; j++ {
+			for i0 := 0; i0 < n; i0 += andChunk {
+				units = append(units, unit{g, j, i0, min(i0+andChunk, n)})
+			}
 		}
 	}
+	digests := make([][sha256.Size]byte, len(units))
+	workers := min(runtime.GOMAXPROCS(0), len(units))
+	var next atomic.Int64
+	run := func() {
+		buf := make([]uint64, 2*andChunk)
+		for {
+			k := int(next.Add(1)) - 1
+			if k >= len(units) {
+				return
+			}
+			u := units[k]
+			cnt := u.i1 - u.i0
+			p.finishChunk(gates[u.g], zs[u.g], u.j, u.i0, u.i1, buf[:cnt], buf[cnt:2*cnt])
+			digests[k] = sha256.Sum256(ring.AsBytes(buf[:2*cnt]))
+		}
+	}
+	if workers <= 1 || len(units)*andChunk < andParallelMin {
+		run()
+	} else {
+		var wg sync.WaitGroup
+		for range workers - 1 {
+			wg.Add(1)
+			go func() { defer wg.Done(); run() }()
+		}
+		run()
+		wg.Wait()
+	}
+	for k, u := range units {
+		p.check.hashDigest(digests[k][:], 2*(u.i1-u.i0))
+	}
+	return zs
+}
+
+// finishChunk computes elements [i0, i1) of plane j of z = x AND y (MACs and keys; z's bits
+// are done) and their D values, d's into dd and e's into de.
+func (p *Protocol) finishChunk(q andGate, z *BShare, j, i0, i1 int, dd, de []uint64) {
+	x, y, a, b, c := q.x, q.y, q.a, q.b, q.c
+	n, nw := x.n, len(x.x)
 	W := ring.Words(n)
+	own, peer := q.own, q.peer
 	delta, dl := p.delta, p.delta
 	if p.id == 0 {
 		dl = 0 // party 0 does not add the public d&e to its keys
 	}
-	if len(p.andBuf) < 2*andChunk {
-		p.andBuf = make([]uint64, 2*andChunk)
-	}
-	for j := 0; j < w; j++ {
-		for i0 := 0; i0 < n; i0 += andChunk {
-			i1 := min(i0+andChunk, n)
-			dd, de := p.andBuf[:i1-i0], p.andBuf[andChunk:andChunk+i1-i0]
-			for i := i0; i < i1; i += 64 {
-				t := j*W + i/64
-				dw, ew := own[t]^peer[t], own[nw+t]^peer[nw+t]
-				pdw, pew := peer[t], peer[nw+t]
-				q := j*n + i
-				zm := z.m[q : q+min(64, i1-i)]
-				zk := z.k[q:][:len(zm)]
-				cm, ck := c.m[q:][:len(zm)], c.k[q:][:len(zm)]
-				am, ak := a.m[q:][:len(zm)], a.k[q:][:len(zm)]
-				bm, bk := b.m[q:][:len(zm)], b.k[q:][:len(zm)]
-				xm, xk := x.m[q:][:len(zm)], x.k[q:][:len(zm)]
-				ym, yk := y.m[q:][:len(zm)], y.k[q:][:len(zm)]
-				od, oe := dd[i-i0:][:len(zm)], de[i-i0:][:len(zm)]
-				for u := range zm {
-					md, me := -(dw & 1), -(ew & 1)
-					pd, pe := -(pdw & 1), -(pew & 1)
-					dw, ew, pdw, pew = dw>>1, ew>>1, pdw>>1, pew>>1
-					zm[u] = cm[u] ^ bm[u]&md ^ am[u]&me
-					zk[u] = ck[u] ^ bk[u]&md ^ ak[u]&me ^ dl&md&me
-					od[u] = xm[u] ^ am[u] ^ xk[u] ^ ak[u] ^ delta&pd
-					oe[u] = ym[u] ^ bm[u] ^ yk[u] ^ bk[u] ^ delta&pe
-				}
-			}
-			p.check.hashD(dd)
-			p.check.hashD(de)
+	for i := i0; i < i1; i += 64 {
+		t := j*W + i/64
+		dw, ew := own[t]^peer[t], own[nw+t]^peer[nw+t]
+		pdw, pew := peer[t], peer[nw+t]
+		q := j*n + i
+		zm := z.m[q : q+min(64, i1-i)]
+		zk := z.k[q:][:len(zm)]
+		cm, ck := c.m[q:][:len(zm)], c.k[q:][:len(zm)]
+		am, ak := a.m[q:][:len(zm)], a.k[q:][:len(zm)]
+		bm, bk := b.m[q:][:len(zm)], b.k[q:][:len(zm)]
+		xm, xk := x.m[q:][:len(zm)], x.k[q:][:len(zm)]
+		ym, yk := y.m[q:][:len(zm)], y.k[q:][:len(zm)]
+		od, oe := dd[i-i0:][:len(zm)], de[i-i0:][:len(zm)]
+		for u := range zm {
+			md, me := -(dw & 1), -(ew & 1)
+			pd, pe := -(pdw & 1), -(pew & 1)
+			dw, ew, pdw, pew = dw>>1, ew>>1, pdw>>1, pew>>1
+			zm[u] = cm[u] ^ bm[u]&md ^ am[u]&me
+			zk[u] = ck[u] ^ bk[u]&md ^ ak[u]&me ^ dl&md&me
+			od[u] = xm[u] ^ am[u] ^ xk[u] ^ ak[u] ^ delta&pd
+			oe[u] = ym[u] ^ bm[u] ^ yk[u] ^ bk[u] ^ delta&pe
 		}
 	}
-	return z
 }
 
-// andChunk is the number of elements whose D values andFinish hashes at a time.
+// andParallelMin is the number of gates (bits) from which andFinish uses workers.
+const andParallelMin = 1 << 14
+
+// andChunk is the number of elements of one plane in a unit of andFinish's work (and in
+// one digest of D values).
 const andChunk = 1024
 
 // newBShare returns a zero secret share of n elements and w planes (bits, MACs and
@@ -428,6 +488,26 @@ func (p *Protocol) JoinBits(xs ...mpc.BShare) mpc.BShare {
 		pm += s.n * s.w
 	}
 	return y
+}
+
+// planesInto sets planes [j, j+cnt) of the secret share dst to planes [ja, ja+cnt) of a,
+// XORed with planes [jb, jb+cnt) of b unless b is nil (local; a JoinBits of XORs without
+// the intermediate shares).
+func (p *Protocol) planesInto(dst *BShare, j int, a *BShare, ja int, b *BShare, jb, cnt int) {
+	n, W := dst.n, ring.Words(dst.n)
+	a = p.shared(a)
+	dx, dm, dk := dst.x[j*W:(j+cnt)*W], dst.m[j*n:(j+cnt)*n], dst.k[j*n:(j+cnt)*n]
+	ax, am, ak := a.x[ja*W:(ja+cnt)*W], a.m[ja*n:(ja+cnt)*n], a.k[ja*n:(ja+cnt)*n]
+	if b == nil {
+		copy(dx, ax)
+		copy(dm, am)
+		copy(dk, ak)
+		return
+	}
+	b = p.shared(b)
+	ring.Xor(dx, ax, b.x[jb*W:(jb+cnt)*W])
+	ring.Xor(dm, am, b.m[jb*n:(jb+cnt)*n])
+	ring.Xor(dk, ak, b.k[jb*n:(jb+cnt)*n])
 }
 
 // BGather is Gather for binary shares (idx[i] < 0 gives 0). Local.

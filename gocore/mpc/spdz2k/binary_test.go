@@ -2,6 +2,7 @@ package spdz2k
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -53,33 +54,44 @@ func andFinishRef(id int, delta uint64, x, y, a, b, c *BShare, own, peer []uint6
 	return z, dd
 }
 
-// TestAndFinish: the word-at-a-time andFinish gives the reference's z, MACs and keys at
-// both parties, and hashes the reference's D values in its chunk order.
+// TestAndFinish: the word-at-a-time, chunked andFinish gives the reference's z, MACs and
+// keys at both parties, and hashes the digests of the reference's D values in the order
+// of gates, planes and chunks; calls of one or several gates, below and above
+// andParallelMin (workers).
 func TestAndFinish(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	for _, tc := range []struct{ n, w int }{{1, 1}, {63, 2}, {64, 1}, {65, 3}, {1000, 1}, {andChunk, 2}, {andChunk + 77, 3}, {3*andChunk + 1, 1}} {
+	for _, tc := range []struct{ n, w, gates int }{{1, 1, 1}, {63, 2, 1}, {64, 1, 3}, {65, 3, 1}, {1000, 1, 2}, {andChunk, 2, 1},
+		{andChunk + 77, 3, 1}, {3*andChunk + 1, 1, 1}, {5000, 4, 1}, {andParallelMin, 1, 3}, {777, 1, 40}} {
 		for id := range 2 {
-			t.Run(fmt.Sprintf("n=%d/w=%d/party=%d", tc.n, tc.w, id), func(t *testing.T) {
+			t.Run(fmt.Sprintf("n=%d/w=%d/gates=%d/party=%d", tc.n, tc.w, tc.gates, id), func(t *testing.T) {
 				n, w := tc.n, tc.w
-				x, y, a, b, c := randomBShare(r, n, w), randomBShare(r, n, w), randomBShare(r, n, w), randomBShare(r, n, w), randomBShare(r, n, w)
-				own, peer := make([]uint64, 2*len(x.x)), make([]uint64, 2*len(x.x))
-				for i := range own {
-					own[i], peer[i] = r.Uint64(), r.Uint64()
+				gates := make([]andGate, tc.gates)
+				for g := range gates {
+					x, y, a, b, c := randomBShare(r, n, w), randomBShare(r, n, w), randomBShare(r, n, w), randomBShare(r, n, w), randomBShare(r, n, w)
+					own, peer := make([]uint64, 2*len(x.x)), make([]uint64, 2*len(x.x))
+					for i := range own {
+						own[i], peer[i] = r.Uint64(), r.Uint64()
+					}
+					gates[g] = andGate{x: x, y: y, a: a, b: b, c: c, own: own, peer: peer}
 				}
 				p := &Protocol{id: id, delta: r.Uint64()}
 				p.check.reset()
-				z := p.andFinish(x, y, a, b, c, own, peer)
-				zr, dd := andFinishRef(id, p.delta, x, y, a, b, c, own, peer)
-				if !equalWords(z.x, zr.x) || !equalWords(z.m, zr.m) || !equalWords(z.k, zr.k) {
-					t.Fatal("z differs from the reference")
-				}
+				zs := p.andFinish(gates)
 				var ref checker
 				ref.reset()
-				for j := 0; j < w; j++ {
-					for i0 := 0; i0 < n; i0 += andChunk {
-						i1 := min(i0+andChunk, n)
-						ref.hashD(dd[j*n+i0 : j*n+i1])
-						ref.hashD(dd[n*w+j*n+i0 : n*w+j*n+i1])
+				for g, q := range gates {
+					zr, dd := andFinishRef(id, p.delta, q.x, q.y, q.a, q.b, q.c, q.own, q.peer)
+					z := zs[g]
+					if !equalWords(z.x, zr.x) || !equalWords(z.m, zr.m) || !equalWords(z.k, zr.k) {
+						t.Fatalf("gate %d: z differs from the reference", g)
+					}
+					for j := 0; j < w; j++ {
+						for i0 := 0; i0 < n; i0 += andChunk {
+							i1 := min(i0+andChunk, n)
+							chunk := append(append([]uint64(nil), dd[j*n+i0:j*n+i1]...), dd[n*w+j*n+i0:n*w+j*n+i1]...)
+							h := sha256.Sum256(ring.AsBytes(chunk))
+							ref.hashDigest(h[:], len(chunk))
+						}
 					}
 				}
 				if !bytes.Equal(p.check.d.Sum(nil), ref.d.Sum(nil)) || p.check.bits != ref.bits {
@@ -103,27 +115,33 @@ func equalWords(a, b []uint64) bool {
 }
 
 // BenchmarkAndFinish: one party's local work of AND gates after the message exchange
-// (MACs, keys, D values and their hash), per gate, for the 1-plane gates of the circuit
-// engine with 2^15 elements (MobileNetV1 0.25_128's first layers), against the bit-by-bit
-// reference.
+// (MACs, keys, D values and their hash), per gate, for one call of eight 1-plane gates
+// (the circuit engine's shape) of 2^15 elements (MobileNetV1 0.25_128's first layers):
+// "words" is andFinish (GOMAXPROCS workers; -cpu 1 for one), "reference" the bit-by-bit
+// code it replaced.
 func BenchmarkAndFinish(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
-	const n, w = 1 << 15, 1
-	x, y, ta, tb, tc := randomBShare(r, n, w), randomBShare(r, n, w), randomBShare(r, n, w), randomBShare(r, n, w), randomBShare(r, n, w)
-	own, peer := make([]uint64, 2*len(x.x)), make([]uint64, 2*len(x.x))
+	const n, w, k = 1 << 15, 1, 8
+	gates := make([]andGate, k)
+	for g := range gates {
+		gates[g] = andGate{x: randomBShare(r, n, w), y: randomBShare(r, n, w), a: randomBShare(r, n, w), b: randomBShare(r, n, w), c: randomBShare(r, n, w),
+			own: make([]uint64, 2*w*ring.Words(n)), peer: make([]uint64, 2*w*ring.Words(n))}
+	}
 	p := &Protocol{id: 1, delta: r.Uint64()}
 	p.check.reset()
 	b.Run("words", func(b *testing.B) {
 		for range b.N {
-			p.andFinish(x, y, ta, tb, tc, own, peer)
+			p.andFinish(gates)
 		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n*w), "ns/gate")
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n*w*k), "ns/gate")
 	})
 	b.Run("reference", func(b *testing.B) {
 		for range b.N {
-			_, dd := andFinishRef(1, p.delta, x, y, ta, tb, tc, own, peer)
-			p.check.hashD(dd)
+			for _, q := range gates {
+				_, dd := andFinishRef(1, p.delta, q.x, q.y, q.a, q.b, q.c, q.own, q.peer)
+				p.check.hashD(dd)
+			}
 		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n*w), "ns/gate")
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n*w*k), "ns/gate")
 	})
 }

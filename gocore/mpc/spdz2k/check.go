@@ -62,6 +62,12 @@ func (c *checker) hashD(v []uint64) {
 	c.bits += int64(len(v))
 }
 
+// hashDigest feeds the SHA-256 digest of the D values of bits opened bits (andFinish).
+func (c *checker) hashDigest(h []byte, bits int) {
+	c.d.Write(h)
+	c.bits += int64(bits)
+}
+
 // openedBits feeds the D values of the opened share s (the other party's component
 // planes peer) to the binary check: M ^ K ^ b*Delta per bit.
 func (c *checker) openedBits(s *BShare, peer []uint64, delta uint64) {

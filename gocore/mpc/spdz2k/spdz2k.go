@@ -178,7 +178,6 @@ type Protocol struct {
 	padOut, padIn *prg.PRG
 	offline       mpc.PhaseStats
 	check         checker
-	andBuf        []uint64 // andFinish's D values before hashing (reused)
 }
 
 var (
