@@ -261,17 +261,17 @@ type andGate struct {
 
 // andFinish completes the AND pairs of one call: with the opened d and e, z = c ^ d&b ^
 // e&a ^ d&e; it also feeds the binary check with the D values of the opened bits (M ^ K
-// ^ b_peer*Delta for d = x ^ a and for e = y ^ b; check.go). The MACs and keys are
+// ^ b_peer*Delta for d = x ^ a and for e = y ^ b; check.go), folded in GF(2^64) word by
+// word (foldD in check.go: one 64-bit value per 64 opened bits). The MACs and keys are
 // computed one word of bits at a time (the 64 bits' masks come from shifting the word),
-// in chunks of andChunk elements of one plane spread over GOMAXPROCS workers; each
-// chunk's D values (d's, then e's) are hashed with SHA-256 by its worker, and the chunk
-// digests go to the check's hash in the order of the gates, planes and chunks, which
-// depends only on public sizes, so both parties hash the same sequence (a hash of
-// collision-resistant digests is collision resistant). BenchmarkAndFinish.
+// in chunks of andChunk elements of one plane spread over GOMAXPROCS workers; the folded
+// values of a gate (plane by plane: d's words, then e's) go to the check's hash in the
+// order of the gates, which depends only on public sizes. BenchmarkAndFinish.
 func (p *Protocol) andFinish(gates []andGate) []*BShare {
 	type unit struct{ g, j, i0, i1 int }
 	var units []unit
 	zs := make([]*BShare, len(gates))
+	folds := make([][]uint64, len(gates))
 	for g, q := range gates {
 		n, w, nw := q.x.n, q.x.w, len(q.x.x)
 		z := newBShare(n, w)
@@ -284,26 +284,25 @@ func (p *Protocol) andFinish(gates []andGate) []*BShare {
 			}
 		}
 		zs[g] = z
+		folds[g] = make([]uint64, 2*nw)
 		for j := 0; j < w; j++ {
 			for i0 := 0; i0 < n; i0 += andChunk {
 				units = append(units, unit{g, j, i0, min(i0+andChunk, n)})
 			}
 		}
 	}
-	digests := make([][sha256.Size]byte, len(units))
 	workers := min(runtime.GOMAXPROCS(0), len(units))
 	var next atomic.Int64
 	run := func() {
-		buf := make([]uint64, 2*andChunk)
 		for {
 			k := int(next.Add(1)) - 1
 			if k >= len(units) {
 				return
 			}
 			u := units[k]
-			cnt := u.i1 - u.i0
-			p.finishChunk(gates[u.g], zs[u.g], u.j, u.i0, u.i1, buf[:cnt], buf[cnt:2*cnt])
-			digests[k] = sha256.Sum256(ring.AsBytes(buf[:2*cnt]))
+			W := ring.Words(zs[u.g].n)
+			f := folds[u.g][2*u.j*W:]
+			p.finishChunk(gates[u.g], zs[u.g], u.j, u.i0, u.i1, f[u.i0/64:W], f[W+u.i0/64:2*W])
 		}
 	}
 	if workers <= 1 || len(units)*andChunk < andParallelMin {
@@ -317,15 +316,16 @@ func (p *Protocol) andFinish(gates []andGate) []*BShare {
 		run()
 		wg.Wait()
 	}
-	for k, u := range units {
-		p.check.hashDigest(digests[k][:], 2*(u.i1-u.i0))
+	for g, f := range folds {
+		p.check.hashFolded(f, 2*zs[g].n*zs[g].w)
 	}
 	return zs
 }
 
-// finishChunk computes elements [i0, i1) of plane j of z = x AND y (MACs and keys; z's bits
-// are done) and their D values, d's into dd and e's into de.
-func (p *Protocol) finishChunk(q andGate, z *BShare, j, i0, i1 int, dd, de []uint64) {
+// finishChunk computes elements [i0, i1) (i0 a multiple of 64) of plane j of z = x AND y
+// (MACs and keys; z's bits are done) and the folds of their D values, d's into fd and
+// e's into fe (one word per 64 elements).
+func (p *Protocol) finishChunk(q andGate, z *BShare, j, i0, i1 int, fd, fe []uint64) {
 	x, y, a, b, c := q.x, q.y, q.a, q.b, q.c
 	n, nw := x.n, len(x.x)
 	W := ring.Words(n)
@@ -346,24 +346,24 @@ func (p *Protocol) finishChunk(q andGate, z *BShare, j, i0, i1 int, dd, de []uin
 		bm, bk := b.m[q:][:len(zm)], b.k[q:][:len(zm)]
 		xm, xk := x.m[q:][:len(zm)], x.k[q:][:len(zm)]
 		ym, yk := y.m[q:][:len(zm)], y.k[q:][:len(zm)]
-		od, oe := dd[i-i0:][:len(zm)], de[i-i0:][:len(zm)]
+		var hd, he uint64 // Horner: fold = fold*X ^ D (foldD)
 		for u := range zm {
 			md, me := -(dw & 1), -(ew & 1)
 			pd, pe := -(pdw & 1), -(pew & 1)
 			dw, ew, pdw, pew = dw>>1, ew>>1, pdw>>1, pew>>1
 			zm[u] = cm[u] ^ bm[u]&md ^ am[u]&me
 			zk[u] = ck[u] ^ bk[u]&md ^ ak[u]&me ^ dl&md&me
-			od[u] = xm[u] ^ am[u] ^ xk[u] ^ ak[u] ^ delta&pd
-			oe[u] = ym[u] ^ bm[u] ^ yk[u] ^ bk[u] ^ delta&pe
+			hd = hd<<1 ^ gf64Poly&-(hd>>63) ^ xm[u] ^ am[u] ^ xk[u] ^ ak[u] ^ delta&pd
+			he = he<<1 ^ gf64Poly&-(he>>63) ^ ym[u] ^ bm[u] ^ yk[u] ^ bk[u] ^ delta&pe
 		}
+		fd[(i-i0)/64], fe[(i-i0)/64] = hd, he
 	}
 }
 
 // andParallelMin is the number of gates (bits) from which andFinish uses workers.
 const andParallelMin = 1 << 14
 
-// andChunk is the number of elements of one plane in a unit of andFinish's work (and in
-// one digest of D values).
+// andChunk is the number of elements of one plane in a unit of andFinish's work.
 const andChunk = 1024
 
 // newBShare returns a zero secret share of n elements and w planes (bits, MACs and

@@ -2,7 +2,6 @@ package spdz2k
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -55,8 +54,8 @@ func andFinishRef(id int, delta uint64, x, y, a, b, c *BShare, own, peer []uint6
 }
 
 // TestAndFinish: the word-at-a-time, chunked andFinish gives the reference's z, MACs and
-// keys at both parties, and hashes the digests of the reference's D values in the order
-// of gates, planes and chunks; calls of one or several gates, below and above
+// keys at both parties, and hashes the folds of the reference's D values (foldRef) in the
+// order of gates, planes and words; calls of one or several gates, below and above
 // andParallelMin (workers).
 func TestAndFinish(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
@@ -85,19 +84,106 @@ func TestAndFinish(t *testing.T) {
 					if !equalWords(z.x, zr.x) || !equalWords(z.m, zr.m) || !equalWords(z.k, zr.k) {
 						t.Fatalf("gate %d: z differs from the reference", g)
 					}
+					W := ring.Words(n)
+					f := make([]uint64, 0, 2*w*W)
 					for j := 0; j < w; j++ {
-						for i0 := 0; i0 < n; i0 += andChunk {
-							i1 := min(i0+andChunk, n)
-							chunk := append(append([]uint64(nil), dd[j*n+i0:j*n+i1]...), dd[n*w+j*n+i0:n*w+j*n+i1]...)
-							h := sha256.Sum256(ring.AsBytes(chunk))
-							ref.hashDigest(h[:], len(chunk))
+						for _, off := range []int{0, n * w} { // d's words, then e's
+							for i := 0; i < n; i += 64 {
+								f = append(f, foldRef(dd[off+j*n+i:off+j*n+min(i+64, n)]))
+							}
 						}
 					}
+					ref.hashFolded(f, 2*n*w)
 				}
 				if !bytes.Equal(p.check.d.Sum(nil), ref.d.Sum(nil)) || p.check.bits != ref.bits {
 					t.Fatal("hashed D values differ from the reference")
 				}
 			})
+		}
+	}
+}
+
+// gfMulRef multiplies in GF(2^64) = GF(2)[X]/(X^64 + X^4 + X^3 + X + 1) bit by bit
+// (schoolbook carry-less product, then reduction of the 127-bit result).
+func gfMulRef(a, b uint64) uint64 {
+	var lo, hi uint64
+	for i := range 64 {
+		if b>>i&1 == 1 {
+			lo ^= a << i
+			if i > 0 {
+				hi ^= a >> (64 - i)
+			}
+		}
+	}
+	for i := 63; i >= 0; i-- { // X^(64+i) = X^i * (X^4 + X^3 + X + 1)
+		if hi>>i&1 == 1 {
+			hi ^= 1 << i
+			r := uint64(0x1b) // X^4 + X^3 + X + 1, written out (not gf64Poly)
+			lo ^= r << i
+			if i > 0 {
+				hi ^= r >> (64 - i)
+			}
+		}
+	}
+	return lo
+}
+
+// foldRef is foldD from its definition: sum_u X^(m-1-u) d[u], powers of X by gfMulRef.
+func foldRef(d []uint64) uint64 {
+	var f uint64
+	for u, v := range d {
+		pow := uint64(1)
+		for range len(d) - 1 - u {
+			pow = gfMulRef(pow, 2)
+		}
+		f ^= gfMulRef(v, pow)
+	}
+	return f
+}
+
+// TestFoldD: foldD is its definition, and it detects every pattern of flipped bits of a
+// word: the fold of D ^ e*Delta differs from the fold of D for e != 0 (single flips,
+// pairs, which a plain XOR would cancel, and random patterns), and the difference is
+// Delta times the fold of e (the check's argument).
+func TestFoldD(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, m := range []int{1, 2, 7, 63, 64} {
+		d := make([]uint64, m)
+		for i := range d {
+			d[i] = r.Uint64()
+		}
+		if foldD(d) != foldRef(d) {
+			t.Fatalf("m=%d: foldD differs from its definition", m)
+		}
+		delta := r.Uint64() | 1
+		var patterns [][]int
+		for u := range m {
+			patterns = append(patterns, []int{u})
+			for v := u + 1; v < m; v++ {
+				patterns = append(patterns, []int{u, v})
+			}
+		}
+		for range 200 {
+			var pat []int
+			for u := range m {
+				if r.IntN(2) == 1 {
+					pat = append(pat, u)
+				}
+			}
+			if len(pat) > 0 {
+				patterns = append(patterns, pat)
+			}
+		}
+		for _, pat := range patterns {
+			bad, e := append([]uint64(nil), d...), make([]uint64, m)
+			for _, u := range pat {
+				bad[u] ^= delta
+				e[u] = 1
+			}
+			diff := foldD(bad) ^ foldD(d)
+			if diff == 0 || diff != gfMulRef(delta, foldD(e)) {
+				t.Fatalf("m=%d, flipped %v: fold difference %#x, want Delta*E = %#x (nonzero)", m, pat, diff, gfMulRef(delta, foldD(e)))
+			}
 		}
 	}
 }

@@ -21,6 +21,19 @@ package spdz2k
 // A wrong bit changes the cheater's required D by the other's Delta: it must guess Delta
 // (probability 2^-64) or find a SHA-256 collision. The hash travels inside the coin's
 // commitment, so neither party can echo the other's.
+//
+// Folding (AND gates, andFinish): instead of the 64 D values of a word of opened bits,
+// both parties hash their fold F = sum_u X^(63-u) D_u in GF(2^64) = GF(2)[X]/(X^64 + X^4
+// + X^3 + X + 1) (the polynomial of NIST SP 800-38B's 64-bit CMAC; D_u read as field
+// elements; Horner's rule, multiplying by X is a shift and a conditional XOR). The check
+// keeps its bound: the honest party's D_u is the expected value XOR e_u*Delta, e_u in
+// {0, 1} saying whether the other party flipped the bit it sent, so its fold is the
+// expected fold plus Delta*E with E = sum_u e_u X^(63-u) (folding is GF(2^64)-linear).
+// E is a polynomial of degree below 64, hence a nonzero field element whenever some e_u
+// = 1, and Delta*E is then uniform to the cheater, who must guess it (2^-64) to send a
+// matching hash, exactly as it must guess e_u*Delta without folding. A sum with plain
+// XOR would not do: two flipped bits would cancel. The fold cuts the hashed bytes 64
+// times (SHA-256 was a quarter of the online CPU; BENCHMARKS.md, session 7).
 
 import (
 	"bytes"
@@ -62,9 +75,22 @@ func (c *checker) hashD(v []uint64) {
 	c.bits += int64(len(v))
 }
 
-// hashDigest feeds the SHA-256 digest of the D values of bits opened bits (andFinish).
-func (c *checker) hashDigest(h []byte, bits int) {
-	c.d.Write(h)
+// gf64Poly is X^4 + X^3 + X + 1: GF(2^64) is GF(2)[X]/(X^64 + gf64Poly) (the folds).
+const gf64Poly = 0x1b
+
+// foldD returns the fold of D values (the check's doc): sum_u X^(len(d)-1-u) d[u] in
+// GF(2^64), for len(d) <= 64.
+func foldD(d []uint64) uint64 {
+	var h uint64
+	for _, v := range d {
+		h = h<<1 ^ gf64Poly&-(h>>63) ^ v
+	}
+	return h
+}
+
+// hashFolded feeds folded D values that cover bits opened bits (andFinish).
+func (c *checker) hashFolded(f []uint64, bits int) {
+	c.d.Write(ring.AsBytes(f))
 	c.bits += int64(bits)
 }
 
