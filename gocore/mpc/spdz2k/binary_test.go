@@ -188,6 +188,36 @@ func TestFoldD(t *testing.T) {
 	}
 }
 
+// TestOpenedBitsFold: openedBits hashes the folds of the D values M ^ K ^ b*Delta
+// (expectedMACs) of every word of every plane.
+func TestOpenedBitsFold(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, tc := range []struct{ n, w int }{{1, 1}, {64, 2}, {100, 64}, {1000, 3}} {
+		s := randomBShare(r, tc.n, tc.w)
+		peer := make([]uint64, len(s.x))
+		for i := range peer {
+			peer[i] = r.Uint64()
+		}
+		delta := r.Uint64()
+		var got, want checker
+		got.reset()
+		want.reset()
+		got.openedBits(s, peer, delta)
+		d := expectedMACs(peer, delta, s)
+		ring.Xor(d, d, s.m)
+		var f []uint64
+		for j := 0; j < tc.w; j++ {
+			for i := 0; i < tc.n; i += 64 {
+				f = append(f, foldRef(d[j*tc.n+i:j*tc.n+min(i+64, tc.n)]))
+			}
+		}
+		want.hashFolded(f, tc.n*tc.w)
+		if !bytes.Equal(got.d.Sum(nil), want.d.Sum(nil)) || got.bits != want.bits {
+			t.Fatalf("n=%d, w=%d: openedBits hashed something else", tc.n, tc.w)
+		}
+	}
+}
+
 func equalWords(a, b []uint64) bool {
 	if len(a) != len(b) {
 		return false

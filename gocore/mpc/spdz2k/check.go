@@ -22,13 +22,14 @@ package spdz2k
 // (probability 2^-64) or find a SHA-256 collision. The hash travels inside the coin's
 // commitment, so neither party can echo the other's.
 //
-// Folding (AND gates, andFinish): instead of the 64 D values of a word of opened bits,
-// both parties hash their fold F = sum_u X^(63-u) D_u in GF(2^64) = GF(2)[X]/(X^64 + X^4
+// Folding (the bits of AND gates, andFinish, and of masked openings, openedBits): instead
+// of the m <= 64 D values of a word of opened bits of one plane, both parties hash their
+// fold F = sum_u X^(m-1-u) D_u in GF(2^64) = GF(2)[X]/(X^64 + X^4
 // + X^3 + X + 1) (the polynomial of NIST SP 800-38B's 64-bit CMAC; D_u read as field
 // elements; Horner's rule, multiplying by X is a shift and a conditional XOR). The check
 // keeps its bound: the honest party's D_u is the expected value XOR e_u*Delta, e_u in
 // {0, 1} saying whether the other party flipped the bit it sent, so its fold is the
-// expected fold plus Delta*E with E = sum_u e_u X^(63-u) (folding is GF(2^64)-linear).
+// expected fold plus Delta*E with E = sum_u e_u X^(m-1-u) (folding is GF(2^64)-linear).
 // E is a polynomial of degree below 64, hence a nonzero field element whenever some e_u
 // = 1, and Delta*E is then uniform to the cheater, who must guess it (2^-64) to send a
 // matching hash, exactly as it must guess e_u*Delta without folding. A sum with plain
@@ -95,11 +96,25 @@ func (c *checker) hashFolded(f []uint64, bits int) {
 }
 
 // openedBits feeds the D values of the opened share s (the other party's component
-// planes peer) to the binary check: M ^ K ^ b*Delta per bit.
+// planes peer) to the binary check: M ^ K ^ b*Delta per bit, folded per word of 64 bits
+// of a plane (foldD).
 func (c *checker) openedBits(s *BShare, peer []uint64, delta uint64) {
-	d := expectedMACs(peer, delta, s)
-	ring.Xor(d, d, s.m)
-	c.hashD(d)
+	W := ring.Words(s.n)
+	f := make([]uint64, s.w*W)
+	for j := 0; j < s.w; j++ {
+		for i := 0; i < s.n; i += 64 {
+			word := peer[j*W+i/64]
+			q := j*s.n + i
+			m := s.m[q : q+min(64, s.n-i)]
+			k := s.k[q:][:len(m)]
+			var h uint64
+			for u := range m {
+				h = h<<1 ^ gf64Poly&-(h>>63) ^ m[u] ^ k[u] ^ delta&-(word>>u&1)
+			}
+			f[j*W+i/64] = h
+		}
+	}
+	c.hashFolded(f, s.n*s.w)
 }
 
 // macHash returns SHA-256 of the given MACs (one opening's check).
