@@ -86,7 +86,16 @@ func (p *Protocol) shared(x *BShare) *BShare {
 // xorKeys sets k ^= c*Delta for every bit c of the public planes c (party 1's side of
 // XOR with a public value).
 func (p *Protocol) xorKeys(y *BShare, c []uint64) {
-	forBits(c, y.n, y.w, func(q int, m uint64) { y.k[q] ^= p.delta & m })
+	n, W, delta := y.n, ring.Words(y.n), p.delta
+	for j := 0; j < y.w; j++ {
+		for i := 0; i < n; i += 64 {
+			word := c[j*W+i/64]
+			k := y.k[j*n+i:][:min(64, n-i)]
+			for u := range k {
+				k[u] ^= delta & -(word >> u & 1)
+			}
+		}
+	}
 }
 
 // forBits calls f(j*n+i, mask) for bit i of every plane j of the planes c (n bits each),
@@ -169,10 +178,20 @@ func andPublic(x *BShare, c []uint64) *BShare {
 	}
 	y := newBShare(x.n, x.w)
 	ring.And(y.x, x.x, c)
-	forBits(c, x.n, x.w, func(t int, mk uint64) {
-		y.m[t] = x.m[t] & mk
-		y.k[t] = x.k[t] & mk
-	})
+	n, W := x.n, ring.Words(x.n)
+	for j := 0; j < x.w; j++ {
+		for i := 0; i < n; i += 64 {
+			word := c[j*W+i/64]
+			q := j*n + i
+			ym := y.m[q : q+min(64, n-i)]
+			yk, xm, xk := y.k[q:][:len(ym)], x.m[q:][:len(ym)], x.k[q:][:len(ym)]
+			for u := range ym {
+				mk := -(word >> u & 1)
+				ym[u] = xm[u] & mk
+				yk[u] = xk[u] & mk
+			}
+		}
+	}
 	return y
 }
 

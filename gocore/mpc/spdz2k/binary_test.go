@@ -218,6 +218,33 @@ func TestOpenedBitsFold(t *testing.T) {
 	}
 }
 
+// TestPublicBitOps: andPublic and party 1's xorKeys, a word at a time, against the bit by
+// bit definitions (MAC and key zeroed where the public bit is 0; key ^= Delta where it is
+// 1).
+func TestPublicBitOps(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, tc := range []struct{ n, w int }{{1, 1}, {64, 2}, {130, 3}} {
+		x := randomBShare(r, tc.n, tc.w)
+		c := make([]uint64, len(x.x))
+		for i := range c {
+			c[i] = r.Uint64()
+		}
+		p := &Protocol{id: 1, delta: r.Uint64()}
+		y := andPublic(x, c)
+		z := clone(x)
+		p.xorKeys(z, c)
+		W := ring.Words(tc.n)
+		for j := 0; j < tc.w; j++ {
+			for i := 0; i < tc.n; i++ {
+				q, b := j*tc.n+i, bitAt(c, W, j, i)
+				if y.m[q] != x.m[q]*b || y.k[q] != x.k[q]*b || z.k[q] != x.k[q]^p.delta*b || z.m[q] != x.m[q] {
+					t.Fatalf("n=%d, w=%d: bit %d of plane %d differs", tc.n, tc.w, i, j)
+				}
+			}
+		}
+	}
+}
+
 func equalWords(a, b []uint64) bool {
 	if len(a) != len(b) {
 		return false
