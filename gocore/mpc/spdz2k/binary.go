@@ -15,6 +15,9 @@ package spdz2k
 import (
 	"crypto/sha256"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/mpc"
@@ -71,7 +74,7 @@ func (p *Protocol) shared(x *BShare) *BShare {
 	if !x.pub {
 		return x
 	}
-	y := &BShare{n: x.n, w: x.w, x: make([]uint64, len(x.x)), m: make([]uint64, x.n*x.w), k: make([]uint64, x.n*x.w)}
+	y := newBShare(x.n, x.w)
 	if p.id == 0 {
 		copy(y.x, x.x)
 	} else {
@@ -83,20 +86,42 @@ func (p *Protocol) shared(x *BShare) *BShare {
 // xorKeys sets k ^= c*Delta for every bit c of the public planes c (party 1's side of
 // XOR with a public value).
 func (p *Protocol) xorKeys(y *BShare, c []uint64) {
-	W := ring.Words(y.n)
+	n, W, delta := y.n, ring.Words(y.n), p.delta
 	for j := 0; j < y.w; j++ {
-		for i := 0; i < y.n; i++ {
-			y.k[j*y.n+i] ^= p.delta & mask(bitAt(c, W, j, i))
+		for i := 0; i < n; i += 64 {
+			word := c[j*W+i/64]
+			k := y.k[j*n+i:][:min(64, n-i)]
+			for u := range k {
+				k[u] ^= delta & -(word >> u & 1)
+			}
+		}
+	}
+}
+
+// forBits calls f(j*n+i, mask) for bit i of every plane j of the planes c (n bits each),
+// mask being all ones where the bit is 1 and zero where it is 0, one word of 64 bits at
+// a time.
+func forBits(c []uint64, n, w int, f func(q int, m uint64)) {
+	W := ring.Words(n)
+	for j := 0; j < w; j++ {
+		for i := 0; i < n; i += 64 {
+			word := c[j*W+i/64]
+			q := j*n + i
+			for u := range min(64, n-i) {
+				f(q+u, -(word >> u & 1))
+			}
 		}
 	}
 }
 
 func clone(x *BShare) *BShare {
-	y := &BShare{n: x.n, w: x.w, pub: x.pub, x: append([]uint64(nil), x.x...)}
-	if !x.pub {
-		y.m = append([]uint64(nil), x.m...)
-		y.k = append([]uint64(nil), x.k...)
+	if x.pub {
+		return &BShare{n: x.n, w: x.w, pub: true, x: append([]uint64(nil), x.x...)}
 	}
+	y := newBShare(x.n, x.w)
+	copy(y.x, x.x)
+	copy(y.m, x.m)
+	copy(y.k, x.k)
 	return y
 }
 
@@ -127,7 +152,7 @@ func (p *Protocol) XOR(a, b mpc.BShare) mpc.BShare {
 	case y.pub:
 		return p.xorPublic(x, y.x)
 	}
-	z := &BShare{n: x.n, w: x.w, x: make([]uint64, len(x.x)), m: make([]uint64, len(x.m)), k: make([]uint64, len(x.k))}
+	z := newBShare(x.n, x.w)
 	ring.Xor(z.x, x.x, y.x)
 	ring.Xor(z.m, x.m, y.m)
 	ring.Xor(z.k, x.k, y.k)
@@ -146,19 +171,25 @@ func (p *Protocol) NOT(a mpc.BShare) mpc.BShare {
 
 // andPublic returns x & c for public planes c (local).
 func andPublic(x *BShare, c []uint64) *BShare {
-	y := &BShare{n: x.n, w: x.w, pub: x.pub, x: make([]uint64, len(x.x))}
-	ring.And(y.x, x.x, c)
 	if x.pub {
+		y := &BShare{n: x.n, w: x.w, pub: true, x: make([]uint64, len(x.x))}
+		ring.And(y.x, x.x, c)
 		return y
 	}
-	W := ring.Words(x.n)
-	y.m, y.k = make([]uint64, len(x.m)), make([]uint64, len(x.k))
+	y := newBShare(x.n, x.w)
+	ring.And(y.x, x.x, c)
+	n, W := x.n, ring.Words(x.n)
 	for j := 0; j < x.w; j++ {
-		for i := 0; i < x.n; i++ {
-			mk := mask(bitAt(c, W, j, i))
-			t := j*x.n + i
-			y.m[t] = x.m[t] & mk
-			y.k[t] = x.k[t] & mk
+		for i := 0; i < n; i += 64 {
+			word := c[j*W+i/64]
+			q := j*n + i
+			ym := y.m[q : q+min(64, n-i)]
+			yk, xm, xk := y.k[q:][:len(ym)], x.m[q:][:len(ym)], x.k[q:][:len(ym)]
+			for u := range ym {
+				mk := -(word >> u & 1)
+				ym[u] = xm[u] & mk
+				yk[u] = xk[u] & mk
+			}
 		}
 	}
 	return y
@@ -225,9 +256,13 @@ func (p *Protocol) AND(a, b []mpc.BShare) ([]mpc.BShare, error) {
 			return nil, err
 		}
 	}
-	for _, q := range todo {
+	gates := make([]andGate, len(todo))
+	for t, q := range todo {
 		nw := len(q.x.x)
-		out[q.i] = p.andFinish(q.x, q.y, q.ta, q.tb, q.tc, msg[q.off:q.off+2*nw], peer[q.off:q.off+2*nw])
+		gates[t] = andGate{x: q.x, y: q.y, a: q.ta, b: q.tb, c: q.tc, own: msg[q.off : q.off+2*nw], peer: peer[q.off : q.off+2*nw]}
+	}
+	for t, z := range p.andFinish(gates) {
+		out[todo[t].i] = z
 	}
 	if err := p.maybeVerify(); err != nil {
 		return nil, err
@@ -235,41 +270,127 @@ func (p *Protocol) AND(a, b []mpc.BShare) ([]mpc.BShare, error) {
 	return out, nil
 }
 
-// andFinish completes one AND pair in a single pass over the bits: with the opened d = x
-// ^ a and e = y ^ b (own: this party's sent components, peer: the other's), z = c ^
-// d&b ^ e&a ^ d&e; it also feeds the binary check with the D values of the opened bits
-// (M ^ K ^ b_peer*Delta for d = x ^ a, then for e = y ^ b; check.go).
-func (p *Protocol) andFinish(x, y, a, b, c *BShare, own, peer []uint64) *BShare {
-	n, w, nw := x.n, x.w, len(x.x)
-	d, e := xorWords(own[:nw], peer[:nw]), xorWords(own[nw:], peer[nw:])
-	z := &BShare{n: n, w: w, x: make([]uint64, nw), m: make([]uint64, n*w), k: make([]uint64, n*w)}
-	for t := range z.x {
-		z.x[t] = c.x[t] ^ d[t]&b.x[t] ^ e[t]&a.x[t]
-		if p.id == 0 {
-			z.x[t] ^= d[t] & e[t]
+// andGate is one AND pair of a call after the exchange: operands x, y, triple a, b, c,
+// and the masks d = x ^ a, e = y ^ b as this party sent them (own) and as the other did
+// (peer), d's planes then e's.
+type andGate struct {
+	x, y, a, b, c *BShare
+	own, peer     []uint64
+}
+
+// andFinish completes the AND pairs of one call: with the opened d and e, z = c ^ d&b ^
+// e&a ^ d&e; it also feeds the binary check with the D values of the opened bits (M ^ K
+// ^ b_peer*Delta for d = x ^ a and for e = y ^ b; check.go), folded in GF(2^64) word by
+// word (foldD in check.go: one 64-bit value per 64 opened bits). The MACs and keys are
+// computed one word of bits at a time (the 64 bits' masks come from shifting the word),
+// in chunks of andChunk elements of one plane spread over GOMAXPROCS workers; the folded
+// values of a gate (plane by plane: d's words, then e's) go to the check's hash in the
+// order of the gates, which depends only on public sizes. BenchmarkAndFinish.
+func (p *Protocol) andFinish(gates []andGate) []*BShare {
+	type unit struct{ g, j, i0, i1 int }
+	var units []unit
+	zs := make([]*BShare, len(gates))
+	folds := make([][]uint64, len(gates))
+	for g, q := range gates {
+		n, w, nw := q.x.n, q.x.w, len(q.x.x)
+		z := newBShare(n, w)
+		own, peer := q.own, q.peer
+		for t := range z.x {
+			d, e := own[t]^peer[t], own[nw+t]^peer[nw+t]
+			z.x[t] = q.c.x[t] ^ d&q.b.x[t] ^ e&q.a.x[t]
+			if p.id == 0 {
+				z.x[t] ^= d & e
+			}
+		}
+		zs[g] = z
+		folds[g] = make([]uint64, 2*nw)
+		for j := 0; j < w; j++ {
+			for i0 := 0; i0 < n; i0 += andChunk {
+				units = append(units, unit{g, j, i0, min(i0+andChunk, n)})
+			}
 		}
 	}
+	workers := min(runtime.GOMAXPROCS(0), len(units))
+	var next atomic.Int64
+	run := func() {
+		for {
+			k := int(next.Add(1)) - 1
+			if k >= len(units) {
+				return
+			}
+			u := units[k]
+			W := ring.Words(zs[u.g].n)
+			f := folds[u.g][2*u.j*W:]
+			p.finishChunk(gates[u.g], zs[u.g], u.j, u.i0, u.i1, f[u.i0/64:W], f[W+u.i0/64:2*W])
+		}
+	}
+	if workers <= 1 || len(units)*andChunk < andParallelMin {
+		run()
+	} else {
+		var wg sync.WaitGroup
+		for range workers - 1 {
+			wg.Add(1)
+			go func() { defer wg.Done(); run() }()
+		}
+		run()
+		wg.Wait()
+	}
+	for g, f := range folds {
+		p.check.hashFolded(f, 2*zs[g].n*zs[g].w)
+	}
+	return zs
+}
+
+// finishChunk computes elements [i0, i1) (i0 a multiple of 64) of plane j of z = x AND y
+// (MACs and keys; z's bits are done) and the folds of their D values, d's into fd and
+// e's into fe (one word per 64 elements).
+func (p *Protocol) finishChunk(q andGate, z *BShare, j, i0, i1 int, fd, fe []uint64) {
+	x, y, a, b, c := q.x, q.y, q.a, q.b, q.c
+	n, nw := x.n, len(x.x)
 	W := ring.Words(n)
-	dl := p.delta
+	own, peer := q.own, q.peer
+	delta, dl := p.delta, p.delta
 	if p.id == 0 {
 		dl = 0 // party 0 does not add the public d&e to its keys
 	}
-	dd := make([]uint64, 2*n*w) // the D values of d, then e (check.go)
-	for j := 0; j < w; j++ {
-		for i := 0; i < n; i++ {
-			q := j*n + i
-			sh := uint(i % 64)
-			wi := j*W + i/64
-			md, me := -(d[wi] >> sh & 1), -(e[wi] >> sh & 1)
-			pd, pe := -(peer[wi] >> sh & 1), -(peer[nw+wi] >> sh & 1)
-			z.m[q] = c.m[q] ^ b.m[q]&md ^ a.m[q]&me
-			z.k[q] = c.k[q] ^ b.k[q]&md ^ a.k[q]&me ^ dl&md&me
-			dd[q] = x.m[q] ^ a.m[q] ^ x.k[q] ^ a.k[q] ^ p.delta&pd
-			dd[n*w+q] = y.m[q] ^ b.m[q] ^ y.k[q] ^ b.k[q] ^ p.delta&pe
+	for i := i0; i < i1; i += 64 {
+		t := j*W + i/64
+		dw, ew := own[t]^peer[t], own[nw+t]^peer[nw+t]
+		pdw, pew := peer[t], peer[nw+t]
+		q := j*n + i
+		zm := z.m[q : q+min(64, i1-i)]
+		zk := z.k[q:][:len(zm)]
+		cm, ck := c.m[q:][:len(zm)], c.k[q:][:len(zm)]
+		am, ak := a.m[q:][:len(zm)], a.k[q:][:len(zm)]
+		bm, bk := b.m[q:][:len(zm)], b.k[q:][:len(zm)]
+		xm, xk := x.m[q:][:len(zm)], x.k[q:][:len(zm)]
+		ym, yk := y.m[q:][:len(zm)], y.k[q:][:len(zm)]
+		var hd, he uint64 // Horner: fold = fold*X ^ D (foldD)
+		for u := range zm {
+			md, me := -(dw & 1), -(ew & 1)
+			pd, pe := -(pdw & 1), -(pew & 1)
+			dw, ew, pdw, pew = dw>>1, ew>>1, pdw>>1, pew>>1
+			zm[u] = cm[u] ^ bm[u]&md ^ am[u]&me
+			zk[u] = ck[u] ^ bk[u]&md ^ ak[u]&me ^ dl&md&me
+			hd = hd<<1 ^ gf64Poly&-(hd>>63) ^ xm[u] ^ am[u] ^ xk[u] ^ ak[u] ^ delta&pd
+			he = he<<1 ^ gf64Poly&-(he>>63) ^ ym[u] ^ bm[u] ^ yk[u] ^ bk[u] ^ delta&pe
 		}
+		fd[(i-i0)/64], fe[(i-i0)/64] = hd, he
 	}
-	p.check.hashD(dd)
-	return z
+}
+
+// andParallelMin is the number of gates (bits) from which andFinish uses workers.
+const andParallelMin = 1 << 14
+
+// andChunk is the number of elements of one plane in a unit of andFinish's work.
+const andChunk = 1024
+
+// newBShare returns a zero secret share of n elements and w planes (bits, MACs and
+// keys in one allocation; each slice capped at its length).
+func newBShare(n, w int) *BShare {
+	nw, nm := w*ring.Words(n), n*w
+	buf := make([]uint64, nw+2*nm)
+	return &BShare{n: n, w: w, x: buf[:nw:nw], m: buf[nw : nw+nm : nw+nm], k: buf[nw+nm:]}
 }
 
 // Padding bits of bit messages. The bits past n in the last word of each plane carry
@@ -353,21 +474,59 @@ func (p *Protocol) JoinBits(xs ...mpc.BShare) mpc.BShare {
 		pub = pub && bs(x).pub
 	}
 	n := bs(xs[0]).n
-	y := &BShare{n: n, pub: pub}
+	w := 0
 	for _, x := range xs {
-		s := bs(x)
-		if s.n != n {
+		if s := bs(x); s.n != n {
 			panic(fmt.Sprintf("spdz2k JoinBits: lengths %d and %d", n, s.n))
 		}
-		if !pub {
-			s = p.shared(s)
-			y.m = append(y.m, s.m...)
-			y.k = append(y.k, s.k...)
+		w += bs(x).w
+	}
+	var y *BShare
+	if pub {
+		y = &BShare{n: n, w: w, pub: true, x: make([]uint64, w*ring.Words(n))}
+	} else {
+		y = newBShare(n, w)
+	}
+	px, pm := 0, 0
+	for _, x := range xs {
+		s := bs(x)
+		switch {
+		case pub:
+		case !s.pub:
+			copy(y.m[pm:], s.m)
+			copy(y.k[pm:], s.k)
+		case p.id == 1:
+			// A public operand in a secret share: party 0 holds it as its component
+			// (below), party 1 the keys c*Delta_1 (shared).
+			forBits(s.x, n, s.w, func(q int, m uint64) { y.k[pm+q] = p.delta & m })
 		}
-		y.w += s.w
-		y.x = append(y.x, s.x...)
+		if pub || !s.pub || p.id == 0 {
+			copy(y.x[px:], s.x)
+		}
+		px += len(s.x)
+		pm += s.n * s.w
 	}
 	return y
+}
+
+// planesInto sets planes [j, j+cnt) of the secret share dst to planes [ja, ja+cnt) of a,
+// XORed with planes [jb, jb+cnt) of b unless b is nil (local; a JoinBits of XORs without
+// the intermediate shares).
+func (p *Protocol) planesInto(dst *BShare, j int, a *BShare, ja int, b *BShare, jb, cnt int) {
+	n, W := dst.n, ring.Words(dst.n)
+	a = p.shared(a)
+	dx, dm, dk := dst.x[j*W:(j+cnt)*W], dst.m[j*n:(j+cnt)*n], dst.k[j*n:(j+cnt)*n]
+	ax, am, ak := a.x[ja*W:(ja+cnt)*W], a.m[ja*n:(ja+cnt)*n], a.k[ja*n:(ja+cnt)*n]
+	if b == nil {
+		copy(dx, ax)
+		copy(dm, am)
+		copy(dk, ak)
+		return
+	}
+	b = p.shared(b)
+	ring.Xor(dx, ax, b.x[jb*W:(jb+cnt)*W])
+	ring.Xor(dm, am, b.m[jb*n:(jb+cnt)*n])
+	ring.Xor(dk, ak, b.k[jb*n:(jb+cnt)*n])
 }
 
 // BGather is Gather for binary shares (idx[i] < 0 gives 0). Local.

@@ -21,6 +21,20 @@ package spdz2k
 // A wrong bit changes the cheater's required D by the other's Delta: it must guess Delta
 // (probability 2^-64) or find a SHA-256 collision. The hash travels inside the coin's
 // commitment, so neither party can echo the other's.
+//
+// Folding (the bits of AND gates, andFinish, and of masked openings, openedBits): instead
+// of the m <= 64 D values of a word of opened bits of one plane, both parties hash their
+// fold F = sum_u X^(m-1-u) D_u in GF(2^64) = GF(2)[X]/(X^64 + X^4
+// + X^3 + X + 1) (the polynomial of NIST SP 800-38B's 64-bit CMAC; D_u read as field
+// elements; Horner's rule, multiplying by X is a shift and a conditional XOR). The check
+// keeps its bound: the honest party's D_u is the expected value XOR e_u*Delta, e_u in
+// {0, 1} saying whether the other party flipped the bit it sent, so its fold is the
+// expected fold plus Delta*E with E = sum_u e_u X^(m-1-u) (folding is GF(2^64)-linear).
+// E is a polynomial of degree below 64, hence a nonzero field element whenever some e_u
+// = 1, and Delta*E is then uniform to the cheater, who must guess it (2^-64) to send a
+// matching hash, exactly as it must guess e_u*Delta without folding. A sum with plain
+// XOR would not do: two flipped bits would cancel. The fold cuts the hashed bytes 64
+// times (SHA-256 was a quarter of the online CPU; BENCHMARKS.md, session 7).
 
 import (
 	"bytes"
@@ -62,12 +76,45 @@ func (c *checker) hashD(v []uint64) {
 	c.bits += int64(len(v))
 }
 
+// gf64Poly is X^4 + X^3 + X + 1: GF(2^64) is GF(2)[X]/(X^64 + gf64Poly) (the folds).
+const gf64Poly = 0x1b
+
+// foldD returns the fold of D values (the check's doc): sum_u X^(len(d)-1-u) d[u] in
+// GF(2^64), for len(d) <= 64.
+func foldD(d []uint64) uint64 {
+	var h uint64
+	for _, v := range d {
+		h = h<<1 ^ gf64Poly&-(h>>63) ^ v
+	}
+	return h
+}
+
+// hashFolded feeds folded D values that cover bits opened bits (andFinish).
+func (c *checker) hashFolded(f []uint64, bits int) {
+	c.d.Write(ring.AsBytes(f))
+	c.bits += int64(bits)
+}
+
 // openedBits feeds the D values of the opened share s (the other party's component
-// planes peer) to the binary check: M ^ K ^ b*Delta per bit.
+// planes peer) to the binary check: M ^ K ^ b*Delta per bit, folded per word of 64 bits
+// of a plane (foldD).
 func (c *checker) openedBits(s *BShare, peer []uint64, delta uint64) {
-	d := expectedMACs(peer, delta, s)
-	ring.Xor(d, d, s.m)
-	c.hashD(d)
+	W := ring.Words(s.n)
+	f := make([]uint64, s.w*W)
+	for j := 0; j < s.w; j++ {
+		for i := 0; i < s.n; i += 64 {
+			word := peer[j*W+i/64]
+			q := j*s.n + i
+			m := s.m[q : q+min(64, s.n-i)]
+			k := s.k[q:][:len(m)]
+			var h uint64
+			for u := range m {
+				h = h<<1 ^ gf64Poly&-(h>>63) ^ m[u] ^ k[u] ^ delta&-(word>>u&1)
+			}
+			f[j*W+i/64] = h
+		}
+	}
+	c.hashFolded(f, s.n*s.w)
 }
 
 // macHash returns SHA-256 of the given MACs (one opening's check).
@@ -79,13 +126,8 @@ func macHash(m []uint64) []byte {
 // expectedMACs returns the MACs K ^ b*Delta that the other party's bits b (planes peer)
 // of x must carry under this party's keys.
 func expectedMACs(peer []uint64, delta uint64, x *BShare) []uint64 {
-	W := ring.Words(x.n)
 	k := make([]uint64, len(x.k))
-	for j := 0; j < x.w; j++ {
-		for i := 0; i < x.n; i++ {
-			k[j*x.n+i] = x.k[j*x.n+i] ^ delta&mask(bitAt(peer, W, j, i))
-		}
-	}
+	forBits(peer, x.n, x.w, func(q int, m uint64) { k[q] = x.k[q] ^ delta&m })
 	return k
 }
 

@@ -189,10 +189,13 @@ func (p *Protocol) b2aEda(s *BShare) (mpc.AShare, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spdz2k B2A: %w", err)
 	}
-	// Carry into plane j: c_w for j = w, plane j-w-1 of inc above.
-	carry := p.JoinBits(cw, inc[0])
-	sum := p.JoinBits(p.Bits(low, 0, w), p.XOR(p.Bits(bin, w, 64-w), carry))
-	y, err := p.openMasked("B2A sum", bs(sum))
+	// The sum's planes: low's below w; b_j ^ (carry into j) from w up, the carry being
+	// c_w for j = w and plane j-w-1 of inc above (built in place: no joined copies).
+	sum := newBShare(n, 64)
+	p.planesInto(sum, 0, bs(low), 0, nil, 0, w)
+	p.planesInto(sum, w, bin, w, bs(cw), 0, 1)
+	p.planesInto(sum, w+1, bin, w+1, bs(inc[0]), 0, 63-w)
+	y, err := p.openMasked("B2A sum", sum)
 	if err != nil {
 		return nil, fmt.Errorf("spdz2k B2A: %w", err)
 	}

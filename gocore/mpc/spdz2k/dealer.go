@@ -34,6 +34,8 @@ type dealer struct {
 	delta  [2]uint64
 	amac   ring128.Scalar // alpha = alpha_0 + alpha_1 (65 bits)
 	nbytes int64
+	// scratch holds the other party's keys in authBits (reused).
+	scratch []uint64
 }
 
 // simulatedDealer sets up the simulation: one 16-byte message each way.
@@ -80,22 +82,38 @@ func (d *dealer) auth(v ring128.Vec) *AShare {
 // authBits returns this party's authenticated share of the public planes v (n elements,
 // w planes).
 func (d *dealer) authBits(v []uint64, n, w int) *BShare {
-	x0 := d.g.Uint64s(len(v))
-	k := [2][]uint64{d.g.Uint64s(n * w), d.g.Uint64s(n * w)}
+	s := newBShare(n, w)
+	d.g.Fill(s.x) // x_0
+	// The keys K_0 and K_1, in this order at both parties: this party's in s.k, the
+	// other's (which gives this party's MACs) in scratch.
+	if len(d.scratch) < n*w {
+		d.scratch = make([]uint64, n*w)
+	}
+	kj := d.scratch[:n*w]
+	if d.id == 0 {
+		d.g.Fill(s.k)
+		d.g.Fill(kj)
+	} else {
+		d.g.Fill(kj)
+		d.g.Fill(s.k)
+	}
 	d.nbytes += 8 * int64(n*w)
-	s := &BShare{n: n, w: w, x: x0, k: k[d.id], m: make([]uint64, n*w)}
 	if d.id == 1 {
 		d.nbytes += int64(len(v)) * 8
-		s.x = xorWords(v, x0)
+		ring.Xor(s.x, s.x, v)
 	}
 	// M_i = K_j ^ x_i * Delta_j.
-	kj, dj := k[1-d.id], d.delta[1-d.id]
+	dj := d.delta[1-d.id]
 	W := ring.Words(n)
 	for j := 0; j < w; j++ {
-		for i := 0; i < n; i++ {
-			mk := mask(bitAt(s.x, W, j, i))
+		for i := 0; i < n; i += 64 {
+			word := s.x[j*W+i/64]
 			q := j*n + i
-			s.m[q] = kj[q] ^ dj&mk
+			m := s.m[q : q+min(64, n-i)]
+			kq := kj[q:][:len(m)]
+			for u := range m {
+				m[u] = kq[u] ^ dj&-(word>>u&1)
+			}
 		}
 	}
 	return s

@@ -80,7 +80,8 @@
 //     c_j [r_j]).
 //   - Verify (the batched check of everything since the last one), 5 rounds: (1) both send
 //     a commitment to a coin seed and to the hash of the values D = M ^ K ^ b*Delta of
-//     every bit opened since the last check (check.go); (2) both open the commitment:
+//     every bit opened since the last check, folded in GF(2^64) per word of 64 bits
+//     (check.go); (2) both open the commitment:
 //     the coefficients chi_j in Z_2^64 come from the two seeds, and the two hashes must
 //     be equal; (3) both commit to z_i = sum_j chi_j m_ij - alpha_i * sum_j chi_j y_j; (4)
 //     both reveal z_i, check z_0 + z_1 = 0; (5) both send a verdict byte. z_i reveals
