@@ -185,10 +185,14 @@ type Protocol struct {
 	// (dzkp.go, dot.go, andproof.go) if true; if false, bucket-verified triples
 	// (bucket.go) for Mul, MulSum and AND words and the sacrifice for matrix products.
 	proofs bool
-	params map[[2]int][2]int  // bucket parameters by (triples, lanes)
-	elems  arena[galois.Elem] // the arithmetic proof's bases, reused by every batch
-	f64s   arena[galois.F64]  // the AND proof's bases and claims
-	words  arena[uint64]      // the AND proof's operands
+	params map[[2]int][2]int // bucket parameters by (triples, lanes)
+	// spent is the soundness error of the check batches run so far, in units of 2^-64
+	// (batchError); budget its bound for the run (errorBudget; lowered by tests).
+	spent, budget uint64
+	refused       error              // set once a batch is refused (budget.go)
+	elems         arena[galois.Elem] // the arithmetic proof's bases, reused by every batch
+	f64s          arena[galois.F64]  // the AND proof's bases and claims
+	words         arena[uint64]      // the AND proof's operands
 }
 
 var (
@@ -206,7 +210,7 @@ func New(conn net.Conn, opt mpc.Options) (*Protocol, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", Name, err)
 	}
-	p := &Protocol{Protocol: inner, raw: inner.Unobserved(), rec: rec, opt: opt, params: map[[2]int][2]int{}, proofs: true}
+	p := &Protocol{Protocol: inner, raw: inner.Unobserved(), rec: rec, opt: opt, params: map[[2]int][2]int{}, proofs: true, budget: errorBudget}
 	rec.p = p
 	return p, nil
 }
