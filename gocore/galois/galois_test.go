@@ -240,3 +240,42 @@ func TestReduce(t *testing.T) {
 		}
 	}
 }
+
+// TestNibbleSums: AddNibbleSums equals the sum of the rows selected by the nibbles' bits,
+// with the AVX-512 kernel and without it.
+func TestNibbleSums(t *testing.T) {
+	g := prg.New(prg.Key{9})
+	rows := make([]Elem, 128)
+	for i := range rows {
+		rows[i] = Uniform(g)
+	}
+	tbl := NewNibbleTable(rows)
+	for trial := range 20 {
+		idx := make([]uint8, 32-trial%5)
+		for i, w := range g.Uint64s(len(idx)) {
+			idx[i] = uint8(w & 15)
+		}
+		start := Uniform(g)
+		want := start
+		for gi, b := range idx {
+			for i := range 4 {
+				if b>>i&1 == 1 {
+					want.Add(&want, &rows[4*gi+i])
+				}
+			}
+		}
+		for _, avx := range []bool{false, true} {
+			if avx && !hasAVX512 {
+				continue
+			}
+			saved := hasAVX512
+			hasAVX512 = avx
+			got := start
+			got.AddNibbleSums(tbl, idx)
+			hasAVX512 = saved
+			if got != want {
+				t.Fatalf("trial %d avx=%v: wrong sum", trial, avx)
+			}
+		}
+	}
+}

@@ -21,3 +21,8 @@ func addScaledAVX512(e, x *[D]uint64, c uint64)
 //
 //go:noescape
 func addLookupAVX512(e *[D]uint64, t *[16]uint64, idx *[D]uint8)
+
+// addNibbleSumsAVX512 adds row 16g + idx[g] of t (rows of D words) to e for g < n.
+//
+//go:noescape
+func addNibbleSumsAVX512(e *[D]uint64, t *[D]uint64, idx *uint8, n int)

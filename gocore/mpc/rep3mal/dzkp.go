@@ -91,6 +91,8 @@ package rep3mal
 // travel in the same rounds).
 
 import (
+	"math/bits"
+
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/galois"
 	"github.com/qmpc/qmpc/gocore/prg"
@@ -628,24 +630,53 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, dsts [4][]
 		off += r.m * r.k
 	}
 	// Folds of this party's four component vectors: entry off + t*k + term of record ri,
-	// the a side then multiplied by psi_t.
+	// the a side then multiplied by psi_t. Where the 2^s values of a position and term
+	// are all 0 or one power of two 2^j (the checked conversions' bits and shifted bits),
+	// the fold is 2^j times the sum of the grid weights of the set values, added four
+	// blocks at a time from the weights' subset sums (galois.NibbleTable): the same sum.
+	rows := make([]galois.Elem, G)
+	for l := range G {
+		rows[l] = basis[lift.gridPt[l]]
+	}
+	tbl := galois.NewNibbleTable(rows)
 	parallel(len(jobs), 2, func(lo, hi int) struct{} {
+		var vals [1 << liftVars]uint64
+		var idx [1 << liftVars / 4]uint8
 		for _, jb := range jobs[lo:hi] {
 			r := recs[jb.ri]
 			cs := [4][]uint64{r.x.A, r.x.B, r.y.A, r.y.B}
 			for t := jb.t0; t < jb.t1; t++ {
 				base := jb.off + t*r.k
+				nl := min(G, r.n-t*G) // blocks with an output at position t
 				for v := range 4 {
 					dst := dsts[v][base : base+r.k]
-					for l := range G {
-						e := t*G + l
-						if e >= r.n {
-							break
+					for k := range r.k {
+						var or uint64
+						for l := range nl {
+							x := cs[v][(t*G+l)*r.k+k]
+							vals[l] = x
+							or |= x
 						}
-						w := &basis[lift.gridPt[l]]
-						for k, x := range cs[v][e*r.k : (e+1)*r.k] {
-							if x != 0 {
-								dst[k].AddScaled(w, x)
+						switch {
+						case or == 0:
+						case or&(or-1) == 0: // every value 0 or or = 2^j
+							clear(idx[:])
+							for l := range nl {
+								if vals[l] != 0 {
+									idx[l>>2] |= 1 << (l & 3)
+								}
+							}
+							var sum galois.Elem
+							sum.AddNibbleSums(tbl, idx[:(nl+3)/4])
+							j := uint(bits.TrailingZeros64(or))
+							for c := range sum {
+								dst[k][c] += sum[c] << j
+							}
+						default:
+							for l := range nl {
+								if x := vals[l]; x != 0 {
+									dst[k].AddScaled(&rows[l], x)
+								}
 							}
 						}
 					}
