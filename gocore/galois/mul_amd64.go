@@ -26,3 +26,8 @@ func addLookupAVX512(e *[D]uint64, t *[16]uint64, idx *[D]uint8)
 //
 //go:noescape
 func addNibbleSumsAVX512(e *[D]uint64, t *[D]uint64, idx *uint8, n int)
+
+// mulAdd56BitsAVX512 adds the product of x (coefficient i: bit i of x) and y to acc.
+//
+//go:noescape
+func mulAdd56BitsAVX512(acc *[2 * D]uint64, x uint64, y *[D]uint64)

@@ -15,3 +15,5 @@ func addLookupAVX512(e *[D]uint64, t *[16]uint64, idx *[D]uint8) {
 func addNibbleSumsAVX512(e *[D]uint64, t *[D]uint64, idx *uint8, n int) {
 	panic("galois: no AVX-512")
 }
+
+func mulAdd56BitsAVX512(acc *[2 * D]uint64, x uint64, y *[D]uint64) { panic("galois: no AVX-512") }

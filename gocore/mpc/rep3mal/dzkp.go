@@ -315,8 +315,10 @@ func (grAlg) halves(z *zkBases[galois.Elem]) (h0, hinf galois.Elem) {
 // fold replaces w by lo + r (hi - lo) (a verifier's share of the interleaved instances
 // is zero at every other position: zero differences are skipped), split among parallel
 // workers.
+// The challenge r is in the exceptional set: the products use its bit mask (MulBits).
 func (grAlg) fold(w []galois.Elem, r *galois.Elem) []galois.Elem {
 	half := len(w) / 2
+	rb := r.Bits()
 	parallel(half, 256, func(lo, hi int) struct{} {
 		var d, t galois.Elem
 		for j := lo; j < hi; j++ {
@@ -324,7 +326,7 @@ func (grAlg) fold(w []galois.Elem, r *galois.Elem) []galois.Elem {
 			if d.IsZero() {
 				continue
 			}
-			t.Mul(r, &d)
+			t.MulBits(rb, &d)
 			w[j].Add(&w[j], &t)
 		}
 		return struct{}{}
@@ -455,12 +457,13 @@ func (st *arithStatement) finish(sm, sp []uint64, g *prg.PRG) (*zkProof[galois.E
 		cm, cp = st.liftFold(liftBasis(a, st.lift, rs[:st.lift.s]), decode(sm), decode(sp),
 			[4][]galois.Elem{bases.a, bases.b, bases.ya, bases.yb})
 	}
+	gb := gamma.Bits() // gamma is a challenge or 1: exceptional
 	for i := range st.dots {
 		sh := st.dots[i].shares(st.us[i], st.vs[i])
 		for j := range sh.la {
 			var gla, glb galois.Elem
-			gla.Mul(&gamma, &sh.la[j])
-			glb.Mul(&gamma, &sh.lb[j])
+			gla.MulBits(gb, &sh.la[j])
+			glb.MulBits(gb, &sh.lb[j])
 			bases.push(&gla, &glb, &sh.ra[j], &sh.rb[j])
 		}
 		var t galois.Elem
@@ -616,7 +619,7 @@ func (st *arithStatement) liftGroup(r zkRecord, t0 int, in, ext *[4][][4]uint64,
 // the previous one; vmOff and vpOff are this party's shares of their values off the
 // grid). Both passes are split among parallel workers by records' block positions.
 func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, dsts [4][]galois.Elem) (cm, cp galois.Elem) {
-	recs, psi, lift := st.recs, st.psi, st.lift
+	recs, lift := st.recs, st.lift
 	G := lift.grid
 	// Jobs of up to 64 block positions (a multiple of 4: the claims' subset sums take
 	// four at a time) of one record; off is the record's first entry in the bases.
@@ -681,10 +684,10 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, dsts [4][]
 						}
 					}
 				}
-				ps := &psi[jb.ri][t]
+				ps := st.psiBits[jb.ri][t] // psi_t, exceptional: its bit mask
 				for j := base; j < base+r.k; j++ {
-					dsts[0][j].Mul(ps, &dsts[0][j])
-					dsts[1][j].Mul(ps, &dsts[1][j])
+					dsts[0][j].MulBits(ps, &dsts[0][j])
+					dsts[1][j].MulBits(ps, &dsts[1][j])
 				}
 			}
 		}
