@@ -143,7 +143,9 @@
 // multiplied; the verifiers fold a component whose values at a block position are all 0
 // or one power of two 2^j (the checked conversions' bits and shifted bits) as 2^j times
 // a sum of grid weights taken four blocks at a time from their 16 subset sums
-// (galois.NibbleTable); the lifts, the folds and the GR compression steps are sums of independent
+// (galois.NibbleTable); products by an element of the exceptional set (the challenges,
+// psi, gamma, the dot records' v) are additions under the bit mask of its coefficients
+// (galois.Wide.MulAddBits) instead of word products; the lifts, the folds and the GR compression steps are sums of independent
 // parts, split among GOMAXPROCS goroutines of the party (parallel.go) and added in a
 // fixed order; the proofs' large vectors come from per-party arenas reused by every
 // batch (held for the party's lifetime: about the largest batch's bases).
