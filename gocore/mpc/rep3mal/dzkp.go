@@ -435,10 +435,11 @@ func (st *arithStatement) finish(sm, sp []uint64, g *prg.PRG) (*zkProof[galois.E
 	for _, r := range st.recs {
 		nRec += r.m * r.k
 	}
-	// The bases: the lifted records' folds first (written in place by liftFold, zeroed by
-	// the arena), then the dot records' pairs; room for the padding of the first step.
-	bases := &zkBases[galois.Elem]{a: st.arena.get(nRec, n+3), b: st.arena.get(nRec, n+3),
-		ya: st.arena.get(nRec, n+3), yb: st.arena.get(nRec, n+3)}
+	// The bases: the lifted records' folds first (every entry written by liftFold, which
+	// runs whenever there are records), then the dot records' pairs; room for the padding
+	// of the first step.
+	bases := &zkBases[galois.Elem]{a: st.arena.getDirty(nRec, n+3), b: st.arena.getDirty(nRec, n+3),
+		ya: st.arena.getDirty(nRec, n+3), yb: st.arena.getDirty(nRec, n+3)}
 	var cm, cp galois.Elem // claim shares as V- of the next prover, V+ of the previous
 	gamma := a.one()
 	if st.off != nil {
@@ -614,7 +615,7 @@ func (st *arithStatement) liftGroup(r zkRecord, t0 int, in, ext *[4][][4]uint64,
 }
 
 // liftFold is step 1 after the coin: with the basis at the coin's point r, it writes the
-// lifted vectors to dsts (the bases a, b, ya, yb: zeroed, one entry per record's block
+// lifted vectors to dsts (the bases a, b, ya, yb: every entry written, one per record's block
 // position and term) and returns the claims' shares (as V- of the next prover and V+ of
 // the previous one; vmOff and vpOff are this party's shares of their values off the
 // grid). Both passes are split among parallel workers by records' block positions.
@@ -662,6 +663,7 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, dsts [4][]
 						}
 						switch {
 						case or == 0:
+							dst[k] = galois.Elem{}
 						case or&(or-1) == 0: // every value 0 or or = 2^j
 							clear(idx[:])
 							for l := range nl {
@@ -673,9 +675,10 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, dsts [4][]
 							sum.AddNibbleSums(tbl, idx[:(nl+3)/4])
 							j := uint(bits.TrailingZeros64(or))
 							for c := range sum {
-								dst[k][c] += sum[c] << j
+								dst[k][c] = sum[c] << j
 							}
 						default:
+							dst[k] = galois.Elem{}
 							for l := range nl {
 								if x := vals[l]; x != 0 {
 									dst[k].AddScaled(&rows[l], x)
