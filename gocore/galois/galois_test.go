@@ -240,3 +240,90 @@ func TestReduce(t *testing.T) {
 		}
 	}
 }
+
+// TestNibbleSums: AddNibbleSums equals the sum of the rows selected by the nibbles' bits,
+// with the AVX-512 kernel and without it.
+func TestNibbleSums(t *testing.T) {
+	g := prg.New(prg.Key{9})
+	rows := make([]Elem, 128)
+	for i := range rows {
+		rows[i] = Uniform(g)
+	}
+	tbl := NewNibbleTable(rows)
+	for trial := range 20 {
+		idx := make([]uint8, 32-trial%5)
+		for i, w := range g.Uint64s(len(idx)) {
+			idx[i] = uint8(w & 15)
+		}
+		start := Uniform(g)
+		want := start
+		for gi, b := range idx {
+			for i := range 4 {
+				if b>>i&1 == 1 {
+					want.Add(&want, &rows[4*gi+i])
+				}
+			}
+		}
+		for _, avx := range []bool{false, true} {
+			if avx && !hasAVX512 {
+				continue
+			}
+			saved := hasAVX512
+			hasAVX512 = avx
+			got := start
+			got.AddNibbleSums(tbl, idx)
+			hasAVX512 = saved
+			if got != want {
+				t.Fatalf("trial %d avx=%v: wrong sum", trial, avx)
+			}
+		}
+	}
+}
+
+// TestMulBits: the product by an exceptional element from its bit mask equals Mul, with
+// the AVX-512 kernel and without it.
+func TestMulBits(t *testing.T) {
+	g := prg.New(prg.Key{10})
+	for trial := range 50 {
+		x, y := Exceptional(g), Uniform(g)
+		if trial == 0 {
+			x = FromScalar(0)
+		}
+		if trial == 1 {
+			for i := range x {
+				x[i] = 1
+			}
+		}
+		var want Elem
+		want.Mul(&x, &y)
+		for _, avx := range []bool{false, true} {
+			if avx && !hasAVX512 {
+				continue
+			}
+			saved := hasAVX512
+			hasAVX512 = avx
+			var got Elem
+			got.MulBits(x.Bits(), &y)
+			hasAVX512 = saved
+			if got != want {
+				t.Fatalf("trial %d avx=%v: MulBits differs from Mul", trial, avx)
+			}
+		}
+	}
+}
+
+func BenchmarkMul(b *testing.B) {
+	g := prg.New(prg.Key{11})
+	x, y := Exceptional(g), Uniform(g)
+	b.Run("Mul", func(b *testing.B) {
+		for range b.N {
+			y.Mul(&x, &y)
+		}
+	})
+	xb := x.Bits()
+	b.Run("MulBits", func(b *testing.B) {
+		for range b.N {
+			y.MulBits(xb, &y)
+		}
+	})
+}

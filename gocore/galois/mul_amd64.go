@@ -21,3 +21,13 @@ func addScaledAVX512(e, x *[D]uint64, c uint64)
 //
 //go:noescape
 func addLookupAVX512(e *[D]uint64, t *[16]uint64, idx *[D]uint8)
+
+// addNibbleSumsAVX512 adds row 16g + idx[g] of t (rows of D words) to e for g < n.
+//
+//go:noescape
+func addNibbleSumsAVX512(e *[D]uint64, t *[D]uint64, idx *uint8, n int)
+
+// mulAdd56BitsAVX512 adds the product of x (coefficient i: bit i of x) and y to acc.
+//
+//go:noescape
+func mulAdd56BitsAVX512(acc *[2 * D]uint64, x uint64, y *[D]uint64)

@@ -11,3 +11,9 @@ func addScaledAVX512(e, x *[D]uint64, c uint64) { panic("galois: no AVX-512") }
 func addLookupAVX512(e *[D]uint64, t *[16]uint64, idx *[D]uint8) {
 	panic("galois: no AVX-512")
 }
+
+func addNibbleSumsAVX512(e *[D]uint64, t *[D]uint64, idx *uint8, n int) {
+	panic("galois: no AVX-512")
+}
+
+func mulAdd56BitsAVX512(acc *[2 * D]uint64, x uint64, y *[D]uint64) { panic("galois: no AVX-512") }

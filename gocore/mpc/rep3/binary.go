@@ -130,9 +130,18 @@ func (p *Protocol) andMany(xs, ys []pair) (za, zb []uint64, err error) {
 	return za, zb, err
 }
 
-// joinPairs lays the pairs' components end to end (for an Observer).
+// joinPairs lays the pairs' components end to end (for an Observer): one pair's own
+// slices (shares are not modified after they are made), or one copy into slices of the
+// total length.
 func joinPairs(ps []pair) Pair {
-	var j Pair
+	if len(ps) == 1 {
+		return Pair{ps[0].a, ps[0].b}
+	}
+	n := 0
+	for _, q := range ps {
+		n += len(q.a)
+	}
+	j := Pair{make([]uint64, 0, n), make([]uint64, 0, n)}
 	for _, q := range ps {
 		j.A = append(j.A, q.a...)
 		j.B = append(j.B, q.b...)

@@ -155,11 +155,14 @@ func newAndStatement(ands []product, g *prg.PRG, ar *arena[galois.F64], words *a
 	G := st.lift.grid
 	st.m = (st.n + G - 1) / G
 	size := G * st.m
-	// The operands and claims end to end, zero past n (the arenas' slices are zeroed).
+	// The operands and claims end to end, zero past n (every entry below n is written).
 	for _, v := range []*[]uint64{&st.xa, &st.xb, &st.ya, &st.yb} {
-		*v = words.get(size, size)
+		*v = words.getDirty(size, size)
+		clear((*v)[st.n:])
 	}
-	st.wm, st.wp = ar.get(size, size), ar.get(size, size)
+	st.wm, st.wp = ar.getDirty(size, size), ar.getDirty(size, size)
+	clear(st.wm[st.n:])
+	clear(st.wp[st.n:])
 	off := 0
 	for _, pr := range ands {
 		copy(st.xa[off:], pr.x.A)
@@ -296,8 +299,9 @@ func (st *andStatement) finish(sm, sp []uint64, g *prg.PRG) *zkProof[galois.F64]
 		}
 	}
 	np := 64 * m
-	bases := &zkBases[galois.F64]{a: st.arena.get(np, np+3), b: st.arena.get(np, np+3),
-		ya: st.arena.get(np, np+3), yb: st.arena.get(np, np+3)}
+	// Every entry of the bases is written below.
+	bases := &zkBases[galois.F64]{a: st.arena.getDirty(np, np+3), b: st.arena.getDirty(np, np+3),
+		ya: st.arena.getDirty(np, np+3), yb: st.arena.getDirty(np, np+3)}
 	dsts := [4][]galois.F64{bases.a, bases.b, bases.ya, bases.yb}
 	parallel(m, 32, func(lo, hi int) struct{} {
 		var blk [64]uint64

@@ -172,6 +172,16 @@ func (p *Protocol) check() error {
 			other = append(other, smallerMasked(pr))
 		}
 	}
+	// 0. The run's soundness budget (budget.go): refuse the batch before anything is sent.
+	tripleChecks := 0
+	for _, n := range []int{nArith, nBin} {
+		if n > 0 {
+			tripleChecks++
+		}
+	}
+	if err := p.charge(batchError(len(proved)+len(dots) > 0, len(ands) > 0, tripleChecks, len(other) > 0)); err != nil {
+		return err
+	}
 	// 1. Everything a cheater could falsify is sent before the coin: the triples and the
 	// sacrificed products.
 	var trs [2]*triples

@@ -222,9 +222,10 @@ func (d *dotRecord) claims(nibs [][galois.D]uint8, v []galois.Elem) (cm, cp galo
 			addSubsetSums(&tp, &nibs[a0/4], wp[0], wp[1], wp[2], wp[3])
 		}
 		var t galois.Elem
-		t.Mul(&tm, &v[b])
+		vb := v[b].Bits() // v_b is exceptional
+		t.MulBits(vb, &tm)
 		cm.Add(&cm, &t)
-		t.Mul(&tp, &v[b])
+		t.MulBits(vb, &tp)
 		cp.Add(&cp, &t)
 	}
 	return cm, cp

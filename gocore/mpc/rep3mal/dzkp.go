@@ -91,6 +91,8 @@ package rep3mal
 // travel in the same rounds).
 
 import (
+	"math/bits"
+
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/galois"
 	"github.com/qmpc/qmpc/gocore/prg"
@@ -313,8 +315,10 @@ func (grAlg) halves(z *zkBases[galois.Elem]) (h0, hinf galois.Elem) {
 // fold replaces w by lo + r (hi - lo) (a verifier's share of the interleaved instances
 // is zero at every other position: zero differences are skipped), split among parallel
 // workers.
+// The challenge r is in the exceptional set: the products use its bit mask (MulBits).
 func (grAlg) fold(w []galois.Elem, r *galois.Elem) []galois.Elem {
 	half := len(w) / 2
+	rb := r.Bits()
 	parallel(half, 256, func(lo, hi int) struct{} {
 		var d, t galois.Elem
 		for j := lo; j < hi; j++ {
@@ -322,7 +326,7 @@ func (grAlg) fold(w []galois.Elem, r *galois.Elem) []galois.Elem {
 			if d.IsZero() {
 				continue
 			}
-			t.Mul(r, &d)
+			t.MulBits(rb, &d)
 			w[j].Add(&w[j], &t)
 		}
 		return struct{}{}
@@ -431,10 +435,11 @@ func (st *arithStatement) finish(sm, sp []uint64, g *prg.PRG) (*zkProof[galois.E
 	for _, r := range st.recs {
 		nRec += r.m * r.k
 	}
-	// The bases: the lifted records' folds first (written in place by liftFold, zeroed by
-	// the arena), then the dot records' pairs; room for the padding of the first step.
-	bases := &zkBases[galois.Elem]{a: st.arena.get(nRec, n+3), b: st.arena.get(nRec, n+3),
-		ya: st.arena.get(nRec, n+3), yb: st.arena.get(nRec, n+3)}
+	// The bases: the lifted records' folds first (every entry written by liftFold, which
+	// runs whenever there are records), then the dot records' pairs; room for the padding
+	// of the first step.
+	bases := &zkBases[galois.Elem]{a: st.arena.getDirty(nRec, n+3), b: st.arena.getDirty(nRec, n+3),
+		ya: st.arena.getDirty(nRec, n+3), yb: st.arena.getDirty(nRec, n+3)}
 	var cm, cp galois.Elem // claim shares as V- of the next prover, V+ of the previous
 	gamma := a.one()
 	if st.off != nil {
@@ -453,12 +458,13 @@ func (st *arithStatement) finish(sm, sp []uint64, g *prg.PRG) (*zkProof[galois.E
 		cm, cp = st.liftFold(liftBasis(a, st.lift, rs[:st.lift.s]), decode(sm), decode(sp),
 			[4][]galois.Elem{bases.a, bases.b, bases.ya, bases.yb})
 	}
+	gb := gamma.Bits() // gamma is a challenge or 1: exceptional
 	for i := range st.dots {
 		sh := st.dots[i].shares(st.us[i], st.vs[i])
 		for j := range sh.la {
 			var gla, glb galois.Elem
-			gla.Mul(&gamma, &sh.la[j])
-			glb.Mul(&gamma, &sh.lb[j])
+			gla.MulBits(gb, &sh.la[j])
+			glb.MulBits(gb, &sh.lb[j])
 			bases.push(&gla, &glb, &sh.ra[j], &sh.rb[j])
 		}
 		var t galois.Elem
@@ -609,12 +615,12 @@ func (st *arithStatement) liftGroup(r zkRecord, t0 int, in, ext *[4][][4]uint64,
 }
 
 // liftFold is step 1 after the coin: with the basis at the coin's point r, it writes the
-// lifted vectors to dsts (the bases a, b, ya, yb: zeroed, one entry per record's block
+// lifted vectors to dsts (the bases a, b, ya, yb: every entry written, one per record's block
 // position and term) and returns the claims' shares (as V- of the next prover and V+ of
 // the previous one; vmOff and vpOff are this party's shares of their values off the
 // grid). Both passes are split among parallel workers by records' block positions.
 func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, dsts [4][]galois.Elem) (cm, cp galois.Elem) {
-	recs, psi, lift := st.recs, st.psi, st.lift
+	recs, lift := st.recs, st.lift
 	G := lift.grid
 	// Jobs of up to 64 block positions (a multiple of 4: the claims' subset sums take
 	// four at a time) of one record; off is the record's first entry in the bases.
@@ -628,32 +634,63 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, dsts [4][]
 		off += r.m * r.k
 	}
 	// Folds of this party's four component vectors: entry off + t*k + term of record ri,
-	// the a side then multiplied by psi_t.
+	// the a side then multiplied by psi_t. Where the 2^s values of a position and term
+	// are all 0 or one power of two 2^j (the checked conversions' bits and shifted bits),
+	// the fold is 2^j times the sum of the grid weights of the set values, added four
+	// blocks at a time from the weights' subset sums (galois.NibbleTable): the same sum.
+	rows := make([]galois.Elem, G)
+	for l := range G {
+		rows[l] = basis[lift.gridPt[l]]
+	}
+	tbl := galois.NewNibbleTable(rows)
 	parallel(len(jobs), 2, func(lo, hi int) struct{} {
+		var vals [1 << liftVars]uint64
+		var idx [1 << liftVars / 4]uint8
 		for _, jb := range jobs[lo:hi] {
 			r := recs[jb.ri]
 			cs := [4][]uint64{r.x.A, r.x.B, r.y.A, r.y.B}
 			for t := jb.t0; t < jb.t1; t++ {
 				base := jb.off + t*r.k
+				nl := min(G, r.n-t*G) // blocks with an output at position t
 				for v := range 4 {
 					dst := dsts[v][base : base+r.k]
-					for l := range G {
-						e := t*G + l
-						if e >= r.n {
-							break
+					for k := range r.k {
+						var or uint64
+						for l := range nl {
+							x := cs[v][(t*G+l)*r.k+k]
+							vals[l] = x
+							or |= x
 						}
-						w := &basis[lift.gridPt[l]]
-						for k, x := range cs[v][e*r.k : (e+1)*r.k] {
-							if x != 0 {
-								dst[k].AddScaled(w, x)
+						switch {
+						case or == 0:
+							dst[k] = galois.Elem{}
+						case or&(or-1) == 0: // every value 0 or or = 2^j
+							clear(idx[:])
+							for l := range nl {
+								if vals[l] != 0 {
+									idx[l>>2] |= 1 << (l & 3)
+								}
+							}
+							var sum galois.Elem
+							sum.AddNibbleSums(tbl, idx[:(nl+3)/4])
+							j := uint(bits.TrailingZeros64(or))
+							for c := range sum {
+								dst[k][c] = sum[c] << j
+							}
+						default:
+							dst[k] = galois.Elem{}
+							for l := range nl {
+								if x := vals[l]; x != 0 {
+									dst[k].AddScaled(&rows[l], x)
+								}
 							}
 						}
 					}
 				}
-				ps := &psi[jb.ri][t]
+				ps := st.psiBits[jb.ri][t] // psi_t, exceptional: its bit mask
 				for j := base; j < base+r.k; j++ {
-					dsts[0][j].Mul(ps, &dsts[0][j])
-					dsts[1][j].Mul(ps, &dsts[1][j])
+					dsts[0][j].MulBits(ps, &dsts[0][j])
+					dsts[1][j].MulBits(ps, &dsts[1][j])
 				}
 			}
 		}

@@ -201,3 +201,28 @@ func (z *zkLift) extendRef(in, out, tmp []uint64, xor bool) {
 		pw *= 3
 	}
 }
+
+// SetErrorBudget sets the run's soundness budget of p (a rep3-mal party) to units of
+// 2^-64 (budget.go). For tests.
+func SetErrorBudget(p mpc.Protocol, units uint64) { p.(*Protocol).budget = units }
+
+// BatchErrorBound is the error bound of a batch with both proofs, in units of 2^-64.
+const BatchErrorBound = arithProofError + andProofError
+
+// TestErrorBudget: the budget is 2^-40, a batch of both proofs is bounded by the package
+// doc's 3 * 100 * 2^-56 + 3 * 100 * 2^-64, and 217 of them fit, not 218.
+func TestErrorBudget(t *testing.T) {
+	if errorBudget != 1<<24 {
+		t.Fatalf("budget %d units of 2^-64, want 2^24 (2^-40)", errorBudget)
+	}
+	if e := batchError(true, true, 0, false); e != 300*256+300 {
+		t.Fatalf("proof batch bound %d units", e)
+	}
+	if maxProofBatches*BatchErrorBound > errorBudget || (maxProofBatches+1)*BatchErrorBound <= errorBudget || maxProofBatches != 217 {
+		t.Fatalf("maxProofBatches = %d", maxProofBatches)
+	}
+	// A batch with the triples of both kinds and a sacrifice (proofs off): 3 * 2^-46.
+	if e := batchError(false, false, 2, true); e != 3<<18 {
+		t.Fatalf("triples and sacrifice bound %d units", e)
+	}
+}

@@ -43,6 +43,14 @@ func (a *arena[E]) reset() { a.used = 0 }
 // get returns a zeroed slice of length n and capacity at least c (c >= n), valid until
 // the next reset.
 func (a *arena[E]) get(n, c int) []E {
+	b := a.getDirty(n, c)
+	clear(b)
+	return b
+}
+
+// getDirty is get without the zeroing: the slice holds an earlier batch's values, for a
+// caller that writes every entry.
+func (a *arena[E]) getDirty(n, c int) []E {
 	if a.used == len(a.bufs) {
 		a.bufs = append(a.bufs, nil)
 	}
@@ -52,7 +60,5 @@ func (a *arena[E]) get(n, c int) []E {
 		a.bufs[a.used] = b
 	}
 	a.used++
-	b = b[:n]
-	clear(b)
-	return b
+	return b[:n]
 }

@@ -83,11 +83,17 @@
 // 2^-46. A batch thus errs with probability below 2^-47.7 + 2^-55.7 + 2^-46 < 2^-45.6,
 // and a run of up to 24 check batches (MobileNetV1 0.25_128 has 8) keeps 40 bits (2^-41.0),
 // plus the collision and commitment terms of SHA-256. Without sacrificed products (the
-// engine's plans) a batch errs below 2^-47.7, and 40 bits hold for up to 200 batches (the
+// engine's plans) a batch errs below 2^-47.7, and 40 bits hold for up to 217 batches (the
 // MobileNetV1 1.0_224 chain has about 49). (With proofs switched off, a test
 // setting, the triple checks of the elementwise products and of the AND words, 2^-46
-// each, take the proofs' place.) Computational assumptions: those of rep3 (AES-based PRG)
-// and SHA-256.
+// each, take the proofs' place.) The bound is enforced (budget.go): each batch adds its
+// terms above (in units of 2^-64: 300 * 2^8 for the arithmetic proofs, 300 for the AND
+// proofs, 2^18 per triple check or sacrifice) to the run's total, and the batch that would
+// take the total past 2^-40 is refused before any of its messages is sent, with an
+// errs.Config error naming the limit; the refusal is final for the party (the refused
+// batch's products stay unchecked, so nothing may be opened after it). All parties record
+// the same products, so all refuse at the same batch. Computational assumptions: those
+// of rep3 (AES-based PRG) and SHA-256.
 //
 // When: the checks of products and openings made so far run in Verify, which the engine
 // calls after the weights are shared and before anything is opened or exported (mpc
@@ -134,7 +140,12 @@
 // block-minor (output t*2^s + l, so that the 2^s blocks of a position are contiguous
 // words) and extend four block positions side by side; terms and components that are
 // zero (the checked conversions' single-component operands) are neither extended nor
-// multiplied; the lifts, the folds and the GR compression steps are sums of independent
+// multiplied; the verifiers fold a component whose values at a block position are all 0
+// or one power of two 2^j (the checked conversions' bits and shifted bits) as 2^j times
+// a sum of grid weights taken four blocks at a time from their 16 subset sums
+// (galois.NibbleTable); products by an element of the exceptional set (the challenges,
+// psi, gamma, the dot records' v) are additions under the bit mask of its coefficients
+// (galois.Wide.MulAddBits) instead of word products; the lifts, the folds and the GR compression steps are sums of independent
 // parts, split among GOMAXPROCS goroutines of the party (parallel.go) and added in a
 // fixed order; the proofs' large vectors come from per-party arenas reused by every
 // batch (held for the party's lifetime: about the largest batch's bases).
@@ -185,10 +196,14 @@ type Protocol struct {
 	// (dzkp.go, dot.go, andproof.go) if true; if false, bucket-verified triples
 	// (bucket.go) for Mul, MulSum and AND words and the sacrifice for matrix products.
 	proofs bool
-	params map[[2]int][2]int  // bucket parameters by (triples, lanes)
-	elems  arena[galois.Elem] // the arithmetic proof's bases, reused by every batch
-	f64s   arena[galois.F64]  // the AND proof's bases and claims
-	words  arena[uint64]      // the AND proof's operands
+	params map[[2]int][2]int // bucket parameters by (triples, lanes)
+	// spent is the soundness error of the check batches run so far, in units of 2^-64
+	// (batchError); budget its bound for the run (errorBudget; lowered by tests).
+	spent, budget uint64
+	refused       error              // set once a batch is refused (budget.go)
+	elems         arena[galois.Elem] // the arithmetic proof's bases, reused by every batch
+	f64s          arena[galois.F64]  // the AND proof's bases and claims
+	words         arena[uint64]      // the AND proof's operands
 }
 
 var (
@@ -206,7 +221,7 @@ func New(conn net.Conn, opt mpc.Options) (*Protocol, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", Name, err)
 	}
-	p := &Protocol{Protocol: inner, raw: inner.Unobserved(), rec: rec, opt: opt, params: map[[2]int][2]int{}, proofs: true}
+	p := &Protocol{Protocol: inner, raw: inner.Unobserved(), rec: rec, opt: opt, params: map[[2]int][2]int{}, proofs: true, budget: errorBudget}
 	rec.p = p
 	return p, nil
 }

@@ -72,6 +72,53 @@ func main() {
 	w("\tVPXORQ Z15, Z15, Z15")
 	w("\tVZEROUPPER")
 	w("\tRET")
+	w("")
+	// The same product for x with coefficients 0 or 1 (an element of the exceptional set,
+	// given as the bit mask of its coefficients): x[i]*y is y or 0, added under a mask
+	// register (K1 all ones if bit i is set) instead of multiplied.
+	w("// func mulAdd56BitsAVX512(acc *[112]uint64, x uint64, y *[56]uint64)")
+	w("//")
+	w("// acc[i+j] += y[j] for the set bits i < 56 of x and j < 56: mulAdd56AVX512 with")
+	w("// the products by x[i] in {0, 1} replaced by additions under the mask K1.")
+	w("TEXT ·mulAdd56BitsAVX512(SB), NOSPLIT, $0-24")
+	w("\tMOVQ acc+0(FP), DI")
+	w("\tMOVQ x+8(FP), SI")
+	w("\tMOVQ y+16(FP), DX")
+	for k := range 14 {
+		w("\tVMOVDQU64 %d(DI), Z%d", 64*k, k)
+	}
+	for c := range 7 {
+		w("\tVMOVDQU64 %d(DX), Z%d", 64*c, 16+c)
+	}
+	w("\tVPXORQ Z23, Z23, Z23")
+	for s := range 8 {
+		for c := range 8 {
+			switch {
+			case s == 0 && c <= 6:
+				w("\tVMOVDQA64 %s, Z%d", y(c), 24+c)
+			case s > 0:
+				w("\tVALIGNQ $%d, %s, %s, Z%d", 8-s, y(c-1), y(c), 24+c)
+			}
+		}
+		for p := range 7 {
+			w("\tMOVQ SI, AX")
+			w("\tSHRQ $%d, AX", 8*p+s)
+			w("\tANDQ $1, AX")
+			w("\tNEGQ AX")
+			w("\tKMOVB AX, K1")
+			for c := range 8 {
+				if s == 0 && c == 7 {
+					continue
+				}
+				w("\tVPADDQ Z%d, Z%d, K1, Z%d", 24+c, p+c, p+c)
+			}
+		}
+	}
+	for k := range 14 {
+		w("\tVMOVDQU64 Z%d, %d(DI)", k, 64*k)
+	}
+	w("\tVZEROUPPER")
+	w("\tRET")
 	if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
