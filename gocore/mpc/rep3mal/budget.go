@@ -1,10 +1,19 @@
 package rep3mal
 
-// The run's soundness budget: every check batch adds its error bound (the package doc's
+// The soundness budget: every check batch adds its error bound (the package doc's
 // per-batch terms) to the party's total, and a batch that would take the total past
-// 2^-40 (statistical security 40 bits for the run) is refused before any of its messages
-// is sent. All three parties record the same products (the same program on the same
-// shapes), so they reach the same verdict at the same batch and stop together.
+// 2^-40 is refused before any of its messages is sent. All three parties record the same
+// products (the same program on the same shapes), so they reach the same verdict at the
+// same batch and stop together.
+//
+// The total covers the batches since the last release: a verified Open or OpenB, or an
+// export of output shares to an outside client with nothing left unchecked (release).
+// In the engine's plans that is one inference (its output), so each inference's checks
+// err below 2^-40 together; a session (a protocol instance that serves T inferences, as
+// a cluster's lane does) errs below T * 2^-40 by the union bound: the probability that
+// any cheat goes undetected grows with the number of checks, as for every protocol with
+// a fixed statistical parameter. Refusing a session after 2^-40 in total would stop a
+// cluster's lane after about 24 inferences of MobileNetV1 0.25_128.
 
 import (
 	"math"
@@ -14,7 +23,7 @@ import (
 
 // Error bounds in units of 2^-64.
 const (
-	// errorBudget is 2^-40: the run's statistical security of 40 bits.
+	// errorBudget is 2^-40: statistical security of 40 bits per inference (release).
 	errorBudget = 1 << (64 - 40)
 	// arithProofError bounds a batch's arithmetic proofs: three provers, each at most
 	// (1 + 2s + 2R + 5)/2^56 <= 100/2^56 (s = 7, R <= 40; dzkp.go), 300 * 2^8 / 2^64.
@@ -50,7 +59,15 @@ func batchError(arith, and bool, tripleChecks int, sacrifice bool) uint64 {
 	return e
 }
 
-// charge adds a batch's error bound to the run's total, or refuses the batch (an
+// release starts a new budget once a value has left the parties (a verified opening, or
+// an export to the client): nothing recorded is unchecked. A refusal stays.
+func (p *Protocol) release() {
+	if p.refused == nil && len(p.rec.products) == 0 && p.rec.err == nil {
+		p.spent = 0
+	}
+}
+
+// charge adds a batch's error bound to the total since the last release, or refuses the batch (an
 // errs.Config error naming the limit) if the total would exceed the budget. A refusal is
 // final: the refused batch's products are dropped unchecked, so every later check of the
 // party is refused too (nothing it computes afterwards may be opened).
@@ -62,9 +79,9 @@ func (p *Protocol) charge(e uint64) error {
 		return nil
 	}
 	if p.spent+e > p.budget {
-		p.refused = errs.New(errs.Config, "%s: check batch refused: the run's soundness error would exceed 2^%.1f "+
-			"(statistical security 40 bits holds for at most %d check batches of product proofs per run; "+
-			"%.3g of the bound is used): split the model or the inputs into shorter runs",
+		p.refused = errs.New(errs.Config, "%s: check batch refused: the soundness error since the last output would exceed 2^%.1f "+
+			"(statistical security 40 bits holds for at most %d check batches of product proofs per inference; "+
+			"%.3g of the bound is used): split the model or the batch of inputs into shorter inferences",
 			Name, math.Log2(math.Ldexp(float64(p.budget), -64)), maxProofBatches, math.Ldexp(float64(p.spent), -64))
 		return p.refused
 	}

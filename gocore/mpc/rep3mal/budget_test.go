@@ -2,6 +2,7 @@ package rep3mal_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -99,5 +100,69 @@ func TestSoundnessBudgetRefuses(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSoundnessBudgetPerRelease: the budget covers the batches since the last release; a
+// verified opening starts it again, so a protocol instance that serves many inferences
+// (a cluster's lane) is not refused after a fixed number of them.
+func TestSoundnessBudgetPerRelease(t *testing.T) {
+	ps, err := local.NewOver(rep3mal.Name, net.NewPipes(3), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		rep3mal.SetErrorBudget(p, 2*rep3mal.BatchErrorBound)
+	}
+	err = local.RunParties(ps, func(p mpc.Protocol) error {
+		x := []uint64{3, 5, 7, 11}
+		X, err := p.Input(0, x, len(x))
+		if err != nil {
+			return err
+		}
+		// Each "inference": one batch of both proofs, then its output opened. Without the
+		// release the third batch would be refused.
+		for i := range 5 {
+			B, err := p.A2B(X, 8)
+			if err != nil {
+				return err
+			}
+			if _, err := p.AND([]mpc.BShare{B}, []mpc.BShare{B}); err != nil {
+				return err
+			}
+			Y, err := p.Mul(X, X)
+			if err != nil {
+				return err
+			}
+			if err := mpc.Verify(p); err != nil {
+				return fmt.Errorf("inference %d: %w", i, err)
+			}
+			y, err := p.Open(Y, -1)
+			if err != nil {
+				return fmt.Errorf("inference %d: opening: %w", i, err)
+			}
+			if y[3] != 121 {
+				return fmt.Errorf("inference %d: 11^2 = %d", i, y[3])
+			}
+		}
+		// Two batches without a release still exceed the budget of two.
+		for b := range 3 {
+			if _, err := p.Mul(X, X); err != nil {
+				return err
+			}
+			if _, err := p.AND([]mpc.BShare{}, []mpc.BShare{}); err != nil {
+				return err
+			}
+			if err := mpc.Verify(p); err != nil {
+				if b < 2 || errs.KindOf(err) != errs.Config {
+					return fmt.Errorf("batch %d after the last release: %w", b, err)
+				}
+				return nil
+			}
+		}
+		return errors.New("three batches after the last release passed a budget of two")
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

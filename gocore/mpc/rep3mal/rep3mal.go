@@ -88,11 +88,14 @@
 // setting, the triple checks of the elementwise products and of the AND words, 2^-46
 // each, take the proofs' place.) The bound is enforced (budget.go): each batch adds its
 // terms above (in units of 2^-64: 300 * 2^8 for the arithmetic proofs, 300 for the AND
-// proofs, 2^18 per triple check or sacrifice) to the run's total, and the batch that would
-// take the total past 2^-40 is refused before any of its messages is sent, with an
-// errs.Config error naming the limit; the refusal is final for the party (the refused
-// batch's products stay unchecked, so nothing may be opened after it). All parties record
-// the same products, so all refuse at the same batch. Computational assumptions: those
+// proofs, 2^18 per triple check or sacrifice) to the total since the last release (a
+// verified opening, or an export of output shares to the client: one inference in the
+// engine's plans), and the batch that would take the total past 2^-40 is refused before
+// any of its messages is sent, with an errs.Config error naming the limit; the refusal is
+// final for the party (the refused batch's products stay unchecked, so nothing may be
+// opened after it). All parties record the same products, so all refuse at the same
+// batch. So each inference keeps 40 bits; a protocol instance that serves T inferences
+// (a cluster's lane) errs below T * 2^-40 over its lifetime (union bound). Computational assumptions: those
 // of rep3 (AES-based PRG) and SHA-256.
 //
 // When: the checks of products and openings made so far run in Verify, which the engine
@@ -178,7 +181,7 @@ const batchWords = 1 << 22
 // Spec is rep3-mal's registry entry.
 var Spec = mpc.Spec{
 	Name: Name, Paper: "ps-rep-ring",
-	Summary:    "3 parties, honest majority, malicious with abort: rep3 with every product and opening checked (40-bit statistical security per run)",
+	Summary:    "3 parties, honest majority, malicious with abort: rep3 with every product and opening checked (40-bit statistical security per inference)",
 	MinParties: 3, MaxParties: 3, DefaultParties: 3,
 	Corruption: mpc.HonestMajority, Security: mpc.MaliciousAbort, Domain: mpc.Ring64,
 	New:       func(conn net.Conn, opt mpc.Options) (mpc.Protocol, error) { return New(conn, opt) },
@@ -198,7 +201,7 @@ type Protocol struct {
 	proofs bool
 	params map[[2]int][2]int // bucket parameters by (triples, lanes)
 	// spent is the soundness error of the check batches run so far, in units of 2^-64
-	// (batchError); budget its bound for the run (errorBudget; lowered by tests).
+	// (batchError); budget its bound between two releases (errorBudget; lowered by tests).
 	spent, budget uint64
 	refused       error              // set once a batch is refused (budget.go)
 	elems         arena[galois.Elem] // the arithmetic proof's bases, reused by every batch
@@ -257,7 +260,18 @@ func (p *Protocol) verified(v []uint64, err error) ([]uint64, error) {
 	if err := p.Verify(); err != nil {
 		return nil, err
 	}
+	p.release()
 	return v, nil
+}
+
+// ExportShares is rep3's; once the shares are exported with every product checked (the
+// engine verifies before it exports), the soundness budget starts again (budget.go).
+func (p *Protocol) ExportShares(x mpc.AShare) ([]byte, error) {
+	b, err := p.Protocol.ExportShares(x)
+	if err == nil {
+		p.release()
+	}
+	return b, err
 }
 
 // ImportShares imports an outside client's shares and records both components for the
