@@ -82,6 +82,10 @@ type Result struct {
 	// inference (after the setup and the offline phase; LocalOptions.Events; else nil):
 	// net.LinkTime replays them over emulated links.
 	Events [][]net.Event `json:"-"`
+	// WANModel is the inference's latency on links of 20 ms one way and 100 Mbit/s per
+	// direction with no computation (net.LinkTime over Events; Bench sets it): the
+	// propagation and bytes on the critical path of tests/bench/netem.sh's WAN.
+	WANModel float64 `json:"wan_model_seconds,omitempty"`
 	// MessageRanges[p] splits party p's messages 0 .. Messages[p]-1 by phase, in the
 	// order they were sent (for tamper tests that target a phase).
 	MessageRanges [][]MessageRange `json:"message_ranges"`
