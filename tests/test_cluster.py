@@ -227,7 +227,7 @@ def test_cheating_party_rep3_silently_wrong(tmp_path: Path, digits_model: Path, 
         c = qmpc.Cluster(ps.path)
         r = _infer_until(c, x)
         assert not np.array_equal(r.output, m.run(x)), (r.output, m.run(x), ps.logs())
-        ps.wait_log(2, f"qmpc test hook: party 2 tampered with message {k} (to party 1, 1024 bytes, altered true)",
+        ps.wait_log(2, f"qmpc test hook: party 2 tampered with message {k} (to party 1, 512 bytes, altered true)",
                     within=10)
         np.testing.assert_array_equal(c.infer(x).output, m.run(x))
     finally:

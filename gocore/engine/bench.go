@@ -3,11 +3,13 @@ package engine
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/model"
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/mpc/registry"
+	"github.com/qmpc/qmpc/gocore/net"
 )
 
 // BenchOptions configure Bench.
@@ -44,9 +46,23 @@ func Bench(g *model.Graph, o BenchOptions) (*Result, error) {
 		in[i] = model.Value{Shape: tt.Shape, DType: tt.DType, Data: make([]byte, tt.NumElements()*tt.DType.Size())}
 	}
 	owner, client := mpc.Roles(spec.DefaultParties)
-	return RunLocalWith(o.Protocol, bg, c, in, Options{Owner: owner, Client: client, Reveal: o.Reveal},
-		LocalOptions{Preprocessing: o.Preprocessing, Batch: n})
+	r, err := RunLocalWith(o.Protocol, bg, c, in, Options{Owner: owner, Client: client, Reveal: o.Reveal},
+		LocalOptions{Preprocessing: o.Preprocessing, Batch: n, Events: true})
+	if err != nil {
+		return nil, err
+	}
+	if t, err := net.LinkTime(r.Events, WANDelay, WANMbit); err == nil {
+		r.WANModel = t.Seconds()
+	}
+	r.Events = nil
+	return r, nil
 }
+
+// The WAN of Result.WANModel: tests/bench/netem.sh's (40 ms RTT, 100 Mbit/s).
+const (
+	WANDelay = 20 * time.Millisecond
+	WANMbit  = 100.0
+)
 
 // Table formats r as the paper's tables do: one line per layer (op, kind, output shape,
 // seconds, MB sent per party, rounds, and the offline/online split of seconds and MB),
@@ -109,6 +125,10 @@ func (r *Result) Table() string {
 		batch, r.Total.Seconds, float64(batch)/max(r.Total.Seconds, 1e-9), r.Seconds)
 	if r.Total.Hops > 0 {
 		fmt.Fprintf(&b, "Latency: %d one-way hops on the longest chain of messages (rounds count send-then-receive turns).\n", r.Total.Hops)
+	}
+	if r.WANModel > 0 {
+		fmt.Fprintf(&b, "WAN model: %.2f s per pass (%.2f s per image) on links of 40 ms RTT and 100 Mbit/s per direction, without computation.\n",
+			r.WANModel, r.WANModel/float64(batch))
 	}
 	return b.String()
 }

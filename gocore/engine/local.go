@@ -78,6 +78,14 @@ type Result struct {
 	// MessageSizes[p][k] is the length in bytes of party p's message k
 	// (LocalOptions.MessageSizes; else nil).
 	MessageSizes [][]int `json:"message_sizes,omitempty"`
+	// Events[p] is party p's sends and receives in order, from the start of the
+	// inference (after the setup and the offline phase; LocalOptions.Events; else nil):
+	// net.LinkTime replays them over emulated links.
+	Events [][]net.Event `json:"-"`
+	// WANModel is the inference's latency on links of 20 ms one way and 100 Mbit/s per
+	// direction with no computation (net.LinkTime over Events; Bench sets it): the
+	// propagation and bytes on the critical path of tests/bench/netem.sh's WAN.
+	WANModel float64 `json:"wan_model_seconds,omitempty"`
 	// MessageRanges[p] splits party p's messages 0 .. Messages[p]-1 by phase, in the
 	// order they were sent (for tamper tests that target a phase).
 	MessageRanges [][]MessageRange `json:"message_ranges"`
@@ -119,6 +127,8 @@ type LocalOptions struct {
 	// MessageSizes records the length of every message each party sends in
 	// Result.MessageSizes (a testing aid for tamper sweeps).
 	MessageSizes bool
+	// Events records every party's sends and receives in Result.Events.
+	Events bool
 	// Spec, if set, is the protocol's registry entry, used instead of looking protocol up
 	// in the registry (tests of a protocol that is built but not listed yet).
 	Spec *mpc.Spec
@@ -190,6 +200,14 @@ func RunLocalWith(protocol string, g *model.Graph, c *Compiled, in []model.Value
 			conns[i], logs = l, append(logs, l)
 		}
 	}
+	var evs []*net.EventLog
+	marks := make([]int, n) // each party's events before the inference (setup, offline)
+	if lo.Events {
+		for i, c := range conns {
+			l := net.NewEventLog(c)
+			conns[i], evs = l, append(evs, l)
+		}
+	}
 	opts := func(id int) mpc.Options {
 		o := mpc.Options{Preprocessing: lo.Preprocessing}
 		if lo.Rand != nil {
@@ -235,6 +253,9 @@ func RunLocalWith(protocol string, g *model.Graph, c *Compiled, in []model.Value
 		if err := e.Preprocess(); err != nil {
 			return err
 		}
+		if evs != nil {
+			marks[p.ID()] = evs[p.ID()].Len()
+		}
 		o, err := e.Infer(mine)
 		if err != nil {
 			return err
@@ -260,6 +281,9 @@ func RunLocalWith(protocol string, g *model.Graph, c *Compiled, in []model.Value
 		r.Messages[i] = p.Conn().Stats().Messages
 	}
 	r.Tampered = tamperer != nil && tamperer.Tampered()
+	for i, l := range evs {
+		r.Events = append(r.Events, l.Events()[marks[i]:])
+	}
 	for _, l := range logs {
 		r.MessageSizes = append(r.MessageSizes, l.Sizes())
 	}

@@ -8,8 +8,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/qmpc/qmpc/gocore/model"
+	"github.com/qmpc/qmpc/gocore/net"
 )
 
 var updatePins = flag.Bool("update-pins", false, "rewrite testdata/rep3_costs_*.json from this run (TestRep3CostsPinned)")
@@ -41,7 +43,11 @@ func TestRep3CostsPinned(t *testing.T) {
 	for i := range x.Data {
 		x.Data[i] = byte(i * 7)
 	}
-	r, err := RunLocal("rep3", g, []model.Value{x}, Options{Owner: 0, Client: 1})
+	c, err := Compile(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := RunLocalWith("rep3", g, c, []model.Value{x}, Options{Owner: 0, Client: 1}, LocalOptions{Events: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +92,19 @@ func TestRep3CostsPinned(t *testing.T) {
 	}
 	if m := slices.Max(r.Total.BytesSent); m > 24_000_000 {
 		t.Errorf("%d bytes sent by one party, more than 24 MB (0.69 x 34.97 MB)", m)
+	}
+	// The message pattern's latency on tests/bench/netem.sh's WAN (20 ms one way, 100
+	// Mbit/s per direction of each link, no computation; net.LinkTime): propagation (199
+	// hops, 3.98 s) and the bytes on the critical path. 5.86 s at 24c3004; 5.14 s since
+	// the resharing, the one-hot input and ChunkB2A's words use both directions and both
+	// links of a party (branch rounds5).
+	wan, err := net.LinkTime(r.Events, 20*time.Millisecond, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("WAN model (20 ms, 100 Mbit/s, no computation): %.3f s", wan.Seconds())
+	if wan > 5200*time.Millisecond {
+		t.Errorf("WAN model: %v, more than 5.2 s", wan)
 	}
 	if r.Offline.Rounds != 0 || slices.Max(r.Offline.BytesSent) != 0 {
 		t.Errorf("rep3 has no offline phase, got %+v", r.Offline)

@@ -283,7 +283,8 @@ func TestProcessesInferenceEqualsLocalRun(t *testing.T) {
 // aid): party 2 adds 2^40 to word 0 of its first message in the digits model's last
 // FULLY_CONNECTED layer (the message index of a local run: the protocol's messages are
 // counted alike; since rep3 defers resharings, that message is the resharing of the
-// previous layer's B2A output, which the layer's product settles: 128 words). Under rep3 (semi-honest) the client gets a wrong output without an
+// previous layer's B2A output, which the layer's product settles: its first half, 64 of
+// 128 words, to party 1; the second half goes to party 0). Under rep3 (semi-honest) the client gets a wrong output without an
 // error; the message is counted from the session's start, so the next request of the
 // session is not tampered with and is right again.
 func TestProcessesTamperRep3(t *testing.T) {
@@ -312,7 +313,7 @@ func TestProcessesTamperRep3(t *testing.T) {
 	if bytes.Equal(y.Data, want.Data) {
 		t.Fatalf("tampered inference: the output %v is right", y.Data)
 	}
-	line := fmt.Sprintf("qmpc test hook: party 2 tampered with message %d (to party 1, 1024 bytes, altered true)", k)
+	line := fmt.Sprintf("qmpc test hook: party 2 tampered with message %d (to party 1, 512 bytes, altered true)", k)
 	if log := pc.waitLog(2, "qmpc test hook:", 1, 10*time.Second); !strings.Contains(log, line) {
 		t.Errorf("party 2's log lacks %q:\n%s", line, log)
 	}

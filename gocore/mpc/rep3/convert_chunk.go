@@ -21,26 +21,29 @@ package rep3
 //
 //   - Owner-sent (a value X only O knows times a value K both a-holders know): O sends
 //     X - r to P (r from F); P's term is (X - r) K, Q's r K. With x = u ^ s = u + s - 2us:
-//     sel B = u B + s (B (1 - 2u)), O's term u B and X = B (1 - 2 u_sel), K = s_sel;
 //     c beta = u_c u_beta + B' s_c + C' s_beta + D' s_c s_beta (B2AAnd's coefficients):
-//     O's term u_c u_beta, three words X. Four words per element.
+//     O's term u_c u_beta, three words X to P. The roles of P and Q are symmetric here:
+//     sel B = u B + s (B (1 - 2u)), O's term u B and X = B (1 - 2 u_sel), K = s_sel, goes
+//     to Q instead, masked by r from k_0 (the key of O and P, which Q lacks); Q's term is
+//     (X - r) K, P's r K. Four words per element, three to P and one to Q, so that O's
+//     link to P carries about as much as Q's (and O's link to Q, idle otherwise, one).
 //   - Party-2-sent (one bit x times a value K both a-holders know: sel A with K = A, and
 //     w_k x_k with K = w_k): O sends the bit d = u ^ rho to P (rho from F); with e = rho ^
 //     s, which Q knows, x = d ^ e and x K = d K + e K - 2 d e K. Q sends m = e K - r to P
 //     (r from F). P's term d K - 2 d m, Q's e K, O's -2 d r (O knows d and r): the sum is
 //     K (d + e - 2de) = x K. One bit from O and one word from Q per element and bit.
 //
-// Messages, one step (P receives both; nothing depends on anything received in it): O
-// -> P 1 + len(xs) bits (bit planes, first) and four words per element; Q -> P 1 +
-// len(xs) words per element. The three terms, with a fresh zero sharing, are a
+// Messages, one step (nothing depends on anything received in it): O -> P 1 + len(xs)
+// bits (bit planes, first) and three words per element; O -> Q one word per element; Q
+// -> P 1 + len(xs) words per element. The three terms, with a fresh zero sharing, are a
 // 3-out-of-3 sharing of V, returned pending (deferred.go) or reshared, as B2A's product
 // is. One message delay, as B2A's input; then the resharing.
 //
-// Security (one semi-honest corruption): only P receives, and everything it receives is
-// masked by a fresh output of F: the words X - r and e K - r by uniform words, the bits
-// d by uniform bits rho (m = e K - r is uniform whatever rho, so d and m together are
-// too). O and Q receive nothing here; the terms are revealed only
-// through the zero-shared resharing. Against B2AAnd of SumK planes (SumK + 3 words from
+// Security (one semi-honest corruption): everything P receives is masked by a fresh
+// output of F: the words X - r and e K - r by uniform words, the bits d by uniform bits
+// rho (m = e K - r is uniform whatever rho, so d and m together are too); Q receives
+// one word per element, masked by a fresh output of k_0, which Q lacks. O receives
+// nothing here; the terms are revealed only through the zero-shared resharing. Against B2AAnd of SumK planes (SumK + 3 words from
 // the role-0 party, each party in turn), the owners of b (parties 1 and 0) send four
 // words and party 2 1 + len(xs) words per element, on the links to the keyed a-holder
 // (the one-hot input goes to party 2), and the circuit needs neither the sum planes of
@@ -100,14 +103,26 @@ func (p *Protocol) ChunkB2A(l *mpc.SplitLeaves, sel mpc.BShare, xs []mpc.BShare,
 		return nil, errs.New(errs.Internal, "rep3 chunkb2a: c, beta are (%d, %d), (%d, %d), want (%d, 1)", cb.n, cb.w, bb.n, bb.w, n)
 	}
 	sb := qb[0]
-	nq, no := len(qb), 4
+	nq, no := len(qb), 3
 	t := make([]uint64, n)
 	type out struct {
 		to  int
 		msg []uint64
 	}
 	var outs []out
-	for _, r := range cs.rs {
+	// The masks of the owner's word to party 2 (sel B), from k_0 (the owner and the keyed
+	// a-holder), drawn for every range in order before anything else from k_0 here.
+	rk := make([][]uint64, len(cs.rs))
+	for ri, r := range cs.rs {
+		k0 := p.gNext // party 0's key k_0; party 1's is gPrev
+		if p.id == 1 {
+			k0 = p.gPrev
+		}
+		if nh := r.hi - r.lo; nh > 0 && (p.id == r.owner || p.id == r.keyed) {
+			rk[ri] = k0.Uint64s(nh)
+		}
+	}
+	for ri, r := range cs.rs {
 		nh := r.hi - r.lo
 		if nh == 0 {
 			continue
@@ -130,7 +145,8 @@ func (p *Protocol) ChunkB2A(l *mpc.SplitLeaves, sel mpc.BShare, xs []mpc.BShare,
 		if p.id == r.owner {
 			m := make([]uint64, nq*rw+no*nh) // the bits d (planes), then the words
 			d, xw := m[:nq*rw], m[nq*rw:]
-			for j, x := range qb { // d = u ^ rho, bit-sliced
+			mq := make([]uint64, nh) // to party 2: X - r for sel B (r from k_0)
+			for j, x := range qb {   // d = u ^ rho, bit-sliced
 				for k := range rw {
 					d[j*rw+k] = x.a[w0+k] ^ x.b[w0+k] ^ rho[j*rw+k]
 				}
@@ -147,9 +163,10 @@ func (p *Protocol) ChunkB2A(l *mpc.SplitLeaves, sel mpc.BShare, xs []mpc.BShare,
 				t[i] = own
 				cf := andCoefs(uc, ub)
 				x := xw[no*e : no*e+no]
-				x[0], x[1], x[2], x[3] = B-2*us*B-ro[no*e], cf[0]-ro[no*e+1], cf[1]-ro[no*e+2], cf[2]-ro[no*e+3]
+				x[0], x[1], x[2] = cf[0]-ro[no*e], cf[1]-ro[no*e+1], cf[2]-ro[no*e+2]
+				mq[e] = B - 2*us*B - rk[ri][e]
 			}
-			outs = append(outs, out{r.keyed, m})
+			outs = append(outs, out{r.keyed, m}, out{2, mq})
 			continue
 		}
 		// Party 2 (Q): e = rho ^ s, m = e K - r; its term sum e K + the owner's masks' r K.
@@ -157,8 +174,8 @@ func (p *Protocol) ChunkB2A(l *mpc.SplitLeaves, sel mpc.BShare, xs []mpc.BShare,
 		for e := range nh {
 			i := r.lo + e
 			A := r.v[e]
-			ss, sc, st := p.third(sb, r, i), p.third(cb, r, i), p.third(bb, r, i)
-			v := ro[no*e]*ss + ro[no*e+1]*sc + ro[no*e+2]*st + ro[no*e+3]*(sc&st)
+			sc, st := p.third(cb, r, i), p.third(bb, r, i)
+			v := ro[no*e]*sc + ro[no*e+1]*st + ro[no*e+2]*(sc&st)
 			for j, x := range qb {
 				ej := bitAt(rho[j*rw:], e) ^ p.third(x, r, i)
 				K := A
@@ -177,8 +194,18 @@ func (p *Protocol) ChunkB2A(l *mpc.SplitLeaves, sel mpc.BShare, xs []mpc.BShare,
 			return nil, fmt.Errorf("rep3 chunkb2a: %w", err)
 		}
 	}
-	for _, r := range cs.rs {
+	for ri, r := range cs.rs {
 		nh := r.hi - r.lo
+		if nh > 0 && p.id == 2 { // Q: the owner's word X - r for sel B, times s_sel
+			xq, err := p.recv(r.owner, nh)
+			if err != nil {
+				return nil, fmt.Errorf("rep3 chunkb2a: %w", err)
+			}
+			for e := range nh {
+				i := r.lo + e
+				t[i] += xq[e] * p.third(sb, r, i)
+			}
+		}
 		if nh == 0 || p.id != r.keyed {
 			continue
 		}
@@ -197,7 +224,7 @@ func (p *Protocol) ChunkB2A(l *mpc.SplitLeaves, sel mpc.BShare, xs []mpc.BShare,
 			A := r.v[e]
 			ss, sc, st := p.third(sb, r, i), p.third(cb, r, i), p.third(bb, r, i)
 			x := xw[no*e : no*e+no]
-			v := x[0]*ss + x[1]*sc + x[2]*st + x[3]*(sc&st)
+			v := rk[ri][e]*ss + x[0]*sc + x[1]*st + x[2]*(sc&st)
 			for j := range nq {
 				K := A
 				if j > 0 {

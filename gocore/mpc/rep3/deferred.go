@@ -13,12 +13,12 @@ package rep3
 // same step as the one-hot input of b. The product's resharing and the one-hot input
 // then take one message delay instead of two.
 //
-// Security: a pending product's terms leave a party either in a settle (to party i-1, as
-// the eager resharing) or in A2BSplitLeaves' exchange (to the other a-holder). The first
-// time, a product's terms go as the product made them, masked by its zero sharing
-// (F(k_i) - F(k_{i-1}) in z_i, and F(k_i) is unknown to both possible receivers of z_i:
-// party i-1, and in the exchanges party 2 for z_0 and z_1, party 0 for z_2 (it lacks
-// F(k_1)) and party 1 for z_2 (it lacks F(k_2))). Every later send of terms of the same
+// Security: a pending product's terms leave a party either in a settle (reshare: to party
+// i-1 for the first half of the words, to party i+1 for the second, see reshareSplit) or
+// in A2BSplitLeaves' exchange (to the other a-holder). The first time, a product's terms
+// go as the product made them, masked by its zero sharing (F(k_i) - F(k_{i-1}) in z_i:
+// party i-1 lacks F(k_i), party i+1 lacks F(k_{i-1}), and in the exchanges party 2 lacks
+// F(k_0) for z_0 and z_1, party 0 lacks F(k_1) for z_2 and party 1 lacks F(k_2) for z_2). Every later send of terms of the same
 // product (another share derived from it, for a second consumer), and every send after
 // linear methods (a public factor can clear low bits of the mask: 2 z_i is even), adds a
 // fresh zero sharing first (sendable): each message is then masked by its own fresh PRF
@@ -117,19 +117,20 @@ func (p *Protocol) settleAll(xs ...mpc.AShare) ([]*AShare, error) {
 		}
 		return out, nil
 	}
-	sent := make([][]uint64, len(pend))
-	for k, s := range pend {
-		sent[k] = p.sendable(s)
-		if err := p.send(p.prev, sent[k]); err != nil {
-			return nil, fmt.Errorf("deferred reshare: %w", err)
-		}
+	// One resharing of the shares laid end to end (reshareSplit's halves).
+	var all []uint64
+	for _, s := range pend {
+		all = append(all, p.sendable(s)...)
 	}
-	for k, s := range pend {
-		b, err := p.recv(p.next, len(sent[k]))
-		if err != nil {
-			return nil, fmt.Errorf("deferred reshare: %w", err)
-		}
-		s.a, s.b, s.toks = sent[k], b, nil
+	a, b, err := p.reshare(all)
+	if err != nil {
+		return nil, fmt.Errorf("deferred reshare: %w", err)
+	}
+	off := 0
+	for _, s := range pend {
+		n := len(s.a)
+		s.a, s.b, s.toks = a[off:off+n:off+n], b[off:off+n:off+n], nil
+		off += n
 	}
 	return out, nil
 }

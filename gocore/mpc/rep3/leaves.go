@@ -26,13 +26,21 @@ package rep3
 //
 // then y_0 ^ y_1 ^ y_2 = f(a, v) and party i holds (y_i, y_{i+1}).
 //
-// Messages: parties 1 and 0 -> party 2, the sum over chunks of 2^K bits per element of
-// their range (and the wanted planes of b); then one bit per leaf and element: in A party
-// 0 -> 2 and 2 -> 1, in B parties 1 and 2 -> 0. One round of AND depth for every leaf,
+// The roles of the two a-holders in the input are symmetric: for some chunks
+// (keyedChunks: about half the planes, so that the owner's two links carry about the
+// same) party 2 draws its part from F(k_q), the key it shares with the owner (k_1 in A,
+// k_2 in B), and the keyed a-holder receives e_v ^ F(k_q), which it cannot unmask (it
+// lacks k_q).
+//
+// Messages: parties 1 and 0 -> party 2 and to the keyed a-holder (0 in A, 1 in B), the
+// sum over chunks of 2^K bits per element of their range (and the wanted planes of b,
+// to party 2); then one bit per leaf and element: in A party 0 -> 2 and 2 -> 1, in B
+// parties 1 and 2 -> 0. One round of AND depth for every leaf,
 // whatever its function: with 4-bit chunks a circuit starts from the (generate,
 // propagate) pairs of 4 planes, or equality tests of 4 planes, instead of single planes.
 //
-// Security (one semi-honest corruption): party 2 sees e_v ^ F(k_0) (it lacks k_0) and, in
+// Security (one semi-honest corruption): party 2 sees e_v ^ F(k_0) (it lacks k_0), the
+// keyed a-holder e_v ^ F(k_q) (it lacks k_q) and, in
 // A, y_0, masked by y_1 = F(k_0); party 1 sees y_2 of A, masked by m = F(k_2) (it lacks
 // k_2); party 0 sees y_1 and y_0 of B, masked by F(k_1) draws it lacks (y_2 and m). Every
 // message is masked by a fresh PRF output that its receiver lacks, and the leaves are then
@@ -45,6 +53,7 @@ package rep3
 import (
 	"fmt"
 	"math/bits"
+	"slices"
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/mpc"
@@ -112,6 +121,7 @@ func (p *Protocol) A2BSplitLeaves(x mpc.AShare, w, nb int, l *mpc.SplitLeaves) (
 		oh           []uint64 // a-holders: this party's part of the one-hots
 		ya, yb       []uint64 // this party's components of the leaves
 		av           []uint64 // a-holders of a pending product: a = own z + the other's
+		q            []uint64 // party 2: its F(owner, 2) parts of the toKeyed chunks
 		bv           []uint64 // the owner: b's values
 	}
 	rs := []*rng{{owner: 1, keyed: 0, wlo: 0, whi: nw, lo: 0, hi: n}}
@@ -146,12 +156,27 @@ func (p *Protocol) A2BSplitLeaves(x mpc.AShare, w, nb int, l *mpc.SplitLeaves) (
 			r.off[c+1] = r.off[c] + (1<<uint(ck.k))*rw
 		}
 	}
+	// Which a-holder receives each chunk's one-hots (toKeyed; see keyedChunks): the same
+	// for both ranges, public.
+	toKeyed := keyedChunks(chunks, nb, pend)
 	var ownIn []uint64 // the owner's F(k_0) part (range A with nb > 0: b's component 1)
 	for _, r := range rs {
 		rw, total := r.whi-r.wlo, r.off[len(chunks)]
 		k0 := p.gNext // party 0's key k_0; party 1's is gPrev
 		if p.id == 1 {
 			k0 = p.gPrev
+		}
+		// kq: the key of the owner and party 2 (k_1 in A, k_2 in B), for the parts of
+		// the chunks that the keyed a-holder receives.
+		var kq = p.gNext // owner 1's k_1; party 2's k_2 (range B)
+		if (p.id == r.owner && r.owner == 0) || (p.id == 2 && r.owner == 1) {
+			kq = p.gPrev
+		}
+		nk := 0 // words of the chunks that the keyed a-holder receives
+		for c := range chunks {
+			if toKeyed[c] {
+				nk += r.off[c+1] - r.off[c]
+			}
 		}
 		if pend && p.id != r.owner { // the a-holders exchange their terms of the product
 			if err := p.send(3-r.owner-p.id, s.a[r.lo:r.hi]); err != nil {
@@ -160,7 +185,11 @@ func (p *Protocol) A2BSplitLeaves(x mpc.AShare, w, nb int, l *mpc.SplitLeaves) (
 		}
 		switch p.id {
 		case r.keyed:
-			r.oh = k0.Uint64s(total)
+			r.oh = k0.Uint64s(total) // the parts of toKeyed chunks are replaced below
+		case 2:
+			if nk > 0 {
+				r.q = kq.Uint64s(nk) // party 2's parts of toKeyed chunks
+			}
 		case r.owner:
 			y := make([]uint64, r.hi-r.lo)
 			if pend {
@@ -196,9 +225,32 @@ func (p *Protocol) A2BSplitLeaves(x mpc.AShare, w, nb int, l *mpc.SplitLeaves) (
 				}
 			}
 			ownIn = k0.Uint64s(total)
-			ring.Xor(vals, vals, ownIn)
+			var fq []uint64
+			if nk > 0 {
+				fq = kq.Uint64s(nk)
+			}
+			// To party 2: nb planes of b and the chunks it receives, each XOR F(k_0);
+			// to the keyed a-holder: the toKeyed chunks, each XOR F(owner, 2).
+			m2 := make([]uint64, 0, total-nk)
+			mk := make([]uint64, 0, nk)
+			ring.Xor(vals[:r.off[0]], vals[:r.off[0]], ownIn[:r.off[0]])
+			m2 = append(m2, vals[:r.off[0]]...)
+			for c := range chunks {
+				lo, hi := r.off[c], r.off[c+1]
+				seg := vals[lo:hi]
+				if toKeyed[c] {
+					ring.Xor(seg, seg, fq[len(mk):len(mk)+hi-lo])
+					mk = append(mk, seg...)
+				} else {
+					ring.Xor(seg, seg, ownIn[lo:hi])
+					m2 = append(m2, seg...)
+				}
+			}
 			r.oh = vals
-			if err := p.send(2, vals); err != nil {
+			if err := p.send(2, m2); err != nil {
+				return nil, nil, nil, fmt.Errorf("rep3 a2bsplitleaves: input: %w", err)
+			}
+			if err := p.send(r.keyed, mk); err != nil {
 				return nil, nil, nil, fmt.Errorf("rep3 a2bsplitleaves: input: %w", err)
 			}
 		}
@@ -212,12 +264,47 @@ func (p *Protocol) A2BSplitLeaves(x mpc.AShare, w, nb int, l *mpc.SplitLeaves) (
 			r.av = make([]uint64, r.hi-r.lo)
 			ring.Add(r.av, s.a[r.lo:r.hi], z)
 		}
-		if p.id == 2 {
-			m, err := p.recv(r.owner, r.off[len(chunks)])
+		nk := len(r.q) // party 2: its F(owner, 2) parts; the keyed a-holder: counted below
+		if p.id == r.keyed {
+			for c := range chunks {
+				if toKeyed[c] {
+					nk += r.off[c+1] - r.off[c]
+				}
+			}
+		}
+		total := r.off[len(chunks)]
+		switch p.id {
+		case 2: // the received parts of its chunks (and the nb planes), then F(owner, 2)'s
+			m, err := p.recv(r.owner, total-nk)
 			if err != nil {
 				return nil, nil, nil, fmt.Errorf("rep3 a2bsplitleaves: input: %w", err)
 			}
-			r.oh = m
+			oh := make([]uint64, total)
+			copy(oh, m[:r.off[0]])
+			i, j := r.off[0], 0
+			for c := range chunks {
+				seg := oh[r.off[c]:r.off[c+1]]
+				if toKeyed[c] {
+					j += copy(seg, r.q[j:])
+				} else {
+					i += copy(seg, m[i:])
+				}
+			}
+			r.oh = oh
+		case r.keyed:
+			if nk == 0 {
+				break
+			}
+			m, err := p.recv(r.owner, nk)
+			if err != nil {
+				return nil, nil, nil, fmt.Errorf("rep3 a2bsplitleaves: input: %w", err)
+			}
+			j := 0
+			for c := range chunks {
+				if toKeyed[c] {
+					j += copy(r.oh[r.off[c]:r.off[c+1]], m[j:])
+				}
+			}
 		}
 	}
 	// Operand planes (nb > 0: one range, A): b's components are the input's first nb*nw
@@ -578,4 +665,32 @@ func (p *Protocol) leafShares(av []uint64, w int, oh []uint64, chunks []chunkKey
 		}
 	}
 	return u
+}
+
+// keyedChunks chooses the chunks whose one-hots the keyed a-holder receives (the others
+// go to party 2): the owner's two links then carry about the same in the input step
+// (party 2's link also carries the other range's exchange of a pending product, one
+// word per element, and the nb planes of b). Largest chunks first, each to the link
+// with fewer planes so far. Public (chunk widths only): every party computes the same.
+func keyedChunks(chunks []chunkKey, nb int, pend bool) []bool {
+	toKeyed := make([]bool, len(chunks))
+	to2, toK := nb, 0
+	if pend {
+		to2 += 64
+	}
+	ord := make([]int, len(chunks))
+	for c := range ord {
+		ord[c] = c
+	}
+	slices.SortStableFunc(ord, func(x, y int) int { return chunks[y].k - chunks[x].k })
+	for _, c := range ord {
+		sz := 1 << uint(chunks[c].k)
+		if toK < to2 {
+			toKeyed[c] = true
+			toK += sz
+		} else {
+			to2 += sz
+		}
+	}
+	return toKeyed
 }

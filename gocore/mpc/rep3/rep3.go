@@ -328,10 +328,18 @@ func (p *Protocol) recv(from, n int) ([]uint64, error) {
 	return v, nil
 }
 
-// reshare turns the 3-out-of-3 sharing z (this party's z_i) into a replicated one: it sends
-// z_i to party i-1 and receives z_{i+1} from party i+1. z becomes the first component and
-// must not be modified afterwards.
+// reshare turns the 3-out-of-3 sharing z (this party's z_i) into a replicated one.
+// Checked variants and their Unobserved views (p.defers() false) use Araki et al.'s
+// resharing: party i sends z_i to party i-1 and receives z_{i+1} from party i+1; z
+// becomes the first component and must not be modified afterwards. The plain protocol
+// splits the words in two halves that travel in opposite directions (reshareSplit), so
+// that every one of the six directed links carries half a word per element instead of
+// three links carrying one: the same bytes and the same round, half the time on a link
+// of limited bandwidth.
 func (p *Protocol) reshare(z []uint64) (a, b []uint64, err error) {
+	if p.defers() {
+		return p.reshareSplit(z)
+	}
 	if err := p.send(p.prev, z); err != nil {
 		return nil, nil, err
 	}
@@ -340,6 +348,39 @@ func (p *Protocol) reshare(z []uint64) (a, b []uint64, err error) {
 		return nil, nil, err
 	}
 	return z, b, nil
+}
+
+// reshareSplit is the resharing of z with its words [0, h) (h = ceil(len/2)) sent to
+// party i-1, as in reshare (x_i = z_i: party i holds (z_i, z_{i+1})), and its words [h,
+// len) sent to party i+1: there the components are shifted, x_{i+1} = z_i, and party i
+// holds (z_{i-1}, z_i), received from party i-1 and its own. Both are replicated
+// sharings of the same values (x_0 + x_1 + x_2 = z_0 + z_1 + z_2). Security: z_i
+// carries the zero share F(k_i) - F(k_{i-1}) (XOR for binary words); party i-1 lacks
+// k_i and party i+1 lacks k_{i-1}, so either receiver sees a word masked by a PRF output
+// it lacks, as in Araki et al.'s resharing. z is not modified (a and b are new).
+func (p *Protocol) reshareSplit(z []uint64) (a, b []uint64, err error) {
+	n := len(z)
+	h := n - n/2
+	if err := p.send(p.prev, z[:h:h]); err != nil {
+		return nil, nil, err
+	}
+	if err := p.send(p.next, z[h:]); err != nil {
+		return nil, nil, err
+	}
+	fromNext, err := p.recv(p.next, h)
+	if err != nil {
+		return nil, nil, err
+	}
+	fromPrev, err := p.recv(p.prev, n-h)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, b = make([]uint64, n), make([]uint64, n)
+	copy(a, z[:h])
+	copy(a[h:], fromPrev)
+	copy(b, fromNext)
+	copy(b[h:], z[h:])
+	return a, b, nil
 }
 
 func checkParty(op string, i int, allowAll bool) error {
