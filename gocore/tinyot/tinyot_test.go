@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -136,7 +137,7 @@ func TestAuthenticateRandomInput(t *testing.T) {
 				t.Fatalf("%s n=%d: %v", c.name, n, err)
 			}
 			if c.expect != nil {
-				if want := c.expect(x[0], x[1]); !equalWords(got, want) {
+				if want := c.expect(x[0], x[1]); !slices.Equal(got, want) {
 					t.Fatalf("%s n=%d: bits %x, want %x", c.name, n, got, want)
 				}
 			}
@@ -146,7 +147,7 @@ func TestAuthenticateRandomInput(t *testing.T) {
 			before := [2]int64{conns[0].Stats().BytesSent, conns[1].Stats().BytesSent}
 			must2(t, conns, func() (err error) { o[0], err = ps[0].Open(b[0]); return },
 				func() (err error) { o[1], err = ps[1].Open(b[1]); return })
-			if !equalWords(o[0], got) || !equalWords(o[1], got) {
+			if !slices.Equal(o[0], got) || !slices.Equal(o[1], got) {
 				t.Fatalf("%s n=%d: opened %x / %x, want %x", c.name, n, o[0], o[1], got)
 			}
 			must2(t, conns, ps[0].Check, ps[1].Check)
@@ -169,18 +170,6 @@ func xorWords(a, b []uint64) []uint64 {
 		out[i] = a[i] ^ b[i]
 	}
 	return out
-}
-
-func equalWords(a, b []uint64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestLocalOps: Xor, XorPublic, AndPublic and Slice keep every MAC relation and compute
@@ -212,7 +201,7 @@ func TestLocalOps(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
-		if !equalWords(got, tc.want) {
+		if !slices.Equal(got, tc.want) {
 			t.Fatalf("%s: %x, want %x", tc.name, got, tc.want)
 		}
 	}
@@ -331,7 +320,7 @@ func TestAND(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalWords(zv, andWords(xv, yv)) {
+	if !slices.Equal(zv, andWords(xv, yv)) {
 		t.Fatalf("AND wrong: %x", xorWords(zv, andWords(xv, yv)))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/qmpc/qmpc/gocore/ring"
@@ -81,7 +82,7 @@ func TestAndFinish(t *testing.T) {
 				for g, q := range gates {
 					zr, dd := andFinishRef(id, p.delta, q.x, q.y, q.a, q.b, q.c, q.own, q.peer)
 					z := zs[g]
-					if !equalWords(z.x, zr.x) || !equalWords(z.m, zr.m) || !equalWords(z.k, zr.k) {
+					if !slices.Equal(z.x, zr.x) || !slices.Equal(z.m, zr.m) || !slices.Equal(z.k, zr.k) {
 						t.Fatalf("gate %d: z differs from the reference", g)
 					}
 					W := ring.Words(n)
@@ -243,18 +244,6 @@ func TestPublicBitOps(t *testing.T) {
 			}
 		}
 	}
-}
-
-func equalWords(a, b []uint64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // BenchmarkAndFinish: one party's local work of AND gates after the message exchange
