@@ -29,49 +29,64 @@ func main() {
 	w("// accumulator blocks of 8 words, Z14 the broadcast x[8p+s], Z15 a product, Z16-Z22")
 	w("// y's 7 blocks, Z23 zero, Z24-Z31 y shifted by s words (block c: y[8c-s .. 8c-s+7],")
 	w("// zero outside). Z15 is zeroed again before returning (X15 is Go's zero register).")
-	w("TEXT ·mulAdd56AVX512(SB), NOSPLIT, $0-24")
-	w("\tMOVQ acc+0(FP), DI")
-	w("\tMOVQ x+8(FP), SI")
-	w("\tMOVQ y+16(FP), DX")
-	for k := range 14 {
-		w("\tVMOVDQU64 %d(DI), Z%d", 64*k, k)
-	}
-	for c := range 7 {
-		w("\tVMOVDQU64 %d(DX), Z%d", 64*c, 16+c)
-	}
-	w("\tVPXORQ Z23, Z23, Z23")
-	y := func(c int) string {
-		if c < 0 || c > 6 {
-			return "Z23"
+	// kernel writes one product routine: the prologue (accumulators and y's blocks in
+	// registers), for each shift s the blocks of y shifted by s words, then term(p, s)
+	// for each p < 7 (x[8p+s] times those blocks, added into the accumulators), and the
+	// epilogue (clearZ15: Z15 held a product and must be zero again for Go).
+	kernel := func(name string, term func(p, s int), clearZ15 bool) {
+		w("TEXT ·%s(SB), NOSPLIT, $0-24", name)
+		w("\tMOVQ acc+0(FP), DI")
+		w("\tMOVQ x+8(FP), SI")
+		w("\tMOVQ y+16(FP), DX")
+		for k := range 14 {
+			w("\tVMOVDQU64 %d(DI), Z%d", 64*k, k)
 		}
-		return fmt.Sprintf("Z%d", 16+c)
-	}
-	for s := range 8 {
-		for c := range 8 {
-			switch {
-			case s == 0 && c <= 6:
-				w("\tVMOVDQA64 %s, Z%d", y(c), 24+c)
-			case s > 0: // (Y_c : Y_{c-1}) shifted down by 8-s words
-				w("\tVALIGNQ $%d, %s, %s, Z%d", 8-s, y(c-1), y(c), 24+c)
+		for c := range 7 {
+			w("\tVMOVDQU64 %d(DX), Z%d", 64*c, 16+c)
+		}
+		w("\tVPXORQ Z23, Z23, Z23")
+		y := func(c int) string {
+			if c < 0 || c > 6 {
+				return "Z23"
 			}
+			return fmt.Sprintf("Z%d", 16+c)
 		}
-		for p := range 7 {
-			w("\tVPBROADCASTQ %d(SI), Z14", 8*(8*p+s))
+		for s := range 8 {
 			for c := range 8 {
-				if s == 0 && c == 7 {
-					continue
+				switch {
+				case s == 0 && c <= 6:
+					w("\tVMOVDQA64 %s, Z%d", y(c), 24+c)
+				case s > 0: // (Y_c : Y_{c-1}) shifted down by 8-s words
+					w("\tVALIGNQ $%d, %s, %s, Z%d", 8-s, y(c-1), y(c), 24+c)
 				}
-				w("\tVPMULLQ Z14, Z%d, Z15", 24+c)
-				w("\tVPADDQ Z15, Z%d, Z%d", p+c, p+c)
+			}
+			for p := range 7 {
+				term(p, s)
 			}
 		}
+		for k := range 14 {
+			w("\tVMOVDQU64 Z%d, %d(DI)", k, 64*k)
+		}
+		if clearZ15 {
+			w("\tVPXORQ Z15, Z15, Z15")
+		}
+		w("\tVZEROUPPER")
+		w("\tRET")
 	}
-	for k := range 14 {
-		w("\tVMOVDQU64 Z%d, %d(DI)", k, 64*k)
+	// blocks c of the shifted y that term adds (block 7 is zero for s = 0).
+	blocks := func(s int) []int {
+		if s == 0 {
+			return []int{0, 1, 2, 3, 4, 5, 6}
+		}
+		return []int{0, 1, 2, 3, 4, 5, 6, 7}
 	}
-	w("\tVPXORQ Z15, Z15, Z15")
-	w("\tVZEROUPPER")
-	w("\tRET")
+	kernel("mulAdd56AVX512", func(p, s int) {
+		w("\tVPBROADCASTQ %d(SI), Z14", 8*(8*p+s))
+		for _, c := range blocks(s) {
+			w("\tVPMULLQ Z14, Z%d, Z15", 24+c)
+			w("\tVPADDQ Z15, Z%d, Z%d", p+c, p+c)
+		}
+	}, true)
 	w("")
 	// The same product for x with coefficients 0 or 1 (an element of the exceptional set,
 	// given as the bit mask of its coefficients): x[i]*y is y or 0, added under a mask
@@ -80,45 +95,16 @@ func main() {
 	w("//")
 	w("// acc[i+j] += y[j] for the set bits i < 56 of x and j < 56: mulAdd56AVX512 with")
 	w("// the products by x[i] in {0, 1} replaced by additions under the mask K1.")
-	w("TEXT ·mulAdd56BitsAVX512(SB), NOSPLIT, $0-24")
-	w("\tMOVQ acc+0(FP), DI")
-	w("\tMOVQ x+8(FP), SI")
-	w("\tMOVQ y+16(FP), DX")
-	for k := range 14 {
-		w("\tVMOVDQU64 %d(DI), Z%d", 64*k, k)
-	}
-	for c := range 7 {
-		w("\tVMOVDQU64 %d(DX), Z%d", 64*c, 16+c)
-	}
-	w("\tVPXORQ Z23, Z23, Z23")
-	for s := range 8 {
-		for c := range 8 {
-			switch {
-			case s == 0 && c <= 6:
-				w("\tVMOVDQA64 %s, Z%d", y(c), 24+c)
-			case s > 0:
-				w("\tVALIGNQ $%d, %s, %s, Z%d", 8-s, y(c-1), y(c), 24+c)
-			}
+	kernel("mulAdd56BitsAVX512", func(p, s int) {
+		w("\tMOVQ SI, AX")
+		w("\tSHRQ $%d, AX", 8*p+s)
+		w("\tANDQ $1, AX")
+		w("\tNEGQ AX")
+		w("\tKMOVB AX, K1")
+		for _, c := range blocks(s) {
+			w("\tVPADDQ Z%d, Z%d, K1, Z%d", 24+c, p+c, p+c)
 		}
-		for p := range 7 {
-			w("\tMOVQ SI, AX")
-			w("\tSHRQ $%d, AX", 8*p+s)
-			w("\tANDQ $1, AX")
-			w("\tNEGQ AX")
-			w("\tKMOVB AX, K1")
-			for c := range 8 {
-				if s == 0 && c == 7 {
-					continue
-				}
-				w("\tVPADDQ Z%d, Z%d, K1, Z%d", 24+c, p+c, p+c)
-			}
-		}
-	}
-	for k := range 14 {
-		w("\tVMOVDQU64 Z%d, %d(DI)", k, 64*k)
-	}
-	w("\tVZEROUPPER")
-	w("\tRET")
+	}, false)
 	if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
