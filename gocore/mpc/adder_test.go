@@ -70,17 +70,7 @@ func TestBinaryArithmetic(t *testing.T) {
 					}, func(x, y uint64) uint64 { return b2u(maskW(x, w) <= maskW(a[3], w)) }},
 				}
 				for _, op := range ops {
-					got := evalB(t, name, [][]uint64{a, b}, func(p mpc.Protocol, xs []mpc.AShare) (mpc.BShare, error) {
-						x, err := p.A2B(xs[0], w)
-						if err != nil {
-							return nil, err
-						}
-						y, err := p.A2B(xs[1], w)
-						if err != nil {
-							return nil, err
-						}
-						return op.f(p, x, y)
-					})
+					got := evalB2(t, name, a, b, w, op.f)
 					for i := range a {
 						if want := op.want(a[i], b[i]); got[i] != want {
 							t.Fatalf("%s(%#x, %#x) = %#x, want %#x", op.name, maskW(a[i], w), maskW(b[i], w), got[i], want)
@@ -114,15 +104,7 @@ func TestAddBHigh(t *testing.T) {
 				adders := map[string]func(mpc.Protocol, mpc.BShare, mpc.BShare, int) (mpc.BShare, error){
 					"prefix": mpc.AddBHigh, "ripple": mpc.AddBHighRipple, "sparse prefix": mpc.AddBHighSparse}
 				for kind, add := range adders {
-					got := evalB(t, name, [][]uint64{a, b}, func(p mpc.Protocol, xs []mpc.AShare) (mpc.BShare, error) {
-						x, err := p.A2B(xs[0], w)
-						if err != nil {
-							return nil, err
-						}
-						y, err := p.A2B(xs[1], w)
-						if err != nil {
-							return nil, err
-						}
+					got := evalB2(t, name, a, b, w, func(p mpc.Protocol, x, y mpc.BShare) (mpc.BShare, error) {
 						return add(p, x, y, lo)
 					})
 					for i := range a {

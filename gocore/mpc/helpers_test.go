@@ -218,6 +218,22 @@ func evalB(t *testing.T, name string, ins [][]uint64, f func(p mpc.Protocol, xs 
 	return got
 }
 
+// evalB2 is evalB of a binary operation f on the w-bit A2B of both inputs.
+func evalB2(t *testing.T, name string, a, b []uint64, w int, f func(p mpc.Protocol, x, y mpc.BShare) (mpc.BShare, error)) []uint64 {
+	t.Helper()
+	return evalB(t, name, [][]uint64{a, b}, func(p mpc.Protocol, xs []mpc.AShare) (mpc.BShare, error) {
+		x, err := p.A2B(xs[0], w)
+		if err != nil {
+			return nil, err
+		}
+		y, err := p.A2B(xs[1], w)
+		if err != nil {
+			return nil, err
+		}
+		return f(p, x, y)
+	})
+}
+
 func u64s(v []int64) []uint64 {
 	out := make([]uint64, len(v))
 	for i, x := range v {
