@@ -193,16 +193,9 @@ func RunLocalWith(protocol string, g *model.Graph, c *Compiled, in []model.Value
 			t.Fired = t.Report.Altered
 		}()
 	}
-	var logs []*net.SizeLog
-	if lo.MessageSizes {
-		for i, c := range conns {
-			l := net.NewSizeLog(c)
-			conns[i], logs = l, append(logs, l)
-		}
-	}
 	var evs []*net.EventLog
 	marks := make([]int, n) // each party's events before the inference (setup, offline)
-	if lo.Events {
+	if lo.Events || lo.MessageSizes {
 		for i, c := range conns {
 			l := net.NewEventLog(c)
 			conns[i], evs = l, append(evs, l)
@@ -282,10 +275,12 @@ func RunLocalWith(protocol string, g *model.Graph, c *Compiled, in []model.Value
 	}
 	r.Tampered = tamperer != nil && tamperer.Tampered()
 	for i, l := range evs {
-		r.Events = append(r.Events, l.Events()[marks[i]:])
-	}
-	for _, l := range logs {
-		r.MessageSizes = append(r.MessageSizes, l.Sizes())
+		if lo.Events {
+			r.Events = append(r.Events, l.Events()[marks[i]:])
+		}
+		if lo.MessageSizes {
+			r.MessageSizes = append(r.MessageSizes, l.Sizes())
+		}
 	}
 	r.Setup = merge([]LayerStats{parties[0].SetupStats()}, parties, func(e *Party) []LayerStats { return []LayerStats{e.SetupStats()} })[0]
 	r.Input = merge([]LayerStats{parties[0].InputStats()}, parties, func(e *Party) []LayerStats { return []LayerStats{e.InputStats()} })[0]

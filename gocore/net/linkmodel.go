@@ -15,7 +15,9 @@ type Event struct {
 }
 
 // EventLog is a Conn that records its party's sends and receives in order (a testing
-// and benchmarking aid: LinkTime replays them over emulated links).
+// and benchmarking aid: LinkTime replays them over emulated links; a sweep of tampers
+// picks a word inside a message from Sizes). It copies nothing. Events and Sizes may be
+// called from any goroutine once the party has stopped.
 type EventLog struct {
 	Conn
 	events []Event
@@ -44,6 +46,17 @@ func (c *EventLog) Len() int { return len(c.events) }
 
 // Events returns the events so far, in order.
 func (c *EventLog) Events() []Event { return append([]Event{}, c.events...) }
+
+// Sizes returns the lengths of the messages sent so far, in order.
+func (c *EventLog) Sizes() []int {
+	var s []int
+	for _, e := range c.events {
+		if e.Send {
+			s = append(s, e.Bytes)
+		}
+	}
+	return s
+}
 
 // LinkTime replays the parties' events (logs[i]: party i's, from EventLog) over links of
 // one-way delay delay and mbit Mbit/s per direction of each ordered pair of parties, as

@@ -245,23 +245,3 @@ func (t Tamper) Apply(msg []byte) []byte {
 	copy(out[lo:hi], buf[:hi-lo])
 	return out
 }
-
-// SizeLog is a Conn that records the length of every message its party sends (a testing
-// aid: a sweep of tampers picks a word inside the message it alters). It copies nothing.
-// Sizes may be called from any goroutine once the party has stopped sending.
-type SizeLog struct {
-	Conn
-	sizes []int
-}
-
-// NewSizeLog wraps c.
-func NewSizeLog(c Conn) *SizeLog { return &SizeLog{Conn: c} }
-
-// Send records len(msg) and passes msg on.
-func (c *SizeLog) Send(to int, msg []byte) error {
-	c.sizes = append(c.sizes, len(msg))
-	return c.Conn.Send(to, msg)
-}
-
-// Sizes returns the lengths of the messages sent so far, in order.
-func (c *SizeLog) Sizes() []int { return append([]int{}, c.sizes...) }

@@ -197,9 +197,9 @@ func BenchmarkTamperer(b *testing.B) {
 	}
 }
 
-func TestSizeLog(t *testing.T) {
+func TestEventLogSizes(t *testing.T) {
 	conns := NewPipes(3)
-	s := NewSizeLog(conns[1])
+	s := NewEventLog(conns[1])
 	for _, m := range []sent{{0, words(1, 2)}, {2, []byte{1}}, {0, nil}} {
 		if err := s.Send(m.to, m.msg); err != nil {
 			t.Fatal(err)

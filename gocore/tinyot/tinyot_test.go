@@ -430,7 +430,7 @@ const (
 
 func sweepRun(t *testing.T, cheater int, tm net.Tamper, n, batch int) (outcome, [2][]int, error) {
 	conns := net.NewPipes(2)
-	var logs [2]*net.SizeLog
+	var logs [2]*net.EventLog
 	var tc *net.Tamperer
 	if cheater >= 0 {
 		var err error
@@ -440,7 +440,7 @@ func sweepRun(t *testing.T, cheater int, tm net.Tamper, n, batch int) (outcome, 
 		conns[cheater] = tc
 	} else {
 		for i := range conns {
-			logs[i] = net.NewSizeLog(conns[i])
+			logs[i] = net.NewEventLog(conns[i])
 			conns[i] = logs[i]
 		}
 	}

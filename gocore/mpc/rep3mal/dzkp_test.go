@@ -105,7 +105,7 @@ func convIndex() (xi, yi []int32) {
 func runMul(t *testing.T, proofs bool, party int, tm net.Tamper, n int) (first error, errsOut [3]error, sizes [3][]int) {
 	t.Helper()
 	conns := net.NewPipes(3)
-	var logs [3]*net.SizeLog
+	var logs [3]*net.EventLog
 	if party >= 0 {
 		tc, err := net.NewTamperer(conns[party], tm)
 		if err != nil {
@@ -114,7 +114,7 @@ func runMul(t *testing.T, proofs bool, party int, tm net.Tamper, n int) (first e
 		conns[party] = tc
 	} else {
 		for i := range conns {
-			logs[i] = net.NewSizeLog(conns[i])
+			logs[i] = net.NewEventLog(conns[i])
 			conns[i] = logs[i]
 		}
 	}
@@ -330,7 +330,7 @@ const andPlanes = 13
 func runAND(t *testing.T, party int, tm net.Tamper, n int) (errsOut [3]error, sizes [3][]int) {
 	t.Helper()
 	conns := net.NewPipes(3)
-	var logs [3]*net.SizeLog
+	var logs [3]*net.EventLog
 	if party >= 0 {
 		tc, err := net.NewTamperer(conns[party], tm)
 		if err != nil {
@@ -339,7 +339,7 @@ func runAND(t *testing.T, party int, tm net.Tamper, n int) (errsOut [3]error, si
 		conns[party] = tc
 	} else {
 		for i := range conns {
-			logs[i] = net.NewSizeLog(conns[i])
+			logs[i] = net.NewEventLog(conns[i])
 			conns[i] = logs[i]
 		}
 	}

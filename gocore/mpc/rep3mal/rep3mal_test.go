@@ -91,7 +91,7 @@ func circuit(p mpc.Protocol) ([]uint64, error) {
 func run(party int, t net.Tamper) (out []uint64, err error, fired bool, sizes [3][]int) {
 	conns := net.NewPipes(3)
 	var tc *net.Tamperer
-	var logs [3]*net.SizeLog
+	var logs [3]*net.EventLog
 	if party >= 0 {
 		if tc, err = net.NewTamperer(conns[party], t); err != nil {
 			return nil, err, false, sizes
@@ -99,7 +99,7 @@ func run(party int, t net.Tamper) (out []uint64, err error, fired bool, sizes [3
 		conns[party] = tc
 	} else {
 		for i := range conns {
-			logs[i] = net.NewSizeLog(conns[i])
+			logs[i] = net.NewEventLog(conns[i])
 			conns[i] = logs[i]
 		}
 	}

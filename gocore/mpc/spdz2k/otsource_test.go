@@ -463,7 +463,7 @@ func offlineTamperRun(cheater int, tm net.Tamper) (tamperOutcome, [2][]int, erro
 // offlineTamperRunOut is offlineTamperRun that also returns the parties' outputs.
 func offlineTamperRunOut(cheater int, tm net.Tamper) (tamperOutcome, [2][]int, [2]*offlineOut, error) {
 	conns := net.NewPipes(2)
-	var logs [2]*net.SizeLog
+	var logs [2]*net.EventLog
 	var tc *net.Tamperer
 	if cheater >= 0 {
 		var err error
@@ -473,7 +473,7 @@ func offlineTamperRunOut(cheater int, tm net.Tamper) (tamperOutcome, [2][]int, [
 		conns[cheater] = tc
 	} else {
 		for i := range conns {
-			logs[i] = net.NewSizeLog(conns[i])
+			logs[i] = net.NewEventLog(conns[i])
 			conns[i] = logs[i]
 		}
 	}
@@ -808,7 +808,7 @@ func sourceTamperSweep(t *testing.T, seed uint64, last int, gen func(i int, s *o
 	run := func(cheater int, tm net.Tamper) (tamperOutcome, [2][]int, error) {
 		conns := net.NewPipes(2)
 		var tc *net.Tamperer
-		var logs [2]*net.SizeLog
+		var logs [2]*net.EventLog
 		if cheater >= 0 {
 			var err error
 			if tc, err = net.NewTamperer(conns[cheater], tm); err != nil {
@@ -817,7 +817,7 @@ func sourceTamperSweep(t *testing.T, seed uint64, last int, gen func(i int, s *o
 			conns[cheater] = tc
 		} else {
 			for i := range 2 {
-				logs[i] = net.NewSizeLog(conns[i])
+				logs[i] = net.NewEventLog(conns[i])
 				conns[i] = logs[i]
 			}
 		}
