@@ -151,6 +151,9 @@ type Tamperer struct {
 
 	reached, altered atomic.Bool
 	to, size         atomic.Int64
+	// once, if set (ShareOnce), is shared with other Tamperers: only the first to reach
+	// its chosen message alters it; the others pass theirs on untouched.
+	once *atomic.Bool
 }
 
 // NewTamperer wraps c so that message t.Message that c's party sends is altered as t says.
@@ -163,6 +166,14 @@ func NewTamperer(c Conn, t Tamper) (*Tamperer, error) {
 		tc.history = make([][][]byte, c.N())
 	}
 	return tc, nil
+}
+
+// ShareOnce makes c alter its message only if no other Tamperer sharing once has
+// altered (reached) its own: one alteration per process when every session or lane of
+// a party process gets its own Tamperer. It returns c.
+func (c *Tamperer) ShareOnce(once *atomic.Bool) *Tamperer {
+	c.once = once
+	return c
 }
 
 // Spec returns the alteration.
@@ -189,6 +200,9 @@ func (c *Tamperer) Send(to int, msg []byte) error {
 			c.history[to] = h
 		}
 		return c.Conn.Send(to, msg)
+	}
+	if c.once != nil && !c.once.CompareAndSwap(false, true) {
+		return c.Conn.Send(to, msg) // another Tamperer sharing once has altered its message
 	}
 	out := c.alter(to, msg)
 	altered := !bytes.Equal(out, msg)

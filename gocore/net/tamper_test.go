@@ -3,6 +3,7 @@ package net
 import (
 	"bytes"
 	"encoding/binary"
+	"sync/atomic"
 	"testing"
 
 	"github.com/qmpc/qmpc/gocore/errs"
@@ -210,5 +211,41 @@ func TestEventLogSizes(t *testing.T) {
 	}
 	if got, err := conns[0].Recv(1); err != nil || len(got) != 16 {
 		t.Fatalf("Recv = %v, %v", got, err)
+	}
+}
+
+// TestTamperShareOnce: of two Tamperers sharing one guard, only the first to reach its
+// message alters it; the second passes its message on untouched and reports nothing.
+func TestTamperShareOnce(t *testing.T) {
+	var once atomic.Bool
+	conns := NewPipes(2)
+	a, err := NewTamperer(conns[0], Tamper{Message: 0, Xor: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewTamperer(conns[0], Tamper{Message: 0, Xor: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.ShareOnce(&once)
+	b.ShareOnce(&once)
+	for _, tc := range []*Tamperer{a, b} {
+		if err := tc.Send(1, words(6)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := conns[1].Recv(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := conns[1].Recv(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first[0] != 7 || second[0] != 6 {
+		t.Fatalf("received %d and %d, want 7 (altered) and 6 (untouched)", first[0], second[0])
+	}
+	if !a.Report().Altered || b.Report().Reached || !once.Load() {
+		t.Fatalf("reports %+v, %+v, guard %v", a.Report(), b.Report(), once.Load())
 	}
 }

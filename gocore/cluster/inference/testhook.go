@@ -117,6 +117,9 @@ func newTamperHook(conn net.Conn, spec net.Tamper, at, id int, out io.Writer, fi
 	if err != nil {
 		return nil, err
 	}
+	// Lanes made before the alteration (a spare lane) have hooks too: only the first to
+	// reach its message alters it, so that the process cheats once.
+	t.ShareOnce(fired)
 	return &tamperHook{t: t, message: spec.Message, id: id, out: out, fired: fired}, nil
 }
 
