@@ -1,0 +1,412 @@
+package hemat
+
+import (
+	"bytes"
+	"math/big"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/ring128"
+)
+
+var (
+	paramsOnce sync.Once
+	testParams *Params
+	paramsErr  error
+)
+
+func params(t testing.TB) *Params {
+	paramsOnce.Do(func() { testParams, paramsErr = NewParams() })
+	if paramsErr != nil {
+		t.Fatal(paramsErr)
+	}
+	return testParams
+}
+
+func rnd(seed uint64) *rand.ChaCha8 {
+	var s [32]byte
+	s[0], s[1] = byte(seed), byte(seed>>8)
+	return rand.NewChaCha8(s)
+}
+
+func randVec(r *rand.Rand, n int) ring128.Vec {
+	v := ring128.Make(n)
+	for i := range v.Lo {
+		v.Lo[i], v.Hi[i] = r.Uint64(), r.Uint64()
+	}
+	return v
+}
+
+func constVec(n int, lo, hi uint64) ring128.Vec {
+	v := ring128.Make(n)
+	for i := range v.Lo {
+		v.Lo[i], v.Hi[i] = lo, hi
+	}
+	return v
+}
+
+// party holds one party's keys.
+type party struct {
+	sk *SecretKey
+	pk *PublicKey
+}
+
+func newParties(t testing.TB, p *Params, seed uint64) [2]party {
+	var ps [2]party
+	for i := range ps {
+		sk, pk, err := p.KeyGen(rnd(seed + uint64(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// the public key goes over the wire
+		if pk, err = p.UnmarshalPublicKey(p.MarshalPublicKey(pk)); err != nil {
+			t.Fatal(err)
+		}
+		ps[i] = party{sk, pk}
+	}
+	return ps
+}
+
+// cross runs one direction: party i encrypts its factor enc, party j multiplies by its
+// factor plain. It returns the decryptor's share f - R and the multiplier's R.
+func cross(t testing.TB, p *Params, pl *Plan, pi, pj party, enc, plain ring128.Vec, seed uint64) (dec, mask ring128.Vec) {
+	t.Helper()
+	up, err := pi.sk.Encrypt(pl, enc, rnd(seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(up) != p.UploadBytes(pl) {
+		t.Fatalf("upload %d bytes, UploadBytes %d", len(up), p.UploadBytes(pl))
+	}
+	resp, mask, err := p.Respond(pl, pi.pk, up, plain, rnd(seed+1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err = pi.sk.Decrypt(pl, resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dec, mask
+}
+
+// tripleShares computes shares of f(L0 + L1, R0 + R1) from both directions' cross terms
+// and the local products (apply adds f(l, r) to out).
+func tripleShares(t testing.TB, p *Params, pl *Plan, ps [2]party, l, r [2]ring128.Vec, apply func(out, l, r ring128.Vec)) [2]ring128.Vec {
+	var c [2]ring128.Vec
+	for i := range c {
+		c[i] = ring128.Make(pl.OutLen)
+		apply(c[i], l[i], r[i])
+	}
+	for i := 0; i < 2; i++ {
+		j := 1 - i
+		enc, plain := l[i], r[j]
+		if !pl.EncryptLeft {
+			enc, plain = r[i], l[j]
+		}
+		dec, mask := cross(t, p, pl, ps[i], ps[j], enc, plain, uint64(100+10*i))
+		ring128.Add(c[i], c[i], dec)
+		ring128.Add(c[j], c[j], mask)
+	}
+	return c
+}
+
+func equal(a, b ring128.Vec) bool {
+	for i := range a.Lo {
+		if a.Lo[i] != b.Lo[i] || a.Hi[i] != b.Hi[i] {
+			return false
+		}
+	}
+	return a.Len() == b.Len()
+}
+
+func sum(a, b ring128.Vec) ring128.Vec {
+	s := ring128.Make(a.Len())
+	ring128.Add(s, a, b)
+	return s
+}
+
+func matMulRef(m, k, n int) func(out, l, r ring128.Vec) {
+	return func(out, l, r ring128.Vec) { ring128.MatMulAdd(out, l, r, m, k, n) }
+}
+
+// depthwiseIndex builds spdz2k's gatherMul index maps of a depthwise convolution
+// (x index or -1 for padding, w index), groups of KH*KW per output.
+func depthwiseIndex(d Depthwise) (xIdx, wIdx []int32) {
+	for oy := 0; oy < d.OH; oy++ {
+		for ox := 0; ox < d.OW; ox++ {
+			for c := 0; c < d.C; c++ {
+				for dy := 0; dy < d.KH; dy++ {
+					for dx := 0; dx < d.KW; dx++ {
+						y, x := oy*d.Stride+dy-d.PadT, ox*d.Stride+dx-d.PadL
+						q := int32(-1)
+						if y >= 0 && y < d.H && x >= 0 && x < d.W {
+							q = int32((y*d.W+x)*d.C + c)
+						}
+						xIdx = append(xIdx, q)
+						wIdx = append(wIdx, int32((dy*d.KW+dx)*d.C+c))
+					}
+				}
+			}
+		}
+	}
+	return
+}
+
+// depthwiseRef is spdz2k's gatherMul (out[i] += sum_j x[xIdx[i k + j]] w[wIdx[i k + j]])
+// from ring128's Gather, Mul and SumGroups.
+func depthwiseRef(d Depthwise) func(out, l, r ring128.Vec) {
+	xIdx, wIdx := depthwiseIndex(d)
+	return func(out, l, r ring128.Vec) {
+		prod := ring128.Gather(l, xIdx)
+		ring128.Mul(prod, prod, ring128.Gather(r, wIdx))
+		ring128.Add(out, out, ring128.SumGroups(prod, d.KH*d.KW))
+	}
+}
+
+func TestParamsBound(t *testing.T) {
+	p := params(t)
+	b := p.Bound()
+	t.Logf("log2 Q = %.2f, log2 Q' = %.2f; %v", p.LogQ(), p.LogQOut(), b)
+	if p.LogQ() > 438 {
+		t.Errorf("log2 Q = %.1f above 438 (HE standard, 128-bit, N = 2^14)", p.LogQ())
+	}
+	if err := b.Check(); err != nil {
+		t.Fatal(err)
+	}
+	// the check fails when the flooding no longer fits
+	b.Flood = new(big.Int).Lsh(b.Flood, uint(b.MaxAtQ.BitLen()-FloodBits))
+	if err := b.Check(); err == nil {
+		t.Errorf("Check accepted a flooding of 2^%d with Q/2T = 2^%d", b.Flood.BitLen()-1, b.MaxAtQ.BitLen()-1)
+	}
+}
+
+func TestMatMulShares(t *testing.T) {
+	p := params(t)
+	ps := newParties(t, p, 1)
+	cases := []struct {
+		m, k, n, mw, kw, nw int
+		transpose           bool
+	}{
+		{2, 3, 4, 2, 3, 4, false},
+		{5, 7, 3, 5, 7, 3, true},
+		{33, 65, 17, 8, 16, 5, false},  // edge blocks everywhere, 5 x 5 x 4 ciphertext blocks
+		{17, 100, 29, 7, 11, 13, true}, // transposed, not powers of two
+		{40, 300, 50, 40, 1, 409, false},
+	}
+	for ci, c := range cases {
+		pl, err := MatMulPlan(c.m, c.k, c.n, c.mw, c.kw, c.nw, c.transpose)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rand.New(rand.NewPCG(uint64(ci), 7))
+		l := [2]ring128.Vec{randVec(r, c.m*c.k), randVec(r, c.m*c.k)}
+		w := [2]ring128.Vec{randVec(r, c.k*c.n), randVec(r, c.k*c.n)}
+		shares := tripleShares(t, p, pl, ps, l, w, matMulRef(c.m, c.k, c.n))
+		want := ring128.Make(c.m * c.n)
+		ring128.MatMulAdd(want, sum(l[0], l[1]), sum(w[0], w[1]), c.m, c.k, c.n)
+		if !equal(sum(shares[0], shares[1]), want) {
+			t.Errorf("%s: shares do not sum to the product", pl.Name)
+		}
+		t.Logf("%s: %d+%d polynomials, %d responses, %d products", pl.Name, pl.XPolys, pl.WPolys, pl.OutPolys(), pl.Products)
+	}
+}
+
+func TestDepthwiseShares(t *testing.T) {
+	p := params(t)
+	ps := newParties(t, p, 2)
+	cases := []Depthwise{
+		{H: 6, W: 5, C: 3, KH: 3, KW: 3, Stride: 1, PadT: 1, PadL: 1, OH: 6, OW: 5},
+		{H: 9, W: 9, C: 7, KH: 3, KW: 3, Stride: 2, PadT: 0, PadL: 0, OH: 4, OW: 4},
+		{H: 8, W: 8, C: 37, KH: 3, KW: 3, Stride: 2, PadT: 0, PadL: 0, OH: 4, OW: 4},    // TFLite SAME, stride 2: pad bottom/right
+		{H: 64, W: 64, C: 3, KH: 3, KW: 3, Stride: 1, PadT: 1, PadL: 1, OH: 64, OW: 64}, // one channel per ciphertext
+	}
+	for ci, d := range cases {
+		pl, err := DepthwisePlan(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rand.New(rand.NewPCG(uint64(ci), 9))
+		l := [2]ring128.Vec{randVec(r, pl.LeftLen), randVec(r, pl.LeftLen)}
+		w := [2]ring128.Vec{randVec(r, pl.RightLen), randVec(r, pl.RightLen)}
+		shares := tripleShares(t, p, pl, ps, l, w, depthwiseRef(d))
+		want := ring128.Make(pl.OutLen)
+		depthwiseRef(d)(want, sum(l[0], l[1]), sum(w[0], w[1]))
+		if !equal(sum(shares[0], shares[1]), want) {
+			t.Errorf("%s: shares do not sum to the product", pl.Name)
+		}
+		t.Logf("%s: %d ciphertexts, %d responses", pl.Name, pl.XPolys, pl.OutPolys())
+	}
+}
+
+// maxNoise decrypts resp and returns the largest |x - round(Q' M / T)| (centered mod Q')
+// over the wanted coefficients, M = want.
+func maxNoise(t *testing.T, sk *SecretKey, pl *Plan, resp []byte, want ring128.Vec) *big.Int {
+	p := sk.p
+	T := new(big.Int).Lsh(big.NewInt(1), 128)
+	worst := new(big.Int)
+	err := sk.phases(pl, resp, func(e int32, x *big.Int) {
+		m := new(big.Int).Lsh(new(big.Int).SetUint64(want.Hi[e]), 64)
+		m.Or(m, new(big.Int).SetUint64(want.Lo[e]))
+		d := m.Mul(m, p.bigQOut)
+		d.Add(d, new(big.Int).Rsh(T, 1))
+		d.Quo(d, T)
+		d.Sub(x, d)
+		d.Mod(d, p.bigQOut)
+		if d.Cmp(p.qOutHalf) > 0 {
+			d.Sub(d, p.bigQOut)
+		}
+		if d.CmpAbs(worst) > 0 {
+			worst.Abs(d)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return worst
+}
+
+// TestNoiseWorstCase: the decryption bound at the worst-case inputs (every coefficient
+// 2^128 - 1 or 2^127, which is -2^127 centered) with the most accumulation a plan may
+// have (1024 x 1023 plaintext coefficients per response, near MaxAccum): the product's
+// noise measured without flooding at Q stays below the bound's product term, and with
+// the real parameters the decrypted shares are right and the noise at Q' below its bound.
+func TestNoiseWorstCase(t *testing.T) {
+	pNoFlood, err := newParams(Primes, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, err := MatMulPlan(1, 1024, 1023, 1, 16, 1023, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pl.outs[0].accum != 1024*1023 {
+		t.Fatalf("accumulated %d", pl.outs[0].accum)
+	}
+	for _, in := range []struct {
+		name               string
+		lLo, lHi, rLo, rHi uint64
+	}{
+		{"2^128-1 by 2^127", ^uint64(0), ^uint64(0), 0, 1 << 63},
+		{"2^127 by 2^127", 0, 1 << 63, 0, 1 << 63},
+		{"2^128-1 by 2^128-1", ^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)},
+	} {
+		l, r := constVec(1024, in.lLo, in.lHi), constVec(1024*1023, in.rLo, in.rHi)
+		want := ring128.Make(1023)
+		ring128.MatMulAdd(want, l, r, 1, 1024, 1023)
+		for _, p := range []*Params{pNoFlood, params(t)} {
+			ps := newParties(t, p, 3)
+			up, err := ps[0].sk.Encrypt(pl, l, rnd(5))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, mask, err := p.Respond(pl, ps[0].pk, up, r, rnd(6))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dec, err := ps[0].sk.Decrypt(pl, resp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !equal(sum(dec, mask), want) {
+				t.Errorf("%s (flood %v): wrong product", in.name, !p.noFlood)
+			}
+			m := ring128.Make(want.Len())
+			ring128.Sub(m, want, mask)
+			noise := maxNoise(t, ps[0].sk, pl, resp, m)
+			b := p.Bound()
+			limit := b.TotalOut()
+			if p.noFlood {
+				limit = new(big.Int).Add(b.Product, b.Rerand)
+			}
+			t.Logf("%s, flood %v: noise 2^%d, bound 2^%d", in.name, !p.noFlood, noise.BitLen(), limit.BitLen())
+			if noise.Cmp(limit) > 0 {
+				t.Errorf("%s: noise %v above the bound %v", in.name, noise, limit)
+			}
+		}
+	}
+}
+
+// TestWrongKeyOrCorrupted: a response decrypted with another key, or computed from a
+// corrupted upload, or corrupted itself, does not give the product.
+func TestWrongKeyOrCorrupted(t *testing.T) {
+	p := params(t)
+	ps := newParties(t, p, 4)
+	pl, err := MatMulPlan(4, 6, 5, 4, 6, 5, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(4, 4))
+	l, w := randVec(r, 24), randVec(r, 30)
+	want := ring128.Make(20)
+	ring128.MatMulAdd(want, l, w, 4, 6, 5)
+	up, err := ps[0].sk.Encrypt(pl, l, rnd(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, mask, err := p.Respond(pl, ps[0].pk, up, w, rnd(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := ps[0].sk.Decrypt(pl, resp)
+	if err != nil || !equal(sum(dec, mask), want) {
+		t.Fatalf("honest run: %v", err)
+	}
+	if dec, err := ps[1].sk.Decrypt(pl, resp); err != nil || equal(sum(dec, mask), want) {
+		t.Errorf("the other party's key decrypted the product (err %v)", err)
+	}
+	// a wrong bit in c0 (coefficient 0 of the first prime, in the NTT domain: every
+	// coefficient of the plaintext moves)
+	bad := bytes.Clone(up)
+	bad[SeedSize] ^= 1 << 3
+	resp2, mask2, err := p.Respond(pl, ps[0].pk, bad, w, rnd(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dec, err := ps[0].sk.Decrypt(pl, resp2); err != nil || equal(sum(dec, mask2), want) {
+		t.Errorf("a corrupted upload gave the product (err %v)", err)
+	}
+	// a corrupted seed
+	bad = bytes.Clone(up)
+	bad[0] ^= 1
+	resp2, mask2, err = p.Respond(pl, ps[0].pk, bad, w, rnd(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dec, err := ps[0].sk.Decrypt(pl, resp2); err != nil || equal(sum(dec, mask2), want) {
+		t.Errorf("an upload with a corrupted seed gave the product (err %v)", err)
+	}
+	// a corrupted response: a bit of c1
+	bad = bytes.Clone(resp)
+	bad[100] ^= 1 << 5
+	if dec, err := ps[0].sk.Decrypt(pl, bad); err == nil && equal(sum(dec, mask), want) {
+		t.Errorf("a corrupted response decrypted to the product")
+	}
+	// wrong sizes are the peer's fault
+	if _, _, err := p.Respond(pl, ps[0].pk, up[:len(up)-1], w, rnd(2)); errs.KindOf(err) != errs.Party {
+		t.Errorf("short upload: %v", err)
+	}
+	if _, err := ps[0].sk.Decrypt(pl, resp[1:]); errs.KindOf(err) != errs.Party {
+		t.Errorf("short response: %v", err)
+	}
+	if _, err := p.UnmarshalPublicKey(make([]byte, p.PublicKeyBytes())); err != nil {
+		t.Errorf("zero public key: %v", err)
+	}
+	allOnes := bytes.Repeat([]byte{0xff}, p.PublicKeyBytes())
+	if _, err := p.UnmarshalPublicKey(allOnes); errs.KindOf(err) != errs.Party {
+		t.Errorf("residues above their primes accepted: %v", err)
+	}
+}
+
+func TestPlanErrors(t *testing.T) {
+	if _, err := MatMulPlan(64, 64, 64, 64, 64, 64, false); errs.KindOf(err) != errs.Shape {
+		t.Errorf("blocks of 64^3 > N: %v", err)
+	}
+	if _, err := MatMulPlan(1, 2048, 1024, 1, 16, 1023, false); errs.KindOf(err) != errs.Shape {
+		t.Errorf("accumulating 2048 x 1023 > MaxAccum: %v", err)
+	}
+	if _, err := DepthwisePlan(Depthwise{H: 200, W: 200, C: 1, KH: 3, KW: 3, Stride: 1, PadT: 1, PadL: 1, OH: 200, OW: 200}); errs.KindOf(err) != errs.Shape {
+		t.Errorf("a 202x202 channel > N: %v", err)
+	}
+}

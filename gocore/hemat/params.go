@@ -1,0 +1,249 @@
+package hemat
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+	"math/bits"
+
+	"github.com/tuneinsight/lattigo/v5/ring"
+
+	"github.com/qmpc/qmpc/gocore/errs"
+)
+
+// Parameters (see the package comment for the bound they satisfy).
+const (
+	// LogN is log2 of the ring degree: polynomials of N = 2^14 coefficients.
+	LogN = 14
+	// N is the ring degree.
+	N = 1 << LogN
+	// PrimeBits is the size of each NTT prime (primes just below 2^49).
+	PrimeBits = 49
+	// Primes is the number of primes in Q (log2 Q about 343 <= 438, the HE standard's
+	// bound for 128-bit security at N = 2^14 with a ternary secret and sigma = 3.2).
+	Primes = 7
+	// OutPrimes is the number of primes kept in Q' after the response's modulus
+	// switching (log2 Q' about 147).
+	OutPrimes = 3
+	// Sigma and ErrBound are the error distribution: a discrete Gaussian of standard
+	// deviation 3.2 truncated to [-19, 19].
+	Sigma    = 3.2
+	ErrBound = 19
+	// MaxAccum is the most plaintext coefficients (nonzeros of the plaintext polynomials,
+	// summed over the products accumulated into one response polynomial) a plan may
+	// use: it bounds the product's noise by (ErrBound + 1/2) 2^127 MaxAccum < 2^ProductBits.
+	MaxAccum = 1 << 20
+	// ProductBits bounds the product's noise: |noise| < 2^152 per coefficient.
+	ProductBits = 152
+	// StatBits is the statistical security of the noise flooding per response polynomial.
+	StatBits = 40
+	// FloodBits: the flooding noise is uniform in [-2^206, 2^206), so that the product's
+	// noise (< 2^152) shifts it by a statistical distance below N 2^152 / 2^206 = 2^-40
+	// per polynomial of N coefficients.
+	FloodBits = ProductBits + StatBits + LogN
+)
+
+// Params holds the ring and the constants for plaintext modulus T = 2^128.
+type Params struct {
+	r    *ring.Ring // level Primes-1 (Q)
+	rOut *ring.Ring // level OutPrimes-1 (Q')
+	q    []uint64
+	// qHi[i] = floor(Q/T) mod q_i; qLo = Q mod T (two words).
+	qHi        []uint64
+	qLoL, qLoH uint64
+	// p64[i] = 2^64 mod q_i, p128, p192, pFlood = 2^FloodBits mod q_i.
+	p64, p128, p192, pFlood []uint64
+	bigQ, bigQOut           *big.Int
+	crt                     []*big.Int // CRT constants for Q': x = sum r_i crt_i mod Q'
+	qOutHalf                *big.Int
+	qOutBits                []int // bits per residue on the wire, per prime
+	qBits                   []int
+	outPrimes               int  // primes kept by the response (OutPrimes; Primes in noise tests)
+	noFlood                 bool // tests only: measure the product's noise without flooding
+}
+
+// NewParams builds the parameters: N = 2^14, Q the product of seven 49-bit NTT primes,
+// Q' the first three. It checks the decryption bound (Bound).
+func NewParams() (*Params, error) { return newParams(OutPrimes, false) }
+
+func newParams(outPrimes int, noFlood bool) (*Params, error) {
+	g := ring.NewNTTFriendlyPrimesGenerator(PrimeBits, 2*N)
+	q, err := g.NextDownstreamPrimes(Primes)
+	if err != nil {
+		return nil, errs.New(errs.Internal, "hemat: primes: %v", err)
+	}
+	r, err := ring.NewRing(N, q)
+	if err != nil {
+		return nil, errs.New(errs.Internal, "hemat: ring: %v", err)
+	}
+	p := &Params{r: r, rOut: r.AtLevel(outPrimes - 1), q: q, outPrimes: outPrimes, noFlood: noFlood}
+	p.bigQ = r.Modulus()
+	p.bigQOut = new(big.Int).SetInt64(1)
+	for _, qi := range q {
+		p.qBits = append(p.qBits, bits.Len64(qi))
+	}
+	for _, qi := range q[:outPrimes] {
+		p.bigQOut.Mul(p.bigQOut, new(big.Int).SetUint64(qi))
+	}
+	T := new(big.Int).Lsh(big.NewInt(1), 128)
+	hi, lo := new(big.Int).QuoRem(p.bigQ, T, new(big.Int))
+	p.qLoL, p.qLoH = lo128(lo)
+	two := func(e uint) *big.Int { return new(big.Int).Lsh(big.NewInt(1), e) }
+	for _, qi := range q {
+		bq := new(big.Int).SetUint64(qi)
+		p.qHi = append(p.qHi, new(big.Int).Mod(hi, bq).Uint64())
+		p.p64 = append(p.p64, new(big.Int).Mod(two(64), bq).Uint64())
+		p.p128 = append(p.p128, new(big.Int).Mod(two(128), bq).Uint64())
+		p.p192 = append(p.p192, new(big.Int).Mod(two(192), bq).Uint64())
+		p.pFlood = append(p.pFlood, new(big.Int).Mod(two(FloodBits), bq).Uint64())
+	}
+	for _, qi := range q[:outPrimes] {
+		bq := new(big.Int).SetUint64(qi)
+		qs := new(big.Int).Quo(p.bigQOut, bq)
+		inv := new(big.Int).ModInverse(new(big.Int).Mod(qs, bq), bq)
+		p.crt = append(p.crt, qs.Mul(qs, inv).Mod(qs, p.bigQOut))
+		p.qOutBits = append(p.qOutBits, bits.Len64(qi))
+	}
+	p.qOutHalf = new(big.Int).Rsh(p.bigQOut, 1)
+	if err := p.Bound().Check(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func lo128(x *big.Int) (lo, hi uint64) {
+	m := new(big.Int).SetUint64(^uint64(0))
+	lo = new(big.Int).And(x, m).Uint64()
+	hi = new(big.Int).And(new(big.Int).Rsh(x, 64), m).Uint64()
+	return
+}
+
+// LogQ and LogQOut are log2 of Q and Q'.
+func (p *Params) LogQ() float64    { return logBig(p.bigQ) }
+func (p *Params) LogQOut() float64 { return logBig(p.bigQOut) }
+
+func logBig(x *big.Int) float64 {
+	sh := x.BitLen() - 60
+	if sh < 0 {
+		sh = 0
+	}
+	return float64(sh) + math.Log2(float64(new(big.Int).Rsh(x, uint(sh)).Uint64()))
+}
+
+// NoiseBound is the decryption bound, each term an upper bound on the absolute noise of
+// a wanted coefficient (as an integer).
+type NoiseBound struct {
+	Product  *big.Int // e B + eps B over MaxAccum plaintext coefficients, and the mask's rounding
+	Rerand   *big.Int // e_pk u + e1 s + e0 of the re-randomization
+	Flood    *big.Int // 2^FloodBits
+	Switch   *big.Int // the modulus switching's rounding, at Q': (1 + N)
+	Q, QOut  *big.Int
+	MaxAtQ   *big.Int // Q / (2T): what the total at Q must stay below
+	MaxAtOut *big.Int // Q' / (2T)
+}
+
+// Bound computes the noise bound of the parameters.
+func (p *Params) Bound() NoiseBound {
+	b := NoiseBound{Q: p.bigQ, QOut: p.bigQOut}
+	// (ErrBound + 1/2) 2^127 MaxAccum + 1, as 2^126 (2 ErrBound + 1) MaxAccum + 1
+	b.Product = new(big.Int).Lsh(big.NewInt(2*ErrBound+1), 126)
+	b.Product.Mul(b.Product, big.NewInt(MaxAccum))
+	b.Product.Add(b.Product, big.NewInt(1))
+	b.Rerand = big.NewInt(2*N*ErrBound + ErrBound)
+	b.Flood = new(big.Int).Lsh(big.NewInt(1), FloodBits)
+	b.Switch = big.NewInt(1 + N)
+	b.MaxAtQ = new(big.Int).Rsh(p.bigQ, 129)
+	b.MaxAtOut = new(big.Int).Rsh(p.bigQOut, 129)
+	return b
+}
+
+// Total is the noise bound at Q.
+func (b NoiseBound) Total() *big.Int {
+	t := new(big.Int).Add(b.Product, b.Rerand)
+	return t.Add(t, b.Flood)
+}
+
+// TotalOut is the noise bound at Q' after modulus switching: Total Q'/Q + Switch (rounded up).
+func (b NoiseBound) TotalOut() *big.Int {
+	t := new(big.Int).Mul(b.Total(), b.QOut)
+	t.Add(t, new(big.Int).Sub(b.Q, big.NewInt(1)))
+	t.Quo(t, b.Q)
+	return t.Add(t, b.Switch)
+}
+
+// Check returns an error unless the noise stays below Q/(2T) at Q and Q'/(2T) at Q', so
+// that decryption (rounding T x / Q) is exact, and the product's term fits ProductBits.
+func (b NoiseBound) Check() error {
+	if b.Product.BitLen() > ProductBits {
+		return errs.New(errs.Internal, "hemat: product noise bound 2^%d above 2^%d", b.Product.BitLen(), ProductBits)
+	}
+	if b.Total().Cmp(b.MaxAtQ) >= 0 {
+		return errs.New(errs.Internal, "hemat: noise bound %d bits, Q/2T %d bits", b.Total().BitLen(), b.MaxAtQ.BitLen())
+	}
+	if b.TotalOut().Cmp(b.MaxAtOut) >= 0 {
+		return errs.New(errs.Internal, "hemat: noise bound at Q' %d bits, Q'/2T %d bits", b.TotalOut().BitLen(), b.MaxAtOut.BitLen())
+	}
+	return nil
+}
+
+func (b NoiseBound) String() string {
+	return fmt.Sprintf("noise < 2^%d at Q (Q/2T = 2^%d), < 2^%d at Q' (Q'/2T = 2^%d); product < 2^%d, flood 2^%d",
+		b.Total().BitLen(), b.MaxAtQ.BitLen()-1, b.TotalOut().BitLen(), b.MaxAtOut.BitLen()-1, b.Product.BitLen(), FloodBits)
+}
+
+// mulMod returns a*b mod q.
+func mulMod(a, b, q uint64) uint64 {
+	h, l := bits.Mul64(a, b)
+	return bits.Rem64(h, l, q)
+}
+
+func addMod(a, b, q uint64) uint64 {
+	s := a + b
+	if s >= q || s < a {
+		s -= q
+	}
+	return s
+}
+
+// residue is (hi 2^64 + lo) mod q_i.
+func (p *Params) residue(lo, hi uint64, i int) uint64 { return bits.Rem64(hi, lo, p.q[i]) }
+
+// centered is the residue of the centered representative of the 128-bit value (in
+// [-2^127, 2^127)).
+func (p *Params) centered(lo, hi uint64, i int) uint64 {
+	r := p.residue(lo, hi, i)
+	if hi>>63 == 1 {
+		q := p.q[i]
+		r = addMod(r, q-p.p128[i], q)
+	}
+	return r
+}
+
+// scaledTop returns round(Q m / T) as (qHi-part, v): round(Q m/T) = floor(Q/T) m + v
+// with v = round((Q mod T) m / T) < 2^128.
+func (p *Params) scaledV(lo, hi uint64) (vlo, vhi uint64) {
+	// 256-bit product (qLoH:qLoL) * (hi:lo)
+	h0, l0 := bits.Mul64(p.qLoL, lo)
+	h1, l1 := bits.Mul64(p.qLoL, hi)
+	h2, l2 := bits.Mul64(p.qLoH, lo)
+	h3, l3 := bits.Mul64(p.qLoH, hi)
+	_ = l0
+	// word1 = h0 + l1 + l2, word2 = h1 + h2 + l3 + carries, word3 = h3 + carries
+	w1, c := bits.Add64(h0, l1, 0)
+	w2, c2 := bits.Add64(h1, l3, c)
+	w3 := h3 + c2
+	w1, c = bits.Add64(w1, l2, 0)
+	w2, c2 = bits.Add64(w2, h2, c)
+	w3 += c2
+	// round by bit 127 (top bit of w1)
+	r := w1 >> 63
+	vlo, c = bits.Add64(w2, r, 0)
+	vhi = w3 + c
+	return
+}
+
+// scaled is round(Q m / T) mod q_i for m = hi 2^64 + lo in [0, 2^128), given v from scaledV.
+func (p *Params) scaled(lo, hi, vlo, vhi uint64, i int) uint64 {
+	q := p.q[i]
+	return addMod(mulMod(p.qHi[i], p.residue(lo, hi, i), q), p.residue(vlo, vhi, i), q)
+}
