@@ -80,7 +80,11 @@ func cross(t testing.TB, p *Params, pl *Plan, pi, pj party, enc, plain ring128.V
 	if len(up) != p.UploadBytes(pl) {
 		t.Fatalf("upload %d bytes, UploadBytes %d", len(up), p.UploadBytes(pl))
 	}
-	resp, mask, err := p.Respond(pl, pi.pk, up, plain, rnd(seed+1))
+	u, err := p.ReadUpload(pl, pi.pk, up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, mask, err := p.Respond(u, plain, rnd(seed+1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +305,11 @@ func TestNoiseWorstCase(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp, mask, err := p.Respond(pl, ps[0].pk, up, r, rnd(6))
+			u, err := p.ReadUpload(pl, ps[0].pk, up)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, mask, err := p.Respond(u, r, rnd(6))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -345,7 +353,14 @@ func TestWrongKeyOrCorrupted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, mask, err := p.Respond(pl, ps[0].pk, up, w, rnd(2))
+	respond := func(up []byte) ([]byte, ring128.Vec, error) {
+		u, err := p.ReadUpload(pl, ps[0].pk, up)
+		if err != nil {
+			return nil, ring128.Vec{}, err
+		}
+		return p.Respond(u, w, rnd(2))
+	}
+	resp, mask, err := respond(up)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +375,7 @@ func TestWrongKeyOrCorrupted(t *testing.T) {
 	// coefficient of the plaintext moves)
 	bad := bytes.Clone(up)
 	bad[SeedSize] ^= 1 << 3
-	resp2, mask2, err := p.Respond(pl, ps[0].pk, bad, w, rnd(2))
+	resp2, mask2, err := respond(bad)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,7 +385,7 @@ func TestWrongKeyOrCorrupted(t *testing.T) {
 	// a corrupted seed
 	bad = bytes.Clone(up)
 	bad[0] ^= 1
-	resp2, mask2, err = p.Respond(pl, ps[0].pk, bad, w, rnd(2))
+	resp2, mask2, err = respond(bad)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -384,7 +399,7 @@ func TestWrongKeyOrCorrupted(t *testing.T) {
 		t.Errorf("a corrupted response decrypted to the product")
 	}
 	// wrong sizes are the peer's fault
-	if _, _, err := p.Respond(pl, ps[0].pk, up[:len(up)-1], w, rnd(2)); errs.KindOf(err) != errs.Party {
+	if _, _, err := respond(up[:len(up)-1]); errs.KindOf(err) != errs.Party {
 		t.Errorf("short upload: %v", err)
 	}
 	if _, err := ps[0].sk.Decrypt(pl, resp[1:]); errs.KindOf(err) != errs.Party {

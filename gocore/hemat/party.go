@@ -1,6 +1,7 @@
 package hemat
 
 import (
+	"encoding/binary"
 	"io"
 	"math/big"
 
@@ -179,19 +180,49 @@ func (sk *SecretKey) Encrypt(pl *Plan, x ring128.Vec, rnd io.Reader) ([]byte, er
 	return w.buf, nil
 }
 
-// Respond is the multiplier's step: from the other party's encrypted factor (upload,
-// under pk) and its own plaintext factor w (PlainLen elements) it computes, per response
-// polynomial, sum X_u W_w, re-randomizes it with an encryption of zero under pk, adds
-// flooding noise and subtracts round(Q R / T) on the wanted coefficients for a uniform
-// mask R, switches the modulus down to Q' and keeps c1 and the wanted coefficients of c0.
-// It returns the response and R (OutLen elements): the multiplier's share of the
-// product, the decryptor's being f(...) - R.
-func (p *Params) Respond(pl *Plan, pk *PublicKey, upload []byte, w ring128.Vec, rnd io.Reader) ([]byte, ring128.Vec, error) {
+// Upload is a parsed encrypted factor: per polynomial c0 (NTT form, checked below the
+// primes) and c1 expanded from its seed, with the encryptor's public key.
+type Upload struct {
+	pl     *Plan
+	pk     *PublicKey
+	c0, c1 []ring.Poly
+}
+
+// ReadUpload parses the other party's encrypted factor for plan pl, under its public key pk.
+func (p *Params) ReadUpload(pl *Plan, pk *PublicKey, upload []byte) (*Upload, error) {
+	if len(upload) != p.UploadBytes(pl) {
+		return nil, errs.New(errs.Party, "hemat ReadUpload %s: upload of %d bytes, want %d", pl.Name, len(upload), p.UploadBytes(pl))
+	}
+	up := &Upload{pl: pl, pk: pk, c0: make([]ring.Poly, pl.XPolys), c1: make([]ring.Poly, pl.XPolys)}
+	per := SeedSize + p.polyBytes(Primes, N)
+	for u := range up.c0 {
+		chunk := upload[u*per : (u+1)*per]
+		var seed prg.Key
+		copy(seed[:], chunk)
+		up.c1[u] = p.uniform(seed)
+		up.c0[u] = p.r.NewPoly()
+		rd := &bitReader{buf: chunk[SeedSize:]}
+		for i := 0; i < Primes; i++ {
+			if err := rd.readAll(up.c0[u].Coeffs[i], p.qBits[i], p.q[i]); err != nil {
+				return nil, errs.New(errs.Party, "hemat ReadUpload %s: ciphertext %d: %v", pl.Name, u, err)
+			}
+		}
+	}
+	return up, nil
+}
+
+// Respond is the multiplier's step: from the other party's encrypted factor up and its
+// own plaintext factor w (PlainLen elements) it computes, per response polynomial, sum
+// X_u W_w, re-randomizes it with an encryption of zero under the encryptor's public key,
+// adds flooding noise and subtracts round(Q R / T) on the wanted coefficients for a
+// uniform mask R, switches the modulus down to Q' and keeps c1 and the wanted
+// coefficients of c0. It returns the response and R (OutLen elements): the multiplier's
+// share of the product, the decryptor's being f(...) - R. One upload may serve several
+// responses (SPDZ2k's sacrificed triple shares the encrypted factor).
+func (p *Params) Respond(up *Upload, w ring128.Vec, rnd io.Reader) ([]byte, ring128.Vec, error) {
+	pl, pk := up.pl, up.pk
 	if w.Len() != pl.PlainLen() {
 		return nil, ring128.Vec{}, errs.New(errs.Shape, "hemat Respond %s: %d elements, want %d", pl.Name, w.Len(), pl.PlainLen())
-	}
-	if len(upload) != p.UploadBytes(pl) {
-		return nil, ring128.Vec{}, errs.New(errs.Party, "hemat Respond %s: upload of %d bytes, want %d", pl.Name, len(upload), p.UploadBytes(pl))
 	}
 	g, err := newPRG(rnd)
 	if err != nil {
@@ -202,22 +233,7 @@ func (p *Params) Respond(pl *Plan, pk *PublicKey, upload []byte, w ring128.Vec, 
 	if err != nil {
 		return nil, ring128.Vec{}, err
 	}
-	// the encrypted polynomials, NTT form
-	c0s, c1s := make([]ring.Poly, pl.XPolys), make([]ring.Poly, pl.XPolys)
-	per := SeedSize + p.polyBytes(Primes, N)
-	for u := range c0s {
-		chunk := upload[u*per : (u+1)*per]
-		var seed prg.Key
-		copy(seed[:], chunk)
-		c1s[u] = p.uniform(seed)
-		c0s[u] = p.r.NewPoly()
-		rd := &bitReader{buf: chunk[SeedSize:]}
-		for i := 0; i < Primes; i++ {
-			if err := rd.readAll(c0s[u].Coeffs[i], p.qBits[i], p.q[i]); err != nil {
-				return nil, ring128.Vec{}, errs.New(errs.Party, "hemat Respond %s: ciphertext %d: %v", pl.Name, u, err)
-			}
-		}
-	}
+	c0s, c1s := up.c0, up.c1
 	// the plaintext polynomials: centered coefficients, NTT and Montgomery form
 	ws := make([]ring.Poly, pl.WPolys)
 	for k := range ws {
@@ -367,10 +383,12 @@ type bitWriter struct {
 
 func (b *bitWriter) writeAll(vs []uint64, w int) {
 	for _, v := range vs {
-		for b.n >= 8 {
-			b.buf = append(b.buf, byte(b.acc))
-			b.acc >>= 8
-			b.n -= 8
+		if b.n+uint(w) > 64 {
+			for b.n >= 8 {
+				b.buf = append(b.buf, byte(b.acc))
+				b.acc >>= 8
+				b.n -= 8
+			}
 		}
 		b.acc |= v << b.n
 		b.n += uint(w)
@@ -389,25 +407,27 @@ func (b *bitWriter) flush() []byte {
 
 type bitReader struct {
 	buf []byte
-	acc uint64
-	n   uint
+	pos int // in bits
 }
 
-// readAll reads len(vs) values of w bits, each below q.
+// readAll reads len(vs) values of w <= 56 bits, each below q.
 func (b *bitReader) readAll(vs []uint64, w int, q uint64) error {
 	mask := uint64(1)<<w - 1
+	if (b.pos+len(vs)*w+7)/8 > len(b.buf) {
+		return errs.New(errs.Party, "short data")
+	}
 	for j := range vs {
-		for b.n < uint(w) {
-			if len(b.buf) == 0 {
-				return errs.New(errs.Party, "short data")
+		i := b.pos >> 3
+		var x uint64
+		if i+8 <= len(b.buf) {
+			x = binary.LittleEndian.Uint64(b.buf[i:])
+		} else {
+			for k := len(b.buf) - 1; k >= i; k-- {
+				x = x<<8 | uint64(b.buf[k])
 			}
-			b.acc |= uint64(b.buf[0]) << b.n
-			b.buf = b.buf[1:]
-			b.n += 8
 		}
-		v := b.acc & mask
-		b.acc >>= w
-		b.n -= uint(w)
+		v := x >> (b.pos & 7) & mask
+		b.pos += w
 		if v >= q {
 			return errs.New(errs.Party, "residue %d not below its prime", v)
 		}

@@ -217,3 +217,72 @@ func DepthwisePlan(d Depthwise) (*Plan, error) {
 	}
 	return p, p.finish()
 }
+
+// MatMulCost is the predicted cost of a matrix product's plan.
+type MatMulCost struct {
+	M, K, N, MW, KW, NW int
+	Transpose           bool
+	// XPolys, WPolys and OutPolys count the polynomials; Products the products.
+	XPolys, WPolys, OutPolys, Products int
+	// Upload and Response are the bytes of one upload and of one response.
+	Upload, Response int
+}
+
+// matMulCost computes the cost of blocks mw x kw x nw (in the orientation of transpose).
+func (p *Params) matMulCost(m, k, n, mw, kw, nw int, transpose bool) MatMulCost {
+	M, Nn := m, n
+	if transpose {
+		M, Nn = n, m
+	}
+	c := MatMulCost{M: m, K: k, N: n, MW: mw, KW: kw, NW: nw, Transpose: transpose}
+	mb, kb, nb := ceil(M, mw), ceil(k, kw), ceil(Nn, nw)
+	c.XPolys, c.WPolys, c.OutPolys, c.Products = mb*kb, kb*nb, mb*nb, mb*kb*nb
+	c.Upload = c.XPolys * (SeedSize + p.polyBytes(Primes, N))
+	// per response polynomial N coefficients of c1 and its wanted ones (m n in all),
+	// each polynomial rounded up to whole bytes
+	c.Response = c.OutPolys*p.polyBytes(p.outPrimes, N) + p.polyBytes(p.outPrimes, m*n) + c.OutPolys
+	return c
+}
+
+// BestMatMul returns the blocks and orientation that minimize the bytes one party sends
+// for [m,k]x[k,n] when each upload serves responses products with the same encrypted
+// factor (2 for SPDZ2k's sacrificed triple, whose second triple shares that factor):
+// Upload + responses * Response.
+func (p *Params) BestMatMul(m, k, n, responses int) (MatMulCost, error) {
+	var best MatMulCost
+	bestBytes := -1
+	for _, tr := range []bool{false, true} {
+		M, Nn := m, n
+		if tr {
+			M, Nn = n, m
+		}
+		for kw := 1; kw <= min(k, N); kw++ {
+			if kw > 1 && ceil(k, kw) == ceil(k, kw-1) {
+				continue // the same number of blocks with a wider block: no better
+			}
+			for nw := 1; nw <= Nn && kw*nw+kw <= N+1; nw++ {
+				if k*nw > MaxAccum {
+					break
+				}
+				mw := min(M, (N+1-kw)/(kw*nw))
+				if mw < 1 {
+					break
+				}
+				c := p.matMulCost(m, k, n, mw, kw, nw, tr)
+				b := c.Upload + responses*c.Response
+				if bestBytes < 0 || b < bestBytes || (b == bestBytes && c.Products < best.Products) {
+					best, bestBytes = c, b
+				}
+			}
+		}
+	}
+	if bestBytes < 0 {
+		return best, errs.New(errs.Shape, "hemat BestMatMul: no plan for [%d,%d]x[%d,%d]", m, k, k, n)
+	}
+	return best, nil
+}
+
+// Plan builds the plan of the cost's blocks.
+func (c MatMulCost) Plan() (*Plan, error) {
+	return MatMulPlan(c.M, c.K, c.N, c.MW, c.KW, c.NW, c.Transpose)
+}
