@@ -425,3 +425,41 @@ func TestPlanErrors(t *testing.T) {
 		t.Errorf("a 202x202 channel > N: %v", err)
 	}
 }
+
+// TestBestMatMulCost: the chosen plan's predicted bytes are the plan's serialized sizes
+// (the response's within one byte per polynomial), and the plan computes the product.
+func TestBestMatMulCost(t *testing.T) {
+	p := params(t)
+	ps := newParties(t, p, 6)
+	for _, s := range [][3]int{{1024, 32, 32}, {1, 256, 1001}, {64, 64, 128}, {4096, 27, 8}, {3, 5, 7}} {
+		c, err := p.BestMatMul(s[0], s[1], s[2], 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pl, err := c.Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u := p.UploadBytes(pl); u != c.Upload {
+			t.Errorf("%s: upload %d, predicted %d", pl.Name, u, c.Upload)
+		}
+		if r := p.ResponseBytes(pl); r > c.Response || r < c.Response-pl.OutPolys() {
+			t.Errorf("%s: response %d, predicted %d", pl.Name, r, c.Response)
+		}
+		if pl.XPolys != c.XPolys || pl.WPolys != c.WPolys || pl.OutPolys() != c.OutPolys || pl.Products != c.Products {
+			t.Errorf("%s: polynomials %d %d %d %d, predicted %+v", pl.Name, pl.XPolys, pl.WPolys, pl.OutPolys(), pl.Products, c)
+		}
+		if s[0]*s[1]*s[2] > 1<<16 {
+			continue
+		}
+		r := rand.New(rand.NewPCG(uint64(s[0]), 8))
+		l := [2]ring128.Vec{randVec(r, s[0]*s[1]), randVec(r, s[0]*s[1])}
+		w := [2]ring128.Vec{randVec(r, s[1]*s[2]), randVec(r, s[1]*s[2])}
+		shares := tripleShares(t, p, pl, ps, l, w, matMulRef(s[0], s[1], s[2]))
+		want := ring128.Make(s[0] * s[2])
+		ring128.MatMulAdd(want, sum(l[0], l[1]), sum(w[0], w[1]), s[0], s[1], s[2])
+		if !equal(sum(shares[0], shares[1]), want) {
+			t.Errorf("%s: shares do not sum to the product", pl.Name)
+		}
+	}
+}

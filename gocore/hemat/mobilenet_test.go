@@ -13,6 +13,8 @@ import (
 	"github.com/qmpc/qmpc/gocore/hemat"
 	"github.com/qmpc/qmpc/gocore/model"
 	"github.com/qmpc/qmpc/gocore/model/tflite"
+	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/mpc/spdz2k"
 	"github.com/qmpc/qmpc/gocore/ring128"
 )
 
@@ -41,7 +43,7 @@ type layer struct {
 // linearLayers returns the triples spdz2k's engine path asks for in one inference of g
 // (the counted demand's MatMul and GatherMulSum calls), the depthwise geometry taken
 // from the graph's depthwise convolutions (matched by output size and kernel).
-func linearLayers(t testing.TB, p *hemat.Params, g *model.Graph) []layer {
+func linearLayers(t testing.TB, p *hemat.Params, g *model.Graph) ([]layer, *mpc.Demand) {
 	c, err := engine.Compile(g)
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +96,7 @@ func linearLayers(t testing.TB, p *hemat.Params, g *model.Graph) []layer {
 			t.Logf("also %d x %s n=%d k=%d (elementwise triples, not linear layers)", call.Count, call.Op, call.N, call.K)
 		}
 	}
-	return ls
+	return ls, d.Infer
 }
 
 // TestMobileNetLinearLayers prints the linear layers' triples of MobileNetV1 0.25_128 and
@@ -105,9 +107,9 @@ func TestMobileNetLinearLayers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"coral/mobilenet_v1_0.25_128_quant.tflite"} {
+	for _, name := range []string{"coral/mobilenet_v1_0.25_128_quant.tflite", "coral/mobilenet_v1_0.5_160_quant.tflite"} {
 		g := sharedModel(t, name)
-		ls := linearLayers(t, p, g)
+		ls, demand := linearLayers(t, p, g)
 		var macs, bytes, otBytes, elems int64
 		for _, l := range ls {
 			var b, xp, wp, op, prods int64
@@ -140,8 +142,26 @@ func TestMobileNetLinearLayers(t *testing.T) {
 			t.Logf("%-32s x%d  %9d MACs  X %4d W %4d out %4d prod %5d  %8.2f MB  %5.1f B/MAC  %s",
 				l.name, l.count, l.macs, xp, wp, op, prods, float64(b)/1e6, float64(b)/float64(l.macs), desc)
 		}
-		t.Logf("%s: %d linear layers, %d MACs; HE products %.2f GB per party (%.1f B/MAC); authenticating A, B, C, A', C' (%d elements, 772 B each) %.2f GB; OT Π_Triple (same model of costs) %.1f GB",
+		t.Logf("%s: %d linear layers, %d MACs; HE products %.3f GB per party (%.1f B/MAC); authenticating A, B, C, A', C' (%d elements, 772 B each) %.2f GB; OT Π_Triple (this test's model of its costs) %.1f GB",
 			name, len(ls), macs, float64(bytes)/1e9, float64(bytes)/float64(macs), elems, float64(elems)*772/1e9, float64(otBytes)/1e9)
+		// spdz2k's own prediction of the OT offline phase, whole and for the linear calls only
+		all, err := spdz2k.PredictOffline(demand)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lin := &mpc.Demand{}
+		for _, c := range demand.Calls {
+			if c.Op == "MatMul" || c.Op == "GatherMulSum" {
+				lin.Add(c, c.Count)
+			}
+		}
+		linCost, err := spdz2k.PredictOffline(lin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		he := all.Total() - linCost.Total() + float64(bytes) + float64(elems)*772
+		t.Logf("spdz2k.PredictOffline (OT): %.1f GB (%v); its linear triples %.1f GB (%v); with HE products and COPEe authentication instead: %.1f GB per party",
+			all.Total()/1e9, all, linCost.Total()/1e9, linCost, he/1e9)
 	}
 }
 
@@ -198,7 +218,7 @@ func BenchmarkMobileNetProducts(b *testing.B) {
 		b.Fatal(err)
 	}
 	g := sharedModel(b, "coral/mobilenet_v1_0.25_128_quant.tflite")
-	ls := linearLayers(b, p, g)
+	ls, _ := linearLayers(b, p, g)
 	var keys [2]struct {
 		sk *hemat.SecretKey
 		pk *hemat.PublicKey

@@ -58,8 +58,9 @@ type Params struct {
 	qOutHalf                *big.Int
 	qOutBits                []int // bits per residue on the wire, per prime
 	qBits                   []int
-	outPrimes               int  // primes kept by the response (OutPrimes; Primes in noise tests)
-	noFlood                 bool // tests only: measure the product's noise without flooding
+	bred                    [][]uint64 // Barrett constants per prime
+	outPrimes               int        // primes kept by the response (OutPrimes; Primes in noise tests)
+	noFlood                 bool       // tests only: measure the product's noise without flooding
 }
 
 // NewParams builds the parameters: N = 2^14, Q the product of seven 49-bit NTT primes,
@@ -81,6 +82,7 @@ func newParams(outPrimes int, noFlood bool) (*Params, error) {
 	p.bigQOut = new(big.Int).SetInt64(1)
 	for _, qi := range q {
 		p.qBits = append(p.qBits, bits.Len64(qi))
+		p.bred = append(p.bred, ring.BRedConstant(qi))
 	}
 	for _, qi := range q[:outPrimes] {
 		p.bigQOut.Mul(p.bigQOut, new(big.Int).SetUint64(qi))
@@ -191,12 +193,6 @@ func (b NoiseBound) String() string {
 		b.Total().BitLen(), b.MaxAtQ.BitLen()-1, b.TotalOut().BitLen(), b.MaxAtOut.BitLen()-1, b.Product.BitLen(), FloodBits)
 }
 
-// mulMod returns a*b mod q.
-func mulMod(a, b, q uint64) uint64 {
-	h, l := bits.Mul64(a, b)
-	return bits.Rem64(h, l, q)
-}
-
 func addMod(a, b, q uint64) uint64 {
 	s := a + b
 	if s >= q || s < a {
@@ -205,8 +201,14 @@ func addMod(a, b, q uint64) uint64 {
 	return s
 }
 
+// mul is a*b mod q_i for a, b < q_i (Barrett).
+func (p *Params) mul(a, b uint64, i int) uint64 { return ring.BRed(a, b, p.q[i], p.bred[i]) }
+
 // residue is (hi 2^64 + lo) mod q_i.
-func (p *Params) residue(lo, hi uint64, i int) uint64 { return bits.Rem64(hi, lo, p.q[i]) }
+func (p *Params) residue(lo, hi uint64, i int) uint64 {
+	q, u := p.q[i], p.bred[i]
+	return addMod(ring.BRed(ring.BRedAdd(hi, q, u), p.p64[i], q, u), ring.BRedAdd(lo, q, u), q)
+}
 
 // centered is the residue of the centered representative of the 128-bit value (in
 // [-2^127, 2^127)).
@@ -245,5 +247,5 @@ func (p *Params) scaledV(lo, hi uint64) (vlo, vhi uint64) {
 // scaled is round(Q m / T) mod q_i for m = hi 2^64 + lo in [0, 2^128), given v from scaledV.
 func (p *Params) scaled(lo, hi, vlo, vhi uint64, i int) uint64 {
 	q := p.q[i]
-	return addMod(mulMod(p.qHi[i], p.residue(lo, hi, i), q), p.residue(vlo, vhi, i), q)
+	return addMod(p.mul(p.qHi[i], p.residue(lo, hi, i), i), p.residue(vlo, vhi, i), q)
 }

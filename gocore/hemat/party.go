@@ -290,7 +290,7 @@ func (p *Params) Respond(up *Upload, w ring128.Vec, rnd io.Reader) ([]byte, ring
 				c := acc0.Coeffs[i][pos]
 				c = addMod(c, q-p.scaled(ml, mh, vl, vh, i), q)
 				if !p.noFlood { // + flood - 2^FloodBits, flood uniform in [0, 2^(FloodBits+1))
-					f := addMod(p.residue(flood[0], flood[1], i), mulMod(p.residue(flood[2], flood[3], i), p.p128[i], q), q)
+					f := addMod(p.residue(flood[0], flood[1], i), p.mul(p.residue(flood[2], flood[3], i), p.p128[i], i), q)
 					c = addMod(c, addMod(f, q-p.pFlood[i], q), q)
 				}
 				acc0.Coeffs[i][pos] = c
