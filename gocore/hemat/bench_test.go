@@ -8,11 +8,11 @@ import (
 	"github.com/qmpc/qmpc/gocore/ring128"
 )
 
-// BenchmarkSteps times each step on one ciphertext: a 1 x 1 x 1 block plan of full
-// polynomials ([127,1]x[1,129]: one upload polynomial, one plaintext polynomial, one
-// product, one response polynomial of 16383 wanted coefficients) and a response summing
-// 16 products ([127,16]x[16,8] in blocks 127x1x129 would not fit: [1,16]x[16,1023] with
-// kw = 1 gives 16 products into one response).
+// BenchmarkSteps times each step on full polynomials: [127,1]x[1,129] in one block (one
+// upload polynomial, one plaintext polynomial, one product, one response polynomial of
+// 16,383 wanted coefficients) and [16,16]x[16,1023] in blocks 16x1x1023 (16 upload and
+// 16 plaintext polynomials, 16 products summed into one response of 16,368 wanted
+// coefficients).
 func BenchmarkSteps(b *testing.B) {
 	p, err := NewParams()
 	if err != nil {

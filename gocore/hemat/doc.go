@@ -37,8 +37,9 @@
 //     16 B + 702 KB per polynomial.
 //  2. j computes, per response polynomial, sum_u (c0_u, c1_u) W_w (plaintext W_w with
 //     centered coefficients, NTT products), adds an encryption of zero under i's public
-//     key (b u + e0, a' u + e1; u ternary), adds to each wanted coefficient of c0 a
-//     flooding term uniform in [-2^206, 2^206) and subtracts round(Q R / T) for a uniform
+//     key (b u, a' u + e1; u ternary; c0's own error is the flooding), adds to each
+//     wanted coefficient of c0 a flooding term uniform in [-2^206, 2^206) and subtracts
+//     round(Q R / T) for a uniform
 //     mask R in Z_2^128, switches the modulus down to Q' (the first three primes, of
 //     log2 Q' = 147) and sends c1 (N coefficients) and only the wanted coefficients of
 //     c0 (unwanted ones are never decrypted).

@@ -250,7 +250,12 @@ func maxNoise(t *testing.T, sk *SecretKey, pl *Plan, resp []byte, want ring128.V
 	p := sk.p
 	T := new(big.Int).Lsh(big.NewInt(1), 128)
 	worst := new(big.Int)
-	err := sk.phases(pl, resp, func(e int32, x *big.Int) {
+	err := sk.phases(pl, resp, func(e int32, r []uint64) {
+		x := new(big.Int)
+		for i, ri := range r { // CRT
+			x.Add(x, new(big.Int).Mul(new(big.Int).SetUint64(ri), p.crt[i]))
+		}
+		x.Mod(x, p.bigQOut)
 		m := new(big.Int).Lsh(new(big.Int).SetUint64(want.Hi[e]), 64)
 		m.Or(m, new(big.Int).SetUint64(want.Lo[e]))
 		d := m.Mul(m, p.bigQOut)
@@ -460,6 +465,35 @@ func TestBestMatMulCost(t *testing.T) {
 		ring128.MatMulAdd(want, sum(l[0], l[1]), sum(w[0], w[1]), s[0], s[1], s[2])
 		if !equal(sum(shares[0], shares[1]), want) {
 			t.Errorf("%s: shares do not sum to the product", pl.Name)
+		}
+	}
+}
+
+// TestDecode: the RNS rounding equals round(T x / Q') mod T computed with big.Int, for x
+// = round(Q' M / T) + e with |e| up to the noise bound at Q' and random M.
+func TestDecode(t *testing.T) {
+	p := params(t)
+	T := new(big.Int).Lsh(big.NewInt(1), 128)
+	r := rand.New(rand.NewPCG(5, 5))
+	limit := p.Bound().TotalOut().Int64()
+	res := make([]uint64, p.outPrimes)
+	for it := 0; it < 20000; it++ {
+		lo, hi := r.Uint64(), r.Uint64()
+		if it%4 == 0 {
+			lo, hi = ^uint64(0), ^uint64(0)>>uint(r.IntN(2)*63) // near T and near 2^65
+		}
+		m := new(big.Int).Lsh(new(big.Int).SetUint64(hi), 64)
+		m.Or(m, new(big.Int).SetUint64(lo))
+		x := new(big.Int).Mul(m, p.bigQOut)
+		x.Add(x, new(big.Int).Rsh(T, 1)).Quo(x, T)
+		x.Add(x, big.NewInt(r.Int64N(2*limit+1)-limit))
+		x.Mod(x, p.bigQOut)
+		for i := range res {
+			res[i] = new(big.Int).Mod(x, new(big.Int).SetUint64(p.q[i])).Uint64()
+		}
+		gl, gh := p.decode(res)
+		if gl != lo || gh != hi {
+			t.Fatalf("decode of M = %v + noise gave %x %x", m, gh, gl)
 		}
 	}
 }

@@ -54,7 +54,9 @@ type Params struct {
 	// p64[i] = 2^64 mod q_i, p128, p192, pFlood = 2^FloodBits mod q_i.
 	p64, p128, p192, pFlood []uint64
 	bigQ, bigQOut           *big.Int
-	crt                     []*big.Int // CRT constants for Q': x = sum r_i crt_i mod Q'
+	crt                     []*big.Int  // CRT constants for Q': x = sum r_i crt_i mod Q'
+	crtInv                  []uint64    // (Q'/q_i)^-1 mod q_i
+	crtF                    [][3]uint64 // floor(2^192 / q_i)
 	qOutHalf                *big.Int
 	qOutBits                []int // bits per residue on the wire, per prime
 	qBits                   []int
@@ -103,6 +105,13 @@ func newParams(outPrimes int, noFlood bool) (*Params, error) {
 		bq := new(big.Int).SetUint64(qi)
 		qs := new(big.Int).Quo(p.bigQOut, bq)
 		inv := new(big.Int).ModInverse(new(big.Int).Mod(qs, bq), bq)
+		p.crtInv = append(p.crtInv, inv.Uint64())
+		f := new(big.Int).Quo(new(big.Int).Lsh(big.NewInt(1), 192), bq)
+		var fw [3]uint64
+		for w := range fw {
+			fw[w] = new(big.Int).And(new(big.Int).Rsh(f, uint(64*w)), new(big.Int).SetUint64(^uint64(0))).Uint64()
+		}
+		p.crtF = append(p.crtF, fw)
 		p.crt = append(p.crt, qs.Mul(qs, inv).Mod(qs, p.bigQOut))
 		p.qOutBits = append(p.qOutBits, bits.Len64(qi))
 	}
@@ -136,7 +145,7 @@ func logBig(x *big.Int) float64 {
 // a wanted coefficient (as an integer).
 type NoiseBound struct {
 	Product  *big.Int // e B + eps B over MaxAccum plaintext coefficients, and the mask's rounding
-	Rerand   *big.Int // e_pk u + e1 s + e0 of the re-randomization
+	Rerand   *big.Int // e_pk u + e1 s of the re-randomization (and an e0 the code no longer adds)
 	Flood    *big.Int // 2^FloodBits
 	Switch   *big.Int // the modulus switching's rounding, at Q': (1 + N)
 	Q, QOut  *big.Int
@@ -248,4 +257,31 @@ func (p *Params) scaledV(lo, hi uint64) (vlo, vhi uint64) {
 func (p *Params) scaled(lo, hi, vlo, vhi uint64, i int) uint64 {
 	q := p.q[i]
 	return addMod(p.mul(p.qHi[i], p.residue(lo, hi, i), i), p.residue(vlo, vhi, i), q)
+}
+
+// decode returns round(T x / Q') mod T for x in Z_Q' given by its residues r (the first
+// outPrimes). T x / Q' = sum_i y_i T / q_i mod T with y_i = r_i (Q'/q_i)^-1 mod q_i; each
+// T / q_i is taken as floor(2^192 / q_i) / 2^64, an error below y_i / 2^64 < 2^-15 per
+// term. Decryption only rounds values within 2^-4 of an integer (the noise bound at Q' is
+// below Q'/(2^4 2T)), so this rounding is exact.
+func (p *Params) decode(r []uint64) (lo, hi uint64) {
+	var a0, a1, a2 uint64 // the sum mod 2^192, in units of 2^-64
+	for i := 0; i < p.outPrimes; i++ {
+		y := p.mul(r[i], p.crtInv[i], i)
+		f := &p.crtF[i]
+		h0, l0 := bits.Mul64(y, f[0])
+		h1, l1 := bits.Mul64(y, f[1])
+		l2 := y * f[2]
+		w1, c := bits.Add64(h0, l1, 0)
+		w2 := h1 + l2 + c
+		var c0, c1 uint64
+		a0, c0 = bits.Add64(a0, l0, 0)
+		a1, c1 = bits.Add64(a1, w1, c0)
+		a2 += w2 + c1
+	}
+	var c uint64
+	_, c = bits.Add64(a0, 1<<63, 0) // round to the nearest integer
+	a1, c = bits.Add64(a1, 0, c)
+	a2 += c
+	return a1, a2
 }

@@ -3,7 +3,6 @@ package hemat
 import (
 	"encoding/binary"
 	"io"
-	"math/big"
 
 	"github.com/tuneinsight/lattigo/v5/ring"
 
@@ -268,7 +267,7 @@ func (p *Params) Respond(up *Upload, w ring128.Vec, rnd io.Reader) ([]byte, ring
 			p.r.MulCoeffsMontgomeryThenAdd(c0s[pr[0]], ws[pr[1]], acc0)
 			p.r.MulCoeffsMontgomeryThenAdd(c1s[pr[0]], ws[pr[1]], acc1)
 		}
-		// re-randomize: + (b u + e0, a u + e1)
+		// re-randomize: + (b u, a u + e1)
 		ts.Read(u)
 		p.r.NTT(u, u)
 		p.r.MForm(u, u)
@@ -276,7 +275,8 @@ func (p *Params) Respond(up *Upload, w ring128.Vec, rnd io.Reader) ([]byte, ring
 		p.r.MulCoeffsMontgomeryThenAdd(pk.a, u, acc1)
 		p.r.INTT(acc0, acc0)
 		p.r.INTT(acc1, acc1)
-		gs.ReadAndAdd(acc0)
+		// e1 on c1; c0's e0 is subsumed by the flooding of the wanted coefficients (the
+		// others are never sent)
 		gs.ReadAndAdd(acc1)
 		// flood and mask the wanted coefficients
 		for t, pos := range o.wanted {
@@ -320,22 +320,15 @@ func (p *Params) Respond(up *Upload, w ring128.Vec, rnd io.Reader) ([]byte, ring
 func (sk *SecretKey) Decrypt(pl *Plan, resp []byte) (ring128.Vec, error) {
 	p := sk.p
 	res := ring128.Make(pl.OutLen)
-	t := new(big.Int)
-	mask64 := new(big.Int).SetUint64(^uint64(0))
-	err := sk.phases(pl, resp, func(e int32, x *big.Int) {
-		// round(T x / Q') mod T
-		x.Lsh(x, 128)
-		x.Add(x, p.qOutHalf)
-		x.Quo(x, p.bigQOut)
-		res.Lo[e] = t.And(x, mask64).Uint64()
-		res.Hi[e] = t.And(t.Rsh(x, 64), mask64).Uint64()
+	err := sk.phases(pl, resp, func(e int32, r []uint64) {
+		res.Lo[e], res.Hi[e] = p.decode(r)
 	})
 	return res, err
 }
 
-// phases calls fn with x = c0 + c1 s mod Q' (in [0, Q')) for each wanted coefficient, by
-// C's element.
-func (sk *SecretKey) phases(pl *Plan, resp []byte, fn func(e int32, x *big.Int)) error {
+// phases calls fn with the residues of x = c0 + c1 s mod Q' for each wanted coefficient,
+// by C's element (r is reused between calls).
+func (sk *SecretKey) phases(pl *Plan, resp []byte, fn func(e int32, r []uint64)) error {
 	p := sk.p
 	if len(resp) != p.ResponseBytes(pl) {
 		return errs.New(errs.Party, "hemat Decrypt %s: response of %d bytes, want %d", pl.Name, len(resp), p.ResponseBytes(pl))
@@ -344,7 +337,7 @@ func (sk *SecretKey) phases(pl *Plan, resp []byte, fn func(e int32, x *big.Int))
 	c1 := ro.NewPoly()
 	sOut := ring.Poly{Coeffs: sk.sM.Coeffs[:p.outPrimes]}
 	c0 := make([][]uint64, p.outPrimes)
-	x, t := new(big.Int), new(big.Int)
+	r := make([]uint64, p.outPrimes)
 	off := 0
 	for k, o := range pl.outs {
 		n := p.polyBytes(p.outPrimes, N+len(o.wanted))
@@ -363,12 +356,10 @@ func (sk *SecretKey) phases(pl *Plan, resp []byte, fn func(e int32, x *big.Int))
 		ro.MulCoeffsMontgomery(c1, sOut, c1)
 		ro.INTT(c1, c1)
 		for j, pos := range o.wanted {
-			x.SetInt64(0)
-			for i := 0; i < p.outPrimes; i++ {
-				t.SetUint64(addMod(c0[i][j], c1.Coeffs[i][pos], p.q[i]))
-				x.Add(x, t.Mul(t, p.crt[i]))
+			for i := range r {
+				r[i] = addMod(c0[i][j], c1.Coeffs[i][pos], p.q[i])
 			}
-			fn(o.elem[j], x.Mod(x, p.bigQOut))
+			fn(o.elem[j], r)
 		}
 	}
 	return nil
