@@ -99,5 +99,5 @@
 // The zero-knowledge proofs above; the wiring as a spdz2k Source (a Triple for matMul and
 // gatherMul: spdz2k's gatherMul carries index maps, not the convolution's geometry, so the
 // source must get the Depthwise shape from the engine); a stride-2 depthwise layout that
-// skips the odd positions (now computed and dropped); a faster CRT in Decrypt (big.Int).
+// skips the odd positions (now computed and dropped).
 package hemat
