@@ -219,15 +219,21 @@ func cpuSeconds(b *testing.B) float64 {
 }
 
 // BenchmarkMobileNetProducts runs the HE products of every linear layer of MobileNetV1
-// 0.25_128 (both directions, the triple's and the sacrifice's product, both parties in
+// 0.25_128 and 0.5_160 (both directions, the triple's and the sacrifice's product, both parties in
 // this process, one after the other) and logs seconds and bytes per layer. Run with
 // -benchtime 1x.
 func BenchmarkMobileNetProducts(b *testing.B) {
+	for _, name := range []string{"mobilenet_v1_0.25_128", "mobilenet_v1_0.5_160"} {
+		b.Run(name, func(b *testing.B) { benchProducts(b, "coral/"+name+"_quant.tflite") })
+	}
+}
+
+func benchProducts(b *testing.B, model string) {
 	p, err := hemat.NewParams()
 	if err != nil {
 		b.Fatal(err)
 	}
-	g := sharedModel(b, "coral/mobilenet_v1_0.25_128_quant.tflite")
+	g := sharedModel(b, model)
 	ls, _ := linearLayers(b, p, g)
 	var keys [2]struct {
 		sk *hemat.SecretKey
