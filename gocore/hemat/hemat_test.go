@@ -497,3 +497,30 @@ func TestDecode(t *testing.T) {
 		}
 	}
 }
+
+// TestScalarShares: shares of alpha x for shared alpha and x (SPDZ's MACs) from the
+// scalar plan, over more than one response polynomial; and its bytes per element.
+func TestScalarShares(t *testing.T) {
+	p := params(t)
+	ps := newParties(t, p, 7)
+	n := N + 1000
+	pl, err := ScalarPlan(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(7, 7))
+	a := [2]ring128.Vec{randVec(r, 1), randVec(r, 1)}
+	x := [2]ring128.Vec{randVec(r, n), randVec(r, n)}
+	apply := func(out, a, x ring128.Vec) {
+		tmp := ring128.Make(n)
+		ring128.MulScalar(tmp, x, a.At(0))
+		ring128.Add(out, out, tmp)
+	}
+	shares := tripleShares(t, p, pl, ps, a, x, apply)
+	want := ring128.Make(n)
+	apply(want, sum(a[0], a[1]), sum(x[0], x[1]))
+	if !equal(sum(shares[0], shares[1]), want) {
+		t.Errorf("%s: shares do not sum to alpha x", pl.Name)
+	}
+	t.Logf("%s: response %d bytes, %.1f B per element (upload %d bytes once per key)", pl.Name, p.ResponseBytes(pl), float64(p.ResponseBytes(pl))/float64(n), p.UploadBytes(pl))
+}

@@ -286,3 +286,33 @@ func (p *Params) BestMatMul(m, k, n, responses int) (MatMulCost, error) {
 func (c MatMulCost) Plan() (*Plan, error) {
 	return MatMulPlan(c.M, c.K, c.N, c.MW, c.KW, c.NW, c.Transpose)
 }
+
+// ScalarPlan lays out C = a * R for a scalar a (L of length 1) and a vector R of n
+// elements: the products of SPDZ's MACs, alpha_i x_j, when the MAC key share alpha_i is
+// the encrypted factor (the MACs of SPDZ (Damgård, Pastro, Smart, Zakarias, CRYPTO 2012)
+// and of Overdrive2k for Z_2^k are computed this way). One upload polynomial holds a at
+// coefficient 0 (and may serve every vector of a session); each response polynomial
+// carries N elements of C.
+func ScalarPlan(n int) (*Plan, error) {
+	if n < 1 {
+		return nil, errs.New(errs.Shape, "hemat ScalarPlan: %d elements", n)
+	}
+	g := ceil(n, N)
+	p := &Plan{
+		Name: fmt.Sprintf("scalar x [%d]", n), LeftLen: 1, RightLen: n, OutLen: n,
+		EncryptLeft: true, XPolys: 1, WPolys: g,
+	}
+	p.xPos = []int{0}
+	p.wPos = make([]int, n)
+	p.outs = make([]outPoly, g)
+	for b := range p.outs {
+		p.outs[b].pairs = [][2]int32{{0, int32(b)}}
+	}
+	for e := range p.wPos {
+		p.wPos[e] = e
+		o := &p.outs[e/N]
+		o.wanted = append(o.wanted, int32(e%N))
+		o.elem = append(o.elem, int32(e))
+	}
+	return p, p.finish()
+}
