@@ -55,8 +55,9 @@
 // convolutions): a matrix product [m,k]x[k,n] in blocks mw x kw x nw with mw kw nw + kw <=
 // N + 1 (MatMulPlan; BestMatMul picks the blocks and the orientation with the fewest bytes
 // per party), a depthwise convolution with one channel's padded image per product and cw
-// channels per polynomial on a diagonal (DepthwisePlan). No product reaches degree N, so
-// no coefficient wraps.
+// channels per polynomial on a diagonal (DepthwisePlan), and a scalar times a vector
+// (ScalarPlan: SPDZ-style MACs alpha_i x_j from an encrypted key share). No product
+// reaches degree N, so no coefficient wraps.
 //
 // # Noise bound (Params.Bound, checked by NewParams and tested)
 //
