@@ -99,6 +99,7 @@
 //
 // The zero-knowledge proofs above; the wiring as a spdz2k Source (a Triple for matMul and
 // gatherMul: spdz2k's gatherMul carries index maps, not the convolution's geometry, so the
-// source must get the Depthwise shape from the engine); a stride-2 depthwise layout that
-// skips the odd positions (now computed and dropped).
+// source must get the Depthwise shape from the engine); a depthwise layout that wastes
+// less (stride 2 computes the dropped positions; a polyphase split, counted on paper,
+// did not pay: its phases cost as much packing room as they save).
 package hemat
