@@ -2,8 +2,10 @@ package hemat
 
 import (
 	"bytes"
+	"fmt"
 	"math/big"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 
@@ -279,10 +281,17 @@ func maxNoise(t *testing.T, sk *SecretKey, pl *Plan, resp []byte, want ring128.V
 // TestNoiseWorstCase: the decryption bound at the worst-case inputs (every coefficient
 // 2^128 - 1 or 2^127, which is -2^127 centered) with the most accumulation a plan may
 // have (1024 x 1023 plaintext coefficients per response, near MaxAccum): the product's
-// noise measured without flooding at Q stays below the bound's product term, and with
-// the real parameters the decrypted shares are right and the noise at Q' below its bound.
+// noise measured without flooding at Q stays below the bound's product term; with the
+// flooding and no modulus switching the noise at Q is the flooding's (above
+// 2^(FloodBits-1): the largest of 1023 uniform draws in [-2^FloodBits, 2^FloodBits) is
+// below that with probability 2^-1023) and below the total bound; and with the real
+// parameters the decrypted shares are right and the noise at Q' below its bound.
 func TestNoiseWorstCase(t *testing.T) {
 	pNoFlood, err := newParams(Primes, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pFloodQ, err := newParams(Primes, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +313,8 @@ func TestNoiseWorstCase(t *testing.T) {
 		l, r := constVec(1024, in.lLo, in.lHi), constVec(1024*1023, in.rLo, in.rHi)
 		want := ring128.Make(1023)
 		ring128.MatMulAdd(want, l, r, 1, 1024, 1023)
-		for _, p := range []*Params{pNoFlood, params(t)} {
+		for _, p := range []*Params{pNoFlood, pFloodQ, params(t)} {
+			name := fmt.Sprintf("%s, flood %v, %d primes out", in.name, !p.noFlood, p.outPrimes)
 			ps := newParties(t, p, 3)
 			up, err := ps[0].sk.Encrypt(pl, l, rnd(5))
 			if err != nil {
@@ -323,21 +333,99 @@ func TestNoiseWorstCase(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !equal(sum(dec, mask), want) {
-				t.Errorf("%s (flood %v): wrong product", in.name, !p.noFlood)
+				t.Errorf("%s: wrong product", name)
 			}
 			m := ring128.Make(want.Len())
 			ring128.Sub(m, want, mask)
 			noise := maxNoise(t, ps[0].sk, pl, resp, m)
 			b := p.Bound()
 			limit := b.TotalOut()
-			if p.noFlood {
+			switch {
+			case p.noFlood:
 				limit = new(big.Int).Add(b.Product, b.Rerand)
+			case p.outPrimes == Primes:
+				limit = b.Total()
+				if noise.BitLen() < FloodBits {
+					t.Errorf("%s: noise 2^%d at Q, below the flooding's 2^%d", name, noise.BitLen(), FloodBits-1)
+				}
 			}
-			t.Logf("%s, flood %v: noise 2^%d, bound 2^%d", in.name, !p.noFlood, noise.BitLen(), limit.BitLen())
+			t.Logf("%s: noise 2^%d, bound 2^%d", name, noise.BitLen(), limit.BitLen())
 			if noise.Cmp(limit) > 0 {
-				t.Errorf("%s: noise %v above the bound %v", in.name, noise, limit)
+				t.Errorf("%s: noise %v above the bound %v", name, noise, limit)
 			}
 		}
+	}
+}
+
+// TestResponseLimit: Respond counts the response polynomials under each parsed public
+// key and refuses, with a Config error naming the limit, the response that would exceed
+// it (counting nothing for it); another key pair (a new session) is counted apart. The
+// limit is lowered to 3 on a copy of the parameters; the real one is 2^16, the most that
+// keeps 2^-KeyStatBits per key pair at 2^-StatBits per response polynomial.
+func TestResponseLimit(t *testing.T) {
+	if MaxResponses != 1<<16 || params(t).maxResponses != MaxResponses || StatBits-KeyStatBits != 16 || KeyStatBits < 40 {
+		t.Fatalf("limit %d (params %d), StatBits %d, KeyStatBits %d", MaxResponses, params(t).maxResponses, StatBits, KeyStatBits)
+	}
+	p := new(Params)
+	*p = *params(t)
+	p.maxResponses = 3
+	ps := newParties(t, p, 8)
+	one, err := MatMulPlan(4, 6, 5, 4, 6, 5, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := ScalarPlan(N + 1) // two response polynomials
+	if err != nil || one.OutPolys() != 1 || two.OutPolys() != 2 {
+		t.Fatalf("plans: %d and %d response polynomials (%v)", one.OutPolys(), two.OutPolys(), err)
+	}
+	r := rand.New(rand.NewPCG(8, 8))
+	upload := func(pi party, pl *Plan) *Upload {
+		up, err := pi.sk.Encrypt(pl, randVec(r, pl.EncLen()), rnd(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := p.ReadUpload(pl, pi.pk, up)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	respond := func(u *Upload) error {
+		_, _, err := p.Respond(u, randVec(r, u.pl.PlainLen()), rnd(2))
+		return err
+	}
+	u1, u2 := upload(ps[0], one), upload(ps[0], two)
+	if err := respond(u1); err != nil {
+		t.Fatal(err)
+	}
+	if err := respond(u2); err != nil { // 3 of 3
+		t.Fatal(err)
+	}
+	err = respond(u1) // the 4th
+	if errs.KindOf(err) != errs.Config || !strings.Contains(fmt.Sprint(err), "at most 3 response polynomials per key pair; start a new session") {
+		t.Fatalf("4th response polynomial under one key: %v", err)
+	}
+	if n := ps[0].pk.Responses(); n != 3 {
+		t.Errorf("%d responses counted, want 3", n)
+	}
+	// all or nothing: 2 more do not fit after 2, and the refusal counts nothing
+	q := newParties(t, p, 10)
+	v1, v2 := upload(q[0], one), upload(q[0], two)
+	if err := respond(v1); err != nil {
+		t.Fatal(err)
+	}
+	if err := respond(v1); err != nil {
+		t.Fatal(err)
+	}
+	if err := respond(v2); errs.KindOf(err) != errs.Config {
+		t.Errorf("2 response polynomials after 2 of 3: %v", err)
+	}
+	if err := respond(v1); err != nil {
+		t.Errorf("the 3rd after a refusal: %v", err)
+	}
+	// the other party's key is counted apart
+	if err := respond(upload(ps[1], two)); err != nil {
+		t.Errorf("another key: %v", err)
 	}
 }
 

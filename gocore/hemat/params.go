@@ -19,9 +19,9 @@ const (
 	N = 1 << LogN
 	// PrimeBits is the size of each NTT prime (primes just below 2^49).
 	PrimeBits = 49
-	// Primes is the number of primes in Q (log2 Q about 343 <= 438, the HE standard's
+	// Primes is the number of primes in Q (log2 Q about 392 <= 438, the HE standard's
 	// bound for 128-bit security at N = 2^14 with a ternary secret and sigma = 3.2).
-	Primes = 7
+	Primes = 8
 	// OutPrimes is the number of primes kept in Q' after the response's modulus
 	// switching (log2 Q' about 147).
 	OutPrimes = 3
@@ -36,11 +36,19 @@ const (
 	// ProductBits bounds the product's noise: |noise| < 2^152 per coefficient.
 	ProductBits = 152
 	// StatBits is the statistical security of the noise flooding per response polynomial.
-	StatBits = 40
-	// FloodBits: the flooding noise is uniform in [-2^206, 2^206), so that the product's
-	// noise (< 2^152) shifts it by a statistical distance below N 2^152 / 2^206 = 2^-40
+	StatBits = 56
+	// FloodBits: the flooding noise is uniform in [-2^222, 2^222), so that the product's
+	// noise (< 2^152) shifts it by a statistical distance below N 2^152 / 2^222 = 2^-56
 	// per polynomial of N coefficients.
 	FloodBits = ProductBits + StatBits + LogN
+	// KeyStatBits is the statistical security per key pair (one session of the offline
+	// phase): a union bound over at most MaxResponses response polynomials under one
+	// public key, MaxResponses 2^-StatBits = 2^-40.
+	KeyStatBits = 40
+	// MaxResponses is the most response polynomials Respond makes under one (parsed)
+	// public key: 2^(StatBits - KeyStatBits) = 65536. Respond refuses the one that would
+	// exceed it; a new session (a new key pair) starts the count again.
+	MaxResponses = 1 << (StatBits - KeyStatBits)
 )
 
 // Params holds the ring and the constants for plaintext modulus T = 2^128.
@@ -63,9 +71,10 @@ type Params struct {
 	bred                    [][]uint64 // Barrett constants per prime
 	outPrimes               int        // primes kept by the response (OutPrimes; Primes in noise tests)
 	noFlood                 bool       // tests only: measure the product's noise without flooding
+	maxResponses            int64      // MaxResponses; smaller in tests of the refusal
 }
 
-// NewParams builds the parameters: N = 2^14, Q the product of seven 49-bit NTT primes,
+// NewParams builds the parameters: N = 2^14, Q the product of eight 49-bit NTT primes,
 // Q' the first three. It checks the decryption bound (Bound).
 func NewParams() (*Params, error) { return newParams(OutPrimes, false) }
 
@@ -79,7 +88,7 @@ func newParams(outPrimes int, noFlood bool) (*Params, error) {
 	if err != nil {
 		return nil, errs.New(errs.Internal, "hemat: ring: %v", err)
 	}
-	p := &Params{r: r, rOut: r.AtLevel(outPrimes - 1), q: q, outPrimes: outPrimes, noFlood: noFlood}
+	p := &Params{r: r, rOut: r.AtLevel(outPrimes - 1), q: q, outPrimes: outPrimes, noFlood: noFlood, maxResponses: MaxResponses}
 	p.bigQ = r.Modulus()
 	p.bigQOut = new(big.Int).SetInt64(1)
 	for _, qi := range q {

@@ -3,6 +3,7 @@ package hemat
 import (
 	"encoding/binary"
 	"io"
+	"sync/atomic"
 
 	"github.com/tuneinsight/lattigo/v5/ring"
 
@@ -20,10 +21,32 @@ type SecretKey struct {
 	sM ring.Poly
 }
 
-// PublicKey is (b, a) with b = -a s + e, a expanded from Seed.
+// PublicKey is (b, a) with b = -a s + e, a expanded from Seed. It also counts the
+// response polynomials Respond has made under it (at most MaxResponses: the flooding's
+// 2^-StatBits per response polynomial adds up to 2^-KeyStatBits per key pair), so the
+// responder must parse its peer's key once per session and use that value for every
+// upload of the session.
 type PublicKey struct {
-	Seed prg.Key
-	b, a ring.Poly // NTT form
+	Seed      prg.Key
+	b, a      ring.Poly    // NTT form
+	responses atomic.Int64 // response polynomials made under this key
+}
+
+// Responses is the number of response polynomials made under pk so far.
+func (pk *PublicKey) Responses() int64 { return pk.responses.Load() }
+
+// reserve counts n more response polynomials under pk, or refuses (counting nothing) if
+// that would exceed limit.
+func (pk *PublicKey) reserve(n, limit int64) error {
+	for {
+		c := pk.responses.Load()
+		if c+n > limit {
+			return errs.New(errs.Config, "hemat Respond: %d response polynomials under this public key after %d: at most %d response polynomials per key pair; start a new session", n, c, limit)
+		}
+		if pk.responses.CompareAndSwap(c, c+n) {
+			return nil
+		}
+	}
 }
 
 func newPRG(rnd io.Reader) (*prg.PRG, error) {
@@ -217,11 +240,16 @@ func (p *Params) ReadUpload(pl *Plan, pk *PublicKey, upload []byte) (*Upload, er
 // uniform mask R, switches the modulus down to Q' and keeps c1 and the wanted
 // coefficients of c0. It returns the response and R (OutLen elements): the multiplier's
 // share of the product, the decryptor's being f(...) - R. One upload may serve several
-// responses (SPDZ2k's sacrificed triple shares the encrypted factor).
+// responses (SPDZ2k's sacrificed triple shares the encrypted factor). Respond counts its
+// response polynomials under the encryptor's public key and refuses, with an errs.Config
+// error, a response that would make more than MaxResponses under that key.
 func (p *Params) Respond(up *Upload, w ring128.Vec, rnd io.Reader) ([]byte, ring128.Vec, error) {
 	pl, pk := up.pl, up.pk
 	if w.Len() != pl.PlainLen() {
 		return nil, ring128.Vec{}, errs.New(errs.Shape, "hemat Respond %s: %d elements, want %d", pl.Name, w.Len(), pl.PlainLen())
+	}
+	if err := pk.reserve(int64(pl.OutPolys()), p.maxResponses); err != nil {
+		return nil, ring128.Vec{}, err
 	}
 	g, err := newPRG(rnd)
 	if err != nil {
@@ -284,7 +312,7 @@ func (p *Params) Respond(up *Upload, w ring128.Vec, rnd io.Reader) ([]byte, ring
 			ml, mh := mask.Lo[e], mask.Hi[e]
 			vl, vh := p.scaledV(ml, mh)
 			g.Fill(flood)
-			flood[3] &= 1<<(FloodBits+1-192) - 1
+			flood[3] &= 1<<(FloodBits+1-192) - 1 // 192 < FloodBits+1 <= 256, or this does not compile
 			for i := 0; i < Primes; i++ {
 				q := p.q[i]
 				c := acc0.Coeffs[i][pos]
