@@ -111,7 +111,7 @@ func TestMobileNetLinearLayers(t *testing.T) {
 	for _, name := range []string{"coral/mobilenet_v1_0.25_128_quant.tflite", "coral/mobilenet_v1_0.5_160_quant.tflite"} {
 		g := sharedModel(t, name)
 		ls, demand := linearLayers(t, p, g)
-		var macs, bytes, otBytes, elems int64
+		var macs, bytes, otBytes, elems, outs int64
 		for _, l := range ls {
 			var b, xp, wp, op, prods int64
 			var desc string
@@ -139,12 +139,15 @@ func TestMobileNetLinearLayers(t *testing.T) {
 			}
 			macs += l.count * l.macs
 			bytes += l.count * b
+			outs += l.count * 2 * op // the triple's and the sacrifice's response
 			elems += l.count * (2*nA + nB + 2*nC)
 			t.Logf("%-32s x%d  %9d MACs  X %4d W %4d out %4d prod %5d  %8.2f MB  %5.1f B/MAC  %s",
 				l.name, l.count, l.macs, xp, wp, op, prods, float64(b)/1e6, float64(b)/float64(l.macs), desc)
 		}
 		t.Logf("%s: %d linear layers, %d MACs; HE products %.3f GB per party (%.1f B/MAC); authenticating A, B, C, A', C' (%d elements, 772 B each) %.2f GB; OT Π_Triple (this test's model of its costs) %.1f GB",
 			name, len(ls), macs, float64(bytes)/1e9, float64(bytes)/float64(macs), elems, float64(elems)*772/1e9, float64(otBytes)/1e9)
+		t.Logf("%s: %d response polynomials under each party's public key per inference: %d inferences per key pair (at most %d response polynomials)",
+			name, outs, hemat.MaxResponses/outs, hemat.MaxResponses)
 		// spdz2k's own prediction of the OT offline phase, whole and for the linear calls only
 		all, err := spdz2k.PredictOffline(demand)
 		if err != nil {
