@@ -7,8 +7,8 @@
 //
 // BFV-style RLWE encryption (Brakerski 2012; Fan, Vercauteren 2012) with plaintext
 // modulus T = 2^128 in coefficient encoding: no SIMD slots, so a power-of-two T is fine.
-// Ring R_Q = Z_Q[Z]/(Z^N + 1), N = 2^14, Q the product of seven 49-bit NTT primes (log2 Q
-// = 343 <= 438, the HomomorphicEncryption.org standard's bound for 128-bit classical
+// Ring R_Q = Z_Q[Z]/(Z^N + 1), N = 2^14, Q the product of eight 49-bit NTT primes (log2 Q
+// = 392 <= 438, the HomomorphicEncryption.org standard's bound for 128-bit classical
 // security at N = 2^14 with a ternary secret and sigma = 3.2; no key switching, so there
 // is no special modulus P and QP = Q). Secret s ternary (probability 1/3 each of -1 and
 // 1), errors a discrete Gaussian of sigma 3.2 truncated to [-19, 19]. Lattigo v5's ring
@@ -34,11 +34,11 @@
 //
 //  1. i -> j, the upload: per polynomial X_u of the layout, a fresh seed for c1 = a and
 //     c0 = -a s + e + round(Q X_u / T) in NTT form, bit-packed (49 bits per residue):
-//     16 B + 702 KB per polynomial.
+//     16 B + 803 KB per polynomial.
 //  2. j computes, per response polynomial, sum_u (c0_u, c1_u) W_w (plaintext W_w with
 //     centered coefficients, NTT products), adds an encryption of zero under i's public
 //     key (b u, a' u + e1; u ternary; c0's own error is the flooding), adds to each
-//     wanted coefficient of c0 a flooding term uniform in [-2^206, 2^206) and subtracts
+//     wanted coefficient of c0 a flooding term uniform in [-2^222, 2^222) and subtracts
 //     round(Q R / T) for a uniform
 //     mask R in Z_2^128, switches the modulus down to Q' (the first three primes, of
 //     log2 Q' = 147) and sends c1 (N coefficients) and only the wanted coefficients of
@@ -64,24 +64,29 @@
 // Per wanted coefficient, as integers: the product's noise sum (e + eps) W is below (19 +
 // 1/2) 2^127 MaxAccum + 1 < 2^152 for at most MaxAccum = 2^20 plaintext coefficients
 // accumulated into one response polynomial (plans above it are refused); the
-// re-randomization adds at most 2 N 19 + 19; the flooding 2^206 = 2^(152 + 40 + 14), so the
+// re-randomization adds at most 2 N 19 + 19; the flooding 2^222 = 2^(152 + 56 + 14), so the
 // product's noise shifts the flooded distribution by a statistical distance of at most N
-// 2^152 / 2^206 = 2^-40 per response polynomial (a union over the P response
-// polynomials of a session gives P 2^-40: about 2^-30 for the 10^3 of a MobileNet
-// inference; 2^-40 overall would need about 10 more bits of flooding, one more prime).
-// Total < 2^206.01 < Q/(2T), about 2^214. The modulus switching scales it to < 2^206.01
-// Q'/Q and adds at most (1 + ||s||_1)/2 per step, < N + 1 in all: < 2^15 < Q'/(2T), about
-// 2^18. Decryption is then exact. TestNoiseWorstCase
-// measures, at the worst-case inputs (all coefficients 2^128 - 1 and 2^127) and 1024 x
-// 1023 accumulated coefficients, 2^139 without flooding (bound 2^152) and 2^11 at Q'
-// (bound 2^15).
+// 2^152 / 2^222 = 2^-56 per response polynomial (StatBits). A union over the response
+// polynomials made under one public key (one key pair = one session of the offline
+// phase) gives 2^-40 (KeyStatBits) for up to 2^16 of them (MaxResponses), and Respond
+// enforces that: it counts the response polynomials under each parsed public key and
+// refuses, with an errs.Config error, the response that would exceed 2^16 (a new session
+// with new keys starts again). One MobileNetV1 0.25_128 inference makes 570 under each
+// key (0.5_160: 1,350), so a key pair serves 114 (48) inferences.
+// Total < 2^222.01 < Q/(2T), about 2^263. The modulus switching to Q' (five steps)
+// scales it to < 2^222.01 Q'/Q < 2^-22 and adds at most (1 + ||s||_1)/2 per step, divided
+// by the later primes: < N + 1 in all, < 2^15 < Q'/(2T), about 2^18. Decryption is then
+// exact. TestNoiseWorstCase measures, at the worst-case inputs (all coefficients 2^128 - 1
+// and 2^127) and 1024 x 1023 accumulated coefficients, 2^139 without flooding (bound
+// 2^152), 2^222 with flooding at Q (bound 2^223) and 2^7 at Q' (bound 2^15).
 //
 // # Threat model now: semi-honest products
 //
 // Against a semi-honest peer: the upload is RLWE ciphertexts (IND-CPA, with c1 from a
 // seed, in the random-oracle / PRG sense); the response is, to the decryptor, an
 // encryption of f(X_i, W_j) - R with fresh uniform R, a c1 re-randomized by a public-key
-// encryption of zero, and noise within 2^-40 of a distribution independent of W_j.
+// encryption of zero, and noise within 2^-56 per response polynomial (2^-40 over the at
+// most 2^16 under one key) of a distribution independent of W_j.
 //
 // Against a malicious peer it is NOT secure yet:
 //   - A malicious encryptor can send an ill-formed ciphertext (a large error, or c0 not of
@@ -99,7 +104,9 @@
 //
 // The zero-knowledge proofs above; the wiring as a spdz2k Source (a Triple for matMul and
 // gatherMul: spdz2k's gatherMul carries index maps, not the convolution's geometry, so the
-// source must get the Depthwise shape from the engine); a depthwise layout that wastes
+// source must get the Depthwise shape from the engine; it must parse the peer's public
+// key once per session, since the response count lives on the parsed key, and start a
+// new session with new key pairs when Respond refuses); a depthwise layout that wastes
 // less (stride 2 computes the dropped positions; a polyphase split, counted on paper,
 // did not pay: its phases cost as much packing room as they save).
 package hemat
