@@ -363,3 +363,7 @@ func (r *recorder) importHashes(a, b []uint64) {
 	r.importSend.Write(ring.AsBytes(b))
 	r.importRecv.Write(ring.AsBytes(a))
 }
+
+// FewANDs reports that rep3-mal's AND gates cost more than its rounds (every AND word is
+// proven): requantization takes its circuit with the fewest AND gates (mpc.FewANDer).
+func (p *Protocol) FewANDs() bool { return true }
