@@ -280,6 +280,51 @@ func TestNibbleSums(t *testing.T) {
 	}
 }
 
+// TestSubsetSums: AddSubsetSums equals the sum over the groups of the four words times
+// their exceptional elements (Mul by the element), with the AVX-512 kernel and without it.
+func TestSubsetSums(t *testing.T) {
+	g := prg.New(prg.Key{12})
+	for trial := range 20 {
+		n := []int{1, 2, 3, 7, 16}[trial%5]
+		vs := make([][4]uint64, n)
+		idx := make([][D]uint8, n)
+		start := Uniform(g)
+		want := start
+		for gi := range n {
+			copy(vs[gi][:], g.Uint64s(4))
+			if trial == 0 {
+				vs[gi] = [4]uint64{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
+			}
+			for i := range 4 {
+				psi := Exceptional(g)
+				if trial == 1 {
+					psi = FromScalar(1)
+				}
+				for c := range D {
+					idx[gi][c] |= uint8(psi[c]) << i
+				}
+				var p Elem
+				v := FromScalar(vs[gi][i])
+				p.Mul(&psi, &v)
+				want.Add(&want, &p)
+			}
+		}
+		for _, avx := range []bool{false, true} {
+			if avx && !hasAVX512 {
+				continue
+			}
+			saved := hasAVX512
+			hasAVX512 = avx
+			got := start
+			got.AddSubsetSums(vs, idx)
+			hasAVX512 = saved
+			if got != want {
+				t.Fatalf("trial %d avx=%v: wrong sum", trial, avx)
+			}
+		}
+	}
+}
+
 // TestMulBits: the product by an exceptional element from its bit mask equals Mul, with
 // the AVX-512 kernel and without it.
 func TestMulBits(t *testing.T) {

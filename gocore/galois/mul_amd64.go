@@ -22,6 +22,12 @@ func addScaledAVX512(e, x *[D]uint64, c uint64)
 //go:noescape
 func addLookupAVX512(e *[D]uint64, t *[16]uint64, idx *[D]uint8)
 
+// addSubsetSumsAVX512 adds, for g < n, entry idx[56g+i] of the 16 subset sums of the
+// four words v[4g..4g+4) to e[i].
+//
+//go:noescape
+func addSubsetSumsAVX512(e *[D]uint64, v *[4]uint64, idx *[D]uint8, n int)
+
 // addNibbleSumsAVX512 adds row 16g + idx[g] of t (rows of D words) to e for g < n.
 //
 //go:noescape

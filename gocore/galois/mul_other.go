@@ -12,6 +12,10 @@ func addLookupAVX512(e *[D]uint64, t *[16]uint64, idx *[D]uint8) {
 	panic("galois: no AVX-512")
 }
 
+func addSubsetSumsAVX512(e *[D]uint64, v *[4]uint64, idx *[D]uint8, n int) {
+	panic("galois: no AVX-512")
+}
+
 func addNibbleSumsAVX512(e *[D]uint64, t *[D]uint64, idx *uint8, n int) {
 	panic("galois: no AVX-512")
 }

@@ -33,7 +33,7 @@ package rep3mal
 // Protocol, per check batch (after the batch's coin, which fixes the products):
 //  1. Lift. Each record's outputs are laid out as 2^s blocks of m (zero-padded): output
 //     t*2^s + l. psi_t, uniform in the exceptional set, from the batch coin, one per t
-//     (so that psi_t times a word is a subset sum: addSubsetSums). The prover's
+//     (so that psi_t times a word is a subset sum: galois.Elem.AddSubsetSums). The prover's
 //     polynomial is H(X) = sum over records, t, terms of psi_t <f_t(X), g_t(X)> with f, g
 //     the multilinear extensions over l in {0,1}^s; at a grid point l it equals c_l =
 //     sum_t psi_t w_{l,t} if every claim holds. The prover sends (additively shared: the
@@ -105,6 +105,10 @@ import (
 // than the GR compression steps it shortens (BENCHMARKS.md, session 6: 6.7-7.3 against
 // 7.4-7.8 CPU s for MobileNetV1 0.25_128, for 7.7 % more bytes); s = 8 costs more of both.
 const liftVars = 7
+
+// liftChunk is the number of groups of four block positions whose products the prover's
+// lift keeps before adding them to H, point by point (liftValues).
+const liftChunk = 8
 
 // zkRecord is one recorded product laid out for the lift.
 type zkRecord struct {
@@ -247,21 +251,6 @@ func nibbles(bits []uint64, t0 int) [galois.D]uint8 {
 		out[c] = uint8(w[0]>>uint(c)&1 | (w[1]>>uint(c)&1)<<1 | (w[2]>>uint(c)&1)<<2 | (w[3]>>uint(c)&1)<<3)
 	}
 	return out
-}
-
-// addSubsetSums adds psi_{t0} v0 + ... + psi_{t0+3} v3 to e for exceptional psi (0/1
-// coefficients, given as nibbles): coefficient c receives the sum of the v whose psi has
-// coefficient c set, looked up in the table of the 16 subset sums ("four Russians": 11
-// additions and D look-ups instead of 4 D products).
-func addSubsetSums(e *galois.Elem, nib *[galois.D]uint8, v0, v1, v2, v3 uint64) {
-	var t [16]uint64
-	t[1], t[2], t[4], t[8] = v0, v1, v2, v3
-	t[3] = v0 + v1
-	t[5], t[6], t[7] = v0+v2, v1+v2, t[3]+v2
-	for i := 9; i < 16; i++ {
-		t[i] = t[i-8] + v3
-	}
-	e.AddLookup(&t, nib)
 }
 
 // grAlg is GR(2^64, 56), the algebra of the proofs of the arithmetic products.
@@ -503,15 +492,31 @@ func (st *arithStatement) liftValues() []galois.Elem {
 		}
 		acc := make([][4]uint64, lift.points)
 		var zeroed [4]bool
+		// The products of up to liftChunk groups are kept (point-major) and added to H
+		// point by point, the sum in registers across the groups (galois.AddSubsetSums).
+		accT := make([][4]uint64, len(lift.offGrid)*liftChunk)
+		nibs := make([][galois.D]uint8, liftChunk)
+		ng := 0
+		flush := func() {
+			for i, q := range lift.offGrid {
+				hq[q].AddSubsetSums(accT[i*liftChunk:i*liftChunk+ng], nibs[:ng])
+			}
+			ng = 0
+		}
 		for _, jb := range jobs[lo:hi] {
 			r := recs[jb.ri]
 			if st.liftGroup(r, jb.t0, &in, &ext, &zeroed, acc) {
-				nib := &st.nibs[jb.ri][jb.t0/4]
-				for _, q := range lift.offGrid {
-					a := &acc[q]
-					addSubsetSums(&hq[q], nib, a[0], a[1], a[2], a[3])
+				for i, q := range lift.offGrid {
+					accT[i*liftChunk+ng] = acc[q]
+				}
+				nibs[ng] = st.nibs[jb.ri][jb.t0/4]
+				if ng++; ng == liftChunk {
+					flush()
 				}
 			}
+		}
+		if ng > 0 {
+			flush()
 		}
 		return hq
 	})
@@ -701,19 +706,34 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, dsts [4][]
 	type sums struct{ m, p []galois.Elem }
 	parts := parallel(len(jobs), 2, func(lo, hi int) sums {
 		c := sums{make([]galois.Elem, G), make([]galois.Elem, G)}
+		// The words of eight blocks l at a time (a row segment of each position), then
+		// per block one sum over the job's groups of four positions, kept in registers
+		// (galois.AddSubsetSums).
+		const lb = 8
+		var vm, vp [lb][64 / 4][4]uint64
 		for _, jb := range jobs[lo:hi] {
 			r := recs[jb.ri]
-			for t0 := jb.t0; t0 < jb.t1; t0 += 4 {
-				nib := &st.nibs[jb.ri][t0/4]
-				for l := range G {
-					var vm, vp [4]uint64
+			ng := (jb.t1 - jb.t0 + 3) / 4
+			nibs := st.nibs[jb.ri][jb.t0/4 : jb.t0/4+ng]
+			for l0 := 0; l0 < G; l0 += lb {
+				for g := range ng {
 					for dt := range 4 {
-						if e := (t0+dt)*G + l; t0+dt < r.m && e < r.n {
-							vm[dt], vp[dt] = r.z.B[e]+r.next[e], -r.prev[e]
+						t := jb.t0 + 4*g + dt
+						for dl := range lb {
+							vm[dl][g][dt], vp[dl][g][dt] = 0, 0
+						}
+						if t >= r.m {
+							continue
+						}
+						for dl := range min(lb, r.n-t*G-l0) {
+							e := t*G + l0 + dl
+							vm[dl][g][dt], vp[dl][g][dt] = r.z.B[e]+r.next[e], -r.prev[e]
 						}
 					}
-					addSubsetSums(&c.m[l], nib, vm[0], vm[1], vm[2], vm[3])
-					addSubsetSums(&c.p[l], nib, vp[0], vp[1], vp[2], vp[3])
+				}
+				for dl := range lb {
+					c.m[l0+dl].AddSubsetSums(vm[dl][:ng], nibs)
+					c.p[l0+dl].AddSubsetSums(vp[dl][:ng], nibs)
 				}
 			}
 		}
