@@ -46,13 +46,14 @@ package rep3mal
 //  2. Halving. While the vectors are longer than 1: the prover sends shares of h(0) =
 //     <A_lo, B_lo> and h(inf) = <A_hi - A_lo, B_hi - B_lo> of h(X) = <(1-X)A_lo + X A_hi,
 //     (1-X)B_lo + X B_hi>; the verifiers take h(1) = c - h(0); a coin gives r; the claim
-//     becomes h(r) about the folded vectors. Implemented (zk.go) as steps in v = 2
-//     variables, each two halvings at once: the vectors (zero-padded to a multiple of 4)
-//     are 4 blocks b in {0,1}^2, h(X1, X2) = <f(X), g(X)> with f, g multilinear over the
-//     blocks; the prover sends h at the 9 points of {0,1,inf}^2 but the grid point (1, 1),
-//     which the verifiers take as c minus h at the other three grid points; a coin gives
-//     (r1, r2), the claim becomes h(r1, r2) (liftBasis) and the vectors are folded by r2,
-//     then r1. A step in one variable (h(0), h(inf)) where one variable is left.
+//     becomes h(r) about the folded vectors. Implemented (zk.go) as steps in v =
+//     foldVars variables, today v = 1 (plain halving, the vectors zero-padded to even
+//     length). With v = 2 a step does two halvings at once: the vectors (zero-padded to
+//     a multiple of 4) are 4 blocks b in {0,1}^2, h(X1, X2) = <f(X), g(X)> with f, g
+//     multilinear over the blocks; the prover sends h at the 9 points of {0,1,inf}^2 but
+//     the grid point (1, 1), which the verifiers take as c minus h at the other three
+//     grid points; a coin gives (r1, r2), the claim becomes h(r1, r2) (liftBasis) and the
+//     vectors are folded by r2, then r1 (half the rounds, 4/3 the prover's products).
 //  3. Last step, masked: with fresh random M, N from the prover, f(X) = (1-X)M + XA, g(X)
 //     = (1-X)N + XB, h = f g; the prover sends shares of M, N, h(0), h(inf), the
 //     verifiers take h(1) = c, a coin gives r outside {0, 1}, the two verifiers exchange
@@ -279,25 +280,34 @@ func (grAlg) challenge(g *prg.PRG) galois.Elem {
 	}
 }
 
-// halves is the prover's h(0) and h(inf) for the halving step of the bases.
+// halves is the prover's h(0) and h(inf) for the halving step of the bases, the pairs
+// split among parallel workers (their reduced sums added).
 func (grAlg) halves(z *zkBases[galois.Elem]) (h0, hinf galois.Elem) {
 	half := len(z.a) / 2
-	var w0, w2 galois.Wide
-	var s, da, db, dya, dyb, ds galois.Elem
-	for j := range half {
-		s.Add(&z.ya[j], &z.yb[j])
-		w0.MulAdd(&z.a[j], &s)
-		w0.MulAdd(&z.b[j], &z.ya[j])
-		da.Sub(&z.a[half+j], &z.a[j])
-		db.Sub(&z.b[half+j], &z.b[j])
-		dya.Sub(&z.ya[half+j], &z.ya[j])
-		dyb.Sub(&z.yb[half+j], &z.yb[j])
-		ds.Add(&dya, &dyb)
-		w2.MulAdd(&da, &ds)
-		w2.MulAdd(&db, &dya)
+	parts := parallel(half, 64, func(lo, hi int) [2]galois.Elem {
+		var w0, w2 galois.Wide
+		var s, da, db, dya, dyb, ds galois.Elem
+		for j := lo; j < hi; j++ {
+			s.Add(&z.ya[j], &z.yb[j])
+			w0.MulAdd(&z.a[j], &s)
+			w0.MulAdd(&z.b[j], &z.ya[j])
+			da.Sub(&z.a[half+j], &z.a[j])
+			db.Sub(&z.b[half+j], &z.b[j])
+			dya.Sub(&z.ya[half+j], &z.ya[j])
+			dyb.Sub(&z.yb[half+j], &z.yb[j])
+			ds.Add(&dya, &dyb)
+			w2.MulAdd(&da, &ds)
+			w2.MulAdd(&db, &dya)
+		}
+		var out [2]galois.Elem
+		w0.Reduce(&out[0])
+		w2.Reduce(&out[1])
+		return out
+	})
+	for _, pt := range parts {
+		h0.Add(&h0, &pt[0])
+		hinf.Add(&hinf, &pt[1])
 	}
-	w0.Reduce(&h0)
-	w2.Reduce(&hinf)
 	return
 }
 

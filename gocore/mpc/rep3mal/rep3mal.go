@@ -25,7 +25,7 @@
 //     coefficients (from the ring's exceptional set; any field element for GF(2^64)), a
 //     first multilinear step divides its length by 2^7 (for AND words by 2^6: 64 words of 64 bit
 //     lanes become 64 field elements, one per lane), and compression steps with public
-//     coins, each dividing the length by 4, do the rest; a dot product (a MatMul or convolution output) is one gate whatever its
+//     coins, each halving the length, do the rest; a dot product (a MatMul or convolution output) is one gate whatever its
 //     length. The steps that do not depend on the algebra are written once (zk.go), and
 //     the two proofs of a batch run in the same rounds. The statement needs each
 //     product's zero-share words (rep3.MaskObserver). Soundness, zero knowledge and the
@@ -111,11 +111,9 @@
 //     words each, about 922 KB; only if the batch has Mul or MulSum products) and 665
 //     GF(2^64) elements (5.3 KB; only if it has AND words); the round's coin (a 32-byte
 //     commitment to each peer with the message, the 32-byte seed to each peer after it);
-//   - compression steps, ceil(log4) of the longer proof's vectors plus one (9-11 for
-//     MobileNetV1): to the next party h at the 8 points of {0,1,inf}^2 but one grid
-//     point of each proof still compressing (8 x 56 words, 8 words; h(0), h(inf) in the
-//     steps of one variable: when two entries are left, and on the interleaved
-//     instances), and the round's coin;
+//   - compression steps, ceil(log2) of the longer proof's vectors plus one: to the next
+//     party h(0) and h(inf) of each proof still compressing (2 x 56 words, 2 words), and
+//     the round's coin;
 //   - last step: M, N, h(0), h(inf) of each proof (4 x 56 + 4 words) to the next party and
 //     the round's coin, then each verifier's shares of f(r), g(r), h(r) (3 x 56 + 3 words)
 //     to the other verifier of each proof (one message to each peer);
