@@ -48,7 +48,7 @@ type zkAlg[E comparable] interface {
 // divides the vectors' length by 2^foldVars. BGIN19 allow any compression factor; by 4
 // (foldVars = 2) takes half the steps of halving for about 4/3 times the prover's
 // products (16 per four pairs and step, against 4 per two pairs), and since the lift
-// became cheap those products were the larger part: halving takes about 3 % less CPU for
+// became cheap those products were the larger part: halving takes about 8 % less CPU for
 // MobileNetV1 0.25_128 in one process, for 88 more rounds (BENCHMARKS.md, session 8).
 const foldVars = 1
 
