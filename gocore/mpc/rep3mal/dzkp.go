@@ -658,6 +658,14 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, dsts [4][]
 		rows[l] = basis[lift.gridPt[l]]
 	}
 	tbl := galois.NewNibbleTable(rows)
+	// Components that are zero in a whole record (the checked conversions' operands
+	// are single components) fold to zero without a look at each position.
+	zeroComp := make([][4]bool, len(recs))
+	for ri, r := range recs {
+		for v, c := range [4][]uint64{r.x.A, r.x.B, r.y.A, r.y.B} {
+			zeroComp[ri][v] = allZero(c)
+		}
+	}
 	parallel(len(jobs), 2, func(lo, hi int) struct{} {
 		var vals [1 << liftVars]uint64
 		var idx [1 << liftVars / 4]uint8
@@ -669,6 +677,10 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, dsts [4][]
 				nl := min(G, r.n-t*G) // blocks with an output at position t
 				for v := range 4 {
 					dst := dsts[v][base : base+r.k]
+					if zeroComp[jb.ri][v] {
+						clear(dst)
+						continue
+					}
 					for k := range r.k {
 						var or uint64
 						for l := range nl {
@@ -704,8 +716,11 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, dsts [4][]
 				}
 				ps := st.psiBits[jb.ri][t] // psi_t, exceptional: its bit mask
 				for j := base; j < base+r.k; j++ {
-					dsts[0][j].MulBits(ps, &dsts[0][j])
-					dsts[1][j].MulBits(ps, &dsts[1][j])
+					for v := range 2 {
+						if !dsts[v][j].IsZero() {
+							dsts[v][j].MulBits(ps, &dsts[v][j])
+						}
+					}
 				}
 			}
 		}
@@ -800,4 +815,16 @@ func (a grAlg) points(z *zkBases[galois.Elem], lift *zkLift, skip int) []galois.
 		}
 	}
 	return out
+}
+
+// allZero reports whether every word of v is zero.
+func allZero(v []uint64) bool {
+	var or uint64
+	for i, x := range v {
+		or |= x
+		if i&1023 == 1023 && or != 0 {
+			return false
+		}
+	}
+	return or == 0
 }
