@@ -192,6 +192,10 @@ func (z *zkLift) extend4xor(in, out [][4]uint64) {
 	for l, q := range z.gridPt {
 		out[q] = in[l]
 	}
+	if hasLiftAsm {
+		extendXor4(&out[0], &z.diffs[0], len(z.diffs))
+		return
+	}
 	for _, d := range z.diffs {
 		a, b := &out[d[1]], &out[d[2]]
 		out[d[0]] = [4]uint64{a[0] ^ b[0], a[1] ^ b[1], a[2] ^ b[2], a[3] ^ b[3]}
@@ -202,6 +206,10 @@ func (z *zkLift) extend4xor(in, out [][4]uint64) {
 func (z *zkLift) extend4(in, out [][4]uint64) {
 	for l, q := range z.gridPt {
 		out[q] = in[l]
+	}
+	if hasLiftAsm {
+		extendSub4(&out[0], &z.diffs[0], len(z.diffs))
+		return
 	}
 	for _, d := range z.diffs {
 		a, b := &out[d[1]], &out[d[2]]
@@ -591,6 +599,21 @@ func (st *arithStatement) liftGroup(r zkRecord, t0 int, in, ext *[4][][4]uint64,
 			}
 		}
 		x0, x1, y0, y1 := ext[0], ext[1], ext[2], ext[3]
+		if hasLiftAsm {
+			// The same sums by the YMM kernels; a zero component's table is cleared.
+			og, n := &lift.offGrid[0], len(lift.offGrid)
+			switch {
+			case nz[2] == 0: // x_A (0 + y_B)
+				mulAcc1(&acc[0], &x0[0], &y1[0], &y0[0], og, n)
+			case nz[1] == 0: // x_A (y_A + y_B)
+				mulAcc1(&acc[0], &x0[0], &y0[0], &y1[0], og, n)
+			case nz[3] == 0: // y_A (x_A + x_B)
+				mulAcc1(&acc[0], &y0[0], &x0[0], &x1[0], og, n)
+			default:
+				mulAcc2(&acc[0], &x0[0], &x1[0], &y0[0], &y1[0], og, n)
+			}
+			continue
+		}
 		switch {
 		case nz[2] == 0: // x_A y_B
 			for _, q := range lift.offGrid {
