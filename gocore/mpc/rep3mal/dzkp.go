@@ -346,6 +346,7 @@ func (grAlg) fold(w []galois.Elem, r *galois.Elem) []galois.Elem {
 // and the lift's message (step 1).
 type arithStatement struct {
 	recs    []zkRecord
+	zero    [][4]bool // per record: x_A, x_B, y_A, y_B zero in the whole record
 	psi     [][]galois.Elem
 	psiBits [][]uint64
 	nibs    [][][galois.D]uint8 // nibbles of psiBits per record and group of four t
@@ -370,6 +371,15 @@ func newArithStatement(prods []product, dots []dotRecord, g *prg.PRG, ar *arena[
 		}
 		n := len(pr.z.A)
 		st.recs[i] = zkRecord{product: pr, k: k, n: n, m: (n + G - 1) / G}
+	}
+	// Components that are zero in a whole record (the checked conversions' operands are
+	// single components: rep3/convert_checked.go) are neither gathered nor extended by
+	// the prover nor folded by the verifiers.
+	st.zero = make([][4]bool, len(st.recs))
+	for i, r := range st.recs {
+		for v, c := range [4][]uint64{r.x.A, r.x.B, r.y.A, r.y.B} {
+			st.zero[i][v] = allZero(c)
+		}
 	}
 	// psi_t per record and block position, from the exceptional set (bit c of psiBits is
 	// the coefficient of X^c).
@@ -496,6 +506,9 @@ func (st *arithStatement) liftValues() []galois.Elem {
 	type job struct{ ri, t0 int }
 	var jobs []job
 	for ri, r := range recs {
+		if z := st.zero[ri]; z[0] && z[1] || z[2] && z[3] {
+			continue // the a side or the b side is zero: no contribution
+		}
 		for t0 := 0; t0 < r.m; t0 += 4 {
 			jobs = append(jobs, job{ri, t0})
 		}
@@ -523,7 +536,7 @@ func (st *arithStatement) liftValues() []galois.Elem {
 		}
 		for _, jb := range jobs[lo:hi] {
 			r := recs[jb.ri]
-			if st.liftGroup(r, jb.t0, &in, &ext, &zeroed, acc) {
+			if st.liftGroup(r, st.zero[jb.ri], jb.t0, &in, &ext, &zeroed, acc) {
 				for i, q := range lift.offGrid {
 					accT[i*liftChunk+ng] = acc[q]
 				}
@@ -557,27 +570,32 @@ func (st *arithStatement) liftValues() []galois.Elem {
 //
 // zeroed[j] records that ext[j] holds zeros (kept across calls: a zero component is
 // cleared once, not extended).
-func (st *arithStatement) liftGroup(r zkRecord, t0 int, in, ext *[4][][4]uint64, zeroed *[4]bool, acc [][4]uint64) bool {
+func (st *arithStatement) liftGroup(r zkRecord, zero [4]bool, t0 int, in, ext *[4][][4]uint64, zeroed *[4]bool, acc [][4]uint64) bool {
 	lift := st.lift
 	G := lift.grid
 	any := false
+	cs := [4][]uint64{r.x.A, r.x.B, r.y.A, r.y.B}
 	for k := range r.k {
 		var nz [4]uint64
-		for l := range G {
-			for dt := range 4 {
-				e := (t0+dt)*G + l
-				if t0+dt >= r.m || e >= r.n {
-					in[0][l][dt], in[1][l][dt], in[2][l][dt], in[3][l][dt] = 0, 0, 0, 0
-					continue
-				}
-				q := e*r.k + k
-				xa, xb, ya, yb := r.x.A[q], r.x.B[q], r.y.A[q], r.y.B[q]
-				in[0][l][dt], in[1][l][dt], in[2][l][dt], in[3][l][dt] = xa, xb, ya, yb
-				nz[0] |= xa
-				nz[1] |= xb
-				nz[2] |= ya
-				nz[3] |= yb
+		for j, c := range cs {
+			if zero[j] { // zero in the whole record: nz[j] stays 0, in[j] is not read
+				continue
 			}
+			var or uint64
+			dst := in[j]
+			for l := range G {
+				for dt := range 4 {
+					e := (t0+dt)*G + l
+					if t0+dt >= r.m || e >= r.n {
+						dst[l][dt] = 0
+						continue
+					}
+					x := c[e*r.k+k]
+					dst[l][dt] = x
+					or |= x
+				}
+			}
+			nz[j] = or
 		}
 		if nz[0]|nz[1] == 0 || nz[2]|nz[3] == 0 {
 			continue
@@ -681,14 +699,9 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, dsts [4][]
 		rows[l] = basis[lift.gridPt[l]]
 	}
 	tbl := galois.NewNibbleTable(rows)
-	// Components that are zero in a whole record (the checked conversions' operands
-	// are single components) fold to zero without a look at each position.
-	zeroComp := make([][4]bool, len(recs))
-	for ri, r := range recs {
-		for v, c := range [4][]uint64{r.x.A, r.x.B, r.y.A, r.y.B} {
-			zeroComp[ri][v] = allZero(c)
-		}
-	}
+	// Components that are zero in a whole record fold to zero without a look at each
+	// position.
+	zeroComp := st.zero
 	parallel(len(jobs), 2, func(lo, hi int) struct{} {
 		var vals [1 << liftVars]uint64
 		var idx [1 << liftVars / 4]uint8
