@@ -190,3 +190,54 @@ ssdone:
 	VMOVDQU64 Z7, 384(DI)
 	VZEROUPPER
 	RET
+
+// func addScaledRowsAVX512(e *[56]uint64, rows *[56]uint64, xs *uint64, n int)
+//
+// e += sum over l < n of xs[l] * row l (rows of 56 words): 7 eight-lane products per
+// row, the sum kept in seven registers.
+TEXT ·addScaledRowsAVX512(SB), NOSPLIT, $0-32
+	MOVQ      e+0(FP), DI
+	MOVQ      rows+8(FP), SI
+	MOVQ      xs+16(FP), BX
+	MOVQ      n+24(FP), CX
+	VMOVDQU64 0(DI), Z1
+	VMOVDQU64 64(DI), Z2
+	VMOVDQU64 128(DI), Z3
+	VMOVDQU64 192(DI), Z4
+	VMOVDQU64 256(DI), Z5
+	VMOVDQU64 320(DI), Z6
+	VMOVDQU64 384(DI), Z7
+
+rowloop:
+	TESTQ        CX, CX
+	JZ           rowdone
+	VPBROADCASTQ 0(BX), Z0
+	VPMULLQ      0(SI), Z0, Z8
+	VPADDQ       Z8, Z1, Z1
+	VPMULLQ      64(SI), Z0, Z9
+	VPADDQ       Z9, Z2, Z2
+	VPMULLQ      128(SI), Z0, Z10
+	VPADDQ       Z10, Z3, Z3
+	VPMULLQ      192(SI), Z0, Z11
+	VPADDQ       Z11, Z4, Z4
+	VPMULLQ      256(SI), Z0, Z12
+	VPADDQ       Z12, Z5, Z5
+	VPMULLQ      320(SI), Z0, Z13
+	VPADDQ       Z13, Z6, Z6
+	VPMULLQ      384(SI), Z0, Z14
+	VPADDQ       Z14, Z7, Z7
+	ADDQ         $448, SI
+	ADDQ         $8, BX
+	DECQ         CX
+	JMP          rowloop
+
+rowdone:
+	VMOVDQU64 Z1, 0(DI)
+	VMOVDQU64 Z2, 64(DI)
+	VMOVDQU64 Z3, 128(DI)
+	VMOVDQU64 Z4, 192(DI)
+	VMOVDQU64 Z5, 256(DI)
+	VMOVDQU64 Z6, 320(DI)
+	VMOVDQU64 Z7, 384(DI)
+	VZEROUPPER
+	RET

@@ -94,6 +94,25 @@ func (e *Elem) AddLookup(t *[16]uint64, idx *[D]uint8) {
 	}
 }
 
+// AddScaledRows adds sum over l of xs[l] * rows[l] to e (a fold of words with ring
+// weights): with AVX-512 the sum stays in registers across the rows. It panics unless
+// len(xs) = len(rows).
+func (e *Elem) AddScaledRows(rows []Elem, xs []uint64) {
+	if len(xs) != len(rows) {
+		panic("galois: AddScaledRows: lengths differ")
+	}
+	if len(xs) == 0 {
+		return
+	}
+	if hasAVX512 {
+		addScaledRowsAVX512((*[D]uint64)(e), (*[D]uint64)(&rows[0]), &xs[0], len(xs))
+		return
+	}
+	for l, x := range xs {
+		e.AddScaled(&rows[l], x)
+	}
+}
+
 // AddSubsetSums adds to e, for every g, the products of the four words vs[g] by four
 // exceptional elements given by idx[g] (bit i of idx[g][c]: coefficient c of the i-th
 // element, idx[g][c] < 16): coefficient c receives the sum of the words vs[g][i] with bit i

@@ -17,6 +17,11 @@ func mulAdd56AVX512(acc *[2 * D]uint64, x, y *[D]uint64)
 //go:noescape
 func addScaledAVX512(e, x *[D]uint64, c uint64)
 
+// addScaledRowsAVX512 adds xs[l] times row l of rows (rows of D words) to e for l < n.
+//
+//go:noescape
+func addScaledRowsAVX512(e *[D]uint64, rows *[D]uint64, xs *uint64, n int)
+
 // addLookupAVX512 adds t[idx[i]] to e[i] (idx[i] < 16).
 //
 //go:noescape

@@ -742,11 +742,7 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, dsts [4][]
 							}
 						default:
 							dst[k] = galois.Elem{}
-							for l := range nl {
-								if x := vals[l]; x != 0 {
-									dst[k].AddScaled(&rows[l], x)
-								}
-							}
+							dst[k].AddScaledRows(rows[:nl], vals[:nl])
 						}
 					}
 				}
