@@ -83,7 +83,7 @@ package rep3mal
 // f(r) g(r) then follows. A proof message of the wrong length counts as a failed proof.
 //
 // Messages per batch: the lift's 3^s - 2^s ring elements (D words each) from each prover
-// to its V+, eight elements per compression step (two in a step of one variable), four
+// to its V+, two elements per halving step (eight per step in two variables, foldVars = 2), four
 // in the last step, three from each
 // verifier to the other, and a coin per step (its commitments travel with the step's
 // message, its reveal in a second round): a few hundred KB and about 2(R + 2) + 1 rounds,

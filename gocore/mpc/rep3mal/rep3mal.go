@@ -76,7 +76,7 @@
 // Statistical security: per check batch, a wrong arithmetic product passes the proofs
 // with probability at most 3 * 100 * 2^-56 < 2^-47.7 (three provers; per prover (1 + 2s
 // + 2R + 5)/2^56 with s = 7 lift variables and R <= 40 variables folded after the lift
-// (two per compression step): the Schwartz-Zippel
+// (one per halving step): the Schwartz-Zippel
 // bound over the exceptional set of 2^56 points, dzkp.go), a wrong AND word the AND proofs
 // at most 3 * 100 * 2^-64 < 2^-55.7 (the same bound over the field GF(2^64), andproof.go),
 // and a wrong product of the sacrifice (if any runs: none in the engine's plans) at most
