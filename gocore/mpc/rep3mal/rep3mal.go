@@ -84,7 +84,7 @@
 // and a run of up to 24 check batches (MobileNetV1 0.25_128 has 7) keeps 40 bits (2^-41.0),
 // plus the collision and commitment terms of SHA-256. Without sacrificed products (the
 // engine's plans) a batch errs below 2^-47.7, and 40 bits hold for up to 217 batches (the
-// MobileNetV1 1.0_224 chain has about 49). (With proofs switched off, a test
+// MobileNetV1 1.0_224 chain has 40). (With proofs switched off, a test
 // setting, the triple checks of the elementwise products and of the AND words, 2^-46
 // each, take the proofs' place.) The bound is enforced (budget.go): each batch adds its
 // terms above (in units of 2^-64: 300 * 2^8 for the arithmetic proofs, 300 for the AND
