@@ -20,7 +20,11 @@
 // most 2^-56.
 package galois
 
-import "github.com/qmpc/qmpc/gocore/prg"
+import (
+	"math/bits"
+
+	"github.com/qmpc/qmpc/gocore/prg"
+)
 
 // D is the extension degree.
 const D = 56
@@ -87,6 +91,54 @@ func (e *Elem) AddLookup(t *[16]uint64, idx *[D]uint8) {
 	}
 	for c := range e {
 		e[c] += t[idx[c]&15]
+	}
+}
+
+// AddScaledRows adds sum over l of xs[l] * rows[l] to e (a fold of words with ring
+// weights): with AVX-512 the sum stays in registers across the rows. It panics unless
+// len(xs) = len(rows).
+func (e *Elem) AddScaledRows(rows []Elem, xs []uint64) {
+	if len(xs) != len(rows) {
+		panic("galois: AddScaledRows: lengths differ")
+	}
+	if len(xs) == 0 {
+		return
+	}
+	if hasAVX512 {
+		addScaledRowsAVX512((*[D]uint64)(e), (*[D]uint64)(&rows[0]), &xs[0], len(xs))
+		return
+	}
+	for l, x := range xs {
+		e.AddScaled(&rows[l], x)
+	}
+}
+
+// AddSubsetSums adds to e, for every g, the products of the four words vs[g] by four
+// exceptional elements given by idx[g] (bit i of idx[g][c]: coefficient c of the i-th
+// element, idx[g][c] < 16): coefficient c receives the sum of the words vs[g][i] with bit i
+// of idx[g][c] set, looked up in the table of the 16 subset sums of vs[g] ("four
+// Russians"). With AVX-512 the table is built in registers and the sum stays in registers
+// across all g. It panics unless len(idx) = len(vs).
+func (e *Elem) AddSubsetSums(vs [][4]uint64, idx [][D]uint8) {
+	if len(idx) != len(vs) {
+		panic("galois: AddSubsetSums: lengths differ")
+	}
+	if len(vs) == 0 {
+		return
+	}
+	if hasAVX512 {
+		addSubsetSumsAVX512((*[D]uint64)(e), &vs[0], &idx[0], len(vs))
+		return
+	}
+	for g, v := range vs {
+		var t [16]uint64
+		for b := 1; b < 16; b++ {
+			low := b & -b
+			t[b] = t[b^low] + v[bits.TrailingZeros(uint(low))]
+		}
+		for c := range e {
+			e[c] += t[idx[g][c]&15]
+		}
 	}
 }
 

@@ -280,6 +280,89 @@ func TestNibbleSums(t *testing.T) {
 	}
 }
 
+// TestSubsetSums: AddSubsetSums equals the sum over the groups of the four words times
+// their exceptional elements (Mul by the element), with the AVX-512 kernel and without it.
+func TestSubsetSums(t *testing.T) {
+	g := prg.New(prg.Key{12})
+	for trial := range 20 {
+		n := []int{1, 2, 3, 7, 16}[trial%5]
+		vs := make([][4]uint64, n)
+		idx := make([][D]uint8, n)
+		start := Uniform(g)
+		want := start
+		for gi := range n {
+			copy(vs[gi][:], g.Uint64s(4))
+			if trial == 0 {
+				vs[gi] = [4]uint64{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
+			}
+			for i := range 4 {
+				psi := Exceptional(g)
+				if trial == 1 {
+					psi = FromScalar(1)
+				}
+				for c := range D {
+					idx[gi][c] |= uint8(psi[c]) << i
+				}
+				var p Elem
+				v := FromScalar(vs[gi][i])
+				p.Mul(&psi, &v)
+				want.Add(&want, &p)
+			}
+		}
+		for _, avx := range []bool{false, true} {
+			if avx && !hasAVX512 {
+				continue
+			}
+			saved := hasAVX512
+			hasAVX512 = avx
+			got := start
+			got.AddSubsetSums(vs, idx)
+			hasAVX512 = saved
+			if got != want {
+				t.Fatalf("trial %d avx=%v: wrong sum", trial, avx)
+			}
+		}
+	}
+}
+
+// TestScaledRows: AddScaledRows equals the sum of the rows times the words (Mul by the
+// word as a ring element), with the AVX-512 kernel and without it.
+func TestScaledRows(t *testing.T) {
+	g := prg.New(prg.Key{13})
+	for trial := range 10 {
+		n := []int{1, 3, 128, 17, 64}[trial%5]
+		rows := make([]Elem, n)
+		for i := range rows {
+			rows[i] = Uniform(g)
+		}
+		xs := g.Uint64s(n)
+		if trial == 0 {
+			xs[0] = ^uint64(0)
+		}
+		start := Uniform(g)
+		want := start
+		for l := range rows {
+			var p Elem
+			x := FromScalar(xs[l])
+			p.Mul(&x, &rows[l])
+			want.Add(&want, &p)
+		}
+		for _, avx := range []bool{false, true} {
+			if avx && !hasAVX512 {
+				continue
+			}
+			saved := hasAVX512
+			hasAVX512 = avx
+			got := start
+			got.AddScaledRows(rows, xs)
+			hasAVX512 = saved
+			if got != want {
+				t.Fatalf("trial %d avx=%v: wrong sum", trial, avx)
+			}
+		}
+	}
+}
+
 // TestMulBits: the product by an exceptional element from its bit mask equals Mul, with
 // the AVX-512 kernel and without it.
 func TestMulBits(t *testing.T) {

@@ -17,10 +17,21 @@ func mulAdd56AVX512(acc *[2 * D]uint64, x, y *[D]uint64)
 //go:noescape
 func addScaledAVX512(e, x *[D]uint64, c uint64)
 
+// addScaledRowsAVX512 adds xs[l] times row l of rows (rows of D words) to e for l < n.
+//
+//go:noescape
+func addScaledRowsAVX512(e *[D]uint64, rows *[D]uint64, xs *uint64, n int)
+
 // addLookupAVX512 adds t[idx[i]] to e[i] (idx[i] < 16).
 //
 //go:noescape
 func addLookupAVX512(e *[D]uint64, t *[16]uint64, idx *[D]uint8)
+
+// addSubsetSumsAVX512 adds, for g < n, entry idx[56g+i] of the 16 subset sums of the
+// four words v[4g..4g+4) to e[i].
+//
+//go:noescape
+func addSubsetSumsAVX512(e *[D]uint64, v *[4]uint64, idx *[D]uint8, n int)
 
 // addNibbleSumsAVX512 adds row 16g + idx[g] of t (rows of D words) to e for g < n.
 //

@@ -8,7 +8,15 @@ func mulAdd56AVX512(acc *[2 * D]uint64, x, y *[D]uint64) { panic("galois: no AVX
 
 func addScaledAVX512(e, x *[D]uint64, c uint64) { panic("galois: no AVX-512") }
 
+func addScaledRowsAVX512(e *[D]uint64, rows *[D]uint64, xs *uint64, n int) {
+	panic("galois: no AVX-512")
+}
+
 func addLookupAVX512(e *[D]uint64, t *[16]uint64, idx *[D]uint8) {
+	panic("galois: no AVX-512")
+}
+
+func addSubsetSumsAVX512(e *[D]uint64, v *[4]uint64, idx *[D]uint8, n int) {
 	panic("galois: no AVX-512")
 }
 

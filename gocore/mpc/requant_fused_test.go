@@ -16,6 +16,7 @@ type fusedProbe struct {
 	mpc.Protocol
 	s             mpc.A2BSplitter
 	splits, ands  *atomic.Int64
+	planes        *atomic.Int64 // if not nil: the AND planes (gates per element) of party 0
 	countAndsHere bool
 }
 
@@ -29,6 +30,11 @@ func (f fusedProbe) A2BSplit(x mpc.AShare, w int) (mpc.BShare, mpc.BShare, error
 func (f fusedProbe) AND(a, b []mpc.BShare) ([]mpc.BShare, error) {
 	if f.countAndsHere {
 		f.ands.Add(1)
+		if f.planes != nil {
+			for _, x := range a {
+				f.planes.Add(int64(x.Width()))
+			}
+		}
 	}
 	return f.Protocol.AND(a, b)
 }
@@ -76,6 +82,12 @@ func (s sumSplit) A2BSplit(x mpc.AShare, w int) (mpc.BShare, mpc.BShare, error) 
 	return a, s.BPublic(make([]uint64, x.Len()), w), nil
 }
 
+// fewProbe is a fusedProbe that asks for the circuit with the fewest AND gates
+// (mpc.FewANDer).
+type fewProbe struct{ fusedProbe }
+
+func (fewProbe) FewANDs() bool { return true }
+
 // runFused runs tc (with the clamp) on name's protocol behind a fusedProbe and returns
 // the number of fused passes and of AND rounds of party 0.
 func runFused(t *testing.T, name string, tc *rqCase) (splits, ands int64) {
@@ -87,17 +99,28 @@ func runFused(t *testing.T, name string, tc *rqCase) (splits, ands int64) {
 // B2A where the protocol has one).
 func runFusedForm(t *testing.T, name string, tc *rqCase, chunk bool) (splits, ands int64) {
 	t.Helper()
-	var sc, ac atomic.Int64
+	splits, ands, _ = runFusedProbe(t, name, tc, chunk, false)
+	return splits, ands
+}
+
+// runFusedProbe is runFusedForm that also returns party 0's AND planes, with few: behind a
+// fewProbe.
+func runFusedProbe(t *testing.T, name string, tc *rqCase, chunk, few bool) (splits, ands, planes int64) {
+	t.Helper()
+	var sc, ac, pc atomic.Int64
 	q := mpc.Requant{Mult: tc.mult, Shift: tc.shift, Round: tc.round, OutZP: tc.zp, ActMin: tc.lo, ActMax: tc.hi}
 	got, err := tryEval(name, [][]uint64{u64s(tc.acc)}, func(p mpc.Protocol, xs []mpc.AShare) ([]uint64, error) {
 		s, ok := mpc.Ext[mpc.A2BSplitter](p)
 		if !ok {
 			s = sumSplit{p}
 		}
-		fp := fusedProbe{Protocol: p, s: s, splits: &sc, ands: &ac, countAndsHere: p.ID() == 0}
+		fp := fusedProbe{Protocol: p, s: s, splits: &sc, ands: &ac, planes: &pc, countAndsHere: p.ID() == 0}
 		var pp mpc.Protocol = fp
-		if chunk {
+		switch {
+		case chunk:
 			pp = chunkProbe{fp}
+		case few:
+			pp = fewProbe{fp}
 		}
 		y, err := mpc.RequantizeRound(pp, xs[0], q, tc.channel, tc.accBound)
 		if err != nil {
@@ -115,7 +138,7 @@ func runFusedForm(t *testing.T, name string, tc *rqCase, chunk bool) (splits, an
 		}
 		return fmt.Sprintf("acc=%d M=%d shift=%d zp=%d [%d,%d]", tc.acc[i], tc.mult[c], tc.shift[c], tc.zp, tc.lo, tc.hi)
 	})
-	return sc.Load(), ac.Load()
+	return sc.Load(), ac.Load(), pc.Load()
 }
 
 // TestRequantizeFused: the fused adder-and-clamp circuit (mpc.A2BSplitter) against the
@@ -232,6 +255,77 @@ func TestRequantizeFused(t *testing.T) {
 						t.Errorf("%s: %d AND rounds, want at most 8", tc.name, ands)
 					}
 				}
+			}
+		})
+	}
+}
+
+// TestRequantizeFusedFewANDs: the fused circuit with the fewest AND gates (mpc.FewANDer,
+// rep3-mal's choice: a ripple-carry adder) against the cleartext kernels, per tensor and
+// per channel, for every rounding mode, zero points at the ends of the ranges and shifts
+// of both signs, on plain and on rep3-mal (its checked A2B operands); it must take fewer
+// than half the AND gates of the least-depth circuit wherever the accumulators are 32
+// bits wide and no tie correction applies (that case keeps the least-depth circuit).
+func TestRequantizeFusedFewANDs(t *testing.T) {
+	type act struct{ zp, lo, hi int32 }
+	acts := []act{{0, 0, 255}, {-128, -128, 127}, {127, -128, 127}, {5, 5, 20}, {-100000, 0, 63}}
+	modes := []mpc.RoundMode{mpc.RoundAway, mpc.RoundUp, mpc.RoundSingle, mpc.RoundFloor}
+	shifts := []int{-20, -8, -5, 0, 4}
+	for _, name := range []string{"plain", "rep3-mal+native"} {
+		t.Run(name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(23, 24))
+			fewer := 0
+			for mi, mode := range modes {
+				for si, s := range shifts {
+					for ai, a := range acts {
+						if name != "plain" && (mi+si+ai)%4 != 0 {
+							continue // a subset on rep3-mal: plain checks the circuit
+						}
+						var cs []rqCase
+						for _, m := range []int32{1 << 30, math.MaxInt32, int32(1<<30 + r.IntN(1<<30))} {
+							for _, ab := range []int{32, 12} {
+								lo, hi := -int64(1)<<(ab-1), int64(1)<<(ab-1)-1
+								acc := signedRange(r, ab, 16)
+								acc = append(acc, tieAccs(r, mode, m, s, lo, hi, 8)...)
+								cs = append(cs, rqCase{mult: []int32{m}, shift: []int{s}, acc: acc, accBound: ab,
+									round: []mpc.RoundMode{mode}})
+							}
+						}
+						tc := batchCases("", cs)
+						tc.zp, tc.lo, tc.hi = a.zp, a.lo, a.hi
+						tc.name = fmt.Sprintf("%v/shift%d/zp=%d/[%d,%d]", mode, s, a.zp, a.lo, a.hi)
+						fs, _, fp := runFusedProbe(t, name, &tc, false, true)
+						ds, _, dp := runFusedProbe(t, name, &tc, false, false)
+						if fs != ds {
+							t.Errorf("%s: %d fused passes with the fewest ANDs, %d without", tc.name, fs, ds)
+						}
+						tieFix := mode == mpc.RoundAway && s < 0 && a.zp-a.lo >= 1
+						if fs == 1 && !tieFix {
+							if 2*fp >= dp {
+								t.Errorf("%s: %d AND planes with the fewest ANDs, %d without", tc.name, fp, dp)
+							}
+							fewer++
+						}
+					}
+				}
+			}
+			if fewer == 0 {
+				t.Fatal("no case took the circuit with the fewest ANDs")
+			}
+			// Per-channel shifts in one call (groups by quotient plane).
+			var cs []rqCase
+			for _, s := range []int{-12, -9, -5, 0, 4} {
+				for _, m := range []int32{1 << 30, math.MaxInt32} {
+					acc := signedRange(r, 32, 20)
+					cs = append(cs, rqCase{mult: []int32{m}, shift: []int{s}, acc: acc, accBound: 32,
+						round: []mpc.RoundMode{mpc.RoundUp}})
+				}
+			}
+			tc := batchCases("", cs)
+			tc.zp, tc.lo, tc.hi = 0, 0, 255
+			tc.name = "per-channel shifts"
+			if fs, _, _ := runFusedProbe(t, name, &tc, false, true); fs != 1 {
+				t.Errorf("%s: fused pass not taken", tc.name)
 			}
 		})
 	}

@@ -45,9 +45,9 @@ package rep3mal
 // because 1 - r is invertible, r outside {0, 1}).
 //
 // Messages, per batch, in the rounds of the arithmetic proof (zk.go's lockstep): the
-// lift's 3^s - 2^s = 665 words from each prover to its V+, eight words per compression
-// step (two in a step of one variable), four in the last step and three from each
-// verifier to the other.
+// lift's 3^s - 2^s = 665 words from each prover to its V+, two words per halving step
+// (eight per step in two variables, foldVars = 2), four in the last step and three from
+// each verifier to the other.
 
 import (
 	"github.com/qmpc/qmpc/gocore/galois"
@@ -377,10 +377,10 @@ func gfPoints(z *zkBases[galois.F64], lift *zkLift, skip int) []galois.F64 {
 	return out
 }
 
-// points2 is points for v = 2 (the compression steps by 4), in chunks: the four bases'
-// entries of the 4 blocks are extended to the 9 points of {0,1,inf}^2 with XOR (point
-// d0 + 3 d1; the value at inf is v1 ^ v0), and each point's two inner products are
-// carry-less dot products over the chunk.
+// points2 is points for v = 2 (the compression steps by 4, foldVars = 2; not reached with
+// halving), in chunks: the four bases' entries of the 4 blocks are extended to the 9
+// points of {0,1,inf}^2 with XOR (point d0 + 3 d1; the value at inf is v1 ^ v0), and each
+// point's two inner products are carry-less dot products over the chunk.
 func points2(z *zkBases[galois.F64], skip int) []galois.F64 {
 	const chunk = 256
 	B := len(z.a) / 4

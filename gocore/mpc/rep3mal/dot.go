@@ -168,28 +168,27 @@ func (d *dotRecord) shares(uBits []uint64, v []galois.Elem) dotShares {
 	for g := range nibs {
 		nibs[g] = nibbles(uBits, 4*g)
 	}
-	for a0 := 0; a0 < d.na; a0 += 4 {
-		nib := &nibs[a0/4]
-		for b := range d.p {
-			for j := range d.k {
-				var va, vb [4]uint64
-				nz := false
-				for da := range 4 {
-					if a0+da >= d.na {
-						break
-					}
-					e := (a0+da)*d.p + b
-					if q := d.xi[e*d.k+j]; q >= 0 {
-						va[da], vb[da] = xa[q], xb[q]
-						nz = nz || (xa[q]|xb[q]) != 0
-					}
+	// Per entry (b, j): the words of all groups of four a, then one sum over the groups
+	// (galois.AddSubsetSums, the sum in registers).
+	va, vb := make([][4]uint64, len(nibs)), make([][4]uint64, len(nibs))
+	for b := range d.p {
+		for j := range d.k {
+			nz := false
+			for a := range d.na {
+				q := d.xi[((a*d.p+b)*d.k)+j]
+				g, da := a/4, a%4
+				va[g][da], vb[g][da] = 0, 0
+				if q >= 0 {
+					va[g][da], vb[g][da] = xa[q], xb[q]
+					nz = nz || (xa[q]|xb[q]) != 0
 				}
-				if !nz {
-					continue
-				}
-				addSubsetSums(&s.la[b*d.k+j], nib, va[0], va[1], va[2], va[3])
-				addSubsetSums(&s.lb[b*d.k+j], nib, vb[0], vb[1], vb[2], vb[3])
 			}
+			if !nz {
+				continue
+			}
+			clearTail(va, vb, d.na)
+			s.la[b*d.k+j].AddSubsetSums(va, nibs)
+			s.lb[b*d.k+j].AddSubsetSums(vb, nibs)
 		}
 	}
 	ya, yb := d.y.A, d.y.B
@@ -208,19 +207,16 @@ func (d *dotRecord) shares(uBits []uint64, v []galois.Elem) dotShares {
 // claims returns the claim shares sum_b v_b sum_a u_a w_{aP+b} with w = z_B + next (as V-
 // of the next prover) and w = -prev (as V+ of the previous one).
 func (d *dotRecord) claims(nibs [][galois.D]uint8, v []galois.Elem) (cm, cp galois.Elem) {
+	wm, wp := make([][4]uint64, len(nibs)), make([][4]uint64, len(nibs))
 	for b := range d.p {
 		var tm, tp galois.Elem
-		for a0 := 0; a0 < d.na; a0 += 4 {
-			var wm, wp [4]uint64
-			for da := range 4 {
-				if a0+da < d.na {
-					e := (a0+da)*d.p + b
-					wm[da], wp[da] = d.z.B[e]+d.next[e], -d.prev[e]
-				}
-			}
-			addSubsetSums(&tm, &nibs[a0/4], wm[0], wm[1], wm[2], wm[3])
-			addSubsetSums(&tp, &nibs[a0/4], wp[0], wp[1], wp[2], wp[3])
+		for a := range d.na {
+			e := a*d.p + b
+			wm[a/4][a%4], wp[a/4][a%4] = d.z.B[e]+d.next[e], -d.prev[e]
 		}
+		clearTail(wm, wp, d.na)
+		tm.AddSubsetSums(wm, nibs)
+		tp.AddSubsetSums(wp, nibs)
 		var t galois.Elem
 		vb := v[b].Bits() // v_b is exceptional
 		t.MulBits(vb, &tm)
@@ -241,19 +237,17 @@ func (d *dotRecord) rowShares(uBits []uint64, v []galois.Elem) dotShares {
 		nibs[g] = nibbles(uBits, 4*g)
 	}
 	xa, xb := d.x.A, d.x.B
-	for a0 := 0; a0 < d.na; a0 += 4 {
-		for j := range k {
-			var va, vb [4]uint64
-			for da := range 4 {
-				if a0+da < d.na {
-					if q := d.xbar[(a0+da)*k+j]; q >= 0 {
-						va[da], vb[da] = xa[q], xb[q]
-					}
-				}
+	va, vb := make([][4]uint64, len(nibs)), make([][4]uint64, len(nibs))
+	for j := range k {
+		for a := range d.na {
+			va[a/4][a%4], vb[a/4][a%4] = 0, 0
+			if q := d.xbar[a*k+j]; q >= 0 {
+				va[a/4][a%4], vb[a/4][a%4] = xa[q], xb[q]
 			}
-			addSubsetSums(&s.la[j], &nibs[a0/4], va[0], va[1], va[2], va[3])
-			addSubsetSums(&s.lb[j], &nibs[a0/4], vb[0], vb[1], vb[2], vb[3])
 		}
+		clearTail(va, vb, d.na)
+		s.la[j].AddSubsetSums(va, nibs)
+		s.lb[j].AddSubsetSums(vb, nibs)
 	}
 	ya, yb := d.y.A, d.y.B
 	for b := range d.p {
@@ -266,4 +260,12 @@ func (d *dotRecord) rowShares(uBits []uint64, v []galois.Elem) dotShares {
 	}
 	s.cm, s.cp = d.claims(nibs, v)
 	return s
+}
+
+// clearTail zeroes the words of u and v past the first n (the last group of four's
+// unused lanes).
+func clearTail(u, v [][4]uint64, n int) {
+	for i := n; i < 4*len(u); i++ {
+		u[i/4][i%4], v[i/4][i%4] = 0, 0
+	}
 }

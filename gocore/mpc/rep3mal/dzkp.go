@@ -33,7 +33,7 @@ package rep3mal
 // Protocol, per check batch (after the batch's coin, which fixes the products):
 //  1. Lift. Each record's outputs are laid out as 2^s blocks of m (zero-padded): output
 //     t*2^s + l. psi_t, uniform in the exceptional set, from the batch coin, one per t
-//     (so that psi_t times a word is a subset sum: addSubsetSums). The prover's
+//     (so that psi_t times a word is a subset sum: galois.Elem.AddSubsetSums). The prover's
 //     polynomial is H(X) = sum over records, t, terms of psi_t <f_t(X), g_t(X)> with f, g
 //     the multilinear extensions over l in {0,1}^s; at a grid point l it equals c_l =
 //     sum_t psi_t w_{l,t} if every claim holds. The prover sends (additively shared: the
@@ -46,13 +46,14 @@ package rep3mal
 //  2. Halving. While the vectors are longer than 1: the prover sends shares of h(0) =
 //     <A_lo, B_lo> and h(inf) = <A_hi - A_lo, B_hi - B_lo> of h(X) = <(1-X)A_lo + X A_hi,
 //     (1-X)B_lo + X B_hi>; the verifiers take h(1) = c - h(0); a coin gives r; the claim
-//     becomes h(r) about the folded vectors. Implemented (zk.go) as steps in v = 2
-//     variables, each two halvings at once: the vectors (zero-padded to a multiple of 4)
-//     are 4 blocks b in {0,1}^2, h(X1, X2) = <f(X), g(X)> with f, g multilinear over the
-//     blocks; the prover sends h at the 9 points of {0,1,inf}^2 but the grid point (1, 1),
-//     which the verifiers take as c minus h at the other three grid points; a coin gives
-//     (r1, r2), the claim becomes h(r1, r2) (liftBasis) and the vectors are folded by r2,
-//     then r1. A step in one variable (h(0), h(inf)) where one variable is left.
+//     becomes h(r) about the folded vectors. Implemented (zk.go) as steps in v =
+//     foldVars variables, today v = 1 (plain halving, the vectors zero-padded to even
+//     length). With v = 2 a step does two halvings at once: the vectors (zero-padded to
+//     a multiple of 4) are 4 blocks b in {0,1}^2, h(X1, X2) = <f(X), g(X)> with f, g
+//     multilinear over the blocks; the prover sends h at the 9 points of {0,1,inf}^2 but
+//     the grid point (1, 1), which the verifiers take as c minus h at the other three
+//     grid points; a coin gives (r1, r2), the claim becomes h(r1, r2) (liftBasis) and the
+//     vectors are folded by r2, then r1 (half the rounds, 4/3 the prover's products).
 //  3. Last step, masked: with fresh random M, N from the prover, f(X) = (1-X)M + XA, g(X)
 //     = (1-X)N + XB, h = f g; the prover sends shares of M, N, h(0), h(inf), the
 //     verifiers take h(1) = c, a coin gives r outside {0, 1}, the two verifiers exchange
@@ -82,7 +83,7 @@ package rep3mal
 // f(r) g(r) then follows. A proof message of the wrong length counts as a failed proof.
 //
 // Messages per batch: the lift's 3^s - 2^s ring elements (D words each) from each prover
-// to its V+, eight elements per compression step (two in a step of one variable), four
+// to its V+, two elements per halving step (eight per step in two variables, foldVars = 2), four
 // in the last step, three from each
 // verifier to the other, and a coin per step (its commitments travel with the step's
 // message, its reveal in a second round): a few hundred KB and about 2(R + 2) + 1 rounds,
@@ -105,6 +106,10 @@ import (
 // than the GR compression steps it shortens (BENCHMARKS.md, session 6: 6.7-7.3 against
 // 7.4-7.8 CPU s for MobileNetV1 0.25_128, for 7.7 % more bytes); s = 8 costs more of both.
 const liftVars = 7
+
+// liftChunk is the number of groups of four block positions whose products the prover's
+// lift keeps before adding them to H, point by point (liftValues).
+const liftChunk = 8
 
 // zkRecord is one recorded product laid out for the lift.
 type zkRecord struct {
@@ -187,6 +192,10 @@ func (z *zkLift) extend4xor(in, out [][4]uint64) {
 	for l, q := range z.gridPt {
 		out[q] = in[l]
 	}
+	if hasLiftAsm {
+		extendXor4(&out[0], &z.diffs[0], len(z.diffs))
+		return
+	}
 	for _, d := range z.diffs {
 		a, b := &out[d[1]], &out[d[2]]
 		out[d[0]] = [4]uint64{a[0] ^ b[0], a[1] ^ b[1], a[2] ^ b[2], a[3] ^ b[3]}
@@ -197,6 +206,10 @@ func (z *zkLift) extend4xor(in, out [][4]uint64) {
 func (z *zkLift) extend4(in, out [][4]uint64) {
 	for l, q := range z.gridPt {
 		out[q] = in[l]
+	}
+	if hasLiftAsm {
+		extendSub4(&out[0], &z.diffs[0], len(z.diffs))
+		return
 	}
 	for _, d := range z.diffs {
 		a, b := &out[d[1]], &out[d[2]]
@@ -249,21 +262,6 @@ func nibbles(bits []uint64, t0 int) [galois.D]uint8 {
 	return out
 }
 
-// addSubsetSums adds psi_{t0} v0 + ... + psi_{t0+3} v3 to e for exceptional psi (0/1
-// coefficients, given as nibbles): coefficient c receives the sum of the v whose psi has
-// coefficient c set, looked up in the table of the 16 subset sums ("four Russians": 11
-// additions and D look-ups instead of 4 D products).
-func addSubsetSums(e *galois.Elem, nib *[galois.D]uint8, v0, v1, v2, v3 uint64) {
-	var t [16]uint64
-	t[1], t[2], t[4], t[8] = v0, v1, v2, v3
-	t[3] = v0 + v1
-	t[5], t[6], t[7] = v0+v2, v1+v2, t[3]+v2
-	for i := 9; i < 16; i++ {
-		t[i] = t[i-8] + v3
-	}
-	e.AddLookup(&t, nib)
-}
-
 // grAlg is GR(2^64, 56), the algebra of the proofs of the arithmetic products.
 type grAlg struct{}
 
@@ -290,25 +288,34 @@ func (grAlg) challenge(g *prg.PRG) galois.Elem {
 	}
 }
 
-// halves is the prover's h(0) and h(inf) for the halving step of the bases.
+// halves is the prover's h(0) and h(inf) for the halving step of the bases, the pairs
+// split among parallel workers (their reduced sums added).
 func (grAlg) halves(z *zkBases[galois.Elem]) (h0, hinf galois.Elem) {
 	half := len(z.a) / 2
-	var w0, w2 galois.Wide
-	var s, da, db, dya, dyb, ds galois.Elem
-	for j := range half {
-		s.Add(&z.ya[j], &z.yb[j])
-		w0.MulAdd(&z.a[j], &s)
-		w0.MulAdd(&z.b[j], &z.ya[j])
-		da.Sub(&z.a[half+j], &z.a[j])
-		db.Sub(&z.b[half+j], &z.b[j])
-		dya.Sub(&z.ya[half+j], &z.ya[j])
-		dyb.Sub(&z.yb[half+j], &z.yb[j])
-		ds.Add(&dya, &dyb)
-		w2.MulAdd(&da, &ds)
-		w2.MulAdd(&db, &dya)
+	parts := parallel(half, 64, func(lo, hi int) [2]galois.Elem {
+		var w0, w2 galois.Wide
+		var s, da, db, dya, dyb, ds galois.Elem
+		for j := lo; j < hi; j++ {
+			s.Add(&z.ya[j], &z.yb[j])
+			w0.MulAdd(&z.a[j], &s)
+			w0.MulAdd(&z.b[j], &z.ya[j])
+			da.Sub(&z.a[half+j], &z.a[j])
+			db.Sub(&z.b[half+j], &z.b[j])
+			dya.Sub(&z.ya[half+j], &z.ya[j])
+			dyb.Sub(&z.yb[half+j], &z.yb[j])
+			ds.Add(&dya, &dyb)
+			w2.MulAdd(&da, &ds)
+			w2.MulAdd(&db, &dya)
+		}
+		var out [2]galois.Elem
+		w0.Reduce(&out[0])
+		w2.Reduce(&out[1])
+		return out
+	})
+	for _, pt := range parts {
+		h0.Add(&h0, &pt[0])
+		hinf.Add(&hinf, &pt[1])
 	}
-	w0.Reduce(&h0)
-	w2.Reduce(&hinf)
 	return
 }
 
@@ -339,6 +346,7 @@ func (grAlg) fold(w []galois.Elem, r *galois.Elem) []galois.Elem {
 // and the lift's message (step 1).
 type arithStatement struct {
 	recs    []zkRecord
+	zero    [][4]bool // per record: x_A, x_B, y_A, y_B zero in the whole record
 	psi     [][]galois.Elem
 	psiBits [][]uint64
 	nibs    [][][galois.D]uint8 // nibbles of psiBits per record and group of four t
@@ -363,6 +371,15 @@ func newArithStatement(prods []product, dots []dotRecord, g *prg.PRG, ar *arena[
 		}
 		n := len(pr.z.A)
 		st.recs[i] = zkRecord{product: pr, k: k, n: n, m: (n + G - 1) / G}
+	}
+	// Components that are zero in a whole record (the checked conversions' operands are
+	// single components: rep3/convert_checked.go) are neither gathered nor extended by
+	// the prover nor folded by the verifiers.
+	st.zero = make([][4]bool, len(st.recs))
+	for i, r := range st.recs {
+		for v, c := range [4][]uint64{r.x.A, r.x.B, r.y.A, r.y.B} {
+			st.zero[i][v] = allZero(c)
+		}
 	}
 	// psi_t per record and block position, from the exceptional set (bit c of psiBits is
 	// the coefficient of X^c).
@@ -489,6 +506,9 @@ func (st *arithStatement) liftValues() []galois.Elem {
 	type job struct{ ri, t0 int }
 	var jobs []job
 	for ri, r := range recs {
+		if z := st.zero[ri]; z[0] && z[1] || z[2] && z[3] {
+			continue // the a side or the b side is zero: no contribution
+		}
 		for t0 := 0; t0 < r.m; t0 += 4 {
 			jobs = append(jobs, job{ri, t0})
 		}
@@ -503,15 +523,31 @@ func (st *arithStatement) liftValues() []galois.Elem {
 		}
 		acc := make([][4]uint64, lift.points)
 		var zeroed [4]bool
+		// The products of up to liftChunk groups are kept (point-major) and added to H
+		// point by point, the sum in registers across the groups (galois.AddSubsetSums).
+		accT := make([][4]uint64, len(lift.offGrid)*liftChunk)
+		nibs := make([][galois.D]uint8, liftChunk)
+		ng := 0
+		flush := func() {
+			for i, q := range lift.offGrid {
+				hq[q].AddSubsetSums(accT[i*liftChunk:i*liftChunk+ng], nibs[:ng])
+			}
+			ng = 0
+		}
 		for _, jb := range jobs[lo:hi] {
 			r := recs[jb.ri]
-			if st.liftGroup(r, jb.t0, &in, &ext, &zeroed, acc) {
-				nib := &st.nibs[jb.ri][jb.t0/4]
-				for _, q := range lift.offGrid {
-					a := &acc[q]
-					addSubsetSums(&hq[q], nib, a[0], a[1], a[2], a[3])
+			if st.liftGroup(r, st.zero[jb.ri], jb.t0, &in, &ext, &zeroed, acc) {
+				for i, q := range lift.offGrid {
+					accT[i*liftChunk+ng] = acc[q]
+				}
+				nibs[ng] = st.nibs[jb.ri][jb.t0/4]
+				if ng++; ng == liftChunk {
+					flush()
 				}
 			}
+		}
+		if ng > 0 {
+			flush()
 		}
 		return hq
 	})
@@ -534,27 +570,32 @@ func (st *arithStatement) liftValues() []galois.Elem {
 //
 // zeroed[j] records that ext[j] holds zeros (kept across calls: a zero component is
 // cleared once, not extended).
-func (st *arithStatement) liftGroup(r zkRecord, t0 int, in, ext *[4][][4]uint64, zeroed *[4]bool, acc [][4]uint64) bool {
+func (st *arithStatement) liftGroup(r zkRecord, zero [4]bool, t0 int, in, ext *[4][][4]uint64, zeroed *[4]bool, acc [][4]uint64) bool {
 	lift := st.lift
 	G := lift.grid
 	any := false
+	cs := [4][]uint64{r.x.A, r.x.B, r.y.A, r.y.B}
 	for k := range r.k {
 		var nz [4]uint64
-		for l := range G {
-			for dt := range 4 {
-				e := (t0+dt)*G + l
-				if t0+dt >= r.m || e >= r.n {
-					in[0][l][dt], in[1][l][dt], in[2][l][dt], in[3][l][dt] = 0, 0, 0, 0
-					continue
-				}
-				q := e*r.k + k
-				xa, xb, ya, yb := r.x.A[q], r.x.B[q], r.y.A[q], r.y.B[q]
-				in[0][l][dt], in[1][l][dt], in[2][l][dt], in[3][l][dt] = xa, xb, ya, yb
-				nz[0] |= xa
-				nz[1] |= xb
-				nz[2] |= ya
-				nz[3] |= yb
+		for j, c := range cs {
+			if zero[j] { // zero in the whole record: nz[j] stays 0, in[j] is not read
+				continue
 			}
+			var or uint64
+			dst := in[j]
+			for l := range G {
+				for dt := range 4 {
+					e := (t0+dt)*G + l
+					if t0+dt >= r.m || e >= r.n {
+						dst[l][dt] = 0
+						continue
+					}
+					x := c[e*r.k+k]
+					dst[l][dt] = x
+					or |= x
+				}
+			}
+			nz[j] = or
 		}
 		if nz[0]|nz[1] == 0 || nz[2]|nz[3] == 0 {
 			continue
@@ -576,6 +617,21 @@ func (st *arithStatement) liftGroup(r zkRecord, t0 int, in, ext *[4][][4]uint64,
 			}
 		}
 		x0, x1, y0, y1 := ext[0], ext[1], ext[2], ext[3]
+		if hasLiftAsm {
+			// The same sums by the YMM kernels; a zero component's table is cleared.
+			og, n := &lift.offGrid[0], len(lift.offGrid)
+			switch {
+			case nz[2] == 0: // x_A (0 + y_B)
+				mulAcc1(&acc[0], &x0[0], &y1[0], &y0[0], og, n)
+			case nz[1] == 0: // x_A (y_A + y_B)
+				mulAcc1(&acc[0], &x0[0], &y0[0], &y1[0], og, n)
+			case nz[3] == 0: // y_A (x_A + x_B)
+				mulAcc1(&acc[0], &y0[0], &x0[0], &x1[0], og, n)
+			default:
+				mulAcc2(&acc[0], &x0[0], &x1[0], &y0[0], &y1[0], og, n)
+			}
+			continue
+		}
 		switch {
 		case nz[2] == 0: // x_A y_B
 			for _, q := range lift.offGrid {
@@ -643,6 +699,9 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, dsts [4][]
 		rows[l] = basis[lift.gridPt[l]]
 	}
 	tbl := galois.NewNibbleTable(rows)
+	// Components that are zero in a whole record fold to zero without a look at each
+	// position.
+	zeroComp := st.zero
 	parallel(len(jobs), 2, func(lo, hi int) struct{} {
 		var vals [1 << liftVars]uint64
 		var idx [1 << liftVars / 4]uint8
@@ -654,6 +713,10 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, dsts [4][]
 				nl := min(G, r.n-t*G) // blocks with an output at position t
 				for v := range 4 {
 					dst := dsts[v][base : base+r.k]
+					if zeroComp[jb.ri][v] {
+						clear(dst)
+						continue
+					}
 					for k := range r.k {
 						var or uint64
 						for l := range nl {
@@ -679,18 +742,17 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, dsts [4][]
 							}
 						default:
 							dst[k] = galois.Elem{}
-							for l := range nl {
-								if x := vals[l]; x != 0 {
-									dst[k].AddScaled(&rows[l], x)
-								}
-							}
+							dst[k].AddScaledRows(rows[:nl], vals[:nl])
 						}
 					}
 				}
 				ps := st.psiBits[jb.ri][t] // psi_t, exceptional: its bit mask
 				for j := base; j < base+r.k; j++ {
-					dsts[0][j].MulBits(ps, &dsts[0][j])
-					dsts[1][j].MulBits(ps, &dsts[1][j])
+					for v := range 2 {
+						if !dsts[v][j].IsZero() {
+							dsts[v][j].MulBits(ps, &dsts[v][j])
+						}
+					}
 				}
 			}
 		}
@@ -701,19 +763,34 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, dsts [4][]
 	type sums struct{ m, p []galois.Elem }
 	parts := parallel(len(jobs), 2, func(lo, hi int) sums {
 		c := sums{make([]galois.Elem, G), make([]galois.Elem, G)}
+		// The words of eight blocks l at a time (a row segment of each position), then
+		// per block one sum over the job's groups of four positions, kept in registers
+		// (galois.AddSubsetSums).
+		const lb = 8
+		var vm, vp [lb][64 / 4][4]uint64
 		for _, jb := range jobs[lo:hi] {
 			r := recs[jb.ri]
-			for t0 := jb.t0; t0 < jb.t1; t0 += 4 {
-				nib := &st.nibs[jb.ri][t0/4]
-				for l := range G {
-					var vm, vp [4]uint64
+			ng := (jb.t1 - jb.t0 + 3) / 4
+			nibs := st.nibs[jb.ri][jb.t0/4 : jb.t0/4+ng]
+			for l0 := 0; l0 < G; l0 += lb {
+				for g := range ng {
 					for dt := range 4 {
-						if e := (t0+dt)*G + l; t0+dt < r.m && e < r.n {
-							vm[dt], vp[dt] = r.z.B[e]+r.next[e], -r.prev[e]
+						t := jb.t0 + 4*g + dt
+						for dl := range lb {
+							vm[dl][g][dt], vp[dl][g][dt] = 0, 0
+						}
+						if t >= r.m {
+							continue
+						}
+						for dl := range min(lb, r.n-t*G-l0) {
+							e := t*G + l0 + dl
+							vm[dl][g][dt], vp[dl][g][dt] = r.z.B[e]+r.next[e], -r.prev[e]
 						}
 					}
-					addSubsetSums(&c.m[l], nib, vm[0], vm[1], vm[2], vm[3])
-					addSubsetSums(&c.p[l], nib, vp[0], vp[1], vp[2], vp[3])
+				}
+				for dl := range lb {
+					c.m[l0+dl].AddSubsetSums(vm[dl][:ng], nibs)
+					c.p[l0+dl].AddSubsetSums(vp[dl][:ng], nibs)
 				}
 			}
 		}
@@ -770,4 +847,16 @@ func (a grAlg) points(z *zkBases[galois.Elem], lift *zkLift, skip int) []galois.
 		}
 	}
 	return out
+}
+
+// allZero reports whether every word of v is zero.
+func allZero(v []uint64) bool {
+	var or uint64
+	for i, x := range v {
+		or |= x
+		if i&1023 == 1023 && or != 0 {
+			return false
+		}
+	}
+	return or == 0
 }

@@ -25,7 +25,7 @@
 //     coefficients (from the ring's exceptional set; any field element for GF(2^64)), a
 //     first multilinear step divides its length by 2^7 (for AND words by 2^6: 64 words of 64 bit
 //     lanes become 64 field elements, one per lane), and compression steps with public
-//     coins, each dividing the length by 4, do the rest; a dot product (a MatMul or convolution output) is one gate whatever its
+//     coins, each halving the length, do the rest; a dot product (a MatMul or convolution output) is one gate whatever its
 //     length. The steps that do not depend on the algebra are written once (zk.go), and
 //     the two proofs of a batch run in the same rounds. The statement needs each
 //     product's zero-share words (rep3.MaskObserver). Soundness, zero knowledge and the
@@ -76,15 +76,15 @@
 // Statistical security: per check batch, a wrong arithmetic product passes the proofs
 // with probability at most 3 * 100 * 2^-56 < 2^-47.7 (three provers; per prover (1 + 2s
 // + 2R + 5)/2^56 with s = 7 lift variables and R <= 40 variables folded after the lift
-// (two per compression step): the Schwartz-Zippel
+// (one per halving step): the Schwartz-Zippel
 // bound over the exceptional set of 2^56 points, dzkp.go), a wrong AND word the AND proofs
 // at most 3 * 100 * 2^-64 < 2^-55.7 (the same bound over the field GF(2^64), andproof.go),
 // and a wrong product of the sacrifice (if any runs: none in the engine's plans) at most
 // 2^-46. A batch thus errs with probability below 2^-47.7 + 2^-55.7 + 2^-46 < 2^-45.6,
-// and a run of up to 24 check batches (MobileNetV1 0.25_128 has 8) keeps 40 bits (2^-41.0),
+// and a run of up to 24 check batches (MobileNetV1 0.25_128 has 7) keeps 40 bits (2^-41.0),
 // plus the collision and commitment terms of SHA-256. Without sacrificed products (the
 // engine's plans) a batch errs below 2^-47.7, and 40 bits hold for up to 217 batches (the
-// MobileNetV1 1.0_224 chain has about 49). (With proofs switched off, a test
+// MobileNetV1 1.0_224 chain has 40). (With proofs switched off, a test
 // setting, the triple checks of the elementwise products and of the AND words, 2^-46
 // each, take the proofs' place.) The bound is enforced (budget.go): each batch adds its
 // terms above (in units of 2^-64: 300 * 2^8 for the arithmetic proofs, 300 for the AND
@@ -111,11 +111,9 @@
 //     words each, about 922 KB; only if the batch has Mul or MulSum products) and 665
 //     GF(2^64) elements (5.3 KB; only if it has AND words); the round's coin (a 32-byte
 //     commitment to each peer with the message, the 32-byte seed to each peer after it);
-//   - compression steps, ceil(log4) of the longer proof's vectors plus one (9-11 for
-//     MobileNetV1): to the next party h at the 8 points of {0,1,inf}^2 but one grid
-//     point of each proof still compressing (8 x 56 words, 8 words; h(0), h(inf) in the
-//     steps of one variable: when two entries are left, and on the interleaved
-//     instances), and the round's coin;
+//   - compression steps, ceil(log2) of the longer proof's vectors plus one: to the next
+//     party h(0) and h(inf) of each proof still compressing (2 x 56 words, 2 words), and
+//     the round's coin;
 //   - last step: M, N, h(0), h(inf) of each proof (4 x 56 + 4 words) to the next party and
 //     the round's coin, then each verifier's shares of f(r), g(r), h(r) (3 x 56 + 3 words)
 //     to the other verifier of each proof (one message to each peer);
@@ -130,7 +128,7 @@
 // products' rho and sigma replace the proofs' messages.
 //
 // Cost: the proofs add about 0.9 MB per party and batch, nearly all the arithmetic lift
-// (MobileNetV1 0.25_128: 61.1 MB per party, 1.66x rep3's 36.8 MB); their work is about
+// (MobileNetV1 0.25_128: 45.5 MB per party, 1.24x rep3's 36.8 MB); their work is about
 // (3^7 - 2^7)/2^7 ring-by-word products per elementwise output, 56 word products per
 // product term for the verifiers' folds, the GR compression steps on vectors of 2/128 of the
 // terms, and for the AND words bit-sliced extensions (XOR and AND on words) with one
@@ -139,19 +137,35 @@
 // one element per AND word. BENCHMARKS.md has the measured totals per layer
 // (docs/design-notes.md).
 //
+// Fewer AND gates (this changes the circuit, hence the messages and rounds, not the
+// proofs): Protocol implements mpc.FewANDer, so requantization builds its fused
+// adder-and-clamp circuit with a ripple-carry adder (one AND per plane: c_{j+1} = c_j ^
+// (a_j ^ c_j) & (b_j ^ c_j)) instead of the least-depth carry network: with the checked
+// full-adder layer about 150 AND gates per requantized value instead of about 416
+// (MobileNetV1 0.25_128: 0.97 M instead of 2.66 M AND words per party), in about 65
+// AND rounds per requantization instead of 8 (2151 rounds for the model instead of
+// 533). Every AND word is proven, while a round in one process costs little; over a
+// WAN the least-depth circuit would be the better choice (it is rep3's).
+//
 // Implementation (none of it changes a message): the lifts lay a record's outputs out
 // block-minor (output t*2^s + l, so that the 2^s blocks of a position are contiguous
-// words) and extend four block positions side by side; terms and components that are
-// zero (the checked conversions' single-component operands) are neither extended nor
-// multiplied; the verifiers fold a component whose values at a block position are all 0
-// or one power of two 2^j (the checked conversions' bits and shifted bits) as 2^j times
-// a sum of grid weights taken four blocks at a time from their 16 subset sums
-// (galois.NibbleTable); products by an element of the exceptional set (the challenges,
-// psi, gamma, the dot records' v) are additions under the bit mask of its coefficients
-// (galois.Wide.MulAddBits) instead of word products; the lifts, the folds and the GR compression steps are sums of independent
-// parts, split among GOMAXPROCS goroutines of the party (parallel.go) and added in a
-// fixed order; the proofs' large vectors come from per-party arenas reused by every
-// batch (held for the party's lifetime: about the largest batch's bases).
+// words) and extend four block positions side by side (on YMM registers: lift_amd64.s);
+// terms and components that are zero (the checked conversions' single-component operands)
+// are neither extended nor multiplied, and a component that is zero in a whole record is
+// neither gathered by the prover nor folded by the verifiers; psi_t times the words of
+// four positions is a look-up in their 16 subset sums, and the prover's lift keeps eight
+// groups' products so that each point's sum stays in registers across them
+// (galois.Elem.AddSubsetSums; the grid claims and the dot records likewise); the
+// verifiers fold a component whose values at a block position are all 0 or one power of
+// two 2^j (the checked conversions' bits and shifted bits) as 2^j times a sum of grid
+// weights taken four blocks at a time from their 16 subset sums (galois.NibbleTable);
+// products by an element of the exceptional set (the challenges, psi, gamma, the dot
+// records' v) are additions under the bit mask of its coefficients
+// (galois.Wide.MulAddBits) instead of word products; the lifts, the folds and the GR
+// compression steps are sums of independent parts, split among GOMAXPROCS goroutines of
+// the party (parallel.go) and added in a fixed order; the proofs' large vectors come from
+// per-party arenas reused by every batch (held for the party's lifetime: about the
+// largest batch's bases).
 package rep3mal
 
 import (
@@ -363,3 +377,7 @@ func (r *recorder) importHashes(a, b []uint64) {
 	r.importSend.Write(ring.AsBytes(b))
 	r.importRecv.Write(ring.AsBytes(a))
 }
+
+// FewANDs reports that rep3-mal's AND gates cost more than its rounds (every AND word is
+// proven): requantization takes its circuit with the fewest AND gates (mpc.FewANDer).
+func (p *Protocol) FewANDs() bool { return true }

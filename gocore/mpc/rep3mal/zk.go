@@ -45,9 +45,12 @@ type zkAlg[E comparable] interface {
 }
 
 // foldVars is the number of variables of a compression step after the lift: a step
-// divides the vectors' length by 2^foldVars (BGIN19 allow any compression factor; 4
-// halves the rounds of halving by 2 for about 1.5 times the prover's products).
-const foldVars = 2
+// divides the vectors' length by 2^foldVars. BGIN19 allow any compression factor; by 4
+// (foldVars = 2) takes half the steps of halving for about 4/3 times the prover's
+// products (16 per four pairs and step, against 4 per two pairs), and since the lift
+// became cheap those products were the larger part: halving takes about 8 % less CPU for
+// MobileNetV1 0.25_128 in one process, for 88 more rounds (BENCHMARKS.md, session 8).
+const foldVars = 1
 
 // stepVars is the number of variables of the step on vectors of length n > 1.
 func stepVars(n int) int { return min(foldVars, bits.Len(uint(n-1))) }

@@ -1,0 +1,121 @@
+#include "textflag.h"
+
+// The lift's four-lane kernels (lift.go): one 32-byte table entry per point, four lanes
+// of Z_2^64 (or GF(2) bit-sliced words) in a YMM register.
+
+// func extendSub4(out *[4]uint64, diffs *[3]int32, n int)
+//
+// For i < n with d = diffs[i]: out[d[0]] = out[d[1]] - out[d[2]] (four lanes).
+TEXT ·extendSub4(SB), NOSPLIT, $0-24
+	MOVQ out+0(FP), DI
+	MOVQ diffs+8(FP), SI
+	MOVQ n+16(FP), CX
+
+subloop:
+	TESTQ   CX, CX
+	JZ      subdone
+	MOVLQSX 4(SI), AX
+	MOVLQSX 8(SI), BX
+	MOVLQSX 0(SI), DX
+	SHLQ    $5, AX
+	SHLQ    $5, BX
+	SHLQ    $5, DX
+	VMOVDQU (DI)(AX*1), Y0
+	VPSUBQ  (DI)(BX*1), Y0, Y0
+	VMOVDQU Y0, (DI)(DX*1)
+	ADDQ    $12, SI
+	DECQ    CX
+	JMP     subloop
+
+subdone:
+	VZEROUPPER
+	RET
+
+// func extendXor4(out *[4]uint64, diffs *[3]int32, n int)
+//
+// extendSub4 with XOR in place of the subtraction.
+TEXT ·extendXor4(SB), NOSPLIT, $0-24
+	MOVQ out+0(FP), DI
+	MOVQ diffs+8(FP), SI
+	MOVQ n+16(FP), CX
+
+xorloop:
+	TESTQ   CX, CX
+	JZ      xordone
+	MOVLQSX 4(SI), AX
+	MOVLQSX 8(SI), BX
+	MOVLQSX 0(SI), DX
+	SHLQ    $5, AX
+	SHLQ    $5, BX
+	SHLQ    $5, DX
+	VMOVDQU (DI)(AX*1), Y0
+	VPXOR   (DI)(BX*1), Y0, Y0
+	VMOVDQU Y0, (DI)(DX*1)
+	ADDQ    $12, SI
+	DECQ    CX
+	JMP     xorloop
+
+xordone:
+	VZEROUPPER
+	RET
+
+// func mulAcc1(acc, u, w, w2 *[4]uint64, idx *int, n int)
+//
+// For i < n with q = idx[i]: acc[q] += u[q] * (w[q] + w2[q]) (four lanes, VPMULLQ).
+TEXT ·mulAcc1(SB), NOSPLIT, $0-48
+	MOVQ acc+0(FP), DI
+	MOVQ u+8(FP), R8
+	MOVQ w+16(FP), R9
+	MOVQ w2+24(FP), R10
+	MOVQ idx+32(FP), SI
+	MOVQ n+40(FP), CX
+
+m1loop:
+	TESTQ   CX, CX
+	JZ      m1done
+	MOVQ    0(SI), AX
+	SHLQ    $5, AX
+	VMOVDQU (R9)(AX*1), Y0
+	VPADDQ  (R10)(AX*1), Y0, Y0
+	VPMULLQ (R8)(AX*1), Y0, Y0
+	VPADDQ  (DI)(AX*1), Y0, Y0
+	VMOVDQU Y0, (DI)(AX*1)
+	ADDQ    $8, SI
+	DECQ    CX
+	JMP     m1loop
+
+m1done:
+	VZEROUPPER
+	RET
+
+// func mulAcc2(acc, u, v, w, z *[4]uint64, idx *int, n int)
+//
+// For i < n with q = idx[i]: acc[q] += u[q] * (w[q] + z[q]) + v[q] * w[q].
+TEXT ·mulAcc2(SB), NOSPLIT, $0-56
+	MOVQ acc+0(FP), DI
+	MOVQ u+8(FP), R8
+	MOVQ v+16(FP), R9
+	MOVQ w+24(FP), R10
+	MOVQ z+32(FP), R11
+	MOVQ idx+40(FP), SI
+	MOVQ n+48(FP), CX
+
+m2loop:
+	TESTQ   CX, CX
+	JZ      m2done
+	MOVQ    0(SI), AX
+	SHLQ    $5, AX
+	VMOVDQU (R10)(AX*1), Y1
+	VPADDQ  (R11)(AX*1), Y1, Y0
+	VPMULLQ (R8)(AX*1), Y0, Y0
+	VPMULLQ (R9)(AX*1), Y1, Y1
+	VPADDQ  Y1, Y0, Y0
+	VPADDQ  (DI)(AX*1), Y0, Y0
+	VMOVDQU Y0, (DI)(AX*1)
+	ADDQ    $8, SI
+	DECQ    CX
+	JMP     m2loop
+
+m2done:
+	VZEROUPPER
+	RET
