@@ -14,6 +14,8 @@ import qmpc
 #: Protocols that the registry-wide tests leave to their own test file, and why.
 COVERED_ELSEWHERE = {
     "spdz2k": "its online phase runs as spdz2k-dealer here; tests/test_spdz2k.py runs its OT offline phase",
+    "rep3-mal-wan": "rep3-mal with rep3's requantization circuit: the Go registry-wide tests (views, tampers, "
+                    "every block) run it, and tests/test_rep3mal.py its output, rounds and a tamper sweep",
 }
 
 

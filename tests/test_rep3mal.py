@@ -60,6 +60,21 @@ def test_bit_exact_and_listed(digits):
     assert e.total.rounds > 0
 
 
+def test_wan_variant_fewer_rounds_same_output(digits):
+    """rep3-mal-wan is rep3-mal with requantization's least-depth circuit: the same output,
+    fewer rounds (more AND gates to prove), and cheating is caught as well."""
+    m, x = digits
+    r = qmpc.secure_run(m, x, protocol="rep3-mal", progress=False)
+    w = qmpc.secure_run(m, x, protocol="rep3-mal-wan", progress=False)
+    np.testing.assert_array_equal(w.output, m.run(x))
+    assert w.stats.total.rounds < r.stats.total.rounds, (w.stats.total.rounds, r.stats.total.rounds)
+    info = next(p for p in qmpc.protocols() if p.name == "rep3-mal-wan")
+    assert (info.parties, info.security, info.available) == (3, "malicious, abort", True)
+    rep = sweep(m, x[:1], "rep3-mal-wan", runs=20, seed=4, kinds=("xor", "add", "replay"))
+    assert rep.silent_wrong == 0, rep
+    assert rep.tampered > 0
+
+
 @pytest.mark.parametrize("party", [0, 2])
 def test_tamper_caught_where_rep3_is_silently_wrong(digits, party):
     m, x = digits

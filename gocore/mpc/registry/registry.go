@@ -50,6 +50,7 @@ func builtin() []mpc.Spec {
 		planned("rep3-field-mal", "ps-rep-field", 3, mpc.HonestMajority, mpc.MaliciousAbort, field, false),
 		plain.Spec,
 		spdz2k.DealerSpec,
+		rep3mal.WANSpec,
 	}, extra()...)
 }
 
