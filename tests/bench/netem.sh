@@ -10,8 +10,8 @@
 #   QMPC_BIN=/tmp/main/qmpc bash tests/bench/netem.sh   # another build of qmpc (e.g. main's),
 #                                                  # with this tree's script and delayproxy
 #   PROXY_BIN=/tmp/old/delayproxy bash tests/bench/netem.sh  # another delayproxy build
-#   PROFILE_DIR=/tmp/prof bash tests/bench/netem.sh  # parties write CPU profiles there
-#                                                  # (partyI-SETTING.prof, whole life of each)
+#   PROFILE_DIR=/tmp/prof bash tests/bench/netem.sh  # parties and proxy write CPU profiles
+#                                                  # there (partyI-SETTING.prof, proxy-SETTING.prof)
 #
 # Links (override with LAN_RTT_MS, LAN_MBIT, WAN_RTT_MS, WAN_MBIT):
 #   LAN: 0.2 ms round trip, 10 Gbit/s;  WAN: 40 ms round trip, 100 Mbit/s.
@@ -155,7 +155,9 @@ run_setting() {
 		set_addresses "$cfg" "${p[@]}"
 		for i in 0 1 2; do maps+=(-map "${p[$i]}=${l[$i]}"); pp+=(--listen "${l[$i]}"); done
 		half="$("$PY" -c "print($rtt/2)")ms"
-		"$TMP/delayproxy" -delay "$half" -rate "$mbit" "${maps[@]}" >"$dir/proxy.log" 2>&1 &
+		local pprof=()
+		[ -n "${PROFILE_DIR:-}" ] && pprof=(-cpuprofile "$PROFILE_DIR/proxy-$name.prof")
+		"$TMP/delayproxy" -delay "$half" -rate "$mbit" "${pprof[@]}" "${maps[@]}" >"$dir/proxy.log" 2>&1 &
 		PIDS+=($!)
 		proxypid=$!
 		launch=("" "" "")

@@ -13,6 +13,7 @@ import (
 	"io"
 	stdnet "net"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -441,10 +442,19 @@ func (l *Link) readLoop() {
 		if err == nil {
 			seq++
 			var body []byte
+			joined := false // the frame's payload was read onto the end of partial
 			if h.len > 0 {
-				if len(partial)+int(h.len) > l.opt.MaxMessage {
+				switch {
+				case len(partial)+int(h.len) > l.opt.MaxMessage:
 					err = &FrameError{fmt.Sprintf("oversized message: more than %d bytes", l.opt.MaxMessage)}
-				} else {
+				case h.typ == frameMore || (h.typ == frameData && partial != nil):
+					// A part of a long message: read in place at the end of what came
+					// before (no frame-sized buffer to allocate, clear and copy again).
+					n0 := len(partial)
+					partial = slices.Grow(partial, int(h.len))[:n0+int(h.len)]
+					_, err = io.ReadFull(l.c, partial[n0:])
+					joined = true
+				default:
 					body = make([]byte, h.len)
 					_, err = io.ReadFull(l.c, body)
 				}
@@ -455,11 +465,17 @@ func (l *Link) readLoop() {
 				case frameClock:
 					clock = int64(binary.BigEndian.Uint64(body))
 				case frameMore:
-					partial = append(partial, body...)
+					if !joined {
+						partial = append(partial, body...)
+					}
 				case frameData:
 					msg := body
 					if partial != nil {
-						msg = append(partial, body...)
+						if !joined {
+							msg = append(partial, body...)
+						} else {
+							msg = partial
+						}
 						partial = nil
 					}
 					if msg == nil {

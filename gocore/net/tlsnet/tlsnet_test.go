@@ -91,7 +91,7 @@ func pair(t testing.TB, opt Options) (a, b *Link) {
 func TestLinkMessages(t *testing.T) {
 	opt := Options{MaxFrame: 1000, Timeout: 5 * time.Second}
 	a, b := pair(t, opt)
-	sizes := []int{0, 1, 999, 1000, 1001, 5000}
+	sizes := []int{0, 1, 999, 1000, 1001, 5000, 2000, 1, 3001}
 	var msgs [][]byte
 	for i, n := range sizes {
 		m := make([]byte, n)

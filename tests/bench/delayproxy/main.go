@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -31,6 +32,7 @@ func main() {
 	delay := flag.Duration("delay", 0, "one-way delay per direction")
 	rate := flag.Float64("rate", 0, "bandwidth per direction in Mbit/s (0: unlimited)")
 	flag.Var(&m, "map", "listen=target (repeatable)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file (until SIGTERM)")
 	flag.Parse()
 	if len(m) == 0 {
 		flag.Usage()
@@ -48,6 +50,16 @@ func main() {
 		go serve(ln, target, *delay, *rate)
 	}
 	fmt.Println("delayproxy ready")
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	<-sig
@@ -78,13 +90,16 @@ func serve(ln net.Listener, target string, delay time.Duration, rate float64) {
 const (
 	readSize = 256 << 10
 	segSize  = 32 << 10
+	// smallRead: reads up to this size are copied out of the pooled buffer, so that the
+	// buffers in flight (one per read, held for the link's delay) stay few.
+	smallRead = 16 << 10
 )
 
 // segment is bytes of one read that arrive at the far end at time at.
 type segment struct {
 	at   time.Time
 	data []byte
-	buf  *[]byte // the read buffer data lies in, returned to the pool by its last segment
+	buf  *[]byte // the pooled read buffer data lies in (or nil), returned by its last segment
 	last bool
 }
 
@@ -106,6 +121,13 @@ func link(src, dst net.Conn, delay time.Duration, rate float64) {
 		for {
 			bp := bufPool.Get().(*[]byte)
 			n, err := src.Read(*bp)
+			data := (*bp)[:n]
+			if n <= smallRead {
+				// A small read (most messages): its own buffer, the pool's back at once.
+				data = append([]byte(nil), data...)
+				bufPool.Put(bp)
+				bp = nil
+			}
 			if n > 0 {
 				now := time.Now()
 				for off := 0; off < n; off += segSize {
@@ -119,10 +141,8 @@ func link(src, dst net.Conn, delay time.Duration, rate float64) {
 					} else {
 						free = start
 					}
-					q <- segment{at: free.Add(delay), data: (*bp)[off:end], buf: bp, last: end == n}
+					q <- segment{at: free.Add(delay), data: data[off:end], buf: bp, last: end == n}
 				}
-			} else {
-				bufPool.Put(bp)
 			}
 			if err != nil {
 				return
@@ -198,7 +218,7 @@ func link(src, dst net.Conn, delay time.Duration, rate float64) {
 }
 
 func release(s segment) {
-	if s.last {
+	if s.last && s.buf != nil {
 		bufPool.Put(s.buf)
 	}
 }
