@@ -7,6 +7,8 @@
 #   MODELS="a.tflite b.tflite" REPS=5 bash tests/bench/netem.sh
 #   BATCHES="1 16" bash tests/bench/netem.sh       # also batches of 16 images in one pass
 #   CLIENTS=4 bash tests/bench/netem.sh            # 4 clients at once (each its own session)
+#   PASSES=2 BATCHES=16 bash tests/bench/netem.sh  # each batch as 2 secure passes at once
+#                                                  # (qmpc infer --passes; each its own session)
 #   QMPC_BIN=/tmp/main/qmpc bash tests/bench/netem.sh   # another build of qmpc (e.g. main's),
 #                                                  # with this tree's script and delayproxy
 #   PROXY_BIN=/tmp/old/delayproxy bash tests/bench/netem.sh  # another delayproxy build
@@ -32,6 +34,7 @@ MODELS="${MODELS:-$ROOT/../shared/models/coral/mobilenet_v1_0.25_128_quant.tflit
 REPS="${REPS:-3}"
 BATCHES="${BATCHES:-1}"
 CLIENTS="${CLIENTS:-1}"
+PASSES="${PASSES:-1}"
 SETTINGS="${SETTINGS:-LAN WAN}"
 OUT="${OUT:-$ROOT/tests/bench/netem_results.md}"
 LAN_RTT_MS="${LAN_RTT_MS:-0.2}"; LAN_MBIT="${LAN_MBIT:-10000}"
@@ -72,6 +75,8 @@ cpu_ticks() {
 }
 TIMEWRAP=()
 [ -x /usr/bin/time ] && TIMEWRAP=(/usr/bin/time -f "%U %S")
+PASSES_FLAG=()
+[ "$PASSES" != 1 ] && PASSES_FLAG=(--passes "$PASSES")
 
 # --- choose the emulation ---
 MODE="${QMPC_BENCH_MODE:-}"
@@ -96,14 +101,14 @@ free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)
 
 # set_addresses CONFIG ADDR0 ADDR1 ADDR2
 set_addresses() {
-	"$PY" - "$CLIENTS" "$@" <<'PYEOF'
+	"$PY" - "$CLIENTS" "$PASSES" "$@" <<'PYEOF'
 import json, sys
-clients, path, addrs = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+clients, path, addrs = int(sys.argv[1]), sys.argv[3], sys.argv[4:]
 cfg = json.load(open(path))
 for p, a in zip(cfg["parties"], addrs):
     p["address"] = a
 cfg["timeouts"]["step"] = "120s"
-cfg["max_sessions"] = max(4, clients)
+cfg["max_sessions"] = max(4, clients * int(sys.argv[2]))
 json.dump(cfg, open(path, "w"), indent=2)
 PYEOF
 }
@@ -205,7 +210,7 @@ PYEOF
 		s="$(date +%s.%N)"
 		for k in $(seq 1 "$CLIENTS"); do
 			: >"$dir/ctime$b-$r-$k"
-			timeout 600 "${client[@]}" "${TIMEWRAP[@]}" ${TIMEWRAP:+-o "$dir/ctime$b-$r-$k"} "$Q" infer --config "$cfg" --input "$dir/x$b.npy" --output "$dir/y$k.npy" --stats "$dir/stats$b-$r-$k.json" >/dev/null 2>>"$dir/client.log" &
+			timeout 600 "${client[@]}" "${TIMEWRAP[@]}" ${TIMEWRAP:+-o "$dir/ctime$b-$r-$k"} "$Q" infer ${PASSES_FLAG[@]+"${PASSES_FLAG[@]}"} --config "$cfg" --input "$dir/x$b.npy" --output "$dir/y$k.npy" --stats "$dir/stats$b-$r-$k.json" >/dev/null 2>>"$dir/client.log" &
 			cp+=($!)
 		done
 		for k in "${cp[@]}"; do wait "$k" || failed=1; done
@@ -215,10 +220,11 @@ PYEOF
 			say "$name: a client failed (batch $b, run $r); see $dir/client.log"
 			continue
 		fi
-		"$PY" - "$dir/stats$b-$r-1.json" "$s" "$e" "$name" "$rtt" "$mbit" "$(basename "$model")" "$r" "$b" "$CLIENTS" "$c0" "$c1" "$dir/ctime$b-$r-" <<'PYEOF'
+		"$PY" - "$dir/stats$b-$r-1.json" "$s" "$e" "$name" "$rtt" "$mbit" "$(basename "$model")" "$r" "$b" "$CLIENTS" "$c0" "$c1" "$dir/ctime$b-$r-" "$PASSES" <<'PYEOF'
 import json, os, sys
 st = json.load(open(sys.argv[1]))
-start, end, name, rtt, mbit, model, rep, batch, clients, c0, c1, ctime = sys.argv[2:]
+start, end, name, rtt, mbit, model, rep, batch, clients, c0, c1, ctime, passes = sys.argv[2:]
+passes = min(int(passes), int(batch))
 tick = os.sysconf("SC_CLK_TCK")
 cpu = [(int(float(b)) - int(float(a))) / tick for a, b in zip(c0.split(), c1.split())]
 cl = 0.0
@@ -236,7 +242,7 @@ load = open("/proc/loadavg").read().split()[0]
 party_s = max(p["seconds"] for p in st)
 client_s = float(end) - float(start)
 images = int(batch) * int(clients)
-print(f"| {model} | {name} ({rtt} ms RTT, {mbit} Mbit/s) | {clients} | {batch} | {rep} | {client_s:.2f} | {client_s / images:.2f} | {party_s:.2f} | {'/'.join(f'{m:.1f}' for m in mb)} | {rounds} | {hops} | {load} | {parties} | {cl:.2f} | {proxy} |")
+print(f"| {model} | {name} ({rtt} ms RTT, {mbit} Mbit/s) | {clients} | {batch} | {passes} | {rep} | {client_s:.2f} | {client_s / images:.2f} | {party_s:.2f} | {'/'.join(f'{m:.1f}' for m in mb)} | {rounds} | {hops} | {load} | {parties} | {cl:.2f} | {proxy} |")
 PYEOF
 	done
 	done
@@ -261,10 +267,10 @@ done
 	echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), Linux $(uname -r); all three parties and the client on this one machine."
 	echo "Emulation: $MODE${REASON:+ ($REASON)}. TLS 1.3 between all parties and to the client."
 	echo
-	echo "Seconds: client wall time (connect, share, compute, reconstruct; with several clients at once, each its own \`qmpc infer\` process and session, from the first start to the last end); per image: client seconds / (clients x batch) (a batch of N images is one secure pass); party seconds: the slowest party's inference (of client 1). MB: payload sent by each party (parties 0/1/2) in the inference (of client 1). Rounds: the most of any party. Hops: the most growth of any party's Lamport clock over the inference (one-way delays on the longest chain of messages; 0 from binaries whose TLS links do not carry the clock). Load: the 1-minute load average when the run ended (the machine may be shared). CPU s: user+system CPU seconds of each process over the run (/proc/PID/stat of parties 0/1/2 and of the delay proxy; the clients' from /usr/bin/time), on this one machine."
+	echo "Seconds: client wall time (connect, share, compute, reconstruct; with several clients at once, each its own \`qmpc infer\` process and session, from the first start to the last end); per image: client seconds / (clients x batch) (a batch of N images is one secure pass, or PASSES passes at once, each over a part of the batch in its own session: \`qmpc infer --passes\`; MB then sums the passes, rounds and hops are the most of any pass); party seconds: the slowest party's inference (of client 1). MB: payload sent by each party (parties 0/1/2) in the inference (of client 1). Rounds: the most of any party. Hops: the most growth of any party's Lamport clock over the inference (one-way delays on the longest chain of messages; 0 from binaries whose TLS links do not carry the clock). Load: the 1-minute load average when the run ended (the machine may be shared). CPU s: user+system CPU seconds of each process over the run (/proc/PID/stat of parties 0/1/2 and of the delay proxy; the clients' from /usr/bin/time), on this one machine."
 	echo
-	echo "| model | link | clients | batch | run | client s | client s per image | party s | MB sent per party | rounds | hops | load | CPU s parties | CPU s client | CPU s proxy |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| model | link | clients | batch | passes | run | client s | client s per image | party s | MB sent per party | rounds | hops | load | CPU s parties | CPU s client | CPU s proxy |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	cat "$rows"
 } >"$OUT"
 cat "$OUT"
