@@ -51,15 +51,21 @@ func InferWith(ctx context.Context, c *cluster.Client, in []model.Value, prepare
 func InferPasses(ctx context.Context, c *cluster.Client, in []model.Value, prepare func(g *model.Graph, in []model.Value) ([]model.Value, error), passes int) (*Result, error) {
 	start := time.Now()
 	cfg := c.Config()
-	// Every session is opened at once (the connections' round trips overlap).
+	// Every session is opened at once (the connections' round trips overlap); the first
+	// asks for the cluster's description as it connects.
 	sessions := make([]*cluster.Session, max(passes, 1))
 	cerrs := make([]error, len(sessions))
+	var ib []byte
 	var wg sync.WaitGroup
 	for i := range sessions {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sessions[i], cerrs[i] = c.Connect(ctx)
+			if i == 0 {
+				sessions[i], ib, cerrs[i] = c.ConnectInfo(ctx)
+			} else {
+				sessions[i], cerrs[i] = c.Connect(ctx)
+			}
 		}()
 	}
 	wg.Wait()
@@ -79,10 +85,7 @@ func InferPasses(ctx context.Context, c *cluster.Client, in []model.Value, prepa
 		}
 	}
 	s := sessions[0]
-	ib, err := s.Info(ctx)
-	if err != nil {
-		return nil, err
-	}
+	var err error
 	var info Info
 	if err := json.Unmarshal(ib, &info); err != nil || info.Graph == nil {
 		return nil, errs.New(errs.Party, "party 0 sent a malformed model description: %v", err)
