@@ -249,6 +249,7 @@ PYEOF
 	for i in "${PIDS[@]}"; do kill "$i" 2>/dev/null || true; done
 	for i in "${PIDS[@]}"; do wait "$i" 2>/dev/null || true; done
 	PIDS=()
+	[ "$MODE" = proxy ] && say "$name: $(tail -1 "$dir/proxy.log")"
 	[ "$MODE" = netns ] && netns_teardown
 	return 0
 }
