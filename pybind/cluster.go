@@ -112,7 +112,17 @@ func (r *ClusterResult) StatsJSON() (s string, err error) {
 // batch-1 model is evaluated in one secure pass (the batch size travels with the request)
 // and gives [N, ...] outputs.
 func (c *Cluster) Infer(inputs []byte) (r *ClusterResult, err error) {
+	return c.InferPasses(inputs, 1)
+}
+
+// InferPasses is Infer that evaluates a batch as min(passes, N) secure passes at once,
+// each over a consecutive part of the batch in a client session of its own
+// (inference.InferPasses); the outputs are those of one pass.
+func (c *Cluster) InferPasses(inputs []byte, passes int) (r *ClusterResult, err error) {
 	defer guard(&err)
+	if passes < 1 {
+		return nil, errs.New(errs.Config, "passes=%d: want at least 1", passes)
+	}
 	if c.ctx.Err() != nil {
 		ctx, cancel := context.WithCancel(context.Background())
 		c.ctx, c.cancel = ctx, cancel
@@ -135,7 +145,7 @@ func (c *Cluster) Infer(inputs []byte) (r *ClusterResult, err error) {
 		warnings = w
 		return v, err
 	}
-	res, err := inference.InferWith(c.ctx, c.client, vals, prepare)
+	res, err := inference.InferPasses(c.ctx, c.client, vals, prepare, passes)
 	if err != nil {
 		if c.ctx.Err() != nil {
 			return nil, errs.New(errs.Cancelled, "inference cancelled")

@@ -158,6 +158,22 @@ def test_cluster_batch(parties: Parties, digits_model: Path, repo_root: Path) ->
         assert sum(r.stats.total.bytes_sent) <= 1.01 * n * sum(one.stats.total.bytes_sent)
 
 
+def test_cluster_batch_in_passes(parties: Parties, digits_model: Path, repo_root: Path) -> None:
+    """A batch as several passes at once (each its own session): the same outputs, the batch's size."""
+    m = qmpc.load(digits_model)
+    images = np.load(repo_root / "examples" / "digits" / "test_images.npy")
+    c = qmpc.Cluster(parties.path)
+    _infer_until(c, images[:1])
+    X = images[:7]
+    want = np.concatenate([m.run(X[i : i + 1]) for i in range(7)])
+    for passes in (2, 3):
+        r = c.infer(X, passes=passes)
+        np.testing.assert_array_equal(r.output, want)
+        assert r.stats.batch == 7
+    with pytest.raises(ValueError, match="passes"):
+        c.infer(X, passes=0)
+
+
 def _restart_paused(parties: Parties, i: int, layer: int) -> None:
     """Restart party i with the QMPC_TEST_PAUSE_AT_LAYER hook; wait for the new session."""
     ready = {j: parties.wait_log(j, "session ready").count("session ready") + 1 for j in range(3) if j != i}

@@ -43,6 +43,27 @@ type Session struct {
 // Connect dials every party. It fails, naming the party, if one cannot be reached or
 // refuses the client.
 func (c *Client) Connect(ctx context.Context) (*Session, error) {
+	return c.connect(ctx, false)
+}
+
+// ConnectInfo is Connect followed by Session.Info, one round trip sooner: the request for
+// the description goes to the leader as soon as its TLS handshake ends, in the same
+// flight as the client's hello (tlsnet.DialEager; it carries nothing secret). Connect's
+// checks all hold before it returns: every party's hello matched.
+func (c *Client) ConnectInfo(ctx context.Context) (*Session, []byte, error) {
+	s, err := c.connect(ctx, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	info, err := s.readInfo(ctx)
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return s, info, nil
+}
+
+func (c *Client) connect(ctx context.Context, info bool) (*Session, error) {
 	n := c.cfg.N()
 	s := &Session{cfg: c.cfg, links: make([]*tlsnet.Link, n)}
 	errl := make([]error, n)
@@ -52,7 +73,19 @@ func (c *Client) Connect(ctx context.Context) (*Session, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.links[j], errl[j] = tlsnet.Dial(ctx, c.cfg.Parties[j].Address, c.cert, j, c.cfg.Pin(j), hello, c.tl)
+			l, err := tlsnet.DialEager(ctx, c.cfg.Parties[j].Address, c.cert, j, c.cfg.Pin(j), hello, c.tl)
+			if err != nil {
+				errl[j] = err
+				return
+			}
+			s.links[j] = l
+			if info && j == leader {
+				if err := l.Send(encode(message{Op: "info"})); err != nil {
+					errl[j] = err
+					return
+				}
+			}
+			errl[j] = l.HelloChecked(ctx)
 		}()
 	}
 	wg.Wait()
@@ -75,10 +108,15 @@ func (s *Session) Close() {
 // Info asks the leader for the cluster's public description (the computation's Info),
 // waiting at most one step for the cluster to be ready.
 func (s *Session) Info(ctx context.Context) ([]byte, error) {
-	l := s.links[leader]
-	if err := l.Send(encode(message{Op: "info"})); err != nil {
+	if err := s.links[leader].Send(encode(message{Op: "info"})); err != nil {
 		return nil, err
 	}
+	return s.readInfo(ctx)
+}
+
+// readInfo reads the leader's answer to an info request.
+func (s *Session) readInfo(ctx context.Context) ([]byte, error) {
+	l := s.links[leader]
 	b, err := l.Recv(ctx, 0)
 	if err != nil {
 		return nil, err

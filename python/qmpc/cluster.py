@@ -224,7 +224,7 @@ class Cluster:
         addrs = ", ".join(p["address"] for p in self._config["parties"])
         return f"<qmpc.Cluster {self.protocol} {self._path}: {addrs}>"
 
-    def infer(self, x: Any | Sequence[Any] | Mapping[str, Any]) -> ClusterResult:
+    def infer(self, x: Any | Sequence[Any] | Mapping[str, Any], *, passes: int = 1) -> ClusterResult:
         """Run one secure inference: secret-share ``x`` to the parties, reconstruct the output.
 
         Args:
@@ -233,6 +233,11 @@ class Cluster:
                 input parameters, with a :class:`UserWarning`. A batch ``[N, ...]`` for a
                 batch-1 model is evaluated in one secure pass (the rounds of one input) and
                 gives ``[N, ...]`` outputs, row i equal to input i alone.
+            passes: evaluate a batch as ``min(passes, N)`` secure passes at once, each over
+                a consecutive part of the batch in a client session of its own (the
+                cluster's ``max_sessions`` must allow them). The outputs are the same; on a
+                link of limited bandwidth one pass computes while another's messages
+                travel, so the batch ends sooner (the statistics sum the passes' bytes).
 
         Raises:
             ClusterBusy: the cluster already serves ``max_sessions`` requests (a
@@ -245,13 +250,15 @@ class Cluster:
         """
         import warnings as _warnings
 
+        if isinstance(passes, bool) or not isinstance(passes, int) or passes < 1:
+            raise ValueError(f"passes={passes!r}: want an int of at least 1")
         arrays = list(x) if isinstance(x, (list, tuple)) else [x]
         packed = _bridge.to_go(_bridge.pack(arrays))
         box: dict[str, Any] = {}
 
         def work() -> None:
             try:
-                box["result"] = _bridge.call(self._handle.Infer, packed)
+                box["result"] = _bridge.call(self._handle.InferPasses, packed, passes)
             except BaseException as e:  # re-raised in the caller's thread
                 box["error"] = e
 

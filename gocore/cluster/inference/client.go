@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/qmpc/qmpc/gocore/cluster"
 	"github.com/qmpc/qmpc/gocore/engine"
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/model"
+	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/net"
 )
 
 // Result is one inference's outcome on the client.
@@ -33,17 +36,56 @@ func Infer(ctx context.Context, c *cluster.Client, in []model.Value) (*Result, e
 // InferWith is Infer with a hook that prepares the inputs once the public graph is known
 // (e.g. quantizes float inputs, converts layouts); prepare may be nil.
 func InferWith(ctx context.Context, c *cluster.Client, in []model.Value, prepare func(g *model.Graph, in []model.Value) ([]model.Value, error)) (*Result, error) {
+	return InferPasses(ctx, c, in, prepare, 1)
+}
+
+// InferPasses is InferWith that evaluates a batch of N inputs as min(passes, N) secure
+// passes at once, each over a consecutive part of the batch (sizes differ by at most
+// one) in a client session of its own (its own connections, so its own lane and protocol
+// instance on every party: the cluster's max_sessions must allow passes sessions). The
+// passes share the links: while one pass computes, another's messages are on the wire,
+// so on a link of limited bandwidth the batch ends sooner than in one pass; each pass
+// has the rounds of one image, and the bytes add up to those of one pass over the whole
+// batch. The outputs are those of one pass, bit for bit; the parties' statistics are
+// merged (bytes and messages summed, rounds, hops and seconds the most of any pass).
+func InferPasses(ctx context.Context, c *cluster.Client, in []model.Value, prepare func(g *model.Graph, in []model.Value) ([]model.Value, error), passes int) (*Result, error) {
 	start := time.Now()
 	cfg := c.Config()
-	s, err := c.Connect(ctx)
-	if err != nil {
-		return nil, err
+	// Every session is opened at once (the connections' round trips overlap); the first
+	// asks for the cluster's description as it connects.
+	sessions := make([]*cluster.Session, max(passes, 1))
+	cerrs := make([]error, len(sessions))
+	var ib []byte
+	var wg sync.WaitGroup
+	for i := range sessions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i == 0 {
+				sessions[i], ib, cerrs[i] = c.ConnectInfo(ctx)
+			} else {
+				sessions[i], cerrs[i] = c.Connect(ctx)
+			}
+		}()
 	}
-	defer s.Close()
-	ib, err := s.Info(ctx)
-	if err != nil {
-		return nil, err
+	wg.Wait()
+	defer func() {
+		for _, s := range sessions {
+			if s != nil {
+				s.Close()
+			}
+		}
+	}()
+	for i, err := range cerrs {
+		if err != nil {
+			if i > 0 {
+				return nil, fmt.Errorf("session %d of %d: %w", i+1, len(sessions), err)
+			}
+			return nil, err
+		}
 	}
+	s := sessions[0]
+	var err error
 	var info Info
 	if err := json.Unmarshal(ib, &info); err != nil || info.Graph == nil {
 		return nil, errs.New(errs.Party, "party 0 sent a malformed model description: %v", err)
@@ -61,11 +103,137 @@ func InferWith(ctx context.Context, c *cluster.Client, in []model.Value, prepare
 		}
 	}
 	// A batch: every input holds N per-image values (model.BatchShape or the batched
-	// graph's shape); the parties evaluate the batched graph in one pass.
+	// graph's shape); the parties evaluate the batched graph in one pass (or in several,
+	// each over a part of the batch).
 	n, err := batchOf(g, in)
 	if err != nil {
 		return nil, err
 	}
+	var res *Result
+	if p := min(len(sessions), n); p > 1 {
+		res, err = runPasses(ctx, cfg, sessions[:p], &info, in, n)
+	} else {
+		res, err = runPass(ctx, cfg, s, &info, in, n)
+	}
+	if err != nil {
+		return nil, err
+	}
+	res.Seconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+// runPasses evaluates the batch in (n inputs) as len(sessions) passes at once, one per
+// session, and joins their results.
+func runPasses(ctx context.Context, cfg *cluster.Config, sessions []*cluster.Session, info *Info, in []model.Value, n int) (*Result, error) {
+	p := len(sessions)
+	parts := make([]*Result, p)
+	errl := make([]error, p)
+	var wg sync.WaitGroup
+	lo := 0
+	for i := range p {
+		m := n / p
+		if i < n%p {
+			m++
+		}
+		sub := make([]model.Value, len(in))
+		for k, v := range in {
+			per := len(v.Data) / n
+			shape := info.Graph.Tensors[info.Graph.Inputs[k]].Shape
+			if m > 1 {
+				shape = model.BatchShape(shape, m)
+			}
+			sub[k] = model.Value{Shape: shape, DType: v.DType, Data: v.Data[lo*per : (lo+m)*per]}
+		}
+		lo += m
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parts[i], errl[i] = runPass(ctx, cfg, sessions[i], info, sub, m)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errl {
+		if err != nil {
+			return nil, fmt.Errorf("pass %d of %d: %w", i+1, p, err)
+		}
+	}
+	return joinPasses(info, parts, n)
+}
+
+// joinPasses joins the results of passes over consecutive parts of a batch of n: the
+// outputs in order (each output's values are batch-major), the parties' statistics
+// merged as the passes ran at once (bytes and messages summed; seconds, rounds and hops
+// the most of any pass).
+func joinPasses(info *Info, parts []*Result, n int) (*Result, error) {
+	res := &Result{Info: info, Batch: n, Parties: slices.Clone(parts[0].Parties)}
+	for k, o := range parts[0].Outputs {
+		v := model.Value{Shape: o.Shape, DType: o.DType}
+		for _, r := range parts {
+			if len(r.Outputs) != len(parts[0].Outputs) {
+				return nil, errs.New(errs.Party, "the passes returned %d and %d outputs", len(parts[0].Outputs), len(r.Outputs))
+			}
+			v.Data = append(v.Data, r.Outputs[k].Data...)
+		}
+		if k < len(info.Graph.Outputs) {
+			v.Shape = model.BatchShape(info.Graph.Tensors[info.Graph.Outputs[k]].Shape, n)
+		}
+		res.Outputs = append(res.Outputs, v)
+	}
+	for _, r := range parts[1:] {
+		if len(r.Parties) != len(res.Parties) {
+			return nil, errs.New(errs.Party, "the passes' statistics name %d and %d parties", len(res.Parties), len(r.Parties))
+		}
+		for j := range res.Parties {
+			res.Parties[j] = mergePartyStats(res.Parties[j], r.Parties[j])
+		}
+	}
+	return res, nil
+}
+
+// mergeNet merges the traffic of two passes that ran at once.
+func mergeNet(a, b net.Stats) net.Stats {
+	return net.Stats{BytesSent: a.BytesSent + b.BytesSent, BytesReceived: a.BytesReceived + b.BytesReceived,
+		Messages: a.Messages + b.Messages, Rounds: max(a.Rounds, b.Rounds), Hops: max(a.Hops, b.Hops), Clock: max(a.Clock, b.Clock)}
+}
+
+func mergeLayer(a, b engine.LayerStats) engine.LayerStats {
+	a.Seconds = max(a.Seconds, b.Seconds)
+	a.Net = mergeNet(a.Net, b.Net)
+	a.Elements += b.Elements
+	a.Offline = mpc.PhaseStats{Seconds: max(a.Offline.Seconds, b.Offline.Seconds), Net: mergeNet(a.Offline.Net, b.Offline.Net)}
+	return a
+}
+
+// mergePartyStats merges one party's statistics of two passes that ran at once.
+func mergePartyStats(a, b PartyStats) PartyStats {
+	a.Seconds = max(a.Seconds, b.Seconds)
+	a.Net = mergeNet(a.Net, b.Net)
+	a.Peers = slices.Clone(a.Peers)
+	for i := range min(len(a.Peers), len(b.Peers)) {
+		p, q := &a.Peers[i], b.Peers[i]
+		p.BytesSent += q.BytesSent
+		p.BytesReceived += q.BytesReceived
+		p.MessagesSent += q.MessagesSent
+		p.MessagesRecv += q.MessagesRecv
+		p.Rounds = max(p.Rounds, q.Rounds)
+	}
+	a.Layers = slices.Clone(a.Layers)
+	for i := range min(len(a.Layers), len(b.Layers)) {
+		a.Layers[i] = mergeLayer(a.Layers[i], b.Layers[i])
+	}
+	if a.Input != nil && b.Input != nil {
+		in := mergeLayer(*a.Input, *b.Input)
+		a.Input = &in
+	}
+	a.Batch += b.Batch
+	return a
+}
+
+// runPass evaluates the batch in (n inputs, graph info.Graph) in one secure pass on the
+// session s. The result's Seconds is left to the caller.
+func runPass(ctx context.Context, cfg *cluster.Config, s *cluster.Session, info *Info, in []model.Value, n int) (*Result, error) {
+	g := info.Graph
+	var err error
 	if n > 1 {
 		if g, err = engine.BatchGraph(g, n); err != nil {
 			return nil, err
@@ -124,7 +292,7 @@ func InferWith(ctx context.Context, c *cluster.Client, in []model.Value, prepare
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Info: &info, Parties: make([]PartyStats, len(outs))}
+	res := &Result{Info: info, Parties: make([]PartyStats, len(outs))}
 	var counts []int
 	split := make([][][]byte, len(outs))
 	for j, o := range outs {
@@ -183,7 +351,6 @@ func InferWith(ctx context.Context, c *cluster.Client, in []model.Value, prepare
 		}
 	}
 	res.Batch = n
-	res.Seconds = time.Since(start).Seconds()
 	return res, nil
 }
 

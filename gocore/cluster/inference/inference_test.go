@@ -582,3 +582,74 @@ func TestSpdz2kClusterCatchesCheating(t *testing.T) {
 		})
 	}
 }
+
+// TestInferPasses: a batch of 7 evaluated as 1, 2, 3 and 4 passes at once (each its own
+// session and lane) gives the outputs of the images alone, bit for bit, in order; the
+// merged statistics count the batch and at least the one pass's bytes, and no more
+// rounds than one pass. 7 passes on a cluster of 4 sessions are refused as busy.
+func TestInferPasses(t *testing.T) {
+	g := digitsGraph(t)
+	c := startCluster(t, g, "rep3", 3)
+	in, out := g.Tensors[g.Inputs[0]], g.Tensors[g.Outputs[0]]
+	const bn = 7
+	var imgs []model.Value
+	for k := range bn {
+		x := model.Value{Shape: in.Shape, DType: in.DType, Data: make([]byte, in.NumElements())}
+		for i := range x.Data {
+			x.Data[i] = byte(i*3 + k*41)
+		}
+		imgs = append(imgs, x)
+	}
+	xb, err := model.Stack(imgs, in.Shape)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var one *Result
+	for _, passes := range []int{1, 2, 3, 4, 9, 1} {
+		res, err := InferPasses(context.Background(), c, []model.Value{xb}, nil, passes)
+		if passes == 9 {
+			// 7 passes, more than the cluster's 4 sessions: refused, and the cluster
+			// serves the next request.
+			if errs.KindOf(err) != errs.Busy || !strings.Contains(err.Error(), "max_sessions") {
+				t.Fatalf("7 passes on a cluster of 4 sessions: %v, want a busy error naming max_sessions", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%d passes: %v", passes, err)
+		}
+		if want := model.BatchShape(out.Shape, bn); !slices.Equal(res.Outputs[0].Shape, want) {
+			t.Fatalf("%d passes: output shape %v, want %v", passes, res.Outputs[0].Shape, want)
+		}
+		rows, err := model.Unstack(res.Outputs[0], out.Shape, bn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, x := range imgs {
+			want, err := qnn.Run(g, []model.Value{x})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(rows[k].Data, want[0].Data) {
+				t.Errorf("%d passes: row %d differs from the image alone", passes, k)
+			}
+		}
+		if res.Batch != bn || res.Summary().Batch != bn {
+			t.Errorf("%d passes: batch %d, summary %d, want %d", passes, res.Batch, res.Summary().Batch, bn)
+		}
+		if one == nil {
+			one = res
+			continue
+		}
+		for j, ps := range res.Parties {
+			o := one.Parties[j]
+			if ps.Batch != bn || ps.Net.Rounds > o.Net.Rounds {
+				t.Errorf("%d passes, party %d: batch %d, %d rounds; one pass: %d rounds", passes, j, ps.Batch, ps.Net.Rounds, o.Net.Rounds)
+			}
+			// Every pass sends at least its share of the one pass's bytes.
+			if ps.Net.BytesSent < o.Net.BytesSent {
+				t.Errorf("%d passes, party %d: %d bytes sent, one pass %d", passes, j, ps.Net.BytesSent, o.Net.BytesSent)
+			}
+		}
+	}
+}

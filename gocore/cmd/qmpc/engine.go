@@ -97,9 +97,13 @@ func runInfer(ctx context.Context, args []string, log *slog.Logger, stdout io.Wr
 	output := fs.String("output", "", "where to write the first output (.npy); further outputs get _1, _2... suffixes")
 	statsPath := fs.String("stats", "", "optional: write every party's statistics (JSON) here")
 	key := fs.String("key", "", "client private key (default: the config's client key)")
+	passes := fs.Int("passes", 1, "evaluate a batch as this many secure passes at once, each over a part of the batch in its own session (the cluster's max_sessions must allow them): on a slow link one pass computes while another's messages travel")
 	step, connect := timeoutFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *passes < 1 {
+		return errs.New(errs.Config, "--passes %d: want at least 1", *passes)
 	}
 	if *input == "" || *output == "" {
 		fs.Usage()
@@ -117,7 +121,7 @@ func runInfer(ctx context.Context, args []string, log *slog.Logger, stdout io.Wr
 	if err != nil {
 		return err
 	}
-	res, err := inference.Infer(ctx, c, []model.Value{x})
+	res, err := inference.InferPasses(ctx, c, []model.Value{x}, nil, *passes)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -62,7 +63,8 @@ Commands:
                   seconds, MB per party, rounds, offline/online split; --batch N for one pass
                   over N inputs
 
-Global flags (before or after the command): --log-level debug|info|warn|error, --log-format text|json.
+Global flags (before or after the command): --log-level debug|info|warn|error, --log-format text|json,
+--cpuprofile FILE (a Go CPU profile of the whole run, written when the command ends).
 Run "qmpc COMMAND --help" for a command's flags.
 `
 
@@ -85,10 +87,26 @@ func main() { os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr)) }
 
 // Main runs the CLI with args (without the program name) and returns the exit status.
 func Main(args []string, stdout, stderr io.Writer) int {
-	args, level, format, err := globalFlags(args)
+	args, level, format, cpuprofile, err := globalFlags(args)
 	if err != nil {
 		fmt.Fprintln(stderr, "qmpc:", err)
 		return 2
+	}
+	if cpuprofile != "" {
+		f, err := os.Create(cpuprofile)
+		if err != nil {
+			fmt.Fprintln(stderr, "qmpc: --cpuprofile:", err)
+			return 2
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			fmt.Fprintln(stderr, "qmpc: --cpuprofile:", err)
+			return 2
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
 	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, usage)
@@ -132,35 +150,38 @@ func Main(args []string, stdout, stderr io.Writer) int {
 
 var errUsage = errors.New("usage")
 
-// globalFlags removes --log-level and --log-format (anywhere in args).
-func globalFlags(args []string) (rest []string, level slog.Level, format string, err error) {
+// globalFlags removes --log-level, --log-format and --cpuprofile (anywhere in args).
+func globalFlags(args []string) (rest []string, level slog.Level, format, cpuprofile string, err error) {
 	format = "text"
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		name, val, has := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if !strings.HasPrefix(a, "-") || (name != "log-level" && name != "log-format") {
+		if !strings.HasPrefix(a, "-") || (name != "log-level" && name != "log-format" && name != "cpuprofile") {
 			rest = append(rest, a)
 			continue
 		}
 		if !has {
 			if i+1 >= len(args) {
-				return nil, 0, "", fmt.Errorf("flag --%s needs a value", name)
+				return nil, 0, "", "", fmt.Errorf("flag --%s needs a value", name)
 			}
 			i++
 			val = args[i]
 		}
-		if name == "log-level" {
+		switch name {
+		case "cpuprofile":
+			cpuprofile = val
+		case "log-level":
 			if err := level.UnmarshalText([]byte(val)); err != nil {
-				return nil, 0, "", fmt.Errorf("--log-level %q: want debug, info, warn or error", val)
+				return nil, 0, "", "", fmt.Errorf("--log-level %q: want debug, info, warn or error", val)
 			}
-		} else {
+		default:
 			if val != "text" && val != "json" {
-				return nil, 0, "", fmt.Errorf("--log-format %q: want text or json", val)
+				return nil, 0, "", "", fmt.Errorf("--log-format %q: want text or json", val)
 			}
 			format = val
 		}
 	}
-	return rest, level, format, nil
+	return rest, level, format, cpuprofile, nil
 }
 
 // newFlagSet makes a command's flag set whose --help prints synopsis and flags.

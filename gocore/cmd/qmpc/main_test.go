@@ -39,6 +39,8 @@ func TestCLI(t *testing.T) {
 		{[]string{"inspect"}, 2, "usage: qmpc inspect"},
 		{[]string{"inspect", filepath.Join(dir, "missing.tflite")}, 1, "qmpc:model: reading model"},
 		{[]string{"--log-level", "loud", "certs"}, 2, "--log-level"},
+		{[]string{"--cpuprofile", filepath.Join(dir, "nodir", "p.prof"), "version"}, 2, "--cpuprofile"},
+		{[]string{"certs", "--out", filepath.Join(dir, "prof"), "--cpuprofile=" + filepath.Join(dir, "cpu.prof")}, 0, "party 2"},
 	}
 	for _, tc := range tests {
 		var stdout, stderr bytes.Buffer
@@ -50,6 +52,9 @@ func TestCLI(t *testing.T) {
 	}
 	if fi, err := os.Stat(filepath.Join(out, "client.key")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("client.key: %v %v", fi, err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "cpu.prof")); err != nil || fi.Size() == 0 {
+		t.Errorf("--cpuprofile wrote no profile: %v %v", fi, err)
 	}
 }
 

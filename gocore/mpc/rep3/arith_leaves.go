@@ -9,18 +9,22 @@ package rep3
 // x_1 + x_2 of a replicated x; of a pending product (deferred.go), a = z_0 + z_2
 // (parties 0 and 2 exchange their terms) and b = z_1. Party 1 inputs the one-hot vector
 // e_v (2^K ring elements, entry v is 1) of each chunk as an additive sharing between the
-// a-holders: party 0 draws its part R = F(k_0) (k_0 is shared by parties 0 and 1), party
-// 2 receives e_v - R. Since f(a, v) = sum_u f(a, u) e_v[u], each a-holder computes u_i =
+// a-holders, split over party 1's two links (as the binary one-hots of keyedChunks): for
+// the first half of the words (chunk-major: entry v of every element, chunk after chunk)
+// party 0 draws its part R = F(k_0) (k_0 is shared by parties 0 and 1) and party 2
+// receives e_v - R; for the second half party 2 draws R' = F(k_1) (shared by parties 1
+// and 2) and party 0 receives e_v - R'. Since f(a, v) = sum_u f(a, u) e_v[u], each a-holder computes u_i =
 // sum_u f(a, u) * (its part)[u] and u_0 + u_2 = f(a, v). Resharing (as range A of
 // leaves.go, with + for XOR): with y_1 = F(k_0) (parties 0 and 1) and m = F(k_2)
 // (parties 2 and 0), party 0 sends y_0 = u_0 - y_1 - m to party 2 and party 2 sends y_2 =
 // u_2 + m to party 1; party i holds (y_i, y_{i+1}).
 //
-// Messages: party 1 -> 2 the one-hots (2^K words per chunk and element), with the
-// exchange of a pending product's terms (parties 0 and 2, a word per element each way)
-// in the same step; then a word per leaf and element from party 0 to 2 and from 2 to 1.
-// Security as in leaves.go: party 2 sees e_v - F(k_0) and y_0, masked by F(k_0) draws it
-// lacks; party 1 sees y_2, masked by m = F(k_2); the exchanged terms are masked by the
+// Messages: party 1 -> 2 and party 1 -> 0 half the one-hots each (2^K words per chunk and
+// element in all), with the exchange of a pending product's terms (parties 0 and 2, a
+// word per element each way) in the same step; then a word per leaf and element from
+// party 0 to 2 and from 2 to 1. Security as in leaves.go: party 2 sees e_v - F(k_0) and
+// y_0, masked by F(k_0) draws it lacks; party 0 sees e_v - F(k_1), masked by F(k_1)
+// draws it lacks (it holds k_2 and k_0); party 1 sees y_2, masked by m = F(k_2); the exchanged terms are masked by the
 // product's zero sharing (z_0 by F(k_0) to party 2, z_2 by F(k_1) to party 0), and a = x
 // - b is masked by b to the a-holders, b by a to party 1. Semi-honest only: not with an
 // Observer.
@@ -78,7 +82,9 @@ func (p *Protocol) A2BSplitArithLeaves(x mpc.AShare, w int, l []mpc.ArithLeaf) (
 		wmask = 1<<uint(w) - 1
 	}
 	// Input step: the exchange of a pending product's terms (parties 0 and 2) and party
-	// 1's one-hots (chunk-major: entry v of element i at off[c] + v*n + i).
+	// 1's one-hots (chunk-major: entry v of element i at off[c] + v*n + i); words [0, cut)
+	// go to party 2, words [cut, total) to party 0.
+	cut := total / 2
 	var part []uint64 // an a-holder's part of the one-hots
 	if pend && p.id != 1 {
 		if err := p.send(2-p.id, s.a); err != nil {
@@ -87,9 +93,15 @@ func (p *Protocol) A2BSplitArithLeaves(x mpc.AShare, w int, l []mpc.ArithLeaf) (
 	}
 	switch p.id {
 	case 0:
-		part = p.gNext.Uint64s(total) // F(k_0)
+		part = make([]uint64, total)
+		p.gNext.Fill(part[:cut]) // F(k_0)
+	case 2:
+		part = make([]uint64, total)
+		p.gPrev.Fill(part[cut:]) // F(k_1)
 	case 1:
-		r := p.gPrev.Uint64s(total) // F(k_0)
+		r := make([]uint64, total)
+		p.gPrev.Fill(r[:cut]) // F(k_0)
+		p.gNext.Fill(r[cut:]) // F(k_1)
 		b := make([]uint64, n)
 		if pend {
 			copy(b, s.a) // z_1
@@ -107,7 +119,10 @@ func (p *Protocol) A2BSplitArithLeaves(x mpc.AShare, w int, l []mpc.ArithLeaf) (
 		for i := range msg {
 			msg[i] -= r[i]
 		}
-		if err := p.send(2, msg); err != nil {
+		if err := p.send(2, msg[:cut]); err != nil {
+			return nil, fmt.Errorf("rep3 a2bsplitarithleaves: input: %w", err)
+		}
+		if err := p.send(0, msg[cut:]); err != nil {
 			return nil, fmt.Errorf("rep3 a2bsplitarithleaves: input: %w", err)
 		}
 	}
@@ -125,12 +140,16 @@ func (p *Protocol) A2BSplitArithLeaves(x mpc.AShare, w int, l []mpc.ArithLeaf) (
 	case p.id == 2:
 		av = s.b // x_0
 	}
-	if p.id == 2 {
-		m, err := p.recv(1, total)
+	if p.id != 1 {
+		lo, hi := 0, cut // party 2's received words
+		if p.id == 0 {
+			lo, hi = cut, total
+		}
+		m, err := p.recv(1, hi-lo)
 		if err != nil {
 			return nil, fmt.Errorf("rep3 a2bsplitarithleaves: input: %w", err)
 		}
-		part = m
+		copy(part[lo:hi], m)
 	}
 	// The a-holders' additive shares u of every leaf, then the resharing.
 	nl := len(l)

@@ -13,6 +13,7 @@ import (
 	"io"
 	stdnet "net"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -125,7 +126,15 @@ type Link struct {
 	peer  int
 	c     *tls.Conn
 	opt   Options
-	hello Hello // the peer's
+	hello Hello // the peer's (of an eager link: once helloDone is closed)
+	own   Hello // this side's
+
+	// eager: the link was returned before the peer's hello arrived (DialEager); its
+	// reader reads and checks the hello first. helloDone is closed once the hello is
+	// checked, helloErr then holds the outcome.
+	eager     bool
+	helloDone chan struct{}
+	helloErr  error
 
 	wmu       sync.Mutex
 	bw        *bufio.Writer
@@ -178,6 +187,28 @@ func Dial(ctx context.Context, addr string, own tls.Certificate, peer int, want 
 	return l, nil
 }
 
+// DialEager is Dial that returns once its own hello is sent, without waiting a round
+// trip for the peer's: the link's reader reads and checks the peer's hello before any
+// message, and a mismatch or refusal fails the link (Recv and Send return it;
+// HelloChecked waits for the outcome). The caller may send at once, but nothing that
+// must only reach a peer with matching settings before HelloChecked returns nil: what it
+// sends first reaches the peer even if the peer then refuses.
+func DialEager(ctx context.Context, addr string, own tls.Certificate, peer int, want Pin, hello Hello, opt Options) (*Link, error) {
+	opt = opt.WithDefaults()
+	d := stdnet.Dialer{Timeout: opt.HandshakeTimeout}
+	raw, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, errs.New(errs.Party, "connecting to %s at %s: %w", PeerName(peer), addr, err)
+	}
+	c := tls.Client(raw, clientTLS(own, want, peer))
+	l, err := handshakeMode(ctx, c, peer, hello, opt, true)
+	if err != nil {
+		raw.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
 // Accept runs the server side of a connection: TLS with a client certificate whose pin
 // must be a key of allowed (the value is that peer's id), then the hello exchange.
 func Accept(ctx context.Context, raw stdnet.Conn, own tls.Certificate, allowed map[Pin]int, hello Hello, opt Options) (*Link, error) {
@@ -199,6 +230,13 @@ func Accept(ctx context.Context, raw stdnet.Conn, own tls.Certificate, allowed m
 }
 
 func handshake(ctx context.Context, c *tls.Conn, peer int, hello Hello, opt Options) (*Link, error) {
+	return handshakeMode(ctx, c, peer, hello, opt, false)
+}
+
+// handshakeMode runs the TLS handshake and sends this side's hello. Unless eager, it then
+// reads and checks the peer's hello before it returns the link; if eager, the link's
+// reader does that first (readPeerHello), and the link works from the start.
+func handshakeMode(ctx context.Context, c *tls.Conn, peer int, hello Hello, opt Options, eager bool) (*Link, error) {
 	name := PeerName(peer)
 	c.SetDeadline(time.Now().Add(opt.HandshakeTimeout))
 	hctx, cancel := context.WithTimeout(ctx, opt.HandshakeTimeout)
@@ -218,34 +256,17 @@ func handshake(ctx context.Context, c *tls.Conn, peer int, hello Hello, opt Opti
 	if _, err := c.Write(buf); err != nil {
 		return nil, errs.New(errs.Party, "sending hello to %s: %w", name, err)
 	}
-	var hdr [headerLen]byte
-	h, err := readHeader(c, hdr[:], 0, 64<<10)
-	if err != nil {
-		return nil, errs.New(errs.Party, "reading hello from %s: %w", name, err)
+	l := &Link{peer: peer, c: c, opt: opt, own: hello, bw: bufio.NewWriterSize(c, 64<<10), wseq: 1,
+		notify: make(chan struct{}, 1), done: make(chan struct{}), helloDone: make(chan struct{})}
+	if eager {
+		l.eager = true
+		c.SetDeadline(time.Time{})
+		l.lastWrite.Store(time.Now().UnixNano())
+		go l.readLoop()
+		go l.pingLoop()
+		return l, nil
 	}
-	if h.typ == frameClose {
-		reason := make([]byte, h.len)
-		io.ReadFull(c, reason)
-		return nil, errs.New(errs.Party, "%s refused the connection: %s", name, reason)
-	}
-	if h.typ != frameHello {
-		return nil, errs.New(errs.Party, "%s: bad frame: %s frame before the hello", name, h.typ)
-	}
-	pb := make([]byte, h.len)
-	if _, err := io.ReadFull(c, pb); err != nil {
-		return nil, errs.New(errs.Party, "reading hello from %s: %w", name, err)
-	}
-	var ph Hello
-	if err := json.Unmarshal(pb, &ph); err != nil {
-		return nil, errs.New(errs.Party, "%s: bad frame: malformed hello: %v", name, err)
-	}
-	if ph.ID != peer {
-		return nil, errs.New(errs.Party, "peer with the certificate of %s claims to be %s", name, PeerName(ph.ID))
-	}
-	l := &Link{peer: peer, c: c, opt: opt, hello: ph, bw: bufio.NewWriterSize(c, 64<<10), wseq: 1,
-		notify: make(chan struct{}, 1), done: make(chan struct{})}
-	if err := hello.Mismatch(ph); err != nil {
-		l.writeClose(err.Error())
+	if err := l.readPeerHello(); err != nil {
 		return nil, err
 	}
 	c.SetDeadline(time.Time{})
@@ -253,6 +274,58 @@ func handshake(ctx context.Context, c *tls.Conn, peer int, hello Hello, opt Opti
 	go l.readLoop()
 	go l.pingLoop()
 	return l, nil
+}
+
+// readPeerHello reads the peer's hello (the first frame), checks it against this side's
+// and records it; on a mismatch it tells the peer why. It closes helloDone.
+func (l *Link) readPeerHello() (err error) {
+	defer func() {
+		l.helloErr = err
+		close(l.helloDone)
+	}()
+	c, name, peer := l.c, PeerName(l.peer), l.peer
+	var hdr [headerLen]byte
+	h, err := readHeader(c, hdr[:], 0, 64<<10)
+	if err != nil {
+		return errs.New(errs.Party, "reading hello from %s: %w", name, err)
+	}
+	if h.typ == frameClose {
+		reason := make([]byte, h.len)
+		io.ReadFull(c, reason)
+		return errs.New(errs.Party, "%s refused the connection: %s", name, reason)
+	}
+	if h.typ != frameHello {
+		return errs.New(errs.Party, "%s: bad frame: %s frame before the hello", name, h.typ)
+	}
+	pb := make([]byte, h.len)
+	if _, err := io.ReadFull(c, pb); err != nil {
+		return errs.New(errs.Party, "reading hello from %s: %w", name, err)
+	}
+	var ph Hello
+	if err := json.Unmarshal(pb, &ph); err != nil {
+		return errs.New(errs.Party, "%s: bad frame: malformed hello: %v", name, err)
+	}
+	if ph.ID != peer {
+		return errs.New(errs.Party, "peer with the certificate of %s claims to be %s", name, PeerName(ph.ID))
+	}
+	l.hello = ph
+	if err := l.own.Mismatch(ph); err != nil {
+		l.writeClose(err.Error())
+		return err
+	}
+	return nil
+}
+
+// HelloChecked waits until the peer's hello has been read and found to match (at once
+// for a link from Dial or Accept; a link from DialEager checks it in its reader) and
+// returns the mismatch or failure if not, or ctx's error.
+func (l *Link) HelloChecked(ctx context.Context) error {
+	select {
+	case <-l.helloDone:
+		return l.helloErr
+	case <-ctx.Done():
+		return errs.New(errs.Cancelled, "waiting for the hello of %s: %w", PeerName(l.peer), ctx.Err())
+	}
 }
 
 // Send writes one message (split into frames of at most MaxFrame bytes) and flushes.
@@ -430,6 +503,13 @@ func (l *Link) writeCloseLocked(reason string) {
 
 func (l *Link) readLoop() {
 	defer l.c.Close()
+	if l.eager {
+		l.c.SetReadDeadline(time.Now().Add(l.opt.HandshakeTimeout))
+		if err := l.readPeerHello(); err != nil {
+			l.fail(err)
+			return
+		}
+	}
 	name := PeerName(l.peer)
 	var hdr [headerLen]byte
 	seq := uint64(1)
@@ -441,10 +521,19 @@ func (l *Link) readLoop() {
 		if err == nil {
 			seq++
 			var body []byte
+			joined := false // the frame's payload was read onto the end of partial
 			if h.len > 0 {
-				if len(partial)+int(h.len) > l.opt.MaxMessage {
+				switch {
+				case len(partial)+int(h.len) > l.opt.MaxMessage:
 					err = &FrameError{fmt.Sprintf("oversized message: more than %d bytes", l.opt.MaxMessage)}
-				} else {
+				case h.typ == frameMore || (h.typ == frameData && partial != nil):
+					// A part of a long message: read in place at the end of what came
+					// before (no frame-sized buffer to allocate, clear and copy again).
+					n0 := len(partial)
+					partial = slices.Grow(partial, int(h.len))[:n0+int(h.len)]
+					_, err = io.ReadFull(l.c, partial[n0:])
+					joined = true
+				default:
 					body = make([]byte, h.len)
 					_, err = io.ReadFull(l.c, body)
 				}
@@ -455,11 +544,17 @@ func (l *Link) readLoop() {
 				case frameClock:
 					clock = int64(binary.BigEndian.Uint64(body))
 				case frameMore:
-					partial = append(partial, body...)
+					if !joined {
+						partial = append(partial, body...)
+					}
 				case frameData:
 					msg := body
 					if partial != nil {
-						msg = append(partial, body...)
+						if !joined {
+							msg = append(partial, body...)
+						} else {
+							msg = partial
+						}
 						partial = nil
 					}
 					if msg == nil {

@@ -91,7 +91,7 @@ func pair(t testing.TB, opt Options) (a, b *Link) {
 func TestLinkMessages(t *testing.T) {
 	opt := Options{MaxFrame: 1000, Timeout: 5 * time.Second}
 	a, b := pair(t, opt)
-	sizes := []int{0, 1, 999, 1000, 1001, 5000}
+	sizes := []int{0, 1, 999, 1000, 1001, 5000, 2000, 1, 3001}
 	var msgs [][]byte
 	for i, n := range sizes {
 		m := make([]byte, n)
@@ -492,5 +492,55 @@ func TestRandomGarbageAfterHello(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// TestDialEager: a link from DialEager works before the peer's hello arrives (a message
+// sent at once is delivered, the answer received, the peer's hello recorded); when the
+// settings differ, HelloChecked and Recv return the Config mismatch, as Dial does.
+func TestDialEager(t *testing.T) {
+	opt := Options{Timeout: 5 * time.Second}
+	p0, p1 := newIdent(t, "p0"), newIdent(t, "p1")
+	addr, links, errc := listen(t, p1, map[Pin]int{p0.pin: 0}, hello(1, baseCfg), opt)
+	a, err := DialEager(context.Background(), addr, p0.cert, 1, p1.pin, hello(0, baseCfg), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close("test end")
+	if err := a.Send([]byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	var b *Link
+	select {
+	case b = <-links:
+	case err := <-errc:
+		t.Fatal(err)
+	}
+	defer b.Close("test end")
+	if got, err := b.Recv(context.Background(), time.Second); err != nil || string(got) != "first" {
+		t.Fatalf("server got %q, %v", got, err)
+	}
+	if err := b.Send([]byte("answer")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := a.Recv(context.Background(), time.Second); err != nil || string(got) != "answer" {
+		t.Fatalf("client got %q, %v", got, err)
+	}
+	if err := a.HelloChecked(context.Background()); err != nil || a.PeerHello().ID != 1 || a.PeerHello().Config["protocol"] != "rep3" {
+		t.Fatalf("hello: %v, %+v", err, a.PeerHello())
+	}
+	// Different settings: the eager link fails with the mismatch.
+	other := map[string]string{"protocol": "semi2k", "parties": "abc"}
+	m, err := DialEager(context.Background(), addr, p0.cert, 1, p1.pin, hello(0, other), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close("test end")
+	err = m.HelloChecked(context.Background())
+	if errs.KindOf(err) != errs.Config || !strings.Contains(err.Error(), "configuration mismatch") {
+		t.Fatalf("HelloChecked: %v, want a configuration mismatch", err)
+	}
+	if _, err := m.Recv(context.Background(), time.Second); errs.KindOf(err) != errs.Config {
+		t.Fatalf("Recv after a mismatch: %v, want the Config error", err)
 	}
 }
