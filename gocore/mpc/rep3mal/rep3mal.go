@@ -128,7 +128,7 @@
 // products' rho and sigma replace the proofs' messages.
 //
 // Cost: the proofs add about 0.9 MB per party and batch, nearly all the arithmetic lift
-// (MobileNetV1 0.25_128: 45.5 MB per party, 1.24x rep3's 36.8 MB); their work is about
+// (MobileNetV1 0.25_128: 45.5 MB per party, about 2x rep3's 23.1 MB); their work is about
 // (3^7 - 2^7)/2^7 ring-by-word products per elementwise output, 56 word products per
 // product term for the verifiers' folds, the GR compression steps on vectors of 2/128 of the
 // terms, and for the AND words bit-sliced extensions (XOR and AND on words) with one
