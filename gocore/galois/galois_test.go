@@ -264,19 +264,13 @@ func TestNibbleSums(t *testing.T) {
 				}
 			}
 		}
-		for _, avx := range []bool{false, true} {
-			if avx && !hasAVX512 {
-				continue
-			}
-			saved := hasAVX512
-			hasAVX512 = avx
+		eachKernel(func(avx bool) {
 			got := start
 			got.AddNibbleSums(tbl, idx)
-			hasAVX512 = saved
 			if got != want {
 				t.Fatalf("trial %d avx=%v: wrong sum", trial, avx)
 			}
-		}
+		})
 	}
 }
 
@@ -309,19 +303,13 @@ func TestSubsetSums(t *testing.T) {
 				want.Add(&want, &p)
 			}
 		}
-		for _, avx := range []bool{false, true} {
-			if avx && !hasAVX512 {
-				continue
-			}
-			saved := hasAVX512
-			hasAVX512 = avx
+		eachKernel(func(avx bool) {
 			got := start
 			got.AddSubsetSums(vs, idx)
-			hasAVX512 = saved
 			if got != want {
 				t.Fatalf("trial %d avx=%v: wrong sum", trial, avx)
 			}
-		}
+		})
 	}
 }
 
@@ -347,19 +335,13 @@ func TestScaledRows(t *testing.T) {
 			p.Mul(&x, &rows[l])
 			want.Add(&want, &p)
 		}
-		for _, avx := range []bool{false, true} {
-			if avx && !hasAVX512 {
-				continue
-			}
-			saved := hasAVX512
-			hasAVX512 = avx
+		eachKernel(func(avx bool) {
 			got := start
 			got.AddScaledRows(rows, xs)
-			hasAVX512 = saved
 			if got != want {
 				t.Fatalf("trial %d avx=%v: wrong sum", trial, avx)
 			}
-		}
+		})
 	}
 }
 
@@ -379,19 +361,13 @@ func TestMulBits(t *testing.T) {
 		}
 		var want Elem
 		want.Mul(&x, &y)
-		for _, avx := range []bool{false, true} {
-			if avx && !hasAVX512 {
-				continue
-			}
-			saved := hasAVX512
-			hasAVX512 = avx
+		eachKernel(func(avx bool) {
 			var got Elem
 			got.MulBits(x.Bits(), &y)
-			hasAVX512 = saved
 			if got != want {
 				t.Fatalf("trial %d avx=%v: MulBits differs from Mul", trial, avx)
 			}
-		}
+		})
 	}
 }
 
@@ -409,4 +385,18 @@ func BenchmarkMul(b *testing.B) {
 			y.MulBits(xb, &y)
 		}
 	})
+}
+
+// eachKernel runs f with the Go code (avx false) and, on a CPU with AVX-512, with the
+// AVX-512 kernels (avx true), and restores the package's choice afterwards.
+func eachKernel(f func(avx bool)) {
+	saved := hasAVX512
+	defer func() { hasAVX512 = saved }()
+	for _, avx := range []bool{false, true} {
+		if avx && !saved {
+			continue
+		}
+		hasAVX512 = avx
+		f(avx)
+	}
 }
