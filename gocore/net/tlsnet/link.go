@@ -172,19 +172,7 @@ func (l *Link) RemoteAddr() string { return l.c.RemoteAddr().String() }
 // Dial connects to the peer with id peer at addr, requires its certificate to have pin
 // want, and exchanges hellos. ctx bounds the TCP connect.
 func Dial(ctx context.Context, addr string, own tls.Certificate, peer int, want Pin, hello Hello, opt Options) (*Link, error) {
-	opt = opt.WithDefaults()
-	d := stdnet.Dialer{Timeout: opt.HandshakeTimeout}
-	raw, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return nil, errs.New(errs.Party, "connecting to %s at %s: %w", PeerName(peer), addr, err)
-	}
-	c := tls.Client(raw, clientTLS(own, want, peer))
-	l, err := handshake(ctx, c, peer, hello, opt)
-	if err != nil {
-		raw.Close()
-		return nil, err
-	}
-	return l, nil
+	return dial(ctx, addr, own, peer, want, hello, opt, false)
 }
 
 // DialEager is Dial that returns once its own hello is sent, without waiting a round
@@ -194,6 +182,12 @@ func Dial(ctx context.Context, addr string, own tls.Certificate, peer int, want 
 // must only reach a peer with matching settings before HelloChecked returns nil: what it
 // sends first reaches the peer even if the peer then refuses.
 func DialEager(ctx context.Context, addr string, own tls.Certificate, peer int, want Pin, hello Hello, opt Options) (*Link, error) {
+	return dial(ctx, addr, own, peer, want, hello, opt, true)
+}
+
+// dial is Dial (eager false) and DialEager (eager true): TCP connect bounded by ctx and
+// the handshake timeout, TLS with the peer's pin, then handshakeMode.
+func dial(ctx context.Context, addr string, own tls.Certificate, peer int, want Pin, hello Hello, opt Options, eager bool) (*Link, error) {
 	opt = opt.WithDefaults()
 	d := stdnet.Dialer{Timeout: opt.HandshakeTimeout}
 	raw, err := d.DialContext(ctx, "tcp", addr)
@@ -201,7 +195,7 @@ func DialEager(ctx context.Context, addr string, own tls.Certificate, peer int, 
 		return nil, errs.New(errs.Party, "connecting to %s at %s: %w", PeerName(peer), addr, err)
 	}
 	c := tls.Client(raw, clientTLS(own, want, peer))
-	l, err := handshakeMode(ctx, c, peer, hello, opt, true)
+	l, err := handshakeMode(ctx, c, peer, hello, opt, eager)
 	if err != nil {
 		raw.Close()
 		return nil, err
