@@ -91,23 +91,7 @@ func TestInferEqualsLocalRun(t *testing.T) {
 				if err != nil {
 					t.Fatalf("batch of %d: %v", bn, err)
 				}
-				out := g.Tensors[g.Outputs[0]]
-				if want := model.BatchShape(out.Shape, bn); !slices.Equal(res.Outputs[0].Shape, want) {
-					t.Fatalf("batch of %d: output shape %v, want %v", bn, res.Outputs[0].Shape, want)
-				}
-				rows, err := model.Unstack(res.Outputs[0], out.Shape, bn)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for k, x := range imgs {
-					want, err := qnn.Run(g, []model.Value{x})
-					if err != nil {
-						t.Fatal(err)
-					}
-					if !bytes.Equal(rows[k].Data, want[0].Data) {
-						t.Errorf("batch of %d: row %d differs from the image alone", bn, k)
-					}
-				}
+				checkRows(t, g, res, imgs, fmt.Sprintf("batch of %d", bn))
 				if sum := res.Summary(); sum.Batch != bn {
 					t.Errorf("batch of %d: summary says %d", bn, sum.Batch)
 				}
@@ -590,7 +574,7 @@ func TestSpdz2kClusterCatchesCheating(t *testing.T) {
 func TestInferPasses(t *testing.T) {
 	g := digitsGraph(t)
 	c := startCluster(t, g, "rep3", 3)
-	in, out := g.Tensors[g.Inputs[0]], g.Tensors[g.Outputs[0]]
+	in := g.Tensors[g.Inputs[0]]
 	const bn = 7
 	var imgs []model.Value
 	for k := range bn {
@@ -618,22 +602,7 @@ func TestInferPasses(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%d passes: %v", passes, err)
 		}
-		if want := model.BatchShape(out.Shape, bn); !slices.Equal(res.Outputs[0].Shape, want) {
-			t.Fatalf("%d passes: output shape %v, want %v", passes, res.Outputs[0].Shape, want)
-		}
-		rows, err := model.Unstack(res.Outputs[0], out.Shape, bn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for k, x := range imgs {
-			want, err := qnn.Run(g, []model.Value{x})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(rows[k].Data, want[0].Data) {
-				t.Errorf("%d passes: row %d differs from the image alone", passes, k)
-			}
-		}
+		checkRows(t, g, res, imgs, fmt.Sprintf("%d passes", passes))
 		if res.Batch != bn || res.Summary().Batch != bn {
 			t.Errorf("%d passes: batch %d, summary %d, want %d", passes, res.Batch, res.Summary().Batch, bn)
 		}
@@ -650,6 +619,30 @@ func TestInferPasses(t *testing.T) {
 			if ps.Net.BytesSent < o.Net.BytesSent {
 				t.Errorf("%d passes, party %d: %d bytes sent, one pass %d", passes, j, ps.Net.BytesSent, o.Net.BytesSent)
 			}
+		}
+	}
+}
+
+// checkRows requires res's first output to be the batch of imgs' outputs: its shape the
+// model's with batch len(imgs), and each row equal to the cleartext run of its image
+// alone (what names the case in failures).
+func checkRows(t *testing.T, g *model.Graph, res *Result, imgs []model.Value, what string) {
+	t.Helper()
+	out, bn := g.Tensors[g.Outputs[0]], len(imgs)
+	if want := model.BatchShape(out.Shape, bn); !slices.Equal(res.Outputs[0].Shape, want) {
+		t.Fatalf("%s: output shape %v, want %v", what, res.Outputs[0].Shape, want)
+	}
+	rows, err := model.Unstack(res.Outputs[0], out.Shape, bn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, x := range imgs {
+		want, err := qnn.Run(g, []model.Value{x})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(rows[k].Data, want[0].Data) {
+			t.Errorf("%s: row %d differs from the image alone", what, k)
 		}
 	}
 }
