@@ -241,6 +241,10 @@ func (ln *lane) Err() error {
 	return ln.m.failed()
 }
 
+// Lane is the lane's number (0: the session's control lane; request lanes from 1, the
+// same at every party).
+func (ln *lane) Lane() uint32 { return ln.id }
+
 // Done is closed when the lane ends (not when the mesh fails: see mux.done).
 func (ln *lane) Done() <-chan struct{} { return ln.done }
 

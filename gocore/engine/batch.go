@@ -7,6 +7,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/model"
 	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/mpc/registry"
 )
 
 // Batches: one secure pass for N inputs. model.WithBatch turns a batch-1 graph into one
@@ -124,8 +125,43 @@ func (e *Party) WithProtocol(p mpc.Protocol) (*Party, error) {
 	if k, ok := mpc.Ext[mpc.KeyedShares](p); ok && !k.SameKeys(e.p) {
 		return nil, errs.New(errs.Config, "protocol %s binds shares to its instance's MAC keys, and this instance's keys are not those the parameters were shared under: share them again (Setup) under it", p.Name())
 	}
-	return &Party{p: p, g: e.g, opt: e.opt, plan: e.plan, c: e.c, ready: true, consts: e.consts,
-		derived: map[string]mpc.AShare{}, setup: e.setup}, nil
+	return e.with(p, e.opt), nil
+}
+
+func (e *Party) with(p mpc.Protocol, opt Options) *Party {
+	return &Party{p: p, g: e.g, opt: opt, plan: e.plan, c: e.c, ready: true, consts: e.consts,
+		derived: map[string]mpc.AShare{}, setup: e.setup}
+}
+
+// Rotated is WithProtocol for an instance p that plays the role of party (e's id - r)
+// mod n (p runs on net.Rotate(conn, r)): the roles Owner and Client move with the
+// labels. Only a protocol whose sharings are invariant under the relabelling
+// (mpc.Spec.Rotatable) allows it: e's shares, read as the rotated party's, are then a
+// sharing of the same parameters. r = 0 is WithProtocol.
+func (e *Party) Rotated(p mpc.Protocol, r int) (*Party, error) {
+	n := e.p.N()
+	r = ((r % n) + n) % n
+	if r == 0 {
+		return e.WithProtocol(p)
+	}
+	if !e.ready {
+		return nil, errs.New(errs.Internal, "the parameters are not shared yet (Setup)")
+	}
+	spec, err := registry.Lookup(e.p.Name())
+	if err != nil {
+		return nil, err
+	}
+	if !spec.Rotatable {
+		return nil, errs.New(errs.Config, "protocol %s does not allow rotated roles (its sharings depend on the party labels)", spec.Name)
+	}
+	rot := func(i int) int { return (i - r + n) % n }
+	if p.Name() != e.p.Name() || p.N() != n || p.ID() != rot(e.p.ID()) {
+		return nil, errs.New(errs.Internal, "protocol instance %s party %d of %d, want %s party %d of %d (party %d rotated by %d)",
+			p.Name(), p.ID(), p.N(), e.p.Name(), rot(e.p.ID()), n, e.p.ID(), r)
+	}
+	opt := e.opt
+	opt.Owner, opt.Client = rot(opt.Owner), rot(opt.Client)
+	return e.with(p, opt), nil
 }
 
 // ForGraph returns a party of the same protocol session, roles and shared parameters that

@@ -15,6 +15,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/mpc/local"
 	"github.com/qmpc/qmpc/gocore/mpc/registry/registrytest"
+	"github.com/qmpc/qmpc/gocore/net"
 	"github.com/qmpc/qmpc/gocore/qnn"
 )
 
@@ -342,7 +343,16 @@ func TestWithProtocolRunsConcurrentInstances(t *testing.T) {
 				}
 				return
 			}
-			const lanes = 2
+			// Three lanes; a Rotatable protocol runs lane k with its roles rotated by k
+			// (net.Rotate, Party.Rotated), a cluster's lane k + 1: the physical party
+			// q plays role (q - k) mod n on the weights shared under role q.
+			const lanes = 3
+			rotation := func(k int) int {
+				if spec.Rotatable {
+					return k % n
+				}
+				return 0
+			}
 			imgs := make([][]model.Value, lanes)
 			outs := make([][]model.Value, lanes)
 			r := rand.New(rand.NewPCG(5, 6))
@@ -355,13 +365,19 @@ func TestWithProtocolRunsConcurrentInstances(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					ps, err := local.New(spec.Name, n)
+					r := rotation(k)
+					conns := net.NewPipes(n)
+					for q := range conns {
+						conns[q] = net.Rotate(conns[q], r)
+					}
+					ps, err := local.NewOver(spec.Name, conns, nil)
 					if err != nil {
 						errl[k] = err
 						return
 					}
 					errl[k] = local.RunParties(ps, func(p mpc.Protocol) error {
-						e, err := shared[p.ID()].WithProtocol(p)
+						phys := (p.ID() + r) % n
+						e, err := shared[phys].Rotated(p, r)
 						if err != nil {
 							return err
 						}
@@ -369,11 +385,11 @@ func TestWithProtocolRunsConcurrentInstances(t *testing.T) {
 							return err
 						}
 						var in []model.Value
-						if p.ID() == opt.Client {
+						if phys == opt.Client {
 							in = imgs[k]
 						}
 						o, err := e.Infer(in)
-						if p.ID() == opt.Client {
+						if phys == opt.Client {
 							outs[k] = o
 						}
 						return err
@@ -401,6 +417,11 @@ func TestWithProtocolRunsConcurrentInstances(t *testing.T) {
 			}
 			if _, err := shared[0].WithProtocol(other[1]); err == nil {
 				t.Error("WithProtocol took another party's instance")
+			}
+			if _, err := shared[0].Rotated(other[n-1], 1); spec.Rotatable && err != nil {
+				t.Errorf("Rotated by 1 refused party 2's instance for party 0: %v", err)
+			} else if !spec.Rotatable && (errs.KindOf(err) != errs.Config || !strings.Contains(err.Error(), "rotated roles")) {
+				t.Errorf("Rotated on a protocol that is not Rotatable: %v, want a config error", err)
 			}
 		})
 	}

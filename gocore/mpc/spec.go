@@ -114,6 +114,14 @@ type Spec struct {
 	Dealer  bool `json:"dealer"`
 	// Test marks a protocol that exists only to test the registry itself.
 	Test bool `json:"test,omitempty"`
+	// Rotatable: relabelling the parties cyclically (party i acting as party (i - r) mod
+	// n) maps every sharing of the protocol, and its outside client's payloads, to a
+	// sharing of the same values, because a party stores its components relative to its
+	// own index (rep3: (x_i, x_{i+1}) is (own, next) whatever i is). A cluster may then
+	// run a lane with the roles rotated (net.Rotate, engine.Party.Rotated) on the
+	// weights shared once, so that concurrent lanes spread the protocol's asymmetric
+	// traffic over all links.
+	Rotatable bool `json:"rotatable,omitempty"`
 
 	// New makes party conn.ID()'s endpoint over conn. Protocols with a setup phase (key
 	// exchange, base OTs) communicate here, so all parties must call it concurrently.

@@ -226,6 +226,9 @@ func mergePartyStats(a, b PartyStats) PartyStats {
 		a.Input = &in
 	}
 	a.Batch += b.Batch
+	if a.Role != b.Role {
+		a.Role = -1 // the passes played different roles (rotated lanes)
+	}
 	return a
 }
 

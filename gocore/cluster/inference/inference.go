@@ -74,6 +74,10 @@ type PartyStats struct {
 	// SetupReused: the weights were shared in an earlier session (before a reconnect).
 	SetupReused bool `json:"setup_reused,omitempty"`
 	Batch       int  `json:"batch"` // inputs evaluated in this one pass
+	// Role is the protocol party this party played in the request: its own index, or
+	// (index - r) mod n on a lane whose roles are rotated by r (mpc.Spec.Rotatable);
+	// -1 in the merged statistics of passes that played different roles.
+	Role int `json:"role"`
 	// Input is the client's input protocol between the parties (mpc.ClientIO), or nil
 	// when the input needs none (mpc.External: the parties import the client's shares).
 	Input *engine.LayerStats `json:"input,omitempty"`
@@ -336,6 +340,17 @@ func (c *engineComp) Lane(conn net.Conn) (cluster.Lane, error) {
 		}
 		l.tamper, pconn = hook, hook.t
 	}
+	// A protocol whose sharings do not depend on the party labels runs request lane L
+	// with the roles rotated by L - 1: concurrent lanes (clients, or passes of a batch)
+	// then put each role's traffic on a different link.
+	if !keyed {
+		if spec, err := registry.Lookup(c.cfg.Protocol); err == nil && spec.Rotatable {
+			if ln, ok := conn.(interface{ Lane() uint32 }); ok && ln.Lane() > 0 {
+				l.rotation = int(ln.Lane()-1) % conn.N()
+				pconn = net.Rotate(pconn, l.rotation)
+			}
+		}
+	}
 	p, err := local.NewParty(c.cfg.Protocol, pconn, mpc.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("protocol %s: %w", c.cfg.Protocol, err)
@@ -353,7 +368,7 @@ func (c *engineComp) Lane(conn net.Conn) (cluster.Lane, error) {
 			err = party.Setup()
 		}
 	} else {
-		party, err = c.base.WithProtocol(p)
+		party, err = c.base.Rotated(p, l.rotation)
 	}
 	if err != nil {
 		return nil, err
@@ -380,6 +395,9 @@ type engineLane struct {
 	batched map[int]*engine.Party
 	pause   *pauseConn  // the PauseEnv testing aid, or nil
 	tamper  *tamperHook // the TamperEnv testing aid, or nil
+	// rotation: this party plays the role of party (id - rotation) mod n on the lane
+	// (mpc.Spec.Rotatable; 0 otherwise).
+	rotation int
 }
 
 // partyFor returns the engine party for a batch of n (the lane's party for n == 1).
@@ -547,7 +565,8 @@ func (c *engineLane) RunClient(in []byte, client cluster.ClientConn) ([]byte, js
 	out.Net.Messages++
 	layers := append(party.Layers(), out)
 	st := PartyStats{Party: c.comp.id, Seconds: time.Since(start).Seconds(), Net: c.conn.Stats().Sub(before),
-		Layers: layers, Setup: c.party.SetupStats(), SetupReused: c.comp.reused && !c.comp.keyed(), Batch: n, Input: input}
+		Layers: layers, Setup: c.party.SetupStats(), SetupReused: c.comp.reused && !c.comp.keyed(), Batch: n, Input: input,
+		Role: party.Protocol().ID()}
 	if ps != nil {
 		for i, s := range ps.PeerStats() {
 			b := peersBefore[i]

@@ -569,8 +569,10 @@ func TestSpdz2kClusterCatchesCheating(t *testing.T) {
 
 // TestInferPasses: a batch of 7 evaluated as 1, 2, 3 and 4 passes at once (each its own
 // session and lane) gives the outputs of the images alone, bit for bit, in order; the
-// merged statistics count the batch and at least the one pass's bytes, and no more
-// rounds than one pass. 7 passes on a cluster of 4 sessions are refused as busy.
+// merged statistics count the batch and, over all parties, at least the one pass's
+// bytes, and no more rounds than one pass; rep3 is Rotatable, so the passes play
+// different roles (lane L rotated by L - 1) and each party's bytes move with its roles.
+// 7 passes on a cluster of 4 sessions are refused as busy.
 func TestInferPasses(t *testing.T) {
 	g := digitsGraph(t)
 	c := startCluster(t, g, "rep3", 3)
@@ -610,15 +612,22 @@ func TestInferPasses(t *testing.T) {
 			one = res
 			continue
 		}
+		var sent, oneSent int64
 		for j, ps := range res.Parties {
 			o := one.Parties[j]
 			if ps.Batch != bn || ps.Net.Rounds > o.Net.Rounds {
 				t.Errorf("%d passes, party %d: batch %d, %d rounds; one pass: %d rounds", passes, j, ps.Batch, ps.Net.Rounds, o.Net.Rounds)
 			}
-			// Every pass sends at least its share of the one pass's bytes.
-			if ps.Net.BytesSent < o.Net.BytesSent {
-				t.Errorf("%d passes, party %d: %d bytes sent, one pass %d", passes, j, ps.Net.BytesSent, o.Net.BytesSent)
+			// Two to four passes run on lanes 1..passes (each a different lane at
+			// once), roles rotated by 0, 1, 2, 0: merged, the role is -1.
+			if passes > 1 && ps.Role != -1 || passes == 1 && (ps.Role < 0 || ps.Role > 2) {
+				t.Errorf("%d passes, party %d: role %d", passes, j, ps.Role)
 			}
+			sent, oneSent = sent+ps.Net.BytesSent, oneSent+o.Net.BytesSent
+		}
+		// Every pass sends at least its share of the one pass's bytes.
+		if sent < oneSent {
+			t.Errorf("%d passes: %d bytes sent by all parties, one pass %d", passes, sent, oneSent)
 		}
 	}
 }

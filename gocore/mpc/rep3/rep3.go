@@ -107,6 +107,7 @@ var Spec = mpc.Spec{
 	Summary:    "3 parties, honest majority, semi-honest: replicated secret sharing over Z_2^64",
 	MinParties: 3, MaxParties: 3, DefaultParties: 3,
 	Corruption: mpc.HonestMajority, Security: mpc.SemiHonest, Domain: mpc.Ring64,
+	Rotatable: true, // shares are (own, next) components; the client's payloads the same
 	New:       func(conn net.Conn, opt mpc.Options) (mpc.Protocol, error) { return New(conn, opt) },
 	NewDealer: func(int) (mpc.Dealer, error) { return Dealer{}, nil },
 }
