@@ -4,9 +4,14 @@ package rep3
 // computing party secret-shares its input to, and receives its output from, the three
 // parties, over its own authenticated links.
 //
-// Input (Dealer.Deal): the client draws x_0 and x_1 from a fresh PRG key (crypto/rand) and
-// sets x_2 = v - x_0 - x_1; party i receives (x_i, x_{i+1}): one message of 2n words per
-// party. Any one party's pair is uniformly random and independent of v.
+// Input (Dealer.Deal): the client draws two fresh PRG keys k_0, k_1 (crypto/rand), sets
+// x_0 = F(k_0), x_1 = F(k_1) and x_2 = v - x_0 - x_1; party i is to hold (x_i, x_{i+1})
+// and receives each pseudorandom component as its 16-byte key instead of its n words (the
+// seed compression of Araki et al.'s input): party 0 (k_0, k_1), 33 bytes; party 1 (k_1,
+// x_2) and party 2 (x_2, k_0), 17 + 8n bytes (a first byte says which components are
+// keys, so that a payload does not depend on the receiver's index: a cluster lane may run
+// with rotated roles, mpc.Spec.Rotatable). Party 0 sees two keys independent of v; party
+// 1 sees x_2 masked by F(k_0), party 2 sees it masked by F(k_1), each a key it lacks.
 //
 // Output (ExportShares): party i sends its pair (x_i, x_{i+1}) to the client: one message
 // of 2n words per party. Each component reaches the client from the two parties that hold
@@ -28,17 +33,37 @@ var (
 	_ mpc.Dealer   = Dealer{}
 )
 
-// ImportShares turns the client's payload (x_i, x_{i+1}), 2n little-endian words, into
-// party i's share.
+// ImportShares turns the client's payload for party i (Dealer.Deal: a flags byte, then
+// x_i and x_{i+1}, each a PRG key or n little-endian words) into party i's share.
 func (p *Protocol) ImportShares(payload []byte, n int) (mpc.AShare, error) {
-	if len(payload) != 16*n {
-		return nil, errs.New(errs.Party, "rep3: client payload of %d bytes for %d elements (want %d)", len(payload), n, 16*n)
+	if len(payload) < 1 || payload[0] > 3 {
+		return nil, errs.New(errs.Party, "rep3: client payload of %d bytes without a valid flags byte", len(payload))
 	}
-	w, err := ring.FromBytes(payload, 2*n)
-	if err != nil {
-		return nil, errs.New(errs.Party, "rep3: client payload: %w", err)
+	flags, rest := payload[0], payload[1:]
+	size := func(c int) int {
+		if flags&(1<<c) != 0 {
+			return prg.KeySize
+		}
+		return 8 * n
 	}
-	return FromComponents(w[:n:n], w[n:]), nil
+	if want := size(0) + size(1); len(rest) != want {
+		return nil, errs.New(errs.Party, "rep3: client payload of %d bytes for %d elements (want %d)", len(payload), n, 1+want)
+	}
+	var comp [2][]uint64
+	for c := range comp {
+		b := rest[:size(c)]
+		rest = rest[size(c):]
+		if flags&(1<<c) != 0 {
+			comp[c] = prg.New(prg.Key(b)).Uint64s(n)
+			continue
+		}
+		w, err := ring.FromBytes(b, n)
+		if err != nil {
+			return nil, errs.New(errs.Party, "rep3: client payload: %w", err)
+		}
+		comp[c] = w
+	}
+	return FromComponents(comp[0], comp[1]), nil
 }
 
 // ExportShares encodes party i's pair (x_i, x_{i+1}) for the client.
@@ -57,22 +82,23 @@ func (p *Protocol) ExportShares(x mpc.AShare) ([]byte, error) {
 // Dealer is rep3's client side.
 type Dealer struct{}
 
-// Deal returns party i's payload (x_i, x_{i+1}) for i = 0, 1, 2.
+// Deal returns party i's payload (x_i, x_{i+1}) for i = 0, 1, 2: x_0 and x_1 as their
+// PRG keys, x_2 as words (the file comment).
 func (Dealer) Deal(vals []uint64) ([][]byte, error) {
 	n := len(vals)
-	g := prg.New(prg.NewKey())
-	x := [3][]uint64{g.Uint64s(n), g.Uint64s(n), make([]uint64, n)}
+	keys := [2]prg.Key{prg.NewKey(), prg.NewKey()}
+	x2 := make([]uint64, n)
+	x0, x1 := prg.New(keys[0]).Uint64s(n), prg.New(keys[1]).Uint64s(n)
 	for k, v := range vals {
-		x[2][k] = v - x[0][k] - x[1][k]
+		x2[k] = v - x0[k] - x1[k]
 	}
-	out := make([][]byte, 3)
-	for i := range out {
-		b := make([]byte, 16*n)
-		ring.PutBytes(b[:8*n], x[i])
-		ring.PutBytes(b[8*n:], x[(i+1)%3])
-		out[i] = b
-	}
-	return out, nil
+	words := make([]byte, 8*n)
+	ring.PutBytes(words, x2)
+	return [][]byte{
+		append(append([]byte{3}, keys[0][:]...), keys[1][:]...), // (k_0, k_1)
+		append(append([]byte{1}, keys[1][:]...), words...),      // (k_1, x_2)
+		append(append([]byte{2}, words...), keys[0][:]...),      // (x_2, k_0)
+	}, nil
 }
 
 // Reconstruct checks that the two copies of every component agree and returns the sum.
