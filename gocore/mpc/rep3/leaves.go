@@ -19,12 +19,14 @@ package rep3
 // fresh PRF masks, so that neither the owner nor the keyed a-holder receives before it
 // sends:
 //
-//   - range A: with y_1 = F(k_0) (parties 0 and 1) and m = F(k_2) (parties 2 and 0),
-//     party 0 sends y_0 = u_0 ^ y_1 ^ m to party 2, party 2 sends y_2 = u_2 ^ m to party 1;
+//   - range A: with y_0 and m two draws of F(k_2) (parties 2 and 0), party 0 sends y_1 =
+//     u_0 ^ y_0 ^ m to party 1 and party 2 sends y_2 = u_2 ^ m to party 1;
 //   - range B: with y_2 = F(k_1) and m = F(k_1) (parties 1 and 2), party 1 sends y_1 =
 //     u_1 ^ y_2 ^ m to party 0 and party 2 sends y_0 = u_2 ^ m to party 0;
 //
-// then y_0 ^ y_1 ^ y_2 = f(a, v) and party i holds (y_i, y_{i+1}).
+// then y_0 ^ y_1 ^ y_2 = f(a, v) and party i holds (y_i, y_{i+1}). Each range sends one
+// message on a link i -> i+1 and one on a link i -> i-1, on four different links, so
+// that concurrent passes with rotated roles (mpc.Spec.Rotatable) load all six alike.
 //
 // The roles of the two a-holders in the input are symmetric: for some chunks
 // (keyedChunks: about half the planes, so that the owner's two links carry about the
@@ -34,15 +36,15 @@ package rep3
 //
 // Messages: parties 1 and 0 -> party 2 and to the keyed a-holder (0 in A, 1 in B), the
 // sum over chunks of 2^K bits per element of their range (and the wanted planes of b,
-// to party 2); then one bit per leaf and element: in A party 0 -> 2 and 2 -> 1, in B
+// to party 2); then one bit per leaf and element: in A parties 0 and 2 -> 1, in B
 // parties 1 and 2 -> 0. One round of AND depth for every leaf,
 // whatever its function: with 4-bit chunks a circuit starts from the (generate,
 // propagate) pairs of 4 planes, or equality tests of 4 planes, instead of single planes.
 //
 // Security (one semi-honest corruption): party 2 sees e_v ^ F(k_0) (it lacks k_0), the
-// keyed a-holder e_v ^ F(k_q) (it lacks k_q) and, in
-// A, y_0, masked by y_1 = F(k_0); party 1 sees y_2 of A, masked by m = F(k_2) (it lacks
-// k_2); party 0 sees y_1 and y_0 of B, masked by F(k_1) draws it lacks (y_2 and m). Every
+// keyed a-holder e_v ^ F(k_q) (it lacks k_q); party 1 sees y_1 and y_2 of A, masked by
+// F(k_2) draws it lacks (y_0 and m; together they are its replicated share, missing
+// y_0); party 0 sees y_1 and y_0 of B, masked by F(k_1) draws it lacks (y_2 and m). Every
 // message is masked by a fresh PRF output that its receiver lacks, and the leaves are then
 // an ordinary replicated sharing whose later use (AND gates) adds fresh zero-sharings. The
 // a-holders learn nothing of b, the owner nothing of a. This is the semi-honest form
@@ -340,8 +342,8 @@ func (p *Protocol) A2BSplitLeaves(x mpc.AShare, w, nb int, l *mpc.SplitLeaves) (
 	nl := len(l.Leaves)
 	// Leaves: the a-holders compute their shares u, then reshare so that the owner and the
 	// keyed a-holder do not receive before sending:
-	//   range A (owner 1, keyed 0): y_1 = F(k_0), m = F(k_2); party 0 sends y_0 = u_0 ^ y_1
-	//   ^ m to party 2, party 2 sends y_2 = u_2 ^ m to party 1;
+	//   range A (owner 1, keyed 0): y_0 = F(k_2), m = F(k_2); party 0 sends y_1 = u_0 ^ y_0
+	//   ^ m to party 1, party 2 sends y_2 = u_2 ^ m to party 1;
 	//   range B (owner 0, keyed 1): y_2 = F(k_1), m = F(k_1); party 1 sends y_1 = u_1 ^
 	//   y_2 ^ m to party 0, party 2 sends y_0 = u_2 ^ m to party 0.
 	// In both, y_0 ^ y_1 ^ y_2 = u ^ u' and party i holds (y_i, y_{i+1}).
@@ -354,25 +356,24 @@ func (p *Protocol) A2BSplitLeaves(x mpc.AShare, w, nb int, l *mpc.SplitLeaves) (
 		if r.owner == 1 { // range A
 			switch p.id {
 			case 0:
-				y1 := p.gNext.Uint64s(lt)
+				y0 := p.gPrev.Uint64s(lt)
 				m := p.gPrev.Uint64s(lt)
-				y0 := make([]uint64, lt)
-				for i := range y0 {
-					y0[i] = u[i] ^ y1[i] ^ m[i]
+				y1 := make([]uint64, lt)
+				for i := range y1 {
+					y1[i] = u[i] ^ y0[i] ^ m[i]
 				}
 				r.ya, r.yb = y0, y1
-				if err := p.send(2, y0); err != nil {
+				if err := p.send(1, y1); err != nil {
 					return nil, nil, nil, fmt.Errorf("rep3 a2bsplitleaves: %w", err)
 				}
-			case 1:
-				r.ya = p.gPrev.Uint64s(lt)
 			case 2:
+				y0 := p.gNext.Uint64s(lt)
 				m := p.gNext.Uint64s(lt)
 				y2 := make([]uint64, lt)
 				for i := range y2 {
 					y2[i] = u[i] ^ m[i]
 				}
-				r.ya = y2
+				r.ya, r.yb = y2, y0
 				if err := p.send(1, y2); err != nil {
 					return nil, nil, nil, fmt.Errorf("rep3 a2bsplitleaves: %w", err)
 				}
@@ -407,19 +408,16 @@ func (p *Protocol) A2BSplitLeaves(x mpc.AShare, w, nb int, l *mpc.SplitLeaves) (
 	for _, r := range rs {
 		lt := nl * (r.whi - r.wlo)
 		if r.owner == 1 {
-			switch p.id {
-			case 1:
+			if p.id == 1 {
+				y1, err := p.recv(0, lt)
+				if err != nil {
+					return nil, nil, nil, fmt.Errorf("rep3 a2bsplitleaves: %w", err)
+				}
 				y2, err := p.recv(2, lt)
 				if err != nil {
 					return nil, nil, nil, fmt.Errorf("rep3 a2bsplitleaves: %w", err)
 				}
-				r.yb = y2
-			case 2:
-				y0, err := p.recv(0, lt)
-				if err != nil {
-					return nil, nil, nil, fmt.Errorf("rep3 a2bsplitleaves: %w", err)
-				}
-				r.yb = y0
+				r.ya, r.yb = y1, y2
 			}
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/mpc/rep3"
+	"github.com/qmpc/qmpc/gocore/net"
 )
 
 // TestA2BSplitLeaves: the operands add up to x mod 2^w, and every leaf equals its table at
@@ -137,6 +138,88 @@ func TestA2BSplitLeaves(t *testing.T) {
 					}
 				})
 			}
+		}
+	}
+}
+
+// TestA2BSplitLeavesMasks: every message a party receives in A2BSplitLeaves (the one-hot
+// inputs and the leaves' resharing, both ranges) is masked by a key that party lacks.
+// Party i lacks k_{i+1} = s_{i-1} (party i-1's seed): two runs on the same shares with
+// every seed equal except party i-1's must give party i messages that differ in almost
+// every word. (The statistical view harness cannot see a mask the receiver could remove
+// with its own keys: the leaves' shares u are uniform to an observer without them.)
+func TestA2BSplitLeavesMasks(t *testing.T) {
+	const n, w = 700, 40
+	r := rand.New(rand.NewPCG(3, 4))
+	var comp [3][]uint64
+	for c := range comp {
+		comp[c] = make([]uint64, n)
+		for e := range comp[c] {
+			comp[c][e] = r.Uint64()
+		}
+	}
+	l := &mpc.SplitLeaves{}
+	for j := range 6 {
+		K := 1 + j%4
+		tab := make([]uint64, 1<<uint(min(4, w)))
+		for i := range tab {
+			tab[i] = r.Uint64() & (1<<(1<<uint(K)) - 1)
+		}
+		l.Leaves = append(l.Leaves, mpc.SplitLeaf{Lo: 4 * j, K: K, SLo: 20, SW: 4, Tab: tab})
+	}
+	run := func(seeds [3]byte) [][]byte {
+		conns := net.NewPipes(3)
+		recs := make([]*recorder, 3)
+		ps := make([]*rep3.Protocol, 3)
+		var wg sync.WaitGroup
+		errc := make([]error, 3)
+		for i := range 3 {
+			recs[i] = &recorder{Conn: conns[i]}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p, err := rep3.New(recs[i], mpc.Options{Rand: rand.NewChaCha8([32]byte{seeds[i], byte(i)})})
+				if err != nil {
+					errc[i] = err
+					return
+				}
+				ps[i] = p
+				recs[i].mu.Lock()
+				recs[i].msgs = nil // the setup keys
+				recs[i].mu.Unlock()
+				_, _, _, errc[i] = p.A2BSplitLeaves(rep3.FromComponents(comp[i], comp[(i+1)%3]), w, 0, l)
+			}()
+		}
+		wg.Wait()
+		for _, err := range errc {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		out := make([][]byte, 3)
+		for i := range 3 {
+			for _, m := range recs[i].msgs {
+				out[i] = append(out[i], m...)
+			}
+		}
+		return out
+	}
+	base := run([3]byte{1, 1, 1})
+	for i := range 3 {
+		seeds := [3]byte{1, 1, 1}
+		seeds[(i+2)%3] = 2
+		other := run(seeds)
+		if len(base[i]) != len(other[i]) || len(base[i]) == 0 {
+			t.Fatalf("party %d received %d and %d bytes", i, len(base[i]), len(other[i]))
+		}
+		same := 0
+		for k := 0; k+8 <= len(base[i]); k += 8 {
+			if string(base[i][k:k+8]) == string(other[i][k:k+8]) {
+				same++
+			}
+		}
+		if same > 0 {
+			t.Errorf("party %d: %d of %d received words do not change with the key it lacks (unmasked)", i, same, len(base[i])/8)
 		}
 	}
 }
