@@ -227,7 +227,16 @@ func uploadDigest(pk *PublicKey, pl *Plan, g int, cts []byte) []byte {
 // e0, e1 of the error distribution, round(Q X_u / T) computed as T^-1 delta for delta =
 // T round(Q X_u / T) - Q X_u (zk.go).
 func (sk *SecretKey) Encrypt(pl *Plan, x ring128.Vec, rnd io.Reader) ([]byte, error) {
-	p := sk.p
+	wits, err := sk.p.witnesses(pl, x, rnd)
+	if err != nil {
+		return nil, err
+	}
+	return sk.p.sealUpload(sk.pk, pl, wits, rnd, nil, false)
+}
+
+// witnesses draws the encryption randomness of x's polynomials: per polynomial u, e0,
+// e1 and the limbs of delta (ctBounds' order).
+func (p *Params) witnesses(pl *Plan, x ring128.Vec, rnd io.Reader) ([][][]int64, error) {
 	if x.Len() != pl.EncLen() {
 		return nil, errs.New(errs.Shape, "hemat Encrypt %s: %d elements, want %d", pl.Name, x.Len(), pl.EncLen())
 	}
@@ -256,7 +265,7 @@ func (sk *SecretKey) Encrypt(pl *Plan, x ring128.Vec, rnd io.Reader) ([]byte, er
 		}
 		wits[u] = w
 	}
-	return p.sealUpload(sk.pk, pl, wits, rnd, nil, false)
+	return wits, nil
 }
 
 // delta is T round(Q m / T) - Q m = -(Q mod T) m mod T, centered (two's complement).
@@ -592,8 +601,11 @@ func (b *bitReader) readAll(vs []uint64, w int, q uint64) error {
 	return nil
 }
 
-// writeWide writes a value of w <= 64 bits (in two parts above 32 bits).
+// writeWide writes the low w <= 64 bits of v (in two parts above 32 bits).
 func (b *bitWriter) writeWide(v uint64, w int) {
+	if w < 64 {
+		v &= 1<<w - 1
+	}
 	if w <= 32 {
 		b.writeAll([]uint64{v}, w)
 		return
