@@ -93,8 +93,8 @@
 //     2 c_k = F(x'_k) with ||x'_k|| <= N 2 Bz: the slack is 2N 2^kappa U = 2^43 for U =
 //     32, and the factor 2 on c_k. Keys: challenges differ by +-1, so b = F(x') exactly
 //     with ||x'|| <= 2 Bz (slack 2^26).
-//   - Proven bounds (Params.Bound): P_u = 2^43, P_e = 19 2^43, |delta'| < 2^171.01; P_s =
-//     2^26, P_epk = 19 2^26.
+//   - Proven bounds (provenBounds, Params.Bound): P_u < 2^43, P_e < 19 2^43, |delta'| <
+//     2^171; P_s < 2^26, P_epk < 19 2^26 (2N Bz and 2 Bz at U = 32).
 //   - The factor 2 and T = 2^128. 2 c = F(x') does not make c a ciphertext modulo T:
 //     c0 + c1 s' = (Q/2T)(m' + T j) + nu'/2 (j in {0, 1} per coefficient, nu' the
 //     noise of 2c), a BFV encryption with plaintext modulus 2T. A "half" ciphertext

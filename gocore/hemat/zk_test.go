@@ -3,6 +3,7 @@ package hemat
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/big"
 	"math/rand/v2"
 	"strings"
@@ -401,5 +402,50 @@ func TestNoiseProvenBound(t *testing.T) {
 		if noise.Cmp(limit) > 0 {
 			t.Errorf("flood %v: noise %v above the bound %v", flood, noise, limit)
 		}
+	}
+}
+
+// TestProofParameters: the proofs' parameters meet the conditions of the package doc:
+// uploads V log2(2N + 1) >= 128 + 2 (TopGear's soundness condition for 2^-128), keys
+// 128 binary rows; an honest attempt is accepted with probability at least 0.85
+// (rejection sampling: (1 - 1/2^kappa)^dimension); the proven bounds are the slack
+// times the honest bounds (2N 2^23 32 = 2^43 for uploads, 2 2^25 = 2^26 for keys, less
+// the rejection's margin); and NewParams' check fails if the slack were 8 times larger.
+func TestProofParameters(t *testing.T) {
+	if s := float64(ProofRows) * math.Log2(2*N+1); s < 130 {
+		t.Errorf("upload proofs: V log2(2N+1) = %.1f < 130", s)
+	}
+	if KeyProofRows < 128 {
+		t.Errorf("key proofs: %d binary rows", KeyProofRows)
+	}
+	for _, c := range []struct {
+		name        string
+		rows, comps int
+		kappa       uint
+	}{{"upload", ProofRows, len(ctBounds), ProofKappaBits}, {"key", KeyProofRows, len(keyBounds), KeyProofKappaBits}} {
+		acc := math.Exp(float64(c.rows*c.comps*N) * math.Log1p(-1/math.Exp2(float64(c.kappa))))
+		t.Logf("%s proofs: acceptance %.3f", c.name, acc)
+		if acc < 0.85 {
+			t.Errorf("%s proofs: acceptance %.3f", c.name, acc)
+		}
+	}
+	pr := provenBounds()
+	for _, c := range []struct {
+		name string
+		got  *big.Int
+		bits int
+	}{{"P_u", pr.U, 43}, {"P_e", pr.E, 48}, {"P_delta", pr.Delta, 171}, {"P_s", pr.S, 26}, {"P_epk", pr.Epk, 31}} {
+		if c.got.BitLen() != c.bits {
+			t.Errorf("%s = 2^%d, want %d bits", c.name, c.got.BitLen(), c.bits)
+		}
+	}
+	b := params(t).Bound()
+	if err := b.Check(); err != nil {
+		t.Fatal(err)
+	}
+	b.Upload.Lsh(b.Upload, 3)
+	b.Product = new(big.Int).Lsh(new(big.Int).Mul(b.Upload, big.NewInt(MaxAccum)), 127)
+	if err := b.Check(); err == nil {
+		t.Errorf("the check accepted an upload noise of 2^%d", b.Upload.BitLen())
 	}
 }
