@@ -370,11 +370,12 @@ func (p *Params) readUpload(pl *Plan, pk *PublicKey, upload []byte, verify bool)
 	return up, nil
 }
 
-// Respond is the multiplier's step: from the other party's encrypted factor up and its
-// own plaintext factor w (PlainLen elements) it computes, per response polynomial, sum
-// X_u W_w, re-randomizes it with an encryption of zero under the encryptor's public key,
-// adds flooding noise and subtracts round(Q R / T) on the wanted coefficients for a
-// uniform mask R, switches the modulus down to Q' and keeps c1 and the wanted
+// Respond is the multiplier's step: from the other party's encrypted factor up (parsed
+// and verified by ReadUpload) and its own plaintext factor w (PlainLen elements) it
+// computes, per response polynomial, sum X_u W_w, re-randomizes it with an encryption of
+// zero under the encryptor's public key, adds flooding noise and subtracts round(Q R /
+// T) + rho round(Q / 2T) on the wanted coefficients for a uniform mask R and a uniform
+// bit rho (R' = 2R + rho uniform modulo 2T, zk.go), switches the modulus down to Q' and keeps c1 and the wanted
 // coefficients of c0. It returns the response and R (OutLen elements): the multiplier's
 // share of the product, the decryptor's being f(...) - R. One upload may serve several
 // responses (SPDZ2k's sacrificed triple shares the encrypted factor). Respond counts its

@@ -278,24 +278,32 @@ func (p *Params) addMonoPoly(acc, x ring.Poly, e int32) {
 	}
 }
 
-// digest hashes the commitments d (NTT form) after the statement digest.
-func (rel *relation) digest(stmt []byte, d [][]ring.Poly) []byte {
-	h := sha256.New()
-	h.Write([]byte(rel.tag))
-	h.Write(stmt)
-	buf := make([]byte, 8*N)
-	for _, di := range d {
-		for _, o := range di {
-			for _, c := range o.Coeffs {
-				for j, v := range c {
-					binary.LittleEndian.PutUint64(buf[8*j:], v)
-				}
-				h.Write(buf)
+// commitHash hashes the statement digest and then the commitments d_i (NTT form), fed
+// row by row so that neither side keeps all V rows of d.
+type commitHash struct {
+	h   hash.Hash
+	buf []byte
+}
+
+func (rel *relation) newCommitHash(stmt []byte) *commitHash {
+	c := &commitHash{h: sha256.New(), buf: make([]byte, 8*N)}
+	c.h.Write([]byte(rel.tag))
+	c.h.Write(stmt)
+	return c
+}
+
+func (c *commitHash) add(d []ring.Poly) {
+	for _, o := range d {
+		for _, co := range o.Coeffs {
+			for j, v := range co {
+				binary.LittleEndian.PutUint64(c.buf[8*j:], v)
 			}
+			c.h.Write(c.buf)
 		}
 	}
-	return h.Sum(nil)
 }
+
+func (c *commitHash) sum() []byte { return c.h.Sum(nil) }
 
 // statementDigest hashes the tag and the parts of a statement's wire form.
 func statementDigest(tag string, parts ...[]byte) []byte {
@@ -328,25 +336,27 @@ func (rel *relation) prove(stmt []byte, wit [][][]int64, rnd io.Reader, force bo
 	}
 	y := make([][][]int64, rel.rows)
 	z := make([][][]int64, rel.rows)
-	d := make([][]ring.Poly, rel.rows)
 	for i := range y {
-		y[i], z[i], d[i] = make([][]int64, nc), make([][]int64, nc), make([]ring.Poly, rel.outs)
+		y[i], z[i] = make([][]int64, nc), make([][]int64, nc)
 		for c := range y[i] {
 			y[i][c], z[i][c] = make([]int64, N), make([]int64, N)
 		}
-		for o := range d[i] {
-			d[i][o] = p.r.NewPoly()
-		}
+	}
+	d := make([]ring.Poly, rel.outs)
+	for o := range d {
+		d[o] = p.r.NewPoly()
 	}
 	raw := make([]uint64, N)
 	for attempt := 0; attempt < maxAttempts; attempt++ {
+		ch := rel.newCommitHash(stmt)
 		for i := range y {
 			for c := range y[i] {
 				uniformInts(g, y[i][c], amp[c], raw)
 			}
-			rel.apply(y[i], d[i])
+			rel.apply(y[i], d)
+			ch.add(d)
 		}
-		h := rel.digest(stmt, d)
+		h := ch.sum()
 		w := rel.challenge(h, u)
 		ok := true
 		for i := range z {
@@ -413,9 +423,13 @@ func (rel *relation) verify(stmt []byte, stmtPolys [][]ring.Poly, proof []byte) 
 	for c := range z {
 		z[c] = make([]int64, N)
 	}
-	d := make([][]ring.Poly, rel.rows)
+	d := make([]ring.Poly, rel.outs)
+	for o := range d {
+		d[o] = p.r.NewPoly()
+	}
+	ch := rel.newCommitHash(stmt)
 	sum := p.r.NewPoly()
-	for i := range d {
+	for i := 0; i < rel.rows; i++ {
 		for c := range z {
 			for j := range z[c] {
 				v, err := rd.readWide(width[c])
@@ -428,12 +442,8 @@ func (rel *relation) verify(stmt []byte, stmtPolys [][]ring.Poly, proof []byte) 
 				z[c][j] = int64(v) - zb[c]
 			}
 		}
-		d[i] = make([]ring.Poly, rel.outs)
-		for o := range d[i] {
-			d[i][o] = p.r.NewPoly()
-		}
-		rel.apply(z, d[i])
-		for o := range d[i] {
+		rel.apply(z, d)
+		for o := range d {
 			for l := range sum.Coeffs {
 				clear(sum.Coeffs[l])
 			}
@@ -443,10 +453,11 @@ func (rel *relation) verify(stmt []byte, stmtPolys [][]ring.Poly, proof []byte) 
 				}
 			}
 			p.r.NTT(sum, sum)
-			p.r.Sub(d[i][o], sum, d[i][o])
+			p.r.Sub(d[o], sum, d[o])
 		}
+		ch.add(d)
 	}
-	if got := rel.digest(stmt, d); string(got) != string(h) {
+	if got := ch.sum(); string(got) != string(h) {
 		return fmt.Errorf("%s: the recomputed commitments do not hash to the challenge (a statement not of the claimed form, or a tampered proof)", rel.tag)
 	}
 	return nil
