@@ -2,8 +2,11 @@ package hemat
 
 import (
 	crand "crypto/rand"
+	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/tuneinsight/lattigo/v5/ring"
 
 	"github.com/qmpc/qmpc/gocore/ring128"
 )
@@ -141,4 +144,77 @@ func BenchmarkMatMulTriple(b *testing.B) {
 	b.ReportMetric(float64(sent)/2/macs, "B/MAC/party")
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)/macs*1e9, "ns/MAC(both)")
 	b.ReportMetric(float64(sent)/2/1e6, "MB/party")
+}
+
+// BenchmarkProof times the proofs alone: an upload group's proof (prove and verify) for
+// U = 1, 8 and 32 ciphertexts, reported per proven ciphertext with its bytes, and the
+// public key's proof (KeyGen, which makes it, and UnmarshalPublicKey, which verifies it).
+func BenchmarkProof(b *testing.B) {
+	p, err := NewParams()
+	if err != nil {
+		b.Fatal(err)
+	}
+	sk, pk, err := p.KeyGen(crand.Reader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rel := p.ctRelation(pk)
+	for _, u := range []int{1, 8, 32} {
+		pl, err := MatMulPlan(u, 1, 1, 1, 1, 1, false)
+		if err != nil || pl.XPolys != u {
+			b.Fatal(err)
+		}
+		r := rand.New(rand.NewPCG(1, 4))
+		wits, err := p.witnesses(pl, randVec(r, u), crand.Reader)
+		if err != nil {
+			b.Fatal(err)
+		}
+		stmt := make([][]ring.Poly, u)
+		for k := range stmt {
+			stmt[k] = []ring.Poly{p.r.NewPoly(), p.r.NewPoly()}
+			rel.apply(wits[k], stmt[k])
+			for _, s := range stmt[k] {
+				p.r.INTT(s, s)
+			}
+		}
+		digest := []byte("benchmark statement")
+		proof, err := rel.prove(digest, wits, crand.Reader, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("U=%d/Prove", u), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := rel.prove(digest, wits, crand.Reader, false); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N*u)*1e3, "ms/ciphertext")
+			b.ReportMetric(float64(len(proof))/float64(u), "B/ciphertext")
+		})
+		b.Run(fmt.Sprintf("U=%d/Verify", u), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if err := rel.verify(digest, stmt, proof); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N*u)*1e3, "ms/ciphertext")
+		})
+	}
+	_ = sk
+	key := p.MarshalPublicKey(pk)
+	b.Run("Key/KeyGen", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, _, err := p.KeyGen(crand.Reader); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(len(key)), "B/key")
+	})
+	b.Run("Key/Verify", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := p.UnmarshalPublicKey(key); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -55,7 +55,27 @@ type party struct {
 	pk *PublicKey
 }
 
+// keyCache holds the key pairs of newParties by parameters and seed: a key pair with its
+// proof takes seconds to make and to verify.
+var keyCache sync.Map // keyCacheKey -> [2]party
+
+type keyCacheKey struct {
+	p    *Params
+	seed uint64
+}
+
+// newParties returns two key pairs drawn from seed, the public keys marshaled and parsed
+// (their proofs verified) once per parameters and seed; every call gets fresh
+// PublicKey values, whose response counts start at zero.
 func newParties(t testing.TB, p *Params, seed uint64) [2]party {
+	if v, ok := keyCache.Load(keyCacheKey{p, seed}); ok {
+		ps := v.([2]party)
+		for i := range ps {
+			pk := ps[i].pk
+			ps[i].pk = &PublicKey{Seed: pk.Seed, b: pk.b, a: pk.a, proof: pk.proof, digest: pk.digest}
+		}
+		return ps
+	}
 	var ps [2]party
 	for i := range ps {
 		sk, pk, err := p.KeyGen(rnd(seed + uint64(i)))
@@ -68,7 +88,8 @@ func newParties(t testing.TB, p *Params, seed uint64) [2]party {
 		}
 		ps[i] = party{sk, pk}
 	}
-	return ps
+	keyCache.Store(keyCacheKey{p, seed}, ps)
+	return newParties(t, p, seed)
 }
 
 // cross runs one direction: party i encrypts its factor enc, party j multiplies by its
@@ -246,34 +267,44 @@ func TestDepthwiseShares(t *testing.T) {
 	}
 }
 
-// maxNoise decrypts resp and returns the largest |x - round(Q' M / T)| (centered mod Q')
-// over the wanted coefficients, M = want.
+// maxNoise decrypts resp and returns the largest distance of x = c0 + c1 s (centered
+// mod Q') to the grid Q'/2T Z of the plaintext space 2T (zk.go) over the wanted
+// coefficients, checking that the nearest grid point is 2 (want - mask) - rho for rho
+// in {0, 1}.
 func maxNoise(t *testing.T, sk *SecretKey, pl *Plan, resp []byte, want ring128.Vec) *big.Int {
 	p := sk.p
-	T := new(big.Int).Lsh(big.NewInt(1), 128)
+	T2 := new(big.Int).Lsh(big.NewInt(1), 129)
 	worst := new(big.Int)
+	bad := 0
 	err := sk.phases(pl, resp, func(e int32, r []uint64) {
 		x := new(big.Int)
 		for i, ri := range r { // CRT
 			x.Add(x, new(big.Int).Mul(new(big.Int).SetUint64(ri), p.crt[i]))
 		}
 		x.Mod(x, p.bigQOut)
+		// D = round(2T x / Q'), noise = x - D Q' / 2T
+		d := new(big.Int).Mul(x, T2)
+		d.Add(d, p.qOutHalf).Quo(d, p.bigQOut)
+		n := new(big.Int).Mul(d, p.bigQOut)
+		n.Sub(new(big.Int).Mul(x, T2), n)
+		n.Quo(n, T2)
+		if n.CmpAbs(worst) > 0 {
+			worst.Abs(n)
+		}
 		m := new(big.Int).Lsh(new(big.Int).SetUint64(want.Hi[e]), 64)
 		m.Or(m, new(big.Int).SetUint64(want.Lo[e]))
-		d := m.Mul(m, p.bigQOut)
-		d.Add(d, new(big.Int).Rsh(T, 1))
-		d.Quo(d, T)
-		d.Sub(x, d)
-		d.Mod(d, p.bigQOut)
-		if d.Cmp(p.qOutHalf) > 0 {
-			d.Sub(d, p.bigQOut)
-		}
-		if d.CmpAbs(worst) > 0 {
-			worst.Abs(d)
+		m.Lsh(m, 1)
+		diff := new(big.Int).Sub(m, d)
+		diff.Mod(diff, T2)
+		if diff.Cmp(big.NewInt(1)) > 0 {
+			bad++
 		}
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if bad > 0 {
+		t.Errorf("%d coefficients off the plaintext", bad)
 	}
 	return worst
 }
@@ -464,29 +495,17 @@ func TestWrongKeyOrCorrupted(t *testing.T) {
 	if dec, err := ps[1].sk.Decrypt(pl, resp); err != nil || equal(sum(dec, mask), want) {
 		t.Errorf("the other party's key decrypted the product (err %v)", err)
 	}
-	// a wrong bit in c0 (coefficient 0 of the first prime, in the NTT domain: every
-	// coefficient of the plaintext moves)
-	bad := bytes.Clone(up)
-	bad[SeedSize] ^= 1 << 3
-	resp2, mask2, err := respond(bad)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if dec, err := ps[0].sk.Decrypt(pl, resp2); err != nil || equal(sum(dec, mask2), want) {
-		t.Errorf("a corrupted upload gave the product (err %v)", err)
-	}
-	// a corrupted seed
-	bad = bytes.Clone(up)
-	bad[0] ^= 1
-	resp2, mask2, err = respond(bad)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if dec, err := ps[0].sk.Decrypt(pl, resp2); err != nil || equal(sum(dec, mask2), want) {
-		t.Errorf("an upload with a corrupted seed gave the product (err %v)", err)
+	// a wrong bit in c0 or c1 (coefficient 0 of the first prime, in the NTT domain) is
+	// refused by the upload's proof (zk_test.go tampers every part of the upload)
+	for _, off := range []int{0, p.polyBytes(Primes, N)} {
+		bad := bytes.Clone(up)
+		bad[off] ^= 1 << 3
+		if _, _, err := respond(bad); errs.KindOf(err) != errs.Cheating {
+			t.Errorf("an upload with a bit flipped at byte %d: %v", off, err)
+		}
 	}
 	// a corrupted response: a bit of c1
-	bad = bytes.Clone(resp)
+	bad := bytes.Clone(resp)
 	bad[100] ^= 1 << 5
 	if dec, err := ps[0].sk.Decrypt(pl, bad); err == nil && equal(sum(dec, mask), want) {
 		t.Errorf("a corrupted response decrypted to the product")
@@ -498,8 +517,8 @@ func TestWrongKeyOrCorrupted(t *testing.T) {
 	if _, err := ps[0].sk.Decrypt(pl, resp[1:]); errs.KindOf(err) != errs.Party {
 		t.Errorf("short response: %v", err)
 	}
-	if _, err := p.UnmarshalPublicKey(make([]byte, p.PublicKeyBytes())); err != nil {
-		t.Errorf("zero public key: %v", err)
+	if _, err := p.UnmarshalPublicKey(make([]byte, p.PublicKeyBytes())); errs.KindOf(err) != errs.Cheating {
+		t.Errorf("zero public key (and a zero proof): %v", err)
 	}
 	allOnes := bytes.Repeat([]byte{0xff}, p.PublicKeyBytes())
 	if _, err := p.UnmarshalPublicKey(allOnes); errs.KindOf(err) != errs.Party {
@@ -557,8 +576,8 @@ func TestBestMatMulCost(t *testing.T) {
 	}
 }
 
-// TestDecode: the RNS rounding equals round(T x / Q') mod T computed with big.Int, for x
-// = round(Q' M / T) + e with |e| up to the noise bound at Q' and random M.
+// TestDecode: the RNS decoding gives M for x = round(Q' (2M - rho) / 2T) + e, rho in {0,
+// 1} (the mask's low bit) and |e| up to the noise bound at Q', for random M.
 func TestDecode(t *testing.T) {
 	p := params(t)
 	T := new(big.Int).Lsh(big.NewInt(1), 128)
@@ -572,8 +591,11 @@ func TestDecode(t *testing.T) {
 		}
 		m := new(big.Int).Lsh(new(big.Int).SetUint64(hi), 64)
 		m.Or(m, new(big.Int).SetUint64(lo))
-		x := new(big.Int).Mul(m, p.bigQOut)
-		x.Add(x, new(big.Int).Rsh(T, 1)).Quo(x, T)
+		// the honest decryptor's value: round(Q' (2M - rho) / 2T) (zk.go, plaintext space 2T)
+		x := new(big.Int).Lsh(m, 1)
+		x.Sub(x, big.NewInt(int64(it&1)))
+		x.Mul(x, p.bigQOut)
+		x.Add(x, T).Quo(x, new(big.Int).Lsh(T, 1))
 		x.Add(x, big.NewInt(r.Int64N(2*limit+1)-limit))
 		x.Mod(x, p.bigQOut)
 		for i := range res {

@@ -17,13 +17,16 @@ const (
 	LogN = 14
 	// N is the ring degree.
 	N = 1 << LogN
-	// PrimeBits is the size of each NTT prime (primes just below 2^49).
-	PrimeBits = 49
-	// Primes is the number of primes in Q (log2 Q about 392 <= 438, the HE standard's
-	// bound for 128-bit security at N = 2^14 with a ternary secret and sigma = 3.2).
-	Primes = 8
+	// OutPrimeBits and PrimeBits are the sizes of the NTT primes: the first OutPrimes
+	// primes (those Q' keeps) just below 2^50, the others just below 2^48. log2 Q is then
+	// just below 3*50 + 6*48 = 438, the HE standard's bound for 128-bit security at N =
+	// 2^14 with a ternary secret and sigma = 3.2.
+	OutPrimeBits = 50
+	PrimeBits    = 48
+	// Primes is the number of primes in Q.
+	Primes = 9
 	// OutPrimes is the number of primes kept in Q' after the response's modulus
-	// switching (log2 Q' about 147).
+	// switching (log2 Q' about 150).
 	OutPrimes = 3
 	// Sigma and ErrBound are the error distribution: a discrete Gaussian of standard
 	// deviation 3.2 truncated to [-19, 19].
@@ -31,16 +34,20 @@ const (
 	ErrBound = 19
 	// MaxAccum is the most plaintext coefficients (nonzeros of the plaintext polynomials,
 	// summed over the products accumulated into one response polynomial) a plan may
-	// use: it bounds the product's noise by (ErrBound + 1/2) 2^127 MaxAccum < 2^ProductBits.
+	// use: it bounds the product's noise by MaxAccum 2^127 times the noise the proofs
+	// allow an upload (Params.Bound), below 2^ProductBits.
 	MaxAccum = 1 << 20
-	// ProductBits bounds the product's noise: |noise| < 2^152 per coefficient.
-	ProductBits = 152
+	// ProductBits bounds the product's noise at the PROVEN bounds (zk.go): |noise| <
+	// 2^235 per coefficient for any upload and public key that passed their proofs.
+	ProductBits = 235
 	// StatBits is the statistical security of the noise flooding per response polynomial.
 	StatBits = 56
-	// FloodBits: the flooding noise is uniform in [-2^222, 2^222), so that the product's
-	// noise (< 2^152) shifts it by a statistical distance below N 2^152 / 2^222 = 2^-56
+	// FloodBits: the flooding noise is uniform in [-2^305, 2^305), so that the product's
+	// noise (< 2^235) shifts it by a statistical distance below N 2^235 / 2^305 = 2^-56
 	// per polynomial of N coefficients.
 	FloodBits = ProductBits + StatBits + LogN
+	// floodWords is the number of 64-bit words of a flooding sample (FloodBits+1 bits).
+	floodWords = (FloodBits + 1 + 63) / 64
 	// KeyStatBits is the statistical security per key pair (one session of the offline
 	// phase): a union bound over at most MaxResponses response polynomials under one
 	// public key, MaxResponses 2^-StatBits = 2^-40.
@@ -59,31 +66,43 @@ type Params struct {
 	// qHi[i] = floor(Q/T) mod q_i; qLo = Q mod T (two words).
 	qHi        []uint64
 	qLoL, qLoH uint64
-	// p64[i] = 2^64 mod q_i, p128, p192, pFlood = 2^FloodBits mod q_i.
-	p64, p128, p192, pFlood []uint64
-	bigQ, bigQOut           *big.Int
-	crt                     []*big.Int  // CRT constants for Q': x = sum r_i crt_i mod Q'
-	crtInv                  []uint64    // (Q'/q_i)^-1 mod q_i
-	crtF                    [][3]uint64 // floor(2^192 / q_i)
-	qOutHalf                *big.Int
-	qOutBits                []int // bits per residue on the wire, per prime
-	qBits                   []int
-	bred                    [][]uint64 // Barrett constants per prime
-	outPrimes               int        // primes kept by the response (OutPrimes; Primes in noise tests)
-	noFlood                 bool       // tests only: measure the product's noise without flooding
-	maxResponses            int64      // MaxResponses; smaller in tests of the refusal
+	// pw[w][i] = 2^(64 w) mod q_i (w < floodWords); pFlood[i] = 2^FloodBits mod q_i.
+	pw     [][]uint64
+	pFlood []uint64
+	// tau[j][i] = T^-1 2^(32 j) mod q_i: round(Q m / T) = T^-1 delta mod Q for delta =
+	// T round(Q m / T) - Q m, taken in four 32-bit limbs (zk.go).
+	tau [4][]uint64
+	// half[i] = round(Q / 2T) mod q_i: the mask's low bit (plaintext space 2T, zk.go).
+	half          []uint64
+	bigQ, bigQOut *big.Int
+	crt           []*big.Int  // CRT constants for Q': x = sum r_i crt_i mod Q'
+	crtInv        []uint64    // (Q'/q_i)^-1 mod q_i
+	crtF          [][3]uint64 // floor(2^192 / q_i)
+	qOutHalf      *big.Int
+	qOutBits      []int // bits per residue on the wire, per prime
+	qBits         []int
+	bred          [][]uint64 // Barrett constants per prime
+	outPrimes     int        // primes kept by the response (OutPrimes; Primes in noise tests)
+	noFlood       bool       // tests only: measure the product's noise without flooding
+	maxResponses  int64      // MaxResponses; smaller in tests of the refusal
 }
 
-// NewParams builds the parameters: N = 2^14, Q the product of eight 49-bit NTT primes,
-// Q' the first three. It checks the decryption bound (Bound).
+// NewParams builds the parameters: N = 2^14, Q the product of three 50-bit and six
+// 48-bit NTT primes, Q' the first three. It checks the decryption and flooding bounds
+// (Bound) at the bounds the proofs of plaintext knowledge guarantee.
 func NewParams() (*Params, error) { return newParams(OutPrimes, false) }
 
 func newParams(outPrimes int, noFlood bool) (*Params, error) {
-	g := ring.NewNTTFriendlyPrimesGenerator(PrimeBits, 2*N)
-	q, err := g.NextDownstreamPrimes(Primes)
+	g50, g48 := ring.NewNTTFriendlyPrimesGenerator(OutPrimeBits, 2*N), ring.NewNTTFriendlyPrimesGenerator(PrimeBits, 2*N)
+	q, err := g50.NextDownstreamPrimes(OutPrimes)
 	if err != nil {
 		return nil, errs.New(errs.Internal, "hemat: primes: %v", err)
 	}
+	q2, err := g48.NextDownstreamPrimes(Primes - OutPrimes)
+	if err != nil {
+		return nil, errs.New(errs.Internal, "hemat: primes: %v", err)
+	}
+	q = append(q, q2...)
 	r, err := ring.NewRing(N, q)
 	if err != nil {
 		return nil, errs.New(errs.Internal, "hemat: ring: %v", err)
@@ -98,17 +117,25 @@ func newParams(outPrimes int, noFlood bool) (*Params, error) {
 	for _, qi := range q[:outPrimes] {
 		p.bigQOut.Mul(p.bigQOut, new(big.Int).SetUint64(qi))
 	}
-	T := new(big.Int).Lsh(big.NewInt(1), 128)
+	two := func(e uint) *big.Int { return new(big.Int).Lsh(big.NewInt(1), e) }
+	T := two(128)
 	hi, lo := new(big.Int).QuoRem(p.bigQ, T, new(big.Int))
 	p.qLoL, p.qLoH = lo128(lo)
-	two := func(e uint) *big.Int { return new(big.Int).Lsh(big.NewInt(1), e) }
+	// round(Q / 2T) = floor((Q + T) / 2T)
+	half := new(big.Int).Quo(new(big.Int).Add(p.bigQ, T), two(129))
+	p.pw = make([][]uint64, floodWords)
 	for _, qi := range q {
 		bq := new(big.Int).SetUint64(qi)
 		p.qHi = append(p.qHi, new(big.Int).Mod(hi, bq).Uint64())
-		p.p64 = append(p.p64, new(big.Int).Mod(two(64), bq).Uint64())
-		p.p128 = append(p.p128, new(big.Int).Mod(two(128), bq).Uint64())
-		p.p192 = append(p.p192, new(big.Int).Mod(two(192), bq).Uint64())
+		for w := range p.pw {
+			p.pw[w] = append(p.pw[w], new(big.Int).Mod(two(uint(64*w)), bq).Uint64())
+		}
 		p.pFlood = append(p.pFlood, new(big.Int).Mod(two(FloodBits), bq).Uint64())
+		tinv := new(big.Int).ModInverse(new(big.Int).Mod(T, bq), bq)
+		for j := range p.tau {
+			p.tau[j] = append(p.tau[j], new(big.Int).Mod(new(big.Int).Lsh(tinv, uint(32*j)), bq).Uint64())
+		}
+		p.half = append(p.half, new(big.Int).Mod(half, bq).Uint64())
 	}
 	for _, qi := range q[:outPrimes] {
 		bq := new(big.Int).SetUint64(qi)
@@ -150,30 +177,54 @@ func logBig(x *big.Int) float64 {
 	return float64(sh) + math.Log2(float64(new(big.Int).Rsh(x, uint(sh)).Uint64()))
 }
 
-// NoiseBound is the decryption bound, each term an upper bound on the absolute noise of
-// a wanted coefficient (as an integer).
+// NoiseBound is the decryption and flooding bound, each term an upper bound on the
+// absolute noise of a wanted coefficient (as an integer) at the bounds the proofs
+// guarantee (zk.go): for ANY upload and public key that passed their proofs, not only
+// honest ones.
 type NoiseBound struct {
-	Product  *big.Int // e B + eps B over MaxAccum plaintext coefficients, and the mask's rounding
-	Rerand   *big.Int // e_pk u + e1 s of the re-randomization (and an e0 the code no longer adds)
+	// Upload bounds the noise of an accepted upload ciphertext as an encryption with
+	// plaintext modulus 2T under the key's extracted secret: (N P_epk P_u + P_e + N P_e
+	// P_s + P_delta / T) / 2.
+	Upload *big.Int
+	// Product is Upload 2^127 MaxAccum: the product's noise over MaxAccum plaintext
+	// coefficients of at most 2^127 (centered).
+	Product *big.Int
+	// Rerand is N P_epk + N ErrBound P_s + 1: the re-randomization's e_pk u + e1 s under
+	// the extracted key, and the mask's rounding (at most 1).
+	Rerand   *big.Int
 	Flood    *big.Int // 2^FloodBits
 	Switch   *big.Int // the modulus switching's rounding, at Q': (1 + N)
 	Q, QOut  *big.Int
-	MaxAtQ   *big.Int // Q / (2T): what the total at Q must stay below
-	MaxAtOut *big.Int // Q' / (2T)
+	MaxAtQ   *big.Int // Q / (4T): what the total at Q must stay below (plaintext space 2T)
+	MaxAtOut *big.Int // Q' / (4T)
 }
 
 // Bound computes the noise bound of the parameters.
 func (p *Params) Bound() NoiseBound {
 	b := NoiseBound{Q: p.bigQ, QOut: p.bigQOut}
-	// (ErrBound + 1/2) 2^127 MaxAccum + 1, as 2^126 (2 ErrBound + 1) MaxAccum + 1
-	b.Product = new(big.Int).Lsh(big.NewInt(2*ErrBound+1), 126)
-	b.Product.Mul(b.Product, big.NewInt(MaxAccum))
-	b.Product.Add(b.Product, big.NewInt(1))
-	b.Rerand = big.NewInt(2*N*ErrBound + ErrBound)
+	pr := provenBounds()
+	n := big.NewInt(N)
+	mul := func(xs ...*big.Int) *big.Int {
+		r := big.NewInt(1)
+		for _, x := range xs {
+			r.Mul(r, x)
+		}
+		return r
+	}
+	u := mul(n, pr.Epk, pr.U)
+	u.Add(u, pr.E)
+	u.Add(u, mul(n, pr.E, pr.S))
+	u.Add(u, new(big.Int).Rsh(pr.Delta, 128))
+	u.Add(u, big.NewInt(2)) // P_delta / T rounded up, and the halving's rounding up
+	b.Upload = u.Rsh(u, 1)
+	b.Product = new(big.Int).Lsh(mul(b.Upload, big.NewInt(MaxAccum)), 127)
+	b.Rerand = mul(n, pr.Epk)
+	b.Rerand.Add(b.Rerand, mul(n, big.NewInt(ErrBound), pr.S))
+	b.Rerand.Add(b.Rerand, big.NewInt(1))
 	b.Flood = new(big.Int).Lsh(big.NewInt(1), FloodBits)
 	b.Switch = big.NewInt(1 + N)
-	b.MaxAtQ = new(big.Int).Rsh(p.bigQ, 129)
-	b.MaxAtOut = new(big.Int).Rsh(p.bigQOut, 129)
+	b.MaxAtQ = new(big.Int).Rsh(p.bigQ, 130)
+	b.MaxAtOut = new(big.Int).Rsh(p.bigQOut, 130)
 	return b
 }
 
@@ -191,24 +242,27 @@ func (b NoiseBound) TotalOut() *big.Int {
 	return t.Add(t, b.Switch)
 }
 
-// Check returns an error unless the noise stays below Q/(2T) at Q and Q'/(2T) at Q', so
-// that decryption (rounding T x / Q) is exact, and the product's term fits ProductBits.
+// Check returns an error unless the product's and re-randomization's noise at the
+// proven bounds fits 2^ProductBits (so that the flooding 2^FloodBits hides it within
+// 2^-StatBits per response polynomial), and the noise stays below Q/(4T) at Q and
+// Q'/(4T) at Q', so that decryption at plaintext modulus 2T (zk.go) is exact.
 func (b NoiseBound) Check() error {
-	if b.Product.BitLen() > ProductBits {
-		return errs.New(errs.Internal, "hemat: product noise bound 2^%d above 2^%d", b.Product.BitLen(), ProductBits)
+	pr := new(big.Int).Add(b.Product, b.Rerand)
+	if pr.BitLen() > ProductBits {
+		return errs.New(errs.Internal, "hemat: product noise bound 2^%d above 2^%d", pr.BitLen(), ProductBits)
 	}
 	if b.Total().Cmp(b.MaxAtQ) >= 0 {
-		return errs.New(errs.Internal, "hemat: noise bound %d bits, Q/2T %d bits", b.Total().BitLen(), b.MaxAtQ.BitLen())
+		return errs.New(errs.Internal, "hemat: noise bound %d bits, Q/4T %d bits", b.Total().BitLen(), b.MaxAtQ.BitLen())
 	}
 	if b.TotalOut().Cmp(b.MaxAtOut) >= 0 {
-		return errs.New(errs.Internal, "hemat: noise bound at Q' %d bits, Q'/2T %d bits", b.TotalOut().BitLen(), b.MaxAtOut.BitLen())
+		return errs.New(errs.Internal, "hemat: noise bound at Q' %d bits, Q'/4T %d bits", b.TotalOut().BitLen(), b.MaxAtOut.BitLen())
 	}
 	return nil
 }
 
 func (b NoiseBound) String() string {
-	return fmt.Sprintf("noise < 2^%d at Q (Q/2T = 2^%d), < 2^%d at Q' (Q'/2T = 2^%d); product < 2^%d, flood 2^%d",
-		b.Total().BitLen(), b.MaxAtQ.BitLen()-1, b.TotalOut().BitLen(), b.MaxAtOut.BitLen()-1, b.Product.BitLen(), FloodBits)
+	return fmt.Sprintf("noise < 2^%d at Q (Q/4T = 2^%d), < 2^%d at Q' (Q'/4T = 2^%d); proven upload noise < 2^%d, product < 2^%d, flood 2^%d",
+		b.Total().BitLen(), b.MaxAtQ.BitLen()-1, b.TotalOut().BitLen(), b.MaxAtOut.BitLen()-1, b.Upload.BitLen(), b.Product.BitLen(), FloodBits)
 }
 
 func addMod(a, b, q uint64) uint64 {
@@ -225,7 +279,30 @@ func (p *Params) mul(a, b uint64, i int) uint64 { return ring.BRed(a, b, p.q[i],
 // residue is (hi 2^64 + lo) mod q_i.
 func (p *Params) residue(lo, hi uint64, i int) uint64 {
 	q, u := p.q[i], p.bred[i]
-	return addMod(ring.BRed(ring.BRedAdd(hi, q, u), p.p64[i], q, u), ring.BRedAdd(lo, q, u), q)
+	return addMod(ring.BRed(ring.BRedAdd(hi, q, u), p.pw[1][i], q, u), ring.BRedAdd(lo, q, u), q)
+}
+
+// residueWords is (sum_w x[w] 2^(64 w)) mod q_i for len(x) <= floodWords.
+func (p *Params) residueWords(x []uint64, i int) uint64 {
+	q, u := p.q[i], p.bred[i]
+	r := ring.BRedAdd(x[0], q, u)
+	for w := 1; w < len(x); w++ {
+		r = addMod(r, ring.BRed(ring.BRedAdd(x[w], q, u), p.pw[w][i], q, u), q)
+	}
+	return r
+}
+
+// signed is the residue of a signed 64-bit integer mod q_i.
+func (p *Params) signed(v int64, i int) uint64 {
+	q := p.q[i]
+	if v >= 0 {
+		return uint64(v) % q
+	}
+	r := uint64(-v) % q
+	if r == 0 {
+		return 0
+	}
+	return q - r
 }
 
 // centered is the residue of the centered representative of the 128-bit value (in
@@ -234,7 +311,7 @@ func (p *Params) centered(lo, hi uint64, i int) uint64 {
 	r := p.residue(lo, hi, i)
 	if hi>>63 == 1 {
 		q := p.q[i]
-		r = addMod(r, q-p.p128[i], q)
+		r = addMod(r, q-p.pw[2][i], q)
 	}
 	return r
 }
@@ -268,11 +345,13 @@ func (p *Params) scaled(lo, hi, vlo, vhi uint64, i int) uint64 {
 	return addMod(p.mul(p.qHi[i], p.residue(lo, hi, i), i), p.residue(vlo, vhi, i), q)
 }
 
-// decode returns round(T x / Q') mod T for x in Z_Q' given by its residues r (the first
-// outPrimes). T x / Q' = sum_i y_i T / q_i mod T with y_i = r_i (Q'/q_i)^-1 mod q_i; each
-// T / q_i is taken as floor(2^192 / q_i) / 2^64, an error below y_i / 2^64 < 2^-15 per
-// term. Decryption only rounds values within 2^-4 of an integer (the noise bound at Q' is
-// below Q'/(2^4 2T)), so this rounding is exact.
+// decode returns floor(T x / Q' + 3/4) mod T for x in Z_Q' given by its residues r (the
+// first outPrimes): the decryptor's share ceil(D / 2) of D = round(2T x / Q') mod 2T =
+// 2 (f - R) - rho, rho the mask's low bit (zk.go, "plaintext space 2T"). T x / Q' = sum_i
+// y_i T / q_i mod T with y_i = r_i (Q'/q_i)^-1 mod q_i; each T / q_i is taken as
+// floor(2^192 / q_i) / 2^64, an error below y_i / 2^64 < 2^-15 per term. Honest
+// decryption gives T x / Q' within 2^-3 of an integer or of an integer and a half (the
+// noise bound at Q' is below Q'/(2^3 4T)), so this rounding is exact.
 func (p *Params) decode(r []uint64) (lo, hi uint64) {
 	var a0, a1, a2 uint64 // the sum mod 2^192, in units of 2^-64
 	for i := 0; i < p.outPrimes; i++ {
@@ -289,7 +368,7 @@ func (p *Params) decode(r []uint64) (lo, hi uint64) {
 		a2 += w2 + c1
 	}
 	var c uint64
-	_, c = bits.Add64(a0, 1<<63, 0) // round to the nearest integer
+	_, c = bits.Add64(a0, 3<<62, 0) // floor(T x / Q' + 3/4) (plaintext space 2T, zk.go)
 	a1, c = bits.Add64(a1, 0, c)
 	a2 += c
 	return a1, a2

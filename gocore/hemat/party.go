@@ -3,6 +3,7 @@ package hemat
 import (
 	"encoding/binary"
 	"io"
+	"math/bits"
 	"sync/atomic"
 
 	"github.com/tuneinsight/lattigo/v5/ring"
@@ -15,20 +16,25 @@ import (
 // SeedSize is the size of the seed that replaces a uniform polynomial on the wire.
 const SeedSize = prg.KeySize
 
-// SecretKey is a party's secret key s (ternary), kept in NTT and Montgomery form.
+// SecretKey is a party's secret key s (ternary), kept in NTT and Montgomery form, with
+// its own public key (uploads are public-key encryptions, the form the proofs prove).
 type SecretKey struct {
 	p  *Params
 	sM ring.Poly
+	pk *PublicKey
 }
 
-// PublicKey is (b, a) with b = -a s + e, a expanded from Seed. It also counts the
-// response polynomials Respond has made under it (at most MaxResponses: the flooding's
+// PublicKey is (b, a) with b = -a s + e, a expanded from Seed, and the proof of
+// knowledge of a ternary-bounded s and a small e (zk.go). It also counts the response
+// polynomials Respond has made under it (at most MaxResponses: the flooding's
 // 2^-StatBits per response polynomial adds up to 2^-KeyStatBits per key pair), so the
 // responder must parse its peer's key once per session and use that value for every
 // upload of the session.
 type PublicKey struct {
 	Seed      prg.Key
 	b, a      ring.Poly    // NTT form
+	proof     []byte       // the key's proof
+	digest    []byte       // statementDigest of seed and b: binds the uploads' proofs to the key
 	responses atomic.Int64 // response polynomials made under this key
 }
 
@@ -76,7 +82,8 @@ func (p *Params) uniform(seed prg.Key) ring.Poly {
 	return a
 }
 
-// KeyGen draws a key pair from rnd (crypto/rand in production).
+// KeyGen draws a key pair from rnd (crypto/rand in production) and proves the public
+// key well-formed.
 func (p *Params) KeyGen(rnd io.Reader) (*SecretKey, *PublicKey, error) {
 	g, err := newPRG(rnd)
 	if err != nil {
@@ -86,33 +93,58 @@ func (p *Params) KeyGen(rnd io.Reader) (*SecretKey, *PublicKey, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	s := ts.ReadNew()
-	p.r.NTT(s, s)
-	p.r.MForm(s, s)
-	pk := &PublicKey{}
-	if pk.Seed, err = prg.ReadKey(rnd); err != nil {
+	seed, err := prg.ReadKey(rnd)
+	if err != nil {
 		return nil, nil, errs.New(errs.Internal, "hemat: randomness: %v", err)
 	}
-	pk.a = p.uniform(pk.Seed)
-	pk.b = p.gaussian(g).ReadNew()
-	p.r.NTT(pk.b, pk.b)
-	p.r.MulCoeffsMontgomeryThenSub(pk.a, s, pk.b)
-	return &SecretKey{p: p, sM: s}, pk, nil
+	s := p.smallInts(ts.ReadNew())
+	e := p.smallInts(p.gaussian(g).ReadNew())
+	return p.keyFromWitness(seed, s, e, rnd, false)
 }
 
-// PublicKeyBytes is the size of a serialized public key.
-func (p *Params) PublicKeyBytes() int { return SeedSize + p.polyBytes(Primes, N) }
+// keyFromWitness makes the key pair of secret s and error e (tests use other values
+// than KeyGen's) and its proof (force: tests only, see relation.prove).
+func (p *Params) keyFromWitness(seed prg.Key, s, e []int64, rnd io.Reader, force bool) (*SecretKey, *PublicKey, error) {
+	pk := &PublicKey{Seed: seed, a: p.uniform(seed), b: p.r.NewPoly()}
+	rel := p.keyRelation(pk.a)
+	rel.apply([][]int64{s, e}, []ring.Poly{pk.b})
+	pk.digest = p.keyDigest(pk)
+	var err error
+	if pk.proof, err = rel.prove(pk.digest, [][][]int64{{s, e}}, rnd, force); err != nil {
+		return nil, nil, err
+	}
+	sM := p.r.NewPoly()
+	p.setSigned(sM, s)
+	p.r.NTT(sM, sM)
+	p.r.MForm(sM, sM)
+	return &SecretKey{p: p, sM: sM, pk: pk}, pk, nil
+}
 
-// MarshalPublicKey serializes pk (seed and b).
+// keyDigest hashes the public key's seed and b.
+func (p *Params) keyDigest(pk *PublicKey) []byte {
+	w := &bitWriter{}
+	for i := 0; i < Primes; i++ {
+		w.writeAll(pk.b.Coeffs[i], p.qBits[i])
+	}
+	return statementDigest("qmpc hemat public key v1", pk.Seed[:], w.flush())
+}
+
+// PublicKeyBytes is the size of a serialized public key: seed, b and the key's proof.
+func (p *Params) PublicKeyBytes() int {
+	return SeedSize + p.polyBytes(Primes, N) + p.keyRelation(ring.Poly{}).proofBytes(1)
+}
+
+// MarshalPublicKey serializes pk (seed, b and its proof).
 func (p *Params) MarshalPublicKey(pk *PublicKey) []byte {
 	w := &bitWriter{buf: append(make([]byte, 0, p.PublicKeyBytes()), pk.Seed[:]...)}
 	for i := 0; i < Primes; i++ {
 		w.writeAll(pk.b.Coeffs[i], p.qBits[i])
 	}
-	return w.flush()
+	return append(w.flush(), pk.proof...)
 }
 
-// UnmarshalPublicKey parses a public key, checking every residue.
+// UnmarshalPublicKey parses a public key, checking every residue and the key's proof
+// (an errs.Cheating error if the proof fails).
 func (p *Params) UnmarshalPublicKey(data []byte) (*PublicKey, error) {
 	if len(data) != p.PublicKeyBytes() {
 		return nil, errs.New(errs.Party, "hemat: public key of %d bytes, want %d", len(data), p.PublicKeyBytes())
@@ -121,11 +153,19 @@ func (p *Params) UnmarshalPublicKey(data []byte) (*PublicKey, error) {
 	copy(pk.Seed[:], data)
 	pk.a = p.uniform(pk.Seed)
 	pk.b = p.r.NewPoly()
-	rd := &bitReader{buf: data[SeedSize:]}
+	nb := p.polyBytes(Primes, N)
+	rd := &bitReader{buf: data[SeedSize : SeedSize+nb]}
 	for i := 0; i < Primes; i++ {
 		if err := rd.readAll(pk.b.Coeffs[i], p.qBits[i], p.q[i]); err != nil {
 			return nil, errs.New(errs.Party, "hemat: public key: %v", err)
 		}
+	}
+	pk.proof = data[SeedSize+nb:]
+	pk.digest = p.keyDigest(pk)
+	bc := p.r.NewPoly()
+	p.r.INTT(pk.b, bc)
+	if err := p.keyRelation(pk.a).verify(pk.digest, [][]ring.Poly{{bc}}, pk.proof); err != nil {
+		return nil, errs.New(errs.Cheating, "hemat: public key: %v", err)
 	}
 	return pk, nil
 }
@@ -139,9 +179,29 @@ func (p *Params) polyBytes(primes, count int) int {
 	return (b + 7) / 8
 }
 
-// UploadBytes is the size of the encrypted factor for plan pl: per polynomial a seed and
-// c0 modulo Q.
-func (p *Params) UploadBytes(pl *Plan) int { return pl.XPolys * (SeedSize + p.polyBytes(Primes, N)) }
+// ciphertextBytes is the size of one upload ciphertext: c0 and c1 modulo Q.
+func (p *Params) ciphertextBytes() int { return 2 * p.polyBytes(Primes, N) }
+
+// proofGroups splits an upload's polynomials into the proofs' groups of at most
+// MaxProofCiphertexts: group g covers [lo, hi).
+func proofGroups(xPolys int) [][2]int {
+	var gs [][2]int
+	for lo := 0; lo < xPolys; lo += MaxProofCiphertexts {
+		gs = append(gs, [2]int{lo, min(xPolys, lo+MaxProofCiphertexts)})
+	}
+	return gs
+}
+
+// UploadBytes is the size of the encrypted factor for plan pl: per polynomial a
+// ciphertext (c0, c1 modulo Q), and per group of at most MaxProofCiphertexts its proof.
+func (p *Params) UploadBytes(pl *Plan) int {
+	n := pl.XPolys * p.ciphertextBytes()
+	rel := p.ctRelation(nil)
+	for _, g := range proofGroups(pl.XPolys) {
+		n += rel.proofBytes(g[1] - g[0])
+	}
+	return n
+}
 
 // ResponseBytes is the size of the response for plan pl: per response polynomial c1 and
 // the wanted coefficients of c0, modulo Q'.
@@ -153,10 +213,30 @@ func (p *Params) ResponseBytes(pl *Plan) int {
 	return b
 }
 
-// Encrypt encrypts the factor x of plan pl (its encrypted factor, EncLen elements) under
-// sk: per polynomial X_u, a fresh seed for c1 = a and c0 = -a s + e + round(Q X_u / T).
+// uploadDigest is the statement digest of a group of an upload: the encryptor's key,
+// the plan, the group and its ciphertexts.
+func uploadDigest(pk *PublicKey, pl *Plan, g int, cts []byte) []byte {
+	var gb [8]byte
+	binary.LittleEndian.PutUint64(gb[:], uint64(g))
+	return statementDigest("qmpc hemat upload v1", pk.digest, []byte(pl.Name), gb[:], cts)
+}
+
+// Encrypt encrypts the factor x of plan pl (its encrypted factor, EncLen elements)
+// under the encryptor's own public key and proves the ciphertexts well-formed: per
+// polynomial X_u, (c0, c1) = (b u + e0 + round(Q X_u / T), a u + e1) with u ternary and
+// e0, e1 of the error distribution, round(Q X_u / T) computed as T^-1 delta for delta =
+// T round(Q X_u / T) - Q X_u (zk.go).
 func (sk *SecretKey) Encrypt(pl *Plan, x ring128.Vec, rnd io.Reader) ([]byte, error) {
-	p := sk.p
+	wits, err := sk.p.witnesses(pl, x, rnd)
+	if err != nil {
+		return nil, err
+	}
+	return sk.p.sealUpload(sk.pk, pl, wits, rnd, nil, false)
+}
+
+// witnesses draws the encryption randomness of x's polynomials: per polynomial u, e0,
+// e1 and the limbs of delta (ctBounds' order).
+func (p *Params) witnesses(pl *Plan, x ring128.Vec, rnd io.Reader) ([][][]int64, error) {
 	if x.Len() != pl.EncLen() {
 		return nil, errs.New(errs.Shape, "hemat Encrypt %s: %d elements, want %d", pl.Name, x.Len(), pl.EncLen())
 	}
@@ -165,79 +245,137 @@ func (sk *SecretKey) Encrypt(pl *Plan, x ring128.Vec, rnd io.Reader) ([]byte, er
 		return nil, err
 	}
 	gs := p.gaussian(g)
+	ts, err := p.ternary(g)
+	if err != nil {
+		return nil, err
+	}
 	lo, hi := make([]uint64, pl.XPolys*N), make([]uint64, pl.XPolys*N)
 	for e, pos := range pl.xPos {
 		lo[pos], hi[pos] = x.Lo[e], x.Hi[e]
 	}
-	w := &bitWriter{buf: make([]byte, 0, p.UploadBytes(pl))}
-	c0 := p.r.NewPoly()
-	for u := 0; u < pl.XPolys; u++ {
-		for i := range c0.Coeffs {
-			clear(c0.Coeffs[i])
+	wits := make([][][]int64, pl.XPolys)
+	for u := range wits {
+		w := [][]int64{p.smallInts(ts.ReadNew()), p.smallInts(gs.ReadNew()), p.smallInts(gs.ReadNew())}
+		for j := 0; j < deltaLimbs; j++ {
+			w = append(w, make([]int64, N))
 		}
-		ml, mh := lo[u*N:(u+1)*N], hi[u*N:(u+1)*N]
-		for j := range ml {
-			if ml[j] == 0 && mh[j] == 0 {
-				continue
-			}
-			vl, vh := p.scaledV(ml[j], mh[j])
-			for i := range c0.Coeffs {
-				c0.Coeffs[i][j] = p.scaled(ml[j], mh[j], vl, vh, i)
-			}
+		for j := 0; j < N; j++ {
+			dl, dh := p.delta(lo[u*N+j], hi[u*N+j])
+			w[3][j], w[4][j], w[5][j], w[6][j] = int64(dl&(1<<32-1)), int64(dl>>32), int64(dh&(1<<32-1)), int64(int32(dh>>32))
 		}
-		gs.ReadAndAdd(c0)
-		p.r.NTT(c0, c0)
-		seed, err := prg.ReadKey(rnd)
-		if err != nil {
-			return nil, errs.New(errs.Internal, "hemat: randomness: %v", err)
-		}
-		p.r.MulCoeffsMontgomeryThenSub(p.uniform(seed), sk.sM, c0)
-		w.flush()
-		w.buf = append(w.buf, seed[:]...)
-		for i := 0; i < Primes; i++ {
-			w.writeAll(c0.Coeffs[i], p.qBits[i])
-		}
-		w.flush()
+		wits[u] = w
 	}
-	return w.buf, nil
+	return wits, nil
 }
 
-// Upload is a parsed encrypted factor: per polynomial c0 (NTT form, checked below the
-// primes) and c1 expanded from its seed, with the encryptor's public key.
+// delta is T round(Q m / T) - Q m = -(Q mod T) m mod T, centered (two's complement).
+func (p *Params) delta(lo, hi uint64) (dlo, dhi uint64) {
+	h0, l0 := bits.Mul64(p.qLoL, lo)
+	h := h0 + p.qLoL*hi + p.qLoH*lo
+	dlo = -l0
+	dhi = ^h
+	if l0 == 0 {
+		dhi++
+	}
+	return
+}
+
+// sealUpload encrypts the witnesses (ctRelation) and proves each group. tamper, if not
+// nil, changes a ciphertext before it is serialized and proven (tests: a cheating
+// encryptor); force is relation.prove's.
+func (p *Params) sealUpload(pk *PublicKey, pl *Plan, wits [][][]int64, rnd io.Reader, tamper func(u int, c0, c1 ring.Poly), force bool) ([]byte, error) {
+	rel := p.ctRelation(pk)
+	out := make([]byte, 0, p.UploadBytes(pl))
+	c := []ring.Poly{p.r.NewPoly(), p.r.NewPoly()}
+	for gi, g := range proofGroups(pl.XPolys) {
+		start := len(out)
+		for u := g[0]; u < g[1]; u++ {
+			rel.apply(wits[u], c)
+			if tamper != nil {
+				tamper(u, c[0], c[1])
+			}
+			w := &bitWriter{buf: out}
+			for _, ci := range c {
+				for i := 0; i < Primes; i++ {
+					w.writeAll(ci.Coeffs[i], p.qBits[i])
+				}
+				w.flush()
+			}
+			out = w.buf
+		}
+		proof, err := rel.prove(uploadDigest(pk, pl, gi, out[start:]), wits[g[0]:g[1]], rnd, force)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, proof...)
+	}
+	return out, nil
+}
+
+// Upload is a parsed and verified encrypted factor: per polynomial c0 and c1 (NTT form),
+// with the encryptor's public key.
 type Upload struct {
 	pl     *Plan
 	pk     *PublicKey
 	c0, c1 []ring.Poly
 }
 
-// ReadUpload parses the other party's encrypted factor for plan pl, under its public key pk.
+// ReadUpload parses the other party's encrypted factor for plan pl, under its public
+// key pk, and verifies its proofs: it fails with an errs.Cheating error naming the
+// check unless every ciphertext is proven well-formed (package doc, "Proofs of
+// plaintext knowledge"). Respond only takes uploads ReadUpload accepted.
 func (p *Params) ReadUpload(pl *Plan, pk *PublicKey, upload []byte) (*Upload, error) {
+	return p.readUpload(pl, pk, upload, true)
+}
+
+// readUpload is ReadUpload; without verify (tests only: the noise at the proven bounds)
+// it skips the proofs.
+func (p *Params) readUpload(pl *Plan, pk *PublicKey, upload []byte, verify bool) (*Upload, error) {
 	if len(upload) != p.UploadBytes(pl) {
 		return nil, errs.New(errs.Party, "hemat ReadUpload %s: upload of %d bytes, want %d", pl.Name, len(upload), p.UploadBytes(pl))
 	}
 	up := &Upload{pl: pl, pk: pk, c0: make([]ring.Poly, pl.XPolys), c1: make([]ring.Poly, pl.XPolys)}
-	per := SeedSize + p.polyBytes(Primes, N)
-	for u := range up.c0 {
-		chunk := upload[u*per : (u+1)*per]
-		var seed prg.Key
-		copy(seed[:], chunk)
-		up.c1[u] = p.uniform(seed)
-		up.c0[u] = p.r.NewPoly()
-		rd := &bitReader{buf: chunk[SeedSize:]}
-		for i := 0; i < Primes; i++ {
-			if err := rd.readAll(up.c0[u].Coeffs[i], p.qBits[i], p.q[i]); err != nil {
-				return nil, errs.New(errs.Party, "hemat ReadUpload %s: ciphertext %d: %v", pl.Name, u, err)
+	rel := p.ctRelation(pk)
+	per := p.polyBytes(Primes, N)
+	off := 0
+	for gi, g := range proofGroups(pl.XPolys) {
+		start := off
+		stmt := make([][]ring.Poly, 0, g[1]-g[0])
+		for u := g[0]; u < g[1]; u++ {
+			for k, c := range []*ring.Poly{&up.c0[u], &up.c1[u]} {
+				*c = p.r.NewPoly()
+				rd := &bitReader{buf: upload[off : off+per]}
+				off += per
+				for i := 0; i < Primes; i++ {
+					if err := rd.readAll(c.Coeffs[i], p.qBits[i], p.q[i]); err != nil {
+						return nil, errs.New(errs.Party, "hemat ReadUpload %s: ciphertext %d c%d: %v", pl.Name, u, k, err)
+					}
+				}
 			}
+			s0, s1 := p.r.NewPoly(), p.r.NewPoly()
+			p.r.INTT(up.c0[u], s0)
+			p.r.INTT(up.c1[u], s1)
+			stmt = append(stmt, []ring.Poly{s0, s1})
 		}
+		n := rel.proofBytes(g[1] - g[0])
+		if !verify {
+			off += n
+			continue
+		}
+		if err := rel.verify(uploadDigest(pk, pl, gi, upload[start:off]), stmt, upload[off:off+n]); err != nil {
+			return nil, errs.New(errs.Cheating, "hemat ReadUpload %s: ciphertexts %d-%d: %v", pl.Name, g[0], g[1]-1, err)
+		}
+		off += n
 	}
 	return up, nil
 }
 
-// Respond is the multiplier's step: from the other party's encrypted factor up and its
-// own plaintext factor w (PlainLen elements) it computes, per response polynomial, sum
-// X_u W_w, re-randomizes it with an encryption of zero under the encryptor's public key,
-// adds flooding noise and subtracts round(Q R / T) on the wanted coefficients for a
-// uniform mask R, switches the modulus down to Q' and keeps c1 and the wanted
+// Respond is the multiplier's step: from the other party's encrypted factor up (parsed
+// and verified by ReadUpload) and its own plaintext factor w (PlainLen elements) it
+// computes, per response polynomial, sum X_u W_w, re-randomizes it with an encryption of
+// zero under the encryptor's public key, adds flooding noise and subtracts round(Q R /
+// T) + rho round(Q / 2T) on the wanted coefficients for a uniform mask R and a uniform
+// bit rho (R' = 2R + rho uniform modulo 2T, zk.go), switches the modulus down to Q' and keeps c1 and the wanted
 // coefficients of c0. It returns the response and R (OutLen elements): the multiplier's
 // share of the product, the decryptor's being f(...) - R. One upload may serve several
 // responses (SPDZ2k's sacrificed triple shares the encrypted factor). Respond counts its
@@ -284,7 +422,8 @@ func (p *Params) Respond(up *Upload, w ring128.Vec, rnd io.Reader) ([]byte, ring
 	g.Fill(mask.Hi)
 	out := &bitWriter{buf: make([]byte, 0, p.ResponseBytes(pl))}
 	acc0, acc1, u := p.r.NewPoly(), p.r.NewPoly(), p.r.NewPoly()
-	flood := make([]uint64, 4)
+	flood := make([]uint64, floodWords)
+	rho := make([]uint64, 1)
 	wanted := make([]uint64, 0, N)
 	for _, o := range pl.outs {
 		for i := range acc0.Coeffs {
@@ -306,20 +445,28 @@ func (p *Params) Respond(up *Upload, w ring128.Vec, rnd io.Reader) ([]byte, ring
 		// e1 on c1; c0's e0 is subsumed by the flooding of the wanted coefficients (the
 		// others are never sent)
 		gs.ReadAndAdd(acc1)
-		// flood and mask the wanted coefficients
+		// flood and mask the wanted coefficients: subtract round(Q R / T) + rho round(Q /
+		// 2T), the mask R' = 2R + rho uniform modulo 2T (zk.go: the decryptor learns only
+		// f(X, W) - R' mod 2T of a proven upload's plaintext modulo 2T)
 		for t, pos := range o.wanted {
 			e := o.elem[t]
 			ml, mh := mask.Lo[e], mask.Hi[e]
 			vl, vh := p.scaledV(ml, mh)
+			if t%64 == 0 {
+				g.Fill(rho)
+			}
+			odd := rho[0]>>(t%64)&1 == 1
 			g.Fill(flood)
-			flood[3] &= 1<<(FloodBits+1-192) - 1 // 192 < FloodBits+1 <= 256, or this does not compile
+			flood[floodWords-1] &= 1<<((FloodBits+1)-64*(floodWords-1)) - 1
 			for i := 0; i < Primes; i++ {
 				q := p.q[i]
 				c := acc0.Coeffs[i][pos]
 				c = addMod(c, q-p.scaled(ml, mh, vl, vh, i), q)
+				if odd {
+					c = addMod(c, q-p.half[i], q)
+				}
 				if !p.noFlood { // + flood - 2^FloodBits, flood uniform in [0, 2^(FloodBits+1))
-					f := addMod(p.residue(flood[0], flood[1], i), p.mul(p.residue(flood[2], flood[3], i), p.p128[i], i), q)
-					c = addMod(c, addMod(f, q-p.pFlood[i], q), q)
+					c = addMod(c, addMod(p.residueWords(flood, i), q-p.pFlood[i], q), q)
 				}
 				acc0.Coeffs[i][pos] = c
 			}
@@ -453,4 +600,33 @@ func (b *bitReader) readAll(vs []uint64, w int, q uint64) error {
 		vs[j] = v
 	}
 	return nil
+}
+
+// writeWide writes the low w <= 64 bits of v (in two parts above 32 bits).
+func (b *bitWriter) writeWide(v uint64, w int) {
+	if w < 64 {
+		v &= 1<<w - 1
+	}
+	if w <= 32 {
+		b.writeAll([]uint64{v}, w)
+		return
+	}
+	b.writeAll([]uint64{v & (1<<32 - 1)}, 32)
+	b.writeAll([]uint64{v >> 32}, w-32)
+}
+
+// readWide reads a value written by writeWide.
+func (b *bitReader) readWide(w int) (uint64, error) {
+	var lo, hi [1]uint64
+	if w <= 32 {
+		err := b.readAll(lo[:], w, 1<<w)
+		return lo[0], err
+	}
+	if err := b.readAll(lo[:], 32, 1<<32); err != nil {
+		return 0, err
+	}
+	if err := b.readAll(hi[:], w-32, 1<<(w-32)); err != nil {
+		return 0, err
+	}
+	return lo[0] | hi[0]<<32, nil
 }

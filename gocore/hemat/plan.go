@@ -237,7 +237,11 @@ func (p *Params) matMulCost(m, k, n, mw, kw, nw int, transpose bool) MatMulCost 
 	c := MatMulCost{M: m, K: k, N: n, MW: mw, KW: kw, NW: nw, Transpose: transpose}
 	mb, kb, nb := ceil(M, mw), ceil(k, kw), ceil(Nn, nw)
 	c.XPolys, c.WPolys, c.OutPolys, c.Products = mb*kb, kb*nb, mb*nb, mb*kb*nb
-	c.Upload = c.XPolys * (SeedSize + p.polyBytes(Primes, N))
+	c.Upload = c.XPolys * p.ciphertextBytes()
+	rel := p.ctRelation(nil)
+	for _, g := range proofGroups(c.XPolys) {
+		c.Upload += rel.proofBytes(g[1] - g[0])
+	}
 	// per response polynomial N coefficients of c1 and its wanted ones (m n in all),
 	// each polynomial rounded up to whole bytes
 	c.Response = c.OutPolys*p.polyBytes(p.outPrimes, N) + p.polyBytes(p.outPrimes, m*n) + c.OutPolys
