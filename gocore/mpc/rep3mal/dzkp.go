@@ -46,7 +46,11 @@ package rep3mal
 //  2. Halving. While the vectors are longer than 1: the prover sends shares of h(0) =
 //     <A_lo, B_lo> and h(inf) = <A_hi - A_lo, B_hi - B_lo> of h(X) = <(1-X)A_lo + X A_hi,
 //     (1-X)B_lo + X B_hi>; the verifiers take h(1) = c - h(0); a coin gives r; the claim
-//     becomes h(r) about the folded vectors. Implemented (zk.go) as steps in v =
+//     becomes h(r) about the folded vectors. A_lo and A_hi are the even and odd entries
+//     (pairs of adjacent entries, so that a record's entries stay among themselves and
+//     the components that are zero in whole records stay zero: grAlg.halves); which
+//     entries pair up is a public permutation of the vectors and changes neither the
+//     claim nor the bound. Implemented (zk.go) as steps in v =
 //     foldVars variables, today v = 1 (plain halving, the vectors zero-padded to even
 //     length). With v = 2 a step does two halvings at once: the vectors (zero-padded to
 //     a multiple of 4) are 4 blocks b in {0,1}^2, h(X1, X2) = <f(X), g(X)> with f, g
@@ -288,24 +292,41 @@ func (grAlg) challenge(g *prg.PRG) galois.Elem {
 	}
 }
 
-// halves is the prover's h(0) and h(inf) for the halving step of the bases, the pairs
-// split among parallel workers (their reduced sums added).
+// halves is the prover's h(0) and h(inf) for the halving step of the bases, whose pairs
+// are adjacent entries (2j, 2j+1) (halve), split among parallel workers (their reduced
+// sums added). A product with a zero factor is skipped (a zero test reads 56 words, a
+// product costs 56 x 56 word products). The components that are zero in whole records
+// (the checked conversions' single-component operands: for each party about half of
+// B2A's lifted entries, in the records' contiguous ranges of the bases) fold to zero, and
+// adjacent pairs keep a record's entries among themselves until the vectors are short,
+// so those zeros last through the steps (pairs (j, half + j) would mix records in the
+// first step).
 func (grAlg) halves(z *zkBases[galois.Elem]) (h0, hinf galois.Elem) {
 	half := len(z.a) / 2
 	parts := parallel(half, 64, func(lo, hi int) [2]galois.Elem {
 		var w0, w2 galois.Wide
 		var s, da, db, dya, dyb, ds galois.Elem
 		for j := lo; j < hi; j++ {
-			s.Add(&z.ya[j], &z.yb[j])
-			w0.MulAdd(&z.a[j], &s)
-			w0.MulAdd(&z.b[j], &z.ya[j])
-			da.Sub(&z.a[half+j], &z.a[j])
-			db.Sub(&z.b[half+j], &z.b[j])
-			dya.Sub(&z.ya[half+j], &z.ya[j])
-			dyb.Sub(&z.yb[half+j], &z.yb[j])
+			l, h := 2*j, 2*j+1
+			a, b, ya := &z.a[l], &z.b[l], &z.ya[l]
+			s.Add(ya, &z.yb[l])
+			if !a.IsZero() && !s.IsZero() {
+				w0.MulAdd(a, &s)
+			}
+			if !ya.IsZero() && !b.IsZero() {
+				w0.MulAdd(b, ya)
+			}
+			da.Sub(&z.a[h], a)
+			db.Sub(&z.b[h], b)
+			dya.Sub(&z.ya[h], ya)
+			dyb.Sub(&z.yb[h], &z.yb[l])
 			ds.Add(&dya, &dyb)
-			w2.MulAdd(&da, &ds)
-			w2.MulAdd(&db, &dya)
+			if !da.IsZero() && !ds.IsZero() {
+				w2.MulAdd(&da, &ds)
+			}
+			if !dya.IsZero() && !db.IsZero() {
+				w2.MulAdd(&db, &dya)
+			}
 		}
 		var out [2]galois.Elem
 		w0.Reduce(&out[0])
@@ -319,11 +340,38 @@ func (grAlg) halves(z *zkBases[galois.Elem]) (h0, hinf galois.Elem) {
 	return
 }
 
-// fold replaces w by lo + r (hi - lo) (a verifier's share of the interleaved instances
+// halve replaces w by w[2j] + r (w[2j+1] - w[2j]) (the pairs of halves): each pair's
+// result is written over its first entry by parallel workers (zero differences skipped),
+// then the results are moved down to w[j] in order (entry 2j before j's old value is
+// needed: 2j >= j). The challenge r is in the exceptional set: the products use its bit
+// mask (MulBits).
+func (grAlg) halve(w []galois.Elem, r *galois.Elem) []galois.Elem {
+	half := len(w) / 2
+	rb := r.Bits()
+	parallel(half, 256, func(lo, hi int) struct{} {
+		var d, t galois.Elem
+		for j := lo; j < hi; j++ {
+			x := &w[2*j]
+			d.Sub(&w[2*j+1], x)
+			if d.IsZero() {
+				continue
+			}
+			t.MulBits(rb, &d)
+			x.Add(x, &t)
+		}
+		return struct{}{}
+	})
+	for j := 1; j < half; j++ {
+		w[j] = w[2*j]
+	}
+	return w[:half]
+}
+
+// foldTop replaces w by lo + r (hi - lo) (a verifier's share of the interleaved instances
 // is zero at every other position: zero differences are skipped), split among parallel
 // workers.
 // The challenge r is in the exceptional set: the products use its bit mask (MulBits).
-func (grAlg) fold(w []galois.Elem, r *galois.Elem) []galois.Elem {
+func (grAlg) foldTop(w []galois.Elem, r *galois.Elem) []galois.Elem {
 	half := len(w) / 2
 	rb := r.Bits()
 	parallel(half, 256, func(lo, hi int) struct{} {

@@ -34,10 +34,17 @@ type zkAlg[E comparable] interface {
 	xor() bool
 	// challenge draws a challenge from g: uniform in the exceptional set, outside {0, 1}.
 	challenge(g *prg.PRG) E
-	// halves is the prover's h(0) and h(inf) for a halving step of the bases.
+	// halves is the prover's h(0) and h(inf) for a halving step of the bases, and halve
+	// that step's fold of one vector v (of even length, in place): lo + r (hi - lo) for
+	// each pair (lo, hi) of entries, returned as the first len(v)/2 entries of v. The
+	// algebra chooses how the entries pair up (both methods the same way): a public
+	// permutation of the vectors, which changes neither the claim nor the bound.
 	halves(z *zkBases[E]) (h0, hinf E)
-	// fold replaces v by lo + r (hi - lo) and returns the first half.
-	fold(v []E, r *E) []E
+	halve(v []E, r *E) []E
+	// foldTop replaces v by lo + r (hi - lo) with lo the first half and hi the second
+	// (the top variable of a step in v > 1 variables, and the instances of length 2), in
+	// place, and returns the first half.
+	foldTop(v []E, r *E) []E
 	// points is the prover's h at the points of {0,1,inf}^v (base-3 indices, lift's
 	// tables) of a compression step in v variables, except the grid point skip (left
 	// zero): the bases' length is a multiple of 2^v, entry b*B + j in block b.
@@ -228,9 +235,16 @@ func (s *zkProof[E]) stepApply(sm, sp []uint64, g *prg.PRG) {
 		}
 		claim(&s.cm, sm)
 		claim(&s.cp, sp)
+		vecs := []*[]E{&s.bases.a, &s.bases.b, &s.bases.ya, &s.bases.yb}
+		if v == 1 { // the algebra's pairs (halves)
+			for _, w := range vecs {
+				*w = a.halve(*w, &rs[0])
+			}
+			return
+		}
 		for i := v - 1; i >= 0; i-- { // the top variable first: block b = index / B
-			for _, w := range []*[]E{&s.bases.a, &s.bases.b, &s.bases.ya, &s.bases.yb} {
-				*w = a.fold(*w, &rs[i])
+			for _, w := range vecs {
+				*w = a.foldTop(*w, &rs[i])
 			}
 		}
 		return
@@ -244,8 +258,8 @@ func (s *zkProof[E]) stepApply(sm, sp []uint64, g *prg.PRG) {
 	line(&s.vm.c, s.decode(sm))
 	line(&s.vp.c, s.decode(sp))
 	for _, in := range []*zkInstance[E]{s.own, s.vm, s.vp} {
-		in.a = a.fold(in.a, &r)
-		in.b = a.fold(in.b, &r)
+		in.a = a.foldTop(in.a, &r)
+		in.b = a.foldTop(in.b, &r)
 	}
 }
 
