@@ -107,9 +107,13 @@ func (gfAlg) halves(z *zkBases[galois.F64]) (h0, hinf galois.F64) {
 	return w0.Reduce(), w2.Reduce()
 }
 
-// halve is the halving step's fold: foldTop (the AND proof pairs j with half + j, as in
-// halves).
-func (a gfAlg) halve(w []galois.F64, r *galois.F64) []galois.F64 { return a.foldTop(w, r) }
+// halve is the halving step's fold: foldTop of each vector (the AND proof pairs j with
+// half + j, as in halves).
+func (a gfAlg) halve(z *zkBases[galois.F64], r *galois.F64) {
+	for _, w := range []*[]galois.F64{&z.a, &z.b, &z.ya, &z.yb} {
+		*w = a.foldTop(*w, r)
+	}
+}
 
 // foldTop replaces w by lo + r (hi - lo).
 func (gfAlg) foldTop(w []galois.F64, r *galois.F64) []galois.F64 {

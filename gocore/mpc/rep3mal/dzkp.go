@@ -303,28 +303,62 @@ func (grAlg) challenge(g *prg.PRG) galois.Elem {
 // first step).
 func (grAlg) halves(z *zkBases[galois.Elem]) (h0, hinf galois.Elem) {
 	half := len(z.a) / 2
+	var zp [4][]bool
+	for k := range zp {
+		zp[k] = pairZero(z.zero[k], half)
+	}
 	parts := parallel(half, 64, func(lo, hi int) [2]galois.Elem {
 		var w0, w2 galois.Wide
 		var s, da, db, dya, dyb, ds galois.Elem
+		// zeros reports whether the entries of pair j of vector v are zero (without reading
+		// them if the pair lies in a known zero range).
+		zeros := func(k int, v []galois.Elem, j int) (bool, bool) {
+			if zp[k][j] {
+				return true, true
+			}
+			return v[2*j].IsZero(), v[2*j+1].IsZero()
+		}
+		// diff sets d = x1 - x0 and reports whether it is non-zero (zx0, zx1: x0, x1 zero).
+		diff := func(d, x1, x0 *galois.Elem, zx1, zx0 bool) bool {
+			switch {
+			case zx0 && zx1:
+				*d = galois.Elem{}
+				return false
+			case zx0:
+				*d = *x1
+				return true
+			}
+			d.Sub(x1, x0)
+			return !d.IsZero()
+		}
 		for j := lo; j < hi; j++ {
 			l, h := 2*j, 2*j+1
-			a, b, ya := &z.a[l], &z.b[l], &z.ya[l]
-			s.Add(ya, &z.yb[l])
-			if !a.IsZero() && !s.IsZero() {
-				w0.MulAdd(a, &s)
+			a, b, ya, yb := &z.a[l], &z.b[l], &z.ya[l], &z.yb[l]
+			a1, b1, ya1, yb1 := &z.a[h], &z.b[h], &z.ya[h], &z.yb[h]
+			za, za1 := zeros(0, z.a, j)
+			zb, zb1 := zeros(1, z.b, j)
+			zya, zya1 := zeros(2, z.ya, j)
+			zyb, zyb1 := zeros(3, z.yb, j)
+			if !za && !(zya && zyb) {
+				s.Add(ya, yb)
+				if !s.IsZero() {
+					w0.MulAdd(a, &s)
+				}
 			}
-			if !ya.IsZero() && !b.IsZero() {
+			if !zya && !zb {
 				w0.MulAdd(b, ya)
 			}
-			da.Sub(&z.a[h], a)
-			db.Sub(&z.b[h], b)
-			dya.Sub(&z.ya[h], ya)
-			dyb.Sub(&z.yb[h], &z.yb[l])
-			ds.Add(&dya, &dyb)
-			if !da.IsZero() && !ds.IsZero() {
-				w2.MulAdd(&da, &ds)
+			nda := diff(&da, a1, a, za1, za)
+			ndb := diff(&db, b1, b, zb1, zb)
+			ndya := diff(&dya, ya1, ya, zya1, zya)
+			ndyb := diff(&dyb, yb1, yb, zyb1, zyb)
+			if nda && (ndya || ndyb) {
+				ds.Add(&dya, &dyb)
+				if !ds.IsZero() {
+					w2.MulAdd(&da, &ds)
+				}
 			}
-			if !dya.IsZero() && !db.IsZero() {
+			if ndya && ndb {
 				w2.MulAdd(&db, &dya)
 			}
 		}
@@ -340,31 +374,68 @@ func (grAlg) halves(z *zkBases[galois.Elem]) (h0, hinf galois.Elem) {
 	return
 }
 
-// halve replaces w by w[2j] + r (w[2j+1] - w[2j]) (the pairs of halves): each pair's
-// result is written over its first entry by parallel workers (zero differences skipped),
-// then the results are moved down to w[j] in order (entry 2j before j's old value is
-// needed: 2j >= j). The challenge r is in the exceptional set: the products use its bit
-// mask (MulBits).
-func (grAlg) halve(w []galois.Elem, r *galois.Elem) []galois.Elem {
-	half := len(w) / 2
+// halve replaces each vector w of z by w[2j] + r (w[2j+1] - w[2j]) (the pairs of
+// halves): each pair's result is written over its first entry by parallel workers (zero
+// differences skipped, pairs in a known zero range not read), then the results are moved
+// down to w[j] in order (entry 2j before j's old value is needed: 2j >= j; a known zero
+// pair's result is written as zero without a read), and the zero ranges are halved. The
+// challenge r is in the exceptional set: the products use its bit mask (MulBits).
+func (grAlg) halve(z *zkBases[galois.Elem], r *galois.Elem) {
 	rb := r.Bits()
-	parallel(half, 256, func(lo, hi int) struct{} {
-		var d, t galois.Elem
-		for j := lo; j < hi; j++ {
-			x := &w[2*j]
-			d.Sub(&w[2*j+1], x)
-			if d.IsZero() {
-				continue
+	for k, vec := range [4]*[]galois.Elem{&z.a, &z.b, &z.ya, &z.yb} {
+		w := *vec
+		half := len(w) / 2
+		zp := pairZero(z.zero[k], half)
+		parallel(half, 256, func(lo, hi int) struct{} {
+			var d, t galois.Elem
+			for j := lo; j < hi; j++ {
+				if zp[j] {
+					continue
+				}
+				x, y := &w[2*j], &w[2*j+1]
+				d.Sub(y, x)
+				if d.IsZero() {
+					continue
+				}
+				t.MulBits(rb, &d)
+				x.Add(x, &t)
 			}
-			t.MulBits(rb, &d)
-			x.Add(x, &t)
+			return struct{}{}
+		})
+		for j := range half {
+			if zp[j] {
+				w[j] = galois.Elem{}
+			} else if j > 0 {
+				w[j] = w[2*j]
+			}
 		}
-		return struct{}{}
-	})
-	for j := 1; j < half; j++ {
-		w[j] = w[2*j]
+		*vec = w[:half]
+		z.zero[k] = halveSpans(z.zero[k])
 	}
-	return w[:half]
+}
+
+// pairZero reports for each pair (2j, 2j+1), j < half, whether both entries lie in one
+// of the zero ranges sp.
+func pairZero(sp []span, half int) []bool {
+	zp := make([]bool, half)
+	for _, s := range sp {
+		for j := (s.lo + 1) / 2; j < min(s.hi/2, half); j++ {
+			zp[j] = true
+		}
+	}
+	return zp
+}
+
+// halveSpans returns the zero ranges after a halving step: the pairs that lie in a range
+// (sp is overwritten).
+func halveSpans(sp []span) []span {
+	out := sp[:0]
+	for _, s := range sp {
+		if lo, hi := (s.lo+1)/2, s.hi/2; lo < hi {
+			out = append(out, span{lo, hi})
+		}
+	}
+	return out
 }
 
 // foldTop replaces w by lo + r (hi - lo) (a verifier's share of the interleaved instances
@@ -522,6 +593,17 @@ func (st *arithStatement) finish(sm, sp []uint64, g *prg.PRG) (*zkProof[galois.E
 		}
 		cm, cp = st.liftFold(liftBasis(a, st.lift, rs[:st.lift.s]), decode(sm), decode(sp),
 			[4][]galois.Elem{bases.a, bases.b, bases.ya, bases.yb})
+	}
+	// The components zero in whole records have zero entries in the bases (liftFold
+	// clears them): known zero ranges for the halving steps.
+	off := 0
+	for ri, r := range st.recs {
+		for v := range 4 {
+			if st.zero[ri][v] {
+				bases.zero[v] = addSpan(bases.zero[v], off, off+r.m*r.k)
+			}
+		}
+		off += r.m * r.k
 	}
 	gb := gamma.Bits() // gamma is a challenge or 1: exceptional
 	for i := range st.dots {

@@ -166,8 +166,9 @@
 // products by an element of the exceptional set (the challenges, psi, gamma, the dot
 // records' v) are additions under the bit mask of its coefficients
 // (galois.Wide.MulAddBits) instead of word products; the GR halving steps pair adjacent
-// entries, so that a component zero in whole records stays zero through the steps, and
-// the prover skips the products with a zero factor; the lifts, the folds and the GR
+// entries, so that a component zero in whole records stays zero through the steps in
+// known ranges, which neither the prover nor the verifiers read, and the prover skips
+// the products with a zero factor; the lifts, the folds and the GR
 // compression steps are sums of independent parts, split among GOMAXPROCS goroutines of
 // the party (parallel.go) and added in a fixed order; the proofs' large vectors come from
 // per-party arenas reused by every batch (held for the party's lifetime: about the

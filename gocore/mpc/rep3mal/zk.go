@@ -35,12 +35,12 @@ type zkAlg[E comparable] interface {
 	// challenge draws a challenge from g: uniform in the exceptional set, outside {0, 1}.
 	challenge(g *prg.PRG) E
 	// halves is the prover's h(0) and h(inf) for a halving step of the bases, and halve
-	// that step's fold of one vector v (of even length, in place): lo + r (hi - lo) for
-	// each pair (lo, hi) of entries, returned as the first len(v)/2 entries of v. The
+	// that step's fold of the four vectors (of even length, in place): lo + r (hi - lo)
+	// for each pair (lo, hi) of entries, the first len/2 entries of each. The
 	// algebra chooses how the entries pair up (both methods the same way): a public
 	// permutation of the vectors, which changes neither the claim nor the bound.
 	halves(z *zkBases[E]) (h0, hinf E)
-	halve(v []E, r *E) []E
+	halve(z *zkBases[E], r *E)
 	// foldTop replaces v by lo + r (hi - lo) with lo the first half and hi the second
 	// (the top variable of a step in v > 1 variables, and the instances of length 2), in
 	// place, and returns the first half.
@@ -80,7 +80,31 @@ func extendE[E comparable](a zkAlg[E], z *zkLift, in, out []E) {
 // YB_j); as V+ of the previous one a = (0, A_j), b = (YA_j, 0) (dzkp.go's statement).
 // A compression step splits the bases into blocks alike (entries of the interleaved
 // vectors in pairs), so each of the four is folded instead of six interleaved vectors.
-type zkBases[E any] struct{ a, b, ya, yb []E }
+//
+// zero lists, per vector (a, b, ya, yb), ranges of entries known to be zero (the
+// components zero in whole records: arithStatement.finish), sorted; an algebra's halving
+// steps may skip them without reading them (grAlg) and keep the lists up to date (nil:
+// nothing known).
+type zkBases[E any] struct {
+	a, b, ya, yb []E
+	zero         [4][]span
+}
+
+// span is the range [lo, hi) of a vector's entries.
+type span struct{ lo, hi int }
+
+// addSpan appends [lo, hi) to sp (sorted, after its last range), merged with an adjacent
+// last range.
+func addSpan(sp []span, lo, hi int) []span {
+	if lo >= hi {
+		return sp
+	}
+	if n := len(sp); n > 0 && sp[n-1].hi == lo {
+		sp[n-1].hi = hi
+		return sp
+	}
+	return append(sp, span{lo, hi})
+}
 
 func (z *zkBases[E]) push(a, b, ya, yb *E) {
 	z.a, z.b, z.ya, z.yb = append(z.a, *a), append(z.b, *b), append(z.ya, *ya), append(z.yb, *yb)
@@ -235,15 +259,12 @@ func (s *zkProof[E]) stepApply(sm, sp []uint64, g *prg.PRG) {
 		}
 		claim(&s.cm, sm)
 		claim(&s.cp, sp)
-		vecs := []*[]E{&s.bases.a, &s.bases.b, &s.bases.ya, &s.bases.yb}
 		if v == 1 { // the algebra's pairs (halves)
-			for _, w := range vecs {
-				*w = a.halve(*w, &rs[0])
-			}
+			a.halve(s.bases, &rs[0])
 			return
 		}
 		for i := v - 1; i >= 0; i-- { // the top variable first: block b = index / B
-			for _, w := range vecs {
+			for _, w := range []*[]E{&s.bases.a, &s.bases.b, &s.bases.ya, &s.bases.yb} {
 				*w = a.foldTop(*w, &rs[i])
 			}
 		}
