@@ -879,7 +879,7 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, dsts [4][]
 				ps := st.psiBits[jb.ri][t] // psi_t, exceptional: its bit mask
 				for j := base; j < base+r.k; j++ {
 					for v := range 2 {
-						if !dsts[v][j].IsZero() {
+						if !zeroComp[jb.ri][v] && !dsts[v][j].IsZero() {
 							dsts[v][j].MulBits(ps, &dsts[v][j])
 						}
 					}
