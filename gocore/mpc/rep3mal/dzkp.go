@@ -318,14 +318,19 @@ func (grAlg) halves(z *zkBases[galois.Elem]) (h0, hinf galois.Elem) {
 			}
 			return v[2*j].IsZero(), v[2*j+1].IsZero()
 		}
-		// diff sets d = x1 - x0 and reports whether it is non-zero (zx0, zx1: x0, x1 zero).
+		// diff sets d = x1 - x0 and reports whether it is non-zero (zx0, zx1: x0, x1 zero;
+		// an entry reported zero is not read: in a zero range it is not stored).
+		var zero galois.Elem
 		diff := func(d, x1, x0 *galois.Elem, zx1, zx0 bool) bool {
 			switch {
 			case zx0 && zx1:
-				*d = galois.Elem{}
+				*d = zero
 				return false
 			case zx0:
 				*d = *x1
+				return true
+			case zx1:
+				d.Sub(&zero, x0)
 				return true
 			}
 			d.Sub(x1, x0)
@@ -340,7 +345,14 @@ func (grAlg) halves(z *zkBases[galois.Elem]) (h0, hinf galois.Elem) {
 			zya, zya1 := zeros(2, z.ya, j)
 			zyb, zyb1 := zeros(3, z.yb, j)
 			if !za && !(zya && zyb) {
-				s.Add(ya, yb)
+				switch {
+				case zya:
+					s = *yb
+				case zyb:
+					s = *ya
+				default:
+					s.Add(ya, yb)
+				}
 				if !s.IsZero() {
 					w0.MulAdd(a, &s)
 				}
@@ -376,10 +388,10 @@ func (grAlg) halves(z *zkBases[galois.Elem]) (h0, hinf galois.Elem) {
 
 // halve replaces each vector w of z by w[2j] + r (w[2j+1] - w[2j]) (the pairs of
 // halves): each pair's result is written over its first entry by parallel workers (zero
-// differences skipped, pairs in a known zero range not read), then the results are moved
-// down to w[j] in order (entry 2j before j's old value is needed: 2j >= j; a known zero
-// pair's result is written as zero without a read), and the zero ranges are halved. The
-// challenge r is in the exceptional set: the products use its bit mask (MulBits).
+// differences skipped, pairs in a zero range neither read nor written), then the results
+// are moved down to w[j] in order (entry 2j before j's old value is needed: 2j >= j), and
+// the zero ranges are halved (their ends written as zeros: zkBases). The challenge r is
+// in the exceptional set: the products use its bit mask (MulBits).
 func (grAlg) halve(z *zkBases[galois.Elem], r *galois.Elem) {
 	rb := r.Bits()
 	for k, vec := range [4]*[]galois.Elem{&z.a, &z.b, &z.ya, &z.yb} {
@@ -402,15 +414,14 @@ func (grAlg) halve(z *zkBases[galois.Elem], r *galois.Elem) {
 			}
 			return struct{}{}
 		})
-		for j := range half {
-			if zp[j] {
-				w[j] = galois.Elem{}
-			} else if j > 0 {
+		for j := 1; j < half; j++ {
+			if !zp[j] {
 				w[j] = w[2*j]
 			}
 		}
 		*vec = w[:half]
 		z.zero[k] = halveSpans(z.zero[k])
+		zeroEnds(*vec, z.zero[k])
 	}
 }
 
@@ -594,8 +605,8 @@ func (st *arithStatement) finish(sm, sp []uint64, g *prg.PRG) (*zkProof[galois.E
 		cm, cp = st.liftFold(liftBasis(a, st.lift, rs[:st.lift.s]), decode(sm), decode(sp),
 			[4][]galois.Elem{bases.a, bases.b, bases.ya, bases.yb})
 	}
-	// The components zero in whole records have zero entries in the bases (liftFold
-	// clears them): known zero ranges for the halving steps.
+	// The components zero in whole records are zero ranges of the bases, whose entries
+	// liftFold does not write (zkBases: only their ends are stored).
 	off := 0
 	for ri, r := range st.recs {
 		for v := range 4 {
@@ -604,6 +615,9 @@ func (st *arithStatement) finish(sm, sp []uint64, g *prg.PRG) (*zkProof[galois.E
 			}
 		}
 		off += r.m * r.k
+	}
+	for v, w := range [4][]galois.Elem{bases.a, bases.b, bases.ya, bases.yb} {
+		zeroEnds(w, bases.zero[v])
 	}
 	gb := gamma.Bits() // gamma is a challenge or 1: exceptional
 	for i := range st.dots {
@@ -843,8 +857,7 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, dsts [4][]
 				nl := min(G, r.n-t*G) // blocks with an output at position t
 				for v := range 4 {
 					dst := dsts[v][base : base+r.k]
-					if zeroComp[jb.ri][v] {
-						clear(dst)
+					if zeroComp[jb.ri][v] { // a zero range of the bases (finish)
 						continue
 					}
 					for k := range r.k {

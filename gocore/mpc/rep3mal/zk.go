@@ -81,13 +81,33 @@ func extendE[E comparable](a zkAlg[E], z *zkLift, in, out []E) {
 // A compression step splits the bases into blocks alike (entries of the interleaved
 // vectors in pairs), so each of the four is folded instead of six interleaved vectors.
 //
-// zero lists, per vector (a, b, ya, yb), ranges of entries known to be zero (the
-// components zero in whole records: arithStatement.finish), sorted; an algebra's halving
-// steps may skip them without reading them (grAlg) and keep the lists up to date (nil:
-// nothing known).
+// zero lists, per vector (a, b, ya, yb), ranges of entries that are zero (the components
+// zero in whole records: arithStatement.finish), sorted (nil: none known). Only the first
+// and the last entry of a range are stored as zeros (so that a pair across a range's end
+// reads zeros); the others are not written and are read by no one: an algebra's halving
+// steps skip them (grAlg) and keep the lists up to date, and materialize writes them
+// before a kernel that reads every entry.
 type zkBases[E any] struct {
 	a, b, ya, yb []E
 	zero         [4][]span
+}
+
+// materialize writes the zeros of the zero ranges and forgets the ranges.
+func (z *zkBases[E]) materialize() {
+	for k, w := range [4][]E{z.a, z.b, z.ya, z.yb} {
+		for _, sp := range z.zero[k] {
+			clear(w[sp.lo:sp.hi])
+		}
+		z.zero[k] = nil
+	}
+}
+
+// zeroEnds writes the first and the last entry of each zero range of w as zero.
+func zeroEnds[E any](w []E, sp []span) {
+	var zero E
+	for _, r := range sp {
+		w[r.lo], w[r.hi-1] = zero, zero
+	}
 }
 
 // span is the range [lo, hi) of a vector's entries.
@@ -219,6 +239,9 @@ func (s *zkProof[E]) stepMsg() []uint64 {
 	}
 	s.v = stepVars(len(s.bases.a))
 	s.bases.padTo(1 << s.v)
+	if s.v > 1 { // points and foldTop read every entry
+		s.bases.materialize()
+	}
 	if s.v == 1 {
 		h0, hinf := s.alg.halves(s.bases)
 		return s.encode(h0, hinf)
