@@ -28,7 +28,11 @@ package rep3mal
 //
 // with V-'s shares a = (x_i, 0), b = (y_i, y_i), w = z_i + F(k_{i-1}) and V+'s a = (0,
 // x_{i+1}), b = (y_{i+1}, 0), w = -F(k_i). All three parties prove at once, and each is
-// V- of the next party and V+ of the previous one.
+// V- of the next party and V+ of the previous one. (The verifiers compute w from the
+// reported words as z_B + next and -prev. The checked B2A's t = b0 b1 is party 0's input
+// instead, t_0 = F(k_2) held by parties 0 and 2 and t_1 sent to party 1; its reported
+// words make w = t_0 + t_1 for prover 0, shared as t_0 by V- and t_1 by V+, and w = 0
+// for provers 1 and 2, whose cross terms vanish: rep3/convert_checked.go.)
 //
 // Protocol, per check batch (after the batch's coin, which fixes the products):
 //  1. Lift. Each record's outputs are laid out as 2^s blocks of m (zero-padded): output
