@@ -118,7 +118,14 @@ func (p *Protocol) b2aChecked(s *BShare) (*AShare, error) {
 		return &AShare{a: zero, b: zero}
 	}
 	b0, b1, b2 := comp(0), comp(1), comp(2)
-	t, err := p.b2aProduct(b0, b1, zero)
+	var tv []uint64 // party 0's t = b0 b1 (b0 its first component, b1 its second)
+	if p.id == 0 {
+		tv = make([]uint64, n*w)
+		for i := range tv {
+			tv[i] = b0.a[i] & b1.b[i]
+		}
+	}
+	t, err := p.b2aProduct(b0, b1, tv, zero)
 	if err != nil {
 		return nil, fmt.Errorf("b0 & b1: %w", err)
 	}
@@ -170,24 +177,17 @@ func (p *Protocol) b2aChecked(s *BShare) (*AShare, error) {
 }
 
 // b2aProduct is t = b0 * b1 (the bits of binary components 0 and 1, which party 0 holds
-// both of) as party 0's input (see the file's doc): t_0 = F(k_2), drawn by parties 0
-// and 2, t_1 = t - t_0, sent by party 0 to party 1, t_2 = 0 (this party's component
-// that is zero is the zero slice). It is reported to the Observer as the product
+// both of) as party 0's input of tv (its t; nil at parties 1 and 2; see the file's doc):
+// t_0 = F(k_2), drawn by parties 0 and 2, t_1 = t - t_0, sent by party 0 to party 1, t_2
+// = 0 (this party's component that is zero is the zero slice). It is reported to the Observer as the product
 // b0 * b1 with masks that make its claim, in the form of rep3's product (a MaskObserver's
 // claim shares are z_B + next for the V- of party i+1's claim and -prev for the V+ of
 // party i-1's), the input's: party 0 claims t_0 + t_1 = b0 b1 with shares t_0 (party 2,
 // z_B) and t_1 (party 1: prev = -t_1); parties 1 and 2 claim 0, their cross terms being
 // zero (party 0's V- share t_1 + next with next = -t_1, every other share 0).
-func (p *Protocol) b2aProduct(b0, b1 *AShare, zero []uint64) (*AShare, error) {
+func (p *Protocol) b2aProduct(b0, b1 *AShare, tv, zero []uint64) (*AShare, error) {
 	n := len(zero)
-	var vals []uint64
-	if p.id == 0 { // b0 is this party's first component, b1 its second
-		vals = make([]uint64, n)
-		for i := range vals {
-			vals[i] = b0.a[i] & b1.b[i]
-		}
-	}
-	a, b, err := p.input1(0, vals, n, false)
+	a, b, err := p.input1(0, tv, n, false)
 	if err != nil {
 		return nil, err
 	}
