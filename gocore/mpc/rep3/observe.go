@@ -50,7 +50,9 @@ type MaskObserver interface {
 	// ProductMasks immediately precedes the Product report of every product (Mul,
 	// MulSum, GatherMulSum, MatMul and AND; those inside the conversions included):
 	// next[e] = F(k_i) and prev[e] = F(k_{i-1}) are the words this party drew for output e,
-	// so that z_i[e] includes next[e] - prev[e] (AND: next[e] ^ prev[e]).
+	// so that z_i[e] includes next[e] - prev[e] (AND: next[e] ^ prev[e]). (One exception,
+	// the checked B2A's t = b0 b1, which party 0 inputs: b2aProduct in convert_checked.go
+	// reports the words that make the claim shares z_B + next and -prev its input's.)
 	ProductMasks(next, prev []uint64)
 }
 

@@ -107,8 +107,16 @@ func (gfAlg) halves(z *zkBases[galois.F64]) (h0, hinf galois.F64) {
 	return w0.Reduce(), w2.Reduce()
 }
 
-// fold replaces w by lo + r (hi - lo).
-func (gfAlg) fold(w []galois.F64, r *galois.F64) []galois.F64 {
+// halve is the halving step's fold: foldTop of each vector (the AND proof pairs j with
+// half + j, as in halves).
+func (a gfAlg) halve(z *zkBases[galois.F64], r *galois.F64) {
+	for _, w := range []*[]galois.F64{&z.a, &z.b, &z.ya, &z.yb} {
+		*w = a.foldTop(*w, r)
+	}
+}
+
+// foldTop replaces w by lo + r (hi - lo).
+func (gfAlg) foldTop(w []galois.F64, r *galois.F64) []galois.F64 {
 	half := len(w) / 2
 	const chunk = 256
 	var d, prod [chunk]galois.F64

@@ -28,7 +28,11 @@ package rep3mal
 //
 // with V-'s shares a = (x_i, 0), b = (y_i, y_i), w = z_i + F(k_{i-1}) and V+'s a = (0,
 // x_{i+1}), b = (y_{i+1}, 0), w = -F(k_i). All three parties prove at once, and each is
-// V- of the next party and V+ of the previous one.
+// V- of the next party and V+ of the previous one. (The verifiers compute w from the
+// reported words as z_B + next and -prev. The checked B2A's t = b0 b1 is party 0's input
+// instead, t_0 = F(k_2) held by parties 0 and 2 and t_1 sent to party 1; its reported
+// words make w = t_0 + t_1 for prover 0, shared as t_0 by V- and t_1 by V+, and w = 0
+// for provers 1 and 2, whose cross terms vanish: rep3/convert_checked.go.)
 //
 // Protocol, per check batch (after the batch's coin, which fixes the products):
 //  1. Lift. Each record's outputs are laid out as 2^s blocks of m (zero-padded): output
@@ -46,7 +50,11 @@ package rep3mal
 //  2. Halving. While the vectors are longer than 1: the prover sends shares of h(0) =
 //     <A_lo, B_lo> and h(inf) = <A_hi - A_lo, B_hi - B_lo> of h(X) = <(1-X)A_lo + X A_hi,
 //     (1-X)B_lo + X B_hi>; the verifiers take h(1) = c - h(0); a coin gives r; the claim
-//     becomes h(r) about the folded vectors. Implemented (zk.go) as steps in v =
+//     becomes h(r) about the folded vectors. A_lo and A_hi are the even and odd entries
+//     (pairs of adjacent entries, so that a record's entries stay among themselves and
+//     the components that are zero in whole records stay zero: grAlg.halves); which
+//     entries pair up is a public permutation of the vectors and changes neither the
+//     claim nor the bound. Implemented (zk.go) as steps in v =
 //     foldVars variables, today v = 1 (plain halving, the vectors zero-padded to even
 //     length). With v = 2 a step does two halvings at once: the vectors (zero-padded to
 //     a multiple of 4) are 4 blocks b in {0,1}^2, h(X1, X2) = <f(X), g(X)> with f, g
@@ -288,24 +296,87 @@ func (grAlg) challenge(g *prg.PRG) galois.Elem {
 	}
 }
 
-// halves is the prover's h(0) and h(inf) for the halving step of the bases, the pairs
-// split among parallel workers (their reduced sums added).
+// halves is the prover's h(0) and h(inf) for the halving step of the bases, whose pairs
+// are adjacent entries (2j, 2j+1) (halve), split among parallel workers (their reduced
+// sums added). A product with a zero factor is skipped (a zero test reads 56 words, a
+// product costs 56 x 56 word products). The components that are zero in whole records
+// (the checked conversions' single-component operands: for each party about half of
+// B2A's lifted entries, in the records' contiguous ranges of the bases) fold to zero, and
+// adjacent pairs keep a record's entries among themselves until the vectors are short,
+// so those zeros last through the steps (pairs (j, half + j) would mix records in the
+// first step).
 func (grAlg) halves(z *zkBases[galois.Elem]) (h0, hinf galois.Elem) {
 	half := len(z.a) / 2
+	var zp [4][]bool
+	for k := range zp {
+		zp[k] = pairZero(z.zero[k], half)
+	}
 	parts := parallel(half, 64, func(lo, hi int) [2]galois.Elem {
 		var w0, w2 galois.Wide
 		var s, da, db, dya, dyb, ds galois.Elem
+		// zeros reports whether the entries of pair j of vector v are zero (without reading
+		// them if the pair lies in a known zero range).
+		zeros := func(k int, v []galois.Elem, j int) (bool, bool) {
+			if zp[k][j] {
+				return true, true
+			}
+			return v[2*j].IsZero(), v[2*j+1].IsZero()
+		}
+		// diff sets d = x1 - x0 and reports whether it is non-zero (zx0, zx1: x0, x1 zero;
+		// an entry reported zero is not read: in a zero range it is not stored).
+		var zero galois.Elem
+		diff := func(d, x1, x0 *galois.Elem, zx1, zx0 bool) bool {
+			switch {
+			case zx0 && zx1:
+				*d = zero
+				return false
+			case zx0:
+				*d = *x1
+				return true
+			case zx1:
+				d.Sub(&zero, x0)
+				return true
+			}
+			d.Sub(x1, x0)
+			return !d.IsZero()
+		}
 		for j := lo; j < hi; j++ {
-			s.Add(&z.ya[j], &z.yb[j])
-			w0.MulAdd(&z.a[j], &s)
-			w0.MulAdd(&z.b[j], &z.ya[j])
-			da.Sub(&z.a[half+j], &z.a[j])
-			db.Sub(&z.b[half+j], &z.b[j])
-			dya.Sub(&z.ya[half+j], &z.ya[j])
-			dyb.Sub(&z.yb[half+j], &z.yb[j])
-			ds.Add(&dya, &dyb)
-			w2.MulAdd(&da, &ds)
-			w2.MulAdd(&db, &dya)
+			l, h := 2*j, 2*j+1
+			a, b, ya, yb := &z.a[l], &z.b[l], &z.ya[l], &z.yb[l]
+			a1, b1, ya1, yb1 := &z.a[h], &z.b[h], &z.ya[h], &z.yb[h]
+			za, za1 := zeros(0, z.a, j)
+			zb, zb1 := zeros(1, z.b, j)
+			zya, zya1 := zeros(2, z.ya, j)
+			zyb, zyb1 := zeros(3, z.yb, j)
+			if !za && !(zya && zyb) {
+				switch {
+				case zya:
+					s = *yb
+				case zyb:
+					s = *ya
+				default:
+					s.Add(ya, yb)
+				}
+				if !s.IsZero() {
+					w0.MulAdd(a, &s)
+				}
+			}
+			if !zya && !zb {
+				w0.MulAdd(b, ya)
+			}
+			nda := diff(&da, a1, a, za1, za)
+			ndb := diff(&db, b1, b, zb1, zb)
+			ndya := diff(&dya, ya1, ya, zya1, zya)
+			ndyb := diff(&dyb, yb1, yb, zyb1, zyb)
+			if nda && (ndya || ndyb) {
+				ds.Add(&dya, &dyb)
+				if !ds.IsZero() {
+					w2.MulAdd(&da, &ds)
+				}
+			}
+			if ndya && ndb {
+				w2.MulAdd(&db, &dya)
+			}
 		}
 		var out [2]galois.Elem
 		w0.Reduce(&out[0])
@@ -319,11 +390,74 @@ func (grAlg) halves(z *zkBases[galois.Elem]) (h0, hinf galois.Elem) {
 	return
 }
 
-// fold replaces w by lo + r (hi - lo) (a verifier's share of the interleaved instances
+// halve replaces each vector w of z by w[2j] + r (w[2j+1] - w[2j]) (the pairs of
+// halves): each pair's result is written over its first entry by parallel workers (zero
+// differences skipped, pairs in a zero range neither read nor written), then the results
+// are moved down to w[j] in order (entry 2j before j's old value is needed: 2j >= j), and
+// the zero ranges are halved (their ends written as zeros: zkBases). The challenge r is
+// in the exceptional set: the products use its bit mask (MulBits).
+func (grAlg) halve(z *zkBases[galois.Elem], r *galois.Elem) {
+	rb := r.Bits()
+	for k, vec := range [4]*[]galois.Elem{&z.a, &z.b, &z.ya, &z.yb} {
+		w := *vec
+		half := len(w) / 2
+		zp := pairZero(z.zero[k], half)
+		parallel(half, 256, func(lo, hi int) struct{} {
+			var d, t galois.Elem
+			for j := lo; j < hi; j++ {
+				if zp[j] {
+					continue
+				}
+				x, y := &w[2*j], &w[2*j+1]
+				d.Sub(y, x)
+				if d.IsZero() {
+					continue
+				}
+				t.MulBits(rb, &d)
+				x.Add(x, &t)
+			}
+			return struct{}{}
+		})
+		for j := 1; j < half; j++ {
+			if !zp[j] {
+				w[j] = w[2*j]
+			}
+		}
+		*vec = w[:half]
+		z.zero[k] = halveSpans(z.zero[k])
+		zeroEnds(*vec, z.zero[k])
+	}
+}
+
+// pairZero reports for each pair (2j, 2j+1), j < half, whether both entries lie in one
+// of the zero ranges sp.
+func pairZero(sp []span, half int) []bool {
+	zp := make([]bool, half)
+	for _, s := range sp {
+		for j := (s.lo + 1) / 2; j < min(s.hi/2, half); j++ {
+			zp[j] = true
+		}
+	}
+	return zp
+}
+
+// halveSpans returns the zero ranges after a halving step: the pairs that lie in a range
+// (sp is overwritten).
+func halveSpans(sp []span) []span {
+	out := sp[:0]
+	for _, s := range sp {
+		if lo, hi := (s.lo+1)/2, s.hi/2; lo < hi {
+			out = append(out, span{lo, hi})
+		}
+	}
+	return out
+}
+
+// foldTop replaces w by lo + r (hi - lo) (a verifier's share of the interleaved instances
 // is zero at every other position: zero differences are skipped), split among parallel
 // workers.
 // The challenge r is in the exceptional set: the products use its bit mask (MulBits).
-func (grAlg) fold(w []galois.Elem, r *galois.Elem) []galois.Elem {
+func (grAlg) foldTop(w []galois.Elem, r *galois.Elem) []galois.Elem {
 	half := len(w) / 2
 	rb := r.Bits()
 	parallel(half, 256, func(lo, hi int) struct{} {
@@ -474,6 +608,20 @@ func (st *arithStatement) finish(sm, sp []uint64, g *prg.PRG) (*zkProof[galois.E
 		}
 		cm, cp = st.liftFold(liftBasis(a, st.lift, rs[:st.lift.s]), decode(sm), decode(sp),
 			[4][]galois.Elem{bases.a, bases.b, bases.ya, bases.yb})
+	}
+	// The components zero in whole records are zero ranges of the bases, whose entries
+	// liftFold does not write (zkBases: only their ends are stored).
+	off := 0
+	for ri, r := range st.recs {
+		for v := range 4 {
+			if st.zero[ri][v] {
+				bases.zero[v] = addSpan(bases.zero[v], off, off+r.m*r.k)
+			}
+		}
+		off += r.m * r.k
+	}
+	for v, w := range [4][]galois.Elem{bases.a, bases.b, bases.ya, bases.yb} {
+		zeroEnds(w, bases.zero[v])
 	}
 	gb := gamma.Bits() // gamma is a challenge or 1: exceptional
 	for i := range st.dots {
@@ -713,8 +861,7 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, dsts [4][]
 				nl := min(G, r.n-t*G) // blocks with an output at position t
 				for v := range 4 {
 					dst := dsts[v][base : base+r.k]
-					if zeroComp[jb.ri][v] {
-						clear(dst)
+					if zeroComp[jb.ri][v] { // a zero range of the bases (finish)
 						continue
 					}
 					for k := range r.k {
@@ -749,7 +896,7 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, dsts [4][]
 				ps := st.psiBits[jb.ri][t] // psi_t, exceptional: its bit mask
 				for j := base; j < base+r.k; j++ {
 					for v := range 2 {
-						if !dsts[v][j].IsZero() {
+						if !zeroComp[jb.ri][v] && !dsts[v][j].IsZero() {
 							dsts[v][j].MulBits(ps, &dsts[v][j])
 						}
 					}

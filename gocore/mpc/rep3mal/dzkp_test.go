@@ -471,3 +471,91 @@ func BenchmarkANDWords(b *testing.B) {
 		})
 	}
 }
+
+// TestB2AInputCaught: the checked B2A's t = b0 b1 is party 0's input (its one message of
+// n*w words to party 1, rep3/convert_checked.go). A wrong t_1 on the way (plus 1, or one
+// bit flipped, in one word) fails party 0's product proof, which its verifiers (parties 1
+// and 2) name, and every party aborts with errs.Cheating; with proofs off the triple
+// check catches it. (A party 0 that keeps the wrong t itself, a consistent lie, leaves
+// its product claim false: rep3's TestB2AProductClaims.)
+func TestB2AInputCaught(t *testing.T) {
+	const tWords = 12 * 20 // the circuit's B2A: 12 values of 20 bits
+	for _, proofs := range []bool{true, false} {
+		runCircuit := func(party int, tm net.Tamper) (errsOut [3]error, sizes [3][]int) {
+			conns := net.NewPipes(3)
+			var logs [3]*net.EventLog
+			if party >= 0 {
+				tc, err := net.NewTamperer(conns[party], tm)
+				if err != nil {
+					t.Fatal(err)
+				}
+				conns[party] = tc
+			} else {
+				for i := range conns {
+					logs[i] = net.NewEventLog(conns[i])
+					conns[i] = logs[i]
+				}
+			}
+			ps, err := local.NewOver(rep3mal.Name, conns, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range ps {
+				rep3mal.SetProofs(p, proofs)
+			}
+			var wg sync.WaitGroup
+			for _, p := range ps {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, errsOut[p.ID()] = circuit(p)
+				}()
+			}
+			wg.Wait()
+			for i, l := range logs {
+				if l != nil {
+					sizes[i] = l.Sizes()
+				}
+			}
+			for _, c := range conns {
+				c.Close()
+			}
+			return errsOut, sizes
+		}
+		errs0, sizes := runCircuit(-1, net.Tamper{})
+		for i, err := range errs0 {
+			if err != nil {
+				t.Fatalf("proofs=%v: honest party %d: %v", proofs, i, err)
+			}
+		}
+		k := -1
+		for i, s := range sizes[0] {
+			if s == 8*tWords {
+				if k >= 0 {
+					t.Fatalf("party 0 sent two messages of %d words (%d and %d)", tWords, k, i)
+				}
+				k = i
+			}
+		}
+		if k < 0 {
+			t.Fatalf("party 0 sent no message of %d words (the B2A input)", tWords)
+		}
+		for _, tm := range []net.Tamper{{Message: k, Word: 7, Add: 1}, {Message: k, Word: tWords - 1, Xor: 2}} {
+			got, _ := runCircuit(0, tm)
+			named := false
+			for i, err := range got {
+				if errs.KindOf(err) != errs.Cheating {
+					t.Fatalf("proofs=%v, %+v: party %d: %v", proofs, tm, i, err)
+				}
+				want := "product check"
+				if proofs {
+					want = "product proof (party 0's proof"
+				}
+				named = named || strings.Contains(err.Error(), want)
+			}
+			if !named {
+				t.Fatalf("proofs=%v, %+v: no party names the failed check: %v", proofs, tm, got)
+			}
+		}
+	}
+}

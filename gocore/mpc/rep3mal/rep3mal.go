@@ -9,8 +9,9 @@
 // Malicious Adversaries and an Honest-Majority", CCS 2017; MP-SPDZ's ps-rep-ring, the
 // paper's setting, verifies the same way). rep3 runs unchanged except that its
 // conversions take their checked forms (rep3/convert_checked.go: ABY3's malicious A2B and
-// B2A, where every step is a product or local), and it reports every product and opening
-// to this package (rep3.Observer). This package adds:
+// B2A, where every step is a product or local; B2A's t = b_0 b_1, which party 0 holds
+// both factors of, is party 0's input, reported and proven as the product it is), and it
+// reports every product and opening to this package (rep3.Observer). This package adds:
 //
 //   - Product proofs (dzkp.go, dot.go, andproof.go, zk.go), the default. Every product a
 //     party sends is proven correct by that party in a distributed zero-knowledge proof
@@ -164,7 +165,10 @@
 // weights taken four blocks at a time from their 16 subset sums (galois.NibbleTable);
 // products by an element of the exceptional set (the challenges, psi, gamma, the dot
 // records' v) are additions under the bit mask of its coefficients
-// (galois.Wide.MulAddBits) instead of word products; the lifts, the folds and the GR
+// (galois.Wide.MulAddBits) instead of word products; the GR halving steps pair adjacent
+// entries, so that a component zero in whole records stays zero through the steps in
+// known ranges, which neither the prover nor the verifiers read, and the prover skips
+// the products with a zero factor; the lifts, the folds and the GR
 // compression steps are sums of independent parts, split among GOMAXPROCS goroutines of
 // the party (parallel.go) and added in a fixed order; the proofs' large vectors come from
 // per-party arenas reused by every batch (held for the party's lifetime: about the

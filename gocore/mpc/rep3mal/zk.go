@@ -34,10 +34,17 @@ type zkAlg[E comparable] interface {
 	xor() bool
 	// challenge draws a challenge from g: uniform in the exceptional set, outside {0, 1}.
 	challenge(g *prg.PRG) E
-	// halves is the prover's h(0) and h(inf) for a halving step of the bases.
+	// halves is the prover's h(0) and h(inf) for a halving step of the bases, and halve
+	// that step's fold of the four vectors (of even length, in place): lo + r (hi - lo)
+	// for each pair (lo, hi) of entries, the first len/2 entries of each. The
+	// algebra chooses how the entries pair up (both methods the same way): a public
+	// permutation of the vectors, which changes neither the claim nor the bound.
 	halves(z *zkBases[E]) (h0, hinf E)
-	// fold replaces v by lo + r (hi - lo) and returns the first half.
-	fold(v []E, r *E) []E
+	halve(z *zkBases[E], r *E)
+	// foldTop replaces v by lo + r (hi - lo) with lo the first half and hi the second
+	// (the top variable of a step in v > 1 variables, and the instances of length 2), in
+	// place, and returns the first half.
+	foldTop(v []E, r *E) []E
 	// points is the prover's h at the points of {0,1,inf}^v (base-3 indices, lift's
 	// tables) of a compression step in v variables, except the grid point skip (left
 	// zero): the bases' length is a multiple of 2^v, entry b*B + j in block b.
@@ -73,7 +80,51 @@ func extendE[E comparable](a zkAlg[E], z *zkLift, in, out []E) {
 // YB_j); as V+ of the previous one a = (0, A_j), b = (YA_j, 0) (dzkp.go's statement).
 // A compression step splits the bases into blocks alike (entries of the interleaved
 // vectors in pairs), so each of the four is folded instead of six interleaved vectors.
-type zkBases[E any] struct{ a, b, ya, yb []E }
+//
+// zero lists, per vector (a, b, ya, yb), ranges of entries that are zero (the components
+// zero in whole records: arithStatement.finish), sorted (nil: none known). Only the first
+// and the last entry of a range are stored as zeros (so that a pair across a range's end
+// reads zeros); the others are not written and are read by no one: an algebra's halving
+// steps skip them (grAlg) and keep the lists up to date, and materialize writes them
+// before a kernel that reads every entry.
+type zkBases[E any] struct {
+	a, b, ya, yb []E
+	zero         [4][]span
+}
+
+// materialize writes the zeros of the zero ranges and forgets the ranges.
+func (z *zkBases[E]) materialize() {
+	for k, w := range [4][]E{z.a, z.b, z.ya, z.yb} {
+		for _, sp := range z.zero[k] {
+			clear(w[sp.lo:sp.hi])
+		}
+		z.zero[k] = nil
+	}
+}
+
+// zeroEnds writes the first and the last entry of each zero range of w as zero.
+func zeroEnds[E any](w []E, sp []span) {
+	var zero E
+	for _, r := range sp {
+		w[r.lo], w[r.hi-1] = zero, zero
+	}
+}
+
+// span is the range [lo, hi) of a vector's entries.
+type span struct{ lo, hi int }
+
+// addSpan appends [lo, hi) to sp (sorted, after its last range), merged with an adjacent
+// last range.
+func addSpan(sp []span, lo, hi int) []span {
+	if lo >= hi {
+		return sp
+	}
+	if n := len(sp); n > 0 && sp[n-1].hi == lo {
+		sp[n-1].hi = hi
+		return sp
+	}
+	return append(sp, span{lo, hi})
+}
 
 func (z *zkBases[E]) push(a, b, ya, yb *E) {
 	z.a, z.b, z.ya, z.yb = append(z.a, *a), append(z.b, *b), append(z.ya, *ya), append(z.yb, *yb)
@@ -188,6 +239,9 @@ func (s *zkProof[E]) stepMsg() []uint64 {
 	}
 	s.v = stepVars(len(s.bases.a))
 	s.bases.padTo(1 << s.v)
+	if s.v > 1 { // points and foldTop read every entry
+		s.bases.materialize()
+	}
 	if s.v == 1 {
 		h0, hinf := s.alg.halves(s.bases)
 		return s.encode(h0, hinf)
@@ -228,9 +282,13 @@ func (s *zkProof[E]) stepApply(sm, sp []uint64, g *prg.PRG) {
 		}
 		claim(&s.cm, sm)
 		claim(&s.cp, sp)
+		if v == 1 { // the algebra's pairs (halves)
+			a.halve(s.bases, &rs[0])
+			return
+		}
 		for i := v - 1; i >= 0; i-- { // the top variable first: block b = index / B
 			for _, w := range []*[]E{&s.bases.a, &s.bases.b, &s.bases.ya, &s.bases.yb} {
-				*w = a.fold(*w, &rs[i])
+				*w = a.foldTop(*w, &rs[i])
 			}
 		}
 		return
@@ -244,8 +302,8 @@ func (s *zkProof[E]) stepApply(sm, sp []uint64, g *prg.PRG) {
 	line(&s.vm.c, s.decode(sm))
 	line(&s.vp.c, s.decode(sp))
 	for _, in := range []*zkInstance[E]{s.own, s.vm, s.vp} {
-		in.a = a.fold(in.a, &r)
-		in.b = a.fold(in.b, &r)
+		in.a = a.foldTop(in.a, &r)
+		in.b = a.foldTop(in.b, &r)
 	}
 }
 
