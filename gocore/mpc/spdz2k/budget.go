@@ -151,7 +151,7 @@ func adderANDs(n, w, lo int) (int64, error) {
 	if lo == 0 {
 		_, err = mpc.AddB(cp, cp.BPublic(make([]uint64, n), w), b)
 	} else {
-		_, err = mpc.AddBHighSparse(cp, cp.BPublic(make([]uint64, n), w), b, lo)
+		_, err = highAdder(cp, cp.BPublic(make([]uint64, n), w), b, lo)
 	}
 	if err != nil {
 		return 0, err

@@ -43,13 +43,13 @@ func weighted(b *AShare, n, w int, coef func(j, i int) uint64) *AShare {
 func (p *Protocol) A2B(x mpc.AShare, w int) (mpc.BShare, error) { return p.a2b(x, w, 0) }
 
 // A2BHigh returns the planes [lo, w) of A2B(x, w) (mpc.HighA2B): the same opening, and
-// mpc.AddBHighSparse, one Sklansky prefix network over all planes pruned to the carries of
-// the planes [lo, w): ceil(log2(w-1)) AND rounds (6 for requantization's w = 63). On
-// MobileNetV1 0.25_128 (spdz2k-dealer, B2A as below) the alternatives measured: the
-// ripple carry over the high planes (mpc.AddBHighRipple) 1350 rounds and about 10.9 GB of
-// AND triples per party predicted for the OT offline phase; the carry tree followed by a
-// prefix network over the high planes (mpc.AddBHigh) 710 rounds, 13.6 GB; this one 581
-// rounds, 15.8 GB (BENCHMARKS.md, "spdz2k, session 6").
+// highAdder. MobileNetV1 0.25_128 (BENCHMARKS.md, "spdz2k offline, session 9"), AND
+// triples the OT offline phase draws (exact prediction) and spdz2k-dealer's online
+// phase on one machine: the ripple carry over the high planes (mpc.AddBHighRipple, the
+// choice) 8.73 GB per party, 1350 rounds, 45.7 MB online, 7.9-8.4 s; the carry tree and a
+// prefix network over the high planes (mpc.AddBHigh) 11.47 GB, 710 rounds; one Sklansky
+// network pruned to the high planes' carries (mpc.AddBHighSparse, sessions 6-8) 13.60 GB,
+// 581 rounds, 60.1 MB, 8.5-10.7 s.
 func (p *Protocol) A2BHigh(x mpc.AShare, w, lo int) (mpc.BShare, error) { return p.a2b(x, w, lo) }
 
 func (p *Protocol) a2b(x mpc.AShare, w, lo int) (mpc.BShare, error) {
@@ -84,12 +84,21 @@ func (p *Protocol) a2b(x mpc.AShare, w, lo int) (mpc.BShare, error) {
 	if lo == 0 {
 		out, err = mpc.AddB(p, p.BPublic(v.Lo, w), bin)
 	} else {
-		out, err = mpc.AddBHighSparse(p, p.BPublic(v.Lo, w), bin, lo)
+		out, err = highAdder(p, p.BPublic(v.Lo, w), bin, lo)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("spdz2k A2B: %w", err)
 	}
 	return out, p.maybeVerify()
+}
+
+// highAdder is A2BHigh's adder: the ripple carry (w - lo - 1 AND rounds), the fewest AND
+// triples. AND triples from OT are what the offline phase spends its bytes and CPU on,
+// and on one machine or a LAN the ripple's rounds cost nothing measurable (the online
+// phase took no longer and less CPU); over a 40 ms WAN its 769 more rounds would cost
+// about 14 s, next to an offline phase of minutes. budget.go counts with it.
+func highAdder(p mpc.Protocol, a, b mpc.BShare, lo int) (mpc.BShare, error) {
+	return mpc.AddBHighRipple(p, a, b, lo)
 }
 
 // a2bFullEda is the widest A2B that uses an edaBit of its own width rather than a

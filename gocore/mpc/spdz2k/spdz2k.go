@@ -67,8 +67,9 @@
 //     round; the bits' MAC values go into the binary check's hash. Masked by a and b.
 //   - A2B(w): with an edaBit [r], <b> (r = b mod 2^w, r's higher bits uniform): both send
 //     their components of c = x - r (16 bytes per element), one round, on the MAC-check
-//     list; then the binary adder (mpc.AddB; A2BHigh: mpc.AddBHighSparse, a Sklansky
-//     network pruned to the wanted planes' carries) adds the public c mod 2^w and b. c is
+//     list; then the binary adder (mpc.AddB; A2BHigh: mpc.AddBHighRipple, a carry tree
+//     below lo and a ripple carry above, the fewest AND triples) adds the public c mod
+//     2^w and b. c is
 //     uniform (b masks the low w bits, r's high part the rest).
 //   - B2A(w) for 4 <= w <= 62: with a 64-bit edaBit and the prefix products of its planes
 //     from w on (offline, Source.CarryEdaBits): y = x + b mod 2^64 by Sklansky's adder
