@@ -82,7 +82,11 @@ func tripleCost(units, l, nA, nB, nC int64) float64 {
 
 // PredictOffline predicts what the OT-based offline phase sends per party for the calls
 // counted in d (see the file comment for its accuracy).
-func PredictOffline(d *mpc.Demand) (OfflineCost, error) {
+func PredictOffline(d *mpc.Demand) (OfflineCost, error) { return predictOffline(d, false) }
+
+// predictOffline is PredictOffline for the conversions' circuits chosen by lowDepth
+// (Protocol.lowDepth, convert.go).
+func predictOffline(d *mpc.Demand, lowDepth bool) (OfflineCost, error) {
 	c := OfflineCost{}
 	adders := map[[3]int]int64{}
 	for _, call := range d.Calls {
@@ -104,7 +108,7 @@ func PredictOffline(d *mpc.Demand) (OfflineCost, error) {
 			ands, ok := adders[key]
 			if !ok {
 				var err error
-				if ands, err = adderANDs(call.N, call.W, call.Lo); err != nil {
+				if ands, err = adderANDs(call.N, call.W, call.Lo, lowDepth); err != nil {
 					return nil, err
 				}
 				adders[key] = ands
@@ -117,7 +121,10 @@ func PredictOffline(d *mpc.Demand) (OfflineCost, error) {
 			c["AND triples"] += cnt * float64(ands*costAND)
 		case "B2A":
 			if call.W >= b2aEdaMinWidth { // a 64-bit edaBit, its carry products and the adder
-				ands, err := b2aANDs(call.W)
+				ands, err := rippleB2AANDs(call.W)
+				if lowDepth {
+					ands, err = b2aANDs(call.W)
+				}
 				if err != nil {
 					return nil, err
 				}
@@ -133,11 +140,11 @@ func PredictOffline(d *mpc.Demand) (OfflineCost, error) {
 	return c, nil
 }
 
-// adderANDs counts the AND triples of A2B's adder (mpc.AddB, or mpc.AddBHighSparse for
-// lo > 0) on n elements of w bits, by running it on the counting protocol: its AND gates
+// adderANDs counts the AND triples of A2B's adder (mpc.AddB, or highAdder for lo > 0)
+// on n elements of w bits, by running it on the counting protocol: its AND gates
 // less those with a public operand (the opened c's planes), which spdz2k computes
 // locally.
-func adderANDs(n, w, lo int) (int64, error) {
+func adderANDs(n, w, lo int, lowDepth bool) (int64, error) {
 	cp := count.New(0, 2)
 	x, err := cp.Input(0, make([]uint64, n), n)
 	if err != nil {
@@ -151,7 +158,7 @@ func adderANDs(n, w, lo int) (int64, error) {
 	if lo == 0 {
 		_, err = mpc.AddB(cp, cp.BPublic(make([]uint64, n), w), b)
 	} else {
-		_, err = highAdder(cp, cp.BPublic(make([]uint64, n), w), b, lo)
+		_, err = highAdder(cp, cp.BPublic(make([]uint64, n), w), b, lo, lowDepth)
 	}
 	if err != nil {
 		return 0, err
@@ -178,7 +185,7 @@ func (p *Protocol) Preprocess(d *mpc.Demand) error {
 	if d == nil || p.src.Kind() != PreprocessingOT {
 		return nil
 	}
-	c, err := PredictOffline(d)
+	c, err := predictOffline(d, p.lowDepth)
 	if err != nil {
 		return fmt.Errorf("spdz2k: predicting the offline cost: %w", err)
 	}
@@ -229,4 +236,27 @@ func b2aANDs(w int) (int64, error) {
 		return 0, err
 	}
 	return secretANDs(cp.Take()) + extra, nil
+}
+
+// rippleB2AANDs counts the AND triples per element of B2A of w >= b2aEdaMinWidth bits
+// with rippleB2AAdder (convert.go), on the counting protocol.
+func rippleB2AANDs(w int) (int64, error) {
+	cp := count.New(0, 2)
+	x, err := cp.Input(0, make([]uint64, 1), 1)
+	if err != nil {
+		return 0, err
+	}
+	xb, err := cp.A2B(x, w)
+	if err != nil {
+		return 0, err
+	}
+	b, err := cp.A2B(x, 64)
+	if err != nil {
+		return 0, err
+	}
+	cp.Take()
+	if _, err := rippleB2AAdder(cp, xb, b); err != nil {
+		return 0, err
+	}
+	return secretANDs(cp.Take()), nil
 }

@@ -1,6 +1,7 @@
 package spdz2k
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/qmpc/qmpc/gocore/mpc"
@@ -27,9 +28,16 @@ func (c andCounter) CarryEdaBits(n, w int) (*BShare, *AShare, *BShare, error) {
 
 // TestPredictedANDTriples: the AND triples PredictOffline charges for the conversions
 // the requantization makes (A2BHigh of 63 bits at the planes it keeps, A2B, B2A of 8
-// bits and of the widths of every B2A path) equal those a run draws, exactly: the
-// counting protocol leaves out the gates with a public operand, as spdz2k does.
+// bits and of the widths of every B2A path) equal those a run draws, exactly, with the
+// default circuits and with lowDepth: the counting protocol leaves out the gates with a
+// public operand, as spdz2k does.
 func TestPredictedANDTriples(t *testing.T) {
+	for _, lowDepth := range []bool{false, true} {
+		t.Run(fmt.Sprintf("lowDepth=%v", lowDepth), func(t *testing.T) { testPredictedANDTriples(t, lowDepth) })
+	}
+}
+
+func testPredictedANDTriples(t *testing.T, lowDepth bool) {
 	const n = 70
 	for _, tc := range []struct {
 		name string
@@ -58,7 +66,7 @@ func TestPredictedANDTriples(t *testing.T) {
 			if err := tc.run(cp, x); err != nil {
 				t.Fatal(err)
 			}
-			pred, err := PredictOffline(cp.Take())
+			pred, err := predictOffline(cp.Take(), lowDepth)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,6 +75,7 @@ func TestPredictedANDTriples(t *testing.T) {
 			var got [2]int64
 			for i := range p {
 				p[i].src = andCounter{p[i].src, &got[i]}
+				p[i].lowDepth = lowDepth
 			}
 			run := func(i int) func() error {
 				return func() error {
