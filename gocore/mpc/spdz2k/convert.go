@@ -44,12 +44,12 @@ func (p *Protocol) A2B(x mpc.AShare, w int) (mpc.BShare, error) { return p.a2b(x
 
 // A2BHigh returns the planes [lo, w) of A2B(x, w) (mpc.HighA2B): the same opening, and
 // highAdder. MobileNetV1 0.25_128 (BENCHMARKS.md, "spdz2k offline, session 9"), AND
-// triples the OT offline phase draws (exact prediction) and spdz2k-dealer's online
-// phase on one machine: the ripple carry over the high planes (mpc.AddBHighRipple, the
-// choice) 8.73 GB per party, 1350 rounds, 45.7 MB online, 7.9-8.4 s; the carry tree and a
-// prefix network over the high planes (mpc.AddBHigh) 11.47 GB, 710 rounds; one Sklansky
-// network pruned to the high planes' carries (mpc.AddBHighSparse, sessions 6-8) 13.60 GB,
-// 581 rounds, 60.1 MB, 8.5-10.7 s.
+// triples the OT offline phase draws per party (exact prediction), with B2A's adder of
+// sessions 6-8: the ripple carry over the high planes (mpc.AddBHighRipple, the default)
+// 8.73 GB, 1350 rounds, 45.7 MB online; the carry tree and a prefix network over the
+// high planes (mpc.AddBHigh) 11.47 GB, 710 rounds; one Sklansky network pruned to the
+// high planes' carries (mpc.AddBHighSparse, lowDepth) 13.60 GB, 581 rounds, 60.1 MB.
+// With B2A's ripple adder as well (the default): 6.23 GB, 3031 rounds, 44.0 MB.
 func (p *Protocol) A2BHigh(x mpc.AShare, w, lo int) (mpc.BShare, error) { return p.a2b(x, w, lo) }
 
 func (p *Protocol) a2b(x mpc.AShare, w, lo int) (mpc.BShare, error) {
