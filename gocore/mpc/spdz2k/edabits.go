@@ -540,9 +540,8 @@ func (s *otSource) personalTriples(owner, n int) (a, b, c tinyot.Bits, err error
 // personalChunk makes n <= personalChunk personal triples (personalTriples) into a, b, c
 // at bit offset off (a multiple of 64). Layout: tinyot Input gives the owner its bits and
 // MACs and the other party its keys, every other component zero; so each party keeps
-// one block per component, the three of a triple side by side (rec), and reads the
-// permuted buckets once, in bucket order, building the openings and the kept triples
-// from them directly.
+// one block per component, gathers them once into bucket order, the three of a triple
+// side by side, and builds the openings and the kept triples from them in one pass.
 func (s *otSource) personalChunk(owner, n, off int, a, b, c tinyot.Bits) error {
 	N := max(n, s.edaMin())
 	B := s.bucketSize(N)
@@ -575,26 +574,20 @@ func (s *otSource) personalChunk(owner, n, off int, a, b, c tinyot.Bits) error {
 	if err != nil {
 		return err
 	}
-	// This party's nonzero block of each component (the owner's MACs, the other's keys),
-	// the three of triple q side by side, and its bits (zero at the other party), then
-	// the same permuted into bucket order (bucket k: positions [k*B, (k+1)*B), the
-	// opened triples from N*B): one random read per triple, in a loop short enough for
-	// the processor to overlap many of them.
+	// This party's nonzero block of each component (the owner's MACs, the other's keys)
+	// and its bits (zero at the other party), permuted into bucket order (bucket k:
+	// positions [k*B, (k+1)*B), the opened triples from N*B) with the three blocks of a
+	// triple side by side: random reads in a loop short enough for the processor to
+	// overlap many of them (a copy into triple records first measured no faster).
 	src := all.K
 	if mine {
 		src = all.M
 	}
-	rec := make([][3]ot.Block, M)
-	for k := range 3 {
-		for q, v := range src[k*M : (k+1)*M] {
-			rec[q][k] = v
-		}
-	}
 	g := make([][3]ot.Block, M)
+	s0, s1, s2 := src[:M], src[M:2*M], src[2*M:3*M]
 	for i, q := range perm {
-		g[i] = rec[q]
+		g[i] = [3]ot.Block{s0[q], s1[q], s2[q]}
 	}
-	rec = nil
 	var gx [3][]uint64 // bits in bucket order, per component
 	for k := range 3 {
 		gx[k] = make([]uint64, W)
