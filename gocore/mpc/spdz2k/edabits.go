@@ -220,7 +220,7 @@ func pickPlanes(x []tinyot.Bits, idx []int) []tinyot.Bits {
 // addPlanes returns the planes of (x + y) mod 2^m for the m planes x and y of n bits
 // each (a ripple-carry adder: carry c_1 = x_0 & y_0, c_{j+1} = c_j ^ ((x_j ^ c_j) & (y_j ^
 // c_j)), sum bit j = x_j ^ y_j ^ c_j): (m-1)*n AND triples from triples, in m - 1 rounds
-// of tinyot And, whose openings the caller's next tinyot Check verifies.
+// of tinyot's AND (andInto), whose openings the caller's next tinyot Check verifies.
 func (s *otSource) addPlanes(x, y []tinyot.Bits, triples func(n int) (a, b, c tinyot.Bits, err error)) ([]tinyot.Bits, error) {
 	m := len(x)
 	out := make([]tinyot.Bits, m)
@@ -233,24 +233,87 @@ func (s *otSource) addPlanes(x, y []tinyot.Bits, triples func(n int) (a, b, c ti
 	if err != nil {
 		return nil, err
 	}
-	var c tinyot.Bits
+	// Scratch, reused plane after plane: the AND's operands u, v, the opening, its
+	// product t, and the carry c.
+	u, v, t, c, open := tinyot.NewBits(n), tinyot.NewBits(n), tinyot.NewBits(n), tinyot.NewBits(n), tinyot.NewBits(2*n)
 	for j := 0; j < m-1; j++ {
-		u, v := x[j], y[j]
-		if j > 0 {
-			u, v = tinyot.Xor(u, c), tinyot.Xor(v, c)
+		if j == 0 {
+			u, v = x[0], y[0]
+		} else {
+			xorInto(&u, x[j], c)
+			xorInto(&v, y[j], c)
 		}
-		t, err := s.bin.And(u, v, ta.Slice(j*n, (j+1)*n), tb.Slice(j*n, (j+1)*n), tc.Slice(j*n, (j+1)*n))
-		if err != nil {
+		if err := s.andInto(&t, u, v, ta, tb, tc, j*n, &open); err != nil {
 			return nil, err
 		}
 		if j == 0 {
-			c = t
+			c, u, v = t, tinyot.NewBits(n), tinyot.NewBits(n)
+			t = tinyot.NewBits(n)
 		} else {
-			c = tinyot.Xor(c, t)
+			xorInto(&c, c, t)
 		}
-		out[j+1] = tinyot.Xor(tinyot.Xor(x[j+1], y[j+1]), c)
+		o := tinyot.NewBits(n)
+		xorInto(&o, x[j+1], y[j+1])
+		xorInto(&o, o, c)
+		out[j+1] = o
 	}
 	return out, nil
+}
+
+// xorInto sets dst = x ^ y (all three of the same length; dst may be x or y).
+func xorInto(dst *tinyot.Bits, x, y tinyot.Bits) {
+	for w := range dst.X {
+		dst.X[w] = x.X[w] ^ y.X[w]
+	}
+	for j := range dst.M {
+		dst.M[j] = xorBlock(x.M[j], y.M[j])
+		dst.K[j] = xorBlock(x.K[j], y.K[j])
+	}
+}
+
+// andInto sets z = u AND v with the triples (a, b, c) at bits [off, off+n) (n = u.N):
+// tinyot's And (one opening of d = u ^ a and e = v ^ b together; z = c ^ d b ^ e a ^ d e,
+// the public d e added as XorPublic does: the first party flips its share, the other
+// XORs its Delta into its key), in place, with open (2n bits) as the opening's buffer.
+// The same message and the same outputs as tinyot's And.
+func (s *otSource) andInto(z *tinyot.Bits, u, v, a, b, c tinyot.Bits, off int, open *tinyot.Bits) error {
+	n := u.N
+	for w := range open.X {
+		open.X[w] = 0
+	}
+	for i := range n {
+		q := off + i
+		open.X[i/64] |= (u.X[i/64]>>(i%64) ^ a.X[q/64]>>(q%64)) & 1 << (i % 64)
+		k := n + i
+		open.X[k/64] |= (v.X[i/64]>>(i%64) ^ b.X[q/64]>>(q%64)) & 1 << (k % 64)
+		open.M[i], open.K[i] = xorBlock(u.M[i], a.M[q]), xorBlock(u.K[i], a.K[q])
+		open.M[k], open.K[k] = xorBlock(v.M[i], b.M[q]), xorBlock(v.K[i], b.K[q])
+	}
+	de, err := s.bin.Open(*open)
+	if err != nil {
+		return err
+	}
+	first, delta := s.bin.First(), s.bin.Delta()
+	for w := range z.X {
+		z.X[w] = 0
+	}
+	for i := range n {
+		q, k := off+i, n+i
+		d := -(de[i/64] >> (i % 64) & 1)
+		e := -(de[k/64] >> (k % 64) & 1)
+		x := (c.X[q/64]>>(q%64) ^ d&(b.X[q/64]>>(q%64)) ^ e&(a.X[q/64]>>(q%64))) & 1
+		if first {
+			x ^= d & e & 1
+		}
+		z.X[i/64] |= x << (i % 64)
+		z.M[i] = xorBlock(c.M[q], xorBlock(andBlock(b.M[q], d), andBlock(a.M[q], e)))
+		kk := xorBlock(c.K[q], xorBlock(andBlock(b.K[q], d), andBlock(a.K[q], e)))
+		if !first {
+			kk = xorBlock(kk, andBlock(delta, d&e))
+		}
+		z.K[i] = kk
+	}
+	return nil
 }
 
 // lowBits returns v mod 2^m (1 <= m <= 64).
