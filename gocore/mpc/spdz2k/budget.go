@@ -17,7 +17,10 @@ package spdz2k
 // per item (the cut-and-choose and the buckets of edaBits, daBits and AND triples have a
 // fixed part, and edaBit pools refill from 2^8), so the prediction is low for tiny models
 // (0.55x on the tamper tests' small convolution, 0.83x on the digits CNN) and close for
-// large ones; TestSpdz2kOT checks it against a run.
+// large ones; TestSpdz2kOT checks it against a run. The AND triples are counted exactly:
+// the conversions' adders are run on the counting protocol with spdz2k's circuits, and
+// gates with a public operand, which spdz2k computes locally, are not charged
+// (TestPredictedANDTriples compares the count with a dealer run's triples).
 
 import (
 	"fmt"
