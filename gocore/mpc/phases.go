@@ -114,6 +114,10 @@ type Call struct {
 	// Words (AND) is the operands' size in bit-sliced words, w*ring.Words(n) summed over
 	// the pairs, for protocols that consume correlations word by word.
 	Words int `json:"words,omitempty"`
+	// Public (AND) is the bits of the pairs with a public operand (BPublic, or what only
+	// public values give), which protocols that keep public binary values as such
+	// (spdz2k) AND locally.
+	Public int `json:"public,omitempty"`
 	// Party is the input's owner (Input) or the receiver (Open, -1: all).
 	Party int `json:"party"`
 	// HolderA and HolderB: the party holding operand a / b in the clear, or -1.

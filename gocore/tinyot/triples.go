@@ -139,30 +139,25 @@ func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
 	// record per leaky triple (for the combining step's random accesses: one or two cache
 	// lines per triple instead of six) as they arrive.
 	x, y, r := p.rng.Uint64s(nw), p.rng.Uint64s(nw), p.rng.Uint64s(nw)
+	var macs, keys [3][]ot.Block
+	for i, bits := range [][]uint64{x, y, r} {
+		clearTail(bits, N)
+		var err error
+		if macs[i], err = p.ot.RecvDeltaCOT(bits, N); err != nil { // sends: all three go out before any key arrives
+			return a, b, c, err
+		}
+	}
+	for i := range keys {
+		var err error
+		if keys[i], err = p.ot.SendDeltaCOT(N); err != nil {
+			return a, b, c, err
+		}
+	}
 	lt := make([]leaky, N)
-	for _, part := range []struct {
-		bits []uint64
-		m    func(*leaky) *ot.Block
-	}{{x, func(t *leaky) *ot.Block { return &t.mx }}, {y, func(t *leaky) *ot.Block { return &t.my }}, {r, func(t *leaky) *ot.Block { return &t.mz }}} {
-		clearTail(part.bits, N)
-		m, err := p.ot.RecvDeltaCOT(part.bits, N) // sends: all three go out before any key arrives
-		if err != nil {
-			return a, b, c, err
-		}
-		for i := range lt {
-			*part.m(&lt[i]) = m[i]
-		}
+	for i := range lt {
+		lt[i] = leaky{mx: macs[0][i], kx: keys[0][i], my: macs[1][i], ky: keys[1][i], mz: macs[2][i], kz: keys[2][i]}
 	}
-	for _, k := range []func(*leaky) *ot.Block{
-		func(t *leaky) *ot.Block { return &t.kx }, func(t *leaky) *ot.Block { return &t.ky }, func(t *leaky) *ot.Block { return &t.kz }} {
-		keys, err := p.ot.SendDeltaCOT(N)
-		if err != nil {
-			return a, b, c, err
-		}
-		for i := range lt {
-			*k(&lt[i]) = keys[i]
-		}
-	}
+	macs, keys = [3][]ot.Block{}, [3][]ot.Block{}
 
 	if p.leakyX != nil {
 		p.leakyX(x)

@@ -30,8 +30,14 @@ type AShare struct {
 // Len is the number of elements.
 func (a *AShare) Len() int { return a.n }
 
-// BShare is a counted binary share.
-type BShare struct{ n, w int }
+// BShare is a counted binary share: its shape, and whether it is public (from BPublic,
+// and what only public values give: XOR, NOT, MaskB, Bits, JoinBits and BGather of
+// public shares), as the two-party protocols keep it (an AND with a public operand is
+// local there; Call.Public counts such bits).
+type BShare struct {
+	n, w int
+	pub  bool
+}
 
 // Len is the number of elements.
 func (b *BShare) Len() int { return b.n }
@@ -181,30 +187,43 @@ func (p *Protocol) GatherMulSum(x mpc.AShare, xIdx []int32, w mpc.AShare, wIdx [
 	return &AShare{n, -1}, nil
 }
 
-func (p *Protocol) BPublic(vals []uint64, w int) mpc.BShare      { return &BShare{len(vals), w} }
-func (p *Protocol) XOR(a, b mpc.BShare) mpc.BShare               { return a }
+func (p *Protocol) BPublic(vals []uint64, w int) mpc.BShare { return &BShare{len(vals), w, true} }
+func (p *Protocol) XOR(a, b mpc.BShare) mpc.BShare {
+	return &BShare{a.Len(), a.Width(), bs(a).pub && bs(b).pub}
+}
 func (p *Protocol) NOT(a mpc.BShare) mpc.BShare                  { return a }
 func (p *Protocol) MaskB(x mpc.BShare, mask []uint64) mpc.BShare { return x }
 
+// AND records one "AND" call: N the bits of all pairs, Words their bit-sliced words,
+// Public the bits of the pairs with a public operand.
 func (p *Protocol) AND(a, b []mpc.BShare) ([]mpc.BShare, error) {
-	bits, words := 0, 0
-	for _, x := range a {
+	bits, words, public := 0, 0, 0
+	out := make([]mpc.BShare, len(a))
+	for i, x := range a {
 		bits += x.Len() * x.Width()
 		words += x.Width() * ((x.Len() + 63) / 64)
+		xp, yp := bs(x).pub, i < len(b) && bs(b[i]).pub
+		if xp || yp {
+			public += x.Len() * x.Width()
+		}
+		out[i] = &BShare{x.Len(), x.Width(), xp && yp}
 	}
-	p.add(mpc.Call{Op: "AND", N: bits, Words: words})
-	return a, nil
+	p.add(mpc.Call{Op: "AND", N: bits, Words: words, Public: public})
+	return out, nil
 }
 
-func (p *Protocol) Bits(x mpc.BShare, lo, w int) mpc.BShare { return &BShare{x.Len(), w} }
+func (p *Protocol) Bits(x mpc.BShare, lo, w int) mpc.BShare { return &BShare{x.Len(), w, bs(x).pub} }
 func (p *Protocol) JoinBits(xs ...mpc.BShare) mpc.BShare {
-	w := 0
+	w, pub := 0, true
 	for _, x := range xs {
 		w += x.Width()
+		pub = pub && bs(x).pub
 	}
-	return &BShare{xs[0].Len(), w}
+	return &BShare{xs[0].Len(), w, pub}
 }
-func (p *Protocol) BGather(x mpc.BShare, idx []int32) mpc.BShare { return &BShare{len(idx), x.Width()} }
+func (p *Protocol) BGather(x mpc.BShare, idx []int32) mpc.BShare {
+	return &BShare{len(idx), x.Width(), bs(x).pub}
+}
 
 func (p *Protocol) OpenB(x mpc.BShare, to int) ([]uint64, error) {
 	p.add(mpc.Call{Op: "OpenB", N: x.Len(), W: x.Width(), Party: to})
@@ -216,12 +235,12 @@ func (p *Protocol) OpenB(x mpc.BShare, to int) ([]uint64, error) {
 
 func (p *Protocol) A2B(x mpc.AShare, w int) (mpc.BShare, error) {
 	p.add(mpc.Call{Op: "A2B", N: x.Len(), W: w})
-	return &BShare{x.Len(), w}, nil
+	return &BShare{x.Len(), w, false}, nil
 }
 
 func (p *Protocol) A2BHigh(x mpc.AShare, w, lo int) (mpc.BShare, error) {
 	p.add(mpc.Call{Op: "A2B", N: x.Len(), W: w, Lo: lo})
-	return &BShare{x.Len(), w - lo}, nil
+	return &BShare{x.Len(), w - lo, false}, nil
 }
 
 func (p *Protocol) B2A(x mpc.BShare) (mpc.AShare, error) {
@@ -246,7 +265,7 @@ func NewSplitter(id, n int) *Splitter { return &Splitter{New(id, n)} }
 // A2BSplit records the operands' input (an "A2BSplit" call of n elements, w bits).
 func (p *Splitter) A2BSplit(x mpc.AShare, w int) (mpc.BShare, mpc.BShare, error) {
 	p.add(mpc.Call{Op: "A2BSplit", N: x.Len(), W: w})
-	return &BShare{x.Len(), w}, &BShare{x.Len(), w}, nil
+	return &BShare{x.Len(), w, false}, &BShare{x.Len(), w, false}, nil
 }
 
 // LeafSplitter is a counting endpoint that also implements mpc.LeafSplitter (rep3 without
@@ -273,9 +292,9 @@ func (p *LeafSplitter) A2BSplitLeaves(x mpc.AShare, w, bits int, l *mpc.SplitLea
 	p.add(mpc.Call{Op: "A2BSplitLeaves", N: x.Len(), W: in, K: len(l.Leaves)})
 	ls := make([]mpc.BShare, len(l.Leaves))
 	for i := range ls {
-		ls[i] = &BShare{x.Len(), 1}
+		ls[i] = &BShare{x.Len(), 1, false}
 	}
-	return &BShare{x.Len(), bits}, &BShare{x.Len(), bits}, ls, nil
+	return &BShare{x.Len(), bits, false}, &BShare{x.Len(), bits, false}, ls, nil
 }
 
 // A2BSplitArithLeaves records one "A2BSplitArithLeaves" call of n elements: W the one-hot

@@ -17,7 +17,10 @@ package spdz2k
 // per item (the cut-and-choose and the buckets of edaBits, daBits and AND triples have a
 // fixed part, and edaBit pools refill from 2^8), so the prediction is low for tiny models
 // (0.55x on the tamper tests' small convolution, 0.83x on the digits CNN) and close for
-// large ones; TestSpdz2kOT checks it against a run.
+// large ones; TestSpdz2kOT checks it against a run. The AND triples are counted exactly:
+// the conversions' adders are run on the counting protocol with spdz2k's circuits, and
+// gates with a public operand, which spdz2k computes locally, are not charged
+// (TestPredictedANDTriples compares the count with a dealer run's triples).
 
 import (
 	"fmt"
@@ -82,7 +85,11 @@ func tripleCost(units, l, nA, nB, nC int64) float64 {
 
 // PredictOffline predicts what the OT-based offline phase sends per party for the calls
 // counted in d (see the file comment for its accuracy).
-func PredictOffline(d *mpc.Demand) (OfflineCost, error) {
+func PredictOffline(d *mpc.Demand) (OfflineCost, error) { return predictOffline(d, false) }
+
+// predictOffline is PredictOffline for the conversions' circuits chosen by lowDepth
+// (Protocol.lowDepth, convert.go).
+func predictOffline(d *mpc.Demand, lowDepth bool) (OfflineCost, error) {
 	c := OfflineCost{}
 	adders := map[[3]int]int64{}
 	for _, call := range d.Calls {
@@ -97,14 +104,14 @@ func PredictOffline(d *mpc.Demand) (OfflineCost, error) {
 			c["triples"] += cnt * tripleCost(n*k, 1, n*k, n*k, n)
 		case "MatMul":
 			c["matrix triples"] += cnt * tripleCost(m*k, n, m*k, k*n, m*n)
-		case "AND":
-			c["AND triples"] += cnt * float64(n*costAND)
+		case "AND": // pairs with a public operand are local
+			c["AND triples"] += cnt * float64((n-int64(call.Public))*costAND)
 		case "A2B": // one edaBit per element (a 64-bit one above a2bFullEda) and the adder
 			key := [3]int{call.N, call.W, call.Lo}
 			ands, ok := adders[key]
 			if !ok {
 				var err error
-				if ands, err = adderANDs(call.N, call.W, call.Lo); err != nil {
+				if ands, err = adderANDs(call.N, call.W, call.Lo, lowDepth); err != nil {
 					return nil, err
 				}
 				adders[key] = ands
@@ -117,7 +124,10 @@ func PredictOffline(d *mpc.Demand) (OfflineCost, error) {
 			c["AND triples"] += cnt * float64(ands*costAND)
 		case "B2A":
 			if call.W >= b2aEdaMinWidth { // a 64-bit edaBit, its carry products and the adder
-				ands, err := b2aANDs(call.W)
+				ands, err := rippleB2AANDs(call.W)
+				if lowDepth {
+					ands, err = b2aANDs(call.W)
+				}
 				if err != nil {
 					return nil, err
 				}
@@ -133,10 +143,11 @@ func PredictOffline(d *mpc.Demand) (OfflineCost, error) {
 	return c, nil
 }
 
-// adderANDs counts the AND gates of A2B's adder (mpc.AddB, or mpc.AddBHighSparse for lo >
-// 0) on n elements of w bits, by running it on the counting protocol (which counts the
-// ANDs with the public operand too: an overestimate).
-func adderANDs(n, w, lo int) (int64, error) {
+// adderANDs counts the AND triples of A2B's adder (mpc.AddB, or highAdder for lo > 0)
+// on n elements of w bits, by running it on the counting protocol: its AND gates
+// less those with a public operand (the opened c's planes), which spdz2k computes
+// locally.
+func adderANDs(n, w, lo int, lowDepth bool) (int64, error) {
 	cp := count.New(0, 2)
 	x, err := cp.Input(0, make([]uint64, n), n)
 	if err != nil {
@@ -150,12 +161,24 @@ func adderANDs(n, w, lo int) (int64, error) {
 	if lo == 0 {
 		_, err = mpc.AddB(cp, cp.BPublic(make([]uint64, n), w), b)
 	} else {
-		_, err = mpc.AddBHighSparse(cp, cp.BPublic(make([]uint64, n), w), b, lo)
+		_, err = highAdder(cp, cp.BPublic(make([]uint64, n), w), b, lo, lowDepth)
 	}
 	if err != nil {
 		return 0, err
 	}
-	return cp.Take().Summary()["and"], nil
+	return secretANDs(cp.Take()), nil
+}
+
+// secretANDs is the AND gates of d without a public operand (the AND triples spdz2k
+// uses for them).
+func secretANDs(d *mpc.Demand) int64 {
+	var t int64
+	for _, c := range d.Calls {
+		if c.Op == "AND" {
+			t += int64(c.N-c.Public) * c.Count
+		}
+	}
+	return t
 }
 
 // Preprocess checks the offline budget of the inference counted in d (mpc.Preprocessor):
@@ -165,7 +188,7 @@ func (p *Protocol) Preprocess(d *mpc.Demand) error {
 	if d == nil || p.src.Kind() != PreprocessingOT {
 		return nil
 	}
-	c, err := PredictOffline(d)
+	c, err := predictOffline(d, p.lowDepth)
 	if err != nil {
 		return fmt.Errorf("spdz2k: predicting the offline cost: %w", err)
 	}
@@ -179,13 +202,64 @@ func (p *Protocol) Preprocess(d *mpc.Demand) error {
 }
 
 // b2aANDs counts the AND triples per element of B2A of w >= b2aEdaMinWidth bits
-// (convert.go): Sklansky's adder of w+1 planes (counted on the counting protocol, with its
-// overestimate), for w <= 62 the 62 - w offline prefix products of the edaBit's planes and
-// the 63 - w gates of the increment.
+// (convert.go), on the counting protocol with b2aEda's operands: for w <= 62 Sklansky's
+// adder of the w secret planes and a public zero plane each, the 62 - w offline prefix
+// products of the edaBit's planes and the 63 - w gates of the increment; for 63 and 64
+// bits Sklansky's adder over 64 planes (x's planes from w up public zeros).
 func b2aANDs(w int) (int64, error) {
-	if w >= 63 {
-		return adderANDs(1, 64, 0)
+	cp := count.New(0, 2)
+	secret := func(w int) (mpc.BShare, error) {
+		x, err := cp.Input(0, make([]uint64, 1), 1)
+		if err != nil {
+			return nil, err
+		}
+		return cp.A2B(x, w)
 	}
-	a, err := adderANDs(1, w+1, 0)
-	return a + int64(62-w) + int64(63-w), err
+	bw, extra := w, int64(62-w)+int64(63-w)
+	if w >= 63 {
+		bw, extra = 64, 0
+	}
+	x, err := secret(w)
+	if err != nil {
+		return 0, err
+	}
+	b, err := secret(bw)
+	if err != nil {
+		return 0, err
+	}
+	cp.Take()
+	zero := func(k int) mpc.BShare { return cp.BPublic(make([]uint64, 1), k) }
+	switch {
+	case w < 63:
+		x, b = cp.JoinBits(x, zero(1)), cp.JoinBits(b, zero(1))
+	case w == 63:
+		x = cp.JoinBits(x, zero(1))
+	}
+	if _, err := mpc.AddB(cp, x, b); err != nil {
+		return 0, err
+	}
+	return secretANDs(cp.Take()) + extra, nil
+}
+
+// rippleB2AANDs counts the AND triples per element of B2A of w >= b2aEdaMinWidth bits
+// with rippleB2AAdder (convert.go), on the counting protocol.
+func rippleB2AANDs(w int) (int64, error) {
+	cp := count.New(0, 2)
+	x, err := cp.Input(0, make([]uint64, 1), 1)
+	if err != nil {
+		return 0, err
+	}
+	xb, err := cp.A2B(x, w)
+	if err != nil {
+		return 0, err
+	}
+	b, err := cp.A2B(x, 64)
+	if err != nil {
+		return 0, err
+	}
+	cp.Take()
+	if _, err := rippleB2AAdder(cp, xb, b); err != nil {
+		return 0, err
+	}
+	return secretANDs(cp.Take()), nil
 }

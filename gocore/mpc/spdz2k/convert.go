@@ -43,13 +43,13 @@ func weighted(b *AShare, n, w int, coef func(j, i int) uint64) *AShare {
 func (p *Protocol) A2B(x mpc.AShare, w int) (mpc.BShare, error) { return p.a2b(x, w, 0) }
 
 // A2BHigh returns the planes [lo, w) of A2B(x, w) (mpc.HighA2B): the same opening, and
-// mpc.AddBHighSparse, one Sklansky prefix network over all planes pruned to the carries of
-// the planes [lo, w): ceil(log2(w-1)) AND rounds (6 for requantization's w = 63). On
-// MobileNetV1 0.25_128 (spdz2k-dealer, B2A as below) the alternatives measured: the
-// ripple carry over the high planes (mpc.AddBHighRipple) 1350 rounds and about 10.9 GB of
-// AND triples per party predicted for the OT offline phase; the carry tree followed by a
-// prefix network over the high planes (mpc.AddBHigh) 710 rounds, 13.6 GB; this one 581
-// rounds, 15.8 GB (BENCHMARKS.md, "spdz2k, session 6").
+// highAdder. MobileNetV1 0.25_128 (BENCHMARKS.md, "spdz2k offline, session 9"), AND
+// triples the OT offline phase draws per party (exact prediction), with B2A's adder of
+// sessions 6-8: the ripple carry over the high planes (mpc.AddBHighRipple, the default)
+// 8.73 GB, 1350 rounds, 45.7 MB online; the carry tree and a prefix network over the
+// high planes (mpc.AddBHigh) 11.47 GB, 710 rounds; one Sklansky network pruned to the
+// high planes' carries (mpc.AddBHighSparse, lowDepth) 13.60 GB, 581 rounds, 60.1 MB.
+// With B2A's ripple adder as well (the default): 6.23 GB, 3031 rounds, 44.0 MB.
 func (p *Protocol) A2BHigh(x mpc.AShare, w, lo int) (mpc.BShare, error) { return p.a2b(x, w, lo) }
 
 func (p *Protocol) a2b(x mpc.AShare, w, lo int) (mpc.BShare, error) {
@@ -84,7 +84,7 @@ func (p *Protocol) a2b(x mpc.AShare, w, lo int) (mpc.BShare, error) {
 	if lo == 0 {
 		out, err = mpc.AddB(p, p.BPublic(v.Lo, w), bin)
 	} else {
-		out, err = mpc.AddBHighSparse(p, p.BPublic(v.Lo, w), bin, lo)
+		out, err = highAdder(p, p.BPublic(v.Lo, w), bin, lo, p.lowDepth)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("spdz2k A2B: %w", err)
@@ -92,19 +92,102 @@ func (p *Protocol) a2b(x mpc.AShare, w, lo int) (mpc.BShare, error) {
 	return out, p.maybeVerify()
 }
 
+// highAdder is A2BHigh's adder: by default the ripple carry (w - lo - 1 AND rounds),
+// the fewest AND triples; with lowDepth the pruned Sklansky network (mpc.AddBHighSparse,
+// ceil(log2(w-1)) rounds). AND triples from OT are what the offline phase spends its
+// bytes and CPU on, and on one machine or a LAN the ripple's rounds cost nothing
+// measurable (the online phase took no longer and less CPU); over a 40 ms WAN its 769
+// more rounds on MobileNetV1 0.25_128 would cost about 14 s, next to an offline phase of
+// minutes. budget.go counts with the same function.
+func highAdder(p mpc.Protocol, a, b mpc.BShare, lo int, lowDepth bool) (mpc.BShare, error) {
+	if lowDepth {
+		return mpc.AddBHighSparse(p, a, b, lo)
+	}
+	return mpc.AddBHighRipple(p, a, b, lo)
+}
+
+// rippleB2AAdder returns the 64 planes of x + b mod 2^64 for x of w <= 64 planes
+// (zero-extended) and b of 64 planes, all secret: a ripple-carry adder with one AND per
+// plane (carry c_{j+1} = c_j ^ ((x_j ^ c_j) & (b_j ^ c_j)), and c_j & b_j from plane w
+// on, where x is zero; sum plane j = x_j ^ b_j ^ c_j), 63 AND gates in 63 rounds. It is
+// B2A's adder without lowDepth (budget.go counts with it).
+func rippleB2AAdder(p mpc.Protocol, x, b mpc.BShare) (mpc.BShare, error) {
+	w := x.Width()
+	sum := make([]mpc.BShare, 64)
+	var c mpc.BShare // the carry into plane j (none into plane 0)
+	for j := range 64 {
+		bj := p.Bits(b, j, 1)
+		var xj mpc.BShare
+		if j < w {
+			xj = p.Bits(x, j, 1)
+		}
+		switch {
+		case c == nil:
+			sum[j] = p.XOR(xj, bj)
+		case xj == nil:
+			sum[j] = p.XOR(bj, c)
+		default:
+			sum[j] = p.XOR(p.XOR(xj, bj), c)
+		}
+		if j == 63 {
+			break
+		}
+		var t []mpc.BShare
+		var err error
+		switch {
+		case c == nil:
+			t, err = p.AND([]mpc.BShare{xj}, []mpc.BShare{bj})
+		case xj == nil:
+			t, err = p.AND([]mpc.BShare{c}, []mpc.BShare{bj})
+		default:
+			t, err = p.AND([]mpc.BShare{p.XOR(xj, c)}, []mpc.BShare{p.XOR(bj, c)})
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case c == nil || xj == nil:
+			c = t[0]
+		default:
+			c = p.XOR(c, t[0])
+		}
+	}
+	return p.JoinBits(sum...), nil
+}
+
+// b2aRipple is B2A (w >= b2aEdaMinWidth) with a 64-bit edaBit and rippleB2AAdder: y = x
+// + b mod 2^64 opened (uniform, b is), [x] = y - [r].
+func (p *Protocol) b2aRipple(s *BShare) (mpc.AShare, error) {
+	var bin *BShare
+	var r *AShare
+	if err := p.offlineDo(func() (err error) { bin, r, err = p.src.EdaBits(s.n, 64); return err }); err != nil {
+		return nil, fmt.Errorf("spdz2k B2A: %w", err)
+	}
+	sum, err := rippleB2AAdder(p, s, bin)
+	if err != nil {
+		return nil, fmt.Errorf("spdz2k B2A: %w", err)
+	}
+	y, err := p.openMasked("B2A sum", bs(sum))
+	if err != nil {
+		return nil, fmt.Errorf("spdz2k B2A: %w", err)
+	}
+	return p.addPublic(as(p.Neg(r)), ring.FromPlanes(y, s.n, 64)), nil
+}
+
 // a2bFullEda is the widest A2B that uses an edaBit of its own width rather than a
 // 64-bit one.
 const a2bFullEda = 32
 
 // b2aEdaMinWidth is the narrowest B2A that uses a 64-bit edaBit instead of w daBits
-// (BENCHMARKS.md: a daBit costs about 15.6 KB per party, a 64-bit edaBit with the AND
-// gates of its adder about 28 KB (8 bits) and 6 rounds instead of one).
+// (BENCHMARKS.md: a daBit costs about 15.6 KB per party, a 64-bit edaBit with the 63 AND
+// triples of its ripple adder about 22 KB, and 64 rounds instead of one).
 const b2aEdaMinWidth = 4
 
 // B2A converts a w-bit binary sharing to an arithmetic sharing of the unsigned value.
 // From b2aEdaMinWidth bits on, with one 64-bit edaBit (r, bits b; r = b mod 2^64) per
-// element: <y> = <x> + <b> mod 2^64 (x zero-extended; b2aEda: 1 + ceil(log2 w) rounds for
-// the low w planes and one for the increment above them), y is opened (64 bits per
+// element: <y> = <x> + <b> mod 2^64 (x zero-extended; b2aRipple: a ripple carry, 63
+// AND gates and rounds; with lowDepth b2aEda: 1 + ceil(log2 w) rounds for the low w
+// planes and one for the increment above them, about twice the AND triples), y is opened (64 bits per
 // element, uniform since b is; MACs hashed) and [x] = y - [r] modulo 2^64 (the bits from
 // 64 up are noise, as everywhere).
 // Narrower values use w daBits r_j per element: both open c = x ^ r (MACs hashed) and x
@@ -116,7 +199,10 @@ func (p *Protocol) B2A(x mpc.BShare) (mpc.AShare, error) {
 		return p.Public(ring.FromPlanes(s.x, n, w)), nil
 	}
 	if w >= b2aEdaMinWidth {
-		return p.b2aEda(s)
+		if p.lowDepth {
+			return p.b2aEda(s)
+		}
+		return p.b2aRipple(s)
 	}
 	var bin *BShare
 	var arith *AShare

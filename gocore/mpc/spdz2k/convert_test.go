@@ -13,16 +13,26 @@ import (
 // carry's prefix products from the offline phase (4 <= w <= 62; 8 is requantization's)
 // and the full adder (63, 64), with the dealer and with the OT source, on values that
 // make the carry out of plane w-1 and the increment through every high plane happen
-// (all ones, 2^w - 1, and random).
+// (all ones, 2^w - 1, and random); with the default circuits (the ripple adder) and with
+// lowDepth.
 func TestB2AWidths(t *testing.T) {
 	widths := []int{1, 3, 4, 8, 10, 33, 62, 63, 64}
 	for _, pre := range []string{PreprocessingDealer, PreprocessingOT} {
-		t.Run(pre, func(t *testing.T) {
+		for _, lowDepth := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/lowDepth=%v", pre, lowDepth), func(t *testing.T) { testB2AWidths(t, widths, pre, lowDepth) })
+		}
+	}
+}
+
+func testB2AWidths(t *testing.T, widths []int, pre string, lowDepth bool) {
+	{
+		{
 			if pre == PreprocessingOT && testing.Short() {
 				t.Skip("OT source")
 			}
 			conns := net.NewPipes(2)
 			p := newPair(t, conns, pre)
+			p[0].lowDepth, p[1].lowDepth = lowDepth, lowDepth
 			rng := rand.New(rand.NewPCG(uint64(len(pre)), 3))
 			for _, w := range widths {
 				vals := []uint64{0, 1, ^uint64(0), 1<<(w-1) | 1}
@@ -63,7 +73,7 @@ func TestB2AWidths(t *testing.T) {
 					}
 				}
 			}
-		})
+		}
 	}
 }
 

@@ -95,10 +95,15 @@ package spdz2k
 // (a 772-byte COPEe row each plus m bits of tinyot input), (B-1)(m-1) personal triples
 // for its bucket checks (about 37 bytes each) and the peer's as many, m - 1 tinyot AND
 // triples for the combination (85-113 bytes), and the openings (m bits and 16 bytes per
-// bucket pair). Measured in BenchmarkOTSource (BENCHMARKS.md).
+// bucket pair). Measured in BenchmarkOTSource (BENCHMARKS.md): 16,815 bytes and about
+// 1.3 ms of CPU (both parties) for m = 64 and B = 4. CPU layout: the personal triples
+// are gathered into bucket order once (personalChunk) and the adders' AND gates run in
+// place (andInto); the largest remaining parts are the OT extension of the tinyot
+// inputs and the WRK17 triples of the combination.
 
 import (
 	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/ot"
 	"github.com/qmpc/qmpc/gocore/ring"
 	"github.com/qmpc/qmpc/gocore/ring128"
 	"github.com/qmpc/qmpc/gocore/tinyot"
@@ -129,6 +134,20 @@ func edaBitBucket(N int) int {
 		}
 	}
 	panic("spdz2k offline: no edaBit bucket size")
+}
+
+// bucketSize is edaBitBucket(N), computed once per N and source (the bound's binomials
+// cost milliseconds).
+func (s *otSource) bucketSize(N int) int {
+	if b, ok := s.bucketSizes[N]; ok {
+		return b
+	}
+	if s.bucketSizes == nil {
+		s.bucketSizes = map[int]int{}
+	}
+	b := edaBitBucket(N)
+	s.bucketSizes[N] = b
+	return b
 }
 
 // edaPool holds checked edaBits of one length not yet handed out: planes[j] is bit j of
@@ -205,7 +224,7 @@ func pickPlanes(x []tinyot.Bits, idx []int) []tinyot.Bits {
 // addPlanes returns the planes of (x + y) mod 2^m for the m planes x and y of n bits
 // each (a ripple-carry adder: carry c_1 = x_0 & y_0, c_{j+1} = c_j ^ ((x_j ^ c_j) & (y_j ^
 // c_j)), sum bit j = x_j ^ y_j ^ c_j): (m-1)*n AND triples from triples, in m - 1 rounds
-// of tinyot And, whose openings the caller's next tinyot Check verifies.
+// of tinyot's AND (andInto), whose openings the caller's next tinyot Check verifies.
 func (s *otSource) addPlanes(x, y []tinyot.Bits, triples func(n int) (a, b, c tinyot.Bits, err error)) ([]tinyot.Bits, error) {
 	m := len(x)
 	out := make([]tinyot.Bits, m)
@@ -218,24 +237,87 @@ func (s *otSource) addPlanes(x, y []tinyot.Bits, triples func(n int) (a, b, c ti
 	if err != nil {
 		return nil, err
 	}
-	var c tinyot.Bits
+	// Scratch, reused plane after plane: the AND's operands u, v, the opening, its
+	// product t, and the carry c.
+	u, v, t, c, open := tinyot.NewBits(n), tinyot.NewBits(n), tinyot.NewBits(n), tinyot.NewBits(n), tinyot.NewBits(2*n)
 	for j := 0; j < m-1; j++ {
-		u, v := x[j], y[j]
-		if j > 0 {
-			u, v = tinyot.Xor(u, c), tinyot.Xor(v, c)
+		if j == 0 {
+			u, v = x[0], y[0]
+		} else {
+			xorInto(&u, x[j], c)
+			xorInto(&v, y[j], c)
 		}
-		t, err := s.bin.And(u, v, ta.Slice(j*n, (j+1)*n), tb.Slice(j*n, (j+1)*n), tc.Slice(j*n, (j+1)*n))
-		if err != nil {
+		if err := s.andInto(&t, u, v, ta, tb, tc, j*n, &open); err != nil {
 			return nil, err
 		}
 		if j == 0 {
-			c = t
+			c, u, v = t, tinyot.NewBits(n), tinyot.NewBits(n)
+			t = tinyot.NewBits(n)
 		} else {
-			c = tinyot.Xor(c, t)
+			xorInto(&c, c, t)
 		}
-		out[j+1] = tinyot.Xor(tinyot.Xor(x[j+1], y[j+1]), c)
+		o := tinyot.NewBits(n)
+		xorInto(&o, x[j+1], y[j+1])
+		xorInto(&o, o, c)
+		out[j+1] = o
 	}
 	return out, nil
+}
+
+// xorInto sets dst = x ^ y (all three of the same length; dst may be x or y).
+func xorInto(dst *tinyot.Bits, x, y tinyot.Bits) {
+	for w := range dst.X {
+		dst.X[w] = x.X[w] ^ y.X[w]
+	}
+	for j := range dst.M {
+		dst.M[j] = xorBlock(x.M[j], y.M[j])
+		dst.K[j] = xorBlock(x.K[j], y.K[j])
+	}
+}
+
+// andInto sets z = u AND v with the triples (a, b, c) at bits [off, off+n) (n = u.N):
+// tinyot's And (one opening of d = u ^ a and e = v ^ b together; z = c ^ d b ^ e a ^ d e,
+// the public d e added as XorPublic does: the first party flips its share, the other
+// XORs its Delta into its key), in place, with open (2n bits) as the opening's buffer.
+// The same message and the same outputs as tinyot's And.
+func (s *otSource) andInto(z *tinyot.Bits, u, v, a, b, c tinyot.Bits, off int, open *tinyot.Bits) error {
+	n := u.N
+	for w := range open.X {
+		open.X[w] = 0
+	}
+	for i := range n {
+		q := off + i
+		open.X[i/64] |= (u.X[i/64]>>(i%64) ^ a.X[q/64]>>(q%64)) & 1 << (i % 64)
+		k := n + i
+		open.X[k/64] |= (v.X[i/64]>>(i%64) ^ b.X[q/64]>>(q%64)) & 1 << (k % 64)
+		open.M[i], open.K[i] = xorBlock(u.M[i], a.M[q]), xorBlock(u.K[i], a.K[q])
+		open.M[k], open.K[k] = xorBlock(v.M[i], b.M[q]), xorBlock(v.K[i], b.K[q])
+	}
+	de, err := s.bin.Open(*open)
+	if err != nil {
+		return err
+	}
+	first, delta := s.bin.First(), s.bin.Delta()
+	for w := range z.X {
+		z.X[w] = 0
+	}
+	for i := range n {
+		q, k := off+i, n+i
+		d := -(de[i/64] >> (i % 64) & 1)
+		e := -(de[k/64] >> (k % 64) & 1)
+		x := (c.X[q/64]>>(q%64) ^ d&(b.X[q/64]>>(q%64)) ^ e&(a.X[q/64]>>(q%64))) & 1
+		if first {
+			x ^= d & e & 1
+		}
+		z.X[i/64] |= x << (i % 64)
+		z.M[i] = xorBlock(c.M[q], xorBlock(andBlock(b.M[q], d), andBlock(a.M[q], e)))
+		kk := xorBlock(c.K[q], xorBlock(andBlock(b.K[q], d), andBlock(a.K[q], e)))
+		if !first {
+			kk = xorBlock(kk, andBlock(delta, d&e))
+		}
+		z.K[i] = kk
+	}
+	return nil
 }
 
 // lowBits returns v mod 2^m (1 <= m <= 64).
@@ -279,7 +361,7 @@ func (s *otSource) openPlanes(x []tinyot.Bits) ([]uint64, int, error) {
 // chose (see the file comment): m planes of want bits and the arithmetic values.
 func (s *otSource) privateEdaBits(owner, want, m int) ([]tinyot.Bits, *AShare, error) {
 	N := max(want, s.edaMin())
-	B := edaBitBucket(N)
+	B := s.bucketSize(N)
 	M := N*B + edaBitOpened
 	x := ring128.Make(M)
 	var in []uint64 // the bits, plane j in words [j*W, (j+1)*W)
@@ -492,17 +574,8 @@ func (s *otSource) edaTake(n, m int) ([]tinyot.Bits, *AShare, error) {
 }
 
 // personalChunk is the most personal triples checked at once (2^20: buckets of 3, 42.2
-// bits; about 0.3 GB of tinyot bits per party).
+// bits; about 0.6 GB per party while a check runs).
 const personalChunk = 1 << 20
-
-// bitRange returns bits [lo, hi) of x, packed from bit 0.
-func bitRange(x []uint64, lo, hi int) []uint64 {
-	out := make([]uint64, ring.Words(hi-lo))
-	for j := lo; j < hi; j++ {
-		out[(j-lo)/64] |= (x[j/64] >> (j % 64) & 1) << ((j - lo) % 64)
-	}
-	return out
-}
 
 // personalTriples returns n authenticated AND triples whose bits party owner chose and
 // knows (the edaBits paper's use of triples known to one party for the checks of that
@@ -516,28 +589,34 @@ func bitRange(x []uint64, lo, hi int) []uint64 {
 // be 0; tinyot Check authenticates every opened bit. A bad triple (c != a & b) passes
 // only with a partner as bad, so the owner keeps one only if bad triples fill whole
 // buckets and none is opened: daBitSecurity's bound (edaBitBucket: B = 3 from 2^19
-// triples, and calls are at most personalChunk). Privacy: d and e are masked by the
-// discarded t_j, v is 0; the adder's openings x ^ a, y ^ b are masked by the kept a, b.
+// triples, and calls are checked in chunks of at most personalChunk). Privacy: d and e
+// are masked by the discarded t_j, v is 0; the adder's openings x ^ a, y ^ b are masked
+// by the kept a, b.
 // Cost per triple and owner: B x 3 bits of tinyot Input (about 12 bytes each at B = 3)
 // and 3 bits of openings per bucket pair: about 37 bytes, against 85 for a tinyot triple.
 func (s *otSource) personalTriples(owner, n int) (a, b, c tinyot.Bits, err error) {
-	if n > personalChunk {
-		a, b, c = tinyot.NewBits(0), tinyot.NewBits(0), tinyot.NewBits(0)
-		for off := 0; off < n; off += personalChunk {
-			ta, tb, tc, err := s.personalTriples(owner, min(personalChunk, n-off))
-			if err != nil {
-				return a, b, c, err
-			}
-			a, b, c = tinyot.Concat(a, ta), tinyot.Concat(b, tb), tinyot.Concat(c, tc)
+	a, b, c = tinyot.NewBits(n), tinyot.NewBits(n), tinyot.NewBits(n)
+	for off := 0; off == 0 || off < n; off += personalChunk {
+		if err := s.personalChunk(owner, min(personalChunk, n-off), off, a, b, c); err != nil {
+			return a, b, c, err
 		}
-		return a, b, c, nil
 	}
+	return a, b, c, nil
+}
+
+// personalChunk makes n <= personalChunk personal triples (personalTriples) into a, b, c
+// at bit offset off (a multiple of 64). Layout: tinyot Input gives the owner its bits and
+// MACs and the other party its keys, every other component zero; so each party keeps
+// one block per component, gathers them once into bucket order, the three of a triple
+// side by side, and builds the openings and the kept triples from them in one pass.
+func (s *otSource) personalChunk(owner, n, off int, a, b, c tinyot.Bits) error {
 	N := max(n, s.edaMin())
-	B := edaBitBucket(N)
+	B := s.bucketSize(N)
 	M := N*B + edaBitOpened
 	W := ring.Words(M)
+	mine := s.id == owner
 	var in []uint64
-	if s.id == owner {
+	if mine {
 		av, bv := s.rng.Uint64s(W), s.rng.Uint64s(W)
 		cv := make([]uint64, W)
 		for i := range cv {
@@ -554,73 +633,145 @@ func (s *otSource) personalTriples(owner, n int) (a, b, c tinyot.Bits, err error
 			}
 		}
 	}
-	all, err := s.bin.Input(s.id == owner, in, 3*M)
+	all, err := s.bin.Input(mine, in, 3*M)
 	if err != nil {
-		return a, b, c, err
+		return err
 	}
 	perm, err := s.coinPerm("personal triple buckets", M)
 	if err != nil {
-		return a, b, c, err
+		return err
 	}
-	// Permute once (one random gather per component, straight from the input), so that
-	// bucket k is positions [k*B, (k+1)*B) and the opened triples [N*B, M): the gathers
-	// below are strided, not random.
-	idx := make([]int, M)
-	var A, Bb, Cc tinyot.Bits
-	for k, dst := range []*tinyot.Bits{&A, &Bb, &Cc} {
-		for q, p := range perm {
-			idx[q] = k*M + p
+	// This party's nonzero block of each component (the owner's MACs, the other's keys)
+	// and its bits (zero at the other party), permuted into bucket order (bucket k:
+	// positions [k*B, (k+1)*B), the opened triples from N*B) with the three blocks of a
+	// triple side by side: random reads in a loop short enough for the processor to
+	// overlap many of them (a copy into triple records first measured no faster).
+	src := all.K
+	if mine {
+		src = all.M
+	}
+	g := make([][3]ot.Block, M)
+	s0, s1, s2 := src[:M], src[M:2*M], src[2*M:3*M]
+	for i, q := range perm {
+		g[i] = [3]ot.Block{s0[q], s1[q], s2[q]}
+	}
+	var gx [3][]uint64 // bits in bucket order, per component
+	for k := range 3 {
+		gx[k] = make([]uint64, W)
+		if !mine {
+			continue
 		}
-		*dst = pickBits(all, idx)
+		x := all.X
+		for i, q := range perm {
+			b := k*M + q
+			gx[k][i/64] |= (x[b/64] >> (b % 64) & 1) << (i % 64)
+		}
 	}
-	opened := make([]int, M-N*B)
-	for q := range opened {
-		opened[q] = N*B + q
+	all = tinyot.Bits{}
+	bit := func(k, i int) uint64 { return gx[k][i/64] >> (i % 64) & 1 }
+	blocks := func(x tinyot.Bits) []ot.Block { // where this party's nonzero blocks go
+		if mine {
+			return x.M
+		}
+		return x.K
 	}
-	keep := make([]int, n)
-	firsts := make([]int, 0, N*(B-1))
-	others := make([]int, 0, N*(B-1))
+	// One pass over the buckets: the first opening (d, e of every pair, then the C opened
+	// triples' a, b, c), the kept triples (the first of each of the first n buckets), and,
+	// in pair order, what v needs of each pair: c_1 ^ c_j, b_j and a_j.
+	L, C := N*(B-1), M-N*B
+	op := tinyot.NewBits(2*L + 3*C)
+	opB := blocks(op)
+	pc := make([]ot.Block, 3*L) // pair q: c_1 ^ c_j, b_j, a_j
+	pcX := make([]uint64, 3*ring.Words(L))
+	LW := ring.Words(L)
+	cX, bX, aX := pcX[:LW], pcX[LW:2*LW], pcX[2*LW:]
+	aB, bB, cB := blocks(a), blocks(b), blocks(c)
 	for k := range N {
+		f := k * B
+		xa, xb, xc := bit(0, f), bit(1, f), bit(2, f)
+		fa, fb, fc := g[f][0], g[f][1], g[f][2]
 		if k < n {
-			keep[k] = k * B
+			i := off + k
+			a.X[i/64] |= xa << (i % 64)
+			b.X[i/64] |= xb << (i % 64)
+			c.X[i/64] |= xc << (i % 64)
+			aB[i], bB[i], cB[i] = fa, fb, fc
 		}
 		for j := 1; j < B; j++ {
-			firsts = append(firsts, k*B)
-			others = append(others, k*B+j)
+			o := f + j
+			q := k*(B-1) + j - 1
+			ya, yb, yc := bit(0, o), bit(1, o), bit(2, o)
+			oa, ob, oc := g[o][0], g[o][1], g[o][2]
+			op.X[q/64] |= (xa ^ ya) << (q % 64)
+			opB[q] = xorBlock(fa, oa)
+			e := L + q
+			op.X[e/64] |= (xb ^ yb) << (e % 64)
+			opB[e] = xorBlock(fb, ob)
+			cX[q/64] |= (xc ^ yc) << (q % 64)
+			bX[q/64] |= yb << (q % 64)
+			aX[q/64] |= ya << (q % 64)
+			pc[3*q], pc[3*q+1], pc[3*q+2] = xorBlock(fc, oc), ob, oa
 		}
 	}
-	L, C := len(firsts), len(opened)
-	fa, fb, fc := pickBits(A, firsts), pickBits(Bb, firsts), pickBits(Cc, firsts)
-	oa, ob, oc := pickBits(A, others), pickBits(Bb, others), pickBits(Cc, others)
-	op, err := s.bin.Open(tinyot.Concat(tinyot.Xor(fa, oa), tinyot.Xor(fb, ob),
-		pickBits(A, opened), pickBits(Bb, opened), pickBits(Cc, opened)))
-	if err != nil {
-		return a, b, c, err
+	for q := range C {
+		o := N*B + q
+		for k := range 3 {
+			i := 2*L + k*C + q
+			op.X[i/64] |= bit(k, o) << (i % 64)
+			opB[i] = g[o][k]
+		}
 	}
-	d, e := bitRange(op, 0, L), bitRange(op, L, 2*L)
-	ca, cb, cc := bitRange(op, 2*L, 2*L+C), bitRange(op, 2*L+C, 2*L+2*C), bitRange(op, 2*L+2*C, 2*L+3*C)
-	de := make([]uint64, len(d))
-	for i := range de {
-		de[i] = d[i] & e[i]
-	}
-	v := tinyot.Xor(tinyot.Xor(fc, oc), tinyot.Xor(tinyot.AndPublic(ob, d), tinyot.AndPublic(oa, e)))
-	vo, err := s.bin.Open(s.bin.XorPublic(v, de))
+	g = nil
+	opened, err := s.bin.Open(op)
 	if err != nil {
-		return a, b, c, err
+		return err
+	}
+	op = tinyot.Bits{}
+	// v = c_1 ^ c_j ^ d b_j ^ e a_j, then XOR the public d e (tinyot's XorPublic: the first
+	// party flips its share, the other XORs its Delta into its key).
+	v := tinyot.NewBits(L)
+	vB := blocks(v)
+	first, delta := s.bin.First(), s.bin.Delta()
+	for q := range L {
+		e := L + q
+		dq := -(opened[q/64] >> (q % 64) & 1)
+		eq := -(opened[e/64] >> (e % 64) & 1)
+		x := (cX[q/64] ^ dq&bX[q/64] ^ eq&aX[q/64]) >> (q % 64) & 1
+		blk := xorBlock(pc[3*q], xorBlock(andBlock(pc[3*q+1], dq), andBlock(pc[3*q+2], eq)))
+		de := dq & eq
+		if first {
+			x ^= de & 1
+		} else {
+			v.K[q] = xorBlock(v.K[q], andBlock(delta, de))
+		}
+		v.X[q/64] |= x << (q % 64)
+		vB[q] = xorBlock(vB[q], blk)
+	}
+	pc = nil
+	vo, err := s.bin.Open(v)
+	if err != nil {
+		return err
 	}
 	if err := s.bin.Check(); err != nil {
-		return a, b, c, err
+		return err
 	}
 	ring.MaskTail(vo, L)
 	for i := range vo {
 		if vo[i] != 0 {
-			return a, b, c, errs.New(errs.Cheating, "spdz2k offline party %d: personal triple bucket check of party %d's triples failed", s.id, owner)
+			return errs.New(errs.Cheating, "spdz2k offline party %d: personal triple bucket check of party %d's triples failed", s.id, owner)
 		}
 	}
-	for i := range ca {
-		if ca[i]&cb[i] != cc[i] {
-			return a, b, c, errs.New(errs.Cheating, "spdz2k offline party %d: personal triple cut-and-choose of party %d's triples failed", s.id, owner)
+	for q := range C {
+		i := 2*L + q
+		ca, cb, cc := opened[i/64]>>(i%64)&1, opened[(i+C)/64]>>((i+C)%64)&1, opened[(i+2*C)/64]>>((i+2*C)%64)&1
+		if ca&cb != cc {
+			return errs.New(errs.Cheating, "spdz2k offline party %d: personal triple cut-and-choose of party %d's triples failed", s.id, owner)
 		}
 	}
-	return pickBits(A, keep), pickBits(Bb, keep), pickBits(Cc, keep), nil
+	return nil
 }
+
+func xorBlock(a, b ot.Block) ot.Block { return ot.Block{a[0] ^ b[0], a[1] ^ b[1]} }
+
+// andBlock returns a if m is all ones, zero if m is 0.
+func andBlock(a ot.Block, m uint64) ot.Block { return ot.Block{a[0] & m, a[1] & m} }

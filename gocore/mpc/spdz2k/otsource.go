@@ -174,6 +174,8 @@ type otSource struct {
 	// eda holds checked edaBits not yet handed out, by length (edabits.go).
 	eda        map[int]*edaPool
 	edaRefills map[int]int
+	// bucketSizes caches edaBitBucket by number of buckets.
+	bucketSizes map[int]int
 }
 
 // newOTSource runs the setup (the malicious OT session and the COPEe base OTs in both

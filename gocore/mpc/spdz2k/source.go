@@ -38,7 +38,7 @@ type Source interface {
 	// CarryEdaBits returns n edaBits of length 64 (as EdaBits(n, 64)) and the prefix
 	// products of their planes from w on (1 <= w <= 62): n elements of 63 - w planes,
 	// plane t being b_w & b_{w+1} & ... & b_{w+t}. They depend only on the edaBit, so
-	// B2A's carry above plane w is one AND round online (convert.go).
+	// B2A's carry above plane w is one AND round online (convert.go, with lowDepth).
 	CarryEdaBits(n, w int) (bin *BShare, arith *AShare, pre *BShare, err error)
 }
 

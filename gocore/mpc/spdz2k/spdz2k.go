@@ -67,14 +67,17 @@
 //     round; the bits' MAC values go into the binary check's hash. Masked by a and b.
 //   - A2B(w): with an edaBit [r], <b> (r = b mod 2^w, r's higher bits uniform): both send
 //     their components of c = x - r (16 bytes per element), one round, on the MAC-check
-//     list; then the binary adder (mpc.AddB; A2BHigh: mpc.AddBHighSparse, a Sklansky
-//     network pruned to the wanted planes' carries) adds the public c mod 2^w and b. c is
+//     list; then the binary adder (mpc.AddB; A2BHigh: mpc.AddBHighRipple, a carry tree
+//     below lo and a ripple carry above, the fewest AND triples; with lowDepth
+//     mpc.AddBHighSparse) adds the public c mod 2^w and b. c is
 //     uniform (b masks the low w bits, r's high part the rest).
-//   - B2A(w) for 4 <= w <= 62: with a 64-bit edaBit and the prefix products of its planes
-//     from w on (offline, Source.CarryEdaBits): y = x + b mod 2^64 by Sklansky's adder
-//     over the low w planes (1 + ceil(log2 w) rounds) and one AND round c_w & (prefix
-//     products) for the increment of the high planes, y opened (64 bits per element,
-//     uniform; MACs hashed), [x] = y - [r]; 63 and 64 bits: Sklansky's adder over all
+//   - B2A(w) for w >= 4: with a 64-bit edaBit: y = x + b mod 2^64 by a ripple-carry adder
+//     (one AND per plane, 63 rounds of 2 bits per element and gate), y opened (64 bits
+//     per element, uniform; MACs hashed), [x] = y - [r]. With lowDepth (not in the
+//     registry yet; convert.go): for w <= 62 the prefix products of the edaBit's planes
+//     from w on come from the offline phase (Source.CarryEdaBits), Sklansky's adder over
+//     the low w planes (1 + ceil(log2 w) rounds) and one AND round c_w & (prefix
+//     products) for the high planes; 63 and 64 bits: Sklansky's adder over all
 //     planes. Narrower B2A and Bit2A: with w daBits per element: both send their bits of c =
 //     x ^ r (w bits per element), one round, MACs hashed; x = sum_j 2^j (c_j + [r_j] - 2
 //     c_j [r_j]).
@@ -179,6 +182,10 @@ type Protocol struct {
 	padOut, padIn *prg.PRG
 	offline       mpc.PhaseStats
 	check         checker
+	// lowDepth selects the conversions' least-depth circuits (A2BHigh by a pruned
+	// Sklansky network, B2A with offline carry products) instead of the fewest AND
+	// triples (convert.go).
+	lowDepth bool
 }
 
 var (

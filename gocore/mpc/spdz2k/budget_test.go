@@ -1,0 +1,96 @@
+package spdz2k
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/mpc/count"
+	"github.com/qmpc/qmpc/gocore/net"
+)
+
+// andCounter is a Source that counts the AND triples drawn from it (ANDTriples, and the
+// carry products CarryEdaBits makes with AND triples in the OT source).
+type andCounter struct {
+	Source
+	n *int64
+}
+
+func (c andCounter) ANDTriples(n, w int) (a, b, d *BShare, err error) {
+	*c.n += int64(n * w)
+	return c.Source.ANDTriples(n, w)
+}
+
+func (c andCounter) CarryEdaBits(n, w int) (*BShare, *AShare, *BShare, error) {
+	*c.n += int64(n * (62 - w))
+	return c.Source.CarryEdaBits(n, w)
+}
+
+// TestPredictedANDTriples: the AND triples PredictOffline charges for the conversions
+// the requantization makes (A2BHigh of 63 bits at the planes it keeps, A2B, B2A of 8
+// bits and of the widths of every B2A path) equal those a run draws, exactly, with the
+// default circuits and with lowDepth: the counting protocol leaves out the gates with a
+// public operand, as spdz2k does.
+func TestPredictedANDTriples(t *testing.T) {
+	for _, lowDepth := range []bool{false, true} {
+		t.Run(fmt.Sprintf("lowDepth=%v", lowDepth), func(t *testing.T) { testPredictedANDTriples(t, lowDepth) })
+	}
+}
+
+func testPredictedANDTriples(t *testing.T, lowDepth bool) {
+	const n = 70
+	for _, tc := range []struct {
+		name string
+		run  func(p mpc.Protocol, x mpc.AShare) error
+	}{
+		{"A2BHigh63/31", func(p mpc.Protocol, x mpc.AShare) error { _, err := p.(mpc.HighA2B).A2BHigh(x, 63, 31); return err }},
+		{"A2BHigh63/40", func(p mpc.Protocol, x mpc.AShare) error { _, err := p.(mpc.HighA2B).A2BHigh(x, 63, 40); return err }},
+		{"A2B16", func(p mpc.Protocol, x mpc.AShare) error { _, err := p.A2B(x, 16); return err }},
+		{"A2B63", func(p mpc.Protocol, x mpc.AShare) error { _, err := p.A2B(x, 63); return err }},
+		{"B2A", func(p mpc.Protocol, x mpc.AShare) error {
+			for _, w := range []int{4, 8, 33, 62, 63, 64} {
+				b, err := p.A2B(x, w)
+				if err != nil {
+					return err
+				}
+				if _, err := p.B2A(b); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cp := count.New(0, 2)
+			x, _ := cp.Input(0, make([]uint64, n), n)
+			if err := tc.run(cp, x); err != nil {
+				t.Fatal(err)
+			}
+			pred, err := predictOffline(cp.Take(), lowDepth)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conns := net.NewPipes(2)
+			p := newPair(t, conns, PreprocessingDealer)
+			var got [2]int64
+			for i := range p {
+				p[i].src = andCounter{p[i].src, &got[i]}
+				p[i].lowDepth = lowDepth
+			}
+			run := func(i int) func() error {
+				return func() error {
+					x, err := p[i].Input(0, make([]uint64, n), n)
+					if err != nil {
+						return err
+					}
+					return tc.run(p[i], x)
+				}
+			}
+			mustBoth(t, conns, run(0), run(1))
+			want := pred["AND triples"] / costAND
+			if got[0] != got[1] || float64(got[0]) != want {
+				t.Errorf("AND triples drawn %d / %d, predicted %.0f", got[0], got[1], want)
+			}
+		})
+	}
+}
