@@ -14,6 +14,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/model"
 	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/mpc/registry"
 	"github.com/qmpc/qmpc/gocore/net"
 )
 
@@ -113,7 +114,7 @@ func InferPasses(ctx context.Context, c *cluster.Client, in []model.Value, prepa
 	if p := min(len(sessions), n); p > 1 {
 		res, err = runPasses(ctx, cfg, sessions[:p], &info, in, n)
 	} else {
-		res, err = runPass(ctx, cfg, s, &info, in, n)
+		res, err = runPass(ctx, cfg, s, &info, in, n, 0)
 	}
 	if err != nil {
 		return nil, err
@@ -148,7 +149,7 @@ func runPasses(ctx context.Context, cfg *cluster.Config, sessions []*cluster.Ses
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			parts[i], errl[i] = runPass(ctx, cfg, sessions[i], info, sub, m)
+			parts[i], errl[i] = runPass(ctx, cfg, sessions[i], info, sub, m, i)
 		}()
 	}
 	wg.Wait()
@@ -234,7 +235,12 @@ func mergePartyStats(a, b PartyStats) PartyStats {
 
 // runPass evaluates the batch in (n inputs, graph info.Graph) in one secure pass on the
 // session s. The result's Seconds is left to the caller.
-func runPass(ctx context.Context, cfg *cluster.Config, s *cluster.Session, info *Info, in []model.Value, n int) (*Result, error) {
+//
+// shift moves the dealt payloads cyclically (party j gets the dealer's payload for j +
+// shift) for a protocol whose sharings are invariant under a cyclic relabelling
+// (mpc.Spec.Rotatable): rep3's dealer sends one party only keys, so passes with shifts
+// 0, 1, 2 spread the input's bytes over the client's links.
+func runPass(ctx context.Context, cfg *cluster.Config, s *cluster.Session, info *Info, in []model.Value, n, shift int) (*Result, error) {
 	g := info.Graph
 	var err error
 	if n > 1 {
@@ -254,6 +260,9 @@ func runPass(ctx context.Context, cfg *cluster.Config, s *cluster.Session, info 
 	cl, d, err := clientSide(cfg.Protocol, cfg.N())
 	if err != nil {
 		return nil, err
+	}
+	if spec, err := registry.Lookup(cfg.Protocol); err != nil || !spec.Rotatable {
+		shift = 0
 	}
 	parts := make([][][]byte, cfg.N())
 	for j := range parts {
@@ -283,7 +292,7 @@ func runPass(ctx context.Context, cfg *cluster.Config, s *cluster.Session, info 
 				return nil, err
 			}
 			for j := range parts {
-				parts[j] = append(parts[j], dealt[j])
+				parts[j] = append(parts[j], dealt[(j+shift)%len(dealt)])
 			}
 		}
 	}
