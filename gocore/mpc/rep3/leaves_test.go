@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/mpc/local"
 	"github.com/qmpc/qmpc/gocore/mpc/rep3"
-	"github.com/qmpc/qmpc/gocore/net"
 )
 
 // TestA2BSplitLeaves: the operands add up to x mod 2^w, and every leaf equals its table at
@@ -168,33 +168,19 @@ func TestA2BSplitLeavesMasks(t *testing.T) {
 		l.Leaves = append(l.Leaves, mpc.SplitLeaf{Lo: 4 * j, K: K, SLo: 20, SW: 4, Tab: tab})
 	}
 	run := func(seeds [3]byte) [][]byte {
-		conns := net.NewPipes(3)
-		recs := make([]*recorder, 3)
-		ps := make([]*rep3.Protocol, 3)
-		var wg sync.WaitGroup
-		errc := make([]error, 3)
-		for i := range 3 {
-			recs[i] = &recorder{Conn: conns[i]}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				p, err := rep3.New(recs[i], mpc.Options{Rand: rand.NewChaCha8([32]byte{seeds[i], byte(i)})})
-				if err != nil {
-					errc[i] = err
-					return
-				}
-				ps[i] = p
-				recs[i].mu.Lock()
-				recs[i].msgs = nil // the setup keys
-				recs[i].mu.Unlock()
-				_, _, _, errc[i] = p.A2BSplitLeaves(rep3.FromComponents(comp[i], comp[(i+1)%3]), w, 0, l)
-			}()
+		ps, recs := newPartiesWith(t, func(i int) mpc.Options {
+			return mpc.Options{Rand: rand.NewChaCha8([32]byte{seeds[i], byte(i)})}
+		})
+		for _, r := range recs {
+			r.msgs = nil // the setup keys
 		}
-		wg.Wait()
-		for _, err := range errc {
-			if err != nil {
-				t.Fatal(err)
-			}
+		err := local.RunParties(ps, func(p mpc.Protocol) error {
+			i := p.ID()
+			_, _, _, err := p.(*rep3.Protocol).A2BSplitLeaves(rep3.FromComponents(comp[i], comp[(i+1)%3]), w, 0, l)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 		out := make([][]byte, 3)
 		for i := range 3 {

@@ -37,6 +37,12 @@ func (r *recorder) Recv(from int) ([]byte, error) {
 // newParties sets up rep3 over pipes wrapped by recorders.
 func newParties(t testing.TB) ([]mpc.Protocol, []*recorder) {
 	t.Helper()
+	return newPartiesWith(t, func(int) mpc.Options { return mpc.Options{} })
+}
+
+// newPartiesWith is newParties with party i's options opt(i).
+func newPartiesWith(t testing.TB, opt func(i int) mpc.Options) ([]mpc.Protocol, []*recorder) {
+	t.Helper()
 	conns := net.NewPipes(3)
 	recs := make([]*recorder, 3)
 	ps := make([]mpc.Protocol, 3)
@@ -47,7 +53,7 @@ func newParties(t testing.TB) ([]mpc.Protocol, []*recorder) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p, err := rep3.New(recs[i], mpc.Options{})
+			p, err := rep3.New(recs[i], opt(i))
 			ps[i], errc[i] = p, err
 		}()
 	}
