@@ -99,10 +99,11 @@ func convIndex() (xi, yi []int32) {
 	return xi, yi
 }
 
-// runMul runs mulCircuit with the products checked by proofs (or by triples), party's
-// messages altered by tm if party >= 0; it returns every party's error and the message
-// sizes of an untampered run.
-func runMul(t *testing.T, proofs bool, party int, tm net.Tamper, n int) (first error, errsOut [3]error, sizes [3][]int) {
+// runParties runs f on the three parties of a rep3-mal instance with the products checked
+// by proofs (or by triples), party's messages altered by tm if party >= 0. All parties run
+// to the end (the verdict exchange makes them abort together), so that every party's own
+// error is kept; it returns them, and the message sizes of an untampered run (party < 0).
+func runParties(t *testing.T, proofs bool, party int, tm net.Tamper, f func(p mpc.Protocol) error) (errsOut [3]error, sizes [3][]int) {
 	t.Helper()
 	conns := net.NewPipes(3)
 	var logs [3]*net.EventLog
@@ -125,33 +126,42 @@ func runMul(t *testing.T, proofs bool, party int, tm net.Tamper, n int) (first e
 	for _, p := range ps {
 		rep3mal.SetProofs(p, proofs)
 	}
-	var want []uint64
-	// All parties run to the end (the verdict exchange makes them abort together), so
-	// that every party's own error is kept.
 	var wg sync.WaitGroup
 	for _, p := range ps {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			o, err := mulCircuit(p, n)
-			errsOut[p.ID()] = err
-			if err == nil && p.ID() == 0 {
-				want = o
-			}
+			errsOut[p.ID()] = f(p)
 		}()
 	}
 	wg.Wait()
 	for _, c := range conns {
 		c.Close()
 	}
-	for _, err := range errsOut {
-		if err != nil && first == nil {
-			first = err
-		}
-	}
 	for i, l := range logs {
 		if l != nil {
 			sizes[i] = l.Sizes()
+		}
+	}
+	return errsOut, sizes
+}
+
+// runMul runs mulCircuit with the products checked by proofs (or by triples), party's
+// messages altered by tm if party >= 0; it returns every party's error and the message
+// sizes of an untampered run.
+func runMul(t *testing.T, proofs bool, party int, tm net.Tamper, n int) (first error, errsOut [3]error, sizes [3][]int) {
+	t.Helper()
+	var want []uint64
+	errsOut, sizes = runParties(t, proofs, party, tm, func(p mpc.Protocol) error {
+		o, err := mulCircuit(p, n)
+		if err == nil && p.ID() == 0 {
+			want = o
+		}
+		return err
+	})
+	for _, err := range errsOut {
+		if err != nil && first == nil {
+			first = err
 		}
 	}
 	if party < 0 && want != nil {
@@ -481,46 +491,11 @@ func BenchmarkANDWords(b *testing.B) {
 func TestB2AInputCaught(t *testing.T) {
 	const tWords = 12 * 20 // the circuit's B2A: 12 values of 20 bits
 	for _, proofs := range []bool{true, false} {
-		runCircuit := func(party int, tm net.Tamper) (errsOut [3]error, sizes [3][]int) {
-			conns := net.NewPipes(3)
-			var logs [3]*net.EventLog
-			if party >= 0 {
-				tc, err := net.NewTamperer(conns[party], tm)
-				if err != nil {
-					t.Fatal(err)
-				}
-				conns[party] = tc
-			} else {
-				for i := range conns {
-					logs[i] = net.NewEventLog(conns[i])
-					conns[i] = logs[i]
-				}
-			}
-			ps, err := local.NewOver(rep3mal.Name, conns, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, p := range ps {
-				rep3mal.SetProofs(p, proofs)
-			}
-			var wg sync.WaitGroup
-			for _, p := range ps {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					_, errsOut[p.ID()] = circuit(p)
-				}()
-			}
-			wg.Wait()
-			for i, l := range logs {
-				if l != nil {
-					sizes[i] = l.Sizes()
-				}
-			}
-			for _, c := range conns {
-				c.Close()
-			}
-			return errsOut, sizes
+		runCircuit := func(party int, tm net.Tamper) ([3]error, [3][]int) {
+			return runParties(t, proofs, party, tm, func(p mpc.Protocol) error {
+				_, err := circuit(p)
+				return err
+			})
 		}
 		errs0, sizes := runCircuit(-1, net.Tamper{})
 		for i, err := range errs0 {
