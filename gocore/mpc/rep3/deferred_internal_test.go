@@ -7,35 +7,12 @@ import (
 	"testing"
 
 	"github.com/qmpc/qmpc/gocore/mpc"
-	"github.com/qmpc/qmpc/gocore/net"
 )
 
 // run3 runs f on three fresh parties over pipes and fails on any error.
 func run3(t *testing.T, f func(p *Protocol) error) {
 	t.Helper()
-	conns := net.NewPipes(3)
-	errc := make([]error, 3)
-	var wg sync.WaitGroup
-	for i := range 3 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p, err := New(conns[i], mpc.Options{})
-			if err == nil {
-				err = f(p)
-			}
-			if err != nil {
-				errc[i] = err
-				conns[i].Close()
-			}
-		}()
-	}
-	wg.Wait()
-	for i, err := range errc {
-		if err != nil {
-			t.Fatalf("party %d: %v", i, err)
-		}
-	}
+	run3Observed(t, func(int) Observer { return nil }, f)
 }
 
 // TestA2BSplitLeavesPending: a pending product (a MulSum) goes to
