@@ -17,14 +17,7 @@ import (
 // 16 plaintext polynomials, 16 products summed into one response of 16,368 wanted
 // coefficients).
 func BenchmarkSteps(b *testing.B) {
-	p, err := NewParams()
-	if err != nil {
-		b.Fatal(err)
-	}
-	sk, pk, err := p.KeyGen(crand.Reader)
-	if err != nil {
-		b.Fatal(err)
-	}
+	p, sk, pk := benchKeys(b)
 	for _, c := range []struct {
 		name                string
 		m, k, n, mw, kw, nw int
@@ -150,14 +143,7 @@ func BenchmarkMatMulTriple(b *testing.B) {
 // U = 1, 8 and 32 ciphertexts, reported per proven ciphertext with its bytes, and the
 // public key's proof (KeyGen, which makes it, and UnmarshalPublicKey, which verifies it).
 func BenchmarkProof(b *testing.B) {
-	p, err := NewParams()
-	if err != nil {
-		b.Fatal(err)
-	}
-	sk, pk, err := p.KeyGen(crand.Reader)
-	if err != nil {
-		b.Fatal(err)
-	}
+	p, sk, pk := benchKeys(b)
 	rel := p.ctRelation(pk)
 	for _, u := range []int{1, 8, 32} {
 		pl, err := MatMulPlan(u, 1, 1, 1, 1, 1, false)
@@ -217,4 +203,15 @@ func BenchmarkProof(b *testing.B) {
 			}
 		}
 	})
+}
+
+// benchKeys returns the package's parameters and a fresh key pair.
+func benchKeys(b *testing.B) (*Params, *SecretKey, *PublicKey) {
+	b.Helper()
+	p := params(b)
+	sk, pk, err := p.KeyGen(crand.Reader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p, sk, pk
 }
