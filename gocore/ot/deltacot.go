@@ -46,25 +46,26 @@ func (s *Session) SendDeltaCOT(n int) (k []Block, err error) {
 	if err := checkN(n); err != nil || n == 0 {
 		return nil, err
 	}
+	k = s.deltaCOTRows(n)
 	for off := 0; off < n; off += deltaCOTBatch {
 		nb := min(deltaCOTBatch, n-off)
 		msg, err := s.recv("Delta-COT extension")
 		if err != nil {
 			return nil, err
 		}
-		q, _, err := s.sndExtend(msg, nb, false)
-		if err != nil {
+		if _, _, err := s.sndExtendInto(k[off:], msg, nb, false); err != nil {
 			return nil, err
 		}
-		if nb == n {
-			return q, nil
-		}
-		if k == nil {
-			k = make([]Block, n)
-		}
-		copy(k[off:], q)
 	}
-	return k, nil
+	return k[:n:n], nil
+}
+
+// deltaCOTRows is the output of n Delta-COTs, with room for the rows the last batch's
+// extension writes beyond n (the KOS check's): each batch extends in place at its offset
+// (a batch's check rows are overwritten by the next batch, after the check).
+func (s *Session) deltaCOTRows(n int) []Block {
+	last := (n - 1) / deltaCOTBatch * deltaCOTBatch
+	return make([]Block, n, last+s.extendRows(n-last))
 }
 
 // RecvDeltaCOT is the OT receiver's end of SendDeltaCOT: b holds the n choice bits (bit j
@@ -77,6 +78,7 @@ func (s *Session) RecvDeltaCOT(b []uint64, n int) (m []Block, err error) {
 	if len(b) < words(n) {
 		return nil, errs.New(errs.Internal, "ot: RecvDeltaCOT: %d choice words for %d COTs", len(b), n)
 	}
+	m = s.deltaCOTRows(n)
 	for off := 0; off < n; off += deltaCOTBatch {
 		nb := min(deltaCOTBatch, n-off)
 		c := make([]uint64, words(nb)) // extend reads whole words: clear the bits past nb
@@ -84,19 +86,12 @@ func (s *Session) RecvDeltaCOT(b []uint64, n int) (m []Block, err error) {
 		if nb%64 != 0 {
 			c[len(c)-1] &= 1<<(nb%64) - 1
 		}
-		_, t, _, msg := s.rcvExtend(c, nb)
+		_, _, _, msg := s.rcvExtendInto(m[off:], c, nb)
 		if err := s.sendNoFlush(msg); err != nil {
 			return nil, err
 		}
-		if nb == n {
-			return t, s.flush()
-		}
-		if m == nil {
-			m = make([]Block, n)
-		}
-		copy(m[off:], t)
 	}
-	return m, s.flush()
+	return m[:n:n], s.flush()
 }
 
 // DeltaCOTBytes is what the receiver of n Delta-COTs sends (RecvDeltaCOT; the sender sends

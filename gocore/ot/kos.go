@@ -96,6 +96,15 @@ const kosCheckBytes = 32
 // kosRows is the number of rows N a malicious extension of n OTs extends.
 func kosRows(n int) int { return 64*words(n) + KOSExtra }
 
+// extendRows is the number of rows the session's extension of n OTs writes: kosRows(n)
+// on a malicious session, n otherwise.
+func (s *Session) extendRows(n int) int {
+	if s.mal {
+		return kosRows(n)
+	}
+	return n
+}
+
 // gfOne is the unit of GF(2^128) in GCM's bit order (byte 0 = 0x80), as a Block read from
 // little-endian bytes.
 var gfOne = Block{0x80, 0}
@@ -326,8 +335,14 @@ type rcvCheat struct {
 // words) or nil for random choices; it returns the choices (for random choices, uniform
 // with the bits from n on cleared), the first n rows, the tweak base and the message.
 func (s *Session) rcvExtend(c []uint64, n int) ([]uint64, []Block, uint64, []byte) {
+	return s.rcvExtendInto(nil, c, n)
+}
+
+// rcvExtendInto is rcvExtend writing the rows into dst when it holds extendRows(n) of
+// them (the rows from n on are the KOS check's, overwritten by a next batch).
+func (s *Session) rcvExtendInto(dst []Block, c []uint64, n int) ([]uint64, []Block, uint64, []byte) {
 	if !s.mal {
-		return s.rcv.extend(c, n)
+		return s.rcv.extendInto(dst, c, n)
 	}
 	N := kosRows(n)
 	nw := words(n)
@@ -337,7 +352,7 @@ func (s *Session) rcvExtend(c []uint64, n int) ([]uint64, []Block, uint64, []byt
 		copy(x, c[:nw])
 		s.rng.Fill(x[nw:])
 	}
-	x, t, base, msg := s.rcv.extend(x, N)
+	x, t, base, msg := s.rcv.extendInto(dst, x, N)
 	if s.cheat != nil && s.cheat.body != nil {
 		s.cheat.body(msg, N)
 	}
@@ -358,15 +373,21 @@ func (s *Session) rcvExtend(c []uint64, n int) ([]uint64, []Block, uint64, []byt
 // sndExtend is the sender's end of rcvExtend: on a malicious session it verifies the check
 // before any output is computed and returns an errs.Cheating error if it fails.
 func (s *Session) sndExtend(msg []byte, n int, random bool) ([]Block, uint64, error) {
+	return s.sndExtendInto(nil, msg, n, random)
+}
+
+// sndExtendInto is sndExtend writing the rows into dst when it holds extendRows(n) of
+// them.
+func (s *Session) sndExtendInto(dst []Block, msg []byte, n int, random bool) ([]Block, uint64, error) {
 	if !s.mal {
-		return s.snd.extend(msg, n, random)
+		return s.snd.extendInto(dst, msg, n, random)
 	}
 	N := kosRows(n)
 	if want := msgLen(s.snd.k, N, random) + kosCheckBytes; len(msg) != want {
 		return nil, 0, errs.New(errs.Party, "ot: malicious extension message has %d bytes, want %d for %d OTs", len(msg), want, n)
 	}
 	body, check := msg[:len(msg)-kosCheckBytes], msg[len(msg)-kosCheckBytes:]
-	q, base, err := s.snd.extend(body, N, random)
+	q, base, err := s.snd.extendInto(dst, body, N, random)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -181,6 +181,21 @@ const tileWords = 128
 // not sent. It returns the choices, the rows t_j, the tweak base of this extension and the
 // message (the d_b, little-endian words, block-major).
 func (e *extReceiver) extend(r []uint64, n int) (c []uint64, t []Block, base uint64, msg []byte) {
+	return e.extendInto(nil, r, n)
+}
+
+// rows returns dst[:n] if dst can hold n rows (every row is overwritten), else a new
+// slice of n rows.
+func rows(dst []Block, n int) []Block {
+	if cap(dst) >= n {
+		return dst[:n]
+	}
+	return make([]Block, n)
+}
+
+// extendInto is extend writing the rows into dst when it holds n of them (the callers
+// that gather batches into one output extend in place instead of copying).
+func (e *extReceiver) extendInto(dst []Block, r []uint64, n int) (c []uint64, t []Block, base uint64, msg []byte) {
 	k, nw := e.k, words(n)
 	nb := Kappa / k
 	random := r == nil
@@ -190,7 +205,7 @@ func (e *extReceiver) extend(r []uint64, n int) (c []uint64, t []Block, base uin
 		first = 1
 	}
 	msg = make([]byte, 8*(nb-first)*nw, 8*(nb-first)*nw+kosCheckBytes)
-	t = make([]Block, n)
+	t = rows(dst, n)
 	tile := make([]uint64, Kappa*tileWords)
 	u := make([]uint64, tileWords)
 	buf := make([]uint64, tileWords)
@@ -240,6 +255,11 @@ func msgLen(k, n int, random bool) int {
 // extend is S's step: from R's message (random: R used u_0 as choices) it returns the rows
 // q_j = t_j xor c_j*s and the tweak base.
 func (e *extSender) extend(msg []byte, n int, random bool) (q []Block, base uint64, err error) {
+	return e.extendInto(nil, msg, n, random)
+}
+
+// extendInto is extend writing the rows into dst when it holds n of them.
+func (e *extSender) extendInto(dst []Block, msg []byte, n int, random bool) (q []Block, base uint64, err error) {
 	k, nw := e.k, words(n)
 	nb := Kappa / k
 	if want := msgLen(k, n, random); len(msg) != want {
@@ -249,7 +269,7 @@ func (e *extSender) extend(msg []byte, n int, random bool) (q []Block, base uint
 	if random {
 		first = 1
 	}
-	q = make([]Block, n)
+	q = rows(dst, n)
 	tile := make([]uint64, Kappa*tileWords)
 	u := make([]uint64, tileWords)
 	buf := make([]uint64, tileWords)

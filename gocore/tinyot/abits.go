@@ -57,27 +57,45 @@ func (p *Party) Random(n int) (Bits, error) {
 // it): the owner's share is x, the other's is zero (with zero MAC and key, a valid
 // sharing: x_0 xor 0 = x). The non-owner passes x = nil. One message, owner to peer.
 func (p *Party) Input(owner bool, x []uint64, n int) (Bits, error) {
-	if n < 0 {
-		return Bits{}, errs.New(errs.Internal, "tinyot: Input of %d bits", n)
-	}
-	b := NewBits(n)
-	if owner {
-		if len(x) < words(n) {
-			return Bits{}, errs.New(errs.Internal, "tinyot: Input of %d bits from %d words", n, len(x))
-		}
-		copy(b.X, x)
-		clearTail(b.X, n)
-		m, err := p.ot.RecvDeltaCOT(b.X, n)
-		if err != nil {
-			return Bits{}, err
-		}
-		copy(b.M, m)
-		return b, nil
-	}
-	k, err := p.ot.SendDeltaCOT(n)
+	bits, blocks, err := p.InputBlocks(owner, x, n)
 	if err != nil {
 		return Bits{}, err
 	}
-	copy(b.K, k)
-	return b, nil
+	if owner {
+		return Bits{N: n, X: bits, M: blocks, K: make([]ot.Block, n)}, nil
+	}
+	return Bits{N: n, X: make([]uint64, words(n)), M: make([]ot.Block, n), K: blocks}, nil
+}
+
+// InputBlocks is Input for a caller that keeps only this party's nonzero components (the
+// other ones are zero): the owner gets its bits (a copy of x, the bits from n on cleared)
+// and their MACs, the other party nil bits and its keys. The same message as Input.
+func (p *Party) InputBlocks(owner bool, x []uint64, n int) (bits []uint64, blocks []ot.Block, err error) {
+	if n < 0 {
+		return nil, nil, errs.New(errs.Internal, "tinyot: Input of %d bits", n)
+	}
+	if !owner {
+		k, err := p.ot.SendDeltaCOT(n)
+		if err != nil {
+			return nil, nil, err
+		}
+		if k == nil {
+			k = []ot.Block{}
+		}
+		return nil, k, nil
+	}
+	if len(x) < words(n) {
+		return nil, nil, errs.New(errs.Internal, "tinyot: Input of %d bits from %d words", n, len(x))
+	}
+	bits = make([]uint64, words(n))
+	copy(bits, x)
+	clearTail(bits, n)
+	m, err := p.ot.RecvDeltaCOT(bits, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m == nil {
+		m = []ot.Block{}
+	}
+	return bits, m, nil
 }

@@ -212,6 +212,21 @@ func buckets(perm []int, N, B, want int) (opened, keep, firsts, others []int) {
 	return opened, keep, firsts, others
 }
 
+// planeViews returns x's m planes of n bits each (plane j: bits [j*n, (j+1)*n)), sharing
+// x's memory when n is a multiple of 64 (the planes are only read), else copied.
+func planeViews(x tinyot.Bits, m, n int) []tinyot.Bits {
+	y := make([]tinyot.Bits, m)
+	for j := range m {
+		lo, hi := j*n, (j+1)*n
+		if n%64 != 0 {
+			y[j] = x.Slice(lo, hi)
+			continue
+		}
+		y[j] = tinyot.Bits{N: n, X: x.X[lo/64 : hi/64 : hi/64], M: x.M[lo:hi:hi], K: x.K[lo:hi:hi]}
+	}
+	return y
+}
+
 // pickPlanes returns the elements idx of every plane.
 func pickPlanes(x []tinyot.Bits, idx []int) []tinyot.Bits {
 	y := make([]tinyot.Bits, len(x))
@@ -386,7 +401,10 @@ func (s *otSource) privateEdaBits(owner, want, m int) ([]tinyot.Bits, *AShare, e
 	}
 	// One tinyot Input of all m planes (bit j*M + q is bit j of edaBit q).
 	var flat []uint64
-	if s.id == owner {
+	switch {
+	case s.id == owner && M%64 == 0: // the planes are word-aligned: in is that already
+		flat = in
+	case s.id == owner:
 		flat = make([]uint64, ring.Words(m*M))
 		for j := range m {
 			for q := range M {
@@ -399,10 +417,7 @@ func (s *otSource) privateEdaBits(owner, want, m int) ([]tinyot.Bits, *AShare, e
 	if err != nil {
 		return nil, nil, err
 	}
-	bin := make([]tinyot.Bits, m)
-	for j := range m {
-		bin[j] = all.Slice(j*M, (j+1)*M)
-	}
+	bin := planeViews(all, m, M)
 	perm, err := s.coinPerm("edaBit buckets", M)
 	if err != nil {
 		return nil, nil, err
@@ -625,15 +640,19 @@ func (s *otSource) personalChunk(owner, n, off int, a, b, c tinyot.Bits) error {
 		if s.personalInput != nil {
 			s.personalInput(av, bv, cv)
 		}
-		in = make([]uint64, ring.Words(3*M))
-		for k, v := range [][]uint64{av, bv, cv} {
-			for q := range M {
-				b := k*M + q
-				in[b/64] |= (v[q/64] >> (q % 64) & 1) << (b % 64)
+		if M%64 == 0 { // the components are word-aligned
+			in = append(append(append(make([]uint64, 0, 3*W), av...), bv...), cv...)
+		} else {
+			in = make([]uint64, ring.Words(3*M))
+			for k, v := range [][]uint64{av, bv, cv} {
+				for q := range M {
+					b := k*M + q
+					in[b/64] |= (v[q/64] >> (q % 64) & 1) << (b % 64)
+				}
 			}
 		}
 	}
-	all, err := s.bin.Input(mine, in, 3*M)
+	allX, src, err := s.bin.InputBlocks(mine, in, 3*M) // nil bits at the other party
 	if err != nil {
 		return err
 	}
@@ -641,15 +660,11 @@ func (s *otSource) personalChunk(owner, n, off int, a, b, c tinyot.Bits) error {
 	if err != nil {
 		return err
 	}
-	// This party's nonzero block of each component (the owner's MACs, the other's keys)
-	// and its bits (zero at the other party), permuted into bucket order (bucket k:
+	// This party's nonzero block of each component (src: the owner's MACs, the other's
+	// keys) and its bits (zero at the other party), permuted into bucket order (bucket k:
 	// positions [k*B, (k+1)*B), the opened triples from N*B) with the three blocks of a
 	// triple side by side: random reads in a loop short enough for the processor to
 	// overlap many of them (a copy into triple records first measured no faster).
-	src := all.K
-	if mine {
-		src = all.M
-	}
 	g := make([][3]ot.Block, M)
 	s0, s1, s2 := src[:M], src[M:2*M], src[2*M:3*M]
 	for i, q := range perm {
@@ -661,13 +676,13 @@ func (s *otSource) personalChunk(owner, n, off int, a, b, c tinyot.Bits) error {
 		if !mine {
 			continue
 		}
-		x := all.X
+		x := allX
 		for i, q := range perm {
 			b := k*M + q
 			gx[k][i/64] |= (x[b/64] >> (b % 64) & 1) << (i % 64)
 		}
 	}
-	all = tinyot.Bits{}
+	allX, src = nil, nil
 	bit := func(k, i int) uint64 { return gx[k][i/64] >> (i % 64) & 1 }
 	blocks := func(x tinyot.Bits) []ot.Block { // where this party's nonzero blocks go
 		if mine {
