@@ -423,9 +423,8 @@ func (s *otSource) privateEdaBits(owner, want, m int) ([]tinyot.Bits, *AShare, e
 		return nil, nil, err
 	}
 	opened, keep, firsts, others := buckets(perm, N, B, want)
-	// The bucket adders' inputs are all the owner's: its personal triples suffice.
-	personal := func(n int) (a, b, c tinyot.Bits, err error) { return s.personalTriples(owner, n) }
-	z, err := s.addPlanes(pickPlanes(bin, firsts), pickPlanes(bin, others), personal)
+	// The bucket adders' inputs are all the owner's: it proves their carries itself.
+	z, failed, err := s.provenSum(owner, pickPlanes(bin, firsts), pickPlanes(bin, others))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -452,7 +451,6 @@ func (s *otSource) privateEdaBits(owner, want, m int) ([]tinyot.Bits, *AShare, e
 	}
 	yOpen := bytesVec(msg, y.Len())
 	ring128.Add(yOpen, yOpen, y)
-	var failed []string
 	nb := len(firsts)
 	for q := range nb {
 		if lowBits(yOpen.Lo[q], m) != planeValue(zOpen, zW, m, q) {
@@ -586,204 +584,6 @@ func (s *otSource) edaTake(n, m int) ([]tinyot.Bits, *AShare, error) {
 	arith := &AShare{x: pool.arith.x.Slice(0, n).Clone(), m: pool.arith.m.Slice(0, n).Clone()}
 	pool.arith = &AShare{x: pool.arith.x.Slice(n, n+rest).Clone(), m: pool.arith.m.Slice(n, n+rest).Clone()}
 	return take, arith, nil
-}
-
-// personalChunk is the most personal triples checked at once (2^20: buckets of 3, 42.2
-// bits; about 0.6 GB per party while a check runs).
-const personalChunk = 1 << 20
-
-// personalTriples returns n authenticated AND triples whose bits party owner chose and
-// knows (the edaBits paper's use of triples known to one party for the checks of that
-// party's private edaBits, as MP-SPDZ's personal triples): they may only be used in
-// circuits whose inputs the owner knows anyway (its private edaBits' bucket adders).
-// Check (as for private daBits and edaBits): the owner inputs M = N*B + C random triples
-// (a, b, c = a & b) with tinyot Input; a coin permutes them; C are opened and must
-// satisfy c = a & b; the others form N buckets of B, and for the first triple t_1 of a
-// bucket and each other t_j, d = a_1 ^ a_j and e = b_1 ^ b_j are opened and then v =
-// c_1 ^ c_j ^ d b_j ^ e a_j ^ d e (which is (c_1 ^ a_1 b_1) ^ (c_j ^ a_j b_j)), which must
-// be 0; tinyot Check authenticates every opened bit. A bad triple (c != a & b) passes
-// only with a partner as bad, so the owner keeps one only if bad triples fill whole
-// buckets and none is opened: daBitSecurity's bound (edaBitBucket: B = 3 from 2^19
-// triples, and calls are checked in chunks of at most personalChunk). Privacy: d and e
-// are masked by the discarded t_j, v is 0; the adder's openings x ^ a, y ^ b are masked
-// by the kept a, b.
-// Cost per triple and owner: B x 3 bits of tinyot Input (about 12 bytes each at B = 3)
-// and 3 bits of openings per bucket pair: about 37 bytes, against 85 for a tinyot triple.
-func (s *otSource) personalTriples(owner, n int) (a, b, c tinyot.Bits, err error) {
-	a, b, c = tinyot.NewBits(n), tinyot.NewBits(n), tinyot.NewBits(n)
-	for off := 0; off == 0 || off < n; off += personalChunk {
-		if err := s.personalChunk(owner, min(personalChunk, n-off), off, a, b, c); err != nil {
-			return a, b, c, err
-		}
-	}
-	return a, b, c, nil
-}
-
-// personalChunk makes n <= personalChunk personal triples (personalTriples) into a, b, c
-// at bit offset off (a multiple of 64). Layout: tinyot Input gives the owner its bits and
-// MACs and the other party its keys, every other component zero; so each party keeps
-// one block per component, gathers them once into bucket order, the three of a triple
-// side by side, and builds the openings and the kept triples from them in one pass.
-func (s *otSource) personalChunk(owner, n, off int, a, b, c tinyot.Bits) error {
-	N := max(n, s.edaMin())
-	B := s.bucketSize(N)
-	M := N*B + edaBitOpened
-	W := ring.Words(M)
-	mine := s.id == owner
-	var in []uint64
-	if mine {
-		av, bv := s.rng.Uint64s(W), s.rng.Uint64s(W)
-		cv := make([]uint64, W)
-		for i := range cv {
-			cv[i] = av[i] & bv[i]
-		}
-		if s.personalInput != nil {
-			s.personalInput(av, bv, cv)
-		}
-		if M%64 == 0 { // the components are word-aligned
-			in = append(append(append(make([]uint64, 0, 3*W), av...), bv...), cv...)
-		} else {
-			in = make([]uint64, ring.Words(3*M))
-			for k, v := range [][]uint64{av, bv, cv} {
-				for q := range M {
-					b := k*M + q
-					in[b/64] |= (v[q/64] >> (q % 64) & 1) << (b % 64)
-				}
-			}
-		}
-	}
-	allX, src, err := s.bin.InputBlocks(mine, in, 3*M) // nil bits at the other party
-	if err != nil {
-		return err
-	}
-	perm, err := s.coinPerm("personal triple buckets", M)
-	if err != nil {
-		return err
-	}
-	// This party's nonzero block of each component (src: the owner's MACs, the other's
-	// keys) and its bits (zero at the other party), permuted into bucket order (bucket k:
-	// positions [k*B, (k+1)*B), the opened triples from N*B) with the three blocks of a
-	// triple side by side: random reads in a loop short enough for the processor to
-	// overlap many of them (a copy into triple records first measured no faster).
-	g := make([][3]ot.Block, M)
-	s0, s1, s2 := src[:M], src[M:2*M], src[2*M:3*M]
-	for i, q := range perm {
-		g[i] = [3]ot.Block{s0[q], s1[q], s2[q]}
-	}
-	var gx [3][]uint64 // bits in bucket order, per component
-	for k := range 3 {
-		gx[k] = make([]uint64, W)
-		if !mine {
-			continue
-		}
-		x := allX
-		for i, q := range perm {
-			b := k*M + q
-			gx[k][i/64] |= (x[b/64] >> (b % 64) & 1) << (i % 64)
-		}
-	}
-	allX, src = nil, nil
-	bit := func(k, i int) uint64 { return gx[k][i/64] >> (i % 64) & 1 }
-	blocks := func(x tinyot.Bits) []ot.Block { // where this party's nonzero blocks go
-		if mine {
-			return x.M
-		}
-		return x.K
-	}
-	// One pass over the buckets: the first opening (d, e of every pair, then the C opened
-	// triples' a, b, c), the kept triples (the first of each of the first n buckets), and,
-	// in pair order, what v needs of each pair: c_1 ^ c_j, b_j and a_j.
-	L, C := N*(B-1), M-N*B
-	op := tinyot.NewBits(2*L + 3*C)
-	opB := blocks(op)
-	pc := make([]ot.Block, 3*L) // pair q: c_1 ^ c_j, b_j, a_j
-	pcX := make([]uint64, 3*ring.Words(L))
-	LW := ring.Words(L)
-	cX, bX, aX := pcX[:LW], pcX[LW:2*LW], pcX[2*LW:]
-	aB, bB, cB := blocks(a), blocks(b), blocks(c)
-	for k := range N {
-		f := k * B
-		xa, xb, xc := bit(0, f), bit(1, f), bit(2, f)
-		fa, fb, fc := g[f][0], g[f][1], g[f][2]
-		if k < n {
-			i := off + k
-			a.X[i/64] |= xa << (i % 64)
-			b.X[i/64] |= xb << (i % 64)
-			c.X[i/64] |= xc << (i % 64)
-			aB[i], bB[i], cB[i] = fa, fb, fc
-		}
-		for j := 1; j < B; j++ {
-			o := f + j
-			q := k*(B-1) + j - 1
-			ya, yb, yc := bit(0, o), bit(1, o), bit(2, o)
-			oa, ob, oc := g[o][0], g[o][1], g[o][2]
-			op.X[q/64] |= (xa ^ ya) << (q % 64)
-			opB[q] = xorBlock(fa, oa)
-			e := L + q
-			op.X[e/64] |= (xb ^ yb) << (e % 64)
-			opB[e] = xorBlock(fb, ob)
-			cX[q/64] |= (xc ^ yc) << (q % 64)
-			bX[q/64] |= yb << (q % 64)
-			aX[q/64] |= ya << (q % 64)
-			pc[3*q], pc[3*q+1], pc[3*q+2] = xorBlock(fc, oc), ob, oa
-		}
-	}
-	for q := range C {
-		o := N*B + q
-		for k := range 3 {
-			i := 2*L + k*C + q
-			op.X[i/64] |= bit(k, o) << (i % 64)
-			opB[i] = g[o][k]
-		}
-	}
-	g = nil
-	opened, err := s.bin.Open(op)
-	if err != nil {
-		return err
-	}
-	op = tinyot.Bits{}
-	// v = c_1 ^ c_j ^ d b_j ^ e a_j, then XOR the public d e (tinyot's XorPublic: the first
-	// party flips its share, the other XORs its Delta into its key).
-	v := tinyot.NewBits(L)
-	vB := blocks(v)
-	first, delta := s.bin.First(), s.bin.Delta()
-	for q := range L {
-		e := L + q
-		dq := -(opened[q/64] >> (q % 64) & 1)
-		eq := -(opened[e/64] >> (e % 64) & 1)
-		x := (cX[q/64] ^ dq&bX[q/64] ^ eq&aX[q/64]) >> (q % 64) & 1
-		blk := xorBlock(pc[3*q], xorBlock(andBlock(pc[3*q+1], dq), andBlock(pc[3*q+2], eq)))
-		de := dq & eq
-		if first {
-			x ^= de & 1
-		} else {
-			v.K[q] = xorBlock(v.K[q], andBlock(delta, de))
-		}
-		v.X[q/64] |= x << (q % 64)
-		vB[q] = xorBlock(vB[q], blk)
-	}
-	pc = nil
-	vo, err := s.bin.Open(v)
-	if err != nil {
-		return err
-	}
-	if err := s.bin.Check(); err != nil {
-		return err
-	}
-	ring.MaskTail(vo, L)
-	for i := range vo {
-		if vo[i] != 0 {
-			return errs.New(errs.Cheating, "spdz2k offline party %d: personal triple bucket check of party %d's triples failed", s.id, owner)
-		}
-	}
-	for q := range C {
-		i := 2*L + q
-		ca, cb, cc := opened[i/64]>>(i%64)&1, opened[(i+C)/64]>>((i+C)%64)&1, opened[(i+2*C)/64]>>((i+2*C)%64)&1
-		if ca&cb != cc {
-			return errs.New(errs.Cheating, "spdz2k offline party %d: personal triple cut-and-choose of party %d's triples failed", s.id, owner)
-		}
-	}
-	return nil
 }
 
 func xorBlock(a, b ot.Block) ot.Block { return ot.Block{a[0] ^ b[0], a[1] ^ b[1]} }

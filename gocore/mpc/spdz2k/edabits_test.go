@@ -143,64 +143,111 @@ func TestOTSourceEdaBitsCheating(t *testing.T) {
 	}
 }
 
-// TestPersonalTriples: personal triples are correct AND triples with every MAC relation;
-// an owner that inputs a wrong c (one triple, or all of them: then every bucket passes and
-// the cut-and-choose must catch it) is caught.
-func TestPersonalTriples(t *testing.T) {
-	const n = 300
+// TestProvenSum: the owner's proven sum of its planes is x + y mod 2^m with every MAC
+// relation, for element counts on and off word boundaries; an owner that inputs wrong
+// carries (one flipped, a whole plane flipped, no carries at all: z = x ^ y) is caught
+// by the verifier's check, and a flipped mask bit is harmless (the mask is any element
+// the owner likes).
+func TestProvenSum(t *testing.T) {
+	const m = 6
 	for _, tc := range []struct {
-		name  string
-		tweak func(a, b, c []uint64)
+		name   string
+		n      int
+		caught bool
+		tweak  func(in []uint64, n int)
 	}{
-		{"honest", nil},
-		{"one c flipped", func(a, b, c []uint64) { c[1] ^= 1 << 5 }},
-		{"every c flipped", func(a, b, c []uint64) {
-			for i := range c {
-				c[i] = ^c[i]
+		{"honest", 300, false, nil},
+		{"honest, 128 elements", 128, false, nil},
+		{"one carry flipped", 300, true, func(in []uint64, n int) { in[(2*n+7)/64] ^= 1 << ((2*n + 7) % 64) }},
+		{"a plane of carries flipped", 128, true, func(in []uint64, n int) {
+			for w := range n / 64 {
+				in[3*n/64+w] = ^in[3*n/64+w]
 			}
+		}},
+		{"no carries", 128, true, func(in []uint64, n int) { clear(in[:(m-1)*n/64]) }},
+		{"mask bit flipped (harmless)", 300, false, func(in []uint64, n int) {
+			b := (m-1)*n + 77
+			in[b/64] ^= 1 << (b % 64)
 		}},
 	} {
 		for owner := range 2 {
 			conns := net.NewPipes(2)
 			s := otPair(t, conns)
-			s[0].edaBitMin, s[1].edaBitMin = testEdaMin, testEdaMin
-			s[owner].personalInput = tc.tweak
-			var tr [2][3]tinyot.Bits
-			e0, e1 := both(conns,
-				func() (err error) { tr[0][0], tr[0][1], tr[0][2], err = s[0].personalTriples(owner, n); return },
-				func() (err error) { tr[1][0], tr[1][1], tr[1][2], err = s[1].personalTriples(owner, n); return })
-			if tc.tweak != nil {
-				if eh := []error{e0, e1}[1-owner]; errs.KindOf(eh) != errs.Cheating {
-					t.Fatalf("%s by party %d: honest party's error %v", tc.name, owner, eh)
+			s[owner].carryInput = tc.tweak
+			W := ring.Words(tc.n)
+			xv := [2][]uint64{s[owner].rng.Uint64s(m * W), s[owner].rng.Uint64s(m * W)}
+			var x, y, z [2][]tinyot.Bits
+			var fails [2][]string
+			e0, e1 := both(conns, func() (err error) {
+				if x[0], y[0], z[0], fails[0], err = provenSumRun(s[0], owner, xv, tc.n, m); err != nil {
+					return err
 				}
+				return s[0].bin.Check()
+			}, func() (err error) {
+				if x[1], y[1], z[1], fails[1], err = provenSumRun(s[1], owner, xv, tc.n, m); err != nil {
+					return err
+				}
+				return s[1].bin.Check()
+			})
+			if e0 != nil || e1 != nil {
+				t.Fatalf("%s, owner %d: %v; %v", tc.name, owner, e0, e1)
+			}
+			if fails[owner] != nil {
+				t.Fatalf("%s, owner %d: the prover reports %v", tc.name, owner, fails[owner])
+			}
+			if got := fails[1-owner] != nil; got != tc.caught {
+				t.Fatalf("%s, owner %d: verifier's verdict %v, want caught = %v", tc.name, owner, fails[1-owner], tc.caught)
+			}
+			if tc.caught {
 				continue
 			}
-			if e0 != nil || e1 != nil {
-				t.Fatalf("owner %d: %v; %v", owner, e0, e1)
-			}
 			d := [2]ot.Block{s[0].bin.Delta(), s[1].bin.Delta()}
-			for q := range n {
-				var v [3]uint64
-				for k := range 3 {
+			val := func(p [2][]tinyot.Bits, i int) uint64 {
+				var v uint64
+				for j := range m {
+					v |= (p[0][j].X[i/64] ^ p[1][j].X[i/64]) >> (i % 64) & 1 << j
+				}
+				return v
+			}
+			for i := range tc.n {
+				if got, want := val(z, i), (val(x, i)+val(y, i))&(1<<m-1); got != want {
+					t.Fatalf("%s, owner %d: element %d: sum %d, want %d", tc.name, owner, i, got, want)
+				}
+				for j := range m {
 					for p := range 2 {
-						x := tr[p][k]
-						bit := x.X[q/64] >> (q % 64) & 1
-						v[k] ^= bit
-						want := tr[1-p][k].K[q]
-						if bit == 1 {
-							want = ot.Block{want[0] ^ d[1-p][0], want[1] ^ d[1-p][1]}
+						want := z[1-p][j].K[i]
+						if z[p][j].X[i/64]>>(i%64)&1 == 1 {
+							want = xorBlock(want, d[1-p])
 						}
-						if x.M[q] != want {
-							t.Fatalf("owner %d: triple %d component %d: party %d's MAC relation fails", owner, q, k, p)
+						if z[p][j].M[i] != want {
+							t.Fatalf("%s, owner %d: element %d plane %d: party %d's MAC relation fails", tc.name, owner, i, j, p)
 						}
 					}
-				}
-				if v[0]&v[1] != v[2] {
-					t.Fatalf("owner %d: triple %d is (%d, %d, %d)", owner, q, v[0], v[1], v[2])
 				}
 			}
 		}
 	}
+}
+
+// provenSumRun inputs the owner's planes x and y (xv: m planes of words(n) words each)
+// with tinyot Input and returns them and their proven sum.
+func provenSumRun(s *otSource, owner int, xv [2][]uint64, n, m int) (x, y, z []tinyot.Bits, failed []string, err error) {
+	W := ring.Words(n)
+	planes := make([][]tinyot.Bits, 2)
+	for k := range 2 {
+		planes[k] = make([]tinyot.Bits, m)
+		for j := range m {
+			var in []uint64
+			if s.id == owner {
+				in = xv[k][j*W : (j+1)*W]
+			}
+			if planes[k][j], err = s.bin.Input(s.id == owner, in, n); err != nil {
+				return nil, nil, nil, nil, err
+			}
+		}
+	}
+	z, failed, err = s.provenSum(owner, planes[0], planes[1])
+	return planes[0], planes[1], z, failed, err
 }
 
 // TestOTSourceEdaBitTamperSweep alters each message of an edaBit generation (setup

@@ -164,9 +164,10 @@ type otSource struct {
 	// edaBitInput, if set (tests only), may change the arithmetic values and the bits
 	// (plane j in words [j*W, (j+1)*W)) a private edaBit owner inputs.
 	edaBitInput func(x ring128.Vec, planes []uint64, W int)
-	// personalInput, if set (tests only), may change the bits a, b, c (bit q in word
-	// q/64) of the personal triples this party inputs.
-	personalInput func(a, b, c []uint64)
+	// carryInput, if set (tests only), may change the bits an owner inputs for its
+	// proven sums (provenSum: carry c_{j+1} of element i is bit j*n + i, then the 128
+	// mask bits).
+	carryInput func(in []uint64, n int)
 	// edaBitMin, if positive (tests only), replaces the constant edaBitMin: smaller
 	// checks with larger buckets.
 	edaBitMin int

@@ -1,0 +1,102 @@
+package spdz2k
+
+// Arithmetic in F_{2^128} = F_2[X]/(X^128 + X^7 + X^2 + X + 1) for QuickSilver's check
+// (quicksilver.go): an element is an ot.Block, bit k of word k/64 the coefficient of X^k
+// (the same bits as tinyot's MACs and keys, whose XOR is the field's addition). Constant
+// time: carry-less products from integer multiplications with the operands' bits spread
+// four apart (the "holes" technique of BearSSL's ghash_ctmul), no table lookups.
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+
+	"github.com/qmpc/qmpc/gocore/ot"
+)
+
+// bmul32 returns the carry-less product of x and y (a 63-bit polynomial). Each integer
+// product of two masked operands has at most 8 terms per bit position, so its sums stay
+// below 16 and never carry into the next position of the same residue class mod 4.
+func bmul32(x, y uint32) uint64 {
+	const m0, m1, m2, m3 = 0x11111111, 0x22222222, 0x44444444, 0x88888888
+	x0, x1, x2, x3 := uint64(x&m0), uint64(x&m1), uint64(x&m2), uint64(x&m3)
+	y0, y1, y2, y3 := uint64(y&m0), uint64(y&m1), uint64(y&m2), uint64(y&m3)
+	z0 := x0*y0 ^ x1*y3 ^ x2*y2 ^ x3*y1
+	z1 := x0*y1 ^ x1*y0 ^ x2*y3 ^ x3*y2
+	z2 := x0*y2 ^ x1*y1 ^ x2*y0 ^ x3*y3
+	z3 := x0*y3 ^ x1*y2 ^ x2*y1 ^ x3*y0
+	return z0&0x1111111111111111 | z1&0x2222222222222222 | z2&0x4444444444444444 | z3&0x8888888888888888
+}
+
+// clmul64 returns the carry-less product of x and y (Karatsuba over 32-bit halves).
+func clmul64(x, y uint64) (hi, lo uint64) {
+	x0, x1, y0, y1 := uint32(x), uint32(x>>32), uint32(y), uint32(y>>32)
+	a := bmul32(x0, y0)
+	b := bmul32(x1, y1)
+	c := bmul32(x0^x1, y0^y1) ^ a ^ b
+	return b ^ c>>32, a ^ c<<32
+}
+
+// gfMul returns a*b in F_{2^128}.
+func gfMul(a, b ot.Block) ot.Block {
+	h0, l0 := clmul64(a[0], b[0])
+	h2, l2 := clmul64(a[1], b[1])
+	h1, l1 := clmul64(a[0]^a[1], b[0]^b[1])
+	h1 ^= h0 ^ h2
+	l1 ^= l0 ^ l2
+	r0, r1, r2, r3 := l0, h0^l1, l2^h1, h2
+	// X^128 = X^7 + X^2 + X + 1: fold word 3 into words 1 and 2, then word 2 into 0 and 1.
+	r1 ^= r3 ^ r3<<1 ^ r3<<2 ^ r3<<7
+	r2 ^= r3>>63 ^ r3>>62 ^ r3>>57
+	r0 ^= r2 ^ r2<<1 ^ r2<<2 ^ r2<<7
+	r1 ^= r2>>63 ^ r2>>62 ^ r2>>57
+	return ot.Block{r0, r1}
+}
+
+// gfMulX returns a*X.
+func gfMulX(a ot.Block) ot.Block {
+	top := a[1] >> 63
+	return ot.Block{a[0]<<1 ^ 0x87&-top, a[1]<<1 | a[0]>>63}
+}
+
+// gfHash evaluates sum_g H^(len+1-g) x_g (g = 0 .. len-1) plus a constant that depends only
+// on the key and the length, for a pseudorandom H, with GCM's GHASH (the standard
+// library's, carry-less multiplication in hardware where the processor has it): the tag
+// of AES-GCM with the key and nonce, empty plaintext and x as additional data is
+// GHASH_H(x, length block) xor AES_K(J_0), H = AES_K(0). GHASH's field is this file's, its
+// elements written with the bits of each byte reversed (gcmWord converts).
+type gfHash struct {
+	aead  cipher.AEAD
+	nonce []byte
+}
+
+// newGFHash keys the hash with seed (32 bytes: the AES key, then the nonce).
+func newGFHash(seed []byte) (*gfHash, error) {
+	blk, err := aes.NewCipher(seed[:16])
+	if err != nil {
+		return nil, fmt.Errorf("spdz2k offline: %w", err)
+	}
+	aead, err := cipher.NewGCM(blk)
+	if err != nil {
+		return nil, fmt.Errorf("spdz2k offline: %w", err)
+	}
+	return &gfHash{aead: aead, nonce: seed[16 : 16+aead.NonceSize()]}, nil
+}
+
+// gcmWord converts a word between this file's bit order and GCM's (bit 7 - p of byte j
+// is the coefficient of X^(8j+p) in GCM's little-endian word): the bits of each byte
+// reversed. It is its own inverse.
+func gcmWord(w uint64) uint64 { return bits.ReverseBytes64(bits.Reverse64(w)) }
+
+// sum returns the hash of x (see gfHash).
+func (h *gfHash) sum(x []ot.Block) ot.Block {
+	buf := make([]byte, 16*len(x))
+	for i, b := range x {
+		binary.LittleEndian.PutUint64(buf[16*i:], gcmWord(b[0]))
+		binary.LittleEndian.PutUint64(buf[16*i+8:], gcmWord(b[1]))
+	}
+	tag := h.aead.Seal(nil, h.nonce, nil, buf)
+	return ot.Block{gcmWord(binary.LittleEndian.Uint64(tag)), gcmWord(binary.LittleEndian.Uint64(tag[8:]))}
+}

@@ -1,0 +1,196 @@
+package spdz2k
+
+// The owner's binary sums in the checks of its private edaBits, proven with QuickSilver
+// instead of computed with personal AND triples.
+//
+// Source: Yang, Sarkar, Weng, Wang, "QuickSilver: Efficient and Affordable Zero-Knowledge
+// Proofs for Circuits and Polynomials over Any Field", CCS 2021, section 3 (Figure 5: the
+// proof of multiplication gates over F_2 with IT-MACs in F_{2^128}, the gates' relations
+// batched with powers of a random chi and the result masked by a random authenticated
+// element). The private edaBits' bucket adders (edabits.go) have only inputs that their
+// owner knows, so the owner is a prover and the other party a verifier: the owner
+// authenticates the adder's carries itself and proves that every AND gate of the ripple
+// carry holds, which is the edaBits paper's use of triples known to one party (Escudero,
+// Ghosh, Keller, Rachuri, Scholl, CRYPTO 2020) with QuickSilver's check in place of the
+// bucketed triples.
+//
+// # Setting
+//
+// tinyot's Input leaves the owner P the bits x and MACs M_x and the verifier V the keys
+// K_x = M_x xor x*Delta, Delta V's global key in F_{2^128} (tinyot's IT-MACs; XOR is the
+// field's addition). For the sum of m planes x and y of n elements (ripple carry: c_0 = 0,
+// c_{j+1} = c_j xor ((x_j xor c_j) AND (y_j xor c_j)), sum plane z_j = x_j xor y_j xor c_j),
+// P inputs the carries c_1 .. c_{m-1} and 128 random bits r (tinyot Input, one message, P
+// to V), and everything else is linear: gate (j, i) has u = x_j xor c_j, v = y_j xor c_j
+// and w = c_{j+1} xor c_j, authenticated, and must satisfy u v = w.
+//
+// # The check
+//
+// With K_u = M_u + u Delta (and so for v, w): K_u K_v + K_w Delta = A_0 + A_1 Delta +
+// (u v + w) Delta^2 with A_0 = M_u M_v and A_1 = u M_v + v M_u + M_w, which P computes. A
+// joint coin gives chi (after P's input). P sends U = sum_g chi^g A_0,g + M* and V =
+// sum_g chi^g A_1,g + a* (a* = sum_k r_k X^k, M* = sum_k M_{r_k} X^k, the random
+// authenticated element, X the field's generator), one message P to V; V computes W =
+// sum_g chi^g (K_u K_v + K_w Delta) + K* (K* = sum_k K_{r_k} X^k = M* + a* Delta) and
+// accepts iff W = U + V Delta. The verdict goes into the private edaBit check's verdict
+// exchange (checkZero), so both parties abort together.
+//
+// Soundness: a wrong gate leaves sum_g chi^g (u v + w)_g Delta^2 in W - U - V Delta, a
+// polynomial in Delta of degree 2 whose leading coefficient is zero with probability at
+// most G/2^128 over chi (G gates, fixed by P's input before the coin); otherwise P passes
+// only if Delta is one of its two roots: probability 2/2^(128-l) for the l bits of Delta
+// that KOS's selective failure may have revealed (at the risk 1 - 2^-l of being caught
+// then; tinyot's package doc). Zero knowledge (honest P): V is uniform (a* is), and U is
+// W - V Delta, which V can compute itself; the carries are authenticated bits V only has
+// keys of.
+//
+// Cost per gate and owner: one tinyot input bit (4 bytes of OT extension at k = 4, owner
+// to verifier) and no opening; against 9 input bits and 3 opened bits per gate with the
+// personal triples (buckets of 3) and the adder's openings. CPU: three products in
+// F_{2^128} per gate at each party (gfMul, carry-less, constant time).
+
+import (
+	"encoding/binary"
+
+	"github.com/qmpc/qmpc/gocore/ot"
+	"github.com/qmpc/qmpc/gocore/ring"
+	"github.com/qmpc/qmpc/gocore/tinyot"
+)
+
+// qsMaskBits is the number of random bits that form QuickSilver's mask (one F_{2^128}
+// element).
+const qsMaskBits = 128
+
+// provenSum returns the m planes of (x + y) mod 2^m for the owner's planes x and y (m
+// planes of n bits each, all of them input by owner: its MACs, the other party's keys)
+// with the carries that the owner inputs and proves (see the file comment). failed names
+// the proof if it failed at the verifier (the caller adds it to its verdict); err is a
+// transport or input error.
+func (s *otSource) provenSum(owner int, x, y []tinyot.Bits) (z []tinyot.Bits, failed []string, err error) {
+	m, n := len(x), x[0].N
+	z = make([]tinyot.Bits, m)
+	z[0] = tinyot.Xor(x[0], y[0])
+	if m == 1 {
+		return z, nil, nil
+	}
+	mine := s.id == owner
+	G := (m - 1) * n // gates; carry c_{j+1} is input bit j*n + i
+	var in []uint64
+	if mine {
+		in = make([]uint64, ring.Words(G+qsMaskBits))
+		c := make([]uint64, ring.Words(n))
+		for j := range m - 1 {
+			xj, yj := x[j].X, y[j].X
+			for w := range c {
+				c[w] ^= (xj[w] ^ c[w]) & (yj[w] ^ c[w])
+			}
+			ring.MaskTail(c, n)
+			putBits(in, j*n, c, n)
+		}
+		putBits(in, G, s.rng.Uint64s(2), qsMaskBits)
+		if s.carryInput != nil {
+			s.carryInput(in, n)
+		}
+	}
+	all, err := s.bin.Input(mine, in, G+qsMaskBits)
+	if err != nil {
+		return nil, nil, err
+	}
+	carries := planeViews(all, m-1, n) // carries[j] is c_{j+1}
+	for j := 1; j < m; j++ {
+		z[j] = tinyot.Xor(tinyot.Xor(x[j], y[j]), carries[j-1])
+	}
+	// This party's nonzero blocks: the owner's MACs, the verifier's keys.
+	blocks := func(b tinyot.Bits) []ot.Block {
+		if mine {
+			return b.M
+		}
+		return b.K
+	}
+	// Per gate g: prod = M_u M_v (P) or K_u K_v (V), and lin = A_1 (P) or K_w (V).
+	prod, lin := make([]ot.Block, G), make([]ot.Block, G)
+	for j := range m - 1 {
+		xb, yb, wb := blocks(x[j]), blocks(y[j]), blocks(carries[j])
+		xX, yX := x[j].X, y[j].X
+		var cb []ot.Block // c_j's blocks and bits (c_0 = 0)
+		var cX []uint64
+		if j > 0 {
+			cb, cX = blocks(carries[j-1]), carries[j-1].X
+		}
+		pj, lj := prod[j*n:(j+1)*n], lin[j*n:(j+1)*n]
+		for i := range n {
+			bu, bv, bw := xb[i], yb[i], wb[i]
+			var cbit uint64
+			if cb != nil {
+				bu, bv, bw = xorBlock(bu, cb[i]), xorBlock(bv, cb[i]), xorBlock(bw, cb[i])
+				cbit = cX[i/64] >> (i % 64) & 1
+			}
+			pj[i] = gfMul(bu, bv)
+			if mine {
+				u := -(xX[i/64]>>(i%64)&1 ^ cbit)
+				v := -(yX[i/64]>>(i%64)&1 ^ cbit)
+				bw = xorBlock(xorBlock(andBlock(bv, u), andBlock(bu, v)), bw)
+			}
+			lj[i] = bw
+		}
+	}
+	coin, err := s.coin("edaBit sum proof")
+	if err != nil {
+		return nil, nil, err
+	}
+	seed := make([]byte, 32)
+	coin.Read(seed)
+	h, err := newGFHash(seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	acc0, acc1 := h.sum(prod), h.sum(lin) // P: U, V without the mask; V: the parts of W
+	prod, lin = nil, nil
+	mask := all.Slice(G, G+qsMaskBits)
+	var maskSum ot.Block // sum_k X^k (M or K of r_k), by Horner from the top
+	for k := qsMaskBits - 1; k >= 0; k-- {
+		maskSum = xorBlock(gfMulX(maskSum), blocks(mask)[k])
+	}
+	if mine {
+		a := ot.Block{mask.X[0], mask.X[1]}
+		u, v := xorBlock(acc0, maskSum), xorBlock(acc1, a)
+		msg := make([]byte, 32)
+		binary.LittleEndian.PutUint64(msg[0:], u[0])
+		binary.LittleEndian.PutUint64(msg[8:], u[1])
+		binary.LittleEndian.PutUint64(msg[16:], v[0])
+		binary.LittleEndian.PutUint64(msg[24:], v[1])
+		if err := s.conn.Send(s.other, msg); err != nil {
+			return nil, nil, err
+		}
+		if err := s.conn.Flush(); err != nil {
+			return nil, nil, err
+		}
+		return z, nil, nil
+	}
+	msg, err := s.recvN("edaBit sum proof", 32)
+	if err != nil {
+		return nil, nil, err
+	}
+	u := ot.Block{binary.LittleEndian.Uint64(msg[0:]), binary.LittleEndian.Uint64(msg[8:])}
+	v := ot.Block{binary.LittleEndian.Uint64(msg[16:]), binary.LittleEndian.Uint64(msg[24:])}
+	delta := s.bin.Delta()
+	if xorBlock(xorBlock(acc0, gfMul(acc1, delta)), maskSum) != xorBlock(u, gfMul(v, delta)) {
+		return z, []string{"edaBit sum proof"}, nil
+	}
+	return z, nil, nil
+}
+
+// putBits writes the n low bits of src into dst from bit offset off.
+func putBits(dst []uint64, off int, src []uint64, n int) {
+	if off%64 == 0 {
+		w := off / 64
+		copy(dst[w:w+n/64], src[:n/64])
+		for i := n / 64 * 64; i < n; i++ {
+			dst[(off+i)/64] |= (src[i/64] >> (i % 64) & 1) << ((off + i) % 64)
+		}
+		return
+	}
+	for i := range n {
+		dst[(off+i)/64] |= (src[i/64] >> (i % 64) & 1) << ((off + i) % 64)
+	}
+}
