@@ -42,10 +42,11 @@ const (
 	costAuth  = 772    // an authenticated random value (COPEe both ways and the check)
 	costMask  = 386    // an input mask (COPEe one way)
 	costDaBit = 15_627 // a daBit (Rotaru-Wood: private daBits, cut-and-choose, buckets, one triple)
-	// An edaBit of m bits costs about costEda0 + costEdaBit*m (16,815 bytes at m = 64 and
-	// 6,871 at m = 16, refills of 2^14 in buckets of 4, personal triples in the checks).
-	costEda0   = 3_556
-	costEdaBit = 207
+	// An edaBit of m bits costs about costEda0 + costEdaBit*m (10,388 bytes at m = 64 and
+	// 5,340 at m = 16, refills of 2^14 in buckets of 4, the checks' carries proven with
+	// QuickSilver; 16,815 and 6,871 with the personal triples of sessions 8-9).
+	costEda0   = 3_657
+	costEdaBit = 105
 	costAND    = 85 // an authenticated AND triple (tinyot, buckets of 3)
 	costPerOT  = 4  // OT extension bytes per correlated OT (SoftSpoken k = 4, KOS check)
 	costCorrEl = 16 // one Z_2^128 correction of a correlated OT

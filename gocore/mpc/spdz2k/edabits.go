@@ -41,17 +41,18 @@ package spdz2k
 // A coin permutes the M edaBits. Cut-and-choose: C are opened in both worlds, and the
 // low m bits of each opened arithmetic value must equal its opened bits. Buckets: the
 // other N*B form N buckets of B; for the first edaBit a of a bucket and every other f,
-// both parties compute <z> = <a> + <f> mod 2^m with a ripple-carry binary adder (m - 1
-// AND triples: the owner's personal triples, personalTriples, since every input of
-// these adders is the owner's) and [a] + [f] locally, open z (tinyot Open) and a + f (one message each
+// both parties compute <z> = <a> + <f> mod 2^m with a ripple-carry binary adder whose
+// carries the owner inputs and proves with QuickSilver (provenSum, quicksilver.go: every
+// input of these adders is the owner's, so the owner is a prover and the other party a
+// verifier) and [a] + [f] locally, open z (tinyot Open) and a + f (one message each
 // way), check the binary openings (tinyot Check) and then that the low m bits of the
 // opened a + f equal z, with the batched MAC check of every opened arithmetic value
 // (coin chi in Z_2^64, commit, reveal, verdict). The first edaBit of the first `want`
 // buckets is kept.
 //
 // Soundness: let delta(e) = (arithmetic value - bits) mod 2^m for a private edaBit e
-// (any value the owner chose: the binary bits are bits by construction, the personal
-// triples are checked before use (correct except with probability 2^-40) and the
+// (any value the owner chose: the binary bits are bits by construction, the carries are
+// proven (a wrong one passes with probability about 2^-120, quicksilver.go) and the
 // openings are authenticated, so the adder's z is the true sum of the bits, and
 // a wrong opened arithmetic value changes it modulo 2^64, caught by the MAC check except
 // with probability about 2^-57). A bucket passes iff delta(a) + delta(f) = 0 for every
@@ -78,11 +79,9 @@ package spdz2k
 //     ways; z_i commitment, z_i, verdict both ways: otsource.go's authenticate);
 //   - owner -> peer: the Delta-COT extension message of tinyot Input (m*M bits);
 //   - both: the permutation coin (commitment, seed);
-//   - the personal triples (personalTriples): owner -> peer the Delta-COT extension of
-//     3 bits per triple, both the permutation coin, both the openings of d, e and the
-//     opened triples, then of v, and tinyot Check;
-//   - both, m - 1 rounds: the adder's AND openings d = x ^ a, e = y ^ b (2 bits per gate;
-//     tinyot And);
+//   - the proven sum (provenSum): owner -> peer the Delta-COT extension of the carries
+//     ((m-1) bits per bucket pair) and 128 mask bits, both the proof's coin, owner ->
+//     peer the proof (U, V: 32 bytes); the peer's verdict joins checkZero's below;
 //   - both: the opened z (m bits per bucket pair) and the C opened edaBits' bits (tinyot
 //     Open), then tinyot Check (commitment, value, opening);
 //   - both: the arithmetic openings a + f and the C opened values (16 bytes each), then
@@ -92,14 +91,13 @@ package spdz2k
 // openings and a tinyot Check.
 //
 // Cost per edaBit of length m and party (B the bucket size): its own B private edaBits
-// (a 772-byte COPEe row each plus m bits of tinyot input), (B-1)(m-1) personal triples
-// for its bucket checks (about 37 bytes each) and the peer's as many, m - 1 tinyot AND
-// triples for the combination (85-113 bytes), and the openings (m bits and 16 bytes per
-// bucket pair). Measured in BenchmarkOTSource (BENCHMARKS.md): 16,815 bytes and about
-// 1.3 ms of CPU (both parties) for m = 64 and B = 4. CPU layout: the personal triples
-// are gathered into bucket order once (personalChunk) and the adders' AND gates run in
-// place (andInto); the largest remaining parts are the OT extension of the tinyot
-// inputs and the WRK17 triples of the combination.
+// (a 772-byte COPEe row each plus m bits of tinyot input), (B-1)(m-1) proven carries for
+// its bucket checks (one tinyot input bit, 4 bytes, each), m - 1 tinyot AND triples for
+// the combination (85-113 bytes), and the openings (m bits and 16 bytes per bucket
+// pair). Measured in BenchmarkOTSource (BENCHMARKS.md, session 10): 10,388 bytes for m =
+// 64 and B = 4 (16,815 with the personal triples of sessions 8-9, 9 tinyot input bits
+// and 3 opened bits per AND gate); CPU roughly halved. The combination's adder runs its
+// AND gates in place (andInto).
 
 import (
 	"github.com/qmpc/qmpc/gocore/errs"
