@@ -157,14 +157,20 @@ func TestSpdz2kOT(t *testing.T) {
 		t.Errorf("predicted offline bytes %.0f, measured %.0f (ratio %.2f)", pred.Total(), got, r)
 	}
 	// One message early in the offline phase (the OT setup), one in the middle (triples and
-	// daBits of the layers) and the last ones (the output's MAC check), both parties.
+	// daBits of the layers) and the last ones (the output's MAC check), both parties: a
+	// cheating error, or the cleartext output (a harmless alteration, as the sweeps count
+	// them: e.g. a WRK17 leaky-AND message where the honest share made the change void).
 	for p := range 2 {
 		m := int(clean.Messages[p])
 		for _, k := range []int{2, m / 3, m / 2, m - 3} {
 			tm := &Tamper{Party: p, Spec: net.Tamper{Message: k, Word: 0, Xor: 1 << 7}}
-			_, err := run(tm)
-			if tm.Fired && errs.KindOf(err) != errs.Cheating {
-				t.Errorf("party %d message %d of %d altered: %v, want a cheating error", p, k, m, err)
+			r, err := run(tm)
+			switch {
+			case !tm.Fired || errs.KindOf(err) == errs.Cheating:
+			case err == nil && bytes.Equal(r.Outputs[0].Data, want[0].Data):
+				t.Logf("party %d message %d of %d altered: harmless (output unchanged)", p, k, m)
+			default:
+				t.Errorf("party %d message %d of %d altered: %v, want a cheating error or the cleartext output", p, k, m, err)
 			}
 		}
 	}

@@ -52,7 +52,7 @@ package spdz2k
 //
 // Soundness: let delta(e) = (arithmetic value - bits) mod 2^m for a private edaBit e
 // (any value the owner chose: the binary bits are bits by construction, the carries are
-// proven (a wrong one passes with probability about 2^-120, quicksilver.go) and the
+// proven (a wrong one passes with probability about (G+1)/2^128, quicksilver.go) and the
 // openings are authenticated, so the adder's z is the true sum of the bits, and
 // a wrong opened arithmetic value changes it modulo 2^64, caught by the MAC check except
 // with probability about 2^-57). A bucket passes iff delta(a) + delta(f) = 0 for every

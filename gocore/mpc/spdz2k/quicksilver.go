@@ -28,26 +28,34 @@ package spdz2k
 //
 // With K_u = M_u + u Delta (and so for v, w): K_u K_v + K_w Delta = A_0 + A_1 Delta +
 // (u v + w) Delta^2 with A_0 = M_u M_v and A_1 = u M_v + v M_u + M_w, which P computes. A
-// joint coin gives chi (after P's input). P sends U = sum_g chi^g A_0,g + M* and V =
-// sum_g chi^g A_1,g + a* (a* = sum_k r_k X^k, M* = sum_k M_{r_k} X^k, the random
-// authenticated element, X the field's generator), one message P to V; V computes W =
-// sum_g chi^g (K_u K_v + K_w Delta) + K* (K* = sum_k K_{r_k} X^k = M* + a* Delta) and
-// accepts iff W = U + V Delta. The verdict goes into the private edaBit check's verdict
-// exchange (checkZero), so both parties abort together.
+// joint coin (after P's input) keys the random linear combination: the paper's sum_g
+// chi^g, here sum_g H^(G+1-g) by GHASH (gfHash, gf128.go: H = AES_K(0) for the coin's key
+// K, computed in hardware) plus a constant kappa that depends only on K and G and cancels
+// below. P sends U = S(A_0) + M* and V = S(A_1) + a* (S the combination; a* = sum_k r_k
+// X^k, M* = sum_k M_{r_k} X^k, the random authenticated element, X the field's
+// generator); V computes W = S(K_u K_v) + S(K_w) Delta + K* (K* = sum_k K_{r_k} X^k = M* +
+// a* Delta) and accepts iff W = U + V Delta (the constants: kappa + kappa Delta on both
+// sides). The verdict goes into the private edaBit check's verdict exchange (checkZero),
+// so both parties abort together.
 //
-// Soundness: a wrong gate leaves sum_g chi^g (u v + w)_g Delta^2 in W - U - V Delta, a
-// polynomial in Delta of degree 2 whose leading coefficient is zero with probability at
-// most G/2^128 over chi (G gates, fixed by P's input before the coin); otherwise P passes
-// only if Delta is one of its two roots: probability 2/2^(128-l) for the l bits of Delta
-// that KOS's selective failure may have revealed (at the risk 1 - 2^-l of being caught
-// then; tinyot's package doc). Zero knowledge (honest P): V is uniform (a* is), and U is
-// W - V Delta, which V can compute itself; the carries are authenticated bits V only has
-// keys of.
+// Threat model: two parties, static malicious corruption of either; the owner of each
+// check is the prover. Soundness: a wrong gate leaves sum_g H^(G+1-g) (u v + w)_g
+// Delta^2 in W - U - V Delta, a polynomial in Delta of degree 2 whose leading coefficient
+// is zero with probability at most (G+1)/2^128 over H (G gates, fixed by P's input before
+// the coin); otherwise P passes only if Delta is one of its two roots: probability
+// 2/2^(128-l) for the l bits of Delta that KOS's selective failure may have revealed (at
+// the risk 1 - 2^-l of being caught then; tinyot's package doc). Zero knowledge (honest
+// P): V is uniform (a* is), and U is W - V Delta, which V computes itself; the carries
+// are authenticated bits of which V holds only keys.
+//
+// Messages (provenSum): P -> V the Delta-COT extension of tinyot Input (G + 128 bits);
+// both the coin (commitment, seed); P -> V the proof (U, V: 32 bytes).
 //
 // Cost per gate and owner: one tinyot input bit (4 bytes of OT extension at k = 4, owner
 // to verifier) and no opening; against 9 input bits and 3 opened bits per gate with the
-// personal triples (buckets of 3) and the adder's openings. CPU: three products in
-// F_{2^128} per gate at each party (gfMul, carry-less, constant time).
+// personal triples (buckets of 3) and the adder's openings of sessions 8-9. CPU: one
+// product in F_{2^128} per gate at each party (gfMul, carry-less, constant time) and two
+// GHASH passes.
 
 import (
 	"encoding/binary"
