@@ -96,7 +96,7 @@ package spdz2k
 // the combination (85-113 bytes), and the openings (m bits and 16 bytes per bucket
 // pair). Measured in BenchmarkOTSource (BENCHMARKS.md, session 10): 10,388 bytes for m =
 // 64 and B = 4 (16,815 with the personal triples of sessions 8-9, 9 tinyot input bits
-// and 3 opened bits per AND gate); CPU roughly halved. The combination's adder runs its
+// and 3 opened bits per AND gate); about 0.4x the CPU. The combination's adder runs its
 // AND gates in place (andInto).
 
 import (
