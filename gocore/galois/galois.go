@@ -142,6 +142,39 @@ func (e *Elem) AddSubsetSums(vs [][4]uint64, idx [][D]uint8) {
 	}
 }
 
+// AddSubsetSums4 is AddSubsetSums for four elements whose words share the exceptional
+// elements: e[p].AddSubsetSums(vs[p], idx) for p < 4 (the prover's lift at four points,
+// the grid claims at four blocks). Without AVX-512 but with AVX2 the four elements are
+// the lanes of YMM registers, so that one look-up serves all four. It panics unless
+// every vs[p] has len(idx) groups.
+func AddSubsetSums4(e *[4]*Elem, vs *[4][][4]uint64, idx [][D]uint8) {
+	for _, v := range vs {
+		if len(v) != len(idx) {
+			panic("galois: AddSubsetSums4: lengths differ")
+		}
+	}
+	if hasAVX512 || !hasAVX2 {
+		for p := range e {
+			e[p].AddSubsetSums(vs[p], idx)
+		}
+		return
+	}
+	if len(idx) == 0 {
+		return
+	}
+	var tbl [256][4]uint64
+	var out [D][4]uint64
+	for g := 0; g < len(idx); g += 16 {
+		n := min(16, len(idx)-g)
+		subsetSums4AVX2(&out, &tbl, &vs[0][g], &vs[1][g], &vs[2][g], &vs[3][g], &idx[g], n)
+	}
+	for p, x := range e {
+		for c := range x {
+			x[c] += out[c][p]
+		}
+	}
+}
+
 // Mul sets e = x * y.
 func (e *Elem) Mul(x, y *Elem) {
 	var w Wide

@@ -42,3 +42,18 @@ func addNibbleSumsAVX512(e *[D]uint64, t *[D]uint64, idx *uint8, n int)
 //
 //go:noescape
 func mulAdd56BitsAVX512(acc *[2 * D]uint64, x uint64, y *[D]uint64)
+
+// hasAVX2 selects the AVX2 kernels (avx2_amd64.s) where AVX-512 is missing.
+var hasAVX2 = cpu.X86.HasAVX2
+
+// mulAdd56BitsAVX2 is mulAdd56BitsAVX512 with four-lane registers; ypad holds four zero
+// words, y and four zero words.
+//
+//go:noescape
+func mulAdd56BitsAVX2(acc *[2 * D]uint64, x uint64, ypad *[64]uint64)
+
+// subsetSums4AVX2 adds, for g < n <= 16 and p < 4, entry idx[56g+c] of the 16 subset
+// sums of the four words vp[4g..4g+4) to lane p of out[c]; tbl is scratch.
+//
+//go:noescape
+func subsetSums4AVX2(out *[D][4]uint64, tbl *[256][4]uint64, v0, v1, v2, v3 *[4]uint64, idx *[D]uint8, n int)

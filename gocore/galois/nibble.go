@@ -64,6 +64,12 @@ func (w *Wide) MulAddBits(x uint64, y *Elem) {
 		mulAdd56BitsAVX512((*[2 * D]uint64)(w), x, (*[D]uint64)(y))
 		return
 	}
+	if hasAVX2 {
+		var ypad [D + 8]uint64
+		copy(ypad[4:], y[:])
+		mulAdd56BitsAVX2((*[2 * D]uint64)(w), x, &ypad)
+		return
+	}
 	for i := range D {
 		if x>>uint(i)&1 == 1 {
 			for j := range y {
