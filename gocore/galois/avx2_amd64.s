@@ -530,3 +530,194 @@ gloop3:
 	VMOVDQU Y13, 1760(DI)
 	VZEROUPPER
 	RET
+
+// func addScaledRowsAVX2(e *[56]uint64, rows *[56]uint64, xs *uint64, n int)
+//
+// e += xs[l] * row l of rows for l < n (n >= 1), in two halves of 28 words whose sums
+// stay in Y0..Y6 across the rows. The 64-bit products are formed from VPMULUDQ's 32 x
+// 32-bit ones: x*c = lo(x)lo(c) + (hi(x)lo(c) + lo(x)hi(c)) << 32 mod 2^64.
+TEXT ·addScaledRowsAVX2(SB), NOSPLIT, $0-32
+	MOVQ e+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ xs+16(FP), DX
+	MOVQ n+24(FP), CX
+
+	VMOVDQU 0(DI), Y0
+	VMOVDQU 32(DI), Y1
+	VMOVDQU 64(DI), Y2
+	VMOVDQU 96(DI), Y3
+	VMOVDQU 128(DI), Y4
+	VMOVDQU 160(DI), Y5
+	VMOVDQU 192(DI), Y6
+	MOVQ    SI, R8
+	MOVQ    DX, R9
+	MOVQ    CX, R10
+
+rows0:
+	VPBROADCASTQ (R9), Y7
+	VPSRLQ       $32, Y7, Y8
+	VMOVDQU      0(R8), Y9
+	VPMULUDQ     Y9, Y7, Y10
+	VPSRLQ       $32, Y9, Y11
+	VPMULUDQ     Y11, Y7, Y11
+	VPMULUDQ     Y9, Y8, Y12
+	VPADDQ       Y11, Y12, Y11
+	VPSLLQ       $32, Y11, Y11
+	VPADDQ       Y10, Y11, Y10
+	VPADDQ       Y10, Y0, Y0
+	VMOVDQU      32(R8), Y9
+	VPMULUDQ     Y9, Y7, Y10
+	VPSRLQ       $32, Y9, Y11
+	VPMULUDQ     Y11, Y7, Y11
+	VPMULUDQ     Y9, Y8, Y12
+	VPADDQ       Y11, Y12, Y11
+	VPSLLQ       $32, Y11, Y11
+	VPADDQ       Y10, Y11, Y10
+	VPADDQ       Y10, Y1, Y1
+	VMOVDQU      64(R8), Y9
+	VPMULUDQ     Y9, Y7, Y10
+	VPSRLQ       $32, Y9, Y11
+	VPMULUDQ     Y11, Y7, Y11
+	VPMULUDQ     Y9, Y8, Y12
+	VPADDQ       Y11, Y12, Y11
+	VPSLLQ       $32, Y11, Y11
+	VPADDQ       Y10, Y11, Y10
+	VPADDQ       Y10, Y2, Y2
+	VMOVDQU      96(R8), Y9
+	VPMULUDQ     Y9, Y7, Y10
+	VPSRLQ       $32, Y9, Y11
+	VPMULUDQ     Y11, Y7, Y11
+	VPMULUDQ     Y9, Y8, Y12
+	VPADDQ       Y11, Y12, Y11
+	VPSLLQ       $32, Y11, Y11
+	VPADDQ       Y10, Y11, Y10
+	VPADDQ       Y10, Y3, Y3
+	VMOVDQU      128(R8), Y9
+	VPMULUDQ     Y9, Y7, Y10
+	VPSRLQ       $32, Y9, Y11
+	VPMULUDQ     Y11, Y7, Y11
+	VPMULUDQ     Y9, Y8, Y12
+	VPADDQ       Y11, Y12, Y11
+	VPSLLQ       $32, Y11, Y11
+	VPADDQ       Y10, Y11, Y10
+	VPADDQ       Y10, Y4, Y4
+	VMOVDQU      160(R8), Y9
+	VPMULUDQ     Y9, Y7, Y10
+	VPSRLQ       $32, Y9, Y11
+	VPMULUDQ     Y11, Y7, Y11
+	VPMULUDQ     Y9, Y8, Y12
+	VPADDQ       Y11, Y12, Y11
+	VPSLLQ       $32, Y11, Y11
+	VPADDQ       Y10, Y11, Y10
+	VPADDQ       Y10, Y5, Y5
+	VMOVDQU      192(R8), Y9
+	VPMULUDQ     Y9, Y7, Y10
+	VPSRLQ       $32, Y9, Y11
+	VPMULUDQ     Y11, Y7, Y11
+	VPMULUDQ     Y9, Y8, Y12
+	VPADDQ       Y11, Y12, Y11
+	VPSLLQ       $32, Y11, Y11
+	VPADDQ       Y10, Y11, Y10
+	VPADDQ       Y10, Y6, Y6
+	ADDQ         $448, R8
+	ADDQ         $8, R9
+	DECQ         R10
+	JNZ          rows0
+	VMOVDQU Y0, 0(DI)
+	VMOVDQU Y1, 32(DI)
+	VMOVDQU Y2, 64(DI)
+	VMOVDQU Y3, 96(DI)
+	VMOVDQU Y4, 128(DI)
+	VMOVDQU Y5, 160(DI)
+	VMOVDQU Y6, 192(DI)
+
+	VMOVDQU 224(DI), Y0
+	VMOVDQU 256(DI), Y1
+	VMOVDQU 288(DI), Y2
+	VMOVDQU 320(DI), Y3
+	VMOVDQU 352(DI), Y4
+	VMOVDQU 384(DI), Y5
+	VMOVDQU 416(DI), Y6
+	MOVQ    SI, R8
+	MOVQ    DX, R9
+	MOVQ    CX, R10
+
+rows1:
+	VPBROADCASTQ (R9), Y7
+	VPSRLQ       $32, Y7, Y8
+	VMOVDQU      224(R8), Y9
+	VPMULUDQ     Y9, Y7, Y10
+	VPSRLQ       $32, Y9, Y11
+	VPMULUDQ     Y11, Y7, Y11
+	VPMULUDQ     Y9, Y8, Y12
+	VPADDQ       Y11, Y12, Y11
+	VPSLLQ       $32, Y11, Y11
+	VPADDQ       Y10, Y11, Y10
+	VPADDQ       Y10, Y0, Y0
+	VMOVDQU      256(R8), Y9
+	VPMULUDQ     Y9, Y7, Y10
+	VPSRLQ       $32, Y9, Y11
+	VPMULUDQ     Y11, Y7, Y11
+	VPMULUDQ     Y9, Y8, Y12
+	VPADDQ       Y11, Y12, Y11
+	VPSLLQ       $32, Y11, Y11
+	VPADDQ       Y10, Y11, Y10
+	VPADDQ       Y10, Y1, Y1
+	VMOVDQU      288(R8), Y9
+	VPMULUDQ     Y9, Y7, Y10
+	VPSRLQ       $32, Y9, Y11
+	VPMULUDQ     Y11, Y7, Y11
+	VPMULUDQ     Y9, Y8, Y12
+	VPADDQ       Y11, Y12, Y11
+	VPSLLQ       $32, Y11, Y11
+	VPADDQ       Y10, Y11, Y10
+	VPADDQ       Y10, Y2, Y2
+	VMOVDQU      320(R8), Y9
+	VPMULUDQ     Y9, Y7, Y10
+	VPSRLQ       $32, Y9, Y11
+	VPMULUDQ     Y11, Y7, Y11
+	VPMULUDQ     Y9, Y8, Y12
+	VPADDQ       Y11, Y12, Y11
+	VPSLLQ       $32, Y11, Y11
+	VPADDQ       Y10, Y11, Y10
+	VPADDQ       Y10, Y3, Y3
+	VMOVDQU      352(R8), Y9
+	VPMULUDQ     Y9, Y7, Y10
+	VPSRLQ       $32, Y9, Y11
+	VPMULUDQ     Y11, Y7, Y11
+	VPMULUDQ     Y9, Y8, Y12
+	VPADDQ       Y11, Y12, Y11
+	VPSLLQ       $32, Y11, Y11
+	VPADDQ       Y10, Y11, Y10
+	VPADDQ       Y10, Y4, Y4
+	VMOVDQU      384(R8), Y9
+	VPMULUDQ     Y9, Y7, Y10
+	VPSRLQ       $32, Y9, Y11
+	VPMULUDQ     Y11, Y7, Y11
+	VPMULUDQ     Y9, Y8, Y12
+	VPADDQ       Y11, Y12, Y11
+	VPSLLQ       $32, Y11, Y11
+	VPADDQ       Y10, Y11, Y10
+	VPADDQ       Y10, Y5, Y5
+	VMOVDQU      416(R8), Y9
+	VPMULUDQ     Y9, Y7, Y10
+	VPSRLQ       $32, Y9, Y11
+	VPMULUDQ     Y11, Y7, Y11
+	VPMULUDQ     Y9, Y8, Y12
+	VPADDQ       Y11, Y12, Y11
+	VPSLLQ       $32, Y11, Y11
+	VPADDQ       Y10, Y11, Y10
+	VPADDQ       Y10, Y6, Y6
+	ADDQ         $448, R8
+	ADDQ         $8, R9
+	DECQ         R10
+	JNZ          rows1
+	VMOVDQU Y0, 224(DI)
+	VMOVDQU Y1, 256(DI)
+	VMOVDQU Y2, 288(DI)
+	VMOVDQU Y3, 320(DI)
+	VMOVDQU Y4, 352(DI)
+	VMOVDQU Y5, 384(DI)
+	VMOVDQU Y6, 416(DI)
+	VZEROUPPER
+	RET

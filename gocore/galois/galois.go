@@ -76,6 +76,10 @@ func (e *Elem) AddScaled(x *Elem, c uint64) {
 		addScaledAVX512((*[D]uint64)(e), (*[D]uint64)(x), c)
 		return
 	}
+	if hasAVX2 {
+		addScaledRowsAVX2((*[D]uint64)(e), (*[D]uint64)(x), &c, 1)
+		return
+	}
 	for i := range e {
 		e[i] += x[i] * c
 	}
@@ -106,6 +110,10 @@ func (e *Elem) AddScaledRows(rows []Elem, xs []uint64) {
 	}
 	if hasAVX512 {
 		addScaledRowsAVX512((*[D]uint64)(e), (*[D]uint64)(&rows[0]), &xs[0], len(xs))
+		return
+	}
+	if hasAVX2 {
+		addScaledRowsAVX2((*[D]uint64)(e), (*[D]uint64)(&rows[0]), &xs[0], len(xs))
 		return
 	}
 	for l, x := range xs {

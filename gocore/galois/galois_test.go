@@ -192,11 +192,9 @@ func BenchmarkMulAddSchool(b *testing.B) {
 	}
 }
 
-// TestVectorPaths: AddScaled and AddLookup with AVX-512 (where the processor has it) equal
-// the Go loops.
+// TestVectorPaths: AddScaled and AddLookup equal the Go loops with every kernel the
+// processor has (eachKernel).
 func TestVectorPaths(t *testing.T) {
-	has := hasAVX512
-	defer func() { hasAVX512 = has }()
 	g := prg.New(prg.Key{10})
 	x, e0 := Uniform(g), Uniform(g)
 	c := g.Uint64s(1)[0]
@@ -206,19 +204,16 @@ func TestVectorPaths(t *testing.T) {
 	for i, w := range g.Uint64s(D) {
 		idx[i] = uint8(w % 16)
 	}
-	var want [2]Elem
-	for k, h := range []bool{false, has} {
-		hasAVX512 = h
+	eachKernel(func(avx string) {
 		e := e0
 		e.AddScaled(&x, c)
 		e.AddLookup(&tab, &idx)
-		want[k] = e
-	}
-	for i := range e0 {
-		if want[0][i] != e0[i]+x[i]*c+tab[idx[i]] || want[1] != want[0] {
-			t.Fatal("AddScaled or AddLookup differs")
+		for i := range e0 {
+			if e[i] != e0[i]+x[i]*c+tab[idx[i]] {
+				t.Fatalf("avx=%v: AddScaled or AddLookup differs", avx)
+			}
 		}
-	}
+	})
 }
 
 // TestReduce: Reduce equals the reduction one top coefficient at a time.
@@ -484,6 +479,24 @@ func BenchmarkSubsetSums(b *testing.B) {
 		b.Run("four/"+kernel, func(b *testing.B) {
 			for range b.N {
 				galoisAddSubsetSums4(&e, &vs, idx)
+			}
+		})
+	})
+}
+
+// BenchmarkScaledRows: the verifiers' generic lift fold, 128 rows, with each kernel.
+func BenchmarkScaledRows(b *testing.B) {
+	g := prg.New(prg.Key{16})
+	rows := make([]Elem, 128)
+	for i := range rows {
+		rows[i] = Uniform(g)
+	}
+	xs := g.Uint64s(len(rows))
+	var e Elem
+	eachKernel(func(kernel string) {
+		b.Run(kernel, func(b *testing.B) {
+			for range b.N {
+				e.AddScaledRows(rows, xs)
 			}
 		})
 	})
