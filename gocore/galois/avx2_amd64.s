@@ -85,22 +85,23 @@ askip:
 	VZEROUPPER
 	RET
 
-// func subsetSums4AVX2(out *[56][4]uint64, tbl *[256][4]uint64, v0, v1, v2, v3 *[4]uint64, idx *[56]uint8, n int)
+// func subsetSums4AVX2(out *[56][4]uint64, v0, v1, v2, v3 *[4]uint64, idx *[56]uint8, n int)
 //
 // For g < n (n <= 16) and c < 56: lane p of out[c] += entry idx[56g+c] of the 16 subset
 // sums of the four words vp[4g..4g+4) (entry b: the sum of the words i with bit i of b
-// set). First the tables of all groups, four lanes (p) per entry, are written to tbl (the
-// words of v0..v3 transposed in registers); then per 14 coefficients the sums stay in
-// Y0..Y13 across the groups, one look-up and addition per coefficient and group.
-TEXT ·subsetSums4AVX2(SB), NOSPLIT, $0-64
+// set). First the tables of all groups, four lanes (p) per entry, are written to the
+// frame (8 KB, not zeroed: every entry read is written first; the words of v0..v3
+// transposed in registers); then per 14 coefficients the sums stay in Y0..Y13 across the
+// groups, one look-up and addition per coefficient and group.
+TEXT ·subsetSums4AVX2(SB), 0, $8192-56
 	MOVQ out+0(FP), DI
-	MOVQ tbl+8(FP), R8
-	MOVQ v0+16(FP), R9
-	MOVQ v1+24(FP), R10
-	MOVQ v2+32(FP), R11
-	MOVQ v3+40(FP), R12
-	MOVQ idx+48(FP), SI
-	MOVQ n+56(FP), CX
+	LEAQ tbl-8192(SP), R8
+	MOVQ v0+8(FP), R9
+	MOVQ v1+16(FP), R10
+	MOVQ v2+24(FP), R11
+	MOVQ v3+32(FP), R12
+	MOVQ idx+40(FP), SI
+	MOVQ n+48(FP), CX
 	MOVQ R8, BX
 	MOVQ CX, DX
 

@@ -170,11 +170,10 @@ func AddSubsetSums4(e *[4]*Elem, vs *[4][][4]uint64, idx [][D]uint8) {
 	if len(idx) == 0 {
 		return
 	}
-	var tbl [256][4]uint64
 	var out [D][4]uint64
 	for g := 0; g < len(idx); g += 16 {
 		n := min(16, len(idx)-g)
-		subsetSums4AVX2(&out, &tbl, &vs[0][g], &vs[1][g], &vs[2][g], &vs[3][g], &idx[g], n)
+		subsetSums4AVX2(&out, &vs[0][g], &vs[1][g], &vs[2][g], &vs[3][g], &idx[g], n)
 	}
 	for p, x := range e {
 		for c := range x {
