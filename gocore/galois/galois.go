@@ -70,7 +70,7 @@ func (e *Elem) Sub(x, y *Elem) {
 	}
 }
 
-// AddScaled adds c*x to e for a constant c in Z_2^64.
+// AddScaled adds c*x to e for a constant c in Z_2^64 (AVX-512 or AVX2 where available).
 func (e *Elem) AddScaled(x *Elem, c uint64) {
 	if hasAVX512 {
 		addScaledAVX512((*[D]uint64)(e), (*[D]uint64)(x), c)
@@ -99,8 +99,9 @@ func (e *Elem) AddLookup(t *[16]uint64, idx *[D]uint8) {
 }
 
 // AddScaledRows adds sum over l of xs[l] * rows[l] to e (a fold of words with ring
-// weights): with AVX-512 the sum stays in registers across the rows. It panics unless
-// len(xs) = len(rows).
+// weights): with AVX-512, or with AVX2 (two halves of 28 words, the 64-bit products from
+// 32-bit ones), the sum stays in registers across the rows. It panics unless len(xs) =
+// len(rows).
 func (e *Elem) AddScaledRows(rows []Elem, xs []uint64) {
 	if len(xs) != len(rows) {
 		panic("galois: AddScaledRows: lengths differ")

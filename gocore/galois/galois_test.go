@@ -237,7 +237,7 @@ func TestReduce(t *testing.T) {
 }
 
 // TestNibbleSums: AddNibbleSums equals the sum of the rows selected by the nibbles' bits,
-// with the AVX-512 kernel and without it.
+// with each kernel (eachKernel).
 func TestNibbleSums(t *testing.T) {
 	g := prg.New(prg.Key{9})
 	rows := make([]Elem, 128)
@@ -270,7 +270,7 @@ func TestNibbleSums(t *testing.T) {
 }
 
 // TestSubsetSums: AddSubsetSums equals the sum over the groups of the four words times
-// their exceptional elements (Mul by the element), with the AVX-512 kernel and without it.
+// their exceptional elements (Mul by the element), with each kernel (eachKernel).
 func TestSubsetSums(t *testing.T) {
 	g := prg.New(prg.Key{12})
 	for trial := range 20 {
@@ -356,7 +356,7 @@ func galoisAddSubsetSums4(e *[4]Elem, vs *[4][][4]uint64, idx [][D]uint8) {
 }
 
 // TestScaledRows: AddScaledRows equals the sum of the rows times the words (Mul by the
-// word as a ring element), with the AVX-512 kernel and without it.
+// word as a ring element), with each kernel (eachKernel).
 func TestScaledRows(t *testing.T) {
 	g := prg.New(prg.Key{13})
 	for trial := range 10 {
@@ -388,7 +388,7 @@ func TestScaledRows(t *testing.T) {
 }
 
 // TestMulBits: the product by an exceptional element from its bit mask equals Mul, with
-// the AVX-512 kernel and without it.
+// each kernel (eachKernel).
 func TestMulBits(t *testing.T) {
 	g := prg.New(prg.Key{10})
 	for trial := range 50 {

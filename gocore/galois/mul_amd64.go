@@ -63,3 +63,8 @@ func subsetSums4AVX2(out *[D][4]uint64, v0, v1, v2, v3 *[4]uint64, idx *[D]uint8
 //
 //go:noescape
 func addScaledRowsAVX2(e *[D]uint64, rows *[D]uint64, xs *uint64, n int)
+
+// addNibbleSumsAVX2 adds row 16g + idx[g] of t (rows of D words) to e for g < n.
+//
+//go:noescape
+func addNibbleSumsAVX2(e *[D]uint64, t *[D]uint64, idx *uint8, n int)

@@ -35,3 +35,5 @@ func subsetSums4AVX2(out *[D][4]uint64, v0, v1, v2, v3 *[4]uint64, idx *[D]uint8
 }
 
 func addScaledRowsAVX2(e *[D]uint64, rows *[D]uint64, xs *uint64, n int) { panic("galois: no AVX2") }
+
+func addNibbleSumsAVX2(e *[D]uint64, t *[D]uint64, idx *uint8, n int) { panic("galois: no AVX2") }
