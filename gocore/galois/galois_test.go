@@ -314,19 +314,7 @@ func TestSubsetSums(t *testing.T) {
 func TestSubsetSums4(t *testing.T) {
 	g := prg.New(prg.Key{14})
 	for trial, n := range []int{0, 1, 2, 3, 7, 16, 17, 40} {
-		var vs [4][][4]uint64
-		for p := range vs {
-			vs[p] = make([][4]uint64, n)
-			for gi := range n {
-				copy(vs[p][gi][:], g.Uint64s(4))
-			}
-		}
-		idx := make([][D]uint8, n)
-		for gi := range n {
-			for c := range D {
-				idx[gi][c] = uint8(g.Uint64s(1)[0] & 15)
-			}
-		}
+		vs, idx := randSubsetSums4(g, n)
 		var start, want [4]Elem
 		for p := range start {
 			start[p] = Uniform(g)
@@ -349,6 +337,24 @@ func TestSubsetSums4(t *testing.T) {
 			}
 		})
 	}
+}
+
+// randSubsetSums4 returns AddSubsetSums4's operands for n groups: four vectors of
+// random words and random nibbles.
+func randSubsetSums4(g *prg.PRG, n int) (vs [4][][4]uint64, idx [][D]uint8) {
+	for p := range vs {
+		vs[p] = make([][4]uint64, n)
+		for gi := range n {
+			copy(vs[p][gi][:], g.Uint64s(4))
+		}
+	}
+	idx = make([][D]uint8, n)
+	for gi := range n {
+		for c := range D {
+			idx[gi][c] = uint8(g.Uint64s(1)[0] & 15)
+		}
+	}
+	return vs, idx
 }
 
 func galoisAddSubsetSums4(e *[4]Elem, vs *[4][][4]uint64, idx [][D]uint8) {
@@ -452,21 +458,7 @@ func eachKernel(f func(kernel string)) {
 // BenchmarkSubsetSums: four elements' subset sums over 8 groups (the prover lift's chunk),
 // one element at a time and by AddSubsetSums4, with each kernel.
 func BenchmarkSubsetSums(b *testing.B) {
-	g := prg.New(prg.Key{15})
-	const n = 8
-	var vs [4][][4]uint64
-	for p := range vs {
-		vs[p] = make([][4]uint64, n)
-		for gi := range n {
-			copy(vs[p][gi][:], g.Uint64s(4))
-		}
-	}
-	idx := make([][D]uint8, n)
-	for gi := range n {
-		for c := range D {
-			idx[gi][c] = uint8(g.Uint64s(1)[0] & 15)
-		}
-	}
+	vs, idx := randSubsetSums4(prg.New(prg.Key{15}), 8)
 	var e [4]Elem
 	eachKernel(func(kernel string) {
 		b.Run("each/"+kernel, func(b *testing.B) {

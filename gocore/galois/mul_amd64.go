@@ -3,6 +3,7 @@ package galois
 import "golang.org/x/sys/cpu"
 
 //go:generate go run ./internal/genmul -o mul_amd64.s
+//go:generate go run ./internal/genavx2 -o avx2_amd64.s
 
 // hasAVX512 selects the AVX-512 (VPMULLQ) schoolbook product for MulAdd.
 var hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ
