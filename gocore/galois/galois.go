@@ -70,10 +70,14 @@ func (e *Elem) Sub(x, y *Elem) {
 	}
 }
 
-// AddScaled adds c*x to e for a constant c in Z_2^64.
+// AddScaled adds c*x to e for a constant c in Z_2^64 (AVX-512 or AVX2 where available).
 func (e *Elem) AddScaled(x *Elem, c uint64) {
 	if hasAVX512 {
 		addScaledAVX512((*[D]uint64)(e), (*[D]uint64)(x), c)
+		return
+	}
+	if hasAVX2 {
+		addScaledRowsAVX2((*[D]uint64)(e), (*[D]uint64)(x), &c, 1)
 		return
 	}
 	for i := range e {
@@ -95,8 +99,9 @@ func (e *Elem) AddLookup(t *[16]uint64, idx *[D]uint8) {
 }
 
 // AddScaledRows adds sum over l of xs[l] * rows[l] to e (a fold of words with ring
-// weights): with AVX-512 the sum stays in registers across the rows. It panics unless
-// len(xs) = len(rows).
+// weights): with AVX-512, or with AVX2 (two halves of 28 words, the 64-bit products from
+// 32-bit ones), the sum stays in registers across the rows. It panics unless len(xs) =
+// len(rows).
 func (e *Elem) AddScaledRows(rows []Elem, xs []uint64) {
 	if len(xs) != len(rows) {
 		panic("galois: AddScaledRows: lengths differ")
@@ -106,6 +111,10 @@ func (e *Elem) AddScaledRows(rows []Elem, xs []uint64) {
 	}
 	if hasAVX512 {
 		addScaledRowsAVX512((*[D]uint64)(e), (*[D]uint64)(&rows[0]), &xs[0], len(xs))
+		return
+	}
+	if hasAVX2 {
+		addScaledRowsAVX2((*[D]uint64)(e), (*[D]uint64)(&rows[0]), &xs[0], len(xs))
 		return
 	}
 	for l, x := range xs {
@@ -138,6 +147,38 @@ func (e *Elem) AddSubsetSums(vs [][4]uint64, idx [][D]uint8) {
 		}
 		for c := range e {
 			e[c] += t[idx[g][c]&15]
+		}
+	}
+}
+
+// AddSubsetSums4 is AddSubsetSums for four elements whose words share the exceptional
+// elements: e[p].AddSubsetSums(vs[p], idx) for p < 4 (the prover's lift at four points,
+// the grid claims at four blocks). Without AVX-512 but with AVX2 the four elements are
+// the lanes of YMM registers, so that one look-up serves all four. It panics unless
+// every vs[p] has len(idx) groups.
+func AddSubsetSums4(e *[4]*Elem, vs *[4][][4]uint64, idx [][D]uint8) {
+	for _, v := range vs {
+		if len(v) != len(idx) {
+			panic("galois: AddSubsetSums4: lengths differ")
+		}
+	}
+	if hasAVX512 || !hasAVX2 {
+		for p := range e {
+			e[p].AddSubsetSums(vs[p], idx)
+		}
+		return
+	}
+	if len(idx) == 0 {
+		return
+	}
+	var out [D][4]uint64
+	for g := 0; g < len(idx); g += 16 {
+		n := min(16, len(idx)-g)
+		subsetSums4AVX2(&out, &vs[0][g], &vs[1][g], &vs[2][g], &vs[3][g], &idx[g], n)
+	}
+	for p, x := range e {
+		for c := range x {
+			x[c] += out[c][p]
 		}
 	}
 }

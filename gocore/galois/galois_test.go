@@ -192,11 +192,9 @@ func BenchmarkMulAddSchool(b *testing.B) {
 	}
 }
 
-// TestVectorPaths: AddScaled and AddLookup with AVX-512 (where the processor has it) equal
-// the Go loops.
+// TestVectorPaths: AddScaled and AddLookup equal the Go loops with every kernel the
+// processor has (eachKernel).
 func TestVectorPaths(t *testing.T) {
-	has := hasAVX512
-	defer func() { hasAVX512 = has }()
 	g := prg.New(prg.Key{10})
 	x, e0 := Uniform(g), Uniform(g)
 	c := g.Uint64s(1)[0]
@@ -206,19 +204,16 @@ func TestVectorPaths(t *testing.T) {
 	for i, w := range g.Uint64s(D) {
 		idx[i] = uint8(w % 16)
 	}
-	var want [2]Elem
-	for k, h := range []bool{false, has} {
-		hasAVX512 = h
+	eachKernel(func(avx string) {
 		e := e0
 		e.AddScaled(&x, c)
 		e.AddLookup(&tab, &idx)
-		want[k] = e
-	}
-	for i := range e0 {
-		if want[0][i] != e0[i]+x[i]*c+tab[idx[i]] || want[1] != want[0] {
-			t.Fatal("AddScaled or AddLookup differs")
+		for i := range e0 {
+			if e[i] != e0[i]+x[i]*c+tab[idx[i]] {
+				t.Fatalf("avx=%v: AddScaled or AddLookup differs", avx)
+			}
 		}
-	}
+	})
 }
 
 // TestReduce: Reduce equals the reduction one top coefficient at a time.
@@ -242,7 +237,7 @@ func TestReduce(t *testing.T) {
 }
 
 // TestNibbleSums: AddNibbleSums equals the sum of the rows selected by the nibbles' bits,
-// with the AVX-512 kernel and without it.
+// with each kernel (eachKernel).
 func TestNibbleSums(t *testing.T) {
 	g := prg.New(prg.Key{9})
 	rows := make([]Elem, 128)
@@ -264,7 +259,7 @@ func TestNibbleSums(t *testing.T) {
 				}
 			}
 		}
-		eachKernel(func(avx bool) {
+		eachKernel(func(avx string) {
 			got := start
 			got.AddNibbleSums(tbl, idx)
 			if got != want {
@@ -275,7 +270,7 @@ func TestNibbleSums(t *testing.T) {
 }
 
 // TestSubsetSums: AddSubsetSums equals the sum over the groups of the four words times
-// their exceptional elements (Mul by the element), with the AVX-512 kernel and without it.
+// their exceptional elements (Mul by the element), with each kernel (eachKernel).
 func TestSubsetSums(t *testing.T) {
 	g := prg.New(prg.Key{12})
 	for trial := range 20 {
@@ -303,7 +298,7 @@ func TestSubsetSums(t *testing.T) {
 				want.Add(&want, &p)
 			}
 		}
-		eachKernel(func(avx bool) {
+		eachKernel(func(avx string) {
 			got := start
 			got.AddSubsetSums(vs, idx)
 			if got != want {
@@ -313,8 +308,61 @@ func TestSubsetSums(t *testing.T) {
 	}
 }
 
+// TestSubsetSums4: AddSubsetSums4 equals AddSubsetSums element by element (the Go code
+// of one element), with each kernel, for group counts below, at and past the AVX2
+// kernel's 16 groups per call.
+func TestSubsetSums4(t *testing.T) {
+	g := prg.New(prg.Key{14})
+	for trial, n := range []int{0, 1, 2, 3, 7, 16, 17, 40} {
+		vs, idx := randSubsetSums4(g, n)
+		var start, want [4]Elem
+		for p := range start {
+			start[p] = Uniform(g)
+			want[p] = start[p]
+			for gi := range n {
+				for c := range D {
+					for i := range 4 {
+						if idx[gi][c]>>i&1 == 1 {
+							want[p][c] += vs[p][gi][i]
+						}
+					}
+				}
+			}
+		}
+		eachKernel(func(avx string) {
+			got := start
+			galoisAddSubsetSums4(&got, &vs, idx)
+			if got != want {
+				t.Fatalf("trial %d (n = %d) avx=%v: wrong sums", trial, n, avx)
+			}
+		})
+	}
+}
+
+// randSubsetSums4 returns AddSubsetSums4's operands for n groups: four vectors of
+// random words and random nibbles.
+func randSubsetSums4(g *prg.PRG, n int) (vs [4][][4]uint64, idx [][D]uint8) {
+	for p := range vs {
+		vs[p] = make([][4]uint64, n)
+		for gi := range n {
+			copy(vs[p][gi][:], g.Uint64s(4))
+		}
+	}
+	idx = make([][D]uint8, n)
+	for gi := range n {
+		for c := range D {
+			idx[gi][c] = uint8(g.Uint64s(1)[0] & 15)
+		}
+	}
+	return vs, idx
+}
+
+func galoisAddSubsetSums4(e *[4]Elem, vs *[4][][4]uint64, idx [][D]uint8) {
+	AddSubsetSums4(&[4]*Elem{&e[0], &e[1], &e[2], &e[3]}, vs, idx)
+}
+
 // TestScaledRows: AddScaledRows equals the sum of the rows times the words (Mul by the
-// word as a ring element), with the AVX-512 kernel and without it.
+// word as a ring element), with each kernel (eachKernel).
 func TestScaledRows(t *testing.T) {
 	g := prg.New(prg.Key{13})
 	for trial := range 10 {
@@ -335,7 +383,7 @@ func TestScaledRows(t *testing.T) {
 			p.Mul(&x, &rows[l])
 			want.Add(&want, &p)
 		}
-		eachKernel(func(avx bool) {
+		eachKernel(func(avx string) {
 			got := start
 			got.AddScaledRows(rows, xs)
 			if got != want {
@@ -346,7 +394,7 @@ func TestScaledRows(t *testing.T) {
 }
 
 // TestMulBits: the product by an exceptional element from its bit mask equals Mul, with
-// the AVX-512 kernel and without it.
+// each kernel (eachKernel).
 func TestMulBits(t *testing.T) {
 	g := prg.New(prg.Key{10})
 	for trial := range 50 {
@@ -361,7 +409,7 @@ func TestMulBits(t *testing.T) {
 		}
 		var want Elem
 		want.Mul(&x, &y)
-		eachKernel(func(avx bool) {
+		eachKernel(func(avx string) {
 			var got Elem
 			got.MulBits(x.Bits(), &y)
 			if got != want {
@@ -380,23 +428,68 @@ func BenchmarkMul(b *testing.B) {
 		}
 	})
 	xb := x.Bits()
-	b.Run("MulBits", func(b *testing.B) {
-		for range b.N {
-			y.MulBits(xb, &y)
-		}
+	eachKernel(func(kernel string) {
+		b.Run("MulBits/"+kernel, func(b *testing.B) {
+			for range b.N {
+				y.MulBits(xb, &y)
+			}
+		})
 	})
 }
 
-// eachKernel runs f with the Go code (avx false) and, on a CPU with AVX-512, with the
-// AVX-512 kernels (avx true), and restores the package's choice afterwards.
-func eachKernel(f func(avx bool)) {
-	saved := hasAVX512
-	defer func() { hasAVX512 = saved }()
-	for _, avx := range []bool{false, true} {
-		if avx && !saved {
+// eachKernel runs f with the Go code (kernel "go") and, where the CPU has them, with the
+// AVX2 kernels alone ("avx2") and with the AVX-512 ones ("avx512"), and restores the
+// package's choice afterwards.
+func eachKernel(f func(kernel string)) {
+	saved512, saved2 := hasAVX512, hasAVX2
+	defer func() { hasAVX512, hasAVX2 = saved512, saved2 }()
+	for _, k := range []struct {
+		name         string
+		avx512, avx2 bool
+	}{{"go", false, false}, {"avx2", false, true}, {"avx512", true, saved2}} {
+		if k.avx512 && !saved512 || k.avx2 && !saved2 {
 			continue
 		}
-		hasAVX512 = avx
-		f(avx)
+		hasAVX512, hasAVX2 = k.avx512, k.avx2
+		f(k.name)
 	}
+}
+
+// BenchmarkSubsetSums: four elements' subset sums over 8 groups (the prover lift's chunk),
+// one element at a time and by AddSubsetSums4, with each kernel.
+func BenchmarkSubsetSums(b *testing.B) {
+	vs, idx := randSubsetSums4(prg.New(prg.Key{15}), 8)
+	var e [4]Elem
+	eachKernel(func(kernel string) {
+		b.Run("each/"+kernel, func(b *testing.B) {
+			for range b.N {
+				for p := range e {
+					e[p].AddSubsetSums(vs[p], idx)
+				}
+			}
+		})
+		b.Run("four/"+kernel, func(b *testing.B) {
+			for range b.N {
+				galoisAddSubsetSums4(&e, &vs, idx)
+			}
+		})
+	})
+}
+
+// BenchmarkScaledRows: the verifiers' generic lift fold, 128 rows, with each kernel.
+func BenchmarkScaledRows(b *testing.B) {
+	g := prg.New(prg.Key{16})
+	rows := make([]Elem, 128)
+	for i := range rows {
+		rows[i] = Uniform(g)
+	}
+	xs := g.Uint64s(len(rows))
+	var e Elem
+	eachKernel(func(kernel string) {
+		b.Run(kernel, func(b *testing.B) {
+			for range b.N {
+				e.AddScaledRows(rows, xs)
+			}
+		})
+	})
 }

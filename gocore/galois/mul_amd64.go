@@ -3,6 +3,7 @@ package galois
 import "golang.org/x/sys/cpu"
 
 //go:generate go run ./internal/genmul -o mul_amd64.s
+//go:generate go run ./internal/genavx2 -o avx2_amd64.s
 
 // hasAVX512 selects the AVX-512 (VPMULLQ) schoolbook product for MulAdd.
 var hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ
@@ -42,3 +43,29 @@ func addNibbleSumsAVX512(e *[D]uint64, t *[D]uint64, idx *uint8, n int)
 //
 //go:noescape
 func mulAdd56BitsAVX512(acc *[2 * D]uint64, x uint64, y *[D]uint64)
+
+// hasAVX2 selects the AVX2 kernels (avx2_amd64.s) where AVX-512 is missing.
+var hasAVX2 = cpu.X86.HasAVX2
+
+// mulAdd56BitsAVX2 is mulAdd56BitsAVX512 with four-lane registers; ypad holds four zero
+// words, y and four zero words.
+//
+//go:noescape
+func mulAdd56BitsAVX2(acc *[2 * D]uint64, x uint64, ypad *[64]uint64)
+
+// subsetSums4AVX2 adds, for g < n <= 16 and p < 4, entry idx[56g+c] of the 16 subset
+// sums of the four words vp[4g..4g+4) to lane p of out[c].
+//
+//go:noescape
+func subsetSums4AVX2(out *[D][4]uint64, v0, v1, v2, v3 *[4]uint64, idx *[D]uint8, n int)
+
+// addScaledRowsAVX2 adds xs[l] times row l of rows (rows of D words) to e for l < n
+// (n >= 1).
+//
+//go:noescape
+func addScaledRowsAVX2(e *[D]uint64, rows *[D]uint64, xs *uint64, n int)
+
+// addNibbleSumsAVX2 adds row 16g + idx[g] of t (rows of D words) to e for g < n.
+//
+//go:noescape
+func addNibbleSumsAVX2(e *[D]uint64, t *[D]uint64, idx *uint8, n int)

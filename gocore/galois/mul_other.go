@@ -25,3 +25,15 @@ func addNibbleSumsAVX512(e *[D]uint64, t *[D]uint64, idx *uint8, n int) {
 }
 
 func mulAdd56BitsAVX512(acc *[2 * D]uint64, x uint64, y *[D]uint64) { panic("galois: no AVX-512") }
+
+var hasAVX2 = false
+
+func mulAdd56BitsAVX2(acc *[2 * D]uint64, x uint64, ypad *[64]uint64) { panic("galois: no AVX2") }
+
+func subsetSums4AVX2(out *[D][4]uint64, v0, v1, v2, v3 *[4]uint64, idx *[D]uint8, n int) {
+	panic("galois: no AVX2")
+}
+
+func addScaledRowsAVX2(e *[D]uint64, rows *[D]uint64, xs *uint64, n int) { panic("galois: no AVX2") }
+
+func addNibbleSumsAVX2(e *[D]uint64, t *[D]uint64, idx *uint8, n int) { panic("galois: no AVX2") }

@@ -45,6 +45,10 @@ func (e *Elem) AddNibbleSums(t NibbleTable, idx []uint8) {
 		addNibbleSumsAVX512((*[D]uint64)(e), (*[D]uint64)(&t[0]), &idx[0], n)
 		return
 	}
+	if hasAVX2 {
+		addNibbleSumsAVX2((*[D]uint64)(e), (*[D]uint64)(&t[0]), &idx[0], n)
+		return
+	}
 	for g, b := range idx {
 		r := &t[16*g+int(b)]
 		for i := range e {
@@ -55,13 +59,20 @@ func (e *Elem) AddNibbleSums(t NibbleTable, idx []uint8) {
 
 // MulAddBits adds the unreduced product x*y to w for x in the exceptional set given as
 // the bit mask of its coefficients (bit i: the coefficient of X^i, bits 56..63 zero):
-// with AVX-512, additions under a mask instead of the 448 eight-lane products.
+// with AVX-512, additions under a mask instead of the 448 eight-lane products; with AVX2,
+// one four-lane addition per set bit and group of four words.
 func (w *Wide) MulAddBits(x uint64, y *Elem) {
 	if x>>D != 0 {
 		panic("galois: MulAddBits: bits above the degree")
 	}
 	if hasAVX512 {
 		mulAdd56BitsAVX512((*[2 * D]uint64)(w), x, (*[D]uint64)(y))
+		return
+	}
+	if hasAVX2 {
+		var ypad [D + 8]uint64
+		copy(ypad[4:], y[:])
+		mulAdd56BitsAVX2((*[2 * D]uint64)(w), x, &ypad)
 		return
 	}
 	for i := range D {

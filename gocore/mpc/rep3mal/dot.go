@@ -168,29 +168,23 @@ func (d *dotRecord) shares(uBits []uint64, v []galois.Elem) dotShares {
 	for g := range nibs {
 		nibs[g] = nibbles(uBits, 4*g)
 	}
-	// Per entry (b, j): the words of all groups of four a, then one sum over the groups
-	// (galois.AddSubsetSums, the sum in registers).
-	va, vb := make([][4]uint64, len(nibs)), make([][4]uint64, len(nibs))
-	for b := range d.p {
-		for j := range d.k {
-			nz := false
-			for a := range d.na {
-				q := d.xi[((a*d.p+b)*d.k)+j]
-				g, da := a/4, a%4
-				va[g][da], vb[g][da] = 0, 0
-				if q >= 0 {
-					va[g][da], vb[g][da] = xa[q], xb[q]
-					nz = nz || (xa[q]|xb[q]) != 0
-				}
+	// Per entry i = (b, j): the words of all groups of four a, then one sum over the
+	// groups (subsetSumPairs: two entries at a time, the sums in registers).
+	subsetSumPairs(nibs, pk, func(i int, va, vb [][4]uint64) bool {
+		b, j := i/d.k, i%d.k
+		nz := false
+		for a := range d.na {
+			q := d.xi[((a*d.p+b)*d.k)+j]
+			g, da := a/4, a%4
+			va[g][da], vb[g][da] = 0, 0
+			if q >= 0 {
+				va[g][da], vb[g][da] = xa[q], xb[q]
+				nz = nz || (xa[q]|xb[q]) != 0
 			}
-			if !nz {
-				continue
-			}
-			clearTail(va, vb, d.na)
-			s.la[b*d.k+j].AddSubsetSums(va, nibs)
-			s.lb[b*d.k+j].AddSubsetSums(vb, nibs)
 		}
-	}
+		clearTail(va, vb, d.na)
+		return nz
+	}, func(i int) (*galois.Elem, *galois.Elem) { return &s.la[i], &s.lb[i] })
 	ya, yb := d.y.A, d.y.B
 	for b := range d.p {
 		for j := range d.k {
@@ -207,21 +201,21 @@ func (d *dotRecord) shares(uBits []uint64, v []galois.Elem) dotShares {
 // claims returns the claim shares sum_b v_b sum_a u_a w_{aP+b} with w = z_B + next (as V-
 // of the next prover) and w = -prev (as V+ of the previous one).
 func (d *dotRecord) claims(nibs [][galois.D]uint8, v []galois.Elem) (cm, cp galois.Elem) {
-	wm, wp := make([][4]uint64, len(nibs)), make([][4]uint64, len(nibs))
-	for b := range d.p {
-		var tm, tp galois.Elem
+	tm, tp := make([]galois.Elem, d.p), make([]galois.Elem, d.p)
+	subsetSumPairs(nibs, d.p, func(b int, wm, wp [][4]uint64) bool {
 		for a := range d.na {
 			e := a*d.p + b
 			wm[a/4][a%4], wp[a/4][a%4] = d.z.B[e]+d.next[e], -d.prev[e]
 		}
 		clearTail(wm, wp, d.na)
-		tm.AddSubsetSums(wm, nibs)
-		tp.AddSubsetSums(wp, nibs)
+		return true
+	}, func(b int) (*galois.Elem, *galois.Elem) { return &tm[b], &tp[b] })
+	for b := range d.p {
 		var t galois.Elem
 		vb := v[b].Bits() // v_b is exceptional
-		t.MulBits(vb, &tm)
+		t.MulBits(vb, &tm[b])
 		cm.Add(&cm, &t)
-		t.MulBits(vb, &tp)
+		t.MulBits(vb, &tp[b])
 		cp.Add(&cp, &t)
 	}
 	return cm, cp
@@ -237,8 +231,7 @@ func (d *dotRecord) rowShares(uBits []uint64, v []galois.Elem) dotShares {
 		nibs[g] = nibbles(uBits, 4*g)
 	}
 	xa, xb := d.x.A, d.x.B
-	va, vb := make([][4]uint64, len(nibs)), make([][4]uint64, len(nibs))
-	for j := range k {
+	subsetSumPairs(nibs, k, func(j int, va, vb [][4]uint64) bool {
 		for a := range d.na {
 			va[a/4][a%4], vb[a/4][a%4] = 0, 0
 			if q := d.xbar[a*k+j]; q >= 0 {
@@ -246,9 +239,8 @@ func (d *dotRecord) rowShares(uBits []uint64, v []galois.Elem) dotShares {
 			}
 		}
 		clearTail(va, vb, d.na)
-		s.la[j].AddSubsetSums(va, nibs)
-		s.lb[j].AddSubsetSums(vb, nibs)
-	}
+		return true
+	}, func(j int) (*galois.Elem, *galois.Elem) { return &s.la[j], &s.lb[j] })
 	ya, yb := d.y.A, d.y.B
 	for b := range d.p {
 		for j := range k {
@@ -260,6 +252,44 @@ func (d *dotRecord) rowShares(uBits []uint64, v []galois.Elem) dotShares {
 	}
 	s.cm, s.cp = d.claims(nibs, v)
 	return s
+}
+
+// subsetSumPairs adds to the two elements dst(i) the subset sums (by the nibbles nibs of
+// the exceptional u_a) of the two word vectors that fill(i, u, v) writes, for the entries i
+// < n for which fill reports a non-zero word (the others are left as they are): two
+// entries at a time, the four elements of a pair in one galois.AddSubsetSums4.
+func subsetSumPairs(nibs [][galois.D]uint8, n int, fill func(i int, u, v [][4]uint64) bool, dst func(i int) (*galois.Elem, *galois.Elem)) {
+	var buf [2][2][][4]uint64
+	for h := range buf {
+		for c := range buf[h] {
+			buf[h][c] = make([][4]uint64, len(nibs))
+		}
+	}
+	var ents [2]int
+	np := 0
+	flush := func() {
+		switch np {
+		case 2:
+			a0, b0 := dst(ents[0])
+			a1, b1 := dst(ents[1])
+			galois.AddSubsetSums4(&[4]*galois.Elem{a0, b0, a1, b1}, &[4][][4]uint64{buf[0][0], buf[0][1], buf[1][0], buf[1][1]}, nibs)
+		case 1:
+			a0, b0 := dst(ents[0])
+			a0.AddSubsetSums(buf[0][0], nibs)
+			b0.AddSubsetSums(buf[0][1], nibs)
+		}
+		np = 0
+	}
+	for i := range n {
+		if !fill(i, buf[np][0], buf[np][1]) {
+			continue
+		}
+		ents[np] = i
+		if np++; np == 2 {
+			flush()
+		}
+	}
+	flush()
 }
 
 // clearTail zeroes the words of u and v past the first n (the last group of four's

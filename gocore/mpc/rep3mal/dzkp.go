@@ -200,7 +200,7 @@ func (z *zkLift) extend4xor(in, out [][4]uint64) {
 	for l, q := range z.gridPt {
 		out[q] = in[l]
 	}
-	if hasLiftAsm {
+	if hasExtendAsm {
 		extendXor4(&out[0], &z.diffs[0], len(z.diffs))
 		return
 	}
@@ -215,7 +215,7 @@ func (z *zkLift) extend4(in, out [][4]uint64) {
 	for l, q := range z.gridPt {
 		out[q] = in[l]
 	}
-	if hasLiftAsm {
+	if hasExtendAsm {
 		extendSub4(&out[0], &z.diffs[0], len(z.diffs))
 		return
 	}
@@ -672,13 +672,21 @@ func (st *arithStatement) liftValues() []galois.Elem {
 		acc := make([][4]uint64, lift.points)
 		var zeroed [4]bool
 		// The products of up to liftChunk groups are kept (point-major) and added to H
-		// point by point, the sum in registers across the groups (galois.AddSubsetSums).
+		// four points at a time (they share psi: galois.AddSubsetSums4), the sums in
+		// registers across the groups.
 		accT := make([][4]uint64, len(lift.offGrid)*liftChunk)
 		nibs := make([][galois.D]uint8, liftChunk)
 		ng := 0
 		flush := func() {
-			for i, q := range lift.offGrid {
-				hq[q].AddSubsetSums(accT[i*liftChunk:i*liftChunk+ng], nibs[:ng])
+			og := lift.offGrid
+			at := func(i int) [][4]uint64 { return accT[i*liftChunk : i*liftChunk+ng] }
+			i := 0
+			for ; i+4 <= len(og); i += 4 {
+				galois.AddSubsetSums4(&[4]*galois.Elem{&hq[og[i]], &hq[og[i+1]], &hq[og[i+2]], &hq[og[i+3]]},
+					&[4][][4]uint64{at(i), at(i + 1), at(i + 2), at(i + 3)}, nibs[:ng])
+			}
+			for ; i < len(og); i++ {
+				hq[og[i]].AddSubsetSums(at(i), nibs[:ng])
 			}
 			ng = 0
 		}
@@ -935,9 +943,12 @@ func (st *arithStatement) liftFold(basis, vmOff, vpOff []galois.Elem, dsts [4][]
 						}
 					}
 				}
-				for dl := range lb {
-					c.m[l0+dl].AddSubsetSums(vm[dl][:ng], nibs)
-					c.p[l0+dl].AddSubsetSums(vp[dl][:ng], nibs)
+				for dl := 0; dl < lb; dl += 4 {
+					l := l0 + dl
+					galois.AddSubsetSums4(&[4]*galois.Elem{&c.m[l], &c.m[l+1], &c.m[l+2], &c.m[l+3]},
+						&[4][][4]uint64{vm[dl][:ng], vm[dl+1][:ng], vm[dl+2][:ng], vm[dl+3][:ng]}, nibs)
+					galois.AddSubsetSums4(&[4]*galois.Elem{&c.p[l], &c.p[l+1], &c.p[l+2], &c.p[l+3]},
+						&[4][][4]uint64{vp[dl][:ng], vp[dl+1][:ng], vp[dl+2][:ng], vp[dl+3][:ng]}, nibs)
 				}
 			}
 		}

@@ -64,12 +64,13 @@ func TestLiftExtendAndBasis(t *testing.T) {
 func TestLiftKernels(t *testing.T) {
 	g := prg.New(prg.Key{4})
 	z := newLift(liftVars)
+	savedExt, saved := hasExtendAsm, hasLiftAsm
+	defer func() { hasExtendAsm, hasLiftAsm = savedExt, saved }()
 	for _, asm := range []bool{false, true} {
-		if asm && !hasLiftAsm {
+		if asm && !savedExt {
 			continue
 		}
-		saved := hasLiftAsm
-		hasLiftAsm = asm
+		hasExtendAsm, hasLiftAsm = asm, asm && saved
 		in := make([][4]uint64, z.grid)
 		for l := range in {
 			copy(in[l][:], g.Uint64s(4))
@@ -111,7 +112,7 @@ func TestLiftKernels(t *testing.T) {
 				want[q][dt] += u[q][dt]*(w[q][dt]+x[q][dt]) + v[q][dt]*w[q][dt] + u[q][dt]*(v[q][dt]+x[q][dt])
 			}
 		}
-		if asm { // (without the kernels liftGroup sums in Go: nothing to compare here)
+		if hasLiftAsm { // (without the kernels liftGroup sums in Go: nothing to compare here)
 			mulAcc2(&got[0], &u[0], &v[0], &w[0], &x[0], &z.offGrid[0], len(z.offGrid))
 			mulAcc1(&got[0], &u[0], &v[0], &x[0], &z.offGrid[0], len(z.offGrid))
 			for q := range want {
@@ -120,7 +121,6 @@ func TestLiftKernels(t *testing.T) {
 				}
 			}
 		}
-		hasLiftAsm = saved
 	}
 }
 

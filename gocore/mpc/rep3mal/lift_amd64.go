@@ -2,9 +2,13 @@ package rep3mal
 
 import "golang.org/x/sys/cpu"
 
-// hasLiftAsm selects the lift's YMM kernels (lift_amd64.s): AVX2 for the extensions,
-// AVX-512 DQ and VL for the four-lane 64-bit products (VPMULLQ on YMM).
-var hasLiftAsm = cpu.X86.HasAVX2 && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL
+// hasExtendAsm selects the lift's extension kernels (lift_amd64.s: extendSub4,
+// extendXor4), which need AVX2 only; hasLiftAsm its four-lane 64-bit product kernels
+// (mulAcc1, mulAcc2: VPMULLQ on YMM), which need AVX-512 DQ and VL as well.
+var (
+	hasExtendAsm = cpu.X86.HasAVX2
+	hasLiftAsm   = hasExtendAsm && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL
+)
 
 //go:noescape
 func extendSub4(out *[4]uint64, diffs *[3]int32, n int)

@@ -2,7 +2,7 @@
 
 package rep3mal
 
-var hasLiftAsm = false
+var hasExtendAsm, hasLiftAsm = false, false
 
 func extendSub4(out *[4]uint64, diffs *[3]int32, n int) { panic("rep3mal: no lift kernels") }
 
