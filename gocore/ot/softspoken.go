@@ -49,7 +49,9 @@ package ot
 // many on S's, plus 2(2^k - 1) word XORs per 64 OTs per block (sumTree).
 
 import (
+	"crypto/subtle"
 	"encoding/binary"
+	"unsafe"
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/prg"
@@ -326,11 +328,13 @@ func (t *sumTree) sums(k, tw int, leaf func(x int, dst []uint64), col func(i int
 	panic("ot: sumTree without a root") // unreachable for k >= 1
 }
 
+// xorInto XORs src into dst (len(dst) words; crypto/subtle's vectorised XOR on their bytes).
 func xorInto(dst, src []uint64) {
-	src = src[:len(dst)]
-	for i := range dst {
-		dst[i] ^= src[i]
+	if len(dst) == 0 {
+		return
 	}
+	d := unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), 8*len(dst))
+	subtle.XORBytes(d, d, unsafe.Slice((*byte)(unsafe.Pointer(&src[0])), 8*len(dst)))
 }
 
 // xorMasked XORs src AND mask into dst (mask all zeros or all ones: S's secret decides
