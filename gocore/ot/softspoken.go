@@ -252,7 +252,8 @@ func (e *extSender) extend(msg []byte, n int, random bool) (q []Block, base uint
 			// With R_Delta taken as zero, T'_i = XOR_{x_i = 1} R_x and u' = XOR_x R_x (what
 			// R computes, less R_Delta): Q'_i = T'_i xor Delta_i*u', and Q_i = Q'_i xor
 			// Delta_i*d_b. The tree's shape depends on the public x only; the punctured
-			// stream is a zero leaf.
+			// stream is a zero leaf (the one test of x against Delta_b, as in the loop
+			// that skipped it before the tree).
 			delta := blockBits(e.s, b, k)
 			g := e.g[b]
 			ub := tree.sums(k, tw, func(x int, dst []uint64) {
@@ -330,6 +331,7 @@ func (t *sumTree) sums(k, tw int, leaf func(x int, dst []uint64), col func(i int
 
 // xorInto XORs src into dst (len(dst) words; crypto/subtle's vectorised XOR on their bytes).
 func xorInto(dst, src []uint64) {
+	src = src[:len(dst)] // bounds: the byte view below must not run past src
 	if len(dst) == 0 {
 		return
 	}
