@@ -717,3 +717,52 @@ func testDeltaCOT(t *testing.T, mal bool) {
 		}
 	}
 }
+
+// TestSumTree: the tree of sumTree gives the subset sums of the naive loop (u = XOR of all
+// streams, column i = XOR of the streams with bit i of x set) for every k the sessions
+// accept and more, over several calls on the same scratch, with a zero leaf as S's
+// punctured stream.
+func TestSumTree(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, k := range []int{1, 2, 3, 4, 5, 8} {
+		tree := newSumTree(k)
+		for call, tw := range []int{tileWords, 3, 1} {
+			hole := rng.IntN(1 << k)
+			streams := make([][]uint64, 1<<k)
+			wantU := make([]uint64, tw)
+			wantCols := make([][]uint64, k)
+			for i := range wantCols {
+				wantCols[i] = make([]uint64, tw)
+			}
+			for x := range streams {
+				streams[x] = make([]uint64, tw)
+				if x == hole && call == 1 {
+					continue // zero
+				}
+				for w := range streams[x] {
+					streams[x][w] = rng.Uint64()
+				}
+				xorInto(wantU, streams[x])
+				for i := range k {
+					if x>>i&1 == 1 {
+						xorInto(wantCols[i], streams[x])
+					}
+				}
+			}
+			cols := make([][]uint64, k)
+			for i := range cols {
+				cols[i] = make([]uint64, tw)
+			}
+			u := tree.sums(k, tw, func(x int, dst []uint64) { copy(dst, streams[x]) },
+				func(i int) []uint64 { return cols[i] })
+			if fmt.Sprint(u) != fmt.Sprint(wantU) {
+				t.Fatalf("k=%d tw=%d: u differs", k, tw)
+			}
+			for i := range k {
+				if fmt.Sprint(cols[i]) != fmt.Sprint(wantCols[i]) {
+					t.Fatalf("k=%d tw=%d: column %d differs", k, tw, i)
+				}
+			}
+		}
+	}
+}

@@ -28,9 +28,14 @@ func must2(t testing.TB, conns []net.Conn, f0, f1 func() error) {
 
 // newParties connects two parties over conns (OT sessions, then tinyot parties).
 func newParties(conns []net.Conn) (ps [2]*Party, e0, e1 error) {
+	return newPartiesK(conns, ot.DefaultK)
+}
+
+// newPartiesK is newParties on malicious OT sessions with SoftSpoken parameter k.
+func newPartiesK(conns []net.Conn, k int) (ps [2]*Party, e0, e1 error) {
 	f := func(i int) func() error {
 		return func() error {
-			s, err := ot.NewSessionMalicious(conns[i], 1-i, seeded(byte(1+i)), ot.DefaultK)
+			s, err := ot.NewSessionMalicious(conns[i], 1-i, seeded(byte(1+i)), k)
 			if err != nil {
 				return err
 			}
@@ -281,6 +286,35 @@ func TestTriples(t *testing.T) {
 	}
 }
 
+// TestTriplesSoftSpoken8: triples on malicious OT sessions with SoftSpoken k = 8 (half the
+// extension bytes of the default k = 4, BenchmarkTriplesSoftSpoken) are correct, and
+// TriplesBytes predicts their bytes exactly (67 instead of 85 per triple at B = 3).
+func TestTriplesSoftSpoken8(t *testing.T) {
+	conns := net.NewPipes(2)
+	ps, e0, e1 := newPartiesK(conns, 8)
+	if e0 != nil || e1 != nil {
+		t.Fatalf("setup: %v; %v", e0, e1)
+	}
+	const n, batch = 5000, 2048
+	ps[0].Batch, ps[1].Batch = batch, batch
+	var a, b, c [2]Bits
+	before := [2]int64{conns[0].Stats().BytesSent, conns[1].Stats().BytesSent}
+	must2(t, conns, func() (err error) { a[0], b[0], c[0], err = ps[0].Triples(n); return },
+		func() (err error) { a[1], b[1], c[1], err = ps[1].Triples(n); return })
+	for i := range 2 {
+		got := conns[i].Stats().BytesSent - before[i]
+		if want := TriplesBytes(n, batch, 0, 8, i == 0); got != want {
+			t.Fatalf("party %d sent %d bytes, TriplesBytes says %d", i, got, want)
+		}
+		if k4 := TriplesBytes(n, batch, 0, ot.DefaultK, i == 0); got >= k4 {
+			t.Fatalf("party %d sent %d bytes at k = 8, not fewer than the %d at k = %d", i, got, k4, ot.DefaultK)
+		}
+	}
+	if err := checkTriples(ps, a, b, c); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func popcount(w uint64) int {
 	n := 0
 	for ; w != 0; w &= w - 1 {
@@ -329,6 +363,9 @@ func TestBucketSize(t *testing.T) {
 	for _, tc := range []struct{ l, batches, want int }{
 		{1, 1, 40}, {1000, 1, 5}, {3100, 1, 4}, {280000, 1, 3}, {1 << 20, 1, 3},
 		{1 << 20, 14, 3}, {1 << 20, 70, 4}, {1 << 21, 35, 3},
+		// Buckets of 2 need about 2^38 buckets in one batch (39.4 bits at 2^37): 3 is the
+		// floor at any batch a party can hold.
+		{1 << 37, 1, 3}, {1 << 38, 1, 2},
 	} {
 		b := BucketSize(tc.l, tc.batches)
 		if b != tc.want {

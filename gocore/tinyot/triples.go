@@ -66,6 +66,21 @@ package tinyot
 // of the check. For B = 3: about 3 x 28.3 = 85 bytes per AND triple and party; for B =
 // 4, 113. Rounds per batch: the three extension messages and the keys (1), u and G (1), d
 // (1), the seed (1.5), the openings (1), the check (1.5).
+//
+// KRRW18 (Katz, Ranellucci, Rosulek, Wang, "Optimizing Authenticated Garbling for Faster
+// Secure Two-Party Computation", CRYPTO 2018, eprint 2018/578) is not a cheaper leaky AND
+// for these triples (session 10, issue 14; design notes). Its leaky AND (Fig. 5, as its
+// authors implement it in emp-ag2pc: backend/triple_pool.h, leaky_and_halfgate) is the
+// half-gate form above: three COTs per leaky triple and direction, one kappa-bit G =
+// H(K[x]) xor H(K[x] xor Delta) xor C each way, and one bit each way (it pins bit 1 of the
+// two Deltas to 1 and 0 and opens bit 1 of the check value to fix z, where this file
+// sends u and d: the same count), then buckets of B with one opened bit per extra member.
+// Its bytes per leaky triple equal this file's, 16.25 plus the COTs. Its other saving,
+// the function-dependent leaky AND of section 5.2 (the bucket's first triple built on the
+// gate's own input masks: 3B-2 COTs instead of 3B and no Beaver opening, about 9 % here),
+// needs the AND's inputs when the triple is made: Triples' callers take triples before
+// their inputs exist, and in this symmetric form the leak (the honest share of x) would
+// fall on a real input's share.
 
 import (
 	"bytes"
