@@ -215,11 +215,19 @@ func New(conn net.Conn, opt mpc.Options) (*Protocol, error) {
 		case mpc.PreprocessingDealer:
 			p.src, err = simulatedDealer(conn, p.rng)
 			return err
-		case mpc.PreprocessingDefault:
+		case PreprocessingOT:
 			p.src, err = newOTSource(conn, p.rng)
 			return err
+		case mpc.PreprocessingDefault, PreprocessingHE:
+			s, err := newOTSource(conn, p.rng)
+			if err != nil {
+				return err
+			}
+			p.src, err = newHESource(s, opt.Preprocessing == PreprocessingHE)
+			return err
 		}
-		return errs.New(errs.Config, "spdz2k: preprocessing %q: want \"\" (the OT-based offline phase) or %q", opt.Preprocessing, mpc.PreprocessingDealer)
+		return errs.New(errs.Config, "spdz2k: preprocessing %q: want \"\" (the OT-based offline phase, linear layers by HE where that sends fewer bytes), %q (all by OT), %q (linear layers by HE wherever possible) or %q",
+			opt.Preprocessing, PreprocessingOT, PreprocessingHE, mpc.PreprocessingDealer)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("spdz2k setup: %w", err)
