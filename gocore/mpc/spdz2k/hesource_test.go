@@ -2,6 +2,7 @@ package spdz2k
 
 import (
 	"fmt"
+	"os"
 	"testing"
 
 	"github.com/qmpc/qmpc/gocore/errs"
@@ -194,5 +195,112 @@ func TestHESourceNewKeys(t *testing.T) {
 	}
 	if _, _, err := s[1].params.Respond(u, w, s[1].rng); errs.KindOf(err) != errs.Config {
 		t.Fatalf("fourth response polynomial under the key: %v, want hemat's Config refusal", err)
+	}
+}
+
+// TestHESourceTamper: a party that alters its public key (in b or in the key's proof),
+// its upload (a ciphertext or a proof) or its responses (c1 of the triple's response or a
+// wanted coefficient of the sacrifice's) on the wire makes the honest party end in
+// errs.Cheating: the proofs catch the key and the upload, the sacrifice (or the
+// residue check) the responses. Both parties cheat in turn.
+func TestHESourceTamper(t *testing.T) {
+	if testing.Short() {
+		t.Skip("each case repeats the OT setup and the HE key generation")
+	}
+	f := matMul{3, 4, 2}
+	cases := []struct {
+		kind string
+		at   func(n int) int // the byte altered in a message of n bytes
+	}{
+		{"public key", func(n int) int { return 100 }},
+		{"upload", func(n int) int { return 100 }},
+		{"responses", func(n int) int { return 100 }},
+		{"public key", func(n int) int { return n - 1000 }},
+		{"upload", func(n int) int { return n - 1000 }},
+		{"responses", func(n int) int { return n - 10 }},
+	}
+	if os.Getenv("QMPC_HE_TAMPER_ALL") == "" {
+		cases = cases[:3] // QMPC_HE_TAMPER_ALL=1: also the proofs and the sacrifice's response
+	}
+	for _, tc := range cases {
+		for cheater := range 2 {
+			conns := net.NewPipes(2)
+			s := hePair(t, conns)
+			fired := false
+			s[cheater].sending = func(kind string, msg []byte) {
+				if kind == tc.kind && !fired {
+					msg[tc.at(len(msg))] ^= 0x01
+					fired = true
+				}
+			}
+			e0, e1 := both(conns, func() error { _, _, _, err := s[0].Triple(f); return err },
+				func() error { _, _, _, err := s[1].Triple(f); return err })
+			eh := []error{e0, e1}[1-cheater]
+			if !fired || errs.KindOf(eh) != errs.Cheating {
+				t.Fatalf("%s altered by party %d (fired %v): honest party's error %v", tc.kind, cheater, fired, eh)
+			}
+			t.Logf("%s altered by party %d: %v", tc.kind, cheater, eh)
+		}
+	}
+}
+
+// TestHESourceResponseMasked (the responder's view argument, checked): what the
+// encryptor decrypts from a response, f(X_i, W_j) - R_j, has balanced bits at every one
+// of the 128 positions whether W_j is 0 or random, for a fixed X_i: the mask R_j, fresh per
+// response, hides W_j. (Without the mask, W_j = 0 decrypts to 0.)
+func TestHESourceResponseMasked(t *testing.T) {
+	p, err := hemat.NewParams()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := seededReader(9)
+	sk, pk, err := p.KeyGen(rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := p.BestMatMul(64, 8, 64, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, err := c.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := ring128.Vec{Lo: rng.Uint64s(pl.EncLen()), Hi: rng.Uint64s(pl.EncLen())}
+	up, err := sk.Encrypt(pl, x, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := p.ReadUpload(pl, pk, up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"W = 0", "W random"} {
+		w := ring128.Make(pl.PlainLen())
+		if name == "W random" {
+			w = ring128.Vec{Lo: rng.Uint64s(w.Len()), Hi: rng.Uint64s(w.Len())}
+		}
+		resp, _, err := p.Respond(u, w, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := sk.Decrypt(pl, resp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := d.Len()
+		for b := range 128 {
+			ones := 0
+			for e := range n {
+				v := d.Lo[e]
+				if b >= 64 {
+					v = d.Hi[e]
+				}
+				ones += int(v >> (b % 64) & 1)
+			}
+			if fr := float64(ones) / float64(n); fr < 0.45 || fr > 0.55 {
+				t.Fatalf("%s: bit %d of the decrypted values set in %.3f of %d", name, b, fr, n)
+			}
+		}
 	}
 }
