@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/hemat"
 	"github.com/qmpc/qmpc/gocore/model"
 	"github.com/qmpc/qmpc/gocore/model/tflite/tflitetest"
 	"github.com/qmpc/qmpc/gocore/mpc/spdz2k"
@@ -185,4 +186,105 @@ func TestSpdz2kOfflineBudget(t *testing.T) {
 		t.Fatalf("got %v, want a Config error naming the predicted GB per party", err)
 	}
 	t.Log(err)
+}
+
+// TestSpdz2kOfflinePrediction logs spdz2k's predicted offline bytes per party, with
+// every triple by Π_Triple over OT and with the linear layers' triples by HE (the
+// default), for the shared models; the HE prediction must be the smaller.
+func TestSpdz2kOfflinePrediction(t *testing.T) {
+	for _, m := range []string{
+		"tflm/person_detect.tflite",
+		"coral/mobilenet_v1_0.25_128_quant.tflite",
+		"coral/mobilenet_v1_0.5_160_quant.tflite",
+	} {
+		g := sharedModel(t, m)
+		c, err := Compile(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := c.Demand(g, 2, Options{Owner: 0, Client: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ot, err := spdz2k.PredictOffline(d.Infer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		he, err := spdz2k.PredictOfflineHE(d.Infer, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: OT %.2f GB (%v); default (HE linear layers) %.2f GB (%v)", m, ot.Total()/1e9, ot, he.Total()/1e9, he)
+		if he.Total() >= ot.Total() {
+			t.Errorf("%s: HE prediction %.2f GB not below OT's %.2f GB", m, he.Total()/1e9, ot.Total()/1e9)
+		}
+	}
+}
+
+// TestSpdz2kHE runs spdz2k with preprocessing "he" (the linear layers' triples from
+// hemat wherever it lays them out: here the convolution's matrix product and the
+// depthwise convolution are recognised; the default would pick Π_Triple for layers this
+// small) end to end on the tamper tests' small model: the output equals the cleartext
+// evaluator's, and an altered public key, upload or response of either party (the key
+// message is found by its size; the upload and the responses are the next two messages)
+// ends in errs.Cheating.
+func TestSpdz2kHE(t *testing.T) {
+	if testing.Short() {
+		t.Skip("HE key generation, proofs and the OT offline phase: about a minute of CPU")
+	}
+	g := tflitetest.TinyConv(model.Int8, 4, 4, 2, 3, 5)
+	c, err := Compile(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := randomInputs(g, rand.New(rand.NewPCG(5, 1)))
+	want, err := qnn.Run(g, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(tm *Tamper) (*Result, error) {
+		return RunLocalWith(spdz2k.Name, g, c, in, Options{Owner: 0, Client: 1}, LocalOptions{
+			Spec: &spdz2k.Spec, Tamper: tm, MessageSizes: tm == nil, Preprocessing: spdz2k.PreprocessingHE,
+			Rand: func(id int) io.Reader { return rand.NewChaCha8([32]byte{byte(id), 5}) }})
+	}
+	clean, err := run(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(clean.Outputs[0].Data, want[0].Data) {
+		t.Fatal("spdz2k (HE) output differs from the cleartext evaluator")
+	}
+	t.Logf("offline %.1f s, online %.2f s; bytes sent %v; offline %v; messages %v", clean.Offline.Seconds, clean.Total.Seconds-clean.Offline.Seconds,
+		clean.Total.BytesSent, clean.Offline.BytesSent, clean.Messages)
+	pred, err := spdz2k.PredictOfflineHE(clean.Demand, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("predicted offline %.1f MB per party (%v), measured %.1f MB", pred.Total()/1e6, pred, float64(clean.Offline.BytesSent[0])/1e6)
+	if pred["HE products"] == 0 {
+		t.Fatalf("no HE triple predicted: %v", pred)
+	}
+	hp, err := hemat.NewParams()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := range 2 {
+		key := -1
+		for k, n := range clean.MessageSizes[p] {
+			if n == hp.PublicKeyBytes() {
+				key = k
+				break
+			}
+		}
+		if key < 0 {
+			t.Fatalf("party %d sent no public key", p)
+		}
+		for i, what := range []string{"public key", "upload", "responses"} {
+			tm := &Tamper{Party: p, Spec: net.Tamper{Message: key + i, Word: 50, Xor: 1 << 9}}
+			_, err := run(tm)
+			if !tm.Fired || errs.KindOf(err) != errs.Cheating {
+				t.Errorf("party %d's %s (message %d, %d bytes) altered (fired %v): %v, want a cheating error", p, what, key+i, clean.MessageSizes[p][key+i], tm.Fired, err)
+			}
+		}
+	}
 }

@@ -464,3 +464,27 @@ func (s *heSource) peerFault(what string, err error) error {
 	}
 	return errs.New(errs.Cheating, "spdz2k offline party %d: HE %s from party %d: %v", s.id, what, s.other, err)
 }
+
+// depthwiseGather is the gatherMul of depthwise convolution d, with the index maps the
+// engine makes (engine/index.go, depth multiplier 1) and depthwiseOf recognises.
+func depthwiseGather(d hemat.Depthwise) gatherMul {
+	g := gatherMul{xLen: d.H * d.W * d.C, wLen: d.KH * d.KW * d.C, k: d.KH * d.KW}
+	for oy := 0; oy < d.OH; oy++ {
+		for ox := 0; ox < d.OW; ox++ {
+			for c := 0; c < d.C; c++ {
+				for dy := 0; dy < d.KH; dy++ {
+					for dx := 0; dx < d.KW; dx++ {
+						y, x := oy*d.Stride+dy-d.PadT, ox*d.Stride+dx-d.PadL
+						q := int32(-1)
+						if y >= 0 && y < d.H && x >= 0 && x < d.W {
+							q = int32((y*d.W+x)*d.C + c)
+						}
+						g.xIdx = append(g.xIdx, q)
+						g.wIdx = append(g.wIdx, int32((dy*d.KW+dx)*d.C+c))
+					}
+				}
+			}
+		}
+	}
+	return g
+}

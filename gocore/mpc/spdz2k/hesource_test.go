@@ -25,30 +25,6 @@ func hePair(t testing.TB, conns []net.Conn) [2]*heSource {
 	return s
 }
 
-// depthwiseGather is the engine's gatherMul of a depthwise convolution (index.go's
-// depthwise with depth multiplier 1).
-func depthwiseGather(d hemat.Depthwise) gatherMul {
-	g := gatherMul{xLen: d.H * d.W * d.C, wLen: d.KH * d.KW * d.C, k: d.KH * d.KW}
-	for oy := 0; oy < d.OH; oy++ {
-		for ox := 0; ox < d.OW; ox++ {
-			for c := 0; c < d.C; c++ {
-				for dy := 0; dy < d.KH; dy++ {
-					for dx := 0; dx < d.KW; dx++ {
-						y, x := oy*d.Stride+dy-d.PadT, ox*d.Stride+dx-d.PadL
-						q := int32(-1)
-						if y >= 0 && y < d.H && x >= 0 && x < d.W {
-							q = int32((y*d.W+x)*d.C + c)
-						}
-						g.xIdx = append(g.xIdx, q)
-						g.wIdx = append(g.wIdx, int32((dy*d.KW+dx)*d.C+c))
-					}
-				}
-			}
-		}
-	}
-	return g
-}
-
 var heDepthwise = hemat.Depthwise{H: 5, W: 4, C: 3, KH: 3, KW: 3, Stride: 2, PadT: 1, PadL: 0, OH: 3, OW: 2}
 
 // TestDepthwiseOf: the geometry is recognised from the index maps exactly (SAME and

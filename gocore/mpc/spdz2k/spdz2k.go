@@ -127,7 +127,7 @@ var Spec = mpc.Spec{
 		"and TinyOT bits, with a malicious OT-based offline phase (costly: small models; a model whose offline phase would send more than 20 GB per party is refused)",
 	MinParties: 2, MaxParties: 2, DefaultParties: 2,
 	Corruption: mpc.DishonestMajority, Security: mpc.MaliciousAbort, Domain: mpc.Ring64,
-	Offline: true, Dealer: true,
+	Offline: true, Dealer: true, Sources: []string{PreprocessingOT, PreprocessingHE},
 	New:       func(conn net.Conn, opt mpc.Options) (mpc.Protocol, error) { return New(conn, opt) },
 	NewClient: newClient,
 }
