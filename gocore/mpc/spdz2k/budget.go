@@ -9,6 +9,13 @@ package spdz2k
 // names the prediction and where it goes. The simulated dealer has no budget (its cost is
 // not sent by the parties).
 //
+// With the default offline phase (heSource, hesource.go) the linear layers' triples
+// whose HE products send fewer bytes are charged hemat's exact upload and response sizes,
+// the authentication of their five vectors and one public key with its proof per key
+// pair (PredictOfflineHE); the rest as below. MobileNetV1 0.25_128 is predicted at 22.8
+// GB per party with HE (110.8 GB with Π_Triple for every triple), still above the
+// budget: its conversions (edaBits 13.9 GB, AND triples 6.2 GB) alone are 20.1 GB.
+//
 // The prediction (PredictOffline) follows the OT source's message sizes: Π_Triple sends
 // tau correlated OTs of l Z_2^128 elements per unit (16 l bytes of corrections and about 4
 // bytes of OT extension per OT) and authenticates five vectors (A, B, C, A', C'); the other
@@ -34,7 +41,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/mpc/count"
 )
 
-// MaxOfflineBytes is the most the OT-based offline phase may send per party for one
+// MaxOfflineBytes is the most the offline phase may send per party for one
 // inference (20 GB, issue 14's budget for MobileNetV1 0.25_128); above it Preprocess
 // refuses the computation before any offline work.
 const MaxOfflineBytes = 20e9
@@ -91,7 +98,7 @@ func tripleCost(units, l, nA, nB, nC int64) float64 {
 func PredictOffline(d *mpc.Demand) (OfflineCost, error) { return predictOffline(d, false, nil) }
 
 // PredictOfflineHE is PredictOffline for the default offline phase (heSource, always
-// false: each linear layer by HE when that sends fewer bytes) or for preprocessing "he"
+// false: each linear layer by HE when that halves its bytes) or for preprocessing "he"
 // (always true): hemat's upload and two responses per HE triple (exact: the plans'
 // sizes), the authentication of its five vectors, and one public key with its proof per
 // party (once per key pair; a key pair serves up to hemat.MaxResponses response

@@ -85,8 +85,9 @@ package spdz2k
 // triples), gathers that are not a depthwise convolution (depth multiplier above 1,
 // batches, dilation), a plan with more response polynomials than a key pair allows, and,
 // unless preprocessing "he" asks for HE wherever possible, every bilinear whose HE bytes
-// (upload and two responses per party) are not below Π_Triple's correlated-OT bytes
-// (tiny layers: an upload carries at least 5.6 MB of proof) use the OT source's Π_Triple.
+// (upload and two responses per party) are not at most half Π_Triple's correlated-OT
+// bytes (heMargin; tiny layers: an upload carries at least 5.6 MB of proof) use the OT
+// source's Π_Triple.
 
 import (
 	"errors"
@@ -100,7 +101,7 @@ import (
 
 // PreprocessingHE is the OT offline phase with the linear layers' triples from
 // homomorphic encryption wherever hemat can lay them out (heSource with always set).
-// The default ("") is heSource choosing per bilinear the fewer bytes; PreprocessingOT
+// The default ("") is heSource choosing HE per bilinear when it halves the bytes; PreprocessingOT
 // is the OT source alone.
 const PreprocessingHE = "he"
 
@@ -195,9 +196,16 @@ func (s *heSource) planFor(f bilinear) (*hePlan, error) {
 	return hp, nil
 }
 
+// heMargin is how many times fewer bytes than Π_Triple's OTs an HE triple must send to
+// be chosen by default: HE costs more CPU per byte saved (the digits CNN's
+// fully-connected layer, [1,128]x[128,10], sends 8.0 MB either way and takes 4.7 s of
+// wall time by HE against 1.0 s by OT, BENCHMARKS.md).
+const heMargin = 2
+
 // heCost lays out f (a matMul, or a gatherMul that depthwiseOf recognises) and returns
 // its plan, or nil when Π_Triple is to be used (no layout, too many response polynomials
-// for one key pair, or, unless always, no fewer bytes than Π_Triple's OTs).
+// for one key pair, or, unless always, not heMargin times fewer bytes than Π_Triple's
+// OTs).
 func heCost(p *hemat.Params, f bilinear, always bool) (*hePlan, error) {
 	var pl *hemat.Plan
 	var err error
@@ -226,7 +234,7 @@ func heCost(p *hemat.Params, f bilinear, always bool) (*hePlan, error) {
 		return nil, nil
 	}
 	hp := &hePlan{plan: pl, bytes: p.UploadBytes(pl) + 2*p.ResponseBytes(pl)}
-	if !always && float64(hp.bytes) >= otProductBytes(f) {
+	if !always && float64(heMargin*hp.bytes) > otProductBytes(f) {
 		return nil, nil
 	}
 	return hp, nil
