@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -227,7 +228,8 @@ func TestSpdz2kOfflinePrediction(t *testing.T) {
 // small) end to end on the tamper tests' small model: the output equals the cleartext
 // evaluator's, and an altered public key, upload or response of either party (the key
 // message is found by its size; the upload and the responses are the next two messages)
-// ends in errs.Cheating.
+// ends in errs.Cheating. QMPC_SPDZ2K_HE_SWEEP=N adds N random alterations (party, one of
+// the three HE messages, word, xor or offset): each must be detected or change nothing.
 func TestSpdz2kHE(t *testing.T) {
 	if testing.Short() {
 		t.Skip("HE key generation, proofs and the OT offline phase: about a minute of CPU")
@@ -268,6 +270,7 @@ func TestSpdz2kHE(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var keyMsg [2]int
 	for p := range 2 {
 		key := -1
 		for k, n := range clean.MessageSizes[p] {
@@ -279,6 +282,7 @@ func TestSpdz2kHE(t *testing.T) {
 		if key < 0 {
 			t.Fatalf("party %d sent no public key", p)
 		}
+		keyMsg[p] = key
 		for i, what := range []string{"public key", "upload", "responses"} {
 			tm := &Tamper{Party: p, Spec: net.Tamper{Message: key + i, Word: 50, Xor: 1 << 9}}
 			_, err := run(tm)
@@ -286,5 +290,44 @@ func TestSpdz2kHE(t *testing.T) {
 				t.Errorf("party %d's %s (message %d, %d bytes) altered (fired %v): %v, want a cheating error", p, what, key+i, clean.MessageSizes[p][key+i], tm.Fired, err)
 			}
 		}
+	}
+	// QMPC_SPDZ2K_HE_SWEEP=N: N random (party, HE message, word, xor or offset).
+	runs, _ := strconv.Atoi(os.Getenv("QMPC_SPDZ2K_HE_SWEEP"))
+	r := rand.New(rand.NewPCG(23, 29))
+	counts := map[string]int{}
+	for range runs {
+		p := r.IntN(2)
+		k := keyMsg[p] + r.IntN(3)
+		s := net.Tamper{Message: k, Word: r.IntN(words(clean, p, k))}
+		if r.IntN(2) == 0 {
+			s.Xor = r.Uint64() | 1
+		} else {
+			s.Add = r.Uint64() | 1
+		}
+		tm := &Tamper{Party: p, Spec: s}
+		res, err := run(tm)
+		oc := "detected"
+		switch {
+		case errs.KindOf(err) == errs.Cheating:
+		case err != nil:
+			oc = fmt.Sprintf("error that is not a cheating report: %v", err)
+		case !tm.Fired:
+			oc = "unchanged"
+		case bytes.Equal(res.Outputs[0].Data, want[0].Data):
+			oc = "altered, undetected, output unchanged"
+		default:
+			oc = "altered, undetected, output changed"
+		}
+		counts[oc]++
+		switch oc {
+		case "detected", "unchanged":
+		case "altered, undetected, output unchanged": // e.g. a padding bit of a packed polynomial
+			t.Logf("party %d, message %d (%d bytes), %v: %s", p, k, clean.MessageSizes[p][k], s, oc)
+		default:
+			t.Errorf("party %d, message %d (%d bytes), %v: %s", p, k, clean.MessageSizes[p][k], s, oc)
+		}
+	}
+	if runs > 0 {
+		t.Logf("%d tampers of the HE messages: %v", runs, counts)
 	}
 }
