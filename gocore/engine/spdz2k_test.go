@@ -122,28 +122,7 @@ func TestSpdz2kOT(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spdz2k's OT offline phase takes about 20 s on the small model")
 	}
-	g := tflitetest.TinyConv(model.Int8, 4, 4, 2, 3, 5)
-	c, err := Compile(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := randomInputs(g, rand.New(rand.NewPCG(5, 1)))
-	want, err := qnn.Run(g, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := func(tm *Tamper) (*Result, error) {
-		return RunLocalWith(spdz2k.Name, g, c, in, Options{Owner: 0, Client: 1}, LocalOptions{
-			Spec: &spdz2k.Spec, Tamper: tm, MessageSizes: tm == nil,
-			Rand: func(id int) io.Reader { return rand.NewChaCha8([32]byte{byte(id), 5}) }})
-	}
-	clean, err := run(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(clean.Outputs[0].Data, want[0].Data) {
-		t.Fatal("spdz2k (OT) output differs from the cleartext evaluator")
-	}
+	run, clean := spdz2kTiny(t, spdz2k.PreprocessingOT)
 	t.Logf("offline %.1f s, online %.2f s; bytes sent %v; messages %v", clean.Offline.Seconds, clean.Total.Seconds-clean.Offline.Seconds,
 		clean.Total.BytesSent, clean.Messages)
 	// The offline budget's prediction (spdz2k.PredictOffline) against the run. It is
@@ -170,6 +149,35 @@ func TestSpdz2kOT(t *testing.T) {
 			}
 		}
 	}
+}
+
+// spdz2kTiny runs spdz2k with preprocessing pre on the tamper tests' small convolutional
+// model: run makes one run (altered as tm says; message sizes recorded when tm is nil),
+// clean is an unaltered run, whose output is checked against the cleartext evaluator's.
+func spdz2kTiny(t *testing.T, pre string) (run func(tm *Tamper) (*Result, error), clean *Result) {
+	t.Helper()
+	g := tflitetest.TinyConv(model.Int8, 4, 4, 2, 3, 5)
+	c, err := Compile(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := randomInputs(g, rand.New(rand.NewPCG(5, 1)))
+	want, err := qnn.Run(g, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run = func(tm *Tamper) (*Result, error) {
+		return RunLocalWith(spdz2k.Name, g, c, in, Options{Owner: 0, Client: 1}, LocalOptions{
+			Spec: &spdz2k.Spec, Tamper: tm, MessageSizes: tm == nil, Preprocessing: pre,
+			Rand: func(id int) io.Reader { return rand.NewChaCha8([32]byte{byte(id), 5}) }})
+	}
+	if clean, err = run(nil); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(clean.Outputs[0].Data, want[0].Data) {
+		t.Fatalf("spdz2k (preprocessing %q) output differs from the cleartext evaluator", pre)
+	}
+	return run, clean
 }
 
 // TestSpdz2kOfflineBudget: spdz2k with its OT offline phase refuses MobileNetV1 0.25_128,
@@ -234,28 +242,7 @@ func TestSpdz2kHE(t *testing.T) {
 	if testing.Short() {
 		t.Skip("HE key generation, proofs and the OT offline phase: about a minute of CPU")
 	}
-	g := tflitetest.TinyConv(model.Int8, 4, 4, 2, 3, 5)
-	c, err := Compile(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := randomInputs(g, rand.New(rand.NewPCG(5, 1)))
-	want, err := qnn.Run(g, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := func(tm *Tamper) (*Result, error) {
-		return RunLocalWith(spdz2k.Name, g, c, in, Options{Owner: 0, Client: 1}, LocalOptions{
-			Spec: &spdz2k.Spec, Tamper: tm, MessageSizes: tm == nil, Preprocessing: spdz2k.PreprocessingHE,
-			Rand: func(id int) io.Reader { return rand.NewChaCha8([32]byte{byte(id), 5}) }})
-	}
-	clean, err := run(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(clean.Outputs[0].Data, want[0].Data) {
-		t.Fatal("spdz2k (HE) output differs from the cleartext evaluator")
-	}
+	run, clean := spdz2kTiny(t, spdz2k.PreprocessingHE)
 	t.Logf("offline %.1f s, online %.2f s; bytes sent %v; offline %v; messages %v", clean.Offline.Seconds, clean.Total.Seconds-clean.Offline.Seconds,
 		clean.Total.BytesSent, clean.Offline.BytesSent, clean.Messages)
 	pred, err := spdz2k.PredictOfflineHE(clean.Demand, true)
@@ -313,7 +300,7 @@ func TestSpdz2kHE(t *testing.T) {
 			oc = fmt.Sprintf("error that is not a cheating report: %v", err)
 		case !tm.Fired:
 			oc = "unchanged"
-		case bytes.Equal(res.Outputs[0].Data, want[0].Data):
+		case bytes.Equal(res.Outputs[0].Data, clean.Outputs[0].Data):
 			oc = "altered, undetected, output unchanged"
 		default:
 			oc = "altered, undetected, output changed"
