@@ -110,7 +110,7 @@ type heSource struct {
 	*otSource
 	params *hemat.Params
 	// always: HE for every bilinear hemat can lay out; otherwise only when its bytes are
-	// below Π_Triple's.
+	// at most 1/heMargin of Π_Triple's.
 	always bool
 	sk     *hemat.SecretKey
 	peer   *hemat.PublicKey // the peer's parsed key (it counts the responses made under it)
@@ -119,8 +119,9 @@ type heSource struct {
 	// heTriples counts the triples made by HE (tests).
 	heTriples int
 
-	// beforeUpload, if set (tests only), may change this party's factor X_i before it is
-	// encrypted; beforeRespond may change W_i and W'_i before the responses (a cheater).
+	// beforeUpload, if set (tests only), may change the copy of this party's factor X_i
+	// that it encrypts; beforeRespond the copies of W_i and W'_i it multiplies by (a
+	// cheater whose products do not match the shares it authenticates).
 	beforeUpload  func(x ring128.Vec)
 	beforeRespond func(w, w2 ring128.Vec)
 	// sending, if set (tests only), may change a message of kind "public key", "upload"
@@ -351,11 +352,13 @@ func (s *heSource) Triple(f bilinear) (a, b, c *AShare, err error) {
 	nA, nB, nC := f.sizes()
 	encLeft := pl.EncryptLeft
 	X, W, W2 := s.randVec(pl.EncLen()), s.randVec(pl.PlainLen()), s.randVec(pl.PlainLen())
+	enc := X
 	if s.beforeUpload != nil {
-		s.beforeUpload(X)
+		enc = X.Clone()
+		s.beforeUpload(enc)
 	}
 	// 1. the uploads
-	up, err := s.sk.Encrypt(pl, X, s.rng)
+	up, err := s.sk.Encrypt(pl, enc, s.rng)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -368,14 +371,16 @@ func (s *heSource) Triple(f bilinear) (a, b, c *AShare, err error) {
 		return nil, nil, nil, s.peerFault("upload", err)
 	}
 	// 2. the responses: the triple's and the sacrifice's plaintext factor
+	mul, mul2 := W, W2
 	if s.beforeRespond != nil {
-		s.beforeRespond(W, W2)
+		mul, mul2 = W.Clone(), W2.Clone()
+		s.beforeRespond(mul, mul2)
 	}
-	resp, mask, err := s.params.Respond(peerUp, W, s.rng)
+	resp, mask, err := s.params.Respond(peerUp, mul, s.rng)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	resp2, mask2, err := s.params.Respond(peerUp, W2, s.rng)
+	resp2, mask2, err := s.params.Respond(peerUp, mul2, s.rng)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -174,8 +174,10 @@ func TestHESourceNewKeys(t *testing.T) {
 	}
 }
 
-// TestHESourceTamper: a party that alters its public key (in b or in the key's proof),
-// its upload (a ciphertext or a proof) or its responses (c1 of the triple's response or a
+// TestHESourceTamper: a party whose proven upload encrypts another X_i than it
+// authenticates, or that responds with another W'_i (a malicious multiplier), is caught
+// by the sacrifice; a party that alters its public key (in b or in the key's proof), its
+// upload (a ciphertext or a proof) or its responses (c1 of the triple's response or a
 // wanted coefficient of the sacrifice's) on the wire makes the honest party end in
 // errs.Cheating: the proofs catch the key and the upload, the sacrifice (or the
 // residue check) the responses. Both parties cheat in turn.
@@ -194,6 +196,24 @@ func TestHESourceTamper(t *testing.T) {
 		{"public key", func(n int) int { return n - 1000 }},
 		{"upload", func(n int) int { return n - 1000 }},
 		{"responses", func(n int) int { return n - 10 }},
+	}
+	for _, tc := range []struct {
+		name string
+		set  func(s *heSource)
+	}{
+		{"encrypts X_i + 1 at entry 0", func(s *heSource) { s.beforeUpload = func(x ring128.Vec) { x.Lo[0]++ } }},
+		{"multiplies by W'_i + 2^40 at entry 1", func(s *heSource) { s.beforeRespond = func(w, w2 ring128.Vec) { w2.Lo[1] += 1 << 40 } }},
+	} {
+		for cheater := range 2 {
+			conns := net.NewPipes(2)
+			s := hePair(t, conns)
+			tc.set(s[cheater])
+			e0, e1 := both(conns, func() error { _, _, _, err := s[0].Triple(f); return err },
+				func() error { _, _, _, err := s[1].Triple(f); return err })
+			if eh := []error{e0, e1}[1-cheater]; errs.KindOf(eh) != errs.Cheating {
+				t.Fatalf("party %d %s: honest party's error %v", cheater, tc.name, eh)
+			}
+		}
 	}
 	if os.Getenv("QMPC_HE_TAMPER_ALL") == "" {
 		cases = cases[:3] // QMPC_HE_TAMPER_ALL=1: also the proofs and the sacrifice's response
