@@ -349,7 +349,7 @@ func (s *heSource) Triple(f bilinear) (a, b, c *AShare, err error) {
 	if err := s.ensureKeys(int64(2 * pl.OutPolys())); err != nil {
 		return nil, nil, nil, err
 	}
-	nA, nB, nC := f.sizes()
+	_, _, nC := f.sizes()
 	encLeft := pl.EncryptLeft
 	X, W, W2 := s.randVec(pl.EncLen()), s.randVec(pl.PlainLen()), s.randVec(pl.PlainLen())
 	enc := X
@@ -418,28 +418,19 @@ func (s *heSource) Triple(f bilinear) (a, b, c *AShare, err error) {
 	if s.beforeAuth != nil {
 		s.beforeAuth(L, R, C, second, C2)
 	}
-	sh, err := s.authenticate(ring128.Concat(L, R, C, second, C2), [2]bool{true, true})
+	t, err := s.authParts(L, R, C, second, C2)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	o := 0
-	part := func(n int) *AShare {
-		p := &AShare{x: sh.x.Slice(o, o+n), m: sh.m.Slice(o, o+n)}
-		o += n
-		return p
-	}
-	ta, tb, tc := part(nA), part(nB), part(nC)
-	if encLeft {
-		tb2, tc2 := part(nB), part(nC)
-		err = s.sacrifice(sf, tb, ta, tc, tb2, tc2)
+	if encLeft { // sacrifice(swapped f, B, A, C, B', C')
+		err = s.sacrifice(sf, t[1], t[0], t[2], t[3], t[4])
 	} else {
-		ta2, tc2 := part(nA), part(nC)
-		err = s.sacrifice(sf, ta, tb, tc, ta2, tc2)
+		err = s.sacrifice(sf, t[0], t[1], t[2], t[3], t[4])
 	}
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return ta, tb, tc, nil
+	return t[0], t[1], t[2], nil
 }
 
 // ensureKeys makes a new key pair (both parties, one exchange of public keys with their
@@ -481,23 +472,6 @@ func (s *heSource) peerFault(what string, err error) error {
 // depthwiseGather is the gatherMul of depthwise convolution d, with the index maps the
 // engine makes (engine/index.go, depth multiplier 1) and depthwiseOf recognises.
 func depthwiseGather(d hemat.Depthwise) gatherMul {
-	g := gatherMul{xLen: d.H * d.W * d.C, wLen: d.KH * d.KW * d.C, k: d.KH * d.KW}
-	for oy := 0; oy < d.OH; oy++ {
-		for ox := 0; ox < d.OW; ox++ {
-			for c := 0; c < d.C; c++ {
-				for dy := 0; dy < d.KH; dy++ {
-					for dx := 0; dx < d.KW; dx++ {
-						y, x := oy*d.Stride+dy-d.PadT, ox*d.Stride+dx-d.PadL
-						q := int32(-1)
-						if y >= 0 && y < d.H && x >= 0 && x < d.W {
-							q = int32((y*d.W+x)*d.C + c)
-						}
-						g.xIdx = append(g.xIdx, q)
-						g.wIdx = append(g.wIdx, int32((dy*d.KW+dx)*d.C+c))
-					}
-				}
-			}
-		}
-	}
-	return g
+	xIdx, wIdx := d.IndexMaps()
+	return gatherMul{xLen: d.H * d.W * d.C, wLen: d.KH * d.KW * d.C, xIdx: xIdx, wIdx: wIdx, k: d.KH * d.KW}
 }

@@ -85,7 +85,7 @@ func TestHESourceTriples(t *testing.T) {
 		he   bool
 	}{
 		{"matmul 3x4x2", matMul{3, 4, 2}, true},
-		{"matmul 40x3x2 (transposed)", matMul{2, 3, 40}, true},
+		{"matmul 2048x9x4 (transposed)", matMul{2048, 9, 4}, true},
 		{"depthwise", depthwiseGather(heDepthwise), true},
 		{"mul 5", gatherMul{xLen: 5, wLen: 5, k: 1}, false},
 	} {
