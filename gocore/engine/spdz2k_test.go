@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/hemat"
 	"github.com/qmpc/qmpc/gocore/model"
 	"github.com/qmpc/qmpc/gocore/model/tflite/tflitetest"
 	"github.com/qmpc/qmpc/gocore/mpc/spdz2k"
@@ -120,28 +122,7 @@ func TestSpdz2kOT(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spdz2k's OT offline phase takes about 20 s on the small model")
 	}
-	g := tflitetest.TinyConv(model.Int8, 4, 4, 2, 3, 5)
-	c, err := Compile(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := randomInputs(g, rand.New(rand.NewPCG(5, 1)))
-	want, err := qnn.Run(g, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := func(tm *Tamper) (*Result, error) {
-		return RunLocalWith(spdz2k.Name, g, c, in, Options{Owner: 0, Client: 1}, LocalOptions{
-			Spec: &spdz2k.Spec, Tamper: tm, MessageSizes: tm == nil,
-			Rand: func(id int) io.Reader { return rand.NewChaCha8([32]byte{byte(id), 5}) }})
-	}
-	clean, err := run(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(clean.Outputs[0].Data, want[0].Data) {
-		t.Fatal("spdz2k (OT) output differs from the cleartext evaluator")
-	}
+	run, clean := spdz2kTiny(t, spdz2k.PreprocessingOT)
 	t.Logf("offline %.1f s, online %.2f s; bytes sent %v; messages %v", clean.Offline.Seconds, clean.Total.Seconds-clean.Offline.Seconds,
 		clean.Total.BytesSent, clean.Messages)
 	// The offline budget's prediction (spdz2k.PredictOffline) against the run. It is
@@ -176,6 +157,35 @@ func TestSpdz2kOT(t *testing.T) {
 	}
 }
 
+// spdz2kTiny runs spdz2k with preprocessing pre on the tamper tests' small convolutional
+// model: run makes one run (altered as tm says; message sizes recorded when tm is nil),
+// clean is an unaltered run, whose output is checked against the cleartext evaluator's.
+func spdz2kTiny(t *testing.T, pre string) (run func(tm *Tamper) (*Result, error), clean *Result) {
+	t.Helper()
+	g := tflitetest.TinyConv(model.Int8, 4, 4, 2, 3, 5)
+	c, err := Compile(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := randomInputs(g, rand.New(rand.NewPCG(5, 1)))
+	want, err := qnn.Run(g, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run = func(tm *Tamper) (*Result, error) {
+		return RunLocalWith(spdz2k.Name, g, c, in, Options{Owner: 0, Client: 1}, LocalOptions{
+			Spec: &spdz2k.Spec, Tamper: tm, MessageSizes: tm == nil, Preprocessing: pre,
+			Rand: func(id int) io.Reader { return rand.NewChaCha8([32]byte{byte(id), 5}) }})
+	}
+	if clean, err = run(nil); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(clean.Outputs[0].Data, want[0].Data) {
+		t.Fatalf("spdz2k (preprocessing %q) output differs from the cleartext evaluator", pre)
+	}
+	return run, clean
+}
+
 // TestSpdz2kOfflineBudget: spdz2k with its OT offline phase refuses MobileNetV1 0.25_128,
 // whose offline phase would send far more than spdz2k.MaxOfflineBytes, with a Config error
 // that names the prediction, before any offline work of the inference.
@@ -191,4 +201,126 @@ func TestSpdz2kOfflineBudget(t *testing.T) {
 		t.Fatalf("got %v, want a Config error naming the predicted GB per party", err)
 	}
 	t.Log(err)
+}
+
+// TestSpdz2kOfflinePrediction logs spdz2k's predicted offline bytes per party, with
+// every triple by Π_Triple over OT and with the linear layers' triples by HE (the
+// default), for the shared models; the HE prediction must be the smaller.
+func TestSpdz2kOfflinePrediction(t *testing.T) {
+	for _, m := range []string{
+		"tflm/person_detect.tflite",
+		"coral/mobilenet_v1_0.25_128_quant.tflite",
+		"coral/mobilenet_v1_0.5_160_quant.tflite",
+	} {
+		g := sharedModel(t, m)
+		c, err := Compile(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := c.Demand(g, 2, Options{Owner: 0, Client: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ot, err := spdz2k.PredictOffline(d.Infer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		he, err := spdz2k.PredictOfflineHE(d.Infer, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: OT %.2f GB (%v); default (HE linear layers) %.2f GB (%v)", m, ot.Total()/1e9, ot, he.Total()/1e9, he)
+		if he.Total() >= ot.Total() {
+			t.Errorf("%s: HE prediction %.2f GB not below OT's %.2f GB", m, he.Total()/1e9, ot.Total()/1e9)
+		}
+	}
+}
+
+// TestSpdz2kHE runs spdz2k with preprocessing "he" (the linear layers' triples from
+// hemat wherever it lays them out: here the convolution's matrix product and the
+// depthwise convolution are recognised; the default would pick Π_Triple for layers this
+// small) end to end on the tamper tests' small model: the output equals the cleartext
+// evaluator's, and an altered public key, upload or response of either party (the key
+// message is found by its size; the upload and the responses are the next two messages)
+// ends in errs.Cheating. QMPC_SPDZ2K_HE_SWEEP=N adds N random alterations (party, one of
+// the three HE messages, word, xor or offset): each must be detected or change nothing.
+func TestSpdz2kHE(t *testing.T) {
+	if testing.Short() {
+		t.Skip("HE key generation, proofs and the OT offline phase: about a minute of CPU")
+	}
+	run, clean := spdz2kTiny(t, spdz2k.PreprocessingHE)
+	t.Logf("offline %.1f s, online %.2f s; bytes sent %v; offline %v; messages %v", clean.Offline.Seconds, clean.Total.Seconds-clean.Offline.Seconds,
+		clean.Total.BytesSent, clean.Offline.BytesSent, clean.Messages)
+	pred, err := spdz2k.PredictOfflineHE(clean.Demand, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("predicted offline %.1f MB per party (%v), measured %.1f MB", pred.Total()/1e6, pred, float64(clean.Offline.BytesSent[0])/1e6)
+	if pred["HE products"] == 0 {
+		t.Fatalf("no HE triple predicted: %v", pred)
+	}
+	hp, err := hemat.NewParams()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keyMsg [2]int
+	for p := range 2 {
+		key := -1
+		for k, n := range clean.MessageSizes[p] {
+			if n == hp.PublicKeyBytes() {
+				key = k
+				break
+			}
+		}
+		if key < 0 {
+			t.Fatalf("party %d sent no public key", p)
+		}
+		keyMsg[p] = key
+		for i, what := range []string{"public key", "upload", "responses"} {
+			tm := &Tamper{Party: p, Spec: net.Tamper{Message: key + i, Word: 50, Xor: 1 << 9}}
+			_, err := run(tm)
+			if !tm.Fired || errs.KindOf(err) != errs.Cheating {
+				t.Errorf("party %d's %s (message %d, %d bytes) altered (fired %v): %v, want a cheating error", p, what, key+i, clean.MessageSizes[p][key+i], tm.Fired, err)
+			}
+		}
+	}
+	// QMPC_SPDZ2K_HE_SWEEP=N: N random (party, HE message, word, xor or offset).
+	runs, _ := strconv.Atoi(os.Getenv("QMPC_SPDZ2K_HE_SWEEP"))
+	r := rand.New(rand.NewPCG(23, 29))
+	counts := map[string]int{}
+	for range runs {
+		p := r.IntN(2)
+		k := keyMsg[p] + r.IntN(3)
+		s := net.Tamper{Message: k, Word: r.IntN(words(clean, p, k))}
+		if r.IntN(2) == 0 {
+			s.Xor = r.Uint64() | 1
+		} else {
+			s.Add = r.Uint64() | 1
+		}
+		tm := &Tamper{Party: p, Spec: s}
+		res, err := run(tm)
+		oc := "detected"
+		switch {
+		case errs.KindOf(err) == errs.Cheating:
+		case err != nil:
+			oc = fmt.Sprintf("error that is not a cheating report: %v", err)
+		case !tm.Fired:
+			oc = "unchanged"
+		case bytes.Equal(res.Outputs[0].Data, clean.Outputs[0].Data):
+			oc = "altered, undetected, output unchanged"
+		default:
+			oc = "altered, undetected, output changed"
+		}
+		counts[oc]++
+		switch oc {
+		case "detected", "unchanged":
+		case "altered, undetected, output unchanged": // e.g. a padding bit of a packed polynomial
+			t.Logf("party %d, message %d (%d bytes), %v: %s", p, k, clean.MessageSizes[p][k], s, oc)
+		default:
+			t.Errorf("party %d, message %d (%d bytes), %v: %s", p, k, clean.MessageSizes[p][k], s, oc)
+		}
+	}
+	if runs > 0 {
+		t.Logf("%d tampers of the HE messages: %v", runs, counts)
+	}
 }

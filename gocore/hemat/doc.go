@@ -1,7 +1,8 @@
 // Package hemat computes two-party products of additively shared matrices over Z_2^128
 // with homomorphic encryption: the cross terms of a matrix triple C = (A0 + A1)(B0 + B1)
 // for SPDZ2k's offline phase (k = s = 64), the building block that replaces the OT-based
-// Π_Triple for linear layers (issue 14). It is not wired into spdz2k yet (see "Missing").
+// Π_Triple for linear layers (issue 14). spdz2k's default offline phase uses it for the
+// linear layers' triples (mpc/spdz2k/hesource.go).
 //
 // # Scheme
 //
@@ -177,11 +178,7 @@
 //
 // # Missing
 //
-// The wiring as a spdz2k Source (a Triple for matMul and gatherMul: spdz2k's gatherMul
-// carries index maps, not the convolution's geometry, so the source must get the
-// Depthwise shape from the engine; it must parse the peer's public key once per session,
-// since the response count lives on the parsed key, and start a new session with new key
-// pairs when Respond refuses); proofs amortized over more than one plan (a proof over a
+// Proofs amortized over more than one plan (a proof over a
 // session's uploads would cost 0.2 MB per ciphertext instead of 5.6 MB for a
 // one-ciphertext plan); an interactive variant of the proof (V = 3 rows for 40-bit
 // statistical soundness instead of Fiat-Shamir's 9, a third of the proof bytes, one

@@ -158,33 +158,10 @@ func matMulRef(m, k, n int) func(out, l, r ring128.Vec) {
 	return func(out, l, r ring128.Vec) { ring128.MatMulAdd(out, l, r, m, k, n) }
 }
 
-// depthwiseIndex builds spdz2k's gatherMul index maps of a depthwise convolution
-// (x index or -1 for padding, w index), groups of KH*KW per output.
-func depthwiseIndex(d Depthwise) (xIdx, wIdx []int32) {
-	for oy := 0; oy < d.OH; oy++ {
-		for ox := 0; ox < d.OW; ox++ {
-			for c := 0; c < d.C; c++ {
-				for dy := 0; dy < d.KH; dy++ {
-					for dx := 0; dx < d.KW; dx++ {
-						y, x := oy*d.Stride+dy-d.PadT, ox*d.Stride+dx-d.PadL
-						q := int32(-1)
-						if y >= 0 && y < d.H && x >= 0 && x < d.W {
-							q = int32((y*d.W+x)*d.C + c)
-						}
-						xIdx = append(xIdx, q)
-						wIdx = append(wIdx, int32((dy*d.KW+dx)*d.C+c))
-					}
-				}
-			}
-		}
-	}
-	return
-}
-
 // depthwiseRef is spdz2k's gatherMul (out[i] += sum_j x[xIdx[i k + j]] w[wIdx[i k + j]])
 // from ring128's Gather, Mul and SumGroups.
 func depthwiseRef(d Depthwise) func(out, l, r ring128.Vec) {
-	xIdx, wIdx := depthwiseIndex(d)
+	xIdx, wIdx := d.IndexMaps()
 	return func(out, l, r ring128.Vec) {
 		prod := ring128.Gather(l, xIdx)
 		ring128.Mul(prod, prod, ring128.Gather(r, wIdx))

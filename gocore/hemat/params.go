@@ -92,6 +92,23 @@ type Params struct {
 // (Bound) at the bounds the proofs of plaintext knowledge guarantee.
 func NewParams() (*Params, error) { return newParams(OutPrimes, false) }
 
+// ResponseLimit is the most response polynomials Respond makes under one parsed public
+// key (MaxResponses unless WithResponseLimit lowered it).
+func (p *Params) ResponseLimit() int64 { return p.maxResponses }
+
+// WithResponseLimit returns a copy of p whose Respond refuses past n response polynomials
+// per public key instead of MaxResponses (n <= MaxResponses: a lower limit only
+// tightens the flooding's union bound). Callers use it to exercise their new-key path
+// without 2^16 responses.
+func (p *Params) WithResponseLimit(n int64) (*Params, error) {
+	if n < 1 || n > MaxResponses {
+		return nil, errs.New(errs.Config, "hemat: response limit %d not in [1, %d]", n, MaxResponses)
+	}
+	q := *p
+	q.maxResponses = n
+	return &q, nil
+}
+
 func newParams(outPrimes int, noFlood bool) (*Params, error) {
 	g50, g48 := ring.NewNTTFriendlyPrimesGenerator(OutPrimeBits, 2*N), ring.NewNTTFriendlyPrimesGenerator(PrimeBits, 2*N)
 	q, err := g50.NextDownstreamPrimes(OutPrimes)

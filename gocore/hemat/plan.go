@@ -150,6 +150,35 @@ type Depthwise struct {
 	H, W, C, KH, KW, Stride, PadT, PadL, OH, OW int
 }
 
+// IndexMaps returns the convolution as a gathered sum of products: for each output
+// (oy, ox, c) in Y's order, KH*KW pairs (x index, or -1 in the padding; K index), in
+// (dy, dx) order: spdz2k's gatherMul and the engine's depthwise index maps (depth
+// multiplier 1).
+func (d Depthwise) IndexMaps() (xIdx, wIdx []int32) {
+	for oy := 0; oy < d.OH; oy++ {
+		for ox := 0; ox < d.OW; ox++ {
+			for c := 0; c < d.C; c++ {
+				for dy := 0; dy < d.KH; dy++ {
+					for dx := 0; dx < d.KW; dx++ {
+						xIdx = append(xIdx, d.tap(oy, ox, c, dy, dx))
+						wIdx = append(wIdx, int32((dy*d.KW+dx)*d.C+c))
+					}
+				}
+			}
+		}
+	}
+	return
+}
+
+// tap is the x index of tap (dy, dx) of output (oy, ox, c), or -1 in the padding.
+func (d Depthwise) tap(oy, ox, c, dy, dx int) int32 {
+	y, x := oy*d.Stride+dy-d.PadT, ox*d.Stride+dx-d.PadL
+	if y < 0 || y >= d.H || x < 0 || x >= d.W {
+		return -1
+	}
+	return int32((y*d.W+x)*d.C + c)
+}
+
 // MACs is the number of multiply-accumulates.
 func (d Depthwise) MACs() int64 { return int64(d.OH) * int64(d.OW) * int64(d.C) * int64(d.KH*d.KW) }
 

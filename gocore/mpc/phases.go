@@ -111,6 +111,10 @@ type Call struct {
 	M  int `json:"m,omitempty"`
 	W  int `json:"w,omitempty"`
 	Lo int `json:"lo,omitempty"`
+	// XLen and WLen (GatherMulSum) are the lengths of x and w: with N and K they give
+	// the geometry of a depthwise convolution (spdz2k's offline prediction).
+	XLen int `json:"x_len,omitempty"`
+	WLen int `json:"w_len,omitempty"`
 	// Words (AND) is the operands' size in bit-sliced words, w*ring.Words(n) summed over
 	// the pairs, for protocols that consume correlations word by word.
 	Words int `json:"words,omitempty"`

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/net"
@@ -112,6 +113,9 @@ type Spec struct {
 	// offline phase (Preprocessor); Dealer whether it accepts PreprocessingDealer.
 	Offline bool `json:"offline"`
 	Dealer  bool `json:"dealer"`
+	// Sources lists the protocol's other preprocessing sources, variants of its own
+	// offline phase that a user may ask for by name (spdz2k: "ot", "he").
+	Sources []string `json:"sources,omitempty"`
 	// Test marks a protocol that exists only to test the registry itself.
 	Test bool `json:"test,omitempty"`
 	// Rotatable: relabelling the parties cyclically (party i acting as party (i - r) mod
@@ -168,6 +172,12 @@ func (s Spec) CheckPreprocessing(src string) error {
 			return nil
 		}
 		return errs.New(errs.Config, "protocol %s has no trusted-dealer preprocessing (it has no offline phase to replace)", s.Name)
+	}
+	if slices.Contains(s.Sources, src) {
+		return nil
+	}
+	if len(s.Sources) > 0 {
+		return errs.New(errs.Config, "preprocessing %q: want \"\" (the protocol's own offline phase), %q or one of %q", src, PreprocessingDealer, s.Sources)
 	}
 	return errs.New(errs.Config, "preprocessing %q: want \"\" (the protocol's own offline phase) or %q", src, PreprocessingDealer)
 }

@@ -183,7 +183,7 @@ func (p *Protocol) MatMul(a, b mpc.AShare, m, k, n int) (mpc.AShare, error) {
 
 func (p *Protocol) GatherMulSum(x mpc.AShare, xIdx []int32, w mpc.AShare, wIdx []int32, k int) (mpc.AShare, error) {
 	n := len(xIdx) / max(k, 1)
-	p.add(mpc.Call{Op: "GatherMulSum", N: n, K: k, HolderA: holder(x), HolderB: holder(w)})
+	p.add(mpc.Call{Op: "GatherMulSum", N: n, K: k, XLen: x.Len(), WLen: w.Len(), HolderA: holder(x), HolderB: holder(w)})
 	return &AShare{n, -1}, nil
 }
 

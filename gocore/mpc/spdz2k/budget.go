@@ -9,6 +9,13 @@ package spdz2k
 // names the prediction and where it goes. The simulated dealer has no budget (its cost is
 // not sent by the parties).
 //
+// With the default offline phase (heSource, hesource.go) the linear layers' triples
+// whose HE products send fewer bytes are charged hemat's exact upload and response sizes,
+// the authentication of their five vectors and one public key with its proof per key
+// pair (PredictOfflineHE); the rest as below. MobileNetV1 0.25_128 is predicted at 22.8
+// GB per party with HE (110.8 GB with Π_Triple for every triple), still above the
+// budget: its conversions (edaBits 13.9 GB, AND triples 6.2 GB) alone are 20.1 GB.
+//
 // The prediction (PredictOffline) follows the OT source's message sizes: Π_Triple sends
 // tau correlated OTs of l Z_2^128 elements per unit (16 l bytes of corrections and about 4
 // bytes of OT extension per OT) and authenticates five vectors (A, B, C, A', C'); the other
@@ -24,15 +31,17 @@ package spdz2k
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
 	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/hemat"
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/mpc/count"
 )
 
-// MaxOfflineBytes is the most the OT-based offline phase may send per party for one
+// MaxOfflineBytes is the most the offline phase may send per party for one
 // inference (20 GB, issue 14's budget for MobileNetV1 0.25_128); above it Preprocess
 // refuses the computation before any offline work.
 const MaxOfflineBytes = 20e9
@@ -84,18 +93,112 @@ func tripleCost(units, l, nA, nB, nC int64) float64 {
 	return float64(units*tripleTau*(costCorrEl*l+costPerOT) + (2*nA+nB+2*nC)*costAuth)
 }
 
-// PredictOffline predicts what the OT-based offline phase sends per party for the calls
-// counted in d (see the file comment for its accuracy).
-func PredictOffline(d *mpc.Demand) (OfflineCost, error) { return predictOffline(d, false) }
+// PredictOffline predicts what the OT-based offline phase (preprocessing "ot", every
+// triple by Π_Triple) sends per party for the calls counted in d (see the file comment
+// for its accuracy).
+func PredictOffline(d *mpc.Demand) (OfflineCost, error) { return predictOffline(d, false, nil) }
+
+// PredictOfflineHE is PredictOffline for the default offline phase (heSource, always
+// false: each linear layer by HE when that halves its bytes) or for preprocessing "he"
+// (always true): hemat's upload and two responses per HE triple (exact: the plans'
+// sizes), the authentication of its five vectors, and one public key with its proof per
+// party (once per key pair; a key pair serves up to hemat.MaxResponses response
+// polynomials). A depthwise convolution's geometry is guessed from the call's sizes
+// (square image and kernel, SAME padding); the run recognises it from the index maps.
+func PredictOfflineHE(d *mpc.Demand, always bool) (OfflineCost, error) {
+	p, err := hemat.NewParams()
+	if err != nil {
+		return nil, err
+	}
+	return predictOffline(d, false, &heMode{params: p, always: always})
+}
+
+// heMode is how the offline phase makes the linear layers' triples: HE where heCost
+// says so (nil: Π_Triple for all).
+type heMode struct {
+	params *hemat.Params
+	always bool
+}
+
+// heTriple is the HE cost of a triple for f, or nil for Π_Triple.
+func (h *heMode) heTriple(f bilinear) (*hePlan, error) {
+	if h == nil {
+		return nil, nil
+	}
+	return heCost(h.params, f, h.always)
+}
+
+// guessDepthwise is the depthwise convolution of a GatherMulSum call: C = WLen / K
+// channels, a square image of XLen / C pixels and of N / C outputs, a square kernel of K
+// taps, stride ceil(H / OH), SAME padding (ok false if the sizes are not of that form).
+func guessDepthwise(call mpc.Call) (gatherMul, bool) {
+	sq := func(v int) (int, bool) {
+		r := int(math.Round(math.Sqrt(float64(v))))
+		return r, r*r == v && r > 0
+	}
+	if call.K < 1 || call.WLen%call.K != 0 {
+		return gatherMul{}, false
+	}
+	C := call.WLen / call.K
+	if C < 1 || call.XLen%C != 0 || call.N%C != 0 {
+		return gatherMul{}, false
+	}
+	h, ok1 := sq(call.XLen / C)
+	oh, ok2 := sq(call.N / C)
+	kh, ok3 := sq(call.K)
+	if !ok1 || !ok2 || !ok3 {
+		return gatherMul{}, false
+	}
+	s := (h + oh - 1) / oh
+	pad := max((oh-1)*s+kh-h, 0) / 2
+	return depthwiseGather(hemat.Depthwise{H: h, W: h, C: C, KH: kh, KW: kh, Stride: s, PadT: pad, PadL: pad, OH: oh, OW: oh}), true
+}
 
 // predictOffline is PredictOffline for the conversions' circuits chosen by lowDepth
-// (Protocol.lowDepth, convert.go).
-func predictOffline(d *mpc.Demand, lowDepth bool) (OfflineCost, error) {
+// (Protocol.lowDepth, convert.go) and the linear layers' triples by he.
+func predictOffline(d *mpc.Demand, lowDepth bool, he *heMode) (OfflineCost, error) {
 	c := OfflineCost{}
 	adders := map[[3]int]int64{}
+	var heResponses int64 // response polynomials under each party's key
+	// heTriple charges an HE triple for f if it has a plan (and reports whether).
+	heTriple := func(f bilinear, cnt float64) (bool, error) {
+		hp, err := he.heTriple(f)
+		if hp == nil || err != nil {
+			return false, err
+		}
+		nA, nB, nC := f.sizes()
+		nS := nA // the sacrifice's other factor: A' if B is encrypted, B' if A is
+		if hp.plan.EncryptLeft {
+			nS = nB
+		}
+		c["HE products"] += cnt * float64(hp.bytes)
+		c["HE triples' authentication"] += cnt * float64(int64(nA+nB+2*nC+nS)*costAuth)
+		heResponses += int64(cnt) * int64(2*hp.plan.OutPolys())
+		return true, nil
+	}
 	for _, call := range d.Calls {
 		cnt := float64(call.Count)
 		n, k, m := int64(call.N), int64(call.K), int64(call.M)
+		switch call.Op {
+		case "GatherMulSum":
+			if g, ok := guessDepthwise(call); ok && he != nil {
+				done, err := heTriple(g, cnt)
+				if err != nil {
+					return nil, err
+				}
+				if done {
+					continue
+				}
+			}
+		case "MatMul":
+			done, err := heTriple(matMul{call.M, call.K, call.N}, cnt)
+			if err != nil {
+				return nil, err
+			}
+			if done {
+				continue
+			}
+		}
 		switch call.Op {
 		case "Input":
 			c["input masks"] += cnt * float64(n*costMask)
@@ -140,6 +243,10 @@ func predictOffline(d *mpc.Demand, lowDepth bool) (OfflineCost, error) {
 		case "Bit2A":
 			c["daBits"] += cnt * float64(n*costDaBit)
 		}
+	}
+	if heResponses > 0 { // the public keys with their proofs, one per key pair
+		keys := (heResponses + he.params.ResponseLimit() - 1) / he.params.ResponseLimit()
+		c["HE public keys"] = float64(keys) * float64(he.params.PublicKeyBytes())
 	}
 	return c, nil
 }
@@ -186,18 +293,26 @@ func secretANDs(d *mpc.Demand) int64 {
 // with the OT source, a prediction above MaxOfflineBytes is an errs.Config error. spdz2k
 // draws its correlations just in time, so nothing else happens here.
 func (p *Protocol) Preprocess(d *mpc.Demand) error {
-	if d == nil || p.src.Kind() != PreprocessingOT {
+	if d == nil {
 		return nil
 	}
-	c, err := predictOffline(d, p.lowDepth)
+	var he *heMode
+	switch s := p.src.(type) {
+	case *otSource:
+	case *heSource:
+		he = &heMode{params: s.params, always: s.always}
+	default: // the dealer: no budget
+		return nil
+	}
+	c, err := predictOffline(d, p.lowDepth, he)
 	if err != nil {
 		return fmt.Errorf("spdz2k: predicting the offline cost: %w", err)
 	}
 	if t := c.Total(); t > MaxOfflineBytes {
-		return errs.New(errs.Config, "spdz2k: this model's OT-based offline phase would send about %.0f GB per party per inference (%s), "+
+		return errs.New(errs.Config, "spdz2k: this model's offline phase (%s) would send about %.0f GB per party per inference (%s), "+
 			"more than the %d GB budget; use a smaller model, spdz2k-dealer (a simulated trusted dealer, outside the threat model), "+
 			"or another threat model (rep3-mal: three parties, malicious; semi2k: two parties, semi-honest)",
-			t/1e9, c, int64(MaxOfflineBytes/1e9))
+			p.src.Kind(), t/1e9, c, int64(MaxOfflineBytes/1e9))
 	}
 	return nil
 }

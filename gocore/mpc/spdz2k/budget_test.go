@@ -66,7 +66,7 @@ func testPredictedANDTriples(t *testing.T, lowDepth bool) {
 			if err := tc.run(cp, x); err != nil {
 				t.Fatal(err)
 			}
-			pred, err := predictOffline(cp.Take(), lowDepth)
+			pred, err := predictOffline(cp.Take(), lowDepth, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -651,21 +651,30 @@ func (s *otSource) Triple(f bilinear) (a, b, c *AShare, err error) {
 	if s.beforeAuth != nil {
 		s.beforeAuth(A, bv, C, A2, C2)
 	}
-	sh, err := s.authenticate(ring128.Concat(A, bv, C, A2, C2), [2]bool{true, true})
+	t, err := s.authParts(A, bv, C, A2, C2)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	o := 0
-	part := func(n int) *AShare {
-		p := &AShare{x: sh.x.Slice(o, o+n), m: sh.m.Slice(o, o+n)}
-		o += n
-		return p
-	}
-	ta, tb, tc, ta2, tc2 := part(P.nA), part(P.nB), part(P.nC), part(P.nA), part(P.nC)
-	if err := s.sacrifice(f, ta, tb, tc, ta2, tc2); err != nil {
+	if err := s.sacrifice(f, t[0], t[1], t[2], t[3], t[4]); err != nil {
 		return nil, nil, nil, err
 	}
-	return ta, tb, tc, nil
+	return t[0], t[1], t[2], nil
+}
+
+// authParts authenticates the concatenation of vs (both parties' components, Π_[[·]]
+// with its check) and returns each part's share.
+func (s *otSource) authParts(vs ...ring128.Vec) ([]*AShare, error) {
+	sh, err := s.authenticate(ring128.Concat(vs...), [2]bool{true, true})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*AShare, len(vs))
+	o := 0
+	for i, v := range vs {
+		out[i] = &AShare{x: sh.x.Slice(o, o+v.Len()), m: sh.m.Slice(o, o+v.Len())}
+		o += v.Len()
+	}
+	return out, nil
 }
 
 // tripleBatch runs the correlated OTs of units [u0, u1) and adds their combined products

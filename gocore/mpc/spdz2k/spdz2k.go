@@ -48,11 +48,17 @@
 // Correlated randomness comes from a Source (source.go): by default the two parties'
 // own maliciously secure offline phase over OT (otsource.go: KOS-checked OT extension,
 // COPEe authentication with SPDZ2k's check, SPDZ2k triples with sacrifice, TinyOT AND
-// triples, Rotaru-Wood daBits, edaBits in edabits.go), or, only when the user asks for preprocessing "dealer",
-// a simulated trusted dealer (dealer.go, labelled "dealer" in every result). The
-// registry lists both: "spdz2k" (Spec, the OT offline phase; Preprocess refuses a model
-// whose offline phase would send more than MaxOfflineBytes per party, budget.go) and
-// "spdz2k-dealer" (DealerSpec).
+// triples, Rotaru-Wood daBits, edaBits in edabits.go) whose linear layers' triples
+// (matrix products, which include the im2col convolutions, and depthwise convolutions)
+// have their products computed with homomorphic encryption (hesource.go, package hemat:
+// BFV with proofs of plaintext knowledge, then the same COPEe authentication and
+// sacrifice) when that sends at most half the bytes of Π_Triple's OTs, or, only when the user
+// asks for preprocessing "dealer", a simulated trusted dealer (dealer.go, labelled
+// "dealer" in every result). Preprocessing "ot" (every triple by Π_Triple) and "he"
+// (HE for every linear layer hemat lays out) select the variants. The registry lists
+// "spdz2k" (Spec, the own offline phase; Preprocess refuses a model whose offline phase
+// would send more than MaxOfflineBytes per party, budget.go) and "spdz2k-dealer"
+// (DealerSpec).
 //
 // Messages (128-bit elements are 16 bytes; "both" means each party sends one message to
 // the other in the same round):
@@ -124,10 +130,10 @@ const (
 var Spec = mpc.Spec{
 	Name: Name, Paper: "spdz2k",
 	Summary: "2 parties (model owner and client), dishonest majority, malicious with abort: SPDZ2k MACs over Z_2^128 " +
-		"and TinyOT bits, with a malicious OT-based offline phase (costly: small models; a model whose offline phase would send more than 20 GB per party is refused)",
+		"and TinyOT bits, with a malicious offline phase (OT, linear layers' products by HE; costly: a model whose offline phase would send more than 20 GB per party is refused)",
 	MinParties: 2, MaxParties: 2, DefaultParties: 2,
 	Corruption: mpc.DishonestMajority, Security: mpc.MaliciousAbort, Domain: mpc.Ring64,
-	Offline: true, Dealer: true,
+	Offline: true, Dealer: true, Sources: []string{PreprocessingOT, PreprocessingHE},
 	New:       func(conn net.Conn, opt mpc.Options) (mpc.Protocol, error) { return New(conn, opt) },
 	NewClient: newClient,
 }
@@ -215,11 +221,19 @@ func New(conn net.Conn, opt mpc.Options) (*Protocol, error) {
 		case mpc.PreprocessingDealer:
 			p.src, err = simulatedDealer(conn, p.rng)
 			return err
-		case mpc.PreprocessingDefault:
+		case PreprocessingOT:
 			p.src, err = newOTSource(conn, p.rng)
 			return err
+		case mpc.PreprocessingDefault, PreprocessingHE:
+			s, err := newOTSource(conn, p.rng)
+			if err != nil {
+				return err
+			}
+			p.src, err = newHESource(s, opt.Preprocessing == PreprocessingHE)
+			return err
 		}
-		return errs.New(errs.Config, "spdz2k: preprocessing %q: want \"\" (the OT-based offline phase) or %q", opt.Preprocessing, mpc.PreprocessingDealer)
+		return errs.New(errs.Config, "spdz2k: preprocessing %q: want \"\" (the OT-based offline phase, linear layers by HE where that halves their bytes), %q (all by OT), %q (linear layers by HE wherever possible) or %q",
+			opt.Preprocessing, PreprocessingOT, PreprocessingHE, mpc.PreprocessingDealer)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("spdz2k setup: %w", err)
