@@ -16,6 +16,13 @@ inputs; through a deep random network the flips compound, and the logits differ 
 fraction and by a number of LSB that BOUNDS states (measured as noted there). Where a
 network stays bit-exact (ShuffleNetV2 and Inception-v3 under qnnpack here) the bound is 0.
 
+PyTorch's own result depends on the processor: with its AVX2 kernels
+(``torch.backends.cpu.get_cpu_capability() == "AVX2"``, e.g. an AMD EPYC without AVX-512)
+Inception-v3's first differing layer under qnnpack is Mixed_5b.branch3x3dbl_1 (0.22 % of
+its outputs one LSB apart) and the logits differ on 0.877 of the entries by up to 10 LSB,
+while the same PyTorch with ``ATEN_CPU_CAPABILITY=default`` (its scalar kernels) agrees
+with qmpc bit for bit (measured 2026-12-07). AVX2_BOUNDS states that machine's bounds.
+
 Input sizes are small to keep CI time low (the networks are fully convolutional up to a
 global average pool): SIZES. The BatchNorm statistics come from random batches (build).
 """
@@ -116,6 +123,9 @@ BOUNDS = {
     ("resnet50", "qnnpack"): (1.0, 28), ("inception_v3", "qnnpack"): (0.0, 0),
     ("resnet50", "x86"): (0.99, 40), ("inception_v3", "x86"): (0.99, 28),
 }
+# PyTorch's AVX2 kernels round some convolution outputs differently from its scalar and
+# AVX-512 ones (module docstring); measured on one input: 0.877 of the logits, 10 LSB.
+AVX2_BOUNDS = {("inception_v3", "qnnpack"): (0.95, 16)}
 # The deeper networks are tested on one input to keep CI time low.
 HEAVY = {("resnet50", "qnnpack"), ("inception_v3", "qnnpack"), ("resnet50", "x86"), ("inception_v3", "x86")}
 CASES = [(n, e) for n in ("resnet18", "shufflenet_v2_x0_5", "mobilenet_v3_large", "googlenet")
@@ -139,6 +149,8 @@ def test_cleartext_matches_pytorch(name, engine):
     qm, m, shape = imported(name, engine)
     d = lsb_diff(qm, m, shape, 1 if (name, engine) in HEAVY else 3)
     frac, mx = BOUNDS[(name, engine)]
+    if torch.backends.cpu.get_cpu_capability() == "AVX2":
+        frac, mx = AVX2_BOUNDS.get((name, engine), (frac, mx))
     assert d.max() <= mx and np.mean(d > 0) <= frac, f"{np.mean(d > 0):.4f} of logits differ, max {d.max()} LSB"
 
 
