@@ -168,8 +168,12 @@
 // refuses it. What a malicious encryptor can still do: choose any plaintext modulo 2T
 // (the factor 2 of the slack), so the shares it gets sum to f(X, W) plus an error that
 // depends on W (ceil((delta W - rho) / 2) for an odd plaintext part delta): SPDZ2k's
-// sacrifice catches a wrong triple, but whether it aborts may depend on W (a
-// selective-failure bit, as for any additive error on a triple; the session ends there).
+// sacrifice catches a wrong triple. Whether it aborts could depend on W if W were known
+// in part; where W is uniform from the encryptor's view (spdz2k's triples, whose W is the
+// honest party's fresh random share), the error is nonzero mod 2^64 except with
+// probability 2^-63 wherever delta reaches a wanted coefficient, so the abort is fixed by
+// the encryptor's own choice of delta up to 2^-62 and reveals nothing about W
+// (spdz2k/hesource.go). The session ends at the abort.
 //
 // A malicious multiplier can add any error to C (or use another W); SPDZ2k's sacrifice
 // and MAC check catch a wrong C once A, B, C are authenticated (COPEe) from the shares

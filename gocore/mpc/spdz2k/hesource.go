@@ -64,15 +64,18 @@ package spdz2k
 //     noise is flooded to within 2^-56 per response polynomial (2^-40 per key pair:
 //     ResponseLimit) of a distribution independent of W_j (hemat's package doc,
 //     "Noise bound"). TestHESourceResponseMasked checks the decryption's distribution.
-//   - The selective-failure bit (hemat's documented factor 2): a proof only pins the
-//     encryptor's plaintext modulo 2T, so a malicious encryptor can make its shares of
-//     f(X, W_j) wrong by an error that depends on W_j (ceil((delta W_j - rho) / 2) for
-//     an odd plaintext part delta). The sacrifice then aborts or not depending on W_j
-//     and the masks: the cheater learns at most whether the session aborted (one bit
-//     about the honest party's random triple factor W_j and masks, not about any input),
-//     and the session ends at the abort. This is the same leakage as any additive
-//     attack on a triple that the sacrifice catches (SPDZ2k's own analysis allows it);
-//     W_j and W'_j are random and used only in this triple.
+//   - The factor 2 (hemat's package doc): a proof only pins the encryptor's plaintext
+//     modulo 2T, so a malicious encryptor may encrypt m' = 2m + delta with delta a 0/1
+//     polynomial. Its decrypted share is then off by e = ceil((delta W_j - rho) / 2) per
+//     wanted coefficient (delta W_j the negacyclic product, rho the response's mask bit).
+//     Where delta touches a wanted coefficient, e contains +-W_j,l/2 for a coefficient
+//     W_j,l that is uniform in Z_2^128 from the cheater's view (W_j and W'_j are the honest
+//     party's fresh random triple shares, used only in this triple), so e = 0 mod 2^64
+//     with probability at most 2^-63, and the sacrifice aborts except with probability
+//     2^-63 + 2^-64; where delta touches no wanted coefficient, e = 0 and nothing changes.
+//     Whether the session aborts is thus fixed by the cheater's own choice of delta up to
+//     probability 2^-62: it learns nothing about W_j from the abort (no selective failure
+//     beyond that), and the session ends at the abort.
 //
 // # Which bilinears go to HE
 //
