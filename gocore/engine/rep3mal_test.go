@@ -11,7 +11,6 @@ import (
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/model"
-	"github.com/qmpc/qmpc/gocore/model/tflite/tflitetest"
 	"github.com/qmpc/qmpc/gocore/net"
 )
 
@@ -101,12 +100,7 @@ func tamperOutcome(t *testing.T, proto string, g *model.Graph, c *Compiled, in [
 // input and an untampered run of proto (message sizes recorded).
 func tamperModel(t *testing.T, proto string) (*model.Graph, *Compiled, []model.Value, *Result) {
 	t.Helper()
-	g := tflitetest.TinyConv(model.Int8, 4, 4, 2, 3, 5)
-	c, err := Compile(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := randomInputs(g, rand.New(rand.NewPCG(5, 1)))
+	g, c, in, _ := tinyModel(t)
 	clean, err := runTampered(t, proto, g, c, in, nil)
 	if err != nil {
 		t.Fatal(err)

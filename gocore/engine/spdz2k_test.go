@@ -13,11 +13,8 @@ import (
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/hemat"
-	"github.com/qmpc/qmpc/gocore/model"
-	"github.com/qmpc/qmpc/gocore/model/tflite/tflitetest"
 	"github.com/qmpc/qmpc/gocore/mpc/spdz2k"
 	"github.com/qmpc/qmpc/gocore/net"
-	"github.com/qmpc/qmpc/gocore/qnn"
 )
 
 // TestSharedModelsSpdz2k: spdz2k's online phase (with the simulated trusted dealer)
@@ -162,22 +159,14 @@ func TestSpdz2kOT(t *testing.T) {
 // clean is an unaltered run, whose output is checked against the cleartext evaluator's.
 func spdz2kTiny(t *testing.T, pre string) (run func(tm *Tamper) (*Result, error), clean *Result) {
 	t.Helper()
-	g := tflitetest.TinyConv(model.Int8, 4, 4, 2, 3, 5)
-	c, err := Compile(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := randomInputs(g, rand.New(rand.NewPCG(5, 1)))
-	want, err := qnn.Run(g, in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, c, in, want := tinyModel(t)
 	run = func(tm *Tamper) (*Result, error) {
 		return RunLocalWith(spdz2k.Name, g, c, in, Options{Owner: 0, Client: 1}, LocalOptions{
 			Spec: &spdz2k.Spec, Tamper: tm, MessageSizes: tm == nil, Preprocessing: pre,
 			Rand: func(id int) io.Reader { return rand.NewChaCha8([32]byte{byte(id), 5}) }})
 	}
-	if clean, err = run(nil); err != nil {
+	clean, err := run(nil)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(clean.Outputs[0].Data, want[0].Data) {

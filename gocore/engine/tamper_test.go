@@ -19,16 +19,7 @@ import (
 // noticing. It also checks the message accounting a tamper test relies on: per-party
 // message totals, per-layer counts that add up, and Tampered false beyond the last message.
 func TestTamperRep3(t *testing.T) {
-	g := tflitetest.TinyConv(model.Int8, 4, 4, 2, 3, 5)
-	c, err := Compile(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := randomInputs(g, rand.New(rand.NewPCG(5, 1)))
-	want, err := qnn.Run(g, in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, c, in, want := tinyModel(t)
 	opt := Options{Owner: 0, Client: 1}
 	// Deterministic randomness: whether a tampered bit survives the truncation depends
 	// on the shares.
@@ -144,4 +135,21 @@ func TestTamperBadParty(t *testing.T) {
 			t.Errorf("tamper %+v: err %v, want a config error", tm, err)
 		}
 	}
+}
+
+// tinyModel is the small convolutional model of the tamper tests, compiled, with its
+// seeded input and the cleartext evaluator's output.
+func tinyModel(t *testing.T) (*model.Graph, *Compiled, []model.Value, []model.Value) {
+	t.Helper()
+	g := tflitetest.TinyConv(model.Int8, 4, 4, 2, 3, 5)
+	c, err := Compile(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := randomInputs(g, rand.New(rand.NewPCG(5, 1)))
+	want, err := qnn.Run(g, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, c, in, want
 }

@@ -90,16 +90,7 @@ func TestHESourceTriples(t *testing.T) {
 		{"mul 5", gatherMul{xLen: 5, wLen: 5, k: 1}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var a, b, c [2]*AShare
-			mustBoth(t, conns,
-				func() (err error) { a[0], b[0], c[0], err = s[0].Triple(tc.f); return },
-				func() (err error) { a[1], b[1], c[1], err = s[1].Triple(tc.f); return })
-			A := checkShared(t, tc.name+" A", alpha, a, nil)
-			B := checkShared(t, tc.name+" B", alpha, b, nil)
-			_, _, nz := tc.f.sizes()
-			C := ring128.Make(nz)
-			tc.f.apply(C, A, B)
-			checkShared(t, tc.name+" C", alpha, c, &C)
+			checkedTriple(t, conns, [2]tripler{s[0], s[1]}, alpha, tc.name, tc.f)
 			if tc.he {
 				he++
 			}

@@ -143,20 +143,32 @@ func TestOTSourceTriples(t *testing.T) {
 		{"matmul 3x4x2", matMul{3, 4, 2}},
 		{"matmul two batches", matMul{2, 3, 700}},
 	} {
-		var a, b, c [2]*AShare
-		mustBoth(t, conns,
-			func() (err error) { a[0], b[0], c[0], err = s[0].Triple(tc.f); return },
-			func() (err error) { a[1], b[1], c[1], err = s[1].Triple(tc.f); return })
-		A := checkShared(t, tc.name+" A", alpha, a, nil)
-		B := checkShared(t, tc.name+" B", alpha, b, nil)
-		nx, nw, nz := tc.f.sizes()
-		if A.Len() != nx || B.Len() != nw {
-			t.Fatalf("%s: sizes %d %d, want %d %d", tc.name, A.Len(), B.Len(), nx, nw)
-		}
-		C := ring128.Make(nz)
-		tc.f.apply(C, A, B)
-		checkShared(t, tc.name+" C", alpha, c, &C)
+		checkedTriple(t, conns, [2]tripler{s[0], s[1]}, alpha, tc.name, tc.f)
 	}
+}
+
+// tripler is a source's Triple (otSource, heSource).
+type tripler interface {
+	Triple(f bilinear) (a, b, c *AShare, err error)
+}
+
+// checkedTriple runs Triple(f) at both parties and checks that A, B and C have f's sizes,
+// are authenticated under alpha and satisfy C = f(A, B).
+func checkedTriple(t *testing.T, conns []net.Conn, s [2]tripler, alpha ring128.Scalar, name string, f bilinear) {
+	t.Helper()
+	var a, b, c [2]*AShare
+	mustBoth(t, conns,
+		func() (err error) { a[0], b[0], c[0], err = s[0].Triple(f); return },
+		func() (err error) { a[1], b[1], c[1], err = s[1].Triple(f); return })
+	A := checkShared(t, name+" A", alpha, a, nil)
+	B := checkShared(t, name+" B", alpha, b, nil)
+	nx, nw, nz := f.sizes()
+	if A.Len() != nx || B.Len() != nw {
+		t.Fatalf("%s: sizes %d %d, want %d %d", name, A.Len(), B.Len(), nx, nw)
+	}
+	C := ring128.Make(nz)
+	f.apply(C, A, B)
+	checkShared(t, name+" C", alpha, c, &C)
 }
 
 // TestOTSourceSacrifice: a party that authenticates wrong shares of its triple (an error
