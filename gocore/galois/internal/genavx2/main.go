@@ -33,6 +33,20 @@ func main() {
 
 type writer func(format string, args ...any)
 
+// load writes the loads of Y0..Y(n-1) from the n four-word groups at off(base).
+func (w writer) load(base string, off, n int) {
+	for k := range n {
+		w("\tVMOVDQU %d(%s), Y%d", off+32*k, base, k)
+	}
+}
+
+// store writes the stores of Y0..Y(n-1) to the n four-word groups at off(base).
+func (w writer) store(base string, off, n int) {
+	for k := range n {
+		w("\tVMOVDQU Y%d, %d(%s)", k, off+32*k, base)
+	}
+}
+
 func mulAddBits(w writer) {
 	w("")
 	w("// func mulAdd56BitsAVX2(acc *[112]uint64, x uint64, ypad *[64]uint64)")
@@ -52,9 +66,7 @@ func mulAddBits(w writer) {
 	w("\tMOVQ $4, AX")
 	w("\tSUBQ R8, AX")
 	w("\tLEAQ (DX)(AX*8), R9")
-	for k := range 15 {
-		w("\tVMOVDQU %d(R9), Y%d", 32*k, k)
-	}
+	w.load("R9", 0, 15)
 	w("\tMOVQ SI, BX")
 	w("\tMOVQ R8, CX")
 	w("\tSHRQ CX, BX")
@@ -142,9 +154,7 @@ func subsetSums4(w writer) {
 	for ch := range 4 {
 		c0 := 14 * ch
 		w("")
-		for k := range 14 {
-			w("\tVMOVDQU %d(DI), Y%d", 32*(c0+k), k)
-		}
+		w.load("DI", 32*c0, 14)
 		w("\tMOVQ    R8, BX")
 		w("\tLEAQ    %d(SI), R13", c0)
 		w("\tMOVQ    CX, DX")
@@ -160,9 +170,7 @@ func subsetSums4(w writer) {
 		w("\tADDQ    $56, R13")
 		w("\tDECQ    DX")
 		w("\tJNZ     gloop%d", ch)
-		for k := range 14 {
-			w("\tVMOVDQU Y%d, %d(DI)", k, 32*(c0+k))
-		}
+		w.store("DI", 32*c0, 14)
 	}
 	w("\tVZEROUPPER")
 	w("\tRET")
@@ -182,9 +190,7 @@ func scaledRows(w writer) {
 	w("\tMOVQ n+24(FP), CX")
 	for h := range 2 {
 		w("")
-		for k := range 7 {
-			w("\tVMOVDQU %d(DI), Y%d", 224*h+32*k, k)
-		}
+		w.load("DI", 224*h, 7)
 		w("\tMOVQ    SI, R8")
 		w("\tMOVQ    DX, R9")
 		w("\tMOVQ    CX, R10")
@@ -207,9 +213,7 @@ func scaledRows(w writer) {
 		w("\tADDQ         $8, R9")
 		w("\tDECQ         R10")
 		w("\tJNZ          rows%d", h)
-		for k := range 7 {
-			w("\tVMOVDQU Y%d, %d(DI)", k, 224*h+32*k)
-		}
+		w.store("DI", 224*h, 7)
 	}
 	w("\tVZEROUPPER")
 	w("\tRET")
@@ -226,9 +230,7 @@ func nibbleSums(w writer) {
 	w("\tMOVQ t+8(FP), SI")
 	w("\tMOVQ idx+16(FP), BX")
 	w("\tMOVQ n+24(FP), CX")
-	for k := range 14 {
-		w("\tVMOVDQU %d(DI), Y%d", 32*k, k)
-	}
+	w.load("DI", 0, 14)
 	w("\tXORQ    AX, AX")
 	w("")
 	w("nibloop:")
@@ -247,9 +249,7 @@ func nibbleSums(w writer) {
 	w("\tJMP     nibloop")
 	w("")
 	w("nibdone:")
-	for k := range 14 {
-		w("\tVMOVDQU Y%d, %d(DI)", k, 32*k)
-	}
+	w.store("DI", 0, 14)
 	w("\tVZEROUPPER")
 	w("\tRET")
 }
