@@ -12,7 +12,6 @@ bounded and every process is stopped at the end.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ from typing import Any, Iterator
 
 import numpy as np
 import pytest
+from ports import free_ports
 
 import qmpc
 import qmpc.cluster as qc
@@ -34,22 +34,10 @@ pytestmark = pytest.mark.skipif(
 STEP = 3.0  # seconds: the step timeout of these clusters
 
 
-def _free_ports(n: int) -> list[int]:
-    socks, ports = [], []
-    for _ in range(n):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-        ports.append(s.getsockname()[1])
-    for s in socks:
-        s.close()
-    return ports
-
-
 def _make_cluster(tmp: Path) -> Path:
     path = Path(qc.certs(tmp / "cluster", parties=3, step_timeout=STEP))
     cfg = json.loads(path.read_text())
-    for p, port in zip(cfg["parties"], _free_ports(3)):
+    for p, port in zip(cfg["parties"], free_ports(3)):
         p["address"] = f"127.0.0.1:{port}"  # what a real deployment edits: the addresses
     path.write_text(json.dumps(cfg, indent=2))
     return path
@@ -381,7 +369,7 @@ def test_per_host_keys_serve(tmp_path: Path, digits_model: Path, digits_x: np.nd
         assert cli.main(["keygen", "--id", str(i), "--out", str(d)]) == 1  # keeps an existing key
     assert cli.main(["keygen", "--client", "--out", str(tmp_path / "client")]) == 0
     specs = []
-    for (i, d), port in zip(hosts.items(), _free_ports(3)):
+    for (i, d), port in zip(hosts.items(), free_ports(3)):
         specs += ["--party", f"{i}=127.0.0.1:{port},{d / f'party{i}.crt'}"]
     path = tmp_path / "cluster.json"
     assert cli.main(["cluster-config", *specs, "--client", str(tmp_path / "client" / "client.crt"),

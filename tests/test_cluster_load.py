@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 import pytest
+from ports import free_ports
 
 import qmpc
 import qmpc.cluster as qc
@@ -44,20 +45,6 @@ STEP = 10.0  # seconds: the step timeout of these clusters
 LOG_WAIT = 60.0
 
 
-def _free_ports(n: int) -> list[int]:
-    import socket
-
-    socks, ports = [], []
-    for _ in range(n):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-        ports.append(s.getsockname()[1])
-    for s in socks:
-        s.close()
-    return ports
-
-
 class Cluster3:
     """Three party processes of one cluster config, with their logs."""
 
@@ -65,7 +52,7 @@ class Cluster3:
         self.path = Path(qc.certs(tmp / "cluster", parties=3, step_timeout=STEP, max_sessions=max_sessions))
         cfg = json.loads(self.path.read_text())
         assert cfg["max_sessions"] == max_sessions
-        for p, port in zip(cfg["parties"], _free_ports(3)):
+        for p, port in zip(cfg["parties"], free_ports(3)):
             p["address"] = f"127.0.0.1:{port}"
         self.path.write_text(json.dumps(cfg, indent=2))
         self.logdir = tmp

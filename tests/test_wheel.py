@@ -18,7 +18,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tarfile
@@ -29,6 +28,7 @@ from typing import Iterator
 
 import numpy as np
 import pytest
+from ports import free_ports
 
 pytestmark = pytest.mark.wheel
 
@@ -150,16 +150,6 @@ def test_extension_needs_no_libpython_and_no_rpath(venv: tuple[Path, dict[str, s
     assert set(needed.stdout.split()) <= {"libc.so.6", "libpthread.so.0", "libresolv.so.2", "libdl.so.2"}, needed.stdout
 
 
-def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
 def test_console_script_from_wheel(venv: tuple[Path, dict[str, str]], digits_model: Path, tmp_path: Path) -> None:
     path, env = venv
     qmpc_cmd = str(path / "bin" / "qmpc")
@@ -175,7 +165,7 @@ def test_console_script_from_wheel(venv: tuple[Path, dict[str, str]], digits_mod
     assert r.returncode == 0, r.stdout + r.stderr
     config = tmp_path / "cluster" / "cluster.json"
     cfg = json.loads(config.read_text())
-    for p, port in zip(cfg["parties"], _free_ports(3)):
+    for p, port in zip(cfg["parties"], free_ports(3)):
         p["address"] = f"127.0.0.1:{port}"
     config.write_text(json.dumps(cfg, indent=2))
 

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	stdnet "net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/net"
+	"github.com/qmpc/qmpc/gocore/net/freeport"
 )
 
 // sumComp is a test computation: the client deals additive shares of a vector; each
@@ -168,14 +168,10 @@ func testConfig(t *testing.T, n int, step time.Duration) (*Config, string) {
 	return cfg, path
 }
 
-func freeAddr(t *testing.T) string {
-	l, err := stdnet.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+// freeAddr is a loopback address outside the ephemeral port range (see package freeport:
+// a port from "127.0.0.1:0" can be taken by another test's outgoing connection before the
+// party listens on it).
+func freeAddr(t *testing.T) string { return freeport.Must(t) }
 
 func quietLogger() *slog.Logger {
 	if os.Getenv("QMPC_TEST_LOG") != "" {

@@ -27,6 +27,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/mpc/registry"
 	"github.com/qmpc/qmpc/gocore/mpc/registry/registrytest"
 	"github.com/qmpc/qmpc/gocore/net"
+	"github.com/qmpc/qmpc/gocore/net/freeport"
 	"github.com/qmpc/qmpc/gocore/qnn"
 )
 
@@ -375,12 +376,7 @@ func startTestCluster(t *testing.T, g *model.Graph, protocol string, n int) *tes
 	}
 	cfg, _ := cluster.Load(path)
 	for i := range cfg.Parties {
-		l, err := stdnet.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.Parties[i].Address = l.Addr().String()
-		l.Close()
+		cfg.Parties[i].Address = freeport.Must(t) // the parties restart on these addresses
 	}
 	cfg.Save(path)
 	if cfg, err = cluster.Load(path); err != nil {

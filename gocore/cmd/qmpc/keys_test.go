@@ -14,6 +14,7 @@ import (
 
 	"github.com/qmpc/qmpc/gocore/engine"
 	"github.com/qmpc/qmpc/gocore/model"
+	"github.com/qmpc/qmpc/gocore/net/freeport"
 )
 
 // run runs the qmpc binary and returns its exit code and combined output.
@@ -63,7 +64,7 @@ func TestProcessesPerHostKeys(t *testing.T) {
 	for i := range 3 {
 		crt := filepath.Join(asm, fmt.Sprintf("party%d.crt", i))
 		copyFile(t, filepath.Join(hostDirs[i], fmt.Sprintf("party%d.crt", i)), crt)
-		args = append(args, "--party", fmt.Sprintf("%d=%s,%s", i, freePort(t), crt))
+		args = append(args, "--party", fmt.Sprintf("%d=%s,%s", i, freeport.Must(t), crt))
 	}
 	copyFile(t, filepath.Join(hostDirs[3], "client.crt"), filepath.Join(asm, "client.crt"))
 	args = append(args, "--client", filepath.Join(asm, "client.crt"))

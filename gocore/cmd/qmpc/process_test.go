@@ -25,6 +25,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/cluster"
 	"github.com/qmpc/qmpc/gocore/engine"
 	"github.com/qmpc/qmpc/gocore/model"
+	"github.com/qmpc/qmpc/gocore/net/freeport"
 )
 
 const digitsModel = "../../../examples/digits/digits_cnn_int8.tflite"
@@ -118,7 +119,7 @@ func newProcCluster(t *testing.T, model string, step time.Duration) *procCluster
 		t.Fatal(err)
 	}
 	for i := range cfg.Parties {
-		cfg.Parties[i].Address = freePort(t)
+		cfg.Parties[i].Address = freeport.Must(t)
 	}
 	if err := cfg.Save(path); err != nil {
 		t.Fatal(err)
@@ -145,15 +146,6 @@ func (pc *procCluster) cleanup() {
 			}
 		}
 	})
-}
-
-func freePort(t *testing.T) string {
-	l, err := stdnet.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func (pc *procCluster) start(i int, extra ...string) *proc {
@@ -639,7 +631,7 @@ func TestProcessesListen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer front.Close()
-	back := freePort(t)
+	back := freeport.Must(t)
 	var mu sync.Mutex
 	forwarded := 0
 	go func() {

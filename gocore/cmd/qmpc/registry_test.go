@@ -13,6 +13,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/engine"
 	"github.com/qmpc/qmpc/gocore/model"
 	"github.com/qmpc/qmpc/gocore/mpc/registry/registrytest"
+	"github.com/qmpc/qmpc/gocore/net/freeport"
 )
 
 // TestProcessesEveryProtocol: for every protocol of the registry that can serve an outside
@@ -43,7 +44,7 @@ func TestProcessesEveryProtocol(t *testing.T) {
 				t.Fatalf("qmpc certs made %d parties, the protocol's default is %d", n, want)
 			}
 			for i := range cfg.Parties {
-				cfg.Parties[i].Address = freePort(t)
+				cfg.Parties[i].Address = freeport.Must(t)
 			}
 			if err := cfg.Save(path); err != nil {
 				t.Fatal(err)
