@@ -19,7 +19,8 @@ import pytest
 qmpc = pytest.importorskip("qmpc")
 
 from tamper_sweep import sweep  # noqa: E402
-from test_cluster import STEP, Parties, _free_ports, _infer_until  # noqa: E402
+from ports import free_ports  # noqa: E402
+from test_cluster import STEP, Parties, _infer_until  # noqa: E402
 
 import qmpc.cluster as qc  # noqa: E402
 
@@ -109,7 +110,7 @@ def test_cheating_party_process_caught(tmp_path: Path, digits):
     k = [ph for ph in local.stats.message_phases[2] if ph.phase == "FULLY_CONNECTED"][-1].messages[0]
     path = Path(qc.certs(tmp_path / "cluster", parties=3, protocol="rep3-mal", step_timeout=STEP))
     cfg = json.loads(path.read_text())
-    for p, port in zip(cfg["parties"], _free_ports(3)):
+    for p, port in zip(cfg["parties"], free_ports(3)):
         p["address"] = f"127.0.0.1:{port}"
     path.write_text(json.dumps(cfg, indent=2))
     ps = Parties(path, DIGITS / "digits_cnn_int8.tflite", tmp_path)

@@ -24,7 +24,8 @@ import pytest
 qmpc = pytest.importorskip("qmpc")
 
 from tamper_sweep import sweep  # noqa: E402
-from test_cluster import STEP, Parties, _free_ports, _infer_until  # noqa: E402
+from ports import free_ports  # noqa: E402
+from test_cluster import STEP, Parties, _infer_until  # noqa: E402
 
 import qmpc.cluster as qc  # noqa: E402
 
@@ -127,7 +128,7 @@ def test_estimate_matches_run(digits):
 def _spdz2k_cluster(tmp_path: Path) -> Path:
     path = Path(qc.certs(tmp_path / "cluster", parties=2, protocol="spdz2k-dealer", step_timeout=STEP))
     cfg = json.loads(path.read_text())
-    for p, port in zip(cfg["parties"], _free_ports(2)):
+    for p, port in zip(cfg["parties"], free_ports(2)):
         p["address"] = f"127.0.0.1:{port}"
     path.write_text(json.dumps(cfg, indent=2))
     return path
