@@ -191,12 +191,17 @@ func (e *Elem) Mul(x, y *Elem) {
 }
 
 // MulAdd adds the unreduced product x*y to w: with AVX-512 (amd64 processors with
-// AVX512F and AVX512DQ) a schoolbook of 448 eight-lane products (mul_amd64.s), else two
+// AVX512F and AVX512DQ) a schoolbook of 448 eight-lane products (mul_amd64.s), with AVX2
+// a schoolbook of 826 four-lane products from 32-bit halves (avx2_amd64.s), else two
 // levels of Karatsuba (D = 4 * 14) over a product-scanning 14 x 14 schoolbook, 9 * 196
 // word products instead of D^2 = 3136.
 func (w *Wide) MulAdd(x, y *Elem) {
 	if hasAVX512 {
 		mulAdd56AVX512((*[2 * D]uint64)(w), (*[D]uint64)(x), (*[D]uint64)(y))
+		return
+	}
+	if hasAVX2 {
+		mulAdd56AVX2((*[2 * D]uint64)(w), (*[D]uint64)(x), (*[D]uint64)(y))
 		return
 	}
 	var p [2*D - 1]uint64

@@ -127,24 +127,39 @@ func TestRingLaws(t *testing.T) {
 	}
 }
 
-// TestKaratsuba: MulAdd (Karatsuba, and the AVX-512 schoolbook where the processor has
-// it) equals the Go schoolbook product, also when adding to a non-zero sum.
+// TestKaratsuba: MulAdd (Karatsuba in Go, the AVX2 and the AVX-512 schoolbooks where the
+// processor has them: eachKernel) equals the Go schoolbook product, also when adding to a
+// non-zero sum, for random elements and for the extremes (all words 0 or 2^64 - 1, whose
+// 32-bit halves and cross terms all carry).
 func TestKaratsuba(t *testing.T) {
-	has := hasAVX512
-	defer func() { hasAVX512 = has }()
 	es := randElems(20)
-	for _, h := range []bool{false, has} {
-		hasAVX512 = h
+	var ones, top Elem
+	for i := range ones {
+		ones[i] = ^uint64(0)
+		top[i] = 1<<63 | 1<<31
+	}
+	es = append(es, ones, ones, top, ones, Elem{}, top, top)
+	eachKernel(func(kernel string) {
 		var a, b Wide
 		for i := 0; i+1 < len(es); i++ {
 			a.MulAdd(&es[i], &es[i+1])
 			b.mulAddSchool(&es[i], &es[i+1])
 			if a != b {
-				t.Fatalf("MulAdd (AVX-512 %v) differs from schoolbook", h)
+				t.Fatalf("MulAdd (kernel %s) differs from schoolbook at pair %d", kernel, i)
 			}
 		}
-	}
-	t.Logf("AVX-512: %v", has)
+		for i := range es {
+			var c Elem
+			c.Mul(&es[i], &es[len(es)-1-i])
+			var w Wide
+			w.mulAddSchool(&es[i], &es[len(es)-1-i])
+			var d Elem
+			w.Reduce(&d)
+			if c != d {
+				t.Fatalf("Mul (kernel %s) differs from schoolbook at %d", kernel, i)
+			}
+		}
+	})
 }
 
 // TestExceptionalDifferenceIsUnit: a non-zero e in Z_2^64 (even 2^63) times the difference
@@ -169,19 +184,16 @@ func TestExceptionalDifferenceIsUnit(t *testing.T) {
 	}
 }
 
-func BenchmarkMulAddKaratsuba(b *testing.B) {
-	has := hasAVX512
-	defer func() { hasAVX512 = has }()
-	hasAVX512 = false
-	BenchmarkMulAdd(b)
-}
-
 func BenchmarkMulAdd(b *testing.B) {
 	es := randElems(2)
-	var w Wide
-	for b.Loop() {
-		w.MulAdd(&es[0], &es[1])
-	}
+	eachKernel(func(kernel string) {
+		b.Run(kernel, func(b *testing.B) {
+			var w Wide
+			for b.Loop() {
+				w.MulAdd(&es[0], &es[1])
+			}
+		})
+	})
 }
 
 func BenchmarkMulAddSchool(b *testing.B) {

@@ -69,3 +69,9 @@ func addScaledRowsAVX2(e *[D]uint64, rows *[D]uint64, xs *uint64, n int)
 //
 //go:noescape
 func addNibbleSumsAVX2(e *[D]uint64, t *[D]uint64, idx *uint8, n int)
+
+// mulAdd56AVX2 is mulAdd56AVX512 with four-lane registers: the 64-bit products from
+// VPMULUDQ and VPMULLD (avx2_amd64.s).
+//
+//go:noescape
+func mulAdd56AVX2(acc *[2 * D]uint64, x, y *[D]uint64)

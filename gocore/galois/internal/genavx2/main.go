@@ -25,6 +25,7 @@ func main() {
 	subsetSums4(w)
 	scaledRows(w)
 	nibbleSums(w)
+	mulAdd56(w)
 	if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -250,6 +251,78 @@ func nibbleSums(w writer) {
 	w("")
 	w("nibdone:")
 	w.store("DI", 0, 14)
+	w("\tVZEROUPPER")
+	w("\tRET")
+}
+
+func mulAdd56(w writer) {
+	w("")
+	w("// func mulAdd56AVX2(acc *[112]uint64, x, y *[56]uint64)")
+	w("//")
+	w("// acc[k] += sum over i + j = k of x[i] y[j] mod 2^64: the schoolbook product, four")
+	w("// coefficients k = 4b..4b+3 (block b) per register, from the 32-bit halves of the words:")
+	w("// x y = lo(x)lo(y) + (lo(x)hi(y) + hi(x)lo(y)) << 32 mod 2^64. VPMULUDQ gives")
+	w("// lo(x)lo(y) (summed by VPADDQ), VPMULLD of x and y with its halves swapped gives the")
+	w("// two cross terms mod 2^32 in the two halves of a word (summed by VPADDD, each half")
+	w("// mod 2^32); a block's two sums are joined once at the end. The frame holds ypad (four")
+	w("// zero words, y, four zero words) and yswap (ypad with the halves of every word")
+	w("// swapped), so that x[i] times the window y[4b-i..4b-i+3] is one broadcast of x[i]")
+	w("// and two products with memory operands; only the windows that meet y are taken.")
+	w("// Seven blocks per pass (Y0..Y13 hold their two sums, Y14 the broadcast, Y15 a")
+	w("// product), four passes.")
+	w("TEXT ·mulAdd56AVX2(SB), 0, $1024-24")
+	w("\tMOVQ acc+0(FP), DI")
+	w("\tMOVQ x+8(FP), SI")
+	w("\tMOVQ y+16(FP), DX")
+	w("\tLEAQ ypad-1024(SP), R8")
+	w("\tVPXOR     Y0, Y0, Y0")
+	for _, off := range []int{0, 480, 512, 992} {
+		w("\tVMOVDQU   Y0, %d(R8)", off)
+	}
+	for k := range 14 {
+		w("\tVMOVDQU   %d(DX), Y1", 32*k)
+		w("\tVMOVDQU   Y1, %d(R8)", 32+32*k)
+		w("\tVPSHUFD   $0xb1, Y1, Y2")
+		w("\tVMOVDQU   Y2, %d(R8)", 512+32+32*k)
+	}
+	const blocks, perPass = 28, 7
+	for b0 := 0; b0 < blocks; b0 += perPass {
+		w("")
+		for j := range perPass {
+			w("\tVPXOR     Y%d, Y%d, Y%d", j, j, j)
+			w("\tVPXOR     Y%d, Y%d, Y%d", perPass+j, perPass+j, perPass+j)
+		}
+		for i := range 56 {
+			first := true
+			for j := range perPass {
+				b := b0 + j
+				if d := 4*b - i; d < -3 || d > 55 {
+					continue // the window misses y
+				}
+				if first {
+					w("\tVPBROADCASTQ %d(SI), Y14", 8*i)
+					first = false
+				}
+				off := 8 * (4 + 4*b - i)
+				w("\tVPMULUDQ  %d(R8), Y14, Y15", off)
+				w("\tVPADDQ    Y15, Y%d, Y%d", j, j)
+				w("\tVPMULLD   %d(R8), Y14, Y15", 512+off)
+				w("\tVPADDD    Y15, Y%d, Y%d", perPass+j, perPass+j)
+			}
+		}
+		// Join: acc += lo sum + ((cross lo + cross hi) mod 2^32) << 32.
+		w("\tVPCMPEQD  Y14, Y14, Y14")
+		w("\tVPSLLQ    $32, Y14, Y14")
+		for j := range perPass {
+			x := perPass + j
+			w("\tVPSLLQ    $32, Y%d, Y15", x)
+			w("\tVPADDQ    Y15, Y%d, Y%d", x, x)
+			w("\tVPAND     Y14, Y%d, Y%d", x, x)
+			w("\tVPADDQ    Y%d, Y%d, Y%d", x, j, j)
+			w("\tVPADDQ    %d(DI), Y%d, Y%d", 32*(b0+j), j, j)
+			w("\tVMOVDQU   Y%d, %d(DI)", j, 32*(b0+j))
+		}
+	}
 	w("\tVZEROUPPER")
 	w("\tRET")
 }
