@@ -4581,3 +4581,156 @@ TEXT ·mulAdd56AVX2(SB), 0, $1024-24
 	VMOVDQU   Y6, 864(DI)
 	VZEROUPPER
 	RET
+
+// func reduceAVX2(e *[56]uint64, wide *[112]uint64)
+//
+// e = wide mod F, F = X^56 + X^7 + X^4 + X^2 + 1 (Wide.Reduce): with h[u] = wide[56+u]
+// (u < 55, h[55] = 0) the coefficient of X^(56+u) = -(X^(u+7) + X^(u+4) + X^(u+2) +
+// X^u), first the terms that land at 56 or above (u + k >= 56, u >= 49) go back into
+// h[0..5] (h[j] -= h[j+49] for j <= 5, h[j+52] for j <= 2, h[j+54] for j = 0: the
+// h[u] read are never written), then e[c] = wide[c] - h[c-7] - h[c-4] - h[c-2] - h[c],
+// h read from a frame copy with eight zero words below it.
+TEXT ·reduceAVX2(SB), 0, $512-16
+	MOVQ e+0(FP), DI
+	MOVQ wide+8(FP), SI
+	LEAQ hpad-512(SP), R8
+	VPXOR     Y0, Y0, Y0
+	VMOVDQU   Y0, 0(R8)
+	VMOVDQU   Y0, 32(R8)
+	VMOVDQU   448(SI), Y0
+	VMOVDQU   480(SI), Y1
+	VMOVDQU   512(SI), Y2
+	VMOVDQU   544(SI), Y3
+	VMOVDQU   576(SI), Y4
+	VMOVDQU   608(SI), Y5
+	VMOVDQU   640(SI), Y6
+	VMOVDQU   672(SI), Y7
+	VMOVDQU   704(SI), Y8
+	VMOVDQU   736(SI), Y9
+	VMOVDQU   768(SI), Y10
+	VMOVDQU   800(SI), Y11
+	VMOVDQU   832(SI), Y12
+	VMOVDQU   864(SI), Y13
+	VMOVDQU   Y0, 64(R8)
+	VMOVDQU   Y1, 96(R8)
+	VMOVDQU   Y2, 128(R8)
+	VMOVDQU   Y3, 160(R8)
+	VMOVDQU   Y4, 192(R8)
+	VMOVDQU   Y5, 224(R8)
+	VMOVDQU   Y6, 256(R8)
+	VMOVDQU   Y7, 288(R8)
+	VMOVDQU   Y8, 320(R8)
+	VMOVDQU   Y9, 352(R8)
+	VMOVDQU   Y10, 384(R8)
+	VMOVDQU   Y11, 416(R8)
+	VMOVDQU   Y12, 448(R8)
+	VMOVDQU   Y13, 480(R8)
+	MOVQ      $0, 504(R8)
+	MOVQ      64(R8), AX
+	SUBQ      456(R8), AX
+	SUBQ      480(R8), AX
+	SUBQ      496(R8), AX
+	MOVQ      AX, 64(R8)
+	MOVQ      72(R8), AX
+	SUBQ      464(R8), AX
+	SUBQ      488(R8), AX
+	MOVQ      AX, 72(R8)
+	MOVQ      80(R8), AX
+	SUBQ      472(R8), AX
+	SUBQ      496(R8), AX
+	MOVQ      AX, 80(R8)
+	MOVQ      88(R8), AX
+	SUBQ      480(R8), AX
+	MOVQ      AX, 88(R8)
+	MOVQ      96(R8), AX
+	SUBQ      488(R8), AX
+	MOVQ      AX, 96(R8)
+	MOVQ      104(R8), AX
+	SUBQ      496(R8), AX
+	MOVQ      AX, 104(R8)
+	VMOVDQU   0(SI), Y0
+	VPSUBQ    8(R8), Y0, Y0
+	VPSUBQ    32(R8), Y0, Y0
+	VPSUBQ    48(R8), Y0, Y0
+	VPSUBQ    64(R8), Y0, Y0
+	VMOVDQU   Y0, 0(DI)
+	VMOVDQU   32(SI), Y0
+	VPSUBQ    40(R8), Y0, Y0
+	VPSUBQ    64(R8), Y0, Y0
+	VPSUBQ    80(R8), Y0, Y0
+	VPSUBQ    96(R8), Y0, Y0
+	VMOVDQU   Y0, 32(DI)
+	VMOVDQU   64(SI), Y0
+	VPSUBQ    72(R8), Y0, Y0
+	VPSUBQ    96(R8), Y0, Y0
+	VPSUBQ    112(R8), Y0, Y0
+	VPSUBQ    128(R8), Y0, Y0
+	VMOVDQU   Y0, 64(DI)
+	VMOVDQU   96(SI), Y0
+	VPSUBQ    104(R8), Y0, Y0
+	VPSUBQ    128(R8), Y0, Y0
+	VPSUBQ    144(R8), Y0, Y0
+	VPSUBQ    160(R8), Y0, Y0
+	VMOVDQU   Y0, 96(DI)
+	VMOVDQU   128(SI), Y0
+	VPSUBQ    136(R8), Y0, Y0
+	VPSUBQ    160(R8), Y0, Y0
+	VPSUBQ    176(R8), Y0, Y0
+	VPSUBQ    192(R8), Y0, Y0
+	VMOVDQU   Y0, 128(DI)
+	VMOVDQU   160(SI), Y0
+	VPSUBQ    168(R8), Y0, Y0
+	VPSUBQ    192(R8), Y0, Y0
+	VPSUBQ    208(R8), Y0, Y0
+	VPSUBQ    224(R8), Y0, Y0
+	VMOVDQU   Y0, 160(DI)
+	VMOVDQU   192(SI), Y0
+	VPSUBQ    200(R8), Y0, Y0
+	VPSUBQ    224(R8), Y0, Y0
+	VPSUBQ    240(R8), Y0, Y0
+	VPSUBQ    256(R8), Y0, Y0
+	VMOVDQU   Y0, 192(DI)
+	VMOVDQU   224(SI), Y0
+	VPSUBQ    232(R8), Y0, Y0
+	VPSUBQ    256(R8), Y0, Y0
+	VPSUBQ    272(R8), Y0, Y0
+	VPSUBQ    288(R8), Y0, Y0
+	VMOVDQU   Y0, 224(DI)
+	VMOVDQU   256(SI), Y0
+	VPSUBQ    264(R8), Y0, Y0
+	VPSUBQ    288(R8), Y0, Y0
+	VPSUBQ    304(R8), Y0, Y0
+	VPSUBQ    320(R8), Y0, Y0
+	VMOVDQU   Y0, 256(DI)
+	VMOVDQU   288(SI), Y0
+	VPSUBQ    296(R8), Y0, Y0
+	VPSUBQ    320(R8), Y0, Y0
+	VPSUBQ    336(R8), Y0, Y0
+	VPSUBQ    352(R8), Y0, Y0
+	VMOVDQU   Y0, 288(DI)
+	VMOVDQU   320(SI), Y0
+	VPSUBQ    328(R8), Y0, Y0
+	VPSUBQ    352(R8), Y0, Y0
+	VPSUBQ    368(R8), Y0, Y0
+	VPSUBQ    384(R8), Y0, Y0
+	VMOVDQU   Y0, 320(DI)
+	VMOVDQU   352(SI), Y0
+	VPSUBQ    360(R8), Y0, Y0
+	VPSUBQ    384(R8), Y0, Y0
+	VPSUBQ    400(R8), Y0, Y0
+	VPSUBQ    416(R8), Y0, Y0
+	VMOVDQU   Y0, 352(DI)
+	VMOVDQU   384(SI), Y0
+	VPSUBQ    392(R8), Y0, Y0
+	VPSUBQ    416(R8), Y0, Y0
+	VPSUBQ    432(R8), Y0, Y0
+	VPSUBQ    448(R8), Y0, Y0
+	VMOVDQU   Y0, 384(DI)
+	VMOVDQU   416(SI), Y0
+	VPSUBQ    424(R8), Y0, Y0
+	VPSUBQ    448(R8), Y0, Y0
+	VPSUBQ    464(R8), Y0, Y0
+	VPSUBQ    480(R8), Y0, Y0
+	VMOVDQU   Y0, 416(DI)
+	VZEROUPPER
+	RET

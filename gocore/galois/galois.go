@@ -292,8 +292,18 @@ func (w *Wide) mulAddSchool(x, y *Elem) {
 	}
 }
 
-// Reduce sets e = w mod F.
+// Reduce sets e = w mod F (w's top word, above the degree of any product, is ignored),
+// with AVX2 by a kernel (avx2_amd64.s).
 func (w *Wide) Reduce(e *Elem) {
+	if hasAVX2 {
+		reduceAVX2((*[D]uint64)(e), (*[2 * D]uint64)(w))
+		return
+	}
+	w.reduceGo(e)
+}
+
+// reduceGo is Reduce in Go.
+func (w *Wide) reduceGo(e *Elem) {
 	// h[u] is the coefficient of X^(D+u); X^(D+u) = -(X^(u+7) + X^(u+4) + X^(u+2) + X^u).
 	// Terms that land at D or above (u + k >= D, only for u >= D-7) go back into h first,
 	// from the top down; then every other term lands in e.

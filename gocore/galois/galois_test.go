@@ -228,24 +228,38 @@ func TestVectorPaths(t *testing.T) {
 	})
 }
 
-// TestReduce: Reduce equals the reduction one top coefficient at a time.
+// TestReduce: Reduce equals the reduction one top coefficient at a time, with every
+// kernel (eachKernel), for random wide sums and extremes (all ones; large top
+// coefficients); the top word, above any product's degree, is ignored.
 func TestReduce(t *testing.T) {
 	g := prg.New(prg.Key{12})
+	var ws []Wide
 	for range 20 {
 		var w Wide
-		copy(w[:2*D-1], g.Uint64s(2*D-1))
-		ref := w
-		for j := 2*D - 2; j >= D; j-- {
-			for _, k := range taps {
-				ref[j-D+k] -= ref[j]
+		copy(w[:], g.Uint64s(2*D))
+		ws = append(ws, w)
+	}
+	var ones, top Wide
+	for i := range ones {
+		ones[i] = ^uint64(0)
+		top[D+i/2] = uint64(i) << 58
+	}
+	ws = append(ws, ones, top)
+	eachKernel(func(kernel string) {
+		for i, w := range ws {
+			ref := w
+			for j := 2*D - 2; j >= D; j-- {
+				for _, k := range taps {
+					ref[j-D+k] -= ref[j]
+				}
+			}
+			var e Elem
+			w.Reduce(&e)
+			if e != Elem(ref[:D]) || w != ws[i] {
+				t.Fatalf("Reduce (kernel %s) differs from the reference at %d", kernel, i)
 			}
 		}
-		var e Elem
-		w.Reduce(&e)
-		if e != Elem(ref[:D]) {
-			t.Fatal("Reduce differs from the reference")
-		}
-	}
+	})
 }
 
 // TestNibbleSums: AddNibbleSums equals the sum of the rows selected by the nibbles' bits,

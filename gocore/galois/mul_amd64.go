@@ -75,3 +75,8 @@ func addNibbleSumsAVX2(e *[D]uint64, t *[D]uint64, idx *uint8, n int)
 //
 //go:noescape
 func mulAdd56AVX2(acc *[2 * D]uint64, x, y *[D]uint64)
+
+// reduceAVX2 is Wide.Reduce with four-lane registers (avx2_amd64.s).
+//
+//go:noescape
+func reduceAVX2(e *[D]uint64, wide *[2 * D]uint64)

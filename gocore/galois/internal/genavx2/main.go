@@ -26,6 +26,7 @@ func main() {
 	scaledRows(w)
 	nibbleSums(w)
 	mulAdd56(w)
+	reduce(w)
 	if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -322,6 +323,54 @@ func mulAdd56(w writer) {
 			w("\tVPADDQ    %d(DI), Y%d, Y%d", 32*(b0+j), j, j)
 			w("\tVMOVDQU   Y%d, %d(DI)", j, 32*(b0+j))
 		}
+	}
+	w("\tVZEROUPPER")
+	w("\tRET")
+}
+
+func reduce(w writer) {
+	w("")
+	w("// func reduceAVX2(e *[56]uint64, wide *[112]uint64)")
+	w("//")
+	w("// e = wide mod F, F = X^56 + X^7 + X^4 + X^2 + 1 (Wide.Reduce): with h[u] = wide[56+u]")
+	w("// (u < 55, h[55] = 0) the coefficient of X^(56+u) = -(X^(u+7) + X^(u+4) + X^(u+2) +")
+	w("// X^u), first the terms that land at 56 or above (u + k >= 56, u >= 49) go back into")
+	w("// h[0..5] (h[j] -= h[j+49] for j <= 5, h[j+52] for j <= 2, h[j+54] for j = 0: the")
+	w("// h[u] read are never written), then e[c] = wide[c] - h[c-7] - h[c-4] - h[c-2] - h[c],")
+	w("// h read from a frame copy with eight zero words below it.")
+	w("TEXT ·reduceAVX2(SB), 0, $512-16")
+	w("\tMOVQ e+0(FP), DI")
+	w("\tMOVQ wide+8(FP), SI")
+	w("\tLEAQ hpad-512(SP), R8")
+	w("\tVPXOR     Y0, Y0, Y0")
+	w("\tVMOVDQU   Y0, 0(R8)")
+	w("\tVMOVDQU   Y0, 32(R8)")
+	for g := range 14 {
+		w("\tVMOVDQU   %d(SI), Y%d", 8*56+32*g, g)
+	}
+	for g := range 14 {
+		w("\tVMOVDQU   Y%d, %d(R8)", g, 64+32*g)
+	}
+	w("\tMOVQ      $0, %d(R8)", 8*(8+55))
+	h := func(u int) int { return 8 * (8 + u) }
+	for j := 0; j <= 5; j++ {
+		w("\tMOVQ      %d(R8), AX", h(j))
+		w("\tSUBQ      %d(R8), AX", h(j+49))
+		if j <= 2 {
+			w("\tSUBQ      %d(R8), AX", h(j+52))
+		}
+		if j == 0 {
+			w("\tSUBQ      %d(R8), AX", h(j+54))
+		}
+		w("\tMOVQ      AX, %d(R8)", h(j))
+	}
+	for g := range 14 {
+		c := 4 * g
+		w("\tVMOVDQU   %d(SI), Y0", 8*c)
+		for _, k := range []int{7, 4, 2, 0} {
+			w("\tVPSUBQ    %d(R8), Y0, Y0", h(c-k))
+		}
+		w("\tVMOVDQU   Y0, %d(DI)", 8*c)
 	}
 	w("\tVZEROUPPER")
 	w("\tRET")
