@@ -171,15 +171,10 @@ func AddSubsetSums4(e *[4]*Elem, vs *[4][][4]uint64, idx [][D]uint8) {
 	if len(idx) == 0 {
 		return
 	}
-	var out [D][4]uint64
 	for g := 0; g < len(idx); g += 16 {
 		n := min(16, len(idx)-g)
-		subsetSums4AVX2(&out, &vs[0][g], &vs[1][g], &vs[2][g], &vs[3][g], &idx[g], n)
-	}
-	for p, x := range e {
-		for c := range x {
-			x[c] += out[c][p]
-		}
+		subsetSums4AVX2((*[D]uint64)(e[0]), (*[D]uint64)(e[1]), (*[D]uint64)(e[2]), (*[D]uint64)(e[3]),
+			&vs[0][g], &vs[1][g], &vs[2][g], &vs[3][g], &idx[g], n)
 	}
 }
 

@@ -54,10 +54,10 @@ var hasAVX2 = cpu.X86.HasAVX2
 func mulAdd56BitsAVX2(acc *[2 * D]uint64, x uint64, ypad *[64]uint64)
 
 // subsetSums4AVX2 adds, for g < n <= 16 and p < 4, entry idx[56g+c] of the 16 subset
-// sums of the four words vp[4g..4g+4) to lane p of out[c].
+// sums of the four words vp[4g..4g+4) to ep[c].
 //
 //go:noescape
-func subsetSums4AVX2(out *[D][4]uint64, v0, v1, v2, v3 *[4]uint64, idx *[D]uint8, n int)
+func subsetSums4AVX2(e0, e1, e2, e3 *[D]uint64, v0, v1, v2, v3 *[4]uint64, idx *[D]uint8, n int)
 
 // addScaledRowsAVX2 adds xs[l] times row l of rows (rows of D words) to e for l < n
 // (n >= 1).
