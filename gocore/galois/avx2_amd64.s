@@ -823,192 +823,227 @@ gloop3:
 
 // func addScaledRowsAVX2(e *[56]uint64, rows *[56]uint64, xs *uint64, n int)
 //
-// e += xs[l] * row l of rows for l < n (n >= 1), in two halves of 28 words whose sums
-// stay in Y0..Y6 across the rows. The 64-bit products are formed from VPMULUDQ's 32 x
-// 32-bit ones: x*c = lo(x)lo(c) + (hi(x)lo(c) + lo(x)hi(c)) << 32 mod 2^64.
+// e += xs[l] * row l of rows for l < n (n >= 1), in passes over five, five and four
+// groups of four words whose sums stay in registers across the rows. The 64-bit
+// products are formed from 32-bit ones: x*c = lo(x)lo(c) + (lo(x)hi(c) + hi(x)lo(c))
+// << 32 mod 2^64; VPMULUDQ gives lo(x)lo(c) (summed by VPADDQ), VPMULLD of x and c
+// with its halves swapped the two cross terms mod 2^32 (summed by VPADDD, each half
+// mod 2^32), joined once per pass (as mulAdd56AVX2).
 TEXT ·addScaledRowsAVX2(SB), NOSPLIT, $0-32
 	MOVQ e+0(FP), DI
 	MOVQ rows+8(FP), SI
 	MOVQ xs+16(FP), DX
 	MOVQ n+24(FP), CX
 
-	VMOVDQU 0(DI), Y0
-	VMOVDQU 32(DI), Y1
-	VMOVDQU 64(DI), Y2
-	VMOVDQU 96(DI), Y3
-	VMOVDQU 128(DI), Y4
-	VMOVDQU 160(DI), Y5
-	VMOVDQU 192(DI), Y6
-	MOVQ    SI, R8
-	MOVQ    DX, R9
-	MOVQ    CX, R10
+	VPXOR        Y0, Y0, Y0
+	VPXOR        Y1, Y1, Y1
+	VPXOR        Y2, Y2, Y2
+	VPXOR        Y3, Y3, Y3
+	VPXOR        Y4, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	VPXOR        Y7, Y7, Y7
+	VPXOR        Y8, Y8, Y8
+	VPXOR        Y9, Y9, Y9
+	MOVQ         SI, R8
+	MOVQ         DX, R9
+	MOVQ         CX, R10
 
 rows0:
-	VPBROADCASTQ (R9), Y7
-	VPSRLQ       $32, Y7, Y8
-	VMOVDQU      0(R8), Y9
-	VPMULUDQ     Y9, Y7, Y10
-	VPSRLQ       $32, Y9, Y11
-	VPMULUDQ     Y11, Y7, Y11
-	VPMULUDQ     Y9, Y8, Y12
-	VPADDQ       Y11, Y12, Y11
-	VPSLLQ       $32, Y11, Y11
-	VPADDQ       Y10, Y11, Y10
-	VPADDQ       Y10, Y0, Y0
-	VMOVDQU      32(R8), Y9
-	VPMULUDQ     Y9, Y7, Y10
-	VPSRLQ       $32, Y9, Y11
-	VPMULUDQ     Y11, Y7, Y11
-	VPMULUDQ     Y9, Y8, Y12
-	VPADDQ       Y11, Y12, Y11
-	VPSLLQ       $32, Y11, Y11
-	VPADDQ       Y10, Y11, Y10
-	VPADDQ       Y10, Y1, Y1
-	VMOVDQU      64(R8), Y9
-	VPMULUDQ     Y9, Y7, Y10
-	VPSRLQ       $32, Y9, Y11
-	VPMULUDQ     Y11, Y7, Y11
-	VPMULUDQ     Y9, Y8, Y12
-	VPADDQ       Y11, Y12, Y11
-	VPSLLQ       $32, Y11, Y11
-	VPADDQ       Y10, Y11, Y10
-	VPADDQ       Y10, Y2, Y2
-	VMOVDQU      96(R8), Y9
-	VPMULUDQ     Y9, Y7, Y10
-	VPSRLQ       $32, Y9, Y11
-	VPMULUDQ     Y11, Y7, Y11
-	VPMULUDQ     Y9, Y8, Y12
-	VPADDQ       Y11, Y12, Y11
-	VPSLLQ       $32, Y11, Y11
-	VPADDQ       Y10, Y11, Y10
-	VPADDQ       Y10, Y3, Y3
-	VMOVDQU      128(R8), Y9
-	VPMULUDQ     Y9, Y7, Y10
-	VPSRLQ       $32, Y9, Y11
-	VPMULUDQ     Y11, Y7, Y11
-	VPMULUDQ     Y9, Y8, Y12
-	VPADDQ       Y11, Y12, Y11
-	VPSLLQ       $32, Y11, Y11
-	VPADDQ       Y10, Y11, Y10
-	VPADDQ       Y10, Y4, Y4
-	VMOVDQU      160(R8), Y9
-	VPMULUDQ     Y9, Y7, Y10
-	VPSRLQ       $32, Y9, Y11
-	VPMULUDQ     Y11, Y7, Y11
-	VPMULUDQ     Y9, Y8, Y12
-	VPADDQ       Y11, Y12, Y11
-	VPSLLQ       $32, Y11, Y11
-	VPADDQ       Y10, Y11, Y10
-	VPADDQ       Y10, Y5, Y5
-	VMOVDQU      192(R8), Y9
-	VPMULUDQ     Y9, Y7, Y10
-	VPSRLQ       $32, Y9, Y11
-	VPMULUDQ     Y11, Y7, Y11
-	VPMULUDQ     Y9, Y8, Y12
-	VPADDQ       Y11, Y12, Y11
-	VPSLLQ       $32, Y11, Y11
-	VPADDQ       Y10, Y11, Y10
-	VPADDQ       Y10, Y6, Y6
+	VPBROADCASTQ (R9), Y10
+	VPSHUFD      $0xb1, Y10, Y11
+	VPMULUDQ     0(R8), Y10, Y12
+	VPADDQ       Y12, Y0, Y0
+	VPMULLD      0(R8), Y11, Y12
+	VPADDD       Y12, Y5, Y5
+	VPMULUDQ     32(R8), Y10, Y12
+	VPADDQ       Y12, Y1, Y1
+	VPMULLD      32(R8), Y11, Y12
+	VPADDD       Y12, Y6, Y6
+	VPMULUDQ     64(R8), Y10, Y12
+	VPADDQ       Y12, Y2, Y2
+	VPMULLD      64(R8), Y11, Y12
+	VPADDD       Y12, Y7, Y7
+	VPMULUDQ     96(R8), Y10, Y12
+	VPADDQ       Y12, Y3, Y3
+	VPMULLD      96(R8), Y11, Y12
+	VPADDD       Y12, Y8, Y8
+	VPMULUDQ     128(R8), Y10, Y12
+	VPADDQ       Y12, Y4, Y4
+	VPMULLD      128(R8), Y11, Y12
+	VPADDD       Y12, Y9, Y9
 	ADDQ         $448, R8
 	ADDQ         $8, R9
 	DECQ         R10
 	JNZ          rows0
-	VMOVDQU Y0, 0(DI)
-	VMOVDQU Y1, 32(DI)
-	VMOVDQU Y2, 64(DI)
-	VMOVDQU Y3, 96(DI)
-	VMOVDQU Y4, 128(DI)
-	VMOVDQU Y5, 160(DI)
-	VMOVDQU Y6, 192(DI)
+	VPCMPEQD     Y10, Y10, Y10
+	VPSLLQ       $32, Y10, Y10
+	VPSLLQ       $32, Y5, Y12
+	VPADDQ       Y12, Y5, Y5
+	VPAND        Y10, Y5, Y5
+	VPADDQ       Y5, Y0, Y0
+	VPADDQ       0(DI), Y0, Y0
+	VMOVDQU      Y0, 0(DI)
+	VPSLLQ       $32, Y6, Y12
+	VPADDQ       Y12, Y6, Y6
+	VPAND        Y10, Y6, Y6
+	VPADDQ       Y6, Y1, Y1
+	VPADDQ       32(DI), Y1, Y1
+	VMOVDQU      Y1, 32(DI)
+	VPSLLQ       $32, Y7, Y12
+	VPADDQ       Y12, Y7, Y7
+	VPAND        Y10, Y7, Y7
+	VPADDQ       Y7, Y2, Y2
+	VPADDQ       64(DI), Y2, Y2
+	VMOVDQU      Y2, 64(DI)
+	VPSLLQ       $32, Y8, Y12
+	VPADDQ       Y12, Y8, Y8
+	VPAND        Y10, Y8, Y8
+	VPADDQ       Y8, Y3, Y3
+	VPADDQ       96(DI), Y3, Y3
+	VMOVDQU      Y3, 96(DI)
+	VPSLLQ       $32, Y9, Y12
+	VPADDQ       Y12, Y9, Y9
+	VPAND        Y10, Y9, Y9
+	VPADDQ       Y9, Y4, Y4
+	VPADDQ       128(DI), Y4, Y4
+	VMOVDQU      Y4, 128(DI)
 
-	VMOVDQU 224(DI), Y0
-	VMOVDQU 256(DI), Y1
-	VMOVDQU 288(DI), Y2
-	VMOVDQU 320(DI), Y3
-	VMOVDQU 352(DI), Y4
-	VMOVDQU 384(DI), Y5
-	VMOVDQU 416(DI), Y6
-	MOVQ    SI, R8
-	MOVQ    DX, R9
-	MOVQ    CX, R10
+	VPXOR        Y0, Y0, Y0
+	VPXOR        Y1, Y1, Y1
+	VPXOR        Y2, Y2, Y2
+	VPXOR        Y3, Y3, Y3
+	VPXOR        Y4, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	VPXOR        Y7, Y7, Y7
+	VPXOR        Y8, Y8, Y8
+	VPXOR        Y9, Y9, Y9
+	MOVQ         SI, R8
+	MOVQ         DX, R9
+	MOVQ         CX, R10
 
 rows1:
-	VPBROADCASTQ (R9), Y7
-	VPSRLQ       $32, Y7, Y8
-	VMOVDQU      224(R8), Y9
-	VPMULUDQ     Y9, Y7, Y10
-	VPSRLQ       $32, Y9, Y11
-	VPMULUDQ     Y11, Y7, Y11
-	VPMULUDQ     Y9, Y8, Y12
-	VPADDQ       Y11, Y12, Y11
-	VPSLLQ       $32, Y11, Y11
-	VPADDQ       Y10, Y11, Y10
-	VPADDQ       Y10, Y0, Y0
-	VMOVDQU      256(R8), Y9
-	VPMULUDQ     Y9, Y7, Y10
-	VPSRLQ       $32, Y9, Y11
-	VPMULUDQ     Y11, Y7, Y11
-	VPMULUDQ     Y9, Y8, Y12
-	VPADDQ       Y11, Y12, Y11
-	VPSLLQ       $32, Y11, Y11
-	VPADDQ       Y10, Y11, Y10
-	VPADDQ       Y10, Y1, Y1
-	VMOVDQU      288(R8), Y9
-	VPMULUDQ     Y9, Y7, Y10
-	VPSRLQ       $32, Y9, Y11
-	VPMULUDQ     Y11, Y7, Y11
-	VPMULUDQ     Y9, Y8, Y12
-	VPADDQ       Y11, Y12, Y11
-	VPSLLQ       $32, Y11, Y11
-	VPADDQ       Y10, Y11, Y10
-	VPADDQ       Y10, Y2, Y2
-	VMOVDQU      320(R8), Y9
-	VPMULUDQ     Y9, Y7, Y10
-	VPSRLQ       $32, Y9, Y11
-	VPMULUDQ     Y11, Y7, Y11
-	VPMULUDQ     Y9, Y8, Y12
-	VPADDQ       Y11, Y12, Y11
-	VPSLLQ       $32, Y11, Y11
-	VPADDQ       Y10, Y11, Y10
-	VPADDQ       Y10, Y3, Y3
-	VMOVDQU      352(R8), Y9
-	VPMULUDQ     Y9, Y7, Y10
-	VPSRLQ       $32, Y9, Y11
-	VPMULUDQ     Y11, Y7, Y11
-	VPMULUDQ     Y9, Y8, Y12
-	VPADDQ       Y11, Y12, Y11
-	VPSLLQ       $32, Y11, Y11
-	VPADDQ       Y10, Y11, Y10
-	VPADDQ       Y10, Y4, Y4
-	VMOVDQU      384(R8), Y9
-	VPMULUDQ     Y9, Y7, Y10
-	VPSRLQ       $32, Y9, Y11
-	VPMULUDQ     Y11, Y7, Y11
-	VPMULUDQ     Y9, Y8, Y12
-	VPADDQ       Y11, Y12, Y11
-	VPSLLQ       $32, Y11, Y11
-	VPADDQ       Y10, Y11, Y10
-	VPADDQ       Y10, Y5, Y5
-	VMOVDQU      416(R8), Y9
-	VPMULUDQ     Y9, Y7, Y10
-	VPSRLQ       $32, Y9, Y11
-	VPMULUDQ     Y11, Y7, Y11
-	VPMULUDQ     Y9, Y8, Y12
-	VPADDQ       Y11, Y12, Y11
-	VPSLLQ       $32, Y11, Y11
-	VPADDQ       Y10, Y11, Y10
-	VPADDQ       Y10, Y6, Y6
+	VPBROADCASTQ (R9), Y10
+	VPSHUFD      $0xb1, Y10, Y11
+	VPMULUDQ     160(R8), Y10, Y12
+	VPADDQ       Y12, Y0, Y0
+	VPMULLD      160(R8), Y11, Y12
+	VPADDD       Y12, Y5, Y5
+	VPMULUDQ     192(R8), Y10, Y12
+	VPADDQ       Y12, Y1, Y1
+	VPMULLD      192(R8), Y11, Y12
+	VPADDD       Y12, Y6, Y6
+	VPMULUDQ     224(R8), Y10, Y12
+	VPADDQ       Y12, Y2, Y2
+	VPMULLD      224(R8), Y11, Y12
+	VPADDD       Y12, Y7, Y7
+	VPMULUDQ     256(R8), Y10, Y12
+	VPADDQ       Y12, Y3, Y3
+	VPMULLD      256(R8), Y11, Y12
+	VPADDD       Y12, Y8, Y8
+	VPMULUDQ     288(R8), Y10, Y12
+	VPADDQ       Y12, Y4, Y4
+	VPMULLD      288(R8), Y11, Y12
+	VPADDD       Y12, Y9, Y9
 	ADDQ         $448, R8
 	ADDQ         $8, R9
 	DECQ         R10
 	JNZ          rows1
-	VMOVDQU Y0, 224(DI)
-	VMOVDQU Y1, 256(DI)
-	VMOVDQU Y2, 288(DI)
-	VMOVDQU Y3, 320(DI)
-	VMOVDQU Y4, 352(DI)
-	VMOVDQU Y5, 384(DI)
-	VMOVDQU Y6, 416(DI)
+	VPCMPEQD     Y10, Y10, Y10
+	VPSLLQ       $32, Y10, Y10
+	VPSLLQ       $32, Y5, Y12
+	VPADDQ       Y12, Y5, Y5
+	VPAND        Y10, Y5, Y5
+	VPADDQ       Y5, Y0, Y0
+	VPADDQ       160(DI), Y0, Y0
+	VMOVDQU      Y0, 160(DI)
+	VPSLLQ       $32, Y6, Y12
+	VPADDQ       Y12, Y6, Y6
+	VPAND        Y10, Y6, Y6
+	VPADDQ       Y6, Y1, Y1
+	VPADDQ       192(DI), Y1, Y1
+	VMOVDQU      Y1, 192(DI)
+	VPSLLQ       $32, Y7, Y12
+	VPADDQ       Y12, Y7, Y7
+	VPAND        Y10, Y7, Y7
+	VPADDQ       Y7, Y2, Y2
+	VPADDQ       224(DI), Y2, Y2
+	VMOVDQU      Y2, 224(DI)
+	VPSLLQ       $32, Y8, Y12
+	VPADDQ       Y12, Y8, Y8
+	VPAND        Y10, Y8, Y8
+	VPADDQ       Y8, Y3, Y3
+	VPADDQ       256(DI), Y3, Y3
+	VMOVDQU      Y3, 256(DI)
+	VPSLLQ       $32, Y9, Y12
+	VPADDQ       Y12, Y9, Y9
+	VPAND        Y10, Y9, Y9
+	VPADDQ       Y9, Y4, Y4
+	VPADDQ       288(DI), Y4, Y4
+	VMOVDQU      Y4, 288(DI)
+
+	VPXOR        Y0, Y0, Y0
+	VPXOR        Y1, Y1, Y1
+	VPXOR        Y2, Y2, Y2
+	VPXOR        Y3, Y3, Y3
+	VPXOR        Y4, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	VPXOR        Y7, Y7, Y7
+	MOVQ         SI, R8
+	MOVQ         DX, R9
+	MOVQ         CX, R10
+
+rows2:
+	VPBROADCASTQ (R9), Y10
+	VPSHUFD      $0xb1, Y10, Y11
+	VPMULUDQ     320(R8), Y10, Y12
+	VPADDQ       Y12, Y0, Y0
+	VPMULLD      320(R8), Y11, Y12
+	VPADDD       Y12, Y4, Y4
+	VPMULUDQ     352(R8), Y10, Y12
+	VPADDQ       Y12, Y1, Y1
+	VPMULLD      352(R8), Y11, Y12
+	VPADDD       Y12, Y5, Y5
+	VPMULUDQ     384(R8), Y10, Y12
+	VPADDQ       Y12, Y2, Y2
+	VPMULLD      384(R8), Y11, Y12
+	VPADDD       Y12, Y6, Y6
+	VPMULUDQ     416(R8), Y10, Y12
+	VPADDQ       Y12, Y3, Y3
+	VPMULLD      416(R8), Y11, Y12
+	VPADDD       Y12, Y7, Y7
+	ADDQ         $448, R8
+	ADDQ         $8, R9
+	DECQ         R10
+	JNZ          rows2
+	VPCMPEQD     Y10, Y10, Y10
+	VPSLLQ       $32, Y10, Y10
+	VPSLLQ       $32, Y4, Y12
+	VPADDQ       Y12, Y4, Y4
+	VPAND        Y10, Y4, Y4
+	VPADDQ       Y4, Y0, Y0
+	VPADDQ       320(DI), Y0, Y0
+	VMOVDQU      Y0, 320(DI)
+	VPSLLQ       $32, Y5, Y12
+	VPADDQ       Y12, Y5, Y5
+	VPAND        Y10, Y5, Y5
+	VPADDQ       Y5, Y1, Y1
+	VPADDQ       352(DI), Y1, Y1
+	VMOVDQU      Y1, 352(DI)
+	VPSLLQ       $32, Y6, Y12
+	VPADDQ       Y12, Y6, Y6
+	VPAND        Y10, Y6, Y6
+	VPADDQ       Y6, Y2, Y2
+	VPADDQ       384(DI), Y2, Y2
+	VMOVDQU      Y2, 384(DI)
+	VPSLLQ       $32, Y7, Y12
+	VPADDQ       Y12, Y7, Y7
+	VPAND        Y10, Y7, Y7
+	VPADDQ       Y7, Y3, Y3
+	VPADDQ       416(DI), Y3, Y3
+	VMOVDQU      Y3, 416(DI)
 	VZEROUPPER
 	RET
 
