@@ -876,38 +876,38 @@ rows0:
 	ADDQ         $8, R9
 	DECQ         R10
 	JNZ          rows0
-	VPCMPEQD     Y10, Y10, Y10
-	VPSLLQ       $32, Y10, Y10
-	VPSLLQ       $32, Y5, Y12
-	VPADDQ       Y12, Y5, Y5
-	VPAND        Y10, Y5, Y5
-	VPADDQ       Y5, Y0, Y0
-	VPADDQ       0(DI), Y0, Y0
-	VMOVDQU      Y0, 0(DI)
-	VPSLLQ       $32, Y6, Y12
-	VPADDQ       Y12, Y6, Y6
-	VPAND        Y10, Y6, Y6
-	VPADDQ       Y6, Y1, Y1
-	VPADDQ       32(DI), Y1, Y1
-	VMOVDQU      Y1, 32(DI)
-	VPSLLQ       $32, Y7, Y12
-	VPADDQ       Y12, Y7, Y7
-	VPAND        Y10, Y7, Y7
-	VPADDQ       Y7, Y2, Y2
-	VPADDQ       64(DI), Y2, Y2
-	VMOVDQU      Y2, 64(DI)
-	VPSLLQ       $32, Y8, Y12
-	VPADDQ       Y12, Y8, Y8
-	VPAND        Y10, Y8, Y8
-	VPADDQ       Y8, Y3, Y3
-	VPADDQ       96(DI), Y3, Y3
-	VMOVDQU      Y3, 96(DI)
-	VPSLLQ       $32, Y9, Y12
-	VPADDQ       Y12, Y9, Y9
-	VPAND        Y10, Y9, Y9
-	VPADDQ       Y9, Y4, Y4
-	VPADDQ       128(DI), Y4, Y4
-	VMOVDQU      Y4, 128(DI)
+	VPCMPEQD  Y10, Y10, Y10
+	VPSLLQ    $32, Y10, Y10
+	VPSLLQ    $32, Y5, Y12
+	VPADDQ    Y12, Y5, Y5
+	VPAND     Y10, Y5, Y5
+	VPADDQ    Y5, Y0, Y0
+	VPADDQ    0(DI), Y0, Y0
+	VMOVDQU   Y0, 0(DI)
+	VPSLLQ    $32, Y6, Y12
+	VPADDQ    Y12, Y6, Y6
+	VPAND     Y10, Y6, Y6
+	VPADDQ    Y6, Y1, Y1
+	VPADDQ    32(DI), Y1, Y1
+	VMOVDQU   Y1, 32(DI)
+	VPSLLQ    $32, Y7, Y12
+	VPADDQ    Y12, Y7, Y7
+	VPAND     Y10, Y7, Y7
+	VPADDQ    Y7, Y2, Y2
+	VPADDQ    64(DI), Y2, Y2
+	VMOVDQU   Y2, 64(DI)
+	VPSLLQ    $32, Y8, Y12
+	VPADDQ    Y12, Y8, Y8
+	VPAND     Y10, Y8, Y8
+	VPADDQ    Y8, Y3, Y3
+	VPADDQ    96(DI), Y3, Y3
+	VMOVDQU   Y3, 96(DI)
+	VPSLLQ    $32, Y9, Y12
+	VPADDQ    Y12, Y9, Y9
+	VPAND     Y10, Y9, Y9
+	VPADDQ    Y9, Y4, Y4
+	VPADDQ    128(DI), Y4, Y4
+	VMOVDQU   Y4, 128(DI)
 
 	VPXOR        Y0, Y0, Y0
 	VPXOR        Y1, Y1, Y1
@@ -950,38 +950,38 @@ rows1:
 	ADDQ         $8, R9
 	DECQ         R10
 	JNZ          rows1
-	VPCMPEQD     Y10, Y10, Y10
-	VPSLLQ       $32, Y10, Y10
-	VPSLLQ       $32, Y5, Y12
-	VPADDQ       Y12, Y5, Y5
-	VPAND        Y10, Y5, Y5
-	VPADDQ       Y5, Y0, Y0
-	VPADDQ       160(DI), Y0, Y0
-	VMOVDQU      Y0, 160(DI)
-	VPSLLQ       $32, Y6, Y12
-	VPADDQ       Y12, Y6, Y6
-	VPAND        Y10, Y6, Y6
-	VPADDQ       Y6, Y1, Y1
-	VPADDQ       192(DI), Y1, Y1
-	VMOVDQU      Y1, 192(DI)
-	VPSLLQ       $32, Y7, Y12
-	VPADDQ       Y12, Y7, Y7
-	VPAND        Y10, Y7, Y7
-	VPADDQ       Y7, Y2, Y2
-	VPADDQ       224(DI), Y2, Y2
-	VMOVDQU      Y2, 224(DI)
-	VPSLLQ       $32, Y8, Y12
-	VPADDQ       Y12, Y8, Y8
-	VPAND        Y10, Y8, Y8
-	VPADDQ       Y8, Y3, Y3
-	VPADDQ       256(DI), Y3, Y3
-	VMOVDQU      Y3, 256(DI)
-	VPSLLQ       $32, Y9, Y12
-	VPADDQ       Y12, Y9, Y9
-	VPAND        Y10, Y9, Y9
-	VPADDQ       Y9, Y4, Y4
-	VPADDQ       288(DI), Y4, Y4
-	VMOVDQU      Y4, 288(DI)
+	VPCMPEQD  Y10, Y10, Y10
+	VPSLLQ    $32, Y10, Y10
+	VPSLLQ    $32, Y5, Y12
+	VPADDQ    Y12, Y5, Y5
+	VPAND     Y10, Y5, Y5
+	VPADDQ    Y5, Y0, Y0
+	VPADDQ    160(DI), Y0, Y0
+	VMOVDQU   Y0, 160(DI)
+	VPSLLQ    $32, Y6, Y12
+	VPADDQ    Y12, Y6, Y6
+	VPAND     Y10, Y6, Y6
+	VPADDQ    Y6, Y1, Y1
+	VPADDQ    192(DI), Y1, Y1
+	VMOVDQU   Y1, 192(DI)
+	VPSLLQ    $32, Y7, Y12
+	VPADDQ    Y12, Y7, Y7
+	VPAND     Y10, Y7, Y7
+	VPADDQ    Y7, Y2, Y2
+	VPADDQ    224(DI), Y2, Y2
+	VMOVDQU   Y2, 224(DI)
+	VPSLLQ    $32, Y8, Y12
+	VPADDQ    Y12, Y8, Y8
+	VPAND     Y10, Y8, Y8
+	VPADDQ    Y8, Y3, Y3
+	VPADDQ    256(DI), Y3, Y3
+	VMOVDQU   Y3, 256(DI)
+	VPSLLQ    $32, Y9, Y12
+	VPADDQ    Y12, Y9, Y9
+	VPAND     Y10, Y9, Y9
+	VPADDQ    Y9, Y4, Y4
+	VPADDQ    288(DI), Y4, Y4
+	VMOVDQU   Y4, 288(DI)
 
 	VPXOR        Y0, Y0, Y0
 	VPXOR        Y1, Y1, Y1
@@ -1018,32 +1018,32 @@ rows2:
 	ADDQ         $8, R9
 	DECQ         R10
 	JNZ          rows2
-	VPCMPEQD     Y10, Y10, Y10
-	VPSLLQ       $32, Y10, Y10
-	VPSLLQ       $32, Y4, Y12
-	VPADDQ       Y12, Y4, Y4
-	VPAND        Y10, Y4, Y4
-	VPADDQ       Y4, Y0, Y0
-	VPADDQ       320(DI), Y0, Y0
-	VMOVDQU      Y0, 320(DI)
-	VPSLLQ       $32, Y5, Y12
-	VPADDQ       Y12, Y5, Y5
-	VPAND        Y10, Y5, Y5
-	VPADDQ       Y5, Y1, Y1
-	VPADDQ       352(DI), Y1, Y1
-	VMOVDQU      Y1, 352(DI)
-	VPSLLQ       $32, Y6, Y12
-	VPADDQ       Y12, Y6, Y6
-	VPAND        Y10, Y6, Y6
-	VPADDQ       Y6, Y2, Y2
-	VPADDQ       384(DI), Y2, Y2
-	VMOVDQU      Y2, 384(DI)
-	VPSLLQ       $32, Y7, Y12
-	VPADDQ       Y12, Y7, Y7
-	VPAND        Y10, Y7, Y7
-	VPADDQ       Y7, Y3, Y3
-	VPADDQ       416(DI), Y3, Y3
-	VMOVDQU      Y3, 416(DI)
+	VPCMPEQD  Y10, Y10, Y10
+	VPSLLQ    $32, Y10, Y10
+	VPSLLQ    $32, Y4, Y12
+	VPADDQ    Y12, Y4, Y4
+	VPAND     Y10, Y4, Y4
+	VPADDQ    Y4, Y0, Y0
+	VPADDQ    320(DI), Y0, Y0
+	VMOVDQU   Y0, 320(DI)
+	VPSLLQ    $32, Y5, Y12
+	VPADDQ    Y12, Y5, Y5
+	VPAND     Y10, Y5, Y5
+	VPADDQ    Y5, Y1, Y1
+	VPADDQ    352(DI), Y1, Y1
+	VMOVDQU   Y1, 352(DI)
+	VPSLLQ    $32, Y6, Y12
+	VPADDQ    Y12, Y6, Y6
+	VPAND     Y10, Y6, Y6
+	VPADDQ    Y6, Y2, Y2
+	VPADDQ    384(DI), Y2, Y2
+	VMOVDQU   Y2, 384(DI)
+	VPSLLQ    $32, Y7, Y12
+	VPADDQ    Y12, Y7, Y7
+	VPAND     Y10, Y7, Y7
+	VPADDQ    Y7, Y3, Y3
+	VPADDQ    416(DI), Y3, Y3
+	VMOVDQU   Y3, 416(DI)
 	VZEROUPPER
 	RET
 

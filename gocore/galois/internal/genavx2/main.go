@@ -49,6 +49,24 @@ func (w writer) store(base string, off, n int) {
 	}
 }
 
+// join writes, for k < n, the join of the split sums of a product (lo(x)lo(y) summed in
+// Y(k), the cross terms' halves summed mod 2^32 in Y(n+k)) and its addition to the
+// four-word group g0+k at DI: (DI) += Y(k) + ((lo + hi of Y(n+k)) mod 2^32) << 32. Y(mask)
+// and Y(tmp) are overwritten.
+func (w writer) join(n, g0, mask, tmp int) {
+	w("\tVPCMPEQD  Y%d, Y%d, Y%d", mask, mask, mask)
+	w("\tVPSLLQ    $32, Y%d, Y%d", mask, mask)
+	for k := range n {
+		x := n + k
+		w("\tVPSLLQ    $32, Y%d, Y%d", x, tmp)
+		w("\tVPADDQ    Y%d, Y%d, Y%d", tmp, x, x)
+		w("\tVPAND     Y%d, Y%d, Y%d", mask, x, x)
+		w("\tVPADDQ    Y%d, Y%d, Y%d", x, k, k)
+		w("\tVPADDQ    %d(DI), Y%d, Y%d", 32*(g0+k), k, k)
+		w("\tVMOVDQU   Y%d, %d(DI)", k, 32*(g0+k))
+	}
+}
+
 func mulAddBits(w writer) {
 	w("")
 	w("// func mulAdd56BitsAVX2(acc *[112]uint64, x uint64, ypad *[64]uint64)")
@@ -241,17 +259,7 @@ func scaledRows(w writer) {
 		w("\tADDQ         $8, R9")
 		w("\tDECQ         R10")
 		w("\tJNZ          rows%d", h)
-		w("\tVPCMPEQD     Y10, Y10, Y10")
-		w("\tVPSLLQ       $32, Y10, Y10")
-		for k := range ng {
-			x := ng + k
-			w("\tVPSLLQ       $32, Y%d, Y12", x)
-			w("\tVPADDQ       Y12, Y%d, Y%d", x, x)
-			w("\tVPAND        Y10, Y%d, Y%d", x, x)
-			w("\tVPADDQ       Y%d, Y%d, Y%d", x, k, k)
-			w("\tVPADDQ       %d(DI), Y%d, Y%d", 32*(g0+k), k, k)
-			w("\tVMOVDQU      Y%d, %d(DI)", k, 32*(g0+k))
-		}
+		w.join(ng, g0, 10, 12)
 		g0 += ng
 	}
 	w("\tVZEROUPPER")
@@ -348,18 +356,7 @@ func mulAdd56(w writer) {
 				w("\tVPADDD    Y15, Y%d, Y%d", perPass+j, perPass+j)
 			}
 		}
-		// Join: acc += lo sum + ((cross lo + cross hi) mod 2^32) << 32.
-		w("\tVPCMPEQD  Y14, Y14, Y14")
-		w("\tVPSLLQ    $32, Y14, Y14")
-		for j := range perPass {
-			x := perPass + j
-			w("\tVPSLLQ    $32, Y%d, Y15", x)
-			w("\tVPADDQ    Y15, Y%d, Y%d", x, x)
-			w("\tVPAND     Y14, Y%d, Y%d", x, x)
-			w("\tVPADDQ    Y%d, Y%d, Y%d", x, j, j)
-			w("\tVPADDQ    %d(DI), Y%d, Y%d", 32*(b0+j), j, j)
-			w("\tVMOVDQU   Y%d, %d(DI)", j, 32*(b0+j))
-		}
+		w.join(perPass, b0, 14, 15)
 	}
 	w("\tVZEROUPPER")
 	w("\tRET")
