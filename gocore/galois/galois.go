@@ -99,8 +99,9 @@ func (e *Elem) AddLookup(t *[16]uint64, idx *[D]uint8) {
 }
 
 // AddScaledRows adds sum over l of xs[l] * rows[l] to e (a fold of words with ring
-// weights): with AVX-512, or with AVX2 (two halves of 28 words, the 64-bit products from
-// 32-bit ones), the sum stays in registers across the rows. It panics unless len(xs) =
+// weights): with AVX-512, or with AVX2 (passes over 20, 20 and 16 words, the 64-bit
+// products from two 32-bit ones: VPMULUDQ and VPMULLD), the sum stays in registers across
+// the rows. It panics unless len(xs) =
 // len(rows).
 func (e *Elem) AddScaledRows(rows []Elem, xs []uint64) {
 	if len(xs) != len(rows) {
