@@ -99,8 +99,9 @@ func (e *Elem) AddLookup(t *[16]uint64, idx *[D]uint8) {
 }
 
 // AddScaledRows adds sum over l of xs[l] * rows[l] to e (a fold of words with ring
-// weights): with AVX-512, or with AVX2 (two halves of 28 words, the 64-bit products from
-// 32-bit ones), the sum stays in registers across the rows. It panics unless len(xs) =
+// weights): with AVX-512, or with AVX2 (passes over 20, 20 and 16 words, the 64-bit
+// products from two 32-bit ones: VPMULUDQ and VPMULLD), the sum stays in registers across
+// the rows. It panics unless len(xs) =
 // len(rows).
 func (e *Elem) AddScaledRows(rows []Elem, xs []uint64) {
 	if len(xs) != len(rows) {
@@ -171,15 +172,10 @@ func AddSubsetSums4(e *[4]*Elem, vs *[4][][4]uint64, idx [][D]uint8) {
 	if len(idx) == 0 {
 		return
 	}
-	var out [D][4]uint64
 	for g := 0; g < len(idx); g += 16 {
 		n := min(16, len(idx)-g)
-		subsetSums4AVX2(&out, &vs[0][g], &vs[1][g], &vs[2][g], &vs[3][g], &idx[g], n)
-	}
-	for p, x := range e {
-		for c := range x {
-			x[c] += out[c][p]
-		}
+		subsetSums4AVX2((*[D]uint64)(e[0]), (*[D]uint64)(e[1]), (*[D]uint64)(e[2]), (*[D]uint64)(e[3]),
+			&vs[0][g], &vs[1][g], &vs[2][g], &vs[3][g], &idx[g], n)
 	}
 }
 
@@ -191,12 +187,17 @@ func (e *Elem) Mul(x, y *Elem) {
 }
 
 // MulAdd adds the unreduced product x*y to w: with AVX-512 (amd64 processors with
-// AVX512F and AVX512DQ) a schoolbook of 448 eight-lane products (mul_amd64.s), else two
+// AVX512F and AVX512DQ) a schoolbook of 448 eight-lane products (mul_amd64.s), with AVX2
+// a schoolbook of 826 four-lane products from 32-bit halves (avx2_amd64.s), else two
 // levels of Karatsuba (D = 4 * 14) over a product-scanning 14 x 14 schoolbook, 9 * 196
 // word products instead of D^2 = 3136.
 func (w *Wide) MulAdd(x, y *Elem) {
 	if hasAVX512 {
 		mulAdd56AVX512((*[2 * D]uint64)(w), (*[D]uint64)(x), (*[D]uint64)(y))
+		return
+	}
+	if hasAVX2 {
+		mulAdd56AVX2((*[2 * D]uint64)(w), (*[D]uint64)(x), (*[D]uint64)(y))
 		return
 	}
 	var p [2*D - 1]uint64
@@ -287,8 +288,18 @@ func (w *Wide) mulAddSchool(x, y *Elem) {
 	}
 }
 
-// Reduce sets e = w mod F.
+// Reduce sets e = w mod F (w's top word, above the degree of any product, is ignored),
+// with AVX2 by a kernel (avx2_amd64.s).
 func (w *Wide) Reduce(e *Elem) {
+	if hasAVX2 {
+		reduceAVX2((*[D]uint64)(e), (*[2 * D]uint64)(w))
+		return
+	}
+	w.reduceGo(e)
+}
+
+// reduceGo is Reduce in Go.
+func (w *Wide) reduceGo(e *Elem) {
 	// h[u] is the coefficient of X^(D+u); X^(D+u) = -(X^(u+7) + X^(u+4) + X^(u+2) + X^u).
 	// Terms that land at D or above (u + k >= D, only for u >= D-7) go back into h first,
 	// from the top down; then every other term lands in e.

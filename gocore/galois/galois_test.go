@@ -127,24 +127,39 @@ func TestRingLaws(t *testing.T) {
 	}
 }
 
-// TestKaratsuba: MulAdd (Karatsuba, and the AVX-512 schoolbook where the processor has
-// it) equals the Go schoolbook product, also when adding to a non-zero sum.
+// TestKaratsuba: MulAdd (Karatsuba in Go, the AVX2 and the AVX-512 schoolbooks where the
+// processor has them: eachKernel) equals the Go schoolbook product, also when adding to a
+// non-zero sum, for random elements and for the extremes (all words 0 or 2^64 - 1, whose
+// 32-bit halves and cross terms all carry).
 func TestKaratsuba(t *testing.T) {
-	has := hasAVX512
-	defer func() { hasAVX512 = has }()
 	es := randElems(20)
-	for _, h := range []bool{false, has} {
-		hasAVX512 = h
+	var ones, top Elem
+	for i := range ones {
+		ones[i] = ^uint64(0)
+		top[i] = 1<<63 | 1<<31
+	}
+	es = append(es, ones, ones, top, ones, Elem{}, top, top)
+	eachKernel(func(kernel string) {
 		var a, b Wide
 		for i := 0; i+1 < len(es); i++ {
 			a.MulAdd(&es[i], &es[i+1])
 			b.mulAddSchool(&es[i], &es[i+1])
 			if a != b {
-				t.Fatalf("MulAdd (AVX-512 %v) differs from schoolbook", h)
+				t.Fatalf("MulAdd (kernel %s) differs from schoolbook at pair %d", kernel, i)
 			}
 		}
-	}
-	t.Logf("AVX-512: %v", has)
+		for i := range es {
+			var c Elem
+			c.Mul(&es[i], &es[len(es)-1-i])
+			var w Wide
+			w.mulAddSchool(&es[i], &es[len(es)-1-i])
+			var d Elem
+			w.Reduce(&d)
+			if c != d {
+				t.Fatalf("Mul (kernel %s) differs from schoolbook at %d", kernel, i)
+			}
+		}
+	})
 }
 
 // TestExceptionalDifferenceIsUnit: a non-zero e in Z_2^64 (even 2^63) times the difference
@@ -169,19 +184,16 @@ func TestExceptionalDifferenceIsUnit(t *testing.T) {
 	}
 }
 
-func BenchmarkMulAddKaratsuba(b *testing.B) {
-	has := hasAVX512
-	defer func() { hasAVX512 = has }()
-	hasAVX512 = false
-	BenchmarkMulAdd(b)
-}
-
 func BenchmarkMulAdd(b *testing.B) {
 	es := randElems(2)
-	var w Wide
-	for b.Loop() {
-		w.MulAdd(&es[0], &es[1])
-	}
+	eachKernel(func(kernel string) {
+		b.Run(kernel, func(b *testing.B) {
+			var w Wide
+			for b.Loop() {
+				w.MulAdd(&es[0], &es[1])
+			}
+		})
+	})
 }
 
 func BenchmarkMulAddSchool(b *testing.B) {
@@ -216,24 +228,38 @@ func TestVectorPaths(t *testing.T) {
 	})
 }
 
-// TestReduce: Reduce equals the reduction one top coefficient at a time.
+// TestReduce: Reduce equals the reduction one top coefficient at a time, with every
+// kernel (eachKernel), for random wide sums and extremes (all ones; large top
+// coefficients); the top word, above any product's degree, is ignored.
 func TestReduce(t *testing.T) {
 	g := prg.New(prg.Key{12})
+	var ws []Wide
 	for range 20 {
 		var w Wide
-		copy(w[:2*D-1], g.Uint64s(2*D-1))
-		ref := w
-		for j := 2*D - 2; j >= D; j-- {
-			for _, k := range taps {
-				ref[j-D+k] -= ref[j]
+		copy(w[:], g.Uint64s(2*D))
+		ws = append(ws, w)
+	}
+	var ones, top Wide
+	for i := range ones {
+		ones[i] = ^uint64(0)
+		top[D+i/2] = uint64(i) << 58
+	}
+	ws = append(ws, ones, top)
+	eachKernel(func(kernel string) {
+		for i, w := range ws {
+			ref := w
+			for j := 2*D - 2; j >= D; j-- {
+				for _, k := range taps {
+					ref[j-D+k] -= ref[j]
+				}
+			}
+			var e Elem
+			w.Reduce(&e)
+			if e != Elem(ref[:D]) || w != ws[i] {
+				t.Fatalf("Reduce (kernel %s) differs from the reference at %d", kernel, i)
 			}
 		}
-		var e Elem
-		w.Reduce(&e)
-		if e != Elem(ref[:D]) {
-			t.Fatal("Reduce differs from the reference")
-		}
-	}
+	})
 }
 
 // TestNibbleSums: AddNibbleSums equals the sum of the rows selected by the nibbles' bits,

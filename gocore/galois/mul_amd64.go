@@ -54,10 +54,10 @@ var hasAVX2 = cpu.X86.HasAVX2
 func mulAdd56BitsAVX2(acc *[2 * D]uint64, x uint64, ypad *[64]uint64)
 
 // subsetSums4AVX2 adds, for g < n <= 16 and p < 4, entry idx[56g+c] of the 16 subset
-// sums of the four words vp[4g..4g+4) to lane p of out[c].
+// sums of the four words vp[4g..4g+4) to ep[c].
 //
 //go:noescape
-func subsetSums4AVX2(out *[D][4]uint64, v0, v1, v2, v3 *[4]uint64, idx *[D]uint8, n int)
+func subsetSums4AVX2(e0, e1, e2, e3 *[D]uint64, v0, v1, v2, v3 *[4]uint64, idx *[D]uint8, n int)
 
 // addScaledRowsAVX2 adds xs[l] times row l of rows (rows of D words) to e for l < n
 // (n >= 1).
@@ -69,3 +69,14 @@ func addScaledRowsAVX2(e *[D]uint64, rows *[D]uint64, xs *uint64, n int)
 //
 //go:noescape
 func addNibbleSumsAVX2(e *[D]uint64, t *[D]uint64, idx *uint8, n int)
+
+// mulAdd56AVX2 is mulAdd56AVX512 with four-lane registers: the 64-bit products from
+// VPMULUDQ and VPMULLD (avx2_amd64.s).
+//
+//go:noescape
+func mulAdd56AVX2(acc *[2 * D]uint64, x, y *[D]uint64)
+
+// reduceAVX2 is Wide.Reduce with four-lane registers (avx2_amd64.s).
+//
+//go:noescape
+func reduceAVX2(e *[D]uint64, wide *[2 * D]uint64)

@@ -773,18 +773,23 @@ func (st *arithStatement) liftGroup(r zkRecord, zero [4]bool, t0 int, in, ext *[
 			}
 		}
 		x0, x1, y0, y1 := ext[0], ext[1], ext[2], ext[3]
-		if hasLiftAsm {
-			// The same sums by the YMM kernels; a zero component's table is cleared.
+		if hasExtendAsm {
+			// The same sums by the YMM kernels (VPMULLQ with AVX-512, else 32-bit
+			// products); a zero component's table is cleared.
+			m1, m2 := mulAcc1AVX2, mulAcc2AVX2
+			if hasLiftAsm {
+				m1, m2 = mulAcc1, mulAcc2
+			}
 			og, n := &lift.offGrid[0], len(lift.offGrid)
 			switch {
 			case nz[2] == 0: // x_A (0 + y_B)
-				mulAcc1(&acc[0], &x0[0], &y1[0], &y0[0], og, n)
+				m1(&acc[0], &x0[0], &y1[0], &y0[0], og, n)
 			case nz[1] == 0: // x_A (y_A + y_B)
-				mulAcc1(&acc[0], &x0[0], &y0[0], &y1[0], og, n)
+				m1(&acc[0], &x0[0], &y0[0], &y1[0], og, n)
 			case nz[3] == 0: // y_A (x_A + x_B)
-				mulAcc1(&acc[0], &y0[0], &x0[0], &x1[0], og, n)
+				m1(&acc[0], &y0[0], &x0[0], &x1[0], og, n)
 			default:
-				mulAcc2(&acc[0], &x0[0], &x1[0], &y0[0], &y1[0], og, n)
+				m2(&acc[0], &x0[0], &x1[0], &y0[0], &y1[0], og, n)
 			}
 			continue
 		}

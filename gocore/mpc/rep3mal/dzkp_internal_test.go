@@ -103,21 +103,43 @@ func TestLiftKernels(t *testing.T) {
 			return v
 		}
 		u, v, w, x, acc := tab(), tab(), tab(), tab(), tab()
-		want := make([][4]uint64, z.points)
-		copy(want, acc)
-		got := make([][4]uint64, z.points)
-		copy(got, acc)
-		for _, q := range z.offGrid {
-			for dt := range 4 {
-				want[q][dt] += u[q][dt]*(w[q][dt]+x[q][dt]) + v[q][dt]*w[q][dt] + u[q][dt]*(v[q][dt]+x[q][dt])
-			}
+		// (Without the kernels liftGroup sums in Go: nothing to compare here.) The AVX2
+		// kernels, and the AVX-512 ones where the processor has them; the tables'
+		// extremes too (all ones, whose 32-bit halves and cross terms all carry).
+		type kernels struct {
+			name   string
+			m1     func(acc, u, w, w2 *[4]uint64, idx *int, n int)
+			m2     func(acc, u, v, w, z *[4]uint64, idx *int, n int)
+			usable bool
 		}
-		if hasLiftAsm { // (without the kernels liftGroup sums in Go: nothing to compare here)
-			mulAcc2(&got[0], &u[0], &v[0], &w[0], &x[0], &z.offGrid[0], len(z.offGrid))
-			mulAcc1(&got[0], &u[0], &v[0], &x[0], &z.offGrid[0], len(z.offGrid))
-			for q := range want {
-				if got[q] != want[q] {
-					t.Fatalf("product kernels differ at point %d", q)
+		for _, k := range []kernels{{"avx2", mulAcc1AVX2, mulAcc2AVX2, asm}, {"avx512", mulAcc1, mulAcc2, hasLiftAsm}} {
+			if !k.usable {
+				continue
+			}
+			for _, ext := range []bool{false, true} {
+				u, v, w, x, acc := u, v, w, x, acc
+				if ext {
+					ones := make([][4]uint64, z.points)
+					for q := range ones {
+						ones[q] = [4]uint64{^uint64(0), 1<<63 | 1<<31, ^uint64(0) >> 1, 1 << 32}
+					}
+					u, v, w, x, acc = ones, ones, ones, ones, ones
+				}
+				want := make([][4]uint64, z.points)
+				copy(want, acc)
+				got := make([][4]uint64, z.points)
+				copy(got, acc)
+				for _, q := range z.offGrid {
+					for dt := range 4 {
+						want[q][dt] += u[q][dt]*(w[q][dt]+x[q][dt]) + v[q][dt]*w[q][dt] + u[q][dt]*(v[q][dt]+x[q][dt])
+					}
+				}
+				k.m2(&got[0], &u[0], &v[0], &w[0], &x[0], &z.offGrid[0], len(z.offGrid))
+				k.m1(&got[0], &u[0], &v[0], &x[0], &z.offGrid[0], len(z.offGrid))
+				for q := range want {
+					if got[q] != want[q] {
+						t.Fatalf("product kernels (%s, extremes %v) differ at point %d", k.name, ext, q)
+					}
 				}
 			}
 		}

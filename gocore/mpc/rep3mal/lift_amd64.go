@@ -3,8 +3,9 @@ package rep3mal
 import "golang.org/x/sys/cpu"
 
 // hasExtendAsm selects the lift's extension kernels (lift_amd64.s: extendSub4,
-// extendXor4), which need AVX2 only; hasLiftAsm its four-lane 64-bit product kernels
-// (mulAcc1, mulAcc2: VPMULLQ on YMM), which need AVX-512 DQ and VL as well.
+// extendXor4) and the four-lane 64-bit product kernels from 32-bit products
+// (mulAcc1AVX2, mulAcc2AVX2), which need AVX2 only; hasLiftAsm the product kernels by
+// VPMULLQ on YMM (mulAcc1, mulAcc2), which need AVX-512 DQ and VL as well.
 var (
 	hasExtendAsm = cpu.X86.HasAVX2
 	hasLiftAsm   = hasExtendAsm && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL
@@ -21,3 +22,9 @@ func mulAcc1(acc, u, w, w2 *[4]uint64, idx *int, n int)
 
 //go:noescape
 func mulAcc2(acc, u, v, w, z *[4]uint64, idx *int, n int)
+
+//go:noescape
+func mulAcc1AVX2(acc, u, w, w2 *[4]uint64, idx *int, n int)
+
+//go:noescape
+func mulAcc2AVX2(acc, u, v, w, z *[4]uint64, idx *int, n int)

@@ -119,3 +119,89 @@ m2loop:
 m2done:
 	VZEROUPPER
 	RET
+
+// The products of mulAcc1 and mulAcc2 with AVX2 alone (no VPMULLQ): with 32-bit halves,
+// a*b = lo(a)lo(b) + ((lo(a)hi(b) + hi(a)lo(b)) mod 2^32) << 32 mod 2^64. VPMULUDQ
+// gives lo(a)lo(b); VPMULLD of a and b with its halves swapped (VPSHUFD $0xb1) gives
+// the two cross terms in the two halves of each word, which one shift right, one
+// addition and one shift left join into the high half.
+
+// func mulAcc1AVX2(acc, u, w, w2 *[4]uint64, idx *int, n int)
+//
+// For i < n with q = idx[i]: acc[q] += u[q] * (w[q] + w2[q]) (four lanes).
+TEXT ·mulAcc1AVX2(SB), NOSPLIT, $0-48
+	MOVQ acc+0(FP), DI
+	MOVQ u+8(FP), R8
+	MOVQ w+16(FP), R9
+	MOVQ w2+24(FP), R10
+	MOVQ idx+32(FP), SI
+	MOVQ n+40(FP), CX
+
+a1loop:
+	TESTQ    CX, CX
+	JZ       a1done
+	MOVQ     0(SI), AX
+	SHLQ     $5, AX
+	VMOVDQU  (R9)(AX*1), Y0
+	VPADDQ   (R10)(AX*1), Y0, Y0
+	VMOVDQU  (R8)(AX*1), Y1
+	VPSHUFD  $0xb1, Y0, Y2
+	VPMULLD  Y2, Y1, Y2
+	VPSRLQ   $32, Y2, Y3
+	VPADDQ   Y3, Y2, Y2
+	VPSLLQ   $32, Y2, Y2
+	VPMULUDQ Y0, Y1, Y3
+	VPADDQ   Y3, Y2, Y2
+	VPADDQ   (DI)(AX*1), Y2, Y2
+	VMOVDQU  Y2, (DI)(AX*1)
+	ADDQ     $8, SI
+	DECQ     CX
+	JMP      a1loop
+
+a1done:
+	VZEROUPPER
+	RET
+
+// func mulAcc2AVX2(acc, u, v, w, z *[4]uint64, idx *int, n int)
+//
+// For i < n with q = idx[i]: acc[q] += u[q] * (w[q] + z[q]) + v[q] * w[q] (the two
+// products' cross terms summed before they are joined).
+TEXT ·mulAcc2AVX2(SB), NOSPLIT, $0-56
+	MOVQ acc+0(FP), DI
+	MOVQ u+8(FP), R8
+	MOVQ v+16(FP), R9
+	MOVQ w+24(FP), R10
+	MOVQ z+32(FP), R11
+	MOVQ idx+40(FP), SI
+	MOVQ n+48(FP), CX
+
+a2loop:
+	TESTQ    CX, CX
+	JZ       a2done
+	MOVQ     0(SI), AX
+	SHLQ     $5, AX
+	VMOVDQU  (R10)(AX*1), Y1
+	VPADDQ   (R11)(AX*1), Y1, Y0
+	VMOVDQU  (R8)(AX*1), Y4
+	VMOVDQU  (R9)(AX*1), Y5
+	VPSHUFD  $0xb1, Y0, Y2
+	VPMULLD  Y2, Y4, Y2
+	VPSHUFD  $0xb1, Y1, Y3
+	VPMULLD  Y3, Y5, Y3
+	VPADDD   Y3, Y2, Y2
+	VPSRLQ   $32, Y2, Y3
+	VPADDQ   Y3, Y2, Y2
+	VPSLLQ   $32, Y2, Y2
+	VPMULUDQ Y0, Y4, Y3
+	VPADDQ   Y3, Y2, Y2
+	VPMULUDQ Y1, Y5, Y3
+	VPADDQ   Y3, Y2, Y2
+	VPADDQ   (DI)(AX*1), Y2, Y2
+	VMOVDQU  Y2, (DI)(AX*1)
+	ADDQ     $8, SI
+	DECQ     CX
+	JMP      a2loop
+
+a2done:
+	VZEROUPPER
+	RET

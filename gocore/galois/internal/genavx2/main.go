@@ -25,6 +25,8 @@ func main() {
 	subsetSums4(w)
 	scaledRows(w)
 	nibbleSums(w)
+	mulAdd56(w)
+	reduce(w)
 	if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -44,6 +46,24 @@ func (w writer) load(base string, off, n int) {
 func (w writer) store(base string, off, n int) {
 	for k := range n {
 		w("\tVMOVDQU Y%d, %d(%s)", k, off+32*k, base)
+	}
+}
+
+// join writes, for k < n, the join of the split sums of a product (lo(x)lo(y) summed in
+// Y(k), the cross terms' halves summed mod 2^32 in Y(n+k)) and its addition to the
+// four-word group g0+k at DI: (DI) += Y(k) + ((lo + hi of Y(n+k)) mod 2^32) << 32. Y(mask)
+// and Y(tmp) are overwritten.
+func (w writer) join(n, g0, mask, tmp int) {
+	w("\tVPCMPEQD  Y%d, Y%d, Y%d", mask, mask, mask)
+	w("\tVPSLLQ    $32, Y%d, Y%d", mask, mask)
+	for k := range n {
+		x := n + k
+		w("\tVPSLLQ    $32, Y%d, Y%d", x, tmp)
+		w("\tVPADDQ    Y%d, Y%d, Y%d", tmp, x, x)
+		w("\tVPAND     Y%d, Y%d, Y%d", mask, x, x)
+		w("\tVPADDQ    Y%d, Y%d, Y%d", x, k, k)
+		w("\tVPADDQ    %d(DI), Y%d, Y%d", 32*(g0+k), k, k)
+		w("\tVMOVDQU   Y%d, %d(DI)", k, 32*(g0+k))
 	}
 }
 
@@ -95,23 +115,25 @@ func mulAddBits(w writer) {
 
 func subsetSums4(w writer) {
 	w("")
-	w("// func subsetSums4AVX2(out *[56][4]uint64, v0, v1, v2, v3 *[4]uint64, idx *[56]uint8, n int)")
+	w("// func subsetSums4AVX2(e0, e1, e2, e3 *[56]uint64, v0, v1, v2, v3 *[4]uint64, idx *[56]uint8, n int)")
 	w("//")
-	w("// For g < n (n <= 16) and c < 56: lane p of out[c] += entry idx[56g+c] of the 16 subset")
-	w("// sums of the four words vp[4g..4g+4) (entry b: the sum of the words i with bit i of b")
-	w("// set). First the tables of all groups, four lanes (p) per entry, are written to the")
-	w("// frame (8 KB, not zeroed: every entry read is written first; the words of v0..v3")
-	w("// transposed in registers); then per 14 coefficients the sums stay in Y0..Y13 across the")
-	w("// groups, one look-up and addition per coefficient and group.")
-	w("TEXT ·subsetSums4AVX2(SB), 0, $8192-56")
-	w("\tMOVQ out+0(FP), DI")
+	w("// For g < n (n <= 16) and c < 56: ep[c] += entry idx[56g+c] of the 16 subset sums of")
+	w("// the four words vp[4g..4g+4) (entry b: the sum of the words i with bit i of b set).")
+	w("// First the tables of all groups, four lanes (p) per entry, are written to the frame")
+	w("// (8 KB, not zeroed: every entry read is written first; the words of v0..v3 transposed")
+	w("// in registers); then per 14 coefficients the sums (lane p: element p) stay in Y0..Y13")
+	w("// across the groups, one look-up and addition per coefficient and group, and go to a")
+	w("// frame copy out[56][4]; last, four coefficients at a time, out is transposed in")
+	w("// registers and added to e0..e3.")
+	w("TEXT ·subsetSums4AVX2(SB), 0, $9984-80")
+	w("\tLEAQ out-9984(SP), DI")
 	w("\tLEAQ tbl-8192(SP), R8")
-	w("\tMOVQ v0+8(FP), R9")
-	w("\tMOVQ v1+16(FP), R10")
-	w("\tMOVQ v2+24(FP), R11")
-	w("\tMOVQ v3+32(FP), R12")
-	w("\tMOVQ idx+40(FP), SI")
-	w("\tMOVQ n+48(FP), CX")
+	w("\tMOVQ v0+32(FP), R9")
+	w("\tMOVQ v1+40(FP), R10")
+	w("\tMOVQ v2+48(FP), R11")
+	w("\tMOVQ v3+56(FP), R12")
+	w("\tMOVQ idx+64(FP), SI")
+	w("\tMOVQ n+72(FP), CX")
 	w("\tMOVQ R8, BX")
 	w("\tMOVQ CX, DX")
 	w("")
@@ -154,7 +176,9 @@ func subsetSums4(w writer) {
 	for ch := range 4 {
 		c0 := 14 * ch
 		w("")
-		w.load("DI", 32*c0, 14)
+		for k := range 14 {
+			w("\tVPXOR   Y%d, Y%d, Y%d", k, k, k)
+		}
 		w("\tMOVQ    R8, BX")
 		w("\tLEAQ    %d(SI), R13", c0)
 		w("\tMOVQ    CX, DX")
@@ -172,6 +196,26 @@ func subsetSums4(w writer) {
 		w("\tJNZ     gloop%d", ch)
 		w.store("DI", 32*c0, 14)
 	}
+	w("")
+	w("\tMOVQ e0+0(FP), R9")
+	w("\tMOVQ e1+8(FP), R10")
+	w("\tMOVQ e2+16(FP), R11")
+	w("\tMOVQ e3+24(FP), R12")
+	for c0 := 0; c0 < 56; c0 += 4 {
+		w.load("DI", 32*c0, 4)
+		w("\tVPUNPCKLQDQ Y1, Y0, Y4")
+		w("\tVPUNPCKHQDQ Y1, Y0, Y5")
+		w("\tVPUNPCKLQDQ Y3, Y2, Y6")
+		w("\tVPUNPCKHQDQ Y3, Y2, Y7")
+		w("\tVPERM2I128  $0x20, Y6, Y4, Y8")
+		w("\tVPERM2I128  $0x20, Y7, Y5, Y9")
+		w("\tVPERM2I128  $0x31, Y6, Y4, Y10")
+		w("\tVPERM2I128  $0x31, Y7, Y5, Y11")
+		for p, e := range []string{"R9", "R10", "R11", "R12"} {
+			w("\tVPADDQ      %d(%s), Y%d, Y%d", 8*c0, e, 8+p, 8+p)
+			w("\tVMOVDQU     Y%d, %d(%s)", 8+p, 8*c0, e)
+		}
+	}
 	w("\tVZEROUPPER")
 	w("\tRET")
 }
@@ -180,40 +224,43 @@ func scaledRows(w writer) {
 	w("")
 	w("// func addScaledRowsAVX2(e *[56]uint64, rows *[56]uint64, xs *uint64, n int)")
 	w("//")
-	w("// e += xs[l] * row l of rows for l < n (n >= 1), in two halves of 28 words whose sums")
-	w("// stay in Y0..Y6 across the rows. The 64-bit products are formed from VPMULUDQ's 32 x")
-	w("// 32-bit ones: x*c = lo(x)lo(c) + (hi(x)lo(c) + lo(x)hi(c)) << 32 mod 2^64.")
+	w("// e += xs[l] * row l of rows for l < n (n >= 1), in passes over five, five and four")
+	w("// groups of four words whose sums stay in registers across the rows. The 64-bit")
+	w("// products are formed from 32-bit ones: x*c = lo(x)lo(c) + (lo(x)hi(c) + hi(x)lo(c))")
+	w("// << 32 mod 2^64; VPMULUDQ gives lo(x)lo(c) (summed by VPADDQ), VPMULLD of x and c")
+	w("// with its halves swapped the two cross terms mod 2^32 (summed by VPADDD, each half")
+	w("// mod 2^32), joined once per pass (as mulAdd56AVX2).")
 	w("TEXT ·addScaledRowsAVX2(SB), NOSPLIT, $0-32")
 	w("\tMOVQ e+0(FP), DI")
 	w("\tMOVQ rows+8(FP), SI")
 	w("\tMOVQ xs+16(FP), DX")
 	w("\tMOVQ n+24(FP), CX")
-	for h := range 2 {
+	g0 := 0
+	for h, ng := range []int{5, 5, 4} {
 		w("")
-		w.load("DI", 224*h, 7)
-		w("\tMOVQ    SI, R8")
-		w("\tMOVQ    DX, R9")
-		w("\tMOVQ    CX, R10")
+		for k := range 2 * ng {
+			w("\tVPXOR        Y%d, Y%d, Y%d", k, k, k)
+		}
+		w("\tMOVQ         SI, R8")
+		w("\tMOVQ         DX, R9")
+		w("\tMOVQ         CX, R10")
 		w("")
 		w("rows%d:", h)
-		w("\tVPBROADCASTQ (R9), Y7")
-		w("\tVPSRLQ       $32, Y7, Y8")
-		for k := range 7 {
-			w("\tVMOVDQU      %d(R8), Y9", 224*h+32*k)
-			w("\tVPMULUDQ     Y9, Y7, Y10")
-			w("\tVPSRLQ       $32, Y9, Y11")
-			w("\tVPMULUDQ     Y11, Y7, Y11")
-			w("\tVPMULUDQ     Y9, Y8, Y12")
-			w("\tVPADDQ       Y11, Y12, Y11")
-			w("\tVPSLLQ       $32, Y11, Y11")
-			w("\tVPADDQ       Y10, Y11, Y10")
-			w("\tVPADDQ       Y10, Y%d, Y%d", k, k)
+		w("\tVPBROADCASTQ (R9), Y10")
+		w("\tVPSHUFD      $0xb1, Y10, Y11")
+		for k := range ng {
+			off := 32 * (g0 + k)
+			w("\tVPMULUDQ     %d(R8), Y10, Y12", off)
+			w("\tVPADDQ       Y12, Y%d, Y%d", k, k)
+			w("\tVPMULLD      %d(R8), Y11, Y12", off)
+			w("\tVPADDD       Y12, Y%d, Y%d", ng+k, ng+k)
 		}
 		w("\tADDQ         $448, R8")
 		w("\tADDQ         $8, R9")
 		w("\tDECQ         R10")
 		w("\tJNZ          rows%d", h)
-		w.store("DI", 224*h, 7)
+		w.join(ng, g0, 10, 12)
+		g0 += ng
 	}
 	w("\tVZEROUPPER")
 	w("\tRET")
@@ -250,6 +297,115 @@ func nibbleSums(w writer) {
 	w("")
 	w("nibdone:")
 	w.store("DI", 0, 14)
+	w("\tVZEROUPPER")
+	w("\tRET")
+}
+
+func mulAdd56(w writer) {
+	w("")
+	w("// func mulAdd56AVX2(acc *[112]uint64, x, y *[56]uint64)")
+	w("//")
+	w("// acc[k] += sum over i + j = k of x[i] y[j] mod 2^64: the schoolbook product, four")
+	w("// coefficients k = 4b..4b+3 (block b) per register, from the 32-bit halves of the words:")
+	w("// x y = lo(x)lo(y) + (lo(x)hi(y) + hi(x)lo(y)) << 32 mod 2^64. VPMULUDQ gives")
+	w("// lo(x)lo(y) (summed by VPADDQ), VPMULLD of x and y with its halves swapped gives the")
+	w("// two cross terms mod 2^32 in the two halves of a word (summed by VPADDD, each half")
+	w("// mod 2^32); a block's two sums are joined once at the end. The frame holds ypad (four")
+	w("// zero words, y, four zero words) and yswap (ypad with the halves of every word")
+	w("// swapped), so that x[i] times the window y[4b-i..4b-i+3] is one broadcast of x[i]")
+	w("// and two products with memory operands; only the windows that meet y are taken.")
+	w("// Seven blocks per pass (Y0..Y13 hold their two sums, Y14 the broadcast, Y15 a")
+	w("// product), four passes.")
+	w("TEXT ·mulAdd56AVX2(SB), 0, $1024-24")
+	w("\tMOVQ acc+0(FP), DI")
+	w("\tMOVQ x+8(FP), SI")
+	w("\tMOVQ y+16(FP), DX")
+	w("\tLEAQ ypad-1024(SP), R8")
+	w("\tVPXOR     Y0, Y0, Y0")
+	for _, off := range []int{0, 480, 512, 992} {
+		w("\tVMOVDQU   Y0, %d(R8)", off)
+	}
+	for k := range 14 {
+		w("\tVMOVDQU   %d(DX), Y1", 32*k)
+		w("\tVMOVDQU   Y1, %d(R8)", 32+32*k)
+		w("\tVPSHUFD   $0xb1, Y1, Y2")
+		w("\tVMOVDQU   Y2, %d(R8)", 512+32+32*k)
+	}
+	const blocks, perPass = 28, 7
+	for b0 := 0; b0 < blocks; b0 += perPass {
+		w("")
+		for j := range perPass {
+			w("\tVPXOR     Y%d, Y%d, Y%d", j, j, j)
+			w("\tVPXOR     Y%d, Y%d, Y%d", perPass+j, perPass+j, perPass+j)
+		}
+		for i := range 56 {
+			first := true
+			for j := range perPass {
+				b := b0 + j
+				if d := 4*b - i; d < -3 || d > 55 {
+					continue // the window misses y
+				}
+				if first {
+					w("\tVPBROADCASTQ %d(SI), Y14", 8*i)
+					first = false
+				}
+				off := 8 * (4 + 4*b - i)
+				w("\tVPMULUDQ  %d(R8), Y14, Y15", off)
+				w("\tVPADDQ    Y15, Y%d, Y%d", j, j)
+				w("\tVPMULLD   %d(R8), Y14, Y15", 512+off)
+				w("\tVPADDD    Y15, Y%d, Y%d", perPass+j, perPass+j)
+			}
+		}
+		w.join(perPass, b0, 14, 15)
+	}
+	w("\tVZEROUPPER")
+	w("\tRET")
+}
+
+func reduce(w writer) {
+	w("")
+	w("// func reduceAVX2(e *[56]uint64, wide *[112]uint64)")
+	w("//")
+	w("// e = wide mod F, F = X^56 + X^7 + X^4 + X^2 + 1 (Wide.Reduce): with h[u] = wide[56+u]")
+	w("// (u < 55, h[55] = 0) the coefficient of X^(56+u) = -(X^(u+7) + X^(u+4) + X^(u+2) +")
+	w("// X^u), first the terms that land at 56 or above (u + k >= 56, u >= 49) go back into")
+	w("// h[0..5] (h[j] -= h[j+49] for j <= 5, h[j+52] for j <= 2, h[j+54] for j = 0: the")
+	w("// h[u] read are never written), then e[c] = wide[c] - h[c-7] - h[c-4] - h[c-2] - h[c],")
+	w("// h read from a frame copy with eight zero words below it.")
+	w("TEXT ·reduceAVX2(SB), 0, $512-16")
+	w("\tMOVQ e+0(FP), DI")
+	w("\tMOVQ wide+8(FP), SI")
+	w("\tLEAQ hpad-512(SP), R8")
+	w("\tVPXOR     Y0, Y0, Y0")
+	w("\tVMOVDQU   Y0, 0(R8)")
+	w("\tVMOVDQU   Y0, 32(R8)")
+	for g := range 14 {
+		w("\tVMOVDQU   %d(SI), Y%d", 8*56+32*g, g)
+	}
+	for g := range 14 {
+		w("\tVMOVDQU   Y%d, %d(R8)", g, 64+32*g)
+	}
+	w("\tMOVQ      $0, %d(R8)", 8*(8+55))
+	h := func(u int) int { return 8 * (8 + u) }
+	for j := 0; j <= 5; j++ {
+		w("\tMOVQ      %d(R8), AX", h(j))
+		w("\tSUBQ      %d(R8), AX", h(j+49))
+		if j <= 2 {
+			w("\tSUBQ      %d(R8), AX", h(j+52))
+		}
+		if j == 0 {
+			w("\tSUBQ      %d(R8), AX", h(j+54))
+		}
+		w("\tMOVQ      AX, %d(R8)", h(j))
+	}
+	for g := range 14 {
+		c := 4 * g
+		w("\tVMOVDQU   %d(SI), Y0", 8*c)
+		for _, k := range []int{7, 4, 2, 0} {
+			w("\tVPSUBQ    %d(R8), Y0, Y0", h(c-k))
+		}
+		w("\tVMOVDQU   Y0, %d(DI)", 8*c)
+	}
 	w("\tVZEROUPPER")
 	w("\tRET")
 }
