@@ -253,7 +253,7 @@ func checkTriples(ps [2]*Party, a, b, c [2]Bits) error {
 func TestTriples(t *testing.T) {
 	ps, conns := pair(t)
 	for _, tc := range []struct{ n, batch int }{
-		{0, 100}, {1, 100}, {64, 100}, {100, 100}, {130, 64}, {1000, 1000}, {5000, 2048},
+		{0, 100}, {1, 100}, {64, 100}, {100, 100}, {130, 64}, {250, 100}, {1000, 1000}, {5000, 2048},
 	} {
 		ps[0].Batch, ps[1].Batch = tc.batch, tc.batch
 		var a, b, c [2]Bits
