@@ -371,7 +371,7 @@ func planeValue(o []uint64, W, m, q int) uint64 {
 func (s *otSource) openPlanes(x []tinyot.Bits) ([]uint64, int, error) {
 	n := x[0].N
 	W := ring.Words(n)
-	o, err := s.bin.Open(tinyot.Concat(x...))
+	o, err := s.bin.OpenAll(x...)
 	if err != nil {
 		return nil, 0, err
 	}
