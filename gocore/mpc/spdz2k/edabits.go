@@ -225,11 +225,12 @@ func planeViews(x tinyot.Bits, m, n int) []tinyot.Bits {
 	return y
 }
 
-// pickInput returns the elements idx of every plane, for planes that are one party's tinyot Input, whose other
-// components are zero (Input: the inputting party holds bits and MACs, its keys are zero;
-// the other party holds keys, its bits and MACs are zero). It gathers only the nonzero
-// ones (the random reads of a bucket permutation are most of a gather's cost) and leaves
-// the others zero in the copy, so the result equals pickBits of every plane.
+// pickInput returns the elements idx of every plane, for planes that are one party's
+// tinyot Input, whose other components are zero (Input: the inputting party holds bits
+// and MACs, its keys are zero; the other party holds keys, its bits and MACs are zero).
+// It gathers only the nonzero ones (the random reads of a bucket permutation are most of
+// a gather's cost) and leaves the others zero in the copy, so the result equals pickBits
+// of every plane.
 func pickInput(x []tinyot.Bits, idx []int, inputter bool) []tinyot.Bits {
 	y := make([]tinyot.Bits, len(x))
 	for j, xj := range x {
