@@ -11,6 +11,20 @@
 	VPSLLQ J, T, T; \
 	VPXOR  T, A, A
 
+// BCAST(C, X, Y) sets every 64-bit lane of Y to the constant C (X is Y's low half).
+#define BCAST(C, X, Y) \
+	MOVQ C, AX; \
+	MOVQ AX, X; \
+	VPBROADCASTQ X, Y
+
+// ROWOUT(Y, X, LO, HI) stores row Y (X its low half) with its lanes reordered to [0, 2,
+// 1, 3]: lanes 0 and 2 (both column halves of word w) at LO(DI), lanes 1 and 3 (word w+1)
+// at HI(DI).
+#define ROWOUT(Y, X, LO, HI) \
+	VPERMQ $0xd8, Y, Y; \
+	VMOVDQU X, LO(DI); \
+	VEXTRACTI128 $1, Y, HI(DI)
+
 // func transpose2x128AVX2(rows *Block, cols *uint64, nw int, a *[256]uint64)
 //
 // Four 64x64 transposes at once, one per 64-bit lane of a YMM register (colsToRows: the
@@ -32,9 +46,7 @@ TEXT ·transpose2x128AVX2(SB), NOSPLIT, $0-32
 	ADDQ SI, DX          // column 64
 	MOVQ R8, R12
 	SHLQ $5, R12         // 32 columns
-	MOVQ $0x00000000ffffffff, AX
-	MOVQ AX, X15
-	VPBROADCASTQ X15, Y15
+	BCAST($0x00000000ffffffff, X15, Y15)
 	MOVQ BX, R10
 	MOVQ $32, CX
 load:
@@ -52,9 +64,7 @@ load:
 	JNZ  load
 
 	// j = 16: swap the off-diagonal 16x16 blocks of every 32x32 block
-	MOVQ $0x0000ffff0000ffff, AX
-	MOVQ AX, X15
-	VPBROADCASTQ X15, Y15
+	BCAST($0x0000ffff0000ffff, X15, Y15)
 	MOVQ BX, R10
 	MOVQ $2, R11
 outer16:
@@ -73,9 +83,7 @@ inner16:
 	JNZ  outer16
 
 	// j = 8: swap the off-diagonal 8x8 blocks of every 16x16 block
-	MOVQ $0x00ff00ff00ff00ff, AX
-	MOVQ AX, X15
-	VPBROADCASTQ X15, Y15
+	BCAST($0x00ff00ff00ff00ff, X15, Y15)
 	MOVQ BX, R10
 	MOVQ $4, R11
 outer8:
@@ -94,15 +102,9 @@ inner8:
 	JNZ  outer8
 
 	// j = 4, 2, 1 on eight rows at a time, then the stores
-	MOVQ $0x0f0f0f0f0f0f0f0f, AX
-	MOVQ AX, X13
-	VPBROADCASTQ X13, Y13
-	MOVQ $0x3333333333333333, AX
-	MOVQ AX, X14
-	VPBROADCASTQ X14, Y14
-	MOVQ $0x5555555555555555, AX
-	MOVQ AX, X15
-	VPBROADCASTQ X15, Y15
+	BCAST($0x0f0f0f0f0f0f0f0f, X13, Y13)
+	BCAST($0x3333333333333333, X14, Y14)
+	BCAST($0x5555555555555555, X15, Y15)
 	MOVQ BX, R10
 	MOVQ $8, CX
 group:
@@ -126,30 +128,14 @@ group:
 	SWAP($0x01, Y2, Y3, Y15, Y8)
 	SWAP($0x01, Y4, Y5, Y15, Y8)
 	SWAP($0x01, Y6, Y7, Y15, Y8)
-	VPERMQ $0xd8, Y0, Y0
-	VMOVDQU X0, 0(DI)
-	VEXTRACTI128 $1, Y0, 1024(DI)
-	VPERMQ $0xd8, Y1, Y1
-	VMOVDQU X1, 16(DI)
-	VEXTRACTI128 $1, Y1, 1040(DI)
-	VPERMQ $0xd8, Y2, Y2
-	VMOVDQU X2, 32(DI)
-	VEXTRACTI128 $1, Y2, 1056(DI)
-	VPERMQ $0xd8, Y3, Y3
-	VMOVDQU X3, 48(DI)
-	VEXTRACTI128 $1, Y3, 1072(DI)
-	VPERMQ $0xd8, Y4, Y4
-	VMOVDQU X4, 64(DI)
-	VEXTRACTI128 $1, Y4, 1088(DI)
-	VPERMQ $0xd8, Y5, Y5
-	VMOVDQU X5, 80(DI)
-	VEXTRACTI128 $1, Y5, 1104(DI)
-	VPERMQ $0xd8, Y6, Y6
-	VMOVDQU X6, 96(DI)
-	VEXTRACTI128 $1, Y6, 1120(DI)
-	VPERMQ $0xd8, Y7, Y7
-	VMOVDQU X7, 112(DI)
-	VEXTRACTI128 $1, Y7, 1136(DI)
+	ROWOUT(Y0, X0, 0, 1024)
+	ROWOUT(Y1, X1, 16, 1040)
+	ROWOUT(Y2, X2, 32, 1056)
+	ROWOUT(Y3, X3, 48, 1072)
+	ROWOUT(Y4, X4, 64, 1088)
+	ROWOUT(Y5, X5, 80, 1104)
+	ROWOUT(Y6, X6, 96, 1120)
+	ROWOUT(Y7, X7, 112, 1136)
 	ADDQ $256, R10
 	ADDQ $128, DI
 	DECQ CX
