@@ -14,7 +14,8 @@
 //     ALSZ (Asharov, Lindell, Schneider, Zohner, CCS 2013): base OTs on PRG seeds, random OT
 //     without a sender message, correlated OT with one correction word per OT. k = 4 costs
 //     about 15 % more CPU time than k = 1 and a quarter of the bytes (docs/design-notes.md).
-//     The 128 x n bit matrix is transposed with a 64x64 block transpose (transpose.go); the
+//     The 128 x n bit matrix is transposed with a 64x64 block transpose (transpose.go; with
+//     AVX2, four blocks at once in transpose_amd64.s); the
 //     correlation-robust hash is the tweakable fixed-key-AES construction (TMMO) of Guo,
 //     Katz, Wang, Yu (S&P 2020) (hash.go).
 //   - Malicious extension (kos.go): the KOS consistency check on the SoftSpoken rows,

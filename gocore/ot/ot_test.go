@@ -62,19 +62,39 @@ func TestTranspose64(t *testing.T) {
 			}
 		}
 	}
-	// colsToRows on a ragged n.
-	const n = 130
-	nw := words(n)
-	cols := make([]uint64, Kappa*nw)
-	for i := range cols {
-		cols[i] = r.Uint64()
-	}
-	rows := make([]Block, n)
-	colsToRows(rows, cols, nw)
-	for row := range n {
-		for col := range Kappa {
-			if rows[row][col/64]>>(col%64)&1 != bit(cols[col*nw:], row) {
-				t.Fatalf("row %d col %d wrong", row, col)
+}
+
+// TestColsToRows: colsToRows on both paths (AVX2 where the processor has it, and the
+// portable one), for row counts with and without whole pairs of words and ragged ends,
+// and fewer rows than the columns hold.
+func TestColsToRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	has := hasAVX2
+	defer func() { hasAVX2 = has }()
+	for _, avx := range []bool{true, false} {
+		if avx && !has {
+			t.Log("no AVX2: only the portable path")
+			continue
+		}
+		hasAVX2 = avx
+		for _, tc := range []struct{ n, nw int }{{1, 1}, {127, 2}, {128, 2}, {130, 3}, {256, 4}, {300, 5}, {1000, 16}, {8192, 128}} {
+			cols := make([]uint64, Kappa*tc.nw)
+			for i := range cols {
+				cols[i] = r.Uint64()
+			}
+			rows := make([]Block, tc.n+1)
+			sentinel := Block{r.Uint64(), r.Uint64()}
+			rows[tc.n] = sentinel
+			colsToRows(rows[:tc.n], cols, tc.nw)
+			if rows[tc.n] != sentinel {
+				t.Fatalf("avx2 %v, n = %d: row past the end written", avx, tc.n)
+			}
+			for row := range tc.n {
+				for col := range Kappa {
+					if rows[row][col/64]>>(col%64)&1 != bit(cols[col*tc.nw:], row) {
+						t.Fatalf("avx2 %v, n = %d, nw = %d: row %d col %d wrong", avx, tc.n, tc.nw, row, col)
+					}
+				}
 			}
 		}
 	}

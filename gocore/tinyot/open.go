@@ -55,20 +55,30 @@ import (
 // Open opens x: both parties call it and get the n bits of x (bit j in word j/64, bits
 // from n on zero). The MACs are not checked here: they are recorded for the next Check,
 // which must pass before any opened value is used for an output. One message each way.
-func (p *Party) Open(x Bits) ([]uint64, error) {
-	nw := words(x.N)
-	if len(x.X) < nw || len(x.M) < x.N || len(x.K) < x.N {
-		return nil, errs.New(errs.Internal, "tinyot: Open of %d bits with %d words, %d MACs, %d keys", x.N, len(x.X), len(x.M), len(x.K))
+func (p *Party) Open(x Bits) ([]uint64, error) { return p.OpenAll(x) }
+
+// OpenAll opens the bits of xs one after the other: the same message, output and check
+// as Open(Concat(xs...)), without copying the MACs and keys into one Bits.
+func (p *Party) OpenAll(xs ...Bits) ([]uint64, error) {
+	n := 0
+	for _, x := range xs {
+		if len(x.X) < words(x.N) || len(x.M) < x.N || len(x.K) < x.N {
+			return nil, errs.New(errs.Internal, "tinyot: Open of %d bits with %d words, %d MACs, %d keys", x.N, len(x.X), len(x.M), len(x.K))
+		}
+		n += x.N
 	}
-	if x.N == 0 {
+	if n == 0 {
 		return []uint64{}, nil
 	}
+	nw := words(n)
+	mine := make([]uint64, nw) // bits past each x's n are not sent
+	off := 0
+	for _, x := range xs {
+		putBitsAt(mine, off, x.X, x.N)
+		off += x.N
+	}
 	msg := make([]byte, 8*nw)
-	for w := range nw {
-		v := x.X[w]
-		if w == nw-1 && x.N%64 != 0 {
-			v &= 1<<(x.N%64) - 1 // bits past n are not sent
-		}
+	for w, v := range mine {
 		binary.LittleEndian.PutUint64(msg[8*w:], v)
 	}
 	if err := p.send(msg); err != nil {
@@ -82,14 +92,51 @@ func (p *Party) Open(x Bits) ([]uint64, error) {
 	for w := range peer {
 		peer[w] = binary.LittleEndian.Uint64(in[8*w:])
 	}
-	clearTail(peer, x.N) // bits past n carry nothing
-	p.record(x.M[:x.N], x.K[:x.N], peer)
+	clearTail(peer, n) // bits past n carry nothing
+	off = 0
+	for _, x := range xs {
+		p.record(x.M[:x.N], x.K[:x.N], bitsAt(peer, off, x.N))
+		off += x.N
+	}
 	out := make([]uint64, nw)
 	for w := range out {
-		out[w] = x.X[w] ^ peer[w]
+		out[w] = mine[w] ^ peer[w]
 	}
-	clearTail(out, x.N)
 	return out, nil
+}
+
+// putBitsAt ORs the n low bits of src into dst from bit offset off (dst zero there).
+func putBitsAt(dst []uint64, off int, src []uint64, n int) {
+	s := uint(off % 64)
+	for w := range words(n) {
+		v := src[w]
+		if w == words(n)-1 && n%64 != 0 {
+			v &= 1<<(n%64) - 1
+		}
+		d := off/64 + w
+		dst[d] |= v << s
+		if s != 0 && d+1 < len(dst) {
+			dst[d+1] |= v >> (64 - s)
+		}
+	}
+}
+
+// bitsAt returns bits [off, off+n) of x as words from bit 0 (x itself when off is 0; the
+// bits past n may be set).
+func bitsAt(x []uint64, off, n int) []uint64 {
+	if off == 0 {
+		return x
+	}
+	s := uint(off % 64)
+	out := make([]uint64, words(n))
+	for w := range out {
+		d := off/64 + w
+		out[w] = x[d] >> s
+		if s != 0 && d+1 < len(x) {
+			out[w] |= x[d+1] << (64 - s)
+		}
+	}
+	return out
 }
 
 // record appends D[j] = M[j] xor K[j] xor peer[j]*Delta of every opened bit to the check

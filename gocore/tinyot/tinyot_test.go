@@ -253,7 +253,7 @@ func checkTriples(ps [2]*Party, a, b, c [2]Bits) error {
 func TestTriples(t *testing.T) {
 	ps, conns := pair(t)
 	for _, tc := range []struct{ n, batch int }{
-		{0, 100}, {1, 100}, {64, 100}, {100, 100}, {130, 64}, {1000, 1000}, {5000, 2048},
+		{0, 100}, {1, 100}, {64, 100}, {100, 100}, {130, 64}, {250, 100}, {1000, 1000}, {5000, 2048},
 	} {
 		ps[0].Batch, ps[1].Batch = tc.batch, tc.batch
 		var a, b, c [2]Bits
@@ -692,6 +692,80 @@ func TestTake(t *testing.T) {
 		}
 		if left := ps[0].pool[0].N; left != have+300*k-n || left != ps[1].pool[2].N {
 			t.Fatalf("n=%d: %d left in the pool", n, left)
+		}
+	}
+}
+
+// openAllParts returns a fresh pair and random Bits of the given lengths, both parties'.
+func openAllParts(t *testing.T, sizes []int) ([2]*Party, []net.Conn, [2][]Bits) {
+	conns := net.NewPipes(2)
+	ps, e0, e1 := newParties(conns)
+	if e0 != nil || e1 != nil {
+		t.Fatal(e0, e1)
+	}
+	var xs [2][]Bits
+	for _, n := range sizes {
+		var x [2]Bits
+		must2(t, conns, func() (err error) { x[0], err = ps[0].Random(n); return },
+			func() (err error) { x[1], err = ps[1].Random(n); return })
+		xs[0], xs[1] = append(xs[0], x[0]), append(xs[1], x[1])
+	}
+	return ps, conns, xs
+}
+
+// openChecked runs open at both parties, then Check.
+func openChecked(conns []net.Conn, ps [2]*Party, open func(p *Party, i int) ([]uint64, error)) (out [2][]uint64, e [2]error) {
+	e[0], e[1] = run2(conns, func() (err error) {
+		if out[0], err = open(ps[0], 0); err != nil {
+			return err
+		}
+		return ps[0].Check()
+	}, func() (err error) {
+		if out[1], err = open(ps[1], 1); err != nil {
+			return err
+		}
+		return ps[1].Check()
+	})
+	return out, e
+}
+
+// TestOpenAll: OpenAll of several Bits (aligned and unaligned lengths, an empty one) sends
+// the same bytes and returns the same bits as Open of their Concat, and both checks pass;
+// a wrong share bit in an unaligned part is caught, either party cheating.
+func TestOpenAll(t *testing.T) {
+	sizes := []int{64, 0, 37, 200, 1}
+	ps, conns, xs := openAllParts(t, sizes)
+	var sent [2][2]int64
+	var outs [2][2][]uint64
+	for k, open := range []func(p *Party, i int) ([]uint64, error){
+		func(p *Party, i int) ([]uint64, error) { return p.OpenAll(xs[i]...) },
+		func(p *Party, i int) ([]uint64, error) { return p.Open(Concat(xs[i]...)) },
+	} {
+		before := [2]int64{conns[0].Stats().BytesSent, conns[1].Stats().BytesSent}
+		var e [2]error
+		if outs[k], e = openChecked(conns, ps, open); e[0] != nil || e[1] != nil {
+			t.Fatal(e[0], e[1])
+		}
+		for i := range 2 {
+			sent[k][i] = conns[i].Stats().BytesSent - before[i]
+		}
+	}
+	for i := range 2 {
+		if !slices.Equal(outs[0][i], outs[1][i]) || sent[0][i] != sent[1][i] {
+			t.Fatalf("party %d: OpenAll %x (%d bytes), Open of the Concat %x (%d bytes)", i, outs[0][i], sent[0][i], outs[1][i], sent[1][i])
+		}
+	}
+	for cheater := range 2 {
+		ps, conns, xs := openAllParts(t, sizes)
+		// Bit 69 of the opening: bit 5 of the 37-bit part (the third Bits).
+		tm, err := net.NewTamperer(conns[cheater], net.Tamper{Message: 0, Word: 1, Xor: 1 << 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps[cheater].conn = tm
+		_, e := openChecked(conns, ps, func(p *Party, i int) ([]uint64, error) { return p.OpenAll(xs[i]...) })
+		if !tm.Tampered() || errs.KindOf(e[1-cheater]) != errs.Cheating {
+			t.Fatalf("cheater %d: tampered %v, honest party's error %v, want cheating", cheater, tm.Tampered(), e[1-cheater])
 		}
 	}
 }

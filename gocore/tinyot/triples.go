@@ -108,18 +108,18 @@ func (p *Party) Triples(n int) (a, b, c Bits, err error) {
 		return NewBits(0), NewBits(0), NewBits(0), nil
 	}
 	batches := (max(n, p.TotalTriples) + p.Batch - 1) / p.Batch
-	if n <= p.Batch {
-		a, b, c, err = p.triplesBatch(n, BucketSize(n, batches))
-	} else {
-		a, b, c = NewBits(n), NewBits(n), NewBits(n)
-		for off := 0; off < n && err == nil; off += p.Batch {
-			l := min(p.Batch, n-off)
-			var ta, tb, tc Bits
-			ta, tb, tc, err = p.triplesBatch(l, BucketSize(l, batches))
-			place(&a, ta, off)
-			place(&b, tb, off)
-			place(&c, tc, off)
+	a, b, c = NewBits(n), NewBits(n), NewBits(n)
+	for off := 0; off < n && err == nil; off += p.Batch {
+		l := min(p.Batch, n-off)
+		if off%64 == 0 { // in place (every batch unless Batch is not a multiple of 64)
+			err = p.triplesBatch(view(a, off, l), view(b, off, l), view(c, off, l), BucketSize(l, batches))
+			continue
 		}
+		ta, tb, tc := NewBits(l), NewBits(l), NewBits(l)
+		err = p.triplesBatch(ta, tb, tc, BucketSize(l, batches))
+		place(&a, ta, off)
+		place(&b, tb, off)
+		place(&c, tc, off)
 	}
 	if err != nil {
 		return Bits{}, Bits{}, Bits{}, err
@@ -128,6 +128,11 @@ func (p *Party) Triples(n int) (a, b, c Bits, err error) {
 		return Bits{}, Bits{}, Bits{}, err
 	}
 	return a, b, c, nil
+}
+
+// view returns bits [off, off+l) of x, sharing x's memory (off a multiple of 64).
+func view(x Bits, off, l int) Bits {
+	return Bits{N: l, X: x.X[off/64 : off/64+words(l)], M: x.M[off : off+l], K: x.K[off : off+l]}
 }
 
 // place copies src into dst at bit offset off.
@@ -146,8 +151,10 @@ func place(dst *Bits, src Bits, off int) {
 // hashChunk is how many blocks are hashed at a time (scratch buffers of this size).
 const hashChunk = 4096
 
-// triplesBatch makes l triples from l*bs leaky ones.
-func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
+// triplesBatch makes a.N triples from a.N*bs leaky ones, into a, b and c (zero on entry,
+// a.N bits each).
+func (p *Party) triplesBatch(a, b, c Bits, bs int) error {
+	l := a.N
 	N := l * bs
 	nw := words(N)
 	// (1) x, y, r: three Delta-COTs each way, their MACs and keys gathered into one
@@ -159,13 +166,13 @@ func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
 		clearTail(bits, N)
 		var err error
 		if macs[i], err = p.ot.RecvDeltaCOT(bits, N); err != nil { // sends: all three go out before any key arrives
-			return a, b, c, err
+			return err
 		}
 	}
 	for i := range keys {
 		var err error
 		if keys[i], err = p.ot.SendDeltaCOT(N); err != nil {
-			return a, b, c, err
+			return err
 		}
 	}
 	lt := make([]leaky, N)
@@ -239,12 +246,12 @@ func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
 		msg2 = append(msg2, seedCommit(rho[:], s0[:])...)
 	}
 	if err := p.send(msg2); err != nil {
-		return a, b, c, err
+		return err
 	}
 	peerSeedLen := 32 - seedLen
 	in2, err := p.recv("leaky-AND message", 8*nw+16*N+peerSeedLen)
 	if err != nil {
-		return a, b, c, err
+		return err
 	}
 	peerCommit := in2[8*nw+16*N:]
 
@@ -260,11 +267,11 @@ func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
 		binary.LittleEndian.PutUint64(d[8*w:], z[w]^r[w])
 	}
 	if err := p.send(d); err != nil {
-		return a, b, c, err
+		return err
 	}
 	in3, err := p.recv("leaky-AND d", 8*nw)
 	if err != nil {
-		return a, b, c, err
+		return err
 	}
 	dq := make([]uint64, nw)
 	for w := range dq {
@@ -298,10 +305,10 @@ func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
 	if p.first {
 		s1, err := p.recv("bucket seed", 16)
 		if err != nil {
-			return a, b, c, err
+			return err
 		}
 		if err := p.send(append(append([]byte(nil), rho[:]...), s0[:]...)); err != nil {
-			return a, b, c, err
+			return err
 		}
 		for i := range seed {
 			seed[i] = s0[i] ^ s1[i]
@@ -310,14 +317,14 @@ func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
 		var s1 [16]byte
 		p.rng.Read(s1[:])
 		if err := p.send(s1[:]); err != nil {
-			return a, b, c, err
+			return err
 		}
 		open, err := p.recv("bucket seed opening", 32)
 		if err != nil {
-			return a, b, c, err
+			return err
 		}
 		if !bytes.Equal(seedCommit(open[:16], open[16:]), peerCommit) {
-			return a, b, c, errs.New(errs.Cheating, "tinyot: party %d's bucket seed does not match its commitment", p.peer)
+			return errs.New(errs.Cheating, "tinyot: party %d's bucket seed does not match its commitment", p.peer)
 		}
 		for i := range seed {
 			seed[i] = open[16+i] ^ s1[i]
@@ -333,7 +340,6 @@ func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
 	dk := NewBits(nd)
 	xs := make([]ot.Block, 2*nd) // MAC and key of x^k, k >= 2
 	xsb := make([]uint64, words(nd))
-	a, b, c = NewBits(l), NewBits(l), NewBits(l)
 	for i := range l {
 		f := perm[i*bs]
 		tf := &lt[f]
@@ -366,7 +372,7 @@ func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
 	lt = nil
 	dOpen, err := p.Open(dk)
 	if err != nil {
-		return a, b, c, err
+		return err
 	}
 	for o := range nd {
 		i := o / (bs - 1)
@@ -375,7 +381,7 @@ func (p *Party) triplesBatch(l, bs int) (a, b, c Bits, err error) {
 		c.M[i] = xorBlock(c.M[i], andBlock(xs[2*o], dm))
 		c.K[i] = xorBlock(c.K[i], andBlock(xs[2*o+1], dm))
 	}
-	return a, b, c, nil
+	return nil
 }
 
 // leaky is one leaky triple's MACs and keys.

@@ -225,11 +225,27 @@ func planeViews(x tinyot.Bits, m, n int) []tinyot.Bits {
 	return y
 }
 
-// pickPlanes returns the elements idx of every plane.
-func pickPlanes(x []tinyot.Bits, idx []int) []tinyot.Bits {
+// pickInput returns the elements idx of every plane, for planes that are one party's
+// tinyot Input, whose other components are zero (Input: the inputting party holds bits
+// and MACs, its keys are zero; the other party holds keys, its bits and MACs are zero).
+// It gathers only the nonzero ones (the random reads of a bucket permutation are most of
+// a gather's cost) and leaves the others zero in the copy, so the result equals pickBits
+// of every plane.
+func pickInput(x []tinyot.Bits, idx []int, inputter bool) []tinyot.Bits {
 	y := make([]tinyot.Bits, len(x))
-	for j := range x {
-		y[j] = pickBits(x[j], idx)
+	for j, xj := range x {
+		yj := tinyot.NewBits(len(idx))
+		if inputter {
+			for k, q := range idx {
+				yj.X[k/64] |= (xj.X[q/64] >> (q % 64) & 1) << (k % 64)
+				yj.M[k] = xj.M[q]
+			}
+		} else {
+			for k, q := range idx {
+				yj.K[k] = xj.K[q]
+			}
+		}
+		y[j] = yj
 	}
 	return y
 }
@@ -356,7 +372,7 @@ func planeValue(o []uint64, W, m, q int) uint64 {
 func (s *otSource) openPlanes(x []tinyot.Bits) ([]uint64, int, error) {
 	n := x[0].N
 	W := ring.Words(n)
-	o, err := s.bin.Open(tinyot.Concat(x...))
+	o, err := s.bin.OpenAll(x...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -416,13 +432,14 @@ func (s *otSource) privateEdaBits(owner, want, m int) ([]tinyot.Bits, *AShare, e
 		return nil, nil, err
 	}
 	bin := planeViews(all, m, M)
+	mine := s.id == owner
 	perm, err := s.coinPerm("edaBit buckets", M)
 	if err != nil {
 		return nil, nil, err
 	}
 	opened, keep, firsts, others := buckets(perm, N, B, want)
 	// The bucket adders' inputs are all the owner's: it proves their carries itself.
-	z, failed, err := s.provenSum(owner, pickPlanes(bin, firsts), pickPlanes(bin, others))
+	z, failed, err := s.provenSum(owner, pickInput(bin, firsts, mine), pickInput(bin, others, mine))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -430,7 +447,7 @@ func (s *otSource) privateEdaBits(owner, want, m int) ([]tinyot.Bits, *AShare, e
 	if err != nil {
 		return nil, nil, err
 	}
-	cOpen, cW, err := s.openPlanes(pickPlanes(bin, opened))
+	cOpen, cW, err := s.openPlanes(pickInput(bin, opened, mine))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -470,7 +487,7 @@ func (s *otSource) privateEdaBits(owner, want, m int) ([]tinyot.Bits, *AShare, e
 	if err := s.checkZero("edaBit buckets", ring128.Dot(yOpen, chi), ring128.Dot(my, chi), failed); err != nil {
 		return nil, nil, err
 	}
-	return pickPlanes(bin, keep), pickShare(arith, keep), nil
+	return pickInput(bin, keep, mine), pickShare(arith, keep), nil
 }
 
 // EdaBits returns n edaBits of length m (1 <= m <= 64): the bits as n elements of m

@@ -7,6 +7,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/net"
 	"github.com/qmpc/qmpc/gocore/ot"
+	"github.com/qmpc/qmpc/gocore/prg"
 	"github.com/qmpc/qmpc/gocore/ring"
 	"github.com/qmpc/qmpc/gocore/ring128"
 	"github.com/qmpc/qmpc/gocore/tinyot"
@@ -316,4 +317,39 @@ func verifyCarryProducts(s [2]*otSource, n, w int, bin, pre [2]*BShare) error {
 		}
 	}
 	return nil
+}
+
+// TestPickInput: pickInput equals pickBits of every plane on planes shaped like a tinyot
+// Input's (the inputter's keys zero; the other party's bits and MACs zero), for both
+// parties, with repeated and unaligned indices.
+func TestPickInput(t *testing.T) {
+	const m, n = 3, 200
+	idx := []int{199, 0, 63, 64, 65, 5, 5, 128, 127}
+	g := prg.New(prg.Key{9})
+	for _, inputter := range []bool{true, false} {
+		x := make([]tinyot.Bits, m)
+		for j := range x {
+			x[j] = tinyot.NewBits(n)
+			for q := range n {
+				if inputter {
+					r := g.Uint64s(2)
+					x[j].M[q] = ot.Block{r[0], r[1]}
+				} else {
+					r := g.Uint64s(2)
+					x[j].K[q] = ot.Block{r[0], r[1]}
+				}
+			}
+			if inputter {
+				copy(x[j].X, g.Uint64s(len(x[j].X)))
+				ring.MaskTail(x[j].X, n)
+			}
+		}
+		got := pickInput(x, idx, inputter)
+		for j := range x {
+			want := pickBits(x[j], idx)
+			if got[j].N != want.N || fmt.Sprint(got[j]) != fmt.Sprint(want) {
+				t.Fatalf("inputter %v, plane %d: pickInput differs from pickBits", inputter, j)
+			}
+		}
+	}
 }

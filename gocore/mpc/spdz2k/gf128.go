@@ -4,7 +4,9 @@ package spdz2k
 // (quicksilver.go): an element is an ot.Block, bit k of word k/64 the coefficient of X^k
 // (the same bits as tinyot's MACs and keys, whose XOR is the field's addition). Constant
 // time: carry-less products from integer multiplications with the operands' bits spread
-// four apart (the "holes" technique of BearSSL's ghash_ctmul), no table lookups.
+// four apart (the "holes" technique of BearSSL's ghash_ctmul), no table lookups; the
+// gates' products in bulk (gfMulVec) with the processor's carry-less multiplication
+// (PCLMULQDQ, gf128_amd64.s) where it has one, the same reduction.
 
 import (
 	"crypto/aes"
@@ -53,6 +55,20 @@ func gfMul(a, b ot.Block) ot.Block {
 	r0 ^= r2 ^ r2<<1 ^ r2<<2 ^ r2<<7
 	r1 ^= r2>>63 ^ r2>>62 ^ r2>>57
 	return ot.Block{r0, r1}
+}
+
+// gfMulVec sets dst[i] = a[i]*b[i] for i < len(a) (len(b), len(dst) >= len(a); dst may
+// be a or b): PCLMULQDQ where the processor has it (gf128_amd64.s), gfMul otherwise. Both
+// are constant time.
+func gfMulVec(dst, a, b []ot.Block) {
+	b, dst = b[:len(a)], dst[:len(a)]
+	if hasCLMUL {
+		gfMulVecAsm(dst, a, b)
+		return
+	}
+	for i := range a {
+		dst[i] = gfMul(a[i], b[i])
+	}
 }
 
 // gfMulX returns a*X.

@@ -54,8 +54,8 @@ package spdz2k
 // Cost per gate and owner: one tinyot input bit (4 bytes of OT extension at k = 4, owner
 // to verifier) and no opening; against 9 input bits and 3 opened bits per gate with the
 // personal triples (buckets of 3) and the adder's openings of sessions 8-9. CPU: one
-// product in F_{2^128} per gate at each party (gfMul, carry-less, constant time) and two
-// GHASH passes.
+// product in F_{2^128} per gate at each party (gfMulVec: PCLMULQDQ, or gfMul's portable
+// carry-less product; constant time) and two GHASH passes.
 
 import (
 	"encoding/binary"
@@ -117,6 +117,7 @@ func (s *otSource) provenSum(owner int, x, y []tinyot.Bits) (z []tinyot.Bits, fa
 	}
 	// Per gate g: prod = M_u M_v (P) or K_u K_v (V), and lin = A_1 (P) or K_w (V).
 	prod, lin := make([]ot.Block, G), make([]ot.Block, G)
+	vs := make([]ot.Block, n) // the gates' second factors, plane by plane
 	for j := range m - 1 {
 		xb, yb, wb := blocks(x[j]), blocks(y[j]), blocks(carries[j])
 		xX, yX := x[j].X, y[j].X
@@ -133,7 +134,7 @@ func (s *otSource) provenSum(owner int, x, y []tinyot.Bits) (z []tinyot.Bits, fa
 				bu, bv, bw = xorBlock(bu, cb[i]), xorBlock(bv, cb[i]), xorBlock(bw, cb[i])
 				cbit = cX[i/64] >> (i % 64) & 1
 			}
-			pj[i] = gfMul(bu, bv)
+			pj[i], vs[i] = bu, bv // multiplied below, the plane at once
 			if mine {
 				u := -(xX[i/64]>>(i%64)&1 ^ cbit)
 				v := -(yX[i/64]>>(i%64)&1 ^ cbit)
@@ -141,6 +142,7 @@ func (s *otSource) provenSum(owner int, x, y []tinyot.Bits) (z []tinyot.Bits, fa
 			}
 			lj[i] = bw
 		}
+		gfMulVec(pj, pj, vs)
 	}
 	coin, err := s.coin("edaBit sum proof")
 	if err != nil {
