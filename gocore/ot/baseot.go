@@ -21,6 +21,10 @@ package ot
 // computational Diffie-Hellman problem (the paper's proof, with the KDF as random oracle).
 // Ristretto255 gives about 126-bit security, matching kappa = 128.
 //
+// A message of the wrong length, an A that is no group element or the identity, or a B_i
+// that is no group element is refused with errs.Cheating: an honest party never sends one,
+// so under a malicious protocol it is a detected deviation (the error names the message).
+//
 // Why not circl's ot/simot: it takes randomness from crypto/rand internally (tests need a
 // seeded reader), draws a fresh sender scalar per OT (128 extra exponentiations), and adds
 // a third message with AES-GCM encryptions of chosen messages that random OT does not need.
@@ -80,10 +84,10 @@ func baseSenderStart(rnd io.Reader) (*baseSender, []byte, error) {
 func baseReceive(rnd io.Reader, aMsg []byte, c []uint64) (msg []byte, keys [][16]byte, err error) {
 	A := baseGroup.NewElement()
 	if len(aMsg) != elemSize {
-		return nil, nil, errs.New(errs.Party, "ot: base OT: A has %d bytes, want %d", len(aMsg), elemSize)
+		return nil, nil, errs.New(errs.Cheating, "ot: base OT: A has %d bytes, want %d", len(aMsg), elemSize)
 	}
 	if err := A.UnmarshalBinary(aMsg); err != nil || A.IsIdentity() {
-		return nil, nil, errs.New(errs.Party, "ot: base OT: bad group element A from peer")
+		return nil, nil, errs.New(errs.Cheating, "ot: base OT: bad group element A from peer")
 	}
 	msg = make([]byte, 0, Kappa*elemSize)
 	keys = make([][16]byte, Kappa)
@@ -107,7 +111,7 @@ func baseReceive(rnd io.Reader, aMsg []byte, c []uint64) (msg []byte, keys [][16
 // finish reads the B_i and returns both keys of every base OT.
 func (s *baseSender) finish(bMsg []byte) (k0, k1 [][16]byte, err error) {
 	if len(bMsg) != Kappa*elemSize {
-		return nil, nil, errs.New(errs.Party, "ot: base OT: B message has %d bytes, want %d", len(bMsg), Kappa*elemSize)
+		return nil, nil, errs.New(errs.Cheating, "ot: base OT: B message has %d bytes, want %d", len(bMsg), Kappa*elemSize)
 	}
 	aA := baseGroup.NewElement().MulGen(s.a)
 	aA.Mul(aA, s.a)
@@ -117,7 +121,7 @@ func (s *baseSender) finish(bMsg []byte) (k0, k1 [][16]byte, err error) {
 	for i := range Kappa {
 		bEnc := bMsg[i*elemSize : (i+1)*elemSize]
 		if err := B.UnmarshalBinary(bEnc); err != nil {
-			return nil, nil, errs.New(errs.Party, "ot: base OT: bad group element B_%d from peer", i)
+			return nil, nil, errs.New(errs.Cheating, "ot: base OT: bad group element B_%d from peer", i)
 		}
 		aB := baseGroup.NewElement().Mul(B, s.a)
 		if k0[i], err = baseKDF(i, s.aEnc, bEnc, aB); err != nil {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/net"
 	"github.com/qmpc/qmpc/gocore/prg"
 )
@@ -784,5 +785,48 @@ func TestSumTree(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A base-OT message that is no group element, or has the wrong length, is a deviation
+// from the protocol (an honest party never sends one): both sides refuse it with
+// errs.Cheating, so that a malicious protocol's tamper tests see a detected cheat.
+func TestBaseOTRefusesMalformedMessages(t *testing.T) {
+	s, aMsg, err := baseSenderStart(seeded(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	choices := make([]uint64, Kappa/64)
+	bMsg, _, err := baseReceive(seeded(2), aMsg, choices)
+	if err != nil {
+		t.Fatal(err)
+	}
+	invalid := make([]byte, elemSize) // not a canonical Ristretto255 encoding
+	for i := range invalid {
+		invalid[i] = 0xff
+	}
+	badB := append([]byte(nil), bMsg...)
+	copy(badB[5*elemSize:], invalid)
+	cases := []struct {
+		name, want string
+		run        func() error
+	}{
+		{"A not an element", "bad group element A", func() error { _, _, err := baseReceive(seeded(2), invalid, choices); return err }},
+		{"A the identity", "bad group element A", func() error {
+			_, _, err := baseReceive(seeded(2), make([]byte, elemSize), choices)
+			return err
+		}},
+		{"A short", "A has 31 bytes", func() error { _, _, err := baseReceive(seeded(2), aMsg[:31], choices); return err }},
+		{"B_5 not an element", "bad group element B_5", func() error { _, _, err := s.finish(badB); return err }},
+		{"B short", "B message has", func() error { _, _, err := s.finish(bMsg[:len(bMsg)-1]); return err }},
+	}
+	for _, c := range cases {
+		err := c.run()
+		if errs.KindOf(err) != errs.Cheating || !strings.Contains(fmt.Sprint(err), c.want) {
+			t.Errorf("%s: got %v (kind %q), want a cheating error naming %q", c.name, err, errs.KindOf(err), c.want)
+		}
+	}
+	if _, _, err := s.finish(bMsg); err != nil {
+		t.Errorf("the untampered B: %v", err)
 	}
 }
