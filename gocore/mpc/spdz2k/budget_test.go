@@ -66,7 +66,7 @@ func testPredictedANDTriples(t *testing.T, lowDepth bool) {
 			if err := tc.run(cp, x); err != nil {
 				t.Fatal(err)
 			}
-			pred, err := predictOffline(cp.Take(), lowDepth, nil)
+			_, pred, err := predictPlan(cp.Take(), lowDepth, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,9 +87,8 @@ func testPredictedANDTriples(t *testing.T, lowDepth bool) {
 				}
 			}
 			mustBoth(t, conns, run(0), run(1))
-			want := pred["AND triples"] / costAND
-			if got[0] != got[1] || float64(got[0]) != want {
-				t.Errorf("AND triples drawn %d / %d, predicted %.0f", got[0], got[1], want)
+			if got[0] != got[1] || got[0] != pred.ands {
+				t.Errorf("AND triples drawn %d / %d, predicted %d", got[0], got[1], pred.ands)
 			}
 		})
 	}
