@@ -48,11 +48,11 @@ const MaxOfflineBytes = 20e9
 
 // Bytes sent per party by the OT source, per item (BENCHMARKS.md).
 const (
-	costAuth  = 772    // an authenticated random value (COPEe both ways and the check)
-	costMask  = 386    // an input mask (COPEe one way)
-	costDaBit = 15_627 // a daBit (Rotaru-Wood: private daBits, cut-and-choose, buckets, one triple)
-	costPerOT  = 4  // OT extension bytes per correlated OT (SoftSpoken k = 4, KOS check)
-	costCorrEl = 16 // one Z_2^128 correction of a correlated OT
+	costAuth   = 772    // an authenticated random value (COPEe both ways and the check)
+	costMask   = 386    // an input mask (COPEe one way)
+	costDaBit  = 15_627 // a daBit (Rotaru-Wood: private daBits, cut-and-choose, buckets, one triple)
+	costPerOT  = 4      // OT extension bytes per correlated OT (SoftSpoken k = 4, KOS check)
+	costCorrEl = 16     // one Z_2^128 correction of a correlated OT
 )
 
 // OfflineCost is a predicted offline cost in bytes sent per party, by correlation.
