@@ -39,6 +39,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/hemat"
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/mpc/count"
+	"github.com/qmpc/qmpc/gocore/tinyot"
 )
 
 // MaxOfflineBytes is the most the offline phase may send per party for one
@@ -258,7 +259,7 @@ func predictPlan(d *mpc.Demand, lowDepth bool, he *heMode) (OfflineCost, planCou
 		c["HE public keys"] = float64(keys) * float64(he.params.PublicKeyBytes())
 	}
 	if pc.ands > 0 {
-		c["AND triples"] = float64(andPlanBytes(pc.ands))
+		c["AND triples"] = float64(andPlanBytes(pc.ands, tinyot.DefaultBatch))
 	}
 	for m, n := range pc.eda {
 		c["edaBits"] += float64(edaPlanBytes(n, m))

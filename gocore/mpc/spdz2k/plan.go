@@ -57,16 +57,17 @@ func (s *otSource) setPlan(ands int64, eda map[int]int64) {
 	}
 }
 
-// andTake returns n AND triples from the pool, refilling it by the plan (file comment).
+// andTake returns n AND triples from the pool, refilling it by the plan (file comment):
+// each refill is one tinyot batch of the next equal part of the plan, whatever the calls'
+// sizes, or, beyond the plan, what the call is missing.
 func (s *otSource) andTake(n int) (a, b, c tinyot.Bits, err error) {
 	pool := &s.plan.andPool
-	if have := pool[0].N; have < n {
-		missing := int64(n - have)
-		gen := missing
-		if s.plan.ands >= missing {
-			gen = max(missing, equalPart(s.plan.ands, int64(s.bin.Batch)))
+	for have := pool[0].N; have < n; have = pool[0].N {
+		gen := int64(n - have)
+		if s.plan.ands > 0 {
+			gen = equalPart(s.plan.ands, int64(s.bin.Batch))
+			s.plan.ands -= gen
 		}
-		s.plan.ands = max(s.plan.ands-gen, 0)
 		ta, tb, tc, err := s.bin.Triples(int(gen))
 		if err != nil {
 			return a, b, c, err
@@ -86,11 +87,11 @@ func (s *otSource) andTake(n int) (a, b, c tinyot.Bits, err error) {
 }
 
 // edaRefill is the size of the next refill of the edaBit pool of length m that misses
-// missing edaBits after refills earlier refills: by the plan if it covers them, else
-// edaTake's doubling rule.
+// missing edaBits after refills earlier refills: the next equal part of the plan while
+// it lasts, then edaTake's doubling rule.
 func (s *otSource) edaRefill(m, missing, refills int) int {
 	limit := s.edaMin() << edaBitMaxGrow
-	if p := s.plan.eda[m]; p >= int64(missing) {
+	if p := s.plan.eda[m]; p > 0 {
 		gen := int(equalPart(p, int64(limit)))
 		s.plan.eda[m] = p - int64(gen)
 		return gen
@@ -99,12 +100,13 @@ func (s *otSource) edaRefill(m, missing, refills int) int {
 }
 
 // andPlanBytes is what party 0 sends to make ands AND triples in the refills of andTake
-// (tinyot's exact TriplesBytes per batch; party 1 sends 112 bytes less per batch).
-func andPlanBytes(ands int64) int64 {
+// with tinyot batches of batch (tinyot's exact TriplesBytes per batch; party 1 sends 112
+// bytes less per batch).
+func andPlanBytes(ands int64, batch int) int64 {
 	var t int64
 	for ands > 0 {
-		l := equalPart(ands, tinyot.DefaultBatch)
-		t += tinyot.TriplesBytes(int(l), tinyot.DefaultBatch, 0, ot.DefaultK, true)
+		l := equalPart(ands, int64(batch))
+		t += tinyot.TriplesBytes(int(l), batch, 0, ot.DefaultK, true)
 		ands -= l
 	}
 	return t
