@@ -12,22 +12,26 @@ package spdz2k
 // With the default offline phase (heSource, hesource.go) the linear layers' triples
 // whose HE products send fewer bytes are charged hemat's exact upload and response sizes,
 // the authentication of their five vectors and one public key with its proof per key
-// pair (PredictOfflineHE); the rest as below. MobileNetV1 0.25_128 is predicted at 22.8
-// GB per party with HE (110.8 GB with Π_Triple for every triple), still above the
-// budget: its conversions (edaBits 13.9 GB, AND triples 6.2 GB) alone are 20.1 GB.
+// pair (PredictOfflineHE); the rest as below. MobileNetV1 0.25_128 is predicted at 17.55
+// GB per party (edaBits 8.58, AND triples 6.24, the HE triples' authentication 1.91, HE
+// products 0.78).
 //
 // The prediction (PredictOffline) follows the OT source's message sizes: Π_Triple sends
 // tau correlated OTs of l Z_2^128 elements per unit (16 l bytes of corrections and about 4
-// bytes of OT extension per OT) and authenticates five vectors (A, B, C, A', C'); the other
-// items are measured per item at batch sizes of 2^12 and more (BENCHMARKS.md, "spdz2k's
-// OT-based offline phase" and "spdz2k's conversions with edaBits"). Small calls cost more
-// per item (the cut-and-choose and the buckets of edaBits, daBits and AND triples have a
-// fixed part, and edaBit pools refill from 2^8), so the prediction is low for tiny models
-// (0.55x on the tamper tests' small convolution, 0.83x on the digits CNN) and close for
-// large ones; TestSpdz2kOT checks it against a run. The AND triples are counted exactly:
-// the conversions' adders are run on the counting protocol with spdz2k's circuits, and
-// gates with a public operand, which spdz2k computes locally, are not charged
-// (TestPredictedANDTriples compares the count with a dealer run's triples).
+// bytes of OT extension per OT) and authenticates five vectors (A, B, C, A', C'). The AND
+// triples and the edaBits, most of the bytes of a large model, are counted exactly (the
+// conversions' adders are run on the counting protocol with spdz2k's circuits; gates with
+// a public operand, which spdz2k computes locally, are not charged; TestPredictedANDTriples
+// compares the count with a dealer run's triples) and charged exactly: Preprocess hands
+// the counts to the OT source as its plan (plan.go), which makes them in the refills that
+// andPlanBytes and edaPlanBytes charge message by message (TestPlannedRefills compares
+// them with the bytes sent). daBits (B2A of fewer than 4 bits) are charged per item,
+// measured at batch sizes of 2^12 and more (BENCHMARKS.md, "spdz2k's OT-based offline
+// phase"). Until session 10 the AND triples and edaBits were charged per item as well,
+// measured on large batches, while a run made AND triples call by call (buckets of 4 or 5
+// for the online phase's calls of 2^13 to 2^18 bits instead of 3) and edaBits in doubling
+// refills that ended with an unused rest: 0.25_128 sent 19.76 GB against 17.54 predicted
+// (session 11, issue 14).
 
 import (
 	"fmt"
