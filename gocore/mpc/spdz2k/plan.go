@@ -33,9 +33,13 @@ import (
 type offlinePlan struct {
 	ands int64
 	eda  map[int]int64
-	// andPool holds AND triples made and not yet handed out.
+	// andPool holds AND triples made; those from andUsed on are not yet handed out.
 	andPool [3]tinyot.Bits
+	andUsed int
 }
+
+// andLeft is the number of AND triples in the pool not yet handed out.
+func (p *offlinePlan) andLeft() int { return p.andPool[0].N - p.andUsed }
 
 // equalPart is the size of the first of ceil(p / limit) refills that make p items in
 // parts as equal as possible (0 for p <= 0).
@@ -50,7 +54,7 @@ func equalPart(p, limit int64) int64 {
 // setPlan records the plan of the next inference: ands AND triples and eda[m] edaBits of
 // length m, less what the pools already hold.
 func (s *otSource) setPlan(ands int64, eda map[int]int64) {
-	s.plan.ands = max(ands-int64(s.plan.andPool[0].N), 0)
+	s.plan.ands = max(ands-int64(s.plan.andLeft()), 0)
 	s.plan.eda = map[int]int64{}
 	for m, n := range eda {
 		s.plan.eda[m] = max(n-int64(s.eda[m].len()), 0)
@@ -61,28 +65,30 @@ func (s *otSource) setPlan(ands int64, eda map[int]int64) {
 // each refill is one tinyot batch of the next equal part of the plan, whatever the calls'
 // sizes, or, beyond the plan, what the call is missing.
 func (s *otSource) andTake(n int) (a, b, c tinyot.Bits, err error) {
-	pool := &s.plan.andPool
-	for have := pool[0].N; have < n; have = pool[0].N {
+	pl := &s.plan
+	for have := pl.andLeft(); have < n; have = pl.andLeft() {
 		gen := int64(n - have)
-		if s.plan.ands > 0 {
-			gen = equalPart(s.plan.ands, int64(s.bin.Batch))
-			s.plan.ands -= gen
+		if pl.ands > 0 {
+			gen = equalPart(pl.ands, int64(s.bin.Batch))
+			pl.ands -= gen
 		}
 		ta, tb, tc, err := s.bin.Triples(int(gen))
 		if err != nil {
 			return a, b, c, err
 		}
-		if have == 0 {
-			*pool = [3]tinyot.Bits{ta, tb, tc}
-		} else {
-			*pool = [3]tinyot.Bits{tinyot.Concat(pool[0], ta), tinyot.Concat(pool[1], tb), tinyot.Concat(pool[2], tc)}
+		fresh := [3]tinyot.Bits{ta, tb, tc}
+		for i, t := range pl.andPool {
+			if have > 0 { // the rest of the pool first
+				fresh[i] = tinyot.Concat(t.Slice(pl.andUsed, t.N), fresh[i])
+			}
 		}
+		pl.andPool, pl.andUsed = fresh, 0
 	}
 	var out [3]tinyot.Bits
-	for i, t := range pool {
-		out[i] = t.Slice(0, n)
-		pool[i] = t.Slice(n, t.N)
+	for i, t := range pl.andPool {
+		out[i] = t.Slice(pl.andUsed, pl.andUsed+n)
 	}
+	pl.andUsed += n
 	return out[0], out[1], out[2], nil
 }
 

@@ -66,7 +66,7 @@ func TestPlannedRefills(t *testing.T) {
 			}
 			got := conns[0].Stats().BytesSent - before
 			var want int64
-			left := s[0].plan.andPool[0].N
+			left := s[0].plan.andLeft()
 			if tc.m == 0 {
 				want = andPlanBytes(int64(total), s[0].bin.Batch)
 			} else {
