@@ -28,8 +28,8 @@ package spdz2k
 // them with the bytes sent). daBits (B2A of fewer than 4 bits) are charged per item,
 // measured at batch sizes of 2^12 and more (BENCHMARKS.md, "spdz2k's OT-based offline
 // phase"). Until session 10 the AND triples and edaBits were charged per item as well,
-// measured on large batches, while a run made AND triples call by call (buckets of 4 or 5
-// for the online phase's calls of 2^13 to 2^18 bits instead of 3) and edaBits in doubling
+// measured on large batches, while a run made AND triples call by call (buckets of 4 to 6
+// for the online phase's calls, all below 280,000 bits, instead of 3) and edaBits in doubling
 // refills that ended with an unused rest: 0.25_128 sent 19.76 GB against 17.54 predicted
 // (session 11, issue 14).
 
