@@ -9,9 +9,9 @@ package spdz2k
 //   - AND triples: one pool, refilled in batches of ceil(P / ceil(P / tinyot batch))
 //     triples for P planned and not yet made (about 2^20 for a large model). tinyot
 //     chooses the bucket size from the batch (bucket.go, 40 bits per batch): buckets of 3
-//     from 280,000 triples, where per-call batches of the online AND calls (most of them
-//     8,192 to 262,144 bits) had buckets of 4 or 5, a third to two thirds more bytes per
-//     triple. A call beyond the plan makes just what it is missing (a batch of its own,
+//     from 280,000 triples, where per-call batches of the online AND calls (all below
+//     280,000 bits in MobileNetV1 0.25_128) had buckets of 4 to 6, a third or more bytes
+//     per triple. A call beyond the plan makes just what it is missing (a batch of its own,
 //     as before).
 //   - edaBits of length m: refills of ceil(P_m / ceil(P_m / cap)) for P_m planned (cap =
 //     edaBitMin << edaBitMaxGrow = 2^14, buckets of 4 from 8,192 on), so the last refill
