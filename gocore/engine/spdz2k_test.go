@@ -114,7 +114,7 @@ func TestSpdz2kOTRandomTamperSweep(t *testing.T) {
 // daBits) end to end on the small convolutional model of the tamper tests: the output
 // equals the cleartext evaluator's, an altered message of either party, in the offline
 // phase and in the online phase, ends in errs.Cheating, and the offline budget's
-// prediction is close to the measured bytes.
+// prediction is within 5 % of the measured bytes.
 func TestSpdz2kOT(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spdz2k's OT offline phase takes about 20 s on the small model")
@@ -122,16 +122,17 @@ func TestSpdz2kOT(t *testing.T) {
 	run, clean := spdz2kTiny(t, spdz2k.PreprocessingOT)
 	t.Logf("offline %.1f s, online %.2f s; bytes sent %v; messages %v", clean.Offline.Seconds, clean.Total.Seconds-clean.Offline.Seconds,
 		clean.Total.BytesSent, clean.Messages)
-	// The offline budget's prediction (spdz2k.PredictOffline) against the run. It is
-	// calibrated on large batches; on this tiny model the first edaBit pool refill (2^8 in
-	// buckets of 6) costs more per item, so it predicts about 0.55x.
+	// The offline budget's prediction (spdz2k.PredictOffline) against the run: the AND
+	// triples and edaBits, made in the refills Preprocess plans, are charged exactly, the
+	// rest by measured per-item costs (0.99x here; 0.55x until session 10, when a tiny
+	// model's refills cost more per item than the budget's large-batch constants).
 	pred, err := spdz2k.PredictOffline(clean.Demand)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := float64(clean.Offline.BytesSent[0])
 	t.Logf("predicted offline %.1f MB per party (%v), measured %.1f MB", pred.Total()/1e6, pred, got/1e6)
-	if r := pred.Total() / got; r < 0.4 || r > 1.5 {
+	if r := pred.Total() / got; r < 0.95 || r > 1.05 {
 		t.Errorf("predicted offline bytes %.0f, measured %.0f (ratio %.2f)", pred.Total(), got, r)
 	}
 	// One message early in the offline phase (the OT setup), one in the middle (triples and

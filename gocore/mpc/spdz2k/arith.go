@@ -20,7 +20,7 @@ func (p *Protocol) Input(owner int, vals []uint64, n int) (mpc.AShare, error) {
 	}
 	var r ring128.Vec
 	var mk *AShare
-	if err := p.offlineDo(func() (err error) { r, mk, err = p.src.InputMask(owner, n); return err }); err != nil {
+	if err := p.offlineDo("InputMask", n, 1, func() (err error) { r, mk, err = p.src.InputMask(owner, n); return err }); err != nil {
 		return nil, fmt.Errorf("spdz2k Input: %w", err)
 	}
 	var d []uint64
@@ -142,7 +142,8 @@ func (p *Protocol) open2(what string, x, y *AShare) (ring128.Vec, ring128.Vec, e
 // party 0's component, alpha_i f(E, F) on each MAC share).
 func (p *Protocol) beaver(op string, f bilinear, x, y *AShare) (mpc.AShare, error) {
 	var a, b, c *AShare
-	if err := p.offlineDo(func() (err error) { a, b, c, err = p.src.Triple(f); return err }); err != nil {
+	_, _, nc := f.sizes()
+	if err := p.offlineDo("Triple "+op, nc, 1, func() (err error) { a, b, c, err = p.src.Triple(f); return err }); err != nil {
 		return nil, fmt.Errorf("spdz2k %s: triple: %w", op, err)
 	}
 	e, fv, err := p.open2(op, as(p.Sub(x, a)), as(p.Sub(y, b)))
@@ -229,7 +230,7 @@ func (p *Protocol) open128(x mpc.AShare, to int) (ring128.Vec, error) {
 	n := s.Len()
 	var y *AShare
 	var r ring128.Vec
-	err := p.offlineDo(func() error {
+	err := p.offlineDo("Open", n, 1, func() error {
 		// 2^64 t for a random [t] randomises the bits from 64 up (the low word of t becomes
 		// the high word), which carry the overflow of earlier products: whoever learns the
 		// value, everyone or party to, learns only its low 64 bits.

@@ -231,7 +231,7 @@ func (p *Protocol) AND(a, b []mpc.BShare) ([]mpc.BShare, error) {
 	msg := make([]uint64, words)
 	for t := range todo {
 		q := &todo[t]
-		err := p.offlineDo(func() (err error) {
+		err := p.offlineDo("ANDTriples", q.x.n, q.x.w, func() (err error) {
 			q.ta, q.tb, q.tc, err = p.src.ANDTriples(q.x.n, q.x.w)
 			return err
 		})

@@ -12,22 +12,26 @@ package spdz2k
 // With the default offline phase (heSource, hesource.go) the linear layers' triples
 // whose HE products send fewer bytes are charged hemat's exact upload and response sizes,
 // the authentication of their five vectors and one public key with its proof per key
-// pair (PredictOfflineHE); the rest as below. MobileNetV1 0.25_128 is predicted at 22.8
-// GB per party with HE (110.8 GB with Π_Triple for every triple), still above the
-// budget: its conversions (edaBits 13.9 GB, AND triples 6.2 GB) alone are 20.1 GB.
+// pair (PredictOfflineHE); the rest as below. MobileNetV1 0.25_128 is predicted at 17.55
+// GB per party (edaBits 8.58, AND triples 6.24, the HE triples' authentication 1.91, HE
+// products 0.78).
 //
 // The prediction (PredictOffline) follows the OT source's message sizes: Π_Triple sends
 // tau correlated OTs of l Z_2^128 elements per unit (16 l bytes of corrections and about 4
-// bytes of OT extension per OT) and authenticates five vectors (A, B, C, A', C'); the other
-// items are measured per item at batch sizes of 2^12 and more (BENCHMARKS.md, "spdz2k's
-// OT-based offline phase" and "spdz2k's conversions with edaBits"). Small calls cost more
-// per item (the cut-and-choose and the buckets of edaBits, daBits and AND triples have a
-// fixed part, and edaBit pools refill from 2^8), so the prediction is low for tiny models
-// (0.55x on the tamper tests' small convolution, 0.83x on the digits CNN) and close for
-// large ones; TestSpdz2kOT checks it against a run. The AND triples are counted exactly:
-// the conversions' adders are run on the counting protocol with spdz2k's circuits, and
-// gates with a public operand, which spdz2k computes locally, are not charged
-// (TestPredictedANDTriples compares the count with a dealer run's triples).
+// bytes of OT extension per OT) and authenticates five vectors (A, B, C, A', C'). The AND
+// triples and the edaBits, most of the bytes of a large model, are counted exactly (the
+// conversions' adders are run on the counting protocol with spdz2k's circuits; gates with
+// a public operand, which spdz2k computes locally, are not charged; TestPredictedANDTriples
+// compares the count with a dealer run's triples) and charged exactly: Preprocess hands
+// the counts to the OT source as its plan (plan.go), which makes them in the refills that
+// andPlanBytes and edaPlanBytes charge message by message (TestPlannedRefills compares
+// them with the bytes sent). daBits (B2A of fewer than 4 bits) are charged per item,
+// measured at batch sizes of 2^12 and more (BENCHMARKS.md, "spdz2k's OT-based offline
+// phase"). Until session 10 the AND triples and edaBits were charged per item as well,
+// measured on large batches, while a run made AND triples call by call (buckets of 4 to 6
+// for the online phase's calls, all below 280,000 bits, instead of 3) and edaBits in doubling
+// refills that ended with an unused rest: 0.25_128 sent 19.76 GB against 17.54 predicted
+// (session 11, issue 14).
 
 import (
 	"fmt"
@@ -39,6 +43,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/hemat"
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/mpc/count"
+	"github.com/qmpc/qmpc/gocore/tinyot"
 )
 
 // MaxOfflineBytes is the most the offline phase may send per party for one
@@ -48,17 +53,11 @@ const MaxOfflineBytes = 20e9
 
 // Bytes sent per party by the OT source, per item (BENCHMARKS.md).
 const (
-	costAuth  = 772    // an authenticated random value (COPEe both ways and the check)
-	costMask  = 386    // an input mask (COPEe one way)
-	costDaBit = 15_627 // a daBit (Rotaru-Wood: private daBits, cut-and-choose, buckets, one triple)
-	// An edaBit of m bits costs about costEda0 + costEdaBit*m (10,388 bytes at m = 64 and
-	// 5,340 at m = 16, refills of 2^14 in buckets of 4, the checks' carries proven with
-	// QuickSilver; 16,815 and 6,871 with the personal triples of sessions 8-9).
-	costEda0   = 3_657
-	costEdaBit = 105
-	costAND    = 85 // an authenticated AND triple (tinyot, buckets of 3)
-	costPerOT  = 4  // OT extension bytes per correlated OT (SoftSpoken k = 4, KOS check)
-	costCorrEl = 16 // one Z_2^128 correction of a correlated OT
+	costAuth   = 772    // an authenticated random value (COPEe both ways and the check)
+	costMask   = 386    // an input mask (COPEe one way)
+	costDaBit  = 15_627 // a daBit (Rotaru-Wood: private daBits, cut-and-choose, buckets, one triple)
+	costPerOT  = 4      // OT extension bytes per correlated OT (SoftSpoken k = 4, KOS check)
+	costCorrEl = 16     // one Z_2^128 correction of a correlated OT
 )
 
 // OfflineCost is a predicted offline cost in bytes sent per party, by correlation.
@@ -157,7 +156,22 @@ func guessDepthwise(call mpc.Call) (gatherMul, bool) {
 // predictOffline is PredictOffline for the conversions' circuits chosen by lowDepth
 // (Protocol.lowDepth, convert.go) and the linear layers' triples by he.
 func predictOffline(d *mpc.Demand, lowDepth bool, he *heMode) (OfflineCost, error) {
+	c, _, err := predictPlan(d, lowDepth, he)
+	return c, err
+}
+
+// planCounts is what an inference draws of the pooled correlations (plan.go): AND
+// triples (ANDTriples and CarryEdaBits' prefix products) and edaBits by length.
+type planCounts struct {
+	ands int64
+	eda  map[int]int64
+}
+
+// predictPlan is predictOffline with the counts of the pooled correlations, which it
+// charges by the refills plan.go makes of them (andPlanBytes, edaPlanBytes).
+func predictPlan(d *mpc.Demand, lowDepth bool, he *heMode) (OfflineCost, planCounts, error) {
 	c := OfflineCost{}
+	pc := planCounts{eda: map[int]int64{}}
 	adders := map[[3]int]int64{}
 	var heResponses int64 // response polynomials under each party's key
 	// heTriple charges an HE triple for f if it has a plan (and reports whether).
@@ -184,7 +198,7 @@ func predictOffline(d *mpc.Demand, lowDepth bool, he *heMode) (OfflineCost, erro
 			if g, ok := guessDepthwise(call); ok && he != nil {
 				done, err := heTriple(g, cnt)
 				if err != nil {
-					return nil, err
+					return nil, pc, err
 				}
 				if done {
 					continue
@@ -193,7 +207,7 @@ func predictOffline(d *mpc.Demand, lowDepth bool, he *heMode) (OfflineCost, erro
 		case "MatMul":
 			done, err := heTriple(matMul{call.M, call.K, call.N}, cnt)
 			if err != nil {
-				return nil, err
+				return nil, pc, err
 			}
 			if done {
 				continue
@@ -209,14 +223,14 @@ func predictOffline(d *mpc.Demand, lowDepth bool, he *heMode) (OfflineCost, erro
 		case "MatMul":
 			c["matrix triples"] += cnt * tripleCost(m*k, n, m*k, k*n, m*n)
 		case "AND": // pairs with a public operand are local
-			c["AND triples"] += cnt * float64((n-int64(call.Public))*costAND)
+			pc.ands += call.Count * (n - int64(call.Public))
 		case "A2B": // one edaBit per element (a 64-bit one above a2bFullEda) and the adder
 			key := [3]int{call.N, call.W, call.Lo}
 			ands, ok := adders[key]
 			if !ok {
 				var err error
 				if ands, err = adderANDs(call.N, call.W, call.Lo, lowDepth); err != nil {
-					return nil, err
+					return nil, pc, err
 				}
 				adders[key] = ands
 			}
@@ -224,8 +238,8 @@ func predictOffline(d *mpc.Demand, lowDepth bool, he *heMode) (OfflineCost, erro
 			if call.W > a2bFullEda {
 				m = 64
 			}
-			c["edaBits"] += cnt * float64(n*(costEda0+costEdaBit*m))
-			c["AND triples"] += cnt * float64(ands*costAND)
+			pc.eda[int(m)] += call.Count * n
+			pc.ands += call.Count * ands
 		case "B2A":
 			if call.W >= b2aEdaMinWidth { // a 64-bit edaBit, its carry products and the adder
 				ands, err := rippleB2AANDs(call.W)
@@ -233,10 +247,10 @@ func predictOffline(d *mpc.Demand, lowDepth bool, he *heMode) (OfflineCost, erro
 					ands, err = b2aANDs(call.W)
 				}
 				if err != nil {
-					return nil, err
+					return nil, pc, err
 				}
-				c["edaBits"] += cnt * float64(n*(costEda0+costEdaBit*64))
-				c["AND triples"] += cnt * float64(n*ands*costAND)
+				pc.eda[64] += call.Count * n
+				pc.ands += call.Count * n * ands
 				continue
 			}
 			c["daBits"] += cnt * float64(n*int64(call.W)*costDaBit)
@@ -248,7 +262,13 @@ func predictOffline(d *mpc.Demand, lowDepth bool, he *heMode) (OfflineCost, erro
 		keys := (heResponses + he.params.ResponseLimit() - 1) / he.params.ResponseLimit()
 		c["HE public keys"] = float64(keys) * float64(he.params.PublicKeyBytes())
 	}
-	return c, nil
+	if pc.ands > 0 {
+		c["AND triples"] = float64(andPlanBytes(pc.ands, tinyot.DefaultBatch))
+	}
+	for m, n := range pc.eda {
+		c["edaBits"] += float64(edaPlanBytes(n, m))
+	}
+	return c, pc, nil
 }
 
 // adderANDs counts the AND triples of A2B's adder (mpc.AddB, or highAdder for lo > 0)
@@ -297,14 +317,16 @@ func (p *Protocol) Preprocess(d *mpc.Demand) error {
 		return nil
 	}
 	var he *heMode
+	var ots *otSource
 	switch s := p.src.(type) {
 	case *otSource:
+		ots = s
 	case *heSource:
-		he = &heMode{params: s.params, always: s.always}
+		he, ots = &heMode{params: s.params, always: s.always}, s.otSource
 	default: // the dealer: no budget
 		return nil
 	}
-	c, err := predictOffline(d, p.lowDepth, he)
+	c, pc, err := predictPlan(d, p.lowDepth, he)
 	if err != nil {
 		return fmt.Errorf("spdz2k: predicting the offline cost: %w", err)
 	}
@@ -314,6 +336,7 @@ func (p *Protocol) Preprocess(d *mpc.Demand) error {
 			"or another threat model (rep3-mal: three parties, malicious; semi2k: two parties, semi-honest)",
 			p.src.Kind(), t/1e9, c, int64(MaxOfflineBytes/1e9))
 	}
+	ots.setPlan(pc.ands, pc.eda)
 	return nil
 }
 

@@ -10,10 +10,12 @@ import (
 )
 
 // andCounter is a Source that counts the AND triples drawn from it (ANDTriples, and the
-// carry products CarryEdaBits makes with AND triples in the OT source).
+// carry products CarryEdaBits makes with AND triples in the OT source) and the edaBits
+// by length.
 type andCounter struct {
 	Source
-	n *int64
+	n   *int64
+	eda map[int]int64
 }
 
 func (c andCounter) ANDTriples(n, w int) (a, b, d *BShare, err error) {
@@ -23,10 +25,17 @@ func (c andCounter) ANDTriples(n, w int) (a, b, d *BShare, err error) {
 
 func (c andCounter) CarryEdaBits(n, w int) (*BShare, *AShare, *BShare, error) {
 	*c.n += int64(n * (62 - w))
+	c.eda[64] += int64(n)
 	return c.Source.CarryEdaBits(n, w)
 }
 
-// TestPredictedANDTriples: the AND triples PredictOffline charges for the conversions
+func (c andCounter) EdaBits(n, m int) (*BShare, *AShare, error) {
+	c.eda[m] += int64(n)
+	return c.Source.EdaBits(n, m)
+}
+
+// TestPredictedANDTriples: the AND triples and edaBits (by length) PredictOffline
+// charges, and Preprocess plans (plan.go), for the conversions
 // the requantization makes (A2BHigh of 63 bits at the planes it keeps, A2B, B2A of 8
 // bits and of the widths of every B2A path) equal those a run draws, exactly, with the
 // default circuits and with lowDepth: the counting protocol leaves out the gates with a
@@ -66,15 +75,16 @@ func testPredictedANDTriples(t *testing.T, lowDepth bool) {
 			if err := tc.run(cp, x); err != nil {
 				t.Fatal(err)
 			}
-			pred, err := predictOffline(cp.Take(), lowDepth, nil)
+			_, pred, err := predictPlan(cp.Take(), lowDepth, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			conns := net.NewPipes(2)
 			p := newPair(t, conns, PreprocessingDealer)
 			var got [2]int64
+			eda := [2]map[int]int64{{}, {}}
 			for i := range p {
-				p[i].src = andCounter{p[i].src, &got[i]}
+				p[i].src = andCounter{p[i].src, &got[i], eda[i]}
 				p[i].lowDepth = lowDepth
 			}
 			run := func(i int) func() error {
@@ -87,9 +97,11 @@ func testPredictedANDTriples(t *testing.T, lowDepth bool) {
 				}
 			}
 			mustBoth(t, conns, run(0), run(1))
-			want := pred["AND triples"] / costAND
-			if got[0] != got[1] || float64(got[0]) != want {
-				t.Errorf("AND triples drawn %d / %d, predicted %.0f", got[0], got[1], want)
+			if got[0] != got[1] || got[0] != pred.ands {
+				t.Errorf("AND triples drawn %d / %d, predicted %d", got[0], got[1], pred.ands)
+			}
+			if fmt.Sprint(eda[0]) != fmt.Sprint(pred.eda) || fmt.Sprint(eda[1]) != fmt.Sprint(pred.eda) {
+				t.Errorf("edaBits drawn by length %v / %v, predicted %v", eda[0], eda[1], pred.eda)
 			}
 		})
 	}

@@ -96,7 +96,7 @@ func (p *Protocol) ClientInput(ns []int, roundTrip func([]byte) ([]byte, error))
 	}
 	var a, b, c *AShare
 	if n > 0 {
-		if err := p.offlineDo(func() (err error) {
+		if err := p.offlineDo("Triple client", n, 1, func() (err error) {
 			a, b, c, err = p.src.Triple(gatherMul{xLen: n, wLen: n, k: 1})
 			return err
 		}); err != nil {
@@ -148,7 +148,7 @@ func (p *Protocol) ClientOutput(xs []mpc.AShare) ([]byte, error) {
 		return []byte{}, nil
 	}
 	var t, r *AShare
-	if err := p.offlineDo(func() (err error) {
+	if err := p.offlineDo("Random client", 2*n, 1, func() (err error) {
 		if t, err = p.src.Random(n); err != nil {
 			return err
 		}

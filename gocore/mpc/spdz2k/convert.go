@@ -64,7 +64,7 @@ func (p *Protocol) a2b(x mpc.AShare, w, lo int) (mpc.BShare, error) {
 	if w > a2bFullEda {
 		m = 64
 	}
-	err := p.offlineDo(func() (err error) {
+	err := p.offlineDo("EdaBits A2B", n, m, func() (err error) {
 		bin, r, err = p.src.EdaBits(n, m)
 		return err
 	})
@@ -160,7 +160,7 @@ func rippleB2AAdder(p mpc.Protocol, x, b mpc.BShare) (mpc.BShare, error) {
 func (p *Protocol) b2aRipple(s *BShare) (mpc.AShare, error) {
 	var bin *BShare
 	var r *AShare
-	if err := p.offlineDo(func() (err error) { bin, r, err = p.src.EdaBits(s.n, 64); return err }); err != nil {
+	if err := p.offlineDo("EdaBits B2A", s.n, 64, func() (err error) { bin, r, err = p.src.EdaBits(s.n, 64); return err }); err != nil {
 		return nil, fmt.Errorf("spdz2k B2A: %w", err)
 	}
 	sum, err := rippleB2AAdder(p, s, bin)
@@ -206,7 +206,7 @@ func (p *Protocol) B2A(x mpc.BShare) (mpc.AShare, error) {
 	}
 	var bin *BShare
 	var arith *AShare
-	if err := p.offlineDo(func() (err error) { bin, arith, err = p.src.DaBits(n, w); return err }); err != nil {
+	if err := p.offlineDo("DaBits", n, w, func() (err error) { bin, arith, err = p.src.DaBits(n, w); return err }); err != nil {
 		return nil, fmt.Errorf("spdz2k B2A: %w", err)
 	}
 	d := bs(p.XOR(s, bin))
@@ -258,7 +258,7 @@ func (p *Protocol) b2aEda(s *BShare) (mpc.AShare, error) {
 	}
 	var bin, pre *BShare
 	var r *AShare
-	if err := p.offlineDo(func() (err error) { bin, r, pre, err = p.src.CarryEdaBits(n, w); return err }); err != nil {
+	if err := p.offlineDo("CarryEdaBits", n, w, func() (err error) { bin, r, pre, err = p.src.CarryEdaBits(n, w); return err }); err != nil {
 		return nil, fmt.Errorf("spdz2k B2A: %w", err)
 	}
 	zero := p.BPublic(make([]uint64, n), 1)
@@ -293,7 +293,7 @@ func (p *Protocol) b2aEdaFull(s *BShare) (mpc.AShare, error) {
 	n, w := s.n, s.w
 	var bin *BShare
 	var r *AShare
-	if err := p.offlineDo(func() (err error) { bin, r, err = p.src.EdaBits(n, 64); return err }); err != nil {
+	if err := p.offlineDo("EdaBits B2A", n, 64, func() (err error) { bin, r, err = p.src.EdaBits(n, 64); return err }); err != nil {
 		return nil, fmt.Errorf("spdz2k B2A: %w", err)
 	}
 	x := mpc.BShare(s)

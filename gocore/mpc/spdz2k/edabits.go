@@ -492,9 +492,10 @@ func (s *otSource) privateEdaBits(owner, want, m int) ([]tinyot.Bits, *AShare, e
 
 // EdaBits returns n edaBits of length m (1 <= m <= 64): the bits as n elements of m
 // planes, and [r] with r = sum_j 2^j b_j mod 2^m and r's bits above m uniform (see the
-// file comment). A call that the pool of length m cannot serve refills it, each refill
-// making max(what is missing, edaBitMin * 2^refills) (refills so far for m, at most
-// edaBitMaxGrow doublings) but at most edaBitMin << edaBitMaxGrow, and keeps the rest.
+// file comment). A call that the pool of length m cannot serve refills it: by the plan
+// (plan.go) while it lasts, else each refill making max(what is missing, edaBitMin *
+// 2^refills) (refills so far for m, at most edaBitMaxGrow doublings) but at most
+// edaBitMin << edaBitMaxGrow, and keeps the rest.
 func (s *otSource) EdaBits(n, m int) (*BShare, *AShare, error) {
 	take, arith, err := s.edaTake(n, m)
 	if err != nil {
@@ -506,8 +507,8 @@ func (s *otSource) EdaBits(n, m int) (*BShare, *AShare, error) {
 // CarryEdaBits returns n edaBits of length 64 as EdaBits(n, 64) and the prefix products
 // of their planes from w on (Source): plane t of pre is b_w & ... & b_{w+t}, made here
 // with tinyot AND triples, one plane after the other (62 - w rounds of tinyot And per
-// call, 62 - w AND triples per element), and verified by a tinyot Check before they are
-// returned.
+// call, 62 - w AND triples per element, from ANDTriples' pool), and verified by a tinyot
+// Check before they are returned.
 func (s *otSource) CarryEdaBits(n, w int) (bin *BShare, arith *AShare, pre *BShare, err error) {
 	if w < 1 || w > 62 {
 		return nil, nil, nil, errs.New(errs.Internal, "spdz2k offline: carry edaBits from plane %d", w)
@@ -523,7 +524,7 @@ func (s *otSource) CarryEdaBits(n, w int) (bin *BShare, arith *AShare, pre *BSha
 	}
 	prod[0] = take[w]
 	if n > 0 && np > 1 {
-		ta, tb, tc, err := s.bin.Triples((np - 1) * n)
+		ta, tb, tc, err := s.andTake((np - 1) * n)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -559,8 +560,9 @@ func (s *otSource) edaTake(n, m int) ([]tinyot.Bits, *AShare, error) {
 	pool := s.eda[m]
 	for have := pool.len(); have < n; have = pool.len() {
 		// One refill: at most edaBitMin << edaBitMaxGrow at a time (bounded memory: about
-		// 0.5 GB per party for 2^14 edaBits of 64 bits, their private ones and triples).
-		gen := min(max(n-have, s.edaMin()<<min(s.edaRefills[m], edaBitMaxGrow)), s.edaMin()<<edaBitMaxGrow)
+		// 0.5 GB per party for 2^14 edaBits of 64 bits, their private ones and triples),
+		// sized by the plan (plan.go).
+		gen := s.edaRefill(m, n-have, s.edaRefills[m])
 		s.edaRefills[m]++
 		b0, a0, err := s.privateEdaBits(0, gen, m)
 		if err != nil {

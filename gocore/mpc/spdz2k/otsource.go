@@ -177,6 +177,8 @@ type otSource struct {
 	edaRefills map[int]int
 	// bucketSizes caches edaBitBucket by number of buckets.
 	bucketSizes map[int]int
+	// plan sizes the AND triple and edaBit refills (plan.go).
+	plan offlinePlan
 }
 
 // newOTSource runs the setup (the malicious OT session and the COPEe base OTs in both
@@ -807,12 +809,13 @@ func (s *otSource) sacrifice(f bilinear, A, B, C, A2, C2 *AShare) error {
 }
 
 // ANDTriples returns tinyot's triples in the bit-sliced layout (bit i of plane j is
-// triple j*n + i), MACs and keys truncated to their low 64 bits.
+// triple j*n + i), MACs and keys truncated to their low 64 bits, from the pool that the
+// plan sizes (plan.go).
 func (s *otSource) ANDTriples(n, w int) (a, b, c *BShare, err error) {
 	if n < 0 || w < 0 {
 		return nil, nil, nil, errs.New(errs.Internal, "spdz2k offline: %d x %d AND triples", n, w)
 	}
-	ta, tb, tc, err := s.bin.Triples(n * w)
+	ta, tb, tc, err := s.andTake(n * w)
 	if err != nil {
 		return nil, nil, nil, err
 	}

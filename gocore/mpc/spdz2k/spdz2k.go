@@ -109,6 +109,7 @@ package spdz2k
 
 import (
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/qmpc/qmpc/gocore/errs"
@@ -192,6 +193,8 @@ type Protocol struct {
 	// Sklansky network, B2A with offline carry products) instead of the fewest AND
 	// triples (convert.go).
 	lowDepth bool
+	// trace is the file of the offline trace (OfflineTraceEnv), or "".
+	trace string
 }
 
 var (
@@ -216,7 +219,8 @@ func New(conn net.Conn, opt mpc.Options) (*Protocol, error) {
 	p := &Protocol{name: Name, conn: conn, id: conn.ID(), other: 1 - conn.ID(), rng: prg.New(key),
 		padOut: prg.New(padKey(conn.ID())), padIn: prg.New(padKey(1 - conn.ID()))}
 	p.check.reset()
-	err = p.offlineDo(func() (err error) {
+	p.trace = os.Getenv(OfflineTraceEnv)
+	err = p.offlineDo("setup", 0, 0, func() (err error) {
 		switch opt.Preprocessing {
 		case mpc.PreprocessingDealer:
 			p.src, err = simulatedDealer(conn, p.rng)
@@ -265,12 +269,33 @@ func (p *Protocol) OfflineStats() mpc.PhaseStats {
 	return s
 }
 
-// offlineDo runs f, which draws correlated randomness, and accounts it as offline.
-func (p *Protocol) offlineDo(f func() error) error {
+// OfflineTraceEnv names an environment variable: if it holds a file path, every party
+// of spdz2k appends one line per draw of correlated randomness to that file (party,
+// what, n, w, bytes sent, rounds, seconds), to see where the offline bytes go (a
+// debugging aid; the lines of both parties of one process interleave).
+const OfflineTraceEnv = "QMPC_SPDZ2K_OFFLINE_TRACE"
+
+// offlineDo runs f, which draws correlated randomness for what (n elements of w bits),
+// and accounts it as offline.
+func (p *Protocol) offlineDo(what string, n, w int, f func() error) error {
 	start, before := time.Now(), p.conn.Stats()
 	err := f()
-	p.offline = p.offline.Add(mpc.PhaseStats{Seconds: time.Since(start).Seconds(), Net: p.conn.Stats().Sub(before)})
+	st := mpc.PhaseStats{Seconds: time.Since(start).Seconds(), Net: p.conn.Stats().Sub(before)}
+	p.offline = p.offline.Add(st)
+	if p.trace != "" {
+		traceLine(p.trace, fmt.Sprintf("%d\t%s\t%d\t%d\t%d\t%d\t%.3f\n", p.id, what, n, w, st.Net.BytesSent, st.Net.Rounds, st.Seconds))
+	}
 	return err
+}
+
+// traceLine appends line to the file path (errors are ignored: a debugging aid).
+func traceLine(path, line string) {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return
+	}
+	_, _ = f.WriteString(line)
+	_ = f.Close()
 }
 
 // AShare is party i's share of an authenticated arithmetic sharing: its component x_i

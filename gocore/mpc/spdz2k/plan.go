@@ -1,0 +1,171 @@
+package spdz2k
+
+// Refills sized by the inference's plan. Preprocess (budget.go) counts, from the
+// inference's demand, the AND triples the online phase will draw (ANDTriples and
+// CarryEdaBits' prefix products) and the edaBits of each length; the OT source then makes
+// them in as few and as equal refills as its memory bounds allow, instead of one tinyot
+// batch per AND call and a doubling edaBit pool:
+//
+//   - AND triples: one pool, refilled in batches of ceil(P / ceil(P / tinyot batch))
+//     triples for P planned and not yet made (about 2^20 for a large model). tinyot
+//     chooses the bucket size from the batch (bucket.go, 40 bits per batch): buckets of 3
+//     from 280,000 triples, where per-call batches of the online AND calls (all below
+//     280,000 bits in MobileNetV1 0.25_128) had buckets of 4 to 6, a third or more bytes
+//     per triple. A call beyond the plan makes just what it is missing (a batch of its own,
+//     as before).
+//   - edaBits of length m: refills of ceil(P_m / ceil(P_m / cap)) for P_m planned (cap =
+//     edaBitMin << edaBitMaxGrow = 2^14, buckets of 4 from 8,192 on), so the last refill
+//     ends with the plan and no edaBits are left over; beyond the plan the doubling
+//     refills of edaTake.
+//
+// The statistical security is per batch, as before: 40 bits for each tinyot batch
+// (bucket.go, 43.7 bits for batches of about 2^20 in buckets of 3) and each private
+// edaBit check (edaBitBucket). The plan is public (both parties count the same demand),
+// so both make the same refills.
+
+import (
+	"github.com/qmpc/qmpc/gocore/ot"
+	"github.com/qmpc/qmpc/gocore/tinyot"
+)
+
+// offlinePlan is what the rest of the current inference will draw and no refill has made
+// yet: AND triples and edaBits by length.
+type offlinePlan struct {
+	ands int64
+	eda  map[int]int64
+	// andPool holds AND triples made; those from andUsed on are not yet handed out.
+	andPool [3]tinyot.Bits
+	andUsed int
+}
+
+// andLeft is the number of AND triples in the pool not yet handed out.
+func (p *offlinePlan) andLeft() int { return p.andPool[0].N - p.andUsed }
+
+// equalPart is the size of the first of ceil(p / limit) refills that make p items in
+// parts as equal as possible (0 for p <= 0).
+func equalPart(p, limit int64) int64 {
+	if p <= 0 {
+		return 0
+	}
+	k := (p + limit - 1) / limit
+	return (p + k - 1) / k
+}
+
+// setPlan records the plan of the next inference: ands AND triples and eda[m] edaBits of
+// length m, less what the pools already hold.
+func (s *otSource) setPlan(ands int64, eda map[int]int64) {
+	s.plan.ands = max(ands-int64(s.plan.andLeft()), 0)
+	s.plan.eda = map[int]int64{}
+	for m, n := range eda {
+		s.plan.eda[m] = max(n-int64(s.eda[m].len()), 0)
+	}
+}
+
+// andTake returns n AND triples from the pool, refilling it by the plan (file comment):
+// each refill is one tinyot batch of the next equal part of the plan, whatever the calls'
+// sizes, or, beyond the plan, what the call is missing.
+func (s *otSource) andTake(n int) (a, b, c tinyot.Bits, err error) {
+	pl := &s.plan
+	for have := pl.andLeft(); have < n; have = pl.andLeft() {
+		gen := int64(n - have)
+		if pl.ands > 0 {
+			gen = equalPart(pl.ands, int64(s.bin.Batch))
+			pl.ands -= gen
+		}
+		ta, tb, tc, err := s.bin.Triples(int(gen))
+		if err != nil {
+			return a, b, c, err
+		}
+		fresh := [3]tinyot.Bits{ta, tb, tc}
+		for i, t := range pl.andPool {
+			if have > 0 { // the rest of the pool first
+				fresh[i] = tinyot.Concat(t.Slice(pl.andUsed, t.N), fresh[i])
+			}
+		}
+		pl.andPool, pl.andUsed = fresh, 0
+	}
+	var out [3]tinyot.Bits
+	for i, t := range pl.andPool {
+		out[i] = t.Slice(pl.andUsed, pl.andUsed+n)
+	}
+	pl.andUsed += n
+	return out[0], out[1], out[2], nil
+}
+
+// edaRefill is the size of the next refill of the edaBit pool of length m that misses
+// missing edaBits after refills earlier refills: the next equal part of the plan while
+// it lasts, then edaTake's doubling rule.
+func (s *otSource) edaRefill(m, missing, refills int) int {
+	limit := s.edaMin() << edaBitMaxGrow
+	if p := s.plan.eda[m]; p > 0 {
+		gen := int(equalPart(p, int64(limit)))
+		s.plan.eda[m] = p - int64(gen)
+		return gen
+	}
+	return min(max(missing, s.edaMin()<<min(refills, edaBitMaxGrow)), limit)
+}
+
+// andPlanBytes is what party 0 sends to make ands AND triples in the refills of andTake
+// with tinyot batches of batch (tinyot's exact TriplesBytes per batch; party 1 sends 112
+// bytes less per batch).
+func andPlanBytes(ands int64, batch int) int64 {
+	var t int64
+	for ands > 0 {
+		l := equalPart(ands, int64(batch))
+		t += tinyot.TriplesBytes(int(l), batch, 0, ot.DefaultK, true)
+		ands -= l
+	}
+	return t
+}
+
+// edaPlanBytes is what party 0 sends to make n edaBits of length m in the refills of
+// edaRefill.
+func edaPlanBytes(n int64, m int) int64 {
+	var t int64
+	buckets := map[int]int{}
+	for n > 0 {
+		gen := int(equalPart(n, edaBitMin<<edaBitMaxGrow))
+		N := max(gen, edaBitMin)
+		if _, ok := buckets[N]; !ok {
+			buckets[N] = edaBitBucket(N)
+		}
+		t += edaRefillBytes(gen, N, buckets[N], m)
+		n -= int64(gen)
+	}
+	return t
+}
+
+// edaRefillBytes is what party 0 sends in one refill of gen edaBits of length m (edaTake:
+// two private edaBit checks of N buckets of B, one as owner and one as verifier, and the
+// adder that combines them), message by message as edabits.go lists them.
+func edaRefillBytes(gen, N, B, m int) int64 {
+	const (
+		coin      = 64      // commitment and seed
+		checkZero = 32 + 32 // commitment, value and nonce
+		verdict   = 1
+	)
+	k := ot.DefaultK
+	M, nb := N*B+edaBitOpened, N*(B-1)
+	var copee int64
+	for a := 0; a < M+1; a += authChunk {
+		copee += int64(copeeBytes(min(M+1, a+authChunk) - a))
+	}
+	// Both checks: the authentication's coin, check value and MAC check; the permutation
+	// coin; the sum proof's coin; the openings of the sums and of the opened edaBits; the
+	// tinyot Check; the arithmetic openings and their MAC check.
+	both := int64(coin+16+checkZero+verdict) + coin + tinyot.OpenBytes(m*nb) + tinyot.OpenBytes(m*edaBitOpened) +
+		tinyot.CheckBytes(true) + int64(16*(nb+edaBitOpened)) + coin + checkZero + verdict
+	if m > 1 {
+		both += coin
+	}
+	// The owner's: COPEe corrections, the bits' input, the carries' input and the proof.
+	owner := copee + tinyot.AuthenticateBytes(m*M, k)
+	if m > 1 {
+		owner += tinyot.AuthenticateBytes((m-1)*nb+qsMaskBits, k) + 32
+	}
+	t := 2*both + owner
+	if m > 1 { // the combination: ripple-carry adder on the two parties' edaBits
+		t += tinyot.TriplesBytes((m-1)*gen, tinyot.DefaultBatch, 0, k, true) + int64(m-1)*tinyot.OpenBytes(2*gen) + tinyot.CheckBytes(true)
+	}
+	return t
+}
