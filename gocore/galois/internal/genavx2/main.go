@@ -49,6 +49,19 @@ func (w writer) store(base string, off, n int) {
 	}
 }
 
+// transpose4 transposes the 4x4 matrix of words in Y0..Y3 (row r in Yr) into Y8 (column
+// 0), Y9 (1), Y10 (2) and Y11 (3), with Y4..Y7 as scratch.
+func (w writer) transpose4() {
+	w("\tVPUNPCKLQDQ Y1, Y0, Y4")
+	w("\tVPUNPCKHQDQ Y1, Y0, Y5")
+	w("\tVPUNPCKLQDQ Y3, Y2, Y6")
+	w("\tVPUNPCKHQDQ Y3, Y2, Y7")
+	w("\tVPERM2I128  $0x20, Y6, Y4, Y8")
+	w("\tVPERM2I128  $0x20, Y7, Y5, Y9")
+	w("\tVPERM2I128  $0x31, Y6, Y4, Y10")
+	w("\tVPERM2I128  $0x31, Y7, Y5, Y11")
+}
+
 // join writes, for k < n, the join of the split sums of a product (lo(x)lo(y) summed in
 // Y(k), the cross terms' halves summed mod 2^32 in Y(n+k)) and its addition to the
 // four-word group g0+k at DI: (DI) += Y(k) + ((lo + hi of Y(n+k)) mod 2^32) << 32. Y(mask)
@@ -142,14 +155,7 @@ func subsetSums4(w writer) {
 	w("\tVMOVDQU     (R10), Y1")
 	w("\tVMOVDQU     (R11), Y2")
 	w("\tVMOVDQU     (R12), Y3")
-	w("\tVPUNPCKLQDQ Y1, Y0, Y4")
-	w("\tVPUNPCKHQDQ Y1, Y0, Y5")
-	w("\tVPUNPCKLQDQ Y3, Y2, Y6")
-	w("\tVPUNPCKHQDQ Y3, Y2, Y7")
-	w("\tVPERM2I128  $0x20, Y6, Y4, Y8")
-	w("\tVPERM2I128  $0x20, Y7, Y5, Y9")
-	w("\tVPERM2I128  $0x31, Y6, Y4, Y10")
-	w("\tVPERM2I128  $0x31, Y7, Y5, Y11")
+	w.transpose4()
 	// Entries 1..7 in Y8 (1), Y9 (2), Y12 (3), Y10 (4), Y13 (5), Y14 (6), Y15 (7); entry
 	// 8 is Y11, entries 9..15 are Y11 plus entries 1..7 (in Y1..Y7).
 	w("\tVPADDQ      Y8, Y9, Y12")
@@ -203,14 +209,7 @@ func subsetSums4(w writer) {
 	w("\tMOVQ e3+24(FP), R12")
 	for c0 := 0; c0 < 56; c0 += 4 {
 		w.load("DI", 32*c0, 4)
-		w("\tVPUNPCKLQDQ Y1, Y0, Y4")
-		w("\tVPUNPCKHQDQ Y1, Y0, Y5")
-		w("\tVPUNPCKLQDQ Y3, Y2, Y6")
-		w("\tVPUNPCKHQDQ Y3, Y2, Y7")
-		w("\tVPERM2I128  $0x20, Y6, Y4, Y8")
-		w("\tVPERM2I128  $0x20, Y7, Y5, Y9")
-		w("\tVPERM2I128  $0x31, Y6, Y4, Y10")
-		w("\tVPERM2I128  $0x31, Y7, Y5, Y11")
+		w.transpose4()
 		for p, e := range []string{"R9", "R10", "R11", "R12"} {
 			w("\tVPADDQ      %d(%s), Y%d, Y%d", 8*c0, e, 8+p, 8+p)
 			w("\tVMOVDQU     Y%d, %d(%s)", 8+p, 8*c0, e)
