@@ -121,22 +121,13 @@ func putBitsAt(dst []uint64, off int, src []uint64, n int) {
 	}
 }
 
-// bitsAt returns bits [off, off+n) of x as words from bit 0 (x itself when off is 0; the
-// bits past n may be set).
+// bitsAt returns bits [off, off+n) of x as words from bit 0: x itself when off is 0 (the
+// bits past n may then be set), else sliceBits.
 func bitsAt(x []uint64, off, n int) []uint64 {
 	if off == 0 {
 		return x
 	}
-	s := uint(off % 64)
-	out := make([]uint64, words(n))
-	for w := range out {
-		d := off/64 + w
-		out[w] = x[d] >> s
-		if s != 0 && d+1 < len(x) {
-			out[w] |= x[d+1] << (64 - s)
-		}
-	}
-	return out
+	return sliceBits(x, off, off+n)
 }
 
 // record appends D[j] = M[j] xor K[j] xor peer[j]*Delta of every opened bit to the check

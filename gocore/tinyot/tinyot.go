@@ -291,11 +291,17 @@ func (p *Party) And(x, y, a, b, c Bits) (Bits, error) {
 	return p.XorPublic(Xor(Xor(c, AndPublic(b, d)), AndPublic(a, e)), de2), nil
 }
 
-// sliceBits returns bits [lo, hi) of x, packed from bit 0.
+// sliceBits returns bits [lo, hi) of x, packed from bit 0 (the bits past hi - lo clear).
 func sliceBits(x []uint64, lo, hi int) []uint64 {
+	s := uint(lo % 64)
 	out := make([]uint64, words(hi-lo))
-	for j := lo; j < hi; j++ {
-		out[(j-lo)/64] |= getBit(x, j) << ((j - lo) % 64)
+	for w := range out {
+		d := lo/64 + w
+		out[w] = x[d] >> s
+		if s != 0 && d+1 < len(x) {
+			out[w] |= x[d+1] << (64 - s)
+		}
 	}
+	clearTail(out, hi-lo)
 	return out
 }

@@ -769,3 +769,38 @@ func TestOpenAll(t *testing.T) {
 		}
 	}
 }
+
+// sliceBits, bitsAt and putBitsAt move bit ranges word by word: each equals the bit-by-bit
+// definition at every offset and length around word boundaries.
+func TestBitRanges(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	x := make([]uint64, 5)
+	for i := range x {
+		x[i] = rng.Uint64()
+	}
+	for lo := 0; lo <= 130; lo++ {
+		for _, n := range []int{0, 1, 63, 64, 65, 127, 128, 190 - lo} {
+			if n < 0 || lo+n > 64*len(x) {
+				continue
+			}
+			got, at := sliceBits(x, lo, lo+n), bitsAt(x, lo, n)
+			dst := make([]uint64, words(lo+n)+1)
+			putBitsAt(dst, lo, got, n)
+			for j := range n {
+				if getBit(got, j) != getBit(x, lo+j) || getBit(at, j) != getBit(x, lo+j) || getBit(dst, lo+j) != getBit(x, lo+j) {
+					t.Fatalf("lo %d, n %d: bit %d differs", lo, n, j)
+				}
+			}
+			for j := n; j < 64*len(got); j++ {
+				if getBit(got, j) != 0 {
+					t.Fatalf("sliceBits(lo %d, n %d): bit %d past n set", lo, n, j)
+				}
+			}
+			for j := range 64 * len(dst) {
+				if (j < lo || j >= lo+n) && getBit(dst, j) != 0 {
+					t.Fatalf("putBitsAt(lo %d, n %d): bit %d outside the range set", lo, n, j)
+				}
+			}
+		}
+	}
+}

@@ -135,14 +135,13 @@ func view(x Bits, off, l int) Bits {
 	return Bits{N: l, X: x.X[off/64 : off/64+words(l)], M: x.M[off : off+l], K: x.K[off : off+l]}
 }
 
-// place copies src into dst at bit offset off.
+// place copies src into dst at bit offset off (dst's bits there zero unless off is a
+// multiple of 64).
 func place(dst *Bits, src Bits, off int) {
 	if off%64 == 0 {
 		copy(dst.X[off/64:], src.X)
 	} else {
-		for j := range src.N {
-			dst.X[(off+j)/64] |= getBit(src.X, j) << ((off + j) % 64)
-		}
+		putBitsAt(dst.X, off, src.X, src.N)
 	}
 	copy(dst.M[off:], src.M)
 	copy(dst.K[off:], src.K)
