@@ -188,10 +188,30 @@ func TestSpdz2kOfflineBudget(t *testing.T) {
 	}
 	in := randomInputs(g, rand.New(rand.NewPCG(1, 1)))
 	_, err = RunLocalWith(spdz2k.Name, g, c, in, Options{Owner: 0, Client: 1}, LocalOptions{Spec: &spdz2k.Spec})
-	if errs.KindOf(err) != errs.Config || !strings.Contains(err.Error(), "GB per party") || !strings.Contains(err.Error(), "spdz2k-dealer") {
-		t.Fatalf("got %v, want a Config error naming the predicted GB per party", err)
+	if errs.KindOf(err) != errs.Config || !strings.Contains(err.Error(), "GB per party") || !strings.Contains(err.Error(), "spdz2k-dealer") ||
+		!strings.Contains(err.Error(), spdz2k.MaxOfflineEnv) {
+		t.Fatalf("got %v, want a Config error naming the predicted GB per party and %s", err, spdz2k.MaxOfflineEnv)
 	}
 	t.Log(err)
+}
+
+// TestSpdz2kOfflineBudgetEnv: spdz2k.MaxOfflineEnv replaces the budget. The tamper tests'
+// small model (about 10 MB per party predicted) is refused under 0.001 GB, with the
+// budget named; a malformed value is a Config error of the
+// endpoint's construction.
+func TestSpdz2kOfflineBudgetEnv(t *testing.T) {
+	g, c, in, _ := tinyModel(t)
+	run := func() (*Result, error) {
+		return RunLocalWith(spdz2k.Name, g, c, in, Options{Owner: 0, Client: 1}, LocalOptions{Spec: &spdz2k.Spec})
+	}
+	t.Setenv(spdz2k.MaxOfflineEnv, "0.001")
+	if _, err := run(); errs.KindOf(err) != errs.Config || !strings.Contains(err.Error(), "0.001 GB budget") {
+		t.Fatalf("got %v, want a Config error naming the 0.001 GB budget", err)
+	}
+	t.Setenv(spdz2k.MaxOfflineEnv, "lots")
+	if _, err := run(); errs.KindOf(err) != errs.Config || !strings.Contains(err.Error(), spdz2k.MaxOfflineEnv) {
+		t.Fatalf("got %v, want a Config error naming %s", err, spdz2k.MaxOfflineEnv)
+	}
 }
 
 // TestSpdz2kOfflinePrediction logs spdz2k's predicted offline bytes per party, with

@@ -37,6 +37,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/qmpc/qmpc/gocore/errs"
@@ -47,9 +48,33 @@ import (
 )
 
 // MaxOfflineBytes is the most the offline phase may send per party for one
-// inference (20 GB, issue 14's budget for MobileNetV1 0.25_128); above it Preprocess
-// refuses the computation before any offline work.
+// inference by default (20 GB, issue 14's budget for MobileNetV1 0.25_128); above it
+// Preprocess refuses the computation before any offline work. A user who accepts more
+// sets MaxOfflineEnv.
 const MaxOfflineBytes = 20e9
+
+// MaxOfflineEnv names an environment variable that replaces MaxOfflineBytes: the most
+// gigabytes (10^9 bytes) the offline phase may send per party for one inference, a
+// positive number (e.g. "60" for MobileNetV1 0.5_160, predicted at about 53 GB). It is
+// read when a party's endpoint is made (New); every party should set the same value,
+// since a party whose budget refuses the inference stops, and its peer then fails with
+// a disconnection instead of the budget's message.
+const MaxOfflineEnv = "QMPC_SPDZ2K_MAX_OFFLINE_GB"
+
+// maxOffline returns the offline budget in bytes per party: MaxOfflineBytes, or the
+// value of MaxOfflineEnv when it is set (getenv is os.Getenv; a parameter for tests).
+func maxOffline(getenv func(string) string) (float64, error) {
+	v := strings.TrimSpace(getenv(MaxOfflineEnv))
+	if v == "" {
+		return MaxOfflineBytes, nil
+	}
+	gb, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(gb > 0) || math.IsInf(gb, 0) {
+		return 0, errs.New(errs.Config, "spdz2k: %s=%q: want a positive number of GB per party (the default budget is %d)",
+			MaxOfflineEnv, v, int64(MaxOfflineBytes/1e9))
+	}
+	return gb * 1e9, nil
+}
 
 // Bytes sent per party by the OT source, per item (BENCHMARKS.md).
 const (
@@ -310,7 +335,8 @@ func secretANDs(d *mpc.Demand) int64 {
 }
 
 // Preprocess checks the offline budget of the inference counted in d (mpc.Preprocessor):
-// with the OT source, a prediction above MaxOfflineBytes is an errs.Config error. spdz2k
+// with the OT source, a prediction above the budget (MaxOfflineBytes, or MaxOfflineEnv's
+// value) is an errs.Config error. spdz2k
 // draws its correlations just in time, so nothing else happens here.
 func (p *Protocol) Preprocess(d *mpc.Demand) error {
 	if d == nil {
@@ -330,11 +356,11 @@ func (p *Protocol) Preprocess(d *mpc.Demand) error {
 	if err != nil {
 		return fmt.Errorf("spdz2k: predicting the offline cost: %w", err)
 	}
-	if t := c.Total(); t > MaxOfflineBytes {
+	if t := c.Total(); t > p.maxOffline {
 		return errs.New(errs.Config, "spdz2k: this model's offline phase (%s) would send about %.0f GB per party per inference (%s), "+
-			"more than the %d GB budget; use a smaller model, spdz2k-dealer (a simulated trusted dealer, outside the threat model), "+
+			"more than the %.3g GB budget; set %s on every party to allow more, or use a smaller model, spdz2k-dealer (a simulated trusted dealer, outside the threat model), "+
 			"or another threat model (rep3-mal: three parties, malicious; semi2k: two parties, semi-honest)",
-			p.src.Kind(), t/1e9, c, int64(MaxOfflineBytes/1e9))
+			p.src.Kind(), t/1e9, c, p.maxOffline/1e9, MaxOfflineEnv)
 	}
 	ots.setPlan(pc.ands, pc.eda)
 	return nil

@@ -2,8 +2,10 @@ package spdz2k
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
+	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/mpc/count"
 	"github.com/qmpc/qmpc/gocore/net"
@@ -104,5 +106,39 @@ func testPredictedANDTriples(t *testing.T, lowDepth bool) {
 				t.Errorf("edaBits drawn by length %v / %v, predicted %v", eda[0], eda[1], pred.eda)
 			}
 		})
+	}
+}
+
+// TestMaxOffline: the offline budget is MaxOfflineBytes unless MaxOfflineEnv holds a
+// positive number of GB; anything else is a Config error naming the variable.
+func TestMaxOffline(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want float64
+		ok   bool
+	}{
+		{"", MaxOfflineBytes, true},
+		{"  ", MaxOfflineBytes, true},
+		{"60", 60e9, true},
+		{" 0.5 ", 0.5e9, true},
+		{"1e3", 1e12, true},
+		{"0", 0, false},
+		{"-5", 0, false},
+		{"sixty", 0, false},
+		{"NaN", 0, false},
+		{"Inf", 0, false},
+	} {
+		got, err := maxOffline(func(k string) string {
+			if k != MaxOfflineEnv {
+				t.Fatalf("read %q, want %q", k, MaxOfflineEnv)
+			}
+			return tc.env
+		})
+		switch {
+		case tc.ok && (err != nil || got != tc.want):
+			t.Errorf("%q: got %v, %v; want %v", tc.env, got, err, tc.want)
+		case !tc.ok && (errs.KindOf(err) != errs.Config || !strings.Contains(err.Error(), MaxOfflineEnv)):
+			t.Errorf("%q: got %v, %v; want a Config error naming %s", tc.env, got, err, MaxOfflineEnv)
+		}
 	}
 }

@@ -135,7 +135,7 @@ const (
 var Spec = mpc.Spec{
 	Name: Name, Paper: "spdz2k",
 	Summary: "2 parties (model owner and client), dishonest majority, malicious with abort: SPDZ2k MACs over Z_2^128 " +
-		"and TinyOT bits, with a malicious offline phase (OT, linear layers' products by HE; costly: a model whose offline phase would send more than 20 GB per party is refused)",
+		"and TinyOT bits, with a malicious offline phase (OT, linear layers' products by HE; costly: a model whose offline phase would send more than 20 GB per party is refused unless " + MaxOfflineEnv + " allows more)",
 	MinParties: 2, MaxParties: 2, DefaultParties: 2,
 	Corruption: mpc.DishonestMajority, Security: mpc.MaliciousAbort, Domain: mpc.Ring64,
 	Offline: true, Dealer: true, Sources: []string{PreprocessingOT, PreprocessingHE},
@@ -199,6 +199,8 @@ type Protocol struct {
 	lowDepth bool
 	// trace is the file of the offline trace (OfflineTraceEnv), or "".
 	trace string
+	// maxOffline is the offline budget in bytes per party per inference (budget.go).
+	maxOffline float64
 }
 
 var (
@@ -216,12 +218,16 @@ func New(conn net.Conn, opt mpc.Options) (*Protocol, error) {
 		}
 		return nil, errs.New(errs.Config, "spdz2k needs exactly 2 parties, have %d", n)
 	}
+	budget, err := maxOffline(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
 	key, err := prg.ReadKey(opt.Reader())
 	if err != nil {
 		return nil, errs.New(errs.Config, "spdz2k: randomness: %v", err)
 	}
 	p := &Protocol{name: Name, conn: conn, id: conn.ID(), other: 1 - conn.ID(), rng: prg.New(key),
-		padOut: prg.New(padKey(conn.ID())), padIn: prg.New(padKey(1 - conn.ID()))}
+		padOut: prg.New(padKey(conn.ID())), padIn: prg.New(padKey(1 - conn.ID())), maxOffline: budget}
 	p.check.reset()
 	p.trace = os.Getenv(OfflineTraceEnv)
 	err = p.offlineDo("setup", 0, 0, func() (err error) {
