@@ -81,9 +81,9 @@ def test_ot_offline_phase_bit_exact_and_checked(digits):
 def test_offline_budget_refuses_large_models(shared_model):
     """MobileNetV1 0.5_160's offline phase would send about 53 GB per party (0.25_128's,
     about 17.5 GB, is admitted): spdz2k refuses it at once, naming the prediction and the
-    alternatives."""
+    alternatives, and the variable that raises the budget."""
     m = qmpc.load(shared_model("coral/mobilenet_v1_0.5_160_quant.tflite"))
-    with pytest.raises(qmpc.ConfigError, match=r"GB per party.*spdz2k-dealer"):
+    with pytest.raises(qmpc.ConfigError, match=r"GB per party.*QMPC_SPDZ2K_MAX_OFFLINE_GB.*spdz2k-dealer"):
         qmpc.estimate(m, protocol="spdz2k")
 
 
