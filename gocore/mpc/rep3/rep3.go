@@ -97,6 +97,7 @@ type Protocol struct {
 	gPrev      *prg.PRG // key k_{i-1}, shared with party i-1
 	obs        Observer // nil, or a checked variant's observer (observe.go)
 	eager      bool     // reshare products at once (Unobserved views: their callers read components)
+	adderB2A   int      // checked B2A by ABY3's adder for widths >= adderB2A (0: never; SetAdderB2A)
 }
 
 var _ mpc.Protocol = (*Protocol)(nil)

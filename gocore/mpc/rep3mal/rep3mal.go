@@ -201,6 +201,13 @@ const (
 // with probability at most 2^-D per batch.
 const D = securityBits
 
+// adderB2AWidth is the least width whose B2A takes ABY3's adder (rep3.SetAdderB2A: 125
+// AND gates per element, proven over GF(2^64)) instead of the products t = b0 b1 and the
+// MulSum (2w ring terms per element): by the cost model of the design notes (issue 9,
+// session 12), an AND gate costs about 1/50 of a ring term, so the adder is cheaper from
+// w = 2 on. Bit2A (w = 1) keeps the products.
+const adderB2AWidth = 2
+
 // batchWords bounds the recorded operand words (x, y and z of all recorded products)
 // before a batch is checked without waiting for Verify.
 const batchWords = 1 << 22
@@ -230,6 +237,7 @@ var WANSpec = mpc.Spec{
 		p, err := New(conn, opt)
 		if p != nil {
 			p.name, p.fewANDs = WANName, false
+			p.Protocol.SetAdderB2A(0) // B2A's two rounds, not the adder's 64
 		}
 		return p, err
 	},
@@ -278,6 +286,7 @@ func New(conn net.Conn, opt mpc.Options) (*Protocol, error) {
 	}
 	p := &Protocol{Protocol: inner, raw: inner.Unobserved(), rec: rec, opt: opt, params: map[[2]int][2]int{}, proofs: true, budget: errorBudget,
 		name: Name, fewANDs: true}
+	inner.SetAdderB2A(adderB2AWidth)
 	rec.p = p
 	return p, nil
 }
