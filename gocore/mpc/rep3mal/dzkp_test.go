@@ -482,7 +482,8 @@ func BenchmarkANDWords(b *testing.B) {
 	}
 }
 
-// TestB2AInputCaught: the checked B2A's t = b0 b1 is party 0's input (its one message of
+// TestB2AInputCaught: the checked B2A's t = b0 b1 in the product form (Bit2A's, and every
+// width's under rep3-mal-wan; here set for all widths) is party 0's input (its one message of
 // n*w words to party 1, rep3/convert_checked.go). A wrong t_1 on the way (plus 1, or one
 // bit flipped, in one word) fails party 0's product proof, which its verifiers (parties 1
 // and 2) name, and every party aborts with errs.Cheating; with proofs off the triple
@@ -493,6 +494,7 @@ func TestB2AInputCaught(t *testing.T) {
 	for _, proofs := range []bool{true, false} {
 		runCircuit := func(party int, tm net.Tamper) ([3]error, [3][]int) {
 			return runParties(t, proofs, party, tm, func(p mpc.Protocol) error {
+				rep3mal.SetAdderB2A(p, 0)
 				_, err := circuit(p)
 				return err
 			})
@@ -530,6 +532,87 @@ func TestB2AInputCaught(t *testing.T) {
 			}
 			if !named {
 				t.Fatalf("proofs=%v, %+v: no party names the failed check: %v", proofs, tm, got)
+			}
+		}
+	}
+}
+
+// TestB2AAdderCaught: the circuit's B2A (12 values of 20 bits) takes ABY3's adder
+// (rep3/convert_adder.go), whose opening of y = x - r_1 - r_2 sends one message of 64
+// words (one per plane) from party 2 to party 0 and from party 1 to party 2. A bit flipped
+// or a word offset in it is named by the opening check (the receiver's hash differs from
+// the component's other holder's), a flipped bit in a ripple step's reshare (the AND
+// words of one plane, one word) by an AND proof or, with proofs off, the triple check;
+// every party aborts with errs.Cheating.
+func TestB2AAdderCaught(t *testing.T) {
+	const openWords = 64
+	for _, proofs := range []bool{true, false} {
+		runCircuit := func(party int, tm net.Tamper) ([3]error, [3][]int) {
+			return runParties(t, proofs, party, tm, func(p mpc.Protocol) error {
+				_, err := circuit(p)
+				return err
+			})
+		}
+		errs0, sizes := runCircuit(-1, net.Tamper{})
+		for i, err := range errs0 {
+			if err != nil {
+				t.Fatalf("proofs=%v: honest party %d: %v", proofs, i, err)
+			}
+		}
+		// The opening: the one 64-word message of parties 1 and 2; the ripple: party 0's
+		// one-word messages (its reshares of the ripple's ANDs, 62 in a row).
+		type target struct {
+			party int
+			tm    net.Tamper
+			want  string
+		}
+		var targets []target
+		for _, party := range []int{1, 2} {
+			k := -1
+			for i, s := range sizes[party] {
+				if s == 8*openWords {
+					if k >= 0 {
+						t.Fatalf("party %d sent two messages of %d words (%d and %d)", party, openWords, k, i)
+					}
+					k = i
+				}
+			}
+			if k < 0 {
+				t.Fatalf("party %d sent no message of %d words (the adder's opening)", party, openWords)
+			}
+			targets = append(targets, target{party, net.Tamper{Message: k, Word: 5, Xor: 1 << 3}, "opening check"},
+				target{party, net.Tamper{Message: k, Word: openWords - 1, Add: 1 << 40}, "opening check"})
+		}
+		run := 0
+		for i, s := range sizes[0] {
+			if s == 8 {
+				run++
+			} else {
+				run = 0
+			}
+			if run == 30 { // a ripple step in the middle of the 62
+				want := "product check"
+				if proofs {
+					want = "AND proof"
+				}
+				targets = append(targets, target{0, net.Tamper{Message: i, Word: 0, Xor: 1 << 7}, want})
+				break
+			}
+		}
+		if len(targets) != 5 {
+			t.Fatalf("proofs=%v: no run of one-word messages from party 0 (the ripple)", proofs)
+		}
+		for _, tg := range targets {
+			got, _ := runCircuit(tg.party, tg.tm)
+			named := false
+			for i, err := range got {
+				if errs.KindOf(err) != errs.Cheating {
+					t.Fatalf("proofs=%v, party %d, %+v: party %d: %v", proofs, tg.party, tg.tm, i, err)
+				}
+				named = named || strings.Contains(err.Error(), tg.want)
+			}
+			if !named {
+				t.Fatalf("proofs=%v, party %d, %+v: no party names the %s: %v", proofs, tg.party, tg.tm, tg.want, got)
 			}
 		}
 	}
