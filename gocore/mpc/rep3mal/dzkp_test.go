@@ -492,33 +492,10 @@ func BenchmarkANDWords(b *testing.B) {
 func TestB2AInputCaught(t *testing.T) {
 	const tWords = 12 * 20 // the circuit's B2A: 12 values of 20 bits
 	for _, proofs := range []bool{true, false} {
-		runCircuit := func(party int, tm net.Tamper) ([3]error, [3][]int) {
-			return runParties(t, proofs, party, tm, func(p mpc.Protocol) error {
-				rep3mal.SetAdderB2A(p, 0)
-				_, err := circuit(p)
-				return err
-			})
-		}
-		errs0, sizes := runCircuit(-1, net.Tamper{})
-		for i, err := range errs0 {
-			if err != nil {
-				t.Fatalf("proofs=%v: honest party %d: %v", proofs, i, err)
-			}
-		}
-		k := -1
-		for i, s := range sizes[0] {
-			if s == 8*tWords {
-				if k >= 0 {
-					t.Fatalf("party 0 sent two messages of %d words (%d and %d)", tWords, k, i)
-				}
-				k = i
-			}
-		}
-		if k < 0 {
-			t.Fatalf("party 0 sent no message of %d words (the B2A input)", tWords)
-		}
+		runCircuit, sizes := circuitRuns(t, proofs, 0)
+		k := onlyMessage(t, sizes[0], tWords, "party 0", "the B2A input")
 		for _, tm := range []net.Tamper{{Message: k, Word: 7, Add: 1}, {Message: k, Word: tWords - 1, Xor: 2}} {
-			got, _ := runCircuit(0, tm)
+			got := runCircuit(0, tm)
 			named := false
 			for i, err := range got {
 				if errs.KindOf(err) != errs.Cheating {
@@ -547,18 +524,7 @@ func TestB2AInputCaught(t *testing.T) {
 func TestB2AAdderCaught(t *testing.T) {
 	const openWords = 64
 	for _, proofs := range []bool{true, false} {
-		runCircuit := func(party int, tm net.Tamper) ([3]error, [3][]int) {
-			return runParties(t, proofs, party, tm, func(p mpc.Protocol) error {
-				_, err := circuit(p)
-				return err
-			})
-		}
-		errs0, sizes := runCircuit(-1, net.Tamper{})
-		for i, err := range errs0 {
-			if err != nil {
-				t.Fatalf("proofs=%v: honest party %d: %v", proofs, i, err)
-			}
-		}
+		runCircuit, sizes := circuitRuns(t, proofs, -1)
 		// The opening: the one 64-word message of parties 1 and 2; the ripple: party 0's
 		// one-word messages (its reshares of the ripple's ANDs, 62 in a row).
 		type target struct {
@@ -568,18 +534,7 @@ func TestB2AAdderCaught(t *testing.T) {
 		}
 		var targets []target
 		for _, party := range []int{1, 2} {
-			k := -1
-			for i, s := range sizes[party] {
-				if s == 8*openWords {
-					if k >= 0 {
-						t.Fatalf("party %d sent two messages of %d words (%d and %d)", party, openWords, k, i)
-					}
-					k = i
-				}
-			}
-			if k < 0 {
-				t.Fatalf("party %d sent no message of %d words (the adder's opening)", party, openWords)
-			}
+			k := onlyMessage(t, sizes[party], openWords, fmt.Sprintf("party %d", party), "the adder's opening")
 			targets = append(targets, target{party, net.Tamper{Message: k, Word: 5, Xor: 1 << 3}, "opening check"},
 				target{party, net.Tamper{Message: k, Word: openWords - 1, Add: 1 << 40}, "opening check"})
 		}
@@ -603,7 +558,7 @@ func TestB2AAdderCaught(t *testing.T) {
 			t.Fatalf("proofs=%v: no run of one-word messages from party 0 (the ripple)", proofs)
 		}
 		for _, tg := range targets {
-			got, _ := runCircuit(tg.party, tg.tm)
+			got := runCircuit(tg.party, tg.tm)
 			named := false
 			for i, err := range got {
 				if errs.KindOf(err) != errs.Cheating {
@@ -616,4 +571,47 @@ func TestB2AAdderCaught(t *testing.T) {
 			}
 		}
 	}
+}
+
+// circuitRuns returns a runner of the circuit under rep3-mal with the products checked by
+// proofs (or by triples), B2A by the adder from width adder on (-1: rep3-mal's default),
+// and party's messages altered by tm, and the message sizes of an honest run, which must
+// succeed.
+func circuitRuns(t *testing.T, proofs bool, adder int) (func(party int, tm net.Tamper) [3]error, [3][]int) {
+	t.Helper()
+	run := func(party int, tm net.Tamper) ([3]error, [3][]int) {
+		return runParties(t, proofs, party, tm, func(p mpc.Protocol) error {
+			if adder >= 0 {
+				rep3mal.SetAdderB2A(p, adder)
+			}
+			_, err := circuit(p)
+			return err
+		})
+	}
+	errs0, sizes := run(-1, net.Tamper{})
+	for i, err := range errs0 {
+		if err != nil {
+			t.Fatalf("proofs=%v: honest party %d: %v", proofs, i, err)
+		}
+	}
+	return func(party int, tm net.Tamper) [3]error { e, _ := run(party, tm); return e }, sizes
+}
+
+// onlyMessage returns the index of the one message of n words among a party's message
+// sizes (in bytes); who and what name them in failures.
+func onlyMessage(t *testing.T, sizes []int, n int, who, what string) int {
+	t.Helper()
+	k := -1
+	for i, s := range sizes {
+		if s == 8*n {
+			if k >= 0 {
+				t.Fatalf("%s sent two messages of %d words (%d and %d)", who, n, k, i)
+			}
+			k = i
+		}
+	}
+	if k < 0 {
+		t.Fatalf("%s sent no message of %d words (%s)", who, n, what)
+	}
+	return k
 }
