@@ -281,6 +281,9 @@ func (p *Protocol) b2a(s, c, beta *BShare) (*AShare, error) {
 		return nil, errs.New(errs.Internal, "width %d not in [1,64]", w)
 	}
 	if p.obs != nil {
+		if p.adderB2A > 0 && w >= p.adderB2A && c == nil && n > 0 {
+			return p.b2aAdder(s)
+		}
 		return p.b2aChecked(s)
 	}
 	// The elements are split into three ranges of whole plane words; in range h the roles

@@ -68,8 +68,10 @@
 // (observe.go, NewObserved), so that a malicious-secure variant composes rep3 with its
 // own checks (mpc.Verifier) instead of copying the conversions. With an Observer the
 // conversions take their checked forms (convert_checked.go: ABY3's malicious A2B and
-// B2A, without the single-party inputs above), whose every step is a reported product or
-// local; rep3 itself keeps the cheaper forms.
+// B2A, without the single-party inputs above, or convert_adder.go's ABY3 bit composition
+// for B2A, which a variant selects with SetAdderB2A), whose every step is a reported
+// product, a reported opening of a masked value, or local; rep3 itself keeps the cheaper
+// forms.
 //
 // A Protocol is one party's endpoint; its methods must be called by all three parties in
 // the same order with the same public arguments. It is not safe for concurrent use.
@@ -97,6 +99,7 @@ type Protocol struct {
 	gPrev      *prg.PRG // key k_{i-1}, shared with party i-1
 	obs        Observer // nil, or a checked variant's observer (observe.go)
 	eager      bool     // reshare products at once (Unobserved views: their callers read components)
+	adderB2A   int      // checked B2A by ABY3's adder for widths >= adderB2A (0: never; SetAdderB2A)
 }
 
 var _ mpc.Protocol = (*Protocol)(nil)

@@ -150,6 +150,10 @@ func TestLiftKernels(t *testing.T) {
 // bucket-verified triples and the sacrifice (false). For tests.
 func SetProofs(p mpc.Protocol, on bool) { p.(*Protocol).proofs = on }
 
+// SetAdderB2A sets the least width of B2A by ABY3's adder for p (a rep3-mal party; 0: the
+// products of rep3/convert_checked.go for every width). For tests.
+func SetAdderB2A(p mpc.Protocol, minWidth int) { p.(*Protocol).Protocol.SetAdderB2A(minWidth) }
+
 // TestDotOf: the factored form is found for a matrix product and a convolution-like
 // gather (period = channels, padding skipped) and refused for an index map without it.
 func TestDotOf(t *testing.T) {

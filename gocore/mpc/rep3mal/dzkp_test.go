@@ -482,7 +482,8 @@ func BenchmarkANDWords(b *testing.B) {
 	}
 }
 
-// TestB2AInputCaught: the checked B2A's t = b0 b1 is party 0's input (its one message of
+// TestB2AInputCaught: the checked B2A's t = b0 b1 in the product form (Bit2A's, and every
+// width's under rep3-mal-wan; here set for all widths) is party 0's input (its one message of
 // n*w words to party 1, rep3/convert_checked.go). A wrong t_1 on the way (plus 1, or one
 // bit flipped, in one word) fails party 0's product proof, which its verifiers (parties 1
 // and 2) name, and every party aborts with errs.Cheating; with proofs off the triple
@@ -491,32 +492,10 @@ func BenchmarkANDWords(b *testing.B) {
 func TestB2AInputCaught(t *testing.T) {
 	const tWords = 12 * 20 // the circuit's B2A: 12 values of 20 bits
 	for _, proofs := range []bool{true, false} {
-		runCircuit := func(party int, tm net.Tamper) ([3]error, [3][]int) {
-			return runParties(t, proofs, party, tm, func(p mpc.Protocol) error {
-				_, err := circuit(p)
-				return err
-			})
-		}
-		errs0, sizes := runCircuit(-1, net.Tamper{})
-		for i, err := range errs0 {
-			if err != nil {
-				t.Fatalf("proofs=%v: honest party %d: %v", proofs, i, err)
-			}
-		}
-		k := -1
-		for i, s := range sizes[0] {
-			if s == 8*tWords {
-				if k >= 0 {
-					t.Fatalf("party 0 sent two messages of %d words (%d and %d)", tWords, k, i)
-				}
-				k = i
-			}
-		}
-		if k < 0 {
-			t.Fatalf("party 0 sent no message of %d words (the B2A input)", tWords)
-		}
+		runCircuit, sizes := circuitRuns(t, proofs, 0)
+		k := onlyMessage(t, sizes[0], tWords, "party 0", "the B2A input")
 		for _, tm := range []net.Tamper{{Message: k, Word: 7, Add: 1}, {Message: k, Word: tWords - 1, Xor: 2}} {
-			got, _ := runCircuit(0, tm)
+			got := runCircuit(0, tm)
 			named := false
 			for i, err := range got {
 				if errs.KindOf(err) != errs.Cheating {
@@ -533,4 +512,106 @@ func TestB2AInputCaught(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestB2AAdderCaught: the circuit's B2A (12 values of 20 bits) takes ABY3's adder
+// (rep3/convert_adder.go), whose opening of y = x - r_1 - r_2 sends one message of 64
+// words (one per plane) from party 2 to party 0 and from party 1 to party 2. A bit flipped
+// or a word offset in it is named by the opening check (the receiver's hash differs from
+// the component's other holder's), a flipped bit in a ripple step's reshare (the AND
+// words of one plane, one word) by an AND proof or, with proofs off, the triple check;
+// every party aborts with errs.Cheating.
+func TestB2AAdderCaught(t *testing.T) {
+	const openWords = 64
+	for _, proofs := range []bool{true, false} {
+		runCircuit, sizes := circuitRuns(t, proofs, -1)
+		// The opening: the one 64-word message of parties 1 and 2; the ripple: party 0's
+		// one-word messages (its reshares of the ripple's ANDs, 62 in a row).
+		type target struct {
+			party int
+			tm    net.Tamper
+			want  string
+		}
+		var targets []target
+		for _, party := range []int{1, 2} {
+			k := onlyMessage(t, sizes[party], openWords, fmt.Sprintf("party %d", party), "the adder's opening")
+			targets = append(targets, target{party, net.Tamper{Message: k, Word: 5, Xor: 1 << 3}, "opening check"},
+				target{party, net.Tamper{Message: k, Word: openWords - 1, Add: 1 << 40}, "opening check"})
+		}
+		run := 0
+		for i, s := range sizes[0] {
+			if s == 8 {
+				run++
+			} else {
+				run = 0
+			}
+			if run == 30 { // a ripple step in the middle of the 62
+				want := "product check"
+				if proofs {
+					want = "AND proof"
+				}
+				targets = append(targets, target{0, net.Tamper{Message: i, Word: 0, Xor: 1 << 7}, want})
+				break
+			}
+		}
+		if len(targets) != 5 {
+			t.Fatalf("proofs=%v: no run of one-word messages from party 0 (the ripple)", proofs)
+		}
+		for _, tg := range targets {
+			got := runCircuit(tg.party, tg.tm)
+			named := false
+			for i, err := range got {
+				if errs.KindOf(err) != errs.Cheating {
+					t.Fatalf("proofs=%v, party %d, %+v: party %d: %v", proofs, tg.party, tg.tm, i, err)
+				}
+				named = named || strings.Contains(err.Error(), tg.want)
+			}
+			if !named {
+				t.Fatalf("proofs=%v, party %d, %+v: no party names the %s: %v", proofs, tg.party, tg.tm, tg.want, got)
+			}
+		}
+	}
+}
+
+// circuitRuns returns a runner of the circuit under rep3-mal with the products checked by
+// proofs (or by triples), B2A by the adder from width adder on (-1: rep3-mal's default),
+// and party's messages altered by tm, and the message sizes of an honest run, which must
+// succeed.
+func circuitRuns(t *testing.T, proofs bool, adder int) (func(party int, tm net.Tamper) [3]error, [3][]int) {
+	t.Helper()
+	run := func(party int, tm net.Tamper) ([3]error, [3][]int) {
+		return runParties(t, proofs, party, tm, func(p mpc.Protocol) error {
+			if adder >= 0 {
+				rep3mal.SetAdderB2A(p, adder)
+			}
+			_, err := circuit(p)
+			return err
+		})
+	}
+	errs0, sizes := run(-1, net.Tamper{})
+	for i, err := range errs0 {
+		if err != nil {
+			t.Fatalf("proofs=%v: honest party %d: %v", proofs, i, err)
+		}
+	}
+	return func(party int, tm net.Tamper) [3]error { e, _ := run(party, tm); return e }, sizes
+}
+
+// onlyMessage returns the index of the one message of n words among a party's message
+// sizes (in bytes); who and what name them in failures.
+func onlyMessage(t *testing.T, sizes []int, n int, who, what string) int {
+	t.Helper()
+	k := -1
+	for i, s := range sizes {
+		if s == 8*n {
+			if k >= 0 {
+				t.Fatalf("%s sent two messages of %d words (%d and %d)", who, n, k, i)
+			}
+			k = i
+		}
+	}
+	if k < 0 {
+		t.Fatalf("%s sent no message of %d words (%s)", who, n, what)
+	}
+	return k
 }

@@ -10,8 +10,11 @@
 // paper's setting, verifies the same way). rep3 runs unchanged except that its
 // conversions take their checked forms (rep3/convert_checked.go: ABY3's malicious A2B and
 // B2A, where every step is a product or local; B2A's t = b_0 b_1, which party 0 holds
-// both factors of, is party 0's input, reported and proven as the product it is), and it
-// reports every product and opening to this package (rep3.Observer). This package adds:
+// both factors of, is party 0's input, reported and proven as the product it is; B2A of
+// two or more bits by ABY3's bit composition instead, rep3/convert_adder.go: x - r_1 - r_2
+// by a binary adder, 125 AND gates per element and no ring product, opened to the two
+// holders of its component), and it reports every product and opening to this package
+// (rep3.Observer). This package adds:
 //
 //   - Product proofs (dzkp.go, dot.go, andproof.go, zk.go), the default. Every product a
 //     party sends is proven correct by that party in a distributed zero-knowledge proof
@@ -82,10 +85,10 @@
 // at most 3 * 100 * 2^-64 < 2^-55.7 (the same bound over the field GF(2^64), andproof.go),
 // and a wrong product of the sacrifice (if any runs: none in the engine's plans) at most
 // 2^-46. A batch thus errs with probability below 2^-47.7 + 2^-55.7 + 2^-46 < 2^-45.6,
-// and a run of up to 24 check batches (MobileNetV1 0.25_128 has 7) keeps 40 bits (2^-41.0),
+// and a run of up to 24 check batches (MobileNetV1 0.25_128 has 2) keeps 40 bits (2^-41.0),
 // plus the collision and commitment terms of SHA-256. Without sacrificed products (the
 // engine's plans) a batch errs below 2^-47.7, and 40 bits hold for up to 217 batches (the
-// MobileNetV1 1.0_224 chain has 40). (With proofs switched off, a test
+// MobileNetV1 1.0_224 chain has 20). (With proofs switched off, a test
 // setting, the triple checks of the elementwise products and of the AND words, 2^-46
 // each, take the proofs' place.) The bound is enforced (budget.go): each batch adds its
 // terms above (in units of 2^-64: 300 * 2^8 for the arithmetic proofs, 300 for the AND
@@ -129,7 +132,8 @@
 // products' rho and sigma replace the proofs' messages.
 //
 // Cost: the proofs add about 0.9 MB per party and batch, nearly all the arithmetic lift
-// (MobileNetV1 0.25_128: 45.5 MB per party, about 2x rep3's 23.1 MB); their work is about
+// (MobileNetV1 0.25_128: 20.8 MB per party, rep3's 23.1 MB; 45.5 MB before B2A took the
+// adder); their work is about
 // (3^7 - 2^7)/2^7 ring-by-word products per elementwise output, 56 word products per
 // product term for the verifiers' folds, the GR compression steps on vectors of 2/128 of the
 // terms, and for the AND words bit-sliced extensions (XOR and AND on words) with one
@@ -145,11 +149,18 @@
 // full-adder layer about 150 AND gates per requantized value instead of about 416
 // (MobileNetV1 0.25_128: 0.97 M instead of 2.66 M AND words per party), in about 65
 // AND rounds per requantization instead of 8 (2151 rounds for the model instead of
-// 533). Every AND word is proven, while a round in one process costs little. Over a
+// 533). Every AND word is proven, while a round in one process costs little. The same
+// holds for B2A (8-bit outputs): ABY3's adder form (rep3.SetAdderB2A, adderB2AWidth) has
+// 125 AND gates per element in 64 rounds, where the product form proves 16 ring terms per
+// element in 2 rounds; an AND gate's proof costs 1/30 to 1/50 of a ring term's, so
+// MobileNetV1 0.25_128 takes about 40 % less CPU and half the bytes in 3818 rounds
+// instead of 2122 (BENCHMARKS.md, issue 9, session 12). Over a
 // WAN the least-depth circuit is the better choice (it is rep3's): the registry's
 // "rep3-mal-wan" (WANSpec) is the same protocol, checks and security with that circuit
-// (657 rounds instead of 2151 for MobileNetV1 0.25_128, at about 1.4x the CPU and 1.3x the
-// bytes); the three parties must use the same variant (their messages differ).
+// and B2A's product form (two rounds): 657 rounds instead of 3818 for MobileNetV1
+// 0.25_128, at about 2x the CPU and 3x the bytes (1.4x and 1.3x against session 11's
+// rep3-mal, which had the product form too); the three parties must use the same variant
+// (their messages differ).
 //
 // Implementation (none of it changes a message): the lifts lay a record's outputs out
 // block-minor (output t*2^s + l, so that the 2^s blocks of a position are contiguous
@@ -201,6 +212,13 @@ const (
 // with probability at most 2^-D per batch.
 const D = securityBits
 
+// adderB2AWidth is the least width whose B2A takes ABY3's adder (rep3.SetAdderB2A: 125
+// AND gates per element, proven over GF(2^64)) instead of the products t = b0 b1 and the
+// MulSum (2w ring terms per element): by the cost model of the design notes (issue 9,
+// session 12), an AND gate's proof costs 1/30 to 1/50 of a ring term's, so the adder is
+// cheaper from about w = 2 on. Bit2A (w = 1) keeps the products.
+const adderB2AWidth = 2
+
 // batchWords bounds the recorded operand words (x, y and z of all recorded products)
 // before a batch is checked without waiting for Verify.
 const batchWords = 1 << 22
@@ -216,20 +234,22 @@ var Spec = mpc.Spec{
 }
 
 // WANSpec is the registry entry of rep3-mal with requantization's least-depth circuit
-// (rep3's) instead of its fewest-AND circuit: the same protocol, checks and security, about
-// 3x fewer rounds for more AND gates to prove (more CPU and bytes). It is for links whose
+// (rep3's) instead of its fewest-AND circuit and B2A by ring products (two rounds) instead
+// of ABY3's adder (64): the same protocol, checks and security, about 6x fewer rounds for
+// more work to prove (more CPU and bytes). It is for links whose
 // round trip costs more than the extra proof work (a WAN); in one process or on a LAN
 // rep3-mal is faster.
 var WANSpec = mpc.Spec{
 	Name: WANName, // a variant of the paper's ps-rep-ring column, not a column of its own
-	Summary: "rep3-mal with requantization's least-depth circuit: about 3x fewer rounds for about 1.4x the CPU " +
-		"and 1.3x the bytes (for high-latency links; same security)",
+	Summary: "rep3-mal with requantization's least-depth circuit and B2A by ring products: about 6x fewer rounds for about 2x the CPU " +
+		"and 3x the bytes (for high-latency links; same security)",
 	MinParties: 3, MaxParties: 3, DefaultParties: 3,
 	Corruption: mpc.HonestMajority, Security: mpc.MaliciousAbort, Domain: mpc.Ring64,
 	New: func(conn net.Conn, opt mpc.Options) (mpc.Protocol, error) {
 		p, err := New(conn, opt)
 		if p != nil {
 			p.name, p.fewANDs = WANName, false
+			p.Protocol.SetAdderB2A(0) // B2A's two rounds, not the adder's 64
 		}
 		return p, err
 	},
@@ -278,6 +298,7 @@ func New(conn net.Conn, opt mpc.Options) (*Protocol, error) {
 	}
 	p := &Protocol{Protocol: inner, raw: inner.Unobserved(), rec: rec, opt: opt, params: map[[2]int][2]int{}, proofs: true, budget: errorBudget,
 		name: Name, fewANDs: true}
+	inner.SetAdderB2A(adderB2AWidth)
 	rec.p = p
 	return p, nil
 }
