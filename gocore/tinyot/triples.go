@@ -340,6 +340,9 @@ func (p *Party) triplesBatch(a, b, c Bits, bs int) error {
 	xs := make([]ot.Block, 2*nd) // MAC and key of x^k, k >= 2
 	xsb := make([]uint64, words(nd))
 	for i := range l {
+		if i%touchBuckets == 0 {
+			touch(lt, x, y, z, perm[i*bs:min(l, i+touchBuckets)*bs])
+		}
 		f := perm[i*bs]
 		tf := &lt[f]
 		yf := getBit(y, f)
@@ -381,6 +384,25 @@ func (p *Party) triplesBatch(a, b, c Bits, bs int) error {
 		c.K[i] = xorBlock(c.K[i], andBlock(xs[2*o+1], dm))
 	}
 	return nil
+}
+
+// touchBuckets is how many buckets' leaky triples touch loads ahead of their use.
+const touchBuckets = 32
+
+// touch loads the two cache lines of every lt[e], e in idx, and e's words of the bit
+// vectors x, y and z: a loop of independent loads that the CPU runs many at a time (the
+// bucket loop's body is too long for its misses to overlap), so that the bucket loop then
+// finds them in cache. The addresses are the public permutation's. Not inlined, so that
+// the loads are not dropped as dead.
+//
+//go:noinline
+func touch(lt []leaky, x, y, z []uint64, idx []int) uint64 {
+	var s uint64
+	for _, e := range idx {
+		t := &lt[e]
+		s ^= t.mx[0] ^ t.kz[1] ^ x[e/64] ^ y[e/64] ^ z[e/64]
+	}
+	return s
 }
 
 // leaky is one leaky triple's MACs and keys.
