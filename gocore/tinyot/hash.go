@@ -37,8 +37,12 @@ func newHasher() hasher {
 	if err != nil {
 		panic("tinyot: " + err.Error()) // impossible: the key has a valid size
 	}
-	rk := aesKeySchedule(tcrKey)
-	return hasher{pi: b, rk: &rk, ni: hasAESNI}
+	h := hasher{pi: b, ni: hasAESNI}
+	if h.ni {
+		rk := aesKeySchedule(tcrKey)
+		h.rk = &rk
+	}
+	return h
 }
 
 // aesKeySchedule returns the eleven round keys of AES-128 with key k (FIPS 197, section
