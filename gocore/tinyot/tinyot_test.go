@@ -387,11 +387,11 @@ func TestPermutation(t *testing.T) {
 		seen := make([]bool, n)
 		moved := 0
 		for i, v := range p {
-			if v < 0 || v >= n || seen[v] || q[i] != v {
+			if v < 0 || int(v) >= n || seen[v] || q[i] != v {
 				t.Fatalf("n=%d: not a deterministic permutation at %d", n, i)
 			}
 			seen[v] = true
-			if v != i {
+			if int(v) != i {
 				moved++
 			}
 		}

@@ -86,6 +86,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"math"
 	"math/bits"
 
 	"github.com/qmpc/qmpc/gocore/errs"
@@ -147,6 +148,9 @@ func place(dst *Bits, src Bits, off int) {
 	copy(dst.K[off:], src.K)
 }
 
+// maxLeaky bounds the leaky triples of one batch (the permutation's int32 entries).
+const maxLeaky = math.MaxInt32
+
 // hashChunk is how many blocks are hashed at a time (scratch buffers of this size).
 const hashChunk = 4096
 
@@ -155,6 +159,9 @@ const hashChunk = 4096
 func (p *Party) triplesBatch(a, b, c Bits, bs int) error {
 	l := a.N
 	N := l * bs
+	if N > maxLeaky {
+		return errs.New(errs.Config, "tinyot: a batch of %d triples with buckets of %d needs %d leaky triples, more than %d", l, bs, N, maxLeaky)
+	}
 	nw := words(N)
 	// (1) x, y, r: three Delta-COTs each way, their MACs and keys gathered into one
 	// record per leaky triple (for the combining step's random accesses: one or two cache
@@ -222,16 +229,31 @@ func (p *Party) triplesBatch(a, b, c Bits, bs int) error {
 			p.h.batch(hk[:m], kk[:m], tweak(me)+uint64(lo))
 			p.h.batch(hd[:m], kd[:m], tweak(me)+uint64(lo))
 			p.h.batch(hm[:m], mm[:m], tweak(other)+uint64(lo))
-			for j := range m {
-				i := lo + j
-				u[i/64] |= (hk[j][0] ^ hd[j][0]) & 1 << (i % 64)
-				h0k[i/64] |= hk[j][0] & 1 << (i % 64)
-				h0m[i/64] |= hm[j][0] & 1 << (i % 64)
-				cp := xorBlock(xorBlock(lt[i].ky, lt[i].my), andBlock(delta, mask(y, i)))
-				g := xorBlock(xorBlock(hk[j], hd[j]), cp)
-				putBlock(gOut[16*i:], ot.Block{g[0] &^ 1, g[1]})
-				vi := xorBlock(xorBlock(hm[j], hk[j]), andBlock(cp, mask(x, i)))
-				v[i] = ot.Block{vi[0] &^ 1, vi[1]}
+			// Word by word (lo is a multiple of 64): the bits of u, lsb H(K) and lsb
+			// H(M) gather in registers, the blocks' halves are plain words.
+			d0, d1 := delta[0], delta[1]
+			for j0 := 0; j0 < m; j0 += 64 {
+				w := (lo + j0) / 64
+				xw, yw := x[w], y[w]
+				var uw, kw, mw uint64
+				for b := range min(64, m-j0) {
+					j := j0 + b
+					i := lo + j
+					t := &lt[i]
+					xm, ym := -(xw >> b & 1), -(yw >> b & 1)
+					k0, k1 := hk[j][0], hk[j][1]
+					h0, h1 := k0^hd[j][0], k1^hd[j][1]
+					m0, m1 := hm[j][0], hm[j][1]
+					uw |= h0 & 1 << b
+					kw |= k0 & 1 << b
+					mw |= m0 & 1 << b
+					c0 := t.ky[0] ^ t.my[0] ^ d0&ym // C_P
+					c1 := t.ky[1] ^ t.my[1] ^ d1&ym
+					binary.LittleEndian.PutUint64(gOut[16*i:], (h0^c0)&^1)
+					binary.LittleEndian.PutUint64(gOut[16*i+8:], h1^c1)
+					v[i] = ot.Block{(m0 ^ k0 ^ c0&xm) &^ 1, m1 ^ k1 ^ c1&xm}
+				}
+				u[w], h0k[w], h0m[w] = uw, kw, mw
 			}
 		}
 	}
@@ -286,12 +308,14 @@ func (p *Party) triplesBatch(a, b, c Bits, bs int) error {
 			hi := min(N, lo+hashChunk)
 			for i := lo; i < hi; i++ {
 				t := &lt[i]
-				t.kz = xorBlock(t.kz, andBlock(delta, mask(dq, i)))
-				g := ot.Block{binary.LittleEndian.Uint64(gq[16*i:]), binary.LittleEndian.Uint64(gq[16*i+8:])}
-				gp := xorBlock(xorBlock(v[i], xorBlock(t.mz, t.kz)), andBlock(g, mask(x, i)))
-				gp = xorBlock(gp, andBlock(delta, mask(z, i)))
-				gp[0] &^= 1 // bit 0 is the half-AND's (see the file comment)
-				putBlock(buf[16*(i-lo):], gp)
+				dm, xm, zm := mask(dq, i), mask(x, i), mask(z, i)
+				t.kz = ot.Block{t.kz[0] ^ delta[0]&dm, t.kz[1] ^ delta[1]&dm}
+				g0 := binary.LittleEndian.Uint64(gq[16*i:])
+				g1 := binary.LittleEndian.Uint64(gq[16*i+8:])
+				gp0 := v[i][0] ^ t.mz[0] ^ t.kz[0] ^ g0&xm ^ delta[0]&zm
+				gp1 := v[i][1] ^ t.mz[1] ^ t.kz[1] ^ g1&xm ^ delta[1]&zm
+				binary.LittleEndian.PutUint64(buf[16*(i-lo):], gp0&^1) // bit 0 is the half-AND's (see the file comment)
+				binary.LittleEndian.PutUint64(buf[16*(i-lo)+8:], gp1)
 			}
 			p.sym.Write(buf[:16*(hi-lo)])
 		}
@@ -340,14 +364,17 @@ func (p *Party) triplesBatch(a, b, c Bits, bs int) error {
 	xs := make([]ot.Block, 2*nd) // MAC and key of x^k, k >= 2
 	xsb := make([]uint64, words(nd))
 	for i := range l {
-		f := perm[i*bs]
+		if i%touchBuckets == 0 {
+			touch(lt, x, y, z, perm[i*bs:min(l, i+touchBuckets)*bs])
+		}
+		f := int(perm[i*bs])
 		tf := &lt[f]
 		yf := getBit(y, f)
 		xb, zb := getBit(x, f), getBit(z, f)
 		xm, xk := tf.mx, tf.kx
 		zm, zk := tf.mz, tf.kz
 		for k := 1; k < bs; k++ {
-			e := perm[i*bs+k]
+			e := int(perm[i*bs+k])
 			te := &lt[e]
 			o := i*(bs-1) + k - 1
 			xe := getBit(x, e)
@@ -383,6 +410,25 @@ func (p *Party) triplesBatch(a, b, c Bits, bs int) error {
 	return nil
 }
 
+// touchBuckets is how many buckets' leaky triples touch loads ahead of their use.
+const touchBuckets = 32
+
+// touch loads the two cache lines of every lt[e], e in idx, and e's words of the bit
+// vectors x, y and z: a loop of independent loads that the CPU runs many at a time (the
+// bucket loop's body is too long for its misses to overlap), so that the bucket loop then
+// finds them in cache. The addresses are the public permutation's. Not inlined, so that
+// the loads are not dropped as dead.
+//
+//go:noinline
+func touch(lt []leaky, x, y, z []uint64, idx []int32) uint64 {
+	var s uint64
+	for _, e := range idx {
+		t := &lt[e]
+		s ^= t.mx[0] ^ t.kz[1] ^ x[e/64] ^ y[e/64] ^ z[e/64]
+	}
+	return s
+}
+
 // leaky is one leaky triple's MACs and keys.
 type leaky struct{ mx, kx, my, ky, mz, kz ot.Block }
 
@@ -395,11 +441,12 @@ func seedCommit(rho, s []byte) []byte {
 }
 
 // permutation returns a uniformly random permutation of [0, n) drawn from g (Fisher-Yates
-// with unbiased bounded integers: Lemire's multiply-and-reject).
-func permutation(g *prg.PRG, n int) []int {
-	perm := make([]int, n)
+// with unbiased bounded integers: Lemire's multiply-and-reject), n <= maxLeaky. Its
+// entries are int32, half the memory its random swaps miss in.
+func permutation(g *prg.PRG, n int) []int32 {
+	perm := make([]int32, n)
 	for i := range perm {
-		perm[i] = i
+		perm[i] = int32(i)
 	}
 	buf := make([]uint64, 1024)
 	used := len(buf)
