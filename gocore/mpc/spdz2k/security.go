@@ -10,45 +10,49 @@ package spdz2k
 // soundness budget (rep3mal/budget.go), here computed ahead from the exact plan instead
 // of charged batch by batch.
 //
-// The checks of one inference, their count and their bound (MobileNetV1 0.25_128 with the
-// default offline phase, as TestPlanSecurity prints it; docs/design-notes.md, session 12):
+// The checks of one inference: what each is counted per, its count for MobileNetV1
+// 0.25_128 with the default offline phase (TestSpdz2kOfflinePrediction prints them) and
+// -log2 of its bound (docs/design-notes.md, session 12):
 //
-//	check                                        count 0.25_128    bits each
-//	tinyot AND batch (WRK17 buckets, bucket.go)  48 (of ~2.61M)    46.48 (buckets of 3)
-//	private edaBit bucket check (2 per refill)   52 (2^15 buckets) 48.42 (buckets of 4)
-//	private daBit bucket check (2 per call)      0                 >= 40 + share
-//	online MAC check (Verify, Open's check)      <= 2 per Open/OpenB + opened/2^22 + 3: 57
-//	online binary check (hash of D, GF(2^64))    as the MAC checks 64
-//	COPEe authentication check (Π_[[·]])         per triple, input mask, Open, refill: 57
-//	offline MAC check (sacrifice, buckets, Beaver) per triple, refill, daBit call: 57
-//	sacrifice coin t (Π_Triple)                  per triple       64
-//	Π_Triple privacy (leftover hash, below)      per Π_Triple triple 63
-//	QuickSilver proof (provenSum)                2 per refill     128 - log2(G+1)
-//	tinyot Check (open.go)                       per AND call, batch, refill: 127
-//	KOS consistency check, hash term (ot/kos.go) per OT extension: 105
-//	hemat proof (TopGear / key proof)            2 per HE triple, per key pair: 128
-//	hemat noise flooding (per response poly)     per response polynomial: 56
+//	check (counted per)                                     0.25_128  bits each
+//	tinyot AND batch, WRK17 buckets (planned batch)               48  46.48 (2.61M, buckets of 3)
+//	private edaBit bucket check (2 per planned refill)            54  48.28 (31,752 buckets of 4)
+//	private daBit bucket check (2 per DaBits call)                 0  42 + log2(checks) or more
+//	hemat noise flooding (HE response polynomial)                652  56 (privacy)
+//	COPEe authentication (triple, input mask, Open, refill)       84  57
+//	offline MAC check (triple, refill, daBit call)                82  57
+//	online MAC check (2 per Open/OpenB, opened/2^22, client 3)     6  57
+//	online binary check (as the online MAC check)                  6  64
+//	sacrifice coin t (triple)                                     28  64
+//	Π_Triple privacy, leftover hash (Π_Triple triple)              0  63
+//	QuickSilver proof (2 per refill)                              54  128 - log2(G+1)
+//	KOS check's hash term (OT extension)                        <=830 105
+//	tinyot Check (AND call, batch, refill)                      <=367 127
+//	hemat proof (2 per HE triple, key pair)                      <=58 128
 //
 // The first two rows are almost all of the bound; they are sized here. The bucket
-// checks (edaBits and daBits) get a quarter of the budget: each check's bucket size is
-// the smallest with 42 + log2(checks) bits (bucketBits). The AND pool gets what is left:
+// checks (edaBits and daBits) get a share 2^-c of the budget: each check's bucket size is
+// the smallest with c + log2(checks) bits (bucketBits). The AND pool gets what is left:
 // the smallest bucket size, and then the smallest tinyot batch (from tinyot.DefaultBatch
-// in steps of 2^19 up to maxANDBatch) whose batches fit (andSizing). The pool also makes
-// the edaBit refills' combining adders' triples, which until session 12 were one tinyot
-// batch of their own per refill. 0.25_128 (session 11: 70 + 51 tinyot batches of about
-// 2^20 and 102 edaBit checks of 2^14 buckets, about 36.5 bits) gets 48 batches of 2.61M
-// triples in buckets of 3 and 52 edaBit checks of 2^15 buckets of 4: 40.5 bits.
+// in steps of 2^19 up to maxANDBatch) whose batches fit (andSizing). Of the shares c in
+// checkShares, planSecurity takes the one whose sizing sends the fewest bytes, then the
+// smallest AND batch. The pool also makes the edaBit refills' combining adders' triples,
+// which until session 12 were one tinyot batch of their own per refill. 0.25_128
+// (session 11: 70 + 51 tinyot batches of about 2^20 and 102 edaBit checks of 2^14
+// buckets, about 36.5 bits) gets 48 batches of 2.61M triples in buckets of 3 and 54
+// edaBit checks, 52 of them of 31,752 buckets of 4 (refills of up to 2^15): 40.48 bits,
+// for the same bytes.
 //
 // The rows whose count is bounded rather than planned exactly: the online MAC checks run
 // at every Open and OpenB (two: the Verify of everything before and the opening's own),
 // whenever 2^22 arithmetic openings are pending (maxPending; the opened elements of each
 // call are counted), and at the client's input and output; each covers both worlds. The
 // privacy of Π_Triple against a malicious OT sender that uses wrong correlations (the
-// selective failure of otsource.go's Triples section): it learns m of the honest party's
-// a-bits and passes the sacrifice with probability 2^-m, and an entry with m leaked bits
-// is 2^-(128 - m)/2 from uniform (leftover hash lemma, 384 bits hashed to 256); the
-// distinguishing advantage is the product, at most 2^-64 per leaked entry and 2^-63 over
-// the m <= 64 entries a cheater can usefully attack, which the table charges per triple.
+// selective failure of otsource.go's Triples section): it learns m_q of the honest
+// party's a-bits of entry q, m = sum m_q in all, and passes the sacrifice with probability
+// 2^-m; an entry with m_q leaked bits is 2^-(128 - m_q)/2 from uniform (leftover hash
+// lemma, 384 bits hashed to 256), so the distinguishing advantage is at most m 2^-(64 +
+// m/2) <= 2^-63.9, charged as 2^-63 per triple.
 // The KOS check's guess of m bits of the sender's secret is not a per-check term: the
 // guesses of all extensions pass together with probability 2^-m (the session aborts at
 // the first failure), and the bits learned lower the computational security only; the
@@ -84,9 +88,9 @@ const (
 	heFloodBits     = 56  // hemat's noise flooding, per response polynomial
 )
 
-// checkShareBits is -log2 of the share of the budget that the private edaBit and daBit
-// bucket checks get together (a quarter of 2^-StatBits).
-const checkShareBits = StatBits + 2
+// checkShares are the shares of the budget (-log2) that planSecurity tries for the
+// private edaBit and daBit bucket checks together, from half the budget to 1/64.
+var checkShares = []float64{41, 41.5, 42, 42.5, 43, 44, 46}
 
 // maxANDBatch is the largest tinyot batch of the AND pool (2^22 triples: about 2.7 GB per
 // party while it runs, tinyot.Triples' 650 bytes per triple).
@@ -133,7 +137,7 @@ func (s Security) String() string {
 type planChecks struct {
 	opens      int64 // Open and OpenB calls
 	pending    int64 // arithmetic elements opened in Beaver products and A2B
-	inputs     int64 // Input calls (an input mask each)
+	inputs     int64 // Input and Open calls (an input mask each)
 	randoms    int64 // Open calls (a random [t] each)
 	otTriples  int64 // Π_Triple triples (calls)
 	otBatches  int64 // Π_Triple's OT batches (tripleBatch)
@@ -165,12 +169,12 @@ func edaParts(n int64, f func(gen int)) {
 func edaAdderANDs(n int64, m int) int64 { return n * int64(m-1) }
 
 // bucketBits is the bits each of k private bucket checks keeps so that together they
-// keep checkShareBits (at least daBitStatBits).
-func bucketBits(k int64) float64 {
+// keep share bits (at least daBitStatBits).
+func bucketBits(k int64, share float64) float64 {
 	if k <= 0 {
 		return daBitStatBits
 	}
-	return max(daBitStatBits, checkShareBits+math.Log2(float64(k)))
+	return max(daBitStatBits, share+math.Log2(float64(k)))
 }
 
 // bucketFor is the smallest bucket size with bits bits (at least daBitStatBits) of
@@ -248,8 +252,35 @@ func andSizing(ands int64, budget float64) (batch, bucket int, ok bool) {
 
 // planSecurity sizes the offline phase for the plan pc and the checks ck (file comment)
 // and returns the inference's checks with their bounds; an errs.Config error if no
-// sizing keeps StatBits bits.
+// sizing keeps StatBits bits. Of the shares of the bucket checks in checkShares it takes
+// the one whose sizing sends the fewest bytes for the AND triples and edaBits
+// (andPlanBytes, edaPlanBytes), and of equal ones the smallest AND batch (memory).
 func planSecurity(pc planCounts, ck planChecks) (Security, sizing, error) {
+	var best Security
+	var bestSize sizing
+	var bestErr error
+	bestBytes := int64(-1)
+	for _, share := range checkShares {
+		sec, sz, err := planSecurityShare(pc, ck, share)
+		if err != nil {
+			if bestBytes < 0 && bestErr == nil {
+				best, bestSize, bestErr = sec, sz, err
+			}
+			continue
+		}
+		bytes := andPlanBytes(pc.ands, sz.andBatch, sz.andBucket)
+		for m, n := range pc.eda {
+			bytes += edaPlanBytes(n, m, sz.checkBits)
+		}
+		if bestBytes < 0 || bytes < bestBytes || bytes == bestBytes && sz.andBatch < bestSize.andBatch {
+			best, bestSize, bestErr, bestBytes = sec, sz, nil, bytes
+		}
+	}
+	return best, bestSize, bestErr
+}
+
+// planSecurityShare is planSecurity with share bits for the bucket checks.
+func planSecurityShare(pc planCounts, ck planChecks, share float64) (Security, sizing, error) {
 	var s Security
 	add := func(check string, count int64, bits float64) {
 		if count > 0 {
@@ -263,17 +294,18 @@ func planSecurity(pc planCounts, ck planChecks) (Security, sizing, error) {
 	for _, m := range sortedKeys(pc.eda) {
 		edaParts(pc.eda[m], func(gen int) { eda = append(eda, refill{gen, m}); refills++ })
 	}
-	sz := sizing{checkBits: bucketBits(2*refills + 2*int64(len(ck.daBitCalls)))}
-	edaChecks, daChecks := map[int]int64{}, map[int]int64{}
-	var qsGates int64 // the largest proven sum's gates
+	sz := sizing{checkBits: bucketBits(2*refills+2*int64(len(ck.daBitCalls)), share)}
+	edaChecks, daChecks, maxM := map[int]int64{}, map[int]int64{}, map[int]int{}
 	for _, r := range eda {
 		N := max(r.gen, edaBitMin)
 		edaChecks[N] += 2
-		qsGates = max(qsGates, int64(r.m-1)*int64(N)*int64(bucketFor(N, edaBitOpened, sz.checkBits)-1))
+		maxM[N] = max(maxM[N], r.m)
 	}
+	var qsGates int64 // the largest proven sum's gates
 	for _, N := range sortedKeys(edaChecks) {
 		B := bucketFor(N, edaBitOpened, sz.checkBits)
 		add(fmt.Sprintf("private edaBit check of %d buckets of %d", N, B), edaChecks[N], daBitSecurity(N, B, edaBitOpened))
+		qsGates = max(qsGates, int64(maxM[N]-1)*int64(N)*int64(B-1))
 	}
 	for _, n := range ck.daBitCalls {
 		daChecks[max(n, daBitPool)] += 2
@@ -322,9 +354,10 @@ func (ck *planChecks) online(call mpc.Call) {
 	switch call.Op {
 	case "Input":
 		ck.inputs += call.Count
-	case "Open":
+	case "Open": // a random [t], and an input mask when opened to one party
 		ck.opens += call.Count
 		ck.randoms += call.Count
+		ck.inputs += call.Count
 	case "OpenB":
 		ck.opens += call.Count
 	case "Mul":
