@@ -8,8 +8,8 @@ package spdz2k
 //
 //   - AND triples: one pool, refilled in batches of ceil(P / ceil(P / batch)) triples for
 //     P planned and not yet made, in buckets of the plan's size (security.go: the
-//     smallest bucket, then the smallest batch from 2^20 in steps of 2^19, that keeps the
-//     inference's 40 bits; 0.25_128: 48 batches of about 2.61M in buckets of 3). The
+//     smallest bucket, then the smallest batch from 2^20 in steps of 2^18, that keeps the
+//     inference's 40 bits; 0.25_128: 54 batches of about 2.32M in buckets of 3). The
 //     pool serves the online AND calls, CarryEdaBits' prefix products and the edaBit
 //     refills' combining adders (until session 12 a tinyot batch of their own per
 //     refill). Per-call batches (before session 11) had buckets of 4 to 6, a third or

@@ -15,7 +15,7 @@ package spdz2k
 // -log2 of its bound (docs/design-notes.md, session 12):
 //
 //	check (counted per)                                     0.25_128  bits each
-//	tinyot AND batch, WRK17 buckets (planned batch)               48  46.48 (2.61M, buckets of 3)
+//	tinyot AND batch, WRK17 buckets (planned batch)               54  46.14 (2.32M, buckets of 3)
 //	private edaBit bucket check (2 per planned refill)            54  48.28 (31,752 buckets of 4)
 //	private daBit bucket check (2 per DaBits call)                 0  42 + log2(checks) or more
 //	hemat noise flooding (HE response polynomial)                652  56 (privacy)
@@ -34,13 +34,13 @@ package spdz2k
 // checks (edaBits and daBits) get a share 2^-c of the budget: each check's bucket size is
 // the smallest with c + log2(checks) bits (bucketBits). The AND pool gets what is left:
 // the smallest bucket size, and then the smallest tinyot batch (from tinyot.DefaultBatch
-// in steps of 2^19 up to maxANDBatch) whose batches fit (andSizing). Of the shares c in
+// in steps of 2^18 up to maxANDBatch) whose batches fit (andSizing). Of the shares c in
 // checkShares, planSecurity takes the one whose sizing sends the fewest bytes, then the
 // smallest AND batch. The pool also makes the edaBit refills' combining adders' triples,
 // which until session 12 were one tinyot batch of their own per refill. 0.25_128
 // (session 11: 70 + 51 tinyot batches of about 2^20 and 102 edaBit checks of 2^14
-// buckets, about 36.5 bits) gets 48 batches of 2.61M triples in buckets of 3 and 54
-// edaBit checks, 52 of them of 31,752 buckets of 4 (refills of up to 2^15): 40.48 bits,
+// buckets, about 36.5 bits) gets 54 batches of 2.32M triples in buckets of 3 and 54
+// edaBit checks, 52 of them of 31,752 buckets of 4 (refills of up to 2^15): 40.08 bits,
 // for the same bytes.
 //
 // The rows whose count is bounded rather than planned exactly: the online MAC checks run
@@ -97,7 +97,7 @@ var checkShares = []float64{41, 41.5, 42, 42.5, 43, 44, 46}
 const maxANDBatch = 1 << 22
 
 // andBatchStep is the step of the AND pool's batch sizes from tinyot.DefaultBatch up.
-const andBatchStep = 1 << 19
+const andBatchStep = 1 << 18
 
 // SecurityTerm is one kind of statistical check of an inference: Count checks, each
 // failing with probability at most 2^-Bits.

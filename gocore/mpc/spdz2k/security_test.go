@@ -24,7 +24,7 @@ func TestPlanSecurity(t *testing.T) {
 	}{
 		{"0.25_128", planCounts{ands: 125_364_377, eda: map[int]int64{14: 256, 64: 825_554}},
 			planChecks{opens: 1, pending: 1_395_161, inputs: 1, randoms: 1, heTriples: 28, heKeys: 1, heResps: 652, andCalls: 166},
-			1<<21 + 1<<19, 3, false},
+			1<<21 + 1<<18, 3, false},
 		{"digits", planCounts{ands: 372_842, eda: map[int]int64{11: 768, 64: 2_324}},
 			planChecks{opens: 1, pending: 10_778, inputs: 1, randoms: 1, otTriples: 5, otBatches: 5, heTriples: 2, heKeys: 1, heResps: 6, andCalls: 15, daBitCalls: []int{512, 256}},
 			1 << 20, 3, false},

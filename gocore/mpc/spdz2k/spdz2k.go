@@ -48,7 +48,7 @@
 // 2^-40 (StatBits): Preprocess computes it from the inference's plan, sizes the AND
 // triples' tinyot batches and buckets and the edaBit and daBit bucket checks to keep it,
 // and refuses (errs.Config) an inference that cannot (security.go lists the checks;
-// MobileNetV1 0.25_128: 40.5 bits, PredictSecurityHE).
+// MobileNetV1 0.25_128: 40.08 bits, PredictSecurityHE).
 //
 // Correlated randomness comes from a Source (source.go): by default the two parties'
 // own maliciously secure offline phase over OT (otsource.go: KOS-checked OT extension,
