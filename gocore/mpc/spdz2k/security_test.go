@@ -2,9 +2,12 @@ package spdz2k
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/qmpc/qmpc/gocore/errs"
+	"github.com/qmpc/qmpc/gocore/mpc"
+	"github.com/qmpc/qmpc/gocore/tinyot"
 )
 
 // TestPlanSecurity: planSecurity sizes the offline phase of the given plans (the counts
@@ -109,5 +112,43 @@ func TestSecurityBits(t *testing.T) {
 	}
 	if got := (Security{}).Bits(); !math.IsInf(got, 1) {
 		t.Errorf("no checks: %v bits", got)
+	}
+}
+
+// TestPreprocessSecurity: Preprocess hands the sizing of planSecurity to the OT source
+// (tinyot's batch and bucket size, the bucket checks' bits), and refuses an inference
+// whose checks cannot keep StatBits bits with an errs.Config error naming the bound,
+// before any offline work.
+func TestPreprocessSecurity(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		opens   int64
+		refused bool
+	}{
+		{"one output", 1, false},
+		{"2^16 outputs", 1 << 16, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &otSource{bin: &tinyot.Party{Batch: tinyot.DefaultBatch}}
+			p := &Protocol{src: s}
+			d := &mpc.Demand{Calls: []mpc.Call{{Op: "AND", N: 5000, Count: 1}, {Op: "Open", N: 1, Party: 1, Count: tc.opens}}}
+			err := p.Preprocess(d)
+			if tc.refused {
+				if errs.KindOf(err) != errs.Config || !strings.Contains(err.Error(), "2^-40") {
+					t.Fatalf("got %v, want a Config error naming 2^-40", err)
+				}
+				if s.plan.ands != 0 {
+					t.Errorf("a refused plan was set: %d AND triples", s.plan.ands)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, sz, _ := planSecurity(planCounts{ands: 5000}, planChecks{opens: 1, inputs: 1, randoms: 1, andCalls: 1})
+			if s.plan.ands != 5000 || s.bin.Batch != sz.andBatch || s.bin.Bucket != sz.andBucket || s.checkBits != sz.checkBits || sz.andBucket != 4 {
+				t.Errorf("plan %d ANDs, batch %d, bucket %d, bits %.2f; want 5000 in the sizing %+v (buckets of 4)", s.plan.ands, s.bin.Batch, s.bin.Bucket, s.checkBits, sz)
+			}
+		})
 	}
 }
