@@ -375,11 +375,7 @@ func (p *Protocol) Preprocess(d *mpc.Demand) error {
 	}
 	// The statistical security per inference (security.go): refused if no sizing keeps
 	// StatBits bits; else the source makes the plan with that sizing.
-	if ip.secErr != nil {
-		return ip.secErr
-	}
-	ots.setPlan(ip.counts, ip.size)
-	return nil
+	return ots.usePlan(ip)
 }
 
 // b2aANDs counts the AND triples per element of B2A of w >= b2aEdaMinWidth bits

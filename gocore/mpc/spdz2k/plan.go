@@ -68,6 +68,16 @@ func (s *otSource) setPlan(pc planCounts, sz sizing) {
 	s.checkBits = sz.checkBits
 }
 
+// usePlan sets the plan ip of the next inference (setPlan), or returns its refusal:
+// planSecurity's errs.Config error when no sizing keeps StatBits bits.
+func (s *otSource) usePlan(ip inferencePlan) error {
+	if ip.secErr != nil {
+		return ip.secErr
+	}
+	s.setPlan(ip.counts, ip.size)
+	return nil
+}
+
 // andTake returns n AND triples from the pool, refilling it by the plan (file comment):
 // each refill is one tinyot batch of the next equal part of the plan, whatever the calls'
 // sizes, or, beyond the plan, what the call is missing.

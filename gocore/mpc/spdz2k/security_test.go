@@ -115,10 +115,10 @@ func TestSecurityBits(t *testing.T) {
 	}
 }
 
-// TestPreprocessSecurity: Preprocess hands the sizing of planSecurity to the OT source
-// (tinyot's batch and bucket size, the bucket checks' bits), and refuses an inference
-// whose checks cannot keep StatBits bits with an errs.Config error naming the bound,
-// before any offline work.
+// TestPreprocessSecurity: the plan Preprocess computes (predictPlan) hands the sizing of
+// planSecurity to the OT source (usePlan: tinyot's batch and bucket size, the bucket
+// checks' bits), or refuses an inference whose checks cannot keep StatBits bits with an
+// errs.Config error naming the bound, before any offline work.
 func TestPreprocessSecurity(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -130,9 +130,12 @@ func TestPreprocessSecurity(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &otSource{bin: &tinyot.Party{Batch: tinyot.DefaultBatch}}
-			p := &Protocol{src: s}
 			d := &mpc.Demand{Calls: []mpc.Call{{Op: "AND", N: 5000, Count: 1}, {Op: "Open", N: 1, Party: 1, Count: tc.opens}}}
-			err := p.Preprocess(d)
+			_, ip, err := predictPlan(d, false, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = s.usePlan(ip)
 			if tc.refused {
 				if errs.KindOf(err) != errs.Config || !strings.Contains(err.Error(), "2^-40") {
 					t.Fatalf("got %v, want a Config error naming 2^-40", err)
