@@ -241,6 +241,14 @@ func TestSpdz2kOfflinePrediction(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("%s: OT %.2f GB (%v); default (HE linear layers) %.2f GB (%v)", m, ot.Total()/1e9, ot, he.Total()/1e9, he)
+		sec, err := spdz2k.PredictSecurityHE(d.Infer, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: statistical security per inference (default offline phase) %v", m, sec)
+		if sec.Bits() < spdz2k.StatBits {
+			t.Errorf("%s: %.2f bits per inference, below %d", m, sec.Bits(), spdz2k.StatBits)
+		}
 		if he.Total() >= ot.Total() {
 			t.Errorf("%s: HE prediction %.2f GB not below OT's %.2f GB", m, he.Total()/1e9, ot.Total()/1e9)
 		}

@@ -23,7 +23,7 @@ func CheckBytes(first bool) int64 {
 func AuthenticateBytes(n, k int) int64 { return ot.DeltaCOTBytes(n, k, true) }
 
 // TriplesBytes is what party 0 (first) or party 1 sends in Triples(n) with the given
-// Batch and TotalTriples, the final Check included.
+// Batch and TotalTriples (Bucket 0), the final Check included.
 func TriplesBytes(n, batch, total, k int, first bool) int64 {
 	if n == 0 {
 		return 0
@@ -32,18 +32,23 @@ func TriplesBytes(n, batch, total, k int, first bool) int64 {
 	var t int64
 	for off := 0; off < n; off += batch {
 		l := min(batch, n-off)
-		bs := BucketSize(l, batches)
-		N := l * bs
-		nw := int64(words(N))
-		t += 3 * ot.DeltaCOTBytes(N, k, true) // x, y, r
-		t += 8*nw + 16*int64(N)               // u, G
-		t += 8 * nw                           // d
-		if first {
-			t += 32 + 32 // seed commitment, opening
-		} else {
-			t += 16 // seed
-		}
-		t += OpenBytes(l * (bs - 1))
+		t += BatchBytes(l, BucketSize(l, batches), k, first)
 	}
 	return t + CheckBytes(first)
+}
+
+// BatchBytes is what party 0 (first) or party 1 sends for one batch of l triples in
+// buckets of bs, without the final Check.
+func BatchBytes(l, bs, k int, first bool) int64 {
+	N := l * bs
+	nw := int64(words(N))
+	t := 3 * ot.DeltaCOTBytes(N, k, true) // x, y, r
+	t += 8*nw + 16*int64(N)               // u, G
+	t += 8 * nw                           // d
+	if first {
+		t += 32 + 32 // seed commitment, opening
+	} else {
+		t += 16 // seed
+	}
+	return t + OpenBytes(l*(bs-1))
 }

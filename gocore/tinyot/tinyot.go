@@ -36,7 +36,8 @@
 //
 // Two parties, static malicious corruption of either, computational security kappa =
 // 128, statistical security at least 40 bits per call of Triples, or over the whole
-// session when Party.TotalTriples declares its triples in advance (bucket.go). A cheating
+// session when Party.TotalTriples declares its triples in advance (bucket.go), or what
+// the caller's budget asks with Party.Bucket. A cheating
 // party is caught (errs.Cheating) by Check, which Triples runs itself and the online
 // protocol must run before it reveals any output; an abort may leak the random
 // preprocessing values of the aborted run, nothing else.
@@ -106,6 +107,11 @@ type Party struct {
 	// a caller that makes its triples in many calls sets it once. Both parties must use
 	// the same value.
 	TotalTriples int
+	// Bucket, if larger than the bucket size BucketSize chooses, is the bucket size of
+	// every batch: a caller that budgets its statistical security over more than this
+	// session's triples (spdz2k: over every check of an inference) asks for the larger
+	// buckets its budget needs. Both parties must use the same value.
+	Bucket int
 
 	// pool holds generated triples not yet taken (Take).
 	pool [3]Bits

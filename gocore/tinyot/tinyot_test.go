@@ -804,3 +804,31 @@ func TestBitRanges(t *testing.T) {
 		}
 	}
 }
+
+// TestTriplesBucket: with Party.Bucket above BucketSize's choice every batch uses the
+// larger buckets (BatchBytes at that size is what each party sends), the triples are
+// correct, and a Bucket below BucketSize's choice changes nothing.
+func TestTriplesBucket(t *testing.T) {
+	for _, tc := range []struct{ n, batch, bucket, want int }{
+		{3000, 2048, 6, 6}, // BucketSize(2048, 2) = 5
+		{3000, 2048, 2, 5},
+	} {
+		ps, conns := pair(t)
+		for _, p := range ps {
+			p.Batch, p.Bucket = tc.batch, tc.bucket
+		}
+		var a, b, c [2]Bits
+		before := [2]int64{conns[0].Stats().BytesSent, conns[1].Stats().BytesSent}
+		must2(t, conns, func() (err error) { a[0], b[0], c[0], err = ps[0].Triples(tc.n); return },
+			func() (err error) { a[1], b[1], c[1], err = ps[1].Triples(tc.n); return })
+		for i := range 2 {
+			want := BatchBytes(tc.batch, tc.want, ot.DefaultK, i == 0) + BatchBytes(tc.n-tc.batch, tc.want, ot.DefaultK, i == 0) + CheckBytes(i == 0)
+			if got := conns[i].Stats().BytesSent - before[i]; got != want {
+				t.Fatalf("bucket %d: party %d sent %d bytes, want %d (buckets of %d)", tc.bucket, i, got, want, tc.want)
+			}
+		}
+		if err := checkTriples(ps, a, b, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -98,8 +98,8 @@ import (
 // shares, (a_0 xor a_1) AND (b_0 xor b_1) = c_0 xor c_1 for every triple, all MAC
 // relations holding. Both parties call it. It runs in batches of p.Batch triples with the
 // bucket size of BucketSize(batch, batches), batches counted over max(n, p.TotalTriples)
-// triples, and ends with Check (so it also checks any openings pending before the call):
-// errs.Cheating if the peer deviated. Memory: about 650 bytes per triple of a batch while
+// triples, or p.Bucket if larger, and ends with Check (so it also checks any openings
+// pending before the call): errs.Cheating if the peer deviated. Memory: about 650 bytes per triple of a batch while
 // it runs (bucket size 3), and 96 bytes per triple returned.
 func (p *Party) Triples(n int) (a, b, c Bits, err error) {
 	if n < 0 || p.Batch < 1 {
@@ -112,12 +112,13 @@ func (p *Party) Triples(n int) (a, b, c Bits, err error) {
 	a, b, c = NewBits(n), NewBits(n), NewBits(n)
 	for off := 0; off < n && err == nil; off += p.Batch {
 		l := min(p.Batch, n-off)
+		bs := max(BucketSize(l, batches), p.Bucket)
 		if off%64 == 0 { // in place (every batch unless Batch is not a multiple of 64)
-			err = p.triplesBatch(view(a, off, l), view(b, off, l), view(c, off, l), BucketSize(l, batches))
+			err = p.triplesBatch(view(a, off, l), view(b, off, l), view(c, off, l), bs)
 			continue
 		}
 		ta, tb, tc := NewBits(l), NewBits(l), NewBits(l)
-		err = p.triplesBatch(ta, tb, tc, BucketSize(l, batches))
+		err = p.triplesBatch(ta, tb, tc, bs)
 		place(&a, ta, off)
 		place(&b, tb, off)
 		place(&c, tc, off)

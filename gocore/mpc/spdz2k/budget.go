@@ -13,8 +13,8 @@ package spdz2k
 // whose HE products send fewer bytes are charged hemat's exact upload and response sizes,
 // the authentication of their five vectors and one public key with its proof per key
 // pair (PredictOfflineHE); the rest as below. MobileNetV1 0.25_128 is predicted at 17.55
-// GB per party (edaBits 8.58, AND triples 6.24, the HE triples' authentication 1.91, HE
-// products 0.78).
+// GB per party (AND triples 10.66 with the edaBits' combining adders since session 12,
+// edaBits 4.15, the HE triples' authentication 1.91, HE products 0.78).
 //
 // The prediction (PredictOffline) follows the OT source's message sizes: Π_Triple sends
 // tau correlated OTs of l Z_2^128 elements per unit (16 l bytes of corrections and about 4
@@ -44,7 +44,6 @@ import (
 	"github.com/qmpc/qmpc/gocore/hemat"
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/mpc/count"
-	"github.com/qmpc/qmpc/gocore/tinyot"
 )
 
 // MaxOfflineBytes is the most the offline phase may send per party for one
@@ -186,17 +185,31 @@ func predictOffline(d *mpc.Demand, lowDepth bool, he *heMode) (OfflineCost, erro
 }
 
 // planCounts is what an inference draws of the pooled correlations (plan.go): AND
-// triples (ANDTriples and CarryEdaBits' prefix products) and edaBits by length.
+// triples (ANDTriples, CarryEdaBits' prefix products and the edaBit refills' combining
+// adders) and edaBits by length.
 type planCounts struct {
 	ands int64
 	eda  map[int]int64
 }
 
-// predictPlan is predictOffline with the counts of the pooled correlations, which it
-// charges by the refills plan.go makes of them (andPlanBytes, edaPlanBytes).
-func predictPlan(d *mpc.Demand, lowDepth bool, he *heMode) (OfflineCost, planCounts, error) {
+// inferencePlan is an inference's plan: the pooled correlations' counts, the sizing
+// that keeps its statistical security and that security (security.go), and
+// planSecurity's refusal if no sizing keeps StatBits bits.
+type inferencePlan struct {
+	counts planCounts
+	size   sizing
+	sec    Security
+	secErr error
+}
+
+// predictPlan is predictOffline with the inference's plan: the counts of the pooled
+// correlations, which it charges by the refills plan.go makes of them (andPlanBytes,
+// edaPlanBytes) with the sizing of planSecurity.
+func predictPlan(d *mpc.Demand, lowDepth bool, he *heMode) (OfflineCost, inferencePlan, error) {
 	c := OfflineCost{}
 	pc := planCounts{eda: map[int]int64{}}
+	var ck planChecks
+	var ip inferencePlan
 	adders := map[[3]int]int64{}
 	var heResponses int64 // response polynomials under each party's key
 	// heTriple charges an HE triple for f if it has a plan (and reports whether).
@@ -213,17 +226,25 @@ func predictPlan(d *mpc.Demand, lowDepth bool, he *heMode) (OfflineCost, planCou
 		c["HE products"] += cnt * float64(hp.bytes)
 		c["HE triples' authentication"] += cnt * float64(int64(nA+nB+2*nC+nS)*costAuth)
 		heResponses += int64(cnt) * int64(2*hp.plan.OutPolys())
+		ck.heTriples += int64(cnt)
 		return true, nil
+	}
+	// otTriple counts Π_Triple triples of units product terms with l entries of B each.
+	otTriple := func(count, units, l int64) {
+		per := max(1, tripleBatchElems/(tripleTau*max(1, l)))
+		ck.otTriples += count
+		ck.otBatches += count * max(1, (units+per-1)/per)
 	}
 	for _, call := range d.Calls {
 		cnt := float64(call.Count)
 		n, k, m := int64(call.N), int64(call.K), int64(call.M)
+		ck.online(call)
 		switch call.Op {
 		case "GatherMulSum":
 			if g, ok := guessDepthwise(call); ok && he != nil {
 				done, err := heTriple(g, cnt)
 				if err != nil {
-					return nil, pc, err
+					return nil, ip, err
 				}
 				if done {
 					continue
@@ -232,7 +253,7 @@ func predictPlan(d *mpc.Demand, lowDepth bool, he *heMode) (OfflineCost, planCou
 		case "MatMul":
 			done, err := heTriple(matMul{call.M, call.K, call.N}, cnt)
 			if err != nil {
-				return nil, pc, err
+				return nil, ip, err
 			}
 			if done {
 				continue
@@ -243,10 +264,13 @@ func predictPlan(d *mpc.Demand, lowDepth bool, he *heMode) (OfflineCost, planCou
 			c["input masks"] += cnt * float64(n*costMask)
 		case "Mul":
 			c["triples"] += cnt * tripleCost(n, 1, n, n, n)
+			otTriple(call.Count, n, 1)
 		case "MulSum", "GatherMulSum":
 			c["triples"] += cnt * tripleCost(n*k, 1, n*k, n*k, n)
+			otTriple(call.Count, n*k, 1)
 		case "MatMul":
 			c["matrix triples"] += cnt * tripleCost(m*k, n, m*k, k*n, m*n)
+			otTriple(call.Count, m*k, n)
 		case "AND": // pairs with a public operand are local
 			pc.ands += call.Count * (n - int64(call.Public))
 		case "A2B": // one edaBit per element (a 64-bit one above a2bFullEda) and the adder
@@ -255,7 +279,7 @@ func predictPlan(d *mpc.Demand, lowDepth bool, he *heMode) (OfflineCost, planCou
 			if !ok {
 				var err error
 				if ands, err = adderANDs(call.N, call.W, call.Lo, lowDepth); err != nil {
-					return nil, pc, err
+					return nil, ip, err
 				}
 				adders[key] = ands
 			}
@@ -272,28 +296,41 @@ func predictPlan(d *mpc.Demand, lowDepth bool, he *heMode) (OfflineCost, planCou
 					ands, err = b2aANDs(call.W)
 				}
 				if err != nil {
-					return nil, pc, err
+					return nil, ip, err
 				}
 				pc.eda[64] += call.Count * n
 				pc.ands += call.Count * n * ands
 				continue
 			}
 			c["daBits"] += cnt * float64(n*int64(call.W)*costDaBit)
+			ck.daBits(call.Count, n*int64(call.W))
+			otTriple(call.Count, n*int64(call.W), 1)
 		case "Bit2A":
 			c["daBits"] += cnt * float64(n*costDaBit)
+			ck.daBits(call.Count, n)
+			otTriple(call.Count, n, 1)
 		}
 	}
 	if heResponses > 0 { // the public keys with their proofs, one per key pair
 		keys := (heResponses + he.params.ResponseLimit() - 1) / he.params.ResponseLimit()
 		c["HE public keys"] = float64(keys) * float64(he.params.PublicKeyBytes())
-	}
-	if pc.ands > 0 {
-		c["AND triples"] = float64(andPlanBytes(pc.ands, tinyot.DefaultBatch))
+		ck.heKeys, ck.heResps = keys, heResponses
 	}
 	for m, n := range pc.eda {
-		c["edaBits"] += float64(edaPlanBytes(n, m))
+		pc.ands += edaAdderANDs(n, m)
 	}
-	return c, pc, nil
+	ip.counts = pc
+	ip.sec, ip.size, ip.secErr = planSecurity(pc, ck)
+	if ip.secErr != nil {
+		ip.size.andBatch, ip.size.andBucket = maxANDBatch, 0
+	}
+	if pc.ands > 0 {
+		c["AND triples"] = float64(andPlanBytes(pc.ands, ip.size.andBatch, ip.size.andBucket))
+	}
+	for m, n := range pc.eda {
+		c["edaBits"] += float64(edaPlanBytes(n, m, ip.size.checkBits))
+	}
+	return c, ip, nil
 }
 
 // adderANDs counts the AND triples of A2B's adder (mpc.AddB, or highAdder for lo > 0)
@@ -352,7 +389,7 @@ func (p *Protocol) Preprocess(d *mpc.Demand) error {
 	default: // the dealer: no budget
 		return nil
 	}
-	c, pc, err := predictPlan(d, p.lowDepth, he)
+	c, ip, err := predictPlan(d, p.lowDepth, he)
 	if err != nil {
 		return fmt.Errorf("spdz2k: predicting the offline cost: %w", err)
 	}
@@ -362,8 +399,9 @@ func (p *Protocol) Preprocess(d *mpc.Demand) error {
 			"or another threat model (rep3-mal: three parties, malicious; semi2k: two parties, semi-honest)",
 			p.src.Kind(), t/1e9, c, p.maxOffline/1e9, MaxOfflineEnv)
 	}
-	ots.setPlan(pc.ands, pc.eda)
-	return nil
+	// The statistical security per inference (security.go): refused if no sizing keeps
+	// StatBits bits; else the source makes the plan with that sizing.
+	return ots.usePlan(ip)
 }
 
 // b2aANDs counts the AND triples per element of B2A of w >= b2aEdaMinWidth bits

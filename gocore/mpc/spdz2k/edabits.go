@@ -116,36 +116,41 @@ const edaBitOpened = 64
 // this many and keeps the rest in a pool for later calls of the same length. Each refill
 // of a length's pool doubles it, up to edaBitMaxGrow doublings: a small model makes few
 // edaBits (buckets of 6 for 2^8), a large one reaches buckets of 4, which keep 40 bits
-// from 2^14 buckets on (45.4 bits; 5 from 2^10). Buckets of 3 need 2^19 (40.2 bits), which for 64-bit edaBits
-// would hold about 4 GB of private edaBits at once.
+// from 2^14 buckets on (45.4 bits; 5 from 2^10) and 48.4 bits at 2^15, the largest
+// refill (about 0.6 GB per party for 64-bit edaBits while a private check runs; its
+// combining adder's triples come from the AND pool). Buckets of 3 need 2^19 (40.2 bits),
+// which for 64-bit edaBits would hold about 4 GB of private edaBits at once. Each check's
+// bucket size keeps the bits that the inference's security budget gives it
+// (security.go; at least daBitStatBits).
 const (
 	edaBitMin     = 1 << 8
-	edaBitMaxGrow = 6
+	edaBitMaxGrow = 7
 )
 
 // edaBitBucket is the smallest bucket size with daBitStatBits bits of statistical
 // security for N buckets and edaBitOpened opened edaBits.
-func edaBitBucket(N int) int {
-	for B := 2; B < 64; B++ {
-		if daBitSecurity(N, B, edaBitOpened) >= daBitStatBits {
-			return B
-		}
-	}
-	panic("spdz2k offline: no edaBit bucket size")
-}
+func edaBitBucket(N int) int { return bucketFor(N, edaBitOpened, daBitStatBits) }
 
-// bucketSize is edaBitBucket(N), computed once per N and source (the bound's binomials
-// cost milliseconds).
+// bucketSize is the bucket size of a private edaBit check of N buckets with the bits of
+// the current plan (bucketFor), computed once per N and bits (the bound's binomials cost
+// milliseconds).
 func (s *otSource) bucketSize(N int) int {
-	if b, ok := s.bucketSizes[N]; ok {
+	key := bucketKey{N, max(s.checkBits, daBitStatBits)}
+	if b, ok := s.bucketSizes[key]; ok {
 		return b
 	}
 	if s.bucketSizes == nil {
-		s.bucketSizes = map[int]int{}
+		s.bucketSizes = map[bucketKey]int{}
 	}
-	b := edaBitBucket(N)
-	s.bucketSizes[N] = b
+	b := bucketFor(N, edaBitOpened, key.bits)
+	s.bucketSizes[key] = b
 	return b
+}
+
+// bucketKey is a private edaBit check's number of buckets and bits.
+type bucketKey struct {
+	N    int
+	bits float64
 }
 
 // edaPool holds checked edaBits of one length not yet handed out: planes[j] is bit j of
@@ -560,8 +565,8 @@ func (s *otSource) edaTake(n, m int) ([]tinyot.Bits, *AShare, error) {
 	pool := s.eda[m]
 	for have := pool.len(); have < n; have = pool.len() {
 		// One refill: at most edaBitMin << edaBitMaxGrow at a time (bounded memory: about
-		// 0.5 GB per party for 2^14 edaBits of 64 bits, their private ones and triples),
-		// sized by the plan (plan.go).
+		// 0.6 GB per party for 2^15 edaBits of 64 bits while a private check runs), sized
+		// by the plan (plan.go); the combining adder's triples come from the AND pool.
 		gen := s.edaRefill(m, n-have, s.edaRefills[m])
 		s.edaRefills[m]++
 		b0, a0, err := s.privateEdaBits(0, gen, m)
@@ -572,7 +577,7 @@ func (s *otSource) edaTake(n, m int) ([]tinyot.Bits, *AShare, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		b, err := s.addPlanes(b0, b1, s.bin.Triples)
+		b, err := s.addPlanes(b0, b1, s.andTake)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -175,8 +175,11 @@ type otSource struct {
 	// eda holds checked edaBits not yet handed out, by length (edabits.go).
 	eda        map[int]*edaPool
 	edaRefills map[int]int
-	// bucketSizes caches edaBitBucket by number of buckets.
-	bucketSizes map[int]int
+	// bucketSizes caches the private edaBit checks' bucket sizes (bucketSize).
+	bucketSizes map[bucketKey]int
+	// checkBits is what each private edaBit or daBit bucket check keeps (at least
+	// daBitStatBits), set by the plan (setPlan; security.go).
+	checkBits float64
 	// plan sizes the AND triple and edaBit refills (plan.go).
 	plan offlinePlan
 }
@@ -875,14 +878,7 @@ func daBitSecurity(N, B, C int) float64 {
 const daBitPool = 1 << 10
 
 // daBitBucket is the smallest bucket size with daBitStatBits bits for N buckets.
-func daBitBucket(N int) int {
-	for B := 2; B < 64; B++ {
-		if daBitSecurity(N, B, daBitOpened) >= daBitStatBits {
-			return B
-		}
-	}
-	panic("spdz2k offline: no daBit bucket size")
-}
+func daBitBucket(N int) int { return bucketFor(N, daBitOpened, daBitStatBits) }
 
 // pickBits returns the bits idx of x (copies).
 func pickBits(x tinyot.Bits, idx []int) tinyot.Bits {
@@ -921,7 +917,7 @@ func pickShare(x *AShare, idx []int) *AShare {
 // arithmetic values are 0.
 func (s *otSource) privateDaBits(owner, want int) (tinyot.Bits, *AShare, error) {
 	N := max(want, daBitPool)
-	B := daBitBucket(N)
+	B := bucketFor(N, daBitOpened, s.checkBits)
 	M := N*B + daBitOpened
 	var bitsIn []uint64
 	x := ring128.Make(M)

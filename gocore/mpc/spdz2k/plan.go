@@ -6,22 +6,23 @@ package spdz2k
 // them in as few and as equal refills as its memory bounds allow, instead of one tinyot
 // batch per AND call and a doubling edaBit pool:
 //
-//   - AND triples: one pool, refilled in batches of ceil(P / ceil(P / tinyot batch))
-//     triples for P planned and not yet made (about 2^20 for a large model). tinyot
-//     chooses the bucket size from the batch (bucket.go, 40 bits per batch): buckets of 3
-//     from 280,000 triples, where per-call batches of the online AND calls (all below
-//     280,000 bits in MobileNetV1 0.25_128) had buckets of 4 to 6, a third or more bytes
-//     per triple. A call beyond the plan makes just what it is missing (a batch of its own,
-//     as before).
+//   - AND triples: one pool, refilled in batches of ceil(P / ceil(P / batch)) triples for
+//     P planned and not yet made, in buckets of the plan's size (security.go: the
+//     smallest bucket, then the smallest batch from 2^20 in steps of 2^18, that keeps the
+//     inference's 40 bits; 0.25_128: 54 batches of about 2.32M in buckets of 3). The
+//     pool serves the online AND calls, CarryEdaBits' prefix products and the edaBit
+//     refills' combining adders (until session 12 a tinyot batch of their own per
+//     refill). Per-call batches (before session 11) had buckets of 4 to 6, a third or
+//     more bytes per triple. A call beyond the plan makes just what it is missing (a
+//     batch of its own, outside the plan's bound).
 //   - edaBits of length m: refills of ceil(P_m / ceil(P_m / cap)) for P_m planned (cap =
-//     edaBitMin << edaBitMaxGrow = 2^14, buckets of 4 from 8,192 on), so the last refill
-//     ends with the plan and no edaBits are left over; beyond the plan the doubling
-//     refills of edaTake.
+//     edaBitMin << edaBitMaxGrow = 2^15), so the last refill ends with the plan and no
+//     edaBits are left over; beyond the plan the doubling refills of edaTake. Each
+//     private check's bucket size keeps the plan's bits (buckets of 4 from 2^15 for
+//     0.25_128's 52 checks of 48.3 bits).
 //
-// The statistical security is per batch, as before: 40 bits for each tinyot batch
-// (bucket.go, 43.7 bits for batches of about 2^20 in buckets of 3) and each private
-// edaBit check (edaBitBucket). The plan is public (both parties count the same demand),
-// so both make the same refills.
+// The plan is public (both parties count the same demand), so both make the same
+// refills with the same sizes.
 
 import (
 	"github.com/qmpc/qmpc/gocore/ot"
@@ -51,14 +52,30 @@ func equalPart(p, limit int64) int64 {
 	return (p + k - 1) / k
 }
 
-// setPlan records the plan of the next inference: ands AND triples and eda[m] edaBits of
-// length m, less what the pools already hold.
-func (s *otSource) setPlan(ands int64, eda map[int]int64) {
-	s.plan.ands = max(ands-int64(s.plan.andLeft()), 0)
+// setPlan records the plan of the next inference: pc.ands AND triples and pc.eda[m]
+// edaBits of length m, less what the pools already hold, and the sizing that keeps the
+// inference's statistical security (security.go): the AND pool's tinyot batch and bucket
+// size, and the bits of each private edaBit and daBit bucket check.
+func (s *otSource) setPlan(pc planCounts, sz sizing) {
+	s.plan.ands = max(pc.ands-int64(s.plan.andLeft()), 0)
 	s.plan.eda = map[int]int64{}
-	for m, n := range eda {
+	for m, n := range pc.eda {
 		s.plan.eda[m] = max(n-int64(s.eda[m].len()), 0)
 	}
+	if sz.andBatch > 0 {
+		s.bin.Batch, s.bin.Bucket = sz.andBatch, sz.andBucket
+	}
+	s.checkBits = sz.checkBits
+}
+
+// usePlan sets the plan ip of the next inference (setPlan), or returns its refusal:
+// planSecurity's errs.Config error when no sizing keeps StatBits bits.
+func (s *otSource) usePlan(ip inferencePlan) error {
+	if ip.secErr != nil {
+		return ip.secErr
+	}
+	s.setPlan(ip.counts, ip.size)
+	return nil
 }
 
 // andTake returns n AND triples from the pool, refilling it by the plan (file comment):
@@ -106,38 +123,38 @@ func (s *otSource) edaRefill(m, missing, refills int) int {
 }
 
 // andPlanBytes is what party 0 sends to make ands AND triples in the refills of andTake
-// with tinyot batches of batch (tinyot's exact TriplesBytes per batch; party 1 sends 112
-// bytes less per batch).
-func andPlanBytes(ands int64, batch int) int64 {
+// with tinyot batches of batch and buckets of bucket (at least tinyot's BucketSize(l, 1)
+// for a batch of l; tinyot's exact bytes per batch and the Check of each call; party 1
+// sends 112 bytes less per batch).
+func andPlanBytes(ands int64, batch, bucket int) int64 {
 	var t int64
-	for ands > 0 {
-		l := equalPart(ands, int64(batch))
-		t += tinyot.TriplesBytes(int(l), batch, 0, ot.DefaultK, true)
-		ands -= l
-	}
+	andParts(ands, batch, func(l int) {
+		_, b := andBatchBits(l, bucket)
+		t += tinyot.BatchBytes(l, b, ot.DefaultK, true) + tinyot.CheckBytes(true)
+	})
 	return t
 }
 
 // edaPlanBytes is what party 0 sends to make n edaBits of length m in the refills of
-// edaRefill.
-func edaPlanBytes(n int64, m int) int64 {
+// edaRefill, each private check keeping bits bits; their combining adders' AND triples
+// come from the AND pool (andPlanBytes of edaAdderANDs).
+func edaPlanBytes(n int64, m int, bits float64) int64 {
 	var t int64
 	buckets := map[int]int{}
-	for n > 0 {
-		gen := int(equalPart(n, edaBitMin<<edaBitMaxGrow))
+	edaParts(n, func(gen int) {
 		N := max(gen, edaBitMin)
 		if _, ok := buckets[N]; !ok {
-			buckets[N] = edaBitBucket(N)
+			buckets[N] = bucketFor(N, edaBitOpened, bits)
 		}
 		t += edaRefillBytes(gen, N, buckets[N], m)
-		n -= int64(gen)
-	}
+	})
 	return t
 }
 
 // edaRefillBytes is what party 0 sends in one refill of gen edaBits of length m (edaTake:
 // two private edaBit checks of N buckets of B, one as owner and one as verifier, and the
-// adder that combines them), message by message as edabits.go lists them.
+// adder that combines them, without its AND triples), message by message as edabits.go
+// lists them.
 func edaRefillBytes(gen, N, B, m int) int64 {
 	const (
 		coin      = 64      // commitment and seed
@@ -164,8 +181,8 @@ func edaRefillBytes(gen, N, B, m int) int64 {
 		owner += tinyot.AuthenticateBytes((m-1)*nb+qsMaskBits, k) + 32
 	}
 	t := 2*both + owner
-	if m > 1 { // the combination: ripple-carry adder on the two parties' edaBits
-		t += tinyot.TriplesBytes((m-1)*gen, tinyot.DefaultBatch, 0, k, true) + int64(m-1)*tinyot.OpenBytes(2*gen) + tinyot.CheckBytes(true)
+	if m > 1 { // the combination: ripple-carry adder on the two parties' edaBits (its triples from the AND pool)
+		t += int64(m-1)*tinyot.OpenBytes(2*gen) + tinyot.CheckBytes(true)
 	}
 	return t
 }

@@ -9,19 +9,23 @@ import (
 // TestPlannedRefills: with a plan, the AND triples and edaBits the calls draw come from
 // refills in equal parts that end with the plan (the pools are empty after the last
 // call), and party 0 sends exactly what the budget charges for them (andPlanBytes,
-// edaPlanBytes); the draws are valid (verifyEdaBits, and the AND relation).
+// edaPlanBytes, and the AND pool's triples of the edaBit refills' adders) with the
+// plan's sizing (batch, bucket, bits of the bucket checks); the draws are valid
+// (verifyEdaBits, and the AND relation).
 func TestPlannedRefills(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		batch int   // tinyot batch (AND triples)
-		m     int   // edaBit length (0: AND triples)
-		calls []int // draws
+		size  sizing // the plan's sizing
+		m     int    // edaBit length (0: AND triples)
+		calls []int  // draws
 	}{
-		{"AND one batch", 1 << 20, 0, []int{1000, 3000, 1}},
-		{"AND three batches", 4096, 0, []int{5000, 100, 4900}},
-		{"edaBits m=8 one refill", 0, 8, []int{100, 200}},
-		{"edaBits m=64 below edaBitMin", 0, 64, []int{60, 40}},
-		{"edaBits m=2 two refills", 0, 2, []int{7000, 13000, 400}},
+		{"AND one batch", sizing{andBatch: 1 << 20}, 0, []int{1000, 3000, 1}},
+		{"AND three batches", sizing{andBatch: 4096}, 0, []int{5000, 100, 4900}},
+		{"AND three batches buckets of 6", sizing{andBatch: 4096, andBucket: 6}, 0, []int{5000, 100, 4900}},
+		{"edaBits m=8 one refill", sizing{andBatch: 1 << 20}, 8, []int{100, 200}},
+		{"edaBits m=64 below edaBitMin", sizing{andBatch: 1 << 20}, 64, []int{60, 40}},
+		{"edaBits m=64 below edaBitMin, 50 bits", sizing{andBatch: 1 << 20, checkBits: 50}, 64, []int{60, 40}},
+		{"edaBits m=2 two refills", sizing{andBatch: 1 << 20}, 2, []int{20000, 13000, 400}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			conns := net.NewPipes(2)
@@ -30,15 +34,12 @@ func TestPlannedRefills(t *testing.T) {
 			for _, n := range tc.calls {
 				total += n
 			}
+			pc := planCounts{ands: int64(total)}
+			if tc.m > 0 {
+				pc = planCounts{ands: edaAdderANDs(int64(total), tc.m), eda: map[int]int64{tc.m: int64(total)}}
+			}
 			for p := range 2 {
-				if tc.batch > 0 {
-					s[p].bin.Batch = tc.batch
-				}
-				if tc.m == 0 {
-					s[p].setPlan(int64(total), nil)
-				} else {
-					s[p].setPlan(0, map[int]int64{tc.m: int64(total)})
-				}
+				s[p].setPlan(pc, tc.size)
 			}
 			before := conns[0].Stats().BytesSent
 			for _, n := range tc.calls {
@@ -65,12 +66,11 @@ func TestPlannedRefills(t *testing.T) {
 				}
 			}
 			got := conns[0].Stats().BytesSent - before
-			var want int64
 			left := s[0].plan.andLeft()
-			if tc.m == 0 {
-				want = andPlanBytes(int64(total), s[0].bin.Batch)
-			} else {
-				want, left = edaPlanBytes(int64(total), tc.m), s[0].eda[tc.m].len()
+			want := andPlanBytes(pc.ands, tc.size.andBatch, tc.size.andBucket)
+			if tc.m > 0 {
+				want += edaPlanBytes(int64(total), tc.m, tc.size.checkBits)
+				left += s[0].eda[tc.m].len()
 			}
 			if got != want || left != 0 {
 				t.Errorf("party 0 sent %d bytes, budget %d; %d left in the pool", got, want, left)

@@ -43,11 +43,12 @@
 // errs.Cheating error at both parties (verdict exchange). The probability that a
 // change goes undetected is at most 2^-(s - log2(s+1)) ~ 2^-57 per arithmetic MAC check
 // (SPDZ2k, Theorem 1 and Lemma 1 with s = 64), and 2^-64 per binary check plus the
-// collision probability of SHA-256: at least 40 bits over any run of up to 2^17 checks.
-// The offline phase's checks keep at least 40 bits each (every tinyot batch, every edaBit
-// bucket check); over a whole inference a union bound over them is lower: about 36.5
-// bits for MobileNetV1 0.25_128's 121 tinyot batches and 102 edaBit checks (design notes,
-// session 11, which also say how to reach 40 per inference).
+// collision probability of SHA-256. Per inference: with its own offline phase, the union
+// bound over every statistical check of one inference, online and offline, is at most
+// 2^-40 (StatBits): Preprocess computes it from the inference's plan, sizes the AND
+// triples' tinyot batches and buckets and the edaBit and daBit bucket checks to keep it,
+// and refuses (errs.Config) an inference that cannot (security.go lists the checks;
+// MobileNetV1 0.25_128: 40.08 bits, PredictSecurityHE).
 //
 // Correlated randomness comes from a Source (source.go): by default the two parties'
 // own maliciously secure offline phase over OT (otsource.go: KOS-checked OT extension,
