@@ -32,11 +32,12 @@ package rep3
 // (drawn by parties 1 and 2) unknown to it, party 2 likewise with r_1: y is uniform to
 // each, also with errors it added to its AND words (or to its components of their
 // inputs), which the proofs catch only after the opening. Why, for party 0 (party 2 is
-// symmetric with r_1): a deviation of party 0 adds known bits to AND outputs (rep3's
-// reshares are XOR-additive) and so to carries. Plane m of the opened y' is S_m ^ C_{m-1}
-// ^ k_m with S_m = x_m ^ r_1_m ^ r_2_m, and every carry C_{m-1}, k_m (altered or not) is a
-// function of x, r_1, the errors and the planes of r_2 BELOW m only (full-adder layer:
-// plane m-1; ripple: planes below m). So for fixed x, r_1 and errors, y'_m = r_2_m ^
+// symmetric with r_1): a deviation of party 0 (a changed reshare, or its components of an
+// AND's inputs used inconsistently) changes that AND's output by bits that depend only on
+// its choices and on what the AND's inputs depend on, and so the carries. Plane m of the
+// opened y' is S_m ^ C_{m-1} ^ k_m with S_m = x_m ^ r_1_m ^ r_2_m, and every carry
+// C_{m-1}, k_m (altered or not) is a function of x, r_1, party 0's choices and the planes
+// of r_2 BELOW m only (full-adder layer: plane m-1; ripple: planes below m). So for fixed x, r_1 and errors, y'_m = r_2_m ^
 // f_m(r_2's planes below m): the map r_2 -> y' is triangular with a bijective diagonal,
 // hence a bijection of Z_2^64, and y' is uniform whatever x is. A changed opening message
 // is caught by the holders' hash comparison before anything else is revealed. The AND words and the opening are checked before
