@@ -15,9 +15,9 @@ package spdz2k
 // as a reference for the non-strict check; nothing is copied.
 //
 // Threat model: as the rest of otsource.go (two parties, static malicious corruption of
-// either, abort with errs.Cheating at both parties; statistical security 40 bits per
-// private edaBit check by daBitSecurity's bound (edaBitBucket), computational kappa =
-// 128).
+// either, abort with errs.Cheating at both parties; statistical security at least 40
+// bits per private edaBit check by daBitSecurity's bound, more as the inference's plan
+// gives it (bucketSize, security.go), computational kappa = 128).
 //
 // # What an edaBit is here ("loose" edaBits)
 //
@@ -36,7 +36,7 @@ package spdz2k
 // # Private edaBits (privateEdaBits) and their check
 //
 // The owner draws M = N*B + C uniform values v in Z_2^128 (N = max(want, edaBitMin)), B
-// and C from edaBitBucket: it authenticates v arithmetically (Π_[[·]], only its
+// and C from bucketSize: it authenticates v arithmetically (Π_[[·]], only its
 // component, otsource.go) and inputs the m low bits of every v in binary (tinyot Input).
 // A coin permutes the M edaBits. Cut-and-choose: C are opened in both worlds, and the
 // low m bits of each opened arithmetic value must equal its opened bits. Buckets: the
@@ -59,7 +59,7 @@ package spdz2k
 // other f: a bucket mixing edaBits with delta = 0 and delta != 0 fails, so the owner
 // keeps a bad edaBit only if its bad ones fill whole buckets and none was opened: the
 // bound of daBitSecurity (Rotaru-Wood's and the edaBits paper's combinatorics: bad
-// elements fill u whole buckets, none of the C opened), evaluated in edaBitBucket.
+// elements fill u whole buckets, none of the C opened), evaluated in bucketFor.
 // Privacy of the owner's kept edaBit a (honest owner): each opened z = a + f mod 2^m and
 // a + f (whose bits from m up are masked by f's uniform high part) is masked by a fresh
 // f that is discarded; the opened edaBits are discarded.
@@ -126,10 +126,6 @@ const (
 	edaBitMin     = 1 << 8
 	edaBitMaxGrow = 7
 )
-
-// edaBitBucket is the smallest bucket size with daBitStatBits bits of statistical
-// security for N buckets and edaBitOpened opened edaBits.
-func edaBitBucket(N int) int { return bucketFor(N, edaBitOpened, daBitStatBits) }
 
 // bucketSize is the bucket size of a private edaBit check of N buckets with the bits of
 // the current plan (bucketFor), computed once per N and bits (the bound's binomials cost

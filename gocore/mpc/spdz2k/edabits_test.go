@@ -13,11 +13,11 @@ import (
 	"github.com/qmpc/qmpc/gocore/tinyot"
 )
 
-// TestEdaBitBucket: the bucket sizes for edaBitOpened opened edaBits (the parameters in
+// TestEdaBitBucket: the bucket sizes at daBitStatBits for edaBitOpened opened edaBits (the parameters in
 // the design notes) keep 40 bits, and one less would not.
 func TestEdaBitBucket(t *testing.T) {
 	for _, tc := range []struct{ n, b int }{{edaBitMin, 6}, {1 << 10, 5}, {1 << 12, 5}, {edaBitMin << edaBitMaxGrow, 4}, {1 << 17, 4}, {1 << 19, 3}, {1 << 20, 3}} {
-		b := edaBitBucket(tc.n)
+		b := bucketFor(tc.n, edaBitOpened, daBitStatBits)
 		sec := daBitSecurity(tc.n, b, edaBitOpened)
 		if b != tc.b || sec < daBitStatBits || daBitSecurity(tc.n, b-1, edaBitOpened) >= daBitStatBits {
 			t.Errorf("%d edaBits: bucket %d (%.1f bits), want %d", tc.n, b, sec, tc.b)

@@ -877,9 +877,6 @@ func daBitSecurity(N, B, C int) float64 {
 // of this many and keep what they need: with few buckets the bound needs large ones).
 const daBitPool = 1 << 10
 
-// daBitBucket is the smallest bucket size with daBitStatBits bits for N buckets.
-func daBitBucket(N int) int { return bucketFor(N, daBitOpened, daBitStatBits) }
-
 // pickBits returns the bits idx of x (copies).
 func pickBits(x tinyot.Bits, idx []int) tinyot.Bits {
 	y := tinyot.NewBits(len(idx))
@@ -1013,7 +1010,7 @@ func (s *otSource) privateDaBits(owner, want int) (tinyot.Bits, *AShare, error) 
 // (privateDaBits), combined by XOR: binary locally, arithmetic as b_0 + b_1 - 2 b_0 b_1
 // with an authenticated triple (Beaver: E = b_0 - A and F = b_1 - B opened and
 // MAC-checked). Neither party knows b = b_0 xor b_1: each b_i is uniform and secret to the
-// other. Cost per daBit: B private daBits per party (B = daBitBucket(n*w): 5 for calls of
+// other. Cost per daBit: B private daBits per party (B = bucketFor(n*w, daBitOpened, 40) or more as the plan demands: 5 for calls of
 // up to 2^13 daBits, calls of fewer than 2^10 checking a pool of 2^10; 4 from 2^14, 3 from
 // 2^19) plus the 64 opened, and one triple (about 11.6 KB per party).
 func (s *otSource) DaBits(n, w int) (*BShare, *AShare, error) {

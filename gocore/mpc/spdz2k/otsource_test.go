@@ -684,7 +684,7 @@ func BenchmarkOTSource(b *testing.B) {
 
 func TestDaBitBucket(t *testing.T) {
 	for _, tc := range []struct{ n, b int }{{daBitPool, 5}, {1 << 12, 5}, {1 << 14, 4}, {1 << 17, 4}, {1 << 19, 3}, {1 << 22, 3}} {
-		if b := daBitBucket(tc.n); b != tc.b || daBitSecurity(tc.n, b, daBitOpened) < daBitStatBits || daBitSecurity(tc.n, b-1, daBitOpened) >= daBitStatBits {
+		if b := bucketFor(tc.n, daBitOpened, daBitStatBits); b != tc.b || daBitSecurity(tc.n, b, daBitOpened) < daBitStatBits || daBitSecurity(tc.n, b-1, daBitOpened) >= daBitStatBits {
 			t.Errorf("%d daBits: bucket %d (%.1f bits), want %d", tc.n, b, daBitSecurity(tc.n, b, daBitOpened), tc.b)
 		}
 	}

@@ -155,14 +155,18 @@ type sizing struct {
 	checkBits           float64
 }
 
-// edaParts calls f with the size of each planned refill of n edaBits (edaRefill).
-func edaParts(n int64, f func(gen int)) {
+// equalParts calls f with the size of each of the ceil(n / limit) parts, as equal as
+// possible, that make n items: the planned refills of andTake and edaRefill.
+func equalParts(n, limit int64, f func(part int)) {
 	for n > 0 {
-		gen := int(equalPart(n, edaBitMin<<edaBitMaxGrow))
-		f(gen)
-		n -= int64(gen)
+		l := equalPart(n, limit)
+		f(int(l))
+		n -= l
 	}
 }
+
+// edaParts calls f with the size of each planned refill of n edaBits (edaRefill).
+func edaParts(n int64, f func(gen int)) { equalParts(n, edaBitMin<<edaBitMaxGrow, f) }
 
 // edaAdderANDs is the AND triples the combining adders of the planned refills of n
 // edaBits of length m draw from the AND pool.
@@ -190,13 +194,7 @@ func bucketFor(N, C int, bits float64) int {
 }
 
 // andParts calls f with the size of each planned tinyot batch of the AND pool (andTake).
-func andParts(ands int64, batch int, f func(l int)) {
-	for ands > 0 {
-		l := equalPart(ands, int64(batch))
-		f(int(l))
-		ands -= l
-	}
-}
+func andParts(ands int64, batch int, f func(l int)) { equalParts(ands, int64(batch), f) }
 
 // andBatchBits is -log2 of the bound of one tinyot batch of l triples made with bucket
 // (tinyot.Triples takes at least BucketSize(l, 1)), and that bucket size.
