@@ -205,8 +205,7 @@ func (st *andStatement) liftValues() {
 			in[j] = make([][4]uint64, G)
 			ext[j] = make([][4]uint64, lift.points)
 		}
-		prods := make([]galois.F64, len(lift.offGrid))
-		acc := galois.NewF64Acc(len(lift.offGrid))
+		acc := make([][2]uint64, len(lift.offGrid))
 		accM, accP := galois.NewF64Acc(G), galois.NewF64Acc(G)
 		for t0 := 4 * lo; t0 < min(4*hi, m); t0 += 4 {
 			var live [4]bool
@@ -236,19 +235,18 @@ func (st *andStatement) liftValues() {
 			for j := range in {
 				lift.extend4xor(in[j], ext[j])
 			}
-			e0, e1, e2, e3 := ext[0], ext[1], ext[2], ext[3]
+			var psi [4]uint64 // zero for the dead positions (and those past m)
 			for dt := range 4 {
-				if !live[dt] {
-					continue
+				if live[dt] {
+					psi[dt] = uint64(st.psi[t0+dt])
 				}
-				for i, q := range lift.offGrid {
-					prods[i] = galois.F64(e0[q][dt]&e2[q][dt] ^ e1[q][dt]&e3[q][dt])
-				}
-				acc.AddScaled(prods, st.psi[t0+dt]) // H(q) += psi_t P_{q,t}, unreduced
 			}
+			andLiftAcc(acc, &ext, lift.offGrid, &psi) // H(q) += psi_t P_{q,t}, unreduced
 		}
 		out := sums{make([]galois.F64, len(lift.offGrid)), make([]galois.F64, G), make([]galois.F64, G)}
-		acc.Reduce(out.off)
+		for i, w := range acc {
+			out.off[i] = (&galois.F64Wide{Hi: w[1], Lo: w[0]}).Reduce()
+		}
 		accM.Reduce(out.cm)
 		accP.Reduce(out.cp)
 		return out
@@ -263,6 +261,29 @@ func (st *andStatement) liftValues() {
 			st.cgm[l] ^= pt.cm[l]
 			st.cgp[l] ^= pt.cp[l]
 		}
+	}
+}
+
+// andLiftAcc adds to acc[i] (low word first, unreduced) the lift's products at the point
+// q = offGrid[i] of four block positions dt, each times psi[dt]: sum_dt psi[dt] *
+// (ext[0][q][dt] & ext[2][q][dt] ^ ext[1][q][dt] & ext[3][q][dt]), the word of lane
+// products x^A y^S ^ x^B y^A of the bit-sliced extensions read as an element of GF(2^64).
+func andLiftAcc(acc [][2]uint64, ext *[4][][4]uint64, offGrid []int, psi *[4]uint64) {
+	if len(offGrid) == 0 {
+		return
+	}
+	if hasAndLiftAsm {
+		andLiftAcc4(&acc[0], &ext[0][0], &ext[1][0], &ext[2][0], &ext[3][0], &offGrid[0], psi, len(offGrid))
+		return
+	}
+	e0, e1, e2, e3 := ext[0], ext[1], ext[2], ext[3]
+	for i, q := range offGrid {
+		var w galois.F64Wide
+		for dt := range 4 {
+			w.MulAdd(galois.F64(e0[q][dt]&e2[q][dt]^e1[q][dt]&e3[q][dt]), galois.F64(psi[dt]))
+		}
+		acc[i][0] ^= w.Lo
+		acc[i][1] ^= w.Hi
 	}
 }
 

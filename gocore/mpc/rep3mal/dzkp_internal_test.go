@@ -209,6 +209,54 @@ func TestDotOf(t *testing.T) {
 	}
 }
 
+// TestAndLiftKernel: the AND lift's accumulation (andLiftAcc) equals the sum of
+// psi[dt] times the lane products at every point off the grid, computed field element by
+// field element, with the kernel and without it; zero psi lanes (the dead positions) add
+// nothing.
+func TestAndLiftKernel(t *testing.T) {
+	g := prg.New(prg.Key{5})
+	z := newLift(andLiftVars)
+	saved := hasAndLiftAsm
+	defer func() { hasAndLiftAsm = saved }()
+	for _, asm := range []bool{false, true} {
+		if asm && !saved {
+			continue
+		}
+		hasAndLiftAsm = asm
+		var ext [4][][4]uint64
+		for j := range ext {
+			ext[j] = make([][4]uint64, z.points)
+			for q := range ext[j] {
+				copy(ext[j][q][:], g.Uint64s(4))
+			}
+		}
+		ext[0][z.offGrid[1]] = [4]uint64{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
+		ext[2][z.offGrid[1]] = ext[0][z.offGrid[1]]
+		acc := make([][2]uint64, len(z.offGrid))
+		want := make([]galois.F64, len(z.offGrid))
+		for round, dead := range []int{-1, 2} {
+			var psi [4]uint64
+			copy(psi[:], g.Uint64s(4))
+			psi[0] = ^uint64(0)
+			if dead >= 0 {
+				psi[dead] = 0
+			}
+			andLiftAcc(acc, &ext, z.offGrid, &psi)
+			for i, q := range z.offGrid {
+				for dt := range 4 {
+					p := galois.F64(ext[0][q][dt]&ext[2][q][dt] ^ ext[1][q][dt]&ext[3][q][dt])
+					want[i] ^= p.Mul(galois.F64(psi[dt]))
+				}
+			}
+			for i := range acc {
+				if got := (&galois.F64Wide{Hi: acc[i][1], Lo: acc[i][0]}).Reduce(); got != want[i] {
+					t.Fatalf("asm=%v round %d: point %d: %x, want %x", asm, round, i, got, want[i])
+				}
+			}
+		}
+	}
+}
+
 // TestTranspose64: bit j of row i moves to bit i of row j.
 func TestTranspose64(t *testing.T) {
 	g := prg.New(prg.Key{4})

@@ -6,9 +6,13 @@ import "golang.org/x/sys/cpu"
 // extendXor4) and the four-lane 64-bit product kernels from 32-bit products
 // (mulAcc1AVX2, mulAcc2AVX2), which need AVX2 only; hasLiftAsm the product kernels by
 // VPMULLQ on YMM (mulAcc1, mulAcc2), which need AVX-512 DQ and VL as well.
+//
+// hasAndLiftAsm selects the AND proof's lift kernel (andLiftAcc4), which needs AVX2 and
+// PCLMULQDQ.
 var (
-	hasExtendAsm = cpu.X86.HasAVX2
-	hasLiftAsm   = hasExtendAsm && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL
+	hasExtendAsm  = cpu.X86.HasAVX2
+	hasLiftAsm    = hasExtendAsm && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL
+	hasAndLiftAsm = hasExtendAsm && cpu.X86.HasPCLMULQDQ
 )
 
 //go:noescape
@@ -28,3 +32,6 @@ func mulAcc1AVX2(acc, u, w, w2 *[4]uint64, idx *int, n int)
 
 //go:noescape
 func mulAcc2AVX2(acc, u, v, w, z *[4]uint64, idx *int, n int)
+
+//go:noescape
+func andLiftAcc4(acc *[2]uint64, xa, xb, ys, ya *[4]uint64, idx *int, psi *[4]uint64, n int)

@@ -205,3 +205,49 @@ a2loop:
 a2done:
 	VZEROUPPER
 	RET
+
+// func andLiftAcc4(acc *[2]uint64, xa, xb, ys, ya *[4]uint64, idx *int, psi *[4]uint64, n int)
+//
+// The AND proof's lift (andproof.go), four block positions at once: for i < n with
+// q = idx[i], the lanes' words P = xa[q] & ys[q] ^ xb[q] & ya[q] and
+// acc[i] ^= sum_dt clmul(P[dt], psi[dt]) (128 bits, low word first). AVX2 and PCLMULQDQ.
+TEXT ·andLiftAcc4(SB), NOSPLIT, $0-64
+	MOVQ    acc+0(FP), DI
+	MOVQ    xa+8(FP), R8
+	MOVQ    xb+16(FP), R9
+	MOVQ    ys+24(FP), R10
+	MOVQ    ya+32(FP), R11
+	MOVQ    idx+40(FP), SI
+	MOVQ    psi+48(FP), AX
+	MOVQ    n+56(FP), CX
+	VMOVDQU (AX), X14
+	VMOVDQU 16(AX), X15
+
+andloop:
+	TESTQ        CX, CX
+	JZ           anddone
+	MOVQ         (SI), BX
+	SHLQ         $5, BX
+	VMOVDQU      (R8)(BX*1), Y0
+	VPAND        (R10)(BX*1), Y0, Y0
+	VMOVDQU      (R9)(BX*1), Y1
+	VPAND        (R11)(BX*1), Y1, Y1
+	VPXOR        Y1, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPCLMULQDQ   $0x00, X14, X0, X2
+	VPCLMULQDQ   $0x11, X14, X0, X3
+	VPCLMULQDQ   $0x00, X15, X1, X4
+	VPCLMULQDQ   $0x11, X15, X1, X5
+	VPXOR        X3, X2, X2
+	VPXOR        X5, X4, X4
+	VPXOR        X4, X2, X2
+	VPXOR        (DI), X2, X2
+	VMOVDQU      X2, (DI)
+	ADDQ         $8, SI
+	ADDQ         $16, DI
+	DECQ         CX
+	JMP          andloop
+
+anddone:
+	VZEROUPPER
+	RET

@@ -2,7 +2,7 @@
 
 package rep3mal
 
-var hasExtendAsm, hasLiftAsm = false, false
+var hasExtendAsm, hasLiftAsm, hasAndLiftAsm = false, false, false
 
 func extendSub4(out *[4]uint64, diffs *[3]int32, n int) { panic("rep3mal: no lift kernels") }
 
@@ -15,3 +15,7 @@ func mulAcc2(acc, u, v, w, z *[4]uint64, idx *int, n int) { panic("rep3mal: no l
 func mulAcc1AVX2(acc, u, w, w2 *[4]uint64, idx *int, n int) { panic("rep3mal: no lift kernels") }
 
 func mulAcc2AVX2(acc, u, v, w, z *[4]uint64, idx *int, n int) { panic("rep3mal: no lift kernels") }
+
+func andLiftAcc4(acc *[2]uint64, xa, xb, ys, ya *[4]uint64, idx *int, psi *[4]uint64, n int) {
+	panic("rep3mal: no lift kernels")
+}
