@@ -334,9 +334,12 @@ func (st *andStatement) finish(sm, sp []uint64, g *prg.PRG) *zkProof[galois.F64]
 	dsts := [4][]galois.F64{bases.a, bases.b, bases.ya, bases.yb}
 	parallel(m, 32, func(lo, hi int) struct{} {
 		var blk [64]uint64
-		var d [64]galois.F64
-		acc := galois.NewF64Acc(64)
+		var d, c [64]galois.F64
 		for t := lo; t < hi; t++ {
+			c[0] = st.psi[t] // c[j] = psi_t X^j
+			for j := 1; j < 64; j++ {
+				c[j] = c[j-1].MulXPow(1)
+			}
 			for v, src := range [4][]uint64{st.xa, st.xb, st.ya, st.yb} {
 				copy(blk[:], src[t*G:(t+1)*G])
 				transpose64(&blk) // blk[j]: bit l is lane j of block l's word
@@ -348,14 +351,13 @@ func (st *andStatement) finish(sm, sp []uint64, g *prg.PRG) *zkProof[galois.F64]
 							wt[4][uint8(w>>32)] ^ wt[5][uint8(w>>40)] ^ wt[6][uint8(w>>48)] ^ wt[7][uint8(w>>56)]
 					}
 					if v < 2 {
-						d[j] = f.MulXPow(uint(j))
+						d[j] = f
 					} else {
 						dst[j] = f
 					}
 				}
 				if v < 2 { // the a side: times psi_t X^j
-					acc.AddScaled(d[:], st.psi[t])
-					acc.Reduce(dst)
+					mulVec(dst, &d, &c)
 				}
 			}
 		}
@@ -364,8 +366,25 @@ func (st *andStatement) finish(sm, sp []uint64, g *prg.PRG) *zkProof[galois.F64]
 	return newZKProof(a, bases, cm, cp)
 }
 
-// transpose64 transposes the 64x64 bit matrix a: bit j of a[i] becomes bit i of a[j].
+// mulVec sets dst[j] = a[j] * c[j] in GF(2^64), j < 64.
+func mulVec(dst []galois.F64, a, c *[64]galois.F64) {
+	dst = dst[:64]
+	if hasAndLiftAsm {
+		mulF64Vec((*uint64)(&dst[0]), (*uint64)(&a[0]), (*uint64)(&c[0]), 64)
+		return
+	}
+	for j := range dst {
+		dst[j] = a[j].Mul(c[j])
+	}
+}
+
+// transpose64 transposes the 64x64 bit matrix a: bit j of a[i] becomes bit i of a[j]
+// (six rounds of delta swaps; with AVX2 four rows at a time, transpose64AVX2).
 func transpose64(a *[64]uint64) {
+	if hasExtendAsm {
+		transpose64AVX2(a)
+		return
+	}
 	m := uint64(0x00000000FFFFFFFF)
 	for j := 32; j != 0; {
 		for k := 0; k < 64; k = (k + j + 1) &^ j {

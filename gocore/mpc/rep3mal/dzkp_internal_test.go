@@ -257,19 +257,70 @@ func TestAndLiftKernel(t *testing.T) {
 	}
 }
 
-// TestTranspose64: bit j of row i moves to bit i of row j.
+// TestMulVec: the a side's products (mulVec) equal galois's, with the kernel and without
+// it, for random elements and the extremes whose reductions carry furthest.
+func TestMulVec(t *testing.T) {
+	g := prg.New(prg.Key{6})
+	saved := hasAndLiftAsm
+	defer func() { hasAndLiftAsm = saved }()
+	for _, asm := range []bool{false, true} {
+		if asm && !saved {
+			continue
+		}
+		hasAndLiftAsm = asm
+		var a, c [64]galois.F64
+		for j := range a {
+			a[j], c[j] = galois.F64(g.Uint64s(1)[0]), galois.F64(g.Uint64s(1)[0])
+		}
+		a[0], c[0], a[1], c[1], a[63] = ^galois.F64(0), ^galois.F64(0), 1<<63, 1<<63, 0
+		dst := make([]galois.F64, 64)
+		mulVec(dst, &a, &c)
+		for j := range dst {
+			if want := a[j].Mul(c[j]); dst[j] != want {
+				t.Fatalf("asm=%v: %d: %x * %x = %x, want %x", asm, j, a[j], c[j], dst[j], want)
+			}
+		}
+	}
+}
+
+// TestTranspose64: bit j of row i moves to bit i of row j, with the AVX2 kernel and
+// without it.
 func TestTranspose64(t *testing.T) {
+	g := prg.New(prg.Key{4})
+	saved := hasExtendAsm
+	defer func() { hasExtendAsm = saved }()
+	for _, asm := range []bool{false, true} {
+		if asm && !saved {
+			continue
+		}
+		hasExtendAsm = asm
+		var a [64]uint64
+		copy(a[:], g.Uint64s(64))
+		in := a
+		transpose64(&a)
+		for i := range 64 {
+			for j := range 64 {
+				if a[j]>>uint(i)&1 != in[i]>>uint(j)&1 {
+					t.Fatalf("asm=%v: bit (%d,%d) not transposed", asm, i, j)
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkTranspose64(b *testing.B) {
 	g := prg.New(prg.Key{4})
 	var a [64]uint64
 	copy(a[:], g.Uint64s(64))
-	in := a
-	transpose64(&a)
-	for i := range 64 {
-		for j := range 64 {
-			if a[j]>>uint(i)&1 != in[i]>>uint(j)&1 {
-				t.Fatalf("bit (%d,%d) not transposed", i, j)
+	for _, asm := range []bool{false, hasExtendAsm} {
+		saved := hasExtendAsm
+		hasExtendAsm = asm
+		b.Run(map[bool]string{false: "go", true: "avx2"}[asm], func(b *testing.B) {
+			for b.Loop() {
+				transpose64(&a)
 			}
-		}
+		})
+		hasExtendAsm = saved
 	}
 }
 

@@ -35,3 +35,9 @@ func mulAcc2AVX2(acc, u, v, w, z *[4]uint64, idx *int, n int)
 
 //go:noescape
 func andLiftAcc4(acc *[2]uint64, xa, xb, ys, ya *[4]uint64, idx *int, psi *[4]uint64, n int)
+
+//go:noescape
+func transpose64AVX2(a *[64]uint64)
+
+//go:noescape
+func mulF64Vec(dst, a, c *uint64, n int)

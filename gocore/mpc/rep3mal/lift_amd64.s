@@ -251,3 +251,162 @@ andloop:
 anddone:
 	VZEROUPPER
 	RET
+
+// PAIR is one delta swap of transpose64 between the rows at byte offsets a and b (four
+// rows each, b = a + 8 sh): t = (row_a >> sh ^ row_b) & M; row_b ^= t; row_a ^= t << sh.
+#define PAIR(a, b, sh, M) \
+	VMOVDQU a(DI), Y0     \
+	VMOVDQU b(DI), Y1     \
+	VPSRLQ  $sh, Y0, Y2   \
+	VPXOR   Y1, Y2, Y2    \
+	VPAND   M, Y2, Y2     \
+	VPXOR   Y2, Y1, Y1    \
+	VPSLLQ  $sh, Y2, Y2   \
+	VPXOR   Y2, Y0, Y0    \
+	VMOVDQU Y0, a(DI)     \
+	VMOVDQU Y1, b(DI)
+
+// INNER is the delta swaps by 2 and 1 of the four rows at byte offset a (one register):
+// rows (0, 2) and (1, 3) through a swap of the halves, then (0, 1) and (2, 3) through a
+// swap of the words in each half; the masks keep the lower row of each pair.
+#define INNER(a) \
+	VMOVDQU a(DI), Y0         \
+	VPERMQ  $0x4E, Y0, Y1     \
+	VPSRLQ  $2, Y0, Y2        \
+	VPXOR   Y1, Y2, Y2        \
+	VPAND   Y12, Y2, Y2       \
+	VPSLLQ  $2, Y2, Y3        \
+	VPERMQ  $0x4E, Y2, Y2     \
+	VPXOR   Y3, Y0, Y0        \
+	VPXOR   Y2, Y0, Y0        \
+	VPSHUFD $0x4E, Y0, Y1     \
+	VPSRLQ  $1, Y0, Y2        \
+	VPXOR   Y1, Y2, Y2        \
+	VPAND   Y13, Y2, Y2       \
+	VPSLLQ  $1, Y2, Y3        \
+	VPSHUFD $0x4E, Y2, Y2     \
+	VPXOR   Y3, Y0, Y0        \
+	VPXOR   Y2, Y0, Y0        \
+	VMOVDQU Y0, a(DI)
+
+// func transpose64AVX2(a *[64]uint64)
+//
+// transpose64 (andproof.go) with the same delta swaps, four rows per YMM register.
+TEXT ·transpose64AVX2(SB), NOSPLIT, $0-8
+	MOVQ         a+0(FP), DI
+	MOVQ         $0x00000000FFFFFFFF, AX
+	VMOVQ        AX, X8
+	VPBROADCASTQ X8, Y8
+	MOVQ         $0x0000FFFF0000FFFF, AX
+	VMOVQ        AX, X9
+	VPBROADCASTQ X9, Y9
+	MOVQ         $0x00FF00FF00FF00FF, AX
+	VMOVQ        AX, X10
+	VPBROADCASTQ X10, Y10
+	MOVQ         $0x0F0F0F0F0F0F0F0F, AX
+	VMOVQ        AX, X11
+	VPBROADCASTQ X11, Y11
+	MOVQ         $0x3333333333333333, AX
+	VMOVQ        AX, X12
+	VPBROADCASTQ X12, X12 // [m, m, 0, 0]
+	MOVQ         $0x5555555555555555, AX
+	VMOVQ        AX, X13
+	VINSERTI128  $1, X13, Y13, Y13 // [m, 0, m, 0]
+
+	PAIR(0, 256, 32, Y8)
+	PAIR(32, 288, 32, Y8)
+	PAIR(64, 320, 32, Y8)
+	PAIR(96, 352, 32, Y8)
+	PAIR(128, 384, 32, Y8)
+	PAIR(160, 416, 32, Y8)
+	PAIR(192, 448, 32, Y8)
+	PAIR(224, 480, 32, Y8)
+
+	PAIR(0, 128, 16, Y9)
+	PAIR(32, 160, 16, Y9)
+	PAIR(64, 192, 16, Y9)
+	PAIR(96, 224, 16, Y9)
+	PAIR(256, 384, 16, Y9)
+	PAIR(288, 416, 16, Y9)
+	PAIR(320, 448, 16, Y9)
+	PAIR(352, 480, 16, Y9)
+
+	PAIR(0, 64, 8, Y10)
+	PAIR(32, 96, 8, Y10)
+	PAIR(128, 192, 8, Y10)
+	PAIR(160, 224, 8, Y10)
+	PAIR(256, 320, 8, Y10)
+	PAIR(288, 352, 8, Y10)
+	PAIR(384, 448, 8, Y10)
+	PAIR(416, 480, 8, Y10)
+
+	PAIR(0, 32, 4, Y11)
+	PAIR(64, 96, 4, Y11)
+	PAIR(128, 160, 4, Y11)
+	PAIR(192, 224, 4, Y11)
+	PAIR(256, 288, 4, Y11)
+	PAIR(320, 352, 4, Y11)
+	PAIR(384, 416, 4, Y11)
+	PAIR(448, 480, 4, Y11)
+
+	INNER(0)
+	INNER(32)
+	INNER(64)
+	INNER(96)
+	INNER(128)
+	INNER(160)
+	INNER(192)
+	INNER(224)
+	INNER(256)
+	INNER(288)
+	INNER(320)
+	INNER(352)
+	INNER(384)
+	INNER(416)
+	INNER(448)
+	INNER(480)
+
+	VZEROUPPER
+	RET
+
+// func mulF64Vec(dst, a, c *uint64, n int)
+//
+// dst[i] = a[i] * c[i] in GF(2^64) = GF(2)[X]/(X^64 + X^4 + X^3 + X + 1), n even: two
+// products per PCLMULQDQ pair, each reduced by two more carry-less products by
+// X^4 + X^3 + X + 1 (the 128-bit product's high word, then the at most 4 bits it leaves
+// above 63). VEX-encoded 128-bit instructions only.
+TEXT ·mulF64Vec(SB), NOSPLIT, $0-32
+	MOVQ  dst+0(FP), DI
+	MOVQ  a+8(FP), SI
+	MOVQ  c+16(FP), DX
+	MOVQ  n+24(FP), CX
+	MOVQ  $0x1B, AX
+	VMOVQ AX, X15
+
+mulloop:
+	CMPQ        CX, $2
+	JB          muldone
+	VMOVDQU     (SI), X0
+	VMOVDQU     (DX), X1
+	VPCLMULQDQ  $0x00, X1, X0, X2  // [l0, h0]
+	VPCLMULQDQ  $0x11, X1, X0, X3  // [l1, h1]
+	VPUNPCKLQDQ X3, X2, X4         // [l0, l1]
+	VPUNPCKHQDQ X3, X2, X5         // [h0, h1]
+	VPCLMULQDQ  $0x00, X15, X5, X6 // h0 * taps
+	VPCLMULQDQ  $0x01, X15, X5, X7 // h1 * taps
+	VPUNPCKLQDQ X7, X6, X8
+	VPUNPCKHQDQ X7, X6, X9         // the bits above 63, at most 4 each
+	VPCLMULQDQ  $0x00, X15, X9, X10
+	VPCLMULQDQ  $0x01, X15, X9, X11
+	VPUNPCKLQDQ X11, X10, X12
+	VPXOR       X8, X4, X4
+	VPXOR       X12, X4, X4
+	VMOVDQU     X4, (DI)
+	ADDQ        $16, SI
+	ADDQ        $16, DX
+	ADDQ        $16, DI
+	SUBQ        $2, CX
+	JMP         mulloop
+
+muldone:
+	RET
