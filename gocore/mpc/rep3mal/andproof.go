@@ -115,9 +115,20 @@ func (a gfAlg) halve(z *zkBases[galois.F64], r *galois.F64) {
 	}
 }
 
-// foldTop replaces w by lo + r (hi - lo).
+// foldTop replaces w by lo + r (hi - lo) (with PCLMULQDQ, foldF64; the odd last entry,
+// if any, in Go).
 func (gfAlg) foldTop(w []galois.F64, r *galois.F64) []galois.F64 {
 	half := len(w) / 2
+	if hasAndLiftAsm && half > 0 {
+		even := half &^ 1
+		if even > 0 {
+			foldF64((*uint64)(&w[0]), (*uint64)(&w[half]), uint64(*r), even)
+		}
+		for j := even; j < half; j++ {
+			w[j] ^= (w[half+j] ^ w[j]).Mul(*r)
+		}
+		return w[:half]
+	}
 	const chunk = 256
 	var d, prod [chunk]galois.F64
 	var hi, lo [chunk]uint64

@@ -283,6 +283,38 @@ func TestMulVec(t *testing.T) {
 	}
 }
 
+// TestFoldTop: the AND proof's fold lo + r (hi - lo) (gfAlg.foldTop) equals the field
+// arithmetic entry by entry, with the kernel and without it, for even and odd halves.
+func TestFoldTop(t *testing.T) {
+	g := prg.New(prg.Key{7})
+	saved := hasAndLiftAsm
+	defer func() { hasAndLiftAsm = saved }()
+	for _, asm := range []bool{false, true} {
+		if asm && !saved {
+			continue
+		}
+		hasAndLiftAsm = asm
+		for _, half := range []int{1, 2, 7, 300, 513} {
+			w := make([]galois.F64, 2*half)
+			for j := range w {
+				w[j] = galois.F64(g.Uint64s(1)[0])
+			}
+			w[0], w[half] = 0, ^galois.F64(0)
+			r := gfAlg{}.challenge(g)
+			want := make([]galois.F64, half)
+			for j := range want {
+				want[j] = w[j] ^ (w[half+j] ^ w[j]).Mul(r)
+			}
+			got := gfAlg{}.foldTop(w, &r)
+			for j := range want {
+				if got[j] != want[j] {
+					t.Fatalf("asm=%v half=%d: entry %d: %x, want %x", asm, half, j, got[j], want[j])
+				}
+			}
+		}
+	}
+}
+
 // TestTranspose64: bit j of row i moves to bit i of row j, with the AVX2 kernel and
 // without it.
 func TestTranspose64(t *testing.T) {

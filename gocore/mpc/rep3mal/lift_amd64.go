@@ -41,3 +41,6 @@ func transpose64AVX2(a *[64]uint64)
 
 //go:noescape
 func mulF64Vec(dst, a, c *uint64, n int)
+
+//go:noescape
+func foldF64(lo, hi *uint64, r uint64, n int)

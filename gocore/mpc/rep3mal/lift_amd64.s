@@ -410,3 +410,46 @@ mulloop:
 
 muldone:
 	RET
+
+// func foldF64(lo, hi *uint64, r uint64, n int)
+//
+// lo[i] ^= (hi[i] ^ lo[i]) * r in GF(2^64), n even: the fold lo + r (hi - lo) of the AND
+// proof's vectors, with mulF64Vec's products and reductions.
+TEXT ·foldF64(SB), NOSPLIT, $0-32
+	MOVQ         lo+0(FP), DI
+	MOVQ         hi+8(FP), SI
+	MOVQ         r+16(FP), DX
+	MOVQ         n+24(FP), CX
+	VMOVQ        DX, X1
+	VPBROADCASTQ X1, X1
+	MOVQ         $0x1B, AX
+	VMOVQ        AX, X15
+
+foldloop:
+	CMPQ        CX, $2
+	JB          folddone
+	VMOVDQU     (DI), X13
+	VMOVDQU     (SI), X0
+	VPXOR       X13, X0, X0
+	VPCLMULQDQ  $0x00, X1, X0, X2
+	VPCLMULQDQ  $0x11, X1, X0, X3
+	VPUNPCKLQDQ X3, X2, X4
+	VPUNPCKHQDQ X3, X2, X5
+	VPCLMULQDQ  $0x00, X15, X5, X6
+	VPCLMULQDQ  $0x01, X15, X5, X7
+	VPUNPCKLQDQ X7, X6, X8
+	VPUNPCKHQDQ X7, X6, X9
+	VPCLMULQDQ  $0x00, X15, X9, X10
+	VPCLMULQDQ  $0x01, X15, X9, X11
+	VPUNPCKLQDQ X11, X10, X12
+	VPXOR       X8, X4, X4
+	VPXOR       X12, X4, X4
+	VPXOR       X13, X4, X4
+	VMOVDQU     X4, (DI)
+	ADDQ        $16, SI
+	ADDQ        $16, DI
+	SUBQ        $2, CX
+	JMP         foldloop
+
+folddone:
+	RET

@@ -23,3 +23,5 @@ func andLiftAcc4(acc *[2]uint64, xa, xb, ys, ya *[4]uint64, idx *int, psi *[4]ui
 func transpose64AVX2(a *[64]uint64) { panic("rep3mal: no lift kernels") }
 
 func mulF64Vec(dst, a, c *uint64, n int) { panic("rep3mal: no lift kernels") }
+
+func foldF64(lo, hi *uint64, r uint64, n int) { panic("rep3mal: no lift kernels") }
