@@ -210,29 +210,31 @@ func (st *andStatement) liftValues() {
 	lift := st.lift
 	G, m := lift.grid, st.m
 	type sums struct{ off, cm, cp []galois.F64 }
+	slot := make([]int, lift.points) // point q -> its index in offGrid
+	for i, q := range lift.offGrid {
+		slot[q] = i
+	}
 	parts := parallel((m+3)/4, 8, func(lo, hi int) sums {
-		var in, ext [4][][4]uint64
-		for j := range in {
-			in[j] = make([][4]uint64, G)
-			ext[j] = make([][4]uint64, lift.points)
-		}
-		acc := make([][2]uint64, len(lift.offGrid))
+		ext := make([][4][4]uint64, lift.points)  // per point: x^A, x^B, y^A ^ y^B, y^A
+		acc := make([][2]uint64, len(lift.diffs)) // per diff, unreduced
 		accM, accP := galois.NewF64Acc(G), galois.NewF64Acc(G)
 		for t0 := 4 * lo; t0 < min(4*hi, m); t0 += 4 {
 			var live [4]bool
 			for dt := range 4 {
 				t := t0 + dt
 				if t >= m {
-					for l := range G {
-						in[0][l][dt], in[1][l][dt], in[2][l][dt], in[3][l][dt] = 0, 0, 0, 0
+					for _, q := range lift.gridPt {
+						e := &ext[q]
+						e[0][dt], e[1][dt], e[2][dt], e[3][dt] = 0, 0, 0, 0
 					}
 					continue
 				}
 				xa, xb := st.xa[t*G:(t+1)*G], st.xb[t*G:(t+1)*G]
 				ya, yb := st.ya[t*G:(t+1)*G], st.yb[t*G:(t+1)*G]
 				var za, zb uint64
-				for l := range G {
-					in[0][l][dt], in[1][l][dt], in[2][l][dt], in[3][l][dt] = xa[l], xb[l], ya[l]^yb[l], ya[l]
+				for l, q := range lift.gridPt {
+					e := &ext[q]
+					e[0][dt], e[1][dt], e[2][dt], e[3][dt] = xa[l], xb[l], ya[l]^yb[l], ya[l]
 					za |= xa[l] | xb[l]
 					zb |= ya[l] | yb[l]
 				}
@@ -243,20 +245,17 @@ func (st *andStatement) liftValues() {
 			if !live[0] && !live[1] && !live[2] && !live[3] {
 				continue
 			}
-			for j := range in {
-				lift.extend4xor(in[j], ext[j])
-			}
 			var psi [4]uint64 // zero for the dead positions (and those past m)
 			for dt := range 4 {
 				if live[dt] {
 					psi[dt] = uint64(st.psi[t0+dt])
 				}
 			}
-			andLiftAcc(acc, &ext, lift.offGrid, &psi) // H(q) += psi_t P_{q,t}, unreduced
+			andLiftExt(ext, lift.diffs, acc, &psi) // H(q) += psi_t P_{q,t}, unreduced
 		}
 		out := sums{make([]galois.F64, len(lift.offGrid)), make([]galois.F64, G), make([]galois.F64, G)}
 		for i, w := range acc {
-			out.off[i] = (&galois.F64Wide{Hi: w[1], Lo: w[0]}).Reduce()
+			out.off[slot[lift.diffs[i][0]]] = (&galois.F64Wide{Hi: w[1], Lo: w[0]}).Reduce()
 		}
 		accM.Reduce(out.cm)
 		accP.Reduce(out.cp)
@@ -275,23 +274,27 @@ func (st *andStatement) liftValues() {
 	}
 }
 
-// andLiftAcc adds to acc[i] (low word first, unreduced) the lift's products at the point
-// q = offGrid[i] of four block positions dt, each times psi[dt]: sum_dt psi[dt] *
-// (ext[0][q][dt] & ext[2][q][dt] ^ ext[1][q][dt] & ext[3][q][dt]), the word of lane
-// products x^A y^S ^ x^B y^A of the bit-sliced extensions read as an element of GF(2^64).
-func andLiftAcc(acc [][2]uint64, ext *[4][][4]uint64, offGrid []int, psi *[4]uint64) {
-	if len(offGrid) == 0 {
+// andLiftExt extends the four components of four block positions from the grid to the
+// points off it (ext as zkLift.extend over GF(2), one diff at a time) and adds to acc[i]
+// (low word first, unreduced) the products at the point diffs[i][0], each position's
+// times psi[dt]: sum_dt psi[dt] * (x^A & (y^A ^ y^B) ^ x^B & y^A), the word of lane
+// products read as an element of GF(2^64).
+func andLiftExt(ext [][4][4]uint64, diffs [][3]int32, acc [][2]uint64, psi *[4]uint64) {
+	if len(diffs) == 0 {
 		return
 	}
 	if hasAndLiftAsm {
-		andLiftAcc4(&acc[0], &ext[0][0], &ext[1][0], &ext[2][0], &ext[3][0], &offGrid[0], psi, len(offGrid))
+		andLiftExt4(&ext[0], &diffs[0], &acc[0], psi, len(diffs))
 		return
 	}
-	e0, e1, e2, e3 := ext[0], ext[1], ext[2], ext[3]
-	for i, q := range offGrid {
+	for i, d := range diffs {
+		e, e1, e2 := &ext[d[0]], &ext[d[1]], &ext[d[2]]
 		var w galois.F64Wide
 		for dt := range 4 {
-			w.MulAdd(galois.F64(e0[q][dt]&e2[q][dt]^e1[q][dt]&e3[q][dt]), galois.F64(psi[dt]))
+			for c := range 4 {
+				e[c][dt] = e1[c][dt] ^ e2[c][dt]
+			}
+			w.MulAdd(galois.F64(e[0][dt]&e[2][dt]^e[1][dt]&e[3][dt]), galois.F64(psi[dt]))
 		}
 		acc[i][0] ^= w.Lo
 		acc[i][1] ^= w.Hi

@@ -209,10 +209,10 @@ func TestDotOf(t *testing.T) {
 	}
 }
 
-// TestAndLiftKernel: the AND lift's accumulation (andLiftAcc) equals the sum of
-// psi[dt] times the lane products at every point off the grid, computed field element by
-// field element, with the kernel and without it; zero psi lanes (the dead positions) add
-// nothing.
+// TestAndLiftKernel: the AND lift's extension and accumulation (andLiftExt) equal
+// extend lane by lane and the sum of psi[dt] times the lane products at every point off
+// the grid, computed field element by field element, with the kernel and without it;
+// zero psi lanes (the dead positions) add nothing.
 func TestAndLiftKernel(t *testing.T) {
 	g := prg.New(prg.Key{5})
 	z := newLift(andLiftVars)
@@ -223,34 +223,49 @@ func TestAndLiftKernel(t *testing.T) {
 			continue
 		}
 		hasAndLiftAsm = asm
-		var ext [4][][4]uint64
-		for j := range ext {
-			ext[j] = make([][4]uint64, z.points)
-			for q := range ext[j] {
-				copy(ext[j][q][:], g.Uint64s(4))
-			}
-		}
-		ext[0][z.offGrid[1]] = [4]uint64{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
-		ext[2][z.offGrid[1]] = ext[0][z.offGrid[1]]
-		acc := make([][2]uint64, len(z.offGrid))
-		want := make([]galois.F64, len(z.offGrid))
+		acc := make([][2]uint64, len(z.diffs))
+		want := make([]galois.F64, z.points)
 		for round, dead := range []int{-1, 2} {
+			var in [4][4][]uint64 // component, position: the grid values
+			ext := make([][4][4]uint64, z.points)
+			for c := range in {
+				for dt := range in[c] {
+					in[c][dt] = g.Uint64s(z.grid)
+					for l, q := range z.gridPt {
+						ext[q][c][dt] = in[c][dt][l]
+					}
+				}
+			}
+			in[0][1][5], in[2][1][5] = ^uint64(0), ^uint64(0)
+			ext[z.gridPt[5]][0][1], ext[z.gridPt[5]][2][1] = ^uint64(0), ^uint64(0)
 			var psi [4]uint64
 			copy(psi[:], g.Uint64s(4))
 			psi[0] = ^uint64(0)
 			if dead >= 0 {
 				psi[dead] = 0
 			}
-			andLiftAcc(acc, &ext, z.offGrid, &psi)
-			for i, q := range z.offGrid {
-				for dt := range 4 {
-					p := galois.F64(ext[0][q][dt]&ext[2][q][dt] ^ ext[1][q][dt]&ext[3][q][dt])
-					want[i] ^= p.Mul(galois.F64(psi[dt]))
+			andLiftExt(ext, z.diffs, acc, &psi)
+			var ref [4][4][]uint64
+			for c := range ref {
+				for dt := range ref[c] {
+					ref[c][dt] = make([]uint64, z.points)
+					z.extend(in[c][dt], ref[c][dt], true)
+					for q := range ref[c][dt] {
+						if ext[q][c][dt] != ref[c][dt][q] {
+							t.Fatalf("asm=%v round %d: component %d position %d point %d differs from extend", asm, round, c, dt, q)
+						}
+					}
 				}
 			}
-			for i := range acc {
-				if got := (&galois.F64Wide{Hi: acc[i][1], Lo: acc[i][0]}).Reduce(); got != want[i] {
-					t.Fatalf("asm=%v round %d: point %d: %x, want %x", asm, round, i, got, want[i])
+			for _, q := range z.offGrid {
+				for dt := range 4 {
+					p := galois.F64(ref[0][dt][q]&ref[2][dt][q] ^ ref[1][dt][q]&ref[3][dt][q])
+					want[q] ^= p.Mul(galois.F64(psi[dt]))
+				}
+			}
+			for i, d := range z.diffs {
+				if got := (&galois.F64Wide{Hi: acc[i][1], Lo: acc[i][0]}).Reduce(); got != want[d[0]] {
+					t.Fatalf("asm=%v round %d: point %d: %x, want %x", asm, round, d[0], got, want[d[0]])
 				}
 			}
 		}

@@ -7,8 +7,9 @@ import "golang.org/x/sys/cpu"
 // (mulAcc1AVX2, mulAcc2AVX2), which need AVX2 only; hasLiftAsm the product kernels by
 // VPMULLQ on YMM (mulAcc1, mulAcc2), which need AVX-512 DQ and VL as well.
 //
-// hasAndLiftAsm selects the AND proof's lift kernel (andLiftAcc4), which needs AVX2 and
-// PCLMULQDQ.
+// hasAndLiftAsm selects the AND proof's kernels with carry-less products (andLiftExt4,
+// mulF64Vec, foldF64), which need AVX2 and PCLMULQDQ; its transpose64AVX2 needs AVX2
+// only (hasExtendAsm).
 var (
 	hasExtendAsm  = cpu.X86.HasAVX2
 	hasLiftAsm    = hasExtendAsm && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL
@@ -34,7 +35,7 @@ func mulAcc1AVX2(acc, u, w, w2 *[4]uint64, idx *int, n int)
 func mulAcc2AVX2(acc, u, v, w, z *[4]uint64, idx *int, n int)
 
 //go:noescape
-func andLiftAcc4(acc *[2]uint64, xa, xb, ys, ya *[4]uint64, idx *int, psi *[4]uint64, n int)
+func andLiftExt4(ext *[4][4]uint64, diffs *[3]int32, acc *[2]uint64, psi *[4]uint64, n int)
 
 //go:noescape
 func transpose64AVX2(a *[64]uint64)

@@ -206,32 +206,46 @@ a2done:
 	VZEROUPPER
 	RET
 
-// func andLiftAcc4(acc *[2]uint64, xa, xb, ys, ya *[4]uint64, idx *int, psi *[4]uint64, n int)
+// func andLiftExt4(ext *[4][4]uint64, diffs *[3]int32, acc *[2]uint64, psi *[4]uint64, n int)
 //
-// The AND proof's lift (andproof.go), four block positions at once: for i < n with
-// q = idx[i], the lanes' words P = xa[q] & ys[q] ^ xb[q] & ya[q] and
-// acc[i] ^= sum_dt clmul(P[dt], psi[dt]) (128 bits, low word first). AVX2 and PCLMULQDQ.
-TEXT ·andLiftAcc4(SB), NOSPLIT, $0-64
-	MOVQ    acc+0(FP), DI
-	MOVQ    xa+8(FP), R8
-	MOVQ    xb+16(FP), R9
-	MOVQ    ys+24(FP), R10
-	MOVQ    ya+32(FP), R11
-	MOVQ    idx+40(FP), SI
-	MOVQ    psi+48(FP), AX
-	MOVQ    n+56(FP), CX
+// The AND proof's lift (andproof.go), four block positions at once: ext holds per point
+// the four components (x^A, x^B, y^A ^ y^B, y^A) of the four positions, 128 bytes, filled
+// on the grid. For i < n with d = diffs[i]: ext[d[0]] = ext[d[1]] ^ ext[d[2]] (as
+// extendXor4, all four components), then the lanes' words at the new point
+// P = x^A & (y^A ^ y^B) ^ x^B & y^A and acc[i] ^= sum_dt clmul(P[dt], psi[dt]) (128 bits,
+// low word first). AVX2 and PCLMULQDQ.
+TEXT ·andLiftExt4(SB), NOSPLIT, $0-40
+	MOVQ    ext+0(FP), DI
+	MOVQ    diffs+8(FP), SI
+	MOVQ    acc+16(FP), R8
+	MOVQ    psi+24(FP), AX
+	MOVQ    n+32(FP), CX
 	VMOVDQU (AX), X14
 	VMOVDQU 16(AX), X15
 
 andloop:
 	TESTQ        CX, CX
 	JZ           anddone
-	MOVQ         (SI), BX
-	SHLQ         $5, BX
-	VMOVDQU      (R8)(BX*1), Y0
-	VPAND        (R10)(BX*1), Y0, Y0
-	VMOVDQU      (R9)(BX*1), Y1
-	VPAND        (R11)(BX*1), Y1, Y1
+	MOVLQSX      4(SI), AX
+	MOVLQSX      8(SI), BX
+	MOVLQSX      0(SI), DX
+	SHLQ         $7, AX
+	SHLQ         $7, BX
+	SHLQ         $7, DX
+	VMOVDQU      (DI)(AX*1), Y0
+	VPXOR        (DI)(BX*1), Y0, Y0
+	VMOVDQU      Y0, (DI)(DX*1)
+	VMOVDQU      32(DI)(AX*1), Y1
+	VPXOR        32(DI)(BX*1), Y1, Y1
+	VMOVDQU      Y1, 32(DI)(DX*1)
+	VMOVDQU      64(DI)(AX*1), Y2
+	VPXOR        64(DI)(BX*1), Y2, Y2
+	VMOVDQU      Y2, 64(DI)(DX*1)
+	VMOVDQU      96(DI)(AX*1), Y3
+	VPXOR        96(DI)(BX*1), Y3, Y3
+	VMOVDQU      Y3, 96(DI)(DX*1)
+	VPAND        Y2, Y0, Y0
+	VPAND        Y3, Y1, Y1
 	VPXOR        Y1, Y0, Y0
 	VEXTRACTI128 $1, Y0, X1
 	VPCLMULQDQ   $0x00, X14, X0, X2
@@ -241,10 +255,10 @@ andloop:
 	VPXOR        X3, X2, X2
 	VPXOR        X5, X4, X4
 	VPXOR        X4, X2, X2
-	VPXOR        (DI), X2, X2
-	VMOVDQU      X2, (DI)
-	ADDQ         $8, SI
-	ADDQ         $16, DI
+	VPXOR        (R8), X2, X2
+	VMOVDQU      X2, (R8)
+	ADDQ         $12, SI
+	ADDQ         $16, R8
 	DECQ         CX
 	JMP          andloop
 

@@ -16,7 +16,7 @@ func mulAcc1AVX2(acc, u, w, w2 *[4]uint64, idx *int, n int) { panic("rep3mal: no
 
 func mulAcc2AVX2(acc, u, v, w, z *[4]uint64, idx *int, n int) { panic("rep3mal: no lift kernels") }
 
-func andLiftAcc4(acc *[2]uint64, xa, xb, ys, ya *[4]uint64, idx *int, psi *[4]uint64, n int) {
+func andLiftExt4(ext *[4][4]uint64, diffs *[3]int32, acc *[2]uint64, psi *[4]uint64, n int) {
 	panic("rep3mal: no lift kernels")
 }
 
