@@ -50,6 +50,8 @@ package rep3mal
 // each verifier to the other.
 
 import (
+	"sort"
+
 	"github.com/qmpc/qmpc/gocore/galois"
 	"github.com/qmpc/qmpc/gocore/prg"
 )
@@ -152,54 +154,83 @@ func (gfAlg) foldTop(w []galois.F64, r *galois.F64) []galois.F64 {
 // lift's coin.
 type andStatement struct {
 	n, m int
-	// xa, xb, ya, yb: this party's components of the operands; wm, wp its claim words as
-	// V- of the next prover (z_B ^ next mask) and V+ of the previous one (prev mask); all
-	// laid out end to end over the batch's AND words.
-	xa, xb, ya, yb []uint64
-	wm, wp         []galois.F64
-	psi            []galois.F64 // per block position t
-	lift           *zkLift
-	off            []uint64     // the prover's values off the grid
-	cgm, cgp       []galois.F64 // the grid claims' shares c_l (V-, V+)
-	arena          *arena[galois.F64]
+	// ands are the batch's AND words, laid end to end by block (andBlock): start[i] is
+	// the position of ands[i]'s first word.
+	ands     []product
+	start    []int
+	psi      []galois.F64 // per block position t
+	lift     *zkLift
+	off      []uint64     // the prover's values off the grid
+	cgm, cgp []galois.F64 // the grid claims' shares c_l (V-, V+)
+	arena    *arena[galois.F64]
 }
 
-// newAndStatement lays out the AND words of ands, draws psi from the batch coin g and
-// computes the lift's message and the grid claims.
-func newAndStatement(ands []product, g *prg.PRG, ar *arena[galois.F64], words *arena[uint64]) *andStatement {
-	st := &andStatement{lift: newLift(andLiftVars), arena: ar}
-	for _, pr := range ands {
-		st.n += len(pr.z.A)
+// andBlock is block position t of the batch's AND words (words 64t to 64t+63, zero past
+// n): this party's components of the operands x^A, x^B, y^A, y^B and, with claims, its
+// claim words as V- of the next prover (z^B ^ next mask) and V+ of the previous one
+// (prev mask).
+type andBlock struct {
+	x      [4][64]uint64
+	wm, wp [64]galois.F64
+}
+
+// newAndStatement draws psi from the batch coin g for the AND words of ands and computes
+// the lift's message and the grid claims.
+func newAndStatement(ands []product, g *prg.PRG, ar *arena[galois.F64]) *andStatement {
+	st := &andStatement{ands: ands, start: make([]int, len(ands)), lift: newLift(andLiftVars), arena: ar}
+	for i, pr := range ands {
+		st.start[i] = st.n
+		st.n += len(pr.z.B)
 	}
-	G := st.lift.grid
-	st.m = (st.n + G - 1) / G
-	size := G * st.m
-	// The operands and claims end to end, zero past n (every entry below n is written).
-	for _, v := range []*[]uint64{&st.xa, &st.xb, &st.ya, &st.yb} {
-		*v = words.getDirty(size, size)
-		clear((*v)[st.n:])
-	}
-	st.wm, st.wp = ar.getDirty(size, size), ar.getDirty(size, size)
-	clear(st.wm[st.n:])
-	clear(st.wp[st.n:])
-	off := 0
-	for _, pr := range ands {
-		copy(st.xa[off:], pr.x.A)
-		copy(st.xb[off:], pr.x.B)
-		copy(st.ya[off:], pr.y.A)
-		copy(st.yb[off:], pr.y.B)
-		wm, wp := st.wm[off:off+len(pr.z.B)], st.wp[off:off+len(pr.z.B)]
-		for e, z := range pr.z.B {
-			wm[e], wp[e] = galois.F64(z^pr.next[e]), galois.F64(pr.prev[e])
-		}
-		off += len(pr.z.B)
-	}
+	st.m = (st.n + andBlockWords - 1) / andBlockWords
 	st.psi = make([]galois.F64, st.m)
 	for t, w := range g.Uint64s(st.m) {
 		st.psi[t] = galois.F64(w)
 	}
 	st.liftValues()
 	return st
+}
+
+// andBlockWords is the words of a block position, the lift's grid (2^andLiftVars) and the
+// lanes of a word.
+const andBlockWords = 64
+
+// The lift's grid is a block position (liftValues) and a transpose's rows (finish).
+var _ = [1]int{}[andBlockWords-1<<andLiftVars]
+
+// block fills b with block position t, read from the products (the claim words only if
+// claims).
+func (st *andStatement) block(t int, b *andBlock, claims bool) {
+	lo := t * andBlockWords
+	i := sort.SearchInts(st.start, lo+1) - 1 // the last product starting at or before lo
+	at := 0
+	for ; at < andBlockWords && i < len(st.ands); i++ {
+		pr := &st.ands[i]
+		from := lo + at - st.start[i]
+		k := min(andBlockWords-at, len(pr.z.B)-from)
+		if k <= 0 {
+			continue
+		}
+		copy(b.x[0][at:at+k], pr.x.A[from:from+k])
+		copy(b.x[1][at:at+k], pr.x.B[from:from+k])
+		copy(b.x[2][at:at+k], pr.y.A[from:from+k])
+		copy(b.x[3][at:at+k], pr.y.B[from:from+k])
+		if claims {
+			wm, wp := b.wm[at:at+k], b.wp[at:at+k]
+			z, next, prev := pr.z.B[from:from+k], pr.next[from:from+k], pr.prev[from:from+k]
+			for e := range wm {
+				wm[e], wp[e] = galois.F64(z[e]^next[e]), galois.F64(prev[e])
+			}
+		}
+		at += k
+	}
+	for c := range b.x {
+		clear(b.x[c][at:])
+	}
+	if claims {
+		clear(b.wm[at:])
+		clear(b.wp[at:])
+	}
 }
 
 // liftValues computes the lift's message (the prover's H off the grid, from the
@@ -218,6 +249,7 @@ func (st *andStatement) liftValues() {
 		ext := make([][4][4]uint64, lift.points)  // per point: x^A, x^B, y^A ^ y^B, y^A
 		acc := make([][2]uint64, len(lift.diffs)) // per diff, unreduced
 		accM, accP := galois.NewF64Acc(G), galois.NewF64Acc(G)
+		var b andBlock
 		for t0 := 4 * lo; t0 < min(4*hi, m); t0 += 4 {
 			var live [4]bool
 			for dt := range 4 {
@@ -229,8 +261,8 @@ func (st *andStatement) liftValues() {
 					}
 					continue
 				}
-				xa, xb := st.xa[t*G:(t+1)*G], st.xb[t*G:(t+1)*G]
-				ya, yb := st.ya[t*G:(t+1)*G], st.yb[t*G:(t+1)*G]
+				st.block(t, &b, true)
+				xa, xb, ya, yb := &b.x[0], &b.x[1], &b.x[2], &b.x[3]
 				var za, zb uint64
 				for l, q := range lift.gridPt {
 					e := &ext[q]
@@ -239,8 +271,8 @@ func (st *andStatement) liftValues() {
 					zb |= ya[l] | yb[l]
 				}
 				live[dt] = za != 0 && zb != 0
-				accM.AddScaled(st.wm[t*G:(t+1)*G], st.psi[t])
-				accP.AddScaled(st.wp[t*G:(t+1)*G], st.psi[t])
+				accM.AddScaled(b.wm[:], st.psi[t])
+				accP.AddScaled(b.wp[:], st.psi[t])
 			}
 			if !live[0] && !live[1] && !live[2] && !live[3] {
 				continue
@@ -347,16 +379,17 @@ func (st *andStatement) finish(sm, sp []uint64, g *prg.PRG) *zkProof[galois.F64]
 		ya: st.arena.getDirty(np, np+3), yb: st.arena.getDirty(np, np+3)}
 	dsts := [4][]galois.F64{bases.a, bases.b, bases.ya, bases.yb}
 	parallel(m, 32, func(lo, hi int) struct{} {
-		var blk [64]uint64
+		var b andBlock
 		var d, c [64]galois.F64
 		for t := lo; t < hi; t++ {
+			st.block(t, &b, false)
 			c[0] = st.psi[t] // c[j] = psi_t X^j
 			for j := 1; j < 64; j++ {
 				c[j] = c[j-1].MulXPow(1)
 			}
-			for v, src := range [4][]uint64{st.xa, st.xb, st.ya, st.yb} {
-				copy(blk[:], src[t*G:(t+1)*G])
-				transpose64(&blk) // blk[j]: bit l is lane j of block l's word
+			for v := range b.x {
+				blk := &b.x[v]
+				transpose64(blk) // blk[j]: bit l is lane j of block l's word
 				dst := dsts[v][64*t : 64*t+64]
 				for j, w := range blk {
 					var f galois.F64

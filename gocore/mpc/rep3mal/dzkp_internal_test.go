@@ -272,6 +272,59 @@ func TestAndLiftKernel(t *testing.T) {
 	}
 }
 
+// TestAndBlock: the block positions read from the products (andStatement.block) are the
+// products' words laid end to end, zero past n, for products of lengths that cross the
+// blocks' bounds (and an empty one).
+func TestAndBlock(t *testing.T) {
+	g := prg.New(prg.Key{8})
+	var ands []product
+	var cat [6][]uint64 // x^A, x^B, y^A, y^B, z^B ^ next, prev
+	for _, n := range []int{5, 0, 64, 130, 1, 63, 200} {
+		w := func() []uint64 { return g.Uint64s(n) }
+		pr := product{x: rep3.Pair{A: w(), B: w()}, y: rep3.Pair{A: w(), B: w()}, z: rep3.Pair{A: w(), B: w()}, next: w(), prev: w()}
+		ands = append(ands, pr)
+		for c, v := range [][]uint64{pr.x.A, pr.x.B, pr.y.A, pr.y.B} {
+			cat[c] = append(cat[c], v...)
+		}
+		for e := range n {
+			cat[4] = append(cat[4], pr.z.B[e]^pr.next[e])
+			cat[5] = append(cat[5], pr.prev[e])
+		}
+	}
+	st := &andStatement{ands: ands, start: make([]int, len(ands))}
+	for i, pr := range ands {
+		st.start[i] = st.n
+		st.n += len(pr.z.B)
+	}
+	var b andBlock
+	for tb := range (st.n + 63) / 64 {
+		for c := range b.x { // stale words must be overwritten
+			b.x[c][63], b.wm[63], b.wp[63] = 7, 7, 7
+		}
+		st.block(tb, &b, true)
+		for j := range 64 {
+			e := 64*tb + j
+			for c := range 6 {
+				var want, got uint64
+				if e < st.n {
+					want = cat[c][e]
+				}
+				switch {
+				case c < 4:
+					got = b.x[c][j]
+				case c == 4:
+					got = uint64(b.wm[j])
+				default:
+					got = uint64(b.wp[j])
+				}
+				if got != want {
+					t.Fatalf("block %d word %d component %d: %x, want %x", tb, j, c, got, want)
+				}
+			}
+		}
+	}
+}
+
 // TestMulVec: the a side's products (mulVec) equal galois's, with the kernel and without
 // it, for random elements and the extremes whose reductions carry furthest.
 func TestMulVec(t *testing.T) {

@@ -278,7 +278,6 @@ type Protocol struct {
 	refused       error              // set once a batch is refused (budget.go)
 	elems         arena[galois.Elem] // the arithmetic proof's bases, reused by every batch
 	f64s          arena[galois.F64]  // the AND proof's bases and claims
-	words         arena[uint64]      // the AND proof's operands
 }
 
 var (

@@ -604,8 +604,7 @@ func (p *Protocol) prove(prods []product, dots []dotRecord, ands []product, g *p
 	}
 	if len(ands) > 0 {
 		p.f64s.reset()
-		p.words.reset()
-		and = newAndStatement(ands, g, &p.f64s, &p.words)
+		and = newAndStatement(ands, g, &p.f64s)
 		parts, xor = append(parts, and.off), append(xor, true)
 	}
 	// 1. The lifts' messages and coin.
