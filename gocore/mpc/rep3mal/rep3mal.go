@@ -137,9 +137,10 @@
 // (3^7 - 2^7)/2^7 ring-by-word products per elementwise output, 56 word products per
 // product term for the verifiers' folds, the GR compression steps on vectors of 2/128 of the
 // terms, and for the AND words bit-sliced extensions (XOR and AND on words) with one
-// carry-less product per word and lift point (PCLMULQDQ on amd64), a 64 x 64 bit
-// transpose and byte-table look-ups per 64 words for the folds, and GF(2^64) steps on
-// one element per AND word. BENCHMARKS.md has the measured totals per layer
+// carry-less product per word and lift point (on amd64 one AVX2 and PCLMULQDQ pass per
+// point, lift_amd64.s), a 64 x 64 bit transpose and byte-table look-ups per 64 words for
+// the folds, and GF(2^64) steps on one element per AND word (products and folds reduced
+// in PCLMULQDQ kernels). BENCHMARKS.md has the measured totals per layer
 // (docs/design-notes.md).
 //
 // Fewer AND gates (this changes the circuit, hence the messages and rounds, not the
