@@ -216,13 +216,7 @@ func TestDotOf(t *testing.T) {
 func TestAndLiftKernel(t *testing.T) {
 	g := prg.New(prg.Key{5})
 	z := newLift(andLiftVars)
-	saved := hasAndLiftAsm
-	defer func() { hasAndLiftAsm = saved }()
-	for _, asm := range []bool{false, true} {
-		if asm && !saved {
-			continue
-		}
-		hasAndLiftAsm = asm
+	withKernels(&hasAndLiftAsm, func(asm bool) {
 		acc := make([][2]uint64, len(z.diffs))
 		want := make([]galois.F64, z.points)
 		for round, dead := range []int{-1, 2} {
@@ -269,7 +263,7 @@ func TestAndLiftKernel(t *testing.T) {
 				}
 			}
 		}
-	}
+	})
 }
 
 // TestAndBlock: the block positions read from the products (andStatement.block) are the
@@ -329,13 +323,7 @@ func TestAndBlock(t *testing.T) {
 // it, for random elements and the extremes whose reductions carry furthest.
 func TestMulVec(t *testing.T) {
 	g := prg.New(prg.Key{6})
-	saved := hasAndLiftAsm
-	defer func() { hasAndLiftAsm = saved }()
-	for _, asm := range []bool{false, true} {
-		if asm && !saved {
-			continue
-		}
-		hasAndLiftAsm = asm
+	withKernels(&hasAndLiftAsm, func(asm bool) {
 		var a, c [64]galois.F64
 		for j := range a {
 			a[j], c[j] = galois.F64(g.Uint64s(1)[0]), galois.F64(g.Uint64s(1)[0])
@@ -348,20 +336,14 @@ func TestMulVec(t *testing.T) {
 				t.Fatalf("asm=%v: %d: %x * %x = %x, want %x", asm, j, a[j], c[j], dst[j], want)
 			}
 		}
-	}
+	})
 }
 
 // TestFoldTop: the AND proof's fold lo + r (hi - lo) (gfAlg.foldTop) equals the field
 // arithmetic entry by entry, with the kernel and without it, for even and odd halves.
 func TestFoldTop(t *testing.T) {
 	g := prg.New(prg.Key{7})
-	saved := hasAndLiftAsm
-	defer func() { hasAndLiftAsm = saved }()
-	for _, asm := range []bool{false, true} {
-		if asm && !saved {
-			continue
-		}
-		hasAndLiftAsm = asm
+	withKernels(&hasAndLiftAsm, func(asm bool) {
 		for _, half := range []int{1, 2, 7, 300, 513} {
 			w := make([]galois.F64, 2*half)
 			for j := range w {
@@ -380,6 +362,20 @@ func TestFoldTop(t *testing.T) {
 				}
 			}
 		}
+	})
+}
+
+// withKernels runs f without the kernels that *flag selects and, if the processor has
+// them, with them, and restores *flag.
+func withKernels(flag *bool, f func(asm bool)) {
+	saved := *flag
+	defer func() { *flag = saved }()
+	for _, asm := range []bool{false, true} {
+		if asm && !saved {
+			continue
+		}
+		*flag = asm
+		f(asm)
 	}
 }
 
@@ -387,13 +383,7 @@ func TestFoldTop(t *testing.T) {
 // without it.
 func TestTranspose64(t *testing.T) {
 	g := prg.New(prg.Key{4})
-	saved := hasExtendAsm
-	defer func() { hasExtendAsm = saved }()
-	for _, asm := range []bool{false, true} {
-		if asm && !saved {
-			continue
-		}
-		hasExtendAsm = asm
+	withKernels(&hasExtendAsm, func(asm bool) {
 		var a [64]uint64
 		copy(a[:], g.Uint64s(64))
 		in := a
@@ -405,7 +395,7 @@ func TestTranspose64(t *testing.T) {
 				}
 			}
 		}
-	}
+	})
 }
 
 func BenchmarkTranspose64(b *testing.B) {

@@ -280,46 +280,42 @@ anddone:
 	VMOVDQU Y0, a(DI)     \
 	VMOVDQU Y1, b(DI)
 
+// HALFSWAP is one delta swap by sh within the four rows in Y0, between rows that PERM
+// $0x4E exchanges; M keeps the lower row of each pair. Clobbers Y1 to Y3.
+#define HALFSWAP(PERM, sh, M) \
+	PERM   $0x4E, Y0, Y1 \
+	VPSRLQ $sh, Y0, Y2   \
+	VPXOR  Y1, Y2, Y2    \
+	VPAND  M, Y2, Y2     \
+	VPSLLQ $sh, Y2, Y3   \
+	PERM   $0x4E, Y2, Y2 \
+	VPXOR  Y3, Y0, Y0    \
+	VPXOR  Y2, Y0, Y0
+
 // INNER is the delta swaps by 2 and 1 of the four rows at byte offset a (one register):
-// rows (0, 2) and (1, 3) through a swap of the halves, then (0, 1) and (2, 3) through a
-// swap of the words in each half; the masks keep the lower row of each pair.
+// rows (0, 2) and (1, 3) through a swap of the halves (VPERMQ), then (0, 1) and (2, 3)
+// through a swap of the words in each half (VPSHUFD).
 #define INNER(a) \
-	VMOVDQU a(DI), Y0         \
-	VPERMQ  $0x4E, Y0, Y1     \
-	VPSRLQ  $2, Y0, Y2        \
-	VPXOR   Y1, Y2, Y2        \
-	VPAND   Y12, Y2, Y2       \
-	VPSLLQ  $2, Y2, Y3        \
-	VPERMQ  $0x4E, Y2, Y2     \
-	VPXOR   Y3, Y0, Y0        \
-	VPXOR   Y2, Y0, Y0        \
-	VPSHUFD $0x4E, Y0, Y1     \
-	VPSRLQ  $1, Y0, Y2        \
-	VPXOR   Y1, Y2, Y2        \
-	VPAND   Y13, Y2, Y2       \
-	VPSLLQ  $1, Y2, Y3        \
-	VPSHUFD $0x4E, Y2, Y2     \
-	VPXOR   Y3, Y0, Y0        \
-	VPXOR   Y2, Y0, Y0        \
+	VMOVDQU a(DI), Y0            \
+	HALFSWAP(VPERMQ, 2, Y12)     \
+	HALFSWAP(VPSHUFD, 1, Y13)    \
 	VMOVDQU Y0, a(DI)
+
+// MASK broadcasts the constant c to the four words of Y (X its lower half).
+#define MASK(c, X, Y) \
+	MOVQ         c, AX \
+	VMOVQ        AX, X \
+	VPBROADCASTQ X, Y
 
 // func transpose64AVX2(a *[64]uint64)
 //
 // transpose64 (andproof.go) with the same delta swaps, four rows per YMM register.
 TEXT ·transpose64AVX2(SB), NOSPLIT, $0-8
 	MOVQ         a+0(FP), DI
-	MOVQ         $0x00000000FFFFFFFF, AX
-	VMOVQ        AX, X8
-	VPBROADCASTQ X8, Y8
-	MOVQ         $0x0000FFFF0000FFFF, AX
-	VMOVQ        AX, X9
-	VPBROADCASTQ X9, Y9
-	MOVQ         $0x00FF00FF00FF00FF, AX
-	VMOVQ        AX, X10
-	VPBROADCASTQ X10, Y10
-	MOVQ         $0x0F0F0F0F0F0F0F0F, AX
-	VMOVQ        AX, X11
-	VPBROADCASTQ X11, Y11
+	MASK($0x00000000FFFFFFFF, X8, Y8)
+	MASK($0x0000FFFF0000FFFF, X9, Y9)
+	MASK($0x00FF00FF00FF00FF, X10, Y10)
+	MASK($0x0F0F0F0F0F0F0F0F, X11, Y11)
 	MOVQ         $0x3333333333333333, AX
 	VMOVQ        AX, X12
 	VPBROADCASTQ X12, X12 // [m, m, 0, 0]
@@ -383,6 +379,25 @@ TEXT ·transpose64AVX2(SB), NOSPLIT, $0-8
 	VZEROUPPER
 	RET
 
+// MULRED2 sets X4 to the two products X0[k] * X1[k] in GF(2^64) (k = 0, 1; X15 = the
+// taps X^4 + X^3 + X + 1): the 128-bit carry-less products [l_k, h_k], then h_k * taps
+// folded into l_k and the at most 4 bits that leaves above 63 folded again. Clobbers
+// X2, X3 and X5 to X12.
+#define MULRED2 \
+	VPCLMULQDQ  $0x00, X1, X0, X2   \
+	VPCLMULQDQ  $0x11, X1, X0, X3   \
+	VPUNPCKLQDQ X3, X2, X4          \
+	VPUNPCKHQDQ X3, X2, X5          \
+	VPCLMULQDQ  $0x00, X15, X5, X6  \
+	VPCLMULQDQ  $0x01, X15, X5, X7  \
+	VPUNPCKLQDQ X7, X6, X8          \
+	VPUNPCKHQDQ X7, X6, X9          \
+	VPCLMULQDQ  $0x00, X15, X9, X10 \
+	VPCLMULQDQ  $0x01, X15, X9, X11 \
+	VPUNPCKLQDQ X11, X10, X12       \
+	VPXOR       X8, X4, X4          \
+	VPXOR       X12, X4, X4
+
 // func mulF64Vec(dst, a, c *uint64, n int)
 //
 // dst[i] = a[i] * c[i] in GF(2^64) = GF(2)[X]/(X^64 + X^4 + X^3 + X + 1), n even: two
@@ -402,19 +417,7 @@ mulloop:
 	JB          muldone
 	VMOVDQU     (SI), X0
 	VMOVDQU     (DX), X1
-	VPCLMULQDQ  $0x00, X1, X0, X2  // [l0, h0]
-	VPCLMULQDQ  $0x11, X1, X0, X3  // [l1, h1]
-	VPUNPCKLQDQ X3, X2, X4         // [l0, l1]
-	VPUNPCKHQDQ X3, X2, X5         // [h0, h1]
-	VPCLMULQDQ  $0x00, X15, X5, X6 // h0 * taps
-	VPCLMULQDQ  $0x01, X15, X5, X7 // h1 * taps
-	VPUNPCKLQDQ X7, X6, X8
-	VPUNPCKHQDQ X7, X6, X9         // the bits above 63, at most 4 each
-	VPCLMULQDQ  $0x00, X15, X9, X10
-	VPCLMULQDQ  $0x01, X15, X9, X11
-	VPUNPCKLQDQ X11, X10, X12
-	VPXOR       X8, X4, X4
-	VPXOR       X12, X4, X4
+	MULRED2
 	VMOVDQU     X4, (DI)
 	ADDQ        $16, SI
 	ADDQ        $16, DX
@@ -445,19 +448,7 @@ foldloop:
 	VMOVDQU     (DI), X13
 	VMOVDQU     (SI), X0
 	VPXOR       X13, X0, X0
-	VPCLMULQDQ  $0x00, X1, X0, X2
-	VPCLMULQDQ  $0x11, X1, X0, X3
-	VPUNPCKLQDQ X3, X2, X4
-	VPUNPCKHQDQ X3, X2, X5
-	VPCLMULQDQ  $0x00, X15, X5, X6
-	VPCLMULQDQ  $0x01, X15, X5, X7
-	VPUNPCKLQDQ X7, X6, X8
-	VPUNPCKHQDQ X7, X6, X9
-	VPCLMULQDQ  $0x00, X15, X9, X10
-	VPCLMULQDQ  $0x01, X15, X9, X11
-	VPUNPCKLQDQ X11, X10, X12
-	VPXOR       X8, X4, X4
-	VPXOR       X12, X4, X4
+	MULRED2
 	VPXOR       X13, X4, X4
 	VMOVDQU     X4, (DI)
 	ADDQ        $16, SI
