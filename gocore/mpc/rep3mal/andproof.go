@@ -85,10 +85,28 @@ func (gfAlg) challenge(g *prg.PRG) galois.F64 {
 
 // halves is the prover's h(0) = <a_lo, b_lo> and h(inf) = <a_hi - a_lo, b_hi - b_lo> of
 // the bases' interleaved vectors (a = (A, B), b = (YA + YB, YA)), summed unreduced, in
-// chunks that stay in cache.
+// chunks that stay in cache (with PCLMULQDQ in one pass, halvesF64, and the odd last
+// entry, if any, in Go).
 func (gfAlg) halves(z *zkBases[galois.F64]) (h0, hinf galois.F64) {
 	half := len(z.a) / 2
 	var w0, w2 galois.F64Wide
+	if hasAndLiftAsm && half > 0 {
+		even := half &^ 1
+		if even > 0 {
+			var out [4]uint64
+			halvesF64((*uint64)(&z.a[0]), (*uint64)(&z.b[0]), (*uint64)(&z.ya[0]), (*uint64)(&z.yb[0]), half, even, &out)
+			w0, w2 = galois.F64Wide{Lo: out[0], Hi: out[1]}, galois.F64Wide{Lo: out[2], Hi: out[3]}
+		}
+		for j := even; j < half; j++ {
+			a, b, ya, yb := z.a[j], z.b[j], z.ya[j], z.yb[j]
+			ah, bh, yah, ybh := z.a[half+j], z.b[half+j], z.ya[half+j], z.yb[half+j]
+			w0.MulAdd(a, ya^yb)
+			w0.MulAdd(b, ya)
+			w2.MulAdd(ah^a, yah^ya^ybh^yb)
+			w2.MulAdd(bh^b, yah^ya)
+		}
+		return w0.Reduce(), w2.Reduce()
+	}
 	const chunk = 256
 	var s, da, db, dya, ds [chunk]galois.F64
 	for lo := 0; lo < half; lo += chunk {

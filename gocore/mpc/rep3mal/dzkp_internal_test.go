@@ -365,6 +365,36 @@ func TestFoldTop(t *testing.T) {
 	})
 }
 
+// TestHalves: the AND proof's halving-step values (gfAlg.halves) equal the inner
+// products computed element by element, with the kernel and without it, for even and odd
+// halves and halves beyond a chunk.
+func TestHalves(t *testing.T) {
+	g := prg.New(prg.Key{9})
+	withKernels(&hasAndLiftAsm, func(asm bool) {
+		for _, half := range []int{1, 2, 3, 256, 301, 514} {
+			vec := func() []galois.F64 {
+				v := make([]galois.F64, 2*half)
+				for j := range v {
+					v[j] = galois.F64(g.Uint64s(1)[0])
+				}
+				v[half-1] = ^galois.F64(0)
+				return v
+			}
+			z := &zkBases[galois.F64]{a: vec(), b: vec(), ya: vec(), yb: vec()}
+			var w0, w2 galois.F64
+			for j := range half {
+				a, b, ya, yb := z.a[j], z.b[j], z.ya[j], z.yb[j]
+				ah, bh, yah, ybh := z.a[half+j], z.b[half+j], z.ya[half+j], z.yb[half+j]
+				w0 ^= a.Mul(ya^yb) ^ b.Mul(ya)
+				w2 ^= (ah ^ a).Mul(yah^ya^ybh^yb) ^ (bh ^ b).Mul(yah^ya)
+			}
+			if h0, hinf := (gfAlg{}).halves(z); h0 != w0 || hinf != w2 {
+				t.Fatalf("asm=%v half=%d: (%x, %x), want (%x, %x)", asm, half, h0, hinf, w0, w2)
+			}
+		}
+	})
+}
+
 // withKernels runs f without the kernels that *flag selects and, if the processor has
 // them, with them, and restores *flag.
 func withKernels(flag *bool, f func(asm bool)) {

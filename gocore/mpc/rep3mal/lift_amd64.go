@@ -8,7 +8,7 @@ import "golang.org/x/sys/cpu"
 // VPMULLQ on YMM (mulAcc1, mulAcc2), which need AVX-512 DQ and VL as well.
 //
 // hasAndLiftAsm selects the AND proof's kernels with carry-less products (andLiftExt4,
-// mulF64Vec, foldF64), which need AVX2 and PCLMULQDQ; its transpose64AVX2 needs AVX2
+// mulF64Vec, foldF64, halvesF64), which need AVX2 and PCLMULQDQ; its transpose64AVX2 needs AVX2
 // only (hasExtendAsm).
 var (
 	hasExtendAsm  = cpu.X86.HasAVX2
@@ -45,3 +45,6 @@ func mulF64Vec(dst, a, c *uint64, n int)
 
 //go:noescape
 func foldF64(lo, hi *uint64, r uint64, n int)
+
+//go:noescape
+func halvesF64(a, b, ya, yb *uint64, half, n int, out *[4]uint64)

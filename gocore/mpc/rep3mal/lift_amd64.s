@@ -458,3 +458,64 @@ foldloop:
 
 folddone:
 	RET
+
+// func halvesF64(a, b, ya, yb *uint64, half, n int, out *[4]uint64)
+//
+// The AND proof's halving-step values (andproof.go, gfAlg.halves), unreduced: over the
+// entries j < n of the first half (lo) and their partners j + half (hi), out = [h0 low, h0 high,
+// hinf low, hinf high] for h0 = sum a_lo (ya_lo ^ yb_lo) ^ b_lo ya_lo and hinf = sum
+// (a_hi ^ a_lo) (ya_hi ^ ya_lo ^ yb_hi ^ yb_lo) ^ (b_hi ^ b_lo) (ya_hi ^ ya_lo), carry-less;
+// n even. VEX-encoded 128-bit instructions only.
+TEXT ·halvesF64(SB), NOSPLIT, $0-56
+	MOVQ  a+0(FP), R8
+	MOVQ  b+8(FP), R9
+	MOVQ  ya+16(FP), R10
+	MOVQ  yb+24(FP), R11
+	MOVQ  half+32(FP), DX
+	MOVQ  n+40(FP), CX
+	MOVQ  out+48(FP), DI
+	SHLQ  $3, DX          // the second half's byte offset
+	VPXOR X14, X14, X14   // h0
+	VPXOR X15, X15, X15   // hinf
+
+halvesloop:
+	CMPQ       CX, $2
+	JB         halvesdone
+	VMOVDQU    (R8), X0            // a
+	VMOVDQU    (R9), X1            // b
+	VMOVDQU    (R10), X2           // ya
+	VMOVDQU    (R10)(DX*1), X4     // ya_hi
+	VMOVDQU    (R11), X7           // yb
+	VPXOR      X7, X2, X3          // s = ya ^ yb
+	VPCLMULQDQ $0x00, X3, X0, X5
+	VPCLMULQDQ $0x11, X3, X0, X6
+	VPXOR      X5, X14, X14
+	VPXOR      X6, X14, X14
+	VPCLMULQDQ $0x00, X2, X1, X5
+	VPCLMULQDQ $0x11, X2, X1, X6
+	VPXOR      X5, X14, X14
+	VPXOR      X6, X14, X14
+	VPXOR      X2, X4, X4          // dya = ya_hi ^ ya
+	VPXOR      (R11)(DX*1), X7, X7 // yb_hi ^ yb
+	VPXOR      X4, X7, X3          // ds = dya ^ yb_hi ^ yb
+	VPXOR      (R8)(DX*1), X0, X0  // da
+	VPXOR      (R9)(DX*1), X1, X1  // db
+	VPCLMULQDQ $0x00, X3, X0, X5
+	VPCLMULQDQ $0x11, X3, X0, X6
+	VPXOR      X5, X15, X15
+	VPXOR      X6, X15, X15
+	VPCLMULQDQ $0x00, X4, X1, X5
+	VPCLMULQDQ $0x11, X4, X1, X6
+	VPXOR      X5, X15, X15
+	VPXOR      X6, X15, X15
+	ADDQ       $16, R8
+	ADDQ       $16, R9
+	ADDQ       $16, R10
+	ADDQ       $16, R11
+	SUBQ       $2, CX
+	JMP        halvesloop
+
+halvesdone:
+	VMOVDQU X14, (DI)
+	VMOVDQU X15, 16(DI)
+	RET

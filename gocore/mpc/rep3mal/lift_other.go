@@ -25,3 +25,7 @@ func transpose64AVX2(a *[64]uint64) { panic("rep3mal: no lift kernels") }
 func mulF64Vec(dst, a, c *uint64, n int) { panic("rep3mal: no lift kernels") }
 
 func foldF64(lo, hi *uint64, r uint64, n int) { panic("rep3mal: no lift kernels") }
+
+func halvesF64(a, b, ya, yb *uint64, half, n int, out *[4]uint64) {
+	panic("rep3mal: no lift kernels")
+}
