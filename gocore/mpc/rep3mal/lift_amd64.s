@@ -459,6 +459,14 @@ foldloop:
 folddone:
 	RET
 
+// DOT2 adds the carry-less products A[0] * B[0] and A[1] * B[1] (128 bits each) to ACC.
+// Clobbers X5 and X6.
+#define DOT2(A, B, ACC) \
+	VPCLMULQDQ $0x00, B, A, X5 \
+	VPCLMULQDQ $0x11, B, A, X6 \
+	VPXOR      X5, ACC, ACC    \
+	VPXOR      X6, ACC, ACC
+
 // func halvesF64(a, b, ya, yb *uint64, half, n int, out *[4]uint64)
 //
 // The AND proof's halving-step values (andproof.go, gfAlg.halves), unreduced: over the
@@ -487,27 +495,15 @@ halvesloop:
 	VMOVDQU    (R10)(DX*1), X4     // ya_hi
 	VMOVDQU    (R11), X7           // yb
 	VPXOR      X7, X2, X3          // s = ya ^ yb
-	VPCLMULQDQ $0x00, X3, X0, X5
-	VPCLMULQDQ $0x11, X3, X0, X6
-	VPXOR      X5, X14, X14
-	VPXOR      X6, X14, X14
-	VPCLMULQDQ $0x00, X2, X1, X5
-	VPCLMULQDQ $0x11, X2, X1, X6
-	VPXOR      X5, X14, X14
-	VPXOR      X6, X14, X14
+	DOT2(X0, X3, X14)
+	DOT2(X1, X2, X14)
 	VPXOR      X2, X4, X4          // dya = ya_hi ^ ya
 	VPXOR      (R11)(DX*1), X7, X7 // yb_hi ^ yb
 	VPXOR      X4, X7, X3          // ds = dya ^ yb_hi ^ yb
 	VPXOR      (R8)(DX*1), X0, X0  // da
 	VPXOR      (R9)(DX*1), X1, X1  // db
-	VPCLMULQDQ $0x00, X3, X0, X5
-	VPCLMULQDQ $0x11, X3, X0, X6
-	VPXOR      X5, X15, X15
-	VPXOR      X6, X15, X15
-	VPCLMULQDQ $0x00, X4, X1, X5
-	VPCLMULQDQ $0x11, X4, X1, X6
-	VPXOR      X5, X15, X15
-	VPXOR      X6, X15, X15
+	DOT2(X0, X3, X15)
+	DOT2(X1, X4, X15)
 	ADDQ       $16, R8
 	ADDQ       $16, R9
 	ADDQ       $16, R10
