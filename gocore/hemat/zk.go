@@ -233,48 +233,62 @@ func (rel *relation) challenge(h []byte, u int) [][]int32 {
 	return w
 }
 
-// addMonoInt adds Z^(e-1) x to acc (e >= 1; negacyclic).
+// addMonoInt adds Z^(e-1) x to acc (e >= 1; negacyclic). Z^(e-1) = (-1)^neg Z^j with j <
+// N: x[t] lands on acc[t+j] with that sign for t < N-j and wraps to acc[t+j-N] with the
+// opposite sign for the rest, two loops without a branch per coefficient.
 func addMonoInt(acc, x []int64, e int32) {
-	j := int(e - 1)
-	neg := j >= N
-	if neg {
-		j -= N
+	j, neg := monomial(e)
+	addSignedInts(acc[j:], x[:N-j], neg)
+	addSignedInts(acc[:j], x[N-j:], !neg)
+}
+
+// monomial splits Z^(e-1) into (-1)^neg Z^j, 0 <= j < N (Z^N = -1).
+func monomial(e int32) (j int, neg bool) {
+	j = int(e-1) % (2 * N)
+	return j % N, j >= N
+}
+
+// addSignedInts adds x to dst, or subtracts it when sub is set.
+func addSignedInts(dst, x []int64, sub bool) {
+	dst = dst[:len(x)]
+	if sub {
+		for t, v := range x {
+			dst[t] -= v
+		}
+		return
 	}
 	for t, v := range x {
-		pos, s := t+j, neg
-		if pos >= N {
-			pos -= N
-			s = !s
-		}
-		if s {
-			acc[pos] -= v
-		} else {
-			acc[pos] += v
-		}
+		dst[t] += v
 	}
 }
 
-// addMonoPoly adds Z^(e-1) x to acc in every prime (coefficient form).
+// addMonoPoly adds Z^(e-1) x to acc in every prime (coefficient form), split as in
+// addMonoInt.
 func (p *Params) addMonoPoly(acc, x ring.Poly, e int32) {
-	j := int(e - 1)
-	neg := j >= N
-	if neg {
-		j -= N
-	}
+	j, neg := monomial(e)
 	for i := range acc.Coeffs {
 		q := p.q[i]
 		a, xi := acc.Coeffs[i], x.Coeffs[i]
-		for t, v := range xi {
-			pos, s := t+j, neg
-			if pos >= N {
-				pos -= N
-				s = !s
+		addSignedMod(a[j:], xi[:N-j], neg, q)
+		addSignedMod(a[:j], xi[N-j:], !neg, q)
+	}
+}
+
+// addSignedMod adds x to dst modulo q (entries below q), or subtracts it when sub is set.
+func addSignedMod(dst, x []uint64, sub bool, q uint64) {
+	dst = dst[:len(x)]
+	if sub {
+		for t, v := range x {
+			d := dst[t] - v
+			if dst[t] < v {
+				d += q
 			}
-			if s && v != 0 {
-				v = q - v
-			}
-			a[pos] = addMod(a[pos], v, q)
+			dst[t] = d
 		}
+		return
+	}
+	for t, v := range x {
+		dst[t] = addMod(dst[t], v, q)
 	}
 }
 

@@ -449,3 +449,66 @@ func TestProofParameters(t *testing.T) {
 		t.Errorf("the check accepted an upload noise of 2^%d", b.Upload.BitLen())
 	}
 }
+
+// TestMonomialAdds checks addMonoInt and addMonoPoly against the negacyclic definition,
+// coefficient by coefficient, for monomials at both ends of each half of [1, 2N] (the
+// split loops' boundaries), and signed against the division for extreme values.
+func TestMonomialAdds(t *testing.T) {
+	p, err := NewParams()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	x := make([]int64, N)
+	for i := range x {
+		x[i] = r.Int64N(1<<40) - 1<<39
+	}
+	xp := p.r.NewPoly()
+	p.setSigned(xp, x)
+	for _, e := range []int32{1, 2, N - 1, N, N + 1, N + 2, 2*N - 1, 2 * N} {
+		base := make([]int64, N)
+		for i := range base {
+			base[i] = r.Int64N(1<<40) - 1<<39
+		}
+		want := append([]int64(nil), base...)
+		for t := range x { // Z^(e-1) x[t] Z^t = x[t] Z^(t+e-1), Z^N = -1
+			pos, v := t+int(e-1), x[t]
+			for pos >= N {
+				pos, v = pos-N, -v
+			}
+			want[pos] += v
+		}
+		got := append([]int64(nil), base...)
+		addMonoInt(got, x, e)
+		acc := p.r.NewPoly()
+		p.setSigned(acc, base)
+		p.addMonoPoly(acc, xp, e)
+		wantP := p.r.NewPoly()
+		p.setSigned(wantP, want)
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("addMonoInt e=%d: coefficient %d is %d, want %d", e, i, got[i], want[i])
+			}
+		}
+		for l := range acc.Coeffs {
+			for i := range acc.Coeffs[l] {
+				if acc.Coeffs[l][i] != wantP.Coeffs[l][i] {
+					t.Fatalf("addMonoPoly e=%d: prime %d coefficient %d is %d, want %d", e, l, i, acc.Coeffs[l][i], wantP.Coeffs[l][i])
+				}
+			}
+		}
+	}
+	for _, v := range []int64{0, 1, -1, 1 << 50, -(1 << 50), math.MaxInt64, math.MinInt64, math.MinInt64 + 1} {
+		for i, q := range p.q {
+			var want uint64
+			if v >= 0 {
+				want = uint64(v) % q
+			} else if m := uint64(-v) % q; m != 0 {
+				want = q - m
+			}
+			if got := p.signed(v, i); got != want {
+				t.Fatalf("signed(%d) mod prime %d is %d, want %d", v, i, got, want)
+			}
+		}
+	}
+}
