@@ -286,7 +286,7 @@ func BenchmarkKOSCheck(b *testing.B) {
 // BenchmarkColsToRows: the extension's transpose of one tile (128 columns of tileWords
 // words), per row, on the default path (AVX2 where available) and the portable one.
 func BenchmarkColsToRows(b *testing.B) {
-	cols := make([]uint64, Kappa*tileWords)
+	cols := make([]uint64, Kappa*tileStride)
 	for i := range cols {
 		cols[i] = uint64(i) * 0x9e3779b97f4a7c15
 	}
@@ -302,7 +302,7 @@ func BenchmarkColsToRows(b *testing.B) {
 			hasAVX2 = avx
 			before := cpuTime()
 			for b.Loop() {
-				colsToRows(rows, cols, tileWords)
+				colsToRows(rows, cols, tileWords, tileStride)
 			}
 			b.ReportMetric(float64(cpuTime()-before)/float64(b.N*len(rows)), "cpu-ns/row")
 		})

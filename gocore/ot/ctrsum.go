@@ -39,14 +39,18 @@ func newAESStreams(leaves [][][16]byte, hole []int) *aesStreams {
 	return a
 }
 
-// sums stores the next tw words of block b's sums: T_i in cols[i*tw : (i+1)*tw] (i < 4),
-// u in u[:tw]. The counter advances only by next, once per tile for all blocks.
-func (a *aesStreams) sums(b int, cols []uint64, tw int, u []uint64) {
+// sums stores the next tw words of block b's sums: T_i in cols[i*stride:][:tw] (i < 4,
+// stride >= tw), u in u[:tw]. The counter advances only by next, once per tile for all
+// blocks.
+func (a *aesStreams) sums(b int, cols []uint64, tw, stride int, u []uint64) {
 	if tw == 0 {
 		return
 	}
-	_, _ = cols[4*tw-1], u[tw-1] // bounds: the kernel writes exactly these words
-	sums16AESNI(&a.rk[b], &a.mask[b], a.ctr, &cols[0], uintptr(8*tw), &u[0], tw)
+	_, _ = cols[3*stride+tw-1], u[tw-1] // bounds: the kernel writes exactly these words
+	if stride < tw {
+		panic("ot: aesStreams.sums: columns overlap")
+	}
+	sums16AESNI(&a.rk[b], &a.mask[b], a.ctr, &cols[0], uintptr(8*stride), &u[0], tw)
 }
 
 // next advances the counter past a tile of tw words.

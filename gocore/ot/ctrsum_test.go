@@ -46,8 +46,8 @@ func TestAESStreamsMatchPortable(t *testing.T) {
 	port := newBlockSums(nil, g, k)
 	pos := uint64(0) // the streams' word position (whole blocks per tile)
 	for _, tw := range []int{1, 2, 3, 64, 127, 128, 5, 2, 1, 128} {
-		tk := make([]uint64, len(leaves)*k*tw)
-		tp := make([]uint64, len(leaves)*k*tw)
+		tk := make([]uint64, len(leaves)*k*tileStride)
+		tp := make([]uint64, len(leaves)*k*tileStride)
 		kern.start(tk)
 		port.start(tp)
 		for b := range leaves {
@@ -68,7 +68,7 @@ func TestAESStreamsMatchPortable(t *testing.T) {
 					}
 				}
 				for i := range k {
-					c := (b*k+i)*tw + w
+					c := (b*k+i)*tileStride + w
 					if tk[c] != want[i] || tp[c] != want[i] {
 						t.Fatalf("tw=%d block %d word %d column %d: kernel %x, portable %x, want %x", tw, b, w, i, tk[c], tp[c], want[i])
 					}
@@ -107,7 +107,7 @@ func TestAESKeyExpansion(t *testing.T) {
 		ctr := rng.Uint64s(1)[0] >> 1
 		s.ctr = ctr
 		cols, u := make([]uint64, 8), make([]uint64, 2)
-		s.sums(0, cols, 2, u)
+		s.sums(0, cols, 2, 2, u)
 		var zero [16]byte
 		z0, z1 := streamWord(zero, 2*ctr), streamWord(zero, 2*ctr+1)
 		// Every other stream has the zero key: XOR their 15 equal blocks (odd count) back out.

@@ -198,6 +198,11 @@ func words(n int) int { return (n + 63) / 64 }
 // into rows while it is in cache.
 const tileWords = 128
 
+// tileStride is the distance in words between a tile's columns: tileWords and one cache
+// line more, so that the 128 columns' words at one offset fall into different cache sets
+// (at 1 KB apart they shared four of L1's 64 sets and the transpose reloaded them from L2).
+const tileStride = tileWords + 8
+
 // extend is R's step. With choice bits r (at least words(n) words) it uses them; with r ==
 // nil the choices are u_0, uniform (the bits from n on cleared), and block 0's correction is
 // not sent. It returns the choices, the rows t_j, the tweak base of this extension and the
@@ -228,7 +233,7 @@ func (e *extReceiver) extendInto(dst []Block, r []uint64, n int) (c []uint64, t 
 	}
 	msg = make([]byte, 8*(nb-first)*nw, 8*(nb-first)*nw+kosCheckBytes)
 	t = rows(dst, n)
-	tile := make([]uint64, Kappa*tileWords)
+	tile := make([]uint64, Kappa*tileStride)
 	sum := newBlockSums(e.aes, e.g, k)
 	for w0 := 0; w0 < nw; w0 += tileWords {
 		tw := min(tileWords, nw-w0)
@@ -248,7 +253,7 @@ func (e *extReceiver) extendInto(dst []Block, r []uint64, n int) (c []uint64, t 
 			}
 		}
 		sum.next(tw)
-		colsToRows(t[min(n, 64*w0):min(n, 64*(w0+tw))], tile, tw)
+		colsToRows(t[min(n, 64*w0):min(n, 64*(w0+tw))], tile, tw, tileStride)
 	}
 	base = e.ctr
 	e.ctr += uint64(n)
@@ -282,7 +287,7 @@ func (e *extSender) extendInto(dst []Block, msg []byte, n int, random bool) (q [
 		first = 1
 	}
 	q = rows(dst, n)
-	tile := make([]uint64, Kappa*tileWords)
+	tile := make([]uint64, Kappa*tileStride)
 	sum := newBlockSums(e.aes, e.g, k)
 	for w0 := 0; w0 < nw; w0 += tileWords {
 		tw := min(tileWords, nw-w0)
@@ -301,11 +306,11 @@ func (e *extSender) extendInto(dst []Block, msg []byte, n int, random bool) (q [
 				}
 			}
 			for i := range k {
-				xorMasked(tile[(b*k+i)*tw:(b*k+i+1)*tw], ub, -uint64(delta>>i&1))
+				xorMasked(tile[(b*k+i)*tileStride:][:tw], ub, -uint64(delta>>i&1))
 			}
 		}
 		sum.next(tw)
-		colsToRows(q[min(n, 64*w0):min(n, 64*(w0+tw))], tile, tw)
+		colsToRows(q[min(n, 64*w0):min(n, 64*(w0+tw))], tile, tw, tileStride)
 	}
 	base = e.ctr
 	e.ctr += uint64(n)
@@ -337,13 +342,13 @@ func (s *blockSums) start(tile []uint64) {
 	}
 }
 
-// block writes block b's columns T_{b,i} (tile[(b*k+i)*tw:], tw words each) and returns
+// block writes block b's columns T_{b,i} (tw words at tile[(b*k+i)*tileStride:]) and returns
 // u_b (valid until the next call). Every stream draws whole AES blocks: tw words rounded
 // up to even, the last word unused when tw is odd.
 func (s *blockSums) block(b int, tile []uint64, tw int) []uint64 {
 	k := s.k
 	if s.aes != nil {
-		s.aes.sums(b, tile[b*k*tw:(b+1)*k*tw], tw, s.u)
+		s.aes.sums(b, tile[b*k*tileStride:], tw, tileStride, s.u)
 		return s.u[:tw]
 	}
 	g := s.g[b]
@@ -353,7 +358,7 @@ func (s *blockSums) block(b int, tile []uint64, tw int) []uint64 {
 			return
 		}
 		g[x].Fill(dst[:len(dst)+len(dst)&1]) // whole AES blocks (node buffers hold tileWords, even)
-	}, func(i int) []uint64 { return tile[(b*k+i)*tw : (b*k+i+1)*tw] })
+	}, func(i int) []uint64 { return tile[(b*k+i)*tileStride:][:tw] })
 }
 
 // next moves the kernel's streams past a tile of tw words (the prg streams move as they
