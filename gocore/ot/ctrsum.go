@@ -11,27 +11,49 @@ package ot
 // (TestAESStreamsMatchPortable).
 
 // aesStreams holds one extension's streams in the kernel's form: per block b the leaves'
-// round keys and masks (all ones; zero for the sender's punctured leaf), and the counter
-// block every stream has reached (the streams advance in lockstep).
+// round keys and masks (all ones; zero for the sender's punctured leaf), in stream order
+// for sums16AESNI or in stream pairs for sums16VAES (vaes), and the counter block every
+// stream has reached (the streams advance in lockstep).
 type aesStreams struct {
-	rk   [][16][176]byte
-	mask [][16][16]byte
-	ctr  uint64
+	vaes  bool
+	rk    [][16][176]byte
+	mask  [][16][16]byte
+	rkv   [][8][11][32]byte
+	maskv [][8][32]byte
+	ctr   uint64
 }
 
 // newAESStreams expands the leaves (leaves[b][x], 16 per block); hole[b] is the punctured
 // leaf of block b (its stream is taken as zero), or -1.
 func newAESStreams(leaves [][][16]byte, hole []int) *aesStreams {
-	a := &aesStreams{rk: make([][16][176]byte, len(leaves)), mask: make([][16][16]byte, len(leaves))}
+	nb := len(leaves)
+	a := &aesStreams{vaes: hasVAES}
+	if a.vaes {
+		a.rkv, a.maskv = make([][8][11][32]byte, nb), make([][8][32]byte, nb)
+	} else {
+		a.rk, a.mask = make([][16][176]byte, nb), make([][16][16]byte, nb)
+	}
 	for b, lv := range leaves {
 		for x := range 16 {
 			k := lv[x]
-			expandKeyAESNI(&k, &a.rk[b][x])
+			var rk [176]byte
+			expandKeyAESNI(&k, &rk)
 			m := byte(0xff)
 			if x == hole[b] {
 				m = 0
 			}
-			for i := range a.mask[b][x] {
+			if a.vaes {
+				p, h := x/2, 16*(x%2)
+				for r := range 11 {
+					copy(a.rkv[b][p][r][h:h+16], rk[16*r:])
+				}
+				for i := range 16 {
+					a.maskv[b][p][h+i] = m
+				}
+				continue
+			}
+			a.rk[b][x] = rk
+			for i := range 16 {
 				a.mask[b][x][i] = m
 			}
 		}
@@ -49,6 +71,10 @@ func (a *aesStreams) sums(b int, cols []uint64, tw, stride int, u []uint64) {
 	_, _ = cols[3*stride+tw-1], u[tw-1] // bounds: the kernel writes exactly these words
 	if stride < tw {
 		panic("ot: aesStreams.sums: columns overlap")
+	}
+	if a.vaes {
+		sums16VAES(&a.rkv[b], &a.maskv[b], a.ctr, &cols[0], uintptr(8*stride), &u[0], tw)
+		return
 	}
 	sums16AESNI(&a.rk[b], &a.mask[b], a.ctr, &cols[0], uintptr(8*stride), &u[0], tw)
 }

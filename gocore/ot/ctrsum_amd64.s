@@ -146,3 +146,95 @@ tail:
 
 done:
 	RET
+
+// The same sums with VAES (AVX2-width AESENC: the AES round on both 128-bit lanes of a
+// YMM register): stream pair p = (2p, 2p+1) in the lanes of Yp, its round keys at
+// 352p(AX) (eleven rounds of 32 bytes, stream 2p in the low lane), its masks at 32p(BX).
+
+#define VSTART(P, Y) VMOVDQU (352*P)(AX), Y; VPXOR Y8, Y, Y
+
+#define VROUND(R) \
+	VAESENC (352*0+32*R)(AX), Y0, Y0; \
+	VAESENC (352*1+32*R)(AX), Y1, Y1; \
+	VAESENC (352*2+32*R)(AX), Y2, Y2; \
+	VAESENC (352*3+32*R)(AX), Y3, Y3; \
+	VAESENC (352*4+32*R)(AX), Y4, Y4; \
+	VAESENC (352*5+32*R)(AX), Y5, Y5; \
+	VAESENC (352*6+32*R)(AX), Y6, Y6; \
+	VAESENC (352*7+32*R)(AX), Y7, Y7
+
+#define VLAST(P, Y) VAESENCLAST (352*P+320)(AX), Y, Y; VPAND (32*P)(BX), Y, Y
+
+// VBLOCK computes one counter block (CX) of the sixteen streams and their sums: X9 = T_1
+// (pairs 1, 3, 5, 7 folded), X10 = T_2, X11 = T_3, X13 = T_0 (the high lanes), X12 = u.
+#define VBLOCK \
+	MOVQ CX, R14; \
+	BSWAPQ R14; \
+	MOVQ R14, X8; \
+	VPSLLDQ $8, X8, X8; \
+	VINSERTI128 $1, X8, Y8, Y8; \
+	VSTART(0, Y0); VSTART(1, Y1); VSTART(2, Y2); VSTART(3, Y3); VSTART(4, Y4); VSTART(5, Y5); VSTART(6, Y6); VSTART(7, Y7); \
+	VROUND(1); VROUND(2); VROUND(3); VROUND(4); VROUND(5); VROUND(6); VROUND(7); VROUND(8); VROUND(9); \
+	VLAST(0, Y0); VLAST(1, Y1); VLAST(2, Y2); VLAST(3, Y3); VLAST(4, Y4); VLAST(5, Y5); VLAST(6, Y6); VLAST(7, Y7); \
+	VPXOR Y1, Y3, Y9; VPXOR Y5, Y9, Y9; VPXOR Y7, Y9, Y9; \
+	VPXOR Y2, Y3, Y10; VPXOR Y6, Y10, Y10; VPXOR Y7, Y10, Y10; \
+	VPXOR Y4, Y5, Y11; VPXOR Y6, Y11, Y11; VPXOR Y7, Y11, Y11; \
+	VPXOR Y0, Y2, Y12; VPXOR Y4, Y12, Y12; VPXOR Y6, Y12, Y12; VPXOR Y9, Y12, Y12; \
+	VEXTRACTI128 $1, Y9, X13; VPXOR X13, X9, X9; \
+	VEXTRACTI128 $1, Y10, X13; VPXOR X13, X10, X10; \
+	VEXTRACTI128 $1, Y11, X13; VPXOR X13, X11, X11; \
+	VEXTRACTI128 $1, Y12, X13; VPXOR X13, X12, X12; \
+	INCQ CX
+
+// func sums16VAES(rk *[8][11][32]byte, mask *[8][32]byte, ctr uint64, cols *uint64, stride uintptr, u *uint64, nw int)
+//
+// sums16AESNI's outputs with the round keys and masks in stream pairs.
+TEXT ·sums16VAES(SB), NOSPLIT, $0-56
+	MOVQ rk+0(FP), AX
+	MOVQ mask+8(FP), BX
+	MOVQ ctr+16(FP), CX
+	MOVQ cols+24(FP), DI
+	MOVQ stride+32(FP), SI
+	MOVQ u+40(FP), DX
+	MOVQ nw+48(FP), R8
+	LEAQ (DI)(SI*1), R10
+	LEAQ (R10)(SI*1), R11
+	LEAQ (R11)(SI*1), R12
+	XORQ R13, R13
+
+vpairs:
+	CMPQ R8, $2
+	JB   vtail
+	VBLOCK
+	VMOVDQU X13, (DI)(R13*1)
+	VMOVDQU X9, (R10)(R13*1)
+	VMOVDQU X10, (R11)(R13*1)
+	VMOVDQU X11, (R12)(R13*1)
+	VMOVDQU X12, (DX)(R13*1)
+	ADDQ $16, R13
+	SUBQ $2, R8
+	JMP  vpairs
+
+vtail:
+	CMPQ R8, $0
+	JE   vdone
+	VBLOCK
+	VMOVQ X13, (DI)(R13*1)
+	VMOVQ X9, (R10)(R13*1)
+	VMOVQ X10, (R11)(R13*1)
+	VMOVQ X11, (R12)(R13*1)
+	VMOVQ X12, (DX)(R13*1)
+
+vdone:
+	VZEROUPPER
+	RET
+
+// func cpuidVAES() bool: CPUID leaf 7, subleaf 0, ECX bit 9 (VAES).
+TEXT ·cpuidVAES(SB), NOSPLIT, $0-1
+	MOVL $7, AX
+	MOVL $0, CX
+	CPUID
+	SHRL $9, CX
+	ANDL $1, CX
+	MOVB CX, ret+0(FP)
+	RET

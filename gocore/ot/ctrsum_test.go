@@ -5,8 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"testing"
-
-	"github.com/qmpc/qmpc/gocore/prg"
 )
 
 // streamWord is word w of the AES-CTR stream of key (bytes 8w..8w+7, native order), from
@@ -41,7 +39,24 @@ func TestAESStreamsMatchPortable(t *testing.T) {
 		}
 	}
 	holes := []int{-1, 5, 15}
+	has := hasVAES
+	defer func() { hasVAES = has }()
+	for _, vaes := range []bool{false, true} {
+		if vaes && !has {
+			t.Log("no VAES: only the AES-NI kernel")
+			continue
+		}
+		hasVAES = vaes
+		t.Run(fmt.Sprintf("vaes=%v", vaes), func(t *testing.T) { checkStreams(t, leaves, holes) })
+	}
+}
+
+func checkStreams(t *testing.T, leaves [][][16]byte, holes []int) {
+	const k = 4
 	kern := newBlockSums(newAESStreams(leaves, holes), nil, k)
+	if kern.aes.vaes != hasVAES {
+		t.Fatal("kernel not as intended")
+	}
 	_, g := newStreams(0, leaves, holes) // k = 0: never the kernel
 	port := newBlockSums(nil, g, k)
 	pos := uint64(0) // the streams' word position (whole blocks per tile)
@@ -116,19 +131,23 @@ func TestAESKeyExpansion(t *testing.T) {
 			t.Fatalf("key %x ctr %d: u = %x %x, want %x %x", kk, ctr, u[0], u[1], w0^z0, w1^z1)
 		}
 	}
-	_ = prg.KeySize
 }
 
-// TestExtensionAcrossPaths runs the k = 4 extension with the receiver on one path (AES-NI
-// kernel or portable) and the sender on the other, over several calls of odd and even
-// word counts and both choice modes, and checks the IKNP correlation q_j = t_j xor c_j*s:
-// two parties on different machines agree whatever their CPUs.
+// TestExtensionAcrossPaths runs the k = 4 extension with the receiver on one path (the
+// VAES kernel, the AES-NI kernel or the portable prg streams) and the sender on another,
+// over several calls of odd and even word counts and both choice modes, and checks the
+// IKNP correlation q_j = t_j xor c_j*s: two parties on different machines agree whatever
+// their CPUs.
 func TestExtensionAcrossPaths(t *testing.T) {
 	if !hasAESNI {
 		t.Skip("no AES-NI")
 	}
-	defer func() { hasAESNI = true }()
-	for _, rcvKernel := range []bool{true, false} {
+	aesni, vaes := hasAESNI, hasVAES
+	defer func() { hasAESNI, hasVAES = aesni, vaes }()
+	const portable, kernel, kernelVAES = 0, 1, 2
+	set := func(path int) { hasAESNI, hasVAES = path >= kernel, path == kernelVAES && vaes }
+	for _, paths := range [][2]int{{kernel, portable}, {portable, kernel}, {kernelVAES, portable}, {portable, kernelVAES}, {kernel, kernelVAES}, {kernelVAES, kernel}} {
+		rcvPath, sndPath := paths[0], paths[1]
 		rng := seeded(11)
 		k0, k1, keys := make([][16]byte, Kappa), make([][16]byte, Kappa), make([][16]byte, Kappa)
 		var s Block
@@ -141,14 +160,14 @@ func TestExtensionAcrossPaths(t *testing.T) {
 				keys[i] = k0[i]
 			}
 		}
-		hasAESNI = rcvKernel
+		set(rcvPath)
 		rcv, setup := newExtReceiver(4, k0, k1, rng)
-		hasAESNI = !rcvKernel
+		set(sndPath)
 		snd, err := newExtSender(4, s, keys, setup)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if (rcv.aes != nil) != rcvKernel || (snd.aes != nil) == rcvKernel {
+		if (rcv.aes != nil) != (rcvPath >= kernel) || (snd.aes != nil) != (sndPath >= kernel) {
 			t.Fatal("paths not as intended")
 		}
 		for call, n := range []int{1, 64 * 129, 100, 64 * 300, 64*128 + 5} {
@@ -165,7 +184,7 @@ func TestExtensionAcrossPaths(t *testing.T) {
 			for j := range n {
 				m := -(c[j/64] >> (j % 64) & 1)
 				if q[j][0] != tr[j][0]^s[0]&m || q[j][1] != tr[j][1]^s[1]&m {
-					t.Fatalf("receiver kernel %v, call %d (n=%d): row %d breaks q = t xor c*s", rcvKernel, call, n, j)
+					t.Fatalf("paths %v, call %d (n=%d): row %d breaks q = t xor c*s", paths, call, n, j)
 				}
 			}
 		}
