@@ -334,3 +334,33 @@ func BenchmarkDeltaCOT(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkStreamSums: one block's sixteen streams summed by the k = 4 kernels over a
+// tile (tileWords words), per AES block of the streams (16 per counter block).
+func BenchmarkStreamSums(b *testing.B) {
+	if !hasAESNI {
+		b.Skip("no AES-NI")
+	}
+	leaves := [][][16]byte{make([][16]byte, 16)}
+	for x := range leaves[0] {
+		leaves[0][x][0] = byte(x + 1)
+	}
+	has := hasVAES
+	defer func() { hasVAES = has }()
+	for _, vaes := range []bool{false, true} {
+		if vaes && !has {
+			continue
+		}
+		b.Run(fmt.Sprintf("vaes=%v", vaes), func(b *testing.B) {
+			hasVAES = vaes
+			a := newAESStreams(leaves, []int{-1})
+			cols, u := make([]uint64, 4*tileStride), make([]uint64, tileWords)
+			before := cpuTime()
+			for b.Loop() {
+				a.sums(0, cols, tileWords, tileStride, u)
+				a.next(tileWords)
+			}
+			b.ReportMetric(float64(cpuTime()-before)/float64(b.N*16*tileWords/2), "cpu-ns/AES-block")
+		})
+	}
+}
