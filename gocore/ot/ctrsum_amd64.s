@@ -6,6 +6,22 @@
 // registers, so the expanded streams never reach memory. Eight streams at a time (two
 // halves) keep the AES unit's pipeline full.
 
+// SUMSARGS loads the arguments of sums16AESNI / sums16VAES: round keys AX, masks BX,
+// counter CX, the columns at DI, R10, R11, R12 (stride bytes apart), u at DX, words left
+// R8, the byte offset into the outputs R13.
+#define SUMSARGS \
+	MOVQ rk+0(FP), AX; \
+	MOVQ mask+8(FP), BX; \
+	MOVQ ctr+16(FP), CX; \
+	MOVQ cols+24(FP), DI; \
+	MOVQ stride+32(FP), SI; \
+	MOVQ u+40(FP), DX; \
+	MOVQ nw+48(FP), R8; \
+	LEAQ (DI)(SI*1), R10; \
+	LEAQ (R10)(SI*1), R11; \
+	LEAQ (R11)(SI*1), R12; \
+	XORQ R13, R13
+
 // KEYSTEP(RCON, OFF) derives the next AES-128 round key in X1 from the previous one (X1)
 // with AESKEYGENASSIST (FIPS 197 section 5.2: SubWord(RotWord(w)) xor Rcon, then the
 // running XOR of the four words; the Intel AES-NI white paper's sequence), and stores it
@@ -102,6 +118,15 @@ TEXT ·expandKeyAESNI(SB), NOSPLIT, $0-16
 	PXOR X13, X12; \
 	INCQ CX
 
+// STORE(MOV, T0, T1, T2, T3, U) stores the four columns' and u's words at offset R13 with
+// MOV (16 bytes for a whole counter block, 8 for the tail).
+#define STORE(MOV, T0, T1, T2, T3, U) \
+	MOV T0, (DI)(R13*1); \
+	MOV T1, (R10)(R13*1); \
+	MOV T2, (R11)(R13*1); \
+	MOV T3, (R12)(R13*1); \
+	MOV U, (DX)(R13*1)
+
 // func sums16AESNI(rk *[16][176]byte, mask *[16][16]byte, ctr uint64, cols *uint64, stride uintptr, u *uint64, nw int)
 //
 // For the nw words of counter blocks ctr, ctr+1, ... (ceil(nw/2) blocks; the last one's
@@ -109,27 +134,13 @@ TEXT ·expandKeyAESNI(SB), NOSPLIT, $0-16
 // cols + i*stride (bytes; i < 4) and u = XOR_x R_x at u, R_x the masked AES-CTR stream of
 // round keys rk[x].
 TEXT ·sums16AESNI(SB), NOSPLIT, $0-56
-	MOVQ rk+0(FP), AX
-	MOVQ mask+8(FP), BX
-	MOVQ ctr+16(FP), CX
-	MOVQ cols+24(FP), DI
-	MOVQ stride+32(FP), SI
-	MOVQ u+40(FP), DX
-	MOVQ nw+48(FP), R8
-	LEAQ (DI)(SI*1), R10
-	LEAQ (R10)(SI*1), R11
-	LEAQ (R11)(SI*1), R12
-	XORQ R13, R13
+	SUMSARGS
 
 pairs:
 	CMPQ R8, $2
 	JB   tail
 	BLOCK
-	MOVOU X9, (DI)(R13*1)
-	MOVOU X10, (R10)(R13*1)
-	MOVOU X11, (R11)(R13*1)
-	MOVOU X13, (R12)(R13*1)
-	MOVOU X12, (DX)(R13*1)
+	STORE(MOVOU, X9, X10, X11, X13, X12)
 	ADDQ $16, R13
 	SUBQ $2, R8
 	JMP  pairs
@@ -138,11 +149,7 @@ tail:
 	CMPQ R8, $0
 	JE   done
 	BLOCK
-	MOVQ X9, (DI)(R13*1)
-	MOVQ X10, (R10)(R13*1)
-	MOVQ X11, (R11)(R13*1)
-	MOVQ X13, (R12)(R13*1)
-	MOVQ X12, (DX)(R13*1)
+	STORE(MOVQ, X9, X10, X11, X13, X12)
 
 done:
 	RET
@@ -190,27 +197,13 @@ done:
 //
 // sums16AESNI's outputs with the round keys and masks in stream pairs.
 TEXT ·sums16VAES(SB), NOSPLIT, $0-56
-	MOVQ rk+0(FP), AX
-	MOVQ mask+8(FP), BX
-	MOVQ ctr+16(FP), CX
-	MOVQ cols+24(FP), DI
-	MOVQ stride+32(FP), SI
-	MOVQ u+40(FP), DX
-	MOVQ nw+48(FP), R8
-	LEAQ (DI)(SI*1), R10
-	LEAQ (R10)(SI*1), R11
-	LEAQ (R11)(SI*1), R12
-	XORQ R13, R13
+	SUMSARGS
 
 vpairs:
 	CMPQ R8, $2
 	JB   vtail
 	VBLOCK
-	VMOVDQU X13, (DI)(R13*1)
-	VMOVDQU X9, (R10)(R13*1)
-	VMOVDQU X10, (R11)(R13*1)
-	VMOVDQU X11, (R12)(R13*1)
-	VMOVDQU X12, (DX)(R13*1)
+	STORE(VMOVDQU, X13, X9, X10, X11, X12)
 	ADDQ $16, R13
 	SUBQ $2, R8
 	JMP  vpairs
@@ -219,11 +212,7 @@ vtail:
 	CMPQ R8, $0
 	JE   vdone
 	VBLOCK
-	VMOVQ X13, (DI)(R13*1)
-	VMOVQ X9, (R10)(R13*1)
-	VMOVQ X10, (R11)(R13*1)
-	VMOVQ X11, (R12)(R13*1)
-	VMOVQ X12, (DX)(R13*1)
+	STORE(VMOVQ, X13, X9, X10, X11, X12)
 
 vdone:
 	VZEROUPPER

@@ -22,7 +22,12 @@ package ot
 //	punctured PRF: (2^k - 1)-out-of-2^k OT from k base OTs). 32 bytes per base OT, 4 KB.
 //
 // One extension of n OTs with R's choices c in {0,1}^n. Each seed r_x keys an AES-CTR stream
-// G_x (package prg) that runs on across calls; R_x are its next n bits.
+// G_x (AES_{r_x} of the 128-bit big-endian counter from 0, package prg's stream) that runs on
+// across calls; R_x are its next n bits, drawn a tile of tw <= tileWords 64-bit words at a
+// time and always in whole AES blocks (a tile of odd tw leaves its last block's high half
+// unused; both parties skip the same half blocks, and no stream output is used twice). For
+// k = 4 with AES-NI the streams are generated and summed in registers (ctrsum.go), else by
+// package prg and sumTree; the values are the same.
 //
 //	R: u_b = XOR_x R_x,  T_{b,i} = XOR_{x: x_i = 1} R_x        (i < k, the matrix columns)
 //	S: Q'_{b,i} = XOR_{x != Delta_b: (x xor Delta_b)_i = 1} R_x  = T_{b,i} xor Delta_{b,i} u_b
