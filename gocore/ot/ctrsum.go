@@ -8,7 +8,10 @@ package ot
 // The streams and sums are exactly those of the portable path (sumTree over prg streams):
 // both draw whole AES blocks, ceil(tw/2) per tile of tw words (a tile of an odd number of
 // words leaves the last block's high half unused), so two parties on different paths agree
-// (TestAESStreamsMatchPortable).
+// (TestAESStreamsMatchPortable, TestExtensionAcrossPaths). The leaves are secret: their
+// round keys come from AESKEYGENASSIST (not a table-driven schedule), and the kernels'
+// instructions and addresses do not depend on them or on which leaf is punctured (a zero
+// mask instead of a branch).
 
 // aesStreams holds one extension's streams in the kernel's form: per block b the leaves'
 // round keys and masks (all ones; zero for the sender's punctured leaf), in stream order

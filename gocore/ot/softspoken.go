@@ -112,7 +112,7 @@ func blockBits(s Block, b, k int) int {
 // for S. k0, k1 are R's base-OT keys.
 func newExtReceiver(k int, k0, k1 [][16]byte, rng *prg.PRG) (*extReceiver, []byte) {
 	nb := Kappa / k
-	e := &extReceiver{k: k, g: make([][]*prg.PRG, nb)}
+	e := &extReceiver{k: k}
 	msg := make([]byte, 0, 32*Kappa)
 	leaves, holes := make([][][16]byte, nb), make([]int, nb)
 	for b := range nb {
