@@ -286,7 +286,7 @@ func BenchmarkKOSCheck(b *testing.B) {
 // BenchmarkColsToRows: the extension's transpose of one tile (128 columns of tileWords
 // words), per row, on the default path (AVX2 where available) and the portable one.
 func BenchmarkColsToRows(b *testing.B) {
-	cols := make([]uint64, Kappa*tileWords)
+	cols := make([]uint64, Kappa*tileStride)
 	for i := range cols {
 		cols[i] = uint64(i) * 0x9e3779b97f4a7c15
 	}
@@ -302,9 +302,65 @@ func BenchmarkColsToRows(b *testing.B) {
 			hasAVX2 = avx
 			before := cpuTime()
 			for b.Loop() {
-				colsToRows(rows, cols, tileWords)
+				colsToRows(rows, cols, tileWords, tileStride)
 			}
 			b.ReportMetric(float64(cpuTime()-before)/float64(b.N*len(rows)), "cpu-ns/row")
+		})
+	}
+}
+
+// BenchmarkDeltaCOT is one batch of 2^20 Delta-COTs (SendDeltaCOT/RecvDeltaCOT) at the
+// default SoftSpoken k, semi-honest and malicious (KOS check): the OT extension TinyOT's
+// AND triples and authenticated bits run on. cpu-ns/COT counts both parties.
+func BenchmarkDeltaCOT(b *testing.B) {
+	const n = 1 << 20
+	for _, mal := range []bool{false, true} {
+		b.Run(fmt.Sprintf("n=1M/malicious=%v", mal), func(b *testing.B) {
+			c := net.NewPipes(2)
+			var s0, s1 *Session
+			run2(b, func() (err error) { s0, err = newSession(c[0], 1, seeded(1), DefaultK, mal); return },
+				func() (err error) { s1, err = newSession(c[1], 0, seeded(2), DefaultK, mal); return })
+			choice := make([]uint64, words(n))
+			for i := range choice {
+				choice[i] = uint64(i) * 0x9e3779b97f4a7c15
+			}
+			before := stats(c)
+			b.ResetTimer()
+			for range b.N {
+				run2(b, func() error { _, err := s0.SendDeltaCOT(n); return err },
+					func() error { _, err := s1.RecvDeltaCOT(choice, n); return err })
+			}
+			report(b, c, before, n, "COT")
+		})
+	}
+}
+
+// BenchmarkStreamSums: one block's sixteen streams summed by the k = 4 kernels over a
+// tile (tileWords words), per AES block of the streams (16 per counter block).
+func BenchmarkStreamSums(b *testing.B) {
+	if !hasAESNI {
+		b.Skip("no AES-NI")
+	}
+	leaves := [][][16]byte{make([][16]byte, 16)}
+	for x := range leaves[0] {
+		leaves[0][x][0] = byte(x + 1)
+	}
+	has := hasVAES
+	defer func() { hasVAES = has }()
+	for _, vaes := range []bool{false, true} {
+		if vaes && !has {
+			continue
+		}
+		b.Run(fmt.Sprintf("vaes=%v", vaes), func(b *testing.B) {
+			hasVAES = vaes
+			a := newAESStreams(leaves, []int{-1})
+			cols, u := make([]uint64, 4*tileStride), make([]uint64, tileWords)
+			before := cpuTime()
+			for b.Loop() {
+				a.sums(0, cols, tileWords, tileStride, u)
+				a.next(tileWords)
+			}
+			b.ReportMetric(float64(cpuTime()-before)/float64(b.N*16*tileWords/2), "cpu-ns/AES-block")
 		})
 	}
 }

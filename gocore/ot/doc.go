@@ -14,7 +14,11 @@
 //     ALSZ (Asharov, Lindell, Schneider, Zohner, CCS 2013): base OTs on PRG seeds, random OT
 //     without a sender message, correlated OT with one correction word per OT. k = 4 costs
 //     about 15 % more CPU time than k = 1 and a quarter of the bytes (docs/design-notes.md).
-//     The 128 x n bit matrix is transposed with a 64x64 block transpose (transpose.go; with
+//     For k = 4 on processors with AES-NI, the 2^k AES-CTR streams of each k-bit block of
+//     the secret are generated and summed in registers by ctrsum_amd64.s (AESENC rounds;
+//     with VAES, two streams per instruction), so the expanded streams never reach memory;
+//     other k and processors take package prg's streams and a summing tree, with the same
+//     values. The 128 x n bit matrix is transposed with a 64x64 block transpose (transpose.go; with
 //     AVX2, four blocks at once in transpose_amd64.s); the
 //     correlation-robust hash is the tweakable fixed-key-AES construction (TMMO) of Guo,
 //     Katz, Wang, Yu (S&P 2020) (hash.go).

@@ -78,21 +78,22 @@ func TestColsToRows(t *testing.T) {
 			continue
 		}
 		hasAVX2 = avx
-		for _, tc := range []struct{ n, nw int }{{1, 1}, {127, 2}, {128, 2}, {130, 3}, {256, 4}, {300, 5}, {1000, 16}, {8192, 128}} {
-			cols := make([]uint64, Kappa*tc.nw)
+		for _, tc := range []struct{ n, nw, stride int }{{1, 1, 1}, {127, 2, 2}, {128, 2, 2}, {130, 3, 3}, {256, 4, 4}, {300, 5, 5},
+			{1000, 16, 16}, {8192, 128, 128}, {8192, 128, tileStride}, {300, 5, 7}} {
+			cols := make([]uint64, Kappa*tc.stride)
 			for i := range cols {
 				cols[i] = r.Uint64()
 			}
 			rows := make([]Block, tc.n+1)
 			sentinel := Block{r.Uint64(), r.Uint64()}
 			rows[tc.n] = sentinel
-			colsToRows(rows[:tc.n], cols, tc.nw)
+			colsToRows(rows[:tc.n], cols, tc.nw, tc.stride)
 			if rows[tc.n] != sentinel {
 				t.Fatalf("avx2 %v, n = %d: row past the end written", avx, tc.n)
 			}
 			for row := range tc.n {
 				for col := range Kappa {
-					if rows[row][col/64]>>(col%64)&1 != bit(cols[col*tc.nw:], row) {
+					if rows[row][col/64]>>(col%64)&1 != bit(cols[col*tc.stride:], row) {
 						t.Fatalf("avx2 %v, n = %d, nw = %d: row %d col %d wrong", avx, tc.n, tc.nw, row, col)
 					}
 				}

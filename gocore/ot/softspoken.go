@@ -22,7 +22,12 @@ package ot
 //	punctured PRF: (2^k - 1)-out-of-2^k OT from k base OTs). 32 bytes per base OT, 4 KB.
 //
 // One extension of n OTs with R's choices c in {0,1}^n. Each seed r_x keys an AES-CTR stream
-// G_x (package prg) that runs on across calls; R_x are its next n bits.
+// G_x (AES_{r_x} of the 128-bit big-endian counter from 0, package prg's stream) that runs on
+// across calls; R_x are its next n bits, drawn a tile of tw <= tileWords 64-bit words at a
+// time and always in whole AES blocks (a tile of odd tw leaves its last block's high half
+// unused; both parties skip the same half blocks, and no stream output is used twice). For
+// k = 4 with AES-NI the streams are generated and summed in registers (ctrsum.go), else by
+// package prg and sumTree; the values are the same.
 //
 //	R: u_b = XOR_x R_x,  T_{b,i} = XOR_{x: x_i = 1} R_x        (i < k, the matrix columns)
 //	S: Q'_{b,i} = XOR_{x != Delta_b: (x xor Delta_b)_i = 1} R_x  = T_{b,i} xor Delta_{b,i} u_b
@@ -65,16 +70,21 @@ const DefaultK = 4
 type extSender struct {
 	k   int
 	s   Block        // the secret; Delta_b = bits b*k .. b*k+k-1
-	g   [][]*prg.PRG // g[b][x], nil at x = Delta_b
+	g   [][]*prg.PRG // g[b][x], nil at x = Delta_b (portable path)
+	aes *aesStreams  // the streams on the AES-NI kernel (k = 4), or nil
 	ctr uint64       // tweak counter: OTs extended so far
 }
 
 // extReceiver is R's state of one extension.
 type extReceiver struct {
 	k   int
-	g   [][]*prg.PRG // g[b][x]
+	g   [][]*prg.PRG // g[b][x] (portable path)
+	aes *aesStreams  // the streams on the AES-NI kernel (k = 4), or nil
 	ctr uint64
 }
+
+// useAESNI is whether an extension of parameter k takes the AES-NI kernel (ctrsum.go).
+func useAESNI(k int) bool { return k == 4 && hasAESNI }
 
 func xorKey(a, b [16]byte) [16]byte {
 	for i := range a {
@@ -102,8 +112,9 @@ func blockBits(s Block, b, k int) int {
 // for S. k0, k1 are R's base-OT keys.
 func newExtReceiver(k int, k0, k1 [][16]byte, rng *prg.PRG) (*extReceiver, []byte) {
 	nb := Kappa / k
-	e := &extReceiver{k: k, g: make([][]*prg.PRG, nb)}
+	e := &extReceiver{k: k}
 	msg := make([]byte, 0, 32*Kappa)
+	leaves, holes := make([][][16]byte, nb), make([]int, nb)
 	for b := range nb {
 		var root [16]byte
 		rng.Read(root[:])
@@ -121,12 +132,29 @@ func newExtReceiver(k int, k0, k1 [][16]byte, rng *prg.PRG) (*extReceiver, []byt
 			msg = append(append(msg, l[:]...), r[:]...)
 			level = next
 		}
-		e.g[b] = make([]*prg.PRG, len(level))
-		for x, leaf := range level {
-			e.g[b][x] = prg.New(prg.Key(leaf))
+		leaves[b], holes[b] = level, -1
+	}
+	e.aes, e.g = newStreams(k, leaves, holes)
+	return e, msg
+}
+
+// newStreams keys the extension's streams from the leaves (leaves[b][x]; hole[b] is the
+// punctured leaf of block b, or -1): on the AES-NI kernel or as prg streams (nil at the
+// hole).
+func newStreams(k int, leaves [][][16]byte, hole []int) (*aesStreams, [][]*prg.PRG) {
+	if useAESNI(k) {
+		return newAESStreams(leaves, hole), nil
+	}
+	g := make([][]*prg.PRG, len(leaves))
+	for b, lv := range leaves {
+		g[b] = make([]*prg.PRG, len(lv))
+		for x, leaf := range lv {
+			if x != hole[b] {
+				g[b][x] = prg.New(prg.Key(leaf))
+			}
 		}
 	}
-	return e, msg
+	return nil, g
 }
 
 // newExtSender rebuilds S's punctured trees from R's setup message; keys[i] is S's base-OT
@@ -136,7 +164,8 @@ func newExtSender(k int, s Block, keys [][16]byte, msg []byte) (*extSender, erro
 		return nil, errs.New(errs.Party, "ot: extension setup message has %d bytes, want %d", len(msg), 32*Kappa)
 	}
 	nb := Kappa / k
-	e := &extSender{k: k, s: s, g: make([][]*prg.PRG, nb)}
+	e := &extSender{k: k, s: s}
+	leaves, holes := make([][][16]byte, nb), make([]int, nb)
 	for b := range nb {
 		delta := blockBits(s, b, k)
 		level := make([][16]byte, 1) // the root, unknown (the hole at p = 0)
@@ -160,13 +189,9 @@ func newExtSender(k int, s Block, keys [][16]byte, msg []byte) (*extSender, erro
 			p = 2*p + pbit
 			level = next
 		}
-		e.g[b] = make([]*prg.PRG, len(level))
-		for x, leaf := range level {
-			if x != delta {
-				e.g[b][x] = prg.New(prg.Key(leaf))
-			}
-		}
+		leaves[b], holes[b] = level, delta
 	}
+	e.aes, e.g = newStreams(k, leaves, holes)
 	return e, nil
 }
 
@@ -177,6 +202,11 @@ func words(n int) int { return (n + 63) / 64 }
 // 128-column matrix (128 x tileWords words, 128 KB) is built from the streams and transposed
 // into rows while it is in cache.
 const tileWords = 128
+
+// tileStride is the distance in words between a tile's columns: tileWords and one cache
+// line more, so that the 128 columns' words at one offset fall into different cache sets
+// (at 1 KB apart they shared four of L1's 64 sets and the transpose reloaded them from L2).
+const tileStride = tileWords + 8
 
 // extend is R's step. With choice bits r (at least words(n) words) it uses them; with r ==
 // nil the choices are u_0, uniform (the bits from n on cleared), and block 0's correction is
@@ -208,15 +238,13 @@ func (e *extReceiver) extendInto(dst []Block, r []uint64, n int) (c []uint64, t 
 	}
 	msg = make([]byte, 8*(nb-first)*nw, 8*(nb-first)*nw+kosCheckBytes)
 	t = rows(dst, n)
-	tile := make([]uint64, Kappa*tileWords)
-	tree := newSumTree(k)
+	tile := make([]uint64, Kappa*tileStride)
+	sum := newBlockSums(e.aes, e.g, k)
 	for w0 := 0; w0 < nw; w0 += tileWords {
 		tw := min(tileWords, nw-w0)
-		clear(tile)
+		sum.start(tile)
 		for b := range nb {
-			g := e.g[b]
-			ub := tree.sums(k, tw, func(x int, dst []uint64) { g[x].Fill(dst) },
-				func(i int) []uint64 { return tile[(b*k+i)*tw : (b*k+i+1)*tw] })
+			ub := sum.block(b, tile, tw)
 			if b == 0 && random {
 				copy(r[w0:], ub)
 				if w0+tw == nw && n%64 != 0 {
@@ -229,7 +257,8 @@ func (e *extReceiver) extendInto(dst []Block, r []uint64, n int) (c []uint64, t 
 				binary.LittleEndian.PutUint64(msg[off+8*w:], ub[w]^r[w0+w])
 			}
 		}
-		colsToRows(t[min(n, 64*w0):min(n, 64*(w0+tw))], tile, tw)
+		sum.next(tw)
+		colsToRows(t[min(n, 64*w0):min(n, 64*(w0+tw))], tile, tw, tileStride)
 	}
 	base = e.ctr
 	e.ctr += uint64(n)
@@ -263,26 +292,18 @@ func (e *extSender) extendInto(dst []Block, msg []byte, n int, random bool) (q [
 		first = 1
 	}
 	q = rows(dst, n)
-	tile := make([]uint64, Kappa*tileWords)
-	tree := newSumTree(k)
+	tile := make([]uint64, Kappa*tileStride)
+	sum := newBlockSums(e.aes, e.g, k)
 	for w0 := 0; w0 < nw; w0 += tileWords {
 		tw := min(tileWords, nw-w0)
-		clear(tile)
+		sum.start(tile)
 		for b := range nb {
 			// With R_Delta taken as zero, T'_i = XOR_{x_i = 1} R_x and u' = XOR_x R_x (what
 			// R computes, less R_Delta): Q'_i = T'_i xor Delta_i*u', and Q_i = Q'_i xor
-			// Delta_i*d_b. The tree's shape depends on the public x only; the punctured
-			// stream is a zero leaf (the one test of x against Delta_b, as in the loop
-			// that skipped it before the tree).
+			// Delta_i*d_b. The punctured stream is zero (a zero leaf of the tree, or a
+			// zero mask in the kernel).
 			delta := blockBits(e.s, b, k)
-			g := e.g[b]
-			ub := tree.sums(k, tw, func(x int, dst []uint64) {
-				if g[x] == nil {
-					clear(dst)
-					return
-				}
-				g[x].Fill(dst)
-			}, func(i int) []uint64 { return tile[(b*k+i)*tw : (b*k+i+1)*tw] })
+			ub := sum.block(b, tile, tw)
 			if b >= first {
 				off := 8 * ((b-first)*nw + w0)
 				for w := range ub {
@@ -290,14 +311,67 @@ func (e *extSender) extendInto(dst []Block, msg []byte, n int, random bool) (q [
 				}
 			}
 			for i := range k {
-				xorMasked(tile[(b*k+i)*tw:(b*k+i+1)*tw], ub, -uint64(delta>>i&1))
+				xorMasked(tile[(b*k+i)*tileStride:][:tw], ub, -uint64(delta>>i&1))
 			}
 		}
-		colsToRows(q[min(n, 64*w0):min(n, 64*(w0+tw))], tile, tw)
+		sum.next(tw)
+		colsToRows(q[min(n, 64*w0):min(n, 64*(w0+tw))], tile, tw, tileStride)
 	}
 	base = e.ctr
 	e.ctr += uint64(n)
 	return q, base, nil
+}
+
+// blockSums computes one block's columns and u_b for a tile, on the AES-NI kernel or the
+// portable sumTree over prg streams.
+type blockSums struct {
+	aes  *aesStreams
+	g    [][]*prg.PRG
+	k    int
+	tree *sumTree
+	u    []uint64 // the kernel's u
+}
+
+func newBlockSums(a *aesStreams, g [][]*prg.PRG, k int) *blockSums {
+	if a != nil {
+		return &blockSums{aes: a, k: k, u: make([]uint64, tileWords)}
+	}
+	return &blockSums{g: g, k: k, tree: newSumTree(k)}
+}
+
+// start prepares the tile: the portable path XORs into the columns, so it clears them
+// (the kernel stores every column).
+func (s *blockSums) start(tile []uint64) {
+	if s.aes == nil {
+		clear(tile)
+	}
+}
+
+// block writes block b's columns T_{b,i} (tw words at tile[(b*k+i)*tileStride:]) and returns
+// u_b (valid until the next call). Every stream draws whole AES blocks: tw words rounded
+// up to even, the last word unused when tw is odd.
+func (s *blockSums) block(b int, tile []uint64, tw int) []uint64 {
+	k := s.k
+	if s.aes != nil {
+		s.aes.sums(b, tile[b*k*tileStride:], tw, tileStride, s.u)
+		return s.u[:tw]
+	}
+	g := s.g[b]
+	return s.tree.sums(k, tw, func(x int, dst []uint64) {
+		if g[x] == nil { // the punctured stream: a zero leaf (the one test of x against Delta_b)
+			clear(dst)
+			return
+		}
+		g[x].Fill(dst[:len(dst)+len(dst)&1]) // whole AES blocks (node buffers hold tileWords, even)
+	}, func(i int) []uint64 { return tile[(b*k+i)*tileStride:][:tw] })
+}
+
+// next moves the kernel's streams past a tile of tw words (the prg streams move as they
+// are read).
+func (s *blockSums) next(tw int) {
+	if s.aes != nil {
+		s.aes.next(tw)
+	}
 }
 
 // sumTree computes one block's sums of both sides, u = XOR_x R_x and T_i = XOR_{x: x_i =

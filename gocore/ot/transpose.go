@@ -54,18 +54,19 @@ func transpose64(a *[64]uint64) {
 	}
 }
 
-// colsToRows transposes 128 columns of nw words each (cols[i*nw+w] holds rows 64w..64w+63
-// of column i, row r at bit r%64) into rows: rows[r] has column c at bit c%64 of word
-// c/64. Only the first len(rows) <= 64*nw rows are written. With AVX2 the whole pairs of
-// words go through transpose_amd64.s (the same passes, four blocks at once).
-func colsToRows(rows []Block, cols []uint64, nw int) {
+// colsToRows transposes 128 columns of nw words each, stride words apart
+// (cols[i*stride+w] holds rows 64w..64w+63 of column i, row r at bit r%64), into rows:
+// rows[r] has column c at bit c%64 of word c/64. Only the first len(rows) <= 64*nw rows
+// are written. With AVX2 the whole pairs of words go through transpose_amd64.s (the same
+// passes, four blocks at once).
+func colsToRows(rows []Block, cols []uint64, nw, stride int) {
 	w0 := 0
 	if hasAVX2 {
 		// Two words of every column (128 whole rows) at a time, four 64x64 blocks in the
 		// lanes of AVX2 registers (transpose_amd64.s); the rest below.
 		var s [256]uint64
 		for ; w0+2 <= nw && 64*(w0+2) <= len(rows); w0 += 2 {
-			transpose2x128AVX2(&rows[64*w0], &cols[w0], nw, &s)
+			transpose2x128AVX2(&rows[64*w0], &cols[w0], stride, &s)
 		}
 	}
 	var a [64]uint64
@@ -77,7 +78,7 @@ func colsToRows(rows []Block, cols []uint64, nw int) {
 		}
 		for cg := range 2 {
 			for r := range 64 {
-				a[r] = cols[(64*cg+r)*nw+w]
+				a[r] = cols[(64*cg+r)*stride+w]
 			}
 			transpose64(&a)
 			for b := range cnt {

@@ -7,8 +7,8 @@ import "golang.org/x/sys/cpu"
 var hasAVX2 = cpu.X86.HasAVX2
 
 // transpose2x128AVX2 transposes words w and w+1 of the 128 columns (cols points at column
-// 0's word w, columns nw words apart) into the 128 rows 64w .. 64w+127 (rows points at
+// 0's word w, columns stride words apart) into the 128 rows 64w .. 64w+127 (rows points at
 // row 64w), with a as scratch (transpose_amd64.s).
 //
 //go:noescape
-func transpose2x128AVX2(rows *Block, cols *uint64, nw int, a *[256]uint64)
+func transpose2x128AVX2(rows *Block, cols *uint64, stride int, a *[256]uint64)

@@ -25,11 +25,11 @@
 	VMOVDQU X, LO(DI); \
 	VEXTRACTI128 $1, Y, HI(DI)
 
-// func transpose2x128AVX2(rows *Block, cols *uint64, nw int, a *[256]uint64)
+// func transpose2x128AVX2(rows *Block, cols *uint64, stride int, a *[256]uint64)
 //
 // Four 64x64 transposes at once, one per 64-bit lane of a YMM register (colsToRows: the
 // words w and w+1 of the columns 0..63 and 64..127). Row r of the 64x64 blocks is
-// [cols[r*nw+w], cols[r*nw+w+1], cols[(64+r)*nw+w], cols[(64+r)*nw+w+1]]. Eklundh's six
+// [cols[r*stride+w], cols[r*stride+w+1], cols[(64+r)*stride+w], cols[(64+r)*stride+w+1]]. Eklundh's six
 // passes (transpose64's shifts and masks) run on all four lanes: j = 32 as the rows are
 // loaded (into the scratch a, 32 bytes per row), j = 16 and 8 over a, and j = 4, 2, 1 in
 // registers on groups of eight rows, which are then stored with their lanes reordered to
@@ -38,7 +38,7 @@
 TEXT ·transpose2x128AVX2(SB), NOSPLIT, $0-32
 	MOVQ rows+0(FP), DI
 	MOVQ cols+8(FP), SI
-	MOVQ nw+16(FP), R8
+	MOVQ stride+16(FP), R8
 	MOVQ a+24(FP), BX
 	SHLQ $3, R8          // a column's stride in bytes
 	MOVQ R8, DX
