@@ -13,6 +13,8 @@ package ot
 // instructions and addresses do not depend on them or on which leaf is punctured (a zero
 // mask instead of a branch).
 
+import "crypto/subtle"
+
 // aesStreams holds one extension's streams in the kernel's form: per block b the leaves'
 // round keys and masks (all ones; zero for the sender's punctured leaf), in stream order
 // for sums16AESNI or in stream pairs for sums16VAES (vaes), and the counter block every
@@ -41,10 +43,7 @@ func newAESStreams(leaves [][][16]byte, hole []int) *aesStreams {
 			k := lv[x]
 			var rk [176]byte
 			expandKeyAESNI(&k, &rk)
-			m := byte(0xff)
-			if x == hole[b] {
-				m = 0
-			}
+			m := byte(subtle.ConstantTimeEq(int32(x), int32(hole[b]))) - 1 // 0 at the hole, else 0xff
 			if a.vaes {
 				p, h := x/2, 16*(x%2)
 				for r := range 11 {
