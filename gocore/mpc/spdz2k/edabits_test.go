@@ -247,7 +247,7 @@ func provenSumRun(s *otSource, owner int, xv [2][]uint64, n, m int) (x, y, z []t
 			}
 		}
 	}
-	z, failed, err = s.provenSum(owner, planes[0], planes[1])
+	z, failed, err = s.provenSum(owner, newInputSide(s.id == owner, 0), planes[0], planes[1])
 	return planes[0], planes[1], z, failed, err
 }
 
@@ -319,36 +319,82 @@ func verifyCarryProducts(s [2]*otSource, n, w int, bin, pre [2]*BShare) error {
 	return nil
 }
 
-// TestPickInput: pickInput equals pickBits of every plane on planes shaped like a tinyot
-// Input's (the inputter's keys zero; the other party's bits and MACs zero), for both
-// parties, with repeated and unaligned indices.
-func TestPickInput(t *testing.T) {
-	const m, n = 3, 200
-	idx := []int{199, 0, 63, 64, 65, 5, 5, 128, 127}
+// TestEdaBucketPlanes: a private edaBit check's parts in bucket order (edaBuckets,
+// permuteBlocks, edaInput.planes, the firsts' blocks copied B - 1 times as
+// privateEdaBits does) equal pickBits of the whole input's planes at the parts' indices,
+// for both parties and plane lengths on and off word boundaries; the parts cover every
+// item once (each bucket's first once per other item).
+func TestEdaBucketPlanes(t *testing.T) {
+	const m, B = 3, 4
 	g := prg.New(prg.Key{9})
-	for _, inputter := range []bool{true, false} {
-		x := make([]tinyot.Bits, m)
-		for j := range x {
-			x[j] = tinyot.NewBits(n)
-			for q := range n {
-				if inputter {
-					r := g.Uint64s(2)
-					x[j].M[q] = ot.Block{r[0], r[1]}
-				} else {
-					r := g.Uint64s(2)
-					x[j].K[q] = ot.Block{r[0], r[1]}
+	for _, N := range []int{64, 50} {
+		for _, want := range []int{N, 7} {
+			M := N*B + 5
+			perm := make([]int, M)
+			for i, r := range g.Uint64s(M) {
+				j := int(r % uint64(i+1))
+				perm[i], perm[j] = perm[j], i
+			}
+			firsts, others, opened, keep := edaBuckets(perm, N, B, want)
+			seen := make([]int, M)
+			for _, part := range [][]int{firsts[:N], others, opened} {
+				for _, q := range part {
+					seen[q]++
 				}
 			}
-			if inputter {
-				copy(x[j].X, g.Uint64s(len(x[j].X)))
-				ring.MaskTail(x[j].X, n)
+			for q, c := range seen {
+				if c != 1 {
+					t.Fatalf("N %d: item %d in %d parts", N, q, c)
+				}
 			}
-		}
-		got := pickInput(x, idx, inputter)
-		for j := range x {
-			want := pickBits(x[j], idx)
-			if got[j].N != want.N || fmt.Sprint(got[j]) != fmt.Sprint(want) {
-				t.Fatalf("inputter %v, plane %d: pickInput differs from pickBits", inputter, j)
+			for _, mine := range []bool{true, false} {
+				// The whole input as tinyot Input leaves it: the owner's bits and MACs,
+				// the other party's keys.
+				all := tinyot.NewBits(m * M)
+				blk := make([]ot.Block, m*M)
+				for q := range blk {
+					r := g.Uint64s(2)
+					blk[q] = ot.Block{r[0], r[1]}
+				}
+				var bits []uint64
+				if mine {
+					bits = g.Uint64s(ring.Words(m * M))
+					ring.MaskTail(bits, m*M)
+					copy(all.X, bits)
+					copy(all.M, blk)
+				} else {
+					copy(all.K, blk)
+				}
+				whole := make([]tinyot.Bits, m)
+				for j := range m {
+					whole[j] = all.Slice(j*M, (j+1)*M)
+				}
+				ei := edaInput{sd: newInputSide(mine, m*M), bits: bits, M: M}
+				pb := permuteBlocks(blk, m, perm)
+				nb := len(firsts)
+				fb := make([]ot.Block, m*nb)
+				for j := range m {
+					for r := range B - 1 {
+						copy(fb[j*nb+r*N:], pb[j*M:j*M+N])
+					}
+				}
+				for _, part := range []struct {
+					name string
+					idx  []int
+					got  []tinyot.Bits
+				}{
+					{"firsts", firsts, ei.planes(firsts, fb, nb, 0)},
+					{"others", others, ei.planes(others, pb, M, N)},
+					{"opened", opened, ei.planes(opened, pb, M, N*B)},
+					{"keep", keep, ei.planes(keep, pb, M, 0)},
+				} {
+					for j := range m {
+						want := pickBits(whole[j], part.idx)
+						if fmt.Sprint(part.got[j]) != fmt.Sprint(want) {
+							t.Fatalf("N %d, owner %v, %s plane %d: differs from pickBits", N, mine, part.name, j)
+						}
+					}
+				}
 			}
 		}
 	}

@@ -86,6 +86,7 @@ func gfMulX(a ot.Block) ot.Block {
 type gfHash struct {
 	aead  cipher.AEAD
 	nonce []byte
+	buf   []byte // sum's scratch, kept for the next sum
 }
 
 // newGFHash keys the hash with seed (32 bytes: the AES key, then the nonce).
@@ -108,7 +109,10 @@ func gcmWord(w uint64) uint64 { return bits.ReverseBytes64(bits.Reverse64(w)) }
 
 // sum returns the hash of x (see gfHash).
 func (h *gfHash) sum(x []ot.Block) ot.Block {
-	buf := make([]byte, 16*len(x))
+	if cap(h.buf) < 16*len(x) {
+		h.buf = make([]byte, 16*len(x))
+	}
+	buf := h.buf[:16*len(x)]
 	for i, b := range x {
 		binary.LittleEndian.PutUint64(buf[16*i:], gcmWord(b[0]))
 		binary.LittleEndian.PutUint64(buf[16*i+8:], gcmWord(b[1]))

@@ -74,15 +74,51 @@ const qsMaskBits = 128
 // with the carries that the owner inputs and proves (see the file comment). failed names
 // the proof if it failed at the verifier (the caller adds it to its verdict); err is a
 // transport or input error.
-func (s *otSource) provenSum(owner int, x, y []tinyot.Bits) (z []tinyot.Bits, failed []string, err error) {
+//
+// sd holds the zero components of the owner's inputs (edabits.go's inputSide): x, y and
+// the carries are one party's input, so each party computes only its nonzero component of
+// the sums z (the owner's bits and MACs, the other party's keys) and z's zero components
+// are views of sd's zeros (it is grown here when short).
+func (s *otSource) provenSum(owner int, sd inputSide, x, y []tinyot.Bits) (z []tinyot.Bits, failed []string, err error) {
 	m, n := len(x), x[0].N
+	mine := s.id == owner
+	G := (m - 1) * n // gates; carry c_{j+1} is input bit j*n + i
+	sd = sd.atLeast(max(G+qsMaskBits, m*n))
 	z = make([]tinyot.Bits, m)
-	z[0] = tinyot.Xor(x[0], y[0])
+	W := ring.Words(n)
+	var zX []uint64
+	if mine {
+		zX = make([]uint64, m*W)
+	}
+	zB := make([]ot.Block, m*n)
+	// sumPlane sets z[j] = x[j] ^ y[j] ^ c (c's nonzero blocks cb and bits cX; none for
+	// c_0 = 0).
+	sumPlane := func(j int, cb []ot.Block, cX []uint64) {
+		xb, yb, zb := sd.blocks(x[j]), sd.blocks(y[j]), zB[j*n:(j+1)*n:(j+1)*n]
+		for i := range zb {
+			zb[i] = xorBlock(xb[i], yb[i])
+		}
+		if cb != nil {
+			for i := range zb {
+				zb[i] = xorBlock(zb[i], cb[i])
+			}
+		}
+		var zx []uint64
+		if mine {
+			zx = zX[j*W : (j+1)*W : (j+1)*W]
+			for w := range zx {
+				zx[w] = x[j].X[w] ^ y[j].X[w]
+				if cX != nil {
+					zx[w] ^= cX[w]
+				}
+			}
+		}
+		z[j] = sd.bits(zx, zb)
+	}
+	sumPlane(0, nil, nil)
 	if m == 1 {
 		return z, nil, nil
 	}
-	mine := s.id == owner
-	G := (m - 1) * n // gates; carry c_{j+1} is input bit j*n + i
 	var in []uint64
 	if mine {
 		in = make([]uint64, ring.Words(G+qsMaskBits))
@@ -100,21 +136,16 @@ func (s *otSource) provenSum(owner int, x, y []tinyot.Bits) (z []tinyot.Bits, fa
 			s.carryInput(in, n)
 		}
 	}
-	all, err := s.bin.Input(mine, in, G+qsMaskBits)
+	inBits, inBlk, err := s.bin.InputOneSided(mine, in, G+qsMaskBits)
 	if err != nil {
 		return nil, nil, err
 	}
+	all := sd.bits(inBits, inBlk)
 	carries := planeViews(all, m-1, n) // carries[j] is c_{j+1}
 	for j := 1; j < m; j++ {
-		z[j] = tinyot.Xor(tinyot.Xor(x[j], y[j]), carries[j-1])
+		sumPlane(j, sd.blocks(carries[j-1]), carries[j-1].X)
 	}
-	// This party's nonzero blocks: the owner's MACs, the verifier's keys.
-	blocks := func(b tinyot.Bits) []ot.Block {
-		if mine {
-			return b.M
-		}
-		return b.K
-	}
+	blocks := sd.blocks // this party's nonzero blocks: the owner's MACs, the verifier's keys
 	// Per gate g: prod = M_u M_v (P) or K_u K_v (V), and lin = A_1 (P) or K_w (V).
 	prod, lin := make([]ot.Block, G), make([]ot.Block, G)
 	vs := make([]ot.Block, n) // the gates' second factors, plane by plane
