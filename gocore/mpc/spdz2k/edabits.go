@@ -401,36 +401,63 @@ func xorInto(dst *tinyot.Bits, x, y tinyot.Bits) {
 // The same message and the same outputs as tinyot's And.
 func (s *otSource) andInto(z *tinyot.Bits, u, v, a, b, c tinyot.Bits, off int, open *tinyot.Bits) error {
 	n := u.N
-	for w := range open.X {
-		open.X[w] = 0
+	// The bits word by word when the triples' and the opening's halves are word-aligned
+	// (every refill of a multiple of 64 edaBits), else bit by bit.
+	aligned := off%64 == 0 && n%64 == 0
+	o, W := off/64, n/64
+	if aligned {
+		for w := range W {
+			open.X[w] = u.X[w] ^ a.X[o+w]
+			open.X[W+w] = v.X[w] ^ b.X[o+w]
+		}
+	} else {
+		for w := range open.X {
+			open.X[w] = 0
+		}
+		for i := range n {
+			q, k := off+i, n+i
+			open.X[i/64] |= (u.X[i/64]>>(i%64) ^ a.X[q/64]>>(q%64)) & 1 << (i % 64)
+			open.X[k/64] |= (v.X[i/64]>>(i%64) ^ b.X[q/64]>>(q%64)) & 1 << (k % 64)
+		}
 	}
+	am, ak, bm, bk := a.M[off:off+n], a.K[off:off+n], b.M[off:off+n], b.K[off:off+n]
 	for i := range n {
-		q := off + i
-		open.X[i/64] |= (u.X[i/64]>>(i%64) ^ a.X[q/64]>>(q%64)) & 1 << (i % 64)
 		k := n + i
-		open.X[k/64] |= (v.X[i/64]>>(i%64) ^ b.X[q/64]>>(q%64)) & 1 << (k % 64)
-		open.M[i], open.K[i] = xorBlock(u.M[i], a.M[q]), xorBlock(u.K[i], a.K[q])
-		open.M[k], open.K[k] = xorBlock(v.M[i], b.M[q]), xorBlock(v.K[i], b.K[q])
+		open.M[i], open.K[i] = xorBlock(u.M[i], am[i]), xorBlock(u.K[i], ak[i])
+		open.M[k], open.K[k] = xorBlock(v.M[i], bm[i]), xorBlock(v.K[i], bk[i])
 	}
 	de, err := s.bin.Open(*open)
 	if err != nil {
 		return err
 	}
 	first, delta := s.bin.First(), s.bin.Delta()
-	for w := range z.X {
-		z.X[w] = 0
+	var firstMask uint64 // d e goes into the first party's share
+	if first {
+		firstMask = ^uint64(0)
 	}
+	if aligned {
+		for w := range W {
+			d, e := de[w], de[W+w]
+			z.X[w] = c.X[o+w] ^ d&b.X[o+w] ^ e&a.X[o+w] ^ d&e&firstMask
+		}
+	} else {
+		for w := range z.X {
+			z.X[w] = 0
+		}
+		for i := range n {
+			q, k := off+i, n+i
+			d, e := de[i/64]>>(i%64)&1, de[k/64]>>(k%64)&1
+			x := c.X[q/64]>>(q%64) ^ d&(b.X[q/64]>>(q%64)) ^ e&(a.X[q/64]>>(q%64)) ^ d&e&firstMask
+			z.X[i/64] |= x & 1 << (i % 64)
+		}
+	}
+	cm, ck := c.M[off:off+n], c.K[off:off+n]
 	for i := range n {
-		q, k := off+i, n+i
+		k := n + i
 		d := -(de[i/64] >> (i % 64) & 1)
 		e := -(de[k/64] >> (k % 64) & 1)
-		x := (c.X[q/64]>>(q%64) ^ d&(b.X[q/64]>>(q%64)) ^ e&(a.X[q/64]>>(q%64))) & 1
-		if first {
-			x ^= d & e & 1
-		}
-		z.X[i/64] |= x << (i % 64)
-		z.M[i] = xorBlock(c.M[q], xorBlock(andBlock(b.M[q], d), andBlock(a.M[q], e)))
-		kk := xorBlock(c.K[q], xorBlock(andBlock(b.K[q], d), andBlock(a.K[q], e)))
+		z.M[i] = xorBlock(cm[i], xorBlock(andBlock(bm[i], d), andBlock(am[i], e)))
+		kk := xorBlock(ck[i], xorBlock(andBlock(bk[i], d), andBlock(ak[i], e)))
 		if !first {
 			kk = xorBlock(kk, andBlock(delta, d&e))
 		}
@@ -465,6 +492,9 @@ func (s *otSource) openPlanes(x []tinyot.Bits) ([]uint64, int, error) {
 	o, err := s.bin.OpenAll(x...)
 	if err != nil {
 		return nil, 0, err
+	}
+	if n%64 == 0 { // plane j is words [j*W, (j+1)*W) of o already
+		return o[:len(x)*W], W, nil
 	}
 	out := make([]uint64, len(x)*W)
 	for j := range x {

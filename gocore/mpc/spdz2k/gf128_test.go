@@ -3,6 +3,7 @@ package spdz2k
 import (
 	"crypto/aes"
 	"encoding/binary"
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 
@@ -74,6 +75,11 @@ func TestGFHash(t *testing.T) {
 	var hb [16]byte
 	blk.Encrypt(hb[:], hb[:])
 	H := ot.Block{gcmWord(binary.LittleEndian.Uint64(hb[:])), gcmWord(binary.LittleEndian.Uint64(hb[8:]))}
+	for range 1000 {
+		if w := r.Uint64(); gcmWord(w) != bits.ReverseBytes64(bits.Reverse64(w)) {
+			t.Fatalf("gcmWord(%#x) = %#x, want each byte's bits reversed", w, gcmWord(w))
+		}
+	}
 	for _, n := range []int{1, 2, 7, 100} {
 		x := make([]ot.Block, n)
 		var acc ot.Block

@@ -146,9 +146,12 @@ func (s *otSource) provenSum(owner int, sd inputSide, x, y []tinyot.Bits) (z []t
 		sumPlane(j, sd.blocks(carries[j-1]), carries[j-1].X)
 	}
 	blocks := sd.blocks // this party's nonzero blocks: the owner's MACs, the verifier's keys
-	// Per gate g: prod = M_u M_v (P) or K_u K_v (V), and lin = A_1 (P) or K_w (V).
-	prod, lin := make([]ot.Block, G), make([]ot.Block, G)
-	vs := make([]ot.Block, n) // the gates' second factors, plane by plane
+	// Per gate g: prod = M_u M_v (P) or K_u K_v (V), and lin = A_1 (P) or K_w (V),
+	// computed plane by plane in pj and lj and written in GHASH's order (putGCM) into
+	// prod and lin, which are hashed once the coin is known.
+	prod, lin := make([]byte, 16*G), make([]byte, 16*G)
+	pj, lj := make([]ot.Block, n), make([]ot.Block, n)
+	vs := make([]ot.Block, n) // the gates' second factors
 	for j := range m - 1 {
 		xb, yb, wb := blocks(x[j]), blocks(y[j]), blocks(carries[j])
 		xX, yX := x[j].X, y[j].X
@@ -157,7 +160,6 @@ func (s *otSource) provenSum(owner int, sd inputSide, x, y []tinyot.Bits) (z []t
 		if j > 0 {
 			cb, cX = blocks(carries[j-1]), carries[j-1].X
 		}
-		pj, lj := prod[j*n:(j+1)*n], lin[j*n:(j+1)*n]
 		for i := range n {
 			bu, bv, bw := xb[i], yb[i], wb[i]
 			var cbit uint64
@@ -174,6 +176,8 @@ func (s *otSource) provenSum(owner int, sd inputSide, x, y []tinyot.Bits) (z []t
 			lj[i] = bw
 		}
 		gfMulVec(pj, pj, vs)
+		putGCM(prod[16*j*n:], pj)
+		putGCM(lin[16*j*n:], lj)
 	}
 	coin, err := s.coin("edaBit sum proof")
 	if err != nil {
@@ -185,7 +189,7 @@ func (s *otSource) provenSum(owner int, sd inputSide, x, y []tinyot.Bits) (z []t
 	if err != nil {
 		return nil, nil, err
 	}
-	acc0, acc1 := h.sum(prod), h.sum(lin) // P: U, V without the mask; V: the parts of W
+	acc0, acc1 := h.sumBytes(prod), h.sumBytes(lin) // P: U, V without the mask; V: the parts of W
 	prod, lin = nil, nil
 	mask := all.Slice(G, G+qsMaskBits)
 	var maskSum ot.Block // sum_k X^k (M or K of r_k), by Horner from the top
