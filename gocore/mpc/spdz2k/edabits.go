@@ -254,18 +254,43 @@ type inputSide struct {
 	zeroB []ot.Block
 }
 
-// newInputSide returns an inputSide for Bits of up to n bits; mine reports whether this
-// party is the owner.
+// newInputSide returns an inputSide for Bits of up to n bits with zero components of its
+// own; mine reports whether this party is the owner.
 func newInputSide(mine bool, n int) inputSide {
 	return inputSide{mine: mine, zeroW: make([]uint64, ring.Words(n)), zeroB: make([]ot.Block, n)}
 }
 
-// atLeast returns o if it serves n bits, else a larger inputSide.
-func (o inputSide) atLeast(n int) inputSide {
-	if len(o.zeroB) >= n {
-		return o
+// edaScratch holds a private edaBit check's large buffers from one check to the next, so
+// that a refill's two checks (and, while the plan has edaBits to make, the next refills)
+// reuse them instead of allocating, clearing and faulting in some 300 MB per check of 2^14
+// 64-bit edaBits: the zero components (never written), and the permuted blocks, the
+// firsts' blocks, the sums' blocks and QuickSilver's GHASH inputs, each overwritten whole
+// before it is read and dead when the check returns (its kept edaBits are copies; tinyot's
+// openings hash what they record at once). Per source, no global state; sized by the
+// largest check so far, released by edaTake when the plan has no edaBits left to make.
+type edaScratch struct {
+	zeroW      []uint64
+	zeroB      []ot.Block
+	pb, fb, zB []ot.Block
+	prod, lin  []byte
+}
+
+// scratchOf returns (*buf)[:n], reallocating *buf when it is shorter.
+func scratchOf[T any](buf *[]T, n int) []T {
+	if cap(*buf) < n {
+		*buf = make([]T, n)
 	}
-	return newInputSide(o.mine, n)
+	return (*buf)[:n]
+}
+
+// inputSide returns an inputSide for Bits of up to n bits whose zero components are
+// views of the scratch's zeros.
+func (s *otSource) inputSide(mine bool, n int) inputSide {
+	sc := &s.scratch
+	if len(sc.zeroB) < n {
+		sc.zeroW, sc.zeroB = make([]uint64, ring.Words(n)), make([]ot.Block, n)
+	}
+	return inputSide{mine: mine, zeroW: sc.zeroW, zeroB: sc.zeroB}
 }
 
 // bits returns the Bits of len(blk) bits with this party's blocks blk and, at the owner,
@@ -291,9 +316,9 @@ func (o inputSide) blocks(b tinyot.Bits) []ot.Block {
 // permuteBlocks returns the m planes of M blocks blk (plane j: blocks [j*M, (j+1)*M)) in
 // the order perm: block k of plane j of the result is block perm[k] of plane j. One
 // random read per block; the bucket checks then read contiguous ranges (edaBuckets).
-func permuteBlocks(blk []ot.Block, m int, perm []int) []ot.Block {
+func permuteBlocks(out, blk []ot.Block, m int, perm []int) []ot.Block {
 	M := len(perm)
-	out := make([]ot.Block, m*M)
+	out = out[:m*M]
 	for j := range m {
 		src, dst := blk[j*M:(j+1)*M:(j+1)*M], out[j*M:(j+1)*M:(j+1)*M]
 		for k, q := range perm {
@@ -552,7 +577,7 @@ func (s *otSource) privateEdaBits(owner, want, m int) ([]tinyot.Bits, *AShare, e
 	if err != nil {
 		return nil, nil, err
 	}
-	sd := newInputSide(mine, m*M)
+	sd := s.inputSide(mine, m*M)
 	perm, err := s.coinPerm("edaBit buckets", M)
 	if err != nil {
 		return nil, nil, err
@@ -560,10 +585,10 @@ func (s *otSource) privateEdaBits(owner, want, m int) ([]tinyot.Bits, *AShare, e
 	firsts, others, opened, keep := edaBuckets(perm, N, B, want)
 	// The blocks in bucket order once (pb), then every part of the check is a range of
 	// it; the bits (cheap) are gathered per part.
-	pb := permuteBlocks(inBlk, m, perm)
+	pb := permuteBlocks(scratchOf(&s.scratch.pb, m*M), inBlk, m, perm)
 	ei := edaInput{sd: sd, bits: inBits, M: M}
 	nb := len(firsts)
-	fb := make([]ot.Block, m*nb) // the firsts' blocks: each bucket's first, B - 1 times
+	fb := scratchOf(&s.scratch.fb, m*nb) // the firsts' blocks: each bucket's first, B - 1 times
 	for j := range m {
 		for r := range B - 1 {
 			copy(fb[j*nb+r*N:], pb[j*M:j*M+N])
@@ -572,7 +597,7 @@ func (s *otSource) privateEdaBits(owner, want, m int) ([]tinyot.Bits, *AShare, e
 	xs := ei.planes(firsts, fb, nb, 0)
 	ys := ei.planes(others, pb, M, N)
 	// The bucket adders' inputs are all the owner's: it proves their carries itself.
-	z, failed, err := s.provenSum(owner, sd, xs, ys)
+	z, failed, err := s.provenSum(owner, xs, ys)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -714,6 +739,9 @@ func (s *otSource) edaTake(n, m int) ([]tinyot.Bits, *AShare, error) {
 		}
 		if err := s.bin.Check(); err != nil {
 			return nil, nil, err
+		}
+		if s.plan.edaLeft() == 0 {
+			s.scratch = edaScratch{} // no planned refill left to reuse it
 		}
 		r := &AShare{x: ring128.Make(gen), m: ring128.Make(gen)}
 		ring128.Add(r.x, a0.x, a1.x)

@@ -247,7 +247,7 @@ func provenSumRun(s *otSource, owner int, xv [2][]uint64, n, m int) (x, y, z []t
 			}
 		}
 	}
-	z, failed, err = s.provenSum(owner, newInputSide(s.id == owner, 0), planes[0], planes[1])
+	z, failed, err = s.provenSum(owner, planes[0], planes[1])
 	return planes[0], planes[1], z, failed, err
 }
 
@@ -370,7 +370,7 @@ func TestEdaBucketPlanes(t *testing.T) {
 					whole[j] = all.Slice(j*M, (j+1)*M)
 				}
 				ei := edaInput{sd: newInputSide(mine, m*M), bits: bits, M: M}
-				pb := permuteBlocks(blk, m, perm)
+				pb := permuteBlocks(make([]ot.Block, m*M), blk, m, perm)
 				nb := len(firsts)
 				fb := make([]ot.Block, m*nb)
 				for j := range m {

@@ -90,6 +90,20 @@ func TestGFHash(t *testing.T) {
 		if got := xorBlock(h.sum(x), h.sum(make([]ot.Block, n))); got != gfMul(acc, H) {
 			t.Fatalf("n = %d: hash difference %x, want %x", n, got, acc)
 		}
+		// In parts: the same difference for every part length dividing n.
+		for _, pn := range []int{1, n / 2, n} {
+			if pn == 0 || n%pn != 0 {
+				continue
+			}
+			a, a0 := h.parts(pn), h.parts(pn)
+			for p := 0; p < n; p += pn {
+				a.add(x[p : p+pn])
+				a0.add(make([]ot.Block, pn))
+			}
+			if got := xorBlock(a.sum(), a0.sum()); got != gfMul(acc, H) {
+				t.Fatalf("n = %d in parts of %d: hash difference %x, want %x", n, pn, got, gfMul(acc, H))
+			}
+		}
 	}
 }
 

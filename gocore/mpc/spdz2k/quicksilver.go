@@ -30,8 +30,8 @@ package spdz2k
 // (u v + w) Delta^2 with A_0 = M_u M_v and A_1 = u M_v + v M_u + M_w, which P computes. A
 // joint coin (after P's input) keys the random linear combination: the paper's sum_g
 // chi^g, here sum_g H^(G+1-g) by GHASH (gfHash, gf128.go: H = AES_K(0) for the coin's key
-// K, computed in hardware) plus a constant kappa that depends only on K and G and cancels
-// below. P sends U = S(A_0) + M* and V = S(A_1) + a* (S the combination; a* = sum_k r_k
+// K, computed in hardware; one plane of gates at a time, combined by Horner with H^n,
+// gfHashParts) plus a constant kappa that depends only on K, n and m and cancels below. P sends U = S(A_0) + M* and V = S(A_1) + a* (S the combination; a* = sum_k r_k
 // X^k, M* = sum_k M_{r_k} X^k, the random authenticated element, X the field's
 // generator); V computes W = S(K_u K_v) + S(K_w) Delta + K* (K* = sum_k K_{r_k} X^k = M* +
 // a* Delta) and accepts iff W = U + V Delta (the constants: kappa + kappa Delta on both
@@ -55,7 +55,8 @@ package spdz2k
 // to verifier) and no opening; against 9 input bits and 3 opened bits per gate with the
 // personal triples (buckets of 3) and the adder's openings of sessions 8-9. CPU: one
 // product in F_{2^128} per gate at each party (gfMulVec: PCLMULQDQ, or gfMul's portable
-// carry-less product; constant time) and two GHASH passes.
+// carry-less product; constant time) and two GHASH passes, one plane at a time (no
+// G-sized buffer: session 13).
 
 import (
 	"encoding/binary"
@@ -75,22 +76,22 @@ const qsMaskBits = 128
 // the proof if it failed at the verifier (the caller adds it to its verdict); err is a
 // transport or input error.
 //
-// sd holds the zero components of the owner's inputs (edabits.go's inputSide): x, y and
-// the carries are one party's input, so each party computes only its nonzero component of
-// the sums z (the owner's bits and MACs, the other party's keys) and z's zero components
-// are views of sd's zeros (it is grown here when short).
-func (s *otSource) provenSum(owner int, sd inputSide, x, y []tinyot.Bits) (z []tinyot.Bits, failed []string, err error) {
+// x, y and the carries are one party's input, so each party computes only its nonzero
+// component of the sums z (the owner's bits and MACs, the other party's keys), and z's
+// zero components are views of the scratch's zeros (edabits.go's inputSide); z's blocks
+// live in the scratch until the next private edaBit check.
+func (s *otSource) provenSum(owner int, x, y []tinyot.Bits) (z []tinyot.Bits, failed []string, err error) {
 	m, n := len(x), x[0].N
 	mine := s.id == owner
 	G := (m - 1) * n // gates; carry c_{j+1} is input bit j*n + i
-	sd = sd.atLeast(max(G+qsMaskBits, m*n))
+	sd := s.inputSide(mine, max(G+qsMaskBits, m*n))
 	z = make([]tinyot.Bits, m)
 	W := ring.Words(n)
 	var zX []uint64
 	if mine {
 		zX = make([]uint64, m*W)
 	}
-	zB := make([]ot.Block, m*n)
+	zB := scratchOf(&s.scratch.zB, m*n)
 	// sumPlane sets z[j] = x[j] ^ y[j] ^ c (c's nonzero blocks cb and bits cX; none for
 	// c_0 = 0).
 	sumPlane := func(j int, cb []ot.Block, cX []uint64) {
@@ -146,10 +147,21 @@ func (s *otSource) provenSum(owner int, sd inputSide, x, y []tinyot.Bits) (z []t
 		sumPlane(j, sd.blocks(carries[j-1]), carries[j-1].X)
 	}
 	blocks := sd.blocks // this party's nonzero blocks: the owner's MACs, the verifier's keys
-	// Per gate g: prod = M_u M_v (P) or K_u K_v (V), and lin = A_1 (P) or K_w (V),
-	// computed plane by plane in pj and lj and written in GHASH's order (putGCM) into
-	// prod and lin, which are hashed once the coin is known.
-	prod, lin := make([]byte, 16*G), make([]byte, 16*G)
+	// The coin after the carries' input (the gates are fixed before it), then per gate g:
+	// prod = M_u M_v (P) or K_u K_v (V), and lin = A_1 (P) or K_w (V), computed plane by
+	// plane in pj and lj and hashed plane by plane (gfHashParts: the same sums as
+	// gfHash's over all G gates, up to a constant that cancels).
+	coin, err := s.coin("edaBit sum proof")
+	if err != nil {
+		return nil, nil, err
+	}
+	seed := make([]byte, 32)
+	coin.Read(seed)
+	h, err := newGFHash(seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	prod, lin := h.parts(n), h.parts(n) // P: U, V without the mask; V: the parts of W
 	pj, lj := make([]ot.Block, n), make([]ot.Block, n)
 	vs := make([]ot.Block, n) // the gates' second factors
 	for j := range m - 1 {
@@ -176,21 +188,10 @@ func (s *otSource) provenSum(owner int, sd inputSide, x, y []tinyot.Bits) (z []t
 			lj[i] = bw
 		}
 		gfMulVec(pj, pj, vs)
-		putGCM(prod[16*j*n:], pj)
-		putGCM(lin[16*j*n:], lj)
+		prod.add(pj)
+		lin.add(lj)
 	}
-	coin, err := s.coin("edaBit sum proof")
-	if err != nil {
-		return nil, nil, err
-	}
-	seed := make([]byte, 32)
-	coin.Read(seed)
-	h, err := newGFHash(seed)
-	if err != nil {
-		return nil, nil, err
-	}
-	acc0, acc1 := h.sumBytes(prod), h.sumBytes(lin) // P: U, V without the mask; V: the parts of W
-	prod, lin = nil, nil
+	acc0, acc1 := prod.sum(), lin.sum()
 	mask := all.Slice(G, G+qsMaskBits)
 	var maskSum ot.Block // sum_k X^k (M or K of r_k), by Horner from the top
 	for k := qsMaskBits - 1; k >= 0; k-- {
