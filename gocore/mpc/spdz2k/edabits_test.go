@@ -444,3 +444,9 @@ func TestAndInto(t *testing.T) {
 		}
 	}
 }
+
+// newInputSide returns an inputSide for Bits of up to n bits with zero components of its
+// own; mine reports whether this party is the owner.
+func newInputSide(mine bool, n int) inputSide {
+	return inputSide{mine: mine, zeroW: make([]uint64, ring.Words(n)), zeroB: make([]ot.Block, n)}
+}
