@@ -258,15 +258,15 @@ type inputSide struct {
 // that a refill's two checks (and, while the plan has edaBits to make, the next refills)
 // reuse them instead of allocating, clearing and faulting in some 235 MB per check of 2^14
 // 64-bit edaBits: the zero components (never written), and the permuted blocks, the
-// firsts' blocks, the sums' blocks and QuickSilver's GHASH inputs, each overwritten whole
-// before it is read and dead when the check returns (its kept edaBits are copies; tinyot's
-// openings hash what they record at once). Per source, no global state; sized by the
-// largest check so far, released by edaTake when the plan has no edaBits left to make.
+// firsts' blocks and the sums' blocks, each overwritten whole before it is read and dead
+// when the check returns (its kept edaBits are copies; tinyot's openings hash what they
+// record at once). Per source (one party's, used by one goroutine), no global state;
+// sized by the largest check so far, released by edaTake when the plan has no edaBits
+// left to make.
 type edaScratch struct {
 	zeroW      []uint64
 	zeroB      []ot.Block
 	pb, fb, zB []ot.Block
-	prod, lin  []byte
 }
 
 // scratchOf returns (*buf)[:n], reallocating *buf when it is shorter.

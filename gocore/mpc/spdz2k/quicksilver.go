@@ -31,12 +31,13 @@ package spdz2k
 // joint coin (after P's input) keys the random linear combination: the paper's sum_g
 // chi^g, here sum_g H^(G+1-g) by GHASH (gfHash, gf128.go: H = AES_K(0) for the coin's key
 // K, computed in hardware; one plane of gates at a time, combined by Horner with H^n,
-// gfHashParts) plus a constant kappa that depends only on K, n and m and cancels below. P sends U = S(A_0) + M* and V = S(A_1) + a* (S the combination; a* = sum_k r_k
-// X^k, M* = sum_k M_{r_k} X^k, the random authenticated element, X the field's
-// generator); V computes W = S(K_u K_v) + S(K_w) Delta + K* (K* = sum_k K_{r_k} X^k = M* +
-// a* Delta) and accepts iff W = U + V Delta (the constants: kappa + kappa Delta on both
-// sides). The verdict goes into the private edaBit check's verdict exchange (checkZero),
-// so both parties abort together.
+// gfHashParts) plus a constant kappa that depends only on K, n and m and cancels below.
+// P sends U = S(A_0) + M* and V = S(A_1) + a* (S the combination; a* = sum_k r_k X^k, M*
+// = sum_k M_{r_k} X^k, the random authenticated element, X the field's generator); V
+// computes W = S(K_u K_v) + S(K_w) Delta + K* (K* = sum_k K_{r_k} X^k = M* + a* Delta)
+// and accepts iff W = U + V Delta (the constants: kappa + kappa Delta on both sides).
+// The verdict goes into the private edaBit check's verdict exchange (checkZero), so both
+// parties abort together.
 //
 // Threat model: two parties, static malicious corruption of either; the owner of each
 // check is the prover. Soundness: a wrong gate leaves sum_g H^(G+1-g) (u v + w)_g
