@@ -57,7 +57,7 @@ func (p *Party) Random(n int) (Bits, error) {
 // it): the owner's share is x, the other's is zero (with zero MAC and key, a valid
 // sharing: x_0 xor 0 = x). The non-owner passes x = nil. One message, owner to peer.
 func (p *Party) Input(owner bool, x []uint64, n int) (Bits, error) {
-	bits, blocks, err := p.inputBlocks(owner, x, n)
+	bits, blocks, err := p.InputOneSided(owner, x, n)
 	if err != nil {
 		return Bits{}, err
 	}
@@ -67,10 +67,12 @@ func (p *Party) Input(owner bool, x []uint64, n int) (Bits, error) {
 	return Bits{N: n, X: make([]uint64, words(n)), M: make([]ot.Block, n), K: blocks}, nil
 }
 
-// inputBlocks is Input's exchange, returning only this party's nonzero components (the
+// InputOneSided is Input's exchange, returning only this party's nonzero components (the
 // other ones are zero): the owner gets its bits (a copy of x, the bits from n on cleared)
-// and their MACs, the other party nil bits and its keys. The same message as Input.
-func (p *Party) inputBlocks(owner bool, x []uint64, n int) (bits []uint64, blocks []ot.Block, err error) {
+// and their MACs, the other party nil bits and its keys. The same message as Input; for
+// callers that hold many inputs at once and need not allocate (and clear) their zero
+// components: Input is this plus those zero slices.
+func (p *Party) InputOneSided(owner bool, x []uint64, n int) (bits []uint64, blocks []ot.Block, err error) {
 	if n < 0 {
 		return nil, nil, errs.New(errs.Internal, "tinyot: Input of %d bits", n)
 	}

@@ -226,29 +226,137 @@ func planeViews(x tinyot.Bits, m, n int) []tinyot.Bits {
 	return y
 }
 
-// pickInput returns the elements idx of every plane, for planes that are one party's
-// tinyot Input, whose other components are zero (Input: the inputting party holds bits
-// and MACs, its keys are zero; the other party holds keys, its bits and MACs are zero).
-// It gathers only the nonzero ones (the random reads of a bucket permutation are most of
-// a gather's cost) and leaves the others zero in the copy, so the result equals pickBits
-// of every plane.
-func pickInput(x []tinyot.Bits, idx []int, inputter bool) []tinyot.Bits {
-	y := make([]tinyot.Bits, len(x))
-	for j, xj := range x {
-		yj := tinyot.NewBits(len(idx))
-		if inputter {
-			for k, q := range idx {
-				yj.X[k/64] |= (xj.X[q/64] >> (q % 64) & 1) << (k % 64)
-				yj.M[k] = xj.M[q]
-			}
-		} else {
-			for k, q := range idx {
-				yj.K[k] = xj.K[q]
-			}
+// edaBuckets splits a permutation of N*B + opened items into N buckets of B: bucket k is
+// perm[k] (its first item) and perm[N + r*N + k] for r < B - 1, the opened rest is
+// perm[N*B:], keep holds the first item of each of the first want buckets, and
+// (firsts[g], others[g]) pair each bucket's first item with each of its other items, for
+// the bucket checks. The permutation is uniform and the split fixed, so the buckets are
+// as random as buckets' (the same distribution); this split lets the checks read the
+// permuted items as contiguous ranges (others = perm[N:N*B], firsts = perm[:N] B - 1
+// times).
+func edaBuckets(perm []int, N, B, want int) (firsts, others, opened, keep []int) {
+	firsts = make([]int, N*(B-1))
+	for r := range B - 1 {
+		copy(firsts[r*N:], perm[:N])
+	}
+	return firsts, perm[N : N*B], perm[N*B:], perm[:want]
+}
+
+// inputSide builds this party's tinyot Bits of bits that one party (the owner of a
+// private edaBit check) input, from this party's nonzero component only: tinyot Input
+// leaves the owner bits and MACs (its keys zero) and the other party keys (its bits and
+// MACs zero). The zero components are capacity-limited views of one zeroed buffer that
+// nothing writes (every consumer of these Bits in a private edaBit check reads them or
+// copies them), so the check's many planes do not each allocate and clear their own.
+type inputSide struct {
+	mine  bool
+	zeroW []uint64
+	zeroB []ot.Block
+}
+
+// edaScratch holds a private edaBit check's large buffers from one check to the next, so
+// that a refill's two checks (and, while the plan has edaBits to make, the next refills)
+// reuse them instead of allocating, clearing and faulting in some 235 MB per check of 2^14
+// 64-bit edaBits: the zero components (never written), and the permuted blocks, the
+// firsts' blocks and the sums' blocks, each overwritten whole before it is read and dead
+// when the check returns (its kept edaBits are copies; tinyot's openings hash what they
+// record at once). Per source (one party's, used by one goroutine), no global state;
+// sized by the largest check so far, released by edaTake when the plan has no edaBits
+// left to make.
+type edaScratch struct {
+	zeroW      []uint64
+	zeroB      []ot.Block
+	pb, fb, zB []ot.Block
+}
+
+// scratchOf returns (*buf)[:n], reallocating *buf when it is shorter.
+func scratchOf[T any](buf *[]T, n int) []T {
+	if cap(*buf) < n {
+		*buf = make([]T, n)
+	}
+	return (*buf)[:n]
+}
+
+// inputSide returns an inputSide for Bits of up to n bits whose zero components are
+// views of the scratch's zeros.
+func (s *otSource) inputSide(mine bool, n int) inputSide {
+	sc := &s.scratch
+	if len(sc.zeroB) < n {
+		sc.zeroW, sc.zeroB = make([]uint64, ring.Words(n)), make([]ot.Block, n)
+	}
+	return inputSide{mine: mine, zeroW: sc.zeroW, zeroB: sc.zeroB}
+}
+
+// bits returns the Bits of len(blk) bits with this party's blocks blk and, at the owner,
+// the bits x (ignored at the other party).
+func (o inputSide) bits(x []uint64, blk []ot.Block) tinyot.Bits {
+	n := len(blk)
+	zb := o.zeroB[:n:n]
+	if o.mine {
+		return tinyot.Bits{N: n, X: x, M: blk, K: zb}
+	}
+	w := ring.Words(n)
+	return tinyot.Bits{N: n, X: o.zeroW[:w:w], M: zb, K: blk}
+}
+
+// blocks returns b's nonzero blocks at this party: the owner's MACs, the other's keys.
+func (o inputSide) blocks(b tinyot.Bits) []ot.Block {
+	if o.mine {
+		return b.M
+	}
+	return b.K
+}
+
+// permuteBlocks returns the m planes of M blocks blk (plane j: blocks [j*M, (j+1)*M)) in
+// the order perm: block k of plane j of the result is block perm[k] of plane j. One
+// random read per block; the bucket checks then read contiguous ranges (edaBuckets).
+func permuteBlocks(out, blk []ot.Block, m int, perm []int) []ot.Block {
+	M := len(perm)
+	out = out[:m*M]
+	for j := range m {
+		src, dst := blk[j*M:(j+1)*M:(j+1)*M], out[j*M:(j+1)*M:(j+1)*M]
+		for k, q := range perm {
+			dst[k] = src[q]
 		}
-		y[j] = yj
+	}
+	return out
+}
+
+// edaInput is one party's part of a private edaBit check's tinyot Input of m planes of
+// M bits (edaBit q's bit j is input bit j*M + q): the owner's bits (nil at the other
+// party) and the zero components.
+type edaInput struct {
+	sd   inputSide
+	bits []uint64
+	M    int
+}
+
+// planes returns the m planes of the input's items idx, with this party's blocks of
+// plane j at blk[j*stride+lo ...] (len(idx) of them: the items' blocks, already in the
+// order of idx, as permuteBlocks and the firsts' copies lay them out). The blocks are
+// views of blk, the zero components of the input's.
+func (e edaInput) planes(idx []int, blk []ot.Block, stride, lo int) []tinyot.Bits {
+	m, n := len(blk)/stride, len(idx)
+	y := make([]tinyot.Bits, m)
+	for j := range m {
+		var bits []uint64
+		if e.sd.mine {
+			bits = gatherBits(e.bits, j*e.M, idx)
+		}
+		b := j*stride + lo
+		y[j] = e.sd.bits(bits, blk[b:b+n:b+n])
 	}
 	return y
+}
+
+// gatherBits returns the bits base + idx[k] of x, bit k at bit k.
+func gatherBits(x []uint64, base int, idx []int) []uint64 {
+	out := make([]uint64, ring.Words(len(idx)))
+	for k, q := range idx {
+		b := base + q
+		out[k/64] |= (x[b/64] >> (b % 64) & 1) << (k % 64)
+	}
+	return out
 }
 
 // addPlanes returns the planes of (x + y) mod 2^m for the m planes x and y of n bits
@@ -312,36 +420,63 @@ func xorInto(dst *tinyot.Bits, x, y tinyot.Bits) {
 // The same message and the same outputs as tinyot's And.
 func (s *otSource) andInto(z *tinyot.Bits, u, v, a, b, c tinyot.Bits, off int, open *tinyot.Bits) error {
 	n := u.N
-	for w := range open.X {
-		open.X[w] = 0
+	// The bits word by word when the triples' and the opening's halves are word-aligned
+	// (every refill of a multiple of 64 edaBits), else bit by bit.
+	aligned := off%64 == 0 && n%64 == 0
+	o, W := off/64, n/64
+	if aligned {
+		for w := range W {
+			open.X[w] = u.X[w] ^ a.X[o+w]
+			open.X[W+w] = v.X[w] ^ b.X[o+w]
+		}
+	} else {
+		for w := range open.X {
+			open.X[w] = 0
+		}
+		for i := range n {
+			q, k := off+i, n+i
+			open.X[i/64] |= (u.X[i/64]>>(i%64) ^ a.X[q/64]>>(q%64)) & 1 << (i % 64)
+			open.X[k/64] |= (v.X[i/64]>>(i%64) ^ b.X[q/64]>>(q%64)) & 1 << (k % 64)
+		}
 	}
+	am, ak, bm, bk := a.M[off:off+n], a.K[off:off+n], b.M[off:off+n], b.K[off:off+n]
 	for i := range n {
-		q := off + i
-		open.X[i/64] |= (u.X[i/64]>>(i%64) ^ a.X[q/64]>>(q%64)) & 1 << (i % 64)
 		k := n + i
-		open.X[k/64] |= (v.X[i/64]>>(i%64) ^ b.X[q/64]>>(q%64)) & 1 << (k % 64)
-		open.M[i], open.K[i] = xorBlock(u.M[i], a.M[q]), xorBlock(u.K[i], a.K[q])
-		open.M[k], open.K[k] = xorBlock(v.M[i], b.M[q]), xorBlock(v.K[i], b.K[q])
+		open.M[i], open.K[i] = xorBlock(u.M[i], am[i]), xorBlock(u.K[i], ak[i])
+		open.M[k], open.K[k] = xorBlock(v.M[i], bm[i]), xorBlock(v.K[i], bk[i])
 	}
 	de, err := s.bin.Open(*open)
 	if err != nil {
 		return err
 	}
 	first, delta := s.bin.First(), s.bin.Delta()
-	for w := range z.X {
-		z.X[w] = 0
+	var firstMask uint64 // d e goes into the first party's share
+	if first {
+		firstMask = ^uint64(0)
 	}
+	if aligned {
+		for w := range W {
+			d, e := de[w], de[W+w]
+			z.X[w] = c.X[o+w] ^ d&b.X[o+w] ^ e&a.X[o+w] ^ d&e&firstMask
+		}
+	} else {
+		for w := range z.X {
+			z.X[w] = 0
+		}
+		for i := range n {
+			q, k := off+i, n+i
+			d, e := de[i/64]>>(i%64)&1, de[k/64]>>(k%64)&1
+			x := c.X[q/64]>>(q%64) ^ d&(b.X[q/64]>>(q%64)) ^ e&(a.X[q/64]>>(q%64)) ^ d&e&firstMask
+			z.X[i/64] |= x & 1 << (i % 64)
+		}
+	}
+	cm, ck := c.M[off:off+n], c.K[off:off+n]
 	for i := range n {
-		q, k := off+i, n+i
+		k := n + i
 		d := -(de[i/64] >> (i % 64) & 1)
 		e := -(de[k/64] >> (k % 64) & 1)
-		x := (c.X[q/64]>>(q%64) ^ d&(b.X[q/64]>>(q%64)) ^ e&(a.X[q/64]>>(q%64))) & 1
-		if first {
-			x ^= d & e & 1
-		}
-		z.X[i/64] |= x << (i % 64)
-		z.M[i] = xorBlock(c.M[q], xorBlock(andBlock(b.M[q], d), andBlock(a.M[q], e)))
-		kk := xorBlock(c.K[q], xorBlock(andBlock(b.K[q], d), andBlock(a.K[q], e)))
+		z.M[i] = xorBlock(cm[i], xorBlock(andBlock(bm[i], d), andBlock(am[i], e)))
+		kk := xorBlock(ck[i], xorBlock(andBlock(bk[i], d), andBlock(ak[i], e)))
 		if !first {
 			kk = xorBlock(kk, andBlock(delta, d&e))
 		}
@@ -376,6 +511,9 @@ func (s *otSource) openPlanes(x []tinyot.Bits) ([]uint64, int, error) {
 	o, err := s.bin.OpenAll(x...)
 	if err != nil {
 		return nil, 0, err
+	}
+	if n%64 == 0 { // plane j is words [j*W, (j+1)*W) of o already
+		return o[:len(x)*W], W, nil
 	}
 	out := make([]uint64, len(x)*W)
 	for j := range x {
@@ -428,19 +566,32 @@ func (s *otSource) privateEdaBits(owner, want, m int) ([]tinyot.Bits, *AShare, e
 			}
 		}
 	}
-	all, err := s.bin.Input(s.id == owner, flat, m*M)
+	mine := s.id == owner
+	inBits, inBlk, err := s.bin.InputOneSided(mine, flat, m*M)
 	if err != nil {
 		return nil, nil, err
 	}
-	bin := planeViews(all, m, M)
-	mine := s.id == owner
+	sd := s.inputSide(mine, m*M)
 	perm, err := s.coinPerm("edaBit buckets", M)
 	if err != nil {
 		return nil, nil, err
 	}
-	opened, keep, firsts, others := buckets(perm, N, B, want)
+	firsts, others, opened, keep := edaBuckets(perm, N, B, want)
+	// The blocks in bucket order once (pb), then every part of the check is a range of
+	// it; the bits (cheap) are gathered per part.
+	pb := permuteBlocks(scratchOf(&s.scratch.pb, m*M), inBlk, m, perm)
+	ei := edaInput{sd: sd, bits: inBits, M: M}
+	nb := len(firsts)
+	fb := scratchOf(&s.scratch.fb, m*nb) // the firsts' blocks: each bucket's first, B - 1 times
+	for j := range m {
+		for r := range B - 1 {
+			copy(fb[j*nb+r*N:], pb[j*M:j*M+N])
+		}
+	}
+	xs := ei.planes(firsts, fb, nb, 0)
+	ys := ei.planes(others, pb, M, N)
 	// The bucket adders' inputs are all the owner's: it proves their carries itself.
-	z, failed, err := s.provenSum(owner, pickInput(bin, firsts, mine), pickInput(bin, others, mine))
+	z, failed, err := s.provenSum(owner, xs, ys)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -448,7 +599,7 @@ func (s *otSource) privateEdaBits(owner, want, m int) ([]tinyot.Bits, *AShare, e
 	if err != nil {
 		return nil, nil, err
 	}
-	cOpen, cW, err := s.openPlanes(pickInput(bin, opened, mine))
+	cOpen, cW, err := s.openPlanes(ei.planes(opened, pb, M, N*B))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -467,7 +618,6 @@ func (s *otSource) privateEdaBits(owner, want, m int) ([]tinyot.Bits, *AShare, e
 	}
 	yOpen := bytesVec(msg, y.Len())
 	ring128.Add(yOpen, yOpen, y)
-	nb := len(firsts)
 	for q := range nb {
 		if lowBits(yOpen.Lo[q], m) != planeValue(zOpen, zW, m, q) {
 			failed = append(failed, "edaBit bucket check")
@@ -488,7 +638,11 @@ func (s *otSource) privateEdaBits(owner, want, m int) ([]tinyot.Bits, *AShare, e
 	if err := s.checkZero("edaBit buckets", ring128.Dot(yOpen, chi), ring128.Dot(my, chi), failed); err != nil {
 		return nil, nil, err
 	}
-	return pickInput(bin, keep, mine), pickShare(arith, keep), nil
+	kept := ei.planes(keep, pb, M, 0)
+	for j := range kept {
+		kept[j] = kept[j].Slice(0, want) // the caller's own copy, not a view of pb and sd
+	}
+	return kept, pickShare(arith, keep), nil
 }
 
 // EdaBits returns n edaBits of length m (1 <= m <= 64): the bits as n elements of m
@@ -579,6 +733,9 @@ func (s *otSource) edaTake(n, m int) ([]tinyot.Bits, *AShare, error) {
 		}
 		if err := s.bin.Check(); err != nil {
 			return nil, nil, err
+		}
+		if s.plan.edaLeft() == 0 {
+			s.scratch = edaScratch{} // no planned refill left to reuse it
 		}
 		r := &AShare{x: ring128.Make(gen), m: ring128.Make(gen)}
 		ring128.Add(r.x, a0.x, a1.x)

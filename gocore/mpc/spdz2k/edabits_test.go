@@ -319,37 +319,134 @@ func verifyCarryProducts(s [2]*otSource, n, w int, bin, pre [2]*BShare) error {
 	return nil
 }
 
-// TestPickInput: pickInput equals pickBits of every plane on planes shaped like a tinyot
-// Input's (the inputter's keys zero; the other party's bits and MACs zero), for both
-// parties, with repeated and unaligned indices.
-func TestPickInput(t *testing.T) {
-	const m, n = 3, 200
-	idx := []int{199, 0, 63, 64, 65, 5, 5, 128, 127}
+// TestEdaBucketPlanes: a private edaBit check's parts in bucket order (edaBuckets,
+// permuteBlocks, edaInput.planes, the firsts' blocks copied B - 1 times as
+// privateEdaBits does) equal pickBits of the whole input's planes at the parts' indices,
+// for both parties and plane lengths on and off word boundaries; the parts cover every
+// item once (each bucket's first once per other item).
+func TestEdaBucketPlanes(t *testing.T) {
+	const m, B = 3, 4
 	g := prg.New(prg.Key{9})
-	for _, inputter := range []bool{true, false} {
-		x := make([]tinyot.Bits, m)
-		for j := range x {
-			x[j] = tinyot.NewBits(n)
-			for q := range n {
-				if inputter {
-					r := g.Uint64s(2)
-					x[j].M[q] = ot.Block{r[0], r[1]}
-				} else {
-					r := g.Uint64s(2)
-					x[j].K[q] = ot.Block{r[0], r[1]}
+	for _, N := range []int{64, 50} {
+		for _, want := range []int{N, 7} {
+			M := N*B + 5
+			perm := make([]int, M)
+			for i, r := range g.Uint64s(M) {
+				j := int(r % uint64(i+1))
+				perm[i], perm[j] = perm[j], i
+			}
+			firsts, others, opened, keep := edaBuckets(perm, N, B, want)
+			seen := make([]int, M)
+			for _, part := range [][]int{firsts[:N], others, opened} {
+				for _, q := range part {
+					seen[q]++
 				}
 			}
-			if inputter {
-				copy(x[j].X, g.Uint64s(len(x[j].X)))
-				ring.MaskTail(x[j].X, n)
+			for q, c := range seen {
+				if c != 1 {
+					t.Fatalf("N %d: item %d in %d parts", N, q, c)
+				}
 			}
-		}
-		got := pickInput(x, idx, inputter)
-		for j := range x {
-			want := pickBits(x[j], idx)
-			if got[j].N != want.N || fmt.Sprint(got[j]) != fmt.Sprint(want) {
-				t.Fatalf("inputter %v, plane %d: pickInput differs from pickBits", inputter, j)
+			for _, mine := range []bool{true, false} {
+				// The whole input as tinyot Input leaves it: the owner's bits and MACs,
+				// the other party's keys.
+				all := tinyot.NewBits(m * M)
+				blk := make([]ot.Block, m*M)
+				for q := range blk {
+					r := g.Uint64s(2)
+					blk[q] = ot.Block{r[0], r[1]}
+				}
+				var bits []uint64
+				if mine {
+					bits = g.Uint64s(ring.Words(m * M))
+					ring.MaskTail(bits, m*M)
+					copy(all.X, bits)
+					copy(all.M, blk)
+				} else {
+					copy(all.K, blk)
+				}
+				whole := make([]tinyot.Bits, m)
+				for j := range m {
+					whole[j] = all.Slice(j*M, (j+1)*M)
+				}
+				ei := edaInput{sd: newInputSide(mine, m*M), bits: bits, M: M}
+				pb := permuteBlocks(make([]ot.Block, m*M), blk, m, perm)
+				nb := len(firsts)
+				fb := make([]ot.Block, m*nb)
+				for j := range m {
+					for r := range B - 1 {
+						copy(fb[j*nb+r*N:], pb[j*M:j*M+N])
+					}
+				}
+				for _, part := range []struct {
+					name string
+					idx  []int
+					got  []tinyot.Bits
+				}{
+					{"firsts", firsts, ei.planes(firsts, fb, nb, 0)},
+					{"others", others, ei.planes(others, pb, M, N)},
+					{"opened", opened, ei.planes(opened, pb, M, N*B)},
+					{"keep", keep, ei.planes(keep, pb, M, 0)},
+				} {
+					for j := range m {
+						want := pickBits(whole[j], part.idx)
+						if fmt.Sprint(part.got[j]) != fmt.Sprint(want) {
+							t.Fatalf("N %d, owner %v, %s plane %d: differs from pickBits", N, mine, part.name, j)
+						}
+					}
+				}
 			}
 		}
 	}
+}
+
+// TestAndInto: andInto gives tinyot And's outputs (bits, MACs and keys at both parties,
+// then a passing Check) for triples at aligned and unaligned offsets and lengths on and
+// off word boundaries (its word-by-word and bit-by-bit paths).
+func TestAndInto(t *testing.T) {
+	for _, tc := range []struct{ n, off int }{{128, 64}, {64, 0}, {100, 37}, {128, 30}} {
+		conns := net.NewPipes(2)
+		s := otPair(t, conns)
+		var got, want [2]tinyot.Bits
+		run := func(i int) func() error {
+			return func() error {
+				p := s[i]
+				u, err := p.bin.Random(tc.n)
+				if err != nil {
+					return err
+				}
+				v, err := p.bin.Random(tc.n)
+				if err != nil {
+					return err
+				}
+				ta, tb, tcc, err := p.andTake(tc.off + tc.n)
+				if err != nil {
+					return err
+				}
+				z, open := tinyot.NewBits(tc.n), tinyot.NewBits(2*tc.n)
+				if err := p.andInto(&z, u, v, ta, tb, tcc, tc.off, &open); err != nil {
+					return err
+				}
+				sl := func(x tinyot.Bits) tinyot.Bits { return x.Slice(tc.off, tc.off+tc.n) }
+				w, err := p.bin.And(u, v, sl(ta), sl(tb), sl(tcc))
+				if err != nil {
+					return err
+				}
+				got[i], want[i] = z, w
+				return p.bin.Check()
+			}
+		}
+		mustBoth(t, conns, run(0), run(1))
+		for i := range 2 {
+			if fmt.Sprint(got[i]) != fmt.Sprint(want[i]) {
+				t.Fatalf("n %d, offset %d, party %d: andInto differs from tinyot And", tc.n, tc.off, i)
+			}
+		}
+	}
+}
+
+// newInputSide returns an inputSide for Bits of up to n bits with zero components of its
+// own; mine reports whether this party is the owner.
+func newInputSide(mine bool, n int) inputSide {
+	return inputSide{mine: mine, zeroW: make([]uint64, ring.Words(n)), zeroB: make([]ot.Block, n)}
 }

@@ -13,7 +13,6 @@ import (
 	"crypto/cipher"
 	"encoding/binary"
 	"fmt"
-	"math/bits"
 
 	"github.com/qmpc/qmpc/gocore/ot"
 )
@@ -86,6 +85,7 @@ func gfMulX(a ot.Block) ot.Block {
 type gfHash struct {
 	aead  cipher.AEAD
 	nonce []byte
+	h     ot.Block // H in this file's order
 }
 
 // newGFHash keys the hash with seed (32 bytes: the AES key, then the nonce).
@@ -98,21 +98,77 @@ func newGFHash(seed []byte) (*gfHash, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spdz2k offline: %w", err)
 	}
-	return &gfHash{aead: aead, nonce: seed[16 : 16+aead.NonceSize()]}, nil
+	var hb [16]byte
+	blk.Encrypt(hb[:], hb[:])
+	h := ot.Block{gcmWord(binary.LittleEndian.Uint64(hb[:])), gcmWord(binary.LittleEndian.Uint64(hb[8:]))}
+	return &gfHash{aead: aead, nonce: seed[16 : 16+aead.NonceSize()], h: h}, nil
 }
+
+// gfHashParts evaluates gfHash's sum of a sequence given in parts of n elements each,
+// without holding the sequence: with t_p the hash of part p (gfHash's sum: sum_i
+// H^(n+1-i) x_{p,i} plus the constant of length n), it returns sum_p H^(n(P-1-p)) t_p
+// (Horner over the P parts, one gfMul by H^n per part), which is sum_g H^(G+1-g) x_g
+// over the whole sequence (G = nP, g = pn + i) plus a constant that depends only on the
+// key, n and P, as gfHash's is.
+type gfHashParts struct {
+	h   *gfHash
+	n   int
+	hn  ot.Block // H^n
+	acc ot.Block
+	buf []byte // one part in GCM's order (putGCM)
+}
+
+// parts returns an accumulator for parts of n elements.
+func (h *gfHash) parts(n int) *gfHashParts {
+	hn, sq := ot.Block{1, 0}, h.h
+	for e := n; e > 0; e >>= 1 { // square and multiply; n is public
+		if e&1 == 1 {
+			hn = gfMul(hn, sq)
+		}
+		sq = gfMul(sq, sq)
+	}
+	return &gfHashParts{h: h, n: n, hn: hn, buf: make([]byte, 16*n)}
+}
+
+// add appends the next part x (n elements).
+func (a *gfHashParts) add(x []ot.Block) {
+	putGCM(a.buf, x[:a.n])
+	a.acc = xorBlock(gfMul(a.acc, a.hn), a.h.sumBytes(a.buf))
+}
+
+// sum returns the hash of the parts added so far.
+func (a *gfHashParts) sum() ot.Block { return a.acc }
 
 // gcmWord converts a word between this file's bit order and GCM's (bit 7 - p of byte j
 // is the coefficient of X^(8j+p) in GCM's little-endian word): the bits of each byte
-// reversed. It is its own inverse.
-func gcmWord(w uint64) uint64 { return bits.ReverseBytes64(bits.Reverse64(w)) }
+// reversed (bits.ReverseBytes64(bits.Reverse64(w)), here in three swaps without the two
+// byte reversals). It is its own inverse.
+func gcmWord(w uint64) uint64 {
+	const m1, m2, m4 = 0x5555555555555555, 0x3333333333333333, 0x0f0f0f0f0f0f0f0f
+	w = w>>1&m1 | w&m1<<1
+	w = w>>2&m2 | w&m2<<2
+	return w>>4&m4 | w&m4<<4
+}
 
-// sum returns the hash of x (see gfHash).
-func (h *gfHash) sum(x []ot.Block) ot.Block {
-	buf := make([]byte, 16*len(x))
+// putGCM writes the elements x into buf (16 bytes each, len(buf) >= 16*len(x)) in GCM's
+// order, as sumBytes reads them.
+func putGCM(buf []byte, x []ot.Block) {
+	buf = buf[:16*len(x)]
 	for i, b := range x {
 		binary.LittleEndian.PutUint64(buf[16*i:], gcmWord(b[0]))
 		binary.LittleEndian.PutUint64(buf[16*i+8:], gcmWord(b[1]))
 	}
+}
+
+// sum returns the hash of x (see gfHash).
+func (h *gfHash) sum(x []ot.Block) ot.Block {
+	buf := make([]byte, 16*len(x))
+	putGCM(buf, x)
+	return h.sumBytes(buf)
+}
+
+// sumBytes returns the hash of the elements that putGCM wrote into buf (see gfHash).
+func (h *gfHash) sumBytes(buf []byte) ot.Block {
 	tag := h.aead.Seal(nil, h.nonce, nil, buf)
 	return ot.Block{gcmWord(binary.LittleEndian.Uint64(tag)), gcmWord(binary.LittleEndian.Uint64(tag[8:]))}
 }

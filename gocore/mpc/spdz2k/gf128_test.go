@@ -3,6 +3,7 @@ package spdz2k
 import (
 	"crypto/aes"
 	"encoding/binary"
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 
@@ -74,6 +75,11 @@ func TestGFHash(t *testing.T) {
 	var hb [16]byte
 	blk.Encrypt(hb[:], hb[:])
 	H := ot.Block{gcmWord(binary.LittleEndian.Uint64(hb[:])), gcmWord(binary.LittleEndian.Uint64(hb[8:]))}
+	for range 1000 {
+		if w := r.Uint64(); gcmWord(w) != bits.ReverseBytes64(bits.Reverse64(w)) {
+			t.Fatalf("gcmWord(%#x) = %#x, want each byte's bits reversed", w, gcmWord(w))
+		}
+	}
 	for _, n := range []int{1, 2, 7, 100} {
 		x := make([]ot.Block, n)
 		var acc ot.Block
@@ -83,6 +89,20 @@ func TestGFHash(t *testing.T) {
 		}
 		if got := xorBlock(h.sum(x), h.sum(make([]ot.Block, n))); got != gfMul(acc, H) {
 			t.Fatalf("n = %d: hash difference %x, want %x", n, got, acc)
+		}
+		// In parts: the same difference for every part length dividing n.
+		for _, pn := range []int{1, n / 2, n} {
+			if pn == 0 || n%pn != 0 {
+				continue
+			}
+			a, a0 := h.parts(pn), h.parts(pn)
+			for p := 0; p < n; p += pn {
+				a.add(x[p : p+pn])
+				a0.add(make([]ot.Block, pn))
+			}
+			if got := xorBlock(a.sum(), a0.sum()); got != gfMul(acc, H) {
+				t.Fatalf("n = %d in parts of %d: hash difference %x, want %x", n, pn, got, gfMul(acc, H))
+			}
 		}
 	}
 }

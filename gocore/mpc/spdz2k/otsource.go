@@ -175,6 +175,9 @@ type otSource struct {
 	// eda holds checked edaBits not yet handed out, by length (edabits.go).
 	eda        map[int]*edaPool
 	edaRefills map[int]int
+	// scratch holds the private edaBit checks' large buffers from one check to the next
+	// (edabits.go's edaScratch).
+	scratch edaScratch
 	// bucketSizes caches the private edaBit checks' bucket sizes (bucketSize).
 	bucketSizes map[bucketKey]int
 	// checkBits is what each private edaBit or daBit bucket check keeps (at least

@@ -655,6 +655,16 @@ func BenchmarkOTSource(b *testing.B) {
 		{"edabits63", 1 << 14, func(s *otSource, n int) error { _, _, err := s.EdaBits(n, 63); return err }},
 		{"edabits64", 1 << 14, func(s *otSource, n int) error { _, _, err := s.EdaBits(n, 64); return err }},
 		{"edabits16", 1 << 14, func(s *otSource, n int) error { _, _, err := s.EdaBits(n, 16); return err }},
+		// The two private edaBit checks of one 64-bit refill without the combining adder
+		// (whose AND triples come from the AND pool in an inference).
+		{"private64", 1 << 14, func(s *otSource, n int) error {
+			for owner := range 2 {
+				if _, _, err := s.privateEdaBits(owner, n, 64); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
 		// n counts the multiply-accumulates of a 16x16 by 16x16 matrix triple.
 		{"matmul16", 16 * 16 * 16, func(s *otSource, n int) error {
 			_, _, _, err := s.Triple(matMul{16, 16, 16})

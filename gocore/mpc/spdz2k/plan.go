@@ -42,6 +42,15 @@ type offlinePlan struct {
 // andLeft is the number of AND triples in the pool not yet handed out.
 func (p *offlinePlan) andLeft() int { return p.andPool[0].N - p.andUsed }
 
+// edaLeft is the number of planned edaBits (of every length) that no refill has made yet.
+func (p *offlinePlan) edaLeft() int64 {
+	var t int64
+	for _, n := range p.eda {
+		t += n
+	}
+	return t
+}
+
 // equalPart is the size of the first of ceil(p / limit) refills that make p items in
 // parts as equal as possible (0 for p <= 0).
 func equalPart(p, limit int64) int64 {

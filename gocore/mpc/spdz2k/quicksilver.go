@@ -30,13 +30,14 @@ package spdz2k
 // (u v + w) Delta^2 with A_0 = M_u M_v and A_1 = u M_v + v M_u + M_w, which P computes. A
 // joint coin (after P's input) keys the random linear combination: the paper's sum_g
 // chi^g, here sum_g H^(G+1-g) by GHASH (gfHash, gf128.go: H = AES_K(0) for the coin's key
-// K, computed in hardware) plus a constant kappa that depends only on K and G and cancels
-// below. P sends U = S(A_0) + M* and V = S(A_1) + a* (S the combination; a* = sum_k r_k
-// X^k, M* = sum_k M_{r_k} X^k, the random authenticated element, X the field's
-// generator); V computes W = S(K_u K_v) + S(K_w) Delta + K* (K* = sum_k K_{r_k} X^k = M* +
-// a* Delta) and accepts iff W = U + V Delta (the constants: kappa + kappa Delta on both
-// sides). The verdict goes into the private edaBit check's verdict exchange (checkZero),
-// so both parties abort together.
+// K, computed in hardware; one plane of gates at a time, combined by Horner with H^n,
+// gfHashParts) plus a constant kappa that depends only on K, n and m and cancels below.
+// P sends U = S(A_0) + M* and V = S(A_1) + a* (S the combination; a* = sum_k r_k X^k, M*
+// = sum_k M_{r_k} X^k, the random authenticated element, X the field's generator); V
+// computes W = S(K_u K_v) + S(K_w) Delta + K* (K* = sum_k K_{r_k} X^k = M* + a* Delta)
+// and accepts iff W = U + V Delta (the constants: kappa + kappa Delta on both sides).
+// The verdict goes into the private edaBit check's verdict exchange (checkZero), so both
+// parties abort together.
 //
 // Threat model: two parties, static malicious corruption of either; the owner of each
 // check is the prover. Soundness: a wrong gate leaves sum_g H^(G+1-g) (u v + w)_g
@@ -55,7 +56,8 @@ package spdz2k
 // to verifier) and no opening; against 9 input bits and 3 opened bits per gate with the
 // personal triples (buckets of 3) and the adder's openings of sessions 8-9. CPU: one
 // product in F_{2^128} per gate at each party (gfMulVec: PCLMULQDQ, or gfMul's portable
-// carry-less product; constant time) and two GHASH passes.
+// carry-less product; constant time) and two GHASH passes, one plane at a time (no
+// G-sized buffer: session 13).
 
 import (
 	"encoding/binary"
@@ -74,15 +76,51 @@ const qsMaskBits = 128
 // with the carries that the owner inputs and proves (see the file comment). failed names
 // the proof if it failed at the verifier (the caller adds it to its verdict); err is a
 // transport or input error.
+//
+// x, y and the carries are one party's input, so each party computes only its nonzero
+// component of the sums z (the owner's bits and MACs, the other party's keys), and z's
+// zero components are views of the scratch's zeros (edabits.go's inputSide); z's blocks
+// live in the scratch until the next private edaBit check.
 func (s *otSource) provenSum(owner int, x, y []tinyot.Bits) (z []tinyot.Bits, failed []string, err error) {
 	m, n := len(x), x[0].N
+	mine := s.id == owner
+	G := (m - 1) * n // gates; carry c_{j+1} is input bit j*n + i
+	sd := s.inputSide(mine, max(G+qsMaskBits, m*n))
 	z = make([]tinyot.Bits, m)
-	z[0] = tinyot.Xor(x[0], y[0])
+	W := ring.Words(n)
+	var zX []uint64
+	if mine {
+		zX = make([]uint64, m*W)
+	}
+	zB := scratchOf(&s.scratch.zB, m*n)
+	// sumPlane sets z[j] = x[j] ^ y[j] ^ c (c's nonzero blocks cb and bits cX; none for
+	// c_0 = 0).
+	sumPlane := func(j int, cb []ot.Block, cX []uint64) {
+		xb, yb, zb := sd.blocks(x[j]), sd.blocks(y[j]), zB[j*n:(j+1)*n:(j+1)*n]
+		for i := range zb {
+			zb[i] = xorBlock(xb[i], yb[i])
+		}
+		if cb != nil {
+			for i := range zb {
+				zb[i] = xorBlock(zb[i], cb[i])
+			}
+		}
+		var zx []uint64
+		if mine {
+			zx = zX[j*W : (j+1)*W : (j+1)*W]
+			for w := range zx {
+				zx[w] = x[j].X[w] ^ y[j].X[w]
+				if cX != nil {
+					zx[w] ^= cX[w]
+				}
+			}
+		}
+		z[j] = sd.bits(zx, zb)
+	}
+	sumPlane(0, nil, nil)
 	if m == 1 {
 		return z, nil, nil
 	}
-	mine := s.id == owner
-	G := (m - 1) * n // gates; carry c_{j+1} is input bit j*n + i
 	var in []uint64
 	if mine {
 		in = make([]uint64, ring.Words(G+qsMaskBits))
@@ -100,24 +138,33 @@ func (s *otSource) provenSum(owner int, x, y []tinyot.Bits) (z []tinyot.Bits, fa
 			s.carryInput(in, n)
 		}
 	}
-	all, err := s.bin.Input(mine, in, G+qsMaskBits)
+	inBits, inBlk, err := s.bin.InputOneSided(mine, in, G+qsMaskBits)
 	if err != nil {
 		return nil, nil, err
 	}
+	all := sd.bits(inBits, inBlk)
 	carries := planeViews(all, m-1, n) // carries[j] is c_{j+1}
 	for j := 1; j < m; j++ {
-		z[j] = tinyot.Xor(tinyot.Xor(x[j], y[j]), carries[j-1])
+		sumPlane(j, sd.blocks(carries[j-1]), carries[j-1].X)
 	}
-	// This party's nonzero blocks: the owner's MACs, the verifier's keys.
-	blocks := func(b tinyot.Bits) []ot.Block {
-		if mine {
-			return b.M
-		}
-		return b.K
+	blocks := sd.blocks // this party's nonzero blocks: the owner's MACs, the verifier's keys
+	// The coin after the carries' input (the gates are fixed before it), then per gate g:
+	// prod = M_u M_v (P) or K_u K_v (V), and lin = A_1 (P) or K_w (V), computed plane by
+	// plane in pj and lj and hashed plane by plane (gfHashParts: the same sums as
+	// gfHash's over all G gates, up to a constant that cancels).
+	coin, err := s.coin("edaBit sum proof")
+	if err != nil {
+		return nil, nil, err
 	}
-	// Per gate g: prod = M_u M_v (P) or K_u K_v (V), and lin = A_1 (P) or K_w (V).
-	prod, lin := make([]ot.Block, G), make([]ot.Block, G)
-	vs := make([]ot.Block, n) // the gates' second factors, plane by plane
+	seed := make([]byte, 32)
+	coin.Read(seed)
+	h, err := newGFHash(seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	prod, lin := h.parts(n), h.parts(n) // P: U, V without the mask; V: the parts of W
+	pj, lj := make([]ot.Block, n), make([]ot.Block, n)
+	vs := make([]ot.Block, n) // the gates' second factors
 	for j := range m - 1 {
 		xb, yb, wb := blocks(x[j]), blocks(y[j]), blocks(carries[j])
 		xX, yX := x[j].X, y[j].X
@@ -126,7 +173,6 @@ func (s *otSource) provenSum(owner int, x, y []tinyot.Bits) (z []tinyot.Bits, fa
 		if j > 0 {
 			cb, cX = blocks(carries[j-1]), carries[j-1].X
 		}
-		pj, lj := prod[j*n:(j+1)*n], lin[j*n:(j+1)*n]
 		for i := range n {
 			bu, bv, bw := xb[i], yb[i], wb[i]
 			var cbit uint64
@@ -143,19 +189,10 @@ func (s *otSource) provenSum(owner int, x, y []tinyot.Bits) (z []tinyot.Bits, fa
 			lj[i] = bw
 		}
 		gfMulVec(pj, pj, vs)
+		prod.add(pj)
+		lin.add(lj)
 	}
-	coin, err := s.coin("edaBit sum proof")
-	if err != nil {
-		return nil, nil, err
-	}
-	seed := make([]byte, 32)
-	coin.Read(seed)
-	h, err := newGFHash(seed)
-	if err != nil {
-		return nil, nil, err
-	}
-	acc0, acc1 := h.sum(prod), h.sum(lin) // P: U, V without the mask; V: the parts of W
-	prod, lin = nil, nil
+	acc0, acc1 := prod.sum(), lin.sum()
 	mask := all.Slice(G, G+qsMaskBits)
 	var maskSum ot.Block // sum_k X^k (M or K of r_k), by Horner from the top
 	for k := qsMaskBits - 1; k >= 0; k-- {
