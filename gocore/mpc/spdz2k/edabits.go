@@ -262,7 +262,9 @@ type inputSide struct {
 // when the check returns (its kept edaBits are copies; tinyot's openings hash what they
 // record at once). Per source (one party's, used by one goroutine), no global state;
 // sized by the largest check so far, released by edaTake when the plan has no edaBits
-// left to make.
+// left to make and by andTake before every AND batch (the two largest live sets never add
+// up: 0.25_128's peak RSS 10.5 GB with the scratch kept across batches, 9.05 GB without,
+// for about 4 % more CPU; BENCHMARKS.md, session 13 lead).
 type edaScratch struct {
 	zeroW      []uint64
 	zeroB      []ot.Block

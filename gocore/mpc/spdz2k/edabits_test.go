@@ -450,3 +450,32 @@ func TestAndInto(t *testing.T) {
 func newInputSide(mine bool, n int) inputSide {
 	return inputSide{mine: mine, zeroW: make([]uint64, ring.Words(n)), zeroB: make([]ot.Block, n)}
 }
+
+// TestScratchReleasedForANDBatch: the edaBit checks' scratch does not outlive the start of
+// an AND batch (the offline phase's largest live set), and the pool serves the triples.
+func TestScratchReleasedForANDBatch(t *testing.T) {
+	conns := net.NewPipes(2)
+	s := otPair(t, conns)
+	run := func(i int) func() error {
+		return func() error {
+			p := s[i]
+			p.inputSide(true, 1<<10) // a check's zero components, kept in the scratch
+			p.scratch.pb = make([]ot.Block, 1<<10)
+			if p.scratch.zeroB == nil {
+				return fmt.Errorf("party %d: inputSide kept no zeros in the scratch", i)
+			}
+			a, b, c, err := p.andTake(p.plan.andLeft() + 100) // more than the pool holds: a batch
+			if err != nil {
+				return err
+			}
+			if p.scratch.pb != nil || p.scratch.zeroB != nil || p.scratch.zeroW != nil {
+				return fmt.Errorf("party %d: the edaBit scratch outlived the start of an AND batch", i)
+			}
+			if a.N != 100 || b.N != 100 || c.N != 100 {
+				return fmt.Errorf("party %d: %d/%d/%d triples, want 100", i, a.N, b.N, c.N)
+			}
+			return p.bin.Check()
+		}
+	}
+	mustBoth(t, conns, run(0), run(1))
+}

@@ -98,6 +98,10 @@ func (s *otSource) andTake(n int) (a, b, c tinyot.Bits, err error) {
 			gen = equalPart(pl.ands, int64(s.bin.Batch))
 			pl.ands -= gen
 		}
+		// An AND batch is the offline phase's largest live set (about 1.5 GB per party at
+		// 0.25_128's 2.32 M triples): the edaBit checks' scratch (edabits.go) is dropped
+		// first, so the two never add up (the next check allocates it again).
+		s.scratch = edaScratch{}
 		ta, tb, tc, err := s.bin.Triples(int(gen))
 		if err != nil {
 			return a, b, c, err
