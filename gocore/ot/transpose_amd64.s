@@ -25,16 +25,27 @@
 	VMOVDQU X, LO(DI); \
 	VEXTRACTI128 $1, Y, HI(DI)
 
+// ROWIN(Y, X) loads row Y (X its low half) of the 64x64 blocks from the column pointers
+// R9 (words w, w+1 of columns 0..63) and R11 (columns 64..127) and steps both by R12
+// (eight columns).
+#define ROWIN(Y, X) \
+	VMOVDQU (R9), X; \
+	VINSERTI128 $1, (R11), Y, Y; \
+	ADDQ R12, R9; \
+	ADDQ R12, R11
+
 // func transpose2x128AVX2(rows *Block, cols *uint64, stride int, a *[256]uint64)
 //
 // Four 64x64 transposes at once, one per 64-bit lane of a YMM register (colsToRows: the
 // words w and w+1 of the columns 0..63 and 64..127). Row r of the 64x64 blocks is
 // [cols[r*stride+w], cols[r*stride+w+1], cols[(64+r)*stride+w], cols[(64+r)*stride+w+1]]. Eklundh's six
-// passes (transpose64's shifts and masks) run on all four lanes: j = 32 as the rows are
-// loaded (into the scratch a, 32 bytes per row), j = 16 and 8 over a, and j = 4, 2, 1 in
-// registers on groups of eight rows, which are then stored with their lanes reordered to
-// [0, 2, 1, 3]: row b is rows[b] (low 16 bytes) and rows[64+b] (high 16 bytes). No
-// data-dependent branch or address.
+// passes (transpose64's shifts and masks) run on all four lanes in two sweeps: the passes
+// j = 32, 16 and 8 only pair rows congruent mod 8, so the first sweep loads the eight rows
+// k, k+8, ..., k+56 (k = 0..7) into registers, runs those three passes on them and stores
+// them to the scratch a (32 bytes per row); the second runs j = 4, 2, 1 in registers on
+// groups of eight consecutive rows, which are then stored with their lanes reordered to
+// [0, 2, 1, 3]: row b is rows[b] (low 16 bytes) and rows[64+b] (high 16 bytes). The same
+// swaps in the same order per row pair as transpose64. No data-dependent branch or address.
 TEXT ·transpose2x128AVX2(SB), NOSPLIT, $0-32
 	MOVQ rows+0(FP), DI
 	MOVQ cols+8(FP), SI
@@ -45,61 +56,48 @@ TEXT ·transpose2x128AVX2(SB), NOSPLIT, $0-32
 	SHLQ $6, DX
 	ADDQ SI, DX          // column 64
 	MOVQ R8, R12
-	SHLQ $5, R12         // 32 columns
-	BCAST($0x00000000ffffffff, X15, Y15)
+	SHLQ $3, R12         // 8 columns
+	BCAST($0x00000000ffffffff, X13, Y13)
+	BCAST($0x0000ffff0000ffff, X14, Y14)
+	BCAST($0x00ff00ff00ff00ff, X15, Y15)
 	MOVQ BX, R10
-	MOVQ $32, CX
-load:
-	VMOVDQU (SI), X0
-	VINSERTI128 $1, (DX), Y0, Y0
-	VMOVDQU (SI)(R12*1), X1
-	VINSERTI128 $1, (DX)(R12*1), Y1, Y1
-	SWAP($0x20, Y0, Y1, Y15, Y2)
-	VMOVDQU Y0, (R10)
-	VMOVDQU Y1, 1024(R10)
+	MOVQ $8, CX
+sweep:
+	MOVQ SI, R9
+	MOVQ DX, R11
+	ROWIN(Y0, X0)
+	ROWIN(Y1, X1)
+	ROWIN(Y2, X2)
+	ROWIN(Y3, X3)
+	ROWIN(Y4, X4)
+	ROWIN(Y5, X5)
+	ROWIN(Y6, X6)
+	ROWIN(Y7, X7)
+	SWAP($0x20, Y0, Y4, Y13, Y8)
+	SWAP($0x20, Y1, Y5, Y13, Y8)
+	SWAP($0x20, Y2, Y6, Y13, Y8)
+	SWAP($0x20, Y3, Y7, Y13, Y8)
+	SWAP($0x10, Y0, Y2, Y14, Y8)
+	SWAP($0x10, Y1, Y3, Y14, Y8)
+	SWAP($0x10, Y4, Y6, Y14, Y8)
+	SWAP($0x10, Y5, Y7, Y14, Y8)
+	SWAP($0x08, Y0, Y1, Y15, Y8)
+	SWAP($0x08, Y2, Y3, Y15, Y8)
+	SWAP($0x08, Y4, Y5, Y15, Y8)
+	SWAP($0x08, Y6, Y7, Y15, Y8)
+	VMOVDQU Y0, 0(R10)
+	VMOVDQU Y1, 256(R10)
+	VMOVDQU Y2, 512(R10)
+	VMOVDQU Y3, 768(R10)
+	VMOVDQU Y4, 1024(R10)
+	VMOVDQU Y5, 1280(R10)
+	VMOVDQU Y6, 1536(R10)
+	VMOVDQU Y7, 1792(R10)
 	ADDQ R8, SI
 	ADDQ R8, DX
 	ADDQ $32, R10
 	DECQ CX
-	JNZ  load
-
-	// j = 16: swap the off-diagonal 16x16 blocks of every 32x32 block
-	BCAST($0x0000ffff0000ffff, X15, Y15)
-	MOVQ BX, R10
-	MOVQ $2, R11
-outer16:
-	MOVQ $16, CX
-inner16:
-	VMOVDQU (R10), Y0
-	VMOVDQU 512(R10), Y1
-	SWAP($0x10, Y0, Y1, Y15, Y2)
-	VMOVDQU Y0, (R10)
-	VMOVDQU Y1, 512(R10)
-	ADDQ $32, R10
-	DECQ CX
-	JNZ  inner16
-	ADDQ $512, R10
-	DECQ R11
-	JNZ  outer16
-
-	// j = 8: swap the off-diagonal 8x8 blocks of every 16x16 block
-	BCAST($0x00ff00ff00ff00ff, X15, Y15)
-	MOVQ BX, R10
-	MOVQ $4, R11
-outer8:
-	MOVQ $8, CX
-inner8:
-	VMOVDQU (R10), Y0
-	VMOVDQU 256(R10), Y1
-	SWAP($0x08, Y0, Y1, Y15, Y2)
-	VMOVDQU Y0, (R10)
-	VMOVDQU Y1, 256(R10)
-	ADDQ $32, R10
-	DECQ CX
-	JNZ  inner8
-	ADDQ $256, R10
-	DECQ R11
-	JNZ  outer8
+	JNZ  sweep
 
 	// j = 4, 2, 1 on eight rows at a time, then the stores
 	BCAST($0x0f0f0f0f0f0f0f0f, X13, Y13)
