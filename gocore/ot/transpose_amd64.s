@@ -11,6 +11,17 @@
 	VPSLLQ J, T, T; \
 	VPXOR  T, A, A
 
+// SWAPB(J, A, B, N, T, U) is SWAP for J = 32, 16, 8, whose masks are whole bytes, as two
+// byte blends: with N the complement of SWAP's mask (0xff in the bytes SWAP's mask
+// clears), A = (A and not N) or ((B << J) and N), B = ((A >> J) and not N) or (B and N),
+// which is what SWAP computes (A's bytes under N are replaced by B's shifted up, B's bytes
+// outside N by A's shifted down).
+#define SWAPB(J, A, B, N, T, U) \
+	VPSLLQ    J, B, T; \
+	VPSRLQ    J, A, U; \
+	VPBLENDVB N, T, A, A; \
+	VPBLENDVB N, B, U, B
+
 // BCAST(C, X, Y) sets every 64-bit lane of Y to the constant C (X is Y's low half).
 #define BCAST(C, X, Y) \
 	MOVQ C, AX; \
@@ -41,11 +52,12 @@
 // [cols[r*stride+w], cols[r*stride+w+1], cols[(64+r)*stride+w], cols[(64+r)*stride+w+1]]. Eklundh's six
 // passes (transpose64's shifts and masks) run on all four lanes in two sweeps: the passes
 // j = 32, 16 and 8 only pair rows congruent mod 8, so the first sweep loads the eight rows
-// k, k+8, ..., k+56 (k = 0..7) into registers, runs those three passes on them and stores
+// k, k+8, ..., k+56 (k = 0..7) into registers, runs those three passes on them (as byte
+// blends, SWAPB) and stores
 // them to the scratch a (32 bytes per row); the second runs j = 4, 2, 1 in registers on
 // groups of eight consecutive rows, which are then stored with their lanes reordered to
 // [0, 2, 1, 3]: row b is rows[b] (low 16 bytes) and rows[64+b] (high 16 bytes). The same
-// swaps in the same order per row pair as transpose64. No data-dependent branch or address.
+// swaps (same results) in the same order per row pair as transpose64. No data-dependent branch or address.
 TEXT ·transpose2x128AVX2(SB), NOSPLIT, $0-32
 	MOVQ rows+0(FP), DI
 	MOVQ cols+8(FP), SI
@@ -57,9 +69,9 @@ TEXT ·transpose2x128AVX2(SB), NOSPLIT, $0-32
 	ADDQ SI, DX          // column 64
 	MOVQ R8, R12
 	SHLQ $3, R12         // 8 columns
-	BCAST($0x00000000ffffffff, X13, Y13)
-	BCAST($0x0000ffff0000ffff, X14, Y14)
-	BCAST($0x00ff00ff00ff00ff, X15, Y15)
+	BCAST($0xffffffff00000000, X13, Y13)
+	BCAST($0xffff0000ffff0000, X14, Y14)
+	BCAST($0xff00ff00ff00ff00, X15, Y15)
 	MOVQ BX, R10
 	MOVQ $8, CX
 sweep:
@@ -73,18 +85,18 @@ sweep:
 	ROWIN(Y5, X5)
 	ROWIN(Y6, X6)
 	ROWIN(Y7, X7)
-	SWAP($0x20, Y0, Y4, Y13, Y8)
-	SWAP($0x20, Y1, Y5, Y13, Y8)
-	SWAP($0x20, Y2, Y6, Y13, Y8)
-	SWAP($0x20, Y3, Y7, Y13, Y8)
-	SWAP($0x10, Y0, Y2, Y14, Y8)
-	SWAP($0x10, Y1, Y3, Y14, Y8)
-	SWAP($0x10, Y4, Y6, Y14, Y8)
-	SWAP($0x10, Y5, Y7, Y14, Y8)
-	SWAP($0x08, Y0, Y1, Y15, Y8)
-	SWAP($0x08, Y2, Y3, Y15, Y8)
-	SWAP($0x08, Y4, Y5, Y15, Y8)
-	SWAP($0x08, Y6, Y7, Y15, Y8)
+	SWAPB($0x20, Y0, Y4, Y13, Y8, Y9)
+	SWAPB($0x20, Y1, Y5, Y13, Y8, Y9)
+	SWAPB($0x20, Y2, Y6, Y13, Y8, Y9)
+	SWAPB($0x20, Y3, Y7, Y13, Y8, Y9)
+	SWAPB($0x10, Y0, Y2, Y14, Y8, Y9)
+	SWAPB($0x10, Y1, Y3, Y14, Y8, Y9)
+	SWAPB($0x10, Y4, Y6, Y14, Y8, Y9)
+	SWAPB($0x10, Y5, Y7, Y14, Y8, Y9)
+	SWAPB($0x08, Y0, Y1, Y15, Y8, Y9)
+	SWAPB($0x08, Y2, Y3, Y15, Y8, Y9)
+	SWAPB($0x08, Y4, Y5, Y15, Y8, Y9)
+	SWAPB($0x08, Y6, Y7, Y15, Y8, Y9)
 	VMOVDQU Y0, 0(R10)
 	VMOVDQU Y1, 256(R10)
 	VMOVDQU Y2, 512(R10)
