@@ -53,11 +53,11 @@
 // passes (transpose64's shifts and masks) run on all four lanes in two sweeps: the passes
 // j = 32, 16 and 8 only pair rows congruent mod 8, so the first sweep loads the eight rows
 // k, k+8, ..., k+56 (k = 0..7) into registers, runs those three passes on them (as byte
-// blends, SWAPB) and stores
-// them to the scratch a (32 bytes per row); the second runs j = 4, 2, 1 in registers on
-// groups of eight consecutive rows, which are then stored with their lanes reordered to
-// [0, 2, 1, 3]: row b is rows[b] (low 16 bytes) and rows[64+b] (high 16 bytes). The same
-// swaps (same results) in the same order per row pair as transpose64. No data-dependent branch or address.
+// blends, SWAPB) and stores them to the scratch a (32 bytes per row); the second runs
+// j = 4, 2, 1 in registers on groups of eight consecutive rows, which are then stored with
+// their lanes reordered to [0, 2, 1, 3]: row b is rows[b] (low 16 bytes) and rows[64+b]
+// (high 16 bytes). The same swaps (same results) in the same order per row pair as
+// transpose64. No data-dependent branch or address.
 TEXT ·transpose2x128AVX2(SB), NOSPLIT, $0-32
 	MOVQ rows+0(FP), DI
 	MOVQ cols+8(FP), SI
