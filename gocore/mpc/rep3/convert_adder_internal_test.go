@@ -157,3 +157,52 @@ func TestA2BCheckedOperands(t *testing.T) {
 		}
 	}
 }
+
+// nopObserver takes every report and keeps nothing.
+type nopObserver struct{}
+
+func (nopObserver) Input(int, bool, Pair)              {}
+func (nopObserver) Product(Relation, Pair, Pair, Pair) {}
+func (nopObserver) Open(int, bool, Pair, []uint64)     {}
+func (nopObserver) ProductMasks(next, prev []uint64)   {}
+
+// BenchmarkCheckedConversions: the checked forms' local work and messages (three parties
+// over pipes, an Observer that keeps nothing): the B2A by the adder (w = 8) and A2B's
+// checked operands (w = 32), n elements; ns/op is the wall time of the three parties.
+func BenchmarkCheckedConversions(b *testing.B) {
+	const n = 100_000
+	r := rand.New(rand.NewPCG(9, 10))
+	var comps [3][]uint64
+	for c := range comps {
+		comps[c] = make([]uint64, n)
+		for e := range comps[c] {
+			comps[c][e] = r.Uint64()
+		}
+	}
+	b.Run("b2aAdder/w=8", func(b *testing.B) {
+		var planes [3][]uint64
+		for c := range planes {
+			planes[c] = ring.ToPlanes(comps[c], 8)
+		}
+		run3Observed(b, func(int) Observer { return nopObserver{} }, func(p *Protocol) error {
+			s := &BShare{n, 8, planes[p.id], planes[(p.id+1)%3]}
+			for range b.N {
+				if _, err := p.b2aAdder(s); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
+	b.Run("a2bCheckedOperands/w=32", func(b *testing.B) {
+		run3Observed(b, func(int) Observer { return nopObserver{} }, func(p *Protocol) error {
+			s := &AShare{a: comps[p.id], b: comps[(p.id+1)%3]}
+			for range b.N {
+				if _, _, err := p.a2bCheckedOperands(s, 32); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
+}
