@@ -63,11 +63,16 @@ const adderPlanes = 64
 // alike.
 func (p *Protocol) SetAdderB2A(minWidth int) { p.adderB2A = minWidth }
 
-// b2aAdder is the checked B2A by ABY3's adder (see above).
+// b2aAdder is the checked B2A by ABY3's adder (see above). A component of -r_1 or -r_2
+// that this party knows to be zero is nil here, and the XORs with it are skipped: V = R_1 ^
+// R_2 is only the known components, S = U ^ R_2 and C = Z ^ R_1 share U's and Z's slices
+// where R_2's or R_1's component is zero (nothing here modifies a slice once made, so an
+// Observer may keep any of them), and B = C << 1 is read as C's planes one lower.
 func (p *Protocol) b2aAdder(s *BShare) (*AShare, error) {
 	n, w := s.n, s.w
 	nw := ring.Words(n)
 	l := adderPlanes * nw
+	m := (adderPlanes - 1) * nw // the full-adder layer's planes (no carry out of the top)
 	plane := func(v []uint64, j int) []uint64 { return v[j*nw : (j+1)*nw] }
 	// r: this party's components (r_id, r_{id+1}) of a random sharing; r_1 and r_2 are
 	// kept, r_0 is dropped (its two drawers, parties 0 and 2, advance their stream alike).
@@ -77,67 +82,92 @@ func (p *Protocol) b2aAdder(s *BShare) (*AShare, error) {
 		ring.Sub(neg, neg, v)
 		return ring.ToPlanes(neg, adderPlanes)
 	}
-	zero := make([]uint64, l)
-	var r1, r2 pair // this party's components of the binary sharings of -r_1 and -r_2
+	var r1, r2 pair // this party's components of -r_1 and -r_2 (nil: zero)
 	switch p.id {
 	case 0: // holds components 0 and 1
-		r1, r2 = pair{zero, negPlanes(r.B)}, pair{zero, zero}
+		r1.b = negPlanes(r.B)
 	case 1: // components 1 and 2
-		r1, r2 = pair{negPlanes(r.A), zero}, pair{zero, negPlanes(r.B)}
+		r1.a, r2.b = negPlanes(r.A), negPlanes(r.B)
 	case 2: // components 2 and 0
-		r1, r2 = pair{zero, zero}, pair{negPlanes(r.A), zero}
+		r2.a = negPlanes(r.A)
 	}
-	// X: x zero-extended to 64 planes.
-	x := pair{make([]uint64, l), make([]uint64, l)}
-	copy(x.a, s.a[:w*nw])
-	copy(x.b, s.b[:w*nw])
-	// Full-adder layer: S = X ^ R_1 ^ R_2, C = ((X ^ R_1) & (R_1 ^ R_2)) ^ R_1 on the
-	// planes below the top (the carry out of plane 63 is not needed).
+	// U = X ^ R_1, X being x zero-extended to 64 planes.
+	xw := w * nw
+	extend := func(x, r []uint64) []uint64 {
+		u := make([]uint64, l)
+		if r == nil {
+			copy(u, x[:xw])
+			return u
+		}
+		ring.Xor(u[:xw], x[:xw], r[:xw])
+		copy(u[xw:], r[xw:])
+		return u
+	}
+	u := pair{extend(s.a, r1.a), extend(s.b, r1.b)}
+	// V = R_1 ^ R_2: in each component at most one of the two is nonzero (see the switch).
+	var zero []uint64
+	either := func(r1, r2 []uint64) []uint64 {
+		switch {
+		case r1 != nil:
+			return r1[:m]
+		case r2 != nil:
+			return r2[:m]
+		}
+		if zero == nil {
+			zero = make([]uint64, m)
+		}
+		return zero
+	}
+	v := pair{either(r1.a, r2.a), either(r1.b, r2.b)}
+	// Full-adder layer: S = U ^ R_2, C = (U & V) ^ R_1 on the planes below the top.
+	za, zb, err := p.andMany([]pair{{u.a[:m], u.b[:m]}}, []pair{v})
+	if err != nil {
+		return nil, err
+	}
+	xorOr := func(x, r []uint64, k int) []uint64 { // x ^ r[:k], or x if r is zero
+		if r == nil {
+			return x
+		}
+		d := make([]uint64, k)
+		ring.Xor(d, x, r[:k])
+		return d
+	}
+	a := pair{xorOr(u.a, r2.a, l), xorOr(u.b, r2.b, l)} // A = S
+	c := pair{xorOr(za, r1.a, m), xorOr(zb, r1.b, m)}   // B = C << 1: B_j = C_{j-1}, B_0 = 0
+	// Ripple: y_j = A_j ^ B_j ^ k_j = A_j ^ h_j; k_1 = 0, k_{j+1} = k_j ^ (g_j & h_j) with
+	// g_j = A_j ^ k_j, h_j = B_j ^ k_j (fresh slices from gh from round 2: the Observer
+	// keeps each round's); y_0 = A_0 and y_63 = A_63 ^ B_63 ^ k_63.
 	xor := func(dst, a, b pair) {
 		ring.Xor(dst.a, a.a, b.a)
 		ring.Xor(dst.b, a.b, b.b)
 	}
-	m := (adderPlanes - 1) * nw
-	u := pair{make([]uint64, l), make([]uint64, l)}
-	v := pair{make([]uint64, l), make([]uint64, l)}
-	xor(u, x, r1)
-	xor(v, r1, r2)
-	ca, cb, err := p.andMany([]pair{{u.a[:m], u.b[:m]}}, []pair{{v.a[:m], v.b[:m]}})
-	if err != nil {
-		return nil, err
-	}
-	// A = S (into x, which the Observer has not seen), B = C << 1 (plane j+1 is maj
-	// plane j; plane 0 is zero; u and v are the Observer's now).
-	xor(x, u, r2)
-	a, b := x, pair{make([]uint64, l), make([]uint64, l)}
-	ring.Xor(b.a[nw:], ca, r1.a[:m])
-	ring.Xor(b.b[nw:], cb, r1.b[:m])
-	// Ripple: y_j = A_j ^ B_j ^ k_j; k_1 = 0, k_{j+1} = k_j ^ ((A_j ^ k_j) & (B_j ^ k_j)).
 	y := pair{make([]uint64, l), make([]uint64, l)}
-	xor(y, a, b)
+	copy(plane(y.a, 0), plane(a.a, 0))
+	copy(plane(y.b, 0), plane(a.b, 0))
 	k := pair{make([]uint64, nw), make([]uint64, nw)}
-	g := pair{make([]uint64, nw), make([]uint64, nw)}
-	h := pair{make([]uint64, nw), make([]uint64, nw)}
+	gh := make([]uint64, 4*(adderPlanes-3)*nw)
 	for j := 1; j < adderPlanes-1; j++ {
-		aj, bj := pair{plane(a.a, j), plane(a.b, j)}, pair{plane(b.a, j), plane(b.b, j)}
-		xor(g, aj, k)
-		xor(h, bj, k)
+		aj, bj := pair{plane(a.a, j), plane(a.b, j)}, pair{plane(c.a, j-1), plane(c.b, j-1)}
+		g, h := aj, bj // k_1 = 0
+		if j > 1 {
+			q := 4 * (j - 2)
+			g = pair{plane(gh, q), plane(gh, q+1)}
+			h = pair{plane(gh, q+2), plane(gh, q+3)}
+			xor(g, aj, k)
+			xor(h, bj, k)
+		}
+		xor(pair{plane(y.a, j), plane(y.b, j)}, aj, h)
 		za, zb, err := p.andMany([]pair{g}, []pair{h})
 		if err != nil {
 			return nil, err
 		}
-		// k_{j+1} = k_j ^ (g & h), into fresh slices: g and h are the Observer's now.
-		nk := pair{make([]uint64, nw), make([]uint64, nw)}
-		ring.Xor(nk.a, k.a, za)
-		ring.Xor(nk.b, k.b, zb)
-		k = nk
-		yj := pair{plane(y.a, j+1), plane(y.b, j+1)}
-		xor(yj, yj, k)
-		if j+1 < adderPlanes-1 {
-			g = pair{make([]uint64, nw), make([]uint64, nw)}
-			h = pair{make([]uint64, nw), make([]uint64, nw)}
-		}
+		ring.Xor(k.a, k.a, za) // k is this function's own: the Observer never sees it
+		ring.Xor(k.b, k.b, zb)
 	}
+	top := adderPlanes - 1
+	yt := pair{plane(y.a, top), plane(y.b, top)}
+	xor(yt, pair{plane(a.a, top), plane(a.b, top)}, pair{plane(c.a, top-1), plane(c.b, top-1)})
+	xor(yt, yt, k)
 	// Open y to parties 0 and 2 (one round: party 2 sends to 0, party 1 to 2).
 	var yv []uint64
 	for _, to := range []int{0, 2} {

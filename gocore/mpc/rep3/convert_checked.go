@@ -53,17 +53,6 @@ func (p *Protocol) a2bCheckedOperands(s *AShare, w int) (sum, carry *BShare, err
 	// This party's components of X_j: (x_id planes, 0) for j = id, (0, x_{id+1} planes)
 	// for j = id+1, zero otherwise.
 	own, nxt := ring.ToPlanes(s.a, w), ring.ToPlanes(s.b, w)
-	zero := make([]uint64, l)
-	comp := func(j int) pair {
-		switch (j - p.id + 3) % 3 {
-		case 0:
-			return pair{own, zero}
-		case 1:
-			return pair{zero, nxt}
-		}
-		return pair{zero, zero}
-	}
-	x0, x1, x2 := comp(0), comp(1), comp(2)
 	// S = X_0 ^ X_1 ^ X_2: this party's pair is (x_id, x_{id+1}) as planes.
 	sum = &BShare{n, w, own, nxt}
 	carry = &BShare{n, w, make([]uint64, l), make([]uint64, l)}
@@ -71,19 +60,38 @@ func (p *Protocol) a2bCheckedOperands(s *AShare, w int) (sum, carry *BShare, err
 		return sum, carry, nil
 	}
 	m := (w - 1) * nw // the carry out of the top plane is not needed
-	u := pair{make([]uint64, m), make([]uint64, m)}
-	v := pair{make([]uint64, m), make([]uint64, m)}
-	ring.Xor(u.a, x0.a[:m], x1.a[:m])
-	ring.Xor(u.b, x0.b[:m], x1.b[:m])
-	ring.Xor(v.a, x1.a[:m], x2.a[:m])
-	ring.Xor(v.b, x1.b[:m], x2.b[:m])
+	// In each component one X_j is nonzero (j = id in the first, id+1 in the second), so
+	// U = X_0 ^ X_1, V = X_1 ^ X_2 and X_1 are that component's planes or zero: no XOR,
+	// and U, V share the planes of sum (nothing modifies a share once made).
+	var zero []uint64
+	comp := func(c []uint64, j int, in ...int) []uint64 {
+		for _, k := range in {
+			if k == j {
+				return c[:m]
+			}
+		}
+		if zero == nil {
+			zero = make([]uint64, m)
+		}
+		return zero
+	}
+	ja, jb := p.id, (p.id+1)%3
+	u := pair{comp(own, ja, 0, 1), comp(nxt, jb, 0, 1)}
+	v := pair{comp(own, ja, 1, 2), comp(nxt, jb, 1, 2)}
 	ca, cb, err := p.andMany([]pair{u}, []pair{v})
 	if err != nil {
 		return nil, nil, err
 	}
-	// C << 1: plane k+1 of the carry share is maj plane k.
-	ring.Xor(carry.a[nw:], ca, x1.a[:m])
-	ring.Xor(carry.b[nw:], cb, x1.b[:m])
+	// C = Z ^ X_1, shifted: plane k+1 of the carry share is maj plane k.
+	shift := func(dst, z, c []uint64, j int) {
+		if j == 1 {
+			ring.Xor(dst[nw:], z, c[:m])
+		} else {
+			copy(dst[nw:], z)
+		}
+	}
+	shift(carry.a, ca, own, ja)
+	shift(carry.b, cb, nxt, jb)
 	return sum, carry, nil
 }
 

@@ -94,7 +94,7 @@ func TestB2AProductClaims(t *testing.T) {
 }
 
 // run3Observed is run3 with an Observer per party.
-func run3Observed(t *testing.T, obs func(i int) Observer, f func(p *Protocol) error) {
+func run3Observed(t testing.TB, obs func(i int) Observer, f func(p *Protocol) error) {
 	t.Helper()
 	conns := net.NewPipes(3)
 	errc := make([]error, 3)
