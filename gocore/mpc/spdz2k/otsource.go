@@ -882,9 +882,9 @@ const daBitPool = 1 << 10
 
 // pickBits returns the bits idx of x (copies).
 func pickBits(x tinyot.Bits, idx []int) tinyot.Bits {
-	y := tinyot.NewBits(len(idx))
+	n := len(idx)
+	y := tinyot.Bits{N: n, X: gatherBits(x.X, 0, idx), M: make([]ot.Block, n), K: make([]ot.Block, n)}
 	for j, q := range idx {
-		y.X[j/64] |= (x.X[q/64] >> (q % 64) & 1) << (j % 64)
 		y.M[j], y.K[j] = x.M[q], x.K[q]
 	}
 	return y
