@@ -211,19 +211,39 @@ func buckets(perm []int, N, B, want int) (opened, keep, firsts, others []int) {
 	return opened, keep, firsts, others
 }
 
-// planeViews returns x's m planes of n bits each (plane j: bits [j*n, (j+1)*n)), sharing
-// x's memory when n is a multiple of 64 (the planes are only read), else copied.
+// planeViews returns x's m planes of n bits each (plane j: bits [j*n, (j+1)*n)), for
+// reading only: the MACs and keys are views of x's, the bits too when n is a multiple of
+// 64, else shifted copies (planeBits).
 func planeViews(x tinyot.Bits, m, n int) []tinyot.Bits {
 	y := make([]tinyot.Bits, m)
 	for j := range m {
 		lo, hi := j*n, (j+1)*n
-		if n%64 != 0 {
-			y[j] = x.Slice(lo, hi)
-			continue
+		var bits []uint64
+		if n%64 == 0 {
+			bits = x.X[lo/64 : hi/64 : hi/64]
+		} else {
+			bits = planeBits(x.X, lo, n)
 		}
-		y[j] = tinyot.Bits{N: n, X: x.X[lo/64 : hi/64 : hi/64], M: x.M[lo:hi:hi], K: x.K[lo:hi:hi]}
+		y[j] = tinyot.Bits{N: n, X: bits, M: x.M[lo:hi:hi], K: x.K[lo:hi:hi]}
 	}
 	return y
+}
+
+// planeBits returns bits [lo, lo+n) of x (n >= 1) as a new slice, bit k at bit k, word by
+// word (each output word from at most two input words), the bits above n zero.
+func planeBits(x []uint64, lo, n int) []uint64 {
+	out := make([]uint64, ring.Words(n))
+	w0, s := lo/64, uint(lo%64)
+	last := (lo + n - 1) / 64 // the last word of x that holds a bit of the plane
+	for w := range out {
+		v := x[w0+w] >> s
+		if s != 0 && w0+w+1 <= last {
+			v |= x[w0+w+1] << (64 - s)
+		}
+		out[w] = v
+	}
+	ring.MaskTail(out, n)
+	return out
 }
 
 // edaBuckets splits a permutation of N*B + opened items into N buckets of B: bucket k is

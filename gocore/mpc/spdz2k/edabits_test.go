@@ -159,6 +159,8 @@ func TestProvenSum(t *testing.T) {
 	}{
 		{"honest", 300, false, nil},
 		{"honest, 128 elements", 128, false, nil},
+		{"honest, 600 elements (three chunks)", 600, false, nil},
+		{"last carry flipped, 600 elements", 600, true, func(in []uint64, n int) { b := 5*n - 1; in[b/64] ^= 1 << (b % 64) }},
 		{"one carry flipped", 300, true, func(in []uint64, n int) { in[(2*n+7)/64] ^= 1 << ((2*n + 7) % 64) }},
 		{"a plane of carries flipped", 128, true, func(in []uint64, n int) {
 			for w := range n / 64 {
@@ -225,6 +227,27 @@ func TestProvenSum(t *testing.T) {
 						}
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestPlaneViews: planeViews' planes equal tinyot's Slice of each plane (bits, MACs and
+// keys, the bits above n zero) for word-aligned and unaligned plane lengths.
+func TestPlaneViews(t *testing.T) {
+	g := prg.New(prg.Key{11})
+	for _, n := range []int{1, 63, 64, 65, 100, 128, 300} {
+		const m = 5
+		x := tinyot.NewBits(m*n + 40) // a tail after the planes, as the carries' mask
+		copy(x.X, g.Uint64s(len(x.X)))
+		for i := range x.M {
+			r := g.Uint64s(4)
+			x.M[i], x.K[i] = ot.Block{r[0], r[1]}, ot.Block{r[2], r[3]}
+		}
+		for j, p := range planeViews(x, m, n) {
+			want := x.Slice(j*n, (j+1)*n)
+			if p.N != n || fmt.Sprint(p.X) != fmt.Sprint(want.X) || fmt.Sprint(p.M, p.K) != fmt.Sprint(want.M, want.K) {
+				t.Fatalf("n = %d, plane %d: %v, want %v", n, j, p.X, want.X)
 			}
 		}
 	}

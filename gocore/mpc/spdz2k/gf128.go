@@ -8,14 +8,7 @@ package spdz2k
 // gates' products in bulk (gfMulVec) with the processor's carry-less multiplication
 // (PCLMULQDQ, gf128_amd64.s) where it has one, the same reduction.
 
-import (
-	"crypto/aes"
-	"crypto/cipher"
-	"encoding/binary"
-	"fmt"
-
-	"github.com/qmpc/qmpc/gocore/ot"
-)
+import "github.com/qmpc/qmpc/gocore/ot"
 
 // bmul32 returns the carry-less product of x and y (a 63-bit polynomial). Each integer
 // product of two masked operands has at most 8 terms per bit position, so its sums stay
@@ -47,7 +40,11 @@ func gfMul(a, b ot.Block) ot.Block {
 	h1, l1 := clmul64(a[0]^a[1], b[0]^b[1])
 	h1 ^= h0 ^ h2
 	l1 ^= l0 ^ l2
-	r0, r1, r2, r3 := l0, h0^l1, l2^h1, h2
+	return gfReduce256(l0, h0^l1, l2^h1, h2)
+}
+
+// gfReduce256 returns r0 + r1 X^64 + r2 X^128 + r3 X^192 reduced in F_{2^128}.
+func gfReduce256(r0, r1, r2, r3 uint64) ot.Block {
 	// X^128 = X^7 + X^2 + X + 1: fold word 3 into words 1 and 2, then word 2 into 0 and 1.
 	r1 ^= r3 ^ r3<<1 ^ r3<<2 ^ r3<<7
 	r2 ^= r3>>63 ^ r3>>62 ^ r3>>57
@@ -76,99 +73,73 @@ func gfMulX(a ot.Block) ot.Block {
 	return ot.Block{a[0]<<1 ^ 0x87&-top, a[1]<<1 | a[0]>>63}
 }
 
-// gfHash evaluates sum_g H^(len+1-g) x_g (g = 0 .. len-1) plus a constant that depends only
-// on the key and the length, for a pseudorandom H, with GCM's GHASH (the standard
-// library's, carry-less multiplication in hardware where the processor has it): the tag
-// of AES-GCM with the key and nonce, empty plaintext and x as additional data is
-// GHASH_H(x, length block) xor AES_K(J_0), H = AES_K(0). GHASH's field is this file's, its
-// elements written with the bits of each byte reversed (gcmWord converts).
-type gfHash struct {
-	aead  cipher.AEAD
-	nonce []byte
-	h     ot.Block // H in this file's order
+// gfReduceAcc reduces a gfDotAsm accumulator (lo, mid, hi).
+func gfReduceAcc(acc *[3]ot.Block) ot.Block {
+	lo, mid, hi := acc[0], acc[1], acc[2]
+	return gfReduce256(lo[0], lo[1]^mid[0], hi[0]^mid[1], hi[1])
 }
 
-// newGFHash keys the hash with seed (32 bytes: the AES key, then the nonce).
-func newGFHash(seed []byte) (*gfHash, error) {
-	blk, err := aes.NewCipher(seed[:16])
-	if err != nil {
-		return nil, fmt.Errorf("spdz2k offline: %w", err)
+// gfDot returns sum_i p[i] x[i] for i < len(p) (len(x) >= len(p)): PCLMULQDQ products
+// summed before one reduction where the processor has it (gfDotAsm), gfMul otherwise.
+func gfDot(p, x []ot.Block) ot.Block {
+	x = x[:len(p)]
+	if hasCLMUL {
+		var acc [3]ot.Block
+		gfDotAsm(&acc, p, x)
+		return gfReduceAcc(&acc)
 	}
-	aead, err := cipher.NewGCM(blk)
-	if err != nil {
-		return nil, fmt.Errorf("spdz2k offline: %w", err)
+	var s ot.Block
+	for i := range p {
+		s = xorBlock(s, gfMul(p[i], x[i]))
 	}
-	var hb [16]byte
-	blk.Encrypt(hb[:], hb[:])
-	h := ot.Block{gcmWord(binary.LittleEndian.Uint64(hb[:])), gcmWord(binary.LittleEndian.Uint64(hb[8:]))}
-	return &gfHash{aead: aead, nonce: seed[16 : 16+aead.NonceSize()], h: h}, nil
+	return s
 }
 
-// gfHashParts evaluates gfHash's sum of a sequence given in parts of n elements each,
-// without holding the sequence: with t_p the hash of part p (gfHash's sum: sum_i
-// H^(n+1-i) x_{p,i} plus the constant of length n), it returns sum_p H^(n(P-1-p)) t_p
-// (Horner over the P parts, one gfMul by H^n per part), which is sum_g H^(G+1-g) x_g
-// over the whole sequence (G = nP, g = pn + i) plus a constant that depends only on the
-// key, n and P, as gfHash's is.
-type gfHashParts struct {
-	h   *gfHash
-	n   int
-	hn  ot.Block // H^n
-	acc ot.Block
-	buf []byte // one part in GCM's order (putGCM)
-}
-
-// parts returns an accumulator for parts of n elements.
-func (h *gfHash) parts(n int) *gfHashParts {
-	hn, sq := ot.Block{1, 0}, h.h
-	for e := n; e > 0; e >>= 1 { // square and multiply; n is public
-		if e&1 == 1 {
-			hn = gfMul(hn, sq)
-		}
-		sq = gfMul(sq, sq)
+// gfMulDot returns sum_i p[i] a[i] b[i] for i < len(p) (len(a), len(b) >= len(p)), as
+// gfDot (gfMulDotAsm where the processor has PCLMULQDQ).
+func gfMulDot(p, a, b []ot.Block) ot.Block {
+	a, b = a[:len(p)], b[:len(p)]
+	if hasCLMUL {
+		var acc [3]ot.Block
+		gfMulDotAsm(&acc, p, a, b)
+		return gfReduceAcc(&acc)
 	}
-	return &gfHashParts{h: h, n: n, hn: hn, buf: make([]byte, 16*n)}
-}
-
-// add appends the next part x (n elements).
-func (a *gfHashParts) add(x []ot.Block) {
-	putGCM(a.buf, x[:a.n])
-	a.acc = xorBlock(gfMul(a.acc, a.hn), a.h.sumBytes(a.buf))
-}
-
-// sum returns the hash of the parts added so far.
-func (a *gfHashParts) sum() ot.Block { return a.acc }
-
-// gcmWord converts a word between this file's bit order and GCM's (bit 7 - p of byte j
-// is the coefficient of X^(8j+p) in GCM's little-endian word): the bits of each byte
-// reversed (bits.ReverseBytes64(bits.Reverse64(w)), here in three swaps without the two
-// byte reversals). It is its own inverse.
-func gcmWord(w uint64) uint64 {
-	const m1, m2, m4 = 0x5555555555555555, 0x3333333333333333, 0x0f0f0f0f0f0f0f0f
-	w = w>>1&m1 | w&m1<<1
-	w = w>>2&m2 | w&m2<<2
-	return w>>4&m4 | w&m4<<4
-}
-
-// putGCM writes the elements x into buf (16 bytes each, len(buf) >= 16*len(x)) in GCM's
-// order, as sumBytes reads them.
-func putGCM(buf []byte, x []ot.Block) {
-	buf = buf[:16*len(x)]
-	for i, b := range x {
-		binary.LittleEndian.PutUint64(buf[16*i:], gcmWord(b[0]))
-		binary.LittleEndian.PutUint64(buf[16*i+8:], gcmWord(b[1]))
+	var s ot.Block
+	for i := range p {
+		s = xorBlock(s, gfMul(p[i], gfMul(a[i], b[i])))
 	}
+	return s
 }
 
-// sum returns the hash of x (see gfHash).
-func (h *gfHash) sum(x []ot.Block) ot.Block {
-	buf := make([]byte, 16*len(x))
-	putGCM(buf, x)
-	return h.sumBytes(buf)
+// gfChunk is the most elements a gfPoly chunk holds: the powers and a chunk's operands
+// (a few arrays of gfChunk blocks) stay in the L1 cache.
+const gfChunk = 256
+
+// gfPoly evaluates sum_g H^(G-g) x_g (g = 0 .. G-1) for a sequence x given in chunks of
+// at most gfChunk elements, without holding the sequence: a chunk x' of l elements
+// contributes its inner product with H^l, ..., H^1 (gfDot with tail(l)), and the running
+// sum is multiplied by H^l before it is added (horner): Horner's rule over the chunks,
+// the powers of H inside a chunk.
+type gfPoly struct {
+	pow []ot.Block // pow[k] = H^(gfChunk-k)
 }
 
-// sumBytes returns the hash of the elements that putGCM wrote into buf (see gfHash).
-func (h *gfHash) sumBytes(buf []byte) ot.Block {
-	tag := h.aead.Seal(nil, h.nonce, nil, buf)
-	return ot.Block{gcmWord(binary.LittleEndian.Uint64(tag)), gcmWord(binary.LittleEndian.Uint64(tag[8:]))}
+// newGFPoly returns the powers of H for gfPoly.
+func newGFPoly(h ot.Block) gfPoly {
+	pow := make([]ot.Block, gfChunk)
+	x := h
+	for k := gfChunk - 1; k >= 0; k-- {
+		pow[k] = x
+		x = gfMul(x, h)
+	}
+	return gfPoly{pow: pow}
+}
+
+// tail returns H^l, ..., H^1 (1 <= l <= gfChunk): the weights of a chunk of l elements.
+func (p gfPoly) tail(l int) []ot.Block { return p.pow[gfChunk-l:] }
+
+// horner returns acc H^l + d: the running sum acc followed by a chunk of l elements whose
+// weighted sum (gfDot with tail(l)) is d.
+func (p gfPoly) horner(acc, d ot.Block, l int) ot.Block {
+	return xorBlock(gfMul(acc, p.pow[gfChunk-l]), d)
 }

@@ -1,11 +1,80 @@
 #include "textflag.h"
 
+// MUL256 sets AX, BX, R9, R11 to the 256-bit carry-less product r0..r3 of X0 = a and X1 =
+// b (words a0, a1 and b0, b1): lo = a0 b0, hi = a1 b1, mid = a0 b1 xor a1 b0, r = lo + mid
+// X^64 + hi X^128. Clobbers X0, X2, X3, X4, DX, R8.
+#define MUL256 \
+	MOVO  X0, X2              \
+	PCLMULQDQ $0x00, X1, X2   \
+	MOVO  X0, X3              \
+	PCLMULQDQ $0x11, X1, X3   \
+	MOVO  X0, X4              \
+	PCLMULQDQ $0x01, X1, X4   \
+	PCLMULQDQ $0x10, X1, X0   \
+	PXOR  X0, X4              \
+	MOVQ   X2, AX             \
+	PEXTRQ $1, X2, BX         \
+	MOVQ   X4, DX             \
+	PEXTRQ $1, X4, R8         \
+	MOVQ   X3, R9             \
+	PEXTRQ $1, X3, R11        \
+	XORQ   DX, BX             \
+	XORQ   R8, R9
+
+// REDUCE reduces r0..r3 in AX, BX, R9, R11 to r0, r1 in AX, BX as gfMul does (X^128 = X^7 +
+// X^2 + X + 1: r3 into r1, r2, then r2 into r0, r1). Clobbers DX, R9, R11.
+#define REDUCE \
+	MOVQ R11, DX    \
+	XORQ DX, BX     \
+	SHLQ $1, DX     \
+	XORQ DX, BX     \
+	SHLQ $1, DX     \
+	XORQ DX, BX     \
+	SHLQ $5, DX     \
+	XORQ DX, BX     \
+	MOVQ R11, DX    \
+	SHRQ $57, DX    \
+	XORQ DX, R9     \
+	MOVQ R11, DX    \
+	SHRQ $62, DX    \
+	XORQ DX, R9     \
+	SHRQ $63, R11   \
+	XORQ R11, R9    \
+	MOVQ R9, DX     \
+	XORQ DX, AX     \
+	SHLQ $1, DX     \
+	XORQ DX, AX     \
+	SHLQ $1, DX     \
+	XORQ DX, AX     \
+	SHLQ $5, DX     \
+	XORQ DX, AX     \
+	MOVQ R9, DX     \
+	SHRQ $57, DX    \
+	XORQ DX, BX     \
+	MOVQ R9, DX     \
+	SHRQ $62, DX    \
+	XORQ DX, BX     \
+	SHRQ $63, R9    \
+	XORQ R9, BX
+
+// DOTACC adds the unreduced carry-less product of X8 and X9 to the accumulators X5 (lo), X6
+// (mid) and X7 (hi). Clobbers X8, X10, X11, X12.
+#define DOTACC \
+	MOVO  X8, X10             \
+	PCLMULQDQ $0x00, X9, X10  \
+	PXOR  X10, X5             \
+	MOVO  X8, X11             \
+	PCLMULQDQ $0x11, X9, X11  \
+	PXOR  X11, X7             \
+	MOVO  X8, X12             \
+	PCLMULQDQ $0x01, X9, X12  \
+	PXOR  X12, X6             \
+	PCLMULQDQ $0x10, X9, X8   \
+	PXOR  X8, X6
+
 // func gfMulVecAsm(dst, a, b []ot.Block)
 //
-// Per element: X0 = a, X1 = b (words a0, a1 and b0, b1); lo = a0 b0, hi = a1 b1, mid = a0 b1
-// xor a1 b0 (carry-less, 128 bits each); the 256-bit product r0..r3 = lo + mid X^64 + hi
-// X^128 goes to general-purpose registers and is reduced as gfMul does (X^128 = X^7 + X^2
-// + X + 1: r3 into r1, r2, then r2 into r0, r1).
+// Per element: X0 = a, X1 = b; MUL256, REDUCE, store.
 TEXT ·gfMulVecAsm(SB), NOSPLIT, $0-72
 	MOVQ dst_base+0(FP), DI
 	MOVQ a_base+24(FP), SI
@@ -17,61 +86,8 @@ TEXT ·gfMulVecAsm(SB), NOSPLIT, $0-72
 loop:
 	MOVOU (SI), X0
 	MOVOU (R10), X1
-	MOVO  X0, X2
-	PCLMULQDQ $0x00, X1, X2 // lo = a0 b0
-	MOVO  X0, X3
-	PCLMULQDQ $0x11, X1, X3 // hi = a1 b1
-	MOVO  X0, X4
-	PCLMULQDQ $0x01, X1, X4 // a1 b0
-	PCLMULQDQ $0x10, X1, X0 // a0 b1
-	PXOR  X0, X4            // mid
-
-	MOVQ   X2, AX       // r0 = lo0
-	PEXTRQ $1, X2, BX   // lo1
-	MOVQ   X4, DX       // mid0
-	PEXTRQ $1, X4, R8   // mid1
-	MOVQ   X3, R9       // hi0
-	PEXTRQ $1, X3, R11  // r3 = hi1
-	XORQ   DX, BX       // r1 = lo1 ^ mid0
-	XORQ   R8, R9       // r2 = hi0 ^ mid1
-
-	// r1 ^= r3 ^ r3<<1 ^ r3<<2 ^ r3<<7
-	MOVQ R11, DX
-	XORQ DX, BX
-	SHLQ $1, DX
-	XORQ DX, BX
-	SHLQ $1, DX
-	XORQ DX, BX
-	SHLQ $5, DX
-	XORQ DX, BX
-	// r2 ^= r3>>63 ^ r3>>62 ^ r3>>57
-	MOVQ R11, DX
-	SHRQ $57, DX
-	XORQ DX, R9
-	MOVQ R11, DX
-	SHRQ $62, DX
-	XORQ DX, R9
-	SHRQ $63, R11
-	XORQ R11, R9
-	// r0 ^= r2 ^ r2<<1 ^ r2<<2 ^ r2<<7
-	MOVQ R9, DX
-	XORQ DX, AX
-	SHLQ $1, DX
-	XORQ DX, AX
-	SHLQ $1, DX
-	XORQ DX, AX
-	SHLQ $5, DX
-	XORQ DX, AX
-	// r1 ^= r2>>63 ^ r2>>62 ^ r2>>57
-	MOVQ R9, DX
-	SHRQ $57, DX
-	XORQ DX, BX
-	MOVQ R9, DX
-	SHRQ $62, DX
-	XORQ DX, BX
-	SHRQ $63, R9
-	XORQ R9, BX
-
+	MUL256
+	REDUCE
 	MOVQ AX, (DI)
 	MOVQ BX, 8(DI)
 	ADDQ $16, SI
@@ -81,4 +97,72 @@ loop:
 	JNZ  loop
 
 done:
+	RET
+
+// func gfDotAsm(acc *[3]ot.Block, p, x []ot.Block)
+//
+// acc (lo, mid, hi) += the unreduced sum of p[i] x[i] for i < len(p) <= len(x): four
+// PCLMULQDQ per element into three accumulators, no reduction (the caller reduces once).
+TEXT ·gfDotAsm(SB), NOSPLIT, $0-56
+	MOVQ acc+0(FP), DI
+	MOVQ p_base+8(FP), SI
+	MOVQ p_len+16(FP), CX
+	MOVQ x_base+32(FP), R10
+	MOVOU 0(DI), X5
+	MOVOU 16(DI), X6
+	MOVOU 32(DI), X7
+	TESTQ CX, CX
+	JZ   dotdone
+
+dotloop:
+	MOVOU (SI), X9
+	MOVOU (R10), X8
+	DOTACC
+	ADDQ $16, SI
+	ADDQ $16, R10
+	DECQ CX
+	JNZ  dotloop
+
+dotdone:
+	MOVOU X5, 0(DI)
+	MOVOU X6, 16(DI)
+	MOVOU X7, 32(DI)
+	RET
+
+// func gfMulDotAsm(acc *[3]ot.Block, p, a, b []ot.Block)
+//
+// acc (lo, mid, hi) += the unreduced sum of p[i] (a[i] b[i]) for i < len(p) <= len(a),
+// len(b): a[i] b[i] reduced (MUL256, REDUCE), then multiplied by p[i] into the
+// accumulators (DOTACC).
+TEXT ·gfMulDotAsm(SB), NOSPLIT, $0-80
+	MOVQ acc+0(FP), DI
+	MOVQ p_base+8(FP), SI
+	MOVQ p_len+16(FP), CX
+	MOVQ a_base+32(FP), R10
+	MOVQ b_base+56(FP), R12
+	MOVOU 0(DI), X5
+	MOVOU 16(DI), X6
+	MOVOU 32(DI), X7
+	TESTQ CX, CX
+	JZ   muldone
+
+mulloop:
+	MOVOU (R10), X0
+	MOVOU (R12), X1
+	MUL256
+	REDUCE
+	MOVQ   AX, X8
+	PINSRQ $1, BX, X8
+	MOVOU  (SI), X9
+	DOTACC
+	ADDQ $16, SI
+	ADDQ $16, R10
+	ADDQ $16, R12
+	DECQ CX
+	JNZ  mulloop
+
+muldone:
+	MOVOU X5, 0(DI)
+	MOVOU X6, 16(DI)
+	MOVOU X7, 32(DI)
 	RET

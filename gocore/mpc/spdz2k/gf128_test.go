@@ -1,9 +1,6 @@
 package spdz2k
 
 import (
-	"crypto/aes"
-	"encoding/binary"
-	"math/bits"
 	"math/rand/v2"
 	"testing"
 
@@ -58,53 +55,63 @@ func BenchmarkGFMul(b *testing.B) {
 	_ = x
 }
 
-// TestGFHash: gfHash's sum is GHASH in gf128.go's field: sum(x) xor sum(0) = sum_g
-// x_g H^(len+1-g) for g = 0 .. len-1 (the data, then the length block), evaluated by
-// Horner with gfMul, H = AES_K(0) in gf128.go's bit order.
-func TestGFHash(t *testing.T) {
+// TestGFPoly: gfPoly's chunked evaluation (gfDot or gfMulDot with tail(l) per chunk,
+// horner between chunks) equals sum_g H^(G-g) x_g by Horner with gfMul, for chunkings
+// whose chunks are full, short and of one element, on both paths (PCLMULQDQ and
+// portable); gfMulDot's x_g = a_g b_g.
+func TestGFPoly(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	seed := make([]byte, 32)
-	for i := range seed {
-		seed[i] = byte(r.Uint32())
-	}
-	h, err := newGFHash(seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	blk, _ := aes.NewCipher(seed[:16])
-	var hb [16]byte
-	blk.Encrypt(hb[:], hb[:])
-	H := ot.Block{gcmWord(binary.LittleEndian.Uint64(hb[:])), gcmWord(binary.LittleEndian.Uint64(hb[8:]))}
-	for range 1000 {
-		if w := r.Uint64(); gcmWord(w) != bits.ReverseBytes64(bits.Reverse64(w)) {
-			t.Fatalf("gcmWord(%#x) = %#x, want each byte's bits reversed", w, gcmWord(w))
-		}
-	}
-	for _, n := range []int{1, 2, 7, 100} {
-		x := make([]ot.Block, n)
-		var acc ot.Block
-		for g := range x {
-			x[g] = ot.Block{r.Uint64(), r.Uint64()}
-			acc = gfMul(xorBlock(acc, x[g]), H)
-		}
-		if got := xorBlock(h.sum(x), h.sum(make([]ot.Block, n))); got != gfMul(acc, H) {
-			t.Fatalf("n = %d: hash difference %x, want %x", n, got, acc)
-		}
-		// In parts: the same difference for every part length dividing n.
-		for _, pn := range []int{1, n / 2, n} {
-			if pn == 0 || n%pn != 0 {
-				continue
+	h := ot.Block{r.Uint64(), r.Uint64()}
+	poly := newGFPoly(h)
+	for _, path := range clmulPaths(t) {
+		hasCLMUL = path.on
+		for _, G := range []int{1, 7, gfChunk, 3*gfChunk + 5} {
+			a, b := make([]ot.Block, G), make([]ot.Block, G)
+			var wantDot, wantMul ot.Block
+			for g := range a {
+				a[g], b[g] = ot.Block{r.Uint64(), r.Uint64()}, ot.Block{r.Uint64(), r.Uint64()}
+				wantDot = xorBlock(gfMul(wantDot, h), a[g])
+				wantMul = xorBlock(gfMul(wantMul, h), gf128MulRef(a[g], b[g]))
 			}
-			a, a0 := h.parts(pn), h.parts(pn)
-			for p := 0; p < n; p += pn {
-				a.add(x[p : p+pn])
-				a0.add(make([]ot.Block, pn))
-			}
-			if got := xorBlock(a.sum(), a0.sum()); got != gfMul(acc, H) {
-				t.Fatalf("n = %d in parts of %d: hash difference %x, want %x", n, pn, got, gfMul(acc, H))
+			wantDot, wantMul = gfMul(wantDot, h), gfMul(wantMul, h) // the last weight is H^1
+			for _, c := range []int{1, 5, gfChunk} {
+				var dot, mul ot.Block
+				for lo := 0; lo < G; lo += c {
+					l := min(c, G-lo)
+					w := poly.tail(l)
+					dot = poly.horner(dot, gfDot(w, a[lo:]), l)
+					mul = poly.horner(mul, gfMulDot(w, a[lo:], b[lo:]), l)
+				}
+				if dot != wantDot || mul != wantMul {
+					t.Fatalf("%s, G = %d in chunks of %d: %x, %x, want %x, %x", path.name, G, c, dot, mul, wantDot, wantMul)
+				}
 			}
 		}
 	}
+}
+
+// clmulPaths returns gfMulVec's, gfDot's and gfMulDot's paths to test (PCLMULQDQ if the
+// processor has it, and the portable one); the caller's hasCLMUL is restored at the
+// end of the test.
+func clmulPaths(t *testing.T) []struct {
+	name string
+	on   bool
+} {
+	has := hasCLMUL
+	t.Cleanup(func() { hasCLMUL = has })
+	paths := []struct {
+		name string
+		on   bool
+	}{{"portable", false}}
+	if has {
+		paths = append(paths, struct {
+			name string
+			on   bool
+		}{"clmul", true})
+	} else {
+		t.Log("no PCLMULQDQ: only the portable path")
+	}
+	return paths
 }
 
 // TestGFMulVec: gfMulVec equals gfMul elementwise on both paths (PCLMULQDQ where the
@@ -112,16 +119,7 @@ func TestGFHash(t *testing.T) {
 func TestGFMulVec(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	ones := ot.Block{^uint64(0), ^uint64(0)}
-	has := hasCLMUL
-	defer func() { hasCLMUL = has }()
-	for _, path := range []struct {
-		name string
-		on   bool
-	}{{"clmul", has}, {"portable", false}} {
-		if path.name == "clmul" && !has {
-			t.Log("no PCLMULQDQ: only the portable path")
-			continue
-		}
+	for _, path := range clmulPaths(t) {
 		hasCLMUL = path.on
 		for _, n := range []int{0, 1, 5, 1000} {
 			a, b := make([]ot.Block, n), make([]ot.Block, n+3)
@@ -157,5 +155,19 @@ func BenchmarkGFMulVec(b *testing.B) {
 	for b.Loop() {
 		gfMulVec(x, x, y)
 	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(x)), "ns/product")
+}
+
+func BenchmarkGFMulDot(b *testing.B) {
+	x, y := make([]ot.Block, gfChunk), make([]ot.Block, gfChunk)
+	for i := range x {
+		x[i], y[i] = ot.Block{uint64(i) * 0x9e3779b97f4a7c15, ^uint64(i)}, ot.Block{0x1111 + uint64(i), 0x2222}
+	}
+	poly := newGFPoly(ot.Block{3, 5})
+	var acc ot.Block
+	for b.Loop() {
+		acc = xorBlock(acc, gfMulDot(poly.tail(gfChunk), x, y))
+	}
+	_ = acc
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(x)), "ns/product")
 }

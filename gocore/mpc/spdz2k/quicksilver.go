@@ -93,32 +93,28 @@ func (s *otSource) provenSum(owner int, x, y []tinyot.Bits) (z []tinyot.Bits, fa
 		zX = make([]uint64, m*W)
 	}
 	zB := scratchOf(&s.scratch.zB, m*n)
-	// sumPlane sets z[j] = x[j] ^ y[j] ^ c (c's nonzero blocks cb and bits cX; none for
-	// c_0 = 0).
-	sumPlane := func(j int, cb []ot.Block, cX []uint64) {
-		xb, yb, zb := sd.blocks(x[j]), sd.blocks(y[j]), zB[j*n:(j+1)*n:(j+1)*n]
+	// sumBits returns z[j]'s bits x[j] ^ y[j] ^ c at the owner (c's bits cX; none for c_0
+	// = 0), nil at the verifier.
+	sumBits := func(j int, cX []uint64) []uint64 {
+		if !mine {
+			return nil
+		}
+		zx := zX[j*W : (j+1)*W : (j+1)*W]
+		for w := range zx {
+			zx[w] = x[j].X[w] ^ y[j].X[w]
+			if cX != nil {
+				zx[w] ^= cX[w]
+			}
+		}
+		return zx
+	}
+	zBlocks := func(j int) []ot.Block { return zB[j*n : (j+1)*n : (j+1)*n] }
+	if m == 1 {
+		zb, xb, yb := zBlocks(0), sd.blocks(x[0]), sd.blocks(y[0])
 		for i := range zb {
 			zb[i] = xorBlock(xb[i], yb[i])
 		}
-		if cb != nil {
-			for i := range zb {
-				zb[i] = xorBlock(zb[i], cb[i])
-			}
-		}
-		var zx []uint64
-		if mine {
-			zx = zX[j*W : (j+1)*W : (j+1)*W]
-			for w := range zx {
-				zx[w] = x[j].X[w] ^ y[j].X[w]
-				if cX != nil {
-					zx[w] ^= cX[w]
-				}
-			}
-		}
-		z[j] = sd.bits(zx, zb)
-	}
-	sumPlane(0, nil, nil)
-	if m == 1 {
+		z[0] = sd.bits(sumBits(0, nil), zb)
 		return z, nil, nil
 	}
 	var in []uint64
@@ -144,55 +140,62 @@ func (s *otSource) provenSum(owner int, x, y []tinyot.Bits) (z []tinyot.Bits, fa
 	}
 	all := sd.bits(inBits, inBlk)
 	carries := planeViews(all, m-1, n) // carries[j] is c_{j+1}
-	for j := 1; j < m; j++ {
-		sumPlane(j, sd.blocks(carries[j-1]), carries[j-1].X)
-	}
 	blocks := sd.blocks // this party's nonzero blocks: the owner's MACs, the verifier's keys
 	// The coin after the carries' input (the gates are fixed before it), then per gate g:
-	// prod = M_u M_v (P) or K_u K_v (V), and lin = A_1 (P) or K_w (V), computed plane by
-	// plane in pj and lj and hashed plane by plane (gfHashParts: the same sums as
-	// gfHash's over all G gates, up to a constant that cancels).
+	// prod = M_u M_v (P) or K_u K_v (V), and lin = A_1 (P) or K_w (V), combined with the
+	// weights H^(G-g) chunk by chunk (gfPoly: the chunk's operands pj, vs, lj stay in the
+	// L1 cache), in the same pass as the sum planes z_j = x_j ^ y_j ^ c_j (j < m - 1).
 	coin, err := s.coin("edaBit sum proof")
 	if err != nil {
 		return nil, nil, err
 	}
-	seed := make([]byte, 32)
+	seed := make([]byte, 16)
 	coin.Read(seed)
-	h, err := newGFHash(seed)
-	if err != nil {
-		return nil, nil, err
-	}
-	prod, lin := h.parts(n), h.parts(n) // P: U, V without the mask; V: the parts of W
-	pj, lj := make([]ot.Block, n), make([]ot.Block, n)
-	vs := make([]ot.Block, n) // the gates' second factors
+	poly := newGFPoly(ot.Block{binary.LittleEndian.Uint64(seed), binary.LittleEndian.Uint64(seed[8:])})
+	var acc0, acc1 ot.Block // P: U, V without the mask; V: the parts of W
+	pj, vs, lj := make([]ot.Block, gfChunk), make([]ot.Block, gfChunk), make([]ot.Block, gfChunk)
 	for j := range m - 1 {
-		xb, yb, wb := blocks(x[j]), blocks(y[j]), blocks(carries[j])
+		xb, yb, wb, zb := blocks(x[j]), blocks(y[j]), blocks(carries[j]), zBlocks(j)
 		xX, yX := x[j].X, y[j].X
 		var cb []ot.Block // c_j's blocks and bits (c_0 = 0)
 		var cX []uint64
 		if j > 0 {
 			cb, cX = blocks(carries[j-1]), carries[j-1].X
 		}
-		for i := range n {
-			bu, bv, bw := xb[i], yb[i], wb[i]
-			var cbit uint64
-			if cb != nil {
-				bu, bv, bw = xorBlock(bu, cb[i]), xorBlock(bv, cb[i]), xorBlock(bw, cb[i])
-				cbit = cX[i/64] >> (i % 64) & 1
+		for lo := 0; lo < n; lo += gfChunk {
+			l := min(gfChunk, n-lo)
+			for i := range l {
+				k := lo + i
+				bu, bv, bw := xb[k], yb[k], wb[k]
+				var cbit uint64
+				if cb != nil {
+					bu, bv, bw = xorBlock(bu, cb[k]), xorBlock(bv, cb[k]), xorBlock(bw, cb[k])
+					cbit = cX[k/64] >> (k % 64) & 1
+				}
+				zb[k] = xorBlock(bu, yb[k]) // x_j ^ c_j ^ y_j
+				pj[i], vs[i] = bu, bv
+				if mine {
+					u := -(xX[k/64]>>(k%64)&1 ^ cbit)
+					v := -(yX[k/64]>>(k%64)&1 ^ cbit)
+					bw = xorBlock(xorBlock(andBlock(bv, u), andBlock(bu, v)), bw)
+				}
+				lj[i] = bw
 			}
-			pj[i], vs[i] = bu, bv // multiplied below, the plane at once
-			if mine {
-				u := -(xX[i/64]>>(i%64)&1 ^ cbit)
-				v := -(yX[i/64]>>(i%64)&1 ^ cbit)
-				bw = xorBlock(xorBlock(andBlock(bv, u), andBlock(bu, v)), bw)
-			}
-			lj[i] = bw
+			w := poly.tail(l)
+			acc0 = poly.horner(acc0, gfMulDot(w, pj, vs), l)
+			acc1 = poly.horner(acc1, gfDot(w, lj), l)
 		}
-		gfMulVec(pj, pj, vs)
-		prod.add(pj)
-		lin.add(lj)
+		z[j] = sd.bits(sumBits(j, cX), zb)
 	}
-	acc0, acc1 := prod.sum(), lin.sum()
+	{ // the last sum plane: z_{m-1} = x_{m-1} ^ y_{m-1} ^ c_{m-1}
+		j := m - 1
+		zb, xb, yb, c := zBlocks(j), sd.blocks(x[j]), sd.blocks(y[j]), carries[j-1]
+		cb := sd.blocks(c)
+		for i := range zb {
+			zb[i] = xorBlock(xorBlock(xb[i], yb[i]), cb[i])
+		}
+		z[j] = sd.bits(sumBits(j, c.X), zb)
+	}
 	mask := all.Slice(G, G+qsMaskBits)
 	var maskSum ot.Block // sum_k X^k (M or K of r_k), by Horner from the top
 	for k := qsMaskBits - 1; k >= 0; k-- {
