@@ -5,8 +5,9 @@ package spdz2k
 // (the same bits as tinyot's MACs and keys, whose XOR is the field's addition). Constant
 // time: carry-less products from integer multiplications with the operands' bits spread
 // four apart (the "holes" technique of BearSSL's ghash_ctmul), no table lookups; the
-// gates' products in bulk (gfMulVec) with the processor's carry-less multiplication
-// (PCLMULQDQ, gf128_amd64.s) where it has one, the same reduction.
+// gates' products and their weighted sums in bulk (gfMulDot, gfDot) with the processor's
+// carry-less multiplication (PCLMULQDQ, gf128_amd64.s) where it has one, the same
+// reduction.
 
 import "github.com/qmpc/qmpc/gocore/ot"
 
@@ -51,20 +52,6 @@ func gfReduce256(r0, r1, r2, r3 uint64) ot.Block {
 	r0 ^= r2 ^ r2<<1 ^ r2<<2 ^ r2<<7
 	r1 ^= r2>>63 ^ r2>>62 ^ r2>>57
 	return ot.Block{r0, r1}
-}
-
-// gfMulVec sets dst[i] = a[i]*b[i] for i < len(a) (len(b), len(dst) >= len(a); dst may
-// be a or b): PCLMULQDQ where the processor has it (gf128_amd64.s), gfMul otherwise. Both
-// are constant time.
-func gfMulVec(dst, a, b []ot.Block) {
-	b, dst = b[:len(a)], dst[:len(a)]
-	if hasCLMUL {
-		gfMulVecAsm(dst, a, b)
-		return
-	}
-	for i := range a {
-		dst[i] = gfMul(a[i], b[i])
-	}
 }
 
 // gfMulX returns a*X.

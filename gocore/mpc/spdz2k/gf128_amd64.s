@@ -72,33 +72,6 @@
 	PCLMULQDQ $0x10, X9, X8   \
 	PXOR  X8, X6
 
-// func gfMulVecAsm(dst, a, b []ot.Block)
-//
-// Per element: X0 = a, X1 = b; MUL256, REDUCE, store.
-TEXT ·gfMulVecAsm(SB), NOSPLIT, $0-72
-	MOVQ dst_base+0(FP), DI
-	MOVQ a_base+24(FP), SI
-	MOVQ a_len+32(FP), CX
-	MOVQ b_base+48(FP), R10
-	TESTQ CX, CX
-	JZ   done
-
-loop:
-	MOVOU (SI), X0
-	MOVOU (R10), X1
-	MUL256
-	REDUCE
-	MOVQ AX, (DI)
-	MOVQ BX, 8(DI)
-	ADDQ $16, SI
-	ADDQ $16, R10
-	ADDQ $16, DI
-	DECQ CX
-	JNZ  loop
-
-done:
-	RET
-
 // func gfDotAsm(acc *[3]ot.Block, p, x []ot.Block)
 //
 // acc (lo, mid, hi) += the unreduced sum of p[i] x[i] for i < len(p) <= len(x): four

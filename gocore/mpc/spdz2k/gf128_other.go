@@ -6,8 +6,6 @@ import "github.com/qmpc/qmpc/gocore/ot"
 
 var hasCLMUL = false
 
-func gfMulVecAsm(dst, a, b []ot.Block) { panic("spdz2k: no PCLMULQDQ") }
-
 func gfDotAsm(acc *[3]ot.Block, p, x []ot.Block) { panic("spdz2k: no PCLMULQDQ") }
 
 func gfMulDotAsm(acc *[3]ot.Block, p, a, b []ot.Block) { panic("spdz2k: no PCLMULQDQ") }

@@ -114,9 +114,11 @@ func clmulPaths(t *testing.T) []struct {
 	return paths
 }
 
-// TestGFMulVec: gfMulVec equals gfMul elementwise on both paths (PCLMULQDQ where the
-// processor has it, and the portable one), for lengths 0, 1 and more, with dst aliasing a.
-func TestGFMulVec(t *testing.T) {
+// TestGFMulDot: gfMulDot's product of one element (weight 1) equals the schoolbook
+// product on both paths (PCLMULQDQ where the processor has it, and the portable one),
+// random and extreme operands, and the sum over lengths 0, 1 and more is the sum of the
+// products.
+func TestGFMulDot(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	ones := ot.Block{^uint64(0), ^uint64(0)}
 	for _, path := range clmulPaths(t) {
@@ -137,25 +139,23 @@ func TestGFMulVec(t *testing.T) {
 			for i := range a {
 				want[i] = gf128MulRef(a[i], b[i])
 			}
-			gfMulVec(a, a, b)
+			one := []ot.Block{{1, 0}}
+			var sum ot.Block
 			for i := range want {
-				if a[i] != want[i] {
-					t.Fatalf("%s, n = %d: element %d = %x, want %x", path.name, n, i, a[i], want[i])
+				if got := gfMulDot(one, a[i:], b[i:]); got != want[i] {
+					t.Fatalf("%s, n = %d: element %d = %x, want %x", path.name, n, i, got, want[i])
 				}
+				sum = xorBlock(sum, want[i])
+			}
+			weights := make([]ot.Block, n)
+			for i := range weights {
+				weights[i] = one[0]
+			}
+			if got := gfMulDot(weights, a, b); got != sum {
+				t.Fatalf("%s, n = %d: sum %x, want %x", path.name, n, got, sum)
 			}
 		}
 	}
-}
-
-func BenchmarkGFMulVec(b *testing.B) {
-	x, y := make([]ot.Block, 4096), make([]ot.Block, 4096)
-	for i := range x {
-		x[i], y[i] = ot.Block{uint64(i) * 0x9e3779b97f4a7c15, ^uint64(i)}, ot.Block{0x1111 + uint64(i), 0x2222}
-	}
-	for b.Loop() {
-		gfMulVec(x, x, y)
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(x)), "ns/product")
 }
 
 func BenchmarkGFMulDot(b *testing.B) {

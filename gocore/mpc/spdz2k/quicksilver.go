@@ -28,21 +28,22 @@ package spdz2k
 //
 // With K_u = M_u + u Delta (and so for v, w): K_u K_v + K_w Delta = A_0 + A_1 Delta +
 // (u v + w) Delta^2 with A_0 = M_u M_v and A_1 = u M_v + v M_u + M_w, which P computes. A
-// joint coin (after P's input) keys the random linear combination: the paper's sum_g
-// chi^g, here sum_g H^(G+1-g) by GHASH (gfHash, gf128.go: H = AES_K(0) for the coin's key
-// K, computed in hardware; one plane of gates at a time, combined by Horner with H^n,
-// gfHashParts) plus a constant kappa that depends only on K, n and m and cancels below.
+// joint coin (after P's input) gives the random linear combination: the paper's sum_g
+// chi^g, here sum_g H^(G-g) (gates g = 0 .. G-1) with H in F_{2^128} read from the coin
+// (gfPoly, gf128.go: chunks of at most gfChunk gates, each an inner product with the
+// powers H^l .. H^1 in PCLMULQDQ products reduced once per chunk, the chunks combined by
+// Horner with H^l; session 13 used GHASH, which adds a constant and hashes byte copies).
 // P sends U = S(A_0) + M* and V = S(A_1) + a* (S the combination; a* = sum_k r_k X^k, M*
 // = sum_k M_{r_k} X^k, the random authenticated element, X the field's generator); V
 // computes W = S(K_u K_v) + S(K_w) Delta + K* (K* = sum_k K_{r_k} X^k = M* + a* Delta)
-// and accepts iff W = U + V Delta (the constants: kappa + kappa Delta on both sides).
+// and accepts iff W = U + V Delta.
 // The verdict goes into the private edaBit check's verdict exchange (checkZero), so both
 // parties abort together.
 //
 // Threat model: two parties, static malicious corruption of either; the owner of each
-// check is the prover. Soundness: a wrong gate leaves sum_g H^(G+1-g) (u v + w)_g
+// check is the prover. Soundness: a wrong gate leaves sum_g H^(G-g) (u v + w)_g
 // Delta^2 in W - U - V Delta, a polynomial in Delta of degree 2 whose leading coefficient
-// is zero with probability at most (G+1)/2^128 over H (G gates, fixed by P's input before
+// is zero with probability at most G/2^128 over H (G gates, fixed by P's input before
 // the coin); otherwise P passes only if Delta is one of its two roots: probability
 // 2/2^(128-l) for the l bits of Delta that KOS's selective failure may have revealed (at
 // the risk 1 - 2^-l of being caught then; tinyot's package doc). Zero knowledge (honest
@@ -55,9 +56,9 @@ package spdz2k
 // Cost per gate and owner: one tinyot input bit (4 bytes of OT extension at k = 4, owner
 // to verifier) and no opening; against 9 input bits and 3 opened bits per gate with the
 // personal triples (buckets of 3) and the adder's openings of sessions 8-9. CPU: one
-// product in F_{2^128} per gate at each party (gfMulVec: PCLMULQDQ, or gfMul's portable
-// carry-less product; constant time) and two GHASH passes, one plane at a time (no
-// G-sized buffer: session 13).
+// product in F_{2^128} per gate at each party and two inner products with the powers of
+// H (gfMulDot, gfDot: PCLMULQDQ, or gfMul's portable carry-less product; constant time),
+// in the same pass over the gates as the sum planes, chunk by chunk (no G-sized buffer).
 
 import (
 	"encoding/binary"
@@ -140,7 +141,7 @@ func (s *otSource) provenSum(owner int, x, y []tinyot.Bits) (z []tinyot.Bits, fa
 	}
 	all := sd.bits(inBits, inBlk)
 	carries := planeViews(all, m-1, n) // carries[j] is c_{j+1}
-	blocks := sd.blocks // this party's nonzero blocks: the owner's MACs, the verifier's keys
+	blocks := sd.blocks                // this party's nonzero blocks: the owner's MACs, the verifier's keys
 	// The coin after the carries' input (the gates are fixed before it), then per gate g:
 	// prod = M_u M_v (P) or K_u K_v (V), and lin = A_1 (P) or K_w (V), combined with the
 	// weights H^(G-g) chunk by chunk (gfPoly: the chunk's operands pj, vs, lj stay in the
