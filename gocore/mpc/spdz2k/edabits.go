@@ -222,17 +222,19 @@ func planeViews(x tinyot.Bits, m, n int) []tinyot.Bits {
 		if n%64 == 0 {
 			bits = x.X[lo/64 : hi/64 : hi/64]
 		} else {
-			bits = planeBits(x.X, lo, n)
+			bits = make([]uint64, ring.Words(n))
+			planeBits(bits, x.X, lo, n)
 		}
 		y[j] = tinyot.Bits{N: n, X: bits, M: x.M[lo:hi:hi], K: x.K[lo:hi:hi]}
 	}
 	return y
 }
 
-// planeBits returns bits [lo, lo+n) of x (n >= 1) as a new slice, bit k at bit k, word by
-// word (each output word from at most two input words), the bits above n zero.
-func planeBits(x []uint64, lo, n int) []uint64 {
-	out := make([]uint64, ring.Words(n))
+// planeBits sets out (ring.Words(n) words) to bits [lo, lo+n) of x (n >= 1), bit k at
+// bit k, word by word (each output word from at most two input words), the bits above n
+// zero.
+func planeBits(out, x []uint64, lo, n int) {
+	out = out[:ring.Words(n)]
 	w0, s := lo/64, uint(lo%64)
 	last := (lo + n - 1) / 64 // the last word of x that holds a bit of the plane
 	for w := range out {
@@ -243,7 +245,6 @@ func planeBits(x []uint64, lo, n int) []uint64 {
 		out[w] = v
 	}
 	ring.MaskTail(out, n)
-	return out
 }
 
 // edaBuckets splits a permutation of N*B + opened items into N buckets of B: bucket k is
@@ -539,10 +540,7 @@ func (s *otSource) openPlanes(x []tinyot.Bits) ([]uint64, int, error) {
 	}
 	out := make([]uint64, len(x)*W)
 	for j := range x {
-		for q := range n {
-			b := (j*n + q)
-			out[j*W+q/64] |= (o[b/64] >> (b % 64) & 1) << (q % 64)
-		}
+		planeBits(out[j*W:(j+1)*W], o, j*n, n)
 	}
 	return out, W, nil
 }

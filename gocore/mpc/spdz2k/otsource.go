@@ -253,11 +253,12 @@ func copeeBytes(n int) int {
 	return t
 }
 
-func (s *otSource) fill(g *prg.PRG, n int) (lo, hi []uint64) {
-	lo, hi = make([]uint64, n), make([]uint64, n)
+// fill overwrites lo and hi (of one length) with the next words of g: a COPEe row's
+// 128-bit PRG outputs, the low words then the high words. The rows of one Extend reuse
+// the same buffers (they are dead after their row).
+func fill(g *prg.PRG, lo, hi []uint64) {
 	g.Fill(lo)
 	g.Fill(hi)
-	return lo, hi
 }
 
 // copeeSend is the sender's Extend with x: it adds its output V to m and returns the
@@ -265,10 +266,11 @@ func (s *otSource) fill(g *prg.PRG, n int) (lo, hi []uint64) {
 func (s *otSource) copeeSend(x, m ring128.Vec) []byte {
 	n := x.Len()
 	msg := make([]byte, 0, copeeBytes(n))
-	u := make([]uint64, n)
+	buf := make([]uint64, 5*n) // u and the rows' PRG outputs, reused row after row
+	u, t0lo, t0hi, t1lo, t1hi := buf[:n:n], buf[n:2*n:2*n], buf[2*n:3*n:3*n], buf[3*n:4*n:4*n], buf[4*n:]
 	for l := range keyBits {
-		t0lo, t0hi := s.fill(s.send[l][0], n)
-		t1lo, t1hi := s.fill(s.send[l][1], n)
+		fill(s.send[l][0], t0lo, t0hi)
+		fill(s.send[l][1], t1lo, t1hi)
 		hmask := ^uint64(0) >> l
 		for e := range n {
 			lo, b := bits.Sub64(t0lo[e], t1lo[e], 0)
@@ -290,10 +292,11 @@ func (s *otSource) copeeSend(x, m ring128.Vec) []byte {
 // deviation (errs.Cheating).
 func (s *otSource) copeeRecv(msg []byte, m ring128.Vec) error {
 	n := m.Len()
-	ulo, uhi := make([]uint64, n), make([]uint64, n)
+	buf := make([]uint64, 4*n) // the row's corrections and PRG outputs, reused row after row
+	ulo, uhi, tlo, thi := buf[:n:n], buf[n:2*n:2*n], buf[2*n:3*n:3*n], buf[3*n:]
 	off := 0
 	for l := range keyBits {
-		tlo, thi := s.fill(s.recv[l], n)
+		fill(s.recv[l], tlo, thi)
 		getWords(ulo, msg[off:off+8*n])
 		off += 8 * n
 		pw := ring.Words(n * (64 - l))
