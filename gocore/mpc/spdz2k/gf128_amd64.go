@@ -6,10 +6,9 @@ import (
 	"github.com/qmpc/qmpc/gocore/ot"
 )
 
-// hasCLMUL selects the PCLMULQDQ kernels for gfDot and gfMulDot (SSE4.1 for PEXTRQ and
-// PINSRQ for PEXTRQ). Tests switch it
-// off to check the portable path.
-var hasCLMUL = cpu.X86.HasPCLMULQDQ && cpu.X86.HasSSE41
+// hasCLMUL selects the PCLMULQDQ kernels for gfDot and gfMulDot (the rest is SSE2).
+// Tests switch it off to check the portable path.
+var hasCLMUL = cpu.X86.HasPCLMULQDQ
 
 // gfDotAsm adds to acc (lo, mid, hi: the 256-bit product lo + mid X^64 + hi X^128 before
 // reduction) the carry-less products p[i] x[i] for i < len(p) <= len(x); gfReduce256

@@ -1,9 +1,11 @@
 #include "textflag.h"
 
-// MUL256 sets AX, BX, R9, R11 to the 256-bit carry-less product r0..r3 of X0 = a and X1 =
-// b (words a0, a1 and b0, b1): lo = a0 b0, hi = a1 b1, mid = a0 b1 xor a1 b0, r = lo + mid
-// X^64 + hi X^128. Clobbers X0, X2, X3, X4, DX, R8.
-#define MUL256 \
+// MULRED sets X2 to a*b in F_{2^128} for X0 = a and X1 = b (words a0, a1 and b0, b1), with
+// X13 = 0x87 (X^128 = X^7 + X^2 + X + 1): the 256-bit carry-less product r0..r3 = lo +
+// mid X^64 + hi X^128 (lo = a0 b0, hi = a1 b1, mid = a0 b1 xor a1 b0), then gfMul's
+// reduction with two more carry-less products: r3 0x87 into words 1 and 2, then the new
+// r2 0x87 into words 0 and 1 (the same terms as gfMul's shifts). Clobbers X0, X3, X4, X14.
+#define MULRED \
 	MOVO  X0, X2              \
 	PCLMULQDQ $0x00, X1, X2   \
 	MOVO  X0, X3              \
@@ -12,50 +14,20 @@
 	PCLMULQDQ $0x01, X1, X4   \
 	PCLMULQDQ $0x10, X1, X0   \
 	PXOR  X0, X4              \
-	MOVQ   X2, AX             \
-	PEXTRQ $1, X2, BX         \
-	MOVQ   X4, DX             \
-	PEXTRQ $1, X4, R8         \
-	MOVQ   X3, R9             \
-	PEXTRQ $1, X3, R11        \
-	XORQ   DX, BX             \
-	XORQ   R8, R9
-
-// REDUCE reduces r0..r3 in AX, BX, R9, R11 to r0, r1 in AX, BX as gfMul does (X^128 = X^7 +
-// X^2 + X + 1: r3 into r1, r2, then r2 into r0, r1). Clobbers DX, R9, R11.
-#define REDUCE \
-	MOVQ R11, DX    \
-	XORQ DX, BX     \
-	SHLQ $1, DX     \
-	XORQ DX, BX     \
-	SHLQ $1, DX     \
-	XORQ DX, BX     \
-	SHLQ $5, DX     \
-	XORQ DX, BX     \
-	MOVQ R11, DX    \
-	SHRQ $57, DX    \
-	XORQ DX, R9     \
-	MOVQ R11, DX    \
-	SHRQ $62, DX    \
-	XORQ DX, R9     \
-	SHRQ $63, R11   \
-	XORQ R11, R9    \
-	MOVQ R9, DX     \
-	XORQ DX, AX     \
-	SHLQ $1, DX     \
-	XORQ DX, AX     \
-	SHLQ $1, DX     \
-	XORQ DX, AX     \
-	SHLQ $5, DX     \
-	XORQ DX, AX     \
-	MOVQ R9, DX     \
-	SHRQ $57, DX    \
-	XORQ DX, BX     \
-	MOVQ R9, DX     \
-	SHRQ $62, DX    \
-	XORQ DX, BX     \
-	SHRQ $63, R9    \
-	XORQ R9, BX
+	MOVO  X4, X14             \
+	PSLLDQ $8, X14            \
+	PXOR  X14, X2             \
+	PSRLDQ $8, X4             \
+	PXOR  X4, X3              \
+	MOVO  X3, X14             \
+	PCLMULQDQ $0x01, X13, X14 \
+	MOVO  X14, X4             \
+	PSLLDQ $8, X4             \
+	PXOR  X4, X2              \
+	PSRLDQ $8, X14            \
+	PXOR  X14, X3             \
+	PCLMULQDQ $0x00, X13, X3  \
+	PXOR  X3, X2
 
 // DOTACC adds the unreduced carry-less product of X8 and X9 to the accumulators X5 (lo), X6
 // (mid) and X7 (hi). Clobbers X8, X10, X11, X12.
@@ -105,8 +77,8 @@ dotdone:
 // func gfMulDotAsm(acc *[3]ot.Block, p, a, b []ot.Block)
 //
 // acc (lo, mid, hi) += the unreduced sum of p[i] (a[i] b[i]) for i < len(p) <= len(a),
-// len(b): a[i] b[i] reduced (MUL256, REDUCE), then multiplied by p[i] into the
-// accumulators (DOTACC).
+// len(b): a[i] b[i] reduced (MULRED), then multiplied by p[i] into the accumulators
+// (DOTACC).
 TEXT ·gfMulDotAsm(SB), NOSPLIT, $0-80
 	MOVQ acc+0(FP), DI
 	MOVQ p_base+8(FP), SI
@@ -116,16 +88,16 @@ TEXT ·gfMulDotAsm(SB), NOSPLIT, $0-80
 	MOVOU 0(DI), X5
 	MOVOU 16(DI), X6
 	MOVOU 32(DI), X7
+	MOVQ  $0x87, AX
+	MOVQ  AX, X13
 	TESTQ CX, CX
 	JZ   muldone
 
 mulloop:
 	MOVOU (R10), X0
 	MOVOU (R12), X1
-	MUL256
-	REDUCE
-	MOVQ   AX, X8
-	PINSRQ $1, BX, X8
+	MULRED
+	MOVO   X2, X8
 	MOVOU  (SI), X9
 	DOTACC
 	ADDQ $16, SI
