@@ -141,7 +141,8 @@ func (s *otSource) provenSum(owner int, x, y []tinyot.Bits) (z []tinyot.Bits, fa
 	}
 	all := sd.bits(inBits, inBlk)
 	carries := planeViews(all, m-1, n) // carries[j] is c_{j+1}
-	blocks := sd.blocks                // this party's nonzero blocks: the owner's MACs, the verifier's keys
+	// This party's nonzero blocks: the owner's MACs, the verifier's keys.
+	blocks := sd.blocks
 	// The coin after the carries' input (the gates are fixed before it), then per gate g:
 	// prod = M_u M_v (P) or K_u K_v (V), and lin = A_1 (P) or K_w (V), combined with the
 	// weights H^(G-g) chunk by chunk (gfPoly: the chunk's operands pj, vs, lj stay in the
