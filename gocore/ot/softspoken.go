@@ -282,6 +282,13 @@ func (e *extSender) extend(msg []byte, n int, random bool) (q []Block, base uint
 
 // extendInto is extend writing the rows into dst when it holds n of them.
 func (e *extSender) extendInto(dst []Block, msg []byte, n int, random bool) (q []Block, base uint64, err error) {
+	return e.extendHashed(dst, msg, n, random, nil)
+}
+
+// extendHashed is extendInto that also hashes the rows into g (when not nil) a tile at a
+// time, right after the transpose writes them and while they are in cache (the KOS check's
+// GHASH at S, kos.go): g receives all n rows in order.
+func (e *extSender) extendHashed(dst []Block, msg []byte, n int, random bool, g *ghashInc) (q []Block, base uint64, err error) {
 	k, nw := e.k, words(n)
 	nb := Kappa / k
 	if want := msgLen(k, n, random); len(msg) != want {
@@ -315,7 +322,11 @@ func (e *extSender) extendInto(dst []Block, msg []byte, n int, random bool) (q [
 			}
 		}
 		sum.next(tw)
-		colsToRows(q[min(n, 64*w0):min(n, 64*(w0+tw))], tile, tw, tileStride)
+		qt := q[min(n, 64*w0):min(n, 64*(w0+tw))]
+		colsToRows(qt, tile, tw, tileStride)
+		if g != nil {
+			g.write(qt)
+		}
 	}
 	base = e.ctr
 	e.ctr += uint64(n)
