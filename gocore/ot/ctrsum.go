@@ -81,6 +81,24 @@ func (a *aesStreams) sums(b int, cols []uint64, tw, stride int, u []uint64) {
 	sums16AESNI(&a.rk[b], &a.mask[b], a.ctr, &cols[0], uintptr(8*stride), &u[0], tw)
 }
 
+// sumsFix is sums with the sender's correction fused into the VAES kernel (ok false and
+// nothing done without VAES): u ^= d (tw little-endian words), then T_i ^= u AND fix[i],
+// fix[i] all ones where bit i of Delta_b is set. The stored columns are S's Q_{b,i}.
+func (a *aesStreams) sumsFix(b int, cols []uint64, tw, stride int, u []uint64, d []byte, fix *[4][16]byte) (ok bool) {
+	if !a.vaes {
+		return false
+	}
+	if tw == 0 {
+		return true
+	}
+	_, _, _ = cols[3*stride+tw-1], u[tw-1], d[8*tw-1] // bounds: the kernel reads and writes exactly these
+	if stride < tw {
+		panic("ot: aesStreams.sumsFix: columns overlap")
+	}
+	sums16VAESFix(&a.rkv[b], &a.maskv[b], a.ctr, &cols[0], uintptr(8*stride), &u[0], tw, &d[0], fix)
+	return true
+}
+
 // next advances the counter past a tile of tw words.
 func (a *aesStreams) next(tw int) {
 	if a.ctr+uint64(tw+1)/2 < a.ctr {

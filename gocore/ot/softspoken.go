@@ -310,6 +310,9 @@ func (e *extSender) extendHashed(dst []Block, msg []byte, n int, random bool, g 
 			// Delta_i*d_b. The punctured stream is zero (a zero leaf of the tree, or a
 			// zero mask in the kernel).
 			delta := blockBits(e.s, b, k)
+			if b >= first && sum.fixed(b, tile, tw, msg[8*((b-first)*nw+w0):], delta) {
+				continue // the kernel applied the correction below
+			}
 			ub := sum.block(b, tile, tw)
 			if b >= first {
 				off := 8 * ((b-first)*nw + w0)
@@ -375,6 +378,24 @@ func (s *blockSums) block(b int, tile []uint64, tw int) []uint64 {
 		}
 		g[x].Fill(dst[:len(dst)+len(dst)&1]) // whole AES blocks (node buffers hold tileWords, even)
 	}, func(i int) []uint64 { return tile[(b*k+i)*tileStride:][:tw] })
+}
+
+// fixed is block for the sender with its correction fused into the kernel (aesStreams.
+// sumsFix): it writes block b's columns Q_{b,i} = T_{b,i} xor Delta_{b,i}(u_b xor d_b),
+// with d the tile's words of R's correction for block b (little-endian) and delta =
+// Delta_b, and reports whether it did (false: the caller corrects as the portable path).
+func (s *blockSums) fixed(b int, tile []uint64, tw int, d []byte, delta int) bool {
+	if s.aes == nil || s.k != 4 {
+		return false
+	}
+	var fix [4][16]byte
+	for i := range fix {
+		m := byte(-(delta >> i & 1)) // all ones where bit i of Delta_b is set; no branch on it
+		for j := range fix[i] {
+			fix[i][j] = m
+		}
+	}
+	return s.aes.sumsFix(b, tile[b*4*tileStride:], tw, tileStride, s.u, d, &fix)
 }
 
 // next moves the kernel's streams past a tile of tw words (the prg streams move as they
