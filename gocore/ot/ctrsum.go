@@ -13,7 +13,10 @@ package ot
 // instructions and addresses do not depend on them or on which leaf is punctured (a zero
 // mask instead of a branch).
 
-import "crypto/subtle"
+import (
+	"crypto/subtle"
+	"unsafe"
+)
 
 // aesStreams holds one extension's streams in the kernel's form: per block b the leaves'
 // round keys and masks (all ones; zero for the sender's punctured leaf), in stream order
@@ -96,6 +99,24 @@ func (a *aesStreams) sumsFix(b int, cols []uint64, tw, stride int, u []uint64, d
 		panic("ot: aesStreams.sumsFix: columns overlap")
 	}
 	sums16VAESFix(&a.rkv[b], &a.maskv[b], a.ctr, &cols[0], uintptr(8*stride), &u[0], tw, &d[0], fix)
+	return true
+}
+
+// sumsXor is sums storing u xor c (tw words of R's choices) at dst, tw little-endian words
+// (R's message), on the VAES kernel (ok false and nothing done without VAES or off a
+// little-endian host).
+func (a *aesStreams) sumsXor(b int, cols []uint64, tw, stride int, dst []byte, c []uint64) (ok bool) {
+	if !a.vaes || !littleEndian {
+		return false
+	}
+	if tw == 0 {
+		return true
+	}
+	_, _, _ = cols[3*stride+tw-1], dst[8*tw-1], c[tw-1] // bounds: the kernel reads and writes exactly these
+	if stride < tw {
+		panic("ot: aesStreams.sumsXor: columns overlap")
+	}
+	sums16VAESXor(&a.rkv[b], &a.maskv[b], a.ctr, &cols[0], uintptr(8*stride), (*uint64)(unsafe.Pointer(&dst[0])), tw, &c[0])
 	return true
 }
 

@@ -270,3 +270,33 @@ ftail:
 fdone:
 	VZEROUPPER
 	RET
+
+// func sums16VAESXor(rk *[8][11][32]byte, mask *[8][32]byte, ctr uint64, cols *uint64, stride uintptr, u *uint64, nw int, d *uint64)
+//
+// sums16VAES storing u xor d (nw words) at u instead of u: the receiver's correction
+// d_b = u_b xor c written straight into its message (softspoken.go's extReceiver.extendInto).
+TEXT ·sums16VAESXor(SB), NOSPLIT, $0-64
+	SUMSARGS
+	MOVQ d+56(FP), R9
+
+xpairs:
+	CMPQ R8, $2
+	JB   xtail
+	VBLOCK
+	VPXOR (R9)(R13*1), X12, X12
+	STORE(VMOVDQU, X13, X9, X10, X11, X12)
+	ADDQ $16, R13
+	SUBQ $2, R8
+	JMP  xpairs
+
+xtail:
+	CMPQ R8, $0
+	JE   xdone
+	VBLOCK
+	VMOVQ (R9)(R13*1), X14
+	VPXOR X14, X12, X12
+	STORE(VMOVQ, X13, X9, X10, X11, X12)
+
+xdone:
+	VZEROUPPER
+	RET

@@ -244,6 +244,10 @@ func (e *extReceiver) extendInto(dst []Block, r []uint64, n int) (c []uint64, t 
 		tw := min(tileWords, nw-w0)
 		sum.start(tile)
 		for b := range nb {
+			off := 8 * ((b-first)*nw + w0)
+			if !(b == 0 && random) && sum.corrections(b, tile, tw, msg[off:off+8*tw], r[w0:w0+tw]) {
+				continue // the kernel wrote d_b = u_b xor c into the message
+			}
 			ub := sum.block(b, tile, tw)
 			if b == 0 && random {
 				copy(r[w0:], ub)
@@ -252,7 +256,6 @@ func (e *extReceiver) extendInto(dst []Block, r []uint64, n int) (c []uint64, t 
 				}
 				continue
 			}
-			off := 8 * ((b-first)*nw + w0)
 			for w := range ub {
 				binary.LittleEndian.PutUint64(msg[off+8*w:], ub[w]^r[w0+w])
 			}
@@ -378,6 +381,14 @@ func (s *blockSums) block(b int, tile []uint64, tw int) []uint64 {
 		}
 		g[x].Fill(dst[:len(dst)+len(dst)&1]) // whole AES blocks (node buffers hold tileWords, even)
 	}, func(i int) []uint64 { return tile[(b*k+i)*tileStride:][:tw] })
+}
+
+// corrections is block for the receiver with its correction written by the kernel
+// (aesStreams.sumsXor): block b's columns T_{b,i} into the tile and d_b = u_b xor c (c the
+// tile's choice words) into dst, tw little-endian words of the message; it reports whether
+// it did (false: the caller computes d_b from block's u_b).
+func (s *blockSums) corrections(b int, tile []uint64, tw int, dst []byte, c []uint64) bool {
+	return s.aes != nil && s.aes.sumsXor(b, tile[b*s.k*tileStride:], tw, tileStride, dst, c)
 }
 
 // fixed is block for the sender with its correction fused into the kernel (aesStreams.
