@@ -11,7 +11,10 @@ package ot
 // (TestAESStreamsMatchPortable, TestExtensionAcrossPaths). The leaves are secret: their
 // round keys come from AESKEYGENASSIST (not a table-driven schedule), and the kernels'
 // instructions and addresses do not depend on them or on which leaf is punctured (a zero
-// mask instead of a branch).
+// mask instead of a branch). The VAES kernel has two variants that finish a block's
+// extension step in registers (sumsXor: R's correction d_b = u_b xor c stored into R's
+// message; sumsFix: S's columns corrected by d_b under masks of Delta_b's bits, no branch on
+// them), checked against the portable path by TestExtensionAcrossPaths.
 
 import (
 	"crypto/subtle"

@@ -27,7 +27,9 @@ package ot
 // time and always in whole AES blocks (a tile of odd tw leaves its last block's high half
 // unused; both parties skip the same half blocks, and no stream output is used twice). For
 // k = 4 with AES-NI the streams are generated and summed in registers (ctrsum.go), else by
-// package prg and sumTree; the values are the same.
+// package prg and sumTree; the values are the same. With VAES the kernel also applies the
+// corrections below before its stores (R: d_b = u_b xor c into the message; S: Q_{b,i}
+// from d_b), the same words as the separate passes of the other paths.
 //
 //	R: u_b = XOR_x R_x,  T_{b,i} = XOR_{x: x_i = 1} R_x        (i < k, the matrix columns)
 //	S: Q'_{b,i} = XOR_{x != Delta_b: (x xor Delta_b)_i = 1} R_x  = T_{b,i} xor Delta_{b,i} u_b
