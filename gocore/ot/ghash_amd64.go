@@ -18,10 +18,12 @@ var hasVPCLMUL = hasGHASH && cpu.X86.HasAVX2 && cpuidVPCLMUL()
 // cpuidVPCLMUL reports the VPCLMULQDQ bit of CPUID leaf 7 (ECX bit 10).
 func cpuidVPCLMUL() bool
 
-// ghashInit writes the table of the powers of H = AES_ks(0^128) (ks: AES round keys).
+// ghashInit writes the table of the powers H^16, ..., H^1 of H = AES_ks(0^128) (ks: AES
+// round keys) and their Karatsuba sums, 32 bytes per power; ghashData and ghashFinish take
+// its upper half (H^8, ..., H^1).
 //
 //go:noescape
-func ghashInit(productTable *[256]byte, ks []uint32)
+func ghashInit(productTable *[512]byte, ks []uint32)
 
 // ghashData hashes data (a multiple of 16 bytes here) into the running value *T.
 //
@@ -32,7 +34,7 @@ func ghashData(productTable *[256]byte, data []byte, T *[16]byte)
 // data) into *T and writes *T xor tagMask, byte order restored, to *T.
 //
 //go:noescape
-func ghashOctaVPCLMUL(pairs *[4][64]byte, data []byte, T *[16]byte)
+func ghash16VPCLMUL(pairs *[8][64]byte, data []byte, T *[16]byte)
 
 //go:noescape
 func ghashFinish(productTable *[256]byte, tagMask, T *[16]byte, pLen, dLen uint64)
@@ -41,8 +43,8 @@ func ghashFinish(productTable *[256]byte, tagMask, T *[16]byte, pLen, dLen uint6
 // rows a_0, ..., a_{N-1} (in any pieces), sum returns G(a) = polyHash.sum(a), the value
 // GCM's tag of an empty plaintext with the rows as additional data has before its mask.
 type ghashInc struct {
-	tbl   [256]byte
-	pairs [4][64]byte // tbl's powers in pairs for ghashOctaVPCLMUL
+	tbl   [512]byte
+	pairs [8][64]byte // tbl's powers in pairs for ghash16VPCLMUL
 	t     [16]byte
 	n     uint64 // bytes written
 }
@@ -60,7 +62,7 @@ func newGHASHInc(seed [32]byte) *ghashInc {
 	expandKeyAESNI(&key, &rk)
 	ghashInit(&g.tbl, unsafe.Slice((*uint32)(unsafe.Pointer(&rk[0])), 44))
 	clear(rk[:])
-	for p := range g.pairs { // tbl holds H^(8-i) at 32i and its Karatsuba sum at 32i+16
+	for p := range g.pairs { // tbl holds H^(16-i) at 32i and its Karatsuba sum at 32i+16
 		copy(g.pairs[p][0:16], g.tbl[64*p:])
 		copy(g.pairs[p][16:32], g.tbl[64*p+32:])
 		copy(g.pairs[p][32:48], g.tbl[64*p+16:])
@@ -75,13 +77,13 @@ func (g *ghashInc) write(rows []Block) {
 		return
 	}
 	b := blockBytes(rows)
-	if hasVPCLMUL && len(b) >= 128 {
-		m := len(b) &^ 127
-		ghashOctaVPCLMUL(&g.pairs, b[:m], &g.t)
+	if hasVPCLMUL && len(b) >= 256 {
+		m := len(b) &^ 255
+		ghash16VPCLMUL(&g.pairs, b[:m], &g.t)
 		b = b[m:]
 	}
 	if len(b) > 0 {
-		ghashData(&g.tbl, b, &g.t)
+		ghashData(g.low(), b, &g.t)
 	}
 	g.n += 16 * uint64(len(rows))
 }
@@ -90,6 +92,9 @@ func (g *ghashInc) write(rows []Block) {
 func (g *ghashInc) sum() [16]byte {
 	var zero [16]byte
 	t := g.t
-	ghashFinish(&g.tbl, &zero, &t, 0, g.n)
+	ghashFinish(g.low(), &zero, &t, 0, g.n)
 	return t
 }
+
+// low is the standard library's table: the upper half of tbl (H^8, ..., H^1).
+func (g *ghashInc) low() *[256]byte { return (*[256]byte)(g.tbl[256:]) }

@@ -2,8 +2,10 @@
 // crypto/internal/fips140/aes/gcm/gcm_amd64.s (Go 1.26, generated there by
 // _asm/gcm/gcm_amd64_asm.go; Copyright 2009 The Go Authors, BSD-style license, see
 // $GOROOT/LICENSE): gcmAesFinish, gcmAesInit and gcmAesData, renamed ghashFinish,
-// ghashInit and ghashData, with one change: ghashData starts from the value in *T instead
-// of zero, so that consecutive calls hash one long input piece by piece (ghash_amd64.go).
+// ghashInit and ghashData, with two changes (marked qmpc): ghashData starts from the value
+// in *T instead of zero, so that consecutive calls hash one long input piece by piece
+// (ghash_amd64.go), and ghashInit computes the powers of H up to H^16 into a 512-byte
+// table (the standard library's 256-byte table of H^8..H^1 is its upper half).
 
 #include "textflag.h"
 
@@ -65,6 +67,7 @@ GLOBL gcmPoly<>(SB), RODATA|NOPTR, $16
 // Requires: AES, PCLMULQDQ, SSE2, SSSE3
 TEXT ·ghashInit(SB), NOSPLIT, $0-32
 	MOVQ  productTable+0(FP), DI
+	ADDQ  $0x100, DI // qmpc: the standard library's table is the upper half of ours
 	MOVQ  ks_base+8(FP), SI
 	MOVQ  ks_len+16(FP), DX
 	SHRQ  $0x02, DX
@@ -129,7 +132,7 @@ initEncLast:
 	MOVOU  X1, X3
 
 	// Now prepare powers of H and pre-computations for them
-	MOVQ $0x00000007, AX
+	MOVQ $0x0000000f, AX // qmpc: H^2..H^16 (the standard library: H^2..H^8)
 
 initLoop:
 	MOVOU     X2, X11
@@ -392,15 +395,21 @@ dataBail:
 	VPCLMULQDQ $0x00, Y5, Y4, Y5; \
 	VPXOR      Y5, Y10, Y10
 
-// func ghashOctaVPCLMUL(pairs *[4][64]byte, data []byte, T *[16]byte)
+// GLOAD(OFF, D) loads the two blocks at OFF(SI) into D, byte order reversed.
+#define GLOAD(OFF, D) \
+	VMOVDQU OFF(SI), D; \
+	VPSHUFB Y15, D, D
+
+// func ghash16VPCLMUL(pairs *[8][64]byte, data []byte, T *[16]byte)
 //
-// ghashData's octa loop with VPCLMULQDQ on YMM registers, two blocks per instruction:
-// data is a positive multiple of 128 bytes, hashed eight blocks at a time into *T (the
-// same running value as ghashData's). pairs[p] holds, from ghashInit's table, H^(8-2p)
-// and H^(7-2p) (32 bytes) and then their Karatsuba sums (32 bytes). Each chunk's eight
-// products are summed per half, the halves folded, and the sum reduced once, exactly as
-// the standard library's loop.
-TEXT ·ghashOctaVPCLMUL(SB), NOSPLIT, $0-40
+// ghashData's octa loop with VPCLMULQDQ on YMM registers, two blocks per instruction, and
+// sixteen blocks per reduction: data is a positive multiple of 256 bytes, hashed sixteen
+// blocks at a time into *T (the same running value as ghashData's). pairs[p] holds, from
+// ghashInit's table, H^(16-2p) and H^(15-2p) (32 bytes) and then their Karatsuba sums (32
+// bytes). Each chunk's sixteen products are summed per half, the halves folded, and the
+// sum reduced once, as the standard library's loop does for eight (its loop-carried chain
+// through the reduction is then paid per sixteen blocks).
+TEXT ·ghash16VPCLMUL(SB), NOSPLIT, $0-40
 	MOVQ           pairs+0(FP), DI
 	MOVQ           data_base+8(FP), SI
 	MOVQ           data_len+16(FP), DX
@@ -411,21 +420,26 @@ TEXT ·ghashOctaVPCLMUL(SB), NOSPLIT, $0-40
 
 octa:
 	VMOVDQU    (SI), Y0
-	VMOVDQU    32(SI), Y1
-	VMOVDQU    64(SI), Y2
-	VMOVDQU    96(SI), Y3
 	VPSHUFB    Y15, Y0, Y0
-	VPSHUFB    Y15, Y1, Y1
-	VPSHUFB    Y15, Y2, Y2
-	VPSHUFB    Y15, Y3, Y3
 	VPXOR      Y11, Y0, Y0 // the running value into block 0
 	VPXOR      Y8, Y8, Y8
 	VPXOR      Y9, Y9, Y9
 	VPXOR      Y10, Y10, Y10
 	GPAIR(0, 32, Y0)
+	GLOAD(32, Y1)
 	GPAIR(64, 96, Y1)
+	GLOAD(64, Y2)
 	GPAIR(128, 160, Y2)
+	GLOAD(96, Y3)
 	GPAIR(192, 224, Y3)
+	GLOAD(128, Y0)
+	GPAIR(256, 288, Y0)
+	GLOAD(160, Y1)
+	GPAIR(320, 352, Y1)
+	GLOAD(192, Y2)
+	GPAIR(384, 416, Y2)
+	GLOAD(224, Y3)
+	GPAIR(448, 480, Y3)
 
 	// fold the halves, then the standard library's reduction (in VEX form)
 	VEXTRACTI128 $1, Y8, X4
@@ -448,8 +462,8 @@ octa:
 	VPXOR        X4, X8, X8
 	VPXOR        X9, X8, X11
 
-	ADDQ $128, SI
-	SUBQ $128, DX
+	ADDQ $256, SI
+	SUBQ $256, DX
 	JNZ  octa
 	VMOVDQU X11, (CX)
 	VZEROUPPER

@@ -26,6 +26,8 @@ func TestGHASHIncMatchesPolyHash(t *testing.T) {
 		{9, []int{1, 8}},
 		{100, []int{3, 0, 17, 80}},
 		{64, []int{8, 16, 24, 16}},
+		{48, []int{16, 32}},
+		{40, []int{17, 23}},
 		{1000, []int{999, 1}},
 		{64*tileWords + KOSExtra, []int{64 * tileWords, KOSExtra}},
 		{3*64*tileWords + 192, []int{64 * tileWords, 64 * tileWords, 64 * tileWords, 192}},
