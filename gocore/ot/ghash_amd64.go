@@ -11,7 +11,7 @@ import (
 // KOS check's whole-batch path.
 var hasGHASH = cpu.X86.HasAES && cpu.X86.HasPCLMULQDQ && cpu.X86.HasSSE41 && cpu.X86.HasSSSE3
 
-// hasVPCLMUL selects ghashOctaVPCLMUL (VPCLMULQDQ on YMM registers; x/sys/cpu reports it
+// hasVPCLMUL selects ghash16VPCLMUL (VPCLMULQDQ on YMM registers; x/sys/cpu reports it
 // only with AVX-512, hence the CPUID of cpuidVPCLMUL). Tests switch it off.
 var hasVPCLMUL = hasGHASH && cpu.X86.HasAVX2 && cpuidVPCLMUL()
 
@@ -30,12 +30,15 @@ func ghashInit(productTable *[512]byte, ks []uint32)
 //go:noescape
 func ghashData(productTable *[256]byte, data []byte, T *[16]byte)
 
-// ghashFinish hashes the length block (pLen, dLen bytes of ciphertext and additional
-// data) into *T and writes *T xor tagMask, byte order restored, to *T.
+// ghash16VPCLMUL is ghashData for a positive multiple of 256 bytes, sixteen blocks per
+// reduction with VPCLMULQDQ on YMM registers; pairs holds the table's powers two by two.
 //
 //go:noescape
 func ghash16VPCLMUL(pairs *[8][64]byte, data []byte, T *[16]byte)
 
+// ghashFinish hashes the length block (pLen, dLen bytes of ciphertext and additional
+// data) into *T and writes *T xor tagMask, byte order restored, to *T.
+//
 //go:noescape
 func ghashFinish(productTable *[256]byte, tagMask, T *[16]byte, pLen, dLen uint64)
 

@@ -2,8 +2,8 @@
 
 package ot
 
-// hasGHASH: the incremental GHASH runs on amd64 only (ghash_amd64.s).
-var hasGHASH = false
+// hasGHASH and hasVPCLMUL: the incremental GHASH runs on amd64 only (ghash_amd64.s).
+var hasGHASH, hasVPCLMUL = false, false
 
 // ghashInc is the incremental GHASH of ghash_amd64.go; elsewhere newGHASHInc returns nil
 // and the KOS check hashes the whole batch with polyHash.

@@ -36,8 +36,8 @@ package ot
 // This is KOS's check with chi_j = h^{N+1-j} (the powers of one uniform point: a polynomial
 // hash, which is (N+1)/2^128-almost universal where independent chi_j are 2^-128-universal),
 // computed by the standard library's carry-less-multiply GHASH: on amd64 its kernel copied
-// into ghash_amd64.s, made incremental and given a VPCLMULQDQ octa loop (two blocks per
-// instruction), elsewhere crypto/cipher's GCM (the tag of an empty plaintext with the rows
+// into ghash_amd64.s, made incremental and given a VPCLMULQDQ loop (two blocks per
+// instruction, sixteen per reduction), elsewhere crypto/cipher's GCM (the tag of an empty plaintext with the rows
 // as additional data is G(rows) xor AES_K(J0), and AES_K(J0) is computed directly); the
 // values are equal (TestGHASHIncMatchesPolyHash). S holds R's whole message before it
 // extends, so it derives the challenge first and hashes its rows a tile at a time as the
@@ -77,8 +77,9 @@ package ot
 //
 // Cost: KOSExtra extra OTs and 32 bytes per extension (one per call, or per batch of a
 // batched call), one SHA-256 pass over R's extension message on each side, one GHASH pass
-// over the rows on each side (at S fused into the extension's tiles; plus, at R, a table-driven pass over its choice bits for large
-// extensions, a second GHASH pass for small ones). No extra round.
+// over the rows on each side (at S fused into the extension's tiles; plus, at R, a
+// table-driven pass over its choice bits for large extensions, a second GHASH pass for small
+// ones). No extra round.
 
 import (
 	"crypto/aes"
