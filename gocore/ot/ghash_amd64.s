@@ -380,9 +380,10 @@ dataBail:
 // The rest of this file is qmpc's, not the standard library's.
 
 // GPAIR(HOFF, KOFF, D) multiplies the two blocks of D (byte order already reversed) by
-// their powers of H (at HOFF(DI), their Karatsuba sums at KOFF(DI)), as the standard library's octa loop does for one
-// block at a time (Karatsuba: lo*lo, hi*hi and (lo^hi)*(lo^hi), the last from the table's
-// precomputed sums), and XORs the three products into Y8 (lo), Y9 (hi), Y10 (middle).
+// their powers of H (at HOFF(DI), their Karatsuba sums at KOFF(DI)), as the standard
+// library's octa loop does for one block at a time (Karatsuba: lo*lo, hi*hi and
+// (lo^hi)*(lo^hi), the last from the table's precomputed sums), and XORs the three products
+// into Y8 (lo), Y9 (hi), Y10 (middle).
 #define GPAIR(HOFF, KOFF, D) \
 	VMOVDQU    HOFF(DI), Y4; \
 	VPCLMULQDQ $0x00, D, Y4, Y5; \
