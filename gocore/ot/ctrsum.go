@@ -11,9 +11,15 @@ package ot
 // (TestAESStreamsMatchPortable, TestExtensionAcrossPaths). The leaves are secret: their
 // round keys come from AESKEYGENASSIST (not a table-driven schedule), and the kernels'
 // instructions and addresses do not depend on them or on which leaf is punctured (a zero
-// mask instead of a branch).
+// mask instead of a branch). The VAES kernel has two variants that finish a block's
+// extension step in registers (sumsXor: R's correction d_b = u_b xor c stored into R's
+// message; sumsFix: S's columns corrected by d_b under masks of Delta_b's bits, no branch on
+// them), checked against the portable path by TestExtensionAcrossPaths.
 
-import "crypto/subtle"
+import (
+	"crypto/subtle"
+	"unsafe"
+)
 
 // aesStreams holds one extension's streams in the kernel's form: per block b the leaves'
 // round keys and masks (all ones; zero for the sender's punctured leaf), in stream order
@@ -79,6 +85,42 @@ func (a *aesStreams) sums(b int, cols []uint64, tw, stride int, u []uint64) {
 		return
 	}
 	sums16AESNI(&a.rk[b], &a.mask[b], a.ctr, &cols[0], uintptr(8*stride), &u[0], tw)
+}
+
+// sumsFix is sums with the sender's correction fused into the VAES kernel (ok false and
+// nothing done without VAES): u ^= d (tw little-endian words), then T_i ^= u AND fix[i],
+// fix[i] all ones where bit i of Delta_b is set. The stored columns are S's Q_{b,i}.
+func (a *aesStreams) sumsFix(b int, cols []uint64, tw, stride int, u []uint64, d []byte, fix *[4][16]byte) (ok bool) {
+	if !a.vaes {
+		return false
+	}
+	if tw == 0 {
+		return true
+	}
+	_, _, _ = cols[3*stride+tw-1], u[tw-1], d[8*tw-1] // bounds: the kernel reads and writes exactly these
+	if stride < tw {
+		panic("ot: aesStreams.sumsFix: columns overlap")
+	}
+	sums16VAESFix(&a.rkv[b], &a.maskv[b], a.ctr, &cols[0], uintptr(8*stride), &u[0], tw, &d[0], fix)
+	return true
+}
+
+// sumsXor is sums storing u xor c (tw words of R's choices) at dst, tw little-endian words
+// (R's message), on the VAES kernel (ok false and nothing done without VAES or off a
+// little-endian host).
+func (a *aesStreams) sumsXor(b int, cols []uint64, tw, stride int, dst []byte, c []uint64) (ok bool) {
+	if !a.vaes || !littleEndian {
+		return false
+	}
+	if tw == 0 {
+		return true
+	}
+	_, _, _ = cols[3*stride+tw-1], dst[8*tw-1], c[tw-1] // bounds: the kernel reads and writes exactly these
+	if stride < tw {
+		panic("ot: aesStreams.sumsXor: columns overlap")
+	}
+	sums16VAESXor(&a.rkv[b], &a.maskv[b], a.ctr, &cols[0], uintptr(8*stride), (*uint64)(unsafe.Pointer(&dst[0])), tw, &c[0])
+	return true
 }
 
 // next advances the counter past a tile of tw words.

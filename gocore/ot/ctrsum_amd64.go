@@ -33,3 +33,15 @@ func sums16AESNI(rk *[16][176]byte, mask *[16][16]byte, ctr uint64, cols *uint64
 //
 //go:noescape
 func sums16VAES(rk *[8][11][32]byte, mask *[8][32]byte, ctr uint64, cols *uint64, stride uintptr, u *uint64, nw int)
+
+// sums16VAESFix is sums16VAES with the sender's correction (extSender.extendInto) applied
+// before the stores: u ^= d (nw little-endian words of R's message), T_i ^= u AND fix[i].
+//
+//go:noescape
+func sums16VAESFix(rk *[8][11][32]byte, mask *[8][32]byte, ctr uint64, cols *uint64, stride uintptr, u *uint64, nw int, d *byte, fix *[4][16]byte)
+
+// sums16VAESXor is sums16VAES storing u xor d at u (the receiver's correction d_b = u_b
+// xor c, extReceiver.extendInto).
+//
+//go:noescape
+func sums16VAESXor(rk *[8][11][32]byte, mask *[8][32]byte, ctr uint64, cols *uint64, stride uintptr, u *uint64, nw int, d *uint64)

@@ -227,3 +227,76 @@ TEXT ·cpuidVAES(SB), NOSPLIT, $0-1
 	ANDL $1, CX
 	MOVB CX, ret+0(FP)
 	RET
+
+// FIX(MOVD) is the sender's correction of one counter block's sums (softspoken.go's
+// extSender.extendInto): u ^= d (R's correction word(s) at R9+R13, loaded with MOVD), then
+// T_i ^= u AND fix_i for the four columns (fix_i at 16i(SI): all ones where Delta_{b,i} is 1).
+#define FIX(MOVD) \
+	MOVD (R9)(R13*1), X14; \
+	VPXOR X14, X12, X12; \
+	VPAND 0(SI), X12, X14; VPXOR X14, X13, X13; \
+	VPAND 16(SI), X12, X14; VPXOR X14, X9, X9; \
+	VPAND 32(SI), X12, X14; VPXOR X14, X10, X10; \
+	VPAND 48(SI), X12, X14; VPXOR X14, X11, X11
+
+// func sums16VAESFix(rk *[8][11][32]byte, mask *[8][32]byte, ctr uint64, cols *uint64, stride uintptr, u *uint64, nw int, d *byte, fix *[4][16]byte)
+//
+// sums16VAES followed by the sender's correction with R's message words d (nw words,
+// little-endian) and the masks fix of block b's bits of Delta, before the stores: the
+// columns stored are Q_{b,i} = T_i xor Delta_{b,i} (u xor d), and u xor d at u. No branch
+// or address depends on fix.
+TEXT ·sums16VAESFix(SB), NOSPLIT, $0-72
+	SUMSARGS
+	MOVQ d+56(FP), R9
+	MOVQ fix+64(FP), SI // the stride is in R10..R12 now
+
+fpairs:
+	CMPQ R8, $2
+	JB   ftail
+	VBLOCK
+	FIX(VMOVDQU)
+	STORE(VMOVDQU, X13, X9, X10, X11, X12)
+	ADDQ $16, R13
+	SUBQ $2, R8
+	JMP  fpairs
+
+ftail:
+	CMPQ R8, $0
+	JE   fdone
+	VBLOCK
+	FIX(VMOVQ)
+	STORE(VMOVQ, X13, X9, X10, X11, X12)
+
+fdone:
+	VZEROUPPER
+	RET
+
+// func sums16VAESXor(rk *[8][11][32]byte, mask *[8][32]byte, ctr uint64, cols *uint64, stride uintptr, u *uint64, nw int, d *uint64)
+//
+// sums16VAES storing u xor d (nw words) at u instead of u: the receiver's correction
+// d_b = u_b xor c written straight into its message (softspoken.go's extReceiver.extendInto).
+TEXT ·sums16VAESXor(SB), NOSPLIT, $0-64
+	SUMSARGS
+	MOVQ d+56(FP), R9
+
+xpairs:
+	CMPQ R8, $2
+	JB   xtail
+	VBLOCK
+	VPXOR (R9)(R13*1), X12, X12
+	STORE(VMOVDQU, X13, X9, X10, X11, X12)
+	ADDQ $16, R13
+	SUBQ $2, R8
+	JMP  xpairs
+
+xtail:
+	CMPQ R8, $0
+	JE   xdone
+	VBLOCK
+	VMOVQ (R9)(R13*1), X14
+	VPXOR X14, X12, X12
+	STORE(VMOVQ, X13, X9, X10, X11, X12)
+
+xdone:
+	VZEROUPPER
+	RET

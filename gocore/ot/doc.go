@@ -16,7 +16,8 @@
 //     about 15 % more CPU time than k = 1 and a quarter of the bytes (docs/design-notes.md).
 //     For k = 4 on processors with AES-NI, the 2^k AES-CTR streams of each k-bit block of
 //     the secret are generated and summed in registers by ctrsum_amd64.s (AESENC rounds;
-//     with VAES, two streams per instruction), so the expanded streams never reach memory;
+//     with VAES, two streams per instruction, and the parties' corrections applied before
+//     the stores), so the expanded streams never reach memory;
 //     other k and processors take package prg's streams and a summing tree, with the same
 //     values. The 128 x n bit matrix is transposed with a 64x64 block transpose (transpose.go; with
 //     AVX2, four blocks at once in transpose_amd64.s); the

@@ -35,9 +35,14 @@ package ot
 //
 // This is KOS's check with chi_j = h^{N+1-j} (the powers of one uniform point: a polynomial
 // hash, which is (N+1)/2^128-almost universal where independent chi_j are 2^-128-universal),
-// computed by the standard library's carry-less-multiply GHASH (crypto/cipher's GCM: the tag
-// of an empty plaintext with the rows as additional data is G(rows) xor AES_K(J0), and
-// AES_K(J0) is computed directly).
+// computed by the standard library's carry-less-multiply GHASH: on amd64 its kernel copied
+// into ghash_amd64.s, made incremental and given a VPCLMULQDQ loop (two blocks per
+// instruction, sixteen per reduction), elsewhere crypto/cipher's GCM (the tag of an empty plaintext with the rows
+// as additional data is G(rows) xor AES_K(J0), and AES_K(J0) is computed directly); the
+// values are equal (TestGHASHIncMatchesPolyHash). S holds R's whole message before it
+// extends, so it derives the challenge first and hashes its rows a tile at a time as the
+// transpose writes them (while they are in cache); R's message only exists after its
+// extension, so R hashes its rows after it.
 //
 // Security (malicious, computational kappa = 128, statistical s = 64 in the check's
 // parameters; the claimed statistical security is 40 bits, see below):
@@ -72,8 +77,9 @@ package ot
 //
 // Cost: KOSExtra extra OTs and 32 bytes per extension (one per call, or per batch of a
 // batched call), one SHA-256 pass over R's extension message on each side, one GHASH pass
-// over the rows on each side (plus, at R, a table-driven pass over its choice bits for large
-// extensions, a second GHASH pass for small ones). No extra round.
+// over the rows on each side (at S fused into the extension's tiles; plus, at R, a
+// table-driven pass over its choice bits for large extensions, a second GHASH pass for small
+// ones). No extra round.
 
 import (
 	"crypto/aes"
@@ -111,6 +117,7 @@ var gfOne = Block{0x80, 0}
 
 // polyHash is GHASH with the key derived from one check's seed.
 type polyHash struct {
+	seed  [32]byte
 	aead  cipher.AEAD
 	nonce [12]byte
 	ej0   [16]byte // AES_K(J0), the mask of GCM's tag
@@ -141,7 +148,7 @@ func newPolyHash(seed [32]byte) *polyHash {
 	if err != nil {
 		panic("ot: " + err.Error())
 	}
-	p := &polyHash{aead: aead}
+	p := &polyHash{seed: seed, aead: aead}
 	copy(p.nonce[:], seed[16:28])
 	var j0 [16]byte
 	copy(j0[:], p.nonce[:])
@@ -150,8 +157,18 @@ func newPolyHash(seed [32]byte) *polyHash {
 	return p
 }
 
-// sum returns G(rows), GHASH over the rows' little-endian bytes (and the length block).
+// sum returns G(rows), GHASH over the rows' little-endian bytes (and the length block):
+// by the incremental GHASH of ghash_amd64.go where it runs, else by the standard library.
 func (p *polyHash) sum(rows []Block) [16]byte {
+	if g := newGHASHInc(p.seed); g != nil {
+		g.write(rows)
+		return g.sum()
+	}
+	return p.sumGCM(rows)
+}
+
+// sumGCM is sum by crypto/cipher's GCM (the tag of an empty plaintext).
+func (p *polyHash) sumGCM(rows []Block) [16]byte {
 	var aad []byte
 	if len(rows) > 0 {
 		if littleEndian {
@@ -310,8 +327,11 @@ func xxTables(hb [16]byte, x []uint64) [16]byte {
 
 // kosVerify is S's side: it checks G(q) xor tt = s*xx.
 func kosVerify(seed [32]byte, q []Block, s Block, check []byte) bool {
-	p := newPolyHash(seed)
-	gq := p.sum(q)
+	return kosVerifySum(newPolyHash(seed).sum(q), s, check)
+}
+
+// kosVerifySum is kosVerify given gq = G(q).
+func kosVerifySum(gq [16]byte, s Block, check []byte) bool {
 	var sb, xx [16]byte
 	putBlock(sb[:], s)
 	copy(xx[:], check[16:32])
@@ -387,12 +407,22 @@ func (s *Session) sndExtendInto(dst []Block, msg []byte, n int, random bool) ([]
 		return nil, 0, errs.New(errs.Party, "ot: malicious extension message has %d bytes, want %d for %d OTs", len(msg), want, n)
 	}
 	body, check := msg[:len(msg)-kosCheckBytes], msg[len(msg)-kosCheckBytes:]
-	q, base, err := s.snd.extendInto(dst, body, N, random)
+	// S holds R's whole message, so the challenge is known before the extension, which then
+	// hashes its rows for the check a tile at a time while they are in cache (where the
+	// incremental GHASH runs; else one pass over the batch after it). Same value either way.
+	seed := kosSeed(s.sid[0], s.snd.ctr, N, body)
+	g := newGHASHInc(seed)
+	q, base, err := s.snd.extendHashed(dst, body, N, random, g)
 	if err != nil {
 		return nil, 0, err
 	}
-	seed := kosSeed(s.sid[0], base, N, body)
-	if !kosVerify(seed, q, s.snd.s, check) {
+	var gq [16]byte
+	if g != nil {
+		gq = g.sum()
+	} else {
+		gq = newPolyHash(seed).sum(q)
+	}
+	if !kosVerifySum(gq, s.snd.s, check) {
 		return nil, 0, errs.New(errs.Cheating, "ot: KOS consistency check of the OT extension failed: party %d sent rows inconsistent with its choice bits (%d OTs at tweak %d)", s.peer, n, base)
 	}
 	return q[:n:n], base, nil

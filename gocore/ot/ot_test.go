@@ -699,6 +699,11 @@ func TestDeltaCOT(t *testing.T) {
 	for _, mal := range []bool{false, true} {
 		t.Run(fmt.Sprintf("malicious=%v", mal), func(t *testing.T) { testDeltaCOT(t, mal) })
 	}
+	// The KOS check on crypto/cipher's GCM (the path without the incremental GHASH).
+	has := hasGHASH
+	defer func() { hasGHASH = has }()
+	hasGHASH = false
+	t.Run("malicious=true/gcm", func(t *testing.T) { testDeltaCOT(t, true) })
 }
 
 func testDeltaCOT(t *testing.T, mal bool) {

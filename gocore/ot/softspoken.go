@@ -27,7 +27,9 @@ package ot
 // time and always in whole AES blocks (a tile of odd tw leaves its last block's high half
 // unused; both parties skip the same half blocks, and no stream output is used twice). For
 // k = 4 with AES-NI the streams are generated and summed in registers (ctrsum.go), else by
-// package prg and sumTree; the values are the same.
+// package prg and sumTree; the values are the same. With VAES the kernel also applies the
+// corrections below before its stores (R: d_b = u_b xor c into the message; S: Q_{b,i}
+// from d_b), the same words as the separate passes of the other paths.
 //
 //	R: u_b = XOR_x R_x,  T_{b,i} = XOR_{x: x_i = 1} R_x        (i < k, the matrix columns)
 //	S: Q'_{b,i} = XOR_{x != Delta_b: (x xor Delta_b)_i = 1} R_x  = T_{b,i} xor Delta_{b,i} u_b
@@ -244,6 +246,10 @@ func (e *extReceiver) extendInto(dst []Block, r []uint64, n int) (c []uint64, t 
 		tw := min(tileWords, nw-w0)
 		sum.start(tile)
 		for b := range nb {
+			off := 8 * ((b-first)*nw + w0)
+			if !(b == 0 && random) && sum.corrections(b, tile, tw, msg[off:off+8*tw], r[w0:w0+tw]) {
+				continue // the kernel wrote d_b = u_b xor c into the message
+			}
 			ub := sum.block(b, tile, tw)
 			if b == 0 && random {
 				copy(r[w0:], ub)
@@ -252,7 +258,6 @@ func (e *extReceiver) extendInto(dst []Block, r []uint64, n int) (c []uint64, t 
 				}
 				continue
 			}
-			off := 8 * ((b-first)*nw + w0)
 			for w := range ub {
 				binary.LittleEndian.PutUint64(msg[off+8*w:], ub[w]^r[w0+w])
 			}
@@ -282,6 +287,13 @@ func (e *extSender) extend(msg []byte, n int, random bool) (q []Block, base uint
 
 // extendInto is extend writing the rows into dst when it holds n of them.
 func (e *extSender) extendInto(dst []Block, msg []byte, n int, random bool) (q []Block, base uint64, err error) {
+	return e.extendHashed(dst, msg, n, random, nil)
+}
+
+// extendHashed is extendInto that also hashes the rows into g (when not nil) a tile at a
+// time, right after the transpose writes them and while they are in cache (the KOS check's
+// GHASH at S, kos.go): g receives all n rows in order.
+func (e *extSender) extendHashed(dst []Block, msg []byte, n int, random bool, g *ghashInc) (q []Block, base uint64, err error) {
 	k, nw := e.k, words(n)
 	nb := Kappa / k
 	if want := msgLen(k, n, random); len(msg) != want {
@@ -303,6 +315,9 @@ func (e *extSender) extendInto(dst []Block, msg []byte, n int, random bool) (q [
 			// Delta_i*d_b. The punctured stream is zero (a zero leaf of the tree, or a
 			// zero mask in the kernel).
 			delta := blockBits(e.s, b, k)
+			if b >= first && sum.fixed(b, tile, tw, msg[8*((b-first)*nw+w0):], delta) {
+				continue // the kernel applied the correction below
+			}
 			ub := sum.block(b, tile, tw)
 			if b >= first {
 				off := 8 * ((b-first)*nw + w0)
@@ -315,7 +330,11 @@ func (e *extSender) extendInto(dst []Block, msg []byte, n int, random bool) (q [
 			}
 		}
 		sum.next(tw)
-		colsToRows(q[min(n, 64*w0):min(n, 64*(w0+tw))], tile, tw, tileStride)
+		qt := q[min(n, 64*w0):min(n, 64*(w0+tw))]
+		colsToRows(qt, tile, tw, tileStride)
+		if g != nil {
+			g.write(qt)
+		}
 	}
 	base = e.ctr
 	e.ctr += uint64(n)
@@ -364,6 +383,32 @@ func (s *blockSums) block(b int, tile []uint64, tw int) []uint64 {
 		}
 		g[x].Fill(dst[:len(dst)+len(dst)&1]) // whole AES blocks (node buffers hold tileWords, even)
 	}, func(i int) []uint64 { return tile[(b*k+i)*tileStride:][:tw] })
+}
+
+// corrections is block for the receiver with its correction written by the kernel
+// (aesStreams.sumsXor): block b's columns T_{b,i} into the tile and d_b = u_b xor c (c the
+// tile's choice words) into dst, tw little-endian words of the message; it reports whether
+// it did (false: the caller computes d_b from block's u_b).
+func (s *blockSums) corrections(b int, tile []uint64, tw int, dst []byte, c []uint64) bool {
+	return s.aes != nil && s.aes.sumsXor(b, tile[b*s.k*tileStride:], tw, tileStride, dst, c)
+}
+
+// fixed is block for the sender with its correction fused into the kernel (aesStreams.
+// sumsFix): it writes block b's columns Q_{b,i} = T_{b,i} xor Delta_{b,i}(u_b xor d_b),
+// with d the tile's words of R's correction for block b (little-endian) and delta =
+// Delta_b, and reports whether it did (false: the caller corrects as the portable path).
+func (s *blockSums) fixed(b int, tile []uint64, tw int, d []byte, delta int) bool {
+	if s.aes == nil || s.k != 4 {
+		return false
+	}
+	var fix [4][16]byte
+	for i := range fix {
+		m := byte(-(delta >> i & 1)) // all ones where bit i of Delta_b is set; no branch on it
+		for j := range fix[i] {
+			fix[i][j] = m
+		}
+	}
+	return s.aes.sumsFix(b, tile[b*4*tileStride:], tw, tileStride, s.u, d, &fix)
 }
 
 // next moves the kernel's streams past a tile of tw words (the prg streams move as they
