@@ -165,6 +165,7 @@ func (p *Protocol) check() error {
 		default:
 			if p.proofs {
 				if d, ok := dotOf(pr); ok {
+					d.sc = &p.dotBufs
 					dots = append(dots, d)
 					continue
 				}

@@ -40,6 +40,8 @@ type dotRecord struct {
 	// xbar, if not nil, is the x index of term k for row a at a*k + k (xi depends only
 	// on a and k): the inner product then has length 2*K.
 	xbar []int32
+	// sc holds the buffers of shares (the Protocol's; nil: shares allocates its own).
+	sc *dotScratch
 }
 
 // rowPattern returns xbar if xi((a*p+b), k) does not depend on b.
@@ -156,52 +158,108 @@ type dotShares struct {
 	cm, cp         galois.Elem   // claim shares: as V- of the next prover, as V+ of the previous
 }
 
-// shares computes d's contribution with u (na bits words) and v (P elements).
+// dotScratch holds the buffers of the dot records' shares, owned by the Protocol and
+// reused by every record and batch: the returned L and R (valid until the next record's
+// shares), the claims' per-column sums and the subset sums' nibbles and words.
+type dotScratch struct {
+	l, r       [2][]galois.Elem
+	tm, tp     []galois.Elem
+	unib, vnib [][galois.D]uint8
+	vbits      []uint64
+	words      [2][2][][4]uint64 // subsetSumPairs: two entries' u and v words
+}
+
+// elems returns buf (grown to n entries) zeroed.
+func elems(buf *[]galois.Elem, n int) []galois.Elem {
+	if cap(*buf) < n {
+		*buf = make([]galois.Elem, n)
+	}
+	*buf = (*buf)[:n]
+	clear(*buf)
+	return *buf
+}
+
+// nibbleGroups sets buf to the nibbles of the exceptional elements bits (nibbles), one
+// entry per group of four.
+func nibbleGroups(buf *[][galois.D]uint8, bits []uint64) [][galois.D]uint8 {
+	n := (len(bits) + 3) / 4
+	if cap(*buf) < n {
+		*buf = make([][galois.D]uint8, n)
+	}
+	*buf = (*buf)[:n]
+	for g := range n {
+		(*buf)[g] = nibbles(bits, 4*g)
+	}
+	return *buf
+}
+
+// shares computes d's contribution with u (na bits words) and v (P elements, exceptional),
+// in the buffers d.sc (nil: fresh ones).
 func (d *dotRecord) shares(uBits []uint64, v []galois.Elem) dotShares {
+	sc := d.sc
+	if sc == nil {
+		sc = &dotScratch{}
+	}
+	n := d.p * d.k
 	if d.xbar != nil {
-		return d.rowShares(uBits, v)
+		n = d.k
 	}
-	pk := d.p * d.k
-	s := dotShares{la: make([]galois.Elem, pk), lb: make([]galois.Elem, pk), ra: make([]galois.Elem, pk), rb: make([]galois.Elem, pk)}
+	s := dotShares{la: elems(&sc.l[0], n), lb: elems(&sc.l[1], n), ra: elems(&sc.r[0], n), rb: elems(&sc.r[1], n)}
+	nibs := nibbleGroups(&sc.unib, uBits)
+	if cap(sc.vbits) < d.p {
+		sc.vbits = make([]uint64, d.p)
+	}
+	vBits := sc.vbits[:d.p]
+	for b := range vBits {
+		vBits[b] = v[b].Bits()
+	}
 	xa, xb := d.x.A, d.x.B
-	nibs := make([][galois.D]uint8, (d.na+3)/4)
-	for g := range nibs {
-		nibs[g] = nibbles(uBits, 4*g)
-	}
-	// Per entry i = (b, j): the words of all groups of four a, then one sum over the
-	// groups (subsetSumPairs: two entries at a time, the sums in registers).
-	subsetSumPairs(nibs, pk, func(i int, va, vb [][4]uint64) bool {
-		b, j := i/d.k, i%d.k
-		nz := false
-		for a := range d.na {
-			q := d.xi[((a*d.p+b)*d.k)+j]
-			g, da := a/4, a%4
-			va[g][da], vb[g][da] = 0, 0
-			if q >= 0 {
-				va[g][da], vb[g][da] = xa[q], xb[q]
-				nz = nz || (xa[q]|xb[q]) != 0
-			}
-		}
-		clearTail(va, vb, d.na)
-		return nz
-	}, func(i int) (*galois.Elem, *galois.Elem) { return &s.la[i], &s.lb[i] })
 	ya, yb := d.y.A, d.y.B
-	for b := range d.p {
-		for j := range d.k {
-			if q := d.ybar[b*d.k+j]; q >= 0 {
-				s.ra[b*d.k+j].AddScaled(&v[b], ya[q])
-				s.rb[b*d.k+j].AddScaled(&v[b], yb[q])
+	if d.xbar != nil {
+		d.rowShares(&s, nibs, nibbleGroups(&sc.vnib, vBits), sc)
+	} else {
+		// Per entry i = (b, j): the words of all groups of four a, then one sum over the
+		// groups (subsetSumPairs: two entries at a time, the sums in registers).
+		subsetSumPairs(nibs, n, func(i int, va, vb [][4]uint64) bool {
+			b, j := i/d.k, i%d.k
+			nz := false
+			for a := range d.na {
+				q := d.xi[((a*d.p+b)*d.k)+j]
+				g, da := a/4, a%4
+				va[g][da], vb[g][da] = 0, 0
+				if q >= 0 {
+					va[g][da], vb[g][da] = xa[q], xb[q]
+					nz = nz || (xa[q]|xb[q]) != 0
+				}
+			}
+			clearTail(va, vb, d.na)
+			return nz
+		}, func(i int) (*galois.Elem, *galois.Elem) { return &s.la[i], &s.lb[i] }, sc)
+		// R_{b,j} = v_b y[ybar(b,j)]: coefficient c is y or 0 by bit c of v_b.
+		for b := range d.p {
+			for j := range d.k {
+				if q := d.ybar[b*d.k+j]; q >= 0 {
+					setScaledBits(&s.ra[b*d.k+j], vBits[b], ya[q])
+					setScaledBits(&s.rb[b*d.k+j], vBits[b], yb[q])
+				}
 			}
 		}
 	}
-	s.cm, s.cp = d.claims(nibs, v)
+	s.cm, s.cp = d.claims(nibs, vBits, sc)
 	return s
+}
+
+// setScaledBits sets e = y*v for v in the exceptional set given by its bit mask.
+func setScaledBits(e *galois.Elem, v, y uint64) {
+	for c := range e {
+		e[c] = y & -(v >> uint(c) & 1)
+	}
 }
 
 // claims returns the claim shares sum_b v_b sum_a u_a w_{aP+b} with w = z_B + next (as V-
 // of the next prover) and w = -prev (as V+ of the previous one).
-func (d *dotRecord) claims(nibs [][galois.D]uint8, v []galois.Elem) (cm, cp galois.Elem) {
-	tm, tp := make([]galois.Elem, d.p), make([]galois.Elem, d.p)
+func (d *dotRecord) claims(nibs [][galois.D]uint8, vBits []uint64, sc *dotScratch) (cm, cp galois.Elem) {
+	tm, tp := elems(&sc.tm, d.p), elems(&sc.tp, d.p)
 	subsetSumPairs(nibs, d.p, func(b int, wm, wp [][4]uint64) bool {
 		for a := range d.na {
 			e := a*d.p + b
@@ -209,60 +267,62 @@ func (d *dotRecord) claims(nibs [][galois.D]uint8, v []galois.Elem) (cm, cp galo
 		}
 		clearTail(wm, wp, d.na)
 		return true
-	}, func(b int) (*galois.Elem, *galois.Elem) { return &tm[b], &tp[b] })
+	}, func(b int) (*galois.Elem, *galois.Elem) { return &tm[b], &tp[b] }, sc)
+	var wm, wp galois.Wide
 	for b := range d.p {
-		var t galois.Elem
-		vb := v[b].Bits() // v_b is exceptional
-		t.MulBits(vb, &tm[b])
-		cm.Add(&cm, &t)
-		t.MulBits(vb, &tp[b])
-		cp.Add(&cp, &t)
+		wm.MulAddBits(vBits[b], &tm[b])
+		wp.MulAddBits(vBits[b], &tp[b])
 	}
+	wm.Reduce(&cm)
+	wp.Reduce(&cp)
 	return cm, cp
 }
 
-// rowShares is shares for the form of length 2*K: L_k = sum_a u_a x[xbar(a,k)], R_k =
-// sum_b v_b y[ybar(b,k)].
-func (d *dotRecord) rowShares(uBits []uint64, v []galois.Elem) dotShares {
+// rowShares is shares for the form of length 2*K: L_k = sum_a u_a x[xbar(a,k)] and R_k =
+// sum_b v_b y[ybar(b,k)], both subset sums (vnibs: the nibbles of v's bits).
+func (d *dotRecord) rowShares(s *dotShares, unibs, vnibs [][galois.D]uint8, sc *dotScratch) {
 	k := d.k
-	s := dotShares{la: make([]galois.Elem, k), lb: make([]galois.Elem, k), ra: make([]galois.Elem, k), rb: make([]galois.Elem, k)}
-	nibs := make([][galois.D]uint8, (d.na+3)/4)
-	for g := range nibs {
-		nibs[g] = nibbles(uBits, 4*g)
-	}
 	xa, xb := d.x.A, d.x.B
-	subsetSumPairs(nibs, k, func(j int, va, vb [][4]uint64) bool {
+	subsetSumPairs(unibs, k, func(j int, va, vb [][4]uint64) bool {
+		nz := false
 		for a := range d.na {
 			va[a/4][a%4], vb[a/4][a%4] = 0, 0
 			if q := d.xbar[a*k+j]; q >= 0 {
 				va[a/4][a%4], vb[a/4][a%4] = xa[q], xb[q]
+				nz = nz || (xa[q]|xb[q]) != 0
 			}
 		}
 		clearTail(va, vb, d.na)
-		return true
-	}, func(j int) (*galois.Elem, *galois.Elem) { return &s.la[j], &s.lb[j] })
+		return nz
+	}, func(j int) (*galois.Elem, *galois.Elem) { return &s.la[j], &s.lb[j] }, sc)
 	ya, yb := d.y.A, d.y.B
-	for b := range d.p {
-		for j := range k {
+	subsetSumPairs(vnibs, k, func(j int, wa, wb [][4]uint64) bool {
+		nz := false
+		for b := range d.p {
+			wa[b/4][b%4], wb[b/4][b%4] = 0, 0
 			if q := d.ybar[b*k+j]; q >= 0 {
-				s.ra[j].AddScaled(&v[b], ya[q])
-				s.rb[j].AddScaled(&v[b], yb[q])
+				wa[b/4][b%4], wb[b/4][b%4] = ya[q], yb[q]
+				nz = nz || (ya[q]|yb[q]) != 0
 			}
 		}
-	}
-	s.cm, s.cp = d.claims(nibs, v)
-	return s
+		clearTail(wa, wb, d.p)
+		return nz
+	}, func(j int) (*galois.Elem, *galois.Elem) { return &s.ra[j], &s.rb[j] }, sc)
 }
 
 // subsetSumPairs adds to the two elements dst(i) the subset sums (by the nibbles nibs of
 // the exceptional u_a) of the two word vectors that fill(i, u, v) writes, for the entries i
 // < n for which fill reports a non-zero word (the others are left as they are): two
-// entries at a time, the four elements of a pair in one galois.AddSubsetSums4.
-func subsetSumPairs(nibs [][galois.D]uint8, n int, fill func(i int, u, v [][4]uint64) bool, dst func(i int) (*galois.Elem, *galois.Elem)) {
-	var buf [2][2][][4]uint64
+// entries at a time, the four elements of a pair in one galois.AddSubsetSums4. The word
+// vectors are sc's.
+func subsetSumPairs(nibs [][galois.D]uint8, n int, fill func(i int, u, v [][4]uint64) bool, dst func(i int) (*galois.Elem, *galois.Elem), sc *dotScratch) {
+	buf := &sc.words
 	for h := range buf {
 		for c := range buf[h] {
-			buf[h][c] = make([][4]uint64, len(nibs))
+			if cap(buf[h][c]) < len(nibs) {
+				buf[h][c] = make([][4]uint64, len(nibs))
+			}
+			buf[h][c] = buf[h][c][:len(nibs)]
 		}
 	}
 	var ents [2]int
