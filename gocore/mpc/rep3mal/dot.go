@@ -220,20 +220,10 @@ func (d *dotRecord) shares(uBits []uint64, v []galois.Elem) dotShares {
 	} else {
 		// Per entry i = (b, j): the words of all groups of four a, then one sum over the
 		// groups (subsetSumPairs: two entries at a time, the sums in registers).
+		pk := d.p * d.k
 		subsetSumPairs(nibs, n, func(i int, va, vb [][4]uint64) bool {
-			b, j := i/d.k, i%d.k
-			nz := false
-			for a := range d.na {
-				q := d.xi[((a*d.p+b)*d.k)+j]
-				g, da := a/4, a%4
-				va[g][da], vb[g][da] = 0, 0
-				if q >= 0 {
-					va[g][da], vb[g][da] = xa[q], xb[q]
-					nz = nz || (xa[q]|xb[q]) != 0
-				}
-			}
-			clearTail(va, vb, d.na)
-			return nz
+			// term (aP + b, j) at a*P*K + i
+			return gatherStrided(va, vb, d.xi, i, pk, d.na, xa, xb)
 		}, func(i int) (*galois.Elem, *galois.Elem) { return &s.la[i], &s.lb[i] }, sc)
 		// R_{b,j} = v_b y[ybar(b,j)]: coefficient c is y or 0 by bit c of v_b.
 		for b := range d.p {
@@ -260,12 +250,17 @@ func setScaledBits(e *galois.Elem, v, y uint64) {
 // of the next prover) and w = -prev (as V+ of the previous one).
 func (d *dotRecord) claims(nibs [][galois.D]uint8, vBits []uint64, sc *dotScratch) (cm, cp galois.Elem) {
 	tm, tp := elems(&sc.tm, d.p), elems(&sc.tp, d.p)
+	zb, next, prev := d.z.B, d.next, d.prev
 	subsetSumPairs(nibs, d.p, func(b int, wm, wp [][4]uint64) bool {
-		for a := range d.na {
-			e := a*d.p + b
-			wm[a/4][a%4], wp[a/4][a%4] = d.z.B[e]+d.next[e], -d.prev[e]
+		e := b // a*P + b
+		for g := range wm {
+			var m, p [4]uint64
+			for l := range min(4, d.na-4*g) {
+				m[l], p[l] = zb[e]+next[e], -prev[e]
+				e += d.p
+			}
+			wm[g], wp[g] = m, p
 		}
-		clearTail(wm, wp, d.na)
 		return true
 	}, func(b int) (*galois.Elem, *galois.Elem) { return &tm[b], &tp[b] }, sc)
 	var wm, wp galois.Wide
@@ -284,29 +279,11 @@ func (d *dotRecord) rowShares(s *dotShares, unibs, vnibs [][galois.D]uint8, sc *
 	k := d.k
 	xa, xb := d.x.A, d.x.B
 	subsetSumPairs(unibs, k, func(j int, va, vb [][4]uint64) bool {
-		nz := false
-		for a := range d.na {
-			va[a/4][a%4], vb[a/4][a%4] = 0, 0
-			if q := d.xbar[a*k+j]; q >= 0 {
-				va[a/4][a%4], vb[a/4][a%4] = xa[q], xb[q]
-				nz = nz || (xa[q]|xb[q]) != 0
-			}
-		}
-		clearTail(va, vb, d.na)
-		return nz
+		return gatherStrided(va, vb, d.xbar, j, k, d.na, xa, xb)
 	}, func(j int) (*galois.Elem, *galois.Elem) { return &s.la[j], &s.lb[j] }, sc)
 	ya, yb := d.y.A, d.y.B
 	subsetSumPairs(vnibs, k, func(j int, wa, wb [][4]uint64) bool {
-		nz := false
-		for b := range d.p {
-			wa[b/4][b%4], wb[b/4][b%4] = 0, 0
-			if q := d.ybar[b*k+j]; q >= 0 {
-				wa[b/4][b%4], wb[b/4][b%4] = ya[q], yb[q]
-				nz = nz || (ya[q]|yb[q]) != 0
-			}
-		}
-		clearTail(wa, wb, d.p)
-		return nz
+		return gatherStrided(wa, wb, d.ybar, j, k, d.p, ya, yb)
 	}, func(j int) (*galois.Elem, *galois.Elem) { return &s.ra[j], &s.rb[j] }, sc)
 }
 
@@ -352,10 +329,22 @@ func subsetSumPairs(nibs [][galois.D]uint8, n int, fill func(i int, u, v [][4]ui
 	flush()
 }
 
-// clearTail zeroes the words of u and v past the first n (the last group of four's
-// unused lanes).
-func clearTail(u, v [][4]uint64, n int) {
-	for i := n; i < 4*len(u); i++ {
-		u[i/4][i%4], v[i/4][i%4] = 0, 0
+// gatherStrided sets lane t of u and v (groups of four, len(u) = ceil(n/4)) to xa[q] and
+// xb[q] for q = idx[start + t*stride], t < n, and to 0 where q < 0 or t >= n; it reports
+// whether any word is non-zero.
+func gatherStrided(u, v [][4]uint64, idx []int32, start, stride, n int, xa, xb []uint64) bool {
+	var nz uint64
+	at := start
+	for g := range u {
+		var wa, wb [4]uint64
+		for l := range min(4, n-4*g) {
+			if q := idx[at]; q >= 0 {
+				wa[l], wb[l] = xa[q], xb[q]
+				nz |= wa[l] | wb[l]
+			}
+			at += stride
+		}
+		u[g], v[g] = wa, wb
 	}
+	return nz != 0
 }
