@@ -44,24 +44,6 @@ type dotRecord struct {
 	sc *dotScratch
 }
 
-// rowPattern returns xbar if xi((a*p+b), k) does not depend on b.
-func rowPattern(xi []int32, k, n, p int) []int32 {
-	na := n / p
-	xbar := make([]int32, na*k)
-	for a := range na {
-		copy(xbar[a*k:(a+1)*k], xi[a*p*k:(a*p+1)*k])
-		for b := 1; b < p; b++ {
-			row := xi[(a*p+b)*k : (a*p+b+1)*k]
-			for j, q := range row {
-				if q != xbar[a*k+j] {
-					return nil
-				}
-			}
-		}
-	}
-	return xbar
-}
-
 // maxDotLen bounds the factored form's inner product (2K, or 2*P*K without the row
 // pattern): longer ones would make the halving steps cost more than the sacrifice.
 const maxDotLen = 1 << 16
@@ -101,11 +83,11 @@ func dotOf(pr product) (dotRecord, bool) {
 				continue
 			}
 			tries++
-			ybar, ok := columnPattern(r.XIdx, r.YIdx, k, n, p)
+			ybar, xbar, ok := patterns(r.XIdx, r.YIdx, k, n, p)
 			if !ok {
 				continue
 			}
-			d := dotRecord{product: pr, k: k, p: p, na: n / p, xi: r.XIdx, ybar: ybar, xbar: rowPattern(r.XIdx, k, n, p)}
+			d := dotRecord{product: pr, k: k, p: p, na: n / p, xi: r.XIdx, ybar: ybar, xbar: xbar}
 			if length := 2 * p * k; (d.xbar != nil && 2*k <= maxDotLen) || length <= maxDotLen {
 				return d, true
 			}
@@ -124,31 +106,42 @@ func rowsAgree(xi, yi []int32, k, e, f int) bool {
 	return true
 }
 
-// columnPattern returns ybar for period p if every term's y index depends only on (e mod
-// p, k).
-func columnPattern(xi, yi []int32, k, n, p int) ([]int32, bool) {
-	ybar := make([]int32, p*k)
+// patterns returns, for period p, ybar if every term's y index depends only on (e mod p,
+// k) (ok: false otherwise), and xbar if moreover every x index depends only on (e / p, k)
+// (nil otherwise), in one pass over the index maps.
+func patterns(xi, yi []int32, k, n, p int) (ybar, xbar []int32, ok bool) {
+	ybar = make([]int32, p*k)
 	for i := range ybar {
 		ybar[i] = -1
 	}
+	rows := true // x indices equal along each block of p outputs
 	for e := range n {
-		row := (e % p) * k
-		for j := range k {
-			if xi[e*k+j] < 0 {
+		col := (e % p) * k
+		first := xi[(e-e%p)*k : (e-e%p+1)*k]
+		for j, x := range xi[e*k : (e+1)*k] {
+			rows = rows && x == first[j]
+			if x < 0 {
 				continue
 			}
 			y := yi[e*k+j]
-			switch s := &ybar[row+j]; {
+			switch s := &ybar[col+j]; {
 			case y < 0:
-				return nil, false
+				return nil, nil, false
 			case *s < 0:
 				*s = y
 			case *s != y:
-				return nil, false
+				return nil, nil, false
 			}
 		}
 	}
-	return ybar, true
+	if rows {
+		na := n / p
+		xbar = make([]int32, na*k)
+		for a := range na {
+			copy(xbar[a*k:(a+1)*k], xi[a*p*k:(a*p+1)*k])
+		}
+	}
+	return ybar, xbar, true
 }
 
 // dotShares is one dot record's contribution to the proof, as this party computes it from

@@ -212,3 +212,66 @@ func BenchmarkDotShares(b *testing.B) {
 	bench("pointwise", 64, 128, 128, false)
 	bench("depthwise", 256, 64, 9, true)
 }
+
+// TestPatterns: patterns agrees with the definitions (ybar: a term's y index depends only
+// on (e mod p, k) over the terms present; xbar: the x indices repeat along each block of p
+// outputs) on conv-like maps, depthwise ones, and maps broken in one entry.
+func TestPatterns(t *testing.T) {
+	const na, p, k = 5, 3, 4
+	n := na * p
+	build := func(depthwise bool) (xi, yi []int32) {
+		for a := range na {
+			for b := range p {
+				for j := range k {
+					x, y := int32(a*k+j), int32(b*k+j)
+					if depthwise {
+						x += int32(100 * b)
+					}
+					if a == 1 && j == 2 {
+						x, y = -1, 77 // padding: y arbitrary
+					}
+					xi, yi = append(xi, x), append(yi, y)
+				}
+			}
+		}
+		return
+	}
+	for _, c := range []struct {
+		name          string
+		depthwise     bool
+		brk           func(xi, yi []int32)
+		wantOK, wantX bool
+	}{
+		{"conv", false, nil, true, true},
+		{"depthwise", true, nil, true, false},
+		{"x differs in a block", false, func(xi, yi []int32) { xi[(2*p+1)*k+3]++ }, true, false},
+		{"padding differs in a block", false, func(xi, yi []int32) { xi[(1*p+2)*k+2], yi[(1*p+2)*k+2] = 9, 2*k+2 }, true, false},
+		{"a term missing in a block", false, func(xi, yi []int32) { xi[(3*p+2)*k+1] = -1 }, true, false},
+		{"y differs in a column", false, func(xi, yi []int32) { yi[(3*p+1)*k] = 50 }, false, false},
+		{"negative y of a term", false, func(xi, yi []int32) { yi[(4*p+2)*k+1] = -1 }, false, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			xi, yi := build(c.depthwise)
+			if c.brk != nil {
+				c.brk(xi, yi)
+			}
+			ybar, xbar, ok := patterns(xi, yi, k, n, p)
+			if ok != c.wantOK || (xbar != nil) != c.wantX {
+				t.Fatalf("ok %v xbar %v, want %v %v", ok, xbar != nil, c.wantOK, c.wantX)
+			}
+			if !ok {
+				return
+			}
+			for e := range n {
+				for j := range k {
+					if x := xi[e*k+j]; x >= 0 && ybar[(e%p)*k+j] != yi[e*k+j] {
+						t.Fatalf("ybar at (%d, %d) = %d, want %d", e%p, j, ybar[(e%p)*k+j], yi[e*k+j])
+					}
+					if xbar != nil && xbar[(e/p)*k+j] != xi[e*k+j] {
+						t.Fatalf("xbar at (%d, %d) = %d, want %d", e/p, j, xbar[(e/p)*k+j], xi[e*k+j])
+					}
+				}
+			}
+		})
+	}
+}
