@@ -173,6 +173,7 @@ func (p *Protocol) check() error {
 			other = append(other, smallerMasked(pr))
 		}
 	}
+	p.dotBufs.reserve(dots)
 	// 0. The run's soundness budget (budget.go): refuse the batch before anything is sent.
 	tripleChecks := 0
 	for _, n := range []int{nArith, nBin} {

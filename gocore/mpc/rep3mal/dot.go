@@ -162,6 +162,33 @@ type dotScratch struct {
 	words      [2][2][][4]uint64 // subsetSumPairs: two entries' u and v words
 }
 
+// length is the number of pairs of d's inner product: K with the row pattern, else P*K.
+func (d *dotRecord) length() int {
+	if d.xbar != nil {
+		return d.k
+	}
+	return d.p * d.k
+}
+
+// reserve grows the buffers of L, R and the claims' column sums to the largest of dots at
+// once (one allocation each, not one per record larger than the ones before it).
+func (sc *dotScratch) reserve(dots []dotRecord) {
+	n, p := 0, 0
+	for i := range dots {
+		n, p = max(n, dots[i].length()), max(p, dots[i].p)
+	}
+	grow := func(b *[]galois.Elem, n int) {
+		if cap(*b) < n {
+			*b = make([]galois.Elem, n)
+		}
+	}
+	for _, b := range [...]*[]galois.Elem{&sc.l[0], &sc.l[1], &sc.r[0], &sc.r[1]} {
+		grow(b, n)
+	}
+	grow(&sc.tm, p)
+	grow(&sc.tp, p)
+}
+
 // elems returns buf (grown to n entries) zeroed.
 func elems(buf *[]galois.Elem, n int) []galois.Elem {
 	if cap(*buf) < n {
@@ -193,10 +220,7 @@ func (d *dotRecord) shares(uBits []uint64, v []galois.Elem) dotShares {
 	if sc == nil {
 		sc = &dotScratch{}
 	}
-	n := d.p * d.k
-	if d.xbar != nil {
-		n = d.k
-	}
+	n := d.length()
 	s := dotShares{la: elems(&sc.l[0], n), lb: elems(&sc.l[1], n), ra: elems(&sc.r[0], n), rb: elems(&sc.r[1], n)}
 	nibs := nibbleGroups(&sc.unib, uBits)
 	if cap(sc.vbits) < d.p {
