@@ -252,7 +252,7 @@ func (d *dotRecord) shares(uBits []uint64, v []galois.Elem) dotShares {
 			}
 		}
 	}
-	s.cm, s.cp = d.claims(nibs, vBits, sc)
+	s.cm, s.cp = d.claims(uBits, vBits, nibs, sc)
 	return s
 }
 
@@ -263,27 +263,34 @@ func setScaledBits(e *galois.Elem, v, y uint64) {
 	}
 }
 
-// claims returns the claim shares sum_b v_b sum_a u_a w_{aP+b} with w = z_B + next (as V-
-// of the next prover) and w = -prev (as V+ of the previous one).
-func (d *dotRecord) claims(nibs [][galois.D]uint8, vBits []uint64, sc *dotScratch) (cm, cp galois.Elem) {
-	tm, tp := elems(&sc.tm, d.p), elems(&sc.tp, d.p)
+// claims returns the claim shares sum_{a,b} u_a v_b w_{aP+b} with w = z_B + next (as V-
+// of the next prover) and w = -prev (as V+ of the previous one): the inner sums over the
+// longer of the two indices by subset sums, the outer sum over the shorter one by products
+// with its coefficients' bit masks (MulAddBits), min(na, P) of them.
+func (d *dotRecord) claims(uBits, vBits []uint64, unibs [][galois.D]uint8, sc *dotScratch) (cm, cp galois.Elem) {
+	// Word t of outer entry o is w at o*step + t*stride.
+	inner, outer, nibs, outerBits, step, stride := d.na, d.p, unibs, vBits, 1, d.p
+	if d.na < d.p {
+		inner, outer, nibs, outerBits, step, stride = d.p, d.na, nibbleGroups(&sc.vnib, vBits), uBits, d.p, 1
+	}
+	tm, tp := elems(&sc.tm, outer), elems(&sc.tp, outer)
 	zb, next, prev := d.z.B, d.next, d.prev
-	subsetSumPairs(nibs, d.p, func(b int, wm, wp [][4]uint64) bool {
-		e := b // a*P + b
+	subsetSumPairs(nibs, outer, func(o int, wm, wp [][4]uint64) bool {
+		e := o * step
 		for g := range wm {
 			var m, p [4]uint64
-			for l := range min(4, d.na-4*g) {
+			for l := range min(4, inner-4*g) {
 				m[l], p[l] = zb[e]+next[e], -prev[e]
-				e += d.p
+				e += stride
 			}
 			wm[g], wp[g] = m, p
 		}
 		return true
-	}, func(b int) (*galois.Elem, *galois.Elem) { return &tm[b], &tp[b] }, sc)
+	}, func(o int) (*galois.Elem, *galois.Elem) { return &tm[o], &tp[o] }, sc)
 	var wm, wp galois.Wide
-	for b := range d.p {
-		wm.MulAddBits(vBits[b], &tm[b])
-		wp.MulAddBits(vBits[b], &tp[b])
+	for o := range outer {
+		wm.MulAddBits(outerBits[o], &tm[o])
+		wp.MulAddBits(outerBits[o], &tp[o])
 	}
 	wm.Reduce(&cm)
 	wp.Reduce(&cp)
