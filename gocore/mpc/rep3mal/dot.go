@@ -28,6 +28,15 @@ package rep3mal
 // challenge gamma from the lift's coin (two false claims cannot cancel except with
 // probability 2^-56), and the halving steps prove the sum. A product without this
 // structure (none in the engine's plans) keeps the sacrifice check (check.go).
+//
+// Computation (no message or value depends on it): u_a and v_b are exceptional, so their
+// coefficients are bits and every sum above is a subset sum per coefficient: L (over a),
+// R of the length-2K form (over b) and the claims (over the longer of a and b, then
+// multiplied by the other index's bit masks: min(na, P) products) take four words at a
+// time from their 16 subset sums (galois.AddSubsetSums4, two entries' A and B components
+// in the four lanes); R_{b,k} = v_b y of the length-2PK form is y masked by v_b's bits.
+// The index maps are scanned once per batch for both patterns, and the results go to
+// buffers the Protocol owns (dotScratch).
 
 import "github.com/qmpc/qmpc/gocore/galois"
 
