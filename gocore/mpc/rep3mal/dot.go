@@ -38,7 +38,11 @@ package rep3mal
 // The index maps are scanned once per batch for both patterns, and the results go to
 // buffers the Protocol owns (dotScratch).
 
-import "github.com/qmpc/qmpc/gocore/galois"
+import (
+	"slices"
+
+	"github.com/qmpc/qmpc/gocore/galois"
+)
 
 // dotRecord is a MatMul or GatherMulSum product in the factored form above.
 type dotRecord struct {
@@ -123,12 +127,14 @@ func patterns(xi, yi []int32, k, n, p int) (ybar, xbar []int32, ok bool) {
 	for i := range ybar {
 		ybar[i] = -1
 	}
-	rows := true // x indices equal along each block of p outputs
+	rows := true // x indices equal along each block of p outputs (checked until one differs)
 	for e := range n {
 		col := (e % p) * k
-		first := xi[(e-e%p)*k : (e-e%p+1)*k]
-		for j, x := range xi[e*k : (e+1)*k] {
-			rows = rows && x == first[j]
+		row := xi[e*k : (e+1)*k]
+		if rows && e%p != 0 {
+			rows = slices.Equal(row, xi[(e-e%p)*k:(e-e%p+1)*k])
+		}
+		for j, x := range row {
 			if x < 0 {
 				continue
 			}
