@@ -520,8 +520,8 @@ func BenchmarkScaledRows(b *testing.B) {
 	})
 }
 
-// TestIsZero: IsZero is false for an element with any one non-zero word (at every
-// position, every bit) and true for 0.
+// TestIsZero: IsZero is false for an element with one non-zero word (at every position:
+// its low bit, its high bit, both) and true for 0.
 func TestIsZero(t *testing.T) {
 	var z Elem
 	if !z.IsZero() {
@@ -538,6 +538,7 @@ func TestIsZero(t *testing.T) {
 	}
 }
 
+// BenchmarkIsZero: 0, and elements non-zero only in their first or their last word.
 func BenchmarkIsZero(b *testing.B) {
 	var zero, last, first Elem
 	last[D-1], first[0] = 1, 1
