@@ -519,3 +519,41 @@ func BenchmarkScaledRows(b *testing.B) {
 		})
 	})
 }
+
+// TestIsZero: IsZero is false for an element with one non-zero word (at every position:
+// its low bit, its high bit, both) and true for 0.
+func TestIsZero(t *testing.T) {
+	var z Elem
+	if !z.IsZero() {
+		t.Fatal("0 is not zero")
+	}
+	for i := range D {
+		for _, c := range []uint64{1, 1 << 63, 0x8000_0001} {
+			e := Elem{}
+			e[i] = c
+			if e.IsZero() {
+				t.Fatalf("word %d = %#x: reported zero", i, c)
+			}
+		}
+	}
+}
+
+// BenchmarkIsZero: 0, and elements non-zero only in their first or their last word.
+func BenchmarkIsZero(b *testing.B) {
+	var zero, last, first Elem
+	last[D-1], first[0] = 1, 1
+	for _, c := range []struct {
+		name string
+		e    *Elem
+	}{{"zero", &zero}, {"first", &first}, {"last", &last}} {
+		b.Run(c.name, func(b *testing.B) {
+			n := 0
+			for b.Loop() {
+				if c.e.IsZero() {
+					n++
+				}
+			}
+			_ = n
+		})
+	}
+}

@@ -165,6 +165,7 @@ func (p *Protocol) check() error {
 		default:
 			if p.proofs {
 				if d, ok := dotOf(pr); ok {
+					d.sc = &p.dotBufs
 					dots = append(dots, d)
 					continue
 				}
@@ -172,6 +173,7 @@ func (p *Protocol) check() error {
 			other = append(other, smallerMasked(pr))
 		}
 	}
+	p.dotBufs.reserve(dots)
 	// 0. The run's soundness budget (budget.go): refuse the batch before anything is sent.
 	tripleChecks := 0
 	for _, n := range []int{nArith, nBin} {

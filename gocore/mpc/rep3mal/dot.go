@@ -28,8 +28,21 @@ package rep3mal
 // challenge gamma from the lift's coin (two false claims cannot cancel except with
 // probability 2^-56), and the halving steps prove the sum. A product without this
 // structure (none in the engine's plans) keeps the sacrifice check (check.go).
+//
+// Computation (no message or value depends on it): u_a and v_b are exceptional, so their
+// coefficients are bits and every sum above is a subset sum per coefficient: L (over a),
+// R of the length-2K form (over b) and the claims (over the longer of a and b, then
+// multiplied by the other index's bit masks: min(na, P) products) take four words at a
+// time from their 16 subset sums (galois.AddSubsetSums4, two entries' A and B components
+// in the four lanes); R_{b,k} = v_b y of the length-2PK form is y masked by v_b's bits.
+// The index maps are scanned once per batch for both patterns, and the results go to
+// buffers the Protocol owns (dotScratch).
 
-import "github.com/qmpc/qmpc/gocore/galois"
+import (
+	"slices"
+
+	"github.com/qmpc/qmpc/gocore/galois"
+)
 
 // dotRecord is a MatMul or GatherMulSum product in the factored form above.
 type dotRecord struct {
@@ -40,24 +53,8 @@ type dotRecord struct {
 	// xbar, if not nil, is the x index of term k for row a at a*k + k (xi depends only
 	// on a and k): the inner product then has length 2*K.
 	xbar []int32
-}
-
-// rowPattern returns xbar if xi((a*p+b), k) does not depend on b.
-func rowPattern(xi []int32, k, n, p int) []int32 {
-	na := n / p
-	xbar := make([]int32, na*k)
-	for a := range na {
-		copy(xbar[a*k:(a+1)*k], xi[a*p*k:(a*p+1)*k])
-		for b := 1; b < p; b++ {
-			row := xi[(a*p+b)*k : (a*p+b+1)*k]
-			for j, q := range row {
-				if q != xbar[a*k+j] {
-					return nil
-				}
-			}
-		}
-	}
-	return xbar
+	// sc holds the buffers of shares (the Protocol's; nil: shares allocates its own).
+	sc *dotScratch
 }
 
 // maxDotLen bounds the factored form's inner product (2K, or 2*P*K without the row
@@ -99,11 +96,11 @@ func dotOf(pr product) (dotRecord, bool) {
 				continue
 			}
 			tries++
-			ybar, ok := columnPattern(r.XIdx, r.YIdx, k, n, p)
+			ybar, xbar, ok := patterns(r.XIdx, r.YIdx, k, n, p)
 			if !ok {
 				continue
 			}
-			d := dotRecord{product: pr, k: k, p: p, na: n / p, xi: r.XIdx, ybar: ybar, xbar: rowPattern(r.XIdx, k, n, p)}
+			d := dotRecord{product: pr, k: k, p: p, na: n / p, xi: r.XIdx, ybar: ybar, xbar: xbar}
 			if length := 2 * p * k; (d.xbar != nil && 2*k <= maxDotLen) || length <= maxDotLen {
 				return d, true
 			}
@@ -122,31 +119,44 @@ func rowsAgree(xi, yi []int32, k, e, f int) bool {
 	return true
 }
 
-// columnPattern returns ybar for period p if every term's y index depends only on (e mod
-// p, k).
-func columnPattern(xi, yi []int32, k, n, p int) ([]int32, bool) {
-	ybar := make([]int32, p*k)
+// patterns returns, for period p, ybar if every term's y index depends only on (e mod p,
+// k) (ok: false otherwise), and xbar if moreover every x index depends only on (e / p, k)
+// (nil otherwise), in one pass over the index maps.
+func patterns(xi, yi []int32, k, n, p int) (ybar, xbar []int32, ok bool) {
+	ybar = make([]int32, p*k)
 	for i := range ybar {
 		ybar[i] = -1
 	}
+	rows := true // x indices equal along each block of p outputs (checked until one differs)
 	for e := range n {
-		row := (e % p) * k
-		for j := range k {
-			if xi[e*k+j] < 0 {
+		col := (e % p) * k
+		row := xi[e*k : (e+1)*k]
+		if rows && e%p != 0 {
+			rows = slices.Equal(row, xi[(e-e%p)*k:(e-e%p+1)*k])
+		}
+		for j, x := range row {
+			if x < 0 {
 				continue
 			}
 			y := yi[e*k+j]
-			switch s := &ybar[row+j]; {
+			switch s := &ybar[col+j]; {
 			case y < 0:
-				return nil, false
+				return nil, nil, false
 			case *s < 0:
 				*s = y
 			case *s != y:
-				return nil, false
+				return nil, nil, false
 			}
 		}
 	}
-	return ybar, true
+	if rows {
+		na := n / p
+		xbar = make([]int32, na*k)
+		for a := range na {
+			copy(xbar[a*k:(a+1)*k], xi[a*p*k:(a*p+1)*k])
+		}
+	}
+	return ybar, xbar, true
 }
 
 // dotShares is one dot record's contribution to the proof, as this party computes it from
@@ -156,113 +166,179 @@ type dotShares struct {
 	cm, cp         galois.Elem   // claim shares: as V- of the next prover, as V+ of the previous
 }
 
-// shares computes d's contribution with u (na bits words) and v (P elements).
-func (d *dotRecord) shares(uBits []uint64, v []galois.Elem) dotShares {
+// dotScratch holds the buffers of the dot records' shares, owned by the Protocol and
+// reused by every record and batch: the returned L and R (valid until the next record's
+// shares), the claims' per-column sums and the subset sums' nibbles and words.
+type dotScratch struct {
+	l, r       [2][]galois.Elem
+	tm, tp     []galois.Elem
+	unib, vnib [][galois.D]uint8
+	vbits      []uint64
+	words      [2][2][][4]uint64 // subsetSumPairs: two entries' u and v words
+}
+
+// length is the number of pairs of d's inner product: K with the row pattern, else P*K.
+func (d *dotRecord) length() int {
 	if d.xbar != nil {
-		return d.rowShares(uBits, v)
+		return d.k
 	}
-	pk := d.p * d.k
-	s := dotShares{la: make([]galois.Elem, pk), lb: make([]galois.Elem, pk), ra: make([]galois.Elem, pk), rb: make([]galois.Elem, pk)}
+	return d.p * d.k
+}
+
+// reserve grows the buffers of L, R and the claims' column sums to the largest of dots at
+// once (one allocation each, not one per record larger than the ones before it).
+func (sc *dotScratch) reserve(dots []dotRecord) {
+	n, p := 0, 0
+	for i := range dots {
+		n, p = max(n, dots[i].length()), max(p, dots[i].p)
+	}
+	grow := func(b *[]galois.Elem, n int) {
+		if cap(*b) < n {
+			*b = make([]galois.Elem, n)
+		}
+	}
+	for _, b := range [...]*[]galois.Elem{&sc.l[0], &sc.l[1], &sc.r[0], &sc.r[1]} {
+		grow(b, n)
+	}
+	grow(&sc.tm, p)
+	grow(&sc.tp, p)
+}
+
+// elems returns buf (grown to n entries) zeroed.
+func elems(buf *[]galois.Elem, n int) []galois.Elem {
+	if cap(*buf) < n {
+		*buf = make([]galois.Elem, n)
+	}
+	*buf = (*buf)[:n]
+	clear(*buf)
+	return *buf
+}
+
+// nibbleGroups sets buf to the nibbles of the exceptional elements bits (nibbles), one
+// entry per group of four.
+func nibbleGroups(buf *[][galois.D]uint8, bits []uint64) [][galois.D]uint8 {
+	n := (len(bits) + 3) / 4
+	if cap(*buf) < n {
+		*buf = make([][galois.D]uint8, n)
+	}
+	*buf = (*buf)[:n]
+	for g := range n {
+		(*buf)[g] = nibbles(bits, 4*g)
+	}
+	return *buf
+}
+
+// shares computes d's contribution with u (na bits words) and v (P elements, exceptional),
+// in the buffers d.sc (nil: fresh ones).
+func (d *dotRecord) shares(uBits []uint64, v []galois.Elem) dotShares {
+	sc := d.sc
+	if sc == nil {
+		sc = &dotScratch{}
+	}
+	n := d.length()
+	s := dotShares{la: elems(&sc.l[0], n), lb: elems(&sc.l[1], n), ra: elems(&sc.r[0], n), rb: elems(&sc.r[1], n)}
+	nibs := nibbleGroups(&sc.unib, uBits)
+	if cap(sc.vbits) < d.p {
+		sc.vbits = make([]uint64, d.p)
+	}
+	vBits := sc.vbits[:d.p]
+	for b := range vBits {
+		vBits[b] = v[b].Bits()
+	}
 	xa, xb := d.x.A, d.x.B
-	nibs := make([][galois.D]uint8, (d.na+3)/4)
-	for g := range nibs {
-		nibs[g] = nibbles(uBits, 4*g)
-	}
-	// Per entry i = (b, j): the words of all groups of four a, then one sum over the
-	// groups (subsetSumPairs: two entries at a time, the sums in registers).
-	subsetSumPairs(nibs, pk, func(i int, va, vb [][4]uint64) bool {
-		b, j := i/d.k, i%d.k
-		nz := false
-		for a := range d.na {
-			q := d.xi[((a*d.p+b)*d.k)+j]
-			g, da := a/4, a%4
-			va[g][da], vb[g][da] = 0, 0
-			if q >= 0 {
-				va[g][da], vb[g][da] = xa[q], xb[q]
-				nz = nz || (xa[q]|xb[q]) != 0
-			}
-		}
-		clearTail(va, vb, d.na)
-		return nz
-	}, func(i int) (*galois.Elem, *galois.Elem) { return &s.la[i], &s.lb[i] })
 	ya, yb := d.y.A, d.y.B
-	for b := range d.p {
-		for j := range d.k {
-			if q := d.ybar[b*d.k+j]; q >= 0 {
-				s.ra[b*d.k+j].AddScaled(&v[b], ya[q])
-				s.rb[b*d.k+j].AddScaled(&v[b], yb[q])
+	if d.xbar != nil {
+		d.rowShares(&s, nibs, nibbleGroups(&sc.vnib, vBits), sc)
+	} else {
+		// Per entry i = (b, j): the words of all groups of four a, then one sum over the
+		// groups (subsetSumPairs: two entries at a time, the sums in registers).
+		pk := d.p * d.k
+		subsetSumPairs(nibs, n, func(i int, va, vb [][4]uint64) bool {
+			// term (aP + b, j) at a*P*K + i
+			return gatherStrided(va, vb, d.xi, i, pk, d.na, xa, xb)
+		}, func(i int) (*galois.Elem, *galois.Elem) { return &s.la[i], &s.lb[i] }, sc)
+		// R_{b,j} = v_b y[ybar(b,j)]: coefficient c is y or 0 by bit c of v_b.
+		for b := range d.p {
+			for j := range d.k {
+				if q := d.ybar[b*d.k+j]; q >= 0 {
+					setScaledBits(&s.ra[b*d.k+j], vBits[b], ya[q])
+					setScaledBits(&s.rb[b*d.k+j], vBits[b], yb[q])
+				}
 			}
 		}
 	}
-	s.cm, s.cp = d.claims(nibs, v)
+	s.cm, s.cp = d.claims(uBits, vBits, nibs, sc)
 	return s
 }
 
-// claims returns the claim shares sum_b v_b sum_a u_a w_{aP+b} with w = z_B + next (as V-
-// of the next prover) and w = -prev (as V+ of the previous one).
-func (d *dotRecord) claims(nibs [][galois.D]uint8, v []galois.Elem) (cm, cp galois.Elem) {
-	tm, tp := make([]galois.Elem, d.p), make([]galois.Elem, d.p)
-	subsetSumPairs(nibs, d.p, func(b int, wm, wp [][4]uint64) bool {
-		for a := range d.na {
-			e := a*d.p + b
-			wm[a/4][a%4], wp[a/4][a%4] = d.z.B[e]+d.next[e], -d.prev[e]
-		}
-		clearTail(wm, wp, d.na)
-		return true
-	}, func(b int) (*galois.Elem, *galois.Elem) { return &tm[b], &tp[b] })
-	for b := range d.p {
-		var t galois.Elem
-		vb := v[b].Bits() // v_b is exceptional
-		t.MulBits(vb, &tm[b])
-		cm.Add(&cm, &t)
-		t.MulBits(vb, &tp[b])
-		cp.Add(&cp, &t)
+// setScaledBits sets e = y*v for v in the exceptional set given by its bit mask.
+func setScaledBits(e *galois.Elem, v, y uint64) {
+	for c := range e {
+		e[c] = y & -(v >> uint(c) & 1)
 	}
+}
+
+// claims returns the claim shares sum_{a,b} u_a v_b w_{aP+b} with w = z_B + next (as V-
+// of the next prover) and w = -prev (as V+ of the previous one): the inner sums over the
+// longer of the two indices by subset sums, the outer sum over the shorter one by products
+// with its coefficients' bit masks (MulAddBits), min(na, P) of them.
+func (d *dotRecord) claims(uBits, vBits []uint64, unibs [][galois.D]uint8, sc *dotScratch) (cm, cp galois.Elem) {
+	// Word t of outer entry o is w at o*step + t*stride.
+	inner, outer, nibs, outerBits, step, stride := d.na, d.p, unibs, vBits, 1, d.p
+	if d.na < d.p {
+		inner, outer, nibs, outerBits, step, stride = d.p, d.na, nibbleGroups(&sc.vnib, vBits), uBits, d.p, 1
+	}
+	tm, tp := elems(&sc.tm, outer), elems(&sc.tp, outer)
+	zb, next, prev := d.z.B, d.next, d.prev
+	subsetSumPairs(nibs, outer, func(o int, wm, wp [][4]uint64) bool {
+		e := o * step
+		for g := range wm {
+			var m, p [4]uint64
+			for l := range min(4, inner-4*g) {
+				m[l], p[l] = zb[e]+next[e], -prev[e]
+				e += stride
+			}
+			wm[g], wp[g] = m, p
+		}
+		return true
+	}, func(o int) (*galois.Elem, *galois.Elem) { return &tm[o], &tp[o] }, sc)
+	var wm, wp galois.Wide
+	for o := range outer {
+		wm.MulAddBits(outerBits[o], &tm[o])
+		wp.MulAddBits(outerBits[o], &tp[o])
+	}
+	wm.Reduce(&cm)
+	wp.Reduce(&cp)
 	return cm, cp
 }
 
-// rowShares is shares for the form of length 2*K: L_k = sum_a u_a x[xbar(a,k)], R_k =
-// sum_b v_b y[ybar(b,k)].
-func (d *dotRecord) rowShares(uBits []uint64, v []galois.Elem) dotShares {
+// rowShares is shares for the form of length 2*K: L_k = sum_a u_a x[xbar(a,k)] and R_k =
+// sum_b v_b y[ybar(b,k)], both subset sums (vnibs: the nibbles of v's bits).
+func (d *dotRecord) rowShares(s *dotShares, unibs, vnibs [][galois.D]uint8, sc *dotScratch) {
 	k := d.k
-	s := dotShares{la: make([]galois.Elem, k), lb: make([]galois.Elem, k), ra: make([]galois.Elem, k), rb: make([]galois.Elem, k)}
-	nibs := make([][galois.D]uint8, (d.na+3)/4)
-	for g := range nibs {
-		nibs[g] = nibbles(uBits, 4*g)
-	}
 	xa, xb := d.x.A, d.x.B
-	subsetSumPairs(nibs, k, func(j int, va, vb [][4]uint64) bool {
-		for a := range d.na {
-			va[a/4][a%4], vb[a/4][a%4] = 0, 0
-			if q := d.xbar[a*k+j]; q >= 0 {
-				va[a/4][a%4], vb[a/4][a%4] = xa[q], xb[q]
-			}
-		}
-		clearTail(va, vb, d.na)
-		return true
-	}, func(j int) (*galois.Elem, *galois.Elem) { return &s.la[j], &s.lb[j] })
+	subsetSumPairs(unibs, k, func(j int, va, vb [][4]uint64) bool {
+		return gatherStrided(va, vb, d.xbar, j, k, d.na, xa, xb)
+	}, func(j int) (*galois.Elem, *galois.Elem) { return &s.la[j], &s.lb[j] }, sc)
 	ya, yb := d.y.A, d.y.B
-	for b := range d.p {
-		for j := range k {
-			if q := d.ybar[b*k+j]; q >= 0 {
-				s.ra[j].AddScaled(&v[b], ya[q])
-				s.rb[j].AddScaled(&v[b], yb[q])
-			}
-		}
-	}
-	s.cm, s.cp = d.claims(nibs, v)
-	return s
+	subsetSumPairs(vnibs, k, func(j int, wa, wb [][4]uint64) bool {
+		return gatherStrided(wa, wb, d.ybar, j, k, d.p, ya, yb)
+	}, func(j int) (*galois.Elem, *galois.Elem) { return &s.ra[j], &s.rb[j] }, sc)
 }
 
 // subsetSumPairs adds to the two elements dst(i) the subset sums (by the nibbles nibs of
 // the exceptional u_a) of the two word vectors that fill(i, u, v) writes, for the entries i
 // < n for which fill reports a non-zero word (the others are left as they are): two
-// entries at a time, the four elements of a pair in one galois.AddSubsetSums4.
-func subsetSumPairs(nibs [][galois.D]uint8, n int, fill func(i int, u, v [][4]uint64) bool, dst func(i int) (*galois.Elem, *galois.Elem)) {
-	var buf [2][2][][4]uint64
+// entries at a time, the four elements of a pair in one galois.AddSubsetSums4. The word
+// vectors are sc's.
+func subsetSumPairs(nibs [][galois.D]uint8, n int, fill func(i int, u, v [][4]uint64) bool, dst func(i int) (*galois.Elem, *galois.Elem), sc *dotScratch) {
+	buf := &sc.words
 	for h := range buf {
 		for c := range buf[h] {
-			buf[h][c] = make([][4]uint64, len(nibs))
+			if cap(buf[h][c]) < len(nibs) {
+				buf[h][c] = make([][4]uint64, len(nibs))
+			}
+			buf[h][c] = buf[h][c][:len(nibs)]
 		}
 	}
 	var ents [2]int
@@ -292,10 +368,22 @@ func subsetSumPairs(nibs [][galois.D]uint8, n int, fill func(i int, u, v [][4]ui
 	flush()
 }
 
-// clearTail zeroes the words of u and v past the first n (the last group of four's
-// unused lanes).
-func clearTail(u, v [][4]uint64, n int) {
-	for i := n; i < 4*len(u); i++ {
-		u[i/4][i%4], v[i/4][i%4] = 0, 0
+// gatherStrided sets lane t of u and v (groups of four, len(u) = ceil(n/4)) to xa[q] and
+// xb[q] for q = idx[start + t*stride], t < n, and to 0 where q < 0 or t >= n; it reports
+// whether any word is non-zero.
+func gatherStrided(u, v [][4]uint64, idx []int32, start, stride, n int, xa, xb []uint64) bool {
+	var nz uint64
+	at := start
+	for g := range u {
+		var wa, wb [4]uint64
+		for l := range min(4, n-4*g) {
+			if q := idx[at]; q >= 0 {
+				wa[l], wb[l] = xa[q], xb[q]
+				nz |= wa[l] | wb[l]
+			}
+			at += stride
+		}
+		u[g], v[g] = wa, wb
 	}
+	return nz != 0
 }

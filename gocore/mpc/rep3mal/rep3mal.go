@@ -268,6 +268,8 @@ type Protocol struct {
 	// fewANDs selects requantization's circuit (mpc.FewANDer): the fewest AND gates
 	// (rep3-mal) or the least depth (rep3-mal-wan).
 	fewANDs bool
+	// dotBufs are the buffers of the dot records' shares (dot.go), reused by every record.
+	dotBufs dotScratch
 	// proofs selects the check of the products: distributed zero-knowledge proofs
 	// (dzkp.go, dot.go, andproof.go) if true; if false, bucket-verified triples
 	// (bucket.go) for Mul, MulSum and AND words and the sacrifice for matrix products.
