@@ -407,8 +407,12 @@ func (st *andStatement) finish(sm, sp []uint64, g *prg.PRG) *zkProof[galois.F64]
 			}
 			for v := range b.x {
 				blk := &b.x[v]
-				transpose64(blk) // blk[j]: bit l is lane j of block l's word
 				dst := dsts[v][64*t : 64*t+64]
+				if allZero(blk[:]) { // every lane folds to zero (common: rep3's known-zero components)
+					clear(dst)
+					continue
+				}
+				transpose64(blk) // blk[j]: bit l is lane j of block l's word
 				for j, w := range blk {
 					var f galois.F64
 					if w != 0 {

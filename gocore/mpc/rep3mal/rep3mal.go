@@ -391,6 +391,7 @@ type recorder struct {
 	importSend, importRecv hash.Hash
 	checking               bool
 	masks                  [2][]uint64 // from ProductMasks, for the next Product
+	slab                   maskSlab    // the AND products' mask words (maskslab.go)
 }
 
 func newRecorder() *recorder {
