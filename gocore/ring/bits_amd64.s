@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 #include "textflag.h"
 
 // The 64x64 bit transpose (Transpose64) with AVX2: the delta swaps of the Go form, four
