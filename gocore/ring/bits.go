@@ -6,8 +6,12 @@ import "fmt"
 func Words(n int) int { return (n + 63) / 64 }
 
 // Transpose64 transposes a 64x64 bit matrix in place: afterwards bit i of a[j] is what bit j
-// of a[i] was.
+// of a[i] was. Six rounds of delta swaps; with AVX2 four rows at a time (bits_amd64.s).
 func Transpose64(a *[64]uint64) {
+	if useAVX2 {
+		transpose64AVX2(a)
+		return
+	}
 	m := uint64(0x00000000FFFFFFFF)
 	for s := 32; s != 0; s >>= 1 {
 		for k := 0; k < 64; k = (k + s + 1) &^ s {

@@ -74,7 +74,7 @@ func (p *Protocol) AND(x, y []mpc.BShare) ([]mpc.BShare, error) {
 		}
 		xs[i], ys[i] = pair{s.a, s.b}, pair{t.a, t.b}
 	}
-	za, zb, err := p.andMany(xs, ys)
+	za, zb, err := p.andReport(xs, ys, true) // shares: the Observer may keep their slices
 	if err != nil {
 		return nil, fmt.Errorf("rep3 and: %w", err)
 	}
@@ -93,14 +93,24 @@ func (p *Protocol) AND(x, y []mpc.BShare) ([]mpc.BShare, error) {
 type pair struct{ a, b []uint64 }
 
 // andMany ANDs the replicated word vectors xs[k] and ys[k] (of equal lengths) with one
-// message and one round; the results are laid out end to end in za and zb.
+// message and one round; the results are laid out end to end in za and zb. An Observer
+// gets one report of the pairs laid end to end (copies, if there are several: callers
+// may update their operands' slices afterwards, convert.go's adder does).
 func (p *Protocol) andMany(xs, ys []pair) (za, zb []uint64, err error) {
+	return p.andReport(xs, ys, false)
+}
+
+// andReport is andMany; if perPair (the operands are never modified, as shares are), an
+// Observer gets one report per pair instead, with the pairs' own slices and its slices
+// of za, zb and of the mask words (no copies), in the pairs' order, which is the order
+// of their words in the message.
+func (p *Protocol) andReport(xs, ys []pair, perPair bool) (za, zb []uint64, err error) {
 	total := 0
 	for _, x := range xs {
 		total += len(x.a)
 	}
 	z := make([]uint64, total)
-	next, prev := p.productMasks(total)
+	next, prev := p.andMasks(total)
 	off := 0
 	for k, x := range xs {
 		y := ys[k]
@@ -123,9 +133,19 @@ func (p *Protocol) andMany(xs, ys []pair) (za, zb []uint64, err error) {
 		off += len(x.a)
 	}
 	za, zb, err = p.reshare(z)
-	if err == nil && p.obs != nil {
+	if err == nil && p.obs != nil && !perPair {
 		p.reportMasks(next, prev)
 		p.obs.Product(Relation{Kind: "and"}, joinPairs(xs), joinPairs(ys), Pair{za, zb})
+	} else if err == nil && p.obs != nil {
+		off := 0
+		for k, x := range xs {
+			y, hi := ys[k], off+len(x.a)
+			if next != nil {
+				p.reportMasks(next[off:hi:hi], prev[off:hi:hi])
+			}
+			p.obs.Product(Relation{Kind: "and"}, Pair{x.a, x.b}, Pair{y.a, y.b}, Pair{za[off:hi:hi], zb[off:hi:hi]})
+			off = hi
+		}
 	}
 	return za, zb, err
 }

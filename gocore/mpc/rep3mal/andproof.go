@@ -54,6 +54,7 @@ import (
 
 	"github.com/qmpc/qmpc/gocore/galois"
 	"github.com/qmpc/qmpc/gocore/prg"
+	"github.com/qmpc/qmpc/gocore/ring"
 )
 
 // andLiftVars is s for the AND words: the bases have 64 * ceil(n / 2^s) pairs for n words.
@@ -407,8 +408,12 @@ func (st *andStatement) finish(sm, sp []uint64, g *prg.PRG) *zkProof[galois.F64]
 			}
 			for v := range b.x {
 				blk := &b.x[v]
-				transpose64(blk) // blk[j]: bit l is lane j of block l's word
 				dst := dsts[v][64*t : 64*t+64]
+				if allZero(blk[:]) { // every lane folds to zero (common: rep3's known-zero components)
+					clear(dst)
+					continue
+				}
+				ring.Transpose64(blk) // blk[j]: bit l is lane j of block l's word
 				for j, w := range blk {
 					var f galois.F64
 					if w != 0 {
@@ -440,25 +445,6 @@ func mulVec(dst []galois.F64, a, c *[64]galois.F64) {
 	}
 	for j := range dst {
 		dst[j] = a[j].Mul(c[j])
-	}
-}
-
-// transpose64 transposes the 64x64 bit matrix a: bit j of a[i] becomes bit i of a[j]
-// (six rounds of delta swaps; with AVX2 four rows at a time, transpose64AVX2).
-func transpose64(a *[64]uint64) {
-	if hasExtendAsm {
-		transpose64AVX2(a)
-		return
-	}
-	m := uint64(0x00000000FFFFFFFF)
-	for j := 32; j != 0; {
-		for k := 0; k < 64; k = (k + j + 1) &^ j {
-			t := (a[k]>>uint(j) ^ a[k+j]) & m
-			a[k] ^= t << uint(j)
-			a[k+j] ^= t
-		}
-		j >>= 1
-		m ^= m << uint(j)
 	}
 }
 

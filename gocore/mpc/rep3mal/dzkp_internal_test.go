@@ -409,41 +409,6 @@ func withKernels(flag *bool, f func(asm bool)) {
 	}
 }
 
-// TestTranspose64: bit j of row i moves to bit i of row j, with the AVX2 kernel and
-// without it.
-func TestTranspose64(t *testing.T) {
-	g := prg.New(prg.Key{4})
-	withKernels(&hasExtendAsm, func(asm bool) {
-		var a [64]uint64
-		copy(a[:], g.Uint64s(64))
-		in := a
-		transpose64(&a)
-		for i := range 64 {
-			for j := range 64 {
-				if a[j]>>uint(i)&1 != in[i]>>uint(j)&1 {
-					t.Fatalf("asm=%v: bit (%d,%d) not transposed", asm, i, j)
-				}
-			}
-		}
-	})
-}
-
-func BenchmarkTranspose64(b *testing.B) {
-	g := prg.New(prg.Key{4})
-	var a [64]uint64
-	copy(a[:], g.Uint64s(64))
-	for _, asm := range []bool{false, hasExtendAsm} {
-		saved := hasExtendAsm
-		hasExtendAsm = asm
-		b.Run(map[bool]string{false: "go", true: "avx2"}[asm], func(b *testing.B) {
-			for b.Loop() {
-				transpose64(&a)
-			}
-		})
-		hasExtendAsm = saved
-	}
-}
-
 // TestPoints2: the compression step's values for v = 2 over GF(2^64) (chunked, XOR
 // extension) equal the generic ones, for lengths below and above a chunk.
 func TestPoints2(t *testing.T) {

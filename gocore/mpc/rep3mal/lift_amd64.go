@@ -8,8 +8,7 @@ import "golang.org/x/sys/cpu"
 // VPMULLQ on YMM (mulAcc1, mulAcc2), which need AVX-512 DQ and VL as well.
 //
 // hasAndLiftAsm selects the AND proof's kernels with carry-less products (andLiftExt4,
-// mulF64Vec, foldF64, halvesF64), which need AVX2 and PCLMULQDQ; its transpose64AVX2 needs AVX2
-// only (hasExtendAsm).
+// mulF64Vec, foldF64, halvesF64), which need AVX2 and PCLMULQDQ.
 var (
 	hasExtendAsm  = cpu.X86.HasAVX2
 	hasLiftAsm    = hasExtendAsm && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL
@@ -36,9 +35,6 @@ func mulAcc2AVX2(acc, u, v, w, z *[4]uint64, idx *int, n int)
 
 //go:noescape
 func andLiftExt4(ext *[4][4]uint64, diffs *[3]int32, acc *[2]uint64, psi *[4]uint64, n int)
-
-//go:noescape
-func transpose64AVX2(a *[64]uint64)
 
 //go:noescape
 func mulF64Vec(dst, a, c *uint64, n int)

@@ -20,8 +20,6 @@ func andLiftExt4(ext *[4][4]uint64, diffs *[3]int32, acc *[2]uint64, psi *[4]uin
 	panic("rep3mal: no lift kernels")
 }
 
-func transpose64AVX2(a *[64]uint64) { panic("rep3mal: no lift kernels") }
-
 func mulF64Vec(dst, a, c *uint64, n int) { panic("rep3mal: no lift kernels") }
 
 func foldF64(lo, hi *uint64, r uint64, n int) { panic("rep3mal: no lift kernels") }

@@ -1,0 +1,48 @@
+package rep3mal
+
+import "github.com/qmpc/qmpc/gocore/mpc/rep3"
+
+// maskSlab holds the zero-share words of the recorded AND products (rep3.MaskBuffers):
+// chunks of memory handed out end to end and reused from the start once the batch that
+// used them has been checked, so that the AND rounds (the adders' 62 rounds per B2A, the
+// comparisons' and A2B's rounds) neither allocate nor clear their mask words. It holds
+// about the largest batch's mask words for the party's lifetime.
+type maskSlab struct {
+	chunks [][]uint64
+	cur    int // the chunk taken from
+	used   int // words of chunks[cur] handed out
+}
+
+// maskChunkWords is the size of a slab chunk (2 MB; a larger request gets a chunk of its
+// own size).
+const maskChunkWords = 1 << 18
+
+// reset makes every chunk free again: the caller no longer needs any words handed out.
+func (s *maskSlab) reset() { s.cur, s.used = 0, 0 }
+
+// take returns n words (stale contents) that do not overlap any others taken since the
+// last reset.
+func (s *maskSlab) take(n int) []uint64 {
+	for s.cur < len(s.chunks) {
+		if c := s.chunks[s.cur]; s.used+n <= len(c) {
+			s.used += n
+			return c[s.used-n : s.used : s.used]
+		}
+		s.cur, s.used = s.cur+1, 0
+	}
+	s.chunks = append(s.chunks, make([]uint64, max(n, maskChunkWords)))
+	s.used = n
+	return s.chunks[s.cur][:n:n]
+}
+
+// MaskBuffers supplies rep3's AND products' mask buffers from the slab (rep3.MaskBuffers).
+// When nothing is recorded, every earlier product has been checked (check takes the
+// recorded products, and the proofs are done when it returns), so the slab starts over.
+func (r *recorder) MaskBuffers(n int) (next, prev []uint64) {
+	if len(r.products) == 0 && r.masks[0] == nil && !r.checking {
+		r.slab.reset()
+	}
+	return r.slab.take(n), r.slab.take(n)
+}
+
+var _ rep3.MaskBuffers = (*recorder)(nil)
