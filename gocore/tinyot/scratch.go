@@ -1,6 +1,7 @@
 package tinyot
 
 import (
+	"runtime"
 	"unsafe"
 
 	"github.com/qmpc/qmpc/gocore/ot"
@@ -19,26 +20,38 @@ type batchScratch struct {
 }
 
 // pages is one reusable buffer: a mapping from mapPages grown (never shrunk) on demand.
-type pages struct {
-	mem   []byte
-	unmap func()
+type pages struct{ m *mapping }
+
+// mapping is one buffer from mapPages. If its Party is dropped without Release, a runtime
+// cleanup unmaps it once the mapping is unreachable (memory outside the Go heap is not
+// collected otherwise); the slices triplesBatch views it through live only while the
+// Party does.
+type mapping struct {
+	mem     []byte
+	unmap   func()
+	cleanup runtime.Cleanup
 }
 
 // bytes returns n bytes of the buffer (contents left from earlier use; zero when new).
 func (p *pages) bytes(n int) []byte {
-	if len(p.mem) < n {
+	if p.m == nil || len(p.m.mem) < n {
 		p.release()
-		p.mem, p.unmap = mapPages(n)
+		mem, unmap := mapPages(n)
+		p.m = &mapping{mem: mem, unmap: unmap}
+		if unmap != nil {
+			p.m.cleanup = runtime.AddCleanup(p.m, func(f func()) { f() }, unmap)
+		}
 	}
-	return p.mem[:n]
+	return p.m.mem[:n]
 }
 
 // release gives the buffer back to the OS (or the Go heap).
 func (p *pages) release() {
-	if p.unmap != nil {
-		p.unmap()
+	if p.m != nil && p.m.unmap != nil {
+		p.m.cleanup.Stop()
+		p.m.unmap()
 	}
-	p.mem, p.unmap = nil, nil
+	p.m = nil
 }
 
 // asSlice views b's first n*size(T) bytes as n values of T: T must hold no pointers (the
