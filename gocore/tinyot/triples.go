@@ -51,7 +51,7 @@ package tinyot
 //
 //	(4) party 1 -> 0:  s_1 (16 bytes), sent only after party 1 has received d_0;
 //	    party 0 -> 1:  rho, s_0 (opens the commitment).  Seed s = s_0 xor s_1.
-//	(5) A permutation of the N triples from the PRG keyed by s (Fisher-Yates) cuts them
+//	(5) A permutation of the N triples from the PRG keyed by s (uniform: permutation) cuts them
 //	    into l buckets of B. In a bucket (x^1, y^1, z^1), ..., (x^B, y^B, z^B) the parties
 //	    open d^k = y^1 xor y^k for k >= 2 (Open: one message each way, MACs checked by
 //	    Check) and output
@@ -88,6 +88,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
+	"runtime"
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/ot"
@@ -418,6 +419,7 @@ func (p *Party) triplesBatch(a, b, c Bits, bs int) error {
 		o0, o1 := i0*(bs-1), i1*(bs-1)
 		p.record(dM[:o1-o0], dK[:o1-o0], peerD[o0/64:])
 	}
+	runtime.KeepAlive(sc) // lt, v and perm view sc's mappings (scratch.go's cleanup)
 	return nil
 }
 
