@@ -77,8 +77,29 @@ func (p *Party) OpenAll(xs ...Bits) ([]uint64, error) {
 		putBitsAt(mine, off, x.X, x.N)
 		off += x.N
 	}
+	peer, err := p.exchangeBits(mine, n)
+	if err != nil {
+		return nil, err
+	}
+	off = 0
+	for _, x := range xs {
+		p.record(x.M[:x.N], x.K[:x.N], bitsAt(peer, off, x.N))
+		off += x.N
+	}
+	out := make([]uint64, nw)
+	for w := range out {
+		out[w] = mine[w] ^ peer[w]
+	}
+	return out, nil
+}
+
+// exchangeBits is Open's message: it sends this party's n opened shares (mine, bits
+// from n on zero) and returns the peer's (bits from n on cleared: they carry nothing).
+// The caller records the MACs (record).
+func (p *Party) exchangeBits(mine []uint64, n int) ([]uint64, error) {
+	nw := words(n)
 	msg := make([]byte, 8*nw)
-	for w, v := range mine {
+	for w, v := range mine[:nw] {
 		binary.LittleEndian.PutUint64(msg[8*w:], v)
 	}
 	if err := p.send(msg); err != nil {
@@ -92,17 +113,8 @@ func (p *Party) OpenAll(xs ...Bits) ([]uint64, error) {
 	for w := range peer {
 		peer[w] = binary.LittleEndian.Uint64(in[8*w:])
 	}
-	clearTail(peer, n) // bits past n carry nothing
-	off = 0
-	for _, x := range xs {
-		p.record(x.M[:x.N], x.K[:x.N], bitsAt(peer, off, x.N))
-		off += x.N
-	}
-	out := make([]uint64, nw)
-	for w := range out {
-		out[w] = mine[w] ^ peer[w]
-	}
-	return out, nil
+	clearTail(peer, n)
+	return peer, nil
 }
 
 // putBitsAt ORs the n low bits of src into dst from bit offset off (dst zero there).

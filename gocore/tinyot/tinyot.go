@@ -116,6 +116,9 @@ type Party struct {
 	// pool holds generated triples not yet taken (Take).
 	pool [3]Bits
 
+	// scratch keeps triplesBatch's large buffers between batches (scratch.go; Release).
+	scratch batchScratch
+
 	// leakyX, if set (tests only), sees this party's x shares of each batch's leaky
 	// triples.
 	leakyX func(x []uint64)

@@ -2,6 +2,7 @@ package tinyot
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -381,9 +382,10 @@ func TestBucketSize(t *testing.T) {
 }
 
 func TestPermutation(t *testing.T) {
-	for _, n := range []int{1, 2, 3, 1000} {
-		p := permutation(seeded(9), n)
-		q := permutation(seeded(9), n)
+	for _, n := range []int{1, 2, 3, 1000, 1<<15 + 3, 1 << 17} {
+		p, q := make([]int32, n), make([]int32, n)
+		permutation(seeded(9), p, make([]uint16, n))
+		permutation(seeded(9), q, make([]uint16, n))
 		seen := make([]bool, n)
 		moved := 0
 		for i, v := range p {
@@ -395,8 +397,34 @@ func TestPermutation(t *testing.T) {
 				moved++
 			}
 		}
-		if n == 1000 && moved < 900 {
-			t.Fatalf("only %d of 1000 moved", moved)
+		if n >= 1000 && moved < n*9/10 {
+			t.Fatalf("only %d of %d moved", moved, n)
+		}
+	}
+}
+
+// TestPermutationUniform: the bucketed shuffle (permuteBuckets) gives each of the 24
+// permutations of 4 entries with frequency 1/24, with 1, 2 and 4 buckets (more than 4
+// standard deviations off fails: about once in 10^4 runs per count at worst).
+func TestPermutationUniform(t *testing.T) {
+	const draws = 48000
+	for kb := range 3 {
+		g := seeded(byte(kb) + 11)
+		count := map[[4]int32]int{}
+		p, lab := make([]int32, 4), make([]uint16, 4)
+		for range draws {
+			permuteBuckets(g, p, lab, kb)
+			count[[4]int32(p)]++
+		}
+		if len(count) != 24 {
+			t.Fatalf("kb=%d: %d distinct permutations of 4", kb, len(count))
+		}
+		mean := float64(draws) / 24
+		sd := math.Sqrt(mean * (1 - 1.0/24))
+		for q, c := range count {
+			if math.Abs(float64(c)-mean) > 4.5*sd {
+				t.Errorf("kb=%d: %v drawn %d times, want about %.0f", kb, q, c, mean)
+			}
 		}
 	}
 }

@@ -51,7 +51,7 @@ package tinyot
 //
 //	(4) party 1 -> 0:  s_1 (16 bytes), sent only after party 1 has received d_0;
 //	    party 0 -> 1:  rho, s_0 (opens the commitment).  Seed s = s_0 xor s_1.
-//	(5) A permutation of the N triples from the PRG keyed by s (Fisher-Yates) cuts them
+//	(5) A permutation of the N triples from the PRG keyed by s (uniform: permutation) cuts them
 //	    into l buckets of B. In a bucket (x^1, y^1, z^1), ..., (x^B, y^B, z^B) the parties
 //	    open d^k = y^1 xor y^k for k >= 2 (Open: one message each way, MACs checked by
 //	    Check) and output
@@ -88,6 +88,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
+	"runtime"
 
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/ot"
@@ -100,7 +101,9 @@ import (
 // bucket size of BucketSize(batch, batches), batches counted over max(n, p.TotalTriples)
 // triples, or p.Bucket if larger, and ends with Check (so it also checks any openings
 // pending before the call): errs.Cheating if the peer deviated. Memory: about 650 bytes per triple of a batch while
-// it runs (bucket size 3), and 96 bytes per triple returned.
+// it runs (bucket size 3), of which 354 (the leaky records, check values and permutation:
+// scratch.go) stay with the Party for the next batch until Release, and 96 bytes per
+// triple returned.
 func (p *Party) Triples(n int) (a, b, c Bits, err error) {
 	if n < 0 || p.Batch < 1 {
 		return Bits{}, Bits{}, Bits{}, errs.New(errs.Internal, "tinyot: %d triples in batches of %d", n, p.Batch)
@@ -164,9 +167,11 @@ func (p *Party) triplesBatch(a, b, c Bits, bs int) error {
 		return errs.New(errs.Config, "tinyot: a batch of %d triples with buckets of %d needs %d leaky triples, more than %d", l, bs, N, maxLeaky)
 	}
 	nw := words(N)
-	// (1) x, y, r: three Delta-COTs each way, their MACs and keys gathered into one
-	// record per leaky triple (for the combining step's random accesses: one or two cache
-	// lines per triple instead of six) as they arrive.
+	sc := &p.scratch
+	// (1) x, y, r: three Delta-COTs each way. Their MACs and keys stay in the six COT
+	// outputs (read in order by steps 2 and 3) until step 3 gathers them into one record
+	// per leaky triple (lt: one or two cache lines per triple instead of six for the
+	// combining step's random accesses), written once with the final z keys.
 	x, y, r := p.rng.Uint64s(nw), p.rng.Uint64s(nw), p.rng.Uint64s(nw)
 	var macs, keys [3][]ot.Block
 	for i, bits := range [][]uint64{x, y, r} {
@@ -182,11 +187,6 @@ func (p *Party) triplesBatch(a, b, c Bits, bs int) error {
 			return err
 		}
 	}
-	lt := make([]leaky, N)
-	for i := range lt {
-		lt[i] = leaky{mx: macs[0][i], kx: keys[0][i], my: macs[1][i], ky: keys[1][i], mz: macs[2][i], kz: keys[2][i]}
-	}
-	macs, keys = [3][]ot.Block{}, [3][]ot.Block{}
 
 	if p.leakyX != nil {
 		p.leakyX(x)
@@ -205,17 +205,15 @@ func (p *Party) triplesBatch(a, b, c Bits, bs int) error {
 	u := make([]uint64, nw)
 	h0k := make([]uint64, nw)
 	h0m := make([]uint64, nw)
-	v := make([]ot.Block, N)
+	v := blockSlice(&sc.v, N) // every entry written below
 	seedLen := 0
 	if p.first {
 		seedLen = 32
 	}
-	msg2 := make([]byte, 8*nw+16*N, 8*nw+16*N+seedLen)
+	msg2 := make([]byte, 8*nw+16*N, 8*nw+16*N+seedLen) // fresh: the connection may keep it
 	gOut := msg2[8*nw:]
 	var s0, rho [16]byte
 	{
-		kk := make([]ot.Block, hashChunk)
-		mm := make([]ot.Block, hashChunk)
 		kd := make([]ot.Block, hashChunk)
 		hk := make([]ot.Block, hashChunk)
 		hd := make([]ot.Block, hashChunk)
@@ -223,13 +221,14 @@ func (p *Party) triplesBatch(a, b, c Bits, bs int) error {
 		for lo := 0; lo < N; lo += hashChunk {
 			hi := min(N, lo+hashChunk)
 			m := hi - lo
+			kx, mx := keys[0][lo:hi], macs[0][lo:hi]
+			ky, my := keys[1][lo:hi], macs[1][lo:hi]
 			for j := range m {
-				kk[j], mm[j] = lt[lo+j].kx, lt[lo+j].mx
-				kd[j] = xorBlock(kk[j], delta)
+				kd[j] = xorBlock(kx[j], delta)
 			}
-			p.h.batch(hk[:m], kk[:m], tweak(me)+uint64(lo))
+			p.h.batch(hk[:m], kx, tweak(me)+uint64(lo))
 			p.h.batch(hd[:m], kd[:m], tweak(me)+uint64(lo))
-			p.h.batch(hm[:m], mm[:m], tweak(other)+uint64(lo))
+			p.h.batch(hm[:m], mx, tweak(other)+uint64(lo))
 			// Word by word (lo is a multiple of 64): the bits of u, lsb H(K) and lsb
 			// H(M) gather in registers, the blocks' halves are plain words.
 			d0, d1 := delta[0], delta[1]
@@ -240,7 +239,6 @@ func (p *Party) triplesBatch(a, b, c Bits, bs int) error {
 				for b := range min(64, m-j0) {
 					j := j0 + b
 					i := lo + j
-					t := &lt[i]
 					xm, ym := -(xw >> b & 1), -(yw >> b & 1)
 					k0, k1 := hk[j][0], hk[j][1]
 					h0, h1 := k0^hd[j][0], k1^hd[j][1]
@@ -248,8 +246,8 @@ func (p *Party) triplesBatch(a, b, c Bits, bs int) error {
 					uw |= h0 & 1 << b
 					kw |= k0 & 1 << b
 					mw |= m0 & 1 << b
-					c0 := t.ky[0] ^ t.my[0] ^ d0&ym // C_P
-					c1 := t.ky[1] ^ t.my[1] ^ d1&ym
+					c0 := ky[j][0] ^ my[j][0] ^ d0&ym // C_P
+					c1 := ky[j][1] ^ my[j][1] ^ d1&ym
 					binary.LittleEndian.PutUint64(gOut[16*i:], (h0^c0)&^1)
 					binary.LittleEndian.PutUint64(gOut[16*i+8:], h1^c1)
 					v[i] = ot.Block{(m0 ^ k0 ^ c0&xm) &^ 1, m1 ^ k1 ^ c1&xm}
@@ -300,21 +298,24 @@ func (p *Party) triplesBatch(a, b, c Bits, bs int) error {
 		dq[w] = binary.LittleEndian.Uint64(in3[8*w:])
 	}
 	clearTail(dq, N)
-	// [z]: this party's MACs are those of r (lt's mz); its keys for the peer's z shares
-	// (kz) move by d_Q. Then G'_P into the check hash.
+	// [z]: this party's MACs are those of r (mz); its keys for the peer's z shares (kz)
+	// move by d_Q. G'_P into the check hash, and each leaky triple's record into lt
+	// (every entry written).
+	lt := leakySlice(&sc.lt, N)
 	{
 		buf := make([]byte, 16*hashChunk)
 		gq := in2[8*nw:]
 		for lo := 0; lo < N; lo += hashChunk {
 			hi := min(N, lo+hashChunk)
 			for i := lo; i < hi; i++ {
-				t := &lt[i]
 				dm, xm, zm := mask(dq, i), mask(x, i), mask(z, i)
-				t.kz = ot.Block{t.kz[0] ^ delta[0]&dm, t.kz[1] ^ delta[1]&dm}
+				mz, kz := macs[2][i], keys[2][i]
+				kz = ot.Block{kz[0] ^ delta[0]&dm, kz[1] ^ delta[1]&dm}
+				lt[i] = leaky{mx: macs[0][i], kx: keys[0][i], my: macs[1][i], ky: keys[1][i], mz: mz, kz: kz}
 				g0 := binary.LittleEndian.Uint64(gq[16*i:])
 				g1 := binary.LittleEndian.Uint64(gq[16*i+8:])
-				gp0 := v[i][0] ^ t.mz[0] ^ t.kz[0] ^ g0&xm ^ delta[0]&zm
-				gp1 := v[i][1] ^ t.mz[1] ^ t.kz[1] ^ g1&xm ^ delta[1]&zm
+				gp0 := v[i][0] ^ mz[0] ^ kz[0] ^ g0&xm ^ delta[0]&zm
+				gp1 := v[i][1] ^ mz[1] ^ kz[1] ^ g1&xm ^ delta[1]&zm
 				binary.LittleEndian.PutUint64(buf[16*(i-lo):], gp0&^1) // bit 0 is the half-AND's (see the file comment)
 				binary.LittleEndian.PutUint64(buf[16*(i-lo)+8:], gp1)
 			}
@@ -322,7 +323,7 @@ func (p *Party) triplesBatch(a, b, c Bits, bs int) error {
 		}
 		p.pending = true
 	}
-	v, in2 = nil, nil
+	v, in2, macs, keys = nil, nil, [3][]ot.Block{}, [3][]ot.Block{}
 
 	// (4) The bucket seed: party 1 reveals s_1 after d_0 arrived, then party 0 opens s_0.
 	var seed prg.Key
@@ -355,59 +356,70 @@ func (p *Party) triplesBatch(a, b, c Bits, bs int) error {
 		}
 	}
 
-	// (5) Buckets and the openings d^k = y^1 xor y^k.
-	// One pass over the buckets (the only random accesses to lt): the openings' shares,
-	// MACs and keys, the outputs but for the d^k x^k terms, and the x^k (k >= 2) in bucket
-	// order for those terms.
-	perm := permutation(prg.New(seed), N)
+	// (5) Buckets and the openings d^k = y^1 xor y^k. First the opened shares (they need
+	// only y) and Open's message; then one pass over the buckets (the only random accesses
+	// to lt) makes the outputs, d^k x^k terms included, and records the openings' MAC
+	// check values as Open does (record, in opening order), chunk by chunk.
+	perm := int32Slice(&sc.perm, N)
+	permutation(prg.New(seed), perm, uint16Slice(&sc.labels, N))
 	nd := l * (bs - 1)
-	dk := NewBits(nd)
-	xs := make([]ot.Block, 2*nd) // MAC and key of x^k, k >= 2
-	xsb := make([]uint64, words(nd))
+	mine := make([]uint64, words(nd))
 	for i := range l {
-		if i%touchBuckets == 0 {
-			touch(lt, x, y, z, perm[i*bs:min(l, i+touchBuckets)*bs])
-		}
-		f := int(perm[i*bs])
-		tf := &lt[f]
-		yf := getBit(y, f)
-		xb, zb := getBit(x, f), getBit(z, f)
-		xm, xk := tf.mx, tf.kx
-		zm, zk := tf.mz, tf.kz
+		yf := getBit(y, int(perm[i*bs]))
 		for k := 1; k < bs; k++ {
-			e := int(perm[i*bs+k])
-			te := &lt[e]
 			o := i*(bs-1) + k - 1
-			xe := getBit(x, e)
-			dk.X[o/64] |= (yf ^ getBit(y, e)) << (o % 64)
-			dk.M[o] = xorBlock(tf.my, te.my)
-			dk.K[o] = xorBlock(tf.ky, te.ky)
-			xs[2*o], xs[2*o+1] = te.mx, te.kx
-			xsb[o/64] |= xe << (o % 64)
-			xb ^= xe
-			xm, xk = xorBlock(xm, te.mx), xorBlock(xk, te.kx)
-			zb ^= getBit(z, e)
-			zm, zk = xorBlock(zm, te.mz), xorBlock(zk, te.kz)
+			mine[o/64] |= (yf ^ getBit(y, int(perm[i*bs+k]))) << (o % 64)
 		}
-		a.X[i/64] |= xb << (i % 64)
-		a.M[i], a.K[i] = xm, xk
-		b.X[i/64] |= yf << (i % 64)
-		b.M[i], b.K[i] = tf.my, tf.ky
-		c.X[i/64] |= zb << (i % 64)
-		c.M[i], c.K[i] = zm, zk
 	}
-	lt = nil
-	dOpen, err := p.Open(dk)
+	peerD, err := p.exchangeBits(mine, nd)
 	if err != nil {
 		return err
 	}
-	for o := range nd {
-		i := o / (bs - 1)
-		dm := mask(dOpen, o)
-		c.X[i/64] ^= getBit(xsb, o) & dm & 1 << (i % 64)
-		c.M[i] = xorBlock(c.M[i], andBlock(xs[2*o], dm))
-		c.K[i] = xorBlock(c.K[i], andBlock(xs[2*o+1], dm))
+	dOpen := mine
+	for w := range dOpen {
+		dOpen[w] ^= peerD[w]
 	}
+	// Buckets in chunks of cb (a multiple of 64, so that each chunk's openings start at a
+	// word of peerD), with the openings' MACs and keys of a chunk in dM and dK.
+	cb := 64 * max(1, hashChunk/(64*(bs-1)))
+	dM := make([]ot.Block, cb*(bs-1))
+	dK := make([]ot.Block, cb*(bs-1))
+	for i0 := 0; i0 < l; i0 += cb {
+		i1 := min(l, i0+cb)
+		for i := i0; i < i1; i++ {
+			if i%touchBuckets == 0 {
+				touch(lt, x, y, z, perm[i*bs:min(l, i+touchBuckets)*bs])
+			}
+			f := int(perm[i*bs])
+			tf := &lt[f]
+			xb, zb := getBit(x, f), getBit(z, f)
+			xm, xk := tf.mx, tf.kx
+			zm, zk := tf.mz, tf.kz
+			for k := 1; k < bs; k++ {
+				e := int(perm[i*bs+k])
+				te := &lt[e]
+				o := i*(bs-1) + k - 1
+				dM[o-i0*(bs-1)] = xorBlock(tf.my, te.my)
+				dK[o-i0*(bs-1)] = xorBlock(tf.ky, te.ky)
+				dm := mask(dOpen, o)
+				xe := getBit(x, e)
+				xb ^= xe
+				xm, xk = xorBlock(xm, te.mx), xorBlock(xk, te.kx)
+				zb ^= getBit(z, e) ^ xe&dm
+				zm = xorBlock(zm, xorBlock(te.mz, andBlock(te.mx, dm)))
+				zk = xorBlock(zk, xorBlock(te.kz, andBlock(te.kx, dm)))
+			}
+			a.X[i/64] |= xb << (i % 64)
+			a.M[i], a.K[i] = xm, xk
+			b.X[i/64] |= getBit(y, f) << (i % 64)
+			b.M[i], b.K[i] = tf.my, tf.ky
+			c.X[i/64] |= zb << (i % 64)
+			c.M[i], c.K[i] = zm, zk
+		}
+		o0, o1 := i0*(bs-1), i1*(bs-1)
+		p.record(dM[:o1-o0], dK[:o1-o0], peerD[o0/64:])
+	}
+	runtime.KeepAlive(sc) // lt, v and perm view sc's mappings (scratch.go's cleanup)
 	return nil
 }
 
@@ -441,17 +453,62 @@ func seedCommit(rho, s []byte) []byte {
 	return h.Sum(nil)
 }
 
-// permutation returns a uniformly random permutation of [0, n) drawn from g (Fisher-Yates
-// with unbiased bounded integers: Lemire's multiply-and-reject), n <= maxLeaky. Its
-// entries are int32, half the memory its random swaps miss in.
-func permutation(g *prg.PRG, n int) []int32 {
-	perm := make([]int32, n)
-	for i := range perm {
-		perm[i] = int32(i)
+// permutation sets perm to a uniformly random permutation of [0, n), n = len(perm) <=
+// maxLeaky, drawn from g, in a cache-friendly way that is still exactly uniform (the
+// scatter-then-shuffle of Rao 1961 and Sandelius 1962, one level): every i gets an
+// independent uniform label in [0, K), K a power of two with n/K between 2^14 and 2^15
+// entries (64 to 128 KB, in the L2 cache) unless n is larger than 2^24 K; the i are
+// written bucket by bucket, in increasing order within a bucket (a counting sort by
+// label: K sequential write streams); then each bucket is shuffled by Fisher-Yates with
+// unbiased bounded integers (Lemire's multiply-and-reject) in cache. A Fisher-Yates
+// over all n makes random swaps in n*4 bytes (30 MB at spdz2k's batches), each a cache
+// miss. Uniformity: for any arrangement sigma and bucket sizes c_1..c_K, the result is
+// sigma with these sizes exactly when the labels put sigma's first c_1 entries in bucket
+// 1, the next c_2 in bucket 2, and so on (probability K^-n) and each bucket's shuffle
+// orders its entries as sigma does (1/c_k!, independently), so Pr[sigma] = sum over the
+// sizes of K^-n / prod_k c_k!, the same for every sigma. labels is scratch of n
+// entries.
+func permutation(g *prg.PRG, perm []int32, labels []uint16) {
+	kb := 0
+	for kb < permMaxBits && len(perm)>>(kb+15) > 0 {
+		kb++
 	}
+	permuteBuckets(g, perm, labels, kb)
+}
+
+// permuteBuckets is permutation with 2^kb buckets (kb <= permMaxBits).
+func permuteBuckets(g *prg.PRG, perm []int32, labels []uint16, kb int) {
+	n := len(perm)
+	nb := 1 << kb
 	buf := make([]uint64, 1024)
+	start := make([]int, nb+1) // first bucket sizes, then each bucket's start
+	if kb > 0 {
+		for lo := 0; lo < n; lo += 4 * len(buf) {
+			hi := min(n, lo+4*len(buf))
+			g.Fill(buf[:(hi-lo+3)/4])
+			for i := lo; i < hi; i++ {
+				lab := uint16(buf[(i-lo)/4]>>(16*((i-lo)%4))) & uint16(nb-1)
+				labels[i] = lab
+				start[lab+1]++
+			}
+		}
+	} else {
+		start[1] = n
+	}
+	for k := range nb {
+		start[k+1] += start[k]
+	}
+	next := append([]int(nil), start[:nb]...)
+	for i := range n {
+		lab := 0
+		if kb > 0 {
+			lab = int(labels[i])
+		}
+		perm[next[lab]] = int32(i)
+		next[lab]++
+	}
 	used := len(buf)
-	next := func() uint64 {
+	rnd := func() uint64 {
 		if used == len(buf) {
 			g.Fill(buf)
 			used = 0
@@ -459,20 +516,24 @@ func permutation(g *prg.PRG, n int) []int32 {
 		used++
 		return buf[used-1]
 	}
-	for i := n - 1; i > 0; i-- {
-		bound := uint64(i + 1)
-		hi, lo := bits.Mul64(next(), bound)
-		if lo < bound {
-			thresh := -bound % bound
-			for lo < thresh {
-				hi, lo = bits.Mul64(next(), bound)
+	for k := range nb {
+		seg := perm[start[k]:start[k+1]]
+		for i := len(seg) - 1; i > 0; i-- {
+			bound := uint64(i + 1)
+			hi, lo := bits.Mul64(rnd(), bound)
+			if lo < bound {
+				thresh := -bound % bound
+				for lo < thresh {
+					hi, lo = bits.Mul64(rnd(), bound)
+				}
 			}
+			seg[i], seg[hi] = seg[hi], seg[i]
 		}
-		j := int(hi)
-		perm[i], perm[j] = perm[j], perm[i]
 	}
-	return perm
 }
+
+// permMaxBits bounds permutation's buckets at 2^permMaxBits (labels are uint16).
+const permMaxBits = 12
 
 // Take returns n triples from this party's pool of triples, first generating whole batches
 // of p.Batch triples (Triples, so every batch gets the bucket size of a full batch) while
