@@ -18,6 +18,6 @@ func mapPages(n int) ([]byte, func()) {
 	if err != nil {
 		return make([]byte, n), nil
 	}
-	_ = unix.Madvise(mem, unix.MADV_HUGEPAGE) // advice only: 4 KB pages if refused // advice only: 4 KB pages if refused
+	_ = unix.Madvise(mem, unix.MADV_HUGEPAGE) // advice only: 4 KB pages if refused
 	return mem[:n], func() { _ = unix.Munmap(mem) }
 }
