@@ -43,10 +43,18 @@ func (s *Session) Delta() Block { return s.snd.s }
 // sender receives one message per batch of 2^20 COTs (128/k bits per COT) and sends
 // nothing.
 func (s *Session) SendDeltaCOT(n int) (k []Block, err error) {
+	return s.SendDeltaCOTInto(nil, n)
+}
+
+// SendDeltaCOTInto is SendDeltaCOT writing the keys into dst's memory when
+// cap(dst) >= DeltaCOTRows(n) (else into a new slice): it returns dst[:n] then. Every row
+// of dst it returns is overwritten (dst need not be zero); the rows of dst from n on up to
+// DeltaCOTRows(n) are scratch of the extension. Same messages as SendDeltaCOT.
+func (s *Session) SendDeltaCOTInto(dst []Block, n int) (k []Block, err error) {
 	if err := checkN(n); err != nil || n == 0 {
 		return nil, err
 	}
-	k = s.deltaCOTRows(n)
+	k = s.deltaCOTRows(dst, n)
 	for off := 0; off < n; off += deltaCOTBatch {
 		nb := min(deltaCOTBatch, n-off)
 		msg, err := s.recv("Delta-COT extension")
@@ -60,25 +68,46 @@ func (s *Session) SendDeltaCOT(n int) (k []Block, err error) {
 	return k[:n:n], nil
 }
 
-// deltaCOTRows is the output of n Delta-COTs, with room for the rows the last batch's
-// extension writes beyond n (the KOS check's): each batch extends in place at its offset
-// (a batch's check rows are overwritten by the next batch, after the check).
-func (s *Session) deltaCOTRows(n int) []Block {
+// DeltaCOTRows is the capacity (in rows) of a destination that SendDeltaCOTInto and
+// RecvDeltaCOTInto fill in place for n COTs: n and, on a malicious session, the last
+// batch's KOS check rows (each batch extends in place at its offset; a batch's check
+// rows are overwritten by the next batch, after the check).
+func (s *Session) DeltaCOTRows(n int) int {
+	if n <= 0 {
+		return 0
+	}
 	last := (n - 1) / deltaCOTBatch * deltaCOTBatch
-	return make([]Block, n, last+s.extendRows(n-last))
+	return last + s.extendRows(n-last)
+}
+
+// deltaCOTRows is the output of n Delta-COTs: dst[:n] if dst has room for
+// DeltaCOTRows(n) rows, else a new slice with that room.
+func (s *Session) deltaCOTRows(dst []Block, n int) []Block {
+	c := s.DeltaCOTRows(n)
+	if cap(dst) >= c {
+		return dst[:n:c]
+	}
+	return make([]Block, n, c)
 }
 
 // RecvDeltaCOT is the OT receiver's end of SendDeltaCOT: b holds the n choice bits (bit j
 // in word j/64, at least words(n) words) and it returns M_j = K_j xor b_j*Delta, Delta the
 // peer's Delta(). It sends one message per batch of 2^20 COTs (128/k bits per COT).
 func (s *Session) RecvDeltaCOT(b []uint64, n int) (m []Block, err error) {
+	return s.RecvDeltaCOTInto(nil, b, n)
+}
+
+// RecvDeltaCOTInto is RecvDeltaCOT writing the MACs into dst's memory when
+// cap(dst) >= DeltaCOTRows(n) (else into a new slice), as SendDeltaCOTInto does. Same
+// messages as RecvDeltaCOT.
+func (s *Session) RecvDeltaCOTInto(dst []Block, b []uint64, n int) (m []Block, err error) {
 	if err := checkN(n); err != nil || n == 0 {
 		return nil, err
 	}
 	if len(b) < words(n) {
 		return nil, errs.New(errs.Internal, "ot: RecvDeltaCOT: %d choice words for %d COTs", len(b), n)
 	}
-	m = s.deltaCOTRows(n)
+	m = s.deltaCOTRows(dst, n)
 	for off := 0; off < n; off += deltaCOTBatch {
 		nb := min(deltaCOTBatch, n-off)
 		c := make([]uint64, words(nb)) // extend reads whole words: clear the bits past nb

@@ -723,8 +723,19 @@ func testDeltaCOT(t *testing.T, mal bool) {
 				b[i] = r.Uint64()
 			}
 			var k, m []Block
-			run2(t, func() (err error) { k, err = snd.SendDeltaCOT(n); return },
-				func() (err error) { m, err = rcv.RecvDeltaCOT(b, n); return })
+			if dir == 0 {
+				run2(t, func() (err error) { k, err = snd.SendDeltaCOT(n); return },
+					func() (err error) { m, err = rcv.RecvDeltaCOT(b, n); return })
+			} else {
+				// The Into variants on dirty destinations: every row returned is written
+				// in dst's memory (too small a dst: a new slice).
+				dk, dm := dirtyRows(r, snd.DeltaCOTRows(n)), dirtyRows(r, rcv.DeltaCOTRows(n)-1)
+				run2(t, func() (err error) { k, err = snd.SendDeltaCOTInto(dk, n); return },
+					func() (err error) { m, err = rcv.RecvDeltaCOTInto(dm, b, n); return })
+				if n > 0 && (&k[0] != &dk[0] || len(dm) > 0 && &m[0] == &dm[0]) {
+					t.Fatalf("n=%d: the keys are not in dst, or the MACs are in a too small dst", n)
+				}
+			}
 			if len(k) != n || len(m) != n {
 				t.Fatalf("n=%d: lengths %d %d", n, len(k), len(m))
 			}
@@ -743,6 +754,15 @@ func testDeltaCOT(t *testing.T, mal bool) {
 			}
 		}
 	}
+}
+
+// dirtyRows is n random rows (a reused destination's leftovers).
+func dirtyRows(r *rand.Rand, n int) []Block {
+	d := make([]Block, max(n, 0))
+	for i := range d {
+		d[i] = Block{r.Uint64(), r.Uint64()}
+	}
+	return d
 }
 
 // TestSumTree: the tree of sumTree gives the subset sums of the naive loop (u = XOR of all
