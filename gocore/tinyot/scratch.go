@@ -8,15 +8,20 @@ import (
 )
 
 // batchScratch holds triplesBatch's large buffers between batches (session 14, issue
-// 14): the leaky triples' records lt, the check values V, the bucket permutation and its
-// labels, 118 bytes per leaky triple of the largest batch so far (860 MB per party at
-// spdz2k's batches of 2.4 M triples in buckets of 3), kept until Release. Reuse is the
+// 14): the six Delta-COT outputs, the leaky triples' records lt, the check values V, the
+// bucket permutation and its labels, 214 bytes per leaky triple of the largest batch so
+// far (1.5 GB per party at spdz2k's batches of 2.4 M triples in buckets of 3), kept until
+// Release. Reuse is the
 // point: a fresh buffer is zeroed by Go and faulted in page by page on every batch. The
 // buffers come from mapPages, which backs them with transparent huge pages where the OS
 // offers them (pages_linux.go; the bucket pass's random reads of lt then stop missing
 // the TLB), and with the Go heap elsewhere (pages_other.go).
 type batchScratch struct {
 	lt, v, perm, labels pages
+	// cot holds the six Delta-COT outputs of a batch (MACs and keys of x, y and r, 96
+	// bytes per leaky triple and the KOS check's rows), written in place by the ot
+	// package's Into variants.
+	cot pages
 }
 
 // pages is one reusable buffer: a mapping from mapPages grown (never shrunk) on demand.
@@ -74,13 +79,13 @@ func int32Slice(p *pages, n int) []int32 { return asSlice[int32](p.bytes(4*n), n
 
 func uint16Slice(p *pages, n int) []uint16 { return asSlice[uint16](p.bytes(2*n), n) }
 
-// Release frees the buffers Party keeps between batches of Triples (118 bytes per leaky
+// Release frees the buffers Party keeps between batches of Triples (214 bytes per leaky
 // triple of the largest batch so far, scratch.go). The next batch allocates them
 // again. A caller that is done making triples for a while (spdz2k after its offline
 // phase) calls it to give the memory back; Party works the same either way.
 func (p *Party) Release() {
 	s := &p.scratch
-	for _, b := range []*pages{&s.lt, &s.v, &s.perm, &s.labels} {
+	for _, b := range []*pages{&s.lt, &s.v, &s.perm, &s.labels, &s.cot} {
 		b.release()
 	}
 }

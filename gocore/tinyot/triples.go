@@ -101,8 +101,8 @@ import (
 // bucket size of BucketSize(batch, batches), batches counted over max(n, p.TotalTriples)
 // triples, or p.Bucket if larger, and ends with Check (so it also checks any openings
 // pending before the call): errs.Cheating if the peer deviated. Memory: about 650 bytes per triple of a batch while
-// it runs (bucket size 3), of which 354 (the leaky records, check values and permutation:
-// scratch.go) stay with the Party for the next batch until Release, and 96 bytes per
+// it runs (bucket size 3), of which 642 (the Delta-COT outputs, leaky records, check
+// values and permutation: scratch.go) stay with the Party for the next batch until Release, and 96 bytes per
 // triple returned.
 func (p *Party) Triples(n int) (a, b, c Bits, err error) {
 	if n < 0 || p.Batch < 1 {
@@ -172,18 +172,21 @@ func (p *Party) triplesBatch(a, b, c Bits, bs int) error {
 	// outputs (read in order by steps 2 and 3) until step 3 gathers them into one record
 	// per leaky triple (lt: one or two cache lines per triple instead of six for the
 	// combining step's random accesses), written once with the final z keys.
+	// The six outputs are written in place into sc.cot (every row returned overwritten).
 	x, y, r := p.rng.Uint64s(nw), p.rng.Uint64s(nw), p.rng.Uint64s(nw)
 	var macs, keys [3][]ot.Block
+	rows := p.ot.DeltaCOTRows(N)
+	cot := blockSlice(&sc.cot, 6*rows)
 	for i, bits := range [][]uint64{x, y, r} {
 		clearTail(bits, N)
 		var err error
-		if macs[i], err = p.ot.RecvDeltaCOT(bits, N); err != nil { // sends: all three go out before any key arrives
+		if macs[i], err = p.ot.RecvDeltaCOTInto(cot[i*rows:(i+1)*rows], bits, N); err != nil { // sends: all three go out before any key arrives
 			return err
 		}
 	}
 	for i := range keys {
 		var err error
-		if keys[i], err = p.ot.SendDeltaCOT(N); err != nil {
+		if keys[i], err = p.ot.SendDeltaCOTInto(cot[(3+i)*rows:(4+i)*rows], N); err != nil {
 			return err
 		}
 	}
@@ -419,7 +422,7 @@ func (p *Party) triplesBatch(a, b, c Bits, bs int) error {
 		o0, o1 := i0*(bs-1), i1*(bs-1)
 		p.record(dM[:o1-o0], dK[:o1-o0], peerD[o0/64:])
 	}
-	runtime.KeepAlive(sc) // lt, v and perm view sc's mappings (scratch.go's cleanup)
+	runtime.KeepAlive(sc) // cot, lt, v and perm view sc's mappings (scratch.go's cleanup)
 	return nil
 }
 
