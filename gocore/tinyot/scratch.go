@@ -11,11 +11,10 @@ import (
 // 14): the six Delta-COT outputs, the leaky triples' records lt, the check values V, the
 // bucket permutation and its labels, 214 bytes per leaky triple of the largest batch so
 // far (1.5 GB per party at spdz2k's batches of 2.4 M triples in buckets of 3), kept until
-// Release. Reuse is the
-// point: a fresh buffer is zeroed by Go and faulted in page by page on every batch. The
-// buffers come from mapPages, which backs them with transparent huge pages where the OS
-// offers them (pages_linux.go; the bucket pass's random reads of lt then stop missing
-// the TLB), and with the Go heap elsewhere (pages_other.go).
+// Release. Reuse is the point: a fresh buffer is zeroed by Go and faulted in page by page
+// on every batch. The buffers come from mapPages, which backs them with transparent huge
+// pages where the OS offers them (pages_linux.go; the bucket pass's random reads of lt
+// then stop missing the TLB), and with the Go heap elsewhere (pages_other.go).
 type batchScratch struct {
 	lt, v, perm, labels pages
 	// cot holds the six Delta-COT outputs of a batch (MACs and keys of x, y and r, 96

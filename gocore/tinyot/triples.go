@@ -100,10 +100,10 @@ import (
 // relations holding. Both parties call it. It runs in batches of p.Batch triples with the
 // bucket size of BucketSize(batch, batches), batches counted over max(n, p.TotalTriples)
 // triples, or p.Bucket if larger, and ends with Check (so it also checks any openings
-// pending before the call): errs.Cheating if the peer deviated. Memory: about 650 bytes per triple of a batch while
-// it runs (bucket size 3), of which 642 (the Delta-COT outputs, leaky records, check
-// values and permutation: scratch.go) stay with the Party for the next batch until Release, and 96 bytes per
-// triple returned.
+// pending before the call): errs.Cheating if the peer deviated. Memory: about 650 bytes
+// per triple of a batch while it runs (bucket size 3), of which 642 (the Delta-COT
+// outputs, leaky records, check values and permutation: scratch.go) stay with the Party
+// for the next batch until Release, and 96 bytes per triple returned.
 func (p *Party) Triples(n int) (a, b, c Bits, err error) {
 	if n < 0 || p.Batch < 1 {
 		return Bits{}, Bits{}, Bits{}, errs.New(errs.Internal, "tinyot: %d triples in batches of %d", n, p.Batch)
