@@ -30,8 +30,8 @@
 //     cot.go); the one-sided Gilboa matrix product (ProductW/ProductX) and batched vector
 //     OLE (VOLEW/VOLEX) (gilboa.go); AND triples and Beaver triples over Z_2^64
 //     (triples.go); the raw Delta-correlated OT M = K xor b*Delta for TinyOT's
-//     authenticated bits (Delta, SendDeltaCOT/RecvDeltaCOT; deltacot.go, used by package
-//     tinyot); correlated OT, the one-sided Gilboa product (several X matrices on the same
+//     authenticated bits (Delta, SendDeltaCOT/RecvDeltaCOT, and their Into variants that
+//     write into a caller's reused rows; deltacot.go, used by package tinyot); correlated OT, the one-sided Gilboa product (several X matrices on the same
 //     OTs) and vector OLE over Z_2^128, for spdz2k (SendCOT128/RecvCOT128,
 //     ProductW128/ProductX128, VOLEW128/VOLEX128; gilboa128.go). cost.go gives the exact
 //     bytes of each.
