@@ -632,12 +632,22 @@ func (st *arithStatement) finish(sm, sp []uint64, g *prg.PRG) (*zkProof[galois.E
 	}
 	gb := gamma.Bits() // gamma is a challenge or 1: exceptional
 	for i := range st.dots {
-		sh := st.dots[i].shares(st.us[i], st.vs[i])
-		for j := range sh.la {
-			var gla, glb galois.Elem
-			gla.MulBits(gb, &sh.la[j])
-			glb.MulBits(gb, &sh.lb[j])
-			bases.push(&gla, &glb, &sh.ra[j], &sh.rb[j])
+		// L and R are written straight into the bases' next entries, L then multiplied
+		// by gamma in place.
+		lo, hi := len(bases.a), len(bases.a)+st.dots[i].length()
+		sh := dotShares{}
+		for _, v := range [4]struct{ w, dst *[]galois.Elem }{{&bases.a, &sh.la}, {&bases.b, &sh.lb},
+			{&bases.ya, &sh.ra}, {&bases.yb, &sh.rb}} {
+			*v.w = (*v.w)[:hi]
+			*v.dst = (*v.w)[lo:hi]
+			clear(*v.dst)
+		}
+		st.dots[i].sharesInto(&sh, st.us[i], st.vs[i])
+		if gamma != a.one() {
+			for j := range sh.la {
+				sh.la[j].MulBits(gb, &sh.la[j])
+				sh.lb[j].MulBits(gb, &sh.lb[j])
+			}
 		}
 		var t galois.Elem
 		t.Mul(&gamma, &sh.cm)
