@@ -359,7 +359,8 @@ func frame(w writer, y, fr string) {
 }
 
 // mulAddFrames writes the frame of the last product's y (at DX) and the passes that add
-// the products x times the frame, for each pair {x, frame} of ps, to acc at DI.
+// the products x times the frame, for each pair {x, frame} of ps (one or two), to acc at
+// DI.
 func mulAddFrames(w writer, ps [][2]string) {
 	frame(w, "DX", ps[len(ps)-1][1])
 	const blocks, perPass = 28, 7
@@ -369,8 +370,9 @@ func mulAddFrames(w writer, ps [][2]string) {
 			w("\tVPXOR     Y%d, Y%d, Y%d", j, j, j)
 			w("\tVPXOR     Y%d, Y%d, Y%d", perPass+j, perPass+j, perPass+j)
 		}
-		// With two products the pass's code runs twice (SI, R8 then R10, R9 copied to
-		// them): one copy of the unrolled code keeps it in the instruction cache.
+		// With two products the pass's code runs twice, with x1 and y1's frame in SI and
+		// R8, then x2 and y2's: one copy of the unrolled code (two would not stay in the
+		// instruction cache).
 		x, fr := "SI", "R8"
 		if len(ps) == 2 {
 			w("\tMOVQ      %s, SI", ps[0][0])
