@@ -211,6 +211,18 @@ func (w *Wide) MulAdd(x, y *Elem) {
 	}
 }
 
+// MulAdd2 adds the unreduced products x1*y1 and x2*y2 to w: with AVX2 (and without
+// AVX-512) one kernel that sums both in the same registers (one frame setup per factor,
+// one join of the split sums per pass, one pass over w), else two MulAdd.
+func (w *Wide) MulAdd2(x1, y1, x2, y2 *Elem) {
+	if hasAVX2 && !hasAVX512 {
+		mulAdd2x56AVX2((*[2 * D]uint64)(w), (*[D]uint64)(x1), (*[D]uint64)(y1), (*[D]uint64)(x2), (*[D]uint64)(y2))
+		return
+	}
+	w.MulAdd(x1, y1)
+	w.MulAdd(x2, y2)
+}
+
 const h1, h2 = D / 2, D / 4 // 28, 14
 
 // kara56 sets p = x*y (degree < 2D-1) by Karatsuba on halves of 28.

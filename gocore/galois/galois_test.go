@@ -557,3 +557,45 @@ func BenchmarkIsZero(b *testing.B) {
 		})
 	}
 }
+
+// TestMulAdd2 compares MulAdd2 with two MulAdd on a running sum (random elements, zero and
+// all-ones words, both factors' frames distinct), with each kernel.
+func TestMulAdd2(t *testing.T) {
+	es := randElems(40)
+	var ones Elem
+	for i := range ones {
+		ones[i] = ^uint64(0)
+	}
+	es = append(es, Elem{}, ones, ones, Elem{})
+	eachKernel(func(kernel string) {
+		var got, want Wide
+		for i := 0; i+3 < len(es); i += 2 {
+			x1, y1, x2, y2 := &es[i], &es[i+1], &es[i+2], &es[(i+7)%len(es)]
+			got.MulAdd2(x1, y1, x2, y2)
+			want.MulAdd(x1, y1)
+			want.MulAdd(x2, y2)
+			if got != want {
+				t.Fatalf("%s: MulAdd2 at %d differs from two MulAdd", kernel, i)
+			}
+		}
+	})
+}
+
+func BenchmarkMulAdd2(b *testing.B) {
+	es := randElems(4)
+	eachKernel(func(kernel string) {
+		b.Run("two/"+kernel, func(b *testing.B) {
+			var w Wide
+			for b.Loop() {
+				w.MulAdd(&es[0], &es[1])
+				w.MulAdd(&es[2], &es[3])
+			}
+		})
+		b.Run("MulAdd2/"+kernel, func(b *testing.B) {
+			var w Wide
+			for b.Loop() {
+				w.MulAdd2(&es[0], &es[1], &es[2], &es[3])
+			}
+		})
+	})
+}

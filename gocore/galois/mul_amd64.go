@@ -76,6 +76,12 @@ func addNibbleSumsAVX2(e *[D]uint64, t *[D]uint64, idx *uint8, n int)
 //go:noescape
 func mulAdd56AVX2(acc *[2 * D]uint64, x, y *[D]uint64)
 
+// mulAdd2x56AVX2 adds the products x1 y1 and x2 y2 to acc: mulAdd56AVX2 of both with one
+// join per pass (avx2_amd64.s).
+//
+//go:noescape
+func mulAdd2x56AVX2(acc *[2 * D]uint64, x1, y1, x2, y2 *[D]uint64)
+
 // reduceAVX2 is Wide.Reduce with four-lane registers (avx2_amd64.s).
 //
 //go:noescape

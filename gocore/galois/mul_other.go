@@ -32,6 +32,8 @@ func mulAdd56BitsAVX2(acc *[2 * D]uint64, x uint64, ypad *[64]uint64) { panic("g
 
 func mulAdd56AVX2(acc *[2 * D]uint64, x, y *[D]uint64) { panic("galois: no AVX2") }
 
+func mulAdd2x56AVX2(acc *[2 * D]uint64, x1, y1, x2, y2 *[D]uint64) { panic("galois: no AVX2") }
+
 func reduceAVX2(e *[D]uint64, wide *[2 * D]uint64) { panic("galois: no AVX2") }
 
 func subsetSums4AVX2(e0, e1, e2, e3 *[D]uint64, v0, v1, v2, v3 *[4]uint64, idx *[D]uint8, n int) {

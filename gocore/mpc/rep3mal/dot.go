@@ -167,8 +167,9 @@ type dotShares struct {
 }
 
 // dotScratch holds the buffers of the dot records' shares, owned by the Protocol and
-// reused by every record and batch: the returned L and R (valid until the next record's
-// shares), the claims' per-column sums and the subset sums' nibbles and words.
+// reused by every record and batch: L and R of shares (valid until the next record's
+// shares; the proof's sharesInto writes them into the bases instead), the claims'
+// per-column sums and the subset sums' nibbles and words.
 type dotScratch struct {
 	l, r       [2][]galois.Elem
 	tm, tp     []galois.Elem
@@ -185,20 +186,17 @@ func (d *dotRecord) length() int {
 	return d.p * d.k
 }
 
-// reserve grows the buffers of L, R and the claims' column sums to the largest of dots at
-// once (one allocation each, not one per record larger than the ones before it).
+// reserve grows the buffers of the claims' column sums to the largest of dots at once (one
+// allocation each, not one per record larger than the ones before it).
 func (sc *dotScratch) reserve(dots []dotRecord) {
-	n, p := 0, 0
+	p := 0
 	for i := range dots {
-		n, p = max(n, dots[i].length()), max(p, dots[i].p)
+		p = max(p, dots[i].p)
 	}
 	grow := func(b *[]galois.Elem, n int) {
 		if cap(*b) < n {
 			*b = make([]galois.Elem, n)
 		}
-	}
-	for _, b := range [...]*[]galois.Elem{&sc.l[0], &sc.l[1], &sc.r[0], &sc.r[1]} {
-		grow(b, n)
 	}
 	grow(&sc.tm, p)
 	grow(&sc.tp, p)
@@ -229,7 +227,7 @@ func nibbleGroups(buf *[][galois.D]uint8, bits []uint64) [][galois.D]uint8 {
 }
 
 // shares computes d's contribution with u (na bits words) and v (P elements, exceptional),
-// in the buffers d.sc (nil: fresh ones).
+// L and R in the buffers d.sc (nil: fresh ones).
 func (d *dotRecord) shares(uBits []uint64, v []galois.Elem) dotShares {
 	sc := d.sc
 	if sc == nil {
@@ -237,6 +235,18 @@ func (d *dotRecord) shares(uBits []uint64, v []galois.Elem) dotShares {
 	}
 	n := d.length()
 	s := dotShares{la: elems(&sc.l[0], n), lb: elems(&sc.l[1], n), ra: elems(&sc.r[0], n), rb: elems(&sc.r[1], n)}
+	d.sharesInto(&s, uBits, v)
+	return s
+}
+
+// sharesInto is shares with L and R written to s.la, s.lb, s.ra and s.rb (d.length()
+// entries each, zero on entry: the proof's bases), the claim shares set in s.
+func (d *dotRecord) sharesInto(s *dotShares, uBits []uint64, v []galois.Elem) {
+	sc := d.sc
+	if sc == nil {
+		sc = &dotScratch{}
+	}
+	n := d.length()
 	nibs := nibbleGroups(&sc.unib, uBits)
 	if cap(sc.vbits) < d.p {
 		sc.vbits = make([]uint64, d.p)
@@ -248,7 +258,7 @@ func (d *dotRecord) shares(uBits []uint64, v []galois.Elem) dotShares {
 	xa, xb := d.x.A, d.x.B
 	ya, yb := d.y.A, d.y.B
 	if d.xbar != nil {
-		d.rowShares(&s, nibs, nibbleGroups(&sc.vnib, vBits), sc)
+		d.rowShares(s, nibs, nibbleGroups(&sc.vnib, vBits), sc)
 	} else {
 		// Per entry i = (b, j): the words of all groups of four a, then one sum over the
 		// groups (subsetSumPairs: two entries at a time, the sums in registers).
@@ -268,7 +278,6 @@ func (d *dotRecord) shares(uBits []uint64, v []galois.Elem) dotShares {
 		}
 	}
 	s.cm, s.cp = d.claims(uBits, vBits, nibs, sc)
-	return s
 }
 
 // setScaledBits sets e = y*v for v in the exceptional set given by its bit mask.

@@ -304,7 +304,7 @@ func (grAlg) challenge(g *prg.PRG) galois.Elem {
 // B2A's lifted entries, in the records' contiguous ranges of the bases) fold to zero, and
 // adjacent pairs keep a record's entries among themselves until the vectors are short,
 // so those zeros last through the steps (pairs (j, half + j) would mix records in the
-// first step).
+// first step). The two products of each point are summed by one kernel (mulAdd).
 func (grAlg) halves(z *zkBases[galois.Elem]) (h0, hinf galois.Elem) {
 	half := len(z.a) / 2
 	var zp [4][]bool
@@ -348,6 +348,7 @@ func (grAlg) halves(z *zkBases[galois.Elem]) (h0, hinf galois.Elem) {
 			zb, zb1 := zeros(1, z.b, j)
 			zya, zya1 := zeros(2, z.ya, j)
 			zyb, zyb1 := zeros(3, z.yb, j)
+			first := false // a (ya + yb) is a non-zero product
 			if !za && !(zya && zyb) {
 				switch {
 				case zya:
@@ -357,26 +358,19 @@ func (grAlg) halves(z *zkBases[galois.Elem]) (h0, hinf galois.Elem) {
 				default:
 					s.Add(ya, yb)
 				}
-				if !s.IsZero() {
-					w0.MulAdd(a, &s)
-				}
+				first = !s.IsZero()
 			}
-			if !zya && !zb {
-				w0.MulAdd(b, ya)
-			}
+			mulAdd(&w0, first, !zya && !zb, a, &s, b, ya)
 			nda := diff(&da, a1, a, za1, za)
 			ndb := diff(&db, b1, b, zb1, zb)
 			ndya := diff(&dya, ya1, ya, zya1, zya)
 			ndyb := diff(&dyb, yb1, yb, zyb1, zyb)
+			first = false
 			if nda && (ndya || ndyb) {
 				ds.Add(&dya, &dyb)
-				if !ds.IsZero() {
-					w2.MulAdd(&da, &ds)
-				}
+				first = !ds.IsZero()
 			}
-			if ndya && ndb {
-				w2.MulAdd(&db, &dya)
-			}
+			mulAdd(&w2, first, ndya && ndb, &da, &ds, &db, &dya)
 		}
 		var out [2]galois.Elem
 		w0.Reduce(&out[0])
@@ -388,6 +382,19 @@ func (grAlg) halves(z *zkBases[galois.Elem]) (h0, hinf galois.Elem) {
 		hinf.Add(&hinf, &pt[1])
 	}
 	return
+}
+
+// mulAdd adds to w the products x1 y1 (if p1) and x2 y2 (if p2), both by one kernel
+// (Wide.MulAdd2) when both are taken.
+func mulAdd(w *galois.Wide, p1, p2 bool, x1, y1, x2, y2 *galois.Elem) {
+	switch {
+	case p1 && p2:
+		w.MulAdd2(x1, y1, x2, y2)
+	case p1:
+		w.MulAdd(x1, y1)
+	case p2:
+		w.MulAdd(x2, y2)
+	}
 }
 
 // halve replaces each vector w of z by w[2j] + r (w[2j+1] - w[2j]) (the pairs of
@@ -625,12 +632,22 @@ func (st *arithStatement) finish(sm, sp []uint64, g *prg.PRG) (*zkProof[galois.E
 	}
 	gb := gamma.Bits() // gamma is a challenge or 1: exceptional
 	for i := range st.dots {
-		sh := st.dots[i].shares(st.us[i], st.vs[i])
-		for j := range sh.la {
-			var gla, glb galois.Elem
-			gla.MulBits(gb, &sh.la[j])
-			glb.MulBits(gb, &sh.lb[j])
-			bases.push(&gla, &glb, &sh.ra[j], &sh.rb[j])
+		// L and R are written straight into the bases' next entries, L then multiplied
+		// by gamma in place.
+		lo, hi := len(bases.a), len(bases.a)+st.dots[i].length()
+		sh := dotShares{}
+		for _, v := range [4]struct{ w, dst *[]galois.Elem }{{&bases.a, &sh.la}, {&bases.b, &sh.lb},
+			{&bases.ya, &sh.ra}, {&bases.yb, &sh.rb}} {
+			*v.w = (*v.w)[:hi]
+			*v.dst = (*v.w)[lo:hi]
+			clear(*v.dst)
+		}
+		st.dots[i].sharesInto(&sh, st.us[i], st.vs[i])
+		if gamma != a.one() {
+			for j := range sh.la {
+				sh.la[j].MulBits(gb, &sh.la[j])
+				sh.lb[j].MulBits(gb, &sh.lb[j])
+			}
 		}
 		var t galois.Elem
 		t.Mul(&gamma, &sh.cm)

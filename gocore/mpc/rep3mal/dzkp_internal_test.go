@@ -502,3 +502,17 @@ func TestErrorBudget(t *testing.T) {
 		t.Fatalf("triples and sacrifice bound %d units", e)
 	}
 }
+
+// BenchmarkHalves: the prover's GR halving sums (h(0), h(inf)) over 4096 random pairs.
+func BenchmarkHalves(b *testing.B) {
+	const n = 1 << 13
+	g := prg.New(prg.Key{21})
+	z := &zkBases[galois.Elem]{}
+	for range n {
+		a, bb, ya, yb := galois.Uniform(g), galois.Uniform(g), galois.Uniform(g), galois.Uniform(g)
+		z.push(&a, &bb, &ya, &yb)
+	}
+	for b.Loop() {
+		grAlg{}.halves(z)
+	}
+}

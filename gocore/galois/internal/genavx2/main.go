@@ -26,6 +26,7 @@ func main() {
 	scaledRows(w)
 	nibbleSums(w)
 	mulAdd56(w)
+	mulAdd2x56(w)
 	reduce(w)
 	if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -320,16 +321,48 @@ func mulAdd56(w writer) {
 	w("\tMOVQ x+8(FP), SI")
 	w("\tMOVQ y+16(FP), DX")
 	w("\tLEAQ ypad-1024(SP), R8")
+	mulAddFrames(w, [][2]string{{"SI", "R8"}})
+}
+
+// mulAdd2x56 writes mulAdd2x56AVX2: mulAdd56AVX2 of two products summed in the same
+// registers (two frames, one join per pass).
+func mulAdd2x56(w writer) {
+	w("")
+	w("// func mulAdd2x56AVX2(acc *[112]uint64, x1, y1, x2, y2 *[56]uint64)")
+	w("//")
+	w("// acc += x1 y1 + x2 y2 (unreduced), as mulAdd56AVX2 with a frame for each of y1 and y2:")
+	w("// in each pass the products of both are summed in the same registers, joined once.")
+	w("TEXT ·mulAdd2x56AVX2(SB), 0, $2048-40")
+	w("\tMOVQ acc+0(FP), DI")
+	w("\tMOVQ x1+8(FP), R11")
+	w("\tMOVQ y1+16(FP), DX")
+	w("\tLEAQ ypad-2048(SP), R12")
+	w("\tMOVQ x2+24(FP), R10")
+	w("\tLEAQ ypad2-1024(SP), R9")
+	frame(w, "DX", "R12")
+	w("\tMOVQ y2+32(FP), DX")
+	mulAddFrames(w, [][2]string{{"R11", "R12"}, {"R10", "R9"}})
+}
+
+// frame writes the frame at fr (ypad, then yswap 512 bytes on) of the element at y.
+func frame(w writer, y, fr string) {
 	w("\tVPXOR     Y0, Y0, Y0")
 	for _, off := range []int{0, 480, 512, 992} {
-		w("\tVMOVDQU   Y0, %d(R8)", off)
+		w("\tVMOVDQU   Y0, %d(%s)", off, fr)
 	}
 	for k := range 14 {
-		w("\tVMOVDQU   %d(DX), Y1", 32*k)
-		w("\tVMOVDQU   Y1, %d(R8)", 32+32*k)
+		w("\tVMOVDQU   %d(%s), Y1", 32*k, y)
+		w("\tVMOVDQU   Y1, %d(%s)", 32+32*k, fr)
 		w("\tVPSHUFD   $0xb1, Y1, Y2")
-		w("\tVMOVDQU   Y2, %d(R8)", 512+32+32*k)
+		w("\tVMOVDQU   Y2, %d(%s)", 512+32+32*k, fr)
 	}
+}
+
+// mulAddFrames writes the frame of the last product's y (at DX) and the passes that add
+// the products x times the frame, for each pair {x, frame} of ps (one or two), to acc at
+// DI.
+func mulAddFrames(w writer, ps [][2]string) {
+	frame(w, "DX", ps[len(ps)-1][1])
 	const blocks, perPass = 28, 7
 	for b0 := 0; b0 < blocks; b0 += perPass {
 		w("")
@@ -337,23 +370,41 @@ func mulAdd56(w writer) {
 			w("\tVPXOR     Y%d, Y%d, Y%d", j, j, j)
 			w("\tVPXOR     Y%d, Y%d, Y%d", perPass+j, perPass+j, perPass+j)
 		}
-		for i := range 56 {
-			first := true
-			for j := range perPass {
-				b := b0 + j
-				if d := 4*b - i; d < -3 || d > 55 {
-					continue // the window misses y
+		// With two products the pass's code runs twice, with x1 and y1's frame in SI and
+		// R8, then x2 and y2's: one copy of the unrolled code (two would not stay in the
+		// instruction cache).
+		x, fr := "SI", "R8"
+		if len(ps) == 2 {
+			w("\tMOVQ      %s, SI", ps[0][0])
+			w("\tMOVQ      %s, R8", ps[0][1])
+			w("\tMOVQ      $2, CX")
+			w("pass%d:", b0)
+		}
+		{
+			for i := range 56 {
+				first := true
+				for j := range perPass {
+					b := b0 + j
+					if d := 4*b - i; d < -3 || d > 55 {
+						continue // the window misses y
+					}
+					if first {
+						w("\tVPBROADCASTQ %d(%s), Y14", 8*i, x)
+						first = false
+					}
+					off := 8 * (4 + 4*b - i)
+					w("\tVPMULUDQ  %d(%s), Y14, Y15", off, fr)
+					w("\tVPADDQ    Y15, Y%d, Y%d", j, j)
+					w("\tVPMULLD   %d(%s), Y14, Y15", 512+off, fr)
+					w("\tVPADDD    Y15, Y%d, Y%d", perPass+j, perPass+j)
 				}
-				if first {
-					w("\tVPBROADCASTQ %d(SI), Y14", 8*i)
-					first = false
-				}
-				off := 8 * (4 + 4*b - i)
-				w("\tVPMULUDQ  %d(R8), Y14, Y15", off)
-				w("\tVPADDQ    Y15, Y%d, Y%d", j, j)
-				w("\tVPMULLD   %d(R8), Y14, Y15", 512+off)
-				w("\tVPADDD    Y15, Y%d, Y%d", perPass+j, perPass+j)
 			}
+		}
+		if len(ps) == 2 {
+			w("\tMOVQ      %s, SI", ps[1][0])
+			w("\tMOVQ      %s, R8", ps[1][1])
+			w("\tDECQ      CX")
+			w("\tJNZ       pass%d", b0)
 		}
 		w.join(perPass, b0, 14, 15)
 	}
