@@ -48,23 +48,6 @@ func bit(c []uint64, i int) uint64 { return c[i/64] >> (i % 64) & 1 }
 
 var sizes = []int{0, 1, 63, 64, 65, 1000}
 
-func TestTranspose64(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	var a, b [64]uint64
-	for i := range a {
-		a[i] = r.Uint64()
-	}
-	b = a
-	transpose64(&b)
-	for i := range 64 {
-		for j := range 64 {
-			if a[i]>>j&1 != b[j]>>i&1 {
-				t.Fatalf("entry (%d,%d) not transposed", i, j)
-			}
-		}
-	}
-}
-
 // TestColsToRows: colsToRows on both paths (AVX2 where the processor has it, and the
 // portable one), for row counts with and without whole pairs of words and ragged ends,
 // and fewer rows than the columns hold.
