@@ -172,6 +172,26 @@ func ConcatBits(w int, planes [][]uint64, ns []int) []uint64 {
 	return out
 }
 
+// ExtractBits sets out (Words(n) words) to bits [lo, lo+n) of x, bit lo at bit 0, word by
+// word (each output word from at most two input words, none past bit lo+n-1 of x), the
+// bits of out above n zero.
+func ExtractBits(out, x []uint64, lo, n int) {
+	if n <= 0 {
+		return
+	}
+	out = out[:Words(n)]
+	w0, s := lo/64, uint(lo%64)
+	last := (lo + n - 1) / 64 // the last word of x that holds a bit of the range
+	for w := range out {
+		v := x[w0+w] >> s
+		if s != 0 && w0+w+1 <= last {
+			v |= x[w0+w+1] << (64 - s)
+		}
+		out[w] = v
+	}
+	MaskTail(out, n)
+}
+
 // copyBits ORs the first n bits of src into dst starting at bit offset off (dst bits there
 // must be zero).
 func copyBits(dst []uint64, off int, src []uint64, n int) {

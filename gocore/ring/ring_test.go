@@ -292,3 +292,30 @@ func TestTranspose8x64(t *testing.T) {
 		}
 	}
 }
+
+func TestExtractBits(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	x := make([]uint64, 5)
+	for i := range x {
+		x[i] = r.Uint64()
+	}
+	for _, c := range []struct{ lo, n int }{{0, 1}, {0, 64}, {0, 320}, {5, 59}, {5, 60}, {63, 2}, {64, 64}, {70, 130}, {100, 220}, {319, 1}} {
+		out := make([]uint64, Words(c.n)+1)
+		for i := range out {
+			out[i] = ^uint64(0) // stale contents: every word of the range must be overwritten
+		}
+		ExtractBits(out, x, c.lo, c.n)
+		for k := range 64 * Words(c.n) {
+			want := uint64(0)
+			if k < c.n {
+				want = x[(c.lo+k)/64] >> ((c.lo + k) % 64) & 1
+			}
+			if got := out[k/64] >> (k % 64) & 1; got != want {
+				t.Fatalf("lo %d n %d: bit %d is %d, want %d", c.lo, c.n, k, got, want)
+			}
+		}
+		if out[Words(c.n)] != ^uint64(0) {
+			t.Fatalf("lo %d n %d: wrote past Words(n)", c.lo, c.n)
+		}
+	}
+}

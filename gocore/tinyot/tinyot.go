@@ -66,6 +66,7 @@ import (
 	"github.com/qmpc/qmpc/gocore/net"
 	"github.com/qmpc/qmpc/gocore/ot"
 	"github.com/qmpc/qmpc/gocore/prg"
+	"github.com/qmpc/qmpc/gocore/ring"
 )
 
 // Bits is one party's share of n authenticated bits x = x_0 xor x_1 (two-party TinyOT):
@@ -303,15 +304,7 @@ func (p *Party) And(x, y, a, b, c Bits) (Bits, error) {
 
 // sliceBits returns bits [lo, hi) of x, packed from bit 0 (the bits past hi - lo clear).
 func sliceBits(x []uint64, lo, hi int) []uint64 {
-	s := uint(lo % 64)
 	out := make([]uint64, words(hi-lo))
-	for w := range out {
-		d := lo/64 + w
-		out[w] = x[d] >> s
-		if s != 0 && d+1 < len(x) {
-			out[w] |= x[d+1] << (64 - s)
-		}
-	}
-	clearTail(out, hi-lo)
+	ring.ExtractBits(out, x, lo, hi-lo)
 	return out
 }

@@ -213,7 +213,7 @@ func buckets(perm []int, N, B, want int) (opened, keep, firsts, others []int) {
 
 // planeViews returns x's m planes of n bits each (plane j: bits [j*n, (j+1)*n)), for
 // reading only: the MACs and keys are views of x's, the bits too when n is a multiple of
-// 64, else shifted copies (planeBits).
+// 64, else shifted copies (ring.ExtractBits).
 func planeViews(x tinyot.Bits, m, n int) []tinyot.Bits {
 	y := make([]tinyot.Bits, m)
 	for j := range m {
@@ -223,28 +223,11 @@ func planeViews(x tinyot.Bits, m, n int) []tinyot.Bits {
 			bits = x.X[lo/64 : hi/64 : hi/64]
 		} else {
 			bits = make([]uint64, ring.Words(n))
-			planeBits(bits, x.X, lo, n)
+			ring.ExtractBits(bits, x.X, lo, n)
 		}
 		y[j] = tinyot.Bits{N: n, X: bits, M: x.M[lo:hi:hi], K: x.K[lo:hi:hi]}
 	}
 	return y
-}
-
-// planeBits sets out (ring.Words(n) words) to bits [lo, lo+n) of x (n >= 1), bit k at
-// bit k, word by word (each output word from at most two input words), the bits above n
-// zero.
-func planeBits(out, x []uint64, lo, n int) {
-	out = out[:ring.Words(n)]
-	w0, s := lo/64, uint(lo%64)
-	last := (lo + n - 1) / 64 // the last word of x that holds a bit of the plane
-	for w := range out {
-		v := x[w0+w] >> s
-		if s != 0 && w0+w+1 <= last {
-			v |= x[w0+w+1] << (64 - s)
-		}
-		out[w] = v
-	}
-	ring.MaskTail(out, n)
 }
 
 // edaBuckets splits a permutation of N*B + opened items into N buckets of B: bucket k is
@@ -540,7 +523,7 @@ func (s *otSource) openPlanes(x []tinyot.Bits) ([]uint64, int, error) {
 	}
 	out := make([]uint64, len(x)*W)
 	for j := range x {
-		planeBits(out[j*W:(j+1)*W], o, j*n, n)
+		ring.ExtractBits(out[j*W:(j+1)*W], o, j*n, n)
 	}
 	return out, W, nil
 }

@@ -68,7 +68,7 @@ func TestOTSourceEdaBits(t *testing.T) {
 	s[0].edaBitMin, s[1].edaBitMin = testEdaMin, testEdaMin
 	// (1, 8) and (70, 8) share one pool; 64 is the B2A length; (20000, 1) needs two
 	// refills of at most testEdaMin << edaBitMaxGrow (and, with one bit, no AND); (300, 5)
-	// checks 300 buckets, planes of bits not word-aligned (planeBits).
+	// checks 300 buckets, planes of bits not word-aligned (ring.ExtractBits).
 	for _, tc := range []struct{ n, m int }{{0, 3}, {1, 8}, {70, 8}, {5, 1}, {100, 64}, {20000, 1}, {300, 5}} {
 		var bin [2]*BShare
 		var arith [2]*AShare
