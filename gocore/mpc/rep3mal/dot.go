@@ -167,11 +167,9 @@ type dotShares struct {
 }
 
 // dotScratch holds the buffers of the dot records' shares, owned by the Protocol and
-// reused by every record and batch: L and R of shares (valid until the next record's
-// shares; the proof's sharesInto writes them into the bases instead), the claims'
-// per-column sums and the subset sums' nibbles and words.
+// reused by every record and batch: the claims' per-column sums and the subset sums'
+// nibbles and words (L and R go straight into the proof's bases, sharesInto).
 type dotScratch struct {
-	l, r       [2][]galois.Elem
 	tm, tp     []galois.Elem
 	unib, vnib [][galois.D]uint8
 	vbits      []uint64
@@ -226,21 +224,10 @@ func nibbleGroups(buf *[][galois.D]uint8, bits []uint64) [][galois.D]uint8 {
 	return *buf
 }
 
-// shares computes d's contribution with u (na bits words) and v (P elements, exceptional),
-// L and R in the buffers d.sc (nil: fresh ones).
-func (d *dotRecord) shares(uBits []uint64, v []galois.Elem) dotShares {
-	sc := d.sc
-	if sc == nil {
-		sc = &dotScratch{}
-	}
-	n := d.length()
-	s := dotShares{la: elems(&sc.l[0], n), lb: elems(&sc.l[1], n), ra: elems(&sc.r[0], n), rb: elems(&sc.r[1], n)}
-	d.sharesInto(&s, uBits, v)
-	return s
-}
-
-// sharesInto is shares with L and R written to s.la, s.lb, s.ra and s.rb (d.length()
-// entries each, zero on entry: the proof's bases), the claim shares set in s.
+// sharesInto computes d's contribution with u (na bits words) and v (P elements,
+// exceptional): L and R written to s.la, s.lb, s.ra and s.rb (d.length() entries each,
+// zero on entry: the proof's bases), the claim shares set in s; its other buffers come
+// from d.sc (nil: fresh ones).
 func (d *dotRecord) sharesInto(s *dotShares, uBits []uint64, v []galois.Elem) {
 	sc := d.sc
 	if sc == nil {

@@ -76,7 +76,7 @@ func dotCases(t testing.TB) []dotCase {
 	return out
 }
 
-// refShares is dotRecord.shares by the definitions (dot.go), element by element.
+// refShares is dotRecord.sharesInto by the definitions (dot.go), element by element.
 func refShares(d *dotRecord, uBits []uint64, v []galois.Elem) dotShares {
 	u := make([]galois.Elem, len(uBits))
 	for a, b := range uBits {
@@ -136,15 +136,25 @@ func refShares(d *dotRecord, uBits []uint64, v []galois.Elem) dotShares {
 	return s
 }
 
+// sharesOf is d.sharesInto with L and R in the buffers lr (grown and zeroed), as the
+// proof's bases hold them in finish.
+func sharesOf(d *dotRecord, u []uint64, v []galois.Elem, lr *[4][]galois.Elem) dotShares {
+	n := d.length()
+	s := dotShares{la: elems(&lr[0], n), lb: elems(&lr[1], n), ra: elems(&lr[2], n), rb: elems(&lr[3], n)}
+	d.sharesInto(&s, u, v)
+	return s
+}
+
 // TestDotShares: a dot record's L, R and claim shares equal their definitions for every
 // form (row pattern or not, partial groups of four, zero components).
 func TestDotShares(t *testing.T) {
 	for _, c := range dotCases(t) {
 		t.Run(c.name, func(t *testing.T) {
 			c.d.sc = &dotScratch{}
+			var lr [4][]galois.Elem
 			want := refShares(&c.d, c.u, c.v)
 			for rep := range 2 { // the second time on the used buffers
-				got := c.d.shares(c.u, c.v)
+				got := sharesOf(&c.d, c.u, c.v, &lr)
 				for name, p := range map[string][2][]galois.Elem{"la": {got.la, want.la}, "lb": {got.lb, want.lb}, "ra": {got.ra, want.ra}, "rb": {got.rb, want.rb}} {
 					if len(p[0]) != len(p[1]) {
 						t.Fatalf("rep %d: %s has %d entries, want %d", rep, name, len(p[0]), len(p[1]))
@@ -202,10 +212,11 @@ func BenchmarkDotShares(b *testing.B) {
 		for i := range v {
 			v[i] = galois.Exceptional(g)
 		}
+		var lr [4][]galois.Elem
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				d.shares(u, v)
+				sharesOf(&d, u, v, &lr)
 			}
 		})
 	}
