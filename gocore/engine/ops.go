@@ -32,7 +32,6 @@ type prepared struct {
 
 	xIdx, wIdx []int32 // gather maps for the input and the weights
 	bIdx       []int32 // bias broadcast
-	wZP        []uint64
 	counts     []int64
 	// poolInRange: a pool's input type lies inside its activation range, so the clamp
 	// after the average or maximum (which stays inside the inputs' range) is the identity.
@@ -205,7 +204,7 @@ func prepOp(g *model.Graph, oi int) (*prepared, error) {
 }
 
 // convIndex prepares the gather maps of a convolution or fully-connected layer from
-// p.conv: im2col (or depthwise windows), the weight layout and zero points, the bias
+// p.conv: im2col (or depthwise windows), the weight layout, the bias
 // broadcast.
 func (p *prepared) convIndex(op *model.Op) {
 	c := p.conv
@@ -224,21 +223,31 @@ func (p *prepared) convIndex(op *model.Op) {
 	case model.OpDepthwiseConv2D:
 		p.xIdx, p.wIdx = geo.depthwise(c.DepthMultiplier)
 	}
-	p.wZP = make([]uint64, len(p.wIdx))
-	for i := range p.wZP {
+	p.bIdx = make([]int32, nOut)
+	for i := range p.bIdx {
+		p.bIdx[i] = int32(i % c.OutC)
+	}
+}
+
+// gatheredWeightZP returns the negated weight zero point of every gathered weight
+// (element i of Gather(weights, p.wIdx)). It is made when a party first derives its
+// gathered weights (then cached with them), not kept in the compiled model: a depthwise
+// layer's wIdx has one entry per output and tap, and the protocols with GatherMulSum never
+// gather the weights (1.0_224's depthwise layers would hold about 230 MB of these).
+func (p *prepared) gatheredWeightZP(kind model.OpKind) []uint64 {
+	c := p.conv
+	zp := make([]uint64, len(p.wIdx))
+	for i := range zp {
 		var o int
-		switch op.Kind {
+		switch kind {
 		case model.OpDepthwiseConv2D:
 			o = (i / (c.KH * c.KW)) % c.OutC
 		default:
 			o = i % c.OutC
 		}
-		p.wZP[i] = mpc.Int(-int64(c.WeightZeroPoint[o]))
+		zp[i] = mpc.Int(-int64(c.WeightZeroPoint[o]))
 	}
-	p.bIdx = make([]int32, nOut)
-	for i := range p.bIdx {
-		p.bIdx[i] = int32(i % c.OutC)
-	}
+	return zp
 }
 
 // evalOp evaluates one op on shares and returns its output share.
@@ -354,7 +363,7 @@ func (e *Party) conv(op *model.Op, p *prepared, env map[int]mpc.AShare) (mpc.ASh
 func (e *Party) convAcc(op *model.Op, p *prepared, env map[int]mpc.AShare) (mpc.AShare, error) {
 	c := p.conv
 	// weights returns the (cached) weight share minus the weight zero points: gathered by
-	// p.wIdx and offset by p.wZP, or in the tensor's own layout offset by zpc.
+	// p.wIdx and offset by p.gatheredWeightZP, or in the tensor's own layout offset by zpc.
 	weights := func(gathered bool, zpc []uint64) mpc.AShare {
 		key := fmt.Sprintf("w%d", op.Inputs[1])
 		if !gathered {
@@ -363,7 +372,7 @@ func (e *Party) convAcc(op *model.Op, p *prepared, env map[int]mpc.AShare) (mpc.
 		w, ok := e.derived[key]
 		if !ok {
 			if gathered {
-				w = e.p.AddPublic(e.p.Gather(e.consts[op.Inputs[1]], p.wIdx), p.wZP)
+				w = e.p.AddPublic(e.p.Gather(e.consts[op.Inputs[1]], p.wIdx), p.gatheredWeightZP(op.Kind))
 			} else {
 				w = e.p.AddPublic(e.consts[op.Inputs[1]], zpc)
 			}
