@@ -1,10 +1,8 @@
 package tinyot
 
 import (
-	"runtime"
-	"unsafe"
-
 	"github.com/qmpc/qmpc/gocore/ot"
+	"github.com/qmpc/qmpc/gocore/pagebuf"
 )
 
 // batchScratch holds triplesBatch's large buffers between batches (session 14, issue
@@ -12,71 +10,24 @@ import (
 // bucket permutation and its labels, 214 bytes per leaky triple of the largest batch so
 // far (1.5 GB per party at spdz2k's batches of 2.4 M triples in buckets of 3), kept until
 // Release. Reuse is the point: a fresh buffer is zeroed by Go and faulted in page by page
-// on every batch. The buffers come from mapPages, which backs them with transparent huge
-// pages where the OS offers them (pages_linux.go; the bucket pass's random reads of lt
-// then stop missing the TLB), and with the Go heap elsewhere (pages_other.go).
+// on every batch. The buffers are pagebuf's, backed by transparent huge pages where the
+// OS offers them (the bucket pass's random reads of lt then stop missing the TLB), and by
+// the Go heap elsewhere.
 type batchScratch struct {
-	lt, v, perm, labels pages
+	lt, v, perm, labels pagebuf.Buffer
 	// cot holds the six Delta-COT outputs of a batch (MACs and keys of x, y and r, 96
 	// bytes per leaky triple and the KOS check's rows), written in place by the ot
 	// package's Into variants.
-	cot pages
+	cot pagebuf.Buffer
 }
 
-// pages is one reusable buffer: a mapping from mapPages grown (never shrunk) on demand.
-type pages struct{ m *mapping }
+func leakySlice(p *pagebuf.Buffer, n int) []leaky { return pagebuf.Slice[leaky](p, n) }
 
-// mapping is one buffer from mapPages. If its Party is dropped without Release, a runtime
-// cleanup unmaps it once the mapping is unreachable (memory outside the Go heap is not
-// collected otherwise); the slices triplesBatch views it through live only while the
-// Party does.
-type mapping struct {
-	mem     []byte
-	unmap   func()
-	cleanup runtime.Cleanup
-}
+func blockSlice(p *pagebuf.Buffer, n int) []ot.Block { return pagebuf.Slice[ot.Block](p, n) }
 
-// bytes returns n bytes of the buffer (contents left from earlier use; zero when new).
-func (p *pages) bytes(n int) []byte {
-	if p.m == nil || len(p.m.mem) < n {
-		p.release()
-		mem, unmap := mapPages(n)
-		p.m = &mapping{mem: mem, unmap: unmap}
-		if unmap != nil {
-			p.m.cleanup = runtime.AddCleanup(p.m, func(f func()) { f() }, unmap)
-		}
-	}
-	return p.m.mem[:n]
-}
+func int32Slice(p *pagebuf.Buffer, n int) []int32 { return pagebuf.Slice[int32](p, n) }
 
-// release gives the buffer back to the OS (or the Go heap).
-func (p *pages) release() {
-	if p.m != nil && p.m.unmap != nil {
-		p.m.cleanup.Stop()
-		p.m.unmap()
-	}
-	p.m = nil
-}
-
-// asSlice views b's first n*size(T) bytes as n values of T: T must hold no pointers (the
-// memory may not be Go's) and b must be aligned for T (mapPages' buffers are page
-// aligned, or 8-byte aligned on the heap).
-func asSlice[T any](b []byte, n int) []T {
-	if n == 0 {
-		return nil
-	}
-	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
-}
-
-func leakySlice(p *pages, n int) []leaky {
-	return asSlice[leaky](p.bytes(n*int(unsafe.Sizeof(leaky{}))), n)
-}
-
-func blockSlice(p *pages, n int) []ot.Block { return asSlice[ot.Block](p.bytes(16*n), n) }
-
-func int32Slice(p *pages, n int) []int32 { return asSlice[int32](p.bytes(4*n), n) }
-
-func uint16Slice(p *pages, n int) []uint16 { return asSlice[uint16](p.bytes(2*n), n) }
+func uint16Slice(p *pagebuf.Buffer, n int) []uint16 { return pagebuf.Slice[uint16](p, n) }
 
 // Release frees the buffers Party keeps between batches of Triples (214 bytes per leaky
 // triple of the largest batch so far, scratch.go). The next batch allocates them
@@ -84,7 +35,7 @@ func uint16Slice(p *pages, n int) []uint16 { return asSlice[uint16](p.bytes(2*n)
 // phase) calls it to give the memory back; Party works the same either way.
 func (p *Party) Release() {
 	s := &p.scratch
-	for _, b := range []*pages{&s.lt, &s.v, &s.perm, &s.labels, &s.cot} {
-		b.release()
+	for _, b := range []*pagebuf.Buffer{&s.lt, &s.v, &s.perm, &s.labels, &s.cot} {
+		b.Release()
 	}
 }

@@ -1,18 +1,21 @@
 //go:build linux
 
-package tinyot
+package pagebuf
 
 import "golang.org/x/sys/unix"
 
 // hugePage is the size of a transparent huge page on linux/amd64 (and the usual arm64).
 const hugePage = 2 << 20
 
-// mapPages returns n bytes of fresh zero memory and the function that frees it: an
-// anonymous private mapping rounded up to whole huge pages, with MADV_HUGEPAGE so the
+// mapPages returns n bytes of fresh zero memory (its capacity: the whole mapping) and
+// the function that frees it: an anonymous private mapping rounded up to whole huge pages, with MADV_HUGEPAGE so the
 // kernel backs it with 2 MB pages when transparent huge pages are "madvise" or "always"
-// (one TLB entry per 2 MB instead of per 4 KB: the bucket pass's random reads of the
-// leaky triples stop missing the TLB). If the mapping fails it falls back to the Go heap.
+// (one page fault and one TLB entry per 2 MB instead of per 4 KB). If the mapping fails
+// it falls back to the Go heap (nil unmap).
 func mapPages(n int) ([]byte, func()) {
+	if n == 0 {
+		return nil, nil
+	}
 	size := (n + hugePage - 1) &^ (hugePage - 1)
 	mem, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {

@@ -1,6 +1,6 @@
 //go:build linux
 
-package tinyot
+package pagebuf
 
 import (
 	"fmt"
@@ -21,20 +21,20 @@ func mapped(t *testing.T, addr uintptr) bool {
 	return strings.Contains(string(b), fmt.Sprintf("\n%x-", addr)) || strings.HasPrefix(string(b), fmt.Sprintf("%x-", addr))
 }
 
-// TestPagesRelease: a buffer's mapping is unmapped by release, and by the runtime cleanup
-// when its holder is dropped without release (a Party dropped without Release).
-func TestPagesRelease(t *testing.T) {
-	var p pages
-	addr := uintptr(unsafe.Pointer(&p.bytes(3 << 20)[0]))
+// TestRelease: a buffer's mapping is unmapped by release, and by the runtime cleanup
+// when its holder is dropped without release (a party dropped without releasing its buffers).
+func TestRelease(t *testing.T) {
+	var p Buffer
+	addr := uintptr(unsafe.Pointer(&p.Bytes(3 << 20)[0]))
 	if !mapped(t, addr) {
 		t.Fatalf("mapping at %x not listed", addr)
 	}
-	p.release()
+	p.Release()
 	if mapped(t, addr) {
 		t.Fatalf("mapping at %x still listed after release", addr)
 	}
-	q := &pages{}
-	addr = uintptr(unsafe.Pointer(&q.bytes(3 << 20)[0]))
+	q := &Buffer{}
+	addr = uintptr(unsafe.Pointer(&q.Bytes(3 << 20)[0]))
 	q = nil
 	for i := 0; i < 50 && mapped(t, addr); i++ {
 		runtime.GC()

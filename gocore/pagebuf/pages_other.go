@@ -1,6 +1,6 @@
 //go:build !linux
 
-package tinyot
+package pagebuf
 
 // mapPages returns n bytes of fresh zero memory from the Go heap (huge pages are linux
 // only, pages_linux.go); the garbage collector frees it.
