@@ -7,7 +7,8 @@ import (
 )
 
 // TestMaskSlab: the slab's buffers do not overlap until a reset (sizes below, at and
-// above a chunk), have their requested length and capacity, and the recorder starts the
+// above a chunk), have their requested length and capacity, a reset joins the chunks into
+// one that holds the next round's buffers, and the recorder starts the
 // slab over only when no recorded product (or pending mask) can still hold its words.
 func TestMaskSlab(t *testing.T) {
 	var s maskSlab
@@ -31,10 +32,16 @@ func TestMaskSlab(t *testing.T) {
 				}
 			}
 		}
-		chunks := len(s.chunks)
+		chunks, words := len(s.chunks), 0
+		for i := range s.chunks {
+			words += s.chunks[i].Cap() / 8
+		}
 		s.reset()
-		if round == 1 && chunks != len(s.chunks) {
-			t.Fatalf("the second round grew the slab")
+		if round == 1 && chunks != 1 {
+			t.Fatalf("the second round took %d chunks, want 1", chunks)
+		}
+		if len(s.chunks) != 1 || s.chunks[0].Cap()/8 != words {
+			t.Fatalf("round %d: reset left %d chunks (first of %d bytes), want one of %d words", round, len(s.chunks), s.chunks[0].Cap(), words)
 		}
 	}
 	r := newRecorder()

@@ -3,6 +3,9 @@ package rep3mal
 import (
 	"runtime"
 	"sync"
+	"unsafe"
+
+	"github.com/qmpc/qmpc/gocore/pagebuf"
 )
 
 // parallel splits [0, n) into at most GOMAXPROCS contiguous ranges of at least grain
@@ -32,9 +35,12 @@ func parallel[T any](n, grain int, f func(lo, hi int) T) []T {
 
 // arena keeps a party's large proof vectors from one check batch to the next (they are
 // dropped when the batch's proof ends), so that a batch neither allocates nor faults in
-// tens of MB afresh. Not safe for concurrent use; reset before each batch.
+// tens of MB afresh. Its buffers are outside the Go heap (pagebuf: huge pages where the OS
+// offers them; E must hold no pointers), so that they neither count towards the heap the
+// garbage collector paces itself by nor are first touched 4 KB at a time. Not safe for
+// concurrent use; reset before each batch.
 type arena[E any] struct {
-	bufs [][]E
+	bufs []pagebuf.Buffer
 	used int
 }
 
@@ -49,16 +55,18 @@ func (a *arena[E]) get(n, c int) []E {
 }
 
 // getDirty is get without the zeroing: the slice holds an earlier batch's values, for a
-// caller that writes every entry.
+// caller that writes every entry. A buffer too small for c is replaced by one of at least
+// twice its size (pages of a mapping never written cost nothing; a new mapping is faulted
+// in again), so that batches of growing sizes map a slot O(log) times.
 func (a *arena[E]) getDirty(n, c int) []E {
 	if a.used == len(a.bufs) {
-		a.bufs = append(a.bufs, nil)
+		a.bufs = append(a.bufs, pagebuf.Buffer{})
 	}
-	b := a.bufs[a.used]
-	if cap(b) < c {
-		b = make([]E, c)
-		a.bufs[a.used] = b
+	b := &a.bufs[a.used]
+	var e E
+	if need := c * int(unsafe.Sizeof(e)); b.Cap() < need {
+		b.Bytes(max(need, 2*b.Cap()))
 	}
 	a.used++
-	return b[:n]
+	return pagebuf.Slice[E](b, c)[:n]
 }
