@@ -7,8 +7,8 @@
 // 4 KB), and it counts towards the heap the garbage collector paces itself by (a larger
 // heap goal, more memory first touched). A Buffer is an anonymous mapping instead
 // (pages_linux.go: one fault per 2 MB with transparent huge pages in "madvise" or "always"
-// mode, and fewer TLB misses on random reads); on other systems it is a heap slice
-// (pages_other.go).
+// mode, and fewer TLB misses on random reads); a buffer of at most one huge page, or on
+// other systems any buffer, is a heap slice (pages_other.go).
 //
 // The memory is not scanned by the garbage collector: only types without pointers may be
 // placed in it (Slice). A Buffer's mapping is unmapped by Release, or by a runtime cleanup

@@ -7,14 +7,20 @@ import "golang.org/x/sys/unix"
 // hugePage is the size of a transparent huge page on linux/amd64 (and the usual arm64).
 const hugePage = 2 << 20
 
+// maxHeap is the largest size taken from the Go heap instead of a mapping. The first
+// touch of a huge page clears all of its 2 MB, which a small buffer of a short-lived
+// party (tests make thousands) would pay in full; the Go heap faults in and reuses only
+// what is used.
+const maxHeap = hugePage
+
 // mapPages returns n bytes of fresh zero memory (its capacity: the whole mapping) and
-// the function that frees it: an anonymous private mapping rounded up to whole huge pages, with MADV_HUGEPAGE so the
-// kernel backs it with 2 MB pages when transparent huge pages are "madvise" or "always"
+// the function that frees it: an anonymous private mapping rounded up to whole huge
+// pages, with MADV_HUGEPAGE so the kernel backs it with 2 MB pages when transparent huge pages are "madvise" or "always"
 // (one page fault and one TLB entry per 2 MB instead of per 4 KB). If the mapping fails
-// it falls back to the Go heap (nil unmap).
+// it falls back to the Go heap (nil unmap), as it does for at most maxHeap bytes.
 func mapPages(n int) ([]byte, func()) {
-	if n == 0 {
-		return nil, nil
+	if n <= maxHeap {
+		return make([]byte, n), nil
 	}
 	size := (n + hugePage - 1) &^ (hugePage - 1)
 	mem, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
