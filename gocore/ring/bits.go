@@ -72,9 +72,19 @@ func ToPlanes(vals []uint64, w int) []uint64 {
 	if w < 0 || w > 64 {
 		panic(fmt.Sprintf("ring.ToPlanes: width %d", w))
 	}
+	out := make([]uint64, w*Words(len(vals)))
+	ToPlanesTo(out, vals, w)
+	return out
+}
+
+// ToPlanesTo is ToPlanes into out (w*Words(len(vals)) words, every one written: its
+// earlier contents do not matter).
+func ToPlanesTo(out, vals []uint64, w int) {
 	n := len(vals)
 	nw := Words(n)
-	out := make([]uint64, w*nw)
+	if w < 0 || w > 64 || len(out) != w*nw {
+		panic(fmt.Sprintf("ring.ToPlanesTo: %d words for n=%d w=%d", len(out), n, w))
+	}
 	var blk [64]uint64
 	var buf [64][tile]uint64
 	for b0 := 0; b0 < nw; b0 += tile {
@@ -93,7 +103,6 @@ func ToPlanes(vals []uint64, w int) []uint64 {
 			copy(out[j*nw+b0:j*nw+b0+nb], buf[j][:nb])
 		}
 	}
-	return out
 }
 
 // FromPlanes is the inverse of ToPlanes: it returns the n w-bit values held in planes

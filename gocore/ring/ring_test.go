@@ -117,6 +117,14 @@ func TestPlanes(t *testing.T) {
 					}
 				}
 			}
+			// ToPlanesTo writes every word, whatever out held before.
+			stale := randVec(r, len(p))
+			ToPlanesTo(stale, v, w)
+			for i := range p {
+				if stale[i] != p[i] {
+					t.Fatalf("n=%d w=%d: ToPlanesTo word %d = %x over stale contents, want %x", n, w, i, stale[i], p[i])
+				}
+			}
 			back := FromPlanes(p, n, w)
 			for i := range v {
 				want := v[i]

@@ -110,7 +110,7 @@ func (p *Protocol) andReport(xs, ys []pair, perPair bool) (za, zb []uint64, err 
 		total += len(x.a)
 	}
 	z := make([]uint64, total)
-	next, prev := p.andMasks(total)
+	next, prev := p.productMasks(total)
 	off := 0
 	for k, x := range xs {
 		y := ys[k]

@@ -69,6 +69,8 @@ func (p *Protocol) SetAdderB2A(minWidth int) { p.adderB2A = minWidth }
 // where R_2's or R_1's component is zero (nothing here modifies a slice once made, so an
 // Observer may keep any of them), and B = C << 1 is read as C's planes one lower.
 func (p *Protocol) b2aAdder(s *BShare) (*AShare, error) {
+	p.hold(true) // the vectors below (not y, which is sent) are the Observer's scratch
+	defer p.hold(false)
 	n, w := s.n, s.w
 	nw := ring.Words(n)
 	l := adderPlanes * nw
@@ -78,9 +80,11 @@ func (p *Protocol) b2aAdder(s *BShare) (*AShare, error) {
 	// kept, r_0 is dropped (its two drawers, parties 0 and 2, advance their stream alike).
 	r := p.Rand(n)
 	negPlanes := func(v []uint64) []uint64 {
-		neg := make([]uint64, n)
-		ring.Sub(neg, neg, v)
-		return ring.ToPlanes(neg, adderPlanes)
+		neg := p.scratch(n)
+		ring.Sub(neg, p.zeroWords(n), v)
+		planes := p.scratch(l)
+		ring.ToPlanesTo(planes, neg, adderPlanes)
+		return planes
 	}
 	var r1, r2 pair // this party's components of -r_1 and -r_2 (nil: zero)
 	switch p.id {
@@ -94,9 +98,10 @@ func (p *Protocol) b2aAdder(s *BShare) (*AShare, error) {
 	// U = X ^ R_1, X being x zero-extended to 64 planes.
 	xw := w * nw
 	extend := func(x, r []uint64) []uint64 {
-		u := make([]uint64, l)
+		u := p.scratch(l)
 		if r == nil {
 			copy(u, x[:xw])
+			clear(u[xw:])
 			return u
 		}
 		ring.Xor(u[:xw], x[:xw], r[:xw])
@@ -105,7 +110,6 @@ func (p *Protocol) b2aAdder(s *BShare) (*AShare, error) {
 	}
 	u := pair{extend(s.a, r1.a), extend(s.b, r1.b)}
 	// V = R_1 ^ R_2: in each component at most one of the two is nonzero (see the switch).
-	var zero []uint64
 	either := func(r1, r2 []uint64) []uint64 {
 		switch {
 		case r1 != nil:
@@ -113,10 +117,7 @@ func (p *Protocol) b2aAdder(s *BShare) (*AShare, error) {
 		case r2 != nil:
 			return r2[:m]
 		}
-		if zero == nil {
-			zero = make([]uint64, m)
-		}
-		return zero
+		return p.zeroWords(m)
 	}
 	v := pair{either(r1.a, r2.a), either(r1.b, r2.b)}
 	// Full-adder layer: S = U ^ R_2, C = (U & V) ^ R_1 on the planes below the top.
@@ -128,7 +129,7 @@ func (p *Protocol) b2aAdder(s *BShare) (*AShare, error) {
 		if r == nil {
 			return x
 		}
-		d := make([]uint64, k)
+		d := p.scratch(k)
 		ring.Xor(d, x, r[:k])
 		return d
 	}
@@ -145,7 +146,7 @@ func (p *Protocol) b2aAdder(s *BShare) (*AShare, error) {
 	copy(plane(y.a, 0), plane(a.a, 0))
 	copy(plane(y.b, 0), plane(a.b, 0))
 	k := pair{make([]uint64, nw), make([]uint64, nw)}
-	gh := make([]uint64, 4*(adderPlanes-3)*nw)
+	gh := p.scratch(4 * (adderPlanes - 3) * nw) // every plane written by xor before use
 	for j := 1; j < adderPlanes-1; j++ {
 		aj, bj := pair{plane(a.a, j), plane(a.b, j)}, pair{plane(c.a, j-1), plane(c.b, j-1)}
 		g, h := aj, bj // k_1 = 0

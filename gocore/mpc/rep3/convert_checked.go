@@ -63,17 +63,13 @@ func (p *Protocol) a2bCheckedOperands(s *AShare, w int) (sum, carry *BShare, err
 	// In each component one X_j is nonzero (j = id in the first, id+1 in the second), so
 	// U = X_0 ^ X_1, V = X_1 ^ X_2 and X_1 are that component's planes or zero: no XOR,
 	// and U, V share the planes of sum (nothing modifies a share once made).
-	var zero []uint64
 	comp := func(c []uint64, j int, in ...int) []uint64 {
 		for _, k := range in {
 			if k == j {
 				return c[:m]
 			}
 		}
-		if zero == nil {
-			zero = make([]uint64, m)
-		}
-		return zero
+		return p.zeroWords(m)
 	}
 	ja, jb := p.id, (p.id+1)%3
 	u := pair{comp(own, ja, 0, 1), comp(nxt, jb, 0, 1)}

@@ -56,10 +56,14 @@ type MaskObserver interface {
 	ProductMasks(next, prev []uint64)
 }
 
-// productMasks returns buffers for an arithmetic product's zero-share words if the
-// Observer wants them (nil, nil otherwise).
+// productMasks returns buffers for a product's zero-share words if the Observer wants
+// them (nil, nil otherwise): the Observer's own if it supplies them (MaskBuffers), else
+// new ones. The caller writes every word before reporting them.
 func (p *Protocol) productMasks(n int) (next, prev []uint64) {
-	if _, ok := p.obs.(MaskObserver); ok {
+	switch o := p.obs.(type) {
+	case MaskBuffers:
+		return o.MaskBuffers(n)
+	case MaskObserver:
 		return make([]uint64, n), make([]uint64, n)
 	}
 	return nil, nil

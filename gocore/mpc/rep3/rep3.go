@@ -100,6 +100,7 @@ type Protocol struct {
 	obs        Observer // nil, or a checked variant's observer (observe.go)
 	eager      bool     // reshare products at once (Unobserved views: their callers read components)
 	adderB2A   int      // checked B2A by ABY3's adder for widths >= adderB2A (0: never; SetAdderB2A)
+	zeros      []uint64 // zeroWords' words (read only)
 }
 
 var _ mpc.Protocol = (*Protocol)(nil)

@@ -142,9 +142,17 @@ func (z *zeroTest) add(xor bool, va, vb []uint64) {
 func (p *Protocol) check() error {
 	r := p.rec
 	r.checking = true
-	defer func() { r.checking = false }()
 	prods := r.products
 	r.products, r.words = nil, 0
+	defer func() {
+		r.checking = false
+		// The next batch records into prods' array, cleared: no stale reference keeps a
+		// checked batch's operands alive.
+		if r.products == nil {
+			clear(prods)
+			r.products = prods[:0]
+		}
+	}()
 	var arith, bin, other, proved, ands []product
 	var dots []dotRecord
 	var nArith, nBin int

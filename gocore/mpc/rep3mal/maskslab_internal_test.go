@@ -8,8 +8,9 @@ import (
 
 // TestMaskSlab: the slab's buffers do not overlap until a reset (sizes below, at and
 // above a chunk), have their requested length and capacity, a reset joins the chunks into
-// one that holds the next round's buffers, and the recorder starts the
-// slab over only when no recorded product (or pending mask) can still hold its words.
+// one that holds the next round's buffers, and the recorder starts the slab over only
+// when no recorded product (or pending mask) and no conversion holding scratch words can
+// still use its words.
 func TestMaskSlab(t *testing.T) {
 	var s maskSlab
 	sizes := []int{5, maskChunkWords - 3, 7, maskChunkWords + 1, 1, maskChunkWords, 0, 64}
@@ -58,5 +59,25 @@ func TestMaskSlab(t *testing.T) {
 	r.products = nil
 	if n3, _ := r.MaskBuffers(4); &n3[0] != &next[0] {
 		t.Fatal("the slab did not start over with nothing recorded")
+	}
+	// A conversion holding scratch words: a check from inside it (nothing recorded
+	// afterwards) must not hand its words out again until it lets go.
+	r.products = nil
+	r.Hold(true)
+	u := r.Scratch(4)
+	for _, take := range []func() []uint64{
+		func() []uint64 { n, _ := r.MaskBuffers(4); return n },
+		func() []uint64 { return r.Scratch(4) },
+	} {
+		if b := take(); &b[0] == &u[0] {
+			t.Fatal("held scratch words were handed out again")
+		}
+	}
+	r.Hold(false)
+	if r.held != 0 {
+		t.Fatalf("held %d after Hold(false)", r.held)
+	}
+	if b := r.Scratch(4); &b[0] != &u[0] {
+		t.Fatal("the slab did not start over after the hold")
 	}
 }

@@ -184,9 +184,10 @@
 // compression steps are sums of independent parts, split among GOMAXPROCS goroutines of
 // the party (parallel.go) and added in a fixed order; the proofs' large vectors come from
 // per-party arenas reused by every batch (held for the party's lifetime: about the
-// largest batch's bases), and the AND rounds' mask words from a slab reused likewise
-// (maskslab.go, through rep3.MaskBuffers). The galois kernels have AVX-512 forms and, for processors with
-// AVX2 only, four-lane forms (the prover's lift and the grid claims sum four points or
+// largest batch's bases), and the products' mask words and the B2A adders' vectors from
+// a slab reused likewise (maskslab.go, through rep3.MaskBuffers and rep3.Scratch); both
+// are outside the Go heap (pagebuf). The galois kernels have AVX-512 forms and, for
+// processors with AVX2 only, four-lane forms (the prover's lift and the grid claims sum four points or
 // blocks that share psi in the lanes of one register: galois.AddSubsetSums4).
 package rep3mal
 
@@ -394,7 +395,8 @@ type recorder struct {
 	importSend, importRecv hash.Hash
 	checking               bool
 	masks                  [2][]uint64 // from ProductMasks, for the next Product
-	slab                   maskSlab    // the AND products' mask words (maskslab.go)
+	slab                   maskSlab    // the products' mask words and the conversions' scratch (maskslab.go)
+	held                   int         // conversions holding scratch words (rep3.Scratch)
 }
 
 func newRecorder() *recorder {
