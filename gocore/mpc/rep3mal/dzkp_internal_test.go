@@ -150,6 +150,14 @@ func TestLiftKernels(t *testing.T) {
 // bucket-verified triples and the sacrifice (false). For tests.
 func SetProofs(p mpc.Protocol, on bool) { p.(*Protocol).proofs = on }
 
+// PoisonSlab makes p (a rep3-mal party) hand out its slab's words (masks and scratch)
+// filled with words that depend on the party and the position, as stale contents would
+// be. For tests.
+func PoisonSlab(p mpc.Protocol) {
+	q := p.(*Protocol)
+	q.rec.poison = 0x9e3779b97f4a7c15 * uint64(q.ID()+1)
+}
+
 // SetAdderB2A sets the least width of B2A by ABY3's adder for p (a rep3-mal party; 0: the
 // products of rep3/convert_checked.go for every width). For tests.
 func SetAdderB2A(p mpc.Protocol, minWidth int) { p.(*Protocol).Protocol.SetAdderB2A(minWidth) }

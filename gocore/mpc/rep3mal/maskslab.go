@@ -67,13 +67,24 @@ func (s *maskSlab) take(n int) []uint64 {
 // MaskBuffers supplies rep3's products' mask buffers from the slab (rep3.MaskBuffers).
 func (r *recorder) MaskBuffers(n int) (next, prev []uint64) {
 	r.startOver()
-	return r.slab.take(n), r.slab.take(n)
+	return r.stale(r.slab.take(n)), r.stale(r.slab.take(n))
 }
 
 // Scratch supplies a checked conversion's vectors from the slab (rep3.Scratch).
 func (r *recorder) Scratch(n int) []uint64 {
 	r.startOver()
-	return r.slab.take(n)
+	return r.stale(r.slab.take(n))
+}
+
+// stale fills b with words that differ between the parties if r.poison is set (tests:
+// rep3 must write every word it takes before reading it, whatever the slab held).
+func (r *recorder) stale(b []uint64) []uint64 {
+	if r.poison != 0 {
+		for i := range b {
+			b[i] = r.poison * uint64(i+1)
+		}
+	}
+	return b
 }
 
 // Hold keeps the slab from starting over while a conversion uses its scratch words

@@ -397,6 +397,7 @@ type recorder struct {
 	masks                  [2][]uint64 // from ProductMasks, for the next Product
 	slab                   maskSlab    // the products' mask words and the conversions' scratch (maskslab.go)
 	held                   int         // conversions holding scratch words (rep3.Scratch)
+	poison                 uint64      // nonzero: the slab's words are handed out filled (tests)
 }
 
 func newRecorder() *recorder {
