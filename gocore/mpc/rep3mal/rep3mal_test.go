@@ -131,7 +131,9 @@ func run(party int, t net.Tamper) (out []uint64, err error, fired bool, sizes [3
 // message's bytes are word 0's).
 func words(size int) int { return max((size+7)/8, 1) }
 
-func TestCircuitBitExact(t *testing.T) {
+// rep3Output is the circuit's output under rep3 (the semi-honest protocol).
+func rep3Output(t *testing.T) []uint64 {
+	t.Helper()
 	var want []uint64
 	err := local.Run("rep3", 3, func(p mpc.Protocol) error {
 		o, err := circuit(p)
@@ -143,6 +145,11 @@ func TestCircuitBitExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return want
+}
+
+func TestCircuitBitExact(t *testing.T) {
+	want := rep3Output(t)
 	got, err, _, sizes := run(-1, net.Tamper{})
 	if err != nil {
 		t.Fatal(err)
@@ -158,17 +165,7 @@ func TestCircuitBitExact(t *testing.T) {
 // values, different at each party: rep3 writes every mask and scratch word it takes
 // before reading it.
 func TestStaleSlabBitExact(t *testing.T) {
-	var want []uint64
-	err := local.Run("rep3", 3, func(p mpc.Protocol) error {
-		o, err := circuit(p)
-		if p.ID() == 0 {
-			want = o
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := rep3Output(t)
 	var got [3][]uint64
 	errs, _ := runParties(t, true, -1, net.Tamper{}, func(p mpc.Protocol) error {
 		rep3mal.PoisonSlab(p)
