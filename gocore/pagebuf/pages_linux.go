@@ -7,6 +7,10 @@ import "golang.org/x/sys/unix"
 // hugePage is the size of a transparent huge page on linux/amd64 (and the usual arm64).
 const hugePage = 2 << 20
 
+// Lazy reports whether the pages of a mapped Buffer that are never written cost no
+// memory (only address space), so that a Buffer may be sized generously.
+const Lazy = true
+
 // maxHeap is the largest size taken from the Go heap instead of a mapping. The first
 // touch of a huge page clears all of its 2 MB, which a small buffer of a short-lived
 // party (tests make thousands) would pay in full; the Go heap faults in and reuses only

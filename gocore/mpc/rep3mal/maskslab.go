@@ -23,8 +23,14 @@ type maskSlab struct {
 
 // maskChunkWords is the least size of a slab chunk (2 MB; a chunk is at least as large as
 // the request it is added for and as all earlier chunks together, so that a slab of k
-// chunks has grown by doubling).
-const maskChunkWords = 1 << 18
+// chunks has grown by doubling), and firstChunkWords that of the first where unwritten
+// pages cost nothing (pagebuf.Lazy: 64 MB of address space, more than MobileNetV1
+// 0.25_128's batches write, so that its slab never grows nor is joined and faulted in
+// again).
+const (
+	maskChunkWords  = 1 << 18
+	firstChunkWords = 1 << 23
+)
 
 // reset makes every chunk free again: the caller no longer needs any words handed out.
 // A slab of several chunks becomes one chunk of their total size, so that the next
@@ -58,6 +64,9 @@ func (s *maskSlab) take(n int) []uint64 {
 	words := 0 // a new chunk is at least as large as all others together
 	for i := range s.chunks {
 		words += s.chunks[i].Cap() / 8
+	}
+	if words == 0 && pagebuf.Lazy {
+		words = firstChunkWords
 	}
 	s.chunks = append(s.chunks, pagebuf.Buffer{})
 	s.used = n
