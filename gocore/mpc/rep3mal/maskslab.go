@@ -11,10 +11,9 @@ import (
 // has been checked, so that the AND rounds (the adders' 62 rounds per B2A, the
 // comparisons' and A2B's rounds), the arithmetic products and the adders neither allocate
 // nor clear these words. It holds about the largest batch's words for the party's
-// lifetime, outside the Go heap
-// (pagebuf: 2 MB huge pages where the OS offers them, so that the chunks neither count
-// towards the heap the garbage collector paces itself by nor are first touched 4 KB at a
-// time).
+// lifetime, outside the Go heap (pagebuf: 2 MB huge pages where the OS offers them, so
+// that the chunks neither count towards the heap the garbage collector paces itself by
+// nor are first touched 4 KB at a time).
 type maskSlab struct {
 	chunks []pagebuf.Buffer
 	cur    int // the chunk taken from
