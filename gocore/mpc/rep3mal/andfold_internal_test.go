@@ -76,3 +76,90 @@ func TestAndFinishFold(t *testing.T) {
 		}
 	}
 }
+
+// andBenchProducts are AND words for the benchmarks: n words in products of 1000 words,
+// random, with x^B zero in every third product (rep3's known-zero components).
+func andBenchProducts(n int) []product {
+	g := prg.New(prg.Key{21})
+	var ands []product
+	for i := 0; n > 0; i++ {
+		k := min(n, 1000)
+		n -= k
+		xb := g.Uint64s(k)
+		if i%3 == 0 {
+			xb = make([]uint64, k)
+		}
+		ands = append(ands, product{x: rep3.Pair{A: g.Uint64s(k), B: xb}, y: rep3.Pair{A: g.Uint64s(k), B: g.Uint64s(k)},
+			z: rep3.Pair{A: g.Uint64s(k), B: g.Uint64s(k)}, next: g.Uint64s(k), prev: g.Uint64s(k)})
+	}
+	return ands
+}
+
+// BenchmarkAndProof: the AND proof's local work for 2^18 AND words: the lift
+// (newAndStatement), the fold at the lift's coin (finish), and the halvings' values and
+// folds down to length 1.
+func BenchmarkAndProof(b *testing.B) {
+	ands := andBenchProducts(1 << 18)
+	var ar arena[galois.F64]
+	b.Run("lift", func(b *testing.B) {
+		for b.Loop() {
+			newAndStatement(ands, prg.New(prg.Key{12}), &ar)
+		}
+	})
+	st := newAndStatement(ands, prg.New(prg.Key{12}), &ar)
+	off := make([]uint64, len(st.lift.offGrid))
+	b.Run("finish", func(b *testing.B) {
+		for b.Loop() {
+			ar.reset()
+			st.finish(off, off, prg.New(prg.Key{13}))
+		}
+	})
+	b.Run("halvings", func(b *testing.B) {
+		a := gfAlg{}
+		r := galois.F64(0x1234567890abcdef)
+		for b.Loop() {
+			b.StopTimer()
+			ar.reset()
+			z := st.finish(off, off, prg.New(prg.Key{13})).bases
+			b.StartTimer()
+			for len(z.a) > 1 {
+				z.padTo(2)
+				a.halves(z)
+				a.halve(z, &r)
+			}
+		}
+	})
+}
+
+// BenchmarkAndLiftKernel: the lift's extension and products of four block positions
+// (andLiftExt, 665 points), with each kernel.
+func BenchmarkAndLiftKernel(b *testing.B) {
+	g := prg.New(prg.Key{5})
+	z := newLift(andLiftVars)
+	prog := andLiftProgram(z)
+	ext := new([andLiftEntries][4][4]uint64)
+	for l := range z.grid {
+		for c := range 4 {
+			copy(ext[l][c][:], g.Uint64s(4))
+		}
+	}
+	acc := make([][2]uint64, z.points)
+	var psi [4]uint64
+	copy(psi[:], g.Uint64s(4))
+	savedV, savedX := hasAndLiftV, hasAndLiftAsm
+	defer func() { hasAndLiftV, hasAndLiftAsm = savedV, savedX }()
+	for _, mode := range []struct {
+		name string
+		v, x bool
+	}{{"go", false, false}, {"xmm", false, true}, {"ymm", true, true}} {
+		if mode.v && !savedV || mode.x && !savedX {
+			continue
+		}
+		b.Run(mode.name, func(b *testing.B) {
+			hasAndLiftV, hasAndLiftAsm = mode.v, mode.x
+			for b.Loop() {
+				andLiftExt(ext, prog, acc, &psi)
+			}
+		})
+	}
+}

@@ -179,6 +179,7 @@ type andStatement struct {
 	start    []int
 	psi      []galois.F64 // per block position t
 	lift     *zkLift
+	prog     [][4]int32   // the lift's program (andLiftProgram)
 	off      []uint64     // the prover's values off the grid
 	cgm, cgp []galois.F64 // the grid claims' shares c_l (V-, V+)
 	arena    *arena[galois.F64]
@@ -196,7 +197,8 @@ type andBlock struct {
 // newAndStatement draws psi from the batch coin g for the AND words of ands and computes
 // the lift's message and the grid claims.
 func newAndStatement(ands []product, g *prg.PRG, ar *arena[galois.F64]) *andStatement {
-	st := &andStatement{ands: ands, start: make([]int, len(ands)), lift: newLift(andLiftVars), arena: ar}
+	lift := newLift(andLiftVars)
+	st := &andStatement{ands: ands, start: make([]int, len(ands)), lift: lift, prog: andLiftProgram(lift), arena: ar}
 	for i, pr := range ands {
 		st.start[i] = st.n
 		st.n += len(pr.z.B)
@@ -260,13 +262,9 @@ func (st *andStatement) liftValues() {
 	lift := st.lift
 	G, m := lift.grid, st.m
 	type sums struct{ off, cm, cp []galois.F64 }
-	slot := make([]int, lift.points) // point q -> its index in offGrid
-	for i, q := range lift.offGrid {
-		slot[q] = i
-	}
 	parts := parallel((m+3)/4, 8, func(lo, hi int) sums {
-		ext := make([][4][4]uint64, lift.points)  // per point: x^A, x^B, y^A ^ y^B, y^A
-		acc := make([][2]uint64, len(lift.diffs)) // per diff, unreduced
+		ext := new([andLiftEntries][4][4]uint64) // per grid point: x^A, x^B, y^A ^ y^B, y^A; scratch
+		acc := make([][2]uint64, lift.points)    // per point, unreduced
 		accM, accP := galois.NewF64Acc(G), galois.NewF64Acc(G)
 		var b andBlock
 		for t0 := 4 * lo; t0 < min(4*hi, m); t0 += 4 {
@@ -274,8 +272,8 @@ func (st *andStatement) liftValues() {
 			for dt := range 4 {
 				t := t0 + dt
 				if t >= m {
-					for _, q := range lift.gridPt {
-						e := &ext[q]
+					for l := range G {
+						e := &ext[l]
 						e[0][dt], e[1][dt], e[2][dt], e[3][dt] = 0, 0, 0, 0
 					}
 					continue
@@ -283,8 +281,8 @@ func (st *andStatement) liftValues() {
 				st.block(t, &b, true)
 				xa, xb, ya, yb := &b.x[0], &b.x[1], &b.x[2], &b.x[3]
 				var za, zb uint64
-				for l, q := range lift.gridPt {
-					e := &ext[q]
+				for l := range G {
+					e := &ext[l]
 					e[0][dt], e[1][dt], e[2][dt], e[3][dt] = xa[l], xb[l], ya[l]^yb[l], ya[l]
 					za |= xa[l] | xb[l]
 					zb |= ya[l] | yb[l]
@@ -302,11 +300,11 @@ func (st *andStatement) liftValues() {
 					psi[dt] = uint64(st.psi[t0+dt])
 				}
 			}
-			andLiftExt(ext, lift.diffs, acc, &psi) // H(q) += psi_t P_{q,t}, unreduced
+			andLiftExt(ext, st.prog, acc, &psi) // H(q) += psi_t P_{q,t}, unreduced
 		}
 		out := sums{make([]galois.F64, len(lift.offGrid)), make([]galois.F64, G), make([]galois.F64, G)}
-		for i, w := range acc {
-			out.off[slot[lift.diffs[i][0]]] = (&galois.F64Wide{Hi: w[1], Lo: w[0]}).Reduce()
+		for i, q := range lift.offGrid {
+			out.off[i] = (&galois.F64Wide{Hi: acc[q][1], Lo: acc[q][0]}).Reduce()
 		}
 		accM.Reduce(out.cm)
 		accP.Reduce(out.cp)
@@ -325,30 +323,104 @@ func (st *andStatement) liftValues() {
 	}
 }
 
-// andLiftExt extends the four components of four block positions from the grid to the
-// points off it (ext as zkLift.extend over GF(2), one diff at a time) and adds to acc[i]
-// (low word first, unreduced) the products at the point diffs[i][0], each position's
-// times psi[dt]: sum_dt psi[dt] * (x^A & (y^A ^ y^B) ^ x^B & y^A), the word of lane
-// products read as an element of GF(2^64).
-func andLiftExt(ext [][4][4]uint64, diffs [][3]int32, acc [][2]uint64, psi *[4]uint64) {
-	if len(diffs) == 0 {
+// andLiftEntries is the number of entries of the lift's scratch (andLiftProgram): the
+// grid's 2^s, then per level k = s, ..., 3 the 2^(k-1) entries of its cube at inf.
+const andLiftEntries = 1<<andLiftVars + 1<<(andLiftVars-1) + 1<<(andLiftVars-2) + 1<<(andLiftVars-3) + 1<<(andLiftVars-4)
+
+// andLiftProgram is the lift's program (andLiftExt) for z (s = andLiftVars): every point
+// off the grid once, depth first over the variables from the top, so that its scratch
+// stays small (andLiftEntries entries of 128 bytes, about 16 KB, and the accumulators in
+// L1 too). rec(k, kn, b) reaches the points b + i, i < 3^k, of the cube of the k lowest
+// variables at b off the grid, given the values at its 2^k points with digits 0 or 1 in
+// scratch entries kn, ..., kn + 2^k - 1 (entry kn + l is point b + gridPt[l]): the cubes
+// with the top digit 0 and 1 read the two halves, and the cube at inf reads its values,
+// the halves' XOR, from a level's buffer (difference ops); a cube of the two lowest
+// variables is one op.
+func andLiftProgram(z *zkLift) [][4]int32 {
+	if z.s != andLiftVars {
+		panic("rep3mal: the AND lift's program is for andLiftVars variables")
+	}
+	prog := make([][4]int32, 0, len(z.offGrid))
+	buf := make([]int, z.s+1) // level k's buffer for the cube at inf
+	next := z.grid
+	for k := z.s; k > 2; k-- {
+		buf[k] = next
+		next += 1 << (k - 1)
+	}
+	var rec func(k, kn, b int)
+	rec = func(k, kn, b int) {
+		if k == 2 {
+			prog = append(prog, [4]int32{^int32(kn), int32(b), 0, 0})
+			return
+		}
+		half, pw := 1<<(k-1), 1
+		for range k - 1 {
+			pw *= 3
+		}
+		rec(k-1, kn, b)
+		rec(k-1, kn+half, b+pw)
+		for i := range half {
+			prog = append(prog, [4]int32{int32(buf[k] + i), int32(kn + half + i), int32(kn + i), int32(b + 2*pw + z.gridPt[i])})
+		}
+		rec(k-1, buf[k], b+2*pw)
+	}
+	rec(z.s, 0, 0)
+	return prog
+}
+
+// andLiftExt runs the lift's program prog (andLiftProgram) on four block positions: ext
+// (andLiftEntries entries) holds in its first 2^s entries the four components (x^A, x^B,
+// y^A ^ y^B, y^A) of the four positions at grid point l, and every point q off the grid
+// is reached once (as the kernels do, lift_amd64.s: a difference op (e, e1, e0, q) stores
+// ext[e] = ext[e1] ^ ext[e0], point q; a cube op (^e, b, 0, 0) reaches b+2, b+5, b+6,
+// b+7, b+8 from ext[e], ..., ext[e+3] (b, b+1, b+3, b+4) without storing them); at each,
+// acc[q] (low word first, unreduced) gets sum_dt psi[dt] * (x^A & (y^A ^ y^B) ^ x^B & y^A),
+// the word of lane products read as an element of GF(2^64).
+func andLiftExt(ext *[andLiftEntries][4][4]uint64, prog [][4]int32, acc [][2]uint64, psi *[4]uint64) {
+	if len(prog) == 0 {
+		return
+	}
+	if hasAndLiftV {
+		andLiftProgV(&ext[0], &prog[0], &acc[0], psi, len(prog))
 		return
 	}
 	if hasAndLiftAsm {
-		andLiftExt4(&ext[0], &diffs[0], &acc[0], psi, len(diffs))
+		andLiftProgX(&ext[0], &prog[0], &acc[0], psi, len(prog))
 		return
 	}
-	for i, d := range diffs {
-		e, e1, e2 := &ext[d[0]], &ext[d[1]], &ext[d[2]]
+	add := func(q int, e *[4][4]uint64) {
 		var w galois.F64Wide
 		for dt := range 4 {
-			for c := range 4 {
-				e[c][dt] = e1[c][dt] ^ e2[c][dt]
-			}
 			w.MulAdd(galois.F64(e[0][dt]&e[2][dt]^e[1][dt]&e[3][dt]), galois.F64(psi[dt]))
 		}
-		acc[i][0] ^= w.Lo
-		acc[i][1] ^= w.Hi
+		acc[q][0] ^= w.Lo
+		acc[q][1] ^= w.Hi
+	}
+	xor := func(dst, x, y *[4][4]uint64) {
+		for c := range 4 {
+			for dt := range 4 {
+				dst[c][dt] = x[c][dt] ^ y[c][dt]
+			}
+		}
+	}
+	for _, op := range prog {
+		if e := op[0]; e >= 0 {
+			xor(&ext[e], &ext[op[1]], &ext[op[2]])
+			add(int(op[3]), &ext[e])
+			continue
+		}
+		k, b := int(^op[0]), int(op[1])
+		var e, g, h, i, f [4][4]uint64
+		xor(&e, &ext[k], &ext[k+1])
+		xor(&g, &ext[k], &ext[k+2])
+		xor(&h, &ext[k+1], &ext[k+3])
+		xor(&i, &g, &h)
+		xor(&f, &e, &i)
+		add(b+2, &e)
+		add(b+5, &f)
+		add(b+6, &g)
+		add(b+7, &h)
+		add(b+8, &i)
 	}
 }
 

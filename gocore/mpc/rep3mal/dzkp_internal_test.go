@@ -209,46 +209,70 @@ func TestDotOf(t *testing.T) {
 	}
 }
 
-// TestAndLiftKernel: the AND lift's extension and accumulation (andLiftExt) equal
-// extend lane by lane and the sum of psi[dt] times the lane products at every point off
-// the grid, computed field element by field element, with the kernel and without it;
-// zero psi lanes (the dead positions) add nothing.
+// TestAndLiftKernel: the AND lift's program (andLiftProgram) reaches every point off the
+// grid once, and its run (andLiftExt) adds to each point off the grid the sum of psi[dt]
+// times the lane products, computed field element by field element from extend lane by
+// lane, with each kernel (YMM and XMM carry-less products) and without, over several
+// runs with the same scratch and accumulators; zero psi lanes (the dead positions) add
+// nothing.
 func TestAndLiftKernel(t *testing.T) {
 	g := prg.New(prg.Key{5})
 	z := newLift(andLiftVars)
-	withKernels(&hasAndLiftAsm, func(asm bool) {
-		acc := make([][2]uint64, len(z.diffs))
+	prog := andLiftProgram(z)
+	seen := make([]int, z.points)
+	for _, op := range prog {
+		if op[0] >= 0 {
+			seen[op[3]]++
+			continue
+		}
+		for _, d := range []int{2, 5, 6, 7, 8} {
+			seen[int(op[1])+d]++
+		}
+	}
+	for _, q := range z.offGrid {
+		if seen[q] != 1 {
+			t.Fatalf("point %d reached %d times", q, seen[q])
+		}
+	}
+	for _, q := range z.gridPt {
+		if seen[q] != 0 {
+			t.Fatalf("grid point %d reached", q)
+		}
+	}
+	savedV, savedX := hasAndLiftV, hasAndLiftAsm
+	defer func() { hasAndLiftV, hasAndLiftAsm = savedV, savedX }()
+	for _, mode := range []struct{ v, x bool }{{false, false}, {false, true}, {true, true}} {
+		if mode.v && !savedV || mode.x && !savedX {
+			continue
+		}
+		hasAndLiftV, hasAndLiftAsm = mode.v, mode.x
+		acc := make([][2]uint64, z.points)
 		want := make([]galois.F64, z.points)
-		for round, dead := range []int{-1, 2} {
+		ext := new([andLiftEntries][4][4]uint64)
+		for round, dead := range []int{-1, 2, -1} {
 			var in [4][4][]uint64 // component, position: the grid values
-			ext := make([][4][4]uint64, z.points)
 			for c := range in {
 				for dt := range in[c] {
 					in[c][dt] = g.Uint64s(z.grid)
-					for l, q := range z.gridPt {
-						ext[q][c][dt] = in[c][dt][l]
+					for l := range z.grid {
+						ext[l][c][dt] = in[c][dt][l]
 					}
 				}
 			}
 			in[0][1][5], in[2][1][5] = ^uint64(0), ^uint64(0)
-			ext[z.gridPt[5]][0][1], ext[z.gridPt[5]][2][1] = ^uint64(0), ^uint64(0)
+			ext[5][0][1], ext[5][2][1] = ^uint64(0), ^uint64(0)
 			var psi [4]uint64
 			copy(psi[:], g.Uint64s(4))
 			psi[0] = ^uint64(0)
 			if dead >= 0 {
 				psi[dead] = 0
 			}
-			andLiftExt(ext, z.diffs, acc, &psi)
+			andLiftExt(ext, prog, acc, &psi)
 			var ref [4][4][]uint64
 			for c := range ref {
 				for dt := range ref[c] {
 					ref[c][dt] = make([]uint64, z.points)
 					z.extend(in[c][dt], ref[c][dt], true)
-					for q := range ref[c][dt] {
-						if ext[q][c][dt] != ref[c][dt][q] {
-							t.Fatalf("asm=%v round %d: component %d position %d point %d differs from extend", asm, round, c, dt, q)
-						}
-					}
 				}
 			}
 			for _, q := range z.offGrid {
@@ -257,13 +281,13 @@ func TestAndLiftKernel(t *testing.T) {
 					want[q] ^= p.Mul(galois.F64(psi[dt]))
 				}
 			}
-			for i, d := range z.diffs {
-				if got := (&galois.F64Wide{Hi: acc[i][1], Lo: acc[i][0]}).Reduce(); got != want[d[0]] {
-					t.Fatalf("asm=%v round %d: point %d: %x, want %x", asm, round, d[0], got, want[d[0]])
+			for _, q := range z.offGrid {
+				if got := (&galois.F64Wide{Hi: acc[q][1], Lo: acc[q][0]}).Reduce(); got != want[q] {
+					t.Fatalf("%+v round %d: point %d: %x, want %x", mode, round, q, got, want[q])
 				}
 			}
 		}
-	})
+	}
 }
 
 // TestAndBlock: the block positions read from the products (andStatement.block) are the

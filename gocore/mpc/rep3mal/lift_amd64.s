@@ -1,5 +1,106 @@
 #include "textflag.h"
 
+// The AND lift's program kernels (andproof.go, andLiftProgram, andLiftExt): ext holds
+// scratch entries of 128 bytes, the four components (x^A, x^B, y^A ^ y^B, y^A) of a point
+// at four block positions (32 bytes each, a YMM register), the first 64 the grid's; acc
+// holds 128 bits per point. Each op of prog is four int32s:
+//   - (e, e1, e0, q), e >= 0: ext[e] = ext[e1] ^ ext[e0], point q's products added to acc[q];
+//   - (^e, b, 0, 0): with ext[e..e+3] at the points b, b+1, b+3, b+4 (the cube of the two
+//     lowest variables at b), the products of b+2 = b ^ b+1, b+6 = b ^ b+3, b+7 = b+1 ^
+//     b+4, b+8 = b+6 ^ b+7 and b+5 = b+2 ^ b+8 added to acc (not stored).
+// A point's products: P = x^A & (y^A ^ y^B) ^ x^B & y^A (the lanes' words of the four
+// positions) and acc[q] ^= sum_dt clmul(P[dt], psi[dt]) (128 bits, low word first).
+
+// LIFTPROG is the kernels' body; PACC(C0, C1, C2, C3, ACC) adds the products of the point
+// with components C0..C3 to the 16 bytes at ACC (R12 points to psi, Y15 holds it;
+// clobbers Y12 to Y14).
+#define LIFTPROG \
+	MOVQ    ext+0(FP), DI        \
+	MOVQ    prog+8(FP), SI       \
+	MOVQ    acc+16(FP), R8       \
+	MOVQ    psi+24(FP), R12      \
+	MOVQ    n+32(FP), CX         \
+	VMOVDQU (R12), Y15           \
+progloop:                        \
+	TESTQ   CX, CX               \
+	JZ      progdone             \
+	MOVLQSX 0(SI), DX            \
+	TESTQ   DX, DX               \
+	JS      progcube             \
+	MOVLQSX 4(SI), AX            \
+	MOVLQSX 8(SI), BX            \
+	MOVLQSX 12(SI), R9           \
+	SHLQ    $7, AX               \
+	SHLQ    $7, BX               \
+	SHLQ    $7, DX               \
+	SHLQ    $4, R9               \
+	VMOVDQU (DI)(AX*1), Y0       \
+	VPXOR   (DI)(BX*1), Y0, Y0   \
+	VMOVDQU Y0, (DI)(DX*1)       \
+	VMOVDQU 32(DI)(AX*1), Y1     \
+	VPXOR   32(DI)(BX*1), Y1, Y1 \
+	VMOVDQU Y1, 32(DI)(DX*1)     \
+	VMOVDQU 64(DI)(AX*1), Y2     \
+	VPXOR   64(DI)(BX*1), Y2, Y2 \
+	VMOVDQU Y2, 64(DI)(DX*1)     \
+	VMOVDQU 96(DI)(AX*1), Y3     \
+	VPXOR   96(DI)(BX*1), Y3, Y3 \
+	VMOVDQU Y3, 96(DI)(DX*1)     \
+	PACC(Y0, Y1, Y2, Y3, (R8)(R9*1)) \
+	ADDQ    $16, SI              \
+	DECQ    CX                   \
+	JMP     progloop             \
+progcube:                        \
+	NOTQ    DX                   \
+	MOVLQSX 4(SI), R9            \
+	SHLQ    $7, DX               \
+	SHLQ    $4, R9               \
+	LEAQ    (DI)(DX*1), R10      \
+	LEAQ    (R8)(R9*1), R11      \
+	VMOVDQU 0(R10), Y4           \
+	VPXOR   128(R10), Y4, Y4     \
+	VMOVDQU 32(R10), Y5          \
+	VPXOR   160(R10), Y5, Y5     \
+	VMOVDQU 64(R10), Y6          \
+	VPXOR   192(R10), Y6, Y6     \
+	VMOVDQU 96(R10), Y7          \
+	VPXOR   224(R10), Y7, Y7     \
+	PACC(Y4, Y5, Y6, Y7, 32(R11))  \
+	VMOVDQU 0(R10), Y0           \
+	VPXOR   256(R10), Y0, Y0     \
+	VMOVDQU 32(R10), Y1          \
+	VPXOR   288(R10), Y1, Y1     \
+	VMOVDQU 64(R10), Y2          \
+	VPXOR   320(R10), Y2, Y2     \
+	VMOVDQU 96(R10), Y3          \
+	VPXOR   352(R10), Y3, Y3     \
+	PACC(Y0, Y1, Y2, Y3, 96(R11))  \
+	VMOVDQU 128(R10), Y8         \
+	VPXOR   384(R10), Y8, Y8     \
+	VMOVDQU 160(R10), Y9         \
+	VPXOR   416(R10), Y9, Y9     \
+	VMOVDQU 192(R10), Y10        \
+	VPXOR   448(R10), Y10, Y10   \
+	VMOVDQU 224(R10), Y11        \
+	VPXOR   480(R10), Y11, Y11   \
+	PACC(Y8, Y9, Y10, Y11, 112(R11)) \
+	VPXOR   Y8, Y0, Y0           \
+	VPXOR   Y9, Y1, Y1           \
+	VPXOR   Y10, Y2, Y2          \
+	VPXOR   Y11, Y3, Y3          \
+	PACC(Y0, Y1, Y2, Y3, 128(R11)) \
+	VPXOR   Y0, Y4, Y4           \
+	VPXOR   Y1, Y5, Y5           \
+	VPXOR   Y2, Y6, Y6           \
+	VPXOR   Y3, Y7, Y7           \
+	PACC(Y4, Y5, Y6, Y7, 80(R11))  \
+	ADDQ    $16, SI              \
+	DECQ    CX                   \
+	JMP     progloop             \
+progdone:                        \
+	VZEROUPPER                   \
+	RET
+
 // The lift's four-lane kernels (lift.go): one 32-byte table entry per point, four lanes
 // of Z_2^64 (or GF(2) bit-sliced words) in a YMM register.
 
@@ -206,66 +307,6 @@ a2done:
 	VZEROUPPER
 	RET
 
-// func andLiftExt4(ext *[4][4]uint64, diffs *[3]int32, acc *[2]uint64, psi *[4]uint64, n int)
-//
-// The AND proof's lift (andproof.go), four block positions at once: ext holds per point
-// the four components (x^A, x^B, y^A ^ y^B, y^A) of the four positions, 128 bytes, filled
-// on the grid. For i < n with d = diffs[i]: ext[d[0]] = ext[d[1]] ^ ext[d[2]] (as
-// extendXor4, all four components), then the lanes' words at the new point
-// P = x^A & (y^A ^ y^B) ^ x^B & y^A and acc[i] ^= sum_dt clmul(P[dt], psi[dt]) (128 bits,
-// low word first). AVX2 and PCLMULQDQ.
-TEXT ·andLiftExt4(SB), NOSPLIT, $0-40
-	MOVQ    ext+0(FP), DI
-	MOVQ    diffs+8(FP), SI
-	MOVQ    acc+16(FP), R8
-	MOVQ    psi+24(FP), AX
-	MOVQ    n+32(FP), CX
-	VMOVDQU (AX), X14
-	VMOVDQU 16(AX), X15
-
-andloop:
-	TESTQ        CX, CX
-	JZ           anddone
-	MOVLQSX      4(SI), AX
-	MOVLQSX      8(SI), BX
-	MOVLQSX      0(SI), DX
-	SHLQ         $7, AX
-	SHLQ         $7, BX
-	SHLQ         $7, DX
-	VMOVDQU      (DI)(AX*1), Y0
-	VPXOR        (DI)(BX*1), Y0, Y0
-	VMOVDQU      Y0, (DI)(DX*1)
-	VMOVDQU      32(DI)(AX*1), Y1
-	VPXOR        32(DI)(BX*1), Y1, Y1
-	VMOVDQU      Y1, 32(DI)(DX*1)
-	VMOVDQU      64(DI)(AX*1), Y2
-	VPXOR        64(DI)(BX*1), Y2, Y2
-	VMOVDQU      Y2, 64(DI)(DX*1)
-	VMOVDQU      96(DI)(AX*1), Y3
-	VPXOR        96(DI)(BX*1), Y3, Y3
-	VMOVDQU      Y3, 96(DI)(DX*1)
-	VPAND        Y2, Y0, Y0
-	VPAND        Y3, Y1, Y1
-	VPXOR        Y1, Y0, Y0
-	VEXTRACTI128 $1, Y0, X1
-	VPCLMULQDQ   $0x00, X14, X0, X2
-	VPCLMULQDQ   $0x11, X14, X0, X3
-	VPCLMULQDQ   $0x00, X15, X1, X4
-	VPCLMULQDQ   $0x11, X15, X1, X5
-	VPXOR        X3, X2, X2
-	VPXOR        X5, X4, X4
-	VPXOR        X4, X2, X2
-	VPXOR        (R8), X2, X2
-	VMOVDQU      X2, (R8)
-	ADDQ         $12, SI
-	ADDQ         $16, R8
-	DECQ         CX
-	JMP          andloop
-
-anddone:
-	VZEROUPPER
-	RET
-
 // MULRED2 sets X4 to the two products X0[k] * X1[k] in GF(2^64) (k = 0, 1; X15 = the
 // taps X^4 + X^3 + X + 1): the 128-bit carry-less products [l_k, h_k], then h_k * taps
 // folded into l_k and the at most 4 bits that leaves above 63 folded again. Clobbers
@@ -401,4 +442,60 @@ halvesloop:
 halvesdone:
 	VMOVDQU X14, (DI)
 	VMOVDQU X15, 16(DI)
+	RET
+
+// PACC with VPCLMULQDQ on YMM registers: two products per instruction, the two 128-bit
+// halves then summed.
+#define PACC(C0, C1, C2, C3, ACC) \
+	VPAND        C2, C0, Y12          \
+	VPAND        C3, C1, Y13          \
+	VPXOR        Y13, Y12, Y12        \
+	VPCLMULQDQ   $0x00, Y15, Y12, Y13 \
+	VPCLMULQDQ   $0x11, Y15, Y12, Y12 \
+	VPXOR        Y13, Y12, Y12        \
+	VEXTRACTI128 $1, Y12, X13         \
+	VPXOR        X13, X12, X12        \
+	VPXOR        ACC, X12, X12        \
+	VMOVDQU      X12, ACC
+
+// func andLiftProgV(ext *[4][4]uint64, prog *[4]int32, acc *[2]uint64, psi *[4]uint64, n int)
+//
+// The program kernel with VPCLMULQDQ on YMM registers (AVX2 and VPCLMULQDQ).
+TEXT ·andLiftProgV(SB), NOSPLIT, $0-40
+	LIFTPROG
+
+#undef PACC
+
+// PACC with PCLMULQDQ on XMM registers (psi's halves from memory, R12).
+#define PACC(C0, C1, C2, C3, ACC) \
+	VPAND        C2, C0, Y12              \
+	VPAND        C3, C1, Y13              \
+	VPXOR        Y13, Y12, Y12            \
+	VEXTRACTI128 $1, Y12, X13             \
+	VPCLMULQDQ   $0x00, (R12), X12, X14   \
+	VPCLMULQDQ   $0x11, (R12), X12, X12   \
+	VPXOR        X14, X12, X12            \
+	VPCLMULQDQ   $0x00, 16(R12), X13, X14 \
+	VPCLMULQDQ   $0x11, 16(R12), X13, X13 \
+	VPXOR        X14, X13, X13            \
+	VPXOR        X13, X12, X12            \
+	VPXOR        ACC, X12, X12            \
+	VMOVDQU      X12, ACC
+
+// func andLiftProgX(ext *[4][4]uint64, prog *[4]int32, acc *[2]uint64, psi *[4]uint64, n int)
+//
+// The program kernel with PCLMULQDQ on XMM registers (AVX2 and PCLMULQDQ).
+TEXT ·andLiftProgX(SB), NOSPLIT, $0-40
+	LIFTPROG
+
+#undef PACC
+
+// func cpuidVPCLMUL() bool: CPUID leaf 7, subleaf 0, ECX bit 10 (VPCLMULQDQ).
+TEXT ·cpuidVPCLMUL(SB), NOSPLIT, $0-1
+	MOVL $7, AX
+	MOVL $0, CX
+	CPUID
+	SHRL $10, CX
+	ANDL $1, CX
+	MOVB CX, ret+0(FP)
 	RET

@@ -2,7 +2,7 @@
 
 package rep3mal
 
-var hasExtendAsm, hasLiftAsm, hasAndLiftAsm = false, false, false
+var hasExtendAsm, hasLiftAsm, hasAndLiftAsm, hasAndLiftV = false, false, false, false
 
 func extendSub4(out *[4]uint64, diffs *[3]int32, n int) { panic("rep3mal: no lift kernels") }
 
@@ -16,7 +16,11 @@ func mulAcc1AVX2(acc, u, w, w2 *[4]uint64, idx *int, n int) { panic("rep3mal: no
 
 func mulAcc2AVX2(acc, u, v, w, z *[4]uint64, idx *int, n int) { panic("rep3mal: no lift kernels") }
 
-func andLiftExt4(ext *[4][4]uint64, diffs *[3]int32, acc *[2]uint64, psi *[4]uint64, n int) {
+func andLiftProgV(ext *[4][4]uint64, prog *[4]int32, acc *[2]uint64, psi *[4]uint64, n int) {
+	panic("rep3mal: no lift kernels")
+}
+
+func andLiftProgX(ext *[4][4]uint64, prog *[4]int32, acc *[2]uint64, psi *[4]uint64, n int) {
 	panic("rep3mal: no lift kernels")
 }
 
