@@ -146,20 +146,11 @@ func BenchmarkAndLiftKernel(b *testing.B) {
 	acc := make([][2]uint64, z.points)
 	var psi [4]uint64
 	copy(psi[:], g.Uint64s(4))
-	savedV, savedX := hasAndLiftV, hasAndLiftAsm
-	defer func() { hasAndLiftV, hasAndLiftAsm = savedV, savedX }()
-	for _, mode := range []struct {
-		name string
-		v, x bool
-	}{{"go", false, false}, {"xmm", false, true}, {"ymm", true, true}} {
-		if mode.v && !savedV || mode.x && !savedX {
-			continue
-		}
-		b.Run(mode.name, func(b *testing.B) {
-			hasAndLiftV, hasAndLiftAsm = mode.v, mode.x
+	withAndKernels(func(mode string) {
+		b.Run(mode, func(b *testing.B) {
 			for b.Loop() {
 				andLiftExt(ext, prog, acc, &psi)
 			}
 		})
-	}
+	})
 }

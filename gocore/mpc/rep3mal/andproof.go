@@ -86,16 +86,23 @@ func (gfAlg) challenge(g *prg.PRG) galois.F64 {
 
 // halves is the prover's h(0) = <a_lo, b_lo> and h(inf) = <a_hi - a_lo, b_hi - b_lo> of
 // the bases' interleaved vectors (a = (A, B), b = (YA + YB, YA)), summed unreduced, in
-// chunks that stay in cache (with PCLMULQDQ in one pass, halvesF64, and the odd last
-// entry, if any, in Go).
+// chunks that stay in cache (with carry-less products in one pass, halvesF64V or
+// halvesF64, and the last entries past a multiple of 4 or 2 in Go).
 func (gfAlg) halves(z *zkBases[galois.F64]) (h0, hinf galois.F64) {
 	half := len(z.a) / 2
 	var w0, w2 galois.F64Wide
 	if hasAndLiftAsm && half > 0 {
 		even := half &^ 1
+		if hasAndLiftV {
+			even = half &^ 3
+		}
 		if even > 0 {
 			var out [4]uint64
-			halvesF64((*uint64)(&z.a[0]), (*uint64)(&z.b[0]), (*uint64)(&z.ya[0]), (*uint64)(&z.yb[0]), half, even, &out)
+			if hasAndLiftV {
+				halvesF64V((*uint64)(&z.a[0]), (*uint64)(&z.b[0]), (*uint64)(&z.ya[0]), (*uint64)(&z.yb[0]), half, even, &out)
+			} else {
+				halvesF64((*uint64)(&z.a[0]), (*uint64)(&z.b[0]), (*uint64)(&z.ya[0]), (*uint64)(&z.yb[0]), half, even, &out)
+			}
 			w0, w2 = galois.F64Wide{Lo: out[0], Hi: out[1]}, galois.F64Wide{Lo: out[2], Hi: out[3]}
 		}
 		for j := even; j < half; j++ {
@@ -136,14 +143,21 @@ func (a gfAlg) halve(z *zkBases[galois.F64], r *galois.F64) {
 	}
 }
 
-// foldTop replaces w by lo + r (hi - lo) (with PCLMULQDQ, foldF64; the odd last entry,
-// if any, in Go).
+// foldTop replaces w by lo + r (hi - lo) (with carry-less products, foldF64V or foldF64;
+// the last entries past a multiple of 4 or 2 in Go).
 func (gfAlg) foldTop(w []galois.F64, r *galois.F64) []galois.F64 {
 	half := len(w) / 2
 	if hasAndLiftAsm && half > 0 {
 		even := half &^ 1
+		if hasAndLiftV {
+			even = half &^ 3
+		}
 		if even > 0 {
-			foldF64((*uint64)(&w[0]), (*uint64)(&w[half]), uint64(*r), even)
+			if hasAndLiftV {
+				foldF64V((*uint64)(&w[0]), (*uint64)(&w[half]), uint64(*r), even)
+			} else {
+				foldF64((*uint64)(&w[0]), (*uint64)(&w[half]), uint64(*r), even)
+			}
 		}
 		for j := even; j < half; j++ {
 			w[j] ^= (w[half+j] ^ w[j]).Mul(*r)
@@ -481,7 +495,7 @@ func (st *andStatement) finish(sm, sp []uint64, g *prg.PRG) *zkProof[galois.F64]
 			for v := range b.x {
 				blk := &b.x[v]
 				dst := dsts[v][64*t : 64*t+64]
-				if allZero(blk[:]) { // every lane folds to zero (common: rep3's known-zero components)
+				if zeroBlock(blk) { // every lane folds to zero (common: rep3's known-zero components)
 					clear(dst)
 					continue
 				}
@@ -508,9 +522,25 @@ func (st *andStatement) finish(sm, sp []uint64, g *prg.PRG) *zkProof[galois.F64]
 	return newZKProof(a, bases, cm, cp)
 }
 
+// zeroBlock reports whether the 64 words of v are zero (four ORs side by side).
+func zeroBlock(v *[64]uint64) bool {
+	var o0, o1, o2, o3 uint64
+	for i := 0; i < 64; i += 4 {
+		o0 |= v[i]
+		o1 |= v[i+1]
+		o2 |= v[i+2]
+		o3 |= v[i+3]
+	}
+	return o0|o1|o2|o3 == 0
+}
+
 // mulVec sets dst[j] = a[j] * c[j] in GF(2^64), j < 64.
 func mulVec(dst []galois.F64, a, c *[64]galois.F64) {
 	dst = dst[:64]
+	if hasAndLiftV {
+		mulF64VecV((*uint64)(&dst[0]), (*uint64)(&a[0]), (*uint64)(&c[0]), 64)
+		return
+	}
 	if hasAndLiftAsm {
 		mulF64Vec((*uint64)(&dst[0]), (*uint64)(&a[0]), (*uint64)(&c[0]), 64)
 		return

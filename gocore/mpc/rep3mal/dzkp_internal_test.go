@@ -239,13 +239,7 @@ func TestAndLiftKernel(t *testing.T) {
 			t.Fatalf("grid point %d reached", q)
 		}
 	}
-	savedV, savedX := hasAndLiftV, hasAndLiftAsm
-	defer func() { hasAndLiftV, hasAndLiftAsm = savedV, savedX }()
-	for _, mode := range []struct{ v, x bool }{{false, false}, {false, true}, {true, true}} {
-		if mode.v && !savedV || mode.x && !savedX {
-			continue
-		}
-		hasAndLiftV, hasAndLiftAsm = mode.v, mode.x
+	withAndKernels(func(mode string) {
 		acc := make([][2]uint64, z.points)
 		want := make([]galois.F64, z.points)
 		ext := new([andLiftEntries][4][4]uint64)
@@ -283,11 +277,11 @@ func TestAndLiftKernel(t *testing.T) {
 			}
 			for _, q := range z.offGrid {
 				if got := (&galois.F64Wide{Hi: acc[q][1], Lo: acc[q][0]}).Reduce(); got != want[q] {
-					t.Fatalf("%+v round %d: point %d: %x, want %x", mode, round, q, got, want[q])
+					t.Fatalf("%s round %d: point %d: %x, want %x", mode, round, q, got, want[q])
 				}
 			}
 		}
-	}
+	})
 }
 
 // TestAndBlock: the block positions read from the products (andStatement.block) are the
@@ -343,11 +337,11 @@ func TestAndBlock(t *testing.T) {
 	}
 }
 
-// TestMulVec: the a side's products (mulVec) equal galois's, with the kernel and without
-// it, for random elements and the extremes whose reductions carry furthest.
+// TestMulVec: the a side's products (mulVec) equal galois's, with each kernel and
+// without, for random elements and the extremes whose reductions carry furthest.
 func TestMulVec(t *testing.T) {
 	g := prg.New(prg.Key{6})
-	withKernels(&hasAndLiftAsm, func(asm bool) {
+	withAndKernels(func(asm string) {
 		var a, c [64]galois.F64
 		for j := range a {
 			a[j], c[j] = galois.F64(g.Uint64s(1)[0]), galois.F64(g.Uint64s(1)[0])
@@ -357,18 +351,19 @@ func TestMulVec(t *testing.T) {
 		mulVec(dst, &a, &c)
 		for j := range dst {
 			if want := a[j].Mul(c[j]); dst[j] != want {
-				t.Fatalf("asm=%v: %d: %x * %x = %x, want %x", asm, j, a[j], c[j], dst[j], want)
+				t.Fatalf("%s: %d: %x * %x = %x, want %x", asm, j, a[j], c[j], dst[j], want)
 			}
 		}
 	})
 }
 
 // TestFoldTop: the AND proof's fold lo + r (hi - lo) (gfAlg.foldTop) equals the field
-// arithmetic entry by entry, with the kernel and without it, for even and odd halves.
+// arithmetic entry by entry, with each kernel and without, for halves of every residue
+// modulo 4.
 func TestFoldTop(t *testing.T) {
 	g := prg.New(prg.Key{7})
-	withKernels(&hasAndLiftAsm, func(asm bool) {
-		for _, half := range []int{1, 2, 7, 300, 513} {
+	withAndKernels(func(asm string) {
+		for _, half := range []int{1, 2, 3, 4, 5, 7, 300, 513, 514, 515} {
 			w := make([]galois.F64, 2*half)
 			for j := range w {
 				w[j] = galois.F64(g.Uint64s(1)[0])
@@ -382,7 +377,7 @@ func TestFoldTop(t *testing.T) {
 			got := gfAlg{}.foldTop(w, &r)
 			for j := range want {
 				if got[j] != want[j] {
-					t.Fatalf("asm=%v half=%d: entry %d: %x, want %x", asm, half, j, got[j], want[j])
+					t.Fatalf("%s half=%d: entry %d: %x, want %x", asm, half, j, got[j], want[j])
 				}
 			}
 		}
@@ -390,12 +385,12 @@ func TestFoldTop(t *testing.T) {
 }
 
 // TestHalves: the AND proof's halving-step values (gfAlg.halves) equal the inner
-// products computed element by element, with the kernel and without it, for even and odd
-// halves and halves beyond a chunk.
+// products computed element by element, with each kernel and without, for halves of
+// every residue modulo 4 and halves beyond a chunk.
 func TestHalves(t *testing.T) {
 	g := prg.New(prg.Key{9})
-	withKernels(&hasAndLiftAsm, func(asm bool) {
-		for _, half := range []int{1, 2, 3, 256, 301, 514} {
+	withAndKernels(func(asm string) {
+		for _, half := range []int{1, 2, 3, 4, 5, 6, 256, 301, 514, 515} {
 			vec := func() []galois.F64 {
 				v := make([]galois.F64, 2*half)
 				for j := range v {
@@ -413,10 +408,28 @@ func TestHalves(t *testing.T) {
 				w2 ^= (ah ^ a).Mul(yah^ya^ybh^yb) ^ (bh ^ b).Mul(yah^ya)
 			}
 			if h0, hinf := (gfAlg{}).halves(z); h0 != w0 || hinf != w2 {
-				t.Fatalf("asm=%v half=%d: (%x, %x), want (%x, %x)", asm, half, h0, hinf, w0, w2)
+				t.Fatalf("%s half=%d: (%x, %x), want (%x, %x)", asm, half, h0, hinf, w0, w2)
 			}
 		}
 	})
+}
+
+// withAndKernels runs f without the AND proof's kernels ("go"), with those on XMM
+// registers ("xmm") and with those on YMM registers ("ymm"), each if the processor has
+// them, and restores the selection.
+func withAndKernels(f func(asm string)) {
+	savedV, savedX := hasAndLiftV, hasAndLiftAsm
+	defer func() { hasAndLiftV, hasAndLiftAsm = savedV, savedX }()
+	for _, mode := range []struct {
+		name string
+		v, x bool
+	}{{"go", false, false}, {"xmm", false, true}, {"ymm", true, true}} {
+		if mode.v && !savedV || mode.x && !savedX {
+			continue
+		}
+		hasAndLiftV, hasAndLiftAsm = mode.v, mode.x
+		f(mode.name)
+	}
 }
 
 // withKernels runs f without the kernels that *flag selects and, if the processor has

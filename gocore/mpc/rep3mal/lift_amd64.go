@@ -8,9 +8,10 @@ import "golang.org/x/sys/cpu"
 // VPMULLQ on YMM (mulAcc1, mulAcc2), which need AVX-512 DQ and VL as well.
 //
 // hasAndLiftAsm selects the AND proof's kernels with carry-less products (andLiftProgX,
-// mulF64Vec, foldF64, halvesF64), which need AVX2 and PCLMULQDQ; hasAndLiftV the lift's
-// kernel with VPCLMULQDQ on YMM registers (andLiftProgV; x/sys/cpu reports VPCLMULQDQ
-// only with AVX-512, hence cpuidVPCLMUL).
+// mulF64Vec, foldF64, halvesF64), which need AVX2 and PCLMULQDQ; hasAndLiftV their
+// versions with VPCLMULQDQ on YMM registers, two products per instruction (andLiftProgV,
+// mulF64VecV, foldF64V, halvesF64V; x/sys/cpu reports VPCLMULQDQ only with AVX-512, hence
+// cpuidVPCLMUL).
 var (
 	hasExtendAsm  = cpu.X86.HasAVX2
 	hasLiftAsm    = hasExtendAsm && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL
@@ -53,3 +54,12 @@ func foldF64(lo, hi *uint64, r uint64, n int)
 
 //go:noescape
 func halvesF64(a, b, ya, yb *uint64, half, n int, out *[4]uint64)
+
+//go:noescape
+func mulF64VecV(dst, a, c *uint64, n int)
+
+//go:noescape
+func foldF64V(lo, hi *uint64, r uint64, n int)
+
+//go:noescape
+func halvesF64V(a, b, ya, yb *uint64, half, n int, out *[4]uint64)

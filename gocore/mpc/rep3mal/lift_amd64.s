@@ -499,3 +499,141 @@ TEXT ·cpuidVPCLMUL(SB), NOSPLIT, $0-1
 	ANDL $1, CX
 	MOVB CX, ret+0(FP)
 	RET
+
+// MULRED4 sets Y4 to the four products Y0[k] * Y1[k] in GF(2^64) (k < 4; Y15 = the taps
+// X^4 + X^3 + X + 1 in every word): MULRED2 on YMM registers, two products per
+// VPCLMULQDQ. Clobbers Y2, Y3 and Y5 to Y12.
+#define MULRED4 \
+	VPCLMULQDQ  $0x00, Y1, Y0, Y2   \
+	VPCLMULQDQ  $0x11, Y1, Y0, Y3   \
+	VPUNPCKLQDQ Y3, Y2, Y4          \
+	VPUNPCKHQDQ Y3, Y2, Y5          \
+	VPCLMULQDQ  $0x00, Y15, Y5, Y6  \
+	VPCLMULQDQ  $0x01, Y15, Y5, Y7  \
+	VPUNPCKLQDQ Y7, Y6, Y8          \
+	VPUNPCKHQDQ Y7, Y6, Y9          \
+	VPCLMULQDQ  $0x00, Y15, Y9, Y10 \
+	VPCLMULQDQ  $0x01, Y15, Y9, Y11 \
+	VPUNPCKLQDQ Y11, Y10, Y12       \
+	VPXOR       Y8, Y4, Y4          \
+	VPXOR       Y12, Y4, Y4
+
+// func mulF64VecV(dst, a, c *uint64, n int)
+//
+// mulF64Vec for n a multiple of 4, with VPCLMULQDQ on YMM registers (MULRED4).
+TEXT ·mulF64VecV(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), DI
+	MOVQ         a+8(FP), SI
+	MOVQ         c+16(FP), DX
+	MOVQ         n+24(FP), CX
+	MOVQ         $0x1B, AX
+	VMOVQ        AX, X15
+	VPBROADCASTQ X15, Y15
+
+mulvloop:
+	CMPQ    CX, $4
+	JB      mulvdone
+	VMOVDQU (SI), Y0
+	VMOVDQU (DX), Y1
+	MULRED4
+	VMOVDQU Y4, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	SUBQ    $4, CX
+	JMP     mulvloop
+
+mulvdone:
+	VZEROUPPER
+	RET
+
+// func foldF64V(lo, hi *uint64, r uint64, n int)
+//
+// foldF64 for n a multiple of 4, with VPCLMULQDQ on YMM registers (MULRED4).
+TEXT ·foldF64V(SB), NOSPLIT, $0-32
+	MOVQ         lo+0(FP), DI
+	MOVQ         hi+8(FP), SI
+	MOVQ         r+16(FP), DX
+	MOVQ         n+24(FP), CX
+	VMOVQ        DX, X1
+	VPBROADCASTQ X1, Y1
+	MOVQ         $0x1B, AX
+	VMOVQ        AX, X15
+	VPBROADCASTQ X15, Y15
+
+foldvloop:
+	CMPQ    CX, $4
+	JB      foldvdone
+	VMOVDQU (DI), Y13
+	VMOVDQU (SI), Y0
+	VPXOR   Y13, Y0, Y0
+	MULRED4
+	VPXOR   Y13, Y4, Y4
+	VMOVDQU Y4, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $4, CX
+	JMP     foldvloop
+
+foldvdone:
+	VZEROUPPER
+	RET
+
+// DOT4 adds the carry-less products A[k] * B[k], k < 4, to ACC (two 128-bit sums, one
+// per lane). Clobbers Y5 and Y6.
+#define DOT4(A, B, ACC) \
+	VPCLMULQDQ $0x00, B, A, Y5 \
+	VPCLMULQDQ $0x11, B, A, Y6 \
+	VPXOR      Y5, ACC, ACC    \
+	VPXOR      Y6, ACC, ACC
+
+// func halvesF64V(a, b, ya, yb *uint64, half, n int, out *[4]uint64)
+//
+// halvesF64 for n a multiple of 4, with VPCLMULQDQ on YMM registers (the two lanes'
+// sums added at the end).
+TEXT ·halvesF64V(SB), NOSPLIT, $0-56
+	MOVQ  a+0(FP), R8
+	MOVQ  b+8(FP), R9
+	MOVQ  ya+16(FP), R10
+	MOVQ  yb+24(FP), R11
+	MOVQ  half+32(FP), DX
+	MOVQ  n+40(FP), CX
+	MOVQ  out+48(FP), DI
+	SHLQ  $3, DX          // the second half's byte offset
+	VPXOR Y14, Y14, Y14   // h0
+	VPXOR Y15, Y15, Y15   // hinf
+
+halvesvloop:
+	CMPQ    CX, $4
+	JB      halvesvdone
+	VMOVDQU (R8), Y0            // a
+	VMOVDQU (R9), Y1            // b
+	VMOVDQU (R10), Y2           // ya
+	VMOVDQU (R10)(DX*1), Y4     // ya_hi
+	VMOVDQU (R11), Y7           // yb
+	VPXOR   Y7, Y2, Y3          // s = ya ^ yb
+	DOT4(Y0, Y3, Y14)
+	DOT4(Y1, Y2, Y14)
+	VPXOR   Y2, Y4, Y4          // dya = ya_hi ^ ya
+	VPXOR   (R11)(DX*1), Y7, Y7 // yb_hi ^ yb
+	VPXOR   Y4, Y7, Y3          // ds = dya ^ yb_hi ^ yb
+	VPXOR   (R8)(DX*1), Y0, Y0  // da
+	VPXOR   (R9)(DX*1), Y1, Y1  // db
+	DOT4(Y0, Y3, Y15)
+	DOT4(Y1, Y4, Y15)
+	ADDQ    $32, R8
+	ADDQ    $32, R9
+	ADDQ    $32, R10
+	ADDQ    $32, R11
+	SUBQ    $4, CX
+	JMP     halvesvloop
+
+halvesvdone:
+	VEXTRACTI128 $1, Y14, X0
+	VPXOR        X0, X14, X14
+	VEXTRACTI128 $1, Y15, X1
+	VPXOR        X1, X15, X15
+	VMOVDQU      X14, (DI)
+	VMOVDQU      X15, 16(DI)
+	VZEROUPPER
+	RET

@@ -31,3 +31,11 @@ func foldF64(lo, hi *uint64, r uint64, n int) { panic("rep3mal: no lift kernels"
 func halvesF64(a, b, ya, yb *uint64, half, n int, out *[4]uint64) {
 	panic("rep3mal: no lift kernels")
 }
+
+func mulF64VecV(dst, a, c *uint64, n int) { panic("rep3mal: no lift kernels") }
+
+func foldF64V(lo, hi *uint64, r uint64, n int) { panic("rep3mal: no lift kernels") }
+
+func halvesF64V(a, b, ya, yb *uint64, half, n int, out *[4]uint64) {
+	panic("rep3mal: no lift kernels")
+}
