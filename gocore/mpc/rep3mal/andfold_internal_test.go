@@ -11,8 +11,8 @@ import (
 // TestAndFinishFold: the AND proof's folded bases (andStatement.finish: transposes, byte
 // tables, the a side times psi_t X^j, and the all-zero blocks skipped) equal the fold
 // computed bit by bit from the definition, A_{t,j} = psi_t X^j sum_l bit j of word 64t+l
-// times eq(r, l), on products with components zero in whole blocks and in part of one,
-// from an arena holding stale values.
+// times eq(r, l), with each kernel set and without, on products with components zero in
+// whole blocks and in part of one, from an arena holding stale values.
 func TestAndFinishFold(t *testing.T) {
 	g := prg.New(prg.Key{11})
 	var ands []product
@@ -29,6 +29,10 @@ func TestAndFinishFold(t *testing.T) {
 		ands = append(ands, product{x: rep3.Pair{A: w(tc.zero[0]), B: w(tc.zero[1])}, y: rep3.Pair{A: w(tc.zero[2]), B: w(tc.zero[3])},
 			z: rep3.Pair{A: w(false), B: w(false)}, next: w(false), prev: w(false)})
 	}
+	withAndKernels(func(mode string) { testAndFinishFold(t, mode, ands) })
+}
+
+func testAndFinishFold(t *testing.T, mode string, ands []product) {
 	var ar arena[galois.F64]
 	for range 4 { // stale values in the arena's buffers
 		v := ar.getDirty(1024, 1024)
@@ -56,7 +60,7 @@ func TestAndFinishFold(t *testing.T) {
 	got := [4][]galois.F64{pr.bases.a, pr.bases.b, pr.bases.ya, pr.bases.yb}
 	for c := range cat {
 		if len(got[c]) != 64*st.m {
-			t.Fatalf("component %d: %d entries, want %d", c, len(got[c]), 64*st.m)
+			t.Fatalf("%s: component %d: %d entries, want %d", mode, c, len(got[c]), 64*st.m)
 		}
 		for tb := range st.m {
 			for j := range 64 {
@@ -70,7 +74,7 @@ func TestAndFinishFold(t *testing.T) {
 					f = f.Mul(st.psi[tb].MulXPow(uint(j)))
 				}
 				if g := got[c][64*tb+j]; g != f {
-					t.Fatalf("component %d block %d lane %d: %x, want %x", c, tb, j, g, f)
+					t.Fatalf("%s: component %d block %d lane %d: %x, want %x", mode, c, tb, j, g, f)
 				}
 			}
 		}

@@ -499,27 +499,37 @@ func (st *andStatement) finish(sm, sp []uint64, g *prg.PRG) *zkProof[galois.F64]
 					clear(dst)
 					continue
 				}
-				ring.Transpose64(blk) // blk[j]: bit l is lane j of block l's word
-				for j, w := range blk {
-					var f galois.F64
-					if w != 0 {
-						f = wt[0][uint8(w)] ^ wt[1][uint8(w>>8)] ^ wt[2][uint8(w>>16)] ^ wt[3][uint8(w>>24)] ^
-							wt[4][uint8(w>>32)] ^ wt[5][uint8(w>>40)] ^ wt[6][uint8(w>>48)] ^ wt[7][uint8(w>>56)]
-					}
-					if v < 2 {
-						d[j] = f
-					} else {
-						dst[j] = f
-					}
-				}
-				if v < 2 { // the a side: times psi_t X^j
+				// blk[j]: bit l is lane j of block l's word; the a side times psi_t X^j.
+				ring.Transpose64(blk)
+				if v < 2 {
+					lanesFold(&d, blk, &wt)
 					mulVec(dst, &d, &c)
+				} else {
+					lanesFold((*[64]galois.F64)(dst), blk, &wt)
 				}
 			}
 		}
 		return struct{}{}
 	})
 	return newZKProof(a, bases, cm, cp)
+}
+
+// lanesFold sets dst[j] to the sum over the blocks l whose bit is set in rows[j] (bit l) of
+// their weights, from the byte tables wt (wt[g][b]: the sum of the weights of the blocks
+// 8g + k with bit k of b set): eight look-ups per lane.
+func lanesFold(dst *[64]galois.F64, rows *[64]uint64, wt *[8][256]galois.F64) {
+	if hasAndLiftAsm {
+		foldLanes(dst, rows, wt)
+		return
+	}
+	for j, w := range rows {
+		var f galois.F64
+		if w != 0 {
+			f = wt[0][uint8(w)] ^ wt[1][uint8(w>>8)] ^ wt[2][uint8(w>>16)] ^ wt[3][uint8(w>>24)] ^
+				wt[4][uint8(w>>32)] ^ wt[5][uint8(w>>40)] ^ wt[6][uint8(w>>48)] ^ wt[7][uint8(w>>56)]
+		}
+		dst[j] = f
+	}
 }
 
 // zeroBlock reports whether the 64 words of v are zero (four ORs side by side).

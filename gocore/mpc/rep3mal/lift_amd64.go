@@ -1,6 +1,9 @@
 package rep3mal
 
-import "golang.org/x/sys/cpu"
+import (
+	"github.com/qmpc/qmpc/gocore/galois"
+	"golang.org/x/sys/cpu"
+)
 
 // hasExtendAsm selects the lift's extension kernels (lift_amd64.s: extendSub4,
 // extendXor4) and the four-lane 64-bit product kernels from 32-bit products
@@ -63,3 +66,6 @@ func foldF64V(lo, hi *uint64, r uint64, n int)
 
 //go:noescape
 func halvesF64V(a, b, ya, yb *uint64, half, n int, out *[4]uint64)
+
+//go:noescape
+func foldLanes(dst *[64]galois.F64, rows *[64]uint64, wt *[8][256]galois.F64)

@@ -637,3 +637,36 @@ halvesvdone:
 	VMOVDQU      X15, 16(DI)
 	VZEROUPPER
 	RET
+
+// LANE2(OFF, T) adds the table entries of bytes OFF and OFF+1 of the row at SI (tables T
+// and T+1 of the 2048-byte tables at DX) to R8 and R9.
+#define LANE2(OFF, T) \
+	MOVBQZX OFF(SI), AX                \
+	MOVBQZX OFF+1(SI), BX              \
+	XORQ    (T*2048)(DX)(AX*8), R8     \
+	XORQ    ((T+1)*2048)(DX)(BX*8), R9
+
+// func foldLanes(dst *[64]galois.F64, rows *[64]uint64, wt *[8][256]galois.F64)
+//
+// The AND proof's fold of a block position's lanes (andproof.go, finish): dst[j] = sum over
+// g < 8 of wt[g][byte g of rows[j]], the bytes read from memory (two sums side by side).
+TEXT ·foldLanes(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ wt+16(FP), DX
+	MOVQ $64, CX
+
+lanesloop:
+	XORQ R8, R8
+	XORQ R9, R9
+	LANE2(0, 0)
+	LANE2(2, 2)
+	LANE2(4, 4)
+	LANE2(6, 6)
+	XORQ R9, R8
+	MOVQ R8, (DI)
+	ADDQ $8, SI
+	ADDQ $8, DI
+	DECQ CX
+	JNZ  lanesloop
+	RET

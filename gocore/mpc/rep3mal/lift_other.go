@@ -2,6 +2,8 @@
 
 package rep3mal
 
+import "github.com/qmpc/qmpc/gocore/galois"
+
 var hasExtendAsm, hasLiftAsm, hasAndLiftAsm, hasAndLiftV = false, false, false, false
 
 func extendSub4(out *[4]uint64, diffs *[3]int32, n int) { panic("rep3mal: no lift kernels") }
@@ -37,5 +39,9 @@ func mulF64VecV(dst, a, c *uint64, n int) { panic("rep3mal: no lift kernels") }
 func foldF64V(lo, hi *uint64, r uint64, n int) { panic("rep3mal: no lift kernels") }
 
 func halvesF64V(a, b, ya, yb *uint64, half, n int, out *[4]uint64) {
+	panic("rep3mal: no lift kernels")
+}
+
+func foldLanes(dst *[64]galois.F64, rows *[64]uint64, wt *[8][256]galois.F64) {
 	panic("rep3mal: no lift kernels")
 }
