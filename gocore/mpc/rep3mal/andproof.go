@@ -279,7 +279,7 @@ func (st *andStatement) liftValues() {
 	parts := parallel((m+3)/4, 8, func(lo, hi int) sums {
 		ext := new([andLiftEntries][4][4]uint64) // per grid point: x^A, x^B, y^A ^ y^B, y^A; scratch
 		acc := make([][2]uint64, lift.points)    // per point, unreduced
-		accM, accP := galois.NewF64Acc(G), galois.NewF64Acc(G)
+		var accM, accP [andBlockWords][2]uint64  // the grid claims' sums, unreduced
 		var b andBlock
 		for t0 := 4 * lo; t0 < min(4*hi, m); t0 += 4 {
 			var live [4]bool
@@ -302,8 +302,8 @@ func (st *andStatement) liftValues() {
 					zb |= ya[l] | yb[l]
 				}
 				live[dt] = za != 0 && zb != 0
-				accM.AddScaled(b.wm[:], st.psi[t])
-				accP.AddScaled(b.wp[:], st.psi[t])
+				scaleAcc(&accM, &b.wm, st.psi[t])
+				scaleAcc(&accP, &b.wp, st.psi[t])
 			}
 			if !live[0] && !live[1] && !live[2] && !live[3] {
 				continue
@@ -320,8 +320,10 @@ func (st *andStatement) liftValues() {
 		for i, q := range lift.offGrid {
 			out.off[i] = (&galois.F64Wide{Hi: acc[q][1], Lo: acc[q][0]}).Reduce()
 		}
-		accM.Reduce(out.cm)
-		accP.Reduce(out.cp)
+		for l := range G {
+			out.cm[l] = (&galois.F64Wide{Hi: accM[l][1], Lo: accM[l][0]}).Reduce()
+			out.cp[l] = (&galois.F64Wide{Hi: accP[l][1], Lo: accP[l][0]}).Reduce()
+		}
 		return out
 	})
 	st.off = make([]uint64, len(lift.offGrid))
@@ -512,6 +514,20 @@ func (st *andStatement) finish(sm, sp []uint64, g *prg.PRG) *zkProof[galois.F64]
 		return struct{}{}
 	})
 	return newZKProof(a, bases, cm, cp)
+}
+
+// scaleAcc adds the carry-less products w[l] * c to acc[l] (low word first), l < 64.
+func scaleAcc(acc *[andBlockWords][2]uint64, w *[andBlockWords]galois.F64, c galois.F64) {
+	if hasAndLiftV {
+		scaleAcc64V(acc, w, uint64(c))
+		return
+	}
+	for l, x := range w {
+		var p galois.F64Wide
+		p.MulAdd(x, c)
+		acc[l][0] ^= p.Lo
+		acc[l][1] ^= p.Hi
+	}
 }
 
 // lanesFold sets dst[j] to the sum over the blocks l whose bit is set in rows[j] (bit l) of

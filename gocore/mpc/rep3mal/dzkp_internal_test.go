@@ -357,6 +357,34 @@ func TestMulVec(t *testing.T) {
 	})
 }
 
+// TestScaleAcc: the grid claims' sums (scaleAcc) equal the carry-less products added
+// one by one, with each kernel and without, over several calls and the extremes.
+func TestScaleAcc(t *testing.T) {
+	g := prg.New(prg.Key{10})
+	withAndKernels(func(asm string) {
+		var acc [andBlockWords][2]uint64
+		var want [andBlockWords]galois.F64Wide
+		for round := range 3 {
+			var w [andBlockWords]galois.F64
+			for l := range w {
+				w[l] = galois.F64(g.Uint64s(1)[0])
+			}
+			w[0], w[63] = ^galois.F64(0), 1<<63
+			c := galois.F64(g.Uint64s(1)[0])
+			if round == 1 {
+				c = ^galois.F64(0)
+			}
+			scaleAcc(&acc, &w, c)
+			for l := range w {
+				want[l].MulAdd(w[l], c)
+				if acc[l][0] != want[l].Lo || acc[l][1] != want[l].Hi {
+					t.Fatalf("%s round %d: sum %d: %x %x, want %x %x", asm, round, l, acc[l][1], acc[l][0], want[l].Hi, want[l].Lo)
+				}
+			}
+		}
+	})
+}
+
 // TestFoldTop: the AND proof's fold lo + r (hi - lo) (gfAlg.foldTop) equals the field
 // arithmetic entry by entry, with each kernel and without, for halves of every residue
 // modulo 4.

@@ -13,7 +13,7 @@ import (
 // hasAndLiftAsm selects the AND proof's kernels with carry-less products (andLiftProgX,
 // mulF64Vec, foldF64, halvesF64), which need AVX2 and PCLMULQDQ; hasAndLiftV their
 // versions with VPCLMULQDQ on YMM registers, two products per instruction (andLiftProgV,
-// mulF64VecV, foldF64V, halvesF64V; x/sys/cpu reports VPCLMULQDQ only with AVX-512, hence
+// mulF64VecV, foldF64V, halvesF64V, scaleAcc64V; x/sys/cpu reports VPCLMULQDQ only with AVX-512, hence
 // cpuidVPCLMUL).
 var (
 	hasExtendAsm  = cpu.X86.HasAVX2
@@ -69,3 +69,6 @@ func halvesF64V(a, b, ya, yb *uint64, half, n int, out *[4]uint64)
 
 //go:noescape
 func foldLanes(dst *[64]galois.F64, rows *[64]uint64, wt *[8][256]galois.F64)
+
+//go:noescape
+func scaleAcc64V(acc *[64][2]uint64, w *[64]galois.F64, c uint64)

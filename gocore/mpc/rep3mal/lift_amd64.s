@@ -670,3 +670,32 @@ lanesloop:
 	DECQ CX
 	JNZ  lanesloop
 	RET
+
+// func scaleAcc64V(acc *[64][2]uint64, w *[64]galois.F64, c uint64)
+//
+// acc[l] ^= clmul(w[l], c) (128 bits, low word first), l < 64, four products per
+// iteration with VPCLMULQDQ on YMM registers.
+TEXT ·scaleAcc64V(SB), NOSPLIT, $0-24
+	MOVQ         acc+0(FP), DI
+	MOVQ         w+8(FP), SI
+	MOVQ         c+16(FP), AX
+	VMOVQ        AX, X1
+	VPBROADCASTQ X1, Y1
+	MOVQ         $16, CX
+
+scaleloop:
+	VMOVDQU    (SI), Y0
+	VPCLMULQDQ $0x00, Y1, Y0, Y2 // w0 c, w2 c
+	VPCLMULQDQ $0x11, Y1, Y0, Y3 // w1 c, w3 c
+	VPERM2I128 $0x20, Y3, Y2, Y4 // w0 c, w1 c
+	VPERM2I128 $0x31, Y3, Y2, Y5 // w2 c, w3 c
+	VPXOR      (DI), Y4, Y4
+	VMOVDQU    Y4, (DI)
+	VPXOR      32(DI), Y5, Y5
+	VMOVDQU    Y5, 32(DI)
+	ADDQ       $32, SI
+	ADDQ       $64, DI
+	DECQ       CX
+	JNZ        scaleloop
+	VZEROUPPER
+	RET

@@ -45,3 +45,5 @@ func halvesF64V(a, b, ya, yb *uint64, half, n int, out *[4]uint64) {
 func foldLanes(dst *[64]galois.F64, rows *[64]uint64, wt *[8][256]galois.F64) {
 	panic("rep3mal: no lift kernels")
 }
+
+func scaleAcc64V(acc *[64][2]uint64, w *[64]galois.F64, c uint64) { panic("rep3mal: no lift kernels") }
