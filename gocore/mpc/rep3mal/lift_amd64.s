@@ -11,6 +11,18 @@
 // A point's products: P = x^A & (y^A ^ y^B) ^ x^B & y^A (the lanes' words of the four
 // positions) and acc[q] ^= sum_dt clmul(P[dt], psi[dt]) (128 bits, low word first).
 
+// XORENT(O1, O0, R0, R1, R2, R3) loads the four components of the entry at O1(R10) XOR
+// those at O0(R10) into R0 to R3.
+#define XORENT(O1, O0, R0, R1, R2, R3) \
+	VMOVDQU O1(R10), R0              \
+	VPXOR   O0(R10), R0, R0          \
+	VMOVDQU O1+32(R10), R1           \
+	VPXOR   O0+32(R10), R1, R1       \
+	VMOVDQU O1+64(R10), R2           \
+	VPXOR   O0+64(R10), R2, R2       \
+	VMOVDQU O1+96(R10), R3           \
+	VPXOR   O0+96(R10), R3, R3
+
 // LIFTPROG is the kernels' body; PACC(C0, C1, C2, C3, ACC) adds the products of the point
 // with components C0..C3 to the 16 bytes at ACC (R12 points to psi, Y15 holds it;
 // clobbers Y12 to Y14).
@@ -57,32 +69,11 @@ progcube:                        \
 	SHLQ    $4, R9               \
 	LEAQ    (DI)(DX*1), R10      \
 	LEAQ    (R8)(R9*1), R11      \
-	VMOVDQU 0(R10), Y4           \
-	VPXOR   128(R10), Y4, Y4     \
-	VMOVDQU 32(R10), Y5          \
-	VPXOR   160(R10), Y5, Y5     \
-	VMOVDQU 64(R10), Y6          \
-	VPXOR   192(R10), Y6, Y6     \
-	VMOVDQU 96(R10), Y7          \
-	VPXOR   224(R10), Y7, Y7     \
+	XORENT(0, 128, Y4, Y5, Y6, Y7)  \
 	PACC(Y4, Y5, Y6, Y7, 32(R11))  \
-	VMOVDQU 0(R10), Y0           \
-	VPXOR   256(R10), Y0, Y0     \
-	VMOVDQU 32(R10), Y1          \
-	VPXOR   288(R10), Y1, Y1     \
-	VMOVDQU 64(R10), Y2          \
-	VPXOR   320(R10), Y2, Y2     \
-	VMOVDQU 96(R10), Y3          \
-	VPXOR   352(R10), Y3, Y3     \
+	XORENT(0, 256, Y0, Y1, Y2, Y3)  \
 	PACC(Y0, Y1, Y2, Y3, 96(R11))  \
-	VMOVDQU 128(R10), Y8         \
-	VPXOR   384(R10), Y8, Y8     \
-	VMOVDQU 160(R10), Y9         \
-	VPXOR   416(R10), Y9, Y9     \
-	VMOVDQU 192(R10), Y10        \
-	VPXOR   448(R10), Y10, Y10   \
-	VMOVDQU 224(R10), Y11        \
-	VPXOR   480(R10), Y11, Y11   \
+	XORENT(128, 384, Y8, Y9, Y10, Y11) \
 	PACC(Y8, Y9, Y10, Y11, 112(R11)) \
 	VPXOR   Y8, Y0, Y0           \
 	VPXOR   Y9, Y1, Y1           \
@@ -99,6 +90,107 @@ progcube:                        \
 	JMP     progloop             \
 progdone:                        \
 	VZEROUPPER                   \
+	RET
+
+// The bodies of the GF(2^64) vector kernels below, for XMM (two elements, N = 2, STEP =
+// 16 bytes) and YMM registers (four, N = 4, STEP = 32), with the product macro MULRED
+// (MULRED2, MULRED4), the inner-product macro DOT (DOT2, DOT4) and the halves' ending END;
+// n a multiple of N. The taps X^4 + X^3 + X + 1 are broadcast to every word of V15.
+
+// MULVEC: dst[i] = a[i] * c[i] (mulF64Vec).
+#define MULVEC(V0, V1, V4, V15, STEP, N, MULRED) \
+	MOVQ         dst+0(FP), DI \
+	MOVQ         a+8(FP), SI   \
+	MOVQ         c+16(FP), DX  \
+	MOVQ         n+24(FP), CX  \
+	MOVQ         $0x1B, AX     \
+	VMOVQ        AX, X15       \
+	VPBROADCASTQ X15, V15      \
+mulloop:                       \
+	CMPQ         CX, $N        \
+	JB           muldone       \
+	VMOVDQU      (SI), V0      \
+	VMOVDQU      (DX), V1      \
+	MULRED                     \
+	VMOVDQU      V4, (DI)      \
+	ADDQ         $STEP, SI     \
+	ADDQ         $STEP, DX     \
+	ADDQ         $STEP, DI     \
+	SUBQ         $N, CX        \
+	JMP          mulloop       \
+muldone:                       \
+	VZEROUPPER                 \
+	RET
+
+// FOLDVEC: lo[i] ^= (hi[i] ^ lo[i]) * r (foldF64).
+#define FOLDVEC(V0, V1, V4, V13, V15, STEP, N, MULRED) \
+	MOVQ         lo+0(FP), DI  \
+	MOVQ         hi+8(FP), SI  \
+	MOVQ         r+16(FP), DX  \
+	MOVQ         n+24(FP), CX  \
+	VMOVQ        DX, X1        \
+	VPBROADCASTQ X1, V1        \
+	MOVQ         $0x1B, AX     \
+	VMOVQ        AX, X15       \
+	VPBROADCASTQ X15, V15      \
+foldloop:                      \
+	CMPQ         CX, $N        \
+	JB           folddone      \
+	VMOVDQU      (DI), V13     \
+	VMOVDQU      (SI), V0      \
+	VPXOR        V13, V0, V0   \
+	MULRED                     \
+	VPXOR        V13, V4, V4   \
+	VMOVDQU      V4, (DI)      \
+	ADDQ         $STEP, SI     \
+	ADDQ         $STEP, DI     \
+	SUBQ         $N, CX        \
+	JMP          foldloop      \
+folddone:                      \
+	VZEROUPPER                 \
+	RET
+
+// HALVES: h0 and hinf of the halving step (halvesF64), V14 and V15 their sums.
+#define HALVES(V0, V1, V2, V3, V4, V7, V14, V15, STEP, N, DOT, END) \
+	MOVQ    a+0(FP), R8            \
+	MOVQ    b+8(FP), R9            \
+	MOVQ    ya+16(FP), R10         \
+	MOVQ    yb+24(FP), R11         \
+	MOVQ    half+32(FP), DX        \
+	MOVQ    n+40(FP), CX           \
+	MOVQ    out+48(FP), DI         \
+	SHLQ    $3, DX                 \
+	VPXOR   V14, V14, V14          \
+	VPXOR   V15, V15, V15          \
+halvesloop:                        \
+	CMPQ    CX, $N                 \
+	JB      halvesdone             \
+	VMOVDQU (R8), V0               \
+	VMOVDQU (R9), V1               \
+	VMOVDQU (R10), V2              \
+	VMOVDQU (R10)(DX*1), V4        \
+	VMOVDQU (R11), V7              \
+	VPXOR   V7, V2, V3             \
+	DOT(V0, V3, V14)               \
+	DOT(V1, V2, V14)               \
+	VPXOR   V2, V4, V4             \
+	VPXOR   (R11)(DX*1), V7, V7    \
+	VPXOR   V4, V7, V3             \
+	VPXOR   (R8)(DX*1), V0, V0     \
+	VPXOR   (R9)(DX*1), V1, V1     \
+	DOT(V0, V3, V15)               \
+	DOT(V1, V4, V15)               \
+	ADDQ    $STEP, R8              \
+	ADDQ    $STEP, R9              \
+	ADDQ    $STEP, R10             \
+	ADDQ    $STEP, R11             \
+	SUBQ    $N, CX                 \
+	JMP     halvesloop             \
+halvesdone:                        \
+	END                            \
+	VMOVDQU X14, (DI)              \
+	VMOVDQU X15, 16(DI)            \
+	VZEROUPPER                     \
 	RET
 
 // The lift's four-lane kernels (lift.go): one 32-byte table entry per point, four lanes
@@ -307,24 +399,29 @@ a2done:
 	VZEROUPPER
 	RET
 
-// MULRED2 sets X4 to the two products X0[k] * X1[k] in GF(2^64) (k = 0, 1; X15 = the
-// taps X^4 + X^3 + X + 1): the 128-bit carry-less products [l_k, h_k], then h_k * taps
-// folded into l_k and the at most 4 bits that leaves above 63 folded again. Clobbers
-// X2, X3 and X5 to X12.
-#define MULRED2 \
-	VPCLMULQDQ  $0x00, X1, X0, X2   \
-	VPCLMULQDQ  $0x11, X1, X0, X3   \
-	VPUNPCKLQDQ X3, X2, X4          \
-	VPUNPCKHQDQ X3, X2, X5          \
-	VPCLMULQDQ  $0x00, X15, X5, X6  \
-	VPCLMULQDQ  $0x01, X15, X5, X7  \
-	VPUNPCKLQDQ X7, X6, X8          \
-	VPUNPCKHQDQ X7, X6, X9          \
-	VPCLMULQDQ  $0x00, X15, X9, X10 \
-	VPCLMULQDQ  $0x01, X15, X9, X11 \
-	VPUNPCKLQDQ X11, X10, X12       \
-	VPXOR       X8, X4, X4          \
-	VPXOR       X12, X4, X4
+// MULRED(V0, ..., V12, T) sets V4 to the products V0[k] * V1[k] in GF(2^64) (T = the
+// taps X^4 + X^3 + X + 1 in every word): the 128-bit carry-less products [l_k, h_k], then
+// h_k * taps folded into l_k and the at most 4 bits that leaves above 63 folded again.
+// Clobbers V2, V3 and V5 to V12. MULRED2 on XMM registers (two products), MULRED4 on YMM
+// registers (four, two per VPCLMULQDQ).
+#define MULRED(V0, V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, T) \
+	VPCLMULQDQ  $0x00, V1, V0, V2   \
+	VPCLMULQDQ  $0x11, V1, V0, V3   \
+	VPUNPCKLQDQ V3, V2, V4          \
+	VPUNPCKHQDQ V3, V2, V5          \
+	VPCLMULQDQ  $0x00, T, V5, V6    \
+	VPCLMULQDQ  $0x01, T, V5, V7    \
+	VPUNPCKLQDQ V7, V6, V8          \
+	VPUNPCKHQDQ V7, V6, V9          \
+	VPCLMULQDQ  $0x00, T, V9, V10   \
+	VPCLMULQDQ  $0x01, T, V9, V11   \
+	VPUNPCKLQDQ V11, V10, V12       \
+	VPXOR       V8, V4, V4          \
+	VPXOR       V12, V4, V4
+
+#define MULRED2 MULRED(X0, X1, X2, X3, X4, X5, X6, X7, X8, X9, X10, X11, X12, X15)
+
+#define MULRED4 MULRED(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y15)
 
 // func mulF64Vec(dst, a, c *uint64, n int)
 //
@@ -333,67 +430,50 @@ a2done:
 // X^4 + X^3 + X + 1 (the 128-bit product's high word, then the at most 4 bits it leaves
 // above 63). VEX-encoded 128-bit instructions only.
 TEXT ·mulF64Vec(SB), NOSPLIT, $0-32
-	MOVQ  dst+0(FP), DI
-	MOVQ  a+8(FP), SI
-	MOVQ  c+16(FP), DX
-	MOVQ  n+24(FP), CX
-	MOVQ  $0x1B, AX
-	VMOVQ AX, X15
+	MULVEC(X0, X1, X4, X15, 16, 2, MULRED2)
 
-mulloop:
-	CMPQ        CX, $2
-	JB          muldone
-	VMOVDQU     (SI), X0
-	VMOVDQU     (DX), X1
-	MULRED2
-	VMOVDQU     X4, (DI)
-	ADDQ        $16, SI
-	ADDQ        $16, DX
-	ADDQ        $16, DI
-	SUBQ        $2, CX
-	JMP         mulloop
-
-muldone:
-	RET
+// func mulF64VecV(dst, a, c *uint64, n int)
+//
+// mulF64Vec for n a multiple of 4, with VPCLMULQDQ on YMM registers (MULRED4).
+TEXT ·mulF64VecV(SB), NOSPLIT, $0-32
+	MULVEC(Y0, Y1, Y4, Y15, 32, 4, MULRED4)
 
 // func foldF64(lo, hi *uint64, r uint64, n int)
 //
 // lo[i] ^= (hi[i] ^ lo[i]) * r in GF(2^64), n even: the fold lo + r (hi - lo) of the AND
 // proof's vectors, with mulF64Vec's products and reductions.
 TEXT ·foldF64(SB), NOSPLIT, $0-32
-	MOVQ         lo+0(FP), DI
-	MOVQ         hi+8(FP), SI
-	MOVQ         r+16(FP), DX
-	MOVQ         n+24(FP), CX
-	VMOVQ        DX, X1
-	VPBROADCASTQ X1, X1
-	MOVQ         $0x1B, AX
-	VMOVQ        AX, X15
+	FOLDVEC(X0, X1, X4, X13, X15, 16, 2, MULRED2)
 
-foldloop:
-	CMPQ        CX, $2
-	JB          folddone
-	VMOVDQU     (DI), X13
-	VMOVDQU     (SI), X0
-	VPXOR       X13, X0, X0
-	MULRED2
-	VPXOR       X13, X4, X4
-	VMOVDQU     X4, (DI)
-	ADDQ        $16, SI
-	ADDQ        $16, DI
-	SUBQ        $2, CX
-	JMP         foldloop
+// func foldF64V(lo, hi *uint64, r uint64, n int)
+//
+// foldF64 for n a multiple of 4, with VPCLMULQDQ on YMM registers (MULRED4).
+TEXT ·foldF64V(SB), NOSPLIT, $0-32
+	FOLDVEC(Y0, Y1, Y4, Y13, Y15, 32, 4, MULRED4)
 
-folddone:
-	RET
-
-// DOT2 adds the carry-less products A[0] * B[0] and A[1] * B[1] (128 bits each) to ACC.
-// Clobbers X5 and X6.
+// DOT2 adds the carry-less products A[0] * B[0] and A[1] * B[1] (128 bits each) to ACC,
+// DOT4 A[k] * B[k], k < 4, (two 128-bit sums, one per lane). Clobber X5 and X6 (Y5, Y6).
 #define DOT2(A, B, ACC) \
 	VPCLMULQDQ $0x00, B, A, X5 \
 	VPCLMULQDQ $0x11, B, A, X6 \
 	VPXOR      X5, ACC, ACC    \
 	VPXOR      X6, ACC, ACC
+
+#define DOT4(A, B, ACC) \
+	VPCLMULQDQ $0x00, B, A, Y5 \
+	VPCLMULQDQ $0x11, B, A, Y6 \
+	VPXOR      Y5, ACC, ACC    \
+	VPXOR      Y6, ACC, ACC
+
+// HALVESEND2 and HALVESEND4 leave h0 in X14 and hinf in X15 (HALVESEND4: the lanes' sums
+// added).
+#define HALVESEND2
+
+#define HALVESEND4 \
+	VEXTRACTI128 $1, Y14, X0 \
+	VPXOR        X0, X14, X14 \
+	VEXTRACTI128 $1, Y15, X1 \
+	VPXOR        X1, X15, X15
 
 // func halvesF64(a, b, ya, yb *uint64, half, n int, out *[4]uint64)
 //
@@ -403,46 +483,14 @@ folddone:
 // (a_hi ^ a_lo) (ya_hi ^ ya_lo ^ yb_hi ^ yb_lo) ^ (b_hi ^ b_lo) (ya_hi ^ ya_lo), carry-less;
 // n even. VEX-encoded 128-bit instructions only.
 TEXT ·halvesF64(SB), NOSPLIT, $0-56
-	MOVQ  a+0(FP), R8
-	MOVQ  b+8(FP), R9
-	MOVQ  ya+16(FP), R10
-	MOVQ  yb+24(FP), R11
-	MOVQ  half+32(FP), DX
-	MOVQ  n+40(FP), CX
-	MOVQ  out+48(FP), DI
-	SHLQ  $3, DX          // the second half's byte offset
-	VPXOR X14, X14, X14   // h0
-	VPXOR X15, X15, X15   // hinf
+	HALVES(X0, X1, X2, X3, X4, X7, X14, X15, 16, 2, DOT2, HALVESEND2)
 
-halvesloop:
-	CMPQ       CX, $2
-	JB         halvesdone
-	VMOVDQU    (R8), X0            // a
-	VMOVDQU    (R9), X1            // b
-	VMOVDQU    (R10), X2           // ya
-	VMOVDQU    (R10)(DX*1), X4     // ya_hi
-	VMOVDQU    (R11), X7           // yb
-	VPXOR      X7, X2, X3          // s = ya ^ yb
-	DOT2(X0, X3, X14)
-	DOT2(X1, X2, X14)
-	VPXOR      X2, X4, X4          // dya = ya_hi ^ ya
-	VPXOR      (R11)(DX*1), X7, X7 // yb_hi ^ yb
-	VPXOR      X4, X7, X3          // ds = dya ^ yb_hi ^ yb
-	VPXOR      (R8)(DX*1), X0, X0  // da
-	VPXOR      (R9)(DX*1), X1, X1  // db
-	DOT2(X0, X3, X15)
-	DOT2(X1, X4, X15)
-	ADDQ       $16, R8
-	ADDQ       $16, R9
-	ADDQ       $16, R10
-	ADDQ       $16, R11
-	SUBQ       $2, CX
-	JMP        halvesloop
-
-halvesdone:
-	VMOVDQU X14, (DI)
-	VMOVDQU X15, 16(DI)
-	RET
+// func halvesF64V(a, b, ya, yb *uint64, half, n int, out *[4]uint64)
+//
+// halvesF64 for n a multiple of 4, with VPCLMULQDQ on YMM registers (the two lanes'
+// sums added at the end).
+TEXT ·halvesF64V(SB), NOSPLIT, $0-56
+	HALVES(Y0, Y1, Y2, Y3, Y4, Y7, Y14, Y15, 32, 4, DOT4, HALVESEND4)
 
 // PACC with VPCLMULQDQ on YMM registers: two products per instruction, the two 128-bit
 // halves then summed.
@@ -498,144 +546,6 @@ TEXT ·cpuidVPCLMUL(SB), NOSPLIT, $0-1
 	SHRL $10, CX
 	ANDL $1, CX
 	MOVB CX, ret+0(FP)
-	RET
-
-// MULRED4 sets Y4 to the four products Y0[k] * Y1[k] in GF(2^64) (k < 4; Y15 = the taps
-// X^4 + X^3 + X + 1 in every word): MULRED2 on YMM registers, two products per
-// VPCLMULQDQ. Clobbers Y2, Y3 and Y5 to Y12.
-#define MULRED4 \
-	VPCLMULQDQ  $0x00, Y1, Y0, Y2   \
-	VPCLMULQDQ  $0x11, Y1, Y0, Y3   \
-	VPUNPCKLQDQ Y3, Y2, Y4          \
-	VPUNPCKHQDQ Y3, Y2, Y5          \
-	VPCLMULQDQ  $0x00, Y15, Y5, Y6  \
-	VPCLMULQDQ  $0x01, Y15, Y5, Y7  \
-	VPUNPCKLQDQ Y7, Y6, Y8          \
-	VPUNPCKHQDQ Y7, Y6, Y9          \
-	VPCLMULQDQ  $0x00, Y15, Y9, Y10 \
-	VPCLMULQDQ  $0x01, Y15, Y9, Y11 \
-	VPUNPCKLQDQ Y11, Y10, Y12       \
-	VPXOR       Y8, Y4, Y4          \
-	VPXOR       Y12, Y4, Y4
-
-// func mulF64VecV(dst, a, c *uint64, n int)
-//
-// mulF64Vec for n a multiple of 4, with VPCLMULQDQ on YMM registers (MULRED4).
-TEXT ·mulF64VecV(SB), NOSPLIT, $0-32
-	MOVQ         dst+0(FP), DI
-	MOVQ         a+8(FP), SI
-	MOVQ         c+16(FP), DX
-	MOVQ         n+24(FP), CX
-	MOVQ         $0x1B, AX
-	VMOVQ        AX, X15
-	VPBROADCASTQ X15, Y15
-
-mulvloop:
-	CMPQ    CX, $4
-	JB      mulvdone
-	VMOVDQU (SI), Y0
-	VMOVDQU (DX), Y1
-	MULRED4
-	VMOVDQU Y4, (DI)
-	ADDQ    $32, SI
-	ADDQ    $32, DX
-	ADDQ    $32, DI
-	SUBQ    $4, CX
-	JMP     mulvloop
-
-mulvdone:
-	VZEROUPPER
-	RET
-
-// func foldF64V(lo, hi *uint64, r uint64, n int)
-//
-// foldF64 for n a multiple of 4, with VPCLMULQDQ on YMM registers (MULRED4).
-TEXT ·foldF64V(SB), NOSPLIT, $0-32
-	MOVQ         lo+0(FP), DI
-	MOVQ         hi+8(FP), SI
-	MOVQ         r+16(FP), DX
-	MOVQ         n+24(FP), CX
-	VMOVQ        DX, X1
-	VPBROADCASTQ X1, Y1
-	MOVQ         $0x1B, AX
-	VMOVQ        AX, X15
-	VPBROADCASTQ X15, Y15
-
-foldvloop:
-	CMPQ    CX, $4
-	JB      foldvdone
-	VMOVDQU (DI), Y13
-	VMOVDQU (SI), Y0
-	VPXOR   Y13, Y0, Y0
-	MULRED4
-	VPXOR   Y13, Y4, Y4
-	VMOVDQU Y4, (DI)
-	ADDQ    $32, SI
-	ADDQ    $32, DI
-	SUBQ    $4, CX
-	JMP     foldvloop
-
-foldvdone:
-	VZEROUPPER
-	RET
-
-// DOT4 adds the carry-less products A[k] * B[k], k < 4, to ACC (two 128-bit sums, one
-// per lane). Clobbers Y5 and Y6.
-#define DOT4(A, B, ACC) \
-	VPCLMULQDQ $0x00, B, A, Y5 \
-	VPCLMULQDQ $0x11, B, A, Y6 \
-	VPXOR      Y5, ACC, ACC    \
-	VPXOR      Y6, ACC, ACC
-
-// func halvesF64V(a, b, ya, yb *uint64, half, n int, out *[4]uint64)
-//
-// halvesF64 for n a multiple of 4, with VPCLMULQDQ on YMM registers (the two lanes'
-// sums added at the end).
-TEXT ·halvesF64V(SB), NOSPLIT, $0-56
-	MOVQ  a+0(FP), R8
-	MOVQ  b+8(FP), R9
-	MOVQ  ya+16(FP), R10
-	MOVQ  yb+24(FP), R11
-	MOVQ  half+32(FP), DX
-	MOVQ  n+40(FP), CX
-	MOVQ  out+48(FP), DI
-	SHLQ  $3, DX          // the second half's byte offset
-	VPXOR Y14, Y14, Y14   // h0
-	VPXOR Y15, Y15, Y15   // hinf
-
-halvesvloop:
-	CMPQ    CX, $4
-	JB      halvesvdone
-	VMOVDQU (R8), Y0            // a
-	VMOVDQU (R9), Y1            // b
-	VMOVDQU (R10), Y2           // ya
-	VMOVDQU (R10)(DX*1), Y4     // ya_hi
-	VMOVDQU (R11), Y7           // yb
-	VPXOR   Y7, Y2, Y3          // s = ya ^ yb
-	DOT4(Y0, Y3, Y14)
-	DOT4(Y1, Y2, Y14)
-	VPXOR   Y2, Y4, Y4          // dya = ya_hi ^ ya
-	VPXOR   (R11)(DX*1), Y7, Y7 // yb_hi ^ yb
-	VPXOR   Y4, Y7, Y3          // ds = dya ^ yb_hi ^ yb
-	VPXOR   (R8)(DX*1), Y0, Y0  // da
-	VPXOR   (R9)(DX*1), Y1, Y1  // db
-	DOT4(Y0, Y3, Y15)
-	DOT4(Y1, Y4, Y15)
-	ADDQ    $32, R8
-	ADDQ    $32, R9
-	ADDQ    $32, R10
-	ADDQ    $32, R11
-	SUBQ    $4, CX
-	JMP     halvesvloop
-
-halvesvdone:
-	VEXTRACTI128 $1, Y14, X0
-	VPXOR        X0, X14, X14
-	VEXTRACTI128 $1, Y15, X1
-	VPXOR        X1, X15, X15
-	VMOVDQU      X14, (DI)
-	VMOVDQU      X15, 16(DI)
-	VZEROUPPER
 	RET
 
 // LANE2(OFF, T) adds the table entries of bytes OFF and OFF+1 of the row at SI (tables T
