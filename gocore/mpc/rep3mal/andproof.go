@@ -343,6 +343,9 @@ func (st *andStatement) liftValues() {
 // grid's 2^s, then per level k = s, ..., 3 the 2^(k-1) entries of its cube at inf.
 const andLiftEntries = 1<<andLiftVars + 1<<(andLiftVars-1) + 1<<(andLiftVars-2) + 1<<(andLiftVars-3) + 1<<(andLiftVars-4)
 
+// andLiftEntries counts the buffers of the levels 6 to 3.
+var _ = [1]int{}[andLiftVars-6]
+
 // andLiftProgram is the lift's program (andLiftExt) for z (s = andLiftVars): every point
 // off the grid once, depth first over the variables from the top, so that its scratch
 // stays small (andLiftEntries entries of 128 bytes, about 16 KB, and the accumulators in
