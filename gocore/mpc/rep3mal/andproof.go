@@ -493,10 +493,7 @@ func (st *andStatement) finish(sm, sp []uint64, g *prg.PRG) *zkProof[galois.F64]
 		var d, c [64]galois.F64
 		for t := lo; t < hi; t++ {
 			st.block(t, &b, false)
-			c[0] = st.psi[t] // c[j] = psi_t X^j
-			for j := 1; j < 64; j++ {
-				c[j] = c[j-1].MulXPow(1)
-			}
+			haveC := false // c[j] = psi_t X^j, made for the first a-side component not zero
 			for v := range b.x {
 				blk := &b.x[v]
 				dst := dsts[v][64*t : 64*t+64]
@@ -507,6 +504,12 @@ func (st *andStatement) finish(sm, sp []uint64, g *prg.PRG) *zkProof[galois.F64]
 				// blk[j]: bit l is lane j of block l's word; the a side times psi_t X^j.
 				ring.Transpose64(blk)
 				if v < 2 {
+					if !haveC {
+						for j := range c {
+							c[j] = st.psi[t].MulXPow(uint(j))
+						}
+						haveC = true
+					}
 					lanesFold(&d, blk, &wt)
 					mulVec(dst, &d, &c)
 				} else {
