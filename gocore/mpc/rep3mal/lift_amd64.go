@@ -11,10 +11,10 @@ import (
 // VPMULLQ on YMM (mulAcc1, mulAcc2), which need AVX-512 DQ and VL as well.
 //
 // hasAndLiftAsm selects the AND proof's kernels with carry-less products (andLiftProgX,
-// mulF64Vec, foldF64, halvesF64), which need AVX2 and PCLMULQDQ; hasAndLiftV their
-// versions with VPCLMULQDQ on YMM registers, two products per instruction (andLiftProgV,
-// mulF64VecV, foldF64V, halvesF64V, scaleAcc64V; x/sys/cpu reports VPCLMULQDQ only with AVX-512, hence
-// cpuidVPCLMUL).
+// mulF64Vec, foldF64, halvesF64; and the fold's look-ups, foldLanes), which need AVX2 and
+// PCLMULQDQ; hasAndLiftV those with VPCLMULQDQ on YMM registers, two products per
+// instruction (andLiftProgV, mulF64VecV, foldF64V, halvesF64V, scaleAcc64V; x/sys/cpu
+// reports VPCLMULQDQ only with AVX-512, hence cpuidVPCLMUL).
 var (
 	hasExtendAsm  = cpu.X86.HasAVX2
 	hasLiftAsm    = hasExtendAsm && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL
