@@ -86,16 +86,23 @@ func (gfAlg) challenge(g *prg.PRG) galois.F64 {
 
 // halves is the prover's h(0) = <a_lo, b_lo> and h(inf) = <a_hi - a_lo, b_hi - b_lo> of
 // the bases' interleaved vectors (a = (A, B), b = (YA + YB, YA)), summed unreduced, in
-// chunks that stay in cache (with PCLMULQDQ in one pass, halvesF64, and the odd last
-// entry, if any, in Go).
+// chunks that stay in cache (with carry-less products in one pass, halvesF64V or
+// halvesF64, and the last entries past a multiple of 4 or 2 in Go).
 func (gfAlg) halves(z *zkBases[galois.F64]) (h0, hinf galois.F64) {
 	half := len(z.a) / 2
 	var w0, w2 galois.F64Wide
 	if hasAndLiftAsm && half > 0 {
 		even := half &^ 1
+		if hasAndLiftV {
+			even = half &^ 3
+		}
 		if even > 0 {
 			var out [4]uint64
-			halvesF64((*uint64)(&z.a[0]), (*uint64)(&z.b[0]), (*uint64)(&z.ya[0]), (*uint64)(&z.yb[0]), half, even, &out)
+			if hasAndLiftV {
+				halvesF64V((*uint64)(&z.a[0]), (*uint64)(&z.b[0]), (*uint64)(&z.ya[0]), (*uint64)(&z.yb[0]), half, even, &out)
+			} else {
+				halvesF64((*uint64)(&z.a[0]), (*uint64)(&z.b[0]), (*uint64)(&z.ya[0]), (*uint64)(&z.yb[0]), half, even, &out)
+			}
 			w0, w2 = galois.F64Wide{Lo: out[0], Hi: out[1]}, galois.F64Wide{Lo: out[2], Hi: out[3]}
 		}
 		for j := even; j < half; j++ {
@@ -136,14 +143,21 @@ func (a gfAlg) halve(z *zkBases[galois.F64], r *galois.F64) {
 	}
 }
 
-// foldTop replaces w by lo + r (hi - lo) (with PCLMULQDQ, foldF64; the odd last entry,
-// if any, in Go).
+// foldTop replaces w by lo + r (hi - lo) (with carry-less products, foldF64V or foldF64;
+// the last entries past a multiple of 4 or 2 in Go).
 func (gfAlg) foldTop(w []galois.F64, r *galois.F64) []galois.F64 {
 	half := len(w) / 2
 	if hasAndLiftAsm && half > 0 {
 		even := half &^ 1
+		if hasAndLiftV {
+			even = half &^ 3
+		}
 		if even > 0 {
-			foldF64((*uint64)(&w[0]), (*uint64)(&w[half]), uint64(*r), even)
+			if hasAndLiftV {
+				foldF64V((*uint64)(&w[0]), (*uint64)(&w[half]), uint64(*r), even)
+			} else {
+				foldF64((*uint64)(&w[0]), (*uint64)(&w[half]), uint64(*r), even)
+			}
 		}
 		for j := even; j < half; j++ {
 			w[j] ^= (w[half+j] ^ w[j]).Mul(*r)
@@ -179,6 +193,7 @@ type andStatement struct {
 	start    []int
 	psi      []galois.F64 // per block position t
 	lift     *zkLift
+	prog     [][4]int32   // the lift's program (andLiftProgram)
 	off      []uint64     // the prover's values off the grid
 	cgm, cgp []galois.F64 // the grid claims' shares c_l (V-, V+)
 	arena    *arena[galois.F64]
@@ -196,7 +211,8 @@ type andBlock struct {
 // newAndStatement draws psi from the batch coin g for the AND words of ands and computes
 // the lift's message and the grid claims.
 func newAndStatement(ands []product, g *prg.PRG, ar *arena[galois.F64]) *andStatement {
-	st := &andStatement{ands: ands, start: make([]int, len(ands)), lift: newLift(andLiftVars), arena: ar}
+	lift := newLift(andLiftVars)
+	st := &andStatement{ands: ands, start: make([]int, len(ands)), lift: lift, prog: andLiftProgram(lift), arena: ar}
 	for i, pr := range ands {
 		st.start[i] = st.n
 		st.n += len(pr.z.B)
@@ -260,22 +276,18 @@ func (st *andStatement) liftValues() {
 	lift := st.lift
 	G, m := lift.grid, st.m
 	type sums struct{ off, cm, cp []galois.F64 }
-	slot := make([]int, lift.points) // point q -> its index in offGrid
-	for i, q := range lift.offGrid {
-		slot[q] = i
-	}
 	parts := parallel((m+3)/4, 8, func(lo, hi int) sums {
-		ext := make([][4][4]uint64, lift.points)  // per point: x^A, x^B, y^A ^ y^B, y^A
-		acc := make([][2]uint64, len(lift.diffs)) // per diff, unreduced
-		accM, accP := galois.NewF64Acc(G), galois.NewF64Acc(G)
+		ext := new([andLiftEntries][4][4]uint64) // per grid point: x^A, x^B, y^A ^ y^B, y^A; scratch
+		acc := make([][2]uint64, lift.points)    // per point, unreduced
+		var accM, accP [andBlockWords][2]uint64  // the grid claims' sums, unreduced
 		var b andBlock
 		for t0 := 4 * lo; t0 < min(4*hi, m); t0 += 4 {
 			var live [4]bool
 			for dt := range 4 {
 				t := t0 + dt
 				if t >= m {
-					for _, q := range lift.gridPt {
-						e := &ext[q]
+					for l := range G {
+						e := &ext[l]
 						e[0][dt], e[1][dt], e[2][dt], e[3][dt] = 0, 0, 0, 0
 					}
 					continue
@@ -283,15 +295,15 @@ func (st *andStatement) liftValues() {
 				st.block(t, &b, true)
 				xa, xb, ya, yb := &b.x[0], &b.x[1], &b.x[2], &b.x[3]
 				var za, zb uint64
-				for l, q := range lift.gridPt {
-					e := &ext[q]
+				for l := range G {
+					e := &ext[l]
 					e[0][dt], e[1][dt], e[2][dt], e[3][dt] = xa[l], xb[l], ya[l]^yb[l], ya[l]
 					za |= xa[l] | xb[l]
 					zb |= ya[l] | yb[l]
 				}
 				live[dt] = za != 0 && zb != 0
-				accM.AddScaled(b.wm[:], st.psi[t])
-				accP.AddScaled(b.wp[:], st.psi[t])
+				scaleAcc(&accM, &b.wm, st.psi[t])
+				scaleAcc(&accP, &b.wp, st.psi[t])
 			}
 			if !live[0] && !live[1] && !live[2] && !live[3] {
 				continue
@@ -302,14 +314,16 @@ func (st *andStatement) liftValues() {
 					psi[dt] = uint64(st.psi[t0+dt])
 				}
 			}
-			andLiftExt(ext, lift.diffs, acc, &psi) // H(q) += psi_t P_{q,t}, unreduced
+			andLiftExt(ext, st.prog, acc, &psi) // H(q) += psi_t P_{q,t}, unreduced
 		}
 		out := sums{make([]galois.F64, len(lift.offGrid)), make([]galois.F64, G), make([]galois.F64, G)}
-		for i, w := range acc {
-			out.off[slot[lift.diffs[i][0]]] = (&galois.F64Wide{Hi: w[1], Lo: w[0]}).Reduce()
+		for i, q := range lift.offGrid {
+			out.off[i] = (&galois.F64Wide{Hi: acc[q][1], Lo: acc[q][0]}).Reduce()
 		}
-		accM.Reduce(out.cm)
-		accP.Reduce(out.cp)
+		for l := range G {
+			out.cm[l] = (&galois.F64Wide{Hi: accM[l][1], Lo: accM[l][0]}).Reduce()
+			out.cp[l] = (&galois.F64Wide{Hi: accP[l][1], Lo: accP[l][0]}).Reduce()
+		}
 		return out
 	})
 	st.off = make([]uint64, len(lift.offGrid))
@@ -325,30 +339,107 @@ func (st *andStatement) liftValues() {
 	}
 }
 
-// andLiftExt extends the four components of four block positions from the grid to the
-// points off it (ext as zkLift.extend over GF(2), one diff at a time) and adds to acc[i]
-// (low word first, unreduced) the products at the point diffs[i][0], each position's
-// times psi[dt]: sum_dt psi[dt] * (x^A & (y^A ^ y^B) ^ x^B & y^A), the word of lane
-// products read as an element of GF(2^64).
-func andLiftExt(ext [][4][4]uint64, diffs [][3]int32, acc [][2]uint64, psi *[4]uint64) {
-	if len(diffs) == 0 {
+// andLiftEntries is the number of entries of the lift's scratch (andLiftProgram): the
+// grid's 2^s, then per level k = s, ..., 3 the 2^(k-1) entries of its cube at inf.
+const andLiftEntries = 1<<andLiftVars + 1<<(andLiftVars-1) + 1<<(andLiftVars-2) + 1<<(andLiftVars-3) + 1<<(andLiftVars-4)
+
+// andLiftEntries counts the buffers of the levels 6 to 3.
+var _ = [1]int{}[andLiftVars-6]
+
+// andLiftProgram is the lift's program (andLiftExt) for z (s = andLiftVars): every point
+// off the grid once, depth first over the variables from the top, so that its scratch
+// stays small (andLiftEntries entries of 128 bytes, about 16 KB, and the accumulators in
+// L1 too). rec(k, kn, b) reaches the points b + i, i < 3^k, of the cube of the k lowest
+// variables at b off the grid, given the values at its 2^k points with digits 0 or 1 in
+// scratch entries kn, ..., kn + 2^k - 1 (entry kn + l is point b + gridPt[l]): the cubes
+// with the top digit 0 and 1 read the two halves, and the cube at inf reads its values,
+// the halves' XOR, from a level's buffer (difference ops); a cube of the two lowest
+// variables is one op.
+func andLiftProgram(z *zkLift) [][4]int32 {
+	if z.s != andLiftVars {
+		panic("rep3mal: the AND lift's program is for andLiftVars variables")
+	}
+	prog := make([][4]int32, 0, len(z.offGrid))
+	buf := make([]int, z.s+1) // level k's buffer for the cube at inf
+	next := z.grid
+	for k := z.s; k > 2; k-- {
+		buf[k] = next
+		next += 1 << (k - 1)
+	}
+	var rec func(k, kn, b int)
+	rec = func(k, kn, b int) {
+		if k == 2 {
+			prog = append(prog, [4]int32{^int32(kn), int32(b), 0, 0})
+			return
+		}
+		half, pw := 1<<(k-1), 1
+		for range k - 1 {
+			pw *= 3
+		}
+		rec(k-1, kn, b)
+		rec(k-1, kn+half, b+pw)
+		for i := range half {
+			prog = append(prog, [4]int32{int32(buf[k] + i), int32(kn + half + i), int32(kn + i), int32(b + 2*pw + z.gridPt[i])})
+		}
+		rec(k-1, buf[k], b+2*pw)
+	}
+	rec(z.s, 0, 0)
+	return prog
+}
+
+// andLiftExt runs the lift's program prog (andLiftProgram) on four block positions: ext
+// (andLiftEntries entries) holds in its first 2^s entries the four components (x^A, x^B,
+// y^A ^ y^B, y^A) of the four positions at grid point l, and every point q off the grid
+// is reached once (as the kernels do, lift_amd64.s: a difference op (e, e1, e0, q) stores
+// ext[e] = ext[e1] ^ ext[e0], point q; a cube op (^e, b, 0, 0) reaches b+2, b+5, b+6,
+// b+7, b+8 from ext[e], ..., ext[e+3] (b, b+1, b+3, b+4) without storing them); at each,
+// acc[q] (low word first, unreduced) gets sum_dt psi[dt] * (x^A & (y^A ^ y^B) ^ x^B & y^A),
+// the word of lane products read as an element of GF(2^64).
+func andLiftExt(ext *[andLiftEntries][4][4]uint64, prog [][4]int32, acc [][2]uint64, psi *[4]uint64) {
+	if len(prog) == 0 {
+		return
+	}
+	if hasAndLiftV {
+		andLiftProgV(&ext[0], &prog[0], &acc[0], psi, len(prog))
 		return
 	}
 	if hasAndLiftAsm {
-		andLiftExt4(&ext[0], &diffs[0], &acc[0], psi, len(diffs))
+		andLiftProgX(&ext[0], &prog[0], &acc[0], psi, len(prog))
 		return
 	}
-	for i, d := range diffs {
-		e, e1, e2 := &ext[d[0]], &ext[d[1]], &ext[d[2]]
+	add := func(q int, e *[4][4]uint64) {
 		var w galois.F64Wide
 		for dt := range 4 {
-			for c := range 4 {
-				e[c][dt] = e1[c][dt] ^ e2[c][dt]
-			}
 			w.MulAdd(galois.F64(e[0][dt]&e[2][dt]^e[1][dt]&e[3][dt]), galois.F64(psi[dt]))
 		}
-		acc[i][0] ^= w.Lo
-		acc[i][1] ^= w.Hi
+		acc[q][0] ^= w.Lo
+		acc[q][1] ^= w.Hi
+	}
+	xor := func(dst, x, y *[4][4]uint64) {
+		for c := range 4 {
+			for dt := range 4 {
+				dst[c][dt] = x[c][dt] ^ y[c][dt]
+			}
+		}
+	}
+	for _, op := range prog {
+		if e := op[0]; e >= 0 {
+			xor(&ext[e], &ext[op[1]], &ext[op[2]])
+			add(int(op[3]), &ext[e])
+			continue
+		}
+		k, b := int(^op[0]), int(op[1])
+		var e, g, h, i, f [4][4]uint64
+		xor(&e, &ext[k], &ext[k+1])
+		xor(&g, &ext[k], &ext[k+2])
+		xor(&h, &ext[k+1], &ext[k+3])
+		xor(&i, &g, &h)
+		xor(&f, &e, &i)
+		add(b+2, &e)
+		add(b+5, &f)
+		add(b+6, &g)
+		add(b+7, &h)
+		add(b+8, &i)
 	}
 }
 
@@ -402,32 +493,27 @@ func (st *andStatement) finish(sm, sp []uint64, g *prg.PRG) *zkProof[galois.F64]
 		var d, c [64]galois.F64
 		for t := lo; t < hi; t++ {
 			st.block(t, &b, false)
-			c[0] = st.psi[t] // c[j] = psi_t X^j
-			for j := 1; j < 64; j++ {
-				c[j] = c[j-1].MulXPow(1)
-			}
+			haveC := false // c[j] = psi_t X^j, made for the first a-side component not zero
 			for v := range b.x {
 				blk := &b.x[v]
 				dst := dsts[v][64*t : 64*t+64]
-				if allZero(blk[:]) { // every lane folds to zero (common: rep3's known-zero components)
+				if zeroBlock(blk) { // every lane folds to zero (common: rep3's known-zero components)
 					clear(dst)
 					continue
 				}
-				ring.Transpose64(blk) // blk[j]: bit l is lane j of block l's word
-				for j, w := range blk {
-					var f galois.F64
-					if w != 0 {
-						f = wt[0][uint8(w)] ^ wt[1][uint8(w>>8)] ^ wt[2][uint8(w>>16)] ^ wt[3][uint8(w>>24)] ^
-							wt[4][uint8(w>>32)] ^ wt[5][uint8(w>>40)] ^ wt[6][uint8(w>>48)] ^ wt[7][uint8(w>>56)]
+				// blk[j]: bit l is lane j of block l's word; the a side times psi_t X^j.
+				ring.Transpose64(blk)
+				if v < 2 {
+					if !haveC {
+						for j := range c {
+							c[j] = st.psi[t].MulXPow(uint(j))
+						}
+						haveC = true
 					}
-					if v < 2 {
-						d[j] = f
-					} else {
-						dst[j] = f
-					}
-				}
-				if v < 2 { // the a side: times psi_t X^j
+					lanesFold(&d, blk, &wt)
 					mulVec(dst, &d, &c)
+				} else {
+					lanesFold((*[64]galois.F64)(dst), blk, &wt)
 				}
 			}
 		}
@@ -436,9 +522,57 @@ func (st *andStatement) finish(sm, sp []uint64, g *prg.PRG) *zkProof[galois.F64]
 	return newZKProof(a, bases, cm, cp)
 }
 
+// scaleAcc adds the carry-less products w[l] * c to acc[l] (low word first), l < 64.
+func scaleAcc(acc *[andBlockWords][2]uint64, w *[andBlockWords]galois.F64, c galois.F64) {
+	if hasAndLiftV {
+		scaleAcc64V(acc, w, uint64(c))
+		return
+	}
+	for l, x := range w {
+		var p galois.F64Wide
+		p.MulAdd(x, c)
+		acc[l][0] ^= p.Lo
+		acc[l][1] ^= p.Hi
+	}
+}
+
+// lanesFold sets dst[j] to the sum over the blocks l whose bit is set in rows[j] (bit l) of
+// their weights, from the byte tables wt (wt[g][b]: the sum of the weights of the blocks
+// 8g + k with bit k of b set): eight look-ups per lane.
+func lanesFold(dst *[64]galois.F64, rows *[64]uint64, wt *[8][256]galois.F64) {
+	if hasAndLiftAsm {
+		foldLanes(dst, rows, wt)
+		return
+	}
+	for j, w := range rows {
+		var f galois.F64
+		if w != 0 {
+			f = wt[0][uint8(w)] ^ wt[1][uint8(w>>8)] ^ wt[2][uint8(w>>16)] ^ wt[3][uint8(w>>24)] ^
+				wt[4][uint8(w>>32)] ^ wt[5][uint8(w>>40)] ^ wt[6][uint8(w>>48)] ^ wt[7][uint8(w>>56)]
+		}
+		dst[j] = f
+	}
+}
+
+// zeroBlock reports whether the 64 words of v are zero (four ORs side by side).
+func zeroBlock(v *[64]uint64) bool {
+	var o0, o1, o2, o3 uint64
+	for i := 0; i < 64; i += 4 {
+		o0 |= v[i]
+		o1 |= v[i+1]
+		o2 |= v[i+2]
+		o3 |= v[i+3]
+	}
+	return o0|o1|o2|o3 == 0
+}
+
 // mulVec sets dst[j] = a[j] * c[j] in GF(2^64), j < 64.
 func mulVec(dst []galois.F64, a, c *[64]galois.F64) {
 	dst = dst[:64]
+	if hasAndLiftV {
+		mulF64VecV((*uint64)(&dst[0]), (*uint64)(&a[0]), (*uint64)(&c[0]), 64)
+		return
+	}
 	if hasAndLiftAsm {
 		mulF64Vec((*uint64)(&dst[0]), (*uint64)(&a[0]), (*uint64)(&c[0]), 64)
 		return

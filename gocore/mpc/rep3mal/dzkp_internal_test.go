@@ -217,46 +217,64 @@ func TestDotOf(t *testing.T) {
 	}
 }
 
-// TestAndLiftKernel: the AND lift's extension and accumulation (andLiftExt) equal
-// extend lane by lane and the sum of psi[dt] times the lane products at every point off
-// the grid, computed field element by field element, with the kernel and without it;
-// zero psi lanes (the dead positions) add nothing.
+// TestAndLiftKernel: the AND lift's program (andLiftProgram) reaches every point off the
+// grid once, and its run (andLiftExt) adds to each point off the grid the sum of psi[dt]
+// times the lane products, computed field element by field element from extend lane by
+// lane, with each kernel (YMM and XMM carry-less products) and without, over several
+// runs with the same scratch and accumulators; zero psi lanes (the dead positions) add
+// nothing.
 func TestAndLiftKernel(t *testing.T) {
 	g := prg.New(prg.Key{5})
 	z := newLift(andLiftVars)
-	withKernels(&hasAndLiftAsm, func(asm bool) {
-		acc := make([][2]uint64, len(z.diffs))
+	prog := andLiftProgram(z)
+	seen := make([]int, z.points)
+	for _, op := range prog {
+		if op[0] >= 0 {
+			seen[op[3]]++
+			continue
+		}
+		for _, d := range []int{2, 5, 6, 7, 8} {
+			seen[int(op[1])+d]++
+		}
+	}
+	for _, q := range z.offGrid {
+		if seen[q] != 1 {
+			t.Fatalf("point %d reached %d times", q, seen[q])
+		}
+	}
+	for _, q := range z.gridPt {
+		if seen[q] != 0 {
+			t.Fatalf("grid point %d reached", q)
+		}
+	}
+	withAndKernels(func(mode string) {
+		acc := make([][2]uint64, z.points)
 		want := make([]galois.F64, z.points)
-		for round, dead := range []int{-1, 2} {
+		ext := new([andLiftEntries][4][4]uint64)
+		for round, dead := range []int{-1, 2, -1} {
 			var in [4][4][]uint64 // component, position: the grid values
-			ext := make([][4][4]uint64, z.points)
 			for c := range in {
 				for dt := range in[c] {
 					in[c][dt] = g.Uint64s(z.grid)
-					for l, q := range z.gridPt {
-						ext[q][c][dt] = in[c][dt][l]
+					for l := range z.grid {
+						ext[l][c][dt] = in[c][dt][l]
 					}
 				}
 			}
 			in[0][1][5], in[2][1][5] = ^uint64(0), ^uint64(0)
-			ext[z.gridPt[5]][0][1], ext[z.gridPt[5]][2][1] = ^uint64(0), ^uint64(0)
+			ext[5][0][1], ext[5][2][1] = ^uint64(0), ^uint64(0)
 			var psi [4]uint64
 			copy(psi[:], g.Uint64s(4))
 			psi[0] = ^uint64(0)
 			if dead >= 0 {
 				psi[dead] = 0
 			}
-			andLiftExt(ext, z.diffs, acc, &psi)
+			andLiftExt(ext, prog, acc, &psi)
 			var ref [4][4][]uint64
 			for c := range ref {
 				for dt := range ref[c] {
 					ref[c][dt] = make([]uint64, z.points)
 					z.extend(in[c][dt], ref[c][dt], true)
-					for q := range ref[c][dt] {
-						if ext[q][c][dt] != ref[c][dt][q] {
-							t.Fatalf("asm=%v round %d: component %d position %d point %d differs from extend", asm, round, c, dt, q)
-						}
-					}
 				}
 			}
 			for _, q := range z.offGrid {
@@ -265,9 +283,9 @@ func TestAndLiftKernel(t *testing.T) {
 					want[q] ^= p.Mul(galois.F64(psi[dt]))
 				}
 			}
-			for i, d := range z.diffs {
-				if got := (&galois.F64Wide{Hi: acc[i][1], Lo: acc[i][0]}).Reduce(); got != want[d[0]] {
-					t.Fatalf("asm=%v round %d: point %d: %x, want %x", asm, round, d[0], got, want[d[0]])
+			for _, q := range z.offGrid {
+				if got := (&galois.F64Wide{Hi: acc[q][1], Lo: acc[q][0]}).Reduce(); got != want[q] {
+					t.Fatalf("%s round %d: point %d: %x, want %x", mode, round, q, got, want[q])
 				}
 			}
 		}
@@ -327,11 +345,11 @@ func TestAndBlock(t *testing.T) {
 	}
 }
 
-// TestMulVec: the a side's products (mulVec) equal galois's, with the kernel and without
-// it, for random elements and the extremes whose reductions carry furthest.
+// TestMulVec: the a side's products (mulVec) equal galois's, with each kernel and
+// without, for random elements and the extremes whose reductions carry furthest.
 func TestMulVec(t *testing.T) {
 	g := prg.New(prg.Key{6})
-	withKernels(&hasAndLiftAsm, func(asm bool) {
+	withAndKernels(func(asm string) {
 		var a, c [64]galois.F64
 		for j := range a {
 			a[j], c[j] = galois.F64(g.Uint64s(1)[0]), galois.F64(g.Uint64s(1)[0])
@@ -341,18 +359,47 @@ func TestMulVec(t *testing.T) {
 		mulVec(dst, &a, &c)
 		for j := range dst {
 			if want := a[j].Mul(c[j]); dst[j] != want {
-				t.Fatalf("asm=%v: %d: %x * %x = %x, want %x", asm, j, a[j], c[j], dst[j], want)
+				t.Fatalf("%s: %d: %x * %x = %x, want %x", asm, j, a[j], c[j], dst[j], want)
+			}
+		}
+	})
+}
+
+// TestScaleAcc: the grid claims' sums (scaleAcc) equal the carry-less products added
+// one by one, with each kernel and without, over several calls and the extremes.
+func TestScaleAcc(t *testing.T) {
+	g := prg.New(prg.Key{10})
+	withAndKernels(func(asm string) {
+		var acc [andBlockWords][2]uint64
+		var want [andBlockWords]galois.F64Wide
+		for round := range 3 {
+			var w [andBlockWords]galois.F64
+			for l := range w {
+				w[l] = galois.F64(g.Uint64s(1)[0])
+			}
+			w[0], w[63] = ^galois.F64(0), 1<<63
+			c := galois.F64(g.Uint64s(1)[0])
+			if round == 1 {
+				c = ^galois.F64(0)
+			}
+			scaleAcc(&acc, &w, c)
+			for l := range w {
+				want[l].MulAdd(w[l], c)
+				if acc[l][0] != want[l].Lo || acc[l][1] != want[l].Hi {
+					t.Fatalf("%s round %d: sum %d: %x %x, want %x %x", asm, round, l, acc[l][1], acc[l][0], want[l].Hi, want[l].Lo)
+				}
 			}
 		}
 	})
 }
 
 // TestFoldTop: the AND proof's fold lo + r (hi - lo) (gfAlg.foldTop) equals the field
-// arithmetic entry by entry, with the kernel and without it, for even and odd halves.
+// arithmetic entry by entry, with each kernel and without, for halves of every residue
+// modulo 4.
 func TestFoldTop(t *testing.T) {
 	g := prg.New(prg.Key{7})
-	withKernels(&hasAndLiftAsm, func(asm bool) {
-		for _, half := range []int{1, 2, 7, 300, 513} {
+	withAndKernels(func(asm string) {
+		for _, half := range []int{1, 2, 3, 4, 5, 7, 300, 513, 514, 515} {
 			w := make([]galois.F64, 2*half)
 			for j := range w {
 				w[j] = galois.F64(g.Uint64s(1)[0])
@@ -366,7 +413,7 @@ func TestFoldTop(t *testing.T) {
 			got := gfAlg{}.foldTop(w, &r)
 			for j := range want {
 				if got[j] != want[j] {
-					t.Fatalf("asm=%v half=%d: entry %d: %x, want %x", asm, half, j, got[j], want[j])
+					t.Fatalf("%s half=%d: entry %d: %x, want %x", asm, half, j, got[j], want[j])
 				}
 			}
 		}
@@ -374,12 +421,12 @@ func TestFoldTop(t *testing.T) {
 }
 
 // TestHalves: the AND proof's halving-step values (gfAlg.halves) equal the inner
-// products computed element by element, with the kernel and without it, for even and odd
-// halves and halves beyond a chunk.
+// products computed element by element, with each kernel and without, for halves of
+// every residue modulo 4 and halves beyond a chunk.
 func TestHalves(t *testing.T) {
 	g := prg.New(prg.Key{9})
-	withKernels(&hasAndLiftAsm, func(asm bool) {
-		for _, half := range []int{1, 2, 3, 256, 301, 514} {
+	withAndKernels(func(asm string) {
+		for _, half := range []int{1, 2, 3, 4, 5, 6, 256, 301, 514, 515} {
 			vec := func() []galois.F64 {
 				v := make([]galois.F64, 2*half)
 				for j := range v {
@@ -397,10 +444,28 @@ func TestHalves(t *testing.T) {
 				w2 ^= (ah ^ a).Mul(yah^ya^ybh^yb) ^ (bh ^ b).Mul(yah^ya)
 			}
 			if h0, hinf := (gfAlg{}).halves(z); h0 != w0 || hinf != w2 {
-				t.Fatalf("asm=%v half=%d: (%x, %x), want (%x, %x)", asm, half, h0, hinf, w0, w2)
+				t.Fatalf("%s half=%d: (%x, %x), want (%x, %x)", asm, half, h0, hinf, w0, w2)
 			}
 		}
 	})
+}
+
+// withAndKernels runs f without the AND proof's kernels ("go"), with those on XMM
+// registers ("xmm") and with those on YMM registers ("ymm"), each if the processor has
+// them, and restores the selection.
+func withAndKernels(f func(asm string)) {
+	savedV, savedX := hasAndLiftV, hasAndLiftAsm
+	defer func() { hasAndLiftV, hasAndLiftAsm = savedV, savedX }()
+	for _, mode := range []struct {
+		name string
+		v, x bool
+	}{{"go", false, false}, {"xmm", false, true}, {"ymm", true, true}} {
+		if mode.v && !savedV || mode.x && !savedX {
+			continue
+		}
+		hasAndLiftV, hasAndLiftAsm = mode.v, mode.x
+		f(mode.name)
+	}
 }
 
 // withKernels runs f without the kernels that *flag selects and, if the processor has
