@@ -769,8 +769,8 @@ func (s *otSource) edaTake(n, m int) ([]tinyot.Bits, *AShare, error) {
 		}
 		s.eda[m] = pool
 	}
-	// Views, not copies: the callers read the planes once (toBShare, Concat, And) and
-	// copy what they keep; a refill's Concat copies the pool's rest.
+	// Views, not copies: the callers read the planes (planesBShare, And) and copy what
+	// they keep; a later refill's Concat copies the pool's rest.
 	take := make([]tinyot.Bits, m)
 	for j := range m {
 		take[j] = bitsView(pool.planes[j], 0, n)
