@@ -73,11 +73,22 @@ func (p *Party) Input(owner bool, x []uint64, n int) (Bits, error) {
 // callers that hold many inputs at once and need not allocate (and clear) their zero
 // components: Input is this plus those zero slices.
 func (p *Party) InputOneSided(owner bool, x []uint64, n int) (bits []uint64, blocks []ot.Block, err error) {
+	return p.InputOneSidedInto(nil, owner, x, n)
+}
+
+// InputOneSidedInto is InputOneSided writing this party's blocks (the owner's MACs, the
+// other party's keys) into dst's memory when cap(dst) >= p.InputRows(n) (else into a new
+// slice): every block of dst[:n] is overwritten (dst need not be zero), the rows from n
+// on up to InputRows(n) are the extension's scratch. For callers that input large
+// vectors again and again (spdz2k's private edaBit checks): the same buffer serves every
+// call instead of a fresh one that Go zeroes and the OS faults in. The same message as
+// InputOneSided.
+func (p *Party) InputOneSidedInto(dst []ot.Block, owner bool, x []uint64, n int) (bits []uint64, blocks []ot.Block, err error) {
 	if n < 0 {
 		return nil, nil, errs.New(errs.Internal, "tinyot: Input of %d bits", n)
 	}
 	if !owner {
-		k, err := p.ot.SendDeltaCOT(n)
+		k, err := p.ot.SendDeltaCOTInto(dst, n)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -92,7 +103,7 @@ func (p *Party) InputOneSided(owner bool, x []uint64, n int) (bits []uint64, blo
 	bits = make([]uint64, words(n))
 	copy(bits, x)
 	clearTail(bits, n)
-	m, err := p.ot.RecvDeltaCOT(bits, n)
+	m, err := p.ot.RecvDeltaCOTInto(dst, bits, n)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -101,3 +112,7 @@ func (p *Party) InputOneSided(owner bool, x []uint64, n int) (bits []uint64, blo
 	}
 	return bits, m, nil
 }
+
+// InputRows is the capacity (in blocks) of a destination that InputOneSidedInto fills in
+// place for n bits (the OT session's DeltaCOTRows).
+func (p *Party) InputRows(n int) int { return p.ot.DeltaCOTRows(n) }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/qmpc/qmpc/gocore/errs"
@@ -98,6 +99,13 @@ var sizes = []int{0, 1, 63, 64, 65, 1000}
 func TestAuthenticateRandomInput(t *testing.T) {
 	ps, conns := pair(t)
 	r := rand.New(rand.NewPCG(1, 2))
+	var dirty [2][]ot.Block // InputOneSidedInto's buffers, never cleared
+	for i := range dirty {
+		dirty[i] = make([]ot.Block, ps[i].InputRows(slices.Max(sizes)))
+		for j := range dirty[i] {
+			dirty[i][j] = ot.Block{r.Uint64(), r.Uint64()}
+		}
+	}
 	if ps[0].Delta() == ps[1].Delta() || !ps[0].First() || ps[1].First() {
 		t.Fatal("parties not distinct")
 	}
@@ -122,6 +130,23 @@ func TestAuthenticateRandomInput(t *testing.T) {
 				}
 				return ps[0].Input(false, nil, n)
 			}, func(_, x1 []uint64) []uint64 { return x1 }},
+			// InputOneSidedInto with each party's buffer left dirty by the previous sizes
+			// (every block of the result must be overwritten) and the zero components
+			// added as Input does.
+			{"input0 into", func(i int, x []uint64) (Bits, error) {
+				dst := dirty[i][:0:ps[i].InputRows(n)]
+				bits, blk, err := ps[i].InputOneSidedInto(dst, i == 0, x, n)
+				if err != nil {
+					return Bits{}, err
+				}
+				if n > 0 && &blk[0] != &dirty[i][0] {
+					return Bits{}, fmt.Errorf("party %d: the blocks are not in the buffer", i)
+				}
+				if i == 0 {
+					return Bits{N: n, X: bits, M: blk, K: make([]ot.Block, n)}, nil
+				}
+				return Bits{N: n, X: make([]uint64, words(n)), M: make([]ot.Block, n), K: blk}, nil
+			}, func(x0, _ []uint64) []uint64 { return x0 }},
 		}
 		for _, c := range cases {
 			x := [2][]uint64{randWords(r, n), randWords(r, n)}
@@ -131,7 +156,7 @@ func TestAuthenticateRandomInput(t *testing.T) {
 				func() (err error) { b[1], err = c.run(1, x[1]); return })
 			for i := range 2 {
 				want := AuthenticateBytes(n, ot.DefaultK)
-				if c.name == "input0" && i == 1 || c.name == "input1" && i == 0 {
+				if strings.HasPrefix(c.name, "input0") && i == 1 || c.name == "input1" && i == 0 {
 					want = 0
 				}
 				if got := conns[i].Stats().BytesSent - sent[i]; got != want {

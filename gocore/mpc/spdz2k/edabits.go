@@ -212,22 +212,28 @@ func buckets(perm []int, N, B, want int) (opened, keep, firsts, others []int) {
 }
 
 // planeViews returns x's m planes of n bits each (plane j: bits [j*n, (j+1)*n)), for
-// reading only: the MACs and keys are views of x's, the bits too when n is a multiple of
-// 64, else shifted copies (ring.ExtractBits).
+// reading only (bitsView).
 func planeViews(x tinyot.Bits, m, n int) []tinyot.Bits {
 	y := make([]tinyot.Bits, m)
 	for j := range m {
-		lo, hi := j*n, (j+1)*n
-		var bits []uint64
-		if n%64 == 0 {
-			bits = x.X[lo/64 : hi/64 : hi/64]
-		} else {
-			bits = make([]uint64, ring.Words(n))
-			ring.ExtractBits(bits, x.X, lo, n)
-		}
-		y[j] = tinyot.Bits{N: n, X: bits, M: x.M[lo:hi:hi], K: x.K[lo:hi:hi]}
+		y[j] = bitsView(x, j*n, (j+1)*n)
 	}
 	return y
+}
+
+// bitsView returns bits [lo, hi) of x for reading only: the MACs and keys are views of
+// x's (capacity-limited), the bits too when lo and hi are multiples of 64, else a shifted
+// copy (ring.ExtractBits; 1 bit per 32 bytes of blocks). tinyot's Slice copies all three.
+func bitsView(x tinyot.Bits, lo, hi int) tinyot.Bits {
+	n := hi - lo
+	var bits []uint64
+	if lo%64 == 0 && hi%64 == 0 {
+		bits = x.X[lo/64 : hi/64 : hi/64]
+	} else {
+		bits = make([]uint64, ring.Words(n))
+		ring.ExtractBits(bits, x.X, lo, n)
+	}
+	return tinyot.Bits{N: n, X: bits, M: x.M[lo:hi:hi], K: x.K[lo:hi:hi]}
 }
 
 // edaBuckets splits a permutation of N*B + opened items into N buckets of B: bucket k is
@@ -273,6 +279,16 @@ type edaScratch struct {
 	zeroW      []uint64
 	zeroB      []ot.Block
 	pb, fb, zB []ot.Block
+	// in receives a check's tinyot Input blocks: the m*M bits of the private edaBits
+	// (dead once permuteBlocks has copied them into pb), then the proven sum's carries
+	// and mask (provenSum; dead when the check returns).
+	in []ot.Block
+}
+
+// inputBlocks returns the scratch's buffer for the blocks of a tinyot Input of n bits
+// (InputOneSidedInto's destination, with room for the extension's rows).
+func (s *otSource) inputBlocks(n int) []ot.Block {
+	return scratchOf(&s.scratch.in, s.bin.InputRows(n))
 }
 
 // scratchOf returns (*buf)[:n], reallocating *buf when it is shorter.
@@ -570,7 +586,7 @@ func (s *otSource) privateEdaBits(owner, want, m int) ([]tinyot.Bits, *AShare, e
 		}
 	}
 	mine := s.id == owner
-	inBits, inBlk, err := s.bin.InputOneSided(mine, flat, m*M)
+	inBits, inBlk, err := s.bin.InputOneSidedInto(s.inputBlocks(m*M), mine, flat, m*M)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -659,7 +675,7 @@ func (s *otSource) EdaBits(n, m int) (*BShare, *AShare, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return toBShare(tinyot.Concat(take...), n, m), arith, nil
+	return planesBShare(take, n), arith, nil
 }
 
 // CarryEdaBits returns n edaBits of length 64 as EdaBits(n, 64) and the prefix products
@@ -696,7 +712,7 @@ func (s *otSource) CarryEdaBits(n, w int) (bin *BShare, arith *AShare, pre *BSha
 			return nil, nil, nil, err
 		}
 	}
-	return toBShare(tinyot.Concat(take...), n, 64), arith, toBShare(tinyot.Concat(prod...), n, np), nil
+	return planesBShare(take, n), arith, planesBShare(prod, n), nil
 }
 
 // edaTake takes n edaBits of length m from the pool of that length (refilling it as
@@ -753,10 +769,12 @@ func (s *otSource) edaTake(n, m int) ([]tinyot.Bits, *AShare, error) {
 		}
 		s.eda[m] = pool
 	}
+	// Views, not copies: the callers read the planes (planesBShare, And) and copy what
+	// they keep; a later refill's Concat copies the pool's rest.
 	take := make([]tinyot.Bits, m)
 	for j := range m {
-		take[j] = pool.planes[j].Slice(0, n)
-		pool.planes[j] = pool.planes[j].Slice(n, pool.planes[j].N)
+		take[j] = bitsView(pool.planes[j], 0, n)
+		pool.planes[j] = bitsView(pool.planes[j], n, pool.planes[j].N)
 	}
 	rest := pool.len() - n
 	arith := &AShare{x: pool.arith.x.Slice(0, n).Clone(), m: pool.arith.m.Slice(0, n).Clone()}

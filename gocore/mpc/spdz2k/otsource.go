@@ -846,6 +846,23 @@ func toBShare(x tinyot.Bits, n, w int) *BShare {
 	return y
 }
 
+// planesBShare converts the planes x (n bits each) to n elements of len(x) planes, as
+// toBShare(tinyot.Concat(x...), n, len(x)) without the concatenated copy.
+func planesBShare(x []tinyot.Bits, n int) *BShare {
+	w, W := len(x), ring.Words(n)
+	y := &BShare{n: n, w: w, x: make([]uint64, W*w), m: make([]uint64, n*w), k: make([]uint64, n*w)}
+	for j, p := range x {
+		yx := y.x[j*W : (j+1)*W]
+		copy(yx, p.X)
+		ring.MaskTail(yx, n)
+		ym, yk := y.m[j*n:(j+1)*n], y.k[j*n:(j+1)*n]
+		for i := range n {
+			ym[i], yk[i] = p.M[i][0], p.K[i][0]
+		}
+	}
+	return y
+}
+
 // daBitStatBits is the statistical security of the daBits' bucket check.
 const daBitStatBits = 40
 

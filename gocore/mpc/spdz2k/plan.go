@@ -34,13 +34,21 @@ import (
 type offlinePlan struct {
 	ands int64
 	eda  map[int]int64
-	// andPool holds AND triples made; those from andUsed on are not yet handed out.
-	andPool [3]tinyot.Bits
+	// andPool holds the AND triples made, batch by batch (a, b, c of each): those of the
+	// first batch from andUsed on and all of the later batches are not yet handed out.
+	// The batches stay as tinyot made them (no copy of a batch into one pool).
+	andPool [][3]tinyot.Bits
 	andUsed int
 }
 
 // andLeft is the number of AND triples in the pool not yet handed out.
-func (p *offlinePlan) andLeft() int { return p.andPool[0].N - p.andUsed }
+func (p *offlinePlan) andLeft() int {
+	t := -p.andUsed
+	for _, b := range p.andPool {
+		t += b[0].N
+	}
+	return t
+}
 
 // edaLeft is the number of planned edaBits (of every length) that no refill has made yet.
 func (p *offlinePlan) edaLeft() int64 {
@@ -89,12 +97,18 @@ func (s *otSource) usePlan(ip inferencePlan) error {
 
 // andTake returns n AND triples from the pool, refilling it by the plan (file comment):
 // each refill is one tinyot batch of the next equal part of the plan, whatever the calls'
-// sizes, or, beyond the plan, what the call is missing.
+// sizes, or, beyond the plan, what the call is missing. The triples are views of the
+// pool's batches when they lie in one batch (the callers read them: toBShare copies, the
+// adders' And read them), else a copy of the n triples (tinyot Concat); a batch leaves
+// the pool when its last triple is handed out. When the plan's last batch is made,
+// tinyot's batch buffers are released (Party.Release: about 860 MB per party that would
+// otherwise wait for the next inference or the source's garbage collection).
 func (s *otSource) andTake(n int) (a, b, c tinyot.Bits, err error) {
 	pl := &s.plan
 	for have := pl.andLeft(); have < n; have = pl.andLeft() {
 		gen := int64(n - have)
-		if pl.ands > 0 {
+		planned := pl.ands > 0
+		if planned {
 			gen = equalPart(pl.ands, int64(s.bin.Batch))
 			pl.ands -= gen
 		}
@@ -106,20 +120,51 @@ func (s *otSource) andTake(n int) (a, b, c tinyot.Bits, err error) {
 		if err != nil {
 			return a, b, c, err
 		}
-		fresh := [3]tinyot.Bits{ta, tb, tc}
-		for i, t := range pl.andPool {
-			if have > 0 { // the rest of the pool first
-				fresh[i] = tinyot.Concat(t.Slice(pl.andUsed, t.N), fresh[i])
-			}
+		if planned && pl.ands == 0 {
+			s.bin.Release()
 		}
-		pl.andPool, pl.andUsed = fresh, 0
+		pl.andPool = append(pl.andPool, [3]tinyot.Bits{ta, tb, tc})
 	}
 	var out [3]tinyot.Bits
-	for i, t := range pl.andPool {
-		out[i] = t.Slice(pl.andUsed, pl.andUsed+n)
+	if n == 0 {
+		for i := range out {
+			out[i] = tinyot.NewBits(0)
+		}
+		return out[0], out[1], out[2], nil
 	}
-	pl.andUsed += n
+	if first := pl.andPool[0]; pl.andUsed+n <= first[0].N {
+		for i, t := range first {
+			out[i] = bitsView(t, pl.andUsed, pl.andUsed+n)
+		}
+		pl.andUsed += n
+	} else { // across batches: copy the n triples
+		var parts [3][]tinyot.Bits
+		for need := n; need > 0; {
+			t := pl.andPool[0]
+			l := min(need, t[0].N-pl.andUsed)
+			for i := range parts {
+				parts[i] = append(parts[i], bitsView(t[i], pl.andUsed, pl.andUsed+l))
+			}
+			need -= l
+			pl.andUsed += l
+			if pl.andUsed == t[0].N {
+				pl.dropBatch()
+			}
+		}
+		for i := range out {
+			out[i] = tinyot.Concat(parts[i]...)
+		}
+	}
+	if len(pl.andPool) > 0 && pl.andUsed == pl.andPool[0][0].N {
+		pl.dropBatch()
+	}
 	return out[0], out[1], out[2], nil
+}
+
+// dropBatch removes the pool's first batch (all handed out), letting its memory go.
+func (p *offlinePlan) dropBatch() {
+	p.andPool[0] = [3]tinyot.Bits{}
+	p.andPool, p.andUsed = p.andPool[1:], 0
 }
 
 // edaRefill is the size of the next refill of the edaBit pool of length m that misses

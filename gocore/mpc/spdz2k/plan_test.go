@@ -4,6 +4,9 @@ import (
 	"testing"
 
 	"github.com/qmpc/qmpc/gocore/net"
+	"github.com/qmpc/qmpc/gocore/ot"
+	"github.com/qmpc/qmpc/gocore/ring"
+	"github.com/qmpc/qmpc/gocore/tinyot"
 )
 
 // TestPlannedRefills: with a plan, the AND triples and edaBits the calls draw come from
@@ -76,6 +79,89 @@ func TestPlannedRefills(t *testing.T) {
 				t.Errorf("party 0 sent %d bytes, budget %d; %d left in the pool", got, want, left)
 			}
 			t.Logf("%d bytes (%.1f per item), %d refills", got, float64(got)/float64(total), s[0].edaRefills[tc.m])
+		})
+	}
+}
+
+// TestAndTakeBatches: andTake's draws from a pool of several tinyot batches (views inside
+// one batch, copies across batches, at offsets off and on word boundaries) are valid AND
+// triples with valid MACs, none handed out twice (party 0's MACs of a, random blocks, are
+// all distinct), and the pool keeps no batch it has handed out whole.
+func TestAndTakeBatches(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		batch   int
+		calls   []int
+		planned int // AND triples in the plan (0: all the calls')
+	}{
+		{"one batch", 1 << 20, []int{70, 0, 1000, 1}, 0},
+		{"across batches", 2048, []int{70, 3000, 0, 1990, 64, 1, 5}, 0},
+		{"word-aligned", 2048, []int{64, 1984, 2048, 128}, 0},
+		// the plan's last batch releases tinyot's buffers; the next batch maps them again
+		{"call beyond the plan", 1024, []int{1000, 1500}, 1000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conns := net.NewPipes(2)
+			s := otPair(t, conns)
+			total := 0
+			for _, n := range tc.calls {
+				total += n
+			}
+			planned := total
+			if tc.planned > 0 {
+				planned = tc.planned
+			}
+			for p := range 2 {
+				s[p].setPlan(planCounts{ands: int64(planned)}, sizing{andBatch: tc.batch})
+			}
+			delta := [2]ot.Block{s[0].bin.Delta(), s[1].bin.Delta()}
+			seen := map[ot.Block]bool{}
+			for _, n := range tc.calls {
+				var tr [2][3]tinyot.Bits
+				take := func(p int) func() error {
+					return func() (err error) {
+						tr[p][0], tr[p][1], tr[p][2], err = s[p].andTake(n)
+						return err
+					}
+				}
+				mustBoth(t, conns, take(0), take(1))
+				for p := range 2 {
+					for _, x := range tr[p] {
+						if x.N != n || len(x.X) != ring.Words(n) || len(x.M) != n || len(x.K) != n {
+							t.Fatalf("party %d: a draw of %d has %d bits, %d words, %d MACs, %d keys", p, n, x.N, len(x.X), len(x.M), len(x.K))
+						}
+						if n%64 != 0 && x.X[len(x.X)-1]>>(n%64) != 0 {
+							t.Fatalf("party %d: bits past %d set", p, n)
+						}
+					}
+				}
+				for _, mac := range tr[0][0].M {
+					if seen[mac] {
+						t.Fatalf("draw of %d: a triple handed out twice", n)
+					}
+					seen[mac] = true
+				}
+				bit := func(k, i int) uint64 { return (tr[0][k].X[i/64] ^ tr[1][k].X[i/64]) >> (i % 64) & 1 }
+				for i := range n {
+					if bit(2, i) != bit(0, i)&bit(1, i) {
+						t.Fatalf("draw of %d: triple %d wrong", n, i)
+					}
+					for k := range 3 {
+						for p := range 2 {
+							own := -(tr[p][k].X[i/64] >> (i % 64) & 1)
+							if tr[p][k].M[i] != xorBlock(tr[1-p][k].K[i], andBlock(delta[1-p], own)) {
+								t.Fatalf("draw of %d: triple %d, party %d: MAC relation fails", n, i, p)
+							}
+						}
+					}
+				}
+			}
+			for p := range 2 {
+				pl := &s[p].plan
+				if pl.andLeft() != 0 || len(pl.andPool) != 0 {
+					t.Errorf("party %d: %d triples and %d batches left in the pool", p, pl.andLeft(), len(pl.andPool))
+				}
+			}
 		})
 	}
 }

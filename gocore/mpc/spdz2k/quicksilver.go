@@ -135,7 +135,7 @@ func (s *otSource) provenSum(owner int, x, y []tinyot.Bits) (z []tinyot.Bits, fa
 			s.carryInput(in, n)
 		}
 	}
-	inBits, inBlk, err := s.bin.InputOneSided(mine, in, G+qsMaskBits)
+	inBits, inBlk, err := s.bin.InputOneSidedInto(s.inputBlocks(G+qsMaskBits), mine, in, G+qsMaskBits)
 	if err != nil {
 		return nil, nil, err
 	}
