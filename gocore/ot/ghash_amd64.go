@@ -3,6 +3,7 @@ package ot
 import (
 	"unsafe"
 
+	"github.com/qmpc/qmpc/gocore/galois"
 	"golang.org/x/sys/cpu"
 )
 
@@ -12,11 +13,8 @@ import (
 var hasGHASH = cpu.X86.HasAES && cpu.X86.HasPCLMULQDQ && cpu.X86.HasSSE41 && cpu.X86.HasSSSE3
 
 // hasVPCLMUL selects ghash16VPCLMUL (VPCLMULQDQ on YMM registers; x/sys/cpu reports it
-// only with AVX-512, hence the CPUID of cpuidVPCLMUL). Tests switch it off.
-var hasVPCLMUL = hasGHASH && cpu.X86.HasAVX2 && cpuidVPCLMUL()
-
-// cpuidVPCLMUL reports the VPCLMULQDQ bit of CPUID leaf 7 (ECX bit 10).
-func cpuidVPCLMUL() bool
+// only with AVX-512, hence galois.HasVPCLMULQDQ). Tests switch it off.
+var hasVPCLMUL = hasGHASH && cpu.X86.HasAVX2 && galois.HasVPCLMULQDQ
 
 // ghashInit writes the table of the powers H^16, ..., H^1 of H = AES_ks(0^128) (ks: AES
 // round keys) and their Karatsuba sums, 32 bytes per power; ghashData and ghashFinish take

@@ -14,16 +14,13 @@ import (
 // mulF64Vec, foldF64, halvesF64; and the fold's look-ups, foldLanes), which need AVX2 and
 // PCLMULQDQ; hasAndLiftV those with VPCLMULQDQ on YMM registers, two products per
 // instruction (andLiftProgV, mulF64VecV, foldF64V, halvesF64V, scaleAcc64V; x/sys/cpu
-// reports VPCLMULQDQ only with AVX-512, hence cpuidVPCLMUL).
+// reports VPCLMULQDQ only with AVX-512, hence galois.HasVPCLMULQDQ).
 var (
 	hasExtendAsm  = cpu.X86.HasAVX2
 	hasLiftAsm    = hasExtendAsm && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL
 	hasAndLiftAsm = hasExtendAsm && cpu.X86.HasPCLMULQDQ
-	hasAndLiftV   = hasAndLiftAsm && cpuidVPCLMUL()
+	hasAndLiftV   = hasAndLiftAsm && galois.HasVPCLMULQDQ
 )
-
-// cpuidVPCLMUL reports the VPCLMULQDQ bit of CPUID leaf 7 (ECX bit 10).
-func cpuidVPCLMUL() bool
 
 //go:noescape
 func extendSub4(out *[4]uint64, diffs *[3]int32, n int)

@@ -538,15 +538,6 @@ TEXT ·andLiftProgX(SB), NOSPLIT, $0-40
 
 #undef PACC
 
-// func cpuidVPCLMUL() bool: CPUID leaf 7, subleaf 0, ECX bit 10 (VPCLMULQDQ).
-TEXT ·cpuidVPCLMUL(SB), NOSPLIT, $0-1
-	MOVL $7, AX
-	MOVL $0, CX
-	CPUID
-	SHRL $10, CX
-	ANDL $1, CX
-	MOVB CX, ret+0(FP)
-	RET
 
 // LANE2(OFF, T) adds the table entries of bytes OFF and OFF+1 of the row at SI (tables T
 // and T+1 of the 2048-byte tables at DX) to R8 and R9.
