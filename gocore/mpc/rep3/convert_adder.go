@@ -81,7 +81,7 @@ func (p *Protocol) b2aAdder(s *BShare) (*AShare, error) {
 	r := p.Rand(n)
 	negPlanes := func(v []uint64) []uint64 {
 		neg := p.scratch(n)
-		ring.Sub(neg, p.zeroWords(n), v)
+		ring.Neg(neg, v)
 		planes := p.scratch(l)
 		ring.ToPlanesTo(planes, neg, adderPlanes)
 		return planes

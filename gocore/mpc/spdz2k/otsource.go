@@ -831,23 +831,12 @@ func (s *otSource) ANDTriples(n, w int) (a, b, c *BShare, err error) {
 	return toBShare(ta, n, w), toBShare(tb, n, w), toBShare(tc, n, w), nil
 }
 
-// toBShare converts n*w tinyot bits (bit j*n+i) to n elements of w planes.
-func toBShare(x tinyot.Bits, n, w int) *BShare {
-	W := ring.Words(n)
-	y := &BShare{n: n, w: w, x: make([]uint64, W*w), m: make([]uint64, n*w), k: make([]uint64, n*w)}
-	for j := range w {
-		for i := range n {
-			q := j*n + i
-			y.x[j*W+i/64] |= (x.X[q/64] >> (q % 64) & 1) << (i % 64)
-			y.m[q] = x.M[q][0]
-			y.k[q] = x.K[q][0]
-		}
-	}
-	return y
-}
+// toBShare converts n*w tinyot bits (bit j*n+i) to n elements of w planes: planesBShare
+// of x's planes (views).
+func toBShare(x tinyot.Bits, n, w int) *BShare { return planesBShare(planeViews(x, w, n), n) }
 
-// planesBShare converts the planes x (n bits each) to n elements of len(x) planes, as
-// toBShare(tinyot.Concat(x...), n, len(x)) without the concatenated copy.
+// planesBShare converts the planes x (n bits each) to n elements of len(x) planes (bit i
+// of plane j is element i's bit j), MACs and keys truncated to their low 64 bits.
 func planesBShare(x []tinyot.Bits, n int) *BShare {
 	w, W := len(x), ring.Words(n)
 	y := &BShare{n: n, w: w, x: make([]uint64, W*w), m: make([]uint64, n*w), k: make([]uint64, n*w)}

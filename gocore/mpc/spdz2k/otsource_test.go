@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"syscall"
 	"testing"
@@ -11,9 +12,11 @@ import (
 	"github.com/qmpc/qmpc/gocore/errs"
 	"github.com/qmpc/qmpc/gocore/mpc"
 	"github.com/qmpc/qmpc/gocore/net"
+	"github.com/qmpc/qmpc/gocore/ot"
 	"github.com/qmpc/qmpc/gocore/prg"
 	"github.com/qmpc/qmpc/gocore/ring"
 	"github.com/qmpc/qmpc/gocore/ring128"
+	"github.com/qmpc/qmpc/gocore/tinyot"
 )
 
 func seededReader(seed byte) *prg.PRG { return prg.New(prg.Key{seed, 0x0f, 0xf1}) }
@@ -900,4 +903,42 @@ func sourceTamperSweep(t *testing.T, seed uint64, last int, gen func(i int, s *o
 	}
 	t.Logf("messages per party %d/%d; outcomes: %d caught, %d harmless, %d undetected, %d not sent",
 		len(sizes[0]), len(sizes[1]), total[tCaught], total[tHarmless], total[tUndetected], total[tNotSent])
+}
+
+// TestToBShare: the bit-sliced conversion of n*w tinyot bits (bit j*n+i is element i's
+// bit j; MACs and keys truncated to 64 bits) against its bitwise definition, for n on and
+// off word boundaries.
+func TestToBShare(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	for _, tc := range []struct{ n, w int }{{0, 3}, {5, 0}, {1, 1}, {64, 2}, {70, 3}, {130, 5}, {200, 64}} {
+		x := tinyot.NewBits(tc.n * tc.w)
+		for i := range x.X {
+			x.X[i] = r.Uint64()
+		}
+		if k := tc.n * tc.w % 64; k != 0 {
+			x.X[len(x.X)-1] &= 1<<k - 1
+		}
+		for i := range x.M {
+			x.M[i] = ot.Block{r.Uint64(), r.Uint64()}
+			x.K[i] = ot.Block{r.Uint64(), r.Uint64()}
+		}
+		y := toBShare(x, tc.n, tc.w)
+		W := ring.Words(tc.n)
+		if y.n != tc.n || y.w != tc.w || len(y.x) != W*tc.w || len(y.m) != tc.n*tc.w || len(y.k) != tc.n*tc.w {
+			t.Fatalf("n=%d w=%d: shape n=%d w=%d, %d/%d/%d words", tc.n, tc.w, y.n, y.w, len(y.x), len(y.m), len(y.k))
+		}
+		want := make([]uint64, W*tc.w)
+		for j := range tc.w {
+			for i := range tc.n {
+				q := j*tc.n + i
+				want[j*W+i/64] |= (x.X[q/64] >> (q % 64) & 1) << (i % 64)
+				if y.m[q] != x.M[q][0] || y.k[q] != x.K[q][0] {
+					t.Fatalf("n=%d w=%d: MAC or key %d differs", tc.n, tc.w, q)
+				}
+			}
+		}
+		if !slices.Equal(y.x, want) {
+			t.Fatalf("n=%d w=%d: planes differ", tc.n, tc.w)
+		}
+	}
 }
